@@ -1,0 +1,95 @@
+# rostvakt: one static library, one executable, Criterion tests.
+# `make demo` and `make test` install missing Debian packages themselves.
+
+CC       ?= cc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    ?= build
+PKGS      = sndfile samplerate fftw3f jansson
+WARN      = -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wformat=2
+CPPFLAGS += -Iinclude -D_GNU_SOURCE -MMD -MP
+CFLAGS   ?= -O2 -g
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+LDLIBS    = $(PKG_LIBS) -lpthread -lm
+TEST_LIBS = $(shell pkg-config --libs criterion 2>/dev/null)
+
+LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
+LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ = $(BUILD)/obj/main.o
+TEST_SRC = $(wildcard tests/unit/*.c)
+TEST_OBJ = $(TEST_SRC:tests/unit/%.c=$(BUILD)/obj/tests/%.o)
+BIN      = $(BUILD)/rostvakt
+LIB      = $(BUILD)/librostvakt.a
+TESTBIN  = $(BUILD)/rostvakt-tests
+FIXTURES = $(BUILD)/fixtures/.stamp
+
+.PHONY: all deps test unit-test cli-test asan bench demo check-symbols install clean samples
+
+all: $(BIN) $(LIB)
+
+deps:
+	@sh deploy/install-deps.sh
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/tests/%.o: tests/unit/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(MAIN_OBJ) $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(LIB) $(LDLIBS)
+
+$(TESTBIN): $(TEST_OBJ) $(LIB)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(TEST_LIBS) $(LDLIBS)
+
+$(FIXTURES): tests/make-fixtures.sh
+	@sh tests/make-fixtures.sh $(BUILD)/fixtures
+	@touch $@
+
+# The tests run from the top folder; they find fixtures and the binary
+# through RV_FIXTURES and RV_BIN.
+test: deps
+	@$(MAKE) --no-print-directory unit-test cli-test
+
+unit-test: $(TESTBIN) $(BIN) $(FIXTURES)
+	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) $(TESTBIN) --jobs 2
+
+cli-test: $(BIN) $(FIXTURES)
+	@RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) sh tests/cli/run.sh
+
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
+	  LDFLAGS="-fsanitize=address,undefined" unit-test cli-test
+
+bench: deps $(BIN)
+	@sh bench/bench.sh $(BIN)
+
+demo: deps $(BIN)
+	@sh tools/demo.sh $(BIN)
+
+samples: deps
+	@sh tools/make-samples.sh
+
+check-symbols: $(LIB)
+	@bad=$$(nm -g --defined-only $(LIB) | awk 'NF==3 && $$2 ~ /[TDRB]/ {print $$3}' | grep -v '^rv_' || true); \
+	if [ -n "$$bad" ]; then echo "exported symbols without the rv_ prefix:"; echo "$$bad"; exit 1; fi; \
+	echo "check-symbols: every exported symbol has the rv_ prefix"
+
+install: $(BIN) $(LIB)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/rostvakt
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/rostvakt
+	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/librostvakt.a
+	install -m 644 include/rostvakt/*.h $(DESTDIR)$(PREFIX)/include/rostvakt/
+
+clean:
+	rm -rf build build-asan
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/tests/*.d)

@@ -1,0 +1,73 @@
+/* One recording in, one verdict out: decode, signal facts, system-prompt
+ * search, and whether a greeting (or a voicemail's speech) is missing. */
+#ifndef RV_ANALYZE_H
+#define RV_ANALYZE_H
+
+#include <stddef.h>
+
+#include "rostvakt/audio.h"
+#include "rostvakt/config.h"
+#include "rostvakt/err.h"
+#include "rostvakt/fingerprint.h"
+#include "rostvakt/signal.h"
+
+typedef enum { RV_KIND_GREETING, RV_KIND_VOICEMAIL } rv_kind;
+
+typedef enum {
+    RV_MISSING_NONE,
+    RV_MISSING_EMPTY,          /* zero bytes or zero samples */
+    RV_MISSING_SILENCE,
+    RV_MISSING_NOISE,
+    RV_MISSING_TONE,
+    RV_MISSING_DTMF,
+    RV_MISSING_SYSTEM_PROMPT,
+    RV_MISSING_TOO_LITTLE_SPEECH
+} rv_missing_reason;
+
+/* What the directory says should be in a greeting (verified by a later
+ * module; carried through the report now). All pointers borrowed. */
+typedef struct {
+    const char *name, *unit, *org, *profile;
+    const char *const *phrases;
+    size_t n_phrases;
+} rv_expect;
+
+/* Shared, read-only analysis context; both pointers borrowed for its life. */
+typedef struct {
+    const rv_config *cfg;
+    const rv_fpdb *prompts; /* may be NULL: no system-prompt search */
+} rv_analyzer;
+
+typedef struct {
+    rv_kind kind;
+    size_t bytes;
+    int rate, channels;
+    char format[96];
+    rv_signal signal;         /* owned */
+    int prompt_found;
+    rv_fp_match prompt;       /* best match, even below the threshold */
+    int missing;
+    rv_missing_reason reason;
+} rv_report;
+
+/* Analyse a recording held in memory. Decoding errors are returned (the
+ * recording could not be read); an empty or silent recording is not an
+ * error but a report with missing set. On RV_OK the caller owns out
+ * (rv_report_free); on error *out is zeroed. Thread-safe. */
+rv_err rv_analyze_bytes(const rv_analyzer *a, const void *bytes, size_t len,
+                        rv_audio_hint hint, rv_kind kind, rv_report *out,
+                        rv_error *err);
+
+/* The same for decoded audio; pcm stays the caller's. */
+rv_err rv_analyze_pcm(const rv_analyzer *a, const rv_pcm *pcm, rv_kind kind,
+                      rv_report *out, rv_error *err);
+
+void rv_report_free(rv_report *r);
+
+/* "empty_recording", "silence", ...; NULL for RV_MISSING_NONE. */
+const char *rv_missing_reason_name(rv_missing_reason r);
+const char *rv_kind_name(rv_kind k);
+/* Parse "greeting"/"voicemail"; returns -1 for anything else. */
+int rv_kind_parse(const char *s);
+
+#endif

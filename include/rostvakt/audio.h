@@ -1,0 +1,58 @@
+/* Audio decoding (from memory or a path) to mono float samples, and
+ * resampling. Owns libsndfile and libsamplerate; nothing else includes them. */
+#ifndef RV_AUDIO_H
+#define RV_AUDIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rostvakt/err.h"
+
+/* Mono samples in [-1, 1] at the recording's own rate. */
+typedef struct {
+    float *samples;   /* owned; rv_pcm_free releases it */
+    size_t n;         /* number of samples (0 for an empty recording) */
+    int rate;         /* samples per second */
+    int channels;     /* channels in the source before the downmix */
+    char format[96];  /* human-readable container and encoding */
+    size_t bytes;     /* size of the encoded input */
+} rv_pcm;
+
+/* How to read bytes that carry no header. */
+typedef enum {
+    RV_AUDIO_AUTO = 0,   /* detect from the header */
+    RV_AUDIO_RAW_ULAW,   /* headerless 8 kHz G.711 mu-law (.ul, audio/basic) */
+    RV_AUDIO_RAW_ALAW    /* headerless 8 kHz G.711 A-law (.al) */
+} rv_audio_hint;
+
+typedef struct {
+    int64_t max_bytes;    /* larger input fails with RV_ERR_TOO_LARGE */
+    double max_seconds;   /* longer audio fails with RV_ERR_TOO_LONG */
+} rv_audio_limits;
+
+/* Decode an in-memory recording. Zero bytes is not an error: it yields an
+ * empty rv_pcm (n == 0, format "empty"). On RV_OK the caller owns out->samples
+ * (rv_pcm_free). On error *out is zeroed and err->msg names the format, limit
+ * or defect: RV_ERR_TOO_LARGE, RV_ERR_TOO_LONG, RV_ERR_AUDIO_FORMAT (not audio,
+ * unknown container), RV_ERR_AUDIO_TRUNCATED (fewer bytes than the header
+ * promises), RV_ERR_AUDIO_CORRUPT. Thread-safe. */
+rv_err rv_audio_decode(const void *bytes, size_t len, rv_audio_hint hint,
+                       const rv_audio_limits *lim, rv_pcm *out, rv_error *err);
+
+/* Read a file (refusing one larger than lim->max_bytes before reading it) and
+ * decode it as rv_audio_decode does. RV_ERR_IO when it cannot be read. */
+rv_err rv_audio_decode_file(const char *path, rv_audio_hint hint,
+                            const rv_audio_limits *lim, rv_pcm *out, rv_error *err);
+
+/* Resample in to rate into a new out (same ownership rule). fast selects a
+ * cheaper filter, good enough for analysis but not for speech recognition. */
+rv_err rv_audio_resample(const rv_pcm *in, int rate, int fast, rv_pcm *out,
+                         rv_error *err);
+
+/* Release the samples; accepts NULL and an already freed pcm. */
+void rv_pcm_free(rv_pcm *pcm);
+
+/* The hint a file name's extension implies (".ul" → RAW_ULAW ...). */
+rv_audio_hint rv_audio_hint_for_path(const char *path);
+
+#endif

@@ -1,0 +1,44 @@
+/* rostvakt configuration: one table of settings with defaults, read from a
+ * config file, then RV_* environment variables, then command-line flags.
+ * Validated once; treat the struct as immutable after start-up. */
+#ifndef RV_CONFIG_H
+#define RV_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "rostvakt/err.h"
+
+#define RV_CONFIG_STR_MAX 1024
+
+typedef struct {
+    int64_t max_audio_bytes;        /* largest accepted recording, bytes */
+    double max_audio_seconds;       /* longest accepted recording */
+    double silence_dbfs;            /* frames quieter than this are silent */
+    double greeting_min_speech_s;   /* less speech than this: missing */
+    double voicemail_min_speech_s;  /* less speech than this: a hang-up */
+    char prompt_refs[RV_CONFIG_STR_MAX]; /* ':'-separated dirs or globs */
+    double prompt_min_ref_seconds;  /* shorter references are ignored */
+    double prompt_max_seconds;      /* prompts are sought in this prefix */
+    double prompt_min_score;        /* fraction of reference hashes */
+    int64_t prompt_min_hashes;      /* and at least this many */
+} rv_config;
+
+/* Fill cfg with the built-in defaults. Never fails. */
+void rv_config_defaults(rv_config *cfg);
+
+/* Apply a "name = value" file (NULL: none), then RV_<NAME> environment
+ * variables, over what cfg holds. Errors name the file, line and setting. */
+rv_err rv_config_load(rv_config *cfg, const char *path, rv_error *err);
+
+/* Set one setting by name from its text form (as a flag would). */
+rv_err rv_config_set(rv_config *cfg, const char *name, const char *value,
+                     rv_error *err);
+
+/* Check ranges and relations; call once after the last rv_config_set. */
+rv_err rv_config_validate(const rv_config *cfg, rv_error *err);
+
+/* Write every setting as "name = value  # help" lines. */
+void rv_config_print(const rv_config *cfg, FILE *out);
+
+#endif

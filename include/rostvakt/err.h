@@ -1,0 +1,49 @@
+/* rostvakt error codes: one table gives each code its name, HTTP status and
+ * default text. Codes are only ever appended, never renumbered. */
+#ifndef RV_ERR_H
+#define RV_ERR_H
+
+#include <stddef.h>
+
+/* X(enum, slug, http_status, text) */
+#define RV_ERROR_TABLE(X)                                                     \
+    X(RV_OK,              "ok",              200, "ok")                       \
+    X(RV_ERR_NOMEM,       "out_of_memory",   500, "out of memory")            \
+    X(RV_ERR_IO,          "io_error",        500, "input/output error")       \
+    X(RV_ERR_ARG,         "invalid_argument",400, "invalid argument")         \
+    X(RV_ERR_CONFIG,      "config_error",    500, "invalid configuration")    \
+    X(RV_ERR_NOT_FOUND,   "not_found",       404, "not found")                \
+    X(RV_ERR_TOO_LARGE,   "too_large",       413, "input too large")          \
+    X(RV_ERR_TOO_LONG,    "too_long",        422, "recording too long")       \
+    X(RV_ERR_AUDIO_FORMAT,"unsupported_audio",415, "not a supported audio format") \
+    X(RV_ERR_AUDIO_CORRUPT,"corrupt_audio",  422, "corrupt audio")            \
+    X(RV_ERR_AUDIO_TRUNCATED,"truncated_audio",422, "truncated audio")        \
+    X(RV_ERR_INTERNAL,    "internal_error",  500, "internal error")
+
+typedef enum {
+#define RV_ERR_ENUM(e, slug, status, text) e,
+    RV_ERROR_TABLE(RV_ERR_ENUM)
+#undef RV_ERR_ENUM
+    RV_ERR__COUNT
+} rv_err;
+
+/* Caller-owned error detail; msg is always NUL-terminated. */
+typedef struct {
+    rv_err code;
+    char msg[256];
+} rv_error;
+
+/* Stable machine-readable name ("truncated_audio"); never NULL. */
+const char *rv_err_slug(rv_err code);
+/* HTTP status that the error maps to. */
+int rv_err_http_status(rv_err code);
+/* Default English text for the code; never NULL. */
+const char *rv_err_text(rv_err code);
+
+/* Fill err (may be NULL) with code and a formatted message; returns code. */
+rv_err rv_error_set(rv_error *err, rv_err code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Reset err to RV_OK with an empty message. err may be NULL. */
+void rv_error_clear(rv_error *err);
+
+#endif

@@ -1,0 +1,338 @@
+/* Decoding with libsndfile's virtual I/O and resampling with libsamplerate.
+ * Everything from the input is distrusted: sizes in headers are checked
+ * against the bytes present and buffers grow only as samples really arrive. */
+#include "rostvakt/audio.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <samplerate.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+typedef struct {
+    const unsigned char *data;
+    sf_count_t len;
+    sf_count_t pos;
+} membuf;
+
+static sf_count_t vio_len(void *user) { return ((membuf *)user)->len; }
+
+static sf_count_t vio_seek(sf_count_t off, int whence, void *user)
+{
+    membuf *m = user;
+    sf_count_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? m->pos : m->len;
+    sf_count_t p = base + off;
+    if (p < 0) p = 0;
+    if (p > m->len) p = m->len;
+    m->pos = p;
+    return p;
+}
+
+static sf_count_t vio_read(void *ptr, sf_count_t count, void *user)
+{
+    membuf *m = user;
+    if (count < 0) return 0;
+    sf_count_t left = m->len - m->pos;
+    if (count > left) count = left;
+    memcpy(ptr, m->data + m->pos, (size_t)count);
+    m->pos += count;
+    return count;
+}
+
+static sf_count_t vio_write(const void *ptr, sf_count_t count, void *user)
+{
+    (void)ptr; (void)count; (void)user;
+    return 0;
+}
+
+static sf_count_t vio_tell(void *user) { return ((membuf *)user)->pos; }
+
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[0] << 24;
+}
+
+/* libsndfile quietly shortens a data chunk that claims more bytes than the
+ * file holds; a PBX upload cut short must instead be reported. Sizes of 0 and
+ * 0xFFFFFFFF are the placeholders streaming writers use and are accepted. */
+static rv_err check_declared_length(const unsigned char *b, size_t len, rv_error *err)
+{
+    if (len >= 12 && memcmp(b, "RIFF", 4) == 0 && memcmp(b + 8, "WAVE", 4) == 0) {
+        size_t pos = 12;
+        while (pos + 8 <= len) {
+            uint32_t size = le32(b + pos + 4);
+            if (memcmp(b + pos, "data", 4) == 0) {
+                size_t have = len - pos - 8;
+                if (size != 0 && size != 0xFFFFFFFFu && size > have)
+                    return rv_error_set(err, RV_ERR_AUDIO_TRUNCATED,
+                                        "WAV header declares %lu bytes of audio data but "
+                                        "only %zu are present (truncated upload?)",
+                                        (unsigned long)size, have);
+                return RV_OK;
+            }
+            if ((uint64_t)size + 8 > len - pos)
+                return rv_error_set(err, RV_ERR_AUDIO_TRUNCATED,
+                                    "WAV chunk '%.4s' declares %lu bytes but the file "
+                                    "ends before them",
+                                    (const char *)b + pos, (unsigned long)size);
+            pos += 8 + size + (size & 1u);
+        }
+        return rv_error_set(err, RV_ERR_AUDIO_TRUNCATED,
+                            "WAV file ends before its data chunk");
+    } else if (len >= 24 && memcmp(b, ".snd", 4) == 0) {
+        uint32_t off = be32(b + 4), size = be32(b + 8);
+        if (off > len)
+            return rv_error_set(err, RV_ERR_AUDIO_TRUNCATED,
+                                "AU header points to data at byte %lu beyond the end",
+                                (unsigned long)off);
+        if (size != 0xFFFFFFFFu && size > len - off)
+            return rv_error_set(err, RV_ERR_AUDIO_TRUNCATED,
+                                "AU header declares %lu bytes of audio data but only "
+                                "%zu are present",
+                                (unsigned long)size, len - off);
+    }
+    return RV_OK;
+}
+
+static int looks_like_text(const unsigned char *b, size_t len)
+{
+    size_t n = len < 512 ? len : 512, printable = 0;
+    for (size_t i = 0; i < n; i++)
+        if (isprint(b[i]) || isspace(b[i]) || b[i] >= 0x80) printable++;
+    return n > 0 && printable * 100 >= n * 97;
+}
+
+static void describe_format(SNDFILE *sf, const SF_INFO *info, char *out, size_t cap)
+{
+    SF_FORMAT_INFO major = {.format = info->format & SF_FORMAT_TYPEMASK};
+    SF_FORMAT_INFO sub = {.format = info->format & SF_FORMAT_SUBMASK};
+    const char *mn = "unknown container", *sn = "unknown encoding";
+    if (sf_command(sf, SFC_GET_FORMAT_INFO, &major, sizeof major) == 0 && major.name)
+        mn = major.name;
+    if (sf_command(sf, SFC_GET_FORMAT_INFO, &sub, sizeof sub) == 0 && sub.name)
+        sn = sub.name;
+    snprintf(out, cap, "%s, %s", mn, sn);
+}
+
+void rv_pcm_free(rv_pcm *pcm)
+{
+    if (!pcm) return;
+    free(pcm->samples);
+    pcm->samples = NULL;
+    pcm->n = 0;
+}
+
+rv_err rv_audio_decode(const void *bytes, size_t len, rv_audio_hint hint,
+                       const rv_audio_limits *lim, rv_pcm *out, rv_error *err)
+{
+    const unsigned char *b = bytes;
+    SNDFILE *sf = NULL;
+    float *buf = NULL, *mono = NULL;
+    rv_err rc = RV_OK;
+
+    memset(out, 0, sizeof *out);
+    if (lim && lim->max_bytes > 0 && (uint64_t)len > (uint64_t)lim->max_bytes)
+        return rv_error_set(err, RV_ERR_TOO_LARGE,
+                            "recording is %zu bytes; the limit is %lld bytes", len,
+                            (long long)lim->max_bytes);
+    if (len == 0) {
+        out->rate = 8000;
+        out->channels = 1;
+        snprintf(out->format, sizeof out->format, "empty");
+        return RV_OK;
+    }
+    if (!bytes) return rv_error_set(err, RV_ERR_ARG, "no audio bytes given");
+
+    SF_INFO info;
+    memset(&info, 0, sizeof info);
+    if (hint == RV_AUDIO_RAW_ULAW || hint == RV_AUDIO_RAW_ALAW) {
+        info.samplerate = 8000;
+        info.channels = 1;
+        info.format = SF_FORMAT_RAW | (hint == RV_AUDIO_RAW_ULAW ? SF_FORMAT_ULAW
+                                                                 : SF_FORMAT_ALAW);
+    } else {
+        rc = check_declared_length(b, len, err);
+        if (rc != RV_OK) return rc;
+    }
+
+    membuf mb = {b, (sf_count_t)len, 0};
+    SF_VIRTUAL_IO vio = {vio_len, vio_seek, vio_read, vio_write, vio_tell};
+    sf = sf_open_virtual(&vio, SFM_READ, &info, &mb);
+    if (!sf) {
+        if (looks_like_text(b, len))
+            rc = rv_error_set(err, RV_ERR_AUDIO_FORMAT,
+                              "not audio: the %zu bytes look like text", len);
+        else
+            rc = rv_error_set(err, RV_ERR_AUDIO_FORMAT,
+                              "not a recognised audio format (%s)", sf_strerror(NULL));
+        goto done;
+    }
+    if (info.channels < 1 || info.channels > 16 || info.samplerate < 2000 ||
+        info.samplerate > 384000) {
+        rc = rv_error_set(err, RV_ERR_AUDIO_CORRUPT,
+                          "implausible header: %d channels at %d Hz", info.channels,
+                          info.samplerate);
+        goto done;
+    }
+    describe_format(sf, &info, out->format, sizeof out->format);
+
+    double max_s = lim && lim->max_seconds > 0 ? lim->max_seconds : 1e9;
+    sf_count_t cap = (sf_count_t)(max_s * info.samplerate);
+    if (info.frames > 0 && info.frames != SF_COUNT_MAX && info.frames > cap) {
+        rc = rv_error_set(err, RV_ERR_TOO_LONG,
+                          "recording is %.1f s long; the limit is %.0f s",
+                          (double)info.frames / info.samplerate, max_s);
+        goto done;
+    }
+
+    /* Grow as samples arrive, so a header that lies cannot force a big
+     * allocation; a chunk at a time, downmixing as we go. */
+    const sf_count_t chunk = 4096;
+    size_t mono_cap = 0, n = 0;
+    buf = malloc((size_t)chunk * (size_t)info.channels * sizeof *buf);
+    if (!buf) { rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory"); goto done; }
+    for (;;) {
+        sf_count_t got = sf_readf_float(sf, buf, chunk);
+        if (got <= 0) break;
+        if ((sf_count_t)n + got > cap) {
+            rc = rv_error_set(err, RV_ERR_TOO_LONG,
+                              "recording is longer than the limit of %.0f s", max_s);
+            goto done;
+        }
+        if (n + (size_t)got > mono_cap) {
+            size_t nc = mono_cap ? mono_cap * 2 : (size_t)chunk * 16;
+            while (nc < n + (size_t)got) nc *= 2;
+            float *nm = realloc(mono, nc * sizeof *nm);
+            if (!nm) { rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory"); goto done; }
+            mono = nm;
+            mono_cap = nc;
+        }
+        for (sf_count_t i = 0; i < got; i++) {
+            float s = 0;
+            for (int c = 0; c < info.channels; c++) s += buf[i * info.channels + c];
+            s /= (float)info.channels;
+            if (s != s) s = 0; /* NaN in float WAV */
+            if (s > 1.0f) s = 1.0f;
+            if (s < -1.0f) s = -1.0f;
+            mono[n + (size_t)i] = s;
+        }
+        n += (size_t)got;
+    }
+    if (sf_error(sf) != SF_ERR_NO_ERROR) {
+        rc = rv_error_set(err, RV_ERR_AUDIO_CORRUPT, "decoding failed after %zu samples: %s",
+                          n, sf_strerror(sf));
+        goto done;
+    }
+    if (info.frames > 0 && info.frames != SF_COUNT_MAX && (sf_count_t)n < info.frames) {
+        rc = rv_error_set(err, RV_ERR_AUDIO_TRUNCATED,
+                          "%s: header promises %lld samples but only %zu could be decoded",
+                          out->format, (long long)info.frames, n);
+        goto done;
+    }
+    out->samples = mono;
+    out->bytes = len;
+    mono = NULL;
+    out->n = n;
+    out->rate = info.samplerate;
+    out->channels = info.channels;
+
+done:
+    if (sf) sf_close(sf);
+    free(buf);
+    free(mono);
+    if (rc != RV_OK) memset(out, 0, sizeof *out);
+    return rc;
+}
+
+rv_err rv_audio_decode_file(const char *path, rv_audio_hint hint,
+                            const rv_audio_limits *lim, rv_pcm *out, rv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    FILE *f = fopen(path, "rb");
+    if (!f) return rv_error_set(err, RV_ERR_IO, "cannot open: %s", strerror(errno));
+    unsigned char *data = NULL;
+    rv_err rc = RV_OK;
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = rv_error_set(err, RV_ERR_IO, "not a regular file");
+        goto done;
+    }
+    if (lim && lim->max_bytes > 0 && st.st_size > lim->max_bytes) {
+        rc = rv_error_set(err, RV_ERR_TOO_LARGE, "file is %lld bytes; the limit is %lld bytes",
+                          (long long)st.st_size, (long long)lim->max_bytes);
+        goto done;
+    }
+    size_t len = (size_t)st.st_size;
+    data = malloc(len ? len : 1);
+    if (!data) { rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory"); goto done; }
+    if (len && fread(data, 1, len, f) != len) {
+        rc = rv_error_set(err, RV_ERR_IO, "read failed: %s", strerror(errno));
+        goto done;
+    }
+    rc = rv_audio_decode(data, len, hint, lim, out, err);
+done:
+    free(data);
+    fclose(f);
+    return rc;
+}
+
+rv_err rv_audio_resample(const rv_pcm *in, int rate, int fast, rv_pcm *out,
+                         rv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (rate < 1000 || rate > 384000 || in->rate < 1000)
+        return rv_error_set(err, RV_ERR_ARG, "cannot resample %d Hz to %d Hz", in->rate, rate);
+    *out = *in;
+    out->samples = NULL;
+    out->rate = rate;
+    if (in->n == 0) return RV_OK;
+    double ratio = (double)rate / in->rate;
+    size_t cap = (size_t)((double)in->n * ratio) + 16;
+    out->samples = malloc(cap * sizeof *out->samples);
+    if (!out->samples) {
+        memset(out, 0, sizeof *out);
+        return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    }
+    if (rate == in->rate) {
+        memcpy(out->samples, in->samples, in->n * sizeof *in->samples);
+        out->n = in->n;
+        return RV_OK;
+    }
+    SRC_DATA d = {
+        .data_in = in->samples,
+        .data_out = out->samples,
+        .input_frames = (long)in->n,
+        .output_frames = (long)cap,
+        .src_ratio = ratio,
+    };
+    int e = src_simple(&d, fast ? SRC_SINC_FASTEST : SRC_SINC_MEDIUM_QUALITY, 1);
+    if (e != 0) {
+        rv_pcm_free(out);
+        memset(out, 0, sizeof *out);
+        return rv_error_set(err, RV_ERR_INTERNAL, "resampling failed: %s", src_strerror(e));
+    }
+    out->n = (size_t)d.output_frames_gen;
+    return RV_OK;
+}
+
+rv_audio_hint rv_audio_hint_for_path(const char *path)
+{
+    const char *dot = strrchr(path, '.');
+    if (!dot) return RV_AUDIO_AUTO;
+    if (strcasecmp(dot, ".ul") == 0 || strcasecmp(dot, ".ulaw") == 0 ||
+        strcasecmp(dot, ".mulaw") == 0 || strcasecmp(dot, ".pcmu") == 0)
+        return RV_AUDIO_RAW_ULAW;
+    if (strcasecmp(dot, ".al") == 0 || strcasecmp(dot, ".alaw") == 0 ||
+        strcasecmp(dot, ".pcma") == 0)
+        return RV_AUDIO_RAW_ALAW;
+    return RV_AUDIO_AUTO;
+}

@@ -1,0 +1,212 @@
+/* The settings table and its three sources (file, environment, flags).
+ * Each setting appears once, in the table below; nothing else knows names. */
+#include "rostvakt/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum { T_INT, T_DOUBLE, T_STR } setting_type;
+
+typedef struct {
+    const char *name;
+    setting_type type;
+    const char *def;
+    double min, max; /* numeric range, inclusive */
+    size_t offset;
+    const char *help;
+} setting;
+
+#define OFF(f) offsetof(rv_config, f)
+
+static const setting settings[] = {
+    {"max_audio_bytes", T_INT, "20971520", 1, 1e10, OFF(max_audio_bytes),
+     "largest accepted recording in bytes"},
+    {"max_audio_seconds", T_DOUBLE, "600", 1, 86400, OFF(max_audio_seconds),
+     "longest accepted recording in seconds"},
+    {"silence_dbfs", T_DOUBLE, "-60", -120, 0, OFF(silence_dbfs),
+     "frames below this level (dBFS) count as silent"},
+    {"greeting_min_speech_s", T_DOUBLE, "1.5", 0, 60, OFF(greeting_min_speech_s),
+     "a greeting with less speech than this is missing"},
+    {"voicemail_min_speech_s", T_DOUBLE, "0.3", 0, 60, OFF(voicemail_min_speech_s),
+     "a voicemail with less speech than this is a hang-up"},
+    {"prompt_refs", T_STR, "/usr/share/asterisk/sounds/en_US_f_Allison/vm-*.wav",
+     0, 0, OFF(prompt_refs),
+     "':'-separated directories or globs of the PBX's own default prompts"},
+    {"prompt_min_ref_seconds", T_DOUBLE, "1.0", 0, 60, OFF(prompt_min_ref_seconds),
+     "reference prompts shorter than this are not used"},
+    {"prompt_max_seconds", T_DOUBLE, "120", 1, 3600, OFF(prompt_max_seconds),
+     "system prompts are sought in this many first seconds"},
+    {"prompt_min_score", T_DOUBLE, "0.12", 0.001, 1, OFF(prompt_min_score),
+     "share of a prompt's fingerprint hashes that must match"},
+    {"prompt_min_hashes", T_INT, "12", 1, 100000, OFF(prompt_min_hashes),
+     "and at least this many matching hashes"},
+};
+
+#define N_SETTINGS (sizeof settings / sizeof settings[0])
+
+static const setting *find(const char *name, size_t len)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++)
+        if (strlen(settings[i].name) == len && strncmp(settings[i].name, name, len) == 0)
+            return &settings[i];
+    return NULL;
+}
+
+static rv_err apply(rv_config *cfg, const setting *s, const char *value,
+                    const char *where, rv_error *err)
+{
+    char *base = (char *)cfg + s->offset;
+    char *end = NULL;
+    errno = 0;
+    switch (s->type) {
+    case T_INT: {
+        long long v = strtoll(value, &end, 10);
+        if (errno || end == value || *end != '\0')
+            return rv_error_set(err, RV_ERR_CONFIG, "%s: %s: '%s' is not an integer",
+                                where, s->name, value);
+        if ((double)v < s->min || (double)v > s->max)
+            return rv_error_set(err, RV_ERR_CONFIG, "%s: %s: %lld is outside %g..%g",
+                                where, s->name, v, s->min, s->max);
+        *(int64_t *)base = v;
+        break;
+    }
+    case T_DOUBLE: {
+        double v = strtod(value, &end);
+        if (errno || end == value || *end != '\0' || !isfinite(v))
+            return rv_error_set(err, RV_ERR_CONFIG, "%s: %s: '%s' is not a number",
+                                where, s->name, value);
+        if (v < s->min || v > s->max)
+            return rv_error_set(err, RV_ERR_CONFIG, "%s: %s: %g is outside %g..%g",
+                                where, s->name, v, s->min, s->max);
+        *(double *)base = v;
+        break;
+    }
+    case T_STR:
+        if (strlen(value) >= RV_CONFIG_STR_MAX)
+            return rv_error_set(err, RV_ERR_CONFIG, "%s: %s: value longer than %d bytes",
+                                where, s->name, RV_CONFIG_STR_MAX - 1);
+        memcpy(base, value, strlen(value) + 1);
+        break;
+    }
+    return RV_OK;
+}
+
+void rv_config_defaults(rv_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        rv_err rc = apply(cfg, &settings[i], settings[i].def, "default", NULL);
+        (void)rc; /* the defaults are in range by construction (tested) */
+    }
+}
+
+rv_err rv_config_set(rv_config *cfg, const char *name, const char *value,
+                     rv_error *err)
+{
+    const setting *s = find(name, strlen(name));
+    if (!s) return rv_error_set(err, RV_ERR_CONFIG, "unknown setting '%s'", name);
+    return apply(cfg, s, value, "flag", err);
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
+    return s;
+}
+
+static rv_err load_file(rv_config *cfg, const char *path, rv_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return rv_error_set(err, RV_ERR_CONFIG, "cannot open config file %s: %s",
+                            path, strerror(errno));
+    char line[RV_CONFIG_STR_MAX + 128];
+    char where[64];
+    int lineno = 0;
+    rv_err rc = RV_OK;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            rc = rv_error_set(err, RV_ERR_CONFIG, "%s:%d: line too long", path, lineno);
+            goto done;
+        }
+        char *hash = strchr(line, '#');
+        if (hash) *hash = '\0';
+        char *s = trim(line);
+        if (*s == '\0') continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            rc = rv_error_set(err, RV_ERR_CONFIG, "%s:%d: expected 'name = value'",
+                              path, lineno);
+            goto done;
+        }
+        *eq = '\0';
+        char *name = trim(s), *value = trim(eq + 1);
+        const setting *st = find(name, strlen(name));
+        if (!st) {
+            rc = rv_error_set(err, RV_ERR_CONFIG, "%s:%d: unknown setting '%s'",
+                              path, lineno, name);
+            goto done;
+        }
+        snprintf(where, sizeof where, "line %d", lineno);
+        rc = apply(cfg, st, value, where, err);
+        if (rc != RV_OK) goto done;
+    }
+    if (ferror(f))
+        rc = rv_error_set(err, RV_ERR_CONFIG, "error reading %s", path);
+done:
+    fclose(f);
+    return rc;
+}
+
+rv_err rv_config_load(rv_config *cfg, const char *path, rv_error *err)
+{
+    if (path) {
+        rv_err rc = load_file(cfg, path, err);
+        if (rc != RV_OK) return rc;
+    }
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        char env[96] = "RV_";
+        size_t j = 3;
+        for (const char *p = settings[i].name; *p && j + 1 < sizeof env; p++)
+            env[j++] = (char)toupper((unsigned char)*p);
+        env[j] = '\0';
+        const char *v = getenv(env);
+        if (v) {
+            rv_err rc = apply(cfg, &settings[i], v, env, err);
+            if (rc != RV_OK) return rc;
+        }
+    }
+    return RV_OK;
+}
+
+rv_err rv_config_validate(const rv_config *cfg, rv_error *err)
+{
+    if (cfg->voicemail_min_speech_s > cfg->greeting_min_speech_s * 10)
+        return rv_error_set(err, RV_ERR_CONFIG,
+                            "voicemail_min_speech_s is implausibly large");
+    if (cfg->prompt_max_seconds > cfg->max_audio_seconds * 10)
+        return rv_error_set(err, RV_ERR_CONFIG, "prompt_max_seconds is implausibly large");
+    return RV_OK;
+}
+
+void rv_config_print(const rv_config *cfg, FILE *out)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const setting *s = &settings[i];
+        const char *base = (const char *)cfg + s->offset;
+        fprintf(out, "%s = ", s->name);
+        switch (s->type) {
+        case T_INT: fprintf(out, "%lld", (long long)*(const int64_t *)base); break;
+        case T_DOUBLE: fprintf(out, "%g", *(const double *)base); break;
+        case T_STR: fputs(base, out); break;
+        }
+        fprintf(out, "    # %s\n", s->help);
+    }
+}

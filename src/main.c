@@ -1,0 +1,279 @@
+/* The rostvakt command line: a thin shell over the library. Only this file
+ * (and later the HTTP layer) turns errors into words for a person. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rostvakt/analyze.h"
+#include "rostvakt/audio.h"
+#include "rostvakt/config.h"
+#include "rostvakt/dsp.h"
+#include "rostvakt/fingerprint.h"
+#include "rostvakt/report.h"
+
+#define EXIT_UNREADABLE 2
+#define EXIT_USAGE 64
+#define EXIT_CONFIG 78
+
+#ifndef RV_VERSION
+#define RV_VERSION "0.1.0"
+#endif
+
+static void usage(FILE *out)
+{
+    fputs("usage: rostvakt <command> [options]\n"
+          "\n"
+          "commands:\n"
+          "  analyze [options] FILE...   analyse recordings, one JSON object per line\n"
+          "      --kind greeting|voicemail   what the recordings are (default greeting)\n"
+          "      --name \"Förnamn Efternamn\" --unit \"Enhet\" --org \"Organisation\"\n"
+          "      --phrase \"text\" (repeatable) --profile NAME\n"
+          "      --encoding auto|ulaw|alaw   headerless 8 kHz G.711 input (.ul/.al imply it)\n"
+          "  config                      print the effective configuration\n"
+          "  version                     print the version\n"
+          "\n"
+          "options for every command:\n"
+          "  --config FILE     settings file (name = value lines)\n"
+          "  --set NAME=VALUE  override one setting (repeatable)\n"
+          "  --print-config    print the effective configuration and exit\n"
+          "\n"
+          "exit status: 0 done, 2 some FILE could not be read, 64 usage, 78 configuration\n",
+          out);
+}
+
+typedef struct {
+    const char *config_file;
+    const char **sets;
+    size_t n_sets;
+    int print_config;
+} common_opts;
+
+/* Take a common option at argv[*i]; 1 if taken, 0 if not ours, -1 on error. */
+static int common_opt(common_opts *c, int argc, char **argv, int *i)
+{
+    const char *a = argv[*i];
+    if (strcmp(a, "--print-config") == 0) { c->print_config = 1; return 1; }
+    if (strcmp(a, "--config") == 0 || strcmp(a, "--set") == 0) {
+        if (*i + 1 >= argc) {
+            fprintf(stderr, "rostvakt: %s needs a value\n", a);
+            return -1;
+        }
+        const char *v = argv[++*i];
+        if (a[2] == 'c') c->config_file = v;
+        else c->sets[c->n_sets++] = v;
+        return 1;
+    }
+    return 0;
+}
+
+static int build_config(const common_opts *c, rv_config *cfg)
+{
+    rv_error err;
+    rv_error_clear(&err);
+    rv_config_defaults(cfg);
+    if (rv_config_load(cfg, c->config_file, &err) != RV_OK) goto bad;
+    for (size_t i = 0; i < c->n_sets; i++) {
+        char name[128];
+        const char *eq = strchr(c->sets[i], '=');
+        if (!eq || (size_t)(eq - c->sets[i]) >= sizeof name) {
+            fprintf(stderr, "rostvakt: --set wants NAME=VALUE, not '%s'\n", c->sets[i]);
+            return EXIT_USAGE;
+        }
+        memcpy(name, c->sets[i], (size_t)(eq - c->sets[i]));
+        name[eq - c->sets[i]] = '\0';
+        if (rv_config_set(cfg, name, eq + 1, &err) != RV_OK) goto bad;
+    }
+    if (rv_config_validate(cfg, &err) != RV_OK) goto bad;
+    return 0;
+bad:
+    fprintf(stderr, "rostvakt: configuration: %s\n", err.msg);
+    return EXIT_CONFIG;
+}
+
+static rv_fpdb *load_prompts(const rv_config *cfg)
+{
+    rv_fpdb *db = rv_fpdb_new();
+    if (!db) return NULL;
+    rv_audio_limits lim = {cfg->max_audio_bytes, cfg->max_audio_seconds};
+    rv_fp_load_report rep;
+    rv_error err;
+    rv_error_clear(&err);
+    if (rv_fpdb_load(db, cfg->prompt_refs, &lim, cfg->prompt_min_ref_seconds, &rep, &err) != RV_OK)
+        fprintf(stderr, "rostvakt: warning: reference prompts: %s\n", err.msg);
+    if (rep.skipped)
+        fprintf(stderr, "rostvakt: warning: %zu reference prompt(s) skipped; first: %s\n",
+                rep.skipped, rep.first_problem);
+    if (rep.loaded == 0 && cfg->prompt_refs[0])
+        fprintf(stderr,
+                "rostvakt: warning: no reference prompts found at '%s': system_prompt "
+                "detection is off (install asterisk-core-sounds-en-wav or set prompt_refs)\n",
+                cfg->prompt_refs);
+    return db;
+}
+
+static int cmd_analyze(int argc, char **argv)
+{
+    common_opts co = {0};
+    co.sets = calloc((size_t)argc, sizeof *co.sets);
+    const char **phrases = calloc((size_t)argc, sizeof *phrases);
+    const char **files = calloc((size_t)argc, sizeof *files);
+    size_t n_files = 0;
+    rv_expect exp = {0};
+    rv_kind kind = RV_KIND_GREETING;
+    int forced = -1; /* rv_audio_hint or -1 for "by extension" */
+    int rc = 0;
+    rv_fpdb *prompts = NULL;
+    rv_config cfg;
+
+    if (!co.sets || !phrases || !files) { fprintf(stderr, "rostvakt: out of memory\n"); rc = 1; goto done; }
+    exp.phrases = phrases;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        int t = common_opt(&co, argc, argv, &i);
+        if (t < 0) { rc = EXIT_USAGE; goto done; }
+        if (t > 0) continue;
+        if (strcmp(a, "--") == 0) {
+            while (++i < argc) files[n_files++] = argv[i];
+            break;
+        }
+        if (a[0] == '-' && a[1] == '-') {
+            static const char *with_value[] = {"--kind", "--name", "--unit", "--org",
+                                               "--phrase", "--profile", "--encoding"};
+            int known = 0;
+            for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
+                if (strcmp(a, with_value[k]) == 0) known = 1;
+            if (!known) {
+                fprintf(stderr, "rostvakt analyze: unknown option %s\n", a);
+                rc = EXIT_USAGE;
+                goto done;
+            }
+            if (i + 1 >= argc) {
+                fprintf(stderr, "rostvakt analyze: %s needs a value\n", a);
+                rc = EXIT_USAGE;
+                goto done;
+            }
+            const char *v = argv[++i];
+            if (strcmp(a, "--kind") == 0) {
+                int k = rv_kind_parse(v);
+                if (k < 0) {
+                    fprintf(stderr, "rostvakt analyze: --kind must be greeting or voicemail, not '%s'\n", v);
+                    rc = EXIT_USAGE;
+                    goto done;
+                }
+                kind = (rv_kind)k;
+            } else if (strcmp(a, "--name") == 0) exp.name = v;
+            else if (strcmp(a, "--unit") == 0) exp.unit = v;
+            else if (strcmp(a, "--org") == 0) exp.org = v;
+            else if (strcmp(a, "--profile") == 0) exp.profile = v;
+            else if (strcmp(a, "--phrase") == 0) phrases[exp.n_phrases++] = v;
+            else if (strcmp(a, "--encoding") == 0) {
+                if (strcmp(v, "auto") == 0) forced = -1;
+                else if (strcmp(v, "ulaw") == 0) forced = RV_AUDIO_RAW_ULAW;
+                else if (strcmp(v, "alaw") == 0) forced = RV_AUDIO_RAW_ALAW;
+                else {
+                    fprintf(stderr, "rostvakt analyze: --encoding must be auto, ulaw or alaw\n");
+                    rc = EXIT_USAGE;
+                    goto done;
+                }
+            }
+            continue;
+        }
+        files[n_files++] = a;
+    }
+    if ((rc = build_config(&co, &cfg)) != 0) goto done;
+    if (co.print_config) { rv_config_print(&cfg, stdout); goto done; }
+    if (n_files == 0) {
+        fprintf(stderr, "rostvakt analyze: no FILE given\n");
+        usage(stderr);
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    if (kind == RV_KIND_GREETING) {
+        prompts = load_prompts(&cfg);
+        if (!prompts) { fprintf(stderr, "rostvakt: out of memory\n"); rc = 1; goto done; }
+    }
+
+    rv_analyzer an = {&cfg, prompts};
+    rv_audio_limits lim = {cfg.max_audio_bytes, cfg.max_audio_seconds};
+    int progress = n_files > 1 && isatty(STDERR_FILENO);
+    for (size_t i = 0; i < n_files; i++) {
+        rv_error err;
+        rv_error_clear(&err);
+        rv_pcm pcm;
+        rv_report rep;
+        char *json = NULL;
+        rv_audio_hint hint = forced >= 0 ? (rv_audio_hint)forced : rv_audio_hint_for_path(files[i]);
+        if (progress) fprintf(stderr, "\ranalyze: %zu/%zu %s\033[K", i + 1, n_files, files[i]);
+        rv_err e = rv_audio_decode_file(files[i], hint, &lim, &pcm, &err);
+        if (e == RV_OK) {
+            e = rv_analyze_pcm(&an, &pcm, kind, &rep, &err);
+            if (e == RV_OK) {
+                json = rv_report_to_json(&rep, files[i], &exp);
+                rv_report_free(&rep);
+            }
+            rv_pcm_free(&pcm);
+        }
+        if (e != RV_OK) {
+            json = rv_error_to_json(files[i], &err);
+            rc = EXIT_UNREADABLE;
+        }
+        if (!json) { fprintf(stderr, "rostvakt: out of memory\n"); rc = 1; break; }
+        puts(json);
+        fflush(stdout);
+        free(json);
+    }
+    if (progress) fprintf(stderr, "\ranalyze: %zu files done\033[K\n", n_files);
+done:
+    rv_fpdb_free(prompts);
+    rv_dsp_cleanup();
+    free(co.sets);
+    free(phrases);
+    free(files);
+    return rc;
+}
+
+static int cmd_config(int argc, char **argv)
+{
+    common_opts co = {0};
+    co.sets = calloc((size_t)argc + 1, sizeof *co.sets);
+    if (!co.sets) return 1;
+    int rc = 0;
+    for (int i = 0; i < argc; i++) {
+        int t = common_opt(&co, argc, argv, &i);
+        if (t <= 0) {
+            if (t == 0) fprintf(stderr, "rostvakt config: unknown argument %s\n", argv[i]);
+            rc = EXIT_USAGE;
+            goto done;
+        }
+    }
+    rv_config cfg;
+    if ((rc = build_config(&co, &cfg)) == 0) rv_config_print(&cfg, stdout);
+done:
+    free(co.sets);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "analyze") == 0) return cmd_analyze(argc - 2, argv + 2);
+    if (strcmp(cmd, "config") == 0 || strcmp(cmd, "--print-config") == 0)
+        return cmd_config(argc - 2, argv + 2);
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("rostvakt %s\n", RV_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "rostvakt: unknown command '%s'\n", cmd);
+    usage(stderr);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,135 @@
+/* Serialises reports and errors with jansson. Strings from outside (paths,
+ * names) may not be UTF-8; invalid bytes become U+FFFD rather than failing. */
+#include "rostvakt/report.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *jstr(const char *s)
+{
+    if (!s) return json_null();
+    json_t *j = json_string(s);
+    if (j) return j;
+    /* Not UTF-8: keep ASCII, replace the rest. */
+    size_t n = strlen(s);
+    char *buf = malloc(n * 3 + 1);
+    if (!buf) return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) buf[o++] = (char)c;
+        else { memcpy(buf + o, "\xEF\xBF\xBD", 3); o += 3; }
+    }
+    buf[o] = '\0';
+    j = json_string(buf);
+    free(buf);
+    return j;
+}
+
+static json_t *jnum(double x)
+{
+    if (!isfinite(x)) return json_null();
+    return json_real(round(x * 1000.0) / 1000.0);
+}
+
+static json_t *segments(const rv_signal *s)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < s->n_speech; i++)
+        json_array_append_new(a, json_pack("{s:o,s:o}", "start_s", jnum(s->speech[i].start_s),
+                                           "end_s", jnum(s->speech[i].end_s)));
+    return a;
+}
+
+static json_t *tones(const rv_signal *s)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < s->n_tones; i++) {
+        const rv_tone *t = &s->tones[i];
+        json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:s}", "start_s", jnum(t->start_s),
+                                           "end_s", jnum(t->end_s), "freq_hz",
+                                           jnum(round(t->freq_hz)), "kind",
+                                           rv_tone_kind_name(t->kind)));
+    }
+    return a;
+}
+
+static json_t *dtmf(const rv_signal *s, char *digits, size_t cap)
+{
+    json_t *a = json_array();
+    size_t o = 0;
+    for (size_t i = 0; a && i < s->n_dtmf; i++) {
+        const rv_dtmf *d = &s->dtmf[i];
+        char dg[2] = {d->digit, 0};
+        if (o + 1 < cap) digits[o++] = d->digit;
+        json_array_append_new(a, json_pack("{s:o,s:o,s:s}", "start_s", jnum(d->start_s),
+                                           "end_s", jnum(d->end_s), "digit", dg));
+    }
+    digits[o] = '\0';
+    return a;
+}
+
+static json_t *expected(const rv_expect *e)
+{
+    json_t *o = json_object();
+    if (!o) return NULL;
+    json_object_set_new(o, "name", jstr(e->name));
+    json_object_set_new(o, "unit", jstr(e->unit));
+    json_object_set_new(o, "org", jstr(e->org));
+    json_object_set_new(o, "profile", jstr(e->profile));
+    json_t *p = json_array();
+    for (size_t i = 0; p && i < e->n_phrases; i++) json_array_append_new(p, jstr(e->phrases[i]));
+    json_object_set_new(o, "phrases", p ? p : json_null());
+    return o;
+}
+
+static char *dump(json_t *root)
+{
+    char *s = root ? json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    json_decref(root);
+    return s;
+}
+
+char *rv_report_to_json(const rv_report *r, const char *file, const rv_expect *exp)
+{
+    const rv_signal *s = &r->signal;
+    char digits[64];
+    json_t *prompt = json_pack("{s:b,s:o,s:o,s:I,s:o}", "matched", r->prompt_found,
+                               "reference", r->prompt.name[0] ? jstr(r->prompt.name) : json_null(),
+                               "score", jnum(r->prompt.score), "hashes",
+                               (json_int_t)r->prompt.matched, "at_s",
+                               r->prompt_found ? jnum(r->prompt.at_s) : json_null());
+    json_t *sig = json_pack(
+        "{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:o}",
+        "peak_dbfs", jnum(s->peak_dbfs), "rms_dbfs", jnum(s->rms_dbfs),
+        "clipping_ratio", jnum(s->clipping_ratio), "noise_floor_dbfs", jnum(s->noise_floor_dbfs),
+        "snr_db", jnum(s->snr_db), "leading_silence_s", jnum(s->leading_silence_s),
+        "trailing_silence_s", jnum(s->trailing_silence_s), "silent_s", jnum(s->silent_s),
+        "tone_s", jnum(s->tone_s), "dtmf_s", jnum(s->dtmf_s), "other_s", jnum(s->other_s),
+        "spectral_flatness", jnum(s->flatness), "speech_segments", segments(s),
+        "tones", tones(s), "dtmf", dtmf(s, digits, sizeof digits), "dtmf_digits", digits,
+        "system_prompt", prompt);
+    const char *reason = rv_missing_reason_name(r->reason);
+    json_t *root = json_pack("{s:o,s:s,s:o,s:o,s:b,s:o,s:{s:s,s:i,s:i,s:I},s:o}",
+                             "file", jstr(file), "kind", rv_kind_name(r->kind),
+                             "duration_s", jnum(s->duration_s), "speech_s", jnum(s->speech_s),
+                             "missing", r->missing, "missing_reason",
+                             reason ? json_string(reason) : json_null(), "audio", "format",
+                             r->format, "sample_rate", r->rate, "channels", r->channels,
+                             "bytes", (json_int_t)r->bytes, "signal", sig);
+    if (root && exp) json_object_set_new(root, "expected", expected(exp));
+    return dump(root);
+}
+
+char *rv_error_to_json(const char *file, const rv_error *e)
+{
+    json_t *root = json_object();
+    if (root && file) json_object_set_new(root, "file", jstr(file));
+    if (root)
+        json_object_set_new(root, "error",
+                            json_pack("{s:s,s:o}", "code", rv_err_slug(e->code), "message",
+                                      jstr(e->msg[0] ? e->msg : rv_err_text(e->code))));
+    return dump(root);
+}
