@@ -37,10 +37,12 @@ void rv_report_free(rv_report *r)
 }
 
 /* Why there is too little speech: whatever filled most of the audible time. */
-static rv_missing_reason dominant(const rv_signal *s)
+static rv_missing_reason dominant(const rv_config *cfg, const rv_signal *s)
 {
     double audible = s->duration_s - s->silent_s;
     if (audible < MIN_AUDIBLE_S) return RV_MISSING_SILENCE;
+    if (s->speech_s <= 0 && s->tone_s <= 0 && s->dtmf_s <= 0 && s->loud_dbfs < cfg->quiet_dbfs)
+        return RV_MISSING_SILENCE; /* a faint line, nothing a caller would hear */
     rv_missing_reason r = RV_MISSING_TOO_LITTLE_SPEECH;
     double most = s->speech_s;
     if (s->tone_s > most) { most = s->tone_s; r = RV_MISSING_TONE; }
@@ -58,7 +60,7 @@ static void decide(const rv_config *cfg, rv_report *r)
     r->missing = 1;
     if (s->duration_s <= 0) r->reason = RV_MISSING_EMPTY;
     else if (r->prompt_found) r->reason = RV_MISSING_SYSTEM_PROMPT;
-    else if (s->speech_s < min_speech || s->speech_s <= 0) r->reason = dominant(s);
+    else if (s->speech_s < min_speech || s->speech_s <= 0) r->reason = dominant(cfg, s);
     else { r->missing = 0; r->reason = RV_MISSING_NONE; }
 }
 

@@ -103,12 +103,25 @@ static rv_err check_declared_length(const unsigned char *b, size_t len, rv_error
     return RV_OK;
 }
 
+/* Printable ASCII or valid UTF-8 text, as a misdirected upload would be. */
 static int looks_like_text(const unsigned char *b, size_t len)
 {
-    size_t n = len < 512 ? len : 512, printable = 0;
-    for (size_t i = 0; i < n; i++)
-        if (isprint(b[i]) || isspace(b[i]) || b[i] >= 0x80) printable++;
-    return n > 0 && printable * 100 >= n * 97;
+    size_t n = len < 512 ? len : 512, good = 0;
+    for (size_t i = 0; i < n;) {
+        unsigned char c = b[i];
+        size_t extra = c >= 0xF0 && c < 0xF5 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 && c < 0xE0 ? 1 : 0;
+        if (c < 0x80) {
+            if (isprint(c) || isspace(c)) good++;
+            i++;
+            continue;
+        }
+        if (extra == 0 || (c >= 0xF5)) { i++; continue; }
+        size_t k = 1;
+        while (k <= extra && i + k < n && (b[i + k] & 0xC0) == 0x80) k++;
+        if (k == extra + 1) good += k;
+        i += k;
+    }
+    return n > 0 && good * 100 >= n * 97;
 }
 
 static void describe_format(SNDFILE *sf, const SF_INFO *info, char *out, size_t cap)

@@ -29,6 +29,8 @@ static const setting settings[] = {
      "longest accepted recording in seconds"},
     {"silence_dbfs", T_DOUBLE, "-60", -120, 0, OFF(silence_dbfs),
      "frames below this level (dBFS) count as silent"},
+    {"quiet_dbfs", T_DOUBLE, "-45", -120, 0, OFF(quiet_dbfs),
+     "a recording without speech whose loud frames stay below this (dBFS) is silence"},
     {"greeting_min_speech_s", T_DOUBLE, "1.5", 0, 60, OFF(greeting_min_speech_s),
      "a greeting with less speech than this is missing"},
     {"voicemail_min_speech_s", T_DOUBLE, "0.3", 0, 60, OFF(voicemail_min_speech_s),
@@ -188,11 +190,12 @@ rv_err rv_config_load(rv_config *cfg, const char *path, rv_error *err)
 
 rv_err rv_config_validate(const rv_config *cfg, rv_error *err)
 {
-    if (cfg->voicemail_min_speech_s > cfg->greeting_min_speech_s * 10)
+    if (cfg->quiet_dbfs < cfg->silence_dbfs)
+        return rv_error_set(err, RV_ERR_CONFIG, "quiet_dbfs (%g) is below silence_dbfs (%g)",
+                            cfg->quiet_dbfs, cfg->silence_dbfs);
+    if (cfg->prompt_min_ref_seconds > cfg->prompt_max_seconds)
         return rv_error_set(err, RV_ERR_CONFIG,
-                            "voicemail_min_speech_s is implausibly large");
-    if (cfg->prompt_max_seconds > cfg->max_audio_seconds * 10)
-        return rv_error_set(err, RV_ERR_CONFIG, "prompt_max_seconds is implausibly large");
+                            "prompt_min_ref_seconds exceeds prompt_max_seconds");
     return RV_OK;
 }
 

@@ -102,8 +102,9 @@ char *rv_report_to_json(const rv_report *r, const char *file, const rv_expect *e
                                (json_int_t)r->prompt.matched, "at_s",
                                r->prompt_found ? jnum(r->prompt.at_s) : json_null());
     json_t *sig = json_pack(
-        "{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:o}",
+        "{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:o}",
         "peak_dbfs", jnum(s->peak_dbfs), "rms_dbfs", jnum(s->rms_dbfs),
+        "loud_dbfs", jnum(s->loud_dbfs),
         "clipping_ratio", jnum(s->clipping_ratio), "noise_floor_dbfs", jnum(s->noise_floor_dbfs),
         "snr_db", jnum(s->snr_db), "leading_silence_s", jnum(s->leading_silence_s),
         "trailing_silence_s", jnum(s->trailing_silence_s), "silent_s", jnum(s->silent_s),

@@ -15,7 +15,14 @@
 /* A pure tone keeps nearly all band energy in its main lobe; speech rarely
  * puts 3/4 of it in one harmonic, and not for 100 ms at one frequency. */
 #define TONE_PEAK_RATIO 0.75
-#define TONE_MIN_FRAMES 10
+#define TONE_MIN_FRAMES 15
+/* A signalling tone holds its frequency to a fraction of a hertz; a vowel's
+ * harmonic glides. Frame-to-frame step and spread over the whole run: */
+#define TONE_MAX_STEP_HZ 8.0
+#define TONE_MAX_SPREAD_HZ 6.0
+#define TONE_MAX_SPREAD_REL 0.01
+/* Frames this close to a tone or digit belong to its on/off ramp. */
+#define TONE_EDGE_FRAMES 3
 /* DTMF: the row+column pair holds most energy, the runners-up are 14 dB
  * down, twist within +-10 dB, and the digit holds for 40 ms (ITU Q.24). */
 #define DTMF_PAIR_RATIO 0.65
@@ -90,7 +97,15 @@ static int on_frame(const rv_stft_frame *fr, void *user)
     int half = (int)(2 * 2 * (fr->nbins - 1) / fr->win) + 1;
     double lobe = band_sum(fr->power, fr->nbins, fr->bin_hz, kmax * fr->bin_hz, half);
     ft->peak_ratio = sum > 0 ? (float)(lobe / sum) : 0;
-    ft->peak_hz = (float)(kmax * fr->bin_hz);
+    /* Parabolic interpolation of the peak on log power. */
+    double delta = 0;
+    if (kmax > lo && kmax < hi) {
+        double a = log(fr->power[kmax - 1] + eps), b = log(pmax + eps),
+               g = log(fr->power[kmax + 1] + eps);
+        double den = a - 2 * b + g;
+        if (den < 0) delta = 0.5 * (a - g) / den;
+    }
+    ft->peak_hz = (float)((kmax + delta) * fr->bin_hz);
     ft->voicing = fr->voicing;
     ft->f0 = fr->f0_hz;
 
@@ -167,7 +182,7 @@ rv_err rv_signal_analyze(const rv_pcm *pcm, double silence_dbfs, rv_signal *out,
 {
     memset(out, 0, sizeof *out);
     out->snr_db = NAN;
-    out->peak_dbfs = out->rms_dbfs = out->noise_floor_dbfs = -120;
+    out->peak_dbfs = out->rms_dbfs = out->noise_floor_dbfs = out->loud_dbfs = -120;
     if (pcm->n == 0 || pcm->rate <= 0) return RV_OK;
 
     const int rate = pcm->rate;
@@ -204,26 +219,38 @@ rv_err rv_signal_analyze(const rv_pcm *pcm, double silence_dbfs, rv_signal *out,
     for (size_t i = 0; i < nf; i++)
         if (c.f[i].e_db > -100) levels[nl++] = c.f[i].e_db;
     double floor_db = -120;
+    out->loud_dbfs = -120;
     if (nl) {
         qsort(levels, nl, sizeof *levels, cmp_float);
         floor_db = levels[nl / 10];
+        out->loud_dbfs = levels[nl * 95 / 100];
     }
     out->noise_floor_dbfs = floor_db;
 
-    /* Tones: runs of frames dominated by one steady spectral peak. */
+    /* Tones: runs of frames dominated by one spectral peak that does not move. */
     for (size_t i = 0; i < nf;) {
         feat *a = &c.f[i];
         if (a->peak_ratio < TONE_PEAK_RATIO || a->e_db < silence_dbfs) { i++; continue; }
         size_t j = i + 1;
-        double fsum = a->peak_hz;
         while (j < nf && c.f[j].peak_ratio >= TONE_PEAK_RATIO && c.f[j].e_db >= silence_dbfs &&
-               fabsf(c.f[j].peak_hz - c.f[j - 1].peak_hz) <= 30.0f) {
-            fsum += c.f[j].peak_hz;
+               fabsf(c.f[j].peak_hz - c.f[j - 1].peak_hz) <= TONE_MAX_STEP_HZ) {
             j++;
         }
-        if (j - i >= TONE_MIN_FRAMES) {
+        /* Steady: most frames sit at the run's median frequency (its ramps
+         * may not). */
+        size_t len = j - i, steady = 0;
+        double med = a->peak_hz;
+        if (len >= TONE_MIN_FRAMES) {
+            for (size_t k = 0; k < len; k++) levels[k] = c.f[i + k].peak_hz;
+            qsort(levels, len, sizeof *levels, cmp_float);
+            med = levels[len / 2];
+            double tol = fmax(TONE_MAX_SPREAD_HZ, TONE_MAX_SPREAD_REL * med);
+            for (size_t k = i; k < j; k++)
+                if (fabs(c.f[k].peak_hz - med) <= tol) steady++;
+        }
+        if (len >= TONE_MIN_FRAMES && steady * 10 >= len * 8) {
             for (size_t k = i; k < j; k++) c.f[k].tone = 1;
-            rv_tone t = {i * hop_s, fmin(dur, j * hop_s), fsum / (double)(j - i), RV_TONE_BEEP};
+            rv_tone t = {i * hop_s, fmin(dur, j * hop_s), med, RV_TONE_BEEP};
             if (!push((void **)&out->tones, &out->n_tones, &cap_t, sizeof t, &t)) {
                 rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
                 goto done;
@@ -261,7 +288,15 @@ rv_err rv_signal_analyze(const rv_pcm *pcm, double silence_dbfs, rv_signal *out,
         i = j;
     }
 
-    /* Speech segments. */
+    /* On/off ramps of tones and digits are not speech. */
+    for (size_t i = 0; i < nf; i++) {
+        if (c.f[i].tone != 1 && c.f[i].tone != 2) continue;
+        for (size_t k = i > TONE_EDGE_FRAMES ? i - TONE_EDGE_FRAMES : 0;
+             k < nf && k <= i + TONE_EDGE_FRAMES; k++)
+            if (!c.f[k].tone) c.f[k].tone = 3;
+    }
+
+    /* Speech segments: they end at a tone. */
     double sp_energy = 0;
     size_t sp_frames = 0;
     for (size_t i = 0; i < nf;) {
@@ -269,7 +304,7 @@ rv_err rv_signal_analyze(const rv_pcm *pcm, double silence_dbfs, rv_signal *out,
                  !c.f[k].tone)
         if (!CAND(i)) { i++; continue; }
         size_t last = i, j = i + 1, voiced = 0, cand = 0, pairs = 0;
-        for (size_t k = i; k < nf && k <= last + SEG_MAX_GAP_FRAMES; k++) {
+        for (size_t k = i; k < nf && k <= last + SEG_MAX_GAP_FRAMES && !c.f[k].tone; k++) {
             if (!CAND(k)) continue;
             last = k;
             cand++;
@@ -308,6 +343,7 @@ rv_err rv_signal_analyze(const rv_pcm *pcm, double silence_dbfs, rv_signal *out,
         flat_sum += f->flat;
         if (f->tone == 1) out->tone_s += len;
         else if (f->tone == 2) out->dtmf_s += len;
+        else if (f->tone == 3) continue; /* ramps: counted with nothing */
         else if (!f->speech) out->other_s += len;
     }
     out->flatness = audible ? flat_sum / audible : 0;

@@ -15,6 +15,7 @@ typedef struct {
     int64_t max_audio_bytes;        /* largest accepted recording, bytes */
     double max_audio_seconds;       /* longest accepted recording */
     double silence_dbfs;            /* frames quieter than this are silent */
+    double quiet_dbfs;              /* no speech and no louder: silence */
     double greeting_min_speech_s;   /* less speech than this: missing */
     double voicemail_min_speech_s;  /* less speech than this: a hang-up */
     char prompt_refs[RV_CONFIG_STR_MAX]; /* ':'-separated dirs or globs */

@@ -35,6 +35,7 @@ typedef struct {
     double rms_dbfs;
     double clipping_ratio;     /* share of samples at full scale */
     double noise_floor_dbfs;   /* 10th percentile of frame levels */
+    double loud_dbfs;          /* 95th percentile of frame levels */
     double snr_db;             /* speech level over the floor; NAN if no speech */
     double silent_s;           /* frames under the silence threshold */
     double tone_s, dtmf_s;     /* frames classed as tone or DTMF */
