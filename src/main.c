@@ -31,6 +31,8 @@ static void usage(FILE *out)
           "      --name \"Förnamn Efternamn\" --unit \"Enhet\" --org \"Organisation\"\n"
           "      --phrase \"text\" (repeatable) --profile NAME\n"
           "      --encoding auto|ulaw|alaw   headerless 8 kHz G.711 input (.ul/.al imply it)\n"
+          "      --format json|table|tsv     one JSON object per line (default), a table\n"
+          "                                  for people, or tab-separated columns\n"
           "  config                      print the effective configuration\n"
           "  version                     print the version\n"
           "\n"
@@ -113,6 +115,28 @@ static rv_fpdb *load_prompts(const rv_config *cfg)
     return db;
 }
 
+typedef enum { OUT_JSON, OUT_TABLE, OUT_TSV } out_format;
+
+/* The table and TSV forms: file, kind, verdict, reason, speech, duration. */
+static void print_row(out_format fmt, const char *file, rv_kind k, const rv_report *r,
+                      const rv_error *e)
+{
+    const char *verdict = e ? "ERROR" : r->missing ? "MISSING" : "ok";
+    const char *reason = e ? rv_err_slug(e->code) : r->missing ? rv_missing_reason_name(r->reason) : "-";
+    const char *kind = rv_kind_name(k);
+    if (fmt == OUT_TSV) {
+        if (e) printf("%s\t%s\t%s\t%s\t-\t-\t%s\n", file, kind, verdict, reason, e->msg);
+        else printf("%s\t%s\t%s\t%s\t%.2f\t%.2f\t%s\n", file, kind, verdict, reason,
+                    r->signal.speech_s, r->signal.duration_s,
+                    r->prompt_found ? r->prompt.name : "-");
+    } else if (e) {
+        printf("%-40s %-9s %-8s %-18s %s\n", file, kind, verdict, reason, e->msg);
+    } else {
+        printf("%-40s %-9s %-8s %-18s %6.2f %6.2f\n", file, kind, verdict, reason,
+               r->signal.speech_s, r->signal.duration_s);
+    }
+}
+
 static int cmd_analyze(int argc, char **argv)
 {
     common_opts co = {0};
@@ -123,6 +147,7 @@ static int cmd_analyze(int argc, char **argv)
     rv_expect exp = {0};
     rv_kind kind = RV_KIND_GREETING;
     int forced = -1; /* rv_audio_hint or -1 for "by extension" */
+    out_format fmt = OUT_JSON;
     int rc = 0;
     rv_fpdb *prompts = NULL;
     rv_config cfg;
@@ -140,7 +165,8 @@ static int cmd_analyze(int argc, char **argv)
         }
         if (a[0] == '-' && a[1] == '-') {
             static const char *with_value[] = {"--kind", "--name", "--unit", "--org",
-                                               "--phrase", "--profile", "--encoding"};
+                                               "--phrase", "--profile", "--encoding",
+                                               "--format"};
             int known = 0;
             for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
                 if (strcmp(a, with_value[k]) == 0) known = 1;
@@ -168,7 +194,16 @@ static int cmd_analyze(int argc, char **argv)
             else if (strcmp(a, "--org") == 0) exp.org = v;
             else if (strcmp(a, "--profile") == 0) exp.profile = v;
             else if (strcmp(a, "--phrase") == 0) phrases[exp.n_phrases++] = v;
-            else if (strcmp(a, "--encoding") == 0) {
+            else if (strcmp(a, "--format") == 0) {
+                if (strcmp(v, "json") == 0) fmt = OUT_JSON;
+                else if (strcmp(v, "table") == 0) fmt = OUT_TABLE;
+                else if (strcmp(v, "tsv") == 0) fmt = OUT_TSV;
+                else {
+                    fprintf(stderr, "rostvakt analyze: --format must be json, table or tsv\n");
+                    rc = EXIT_USAGE;
+                    goto done;
+                }
+            } else if (strcmp(a, "--encoding") == 0) {
                 if (strcmp(v, "auto") == 0) forced = -1;
                 else if (strcmp(v, "ulaw") == 0) forced = RV_AUDIO_RAW_ULAW;
                 else if (strcmp(v, "alaw") == 0) forced = RV_AUDIO_RAW_ALAW;
@@ -198,31 +233,42 @@ static int cmd_analyze(int argc, char **argv)
     rv_analyzer an = {&cfg, prompts};
     rv_audio_limits lim = {cfg.max_audio_bytes, cfg.max_audio_seconds};
     int progress = n_files > 1 && isatty(STDERR_FILENO);
+    if (fmt == OUT_TSV) puts("file\tkind\tverdict\treason\tspeech_s\tduration_s\tdetail");
+    if (fmt == OUT_TABLE)
+        printf("%-40s %-9s %-8s %-18s %6s %6s\n", "FILE", "KIND", "VERDICT", "REASON", "SPEECH",
+               "LENGTH");
     for (size_t i = 0; i < n_files; i++) {
         rv_error err;
         rv_error_clear(&err);
         rv_pcm pcm;
         rv_report rep;
-        char *json = NULL;
+        int have_rep = 0;
         rv_audio_hint hint = forced >= 0 ? (rv_audio_hint)forced : rv_audio_hint_for_path(files[i]);
         if (progress) fprintf(stderr, "\ranalyze: %zu/%zu %s\033[K", i + 1, n_files, files[i]);
         rv_err e = rv_audio_decode_file(files[i], hint, &lim, &pcm, &err);
         if (e == RV_OK) {
             e = rv_analyze_pcm(&an, &pcm, kind, &rep, &err);
-            if (e == RV_OK) {
-                json = rv_report_to_json(&rep, files[i], &exp);
-                rv_report_free(&rep);
-            }
+            have_rep = e == RV_OK;
             rv_pcm_free(&pcm);
         }
-        if (e != RV_OK) {
-            json = rv_error_to_json(files[i], &err);
-            rc = EXIT_UNREADABLE;
+        if (e != RV_OK) rc = EXIT_UNREADABLE;
+        if (progress) fprintf(stderr, "\r\033[K");
+        if (fmt == OUT_JSON) {
+            char *json = have_rep ? rv_report_to_json(&rep, files[i], &exp)
+                                  : rv_error_to_json(files[i], &err);
+            if (!json) {
+                fprintf(stderr, "rostvakt: out of memory\n");
+                rc = 1;
+                if (have_rep) rv_report_free(&rep);
+                break;
+            }
+            puts(json);
+            free(json);
+        } else {
+            print_row(fmt, files[i], kind, have_rep ? &rep : NULL, have_rep ? NULL : &err);
         }
-        if (!json) { fprintf(stderr, "rostvakt: out of memory\n"); rc = 1; break; }
-        puts(json);
         fflush(stdout);
-        free(json);
+        if (have_rep) rv_report_free(&rep);
     }
     if (progress) fprintf(stderr, "\ranalyze: %zu files done\033[K\n", n_files);
 done:
