@@ -17,14 +17,14 @@ TEST_LIBS = $(shell pkg-config --libs criterion 2>/dev/null)
 LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c))
 LIB_OBJ  = $(LIB_SRC:src/%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ = $(BUILD)/obj/main.o
-TEST_SRC = $(wildcard tests/unit/*.c)
-TEST_OBJ = $(TEST_SRC:tests/unit/%.c=$(BUILD)/obj/tests/%.o)
+TEST_SRC = $(wildcard tests/unit/*.c tests/cli/*.c)
+TEST_OBJ = $(TEST_SRC:tests/%.c=$(BUILD)/obj/tests/%.o)
 BIN      = $(BUILD)/rostvakt
 LIB      = $(BUILD)/librostvakt.a
 TESTBIN  = $(BUILD)/rostvakt-tests
 FIXTURES = $(BUILD)/fixtures/.stamp
 
-.PHONY: all deps test unit-test cli-test asan bench demo check-symbols install clean samples
+.PHONY: all deps test unit-test asan bench demo check-symbols install clean samples
 
 all: $(BIN) $(LIB)
 
@@ -35,7 +35,7 @@ $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/tests/%.o: tests/unit/%.c
+$(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
 
@@ -56,18 +56,15 @@ $(FIXTURES): tests/make-fixtures.sh
 # The tests run from the top folder; they find fixtures and the binary
 # through RV_FIXTURES and RV_BIN.
 test: deps
-	@$(MAKE) --no-print-directory unit-test cli-test
+	@$(MAKE) --no-print-directory unit-test
 
 unit-test: $(TESTBIN) $(BIN) $(FIXTURES)
 	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) $(TESTBIN) --jobs 2
 
-cli-test: $(BIN) $(FIXTURES)
-	@RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) sh tests/cli/run.sh
-
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan \
 	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
-	  LDFLAGS="-fsanitize=address,undefined" unit-test cli-test
+	  LDFLAGS="-fsanitize=address,undefined" unit-test
 
 bench: deps $(BIN)
 	@sh bench/bench.sh $(BIN)
@@ -92,4 +89,4 @@ install: $(BIN) $(LIB)
 clean:
 	rm -rf build build-asan
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/tests/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/tests/*/*.d)

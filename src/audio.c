@@ -181,7 +181,15 @@ rv_err rv_audio_decode(const void *bytes, size_t len, rv_audio_hint hint,
     SF_VIRTUAL_IO vio = {vio_len, vio_seek, vio_read, vio_write, vio_tell};
     sf = sf_open_virtual(&vio, SFM_READ, &info, &mb);
     if (!sf) {
-        if (looks_like_text(b, len))
+        static const char *const magic[][2] = {
+            {"RIFF", "WAV"}, {".snd", "AU"}, {"fLaC", "FLAC"}, {"OggS", "Ogg"}, {"FORM", "AIFF"}};
+        const char *container = NULL;
+        for (size_t i = 0; i < sizeof magic / sizeof magic[0]; i++)
+            if (len >= 4 && memcmp(b, magic[i][0], 4) == 0) container = magic[i][1];
+        if (container)
+            rc = rv_error_set(err, RV_ERR_AUDIO_CORRUPT, "damaged %s header: %s", container,
+                              sf_strerror(NULL));
+        else if (looks_like_text(b, len))
             rc = rv_error_set(err, RV_ERR_AUDIO_FORMAT,
                               "not audio: the %zu bytes look like text", len);
         else
@@ -240,15 +248,17 @@ rv_err rv_audio_decode(const void *bytes, size_t len, rv_audio_hint hint,
         }
         n += (size_t)got;
     }
-    if (sf_error(sf) != SF_ERR_NO_ERROR) {
-        rc = rv_error_set(err, RV_ERR_AUDIO_CORRUPT, "decoding failed after %zu samples: %s",
-                          n, sf_strerror(sf));
-        goto done;
-    }
+    int sferr = sf_error(sf);
     if (info.frames > 0 && info.frames != SF_COUNT_MAX && (sf_count_t)n < info.frames) {
         rc = rv_error_set(err, RV_ERR_AUDIO_TRUNCATED,
-                          "%s: header promises %lld samples but only %zu could be decoded",
-                          out->format, (long long)info.frames, n);
+                          "%s: header promises %lld samples but the data ends after %zu (%s)",
+                          out->format, (long long)info.frames, n,
+                          sferr ? sf_strerror(sf) : "no more data");
+        goto done;
+    }
+    if (sferr != SF_ERR_NO_ERROR) {
+        rc = rv_error_set(err, RV_ERR_AUDIO_CORRUPT, "%s: decoding failed after %zu samples: %s",
+                          out->format, n, sf_strerror(sf));
         goto done;
     }
     out->samples = mono;

@@ -149,9 +149,15 @@ rv_err rv_stft_run(const float *x, size_t n, int rate, const rv_stft_opts *o,
                 size_t best_l = 0;
                 for (size_t l = lag_lo; l <= lag_hi; l++) {
                     float v = in[l] / r0 / wacf[l];
-                    if (v > best && in[l] >= in[l - 1] && in[l] >= in[l + 1]) {
-                        best = v;
+                    if (v > best && in[l] >= in[l - 1] && in[l] >= in[l + 1]) best = v;
+                }
+                /* The shortest lag close to the best avoids octave errors:
+                 * a period repeats at every multiple. */
+                for (size_t l = lag_lo; l <= lag_hi && best > 0; l++) {
+                    float v = in[l] / r0 / wacf[l];
+                    if (v >= 0.9f * best && in[l] >= in[l - 1] && in[l] >= in[l + 1]) {
                         best_l = l;
+                        break;
                     }
                 }
                 fr.voicing = best > 1.0f ? 1.0f : best;

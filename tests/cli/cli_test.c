@@ -1,0 +1,215 @@
+/* `rostvakt analyze` as a user runs it: the shipped samples against their
+ * labels, exit codes, errors for unreadable files, usage mistakes. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+typedef struct {
+    char *out;
+    size_t len;
+    int status;
+} result;
+
+/* Run the rostvakt binary with args (NULL-terminated), capturing stdout. */
+static result run(const char *const *args)
+{
+    const char *bin = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
+    const char *argv[64];
+    size_t n = 0;
+    argv[n++] = bin;
+    while (*args && n < 63) argv[n++] = *args++;
+    argv[n] = NULL;
+    int fd[2];
+    cr_assert_eq(pipe(fd), 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fd[1], 1);
+    posix_spawn_file_actions_addclose(&fa, fd[0]);
+    posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    cr_assert_eq(posix_spawn(&pid, bin, &fa, NULL, (char *const *)argv, environ), 0, "spawn %s", bin);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fd[1]);
+    result r = {0};
+    size_t cap = 0;
+    for (;;) {
+        if (r.len + 4096 > cap) {
+            cap = cap ? cap * 2 : 65536;
+            r.out = realloc(r.out, cap);
+        }
+        ssize_t k = read(fd[0], r.out + r.len, cap - r.len - 1);
+        if (k <= 0) break;
+        r.len += (size_t)k;
+    }
+    r.out[r.len] = '\0';
+    close(fd[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return r;
+}
+
+/* The n-th line of out as JSON (caller decrefs). */
+static json_t *line_json(const char *out, size_t n)
+{
+    const char *p = out;
+    for (size_t i = 0; i < n && p; i++) {
+        p = strchr(p, '\n');
+        if (p) p++;
+    }
+    cr_assert(p && *p, "no line %zu in output", n);
+    const char *e = strchr(p, '\n');
+    json_error_t je;
+    json_t *j = json_loadb(p, e ? (size_t)(e - p) : strlen(p), 0, &je);
+    cr_assert_not_null(j, "line %zu is not JSON: %s", n, je.text);
+    return j;
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+typedef struct {
+    char file[128], kind[16], reason[32];
+    int missing;
+} label;
+
+static size_t read_manifest(label *l, size_t cap)
+{
+    FILE *f = fopen("samples/manifest.tsv", "r");
+    cr_assert_not_null(f, "samples/manifest.tsv");
+    char line[2048];
+    size_t n = 0;
+    cr_assert_not_null(fgets(line, sizeof line, f)); /* header */
+    while (n < cap && fgets(line, sizeof line, f)) {
+        char *save = NULL;
+        char *file = strtok_r(line, "\t", &save), *kind = strtok_r(NULL, "\t", &save);
+        char *miss = strtok_r(NULL, "\t", &save), *reason = strtok_r(NULL, "\t", &save);
+        cr_assert(file && kind && miss && reason);
+        snprintf(l[n].file, sizeof l[n].file, "samples/%s", file);
+        snprintf(l[n].kind, sizeof l[n].kind, "%s", kind);
+        snprintf(l[n].reason, sizeof l[n].reason, "%s", reason);
+        l[n].missing = atoi(miss);
+        n++;
+    }
+    fclose(f);
+    return n;
+}
+
+static void check_kind(const char *kind)
+{
+    label l[128];
+    size_t n = read_manifest(l, 128), k = 0;
+    const char *args[64] = {"analyze", "--kind", kind};
+    size_t na = 3;
+    size_t idx[64];
+    for (size_t i = 0; i < n && na < 60; i++)
+        if (strcmp(l[i].kind, kind) == 0) { idx[k++] = i; args[na++] = l[i].file; }
+    args[na] = NULL;
+    cr_assert(k >= 5, "too few %s samples", kind);
+    result r = run(args);
+    cr_expect_eq(r.status, 0, "exit %d", r.status);
+    cr_assert_eq(count_lines(r.out), k, "one line per file");
+    for (size_t i = 0; i < k; i++) {
+        const label *want = &l[idx[i]];
+        json_t *j = line_json(r.out, i);
+        cr_expect_str_eq(json_string_value(json_object_get(j, "file")), want->file, "order kept");
+        cr_expect_eq(json_is_true(json_object_get(j, "missing")), want->missing, "%s: missing", want->file);
+        const char *reason = json_string_value(json_object_get(j, "missing_reason"));
+        cr_expect_str_eq(reason ? reason : "-", want->reason, "%s: reason", want->file);
+        json_decref(j);
+    }
+    free(r.out);
+}
+
+Test(cli, greeting_samples_match_their_labels) { check_kind("greeting"); }
+Test(cli, voicemail_samples_match_their_labels) { check_kind("voicemail"); }
+
+Test(cli, unreadable_file_gives_an_error_line_and_exit_2) {
+    const char *args[] = {"analyze", "samples/g01-anna-svensson.wav", "samples/manifest.tsv",
+                          "/nonexistent/dir/x.wav", "samples/m02-digital-silence.wav", NULL};
+    result r = run(args);
+    cr_expect_eq(r.status, 2);
+    cr_assert_eq(count_lines(r.out), 4);
+    json_t *j = line_json(r.out, 1);
+    cr_expect_str_eq(json_string_value(json_object_get(j, "file")), "samples/manifest.tsv");
+    json_t *e = json_object_get(j, "error");
+    cr_expect_str_eq(json_string_value(json_object_get(e, "code")), "unsupported_audio");
+    cr_expect(strstr(json_string_value(json_object_get(e, "message")), "text") != NULL);
+    json_decref(j);
+    j = line_json(r.out, 2);
+    cr_expect_str_eq(json_string_value(json_object_get(json_object_get(j, "error"), "code")), "io_error");
+    json_decref(j);
+    j = line_json(r.out, 3);
+    cr_expect(json_is_true(json_object_get(j, "missing")), "later files still analysed");
+    json_decref(j);
+    free(r.out);
+}
+
+Test(cli, usage_mistakes_exit_64) {
+    const char *a1[] = {"analyze", NULL};
+    const char *a2[] = {"analyze", "--kind", "fax", "samples/m01-empty.wav", NULL};
+    const char *a3[] = {"analyze", "--bogus", "samples/m01-empty.wav", NULL};
+    const char *a4[] = {"analyze", "--name", NULL};
+    const char *a5[] = {"frobnicate", NULL};
+    const char *const *all[] = {a1, a2, a3, a4, a5};
+    for (size_t i = 0; i < 5; i++) {
+        result r = run(all[i]);
+        cr_expect_eq(r.status, 64, "case %zu exit %d", i, r.status);
+        cr_expect_eq(r.len, 0, "nothing on stdout");
+        free(r.out);
+    }
+}
+
+Test(cli, configuration_mistakes_exit_78) {
+    const char *a1[] = {"analyze", "--set", "no_such=1", "samples/m01-empty.wav", NULL};
+    const char *a2[] = {"analyze", "--config", "/nonexistent.conf", "samples/m01-empty.wav", NULL};
+    result r = run(a1);
+    cr_expect_eq(r.status, 78);
+    free(r.out);
+    r = run(a2);
+    cr_expect_eq(r.status, 78);
+    free(r.out);
+}
+
+Test(cli, expected_phrases_are_echoed) {
+    const char *args[] = {"analyze", "--name", "Anna Svensson", "--unit", "ekonomienheten",
+                          "--phrase", "lämna ett meddelande", "samples/g01-anna-svensson.wav", NULL};
+    result r = run(args);
+    cr_expect_eq(r.status, 0);
+    json_t *j = line_json(r.out, 0);
+    json_t *x = json_object_get(j, "expected");
+    cr_expect_str_eq(json_string_value(json_object_get(x, "name")), "Anna Svensson");
+    cr_expect_str_eq(json_string_value(json_array_get(json_object_get(x, "phrases"), 0)),
+                     "lämna ett meddelande");
+    json_decref(j);
+    free(r.out);
+}
+
+Test(cli, table_format_for_people) {
+    const char *args[] = {"analyze", "--format", "table", "samples/m05-beep.wav", NULL};
+    result r = run(args);
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "VERDICT") && strstr(r.out, "MISSING") && strstr(r.out, "tone"),
+              "%s", r.out);
+    free(r.out);
+}
+
+Test(cli, print_config) {
+    const char *args[] = {"config", "--set", "max_audio_seconds=42", NULL};
+    result r = run(args);
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "max_audio_seconds = 42"), "%s", r.out);
+    free(r.out);
+}
