@@ -58,8 +58,15 @@ $(FIXTURES): tests/make-fixtures.sh
 test: deps
 	@$(MAKE) --no-print-directory unit-test
 
+# Sanitizer reports from test workers do not fail Criterion by themselves,
+# so the log is searched for them.
 unit-test: $(TESTBIN) $(BIN) $(FIXTURES)
-	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) $(TESTBIN) --jobs 2
+	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) $(TESTBIN) --jobs 2 > $(BUILD)/test.log 2>	@RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) $(TESTBIN) --jobs 2 > $(BUILD)/test.log 2>&1; \1; \
+	status=$$?; cat $(BUILD)/test.log; \
+	if grep -q -E "(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:" $(BUILD)/test.log; then \
+	  echo "sanitizer reports above (also in $(BUILD)/test.log)"; exit 1; fi; \
+	exit $$status
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan \
