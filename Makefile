@@ -62,7 +62,7 @@ test: deps
 # so the log is searched for them.
 unit-test: $(TESTBIN) $(BIN) $(FIXTURES)
 	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
-	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) $(TESTBIN) --jobs 2 > $(BUILD)/test.log 2>	@RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) $(TESTBIN) --jobs 2 > $(BUILD)/test.log 2>&1; \1; \
+	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) $(TESTBIN) --jobs 2 > $(BUILD)/test.log 2>&1; \
 	status=$$?; cat $(BUILD)/test.log; \
 	if grep -q -E "(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:" $(BUILD)/test.log; then \
 	  echo "sanitizer reports above (also in $(BUILD)/test.log)"; exit 1; fi; \
