@@ -73,8 +73,11 @@ asan: deps
 	  CFLAGS="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  LDFLAGS="-fsanitize=address,undefined" unit-test
 
-bench: deps $(BIN)
-	@sh bench/bench.sh $(BIN)
+$(BUILD)/bench_analyze: bench/bench_analyze.c $(LIB)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+bench: deps $(BIN) $(BUILD)/bench_analyze
+	@sh bench/bench.sh $(BIN) $(BUILD)/bench_analyze
 
 demo: deps $(BIN)
 	@sh tools/demo.sh $(BIN)
