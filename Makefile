@@ -76,10 +76,13 @@ asan: deps
 $(BUILD)/bench_analyze: bench/bench_analyze.c $(LIB)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-bench: deps $(BIN) $(BUILD)/bench_analyze
+# deps first, then a fresh make that sees the installed pkg-config files.
+bench: deps
+	@$(MAKE) --no-print-directory $(BIN) $(BUILD)/bench_analyze
 	@sh bench/bench.sh $(BIN) $(BUILD)/bench_analyze
 
-demo: deps $(BIN)
+demo: deps
+	@$(MAKE) --no-print-directory $(BIN)
 	@sh tools/demo.sh $(BIN)
 
 samples: deps
