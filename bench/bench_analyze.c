@@ -11,6 +11,7 @@
 #include "rostvakt/analyze.h"
 #include "rostvakt/audio.h"
 #include "rostvakt/config.h"
+#include "rostvakt/fileio.h"
 #include "rostvakt/fingerprint.h"
 #include "rostvakt/signal.h"
 
@@ -19,20 +20,6 @@ static double cpu_now(void)
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(n > 0 ? (size_t)n : 1);
-    if (b && n > 0 && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-    fclose(f);
-    *len = (size_t)(n > 0 ? n : 0);
-    return b;
 }
 
 int main(int argc, char **argv)
@@ -56,8 +43,11 @@ int main(int argc, char **argv)
     const int reps = 3;
     for (int i = 1; i < argc; i++) {
         size_t len;
-        unsigned char *b = slurp(argv[i], &len);
-        if (!b) { fprintf(stderr, "cannot read %s\n", argv[i]); return 1; }
+        unsigned char *b;
+        if (rv_file_read(argv[i], 0, &b, &len, &err) != RV_OK) {
+            fprintf(stderr, "%s: %s\n", argv[i], err.msg);
+            return 1;
+        }
         for (int r = 0; r < reps; r++) {
             rv_pcm pcm;
             double a = cpu_now();

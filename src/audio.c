@@ -3,15 +3,15 @@
  * against the bytes present and buffers grow only as samples really arrive. */
 #include "rostvakt/audio.h"
 
+#include "rostvakt/fileio.h"
+
 #include <ctype.h>
-#include <errno.h>
 #include <samplerate.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 typedef struct {
     const unsigned char *data;
@@ -280,31 +280,12 @@ rv_err rv_audio_decode_file(const char *path, rv_audio_hint hint,
                             const rv_audio_limits *lim, rv_pcm *out, rv_error *err)
 {
     memset(out, 0, sizeof *out);
-    FILE *f = fopen(path, "rb");
-    if (!f) return rv_error_set(err, RV_ERR_IO, "cannot open: %s", strerror(errno));
-    unsigned char *data = NULL;
-    rv_err rc = RV_OK;
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = rv_error_set(err, RV_ERR_IO, "not a regular file");
-        goto done;
-    }
-    if (lim && lim->max_bytes > 0 && st.st_size > lim->max_bytes) {
-        rc = rv_error_set(err, RV_ERR_TOO_LARGE, "file is %lld bytes; the limit is %lld bytes",
-                          (long long)st.st_size, (long long)lim->max_bytes);
-        goto done;
-    }
-    size_t len = (size_t)st.st_size;
-    data = malloc(len ? len : 1);
-    if (!data) { rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory"); goto done; }
-    if (len && fread(data, 1, len, f) != len) {
-        rc = rv_error_set(err, RV_ERR_IO, "read failed: %s", strerror(errno));
-        goto done;
-    }
+    unsigned char *data;
+    size_t len;
+    rv_err rc = rv_file_read(path, lim ? lim->max_bytes : 0, &data, &len, err);
+    if (rc != RV_OK) return rc;
     rc = rv_audio_decode(data, len, hint, lim, out, err);
-done:
     free(data);
-    fclose(f);
     return rc;
 }
 

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "rostvakt/audio.h"
+#include "rostvakt/fileio.h"
 
 static inline const char *fixture(const char *name)
 {
@@ -23,16 +24,9 @@ static inline const char *fixture(const char *name)
 /* Whole file into a new buffer; *len gets its size. NULL if unreadable. */
 static inline unsigned char *slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *b = malloc(n > 0 ? (size_t)n : 1);
-    if (b && n > 0 && fread(b, 1, (size_t)n, f) != (size_t)n) { free(b); b = NULL; }
-    fclose(f);
-    *len = n > 0 ? (size_t)n : 0;
-    return b;
+    unsigned char *b;
+    rv_error e;
+    return rv_file_read(path, 0, &b, len, &e) == RV_OK ? b : NULL;
 }
 
 static inline rv_pcm pcm_alloc(int rate, double seconds)
