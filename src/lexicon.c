@@ -1,0 +1,250 @@
+/* Swedish pronunciations: espeak-ng (the only user of libespeak-ng) turns a
+ * word into IPA phonemes, the phone map turns those into ARPAbet phones with
+ * alternatives, and a few variants are made by swapping one uncertain phone. */
+#include "rostvakt/lexicon.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <espeak-ng/speak_lib.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAP_MAX 128
+#define ALT_MAX 4
+
+typedef struct {
+    char token[16];
+    size_t n_alts;
+    char alts[ALT_MAX][24]; /* "" means: dropped */
+} map_entry;
+
+struct rv_lexicon {
+    map_entry map[MAP_MAX];
+    size_t n_map;
+};
+
+static pthread_mutex_t espeak_lock = PTHREAD_MUTEX_INITIALIZER;
+static int espeak_users;
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
+    return s;
+}
+
+static rv_err load_map(rv_lexicon *lex, const char *path, rv_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return rv_error_set(err, RV_ERR_IO, "cannot open phone map %s: %s", path, strerror(errno));
+    char line[512];
+    int lineno = 0;
+    rv_err rc = RV_OK;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash) *hash = '\0';
+        char *s = trim(line);
+        if (!*s) continue;
+        char *sp = s;
+        while (*sp && !isspace((unsigned char)*sp)) sp++;
+        if (!*sp || lex->n_map == MAP_MAX || (size_t)(sp - s) >= sizeof lex->map[0].token) {
+            rc = rv_error_set(err, RV_ERR_CONFIG, "%s:%d: expected 'phoneme PHONES [| PHONES]'",
+                              path, lineno);
+            goto done;
+        }
+        map_entry *m = &lex->map[lex->n_map];
+        memset(m, 0, sizeof *m);
+        memcpy(m->token, s, (size_t)(sp - s));
+        char *save = NULL;
+        for (char *alt = strtok_r(sp, "|", &save); alt; alt = strtok_r(NULL, "|", &save)) {
+            alt = trim(alt);
+            if (m->n_alts == ALT_MAX || strlen(alt) >= sizeof m->alts[0] || !*alt) {
+                rc = rv_error_set(err, RV_ERR_CONFIG, "%s:%d: bad alternative for '%s'", path,
+                                  lineno, m->token);
+                goto done;
+            }
+            for (const char *p = alt; *p; p++)
+                if (!isupper((unsigned char)*p) && *p != ' ' && strcmp(alt, "-") != 0) {
+                    rc = rv_error_set(err, RV_ERR_CONFIG,
+                                      "%s:%d: '%s' is not a list of ARPAbet phones", path,
+                                      lineno, alt);
+                    goto done;
+                }
+            snprintf(m->alts[m->n_alts++], sizeof m->alts[0], "%s", strcmp(alt, "-") ? alt : "");
+        }
+        lex->n_map++;
+    }
+    if (lex->n_map == 0) rc = rv_error_set(err, RV_ERR_CONFIG, "%s: no phonemes", path);
+done:
+    fclose(f);
+    return rc;
+}
+
+rv_err rv_lexicon_open(const char *map_path, rv_lexicon **out, rv_error *err)
+{
+    *out = NULL;
+    rv_lexicon *lex = calloc(1, sizeof *lex);
+    if (!lex) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    rv_err rc = load_map(lex, map_path, err);
+    if (rc != RV_OK) { free(lex); return rc; }
+    pthread_mutex_lock(&espeak_lock);
+    if (espeak_users == 0) {
+        if (espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, NULL, espeakINITIALIZE_DONT_EXIT) < 0)
+            rc = rv_error_set(err, RV_ERR_INTERNAL, "espeak-ng could not be initialised");
+        else if (espeak_SetVoiceByName("sv") != EE_OK)
+            rc = rv_error_set(err, RV_ERR_INTERNAL, "espeak-ng has no Swedish voice (sv)");
+    }
+    if (rc == RV_OK) espeak_users++;
+    else if (espeak_users == 0) espeak_Terminate();
+    pthread_mutex_unlock(&espeak_lock);
+    if (rc != RV_OK) { free(lex); return rc; }
+    *out = lex;
+    return RV_OK;
+}
+
+void rv_lexicon_free(rv_lexicon *lex)
+{
+    if (!lex) return;
+    pthread_mutex_lock(&espeak_lock);
+    if (--espeak_users == 0) espeak_Terminate();
+    pthread_mutex_unlock(&espeak_lock);
+    free(lex);
+}
+
+static const map_entry *lookup(const rv_lexicon *lex, const char *tok)
+{
+    for (size_t i = 0; i < lex->n_map; i++)
+        if (strcmp(lex->map[i].token, tok) == 0) return &lex->map[i];
+    return NULL;
+}
+
+/* Lower-case ASCII and the Swedish capitals; keep other bytes. */
+static void normalise(const char *in, size_t len, char *out, size_t cap)
+{
+    static const char *const pairs[][2] = {{"Å", "å"}, {"Ä", "ä"}, {"Ö", "ö"}, {"É", "é"},
+                                           {"Ü", "ü"}};
+    size_t o = 0;
+    for (size_t i = 0; i < len && o + 3 < cap;) {
+        int done = 0;
+        for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++)
+            if (i + 1 < len && memcmp(in + i, pairs[k][0], 2) == 0) {
+                memcpy(out + o, pairs[k][1], 2);
+                o += 2;
+                i += 2;
+                done = 1;
+                break;
+            }
+        if (!done) out[o++] = (char)tolower((unsigned char)in[i++]);
+    }
+    out[o] = '\0';
+}
+
+/* espeak-ng's phonemes for one word, tokens separated by '_'. */
+static void phonemes(const char *word, char *out, size_t cap)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    pthread_mutex_lock(&espeak_lock);
+    const void *t = word;
+    while (t && o + 1 < cap) {
+        const char *p = espeak_TextToPhonemes(&t, espeakCHARS_UTF8, 0x02 | ('_' << 8));
+        if (!p) break;
+        for (; *p && o + 1 < cap; p++) out[o++] = *p == ' ' ? '_' : *p;
+        if (o + 1 < cap) out[o++] = '_';
+    }
+    out[o] = '\0';
+    pthread_mutex_unlock(&espeak_lock);
+}
+
+static int append(char *dst, size_t cap, const char *phones)
+{
+    if (!*phones) return 1;
+    size_t n = strlen(dst);
+    int w = snprintf(dst + n, cap - n, "%s%s", n ? " " : "", phones);
+    return w >= 0 && (size_t)w < cap - n;
+}
+
+static rv_err pronounce_word(const rv_lexicon *lex, rv_word_pron *wp, size_t max_variants,
+                             rv_error *err)
+{
+    const map_entry *toks[96];
+    size_t nt = 0;
+    char buf[RV_PRON_MAX];
+    snprintf(buf, sizeof buf, "%s", wp->ipa);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, "_", &save); tok; tok = strtok_r(NULL, "_", &save)) {
+        /* Stress marks (ˈ ˌ, two bytes each) lead a token. */
+        while (strncmp(tok, "ˈ", 2) == 0 || strncmp(tok, "ˌ", 2) == 0) tok += 2;
+        if (!*tok) continue;
+        const map_entry *m = lookup(lex, tok);
+        if (!m) {
+            /* A long consonant (kː): the plain one. */
+            char base[32];
+            snprintf(base, sizeof base, "%s", tok);
+            char *len_mark = strstr(base, "ː");
+            if (len_mark) *len_mark = '\0';
+            m = lookup(lex, base);
+        }
+        if (!m) {
+            return rv_error_set(err, RV_ERR_INTERNAL,
+                                "no phone mapping for espeak-ng phoneme '%s' in '%s'", tok,
+                                wp->word);
+        }
+        if (nt == sizeof toks / sizeof toks[0])
+            return rv_error_set(err, RV_ERR_TOO_LARGE, "word '%s' is too long", wp->word);
+        toks[nt++] = m;
+    }
+    if (nt == 0) return rv_error_set(err, RV_ERR_ARG, "'%s' has no pronunciation", wp->word);
+    /* Variant 0: every first alternative; then one uncertain phoneme at a time. */
+    wp->n_prons = 0;
+    for (long swap = -1; swap < (long)nt && wp->n_prons < max_variants; swap++) {
+        if (swap >= 0 && toks[swap]->n_alts < 2) continue;
+        char p[RV_PRON_MAX] = "";
+        int ok = 1;
+        for (size_t i = 0; i < nt && ok; i++)
+            ok = append(p, sizeof p, toks[i]->alts[(long)i == swap ? 1 : 0]);
+        if (!ok) return rv_error_set(err, RV_ERR_TOO_LARGE, "word '%s' is too long", wp->word);
+        if (!*p) continue;
+        int dup = 0;
+        for (size_t k = 0; k < wp->n_prons; k++) dup |= strcmp(wp->prons[k], p) == 0;
+        if (!dup) memcpy(wp->prons[wp->n_prons++], p, sizeof p);
+    }
+    return RV_OK;
+}
+
+rv_err rv_lexicon_pronounce(rv_lexicon *lex, const char *text, size_t max_variants,
+                            rv_word_pron *out, size_t max_words, size_t *n_words,
+                            rv_error *err)
+{
+    *n_words = 0;
+    if (max_variants < 1) max_variants = 1;
+    if (max_variants > 8) max_variants = 8;
+    if (!text || strlen(text) > 1024) return rv_error_set(err, RV_ERR_ARG, "phrase missing or too long");
+    const char *p = text;
+    while (*p) {
+        while (*p && (isspace((unsigned char)*p) || strchr(",.;:!?\"()", *p))) p++;
+        const char *s = p;
+        while (*p && !isspace((unsigned char)*p) && !strchr(",.;:!?\"()", *p)) p++;
+        if (p == s) continue;
+        /* A trailing hyphen ("barn- och ...") is a written ellipsis. */
+        size_t len = (size_t)(p - s);
+        while (len && s[len - 1] == '-') len--;
+        if (len == 0) continue;
+        if (len >= RV_WORD_MAX) return rv_error_set(err, RV_ERR_ARG, "a word is longer than %d bytes", RV_WORD_MAX - 1);
+        if (*n_words == max_words)
+            return rv_error_set(err, RV_ERR_TOO_LARGE, "phrase has more than %zu words", max_words);
+        rv_word_pron *wp = &out[*n_words];
+        memset(wp, 0, sizeof *wp);
+        normalise(s, len, wp->word, sizeof wp->word);
+        phonemes(wp->word, wp->ipa, sizeof wp->ipa);
+        rv_err rc = pronounce_word(lex, wp, max_variants, err);
+        if (rc != RV_OK) return rc;
+        (*n_words)++;
+    }
+    if (*n_words == 0) return rv_error_set(err, RV_ERR_ARG, "phrase has no words");
+    return RV_OK;
+}

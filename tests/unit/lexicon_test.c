@@ -1,0 +1,98 @@
+/* Swedish pronunciations mapped onto the US English phone set. */
+#include <criterion/criterion.h>
+
+#include "rostvakt/lexicon.h"
+
+static rv_lexicon *lex;
+
+static void open_lex(void)
+{
+    rv_error e;
+    cr_assert_eq(rv_lexicon_open("models/sv-arpabet.map", &lex, &e), RV_OK, "%s", e.msg);
+}
+
+static void close_lex(void) { rv_lexicon_free(lex); }
+
+TestSuite(lexicon, .init = open_lex, .fini = close_lex);
+
+/* The first pronunciation of the single word in text. */
+static rv_word_pron one(const char *text)
+{
+    rv_word_pron w[4];
+    size_t n;
+    rv_error e;
+    cr_assert_eq(rv_lexicon_pronounce(lex, text, 4, w, 4, &n, &e), RV_OK, "%s: %s", text, e.msg);
+    cr_assert_eq(n, 1, "%s: %zu words", text, n);
+    cr_assert(w[0].n_prons >= 1);
+    return w[0];
+}
+
+static int has_pron(const rv_word_pron *w, const char *p)
+{
+    for (size_t i = 0; i < w->n_prons; i++)
+        if (strcmp(w->prons[i], p) == 0) return 1;
+    return 0;
+}
+
+Test(lexicon, swedish_vowels_a_ring_a_umlaut_o_umlaut) {
+    cr_expect_str_eq(one("kål").prons[0], "K OW L");
+    rv_word_pron w = one("Öberg");
+    cr_expect(strncmp(w.prons[0], "ER", 2) == 0, "ö: %s", w.prons[0]);
+    cr_expect(has_pron(&w, "EH B AH R Y"), "ö has an EH variant");
+    w = one("mäta");
+    cr_expect(strstr(w.prons[0], "EH") != NULL, "ä: %s", w.prons[0]);
+}
+
+Test(lexicon, sj_tj_and_rs_sounds) {
+    rv_word_pron w = one("Sjöberg");
+    cr_expect(strncmp(w.prons[0], "SH ", 3) == 0, "sj-: %s", w.prons[0]);
+    cr_expect(has_pron(&w, "HH ER B AH R Y"), "sj- has an HH variant");
+    w = one("Tjernberg");
+    cr_expect(strncmp(w.prons[0], "SH ", 3) == 0, "tj-: %s", w.prons[0]);
+    cr_expect(has_pron(&w, "CH EH R N B AH R Y"));
+    cr_expect_str_eq(one("kjol").prons[0], "SH UW L");
+    w = one("Lars");
+    cr_expect_str_eq(w.prons[0], "L AA SH", "rs is retroflex: %s", w.prons[0]);
+    cr_expect(has_pron(&w, "L AA S"));
+}
+
+Test(lexicon, compounds_and_hyphenated_names_are_one_word) {
+    rv_word_pron w = one("utbildningsförvaltningen");
+    cr_expect(strstr(w.prons[0], "F ER R V AA L T N IH NG AH N") != NULL, "%s", w.prons[0]);
+    w = one("Anna-Karin");
+    cr_expect_str_eq(w.prons[0], "AA N AA K AA R IY N");
+    w = one("Lind-Öberg");
+    cr_expect(strncmp(w.prons[0], "L IH N D ER B", 13) == 0, "%s", w.prons[0]);
+}
+
+Test(lexicon, phrases_split_into_words_case_and_punctuation_ignored) {
+    rv_word_pron w[8];
+    size_t n;
+    rv_error e;
+    cr_assert_eq(rv_lexicon_pronounce(lex, "Barn- och UTBILDNINGSFÖRVALTNINGEN, Åsa!", 4, w, 8, &n, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(n, 4);
+    cr_expect_str_eq(w[0].word, "barn");
+    cr_expect_str_eq(w[1].word, "och");
+    cr_expect_str_eq(w[2].word, "utbildningsförvaltningen");
+    cr_expect_str_eq(w[3].word, "åsa");
+    cr_expect_str_eq(w[3].prons[0], "OW S AA");
+}
+
+Test(lexicon, variants_are_distinct_and_capped) {
+    rv_word_pron w[2];
+    size_t n;
+    rv_error e;
+    cr_assert_eq(rv_lexicon_pronounce(lex, "Göran", 2, w, 2, &n, &e), RV_OK);
+    cr_expect_eq(w[0].n_prons, 2);
+    cr_expect(strcmp(w[0].prons[0], w[0].prons[1]) != 0);
+}
+
+Test(lexicon, bad_input) {
+    rv_word_pron w[2];
+    size_t n;
+    rv_error e;
+    cr_expect_eq(rv_lexicon_pronounce(lex, "  , . ", 4, w, 2, &n, &e), RV_ERR_ARG);
+    cr_expect_eq(rv_lexicon_pronounce(lex, "en två tre", 4, w, 2, &n, &e), RV_ERR_TOO_LARGE);
+    rv_lexicon *l2;
+    cr_expect_eq(rv_lexicon_open("/nonexistent.map", &l2, &e), RV_ERR_IO);
+}
