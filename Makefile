@@ -7,7 +7,7 @@ DESTDIR  ?=
 BUILD    ?= build
 PKGS      = sndfile samplerate fftw3f jansson espeak-ng
 WARN      = -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wformat=2
-CPPFLAGS += -Iinclude -D_GNU_SOURCE -MMD -MP
+CPPFLAGS += -Iinclude -D_GNU_SOURCE -MMD -MP -DRV_SHARE_DIR='"$(PREFIX)/share/rostvakt"'
 CFLAGS   ?= -O2 -g
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -98,6 +98,9 @@ install: $(BIN) $(LIB)
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/rostvakt
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/librostvakt.a
 	install -m 644 include/rostvakt/*.h $(DESTDIR)$(PREFIX)/include/rostvakt/
+	install -d $(DESTDIR)$(PREFIX)/share/rostvakt/profiles
+	install -m 644 models/*.map $(DESTDIR)$(PREFIX)/share/rostvakt/
+	install -m 644 models/profiles/*.conf $(DESTDIR)$(PREFIX)/share/rostvakt/profiles/
 
 clean:
 	rm -rf build build-asan

@@ -46,6 +46,10 @@ static const setting settings[] = {
      "share of a prompt's fingerprint hashes that must match"},
     {"prompt_min_hashes", T_INT, "12", 1, 100000, OFF(prompt_min_hashes),
      "and at least this many matching hashes"},
+    {"models_dir", T_STR, "", 0, 0, OFF(models_dir),
+     "phone map, profiles and word lists (empty: found next to the binary)"},
+    {"profile_dirs", T_STR, "", 0, 0, OFF(profile_dirs),
+     "':'-separated profile directories, later ones win (empty: models_dir/profiles)"},
 };
 
 #define N_SETTINGS (sizeof settings / sizeof settings[0])

@@ -11,11 +11,16 @@
 #include "rostvakt/config.h"
 #include "rostvakt/dsp.h"
 #include "rostvakt/fingerprint.h"
+#include "rostvakt/policy.h"
 #include "rostvakt/report.h"
 
 #define EXIT_UNREADABLE 2
 #define EXIT_USAGE 64
 #define EXIT_CONFIG 78
+
+#ifndef RV_SHARE_DIR
+#define RV_SHARE_DIR "/usr/local/share/rostvakt"
+#endif
 
 #ifndef RV_VERSION
 #define RV_VERSION "0.1.0"
@@ -33,6 +38,7 @@ static void usage(FILE *out)
           "      --encoding auto|ulaw|alaw   headerless 8 kHz G.711 input (.ul/.al imply it)\n"
           "      --format json|table|tsv     one JSON object per line (default), a table\n"
           "                                  for people, or tab-separated columns\n"
+          "  profiles                    list the policy profiles, one line each\n"
           "  config                      print the effective configuration\n"
           "  version                     print the version\n"
           "\n"
@@ -92,6 +98,73 @@ static int build_config(const common_opts *c, rv_config *cfg)
 bad:
     fprintf(stderr, "rostvakt: configuration: %s\n", err.msg);
     return EXIT_CONFIG;
+}
+
+/* models_dir when set; else models/ beside the source tree the binary was
+ * built in (build/rostvakt -> models/), else the installed share directory. */
+static void resolve_models(rv_config *cfg)
+{
+    if (cfg->models_dir[0]) goto profiles;
+    char exe[1024];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            char cand[RV_CONFIG_STR_MAX];
+            snprintf(cand, sizeof cand, "%.900s/../models", exe);
+            if (access(cand, R_OK) == 0) {
+                snprintf(cfg->models_dir, sizeof cfg->models_dir, "%s", cand);
+                goto profiles;
+            }
+        }
+    }
+    snprintf(cfg->models_dir, sizeof cfg->models_dir, "%s", RV_SHARE_DIR);
+profiles:
+    if (!cfg->profile_dirs[0])
+        snprintf(cfg->profile_dirs, sizeof cfg->profile_dirs, "%.1000s/profiles", cfg->models_dir);
+}
+
+static int cmd_profiles(int argc, char **argv)
+{
+    common_opts co = {0};
+    co.sets = calloc((size_t)argc + 1, sizeof *co.sets);
+    if (!co.sets) return 1;
+    int rc = 0;
+    rv_profile *all = NULL;
+    size_t n = 0;
+    for (int i = 0; i < argc; i++) {
+        int t = common_opt(&co, argc, argv, &i);
+        if (t <= 0) {
+            if (t == 0) fprintf(stderr, "rostvakt profiles: unknown argument %s\n", argv[i]);
+            rc = EXIT_USAGE;
+            goto done;
+        }
+    }
+    rv_config cfg;
+    if ((rc = build_config(&co, &cfg)) != 0) goto done;
+    resolve_models(&cfg);
+    rv_error err;
+    if (rv_profile_list(cfg.profile_dirs, &all, &n, &err) != RV_OK) {
+        fprintf(stderr, "rostvakt profiles: %s\n", err.msg);
+        rc = EXIT_CONFIG;
+        goto done;
+    }
+    if (n == 0) {
+        fprintf(stderr, "rostvakt profiles: no profiles in %s\n", cfg.profile_dirs);
+        rc = EXIT_CONFIG;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char line[512];
+        rv_profile_summary(&all[i], line, sizeof line);
+        puts(line);
+    }
+done:
+    free(all);
+    free(co.sets);
+    return rc;
 }
 
 static rv_fpdb *load_prompts(const rv_config *cfg)
@@ -295,7 +368,10 @@ static int cmd_config(int argc, char **argv)
         }
     }
     rv_config cfg;
-    if ((rc = build_config(&co, &cfg)) == 0) rv_config_print(&cfg, stdout);
+    if ((rc = build_config(&co, &cfg)) == 0) {
+        resolve_models(&cfg);
+        rv_config_print(&cfg, stdout);
+    }
 done:
     free(co.sets);
     return rc;
@@ -309,6 +385,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "analyze") == 0) return cmd_analyze(argc - 2, argv + 2);
+    if (strcmp(cmd, "profiles") == 0) return cmd_profiles(argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0 || strcmp(cmd, "--print-config") == 0)
         return cmd_config(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

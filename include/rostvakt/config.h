@@ -23,6 +23,8 @@ typedef struct {
     double prompt_max_seconds;      /* prompts are sought in this prefix */
     double prompt_min_score;        /* fraction of reference hashes */
     int64_t prompt_min_hashes;      /* and at least this many */
+    char models_dir[RV_CONFIG_STR_MAX];  /* "" : next to the binary */
+    char profile_dirs[RV_CONFIG_STR_MAX]; /* "" : models_dir/profiles */
 } rv_config;
 
 /* Fill cfg with the built-in defaults. Never fails. */

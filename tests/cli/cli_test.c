@@ -213,3 +213,16 @@ Test(cli, print_config) {
     cr_expect(strstr(r.out, "max_audio_seconds = 42"), "%s", r.out);
     free(r.out);
 }
+
+Test(cli, profiles_lists_the_shipped_profiles) {
+    const char *args[] = {"profiles", NULL};
+    result r = run(args);
+    cr_expect_eq(r.status, 0);
+    cr_expect_eq(count_lines(r.out), 6, "%s", r.out);
+    cr_expect(strstr(r.out, "lemland") && strstr(r.out, "AX") && strstr(r.out, "absence end"), "%s", r.out);
+    free(r.out);
+    const char *bad[] = {"profiles", "--set", "profile_dirs=/nonexistent", NULL};
+    r = run(bad);
+    cr_expect_eq(r.status, 78);
+    free(r.out);
+}
