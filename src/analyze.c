@@ -62,6 +62,9 @@ static void decide(const rv_config *cfg, rv_report *r)
     else if (r->prompt_found) r->reason = RV_MISSING_SYSTEM_PROMPT;
     else if (s->speech_s < min_speech || s->speech_s <= 0) r->reason = dominant(cfg, s);
     else { r->missing = 0; r->reason = RV_MISSING_NONE; }
+    if (r->kind == RV_KIND_VOICEMAIL)
+        r->vm_class = rv_classify_voicemail(!r->missing, s->speech_s, 0,
+                                            cfg->voicemail_long_speech_s, &r->vm_reasons);
 }
 
 rv_err rv_analyze_pcm(const rv_analyzer *a, const rv_pcm *pcm, rv_kind kind,

@@ -35,6 +35,8 @@ static const setting settings[] = {
      "a greeting with less speech than this is missing"},
     {"voicemail_min_speech_s", T_DOUBLE, "0.3", 0, 60, OFF(voicemail_min_speech_s),
      "a voicemail with less speech than this is a hang-up"},
+    {"voicemail_long_speech_s", T_DOUBLE, "6", 0, 600, OFF(voicemail_long_speech_s),
+     "a voicemail with more speech than a call-back request needs is a possible public record"},
     {"prompt_refs", T_STR, "/usr/share/asterisk/sounds/en_US_f_Allison/vm-*.wav",
      0, 0, OFF(prompt_refs),
      "':'-separated directories or globs of the PBX's own default prompts"},

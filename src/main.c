@@ -197,16 +197,17 @@ static void print_row(out_format fmt, const char *file, rv_kind k, const rv_repo
     const char *verdict = e ? "ERROR" : r->missing ? "MISSING" : "ok";
     const char *reason = e ? rv_err_slug(e->code) : r->missing ? rv_missing_reason_name(r->reason) : "-";
     const char *kind = rv_kind_name(k);
+    const char *detail = !r ? "-" : r->kind == RV_KIND_VOICEMAIL ? rv_vm_class_name(r->vm_class)
+                                  : r->prompt_found ? r->prompt.name : "-";
     if (fmt == OUT_TSV) {
         if (e) printf("%s\t%s\t%s\t%s\t-\t-\t%s\n", file, kind, verdict, reason, e->msg);
         else printf("%s\t%s\t%s\t%s\t%.2f\t%.2f\t%s\n", file, kind, verdict, reason,
-                    r->signal.speech_s, r->signal.duration_s,
-                    r->prompt_found ? r->prompt.name : "-");
+                    r->signal.speech_s, r->signal.duration_s, detail);
     } else if (e) {
         printf("%-40s %-9s %-8s %-18s %s\n", file, kind, verdict, reason, e->msg);
     } else {
-        printf("%-40s %-9s %-8s %-18s %6.2f %6.2f\n", file, kind, verdict, reason,
-               r->signal.speech_s, r->signal.duration_s);
+        printf("%-40s %-9s %-8s %-18s %6.2f %6.2f  %s\n", file, kind, verdict, reason,
+               r->signal.speech_s, r->signal.duration_s, strcmp(detail, "-") ? detail : "");
     }
 }
 
@@ -308,8 +309,8 @@ static int cmd_analyze(int argc, char **argv)
     int progress = n_files > 1 && isatty(STDERR_FILENO);
     if (fmt == OUT_TSV) puts("file\tkind\tverdict\treason\tspeech_s\tduration_s\tdetail");
     if (fmt == OUT_TABLE)
-        printf("%-40s %-9s %-8s %-18s %6s %6s\n", "FILE", "KIND", "VERDICT", "REASON", "SPEECH",
-               "LENGTH");
+        printf("%-40s %-9s %-8s %-18s %6s %6s  %s\n", "FILE", "KIND", "VERDICT", "REASON",
+               "SPEECH", "LENGTH", "DETAIL");
     for (size_t i = 0; i < n_files; i++) {
         rv_error err;
         rv_error_clear(&err);

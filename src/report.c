@@ -120,6 +120,15 @@ char *rv_report_to_json(const rv_report *r, const char *file, const rv_expect *e
                              reason ? json_string(reason) : json_null(), "audio", "format",
                              r->format, "sample_rate", r->rate, "channels", r->channels,
                              "bytes", (json_int_t)r->bytes, "signal", sig);
+    if (root && r->kind == RV_KIND_VOICEMAIL) {
+        json_t *reasons = json_array();
+        for (int b = 0; reasons && b < 32; b++)
+            if (r->vm_reasons & (1u << b))
+                json_array_append_new(reasons, json_string(rv_vm_reason_name((rv_vm_reason)b)));
+        json_object_set_new(root, "classification", json_string(rv_vm_class_name(r->vm_class)));
+        json_object_set_new(root, "reasons", reasons ? reasons : json_null());
+        json_object_set_new(root, "keywords", json_array());
+    }
     if (root && exp) json_object_set_new(root, "expected", expected(exp));
     return dump(root);
 }

@@ -2,7 +2,8 @@
 # Builds the labelled sample set in samples/ (the tuning split): Swedish
 # greetings and voicemails from espeak-ng through telephone channels, and
 # every shape of a missing greeting. Writes samples/manifest.tsv:
-#   file  kind  missing  reason  name  unit  org  text
+#   file  kind  missing  reason  name  unit  org  text  classification
+# (classification: the voicemail flag a records officer should see; - for greetings)
 # Needs espeak-ng, sox and asterisk-core-sounds-en-wav (make deps).
 set -eu
 cd "$(dirname "$0")/.."
@@ -14,9 +15,9 @@ trap 'rm -rf "$W"' EXIT
 mkdir -p "$OUT"
 rm -f "$OUT"/*.wav "$OUT"/*.ul "$OUT"/*.au "$OUT"/*.flac
 M="$OUT/manifest.tsv"
-printf 'file\tkind\tmissing\treason\tname\tunit\torg\ttext\n' > "$M"
+printf 'file\tkind\tmissing\treason\tname\tunit\torg\ttext\tclassification\n' > "$M"
 
-row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$M"; }
+row() { printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "${9:--}" >> "$M"; }
 
 # greeting FILE VOICE SPEED PITCH ENC NAME UNIT ORG TEXT
 greeting() {
@@ -52,29 +53,29 @@ mixnoise "$W/g9p.wav" "$W/g9n.wav" whitenoise 0.02
 $SOX "$W/g9n.wav" -e u-law "$OUT/g09-nystrom-noisy.wav"
 row g09-nystrom-noisy.wav greeting 0 - "Sofia Nyström" "överförmyndarenheten" "Botkyrka kommun" "greeting over line hiss"
 
-# voicemail FILE VOICE SPEED PITCH ENC TEXT
+# voicemail FILE VOICE SPEED PITCH ENC CLASSIFICATION TEXT
 voicemail() {
-    say "$2" "$3" "$4" "$6" "$W/v.wav"
+    say "$2" "$3" "$4" "$7" "$W/v.wav"
     phone "$W/v.wav" "$OUT/$1" "$5"
-    row "$1" voicemail 0 - "" "" "" "$6"
+    row "$1" voicemail 0 - "" "" "" "$7" "$6"
 }
-voicemail v01-bygglov.wav sv+m4 160 45 ulaw \
+voicemail v01-bygglov.wav sv+m4 160 45 ulaw possible_public_record \
   "Hej, jag heter Lars Holm och ringer om mitt ärende om bygglov på Storgatan fem. Jag undrar när beslutet kommer. Ring mig på noll sju noll, ett två tre fyra fem sex."
-voicemail v02-faktura.wav sv+f1 165 55 gsm \
+voicemail v02-faktura.wav sv+f1 165 55 gsm possible_public_record \
   "Hej, det gäller faktura nummer fyrtiotvå tolv. Jag tror att beloppet är fel och vill göra en anmälan. Mitt namn är Eva Dahl."
-voicemail v03-ring-mig.wav sv+m2 170 50 ulaw "Hej, det är Peter. Ring mig."
-voicemail v04-overklaga.wav sv+f3 155 60 alaw \
+voicemail v03-ring-mig.wav sv+m2 170 50 ulaw ephemeral "Hej, det är Peter. Ring mig."
+voicemail v04-overklaga.wav sv+f3 155 60 alaw possible_public_record \
   "God morgon. Jag vill överklaga beslutet om skolskjuts för min dotter. Diarienumret är BUN tjugo tjugosex snedstreck fyrahundratolv."
 
 # A hang-up: a breath of line noise, then nothing.
 silence "$W/s.wav" 3
 $SOX "$W/s.wav" "$W/s2.wav" synth 3 whitenoise vol 0.003 sinc 300-3400
 $SOX "$W/s2.wav" -e u-law "$OUT/v05-hangup.wav"
-row v05-hangup.wav voicemail 1 silence "" "" "" "hang-up: 3 s of faint line noise"
+row v05-hangup.wav voicemail 1 silence "" "" "" "hang-up: 3 s of faint line noise" empty
 # A hang-up that recorded the busy tone.
 $SOX -n -r 8000 -c 1 -b 16 "$W/busy.wav" synth 0.25 sine 425 vol 0.3 pad 0 0.25 repeat 5
 $SOX "$W/busy.wav" -e u-law "$OUT/v06-busy.wav"
-row v06-busy.wav voicemail 1 tone "" "" "" "busy tone after the caller hung up"
+row v06-busy.wav voicemail 1 tone "" "" "" "busy tone after the caller hung up" empty
 
 # Missing greetings, every shape.
 : > "$OUT/m01-empty.wav"

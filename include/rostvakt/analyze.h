@@ -4,8 +4,10 @@
 #define RV_ANALYZE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rostvakt/audio.h"
+#include "rostvakt/classify.h"
 #include "rostvakt/config.h"
 #include "rostvakt/err.h"
 #include "rostvakt/fingerprint.h"
@@ -48,6 +50,8 @@ typedef struct {
     rv_fp_match prompt;       /* best match, even below the threshold */
     int missing;
     rv_missing_reason reason;
+    rv_vm_class vm_class;     /* voicemails only */
+    uint32_t vm_reasons;      /* bits of rv_vm_reason */
 } rv_report;
 
 /* Analyse a recording held in memory. Decoding errors are returned (the

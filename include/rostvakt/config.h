@@ -18,6 +18,7 @@ typedef struct {
     double quiet_dbfs;              /* no speech and no louder: silence */
     double greeting_min_speech_s;   /* less speech than this: missing */
     double voicemail_min_speech_s;  /* less speech than this: a hang-up */
+    double voicemail_long_speech_s; /* more: a possible public record */
     char prompt_refs[RV_CONFIG_STR_MAX]; /* ':'-separated dirs or globs */
     double prompt_min_ref_seconds;  /* shorter references are ignored */
     double prompt_max_seconds;      /* prompts are sought in this prefix */

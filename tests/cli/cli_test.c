@@ -81,7 +81,7 @@ static size_t count_lines(const char *s)
 }
 
 typedef struct {
-    char file[128], kind[16], reason[32];
+    char file[128], kind[16], reason[32], cls[32];
     int missing;
 } label;
 
@@ -93,10 +93,12 @@ static size_t read_manifest(label *l, size_t cap)
     size_t n = 0;
     cr_assert_not_null(fgets(line, sizeof line, f)); /* header */
     while (n < cap && fgets(line, sizeof line, f)) {
-        char *save = NULL;
-        char *file = strtok_r(line, "\t", &save), *kind = strtok_r(NULL, "\t", &save);
-        char *miss = strtok_r(NULL, "\t", &save), *reason = strtok_r(NULL, "\t", &save);
-        cr_assert(file && kind && miss && reason);
+        char *field[9] = {0}, *rest = line;
+        line[strcspn(line, "\n")] = '\0';
+        for (int k = 0; k < 9 && rest; k++) field[k] = strsep(&rest, "\t");
+        char *file = field[0], *kind = field[1], *miss = field[2], *reason = field[3];
+        cr_assert(file && kind && miss && reason && field[8], "manifest row %zu", n + 1);
+        snprintf(l[n].cls, sizeof l[n].cls, "%s", field[8]);
         snprintf(l[n].file, sizeof l[n].file, "samples/%s", file);
         snprintf(l[n].kind, sizeof l[n].kind, "%s", kind);
         snprintf(l[n].reason, sizeof l[n].reason, "%s", reason);
@@ -128,6 +130,8 @@ static void check_kind(const char *kind)
         cr_expect_eq(json_is_true(json_object_get(j, "missing")), want->missing, "%s: missing", want->file);
         const char *reason = json_string_value(json_object_get(j, "missing_reason"));
         cr_expect_str_eq(reason ? reason : "-", want->reason, "%s: reason", want->file);
+        const char *cls = json_string_value(json_object_get(j, "classification"));
+        cr_expect_str_eq(cls ? cls : "-", want->cls, "%s: classification", want->file);
         json_decref(j);
     }
     free(r.out);

@@ -166,3 +166,41 @@ Test(analyze, error_json) {
                         "\"message\":\"WAV header declares 10 bytes\"}}");
     free(s);
 }
+
+Test(analyze, voicemail_flags) {
+    uint32_t why;
+    cr_expect_eq(rv_classify_voicemail(0, 0, 0, 6, &why), RV_VM_EMPTY);
+    cr_expect_eq(why, 1u << RV_VMR_NO_SPEECH);
+    cr_expect_eq(rv_classify_voicemail(1, 2.0, 0, 6, &why), RV_VM_EPHEMERAL);
+    cr_expect_eq(why, 1u << RV_VMR_SHORT_MESSAGE);
+    cr_expect_eq(rv_classify_voicemail(1, 2.0, 1, 6, &why), RV_VM_POSSIBLE_PUBLIC_RECORD,
+                 "a case word makes even a short message a possible record");
+    cr_expect_eq(why, 1u << RV_VMR_CASE_WORDS);
+    cr_expect_eq(rv_classify_voicemail(1, 30, 2, 6, &why), RV_VM_POSSIBLE_PUBLIC_RECORD);
+    cr_expect_eq(why, (1u << RV_VMR_CASE_WORDS) | (1u << RV_VMR_LONG_MESSAGE));
+    cr_expect_str_eq(rv_vm_class_name(RV_VM_POSSIBLE_PUBLIC_RECORD), "possible_public_record");
+}
+
+Test(analyze, hang_up_voicemail_is_empty_in_the_report) {
+    rv_pcm p = pcm_alloc(8000, 2);
+    rv_report r = run(&p, RV_KIND_VOICEMAIL);
+    cr_expect_eq(r.vm_class, RV_VM_EMPTY);
+    char *s = rv_report_to_json(&r, NULL, NULL);
+    cr_expect(strstr(s, "\"classification\":\"empty\"") && strstr(s, "\"reasons\":[\"no_speech\"]"), "%s", s);
+    free(s);
+    rv_report_free(&r);
+    rv_pcm_free(&p);
+}
+
+Test(analyze, case_word_list_loads) {
+    char (*w)[64];
+    size_t n;
+    rv_error e;
+    cr_assert_eq(rv_case_words_load("models/case-words.sv", &w, &n, &e), RV_OK, "%s", e.msg);
+    int found = 0;
+    for (size_t i = 0; i < n; i++) found |= strcmp(w[i], "bygglov") == 0;
+    cr_expect(found);
+    cr_expect(n >= 10);
+    free(w);
+    cr_expect_eq(rv_case_words_load("/nonexistent", &w, &n, &e), RV_ERR_IO);
+}
