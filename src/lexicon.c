@@ -179,7 +179,9 @@ static rv_err pronounce_word(const rv_lexicon *lex, rv_word_pron *wp, size_t max
     for (char *tok = strtok_r(buf, "_", &save); tok; tok = strtok_r(NULL, "_", &save)) {
         /* Stress marks (ˈ ˌ, two bytes each) lead a token. */
         while (strncmp(tok, "ˈ", 2) == 0 || strncmp(tok, "ˌ", 2) == 0) tok += 2;
-        if (!*tok) continue;
+        /* "(en)" and "(sv)" mark espeak-ng's switch to another language for a
+         * loan word; the phonemes themselves follow. */
+        if (!*tok || tok[0] == '(') continue;
         const map_entry *m = lookup(lex, tok);
         if (!m) {
             /* A long consonant (kː): the plain one. */

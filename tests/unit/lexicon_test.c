@@ -96,3 +96,17 @@ Test(lexicon, bad_input) {
     rv_lexicon *l2;
     cr_expect_eq(rv_lexicon_open("/nonexistent.map", &l2, &e), RV_ERR_IO);
 }
+
+Test(lexicon, every_word_of_the_evaluation_directories_has_a_pronunciation) {
+    /* Regressions: espeak-ng writes g as U+0261, short u as U+0275 and marks
+     * loan words with "(en)". */
+    const char *words[] = {"bygglovsenheten", "kultur- och fritidsförvaltningen", "name",
+                           "räddningstjänsten", "Kjellberg", "Hägglund", "överförmyndarenheten"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        rv_word_pron w[4];
+        size_t n;
+        rv_error e;
+        cr_expect_eq(rv_lexicon_pronounce(lex, words[i], 4, w, 4, &n, &e), RV_OK, "%s: %s", words[i], e.msg);
+    }
+    cr_expect(strstr(one("bygglovsenheten").prons[0], "G") != NULL);
+}
