@@ -1,6 +1,7 @@
 /* The rostvakt command line: a thin shell over the library. Only this file
  * (and later the HTTP layer) turns errors into words for a person. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +37,7 @@ static void usage(FILE *out)
           "      --name \"Förnamn Efternamn\" --unit \"Enhet\" --org \"Organisation\"\n"
           "      --phrase \"text\" (repeatable) --profile NAME\n"
           "      --encoding auto|ulaw|alaw   headerless 8 kHz G.711 input (.ul/.al imply it)\n"
+          "      --jobs N                    analyse N files at a time (default: all cores)\n"
           "      --format json|table|tsv     one JSON object per line (default), a table\n"
           "                                  for people, or tab-separated columns\n"
           "  profiles                    list the policy profiles, one line each\n"
@@ -191,7 +193,7 @@ static rv_fpdb *load_prompts(const rv_config *cfg)
 typedef enum { OUT_JSON, OUT_TABLE, OUT_TSV } out_format;
 
 /* The table and TSV forms: file, kind, verdict, reason, speech, duration. */
-static void print_row(out_format fmt, const char *file, rv_kind k, const rv_report *r,
+static void print_row(FILE *out, out_format fmt, const char *file, rv_kind k, const rv_report *r,
                       const rv_error *e)
 {
     const char *verdict = e ? "ERROR" : r->missing ? "MISSING" : "ok";
@@ -200,14 +202,81 @@ static void print_row(out_format fmt, const char *file, rv_kind k, const rv_repo
     const char *detail = !r ? "-" : r->kind == RV_KIND_VOICEMAIL ? rv_vm_class_name(r->vm_class)
                                   : r->prompt_found ? r->prompt.name : "-";
     if (fmt == OUT_TSV) {
-        if (e) printf("%s\t%s\t%s\t%s\t-\t-\t%s\n", file, kind, verdict, reason, e->msg);
-        else printf("%s\t%s\t%s\t%s\t%.2f\t%.2f\t%s\n", file, kind, verdict, reason,
+        if (e) fprintf(out, "%s\t%s\t%s\t%s\t-\t-\t%s\n", file, kind, verdict, reason, e->msg);
+        else fprintf(out, "%s\t%s\t%s\t%s\t%.2f\t%.2f\t%s\n", file, kind, verdict, reason,
                     r->signal.speech_s, r->signal.duration_s, detail);
     } else if (e) {
-        printf("%-40s %-9s %-8s %-18s %s\n", file, kind, verdict, reason, e->msg);
+        fprintf(out, "%-40s %-9s %-8s %-18s %s\n", file, kind, verdict, reason, e->msg);
     } else {
-        printf("%-40s %-9s %-8s %-18s %6.2f %6.2f  %s\n", file, kind, verdict, reason,
+        fprintf(out, "%-40s %-9s %-8s %-18s %6.2f %6.2f  %s\n", file, kind, verdict, reason,
                r->signal.speech_s, r->signal.duration_s, strcmp(detail, "-") ? detail : "");
+    }
+}
+
+/* A batch: workers take files in turn; results are printed in input order. */
+typedef struct {
+    const char **files;
+    size_t n_files;
+    const rv_analyzer *an;
+    const rv_audio_limits *lim;
+    const rv_expect *exp;
+    rv_kind kind;
+    int forced;
+    out_format fmt;
+    pthread_mutex_t lock;
+    pthread_cond_t ready;
+    size_t next;        /* next file to take */
+    char **out;         /* one line (or NULL while pending) per file */
+    int *failed;        /* the file could not be read */
+    int oom;
+} batch;
+
+static char *analyse_one(batch *b, size_t i, int *failed)
+{
+    rv_error err;
+    rv_error_clear(&err);
+    rv_pcm pcm;
+    rv_report rep;
+    int have_rep = 0;
+    rv_audio_hint hint = b->forced >= 0 ? (rv_audio_hint)b->forced : rv_audio_hint_for_path(b->files[i]);
+    rv_err e = rv_audio_decode_file(b->files[i], hint, b->lim, &pcm, &err);
+    if (e == RV_OK) {
+        e = rv_analyze_pcm(b->an, &pcm, b->kind, &rep, &err);
+        have_rep = e == RV_OK;
+        rv_pcm_free(&pcm);
+    }
+    *failed = e != RV_OK;
+    char *line = NULL;
+    if (b->fmt == OUT_JSON) {
+        line = have_rep ? rv_report_to_json(&rep, b->files[i], b->exp) : rv_error_to_json(b->files[i], &err);
+    } else {
+        size_t len = 0;
+        FILE *m = open_memstream(&line, &len);
+        if (m) {
+            print_row(m, b->fmt, b->files[i], b->kind, have_rep ? &rep : NULL, have_rep ? NULL : &err);
+            fclose(m);
+        }
+    }
+    if (have_rep) rv_report_free(&rep);
+    return line;
+}
+
+static void *worker(void *arg)
+{
+    batch *b = arg;
+    for (;;) {
+        pthread_mutex_lock(&b->lock);
+        size_t i = b->next < b->n_files && !b->oom ? b->next++ : b->n_files;
+        pthread_mutex_unlock(&b->lock);
+        if (i >= b->n_files) return NULL;
+        int failed = 0;
+        char *line = analyse_one(b, i, &failed);
+        pthread_mutex_lock(&b->lock);
+        if (!line) b->oom = 1;
+        b->out[i] = line;
+        b->failed[i] = failed;
+        pthread_cond_broadcast(&b->ready);
+        pthread_mutex_unlock(&b->lock);
     }
 }
 
@@ -222,6 +291,7 @@ static int cmd_analyze(int argc, char **argv)
     rv_kind kind = RV_KIND_GREETING;
     int forced = -1; /* rv_audio_hint or -1 for "by extension" */
     out_format fmt = OUT_JSON;
+    long jobs = sysconf(_SC_NPROCESSORS_ONLN);
     int rc = 0;
     rv_fpdb *prompts = NULL;
     rv_config cfg;
@@ -240,7 +310,7 @@ static int cmd_analyze(int argc, char **argv)
         if (a[0] == '-' && a[1] == '-') {
             static const char *with_value[] = {"--kind", "--name", "--unit", "--org",
                                                "--phrase", "--profile", "--encoding",
-                                               "--format"};
+                                               "--format", "--jobs"};
             int known = 0;
             for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
                 if (strcmp(a, with_value[k]) == 0) known = 1;
@@ -268,7 +338,15 @@ static int cmd_analyze(int argc, char **argv)
             else if (strcmp(a, "--org") == 0) exp.org = v;
             else if (strcmp(a, "--profile") == 0) exp.profile = v;
             else if (strcmp(a, "--phrase") == 0) phrases[exp.n_phrases++] = v;
-            else if (strcmp(a, "--format") == 0) {
+            else if (strcmp(a, "--jobs") == 0) {
+                char *end;
+                jobs = strtol(v, &end, 10);
+                if (*end || jobs < 1 || jobs > 256) {
+                    fprintf(stderr, "rostvakt analyze: --jobs must be 1..256\n");
+                    rc = EXIT_USAGE;
+                    goto done;
+                }
+            } else if (strcmp(a, "--format") == 0) {
                 if (strcmp(v, "json") == 0) fmt = OUT_JSON;
                 else if (strcmp(v, "table") == 0) fmt = OUT_TABLE;
                 else if (strcmp(v, "tsv") == 0) fmt = OUT_TSV;
@@ -311,39 +389,54 @@ static int cmd_analyze(int argc, char **argv)
     if (fmt == OUT_TABLE)
         printf("%-40s %-9s %-8s %-18s %6s %6s  %s\n", "FILE", "KIND", "VERDICT", "REASON",
                "SPEECH", "LENGTH", "DETAIL");
-    for (size_t i = 0; i < n_files; i++) {
-        rv_error err;
-        rv_error_clear(&err);
-        rv_pcm pcm;
-        rv_report rep;
-        int have_rep = 0;
-        rv_audio_hint hint = forced >= 0 ? (rv_audio_hint)forced : rv_audio_hint_for_path(files[i]);
-        if (progress) fprintf(stderr, "\ranalyze: %zu/%zu %s\033[K", i + 1, n_files, files[i]);
-        rv_err e = rv_audio_decode_file(files[i], hint, &lim, &pcm, &err);
-        if (e == RV_OK) {
-            e = rv_analyze_pcm(&an, &pcm, kind, &rep, &err);
-            have_rep = e == RV_OK;
-            rv_pcm_free(&pcm);
-        }
-        if (e != RV_OK) rc = EXIT_UNREADABLE;
-        if (progress) fprintf(stderr, "\r\033[K");
-        if (fmt == OUT_JSON) {
-            char *json = have_rep ? rv_report_to_json(&rep, files[i], &exp)
-                                  : rv_error_to_json(files[i], &err);
-            if (!json) {
-                fprintf(stderr, "rostvakt: out of memory\n");
-                rc = 1;
-                if (have_rep) rv_report_free(&rep);
-                break;
-            }
-            puts(json);
-            free(json);
-        } else {
-            print_row(fmt, files[i], kind, have_rep ? &rep : NULL, have_rep ? NULL : &err);
-        }
-        fflush(stdout);
-        if (have_rep) rv_report_free(&rep);
+    if (jobs < 1) jobs = 1;
+    if ((size_t)jobs > n_files) jobs = (long)n_files;
+    batch b = {.files = files, .n_files = n_files, .an = &an, .lim = &lim, .exp = &exp,
+               .kind = kind, .forced = forced, .fmt = fmt};
+    pthread_t *th = calloc((size_t)jobs, sizeof *th);
+    b.out = calloc(n_files, sizeof *b.out);
+    b.failed = calloc(n_files, sizeof *b.failed);
+    if (!th || !b.out || !b.failed) {
+        fprintf(stderr, "rostvakt: out of memory\n");
+        rc = 1;
+        free(th);
+        free(b.out);
+        free(b.failed);
+        goto done;
     }
+    pthread_mutex_init(&b.lock, NULL);
+    pthread_cond_init(&b.ready, NULL);
+    long started = 0;
+    for (; started < jobs; started++)
+        if (pthread_create(&th[started], NULL, worker, &b) != 0) break;
+    if (started == 0) worker(&b); /* no threads to be had: do it here */
+    for (size_t i = 0; i < n_files; i++) {
+        pthread_mutex_lock(&b.lock);
+        while (!b.out[i] && !b.oom) pthread_cond_wait(&b.ready, &b.lock);
+        char *line = b.out[i];
+        b.out[i] = NULL;
+        int failed = b.failed[i];
+        pthread_mutex_unlock(&b.lock);
+        if (!line) {
+            fprintf(stderr, "rostvakt: out of memory\n");
+            rc = 1;
+            break;
+        }
+        if (failed) rc = EXIT_UNREADABLE;
+        if (progress) fprintf(stderr, "\r\033[K");
+        fputs(line, stdout);
+        if (fmt == OUT_JSON) fputc('\n', stdout);
+        fflush(stdout);
+        free(line);
+        if (progress) fprintf(stderr, "analyze: %zu/%zu done\033[K", i + 1, n_files);
+    }
+    for (long t = 0; t < started; t++) pthread_join(th[t], NULL);
+    for (size_t i = 0; i < n_files; i++) free(b.out[i]);
+    pthread_mutex_destroy(&b.lock);
+    pthread_cond_destroy(&b.ready);
+    free(th);
+    free(b.out);
+    free(b.failed);
     if (progress) fprintf(stderr, "\ranalyze: %zu files done\033[K\n", n_files);
 done:
     rv_fpdb_free(prompts);

@@ -230,3 +230,23 @@ Test(cli, profiles_lists_the_shipped_profiles) {
     cr_expect_eq(r.status, 78);
     free(r.out);
 }
+
+Test(cli, parallel_batch_keeps_input_order) {
+    const char *one[] = {"analyze", "--jobs", "1", "samples/g01-anna-svensson.wav", "samples/m05-beep.wav",
+                         "samples/nonexistent.wav", "samples/m09-system-prompt.wav",
+                         "samples/g05-karin-ahlstrom.ul", "samples/m01-empty.wav", NULL};
+    const char *many[] = {"analyze", "--jobs", "4", "samples/g01-anna-svensson.wav", "samples/m05-beep.wav",
+                          "samples/nonexistent.wav", "samples/m09-system-prompt.wav",
+                          "samples/g05-karin-ahlstrom.ul", "samples/m01-empty.wav", NULL};
+    result a = run(one), b = run(many);
+    cr_expect_eq(a.status, 2);
+    cr_expect_eq(b.status, 2);
+    cr_expect_eq(count_lines(b.out), 6);
+    cr_expect_str_eq(a.out, b.out, "same lines in the same order whatever the number of jobs");
+    free(a.out);
+    free(b.out);
+    const char *bad[] = {"analyze", "--jobs", "0", "samples/m01-empty.wav", NULL};
+    result c = run(bad);
+    cr_expect_eq(c.status, 64);
+    free(c.out);
+}
