@@ -1,9 +1,8 @@
 /* The voicemail flag and the case-word list. */
 #include "rostvakt/classify.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <stdio.h>
+#include "rostvakt/textfile.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,40 +42,40 @@ rv_vm_class rv_classify_voicemail(int has_speech, double speech_s, size_t n_hits
     return RV_VM_EPHEMERAL;
 }
 
+typedef struct {
+    const char *path;
+    char (*words)[64];
+    size_t n, cap;
+} words_ctx;
+
+static rv_err word_line(char *s, int lineno, void *user, rv_error *err)
+{
+    words_ctx *c = user;
+    size_t len = strlen(s);
+    if (len >= 64) return rv_error_set(err, RV_ERR_CONFIG, "%s:%d: longer than 63 bytes", c->path, lineno);
+    if (c->n == c->cap) {
+        size_t nc = c->cap ? c->cap * 2 : 64;
+        char (*nw)[64] = realloc(c->words, nc * sizeof *nw);
+        if (!nw) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+        c->words = nw;
+        c->cap = nc;
+    }
+    memcpy(c->words[c->n++], s, len + 1);
+    return RV_OK;
+}
+
 rv_err rv_case_words_load(const char *path, char (**out)[64], size_t *n, rv_error *err)
 {
     *out = NULL;
     *n = 0;
-    FILE *f = fopen(path, "r");
-    if (!f) return rv_error_set(err, RV_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-    char (*words)[64] = NULL;
-    size_t cnt = 0, cap = 0;
-    char line[256];
-    int lineno = 0;
-    rv_err rc = RV_OK;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        char *hash = strchr(line, '#');
-        if (hash) *hash = '\0';
-        char *s = line;
-        while (isspace((unsigned char)*s)) s++;
-        size_t len = strlen(s);
-        while (len && isspace((unsigned char)s[len - 1])) s[--len] = '\0';
-        if (!len) continue;
-        if (len >= 64) { rc = rv_error_set(err, RV_ERR_CONFIG, "%s:%d: longer than 63 bytes", path, lineno); break; }
-        if (cnt == cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            char (*nw)[64] = realloc(words, nc * sizeof *nw);
-            if (!nw) { rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory"); break; }
-            words = nw;
-            cap = nc;
-        }
-        memcpy(words[cnt++], s, len + 1);
+    words_ctx c = {path, NULL, 0, 0};
+    rv_err rc = rv_textfile_each(path, RV_ERR_IO, word_line, &c, err);
+    if (rc == RV_OK && c.n == 0) rc = rv_error_set(err, RV_ERR_CONFIG, "%s: no words", path);
+    if (rc != RV_OK) {
+        free(c.words);
+        return rc;
     }
-    fclose(f);
-    if (rc == RV_OK && cnt == 0) rc = rv_error_set(err, RV_ERR_CONFIG, "%s: no words", path);
-    if (rc != RV_OK) { free(words); return rc; }
-    *out = words;
-    *n = cnt;
+    *out = c.words;
+    *n = c.n;
     return RV_OK;
 }

@@ -2,6 +2,8 @@
  * Each setting appears once, in the table below; nothing else knows names. */
 #include "rostvakt/config.h"
 
+#include "rostvakt/textfile.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -120,63 +122,29 @@ rv_err rv_config_set(rv_config *cfg, const char *name, const char *value,
     return apply(cfg, s, value, "flag", err);
 }
 
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s)) s++;
-    size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
-    return s;
-}
+typedef struct {
+    rv_config *cfg;
+    const char *path;
+} file_ctx;
 
-static rv_err load_file(rv_config *cfg, const char *path, rv_error *err)
+static rv_err config_line(char *line, int lineno, void *user, rv_error *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return rv_error_set(err, RV_ERR_CONFIG, "cannot open config file %s: %s",
-                            path, strerror(errno));
-    char line[RV_CONFIG_STR_MAX + 128];
-    char where[64];
-    int lineno = 0;
-    rv_err rc = RV_OK;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        if (!strchr(line, '\n') && !feof(f)) {
-            rc = rv_error_set(err, RV_ERR_CONFIG, "%s:%d: line too long", path, lineno);
-            goto done;
-        }
-        char *hash = strchr(line, '#');
-        if (hash) *hash = '\0';
-        char *s = trim(line);
-        if (*s == '\0') continue;
-        char *eq = strchr(s, '=');
-        if (!eq) {
-            rc = rv_error_set(err, RV_ERR_CONFIG, "%s:%d: expected 'name = value'",
-                              path, lineno);
-            goto done;
-        }
-        *eq = '\0';
-        char *name = trim(s), *value = trim(eq + 1);
-        const setting *st = find(name, strlen(name));
-        if (!st) {
-            rc = rv_error_set(err, RV_ERR_CONFIG, "%s:%d: unknown setting '%s'",
-                              path, lineno, name);
-            goto done;
-        }
-        snprintf(where, sizeof where, "line %d", lineno);
-        rc = apply(cfg, st, value, where, err);
-        if (rc != RV_OK) goto done;
-    }
-    if (ferror(f))
-        rc = rv_error_set(err, RV_ERR_CONFIG, "error reading %s", path);
-done:
-    fclose(f);
-    return rc;
+    file_ctx *c = user;
+    char *name, *value, where[64];
+    if (rv_split_kv(line, &name, &value) != 0)
+        return rv_error_set(err, RV_ERR_CONFIG, "%s:%d: expected 'name = value'", c->path, lineno);
+    const setting *st = find(name, strlen(name));
+    if (!st)
+        return rv_error_set(err, RV_ERR_CONFIG, "%s:%d: unknown setting '%s'", c->path, lineno, name);
+    snprintf(where, sizeof where, "%s:%d", c->path, lineno);
+    return apply(c->cfg, st, value, where, err);
 }
 
 rv_err rv_config_load(rv_config *cfg, const char *path, rv_error *err)
 {
     if (path) {
-        rv_err rc = load_file(cfg, path, err);
+        file_ctx c = {cfg, path};
+        rv_err rc = rv_textfile_each(path, RV_ERR_CONFIG, config_line, &c, err);
         if (rc != RV_OK) return rc;
     }
     for (size_t i = 0; i < N_SETTINGS; i++) {

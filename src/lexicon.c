@@ -3,8 +3,9 @@
  * alternatives, and a few variants are made by swapping one uncertain phone. */
 #include "rostvakt/lexicon.h"
 
+#include "rostvakt/textfile.h"
+
 #include <ctype.h>
-#include <errno.h>
 #include <espeak-ng/speak_lib.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -28,59 +29,45 @@ struct rv_lexicon {
 static pthread_mutex_t espeak_lock = PTHREAD_MUTEX_INITIALIZER;
 static int espeak_users;
 
-static char *trim(char *s)
+typedef struct {
+    rv_lexicon *lex;
+    const char *path;
+} map_ctx;
+
+static rv_err map_line(char *s, int lineno, void *user, rv_error *err)
 {
-    while (isspace((unsigned char)*s)) s++;
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
-    return s;
+    map_ctx *c = user;
+    rv_lexicon *lex = c->lex;
+    char *sp = s;
+    while (*sp && !isspace((unsigned char)*sp)) sp++;
+    if (!*sp || lex->n_map == MAP_MAX || (size_t)(sp - s) >= sizeof lex->map[0].token)
+        return rv_error_set(err, RV_ERR_CONFIG, "%s:%d: expected 'phoneme PHONES [| PHONES]'",
+                            c->path, lineno);
+    map_entry *m = &lex->map[lex->n_map];
+    memset(m, 0, sizeof *m);
+    memcpy(m->token, s, (size_t)(sp - s));
+    char *save = NULL;
+    for (char *alt = strtok_r(sp, "|", &save); alt; alt = strtok_r(NULL, "|", &save)) {
+        alt = rv_trim(alt);
+        if (m->n_alts == ALT_MAX || strlen(alt) >= sizeof m->alts[0] || !*alt)
+            return rv_error_set(err, RV_ERR_CONFIG, "%s:%d: bad alternative for '%s'", c->path,
+                                lineno, m->token);
+        for (const char *p = alt; *p; p++)
+            if (!isupper((unsigned char)*p) && *p != ' ' && strcmp(alt, "-") != 0)
+                return rv_error_set(err, RV_ERR_CONFIG,
+                                    "%s:%d: '%s' is not a list of ARPAbet phones", c->path,
+                                    lineno, alt);
+        snprintf(m->alts[m->n_alts++], sizeof m->alts[0], "%s", strcmp(alt, "-") ? alt : "");
+    }
+    lex->n_map++;
+    return RV_OK;
 }
 
 static rv_err load_map(rv_lexicon *lex, const char *path, rv_error *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) return rv_error_set(err, RV_ERR_IO, "cannot open phone map %s: %s", path, strerror(errno));
-    char line[512];
-    int lineno = 0;
-    rv_err rc = RV_OK;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        char *hash = strchr(line, '#');
-        if (hash) *hash = '\0';
-        char *s = trim(line);
-        if (!*s) continue;
-        char *sp = s;
-        while (*sp && !isspace((unsigned char)*sp)) sp++;
-        if (!*sp || lex->n_map == MAP_MAX || (size_t)(sp - s) >= sizeof lex->map[0].token) {
-            rc = rv_error_set(err, RV_ERR_CONFIG, "%s:%d: expected 'phoneme PHONES [| PHONES]'",
-                              path, lineno);
-            goto done;
-        }
-        map_entry *m = &lex->map[lex->n_map];
-        memset(m, 0, sizeof *m);
-        memcpy(m->token, s, (size_t)(sp - s));
-        char *save = NULL;
-        for (char *alt = strtok_r(sp, "|", &save); alt; alt = strtok_r(NULL, "|", &save)) {
-            alt = trim(alt);
-            if (m->n_alts == ALT_MAX || strlen(alt) >= sizeof m->alts[0] || !*alt) {
-                rc = rv_error_set(err, RV_ERR_CONFIG, "%s:%d: bad alternative for '%s'", path,
-                                  lineno, m->token);
-                goto done;
-            }
-            for (const char *p = alt; *p; p++)
-                if (!isupper((unsigned char)*p) && *p != ' ' && strcmp(alt, "-") != 0) {
-                    rc = rv_error_set(err, RV_ERR_CONFIG,
-                                      "%s:%d: '%s' is not a list of ARPAbet phones", path,
-                                      lineno, alt);
-                    goto done;
-                }
-            snprintf(m->alts[m->n_alts++], sizeof m->alts[0], "%s", strcmp(alt, "-") ? alt : "");
-        }
-        lex->n_map++;
-    }
-    if (lex->n_map == 0) rc = rv_error_set(err, RV_ERR_CONFIG, "%s: no phonemes", path);
-done:
-    fclose(f);
+    map_ctx c = {lex, path};
+    rv_err rc = rv_textfile_each(path, RV_ERR_IO, map_line, &c, err);
+    if (rc == RV_OK && lex->n_map == 0) rc = rv_error_set(err, RV_ERR_CONFIG, "%s: no phonemes", path);
     return rc;
 }
 

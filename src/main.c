@@ -128,25 +128,32 @@ profiles:
         snprintf(cfg->profile_dirs, sizeof cfg->profile_dirs, "%.1000s/profiles", cfg->models_dir);
 }
 
-static int cmd_profiles(int argc, char **argv)
+/* For commands that take only the common options: the effective
+ * configuration, with models resolved. 0, or the exit status to return. */
+static int config_only(const char *cmd, int argc, char **argv, rv_config *cfg)
 {
     common_opts co = {0};
     co.sets = calloc((size_t)argc + 1, sizeof *co.sets);
     if (!co.sets) return 1;
     int rc = 0;
+    for (int i = 0; i < argc && rc == 0; i++) {
+        int t = common_opt(&co, argc, argv, &i);
+        if (t == 0) fprintf(stderr, "rostvakt %s: unknown argument %s\n", cmd, argv[i]);
+        if (t <= 0) rc = EXIT_USAGE;
+    }
+    if (rc == 0) rc = build_config(&co, cfg);
+    if (rc == 0) resolve_models(cfg);
+    free(co.sets);
+    return rc;
+}
+
+static int cmd_profiles(int argc, char **argv)
+{
+    rv_config cfg;
+    int rc = config_only("profiles", argc, argv, &cfg);
+    if (rc != 0) return rc;
     rv_profile *all = NULL;
     size_t n = 0;
-    for (int i = 0; i < argc; i++) {
-        int t = common_opt(&co, argc, argv, &i);
-        if (t <= 0) {
-            if (t == 0) fprintf(stderr, "rostvakt profiles: unknown argument %s\n", argv[i]);
-            rc = EXIT_USAGE;
-            goto done;
-        }
-    }
-    rv_config cfg;
-    if ((rc = build_config(&co, &cfg)) != 0) goto done;
-    resolve_models(&cfg);
     rv_error err;
     if (rv_profile_list(cfg.profile_dirs, &all, &n, &err) != RV_OK) {
         fprintf(stderr, "rostvakt profiles: %s\n", err.msg);
@@ -165,7 +172,6 @@ static int cmd_profiles(int argc, char **argv)
     }
 done:
     free(all);
-    free(co.sets);
     return rc;
 }
 
@@ -449,25 +455,9 @@ done:
 
 static int cmd_config(int argc, char **argv)
 {
-    common_opts co = {0};
-    co.sets = calloc((size_t)argc + 1, sizeof *co.sets);
-    if (!co.sets) return 1;
-    int rc = 0;
-    for (int i = 0; i < argc; i++) {
-        int t = common_opt(&co, argc, argv, &i);
-        if (t <= 0) {
-            if (t == 0) fprintf(stderr, "rostvakt config: unknown argument %s\n", argv[i]);
-            rc = EXIT_USAGE;
-            goto done;
-        }
-    }
     rv_config cfg;
-    if ((rc = build_config(&co, &cfg)) == 0) {
-        resolve_models(&cfg);
-        rv_config_print(&cfg, stdout);
-    }
-done:
-    free(co.sets);
+    int rc = config_only("config", argc, argv, &cfg);
+    if (rc == 0) rv_config_print(&cfg, stdout);
     return rc;
 }
 

@@ -1,6 +1,8 @@
 /* Policy profiles as key = value files, and the greeting rules. */
 #include "rostvakt/policy.h"
 
+#include "rostvakt/textfile.h"
+
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -43,14 +45,6 @@ uint32_t rv_policy_check(const rv_profile *p, const rv_greeting_facts *f)
     return v;
 }
 
-static char *trim(char *s)
-{
-    while (isspace((unsigned char)*s)) s++;
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
-    return s;
-}
-
 static int parse_bool(const char *v, int *out)
 {
     if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1")) { *out = 1; return 0; }
@@ -76,6 +70,49 @@ static int valid_name(const char *n)
     return 1;
 }
 
+typedef struct {
+    rv_profile *p;
+    const char *path;
+    int seen;
+} profile_ctx;
+
+static rv_err profile_line(char *line, int lineno, void *user, rv_error *err)
+{
+    profile_ctx *c = user;
+    char *k, *v;
+    if (rv_split_kv(line, &k, &v) != 0)
+        return rv_error_set(err, RV_ERR_CONFIG, "%s:%d: expected 'key = value'", c->path, lineno);
+    int bad = 0;
+    if (!strcmp(k, "title")) snprintf(c->p->title, sizeof c->p->title, "%s", v);
+    else if (!strcmp(k, "require_name")) bad = parse_bool(v, &c->p->require_name);
+    else if (!strcmp(k, "require_closing_prompt")) bad = parse_bool(v, &c->p->require_closing_prompt);
+    else if (!strcmp(k, "absence_needs_end")) bad = parse_bool(v, &c->p->absence_needs_end);
+    else if (!strcmp(k, "unit_satisfied_by")) {
+        if (!strcmp(v, "either")) c->p->unit_satisfied_by = RV_UNIT_BY_EITHER;
+        else if (!strcmp(v, "unit")) c->p->unit_satisfied_by = RV_UNIT_BY_UNIT;
+        else if (!strcmp(v, "org")) c->p->unit_satisfied_by = RV_UNIT_BY_ORG;
+        else bad = 1;
+    } else if (!strcmp(k, "order")) {
+        if (!strcmp(v, "any")) c->p->order = RV_ORDER_ANY;
+        else if (!strcmp(v, "unit_first")) c->p->order = RV_ORDER_UNIT_FIRST;
+        else bad = 1;
+    } else if (!strcmp(k, "max_greeting_s")) {
+        int x;
+        bad = parse_int(v, 0, 3600, &x);
+        c->p->max_greeting_s = x;
+    } else if (!strcmp(k, "callback_working_days")) bad = parse_int(v, 0, 60, &c->p->callback_working_days);
+    else if (!strcmp(k, "calendar")) {
+        if (!strcmp(v, "SE") || !strcmp(v, "AX")) snprintf(c->p->calendar, sizeof c->p->calendar, "%s", v);
+        else bad = 1;
+    } else if (!strcmp(k, "retention_empty_days")) bad = parse_int(v, 1, 36500, &c->p->retention_empty_days);
+    else if (!strcmp(k, "retention_ephemeral_days")) bad = parse_int(v, 1, 36500, &c->p->retention_ephemeral_days);
+    else if (!strcmp(k, "retention_not_public_days")) bad = parse_int(v, 1, 36500, &c->p->retention_not_public_days);
+    else return rv_error_set(err, RV_ERR_CONFIG, "%s:%d: unknown key '%s'", c->path, lineno, k);
+    if (bad) return rv_error_set(err, RV_ERR_CONFIG, "%s:%d: bad value '%s' for %s", c->path, lineno, v, k);
+    c->seen++;
+    return RV_OK;
+}
+
 rv_err rv_profile_load(const char *path, rv_profile *out, rv_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -87,52 +124,9 @@ rv_err rv_profile_load(const char *path, rv_profile *out, rv_error *err)
     memcpy(out->name, base, bl);
     out->name[bl] = '\0';
     snprintf(out->calendar, sizeof out->calendar, "SE");
-    FILE *f = fopen(path, "r");
-    if (!f) return rv_error_set(err, RV_ERR_IO, "cannot open profile %s: %s", path, strerror(errno));
-    char line[512];
-    int lineno = 0, seen = 0;
-    rv_err rc = RV_OK;
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        char *hash = strchr(line, '#');
-        if (hash) *hash = '\0';
-        char *s = trim(line);
-        if (!*s) continue;
-        char *eq = strchr(s, '=');
-        if (!eq) { rc = rv_error_set(err, RV_ERR_CONFIG, "%s:%d: expected 'key = value'", path, lineno); break; }
-        *eq = '\0';
-        char *k = trim(s), *v = trim(eq + 1);
-        int bad = 0;
-        if (!strcmp(k, "title")) snprintf(out->title, sizeof out->title, "%s", v);
-        else if (!strcmp(k, "require_name")) bad = parse_bool(v, &out->require_name);
-        else if (!strcmp(k, "require_closing_prompt")) bad = parse_bool(v, &out->require_closing_prompt);
-        else if (!strcmp(k, "absence_needs_end")) bad = parse_bool(v, &out->absence_needs_end);
-        else if (!strcmp(k, "unit_satisfied_by")) {
-            if (!strcmp(v, "either")) out->unit_satisfied_by = RV_UNIT_BY_EITHER;
-            else if (!strcmp(v, "unit")) out->unit_satisfied_by = RV_UNIT_BY_UNIT;
-            else if (!strcmp(v, "org")) out->unit_satisfied_by = RV_UNIT_BY_ORG;
-            else bad = 1;
-        } else if (!strcmp(k, "order")) {
-            if (!strcmp(v, "any")) out->order = RV_ORDER_ANY;
-            else if (!strcmp(v, "unit_first")) out->order = RV_ORDER_UNIT_FIRST;
-            else bad = 1;
-        } else if (!strcmp(k, "max_greeting_s")) {
-            int x;
-            bad = parse_int(v, 0, 3600, &x);
-            out->max_greeting_s = x;
-        } else if (!strcmp(k, "callback_working_days")) bad = parse_int(v, 0, 60, &out->callback_working_days);
-        else if (!strcmp(k, "calendar")) {
-            if (!strcmp(v, "SE") || !strcmp(v, "AX")) snprintf(out->calendar, sizeof out->calendar, "%s", v);
-            else bad = 1;
-        } else if (!strcmp(k, "retention_empty_days")) bad = parse_int(v, 1, 36500, &out->retention_empty_days);
-        else if (!strcmp(k, "retention_ephemeral_days")) bad = parse_int(v, 1, 36500, &out->retention_ephemeral_days);
-        else if (!strcmp(k, "retention_not_public_days")) bad = parse_int(v, 1, 36500, &out->retention_not_public_days);
-        else { rc = rv_error_set(err, RV_ERR_CONFIG, "%s:%d: unknown key '%s'", path, lineno, k); break; }
-        if (bad) { rc = rv_error_set(err, RV_ERR_CONFIG, "%s:%d: bad value '%s' for %s", path, lineno, v, k); break; }
-        seen++;
-    }
-    fclose(f);
-    if (rc == RV_OK && seen == 0) rc = rv_error_set(err, RV_ERR_CONFIG, "%s: empty profile", path);
+    profile_ctx c = {out, path, 0};
+    rv_err rc = rv_textfile_each(path, RV_ERR_IO, profile_line, &c, err);
+    if (rc == RV_OK && c.seen == 0) rc = rv_error_set(err, RV_ERR_CONFIG, "%s: empty profile", path);
     if (rc == RV_OK && (!out->retention_empty_days || !out->retention_ephemeral_days ||
                         !out->retention_not_public_days))
         rc = rv_error_set(err, RV_ERR_CONFIG, "%s: retention_*_days must all be set", path);

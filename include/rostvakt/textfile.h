@@ -1,0 +1,24 @@
+/* Line-oriented data files (settings, profiles, the phone map, word lists):
+ * '#' starts a comment, blank lines are skipped, whitespace is trimmed. */
+#ifndef RV_TEXTFILE_H
+#define RV_TEXTFILE_H
+
+#include "rostvakt/err.h"
+
+/* Called for each remaining line (modifiable, trimmed, not empty). A result
+ * other than RV_OK stops the reading and is returned. */
+typedef rv_err (*rv_line_fn)(char *line, int lineno, void *user, rv_error *err);
+
+/* Read path line by line. A file that cannot be opened fails with
+ * open_error (naming the path and the system error); a line longer than
+ * 2047 bytes with RV_ERR_CONFIG naming path and line. */
+rv_err rv_textfile_each(const char *path, rv_err open_error, rv_line_fn fn, void *user,
+                        rv_error *err);
+
+/* Trim whitespace in place; returns the first non-space character. */
+char *rv_trim(char *s);
+
+/* Split "key = value" in place into trimmed halves; 0, or -1 without '='. */
+int rv_split_kv(char *line, char **key, char **value);
+
+#endif

@@ -1,0 +1,49 @@
+/* The one reader of line-oriented data files. */
+#include "rostvakt/textfile.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+char *rv_trim(char *s)
+{
+    while (isspace((unsigned char)*s)) s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
+    return s;
+}
+
+int rv_split_kv(char *line, char **key, char **value)
+{
+    char *eq = strchr(line, '=');
+    if (!eq) return -1;
+    *eq = '\0';
+    *key = rv_trim(line);
+    *value = rv_trim(eq + 1);
+    return 0;
+}
+
+rv_err rv_textfile_each(const char *path, rv_err open_error, rv_line_fn fn, void *user,
+                        rv_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) return rv_error_set(err, open_error, "cannot open %s: %s", path, strerror(errno));
+    char line[2048];
+    int lineno = 0;
+    rv_err rc = RV_OK;
+    while (rc == RV_OK && fgets(line, sizeof line, f)) {
+        lineno++;
+        if (!strchr(line, '\n') && !feof(f)) {
+            rc = rv_error_set(err, RV_ERR_CONFIG, "%s:%d: line too long", path, lineno);
+            break;
+        }
+        char *hash = strchr(line, '#');
+        if (hash) *hash = '\0';
+        char *s = rv_trim(line);
+        if (*s) rc = fn(s, lineno, user, err);
+    }
+    if (rc == RV_OK && ferror(f)) rc = rv_error_set(err, RV_ERR_IO, "error reading %s", path);
+    fclose(f);
+    return rc;
+}
