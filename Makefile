@@ -5,7 +5,7 @@ CC       ?= cc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 BUILD    ?= build
-PKGS      = sndfile samplerate fftw3f jansson espeak-ng
+PKGS      = sndfile samplerate fftw3f jansson espeak-ng pocketsphinx
 WARN      = -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wformat=2
 CPPFLAGS += -Iinclude -D_GNU_SOURCE -MMD -MP -DRV_SHARE_DIR='"$(PREFIX)/share/rostvakt"'
 CFLAGS   ?= -O2 -g
@@ -76,10 +76,17 @@ asan: deps
 $(BUILD)/bench_analyze: bench/bench_analyze.c $(LIB)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
+$(BUILD)/bench_verify: bench/bench_verify.c $(LIB)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
 # deps first, then a fresh make that sees the installed pkg-config files.
 bench: deps
-	@$(MAKE) --no-print-directory $(BIN) $(BUILD)/bench_analyze
+	@$(MAKE) --no-print-directory $(BIN) $(BUILD)/bench_analyze $(BUILD)/bench_verify
 	@sh bench/bench.sh $(BIN) $(BUILD)/bench_analyze
+	@echo
+	@echo "== phrase verification (tune split chooses the threshold; test split never tuned on) =="
+	@sh bench/make-asr-sets.sh build/asr >/dev/null
+	@$(BUILD)/bench_verify build/asr/tune build/asr/test
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN)

@@ -1,0 +1,154 @@
+/* Phrase verification figures: name and unit likelihood ratios on a
+ * labelled split (bench/make-asr-sets.sh), with the threshold chosen on the
+ * tune split (highest TPR at FPR <= 5 %) and applied unchanged to the test
+ * split. Also real-time factor and peak memory of one decoder. Prints. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "rostvakt/asr.h"
+#include "rostvakt/audio.h"
+#include "rostvakt/lexicon.h"
+#include "rostvakt/textfile.h"
+
+typedef struct {
+    char file[128], channel[8], name[96], unit[128];
+    int name_said, unit_said;
+    double name_llr, unit_llr;
+} item;
+
+typedef struct {
+    item *it;
+    size_t n, cap;
+} split;
+
+static rv_err row(char *line, int lineno, void *user, rv_error *err)
+{
+    split *s = user;
+    if (lineno == 1) return RV_OK; /* header */
+    char *f[7] = {0}, *r = line;
+    for (int k = 0; k < 7 && r; k++) f[k] = strsep(&r, "\t");
+    if (!f[5]) return rv_error_set(err, RV_ERR_CONFIG, "manifest line %d is short", lineno);
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 64;
+        s->it = realloc(s->it, s->cap * sizeof *s->it);
+    }
+    item *it = &s->it[s->n++];
+    memset(it, 0, sizeof *it);
+    snprintf(it->file, sizeof it->file, "%s", f[0]);
+    snprintf(it->channel, sizeof it->channel, "%s", f[1]);
+    snprintf(it->name, sizeof it->name, "%s", f[2]);
+    snprintf(it->unit, sizeof it->unit, "%s", f[3]);
+    it->name_said = atoi(f[4]);
+    it->unit_said = atoi(f[5]);
+    return RV_OK;
+}
+
+static double audio_s;
+
+static void score(rv_asr *asr, const char *dir, split *s)
+{
+    rv_audio_limits lim = {20 << 20, 600};
+    for (size_t i = 0; i < s->n; i++) {
+        item *it = &s->it[i];
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, it->file);
+        rv_pcm p;
+        rv_error e;
+        rv_phrase_score ps;
+        if (rv_audio_decode_file(path, RV_AUDIO_AUTO, &lim, &p, &e) != RV_OK ||
+            rv_asr_set_audio(asr, &p, &e) != RV_OK) {
+            fprintf(stderr, "%s: %s\n", path, e.msg);
+            exit(1);
+        }
+        audio_s += (double)p.n / p.rate;
+        rv_pcm_free(&p);
+        it->name_llr = rv_asr_verify(asr, it->name, &ps, &e) == RV_OK ? ps.llr : -1e9;
+        it->unit_llr = rv_asr_verify(asr, it->unit, &ps, &e) == RV_OK ? ps.llr : -1e9;
+        fprintf(stderr, "\r  %s %zu/%zu", dir, i + 1, s->n);
+    }
+    fprintf(stderr, "\r\033[K");
+}
+
+static double val(const item *it, int unit) { return unit ? it->unit_llr : it->name_llr; }
+static int said(const item *it, int unit) { return unit ? it->unit_said : it->name_said; }
+
+/* Highest TPR with FPR <= 5 % on s: the threshold. */
+static double choose(const split *s, int unit)
+{
+    double best_t = 0, best_tpr = -1;
+    for (size_t i = 0; i < s->n; i++) {
+        double t = val(&s->it[i], unit);
+        size_t tp = 0, p = 0, fp = 0, ng = 0;
+        for (size_t j = 0; j < s->n; j++) {
+            int pos = said(&s->it[j], unit);
+            int yes = val(&s->it[j], unit) >= t;
+            p += pos; ng += !pos; tp += pos && yes; fp += !pos && yes;
+        }
+        double tpr = p ? (double)tp / p : 0, fpr = ng ? (double)fp / ng : 0;
+        if (fpr <= 0.05 && tpr > best_tpr) { best_tpr = tpr; best_t = t; }
+    }
+    return best_t;
+}
+
+static void report(const char *label, const split *s, int unit, double t, const char *channel)
+{
+    size_t tp = 0, p = 0, fp = 0, ng = 0, pairs = 0, wins = 0;
+    for (size_t j = 0; j < s->n; j++) {
+        const item *a = &s->it[j];
+        if (channel && strcmp(a->channel, channel)) continue;
+        int pos = said(a, unit), yes = val(a, unit) >= t;
+        p += pos; ng += !pos; tp += pos && yes; fp += !pos && yes;
+        if (!pos) continue;
+        for (size_t k = 0; k < s->n; k++) {
+            const item *b = &s->it[k];
+            if (said(b, unit) || (channel && strcmp(b->channel, channel))) continue;
+            pairs++;
+            wins += val(a, unit) > val(b, unit);
+        }
+    }
+    printf("  %-5s %-5s %-5s TPR %.2f  FPR %.2f  AUC %.2f  (%zu+ %zu-, threshold %.1f)\n", label,
+           unit ? "unit" : "name", channel ? channel : "all", p ? (double)tp / p : 0,
+           ng ? (double)fp / ng : 0, pairs ? (double)wins / pairs : 0, p, ng, t);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: bench_verify TUNE_DIR TEST_DIR\n");
+        return 64;
+    }
+    rv_error e;
+    rv_lexicon *lex;
+    rv_asr *asr;
+    if (rv_lexicon_open("models/sv-arpabet.map", &lex, &e) != RV_OK ||
+        rv_asr_open(NULL, lex, &asr, &e) != RV_OK) {
+        fprintf(stderr, "%s\n", e.msg);
+        return 1;
+    }
+    split tune = {0}, test = {0};
+    char path[512];
+    snprintf(path, sizeof path, "%s/manifest.tsv", argv[1]);
+    if (rv_textfile_each(path, RV_ERR_IO, row, &tune, &e) != RV_OK) { fprintf(stderr, "%s\n", e.msg); return 1; }
+    snprintf(path, sizeof path, "%s/manifest.tsv", argv[2]);
+    if (rv_textfile_each(path, RV_ERR_IO, row, &test, &e) != RV_OK) { fprintf(stderr, "%s\n", e.msg); return 1; }
+    score(asr, argv[1], &tune);
+    score(asr, argv[2], &test);
+    for (int unit = 0; unit < 2; unit++) {
+        double t = choose(&tune, unit);
+        report("tune", &tune, unit, t, NULL);
+        report("test", &test, unit, t, "ulaw");
+        report("test", &test, unit, t, "gsm");
+    }
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("  real-time factor %.3f (2 phrases + phone loop a greeting; target <= 0.1)\n",
+           rv_asr_cpu_seconds(asr) / audio_s);
+    printf("  peak resident memory %.1f MB, one decoder (target <= 100 MB)\n", ru.ru_maxrss / 1024.0);
+    rv_asr_free(asr);
+    rv_lexicon_free(lex);
+    free(tune.it);
+    free(test.it);
+    return 0;
+}

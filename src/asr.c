@@ -1,0 +1,214 @@
+/* PocketSphinx: one decoder, a JSGF phone loop, and one forced grammar per
+ * phrase. Words are added to the decoder's dictionary as "p<N>" with the
+ * lexicon's pronunciations as alternates, once per distinct phrase. */
+#include "rostvakt/asr.h"
+
+#include <pocketsphinx.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_HMM "/usr/share/pocketsphinx/model/en-us/en-us"
+#define MAX_VARIANTS 6
+#define MAX_PHRASES 4096
+
+static const char *const phones[] = {
+    "AA", "AE", "AH", "AO", "AW", "AY", "B",  "CH", "D",  "DH", "EH", "ER", "EY",
+    "F",  "G",  "HH", "IH", "IY", "JH", "K",  "L",  "M",  "N",  "NG", "OW", "OY",
+    "P",  "R",  "S",  "SH", "T",  "TH", "UH", "UW", "V",  "W",  "Y",  "Z",  "ZH"};
+#define N_PHONES (sizeof phones / sizeof phones[0])
+
+typedef struct {
+    char *text;
+    char token[16];
+} phrase_entry;
+
+struct rv_asr {
+    ps_decoder_t *ps;
+    cmd_ln_t *cfg;
+    rv_lexicon *lex;
+    char dict_path[64];
+    char loop_rule[1024];
+    int16 *audio;
+    size_t n_audio;
+    int32 loop_score;
+    int have_loop;
+    phrase_entry *phrases;
+    size_t n_phrases;
+    double cpu;
+};
+
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+rv_err rv_asr_open(const char *hmm_dir, rv_lexicon *lex, rv_asr **out, rv_error *err)
+{
+    *out = NULL;
+    rv_asr *a = calloc(1, sizeof *a);
+    if (!a) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    a->lex = lex;
+    a->phrases = calloc(MAX_PHRASES, sizeof *a->phrases);
+    rv_err rc = RV_OK;
+    if (!a->phrases) { rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory"); goto done; }
+    /* The dictionary starts with one word a phone: the phone loop. */
+    snprintf(a->dict_path, sizeof a->dict_path, "/tmp/rostvakt-phones-XXXXXX");
+    int fd = mkstemp(a->dict_path);
+    if (fd < 0) { rc = rv_error_set(err, RV_ERR_IO, "cannot create a temporary dictionary"); goto done; }
+    FILE *f = fdopen(fd, "w");
+    if (!f) { rc = rv_error_set(err, RV_ERR_IO, "cannot write a temporary dictionary"); goto done; }
+    size_t o = 0;
+    for (size_t i = 0; i < N_PHONES; i++) {
+        fprintf(f, "ph_%s %s\n", phones[i], phones[i]);
+        o += (size_t)snprintf(a->loop_rule + o, sizeof a->loop_rule - o, "%sph_%s", i ? " | " : "", phones[i]);
+    }
+    fclose(f);
+    /* Wide beams: the forced path must survive through an unlikely phrase. */
+    a->cfg = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm_dir ? hmm_dir : DEFAULT_HMM,
+                         "-dict", a->dict_path, "-logfn", "/dev/null", "-beam", "1e-200",
+                         "-wbeam", "1e-200", "-pbeam", "1e-200", NULL);
+    if (!a->cfg) { rc = rv_error_set(err, RV_ERR_CONFIG, "bad PocketSphinx configuration"); goto done; }
+    a->ps = ps_init(a->cfg);
+    if (!a->ps) {
+        rc = rv_error_set(err, RV_ERR_CONFIG, "cannot load the acoustic model in %s",
+                          hmm_dir ? hmm_dir : DEFAULT_HMM);
+        goto done;
+    }
+    char g[2048];
+    snprintf(g, sizeof g, "#JSGF V1.0;\ngrammar loop;\n<ph> = %s;\npublic <s> = <ph>*;\n", a->loop_rule);
+    if (ps_set_jsgf_string(a->ps, "loop", g) != 0) {
+        rc = rv_error_set(err, RV_ERR_INTERNAL, "cannot build the phone-loop grammar");
+        goto done;
+    }
+done:
+    if (a->dict_path[0]) unlink(a->dict_path);
+    if (rc != RV_OK) {
+        rv_asr_free(a);
+        return rc;
+    }
+    *out = a;
+    return RV_OK;
+}
+
+void rv_asr_free(rv_asr *a)
+{
+    if (!a) return;
+    if (a->ps) ps_free(a->ps);
+    else if (a->cfg) cmd_ln_free_r(a->cfg);
+    for (size_t i = 0; a->phrases && i < a->n_phrases; i++) free(a->phrases[i].text);
+    free(a->phrases);
+    free(a->audio);
+    free(a);
+}
+
+double rv_asr_cpu_seconds(const rv_asr *a) { return a ? a->cpu : 0; }
+
+/* Decode the current audio with search; *score and the frames of word tok. */
+static int decode(rv_asr *a, const char *search, const char *tok, int32 *score, int *sf, int *ef)
+{
+    double t0 = cpu_now();
+    *sf = *ef = -1;
+    int ok = ps_set_search(a->ps, search) == 0 && ps_start_utt(a->ps) == 0 &&
+             ps_process_raw(a->ps, a->audio, a->n_audio, FALSE, TRUE) >= 0 &&
+             ps_end_utt(a->ps) == 0;
+    const char *hyp = ok ? ps_get_hyp(a->ps, score) : NULL;
+    if (hyp && tok) {
+        size_t tl = strlen(tok);
+        for (ps_seg_t *s = ps_seg_iter(a->ps); s; s = ps_seg_next(s)) {
+            const char *w = ps_seg_word(s);
+            if (strncmp(w, tok, tl) == 0 && (w[tl] == '\0' || w[tl] == '(')) ps_seg_frames(s, sf, ef);
+        }
+    }
+    a->cpu += cpu_now() - t0;
+    return hyp != NULL;
+}
+
+rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
+{
+    rv_pcm p16 = {0};
+    rv_err rc = rv_audio_resample(pcm, 16000, 0, &p16, err);
+    if (rc != RV_OK) return rc;
+    int16 *buf = realloc(a->audio, (p16.n ? p16.n : 1) * sizeof *buf);
+    if (!buf) { rv_pcm_free(&p16); return rv_error_set(err, RV_ERR_NOMEM, "out of memory"); }
+    a->audio = buf;
+    for (size_t i = 0; i < p16.n; i++) {
+        float v = p16.samples[i] * 32767.0f;
+        buf[i] = (int16)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+    }
+    a->n_audio = p16.n;
+    rv_pcm_free(&p16);
+    int sf, ef;
+    a->have_loop = a->n_audio > 0 && decode(a, "loop", NULL, &a->loop_score, &sf, &ef);
+    if (!a->have_loop && a->n_audio > 0)
+        return rv_error_set(err, RV_ERR_INTERNAL, "the phone loop found no path");
+    return RV_OK;
+}
+
+/* The dictionary token for phrase, adding its pronunciations the first time. */
+static rv_err token_for(rv_asr *a, const char *phrase, const char **tok, rv_error *err)
+{
+    for (size_t i = 0; i < a->n_phrases; i++)
+        if (strcmp(a->phrases[i].text, phrase) == 0) { *tok = a->phrases[i].token; return RV_OK; }
+    if (a->n_phrases == MAX_PHRASES)
+        return rv_error_set(err, RV_ERR_TOO_LARGE, "more than %d distinct phrases", MAX_PHRASES);
+    rv_word_pron w[16];
+    size_t n;
+    rv_err rc = rv_lexicon_pronounce(a->lex, phrase, 4, w, 16, &n, err);
+    if (rc != RV_OK) return rc;
+    phrase_entry *e = &a->phrases[a->n_phrases];
+    snprintf(e->token, sizeof e->token, "p%zu", a->n_phrases);
+    /* Variant 0: every word's first pronunciation; then one word at a time
+     * takes its alternatives. */
+    int v = 0;
+    for (size_t wi = 0; wi <= n && v < MAX_VARIANTS; wi++) {
+        size_t from = wi == 0 ? 0 : 1, to = wi == 0 ? 1 : w[wi - 1].n_prons;
+        for (size_t j = from; j < to && v < MAX_VARIANTS; j++) {
+            char pr[1200] = "", name[32];
+            size_t o = 0;
+            for (size_t k = 0; k < n; k++)
+                o += (size_t)snprintf(pr + o, sizeof pr - o, "%s%s", k ? " " : "",
+                                      wi > 0 && k == wi - 1 ? w[k].prons[j] : w[k].prons[0]);
+            if (o >= sizeof pr) return rv_error_set(err, RV_ERR_TOO_LARGE, "phrase too long");
+            if (v == 0) snprintf(name, sizeof name, "%s", e->token);
+            else snprintf(name, sizeof name, "%s(%d)", e->token, v + 1);
+            if (ps_add_word(a->ps, name, pr, 0) < 0)
+                return rv_error_set(err, RV_ERR_INTERNAL, "cannot add '%s' to the dictionary", phrase);
+            v++;
+        }
+    }
+    e->text = strdup(phrase);
+    if (!e->text) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    a->n_phrases++;
+    *tok = e->token;
+    return RV_OK;
+}
+
+rv_err rv_asr_verify(rv_asr *a, const char *phrase, rv_phrase_score *out, rv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->llr = -1e9;
+    if (!a->have_loop) return RV_OK; /* no audio: nothing can be stated */
+    const char *tok;
+    rv_err rc = token_for(a, phrase, &tok, err);
+    if (rc != RV_OK) return rc;
+    char g[2048];
+    snprintf(g, sizeof g, "#JSGF V1.0;\ngrammar forced;\n<ph> = %s;\npublic <s> = <ph>* %s <ph>*;\n",
+             a->loop_rule, tok);
+    if (ps_set_jsgf_string(a->ps, "forced", g) != 0)
+        return rv_error_set(err, RV_ERR_INTERNAL, "cannot build the grammar for '%s'", phrase);
+    int32 score;
+    int sf, ef;
+    if (decode(a, "forced", tok, &score, &sf, &ef) && ef >= sf && sf >= 0) {
+        out->found = 1;
+        out->llr = (double)(score - a->loop_score) / (double)(ef - sf + 1);
+        out->start_s = sf / 100.0;
+        out->end_s = (ef + 1) / 100.0;
+    }
+    ps_unset_search(a->ps, "forced");
+    return RV_OK;
+}
