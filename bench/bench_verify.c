@@ -15,7 +15,7 @@
 typedef struct {
     char file[128], channel[8], name[96], unit[128];
     int name_said, unit_said;
-    double name_llr, unit_llr;
+    double name_llr[3], unit_llr[3];
 } item;
 
 typedef struct {
@@ -64,14 +64,20 @@ static void score(rv_asr *asr, const char *dir, split *s)
         }
         audio_s += (double)p.n / p.rate;
         rv_pcm_free(&p);
-        it->name_llr = rv_asr_verify(asr, it->name, &ps, &e) == RV_OK ? ps.llr : -1e9;
-        it->unit_llr = rv_asr_verify(asr, it->unit, &ps, &e) == RV_OK ? ps.llr : -1e9;
+        for (int u = 0; u < 2; u++) {
+            double *v = u ? it->unit_llr : it->name_llr;
+            int ok = rv_asr_verify(asr, u ? it->unit : it->name, &ps, &e) == RV_OK && ps.found;
+            v[0] = ok ? ps.llr : -1e9;                       /* per frame */
+            v[1] = ok ? ps.total / ps.phones : -1e9;         /* per phone */
+            v[2] = ok ? ps.total / (ps.frames + 30.0) : -1e9; /* per frame, short phrases damped */
+        }
         fprintf(stderr, "\r  %s %zu/%zu", dir, i + 1, s->n);
     }
     fprintf(stderr, "\r\033[K");
 }
 
-static double val(const item *it, int unit) { return unit ? it->unit_llr : it->name_llr; }
+static int stat_kind;
+static double val(const item *it, int unit) { return unit ? it->unit_llr[stat_kind] : it->name_llr[stat_kind]; }
 static int said(const item *it, int unit) { return unit ? it->unit_said : it->name_said; }
 
 /* Highest TPR with FPR <= 5 % on s: the threshold. */
@@ -135,11 +141,17 @@ int main(int argc, char **argv)
     if (rv_textfile_each(path, RV_ERR_IO, row, &test, &e) != RV_OK) { fprintf(stderr, "%s\n", e.msg); return 1; }
     score(asr, argv[1], &tune);
     score(asr, argv[2], &test);
-    for (int unit = 0; unit < 2; unit++) {
-        double t = choose(&tune, unit);
-        report("tune", &tune, unit, t, NULL);
-        report("test", &test, unit, t, "ulaw");
-        report("test", &test, unit, t, "gsm");
+    static const char *const stat_names[] = {"per frame", "per phone", "per (frames + 30)"};
+    int only = getenv("RV_BENCH_STAT") ? atoi(getenv("RV_BENCH_STAT")) : -1;
+    for (stat_kind = 0; stat_kind < 3; stat_kind++) {
+        if (only >= 0 && stat_kind != only) continue;
+        printf("  statistic: likelihood ratio %s\n", stat_names[stat_kind]);
+        for (int unit = 0; unit < 2; unit++) {
+            double t = choose(&tune, unit);
+            report("tune", &tune, unit, t, NULL);
+            report("test", &test, unit, t, "ulaw");
+            report("test", &test, unit, t, "gsm");
+        }
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);

@@ -1,8 +1,9 @@
-/* PocketSphinx: one decoder, a JSGF phone loop, and one forced grammar per
- * phrase. Words are added to the decoder's dictionary as "p<N>" with the
+/* PocketSphinx: one decoder, a phone-loop grammar, and one forced grammar per
+ * phrase, both built as finite-state graphs. Words are added to the decoder's dictionary as "p<N>" with the
  * lexicon's pronunciations as alternates, once per distinct phrase. */
 #include "rostvakt/asr.h"
 
+#include <fsg_model.h>
 #include <pocketsphinx.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@ static const char *const phones[] = {
 typedef struct {
     char *text;
     char token[16];
+    int phones;
 } phrase_entry;
 
 struct rv_asr {
@@ -30,7 +32,6 @@ struct rv_asr {
     cmd_ln_t *cfg;
     rv_lexicon *lex;
     char dict_path[64];
-    char loop_rule[1024];
     int16 *audio;
     size_t n_audio;
     int32 loop_score;
@@ -39,6 +40,30 @@ struct rv_asr {
     size_t n_phrases;
     double cpu;
 };
+
+/* The grammar "phone* [tok phone*]" as a finite-state graph, built directly
+ * (no JSGF parsing), every arc equally likely. tok NULL: the free phone loop. */
+static rv_err set_grammar(rv_asr *a, const char *name, const char *tok, rv_error *err)
+{
+    logmath_t *lmath = ps_get_logmath(a->ps);
+    fsg_model_t *fsg = fsg_model_init(name, lmath, 1.0f, 2);
+    if (!fsg) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    fsg->start_state = 0;
+    fsg->final_state = 1;
+    int32 lp = logmath_log(lmath, 1.0 / (N_PHONES + 1));
+    for (size_t i = 0; i < N_PHONES; i++) {
+        char w[16];
+        snprintf(w, sizeof w, "ph_%s", phones[i]);
+        int wid = fsg_model_word_add(fsg, w);
+        fsg_model_trans_add(fsg, 0, 0, lp, wid);
+        if (tok) fsg_model_trans_add(fsg, 1, 1, lp, wid);
+    }
+    if (tok) fsg_model_trans_add(fsg, 0, 1, lp, fsg_model_word_add(fsg, tok));
+    else fsg_model_null_trans_add(fsg, 0, 1, 0);
+    int rc = ps_set_fsg(a->ps, name, fsg);
+    fsg_model_free(fsg);
+    return rc == 0 ? RV_OK : rv_error_set(err, RV_ERR_INTERNAL, "cannot set the %s grammar", name);
+}
 
 static double cpu_now(void)
 {
@@ -62,11 +87,7 @@ rv_err rv_asr_open(const char *hmm_dir, rv_lexicon *lex, rv_asr **out, rv_error 
     if (fd < 0) { rc = rv_error_set(err, RV_ERR_IO, "cannot create a temporary dictionary"); goto done; }
     FILE *f = fdopen(fd, "w");
     if (!f) { rc = rv_error_set(err, RV_ERR_IO, "cannot write a temporary dictionary"); goto done; }
-    size_t o = 0;
-    for (size_t i = 0; i < N_PHONES; i++) {
-        fprintf(f, "ph_%s %s\n", phones[i], phones[i]);
-        o += (size_t)snprintf(a->loop_rule + o, sizeof a->loop_rule - o, "%sph_%s", i ? " | " : "", phones[i]);
-    }
+    for (size_t i = 0; i < N_PHONES; i++) fprintf(f, "ph_%s %s\n", phones[i], phones[i]);
     fclose(f);
     /* Wide beams: the forced path must survive through an unlikely phrase. */
     a->cfg = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm_dir ? hmm_dir : DEFAULT_HMM,
@@ -79,12 +100,7 @@ rv_err rv_asr_open(const char *hmm_dir, rv_lexicon *lex, rv_asr **out, rv_error 
                           hmm_dir ? hmm_dir : DEFAULT_HMM);
         goto done;
     }
-    char g[2048];
-    snprintf(g, sizeof g, "#JSGF V1.0;\ngrammar loop;\n<ph> = %s;\npublic <s> = <ph>*;\n", a->loop_rule);
-    if (ps_set_jsgf_string(a->ps, "loop", g) != 0) {
-        rc = rv_error_set(err, RV_ERR_INTERNAL, "cannot build the phone-loop grammar");
-        goto done;
-    }
+    rc = set_grammar(a, "loop", NULL, err);
 done:
     if (a->dict_path[0]) unlink(a->dict_path);
     if (rc != RV_OK) {
@@ -98,8 +114,8 @@ done:
 void rv_asr_free(rv_asr *a)
 {
     if (!a) return;
-    if (a->ps) ps_free(a->ps);
-    else if (a->cfg) cmd_ln_free_r(a->cfg);
+    if (a->ps) ps_free(a->ps);     /* ps_init took its own reference ... */
+    if (a->cfg) cmd_ln_free_r(a->cfg); /* ... so ours is released too */
     for (size_t i = 0; a->phrases && i < a->n_phrases; i++) free(a->phrases[i].text);
     free(a->phrases);
     free(a->audio);
@@ -150,10 +166,10 @@ rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
 }
 
 /* The dictionary token for phrase, adding its pronunciations the first time. */
-static rv_err token_for(rv_asr *a, const char *phrase, const char **tok, rv_error *err)
+static rv_err token_for(rv_asr *a, const char *phrase, const phrase_entry **tok, rv_error *err)
 {
     for (size_t i = 0; i < a->n_phrases; i++)
-        if (strcmp(a->phrases[i].text, phrase) == 0) { *tok = a->phrases[i].token; return RV_OK; }
+        if (strcmp(a->phrases[i].text, phrase) == 0) { *tok = &a->phrases[i]; return RV_OK; }
     if (a->n_phrases == MAX_PHRASES)
         return rv_error_set(err, RV_ERR_TOO_LARGE, "more than %d distinct phrases", MAX_PHRASES);
     rv_word_pron w[16];
@@ -174,7 +190,11 @@ static rv_err token_for(rv_asr *a, const char *phrase, const char **tok, rv_erro
                 o += (size_t)snprintf(pr + o, sizeof pr - o, "%s%s", k ? " " : "",
                                       wi > 0 && k == wi - 1 ? w[k].prons[j] : w[k].prons[0]);
             if (o >= sizeof pr) return rv_error_set(err, RV_ERR_TOO_LARGE, "phrase too long");
-            if (v == 0) snprintf(name, sizeof name, "%s", e->token);
+            if (v == 0) {
+                snprintf(name, sizeof name, "%s", e->token);
+                e->phones = 1;
+                for (const char *c = pr; *c; c++) e->phones += *c == ' ';
+            }
             else snprintf(name, sizeof name, "%s(%d)", e->token, v + 1);
             if (ps_add_word(a->ps, name, pr, 0) < 0)
                 return rv_error_set(err, RV_ERR_INTERNAL, "cannot add '%s' to the dictionary", phrase);
@@ -184,7 +204,7 @@ static rv_err token_for(rv_asr *a, const char *phrase, const char **tok, rv_erro
     e->text = strdup(phrase);
     if (!e->text) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     a->n_phrases++;
-    *tok = e->token;
+    *tok = e;
     return RV_OK;
 }
 
@@ -193,19 +213,20 @@ rv_err rv_asr_verify(rv_asr *a, const char *phrase, rv_phrase_score *out, rv_err
     memset(out, 0, sizeof *out);
     out->llr = -1e9;
     if (!a->have_loop) return RV_OK; /* no audio: nothing can be stated */
-    const char *tok;
-    rv_err rc = token_for(a, phrase, &tok, err);
+    const phrase_entry *pe;
+    rv_err rc = token_for(a, phrase, &pe, err);
     if (rc != RV_OK) return rc;
-    char g[2048];
-    snprintf(g, sizeof g, "#JSGF V1.0;\ngrammar forced;\n<ph> = %s;\npublic <s> = <ph>* %s <ph>*;\n",
-             a->loop_rule, tok);
-    if (ps_set_jsgf_string(a->ps, "forced", g) != 0)
-        return rv_error_set(err, RV_ERR_INTERNAL, "cannot build the grammar for '%s'", phrase);
+    const char *tok = pe->token;
+    out->phones = pe->phones;
+    rc = set_grammar(a, "forced", tok, err);
+    if (rc != RV_OK) return rc;
     int32 score;
     int sf, ef;
     if (decode(a, "forced", tok, &score, &sf, &ef) && ef >= sf && sf >= 0) {
         out->found = 1;
-        out->llr = (double)(score - a->loop_score) / (double)(ef - sf + 1);
+        out->total = (double)(score - a->loop_score);
+        out->frames = ef - sf + 1;
+        out->llr = out->total / out->frames;
         out->start_s = sf / 100.0;
         out->end_s = (ef + 1) / 100.0;
     }

@@ -57,3 +57,10 @@ if [ -f "$A/vm-intro.wav" ]; then
     $S "$A/vm-theperson.wav" "$A/digits/7.wav" "$A/digits/1.wav" "$A/vm-isunavail.wav" fp-contains.wav pad 2 1
     $S "$A/conf-adminmenu.wav" fp-other.wav
 fi
+
+# Clean Swedish speech for the phrase-verification tests.
+if command -v espeak-ng >/dev/null 2>&1; then
+    espeak-ng -v sv -w asr-raw.wav "Hej, du har kommit till Anna Svensson på ekonomienheten."
+    $S asr-raw.wav -r 16000 asr-anna.wav
+    rm -f asr-raw.wav
+fi

@@ -19,6 +19,9 @@ typedef struct {
                        * PocketSphinx units (log base 1.0001); near 0: fits well */
     double start_s;   /* where the phrase fits best */
     double end_s;
+    double total;     /* the whole ratio: forced path minus phone loop */
+    int frames;       /* 10 ms frames the phrase spans */
+    int phones;       /* phones in its first pronunciation */
     int found;        /* the forced search found a path at all */
 } rv_phrase_score;
 

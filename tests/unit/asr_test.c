@@ -1,0 +1,68 @@
+/* Phrase verification on clean synthetic Swedish: the right phrase fits
+ * where it was said and better than another directory entry. */
+#include <criterion/criterion.h>
+
+#include "helpers.h"
+#include "rostvakt/asr.h"
+
+static rv_lexicon *lex;
+static rv_asr *asr;
+
+static void setup(void)
+{
+    rv_error e;
+    cr_assert_eq(rv_lexicon_open("models/sv-arpabet.map", &lex, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_asr_open(NULL, lex, &asr, &e), RV_OK, "%s", e.msg);
+    rv_audio_limits lim = {1 << 24, 60};
+    rv_pcm p;
+    cr_assert_eq(rv_audio_decode_file(fixture("asr-anna.wav"), RV_AUDIO_AUTO, &lim, &p, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_asr_set_audio(asr, &p, &e), RV_OK, "%s", e.msg);
+    rv_pcm_free(&p);
+}
+
+static void teardown(void)
+{
+    rv_asr_free(asr);
+    rv_lexicon_free(lex);
+}
+
+TestSuite(asr, .init = setup, .fini = teardown, .timeout = 60);
+
+static rv_phrase_score verify(const char *phrase)
+{
+    rv_phrase_score s;
+    rv_error e;
+    cr_assert_eq(rv_asr_verify(asr, phrase, &s, &e), RV_OK, "%s: %s", phrase, e.msg);
+    return s;
+}
+
+Test(asr, the_name_is_found_where_it_was_said) {
+    rv_phrase_score s = verify("Anna Svensson");
+    cr_assert(s.found);
+    /* "Hej, du har kommit till" takes about 1.3 s. */
+    cr_expect(s.start_s > 0.8 && s.start_s < 1.8, "start %.2f", s.start_s);
+    cr_expect(s.end_s > 1.6 && s.end_s < 2.6, "end %.2f", s.end_s);
+    cr_expect(s.phones >= 8);
+}
+
+Test(asr, the_right_entry_fits_better_than_another) {
+    rv_phrase_score right = verify("Anna Svensson"), other = verify("Maria Lindqvist");
+    cr_expect(right.llr > other.llr, "%.1f vs %.1f", right.llr, other.llr);
+    rv_phrase_score unit = verify("ekonomienheten"), ounit = verify("socialförvaltningen");
+    cr_expect(unit.llr > ounit.llr, "%.1f vs %.1f", unit.llr, ounit.llr);
+    cr_expect(unit.start_s > right.start_s, "the unit comes after the name");
+}
+
+Test(asr, a_phrase_asked_twice_scores_the_same) {
+    rv_phrase_score a = verify("Anna Svensson"), b = verify("Anna Svensson");
+    cr_expect_eq(a.llr, b.llr);
+}
+
+Test(asr, no_audio_states_nothing) {
+    rv_pcm none = {0};
+    none.rate = 8000;
+    rv_error e;
+    cr_assert_eq(rv_asr_set_audio(asr, &none, &e), RV_OK);
+    rv_phrase_score s = verify("Anna Svensson");
+    cr_expect_not(s.found);
+}
