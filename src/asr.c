@@ -41,9 +41,11 @@ struct rv_asr {
     double cpu;
 };
 
-/* The grammar "phone* [tok phone*]" as a finite-state graph, built directly
- * (no JSGF parsing), every arc equally likely. tok NULL: the free phone loop. */
-static rv_err set_grammar(rv_asr *a, const char *name, const char *tok, rv_error *err)
+/* The grammar "phone* [(tok1 | tok2 ...) phone*]" as a finite-state graph,
+ * built directly (no JSGF parsing), every arc equally likely. No tokens: the
+ * free phone loop. */
+static rv_err set_grammar(rv_asr *a, const char *name, const char *const *toks, size_t n_toks,
+                          rv_error *err)
 {
     logmath_t *lmath = ps_get_logmath(a->ps);
     fsg_model_t *fsg = fsg_model_init(name, lmath, 1.0f, 2);
@@ -56,10 +58,11 @@ static rv_err set_grammar(rv_asr *a, const char *name, const char *tok, rv_error
         snprintf(w, sizeof w, "ph_%s", phones[i]);
         int wid = fsg_model_word_add(fsg, w);
         fsg_model_trans_add(fsg, 0, 0, lp, wid);
-        if (tok) fsg_model_trans_add(fsg, 1, 1, lp, wid);
+        if (n_toks) fsg_model_trans_add(fsg, 1, 1, lp, wid);
     }
-    if (tok) fsg_model_trans_add(fsg, 0, 1, lp, fsg_model_word_add(fsg, tok));
-    else fsg_model_null_trans_add(fsg, 0, 1, 0);
+    for (size_t i = 0; i < n_toks; i++)
+        fsg_model_trans_add(fsg, 0, 1, lp, fsg_model_word_add(fsg, toks[i]));
+    if (!n_toks) fsg_model_null_trans_add(fsg, 0, 1, 0);
     int rc = ps_set_fsg(a->ps, name, fsg);
     fsg_model_free(fsg);
     return rc == 0 ? RV_OK : rv_error_set(err, RV_ERR_INTERNAL, "cannot set the %s grammar", name);
@@ -100,7 +103,7 @@ rv_err rv_asr_open(const char *hmm_dir, rv_lexicon *lex, rv_asr **out, rv_error 
                           hmm_dir ? hmm_dir : DEFAULT_HMM);
         goto done;
     }
-    rc = set_grammar(a, "loop", NULL, err);
+    rc = set_grammar(a, "loop", NULL, 0, err);
 done:
     if (a->dict_path[0]) unlink(a->dict_path);
     if (rc != RV_OK) {
@@ -124,8 +127,10 @@ void rv_asr_free(rv_asr *a)
 
 double rv_asr_cpu_seconds(const rv_asr *a) { return a ? a->cpu : 0; }
 
-/* Decode the current audio with search; *score and the frames of word tok. */
-static int decode(rv_asr *a, const char *search, const char *tok, int32 *score, int *sf, int *ef)
+/* Decode the current audio with search; *score, and the frames and index of
+ * whichever of toks the best path went through. */
+static int decode(rv_asr *a, const char *search, const char *const *toks, size_t n_toks,
+                  int32 *score, int *sf, int *ef, size_t *which)
 {
     double t0 = cpu_now();
     *sf = *ef = -1;
@@ -133,11 +138,14 @@ static int decode(rv_asr *a, const char *search, const char *tok, int32 *score, 
              ps_process_raw(a->ps, a->audio, a->n_audio, FALSE, TRUE) >= 0 &&
              ps_end_utt(a->ps) == 0;
     const char *hyp = ok ? ps_get_hyp(a->ps, score) : NULL;
-    if (hyp && tok) {
-        size_t tl = strlen(tok);
-        for (ps_seg_t *s = ps_seg_iter(a->ps); s; s = ps_seg_next(s)) {
-            const char *w = ps_seg_word(s);
-            if (strncmp(w, tok, tl) == 0 && (w[tl] == '\0' || w[tl] == '(')) ps_seg_frames(s, sf, ef);
+    for (ps_seg_t *s = hyp && n_toks ? ps_seg_iter(a->ps) : NULL; s; s = ps_seg_next(s)) {
+        const char *w = ps_seg_word(s);
+        for (size_t i = 0; i < n_toks; i++) {
+            size_t tl = strlen(toks[i]);
+            if (strncmp(w, toks[i], tl) == 0 && (w[tl] == '\0' || w[tl] == '(')) {
+                ps_seg_frames(s, sf, ef);
+                *which = i;
+            }
         }
     }
     a->cpu += cpu_now() - t0;
@@ -159,7 +167,8 @@ rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
     a->n_audio = p16.n;
     rv_pcm_free(&p16);
     int sf, ef;
-    a->have_loop = a->n_audio > 0 && decode(a, "loop", NULL, &a->loop_score, &sf, &ef);
+    size_t which;
+    a->have_loop = a->n_audio > 0 && decode(a, "loop", NULL, 0, &a->loop_score, &sf, &ef, &which);
     if (!a->have_loop && a->n_audio > 0)
         return rv_error_set(err, RV_ERR_INTERNAL, "the phone loop found no path");
     return RV_OK;
@@ -208,28 +217,42 @@ static rv_err token_for(rv_asr *a, const char *phrase, const phrase_entry **tok,
     return RV_OK;
 }
 
-rv_err rv_asr_verify(rv_asr *a, const char *phrase, rv_phrase_score *out, rv_error *err)
+rv_err rv_asr_best_of(rv_asr *a, const char *const *phrases, size_t n, size_t *best,
+                      rv_phrase_score *out, rv_error *err)
 {
     memset(out, 0, sizeof *out);
     out->llr = -1e9;
+    *best = 0;
+    if (n < 1 || n > 64) return rv_error_set(err, RV_ERR_ARG, "1 to 64 phrases at a time, not %zu", n);
     if (!a->have_loop) return RV_OK; /* no audio: nothing can be stated */
-    const phrase_entry *pe;
-    rv_err rc = token_for(a, phrase, &pe, err);
-    if (rc != RV_OK) return rc;
-    const char *tok = pe->token;
-    out->phones = pe->phones;
-    rc = set_grammar(a, "forced", tok, err);
+    const phrase_entry *pe[64];
+    const char *toks[64];
+    for (size_t i = 0; i < n; i++) {
+        rv_err rc = token_for(a, phrases[i], &pe[i], err);
+        if (rc != RV_OK) return rc;
+        toks[i] = pe[i]->token;
+    }
+    rv_err rc = set_grammar(a, "forced", toks, n, err);
     if (rc != RV_OK) return rc;
     int32 score;
     int sf, ef;
-    if (decode(a, "forced", tok, &score, &sf, &ef) && ef >= sf && sf >= 0) {
+    size_t which = 0;
+    if (decode(a, "forced", toks, n, &score, &sf, &ef, &which) && ef >= sf && sf >= 0) {
         out->found = 1;
+        out->phones = pe[which]->phones;
         out->total = (double)(score - a->loop_score);
         out->frames = ef - sf + 1;
         out->llr = out->total / out->frames;
         out->start_s = sf / 100.0;
         out->end_s = (ef + 1) / 100.0;
+        *best = which;
     }
     ps_unset_search(a->ps, "forced");
     return RV_OK;
+}
+
+rv_err rv_asr_verify(rv_asr *a, const char *phrase, rv_phrase_score *out, rv_error *err)
+{
+    size_t best;
+    return rv_asr_best_of(a, &phrase, 1, &best, out, err);
 }

@@ -66,3 +66,14 @@ Test(asr, no_audio_states_nothing) {
     rv_phrase_score s = verify("Anna Svensson");
     cr_expect_not(s.found);
 }
+
+Test(asr, best_of_a_directory_picks_the_spoken_name) {
+    const char *names[] = {"Maria Lindqvist", "Anna Svensson", "Per Oskarsson", "Göran Sjöberg"};
+    size_t best = 99;
+    rv_phrase_score s;
+    rv_error e;
+    cr_assert_eq(rv_asr_best_of(asr, names, 4, &best, &s, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(best, 1, "picked %s", best < 4 ? names[best] : "?");
+    cr_expect(s.found);
+    cr_expect_eq(rv_asr_best_of(asr, names, 0, &best, &s, &e), RV_ERR_ARG);
+}
