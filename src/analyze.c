@@ -2,6 +2,7 @@
  * the fingerprint search. The decision rules live in decide(). */
 #include "rostvakt/analyze.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Less audible time than this is silence whatever else is found. */
@@ -33,7 +34,11 @@ int rv_kind_parse(const char *s)
 
 void rv_report_free(rv_report *r)
 {
-    if (r) rv_signal_free(&r->signal);
+    if (!r) return;
+    rv_signal_free(&r->signal);
+    free(r->phrases);
+    r->phrases = NULL;
+    r->n_phrases = 0;
 }
 
 /* Why there is too little speech: whatever filled most of the audible time. */

@@ -264,6 +264,13 @@ rv_err rv_asr_best_of(rv_asr *a, const char *const *phrases, size_t n, size_t *b
         *best = which;
     }
     ps_unset_search(a->ps, "forced");
+    /* With alternatives the path score is lower than the same path through
+     * the winner alone (measured: the more alternatives the lower), so the
+     * winner is scored again alone, to be comparable with rv_asr_verify. */
+    if (out->found && n > 1) {
+        size_t one;
+        return rv_asr_best_of(a, &phrases[which], 1, &one, out, err);
+    }
     return RV_OK;
 }
 

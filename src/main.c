@@ -13,6 +13,9 @@
 #include "rostvakt/dsp.h"
 #include "rostvakt/fingerprint.h"
 #include "rostvakt/policy.h"
+#include "rostvakt/asr.h"
+#include "rostvakt/lexicon.h"
+#include "rostvakt/verify.h"
 #include "rostvakt/report.h"
 
 #define EXIT_UNREADABLE 2
@@ -235,9 +238,13 @@ typedef struct {
     char **out;         /* one line (or NULL while pending) per file */
     int *failed;        /* the file could not be read */
     int oom;
+    rv_lexicon *lex;            /* set when phrases are to be verified */
+    const rv_profile *profile;
+    rv_verify_thresholds th;
+    char init_error[320];       /* a worker could not start its decoder */
 } batch;
 
-static char *analyse_one(batch *b, size_t i, int *failed)
+static char *analyse_one(batch *b, size_t i, rv_asr *asr, int *failed)
 {
     rv_error err;
     rv_error_clear(&err);
@@ -249,6 +256,13 @@ static char *analyse_one(batch *b, size_t i, int *failed)
     if (e == RV_OK) {
         e = rv_analyze_pcm(b->an, &pcm, b->kind, &rep, &err);
         have_rep = e == RV_OK;
+        if (have_rep && asr) {
+            e = rv_verify_greeting(asr, &pcm, b->exp, b->profile, &b->th, &rep, &err);
+            if (e != RV_OK) {
+                rv_report_free(&rep);
+                have_rep = 0;
+            }
+        }
         rv_pcm_free(&pcm);
     }
     *failed = e != RV_OK;
@@ -270,13 +284,25 @@ static char *analyse_one(batch *b, size_t i, int *failed)
 static void *worker(void *arg)
 {
     batch *b = arg;
+    rv_asr *asr = NULL;
+    if (b->lex) {
+        rv_error e;
+        if (rv_asr_open(NULL, b->lex, &asr, &e) != RV_OK) {
+            pthread_mutex_lock(&b->lock);
+            snprintf(b->init_error, sizeof b->init_error, "%s", e.msg);
+            b->oom = 1;
+            pthread_cond_broadcast(&b->ready);
+            pthread_mutex_unlock(&b->lock);
+            return NULL;
+        }
+    }
     for (;;) {
         pthread_mutex_lock(&b->lock);
         size_t i = b->next < b->n_files && !b->oom ? b->next++ : b->n_files;
         pthread_mutex_unlock(&b->lock);
-        if (i >= b->n_files) return NULL;
+        if (i >= b->n_files) break;
         int failed = 0;
-        char *line = analyse_one(b, i, &failed);
+        char *line = analyse_one(b, i, asr, &failed);
         pthread_mutex_lock(&b->lock);
         if (!line) b->oom = 1;
         b->out[i] = line;
@@ -284,6 +310,8 @@ static void *worker(void *arg)
         pthread_cond_broadcast(&b->ready);
         pthread_mutex_unlock(&b->lock);
     }
+    rv_asr_free(asr);
+    return NULL;
 }
 
 static int cmd_analyze(int argc, char **argv)
@@ -300,6 +328,7 @@ static int cmd_analyze(int argc, char **argv)
     long jobs = sysconf(_SC_NPROCESSORS_ONLN);
     int rc = 0;
     rv_fpdb *prompts = NULL;
+    rv_lexicon *lex = NULL;
     rv_config cfg;
 
     if (!co.sets || !phrases || !files) { fprintf(stderr, "rostvakt: out of memory\n"); rc = 1; goto done; }
@@ -398,7 +427,29 @@ static int cmd_analyze(int argc, char **argv)
     if (jobs < 1) jobs = 1;
     if ((size_t)jobs > n_files) jobs = (long)n_files;
     batch b = {.files = files, .n_files = n_files, .an = &an, .lim = &lim, .exp = &exp,
-               .kind = kind, .forced = forced, .fmt = fmt};
+               .kind = kind, .forced = forced, .fmt = fmt,
+               .th = {cfg.asr_name_min_score, cfg.asr_phrase_min_score}};
+    rv_profile profile;
+    int verify = kind == RV_KIND_GREETING &&
+                 (exp.name || exp.unit || exp.org || exp.n_phrases || exp.profile);
+    if (verify) {
+        rv_error perr;
+        char map[RV_CONFIG_STR_MAX + 32];
+        resolve_models(&cfg);
+        if (rv_profile_find(cfg.profile_dirs, exp.profile ? exp.profile : "default", &profile, &perr) != RV_OK) {
+            fprintf(stderr, "rostvakt analyze: %s\n", perr.msg);
+            rc = perr.code == RV_ERR_NOT_FOUND || perr.code == RV_ERR_ARG ? EXIT_USAGE : EXIT_CONFIG;
+            goto done;
+        }
+        b.profile = &profile;
+        snprintf(map, sizeof map, "%s/sv-arpabet.map", cfg.models_dir);
+        if (rv_lexicon_open(map, &lex, &perr) != RV_OK) {
+            fprintf(stderr, "rostvakt analyze: %s\n", perr.msg);
+            rc = EXIT_CONFIG;
+            goto done;
+        }
+        b.lex = lex;
+    }
     pthread_t *th = calloc((size_t)jobs, sizeof *th);
     b.out = calloc(n_files, sizeof *b.out);
     b.failed = calloc(n_files, sizeof *b.failed);
@@ -424,7 +475,8 @@ static int cmd_analyze(int argc, char **argv)
         int failed = b.failed[i];
         pthread_mutex_unlock(&b.lock);
         if (!line) {
-            fprintf(stderr, "rostvakt: out of memory\n");
+            if (b.init_error[0]) fprintf(stderr, "rostvakt analyze: %s\n", b.init_error);
+            else fprintf(stderr, "rostvakt: out of memory\n");
             rc = 1;
             break;
         }
@@ -445,6 +497,7 @@ static int cmd_analyze(int argc, char **argv)
     free(b.failed);
     if (progress) fprintf(stderr, "\ranalyze: %zu files done\033[K\n", n_files);
 done:
+    rv_lexicon_free(lex);
     rv_fpdb_free(prompts);
     rv_dsp_cleanup();
     free(co.sets);

@@ -2,6 +2,8 @@
  * names) may not be UTF-8; invalid bytes become U+FFFD rather than failing. */
 #include "rostvakt/report.h"
 
+#include "rostvakt/policy.h"
+
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -85,6 +87,37 @@ static json_t *expected(const rv_expect *e)
     return o;
 }
 
+static json_t *check_json(const rv_phrase_check *c)
+{
+    return json_pack("{s:o,s:b,s:o,s:o}", "expected", jstr(c->expected), "stated", c->stated,
+                     "score", c->score > -1e8 ? jnum(c->score) : json_null(),
+                     "at_s", c->at_s >= 0 ? jnum(c->at_s) : json_null());
+}
+
+static void add_verification(json_t *root, const rv_report *r)
+{
+    json_object_set_new(root, "name", r->has_name ? check_json(&r->name) : json_null());
+    json_object_set_new(root, "unit", r->has_unit ? check_json(&r->unit) : json_null());
+    json_object_set_new(root, "org", r->has_org ? check_json(&r->org) : json_null());
+    json_t *ph = json_array();
+    for (size_t i = 0; ph && i < r->n_phrases; i++) json_array_append_new(ph, check_json(&r->phrases[i]));
+    json_object_set_new(root, "phrases", ph ? ph : json_null());
+    json_object_set_new(root, "closing_prompt",
+                        json_pack("{s:b,s:o,s:o,s:o}", "stated", r->closing.stated, "phrase",
+                                  r->closing.stated ? jstr(r->closing.expected) : json_null(),
+                                  "score", r->closing.score > -1e8 ? jnum(r->closing.score) : json_null(),
+                                  "at_s", r->closing.at_s >= 0 ? jnum(r->closing.at_s) : json_null()));
+    json_object_set_new(root, "absence", json_null()); /* not detected yet */
+    if (r->profile[0]) {
+        json_t *v = json_array();
+        for (int b = 0; v && b < RV_VIOL__COUNT; b++)
+            if (r->violations & (1u << b)) json_array_append_new(v, json_string(rv_violation_name((rv_violation)b)));
+        json_object_set_new(root, "profile", jstr(r->profile));
+        json_object_set_new(root, "compliant", json_boolean(r->violations == 0));
+        json_object_set_new(root, "violations", v ? v : json_null());
+    }
+}
+
 static char *dump(json_t *root)
 {
     char *s = root ? json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
@@ -129,6 +162,7 @@ char *rv_report_to_json(const rv_report *r, const char *file, const rv_expect *e
         json_object_set_new(root, "reasons", reasons ? reasons : json_null());
         json_object_set_new(root, "keywords", json_array());
     }
+    if (root && r->verified) add_verification(root, r);
     if (root && exp) json_object_set_new(root, "expected", expected(exp));
     return dump(root);
 }

@@ -60,7 +60,7 @@ fi
 
 # Clean Swedish speech for the phrase-verification tests.
 if command -v espeak-ng >/dev/null 2>&1; then
-    espeak-ng -v sv -w asr-raw.wav "Hej, du har kommit till Anna Svensson på ekonomienheten."
+    espeak-ng -v sv -w asr-raw.wav "Hej, du har kommit till Anna Svensson på ekonomienheten. Lämna ett meddelande så ringer jag upp."
     $S asr-raw.wav -r 16000 asr-anna.wav
     rm -f asr-raw.wav
 fi

@@ -40,6 +40,14 @@ typedef struct {
     const rv_fpdb *prompts; /* may be NULL: no system-prompt search */
 } rv_analyzer;
 
+/* One expected phrase and what verification found. */
+typedef struct {
+    char expected[192];
+    int stated;       /* score reached the threshold */
+    double score;     /* log-likelihood ratio per phone (rv_asr); very low if not found */
+    double at_s;      /* where it fits best, -1 if nowhere */
+} rv_phrase_check;
+
 typedef struct {
     rv_kind kind;
     size_t bytes;
@@ -52,6 +60,15 @@ typedef struct {
     rv_missing_reason reason;
     rv_vm_class vm_class;     /* voicemails only */
     uint32_t vm_reasons;      /* bits of rv_vm_reason */
+    /* Filled by rv_verify_greeting (verify.h); verified == 0 means not run. */
+    int verified;
+    int has_name, has_unit, has_org;
+    rv_phrase_check name, unit, org;
+    rv_phrase_check *phrases;  /* owned */
+    size_t n_phrases;
+    rv_phrase_check closing;   /* the best-fitting closing phrase */
+    char profile[64];
+    uint32_t violations;       /* bits of rv_violation under profile */
 } rv_report;
 
 /* Analyse a recording held in memory. Decoding errors are returned (the

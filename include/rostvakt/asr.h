@@ -38,8 +38,9 @@ rv_err rv_asr_set_audio(rv_asr *asr, const rv_pcm *pcm, rv_error *err);
 /* Score phrase (Swedish text) on the current utterance. */
 rv_err rv_asr_verify(rv_asr *asr, const char *phrase, rv_phrase_score *out, rv_error *err);
 
-/* Score the best of n phrases in one pass (a grammar with all of them as
- * alternatives): *best gets its index, out its score. With the other entries
+/* Find the best of n phrases in one pass (a grammar with all of them as
+ * alternatives): *best gets its index, out its score as rv_asr_verify would
+ * give it (a second pass). With the other entries
  * of the same directory as the phrases, this is the competitor a verified
  * phrase must beat. n must be 1..64. */
 rv_err rv_asr_best_of(rv_asr *asr, const char *const *phrases, size_t n, size_t *best,

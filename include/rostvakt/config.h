@@ -24,6 +24,8 @@ typedef struct {
     double prompt_max_seconds;      /* prompts are sought in this prefix */
     double prompt_min_score;        /* fraction of reference hashes */
     int64_t prompt_min_hashes;      /* and at least this many */
+    double asr_name_min_score;      /* per-phone ratio for a stated name */
+    double asr_phrase_min_score;    /* ... for a unit, organisation, phrase */
     char models_dir[RV_CONFIG_STR_MAX];  /* "" : next to the binary */
     char profile_dirs[RV_CONFIG_STR_MAX]; /* "" : models_dir/profiles */
 } rv_config;

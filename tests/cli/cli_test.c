@@ -250,3 +250,30 @@ Test(cli, parallel_batch_keeps_input_order) {
     cr_expect_eq(c.status, 64);
     free(c.out);
 }
+
+Test(cli, greeting_verification_fields) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/asr-anna.wav", getenv("RV_FIXTURES") ? getenv("RV_FIXTURES") : "build/fixtures");
+    const char *args[] = {"analyze", "--name", "Anna Svensson", "--unit", "ekonomienheten",
+                          "--org", "Botkyrka kommun", "--phrase", "så ringer jag upp",
+                          "--profile", "botkyrka", path, NULL};
+    result r = run(args);
+    cr_expect_eq(r.status, 0);
+    json_t *j = line_json(r.out, 0);
+    json_t *name = json_object_get(j, "name");
+    cr_expect_str_eq(json_string_value(json_object_get(name, "expected")), "Anna Svensson");
+    cr_expect(json_is_true(json_object_get(name, "stated")));
+    cr_expect(json_is_number(json_object_get(name, "at_s")));
+    cr_expect(json_is_object(json_object_get(j, "org")));
+    cr_expect_eq(json_array_size(json_object_get(j, "phrases")), 1);
+    cr_expect(json_is_object(json_object_get(j, "closing_prompt")));
+    cr_expect_str_eq(json_string_value(json_object_get(j, "profile")), "botkyrka");
+    cr_expect(json_is_boolean(json_object_get(j, "compliant")));
+    cr_expect(json_is_array(json_object_get(j, "violations")));
+    json_decref(j);
+    free(r.out);
+    const char *bad[] = {"analyze", "--profile", "atlantis", path, NULL};
+    r = run(bad);
+    cr_expect_eq(r.status, 64, "an unknown profile is a usage mistake");
+    free(r.out);
+}

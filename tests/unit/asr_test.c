@@ -77,3 +77,14 @@ Test(asr, best_of_a_directory_picks_the_spoken_name) {
     cr_expect(s.found);
     cr_expect_eq(rv_asr_best_of(asr, names, 0, &best, &s, &e), RV_ERR_ARG);
 }
+
+Test(asr, best_of_scores_the_winner_as_verify_does) {
+    const char *c[] = {"ring växeln", "så ringer jag upp", "lämna ett meddelande"};
+    size_t best;
+    rv_phrase_score s, alone;
+    rv_error e;
+    cr_assert_eq(rv_asr_best_of(asr, c, 3, &best, &s, &e), RV_OK);
+    cr_assert_eq(rv_asr_verify(asr, c[best], &alone, &e), RV_OK);
+    cr_expect_eq(s.total, alone.total, "regression: alternatives lowered the winner's score");
+    cr_expect_eq(s.phones, alone.phones);
+}

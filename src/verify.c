@@ -1,0 +1,99 @@
+/* Greeting verification: expected phrases through rv_asr, a closing prompt,
+ * and the profile's rules through rv_policy_check. */
+#include "rostvakt/verify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Ways Swedish greetings ask the caller to do something (DOMAIN.md). */
+static const char *const closings[] = {
+    "lämna ett meddelande", "tala in ett meddelande", "ring växeln", "kontakta växeln",
+    "ring min kollega", "kontakta kundtjänst", "så ringer jag upp", "så återkommer jag"};
+#define N_CLOSINGS (sizeof closings / sizeof closings[0])
+
+static double per_phone(const rv_phrase_score *s)
+{
+    return s->found && s->phones > 0 ? s->total / s->phones : -1e9;
+}
+
+static rv_err check(rv_asr *asr, const char *text, double min, rv_phrase_check *out, rv_error *err)
+{
+    rv_phrase_score s;
+    snprintf(out->expected, sizeof out->expected, "%s", text);
+    rv_err rc = rv_asr_verify(asr, text, &s, err);
+    if (rc != RV_OK) return rc;
+    out->score = per_phone(&s);
+    out->stated = s.found && out->score >= min;
+    out->at_s = s.found ? s.start_s : -1;
+    return RV_OK;
+}
+
+rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
+                          const rv_profile *prof, const rv_verify_thresholds *th,
+                          rv_report *r, rv_error *err)
+{
+    rv_greeting_facts f = {0};
+    f.duration_s = r->signal.duration_s;
+    f.missing = r->missing && r->reason != RV_MISSING_SYSTEM_PROMPT;
+    f.system_prompt = r->missing && r->reason == RV_MISSING_SYSTEM_PROMPT;
+    rv_err rc = RV_OK;
+    rv_phrase_check *phrases = NULL;
+    r->has_name = exp && exp->name && *exp->name;
+    r->has_unit = exp && exp->unit && *exp->unit;
+    r->has_org = exp && exp->org && *exp->org;
+    size_t n_phr = exp ? exp->n_phrases : 0;
+    if (n_phr) {
+        phrases = calloc(n_phr, sizeof *phrases);
+        if (!phrases) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    }
+    if (!r->missing) {
+        rc = rv_asr_set_audio(asr, pcm, err);
+        if (rc == RV_OK && r->has_name) rc = check(asr, exp->name, th->name_min_score, &r->name, err);
+        if (rc == RV_OK && r->has_unit) rc = check(asr, exp->unit, th->phrase_min_score, &r->unit, err);
+        if (rc == RV_OK && r->has_org) rc = check(asr, exp->org, th->phrase_min_score, &r->org, err);
+        for (size_t i = 0; rc == RV_OK && i < n_phr; i++)
+            rc = check(asr, exp->phrases[i], th->phrase_min_score, &phrases[i], err);
+        if (rc == RV_OK) {
+            size_t best;
+            rv_phrase_score s;
+            rc = rv_asr_best_of(asr, closings, N_CLOSINGS, &best, &s, err);
+            if (rc == RV_OK) {
+                snprintf(r->closing.expected, sizeof r->closing.expected, "%s", closings[best]);
+                r->closing.score = per_phone(&s);
+                r->closing.stated = s.found && r->closing.score >= th->phrase_min_score;
+                r->closing.at_s = s.found ? s.start_s : -1;
+            }
+        }
+    } else {
+        r->name.at_s = r->unit.at_s = r->org.at_s = r->closing.at_s = -1;
+        r->name.score = r->unit.score = r->org.score = r->closing.score = -1e9;
+        if (r->has_name) snprintf(r->name.expected, sizeof r->name.expected, "%s", exp->name);
+        if (r->has_unit) snprintf(r->unit.expected, sizeof r->unit.expected, "%s", exp->unit);
+        if (r->has_org) snprintf(r->org.expected, sizeof r->org.expected, "%s", exp->org);
+        for (size_t i = 0; i < n_phr; i++) {
+            snprintf(phrases[i].expected, sizeof phrases[i].expected, "%s", exp->phrases[i]);
+            phrases[i].at_s = -1;
+            phrases[i].score = -1e9;
+        }
+    }
+    if (rc != RV_OK) {
+        free(phrases);
+        return rc;
+    }
+    r->phrases = phrases;
+    r->n_phrases = n_phr;
+    r->verified = 1;
+    if (prof) {
+        snprintf(r->profile, sizeof r->profile, "%s", prof->name);
+        f.name_stated = r->name.stated;
+        f.unit_stated = r->unit.stated;
+        f.org_stated = r->org.stated;
+        f.name_at_s = r->name.at_s;
+        f.unit_at_s = r->unit.at_s;
+        f.org_at_s = r->org.at_s;
+        f.closing_prompt = r->closing.stated;
+        r->violations = rv_policy_check(prof, &f);
+    }
+    return RV_OK;
+}

@@ -1,0 +1,87 @@
+/* Greeting verification end to end on clean synthetic Swedish ("Hej, du har
+ * kommit till Anna Svensson på ekonomienheten. Lämna ett meddelande så
+ * ringer jag upp."), thresholds as configured. */
+#include <criterion/criterion.h>
+
+#include "helpers.h"
+#include "rostvakt/verify.h"
+
+static rv_lexicon *lex;
+static rv_asr *asr;
+static rv_config cfg;
+static rv_pcm pcm;
+
+static void setup(void)
+{
+    rv_error e;
+    rv_config_defaults(&cfg);
+    cr_assert_eq(rv_lexicon_open("models/sv-arpabet.map", &lex, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_asr_open(NULL, lex, &asr, &e), RV_OK, "%s", e.msg);
+    rv_audio_limits lim = {1 << 24, 60};
+    cr_assert_eq(rv_audio_decode_file(fixture("asr-anna.wav"), RV_AUDIO_AUTO, &lim, &pcm, &e), RV_OK);
+}
+
+static void teardown(void)
+{
+    rv_pcm_free(&pcm);
+    rv_asr_free(asr);
+    rv_lexicon_free(lex);
+}
+
+TestSuite(verify, .init = setup, .fini = teardown, .timeout = 60);
+
+static rv_report run(const char *name, const char *unit, const char *profile)
+{
+    rv_analyzer an = {&cfg, NULL};
+    rv_report r;
+    rv_error e;
+    cr_assert_eq(rv_analyze_pcm(&an, &pcm, RV_KIND_GREETING, &r, &e), RV_OK);
+    rv_expect x = {.name = name, .unit = unit};
+    rv_profile p;
+    cr_assert_eq(rv_profile_find("models/profiles", profile, &p, &e), RV_OK);
+    rv_verify_thresholds th = {cfg.asr_name_min_score, cfg.asr_phrase_min_score};
+    cr_assert_eq(rv_verify_greeting(asr, &pcm, &x, &p, &th, &r, &e), RV_OK, "%s", e.msg);
+    cr_assert(r.verified);
+    return r;
+}
+
+Test(verify, a_complete_greeting_is_compliant) {
+    rv_report r = run("Anna Svensson", "ekonomienheten", "nvk");
+    cr_expect(r.name.stated, "name score %.1f", r.name.score);
+    cr_expect(r.unit.stated, "unit score %.1f", r.unit.score);
+    cr_expect(r.closing.stated, "closing score %.1f", r.closing.score);
+    cr_expect(r.name.at_s < r.unit.at_s);
+    cr_expect_eq(r.violations, 0u);
+    rv_report_free(&r);
+}
+
+Test(verify, another_persons_name_is_not_stated) {
+    rv_report r = run("Maria Lindqvist", "ekonomienheten", "nvk");
+    cr_expect_not(r.name.stated, "name score %.1f", r.name.score);
+    cr_expect_eq(r.violations, 1u << RV_VIOL_NAME_MISSING);
+    rv_report_free(&r);
+}
+
+Test(verify, falkenberg_wants_the_unit_first) {
+    rv_report r = run("Anna Svensson", "ekonomienheten", "falkenberg");
+    cr_expect_eq(r.violations, 1u << RV_VIOL_WRONG_ORDER);
+    rv_report_free(&r);
+}
+
+Test(verify, a_missing_greeting_is_not_searched) {
+    rv_analyzer an = {&cfg, NULL};
+    rv_pcm sil = pcm_alloc(8000, 2);
+    rv_report r;
+    rv_error e;
+    cr_assert_eq(rv_analyze_pcm(&an, &sil, RV_KIND_GREETING, &r, &e), RV_OK);
+    rv_expect x = {.name = "Anna Svensson"};
+    rv_profile p;
+    cr_assert_eq(rv_profile_find("models/profiles", "botkyrka", &p, &e), RV_OK);
+    rv_verify_thresholds th = {cfg.asr_name_min_score, cfg.asr_phrase_min_score};
+    cr_assert_eq(rv_verify_greeting(asr, &sil, &x, &p, &th, &r, &e), RV_OK);
+    cr_expect_not(r.name.stated);
+    cr_expect_eq(r.name.at_s, -1);
+    cr_expect_eq(r.violations, 1u << RV_VIOL_MISSING);
+    rv_report_free(&r);
+    rv_pcm_free(&sil);
+}
