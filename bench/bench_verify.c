@@ -184,7 +184,7 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("  real-time factor %.3f (phone loop + name + unit%s; target <= 0.1)\n",
-           with_competitors ? " + competitors" : "", rv_asr_cpu_seconds(asr) / audio_s);
+           rv_asr_cpu_seconds(asr) / audio_s, with_competitors ? " + competitors" : "");
     printf("  peak resident memory %.1f MB, one decoder (target <= 100 MB)\n", ru.ru_maxrss / 1024.0);
     rv_asr_free(asr);
     rv_lexicon_free(lex);
