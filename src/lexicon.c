@@ -3,6 +3,7 @@
  * alternatives, and a few variants are made by swapping one uncertain phone. */
 #include "rostvakt/lexicon.h"
 
+#include "rostvakt/swedish.h"
 #include "rostvakt/textfile.h"
 
 #include <ctype.h>
@@ -109,27 +110,6 @@ static const map_entry *lookup(const rv_lexicon *lex, const char *tok)
     return NULL;
 }
 
-/* Lower-case ASCII and the Swedish capitals; keep other bytes. */
-static void normalise(const char *in, size_t len, char *out, size_t cap)
-{
-    static const char *const pairs[][2] = {{"Å", "å"}, {"Ä", "ä"}, {"Ö", "ö"}, {"É", "é"},
-                                           {"Ü", "ü"}};
-    size_t o = 0;
-    for (size_t i = 0; i < len && o + 3 < cap;) {
-        int done = 0;
-        for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++)
-            if (i + 1 < len && memcmp(in + i, pairs[k][0], 2) == 0) {
-                memcpy(out + o, pairs[k][1], 2);
-                o += 2;
-                i += 2;
-                done = 1;
-                break;
-            }
-        if (!done) out[o++] = (char)tolower((unsigned char)in[i++]);
-    }
-    out[o] = '\0';
-}
-
 /* espeak-ng's phonemes for one word, tokens separated by '_'. */
 static void phonemes(const char *word, char *out, size_t cap)
 {
@@ -228,7 +208,7 @@ rv_err rv_lexicon_pronounce(rv_lexicon *lex, const char *text, size_t max_varian
             return rv_error_set(err, RV_ERR_TOO_LARGE, "phrase has more than %zu words", max_words);
         rv_word_pron *wp = &out[*n_words];
         memset(wp, 0, sizeof *wp);
-        normalise(s, len, wp->word, sizeof wp->word);
+        rv_sv_lower(s, len, wp->word, sizeof wp->word);
         phonemes(wp->word, wp->ipa, sizeof wp->ipa);
         rv_err rc = pronounce_word(lex, wp, max_variants, err);
         if (rc != RV_OK) return rc;

@@ -186,7 +186,9 @@ rv_err rv_profile_list(const char *dirs, rv_profile **out, size_t *n, rv_error *
             name[l - 5] = '\0';
             if (!valid_name(name)) continue;
             rv_profile p;
-            rc = rv_profile_find(d, name, &p, err);
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%s", d, de->d_name);
+            rc = rv_profile_load(path, &p, err);
             if (rc != RV_OK) break;
             size_t i;
             for (i = 0; i < cnt; i++)

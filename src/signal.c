@@ -219,7 +219,6 @@ rv_err rv_signal_analyze(const rv_pcm *pcm, double silence_dbfs, rv_signal *out,
     for (size_t i = 0; i < nf; i++)
         if (c.f[i].e_db > -100) levels[nl++] = c.f[i].e_db;
     double floor_db = -120;
-    out->loud_dbfs = -120;
     if (nl) {
         qsort(levels, nl, sizeof *levels, cmp_float);
         floor_db = levels[nl / 10];

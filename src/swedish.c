@@ -58,31 +58,38 @@ static int find(const char *const *list, int n, const char *w)
     return -1;
 }
 
-/* Lower-case copy with Swedish capitals folded, split into words; ':' and
- * '.' and '/' stay inside digit groups ("13.30", "4/12", "4:e"). */
-static int tokenize(const char *text, char *buf, size_t cap, char **tok, int max)
+void rv_sv_lower(const char *in, size_t len, char *out, size_t cap)
 {
-    static const char *const caps[][2] = {{"Å", "å"}, {"Ä", "ä"}, {"Ö", "ö"}, {"É", "é"}};
+    static const char *const caps[][2] = {{"Å", "å"}, {"Ä", "ä"}, {"Ö", "ö"}, {"É", "é"},
+                                          {"Ü", "ü"}};
     size_t o = 0;
-    for (size_t i = 0; text[i] && o + 3 < cap;) {
+    if (cap == 0) return;
+    for (size_t i = 0; i < len && o + 3 < cap;) {
         int done = 0;
-        for (size_t k = 0; k < 4; k++)
-            if (strncmp(text + i, caps[k][0], 2) == 0) {
-                memcpy(buf + o, caps[k][1], 2);
+        for (size_t k = 0; k < sizeof caps / sizeof caps[0] && !done; k++)
+            if (i + 1 < len && memcmp(in + i, caps[k][0], 2) == 0) {
+                memcpy(out + o, caps[k][1], 2);
                 o += 2;
                 i += 2;
                 done = 1;
-                break;
             }
-        if (done) continue;
-        unsigned char c = (unsigned char)text[i];
-        int keep = (c >= 0x80) || isalnum(c) ||
-                   ((c == ':' || c == '.' || c == '/') && i > 0 &&
-                    isdigit((unsigned char)text[i - 1]) && isalnum((unsigned char)text[i + 1]));
-        buf[o++] = keep ? (char)tolower(c) : ' ';
-        i++;
+        if (!done) out[o++] = (char)tolower((unsigned char)in[i++]);
     }
-    buf[o] = '\0';
+    out[o] = '\0';
+}
+
+/* Lower-cased words of text in buf; ':' and '.' and '/' stay inside digit
+ * groups ("13.30", "4/12", "4:e"), other punctuation separates. */
+static int tokenize(const char *text, char *buf, size_t cap, char **tok, int max)
+{
+    rv_sv_lower(text, strlen(text), buf, cap);
+    for (size_t i = 0; buf[i]; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        int keep = c >= 0x80 || isalnum(c) ||
+                   ((c == ':' || c == '.' || c == '/') && i > 0 &&
+                    isdigit((unsigned char)buf[i - 1]) && isalnum((unsigned char)buf[i + 1]));
+        if (!keep) buf[i] = ' ';
+    }
     int n = 0;
     char *save = NULL;
     for (char *t = strtok_r(buf, " ", &save); t && n < max; t = strtok_r(NULL, " ", &save))

@@ -4,6 +4,8 @@
 #ifndef RV_SWEDISH_H
 #define RV_SWEDISH_H
 
+#include <stddef.h>
+
 #include "rostvakt/err.h"
 
 typedef struct {
@@ -25,6 +27,10 @@ rv_err rv_sv_parse_until(const char *text, int ref_year, int ref_month, int ref_
 /* 1 if text sounds like an absence greeting (semester, ledig, sjuk,
  * tjänsteresa, tillbaka, åter, ...). */
 int rv_sv_is_absence(const char *text);
+
+/* Lower-case len bytes of UTF-8 text into out (at most cap-1 bytes, always
+ * terminated): ASCII and the capitals Å Ä Ö É Ü; other bytes are copied. */
+void rv_sv_lower(const char *in, size_t len, char *out, size_t cap);
 
 /* Day of the week, 0 = Monday. */
 int rv_weekday(int year, int month, int day);
