@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "rostvakt/asr.h"
 #include "rostvakt/audio.h"
@@ -94,9 +95,9 @@ static void score(rv_asr *asr, const char *dir, split *s)
                 v[3] = ok ? v[1] - (cok ? cs.total / cs.phones : -1e4) : -1e9;
             }
         }
-        fprintf(stderr, "\r  %s %zu/%zu", dir, i + 1, s->n);
+        if (isatty(STDERR_FILENO)) fprintf(stderr, "\r  %s %zu/%zu\033[K", dir, i + 1, s->n);
     }
-    fprintf(stderr, "\r\033[K");
+    if (isatty(STDERR_FILENO)) fprintf(stderr, "\r\033[K");
 }
 
 static int stat_kind;
