@@ -49,6 +49,7 @@ static rv_err row(char *line, int lineno, void *user, rv_error *err)
 static double audio_s;
 
 static int with_competitors;
+static FILE *dump;
 
 /* The other entries of the split's directory for slot unit, as competitors. */
 static size_t competitors(const split *s, const item *it, int unit, const char **out)
@@ -86,6 +87,10 @@ static void score(rv_asr *asr, const char *dir, split *s)
             int ok = rv_asr_verify(asr, u ? it->unit : it->name, &ps, &e) == RV_OK && ps.found;
             v[0] = ok ? ps.llr : -1e9;                       /* per frame */
             v[1] = ok ? ps.total / ps.phones : -1e9;         /* per phone */
+            if (dump)
+                fprintf(dump, "%s\t%s\t%s\t%d\t%d\t%.1f\t%d\t%d\t%.2f\t%.2f\n", it->file,
+                        it->channel, u ? "unit" : "name", u ? it->unit_said : it->name_said, ps.found,
+                        ps.total, ps.frames, ps.phones, ps.start_s, ps.end_s);
             if (with_competitors) {
                 const char *comp[32];
                 size_t nc = competitors(s, it, u, comp), best;
@@ -158,6 +163,18 @@ int main(int argc, char **argv)
         return 1;
     }
     with_competitors = getenv("RV_BENCH_COMPETITORS") != NULL;
+    if (strcmp(argv[1], "--dump") == 0) { /* per-file figures of one split, for study */
+        split d = {0};
+        char mp[512];
+        snprintf(mp, sizeof mp, "%s/manifest.tsv", argv[2]);
+        if (rv_textfile_each(mp, RV_ERR_IO, row, &d, &e) != RV_OK) { fprintf(stderr, "%s\n", e.msg); return 1; }
+        dump = stdout;
+        score(asr, argv[2], &d);
+        free(d.it);
+        rv_asr_free(asr);
+        rv_lexicon_free(lex);
+        return 0;
+    }
     split tune = {0}, test = {0};
     char path[512];
     snprintf(path, sizeof path, "%s/manifest.tsv", argv[1]);

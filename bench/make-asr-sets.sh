@@ -1,10 +1,12 @@
 #!/bin/sh
 # Builds the labelled phrase-verification sets into DIR (default build/asr):
-# tune/ (names, units, voices used while choosing the method and thresholds)
-# and test/ (other names, units, voices, never used for choosing anything).
-# Each greeting is either a positive (states the mailbox's name and unit), omits
-# the name, omits the unit, or states another person's name or another unit.
-# Every greeting goes through an 8 kHz G.711 mu-law or GSM 6.10 channel.
+# tune/ (names, units, voices and greeting wordings used while choosing the
+# method and thresholds) and test/ (other names, units, voices and wordings,
+# never used for choosing anything). Each mailbox gives five greetings: a
+# positive (states its name and unit), one without the name, one without the
+# unit, one stating another person's name of the same directory, one stating
+# another unit of it. Every greeting goes through an 8 kHz G.711 mu-law and a
+# GSM 6.10 channel; every third one also gets line noise.
 # manifest.tsv: file channel name unit name_said unit_said text
 set -eu
 cd "$(dirname "$0")/.."
@@ -13,46 +15,70 @@ OUT=${1:-build/asr}
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 
-# split VOICES NAMES UNITS: NAMES and UNITS are ';'-separated, same count.
+# text SPLIT SHAPE NAME UNIT OTHERNAME OTHERUNIT VARIANT
+text() {
+    sp=$1; sh=$2; n=$3; u=$4; on=$5; ou=$6; v=$7
+    if [ "$sp" = tune ]; then
+        case $sh-$v in
+            pos-0) echo "Hej, du har kommit till $n på $u. Lämna ett meddelande så ringer jag upp." ;;
+            pos-1) echo "Välkommen till $u. Det här är $n. Tala in ett meddelande efter tonen." ;;
+            noname-*) echo "Hej, du har kommit till $u. Jag kan inte svara just nu, lämna ett meddelande." ;;
+            nounit-0) echo "Hej, det här är $n. Jag är upptagen, lämna ett meddelande efter tonen." ;;
+            nounit-1) echo "Du har ringt $n. Jag ringer upp så snart jag kan." ;;
+            othername-*) echo "Hej, du har kommit till $on på $u. Lämna ett meddelande." ;;
+            otherunit-*) echo "$ou, $n. Jag är inte på plats just nu, ring växeln." ;;
+        esac
+    else
+        case $sh-$v in
+            pos-0) echo "Hej och välkommen, du har ringt $n, $u. Jag kan inte ta ditt samtal, lämna gärna ett meddelande." ;;
+            pos-1) echo "$u, $n. Jag är på möte, tala in ditt ärende så återkommer jag." ;;
+            noname-*) echo "Välkommen till $u. Just nu kan ingen svara, försök igen senare." ;;
+            nounit-0) echo "Hej, $n här. Lämna namn och nummer så ringer jag tillbaka." ;;
+            nounit-1) echo "Du har kommit till $n. Jag är ledig idag, ring växeln." ;;
+            othername-*) echo "Hej, det här är $on på $u. Lämna ett meddelande efter tonen." ;;
+            otherunit-*) echo "Hej, du har ringt $n på $ou. Tala in ett meddelande." ;;
+        esac
+    fi
+}
+
+# build SPLIT VOICES NAMES UNITS: NAMES and UNITS are ';'-separated, same count.
 build() {
     dir=$1; voices=$2; names=$3; units=$4
     rm -rf "$OUT/$dir"; mkdir -p "$OUT/$dir"
     M="$OUT/$dir/manifest.tsv"
     printf 'file\tchannel\tname\tunit\tname_said\tunit_said\ttext\n' > "$M"
     n=$(echo "$names" | tr ';' '\n' | wc -l)
-    i=0
+    nv=$(echo "$voices" | wc -w)
+    i=0; c=0
     while [ $i -lt "$n" ]; do
         i=$((i + 1))
         name=$(echo "$names" | cut -d';' -f$i)
         unit=$(echo "$units" | cut -d';' -f$i)
-        j=$((i % n + 1))
+        j=$(( (i + 6) % n + 1 )); k=$(( (i + 2) % n + 1 ))
         other=$(echo "$names" | cut -d';' -f$j)
-        ounit=$(echo "$units" | cut -d';' -f$j)
-        v=$(echo "$voices" | tr ' ' '\n' | sed -n "$(( (i - 1) % $(echo "$voices" | wc -w) + 1 ))p")
-        k=0
+        ounit=$(echo "$units" | cut -d';' -f$k)
+        v=$(echo "$voices" | tr ' ' '\n' | sed -n "$(( (i - 1) % nv + 1 ))p")
         for shape in pos noname nounit othername otherunit; do
-            k=$((k + 1))
-            case $shape in
-                pos) t="Hej, du har kommit till $name på $unit. Lämna ett meddelande så ringer jag upp."; ns=1; us=1 ;;
-                noname) t="Hej, du har kommit till $unit. Jag kan inte svara just nu, lämna ett meddelande."; ns=0; us=1 ;;
-                nounit) t="Hej, det här är $name. Jag är upptagen, lämna ett meddelande efter tonen."; ns=1; us=0 ;;
-                othername) t="Hej, du har kommit till $other på $unit. Lämna ett meddelande."; ns=0; us=1 ;;
-                otherunit) t="$ounit, $name. Jag är inte på plats just nu, ring växeln."; ns=1; us=0 ;;
-            esac
-            say "$v" 160 50 "$t" "$W/s.wav"
+            c=$((c + 1))
+            t=$(text "$dir" $shape "$name" "$unit" "$other" "$ounit" $((c % 2)))
+            case $shape in pos) ns=1; us=1 ;; noname|othername) ns=0; us=1 ;; *) ns=1; us=0 ;; esac
+            say "$v" $((150 + (c * 7) % 40)) $((40 + (c * 11) % 30)) "$t" "$W/s.wav"
+            if [ $((c % 3)) -eq 0 ]; then mixnoise "$W/s.wav" "$W/n.wav" pinknoise 0.01; mv "$W/n.wav" "$W/s.wav"; fi
             for ch in ulaw gsm; do
                 f="g$i-$shape-$ch.wav"
                 phone "$W/s.wav" "$OUT/$dir/$f" $ch
                 printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$f" $ch "$name" "$unit" $ns $us "$t" >> "$M"
             done
         done
+        printf '\r  %s: %d/%d mailboxes' "$dir" $i "$n" >&2
     done
+    printf '\n' >&2
 }
 
-build tune "sv+m1 sv+f1 sv+m3 sv+f3 sv+m5" \
-  "Anna Svensson;Per Oskarsson;Maria Lindqvist;Göran Sjöberg;Karin Åhlström;Erik Tjernberg;Lena Ek;Jonas Bergström" \
-  "ekonomienheten;socialförvaltningen;bygglovsenheten;barn- och utbildningsförvaltningen;kommunstyrelsens kansli;tekniska förvaltningen;miljöenheten;kultur- och fritidsförvaltningen"
-build test "sv+klatt sv+m6 sv+Annie sv+steph sv+max sv+iven3" \
-  "Ingrid Holmberg;Mikael Öberg;Åsa Wikström;Fredrik Nyqvist;Sara Johansson;Björn Hägglund;Elin Sandberg;Tomas Kjellberg" \
-  "skolförvaltningen;stadsbyggnadskontoret;vård- och omsorgsförvaltningen;överförmyndarenheten;personalavdelningen;räddningstjänsten;fastighetsenheten;arbetsmarknadsenheten"
+build tune "sv+m1 sv+f1 sv+m3 sv+f3 sv+m5 sv+Alicia sv+Andy sv+klatt2 sv+Denis sv+anika" \
+  "Anna Svensson;Per Oskarsson;Maria Lindqvist;Göran Sjöberg;Karin Åhlström;Erik Tjernberg;Lena Ek;Jonas Bergström;Sofia Karlsson;Anders Nilsson;Eva Gustafsson;Lars Persson;Helena Forsberg;Johan Lundgren;Cecilia Björk;Mats Engström;Linnea Sundqvist;Stefan Hedlund;Kristina Falk;Olof Strand" \
+  "ekonomienheten;socialförvaltningen;bygglovsenheten;barn- och utbildningsförvaltningen;kommunstyrelsens kansli;tekniska förvaltningen;miljöenheten;kultur- och fritidsförvaltningen;IT-avdelningen;kommunikationsenheten;äldreomsorgen;gatuenheten;planenheten;individ- och familjeomsorgen;upphandlingsenheten;lönecentret;vuxenutbildningen;biblioteket;kostenheten;medborgarkontoret"
+build test "sv+klatt sv+m6 sv+Annie sv+steph sv+max sv+iven3 sv+f4 sv+m7 sv+Michael sv+linda" \
+  "Ingrid Holmberg;Mikael Öberg;Åsa Wikström;Fredrik Nyqvist;Sara Johansson;Björn Hägglund;Elin Sandberg;Tomas Kjellberg;Ulla Backman;Magnus Eriksson;Ida Lindholm;Henrik Sjögren;Malin Axelsson;Patrik Blom;Emma Wallin;Niklas Håkansson;Agneta Dahl;Roger Lindström;Therese Ekström;Viktor Nordin" \
+  "skolförvaltningen;stadsbyggnadskontoret;vård- och omsorgsförvaltningen;överförmyndarenheten;personalavdelningen;räddningstjänsten;fastighetsenheten;arbetsmarknadsenheten;kommunledningskontoret;fritidsgården;hemtjänsten;elevhälsan;miljö- och hälsoskyddsenheten;serviceförvaltningen;turistbyrån;kulturskolan;integrationsenheten;lantmäteriet;vatten och avlopp;gymnasieskolan"
 echo "asr sets: $(($(wc -l < "$OUT/tune/manifest.tsv") - 1)) tune, $(($(wc -l < "$OUT/test/manifest.tsv") - 1)) test files in $OUT"

@@ -38,7 +38,7 @@ struct rv_asr {
     cmd_ln_t *cfg;
     rv_lexicon *lex;
     char dict_path[64];
-    int16 *audio;
+    int16_t *audio;
     size_t n_audio;
     int32 loop_score;
     int have_loop;
@@ -103,6 +103,7 @@ rv_err rv_asr_open(const char *hmm_dir, rv_lexicon *lex, rv_asr **out, rv_error 
                          "-dict", a->dict_path, "-logfn", "/dev/null", "-beam", "1e-200",
                          "-wbeam", "1e-200", "-pbeam", "1e-200", NULL);
     if (!a->cfg) { rc = rv_error_set(err, RV_ERR_CONFIG, "bad PocketSphinx configuration"); goto done; }
+    if (getenv("RV_ASR_MLLR")) cmd_ln_set_str_r(a->cfg, "-mllr", getenv("RV_ASR_MLLR"));
     a->ps = ps_init(a->cfg);
     if (!a->ps) {
         rc = rv_error_set(err, RV_ERR_CONFIG, "cannot load the acoustic model in %s",
@@ -158,14 +159,15 @@ static int decode(rv_asr *a, const char *search, const char *const *toks, size_t
     return hyp != NULL;
 }
 
-rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
+rv_err rv_asr_prepare(const rv_pcm *pcm, int16_t **out, size_t *n_out, rv_error *err)
 {
+    *out = NULL;
+    *n_out = 0;
     rv_pcm p16 = {0};
     rv_err rc = rv_audio_resample(pcm, 16000, 0, &p16, err);
     if (rc != RV_OK) return rc;
-    int16 *buf = realloc(a->audio, (p16.n ? p16.n : 1) * sizeof *buf);
+    int16_t *buf = malloc((p16.n ? p16.n : 1) * sizeof *buf);
     if (!buf) { rv_pcm_free(&p16); return rv_error_set(err, RV_ERR_NOMEM, "out of memory"); }
-    a->audio = buf;
     double rms = 0;
     for (size_t i = 0; i < p16.n; i++) rms += (double)p16.samples[i] * p16.samples[i];
     rms = p16.n ? sqrt(rms / p16.n) : 0;
@@ -178,10 +180,23 @@ rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
         float hp = nz - prev; /* first difference: a gentle high-pass */
         prev = nz;
         float v = (p16.samples[i] + (float)fill * hp) * 32767.0f;
-        buf[i] = (int16)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
+        buf[i] = (int16_t)(v > 32767 ? 32767 : v < -32768 ? -32768 : v);
     }
-    a->n_audio = p16.n;
+    *out = buf;
+    *n_out = p16.n;
     rv_pcm_free(&p16);
+    return RV_OK;
+}
+
+rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
+{
+    int16_t *buf;
+    size_t n;
+    rv_err rc = rv_asr_prepare(pcm, &buf, &n, err);
+    if (rc != RV_OK) return rc;
+    free(a->audio);
+    a->audio = buf;
+    a->n_audio = n;
     int sf, ef;
     size_t which;
     a->have_loop = a->n_audio > 0 && decode(a, "loop", NULL, 0, &a->loop_score, &sf, &ef, &which);

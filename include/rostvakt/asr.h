@@ -7,6 +7,7 @@
 #define RV_ASR_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "rostvakt/audio.h"
 #include "rostvakt/err.h"
@@ -34,6 +35,11 @@ void rv_asr_free(rv_asr *asr);
 /* Take an utterance (any rate; resampled to 16 kHz) and score the phone loop
  * on it once. Replaces the previous utterance. */
 rv_err rv_asr_set_audio(rv_asr *asr, const rv_pcm *pcm, rv_error *err);
+
+/* The 16-bit 16 kHz signal the decoder hears for pcm (resampled, the band
+ * above a telephone line filled with faint noise): for model adaptation,
+ * which must see the same signal. New *out (free). */
+rv_err rv_asr_prepare(const rv_pcm *pcm, int16_t **out, size_t *n, rv_error *err);
 
 /* Score phrase (Swedish text) on the current utterance. */
 rv_err rv_asr_verify(rv_asr *asr, const char *phrase, rv_phrase_score *out, rv_error *err);

@@ -1,0 +1,63 @@
+#!/bin/sh
+# Builds the telephone-channel adaptation of Debian's US English acoustic
+# model: one global MLLR mean transform (SphinxTrain's bw + mllr_solve),
+# estimated on real recorded telephone speech that a Debian package ships
+# with its transcripts (the Asterisk prompts, 8 kHz), heard exactly as
+# rostvakt's decoder hears audio (build/asr_prep). Every fourth usable prompt
+# is held out for the real-speech check in make bench (OUT/heldout.tsv).
+# Usage: tools/adapt-model.sh ASR_PREP SENDUMP2MIXW OUT_DIR
+set -eu
+PREP=$1; S2M=$2; OUT=$3
+M=/usr/share/pocketsphinx/model/en-us/en-us
+DICT=/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict
+SND=/usr/share/asterisk/sounds/en_US_f_Allison
+TXT=/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.gz
+TRAIN=/usr/lib/sphinxtrain
+for f in "$M/sendump" "$DICT" "$SND" "$TXT" "$TRAIN/bw" "$TRAIN/mllr_solve"; do
+    [ -e "$f" ] || { echo "adapt-model: $f is missing (make deps installs it)" >&2; exit 1; }
+done
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+mkdir -p "$W/raw" "$W/mfc" "$W/acc" "$OUT"
+
+# Usable prompts: a transcript of dictionary words only, no [sound] notes.
+cut -d' ' -f1 "$DICT" | sed 's/(.*//' | sort -u > "$W/words"
+zcat "$TXT" | grep -v '^;' | grep ':' | sort | while IFS= read -r line; do
+    id=${line%%:*}; text=${line#*:}
+    case "$text" in *'['*|*[0-9#*]*) continue ;; esac
+    [ -f "$SND/$id.wav" ] || continue
+    norm=$(printf '%s' "$text" | tr 'A-Z' 'a-z' | sed "s/[^a-z' ]/ /g; s/  */ /g; s/^ //; s/ $//")
+    [ -n "$norm" ] || continue
+    oov=$(printf '%s\n' $norm | sort -u | comm -23 - "$W/words" | head -1)
+    [ -z "$oov" ] || continue
+    printf '%s\t%s\n' "$id" "$norm"
+done > "$W/usable"
+awk 'NR % 4 != 0' "$W/usable" > "$W/train"
+awk 'NR % 4 == 0' "$W/usable" > "$OUT/heldout.tsv"
+echo "adapt-model: $(wc -l < "$W/train") prompts to adapt on, $(wc -l < "$OUT/heldout.tsv") held out"
+
+args=""
+i=0
+while IFS="$(printf '\t')" read -r id text; do
+    i=$((i + 1))
+    printf 'u%04d\n' $i >> "$W/ctl"
+    printf '<s> %s </s> (u%04d)\n' "$text" $i >> "$W/lsn"
+    args="$args $SND/$id.wav $W/raw/u$(printf %04d $i).raw"
+done < "$W/train"
+# shellcheck disable=SC2086
+"$PREP" $args
+sphinx_fe -argfile "$M/feat.params" -samprate 16000 -c "$W/ctl" -di "$W/raw" -do "$W/mfc" \
+    -ei raw -eo mfc -raw yes -input_endian little > "$W/fe.log" 2>&1 ||
+    { tail "$W/fe.log" >&2; exit 1; }
+pocketsphinx_mdef_convert -text "$M/mdef" "$W/mdef.txt" > "$W/mdef.log" 2>&1 ||
+    { tail "$W/mdef.log" >&2; exit 1; }
+n_sen=$(awk '$2 == "n_tied_state" {print $1}' "$W/mdef.txt")
+"$S2M" "$M/sendump" "$n_sen" "$W/mixture_weights" 2>> "$W/mdef.log"
+"$TRAIN/bw" -hmmdir "$M" -moddeffn "$W/mdef.txt" -mixwfn "$W/mixture_weights" -ts2cbfn .ptm. \
+    -feat 1s_c_d_dd -svspec 0-12/13-25/26-38 -cmn batch -agc none -dictfn "$DICT" \
+    -fdictfn "$M/noisedict" -ctlfn "$W/ctl" -lsnfn "$W/lsn" -cepdir "$W/mfc" -accumdir "$W/acc" \
+    > "$W/bw.log" 2>&1 || { tail -20 "$W/bw.log" >&2; exit 1; }
+"$TRAIN/mllr_solve" -meanfn "$M/means" -varfn "$M/variances" -outmllrfn "$OUT/mllr_matrix" \
+    -accumdir "$W/acc" > "$W/mllr.log" 2>&1 || { tail -20 "$W/mllr.log" >&2; exit 1; }
+grep -E "overall> .* log\(avg\)" "$W/bw.log" | tail -1 || true
+echo "adapt-model: wrote $OUT/mllr_matrix"
