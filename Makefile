@@ -26,7 +26,9 @@ FIXTURES = $(BUILD)/fixtures/.stamp
 
 .PHONY: all deps test unit-test asan bench demo check-symbols install clean samples
 
-all: $(BIN) $(LIB)
+MLLR     = models/en-us-tel.mllr
+
+all: $(BIN) $(LIB) $(MLLR)
 
 deps:
 	@sh deploy/install-deps.sh
@@ -49,6 +51,18 @@ $(BIN): $(MAIN_OBJ) $(LIB)
 $(TESTBIN): $(TEST_OBJ) $(LIB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(TEST_LIBS) $(LDLIBS)
 
+$(BUILD)/tools/%: tools/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+# The telephone-channel adaptation of the acoustic model, built from Debian
+# packages (the Asterisk prompts and their transcripts, SphinxTrain).
+# It depends on the signal the decoder hears (src/asr.c, src/audio.c), not on
+# every change to the library.
+$(MLLR): tools/adapt-model.sh tools/asr_prep.c tools/sendump2mixw.c src/asr.c src/audio.c \
+         | $(BUILD)/tools/asr_prep $(BUILD)/tools/sendump2mixw
+	@sh tools/adapt-model.sh $(BUILD)/tools/asr_prep $(BUILD)/tools/sendump2mixw $@ $(BUILD)/asr-real/heldout.tsv
+
 $(FIXTURES): tests/make-fixtures.sh
 	@sh tests/make-fixtures.sh $(BUILD)/fixtures
 	@touch $@
@@ -60,7 +74,7 @@ test: deps
 
 # Sanitizer reports from test workers do not fail Criterion by themselves,
 # so the log is searched for them.
-unit-test: $(TESTBIN) $(BIN) $(FIXTURES)
+unit-test: $(TESTBIN) $(BIN) $(FIXTURES) $(MLLR)
 	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) $(TESTBIN) --jobs 2 > $(BUILD)/test.log 2>&1; \
 	status=$$?; cat $(BUILD)/test.log; \
@@ -81,7 +95,7 @@ $(BUILD)/bench_verify: bench/bench_verify.c $(LIB)
 
 # deps first, then a fresh make that sees the installed pkg-config files.
 bench: deps
-	@$(MAKE) --no-print-directory $(BIN) $(BUILD)/bench_analyze $(BUILD)/bench_verify
+	@$(MAKE) --no-print-directory $(BIN) $(MLLR) $(BUILD)/bench_analyze $(BUILD)/bench_verify
 	@sh bench/bench.sh $(BIN) $(BUILD)/bench_analyze
 	@echo
 	@echo "== phrase verification (tune split chooses the threshold; test split never tuned on) =="
@@ -89,7 +103,7 @@ bench: deps
 	@$(BUILD)/bench_verify build/asr/tune build/asr/test
 
 demo: deps
-	@$(MAKE) --no-print-directory $(BIN)
+	@$(MAKE) --no-print-directory $(BIN) $(MLLR)
 	@sh tools/demo.sh $(BIN)
 
 samples: deps
@@ -100,16 +114,18 @@ check-symbols: $(LIB)
 	if [ -n "$$bad" ]; then echo "exported symbols without the rv_ prefix:"; echo "$$bad"; exit 1; fi; \
 	echo "check-symbols: every exported symbol has the rv_ prefix"
 
-install: $(BIN) $(LIB)
+instMLLR     = models/en-us-tel.mllr
+
+all: $(BIN) $(LIB) $(MLLR)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/rostvakt
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/rostvakt
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/librostvakt.a
 	install -m 644 include/rostvakt/*.h $(DESTDIR)$(PREFIX)/include/rostvakt/
 	install -d $(DESTDIR)$(PREFIX)/share/rostvakt/profiles
-	install -m 644 models/*.map $(DESTDIR)$(PREFIX)/share/rostvakt/
+	install -m 644 models/*.map $(MLLR) $(DESTDIR)$(PREFIX)/share/rostvakt/
 	install -m 644 models/profiles/*.conf $(DESTDIR)$(PREFIX)/share/rostvakt/profiles/
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan $(MLLR)
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/tests/*/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/tests/*/*.d $(BUILD)/tools/*.d)

@@ -6,13 +6,14 @@ set -eu
 
 PKGS="
 build-essential pkg-config
-libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us
+libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us pocketsphinx
+sphinxbase-utils sphinxtrain
 libsndfile1-dev libsamplerate0-dev libfftw3-dev
 libmicrohttpd-dev libsqlite3-dev libjansson-dev libssl-dev
 libespeak-ng-dev espeak-ng
 libcriterion-dev libcurl4-openssl-dev
 sox libsox-fmt-base
-asterisk-core-sounds-en-wav
+asterisk-core-sounds-en-wav asterisk-core-sounds-en
 "
 
 missing=""

@@ -50,12 +50,15 @@ static const setting settings[] = {
      "share of a prompt's fingerprint hashes that must match"},
     {"prompt_min_hashes", T_INT, "12", 1, 100000, OFF(prompt_min_hashes),
      "and at least this many matching hashes"},
-    {"asr_name_min_score", T_DOUBLE, "-156", -100000, 100000, OFF(asr_name_min_score),
-     "likelihood ratio per phone a name must reach (chosen on the tune split)"},
-    {"asr_phrase_min_score", T_DOUBLE, "-170", -100000, 100000, OFF(asr_phrase_min_score),
+    {"asr_name_min_score", T_DOUBLE, "-20", -100000, 100000, OFF(asr_name_min_score),
+     "acoustic likelihood ratio per 10 ms frame a name must reach (chosen on the tune split)"},
+    {"asr_phrase_min_score", T_DOUBLE, "-20", -100000, 100000, OFF(asr_phrase_min_score),
      "the same for units, organisations, phrases and closing prompts"},
     {"models_dir", T_STR, "", 0, 0, OFF(models_dir),
      "phone map, profiles and word lists (empty: found next to the binary)"},
+    {"asr_adaptation", T_STR, "", 0, 0, OFF(asr_adaptation),
+     "MLLR matrix adapting the acoustic model to telephone lines (empty: "
+     "models_dir/en-us-tel.mllr, built by make; \"none\": unadapted)"},
     {"profile_dirs", T_STR, "", 0, 0, OFF(profile_dirs),
      "':'-separated profile directories, later ones win (empty: models_dir/profiles)"},
 };

@@ -129,6 +129,8 @@ static void resolve_models(rv_config *cfg)
 profiles:
     if (!cfg->profile_dirs[0])
         snprintf(cfg->profile_dirs, sizeof cfg->profile_dirs, "%.1000s/profiles", cfg->models_dir);
+    if (!cfg->asr_adaptation[0])
+        snprintf(cfg->asr_adaptation, sizeof cfg->asr_adaptation, "%.1000s/en-us-tel.mllr", cfg->models_dir);
 }
 
 /* For commands that take only the common options: the effective
@@ -239,6 +241,7 @@ typedef struct {
     int *failed;        /* the file could not be read */
     int oom;
     rv_lexicon *lex;            /* set when phrases are to be verified */
+    const char *mllr;           /* channel adaptation, or NULL */
     const rv_profile *profile;
     rv_verify_thresholds th;
     char init_error[320];       /* a worker could not start its decoder */
@@ -287,7 +290,7 @@ static void *worker(void *arg)
     rv_asr *asr = NULL;
     if (b->lex) {
         rv_error e;
-        if (rv_asr_open(NULL, b->lex, &asr, &e) != RV_OK) {
+        if (rv_asr_open(NULL, b->mllr, b->lex, &asr, &e) != RV_OK) {
             pthread_mutex_lock(&b->lock);
             snprintf(b->init_error, sizeof b->init_error, "%s", e.msg);
             b->oom = 1;
@@ -449,6 +452,7 @@ static int cmd_analyze(int argc, char **argv)
             goto done;
         }
         b.lex = lex;
+        b.mllr = strcmp(cfg.asr_adaptation, "none") == 0 ? NULL : cfg.asr_adaptation;
     }
     pthread_t *th = calloc((size_t)jobs, sizeof *th);
     b.out = calloc(n_files, sizeof *b.out);

@@ -12,9 +12,9 @@ static const char *const closings[] = {
     "ring min kollega", "kontakta kundtjänst", "så ringer jag upp", "så återkommer jag"};
 #define N_CLOSINGS (sizeof closings / sizeof closings[0])
 
-static double per_phone(const rv_phrase_score *s)
+static double score_of(const rv_phrase_score *s)
 {
-    return s->found && s->phones > 0 ? s->total / s->phones : -1e9;
+    return s->found ? s->llr : -1e9;
 }
 
 static rv_err check(rv_asr *asr, const char *text, double min, rv_phrase_check *out, rv_error *err)
@@ -23,7 +23,7 @@ static rv_err check(rv_asr *asr, const char *text, double min, rv_phrase_check *
     snprintf(out->expected, sizeof out->expected, "%s", text);
     rv_err rc = rv_asr_verify(asr, text, &s, err);
     if (rc != RV_OK) return rc;
-    out->score = per_phone(&s);
+    out->score = score_of(&s);
     out->stated = s.found && out->score >= min;
     out->at_s = s.found ? s.start_s : -1;
     return RV_OK;
@@ -60,7 +60,7 @@ rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
             rc = rv_asr_best_of(asr, closings, N_CLOSINGS, &best, &s, err);
             if (rc == RV_OK) {
                 snprintf(r->closing.expected, sizeof r->closing.expected, "%s", closings[best]);
-                r->closing.score = per_phone(&s);
+                r->closing.score = score_of(&s);
                 r->closing.stated = s.found && r->closing.score >= th->phrase_min_score;
                 r->closing.at_s = s.found ? s.start_s : -1;
             }

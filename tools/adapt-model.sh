@@ -4,10 +4,10 @@
 # estimated on real recorded telephone speech that a Debian package ships
 # with its transcripts (the Asterisk prompts, 8 kHz), heard exactly as
 # rostvakt's decoder hears audio (build/asr_prep). Every fourth usable prompt
-# is held out for the real-speech check in make bench (OUT/heldout.tsv).
-# Usage: tools/adapt-model.sh ASR_PREP SENDUMP2MIXW OUT_DIR
+# is held out for the real-speech check in make bench (HELDOUT: id, text).
+# Usage: tools/adapt-model.sh ASR_PREP SENDUMP2MIXW OUT.mllr HELDOUT.tsv
 set -eu
-PREP=$1; S2M=$2; OUT=$3
+PREP=$1; S2M=$2; OUT=$3; HELD=$4
 M=/usr/share/pocketsphinx/model/en-us/en-us
 DICT=/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict
 SND=/usr/share/asterisk/sounds/en_US_f_Allison
@@ -18,7 +18,7 @@ for f in "$M/sendump" "$DICT" "$SND" "$TXT" "$TRAIN/bw" "$TRAIN/mllr_solve"; do
 done
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-mkdir -p "$W/raw" "$W/mfc" "$W/acc" "$OUT"
+mkdir -p "$W/raw" "$W/mfc" "$W/acc" "$(dirname "$OUT")" "$(dirname "$HELD")"
 
 # Usable prompts: a transcript of dictionary words only, no [sound] notes.
 cut -d' ' -f1 "$DICT" | sed 's/(.*//' | sort -u > "$W/words"
@@ -33,8 +33,8 @@ zcat "$TXT" | grep -v '^;' | grep ':' | sort | while IFS= read -r line; do
     printf '%s\t%s\n' "$id" "$norm"
 done > "$W/usable"
 awk 'NR % 4 != 0' "$W/usable" > "$W/train"
-awk 'NR % 4 == 0' "$W/usable" > "$OUT/heldout.tsv"
-echo "adapt-model: $(wc -l < "$W/train") prompts to adapt on, $(wc -l < "$OUT/heldout.tsv") held out"
+awk 'NR % 4 == 0' "$W/usable" > "$HELD"
+echo "adapt-model: $(wc -l < "$W/train") prompts to adapt on, $(wc -l < "$HELD") held out"
 
 args=""
 i=0
@@ -57,7 +57,7 @@ n_sen=$(awk '$2 == "n_tied_state" {print $1}' "$W/mdef.txt")
     -feat 1s_c_d_dd -svspec 0-12/13-25/26-38 -cmn batch -agc none -dictfn "$DICT" \
     -fdictfn "$M/noisedict" -ctlfn "$W/ctl" -lsnfn "$W/lsn" -cepdir "$W/mfc" -accumdir "$W/acc" \
     > "$W/bw.log" 2>&1 || { tail -20 "$W/bw.log" >&2; exit 1; }
-"$TRAIN/mllr_solve" -meanfn "$M/means" -varfn "$M/variances" -outmllrfn "$OUT/mllr_matrix" \
+"$TRAIN/mllr_solve" -meanfn "$M/means" -varfn "$M/variances" -outmllrfn "$W/mllr" \
     -accumdir "$W/acc" > "$W/mllr.log" 2>&1 || { tail -20 "$W/mllr.log" >&2; exit 1; }
-grep -E "overall> .* log\(avg\)" "$W/bw.log" | tail -1 || true
-echo "adapt-model: wrote $OUT/mllr_matrix"
+cp "$W/mllr" "$OUT.tmp" && mv "$OUT.tmp" "$OUT"
+echo "adapt-model: wrote $OUT"

@@ -16,20 +16,26 @@
 typedef struct rv_asr rv_asr;
 
 typedef struct {
-    double llr;       /* log-likelihood ratio per 10 ms frame of the phrase, in
-                       * PocketSphinx units (log base 1.0001); near 0: fits well */
-    double start_s;   /* where the phrase fits best */
+    double llr;       /* acoustic log-likelihood ratio per 10 ms frame of the
+                       * phrase: its words on the best forced path against the
+                       * free phone loop over the same frames, in PocketSphinx
+                       * units (log base 1.0001); near 0: fits as well as anything */
+    double word_min;  /* the same per frame of each word; the lowest of them */
+    double start_s;   /* where the phrase fits best; -1 when not found */
     double end_s;
-    double total;     /* the whole ratio: forced path minus phone loop */
-    int frames;       /* 10 ms frames the phrase spans */
-    int phones;       /* phones in its first pronunciation */
+    double total;     /* the whole ratio over the phrase */
+    int frames;       /* 10 ms frames the phrase's words span */
+    int phones;       /* phones in its words' first pronunciations */
     int found;        /* the forced search found a path at all */
 } rv_phrase_score;
 
 /* A decoder on the acoustic model in hmm_dir (NULL: Debian's en-us model),
- * pronouncing with lex (borrowed; must outlive the decoder). New *out
- * (rv_asr_free). Errors: RV_ERR_CONFIG when the model cannot be loaded. */
-rv_err rv_asr_open(const char *hmm_dir, rv_lexicon *lex, rv_asr **out, rv_error *err);
+ * its means transformed by the MLLR matrix at mllr_path (NULL: none; see
+ * tools/adapt-model.sh), pronouncing with lex (borrowed; must outlive the
+ * decoder). New *out (rv_asr_free). Errors: RV_ERR_CONFIG when the model or
+ * the matrix cannot be loaded. */
+rv_err rv_asr_open(const char *hmm_dir, const char *mllr_path, rv_lexicon *lex, rv_asr **out,
+                   rv_error *err);
 void rv_asr_free(rv_asr *asr);
 
 /* Take an utterance (any rate; resampled to 16 kHz) and score the phone loop
@@ -44,11 +50,9 @@ rv_err rv_asr_prepare(const rv_pcm *pcm, int16_t **out, size_t *n, rv_error *err
 /* Score phrase (Swedish text) on the current utterance. */
 rv_err rv_asr_verify(rv_asr *asr, const char *phrase, rv_phrase_score *out, rv_error *err);
 
-/* Find the best of n phrases in one pass (a grammar with all of them as
- * alternatives): *best gets its index, out its score as rv_asr_verify would
- * give it (a second pass). With the other entries
- * of the same directory as the phrases, this is the competitor a verified
- * phrase must beat. n must be 1..64. */
+/* Find the best of n phrases (1..16; alternatives of one another) in one
+ * pass: *best gets its index, out its score as rv_asr_verify gives it (a
+ * second pass with the winner alone). */
 rv_err rv_asr_best_of(rv_asr *asr, const char *const *phrases, size_t n, size_t *best,
                       rv_phrase_score *out, rv_error *err);
 

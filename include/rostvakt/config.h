@@ -28,6 +28,7 @@ typedef struct {
     double asr_phrase_min_score;    /* ... for a unit, organisation, phrase */
     char models_dir[RV_CONFIG_STR_MAX];  /* "" : next to the binary */
     char profile_dirs[RV_CONFIG_STR_MAX]; /* "" : models_dir/profiles */
+    char asr_adaptation[RV_CONFIG_STR_MAX]; /* "" : models_dir/en-us-tel.mllr; "none" */
 } rv_config;
 
 /* Fill cfg with the built-in defaults. Never fails. */
