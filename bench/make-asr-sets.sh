@@ -70,9 +70,9 @@ build() {
                 printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$f" $ch "$name" "$unit" $ns $us "$t" >> "$M"
             done
         done
-        printf '\r  %s: %d/%d mailboxes' "$dir" $i "$n" >&2
+        if [ -t 2 ]; then printf "\r  %s: %d/%d mailboxes" "$dir" $i "$n" >&2; fi
     done
-    printf '\n' >&2
+    if [ -t 2 ]; then printf '\n' >&2; fi
 }
 
 build tune "sv+m1 sv+f1 sv+m3 sv+f3 sv+m5 sv+Alicia sv+Andy sv+klatt2 sv+Denis sv+anika" \
@@ -81,4 +81,54 @@ build tune "sv+m1 sv+f1 sv+m3 sv+f3 sv+m5 sv+Alicia sv+Andy sv+klatt2 sv+Denis s
 build test "sv+klatt sv+m6 sv+Annie sv+steph sv+max sv+iven3 sv+f4 sv+m7 sv+Michael sv+linda" \
   "Ingrid Holmberg;Mikael Öberg;Åsa Wikström;Fredrik Nyqvist;Sara Johansson;Björn Hägglund;Elin Sandberg;Tomas Kjellberg;Ulla Backman;Magnus Eriksson;Ida Lindholm;Henrik Sjögren;Malin Axelsson;Patrik Blom;Emma Wallin;Niklas Håkansson;Agneta Dahl;Roger Lindström;Therese Ekström;Viktor Nordin" \
   "skolförvaltningen;stadsbyggnadskontoret;vård- och omsorgsförvaltningen;överförmyndarenheten;personalavdelningen;räddningstjänsten;fastighetsenheten;arbetsmarknadsenheten;kommunledningskontoret;fritidsgården;hemtjänsten;elevhälsan;miljö- och hälsoskyddsenheten;serviceförvaltningen;turistbyrån;kulturskolan;integrationsenheten;lantmäteriet;vatten och avlopp;gymnasieskolan"
-echo "asr sets: $(($(wc -l < "$OUT/tune/manifest.tsv") - 1)) tune, $(($(wc -l < "$OUT/test/manifest.tsv") - 1)) test files in $OUT"
+# Voicemails for keyword spotting: half carry a case word (words and wordings
+# differ between the splits), half are ordinary call-back messages.
+# manifest.tsv: file channel keyword text ("-": no case word)
+build_vm() {
+    dir=$1; voices=$2; words=$3
+    rm -rf "$OUT/$dir"; mkdir -p "$OUT/$dir"
+    M="$OUT/$dir/manifest.tsv"
+    printf 'file\tchannel\tkeyword\ttext\n' > "$M"
+    nv=$(echo "$voices" | wc -w)
+    i=0
+    for kw in $words; do
+        i=$((i + 1))
+        v=$(echo "$voices" | tr ' ' '\n' | sed -n "$(( (i - 1) % nv + 1 ))p")
+        ch=ulaw; [ $((i % 2)) -eq 0 ] && ch=gsm
+        if [ "$dir" = vm-tune ]; then
+            case $((i % 3)) in
+                0) t="Hej, jag ringer om mitt $kw. Ring mig gärna tillbaka." ;;
+                1) t="Hej, det gäller $kw som jag skickade in förra veckan. Hör av dig." ;;
+                *) t="Hej, jag har en fråga om $kw, mitt nummer är noll sju noll, ett två tre." ;;
+            esac
+            case $((i % 3)) in
+                0) u="Hej, det är Peter. Ring mig när du kan." ;;
+                1) u="Hej, jag ville bara säga att jag blir sen till mötet i eftermiddag." ;;
+                *) u="Hallå, det är mamma. Ring mig ikväll, puss." ;;
+            esac
+        else
+            case $((i % 3)) in
+                0) t="God dag, jag undrar hur det går med $kw. Tack." ;;
+                1) t="Hej, jag vill prata om $kw, kan du höra av dig?" ;;
+                *) t="Hej, det här är Sven, det handlar om $kw. Ring mig." ;;
+            esac
+            case $((i % 3)) in
+                0) u="Hej, vi ses på lunchen imorgon. Hälsningar Karin." ;;
+                1) u="Hej, det är Olle. Jag glömde min jacka hos er, ring mig." ;;
+                *) u="Hej hej, det är bara jag. Vi hörs senare." ;;
+            esac
+        fi
+        for shape in kw plain; do
+            [ $shape = kw ] && txt=$t || txt=$u
+            [ $shape = kw ] && k=$kw || k=-
+            say "$v" $((150 + (i * 7) % 40)) $((40 + (i * 11) % 30)) "$txt" "$W/s.wav"
+            phone "$W/s.wav" "$OUT/$dir/v$i-$shape.wav" $ch
+            printf '%s\t%s\t%s\t%s\n' "v$i-$shape.wav" $ch "$k" "$txt" >> "$M"
+        done
+    done
+}
+build_vm vm-tune "sv+m1 sv+f1 sv+m3 sv+f3 sv+m5 sv+Alicia sv+Andy sv+klatt2" \
+  "ansökan beslutet bygglov faktura klagomål anmälan diarienummer överklagande ärendet avtal yttrande bidrag tillstånd upphandling detaljplan remiss"
+build_vm vm-test "sv+klatt sv+m6 sv+Annie sv+steph sv+max sv+iven3 sv+f4 sv+m7" \
+  "beslut fakturan bygglovet ärende ansökan skolskjuts försörjningsstöd orosanmälan strandskydd anbud handlingar bistånd skolplacering diarienumret överklaga tillstånd"
+echo "asr sets: $(($(wc -l < "$OUT/tune/manifest.tsv") - 1)) tune, $(($(wc -l < "$OUT/test/manifest.tsv") - 1)) test files in $OUT; $(($(wc -l < "$OUT/vm-tune/manifest.tsv") - 1)) + $(($(wc -l < "$OUT/vm-test/manifest.tsv") - 1)) voicemails"

@@ -38,6 +38,9 @@ void rv_report_free(rv_report *r)
     rv_signal_free(&r->signal);
     free(r->phrases);
     r->phrases = NULL;
+    free(r->keywords);
+    r->keywords = NULL;
+    r->n_keywords = 0;
     r->n_phrases = 0;
 }
 

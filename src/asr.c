@@ -68,7 +68,7 @@ typedef struct {
 static double cpu_now(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts); /* one decoder, one thread */
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
@@ -183,6 +183,7 @@ rv_err rv_asr_open(const char *hmm_dir, const char *mllr_path, rv_lexicon *lex, 
                          "-dict", a->dict_path, "-logfn", "/dev/null", "-beam", "1e-200",
                          "-wbeam", "1e-200", "-pbeam", "1e-200", NULL);
     if (!a->cfg) { rc = rv_error_set(err, RV_ERR_CONFIG, "bad PocketSphinx configuration"); goto done; }
+    if (getenv("RV_ASR_MAXHMMPF")) cmd_ln_set_int_r(a->cfg, "-maxhmmpf", atoi(getenv("RV_ASR_MAXHMMPF")));
     a->ps = ps_init(a->cfg);
     if (a->ps && mllr_path) {
         a->tel = ps_mllr_read(mllr_path);

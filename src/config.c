@@ -54,6 +54,11 @@ static const setting settings[] = {
      "acoustic likelihood ratio per 10 ms frame a name must reach (chosen on the tune split)"},
     {"asr_phrase_min_score", T_DOUBLE, "-20", -100000, 100000, OFF(asr_phrase_min_score),
      "the same for units, organisations, phrases and closing prompts"},
+    {"asr_keyword_min_score", T_DOUBLE, "0.5", -100000, 100000, OFF(asr_keyword_min_score),
+     "the same for a voicemail's case words (chosen on the voicemail tune split: few false "
+     "flags, most case words missed)"},
+    {"case_words", T_STR, "", 0, 0, OFF(case_words),
+     "case-word list for voicemails (empty: models_dir/case-words.sv)"},
     {"models_dir", T_STR, "", 0, 0, OFF(models_dir),
      "phone map, profiles and word lists (empty: found next to the binary)"},
     {"asr_adaptation", T_STR, "", 0, 0, OFF(asr_adaptation),

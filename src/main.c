@@ -39,6 +39,7 @@ static void usage(FILE *out)
           "      --kind greeting|voicemail   what the recordings are (default greeting)\n"
           "      --name \"Förnamn Efternamn\" --unit \"Enhet\" --org \"Organisation\"\n"
           "      --phrase \"text\" (repeatable) --profile NAME\n"
+          "      --no-keywords               voicemails: do not look for case words\n"
           "      --encoding auto|ulaw|alaw   headerless 8 kHz G.711 input (.ul/.al imply it)\n"
           "      --jobs N                    analyse N files at a time (default: all cores)\n"
           "      --format json|table|tsv     one JSON object per line (default), a table\n"
@@ -244,6 +245,9 @@ typedef struct {
     const char *mllr;           /* channel adaptation, or NULL */
     const rv_profile *profile;
     rv_verify_thresholds th;
+    const char (*case_words)[64];  /* voicemails: the words to look for */
+    size_t n_case_words;
+    double keyword_min_score, long_speech_s;
     char init_error[320];       /* a worker could not start its decoder */
 } batch;
 
@@ -260,7 +264,10 @@ static char *analyse_one(batch *b, size_t i, rv_asr *asr, int *failed)
         e = rv_analyze_pcm(b->an, &pcm, b->kind, &rep, &err);
         have_rep = e == RV_OK;
         if (have_rep && asr) {
-            e = rv_verify_greeting(asr, &pcm, b->exp, b->profile, &b->th, &rep, &err);
+            e = b->kind == RV_KIND_VOICEMAIL
+                    ? rv_spot_keywords(asr, &pcm, b->case_words, b->n_case_words,
+                                       b->keyword_min_score, b->long_speech_s, &rep, &err)
+                    : rv_verify_greeting(asr, &pcm, b->exp, b->profile, &b->th, &rep, &err);
             if (e != RV_OK) {
                 rv_report_free(&rep);
                 have_rep = 0;
@@ -333,6 +340,8 @@ static int cmd_analyze(int argc, char **argv)
     rv_fpdb *prompts = NULL;
     rv_lexicon *lex = NULL;
     rv_config cfg;
+    char (*case_words)[64] = NULL;
+    int keywords = 1;
 
     if (!co.sets || !phrases || !files) { fprintf(stderr, "rostvakt: out of memory\n"); rc = 1; goto done; }
     exp.phrases = phrases;
@@ -344,6 +353,10 @@ static int cmd_analyze(int argc, char **argv)
         if (strcmp(a, "--") == 0) {
             while (++i < argc) files[n_files++] = argv[i];
             break;
+        }
+        if (strcmp(a, "--no-keywords") == 0) {
+            keywords = 0;
+            continue;
         }
         if (a[0] == '-' && a[1] == '-') {
             static const char *with_value[] = {"--kind", "--name", "--unit", "--org",
@@ -435,16 +448,31 @@ static int cmd_analyze(int argc, char **argv)
     rv_profile profile;
     int verify = kind == RV_KIND_GREETING &&
                  (exp.name || exp.unit || exp.org || exp.n_phrases || exp.profile);
-    if (verify) {
+    if (kind == RV_KIND_VOICEMAIL && keywords) {
+        rv_error perr;
+        char path[RV_CONFIG_STR_MAX + 32];
+        resolve_models(&cfg);
+        snprintf(path, sizeof path, "%s/case-words.sv", cfg.models_dir);
+        if (rv_case_words_load(cfg.case_words[0] ? cfg.case_words : path, &case_words,
+                               &b.n_case_words, &perr) != RV_OK) {
+            fprintf(stderr, "rostvakt analyze: %s\n", perr.msg);
+            rc = EXIT_CONFIG;
+            goto done;
+        }
+        b.case_words = (const char (*)[64])case_words;
+        b.keyword_min_score = cfg.asr_keyword_min_score;
+        b.long_speech_s = cfg.voicemail_long_speech_s;
+    }
+    if (verify || (kind == RV_KIND_VOICEMAIL && keywords)) {
         rv_error perr;
         char map[RV_CONFIG_STR_MAX + 32];
         resolve_models(&cfg);
-        if (rv_profile_find(cfg.profile_dirs, exp.profile ? exp.profile : "default", &profile, &perr) != RV_OK) {
+        if (verify && rv_profile_find(cfg.profile_dirs, exp.profile ? exp.profile : "default", &profile, &perr) != RV_OK) {
             fprintf(stderr, "rostvakt analyze: %s\n", perr.msg);
             rc = perr.code == RV_ERR_NOT_FOUND || perr.code == RV_ERR_ARG ? EXIT_USAGE : EXIT_CONFIG;
             goto done;
         }
-        b.profile = &profile;
+        if (verify) b.profile = &profile;
         snprintf(map, sizeof map, "%s/sv-arpabet.map", cfg.models_dir);
         if (rv_lexicon_open(map, &lex, &perr) != RV_OK) {
             fprintf(stderr, "rostvakt analyze: %s\n", perr.msg);
@@ -501,6 +529,7 @@ static int cmd_analyze(int argc, char **argv)
     free(b.failed);
     if (progress) fprintf(stderr, "\ranalyze: %zu files done\033[K\n", n_files);
 done:
+    free(case_words);
     rv_lexicon_free(lex);
     rv_fpdb_free(prompts);
     rv_dsp_cleanup();

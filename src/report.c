@@ -160,7 +160,14 @@ char *rv_report_to_json(const rv_report *r, const char *file, const rv_expect *e
                 json_array_append_new(reasons, json_string(rv_vm_reason_name((rv_vm_reason)b)));
         json_object_set_new(root, "classification", json_string(rv_vm_class_name(r->vm_class)));
         json_object_set_new(root, "reasons", reasons ? reasons : json_null());
-        json_object_set_new(root, "keywords", json_array());
+        json_t *kw = json_array();
+        for (size_t i = 0; kw && i < r->n_keywords; i++)
+            json_array_append_new(kw, json_pack("{s:s,s:o,s:o}", "word", r->keywords[i].word, "at_s",
+                                                jnum(r->keywords[i].at_s), "score",
+                                                jnum(r->keywords[i].score)));
+        /* null: keywords were not searched (no decoder, e.g. --no-keywords) */
+        json_object_set_new(root, "keywords", r->keywords_searched && kw ? kw : json_null());
+        if (!r->keywords_searched) json_decref(kw);
     }
     if (root && r->verified) add_verification(root, r);
     if (root && exp) json_object_set_new(root, "expected", expected(exp));

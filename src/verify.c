@@ -29,6 +29,50 @@ static rv_err check(rv_asr *asr, const char *text, double min, rv_phrase_check *
     return RV_OK;
 }
 
+static int by_time(const void *x, const void *y)
+{
+    const rv_keyword_hit *a = x, *b = y;
+    return (a->at_s > b->at_s) - (a->at_s < b->at_s);
+}
+
+rv_err rv_spot_keywords(rv_asr *asr, const rv_pcm *pcm, const char (*words)[64], size_t n_words,
+                        double min_score, double long_speech_s, rv_report *r, rv_error *err)
+{
+    free(r->keywords);
+    r->keywords = NULL;
+    r->n_keywords = 0;
+    r->keywords_searched = 1;
+    if (r->missing || !n_words) return RV_OK;
+    size_t n_groups = (n_words + 15) / 16;
+    rv_keyword_hit *hits = calloc(n_groups, sizeof *hits);
+    if (!hits) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    rv_err rc = rv_asr_set_audio(asr, pcm, err);
+    size_t n = 0;
+    for (size_t g = 0; rc == RV_OK && g < n_groups; g++) {
+        const char *alts[16];
+        size_t k = 0;
+        for (size_t i = g * 16; i < n_words && k < 16; i++) alts[k++] = words[i];
+        size_t best;
+        rv_phrase_score s;
+        rc = rv_asr_best_of(asr, alts, k, &best, &s, err);
+        if (rc == RV_OK && s.found && s.llr >= min_score) {
+            snprintf(hits[n].word, sizeof hits[n].word, "%s", alts[best]);
+            hits[n].at_s = s.start_s;
+            hits[n].score = s.llr;
+            n++;
+        }
+    }
+    if (rc != RV_OK) {
+        free(hits);
+        return rc;
+    }
+    qsort(hits, n, sizeof *hits, by_time);
+    r->keywords = hits;
+    r->n_keywords = n;
+    r->vm_class = rv_classify_voicemail(!r->missing, r->signal.speech_s, n, long_speech_s, &r->vm_reasons);
+    return RV_OK;
+}
+
 rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
                           const rv_profile *prof, const rv_verify_thresholds *th,
                           rv_report *r, rv_error *err)

@@ -44,7 +44,7 @@ typedef struct {
 typedef struct {
     char expected[192];
     int stated;       /* score reached the threshold */
-    double score;     /* log-likelihood ratio per phone (rv_asr); very low if not found */
+    double score;     /* acoustic log-likelihood ratio per frame (rv_asr); very low if not found */
     double at_s;      /* where it fits best, -1 if nowhere */
 } rv_phrase_check;
 
@@ -60,6 +60,9 @@ typedef struct {
     rv_missing_reason reason;
     rv_vm_class vm_class;     /* voicemails only */
     uint32_t vm_reasons;      /* bits of rv_vm_reason */
+    int keywords_searched;    /* rv_spot_keywords ran */
+    rv_keyword_hit *keywords; /* owned; case words found, in time order */
+    size_t n_keywords;
     /* Filled by rv_verify_greeting (verify.h); verified == 0 means not run. */
     int verified;
     int has_name, has_unit, has_org;

@@ -26,6 +26,8 @@ typedef struct {
     int64_t prompt_min_hashes;      /* and at least this many */
     double asr_name_min_score;      /* per-phone ratio for a stated name */
     double asr_phrase_min_score;    /* ... for a unit, organisation, phrase */
+    double asr_keyword_min_score;   /* ... for a voicemail's case word */
+    char case_words[RV_CONFIG_STR_MAX]; /* "" : models_dir/case-words.sv */
     char models_dir[RV_CONFIG_STR_MAX];  /* "" : next to the binary */
     char profile_dirs[RV_CONFIG_STR_MAX]; /* "" : models_dir/profiles */
     char asr_adaptation[RV_CONFIG_STR_MAX]; /* "" : models_dir/en-us-tel.mllr; "none" */

@@ -9,7 +9,7 @@
 #include "rostvakt/policy.h"
 
 typedef struct {
-    double name_min_score;    /* per-phone ratio a name must reach */
+    double name_min_score;    /* ratio per frame a name must reach */
     double phrase_min_score;  /* the same for units, organisations, phrases */
 } rv_verify_thresholds;
 
@@ -21,5 +21,13 @@ typedef struct {
 rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
                           const rv_profile *prof, const rv_verify_thresholds *th,
                           rv_report *r, rv_error *err);
+
+/* Look for the case words (words[n_words], e.g. from rv_case_words_load) in
+ * a voicemail r of pcm with asr: in groups of up to 16 alternatives, the best
+ * of each group that reaches min_score is a hit (so at most one hit a group).
+ * Fills r->keywords and classifies r again with the hits (long_speech_s as in
+ * rv_classify_voicemail). A voicemail without speech is not searched. */
+rv_err rv_spot_keywords(rv_asr *asr, const rv_pcm *pcm, const char (*words)[64], size_t n_words,
+                        double min_score, double long_speech_s, rv_report *r, rv_error *err);
 
 #endif

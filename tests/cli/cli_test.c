@@ -277,3 +277,34 @@ Test(cli, greeting_verification_fields) {
     cr_expect_eq(r.status, 64, "an unknown profile is a usage mistake");
     free(r.out);
 }
+
+Test(cli, voicemail_keywords_are_listed_with_times) {
+    const char *args[] = {"analyze", "--kind", "voicemail", "samples/v01-bygglov.wav",
+                          "samples/v05-hangup.wav", NULL};
+    result r = run(args);
+    cr_expect_eq(r.status, 0);
+    json_t *j = line_json(r.out, 0);
+    json_t *kw = json_object_get(j, "keywords");
+    cr_assert(json_is_array(kw), "keywords is a list when searched");
+    for (size_t i = 0; i < json_array_size(kw); i++) {
+        json_t *h = json_array_get(kw, i);
+        cr_expect(json_is_string(json_object_get(h, "word")));
+        double at = json_number_value(json_object_get(h, "at_s"));
+        cr_expect(at >= 0 && at < 30, "a time inside the message: %g", at);
+        cr_expect(json_is_number(json_object_get(h, "score")));
+    }
+    json_decref(j);
+    j = line_json(r.out, 1);
+    cr_expect_eq(json_array_size(json_object_get(j, "keywords")), 0, "a hang-up has no words");
+    cr_expect_str_eq(json_string_value(json_object_get(j, "classification")), "empty");
+    json_decref(j);
+    free(r.out);
+    const char *off[] = {"analyze", "--kind", "voicemail", "--no-keywords", "samples/v01-bygglov.wav", NULL};
+    r = run(off);
+    j = line_json(r.out, 0);
+    cr_expect(json_is_null(json_object_get(j, "keywords")), "not searched: null");
+    cr_expect_str_eq(json_string_value(json_object_get(j, "classification")), "possible_public_record",
+                     "a long message is flagged without keywords too");
+    json_decref(j);
+    free(r.out);
+}
