@@ -100,7 +100,8 @@ bench: deps
 	@echo
 	@echo "== phrase verification (tune split chooses the threshold; test split never tuned on) =="
 	@sh bench/make-asr-sets.sh build/asr >/dev/null
-	@$(BUILD)/bench_verify build/asr/tune build/asr/test build/asr/vm-tune build/asr/vm-test
+	@$(BUILD)/bench_verify build/asr/tune build/asr/test build/asr/vm-tune build/asr/vm-test \
+	  build/asr/abs-tune build/asr/abs-test
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN) $(MLLR)

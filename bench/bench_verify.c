@@ -377,10 +377,120 @@ static void keywords(rv_lexicon *lex, const char *mllr, const char *tune_dir, co
     free(words);
 }
 
+/* Absence greetings and their end (make-asr-sets.sh abs-tune, abs-test), at
+ * the product's thresholds, the way rostvakt analyze --date 2026-11-22 sees them. */
+typedef struct {
+    char file[64], until[24];
+    double score;
+    int absent;
+    char found[24];
+} abs_item;
+
+typedef struct {
+    abs_item *it;
+    size_t n, cap;
+    const char *dir;
+    rv_lexicon *lex;
+    const char *mllr;
+    int ok;
+} abs_split;
+
+static rv_err abs_row(char *line, int lineno, void *user, rv_error *err)
+{
+    abs_split *s = user;
+    if (lineno == 1) return RV_OK;
+    char *f[4] = {0}, *r = line;
+    for (int k = 0; k < 4 && r; k++) f[k] = strsep(&r, "\t");
+    if (!f[2]) return rv_error_set(err, RV_ERR_CONFIG, "absence manifest line %d is short", lineno);
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 64;
+        s->it = realloc(s->it, s->cap * sizeof *s->it);
+    }
+    abs_item *it = &s->it[s->n++];
+    memset(it, 0, sizeof *it);
+    snprintf(it->file, sizeof it->file, "%s", f[0]);
+    snprintf(it->until, sizeof it->until, "%s", strcmp(f[2], "-") ? f[2] : "");
+    return RV_OK;
+}
+
+static void *run_abs(void *arg)
+{
+    abs_split *s = arg;
+    rv_asr *asr;
+    rv_error e;
+    rv_audio_limits lim = {20 << 20, 600};
+    if (rv_asr_open(NULL, s->mllr, s->lex, &asr, &e) != RV_OK) { fprintf(stderr, "%s\n", e.msg); return NULL; }
+    rv_expect exp = {0};
+    exp.rec_year = 2026, exp.rec_month = 11, exp.rec_day = 22;
+    /* the defaults of src/config.c; RV_ABS_MIN, RV_DATE_MIN to study others */
+    rv_verify_thresholds th = {-20, -20, getenv("RV_ABS_MIN") ? atof(getenv("RV_ABS_MIN")) : 3,
+                               getenv("RV_DATE_MIN") ? atof(getenv("RV_DATE_MIN")) : -20.5};
+    for (size_t i = 0; i < s->n; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", s->dir, s->it[i].file);
+        rv_pcm p;
+        rv_report r = {0};
+        if (rv_audio_decode_file(path, RV_AUDIO_AUTO, &lim, &p, &e) != RV_OK) { fprintf(stderr, "%s\n", e.msg); break; }
+        rv_err rc = rv_verify_greeting(asr, &p, &exp, NULL, &th, &r, &e);
+        rv_pcm_free(&p);
+        if (rc != RV_OK) { fprintf(stderr, "%s: %s\n", path, e.msg); break; }
+        s->it[i].score = r.absence.score;
+        if (getenv("RV_BENCH_VERBOSE")) fprintf(stderr, "%s/%s date score %.1f\n", s->dir, s->it[i].file, r.until_score);
+        s->it[i].absent = r.absence.stated;
+        snprintf(s->it[i].found, sizeof s->it[i].found, "%s", r.absence_until);
+        rv_report_free(&r);
+        if (i + 1 == s->n) s->ok = 1;
+    }
+    rv_asr_free(asr);
+    return NULL;
+}
+
+static void absences(rv_lexicon *lex, const char *mllr, const char *tune_dir, const char *test_dir)
+{
+    abs_split sp[2] = {{0}};
+    const char *dirs[2] = {tune_dir, test_dir};
+    rv_error e;
+    for (int k = 0; k < 2; k++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/manifest.tsv", dirs[k]);
+        sp[k].dir = dirs[k];
+        sp[k].lex = lex;
+        sp[k].mllr = mllr;
+        if (rv_textfile_each(path, RV_ERR_IO, abs_row, &sp[k], &e) != RV_OK) { fprintf(stderr, "%s\n", e.msg); return; }
+    }
+    pthread_t th;
+    int threaded = pthread_create(&th, NULL, run_abs, &sp[0]) == 0;
+    if (!threaded) run_abs(&sp[0]);
+    run_abs(&sp[1]);
+    if (threaded) pthread_join(th, NULL);
+    for (int k = 0; k < 2 && sp[0].ok && sp[1].ok; k++) {
+        size_t p = 0, tp = 0, n = 0, fp = 0, exact = 0, day = 0, pairs = 0, wins = 0;
+        for (size_t i = 0; i < sp[k].n; i++) {
+            const abs_item *a = &sp[k].it[i];
+            if (!a->until[0]) { n++; fp += a->absent; continue; }
+            p++;
+            tp += a->absent;
+            exact += strcmp(a->found, a->until) == 0;
+            day += strncmp(a->found, a->until, 10) == 0;
+            for (size_t j = 0; j < sp[k].n; j++)
+                if (!sp[k].it[j].until[0]) { pairs++; wins += a->score > sp[k].it[j].score; }
+        }
+        if (getenv("RV_BENCH_VERBOSE"))
+            for (size_t i = 0; i < sp[k].n; i++)
+                fprintf(stderr, "%s %s score %.1f until %s found %s\n", sp[k].dir, sp[k].it[i].file,
+                        sp[k].it[i].score, sp[k].it[i].until, sp[k].it[i].found);
+        printf("  %-5s absence TPR %.2f  FPR %.2f  (phrase AUC %.2f); end date right %.2f, date and hour right %.2f  (%zu+ %zu-)\n",
+               k ? "test" : "tune", p ? (double)tp / p : 0, n ? (double)fp / n : 0,
+               pairs ? (double)wins / pairs : 0, p ? (double)day / p : 0, p ? (double)exact / p : 0, p, n);
+    }
+    free(sp[0].it);
+    free(sp[1].it);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_verify TUNE_DIR TEST_DIR [VM_TUNE_DIR VM_TEST_DIR]\n");
+        fprintf(stderr, "usage: bench_verify TUNE_DIR TEST_DIR [VM_TUNE_DIR VM_TEST_DIR [ABS_TUNE_DIR ABS_TEST_DIR]]\n");
         return 64;
     }
     rv_error e;
@@ -393,6 +503,11 @@ int main(int argc, char **argv)
         return 1;
     }
     with_competitors = getenv("RV_BENCH_COMPETITORS") != NULL;
+    if (strcmp(argv[1], "--absence") == 0) { /* the absence part alone */
+        absences(lex, mllr, argv[2], argv[3]);
+        rv_lexicon_free(lex);
+        return 0;
+    }
     if (strcmp(argv[1], "--keywords") == 0) { /* the voicemail part alone */
         keywords(lex, mllr, argv[2], argv[3]);
         rv_lexicon_free(lex);
@@ -449,6 +564,10 @@ int main(int argc, char **argv)
     if (argc >= 5) {
         printf("  keyword spotting on voicemails (16 case words per split, other words and voices in test):\n");
         keywords(lex, mllr, argv[3], argv[4]);
+    }
+    if (argc >= 7) {
+        printf("  absence greetings and their end, at the default thresholds (recorded 2026-11-22):\n");
+        absences(lex, mllr, argv[5], argv[6]);
     }
     reference(argv[2], &test, 20);
     rv_lexicon_free(lex);

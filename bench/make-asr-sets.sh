@@ -131,4 +131,58 @@ build_vm vm-tune "sv+m1 sv+f1 sv+m3 sv+f3 sv+m5 sv+Alicia sv+Andy sv+klatt2" \
   "ansökan beslutet bygglov faktura klagomål anmälan diarienummer överklagande ärendet avtal yttrande bidrag tillstånd upphandling detaljplan remiss"
 build_vm vm-test "sv+klatt sv+m6 sv+Annie sv+steph sv+max sv+iven3 sv+f4 sv+m7" \
   "beslut fakturan bygglovet ärende ansökan skolskjuts försörjningsstöd orosanmälan strandskydd anbud handlingar bistånd skolplacering diarienumret överklaga tillstånd"
-echo "asr sets: $(($(wc -l < "$OUT/tune/manifest.tsv") - 1)) tune, $(($(wc -l < "$OUT/test/manifest.tsv") - 1)) test files in $OUT; $(($(wc -l < "$OUT/vm-tune/manifest.tsv") - 1)) + $(($(wc -l < "$OUT/vm-test/manifest.tsv") - 1)) voicemails"
+# Absence greetings (recorded 2026-11-22) that give an end date and time,
+# against ordinary greetings. manifest.tsv: file channel until text
+# ("-": not an absence greeting)
+ORD="första andra tredje fjärde femte sjätte sjunde åttonde nionde tionde elfte tolfte trettonde fjortonde femtonde sextonde sjuttonde artonde nittonde tjugonde tjugoförsta tjugoandra tjugotredje tjugofjärde tjugofemte tjugosjätte tjugosjunde tjugoåttonde tjugonionde trettionde trettioförsta"
+MON="januari februari mars april maj juni juli augusti september oktober november december"
+HRS="ett två tre fyra fem sex sju åtta nio tio elva tolv tretton fjorton femton sexton sjutton"
+build_abs() {
+    dir=$1; voices=$2; names=$3; units=$4
+    rm -rf "$OUT/$dir"; mkdir -p "$OUT/$dir"
+    M="$OUT/$dir/manifest.tsv"
+    printf 'file\tchannel\tuntil\ttext\n' > "$M"
+    nv=$(echo "$voices" | wc -w)
+    n=$(echo "$names" | tr ';' '\n' | wc -l)
+    i=0
+    while [ $i -lt "$n" ]; do
+        i=$((i + 1))
+        name=$(echo "$names" | cut -d';' -f$i)
+        unit=$(echo "$units" | cut -d';' -f$i)
+        v=$(echo "$voices" | tr ' ' '\n' | sed -n "$(( (i - 1) % nv + 1 ))p")
+        ch=ulaw; [ $((i % 2)) -eq 0 ] && ch=gsm
+        off=$(( (i * 7) % 55 + 2 )); hour=$(( 8 + (i * 3) % 9 ))
+        iso=$(date -u -d "2026-11-22 + $off days" +%Y-%m-%d)
+        dd=$(date -u -d "$iso" +%-d); mm=$(date -u -d "$iso" +%-m)
+        when="den $(echo $ORD | cut -d' ' -f$dd) $(echo $MON | cut -d' ' -f$mm) klockan $(echo $HRS | cut -d' ' -f$hour)"
+        if [ "$dir" = abs-tune ]; then
+            case $((i % 3)) in
+                0) a="Hej, du har kommit till $name på $unit. Jag är på semester till och med $when. Lämna ett meddelande." ;;
+                1) a="Hej, det här är $name. Jag är ledig fram till $when, ring växeln." ;;
+                *) a="$unit, $name. Jag är tjänstledig och åter $when." ;;
+            esac
+            o="Hej, du har kommit till $name på $unit. Jag sitter i möte, lämna ett meddelande så ringer jag upp."
+        else
+            case $((i % 3)) in
+                0) a="$name, $unit. Jag är föräldraledig till och med $when. Kontakta växeln." ;;
+                1) a="Hej, du har ringt $name. Jag är bortrest och tillbaka $when." ;;
+                *) a="Hej och välkommen, $name på $unit. Jag är sjukskriven till $when, tala in ett meddelande." ;;
+            esac
+            o="$name, $unit. Jag kan inte svara just nu, tala in ditt ärende efter tonen."
+        fi
+        for shape in abs plain; do
+            [ $shape = abs ] && txt=$a || txt=$o
+            [ $shape = abs ] && u="${iso}T$(printf %02d $hour):00" || u=-
+            say "$v" $((150 + (i * 7) % 40)) $((40 + (i * 11) % 30)) "$txt" "$W/s.wav"
+            phone "$W/s.wav" "$OUT/$dir/a$i-$shape.wav" $ch
+            printf '%s\t%s\t%s\t%s\n' "a$i-$shape.wav" $ch "$u" "$txt" >> "$M"
+        done
+    done
+}
+build_abs abs-tune "sv+m1 sv+f1 sv+m3 sv+f3 sv+m5 sv+Alicia sv+Andy sv+klatt2" \
+  "Anna Svensson;Per Oskarsson;Maria Lindqvist;Göran Sjöberg;Karin Åhlström;Erik Tjernberg;Lena Ek;Jonas Bergström;Sofia Karlsson;Anders Nilsson;Eva Gustafsson;Lars Persson" \
+  "ekonomienheten;socialförvaltningen;bygglovsenheten;kommunstyrelsens kansli;tekniska förvaltningen;miljöenheten;IT-avdelningen;kommunikationsenheten;äldreomsorgen;gatuenheten;planenheten;biblioteket"
+build_abs abs-test "sv+klatt sv+m6 sv+Annie sv+steph sv+max sv+iven3 sv+f4 sv+m7" \
+  "Ingrid Holmberg;Mikael Öberg;Åsa Wikström;Fredrik Nyqvist;Sara Johansson;Björn Hägglund;Elin Sandberg;Tomas Kjellberg;Ulla Backman;Magnus Eriksson;Ida Lindholm;Henrik Sjögren" \
+  "skolförvaltningen;stadsbyggnadskontoret;överförmyndarenheten;personalavdelningen;räddningstjänsten;fastighetsenheten;arbetsmarknadsenheten;kommunledningskontoret;hemtjänsten;elevhälsan;turistbyrån;kulturskolan"
+echo "asr sets: $(($(wc -l < "$OUT/tune/manifest.tsv") - 1)) tune, $(($(wc -l < "$OUT/test/manifest.tsv") - 1)) test files in $OUT; $(($(wc -l < "$OUT/vm-tune/manifest.tsv") - 1)) + $(($(wc -l < "$OUT/vm-test/manifest.tsv") - 1)) voicemails; $(($(wc -l < "$OUT/abs-tune/manifest.tsv") - 1)) + $(($(wc -l < "$OUT/abs-test/manifest.tsv") - 1)) absence checks"

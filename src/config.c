@@ -54,6 +54,11 @@ static const setting settings[] = {
      "acoustic likelihood ratio per 10 ms frame a name must reach (chosen on the tune split)"},
     {"asr_phrase_min_score", T_DOUBLE, "-20", -100000, 100000, OFF(asr_phrase_min_score),
      "the same for units, organisations, phrases and closing prompts"},
+    {"asr_absence_min_score", T_DOUBLE, "3", -100000, 100000, OFF(asr_absence_min_score),
+     "the same for an absence phrase (\"är på semester\"; chosen on the tune split: above "
+     "every ordinary greeting there)"},
+    {"asr_date_min_score", T_DOUBLE, "-20.5", -100000, 100000, OFF(asr_date_min_score),
+     "the same for an absence's end date and hour (chosen on the tune split)"},
     {"asr_keyword_min_score", T_DOUBLE, "0.5", -100000, 100000, OFF(asr_keyword_min_score),
      "the same for a voicemail's case words (chosen on the voicemail tune split: few false "
      "flags, most case words missed)"},

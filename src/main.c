@@ -15,6 +15,7 @@
 #include "rostvakt/policy.h"
 #include "rostvakt/asr.h"
 #include "rostvakt/lexicon.h"
+#include "rostvakt/swedish.h"
 #include "rostvakt/verify.h"
 #include "rostvakt/report.h"
 
@@ -39,6 +40,8 @@ static void usage(FILE *out)
           "      --kind greeting|voicemail   what the recordings are (default greeting)\n"
           "      --name \"Förnamn Efternamn\" --unit \"Enhet\" --org \"Organisation\"\n"
           "      --phrase \"text\" (repeatable) --profile NAME\n"
+          "      --date YYYY-MM-DD           the day the greeting was recorded, for the end\n"
+          "                                  of an absence (default today)\n"
           "      --no-keywords               voicemails: do not look for case words\n"
           "      --encoding auto|ulaw|alaw   headerless 8 kHz G.711 input (.ul/.al imply it)\n"
           "      --jobs N                    analyse N files at a time (default: all cores)\n"
@@ -361,7 +364,7 @@ static int cmd_analyze(int argc, char **argv)
         if (a[0] == '-' && a[1] == '-') {
             static const char *with_value[] = {"--kind", "--name", "--unit", "--org",
                                                "--phrase", "--profile", "--encoding",
-                                               "--format", "--jobs"};
+                                               "--format", "--jobs", "--date"};
             int known = 0;
             for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
                 if (strcmp(a, with_value[k]) == 0) known = 1;
@@ -389,6 +392,16 @@ static int cmd_analyze(int argc, char **argv)
             else if (strcmp(a, "--org") == 0) exp.org = v;
             else if (strcmp(a, "--profile") == 0) exp.profile = v;
             else if (strcmp(a, "--phrase") == 0) phrases[exp.n_phrases++] = v;
+            else if (strcmp(a, "--date") == 0) {
+                int y, mo, d, len = 0;
+                if (sscanf(v, "%4d-%2d-%2d%n", &y, &mo, &d, &len) != 3 || v[len] || len != 10 ||
+                    rv_sv_say_date(y, mo, d, 0, (char[64]){0}, 64) != 0) {
+                    fprintf(stderr, "rostvakt analyze: --date must be a real date as YYYY-MM-DD, not '%s'\n", v);
+                    rc = EXIT_USAGE;
+                    goto done;
+                }
+                exp.rec_year = y, exp.rec_month = mo, exp.rec_day = d;
+            }
             else if (strcmp(a, "--jobs") == 0) {
                 char *end;
                 jobs = strtol(v, &end, 10);
@@ -444,7 +457,8 @@ static int cmd_analyze(int argc, char **argv)
     if ((size_t)jobs > n_files) jobs = (long)n_files;
     batch b = {.files = files, .n_files = n_files, .an = &an, .lim = &lim, .exp = &exp,
                .kind = kind, .forced = forced, .fmt = fmt,
-               .th = {cfg.asr_name_min_score, cfg.asr_phrase_min_score}};
+               .th = {cfg.asr_name_min_score, cfg.asr_phrase_min_score, cfg.asr_absence_min_score,
+                      cfg.asr_date_min_score}};
     rv_profile profile;
     int verify = kind == RV_KIND_GREETING &&
                  (exp.name || exp.unit || exp.org || exp.n_phrases || exp.profile);

@@ -107,7 +107,12 @@ static void add_verification(json_t *root, const rv_report *r)
                                   r->closing.stated ? jstr(r->closing.expected) : json_null(),
                                   "score", r->closing.score > -1e8 ? jnum(r->closing.score) : json_null(),
                                   "at_s", r->closing.at_s >= 0 ? jnum(r->closing.at_s) : json_null()));
-    json_object_set_new(root, "absence", json_null()); /* not detected yet */
+    json_object_set_new(root, "absence",
+                        json_pack("{s:b,s:o,s:o,s:o,s:o}", "absent", r->absence.stated, "phrase",
+                                  r->absence.stated ? jstr(r->absence.expected) : json_null(),
+                                  "score", r->absence.score > -1e8 ? jnum(r->absence.score) : json_null(),
+                                  "at_s", r->absence.at_s >= 0 ? jnum(r->absence.at_s) : json_null(),
+                                  "until", r->absence_until[0] ? jstr(r->absence_until) : json_null()));
     if (r->profile[0]) {
         json_t *v = json_array();
         for (int b = 0; v && b < RV_VIOL__COUNT; b++)

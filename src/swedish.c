@@ -239,6 +239,25 @@ rv_err rv_sv_parse_until(const char *text, int ry, int rm, int rd, rv_when *out,
     return RV_OK;
 }
 
+int rv_sv_say_date(int year, int month, int day, int n_days, char *out, size_t cap)
+{
+    if (month < 1 || month > 12 || day < 1 || day > days_in(year, month) || n_days < 0) return -1;
+    for (int i = 0; i < n_days; i++)
+        if (++day > days_in(year, month)) {
+            day = 1;
+            if (++month > 12) { month = 1; year++; }
+        }
+    snprintf(out, cap, "den %s %s", ordinals[day - 1], months[month - 1]);
+    return 0;
+}
+
+int rv_sv_say_hour(int hour, char *out, size_t cap)
+{
+    if (hour < 1 || hour > 24) return -1;
+    snprintf(out, cap, "klockan %s", cardinals[hour]);
+    return 0;
+}
+
 int rv_sv_is_absence(const char *text)
 {
     static const char *const cues[] = {

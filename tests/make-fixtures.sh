@@ -62,5 +62,7 @@ fi
 if command -v espeak-ng >/dev/null 2>&1; then
     espeak-ng -v sv -w asr-raw.wav "Hej, du har kommit till Anna Svensson på ekonomienheten. Lämna ett meddelande så ringer jag upp."
     $S asr-raw.wav -r 16000 asr-anna.wav
+    espeak-ng -v sv -w asr-raw.wav "Hej, du har kommit till Anna Svensson på ekonomienheten. Jag är på semester till och med den fjärde december klockan tolv. Lämna ett meddelande."
+    $S asr-raw.wav -r 16000 asr-absent.wav
     rm -f asr-raw.wav
 fi

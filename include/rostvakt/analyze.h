@@ -32,6 +32,8 @@ typedef struct {
     const char *name, *unit, *org, *profile;
     const char *const *phrases;
     size_t n_phrases;
+    int rec_year, rec_month, rec_day; /* the day the greeting was recorded, for
+                                       * "till och med fredag" (0: today) */
 } rv_expect;
 
 /* Shared, read-only analysis context; both pointers borrowed for its life. */
@@ -70,6 +72,9 @@ typedef struct {
     rv_phrase_check *phrases;  /* owned */
     size_t n_phrases;
     rv_phrase_check closing;   /* the best-fitting closing phrase */
+    rv_phrase_check absence;   /* the best-fitting absence phrase ("är på semester") */
+    char absence_until[20];    /* "2026-12-04T12:00", "2026-12-04" or "" */
+    double until_score;        /* the date's score, -1e9 when none was sought */
     char profile[64];
     uint32_t violations;       /* bits of rv_violation under profile */
 } rv_report;

@@ -27,6 +27,8 @@ typedef struct {
     double asr_name_min_score;      /* per-phone ratio for a stated name */
     double asr_phrase_min_score;    /* ... for a unit, organisation, phrase */
     double asr_keyword_min_score;   /* ... for a voicemail's case word */
+    double asr_absence_min_score;   /* ... for an absence phrase */
+    double asr_date_min_score;      /* ... for an absence's end date and hour */
     char case_words[RV_CONFIG_STR_MAX]; /* "" : models_dir/case-words.sv */
     char models_dir[RV_CONFIG_STR_MAX];  /* "" : next to the binary */
     char profile_dirs[RV_CONFIG_STR_MAX]; /* "" : models_dir/profiles */

@@ -32,6 +32,14 @@ int rv_sv_is_absence(const char *text);
  * terminated): ASCII and the capitals Å Ä Ö É Ü; other bytes are copied. */
 void rv_sv_lower(const char *in, size_t len, char *out, size_t cap);
 
+/* How a date is said: "den fjärde december" for the day n_days after
+ * year-month-day (n_days >= 0). 0, or -1 for an impossible date. */
+int rv_sv_say_date(int year, int month, int day, int n_days, char *out, size_t cap);
+
+/* How an hour is said: "klockan tolv" for 12, "klockan tretton" for 13
+ * (1..24). 0, or -1 outside that range. */
+int rv_sv_say_hour(int hour, char *out, size_t cap);
+
 /* Day of the week, 0 = Monday. */
 int rv_weekday(int year, int month, int day);
 

@@ -11,12 +11,15 @@
 typedef struct {
     double name_min_score;    /* ratio per frame a name must reach */
     double phrase_min_score;  /* the same for units, organisations, phrases */
+    double absence_min_score; /* an absence phrase ("är på semester") */
+    double date_min_score;    /* an absence's end date, and its hour */
 } rv_verify_thresholds;
 
 /* Verify exp on pcm with asr (a decoder of this thread) and fill r's
  * verification fields; with prof, also r->violations. A greeting already
  * missing is not searched (nothing to verify); its violation is "missing" or
- * "system_prompt". The absence rule is not evaluated yet (absence unknown).
+ * "system_prompt". An absence greeting is sought too (r->absence), and its
+ * end (r->absence_until) within 62 days of exp's recording date (0: today).
  * On error r's verification fields are left unset (r->verified == 0). */
 rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
                           const rv_profile *prof, const rv_verify_thresholds *th,

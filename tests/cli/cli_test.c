@@ -270,11 +270,19 @@ Test(cli, greeting_verification_fields) {
     cr_expect_str_eq(json_string_value(json_object_get(j, "profile")), "botkyrka");
     cr_expect(json_is_boolean(json_object_get(j, "compliant")));
     cr_expect(json_is_array(json_object_get(j, "violations")));
+    json_t *abs = json_object_get(j, "absence");
+    cr_expect(json_is_object(abs), "absence is reported");
+    cr_expect(json_is_boolean(json_object_get(abs, "absent")));
+    cr_expect(json_object_get(abs, "until") != NULL);
     json_decref(j);
     free(r.out);
     const char *bad[] = {"analyze", "--profile", "atlantis", path, NULL};
     r = run(bad);
     cr_expect_eq(r.status, 64, "an unknown profile is a usage mistake");
+    free(r.out);
+    const char *bad_date[] = {"analyze", "--name", "Anna Svensson", "--date", "2026-02-30", path, NULL};
+    r = run(bad_date);
+    cr_expect_eq(r.status, 64, "an impossible --date is a usage mistake");
     free(r.out);
 }
 

@@ -81,3 +81,25 @@ Test(swedish, absence_cues) {
     cr_expect(rv_sv_is_absence("Jag är åter på måndag"));
     cr_expect_not(rv_sv_is_absence("Hej, du har kommit till Anna Svensson, lämna ett meddelande"));
 }
+
+Test(swedish, dates_and_hours_as_they_are_said) {
+    char s[64];
+    cr_assert_eq(rv_sv_say_date(2026, 11, 22, 12, s, sizeof s), 0);
+    cr_expect_str_eq(s, "den fjärde december");
+    cr_assert_eq(rv_sv_say_date(2026, 12, 30, 3, s, sizeof s), 0);
+    cr_expect_str_eq(s, "den andra januari", "over the new year");
+    cr_assert_eq(rv_sv_say_date(2028, 2, 28, 1, s, sizeof s), 0);
+    cr_expect_str_eq(s, "den tjugonionde februari", "a leap day");
+    cr_expect_eq(rv_sv_say_date(2026, 2, 30, 0, s, sizeof s), -1);
+    cr_expect_eq(rv_sv_say_date(2026, 1, 1, -1, s, sizeof s), -1);
+    cr_assert_eq(rv_sv_say_hour(13, s, sizeof s), 0);
+    cr_expect_str_eq(s, "klockan tretton");
+    cr_expect_eq(rv_sv_say_hour(0, s, sizeof s), -1);
+    cr_expect_eq(rv_sv_say_hour(25, s, sizeof s), -1);
+    /* what is said parses back to the same day */
+    rv_when w;
+    rv_error e;
+    cr_assert_eq(rv_sv_say_date(2026, 11, 22, 40, s, sizeof s), 0);
+    cr_assert_eq(rv_sv_parse_until(s, 2026, 11, 22, &w, &e), RV_OK);
+    cr_expect_str_eq(w.iso, "2027-01-01");
+}
