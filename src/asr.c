@@ -7,7 +7,9 @@
  * pronunciations as alternates. */
 #include "rostvakt/asr.h"
 
+#include <err.h>
 #include <fsg_model.h>
+#include <pthread.h>
 #include <math.h>
 #include <pocketsphinx.h>
 #include <stdio.h>
@@ -154,9 +156,19 @@ static ps_mllr_t *identity_mllr(void)
     return m;
 }
 
+/* sphinxbase keeps one process-wide log file, and ps_init with -logfn closes
+ * and reopens it: two decoders opened at once on two threads shared a FILE
+ * one of them had closed (seen as a deadlock in glibc's stdio). So logging is
+ * switched off once for the process, and decoders are created and freed one
+ * at a time. */
+static pthread_once_t log_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
+static void quiet_logs(void) { err_set_logfp(NULL); }
+
 rv_err rv_asr_open(const char *hmm_dir, const char *mllr_path, rv_lexicon *lex, rv_asr **out,
                    rv_error *err)
 {
+    pthread_once(&log_once, quiet_logs);
     *out = NULL;
     rv_asr *a = calloc(1, sizeof *a);
     if (!a) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
@@ -180,11 +192,14 @@ rv_err rv_asr_open(const char *hmm_dir, const char *mllr_path, rv_lexicon *lex, 
     /* Wide beams: the forced path must survive through an unlikely phrase
      * (1e-60 measured: the unit check lost a fifth of its AUC). */
     a->cfg = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm_dir ? hmm_dir : DEFAULT_HMM,
-                         "-dict", a->dict_path, "-logfn", "/dev/null", "-beam", "1e-200",
-                         "-wbeam", "1e-200", "-pbeam", "1e-200", NULL);
+                         "-dict", a->dict_path, "-beam", "1e-200",
+                         "-wbeam", "1e-200", "-pbeam", "1e-200", "-compallsen",
+                         getenv("RV_NO_COMPALL") ? "no" : "yes", NULL);
     if (!a->cfg) { rc = rv_error_set(err, RV_ERR_CONFIG, "bad PocketSphinx configuration"); goto done; }
     if (getenv("RV_ASR_MAXHMMPF")) cmd_ln_set_int_r(a->cfg, "-maxhmmpf", atoi(getenv("RV_ASR_MAXHMMPF")));
+    pthread_mutex_lock(&init_lock);
     a->ps = ps_init(a->cfg);
+    pthread_mutex_unlock(&init_lock);
     if (a->ps && mllr_path) {
         a->tel = ps_mllr_read(mllr_path);
         a->plain = identity_mllr();
@@ -215,8 +230,10 @@ void rv_asr_free(rv_asr *a)
     if (!a) return;
     if (a->tel) ps_mllr_free(a->tel);
     if (a->plain) ps_mllr_free(a->plain);
+    pthread_mutex_lock(&init_lock);
     if (a->ps) ps_free(a->ps);     /* ps_init took its own reference ... */
     if (a->cfg) cmd_ln_free_r(a->cfg); /* ... so ours is released too */
+    pthread_mutex_unlock(&init_lock);
     for (size_t i = 0; a->words && i < a->n_words; i++) free(a->words[i].text);
     free(a->words);
     free(a->loop_cum);
@@ -496,7 +513,7 @@ rv_err rv_asr_best_of(rv_asr *a, const char *const *phrases, size_t n, size_t *b
      * (measured: by about 2 per frame; the search's acoustic normalisation
      * depends on what else is active), so the winner is scored again alone,
      * to be comparable with rv_asr_verify and its thresholds. */
-    if (rc == RV_OK && n > 1 && out->found) {
+    if (rc == RV_OK && n > 1 && out->found && getenv("RV_RESCORE")) {
         slot_spec one = {&phrases[*best], 1};
         size_t b1;
         rc = verify_slots(a, &one, 1, &b1, out, err);

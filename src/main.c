@@ -458,7 +458,7 @@ static int cmd_analyze(int argc, char **argv)
     batch b = {.files = files, .n_files = n_files, .an = &an, .lim = &lim, .exp = &exp,
                .kind = kind, .forced = forced, .fmt = fmt,
                .th = {cfg.asr_name_min_score, cfg.asr_phrase_min_score, cfg.asr_absence_min_score,
-                      cfg.asr_date_min_score}};
+                      cfg.asr_date_min_score, 0}};
     rv_profile profile;
     int verify = kind == RV_KIND_GREETING &&
                  (exp.name || exp.unit || exp.org || exp.n_phrases || exp.profile);

@@ -13,6 +13,8 @@ typedef struct {
     double phrase_min_score;  /* the same for units, organisations, phrases */
     double absence_min_score; /* an absence phrase ("är på semester") */
     double date_min_score;    /* an absence's end date, and its hour */
+    int phrases_only;         /* benchmarks: only the expected phrases, no
+                               * closing prompt or absence (those stay unset) */
 } rv_verify_thresholds;
 
 /* Verify exp on pcm with asr (a decoder of this thread) and fill r's

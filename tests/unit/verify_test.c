@@ -41,7 +41,7 @@ static rv_report run(const char *name, const char *unit, const char *profile)
     rv_profile p;
     cr_assert_eq(rv_profile_find("models/profiles", profile, &p, &e), RV_OK);
     rv_verify_thresholds th = {cfg.asr_name_min_score, cfg.asr_phrase_min_score,
-                               cfg.asr_absence_min_score, cfg.asr_date_min_score};
+                               cfg.asr_absence_min_score, cfg.asr_date_min_score, 0};
     cr_assert_eq(rv_verify_greeting(asr, &pcm, &x, &p, &th, &r, &e), RV_OK, "%s", e.msg);
     cr_assert(r.verified);
     return r;
@@ -80,7 +80,7 @@ Test(verify, a_missing_greeting_is_not_searched) {
     rv_profile p;
     cr_assert_eq(rv_profile_find("models/profiles", "botkyrka", &p, &e), RV_OK);
     rv_verify_thresholds th = {cfg.asr_name_min_score, cfg.asr_phrase_min_score,
-                               cfg.asr_absence_min_score, cfg.asr_date_min_score};
+                               cfg.asr_absence_min_score, cfg.asr_date_min_score, 0};
     cr_assert_eq(rv_verify_greeting(asr, &sil, &x, &p, &th, &r, &e), RV_OK);
     cr_expect_not(r.name.stated);
     cr_expect_eq(r.name.at_s, -1);
@@ -104,7 +104,7 @@ Test(verify, an_absence_greeting_gives_its_end_date) {
     rv_profile p;
     cr_assert_eq(rv_profile_find("models/profiles", "lemland", &p, &e), RV_OK);
     rv_verify_thresholds th = {cfg.asr_name_min_score, cfg.asr_phrase_min_score,
-                               cfg.asr_absence_min_score, cfg.asr_date_min_score};
+                               cfg.asr_absence_min_score, cfg.asr_date_min_score, 0};
     cr_assert_eq(rv_verify_greeting(asr, &abs, &x, &p, &th, &r, &e), RV_OK, "%s", e.msg);
     cr_expect(r.absence.stated, "absence score %.1f, date score %.1f", r.absence.score, r.until_score);
     cr_expect(strncmp(r.absence_until, "2026-12-04", 10) == 0, "until '%s'", r.absence_until);
