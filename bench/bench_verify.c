@@ -357,8 +357,10 @@ static void keywords(rv_lexicon *lex, const char *mllr, const char *tune_dir, co
         }
         vm_report("tune", &sp[0], best_t);
         vm_report("test", &sp[1], best_t);
+        rv_config cd;
+        rv_config_defaults(&cd);
         printf("  (a voicemail counts as found when its best case word reaches the threshold;\n"
-               "   the default asr_keyword_min_score, 0.5, is this tune threshold)\n");
+               "   the default asr_keyword_min_score is %.1f)\n", cd.asr_keyword_min_score);
     }
     free(sp[0].it);
     free(sp[1].it);
@@ -416,8 +418,11 @@ static void *run_abs(void *arg)
     exp.rec_year = 2026, exp.rec_month = 11, exp.rec_day = 22;
     exp.name = "Anna Svensson", exp.unit = "ekonomienheten"; /* the full path: name and unit too */
     /* the defaults of src/config.c; RV_ABS_MIN, RV_DATE_MIN to study others */
-    rv_verify_thresholds th = {-20, -20, getenv("RV_ABS_MIN") ? atof(getenv("RV_ABS_MIN")) : 3,
-                               getenv("RV_DATE_MIN") ? atof(getenv("RV_DATE_MIN")) : -20.5, 0};
+    rv_config cd;
+    rv_config_defaults(&cd);
+    rv_verify_thresholds th = {cd.asr_name_min_score, cd.asr_phrase_min_score,
+                               getenv("RV_ABS_MIN") ? atof(getenv("RV_ABS_MIN")) : cd.asr_absence_min_score,
+                               getenv("RV_DATE_MIN") ? atof(getenv("RV_DATE_MIN")) : cd.asr_date_min_score, 0};
     for (size_t i = 0; i < s->n; i++) {
         char path[512];
         snprintf(path, sizeof path, "%s/%s", s->dir, s->it[i].file);
@@ -555,7 +560,7 @@ int main(int argc, char **argv)
         keywords(lex, mllr, argv[3], argv[4]);
     }
     if (argc >= 7) {
-        printf("  absence greetings and their end, at the default thresholds (recorded 2026-11-22):\n");
+        printf("  absence greetings and their end, at the default thresholds (chosen on abs-tune; recorded 2026-11-22):\n");
         absences(lex, mllr, argv[5], argv[6]);
     }
     reference(argv[2], &test, 20);

@@ -190,13 +190,14 @@ rv_err rv_asr_open(const char *hmm_dir, const char *mllr_path, rv_lexicon *lex, 
     for (size_t i = 0; i < N_PHONES; i++) fprintf(f, "ph_%s %s\n", phones[i], phones[i]);
     fclose(f);
     /* Wide beams: the forced path must survive through an unlikely phrase
-     * (1e-60 measured: the unit check lost a fifth of its AUC). */
+     * (1e-60 measured: the unit check lost a fifth of its AUC). Every senone
+     * is scored in every frame: acoustic scores are normalised per frame by
+     * the best one computed, so only then are the scores of different searches
+     * (loop, phrase, alternatives) comparable. */
     a->cfg = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm_dir ? hmm_dir : DEFAULT_HMM,
                          "-dict", a->dict_path, "-beam", "1e-200",
-                         "-wbeam", "1e-200", "-pbeam", "1e-200", "-compallsen",
-                         getenv("RV_NO_COMPALL") ? "no" : "yes", NULL);
+                         "-wbeam", "1e-200", "-pbeam", "1e-200", "-compallsen", "yes", NULL);
     if (!a->cfg) { rc = rv_error_set(err, RV_ERR_CONFIG, "bad PocketSphinx configuration"); goto done; }
-    if (getenv("RV_ASR_MAXHMMPF")) cmd_ln_set_int_r(a->cfg, "-maxhmmpf", atoi(getenv("RV_ASR_MAXHMMPF")));
     pthread_mutex_lock(&init_lock);
     a->ps = ps_init(a->cfg);
     pthread_mutex_unlock(&init_lock);
@@ -509,15 +510,6 @@ rv_err rv_asr_best_of(rv_asr *a, const char *const *phrases, size_t n, size_t *b
 {
     slot_spec slot = {phrases, n};
     rv_err rc = verify_slots(a, &slot, 1, best, out, err);
-    /* The winner's score among alternatives differs from its score alone
-     * (measured: by about 2 per frame; the search's acoustic normalisation
-     * depends on what else is active), so the winner is scored again alone,
-     * to be comparable with rv_asr_verify and its thresholds. */
-    if (rc == RV_OK && n > 1 && out->found && getenv("RV_RESCORE")) {
-        slot_spec one = {&phrases[*best], 1};
-        size_t b1;
-        rc = verify_slots(a, &one, 1, &b1, out, err);
-    }
     return rc;
 }
 

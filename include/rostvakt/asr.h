@@ -51,8 +51,7 @@ rv_err rv_asr_prepare(const rv_pcm *pcm, int16_t **out, size_t *n, rv_error *err
 rv_err rv_asr_verify(rv_asr *asr, const char *phrase, rv_phrase_score *out, rv_error *err);
 
 /* Find the best of n phrases (1..64; alternatives of one another) in one
- * pass: *best gets its index, out its score as rv_asr_verify gives it (a
- * second pass with the winner alone). */
+ * pass: *best gets its index, out its score as rv_asr_verify would give it. */
 rv_err rv_asr_best_of(rv_asr *asr, const char *const *phrases, size_t n, size_t *best,
                       rv_phrase_score *out, rv_error *err);
 
