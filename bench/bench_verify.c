@@ -223,15 +223,17 @@ static void report(const char *label, const split *s, int unit, double t, const 
            ng ? (double)fp / ng : 0, pairs ? (double)wins / pairs : 0, p, ng, t);
 }
 
-/* Keyword spotting on voicemails (make-asr-sets.sh vm-tune, vm-test). */
+/* Labelled files of the voicemail and absence sets: file, channel, label
+ * ("-": none), text. */
 typedef struct {
-    char file[64], keyword[64];
-    double best;      /* the best case word's score in the message */
-    char found[64];   /* which word that was */
-} vm_item;
+    char file[64], label[64];
+    double score;     /* the best case word's, or the absence phrase's */
+    int flag;         /* absence: judged an absence greeting */
+    char found[64];   /* the case word, or the end date found */
+} lab_item;
 
 typedef struct {
-    vm_item *it;
+    lab_item *it;
     size_t n, cap;
     const char *dir;
     rv_lexicon *lex;
@@ -239,24 +241,49 @@ typedef struct {
     char (*words)[64];
     size_t n_words;
     int ok;
-} vm_split;
+    double audio_s, cpu_s;
+} lab_split;
 
-static rv_err vm_row(char *line, int lineno, void *user, rv_error *err)
+static rv_err lab_row(char *line, int lineno, void *user, rv_error *err)
 {
-    vm_split *s = user;
+    lab_split *s = user;
     if (lineno == 1) return RV_OK;
     char *f[4] = {0}, *r = line;
     for (int k = 0; k < 4 && r; k++) f[k] = strsep(&r, "\t");
-    if (!f[2]) return rv_error_set(err, RV_ERR_CONFIG, "voicemail manifest line %d is short", lineno);
+    if (!f[2]) return rv_error_set(err, RV_ERR_CONFIG, "%s/manifest.tsv line %d is short", s->dir, lineno);
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 64;
         s->it = realloc(s->it, s->cap * sizeof *s->it);
     }
-    vm_item *it = &s->it[s->n++];
+    lab_item *it = &s->it[s->n++];
     memset(it, 0, sizeof *it);
     snprintf(it->file, sizeof it->file, "%s", f[0]);
-    snprintf(it->keyword, sizeof it->keyword, "%s", strcmp(f[2], "-") ? f[2] : "");
+    snprintf(it->label, sizeof it->label, "%s", strcmp(f[2], "-") ? f[2] : "");
     return RV_OK;
+}
+
+/* Load the manifests of two splits and run fn on each, on two threads. */
+static int run_two(void *(*fn)(void *), lab_split sp[2], const char *const dirs[2], rv_lexicon *lex,
+                   const char *mllr)
+{
+    rv_error e;
+    for (int k = 0; k < 2; k++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/manifest.tsv", dirs[k]);
+        sp[k].dir = dirs[k];
+        sp[k].lex = lex;
+        sp[k].mllr = mllr;
+        if (rv_textfile_each(path, RV_ERR_IO, lab_row, &sp[k], &e) != RV_OK) {
+            fprintf(stderr, "%s\n", e.msg);
+            return 0;
+        }
+    }
+    pthread_t th;
+    int threaded = pthread_create(&th, NULL, fn, &sp[0]) == 0;
+    if (!threaded) fn(&sp[0]);
+    fn(&sp[1]);
+    if (threaded) pthread_join(th, NULL);
+    return sp[0].ok && sp[1].ok;
 }
 
 static void *run_vm(void *arg)
@@ -264,7 +291,7 @@ static void *run_vm(void *arg)
     rv_config cfg;
     rv_config_defaults(&cfg);
     rv_analyzer an = {&cfg, NULL};
-    vm_split *s = arg;
+    lab_split *s = arg;
     rv_asr *asr;
     rv_error e;
     rv_audio_limits lim = {20 << 20, 600};
@@ -274,7 +301,7 @@ static void *run_vm(void *arg)
         snprintf(path, sizeof path, "%s/%s", s->dir, s->it[i].file);
         rv_pcm p;
         rv_report r;
-        s->it[i].best = -1e9;
+        s->it[i].score = -1e9;
         if (rv_audio_decode_file(path, RV_AUDIO_AUTO, &lim, &p, &e) != RV_OK ||
             rv_analyze_pcm(&an, &p, RV_KIND_VOICEMAIL, &r, &e) != RV_OK) { fprintf(stderr, "%s\n", e.msg); break; }
         /* every group's winner, whatever its score */
@@ -282,8 +309,8 @@ static void *run_vm(void *arg)
         rv_pcm_free(&p);
         if (rc != RV_OK) { fprintf(stderr, "%s: %s\n", path, e.msg); break; }
         for (size_t k = 0; k < r.n_keywords; k++)
-            if (r.keywords[k].score > s->it[i].best) {
-                s->it[i].best = r.keywords[k].score;
+            if (r.keywords[k].score > s->it[i].score) {
+                s->it[i].score = r.keywords[k].score;
                 snprintf(s->it[i].found, sizeof s->it[i].found, "%s", r.keywords[k].word);
             }
         rv_report_free(&r);
@@ -293,16 +320,16 @@ static void *run_vm(void *arg)
     return NULL;
 }
 
-static void vm_report(const char *label, const vm_split *s, double t)
+static void vm_report(const char *label, const lab_split *s, double t)
 {
     size_t p = 0, tp = 0, right = 0, n = 0, fp = 0;
     for (size_t i = 0; i < s->n; i++) {
-        const vm_item *it = &s->it[i];
-        int yes = it->best >= t;
-        if (it->keyword[0]) {
+        const lab_item *it = &s->it[i];
+        int yes = it->score >= t;
+        if (it->label[0]) {
             p++;
             tp += yes;
-            right += yes && strcmp(it->found, it->keyword) == 0;
+            right += yes && strcmp(it->found, it->label) == 0;
         } else {
             n++;
             fp += yes;
@@ -314,8 +341,8 @@ static void vm_report(const char *label, const vm_split *s, double t)
 
 static void keywords(rv_lexicon *lex, const char *mllr, const char *tune_dir, const char *test_dir)
 {
-    vm_split sp[2] = {{0}};
-    const char *dirs[2] = {tune_dir, test_dir};
+    lab_split sp[2] = {{0}};
+    const char *const dirs[2] = {tune_dir, test_dir};
     rv_error e;
     char (*words)[64];
     size_t n_words;
@@ -324,33 +351,18 @@ static void keywords(rv_lexicon *lex, const char *mllr, const char *tune_dir, co
         return;
     }
     for (int k = 0; k < 2; k++) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/manifest.tsv", dirs[k]);
-        sp[k].dir = dirs[k];
-        sp[k].lex = lex;
-        sp[k].mllr = mllr;
         sp[k].words = words;
         sp[k].n_words = n_words;
-        if (rv_textfile_each(path, RV_ERR_IO, vm_row, &sp[k], &e) != RV_OK) {
-            fprintf(stderr, "%s\n", e.msg);
-            free(words);
-            return;
-        }
     }
-    pthread_t th;
-    int threaded = pthread_create(&th, NULL, run_vm, &sp[0]) == 0;
-    if (!threaded) run_vm(&sp[0]);
-    run_vm(&sp[1]);
-    if (threaded) pthread_join(th, NULL);
-    if (sp[0].ok && sp[1].ok) {
+    if (run_two(run_vm, sp, dirs, lex, mllr)) {
         /* threshold: highest TPR at FPR <= 5 % on the tune voicemails */
         double best_t = 0, best_tpr = -1;
         for (size_t i = 0; i < sp[0].n; i++) {
-            double t = sp[0].it[i].best;
+            double t = sp[0].it[i].score;
             size_t p = 0, tp = 0, n = 0, fp = 0;
             for (size_t j = 0; j < sp[0].n; j++) {
-                int yes = sp[0].it[j].best >= t;
-                if (sp[0].it[j].keyword[0]) { p++; tp += yes; } else { n++; fp += yes; }
+                int yes = sp[0].it[j].score >= t;
+                if (sp[0].it[j].label[0]) { p++; tp += yes; } else { n++; fp += yes; }
             }
             double tpr = p ? (double)tp / p : 0;
             if (n && (double)fp / n <= 0.05 && tpr > best_tpr) { best_tpr = tpr; best_t = t; }
@@ -369,47 +381,12 @@ static void keywords(rv_lexicon *lex, const char *mllr, const char *tune_dir, co
 
 /* Absence greetings and their end (make-asr-sets.sh abs-tune, abs-test), at
  * the product's thresholds, the way rostvakt analyze --date 2026-11-22 sees them. */
-typedef struct {
-    char file[64], until[24];
-    double score;
-    int absent;
-    char found[24];
-} abs_item;
-
-typedef struct {
-    abs_item *it;
-    size_t n, cap;
-    const char *dir;
-    rv_lexicon *lex;
-    const char *mllr;
-    int ok;
-    double audio_s, cpu_s;
-} abs_split;
-
-static rv_err abs_row(char *line, int lineno, void *user, rv_error *err)
-{
-    abs_split *s = user;
-    if (lineno == 1) return RV_OK;
-    char *f[4] = {0}, *r = line;
-    for (int k = 0; k < 4 && r; k++) f[k] = strsep(&r, "\t");
-    if (!f[2]) return rv_error_set(err, RV_ERR_CONFIG, "absence manifest line %d is short", lineno);
-    if (s->n == s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 64;
-        s->it = realloc(s->it, s->cap * sizeof *s->it);
-    }
-    abs_item *it = &s->it[s->n++];
-    memset(it, 0, sizeof *it);
-    snprintf(it->file, sizeof it->file, "%s", f[0]);
-    snprintf(it->until, sizeof it->until, "%s", strcmp(f[2], "-") ? f[2] : "");
-    return RV_OK;
-}
-
 static void *run_abs(void *arg)
 {
     rv_config cfg;
     rv_config_defaults(&cfg);
     rv_analyzer an = {&cfg, NULL};
-    abs_split *s = arg;
+    lab_split *s = arg;
     rv_asr *asr;
     rv_error e;
     rv_audio_limits lim = {20 << 20, 600};
@@ -436,7 +413,7 @@ static void *run_abs(void *arg)
         if (rc != RV_OK) { fprintf(stderr, "%s: %s\n", path, e.msg); break; }
         s->it[i].score = r.absence.score;
         if (getenv("RV_BENCH_VERBOSE")) fprintf(stderr, "%s/%s date score %.1f\n", s->dir, s->it[i].file, r.until_score);
-        s->it[i].absent = r.absence.stated;
+        s->it[i].flag = r.absence.stated;
         snprintf(s->it[i].found, sizeof s->it[i].found, "%s", r.absence_until);
         rv_report_free(&r);
         if (i + 1 == s->n) s->ok = 1;
@@ -448,43 +425,30 @@ static void *run_abs(void *arg)
 
 static void absences(rv_lexicon *lex, const char *mllr, const char *tune_dir, const char *test_dir)
 {
-    abs_split sp[2] = {{0}};
-    const char *dirs[2] = {tune_dir, test_dir};
-    rv_error e;
-    for (int k = 0; k < 2; k++) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/manifest.tsv", dirs[k]);
-        sp[k].dir = dirs[k];
-        sp[k].lex = lex;
-        sp[k].mllr = mllr;
-        if (rv_textfile_each(path, RV_ERR_IO, abs_row, &sp[k], &e) != RV_OK) { fprintf(stderr, "%s\n", e.msg); return; }
-    }
-    pthread_t th;
-    int threaded = pthread_create(&th, NULL, run_abs, &sp[0]) == 0;
-    if (!threaded) run_abs(&sp[0]);
-    run_abs(&sp[1]);
-    if (threaded) pthread_join(th, NULL);
-    for (int k = 0; k < 2 && sp[0].ok && sp[1].ok; k++) {
+    lab_split sp[2] = {{0}};
+    const char *const dirs[2] = {tune_dir, test_dir};
+    int ok = run_two(run_abs, sp, dirs, lex, mllr);
+    for (int k = 0; k < 2 && ok; k++) {
         size_t p = 0, tp = 0, n = 0, fp = 0, exact = 0, day = 0, pairs = 0, wins = 0;
         for (size_t i = 0; i < sp[k].n; i++) {
-            const abs_item *a = &sp[k].it[i];
-            if (!a->until[0]) { n++; fp += a->absent; continue; }
+            const lab_item *a = &sp[k].it[i];
+            if (!a->label[0]) { n++; fp += a->flag; continue; }
             p++;
-            tp += a->absent;
-            exact += strcmp(a->found, a->until) == 0;
-            day += strncmp(a->found, a->until, 10) == 0;
+            tp += a->flag;
+            exact += strcmp(a->found, a->label) == 0;
+            day += strncmp(a->found, a->label, 10) == 0;
             for (size_t j = 0; j < sp[k].n; j++)
-                if (!sp[k].it[j].until[0]) { pairs++; wins += a->score > sp[k].it[j].score; }
+                if (!sp[k].it[j].label[0]) { pairs++; wins += a->score > sp[k].it[j].score; }
         }
         if (getenv("RV_BENCH_VERBOSE"))
             for (size_t i = 0; i < sp[k].n; i++)
                 fprintf(stderr, "%s %s score %.1f until %s found %s\n", sp[k].dir, sp[k].it[i].file,
-                        sp[k].it[i].score, sp[k].it[i].until, sp[k].it[i].found);
+                        sp[k].it[i].score, sp[k].it[i].label, sp[k].it[i].found);
         printf("  %-5s absence TPR %.2f  FPR %.2f  (phrase AUC %.2f); end date right %.2f, date and hour right %.2f  (%zu+ %zu-)\n",
                k ? "test" : "tune", p ? (double)tp / p : 0, n ? (double)fp / n : 0,
                pairs ? (double)wins / pairs : 0, p ? (double)day / p : 0, p ? (double)exact / p : 0, p, n);
     }
-    if (sp[0].ok && sp[1].ok)
+    if (ok)
         printf("  real-time factor %.3f of the full greeting path (name, unit, closing prompt, absence and\n"
                "                   its end) on these greetings; target <= 0.1\n",
                (sp[0].cpu_s + sp[1].cpu_s) / (sp[0].audio_s + sp[1].audio_s));
