@@ -115,15 +115,13 @@ check-symbols: $(LIB)
 	if [ -n "$$bad" ]; then echo "exported symbols without the rv_ prefix:"; echo "$$bad"; exit 1; fi; \
 	echo "check-symbols: every exported symbol has the rv_ prefix"
 
-instMLLR     = models/en-us-tel.mllr
-
-all: $(BIN) $(LIB) $(MLLR)
+install: $(BIN) $(LIB) $(MLLR)
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/rostvakt
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/rostvakt
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/librostvakt.a
 	install -m 644 include/rostvakt/*.h $(DESTDIR)$(PREFIX)/include/rostvakt/
 	install -d $(DESTDIR)$(PREFIX)/share/rostvakt/profiles
-	install -m 644 models/*.map $(MLLR) $(DESTDIR)$(PREFIX)/share/rostvakt/
+	install -m 644 models/*.map models/case-words.sv $(MLLR) $(DESTDIR)$(PREFIX)/share/rostvakt/
 	install -m 644 models/profiles/*.conf $(DESTDIR)$(PREFIX)/share/rostvakt/profiles/
 
 clean:
