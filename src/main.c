@@ -16,6 +16,7 @@
 #include "rostvakt/asr.h"
 #include "rostvakt/lexicon.h"
 #include "rostvakt/swedish.h"
+#include "rostvakt/token.h"
 #include "rostvakt/verify.h"
 #include "rostvakt/report.h"
 
@@ -48,6 +49,9 @@ static void usage(FILE *out)
           "      --format json|table|tsv     one JSON object per line (default), a table\n"
           "                                  for people, or tab-separated columns\n"
           "  profiles                    list the policy profiles, one line each\n"
+          "  token --tokens FILE --role pbx|officer|admin --name NAME\n"
+          "                              create an API token (for the coming HTTP service);\n"
+          "                              printed once on the last line, stored as a hash\n"
           "  config                      print the effective configuration\n"
           "  version                     print the version\n"
           "\n"
@@ -553,6 +557,40 @@ done:
     return rc;
 }
 
+/* rostvakt token --tokens FILE --role pbx|officer|admin --name NAME */
+static int cmd_token(int argc, char **argv)
+{
+    const char *file = NULL, *name = NULL, *role = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char **slot = strcmp(argv[i], "--tokens") == 0 ? &file
+                            : strcmp(argv[i], "--name") == 0 ? &name
+                            : strcmp(argv[i], "--role") == 0 ? &role : NULL;
+        if (!slot || i + 1 >= argc) {
+            fprintf(stderr, "rostvakt token: %s %s\n", argv[i], slot ? "needs a value" : "is not an option");
+            return EXIT_USAGE;
+        }
+        *slot = argv[++i];
+    }
+    if (!file || !name || !role) {
+        fprintf(stderr, "rostvakt token: --tokens FILE, --role pbx|officer|admin and --name NAME are needed\n");
+        return EXIT_USAGE;
+    }
+    int r = rv_role_parse(role);
+    if (r < 0) {
+        fprintf(stderr, "rostvakt token: --role must be pbx, officer or admin, not '%s'\n", role);
+        return EXIT_USAGE;
+    }
+    char tok[RV_TOKEN_TEXT_LEN + 1];
+    rv_error e;
+    rv_err rc = rv_token_create(file, name, (rv_role)r, tok, &e);
+    if (rc != RV_OK) {
+        fprintf(stderr, "rostvakt token: %s\n", e.msg);
+        return rc == RV_ERR_ARG ? EXIT_USAGE : rc == RV_ERR_CONFIG ? EXIT_CONFIG : 1;
+    }
+    printf("token for %s (%s), stored as a hash in %s; shown only now:\n%s\n", name, role, file, tok);
+    return 0;
+}
+
 static int cmd_config(int argc, char **argv)
 {
     rv_config cfg;
@@ -570,6 +608,7 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "analyze") == 0) return cmd_analyze(argc - 2, argv + 2);
     if (strcmp(cmd, "profiles") == 0) return cmd_profiles(argc - 2, argv + 2);
+    if (strcmp(cmd, "token") == 0) return cmd_token(argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0 || strcmp(cmd, "--print-config") == 0)
         return cmd_config(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

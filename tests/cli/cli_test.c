@@ -316,3 +316,29 @@ Test(cli, voicemail_keywords_are_listed_with_times) {
     json_decref(j);
     free(r.out);
 }
+
+Test(cli, token_prints_the_token_once_on_its_last_line) {
+    char path[] = "/tmp/rv-cli-tokens-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    close(fd);
+    unlink(path);
+    const char *args[] = {"token", "--tokens", path, "--role", "officer", "--name", "anna", NULL};
+    result r = run(args);
+    cr_expect_eq(r.status, 0);
+    cr_assert(r.out && *r.out);
+    size_t len = strlen(r.out);
+    if (r.out[len - 1] == '\n') r.out[--len] = '\0';
+    const char *nl = strrchr(r.out, '\n');
+    const char *last = nl ? nl + 1 : r.out;
+    cr_expect(strncmp(last, "rv_", 3) == 0 && strlen(last) == 67, "last line: %s", last);
+    free(r.out);
+    r = run(args);
+    cr_expect_eq(r.status, 64, "the same name twice is a usage mistake");
+    free(r.out);
+    const char *bad[] = {"token", "--tokens", path, "--role", "root", "--name", "x", NULL};
+    r = run(bad);
+    cr_expect_eq(r.status, 64);
+    free(r.out);
+    unlink(path);
+}

@@ -1,0 +1,41 @@
+/* Bearer tokens for the HTTP service (issue 4): each has a name and a role.
+ * A token is shown once, when it is created; the tokens file keeps only its
+ * SHA-256, one "name<TAB>role<TAB>sha256-hex" line per token. */
+#ifndef RV_TOKEN_H
+#define RV_TOKEN_H
+
+#include <stddef.h>
+
+#include "rostvakt/err.h"
+
+typedef enum { RV_ROLE_PBX, RV_ROLE_OFFICER, RV_ROLE_ADMIN } rv_role;
+
+#define RV_TOKEN_NAME_MAX 64
+#define RV_TOKEN_TEXT_LEN 67 /* "rv_" + 64 hex digits */
+
+/* "pbx", "officer", "admin" and back; rv_role_parse gives -1 for others. */
+const char *rv_role_name(rv_role r);
+int rv_role_parse(const char *s);
+
+/* Create a token for name (1..64 of A-Z a-z 0-9 . _ -) with role, append its
+ * hash to the tokens file at path (created with mode 0600; the append is
+ * locked and fsync'ed), and write the token itself to out. Errors: RV_ERR_ARG
+ * (bad name, a name already there), RV_ERR_IO, RV_ERR_CONFIG (a damaged
+ * tokens file, naming the line). */
+rv_err rv_token_create(const char *path, const char *name, rv_role role,
+                       char out[RV_TOKEN_TEXT_LEN + 1], rv_error *err);
+
+typedef struct rv_tokens rv_tokens;
+
+/* Load the tokens file. New *out (rv_tokens_free). An absent file is
+ * RV_ERR_IO; a damaged line RV_ERR_CONFIG. */
+rv_err rv_tokens_load(const char *path, rv_tokens **out, rv_error *err);
+void rv_tokens_free(rv_tokens *t);
+size_t rv_tokens_count(const rv_tokens *t);
+
+/* Who presents token? 1 with *role and name (up to name_cap bytes), else 0.
+ * Every entry is compared, in constant time, whatever matches. */
+int rv_tokens_check(const rv_tokens *t, const char *token, rv_role *role, char *name,
+                    size_t name_cap);
+
+#endif
