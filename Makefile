@@ -5,7 +5,7 @@ CC       ?= cc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 BUILD    ?= build
-PKGS      = sndfile samplerate fftw3f jansson espeak-ng pocketsphinx libcrypto
+PKGS      = sndfile samplerate fftw3f jansson espeak-ng pocketsphinx libcrypto sqlite3
 WARN      = -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wformat=2
 CPPFLAGS += -Iinclude -D_GNU_SOURCE -MMD -MP -DRV_SHARE_DIR='"$(PREFIX)/share/rostvakt"'
 CFLAGS   ?= -O2 -g

@@ -1,0 +1,36 @@
+/* The archive (issue 4): SQLite in WAL mode in a data directory, with
+ * versioned schema migrations, and audio stored beside it, content-addressed
+ * by SHA-256 and durable (file and directory fsync'ed) before anything points
+ * to it. One rv_store per thread (SQLite connections are not shared). */
+#ifndef RV_STORE_H
+#define RV_STORE_H
+
+#include <stddef.h>
+
+#include "rostvakt/err.h"
+
+typedef struct rv_store rv_store;
+
+#define RV_STORE_SCHEMA_VERSION 1
+#define RV_SHA256_HEX 64
+
+/* Open (creating) data_dir, its audio/ directory and rostvakt.db, and bring
+ * the schema up to RV_STORE_SCHEMA_VERSION. A database of a newer schema is
+ * refused (RV_ERR_CONFIG). New *out (rv_store_close). */
+rv_err rv_store_open(const char *data_dir, rv_store **out, rv_error *err);
+void rv_store_close(rv_store *s);
+
+/* The schema version the database is at. */
+int rv_store_schema_version(rv_store *s);
+
+/* Store len bytes as audio/<aa>/<sha256>: written to a temporary file,
+ * fsync'ed, renamed into place, the directory fsync'ed; a file already there
+ * with that hash is kept. hex gets the hash. */
+rv_err rv_store_put_audio(rv_store *s, const void *bytes, size_t len, char hex[RV_SHA256_HEX + 1],
+                          rv_error *err);
+
+/* The path of stored audio with hash hex (RV_ERR_ARG for anything but 64
+ * lower-case hex digits: no path can be smuggled in). */
+rv_err rv_store_audio_path(rv_store *s, const char *hex, char *path, size_t cap, rv_error *err);
+
+#endif

@@ -1,0 +1,209 @@
+/* The archive: SQLite (WAL, synchronous=FULL) and content-addressed audio. */
+#include "rostvakt/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct rv_store {
+    sqlite3 *db;
+    char dir[4096];
+};
+
+/* Migrations: migrations[i] takes the schema from version i to i + 1. They
+ * are only ever appended. */
+static const char *const migrations[] = {
+    /* 0 -> 1 */
+    "CREATE TABLE mailboxes ("
+    "  ext TEXT PRIMARY KEY CHECK (ext GLOB '[0-9]*' AND ext NOT GLOB '*[^0-9]*'),"
+    "  first_name TEXT NOT NULL, last_name TEXT NOT NULL, unit TEXT NOT NULL,"
+    "  org TEXT NOT NULL DEFAULT '', profile TEXT NOT NULL DEFAULT 'default',"
+    "  mobile TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, updated_at TEXT NOT NULL);"
+    "CREATE TABLE greetings ("
+    "  id INTEGER PRIMARY KEY, ext TEXT NOT NULL REFERENCES mailboxes(ext),"
+    "  audio_sha256 TEXT, content_type TEXT, received_at TEXT NOT NULL,"
+    "  removed INTEGER NOT NULL DEFAULT 0, report TEXT, analysed_at TEXT,"
+    "  models_version TEXT);"
+    "CREATE INDEX greetings_ext ON greetings(ext, id);"
+    "CREATE TABLE voicemails ("
+    "  id INTEGER PRIMARY KEY, ext TEXT NOT NULL REFERENCES mailboxes(ext),"
+    "  audio_sha256 TEXT NOT NULL, content_type TEXT NOT NULL, bytes INTEGER NOT NULL,"
+    "  caller TEXT NOT NULL DEFAULT '', received_at TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'queued', classification TEXT, report TEXT,"
+    "  analysed_at TEXT, callback_at TEXT, disposed_at TEXT);"
+    "CREATE INDEX voicemails_received ON voicemails(received_at DESC, id DESC);"
+    "CREATE INDEX voicemails_state ON voicemails(state, id);"
+    "CREATE TABLE decisions ("
+    "  id INTEGER PRIMARY KEY, voicemail_id INTEGER NOT NULL REFERENCES voicemails(id),"
+    "  decision TEXT NOT NULL CHECK (decision IN ('registered','not_public_record','dispose')),"
+    "  diarienummer TEXT, note TEXT, actor TEXT NOT NULL, decided_at TEXT NOT NULL);"
+    "CREATE TABLE audit ("
+    "  id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, remote TEXT NOT NULL,"
+    "  action TEXT NOT NULL, voicemail_id INTEGER, ext TEXT, detail TEXT);"
+    "CREATE INDEX audit_voicemail ON audit(voicemail_id, id);",
+};
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+static rv_err db_error(rv_store *s, rv_error *err, const char *what)
+{
+    return rv_error_set(err, RV_ERR_IO, "%s: %s", what, sqlite3_errmsg(s->db));
+}
+
+static int mkdir_p(const char *path)
+{
+    char tmp[4400];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s", path) >= sizeof tmp) return -1;
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0750) != 0 && errno != EEXIST) return -1;
+            *p = '/';
+        }
+    return mkdir(tmp, 0750) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+int rv_store_schema_version(rv_store *s)
+{
+    sqlite3_stmt *st;
+    int v = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static rv_err migrate(rv_store *s, rv_error *err)
+{
+    int v = rv_store_schema_version(s);
+    if (v < 0) return db_error(s, err, "cannot read the schema version");
+    if (v > N_MIGRATIONS)
+        return rv_error_set(err, RV_ERR_CONFIG, "the database is at schema %d, newer than this rostvakt (%d)",
+                            v, N_MIGRATIONS);
+    for (; v < N_MIGRATIONS; v++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+        if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+            return db_error(s, err, "cannot begin a migration");
+        if (sqlite3_exec(s->db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+            rv_err rc = db_error(s, err, "schema migration failed");
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return rc;
+        }
+        if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+            return db_error(s, err, "cannot commit a migration");
+    }
+    return RV_OK;
+}
+
+rv_err rv_store_open(const char *data_dir, rv_store **out, rv_error *err)
+{
+    *out = NULL;
+    if (!data_dir || !*data_dir || strlen(data_dir) > 3000)
+        return rv_error_set(err, RV_ERR_ARG, "a data directory is needed");
+    rv_store *s = calloc(1, sizeof *s);
+    if (!s) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    snprintf(s->dir, sizeof s->dir, "%s", data_dir);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/audio", data_dir);
+    rv_err rc = RV_OK;
+    if (mkdir_p(path) != 0) {
+        rc = rv_error_set(err, RV_ERR_IO, "cannot create %s: %s", path, strerror(errno));
+        goto fail;
+    }
+    snprintf(path, sizeof path, "%s/rostvakt.db", data_dir);
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        NULL) != SQLITE_OK) {
+        rc = rv_error_set(err, RV_ERR_IO, "cannot open %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "?");
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        rc = db_error(s, err, "cannot configure the database");
+        goto fail;
+    }
+    rc = migrate(s, err);
+    if (rc != RV_OK) goto fail;
+    *out = s;
+    return RV_OK;
+fail:
+    rv_store_close(s);
+    return rc;
+}
+
+void rv_store_close(rv_store *s)
+{
+    if (!s) return;
+    sqlite3_close(s->db);
+    free(s);
+}
+
+static int is_hex64(const char *h)
+{
+    if (!h || strlen(h) != RV_SHA256_HEX) return 0;
+    for (const char *c = h; *c; c++)
+        if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f'))) return 0;
+    return 1;
+}
+
+rv_err rv_store_audio_path(rv_store *s, const char *hex, char *path, size_t cap, rv_error *err)
+{
+    if (!is_hex64(hex)) return rv_error_set(err, RV_ERR_ARG, "not a SHA-256 in hex");
+    if ((size_t)snprintf(path, cap, "%s/audio/%.2s/%s", s->dir, hex, hex) >= cap)
+        return rv_error_set(err, RV_ERR_ARG, "path too long");
+    return RV_OK;
+}
+
+static int fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+rv_err rv_store_put_audio(rv_store *s, const void *bytes, size_t len, char hex[RV_SHA256_HEX + 1],
+                          rv_error *err)
+{
+    unsigned char h[32];
+    unsigned int hl = 0;
+    if (EVP_Digest(bytes, len, h, &hl, EVP_sha256(), NULL) != 1 || hl != 32)
+        return rv_error_set(err, RV_ERR_INTERNAL, "SHA-256 failed");
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", h[i]);
+    char dir[4200], path[4300], tmp[4400];
+    snprintf(dir, sizeof dir, "%s/audio/%.2s", s->dir, hex);
+    snprintf(path, sizeof path, "%s/%s", dir, hex);
+    if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+        return rv_error_set(err, RV_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
+    struct stat st;
+    if (stat(path, &st) == 0 && (size_t)st.st_size == len) return RV_OK; /* stored before */
+    snprintf(tmp, sizeof tmp, "%s/.tmp-XXXXXX", dir);
+    int fd = mkstemp(tmp);
+    if (fd < 0) return rv_error_set(err, RV_ERR_IO, "cannot create a file in %s: %s", dir, strerror(errno));
+    const unsigned char *p = bytes;
+    size_t left = len;
+    while (left) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        p += w;
+        left -= (size_t)w;
+    }
+    int ok = left == 0 && fsync(fd) == 0;
+    ok = close(fd) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0 || fsync_dir(dir) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return rv_error_set(err, RV_ERR_IO, "cannot store audio in %s: %s", dir, strerror(e));
+    }
+    return RV_OK;
+}
