@@ -238,8 +238,6 @@ typedef struct {
     const char *dir;
     rv_lexicon *lex;
     const char *mllr;
-    char (*words)[64];
-    size_t n_words;
     int ok;
     double audio_s, cpu_s;
 } lab_split;
@@ -286,37 +284,65 @@ static int run_two(void *(*fn)(void *), lab_split sp[2], const char *const dirs[
     return sp[0].ok && sp[1].ok;
 }
 
-static void *run_vm(void *arg)
+/* Decode and analyse every file of s as kind, then hand it to one() with
+ * this thread's decoder. */
+typedef rv_err (*lab_fn)(rv_asr *asr, const rv_pcm *p, rv_report *r, lab_item *it, rv_error *e);
+
+static void run_lab(lab_split *s, rv_kind kind, lab_fn one)
 {
     rv_config cfg;
     rv_config_defaults(&cfg);
     rv_analyzer an = {&cfg, NULL};
-    lab_split *s = arg;
     rv_asr *asr;
     rv_error e;
     rv_audio_limits lim = {20 << 20, 600};
-    if (rv_asr_open(NULL, s->mllr, s->lex, &asr, &e) != RV_OK) { fprintf(stderr, "%s\n", e.msg); return NULL; }
+    if (rv_asr_open(NULL, s->mllr, s->lex, &asr, &e) != RV_OK) {
+        fprintf(stderr, "%s\n", e.msg);
+        return;
+    }
     for (size_t i = 0; i < s->n; i++) {
         char path[512];
         snprintf(path, sizeof path, "%s/%s", s->dir, s->it[i].file);
         rv_pcm p;
         rv_report r;
-        s->it[i].score = -1e9;
         if (rv_audio_decode_file(path, RV_AUDIO_AUTO, &lim, &p, &e) != RV_OK ||
-            rv_analyze_pcm(&an, &p, RV_KIND_VOICEMAIL, &r, &e) != RV_OK) { fprintf(stderr, "%s\n", e.msg); break; }
-        /* every group's winner, whatever its score */
-        rv_err rc = rv_spot_keywords(asr, &p, (const char (*)[64])s->words, s->n_words, -1e9, 1e9, &r, &e);
+            rv_analyze_pcm(&an, &p, kind, &r, &e) != RV_OK) {
+            fprintf(stderr, "%s: %s\n", path, e.msg);
+            break;
+        }
+        rv_err rc = one(asr, &p, &r, &s->it[i], &e);
+        s->audio_s += (double)p.n / p.rate;
         rv_pcm_free(&p);
-        if (rc != RV_OK) { fprintf(stderr, "%s: %s\n", path, e.msg); break; }
-        for (size_t k = 0; k < r.n_keywords; k++)
-            if (r.keywords[k].score > s->it[i].score) {
-                s->it[i].score = r.keywords[k].score;
-                snprintf(s->it[i].found, sizeof s->it[i].found, "%s", r.keywords[k].word);
-            }
         rv_report_free(&r);
+        if (rc != RV_OK) {
+            fprintf(stderr, "%s: %s\n", path, e.msg);
+            break;
+        }
         if (i + 1 == s->n) s->ok = 1;
     }
+    s->cpu_s = rv_asr_cpu_seconds(asr);
     rv_asr_free(asr);
+}
+
+static char (*vm_words)[64]; /* the case words, loaded once before the threads */
+static size_t vm_n_words;
+
+static rv_err vm_one(rv_asr *asr, const rv_pcm *p, rv_report *r, lab_item *it, rv_error *e)
+{
+    /* every group's winner, whatever its score */
+    rv_err rc = rv_spot_keywords(asr, p, (const char (*)[64])vm_words, vm_n_words, -1e9, 1e9, r, e);
+    it->score = -1e9;
+    for (size_t k = 0; rc == RV_OK && k < r->n_keywords; k++)
+        if (r->keywords[k].score > it->score) {
+            it->score = r->keywords[k].score;
+            snprintf(it->found, sizeof it->found, "%s", r->keywords[k].word);
+        }
+    return rc;
+}
+
+static void *run_vm(void *arg)
+{
+    run_lab(arg, RV_KIND_VOICEMAIL, vm_one);
     return NULL;
 }
 
@@ -350,10 +376,8 @@ static void keywords(rv_lexicon *lex, const char *mllr, const char *tune_dir, co
         fprintf(stderr, "%s\n", e.msg);
         return;
     }
-    for (int k = 0; k < 2; k++) {
-        sp[k].words = words;
-        sp[k].n_words = n_words;
-    }
+    vm_words = words;
+    vm_n_words = n_words;
     if (run_two(run_vm, sp, dirs, lex, mllr)) {
         /* threshold: highest TPR at FPR <= 5 % on the tune voicemails */
         double best_t = 0, best_tpr = -1;
@@ -381,16 +405,8 @@ static void keywords(rv_lexicon *lex, const char *mllr, const char *tune_dir, co
 
 /* Absence greetings and their end (make-asr-sets.sh abs-tune, abs-test), at
  * the product's thresholds, the way rostvakt analyze --date 2026-11-22 sees them. */
-static void *run_abs(void *arg)
+static rv_err abs_one(rv_asr *asr, const rv_pcm *p, rv_report *r, lab_item *it, rv_error *e)
 {
-    rv_config cfg;
-    rv_config_defaults(&cfg);
-    rv_analyzer an = {&cfg, NULL};
-    lab_split *s = arg;
-    rv_asr *asr;
-    rv_error e;
-    rv_audio_limits lim = {20 << 20, 600};
-    if (rv_asr_open(NULL, s->mllr, s->lex, &asr, &e) != RV_OK) { fprintf(stderr, "%s\n", e.msg); return NULL; }
     rv_expect exp = {0};
     exp.rec_year = 2026, exp.rec_month = 11, exp.rec_day = 22;
     exp.name = "Anna Svensson", exp.unit = "ekonomienheten"; /* the full path: name and unit too */
@@ -400,26 +416,18 @@ static void *run_abs(void *arg)
     rv_verify_thresholds th = {cd.asr_name_min_score, cd.asr_phrase_min_score,
                                getenv("RV_ABS_MIN") ? atof(getenv("RV_ABS_MIN")) : cd.asr_absence_min_score,
                                getenv("RV_DATE_MIN") ? atof(getenv("RV_DATE_MIN")) : cd.asr_date_min_score, 0};
-    for (size_t i = 0; i < s->n; i++) {
-        char path[512];
-        snprintf(path, sizeof path, "%s/%s", s->dir, s->it[i].file);
-        rv_pcm p;
-        rv_report r;
-        if (rv_audio_decode_file(path, RV_AUDIO_AUTO, &lim, &p, &e) != RV_OK ||
-            rv_analyze_pcm(&an, &p, RV_KIND_GREETING, &r, &e) != RV_OK) { fprintf(stderr, "%s\n", e.msg); break; }
-        rv_err rc = rv_verify_greeting(asr, &p, &exp, NULL, &th, &r, &e);
-        s->audio_s += (double)p.n / p.rate;
-        rv_pcm_free(&p);
-        if (rc != RV_OK) { fprintf(stderr, "%s: %s\n", path, e.msg); break; }
-        s->it[i].score = r.absence.score;
-        if (getenv("RV_BENCH_VERBOSE")) fprintf(stderr, "%s/%s date score %.1f\n", s->dir, s->it[i].file, r.until_score);
-        s->it[i].flag = r.absence.stated;
-        snprintf(s->it[i].found, sizeof s->it[i].found, "%s", r.absence_until);
-        rv_report_free(&r);
-        if (i + 1 == s->n) s->ok = 1;
-    }
-    s->cpu_s = rv_asr_cpu_seconds(asr);
-    rv_asr_free(asr);
+    rv_err rc = rv_verify_greeting(asr, p, &exp, NULL, &th, r, e);
+    if (rc != RV_OK) return rc;
+    it->score = r->absence.score;
+    if (getenv("RV_BENCH_VERBOSE")) fprintf(stderr, "%s date score %.1f\n", it->file, r->until_score);
+    it->flag = r->absence.stated;
+    snprintf(it->found, sizeof it->found, "%s", r->absence_until);
+    return RV_OK;
+}
+
+static void *run_abs(void *arg)
+{
+    run_lab(arg, RV_KIND_GREETING, abs_one);
     return NULL;
 }
 
