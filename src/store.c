@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,4 +207,126 @@ rv_err rv_store_put_audio(rv_store *s, const void *bytes, size_t len, char hex[R
         return rv_error_set(err, RV_ERR_IO, "cannot store audio in %s: %s", dir, strerror(e));
     }
     return RV_OK;
+}
+
+static int digits(const char *s, size_t max)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n < 1 || n > max) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9') return 0;
+    return 1;
+}
+
+rv_err rv_mailbox_parse(const char *ext, const char *json, size_t len, rv_mailbox *out, rv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!digits(ext, 20)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
+    snprintf(out->ext, sizeof out->ext, "%s", ext);
+    snprintf(out->profile, sizeof out->profile, "default");
+    json_error_t je;
+    json_t *root = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &je);
+    if (!root) return rv_error_set(err, RV_ERR_ARG, "body is not JSON: %s (line %d)", je.text, je.line);
+    struct {
+        const char *key;
+        char *dst;
+        size_t cap;
+        int required;
+    } f[] = {{"first_name", out->first_name, sizeof out->first_name, 1},
+             {"last_name", out->last_name, sizeof out->last_name, 1},
+             {"unit", out->unit, sizeof out->unit, 1},
+             {"org", out->org, sizeof out->org, 0},
+             {"profile", out->profile, sizeof out->profile, 0},
+             {"mobile", out->mobile, sizeof out->mobile, 0}};
+    size_t nf = sizeof f / sizeof f[0];
+    rv_err rc = RV_OK;
+    if (!json_is_object(root)) {
+        rc = rv_error_set(err, RV_ERR_ARG, "body must be a JSON object");
+        goto done;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(root, key, v) {
+        size_t k = 0;
+        while (k < nf && strcmp(key, f[k].key) != 0) k++;
+        if (k == nf) { rc = rv_error_set(err, RV_ERR_ARG, "unknown field \"%.60s\"", key); goto done; }
+        if (!json_is_string(v)) { rc = rv_error_set(err, RV_ERR_ARG, "%s must be a string", key); goto done; }
+        const char *sv = json_string_value(v);
+        size_t sl = json_string_length(v);
+        if (sl == 0 || sl >= f[k].cap || strlen(sv) != sl) {
+            rc = rv_error_set(err, RV_ERR_ARG, "%s must be 1 to %zu bytes of text", key, f[k].cap - 1);
+            goto done;
+        }
+        memcpy(f[k].dst, sv, sl + 1);
+    }
+    for (size_t k = 0; k < nf; k++)
+        if (f[k].required && !f[k].dst[0]) {
+            rc = rv_error_set(err, RV_ERR_ARG, "%s is missing", f[k].key);
+            goto done;
+        }
+done:
+    json_decref(root);
+    return rc;
+}
+
+rv_err rv_store_put_mailbox(rv_store *s, const rv_mailbox *m, const char *now_iso, int *created,
+                            rv_error *err)
+{
+    *created = 0;
+    sqlite3_stmt *st = NULL;
+    rv_err rc = RV_OK;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot begin");
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM mailboxes WHERE ext = ?1", -1, &st, NULL) != SQLITE_OK) {
+        rc = db_error(s, err, "cannot read mailboxes");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, m->ext, -1, SQLITE_STATIC);
+    *created = sqlite3_step(st) != SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO mailboxes (ext, first_name, last_name, unit, org, profile, mobile,"
+                           " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
+                           " ON CONFLICT(ext) DO UPDATE SET first_name = ?2, last_name = ?3, unit = ?4,"
+                           " org = ?5, profile = ?6, mobile = ?7, updated_at = ?8",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_error(s, err, "cannot write mailboxes");
+        goto out;
+    }
+    const char *v[] = {m->ext, m->first_name, m->last_name, m->unit, m->org, m->profile, m->mobile, now_iso};
+    for (int i = 0; i < 8; i++) sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = db_error(s, err, "cannot store the mailbox");
+    sqlite3_finalize(st);
+out:
+    if (rc == RV_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_error(s, err, "cannot commit");
+    if (rc != RV_OK) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+rv_err rv_store_get_mailbox(rv_store *s, const char *ext, rv_mailbox *out, rv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!digits(ext, 20)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT ext, first_name, last_name, unit, org, profile, mobile FROM mailboxes"
+                           " WHERE ext = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read mailboxes");
+    sqlite3_bind_text(st, 1, ext, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    rv_err rc = RV_OK;
+    if (r == SQLITE_ROW) {
+        char *dst[] = {out->ext, out->first_name, out->last_name, out->unit, out->org, out->profile, out->mobile};
+        size_t cap[] = {sizeof out->ext, sizeof out->first_name, sizeof out->last_name, sizeof out->unit,
+                        sizeof out->org, sizeof out->profile, sizeof out->mobile};
+        for (int i = 0; i < 7; i++) {
+            const unsigned char *t = sqlite3_column_text(st, i);
+            snprintf(dst[i], cap[i], "%s", t ? (const char *)t : "");
+        }
+    } else if (r == SQLITE_DONE) rc = rv_error_set(err, RV_ERR_NOT_FOUND, "no mailbox %s", ext);
+    else rc = db_error(s, err, "cannot read mailboxes");
+    sqlite3_finalize(st);
+    return rc;
 }

@@ -33,4 +33,24 @@ rv_err rv_store_put_audio(rv_store *s, const void *bytes, size_t len, char hex[R
  * lower-case hex digits: no path can be smuggled in). */
 rv_err rv_store_audio_path(rv_store *s, const char *hex, char *path, size_t cap, rv_error *err);
 
+
+/* A mailbox of the directory, as the PBX sends it. */
+typedef struct {
+    char ext[24];          /* digits only */
+    char first_name[96], last_name[96], unit[192], org[192], profile[64], mobile[32];
+} rv_mailbox;
+
+/* Parse a PUT /v1/mailboxes/{ext} body (UTF-8 JSON object): first_name,
+ * last_name and unit are required strings, org, profile and mobile optional
+ * strings; any other field, a wrong type, an empty or too long value is
+ * RV_ERR_ARG with a message naming the field. ext must be 1..20 digits. */
+rv_err rv_mailbox_parse(const char *ext, const char *json, size_t len, rv_mailbox *out, rv_error *err);
+
+/* Create or update a mailbox; *created is 1 when it was new. */
+rv_err rv_store_put_mailbox(rv_store *s, const rv_mailbox *m, const char *now_iso, int *created,
+                            rv_error *err);
+
+/* Read a mailbox: RV_ERR_NOT_FOUND when there is none. */
+rv_err rv_store_get_mailbox(rv_store *s, const char *ext, rv_mailbox *out, rv_error *err);
+
 #endif
