@@ -2,6 +2,7 @@
  * (and later the HTTP layer) turns errors into words for a person. */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "rostvakt/asr.h"
 #include "rostvakt/lexicon.h"
 #include "rostvakt/swedish.h"
+#include "rostvakt/server.h"
 #include "rostvakt/token.h"
 #include "rostvakt/verify.h"
 #include "rostvakt/report.h"
@@ -49,6 +51,8 @@ static void usage(FILE *out)
           "      --format json|table|tsv     one JSON object per line (default), a table\n"
           "                                  for people, or tab-separated columns\n"
           "  profiles                    list the policy profiles, one line each\n"
+          "  serve [--listen ADDR:PORT] [--data-dir DIR] [--tokens FILE] [--workers N]\n"
+          "                              the HTTP service (begun: /healthz and /v1/mailboxes)\n"
           "  token --tokens FILE --role pbx|officer|admin --name NAME\n"
           "                              create an API token (for the coming HTTP service);\n"
           "                              printed once on the last line, stored as a hash\n"
@@ -557,6 +561,56 @@ done:
     return rc;
 }
 
+/* rostvakt serve: until SIGTERM or SIGINT. */
+static int cmd_serve(int argc, char **argv)
+{
+    rv_server_opts o = {.listen = "127.0.0.1:8440", .data_dir = "/var/lib/rostvakt",
+                        .tokens = "/etc/rostvakt/tokens", .workers = 4, .max_json_bytes = 64 * 1024};
+    for (int i = 0; i < argc; i++) {
+        const char **slot = strcmp(argv[i], "--listen") == 0 ? &o.listen
+                            : strcmp(argv[i], "--data-dir") == 0 ? &o.data_dir
+                            : strcmp(argv[i], "--tokens") == 0 ? &o.tokens : NULL;
+        if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
+            char *end;
+            long w = strtol(argv[++i], &end, 10);
+            if (*end || w < 1 || w > 256) {
+                fprintf(stderr, "rostvakt serve: --workers must be 1..256\n");
+                return EXIT_USAGE;
+            }
+            o.workers = (unsigned)w;
+            continue;
+        }
+        if (!slot || i + 1 >= argc) {
+            fprintf(stderr, "rostvakt serve: %s %s\n", argv[i], slot ? "needs a value" : "is not an option");
+            return EXIT_USAGE;
+        }
+        *slot = argv[++i];
+    }
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* before any thread starts: only sigwait sees them */
+    rv_server *srv;
+    unsigned port;
+    rv_error e;
+    rv_err rc = rv_server_start(&o, &srv, &port, &e);
+    if (rc != RV_OK) {
+        fprintf(stderr, "rostvakt serve: %s\n", e.msg);
+        return rc == RV_ERR_ARG ? EXIT_USAGE : EXIT_CONFIG;
+    }
+    char host[64];
+    const char *colon = strrchr(o.listen, ':');
+    snprintf(host, sizeof host, "%.*s", (int)(colon - o.listen), o.listen);
+    printf("rostvakt: listening on %s:%u\n", host, port);
+    fflush(stdout);
+    int sig = 0;
+    sigwait(&set, &sig);
+    rv_server_stop(srv);
+    fprintf(stderr, "rostvakt: stopped (%s)\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    return 0;
+}
+
 /* rostvakt token --tokens FILE --role pbx|officer|admin --name NAME */
 static int cmd_token(int argc, char **argv)
 {
@@ -609,6 +663,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "analyze") == 0) return cmd_analyze(argc - 2, argv + 2);
     if (strcmp(cmd, "profiles") == 0) return cmd_profiles(argc - 2, argv + 2);
     if (strcmp(cmd, "token") == 0) return cmd_token(argc - 2, argv + 2);
+    if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0 || strcmp(cmd, "--print-config") == 0)
         return cmd_config(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

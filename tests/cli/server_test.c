@@ -1,0 +1,150 @@
+/* rostvakt serve, end to end over HTTP (libcurl): the real binary on a free
+ * port, its tokens and data directory in a temporary directory. Covers what
+ * the service does so far: /healthz, roles, mailboxes, error statuses. */
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char dir[64], base[64], pbx[80], officer[80];
+static pid_t pid;
+
+static void token(const char *role, const char *name, char *out, size_t cap)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s token --tokens %s/tokens --role %s --name %s | tail -n 1",
+             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", dir, role, name);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    cr_assert(fgets(out, (int)cap, p));
+    out[strcspn(out, "\n")] = '\0';
+    cr_assert_eq(pclose(p), 0);
+}
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/rv-serve-XXXXXX");
+    cr_assert(mkdtemp(dir));
+    token("pbx", "vaxel", pbx, sizeof pbx);
+    token("officer", "registrator", officer, sizeof officer);
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        char tokens[128], data[128];
+        snprintf(tokens, sizeof tokens, "%s/tokens", dir);
+        snprintf(data, sizeof data, "%s/data", dir);
+        const char *bin = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
+        execl(bin, bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--tokens", tokens,
+              "--workers", "2", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    FILE *f = fdopen(fds[0], "r");
+    char line[128] = "";
+    cr_assert(fgets(line, sizeof line, f), "the server says where it listens");
+    fclose(f);
+    const char *colon = strrchr(line, ':');
+    cr_assert(colon, "%s", line);
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", atoi(colon + 1));
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static void teardown(void)
+{
+    if (pid > 0) {
+        kill(pid, SIGTERM);
+        int st;
+        waitpid(pid, &st, 0);
+        cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a clean shutdown on SIGTERM");
+    }
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+    curl_global_cleanup();
+}
+
+TestSuite(serve, .init = setup, .fini = teardown, .timeout = 60);
+
+typedef struct {
+    char buf[4096];
+    size_t len;
+} sink;
+
+static size_t collect(char *p, size_t sz, size_t n, void *u)
+{
+    sink *s = u;
+    size_t k = sz * n;
+    if (s->len + k < sizeof s->buf) {
+        memcpy(s->buf + s->len, p, k);
+        s->len += k;
+        s->buf[s->len] = '\0';
+    }
+    return k;
+}
+
+static long call(const char *method, const char *path, const char *tok, const char *body, sink *out)
+{
+    CURL *c = curl_easy_init();
+    char url[256], auth[128];
+    snprintf(url, sizeof url, "%s%s", base, path);
+    struct curl_slist *h = NULL;
+    if (tok) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
+        h = curl_slist_append(h, auth);
+    }
+    h = curl_slist_append(h, "Content-Type: application/json");
+    memset(out, 0, sizeof *out);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    if (body) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    long status = 0;
+    cr_assert_eq(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return status;
+}
+
+Test(serve, health_roles_and_mailboxes) {
+    sink o;
+    cr_expect_eq(call("GET", "/healthz", NULL, NULL, &o), 200);
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_expect_eq(call("PUT", "/v1/mailboxes/4711", NULL, anna, &o), 401, "no token");
+    cr_expect_eq(call("PUT", "/v1/mailboxes/4711", "rv_0000", anna, &o), 401, "a bad token");
+    cr_expect_eq(call("PUT", "/v1/mailboxes/4711", officer, anna, &o), 403, "an officer does not edit the directory");
+    cr_expect_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201, "%s", o.buf);
+    cr_expect_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 200, "updated");
+    cr_expect_eq(call("GET", "/v1/mailboxes/4711", pbx, NULL, &o), 403, "the PBX does not read the directory");
+    cr_expect_eq(call("GET", "/v1/mailboxes/4711", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"last_name\":\"Svensson\"") != NULL, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/mailboxes/4712", officer, NULL, &o), 404);
+    cr_expect(strstr(o.buf, "\"error\"") != NULL, "errors are JSON: %s", o.buf);
+}
+
+Test(serve, bad_input_gets_the_right_status) {
+    sink o;
+    cr_expect_eq(call("PUT", "/v1/mailboxes/47a1", pbx, "{\"first_name\":\"A\",\"last_name\":\"B\",\"unit\":\"C\"}", &o), 400);
+    cr_expect(strstr(o.buf, "ext") != NULL, "%s", o.buf);
+    cr_expect_eq(call("PUT", "/v1/mailboxes/4711", pbx, "{\"first_name\":1}", &o), 400);
+    cr_expect(strstr(o.buf, "first_name") != NULL, "%s", o.buf);
+    cr_expect_eq(call("PUT", "/v1/mailboxes/4711", pbx, "not json", &o), 400);
+    char *big = malloc(200000);
+    memset(big, 'a', 199999);
+    big[199999] = '\0';
+    cr_expect_eq(call("PUT", "/v1/mailboxes/4711", pbx, big, &o), 413);
+    free(big);
+    cr_expect_eq(call("DELETE", "/v1/mailboxes/4711", pbx, NULL, &o), 405);
+    cr_expect_eq(call("GET", "/v1/nothing", officer, NULL, &o), 404);
+    cr_expect_eq(call("GET", "/healthz", NULL, NULL, &o), 200, "still serving");
+}
