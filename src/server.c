@@ -9,8 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
+#include "rostvakt/audio.h"
 #include "rostvakt/store.h"
 #include "rostvakt/token.h"
 
@@ -20,11 +22,13 @@ struct rv_server {
     pthread_mutex_t store_lock; /* one SQLite connection, one transaction at a time */
     rv_tokens *tokens;
     size_t max_json;
+    size_t max_audio;
+    double max_audio_s;
 };
 
 typedef struct {
     char *body;
-    size_t len, cap;
+    size_t len, cap, limit;
     int too_large;
 } request;
 
@@ -109,6 +113,98 @@ static enum MHD_Result mailbox(rv_server *s, struct MHD_Connection *c, const cha
     return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "PUT or GET");
 }
 
+/* "/v1/mailboxes/{ext}/voicemails": *ext_out gets ext (up to 23 bytes). */
+static int voicemail_url(const char *url, char *ext_out)
+{
+    const char *pre = "/v1/mailboxes/", *suf = "/voicemails";
+    size_t pl = strlen(pre), sl = strlen(suf), ul = strlen(url);
+    if (ul <= pl + sl || strncmp(url, pre, pl) != 0 || strcmp(url + ul - sl, suf) != 0) return 0;
+    size_t el = ul - pl - sl;
+    if (el > 23 || memchr(url + pl, '/', el)) return 0;
+    if (ext_out) snprintf(ext_out, 24, "%.*s", (int)el, url + pl);
+    return 1;
+}
+
+static int is_voicemail_post(const char *url) { return voicemail_url(url, NULL); }
+
+/* RFC 3339: 2026-11-22T10:00:00Z, with optional fraction and ±hh:mm. */
+static int rfc3339(const char *s)
+{
+    int y, mo, d, h, mi, sec, n = 0;
+    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19) return 0;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return 0;
+    const char *p = s + 19;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9') return 0;
+        while (*p >= '0' && *p <= '9') p++;
+    }
+    if (*p == 'Z' || *p == 'z') return p[1] == '\0';
+    int oh, om, k = 0;
+    if ((*p != '+' && *p != '-') || sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5) return 0;
+    return oh <= 23 && om <= 59 && p[6] == '\0';
+}
+
+static const char *const audio_types[] = {"audio/wav", "audio/x-wav", "audio/basic", "audio/flac",
+                                          "application/octet-stream"};
+
+/* POST /v1/mailboxes/{ext}/voicemails: 201 only once the audio and its row
+ * are on disk. */
+static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, const char *ext, request *rq)
+{
+    enum MHD_Result ret;
+    if (!authorise(s, c, 1u << RV_ROLE_PBX, &ret)) return ret;
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    char type[64] = "";
+    if (ct) snprintf(type, sizeof type, "%.*s", (int)strcspn(ct, "; "), ct);
+    size_t k = 0;
+    while (k < sizeof audio_types / sizeof *audio_types && strcasecmp(type, audio_types[k]) != 0) k++;
+    if (k == sizeof audio_types / sizeof *audio_types)
+        return send_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_audio",
+                          "Content-Type must be audio/wav, audio/x-wav, audio/basic, audio/flac or application/octet-stream");
+    const char *caller = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Caller-Number");
+    if (caller && (strlen(caller) > 32 || strspn(caller, "+0123456789") != strlen(caller)))
+        return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "X-Caller-Number must be up to 32 of + and digits");
+    const char *at = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Received-At");
+    char now[32];
+    if (at && !rfc3339(at))
+        return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "X-Received-At must be an RFC 3339 date and time");
+    if (!at) {
+        now_iso(now);
+        at = now;
+    }
+    rv_error e;
+    rv_pcm pcm;
+    rv_audio_limits lim = {(int64_t)s->max_audio, s->max_audio_s};
+    rv_err rc = rv_audio_decode(rq->body ? rq->body : "", rq->len,
+                                strcmp(audio_types[k], "audio/basic") == 0 ? RV_AUDIO_RAW_ULAW : RV_AUDIO_AUTO,
+                                &lim, &pcm, &e);
+    if (rc != RV_OK) return send_error(c, (unsigned)rv_err_http_status(rc), rv_err_slug(rc), e.msg);
+    rv_pcm_free(&pcm);
+    char hex[RV_SHA256_HEX + 1];
+    long long id = 0;
+    pthread_mutex_lock(&s->store_lock);
+    rc = rv_store_put_audio(s->store, rq->body ? rq->body : "", rq->len, hex, &e);
+    if (rc == RV_OK) rc = rv_store_add_voicemail(s->store, ext, hex, audio_types[k], rq->len, caller, at, &id, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc == RV_ERR_NOT_FOUND || rc == RV_ERR_ARG)
+        return send_error(c, rc == RV_ERR_ARG ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_NOT_FOUND, rv_err_slug(rc), e.msg);
+    if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
+    char *body = NULL, loc[64];
+    snprintf(loc, sizeof loc, "/v1/voicemails/%lld", id);
+    json_t *j = json_pack("{s:I,s:s}", "id", (json_int_t)id, "audio_sha256", hex);
+    body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!body) return MHD_NO;
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+    if (!r) { free(body); return MHD_NO; }
+    MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
+    MHD_add_response_header(r, "Location", loc);
+    ret = MHD_queue_response(c, MHD_HTTP_CREATED, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                               const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -120,12 +216,13 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (!rq) return MHD_NO;
         *con_cls = rq;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > s->max_json) /* refused before the body is read */
+        rq->limit = is_voicemail_post(url) ? s->max_audio : s->max_json;
+        if (cl && strtoull(cl, NULL, 10) > rq->limit) /* refused before the body is read */
             return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", "request body too large");
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!rq->too_large && rq->len + *upload_size <= s->max_json) {
+        if (!rq->too_large && rq->len + *upload_size <= rq->limit) {
             if (rq->len + *upload_size + 1 > rq->cap) {
                 size_t cap = (rq->len + *upload_size + 1) * 2;
                 char *nb = realloc(rq->body, cap);
@@ -144,6 +241,11 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (strcmp(url, "/healthz") == 0) {
         if (strcmp(method, "GET") != 0) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "GET");
         return send_json(c, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
+    }
+    char ext[24];
+    if (voicemail_url(url, ext)) {
+        if (strcmp(method, "POST") != 0) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "POST");
+        return post_voicemail(s, c, ext, rq);
     }
     const char *pre = "/v1/mailboxes/";
     if (strncmp(url, pre, strlen(pre)) == 0 && !strchr(url + strlen(pre), '/'))
@@ -181,6 +283,8 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     if (!s) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     pthread_mutex_init(&s->store_lock, NULL);
     s->max_json = o->max_json_bytes ? o->max_json_bytes : 64 * 1024;
+    s->max_audio = o->max_audio_bytes ? o->max_audio_bytes : 20u << 20;
+    s->max_audio_s = o->max_audio_seconds > 0 ? o->max_audio_seconds : 600;
     rv_err rc = rv_tokens_load(o->tokens, &s->tokens, err);
     if (rc == RV_OK) rc = rv_store_open(o->data_dir, &s->store, err);
     if (rc != RV_OK) { rv_server_stop(s); return rc; }

@@ -330,3 +330,51 @@ rv_err rv_store_get_mailbox(rv_store *s, const char *ext, rv_mailbox *out, rv_er
     sqlite3_finalize(st);
     return rc;
 }
+
+rv_err rv_store_add_voicemail(rv_store *s, const char *ext, const char *sha256, const char *content_type,
+                              size_t bytes, const char *caller, const char *received_at, long long *id,
+                              rv_error *err)
+{
+    *id = 0;
+    if (!digits(ext, 20)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
+    if (!is_hex64(sha256)) return rv_error_set(err, RV_ERR_ARG, "not a SHA-256 in hex");
+    sqlite3_stmt *st = NULL;
+    rv_err rc = RV_OK;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot begin");
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM mailboxes WHERE ext = ?1", -1, &st, NULL) != SQLITE_OK) {
+        rc = db_error(s, err, "cannot read mailboxes");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, ext, -1, SQLITE_STATIC);
+    int exists = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (!exists) {
+        rc = rv_error_set(err, RV_ERR_NOT_FOUND, "no mailbox %s", ext);
+        goto out;
+    }
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO voicemails (ext, audio_sha256, content_type, bytes, caller, received_at)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_error(s, err, "cannot write voicemails");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, ext, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, content_type, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)bytes);
+    sqlite3_bind_text(st, 5, caller ? caller : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, received_at, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = db_error(s, err, "cannot store the voicemail");
+    else *id = sqlite3_last_insert_rowid(s->db);
+    sqlite3_finalize(st);
+out:
+    if (rc == RV_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_error(s, err, "cannot commit");
+    if (rc != RV_OK) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        *id = 0;
+    }
+    return rc;
+}

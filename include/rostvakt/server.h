@@ -1,5 +1,7 @@
 /* rostvakt serve (issue 4, begun): the HTTP service on libmicrohttpd. Today:
- * GET /healthz, bearer tokens with roles, PUT and GET /v1/mailboxes/{ext}.
+ * GET /healthz, bearer tokens with roles, PUT and GET /v1/mailboxes/{ext},
+ * POST /v1/mailboxes/{ext}/voicemails (stored durably, queued; the analysis
+ * worker is still to come).
  * The rest of the API is still to come (405/404 until then). */
 #ifndef RV_SERVER_H
 #define RV_SERVER_H
@@ -14,6 +16,8 @@ typedef struct {
     const char *tokens;     /* the tokens file of rostvakt token */
     unsigned workers;       /* thread pool size */
     size_t max_json_bytes;  /* larger JSON bodies: 413 */
+    size_t max_audio_bytes; /* larger audio bodies: 413 (0: 20 MiB) */
+    double max_audio_seconds; /* longer recordings: 422 (0: 600 s) */
 } rv_server_opts;
 
 typedef struct rv_server rv_server;

@@ -50,6 +50,13 @@ rv_err rv_mailbox_parse(const char *ext, const char *json, size_t len, rv_mailbo
 rv_err rv_store_put_mailbox(rv_store *s, const rv_mailbox *m, const char *now_iso, int *created,
                             rv_error *err);
 
+/* Record a voicemail whose audio is already stored (rv_store_put_audio), in
+ * one committed transaction (synchronous=FULL: durable when this returns),
+ * queued for analysis. *id gets its id. RV_ERR_NOT_FOUND: no such mailbox. */
+rv_err rv_store_add_voicemail(rv_store *s, const char *ext, const char *sha256, const char *content_type,
+                              size_t bytes, const char *caller, const char *received_at, long long *id,
+                              rv_error *err);
+
 /* Read a mailbox: RV_ERR_NOT_FOUND when there is none. */
 rv_err rv_store_get_mailbox(rv_store *s, const char *ext, rv_mailbox *out, rv_error *err);
 

@@ -148,3 +148,71 @@ Test(serve, bad_input_gets_the_right_status) {
     cr_expect_eq(call("GET", "/v1/nothing", officer, NULL, &o), 404);
     cr_expect_eq(call("GET", "/healthz", NULL, NULL, &o), 200, "still serving");
 }
+
+static long post_audio(const char *path, const char *tok, const char *type, const char **extra, sink *out,
+                       char *location, size_t loc_cap)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "%s", path);
+    static char data[1 << 20];
+    size_t n = fread(data, 1, sizeof data, f);
+    fclose(f);
+    CURL *c = curl_easy_init();
+    char url[256], auth[128], ct[96];
+    snprintf(url, sizeof url, "%s/v1/mailboxes/4711/voicemails", base);
+    struct curl_slist *h = NULL;
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
+    h = curl_slist_append(h, auth);
+    snprintf(ct, sizeof ct, "Content-Type: %s", type);
+    h = curl_slist_append(h, ct);
+    for (size_t i = 0; extra && extra[i]; i++) h = curl_slist_append(h, extra[i]);
+    memset(out, 0, sizeof *out);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, data);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)n);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    long status = 0;
+    cr_assert_eq(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (location) {
+        struct curl_header *hd;
+        location[0] = '\0';
+        if (curl_easy_header(c, "Location", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK)
+            snprintf(location, loc_cap, "%s", hd->value);
+    }
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return status;
+}
+
+Test(serve, voicemails_are_stored_before_201) {
+    sink o;
+    char loc[128];
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    const char *hdr[] = {"X-Caller-Number: +46701234567", "X-Received-At: 2026-11-22T10:15:00+01:00", NULL};
+    cr_expect_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", hdr, &o, loc, sizeof loc), 404,
+                 "no such mailbox yet: %s", o.buf);
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    cr_expect_eq(post_audio("samples/v03-ring-mig.wav", officer, "audio/wav", hdr, &o, NULL, 0), 403);
+    cr_assert_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", hdr, &o, loc, sizeof loc), 201, "%s", o.buf);
+    cr_expect(strncmp(loc, "/v1/voicemails/", 15) == 0, "Location: %s", loc);
+    /* the stored bytes are the sent bytes */
+    const char *sha = strstr(o.buf, "\"audio_sha256\":\"");
+    cr_assert(sha, "%s", o.buf);
+    char stored[256];
+    snprintf(stored, sizeof stored, "%s/data/audio/%.2s/%.64s", dir, sha + 16, sha + 16);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "cmp -s '%s' samples/v03-ring-mig.wav", stored);
+    cr_expect_eq(system(cmd), 0, "byte-identical: %s", stored);
+    /* bad input: nothing stored, the right status */
+    const char *bad_at[] = {"X-Received-At: yesterday", NULL};
+    cr_expect_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", bad_at, &o, NULL, 0), 400);
+    cr_expect(strstr(o.buf, "X-Received-At") != NULL, "%s", o.buf);
+    cr_expect_eq(post_audio("samples/v03-ring-mig.wav", pbx, "text/plain", NULL, &o, NULL, 0), 415);
+    cr_expect_eq(post_audio("samples/manifest.tsv", pbx, "audio/wav", NULL, &o, NULL, 0), 415, "%s", o.buf);
+    cr_expect_eq(post_audio("samples/g05-karin-ahlstrom.ul", pbx, "audio/basic", NULL, &o, NULL, 0), 201,
+                 "headerless mu-law: %s", o.buf);
+}
