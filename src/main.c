@@ -52,7 +52,8 @@ static void usage(FILE *out)
           "                                  for people, or tab-separated columns\n"
           "  profiles                    list the policy profiles, one line each\n"
           "  serve [--listen ADDR:PORT] [--data-dir DIR] [--tokens FILE] [--workers N]\n"
-          "                              the HTTP service (begun: /healthz and /v1/mailboxes)\n"
+          "        [--analysis-workers N]  the HTTP service (begun: /healthz, mailboxes,\n"
+          "                              posting voicemails and reading them back)\n"
           "  token --tokens FILE --role pbx|officer|admin --name NAME\n"
           "                              create an API token (for the coming HTTP service);\n"
           "                              printed once on the last line, stored as a hash\n"
@@ -565,19 +566,28 @@ done:
 static int cmd_serve(int argc, char **argv)
 {
     rv_server_opts o = {.listen = "127.0.0.1:8440", .data_dir = "/var/lib/rostvakt",
-                        .tokens = "/etc/rostvakt/tokens", .workers = 4, .max_json_bytes = 64 * 1024};
+                        .tokens = "/etc/rostvakt/tokens", .workers = 4, .max_json_bytes = 64 * 1024,
+                        .analysis_workers = 1};
+    rv_config cfg;
+    rv_config_defaults(&cfg);
+    resolve_models(&cfg);
+    o.models_dir = cfg.models_dir;
+    o.max_audio_bytes = (size_t)cfg.max_audio_bytes;
+    o.max_audio_seconds = cfg.max_audio_seconds;
     for (int i = 0; i < argc; i++) {
         const char **slot = strcmp(argv[i], "--listen") == 0 ? &o.listen
                             : strcmp(argv[i], "--data-dir") == 0 ? &o.data_dir
                             : strcmp(argv[i], "--tokens") == 0 ? &o.tokens : NULL;
-        if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
+        int analysers = strcmp(argv[i], "--analysis-workers") == 0;
+        if ((analysers || strcmp(argv[i], "--workers") == 0) && i + 1 < argc) {
             char *end;
             long w = strtol(argv[++i], &end, 10);
-            if (*end || w < 1 || w > 256) {
-                fprintf(stderr, "rostvakt serve: --workers must be 1..256\n");
+            if (*end || w < (analysers ? 0 : 1) || w > 256) {
+                fprintf(stderr, "rostvakt serve: %s must be %d..256\n", argv[i - 1], analysers ? 0 : 1);
                 return EXIT_USAGE;
             }
-            o.workers = (unsigned)w;
+            if (analysers) o.analysis_workers = (unsigned)w;
+            else o.workers = (unsigned)w;
             continue;
         }
         if (!slot || i + 1 >= argc) {

@@ -12,8 +12,15 @@
 #include <strings.h>
 #include <time.h>
 
+#include "rostvakt/analyze.h"
 #include "rostvakt/audio.h"
+#include "rostvakt/classify.h"
+#include "rostvakt/config.h"
+#include "rostvakt/fileio.h"
+#include "rostvakt/lexicon.h"
+#include "rostvakt/report.h"
 #include "rostvakt/store.h"
+#include "rostvakt/verify.h"
 #include "rostvakt/token.h"
 
 struct rv_server {
@@ -24,6 +31,18 @@ struct rv_server {
     size_t max_json;
     size_t max_audio;
     double max_audio_s;
+    long long max_queue;
+    /* the analysis of queued voicemails */
+    pthread_t *workers;
+    unsigned n_workers;
+    pthread_mutex_t q_lock;
+    pthread_cond_t q_wake;
+    int stopping;
+    char data_dir[4096], models_dir[4096];
+    rv_config cfg;
+    rv_lexicon *lex;
+    char (*case_words)[64];
+    size_t n_case_words;
 };
 
 typedef struct {
@@ -184,12 +203,28 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
     char hex[RV_SHA256_HEX + 1];
     long long id = 0;
     pthread_mutex_lock(&s->store_lock);
+    long long waiting = rv_store_count_queued(s->store);
+    if (waiting >= s->max_queue) {
+        pthread_mutex_unlock(&s->store_lock);
+        struct MHD_Response *r = NULL;
+        char *b = strdup("{\"error\":{\"code\":\"queue_full\",\"message\":\"the analysis queue is full; try again later\"}}");
+        if (b) r = MHD_create_response_from_buffer(strlen(b), b, MHD_RESPMEM_MUST_FREE);
+        if (!r) { free(b); return MHD_NO; }
+        MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
+        MHD_add_response_header(r, "Retry-After", "30");
+        ret = MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
     rc = rv_store_put_audio(s->store, rq->body ? rq->body : "", rq->len, hex, &e);
     if (rc == RV_OK) rc = rv_store_add_voicemail(s->store, ext, hex, audio_types[k], rq->len, caller, at, &id, &e);
     pthread_mutex_unlock(&s->store_lock);
     if (rc == RV_ERR_NOT_FOUND || rc == RV_ERR_ARG)
         return send_error(c, rc == RV_ERR_ARG ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_NOT_FOUND, rv_err_slug(rc), e.msg);
     if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
+    pthread_mutex_lock(&s->q_lock);
+    pthread_cond_signal(&s->q_wake);
+    pthread_mutex_unlock(&s->q_lock);
     char *body = NULL, loc[64];
     snprintf(loc, sizeof loc, "/v1/voicemails/%lld", id);
     json_t *j = json_pack("{s:I,s:s}", "id", (json_int_t)id, "audio_sha256", hex);
@@ -203,6 +238,25 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
     ret = MHD_queue_response(c, MHD_HTTP_CREATED, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+static enum MHD_Result get_voicemail(rv_server *s, struct MHD_Connection *c, const char *method,
+                                     const char *idtext)
+{
+    enum MHD_Result ret;
+    if (strcmp(method, "GET") != 0) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "GET");
+    if (!authorise(s, c, 1u << RV_ROLE_OFFICER | 1u << RV_ROLE_ADMIN, &ret)) return ret;
+    char *end;
+    long long id = strtoll(idtext, &end, 10);
+    if (!*idtext || *end || id < 1) return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "the id must be a positive number");
+    json_t *j;
+    rv_error e;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_get_voicemail(s->store, id, &j, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc == RV_ERR_NOT_FOUND) return send_error(c, MHD_HTTP_NOT_FOUND, "not_found", e.msg);
+    if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
+    return send_json(c, MHD_HTTP_OK, j);
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -242,6 +296,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (strcmp(method, "GET") != 0) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "GET");
         return send_json(c, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
     }
+    const char *vpre = "/v1/voicemails/";
+    if (strncmp(url, vpre, strlen(vpre)) == 0 && !strchr(url + strlen(vpre), '/'))
+        return get_voicemail(s, c, method, url + strlen(vpre));
     char ext[24];
     if (voicemail_url(url, ext)) {
         if (strcmp(method, "POST") != 0) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "POST");
@@ -260,6 +317,85 @@ static void done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_R
     if (rq) free(rq->body);
     free(rq);
     *con_cls = NULL;
+}
+
+/* One analysis worker: its own database connection and decoder; takes the
+ * oldest queued voicemail, analyses it as rostvakt analyze --kind voicemail
+ * does, records the report. What was queued before a restart is simply
+ * still queued. */
+static void *analysis_worker(void *arg)
+{
+    rv_server *s = arg;
+    rv_store *db = NULL;
+    rv_asr *asr = NULL;
+    rv_error e;
+    if (rv_store_open(s->data_dir, &db, &e) != RV_OK) {
+        fprintf(stderr, "rostvakt: analysis worker: %s\n", e.msg);
+        return NULL;
+    }
+    if (s->lex) {
+        char mllr[4200];
+        snprintf(mllr, sizeof mllr, "%s/en-us-tel.mllr", s->models_dir);
+        if (rv_asr_open(NULL, mllr, s->lex, &asr, &e) != RV_OK)
+            fprintf(stderr, "rostvakt: analysis worker: no keyword spotting: %s\n", e.msg);
+    }
+    rv_analyzer an = {&s->cfg, NULL};
+    rv_audio_limits lim = {s->cfg.max_audio_bytes, s->cfg.max_audio_seconds};
+    for (;;) {
+        pthread_mutex_lock(&s->q_lock);
+        int stop = s->stopping;
+        pthread_mutex_unlock(&s->q_lock);
+        if (stop) break;
+        long long id;
+        char sha[RV_SHA256_HEX + 1], ct[64], path[4400];
+        pthread_mutex_lock(&s->q_lock); /* workers take turns at the head of the queue */
+        rv_err rc = rv_store_next_queued(db, &id, sha, ct, sizeof ct, &e);
+        if (rc == RV_OK) rc = rv_store_finish_voicemail(db, id, "analysing", NULL, NULL, "", &e);
+        if (rc == RV_ERR_NOT_FOUND) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 1;
+            if (!s->stopping) pthread_cond_timedwait(&s->q_wake, &s->q_lock, &until);
+            pthread_mutex_unlock(&s->q_lock);
+            continue;
+        }
+        pthread_mutex_unlock(&s->q_lock);
+        if (rc != RV_OK) {
+            fprintf(stderr, "rostvakt: analysis worker: %s\n", e.msg);
+            break;
+        }
+        unsigned char *bytes = NULL;
+        size_t len = 0;
+        rv_report rep;
+        int have = 0;
+        snprintf(path, sizeof path, "%s/audio/%.2s/%s", s->data_dir, sha, sha);
+        rc = rv_file_read(path, lim.max_bytes, &bytes, &len, &e);
+        if (rc == RV_OK) {
+            rv_pcm pcm;
+            rc = rv_audio_decode(bytes, len, strcmp(ct, "audio/basic") == 0 ? RV_AUDIO_RAW_ULAW : RV_AUDIO_AUTO,
+                                 &lim, &pcm, &e);
+            if (rc == RV_OK) {
+                rc = rv_analyze_pcm(&an, &pcm, RV_KIND_VOICEMAIL, &rep, &e);
+                have = rc == RV_OK;
+                if (have && asr)
+                    rc = rv_spot_keywords(asr, &pcm, (const char (*)[64])s->case_words, s->n_case_words,
+                                          s->cfg.asr_keyword_min_score, s->cfg.voicemail_long_speech_s, &rep, &e);
+                rv_pcm_free(&pcm);
+            }
+        }
+        free(bytes);
+        char now[32];
+        now_iso(now);
+        char *json = have && rc == RV_OK ? rv_report_to_json(&rep, NULL, NULL) : NULL;
+        rv_err fr = rv_store_finish_voicemail(db, id, json ? "analysed" : "failed",
+                                              json ? rv_vm_class_name(rep.vm_class) : NULL, json, now, &e);
+        if (fr != RV_OK) fprintf(stderr, "rostvakt: analysis worker: voicemail %lld: %s\n", id, e.msg);
+        free(json);
+        if (have) rv_report_free(&rep);
+    }
+    rv_asr_free(asr);
+    rv_store_close(db);
+    return NULL;
 }
 
 rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port, rv_error *err)
@@ -285,8 +421,28 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     s->max_json = o->max_json_bytes ? o->max_json_bytes : 64 * 1024;
     s->max_audio = o->max_audio_bytes ? o->max_audio_bytes : 20u << 20;
     s->max_audio_s = o->max_audio_seconds > 0 ? o->max_audio_seconds : 600;
+    s->max_queue = o->max_queue > 0 ? o->max_queue : 10000;
+    pthread_mutex_init(&s->q_lock, NULL);
+    pthread_cond_init(&s->q_wake, NULL);
+    rv_config_defaults(&s->cfg);
+    snprintf(s->data_dir, sizeof s->data_dir, "%s", o->data_dir ? o->data_dir : "");
+    if (o->models_dir) {
+        char path[4200];
+        rv_error le;
+        snprintf(s->models_dir, sizeof s->models_dir, "%s", o->models_dir);
+        snprintf(path, sizeof path, "%s/sv-arpabet.map", o->models_dir);
+        if (rv_lexicon_open(path, &s->lex, &le) == RV_OK) {
+            snprintf(path, sizeof path, "%s/case-words.sv", o->models_dir);
+            if (rv_case_words_load(path, &s->case_words, &s->n_case_words, &le) != RV_OK) {
+                rv_lexicon_free(s->lex);
+                s->lex = NULL;
+            }
+        }
+        if (!s->lex) fprintf(stderr, "rostvakt: no keyword spotting: %s\n", le.msg);
+    }
     rv_err rc = rv_tokens_load(o->tokens, &s->tokens, err);
     if (rc == RV_OK) rc = rv_store_open(o->data_dir, &s->store, err);
+    if (rc == RV_OK) rc = rv_store_requeue_interrupted(s->store, err);
     if (rc != RV_OK) { rv_server_stop(s); return rc; }
     s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
                             handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
@@ -300,6 +456,11 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     *port = di ? di->port : p;
+    if (o->analysis_workers) {
+        s->workers = calloc(o->analysis_workers, sizeof *s->workers);
+        for (unsigned i = 0; s->workers && i < o->analysis_workers; i++)
+            if (pthread_create(&s->workers[s->n_workers], NULL, analysis_worker, s) == 0) s->n_workers++;
+    }
     *out = s;
     return RV_OK;
 }
@@ -308,8 +469,18 @@ void rv_server_stop(rv_server *s)
 {
     if (!s) return;
     if (s->d) MHD_stop_daemon(s->d);
+    pthread_mutex_lock(&s->q_lock);
+    s->stopping = 1;
+    pthread_cond_broadcast(&s->q_wake);
+    pthread_mutex_unlock(&s->q_lock);
+    for (unsigned i = 0; i < s->n_workers; i++) pthread_join(s->workers[i], NULL);
+    free(s->workers);
+    rv_lexicon_free(s->lex);
+    free(s->case_words);
     rv_store_close(s->store);
     rv_tokens_free(s->tokens);
     pthread_mutex_destroy(&s->store_lock);
+    pthread_mutex_destroy(&s->q_lock);
+    pthread_cond_destroy(&s->q_wake);
     free(s);
 }

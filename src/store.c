@@ -378,3 +378,94 @@ out:
     }
     return rc;
 }
+
+rv_err rv_store_next_queued(rv_store *s, long long *id, char sha256[RV_SHA256_HEX + 1], char *content_type,
+                            size_t ct_cap, rv_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, audio_sha256, content_type FROM voicemails WHERE state = 'queued'"
+                           " ORDER BY id LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read the queue");
+    int r = sqlite3_step(st);
+    rv_err rc = RV_OK;
+    if (r == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        snprintf(sha256, RV_SHA256_HEX + 1, "%s", (const char *)sqlite3_column_text(st, 1));
+        snprintf(content_type, ct_cap, "%s", (const char *)sqlite3_column_text(st, 2));
+    } else rc = r == SQLITE_DONE ? rv_error_set(err, RV_ERR_NOT_FOUND, "the queue is empty")
+                                 : db_error(s, err, "cannot read the queue");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+long long rv_store_count_queued(rv_store *s)
+{
+    sqlite3_stmt *st;
+    long long n = -1;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM voicemails WHERE state = 'queued'", -1, &st, NULL) ==
+            SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+rv_err rv_store_finish_voicemail(rv_store *s, long long id, const char *state, const char *classification,
+                                 const char *report, const char *now_iso, rv_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE voicemails SET state = ?2, classification = ?3, report = ?4, analysed_at = ?5"
+                           " WHERE id = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot write voicemails");
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, classification, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, report, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, now_iso, -1, SQLITE_STATIC);
+    rv_err rc = sqlite3_step(st) == SQLITE_DONE ? RV_OK : db_error(s, err, "cannot record the analysis");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+rv_err rv_store_get_voicemail(rv_store *s, long long id, json_t **out, rv_error *err)
+{
+    *out = NULL;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, ext, caller, received_at, content_type, bytes, state, classification,"
+                           " report FROM voicemails WHERE id = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read voicemails");
+    sqlite3_bind_int64(st, 1, id);
+    int r = sqlite3_step(st);
+    rv_err rc = RV_OK;
+    if (r == SQLITE_ROW) {
+        const char *cls = (const char *)sqlite3_column_text(st, 7);
+        const char *rep = (const char *)sqlite3_column_text(st, 8);
+        json_t *analysis = rep ? json_loads(rep, 0, NULL) : NULL;
+        *out = json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:s,s:o,s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+                         "ext", (const char *)sqlite3_column_text(st, 1), "caller",
+                         (const char *)sqlite3_column_text(st, 2), "received_at",
+                         (const char *)sqlite3_column_text(st, 3), "content_type",
+                         (const char *)sqlite3_column_text(st, 4), "bytes",
+                         (json_int_t)sqlite3_column_int64(st, 5), "state", (const char *)sqlite3_column_text(st, 6),
+                         "classification", cls ? json_string(cls) : json_null(), "analysis",
+                         analysis ? analysis : json_null());
+        if (!*out) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    } else rc = r == SQLITE_DONE ? rv_error_set(err, RV_ERR_NOT_FOUND, "no voicemail %lld", id)
+                                 : db_error(s, err, "cannot read voicemails");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+rv_err rv_store_requeue_interrupted(rv_store *s, rv_error *err)
+{
+    if (sqlite3_exec(s->db, "UPDATE voicemails SET state = 'queued' WHERE state = 'analysing'", NULL, NULL,
+                     NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot requeue interrupted analyses");
+    return RV_OK;
+}

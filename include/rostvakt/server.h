@@ -18,6 +18,10 @@ typedef struct {
     size_t max_json_bytes;  /* larger JSON bodies: 413 */
     size_t max_audio_bytes; /* larger audio bodies: 413 (0: 20 MiB) */
     double max_audio_seconds; /* longer recordings: 422 (0: 600 s) */
+    unsigned analysis_workers; /* threads draining the voicemail queue (0: none) */
+    const char *models_dir;   /* phone map, case words, channel adaptation; NULL: no
+                               * keyword spotting, classification by length only */
+    long long max_queue;      /* more voicemails waiting: 503 with Retry-After (0: 10000) */
 } rv_server_opts;
 
 typedef struct rv_server rv_server;

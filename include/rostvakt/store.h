@@ -57,6 +57,29 @@ rv_err rv_store_add_voicemail(rv_store *s, const char *ext, const char *sha256, 
                               size_t bytes, const char *caller, const char *received_at, long long *id,
                               rv_error *err);
 
+/* The oldest voicemail still queued for analysis: its id and audio hash and
+ * Content-Type. RV_ERR_NOT_FOUND when the queue is empty. */
+rv_err rv_store_next_queued(rv_store *s, long long *id, char sha256[RV_SHA256_HEX + 1], char *content_type,
+                            size_t ct_cap, rv_error *err);
+
+/* Put voicemails whose analysis was interrupted (a crash, a kill) back on
+ * the queue; at start-up, before any worker runs. */
+rv_err rv_store_requeue_interrupted(rv_store *s, rv_error *err);
+
+/* How many voicemails wait for analysis (-1 on a database error). */
+long long rv_store_count_queued(rv_store *s);
+
+/* Record a voicemail's analysis (report: the JSON of rostvakt analyze) and
+ * take it off the queue; state "failed" when it could not be analysed. */
+rv_err rv_store_finish_voicemail(rv_store *s, long long id, const char *state, const char *classification,
+                                 const char *report, const char *now_iso, rv_error *err);
+
+/* A voicemail as JSON (new *out, json_decref): id, ext, caller, received_at,
+ * content_type, bytes, state, classification, analysis (the report, or null).
+ * RV_ERR_NOT_FOUND when there is none. */
+struct json_t;
+rv_err rv_store_get_voicemail(rv_store *s, long long id, struct json_t **out, rv_error *err);
+
 /* Read a mailbox: RV_ERR_NOT_FOUND when there is none. */
 rv_err rv_store_get_mailbox(rv_store *s, const char *ext, rv_mailbox *out, rv_error *err);
 

@@ -25,12 +25,8 @@ static void token(const char *role, const char *name, char *out, size_t cap)
     cr_assert_eq(pclose(p), 0);
 }
 
-static void setup(void)
+static void start_server(const char *analysis_workers)
 {
-    snprintf(dir, sizeof dir, "/tmp/rv-serve-XXXXXX");
-    cr_assert(mkdtemp(dir));
-    token("pbx", "vaxel", pbx, sizeof pbx);
-    token("officer", "registrator", officer, sizeof officer);
     int fds[2];
     cr_assert_eq(pipe(fds), 0);
     pid = fork();
@@ -43,7 +39,7 @@ static void setup(void)
         snprintf(data, sizeof data, "%s/data", dir);
         const char *bin = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
         execl(bin, bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--tokens", tokens,
-              "--workers", "2", (char *)NULL);
+              "--workers", "2", "--analysis-workers", analysis_workers, (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -54,10 +50,9 @@ static void setup(void)
     const char *colon = strrchr(line, ':');
     cr_assert(colon, "%s", line);
     snprintf(base, sizeof base, "http://127.0.0.1:%d", atoi(colon + 1));
-    curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static void teardown(void)
+static void stop_server(void)
 {
     if (pid > 0) {
         kill(pid, SIGTERM);
@@ -65,6 +60,22 @@ static void teardown(void)
         waitpid(pid, &st, 0);
         cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a clean shutdown on SIGTERM");
     }
+    pid = 0;
+}
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/rv-serve-XXXXXX");
+    cr_assert(mkdtemp(dir));
+    token("pbx", "vaxel", pbx, sizeof pbx);
+    token("officer", "registrator", officer, sizeof officer);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    start_server("1");
+}
+
+static void teardown(void)
+{
+    stop_server();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_expect_eq(system(cmd), 0);
@@ -215,4 +226,29 @@ Test(serve, voicemails_are_stored_before_201) {
     cr_expect_eq(post_audio("samples/manifest.tsv", pbx, "audio/wav", NULL, &o, NULL, 0), 415, "%s", o.buf);
     cr_expect_eq(post_audio("samples/g05-karin-ahlstrom.ul", pbx, "audio/basic", NULL, &o, NULL, 0), 201,
                  "headerless mu-law: %s", o.buf);
+}
+
+Test(serve, a_queued_analysis_survives_a_restart) {
+    sink o;
+    char loc[128];
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    stop_server();
+    start_server("0"); /* nobody analyses */
+    cr_assert_eq(post_audio("samples/v05-hangup.wav", pbx, "audio/wav", NULL, &o, loc, sizeof loc), 201, "%s", o.buf);
+    cr_assert_eq(call("GET", loc, officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"state\":\"queued\"") != NULL, "%s", o.buf);
+    cr_expect_eq(call("GET", loc, pbx, NULL, &o), 403, "the PBX does not read voicemails");
+    stop_server();
+    start_server("1");
+    int analysed = 0;
+    for (int i = 0; i < 300 && !analysed; i++) {
+        cr_assert_eq(call("GET", loc, officer, NULL, &o), 200);
+        analysed = strstr(o.buf, "\"state\":\"analysed\"") != NULL;
+        if (!analysed) usleep(100000);
+    }
+    cr_assert(analysed, "analysed after the restart: %s", o.buf);
+    cr_expect(strstr(o.buf, "\"classification\":\"empty\"") != NULL, "a hang-up is empty: %s", o.buf);
+    cr_expect_eq(call("GET", "/v1/voicemails/999", officer, NULL, &o), 404);
+    cr_expect_eq(call("GET", "/v1/voicemails/abc", officer, NULL, &o), 400);
 }
