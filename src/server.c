@@ -443,6 +443,7 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     rv_err rc = rv_tokens_load(o->tokens, &s->tokens, err);
     if (rc == RV_OK) rc = rv_store_open(o->data_dir, &s->store, err);
     if (rc == RV_OK) rc = rv_store_requeue_interrupted(s->store, err);
+    if (rc == RV_OK) rv_store_remove_leftovers(s->store); /* before anyone can upload */
     if (rc != RV_OK) { rv_server_stop(s); return rc; }
     s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
                             handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,

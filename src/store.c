@@ -1,6 +1,7 @@
 /* The archive: SQLite (WAL, synchronous=FULL) and content-addressed audio. */
 #include "rostvakt/store.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -104,6 +105,33 @@ static rv_err migrate(rv_store *s, rv_error *err)
     return RV_OK;
 }
 
+/* Temporary files a crash left in audio/<aa>/ (never pointed to: a row is
+ * only written after the rename). */
+void rv_store_remove_leftovers(rv_store *s)
+{
+    char audio_dir[4200];
+    snprintf(audio_dir, sizeof audio_dir, "%s/audio", s->dir);
+    DIR *d = opendir(audio_dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.' || strlen(e->d_name) != 2) continue;
+        char sub[4400];
+        snprintf(sub, sizeof sub, "%s/%s", audio_dir, e->d_name);
+        DIR *sd = opendir(sub);
+        if (!sd) continue;
+        struct dirent *f;
+        while ((f = readdir(sd)))
+            if (strncmp(f->d_name, ".tmp-", 5) == 0) {
+                char path[4700];
+                snprintf(path, sizeof path, "%s/%s", sub, f->d_name);
+                unlink(path);
+            }
+        closedir(sd);
+    }
+    closedir(d);
+}
+
 rv_err rv_store_open(const char *data_dir, rv_store **out, rv_error *err)
 {
     *out = NULL;
@@ -119,6 +147,7 @@ rv_err rv_store_open(const char *data_dir, rv_store **out, rv_error *err)
         rc = rv_error_set(err, RV_ERR_IO, "cannot create %s: %s", path, strerror(errno));
         goto fail;
     }
+
     snprintf(path, sizeof path, "%s/rostvakt.db", data_dir);
     if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                         NULL) != SQLITE_OK) {

@@ -62,6 +62,11 @@ rv_err rv_store_add_voicemail(rv_store *s, const char *ext, const char *sha256, 
 rv_err rv_store_next_queued(rv_store *s, long long *id, char sha256[RV_SHA256_HEX + 1], char *content_type,
                             size_t ct_cap, rv_error *err);
 
+/* Remove the temporary files a crash left in audio/ (never pointed to: a row
+ * is only written after the rename). Only while nothing else writes audio,
+ * i.e. at start-up. */
+void rv_store_remove_leftovers(rv_store *s);
+
 /* Put voicemails whose analysis was interrupted (a crash, a kill) back on
  * the queue; at start-up, before any worker runs. */
 rv_err rv_store_requeue_interrupted(rv_store *s, rv_error *err);
