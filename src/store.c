@@ -116,14 +116,14 @@ void rv_store_remove_leftovers(rv_store *s)
     struct dirent *e;
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.' || strlen(e->d_name) != 2) continue;
-        char sub[4400];
+        char sub[4500];
         snprintf(sub, sizeof sub, "%s/%s", audio_dir, e->d_name);
         DIR *sd = opendir(sub);
         if (!sd) continue;
         struct dirent *f;
         while ((f = readdir(sd)))
             if (strncmp(f->d_name, ".tmp-", 5) == 0) {
-                char path[4700];
+                char path[4800];
                 snprintf(path, sizeof path, "%s/%s", sub, f->d_name);
                 unlink(path);
             }
