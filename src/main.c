@@ -52,7 +52,8 @@ static void usage(FILE *out)
           "                                  for people, or tab-separated columns\n"
           "  profiles                    list the policy profiles, one line each\n"
           "  serve [--listen ADDR:PORT] [--data-dir DIR] [--tokens FILE] [--workers N]\n"
-          "        [--analysis-workers N]  the HTTP service (begun: /healthz, mailboxes,\n"
+          "        [--analysis-workers N] [--config FILE] [--set NAME=VALUE]\n"
+          "                              the HTTP service (begun: /healthz, mailboxes,\n"
           "                              posting voicemails and reading them back)\n"
           "  token --tokens FILE --role pbx|officer|admin --name NAME\n"
           "                              create an API token (for the coming HTTP service);\n"
@@ -568,13 +569,13 @@ static int cmd_serve(int argc, char **argv)
     rv_server_opts o = {.listen = "127.0.0.1:8440", .data_dir = "/var/lib/rostvakt",
                         .tokens = "/etc/rostvakt/tokens", .workers = 4, .max_json_bytes = 64 * 1024,
                         .analysis_workers = 1};
-    rv_config cfg;
-    rv_config_defaults(&cfg);
-    resolve_models(&cfg);
-    o.models_dir = cfg.models_dir;
-    o.max_audio_bytes = (size_t)cfg.max_audio_bytes;
-    o.max_audio_seconds = cfg.max_audio_seconds;
+    common_opts co = {0};
+    co.sets = calloc((size_t)argc + 1, sizeof *co.sets);
+    if (!co.sets) return 1;
     for (int i = 0; i < argc; i++) {
+        int t = common_opt(&co, argc, argv, &i);
+        if (t < 0) { free(co.sets); return EXIT_USAGE; }
+        if (t > 0) continue;
         const char **slot = strcmp(argv[i], "--listen") == 0 ? &o.listen
                             : strcmp(argv[i], "--data-dir") == 0 ? &o.data_dir
                             : strcmp(argv[i], "--tokens") == 0 ? &o.tokens : NULL;
@@ -584,6 +585,7 @@ static int cmd_serve(int argc, char **argv)
             long w = strtol(argv[++i], &end, 10);
             if (*end || w < (analysers ? 0 : 1) || w > 256) {
                 fprintf(stderr, "rostvakt serve: %s must be %d..256\n", argv[i - 1], analysers ? 0 : 1);
+                free(co.sets);
                 return EXIT_USAGE;
             }
             if (analysers) o.analysis_workers = (unsigned)w;
@@ -592,10 +594,24 @@ static int cmd_serve(int argc, char **argv)
         }
         if (!slot || i + 1 >= argc) {
             fprintf(stderr, "rostvakt serve: %s %s\n", argv[i], slot ? "needs a value" : "is not an option");
+            free(co.sets);
             return EXIT_USAGE;
         }
         *slot = argv[++i];
     }
+    rv_config cfg;
+    int crc = build_config(&co, &cfg);
+    free(co.sets);
+    if (crc != 0) return crc;
+    resolve_models(&cfg);
+    if (co.print_config) {
+        rv_config_print(&cfg, stdout);
+        return 0;
+    }
+    o.cfg = &cfg;
+    o.models_dir = cfg.models_dir;
+    o.max_audio_bytes = (size_t)cfg.max_audio_bytes;
+    o.max_audio_seconds = cfg.max_audio_seconds;
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);

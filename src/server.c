@@ -424,7 +424,8 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     s->max_queue = o->max_queue > 0 ? o->max_queue : 10000;
     pthread_mutex_init(&s->q_lock, NULL);
     pthread_cond_init(&s->q_wake, NULL);
-    rv_config_defaults(&s->cfg);
+    if (o->cfg) s->cfg = *o->cfg;
+    else rv_config_defaults(&s->cfg);
     snprintf(s->data_dir, sizeof s->data_dir, "%s", o->data_dir ? o->data_dir : "");
     if (o->models_dir) {
         char path[4200];

@@ -11,7 +11,7 @@
 
 #define RV_CONFIG_STR_MAX 1024
 
-typedef struct {
+typedef struct rv_config_s {
     int64_t max_audio_bytes;        /* largest accepted recording, bytes */
     double max_audio_seconds;       /* longest accepted recording */
     double silence_dbfs;            /* frames quieter than this are silent */

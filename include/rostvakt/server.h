@@ -22,6 +22,7 @@ typedef struct {
     const char *models_dir;   /* phone map, case words, channel adaptation; NULL: no
                                * keyword spotting, classification by length only */
     long long max_queue;      /* more voicemails waiting: 503 with Retry-After (0: 10000) */
+    const struct rv_config_s *cfg; /* analysis settings (copied; NULL: defaults) */
 } rv_server_opts;
 
 typedef struct rv_server rv_server;

@@ -342,3 +342,11 @@ Test(cli, token_prints_the_token_once_on_its_last_line) {
     free(r.out);
     unlink(path);
 }
+
+Test(cli, the_example_config_in_deploy_loads) {
+    const char *args[] = {"config", "--config", "deploy/rostvakt.conf.example", NULL};
+    result r = run(args);
+    cr_expect_eq(r.status, 0, "%s", r.out ? r.out : "");
+    cr_expect(r.out && strstr(r.out, "models_dir = /usr/local/share/rostvakt") != NULL);
+    free(r.out);
+}

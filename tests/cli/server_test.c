@@ -26,6 +26,8 @@ static void token(const char *role, const char *name, char *out, size_t cap)
     cr_assert_eq(pclose(p), 0);
 }
 
+static const char *server_set = "max_audio_seconds=600"; /* one --set for the next start */
+
 static void start_server(const char *analysis_workers)
 {
     int fds[2];
@@ -40,7 +42,7 @@ static void start_server(const char *analysis_workers)
         snprintf(data, sizeof data, "%s/data", dir);
         const char *bin = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
         execl(bin, bin, "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--tokens", tokens,
-              "--workers", "2", "--analysis-workers", analysis_workers, (char *)NULL);
+              "--workers", "2", "--analysis-workers", analysis_workers, "--set", server_set, (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -337,4 +339,16 @@ Test(serve, kill_9_loses_no_acknowledged_voicemail) {
     char cmd[256];
     snprintf(cmd, sizeof cmd, "find '%s/data/audio' -name '.tmp-*' | grep -q . && exit 1; exit 0", dir);
     cr_expect_eq(system(cmd), 0, "a half-written file was left behind");
+}
+
+Test(serve, settings_apply_to_the_service) {
+    sink o;
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    stop_server();
+    server_set = "max_audio_bytes=2000";
+    start_server("0");
+    cr_expect_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", NULL, &o, NULL, 0), 413,
+                 "larger than max_audio_bytes: %s", o.buf);
+    server_set = "max_audio_seconds=600";
 }
