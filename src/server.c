@@ -75,13 +75,18 @@ static json_t *mailbox_json(const rv_mailbox *m)
                      m->last_name, "unit", m->unit, "org", m->org, "profile", m->profile, "mobile", m->mobile);
 }
 
-/* 0 and a response queued when the caller may not; 1 when role is allowed. */
+/* The token name of the last authorised request on this thread, for the audit. */
+static _Thread_local char actor[RV_TOKEN_NAME_MAX + 1];
+
+/* 0 and a response queued when the caller may not; 1 when role is allowed
+ * (actor then names the token). */
 static int authorise(rv_server *s, struct MHD_Connection *c, unsigned allowed, enum MHD_Result *ret)
 {
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
     rv_role role;
-    char name[RV_TOKEN_NAME_MAX + 1];
-    if (!h || strncmp(h, "Bearer ", 7) != 0 || !rv_tokens_check(s->tokens, h + 7, &role, name, sizeof name)) {
+    char *name = actor;
+    actor[0] = '\0';
+    if (!h || strncmp(h, "Bearer ", 7) != 0 || !rv_tokens_check(s->tokens, h + 7, &role, name, sizeof actor)) {
         *ret = send_error(c, MHD_HTTP_UNAUTHORIZED, "unauthorized", "a valid bearer token is needed");
         return 0;
     }
@@ -100,6 +105,20 @@ static void now_iso(char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* Write an audit entry for the authorised actor; call with store_lock held. */
+static void audit(rv_server *s, struct MHD_Connection *c, const char *action, long long vm, const char *ext,
+                  const char *detail)
+{
+    char remote[64] = "", now[32];
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr, remote, sizeof remote);
+    now_iso(now);
+    rv_error e;
+    if (rv_store_audit(s->store, now, actor, remote, action, vm, ext, detail, &e) != RV_OK)
+        fprintf(stderr, "rostvakt: audit: %s\n", e.msg);
+}
+
 static enum MHD_Result mailbox(rv_server *s, struct MHD_Connection *c, const char *method, const char *ext,
                                request *rq)
 {
@@ -115,6 +134,7 @@ static enum MHD_Result mailbox(rv_server *s, struct MHD_Connection *c, const cha
         now_iso(now);
         pthread_mutex_lock(&s->store_lock);
         rv_err rc = rv_store_put_mailbox(s->store, &m, now, &created, &e);
+        if (rc == RV_OK) audit(s, c, created ? "mailbox_created" : "mailbox_updated", 0, m.ext, NULL);
         pthread_mutex_unlock(&s->store_lock);
         if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
         return send_json(c, created ? MHD_HTTP_CREATED : MHD_HTTP_OK, mailbox_json(&m));
@@ -218,6 +238,7 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
     }
     rc = rv_store_put_audio(s->store, rq->body ? rq->body : "", rq->len, hex, &e);
     if (rc == RV_OK) rc = rv_store_add_voicemail(s->store, ext, hex, audio_types[k], rq->len, caller, at, &id, &e);
+    if (rc == RV_OK) audit(s, c, "voicemail_received", id, ext, NULL);
     pthread_mutex_unlock(&s->store_lock);
     if (rc == RV_ERR_NOT_FOUND || rc == RV_ERR_ARG)
         return send_error(c, rc == RV_ERR_ARG ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_NOT_FOUND, rv_err_slug(rc), e.msg);
@@ -253,10 +274,101 @@ static enum MHD_Result get_voicemail(rv_server *s, struct MHD_Connection *c, con
     rv_error e;
     pthread_mutex_lock(&s->store_lock);
     rv_err rc = rv_store_get_voicemail(s->store, id, &j, &e);
+    if (rc == RV_OK) audit(s, c, "voicemail_read", id, NULL, NULL);
     pthread_mutex_unlock(&s->store_lock);
     if (rc == RV_ERR_NOT_FOUND) return send_error(c, MHD_HTTP_NOT_FOUND, "not_found", e.msg);
     if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
     return send_json(c, MHD_HTTP_OK, j);
+}
+
+static long long parse_id(const char *t, size_t len)
+{
+    if (len == 0 || len > 18) return 0;
+    long long v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (t[i] < '0' || t[i] > '9') return 0;
+        v = v * 10 + (t[i] - '0');
+    }
+    return v;
+}
+
+/* POST /v1/voicemails/{id}/callback (pbx) and /decision (officer). */
+static enum MHD_Result voicemail_action(rv_server *s, struct MHD_Connection *c, const char *method,
+                                        long long id, const char *what, request *rq)
+{
+    enum MHD_Result ret;
+    if (strcmp(method, "POST") != 0) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "POST");
+    rv_error e;
+    char now[32];
+    now_iso(now);
+    if (strcmp(what, "callback") == 0) {
+        if (!authorise(s, c, 1u << RV_ROLE_PBX, &ret)) return ret;
+        pthread_mutex_lock(&s->store_lock);
+        rv_err rc = rv_store_set_callback(s->store, id, now, &e);
+        if (rc == RV_OK) audit(s, c, "callback", id, NULL, NULL);
+        pthread_mutex_unlock(&s->store_lock);
+        if (rc == RV_ERR_NOT_FOUND) return send_error(c, MHD_HTTP_NOT_FOUND, "not_found", e.msg);
+        if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
+        return send_json(c, MHD_HTTP_OK, json_pack("{s:I,s:s}", "id", (json_int_t)id, "callback_at", now));
+    }
+    if (!authorise(s, c, 1u << RV_ROLE_OFFICER, &ret)) return ret;
+    json_error_t je;
+    json_t *b = json_loadb(rq->body ? rq->body : "", rq->len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(b)) {
+        json_decref(b);
+        return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "body must be a JSON object");
+    }
+    const char *key, *v[3] = {NULL, NULL, NULL}, *names[3] = {"decision", "diarienummer", "note"};
+    json_t *val;
+    char msg[160] = "";
+    json_object_foreach(b, key, val) {
+        int k = 0;
+        while (k < 3 && strcmp(key, names[k])) k++;
+        if (k == 3) { snprintf(msg, sizeof msg, "unknown field \"%.60s\"", key); break; }
+        if (!json_is_string(val) || json_string_length(val) > 500) { snprintf(msg, sizeof msg, "%s must be a string", key); break; }
+        v[k] = json_string_value(val);
+    }
+    if (!msg[0] && !v[0]) snprintf(msg, sizeof msg, "decision is missing");
+    if (msg[0]) {
+        json_decref(b);
+        return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", msg);
+    }
+    long long did = 0;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_add_decision(s->store, id, v[0], v[1], v[2], actor, now, &did, &e);
+    if (rc == RV_OK) audit(s, c, "decision", id, NULL, v[0]);
+    pthread_mutex_unlock(&s->store_lock);
+    json_t *out = rc == RV_OK ? json_pack("{s:I,s:I,s:s,s:s,s:s}", "id", (json_int_t)did, "voicemail",
+                                          (json_int_t)id, "decision", v[0], "actor", actor, "decided_at", now)
+                              : NULL;
+    json_decref(b);
+    if (rc == RV_ERR_ARG) return send_error(c, MHD_HTTP_UNPROCESSABLE_CONTENT, "invalid_argument", e.msg);
+    if (rc == RV_ERR_NOT_FOUND) return send_error(c, MHD_HTTP_NOT_FOUND, "not_found", e.msg);
+    if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
+    return send_json(c, MHD_HTTP_CREATED, out);
+}
+
+/* GET /v1/audit?voicemail=&actor=&from=&to= (admin) */
+static enum MHD_Result get_audit(rv_server *s, struct MHD_Connection *c, const char *method)
+{
+    enum MHD_Result ret;
+    if (strcmp(method, "GET") != 0) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "GET");
+    if (!authorise(s, c, 1u << RV_ROLE_ADMIN, &ret)) return ret;
+    const char *vm = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "voicemail");
+    const char *who = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "actor");
+    const char *from = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from");
+    const char *to = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to");
+    long long vid = vm ? parse_id(vm, strlen(vm)) : 0;
+    if (vm && !vid) return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "voicemail must be an id");
+    if ((from && !rfc3339(from)) || (to && !rfc3339(to)))
+        return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "from and to must be RFC 3339 dates and times");
+    json_t *items;
+    rv_error e;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_list_audit(s->store, vid, who, from, to, 1000, &items, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
+    return send_json(c, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -296,9 +408,15 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (strcmp(method, "GET") != 0) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "GET");
         return send_json(c, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
     }
+    if (strcmp(url, "/v1/audit") == 0) return get_audit(s, c, method);
     const char *vpre = "/v1/voicemails/";
-    if (strncmp(url, vpre, strlen(vpre)) == 0 && !strchr(url + strlen(vpre), '/'))
-        return get_voicemail(s, c, method, url + strlen(vpre));
+    if (strncmp(url, vpre, strlen(vpre)) == 0) {
+        const char *rest = url + strlen(vpre), *slash = strchr(rest, '/');
+        if (!slash) return get_voicemail(s, c, method, rest);
+        long long id = parse_id(rest, (size_t)(slash - rest));
+        if (id && (strcmp(slash, "/callback") == 0 || strcmp(slash, "/decision") == 0))
+            return voicemail_action(s, c, method, id, slash + 1, rq);
+    }
     char ext[24];
     if (voicemail_url(url, ext)) {
         if (strcmp(method, "POST") != 0) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "POST");

@@ -498,3 +498,108 @@ rv_err rv_store_requeue_interrupted(rv_store *s, rv_error *err)
         return db_error(s, err, "cannot requeue interrupted analyses");
     return RV_OK;
 }
+
+static rv_err exec_one(rv_store *s, const char *sql, const char *const *text, int n_text, long long id,
+                       int *changes, rv_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(s, err, "cannot prepare");
+    sqlite3_bind_int64(st, 1, id);
+    for (int i = 0; i < n_text; i++) sqlite3_bind_text(st, i + 2, text[i], -1, SQLITE_STATIC);
+    rv_err rc = sqlite3_step(st) == SQLITE_DONE ? RV_OK : db_error(s, err, "cannot write");
+    sqlite3_finalize(st);
+    if (changes) *changes = sqlite3_changes(s->db);
+    return rc;
+}
+
+rv_err rv_store_set_callback(rv_store *s, long long id, const char *now_iso, rv_error *err)
+{
+    int n = 0;
+    const char *t[] = {now_iso};
+    rv_err rc = exec_one(s, "UPDATE voicemails SET callback_at = ?2 WHERE id = ?1", t, 1, id, &n, err);
+    if (rc == RV_OK && n == 0) rc = rv_error_set(err, RV_ERR_NOT_FOUND, "no voicemail %lld", id);
+    return rc;
+}
+
+rv_err rv_store_add_decision(rv_store *s, long long voicemail_id, const char *decision,
+                             const char *diarienummer, const char *note, const char *actor, const char *now_iso,
+                             long long *decision_id, rv_error *err)
+{
+    *decision_id = 0;
+    if (strcmp(decision, "registered") && strcmp(decision, "not_public_record") && strcmp(decision, "dispose"))
+        return rv_error_set(err, RV_ERR_ARG, "decision must be registered, not_public_record or dispose");
+    if (!strcmp(decision, "registered") && (!diarienummer || !*diarienummer))
+        return rv_error_set(err, RV_ERR_ARG, "a registered decision needs its diarienummer");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM voicemails WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read voicemails");
+    sqlite3_bind_int64(st, 1, voicemail_id);
+    int exists = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (!exists) return rv_error_set(err, RV_ERR_NOT_FOUND, "no voicemail %lld", voicemail_id);
+    const char *t[] = {decision, diarienummer, note, actor, now_iso};
+    rv_err rc = exec_one(s,
+                         "INSERT INTO decisions (voicemail_id, decision, diarienummer, note, actor, decided_at)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                         t, 5, voicemail_id, NULL, err);
+    if (rc == RV_OK) *decision_id = sqlite3_last_insert_rowid(s->db);
+    return rc;
+}
+
+rv_err rv_store_audit(rv_store *s, const char *now_iso, const char *actor, const char *remote, const char *action,
+                      long long voicemail_id, const char *ext, const char *detail, rv_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO audit (at, actor, remote, action, voicemail_id, ext, detail)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot write the audit");
+    sqlite3_bind_text(st, 1, now_iso, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, remote ? remote : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, action, -1, SQLITE_STATIC);
+    if (voicemail_id > 0) sqlite3_bind_int64(st, 5, voicemail_id);
+    else sqlite3_bind_null(st, 5);
+    sqlite3_bind_text(st, 6, ext, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, detail, -1, SQLITE_STATIC);
+    rv_err rc = sqlite3_step(st) == SQLITE_DONE ? RV_OK : db_error(s, err, "cannot write the audit");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *actor, const char *from,
+                           const char *to, int limit, json_t **out, rv_error *err)
+{
+    *out = NULL;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, at, actor, remote, action, voicemail_id, ext, detail FROM audit"
+                           " WHERE (?1 = 0 OR voicemail_id = ?1) AND (?2 IS NULL OR actor = ?2)"
+                           " AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)"
+                           " ORDER BY id DESC LIMIT ?5",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read the audit");
+    sqlite3_bind_int64(st, 1, voicemail_id);
+    sqlite3_bind_text(st, 2, actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, from, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, to, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, limit);
+    json_t *a = json_array();
+    int r;
+    while (a && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *ext = (const char *)sqlite3_column_text(st, 6), *det = (const char *)sqlite3_column_text(st, 7);
+        json_array_append_new(
+            a, json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0), "at",
+                         (const char *)sqlite3_column_text(st, 1), "actor", (const char *)sqlite3_column_text(st, 2),
+                         "remote", (const char *)sqlite3_column_text(st, 3), "action",
+                         (const char *)sqlite3_column_text(st, 4), "voicemail",
+                         sqlite3_column_type(st, 5) == SQLITE_NULL ? json_null()
+                                                                   : json_integer(sqlite3_column_int64(st, 5)),
+                         "ext", ext ? json_string(ext) : json_null(), "detail", det ? json_string(det) : json_null()));
+    }
+    sqlite3_finalize(st);
+    if (!a) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    *out = a;
+    return RV_OK;
+}

@@ -85,6 +85,26 @@ rv_err rv_store_finish_voicemail(rv_store *s, long long id, const char *state, c
 struct json_t;
 rv_err rv_store_get_voicemail(rv_store *s, long long id, struct json_t **out, rv_error *err);
 
+/* The owner returned the call: callback_at = now_iso. RV_ERR_NOT_FOUND. */
+rv_err rv_store_set_callback(rv_store *s, long long id, const char *now_iso, rv_error *err);
+
+/* A records officer's decision, kept as history (never overwritten):
+ * decision is "registered" (diarienummer required), "not_public_record" or
+ * "dispose". RV_ERR_NOT_FOUND for an unknown voicemail. */
+rv_err rv_store_add_decision(rv_store *s, long long voicemail_id, const char *decision,
+                             const char *diarienummer, const char *note, const char *actor, const char *now_iso,
+                             long long *decision_id, rv_error *err);
+
+/* One audit entry: who (token name), from where, what, when. */
+rv_err rv_store_audit(rv_store *s, const char *now_iso, const char *actor, const char *remote, const char *action,
+                      long long voicemail_id, const char *ext, const char *detail, rv_error *err);
+
+/* Audit entries, newest first, filtered by voicemail (0: any), actor (NULL:
+ * any) and the time range [from, to) (NULL: open); at most limit. *out is a
+ * new JSON array. */
+rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *actor, const char *from,
+                           const char *to, int limit, struct json_t **out, rv_error *err);
+
 /* Read a mailbox: RV_ERR_NOT_FOUND when there is none. */
 rv_err rv_store_get_mailbox(rv_store *s, const char *ext, rv_mailbox *out, rv_error *err);
 

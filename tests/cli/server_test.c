@@ -352,3 +352,44 @@ Test(serve, settings_apply_to_the_service) {
                  "larger than max_audio_bytes: %s", o.buf);
     server_set = "max_audio_seconds=600";
 }
+
+Test(serve, callbacks_decisions_and_the_audit) {
+    sink o;
+    char loc[128], path[160];
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    cr_assert_eq(post_audio("samples/v01-bygglov.wav", pbx, "audio/wav", NULL, &o, loc, sizeof loc), 201);
+    snprintf(path, sizeof path, "%s/callback", loc);
+    cr_expect_eq(call("POST", path, officer, NULL, &o), 403);
+    cr_expect_eq(call("POST", path, pbx, NULL, &o), 200, "%s", o.buf);
+    cr_expect_eq(call("POST", "/v1/voicemails/999/callback", pbx, NULL, &o), 404);
+    snprintf(path, sizeof path, "%s/decision", loc);
+    cr_expect_eq(call("POST", path, pbx, "{\"decision\":\"dispose\"}", &o), 403);
+    cr_expect_eq(call("POST", path, officer, "{\"decision\":\"archive\"}", &o), 422, "an unknown decision");
+    cr_expect_eq(call("POST", path, officer, "{\"decision\":\"registered\"}", &o), 422, "no diarienummer");
+    cr_expect_eq(call("POST", path, officer, "{\"decision\":7}", &o), 400);
+    cr_expect_eq(call("POST", path, officer, "{\"decision\":\"dispose\",\"why\":\"x\"}", &o), 400);
+    cr_expect_eq(call("POST", path, officer,
+                      "{\"decision\":\"registered\",\"diarienummer\":\"KS 2026/0412\",\"note\":\"bygglov\"}", &o),
+                 201, "%s", o.buf);
+    cr_expect_eq(call("POST", path, officer, "{\"decision\":\"not_public_record\"}", &o), 201,
+                 "decisions are history, a second one is kept too");
+    cr_expect_eq(call("GET", loc, officer, NULL, &o), 200);
+    cr_expect_eq(call("GET", "/v1/audit", officer, NULL, &o), 403, "only an admin reads the audit");
+    char admin[80];
+    token("admin", "admin", admin, sizeof admin);
+    /* tokens are read at start-up */
+    stop_server();
+    start_server("0");
+    const char *id = loc + strlen("/v1/voicemails/");
+    snprintf(path, sizeof path, "/v1/audit?voicemail=%s", id);
+    cr_assert_eq(call("GET", path, admin, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"action\":\"voicemail_read\"") != NULL, "reads are audited: %s", o.buf);
+    cr_expect(strstr(o.buf, "\"action\":\"decision\"") != NULL, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"actor\":\"registrator\"") != NULL, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"remote\":\"127.0.0.1\"") != NULL, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"action\":\"callback\"") != NULL, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/audit?from=yesterday", admin, NULL, &o), 400);
+    cr_expect_eq(call("GET", "/v1/audit?actor=vaxel", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "registrator") == NULL, "filtered by actor: %s", o.buf);
+}
