@@ -348,6 +348,74 @@ static enum MHD_Result voicemail_action(rv_server *s, struct MHD_Connection *c, 
     return send_json(c, MHD_HTTP_CREATED, out);
 }
 
+/* GET /v1/voicemails/{id}/audio (officer, admin): the original bytes with
+ * their Content-Type; one "bytes=a-b" / "a-" / "-n" range gives 206. */
+static enum MHD_Result get_audio(rv_server *s, struct MHD_Connection *c, const char *method, long long id)
+{
+    enum MHD_Result ret;
+    if (strcmp(method, "GET") != 0) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "GET");
+    if (!authorise(s, c, 1u << RV_ROLE_OFFICER | 1u << RV_ROLE_ADMIN, &ret)) return ret;
+    char sha[RV_SHA256_HEX + 1], ct[64], path[4400];
+    int disposed = 0;
+    rv_error e;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_voicemail_audio(s->store, id, sha, ct, sizeof ct, &disposed, &e);
+    if (rc == RV_OK && !disposed) audit(s, c, "audio_read", id, NULL, NULL);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc == RV_ERR_NOT_FOUND) return send_error(c, MHD_HTTP_NOT_FOUND, "not_found", e.msg);
+    if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
+    if (disposed) return send_error(c, MHD_HTTP_GONE, "disposed", "the audio was disposed of");
+    snprintf(path, sizeof path, "%s/audio/%.2s/%s", s->data_dir, sha, sha);
+    FILE *f = fopen(path, "rb");
+    if (!f) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "io_error", "the stored audio cannot be read");
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    unsigned long long from = 0, to = size > 0 ? (unsigned long long)size - 1 : 0;
+    int partial = 0;
+    const char *range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range");
+    if (range && size > 0) {
+        unsigned long long a = 0, b = 0;
+        int n = 0;
+        if (sscanf(range, "bytes=%llu-%llu%n", &a, &b, &n) == 2 && range[n] == '\0' && a <= b) {
+            from = a, to = b < (unsigned long long)size ? b : (unsigned long long)size - 1;
+            partial = 1;
+        } else if (sscanf(range, "bytes=%llu-%n", &a, &n) == 1 && range[n] == '\0') {
+            from = a, partial = 1;
+        } else if (sscanf(range, "bytes=-%llu%n", &b, &n) == 1 && range[n] == '\0' && b > 0) {
+            from = b >= (unsigned long long)size ? 0 : (unsigned long long)size - b, partial = 1;
+        }
+        if (!partial || from >= (unsigned long long)size) {
+            fclose(f);
+            struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+            if (!r) return MHD_NO;
+            char cr[64];
+            snprintf(cr, sizeof cr, "bytes */%ld", size);
+            MHD_add_response_header(r, "Content-Range", cr);
+            ret = MHD_queue_response(c, MHD_HTTP_RANGE_NOT_SATISFIABLE, r);
+            MHD_destroy_response(r);
+            return ret;
+        }
+    }
+    size_t len = size > 0 ? (size_t)(to - from + 1) : 0;
+    char *buf = malloc(len ? len : 1);
+    if (!buf) { fclose(f); return MHD_NO; }
+    int ok = fseek(f, (long)from, SEEK_SET) == 0 && fread(buf, 1, len, f) == len;
+    fclose(f);
+    if (!ok) { free(buf); return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "io_error", "short read"); }
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+    if (!r) { free(buf); return MHD_NO; }
+    MHD_add_response_header(r, "Content-Type", ct);
+    MHD_add_response_header(r, "Accept-Ranges", "bytes");
+    if (partial) {
+        char cr[96];
+        snprintf(cr, sizeof cr, "bytes %llu-%llu/%ld", from, to, size);
+        MHD_add_response_header(r, "Content-Range", cr);
+    }
+    ret = MHD_queue_response(c, partial ? MHD_HTTP_PARTIAL_CONTENT : MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 /* GET /v1/audit?voicemail=&actor=&from=&to= (admin) */
 static enum MHD_Result get_audit(rv_server *s, struct MHD_Connection *c, const char *method)
 {
@@ -416,6 +484,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         long long id = parse_id(rest, (size_t)(slash - rest));
         if (id && (strcmp(slash, "/callback") == 0 || strcmp(slash, "/decision") == 0))
             return voicemail_action(s, c, method, id, slash + 1, rq);
+        if (id && strcmp(slash, "/audio") == 0) return get_audio(s, c, method, id);
     }
     char ext[24];
     if (voicemail_url(url, ext)) {

@@ -603,3 +603,23 @@ rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *acto
     *out = a;
     return RV_OK;
 }
+
+rv_err rv_store_voicemail_audio(rv_store *s, long long id, char sha256[RV_SHA256_HEX + 1], char *content_type,
+                                size_t ct_cap, int *disposed, rv_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT audio_sha256, content_type, disposed_at FROM voicemails WHERE id = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read voicemails");
+    sqlite3_bind_int64(st, 1, id);
+    int r = sqlite3_step(st);
+    rv_err rc = RV_OK;
+    if (r == SQLITE_ROW) {
+        snprintf(sha256, RV_SHA256_HEX + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(content_type, ct_cap, "%s", (const char *)sqlite3_column_text(st, 1));
+        *disposed = sqlite3_column_type(st, 2) != SQLITE_NULL;
+    } else rc = r == SQLITE_DONE ? rv_error_set(err, RV_ERR_NOT_FOUND, "no voicemail %lld", id)
+                                 : db_error(s, err, "cannot read voicemails");
+    sqlite3_finalize(st);
+    return rc;
+}

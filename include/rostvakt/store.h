@@ -85,6 +85,11 @@ rv_err rv_store_finish_voicemail(rv_store *s, long long id, const char *state, c
 struct json_t;
 rv_err rv_store_get_voicemail(rv_store *s, long long id, struct json_t **out, rv_error *err);
 
+/* A voicemail's stored audio: its hash and original Content-Type, and
+ * whether it was disposed of. RV_ERR_NOT_FOUND. */
+rv_err rv_store_voicemail_audio(rv_store *s, long long id, char sha256[RV_SHA256_HEX + 1], char *content_type,
+                                size_t ct_cap, int *disposed, rv_error *err);
+
 /* The owner returned the call: callback_at = now_iso. RV_ERR_NOT_FOUND. */
 rv_err rv_store_set_callback(rv_store *s, long long id, const char *now_iso, rv_error *err);
 

@@ -393,3 +393,70 @@ Test(serve, callbacks_decisions_and_the_audit) {
     cr_expect_eq(call("GET", "/v1/audit?actor=vaxel", admin, NULL, &o), 200);
     cr_expect(strstr(o.buf, "registrator") == NULL, "filtered by actor: %s", o.buf);
 }
+
+typedef struct {
+    unsigned char *buf;
+    size_t len;
+} bin;
+
+static size_t collect_bin(char *p, size_t sz, size_t n, void *u)
+{
+    bin *b = u;
+    size_t k = sz * n;
+    unsigned char *nb = realloc(b->buf, b->len + k + 1);
+    if (!nb) return 0;
+    memcpy(nb + b->len, p, k);
+    b->buf = nb;
+    b->len += k;
+    return k;
+}
+
+static long get_bytes(const char *path, const char *tok, const char *range, bin *out)
+{
+    CURL *c = curl_easy_init();
+    char url[256], auth[128];
+    snprintf(url, sizeof url, "%s%s", base, path);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
+    struct curl_slist *h = curl_slist_append(NULL, auth);
+    memset(out, 0, sizeof *out);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    if (range) curl_easy_setopt(c, CURLOPT_RANGE, range);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_bin);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    long status = 0;
+    cr_assert_eq(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return status;
+}
+
+Test(serve, audio_comes_back_with_ranges) {
+    sink o;
+    char loc[128], path[160];
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    cr_assert_eq(post_audio("samples/v02-faktura.wav", pbx, "audio/x-wav", NULL, &o, loc, sizeof loc), 201);
+    FILE *f = fopen("samples/v02-faktura.wav", "rb");
+    static unsigned char orig[1 << 20];
+    size_t n = fread(orig, 1, sizeof orig, f);
+    fclose(f);
+    snprintf(path, sizeof path, "%s/audio", loc);
+    bin b;
+    cr_expect_eq(get_bytes(path, pbx, NULL, &b), 403);
+    free(b.buf);
+    cr_assert_eq(get_bytes(path, officer, NULL, &b), 200);
+    cr_expect(b.len == n && memcmp(b.buf, orig, n) == 0, "the original bytes");
+    free(b.buf);
+    cr_assert_eq(get_bytes(path, officer, "100-199", &b), 206);
+    cr_expect(b.len == 100 && memcmp(b.buf, orig + 100, 100) == 0);
+    free(b.buf);
+    cr_assert_eq(get_bytes(path, officer, "-10", &b), 206);
+    cr_expect(b.len == 10 && memcmp(b.buf, orig + n - 10, 10) == 0, "the last ten bytes");
+    free(b.buf);
+    cr_expect_eq(get_bytes(path, officer, "99999999-", &b), 416);
+    free(b.buf);
+    cr_expect_eq(get_bytes("/v1/voicemails/999/audio", officer, NULL, &b), 404);
+    free(b.buf);
+}
