@@ -166,8 +166,11 @@ static int voicemail_url(const char *url, char *ext_out)
 
 static int is_voicemail_post(const char *url) { return voicemail_url(url, NULL); }
 
-/* RFC 3339: 2026-11-22T10:00:00Z, with optional fraction and ±hh:mm. */
-static int rfc3339(const char *s)
+/* RFC 3339: 2026-11-22T10:00:00Z, with optional fraction and ±hh:mm. With
+ * utc, the same instant as "YYYY-MM-DDTHH:MM:SSZ" (so that text order is time
+ * order in the archive). */
+
+static int rfc3339_utc(const char *s, char utc[32])
 {
     int y, mo, d, h, mi, sec, n = 0;
     if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19) return 0;
@@ -178,10 +181,28 @@ static int rfc3339(const char *s)
         if (*p < '0' || *p > '9') return 0;
         while (*p >= '0' && *p <= '9') p++;
     }
-    if (*p == 'Z' || *p == 'z') return p[1] == '\0';
-    int oh, om, k = 0;
-    if ((*p != '+' && *p != '-') || sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5) return 0;
-    return oh <= 23 && om <= 59 && p[6] == '\0';
+    int off = 0;
+    if (*p == 'Z' || *p == 'z') {
+        if (p[1] != '\0') return 0;
+    } else {
+        int oh, om, k = 0;
+        if ((*p != '+' && *p != '-') || sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5) return 0;
+        if (oh > 23 || om > 59 || p[6] != '\0') return 0;
+        off = (*p == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+    }
+    struct tm tm = {0};
+    tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d, tm.tm_hour = h, tm.tm_min = mi;
+    tm.tm_sec = sec > 59 ? 59 : sec;
+    time_t t = timegm(&tm);
+    struct tm back;
+    gmtime_r(&t, &back);
+    if (back.tm_mday != d) return 0; /* 2026-02-30 */
+    if (utc) {
+        t -= off;
+        gmtime_r(&t, &back);
+        strftime(utc, 32, "%Y-%m-%dT%H:%M:%SZ", &back);
+    }
+    return 1;
 }
 
 static const char *const audio_types[] = {"audio/wav", "audio/x-wav", "audio/basic", "audio/flac",
@@ -205,13 +226,11 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
     if (caller && (strlen(caller) > 32 || strspn(caller, "+0123456789") != strlen(caller)))
         return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "X-Caller-Number must be up to 32 of + and digits");
     const char *at = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Received-At");
-    char now[32];
-    if (at && !rfc3339(at))
+    char when[32];
+    if (at && !rfc3339_utc(at, when))
         return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "X-Received-At must be an RFC 3339 date and time");
-    if (!at) {
-        now_iso(now);
-        at = now;
-    }
+    if (!at) now_iso(when);
+    at = when;
     rv_error e;
     rv_pcm pcm;
     rv_audio_limits lim = {(int64_t)s->max_audio, s->max_audio_s};
@@ -416,6 +435,62 @@ static enum MHD_Result get_audio(rv_server *s, struct MHD_Connection *c, const c
     return ret;
 }
 
+/* GET /v1/voicemails?classification=&decision=&ext=&unit=&from=&to=&limit=&after=
+ * (officer, admin): {"items": [...], "next": cursor or null}, newest first.
+ * The cursor is the id of the page's last item (keyset: its received_at, id). */
+static enum MHD_Result list_voicemails(rv_server *s, struct MHD_Connection *c, const char *method)
+{
+    enum MHD_Result ret;
+    if (strcmp(method, "GET") != 0) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "GET");
+    if (!authorise(s, c, 1u << RV_ROLE_OFFICER | 1u << RV_ROLE_ADMIN, &ret)) return ret;
+    rv_vm_query q = {0};
+    q.classification = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "classification");
+    q.decision = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "decision");
+    q.ext = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ext");
+    q.unit = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "unit");
+    q.from = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "from");
+    q.to = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to");
+    const char *lim = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
+    const char *after = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "after");
+    if (q.classification && strcmp(q.classification, "empty") && strcmp(q.classification, "ephemeral") &&
+        strcmp(q.classification, "possible_public_record"))
+        return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument",
+                          "classification must be empty, ephemeral or possible_public_record");
+    if (q.decision && strcmp(q.decision, "registered") && strcmp(q.decision, "not_public_record") &&
+        strcmp(q.decision, "dispose"))
+        return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument",
+                          "decision must be registered, not_public_record or dispose");
+    char from_utc[32], to_utc[32];
+    if ((q.from && !rfc3339_utc(q.from, from_utc)) || (q.to && !rfc3339_utc(q.to, to_utc)))
+        return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "from and to must be RFC 3339 dates and times");
+    if (q.from) q.from = from_utc;
+    if (q.to) q.to = to_utc;
+    q.limit = 50;
+    if (lim) {
+        long long l = parse_id(lim, strlen(lim));
+        if (l < 1 || l > 500) return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "limit must be 1..500");
+        q.limit = (int)l;
+    }
+    if (after && !(q.after_id = parse_id(after, strlen(after))))
+        return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "after must be a cursor from \"next\"");
+    json_t *items;
+    int more;
+    rv_error e;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_list_voicemails(s->store, &q, &items, &more, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
+    json_t *next = json_null();
+    size_t n = json_array_size(items);
+    if (more && n) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(json_object_get(json_array_get(items, n - 1), "id")));
+        json_decref(next);
+        next = json_string(buf);
+    }
+    return send_json(c, MHD_HTTP_OK, json_pack("{s:o,s:o}", "items", items, "next", next));
+}
+
 /* GET /v1/audit?voicemail=&actor=&from=&to= (admin) */
 static enum MHD_Result get_audit(rv_server *s, struct MHD_Connection *c, const char *method)
 {
@@ -428,8 +503,11 @@ static enum MHD_Result get_audit(rv_server *s, struct MHD_Connection *c, const c
     const char *to = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "to");
     long long vid = vm ? parse_id(vm, strlen(vm)) : 0;
     if (vm && !vid) return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "voicemail must be an id");
-    if ((from && !rfc3339(from)) || (to && !rfc3339(to)))
+    char from_utc[32], to_utc[32];
+    if ((from && !rfc3339_utc(from, from_utc)) || (to && !rfc3339_utc(to, to_utc)))
         return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "from and to must be RFC 3339 dates and times");
+    if (from) from = from_utc;
+    if (to) to = to_utc;
     json_t *items;
     rv_error e;
     pthread_mutex_lock(&s->store_lock);
@@ -477,6 +555,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return send_json(c, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
     }
     if (strcmp(url, "/v1/audit") == 0) return get_audit(s, c, method);
+    if (strcmp(url, "/v1/voicemails") == 0) return list_voicemails(s, c, method);
     const char *vpre = "/v1/voicemails/";
     if (strncmp(url, vpre, strlen(vpre)) == 0) {
         const char *rest = url + strlen(vpre), *slash = strchr(rest, '/');

@@ -623,3 +623,50 @@ rv_err rv_store_voicemail_audio(rv_store *s, long long id, char sha256[RV_SHA256
     sqlite3_finalize(st);
     return rc;
 }
+
+rv_err rv_store_list_voicemails(rv_store *s, const rv_vm_query *q, json_t **out, int *more, rv_error *err)
+{
+    *out = NULL;
+    *more = 0;
+    sqlite3_stmt *st;
+    const char *sql =
+        "SELECT v.id, v.ext, v.caller, v.received_at, v.content_type, v.bytes, v.state, v.classification,"
+        " (SELECT d.decision FROM decisions d WHERE d.voicemail_id = v.id ORDER BY d.id DESC LIMIT 1) AS dec"
+        " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
+        " WHERE (?1 IS NULL OR v.classification = ?1)"
+        " AND (?2 IS NULL OR (SELECT d.decision FROM decisions d WHERE d.voicemail_id = v.id"
+        "                     ORDER BY d.id DESC LIMIT 1) IS ?2)"
+        " AND (?3 IS NULL OR v.ext = ?3) AND (?4 IS NULL OR m.unit = ?4)"
+        " AND (?5 IS NULL OR v.received_at >= ?5) AND (?6 IS NULL OR v.received_at < ?6)"
+        " AND (?8 = 0 OR v.received_at < (SELECT received_at FROM voicemails WHERE id = ?8)"
+        "      OR (v.received_at = (SELECT received_at FROM voicemails WHERE id = ?8) AND v.id < ?8))"
+        " ORDER BY v.received_at DESC, v.id DESC LIMIT ?9";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(s, err, "cannot list voicemails");
+    const char *t[] = {q->classification, q->decision, q->ext, q->unit, q->from, q->to};
+    for (int i = 0; i < 6; i++) sqlite3_bind_text(st, i + 1, t[i], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 8, q->after_id);
+    int limit = q->limit > 0 && q->limit <= 500 ? q->limit : 50;
+    sqlite3_bind_int(st, 9, limit + 1);
+    json_t *a = json_array();
+    int r, n = 0;
+    while (a && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == limit) {
+            *more = 1;
+            break;
+        }
+        const char *cls = (const char *)sqlite3_column_text(st, 7), *dec = (const char *)sqlite3_column_text(st, 8);
+        json_array_append_new(
+            a, json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:s,s:o,s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+                         "ext", (const char *)sqlite3_column_text(st, 1), "caller",
+                         (const char *)sqlite3_column_text(st, 2), "received_at",
+                         (const char *)sqlite3_column_text(st, 3), "content_type",
+                         (const char *)sqlite3_column_text(st, 4), "bytes", (json_int_t)sqlite3_column_int64(st, 5),
+                         "state", (const char *)sqlite3_column_text(st, 6), "classification",
+                         cls ? json_string(cls) : json_null(), "decision", dec ? json_string(dec) : json_null()));
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (!a) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    *out = a;
+    return RV_OK;
+}

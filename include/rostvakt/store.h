@@ -90,6 +90,19 @@ rv_err rv_store_get_voicemail(rv_store *s, long long id, struct json_t **out, rv
 rv_err rv_store_voicemail_audio(rv_store *s, long long id, char sha256[RV_SHA256_HEX + 1], char *content_type,
                                 size_t ct_cap, int *disposed, rv_error *err);
 
+/* Filters of the voicemail list; NULL or 0: any. */
+typedef struct {
+    const char *classification, *decision, *ext, *unit, *from, *to;
+    int limit;                    /* 1..500 */
+    long long after_id;           /* keyset cursor: the id of the previous page's last item */
+} rv_vm_query;
+
+/* Voicemails newest first (received_at, then id; received_at is UTC), as rv_store_get_voicemail
+ * gives them without the analysis, plus "decision" (the latest). *out is a new
+ * JSON array; *more is 1 when another page follows. */
+rv_err rv_store_list_voicemails(rv_store *s, const rv_vm_query *q, struct json_t **out, int *more,
+                                rv_error *err);
+
 /* The owner returned the call: callback_at = now_iso. RV_ERR_NOT_FOUND. */
 rv_err rv_store_set_callback(rv_store *s, long long id, const char *now_iso, rv_error *err);
 

@@ -460,3 +460,50 @@ Test(serve, audio_comes_back_with_ranges) {
     cr_expect_eq(get_bytes("/v1/voicemails/999/audio", officer, NULL, &b), 404);
     free(b.buf);
 }
+
+static void post_at(const char *at, const char *file)
+{
+    sink o;
+    char hdr[96];
+    snprintf(hdr, sizeof hdr, "X-Received-At: %s", at);
+    const char *h[] = {hdr, NULL};
+    cr_assert_eq(post_audio(file, pbx, "audio/wav", h, &o, NULL, 0), 201, "%s", o.buf);
+}
+
+Test(serve, the_voicemail_list_pages_newest_first) {
+    sink o;
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    /* seven messages; one given in local time +01:00 sorts by its UTC instant */
+    post_at("2026-11-20T09:00:00Z", "samples/v01-bygglov.wav");
+    post_at("2026-11-20T10:30:00+01:00", "samples/v02-faktura.wav"); /* 09:30Z */
+    post_at("2026-11-20T10:00:00Z", "samples/v03-ring-mig.wav");
+    post_at("2026-11-21T08:00:00Z", "samples/v04-overklaga.wav");
+    post_at("2026-11-21T08:00:00Z", "samples/v01-bygglov.wav");
+    post_at("2026-11-22T07:00:00Z", "samples/v02-faktura.wav");
+    post_at("2026-11-22T12:00:00Z", "samples/v03-ring-mig.wav");
+    char path[200], after[32] = "";
+    long long seen[16];
+    int n_seen = 0;
+    for (int page = 0; page < 5; page++) {
+        snprintf(path, sizeof path, "/v1/voicemails?limit=3%s%s", after[0] ? "&after=" : "", after);
+        cr_assert_eq(call("GET", path, officer, NULL, &o), 200, "%s", o.buf);
+        for (const char *p = strstr(o.buf, "\"id\":"); p && n_seen < 16; p = strstr(p + 1, "\"id\":"))
+            seen[n_seen++] = atoll(p + 5);
+        const char *next = strstr(o.buf, "\"next\":\"");
+        if (!next) break;
+        snprintf(after, sizeof after, "%.*s", (int)strcspn(next + 8, "\""), next + 8);
+    }
+    cr_expect_eq(n_seen, 7, "every voicemail once across the pages");
+    long long want[] = {7, 6, 5, 4, 3, 2, 1};
+    for (int i = 0; i < 7 && i < n_seen; i++) cr_expect_eq(seen[i], want[i], "position %d: %lld", i, seen[i]);
+    cr_assert_eq(call("GET", "/v1/voicemails?from=2026-11-20T09:15:00Z&to=2026-11-20T09:45:00Z", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"id\":2") && !strstr(o.buf, "\"id\":1,") && !strstr(o.buf, "\"id\":3"),
+              "the +01:00 one by its UTC time: %s", o.buf);
+    cr_expect_eq(call("GET", "/v1/voicemails?classification=maybe", officer, NULL, &o), 400);
+    cr_expect_eq(call("GET", "/v1/voicemails?limit=0", officer, NULL, &o), 400);
+    cr_expect_eq(call("GET", "/v1/voicemails?after=x", officer, NULL, &o), 400);
+    cr_expect_eq(call("GET", "/v1/voicemails", pbx, NULL, &o), 403);
+    cr_expect_eq(call("GET", "/v1/voicemails?ext=9999", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"items\":[]") != NULL, "%s", o.buf);
+}
