@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,7 +50,23 @@ typedef struct {
     char *body;
     size_t len, cap, limit;
     int too_large;
+    struct timespec start;
 } request;
+
+/* Metrics: counters shared by every thread. */
+static const double buckets[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+#define N_BUCKETS (sizeof buckets / sizeof buckets[0])
+static _Atomic unsigned long long m_status[6];      /* 1xx .. 5xx, [0] other */
+static _Atomic unsigned long long m_latency[N_BUCKETS + 1];
+static _Atomic unsigned long long m_latency_us_sum, m_requests;
+static _Atomic unsigned long long m_analyses, m_analysis_failures;
+
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
+{
+    unsigned k = status / 100;
+    m_status[k >= 1 && k <= 5 ? k : 0]++;
+    return MHD_queue_response(c, status, r);
+}
 
 static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *j)
 {
@@ -59,7 +76,7 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json
     struct MHD_Response *r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
     if (!r) { free(s); return MHD_NO; }
     MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
-    enum MHD_Result ret = MHD_queue_response(c, status, r);
+    enum MHD_Result ret = queue(c, status, r);
     MHD_destroy_response(r);
     return ret;
 }
@@ -251,7 +268,7 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
         if (!r) { free(b); return MHD_NO; }
         MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
         MHD_add_response_header(r, "Retry-After", "30");
-        ret = MHD_queue_response(c, MHD_HTTP_SERVICE_UNAVAILABLE, r);
+        ret = queue(c, MHD_HTTP_SERVICE_UNAVAILABLE, r);
         MHD_destroy_response(r);
         return ret;
     }
@@ -275,7 +292,7 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
     if (!r) { free(body); return MHD_NO; }
     MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
     MHD_add_response_header(r, "Location", loc);
-    ret = MHD_queue_response(c, MHD_HTTP_CREATED, r);
+    ret = queue(c, MHD_HTTP_CREATED, r);
     MHD_destroy_response(r);
     return ret;
 }
@@ -410,7 +427,7 @@ static enum MHD_Result get_audio(rv_server *s, struct MHD_Connection *c, const c
             char cr[64];
             snprintf(cr, sizeof cr, "bytes */%ld", size);
             MHD_add_response_header(r, "Content-Range", cr);
-            ret = MHD_queue_response(c, MHD_HTTP_RANGE_NOT_SATISFIABLE, r);
+            ret = queue(c, MHD_HTTP_RANGE_NOT_SATISFIABLE, r);
             MHD_destroy_response(r);
             return ret;
         }
@@ -430,7 +447,7 @@ static enum MHD_Result get_audio(rv_server *s, struct MHD_Connection *c, const c
         snprintf(cr, sizeof cr, "bytes %llu-%llu/%ld", from, to, size);
         MHD_add_response_header(r, "Content-Range", cr);
     }
-    ret = MHD_queue_response(c, partial ? MHD_HTTP_PARTIAL_CONTENT : MHD_HTTP_OK, r);
+    ret = queue(c, partial ? MHD_HTTP_PARTIAL_CONTENT : MHD_HTTP_OK, r);
     MHD_destroy_response(r);
     return ret;
 }
@@ -491,6 +508,46 @@ static enum MHD_Result list_voicemails(rv_server *s, struct MHD_Connection *c, c
     return send_json(c, MHD_HTTP_OK, json_pack("{s:o,s:o}", "items", items, "next", next));
 }
 
+/* GET /metrics: Prometheus text format (no token, like /healthz). */
+static enum MHD_Result get_metrics(rv_server *s, struct MHD_Connection *c)
+{
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    if (!f) return MHD_NO;
+    pthread_mutex_lock(&s->store_lock);
+    long long queued = rv_store_count_queued(s->store);
+    pthread_mutex_unlock(&s->store_lock);
+    fprintf(f, "# HELP rostvakt_requests_total HTTP requests answered, by status class.\n"
+               "# TYPE rostvakt_requests_total counter\n");
+    const char *cls[] = {"other", "1xx", "2xx", "3xx", "4xx", "5xx"};
+    for (int i = 0; i < 6; i++) fprintf(f, "rostvakt_requests_total{code=\"%s\"} %llu\n", cls[i], (unsigned long long)m_status[i]);
+    fprintf(f, "# HELP rostvakt_request_seconds Time from the request's headers to its end.\n"
+               "# TYPE rostvakt_request_seconds histogram\n");
+    unsigned long long cum = 0;
+    for (size_t b = 0; b < N_BUCKETS; b++) {
+        cum += m_latency[b];
+        fprintf(f, "rostvakt_request_seconds_bucket{le=\"%g\"} %llu\n", buckets[b], cum);
+    }
+    cum += m_latency[N_BUCKETS];
+    fprintf(f, "rostvakt_request_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
+    fprintf(f, "rostvakt_request_seconds_sum %.6f\nrostvakt_request_seconds_count %llu\n",
+            (double)m_latency_us_sum / 1e6, (unsigned long long)m_requests);
+    fprintf(f, "# HELP rostvakt_queue_depth Voicemails waiting for analysis.\n# TYPE rostvakt_queue_depth gauge\n"
+               "rostvakt_queue_depth %lld\n", queued);
+    fprintf(f, "# HELP rostvakt_analyses_total Voicemails analysed, and those that failed.\n"
+               "# TYPE rostvakt_analyses_total counter\n"
+               "rostvakt_analyses_total{result=\"analysed\"} %llu\nrostvakt_analyses_total{result=\"failed\"} %llu\n",
+            (unsigned long long)m_analyses, (unsigned long long)m_analysis_failures);
+    fclose(f);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, out, MHD_RESPMEM_MUST_FREE);
+    if (!r) { free(out); return MHD_NO; }
+    MHD_add_response_header(r, "Content-Type", "text/plain; version=0.0.4");
+    enum MHD_Result ret = queue(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 /* GET /v1/audit?voicemail=&actor=&from=&to= (admin) */
 static enum MHD_Result get_audit(rv_server *s, struct MHD_Connection *c, const char *method)
 {
@@ -526,6 +583,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (!rq) { /* first call: headers only */
         rq = calloc(1, sizeof *rq);
         if (!rq) return MHD_NO;
+        clock_gettime(CLOCK_MONOTONIC, &rq->start);
         *con_cls = rq;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         rq->limit = is_voicemail_post(url) ? s->max_audio : s->max_json;
@@ -555,6 +613,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return send_json(c, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
     }
     if (strcmp(url, "/v1/audit") == 0) return get_audit(s, c, method);
+    if (strcmp(url, "/metrics") == 0) {
+        if (strcmp(method, "GET") != 0) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "GET");
+        return get_metrics(s, c);
+    }
     if (strcmp(url, "/v1/voicemails") == 0) return list_voicemails(s, c, method);
     const char *vpre = "/v1/voicemails/";
     if (strncmp(url, vpre, strlen(vpre)) == 0) {
@@ -580,7 +642,17 @@ static void done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_R
 {
     (void)cls, (void)c, (void)t;
     request *rq = *con_cls;
-    if (rq) free(rq->body);
+    if (rq) {
+        struct timespec end;
+        clock_gettime(CLOCK_MONOTONIC, &end);
+        double d = (double)(end.tv_sec - rq->start.tv_sec) + (end.tv_nsec - rq->start.tv_nsec) / 1e9;
+        size_t b = 0;
+        while (b < N_BUCKETS && d > buckets[b]) b++;
+        m_latency[b]++;
+        m_latency_us_sum += (unsigned long long)(d * 1e6);
+        m_requests++;
+        free(rq->body);
+    }
     free(rq);
     *con_cls = NULL;
 }
@@ -656,6 +728,8 @@ static void *analysis_worker(void *arg)
         rv_err fr = rv_store_finish_voicemail(db, id, json ? "analysed" : "failed",
                                               json ? rv_vm_class_name(rep.vm_class) : NULL, json, now, &e);
         if (fr != RV_OK) fprintf(stderr, "rostvakt: analysis worker: voicemail %lld: %s\n", id, e.msg);
+        if (json) m_analyses++;
+        else m_analysis_failures++;
         free(json);
         if (have) rv_report_free(&rep);
     }

@@ -507,3 +507,16 @@ Test(serve, the_voicemail_list_pages_newest_first) {
     cr_expect_eq(call("GET", "/v1/voicemails?ext=9999", officer, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"items\":[]") != NULL, "%s", o.buf);
 }
+
+Test(serve, metrics_in_prometheus_text) {
+    sink o;
+    cr_expect_eq(call("GET", "/healthz", NULL, NULL, &o), 200);
+    cr_expect_eq(call("GET", "/v1/nothing", officer, NULL, &o), 404);
+    cr_assert_eq(call("GET", "/metrics", NULL, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "rostvakt_requests_total{code=\"2xx\"} 1\n") != NULL, "%s", o.buf);
+    cr_expect(strstr(o.buf, "rostvakt_requests_total{code=\"4xx\"} 1\n") != NULL, "%s", o.buf);
+    cr_expect(strstr(o.buf, "rostvakt_request_seconds_count 2\n") != NULL, "%s", o.buf);
+    cr_expect(strstr(o.buf, "rostvakt_queue_depth 0\n") != NULL, "%s", o.buf);
+    cr_expect(strstr(o.buf, "rostvakt_analyses_total{result=\"analysed\"} 0\n") != NULL, "%s", o.buf);
+    cr_expect_eq(call("POST", "/metrics", NULL, NULL, &o), 405);
+}
