@@ -101,15 +101,21 @@ $(BUILD)/bench_analyze: bench/bench_analyze.c $(LIB)
 $(BUILD)/bench_verify: bench/bench_verify.c $(LIB)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
+$(BUILD)/bench_serve: bench/bench_serve.c
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(shell pkg-config --libs libcurl 2>/dev/null) -lpthread
+
 # deps first, then a fresh make that sees the installed pkg-config files.
 bench: deps
-	@$(MAKE) --no-print-directory $(BIN) $(MLLR) $(BUILD)/bench_analyze $(BUILD)/bench_verify
+	@$(MAKE) --no-print-directory $(BIN) $(MLLR) $(BUILD)/bench_analyze $(BUILD)/bench_verify $(BUILD)/bench_serve
 	@sh bench/bench.sh $(BIN) $(BUILD)/bench_analyze
 	@echo
 	@echo "== phrase verification (tune split chooses the threshold; test split never tuned on) =="
 	@sh bench/make-asr-sets.sh build/asr >/dev/null
 	@$(BUILD)/bench_verify build/asr/tune build/asr/test build/asr/vm-tune build/asr/vm-test \
 	  build/asr/abs-tune build/asr/abs-test
+	@echo
+	@echo "== HTTP service under load (loopback) =="
+	@sh bench/bench-serve.sh $(BIN) $(BUILD)/bench_serve
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN) $(MLLR)

@@ -11,7 +11,7 @@ sphinxbase-utils sphinxtrain
 libsndfile1-dev libsamplerate0-dev libfftw3-dev
 libmicrohttpd-dev libsqlite3-dev libjansson-dev libssl-dev
 libespeak-ng-dev espeak-ng
-libcriterion-dev libcurl4-openssl-dev
+libcriterion-dev libcurl4-openssl-dev curl
 sox libsox-fmt-base
 asterisk-core-sounds-en-wav asterisk-core-sounds-en
 "

@@ -1,0 +1,99 @@
+/* Load on rostvakt serve over loopback: 64 concurrent PBX connections posting
+ * a 30 s mu-law voicemail each, several times; prints throughput and the p50
+ * and p99 latency of the 201 while the analysis queue drains behind.
+ * usage: bench_serve URL TOKEN FILE [CONNECTIONS] [POSTS_EACH] */
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *url, *token;
+static char *data;
+static long data_len;
+static int posts_each;
+static double *lat;
+static int n_lat, errors;
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+static size_t sink(char *p, size_t s, size_t n, void *u) { (void)p, (void)u; return s * n; }
+
+static void *client(void *arg)
+{
+    (void)arg;
+    CURL *c = curl_easy_init();
+    char auth[128];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+    struct curl_slist *h = curl_slist_append(NULL, auth);
+    h = curl_slist_append(h, "Content-Type: audio/wav");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, data);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, data_len);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
+    for (int i = 0; i < posts_each; i++) {
+        double t0 = now();
+        long status = 0;
+        CURLcode rc = curl_easy_perform(c);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        double d = now() - t0;
+        pthread_mutex_lock(&lock);
+        if (rc == CURLE_OK && status == 201) lat[n_lat++] = d;
+        else errors++;
+        pthread_mutex_unlock(&lock);
+    }
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return NULL;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 4) {
+        fprintf(stderr, "usage: bench_serve URL TOKEN FILE [CONNECTIONS] [POSTS_EACH]\n");
+        return 64;
+    }
+    url = argv[1], token = argv[2];
+    int conns = argc > 4 ? atoi(argv[4]) : 64;
+    posts_each = argc > 5 ? atoi(argv[5]) : 4;
+    FILE *f = fopen(argv[3], "rb");
+    if (!f) { perror(argv[3]); return 1; }
+    fseek(f, 0, SEEK_END);
+    data_len = ftell(f);
+    rewind(f);
+    data = malloc((size_t)data_len);
+    if (!data || fread(data, 1, (size_t)data_len, f) != (size_t)data_len) return 1;
+    fclose(f);
+    lat = calloc((size_t)conns * posts_each, sizeof *lat);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    pthread_t *th = calloc((size_t)conns, sizeof *th);
+    double t0 = now();
+    for (int i = 0; i < conns; i++) pthread_create(&th[i], NULL, client, NULL);
+    for (int i = 0; i < conns; i++) pthread_join(th[i], NULL);
+    double wall = now() - t0;
+    qsort(lat, (size_t)n_lat, sizeof *lat, cmp);
+    printf("  %d connections x %d posts of %.0f KB: %d acknowledged (201), %d errors, %.1f s\n", conns, posts_each,
+           data_len / 1024.0, n_lat, errors, wall);
+    if (n_lat)
+        printf("  throughput %.0f voicemails/s; latency of the 201: p50 %.1f ms, p99 %.1f ms (target p99 <= 50 ms)\n",
+               n_lat / wall, lat[n_lat / 2] * 1e3, lat[(int)(n_lat * 0.99) < n_lat ? (int)(n_lat * 0.99) : n_lat - 1] * 1e3);
+    curl_global_cleanup();
+    free(th);
+    free(lat);
+    free(data);
+    return errors ? 1 : 0;
+}
