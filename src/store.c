@@ -441,23 +441,17 @@ long long rv_store_count_queued(rv_store *s)
     return n;
 }
 
+static rv_err exec_one(rv_store *s, const char *sql, const char *const *text, int n_text, long long id,
+                       int *changes, rv_error *err);
+
 rv_err rv_store_finish_voicemail(rv_store *s, long long id, const char *state, const char *classification,
                                  const char *report, const char *now_iso, rv_error *err)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db,
-                           "UPDATE voicemails SET state = ?2, classification = ?3, report = ?4, analysed_at = ?5"
-                           " WHERE id = ?1",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err, "cannot write voicemails");
-    sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_text(st, 2, state, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, classification, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, report, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, now_iso, -1, SQLITE_STATIC);
-    rv_err rc = sqlite3_step(st) == SQLITE_DONE ? RV_OK : db_error(s, err, "cannot record the analysis");
-    sqlite3_finalize(st);
-    return rc;
+    const char *t[] = {state, classification, report, now_iso};
+    return exec_one(s,
+                    "UPDATE voicemails SET state = ?2, classification = ?3, report = ?4, analysed_at = ?5"
+                    " WHERE id = ?1",
+                    t, 4, id, NULL, err);
 }
 
 rv_err rv_store_get_voicemail(rv_store *s, long long id, json_t **out, rv_error *err)
