@@ -298,6 +298,17 @@ done:
     return rc;
 }
 
+/* 1 if the directory has ext, 0 if not, -1 on a database error. */
+static int mailbox_exists(rv_store *s, const char *ext)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM mailboxes WHERE ext = ?1", -1, &st, NULL) != SQLITE_OK) return -1;
+    sqlite3_bind_text(st, 1, ext, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return r == SQLITE_ROW ? 1 : r == SQLITE_DONE ? 0 : -1;
+}
+
 rv_err rv_store_put_mailbox(rv_store *s, const rv_mailbox *m, const char *now_iso, int *created,
                             rv_error *err)
 {
@@ -306,13 +317,12 @@ rv_err rv_store_put_mailbox(rv_store *s, const rv_mailbox *m, const char *now_is
     rv_err rc = RV_OK;
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return db_error(s, err, "cannot begin");
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM mailboxes WHERE ext = ?1", -1, &st, NULL) != SQLITE_OK) {
+    int exists = mailbox_exists(s, m->ext);
+    if (exists < 0) {
         rc = db_error(s, err, "cannot read mailboxes");
         goto out;
     }
-    sqlite3_bind_text(st, 1, m->ext, -1, SQLITE_STATIC);
-    *created = sqlite3_step(st) != SQLITE_ROW;
-    sqlite3_finalize(st);
+    *created = !exists;
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO mailboxes (ext, first_name, last_name, unit, org, profile, mobile,"
                            " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
@@ -371,13 +381,11 @@ rv_err rv_store_add_voicemail(rv_store *s, const char *ext, const char *sha256, 
     rv_err rc = RV_OK;
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return db_error(s, err, "cannot begin");
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM mailboxes WHERE ext = ?1", -1, &st, NULL) != SQLITE_OK) {
+    int exists = mailbox_exists(s, ext);
+    if (exists < 0) {
         rc = db_error(s, err, "cannot read mailboxes");
         goto out;
     }
-    sqlite3_bind_text(st, 1, ext, -1, SQLITE_STATIC);
-    int exists = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
     if (!exists) {
         rc = rv_error_set(err, RV_ERR_NOT_FOUND, "no mailbox %s", ext);
         goto out;
