@@ -2,6 +2,7 @@
  * the fingerprint search. The decision rules live in decide(). */
 #include "rostvakt/analyze.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -113,4 +114,25 @@ rv_err rv_analyze_bytes(const rv_analyzer *a, const void *bytes, size_t len,
     rc = rv_analyze_pcm(a, &pcm, kind, out, err);
     rv_pcm_free(&pcm);
     return rc;
+}
+
+rv_fpdb *rv_prompts_load(const rv_config *cfg, FILE *warn)
+{
+    rv_fpdb *db = rv_fpdb_new();
+    if (!db) return NULL;
+    rv_audio_limits lim = {cfg->max_audio_bytes, cfg->max_audio_seconds};
+    rv_fp_load_report rep;
+    rv_error err;
+    rv_error_clear(&err);
+    if (rv_fpdb_load(db, cfg->prompt_refs, &lim, cfg->prompt_min_ref_seconds, &rep, &err) != RV_OK && warn)
+        fprintf(warn, "rostvakt: warning: reference prompts: %s\n", err.msg);
+    if (rep.skipped && warn)
+        fprintf(warn, "rostvakt: warning: %zu reference prompt(s) skipped; first: %s\n", rep.skipped,
+                rep.first_problem);
+    if (rep.loaded == 0 && cfg->prompt_refs[0] && warn)
+        fprintf(warn,
+                "rostvakt: warning: no reference prompts found at '%s': system_prompt "
+                "detection is off (install asterisk-core-sounds-en-wav or set prompt_refs)\n",
+                cfg->prompt_refs);
+    return db;
 }

@@ -194,27 +194,6 @@ done:
     return rc;
 }
 
-static rv_fpdb *load_prompts(const rv_config *cfg)
-{
-    rv_fpdb *db = rv_fpdb_new();
-    if (!db) return NULL;
-    rv_audio_limits lim = {cfg->max_audio_bytes, cfg->max_audio_seconds};
-    rv_fp_load_report rep;
-    rv_error err;
-    rv_error_clear(&err);
-    if (rv_fpdb_load(db, cfg->prompt_refs, &lim, cfg->prompt_min_ref_seconds, &rep, &err) != RV_OK)
-        fprintf(stderr, "rostvakt: warning: reference prompts: %s\n", err.msg);
-    if (rep.skipped)
-        fprintf(stderr, "rostvakt: warning: %zu reference prompt(s) skipped; first: %s\n",
-                rep.skipped, rep.first_problem);
-    if (rep.loaded == 0 && cfg->prompt_refs[0])
-        fprintf(stderr,
-                "rostvakt: warning: no reference prompts found at '%s': system_prompt "
-                "detection is off (install asterisk-core-sounds-en-wav or set prompt_refs)\n",
-                cfg->prompt_refs);
-    return db;
-}
-
 typedef enum { OUT_JSON, OUT_TABLE, OUT_TSV } out_format;
 
 /* The table and TSV forms: file, kind, verdict, reason, speech, duration. */
@@ -452,7 +431,7 @@ static int cmd_analyze(int argc, char **argv)
         goto done;
     }
     if (kind == RV_KIND_GREETING) {
-        prompts = load_prompts(&cfg);
+        prompts = rv_prompts_load(&cfg, stderr);
         if (!prompts) { fprintf(stderr, "rostvakt: out of memory\n"); rc = 1; goto done; }
     }
 

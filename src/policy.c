@@ -231,3 +231,15 @@ void rv_profile_summary(const rv_profile *p, char *buf, size_t cap)
              p->require_closing_prompt ? ", closing prompt" : "",
              p->absence_needs_end ? ", absence end date+time" : "", cb, p->title);
 }
+
+void rv_profile_version(const rv_profile *p, char out[17])
+{
+    char buf[1024];
+    int n = snprintf(buf, sizeof buf, "%s|%d|%d|%d|%.3f|%d|%d|%d|%s|%d|%d|%d", p->name, p->require_name,
+                     (int)p->unit_satisfied_by, (int)p->order, p->max_greeting_s, p->require_closing_prompt,
+                     p->absence_needs_end, p->callback_working_days, p->calendar, p->retention_empty_days,
+                     p->retention_ephemeral_days, p->retention_not_public_days);
+    uint64_t h = 14695981039346656037ull; /* FNV-1a: a fingerprint, not a secret */
+    for (int i = 0; i < n && i < (int)sizeof buf; i++) h = (h ^ (unsigned char)buf[i]) * 1099511628211ull;
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}

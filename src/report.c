@@ -174,6 +174,7 @@ char *rv_report_to_json(const rv_report *r, const char *file, const rv_expect *e
         json_object_set_new(root, "keywords", r->keywords_searched && kw ? kw : json_null());
         if (!r->keywords_searched) json_decref(kw);
     }
+    if (root && !file) json_object_del(root, "file"); /* stored analyses: no file to name */
     if (root && r->verified) add_verification(root, r);
     if (root && exp) json_object_set_new(root, "expected", expected(exp));
     return dump(root);

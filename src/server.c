@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "rostvakt/analyze.h"
 #include "rostvakt/audio.h"
@@ -19,6 +20,7 @@
 #include "rostvakt/config.h"
 #include "rostvakt/fileio.h"
 #include "rostvakt/lexicon.h"
+#include "rostvakt/policy.h"
 #include "rostvakt/report.h"
 #include "rostvakt/store.h"
 #include "rostvakt/verify.h"
@@ -44,6 +46,15 @@ struct rv_server {
     rv_lexicon *lex;
     char (*case_words)[64];
     size_t n_case_words;
+    /* greetings are analysed synchronously, on the request's thread, with a
+     * decoder borrowed from this pool (created on demand, at most one per
+     * thread of the HTTP pool) */
+    rv_fpdb *prompts;
+    rv_asr **idle;
+    unsigned n_idle, n_decoders, max_decoders;
+    pthread_mutex_t pool_lock;
+    pthread_cond_t pool_free;
+    char models_version[17];
 };
 
 typedef struct {
@@ -60,6 +71,10 @@ static _Atomic unsigned long long m_status[6];      /* 1xx .. 5xx, [0] other */
 static _Atomic unsigned long long m_latency[N_BUCKETS + 1];
 static _Atomic unsigned long long m_latency_us_sum, m_requests;
 static _Atomic unsigned long long m_analyses, m_analysis_failures;
+/* verdicts since start: voicemail classifications, greeting outcomes */
+static _Atomic unsigned long long m_vm_class[3];            /* empty, ephemeral, possible_public_record */
+static _Atomic unsigned long long m_greetings[4];           /* compliant, noncompliant, missing, unverified */
+static const char *const greeting_outcomes[] = {"compliant", "noncompliant", "missing", "unverified"};
 
 static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
 {
@@ -136,6 +151,12 @@ static void audit(rv_server *s, struct MHD_Connection *c, const char *action, lo
         fprintf(stderr, "rostvakt: audit: %s\n", e.msg);
 }
 
+static int valid_ext(const char *ext)
+{
+    size_t n = strlen(ext);
+    return n >= 1 && n <= 20 && strspn(ext, "0123456789") == n;
+}
+
 static enum MHD_Result mailbox(rv_server *s, struct MHD_Connection *c, const char *method, const char *ext,
                                request *rq)
 {
@@ -146,6 +167,11 @@ static enum MHD_Result mailbox(rv_server *s, struct MHD_Connection *c, const cha
         if (!authorise(s, c, 1u << RV_ROLE_PBX | 1u << RV_ROLE_ADMIN, &ret)) return ret;
         if (rv_mailbox_parse(ext, rq->body, rq->len, &m, &e) != RV_OK)
             return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", e.msg);
+        rv_profile prof;
+        if (rv_profile_find(s->cfg.profile_dirs, m.profile, &prof, &e) != RV_OK)
+            return send_error(c, MHD_HTTP_UNPROCESSABLE_CONTENT, "invalid_argument",
+                              e.code == RV_ERR_NOT_FOUND || e.code == RV_ERR_ARG ? "profile: no such policy profile"
+                                                                                 : e.msg);
         int created;
         char now[32];
         now_iso(now);
@@ -158,13 +184,18 @@ static enum MHD_Result mailbox(rv_server *s, struct MHD_Connection *c, const cha
     }
     if (strcmp(method, "GET") == 0) {
         if (!authorise(s, c, 1u << RV_ROLE_OFFICER | 1u << RV_ROLE_ADMIN, &ret)) return ret;
+        if (!valid_ext(ext)) return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "ext must be 1 to 20 digits");
+        rv_mb_query q = {.compliant = -1, .ext = ext, .limit = 1};
+        json_t *items;
+        int more;
         pthread_mutex_lock(&s->store_lock);
-        rv_err rc = rv_store_get_mailbox(s->store, ext, &m, &e);
+        rv_err rc = rv_store_list_mailboxes(s->store, &q, &items, &more, &e);
         pthread_mutex_unlock(&s->store_lock);
-        if (rc == RV_ERR_NOT_FOUND || rc == RV_ERR_ARG)
-            return send_error(c, rc == RV_ERR_ARG ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_NOT_FOUND, rv_err_slug(rc), e.msg);
         if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
-        return send_json(c, MHD_HTTP_OK, mailbox_json(&m));
+        json_t *one = json_incref(json_array_get(items, 0));
+        json_decref(items);
+        if (!one) return send_error(c, MHD_HTTP_NOT_FOUND, "not_found", "no such mailbox");
+        return send_json(c, MHD_HTTP_OK, one);
     }
     return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "PUT or GET");
 }
@@ -181,7 +212,13 @@ static int voicemail_url(const char *url, char *ext_out)
     return 1;
 }
 
-static int is_voicemail_post(const char *url) { return voicemail_url(url, NULL); }
+/* Requests whose body is audio (the audio size limit, not the JSON one). */
+static int is_audio_upload(const char *url)
+{
+    size_t n = strlen(url), g = strlen("/greeting");
+    return voicemail_url(url, NULL) ||
+           (strncmp(url, "/v1/mailboxes/", 14) == 0 && n > 14 + g && strcmp(url + n - g, "/greeting") == 0);
+}
 
 /* RFC 3339: 2026-11-22T10:00:00Z, with optional fraction and ±hh:mm. With
  * utc, the same instant as "YYYY-MM-DDTHH:MM:SSZ" (so that text order is time
@@ -225,20 +262,28 @@ static int rfc3339_utc(const char *s, char utc[32])
 static const char *const audio_types[] = {"audio/wav", "audio/x-wav", "audio/basic", "audio/flac",
                                           "application/octet-stream"};
 
+/* The request's audio Content-Type as an index of audio_types; 0 and a 415
+ * queued for any other. */
+static int audio_type(struct MHD_Connection *c, size_t *k, enum MHD_Result *ret)
+{
+    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
+    char type[64] = "";
+    if (ct) snprintf(type, sizeof type, "%.*s", (int)strcspn(ct, "; "), ct);
+    for (*k = 0; *k < sizeof audio_types / sizeof *audio_types; ++*k)
+        if (strcasecmp(type, audio_types[*k]) == 0) return 1;
+    *ret = send_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_audio",
+                      "Content-Type must be audio/wav, audio/x-wav, audio/basic, audio/flac or application/octet-stream");
+    return 0;
+}
+
 /* POST /v1/mailboxes/{ext}/voicemails: 201 only once the audio and its row
  * are on disk. */
 static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, const char *ext, request *rq)
 {
     enum MHD_Result ret;
     if (!authorise(s, c, 1u << RV_ROLE_PBX, &ret)) return ret;
-    const char *ct = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
-    char type[64] = "";
-    if (ct) snprintf(type, sizeof type, "%.*s", (int)strcspn(ct, "; "), ct);
-    size_t k = 0;
-    while (k < sizeof audio_types / sizeof *audio_types && strcasecmp(type, audio_types[k]) != 0) k++;
-    if (k == sizeof audio_types / sizeof *audio_types)
-        return send_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_audio",
-                          "Content-Type must be audio/wav, audio/x-wav, audio/basic, audio/flac or application/octet-stream");
+    size_t k;
+    if (!audio_type(c, &k, &ret)) return ret;
     const char *caller = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Caller-Number");
     if (caller && (strlen(caller) > 32 || strspn(caller, "+0123456789") != strlen(caller)))
         return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "X-Caller-Number must be up to 32 of + and digits");
@@ -295,6 +340,254 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
     ret = queue(c, MHD_HTTP_CREATED, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+
+/* A decoder for this request's greeting: an idle one, a new one while fewer
+ * than max_decoders exist, else wait for one. NULL (err set) when none can
+ * be made. */
+static rv_asr *decoder_take(rv_server *s, rv_error *err)
+{
+    pthread_mutex_lock(&s->pool_lock);
+    while (s->n_idle == 0 && s->n_decoders >= s->max_decoders) pthread_cond_wait(&s->pool_free, &s->pool_lock);
+    if (s->n_idle) {
+        rv_asr *a = s->idle[--s->n_idle];
+        pthread_mutex_unlock(&s->pool_lock);
+        return a;
+    }
+    s->n_decoders++;
+    pthread_mutex_unlock(&s->pool_lock);
+    rv_asr *a = NULL;
+    if (rv_asr_open(NULL, strcmp(s->cfg.asr_adaptation, "none") == 0 ? NULL : s->cfg.asr_adaptation, s->lex, &a,
+                    err) != RV_OK) {
+        pthread_mutex_lock(&s->pool_lock);
+        s->n_decoders--;
+        pthread_cond_signal(&s->pool_free);
+        pthread_mutex_unlock(&s->pool_lock);
+        return NULL;
+    }
+    return a;
+}
+
+static void decoder_give(rv_server *s, rv_asr *a)
+{
+    pthread_mutex_lock(&s->pool_lock);
+    s->idle[s->n_idle++] = a;
+    pthread_cond_signal(&s->pool_free);
+    pthread_mutex_unlock(&s->pool_lock);
+}
+
+/* Audio stored before its row was committed may have been disposed of by a
+ * sweep in between (the same bytes, an older voicemail): write it again. Call
+ * with store_lock held, after the commit. */
+static rv_err audio_still_there(rv_server *s, const void *bytes, size_t len, const char *hex, rv_error *e)
+{
+    char path[4400], again[RV_SHA256_HEX + 1];
+    if (rv_store_audio_path(s->store, hex, path, sizeof path, e) != RV_OK) return e->code;
+    if (access(path, F_OK) == 0) return RV_OK;
+    return rv_store_put_audio(s->store, bytes, len, again, e);
+}
+
+/* Analyse one greeting of mailbox m: the report (r), its JSON (new *json) and
+ * the facts for its row. */
+static rv_err analyse_greeting(rv_server *s, const rv_mailbox *m, const rv_profile *prof, const rv_pcm *pcm,
+                               const char *received_at, rv_report *r, char **json, rv_error *e)
+{
+    char name[200];
+    snprintf(name, sizeof name, "%s %s", m->first_name, m->last_name);
+    rv_expect exp = {.name = name, .unit = m->unit, .org = m->org[0] ? m->org : NULL, .profile = prof->name};
+    /* the day it was recorded, in Swedish time, for "till och med fredag" */
+    struct tm tm = {0};
+    char tz_day[16];
+    time_t t;
+    if (sscanf(received_at, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+               &tm.tm_min, &tm.tm_sec) == 6) {
+        tm.tm_year -= 1900, tm.tm_mon -= 1;
+        t = timegm(&tm);
+        struct tm lt;
+        localtime_r(&t, &lt);
+        strftime(tz_day, sizeof tz_day, "%Y-%m-%d", &lt);
+        exp.rec_year = lt.tm_year + 1900, exp.rec_month = lt.tm_mon + 1, exp.rec_day = lt.tm_mday;
+    }
+    rv_analyzer an = {&s->cfg, s->prompts};
+    rv_err rc = rv_analyze_pcm(&an, pcm, RV_KIND_GREETING, r, e);
+    if (rc != RV_OK) return rc;
+    if (s->lex) {
+        rv_asr *a = decoder_take(s, e);
+        rv_verify_thresholds th = {s->cfg.asr_name_min_score, s->cfg.asr_phrase_min_score,
+                                   s->cfg.asr_absence_min_score, s->cfg.asr_date_min_score, 0};
+        rc = a ? rv_verify_greeting(a, pcm, &exp, prof, &th, r, e) : e->code;
+        if (a) decoder_give(s, a);
+        if (rc != RV_OK) {
+            rv_report_free(r);
+            return rc;
+        }
+    }
+    *json = rv_report_to_json(r, NULL, &exp);
+    if (!*json) {
+        rv_report_free(r);
+        return rv_error_set(e, RV_ERR_NOMEM, "out of memory");
+    }
+    return RV_OK;
+}
+
+/* PUT /v1/mailboxes/{ext}/greeting (pbx): analysed now, every version kept;
+ * DELETE records that the greeting was removed; GET (officer, admin) gives
+ * the current one with its analysis. */
+static enum MHD_Result greeting(rv_server *s, struct MHD_Connection *c, const char *method, const char *ext,
+                                request *rq)
+{
+    enum MHD_Result ret;
+    rv_error e;
+    int put = strcmp(method, "PUT") == 0, del = strcmp(method, "DELETE") == 0;
+    if (!put && !del && strcmp(method, "GET") != 0)
+        return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "PUT, DELETE or GET");
+    if (!authorise(s, c, put || del ? 1u << RV_ROLE_PBX : 1u << RV_ROLE_OFFICER | 1u << RV_ROLE_ADMIN, &ret))
+        return ret;
+    if (!valid_ext(ext)) return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "ext must be 1 to 20 digits");
+    size_t k = 0;
+    if (put && !audio_type(c, &k, &ret)) return ret;
+    rv_mailbox m;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_get_mailbox(s->store, ext, &m, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc == RV_ERR_NOT_FOUND) return send_error(c, MHD_HTTP_NOT_FOUND, "not_found", e.msg);
+    if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
+    char now[32];
+    now_iso(now);
+    if (!put && !del) { /* GET: the current version */
+        rv_mb_query q = {.compliant = -1, .ext = ext, .limit = 1};
+        json_t *items, *g = NULL;
+        int more;
+        pthread_mutex_lock(&s->store_lock);
+        rc = rv_store_list_mailboxes(s->store, &q, &items, &more, &e);
+        json_t *cur = rc == RV_OK ? json_object_get(json_array_get(items, 0), "greeting") : NULL;
+        if (json_is_object(cur))
+            rc = rv_store_get_greeting(s->store, ext, (long long)json_integer_value(json_object_get(cur, "id")), &g, &e);
+        if (rc == RV_OK && g) audit(s, c, "greeting_read", 0, ext, NULL);
+        pthread_mutex_unlock(&s->store_lock);
+        json_decref(items);
+        if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
+        if (!g) return send_error(c, MHD_HTTP_NOT_FOUND, "not_found", "this mailbox has no greeting");
+        return send_json(c, MHD_HTTP_OK, g);
+    }
+    rv_profile prof;
+    if (rv_profile_find(s->cfg.profile_dirs, m.profile, &prof, &e) != RV_OK)
+        return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "config", e.msg);
+    char pv[17], version[40];
+    rv_profile_version(&prof, pv);
+    snprintf(version, sizeof version, "%s/%s", s->models_version, pv);
+    rv_greeting_row row = {.ext = ext, .received_at = now, .removed = del, .compliant = 0, .profile = prof.name,
+                           .models_version = version};
+    char hex[RV_SHA256_HEX + 1], viol[256] = "";
+    char *json = NULL;
+    rv_report r;
+    int have = 0, outcome = 2;
+    if (put) {
+        rv_pcm pcm;
+        rv_audio_limits lim = {(int64_t)s->max_audio, s->max_audio_s};
+        rc = rv_audio_decode(rq->body ? rq->body : "", rq->len,
+                             strcmp(audio_types[k], "audio/basic") == 0 ? RV_AUDIO_RAW_ULAW : RV_AUDIO_AUTO, &lim,
+                             &pcm, &e);
+        if (rc != RV_OK) return send_error(c, (unsigned)rv_err_http_status(rc), rv_err_slug(rc), e.msg);
+        rc = analyse_greeting(s, &m, &prof, &pcm, now, &r, &json, &e);
+        rv_pcm_free(&pcm);
+        if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
+        have = 1;
+        for (int b = 0; b < RV_VIOL__COUNT; b++)
+            if (r.violations & (1u << b))
+                snprintf(viol + strlen(viol), sizeof viol - strlen(viol), "%s%s", viol[0] ? "," : "",
+                         rv_violation_name((rv_violation)b));
+        row.report = json;
+        row.violations = viol;
+        row.compliant = r.verified && r.profile[0] ? r.violations == 0 : r.missing ? 0 : -1;
+        row.missing_reason = r.missing ? rv_missing_reason_name(r.reason) : NULL;
+        row.absence_until = r.verified && r.absence.stated && r.absence_until[0] ? r.absence_until : NULL;
+        outcome = r.missing ? 2 : row.compliant < 0 ? 3 : row.compliant ? 0 : 1;
+        row.content_type = audio_types[k];
+        row.bytes = rq->len;
+        rc = rv_store_put_audio(s->store, rq->body ? rq->body : "", rq->len, hex, &e);
+        row.sha256 = hex;
+    }
+    long long id = 0;
+    if (rc == RV_OK) {
+        pthread_mutex_lock(&s->store_lock);
+        rc = rv_store_add_greeting(s->store, &row, &id, &e);
+        if (rc == RV_OK && put) rc = audio_still_there(s, rq->body ? rq->body : "", rq->len, hex, &e);
+        if (rc == RV_OK) audit(s, c, put ? "greeting_received" : "greeting_removed", 0, ext, NULL);
+        pthread_mutex_unlock(&s->store_lock);
+    }
+    if (have) rv_report_free(&r);
+    if (rc != RV_OK) {
+        free(json);
+        return send_error(c, rc == RV_ERR_NOT_FOUND ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,
+                          rv_err_slug(rc), e.msg);
+    }
+    if (del) return send_json(c, MHD_HTTP_OK, json_pack("{s:s,s:I,s:b,s:s}", "ext", ext, "greeting_id",
+                                                        (json_int_t)id, "removed", 1, "received_at", now));
+    m_greetings[outcome]++;
+    json_t *j = json_loads(json, 0, NULL);
+    free(json);
+    if (j) {
+        json_object_set_new(j, "greeting_id", json_integer(id));
+        json_object_set_new(j, "ext", json_string(ext));
+    }
+    return send_json(c, MHD_HTTP_OK, j);
+}
+
+/* GET /v1/mailboxes/{ext}/greetings (officer, admin): every version, newest
+ * first, with its verdict. */
+static enum MHD_Result greeting_versions(rv_server *s, struct MHD_Connection *c, const char *method, const char *ext)
+{
+    enum MHD_Result ret;
+    if (strcmp(method, "GET") != 0) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "GET");
+    if (!authorise(s, c, 1u << RV_ROLE_OFFICER | 1u << RV_ROLE_ADMIN, &ret)) return ret;
+    if (!valid_ext(ext)) return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "ext must be 1 to 20 digits");
+    json_t *items;
+    rv_error e;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_list_greetings(s->store, ext, &items, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc == RV_ERR_NOT_FOUND) return send_error(c, MHD_HTTP_NOT_FOUND, "not_found", e.msg);
+    if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
+    return send_json(c, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
+}
+
+/* GET /v1/mailboxes?compliant=&unit=&limit=&after= (officer, admin) */
+static enum MHD_Result list_mailboxes(rv_server *s, struct MHD_Connection *c, const char *method)
+{
+    enum MHD_Result ret;
+    if (strcmp(method, "GET") != 0) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "GET");
+    if (!authorise(s, c, 1u << RV_ROLE_OFFICER | 1u << RV_ROLE_ADMIN, &ret)) return ret;
+    rv_mb_query q = {.compliant = -1, .limit = 50};
+    const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "compliant");
+    if (v) {
+        if (strcmp(v, "true") == 0) q.compliant = 1;
+        else if (strcmp(v, "false") == 0) q.compliant = 0;
+        else return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "compliant must be true or false");
+    }
+    q.unit = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "unit");
+    q.after_ext = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "after");
+    if (q.after_ext && !valid_ext(q.after_ext))
+        return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "after must be the next cursor of a page");
+    v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
+    if (v) {
+        char *end;
+        long l = strtol(v, &end, 10);
+        if (*end || end == v || l < 1 || l > 500)
+            return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "limit must be 1..500");
+        q.limit = (int)l;
+    }
+    json_t *items;
+    int more;
+    rv_error e;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_list_mailboxes(s->store, &q, &items, &more, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
+    size_t n = json_array_size(items);
+    json_t *next = more && n ? json_incref(json_object_get(json_array_get(items, n - 1), "ext")) : json_null();
+    return send_json(c, MHD_HTTP_OK, json_pack("{s:o,s:o}", "items", items, "next", next));
 }
 
 static enum MHD_Result get_voicemail(rv_server *s, struct MHD_Connection *c, const char *method,
@@ -539,6 +832,16 @@ static enum MHD_Result get_metrics(rv_server *s, struct MHD_Connection *c)
                "# TYPE rostvakt_analyses_total counter\n"
                "rostvakt_analyses_total{result=\"analysed\"} %llu\nrostvakt_analyses_total{result=\"failed\"} %llu\n",
             (unsigned long long)m_analyses, (unsigned long long)m_analysis_failures);
+    fprintf(f, "# HELP rostvakt_voicemails_classified_total Voicemails analysed since start, by classification.\n"
+               "# TYPE rostvakt_voicemails_classified_total counter\n");
+    for (int i = 0; i < 3; i++)
+        fprintf(f, "rostvakt_voicemails_classified_total{classification=\"%s\"} %llu\n",
+                rv_vm_class_name((rv_vm_class)i), (unsigned long long)m_vm_class[i]);
+    fprintf(f, "# HELP rostvakt_greetings_analysed_total Greetings analysed since start, by verdict.\n"
+               "# TYPE rostvakt_greetings_analysed_total counter\n");
+    for (int i = 0; i < 4; i++)
+        fprintf(f, "rostvakt_greetings_analysed_total{verdict=\"%s\"} %llu\n", greeting_outcomes[i],
+                (unsigned long long)m_greetings[i]);
     fclose(f);
     struct MHD_Response *r = MHD_create_response_from_buffer(len, out, MHD_RESPMEM_MUST_FREE);
     if (!r) { free(out); return MHD_NO; }
@@ -586,7 +889,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         clock_gettime(CLOCK_MONOTONIC, &rq->start);
         *con_cls = rq;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
-        rq->limit = is_voicemail_post(url) ? s->max_audio : s->max_json;
+        rq->limit = is_audio_upload(url) ? s->max_audio : s->max_json;
         if (cl && strtoull(cl, NULL, 10) > rq->limit) /* refused before the body is read */
             return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", "request body too large");
         return MHD_YES;
@@ -632,9 +935,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (strcmp(method, "POST") != 0) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "POST");
         return post_voicemail(s, c, ext, rq);
     }
+    if (strcmp(url, "/v1/mailboxes") == 0) return list_mailboxes(s, c, method);
     const char *pre = "/v1/mailboxes/";
-    if (strncmp(url, pre, strlen(pre)) == 0 && !strchr(url + strlen(pre), '/'))
-        return mailbox(s, c, method, url + strlen(pre), rq);
+    if (strncmp(url, pre, strlen(pre)) == 0) {
+        const char *rest = url + strlen(pre), *slash = strchr(rest, '/');
+        if (!slash) return mailbox(s, c, method, rest, rq);
+        char mb[24];
+        if (slash - rest < (long)sizeof mb) {
+            snprintf(mb, sizeof mb, "%.*s", (int)(slash - rest), rest);
+            if (strcmp(slash, "/greeting") == 0) return greeting(s, c, method, mb, rq);
+            if (strcmp(slash, "/greetings") == 0) return greeting_versions(s, c, method, mb);
+        }
+    }
     return send_error(c, MHD_HTTP_NOT_FOUND, "not_found", "no such resource");
 }
 
@@ -728,7 +1040,10 @@ static void *analysis_worker(void *arg)
         rv_err fr = rv_store_finish_voicemail(db, id, json ? "analysed" : "failed",
                                               json ? rv_vm_class_name(rep.vm_class) : NULL, json, now, &e);
         if (fr != RV_OK) fprintf(stderr, "rostvakt: analysis worker: voicemail %lld: %s\n", id, e.msg);
-        if (json) m_analyses++;
+        if (json) {
+            m_analyses++;
+            if ((unsigned)rep.vm_class < 3) m_vm_class[rep.vm_class]++;
+        }
         else m_analysis_failures++;
         free(json);
         if (have) rv_report_free(&rep);
@@ -781,6 +1096,16 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
         }
         if (!s->lex) fprintf(stderr, "rostvakt: no keyword spotting: %s\n", le.msg);
     }
+    pthread_mutex_init(&s->pool_lock, NULL);
+    pthread_cond_init(&s->pool_free, NULL);
+    s->max_decoders = o->workers ? o->workers : 4;
+    s->idle = calloc(s->max_decoders, sizeof *s->idle);
+    s->prompts = rv_prompts_load(&s->cfg, stderr);
+    rv_models_version(&s->cfg, s->models_version);
+    if (!s->idle || !s->prompts) {
+        rv_server_stop(s);
+        return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    }
     rv_err rc = rv_tokens_load(o->tokens, &s->tokens, err);
     if (rc == RV_OK) rc = rv_store_open(o->data_dir, &s->store, err);
     if (rc == RV_OK) rc = rv_store_requeue_interrupted(s->store, err);
@@ -817,6 +1142,9 @@ void rv_server_stop(rv_server *s)
     pthread_mutex_unlock(&s->q_lock);
     for (unsigned i = 0; i < s->n_workers; i++) pthread_join(s->workers[i], NULL);
     free(s->workers);
+    for (unsigned i = 0; i < s->n_idle; i++) rv_asr_free(s->idle[i]);
+    free(s->idle);
+    rv_fpdb_free(s->prompts);
     rv_lexicon_free(s->lex);
     free(s->case_words);
     rv_store_close(s->store);
@@ -824,5 +1152,7 @@ void rv_server_stop(rv_server *s)
     pthread_mutex_destroy(&s->store_lock);
     pthread_mutex_destroy(&s->q_lock);
     pthread_cond_destroy(&s->q_wake);
+    pthread_mutex_destroy(&s->pool_lock);
+    pthread_cond_destroy(&s->pool_free);
     free(s);
 }

@@ -49,6 +49,15 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, remote TEXT NOT NULL,"
     "  action TEXT NOT NULL, voicemail_id INTEGER, ext TEXT, detail TEXT);"
     "CREATE INDEX audit_voicemail ON audit(voicemail_id, id);",
+    /* 1 -> 2: greeting verdicts, and each mailbox's current greeting */
+    "ALTER TABLE greetings ADD COLUMN bytes INTEGER;"
+    "ALTER TABLE greetings ADD COLUMN compliant INTEGER;"
+    "ALTER TABLE greetings ADD COLUMN violations TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE greetings ADD COLUMN missing_reason TEXT;"
+    "ALTER TABLE greetings ADD COLUMN absence_until TEXT;"
+    "ALTER TABLE greetings ADD COLUMN profile TEXT;"
+    "ALTER TABLE mailboxes ADD COLUMN greeting_id INTEGER REFERENCES greetings(id);"
+    "CREATE INDEX mailboxes_unit ON mailboxes(unit, ext);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -665,6 +674,196 @@ rv_err rv_store_list_voicemails(rv_store *s, const rv_vm_query *q, json_t **out,
                          (const char *)sqlite3_column_text(st, 4), "bytes", (json_int_t)sqlite3_column_int64(st, 5),
                          "state", (const char *)sqlite3_column_text(st, 6), "classification",
                          cls ? json_string(cls) : json_null(), "decision", dec ? json_string(dec) : json_null()));
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (!a) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    *out = a;
+    return RV_OK;
+}
+
+/* Greetings (schema 2). */
+
+static json_t *text_or_null(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? json_string((const char *)t) : json_null();
+}
+
+/* "a,b" -> ["a","b"] */
+static json_t *split_list(const char *s)
+{
+    json_t *a = json_array();
+    while (a && s && *s) {
+        size_t n = strcspn(s, ",");
+        json_array_append_new(a, json_stringn(s, n));
+        s += n + (s[n] == ',');
+    }
+    return a;
+}
+
+#define GREETING_COLS                                                                          \
+    "g.id, g.received_at, g.removed, g.content_type, g.bytes, g.compliant, g.violations,"      \
+    " g.missing_reason, g.absence_until, g.profile, g.audio_sha256"
+
+/* The summary of a greeting row selected with GREETING_COLS from column c. */
+static json_t *greeting_json(sqlite3_stmt *st, int c)
+{
+    int compliant_null = sqlite3_column_type(st, c + 5) == SQLITE_NULL;
+    return json_pack("{s:I,s:o,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)sqlite3_column_int64(st, c),
+                     "received_at", text_or_null(st, c + 1), "removed", sqlite3_column_int(st, c + 2),
+                     "content_type", text_or_null(st, c + 3), "bytes",
+                     sqlite3_column_type(st, c + 4) == SQLITE_NULL ? json_null()
+                                                                   : json_integer(sqlite3_column_int64(st, c + 4)),
+                     "compliant", compliant_null ? json_null() : json_boolean(sqlite3_column_int(st, c + 5)),
+                     "violations", split_list((const char *)sqlite3_column_text(st, c + 6)), "missing_reason",
+                     text_or_null(st, c + 7), "absence_until", text_or_null(st, c + 8), "profile",
+                     text_or_null(st, c + 9), "audio_sha256", text_or_null(st, c + 10));
+}
+
+rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *id, rv_error *err)
+{
+    *id = 0;
+    if (!digits(g->ext, 20)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
+    if (!g->removed && !is_hex64(g->sha256)) return rv_error_set(err, RV_ERR_ARG, "not a SHA-256 in hex");
+    sqlite3_stmt *st = NULL;
+    rv_err rc = RV_OK;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return db_error(s, err, "cannot begin");
+    int exists = mailbox_exists(s, g->ext);
+    if (exists <= 0) {
+        rc = exists < 0 ? db_error(s, err, "cannot read mailboxes")
+                        : rv_error_set(err, RV_ERR_NOT_FOUND, "no mailbox %s", g->ext);
+        goto out;
+    }
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO greetings (ext, audio_sha256, content_type, bytes, received_at, removed,"
+                           " report, analysed_at, models_version, compliant, violations, missing_reason,"
+                           " absence_until, profile) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+                           " ?13, ?14)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_error(s, err, "cannot write greetings");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, g->ext, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, g->removed ? NULL : g->sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, g->removed ? NULL : g->content_type, -1, SQLITE_STATIC);
+    if (!g->removed) sqlite3_bind_int64(st, 4, (sqlite3_int64)g->bytes);
+    sqlite3_bind_text(st, 5, g->received_at, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 6, g->removed != 0);
+    sqlite3_bind_text(st, 7, g->report, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, g->report ? g->received_at : NULL, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 9, g->models_version, -1, SQLITE_STATIC);
+    if (g->removed) sqlite3_bind_int(st, 10, 0);
+    else if (g->compliant >= 0) sqlite3_bind_int(st, 10, g->compliant != 0);
+    sqlite3_bind_text(st, 11, g->violations ? g->violations : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 12, g->missing_reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 13, g->absence_until, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 14, g->profile, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = db_error(s, err, "cannot store the greeting");
+        goto out;
+    }
+    *id = sqlite3_last_insert_rowid(s->db);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_prepare_v2(s->db, "UPDATE mailboxes SET greeting_id = ?1 WHERE ext = ?2", -1, &st, NULL) !=
+        SQLITE_OK) {
+        rc = db_error(s, err, "cannot write mailboxes");
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, *id);
+    sqlite3_bind_text(st, 2, g->ext, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = db_error(s, err, "cannot update the mailbox");
+out:
+    sqlite3_finalize(st);
+    if (rc == RV_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_error(s, err, "cannot commit");
+    if (rc != RV_OK) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        *id = 0;
+    }
+    return rc;
+}
+
+rv_err rv_store_list_greetings(rv_store *s, const char *ext, json_t **out, rv_error *err)
+{
+    *out = NULL;
+    if (!digits(ext, 20)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
+    int exists = mailbox_exists(s, ext);
+    if (exists <= 0)
+        return exists < 0 ? db_error(s, err, "cannot read mailboxes")
+                          : rv_error_set(err, RV_ERR_NOT_FOUND, "no mailbox %s", ext);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT " GREETING_COLS " FROM greetings g WHERE g.ext = ?1 ORDER BY g.id DESC",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read greetings");
+    sqlite3_bind_text(st, 1, ext, -1, SQLITE_STATIC);
+    json_t *a = json_array();
+    int r;
+    while (a && (r = sqlite3_step(st)) == SQLITE_ROW) json_array_append_new(a, greeting_json(st, 0));
+    sqlite3_finalize(st);
+    if (!a) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    *out = a;
+    return RV_OK;
+}
+
+rv_err rv_store_get_greeting(rv_store *s, const char *ext, long long id, json_t **out, rv_error *err)
+{
+    *out = NULL;
+    if (!digits(ext, 20)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT " GREETING_COLS ", g.report FROM greetings g WHERE g.ext = ?1 AND g.id = ?2",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read greetings");
+    sqlite3_bind_text(st, 1, ext, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, id);
+    int r = sqlite3_step(st);
+    rv_err rc = RV_OK;
+    if (r == SQLITE_ROW) {
+        json_t *g = greeting_json(st, 0);
+        const char *rep = (const char *)sqlite3_column_text(st, 11);
+        json_t *analysis = rep ? json_loads(rep, 0, NULL) : NULL;
+        if (g) json_object_set_new(g, "analysis", analysis ? analysis : json_null());
+        else json_decref(analysis);
+        *out = g;
+        if (!g) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    } else rc = r == SQLITE_DONE ? rv_error_set(err, RV_ERR_NOT_FOUND, "mailbox %s has no greeting %lld", ext, id)
+                                 : db_error(s, err, "cannot read greetings");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, json_t **out, int *more, rv_error *err)
+{
+    *out = NULL;
+    *more = 0;
+    sqlite3_stmt *st;
+    /* compliant: the current greeting exists, is not removed, and was found compliant */
+    const char *sql =
+        "SELECT m.ext, m.first_name, m.last_name, m.unit, m.org, m.profile, m.mobile, g.id IS NOT NULL, " GREETING_COLS
+        " FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
+        " WHERE (?1 < 0 OR (?1 = 1) = (coalesce(g.compliant, 0) = 1 AND g.removed = 0))"
+        " AND (?2 IS NULL OR m.unit = ?2) AND (?3 IS NULL OR m.ext > ?3) AND (?5 IS NULL OR m.ext = ?5)"
+        " ORDER BY m.ext LIMIT ?4";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(s, err, "cannot list mailboxes");
+    sqlite3_bind_int(st, 1, q->compliant);
+    sqlite3_bind_text(st, 2, q->unit, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, q->after_ext, -1, SQLITE_STATIC);
+    int limit = q->limit > 0 && q->limit <= 500 ? q->limit : 50;
+    sqlite3_bind_int(st, 4, limit + 1);
+    sqlite3_bind_text(st, 5, q->ext, -1, SQLITE_STATIC);
+    json_t *a = json_array();
+    int r, n = 0;
+    while (a && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == limit) {
+            *more = 1;
+            break;
+        }
+        json_t *m = json_object();
+        const char *keys[] = {"ext", "first_name", "last_name", "unit", "org", "profile", "mobile"};
+        for (int i = 0; m && i < 7; i++) json_object_set_new(m, keys[i], text_or_null(st, i));
+        if (m) json_object_set_new(m, "greeting", sqlite3_column_int(st, 7) ? greeting_json(st, 8) : json_null());
+        json_array_append_new(a, m);
         n++;
     }
     sqlite3_finalize(st);

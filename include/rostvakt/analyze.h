@@ -4,6 +4,7 @@
 #define RV_ANALYZE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "rostvakt/audio.h"
@@ -92,6 +93,12 @@ rv_err rv_analyze_pcm(const rv_analyzer *a, const rv_pcm *pcm, rv_kind kind,
                       rv_report *out, rv_error *err);
 
 void rv_report_free(rv_report *r);
+
+/* The reference prompts of cfg->prompt_refs, loaded once per process (a new
+ * database, rv_fpdb_free; NULL only when out of memory). Problems (none
+ * found, some unreadable) are warnings on warn (NULL: quiet): system-prompt
+ * detection is then off or partial, and analysis goes on. */
+rv_fpdb *rv_prompts_load(const rv_config *cfg, FILE *warn);
 
 /* "empty_recording", "silence", ...; NULL for RV_MISSING_NONE. */
 const char *rv_missing_reason_name(rv_missing_reason r);

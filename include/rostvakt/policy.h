@@ -77,4 +77,8 @@ const char *rv_violation_name(rv_violation v);
 /* One line for `rostvakt profiles`: "botkyrka  SE  namn+enhet ... ". */
 void rv_profile_summary(const rv_profile *p, char *buf, size_t cap);
 
+/* A fingerprint of every rule of p (16 hex digits): a greeting analysed
+ * under another fingerprint of its profile is out of date. */
+void rv_profile_version(const rv_profile *p, char out[17]);
+
 #endif

@@ -11,7 +11,7 @@
 
 typedef struct rv_store rv_store;
 
-#define RV_STORE_SCHEMA_VERSION 1
+#define RV_STORE_SCHEMA_VERSION 2
 #define RV_SHA256_HEX 64
 
 /* Open (creating) data_dir, its audio/ directory and rostvakt.db, and bring
@@ -125,5 +125,50 @@ rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *acto
 
 /* Read a mailbox: RV_ERR_NOT_FOUND when there is none. */
 rv_err rv_store_get_mailbox(rv_store *s, const char *ext, rv_mailbox *out, rv_error *err);
+
+/* One version of a mailbox's greeting: uploaded audio with its analysis, or
+ * the record that the greeting was removed (removed = 1, no audio). */
+typedef struct {
+    const char *ext;
+    const char *sha256, *content_type; /* NULL when removed */
+    size_t bytes;
+    const char *received_at;           /* UTC, "YYYY-MM-DDTHH:MM:SSZ" */
+    int removed;
+    const char *report;                /* the JSON of rostvakt analyze, or NULL */
+    int compliant;                     /* 1, 0, or -1 when not verified */
+    const char *violations;            /* "name_missing,too_long" or "" */
+    const char *missing_reason;        /* NULL unless missing by analysis */
+    const char *absence_until;         /* "2026-12-04T12:00", or NULL */
+    const char *profile;
+    const char *models_version;        /* what analysed it (rv_store_models_version of the caller) */
+} rv_greeting_row;
+
+/* Add a greeting version and make it the mailbox's current one, in one
+ * committed transaction. Every version is kept. RV_ERR_NOT_FOUND: no such
+ * mailbox. */
+rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *id, rv_error *err);
+
+/* A mailbox's greeting versions, newest first, as summaries (id,
+ * received_at, removed, content_type, bytes, compliant, violations,
+ * missing_reason, absence_until, profile; no report). RV_ERR_NOT_FOUND for
+ * an unknown mailbox. */
+rv_err rv_store_list_greetings(rv_store *s, const char *ext, struct json_t **out, rv_error *err);
+
+/* One greeting version with its report under "analysis". RV_ERR_NOT_FOUND. */
+rv_err rv_store_get_greeting(rv_store *s, const char *ext, long long id, struct json_t **out, rv_error *err);
+
+/* Filters of the mailbox list; NULL or -1: any. */
+typedef struct {
+    int compliant;          /* 1: the current greeting is compliant; 0: it is not, is
+                             * missing, removed or there is none; -1: any */
+    const char *unit;
+    const char *ext;        /* just this mailbox */
+    int limit;              /* 1..500 */
+    const char *after_ext;  /* keyset cursor: the previous page's last ext */
+} rv_mb_query;
+
+/* Mailboxes by ext, each with "greeting": the current version's summary
+ * (as rv_store_list_greetings) or null. *more is 1 when another page follows. */
+rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, struct json_t **out, int *more, rv_error *err);
 
 #endif

@@ -88,7 +88,7 @@ static void teardown(void)
 TestSuite(serve, .init = setup, .fini = teardown, .timeout = 60);
 
 typedef struct {
-    char buf[4096];
+    char buf[16384];
     size_t len;
 } sink;
 
@@ -163,8 +163,18 @@ Test(serve, bad_input_gets_the_right_status) {
     cr_expect_eq(call("GET", "/healthz", NULL, NULL, &o), 200, "still serving");
 }
 
+static long upload(const char *method, const char *where, const char *path, const char *tok, const char *type,
+                   const char **extra, sink *out, char *location, size_t loc_cap);
+
 static long post_audio(const char *path, const char *tok, const char *type, const char **extra, sink *out,
                        char *location, size_t loc_cap)
+{
+    return upload("POST", "/v1/mailboxes/4711/voicemails", path, tok, type, extra, out, location, loc_cap);
+}
+
+/* Send the file at path as the body of METHOD where. */
+static long upload(const char *method, const char *where, const char *path, const char *tok, const char *type,
+                   const char **extra, sink *out, char *location, size_t loc_cap)
 {
     FILE *f = fopen(path, "rb");
     cr_assert(f, "%s", path);
@@ -173,7 +183,7 @@ static long post_audio(const char *path, const char *tok, const char *type, cons
     fclose(f);
     CURL *c = curl_easy_init();
     char url[256], auth[128], ct[96];
-    snprintf(url, sizeof url, "%s/v1/mailboxes/4711/voicemails", base);
+    snprintf(url, sizeof url, "%s%s", base, where);
     struct curl_slist *h = NULL;
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
     h = curl_slist_append(h, auth);
@@ -183,6 +193,7 @@ static long post_audio(const char *path, const char *tok, const char *type, cons
     memset(out, 0, sizeof *out);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, data);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)n);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
@@ -522,4 +533,62 @@ Test(serve, metrics_in_prometheus_text) {
     cr_expect(strstr(o.buf, "rostvakt_queue_depth 0\n") != NULL, "%s", o.buf);
     cr_expect(strstr(o.buf, "rostvakt_analyses_total{result=\"analysed\"} 0\n") != NULL, "%s", o.buf);
     cr_expect_eq(call("POST", "/metrics", NULL, NULL, &o), 405);
+}
+
+/* Greetings: analysed synchronously, every version kept, the directory
+ * listed by compliance. */
+Test(serve, greetings_are_analysed_and_kept, .timeout = 120) {
+    sink o;
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"ekonomienheten\","
+                       "\"org\":\"Botkyrka kommun\",\"profile\":\"botkyrka\"}";
+    const char *per = "{\"first_name\":\"Per\",\"last_name\":\"Oskarsson\",\"unit\":\"socialförvaltningen\"}";
+    cr_expect_eq(call("PUT", "/v1/mailboxes/4711", pbx, "{\"first_name\":\"A\",\"last_name\":\"B\",\"unit\":\"C\","
+                      "\"profile\":\"no-such-body\"}", &o), 422, "an unknown profile: %s", o.buf);
+    cr_expect(strstr(o.buf, "profile") != NULL, "%s", o.buf);
+    cr_expect_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/m09-system-prompt.wav", pbx, "audio/wav", NULL,
+                        &o, NULL, 0), 404, "no such mailbox: %s", o.buf);
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201, "%s", o.buf);
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4712", pbx, per, &o), 201, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/mailboxes/4711/greeting", officer, NULL, &o), 404, "no greeting yet");
+    cr_expect_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/m09-system-prompt.wav", officer, "audio/wav",
+                        NULL, &o, NULL, 0), 403);
+    cr_expect_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/m09-system-prompt.wav", pbx, "text/plain",
+                        NULL, &o, NULL, 0), 415);
+    cr_expect_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/manifest.tsv", pbx, "audio/wav", NULL, &o,
+                        NULL, 0), 415, "not audio: %s", o.buf);
+    cr_expect_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/g01-anna-svensson.wav", pbx, "audio/wav",
+                        NULL, &o, NULL, 0), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"name\":{\"expected\":\"Anna Svensson\"") != NULL, "the full report: %s", o.buf);
+    cr_expect(strstr(o.buf, "\"profile\":\"botkyrka\"") != NULL, "under the mailbox's profile: %s", o.buf);
+    cr_expect(strstr(o.buf, "\"greeting_id\":1") != NULL, "%s", o.buf);
+    cr_expect_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/m09-system-prompt.wav", pbx, "audio/wav",
+                        NULL, &o, NULL, 0), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"missing_reason\":\"system_prompt\"") != NULL, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"compliant\":false") != NULL, "%s", o.buf);
+    /* the directory by compliance: 4711 has the PBX's prompt, 4712 no greeting at all */
+    cr_assert_eq(call("GET", "/v1/mailboxes?compliant=false", officer, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"ext\":\"4711\"") && strstr(o.buf, "\"ext\":\"4712\""), "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"violations\":[\"system_prompt\"]") != NULL, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/mailboxes?compliant=true", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"items\":[]") != NULL, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/mailboxes?compliant=false&unit=socialf%C3%B6rvaltningen", officer, NULL, &o), 200);
+    cr_expect(!strstr(o.buf, "\"ext\":\"4711\"") && strstr(o.buf, "\"ext\":\"4712\""), "by unit: %s", o.buf);
+    cr_assert_eq(call("GET", "/v1/mailboxes?limit=1", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"ext\":\"4711\"") && strstr(o.buf, "\"next\":\"4711\""), "page 1: %s", o.buf);
+    cr_assert_eq(call("GET", "/v1/mailboxes?limit=1&after=4711", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"ext\":\"4712\"") && strstr(o.buf, "\"next\":null"), "page 2: %s", o.buf);
+    cr_expect_eq(call("GET", "/v1/mailboxes?compliant=maybe", officer, NULL, &o), 400);
+    cr_expect_eq(call("GET", "/v1/mailboxes", pbx, NULL, &o), 403);
+    /* removal is a version too; all are kept, newest first */
+    cr_expect_eq(call("DELETE", "/v1/mailboxes/4711/greeting", officer, NULL, &o), 403);
+    cr_expect_eq(call("DELETE", "/v1/mailboxes/4711/greeting", pbx, NULL, &o), 200, "%s", o.buf);
+    cr_expect_eq(call("DELETE", "/v1/mailboxes/4799/greeting", pbx, NULL, &o), 404);
+    cr_assert_eq(call("GET", "/v1/mailboxes/4711/greetings", officer, NULL, &o), 200);
+    const char *v3 = strstr(o.buf, "\"id\":3"), *v2 = strstr(o.buf, "\"id\":2"), *v1 = strstr(o.buf, "\"id\":1");
+    cr_expect(v3 && v2 && v1 && v3 < v2 && v2 < v1, "three versions, newest first: %s", o.buf);
+    cr_expect(strstr(o.buf, "\"removed\":true") != NULL, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/mailboxes/4711", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"greeting\":{\"id\":3") != NULL, "the current one is the removal: %s", o.buf);
+    cr_assert_eq(call("GET", "/metrics", NULL, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "rostvakt_greetings_analysed_total{verdict=\"missing\"} 1") != NULL, "%s", o.buf);
 }
