@@ -17,5 +17,11 @@ PORT=$(sed 's/.*://' "$W/out")
 curl -s -o /dev/null -X PUT -H "Authorization: Bearer $ADMIN" \
     -d '{"first_name":"Anna","last_name":"Svensson","unit":"Ekonomienheten"}' \
     "http://127.0.0.1:$PORT/v1/mailboxes/4711"
-"$LOAD" "http://127.0.0.1:$PORT/v1/mailboxes/4711/voicemails" "$TOKEN" "$W/vm.wav" 64 4
+URL="http://127.0.0.1:$PORT/v1/mailboxes/4711/voicemails"
+# as fast as the service answers: 64 connections, each posting again on its 201
+"$LOAD" "$URL" "$TOKEN" "$W/vm.wav" 64 20
+# a fixed offered load (far above any PBX: a large municipality takes a few
+# thousand voicemails a day), latency counted from each post's scheduled start
+"$LOAD" "$URL" "$TOKEN" "$W/vm.wav" 64 10 200
+"$LOAD" "$URL" "$TOKEN" "$W/vm.wav" 64 10 500
 curl -s "http://127.0.0.1:$PORT/metrics" | grep -E "^rostvakt_queue_depth" | sed 's/^/  after the run: /'

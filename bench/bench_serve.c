@@ -1,7 +1,13 @@
 /* Load on rostvakt serve over loopback: 64 concurrent PBX connections posting
  * a 30 s mu-law voicemail each, several times; prints throughput and the p50
- * and p99 latency of the 201 while the analysis queue drains behind.
- * usage: bench_serve URL TOKEN FILE [CONNECTIONS] [POSTS_EACH] */
+ * and p99 latency of the 201 while the analysis queue drains behind. Every
+ * post is a different recording (a few bytes of its audio changed), so each
+ * one is written and fsync'ed like a real voicemail.
+ * RATE 0: each connection posts again as soon as it has its answer (the most
+ * the service takes); RATE > 0: the connections together start RATE posts a
+ * second on a fixed schedule, and latency counts from the scheduled start (a
+ * slow answer delays nothing it should not).
+ * usage: bench_serve URL TOKEN FILE [CONNECTIONS] [POSTS_EACH] [RATE] */
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -12,7 +18,8 @@
 static const char *url, *token;
 static char *data;
 static long data_len;
-static int posts_each;
+static int posts_each, conns;
+static double rate, t_start;
 static double *lat;
 static int n_lat, errors;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -28,19 +35,32 @@ static size_t sink(char *p, size_t s, size_t n, void *u) { (void)p, (void)u; ret
 
 static void *client(void *arg)
 {
-    (void)arg;
+    int me = (int)(long)arg;
     CURL *c = curl_easy_init();
     char auth[128];
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
     struct curl_slist *h = curl_slist_append(NULL, auth);
     h = curl_slist_append(h, "Content-Type: audio/wav");
+    char *mine = malloc((size_t)data_len);
+    memcpy(mine, data, (size_t)data_len);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, data);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, mine);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, data_len);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
     for (int i = 0; i < posts_each; i++) {
+        /* a different recording each time: the last samples carry who and which */
+        int stamp[2] = {me, i};
+        if (data_len > 64) memcpy(mine + data_len - sizeof stamp, stamp, sizeof stamp);
         double t0 = now();
+        if (rate > 0) { /* this post's place on the schedule */
+            double at = t_start + (i * conns + me) / rate;
+            if (at > t0) {
+                struct timespec d = {(time_t)(at - t0), (long)((at - t0 - (time_t)(at - t0)) * 1e9)};
+                nanosleep(&d, NULL);
+            }
+            t0 = at;
+        }
         long status = 0;
         CURLcode rc = curl_easy_perform(c);
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -52,6 +72,7 @@ static void *client(void *arg)
     }
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
+    free(mine);
     return NULL;
 }
 
@@ -68,8 +89,9 @@ int main(int argc, char **argv)
         return 64;
     }
     url = argv[1], token = argv[2];
-    int conns = argc > 4 ? atoi(argv[4]) : 64;
+    conns = argc > 4 ? atoi(argv[4]) : 64;
     posts_each = argc > 5 ? atoi(argv[5]) : 4;
+    rate = argc > 6 ? atof(argv[6]) : 0;
     FILE *f = fopen(argv[3], "rb");
     if (!f) { perror(argv[3]); return 1; }
     fseek(f, 0, SEEK_END);
@@ -82,10 +104,13 @@ int main(int argc, char **argv)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     pthread_t *th = calloc((size_t)conns, sizeof *th);
     double t0 = now();
-    for (int i = 0; i < conns; i++) pthread_create(&th[i], NULL, client, NULL);
+    t_start = t0 + 0.05;
+    for (int i = 0; i < conns; i++) pthread_create(&th[i], NULL, client, (void *)(long)i);
     for (int i = 0; i < conns; i++) pthread_join(th[i], NULL);
     double wall = now() - t0;
     qsort(lat, (size_t)n_lat, sizeof *lat, cmp);
+    if (rate > 0) printf("  offered load %.0f voicemails/s on a fixed schedule:\n", rate);
+    else printf("  as fast as it answers (each connection posts again on its answer):\n");
     printf("  %d connections x %d posts of %.0f KB: %d acknowledged (201), %d errors, %.1f s\n", conns, posts_each,
            data_len / 1024.0, n_lat, errors, wall);
     if (n_lat)

@@ -144,8 +144,40 @@ void rv_pcm_free(rv_pcm *pcm)
     pcm->n = 0;
 }
 
+/* Every byte of these is a sample: a recording whose data is all there
+ * cannot fail to decode later. */
+static int fixed_width(int format)
+{
+    switch (format & SF_FORMAT_SUBMASK) {
+    case SF_FORMAT_PCM_S8: case SF_FORMAT_PCM_U8: case SF_FORMAT_PCM_16: case SF_FORMAT_PCM_24:
+    case SF_FORMAT_PCM_32: case SF_FORMAT_FLOAT: case SF_FORMAT_DOUBLE: case SF_FORMAT_ULAW:
+    case SF_FORMAT_ALAW:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static rv_err decode(const void *bytes, size_t len, rv_audio_hint hint, const rv_audio_limits *lim, rv_pcm *out,
+                     int check_only, rv_error *err);
+
 rv_err rv_audio_decode(const void *bytes, size_t len, rv_audio_hint hint,
                        const rv_audio_limits *lim, rv_pcm *out, rv_error *err)
+{
+    return decode(bytes, len, hint, lim, out, 0, err);
+}
+
+rv_err rv_audio_check(const void *bytes, size_t len, rv_audio_hint hint, const rv_audio_limits *lim,
+                      rv_error *err)
+{
+    rv_pcm pcm;
+    rv_err rc = decode(bytes, len, hint, lim, &pcm, 1, err);
+    rv_pcm_free(&pcm);
+    return rc;
+}
+
+static rv_err decode(const void *bytes, size_t len, rv_audio_hint hint, const rv_audio_limits *lim, rv_pcm *out,
+                     int check_only, rv_error *err)
 {
     const unsigned char *b = bytes;
     SNDFILE *sf = NULL;
@@ -212,6 +244,15 @@ rv_err rv_audio_decode(const void *bytes, size_t len, rv_audio_hint hint,
         rc = rv_error_set(err, RV_ERR_TOO_LONG,
                           "recording is %.1f s long; the limit is %.0f s",
                           (double)info.frames / info.samplerate, max_s);
+        goto done;
+    }
+
+    if (check_only && fixed_width(info.format) && info.frames > 0 && info.frames != SF_COUNT_MAX) {
+        /* the last frame is there, so every one is */
+        float last[16];
+        if (sf_seek(sf, info.frames - 1, SEEK_SET) != info.frames - 1 || sf_readf_float(sf, last, 1) != 1)
+            rc = rv_error_set(err, RV_ERR_AUDIO_TRUNCATED, "%s: header promises %lld samples but the data is shorter",
+                              out->format, (long long)info.frames);
         goto done;
     }
 

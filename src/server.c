@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "rostvakt/analyze.h"
@@ -55,7 +57,21 @@ struct rv_server {
     pthread_mutex_t pool_lock;
     pthread_cond_t pool_free;
     char models_version[17];
+    /* group commit of voicemail uploads: the first waiting request commits
+     * every upload that queued up behind it in one transaction */
+    pthread_mutex_t gc_lock;
+    pthread_cond_t gc_done;
+    struct pending *gc_head, **gc_tail;
+    int gc_busy;
+    _Atomic long long queued; /* voicemails waiting for analysis */
 };
+
+/* One upload waiting for its commit. */
+typedef struct pending {
+    rv_vm_new v;
+    int done;
+    struct pending *next;
+} pending;
 
 typedef struct {
     char *body;
@@ -137,14 +153,21 @@ static void now_iso(char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* The client's address, for the audit ("" when unknown). */
+static void remote_of(struct MHD_Connection *c, char remote[64])
+{
+    remote[0] = '\0';
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr, remote, 64);
+}
+
 /* Write an audit entry for the authorised actor; call with store_lock held. */
 static void audit(rv_server *s, struct MHD_Connection *c, const char *action, long long vm, const char *ext,
                   const char *detail)
 {
-    char remote[64] = "", now[32];
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr, remote, sizeof remote);
+    char remote[64], now[32];
+    remote_of(c, remote);
     now_iso(now);
     rv_error e;
     if (rv_store_audit(s->store, now, actor, remote, action, vm, ext, detail, &e) != RV_OK)
@@ -262,6 +285,8 @@ static int rfc3339_utc(const char *s, char utc[32])
 static const char *const audio_types[] = {"audio/wav", "audio/x-wav", "audio/basic", "audio/flac",
                                           "application/octet-stream"};
 
+static rv_err audio_still_there(rv_server *s, const void *bytes, size_t len, const char *hex, rv_error *e);
+
 /* The request's audio Content-Type as an index of audio_types; 0 and a 415
  * queued for any other. */
 static int audio_type(struct MHD_Connection *c, size_t *k, enum MHD_Result *ret)
@@ -274,6 +299,51 @@ static int audio_type(struct MHD_Connection *c, size_t *k, enum MHD_Result *ret)
     *ret = send_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_audio",
                       "Content-Type must be audio/wav, audio/x-wav, audio/basic, audio/flac or application/octet-stream");
     return 0;
+}
+
+/* Commit p with whatever other uploads are waiting: the first to arrive
+ * while no commit runs becomes the leader and commits the whole batch in one
+ * transaction (one fsync); the others wait for it. Returns when p is durable
+ * (p->v.rc RV_OK) or has failed. */
+static void group_commit(rv_server *s, pending *p)
+{
+    pthread_mutex_lock(&s->gc_lock);
+    *s->gc_tail = p;
+    s->gc_tail = &p->next;
+    while (!p->done) {
+        if (s->gc_busy) {
+            pthread_cond_wait(&s->gc_done, &s->gc_lock);
+            continue;
+        }
+        s->gc_busy = 1;
+        pending *batch = s->gc_head;
+        s->gc_head = NULL;
+        s->gc_tail = &s->gc_head;
+        pthread_mutex_unlock(&s->gc_lock);
+        size_t n = 0;
+        for (pending *q = batch; q; q = q->next) n++;
+        rv_vm_new *v = calloc(n, sizeof *v);
+        rv_error e;
+        if (v) {
+            size_t i = 0;
+            for (pending *q = batch; q; q = q->next) v[i++] = q->v;
+            pthread_mutex_lock(&s->store_lock);
+            rv_store_add_voicemails(s->store, v, n, &e);
+            pthread_mutex_unlock(&s->store_lock);
+        }
+        pthread_mutex_lock(&s->gc_lock);
+        size_t i = 0;
+        for (pending *q = batch, *next; q; q = next) {
+            next = q->next;
+            if (v) q->v = v[i++];
+            else q->v.rc = rv_error_set(&q->v.err, RV_ERR_NOMEM, "out of memory");
+            q->done = 1;
+        }
+        free(v);
+        s->gc_busy = 0;
+        pthread_cond_broadcast(&s->gc_done);
+    }
+    pthread_mutex_unlock(&s->gc_lock);
 }
 
 /* POST /v1/mailboxes/{ext}/voicemails: 201 only once the audio and its row
@@ -294,19 +364,14 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
     if (!at) now_iso(when);
     at = when;
     rv_error e;
-    rv_pcm pcm;
     rv_audio_limits lim = {(int64_t)s->max_audio, s->max_audio_s};
-    rv_err rc = rv_audio_decode(rq->body ? rq->body : "", rq->len,
-                                strcmp(audio_types[k], "audio/basic") == 0 ? RV_AUDIO_RAW_ULAW : RV_AUDIO_AUTO,
-                                &lim, &pcm, &e);
+    rv_err rc = rv_audio_check(rq->body ? rq->body : "", rq->len,
+                               strcmp(audio_types[k], "audio/basic") == 0 ? RV_AUDIO_RAW_ULAW : RV_AUDIO_AUTO,
+                               &lim, &e);
     if (rc != RV_OK) return send_error(c, (unsigned)rv_err_http_status(rc), rv_err_slug(rc), e.msg);
-    rv_pcm_free(&pcm);
     char hex[RV_SHA256_HEX + 1];
     long long id = 0;
-    pthread_mutex_lock(&s->store_lock);
-    long long waiting = rv_store_count_queued(s->store);
-    if (waiting >= s->max_queue) {
-        pthread_mutex_unlock(&s->store_lock);
+    if (s->queued >= s->max_queue) {
         struct MHD_Response *r = NULL;
         char *b = strdup("{\"error\":{\"code\":\"queue_full\",\"message\":\"the analysis queue is full; try again later\"}}");
         if (b) r = MHD_create_response_from_buffer(strlen(b), b, MHD_RESPMEM_MUST_FREE);
@@ -317,13 +382,26 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
         MHD_destroy_response(r);
         return ret;
     }
+    /* the audio is durable before its row exists (no lock: files are
+     * content-addressed and renamed into place) */
     rc = rv_store_put_audio(s->store, rq->body ? rq->body : "", rq->len, hex, &e);
-    if (rc == RV_OK) rc = rv_store_add_voicemail(s->store, ext, hex, audio_types[k], rq->len, caller, at, &id, &e);
-    if (rc == RV_OK) audit(s, c, "voicemail_received", id, ext, NULL);
-    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
+    char remote[64], now[32];
+    remote_of(c, remote);
+    now_iso(now);
+    pending p = {.v = {.ext = ext, .sha256 = hex, .content_type = audio_types[k], .bytes = rq->len, .caller = caller,
+                       .received_at = at, .actor = actor, .remote = remote, .now = now}};
+    group_commit(s, &p);
+    rc = p.v.rc;
+    e = p.v.err;
+    id = p.v.id;
+    /* a sweep may have disposed of the same bytes (an older voicemail) before
+     * the commit: then write them again */
+    if (rc == RV_OK) rc = audio_still_there(s, rq->body ? rq->body : "", rq->len, hex, &e);
     if (rc == RV_ERR_NOT_FOUND || rc == RV_ERR_ARG)
         return send_error(c, rc == RV_ERR_ARG ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_NOT_FOUND, rv_err_slug(rc), e.msg);
     if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
+    s->queued++;
     pthread_mutex_lock(&s->q_lock);
     pthread_cond_signal(&s->q_wake);
     pthread_mutex_unlock(&s->q_lock);
@@ -890,8 +968,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *con_cls = rq;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
         rq->limit = is_audio_upload(url) ? s->max_audio : s->max_json;
-        if (cl && strtoull(cl, NULL, 10) > rq->limit) /* refused before the body is read */
+        unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+        if (declared > rq->limit) /* refused before the body is read */
             return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "too_large", "request body too large");
+        if (declared) { /* one buffer of the declared size: no copying as it arrives */
+            rq->body = malloc((size_t)declared + 1);
+            if (!rq->body) return MHD_NO;
+            rq->cap = (size_t)declared + 1;
+        }
         return MHD_YES;
     }
     if (*upload_size) {
@@ -979,6 +1063,9 @@ static void *analysis_worker(void *arg)
     rv_store *db = NULL;
     rv_asr *asr = NULL;
     rv_error e;
+    /* analysis is background work: it yields the CPU to answering the PBX */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0)
+        fprintf(stderr, "rostvakt: analysis worker: cannot lower its priority\n");
     if (rv_store_open(s->data_dir, &db, &e) != RV_OK) {
         fprintf(stderr, "rostvakt: analysis worker: %s\n", e.msg);
         return NULL;
@@ -1040,6 +1127,7 @@ static void *analysis_worker(void *arg)
         rv_err fr = rv_store_finish_voicemail(db, id, json ? "analysed" : "failed",
                                               json ? rv_vm_class_name(rep.vm_class) : NULL, json, now, &e);
         if (fr != RV_OK) fprintf(stderr, "rostvakt: analysis worker: voicemail %lld: %s\n", id, e.msg);
+        s->queued--;
         if (json) {
             m_analyses++;
             if ((unsigned)rep.vm_class < 3) m_vm_class[rep.vm_class]++;
@@ -1096,6 +1184,9 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
         }
         if (!s->lex) fprintf(stderr, "rostvakt: no keyword spotting: %s\n", le.msg);
     }
+    pthread_mutex_init(&s->gc_lock, NULL);
+    pthread_cond_init(&s->gc_done, NULL);
+    s->gc_tail = &s->gc_head;
     pthread_mutex_init(&s->pool_lock, NULL);
     pthread_cond_init(&s->pool_free, NULL);
     s->max_decoders = o->workers ? o->workers : 4;
@@ -1110,6 +1201,7 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     if (rc == RV_OK) rc = rv_store_open(o->data_dir, &s->store, err);
     if (rc == RV_OK) rc = rv_store_requeue_interrupted(s->store, err);
     if (rc == RV_OK) rv_store_remove_leftovers(s->store); /* before anyone can upload */
+    if (rc == RV_OK) s->queued = rv_store_count_queued(s->store);
     if (rc != RV_OK) { rv_server_stop(s); return rc; }
     s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
                             handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
@@ -1153,6 +1245,8 @@ void rv_server_stop(rv_server *s)
     pthread_mutex_destroy(&s->q_lock);
     pthread_cond_destroy(&s->q_wake);
     pthread_mutex_destroy(&s->pool_lock);
+    pthread_mutex_destroy(&s->gc_lock);
+    pthread_cond_destroy(&s->gc_done);
     pthread_cond_destroy(&s->pool_free);
     free(s);
 }

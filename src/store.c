@@ -379,49 +379,101 @@ rv_err rv_store_get_mailbox(rv_store *s, const char *ext, rv_mailbox *out, rv_er
     return rc;
 }
 
-rv_err rv_store_add_voicemail(rv_store *s, const char *ext, const char *sha256, const char *content_type,
-                              size_t bytes, const char *caller, const char *received_at, long long *id,
-                              rv_error *err)
+rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *err)
 {
-    *id = 0;
-    if (!digits(ext, 20)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
-    if (!is_hex64(sha256)) return rv_error_set(err, RV_ERR_ARG, "not a SHA-256 in hex");
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *ins = NULL, *aud = NULL;
     rv_err rc = RV_OK;
-    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return db_error(s, err, "cannot begin");
-    int exists = mailbox_exists(s, ext);
-    if (exists < 0) {
-        rc = db_error(s, err, "cannot read mailboxes");
-        goto out;
+    for (size_t i = 0; i < n; i++) {
+        v[i].id = 0;
+        v[i].rc = RV_OK;
     }
-    if (!exists) {
-        rc = rv_error_set(err, RV_ERR_NOT_FOUND, "no mailbox %s", ext);
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = db_error(s, err, "cannot begin");
         goto out;
     }
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO voicemails (ext, audio_sha256, content_type, bytes, caller, received_at)"
                            " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                           -1, &st, NULL) != SQLITE_OK) {
+                           -1, &ins, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "INSERT INTO audit (at, actor, remote, action, voicemail_id, ext)"
+                           " VALUES (?1, ?2, ?3, 'voicemail_received', ?4, ?5)",
+                           -1, &aud, NULL) != SQLITE_OK) {
         rc = db_error(s, err, "cannot write voicemails");
         goto out;
     }
-    sqlite3_bind_text(st, 1, ext, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, sha256, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, content_type, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)bytes);
-    sqlite3_bind_text(st, 5, caller ? caller : "", -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, received_at, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) rc = db_error(s, err, "cannot store the voicemail");
-    else *id = sqlite3_last_insert_rowid(s->db);
-    sqlite3_finalize(st);
+    for (size_t i = 0; i < n; i++) {
+        rv_vm_new *x = &v[i];
+        if (!digits(x->ext, 20)) {
+            x->rc = rv_error_set(&x->err, RV_ERR_ARG, "ext must be 1 to 20 digits");
+            continue;
+        }
+        if (!is_hex64(x->sha256)) {
+            x->rc = rv_error_set(&x->err, RV_ERR_ARG, "not a SHA-256 in hex");
+            continue;
+        }
+        int exists = mailbox_exists(s, x->ext);
+        if (exists <= 0) {
+            if (exists < 0) {
+                rc = db_error(s, err, "cannot read mailboxes");
+                goto out;
+            }
+            x->rc = rv_error_set(&x->err, RV_ERR_NOT_FOUND, "no mailbox %s", x->ext);
+            continue;
+        }
+        sqlite3_reset(ins);
+        sqlite3_bind_text(ins, 1, x->ext, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 2, x->sha256, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 3, x->content_type, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ins, 4, (sqlite3_int64)x->bytes);
+        sqlite3_bind_text(ins, 5, x->caller ? x->caller : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 6, x->received_at, -1, SQLITE_STATIC);
+        if (sqlite3_step(ins) != SQLITE_DONE) {
+            rc = db_error(s, err, "cannot store the voicemail");
+            goto out;
+        }
+        x->id = sqlite3_last_insert_rowid(s->db);
+        if (x->actor) {
+            sqlite3_reset(aud);
+            sqlite3_bind_text(aud, 1, x->now, -1, SQLITE_STATIC);
+            sqlite3_bind_text(aud, 2, x->actor, -1, SQLITE_STATIC);
+            sqlite3_bind_text(aud, 3, x->remote ? x->remote : "", -1, SQLITE_STATIC);
+            sqlite3_bind_int64(aud, 4, x->id);
+            sqlite3_bind_text(aud, 5, x->ext, -1, SQLITE_STATIC);
+            if (sqlite3_step(aud) != SQLITE_DONE) {
+                rc = db_error(s, err, "cannot write the audit");
+                goto out;
+            }
+        }
+    }
 out:
+    sqlite3_finalize(ins);
+    sqlite3_finalize(aud);
     if (rc == RV_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         rc = db_error(s, err, "cannot commit");
     if (rc != RV_OK) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        *id = 0;
+        for (size_t i = 0; i < n; i++) {
+            v[i].id = 0;
+            v[i].rc = rc;
+            v[i].err = *err;
+        }
     }
+    return rc;
+}
+
+rv_err rv_store_add_voicemail(rv_store *s, const char *ext, const char *sha256, const char *content_type,
+                              size_t bytes, const char *caller, const char *received_at, long long *id,
+                              rv_error *err)
+{
+    rv_vm_new v = {.ext = ext, .sha256 = sha256, .content_type = content_type, .bytes = bytes, .caller = caller,
+                   .received_at = received_at};
+    rv_err rc = rv_store_add_voicemails(s, &v, 1, err);
+    if (rc == RV_OK && v.rc != RV_OK) {
+        *err = v.err;
+        rc = v.rc;
+    }
+    *id = v.id;
     return rc;
 }
 

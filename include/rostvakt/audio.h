@@ -39,6 +39,13 @@ typedef struct {
 rv_err rv_audio_decode(const void *bytes, size_t len, rv_audio_hint hint,
                        const rv_audio_limits *lim, rv_pcm *out, rv_error *err);
 
+/* Whether rv_audio_decode would succeed, without decoding when it need not:
+ * for uncompressed and G.711 data with a known length, the header and that
+ * the data is all there; anything else is decoded and dropped. The same
+ * errors as rv_audio_decode. Thread-safe. */
+rv_err rv_audio_check(const void *bytes, size_t len, rv_audio_hint hint, const rv_audio_limits *lim,
+                      rv_error *err);
+
 /* Read a file (refusing one larger than lim->max_bytes before reading it) and
  * decode it as rv_audio_decode does. RV_ERR_IO when it cannot be read. */
 rv_err rv_audio_decode_file(const char *path, rv_audio_hint hint,

@@ -57,6 +57,24 @@ rv_err rv_store_add_voicemail(rv_store *s, const char *ext, const char *sha256, 
                               size_t bytes, const char *caller, const char *received_at, long long *id,
                               rv_error *err);
 
+/* One voicemail of a batch (rv_store_add_voicemails), with the audit entry
+ * written in the same transaction when actor is set. */
+typedef struct {
+    const char *ext, *sha256, *content_type;
+    size_t bytes;
+    const char *caller, *received_at;
+    const char *actor, *remote, *now; /* the audit: who, from where, when */
+    long long id;                     /* out: its id, 0 when not stored */
+    rv_err rc;                        /* out: why not (RV_ERR_NOT_FOUND: no such mailbox) */
+    rv_error err;
+} rv_vm_new;
+
+/* Record n voicemails in one committed transaction (one fsync for all: the
+ * service's group commit). Items that cannot be stored (unknown mailbox, bad
+ * ext) get their own rc and the rest are stored; a database error fails them
+ * all and is returned. */
+rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *err);
+
 /* The oldest voicemail still queued for analysis: its id and audio hash and
  * Content-Type. RV_ERR_NOT_FOUND when the queue is empty. */
 rv_err rv_store_next_queued(rv_store *s, long long *id, char sha256[RV_SHA256_HEX + 1], char *content_type,
