@@ -4,6 +4,7 @@
 
 #include "helpers.h"
 #include "rostvakt/audio.h"
+#include "rostvakt/fileio.h"
 
 static const rv_audio_limits lim = {20 * 1024 * 1024, 600};
 
@@ -177,4 +178,31 @@ Test(audio, resamples_to_16k_for_recognition) {
     rv_pcm_free(&out);
     cr_expect_eq(rv_audio_resample(&in, 100, 0, &out, &e), RV_ERR_ARG);
     rv_pcm_free(&in);
+}
+
+/* rv_audio_check (the service's upload check) agrees with rv_audio_decode on
+ * every defect, without decoding G.711 and PCM. */
+Test(audio, check_agrees_with_decode) {
+    const char *names[] = {"truncated.wav", "header-only.wav", "liar.wav", "cut-header.wav", "truncated.au",
+                           "truncated.flac", "random.bin", "text.wav", "badrate.wav", "ulaw.wav", "sine.wav",
+                           "alaw.wav", "float.wav", "gsm.wav", "sine.au", "sine16k.flac"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        unsigned char *b = NULL;
+        size_t n = 0;
+        rv_error e, e2;
+        cr_assert_eq(rv_file_read(fixture(names[i]), 1 << 24, &b, &n, &e), RV_OK, "%s", e.msg);
+        rv_pcm p;
+        rv_err want = rv_audio_decode(b, n, RV_AUDIO_AUTO, &lim, &p, &e);
+        rv_pcm_free(&p);
+        rv_err got = rv_audio_check(b, n, RV_AUDIO_AUTO, &lim, &e2);
+        cr_expect_eq(got, want, "%s: check %s, decode %s", names[i], rv_err_slug(got), rv_err_slug(want));
+        if (n > 200 && want == RV_OK) { /* cut the data short: both see it */
+            want = rv_audio_decode(b, n - 100, RV_AUDIO_AUTO, &lim, &p, &e);
+            rv_pcm_free(&p);
+            got = rv_audio_check(b, n - 100, RV_AUDIO_AUTO, &lim, &e2);
+            cr_expect_eq(got, want, "%s cut: check %s, decode %s", names[i], rv_err_slug(got), rv_err_slug(want));
+            cr_expect_neq(got, RV_OK, "%s cut short", names[i]);
+        }
+        free(b);
+    }
 }

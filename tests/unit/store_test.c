@@ -1,6 +1,7 @@
 /* The archive's foundation: schema migrations and durable, content-addressed
  * audio. */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,5 +133,37 @@ Test(store, mailboxes_are_created_then_updated) {
     cr_expect_str_eq(back.last_name, "Svensson");
     cr_expect_eq(rv_store_get_mailbox(s, "4712", &back, &e), RV_ERR_NOT_FOUND);
     cr_expect_eq(rv_store_get_mailbox(s, "../x", &back, &e), RV_ERR_ARG);
+    rv_store_close(s);
+}
+
+/* The service's group commit: one transaction for many uploads; an item for
+ * an unknown mailbox fails alone. */
+Test(store, voicemails_are_committed_in_batches) {
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    rv_mailbox m;
+    cr_assert_eq(parse("4711", "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}", &m, &e), RV_OK);
+    int created;
+    cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-11-22T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    char hex[RV_SHA256_HEX + 1];
+    cr_assert_eq(rv_store_put_audio(s, "abc", 3, hex, &e), RV_OK, "%s", e.msg);
+    rv_vm_new v[3] = {
+        {.ext = "4711", .sha256 = hex, .content_type = "audio/wav", .bytes = 3, .received_at = "2026-11-22T10:00:00Z",
+         .actor = "vaxel", .remote = "10.0.0.1", .now = "2026-11-22T10:00:01Z"},
+        {.ext = "4799", .sha256 = hex, .content_type = "audio/wav", .bytes = 3, .received_at = "2026-11-22T10:00:00Z"},
+        {.ext = "4711", .sha256 = hex, .content_type = "audio/wav", .bytes = 3, .received_at = "2026-11-22T10:00:02Z"}};
+    cr_assert_eq(rv_store_add_voicemails(s, v, 3, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(v[0].rc, RV_OK);
+    cr_expect_eq(v[1].rc, RV_ERR_NOT_FOUND, "no such mailbox: %s", v[1].err.msg);
+    cr_expect_eq(v[2].rc, RV_OK);
+    cr_expect(v[0].id > 0 && v[2].id > v[0].id && v[1].id == 0);
+    cr_expect_eq(rv_store_count_queued(s), 2);
+    struct json_t *audit;
+    cr_assert_eq(rv_store_list_audit(s, v[0].id, NULL, NULL, NULL, 10, &audit, &e), RV_OK);
+    char *a = json_dumps(audit, 0);
+    cr_expect(strstr(a, "voicemail_received") && strstr(a, "vaxel") && strstr(a, "10.0.0.1"), "%s", a);
+    free(a);
+    json_decref(audit);
     rv_store_close(s);
 }
