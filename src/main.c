@@ -10,6 +10,7 @@
 
 #include "rostvakt/analyze.h"
 #include "rostvakt/audio.h"
+#include "rostvakt/calendar.h"
 #include "rostvakt/config.h"
 #include "rostvakt/dsp.h"
 #include "rostvakt/fingerprint.h"
@@ -53,11 +54,12 @@ static void usage(FILE *out)
           "  profiles                    list the policy profiles, one line each\n"
           "  serve [--listen ADDR:PORT] [--data-dir DIR] [--tokens FILE] [--workers N]\n"
           "        [--analysis-workers N] [--config FILE] [--set NAME=VALUE]\n"
-          "                              the HTTP service (begun: /healthz, mailboxes,\n"
-          "                              posting voicemails and reading them back)\n"
+          "                              the HTTP service (see README: the API)\n"
           "  token --tokens FILE --role pbx|officer|admin --name NAME\n"
-          "                              create an API token (for the coming HTTP service);\n"
+          "                              create an API token for the HTTP service;\n"
           "                              printed once on the last line, stored as a hash\n"
+          "  workdays --calendar SE|AX --from YYYY-MM-DD --add N [--explain]\n"
+          "                              the date N working days later\n"
           "  config                      print the effective configuration\n"
           "  version                     print the version\n"
           "\n"
@@ -650,6 +652,58 @@ static int cmd_token(int argc, char **argv)
     return 0;
 }
 
+/* rostvakt workdays --calendar SE|AX --from YYYY-MM-DD --add N [--explain] */
+static int cmd_workdays(int argc, char **argv)
+{
+    const char *cal_s = NULL, *from_s = NULL, *add_s = NULL;
+    int explain = 0;
+    for (int i = 0; i < argc; i++) {
+        const char **slot = strcmp(argv[i], "--calendar") == 0 ? &cal_s
+                            : strcmp(argv[i], "--from") == 0   ? &from_s
+                            : strcmp(argv[i], "--add") == 0    ? &add_s
+                                                               : NULL;
+        if (strcmp(argv[i], "--explain") == 0) {
+            explain = 1;
+            continue;
+        }
+        if (!slot || i + 1 >= argc) {
+            fprintf(stderr, "rostvakt workdays: %s %s\n", argv[i], slot ? "needs a value" : "is not an option");
+            return EXIT_USAGE;
+        }
+        *slot = argv[++i];
+    }
+    rv_calendar cal;
+    long from;
+    char *end = NULL;
+    long n = add_s ? strtol(add_s, &end, 10) : -1;
+    if (!cal_s || !rv_calendar_parse(cal_s, &cal)) {
+        fprintf(stderr, "rostvakt workdays: --calendar must be SE or AX\n");
+        return EXIT_USAGE;
+    }
+    if (!from_s || !rv_parse_date(from_s, &from)) {
+        fprintf(stderr, "rostvakt workdays: --from must be a date YYYY-MM-DD\n");
+        return EXIT_USAGE;
+    }
+    if (!add_s || *end || end == add_s || n < 0 || n > 10000) {
+        fprintf(stderr, "rostvakt workdays: --add must be a number of working days, 0..10000\n");
+        return EXIT_USAGE;
+    }
+    long to = rv_add_workdays(cal, from, (int)n);
+    char buf[11];
+    if (explain) /* every day skipped, and why */
+        for (long d = from + 1; d < to; d++) {
+            const char *h = rv_holiday(cal, d);
+            int wd = rv_day_of_week(d);
+            if (h || wd >= 5) {
+                rv_format_date(d, buf);
+                fprintf(stderr, "  %s  %s\n", buf, h ? h : wd == 5 ? "lördag" : "söndag");
+            }
+        }
+    rv_format_date(to, buf);
+    puts(buf);
+    return 0;
+}
+
 static int cmd_config(int argc, char **argv)
 {
     rv_config cfg;
@@ -669,6 +723,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "profiles") == 0) return cmd_profiles(argc - 2, argv + 2);
     if (strcmp(cmd, "token") == 0) return cmd_token(argc - 2, argv + 2);
     if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 2, argv + 2);
+    if (strcmp(cmd, "workdays") == 0) return cmd_workdays(argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0 || strcmp(cmd, "--print-config") == 0)
         return cmd_config(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rostvakt/calendar.h"
+
 #define MAX_TOKENS 128
 
 static const char *const months[] = {"januari", "februari", "mars", "april", "maj", "juni", "juli",
@@ -24,31 +26,21 @@ static const char *const cardinals[] = {
     "tolv", "tretton", "fjorton", "femton", "sexton", "sjutton", "arton", "nitton", "tjugo",
     "tjugoett", "tjugotvå", "tjugotre", "tjugofyra"};
 
-static int is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
+/* Days in month m of year y, through the calendar's day numbers. */
 static int days_in(int y, int m)
 {
-    static const int d[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29 : d[m - 1];
+    return (int)((m == 12 ? rv_days_from_civil(y + 1, 1, 1) : rv_days_from_civil(y, m + 1, 1)) -
+                 rv_days_from_civil(y, m, 1));
 }
 
 int rv_weekday(int y, int m, int d)
 {
-    /* Sakamoto's method: 0 = Sunday; shifted so that 0 = Monday. */
-    static const int t[] = {0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4};
-    if (m < 3) y -= 1;
-    int w = (y + y / 4 - y / 100 + y / 400 + t[m - 1] + d) % 7;
-    return (w + 6) % 7;
+    return rv_day_of_week(rv_days_from_civil(y, m, d));
 }
 
 static void add_days(int *y, int *m, int *d, int n)
 {
-    while (n-- > 0) {
-        if (++*d > days_in(*y, *m)) {
-            *d = 1;
-            if (++*m > 12) { *m = 1; ++*y; }
-        }
-    }
+    rv_civil_from_days(rv_days_from_civil(*y, *m, *d) + n, y, m, d);
 }
 
 static int find(const char *const *list, int n, const char *w)
@@ -242,11 +234,7 @@ rv_err rv_sv_parse_until(const char *text, int ry, int rm, int rd, rv_when *out,
 int rv_sv_say_date(int year, int month, int day, int n_days, char *out, size_t cap)
 {
     if (month < 1 || month > 12 || day < 1 || day > days_in(year, month) || n_days < 0) return -1;
-    for (int i = 0; i < n_days; i++)
-        if (++day > days_in(year, month)) {
-            day = 1;
-            if (++month > 12) { month = 1; year++; }
-        }
+    add_days(&year, &month, &day, n_days);
     snprintf(out, cap, "den %s %s", ordinals[day - 1], months[month - 1]);
     return 0;
 }

@@ -350,3 +350,25 @@ Test(cli, the_example_config_in_deploy_loads) {
     cr_expect(r.out && strstr(r.out, "models_dir = /usr/local/share/rostvakt") != NULL);
     free(r.out);
 }
+
+Test(cli, workdays_counts_working_days) {
+    const char *jul[] = {"workdays", "--calendar", "SE", "--from", "2026-12-23", "--add", "2", NULL};
+    result r = run(jul);
+    cr_expect_eq(r.status, 0);
+    cr_expect_str_eq(r.out, "2026-12-29\n");
+    free(r.out);
+    const char *aland[] = {"workdays", "--calendar", "AX", "--from", "2026-06-08", "--add", "1", NULL};
+    r = run(aland);
+    cr_expect_str_eq(r.out, "2026-06-10\n", "Ålands självstyrelsedag");
+    free(r.out);
+    const char *bad[][8] = {{"workdays", "--calendar", "FI", "--from", "2026-06-08", "--add", "1", NULL},
+                            {"workdays", "--calendar", "SE", "--from", "2026-02-30", "--add", "1", NULL},
+                            {"workdays", "--calendar", "SE", "--from", "2026-06-08", "--add", "-1", NULL},
+                            {"workdays", "--calendar", "SE", "--from", "2026-06-08", NULL}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        r = run(bad[i]);
+        cr_expect_eq(r.status, 64, "usage error %zu", i);
+        cr_expect_eq(r.len, 0);
+        free(r.out);
+    }
+}

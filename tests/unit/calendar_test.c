@@ -1,0 +1,121 @@
+/* Working-day calendars: Easter, the moving Swedish and Åland holidays, and
+ * adding working days across them. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rostvakt/calendar.h"
+
+static long day(const char *s)
+{
+    long d;
+    cr_assert(rv_parse_date(s, &d), "%s", s);
+    return d;
+}
+
+static void expect_date(long got, const char *want)
+{
+    char buf[11];
+    rv_format_date(got, buf);
+    cr_expect_str_eq(buf, want);
+}
+
+Test(calendar, easter_2020_to_2035) {
+    /* the published dates of Easter Sunday */
+    const char *want[] = {"2020-04-12", "2021-04-04", "2022-04-17", "2023-04-09", "2024-03-31", "2025-04-20",
+                          "2026-04-05", "2027-03-28", "2028-04-16", "2029-04-01", "2030-04-21", "2031-04-13",
+                          "2032-03-28", "2033-04-17", "2034-04-09", "2035-03-25"};
+    for (int y = 2020; y <= 2035; y++) {
+        int m, d;
+        rv_easter(y, &m, &d);
+        char got[11];
+        snprintf(got, sizeof got, "%04d-%02d-%02d", y, m, d);
+        cr_expect_str_eq(got, want[y - 2020]);
+        long e = day(want[y - 2020]);
+        cr_expect_eq(rv_day_of_week(e), 6, "a Sunday");
+        cr_expect_str_eq(rv_holiday(RV_CAL_SE, e - 2), "långfredagen");
+        cr_expect_str_eq(rv_holiday(RV_CAL_SE, e + 1), "annandag påsk");
+        cr_expect_str_eq(rv_holiday(RV_CAL_AX, e + 39), "Kristi himmelsfärds dag");
+        cr_expect(!rv_is_workday(RV_CAL_SE, e - 2) && !rv_is_workday(RV_CAL_AX, e + 1));
+        cr_expect(rv_is_workday(RV_CAL_SE, e - 3), "skärtorsdagen is a working day");
+    }
+}
+
+Test(calendar, midsommar_and_alla_helgon) {
+    /* midsommarafton: the Friday of 19-25 June; alla helgons dag: the Saturday of 31 Oct - 6 Nov */
+    const char *afton[] = {"2024-06-21", "2025-06-20", "2026-06-19", "2027-06-25", "2028-06-23"};
+    const char *helgon[] = {"2024-11-02", "2025-11-01", "2026-10-31", "2027-11-06", "2028-11-04"};
+    for (int i = 0; i < 5; i++) {
+        long a = day(afton[i]);
+        cr_expect_str_eq(rv_holiday(RV_CAL_SE, a), "midsommarafton");
+        cr_expect_str_eq(rv_holiday(RV_CAL_AX, a), "midsommarafton");
+        cr_expect_str_eq(rv_holiday(RV_CAL_SE, a + 1), "midsommardagen");
+        cr_expect_null(rv_holiday(RV_CAL_SE, a - 7), "a week before is an ordinary Friday");
+        cr_expect_str_eq(rv_holiday(RV_CAL_SE, day(helgon[i])), "alla helgons dag");
+        cr_expect_null(rv_holiday(RV_CAL_SE, day(helgon[i]) - 1));
+    }
+}
+
+Test(calendar, fixed_days_differ_between_se_and_ax) {
+    cr_expect_str_eq(rv_holiday(RV_CAL_SE, day("2026-06-06")), "Sveriges nationaldag");
+    cr_expect_null(rv_holiday(RV_CAL_AX, day("2026-06-06")));
+    cr_expect_str_eq(rv_holiday(RV_CAL_AX, day("2026-06-09")), "Ålands självstyrelsedag");
+    cr_expect_null(rv_holiday(RV_CAL_SE, day("2026-06-09")));
+    cr_expect_str_eq(rv_holiday(RV_CAL_AX, day("2027-12-06")), "självständighetsdagen");
+    cr_expect(rv_is_workday(RV_CAL_SE, day("2027-12-06")));
+    cr_expect_str_eq(rv_holiday(RV_CAL_SE, day("2026-12-31")), "nyårsafton");
+    cr_expect(rv_is_workday(RV_CAL_AX, day("2026-12-31")), "nyårsafton is a working day in Finland");
+    cr_expect_str_eq(rv_holiday(RV_CAL_AX, day("2026-12-24")), "julafton");
+    cr_expect_str_eq(rv_holiday(RV_CAL_SE, day("2027-01-06")), "trettondedag jul");
+    cr_expect_str_eq(rv_holiday(RV_CAL_AX, day("2027-05-01")), "första maj");
+}
+
+Test(calendar, adding_working_days) {
+    expect_date(rv_add_workdays(RV_CAL_SE, day("2026-11-20"), 2), "2026-11-24"); /* Friday + 2 */
+    expect_date(rv_add_workdays(RV_CAL_SE, day("2026-12-23"), 1), "2026-12-28"); /* jul */
+    expect_date(rv_add_workdays(RV_CAL_SE, day("2026-12-30"), 1), "2027-01-04"); /* nyår */
+    expect_date(rv_add_workdays(RV_CAL_AX, day("2026-12-30"), 1), "2026-12-31");
+    expect_date(rv_add_workdays(RV_CAL_AX, day("2026-06-08"), 1), "2026-06-10"); /* självstyrelsedagen */
+    expect_date(rv_add_workdays(RV_CAL_SE, day("2026-06-08"), 1), "2026-06-09");
+    expect_date(rv_add_workdays(RV_CAL_SE, day("2025-06-05"), 1), "2025-06-09"); /* nationaldagen, a Friday */
+    expect_date(rv_add_workdays(RV_CAL_AX, day("2025-06-05"), 1), "2025-06-06");
+    expect_date(rv_add_workdays(RV_CAL_SE, day("2026-04-01"), 2), "2026-04-07"); /* påsk */
+    expect_date(rv_add_workdays(RV_CAL_SE, day("2026-11-21"), 0), "2026-11-21"); /* 0: the day itself */
+    expect_date(rv_add_workdays(RV_CAL_SE, day("2026-11-21"), 1), "2026-11-23"); /* from a Saturday */
+}
+
+Test(calendar, dates_are_parsed_strictly) {
+    long d;
+    cr_expect(!rv_parse_date("2026-02-30", &d));
+    cr_expect(!rv_parse_date("2026-2-3", &d));
+    cr_expect(!rv_parse_date("2026-02-03x", &d));
+    cr_expect(!rv_parse_date("", &d));
+    cr_expect(rv_parse_date("2028-02-29", &d));
+    cr_expect(!rv_parse_date("2027-02-29", &d));
+    expect_date(day("1969-12-31"), "1969-12-31");
+    cr_expect_eq(rv_day_of_week(day("2026-11-23")), 0, "a Monday");
+    rv_calendar c;
+    cr_expect(rv_calendar_parse("ax", &c) && c == RV_CAL_AX);
+    cr_expect(!rv_calendar_parse("FI", &c));
+}
+
+Test(calendar, local_dates_follow_summer_time) {
+    long d;
+    cr_assert(rv_local_date("2026-11-22T23:30:00Z", RV_CAL_SE, &d));
+    expect_date(d, "2026-11-23"); /* CET, +1 */
+    cr_assert(rv_local_date("2026-11-22T22:30:00Z", RV_CAL_SE, &d));
+    expect_date(d, "2026-11-22");
+    cr_assert(rv_local_date("2026-11-22T22:30:00Z", RV_CAL_AX, &d));
+    expect_date(d, "2026-11-23"); /* EET, +2 */
+    cr_assert(rv_local_date("2026-07-01T22:30:00Z", RV_CAL_SE, &d));
+    expect_date(d, "2026-07-02"); /* CEST, +2 */
+    cr_assert(rv_local_date("2026-07-01T21:30:00Z", RV_CAL_SE, &d));
+    expect_date(d, "2026-07-01");
+    cr_assert(rv_local_date("2026-10-24T22:30:00Z", RV_CAL_SE, &d)); /* the day before summer time ends */
+    expect_date(d, "2026-10-25");
+    cr_assert(rv_local_date("2026-10-25T23:30:00Z", RV_CAL_SE, &d)); /* after: +1 */
+    expect_date(d, "2026-10-26");
+    cr_assert(rv_local_date("2026-10-25T22:30:00Z", RV_CAL_SE, &d));
+    expect_date(d, "2026-10-25");
+    cr_expect(!rv_local_date("yesterday", RV_CAL_SE, &d));
+}
