@@ -21,6 +21,7 @@
 #include "rostvakt/classify.h"
 #include "rostvakt/config.h"
 #include "rostvakt/fileio.h"
+#include "rostvakt/greeting.h"
 #include "rostvakt/lexicon.h"
 #include "rostvakt/policy.h"
 #include "rostvakt/report.h"
@@ -466,49 +467,6 @@ static rv_err audio_still_there(rv_server *s, const void *bytes, size_t len, con
     return rv_store_put_audio(s->store, bytes, len, again, e);
 }
 
-/* Analyse one greeting of mailbox m: the report (r), its JSON (new *json) and
- * the facts for its row. */
-static rv_err analyse_greeting(rv_server *s, const rv_mailbox *m, const rv_profile *prof, const rv_pcm *pcm,
-                               const char *received_at, rv_report *r, char **json, rv_error *e)
-{
-    char name[200];
-    snprintf(name, sizeof name, "%s %s", m->first_name, m->last_name);
-    rv_expect exp = {.name = name, .unit = m->unit, .org = m->org[0] ? m->org : NULL, .profile = prof->name};
-    /* the day it was recorded, in Swedish time, for "till och med fredag" */
-    struct tm tm = {0};
-    char tz_day[16];
-    time_t t;
-    if (sscanf(received_at, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-               &tm.tm_min, &tm.tm_sec) == 6) {
-        tm.tm_year -= 1900, tm.tm_mon -= 1;
-        t = timegm(&tm);
-        struct tm lt;
-        localtime_r(&t, &lt);
-        strftime(tz_day, sizeof tz_day, "%Y-%m-%d", &lt);
-        exp.rec_year = lt.tm_year + 1900, exp.rec_month = lt.tm_mon + 1, exp.rec_day = lt.tm_mday;
-    }
-    rv_analyzer an = {&s->cfg, s->prompts};
-    rv_err rc = rv_analyze_pcm(&an, pcm, RV_KIND_GREETING, r, e);
-    if (rc != RV_OK) return rc;
-    if (s->lex) {
-        rv_asr *a = decoder_take(s, e);
-        rv_verify_thresholds th = {s->cfg.asr_name_min_score, s->cfg.asr_phrase_min_score,
-                                   s->cfg.asr_absence_min_score, s->cfg.asr_date_min_score, 0};
-        rc = a ? rv_verify_greeting(a, pcm, &exp, prof, &th, r, e) : e->code;
-        if (a) decoder_give(s, a);
-        if (rc != RV_OK) {
-            rv_report_free(r);
-            return rc;
-        }
-    }
-    *json = rv_report_to_json(r, NULL, &exp);
-    if (!*json) {
-        rv_report_free(r);
-        return rv_error_set(e, RV_ERR_NOMEM, "out of memory");
-    }
-    return RV_OK;
-}
-
 /* PUT /v1/mailboxes/{ext}/greeting (pbx): analysed now, every version kept;
  * DELETE records that the greeting was removed; GET (officer, admin) gives
  * the current one with its analysis. */
@@ -552,15 +510,13 @@ static enum MHD_Result greeting(rv_server *s, struct MHD_Connection *c, const ch
     rv_profile prof;
     if (rv_profile_find(s->cfg.profile_dirs, m.profile, &prof, &e) != RV_OK)
         return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "config", e.msg);
-    char pv[17], version[40];
-    rv_profile_version(&prof, pv);
-    snprintf(version, sizeof version, "%s/%s", s->models_version, pv);
+    char version[40];
+    rv_greeting_version(s->models_version, &prof, version);
     rv_greeting_row row = {.ext = ext, .received_at = now, .removed = del, .compliant = 0, .profile = prof.name,
                            .models_version = version};
-    char hex[RV_SHA256_HEX + 1], viol[256] = "";
+    char hex[RV_SHA256_HEX + 1];
     char *json = NULL;
-    rv_report r;
-    int have = 0, outcome = 2;
+    rv_greeting_verdict v = {.outcome = 2};
     if (put) {
         rv_pcm pcm;
         rv_audio_limits lim = {(int64_t)s->max_audio, s->max_audio_s};
@@ -568,20 +524,19 @@ static enum MHD_Result greeting(rv_server *s, struct MHD_Connection *c, const ch
                              strcmp(audio_types[k], "audio/basic") == 0 ? RV_AUDIO_RAW_ULAW : RV_AUDIO_AUTO, &lim,
                              &pcm, &e);
         if (rc != RV_OK) return send_error(c, (unsigned)rv_err_http_status(rc), rv_err_slug(rc), e.msg);
-        rc = analyse_greeting(s, &m, &prof, &pcm, now, &r, &json, &e);
+        rv_analyzer an = {&s->cfg, s->prompts};
+        rv_verify_thresholds th = {s->cfg.asr_name_min_score, s->cfg.asr_phrase_min_score,
+                                   s->cfg.asr_absence_min_score, s->cfg.asr_date_min_score, 0};
+        rv_asr *a = s->lex ? decoder_take(s, &e) : NULL;
+        rc = s->lex && !a ? e.code : rv_greeting_analyse(&an, a, &th, &m, &prof, &pcm, now, &json, &v, &e);
+        if (a) decoder_give(s, a);
         rv_pcm_free(&pcm);
         if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
-        have = 1;
-        for (int b = 0; b < RV_VIOL__COUNT; b++)
-            if (r.violations & (1u << b))
-                snprintf(viol + strlen(viol), sizeof viol - strlen(viol), "%s%s", viol[0] ? "," : "",
-                         rv_violation_name((rv_violation)b));
         row.report = json;
-        row.violations = viol;
-        row.compliant = r.verified && r.profile[0] ? r.violations == 0 : r.missing ? 0 : -1;
-        row.missing_reason = r.missing ? rv_missing_reason_name(r.reason) : NULL;
-        row.absence_until = r.verified && r.absence.stated && r.absence_until[0] ? r.absence_until : NULL;
-        outcome = r.missing ? 2 : row.compliant < 0 ? 3 : row.compliant ? 0 : 1;
+        row.violations = v.violations;
+        row.compliant = v.compliant;
+        row.missing_reason = v.missing_reason[0] ? v.missing_reason : NULL;
+        row.absence_until = v.absence_until[0] ? v.absence_until : NULL;
         row.content_type = audio_types[k];
         row.bytes = rq->len;
         rc = rv_store_put_audio(s->store, rq->body ? rq->body : "", rq->len, hex, &e);
@@ -595,7 +550,6 @@ static enum MHD_Result greeting(rv_server *s, struct MHD_Connection *c, const ch
         if (rc == RV_OK) audit(s, c, put ? "greeting_received" : "greeting_removed", 0, ext, NULL);
         pthread_mutex_unlock(&s->store_lock);
     }
-    if (have) rv_report_free(&r);
     if (rc != RV_OK) {
         free(json);
         return send_error(c, rc == RV_ERR_NOT_FOUND ? MHD_HTTP_NOT_FOUND : MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -603,7 +557,7 @@ static enum MHD_Result greeting(rv_server *s, struct MHD_Connection *c, const ch
     }
     if (del) return send_json(c, MHD_HTTP_OK, json_pack("{s:s,s:I,s:b,s:s}", "ext", ext, "greeting_id",
                                                         (json_int_t)id, "removed", 1, "received_at", now));
-    m_greetings[outcome]++;
+    m_greetings[v.outcome]++;
     json_t *j = json_loads(json, 0, NULL);
     free(json);
     if (j) {

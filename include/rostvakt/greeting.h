@@ -1,0 +1,34 @@
+/* A directory entry's greeting, analysed: what the service does on PUT
+ * …/greeting and what the nightly sweep does again when models or the
+ * profile changed. Between verify (the analysis) and store (the row). */
+#ifndef RV_GREETING_H
+#define RV_GREETING_H
+
+#include "rostvakt/analyze.h"
+#include "rostvakt/asr.h"
+#include "rostvakt/policy.h"
+#include "rostvakt/store.h"
+#include "rostvakt/verify.h"
+
+/* The verdict columns of a greeting row. */
+typedef struct {
+    int compliant;             /* 1, 0, or -1 when it could not be verified */
+    char violations[256];      /* "name_missing,too_long" */
+    char missing_reason[32];   /* "" unless missing by analysis */
+    char absence_until[20];    /* "" unless an absence greeting gave its end */
+    int outcome;               /* 0 compliant, 1 noncompliant, 2 missing, 3 unverified */
+} rv_greeting_verdict;
+
+/* Analyse pcm as mailbox m's greeting under profile p: what
+ * `rostvakt analyze --kind greeting` does with the entry's name ("first
+ * last"), unit, org and profile, the recording date being the Swedish day of
+ * received_at (UTC, "YYYY-MM-DDTHH:MM:SSZ"). asr NULL: signal analysis only
+ * (compliant -1 unless missing). *json gets the report (free()). */
+rv_err rv_greeting_analyse(const rv_analyzer *an, rv_asr *asr, const rv_verify_thresholds *th,
+                           const rv_mailbox *m, const rv_profile *p, const rv_pcm *pcm, const char *received_at,
+                           char **json, rv_greeting_verdict *v, rv_error *err);
+
+/* "models/profile": what rv_greeting_row.models_version records. */
+void rv_greeting_version(const char *models_version, const rv_profile *p, char out[40]);
+
+#endif

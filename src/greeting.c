@@ -1,0 +1,50 @@
+/* A directory entry's greeting through analysis, verification and policy. */
+#include "rostvakt/greeting.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rostvakt/calendar.h"
+#include "rostvakt/report.h"
+
+rv_err rv_greeting_analyse(const rv_analyzer *an, rv_asr *asr, const rv_verify_thresholds *th,
+                           const rv_mailbox *m, const rv_profile *p, const rv_pcm *pcm, const char *received_at,
+                           char **json, rv_greeting_verdict *v, rv_error *err)
+{
+    *json = NULL;
+    memset(v, 0, sizeof *v);
+    char name[200];
+    snprintf(name, sizeof name, "%s %s", m->first_name, m->last_name);
+    rv_expect exp = {.name = name, .unit = m->unit, .org = m->org[0] ? m->org : NULL, .profile = p->name};
+    long day;
+    if (rv_local_date(received_at, RV_CAL_SE, &day)) /* "till och med fredag" counts from here */
+        rv_civil_from_days(day, &exp.rec_year, &exp.rec_month, &exp.rec_day);
+    rv_report r;
+    rv_err rc = rv_analyze_pcm(an, pcm, RV_KIND_GREETING, &r, err);
+    if (rc != RV_OK) return rc;
+    if (asr && (rc = rv_verify_greeting(asr, pcm, &exp, p, th, &r, err)) != RV_OK) {
+        rv_report_free(&r);
+        return rc;
+    }
+    for (int b = 0; b < RV_VIOL__COUNT; b++)
+        if (r.violations & (1u << b))
+            snprintf(v->violations + strlen(v->violations), sizeof v->violations - strlen(v->violations), "%s%s",
+                     v->violations[0] ? "," : "", rv_violation_name((rv_violation)b));
+    v->compliant = r.verified && r.profile[0] ? r.violations == 0 : r.missing ? 0 : -1;
+    if (r.missing) snprintf(v->missing_reason, sizeof v->missing_reason, "%s", rv_missing_reason_name(r.reason));
+    if (r.verified && r.absence.stated && r.absence_until[0])
+        snprintf(v->absence_until, sizeof v->absence_until, "%s", r.absence_until);
+    v->outcome = r.missing ? 2 : v->compliant < 0 ? 3 : v->compliant ? 0 : 1;
+    *json = rv_report_to_json(&r, NULL, &exp);
+    rv_report_free(&r);
+    if (!*json) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    return RV_OK;
+}
+
+void rv_greeting_version(const char *models_version, const rv_profile *p, char out[40])
+{
+    char pv[17];
+    rv_profile_version(p, pv);
+    snprintf(out, 40, "%s/%s", models_version, pv);
+}
