@@ -12,6 +12,8 @@
 #include "rostvakt/audio.h"
 #include "rostvakt/calendar.h"
 #include "rostvakt/config.h"
+#include "rostvakt/store.h"
+#include "rostvakt/sweep.h"
 #include "rostvakt/dsp.h"
 #include "rostvakt/fingerprint.h"
 #include "rostvakt/policy.h"
@@ -58,6 +60,11 @@ static void usage(FILE *out)
           "  token --tokens FILE --role pbx|officer|admin --name NAME\n"
           "                              create an API token for the HTTP service;\n"
           "                              printed once on the last line, stored as a hash\n"
+          "  sweep [--data-dir DIR] [--date YYYY-MM-DD] [--format json|csv|html]\n"
+          "        [--out FILE] [--dry-run]\n"
+          "                              the nightly check of every mailbox and deadline,\n"
+          "                              disposal, and the managers' report ({date} in\n"
+          "                              FILE becomes the date)\n"
           "  workdays --calendar SE|AX --from YYYY-MM-DD --add N [--explain]\n"
           "                              the date N working days later\n"
           "  config                      print the effective configuration\n"
@@ -652,6 +659,148 @@ static int cmd_token(int argc, char **argv)
     return 0;
 }
 
+/* The sweep with the analysis it may need: reference prompts, the phone map
+ * and one decoder for greetings analysed under older models. The report goes
+ * to a temporary file renamed over FILE at the end (never half-written). */
+static int sweep_main(const rv_config *cfg, const char *data_dir, long date, rv_sweep_format fmt, const char *out_s,
+                      int dry_run)
+{
+    char models_version[17], map[RV_CONFIG_STR_MAX + 32], path[4096] = "", tmp[4200] = "";
+    rv_models_version(cfg, models_version);
+    rv_error e;
+    rv_store *st = NULL;
+    rv_lexicon *lex = NULL;
+    rv_asr *asr = NULL;
+    rv_fpdb *prompts = NULL;
+    FILE *out = stdout;
+    int rc = 0;
+    if (access(data_dir, F_OK) != 0) {
+        fprintf(stderr, "rostvakt sweep: no archive at %s\n", data_dir);
+        return EXIT_USAGE;
+    }
+    if (rv_store_open(data_dir, &st, &e) != RV_OK) {
+        fprintf(stderr, "rostvakt sweep: %s\n", e.msg);
+        return EXIT_CONFIG;
+    }
+    if (!dry_run) {
+        snprintf(map, sizeof map, "%s/sv-arpabet.map", cfg->models_dir);
+        prompts = rv_prompts_load(cfg, stderr);
+        if (rv_lexicon_open(map, &lex, &e) != RV_OK ||
+            rv_asr_open(NULL, strcmp(cfg->asr_adaptation, "none") == 0 ? NULL : cfg->asr_adaptation, lex, &asr,
+                        &e) != RV_OK)
+            fprintf(stderr, "rostvakt sweep: warning: greetings will not be re-analysed: %s\n", e.msg);
+    }
+    if (out_s) { /* {date} in the name becomes the date */
+        char d[11];
+        rv_format_date(date, d);
+        const char *at = strstr(out_s, "{date}");
+        if (at) snprintf(path, sizeof path, "%.*s%s%s", (int)(at - out_s), out_s, d, at + 6);
+        else snprintf(path, sizeof path, "%s", out_s);
+        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        out = fopen(tmp, "w");
+        if (!out) {
+            fprintf(stderr, "rostvakt sweep: cannot write %s: %s\n", tmp, strerror(errno));
+            rc = EXIT_CONFIG;
+            goto done;
+        }
+    }
+    rv_analyzer an = {cfg, prompts};
+    rv_verify_thresholds th = {cfg->asr_name_min_score, cfg->asr_phrase_min_score, cfg->asr_absence_min_score,
+                               cfg->asr_date_min_score, 0};
+    rv_audio_limits lim = {cfg->max_audio_bytes, cfg->max_audio_seconds};
+    rv_sweep_opts o = {.date = date, .dry_run = dry_run, .profile_dirs = cfg->profile_dirs,
+                       .models_version = models_version, .an = &an, .asr = asr, .th = &th, .lim = &lim,
+                       .actor = "sweep", .progress = isatty(STDERR_FILENO) ? stderr : NULL};
+    rv_sweep_counts c;
+    if (rv_sweep_run(st, &o, fmt, out, &c, &e) != RV_OK) {
+        fprintf(stderr, "rostvakt sweep: %s\n", e.msg);
+        rc = 1;
+    }
+    if (out != stdout) {
+        int bad = fflush(out) != 0 || fsync(fileno(out)) != 0;
+        bad = fclose(out) != 0 || bad;
+        if (rc == 0 && (bad || rename(tmp, path) != 0)) {
+            fprintf(stderr, "rostvakt sweep: cannot write %s: %s\n", path, strerror(errno));
+            rc = 1;
+        }
+        if (rc != 0) unlink(tmp);
+    }
+    if (rc == 0)
+        fprintf(stderr,
+                "rostvakt sweep: %ld mailboxes: %ld missing, %ld not compliant, %ld stale absences, %ld overdue "
+                "call-backs, %ld %s; greetings out of date %ld, re-analysed %ld, failed %ld\n",
+                c.mailboxes, c.missing, c.noncompliant, c.stale_absence, c.overdue, c.disposed,
+                dry_run ? "would be disposed of" : "disposed of", c.out_of_date, c.reanalysed, c.reanalysis_failed);
+done:
+    rv_asr_free(asr);
+    rv_lexicon_free(lex);
+    rv_fpdb_free(prompts);
+    rv_store_close(st);
+    return rc;
+}
+
+/* rostvakt sweep [--data-dir DIR] [--date D] [--format F] [--out FILE] [--dry-run] */
+static int cmd_sweep(int argc, char **argv)
+{
+    const char *data_dir = "/var/lib/rostvakt", *date_s = NULL, *fmt_s = "json", *out_s = NULL;
+    int dry_run = 0;
+    common_opts co = {0};
+    co.sets = calloc((size_t)argc + 1, sizeof *co.sets);
+    if (!co.sets) return 1;
+    int rc = 0;
+    for (int i = 0; i < argc; i++) {
+        int t = common_opt(&co, argc, argv, &i);
+        if (t < 0) { rc = EXIT_USAGE; goto done; }
+        if (t > 0) continue;
+        if (strcmp(argv[i], "--dry-run") == 0) {
+            dry_run = 1;
+            continue;
+        }
+        const char **slot = strcmp(argv[i], "--data-dir") == 0 ? &data_dir
+                            : strcmp(argv[i], "--date") == 0   ? &date_s
+                            : strcmp(argv[i], "--format") == 0 ? &fmt_s
+                            : strcmp(argv[i], "--out") == 0    ? &out_s
+                                                               : NULL;
+        if (!slot || i + 1 >= argc) {
+            fprintf(stderr, "rostvakt sweep: %s %s\n", argv[i], slot ? "needs a value" : "is not an option");
+            rc = EXIT_USAGE;
+            goto done;
+        }
+        *slot = argv[++i];
+    }
+    int fmt = rv_sweep_format_parse(fmt_s);
+    if (fmt < 0) {
+        fprintf(stderr, "rostvakt sweep: --format must be json, csv or html\n");
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    long date;
+    if (date_s ? !rv_parse_date(date_s, &date) : 0) {
+        fprintf(stderr, "rostvakt sweep: --date must be a date YYYY-MM-DD\n");
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    if (!date_s) { /* today, in Sweden */
+        char now[32];
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        rv_local_date(now, RV_CAL_SE, &date);
+    }
+    rv_config cfg;
+    if ((rc = build_config(&co, &cfg)) != 0) goto done;
+    resolve_models(&cfg);
+    if (co.print_config) {
+        rv_config_print(&cfg, stdout);
+        goto done;
+    }
+    rc = sweep_main(&cfg, data_dir, date, (rv_sweep_format)fmt, out_s, dry_run);
+done:
+    free(co.sets);
+    return rc;
+}
+
 /* rostvakt workdays --calendar SE|AX --from YYYY-MM-DD --add N [--explain] */
 static int cmd_workdays(int argc, char **argv)
 {
@@ -723,6 +872,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "profiles") == 0) return cmd_profiles(argc - 2, argv + 2);
     if (strcmp(cmd, "token") == 0) return cmd_token(argc - 2, argv + 2);
     if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 2, argv + 2);
+    if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc - 2, argv + 2);
     if (strcmp(cmd, "workdays") == 0) return cmd_workdays(argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0 || strcmp(cmd, "--print-config") == 0)
         return cmd_config(argc - 2, argv + 2);

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "store_private.h"
+
 struct rv_store {
     sqlite3 *db;
     char dir[4096];
@@ -58,6 +60,9 @@ static const char *const migrations[] = {
     "ALTER TABLE greetings ADD COLUMN profile TEXT;"
     "ALTER TABLE mailboxes ADD COLUMN greeting_id INTEGER REFERENCES greetings(id);"
     "CREATE INDEX mailboxes_unit ON mailboxes(unit, ext);",
+    /* 2 -> 3: the sweep asks who else points to a recording before deleting it */
+    "CREATE INDEX voicemails_audio ON voicemails(audio_sha256);"
+    "CREATE INDEX greetings_audio ON greetings(audio_sha256);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -923,3 +928,6 @@ rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, json_t **out, 
     *out = a;
     return RV_OK;
 }
+
+sqlite3 *rv_store_sqlite(rv_store *s) { return s->db; }
+const char *rv_store_dir(const rv_store *s) { return s->dir; }

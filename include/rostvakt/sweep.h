@@ -1,0 +1,53 @@
+/* The nightly sweep (issue 5): every mailbox and deadline checked against
+ * its policy profile, disposal under the profile's retention, greetings
+ * re-analysed when models or profile changed, and a report for managers.
+ * Reads the archive a batch at a time, so memory stays flat as it grows. */
+#ifndef RV_SWEEP_H
+#define RV_SWEEP_H
+
+#include <stdio.h>
+
+#include "rostvakt/analyze.h"
+#include "rostvakt/asr.h"
+#include "rostvakt/err.h"
+#include "rostvakt/store.h"
+#include "rostvakt/verify.h"
+
+typedef enum { RV_SWEEP_JSON, RV_SWEEP_CSV, RV_SWEEP_HTML } rv_sweep_format;
+
+/* "json", "csv", "html"; -1 for anything else. */
+int rv_sweep_format_parse(const char *s);
+
+typedef struct {
+    long date;                  /* the sweep's day (rv_parse_date); deadlines and ages count to it */
+    int dry_run;                /* list what would be disposed of; change nothing */
+    const char *profile_dirs;   /* where the policy profiles are */
+    const char *models_version; /* rv_models_version now: greetings analysed under another
+                                 * version (or another version of their profile) are out of date */
+    /* Re-analysis of out-of-date greetings; with asr NULL they are only
+     * counted. The decoder is the caller's (one thread). */
+    const rv_analyzer *an;
+    rv_asr *asr;
+    const rv_verify_thresholds *th;
+    const rv_audio_limits *lim;
+    const char *actor;          /* who, in the audit of a disposal ("sweep" when NULL) */
+    FILE *progress;             /* a terminal for progress lines, or NULL */
+} rv_sweep_opts;
+
+typedef struct {
+    long mailboxes, missing, noncompliant, stale_absence, overdue, disposed;
+    long out_of_date;           /* greetings analysed under older models or profile */
+    long reanalysed, reanalysis_failed;
+} rv_sweep_counts;
+
+/* Run the sweep on s and write its report to out in fmt. JSON is one object
+ * whose keys are exactly date, mailboxes, missing_greetings,
+ * noncompliant_greetings, stale_absence, overdue_callbacks and disposed;
+ * every item names its ext, voicemail items their id. CSV is one row per
+ * item (list, ext, id, name, unit, detail); HTML one self-contained page in
+ * Swedish with a compliance chart per unit. Running it twice on the same day
+ * changes nothing the second time. */
+rv_err rv_sweep_run(rv_store *s, const rv_sweep_opts *o, rv_sweep_format fmt, FILE *out, rv_sweep_counts *counts,
+                    rv_error *err);
+
+#endif

@@ -1,0 +1,277 @@
+/* The nightly sweep on a seeded archive: which mailbox is missing its
+ * greeting, which call-back is overdue on which date, which audio is
+ * disposed of and which never, and that a second run changes nothing. */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rostvakt/calendar.h"
+#include "rostvakt/greeting.h"
+#include "rostvakt/policy.h"
+#include "rostvakt/store.h"
+#include "rostvakt/sweep.h"
+
+static char dir[64];
+static rv_store *st;
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/rv-sweep-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &st, &e), RV_OK, "%s", e.msg);
+}
+
+static void teardown(void)
+{
+    rv_store_close(st);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+TestSuite(sweep, .init = setup, .fini = teardown);
+
+#define MODELS "test-models"
+
+static void mailbox(const char *ext, const char *first, const char *unit, const char *profile)
+{
+    char body[512];
+    snprintf(body, sizeof body, "{\"first_name\":\"%s\",\"last_name\":\"Test\",\"unit\":\"%s\",\"profile\":\"%s\"}",
+             first, unit, profile);
+    rv_mailbox m;
+    rv_error e;
+    int created;
+    cr_assert_eq(rv_mailbox_parse(ext, body, strlen(body), &m, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_put_mailbox(st, &m, "2026-01-01T00:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+}
+
+/* A greeting version analysed under the current models and profile. */
+static void greeting(const char *ext, const char *profile, int removed, int compliant, const char *violations,
+                     const char *missing, const char *until)
+{
+    rv_profile p;
+    rv_error e;
+    cr_assert_eq(rv_profile_find("models/profiles", profile, &p, &e), RV_OK, "%s", e.msg);
+    char version[40], hex[RV_SHA256_HEX + 1];
+    rv_greeting_version(MODELS, &p, version);
+    cr_assert_eq(rv_store_put_audio(st, ext, strlen(ext), hex, &e), RV_OK);
+    rv_greeting_row g = {.ext = ext, .sha256 = hex, .content_type = "audio/wav", .bytes = strlen(ext),
+                         .received_at = "2026-11-01T08:00:00Z", .removed = removed, .report = "{}",
+                         .compliant = compliant, .violations = violations, .missing_reason = missing,
+                         .absence_until = until, .profile = profile, .models_version = version};
+    long long id;
+    cr_assert_eq(rv_store_add_greeting(st, &g, &id, &e), RV_OK, "%s", e.msg);
+}
+
+/* A voicemail with its own (or shared) audio, analysed as cls. */
+static long long voicemail(const char *ext, const char *received, const char *cls, const char *audio, int called_back,
+                           const char *decision)
+{
+    char hex[RV_SHA256_HEX + 1];
+    rv_error e;
+    long long id, did;
+    cr_assert_eq(rv_store_put_audio(st, audio, strlen(audio), hex, &e), RV_OK);
+    cr_assert_eq(rv_store_add_voicemail(st, ext, hex, "audio/wav", strlen(audio), "+46701234567", received, &id, &e),
+                 RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_finish_voicemail(st, id, "analysed", cls, "{}", received, &e), RV_OK);
+    if (called_back) cr_assert_eq(rv_store_set_callback(st, id, received, &e), RV_OK);
+    if (decision)
+        cr_assert_eq(rv_store_add_decision(st, id, decision, strcmp(decision, "registered") ? NULL : "KS 2026/1",
+                                           NULL, "registrator", received, &did, &e),
+                     RV_OK, "%s", e.msg);
+    return id;
+}
+
+static int audio_exists(const char *audio)
+{
+    char hex[RV_SHA256_HEX + 1], path[4400];
+    rv_error e;
+    /* the hash without storing: store into a scratch archive */
+    rv_store *tmp;
+    char scratch[80];
+    snprintf(scratch, sizeof scratch, "%s/scratch", dir);
+    cr_assert_eq(rv_store_open(scratch, &tmp, &e), RV_OK);
+    cr_assert_eq(rv_store_put_audio(tmp, audio, strlen(audio), hex, &e), RV_OK);
+    rv_store_close(tmp);
+    cr_assert_eq(rv_store_audio_path(st, hex, path, sizeof path, &e), RV_OK);
+    return access(path, F_OK) == 0;
+}
+
+static json_t *run(const char *date, int dry_run, rv_sweep_counts *c)
+{
+    long d;
+    cr_assert(rv_parse_date(date, &d));
+    rv_sweep_opts o = {.date = d, .dry_run = dry_run, .profile_dirs = "models/profiles", .models_version = MODELS};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    rv_error e;
+    cr_assert_eq(rv_sweep_run(st, &o, RV_SWEEP_JSON, f, c, &e), RV_OK, "%s", e.msg);
+    fclose(f);
+    json_error_t je;
+    json_t *j = json_loads(buf, 0, &je);
+    cr_assert_not_null(j, "%s: %s", je.text, buf);
+    free(buf);
+    return j;
+}
+
+/* The exts (or ids) of a list, as "a,b,c". */
+static const char *keys(json_t *j, const char *list, const char *field)
+{
+    static char out[1024];
+    out[0] = '\0';
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(j, list), i, it) {
+        json_t *v = json_object_get(it, field);
+        char one[32];
+        if (json_is_integer(v)) snprintf(one, sizeof one, "%lld", (long long)json_integer_value(v));
+        else snprintf(one, sizeof one, "%s", json_string_value(v));
+        snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s", out[0] ? "," : "", one);
+    }
+    return out;
+}
+
+Test(sweep, greetings_callbacks_and_disposal) {
+    mailbox("100", "Ingen", "Ekonomi", "botkyrka");     /* no greeting at all */
+    mailbox("101", "Anna", "Ekonomi", "botkyrka");      /* compliant */
+    mailbox("102", "Bo", "Ekonomi", "botkyrka");        /* the PBX's own prompt */
+    mailbox("103", "Cecilia", "Socialtjänst", "botkyrka"); /* says no name, no closing */
+    mailbox("104", "Dan", "Skola", "lemland");          /* absence ended on the 20th */
+    mailbox("105", "Eva", "Skola", "lemland");          /* absence ends on the 30th */
+    mailbox("106", "Filip", "Skola", "botkyrka");       /* greeting removed */
+    greeting("101", "botkyrka", 0, 1, "", NULL, NULL);
+    greeting("102", "botkyrka", 0, 0, "system_prompt", "system_prompt", NULL);
+    greeting("103", "botkyrka", 0, 0, "name_missing,no_closing_prompt", NULL, NULL);
+    greeting("104", "lemland", 0, 1, "", NULL, "2026-11-20T12:00");
+    greeting("105", "lemland", 0, 1, "", NULL, "2026-11-30T12:00");
+    greeting("106", "botkyrka", 0, 1, "", NULL, NULL);
+    greeting("106", "botkyrka", 1, 0, "", NULL, NULL);
+
+    /* call-backs; the sweep runs on Monday 2026-11-23 */
+    long long late_se = voicemail("101", "2026-11-18T09:00:00Z", "ephemeral", "a1", 0, NULL); /* Wed + 2 = Fri */
+    voicemail("101", "2026-11-19T09:00:00Z", "ephemeral", "a2", 0, NULL);                      /* Thu + 2 = Mon */
+    voicemail("101", "2026-11-18T09:00:00Z", "possible_public_record", "a3", 1, NULL);         /* called back */
+    long long late_ax = voicemail("104", "2026-11-20T10:00:00Z", "ephemeral", "a4", 0, NULL);  /* same day: Fri */
+    voicemail("104", "2026-11-20T10:00:00Z", "empty", "a5", 0, NULL);                          /* a hang-up */
+    voicemail("104", "2026-11-21T10:00:00Z", "ephemeral", "a6", 0, NULL);                      /* Sat: Mon */
+    voicemail("101", "2026-11-22T23:30:00Z", "ephemeral", "a7", 0, NULL);                      /* Mon in Sweden */
+
+    /* disposal: empty 30 days, ephemeral 90, not a public record 90 (botkyrka) */
+    long long old_empty = voicemail("101", "2026-10-01T09:00:00Z", "empty", "d1", 0, NULL);
+    voicemail("101", "2026-11-01T09:00:00Z", "empty", "d2", 0, NULL);
+    long long old_eph = voicemail("101", "2026-07-01T09:00:00Z", "ephemeral", "d3", 1, NULL);
+    voicemail("101", "2025-01-01T09:00:00Z", "possible_public_record", "d4", 1, NULL);
+    voicemail("101", "2025-01-01T09:00:00Z", "possible_public_record", "d5", 1, "registered");
+    long long not_public = voicemail("101", "2026-06-01T09:00:00Z", "possible_public_record", "d6", 1,
+                                     "not_public_record");
+    long long decided = voicemail("101", "2026-11-22T09:00:00Z", "possible_public_record", "d7", 1, "dispose");
+    long long shared = voicemail("101", "2026-10-01T09:00:00Z", "empty", "d2", 0, NULL); /* d2's bytes */
+
+    rv_sweep_counts c;
+    json_t *dry = run("2026-11-23", 1, &c);
+    cr_expect_eq(c.disposed, 5, "a dry run lists five");
+    cr_expect(audio_exists("d1") && audio_exists("d3"), "a dry run deletes nothing");
+    json_decref(dry);
+
+    json_t *j = run("2026-11-23", 0, &c);
+    cr_expect_str_eq(json_string_value(json_object_get(j, "date")), "2026-11-23");
+    cr_expect_eq(json_integer_value(json_object_get(j, "mailboxes")), 7);
+    cr_expect_str_eq(keys(j, "missing_greetings", "ext"), "100,102,106");
+    cr_expect_str_eq(keys(j, "missing_greetings", "reason"), "no_greeting,system_prompt,removed");
+    cr_expect_str_eq(keys(j, "noncompliant_greetings", "ext"), "103");
+    cr_expect_str_eq(keys(j, "stale_absence", "ext"), "104");
+    char ids[64];
+    snprintf(ids, sizeof ids, "%lld,%lld", late_se, late_ax);
+    cr_expect_str_eq(keys(j, "overdue_callbacks", "id"), ids);
+    cr_expect_str_eq(keys(j, "overdue_callbacks", "deadline"), "2026-11-20,2026-11-20");
+    /* by id: old empty, old ephemeral, not public, decided dispose, the shared copy */
+    char disposed[128];
+    snprintf(disposed, sizeof disposed, "%lld,%lld,%lld,%lld,%lld", old_empty, old_eph, not_public, decided, shared);
+    cr_expect_str_eq(keys(j, "disposed", "id"), disposed);
+    cr_expect(!audio_exists("d1") && !audio_exists("d3") && !audio_exists("d6") && !audio_exists("d7"),
+              "their audio is gone");
+    cr_expect(audio_exists("d2"), "bytes another voicemail still holds stay");
+    cr_expect(audio_exists("d4") && audio_exists("d5"), "possible public records and registered ones never go");
+    const char *want_keys[] = {"date", "mailboxes", "missing_greetings", "noncompliant_greetings", "stale_absence",
+                               "disposed", "overdue_callbacks"};
+    cr_expect_eq(json_object_size(j), 7, "exactly the seven keys");
+    for (size_t i = 0; i < 7; i++) cr_expect_not_null(json_object_get(j, want_keys[i]), "%s", want_keys[i]);
+
+    /* the row stays, marked, with an audit entry */
+    json_t *vm, *audit;
+    rv_error e;
+    cr_assert_eq(rv_store_get_voicemail(st, old_empty, &vm, &e), RV_OK);
+    json_decref(vm);
+    cr_assert_eq(rv_store_list_audit(st, old_empty, NULL, NULL, NULL, 10, &audit, &e), RV_OK);
+    char *a = json_dumps(audit, 0);
+    cr_expect(strstr(a, "\"disposed\"") && strstr(a, "\"sweep\""), "%s", a);
+    free(a);
+    json_decref(audit);
+    char audio_ct[64], sha[RV_SHA256_HEX + 1];
+    int gone = 0;
+    cr_assert_eq(rv_store_voicemail_audio(st, old_empty, sha, audio_ct, sizeof audio_ct, &gone, &e), RV_OK);
+    cr_expect(gone, "marked disposed");
+
+    /* a second run the same day: the same findings, nothing more disposed */
+    json_t *again = run("2026-11-23", 0, &c);
+    cr_expect_eq(c.disposed, 0);
+    json_object_del(j, "disposed");
+    json_object_del(again, "disposed");
+    cr_expect(json_equal(j, again), "the same report");
+    json_decref(again);
+    json_decref(j);
+
+    /* later, the rest falls due: d2 (empty since 1 Nov) on 2 Dec */
+    j = run("2026-12-02", 0, &c);
+    cr_expect(strstr(keys(j, "disposed", "ext"), "101") != NULL);
+    cr_expect(!audio_exists("d2"), "now no one holds d2's bytes");
+    cr_expect(audio_exists("d4") && audio_exists("d5"));
+    json_decref(j);
+}
+
+Test(sweep, greetings_under_older_models_are_counted) {
+    mailbox("200", "Gun", "Ekonomi", "nvk");
+    greeting("200", "nvk", 0, 1, "", NULL, NULL);
+    long d;
+    rv_parse_date("2026-11-23", &d);
+    rv_sweep_opts o = {.date = d, .profile_dirs = "models/profiles", .models_version = "newer-models"};
+    rv_sweep_counts c;
+    rv_error e;
+    FILE *f = fopen("/dev/null", "w");
+    cr_assert_eq(rv_sweep_run(st, &o, RV_SWEEP_HTML, f, &c, &e), RV_OK, "%s", e.msg);
+    fclose(f);
+    cr_expect_eq(c.out_of_date, 1);
+    cr_expect_eq(c.reanalysed, 0, "no decoder given: counted, not re-analysed");
+}
+
+Test(sweep, html_and_csv_reports) {
+    mailbox("300", "Åsa", "Barn- & utbildning", "botkyrka");
+    greeting("300", "botkyrka", 0, 0, "unit_missing", NULL, NULL);
+    long d;
+    rv_parse_date("2026-11-23", &d);
+    rv_sweep_opts o = {.date = d, .profile_dirs = "models/profiles", .models_version = MODELS};
+    rv_sweep_counts c;
+    rv_error e;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cr_assert_eq(rv_sweep_run(st, &o, RV_SWEEP_HTML, f, &c, &e), RV_OK, "%s", e.msg);
+    fclose(f);
+    cr_expect(strstr(buf, "<svg") && strstr(buf, "</html>"), "one self-contained page");
+    cr_expect(strstr(buf, "Barn- &amp; utbildning") != NULL, "escaped");
+    cr_expect(strstr(buf, "enhet saknas") != NULL, "violations in Swedish");
+    cr_expect(strstr(buf, "Hälsningsfraser som inte följer policyn") != NULL);
+    cr_expect(strstr(buf, "0 av 1") != NULL, "the unit's bar");
+    free(buf);
+    f = open_memstream(&buf, &len);
+    cr_assert_eq(rv_sweep_run(st, &o, RV_SWEEP_CSV, f, &c, &e), RV_OK, "%s", e.msg);
+    fclose(f);
+    cr_expect(strncmp(buf, "list,ext,id,name,unit,detail\n", 29) == 0, "%s", buf);
+    cr_expect(strstr(buf, "noncompliant_greetings,300,,Åsa Test,Barn- & utbildning,enhet saknas") != NULL, "%s", buf);
+    free(buf);
+}
