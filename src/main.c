@@ -60,11 +60,11 @@ static void usage(FILE *out)
           "  token --tokens FILE --role pbx|officer|admin --name NAME\n"
           "                              create an API token for the HTTP service;\n"
           "                              printed once on the last line, stored as a hash\n"
-          "  sweep [--data-dir DIR] [--date YYYY-MM-DD] [--format json|csv|html]\n"
+          "  sweep [--data-dir DIR] [--date YYYY-MM-DD] [--format json|csv|html[,...]]\n"
           "        [--out FILE] [--dry-run]\n"
           "                              the nightly check of every mailbox and deadline,\n"
-          "                              disposal, and the managers' report ({date} in\n"
-          "                              FILE becomes the date)\n"
+          "                              disposal, and the managers' report ({date} and\n"
+          "                              {format} in FILE become the date and the format)\n"
           "  workdays --calendar SE|AX --from YYYY-MM-DD --add N [--explain]\n"
           "                              the date N working days later\n"
           "  config                      print the effective configuration\n"
@@ -662,17 +662,18 @@ static int cmd_token(int argc, char **argv)
 /* The sweep with the analysis it may need: reference prompts, the phone map
  * and one decoder for greetings analysed under older models. The report goes
  * to a temporary file renamed over FILE at the end (never half-written). */
-static int sweep_main(const rv_config *cfg, const char *data_dir, long date, rv_sweep_format fmt, const char *out_s,
-                      int dry_run)
+static int sweep_main(const rv_config *cfg, const char *data_dir, long date, const int *fmts, size_t n_fmts,
+                      const char *out_s, int dry_run)
 {
-    char models_version[17], map[RV_CONFIG_STR_MAX + 32], path[4096] = "", tmp[4200] = "";
+    char models_version[17], map[RV_CONFIG_STR_MAX + 32], path[3][4096], tmp[3][4200];
     rv_models_version(cfg, models_version);
     rv_error e;
     rv_store *st = NULL;
     rv_lexicon *lex = NULL;
     rv_asr *asr = NULL;
     rv_fpdb *prompts = NULL;
-    FILE *out = stdout;
+    rv_sweep_output outs[3];
+    size_t opened = 0;
     int rc = 0;
     if (access(data_dir, F_OK) != 0) {
         fprintf(stderr, "rostvakt sweep: no archive at %s\n", data_dir);
@@ -690,19 +691,28 @@ static int sweep_main(const rv_config *cfg, const char *data_dir, long date, rv_
                         &e) != RV_OK)
             fprintf(stderr, "rostvakt sweep: warning: greetings will not be re-analysed: %s\n", e.msg);
     }
-    if (out_s) { /* {date} in the name becomes the date */
-        char d[11];
+    for (size_t i = 0; i < n_fmts; i++) {
+        outs[i].fmt = (rv_sweep_format)fmts[i];
+        outs[i].f = stdout;
+        if (!out_s) continue;
+        /* {date} and {format} in the name become the date and the format */
+        static const char *const ext[] = {"json", "csv", "html"};
+        char d[11], *q = path[i];
         rv_format_date(date, d);
-        const char *at = strstr(out_s, "{date}");
-        if (at) snprintf(path, sizeof path, "%.*s%s%s", (int)(at - out_s), out_s, d, at + 6);
-        else snprintf(path, sizeof path, "%s", out_s);
-        snprintf(tmp, sizeof tmp, "%s.tmp", path);
-        out = fopen(tmp, "w");
-        if (!out) {
-            fprintf(stderr, "rostvakt sweep: cannot write %s: %s\n", tmp, strerror(errno));
+        for (const char *p = out_s; *p && q < path[i] + sizeof path[i] - 12;) {
+            if (strncmp(p, "{date}", 6) == 0) q += sprintf(q, "%s", d), p += 6;
+            else if (strncmp(p, "{format}", 8) == 0) q += sprintf(q, "%s", ext[fmts[i]]), p += 8;
+            else *q++ = *p++;
+        }
+        *q = '\0';
+        snprintf(tmp[i], sizeof tmp[i], "%.4090s.tmp", path[i]);
+        outs[i].f = fopen(tmp[i], "w");
+        if (!outs[i].f) {
+            fprintf(stderr, "rostvakt sweep: cannot write %s: %s\n", tmp[i], strerror(errno));
             rc = EXIT_CONFIG;
             goto done;
         }
+        opened++;
     }
     rv_analyzer an = {cfg, prompts};
     rv_verify_thresholds th = {cfg->asr_name_min_score, cfg->asr_phrase_min_score, cfg->asr_absence_min_score,
@@ -712,18 +722,9 @@ static int sweep_main(const rv_config *cfg, const char *data_dir, long date, rv_
                        .models_version = models_version, .an = &an, .asr = asr, .th = &th, .lim = &lim,
                        .actor = "sweep", .progress = isatty(STDERR_FILENO) ? stderr : NULL};
     rv_sweep_counts c;
-    if (rv_sweep_run(st, &o, fmt, out, &c, &e) != RV_OK) {
+    if (rv_sweep_run(st, &o, outs, n_fmts, &c, &e) != RV_OK) {
         fprintf(stderr, "rostvakt sweep: %s\n", e.msg);
         rc = 1;
-    }
-    if (out != stdout) {
-        int bad = fflush(out) != 0 || fsync(fileno(out)) != 0;
-        bad = fclose(out) != 0 || bad;
-        if (rc == 0 && (bad || rename(tmp, path) != 0)) {
-            fprintf(stderr, "rostvakt sweep: cannot write %s: %s\n", path, strerror(errno));
-            rc = 1;
-        }
-        if (rc != 0) unlink(tmp);
     }
     if (rc == 0)
         fprintf(stderr,
@@ -732,6 +733,15 @@ static int sweep_main(const rv_config *cfg, const char *data_dir, long date, rv_
                 c.mailboxes, c.missing, c.noncompliant, c.stale_absence, c.overdue, c.disposed,
                 dry_run ? "would be disposed of" : "disposed of", c.out_of_date, c.reanalysed, c.reanalysis_failed);
 done:
+    for (size_t i = 0; i < opened; i++) { /* renamed into place only when complete */
+        int bad = fflush(outs[i].f) != 0 || fsync(fileno(outs[i].f)) != 0;
+        bad = fclose(outs[i].f) != 0 || bad;
+        if (rc == 0 && (bad || rename(tmp[i], path[i]) != 0)) {
+            fprintf(stderr, "rostvakt sweep: cannot write %s: %s\n", path[i], strerror(errno));
+            rc = 1;
+        }
+        if (rc != 0) unlink(tmp[i]);
+    }
     rv_asr_free(asr);
     rv_lexicon_free(lex);
     rv_fpdb_free(prompts);
@@ -768,9 +778,30 @@ static int cmd_sweep(int argc, char **argv)
         }
         *slot = argv[++i];
     }
-    int fmt = rv_sweep_format_parse(fmt_s);
-    if (fmt < 0) {
-        fprintf(stderr, "rostvakt sweep: --format must be json, csv or html\n");
+    int fmts[3];
+    size_t n_fmts = 0;
+    for (const char *p = fmt_s; *p;) { /* "json" or "json,html" */
+        size_t k = strcspn(p, ",");
+        char one[8];
+        snprintf(one, sizeof one, "%.*s", (int)(k < 7 ? k : 7), p);
+        int f = k < 7 ? rv_sweep_format_parse(one) : -1;
+        for (size_t j = 0; j < n_fmts; j++)
+            if (fmts[j] == f) f = -1;
+        if (f < 0 || n_fmts == 3) {
+            n_fmts = 0;
+            break;
+        }
+        fmts[n_fmts++] = f;
+        p += k + (p[k] == ',');
+    }
+    if (!*fmt_s || fmt_s[strlen(fmt_s) - 1] == ',') n_fmts = 0;
+    if (n_fmts == 0) {
+        fprintf(stderr, "rostvakt sweep: --format must be json, csv or html, or several of them (json,html)\n");
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    if (n_fmts > 1 && (!out_s || !strstr(out_s, "{format}"))) {
+        fprintf(stderr, "rostvakt sweep: several formats need --out with {format} in the name\n");
         rc = EXIT_USAGE;
         goto done;
     }
@@ -795,7 +826,7 @@ static int cmd_sweep(int argc, char **argv)
         rv_config_print(&cfg, stdout);
         goto done;
     }
-    rc = sweep_main(&cfg, data_dir, date, (rv_sweep_format)fmt, out_s, dry_run);
+    rc = sweep_main(&cfg, data_dir, date, fmts, n_fmts, out_s, dry_run);
 done:
     free(co.sets);
     return rc;

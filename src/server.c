@@ -18,6 +18,7 @@
 
 #include "rostvakt/analyze.h"
 #include "rostvakt/audio.h"
+#include "rostvakt/calendar.h"
 #include "rostvakt/classify.h"
 #include "rostvakt/config.h"
 #include "rostvakt/fileio.h"
@@ -26,6 +27,7 @@
 #include "rostvakt/policy.h"
 #include "rostvakt/report.h"
 #include "rostvakt/store.h"
+#include "rostvakt/sweep.h"
 #include "rostvakt/verify.h"
 #include "rostvakt/token.h"
 
@@ -65,6 +67,7 @@ struct rv_server {
     struct pending *gc_head, **gc_tail;
     int gc_busy;
     _Atomic long long queued; /* voicemails waiting for analysis */
+    pthread_mutex_t sweep_lock; /* one sweep at a time */
 };
 
 /* One upload waiting for its commit. */
@@ -833,6 +836,79 @@ static enum MHD_Result list_voicemails(rv_server *s, struct MHD_Connection *c, c
     return send_json(c, MHD_HTTP_OK, json_pack("{s:o,s:o}", "items", items, "next", next));
 }
 
+
+/* POST /v1/sweeps?date=&dry_run=&format= (admin): the nightly sweep now, on
+ * its own database connection; 200 with its report. 409 while one runs. */
+static enum MHD_Result post_sweep(rv_server *s, struct MHD_Connection *c, const char *method)
+{
+    enum MHD_Result ret;
+    if (strcmp(method, "POST") != 0) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "POST");
+    if (!authorise(s, c, 1u << RV_ROLE_ADMIN, &ret)) return ret;
+    const char *date_s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "date");
+    const char *dry_s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "dry_run");
+    const char *fmt_s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "format");
+    long date;
+    if (date_s && !rv_parse_date(date_s, &date))
+        return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "date must be YYYY-MM-DD");
+    if (dry_s && strcmp(dry_s, "true") != 0 && strcmp(dry_s, "false") != 0)
+        return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "dry_run must be true or false");
+    int fmt = fmt_s ? rv_sweep_format_parse(fmt_s) : RV_SWEEP_JSON;
+    if (fmt < 0) return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "format must be json, csv or html");
+    char now[32];
+    now_iso(now);
+    if (!date_s) rv_local_date(now, RV_CAL_SE, &date);
+    if (pthread_mutex_trylock(&s->sweep_lock) != 0)
+        return send_error(c, MHD_HTTP_CONFLICT, "sweep_running", "a sweep is running; try again when it is done");
+    rv_store *db = NULL;
+    rv_error e;
+    rv_err rc = rv_store_open(s->data_dir, &db, &e);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = rc == RV_OK ? open_memstream(&out, &len) : NULL;
+    if (rc == RV_OK && !f) rc = rv_error_set(&e, RV_ERR_NOMEM, "out of memory");
+    rv_sweep_counts counts;
+    int dry = dry_s && strcmp(dry_s, "true") == 0;
+    char who[RV_TOKEN_NAME_MAX + 1];
+    snprintf(who, sizeof who, "%s", actor);
+    if (rc == RV_OK) {
+        rv_asr *a = s->lex && !dry ? decoder_take(s, &e) : NULL;
+        rv_analyzer an = {&s->cfg, s->prompts};
+        rv_verify_thresholds th = {s->cfg.asr_name_min_score, s->cfg.asr_phrase_min_score,
+                                   s->cfg.asr_absence_min_score, s->cfg.asr_date_min_score, 0};
+        rv_audio_limits lim = {s->cfg.max_audio_bytes, s->cfg.max_audio_seconds};
+        rv_sweep_opts o = {.date = date, .dry_run = dry, .profile_dirs = s->cfg.profile_dirs,
+                           .models_version = s->models_version, .an = &an, .asr = a, .th = &th, .lim = &lim,
+                           .actor = who};
+        rv_sweep_output one = {(rv_sweep_format)fmt, f};
+        rc = rv_sweep_run(db, &o, &one, 1, &counts, &e);
+        if (a) decoder_give(s, a);
+    }
+    if (f) fclose(f);
+    rv_store_close(db);
+    pthread_mutex_unlock(&s->sweep_lock);
+    if (rc != RV_OK) {
+        free(out);
+        return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
+    }
+    char detail[160];
+    snprintf(detail, sizeof detail, "%s%ld missing, %ld not compliant, %ld overdue, %ld disposed", dry ? "dry run: " : "",
+             counts.missing, counts.noncompliant, counts.overdue, counts.disposed);
+    pthread_mutex_lock(&s->store_lock);
+    audit(s, c, "sweep_run", 0, NULL, detail);
+    pthread_mutex_unlock(&s->store_lock);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, out, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(out);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", fmt == RV_SWEEP_JSON  ? "application/json; charset=utf-8"
+                                               : fmt == RV_SWEEP_CSV ? "text/csv; charset=utf-8"
+                                                                     : "text/html; charset=utf-8");
+    ret = queue(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 /* GET /metrics: Prometheus text format (no token, like /healthz). */
 static enum MHD_Result get_metrics(rv_server *s, struct MHD_Connection *c)
 {
@@ -954,6 +1030,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return send_json(c, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
     }
     if (strcmp(url, "/v1/audit") == 0) return get_audit(s, c, method);
+    if (strcmp(url, "/v1/sweeps") == 0) return post_sweep(s, c, method);
     if (strcmp(url, "/metrics") == 0) {
         if (strcmp(method, "GET") != 0) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "GET");
         return get_metrics(s, c);
@@ -1138,6 +1215,7 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
         }
         if (!s->lex) fprintf(stderr, "rostvakt: no keyword spotting: %s\n", le.msg);
     }
+    pthread_mutex_init(&s->sweep_lock, NULL);
     pthread_mutex_init(&s->gc_lock, NULL);
     pthread_cond_init(&s->gc_done, NULL);
     s->gc_tail = &s->gc_head;
@@ -1200,6 +1278,7 @@ void rv_server_stop(rv_server *s)
     pthread_cond_destroy(&s->q_wake);
     pthread_mutex_destroy(&s->pool_lock);
     pthread_mutex_destroy(&s->gc_lock);
+    pthread_mutex_destroy(&s->sweep_lock);
     pthread_cond_destroy(&s->gc_done);
     pthread_cond_destroy(&s->pool_free);
     free(s);

@@ -125,7 +125,7 @@ static const struct {
      "Ingen åtgärd: ljudet är raderat enligt gallringsbeslutet; uppgifterna om meddelandet finns kvar."},
 };
 
-static void w_begin(writer *w, const char *date, long mailboxes)
+static void w_begin1(writer *w, const char *date, long mailboxes)
 {
     if (w->fmt == RV_SWEEP_JSON) fprintf(w->f, "{\"date\":\"%s\",\"mailboxes\":%ld", date, mailboxes);
     else if (w->fmt == RV_SWEEP_CSV) fputs("list,ext,id,name,unit,detail\n", w->f);
@@ -144,7 +144,7 @@ static void w_begin(writer *w, const char *date, long mailboxes)
 
 /* The chart: one bar per unit, the share of its mailboxes with a compliant
  * greeting. */
-static void w_units_begin(writer *w, long n_units)
+static void w_units_begin1(writer *w, long n_units)
 {
     if (w->fmt != RV_SWEEP_HTML) return;
     fputs("<h2>Hälsningsfraser som följer policyn, per enhet</h2>\n", w->f);
@@ -153,7 +153,7 @@ static void w_units_begin(writer *w, long n_units)
             n_units * 24 + 8);
 }
 
-static void w_unit(writer *w, long row, const char *unit, long total, long ok)
+static void w_unit1(writer *w, long row, const char *unit, long total, long ok)
 {
     if (w->fmt != RV_SWEEP_HTML) return;
     double share = total ? (double)ok / (double)total : 0;
@@ -166,12 +166,12 @@ static void w_unit(writer *w, long row, const char *unit, long total, long ok)
             y, y, 360 * share, y + 15, ok, total, 100 * share);
 }
 
-static void w_units_end(writer *w)
+static void w_units_end1(writer *w)
 {
     if (w->fmt == RV_SWEEP_HTML) fputs("</svg>\n", w->f);
 }
 
-static void w_list_begin(writer *w, int which)
+static void w_list_begin1(writer *w, int which)
 {
     w->list = lists[which].key;
     w->items = 0;
@@ -183,7 +183,7 @@ static void w_list_begin(writer *w, int which)
 }
 
 /* One finding: item (consumed) for JSON, the columns for CSV and HTML. */
-static void w_item(writer *w, json_t *item, const char *ext, long long id, const char *name, const char *unit,
+static void w_item1(writer *w, json_t *item, const char *ext, long long id, const char *name, const char *unit,
                    const char *detail)
 {
     if (w->fmt == RV_SWEEP_JSON) {
@@ -211,11 +211,10 @@ static void w_item(writer *w, json_t *item, const char *ext, long long id, const
             fputs("</tr>\n", w->f);
         }
     }
-    json_decref(item);
     w->items++;
 }
 
-static void w_list_end(writer *w)
+static void w_list_end1(writer *w)
 {
     if (w->fmt == RV_SWEEP_JSON) fputc(']', w->f);
     else if (w->fmt == RV_SWEEP_HTML) {
@@ -224,13 +223,56 @@ static void w_list_end(writer *w)
     }
 }
 
-static void w_end(writer *w, const rv_sweep_counts *c)
+static void w_end1(writer *w, const rv_sweep_counts *c)
 {
     if (w->fmt == RV_SWEEP_JSON) fputs("}\n", w->f);
     else if (w->fmt == RV_SWEEP_HTML)
         fprintf(w->f, "<p>Hälsningsfraser analyserade på nytt (nya modeller eller ändrad profil): %ld, "
                       "misslyckade: %ld, kvar att analysera: %ld.</p>\n<p>Skapad av rostvakt.</p></body></html>\n",
                 c->reanalysed, c->reanalysis_failed, c->out_of_date - c->reanalysed - c->reanalysis_failed);
+}
+
+
+/* Every report of the run gets every line. */
+typedef struct {
+    writer w[3];
+    size_t n;
+} writers;
+
+static void w_begin(writers *ws, const char *date, long mailboxes)
+{
+    for (size_t i = 0; i < ws->n; i++) w_begin1(&ws->w[i], date, mailboxes);
+}
+static void w_units_begin(writers *ws, long n_units)
+{
+    for (size_t i = 0; i < ws->n; i++) w_units_begin1(&ws->w[i], n_units);
+}
+static void w_unit(writers *ws, long row, const char *unit, long total, long ok)
+{
+    for (size_t i = 0; i < ws->n; i++) w_unit1(&ws->w[i], row, unit, total, ok);
+}
+static void w_units_end(writers *ws)
+{
+    for (size_t i = 0; i < ws->n; i++) w_units_end1(&ws->w[i]);
+}
+static void w_list_begin(writers *ws, int which)
+{
+    for (size_t i = 0; i < ws->n; i++) w_list_begin1(&ws->w[i], which);
+}
+/* item is consumed */
+static void w_item(writers *ws, json_t *item, const char *ext, long long id, const char *name, const char *unit,
+                   const char *detail)
+{
+    for (size_t i = 0; i < ws->n; i++) w_item1(&ws->w[i], item, ext, id, name, unit, detail);
+    json_decref(item);
+}
+static void w_list_end(writers *ws)
+{
+    for (size_t i = 0; i < ws->n; i++) w_list_end1(&ws->w[i]);
+}
+static void w_end(writers *ws, const rv_sweep_counts *c)
+{
+    for (size_t i = 0; i < ws->n; i++) w_end1(&ws->w[i], c);
 }
 
 /* ---- Swedish words for the report's details ---- */
@@ -405,7 +447,7 @@ static rv_err reanalyse(rv_store *s, const rv_sweep_opts *o, const profiles *p, 
 
 /* ---- the greeting lists ---- */
 
-static rv_err greeting_lists(sqlite3 *db, const rv_sweep_opts *o, writer *w, rv_sweep_counts *c, rv_error *err)
+static rv_err greeting_lists(sqlite3 *db, const rv_sweep_opts *o, writers *w, rv_sweep_counts *c, rv_error *err)
 {
     char date[11];
     rv_format_date(o->date, date);
@@ -482,7 +524,7 @@ static long callback_deadline(rv_calendar cal, long day, int n)
     return rv_is_workday(cal, day) ? day : rv_add_workdays(cal, day, 1);
 }
 
-static rv_err overdue(sqlite3 *db, const rv_sweep_opts *o, const profiles *p, writer *w, rv_sweep_counts *c,
+static rv_err overdue(sqlite3 *db, const rv_sweep_opts *o, const profiles *p, writers *w, rv_sweep_counts *c,
                       rv_error *err)
 {
     long total = count(db, "SELECT count(*) FROM voicemails WHERE callback_at IS NULL AND disposed_at IS NULL"
@@ -639,7 +681,7 @@ out:
     return rc;
 }
 
-static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, writer *w, rv_sweep_counts *c,
+static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, writers *w, rv_sweep_counts *c,
                        rv_error *err)
 {
     sqlite3 *db = rv_store_sqlite(s);
@@ -718,10 +760,11 @@ static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, w
 
 /* ---- the run ---- */
 
-rv_err rv_sweep_run(rv_store *s, const rv_sweep_opts *o, rv_sweep_format fmt, FILE *out, rv_sweep_counts *c,
-                    rv_error *err)
+rv_err rv_sweep_run(rv_store *s, const rv_sweep_opts *o, const rv_sweep_output *outs, size_t n_outs,
+                    rv_sweep_counts *c, rv_error *err)
 {
     memset(c, 0, sizeof *c);
+    if (n_outs < 1 || n_outs > 3) return rv_error_set(err, RV_ERR_ARG, "one to three reports a run");
     profiles p;
     rv_err rc = profiles_load(&p, o, err);
     if (rc != RV_OK) {
@@ -733,7 +776,8 @@ rv_err rv_sweep_run(rv_store *s, const rv_sweep_opts *o, rv_sweep_format fmt, FI
     rc = reanalyse(s, o, &p, c, err);
     char date[11];
     rv_format_date(o->date, date);
-    writer w = {out, fmt, NULL, 0};
+    writers w = {.n = n_outs};
+    for (size_t i = 0; i < n_outs; i++) w.w[i] = (writer){outs[i].f, outs[i].fmt, NULL, 0};
     if (rc == RV_OK) {
         c->mailboxes = count(db, "SELECT count(*) FROM mailboxes");
         w_begin(&w, date, c->mailboxes);
@@ -760,7 +804,7 @@ rv_err rv_sweep_run(rv_store *s, const rv_sweep_opts *o, rv_sweep_format fmt, FI
     if (rc == RV_OK) rc = overdue(db, o, &p, &w, c, err);
     if (rc == RV_OK) w_end(&w, c);
     profiles_free(&p);
-    if (rc == RV_OK && (fflush(out) != 0 || ferror(out)))
-        rc = rv_error_set(err, RV_ERR_IO, "cannot write the report");
+    for (size_t i = 0; rc == RV_OK && i < n_outs; i++)
+        if (fflush(outs[i].f) != 0 || ferror(outs[i].f)) rc = rv_error_set(err, RV_ERR_IO, "cannot write the report");
     return rc;
 }

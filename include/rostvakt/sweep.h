@@ -40,14 +40,21 @@ typedef struct {
     long reanalysed, reanalysis_failed;
 } rv_sweep_counts;
 
-/* Run the sweep on s and write its report to out in fmt. JSON is one object
+/* One report of a run: its format and where it goes. */
+typedef struct {
+    rv_sweep_format fmt;
+    FILE *f;
+} rv_sweep_output;
+
+/* Run the sweep on s and write its report to each of outs (1 to 3: e.g. JSON
+ * for machines and HTML for people from the same run). JSON is one object
  * whose keys are exactly date, mailboxes, missing_greetings,
  * noncompliant_greetings, stale_absence, overdue_callbacks and disposed;
  * every item names its ext, voicemail items their id. CSV is one row per
  * item (list, ext, id, name, unit, detail); HTML one self-contained page in
  * Swedish with a compliance chart per unit. Running it twice on the same day
  * changes nothing the second time. */
-rv_err rv_sweep_run(rv_store *s, const rv_sweep_opts *o, rv_sweep_format fmt, FILE *out, rv_sweep_counts *counts,
-                    rv_error *err);
+rv_err rv_sweep_run(rv_store *s, const rv_sweep_opts *o, const rv_sweep_output *outs, size_t n_outs,
+                    rv_sweep_counts *counts, rv_error *err);
 
 #endif

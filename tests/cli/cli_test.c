@@ -372,3 +372,53 @@ Test(cli, workdays_counts_working_days) {
         free(r.out);
     }
 }
+
+Test(cli, sweep_writes_its_report) {
+    char dir[64], out[128], expect[160];
+    snprintf(dir, sizeof dir, "/tmp/rv-cli-sweep-XXXXXX");
+    cr_assert(mkdtemp(dir));
+    const char *json[] = {"sweep", "--data-dir", dir, "--date", "2026-11-23", "--dry-run", NULL};
+    result r = run(json);
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "{\"date\":\"2026-11-23\",\"mailboxes\":0,\"missing_greetings\":[]") == r.out, "%s", r.out);
+    free(r.out);
+    snprintf(out, sizeof out, "%s/report-{date}.html", dir);
+    const char *html[] = {"sweep", "--data-dir", dir, "--date", "2026-11-23", "--format", "html", "--out", out, NULL};
+    r = run(html);
+    cr_expect_eq(r.status, 0);
+    cr_expect_eq(r.len, 0, "the report went to the file");
+    free(r.out);
+    snprintf(expect, sizeof expect, "%s/report-2026-11-23.html", dir);
+    cr_expect_eq(access(expect, R_OK), 0, "%s", expect);
+    snprintf(expect, sizeof expect, "%s/report-2026-11-23.html.tmp", dir);
+    cr_expect_neq(access(expect, F_OK), 0, "no temporary file left");
+    snprintf(out, sizeof out, "%s/both-{date}.{format}", dir);
+    const char *both[] = {"sweep", "--data-dir", dir, "--date", "2026-11-23", "--format", "json,html", "--out", out, NULL};
+    r = run(both);
+    cr_expect_eq(r.status, 0);
+    free(r.out);
+    snprintf(expect, sizeof expect, "%s/both-2026-11-23.json", dir);
+    cr_expect_eq(access(expect, R_OK), 0, "%s", expect);
+    snprintf(expect, sizeof expect, "%s/both-2026-11-23.html", dir);
+    cr_expect_eq(access(expect, R_OK), 0, "%s", expect);
+    const char *bad_fmts[][8] = {{"sweep", "--data-dir", dir, "--format", "pdf", NULL},
+                                 {"sweep", "--data-dir", dir, "--format", "json,json", "--out", out, NULL},
+                                 {"sweep", "--data-dir", dir, "--format", "json,html", NULL},
+                                 {"sweep", "--data-dir", dir, "--format", "json,", "--out", out, NULL}};
+    for (size_t i = 0; i < sizeof bad_fmts / sizeof *bad_fmts; i++) {
+        r = run(bad_fmts[i]);
+        cr_expect_eq(r.status, 64, "bad --format %zu", i);
+        free(r.out);
+    }
+    const char *bad_date[] = {"sweep", "--data-dir", dir, "--date", "23/11/2026", NULL};
+    r = run(bad_date);
+    cr_expect_eq(r.status, 64);
+    free(r.out);
+    const char *no_dir[] = {"sweep", "--data-dir", "/nonexistent/rostvakt", NULL};
+    r = run(no_dir);
+    cr_expect_eq(r.status, 64);
+    free(r.out);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+}

@@ -592,3 +592,25 @@ Test(serve, greetings_are_analysed_and_kept, .timeout = 120) {
     cr_assert_eq(call("GET", "/metrics", NULL, NULL, &o), 200);
     cr_expect(strstr(o.buf, "rostvakt_greetings_analysed_total{verdict=\"missing\"} 1") != NULL, "%s", o.buf);
 }
+
+/* POST /v1/sweeps: the nightly sweep on demand, admin only, audited. */
+Test(serve, a_sweep_on_demand) {
+    sink o;
+    char admin[80];
+    token("admin", "it-drift", admin, sizeof admin);
+    stop_server(); /* tokens are read at start-up */
+    start_server("0");
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    cr_expect_eq(call("POST", "/v1/sweeps", officer, NULL, &o), 403);
+    cr_expect_eq(call("GET", "/v1/sweeps", admin, NULL, &o), 405);
+    cr_expect_eq(call("POST", "/v1/sweeps?date=2026-13-01", admin, NULL, &o), 400);
+    cr_expect_eq(call("POST", "/v1/sweeps?format=pdf", admin, NULL, &o), 400);
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2026-11-23&dry_run=true", admin, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"date\":\"2026-11-23\",\"mailboxes\":1") != NULL, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"missing_greetings\":[{\"ext\":\"4711\"") != NULL, "no greeting yet: %s", o.buf);
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2026-11-23&format=html", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "<html lang=\"sv\">") != NULL);
+    cr_assert_eq(call("GET", "/v1/audit?actor=it-drift", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "sweep_run") != NULL, "%s", o.buf);
+}

@@ -110,7 +110,7 @@ static json_t *run(const char *date, int dry_run, rv_sweep_counts *c)
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
     rv_error e;
-    cr_assert_eq(rv_sweep_run(st, &o, RV_SWEEP_JSON, f, c, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_sweep_run(st, &o, &(rv_sweep_output){RV_SWEEP_JSON, f}, 1, c, &e), RV_OK, "%s", e.msg);
     fclose(f);
     json_error_t je;
     json_t *j = json_loads(buf, 0, &je);
@@ -243,7 +243,7 @@ Test(sweep, greetings_under_older_models_are_counted) {
     rv_sweep_counts c;
     rv_error e;
     FILE *f = fopen("/dev/null", "w");
-    cr_assert_eq(rv_sweep_run(st, &o, RV_SWEEP_HTML, f, &c, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_sweep_run(st, &o, &(rv_sweep_output){RV_SWEEP_HTML, f}, 1, &c, &e), RV_OK, "%s", e.msg);
     fclose(f);
     cr_expect_eq(c.out_of_date, 1);
     cr_expect_eq(c.reanalysed, 0, "no decoder given: counted, not re-analysed");
@@ -260,7 +260,7 @@ Test(sweep, html_and_csv_reports) {
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    cr_assert_eq(rv_sweep_run(st, &o, RV_SWEEP_HTML, f, &c, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_sweep_run(st, &o, &(rv_sweep_output){RV_SWEEP_HTML, f}, 1, &c, &e), RV_OK, "%s", e.msg);
     fclose(f);
     cr_expect(strstr(buf, "<svg") && strstr(buf, "</html>"), "one self-contained page");
     cr_expect(strstr(buf, "Barn- &amp; utbildning") != NULL, "escaped");
@@ -269,7 +269,7 @@ Test(sweep, html_and_csv_reports) {
     cr_expect(strstr(buf, "0 av 1") != NULL, "the unit's bar");
     free(buf);
     f = open_memstream(&buf, &len);
-    cr_assert_eq(rv_sweep_run(st, &o, RV_SWEEP_CSV, f, &c, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_sweep_run(st, &o, &(rv_sweep_output){RV_SWEEP_CSV, f}, 1, &c, &e), RV_OK, "%s", e.msg);
     fclose(f);
     cr_expect(strncmp(buf, "list,ext,id,name,unit,detail\n", 29) == 0, "%s", buf);
     cr_expect(strstr(buf, "noncompliant_greetings,300,,Åsa Test,Barn- & utbildning,enhet saknas") != NULL, "%s", buf);
