@@ -63,6 +63,8 @@ static const char *const migrations[] = {
     /* 2 -> 3: the sweep asks who else points to a recording before deleting it */
     "CREATE INDEX voicemails_audio ON voicemails(audio_sha256);"
     "CREATE INDEX greetings_audio ON greetings(audio_sha256);",
+    /* 3 -> 4: a voicemail's latest decision without scanning them all */
+    "CREATE INDEX decisions_voicemail ON decisions(voicemail_id, id);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 

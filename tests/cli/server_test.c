@@ -614,3 +614,30 @@ Test(serve, a_sweep_on_demand) {
     cr_assert_eq(call("GET", "/v1/audit?actor=it-drift", admin, NULL, &o), 200);
     cr_expect(strstr(o.buf, "sweep_run") != NULL, "%s", o.buf);
 }
+
+/* A greeting analysed under other settings is re-analysed by the next sweep,
+ * and only once. */
+Test(serve, the_sweep_reanalyses_out_of_date_greetings, .timeout = 120) {
+    sink o;
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    cr_assert_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/m09-system-prompt.wav", pbx, "audio/wav", NULL,
+                        &o, NULL, 0), 200, "%s", o.buf);
+    stop_server();
+    char cmd[512], line[512];
+    const char *exe = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
+    snprintf(cmd, sizeof cmd, "%s sweep --data-dir %s/data --date 2026-11-23 --set asr_name_min_score=-18 2>&1 >/dev/null",
+             exe, dir);
+    for (int run = 0; run < 2; run++) {
+        FILE *p = popen(cmd, "r");
+        cr_assert(p);
+        char all[2048] = "";
+        while (fgets(line, sizeof line, p)) snprintf(all + strlen(all), sizeof all - strlen(all), "%s", line);
+        cr_expect_eq(pclose(p), 0, "%s", all);
+        cr_expect(strstr(all, run == 0 ? "greetings out of date 1, re-analysed 1, failed 0"
+                                       : "greetings out of date 0, re-analysed 0") != NULL, "run %d: %s", run, all);
+    }
+    start_server("0");
+    cr_assert_eq(call("GET", "/v1/mailboxes/4711/greeting", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"missing_reason\":\"system_prompt\"") != NULL, "the verdict stands: %s", o.buf);
+}
