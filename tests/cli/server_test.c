@@ -537,7 +537,7 @@ Test(serve, metrics_in_prometheus_text) {
 
 /* Greetings: analysed synchronously, every version kept, the directory
  * listed by compliance. */
-Test(serve, greetings_are_analysed_and_kept, .timeout = 120) {
+Test(serve, greetings_are_analysed_and_kept) {
     sink o;
     const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"ekonomienheten\","
                        "\"org\":\"Botkyrka kommun\",\"profile\":\"botkyrka\"}";
@@ -617,7 +617,7 @@ Test(serve, a_sweep_on_demand) {
 
 /* A greeting analysed under other settings is re-analysed by the next sweep,
  * and only once. */
-Test(serve, the_sweep_reanalyses_out_of_date_greetings, .timeout = 120) {
+Test(serve, the_sweep_reanalyses_out_of_date_greetings) {
     sink o;
     const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
     cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);

@@ -28,7 +28,7 @@ Test(calendar, easter_2020_to_2035) {
     for (int y = 2020; y <= 2035; y++) {
         int m, d;
         rv_easter(y, &m, &d);
-        char got[11];
+        char got[40];
         snprintf(got, sizeof got, "%04d-%02d-%02d", y, m, d);
         cr_expect_str_eq(got, want[y - 2020]);
         long e = day(want[y - 2020]);
