@@ -68,6 +68,8 @@ struct rv_server {
     int gc_busy;
     _Atomic long long queued; /* voicemails waiting for analysis */
     pthread_mutex_t sweep_lock; /* one sweep at a time */
+    pthread_t checkpointer;
+    int have_checkpointer;
 };
 
 /* One upload waiting for its commit. */
@@ -1101,6 +1103,7 @@ static void *analysis_worker(void *arg)
         fprintf(stderr, "rostvakt: analysis worker: %s\n", e.msg);
         return NULL;
     }
+    if (s->have_checkpointer) rv_store_autocheckpoint(db, 0);
     if (s->lex) {
         char mllr[4200];
         snprintf(mllr, sizeof mllr, "%s/en-us-tel.mllr", s->models_dir);
@@ -1172,6 +1175,33 @@ static void *analysis_worker(void *arg)
     return NULL;
 }
 
+/* Checkpoints the write-ahead log once a second, on its own connection, so
+ * that the commits of uploads never do it themselves. */
+static void *checkpointer(void *arg)
+{
+    rv_server *s = arg;
+    rv_store *db = NULL;
+    rv_error e;
+    if (rv_store_open(s->data_dir, &db, &e) != RV_OK) {
+        fprintf(stderr, "rostvakt: checkpointer: %s\n", e.msg);
+        return NULL;
+    }
+    pthread_mutex_lock(&s->q_lock);
+    while (!s->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1;
+        pthread_cond_timedwait(&s->q_wake, &s->q_lock, &until);
+        pthread_mutex_unlock(&s->q_lock);
+        if (rv_store_checkpoint(db, &e) != RV_OK) fprintf(stderr, "rostvakt: checkpointer: %s\n", e.msg);
+        pthread_mutex_lock(&s->q_lock);
+    }
+    pthread_mutex_unlock(&s->q_lock);
+    rv_store_checkpoint(db, &e);
+    rv_store_close(db);
+    return NULL;
+}
+
 rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port, rv_error *err)
 {
     *out = NULL;
@@ -1234,6 +1264,11 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     if (rc == RV_OK) rc = rv_store_requeue_interrupted(s->store, err);
     if (rc == RV_OK) rv_store_remove_leftovers(s->store); /* before anyone can upload */
     if (rc == RV_OK) s->queued = rv_store_count_queued(s->store);
+    if (rc == RV_OK) {
+        rv_store_autocheckpoint(s->store, 0);
+        s->have_checkpointer = pthread_create(&s->checkpointer, NULL, checkpointer, s) == 0;
+        if (!s->have_checkpointer) rv_store_autocheckpoint(s->store, 1);
+    }
     if (rc != RV_OK) { rv_server_stop(s); return rc; }
     s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
                             handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
@@ -1265,6 +1300,7 @@ void rv_server_stop(rv_server *s)
     pthread_cond_broadcast(&s->q_wake);
     pthread_mutex_unlock(&s->q_lock);
     for (unsigned i = 0; i < s->n_workers; i++) pthread_join(s->workers[i], NULL);
+    if (s->have_checkpointer) pthread_join(s->checkpointer, NULL);
     free(s->workers);
     for (unsigned i = 0; i < s->n_idle; i++) rv_asr_free(s->idle[i]);
     free(s->idle);

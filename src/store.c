@@ -933,3 +933,14 @@ rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, json_t **out, 
 
 sqlite3 *rv_store_sqlite(rv_store *s) { return s->db; }
 const char *rv_store_dir(const rv_store *s) { return s->dir; }
+
+void rv_store_autocheckpoint(rv_store *s, int on)
+{
+    sqlite3_wal_autocheckpoint(s->db, on ? 1000 : 0);
+}
+
+rv_err rv_store_checkpoint(rv_store *s, rv_error *err)
+{
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return rc == SQLITE_OK || rc == SQLITE_BUSY ? RV_OK : db_error(s, err, "checkpoint failed");
+}

@@ -144,6 +144,16 @@ rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *acto
 /* Read a mailbox: RV_ERR_NOT_FOUND when there is none. */
 rv_err rv_store_get_mailbox(rv_store *s, const char *ext, rv_mailbox *out, rv_error *err);
 
+/* Whether commits on this connection copy the write-ahead log back into the
+ * database themselves when it has grown (on by default). A service turns it
+ * off on the connections that answer requests and calls rv_store_checkpoint
+ * from a thread of its own, so that no upload waits for a checkpoint. */
+void rv_store_autocheckpoint(rv_store *s, int on);
+
+/* Copy what it can of the write-ahead log into the database without waiting
+ * for readers or writers (a passive checkpoint). */
+rv_err rv_store_checkpoint(rv_store *s, rv_error *err);
+
 /* One version of a mailbox's greeting: uploaded audio with its analysis, or
  * the record that the greeting was removed (removed = 1, no audio). */
 typedef struct {
