@@ -208,7 +208,7 @@ rv_err rv_store_audio_path(rv_store *s, const char *hex, char *path, size_t cap,
     return RV_OK;
 }
 
-static int fsync_dir(const char *dir)
+int rv_store_fsync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return -1;
@@ -246,7 +246,7 @@ rv_err rv_store_put_audio(rv_store *s, const void *bytes, size_t len, char hex[R
     }
     int ok = left == 0 && fsync(fd) == 0;
     ok = close(fd) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0 || fsync_dir(dir) != 0) {
+    if (!ok || rename(tmp, path) != 0 || rv_store_fsync_dir(dir) != 0) {
         int e = errno;
         unlink(tmp);
         return rv_error_set(err, RV_ERR_IO, "cannot store audio in %s: %s", dir, strerror(e));

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "rostvakt/calendar.h"
@@ -528,14 +527,14 @@ static rv_err overdue(sqlite3 *db, const rv_sweep_opts *o, const profiles *p, wr
                       rv_error *err)
 {
     long total = count(db, "SELECT count(*) FROM voicemails WHERE callback_at IS NULL AND disposed_at IS NULL"
-                           " AND classification IN ('ephemeral', 'possible_public_record')");
+                           " AND coalesce(classification, '') != 'empty'");
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(db,
                            "SELECT v.id, v.ext, v.received_at, v.classification, v.caller,"
                            " m.first_name || ' ' || m.last_name, m.unit, m.profile"
                            " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
                            " WHERE v.callback_at IS NULL AND v.disposed_at IS NULL"
-                           " AND v.classification IN ('ephemeral', 'possible_public_record') ORDER BY v.id",
+                           " AND coalesce(v.classification, '') != 'empty' ORDER BY v.id",
                            -1, &st, NULL) != SQLITE_OK)
         return db_fail(db, err, "cannot read voicemails");
     w_list_begin(w, 3);
@@ -551,7 +550,8 @@ static rv_err overdue(sqlite3 *db, const rv_sweep_opts *o, const profiles *p, wr
         long long id = sqlite3_column_int64(st, 0);
         char dl[11], detail[128];
         rv_format_date(deadline, dl);
-        json_t *item = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", (json_int_t)id, "ext", col(st, 1),
+        /* classification null: not analysed (yet, or it failed), so not known to be empty */
+        json_t *item = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s?,s:s}", "id", (json_int_t)id, "ext", col(st, 1),
                                  "name", col(st, 5) ? col(st, 5) : "", "unit", col(st, 6) ? col(st, 6) : "",
                                  "received_at", col(st, 2), "deadline", dl, "classification", col(st, 3), "caller",
                                  col(st, 4) ? col(st, 4) : "");
@@ -586,15 +586,6 @@ static int retention_days(const rv_profile *p, const char *cls, const char *deci
     if (strcmp(cls, "empty") == 0) return p->retention_empty_days;
     if (strcmp(cls, "ephemeral") == 0) return p->retention_ephemeral_days;
     return -2; /* possible_public_record without a decision: never */
-}
-
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
 }
 
 /* Dispose of the batch in one transaction: mark, audit, and delete the audio
@@ -676,7 +667,7 @@ out:
         if (touched[k]) {
             char dir[4200];
             snprintf(dir, sizeof dir, "%.4000s/audio/%02x", rv_store_dir(s), k);
-            fsync_dir(dir);
+            rv_store_fsync_dir(dir);
         }
     return rc;
 }

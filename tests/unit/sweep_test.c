@@ -160,6 +160,13 @@ Test(sweep, greetings_callbacks_and_disposal) {
     voicemail("104", "2026-11-20T10:00:00Z", "empty", "a5", 0, NULL);                          /* a hang-up */
     voicemail("104", "2026-11-21T10:00:00Z", "ephemeral", "a6", 0, NULL);                      /* Sat: Mon */
     voicemail("101", "2026-11-22T23:30:00Z", "ephemeral", "a7", 0, NULL);                      /* Mon in Sweden */
+    /* one whose analysis failed is not known to be empty: it is owed a call-back too */
+    char hex[RV_SHA256_HEX + 1];
+    rv_error e0;
+    long long failed;
+    cr_assert_eq(rv_store_put_audio(st, "a8", 2, hex, &e0), RV_OK);
+    cr_assert_eq(rv_store_add_voicemail(st, "101", hex, "audio/wav", 2, "", "2026-11-17T09:00:00Z", &failed, &e0), RV_OK);
+    cr_assert_eq(rv_store_finish_voicemail(st, failed, "failed", NULL, NULL, "2026-11-17T09:00:00Z", &e0), RV_OK);
 
     /* disposal: empty 30 days, ephemeral 90, not a public record 90 (botkyrka) */
     long long old_empty = voicemail("101", "2026-10-01T09:00:00Z", "empty", "d1", 0, NULL);
@@ -186,9 +193,9 @@ Test(sweep, greetings_callbacks_and_disposal) {
     cr_expect_str_eq(keys(j, "noncompliant_greetings", "ext"), "103");
     cr_expect_str_eq(keys(j, "stale_absence", "ext"), "104");
     char ids[64];
-    snprintf(ids, sizeof ids, "%lld,%lld", late_se, late_ax);
+    snprintf(ids, sizeof ids, "%lld,%lld,%lld", late_se, late_ax, failed);
     cr_expect_str_eq(keys(j, "overdue_callbacks", "id"), ids);
-    cr_expect_str_eq(keys(j, "overdue_callbacks", "deadline"), "2026-11-20,2026-11-20");
+    cr_expect_str_eq(keys(j, "overdue_callbacks", "deadline"), "2026-11-20,2026-11-20,2026-11-19");
     /* by id: old empty, old ephemeral, not public, decided dispose, the shared copy */
     char disposed[128];
     snprintf(disposed, sizeof disposed, "%lld,%lld,%lld,%lld,%lld", old_empty, old_eph, not_public, decided, shared);
