@@ -29,6 +29,8 @@ static const setting settings[] = {
      "largest accepted recording in bytes"},
     {"max_audio_seconds", T_DOUBLE, "600", 1, 86400, OFF(max_audio_seconds),
      "longest accepted recording in seconds"},
+    {"max_queue", T_INT, "10000", 1, 1e9, OFF(max_queue),
+     "serve: voicemails waiting for analysis before uploads get 503 with Retry-After"},
     {"silence_dbfs", T_DOUBLE, "-60", -120, 0, OFF(silence_dbfs),
      "frames below this level (dBFS) count as silent"},
     {"quiet_dbfs", T_DOUBLE, "-45", -120, 0, OFF(quiet_dbfs),

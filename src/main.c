@@ -600,6 +600,7 @@ static int cmd_serve(int argc, char **argv)
     o.models_dir = cfg.models_dir;
     o.max_audio_bytes = (size_t)cfg.max_audio_bytes;
     o.max_audio_seconds = cfg.max_audio_seconds;
+    o.max_queue = cfg.max_queue;
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);

@@ -14,6 +14,7 @@
 typedef struct rv_config_s {
     int64_t max_audio_bytes;        /* largest accepted recording, bytes */
     double max_audio_seconds;       /* longest accepted recording */
+    int64_t max_queue;              /* serve: waiting analyses before 503 */
     double silence_dbfs;            /* frames quieter than this are silent */
     double quiet_dbfs;              /* no speech and no louder: silence */
     double greeting_min_speech_s;   /* less speech than this: missing */

@@ -641,3 +641,56 @@ Test(serve, the_sweep_reanalyses_out_of_date_greetings) {
     cr_assert_eq(call("GET", "/v1/mailboxes/4711/greeting", officer, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"missing_reason\":\"system_prompt\"") != NULL, "the verdict stands: %s", o.buf);
 }
+
+/* A full analysis queue: 503 with Retry-After, nothing stored. */
+Test(serve, a_full_queue_is_503) {
+    sink o;
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    stop_server();
+    server_set = "max_queue=1";
+    start_server("0"); /* nobody drains it */
+    server_set = "max_audio_seconds=600";
+    cr_expect_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", NULL, &o, NULL, 0), 201, "%s", o.buf);
+    cr_expect_eq(post_audio("samples/v01-bygglov.wav", pbx, "audio/wav", NULL, &o, NULL, 0), 503, "%s", o.buf);
+    cr_expect(strstr(o.buf, "queue_full") != NULL, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/voicemails", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"id\":2") == NULL, "the refused one is not stored: %s", o.buf);
+}
+
+/* The sweep disposes of an old hang-up's audio: 410 from then on, the row
+ * stays; the same bytes sent again are stored again. */
+Test(serve, disposed_audio_is_gone) {
+    sink o;
+    char loc[128], again[128], admin[80];
+    token("admin", "it-drift", admin, sizeof admin);
+    stop_server();
+    start_server("1");
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\",\"profile\":\"botkyrka\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    const char *old[] = {"X-Received-At: 2026-01-10T09:00:00Z", NULL};
+    cr_assert_eq(post_audio("samples/v05-hangup.wav", pbx, "audio/wav", old, &o, loc, sizeof loc), 201, "%s", o.buf);
+    int analysed = 0;
+    for (int i = 0; i < 300 && !analysed; i++) {
+        cr_assert_eq(call("GET", loc, officer, NULL, &o), 200);
+        analysed = strstr(o.buf, "\"state\":\"analysed\"") != NULL;
+        if (!analysed) usleep(100000);
+    }
+    cr_assert(analysed && strstr(o.buf, "\"classification\":\"empty\""), "%s", o.buf);
+    char audio[160];
+    snprintf(audio, sizeof audio, "%s/audio", loc);
+    bin b;
+    cr_expect_eq(get_bytes(audio, officer, NULL, &b), 200);
+    free(b.buf);
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2026-11-23", admin, NULL, &o), 200, "%s", o.buf);
+    char want[160];
+    snprintf(want, sizeof want, "\"disposed\":[{\"id\":%.20s,", loc + strlen("/v1/voicemails/"));
+    cr_expect(strstr(o.buf, want) != NULL, "%s in %s", want, o.buf);
+    cr_expect_eq(get_bytes(audio, officer, NULL, &b), 410, "disposed of");
+    free(b.buf);
+    cr_expect_eq(call("GET", loc, officer, NULL, &o), 200, "the row stays");
+    cr_assert_eq(post_audio("samples/v05-hangup.wav", pbx, "audio/wav", NULL, &o, again, sizeof again), 201);
+    snprintf(audio, sizeof audio, "%s/audio", again);
+    cr_expect_eq(get_bytes(audio, officer, NULL, &b), 200, "the same bytes, stored again");
+    free(b.buf);
+}
