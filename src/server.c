@@ -1255,6 +1255,9 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     s->idle = calloc(s->max_decoders, sizeof *s->idle);
     s->prompts = rv_prompts_load(&s->cfg, stderr);
     rv_models_version(&s->cfg, s->models_version);
+    /* without the phone map nothing is verified: such an analysis is out of
+     * date for any sweep that has the models */
+    if (!s->lex) snprintf(s->models_version, sizeof s->models_version, "unverified");
     if (!s->idle || !s->prompts) {
         rv_server_stop(s);
         return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
