@@ -10,6 +10,7 @@
 #include <err.h>
 #include <fsg_model.h>
 #include <pthread.h>
+#include <dirent.h>
 #include <math.h>
 #include <pocketsphinx.h>
 #include <stdio.h>
@@ -59,7 +60,24 @@ struct rv_asr {
     double cpu;
     ps_mllr_t *tel, *plain; /* the channel adaptation and its identity */
     int tel_on;
+    /* Senone scores of the current utterance, computed once (by the phone
+     * loop's pass) and read back by every later pass: the acoustic model's
+     * cost is paid once per utterance, not once per phrase. PocketSphinx
+     * logs each utterance's scores to a file in sen_dir (-senlogdir); the
+     * loop's is kept in memory, every file is removed at once. */
+    char sen_dir[64];
+    unsigned char *sen;
+    size_t n_sen;
 };
+
+/* Utterances up to this many 10 ms frames reuse their senone scores (about
+ * 1 MB a second of audio is held); longer ones are scored in every pass.
+ * PocketSphinx 0.8 overruns its frame-position table when it grows its
+ * feature buffer while reading scores back, so the buffer is made large
+ * enough from the start (-pl_window, which the grammar search does not
+ * otherwise use) and never grows. */
+#define SEN_MAX_FRAMES 4000
+#define SEN_PL_WINDOW "4100"
 
 typedef struct {
     const char *toks[MAX_PHRASE_WORDS];
@@ -161,6 +179,38 @@ static ps_mllr_t *identity_mllr(void)
  * one of them had closed (seen as a deadlock in glibc's stdio). So logging is
  * switched off once for the process, and decoders are created and freed one
  * at a time. */
+/* Remove the senone score files PocketSphinx wrote to sen_dir; with keep,
+ * first read the (one) file into a->sen. */
+static void take_senlog(rv_asr *a, int keep)
+{
+    DIR *d = opendir(a->sen_dir);
+    if (!d) return;
+    int got = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        char path[128];
+        snprintf(path, sizeof path, "%s/%.60s", a->sen_dir, e->d_name);
+        if (keep && !got) {
+            FILE *f = fopen(path, "rb");
+            if (f && fseek(f, 0, SEEK_END) == 0) {
+                long len = ftell(f);
+                unsigned char *buf = len > 0 ? malloc((size_t)len) : NULL;
+                rewind(f);
+                if (buf && fread(buf, 1, (size_t)len, f) == (size_t)len) {
+                    free(a->sen);
+                    a->sen = buf;
+                    a->n_sen = (size_t)len;
+                    got = 1;
+                } else free(buf);
+            }
+            if (f) fclose(f);
+        }
+        unlink(path);
+    }
+    closedir(d);
+}
+
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static void quiet_logs(void) { err_set_logfp(NULL); }
@@ -194,9 +244,16 @@ rv_err rv_asr_open(const char *hmm_dir, const char *mllr_path, rv_lexicon *lex, 
      * is scored in every frame: acoustic scores are normalised per frame by
      * the best one computed, so only then are the scores of different searches
      * (loop, phrase, alternatives) comparable. */
+    snprintf(a->sen_dir, sizeof a->sen_dir, "/tmp/rostvakt-sen-XXXXXX");
+    if (!mkdtemp(a->sen_dir)) {
+        a->sen_dir[0] = '\0';
+        rc = rv_error_set(err, RV_ERR_IO, "cannot create a temporary directory");
+        goto done;
+    }
     a->cfg = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm_dir ? hmm_dir : DEFAULT_HMM,
                          "-dict", a->dict_path, "-beam", "1e-200",
-                         "-wbeam", "1e-200", "-pbeam", "1e-200", "-compallsen", "yes", NULL);
+                         "-wbeam", "1e-200", "-pbeam", "1e-200", "-compallsen", "yes",
+                         "-senlogdir", a->sen_dir, "-pl_window", SEN_PL_WINDOW, NULL);
     if (!a->cfg) { rc = rv_error_set(err, RV_ERR_CONFIG, "bad PocketSphinx configuration"); goto done; }
     pthread_mutex_lock(&init_lock);
     a->ps = ps_init(a->cfg);
@@ -239,6 +296,11 @@ void rv_asr_free(rv_asr *a)
     free(a->words);
     free(a->loop_cum);
     free(a->audio);
+    free(a->sen);
+    if (a->sen_dir[0]) {
+        take_senlog(a, 0);
+        rmdir(a->sen_dir);
+    }
     free(a);
 }
 
@@ -257,9 +319,22 @@ static int decode(rv_asr *a, const char *search, seg_info *segs, size_t cap, siz
     double t0 = cpu_now();
     *n_segs = 0;
     int32 score;
-    int ok = ps_set_search(a->ps, search) == 0 && ps_start_utt(a->ps) == 0 &&
-             ps_process_raw(a->ps, a->audio, a->n_audio, FALSE, TRUE) >= 0 &&
-             ps_end_utt(a->ps) == 0;
+    int ok, loop = strcmp(search, "loop") == 0;
+    if (!loop && a->sen) { /* the scores the loop's pass computed */
+        FILE *f = fmemopen(a->sen, a->n_sen, "rb");
+        ok = f && ps_set_search(a->ps, search) == 0 && ps_decode_senscr(a->ps, f) >= 0;
+        if (f) fclose(f);
+        take_senlog(a, 0);
+    } else {
+        ok = ps_set_search(a->ps, search) == 0 && ps_start_utt(a->ps) == 0 &&
+             ps_process_raw(a->ps, a->audio, a->n_audio, FALSE, TRUE) >= 0 && ps_end_utt(a->ps) == 0;
+        if (loop) {
+            free(a->sen);
+            a->sen = NULL;
+            a->n_sen = 0;
+        }
+        take_senlog(a, ok && loop && a->n_audio / 160 < SEN_MAX_FRAMES);
+    }
     const char *hyp = ok ? ps_get_hyp(a->ps, &score) : NULL;
     for (ps_seg_t *s = hyp ? ps_seg_iter(a->ps) : NULL; s; s = ps_seg_next(s)) {
         if (*n_segs == cap) { ps_seg_free(s); break; }
@@ -333,6 +408,9 @@ rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
     free(a->audio);
     a->audio = buf;
     a->n_audio = n;
+    free(a->sen); /* the scores were the previous utterance's */
+    a->sen = NULL;
+    a->n_sen = 0;
     a->have_loop = 0;
     a->n_frames = 0;
     if (!n) return RV_OK;
