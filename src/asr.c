@@ -64,20 +64,22 @@ struct rv_asr {
      * loop's pass) and read back by every later pass: the acoustic model's
      * cost is paid once per utterance, not once per phrase. PocketSphinx
      * logs each utterance's scores to a file in sen_dir (-senlogdir); the
-     * loop's is kept in memory, every file is removed at once. */
+     * loop's is kept there as "loop.sen" (about 1 MB a second of audio, in
+     * the page cache rather than in this process), the others are removed
+     * at once. */
     char sen_dir[64];
-    unsigned char *sen;
-    size_t n_sen;
+    int have_sen;
 };
 
-/* Utterances up to this many 10 ms frames reuse their senone scores (about
- * 1 MB a second of audio is held); longer ones are scored in every pass.
- * PocketSphinx 0.8 overruns its frame-position table when it grows its
- * feature buffer while reading scores back, so the buffer is made large
- * enough from the start (-pl_window, which the grammar search does not
- * otherwise use) and never grows. */
-#define SEN_MAX_FRAMES 4000
-#define SEN_PL_WINDOW "4100"
+/* Utterances up to this many 10 ms frames (30 s, the longest greeting most
+ * policies allow) reuse their senone scores; longer ones are scored in every
+ * pass. PocketSphinx 0.8 overruns its frame-position table when it grows its
+ * feature buffer while reading scores back (valgrind), so the buffer is made
+ * large enough from the start with -pl_window, which the grammar search does
+ * not otherwise use; it costs about 5 KB a frame of top-N history in the
+ * acoustic model (16 MB for 3100). */
+#define SEN_MAX_FRAMES 3000
+#define SEN_PL_WINDOW "3100"
 
 typedef struct {
     const char *toks[MAX_PHRASE_WORDS];
@@ -179,36 +181,31 @@ static ps_mllr_t *identity_mllr(void)
  * one of them had closed (seen as a deadlock in glibc's stdio). So logging is
  * switched off once for the process, and decoders are created and freed one
  * at a time. */
-/* Remove the senone score files PocketSphinx wrote to sen_dir; with keep,
- * first read the (one) file into a->sen. */
+/* Remove the senone score files PocketSphinx wrote to sen_dir, all but the
+ * loop's; with keep, the (one) new file becomes the loop's. */
 static void take_senlog(rv_asr *a, int keep)
 {
     DIR *d = opendir(a->sen_dir);
     if (!d) return;
-    int got = 0;
     struct dirent *e;
+    char path[128], loop[128];
+    snprintf(loop, sizeof loop, "%s/loop.sen", a->sen_dir);
     while ((e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        char path[128];
+        if (e->d_name[0] == '.' || strcmp(e->d_name, "loop.sen") == 0) continue;
         snprintf(path, sizeof path, "%s/%.60s", a->sen_dir, e->d_name);
-        if (keep && !got) {
-            FILE *f = fopen(path, "rb");
-            if (f && fseek(f, 0, SEEK_END) == 0) {
-                long len = ftell(f);
-                unsigned char *buf = len > 0 ? malloc((size_t)len) : NULL;
-                rewind(f);
-                if (buf && fread(buf, 1, (size_t)len, f) == (size_t)len) {
-                    free(a->sen);
-                    a->sen = buf;
-                    a->n_sen = (size_t)len;
-                    got = 1;
-                } else free(buf);
-            }
-            if (f) fclose(f);
-        }
-        unlink(path);
+        if (keep && !a->have_sen && rename(path, loop) == 0) a->have_sen = 1;
+        else unlink(path);
     }
     closedir(d);
+}
+
+/* Forget the loop's scores (a new utterance). */
+static void drop_senlog(rv_asr *a)
+{
+    char loop[128];
+    snprintf(loop, sizeof loop, "%s/loop.sen", a->sen_dir);
+    unlink(loop);
+    a->have_sen = 0;
 }
 
 static pthread_once_t log_once = PTHREAD_ONCE_INIT;
@@ -296,9 +293,9 @@ void rv_asr_free(rv_asr *a)
     free(a->words);
     free(a->loop_cum);
     free(a->audio);
-    free(a->sen);
     if (a->sen_dir[0]) {
         take_senlog(a, 0);
+        drop_senlog(a);
         rmdir(a->sen_dir);
     }
     free(a);
@@ -320,19 +317,17 @@ static int decode(rv_asr *a, const char *search, seg_info *segs, size_t cap, siz
     *n_segs = 0;
     int32 score;
     int ok, loop = strcmp(search, "loop") == 0;
-    if (!loop && a->sen) { /* the scores the loop's pass computed */
-        FILE *f = fmemopen(a->sen, a->n_sen, "rb");
+    if (!loop && a->have_sen) { /* the scores the loop's pass computed */
+        char path[128];
+        snprintf(path, sizeof path, "%s/loop.sen", a->sen_dir);
+        FILE *f = fopen(path, "rb");
         ok = f && ps_set_search(a->ps, search) == 0 && ps_decode_senscr(a->ps, f) >= 0;
         if (f) fclose(f);
         take_senlog(a, 0);
     } else {
+        if (loop) drop_senlog(a);
         ok = ps_set_search(a->ps, search) == 0 && ps_start_utt(a->ps) == 0 &&
              ps_process_raw(a->ps, a->audio, a->n_audio, FALSE, TRUE) >= 0 && ps_end_utt(a->ps) == 0;
-        if (loop) {
-            free(a->sen);
-            a->sen = NULL;
-            a->n_sen = 0;
-        }
         take_senlog(a, ok && loop && a->n_audio / 160 < SEN_MAX_FRAMES);
     }
     const char *hyp = ok ? ps_get_hyp(a->ps, &score) : NULL;
@@ -408,9 +403,7 @@ rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
     free(a->audio);
     a->audio = buf;
     a->n_audio = n;
-    free(a->sen); /* the scores were the previous utterance's */
-    a->sen = NULL;
-    a->n_sen = 0;
+    drop_senlog(a); /* the scores were the previous utterance's */
     a->have_loop = 0;
     a->n_frames = 0;
     if (!n) return RV_OK;
