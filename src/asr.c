@@ -94,11 +94,22 @@ static double cpu_now(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static int add_phone_loop(fsg_model_t *fsg, int state, int32 lp)
+/* Around a phrase the forced search needs only a filler that absorbs the rest
+ * of the greeting: the ratio is taken against the full phone loop's own pass.
+ * Sixteen broad phones do that as well as all 39 and cost a third of the
+ * search (measured with bench/bench_verify: name and unit TPR and AUC within
+ * a file or two of the full loop on both splits, real-time factor 0.095 ->
+ * 0.063 for name and unit, 0.256 -> 0.142 for the whole greeting). */
+static const char *const filler_phones[] = {"AA", "AE", "AH", "EH", "IH", "IY", "OW", "UW",
+                                            "S",  "N",  "M",  "L",  "R",  "T",  "K",  "F"};
+
+/* A self-loop on state over every phone, or with coarse over the filler's. */
+static int add_phone_loop(fsg_model_t *fsg, int state, int32 lp, int coarse)
 {
-    for (size_t i = 0; i < N_PHONES; i++) {
+    size_t n = coarse ? sizeof filler_phones / sizeof *filler_phones : N_PHONES;
+    for (size_t i = 0; i < n; i++) {
         char w[16];
-        snprintf(w, sizeof w, "ph_%s", phones[i]);
+        snprintf(w, sizeof w, "ph_%s", n == N_PHONES ? phones[i] : filler_phones[i]);
         fsg_model_trans_add(fsg, state, state, lp, fsg_model_word_add(fsg, w));
     }
     return 0;
@@ -124,13 +135,13 @@ static rv_err set_grammar(rv_asr *a, const char *name, chain *const *alts, const
     fsg->start_state = 0;
     if (!n_slots) {
         fsg->final_state = 1;
-        add_phone_loop(fsg, 0, lp);
+        add_phone_loop(fsg, 0, lp, 0);
         fsg_model_null_trans_add(fsg, 0, 1, 0);
     } else {
         fsg->final_state = (int)n_sets - 1;
         int next = (int)n_sets;
         for (size_t set = 0; set < n_sets; set++) {
-            add_phone_loop(fsg, (int)set, lp);
+            add_phone_loop(fsg, (int)set, lp, 1);
             for (size_t s = 0; s < n_slots; s++) {
                 if (set & ((size_t)1 << s)) continue;
                 int to_set = (int)(set | ((size_t)1 << s));

@@ -54,7 +54,7 @@ static const setting settings[] = {
      "and at least this many matching hashes"},
     {"asr_name_min_score", T_DOUBLE, "-19.4", -100000, 100000, OFF(asr_name_min_score),
      "acoustic likelihood ratio per 10 ms frame a name must reach (chosen on the tune split)"},
-    {"asr_phrase_min_score", T_DOUBLE, "-18.6", -100000, 100000, OFF(asr_phrase_min_score),
+    {"asr_phrase_min_score", T_DOUBLE, "-18.3", -100000, 100000, OFF(asr_phrase_min_score),
      "the same for units, organisations, phrases and closing prompts"},
     {"asr_absence_min_score", T_DOUBLE, "9.1", -100000, 100000, OFF(asr_absence_min_score),
      "the same for an absence phrase (\"är på semester\"; chosen on the tune split: above "
