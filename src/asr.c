@@ -145,13 +145,27 @@ static rv_err set_grammar(rv_asr *a, const char *name, chain *const *alts, const
             for (size_t s = 0; s < n_slots; s++) {
                 if (set & ((size_t)1 << s)) continue;
                 int to_set = (int)(set | ((size_t)1 << s));
+                /* alternatives that begin alike share those words' states
+                 * (a prefix tree: "den fjärde december", "den fjärde
+                 * januari" ...); every full path scores as before */
+                int after[MAX_ALTS][MAX_PHRASE_WORDS];
                 for (size_t k = 0; k < n_alts[s]; k++) {
                     const chain *c = &alts[s][k];
                     int from = (int)set;
                     for (size_t w = 0; w < c->n; w++) {
-                        int to = w + 1 == c->n ? to_set : next++;
-                        fsg_model_trans_add(fsg, from, to, w == 0 ? lp : 0,
-                                            fsg_model_word_add(fsg, c->toks[w]));
+                        int last = w + 1 == c->n, to = -1;
+                        for (size_t j = 0; !last && j < k && to < 0; j++) {
+                            const chain *o = &alts[s][j];
+                            size_t same = 0;
+                            while (same <= w && same + 1 < o->n && o->toks[same] == c->toks[same]) same++;
+                            if (same > w) to = after[j][w];
+                        }
+                        if (to < 0) {
+                            to = last ? to_set : next++;
+                            fsg_model_trans_add(fsg, from, to, w == 0 ? lp : 0,
+                                                fsg_model_word_add(fsg, c->toks[w]));
+                        }
+                        if (!last) after[k][w] = to;
                         from = to;
                     }
                 }
