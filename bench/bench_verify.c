@@ -187,7 +187,9 @@ static int said(const item *it, int unit) { return unit ? it->unit_said : it->na
 /* Highest TPR with FPR <= 5 % on s: the threshold. */
 static double choose(const split *s, int unit)
 {
-    double best_t = 0, best_tpr = -1;
+    double best_t = -1e300, best_tpr = -1; /* none keeps FPR that low: above every score */
+    for (size_t i = 0; i < s->n; i++)
+        if (val(&s->it[i], unit) + 1 > best_t) best_t = val(&s->it[i], unit) + 1;
     for (size_t i = 0; i < s->n; i++) {
         double t = val(&s->it[i], unit);
         size_t tp = 0, p = 0, fp = 0, ng = 0;
@@ -379,8 +381,11 @@ static void keywords(rv_lexicon *lex, const char *mllr, const char *tune_dir, co
     vm_words = words;
     vm_n_words = n_words;
     if (run_two(run_vm, sp, dirs, lex, mllr)) {
-        /* threshold: highest TPR at FPR <= 5 % on the tune voicemails */
-        double best_t = 0, best_tpr = -1;
+        /* threshold: highest TPR at FPR <= 5 % on the tune voicemails; when
+         * none keeps FPR that low, one above every score (nothing is found) */
+        double best_t = -1e300, best_tpr = -1;
+        for (size_t i = 0; i < sp[0].n; i++)
+            if (sp[0].it[i].score + 1 > best_t) best_t = sp[0].it[i].score + 1;
         for (size_t i = 0; i < sp[0].n; i++) {
             double t = sp[0].it[i].score;
             size_t p = 0, tp = 0, n = 0, fp = 0;
