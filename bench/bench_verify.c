@@ -68,8 +68,8 @@ static void score(rv_asr *asr, const char *dir, split *s)
     rv_config cfg;
     rv_config_defaults(&cfg);
     rv_analyzer an = {&cfg, NULL};
-    rv_verify_thresholds th = {cfg.asr_name_min_score, cfg.asr_phrase_min_score,
-                               cfg.asr_absence_min_score, cfg.asr_date_min_score, 1};
+    rv_verify_thresholds th = rv_verify_thresholds_of(&cfg);
+    th.phrases_only = 1;
     for (size_t i = 0; i < s->n; i++) {
         item *it = &s->it[i];
         char path[512];
@@ -90,7 +90,9 @@ static void score(rv_asr *asr, const char *dir, split *s)
         s->audio_s += (double)p.n / p.rate;
         rv_pcm_free(&p);
         it->name_llr[0] = r.name.score;
-        it->unit_llr[0] = r.unit.score;
+        /* a unit's threshold grows with its length (asr_phrase_min_score_per_char): its
+         * statistic is the score less that part, the intercept is what the tune split chooses */
+        it->unit_llr[0] = r.unit.score - (rv_phrase_threshold(&th, it->unit) - th.phrase_min_score);
         if (dump)
             for (int u = 0; u < 2; u++)
                 fprintf(dump, "%s\t%s\t%s\t%d\t%.2f\t%.2f\n", it->file, it->channel, u ? "unit" : "name",
@@ -220,9 +222,13 @@ static void report(const char *label, const split *s, int unit, double t, const 
             wins += val(a, unit) > val(b, unit);
         }
     }
-    printf("  %-5s %-5s %-5s TPR %.2f  FPR %.2f  AUC %.2f  (%zu+ %zu-, threshold %.1f)\n", label,
+    rv_config cd;
+    rv_config_defaults(&cd);
+    char per[48] = "";
+    if (unit) snprintf(per, sizeof per, " %+.1f a character", cd.asr_phrase_min_score_per_char);
+    printf("  %-5s %-5s %-5s TPR %.2f  FPR %.2f  AUC %.2f  (%zu+ %zu-, threshold %.1f%s)\n", label,
            unit ? "unit" : "name", channel ? channel : "all", p ? (double)tp / p : 0,
-           ng ? (double)fp / ng : 0, pairs ? (double)wins / pairs : 0, p, ng, t);
+           ng ? (double)fp / ng : 0, pairs ? (double)wins / pairs : 0, p, ng, t, per);
 }
 
 /* Labelled files of the voicemail and absence sets: file, channel, label
@@ -418,9 +424,9 @@ static rv_err abs_one(rv_asr *asr, const rv_pcm *p, rv_report *r, lab_item *it, 
     /* the defaults of src/config.c; RV_ABS_MIN, RV_DATE_MIN to study others */
     rv_config cd;
     rv_config_defaults(&cd);
-    rv_verify_thresholds th = {cd.asr_name_min_score, cd.asr_phrase_min_score,
-                               getenv("RV_ABS_MIN") ? atof(getenv("RV_ABS_MIN")) : cd.asr_absence_min_score,
-                               getenv("RV_DATE_MIN") ? atof(getenv("RV_DATE_MIN")) : cd.asr_date_min_score, 0};
+    rv_verify_thresholds th = rv_verify_thresholds_of(&cd);
+    if (getenv("RV_ABS_MIN")) th.absence_min_score = atof(getenv("RV_ABS_MIN"));
+    if (getenv("RV_DATE_MIN")) th.date_min_score = atof(getenv("RV_DATE_MIN"));
     rv_err rc = rv_verify_greeting(asr, p, &exp, NULL, &th, r, e);
     if (rc != RV_OK) return rc;
     it->score = r->absence.score;

@@ -54,8 +54,13 @@ static const setting settings[] = {
      "and at least this many matching hashes"},
     {"asr_name_min_score", T_DOUBLE, "-19.4", -100000, 100000, OFF(asr_name_min_score),
      "acoustic likelihood ratio per 10 ms frame a name must reach (chosen on the tune split)"},
-    {"asr_phrase_min_score", T_DOUBLE, "-18.3", -100000, 100000, OFF(asr_phrase_min_score),
-     "the same for units, organisations, phrases and closing prompts"},
+    {"asr_phrase_min_score", T_DOUBLE, "-10.2", -100000, 100000, OFF(asr_phrase_min_score),
+     "the same for a unit, organisation or phrase, plus asr_phrase_min_score_per_char for each "
+     "of its characters (longer phrases fit wrong speech worse; both chosen on the tune split)"},
+    {"asr_phrase_min_score_per_char", T_DOUBLE, "-0.6", -100, 100, OFF(asr_phrase_min_score_per_char),
+     "added to asr_phrase_min_score for each character of the unit, organisation or phrase"},
+    {"asr_closing_min_score", T_DOUBLE, "-18.3", -100000, 100000, OFF(asr_closing_min_score),
+     "the same for the best-fitting closing prompt (\"lämna ett meddelande\" ...)"},
     {"asr_absence_min_score", T_DOUBLE, "9.1", -100000, 100000, OFF(asr_absence_min_score),
      "the same for an absence phrase (\"är på semester\"; chosen on the tune split: above "
      "every ordinary greeting there)"},

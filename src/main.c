@@ -455,8 +455,7 @@ static int cmd_analyze(int argc, char **argv)
     if ((size_t)jobs > n_files) jobs = (long)n_files;
     batch b = {.files = files, .n_files = n_files, .an = &an, .lim = &lim, .exp = &exp,
                .kind = kind, .forced = forced, .fmt = fmt,
-               .th = {cfg.asr_name_min_score, cfg.asr_phrase_min_score, cfg.asr_absence_min_score,
-                      cfg.asr_date_min_score, 0}};
+               .th = rv_verify_thresholds_of(&cfg)};
     rv_profile profile;
     int verify = kind == RV_KIND_GREETING &&
                  (exp.name || exp.unit || exp.org || exp.n_phrases || exp.profile);
@@ -716,8 +715,7 @@ static int sweep_main(const rv_config *cfg, const char *data_dir, long date, con
         opened++;
     }
     rv_analyzer an = {cfg, prompts};
-    rv_verify_thresholds th = {cfg->asr_name_min_score, cfg->asr_phrase_min_score, cfg->asr_absence_min_score,
-                               cfg->asr_date_min_score, 0};
+    rv_verify_thresholds th = rv_verify_thresholds_of(cfg);
     rv_audio_limits lim = {cfg->max_audio_bytes, cfg->max_audio_seconds};
     rv_sweep_opts o = {.date = date, .dry_run = dry_run, .profile_dirs = cfg->profile_dirs,
                        .models_version = models_version, .an = &an, .asr = asr, .th = &th, .lim = &lim,

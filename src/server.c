@@ -530,8 +530,7 @@ static enum MHD_Result greeting(rv_server *s, struct MHD_Connection *c, const ch
                              &pcm, &e);
         if (rc != RV_OK) return send_error(c, (unsigned)rv_err_http_status(rc), rv_err_slug(rc), e.msg);
         rv_analyzer an = {&s->cfg, s->prompts};
-        rv_verify_thresholds th = {s->cfg.asr_name_min_score, s->cfg.asr_phrase_min_score,
-                                   s->cfg.asr_absence_min_score, s->cfg.asr_date_min_score, 0};
+        rv_verify_thresholds th = rv_verify_thresholds_of(&s->cfg);
         rv_asr *a = s->lex ? decoder_take(s, &e) : NULL;
         rc = s->lex && !a ? e.code : rv_greeting_analyse(&an, a, &th, &m, &prof, &pcm, now, &json, &v, &e);
         if (a) decoder_give(s, a);
@@ -875,8 +874,7 @@ static enum MHD_Result post_sweep(rv_server *s, struct MHD_Connection *c, const 
     if (rc == RV_OK) {
         rv_asr *a = s->lex && !dry ? decoder_take(s, &e) : NULL;
         rv_analyzer an = {&s->cfg, s->prompts};
-        rv_verify_thresholds th = {s->cfg.asr_name_min_score, s->cfg.asr_phrase_min_score,
-                                   s->cfg.asr_absence_min_score, s->cfg.asr_date_min_score, 0};
+        rv_verify_thresholds th = rv_verify_thresholds_of(&s->cfg);
         rv_audio_limits lim = {s->cfg.max_audio_bytes, s->cfg.max_audio_seconds};
         rv_sweep_opts o = {.date = date, .dry_run = dry, .profile_dirs = s->cfg.profile_dirs,
                            .models_version = s->models_version, .an = &an, .asr = a, .th = &th, .lim = &lim,

@@ -189,10 +189,10 @@ rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
         double offset = 0;
         rc = set_speech(asr, pcm, &r->signal, &offset, err);
         if (rc == RV_OK && r->has_name) rc = check(asr, exp->name, th->name_min_score, &r->name, err);
-        if (rc == RV_OK && r->has_unit) rc = check(asr, exp->unit, th->phrase_min_score, &r->unit, err);
-        if (rc == RV_OK && r->has_org) rc = check(asr, exp->org, th->phrase_min_score, &r->org, err);
+        if (rc == RV_OK && r->has_unit) rc = check(asr, exp->unit, rv_phrase_threshold(th, exp->unit), &r->unit, err);
+        if (rc == RV_OK && r->has_org) rc = check(asr, exp->org, rv_phrase_threshold(th, exp->org), &r->org, err);
         for (size_t i = 0; rc == RV_OK && i < n_phr; i++)
-            rc = check(asr, exp->phrases[i], th->phrase_min_score, &phrases[i], err);
+            rc = check(asr, exp->phrases[i], rv_phrase_threshold(th, exp->phrases[i]), &phrases[i], err);
         if (rc == RV_OK && !th->phrases_only) {
             size_t best;
             rv_phrase_score s;
@@ -200,7 +200,7 @@ rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
             if (rc == RV_OK) {
                 snprintf(r->closing.expected, sizeof r->closing.expected, "%s", closings[best]);
                 r->closing.score = score_of(&s);
-                r->closing.stated = s.found && r->closing.score >= th->phrase_min_score;
+                r->closing.stated = s.found && r->closing.score >= th->closing_min_score;
                 r->closing.at_s = s.found ? s.start_s : -1;
             }
         }
@@ -263,7 +263,7 @@ rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
 
 /* What a greeting verdict depends on besides the profile. Bump when the
  * analysis itself changes in a way that changes verdicts. */
-#define ANALYSIS_REVISION "rostvakt-analysis-2"
+#define ANALYSIS_REVISION "rostvakt-analysis-3"
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
@@ -286,12 +286,31 @@ static uint64_t fnv_file(uint64_t h, const char *path)
 void rv_models_version(const rv_config *cfg, char out[17])
 {
     char buf[1024], path[RV_CONFIG_STR_MAX + 32];
-    int n = snprintf(buf, sizeof buf, "%s|%.4f|%.4f|%.4f|%.4f|%s", ANALYSIS_REVISION, cfg->asr_name_min_score,
-                     cfg->asr_phrase_min_score, cfg->asr_absence_min_score, cfg->asr_date_min_score,
+    int n = snprintf(buf, sizeof buf, "%s|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%s", ANALYSIS_REVISION,
+                     cfg->asr_name_min_score, cfg->asr_phrase_min_score, cfg->asr_phrase_min_score_per_char,
+                     cfg->asr_closing_min_score, cfg->asr_absence_min_score, cfg->asr_date_min_score,
                      cfg->prompt_refs);
     uint64_t h = fnv(14695981039346656037ull, buf, n > 0 && (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
     snprintf(path, sizeof path, "%s/sv-arpabet.map", cfg->models_dir);
     h = fnv_file(h, path);
     h = fnv_file(h, strcmp(cfg->asr_adaptation, "none") == 0 ? NULL : cfg->asr_adaptation);
     snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
+rv_verify_thresholds rv_verify_thresholds_of(const rv_config *cfg)
+{
+    rv_verify_thresholds th = {.name_min_score = cfg->asr_name_min_score,
+                               .phrase_min_score = cfg->asr_phrase_min_score,
+                               .phrase_per_char = cfg->asr_phrase_min_score_per_char,
+                               .closing_min_score = cfg->asr_closing_min_score,
+                               .absence_min_score = cfg->asr_absence_min_score,
+                               .date_min_score = cfg->asr_date_min_score};
+    return th;
+}
+
+double rv_phrase_threshold(const rv_verify_thresholds *th, const char *text)
+{
+    size_t chars = 0; /* UTF-8 characters: "förvaltningen" is 13 */
+    for (const unsigned char *c = (const unsigned char *)text; c && *c; c++) chars += (*c & 0xC0) != 0x80;
+    return th->phrase_min_score + th->phrase_per_char * (double)chars;
 }

@@ -26,7 +26,9 @@ typedef struct rv_config_s {
     double prompt_min_score;        /* fraction of reference hashes */
     int64_t prompt_min_hashes;      /* and at least this many */
     double asr_name_min_score;      /* per-phone ratio for a stated name */
-    double asr_phrase_min_score;    /* ... for a unit, organisation, phrase */
+    double asr_phrase_min_score;    /* ... for a unit, organisation, phrase: this */
+    double asr_phrase_min_score_per_char; /* plus this for each of its characters */
+    double asr_closing_min_score;   /* ... for a closing prompt */
     double asr_keyword_min_score;   /* ... for a voicemail's case word */
     double asr_absence_min_score;   /* ... for an absence phrase */
     double asr_date_min_score;      /* ... for an absence's end date and hour */

@@ -10,12 +10,20 @@
 
 typedef struct {
     double name_min_score;    /* ratio per frame a name must reach */
-    double phrase_min_score;  /* the same for units, organisations, phrases */
+    double phrase_min_score;  /* the same for units, organisations, phrases ... */
+    double phrase_per_char;   /* ... plus this for each of their characters */
+    double closing_min_score; /* the best closing prompt */
     double absence_min_score; /* an absence phrase ("är på semester") */
     double date_min_score;    /* an absence's end date, and its hour */
     int phrases_only;         /* benchmarks: only the expected phrases, no
                                * closing prompt or absence (those stay unset) */
 } rv_verify_thresholds;
+
+/* The thresholds of cfg. */
+rv_verify_thresholds rv_verify_thresholds_of(const rv_config *cfg);
+
+/* The threshold of a unit, organisation or phrase text under th. */
+double rv_phrase_threshold(const rv_verify_thresholds *th, const char *text);
 
 /* Verify exp on pcm with asr (a decoder of this thread) and fill r's
  * verification fields; with prof, also r->violations. A greeting already

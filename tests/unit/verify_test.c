@@ -40,8 +40,7 @@ static rv_report run(const char *name, const char *unit, const char *profile)
     rv_expect x = {.name = name, .unit = unit};
     rv_profile p;
     cr_assert_eq(rv_profile_find("models/profiles", profile, &p, &e), RV_OK);
-    rv_verify_thresholds th = {cfg.asr_name_min_score, cfg.asr_phrase_min_score,
-                               cfg.asr_absence_min_score, cfg.asr_date_min_score, 0};
+    rv_verify_thresholds th = rv_verify_thresholds_of(&cfg);
     cr_assert_eq(rv_verify_greeting(asr, &pcm, &x, &p, &th, &r, &e), RV_OK, "%s", e.msg);
     cr_assert(r.verified);
     return r;
@@ -79,8 +78,7 @@ Test(verify, a_missing_greeting_is_not_searched) {
     rv_expect x = {.name = "Anna Svensson"};
     rv_profile p;
     cr_assert_eq(rv_profile_find("models/profiles", "botkyrka", &p, &e), RV_OK);
-    rv_verify_thresholds th = {cfg.asr_name_min_score, cfg.asr_phrase_min_score,
-                               cfg.asr_absence_min_score, cfg.asr_date_min_score, 0};
+    rv_verify_thresholds th = rv_verify_thresholds_of(&cfg);
     cr_assert_eq(rv_verify_greeting(asr, &sil, &x, &p, &th, &r, &e), RV_OK);
     cr_expect_not(r.name.stated);
     cr_expect_eq(r.name.at_s, -1);
@@ -103,8 +101,7 @@ Test(verify, an_absence_greeting_gives_its_end_date) {
     rv_expect x = {.name = "Anna Svensson", .rec_year = 2026, .rec_month = 11, .rec_day = 22};
     rv_profile p;
     cr_assert_eq(rv_profile_find("models/profiles", "lemland", &p, &e), RV_OK);
-    rv_verify_thresholds th = {cfg.asr_name_min_score, cfg.asr_phrase_min_score,
-                               cfg.asr_absence_min_score, cfg.asr_date_min_score, 0};
+    rv_verify_thresholds th = rv_verify_thresholds_of(&cfg);
     cr_assert_eq(rv_verify_greeting(asr, &abs, &x, &p, &th, &r, &e), RV_OK, "%s", e.msg);
     cr_expect(r.absence.stated, "absence score %.1f, date score %.1f", r.absence.score, r.until_score);
     cr_expect(strncmp(r.absence_until, "2026-12-04", 10) == 0, "until '%s'", r.absence_until);
@@ -118,4 +115,15 @@ Test(verify, an_ordinary_greeting_is_no_absence) {
     cr_expect_not(r.absence.stated, "absence score %.1f, date score %.1f", r.absence.score, r.until_score);
     cr_expect_str_eq(r.absence_until, "");
     rv_report_free(&r);
+}
+
+Test(verify, a_phrase_threshold_falls_with_its_length) {
+    rv_config cfg;
+    rv_config_defaults(&cfg);
+    rv_verify_thresholds th = rv_verify_thresholds_of(&cfg);
+    th.phrase_min_score = -10, th.phrase_per_char = -0.5;
+    cr_expect_float_eq(rv_phrase_threshold(&th, "ekonomienheten"), -17.0, 1e-9, "14 characters");
+    cr_expect_float_eq(rv_phrase_threshold(&th, "förvaltningen"), -16.5, 1e-9, "ö is one character, not two bytes");
+    cr_expect_float_eq(rv_phrase_threshold(&th, ""), -10.0, 1e-9);
+    cr_expect_eq(th.closing_min_score, cfg.asr_closing_min_score);
 }
