@@ -118,12 +118,12 @@ Test(verify, an_ordinary_greeting_is_no_absence) {
 }
 
 Test(verify, a_phrase_threshold_falls_with_its_length) {
-    rv_config cfg;
-    rv_config_defaults(&cfg);
-    rv_verify_thresholds th = rv_verify_thresholds_of(&cfg);
+    rv_config c;
+    rv_config_defaults(&c);
+    rv_verify_thresholds th = rv_verify_thresholds_of(&c);
     th.phrase_min_score = -10, th.phrase_per_char = -0.5;
     cr_expect_float_eq(rv_phrase_threshold(&th, "ekonomienheten"), -17.0, 1e-9, "14 characters");
     cr_expect_float_eq(rv_phrase_threshold(&th, "förvaltningen"), -16.5, 1e-9, "ö is one character, not two bytes");
     cr_expect_float_eq(rv_phrase_threshold(&th, ""), -10.0, 1e-9);
-    cr_expect_eq(th.closing_min_score, cfg.asr_closing_min_score);
+    cr_expect_eq(th.closing_min_score, c.asr_closing_min_score);
 }
