@@ -106,10 +106,11 @@ static const char *const filler_phones[] = {"AA", "AE", "AH", "EH", "IH", "IY", 
 /* A self-loop on state over every phone, or with coarse over the filler's. */
 static int add_phone_loop(fsg_model_t *fsg, int state, int32 lp, int coarse)
 {
+    const char *const *set = coarse ? filler_phones : phones;
     size_t n = coarse ? sizeof filler_phones / sizeof *filler_phones : N_PHONES;
     for (size_t i = 0; i < n; i++) {
         char w[16];
-        snprintf(w, sizeof w, "ph_%s", n == N_PHONES ? phones[i] : filler_phones[i]);
+        snprintf(w, sizeof w, "ph_%s", set[i]);
         fsg_model_trans_add(fsg, state, state, lp, fsg_model_word_add(fsg, w));
     }
     return 0;
@@ -352,7 +353,7 @@ static int decode(rv_asr *a, const char *search, seg_info *segs, size_t cap, siz
     double t0 = cpu_now();
     *n_segs = 0;
     int32 score;
-    int ok, loop = strcmp(search, "loop") == 0;
+    int ok = 0, loop = strcmp(search, "loop") == 0;
     if (!loop && a->have_sen) { /* the scores the loop's pass computed */
         char path[128];
         snprintf(path, sizeof path, "%s/loop.sen", a->sen_dir);
@@ -360,7 +361,9 @@ static int decode(rv_asr *a, const char *search, seg_info *segs, size_t cap, siz
         ok = f && ps_set_search(a->ps, search) == 0 && ps_decode_senscr(a->ps, f) >= 0;
         if (f) fclose(f);
         take_senlog(a, 0);
-    } else {
+        if (!ok) drop_senlog(a); /* unreadable: score this and later passes afresh */
+    }
+    if (!ok) {
         if (loop) drop_senlog(a);
         ok = ps_set_search(a->ps, search) == 0 && ps_start_utt(a->ps) == 0 &&
              ps_process_raw(a->ps, a->audio, a->n_audio, FALSE, TRUE) >= 0 && ps_end_utt(a->ps) == 0;
