@@ -5,12 +5,10 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "rostvakt/calendar.h"
-#include "rostvakt/fileio.h"
 #include "rostvakt/greeting.h"
 #include "rostvakt/policy.h"
 #include "store_private.h"
