@@ -381,3 +381,8 @@ rv_audio_hint rv_audio_hint_for_path(const char *path)
         return RV_AUDIO_RAW_ALAW;
     return RV_AUDIO_AUTO;
 }
+
+rv_audio_hint rv_audio_hint_for_type(const char *content_type)
+{
+    return content_type && strcasecmp(content_type, "audio/basic") == 0 ? RV_AUDIO_RAW_ULAW : RV_AUDIO_AUTO;
+}

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 int rv_calendar_parse(const char *s, rv_calendar *out)
 {
@@ -149,4 +150,12 @@ int rv_local_date(const char *utc_iso, rv_calendar cal, long *days)
     minute += offset_h * 60;
     *days = minute >= 0 ? minute / 1440 : (minute - 1439) / 1440;
     return 1;
+}
+
+void rv_utc_now(char out[32])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

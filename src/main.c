@@ -812,10 +812,7 @@ static int cmd_sweep(int argc, char **argv)
     }
     if (!date_s) { /* today, in Sweden */
         char now[32];
-        time_t t = time(NULL);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        rv_utc_now(now);
         rv_local_date(now, RV_CAL_SE, &date);
     }
     rv_config cfg;

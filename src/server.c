@@ -151,14 +151,6 @@ static int authorise(rv_server *s, struct MHD_Connection *c, unsigned allowed, e
     return 1;
 }
 
-static void now_iso(char out[32])
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* The client's address, for the audit ("" when unknown). */
 static void remote_of(struct MHD_Connection *c, char remote[64])
 {
@@ -174,16 +166,10 @@ static void audit(rv_server *s, struct MHD_Connection *c, const char *action, lo
 {
     char remote[64], now[32];
     remote_of(c, remote);
-    now_iso(now);
+    rv_utc_now(now);
     rv_error e;
     if (rv_store_audit(s->store, now, actor, remote, action, vm, ext, detail, &e) != RV_OK)
         fprintf(stderr, "rostvakt: audit: %s\n", e.msg);
-}
-
-static int valid_ext(const char *ext)
-{
-    size_t n = strlen(ext);
-    return n >= 1 && n <= 20 && strspn(ext, "0123456789") == n;
 }
 
 static enum MHD_Result mailbox(rv_server *s, struct MHD_Connection *c, const char *method, const char *ext,
@@ -203,7 +189,7 @@ static enum MHD_Result mailbox(rv_server *s, struct MHD_Connection *c, const cha
                                                                                  : e.msg);
         int created;
         char now[32];
-        now_iso(now);
+        rv_utc_now(now);
         pthread_mutex_lock(&s->store_lock);
         rv_err rc = rv_store_put_mailbox(s->store, &m, now, &created, &e);
         if (rc == RV_OK) audit(s, c, created ? "mailbox_created" : "mailbox_updated", 0, m.ext, NULL);
@@ -213,7 +199,7 @@ static enum MHD_Result mailbox(rv_server *s, struct MHD_Connection *c, const cha
     }
     if (strcmp(method, "GET") == 0) {
         if (!authorise(s, c, 1u << RV_ROLE_OFFICER | 1u << RV_ROLE_ADMIN, &ret)) return ret;
-        if (!valid_ext(ext)) return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "ext must be 1 to 20 digits");
+        if (!rv_ext_valid(ext)) return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "ext must be 1 to 20 digits");
         rv_mb_query q = {.compliant = -1, .ext = ext, .limit = 1};
         json_t *items;
         int more;
@@ -367,12 +353,12 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
     char when[32];
     if (at && !rfc3339_utc(at, when))
         return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "X-Received-At must be an RFC 3339 date and time");
-    if (!at) now_iso(when);
+    if (!at) rv_utc_now(when);
     at = when;
     rv_error e;
     rv_audio_limits lim = {(int64_t)s->max_audio, s->max_audio_s};
     rv_err rc = rv_audio_check(rq->body ? rq->body : "", rq->len,
-                               strcmp(audio_types[k], "audio/basic") == 0 ? RV_AUDIO_RAW_ULAW : RV_AUDIO_AUTO,
+                               rv_audio_hint_for_type(audio_types[k]),
                                &lim, &e);
     if (rc != RV_OK) return send_error(c, (unsigned)rv_err_http_status(rc), rv_err_slug(rc), e.msg);
     char hex[RV_SHA256_HEX + 1];
@@ -394,7 +380,7 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
     if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
     char remote[64], now[32];
     remote_of(c, remote);
-    now_iso(now);
+    rv_utc_now(now);
     pending p = {.v = {.ext = ext, .sha256 = hex, .content_type = audio_types[k], .bytes = rq->len, .caller = caller,
                        .received_at = at, .actor = actor, .remote = remote, .now = now}};
     group_commit(s, &p);
@@ -485,7 +471,7 @@ static enum MHD_Result greeting(rv_server *s, struct MHD_Connection *c, const ch
         return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "PUT, DELETE or GET");
     if (!authorise(s, c, put || del ? 1u << RV_ROLE_PBX : 1u << RV_ROLE_OFFICER | 1u << RV_ROLE_ADMIN, &ret))
         return ret;
-    if (!valid_ext(ext)) return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "ext must be 1 to 20 digits");
+    if (!rv_ext_valid(ext)) return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "ext must be 1 to 20 digits");
     size_t k = 0;
     if (put && !audio_type(c, &k, &ret)) return ret;
     rv_mailbox m;
@@ -495,7 +481,7 @@ static enum MHD_Result greeting(rv_server *s, struct MHD_Connection *c, const ch
     if (rc == RV_ERR_NOT_FOUND) return send_error(c, MHD_HTTP_NOT_FOUND, "not_found", e.msg);
     if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
     char now[32];
-    now_iso(now);
+    rv_utc_now(now);
     if (!put && !del) { /* GET: the current version */
         rv_mb_query q = {.compliant = -1, .ext = ext, .limit = 1};
         json_t *items, *g = NULL;
@@ -526,7 +512,7 @@ static enum MHD_Result greeting(rv_server *s, struct MHD_Connection *c, const ch
         rv_pcm pcm;
         rv_audio_limits lim = {(int64_t)s->max_audio, s->max_audio_s};
         rc = rv_audio_decode(rq->body ? rq->body : "", rq->len,
-                             strcmp(audio_types[k], "audio/basic") == 0 ? RV_AUDIO_RAW_ULAW : RV_AUDIO_AUTO, &lim,
+                             rv_audio_hint_for_type(audio_types[k]), &lim,
                              &pcm, &e);
         if (rc != RV_OK) return send_error(c, (unsigned)rv_err_http_status(rc), rv_err_slug(rc), e.msg);
         rv_analyzer an = {&s->cfg, s->prompts};
@@ -578,7 +564,7 @@ static enum MHD_Result greeting_versions(rv_server *s, struct MHD_Connection *c,
     enum MHD_Result ret;
     if (strcmp(method, "GET") != 0) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "GET");
     if (!authorise(s, c, 1u << RV_ROLE_OFFICER | 1u << RV_ROLE_ADMIN, &ret)) return ret;
-    if (!valid_ext(ext)) return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "ext must be 1 to 20 digits");
+    if (!rv_ext_valid(ext)) return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "ext must be 1 to 20 digits");
     json_t *items;
     rv_error e;
     pthread_mutex_lock(&s->store_lock);
@@ -604,7 +590,7 @@ static enum MHD_Result list_mailboxes(rv_server *s, struct MHD_Connection *c, co
     }
     q.unit = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "unit");
     q.after_ext = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "after");
-    if (q.after_ext && !valid_ext(q.after_ext))
+    if (q.after_ext && !rv_ext_valid(q.after_ext))
         return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "after must be the next cursor of a page");
     v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
     if (v) {
@@ -665,7 +651,7 @@ static enum MHD_Result voicemail_action(rv_server *s, struct MHD_Connection *c, 
     if (strcmp(method, "POST") != 0) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "POST");
     rv_error e;
     char now[32];
-    now_iso(now);
+    rv_utc_now(now);
     if (strcmp(what, "callback") == 0) {
         if (!authorise(s, c, 1u << RV_ROLE_PBX, &ret)) return ret;
         pthread_mutex_lock(&s->store_lock);
@@ -856,7 +842,7 @@ static enum MHD_Result post_sweep(rv_server *s, struct MHD_Connection *c, const 
     int fmt = fmt_s ? rv_sweep_format_parse(fmt_s) : RV_SWEEP_JSON;
     if (fmt < 0) return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "format must be json, csv or html");
     char now[32];
-    now_iso(now);
+    rv_utc_now(now);
     if (!date_s) rv_local_date(now, RV_CAL_SE, &date);
     if (pthread_mutex_trylock(&s->sweep_lock) != 0)
         return send_error(c, MHD_HTTP_CONFLICT, "sweep_running", "a sweep is running; try again when it is done");
@@ -1141,7 +1127,7 @@ static void *analysis_worker(void *arg)
         rc = rv_file_read(path, lim.max_bytes, &bytes, &len, &e);
         if (rc == RV_OK) {
             rv_pcm pcm;
-            rc = rv_audio_decode(bytes, len, strcmp(ct, "audio/basic") == 0 ? RV_AUDIO_RAW_ULAW : RV_AUDIO_AUTO,
+            rc = rv_audio_decode(bytes, len, rv_audio_hint_for_type(ct),
                                  &lim, &pcm, &e);
             if (rc == RV_OK) {
                 rc = rv_analyze_pcm(&an, &pcm, RV_KIND_VOICEMAIL, &rep, &e);
@@ -1154,7 +1140,7 @@ static void *analysis_worker(void *arg)
         }
         free(bytes);
         char now[32];
-        now_iso(now);
+        rv_utc_now(now);
         char *json = have && rc == RV_OK ? rv_report_to_json(&rep, NULL, NULL) : NULL;
         rv_err fr = rv_store_finish_voicemail(db, id, json ? "analysed" : "failed",
                                               json ? rv_vm_class_name(rep.vm_class) : NULL, json, now, &e);

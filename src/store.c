@@ -263,6 +263,8 @@ static int digits(const char *s, size_t max)
     return 1;
 }
 
+int rv_ext_valid(const char *ext) { return digits(ext, 20); }
+
 rv_err rv_mailbox_parse(const char *ext, const char *json, size_t len, rv_mailbox *out, rv_error *err)
 {
     memset(out, 0, sizeof *out);

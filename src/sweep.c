@@ -5,7 +5,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "rostvakt/calendar.h"
@@ -342,7 +341,7 @@ static rv_err reanalyse_one(rv_store *s, const rv_sweep_opts *o, const profiles 
     rv_err rc = rv_store_audio_path(s, g->sha, path, sizeof path, err);
     if (rc != RV_OK) return rc;
     rv_pcm pcm;
-    rc = rv_audio_decode_file(path, strcmp(g->ct, "audio/basic") == 0 ? RV_AUDIO_RAW_ULAW : RV_AUDIO_AUTO, o->lim,
+    rc = rv_audio_decode_file(path, rv_audio_hint_for_type(g->ct), o->lim,
                               &pcm, err);
     if (rc != RV_OK) return rc;
     char *json = NULL;
@@ -354,10 +353,7 @@ static rv_err reanalyse_one(rv_store *s, const rv_sweep_opts *o, const profiles 
     sqlite3 *db = rv_store_sqlite(s);
     sqlite3_stmt *st;
     char now[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    rv_utc_now(now);
     if (sqlite3_prepare_v2(db,
                            "UPDATE greetings SET report = ?1, compliant = ?2, violations = ?3, missing_reason = ?4,"
                            " absence_until = ?5, profile = ?6, models_version = ?7, analysed_at = ?8 WHERE id = ?9",
@@ -596,10 +592,7 @@ static rv_err dispose_batch(rv_store *s, const rv_sweep_opts *o, disposable *d, 
     sqlite3 *db = rv_store_sqlite(s);
     sqlite3_stmt *mark = NULL, *aud = NULL, *refs = NULL;
     char now[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    rv_utc_now(now);
     rv_err rc = RV_OK;
     unsigned char touched[256] = {0}; /* audio/<aa> directories to fsync */
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return db_fail(db, err, "cannot begin");

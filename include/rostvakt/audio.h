@@ -62,4 +62,8 @@ void rv_pcm_free(rv_pcm *pcm);
 /* The hint a file name's extension implies (".ul" → RAW_ULAW ...). */
 rv_audio_hint rv_audio_hint_for_path(const char *path);
 
+/* The hint an HTTP Content-Type implies: audio/basic is headerless µ-law,
+ * anything else says what it is itself. */
+rv_audio_hint rv_audio_hint_for_type(const char *content_type);
+
 #endif

@@ -38,6 +38,9 @@ int rv_is_workday(rv_calendar cal, long days);
  * each step moves to the next working day. */
 long rv_add_workdays(rv_calendar cal, long from, int n);
 
+/* Now, in UTC, as the archive stores instants: "YYYY-MM-DDTHH:MM:SSZ". */
+void rv_utc_now(char out[32]);
+
 /* The civil date, in the calendar's own time zone (SE: Europe/Stockholm,
  * AX: Europe/Mariehamn, with EU summer time), of a UTC instant written
  * "YYYY-MM-DDTHH:MM:SS..." (as the archive stores them). 0 when it is not

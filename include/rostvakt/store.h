@@ -34,6 +34,9 @@ rv_err rv_store_put_audio(rv_store *s, const void *bytes, size_t len, char hex[R
 rv_err rv_store_audio_path(rv_store *s, const char *hex, char *path, size_t cap, rv_error *err);
 
 
+/* An extension as the directory keeps them: 1 to 20 digits. */
+int rv_ext_valid(const char *ext);
+
 /* A mailbox of the directory, as the PBX sends it. */
 typedef struct {
     char ext[24];          /* digits only */
