@@ -483,19 +483,13 @@ static enum MHD_Result greeting(rv_server *s, struct MHD_Connection *c, const ch
     char now[32];
     rv_utc_now(now);
     if (!put && !del) { /* GET: the current version */
-        rv_mb_query q = {.compliant = -1, .ext = ext, .limit = 1};
-        json_t *items, *g = NULL;
-        int more;
+        json_t *g = NULL;
         pthread_mutex_lock(&s->store_lock);
-        rc = rv_store_list_mailboxes(s->store, &q, &items, &more, &e);
-        json_t *cur = rc == RV_OK ? json_object_get(json_array_get(items, 0), "greeting") : NULL;
-        if (json_is_object(cur))
-            rc = rv_store_get_greeting(s->store, ext, (long long)json_integer_value(json_object_get(cur, "id")), &g, &e);
-        if (rc == RV_OK && g) audit(s, c, "greeting_read", 0, ext, NULL);
+        rc = rv_store_get_greeting(s->store, ext, 0, &g, &e);
+        if (rc == RV_OK) audit(s, c, "greeting_read", 0, ext, NULL);
         pthread_mutex_unlock(&s->store_lock);
-        json_decref(items);
+        if (rc == RV_ERR_NOT_FOUND) return send_error(c, MHD_HTTP_NOT_FOUND, "not_found", e.msg);
         if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
-        if (!g) return send_error(c, MHD_HTTP_NOT_FOUND, "not_found", "this mailbox has no greeting");
         return send_json(c, MHD_HTTP_OK, g);
     }
     rv_profile prof;

@@ -873,7 +873,9 @@ rv_err rv_store_get_greeting(rv_store *s, const char *ext, long long id, json_t 
     *out = NULL;
     if (!digits(ext, 20)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT " GREETING_COLS ", g.report FROM greetings g WHERE g.ext = ?1 AND g.id = ?2",
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT " GREETING_COLS ", g.report FROM greetings g WHERE g.ext = ?1 AND g.id ="
+                           " (CASE WHEN ?2 > 0 THEN ?2 ELSE (SELECT greeting_id FROM mailboxes WHERE ext = ?1) END)",
                            -1, &st, NULL) != SQLITE_OK)
         return db_error(s, err, "cannot read greetings");
     sqlite3_bind_text(st, 1, ext, -1, SQLITE_STATIC);
@@ -888,8 +890,9 @@ rv_err rv_store_get_greeting(rv_store *s, const char *ext, long long id, json_t 
         else json_decref(analysis);
         *out = g;
         if (!g) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-    } else rc = r == SQLITE_DONE ? rv_error_set(err, RV_ERR_NOT_FOUND, "mailbox %s has no greeting %lld", ext, id)
-                                 : db_error(s, err, "cannot read greetings");
+    } else if (r != SQLITE_DONE) rc = db_error(s, err, "cannot read greetings");
+    else if (id > 0) rc = rv_error_set(err, RV_ERR_NOT_FOUND, "mailbox %s has no greeting %lld", ext, id);
+    else rc = rv_error_set(err, RV_ERR_NOT_FOUND, "mailbox %s has no greeting", ext);
     sqlite3_finalize(st);
     return rc;
 }

@@ -185,7 +185,8 @@ rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *i
  * an unknown mailbox. */
 rv_err rv_store_list_greetings(rv_store *s, const char *ext, struct json_t **out, rv_error *err);
 
-/* One greeting version with its report under "analysis". RV_ERR_NOT_FOUND. */
+/* One greeting version with its report under "analysis"; id 0: the current
+ * one. RV_ERR_NOT_FOUND. */
 rv_err rv_store_get_greeting(rv_store *s, const char *ext, long long id, struct json_t **out, rv_error *err);
 
 /* Filters of the mailbox list; NULL or -1: any. */
