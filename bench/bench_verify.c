@@ -23,7 +23,7 @@
 typedef struct {
     char file[128], channel[8], name[96], unit[128];
     int name_said, unit_said;
-    double name_llr[1], unit_llr[1];
+    double name_llr[2], unit_llr[1]; /* name_llr[1]: weighed against the directory */
 } item;
 
 typedef struct {
@@ -70,6 +70,11 @@ static void score(rv_asr *asr, const char *dir, split *s)
     rv_analyzer an = {&cfg, NULL};
     rv_verify_thresholds th = rv_verify_thresholds_of(&cfg);
     th.phrases_only = 1;
+    /* the split's names are its directory: each name is weighed against the
+     * others (rv_cohort_pick), as the service does with its mailboxes */
+    const char **names = calloc(s->n ? s->n : 1, sizeof *names), **units = calloc(s->n ? s->n : 1, sizeof *units);
+    if (!names || !units) exit(1);
+    for (size_t i = 0; i < s->n; i++) names[i] = s->it[i].name, units[i] = s->it[i].unit;
     for (size_t i = 0; i < s->n; i++) {
         item *it = &s->it[i];
         char path[512];
@@ -77,7 +82,8 @@ static void score(rv_asr *asr, const char *dir, split *s)
         rv_pcm p;
         rv_error e;
         rv_report r;
-        rv_expect x = {.name = it->name, .unit = it->unit, .rec_year = 2026, .rec_month = 11, .rec_day = 22};
+        rv_expect x = {.name = it->name, .unit = it->unit, .rec_year = 2026, .rec_month = 11, .rec_day = 22,
+                       .cohort = names, .cohort_units = units, .n_cohort = s->n};
         if (rv_audio_decode_file(path, RV_AUDIO_AUTO, &lim, &p, &e) != RV_OK ||
             rv_analyze_pcm(&an, &p, RV_KIND_GREETING, &r, &e) != RV_OK) {
             fprintf(stderr, "%s: %s\n", path, e.msg);
@@ -89,7 +95,8 @@ static void score(rv_asr *asr, const char *dir, split *s)
         }
         s->audio_s += (double)p.n / p.rate;
         rv_pcm_free(&p);
-        it->name_llr[0] = r.name.score;
+        it->name_llr[0] = r.name.n_cohort ? r.name.raw_score : r.name.score;
+        it->name_llr[1] = r.name.score;
         /* a unit's threshold grows with its length (asr_phrase_min_score_per_char): its
          * statistic is the score less that part, the intercept is what the tune split chooses */
         it->unit_llr[0] = r.unit.score - (rv_phrase_threshold(&th, it->unit) - th.phrase_min_score);
@@ -102,6 +109,8 @@ static void score(rv_asr *asr, const char *dir, split *s)
         if (s->progress) fprintf(stderr, "\r  %s %zu/%zu\033[K", dir, i + 1, s->n);
     }
     if (s->progress) fprintf(stderr, "\r\033[K");
+    free(names);
+    free(units);
     s->cpu_s = rv_asr_cpu_seconds(asr);
 }
 
@@ -183,8 +192,12 @@ static void reference(const char *dir, const split *s, size_t max_files)
            done, cpu / audio, rss / 1024.0);
 }
 
-static double val(const item *it, int unit) { return unit ? it->unit_llr[0] : it->name_llr[0]; }
-static int said(const item *it, int unit) { return unit ? it->unit_said : it->name_said; }
+/* unit: 0 the name alone, 1 the unit, 2 the name weighed against the directory */
+static double val(const item *it, int unit)
+{
+    return unit == 1 ? it->unit_llr[0] : it->name_llr[unit == 2];
+}
+static int said(const item *it, int unit) { return unit == 1 ? it->unit_said : it->name_said; }
 
 /* Highest TPR with FPR <= 5 % on s: the threshold. */
 static double choose(const split *s, int unit)
@@ -225,9 +238,9 @@ static void report(const char *label, const split *s, int unit, double t, const 
     rv_config cd;
     rv_config_defaults(&cd);
     char per[48] = "";
-    if (unit) snprintf(per, sizeof per, " %+.1f a character", cd.asr_phrase_min_score_per_char);
-    printf("  %-5s %-5s %-5s TPR %.2f  FPR %.2f  AUC %.2f  (%zu+ %zu-, threshold %.1f%s)\n", label,
-           unit ? "unit" : "name", channel ? channel : "all", p ? (double)tp / p : 0,
+    if (unit == 1) snprintf(per, sizeof per, " %+.1f a character", cd.asr_phrase_min_score_per_char);
+    printf("  %-5s %-8s %-5s TPR %.2f  FPR %.2f  AUC %.2f  (%zu+ %zu-, threshold %.1f%s)\n", label,
+           unit == 1 ? "unit" : unit ? "name+dir" : "name", channel ? channel : "all", p ? (double)tp / p : 0,
            ng ? (double)fp / ng : 0, pairs ? (double)wins / pairs : 0, p, ng, t, per);
 }
 
@@ -525,8 +538,13 @@ int main(int argc, char **argv)
     run_split(&js);
     pthread_join(th, NULL);
     if (!jt.ok || !js.ok) return 1;
-    printf("  statistic: acoustic likelihood ratio per frame of the phrase (the one the report uses)\n");
-    for (int unit = 0; unit < 2; unit++) {
+    rv_config cdf;
+    rv_config_defaults(&cdf);
+    printf("  statistic: acoustic likelihood ratio per frame of the phrase (the one the report uses);\n"
+           "  name+dir: the name's less %.1f times the best of up to %d other names of the directory\n"
+           "  (what the service does with its mailboxes; here the split's 20 names, so all 19 others)\n",
+           cdf.asr_name_cohort_weight, RV_COHORT_MAX);
+    for (int unit = 0; unit < 3; unit++) {
         double t = choose(&tune, unit);
         report("tune", &tune, unit, t, NULL);
         report("test", &test, unit, t, "ulaw");
@@ -534,7 +552,7 @@ int main(int argc, char **argv)
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    printf("  real-time factor %.3f (name and unit only: CPU time of one decoder per second of audio)\n",
+    printf("  real-time factor %.3f (name, its directory and unit only: CPU time of one decoder per second of audio)\n",
            (tune.cpu_s + test.cpu_s) / (tune.audio_s + test.audio_s));
     printf("  peak resident memory %.1f MB for the process with two decoders (target <= 100 MB a worker)\n",
            ru.ru_maxrss / 1024.0);

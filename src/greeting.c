@@ -10,13 +10,16 @@
 
 rv_err rv_greeting_analyse(const rv_analyzer *an, rv_asr *asr, const rv_verify_thresholds *th,
                            const rv_mailbox *m, const rv_profile *p, const rv_pcm *pcm, const char *received_at,
-                           char **json, rv_greeting_verdict *v, rv_error *err)
+                           const char *const *directory, const char *const *directory_units,
+                           size_t n_directory, char **json, rv_greeting_verdict *v, rv_error *err)
 {
     *json = NULL;
     memset(v, 0, sizeof *v);
     char name[200];
     snprintf(name, sizeof name, "%s %s", m->first_name, m->last_name);
-    rv_expect exp = {.name = name, .unit = m->unit, .org = m->org[0] ? m->org : NULL, .profile = p->name};
+    rv_expect exp = {.name = name, .unit = m->unit, .org = m->org[0] ? m->org : NULL, .profile = p->name,
+                   .cohort = directory, .cohort_units = directory_units,
+                   .n_cohort = n_directory};
     long day;
     if (rv_local_date(received_at, RV_CAL_SE, &day)) /* "till och med fredag" counts from here */
         rv_civil_from_days(day, &exp.rec_year, &exp.rec_month, &exp.rec_day);

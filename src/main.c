@@ -46,6 +46,8 @@ static void usage(FILE *out)
           "      --kind greeting|voicemail   what the recordings are (default greeting)\n"
           "      --name \"Förnamn Efternamn\" --unit \"Enhet\" --org \"Organisation\"\n"
           "      --phrase \"text\" (repeatable) --profile NAME\n"
+          "      --cohort \"Förnamn Efternamn\" (repeatable) other names of the directory:\n"
+          "                                  --name is weighed against the 16 most alike\n"
           "      --date YYYY-MM-DD           the day the greeting was recorded, for the end\n"
           "                                  of an absence (default today)\n"
           "      --no-keywords               voicemails: do not look for case words\n"
@@ -330,6 +332,7 @@ static int cmd_analyze(int argc, char **argv)
     common_opts co = {0};
     co.sets = calloc((size_t)argc, sizeof *co.sets);
     const char **phrases = calloc((size_t)argc, sizeof *phrases);
+    const char **cohort = calloc((size_t)argc, sizeof *cohort);
     const char **files = calloc((size_t)argc, sizeof *files);
     size_t n_files = 0;
     rv_expect exp = {0};
@@ -344,8 +347,9 @@ static int cmd_analyze(int argc, char **argv)
     char (*case_words)[64] = NULL;
     int keywords = 1;
 
-    if (!co.sets || !phrases || !files) { fprintf(stderr, "rostvakt: out of memory\n"); rc = 1; goto done; }
+    if (!co.sets || !phrases || !cohort || !files) { fprintf(stderr, "rostvakt: out of memory\n"); rc = 1; goto done; }
     exp.phrases = phrases;
+    exp.cohort = cohort;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         int t = common_opt(&co, argc, argv, &i);
@@ -361,7 +365,7 @@ static int cmd_analyze(int argc, char **argv)
         }
         if (a[0] == '-' && a[1] == '-') {
             static const char *with_value[] = {"--kind", "--name", "--unit", "--org",
-                                               "--phrase", "--profile", "--encoding",
+                                               "--phrase", "--cohort", "--profile", "--encoding",
                                                "--format", "--jobs", "--date"};
             int known = 0;
             for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
@@ -390,6 +394,7 @@ static int cmd_analyze(int argc, char **argv)
             else if (strcmp(a, "--org") == 0) exp.org = v;
             else if (strcmp(a, "--profile") == 0) exp.profile = v;
             else if (strcmp(a, "--phrase") == 0) phrases[exp.n_phrases++] = v;
+            else if (strcmp(a, "--cohort") == 0) cohort[exp.n_cohort++] = v;
             else if (strcmp(a, "--date") == 0) {
                 int y, mo, d, len = 0;
                 if (sscanf(v, "%4d-%2d-%2d%n", &y, &mo, &d, &len) != 3 || v[len] || len != 10 ||
@@ -546,6 +551,7 @@ done:
     rv_dsp_cleanup();
     free(co.sets);
     free(phrases);
+    free(cohort);
     free(files);
     return rc;
 }

@@ -89,9 +89,16 @@ static json_t *expected(const rv_expect *e)
 
 static json_t *check_json(const rv_phrase_check *c)
 {
-    return json_pack("{s:o,s:b,s:o,s:o}", "expected", jstr(c->expected), "stated", c->stated,
-                     "score", c->score > -1e8 ? jnum(c->score) : json_null(),
-                     "at_s", c->at_s >= 0 ? jnum(c->at_s) : json_null());
+    json_t *o = json_pack("{s:o,s:b,s:o,s:o}", "expected", jstr(c->expected), "stated", c->stated,
+                          "score", c->score > -1e8 ? jnum(c->score) : json_null(),
+                          "at_s", c->at_s >= 0 ? jnum(c->at_s) : json_null());
+    if (o && c->n_cohort) /* the evidence of the comparison with the directory's other names */
+        json_object_set_new(o, "cohort",
+                            json_pack("{s:i,s:o,s:o,s:o}", "size", c->n_cohort,
+                                      "raw_score", c->raw_score > -1e8 ? jnum(c->raw_score) : json_null(),
+                                      "best", c->cohort_best[0] ? jstr(c->cohort_best) : json_null(),
+                                      "best_score", c->cohort_score > -1e8 ? jnum(c->cohort_score) : json_null()));
+    return o;
 }
 
 static void add_verification(json_t *root, const rv_report *r)

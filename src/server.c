@@ -511,9 +511,24 @@ static enum MHD_Result greeting(rv_server *s, struct MHD_Connection *c, const ch
         if (rc != RV_OK) return send_error(c, (unsigned)rv_err_http_status(rc), rv_err_slug(rc), e.msg);
         rv_analyzer an = {&s->cfg, s->prompts};
         rv_verify_thresholds th = rv_verify_thresholds_of(&s->cfg);
+        char **names = NULL, **units = NULL; /* the other mailboxes: the name is weighed against theirs */
+        size_t n_names = 0;
+        if (s->lex) {
+            pthread_mutex_lock(&s->store_lock);
+            rc = rv_store_directory_names(s->store, ext, &names, &units, &n_names, &e);
+            pthread_mutex_unlock(&s->store_lock);
+            if (rc != RV_OK) {
+                rv_pcm_free(&pcm);
+                return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
+            }
+        }
         rv_asr *a = s->lex ? decoder_take(s, &e) : NULL;
-        rc = s->lex && !a ? e.code : rv_greeting_analyse(&an, a, &th, &m, &prof, &pcm, now, &json, &v, &e);
+        rc = s->lex && !a ? e.code
+                          : rv_greeting_analyse(&an, a, &th, &m, &prof, &pcm, now, (const char *const *)names,
+                                                (const char *const *)units, n_names, &json, &v, &e);
         if (a) decoder_give(s, a);
+        rv_store_names_free(names, n_names);
+        rv_store_names_free(units, n_names);
         rv_pcm_free(&pcm);
         if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
         row.report = json;

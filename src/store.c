@@ -897,6 +897,61 @@ rv_err rv_store_get_greeting(rv_store *s, const char *ext, long long id, json_t 
     return rc;
 }
 
+void rv_store_names_free(char **names, size_t n)
+{
+    for (size_t i = 0; names && i < n; i++) free(names[i]);
+    free(names);
+}
+
+rv_err rv_store_directory_names(rv_store *s, const char *ext, char ***names, char ***units, size_t *n,
+                                rv_error *err)
+{
+    *names = *units = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT first_name || ' ' || last_name, unit FROM mailboxes WHERE ext IS NOT ?1"
+                           " ORDER BY ext",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read mailboxes");
+    sqlite3_bind_text(st, 1, ext, -1, SQLITE_STATIC);
+    char **v = NULL, **u = NULL;
+    size_t k = 0, cap = 0;
+    rv_err rc = RV_OK;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (k == cap) {
+            size_t nc = cap ? cap * 2 : 64;
+            char **nv = realloc(v, nc * sizeof *nv);
+            if (nv) v = nv;
+            char **nu = nv ? realloc(u, nc * sizeof *nu) : NULL;
+            if (nu) u = nu;
+            if (!nv || !nu) { rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory"); break; }
+            cap = nc;
+        }
+        const unsigned char *t = sqlite3_column_text(st, 0), *t2 = sqlite3_column_text(st, 1);
+        v[k] = strdup(t ? (const char *)t : "");
+        u[k] = v[k] ? strdup(t2 ? (const char *)t2 : "") : NULL;
+        if (!u[k]) {
+            free(v[k]);
+            rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+            break;
+        }
+        k++;
+    }
+    if (rc == RV_OK && r != SQLITE_DONE) rc = db_error(s, err, "cannot read mailboxes");
+    sqlite3_finalize(st);
+    if (rc != RV_OK) {
+        rv_store_names_free(v, k);
+        rv_store_names_free(u, k);
+        return rc;
+    }
+    *names = v;
+    *units = u;
+    *n = k;
+    return RV_OK;
+}
+
 rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, json_t **out, int *more, rv_error *err)
 {
     *out = NULL;

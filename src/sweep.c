@@ -335,6 +335,7 @@ typedef struct {
 } stale_greeting;
 
 static rv_err reanalyse_one(rv_store *s, const rv_sweep_opts *o, const profiles *p, const stale_greeting *g,
+                            const char *const *directory, const char *const *units, size_t n_directory,
                             rv_error *err)
 {
     char path[4400];
@@ -347,7 +348,8 @@ static rv_err reanalyse_one(rv_store *s, const rv_sweep_opts *o, const profiles 
     char *json = NULL;
     rv_greeting_verdict v;
     const rv_profile *prof = &p->all[g->profile];
-    rc = rv_greeting_analyse(o->an, o->asr, o->th, &g->m, prof, &pcm, g->received, &json, &v, err);
+    rc = rv_greeting_analyse(o->an, o->asr, o->th, &g->m, prof, &pcm, g->received, directory, units, n_directory,
+                             &json, &v, err);
     rv_pcm_free(&pcm);
     if (rc != RV_OK) return rc;
     sqlite3 *db = rv_store_sqlite(s);
@@ -386,6 +388,8 @@ static rv_err reanalyse(rv_store *s, const rv_sweep_opts *o, const profiles *p, 
     char after[24] = "";
     long seen = 0;
     rv_err rc = RV_OK;
+    char **names = NULL, **units = NULL; /* the directory, read when a greeting is first analysed again */
+    size_t n_names = 0;
     for (;;) {
         sqlite3_stmt *st;
         if (sqlite3_prepare_v2(db,
@@ -421,9 +425,13 @@ static rv_err reanalyse(rv_store *s, const rv_sweep_opts *o, const profiles *p, 
             g->profile = pi;
         }
         sqlite3_finalize(st);
+        if (n && !names && (rc = rv_store_directory_names(s, NULL, &names, &units, &n_names, err)) != RV_OK)
+            break;
         for (int i = 0; i < n; i++) {
             rv_error e;
-            if (reanalyse_one(s, o, p, &batch[i], &e) == RV_OK) c->reanalysed++;
+            if (reanalyse_one(s, o, p, &batch[i], (const char *const *)names, (const char *const *)units,
+                              n_names, &e) == RV_OK)
+                c->reanalysed++;
             else {
                 c->reanalysis_failed++;
                 if (o->progress) fprintf(o->progress, "\nsweep: greeting %lld of %s: %s\n", batch[i].id,
@@ -434,6 +442,8 @@ static rv_err reanalyse(rv_store *s, const rv_sweep_opts *o, const profiles *p, 
         progress(o, "greetings checked", seen, total > seen ? total : seen);
         if (rows < BATCH) break;
     }
+    rv_store_names_free(names, n_names);
+    rv_store_names_free(units, n_names);
     free(batch);
     return rc;
 }

@@ -35,6 +35,10 @@ typedef struct {
     size_t n_phrases;
     int rec_year, rec_month, rec_day; /* the day the greeting was recorded, for
                                        * "till och med fredag" (0: today) */
+    const char *const *cohort;        /* other names of the same directory that the
+                                       * name is weighed against (rv_cohort_pick) */
+    const char *const *cohort_units;  /* their units (may be NULL) */
+    size_t n_cohort;
 } rv_expect;
 
 /* Shared, read-only analysis context; both pointers borrowed for its life. */
@@ -49,6 +53,10 @@ typedef struct {
     int stated;       /* score reached the threshold */
     double score;     /* acoustic log-likelihood ratio per frame (rv_asr); very low if not found */
     double at_s;      /* where it fits best, -1 if nowhere */
+    int n_cohort;     /* names only: competitors weighed against (0: none) */
+    double raw_score; /* with competitors: the ratio before they were weighed in */
+    double cohort_score; /* ... and the best competitor's ratio */
+    char cohort_best[192]; /* ... which one that was */
 } rv_phrase_check;
 
 typedef struct {

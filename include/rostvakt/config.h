@@ -26,6 +26,8 @@ typedef struct rv_config_s {
     double prompt_min_score;        /* fraction of reference hashes */
     int64_t prompt_min_hashes;      /* and at least this many */
     double asr_name_min_score;      /* per-phone ratio for a stated name */
+    double asr_name_cohort_weight;  /* with other names known: less this times their best */
+    double asr_name_cohort_min_score; /* ... and then this threshold */
     double asr_phrase_min_score;    /* ... for a unit, organisation, phrase: this */
     double asr_phrase_min_score_per_char; /* plus this for each of its characters */
     double asr_closing_min_score;   /* ... for a closing prompt */

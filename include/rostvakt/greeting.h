@@ -22,10 +22,15 @@ typedef struct {
 /* Analyse pcm as mailbox m's greeting under profile p: what
  * `rostvakt analyze --kind greeting` does with the entry's name ("first
  * last"), unit, org and profile, the recording date being the Swedish day of
- * received_at (UTC, "YYYY-MM-DDTHH:MM:SSZ"). asr NULL: signal analysis only
- * (compliant -1 unless missing). *json gets the report (free()). */
+ * received_at (UTC, "YYYY-MM-DDTHH:MM:SSZ"), the name weighed against the
+ * directory's other names and their units (rv_store_directory_names; may
+ * be none). asr NULL:
+ * signal analysis only (compliant -1 unless missing). *json gets the report
+ * (free()). */
 rv_err rv_greeting_analyse(const rv_analyzer *an, rv_asr *asr, const rv_verify_thresholds *th,
                            const rv_mailbox *m, const rv_profile *p, const rv_pcm *pcm, const char *received_at,
+                           const char *const *directory, const char *const *directory_units,
+                           size_t n_directory,
                            char **json, rv_greeting_verdict *v, rv_error *err);
 
 /* "models/profile": what rv_greeting_row.models_version records. */

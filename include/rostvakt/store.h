@@ -199,6 +199,14 @@ typedef struct {
     const char *after_ext;  /* keyset cursor: the previous page's last ext */
 } rv_mb_query;
 
+/* The directory's names ("first last") and units of every mailbox but ext
+ * (NULL: all), in ext order: what a name is weighed against when its
+ * greeting is verified. Both arrays and each string are malloc()ed: free
+ * each with rv_store_names_free. */
+rv_err rv_store_directory_names(rv_store *s, const char *ext, char ***names, char ***units, size_t *n,
+                                rv_error *err);
+void rv_store_names_free(char **names, size_t n);
+
 /* Mailboxes by ext, each with "greeting": the current version's summary
  * (as rv_store_list_greetings) or null. *more is 1 when another page follows. */
 rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, struct json_t **out, int *more, rv_error *err);

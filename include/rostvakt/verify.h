@@ -10,6 +10,8 @@
 
 typedef struct {
     double name_min_score;    /* ratio per frame a name must reach */
+    double name_cohort_weight; /* with a cohort: score less this times the cohort's best */
+    double name_cohort_min_score; /* ... and this threshold */
     double phrase_min_score;  /* the same for units, organisations, phrases ... */
     double phrase_per_char;   /* ... plus this for each of their characters */
     double closing_min_score; /* the best closing prompt */
@@ -24,6 +26,17 @@ rv_verify_thresholds rv_verify_thresholds_of(const rv_config *cfg);
 
 /* The threshold of a unit, organisation or phrase text under th. */
 double rv_phrase_threshold(const rv_verify_thresholds *th, const char *text);
+
+/* The competitors a name is weighed against: of the n names in all (their
+ * units in units, which may be NULL), name itself and repeats left out, up to
+ * max (at most RV_COHORT_MAX), first those of the same unit as unit, then the
+ * most alike in spelling (edit distance, ASCII case folded; ties in order).
+ * Pointers into all, in out; returns how many. A greeting that says another
+ * person's name is most likely a colleague's: same unit, or a name that
+ * sounds alike. */
+#define RV_COHORT_MAX 32
+size_t rv_cohort_pick(const char *name, const char *unit, const char *const *all, const char *const *units,
+                      size_t n, const char **out, size_t max);
 
 /* Verify exp on pcm with asr (a decoder of this thread) and fill r's
  * verification fields; with prof, also r->violations. A greeting already

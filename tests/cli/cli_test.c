@@ -201,6 +201,20 @@ Test(cli, expected_phrases_are_echoed) {
     free(r.out);
 }
 
+Test(cli, the_name_is_weighed_against_the_cohort_given) {
+    const char *args[] = {"analyze", "--name", "Anna Svensson", "--unit", "ekonomienheten", "--cohort",
+                          "Maria Lindqvist", "--cohort", "anna svensson", "--cohort", "Per Oskarsson",
+                          "samples/g01-anna-svensson.wav", NULL};
+    result r = run(args);
+    cr_expect_eq(r.status, 0);
+    json_t *j = line_json(r.out, 0);
+    json_t *c = json_object_get(json_object_get(j, "name"), "cohort");
+    cr_expect_eq(json_integer_value(json_object_get(c, "size")), 2, "the name itself is no competitor: %s", r.out);
+    cr_expect(json_is_true(json_object_get(json_object_get(j, "name"), "stated")), "%s", r.out);
+    json_decref(j);
+    free(r.out);
+}
+
 Test(cli, table_format_for_people) {
     const char *args[] = {"analyze", "--format", "table", "samples/m05-beep.wav", NULL};
     result r = run(args);

@@ -559,6 +559,8 @@ Test(serve, greetings_are_analysed_and_kept) {
     cr_expect_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/g01-anna-svensson.wav", pbx, "audio/wav",
                         NULL, &o, NULL, 0), 200, "%s", o.buf);
     cr_expect(strstr(o.buf, "\"name\":{\"expected\":\"Anna Svensson\"") != NULL, "the full report: %s", o.buf);
+    cr_expect(strstr(o.buf, "\"cohort\":{\"size\":1,") != NULL && strstr(o.buf, "\"best\":\"Per Oskarsson\""),
+              "the name weighed against the directory's other one: %s", o.buf);
     cr_expect(strstr(o.buf, "\"profile\":\"botkyrka\"") != NULL, "under the mailbox's profile: %s", o.buf);
     cr_expect(strstr(o.buf, "\"greeting_id\":1") != NULL, "%s", o.buf);
     cr_expect_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/m09-system-prompt.wav", pbx, "audio/wav",

@@ -127,3 +127,68 @@ Test(verify, a_phrase_threshold_falls_with_its_length) {
     cr_expect_float_eq(rv_phrase_threshold(&th, ""), -10.0, 1e-9);
     cr_expect_eq(th.closing_min_score, c.asr_closing_min_score);
 }
+
+static rv_report run_with(const char *name, const char *const *directory, size_t n)
+{
+    rv_analyzer an = {&cfg, NULL};
+    rv_report r;
+    rv_error e;
+    cr_assert_eq(rv_analyze_pcm(&an, &pcm, RV_KIND_GREETING, &r, &e), RV_OK);
+    rv_expect x = {.name = name, .unit = "ekonomienheten", .cohort = directory, .n_cohort = n};
+    rv_verify_thresholds th = rv_verify_thresholds_of(&cfg);
+    th.phrases_only = 1;
+    cr_assert_eq(rv_verify_greeting(asr, &pcm, &x, NULL, &th, &r, &e), RV_OK, "%s", e.msg);
+    return r;
+}
+
+static const char *const directory[] = {"Per Oskarsson", "Anna Svensson", "Maria Lindqvist", "Göran Sjöberg",
+                                        "Karin Åhlström", "Erik Tjernberg"};
+
+Test(verify, the_name_is_weighed_against_the_directory) {
+    rv_report r = run_with("Anna Svensson", directory, 6);
+    cr_expect_eq(r.name.n_cohort, 5, "the name itself is no competitor");
+    cr_expect(r.name.stated, "name score %.1f (raw %.1f, best other %s %.1f)", r.name.score, r.name.raw_score,
+              r.name.cohort_best, r.name.cohort_score);
+    cr_expect(r.name.raw_score > r.name.cohort_score, "the spoken name fits better than any other");
+    rv_report_free(&r);
+}
+
+Test(verify, a_colleagues_name_loses_to_the_spoken_one) {
+    rv_report r = run_with("Maria Lindqvist", directory, 6);
+    cr_expect_not(r.name.stated, "name score %.1f", r.name.score);
+    cr_expect_str_eq(r.name.cohort_best, "Anna Svensson", "the spoken name is the best competitor");
+    rv_report_free(&r);
+}
+
+Test(verify, no_weighing_when_the_weight_is_zero) {
+    cfg.asr_name_cohort_weight = 0;
+    rv_report r = run_with("Anna Svensson", directory, 6);
+    cr_expect_eq(r.name.n_cohort, 0);
+    rv_report_free(&r);
+}
+
+Test(cohort, the_most_alike_names_and_never_the_name_itself) {
+    const char *all[] = {"Anna Svensson", "anna svensson", "Hanna Svensson", "Bo Ek", "Anna Svenson",
+                         "Hanna Svensson", "", NULL, "Jan Andersson"};
+    const char *out[RV_COHORT_MAX];
+    size_t n = rv_cohort_pick("Anna Svensson", NULL, all, NULL, sizeof all / sizeof *all, out, 3);
+    cr_assert_eq(n, 3);
+    cr_expect_str_eq(out[0], "Hanna Svensson"); /* distance 1, first of its distance */
+    cr_expect_str_eq(out[1], "Anna Svenson");   /* distance 1 */
+    cr_expect_str_eq(out[2], "Jan Andersson");  /* nearer than "Bo Ek" */
+    cr_expect_eq(rv_cohort_pick("Anna Svensson", NULL, all, NULL, 1, out, 3), 0, "only the name itself");
+    cr_expect_eq(rv_cohort_pick("", NULL, all, NULL, 9, out, 3), 0, "no name, no cohort");
+    cr_expect_eq(rv_cohort_pick("Anna Svensson", NULL, all, NULL, 9, out, 100), 4,
+                 "at most RV_COHORT_MAX, here all 4 others");
+}
+
+Test(cohort, colleagues_of_the_same_unit_come_first) {
+    const char *all[] = {"Anna Svenson", "Bo Ek", "Hanna Svensson", "Åsa Lind"};
+    const char *units[] = {"Lönecentret", "Ekonomienheten", "Planenheten", "ekonomienheten"};
+    const char *out[RV_COHORT_MAX];
+    size_t n = rv_cohort_pick("Anna Svensson", "Ekonomienheten", all, units, 4, out, 3);
+    cr_assert_eq(n, 3);
+    cr_expect_str_eq(out[0], "Bo Ek");       /* same unit, in directory order */
+    cr_expect_str_eq(out[1], "Åsa Lind");    /* same unit (ASCII case folded) */
+    cr_expect_str_eq(out[2], "Anna Svenson"); /* then the most alike in spelling */
+}
