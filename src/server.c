@@ -277,7 +277,6 @@ static int rfc3339_utc(const char *s, char utc[32])
 static const char *const audio_types[] = {"audio/wav", "audio/x-wav", "audio/basic", "audio/flac",
                                           "application/octet-stream"};
 
-static rv_err audio_still_there(rv_server *s, const void *bytes, size_t len, const char *hex, rv_error *e);
 
 /* The request's audio Content-Type as an index of audio_types; 0 and a 415
  * queued for any other. */
@@ -374,22 +373,21 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
         MHD_destroy_response(r);
         return ret;
     }
-    /* the audio is durable before its row exists (no lock: files are
-     * content-addressed and renamed into place) */
-    rc = rv_store_put_audio(s->store, rq->body ? rq->body : "", rq->len, hex, &e);
+    /* the audio is durable before its row exists (no store lock: appended
+     * to the segment and fdatasync'ed, indexed with the row) */
+    rv_audio_blob blob;
+    rc = rv_store_stage_audio(s->store, rq->body ? rq->body : "", rq->len, &blob, &e);
     if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
+    memcpy(hex, blob.sha256, sizeof hex);
     char remote[64], now[32];
     remote_of(c, remote);
     rv_utc_now(now);
-    pending p = {.v = {.ext = ext, .sha256 = hex, .content_type = audio_types[k], .bytes = rq->len, .caller = caller,
+    pending p = {.v = {.ext = ext, .sha256 = hex, .blob = &blob, .content_type = audio_types[k], .bytes = rq->len, .caller = caller,
                        .received_at = at, .actor = actor, .remote = remote, .now = now}};
     group_commit(s, &p);
     rc = p.v.rc;
     e = p.v.err;
     id = p.v.id;
-    /* a sweep may have disposed of the same bytes (an older voicemail) before
-     * the commit: then write them again */
-    if (rc == RV_OK) rc = audio_still_there(s, rq->body ? rq->body : "", rq->len, hex, &e);
     if (rc == RV_ERR_NOT_FOUND || rc == RV_ERR_ARG)
         return send_error(c, rc == RV_ERR_ARG ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_NOT_FOUND, rv_err_slug(rc), e.msg);
     if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
@@ -447,17 +445,6 @@ static void decoder_give(rv_server *s, rv_asr *a)
     pthread_mutex_unlock(&s->pool_lock);
 }
 
-/* Audio stored before its row was committed may have been disposed of by a
- * sweep in between (the same bytes, an older voicemail): write it again. Call
- * with store_lock held, after the commit. */
-static rv_err audio_still_there(rv_server *s, const void *bytes, size_t len, const char *hex, rv_error *e)
-{
-    char path[4400], again[RV_SHA256_HEX + 1];
-    if (rv_store_audio_path(s->store, hex, path, sizeof path, e) != RV_OK) return e->code;
-    if (access(path, F_OK) == 0) return RV_OK;
-    return rv_store_put_audio(s->store, bytes, len, again, e);
-}
-
 /* PUT /v1/mailboxes/{ext}/greeting (pbx): analysed now, every version kept;
  * DELETE records that the greeting was removed; GET (officer, admin) gives
  * the current one with its analysis. */
@@ -499,7 +486,7 @@ static enum MHD_Result greeting(rv_server *s, struct MHD_Connection *c, const ch
     rv_greeting_version(s->models_version, &prof, version);
     rv_greeting_row row = {.ext = ext, .received_at = now, .removed = del, .compliant = 0, .profile = prof.name,
                            .models_version = version};
-    char hex[RV_SHA256_HEX + 1];
+    rv_audio_blob blob;
     char *json = NULL;
     rv_greeting_verdict v = {.outcome = 2};
     if (put) {
@@ -538,14 +525,14 @@ static enum MHD_Result greeting(rv_server *s, struct MHD_Connection *c, const ch
         row.absence_until = v.absence_until[0] ? v.absence_until : NULL;
         row.content_type = audio_types[k];
         row.bytes = rq->len;
-        rc = rv_store_put_audio(s->store, rq->body ? rq->body : "", rq->len, hex, &e);
-        row.sha256 = hex;
+        rc = rv_store_stage_audio(s->store, rq->body ? rq->body : "", rq->len, &blob, &e);
+        row.sha256 = blob.sha256;
+        row.blob = &blob;
     }
     long long id = 0;
     if (rc == RV_OK) {
         pthread_mutex_lock(&s->store_lock);
         rc = rv_store_add_greeting(s->store, &row, &id, &e);
-        if (rc == RV_OK && put) rc = audio_still_there(s, rq->body ? rq->body : "", rq->len, hex, &e);
         if (rc == RV_OK) audit(s, c, put ? "greeting_received" : "greeting_removed", 0, ext, NULL);
         pthread_mutex_unlock(&s->store_lock);
     }
@@ -715,21 +702,25 @@ static enum MHD_Result get_audio(rv_server *s, struct MHD_Connection *c, const c
     enum MHD_Result ret;
     if (strcmp(method, "GET") != 0) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "GET");
     if (!authorise(s, c, 1u << RV_ROLE_OFFICER | 1u << RV_ROLE_ADMIN, &ret)) return ret;
-    char sha[RV_SHA256_HEX + 1], ct[64], path[4400];
+    char sha[RV_SHA256_HEX + 1], ct[64];
     int disposed = 0;
     rv_error e;
+    rv_audio_loc loc;
     pthread_mutex_lock(&s->store_lock);
     rv_err rc = rv_store_voicemail_audio(s->store, id, sha, ct, sizeof ct, &disposed, &e);
-    if (rc == RV_OK && !disposed) audit(s, c, "audio_read", id, NULL, NULL);
+    rv_err lrc = rc == RV_OK && !disposed ? rv_store_locate_audio(s->store, sha, &loc, &e) : RV_OK;
+    if (rc == RV_OK && lrc == RV_OK && !disposed) audit(s, c, "audio_read", id, NULL, NULL);
     pthread_mutex_unlock(&s->store_lock);
     if (rc == RV_ERR_NOT_FOUND) return send_error(c, MHD_HTTP_NOT_FOUND, "not_found", e.msg);
     if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
     if (disposed) return send_error(c, MHD_HTTP_GONE, "disposed", "the audio was disposed of");
-    snprintf(path, sizeof path, "%s/audio/%.2s/%s", s->data_dir, sha, sha);
-    FILE *f = fopen(path, "rb");
-    if (!f) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "io_error", "the stored audio cannot be read");
-    fseek(f, 0, SEEK_END);
-    long size = ftell(f);
+    if (lrc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "io_error", e.msg);
+    /* read outside the lock; the bytes are checked against their hash */
+    unsigned char *all = NULL;
+    size_t all_len = 0;
+    rc = rv_store_load_audio(s->store, sha, &loc, (size_t)-1, &all, &all_len, &e);
+    if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "io_error", e.msg);
+    long size = (long)all_len;
     unsigned long long from = 0, to = size > 0 ? (unsigned long long)size - 1 : 0;
     int partial = 0;
     const char *range = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Range");
@@ -745,7 +736,7 @@ static enum MHD_Result get_audio(rv_server *s, struct MHD_Connection *c, const c
             from = b >= (unsigned long long)size ? 0 : (unsigned long long)size - b, partial = 1;
         }
         if (!partial || from >= (unsigned long long)size) {
-            fclose(f);
+            free(all);
             struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
             if (!r) return MHD_NO;
             char cr[64];
@@ -757,11 +748,8 @@ static enum MHD_Result get_audio(rv_server *s, struct MHD_Connection *c, const c
         }
     }
     size_t len = size > 0 ? (size_t)(to - from + 1) : 0;
-    char *buf = malloc(len ? len : 1);
-    if (!buf) { fclose(f); return MHD_NO; }
-    int ok = fseek(f, (long)from, SEEK_SET) == 0 && fread(buf, 1, len, f) == len;
-    fclose(f);
-    if (!ok) { free(buf); return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "io_error", "short read"); }
+    char *buf = (char *)all;
+    if (from > 0) memmove(buf, buf + from, len);
     struct MHD_Response *r = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
     if (!r) { free(buf); return MHD_NO; }
     MHD_add_response_header(r, "Content-Type", ct);
@@ -1111,7 +1099,7 @@ static void *analysis_worker(void *arg)
         pthread_mutex_unlock(&s->q_lock);
         if (stop) break;
         long long id;
-        char sha[RV_SHA256_HEX + 1], ct[64], path[4400];
+        char sha[RV_SHA256_HEX + 1], ct[64];
         pthread_mutex_lock(&s->q_lock); /* workers take turns at the head of the queue */
         rv_err rc = rv_store_next_queued(db, &id, sha, ct, sizeof ct, &e);
         if (rc == RV_OK) rc = rv_store_finish_voicemail(db, id, "analysing", NULL, NULL, "", &e);
@@ -1132,8 +1120,7 @@ static void *analysis_worker(void *arg)
         size_t len = 0;
         rv_report rep;
         int have = 0;
-        snprintf(path, sizeof path, "%s/audio/%.2s/%s", s->data_dir, sha, sha);
-        rc = rv_file_read(path, lim.max_bytes, &bytes, &len, &e);
+        rc = rv_store_read_audio(db, sha, (size_t)lim.max_bytes, &bytes, &len, &e);
         if (rc == RV_OK) {
             rv_pcm pcm;
             rc = rv_audio_decode(bytes, len, rv_audio_hint_for_type(ct),

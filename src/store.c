@@ -10,15 +10,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "store_private.h"
 
+/* A segment a store appends to. */
+typedef struct {
+    pthread_mutex_t lock;
+    int fd; /* -1 until its first recording */
+    char name[24];
+    long long end;
+} seg_file;
+
+/* Each writing thread sticks to one of these (threads beyond them share):
+ * appends and fdatasyncs of different threads then do not queue behind one
+ * another on one file's lock. */
+#define N_SEGMENTS 8
+
 struct rv_store {
     sqlite3 *db;
     char dir[4096];
+    seg_file seg[N_SEGMENTS];
+    _Atomic unsigned next_seg;
 };
+
+/* A segment is closed for appending once it holds this much. */
+#define SEGMENT_MAX (256LL << 20)
 
 /* Migrations: migrations[i] takes the schema from version i to i + 1. They
  * are only ever appended. */
@@ -65,6 +86,10 @@ static const char *const migrations[] = {
     "CREATE INDEX greetings_audio ON greetings(audio_sha256);",
     /* 3 -> 4: a voicemail's latest decision without scanning them all */
     "CREATE INDEX decisions_voicemail ON decisions(voicemail_id, id);",
+    /* 4 -> 5: audio in append-only segments; older recordings stay files */
+    "CREATE TABLE audio (sha256 TEXT PRIMARY KEY, segment TEXT NOT NULL, at INTEGER NOT NULL,"
+    "  len INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX audio_segment ON audio(segment, at);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -121,8 +146,52 @@ static rv_err migrate(rv_store *s, rv_error *err)
     return RV_OK;
 }
 
-/* Temporary files a crash left in audio/<aa>/ (never pointed to: a row is
- * only written after the rename). */
+static int is_hexn(const char *h, size_t n)
+{
+    if (!h || strlen(h) != n) return 0;
+    for (const char *c = h; *c; c++)
+        if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f'))) return 0;
+    return 1;
+}
+
+static int is_hex64(const char *h) { return is_hexn(h, RV_SHA256_HEX); }
+
+/* The end of the last indexed recording in segment name; -1 on error. */
+static long long indexed_end(rv_store *s, const char *name)
+{
+    sqlite3_stmt *st;
+    long long end = -1;
+    if (sqlite3_prepare_v2(s->db, "SELECT coalesce(max(at + len), 0) FROM audio WHERE segment = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) end = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return end;
+}
+
+/* A segment nobody appends to (its writer holds an exclusive lock on it
+ * while it lives): cut what follows its last indexed recording, and remove
+ * it when nothing in it is indexed. */
+static void trim_segment(rv_store *s, const char *audio_dir, const char *file)
+{
+    char name[24], path[4500];
+    snprintf(name, sizeof name, "%.16s", file);
+    snprintf(path, sizeof path, "%s/%s", audio_dir, file);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st;
+    long long end = -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 && (end = indexed_end(s, name)) >= 0) {
+        if (end == 0) {
+            if (unlink(path) == 0) rv_store_fsync_dir(audio_dir);
+        } else if (end < st.st_size && ftruncate(fd, end) == 0) {
+            fsync(fd);
+        }
+    }
+    close(fd);
+}
+
 void rv_store_remove_leftovers(rv_store *s)
 {
     char audio_dir[4200];
@@ -131,7 +200,23 @@ void rv_store_remove_leftovers(rv_store *s)
     if (!d) return;
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (e->d_name[0] == '.' || strlen(e->d_name) != 2) continue;
+        size_t nl = strlen(e->d_name);
+        if (nl == 20 && strcmp(e->d_name + 16, ".seg") == 0) {
+            char hex[17];
+            snprintf(hex, sizeof hex, "%.16s", e->d_name);
+            if (is_hexn(hex, 16)) trim_segment(s, audio_dir, e->d_name);
+            continue;
+        }
+        if (strncmp(e->d_name, ".tmp-seg-", 9) == 0) { /* a segment that never got its name */
+            char path[4500];
+            snprintf(path, sizeof path, "%s/%s", audio_dir, e->d_name);
+            int fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0) unlink(path);
+            if (fd >= 0) close(fd);
+            continue;
+        }
+        if (e->d_name[0] == '.' || nl != 2) continue;
+        /* audio/<aa>/: recordings of schema 4 and older, one file each */
         char sub[4500];
         snprintf(sub, sizeof sub, "%s/%s", audio_dir, e->d_name);
         DIR *sd = opendir(sub);
@@ -156,6 +241,10 @@ rv_err rv_store_open(const char *data_dir, rv_store **out, rv_error *err)
     rv_store *s = calloc(1, sizeof *s);
     if (!s) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     snprintf(s->dir, sizeof s->dir, "%s", data_dir);
+    for (int i = 0; i < N_SEGMENTS; i++) {
+        s->seg[i].fd = -1;
+        pthread_mutex_init(&s->seg[i].lock, NULL);
+    }
     char path[4200];
     snprintf(path, sizeof path, "%s/audio", data_dir);
     rv_err rc = RV_OK;
@@ -189,23 +278,11 @@ void rv_store_close(rv_store *s)
 {
     if (!s) return;
     sqlite3_close(s->db);
+    for (int i = 0; i < N_SEGMENTS; i++) {
+        if (s->seg[i].fd >= 0) close(s->seg[i].fd);
+        pthread_mutex_destroy(&s->seg[i].lock);
+    }
     free(s);
-}
-
-static int is_hex64(const char *h)
-{
-    if (!h || strlen(h) != RV_SHA256_HEX) return 0;
-    for (const char *c = h; *c; c++)
-        if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f'))) return 0;
-    return 1;
-}
-
-rv_err rv_store_audio_path(rv_store *s, const char *hex, char *path, size_t cap, rv_error *err)
-{
-    if (!is_hex64(hex)) return rv_error_set(err, RV_ERR_ARG, "not a SHA-256 in hex");
-    if ((size_t)snprintf(path, cap, "%s/audio/%.2s/%s", s->dir, hex, hex) >= cap)
-        return rv_error_set(err, RV_ERR_ARG, "path too long");
-    return RV_OK;
 }
 
 int rv_store_fsync_dir(const char *dir)
@@ -217,40 +294,268 @@ int rv_store_fsync_dir(const char *dir)
     return rc;
 }
 
-rv_err rv_store_put_audio(rv_store *s, const void *bytes, size_t len, char hex[RV_SHA256_HEX + 1],
-                          rv_error *err)
+static void sha256_hex(const void *bytes, size_t len, char hex[RV_SHA256_HEX + 1], int *ok)
 {
     unsigned char h[32];
     unsigned int hl = 0;
-    if (EVP_Digest(bytes, len, h, &hl, EVP_sha256(), NULL) != 1 || hl != 32)
-        return rv_error_set(err, RV_ERR_INTERNAL, "SHA-256 failed");
-    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", h[i]);
-    char dir[4200], path[4300], tmp[4400];
-    snprintf(dir, sizeof dir, "%s/audio/%.2s", s->dir, hex);
-    snprintf(path, sizeof path, "%s/%s", dir, hex);
-    if (mkdir(dir, 0750) != 0 && errno != EEXIST)
-        return rv_error_set(err, RV_ERR_IO, "cannot create %s: %s", dir, strerror(errno));
-    struct stat st;
-    if (stat(path, &st) == 0 && (size_t)st.st_size == len) return RV_OK; /* stored before */
-    snprintf(tmp, sizeof tmp, "%s/.tmp-XXXXXX", dir);
-    int fd = mkstemp(tmp);
-    if (fd < 0) return rv_error_set(err, RV_ERR_IO, "cannot create a file in %s: %s", dir, strerror(errno));
+    *ok = EVP_Digest(bytes, len, h, &hl, EVP_sha256(), NULL) == 1 && hl == 32;
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", *ok ? h[i] : 0);
+}
+
+/* A new segment for g, locked for as long as the store lives (so start-up
+ * clean-up leaves it alone), created under a temporary name and renamed, the
+ * directory fsync'ed. Called with g->lock held. */
+static rv_err new_segment(rv_store *s, seg_file *g, rv_error *err)
+{
+    unsigned char r[8];
+    if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+        return rv_error_set(err, RV_ERR_IO, "no random bytes for a segment name: %s", strerror(errno));
+    char name[24], dir[4200], tmp[4300], path[4300];
+    for (int i = 0; i < 8; i++) snprintf(name + 2 * i, 3, "%02x", r[i]);
+    snprintf(dir, sizeof dir, "%s/audio", s->dir);
+    snprintf(tmp, sizeof tmp, "%s/.tmp-seg-%s", dir, name);
+    snprintf(path, sizeof path, "%s/%s.seg", dir, name);
+    int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+    if (fd < 0) return rv_error_set(err, RV_ERR_IO, "cannot create a segment in %s: %s", dir, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0 || rename(tmp, path) != 0 || rv_store_fsync_dir(dir) != 0) {
+        int e = errno;
+        unlink(tmp);
+        close(fd);
+        return rv_error_set(err, RV_ERR_IO, "cannot create a segment in %s: %s", dir, strerror(e));
+    }
+    if (g->fd >= 0) close(g->fd);
+    g->fd = fd;
+    g->end = 0;
+    snprintf(g->name, sizeof g->name, "%s", name);
+    return RV_OK;
+}
+
+rv_err rv_store_stage_audio(rv_store *s, const void *bytes, size_t len, rv_audio_blob *out, rv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    int ok;
+    char hex[RV_SHA256_HEX + 1];
+    sha256_hex(bytes, len, hex, &ok);
+    if (!ok) return rv_error_set(err, RV_ERR_INTERNAL, "SHA-256 failed");
+    /* reserve the range; a dup of the descriptor keeps it open for this
+     * write even if another thread starts the next segment meanwhile */
+    static _Thread_local unsigned mine = 0; /* 1 + this thread's segment */
+    if (!mine) mine = 1 + s->next_seg++ % N_SEGMENTS;
+    seg_file *g = &s->seg[mine - 1];
+    pthread_mutex_lock(&g->lock);
+    rv_err rc = RV_OK;
+    if (g->fd < 0 || (g->end > 0 && g->end + (long long)len > SEGMENT_MAX)) rc = new_segment(s, g, err);
+    long long at = g->end;
+    int fd = rc == RV_OK ? dup(g->fd) : -1;
+    if (rc == RV_OK && fd < 0) rc = rv_error_set(err, RV_ERR_IO, "cannot write audio: %s", strerror(errno));
+    if (rc == RV_OK) g->end += (long long)len;
+    char name[24];
+    snprintf(name, sizeof name, "%s", g->name);
+    pthread_mutex_unlock(&g->lock);
+    if (rc != RV_OK) return rc;
     const unsigned char *p = bytes;
     size_t left = len;
+    long long pos = at;
     while (left) {
-        ssize_t w = write(fd, p, left);
+        ssize_t w = pwrite(fd, p, left, (off_t)pos);
         if (w < 0 && errno == EINTR) continue;
         if (w <= 0) break;
         p += w;
+        pos += w;
         left -= (size_t)w;
     }
-    int ok = left == 0 && fsync(fd) == 0;
-    ok = close(fd) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0 || rv_store_fsync_dir(dir) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return rv_error_set(err, RV_ERR_IO, "cannot store audio in %s: %s", dir, strerror(e));
+    /* one fdatasync covers every append before it: concurrent uploads share it */
+    if (left || fdatasync(fd) != 0) rc = rv_error_set(err, RV_ERR_IO, "cannot store audio: %s", strerror(errno));
+    close(fd);
+    if (rc != RV_OK) return rc;
+    snprintf(out->sha256, sizeof out->sha256, "%s", hex);
+    snprintf(out->segment, sizeof out->segment, "%s", name);
+    out->at = at;
+    out->len = len;
+    return RV_OK;
+}
+
+static void segment_path(const rv_store *s, const char *segment, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/audio/%.16s.seg", s->dir, segment);
+}
+
+/* Give a segment's range back to the file system (zeros where holes cannot
+ * be punched); the bytes are gone either way. 0 or -1. */
+static int release_range(rv_store *s, const rv_audio_blob *b)
+{
+    if (!b->len) return 0;
+    char path[4300];
+    segment_path(s, b->segment, path, sizeof path);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)b->at, (off_t)b->len);
+    if (rc != 0) {
+        static const unsigned char zeros[65536];
+        size_t left = b->len;
+        long long pos = b->at;
+        rc = 0;
+        while (left && rc == 0) {
+            size_t k = left < sizeof zeros ? left : sizeof zeros;
+            ssize_t w = pwrite(fd, zeros, k, (off_t)pos);
+            if (w <= 0) rc = -1;
+            else pos += w, left -= (size_t)w;
+        }
     }
+    if (rc == 0) rc = fdatasync(fd);
+    close(fd);
+    return rc;
+}
+
+/* Index a staged recording inside the caller's transaction. A recording
+ * already indexed under the same hash wins and the staged copy is released.
+ * 0, or -1 on a database error. */
+static int index_blob(rv_store *s, const rv_audio_blob *b)
+{
+    sqlite3_stmt *st;
+    if (!is_hex64(b->sha256) || !is_hexn(b->segment, 16)) return -1;
+    if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO audio (sha256, segment, at, len) VALUES (?1, ?2, ?3, ?4)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, b->sha256, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, b->segment, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, b->at);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)b->len);
+    int r = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (r != SQLITE_DONE) return -1;
+    if (sqlite3_changes(s->db) == 0) release_range(s, b); /* stored before */
+    return 0;
+}
+
+rv_err rv_store_put_audio(rv_store *s, const void *bytes, size_t len, char hex[RV_SHA256_HEX + 1],
+                          rv_error *err)
+{
+    rv_audio_blob b;
+    hex[0] = '\0';
+    rv_err rc = rv_store_stage_audio(s, bytes, len, &b, err);
+    if (rc != RV_OK) return rc;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return db_error(s, err, "cannot begin");
+    if (index_blob(s, &b) != 0) rc = db_error(s, err, "cannot index the audio");
+    if (rc == RV_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_error(s, err, "cannot commit");
+    if (rc != RV_OK) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    memcpy(hex, b.sha256, sizeof b.sha256);
+    return RV_OK;
+}
+
+static void legacy_path(const rv_store *s, const char *hex, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/audio/%.2s/%s", s->dir, hex, hex);
+}
+
+rv_err rv_store_locate_audio(rv_store *s, const char *hex, rv_audio_loc *loc, rv_error *err)
+{
+    memset(loc, 0, sizeof *loc);
+    if (!is_hex64(hex)) return rv_error_set(err, RV_ERR_ARG, "not a SHA-256 in hex");
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT segment, at, len FROM audio WHERE sha256 = ?1", -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read the audio index");
+    sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    rv_err rc = RV_OK;
+    snprintf(loc->blob.sha256, sizeof loc->blob.sha256, "%s", hex);
+    if (r == SQLITE_ROW) {
+        const unsigned char *seg = sqlite3_column_text(st, 0);
+        snprintf(loc->blob.segment, sizeof loc->blob.segment, "%s", seg ? (const char *)seg : "");
+        loc->blob.at = sqlite3_column_int64(st, 1);
+        loc->blob.len = (size_t)sqlite3_column_int64(st, 2);
+        if (!is_hexn(loc->blob.segment, 16) || loc->blob.at < 0)
+            rc = rv_error_set(err, RV_ERR_IO, "the audio index is damaged for %s", hex);
+    } else if (r == SQLITE_DONE) {
+        char path[4400];
+        struct stat sb;
+        legacy_path(s, hex, path, sizeof path);
+        if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) {
+            loc->legacy = 1;
+            loc->blob.len = (size_t)sb.st_size;
+        } else rc = rv_error_set(err, RV_ERR_NOT_FOUND, "no stored audio %s", hex);
+    } else rc = db_error(s, err, "cannot read the audio index");
+    sqlite3_finalize(st);
+    if (rc != RV_OK) memset(loc, 0, sizeof *loc);
+    return rc;
+}
+
+rv_err rv_store_load_audio(rv_store *s, const char *hex, const rv_audio_loc *loc, size_t max, unsigned char **out,
+                           size_t *len, rv_error *err)
+{
+    *out = NULL;
+    *len = 0;
+    if (!is_hex64(hex) || strcmp(hex, loc->blob.sha256) != 0)
+        return rv_error_set(err, RV_ERR_ARG, "not a SHA-256 in hex");
+    if (loc->blob.len > max) return rv_error_set(err, RV_ERR_TOO_LARGE, "stored audio of %zu bytes is over %zu",
+                                                 loc->blob.len, max);
+    char path[4400];
+    if (loc->legacy) legacy_path(s, hex, path, sizeof path);
+    else segment_path(s, loc->blob.segment, path, sizeof path);
+    unsigned char *buf = malloc(loc->blob.len ? loc->blob.len : 1);
+    if (!buf) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    size_t got = 0;
+    while (fd >= 0 && got < loc->blob.len) {
+        ssize_t r = pread(fd, buf + got, loc->blob.len - got, (off_t)(loc->blob.at + (long long)got));
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) break;
+        got += (size_t)r;
+    }
+    if (fd >= 0) close(fd);
+    char h[RV_SHA256_HEX + 1];
+    int ok = 0;
+    if (got == loc->blob.len) sha256_hex(buf, got, h, &ok);
+    if (!ok || strcmp(h, hex) != 0) { /* disposed of while it was read, or damaged */
+        free(buf);
+        return rv_error_set(err, RV_ERR_NOT_FOUND, "stored audio %s cannot be read back", hex);
+    }
+    *out = buf;
+    *len = got;
+    return RV_OK;
+}
+
+rv_err rv_store_read_audio(rv_store *s, const char *hex, size_t max, unsigned char **out, size_t *len,
+                           rv_error *err)
+{
+    rv_audio_loc loc;
+    rv_err rc = rv_store_locate_audio(s, hex, &loc, err);
+    if (rc == RV_OK) rc = rv_store_load_audio(s, hex, &loc, max, out, len, err);
+    return rc;
+}
+
+rv_err rv_store_forget_audio(rv_store *s, const char *hex, rv_audio_loc *loc, rv_error *err)
+{
+    rv_err rc = rv_store_locate_audio(s, hex, loc, err);
+    if (rc != RV_OK || loc->legacy) return rc;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "DELETE FROM audio WHERE sha256 = ?1", -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot write the audio index");
+    sqlite3_bind_text(st, 1, hex, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return r == SQLITE_DONE ? RV_OK : db_error(s, err, "cannot write the audio index");
+}
+
+rv_err rv_store_erase_audio(rv_store *s, const rv_audio_loc *loc, rv_error *err)
+{
+    if (!is_hex64(loc->blob.sha256)) return rv_error_set(err, RV_ERR_ARG, "not a SHA-256 in hex");
+    if (loc->legacy) {
+        char path[4400], dir[4400];
+        legacy_path(s, loc->blob.sha256, path, sizeof path);
+        snprintf(dir, sizeof dir, "%s/audio/%.2s", s->dir, loc->blob.sha256);
+        if (unlink(path) != 0 && errno != ENOENT)
+            return rv_error_set(err, RV_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
+        rv_store_fsync_dir(dir);
+        return RV_OK;
+    }
+    if (!is_hexn(loc->blob.segment, 16)) return rv_error_set(err, RV_ERR_ARG, "not a segment");
+    if (release_range(s, &loc->blob) != 0)
+        return rv_error_set(err, RV_ERR_IO, "cannot erase audio %s: %s", loc->blob.sha256, strerror(errno));
     return RV_OK;
 }
 
@@ -417,7 +722,7 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
             x->rc = rv_error_set(&x->err, RV_ERR_ARG, "ext must be 1 to 20 digits");
             continue;
         }
-        if (!is_hex64(x->sha256)) {
+        if (!is_hex64(x->sha256) || (x->blob && strcmp(x->blob->sha256, x->sha256) != 0)) {
             x->rc = rv_error_set(&x->err, RV_ERR_ARG, "not a SHA-256 in hex");
             continue;
         }
@@ -442,6 +747,10 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
             goto out;
         }
         x->id = sqlite3_last_insert_rowid(s->db);
+        if (x->blob && index_blob(s, x->blob) != 0) {
+            rc = db_error(s, err, "cannot index the audio");
+            goto out;
+        }
         if (x->actor) {
             sqlite3_reset(aud);
             sqlite3_bind_text(aud, 1, x->now, -1, SQLITE_STATIC);
@@ -468,6 +777,9 @@ out:
             v[i].err = *err;
         }
     }
+    /* staged audio of items not stored is nobody's */
+    for (size_t i = 0; i < n; i++)
+        if (v[i].rc != RV_OK && v[i].blob) release_range(s, v[i].blob);
     return rc;
 }
 
@@ -786,7 +1098,8 @@ rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *i
 {
     *id = 0;
     if (!digits(g->ext, 20)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
-    if (!g->removed && !is_hex64(g->sha256)) return rv_error_set(err, RV_ERR_ARG, "not a SHA-256 in hex");
+    if (!g->removed && (!is_hex64(g->sha256) || (g->blob && strcmp(g->blob->sha256, g->sha256) != 0)))
+        return rv_error_set(err, RV_ERR_ARG, "not a SHA-256 in hex");
     sqlite3_stmt *st = NULL;
     rv_err rc = RV_OK;
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return db_error(s, err, "cannot begin");
@@ -827,6 +1140,10 @@ rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *i
     *id = sqlite3_last_insert_rowid(s->db);
     sqlite3_finalize(st);
     st = NULL;
+    if (!g->removed && g->blob && index_blob(s, g->blob) != 0) {
+        rc = db_error(s, err, "cannot index the audio");
+        goto out;
+    }
     if (sqlite3_prepare_v2(s->db, "UPDATE mailboxes SET greeting_id = ?1 WHERE ext = ?2", -1, &st, NULL) !=
         SQLITE_OK) {
         rc = db_error(s, err, "cannot write mailboxes");
@@ -842,6 +1159,7 @@ out:
     if (rc != RV_OK) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         *id = 0;
+        if (!g->removed && g->blob) release_range(s, g->blob); /* staged for nothing */
     }
     return rc;
 }

@@ -338,12 +338,13 @@ static rv_err reanalyse_one(rv_store *s, const rv_sweep_opts *o, const profiles 
                             const char *const *directory, const char *const *units, size_t n_directory,
                             rv_error *err)
 {
-    char path[4400];
-    rv_err rc = rv_store_audio_path(s, g->sha, path, sizeof path, err);
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    rv_err rc = rv_store_read_audio(s, g->sha, (size_t)o->lim->max_bytes, &bytes, &len, err);
     if (rc != RV_OK) return rc;
     rv_pcm pcm;
-    rc = rv_audio_decode_file(path, rv_audio_hint_for_type(g->ct), o->lim,
-                              &pcm, err);
+    rc = rv_audio_decode(bytes, len, rv_audio_hint_for_type(g->ct), o->lim, &pcm, err);
+    free(bytes);
     if (rc != RV_OK) return rc;
     char *json = NULL;
     rv_greeting_verdict v;
@@ -592,11 +593,10 @@ static int retention_days(const rv_profile *p, const char *cls, const char *deci
     return -2; /* possible_public_record without a decision: never */
 }
 
-/* Dispose of the batch in one transaction: mark, audit, and delete the audio
- * unless another voicemail or a greeting still points to it. done[i] is set
- * for those this run disposed of. The file goes inside the transaction, so an
- * upload of the same bytes committed after it sees the file missing and
- * writes it again (see the service). */
+/* Dispose of the batch in one transaction: mark, audit, and drop the audio's
+ * index entry unless another voicemail or a greeting still points to it;
+ * after the commit its bytes are erased. done[i] is set for those this run
+ * disposed of. */
 static rv_err dispose_batch(rv_store *s, const rv_sweep_opts *o, disposable *d, int n, int *done, rv_error *err)
 {
     sqlite3 *db = rv_store_sqlite(s);
@@ -604,8 +604,13 @@ static rv_err dispose_batch(rv_store *s, const rv_sweep_opts *o, disposable *d, 
     char now[32];
     rv_utc_now(now);
     rv_err rc = RV_OK;
-    unsigned char touched[256] = {0}; /* audio/<aa> directories to fsync */
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return db_fail(db, err, "cannot begin");
+    rv_audio_loc *gone = calloc((size_t)(n > 0 ? n : 1), sizeof *gone); /* audio to erase after the commit */
+    int n_gone = 0;
+    if (!gone) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        free(gone);
+        return db_fail(db, err, "cannot begin");
+    }
     if (sqlite3_prepare_v2(db, "UPDATE voicemails SET disposed_at = ?1 WHERE id = ?2 AND disposed_at IS NULL", -1,
                            &mark, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
@@ -650,10 +655,14 @@ static rv_err dispose_batch(rv_store *s, const rv_sweep_opts *o, disposable *d, 
             goto out;
         }
         if (sqlite3_column_int64(refs, 0) > 0) continue; /* the same bytes are still someone's */
-        char path[4400];
         rv_error pe;
-        if (rv_store_audio_path(s, d[i].sha, path, sizeof path, &pe) != RV_OK) continue;
-        if (unlink(path) == 0) touched[strtoul((char[3]){d[i].sha[0], d[i].sha[1], 0}, NULL, 16) & 255] = 1;
+        rv_err fr = rv_store_forget_audio(s, d[i].sha, &gone[n_gone], &pe);
+        if (fr == RV_OK) n_gone++;
+        else if (fr != RV_ERR_NOT_FOUND && fr != RV_ERR_ARG) {
+            rc = fr;
+            *err = pe;
+            goto out;
+        }
     }
 out:
     sqlite3_finalize(mark);
@@ -664,12 +673,14 @@ out:
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         for (int i = 0; i < n; i++) done[i] = 0;
     }
-    for (int k = 0; k < 256; k++)
-        if (touched[k]) {
-            char dir[4200];
-            snprintf(dir, sizeof dir, "%.4000s/audio/%02x", rv_store_dir(s), k);
-            rv_store_fsync_dir(dir);
-        }
+    /* the bytes go once nothing points to them any more: an upload of the
+     * same bytes committed from now on indexes a copy of its own */
+    for (int i = 0; rc == RV_OK && i < n_gone; i++) {
+        rv_error pe;
+        if (rv_store_erase_audio(s, &gone[i], &pe) != RV_OK && o->progress)
+            fprintf(o->progress, "rostvakt: sweep: %s\n", pe.msg);
+    }
+    free(gone);
     return rc;
 }
 

@@ -1,7 +1,6 @@
 /* The archive (issue 4): SQLite in WAL mode in a data directory, with
  * versioned schema migrations, and audio stored beside it, content-addressed
- * by SHA-256 and durable (file and directory fsync'ed) before anything points
- * to it. One rv_store per thread (SQLite connections are not shared). */
+ * by SHA-256 and durable (fdatasync'ed) before anything points to it. One rv_store per thread (SQLite connections are not shared). */
 #ifndef RV_STORE_H
 #define RV_STORE_H
 
@@ -11,7 +10,7 @@
 
 typedef struct rv_store rv_store;
 
-#define RV_STORE_SCHEMA_VERSION 4
+#define RV_STORE_SCHEMA_VERSION 5
 #define RV_SHA256_HEX 64
 
 /* Open (creating) data_dir, its audio/ directory and rostvakt.db, and bring
@@ -23,16 +22,57 @@ void rv_store_close(rv_store *s);
 /* The schema version the database is at. */
 int rv_store_schema_version(rv_store *s);
 
-/* Store len bytes as audio/<aa>/<sha256>: written to a temporary file,
- * fsync'ed, renamed into place, the directory fsync'ed; a file already there
- * with that hash is kept. hex gets the hash. */
+/* Audio lives in append-only segment files (audio/<16 hex>.seg), each
+ * written by one rv_store, and an index table maps each SHA-256 to its
+ * segment, offset and length: content-addressed, and one fdatasync of a
+ * segment makes every upload appended before it durable (no file to create
+ * per recording). A staged recording is durable but unreferenced until a
+ * row that names it is committed with its index entry. */
+typedef struct {
+    char sha256[RV_SHA256_HEX + 1];
+    char segment[24]; /* 16 hex digits */
+    long long at;     /* offset in the segment */
+    size_t len;
+} rv_audio_blob;
+
+/* Append len bytes to this store's segment and fdatasync it: durable when
+ * this returns, but nothing points to it yet (rv_store_add_voicemails or
+ * rv_store_add_greeting with the blob index it). Thread-safe (its own lock,
+ * no database). On error *out is zeroed. */
+rv_err rv_store_stage_audio(rv_store *s, const void *bytes, size_t len, rv_audio_blob *out, rv_error *err);
+
+/* Stage len bytes and index them in a committed transaction of their own: a
+ * recording already indexed with that hash is kept (the new copy's bytes
+ * are released). hex gets the hash. Uses the connection. */
 rv_err rv_store_put_audio(rv_store *s, const void *bytes, size_t len, char hex[RV_SHA256_HEX + 1],
                           rv_error *err);
 
-/* The path of stored audio with hash hex (RV_ERR_ARG for anything but 64
- * lower-case hex digits: no path can be smuggled in). */
-rv_err rv_store_audio_path(rv_store *s, const char *hex, char *path, size_t cap, rv_error *err);
+/* Where stored audio with hash hex is. legacy: a file audio/<aa>/<hex> of
+ * schema 4 and older archives, read as it is. RV_ERR_ARG for anything but
+ * 64 lower-case hex digits, RV_ERR_NOT_FOUND when it is not stored. */
+typedef struct {
+    rv_audio_blob blob;
+    int legacy;
+} rv_audio_loc;
+rv_err rv_store_locate_audio(rv_store *s, const char *hex, rv_audio_loc *loc, rv_error *err);
 
+/* Read the bytes at loc (no database: no lock needed) into a new buffer
+ * (*out, free()), checking they still hash to hex: RV_ERR_NOT_FOUND when
+ * they were disposed of or changed meanwhile, RV_ERR_TOO_LARGE above max. */
+rv_err rv_store_load_audio(rv_store *s, const char *hex, const rv_audio_loc *loc, size_t max, unsigned char **out,
+                           size_t *len, rv_error *err);
+
+/* rv_store_locate_audio, then rv_store_load_audio. */
+rv_err rv_store_read_audio(rv_store *s, const char *hex, size_t max, unsigned char **out, size_t *len,
+                           rv_error *err);
+
+/* Disposal, in two steps: inside the caller's write transaction drop hex's
+ * index entry (loc: where its bytes are; RV_ERR_NOT_FOUND when it is not
+ * stored); after the commit destroy those bytes (a hole punched into the
+ * segment, or the legacy file removed). An upload of the same bytes
+ * committed in between indexes its own copy. */
+rv_err rv_store_forget_audio(rv_store *s, const char *hex, rv_audio_loc *loc, rv_error *err);
+rv_err rv_store_erase_audio(rv_store *s, const rv_audio_loc *loc, rv_error *err);
 
 /* An extension as the directory keeps them: 1 to 20 digits. */
 int rv_ext_valid(const char *ext);
@@ -53,7 +93,7 @@ rv_err rv_mailbox_parse(const char *ext, const char *json, size_t len, rv_mailbo
 rv_err rv_store_put_mailbox(rv_store *s, const rv_mailbox *m, const char *now_iso, int *created,
                             rv_error *err);
 
-/* Record a voicemail whose audio is already stored (rv_store_put_audio), in
+/* Record a voicemail whose audio is already stored and indexed (rv_store_put_audio), in
  * one committed transaction (synchronous=FULL: durable when this returns),
  * queued for analysis. *id gets its id. RV_ERR_NOT_FOUND: no such mailbox. */
 rv_err rv_store_add_voicemail(rv_store *s, const char *ext, const char *sha256, const char *content_type,
@@ -61,9 +101,11 @@ rv_err rv_store_add_voicemail(rv_store *s, const char *ext, const char *sha256, 
                               rv_error *err);
 
 /* One voicemail of a batch (rv_store_add_voicemails), with the audit entry
- * written in the same transaction when actor is set. */
+ * written in the same transaction when actor is set, and its staged audio
+ * indexed in it when blob is set (then sha256 is blob->sha256). */
 typedef struct {
     const char *ext, *sha256, *content_type;
+    const rv_audio_blob *blob;
     size_t bytes;
     const char *caller, *received_at;
     const char *actor, *remote, *now; /* the audit: who, from where, when */
@@ -83,9 +125,9 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
 rv_err rv_store_next_queued(rv_store *s, long long *id, char sha256[RV_SHA256_HEX + 1], char *content_type,
                             size_t ct_cap, rv_error *err);
 
-/* Remove the temporary files a crash left in audio/ (never pointed to: a row
- * is only written after the rename). Only while nothing else writes audio,
- * i.e. at start-up. */
+/* Reclaim what a crash left in audio/: temporary files, and the tail of any
+ * segment no live store writes to beyond its last indexed recording (staged
+ * but never committed, so never acknowledged). At start-up. */
 void rv_store_remove_leftovers(rv_store *s);
 
 /* Put voicemails whose analysis was interrupted (a crash, a kill) back on
@@ -162,6 +204,7 @@ rv_err rv_store_checkpoint(rv_store *s, rv_error *err);
 typedef struct {
     const char *ext;
     const char *sha256, *content_type; /* NULL when removed */
+    const rv_audio_blob *blob;         /* staged audio to index with the row, or NULL */
     size_t bytes;
     const char *received_at;           /* UTC, "YYYY-MM-DDTHH:MM:SSZ" */
     int removed;

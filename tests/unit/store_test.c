@@ -53,32 +53,140 @@ Test(store, audio_is_content_addressed_and_byte_identical) {
     cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
     unsigned char data[5000];
     for (size_t i = 0; i < sizeof data; i++) data[i] = (unsigned char)(i * 7 + 3);
-    char hex[RV_SHA256_HEX + 1], again[RV_SHA256_HEX + 1], path[512];
+    char hex[RV_SHA256_HEX + 1], again[RV_SHA256_HEX + 1];
     cr_assert_eq(rv_store_put_audio(s, data, sizeof data, hex, &e), RV_OK, "%s", e.msg);
     cr_assert_eq(rv_store_put_audio(s, data, sizeof data, again, &e), RV_OK, "%s", e.msg);
     cr_expect_str_eq(hex, again, "the same bytes, the same name");
-    cr_assert_eq(rv_store_audio_path(s, hex, path, sizeof path, &e), RV_OK);
+    rv_audio_loc loc, loc2;
+    cr_assert_eq(rv_store_locate_audio(s, hex, &loc, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(loc.blob.at, 0, "the first copy is the one indexed");
+    cr_expect_eq(loc.blob.len, sizeof data);
     unsigned char *back;
     size_t len;
-    cr_assert_eq(rv_file_read(path, 0, &back, &len, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_read_audio(s, hex, sizeof data, &back, &len, &e), RV_OK, "%s", e.msg);
     cr_expect_eq(len, sizeof data);
     cr_expect_eq(memcmp(back, data, len), 0);
     free(back);
+    cr_expect_eq(rv_store_read_audio(s, hex, sizeof data - 1, &back, &len, &e), RV_ERR_TOO_LARGE);
     /* the empty body has a hash too */
     cr_expect_eq(rv_store_put_audio(s, "", 0, hex, &e), RV_OK);
     cr_expect_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    cr_assert_eq(rv_store_read_audio(s, hex, 10, &back, &len, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(len, 0);
+    free(back);
+    cr_expect_eq(rv_store_locate_audio(s, "0000000000000000000000000000000000000000000000000000000000000000", &loc2,
+                                       &e), RV_ERR_NOT_FOUND);
+    rv_store_close(s);
+}
+
+/* Bytes staged but never committed (a crash before the row) are cut off at
+ * the next start; what is indexed stays byte-identical. */
+Test(store, uncommitted_audio_is_reclaimed_at_start_up) {
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    char hex[RV_SHA256_HEX + 1];
+    cr_assert_eq(rv_store_put_audio(s, "kept bytes", 10, hex, &e), RV_OK, "%s", e.msg);
+    rv_audio_blob b;
+    cr_assert_eq(rv_store_stage_audio(s, "never committed", 15, &b, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(b.at, 10);
+    char seg[256];
+    snprintf(seg, sizeof seg, "%s/audio/%s.seg", dir, b.segment);
+    struct stat st;
+    cr_assert_eq(stat(seg, &st), 0);
+    cr_expect_eq(st.st_size, 25);
+    rv_store *other;
+    cr_assert_eq(rv_store_open(dir, &other, &e), RV_OK, "%s", e.msg);
+    rv_store_remove_leftovers(other);
+    cr_assert_eq(stat(seg, &st), 0);
+    cr_expect_eq(st.st_size, 25, "a segment its store still writes is left alone");
+    rv_store_close(s); /* "crash": the staged bytes were never indexed */
+    rv_store_remove_leftovers(other);
+    cr_assert_eq(stat(seg, &st), 0);
+    cr_expect_eq(st.st_size, 10, "cut after the last indexed recording");
+    unsigned char *back;
+    size_t len;
+    cr_assert_eq(rv_store_read_audio(other, hex, 100, &back, &len, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(len, 10);
+    cr_expect_eq(memcmp(back, "kept bytes", 10), 0);
+    free(back);
+    /* a segment of which nothing is indexed goes altogether */
+    cr_assert_eq(rv_store_stage_audio(other, "orphan", 6, &b, &e), RV_OK, "%s", e.msg);
+    snprintf(seg, sizeof seg, "%s/audio/%s.seg", dir, b.segment);
+    rv_store_close(other);
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    rv_store_remove_leftovers(s);
+    cr_expect_neq(stat(seg, &st), 0, "an orphan segment is removed");
+    rv_store_close(s);
+}
+
+/* Disposal drops the index entry in the caller's transaction and then
+ * erases the bytes; audio of schema 4 (a file each) is read and erased too. */
+Test(store, disposed_audio_is_erased_and_legacy_files_are_read) {
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    char hex[RV_SHA256_HEX + 1], keep[RV_SHA256_HEX + 1];
+    cr_assert_eq(rv_store_put_audio(s, "first recording", 15, hex, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_put_audio(s, "second one", 10, keep, &e), RV_OK, "%s", e.msg);
+    rv_audio_loc loc;
+    cr_assert_eq(rv_store_forget_audio(s, hex, &loc, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_erase_audio(s, &loc, &e), RV_OK, "%s", e.msg);
+    unsigned char *back;
+    size_t len;
+    cr_expect_eq(rv_store_read_audio(s, hex, 100, &back, &len, &e), RV_ERR_NOT_FOUND);
+    cr_expect_eq(rv_store_load_audio(s, hex, &loc, 100, &back, &len, &e), RV_ERR_NOT_FOUND,
+                 "the erased bytes are not handed out");
+    char seg[256], raw[32] = {0};
+    snprintf(seg, sizeof seg, "%s/audio/%s.seg", dir, loc.blob.segment);
+    FILE *f = fopen(seg, "rb");
+    cr_assert_not_null(f);
+    cr_expect_eq(fread(raw, 1, 25, f), 25);
+    fclose(f);
+    cr_expect_eq(memcmp(raw, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 15), 0, "the bytes are gone from the file");
+    cr_expect_eq(memcmp(raw + 15, "second one", 10), 0, "the neighbour is untouched");
+    /* the same bytes uploaded again are stored again */
+    cr_assert_eq(rv_store_put_audio(s, "first recording", 15, hex, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_read_audio(s, hex, 100, &back, &len, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(memcmp(back, "first recording", 15), 0);
+    free(back);
+    /* a recording of an older archive: audio/<aa>/<hash> */
+    const char *old_hex = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"; /* "hello" */
+    char sub[256], path[400];
+    snprintf(sub, sizeof sub, "%s/audio/2c", dir);
+    cr_assert_eq(mkdir(sub, 0750), 0);
+    snprintf(path, sizeof path, "%s/%s", sub, old_hex);
+    f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    fputs("hello", f);
+    fclose(f);
+    cr_assert_eq(rv_store_read_audio(s, old_hex, 100, &back, &len, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(len, 5);
+    free(back);
+    cr_assert_eq(rv_store_forget_audio(s, old_hex, &loc, &e), RV_OK, "%s", e.msg);
+    cr_expect(loc.legacy);
+    cr_assert_eq(rv_store_erase_audio(s, &loc, &e), RV_OK, "%s", e.msg);
+    struct stat st;
+    cr_expect_neq(stat(path, &st), 0, "the legacy file is removed");
     rv_store_close(s);
 }
 
 Test(store, hostile_hashes_are_not_paths) {
     rv_store *s;
     rv_error e;
-    char path[512];
+    rv_audio_loc loc;
+    unsigned char *b;
+    size_t n;
     cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
-    cr_expect_eq(rv_store_audio_path(s, "../../etc/passwd", path, sizeof path, &e), RV_ERR_ARG);
-    cr_expect_eq(rv_store_audio_path(s, NULL, path, sizeof path, &e), RV_ERR_ARG);
-    cr_expect_eq(rv_store_audio_path(s, "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855",
-                                     path, sizeof path, &e), RV_ERR_ARG, "lower-case only");
+    cr_expect_eq(rv_store_locate_audio(s, "../../etc/passwd", &loc, &e), RV_ERR_ARG);
+    cr_expect_eq(rv_store_locate_audio(s, NULL, &loc, &e), RV_ERR_ARG);
+    cr_expect_eq(rv_store_read_audio(s, "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855", 10, &b,
+                                     &n, &e), RV_ERR_ARG, "lower-case only");
+    memset(&loc, 0, sizeof loc);
+    snprintf(loc.blob.sha256, sizeof loc.blob.sha256, "%s",
+             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    snprintf(loc.blob.segment, sizeof loc.blob.segment, "../../etc/pass");
+    cr_expect_eq(rv_store_erase_audio(s, &loc, &e), RV_ERR_ARG, "a segment name is 16 hex digits");
     rv_store_close(s);
 }
 
