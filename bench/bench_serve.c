@@ -7,6 +7,9 @@
  * the service takes); RATE > 0: the connections together start RATE posts a
  * second on a fixed schedule, and latency counts from the scheduled start (a
  * slow answer delays nothing it should not).
+ * Each connection first posts once to open its connection (TCP connect, the
+ * service's first buffers); those cold posts are reported apart, and the
+ * measured posts start together once every connection is open.
  * usage: bench_serve URL TOKEN FILE [CONNECTIONS] [POSTS_EACH] [RATE] */
 #include <curl/curl.h>
 #include <pthread.h>
@@ -20,9 +23,10 @@ static char *data;
 static long data_len;
 static int posts_each, conns;
 static double rate, t_start;
-static double *lat;
-static int n_lat, errors;
+static double *lat, *cold;
+static int n_lat, n_cold, errors;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_barrier_t opened;
 
 static double now(void)
 {
@@ -48,12 +52,14 @@ static void *client(void *arg)
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, mine);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, data_len);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink);
-    for (int i = 0; i < posts_each; i++) {
+    for (int i = -1; i < posts_each; i++) {
         /* a different recording each time: the last samples carry who and which */
         int stamp[2] = {me, i};
         if (data_len > 64) memcpy(mine + data_len - sizeof stamp, stamp, sizeof stamp);
+        if (i == 0 && pthread_barrier_wait(&opened) == PTHREAD_BARRIER_SERIAL_THREAD) t_start = now() + (rate > 0 ? 0.05 : 0);
+        if (i == 0) pthread_barrier_wait(&opened); /* t_start is set */
         double t0 = now();
-        if (rate > 0) { /* this post's place on the schedule */
+        if (rate > 0 && i >= 0) { /* this post's place on the schedule */
             double at = t_start + (i * conns + me) / rate;
             if (at > t0) {
                 struct timespec d = {(time_t)(at - t0), (long)((at - t0 - (time_t)(at - t0)) * 1e9)};
@@ -66,8 +72,9 @@ static void *client(void *arg)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
         double d = now() - t0;
         pthread_mutex_lock(&lock);
-        if (rc == CURLE_OK && status == 201) lat[n_lat++] = d;
-        else errors++;
+        if (rc != CURLE_OK || status != 201) errors++;
+        else if (i < 0) cold[n_cold++] = d;
+        else lat[n_lat++] = d;
         pthread_mutex_unlock(&lock);
     }
     curl_slist_free_all(h);
@@ -101,16 +108,21 @@ int main(int argc, char **argv)
     if (!data || fread(data, 1, (size_t)data_len, f) != (size_t)data_len) return 1;
     fclose(f);
     lat = calloc((size_t)conns * posts_each, sizeof *lat);
+    cold = calloc((size_t)conns, sizeof *cold);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     pthread_t *th = calloc((size_t)conns, sizeof *th);
-    double t0 = now();
-    t_start = t0 + 0.05;
+    pthread_barrier_init(&opened, NULL, (unsigned)conns);
     for (int i = 0; i < conns; i++) pthread_create(&th[i], NULL, client, (void *)(long)i);
     for (int i = 0; i < conns; i++) pthread_join(th[i], NULL);
-    double wall = now() - t0;
+    double wall = now() - t_start;
+    pthread_barrier_destroy(&opened);
+    qsort(cold, (size_t)n_cold, sizeof *cold, cmp);
     qsort(lat, (size_t)n_lat, sizeof *lat, cmp);
     if (rate > 0) printf("  offered load %.0f voicemails/s on a fixed schedule:\n", rate);
     else printf("  as fast as it answers (each connection posts again on its answer):\n");
+    if (n_cold)
+        printf("  opening: one post on each of %d new connections at once: p50 %.1f ms, slowest %.1f ms\n", n_cold,
+               cold[n_cold / 2] * 1e3, cold[n_cold - 1] * 1e3);
     printf("  %d connections x %d posts of %.0f KB: %d acknowledged (201), %d errors, %.1f s\n", conns, posts_each,
            data_len / 1024.0, n_lat, errors, wall);
     if (n_lat)
@@ -119,6 +131,7 @@ int main(int argc, char **argv)
     curl_global_cleanup();
     free(th);
     free(lat);
+    free(cold);
     free(data);
     return errors ? 1 : 0;
 }

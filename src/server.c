@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,22 +61,29 @@ struct rv_server {
     pthread_mutex_t pool_lock;
     pthread_cond_t pool_free;
     char models_version[17];
-    /* group commit of voicemail uploads: the first waiting request commits
-     * every upload that queued up behind it in one transaction */
+    /* group commit of voicemail uploads: the committer thread takes every
+     * upload queued since its last round and commits them in one
+     * transaction; their connections wait suspended, so no HTTP thread
+     * blocks on a sync */
     pthread_mutex_t gc_lock;
-    pthread_cond_t gc_done;
+    pthread_cond_t gc_wake;
     struct pending *gc_head, **gc_tail;
-    int gc_busy;
+    int gc_stopping, have_committer;
+    pthread_t committer;
     _Atomic long long queued; /* voicemails waiting for analysis */
     pthread_mutex_t sweep_lock; /* one sweep at a time */
     pthread_t checkpointer;
     int have_checkpointer;
 };
 
-/* One upload waiting for its commit. */
+/* One upload waiting for its commit, its connection suspended meanwhile:
+ * what the row needs, kept for as long as the request lives. */
 typedef struct pending {
     rv_vm_new v;
-    int done;
+    struct MHD_Connection *conn;
+    rv_audio_blob blob;
+    char ext[24], caller[40], when[32], actor[RV_TOKEN_NAME_MAX + 1], remote[64], now[32];
+    int done; /* the committer has filled in v.id / v.rc */
     struct pending *next;
 } pending;
 
@@ -84,6 +92,7 @@ typedef struct {
     size_t len, cap, limit;
     int too_large;
     struct timespec start;
+    pending *up; /* a voicemail upload handed to the committer */
 } request;
 
 /* Metrics: counters shared by every thread. */
@@ -292,21 +301,17 @@ static int audio_type(struct MHD_Connection *c, size_t *k, enum MHD_Result *ret)
     return 0;
 }
 
-/* Commit p with whatever other uploads are waiting: the first to arrive
- * while no commit runs becomes the leader and commits the whole batch in one
- * transaction (one fsync); the others wait for it. Returns when p is durable
- * (p->v.rc RV_OK) or has failed. */
-static void group_commit(rv_server *s, pending *p)
+/* The committer: each round takes every upload queued so far, syncs their
+ * audio and commits their rows and audit entries in one transaction, then
+ * resumes their connections (after which a pending may be freed at any
+ * time). Runs until the service stops and the queue is empty. */
+static void *committer(void *arg)
 {
+    rv_server *s = arg;
     pthread_mutex_lock(&s->gc_lock);
-    *s->gc_tail = p;
-    s->gc_tail = &p->next;
-    while (!p->done) {
-        if (s->gc_busy) {
-            pthread_cond_wait(&s->gc_done, &s->gc_lock);
-            continue;
-        }
-        s->gc_busy = 1;
+    for (;;) {
+        while (!s->gc_head && !s->gc_stopping) pthread_cond_wait(&s->gc_wake, &s->gc_lock);
+        if (!s->gc_head) break; /* stopping, nothing left */
         pending *batch = s->gc_head;
         s->gc_head = NULL;
         s->gc_tail = &s->gc_head;
@@ -322,19 +327,62 @@ static void group_commit(rv_server *s, pending *p)
             rv_store_add_voicemails(s->store, v, n, &e);
             pthread_mutex_unlock(&s->store_lock);
         }
-        pthread_mutex_lock(&s->gc_lock);
         size_t i = 0;
         for (pending *q = batch, *next; q; q = next) {
             next = q->next;
             if (v) q->v = v[i++];
             else q->v.rc = rv_error_set(&q->v.err, RV_ERR_NOMEM, "out of memory");
+            struct MHD_Connection *c = q->conn;
             q->done = 1;
+            MHD_resume_connection(c);
         }
         free(v);
-        s->gc_busy = 0;
-        pthread_cond_broadcast(&s->gc_done);
+        pthread_mutex_lock(&s->gc_lock);
     }
     pthread_mutex_unlock(&s->gc_lock);
+    return NULL;
+}
+
+/* The answer to an upload the committer has dealt with. */
+static enum MHD_Result upload_answer(rv_server *s, struct MHD_Connection *c, const pending *p)
+{
+    rv_err rc = p->v.rc;
+    if (rc == RV_ERR_NOT_FOUND || rc == RV_ERR_ARG)
+        return send_error(c, rc == RV_ERR_ARG ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_NOT_FOUND, rv_err_slug(rc),
+                          p->v.err.msg);
+    if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), p->v.err.msg);
+    s->queued++;
+    pthread_mutex_lock(&s->q_lock);
+    pthread_cond_signal(&s->q_wake);
+    pthread_mutex_unlock(&s->q_lock);
+    char loc[64];
+    snprintf(loc, sizeof loc, "/v1/voicemails/%lld", p->v.id);
+    json_t *j = json_pack("{s:I,s:s}", "id", (json_int_t)p->v.id, "audio_sha256", p->blob.sha256);
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (!body) return MHD_NO;
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+    if (!r) { free(body); return MHD_NO; }
+    MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
+    MHD_add_response_header(r, "Location", loc);
+    enum MHD_Result ret = queue(c, MHD_HTTP_CREATED, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result queue_full(struct MHD_Connection *c, const char *msg)
+{
+    struct MHD_Response *r = NULL;
+    char b[160];
+    snprintf(b, sizeof b, "{\"error\":{\"code\":\"queue_full\",\"message\":\"%s\"}}", msg);
+    char *copy = strdup(b);
+    if (copy) r = MHD_create_response_from_buffer(strlen(copy), copy, MHD_RESPMEM_MUST_FREE);
+    if (!r) { free(copy); return MHD_NO; }
+    MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
+    MHD_add_response_header(r, "Retry-After", "30");
+    enum MHD_Result ret = queue(c, MHD_HTTP_SERVICE_UNAVAILABLE, r);
+    MHD_destroy_response(r);
+    return ret;
 }
 
 /* POST /v1/mailboxes/{ext}/voicemails: 201 only once the audio and its row
@@ -342,6 +390,7 @@ static void group_commit(rv_server *s, pending *p)
 static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, const char *ext, request *rq)
 {
     enum MHD_Result ret;
+    if (rq->up) return rq->up->done ? upload_answer(s, c, rq->up) : MHD_YES; /* resumed */
     if (!authorise(s, c, 1u << RV_ROLE_PBX, &ret)) return ret;
     size_t k;
     if (!audio_type(c, &k, &ret)) return ret;
@@ -353,61 +402,47 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
     if (at && !rfc3339_utc(at, when))
         return send_error(c, MHD_HTTP_BAD_REQUEST, "invalid_argument", "X-Received-At must be an RFC 3339 date and time");
     if (!at) rv_utc_now(when);
-    at = when;
     rv_error e;
     rv_audio_limits lim = {(int64_t)s->max_audio, s->max_audio_s};
     rv_err rc = rv_audio_check(rq->body ? rq->body : "", rq->len,
                                rv_audio_hint_for_type(audio_types[k]),
                                &lim, &e);
     if (rc != RV_OK) return send_error(c, (unsigned)rv_err_http_status(rc), rv_err_slug(rc), e.msg);
-    char hex[RV_SHA256_HEX + 1];
-    long long id = 0;
-    if (s->queued >= s->max_queue) {
-        struct MHD_Response *r = NULL;
-        char *b = strdup("{\"error\":{\"code\":\"queue_full\",\"message\":\"the analysis queue is full; try again later\"}}");
-        if (b) r = MHD_create_response_from_buffer(strlen(b), b, MHD_RESPMEM_MUST_FREE);
-        if (!r) { free(b); return MHD_NO; }
-        MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
-        MHD_add_response_header(r, "Retry-After", "30");
-        ret = queue(c, MHD_HTTP_SERVICE_UNAVAILABLE, r);
-        MHD_destroy_response(r);
-        return ret;
+    if (s->queued >= s->max_queue) return queue_full(c, "the analysis queue is full; try again later");
+    pending *p = calloc(1, sizeof *p);
+    if (!p) return MHD_NO;
+    /* appended without the store lock; the committer syncs the batch's
+     * segment before it commits the rows that point to the audio */
+    rc = rv_store_append_audio(s->store, rq->body ? rq->body : "", rq->len, &p->blob, &e);
+    if (rc != RV_OK) {
+        free(p);
+        return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
     }
-    /* the audio is durable before its row exists (no store lock: appended
-     * to the segment and fdatasync'ed, indexed with the row) */
-    rv_audio_blob blob;
-    rc = rv_store_stage_audio(s->store, rq->body ? rq->body : "", rq->len, &blob, &e);
-    if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
-    memcpy(hex, blob.sha256, sizeof hex);
-    char remote[64], now[32];
-    remote_of(c, remote);
-    rv_utc_now(now);
-    pending p = {.v = {.ext = ext, .sha256 = hex, .blob = &blob, .content_type = audio_types[k], .bytes = rq->len, .caller = caller,
-                       .received_at = at, .actor = actor, .remote = remote, .now = now}};
-    group_commit(s, &p);
-    rc = p.v.rc;
-    e = p.v.err;
-    id = p.v.id;
-    if (rc == RV_ERR_NOT_FOUND || rc == RV_ERR_ARG)
-        return send_error(c, rc == RV_ERR_ARG ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_NOT_FOUND, rv_err_slug(rc), e.msg);
-    if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), e.msg);
-    s->queued++;
-    pthread_mutex_lock(&s->q_lock);
-    pthread_cond_signal(&s->q_wake);
-    pthread_mutex_unlock(&s->q_lock);
-    char *body = NULL, loc[64];
-    snprintf(loc, sizeof loc, "/v1/voicemails/%lld", id);
-    json_t *j = json_pack("{s:I,s:s}", "id", (json_int_t)id, "audio_sha256", hex);
-    body = j ? json_dumps(j, JSON_COMPACT) : NULL;
-    json_decref(j);
-    if (!body) return MHD_NO;
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-    if (!r) { free(body); return MHD_NO; }
-    MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
-    MHD_add_response_header(r, "Location", loc);
-    ret = queue(c, MHD_HTTP_CREATED, r);
-    MHD_destroy_response(r);
-    return ret;
+    snprintf(p->ext, sizeof p->ext, "%s", ext);
+    snprintf(p->caller, sizeof p->caller, "%s", caller ? caller : "");
+    snprintf(p->when, sizeof p->when, "%s", when);
+    snprintf(p->actor, sizeof p->actor, "%s", actor);
+    remote_of(c, p->remote);
+    rv_utc_now(p->now);
+    p->conn = c;
+    p->v = (rv_vm_new){.ext = p->ext, .sha256 = p->blob.sha256, .blob = &p->blob, .content_type = audio_types[k],
+                       .bytes = rq->len, .caller = p->caller, .received_at = p->when, .actor = p->actor,
+                       .remote = p->remote, .now = p->now};
+    pthread_mutex_lock(&s->gc_lock);
+    int stopping = s->gc_stopping || !s->have_committer;
+    if (!stopping) {
+        rq->up = p;
+        MHD_suspend_connection(c); /* before the committer can resume it */
+        *s->gc_tail = p;
+        s->gc_tail = &p->next;
+        pthread_cond_signal(&s->gc_wake);
+    }
+    pthread_mutex_unlock(&s->gc_lock);
+    if (stopping) {
+        free(p); /* the appended bytes are nobody's; start-up reclaims them */
+        return queue_full(c, "the service is stopping; try again later");
+    }
+    return MHD_YES;
 }
 
 
@@ -1062,6 +1097,7 @@ static void done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_R
         m_latency_us_sum += (unsigned long long)(d * 1e6);
         m_requests++;
         free(rq->body);
+        free(rq->up);
     }
     free(rq);
     *con_cls = NULL;
@@ -1077,8 +1113,11 @@ static void *analysis_worker(void *arg)
     rv_store *db = NULL;
     rv_asr *asr = NULL;
     rv_error e;
-    /* analysis is background work: it yields the CPU to answering the PBX */
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10) != 0)
+    /* analysis is background work: it runs on CPU time nothing else wants
+     * (SCHED_IDLE), so answering the PBX never waits behind it */
+    struct sched_param sp = {0};
+    if (sched_setscheduler((pid_t)syscall(SYS_gettid), SCHED_IDLE, &sp) != 0 &&
+        setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) != 0)
         fprintf(stderr, "rostvakt: analysis worker: cannot lower its priority\n");
     if (rv_store_open(s->data_dir, &db, &e) != RV_OK) {
         fprintf(stderr, "rostvakt: analysis worker: %s\n", e.msg);
@@ -1227,7 +1266,7 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     }
     pthread_mutex_init(&s->sweep_lock, NULL);
     pthread_mutex_init(&s->gc_lock, NULL);
-    pthread_cond_init(&s->gc_done, NULL);
+    pthread_cond_init(&s->gc_wake, NULL);
     s->gc_tail = &s->gc_head;
     pthread_mutex_init(&s->pool_lock, NULL);
     pthread_cond_init(&s->pool_free, NULL);
@@ -1253,8 +1292,14 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
         if (!s->have_checkpointer) rv_store_autocheckpoint(s->store, 1);
     }
     if (rc != RV_OK) { rv_server_stop(s); return rc; }
-    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-                            handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+    s->have_committer = pthread_create(&s->committer, NULL, committer, s) == 0;
+    if (!s->have_committer) {
+        rv_server_stop(s);
+        return rv_error_set(err, RV_ERR_INTERNAL, "cannot start the committer thread");
+    }
+    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                                MHD_USE_ERROR_LOG,
+                            0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->workers ? o->workers : 4),
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
                             (unsigned)128, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
@@ -1277,6 +1322,15 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
 void rv_server_stop(rv_server *s)
 {
     if (!s) return;
+    /* uploads already handed over are committed and answered first: no
+     * connection may be suspended when the daemon stops */
+    if (s->have_committer) {
+        pthread_mutex_lock(&s->gc_lock);
+        s->gc_stopping = 1;
+        pthread_cond_signal(&s->gc_wake);
+        pthread_mutex_unlock(&s->gc_lock);
+        pthread_join(s->committer, NULL);
+    }
     if (s->d) MHD_stop_daemon(s->d);
     pthread_mutex_lock(&s->q_lock);
     s->stopping = 1;
@@ -1298,7 +1352,7 @@ void rv_server_stop(rv_server *s)
     pthread_mutex_destroy(&s->pool_lock);
     pthread_mutex_destroy(&s->gc_lock);
     pthread_mutex_destroy(&s->sweep_lock);
-    pthread_cond_destroy(&s->gc_done);
+    pthread_cond_destroy(&s->gc_wake);
     pthread_cond_destroy(&s->pool_free);
     free(s);
 }

@@ -18,7 +18,7 @@
 
 #include "store_private.h"
 
-/* A segment a store appends to. */
+/* The segment a store appends to. */
 typedef struct {
     pthread_mutex_t lock;
     int fd; /* -1 until its first recording */
@@ -26,16 +26,10 @@ typedef struct {
     long long end;
 } seg_file;
 
-/* Each writing thread sticks to one of these (threads beyond them share):
- * appends and fdatasyncs of different threads then do not queue behind one
- * another on one file's lock. */
-#define N_SEGMENTS 8
-
 struct rv_store {
     sqlite3 *db;
     char dir[4096];
-    seg_file seg[N_SEGMENTS];
-    _Atomic unsigned next_seg;
+    seg_file seg;
 };
 
 /* A segment is closed for appending once it holds this much. */
@@ -241,10 +235,8 @@ rv_err rv_store_open(const char *data_dir, rv_store **out, rv_error *err)
     rv_store *s = calloc(1, sizeof *s);
     if (!s) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     snprintf(s->dir, sizeof s->dir, "%s", data_dir);
-    for (int i = 0; i < N_SEGMENTS; i++) {
-        s->seg[i].fd = -1;
-        pthread_mutex_init(&s->seg[i].lock, NULL);
-    }
+    s->seg.fd = -1;
+    pthread_mutex_init(&s->seg.lock, NULL);
     char path[4200];
     snprintf(path, sizeof path, "%s/audio", data_dir);
     rv_err rc = RV_OK;
@@ -278,10 +270,8 @@ void rv_store_close(rv_store *s)
 {
     if (!s) return;
     sqlite3_close(s->db);
-    for (int i = 0; i < N_SEGMENTS; i++) {
-        if (s->seg[i].fd >= 0) close(s->seg[i].fd);
-        pthread_mutex_destroy(&s->seg[i].lock);
-    }
+    if (s->seg.fd >= 0) close(s->seg.fd);
+    pthread_mutex_destroy(&s->seg.lock);
     free(s);
 }
 
@@ -330,7 +320,7 @@ static rv_err new_segment(rv_store *s, seg_file *g, rv_error *err)
     return RV_OK;
 }
 
-rv_err rv_store_stage_audio(rv_store *s, const void *bytes, size_t len, rv_audio_blob *out, rv_error *err)
+rv_err rv_store_append_audio(rv_store *s, const void *bytes, size_t len, rv_audio_blob *out, rv_error *err)
 {
     memset(out, 0, sizeof *out);
     int ok;
@@ -339,9 +329,7 @@ rv_err rv_store_stage_audio(rv_store *s, const void *bytes, size_t len, rv_audio
     if (!ok) return rv_error_set(err, RV_ERR_INTERNAL, "SHA-256 failed");
     /* reserve the range; a dup of the descriptor keeps it open for this
      * write even if another thread starts the next segment meanwhile */
-    static _Thread_local unsigned mine = 0; /* 1 + this thread's segment */
-    if (!mine) mine = 1 + s->next_seg++ % N_SEGMENTS;
-    seg_file *g = &s->seg[mine - 1];
+    seg_file *g = &s->seg;
     pthread_mutex_lock(&g->lock);
     rv_err rc = RV_OK;
     if (g->fd < 0 || (g->end > 0 && g->end + (long long)len > SEGMENT_MAX)) rc = new_segment(s, g, err);
@@ -364,8 +352,7 @@ rv_err rv_store_stage_audio(rv_store *s, const void *bytes, size_t len, rv_audio
         pos += w;
         left -= (size_t)w;
     }
-    /* one fdatasync covers every append before it: concurrent uploads share it */
-    if (left || fdatasync(fd) != 0) rc = rv_error_set(err, RV_ERR_IO, "cannot store audio: %s", strerror(errno));
+    if (left) rc = rv_error_set(err, RV_ERR_IO, "cannot store audio: %s", strerror(errno));
     close(fd);
     if (rc != RV_OK) return rc;
     snprintf(out->sha256, sizeof out->sha256, "%s", hex);
@@ -373,6 +360,46 @@ rv_err rv_store_stage_audio(rv_store *s, const void *bytes, size_t len, rv_audio
     out->at = at;
     out->len = len;
     return RV_OK;
+}
+
+static void segment_path(const rv_store *s, const char *segment, char *path, size_t cap);
+
+rv_err rv_store_sync_audio(rv_store *s, const rv_audio_blob *const *b, size_t n, rv_error *err)
+{
+    rv_err rc = RV_OK;
+    for (size_t i = 0; i < n && rc == RV_OK; i++) {
+        if (!b[i]) continue;
+        int seen = 0; /* one fdatasync a segment covers every append before it */
+        for (size_t j = 0; j < i && !seen; j++) seen = b[j] && strcmp(b[j]->segment, b[i]->segment) == 0;
+        if (seen) continue;
+        if (!is_hexn(b[i]->segment, 16)) return rv_error_set(err, RV_ERR_ARG, "not a segment");
+        char path[4300];
+        segment_path(s, b[i]->segment, path, sizeof path);
+        int fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || fdatasync(fd) != 0)
+            rc = rv_error_set(err, RV_ERR_IO, "cannot store audio in %s: %s", path, strerror(errno));
+        if (fd >= 0) close(fd);
+    }
+    /* the pages are on disk now: give them back, so that the next uploads
+     * write into recently used memory rather than ever more fresh pages */
+    for (size_t i = 0; i < n && rc == RV_OK; i++) {
+        if (!b[i] || !b[i]->len) continue;
+        char path[4300];
+        segment_path(s, b[i]->segment, path, sizeof path);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) posix_fadvise(fd, (off_t)b[i]->at, (off_t)b[i]->len, POSIX_FADV_DONTNEED);
+        if (fd >= 0) close(fd);
+    }
+    return rc;
+}
+
+rv_err rv_store_stage_audio(rv_store *s, const void *bytes, size_t len, rv_audio_blob *out, rv_error *err)
+{
+    rv_err rc = rv_store_append_audio(s, bytes, len, out, err);
+    const rv_audio_blob *one = out;
+    if (rc == RV_OK) rc = rv_store_sync_audio(s, &one, 1, err);
+    if (rc != RV_OK) memset(out, 0, sizeof *out);
+    return rc;
 }
 
 static void segment_path(const rv_store *s, const char *segment, char *path, size_t cap)
@@ -701,6 +728,16 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
         v[i].id = 0;
         v[i].rc = RV_OK;
     }
+    /* appended audio is made durable before any row can point to it */
+    const rv_audio_blob **blobs = calloc(n ? n : 1, sizeof *blobs);
+    if (!blobs) {
+        rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) blobs[i] = v[i].blob;
+    rc = rv_store_sync_audio(s, blobs, n, err);
+    free(blobs);
+    if (rc != RV_OK) goto out;
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         rc = db_error(s, err, "cannot begin");
         goto out;

@@ -35,10 +35,17 @@ typedef struct {
     size_t len;
 } rv_audio_blob;
 
-/* Append len bytes to this store's segment and fdatasync it: durable when
- * this returns, but nothing points to it yet (rv_store_add_voicemails or
- * rv_store_add_greeting with the blob index it). Thread-safe (its own lock,
- * no database). On error *out is zeroed. */
+/* Append len bytes to this store's segment (threads write their ranges in
+ * parallel): not yet durable, and nothing points to it. Thread-safe (a lock
+ * of its own, no database). On error *out is zeroed. */
+rv_err rv_store_append_audio(rv_store *s, const void *bytes, size_t len, rv_audio_blob *out, rv_error *err);
+
+/* Make appended audio durable: one fdatasync for each segment among b[0..n)
+ * (NULL entries skipped), which covers every append to it before the call. */
+rv_err rv_store_sync_audio(rv_store *s, const rv_audio_blob *const *b, size_t n, rv_error *err);
+
+/* Append and sync: durable when this returns, but nothing points to it yet
+ * (rv_store_add_voicemails or rv_store_add_greeting with the blob index it). */
 rv_err rv_store_stage_audio(rv_store *s, const void *bytes, size_t len, rv_audio_blob *out, rv_error *err);
 
 /* Stage len bytes and index them in a committed transaction of their own: a
@@ -101,8 +108,9 @@ rv_err rv_store_add_voicemail(rv_store *s, const char *ext, const char *sha256, 
                               rv_error *err);
 
 /* One voicemail of a batch (rv_store_add_voicemails), with the audit entry
- * written in the same transaction when actor is set, and its staged audio
- * indexed in it when blob is set (then sha256 is blob->sha256). */
+ * written in the same transaction when actor is set, and its appended audio
+ * synced before it and indexed in it when blob is set (then sha256 is
+ * blob->sha256). */
 typedef struct {
     const char *ext, *sha256, *content_type;
     const rv_audio_blob *blob;
@@ -114,8 +122,8 @@ typedef struct {
     rv_error err;
 } rv_vm_new;
 
-/* Record n voicemails in one committed transaction (one fsync for all: the
- * service's group commit). Items that cannot be stored (unknown mailbox, bad
+/* Record n voicemails in one committed transaction (one fdatasync a segment
+ * and one commit for all: the service's group commit). Items that cannot be stored (unknown mailbox, bad
  * ext) get their own rc and the rest are stored; a database error fails them
  * all and is returned. */
 rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *err);
