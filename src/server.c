@@ -71,6 +71,15 @@ struct rv_server {
     int gc_stopping, have_committer;
     pthread_t committer;
     _Atomic long long queued; /* voicemails waiting for analysis */
+    /* greeting uploads wait (suspended) for one of these threads, as many
+     * as there may be decoders, so no HTTP thread is busy for the second a
+     * greeting's analysis takes */
+    pthread_t *greeters;
+    unsigned n_greeters;
+    pthread_mutex_t job_lock;
+    pthread_cond_t job_wake;
+    struct request *job_head, **job_tail;
+    int jobs_stopping;
     pthread_mutex_t sweep_lock; /* one sweep at a time */
     pthread_t checkpointer;
     int have_checkpointer;
@@ -87,12 +96,20 @@ typedef struct pending {
     struct pending *next;
 } pending;
 
-typedef struct {
+typedef struct request {
     char *body;
     size_t len, cap, limit;
     int too_large;
     struct timespec start;
     pending *up; /* a voicemail upload handed to the committer */
+    /* a greeting upload analysed on an analysis thread (its connection
+     * suspended meanwhile): the answer it left */
+    struct request *next_job;
+    struct MHD_Connection *conn;
+    char ext[24];
+    int job; /* 1 handed over, 2 answered */
+    unsigned out_status;
+    char *out_body;
 } request;
 
 /* Metrics: counters shared by every thread. */
@@ -114,10 +131,20 @@ static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct M
     return MHD_queue_response(c, status, r);
 }
 
+/* Set on a greeting thread: answers are kept for the request's own HTTP
+ * thread to send once the connection is resumed. */
+static _Thread_local struct request *capturing;
+
 static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *j)
 {
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
+    if (capturing) {
+        free(capturing->out_body);
+        capturing->out_body = s;
+        capturing->out_status = status;
+        return s ? MHD_YES : MHD_NO;
+    }
     if (!s) return MHD_NO;
     struct MHD_Response *r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
     if (!r) { free(s); return MHD_NO; }
@@ -1003,6 +1030,66 @@ static enum MHD_Result get_audit(rv_server *s, struct MHD_Connection *c, const c
     return send_json(c, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
 }
 
+/* PUT …/greeting: hand the request to a greeting thread and suspend its
+ * connection; once resumed, send the answer that thread left. */
+static enum MHD_Result defer_greeting(rv_server *s, struct MHD_Connection *c, const char *ext, request *rq)
+{
+    if (rq->job == 2) {
+        char *b = rq->out_body;
+        rq->out_body = NULL;
+        if (!b) return MHD_NO;
+        struct MHD_Response *r = MHD_create_response_from_buffer(strlen(b), b, MHD_RESPMEM_MUST_FREE);
+        if (!r) { free(b); return MHD_NO; }
+        MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
+        enum MHD_Result ret = queue(c, rq->out_status, r);
+        MHD_destroy_response(r);
+        return ret;
+    }
+    if (rq->job == 1) return MHD_YES; /* not answered yet */
+    snprintf(rq->ext, sizeof rq->ext, "%s", ext);
+    rq->conn = c;
+    pthread_mutex_lock(&s->job_lock);
+    int stopping = s->jobs_stopping || !s->n_greeters;
+    if (!stopping) {
+        rq->job = 1;
+        MHD_suspend_connection(c);
+        *s->job_tail = rq;
+        s->job_tail = &rq->next_job;
+        pthread_cond_signal(&s->job_wake);
+    }
+    pthread_mutex_unlock(&s->job_lock);
+    if (stopping) return queue_full(c, "the service is stopping; try again later");
+    return MHD_YES;
+}
+
+/* A greeting thread: analyses handed-over greeting uploads in turn. When
+ * the service stops, what is still waiting is answered 503. */
+static void *greeter(void *arg)
+{
+    rv_server *s = arg;
+    pthread_mutex_lock(&s->job_lock);
+    for (;;) {
+        while (!s->job_head && !s->jobs_stopping) pthread_cond_wait(&s->job_wake, &s->job_lock);
+        request *rq = s->job_head;
+        if (!rq) break;
+        s->job_head = rq->next_job;
+        if (!s->job_head) s->job_tail = &s->job_head;
+        int stopping = s->jobs_stopping;
+        pthread_mutex_unlock(&s->job_lock);
+        struct MHD_Connection *c = rq->conn;
+        capturing = rq;
+        if (stopping)
+            send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "stopping", "the service is stopping; try again later");
+        else greeting(s, c, "PUT", rq->ext, rq);
+        capturing = NULL;
+        rq->job = 2;
+        MHD_resume_connection(c); /* rq may be gone from here on */
+        pthread_mutex_lock(&s->job_lock);
+    }
+    pthread_mutex_unlock(&s->job_lock);
+    return NULL;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                               const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -1076,7 +1163,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         char mb[24];
         if (slash - rest < (long)sizeof mb) {
             snprintf(mb, sizeof mb, "%.*s", (int)(slash - rest), rest);
-            if (strcmp(slash, "/greeting") == 0) return greeting(s, c, method, mb, rq);
+            if (strcmp(slash, "/greeting") == 0) {
+                if (strcmp(method, "PUT") == 0) return defer_greeting(s, c, mb, rq);
+                return greeting(s, c, method, mb, rq);
+            }
             if (strcmp(slash, "/greetings") == 0) return greeting_versions(s, c, method, mb);
         }
     }
@@ -1098,6 +1188,7 @@ static void done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_R
         m_requests++;
         free(rq->body);
         free(rq->up);
+        free(rq->out_body);
     }
     free(rq);
     *con_cls = NULL;
@@ -1272,6 +1363,9 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     pthread_cond_init(&s->pool_free, NULL);
     s->max_decoders = o->workers ? o->workers : 4;
     s->idle = calloc(s->max_decoders, sizeof *s->idle);
+    pthread_mutex_init(&s->job_lock, NULL);
+    pthread_cond_init(&s->job_wake, NULL);
+    s->job_tail = &s->job_head;
     s->prompts = rv_prompts_load(&s->cfg, stderr);
     rv_models_version(&s->cfg, s->models_version);
     /* without the phone map nothing is verified: such an analysis is out of
@@ -1292,6 +1386,9 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
         if (!s->have_checkpointer) rv_store_autocheckpoint(s->store, 1);
     }
     if (rc != RV_OK) { rv_server_stop(s); return rc; }
+    s->greeters = calloc(s->max_decoders, sizeof *s->greeters);
+    for (unsigned i = 0; s->greeters && i < s->max_decoders; i++)
+        if (pthread_create(&s->greeters[s->n_greeters], NULL, greeter, s) == 0) s->n_greeters++;
     s->have_committer = pthread_create(&s->committer, NULL, committer, s) == 0;
     if (!s->have_committer) {
         rv_server_stop(s);
@@ -1322,8 +1419,15 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
 void rv_server_stop(rv_server *s)
 {
     if (!s) return;
-    /* uploads already handed over are committed and answered first: no
-     * connection may be suspended when the daemon stops */
+    /* no connection may be suspended when the daemon stops: greetings being
+     * analysed finish, those still waiting are answered 503, and uploads
+     * already handed over are committed and answered */
+    pthread_mutex_lock(&s->job_lock);
+    s->jobs_stopping = 1;
+    pthread_cond_broadcast(&s->job_wake);
+    pthread_mutex_unlock(&s->job_lock);
+    for (unsigned i = 0; i < s->n_greeters; i++) pthread_join(s->greeters[i], NULL);
+    free(s->greeters);
     if (s->have_committer) {
         pthread_mutex_lock(&s->gc_lock);
         s->gc_stopping = 1;
@@ -1353,6 +1457,8 @@ void rv_server_stop(rv_server *s)
     pthread_mutex_destroy(&s->gc_lock);
     pthread_mutex_destroy(&s->sweep_lock);
     pthread_cond_destroy(&s->gc_wake);
+    pthread_mutex_destroy(&s->job_lock);
+    pthread_cond_destroy(&s->job_wake);
     pthread_cond_destroy(&s->pool_free);
     free(s);
 }
