@@ -135,6 +135,21 @@ static enum MHD_Result queue(struct MHD_Connection *c, unsigned status, struct M
  * thread to send once the connection is resumed. */
 static _Thread_local struct request *capturing;
 
+/* Send body (JSON text, taken over and freed), with one more header when
+ * header is set. */
+static enum MHD_Result send_body(struct MHD_Connection *c, unsigned status, char *body, const char *header,
+                                 const char *value)
+{
+    if (!body) return MHD_NO;
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+    if (!r) { free(body); return MHD_NO; }
+    MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
+    if (header) MHD_add_response_header(r, header, value);
+    enum MHD_Result ret = queue(c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *j)
 {
     char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -145,13 +160,7 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json
         capturing->out_status = status;
         return s ? MHD_YES : MHD_NO;
     }
-    if (!s) return MHD_NO;
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(s), s, MHD_RESPMEM_MUST_FREE);
-    if (!r) { free(s); return MHD_NO; }
-    MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
-    enum MHD_Result ret = queue(c, status, r);
-    MHD_destroy_response(r);
-    return ret;
+    return send_body(c, status, s, NULL, NULL);
 }
 
 static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *code, const char *msg)
@@ -387,29 +396,16 @@ static enum MHD_Result upload_answer(rv_server *s, struct MHD_Connection *c, con
     json_t *j = json_pack("{s:I,s:s}", "id", (json_int_t)p->v.id, "audio_sha256", p->blob.sha256);
     char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
-    if (!body) return MHD_NO;
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-    if (!r) { free(body); return MHD_NO; }
-    MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
-    MHD_add_response_header(r, "Location", loc);
-    enum MHD_Result ret = queue(c, MHD_HTTP_CREATED, r);
-    MHD_destroy_response(r);
-    return ret;
+    return send_body(c, MHD_HTTP_CREATED, body, "Location", loc);
 }
 
+/* 503 with Retry-After. */
 static enum MHD_Result queue_full(struct MHD_Connection *c, const char *msg)
 {
-    struct MHD_Response *r = NULL;
-    char b[160];
-    snprintf(b, sizeof b, "{\"error\":{\"code\":\"queue_full\",\"message\":\"%s\"}}", msg);
-    char *copy = strdup(b);
-    if (copy) r = MHD_create_response_from_buffer(strlen(copy), copy, MHD_RESPMEM_MUST_FREE);
-    if (!r) { free(copy); return MHD_NO; }
-    MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
-    MHD_add_response_header(r, "Retry-After", "30");
-    enum MHD_Result ret = queue(c, MHD_HTTP_SERVICE_UNAVAILABLE, r);
-    MHD_destroy_response(r);
-    return ret;
+    json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", "queue_full", "message", msg);
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return send_body(c, MHD_HTTP_SERVICE_UNAVAILABLE, body, "Retry-After", "30");
 }
 
 /* POST /v1/mailboxes/{ext}/voicemails: 201 only once the audio and its row
@@ -1037,13 +1033,7 @@ static enum MHD_Result defer_greeting(rv_server *s, struct MHD_Connection *c, co
     if (rq->job == 2) {
         char *b = rq->out_body;
         rq->out_body = NULL;
-        if (!b) return MHD_NO;
-        struct MHD_Response *r = MHD_create_response_from_buffer(strlen(b), b, MHD_RESPMEM_MUST_FREE);
-        if (!r) { free(b); return MHD_NO; }
-        MHD_add_response_header(r, "Content-Type", "application/json; charset=utf-8");
-        enum MHD_Result ret = queue(c, rq->out_status, r);
-        MHD_destroy_response(r);
-        return ret;
+        return send_body(c, rq->out_status, b, NULL, NULL);
     }
     if (rq->job == 1) return MHD_YES; /* not answered yet */
     snprintf(rq->ext, sizeof rq->ext, "%s", ext);
