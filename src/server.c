@@ -1390,6 +1390,7 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->workers ? o->workers : 4),
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
                             (unsigned)128, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
                             MHD_OPTION_NOTIFY_COMPLETED, done, s, MHD_OPTION_END);
     if (!s->d) {
         rv_server_stop(s);
