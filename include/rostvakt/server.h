@@ -14,7 +14,8 @@ typedef struct {
     const char *listen;     /* "127.0.0.1:8440"; port 0: any free port */
     const char *data_dir;
     const char *tokens;     /* the tokens file of rostvakt token */
-    unsigned workers;       /* thread pool size */
+    unsigned workers;       /* HTTP thread pool size, and as many greeting threads
+                             * (each with a decoder) */
     size_t max_json_bytes;  /* larger JSON bodies: 413 */
     size_t max_audio_bytes; /* larger audio bodies: 413 (0: 20 MiB) */
     double max_audio_seconds; /* longer recordings: 422 (0: 600 s) */
