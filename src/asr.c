@@ -22,6 +22,7 @@
 #define DEFAULT_HMM "/usr/share/pocketsphinx/model/en-us/en-us"
 #define MAX_VARIANTS 4
 #define MAX_WORDS 8192
+#define WORDS_PER_UTTERANCE 2048
 #define MAX_PHRASE_WORDS 16
 #define MAX_ALTS 64
 #define MAX_SEGS 8192
@@ -48,6 +49,7 @@ typedef struct {
 struct rv_asr {
     ps_decoder_t *ps;
     cmd_ln_t *cfg;
+    char hmm[1024];
     rv_lexicon *lex;
     char dict_path[64];
     int16_t *audio;
@@ -249,6 +251,56 @@ static pthread_once_t log_once = PTHREAD_ONCE_INIT;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static void quiet_logs(void) { err_set_logfp(NULL); }
 
+/* A fresh PocketSphinx decoder on a->hmm whose dictionary holds only the
+ * phones (the phone loop), and the loop's grammar. RV_ERR_CONFIG when the
+ * model cannot be loaded. */
+static rv_err start_decoder(rv_asr *a, rv_error *err)
+{
+    rv_err rc = RV_OK;
+    snprintf(a->dict_path, sizeof a->dict_path, "/tmp/rostvakt-phones-XXXXXX");
+    int fd = mkstemp(a->dict_path);
+    if (fd < 0) {
+        a->dict_path[0] = '\0';
+        return rv_error_set(err, RV_ERR_IO, "cannot create a temporary dictionary");
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f) { close(fd); rc = rv_error_set(err, RV_ERR_IO, "cannot write a temporary dictionary"); goto done; }
+    for (size_t i = 0; i < N_PHONES; i++) fprintf(f, "ph_%s %s\n", phones[i], phones[i]);
+    fclose(f);
+    /* Wide beams: the forced path must survive through an unlikely phrase
+     * (1e-60 measured: the unit check lost a fifth of its AUC). Every senone
+     * is scored in every frame: acoustic scores are normalised per frame by
+     * the best one computed, so only then are the scores of different searches
+     * (loop, phrase, alternatives) comparable. */
+    a->cfg = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", a->hmm,
+                         "-dict", a->dict_path, "-beam", "1e-200",
+                         "-wbeam", "1e-200", "-pbeam", "1e-200", "-compallsen", "yes",
+                         "-senlogdir", a->sen_dir, "-pl_window", SEN_PL_WINDOW, NULL);
+    if (!a->cfg) { rc = rv_error_set(err, RV_ERR_CONFIG, "bad PocketSphinx configuration"); goto done; }
+    pthread_mutex_lock(&init_lock);
+    a->ps = ps_init(a->cfg);
+    pthread_mutex_unlock(&init_lock);
+    if (!a->ps) { rc = rv_error_set(err, RV_ERR_CONFIG, "cannot load the acoustic model"); goto done; }
+    a->tel_on = 0;
+    rc = set_grammar(a, "loop", NULL, NULL, 0, err);
+done:
+    unlink(a->dict_path);
+    a->dict_path[0] = '\0';
+    return rc;
+}
+
+static void stop_decoder(rv_asr *a)
+{
+    pthread_mutex_lock(&init_lock);
+    if (a->ps) ps_free(a->ps);         /* ps_init took its own reference ... */
+    if (a->cfg) cmd_ln_free_r(a->cfg); /* ... so ours is released too */
+    pthread_mutex_unlock(&init_lock);
+    a->ps = NULL;
+    a->cfg = NULL;
+    for (size_t i = 0; a->words && i < a->n_words; i++) free(a->words[i].text);
+    a->n_words = 0;
+}
+
 rv_err rv_asr_open(const char *hmm_dir, const char *mllr_path, rv_lexicon *lex, rv_asr **out,
                    rv_error *err)
 {
@@ -265,34 +317,14 @@ rv_err rv_asr_open(const char *hmm_dir, const char *mllr_path, rv_lexicon *lex, 
                           mllr_path);
         goto done;
     }
-    /* The dictionary starts with one word a phone: the phone loop. */
-    snprintf(a->dict_path, sizeof a->dict_path, "/tmp/rostvakt-phones-XXXXXX");
-    int fd = mkstemp(a->dict_path);
-    if (fd < 0) { rc = rv_error_set(err, RV_ERR_IO, "cannot create a temporary dictionary"); goto done; }
-    FILE *f = fdopen(fd, "w");
-    if (!f) { close(fd); rc = rv_error_set(err, RV_ERR_IO, "cannot write a temporary dictionary"); goto done; }
-    for (size_t i = 0; i < N_PHONES; i++) fprintf(f, "ph_%s %s\n", phones[i], phones[i]);
-    fclose(f);
-    /* Wide beams: the forced path must survive through an unlikely phrase
-     * (1e-60 measured: the unit check lost a fifth of its AUC). Every senone
-     * is scored in every frame: acoustic scores are normalised per frame by
-     * the best one computed, so only then are the scores of different searches
-     * (loop, phrase, alternatives) comparable. */
     snprintf(a->sen_dir, sizeof a->sen_dir, "/tmp/rostvakt-sen-XXXXXX");
     if (!mkdtemp(a->sen_dir)) {
         a->sen_dir[0] = '\0';
         rc = rv_error_set(err, RV_ERR_IO, "cannot create a temporary directory");
         goto done;
     }
-    a->cfg = cmd_ln_init(NULL, ps_args(), TRUE, "-hmm", hmm_dir ? hmm_dir : DEFAULT_HMM,
-                         "-dict", a->dict_path, "-beam", "1e-200",
-                         "-wbeam", "1e-200", "-pbeam", "1e-200", "-compallsen", "yes",
-                         "-senlogdir", a->sen_dir, "-pl_window", SEN_PL_WINDOW, NULL);
-    if (!a->cfg) { rc = rv_error_set(err, RV_ERR_CONFIG, "bad PocketSphinx configuration"); goto done; }
-    pthread_mutex_lock(&init_lock);
-    a->ps = ps_init(a->cfg);
-    pthread_mutex_unlock(&init_lock);
-    if (a->ps && mllr_path) {
+    snprintf(a->hmm, sizeof a->hmm, "%s", hmm_dir ? hmm_dir : DEFAULT_HMM);
+    if (mllr_path) {
         a->tel = ps_mllr_read(mllr_path);
         a->plain = identity_mllr();
         if (!a->tel || !a->plain) {
@@ -300,15 +332,12 @@ rv_err rv_asr_open(const char *hmm_dir, const char *mllr_path, rv_lexicon *lex, 
             goto done;
         }
     }
-    if (!a->ps) {
-        rc = rv_error_set(err, RV_ERR_CONFIG, "cannot load the acoustic model in %s%s%s",
-                          hmm_dir ? hmm_dir : DEFAULT_HMM, mllr_path ? " with " : "",
-                          mllr_path ? mllr_path : "");
-        goto done;
-    }
-    rc = set_grammar(a, "loop", NULL, NULL, 0, err);
+    rc = start_decoder(a, err);
+    if (rc != RV_OK && rc != RV_ERR_CONFIG) goto done;
+    if (rc == RV_ERR_CONFIG)
+        rc = rv_error_set(err, RV_ERR_CONFIG, "cannot load the acoustic model in %s%s%s", a->hmm,
+                          mllr_path ? " with " : "", mllr_path ? mllr_path : "");
 done:
-    if (a->dict_path[0]) unlink(a->dict_path);
     if (rc != RV_OK) {
         rv_asr_free(a);
         return rc;
@@ -322,11 +351,7 @@ void rv_asr_free(rv_asr *a)
     if (!a) return;
     if (a->tel) ps_mllr_free(a->tel);
     if (a->plain) ps_mllr_free(a->plain);
-    pthread_mutex_lock(&init_lock);
-    if (a->ps) ps_free(a->ps);     /* ps_init took its own reference ... */
-    if (a->cfg) cmd_ln_free_r(a->cfg); /* ... so ours is released too */
-    pthread_mutex_unlock(&init_lock);
-    for (size_t i = 0; a->words && i < a->n_words; i++) free(a->words[i].text);
+    stop_decoder(a);
     free(a->words);
     free(a->loop_cum);
     free(a->audio);
@@ -428,6 +453,19 @@ rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
     size_t n;
     rv_err rc = rv_asr_prepare(pcm, &buf, &n, err);
     if (rc != RV_OK) return rc;
+    /* PocketSphinx cannot forget a word: a decoder that has seen many
+     * distinct names (a long-running service, a sweep, a large batch) starts
+     * afresh before its dictionary is full. One utterance needs far fewer
+     * than WORDS_PER_UTTERANCE. */
+    if (a->n_words > MAX_WORDS - WORDS_PER_UTTERANCE) {
+        drop_senlog(a);
+        stop_decoder(a);
+        rc = start_decoder(a, err);
+        if (rc != RV_OK) {
+            free(buf);
+            return rc;
+        }
+    }
     /* The adaptation was estimated on 8 kHz lines: on for telephone-band
      * audio, off for wideband (the model's own conditions). */
     int tel = a->tel && pcm->rate <= 8000;
