@@ -104,7 +104,9 @@ static size_t collect(char *p, size_t sz, size_t n, void *u)
     return k;
 }
 
-static long call(const char *method, const char *path, const char *tok, const char *body, sink *out)
+/* One request with libcurl: the answer's body goes to write(data). */
+static long request(const char *method, const char *path, const char *tok, const char *header, const char *body,
+                    const char *range, size_t (*write)(char *, size_t, size_t, void *), void *data)
 {
     CURL *c = curl_easy_init();
     char url[256], auth[128];
@@ -114,20 +116,26 @@ static long call(const char *method, const char *path, const char *tok, const ch
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
         h = curl_slist_append(h, auth);
     }
-    h = curl_slist_append(h, "Content-Type: application/json");
-    memset(out, 0, sizeof *out);
+    if (header) h = curl_slist_append(h, header);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     if (body) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    if (range) curl_easy_setopt(c, CURLOPT_RANGE, range);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, data);
     long status = 0;
     cr_assert_eq(curl_easy_perform(c), CURLE_OK);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     return status;
+}
+
+static long call(const char *method, const char *path, const char *tok, const char *body, sink *out)
+{
+    memset(out, 0, sizeof *out);
+    return request(method, path, tok, "Content-Type: application/json", body, NULL, collect, out);
 }
 
 Test(serve, health_roles_and_mailboxes) {
@@ -232,23 +240,8 @@ static size_t collect_bin(char *p, size_t sz, size_t n, void *u)
 
 static long get_bytes(const char *path, const char *tok, const char *range, bin *out)
 {
-    CURL *c = curl_easy_init();
-    char url[256], auth[128];
-    snprintf(url, sizeof url, "%s%s", base, path);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
-    struct curl_slist *h = curl_slist_append(NULL, auth);
     memset(out, 0, sizeof *out);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    if (range) curl_easy_setopt(c, CURLOPT_RANGE, range);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect_bin);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    long status = 0;
-    cr_assert_eq(curl_easy_perform(c), CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return status;
+    return request("GET", path, tok, NULL, NULL, range, collect_bin, out);
 }
 
 /* The stored audio of voicemail id, over HTTP, is the bytes of file. */
