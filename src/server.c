@@ -6,7 +6,6 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -388,9 +387,12 @@ static enum MHD_Result upload_answer(rv_server *s, struct MHD_Connection *c, con
                           p->v.err.msg);
     if (rc != RV_OK) return send_error(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rv_err_slug(rc), p->v.err.msg);
     s->queued++;
-    pthread_mutex_lock(&s->q_lock);
-    pthread_cond_signal(&s->q_wake);
-    pthread_mutex_unlock(&s->q_lock);
+    /* wake an idle analysis worker; one that holds the lock is busy and
+     * looks at the queue again anyway (and a waiting one within a second) */
+    if (pthread_mutex_trylock(&s->q_lock) == 0) {
+        pthread_cond_signal(&s->q_wake);
+        pthread_mutex_unlock(&s->q_lock);
+    }
     char loc[64];
     snprintf(loc, sizeof loc, "/v1/voicemails/%lld", p->v.id);
     json_t *j = json_pack("{s:I,s:s}", "id", (json_int_t)p->v.id, "audio_sha256", p->blob.sha256);
@@ -1194,11 +1196,10 @@ static void *analysis_worker(void *arg)
     rv_store *db = NULL;
     rv_asr *asr = NULL;
     rv_error e;
-    /* analysis is background work: it runs on CPU time nothing else wants
-     * (SCHED_IDLE), so answering the PBX never waits behind it */
-    struct sched_param sp = {0};
-    if (sched_setscheduler((pid_t)syscall(SYS_gettid), SCHED_IDLE, &sp) != 0 &&
-        setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) != 0)
+    /* analysis is background work: it yields the CPU to answering the PBX
+     * (nice 19; not SCHED_IDLE, under which it could starve while holding a
+     * lock the committer waits for) */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) != 0)
         fprintf(stderr, "rostvakt: analysis worker: cannot lower its priority\n");
     if (rv_store_open(s->data_dir, &db, &e) != RV_OK) {
         fprintf(stderr, "rostvakt: analysis worker: %s\n", e.msg);
@@ -1221,8 +1222,12 @@ static void *analysis_worker(void *arg)
         long long id;
         char sha[RV_SHA256_HEX + 1], ct[64];
         pthread_mutex_lock(&s->q_lock); /* workers take turns at the head of the queue */
+        /* the service's writers take turns by store_lock, not by SQLite's
+         * busy handler, which sleeps for milliseconds at a time */
+        pthread_mutex_lock(&s->store_lock);
         rv_err rc = rv_store_next_queued(db, &id, sha, ct, sizeof ct, &e);
         if (rc == RV_OK) rc = rv_store_finish_voicemail(db, id, "analysing", NULL, NULL, "", &e);
+        pthread_mutex_unlock(&s->store_lock);
         if (rc == RV_ERR_NOT_FOUND) {
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
@@ -1258,8 +1263,10 @@ static void *analysis_worker(void *arg)
         char now[32];
         rv_utc_now(now);
         char *json = have && rc == RV_OK ? rv_report_to_json(&rep, NULL, NULL) : NULL;
+        pthread_mutex_lock(&s->store_lock);
         rv_err fr = rv_store_finish_voicemail(db, id, json ? "analysed" : "failed",
                                               json ? rv_vm_class_name(rep.vm_class) : NULL, json, now, &e);
+        pthread_mutex_unlock(&s->store_lock);
         if (fr != RV_OK) fprintf(stderr, "rostvakt: analysis worker: voicemail %lld: %s\n", id, e.msg);
         s->queued--;
         if (json) {
