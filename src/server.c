@@ -67,6 +67,8 @@ struct rv_server {
     pthread_mutex_t gc_lock;
     pthread_cond_t gc_wake;
     struct pending *gc_head, **gc_tail;
+    struct finished *fin_head, **fin_tail; /* analyses to record, also by the committer */
+    long long claimed; /* analysis workers take queued voicemails above this id (q_lock) */
     int gc_stopping, have_committer;
     pthread_t committer;
     _Atomic long long queued; /* voicemails waiting for analysis */
@@ -94,6 +96,15 @@ typedef struct pending {
     int done; /* the committer has filled in v.id / v.rc */
     struct pending *next;
 } pending;
+
+/* An analysis for the committer to record (the workers run at a low
+ * priority and must not hold a lock the committer waits for). */
+typedef struct finished {
+    rv_vm_done d;
+    char *report;
+    char now[32];
+    struct finished *next;
+} finished;
 
 typedef struct request {
     char *body;
@@ -336,6 +347,30 @@ static int audio_type(struct MHD_Connection *c, size_t *k, enum MHD_Result *ret)
     return 0;
 }
 
+/* Record finished analyses in one transaction and free them. One that
+ * cannot be recorded stays queued and is analysed again. */
+static void record_analyses(rv_server *s, finished *f)
+{
+    size_t n = 0;
+    for (finished *q = f; q; q = q->next) n++;
+    rv_vm_done *d = n ? calloc(n, sizeof *d) : NULL;
+    if (d) {
+        size_t i = 0;
+        for (finished *q = f; q; q = q->next) d[i++] = q->d;
+        rv_error e;
+        pthread_mutex_lock(&s->store_lock);
+        rv_err rc = rv_store_finish_voicemails(s->store, d, n, &e);
+        pthread_mutex_unlock(&s->store_lock);
+        if (rc != RV_OK) fprintf(stderr, "rostvakt: cannot record %zu analyses: %s\n", n, e.msg);
+        free(d);
+    }
+    for (finished *q = f, *next; q; q = next) {
+        next = q->next;
+        free(q->report);
+        free(q);
+    }
+}
+
 /* The committer: each round takes every upload queued so far, syncs their
  * audio and commits their rows and audit entries in one transaction, then
  * resumes their connections (after which a pending may be freed at any
@@ -345,12 +380,20 @@ static void *committer(void *arg)
     rv_server *s = arg;
     pthread_mutex_lock(&s->gc_lock);
     for (;;) {
-        while (!s->gc_head && !s->gc_stopping) pthread_cond_wait(&s->gc_wake, &s->gc_lock);
-        if (!s->gc_head) break; /* stopping, nothing left */
+        while (!s->gc_head && !s->fin_head && !s->gc_stopping) pthread_cond_wait(&s->gc_wake, &s->gc_lock);
+        if (!s->gc_head && !s->fin_head) break; /* stopping, nothing left */
         pending *batch = s->gc_head;
         s->gc_head = NULL;
         s->gc_tail = &s->gc_head;
+        finished *fin = s->fin_head;
+        s->fin_head = NULL;
+        s->fin_tail = &s->fin_head;
         pthread_mutex_unlock(&s->gc_lock);
+        record_analyses(s, fin);
+        if (!batch) {
+            pthread_mutex_lock(&s->gc_lock);
+            continue;
+        }
         size_t n = 0;
         for (pending *q = batch; q; q = q->next) n++;
         rv_vm_new *v = calloc(n, sizeof *v);
@@ -1221,13 +1264,11 @@ static void *analysis_worker(void *arg)
         if (stop) break;
         long long id;
         char sha[RV_SHA256_HEX + 1], ct[64];
-        pthread_mutex_lock(&s->q_lock); /* workers take turns at the head of the queue */
-        /* the service's writers take turns by store_lock, not by SQLite's
-         * busy handler, which sleeps for milliseconds at a time */
-        pthread_mutex_lock(&s->store_lock);
-        rv_err rc = rv_store_next_queued(db, &id, sha, ct, sizeof ct, &e);
-        if (rc == RV_OK) rc = rv_store_finish_voicemail(db, id, "analysing", NULL, NULL, "", &e);
-        pthread_mutex_unlock(&s->store_lock);
+        /* workers take turns at the head of the queue and claim in memory:
+         * they only read, and the committer records what they found */
+        pthread_mutex_lock(&s->q_lock);
+        rv_err rc = rv_store_next_queued(db, s->claimed, &id, sha, ct, sizeof ct, &e);
+        if (rc == RV_OK) s->claimed = id;
         if (rc == RV_ERR_NOT_FOUND) {
             struct timespec until;
             clock_gettime(CLOCK_REALTIME, &until);
@@ -1260,21 +1301,29 @@ static void *analysis_worker(void *arg)
             }
         }
         free(bytes);
-        char now[32];
-        rv_utc_now(now);
         char *json = have && rc == RV_OK ? rv_report_to_json(&rep, NULL, NULL) : NULL;
-        pthread_mutex_lock(&s->store_lock);
-        rv_err fr = rv_store_finish_voicemail(db, id, json ? "analysed" : "failed",
-                                              json ? rv_vm_class_name(rep.vm_class) : NULL, json, now, &e);
-        pthread_mutex_unlock(&s->store_lock);
-        if (fr != RV_OK) fprintf(stderr, "rostvakt: analysis worker: voicemail %lld: %s\n", id, e.msg);
+        finished *f = calloc(1, sizeof *f);
+        if (f) {
+            rv_utc_now(f->now);
+            f->report = json;
+            f->d = (rv_vm_done){.id = id, .state = json ? "analysed" : "failed",
+                                .classification = json ? rv_vm_class_name(rep.vm_class) : NULL,
+                                .report = json, .now_iso = f->now};
+            pthread_mutex_lock(&s->gc_lock);
+            *s->fin_tail = f;
+            s->fin_tail = &f->next;
+            pthread_cond_signal(&s->gc_wake);
+            pthread_mutex_unlock(&s->gc_lock);
+        } else {
+            free(json);
+            fprintf(stderr, "rostvakt: analysis worker: voicemail %lld: out of memory\n", id);
+        }
         s->queued--;
         if (json) {
             m_analyses++;
             if ((unsigned)rep.vm_class < 3) m_vm_class[rep.vm_class]++;
         }
         else m_analysis_failures++;
-        free(json);
         if (have) rv_report_free(&rep);
     }
     rv_asr_free(asr);
@@ -1356,6 +1405,7 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     pthread_mutex_init(&s->gc_lock, NULL);
     pthread_cond_init(&s->gc_wake, NULL);
     s->gc_tail = &s->gc_head;
+    s->fin_tail = &s->fin_head;
     pthread_mutex_init(&s->pool_lock, NULL);
     pthread_cond_init(&s->pool_free, NULL);
     s->max_decoders = o->workers ? o->workers : 4;
@@ -1426,6 +1476,13 @@ void rv_server_stop(rv_server *s)
     pthread_mutex_unlock(&s->job_lock);
     for (unsigned i = 0; i < s->n_greeters; i++) pthread_join(s->greeters[i], NULL);
     free(s->greeters);
+    /* analysis workers finish what they hold and hand it to the committer */
+    pthread_mutex_lock(&s->q_lock);
+    s->stopping = 1;
+    pthread_cond_broadcast(&s->q_wake);
+    pthread_mutex_unlock(&s->q_lock);
+    for (unsigned i = 0; i < s->n_workers; i++) pthread_join(s->workers[i], NULL);
+    s->n_workers = 0;
     if (s->have_committer) {
         pthread_mutex_lock(&s->gc_lock);
         s->gc_stopping = 1;
@@ -1434,11 +1491,6 @@ void rv_server_stop(rv_server *s)
         pthread_join(s->committer, NULL);
     }
     if (s->d) MHD_stop_daemon(s->d);
-    pthread_mutex_lock(&s->q_lock);
-    s->stopping = 1;
-    pthread_cond_broadcast(&s->q_wake);
-    pthread_mutex_unlock(&s->q_lock);
-    for (unsigned i = 0; i < s->n_workers; i++) pthread_join(s->workers[i], NULL);
     if (s->have_checkpointer) pthread_join(s->checkpointer, NULL);
     free(s->workers);
     for (unsigned i = 0; i < s->n_idle; i++) rv_asr_free(s->idle[i]);

@@ -378,16 +378,12 @@ rv_err rv_store_sync_audio(rv_store *s, const rv_audio_blob *const *b, size_t n,
         int fd = open(path, O_WRONLY | O_CLOEXEC);
         if (fd < 0 || fdatasync(fd) != 0)
             rc = rv_error_set(err, RV_ERR_IO, "cannot store audio in %s: %s", path, strerror(errno));
-        if (fd >= 0) close(fd);
-    }
-    /* the pages are on disk now: give them back, so that the next uploads
-     * write into recently used memory rather than ever more fresh pages */
-    for (size_t i = 0; i < n && rc == RV_OK; i++) {
-        if (!b[i] || !b[i]->len) continue;
-        char path[4300];
-        segment_path(s, b[i]->segment, path, sizeof path);
-        int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd >= 0) posix_fadvise(fd, (off_t)b[i]->at, (off_t)b[i]->len, POSIX_FADV_DONTNEED);
+        /* the pages are on disk now: give them back, so that the next uploads
+         * write into recently used memory rather than ever more fresh pages
+         * (each range alone: between them other uploads may still write) */
+        for (size_t j = i; rc == RV_OK && j < n; j++)
+            if (b[j] && b[j]->len && strcmp(b[j]->segment, b[i]->segment) == 0)
+                posix_fadvise(fd, (off_t)b[j]->at, (off_t)b[j]->len, POSIX_FADV_DONTNEED);
         if (fd >= 0) close(fd);
     }
     return rc;
@@ -835,15 +831,16 @@ rv_err rv_store_add_voicemail(rv_store *s, const char *ext, const char *sha256, 
     return rc;
 }
 
-rv_err rv_store_next_queued(rv_store *s, long long *id, char sha256[RV_SHA256_HEX + 1], char *content_type,
-                            size_t ct_cap, rv_error *err)
+rv_err rv_store_next_queued(rv_store *s, long long after, long long *id, char sha256[RV_SHA256_HEX + 1],
+                            char *content_type, size_t ct_cap, rv_error *err)
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
                            "SELECT id, audio_sha256, content_type FROM voicemails WHERE state = 'queued'"
-                           " ORDER BY id LIMIT 1",
+                           " AND id > ?1 ORDER BY id LIMIT 1",
                            -1, &st, NULL) != SQLITE_OK)
         return db_error(s, err, "cannot read the queue");
+    sqlite3_bind_int64(st, 1, after);
     int r = sqlite3_step(st);
     rv_err rc = RV_OK;
     if (r == SQLITE_ROW) {
@@ -879,6 +876,18 @@ rv_err rv_store_finish_voicemail(rv_store *s, long long id, const char *state, c
                     "UPDATE voicemails SET state = ?2, classification = ?3, report = ?4, analysed_at = ?5"
                     " WHERE id = ?1",
                     t, 4, id, NULL, err);
+}
+
+rv_err rv_store_finish_voicemails(rv_store *s, const rv_vm_done *d, size_t n, rv_error *err)
+{
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return db_error(s, err, "cannot begin");
+    rv_err rc = RV_OK;
+    for (size_t i = 0; i < n && rc == RV_OK; i++)
+        rc = rv_store_finish_voicemail(s, d[i].id, d[i].state, d[i].classification, d[i].report, d[i].now_iso, err);
+    if (rc == RV_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_error(s, err, "cannot commit");
+    if (rc != RV_OK) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
 }
 
 rv_err rv_store_get_voicemail(rv_store *s, long long id, json_t **out, rv_error *err)

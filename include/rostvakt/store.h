@@ -128,9 +128,11 @@ typedef struct {
  * all and is returned. */
 rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *err);
 
-/* The oldest voicemail still queued for analysis: its id and audio hash and
- * Content-Type. RV_ERR_NOT_FOUND when the queue is empty. */
-rv_err rv_store_next_queued(rv_store *s, long long *id, char sha256[RV_SHA256_HEX + 1], char *content_type,
+/* The oldest voicemail still queued for analysis with an id above after:
+ * its id and audio hash and Content-Type. RV_ERR_NOT_FOUND when there is
+ * none. Only reads. */
+rv_err rv_store_next_queued(rv_store *s, long long after, long long *id, char sha256[RV_SHA256_HEX + 1],
+                            char *content_type,
                             size_t ct_cap, rv_error *err);
 
 /* Reclaim what a crash left in audio/: temporary files, and the tail of any
@@ -144,6 +146,15 @@ rv_err rv_store_requeue_interrupted(rv_store *s, rv_error *err);
 
 /* How many voicemails wait for analysis (-1 on a database error). */
 long long rv_store_count_queued(rv_store *s);
+
+/* A voicemail's analysis, for rv_store_finish_voicemails. */
+typedef struct {
+    long long id;
+    const char *state, *classification, *report, *now_iso;
+} rv_vm_done;
+
+/* Record n analyses in one committed transaction. */
+rv_err rv_store_finish_voicemails(rv_store *s, const rv_vm_done *d, size_t n, rv_error *err);
 
 /* Record a voicemail's analysis (report: the JSON of rostvakt analyze) and
  * take it off the queue; state "failed" when it could not be analysed. */
