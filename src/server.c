@@ -45,6 +45,7 @@ struct rv_server {
     unsigned n_workers;
     pthread_mutex_t q_lock;
     pthread_cond_t q_wake;
+    pthread_cond_t stop_wake; /* broadcast when the service stops (q_lock) */
     int stopping;
     char data_dir[4096], models_dir[4096];
     rv_config cfg;
@@ -69,6 +70,7 @@ struct rv_server {
     struct pending *gc_head, **gc_tail;
     struct finished *fin_head, **fin_tail; /* analyses to record, also by the committer */
     long long claimed; /* analysis workers take queued voicemails above this id (q_lock) */
+    _Atomic long long last_upload_ms; /* when the committer last committed uploads (monotonic) */
     int gc_stopping, have_committer;
     pthread_t committer;
     _Atomic long long queued; /* voicemails waiting for analysis */
@@ -347,6 +349,35 @@ static int audio_type(struct MHD_Connection *c, size_t *k, enum MHD_Result *ret)
     return 0;
 }
 
+static long long now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Analysis gives way to ingestion: while uploads keep arriving (one was
+ * committed in the last UPLOAD_QUIET_MS) a worker rests three times as long
+ * as its last analysis took (a quarter of its time analysing), unless the
+ * queue is half full; so the PBX's answers seldom wait behind an analysis,
+ * and the queue still drains, faster once the uploads pause. */
+#define UPLOAD_QUIET_MS 100
+#define BUSY_REST_FACTOR 3
+static void give_way(rv_server *s, long long took_ms)
+{
+    if (now_ms() - s->last_upload_ms >= UPLOAD_QUIET_MS || s->queued >= s->max_queue / 2) return;
+    long long rest = took_ms * BUSY_REST_FACTOR;
+    if (rest > 2000) rest = 2000;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += rest / 1000;
+    until.tv_nsec += (rest % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+    pthread_mutex_lock(&s->q_lock);
+    if (!s->stopping) pthread_cond_timedwait(&s->stop_wake, &s->q_lock, &until);
+    pthread_mutex_unlock(&s->q_lock);
+}
+
 /* Record finished analyses in one transaction and free them. One that
  * cannot be recorded stays queued and is analysed again. */
 static void record_analyses(rv_server *s, finished *f)
@@ -390,6 +421,7 @@ static void *committer(void *arg)
         s->fin_tail = &s->fin_head;
         pthread_mutex_unlock(&s->gc_lock);
         record_analyses(s, fin);
+        if (batch) s->last_upload_ms = now_ms();
         if (!batch) {
             pthread_mutex_lock(&s->gc_lock);
             continue;
@@ -1262,6 +1294,7 @@ static void *analysis_worker(void *arg)
         int stop = s->stopping;
         pthread_mutex_unlock(&s->q_lock);
         if (stop) break;
+
         long long id;
         char sha[RV_SHA256_HEX + 1], ct[64];
         /* workers take turns at the head of the queue and claim in memory:
@@ -1282,6 +1315,7 @@ static void *analysis_worker(void *arg)
             fprintf(stderr, "rostvakt: analysis worker: %s\n", e.msg);
             break;
         }
+        long long started = now_ms();
         unsigned char *bytes = NULL;
         size_t len = 0;
         rv_report rep;
@@ -1325,6 +1359,7 @@ static void *analysis_worker(void *arg)
         }
         else m_analysis_failures++;
         if (have) rv_report_free(&rep);
+        give_way(s, now_ms() - started);
     }
     rv_asr_free(asr);
     rv_store_close(db);
@@ -1384,6 +1419,7 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     s->max_queue = o->max_queue > 0 ? o->max_queue : 10000;
     pthread_mutex_init(&s->q_lock, NULL);
     pthread_cond_init(&s->q_wake, NULL);
+    pthread_cond_init(&s->stop_wake, NULL);
     if (o->cfg) s->cfg = *o->cfg;
     else rv_config_defaults(&s->cfg);
     snprintf(s->data_dir, sizeof s->data_dir, "%s", o->data_dir ? o->data_dir : "");
@@ -1480,6 +1516,7 @@ void rv_server_stop(rv_server *s)
     pthread_mutex_lock(&s->q_lock);
     s->stopping = 1;
     pthread_cond_broadcast(&s->q_wake);
+    pthread_cond_broadcast(&s->stop_wake);
     pthread_mutex_unlock(&s->q_lock);
     for (unsigned i = 0; i < s->n_workers; i++) pthread_join(s->workers[i], NULL);
     s->n_workers = 0;
@@ -1503,6 +1540,7 @@ void rv_server_stop(rv_server *s)
     pthread_mutex_destroy(&s->store_lock);
     pthread_mutex_destroy(&s->q_lock);
     pthread_cond_destroy(&s->q_wake);
+    pthread_cond_destroy(&s->stop_wake);
     pthread_mutex_destroy(&s->pool_lock);
     pthread_mutex_destroy(&s->gc_lock);
     pthread_mutex_destroy(&s->sweep_lock);
