@@ -1294,7 +1294,6 @@ static void *analysis_worker(void *arg)
         int stop = s->stopping;
         pthread_mutex_unlock(&s->q_lock);
         if (stop) break;
-
         long long id;
         char sha[RV_SHA256_HEX + 1], ct[64];
         /* workers take turns at the head of the queue and claim in memory:
