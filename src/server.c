@@ -114,7 +114,7 @@ typedef struct request {
     int too_large;
     struct timespec start;
     pending *up; /* a voicemail upload handed to the committer */
-    /* a greeting upload analysed on an analysis thread (its connection
+    /* a greeting upload analysed on a greeting thread (its connection
      * suspended meanwhile): the answer it left */
     struct request *next_job;
     struct MHD_Connection *conn;
@@ -1110,7 +1110,8 @@ static enum MHD_Result defer_greeting(rv_server *s, struct MHD_Connection *c, co
     if (rq->job == 2) {
         char *b = rq->out_body;
         rq->out_body = NULL;
-        return send_body(c, rq->out_status, b, NULL, NULL);
+        int later = rq->out_status == MHD_HTTP_SERVICE_UNAVAILABLE;
+        return send_body(c, rq->out_status, b, later ? "Retry-After" : NULL, later ? "30" : NULL);
     }
     if (rq->job == 1) return MHD_YES; /* not answered yet */
     snprintf(rq->ext, sizeof rq->ext, "%s", ext);

@@ -320,6 +320,11 @@ static rv_err new_segment(rv_store *s, seg_file *g, rv_error *err)
     return RV_OK;
 }
 
+static void segment_path(const rv_store *s, const char *segment, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/audio/%.16s.seg", s->dir, segment);
+}
+
 rv_err rv_store_append_audio(rv_store *s, const void *bytes, size_t len, rv_audio_blob *out, rv_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -362,8 +367,6 @@ rv_err rv_store_append_audio(rv_store *s, const void *bytes, size_t len, rv_audi
     return RV_OK;
 }
 
-static void segment_path(const rv_store *s, const char *segment, char *path, size_t cap);
-
 rv_err rv_store_sync_audio(rv_store *s, const rv_audio_blob *const *b, size_t n, rv_error *err)
 {
     rv_err rc = RV_OK;
@@ -398,10 +401,6 @@ rv_err rv_store_stage_audio(rv_store *s, const void *bytes, size_t len, rv_audio
     return rc;
 }
 
-static void segment_path(const rv_store *s, const char *segment, char *path, size_t cap)
-{
-    snprintf(path, cap, "%s/audio/%.16s.seg", s->dir, segment);
-}
 
 /* Give a segment's range back to the file system (zeros where holes cannot
  * be punched); the bytes are gone either way. 0 or -1. */
