@@ -477,9 +477,9 @@ static enum MHD_Result upload_answer(rv_server *s, struct MHD_Connection *c, con
 }
 
 /* 503 with Retry-After. */
-static enum MHD_Result queue_full(struct MHD_Connection *c, const char *msg)
+static enum MHD_Result unavailable(struct MHD_Connection *c, const char *code, const char *msg)
 {
-    json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", "queue_full", "message", msg);
+    json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
     char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     return send_body(c, MHD_HTTP_SERVICE_UNAVAILABLE, body, "Retry-After", "30");
@@ -508,7 +508,7 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
                                rv_audio_hint_for_type(audio_types[k]),
                                &lim, &e);
     if (rc != RV_OK) return send_error(c, (unsigned)rv_err_http_status(rc), rv_err_slug(rc), e.msg);
-    if (s->queued >= s->max_queue) return queue_full(c, "the analysis queue is full; try again later");
+    if (s->queued >= s->max_queue) return unavailable(c, "queue_full", "the analysis queue is full; try again later");
     pending *p = calloc(1, sizeof *p);
     if (!p) return MHD_NO;
     /* appended without the store lock; the committer syncs the batch's
@@ -540,7 +540,7 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
     pthread_mutex_unlock(&s->gc_lock);
     if (stopping) {
         free(p); /* the appended bytes are nobody's; start-up reclaims them */
-        return queue_full(c, "the service is stopping; try again later");
+        return unavailable(c, "stopping", "the service is stopping; try again later");
     }
     return MHD_YES;
 }
@@ -1126,7 +1126,7 @@ static enum MHD_Result defer_greeting(rv_server *s, struct MHD_Connection *c, co
         pthread_cond_signal(&s->job_wake);
     }
     pthread_mutex_unlock(&s->job_lock);
-    if (stopping) return queue_full(c, "the service is stopping; try again later");
+    if (stopping) return unavailable(c, "stopping", "the service is stopping; try again later");
     return MHD_YES;
 }
 
