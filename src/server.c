@@ -529,7 +529,7 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
                        .bytes = rq->len, .caller = p->caller, .received_at = p->when, .actor = p->actor,
                        .remote = p->remote, .now = p->now};
     pthread_mutex_lock(&s->gc_lock);
-    int stopping = s->gc_stopping || !s->have_committer;
+    int stopping = s->gc_stopping; /* the committer runs from start to stop */
     if (!stopping) {
         rq->up = p;
         MHD_suspend_connection(c); /* before the committer can resume it */

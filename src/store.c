@@ -150,6 +150,16 @@ static int is_hexn(const char *h, size_t n)
 
 static int is_hex64(const char *h) { return is_hexn(h, RV_SHA256_HEX); }
 
+/* fsync a directory (after a rename or unlink in it); 0 or -1. */
+static int fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
 /* The end of the last indexed recording in segment name; -1 on error. */
 static long long indexed_end(rv_store *s, const char *name)
 {
@@ -178,7 +188,7 @@ static void trim_segment(rv_store *s, const char *audio_dir, const char *file)
     long long end = -1;
     if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 && (end = indexed_end(s, name)) >= 0) {
         if (end == 0) {
-            if (unlink(path) == 0) rv_store_fsync_dir(audio_dir);
+            if (unlink(path) == 0) fsync_dir(audio_dir);
         } else if (end < st.st_size && ftruncate(fd, end) == 0) {
             fsync(fd);
         }
@@ -275,14 +285,6 @@ void rv_store_close(rv_store *s)
     free(s);
 }
 
-int rv_store_fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
 
 static void sha256_hex(const void *bytes, size_t len, char hex[RV_SHA256_HEX + 1], int *ok)
 {
@@ -307,7 +309,7 @@ static rv_err new_segment(rv_store *s, seg_file *g, rv_error *err)
     snprintf(path, sizeof path, "%s/%s.seg", dir, name);
     int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (fd < 0) return rv_error_set(err, RV_ERR_IO, "cannot create a segment in %s: %s", dir, strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0 || rename(tmp, path) != 0 || rv_store_fsync_dir(dir) != 0) {
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0 || rename(tmp, path) != 0 || fsync_dir(dir) != 0) {
         int e = errno;
         unlink(tmp);
         close(fd);
@@ -400,7 +402,6 @@ rv_err rv_store_stage_audio(rv_store *s, const void *bytes, size_t len, rv_audio
     if (rc != RV_OK) memset(out, 0, sizeof *out);
     return rc;
 }
-
 
 /* Give a segment's range back to the file system (zeros where holes cannot
  * be punched); the bytes are gone either way. 0 or -1. */
@@ -572,7 +573,7 @@ rv_err rv_store_erase_audio(rv_store *s, const rv_audio_loc *loc, rv_error *err)
         snprintf(dir, sizeof dir, "%s/audio/%.2s", s->dir, loc->blob.sha256);
         if (unlink(path) != 0 && errno != ENOENT)
             return rv_error_set(err, RV_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
-        rv_store_fsync_dir(dir);
+        fsync_dir(dir);
         return RV_OK;
     }
     if (!is_hexn(loc->blob.segment, 16)) return rv_error_set(err, RV_ERR_ARG, "not a segment");
@@ -1355,7 +1356,6 @@ rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, json_t **out, 
 }
 
 sqlite3 *rv_store_sqlite(rv_store *s) { return s->db; }
-const char *rv_store_dir(const rv_store *s) { return s->dir; }
 
 void rv_store_autocheckpoint(rv_store *s, int on)
 {

@@ -8,9 +8,5 @@
 #include "rostvakt/store.h"
 
 sqlite3 *rv_store_sqlite(rv_store *s);
-const char *rv_store_dir(const rv_store *s);
-
-/* fsync a directory (after a rename or unlink in it); 0 or -1. */
-int rv_store_fsync_dir(const char *dir);
 
 #endif

@@ -5,7 +5,6 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "rostvakt/calendar.h"
 #include "rostvakt/greeting.h"
