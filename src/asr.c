@@ -333,8 +333,7 @@ rv_err rv_asr_open(const char *hmm_dir, const char *mllr_path, rv_lexicon *lex, 
         }
     }
     rc = start_decoder(a, err);
-    if (rc != RV_OK && rc != RV_ERR_CONFIG) goto done;
-    if (rc == RV_ERR_CONFIG)
+    if (rc == RV_ERR_CONFIG) /* say which model */
         rc = rv_error_set(err, RV_ERR_CONFIG, "cannot load the acoustic model in %s%s%s", a->hmm,
                           mllr_path ? " with " : "", mllr_path ? mllr_path : "");
 done:
