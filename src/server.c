@@ -421,11 +421,11 @@ static void *committer(void *arg)
         s->fin_tail = &s->fin_head;
         pthread_mutex_unlock(&s->gc_lock);
         record_analyses(s, fin);
-        if (batch) s->last_upload_ms = now_ms();
         if (!batch) {
             pthread_mutex_lock(&s->gc_lock);
             continue;
         }
+        s->last_upload_ms = now_ms();
         size_t n = 0;
         for (pending *q = batch; q; q = q->next) n++;
         rv_vm_new *v = calloc(n, sizeof *v);
@@ -1117,7 +1117,7 @@ static enum MHD_Result defer_greeting(rv_server *s, struct MHD_Connection *c, co
     snprintf(rq->ext, sizeof rq->ext, "%s", ext);
     rq->conn = c;
     pthread_mutex_lock(&s->job_lock);
-    int stopping = s->jobs_stopping || !s->n_greeters;
+    int stopping = s->jobs_stopping;
     if (!stopping) {
         rq->job = 1;
         MHD_suspend_connection(c);
@@ -1473,9 +1473,9 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     for (unsigned i = 0; s->greeters && i < s->max_decoders; i++)
         if (pthread_create(&s->greeters[s->n_greeters], NULL, greeter, s) == 0) s->n_greeters++;
     s->have_committer = pthread_create(&s->committer, NULL, committer, s) == 0;
-    if (!s->have_committer) {
+    if (!s->have_committer || s->n_greeters < s->max_decoders) {
         rv_server_stop(s);
-        return rv_error_set(err, RV_ERR_INTERNAL, "cannot start the committer thread");
+        return rv_error_set(err, RV_ERR_INTERNAL, "cannot start the committer and greeting threads");
     }
     s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                                 MHD_USE_ERROR_LOG,
