@@ -24,7 +24,7 @@ LIB      = $(BUILD)/librostvakt.a
 TESTBIN  = $(BUILD)/rostvakt-tests
 FIXTURES = $(BUILD)/fixtures/.stamp
 
-.PHONY: all deps test unit-test asan bench demo check-symbols install clean samples
+.PHONY: all deps test unit-test asan bench demo check-symbols install clean samples learn-map
 
 MLLR     = models/en-us-tel.mllr
 
@@ -103,6 +103,17 @@ $(BUILD)/bench_verify: bench/bench_verify.c $(LIB)
 
 $(BUILD)/bench_sweep: bench/bench_sweep.c $(LIB)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+$(BUILD)/learn_map: bench/learn_map.c $(LIB)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
+# models/sv-arpabet-directory.map (in git) is learned from the tune split of
+# bench/make-asr-sets.sh and the hand-written models/sv-arpabet.map; this
+# remakes it.
+learn-map: deps
+	@$(MAKE) --no-print-directory $(MLLR) $(BUILD)/learn_map
+	@sh bench/make-asr-sets.sh build/asr >/dev/null
+	$(BUILD)/learn_map build/asr/tune models/sv-arpabet-directory.map
 
 $(BUILD)/bench_serve: bench/bench_serve.c
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(shell pkg-config --libs libcurl 2>/dev/null) -lpthread

@@ -499,7 +499,7 @@ int main(int argc, char **argv)
     /* The channel adaptation make builds; RV_ASR_MLLR=none for the plain model. */
     const char *mllr = getenv("RV_ASR_MLLR") ? getenv("RV_ASR_MLLR") : "models/en-us-tel.mllr";
     if (strcmp(mllr, "none") == 0) mllr = NULL;
-    if (rv_lexicon_open("models/sv-arpabet.map", &lex, &e) != RV_OK) {
+    if (rv_lexicon_open_models("models", &lex, &e) != RV_OK) {
         fprintf(stderr, "%s\n", e.msg);
         return 1;
     }

@@ -536,11 +536,15 @@ static rv_err word_token(rv_asr *a, const rv_word_pron *w, int slot, const word_
     return RV_OK;
 }
 
-static rv_err make_chain(rv_asr *a, const char *phrase, int slot, chain *c, rv_error *err)
+/* Slot s of a pass pronounced with vocab's map: its words are cached apart
+ * from the other map's, under the tag s + vocab * MAX_SLOTS. */
+#define MAX_SLOTS 4
+static rv_err make_chain(rv_asr *a, const char *phrase, int slot, rv_vocab vocab, chain *c, rv_error *err)
 {
     rv_word_pron w[MAX_PHRASE_WORDS];
     size_t n;
-    rv_err rc = rv_lexicon_pronounce(a->lex, phrase, MAX_VARIANTS, w, MAX_PHRASE_WORDS, &n, err);
+    rv_err rc = rv_lexicon_pronounce_in(a->lex, vocab, phrase, MAX_VARIANTS, w, MAX_PHRASE_WORDS, &n, err);
+    slot += vocab == RV_VOCAB_DIRECTORY ? MAX_SLOTS : 0;
     if (rc != RV_OK) return rc;
     c->n = n;
     for (size_t i = 0; i < n; i++) {
@@ -595,9 +599,8 @@ static void score_chain(const rv_asr *a, const seg_info *segs, size_t i, size_t 
 typedef struct {
     const char *const *alts;
     size_t n_alts;
+    rv_vocab vocab;
 } slot_spec;
-
-#define MAX_SLOTS 4
 
 /* Score n_slots slots in one pass of the subset grammar. With more than one
  * slot this was measured worse than a pass per slot (bench/bench_verify.c on
@@ -627,7 +630,7 @@ static rv_err verify_slots(rv_asr *a, const slot_spec *slots, size_t n_slots, si
         alts[s] = calloc(n_alts[s], sizeof *alts[s]);
         if (!alts[s]) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
         for (size_t k = 0; rc == RV_OK && k < n_alts[s]; k++)
-            rc = make_chain(a, slots[s].alts[k], (int)s, &alts[s][k], err);
+            rc = make_chain(a, slots[s].alts[k], (int)s, slots[s].vocab, &alts[s][k], err);
     }
     /* A choice among many (closing prompts, absence phrases, 62 dates, 24
      * hours, case words) is searched with narrower beams: the search grows
@@ -646,7 +649,7 @@ static rv_err verify_slots(rv_asr *a, const slot_spec *slots, size_t n_slots, si
     if (rc == RV_OK && decode(a, "forced", segs, MAX_SEGS, &ns)) {
         for (size_t i = 0; i < ns; i++) {
             if (segs[i].token[0] != 's') continue;
-            int s = atoi(segs[i].token + 1);
+            int s = atoi(segs[i].token + 1) % MAX_SLOTS; /* the tag's slot */
             if (s < 0 || (size_t)s >= n_slots || out[s].found) continue;
             for (size_t k = 0; k < n_alts[s]; k++) {
                 size_t span = match_chain(segs, ns, i, &alts[s][k]);
@@ -667,13 +670,92 @@ static rv_err verify_slots(rv_asr *a, const slot_spec *slots, size_t n_slots, si
 rv_err rv_asr_best_of(rv_asr *a, const char *const *phrases, size_t n, size_t *best,
                       rv_phrase_score *out, rv_error *err)
 {
-    slot_spec slot = {phrases, n};
-    rv_err rc = verify_slots(a, &slot, 1, best, out, err);
-    return rc;
+    slot_spec slot = {phrases, n, RV_VOCAB_FIXED};
+    return verify_slots(a, &slot, 1, best, out, err);
 }
 
 rv_err rv_asr_verify(rv_asr *a, const char *phrase, rv_phrase_score *out, rv_error *err)
 {
     size_t best;
     return rv_asr_best_of(a, &phrase, 1, &best, out, err);
+}
+
+rv_err rv_asr_best_of_entries(rv_asr *a, const char *const *phrases, size_t n, size_t *best,
+                              rv_phrase_score *out, rv_error *err)
+{
+    slot_spec slot = {phrases, n, RV_VOCAB_DIRECTORY};
+    return verify_slots(a, &slot, 1, best, out, err);
+}
+
+rv_err rv_asr_verify_entry(rv_asr *a, const char *phrase, rv_phrase_score *out, rv_error *err)
+{
+    size_t best;
+    return rv_asr_best_of_entries(a, &phrase, 1, &best, out, err);
+}
+
+/* The dictionary token for phone ph at position pos of an alignment. */
+static rv_err align_token(rv_asr *a, int pos, const char *ph, char *tok, size_t cap, rv_error *err)
+{
+    snprintf(tok, cap, "q%d_%s", pos, ph);
+    for (size_t i = 0; i < a->n_words; i++)
+        if (a->words[i].slot == -1 && strcmp(a->words[i].token, tok) == 0) return RV_OK;
+    if (a->n_words == MAX_WORDS)
+        return rv_error_set(err, RV_ERR_TOO_LARGE, "more than %d distinct words", MAX_WORDS);
+    if (ps_add_word(a->ps, tok, ph, 0) < 0)
+        return rv_error_set(err, RV_ERR_INTERNAL, "cannot add phone '%s' to the dictionary", ph);
+    word_entry *e = &a->words[a->n_words];
+    snprintf(e->token, sizeof e->token, "%s", tok);
+    e->slot = -1;
+    e->phones = 1;
+    e->text = strdup(tok);
+    if (!e->text) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    a->n_words++;
+    return RV_OK;
+}
+
+rv_err rv_asr_align(rv_asr *a, const char *const *const *cands, const size_t *n_cands, size_t n_pos,
+                    int *choice, rv_error *err)
+{
+    if (n_pos < 1 || n_pos > 96) return rv_error_set(err, RV_ERR_ARG, "1 to 96 positions, not %zu", n_pos);
+    for (size_t i = 0; i < n_pos; i++) choice[i] = -1;
+    if (!a->have_loop) return RV_OK;
+    logmath_t *lmath = ps_get_logmath(a->ps);
+    int final = (int)n_pos + 1;
+    fsg_model_t *fsg = fsg_model_init("align", lmath, 1.0f, final + 1);
+    if (!fsg) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    int32 lp = logmath_log(lmath, 1.0 / (N_PHONES + 1));
+    fsg->start_state = 0;
+    fsg->final_state = final;
+    add_phone_loop(fsg, 0, lp, 1);
+    add_phone_loop(fsg, final, lp, 1);
+    fsg_model_null_trans_add(fsg, 0, 1, 0);
+    rv_err rc = RV_OK;
+    for (size_t i = 0; i < n_pos && rc == RV_OK; i++)
+        for (size_t k = 0; k < n_cands[i] && rc == RV_OK; k++) {
+            if (!*cands[i][k]) { fsg_model_null_trans_add(fsg, (int)i + 1, (int)i + 2, 0); continue; }
+            char tok[24];
+            rc = align_token(a, (int)i, cands[i][k], tok, sizeof tok, err);
+            if (rc == RV_OK) fsg_model_trans_add(fsg, (int)i + 1, (int)i + 2, 0, fsg_model_word_add(fsg, tok));
+        }
+    if (rc == RV_OK && ps_set_fsg(a->ps, "align", fsg) != 0)
+        rc = rv_error_set(err, RV_ERR_INTERNAL, "cannot set the alignment grammar");
+    fsg_model_free(fsg);
+    if (rc != RV_OK) return rc;
+    seg_info *segs = malloc(MAX_SEGS * sizeof *segs);
+    if (!segs) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    size_t ns = 0;
+    if (decode(a, "align", segs, MAX_SEGS, &ns))
+        for (size_t s = 0; s < ns; s++) {
+            int pos;
+            char ph[8];
+            if (sscanf(segs[s].token, "q%d_%7s", &pos, ph) != 2 || pos < 0 || (size_t)pos >= n_pos) continue;
+            for (size_t k = 0; k < n_cands[pos]; k++)
+                if (strcmp(cands[pos][k], ph) == 0) choice[pos] = (int)k;
+        }
+    for (size_t i = 0; i < n_pos; i++) /* not on the path: dropped, if it could be */
+        for (size_t k = 0; choice[i] < 0 && k < n_cands[i]; k++)
+            if (!*cands[i][k]) choice[i] = (int)k;
+    ps_unset_search(a->ps, "align");
+    free(segs);
+    return RV_OK;
 }

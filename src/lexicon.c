@@ -22,23 +22,27 @@ typedef struct {
     char alts[ALT_MAX][24]; /* "" means: dropped */
 } map_entry;
 
-struct rv_lexicon {
+typedef struct {
     map_entry map[MAP_MAX];
     size_t n_map;
+} phone_map;
+
+struct rv_lexicon {
+    phone_map maps[2]; /* by rv_vocab */
 };
 
 static pthread_mutex_t espeak_lock = PTHREAD_MUTEX_INITIALIZER;
 static int espeak_users;
 
 typedef struct {
-    rv_lexicon *lex;
+    phone_map *lex;
     const char *path;
 } map_ctx;
 
 static rv_err map_line(char *s, int lineno, void *user, rv_error *err)
 {
     map_ctx *c = user;
-    rv_lexicon *lex = c->lex;
+    phone_map *lex = c->lex;
     char *sp = s;
     while (*sp && !isspace((unsigned char)*sp)) sp++;
     if (!*sp || lex->n_map == MAP_MAX || (size_t)(sp - s) >= sizeof lex->map[0].token)
@@ -64,8 +68,9 @@ static rv_err map_line(char *s, int lineno, void *user, rv_error *err)
     return RV_OK;
 }
 
-static rv_err load_map(rv_lexicon *lex, const char *path, rv_error *err)
+static rv_err load_map(phone_map *lex, const char *path, rv_error *err)
 {
+    memset(lex, 0, sizeof *lex);
     map_ctx c = {lex, path};
     rv_err rc = rv_textfile_each(path, RV_ERR_IO, map_line, &c, err);
     if (rc == RV_OK && lex->n_map == 0) rc = rv_error_set(err, RV_ERR_CONFIG, "%s: no phonemes", path);
@@ -77,8 +82,9 @@ rv_err rv_lexicon_open(const char *map_path, rv_lexicon **out, rv_error *err)
     *out = NULL;
     rv_lexicon *lex = calloc(1, sizeof *lex);
     if (!lex) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-    rv_err rc = load_map(lex, map_path, err);
+    rv_err rc = load_map(&lex->maps[RV_VOCAB_FIXED], map_path, err);
     if (rc != RV_OK) { free(lex); return rc; }
+    lex->maps[RV_VOCAB_DIRECTORY] = lex->maps[RV_VOCAB_FIXED];
     pthread_mutex_lock(&espeak_lock);
     if (espeak_users == 0) {
         if (espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, NULL, espeakINITIALIZE_DONT_EXIT) < 0)
@@ -103,7 +109,32 @@ void rv_lexicon_free(rv_lexicon *lex)
     free(lex);
 }
 
-static const map_entry *lookup(const rv_lexicon *lex, const char *tok)
+rv_err rv_lexicon_load_directory_map(rv_lexicon *lex, const char *path, rv_error *err)
+{
+    phone_map *m = malloc(sizeof *m);
+    if (!m) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    rv_err rc = load_map(m, path, err);
+    if (rc == RV_OK) lex->maps[RV_VOCAB_DIRECTORY] = *m;
+    free(m);
+    return rc;
+}
+
+rv_err rv_lexicon_open_models(const char *models_dir, rv_lexicon **out, rv_error *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/" RV_FIXED_MAP, models_dir);
+    rv_err rc = rv_lexicon_open(path, out, err);
+    if (rc != RV_OK) return rc;
+    snprintf(path, sizeof path, "%s/" RV_DIRECTORY_MAP, models_dir);
+    rc = rv_lexicon_load_directory_map(*out, path, err);
+    if (rc != RV_OK) {
+        rv_lexicon_free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static const map_entry *lookup(const phone_map *lex, const char *tok)
 {
     for (size_t i = 0; i < lex->n_map; i++)
         if (strcmp(lex->map[i].token, tok) == 0) return &lex->map[i];
@@ -135,13 +166,13 @@ static int append(char *dst, size_t cap, const char *phones)
     return w >= 0 && (size_t)w < cap - n;
 }
 
-static rv_err pronounce_word(const rv_lexicon *lex, rv_word_pron *wp, size_t max_variants,
-                             rv_error *err)
+/* The map entries of a word's espeak-ng phonemes (ipa), in order. */
+static rv_err map_tokens(const phone_map *lex, const char *word, const char *ipa, const map_entry **toks,
+                         size_t max, size_t *n, rv_error *err)
 {
-    const map_entry *toks[96];
-    size_t nt = 0;
     char buf[RV_PRON_MAX];
-    snprintf(buf, sizeof buf, "%s", wp->ipa);
+    snprintf(buf, sizeof buf, "%s", ipa);
+    size_t nt = 0;
     char *save = NULL;
     for (char *tok = strtok_r(buf, "_", &save); tok; tok = strtok_r(NULL, "_", &save)) {
         /* Stress marks (ˈ ˌ, two bytes each) lead a token. */
@@ -160,13 +191,22 @@ static rv_err pronounce_word(const rv_lexicon *lex, rv_word_pron *wp, size_t max
         }
         if (!m) {
             return rv_error_set(err, RV_ERR_INTERNAL,
-                                "no phone mapping for espeak-ng phoneme '%s' in '%s'", tok,
-                                wp->word);
+                                "no phone mapping for espeak-ng phoneme '%s' in '%s'", tok, word);
         }
-        if (nt == sizeof toks / sizeof toks[0])
-            return rv_error_set(err, RV_ERR_TOO_LARGE, "word '%s' is too long", wp->word);
+        if (nt == max) return rv_error_set(err, RV_ERR_TOO_LARGE, "word '%s' is too long", word);
         toks[nt++] = m;
     }
+    *n = nt;
+    return RV_OK;
+}
+
+static rv_err pronounce_word(const phone_map *lex, rv_word_pron *wp, size_t max_variants,
+                             rv_error *err)
+{
+    const map_entry *toks[96];
+    size_t nt = 0;
+    rv_err rc = map_tokens(lex, wp->word, wp->ipa, toks, sizeof toks / sizeof toks[0], &nt, err);
+    if (rc != RV_OK) return rc;
     if (nt == 0) return rv_error_set(err, RV_ERR_ARG, "'%s' has no pronunciation", wp->word);
     /* Variant 0: every first alternative; then one uncertain phoneme at a time. */
     wp->n_prons = 0;
@@ -189,6 +229,13 @@ rv_err rv_lexicon_pronounce(rv_lexicon *lex, const char *text, size_t max_varian
                             rv_word_pron *out, size_t max_words, size_t *n_words,
                             rv_error *err)
 {
+    return rv_lexicon_pronounce_in(lex, RV_VOCAB_FIXED, text, max_variants, out, max_words, n_words, err);
+}
+
+rv_err rv_lexicon_pronounce_in(rv_lexicon *lex, rv_vocab vocab, const char *text, size_t max_variants,
+                               rv_word_pron *out, size_t max_words, size_t *n_words, rv_error *err)
+{
+    const phone_map *map = &lex->maps[vocab == RV_VOCAB_DIRECTORY];
     *n_words = 0;
     if (max_variants < 1) max_variants = 1;
     if (max_variants > 8) max_variants = 8;
@@ -210,10 +257,34 @@ rv_err rv_lexicon_pronounce(rv_lexicon *lex, const char *text, size_t max_varian
         memset(wp, 0, sizeof *wp);
         rv_sv_lower(s, len, wp->word, sizeof wp->word);
         phonemes(wp->word, wp->ipa, sizeof wp->ipa);
-        rv_err rc = pronounce_word(lex, wp, max_variants, err);
+        rv_err rc = pronounce_word(map, wp, max_variants, err);
         if (rc != RV_OK) return rc;
         (*n_words)++;
     }
     if (*n_words == 0) return rv_error_set(err, RV_ERR_ARG, "phrase has no words");
     return RV_OK;
+}
+
+rv_err rv_lexicon_phonemes(rv_lexicon *lex, const char *text, rv_phoneme *out, size_t max, size_t *n,
+                           rv_error *err)
+{
+    *n = 0;
+    rv_word_pron w[16];
+    size_t nw;
+    rv_err rc = rv_lexicon_pronounce(lex, text, 1, w, 16, &nw, err);
+    for (size_t i = 0; rc == RV_OK && i < nw; i++) {
+        const map_entry *toks[96];
+        size_t nt;
+        rc = map_tokens(&lex->maps[RV_VOCAB_FIXED], w[i].word, w[i].ipa, toks, 96, &nt, err);
+        for (size_t k = 0; rc == RV_OK && k < nt; k++) {
+            if (*n == max) return rv_error_set(err, RV_ERR_TOO_LARGE, "'%s' has too many phonemes", text);
+            rv_phoneme *p = &out[(*n)++];
+            memset(p, 0, sizeof *p);
+            snprintf(p->token, sizeof p->token, "%s", toks[k]->token);
+            p->word = (int)i;
+            p->n_alts = toks[k]->n_alts;
+            for (size_t j = 0; j < toks[k]->n_alts; j++) snprintf(p->alts[j], sizeof p->alts[j], "%s", toks[k]->alts[j]);
+        }
+    }
+    return rc;
 }

@@ -482,7 +482,6 @@ static int cmd_analyze(int argc, char **argv)
     }
     if (verify || (kind == RV_KIND_VOICEMAIL && keywords)) {
         rv_error perr;
-        char map[RV_CONFIG_STR_MAX + 32];
         resolve_models(&cfg);
         if (verify && rv_profile_find(cfg.profile_dirs, exp.profile ? exp.profile : "default", &profile, &perr) != RV_OK) {
             fprintf(stderr, "rostvakt analyze: %s\n", perr.msg);
@@ -490,8 +489,7 @@ static int cmd_analyze(int argc, char **argv)
             goto done;
         }
         if (verify) b.profile = &profile;
-        snprintf(map, sizeof map, "%s/sv-arpabet.map", cfg.models_dir);
-        if (rv_lexicon_open(map, &lex, &perr) != RV_OK) {
+        if (rv_lexicon_open_models(cfg.models_dir, &lex, &perr) != RV_OK) {
             fprintf(stderr, "rostvakt analyze: %s\n", perr.msg);
             rc = EXIT_CONFIG;
             goto done;
@@ -672,7 +670,7 @@ static int cmd_token(int argc, char **argv)
 static int sweep_main(const rv_config *cfg, const char *data_dir, long date, const int *fmts, size_t n_fmts,
                       const char *out_s, int dry_run)
 {
-    char models_version[17], map[RV_CONFIG_STR_MAX + 32], path[3][4096], tmp[3][4200];
+    char models_version[17], path[3][4096], tmp[3][4200];
     rv_models_version(cfg, models_version);
     rv_error e;
     rv_store *st = NULL;
@@ -691,9 +689,8 @@ static int sweep_main(const rv_config *cfg, const char *data_dir, long date, con
         return EXIT_CONFIG;
     }
     if (!dry_run) {
-        snprintf(map, sizeof map, "%s/sv-arpabet.map", cfg->models_dir);
         prompts = rv_prompts_load(cfg, stderr);
-        if (rv_lexicon_open(map, &lex, &e) != RV_OK ||
+        if (rv_lexicon_open_models(cfg->models_dir, &lex, &e) != RV_OK ||
             rv_asr_open(NULL, strcmp(cfg->asr_adaptation, "none") == 0 ? NULL : cfg->asr_adaptation, lex, &asr,
                         &e) != RV_OK)
             fprintf(stderr, "rostvakt sweep: warning: greetings will not be re-analysed: %s\n", e.msg);

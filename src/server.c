@@ -1427,8 +1427,7 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
         char path[4200];
         rv_error le;
         snprintf(s->models_dir, sizeof s->models_dir, "%s", o->models_dir);
-        snprintf(path, sizeof path, "%s/sv-arpabet.map", o->models_dir);
-        if (rv_lexicon_open(path, &s->lex, &le) == RV_OK) {
+        if (rv_lexicon_open_models(o->models_dir, &s->lex, &le) == RV_OK) {
             snprintf(path, sizeof path, "%s/case-words.sv", o->models_dir);
             if (rv_case_words_load(path, &s->case_words, &s->n_case_words, &le) != RV_OK) {
                 rv_lexicon_free(s->lex);

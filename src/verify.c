@@ -89,7 +89,7 @@ static rv_err check(rv_asr *asr, const char *text, double min, rv_phrase_check *
 {
     rv_phrase_score s;
     snprintf(out->expected, sizeof out->expected, "%s", text);
-    rv_err rc = rv_asr_verify(asr, text, &s, err);
+    rv_err rc = rv_asr_verify_entry(asr, text, &s, err);
     if (rc != RV_OK) return rc;
     out->score = score_of(&s);
     out->stated = s.found && out->score >= min;
@@ -124,7 +124,7 @@ static rv_err check_name(rv_asr *asr, const rv_expect *exp, const rv_verify_thre
     if (!(out->score > -1e8)) return RV_OK; /* the name fits nowhere */
     size_t best;
     rv_phrase_score s;
-    rc = rv_asr_best_of(asr, pick, n, &best, &s, err);
+    rc = rv_asr_best_of_entries(asr, pick, n, &best, &s, err);
     if (rc != RV_OK) return rc;
     if (s.found) {
         out->cohort_score = s.llr;
@@ -390,7 +390,9 @@ void rv_models_version(const rv_config *cfg, char out[17])
                      cfg->asr_closing_min_score, cfg->asr_absence_min_score, cfg->asr_date_min_score,
                      cfg->prompt_refs);
     uint64_t h = fnv(14695981039346656037ull, buf, n > 0 && (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
-    snprintf(path, sizeof path, "%s/sv-arpabet.map", cfg->models_dir);
+    snprintf(path, sizeof path, "%s/" RV_FIXED_MAP, cfg->models_dir);
+    h = fnv_file(h, path);
+    snprintf(path, sizeof path, "%s/" RV_DIRECTORY_MAP, cfg->models_dir);
     h = fnv_file(h, path);
     h = fnv_file(h, strcmp(cfg->asr_adaptation, "none") == 0 ? NULL : cfg->asr_adaptation);
     snprintf(out, 17, "%016llx", (unsigned long long)h);

@@ -55,6 +55,21 @@ rv_err rv_asr_verify(rv_asr *asr, const char *phrase, rv_phrase_score *out, rv_e
 rv_err rv_asr_best_of(rv_asr *asr, const char *const *phrases, size_t n, size_t *best,
                       rv_phrase_score *out, rv_error *err);
 
+/* rv_asr_verify and rv_asr_best_of for directory entries (names, units,
+ * organisations, a profile's phrases): pronounced with the lexicon's
+ * directory map (RV_VOCAB_DIRECTORY); the two above use its fixed map. */
+rv_err rv_asr_verify_entry(rv_asr *asr, const char *phrase, rv_phrase_score *out, rv_error *err);
+rv_err rv_asr_best_of_entries(rv_asr *asr, const char *const *phrases, size_t n, size_t *best,
+                              rv_phrase_score *out, rv_error *err);
+
+/* Align a phone network on the current utterance: n_pos positions in order
+ * (1..96), position i one of the n_cands[i] ARPAbet phones cands[i] ("" lets
+ * it be dropped), free phones before and after. choice[i] gets the index of
+ * the candidate on the best path, -1 when none was found. For learning the
+ * phone map (bench/learn_map.c). */
+rv_err rv_asr_align(rv_asr *asr, const char *const *const *cands, const size_t *n_cands, size_t n_pos,
+                    int *choice, rv_error *err);
+
 /* CPU seconds spent decoding since the decoder was opened (for benchmarks). */
 double rv_asr_cpu_seconds(const rv_asr *asr);
 

@@ -27,6 +27,24 @@ typedef struct {
 rv_err rv_lexicon_open(const char *map_path, rv_lexicon **out, rv_error *err);
 void rv_lexicon_free(rv_lexicon *lex);
 
+/* Which map pronounces a phrase. Fixed: rostvakt's own phrases (closing
+ * prompts, absence cues, dates, case words), through the hand-written map,
+ * with which their thresholds were chosen. Directory: the names, units and
+ * organisations of the directory and a profile's phrases, through the map
+ * learned for them (models/sv-arpabet-directory.map, bench/learn_map). */
+typedef enum { RV_VOCAB_FIXED = 0, RV_VOCAB_DIRECTORY = 1 } rv_vocab;
+
+/* Pronounce directory entries with the map at path instead of the one
+ * rv_lexicon_open loaded (which both use until then). Call before the
+ * lexicon is shared. Errors as rv_lexicon_open's. */
+rv_err rv_lexicon_load_directory_map(rv_lexicon *lex, const char *path, rv_error *err);
+
+/* The two maps of a models directory, as the service, analyze and the sweep
+ * use them: RV_FIXED_MAP, and RV_DIRECTORY_MAP for directory entries. */
+#define RV_FIXED_MAP "sv-arpabet.map"
+#define RV_DIRECTORY_MAP "sv-arpabet-directory.map"
+rv_err rv_lexicon_open_models(const char *models_dir, rv_lexicon **out, rv_error *err);
+
 /* Pronounce text (UTF-8, any case, spaces between words; hyphenated names and
  * compounds are single words) into up to max_words entries of out, each with up
  * to max_variants (1..8) pronunciations. *n_words gets the count. Errors:
@@ -35,5 +53,25 @@ void rv_lexicon_free(rv_lexicon *lex);
 rv_err rv_lexicon_pronounce(rv_lexicon *lex, const char *text, size_t max_variants,
                             rv_word_pron *out, size_t max_words, size_t *n_words,
                             rv_error *err);
+
+/* The same with the map of vocab (rv_lexicon_pronounce: RV_VOCAB_FIXED). */
+rv_err rv_lexicon_pronounce_in(rv_lexicon *lex, rv_vocab vocab, const char *text, size_t max_variants,
+                               rv_word_pron *out, size_t max_words, size_t *n_words, rv_error *err);
+
+/* One phoneme of a phrase: espeak-ng's token as the phone map names it, the
+ * word of the phrase it belongs to, and the map's phones for it ("" means
+ * dropped), most likely first. */
+typedef struct {
+    char token[16];
+    int word;
+    size_t n_alts;
+    char alts[4][24];
+} rv_phoneme;
+
+/* The phonemes of text, in order, into up to max entries of out (*n of
+ * them), with the fixed map's phones: what a phone map is applied to
+ * (bench/learn_map). */
+rv_err rv_lexicon_phonemes(rv_lexicon *lex, const char *text, rv_phoneme *out, size_t max, size_t *n,
+                           rv_error *err);
 
 #endif

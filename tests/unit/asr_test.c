@@ -12,7 +12,7 @@ static rv_asr *asr;
 static void setup(void)
 {
     rv_error e;
-    cr_assert_eq(rv_lexicon_open("models/sv-arpabet.map", &lex, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_lexicon_open_models("models", &lex, &e), RV_OK, "%s", e.msg);
     cr_assert_eq(rv_asr_open(NULL, "models/en-us-tel.mllr", lex, &asr, &e), RV_OK, "%s", e.msg);
     rv_audio_limits lim = {1 << 24, 60};
     rv_pcm p;
@@ -126,4 +126,20 @@ Test(asr, a_decoder_that_has_seen_thousands_of_words_keeps_verifying) {
      * moves scores a little (also without any restart) */
     cr_expect(fabs(after.llr - before.llr) < 0.1 * fabs(before.llr) + 0.5, "scores alike: %.3f vs %.3f", after.llr,
               before.llr);
+}
+
+Test(asr, an_alignment_chooses_the_spoken_phones) {
+    /* "Anna Svensson": each position may be the phone said or one far from
+     * it; the alignment must pick the spoken one nearly everywhere. */
+    static const char *const a_or_s[] = {"AA", "S"}, *const n_or_k[] = {"N", "K"}, *const s_or_aa[] = {"S", "AA"},
+                             *const v_or_drop[] = {"V", ""}, *const eh_or_uw[] = {"EH", "UW"};
+    const char *const *cands[] = {a_or_s, n_or_k, a_or_s, s_or_aa, v_or_drop, eh_or_uw, n_or_k, s_or_aa};
+    size_t n_cands[] = {2, 2, 2, 2, 2, 2, 2, 2};
+    int choice[8];
+    rv_error e;
+    cr_assert_eq(rv_asr_align(asr, cands, n_cands, 8, choice, &e), RV_OK, "%s", e.msg);
+    int first = 0;
+    for (int i = 0; i < 8; i++) first += choice[i] == 0;
+    cr_expect(first >= 7, "%d of 8 positions took the spoken phone", first);
+    cr_expect_eq(rv_asr_align(asr, cands, n_cands, 0, choice, &e), RV_ERR_ARG);
 }

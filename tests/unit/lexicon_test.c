@@ -1,10 +1,15 @@
 /* Swedish pronunciations mapped onto the US English phone set. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "rostvakt/lexicon.h"
 
 static rv_lexicon *lex;
 
+/* The hand-written map (rostvakt's own phrases, and the base the directory
+ * map is learned from): what the phone-mapping rules below pin down. The
+ * learned directory map is tested further down. */
 static void open_lex(void)
 {
     rv_error e;
@@ -109,4 +114,62 @@ Test(lexicon, every_word_of_the_evaluation_directories_has_a_pronunciation) {
         cr_expect_eq(rv_lexicon_pronounce(lex, words[i], 4, w, 4, &n, &e), RV_OK, "%s: %s", words[i], e.msg);
     }
     cr_expect(strstr(one("bygglovsenheten").prons[0], "G") != NULL);
+}
+
+/* The phonemes (first field) of a map file's lines, in order, one string. */
+static void tokens_of(const char *path, char *out, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert(f, "%s", path);
+    char line[256], tok[32];
+    size_t o = 0;
+    out[0] = '\0';
+    while (fgets(line, sizeof line, f))
+        if (line[0] != '#' && sscanf(line, "%31s", tok) == 1 && o + strlen(tok) + 2 < cap)
+            o += (size_t)sprintf(out + o, "%s ", tok);
+    fclose(f);
+}
+
+Test(lexicon, the_directory_map_has_every_phoneme_of_the_base_in_its_order) {
+    static char base[4096], learned[4096];
+    tokens_of("models/sv-arpabet.map", base, sizeof base);
+    tokens_of("models/sv-arpabet-directory.map", learned, sizeof learned);
+    cr_expect(strlen(base) > 100);
+    cr_expect_str_eq(learned, base);
+}
+
+Test(lexicon, the_directory_map_pronounces_the_evaluation_words) {
+    rv_lexicon *l;
+    rv_error e;
+    cr_assert_eq(rv_lexicon_open("models/sv-arpabet-directory.map", &l, &e), RV_OK, "%s", e.msg);
+    const char *words[] = {"bygglovsenheten", "kultur- och fritidsförvaltningen", "Sjöberg", "Tjernberg",
+                           "Lars", "räddningstjänsten", "Anna-Karin", "överförmyndarenheten", "name"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        rv_word_pron w[4];
+        size_t n;
+        cr_expect_eq(rv_lexicon_pronounce(l, words[i], 4, w, 4, &n, &e), RV_OK, "%s: %s", words[i], e.msg);
+    }
+    rv_word_pron w[1];
+    size_t n;
+    cr_assert_eq(rv_lexicon_pronounce(l, "Lars", 4, w, 1, &n, &e), RV_OK);
+    cr_expect(strstr(w[0].prons[0], "SH") != NULL, "rs stays retroflex: %s", w[0].prons[0]);
+    cr_assert_eq(rv_lexicon_pronounce(l, "kål", 4, w, 1, &n, &e), RV_OK);
+    cr_expect_str_eq(w[0].prons[0], "K OW L", "consonants and å as in the base map");
+    rv_lexicon_free(l);
+}
+
+Test(lexicon, phonemes_of_a_phrase_with_their_words_and_alternatives) {
+    rv_phoneme p[32];
+    size_t n;
+    rv_error e;
+    cr_assert_eq(rv_lexicon_phonemes(lex, "Per Ek", p, 32, &n, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(n, 5, "p ɛː r | eː k: %zu", n);
+    cr_expect_str_eq(p[0].token, "p");
+    cr_expect_eq(p[0].word, 0);
+    cr_expect_str_eq(p[2].token, "r");
+    cr_expect_eq(p[2].n_alts, 2);
+    cr_expect_str_eq(p[2].alts[1], "", "r may be dropped");
+    cr_expect_eq(p[4].word, 1);
+    cr_expect_eq(rv_lexicon_phonemes(lex, "Per Ek", p, 3, &n, &e), RV_ERR_TOO_LARGE);
+    cr_expect_eq(rv_lexicon_phonemes(lex, " , ", p, 32, &n, &e), RV_ERR_ARG);
 }

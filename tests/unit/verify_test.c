@@ -16,7 +16,7 @@ static void setup(void)
 {
     rv_error e;
     rv_config_defaults(&cfg);
-    cr_assert_eq(rv_lexicon_open("models/sv-arpabet.map", &lex, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_lexicon_open_models("models", &lex, &e), RV_OK, "%s", e.msg);
     cr_assert_eq(rv_asr_open(NULL, "models/en-us-tel.mllr", lex, &asr, &e), RV_OK, "%s", e.msg);
     rv_audio_limits lim = {1 << 24, 60};
     cr_assert_eq(rv_audio_decode_file(fixture("asr-anna.wav"), RV_AUDIO_AUTO, &lim, &pcm, &e), RV_OK);

@@ -1,0 +1,231 @@
+/* Learns the phone map: which US English phones the acoustic model hears for
+ * each Swedish phoneme. In every greeting of a labelled split
+ * (bench/make-asr-sets.sh) that states its unit, the unit is aligned as a
+ * phone network in which each vowel may be any English vowel, an r one of
+ * R, D, L, ER or nothing, a sj-, tj- or rs-sound one of six hushing phones,
+ * and every other phoneme one of its alternatives in the hand-written base
+ * map (models/sv-arpabet.map); the phones on the best paths are counted. The
+ * map written (models/sv-arpabet-directory.map, for the directory's names,
+ * units and organisations) keeps the base map's lines but gives each phoneme
+ * seen at least MIN_SEEN times its most frequent phone first and the next one
+ * as the alternative (when seen at least a fifth as often).
+ *
+ * Consonants keep the base map's phones: with each allowed to become a near
+ * one (b/p/v, d/t, s/z/sh/th, l/n/r ...) the alignment heard s as TH and f as
+ * HH through the telephone band, and both names and units did worse.
+ *
+ * Units only by default: the names of the same split are then words the map
+ * never learned from, on which its effect can be measured (bench/bench_verify);
+ * learned from names too (--kind both), the map fitted the split's twenty
+ * names and did worse on other names. --half odd|even learns from half the
+ * mailboxes (which have their own voices), for cross-validation.
+ *
+ * usage: learn_map [--base MAP] [--kind unit|name|both] [--half odd|even]
+ *                  SPLIT_DIR [OUT]
+ * Prints the counts; writes the map to OUT when given. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rostvakt/analyze.h"
+#include "rostvakt/asr.h"
+#include "rostvakt/audio.h"
+#include "rostvakt/config.h"
+#include "rostvakt/lexicon.h"
+
+#define MIN_SEEN 6
+#define MAX_TOK 128
+
+static const char *const vowels[] = {"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER",
+                                     "EY", "IH", "IY", "OW", "OY", "UH", "UW"};
+static const char *const rs[] = {"R", "", "D", "L", "ER"};
+static const char *const hush[] = {"SH", "HH", "S", "CH", "F", "ZH"};
+
+typedef struct {
+    char token[16];
+    const char *cands[24];
+    size_t n;
+    int count[24];
+    int ord[24]; /* candidates by count, most first */
+    int seen;
+} tally;
+
+static tally tallies[MAX_TOK];
+static size_t n_tallies;
+
+static int is_vowel(const char *ph)
+{
+    for (size_t i = 0; i < sizeof vowels / sizeof *vowels; i++)
+        if (strcmp(ph, vowels[i]) == 0) return 1;
+    return 0;
+}
+
+static tally *tally_of(const rv_phoneme *p)
+{
+    for (size_t i = 0; i < n_tallies; i++)
+        if (strcmp(tallies[i].token, p->token) == 0) return &tallies[i];
+    if (n_tallies == MAX_TOK) return NULL;
+    tally *t = &tallies[n_tallies++];
+    snprintf(t->token, sizeof t->token, "%s", p->token);
+    const char *const *set = NULL;
+    size_t n = 0;
+    if (is_vowel(p->alts[0])) set = vowels, n = sizeof vowels / sizeof *vowels;
+    else if (strcmp(p->token, "r") == 0) set = rs, n = sizeof rs / sizeof *rs;
+    else if (!strcmp(p->alts[0], "SH")) set = hush, n = sizeof hush / sizeof *hush;
+    if (set)
+        for (size_t i = 0; i < n; i++) t->cands[t->n++] = set[i];
+    else
+        for (size_t i = 0; i < p->n_alts; i++) t->cands[t->n++] = strdup(p->alts[i]); /* kept to exit */
+    return t;
+}
+
+static void align(rv_asr *asr, rv_lexicon *lex, const char *text)
+{
+    rv_phoneme ph[96];
+    size_t n;
+    rv_error e;
+    if (rv_lexicon_phonemes(lex, text, ph, 96, &n, &e) != RV_OK) { fprintf(stderr, "%s: %s\n", text, e.msg); return; }
+    const char *const *cands[96];
+    size_t nc[96];
+    tally *t[96];
+    for (size_t i = 0; i < n; i++) {
+        t[i] = tally_of(&ph[i]);
+        if (!t[i]) { fprintf(stderr, "too many phonemes\n"); exit(1); }
+        cands[i] = t[i]->cands;
+        nc[i] = t[i]->n;
+    }
+    int choice[96];
+    if (rv_asr_align(asr, cands, nc, n, choice, &e) != RV_OK) { fprintf(stderr, "%s: %s\n", text, e.msg); exit(1); }
+    for (size_t i = 0; i < n; i++)
+        if (choice[i] >= 0) t[i]->count[choice[i]]++, t[i]->seen++;
+}
+
+static int by_count(const void *x, const void *y, void *t)
+{
+    const int *c = ((tally *)t)->count, a = *(const int *)x, b = *(const int *)y;
+    return c[a] != c[b] ? c[b] - c[a] : a - b; /* ties in the candidates' order */
+}
+
+static const char *phone_name(const char *ph) { return *ph ? ph : "-"; }
+
+/* The base map's lines into out, each learned phoneme's phones replaced. */
+static int write_map(const char *base, const char *out_path, const char *dir, const char *kind, const char *half)
+{
+    FILE *in = fopen(base, "r");
+    if (!in) { perror(base); return 1; }
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s.tmp", out_path);
+    FILE *out = fopen(tmp, "w");
+    if (!out) { perror(tmp); fclose(in); return 1; }
+    fprintf(out, "# GENERATED by bench/learn_map (make learn-map) from %s and the %s of\n"
+                 "# %s%s%s; edit the base map, not this file. For the directory's names, units and\n"
+                 "# organisations. Phonemes the split showed at least %d times have the phones the\n"
+                 "# acoustic model heard for them, most often first.\n#\n",
+            base, strcmp(kind, "both") == 0 ? "names and units" : strcmp(kind, "unit") == 0 ? "units" : "names", dir,
+            half ? ", mailboxes " : "", half ? half : "", MIN_SEEN);
+    char line[512];
+    while (fgets(line, sizeof line, in)) {
+        char tok[32] = "";
+        tally *t = NULL;
+        if (line[0] != '#' && sscanf(line, "%31s", tok) == 1)
+            for (size_t i = 0; i < n_tallies && !t; i++)
+                if (strcmp(tallies[i].token, tok) == 0 && tallies[i].seen >= MIN_SEEN) t = &tallies[i];
+        if (!t) { fputs(line, out); continue; }
+        int top = t->count[t->ord[0]];
+        int cols = 0; /* characters, not bytes: the tokens are IPA */
+        for (const char *c = tok; *c; c++) cols += ((unsigned char)*c & 0xC0) != 0x80;
+        fprintf(out, "%s%*s%s", tok, cols < 6 ? 6 - cols : 1, "", phone_name(t->cands[t->ord[0]]));
+        if (t->n > 1 && t->count[t->ord[1]] && t->count[t->ord[1]] * 5 >= top)
+            fprintf(out, " | %s", phone_name(t->cands[t->ord[1]]));
+        fprintf(out, "\n");
+    }
+    fclose(in);
+    int bad = ferror(out);
+    if (fclose(out) != 0 || bad || rename(tmp, out_path) != 0) { perror(out_path); unlink(tmp); return 1; }
+    fprintf(stderr, "wrote %s\n", out_path);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *base = "models/sv-arpabet.map", *kind = "unit", *half = NULL, *dir = NULL, *out_path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (i + 1 < argc && strcmp(argv[i], "--base") == 0) base = argv[++i];
+        else if (i + 1 < argc && strcmp(argv[i], "--kind") == 0) kind = argv[++i];
+        else if (i + 1 < argc && strcmp(argv[i], "--half") == 0) half = argv[++i];
+        else if (argv[i][0] == '-') dir = NULL, i = argc;
+        else if (!dir) dir = argv[i];
+        else if (!out_path) out_path = argv[i];
+        else dir = NULL, i = argc;
+    }
+    int learn_names = strcmp(kind, "name") == 0 || strcmp(kind, "both") == 0;
+    int learn_units = strcmp(kind, "unit") == 0 || strcmp(kind, "both") == 0;
+    if (!dir || (!learn_names && !learn_units) || (half && strcmp(half, "odd") && strcmp(half, "even"))) {
+        fprintf(stderr, "usage: learn_map [--base MAP] [--kind unit|name|both] [--half odd|even] SPLIT_DIR [OUT]\n");
+        return 64;
+    }
+    rv_lexicon *lex;
+    rv_asr *asr;
+    rv_error e;
+    if (rv_lexicon_open(base, &lex, &e) != RV_OK ||
+        rv_asr_open(NULL, "models/en-us-tel.mllr", lex, &asr, &e) != RV_OK) {
+        fprintf(stderr, "%s\n", e.msg);
+        return 1;
+    }
+    rv_config cfg;
+    rv_config_defaults(&cfg);
+    rv_analyzer an = {&cfg, NULL};
+    rv_audio_limits lim = {20 << 20, 600};
+    char mp[512], line[2048];
+    snprintf(mp, sizeof mp, "%s/manifest.tsv", dir);
+    FILE *m = fopen(mp, "r");
+    if (!m) { perror(mp); return 1; }
+    for (int ln = 0; fgets(line, sizeof line, m); ln++) {
+        if (ln == 0) continue;
+        line[strcspn(line, "\n")] = 0;
+        char *f[7] = {0}, *r = line;
+        for (int k = 0; k < 7 && r; k++) f[k] = strsep(&r, "\t");
+        if (!f[5] || !((learn_names && atoi(f[4])) || (learn_units && atoi(f[5])))) continue;
+        int box = atoi(f[0] + 1); /* gN-... */
+        if (half && (box % 2 == 1) != (strcmp(half, "odd") == 0)) continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", dir, f[0]);
+        rv_pcm p;
+        rv_report rep;
+        if (rv_audio_decode_file(path, RV_AUDIO_AUTO, &lim, &p, &e) != RV_OK ||
+            rv_analyze_pcm(&an, &p, RV_KIND_GREETING, &rep, &e) != RV_OK) {
+            fprintf(stderr, "%s: %s\n", path, e.msg);
+            return 1;
+        }
+        rv_pcm part = p; /* the speech, as verification sees it */
+        const rv_signal *sig = &rep.signal;
+        if (sig->n_speech) {
+            double from = sig->speech[0].start_s - 0.5, to = sig->speech[sig->n_speech - 1].end_s + 0.5;
+            size_t a = from > 0 ? (size_t)(from * p.rate) : 0, b = (size_t)(to * p.rate);
+            if (b > p.n) b = p.n;
+            if (b > a) part.samples = p.samples + a, part.n = b - a;
+        }
+        if (rv_asr_set_audio(asr, &part, &e) != RV_OK) { fprintf(stderr, "%s: %s\n", path, e.msg); return 1; }
+        if (learn_names && atoi(f[4])) align(asr, lex, f[2]);
+        if (learn_units && atoi(f[5])) align(asr, lex, f[3]);
+        rv_report_free(&rep);
+        rv_pcm_free(&p);
+        if (isatty(2)) fprintf(stderr, "\r  %d files\033[K", ln);
+    }
+    fprintf(stderr, "\n");
+    fclose(m);
+    for (size_t i = 0; i < n_tallies; i++) {
+        tally *t = &tallies[i];
+        for (size_t k = 0; k < t->n; k++) t->ord[k] = (int)k;
+        qsort_r(t->ord, t->n, sizeof *t->ord, by_count, t);
+        printf("%-6s %4d:", t->token, t->seen);
+        for (size_t k = 0; k < t->n && t->count[t->ord[k]]; k++)
+            printf(" %s %d", *t->cands[t->ord[k]] ? t->cands[t->ord[k]] : "-", t->count[t->ord[k]]);
+        printf("\n");
+    }
+    int rc = out_path ? write_map(base, out_path, dir, kind, half) : 0;
+    rv_asr_free(asr);
+    rv_lexicon_free(lex);
+    return rc;
+}
