@@ -107,13 +107,13 @@ $(BUILD)/bench_sweep: bench/bench_sweep.c $(LIB)
 $(BUILD)/learn_map: bench/learn_map.c $(LIB)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-# models/sv-arpabet-directory.map (in git) is learned from the tune split of
+# models/sv-arpabet-directory.map (in git) is learned from the learn split of
 # bench/make-asr-sets.sh and the hand-written models/sv-arpabet.map; this
-# remakes it.
+# remakes it (about two minutes).
 learn-map: deps
 	@$(MAKE) --no-print-directory $(MLLR) $(BUILD)/learn_map
 	@sh bench/make-asr-sets.sh build/asr >/dev/null
-	$(BUILD)/learn_map build/asr/tune models/sv-arpabet-directory.map
+	$(BUILD)/learn_map build/asr/learn models/sv-arpabet-directory.map
 
 $(BUILD)/bench_serve: bench/bench_serve.c
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(shell pkg-config --libs libcurl 2>/dev/null) -lpthread

@@ -18,7 +18,7 @@ trap 'rm -rf "$W"' EXIT
 # text SPLIT SHAPE NAME UNIT OTHERNAME OTHERUNIT VARIANT
 text() {
     sp=$1; sh=$2; n=$3; u=$4; on=$5; ou=$6; v=$7
-    if [ "$sp" = tune ]; then
+    if [ "$sp" = tune ] || [ "$sp" = learn ]; then
         case $sh-$v in
             pos-0) echo "Hej, du har kommit till $n på $u. Lämna ett meddelande så ringer jag upp." ;;
             pos-1) echo "Välkommen till $u. Det här är $n. Tala in ett meddelande efter tonen." ;;
@@ -78,6 +78,12 @@ build() {
 build tune "sv+m1 sv+f1 sv+m3 sv+f3 sv+m5 sv+Alicia sv+Andy sv+klatt2 sv+Denis sv+anika" \
   "Anna Svensson;Per Oskarsson;Maria Lindqvist;Göran Sjöberg;Karin Åhlström;Erik Tjernberg;Lena Ek;Jonas Bergström;Sofia Karlsson;Anders Nilsson;Eva Gustafsson;Lars Persson;Helena Forsberg;Johan Lundgren;Cecilia Björk;Mats Engström;Linnea Sundqvist;Stefan Hedlund;Kristina Falk;Olof Strand" \
   "ekonomienheten;socialförvaltningen;bygglovsenheten;barn- och utbildningsförvaltningen;kommunstyrelsens kansli;tekniska förvaltningen;miljöenheten;kultur- och fritidsförvaltningen;IT-avdelningen;kommunikationsenheten;äldreomsorgen;gatuenheten;planenheten;individ- och familjeomsorgen;upphandlingsenheten;lönecentret;vuxenutbildningen;biblioteket;kostenheten;medborgarkontoret"
+# learn/: the split the directory phone map is learned from (bench/learn_map,
+# make learn-map): the tune split's voices and wordings, other names and units,
+# so that the tune split's own names and units measure the map it learned.
+build learn "sv+m1 sv+f1 sv+m3 sv+f3 sv+m5 sv+Alicia sv+Andy sv+klatt2 sv+Denis sv+anika" \
+  "Gunnar Sjöström;Birgitta Öhman;Kjell Rydberg;Yvonne Lund;Ulf Sjölund;Märta Nyström;Torbjörn Jönsson;Sven Törnqvist;Ylva Hedberg;Kerstin Åkesson;Bengt Fransson;Margareta Sjödin;Håkan Ström;Monica Ekberg;Leif Mattsson;Jörgen Skoog;Solveig Lundqvist;Rune Björklund;Inger Söderberg;Östen Hellström;Gun Rosén;Tore Fröberg;Astrid Kjellin;Lennart Tjäder;Susanne Ryd;Göte Åberg;Ulrika Sköld;Hans Öst;Britt Fors;Jan Sjöqvist;Birger Nyberg;Agnes Törn;Dag Kärrman;Siv Sundström;Yngve Bäck;Ruth Ståhl;Nils Öhrn;Greta Lövgren;Arne Tjärnström;Ebba Wiklund" \
+  "byggnadsnämnden;kommunarkivet;trafikenheten;näringslivskontoret;parkförvaltningen;socialtjänsten;ungdomsmottagningen;folkhälsoenheten;kundtjänsten;löneenheten;juridiska avdelningen;idrottsförvaltningen;renhållningen;kommunförrådet;stadsarkivet;sjukvårdsrådgivningen;tolkförmedlingen;skatteenheten;säkerhetsenheten;byggkontoret;äldrenämnden;ekonomikontoret;näringslivsenheten;kommunkontoret;konsumentvägledningen;energirådgivningen;bostadsanpassningen;färdtjänsten;socialkontoret;tekniska kontoret;kyrkogårdsförvaltningen;hamnkontoret;simhallen;sjöräddningen;flyktingmottagningen;ungdomsenheten;dödsbohandläggningen;utvecklingsenheten;tryckeriet;förrådet"
 build test "sv+klatt sv+m6 sv+Annie sv+steph sv+max sv+iven3 sv+f4 sv+m7 sv+Michael sv+linda" \
   "Ingrid Holmberg;Mikael Öberg;Åsa Wikström;Fredrik Nyqvist;Sara Johansson;Björn Hägglund;Elin Sandberg;Tomas Kjellberg;Ulla Backman;Magnus Eriksson;Ida Lindholm;Henrik Sjögren;Malin Axelsson;Patrik Blom;Emma Wallin;Niklas Håkansson;Agneta Dahl;Roger Lindström;Therese Ekström;Viktor Nordin" \
   "skolförvaltningen;stadsbyggnadskontoret;vård- och omsorgsförvaltningen;överförmyndarenheten;personalavdelningen;räddningstjänsten;fastighetsenheten;arbetsmarknadsenheten;kommunledningskontoret;fritidsgården;hemtjänsten;elevhälsan;miljö- och hälsoskyddsenheten;serviceförvaltningen;turistbyrån;kulturskolan;integrationsenheten;lantmäteriet;vatten och avlopp;gymnasieskolan"
@@ -185,4 +191,4 @@ build_abs abs-tune "sv+m1 sv+f1 sv+m3 sv+f3 sv+m5 sv+Alicia sv+Andy sv+klatt2" \
 build_abs abs-test "sv+klatt sv+m6 sv+Annie sv+steph sv+max sv+iven3 sv+f4 sv+m7" \
   "Ingrid Holmberg;Mikael Öberg;Åsa Wikström;Fredrik Nyqvist;Sara Johansson;Björn Hägglund;Elin Sandberg;Tomas Kjellberg;Ulla Backman;Magnus Eriksson;Ida Lindholm;Henrik Sjögren" \
   "skolförvaltningen;stadsbyggnadskontoret;överförmyndarenheten;personalavdelningen;räddningstjänsten;fastighetsenheten;arbetsmarknadsenheten;kommunledningskontoret;hemtjänsten;elevhälsan;turistbyrån;kulturskolan"
-echo "asr sets: $(($(wc -l < "$OUT/tune/manifest.tsv") - 1)) tune, $(($(wc -l < "$OUT/test/manifest.tsv") - 1)) test files in $OUT; $(($(wc -l < "$OUT/vm-tune/manifest.tsv") - 1)) + $(($(wc -l < "$OUT/vm-test/manifest.tsv") - 1)) voicemails; $(($(wc -l < "$OUT/abs-tune/manifest.tsv") - 1)) + $(($(wc -l < "$OUT/abs-test/manifest.tsv") - 1)) absence checks"
+echo "asr sets: $(($(wc -l < "$OUT/learn/manifest.tsv") - 1)) learn, $(($(wc -l < "$OUT/tune/manifest.tsv") - 1)) tune, $(($(wc -l < "$OUT/test/manifest.tsv") - 1)) test files in $OUT; $(($(wc -l < "$OUT/vm-tune/manifest.tsv") - 1)) + $(($(wc -l < "$OUT/vm-test/manifest.tsv") - 1)) voicemails; $(($(wc -l < "$OUT/abs-tune/manifest.tsv") - 1)) + $(($(wc -l < "$OUT/abs-test/manifest.tsv") - 1)) absence checks"

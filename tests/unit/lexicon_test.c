@@ -154,7 +154,9 @@ Test(lexicon, the_directory_map_pronounces_the_evaluation_words) {
     cr_assert_eq(rv_lexicon_pronounce(l, "Lars", 4, w, 1, &n, &e), RV_OK);
     cr_expect(strstr(w[0].prons[0], "SH") != NULL, "rs stays retroflex: %s", w[0].prons[0]);
     cr_assert_eq(rv_lexicon_pronounce(l, "kål", 4, w, 1, &n, &e), RV_OK);
-    cr_expect_str_eq(w[0].prons[0], "K OW L", "consonants and å as in the base map");
+    size_t len = strlen(w[0].prons[0]);
+    cr_expect(strncmp(w[0].prons[0], "K ", 2) == 0 && len > 4 && strcmp(w[0].prons[0] + len - 2, " L") == 0,
+              "consonants as in the base map (only vowels, r and sj-sounds are learned): %s", w[0].prons[0]);
     rv_lexicon_free(l);
 }
 
