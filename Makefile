@@ -109,7 +109,7 @@ $(BUILD)/learn_map: bench/learn_map.c $(LIB)
 
 # models/sv-arpabet-directory.map (in git) is learned from the learn split of
 # bench/make-asr-sets.sh and the hand-written models/sv-arpabet.map; this
-# remakes it (about two minutes).
+# remakes it (about four minutes, with the sets).
 learn-map: deps
 	@$(MAKE) --no-print-directory $(MLLR) $(BUILD)/learn_map
 	@sh bench/make-asr-sets.sh build/asr >/dev/null
