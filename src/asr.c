@@ -667,30 +667,23 @@ static rv_err verify_slots(rv_asr *a, const slot_spec *slots, size_t n_slots, si
     return rc;
 }
 
+rv_err rv_asr_best_of_in(rv_asr *a, rv_vocab vocab, const char *const *phrases, size_t n, size_t *best,
+                         rv_phrase_score *out, rv_error *err)
+{
+    slot_spec slot = {phrases, n, vocab};
+    return verify_slots(a, &slot, 1, best, out, err);
+}
+
 rv_err rv_asr_best_of(rv_asr *a, const char *const *phrases, size_t n, size_t *best,
                       rv_phrase_score *out, rv_error *err)
 {
-    slot_spec slot = {phrases, n, RV_VOCAB_FIXED};
-    return verify_slots(a, &slot, 1, best, out, err);
+    return rv_asr_best_of_in(a, RV_VOCAB_FIXED, phrases, n, best, out, err);
 }
 
 rv_err rv_asr_verify(rv_asr *a, const char *phrase, rv_phrase_score *out, rv_error *err)
 {
     size_t best;
-    return rv_asr_best_of(a, &phrase, 1, &best, out, err);
-}
-
-rv_err rv_asr_best_of_entries(rv_asr *a, const char *const *phrases, size_t n, size_t *best,
-                              rv_phrase_score *out, rv_error *err)
-{
-    slot_spec slot = {phrases, n, RV_VOCAB_DIRECTORY};
-    return verify_slots(a, &slot, 1, best, out, err);
-}
-
-rv_err rv_asr_verify_entry(rv_asr *a, const char *phrase, rv_phrase_score *out, rv_error *err)
-{
-    size_t best;
-    return rv_asr_best_of_entries(a, &phrase, 1, &best, out, err);
+    return rv_asr_best_of_in(a, RV_VOCAB_FIXED, &phrase, 1, &best, out, err);
 }
 
 /* The dictionary token for phone ph at position pos of an alignment. */

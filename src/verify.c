@@ -89,7 +89,8 @@ static rv_err check(rv_asr *asr, const char *text, double min, rv_phrase_check *
 {
     rv_phrase_score s;
     snprintf(out->expected, sizeof out->expected, "%s", text);
-    rv_err rc = rv_asr_verify_entry(asr, text, &s, err);
+    size_t best;
+    rv_err rc = rv_asr_best_of_in(asr, RV_VOCAB_DIRECTORY, &text, 1, &best, &s, err);
     if (rc != RV_OK) return rc;
     out->score = score_of(&s);
     out->stated = s.found && out->score >= min;
@@ -124,7 +125,7 @@ static rv_err check_name(rv_asr *asr, const rv_expect *exp, const rv_verify_thre
     if (!(out->score > -1e8)) return RV_OK; /* the name fits nowhere */
     size_t best;
     rv_phrase_score s;
-    rc = rv_asr_best_of_entries(asr, pick, n, &best, &s, err);
+    rc = rv_asr_best_of_in(asr, RV_VOCAB_DIRECTORY, pick, n, &best, &s, err);
     if (rc != RV_OK) return rc;
     if (s.found) {
         out->cohort_score = s.llr;

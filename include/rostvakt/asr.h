@@ -55,12 +55,12 @@ rv_err rv_asr_verify(rv_asr *asr, const char *phrase, rv_phrase_score *out, rv_e
 rv_err rv_asr_best_of(rv_asr *asr, const char *const *phrases, size_t n, size_t *best,
                       rv_phrase_score *out, rv_error *err);
 
-/* rv_asr_verify and rv_asr_best_of for directory entries (names, units,
- * organisations, a profile's phrases): pronounced with the lexicon's
- * directory map (RV_VOCAB_DIRECTORY); the two above use its fixed map. */
-rv_err rv_asr_verify_entry(rv_asr *asr, const char *phrase, rv_phrase_score *out, rv_error *err);
-rv_err rv_asr_best_of_entries(rv_asr *asr, const char *const *phrases, size_t n, size_t *best,
-                              rv_phrase_score *out, rv_error *err);
+/* rv_asr_best_of with the lexicon's map for vocab: RV_VOCAB_DIRECTORY for
+ * the directory's names, units and organisations and a profile's phrases;
+ * rv_asr_verify and rv_asr_best_of use RV_VOCAB_FIXED (rostvakt's own
+ * phrases). */
+rv_err rv_asr_best_of_in(rv_asr *asr, rv_vocab vocab, const char *const *phrases, size_t n, size_t *best,
+                         rv_phrase_score *out, rv_error *err);
 
 /* Align a phone network on the current utterance: n_pos positions in order
  * (1..96), position i one of the n_cands[i] ARPAbet phones cands[i] ("" lets

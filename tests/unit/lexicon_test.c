@@ -175,3 +175,19 @@ Test(lexicon, phonemes_of_a_phrase_with_their_words_and_alternatives) {
     cr_expect_eq(rv_lexicon_phonemes(lex, "Per Ek", p, 3, &n, &e), RV_ERR_TOO_LARGE);
     cr_expect_eq(rv_lexicon_phonemes(lex, " , ", p, 32, &n, &e), RV_ERR_ARG);
 }
+
+Test(lexicon, a_models_directory_gives_each_vocabulary_its_map) {
+    rv_lexicon *l;
+    rv_error e;
+    cr_assert_eq(rv_lexicon_open_models("models", &l, &e), RV_OK, "%s", e.msg);
+    rv_word_pron fixed[1], entry[1], base[1];
+    size_t n;
+    cr_assert_eq(rv_lexicon_pronounce_in(l, RV_VOCAB_FIXED, "Persson", 4, fixed, 1, &n, &e), RV_OK);
+    cr_assert_eq(rv_lexicon_pronounce_in(l, RV_VOCAB_DIRECTORY, "Persson", 4, entry, 1, &n, &e), RV_OK);
+    cr_assert_eq(rv_lexicon_pronounce(lex, "Persson", 4, base, 1, &n, &e), RV_OK);
+    cr_expect_str_eq(fixed[0].prons[0], base[0].prons[0], "fixed phrases: the hand-written map");
+    cr_expect_str_neq(entry[0].prons[0], fixed[0].prons[0], "directory entries: the learned map");
+    rv_lexicon_free(l);
+    cr_expect_eq(rv_lexicon_open_models("/nonexistent", &l, &e), RV_ERR_IO);
+    cr_expect_null(l);
+}
