@@ -36,6 +36,7 @@
 #include "rostvakt/audio.h"
 #include "rostvakt/config.h"
 #include "rostvakt/lexicon.h"
+#include "rostvakt/verify.h"
 
 #define MIN_SEEN 6
 #define MAX_TOK 128
@@ -201,15 +202,11 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: %s\n", path, e.msg);
             return 1;
         }
-        rv_pcm part = p; /* the speech, as verification sees it */
-        const rv_signal *sig = &rep.signal;
-        if (sig->n_speech) {
-            double from = sig->speech[0].start_s - 0.5, to = sig->speech[sig->n_speech - 1].end_s + 0.5;
-            size_t a = from > 0 ? (size_t)(from * p.rate) : 0, b = (size_t)(to * p.rate);
-            if (b > p.n) b = p.n;
-            if (b > a) part.samples = p.samples + a, part.n = b - a;
+        double offset; /* the speech, as verification sees it */
+        if (rv_verify_set_speech(asr, &p, &rep.signal, &offset, &e) != RV_OK) {
+            fprintf(stderr, "%s: %s\n", path, e.msg);
+            return 1;
         }
-        if (rv_asr_set_audio(asr, &part, &e) != RV_OK) { fprintf(stderr, "%s: %s\n", path, e.msg); return 1; }
         if (learn_names && atoi(f[4])) align(asr, lex, f[2]);
         if (learn_units && atoi(f[5])) align(asr, lex, f[3]);
         rv_report_free(&rep);

@@ -198,8 +198,8 @@ size_t rv_cohort_pick(const char *name, const char *unit, const char *const *all
  * the search costs time in proportion to the audio it is given. *offset_s
  * gets where that stretch starts in pcm. */
 #define SPEECH_MARGIN_S 0.5
-static rv_err set_speech(rv_asr *asr, const rv_pcm *pcm, const rv_signal *sig, double *offset_s,
-                         rv_error *err)
+rv_err rv_verify_set_speech(rv_asr *asr, const rv_pcm *pcm, const rv_signal *sig, double *offset_s,
+                            rv_error *err)
 {
     *offset_s = 0;
     if (!sig->n_speech || !pcm->rate) return rv_asr_set_audio(asr, pcm, err);
@@ -239,7 +239,7 @@ rv_err rv_spot_keywords(rv_asr *asr, const rv_pcm *pcm, const char (*words)[64],
     rv_keyword_hit *hits = calloc(n_groups, sizeof *hits);
     if (!hits) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     double offset = 0;
-    rv_err rc = set_speech(asr, pcm, &r->signal, &offset, err);
+    rv_err rc = rv_verify_set_speech(asr, pcm, &r->signal, &offset, err);
     size_t n = 0;
     for (size_t g = 0; rc == RV_OK && g < n_groups; g++) {
         const char *alts[16];
@@ -286,7 +286,7 @@ rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
     }
     if (!r->missing) {
         double offset = 0;
-        rc = set_speech(asr, pcm, &r->signal, &offset, err);
+        rc = rv_verify_set_speech(asr, pcm, &r->signal, &offset, err);
         if (rc == RV_OK && r->has_name) rc = check_name(asr, exp, th, &r->name, err);
         if (rc == RV_OK && r->has_unit) rc = check(asr, exp->unit, rv_phrase_threshold(th, exp->unit), &r->unit, err);
         if (rc == RV_OK && r->has_org) rc = check(asr, exp->org, rv_phrase_threshold(th, exp->org), &r->org, err);

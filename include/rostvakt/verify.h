@@ -38,6 +38,12 @@ double rv_phrase_threshold(const rv_verify_thresholds *th, const char *text);
 size_t rv_cohort_pick(const char *name, const char *unit, const char *const *all, const char *const *units,
                       size_t n, const char **out, size_t max);
 
+/* Give asr the stretch of pcm from its first speech to its last (sig, from
+ * rv_analyze_pcm), with a margin, as verification does; *offset_s gets where
+ * that stretch starts. */
+rv_err rv_verify_set_speech(rv_asr *asr, const rv_pcm *pcm, const rv_signal *sig, double *offset_s,
+                            rv_error *err);
+
 /* Verify exp on pcm with asr (a decoder of this thread) and fill r's
  * verification fields; with prof, also r->violations. A greeting already
  * missing is not searched (nothing to verify); its violation is "missing" or
