@@ -2,7 +2,9 @@
 # Builds the labelled phrase-verification sets into DIR (default build/asr):
 # tune/ (names, units, voices and greeting wordings used while choosing the
 # method and thresholds) and test/ (other names, units, voices and wordings,
-# never used for choosing anything). Each mailbox gives five greetings: a
+# never used for choosing anything), and learn/ (the tune split's voices and
+# wordings with 40 names and units of their own: only for bench/learn_map,
+# which learns the directory phone map from it). Each mailbox gives five greetings: a
 # positive (states its name and unit), one without the name, one without the
 # unit, one stating another person's name of the same directory, one stating
 # another unit of it. Every greeting goes through an 8 kHz G.711 mu-law and a
