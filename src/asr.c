@@ -506,34 +506,47 @@ rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
     return RV_OK;
 }
 
-/* The dictionary token of one word in one slot, added the first time. */
-static rv_err word_token(rv_asr *a, const rv_word_pron *w, int slot, const word_entry **tok,
-                         rv_error *err)
+/* The dictionary entry of text in slot, added the first time with its
+ * n_prons pronunciations (the first under token, "s<slot>w<N>" when token is
+ * NULL; the others as its alternates "token(2)" ...). */
+static rv_err entry_of(rv_asr *a, const char *text, int slot, const char *token, const char *const *prons,
+                       size_t n_prons, const word_entry **out, rv_error *err)
 {
     for (size_t i = 0; i < a->n_words; i++)
-        if (a->words[i].slot == slot && strcmp(a->words[i].text, w->word) == 0) {
-            *tok = &a->words[i];
+        if (a->words[i].slot == slot && strcmp(a->words[i].text, text) == 0) {
+            *out = &a->words[i];
             return RV_OK;
         }
     if (a->n_words == MAX_WORDS)
         return rv_error_set(err, RV_ERR_TOO_LARGE, "more than %d distinct words", MAX_WORDS);
     word_entry *e = &a->words[a->n_words];
-    snprintf(e->token, sizeof e->token, "s%dw%zu", slot, a->n_words);
-    for (size_t j = 0; j < w->n_prons && j < MAX_VARIANTS; j++) {
-        char name[40];
+    if (token) snprintf(e->token, sizeof e->token, "%s", token);
+    else snprintf(e->token, sizeof e->token, "s%dw%zu", slot, a->n_words);
+    for (size_t j = 0; j < n_prons; j++) {
+        char name[sizeof a->words[0].token + 24]; /* "token(N)" */
         if (j == 0) snprintf(name, sizeof name, "%s", e->token);
         else snprintf(name, sizeof name, "%s(%zu)", e->token, j + 1);
-        if (ps_add_word(a->ps, name, w->prons[j], 0) < 0)
-            return rv_error_set(err, RV_ERR_INTERNAL, "cannot add '%s' to the dictionary", w->word);
+        if (ps_add_word(a->ps, name, prons[j], 0) < 0)
+            return rv_error_set(err, RV_ERR_INTERNAL, "cannot add '%s' to the dictionary", text);
     }
     e->phones = 1;
-    for (const char *c = w->prons[0]; *c; c++) e->phones += *c == ' ';
+    for (const char *c = prons[0]; *c; c++) e->phones += *c == ' ';
     e->slot = slot;
-    e->text = strdup(w->word);
+    e->text = strdup(text);
     if (!e->text) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     a->n_words++;
-    *tok = e;
+    *out = e;
     return RV_OK;
+}
+
+/* The dictionary token of one word in one slot, added the first time. */
+static rv_err word_token(rv_asr *a, const rv_word_pron *w, int slot, const word_entry **tok,
+                         rv_error *err)
+{
+    const char *prons[MAX_VARIANTS];
+    size_t n = 0;
+    for (; n < w->n_prons && n < MAX_VARIANTS; n++) prons[n] = w->prons[n];
+    return entry_of(a, w->word, slot, NULL, prons, n, tok, err);
 }
 
 /* Slot s of a pass pronounced with vocab's map: its words are cached apart
@@ -544,8 +557,8 @@ static rv_err make_chain(rv_asr *a, const char *phrase, int slot, rv_vocab vocab
     rv_word_pron w[MAX_PHRASE_WORDS];
     size_t n;
     rv_err rc = rv_lexicon_pronounce_in(a->lex, vocab, phrase, MAX_VARIANTS, w, MAX_PHRASE_WORDS, &n, err);
-    slot += vocab == RV_VOCAB_DIRECTORY ? MAX_SLOTS : 0;
     if (rc != RV_OK) return rc;
+    slot += vocab == RV_VOCAB_DIRECTORY ? MAX_SLOTS : 0;
     c->n = n;
     for (size_t i = 0; i < n; i++) {
         const word_entry *e = NULL;
@@ -686,24 +699,13 @@ rv_err rv_asr_verify(rv_asr *a, const char *phrase, rv_phrase_score *out, rv_err
     return rv_asr_best_of_in(a, RV_VOCAB_FIXED, &phrase, 1, &best, out, err);
 }
 
-/* The dictionary token for phone ph at position pos of an alignment. */
+/* The dictionary token for phone ph at position pos of an alignment (slot
+ * -1, apart from the phrases' words). */
 static rv_err align_token(rv_asr *a, int pos, const char *ph, char *tok, size_t cap, rv_error *err)
 {
     snprintf(tok, cap, "q%d_%s", pos, ph);
-    for (size_t i = 0; i < a->n_words; i++)
-        if (a->words[i].slot == -1 && strcmp(a->words[i].token, tok) == 0) return RV_OK;
-    if (a->n_words == MAX_WORDS)
-        return rv_error_set(err, RV_ERR_TOO_LARGE, "more than %d distinct words", MAX_WORDS);
-    if (ps_add_word(a->ps, tok, ph, 0) < 0)
-        return rv_error_set(err, RV_ERR_INTERNAL, "cannot add phone '%s' to the dictionary", ph);
-    word_entry *e = &a->words[a->n_words];
-    snprintf(e->token, sizeof e->token, "%s", tok);
-    e->slot = -1;
-    e->phones = 1;
-    e->text = strdup(tok);
-    if (!e->text) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-    a->n_words++;
-    return RV_OK;
+    const word_entry *e;
+    return entry_of(a, tok, -1, tok, &ph, 1, &e, err);
 }
 
 rv_err rv_asr_align(rv_asr *a, const char *const *const *cands, const size_t *n_cands, size_t n_pos,
