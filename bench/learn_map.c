@@ -36,6 +36,7 @@
 #include "rostvakt/audio.h"
 #include "rostvakt/config.h"
 #include "rostvakt/lexicon.h"
+#include "rostvakt/textfile.h"
 #include "rostvakt/verify.h"
 
 #define MIN_SEEN 6
@@ -103,6 +104,46 @@ static void align(rv_asr *asr, rv_lexicon *lex, const char *text)
     if (rv_asr_align(asr, cands, nc, n, choice, &e) != RV_OK) { fprintf(stderr, "%s: %s\n", text, e.msg); exit(1); }
     for (size_t i = 0; i < n; i++)
         if (choice[i] >= 0) t[i]->count[choice[i]]++, t[i]->seen++;
+}
+
+typedef struct {
+    rv_asr *asr;
+    rv_lexicon *lex;
+    const rv_analyzer *an;
+    const char *dir, *half;
+    int names, units, files;
+} learn_ctx;
+
+/* One manifest line (file channel name unit name_said unit_said text):
+ * its stated name and unit aligned and counted. */
+static rv_err learn_line(char *line, int lineno, void *user, rv_error *err)
+{
+    learn_ctx *c = user;
+    if (lineno == 1) return RV_OK; /* header */
+    char *f[7] = {0}, *r = line;
+    for (int k = 0; k < 7 && r; k++) f[k] = strsep(&r, "\t");
+    if (!f[5]) return rv_error_set(err, RV_ERR_CONFIG, "%s/manifest.tsv:%d is short", c->dir, lineno);
+    int name = c->names && atoi(f[4]), unit = c->units && atoi(f[5]);
+    int box = atoi(f[0] + 1); /* gN-... */
+    if ((!name && !unit) || (c->half && (box % 2 == 1) != (strcmp(c->half, "odd") == 0))) return RV_OK;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", c->dir, f[0]);
+    rv_audio_limits lim = {20 << 20, 600};
+    rv_pcm p;
+    rv_report rep;
+    double offset; /* the speech, as verification sees it */
+    rv_err rc = rv_audio_decode_file(path, RV_AUDIO_AUTO, &lim, &p, err);
+    if (rc != RV_OK) return rc;
+    rc = rv_analyze_pcm(c->an, &p, RV_KIND_GREETING, &rep, err);
+    if (rc == RV_OK) {
+        rc = rv_verify_set_speech(c->asr, &p, &rep.signal, &offset, err);
+        if (rc == RV_OK && name) align(c->asr, c->lex, f[2]);
+        if (rc == RV_OK && unit) align(c->asr, c->lex, f[3]);
+        rv_report_free(&rep);
+    }
+    rv_pcm_free(&p);
+    if (isatty(2)) fprintf(stderr, "\r  %d files\033[K", ++c->files);
+    return rc;
 }
 
 static int by_count(const void *x, const void *y, void *t)
@@ -180,41 +221,14 @@ int main(int argc, char **argv)
     rv_config cfg;
     rv_config_defaults(&cfg);
     rv_analyzer an = {&cfg, NULL};
-    rv_audio_limits lim = {20 << 20, 600};
-    char mp[512], line[2048];
+    learn_ctx c = {asr, lex, &an, dir, half, learn_names, learn_units, 0};
+    char mp[512];
     snprintf(mp, sizeof mp, "%s/manifest.tsv", dir);
-    FILE *m = fopen(mp, "r");
-    if (!m) { perror(mp); return 1; }
-    for (int ln = 0; fgets(line, sizeof line, m); ln++) {
-        if (ln == 0) continue;
-        line[strcspn(line, "\n")] = 0;
-        char *f[7] = {0}, *r = line;
-        for (int k = 0; k < 7 && r; k++) f[k] = strsep(&r, "\t");
-        if (!f[5] || !((learn_names && atoi(f[4])) || (learn_units && atoi(f[5])))) continue;
-        int box = atoi(f[0] + 1); /* gN-... */
-        if (half && (box % 2 == 1) != (strcmp(half, "odd") == 0)) continue;
-        char path[1024];
-        snprintf(path, sizeof path, "%s/%s", dir, f[0]);
-        rv_pcm p;
-        rv_report rep;
-        if (rv_audio_decode_file(path, RV_AUDIO_AUTO, &lim, &p, &e) != RV_OK ||
-            rv_analyze_pcm(&an, &p, RV_KIND_GREETING, &rep, &e) != RV_OK) {
-            fprintf(stderr, "%s: %s\n", path, e.msg);
-            return 1;
-        }
-        double offset; /* the speech, as verification sees it */
-        if (rv_verify_set_speech(asr, &p, &rep.signal, &offset, &e) != RV_OK) {
-            fprintf(stderr, "%s: %s\n", path, e.msg);
-            return 1;
-        }
-        if (learn_names && atoi(f[4])) align(asr, lex, f[2]);
-        if (learn_units && atoi(f[5])) align(asr, lex, f[3]);
-        rv_report_free(&rep);
-        rv_pcm_free(&p);
-        if (isatty(2)) fprintf(stderr, "\r  %d files\033[K", ln);
+    if (rv_textfile_each(mp, RV_ERR_IO, learn_line, &c, &e) != RV_OK) {
+        fprintf(stderr, "%s\n", e.msg);
+        return 1;
     }
-    fprintf(stderr, "\n");
-    fclose(m);
+    if (isatty(2)) fprintf(stderr, "\n");
     for (size_t i = 0; i < n_tallies; i++) {
         tally *t = &tallies[i];
         for (size_t k = 0; k < t->n; k++) t->ord[k] = (int)k;
