@@ -373,6 +373,9 @@ static void vm_report(const char *label, const lab_split *s, double t)
     for (size_t i = 0; i < s->n; i++) {
         const lab_item *it = &s->it[i];
         int yes = it->score >= t;
+        if (getenv("RV_BENCH_VERBOSE"))
+            fprintf(stderr, "%s %s %-16s %-16s %.2f\n", label, it->file, it->label[0] ? it->label : "-", it->found,
+                    it->score);
         if (it->label[0]) {
             p++;
             tp += yes;

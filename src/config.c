@@ -71,9 +71,9 @@ static const setting settings[] = {
      "every ordinary greeting there)"},
     {"asr_date_min_score", T_DOUBLE, "-17.1", -100000, 100000, OFF(asr_date_min_score),
      "the same for an absence's end date and hour (chosen on the tune split)"},
-    {"asr_keyword_min_score", T_DOUBLE, "7.3", -100000, 100000, OFF(asr_keyword_min_score),
-     "the same for a voicemail's case words (chosen on the voicemail tune split: few false "
-     "flags, most case words missed)"},
+    {"asr_keyword_min_score", T_DOUBLE, "-1.5", -100000, 100000, OFF(asr_keyword_min_score),
+     "the same for a voicemail's case words (through the directory map; chosen on the voicemail "
+     "tune split: just above every voicemail there without a case word)"},
     {"case_words", T_STR, "", 0, 0, OFF(case_words),
      "case-word list for voicemails (empty: models_dir/case-words.sv)"},
     {"models_dir", T_STR, "", 0, 0, OFF(models_dir),

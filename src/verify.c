@@ -247,7 +247,7 @@ rv_err rv_spot_keywords(rv_asr *asr, const rv_pcm *pcm, const char (*words)[64],
         for (size_t i = g * 16; i < n_words && k < 16; i++) alts[k++] = words[i];
         size_t best;
         rv_phrase_score s;
-        rc = rv_asr_best_of(asr, alts, k, &best, &s, err);
+        rc = rv_asr_best_of_in(asr, RV_VOCAB_DIRECTORY, alts, k, &best, &s, err);
         if (rc == RV_OK && s.found && s.llr >= min_score) {
             snprintf(hits[n].word, sizeof hits[n].word, "%s", alts[best]);
             hits[n].at_s = s.start_s + offset;
