@@ -362,7 +362,7 @@ rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
 
 /* What a greeting verdict depends on besides the profile. Bump when the
  * analysis itself changes in a way that changes verdicts. */
-#define ANALYSIS_REVISION "rostvakt-analysis-4"
+#define ANALYSIS_REVISION "rostvakt-analysis-5"
 
 static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
