@@ -47,7 +47,7 @@ static void usage(FILE *out)
           "      --name \"Förnamn Efternamn\" --unit \"Enhet\" --org \"Organisation\"\n"
           "      --phrase \"text\" (repeatable) --profile NAME\n"
           "      --cohort \"Förnamn Efternamn\" (repeatable) other names of the directory:\n"
-          "                                  --name is weighed against the 16 most alike\n"
+          "                                  --name is weighed against up to 32 most alike\n"
           "      --date YYYY-MM-DD           the day the greeting was recorded, for the end\n"
           "                                  of an absence (default today)\n"
           "      --no-keywords               voicemails: do not look for case words\n"
