@@ -90,6 +90,24 @@ Test(asr, best_of_scores_the_winner_as_verify_does) {
     cr_expect_eq(s.phones, alone.phones);
 }
 
+/* Alternatives share their grammar's words at both ends ("... Svensson"),
+ * and one may begin another: the spoken one still wins, scored as alone. */
+Test(asr, alternatives_that_end_or_begin_alike_keep_their_scores) {
+    const char *names[] = {"Maria Svensson", "Anna Svensson", "Per Svensson", "Anna Lindqvist"};
+    size_t best = 99;
+    rv_phrase_score s, alone;
+    rv_error e;
+    cr_assert_eq(rv_asr_best_of(asr, names, 4, &best, &s, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(best, 1, "picked %s", best < 4 ? names[best] : "?");
+    cr_assert_eq(rv_asr_verify(asr, names[1], &alone, &e), RV_OK);
+    cr_expect_eq(s.llr, alone.llr, "the shared last name changed the winner's score");
+    const char *nested[] = {"Anna", "Anna Svensson", "Anna Svensson på"};
+    cr_assert_eq(rv_asr_best_of(asr, nested, 3, &best, &s, &e), RV_OK, "%s", e.msg);
+    cr_assert(best < 3 && s.found);
+    cr_assert_eq(rv_asr_verify(asr, nested[best], &alone, &e), RV_OK);
+    cr_expect_eq(s.llr, alone.llr, "%s: scored %.3f among the others, %.3f alone", nested[best], s.llr, alone.llr);
+}
+
 /* PocketSphinx cannot forget a word: a decoder that has been asked about more
  * distinct words than its dictionary holds (a service or a sweep that has
  * seen thousands of names) must start afresh instead of failing, and score
