@@ -28,10 +28,11 @@ rv_err rv_lexicon_open(const char *map_path, rv_lexicon **out, rv_error *err);
 void rv_lexicon_free(rv_lexicon *lex);
 
 /* Which map pronounces a phrase. Fixed: rostvakt's own phrases (closing
- * prompts, absence cues, dates, case words), through the hand-written map,
- * with which their thresholds were chosen. Directory: the names, units and
- * organisations of the directory and a profile's phrases, through the map
- * learned for them (models/sv-arpabet-directory.map, bench/learn_map). */
+ * prompts, absence cues, dates), through the hand-written map, with which
+ * their thresholds were chosen. Directory: the names, units and
+ * organisations of the directory, a profile's phrases and the case words of
+ * voicemails, through the map learned for directory entries
+ * (models/sv-arpabet-directory.map, bench/learn_map). */
 typedef enum { RV_VOCAB_FIXED = 0, RV_VOCAB_DIRECTORY = 1 } rv_vocab;
 
 /* Pronounce directory entries with the map at path instead of the one

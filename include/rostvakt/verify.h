@@ -55,7 +55,8 @@ rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
                           rv_report *r, rv_error *err);
 
 /* Look for the case words (words[n_words], e.g. from rv_case_words_load) in
- * a voicemail r of pcm with asr: in groups of up to 16 alternatives, the best
+ * a voicemail r of pcm with asr, pronounced with the directory map
+ * (RV_VOCAB_DIRECTORY): in groups of up to 16 alternatives, the best
  * of each group that reaches min_score is a hit (so at most one hit a group).
  * Fills r->keywords and classifies r again with the hits (long_speech_s as in
  * rv_classify_voicemail). A voicemail without speech is not searched. */

@@ -302,15 +302,23 @@ Test(cli, greeting_verification_fields) {
 
 Test(cli, voicemail_keywords_are_listed_with_times) {
     const char *args[] = {"analyze", "--kind", "voicemail", "samples/v01-bygglov.wav",
-                          "samples/v05-hangup.wav", NULL};
+                          "samples/v05-hangup.wav", "samples/v03-ring-mig.wav", NULL};
+    /* what v01 says (samples/manifest.tsv): a case word found there must be one of its words */
+    const char *said = " hej jag heter lars holm och ringer om mitt ärende om bygglov på storgatan fem jag "
+                       "undrar när beslutet kommer ring mig på noll sju noll ett två tre fyra fem sex ";
     result r = run(args);
     cr_expect_eq(r.status, 0);
     json_t *j = line_json(r.out, 0);
     json_t *kw = json_object_get(j, "keywords");
     cr_assert(json_is_array(kw), "keywords is a list when searched");
+    cr_expect(json_array_size(kw) >= 1, "the message about a permit has a case word");
     for (size_t i = 0; i < json_array_size(kw); i++) {
         json_t *h = json_array_get(kw, i);
-        cr_expect(json_is_string(json_object_get(h, "word")));
+        const char *w = json_string_value(json_object_get(h, "word"));
+        cr_assert(w != NULL);
+        char padded[80];
+        snprintf(padded, sizeof padded, " %s ", w);
+        cr_expect(strstr(said, padded) != NULL, "found \"%s\", which the message says", w);
         double at = json_number_value(json_object_get(h, "at_s"));
         cr_expect(at >= 0 && at < 30, "a time inside the message: %g", at);
         cr_expect(json_is_number(json_object_get(h, "score")));
@@ -319,6 +327,10 @@ Test(cli, voicemail_keywords_are_listed_with_times) {
     j = line_json(r.out, 1);
     cr_expect_eq(json_array_size(json_object_get(j, "keywords")), 0, "a hang-up has no words");
     cr_expect_str_eq(json_string_value(json_object_get(j, "classification")), "empty");
+    json_decref(j);
+    j = line_json(r.out, 2);
+    cr_expect_eq(json_array_size(json_object_get(j, "keywords")), 0, "\"ring mig\" has no case word");
+    cr_expect_str_eq(json_string_value(json_object_get(j, "classification")), "ephemeral");
     json_decref(j);
     free(r.out);
     const char *off[] = {"analyze", "--kind", "voicemail", "--no-keywords", "samples/v01-bygglov.wav", NULL};
