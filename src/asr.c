@@ -25,7 +25,6 @@
 #define WORDS_PER_UTTERANCE 2048
 #define MAX_PHRASE_WORDS 16
 #define MAX_ALTS 64
-#define MAX_SLOTS 4 /* phrases searched in one pass */
 #define MAX_SEGS 8192
 /* Telephone audio upsampled to 16 kHz is empty above 4 kHz, where the model
  * was trained on wideband speech; a faint high-pass noise this far below the
@@ -119,138 +118,22 @@ static int add_phone_loop(fsg_model_t *fsg, int state, int32 lp, int coarse)
     return 0;
 }
 
-/* The alternatives of one slot as a word graph: the trie of their words
- * (alternatives that begin alike share those words) with equivalent nodes
- * merged, those from which the same words lead on alike (a minimal acyclic
- * automaton: "den fjärde december" and "den femte december" also share
- * "december"). It accepts exactly the alternatives, so the best path and
- * its score are those of one chain per alternative, with fewer HMMs to
- * search. Node 0 is the start, node 1 the end. */
-typedef struct {
-    int from, to;
-    const char *tok;
-} word_arc;
-
-typedef struct {
-    word_arc *arcs;
-    size_t n_arcs;
-    int *canon;   /* canon[node]: the node it was merged into (itself if kept) */
-    int n_nodes;  /* trie nodes, start and end included */
-    int n_inner;  /* kept nodes other than start and end */
-} word_graph;
-
-static void graph_free(word_graph *g)
-{
-    free(g->arcs);
-    free(g->canon);
-    memset(g, 0, sizeof *g);
-}
-
-static int arc_order(const void *x, const void *y)
-{
-    const word_arc *a = x, *b = y;
-    if (a->from != b->from) return a->from < b->from ? -1 : 1;
-    if (a->tok != b->tok) return (uintptr_t)a->tok < (uintptr_t)b->tok ? -1 : 1;
-    return (a->to > b->to) - (a->to < b->to);
-}
-
-/* The arcs leaving node, as [*lo, *hi) of g->arcs (sorted by from). */
-static void arcs_of(const word_graph *g, int node, size_t *lo, size_t *hi)
-{
-    size_t l = 0, h = g->n_arcs;
-    while (l < h) {
-        size_t m = (l + h) / 2;
-        if (g->arcs[m].from < node) l = m + 1;
-        else h = m;
-    }
-    *lo = l;
-    while (l < g->n_arcs && g->arcs[l].from == node) l++;
-    *hi = l;
-}
-
-/* Do nodes x and y (whose successors are merged already) lead on alike? */
-static int same_future(const word_graph *g, int x, int y)
-{
-    size_t xl, xh, yl, yh;
-    arcs_of(g, x, &xl, &xh);
-    arcs_of(g, y, &yl, &yh);
-    if (xh - xl != yh - yl) return 0;
-    for (size_t i = 0; i < xh - xl; i++) /* both sorted by word, then target */
-        if (g->arcs[xl + i].tok != g->arcs[yl + i].tok ||
-            g->canon[g->arcs[xl + i].to] != g->canon[g->arcs[yl + i].to])
-            return 0;
-    return 1;
-}
-
-static rv_err build_graph(const chain *alts, size_t n_alts, word_graph *g, rv_error *err)
-{
-    memset(g, 0, sizeof *g);
-    size_t cap = 0;
-    for (size_t k = 0; k < n_alts; k++) cap += alts[k].n;
-    g->arcs = malloc((cap ? cap : 1) * sizeof *g->arcs);
-    g->canon = malloc((cap + 2) * sizeof *g->canon);
-    if (!g->arcs || !g->canon) {
-        graph_free(g);
-        return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-    }
-    g->n_nodes = 2;
-    for (size_t k = 0; k < n_alts; k++) { /* the trie */
-        int node = 0;
-        for (size_t w = 0; w < alts[k].n; w++) {
-            int last = w + 1 == alts[k].n, to = -1;
-            for (size_t i = 0; i < g->n_arcs && to < 0; i++)
-                if (g->arcs[i].from == node && g->arcs[i].tok == alts[k].toks[w] && (g->arcs[i].to == 1) == last)
-                    to = g->arcs[i].to;
-            if (to < 0) {
-                to = last ? 1 : g->n_nodes++;
-                g->arcs[g->n_arcs++] = (word_arc){node, to, alts[k].toks[w]};
-            }
-            node = to;
-        }
-    }
-    qsort(g->arcs, g->n_arcs, sizeof *g->arcs, arc_order);
-    /* A node's children were made after it: from the last node back, each
-     * is merged into an equivalent one kept before it (in this order). */
-    g->canon[0] = 0, g->canon[1] = 1;
-    for (int x = g->n_nodes - 1; x >= 2; x--) {
-        g->canon[x] = x;
-        for (int y = g->n_nodes - 1; y > x && g->canon[x] == x; y--)
-            if (g->canon[y] == y && same_future(g, x, y)) g->canon[x] = y;
-        if (g->canon[x] == x) g->n_inner++;
-    }
-    return RV_OK;
-}
-
 /* The loop grammar (n_slots 0): "phone*". Otherwise states are the subsets
  * of slots already passed: every state loops over the phones, and from each
- * subset S an alternative of a slot not in S leads, through the slot's word
- * graph, to S + {slot}. Start: the empty set; final: all slots. */
+ * subset S an alternative of a slot not in S leads, word by word, to
+ * S + {slot}. Start: the empty set; final: all slots. */
 static rv_err set_grammar(rv_asr *a, const char *name, chain *const *alts, const size_t *n_alts,
                           size_t n_slots, rv_error *err)
 {
     size_t n_sets = (size_t)1 << n_slots;
     int n_states = n_slots ? (int)n_sets : 2;
-    word_graph graphs[MAX_SLOTS] = {{0}};
-    rv_err rc = RV_OK;
-    for (size_t s = 0; s < n_slots && rc == RV_OK; s++) rc = build_graph(alts[s], n_alts[s], &graphs[s], err);
-    for (size_t set = 0; set < n_sets && n_slots && rc == RV_OK; set++)
+    for (size_t set = 0; set < n_sets && n_slots; set++)
         for (size_t s = 0; s < n_slots; s++)
-            if (!(set & ((size_t)1 << s))) n_states += graphs[s].n_inner;
+            if (!(set & ((size_t)1 << s)))
+                for (size_t k = 0; k < n_alts[s]; k++) n_states += (int)alts[s][k].n - 1;
     logmath_t *lmath = ps_get_logmath(a->ps);
-    fsg_model_t *fsg = rc == RV_OK ? fsg_model_init(name, lmath, 1.0f, n_states) : NULL;
-    int *state = NULL; /* a graph node's state from the current subset */
-    if (rc == RV_OK && n_slots) {
-        int most = 2;
-        for (size_t s = 0; s < n_slots; s++) most = graphs[s].n_nodes > most ? graphs[s].n_nodes : most;
-        state = malloc((size_t)most * sizeof *state);
-    }
-    if (rc == RV_OK && (!fsg || (n_slots && !state))) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-    if (rc != RV_OK) {
-        free(state);
-        if (fsg) fsg_model_free(fsg);
-        for (size_t s = 0; s < n_slots; s++) graph_free(&graphs[s]);
-        return rc;
-    }
+    fsg_model_t *fsg = fsg_model_init(name, lmath, 1.0f, n_states);
+    if (!fsg) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     int32 lp = logmath_log(lmath, 1.0 / (N_PHONES + 1));
     fsg->start_state = 0;
     if (!n_slots) {
@@ -264,25 +147,37 @@ static rv_err set_grammar(rv_asr *a, const char *name, chain *const *alts, const
             add_phone_loop(fsg, (int)set, lp, 1);
             for (size_t s = 0; s < n_slots; s++) {
                 if (set & ((size_t)1 << s)) continue;
-                const word_graph *g = &graphs[s];
-                state[0] = (int)set;
-                state[1] = (int)(set | ((size_t)1 << s));
-                for (int x = 2; x < g->n_nodes; x++)
-                    if (g->canon[x] == x) state[x] = next++;
-                for (size_t i = 0; i < g->n_arcs; i++) {
-                    const word_arc *c = &g->arcs[i];
-                    if (g->canon[c->from] != c->from) continue; /* merged: its twin's arcs stand */
-                    fsg_model_trans_add(fsg, state[c->from], state[g->canon[c->to]], c->from == 0 ? lp : 0,
-                                        fsg_model_word_add(fsg, c->tok));
+                int to_set = (int)(set | ((size_t)1 << s));
+                /* alternatives that begin alike share those words' states
+                 * (a prefix tree: "den fjärde december", "den fjärde
+                 * januari" ...); every full path scores as before */
+                int after[MAX_ALTS][MAX_PHRASE_WORDS];
+                for (size_t k = 0; k < n_alts[s]; k++) {
+                    const chain *c = &alts[s][k];
+                    int from = (int)set;
+                    for (size_t w = 0; w < c->n; w++) {
+                        int last = w + 1 == c->n, to = -1;
+                        for (size_t j = 0; !last && j < k && to < 0; j++) {
+                            const chain *o = &alts[s][j];
+                            size_t same = 0;
+                            while (same <= w && same + 1 < o->n && o->toks[same] == c->toks[same]) same++;
+                            if (same > w) to = after[j][w];
+                        }
+                        if (to < 0) {
+                            to = last ? to_set : next++;
+                            fsg_model_trans_add(fsg, from, to, w == 0 ? lp : 0,
+                                                fsg_model_word_add(fsg, c->toks[w]));
+                        }
+                        if (!last) after[k][w] = to;
+                        from = to;
+                    }
                 }
             }
         }
     }
-    free(state);
-    for (size_t s = 0; s < n_slots; s++) graph_free(&graphs[s]);
-    int rcps = ps_set_fsg(a->ps, name, fsg);
+    int rc = ps_set_fsg(a->ps, name, fsg);
     fsg_model_free(fsg);
-    return rcps == 0 ? RV_OK : rv_error_set(err, RV_ERR_INTERNAL, "cannot set the %s grammar", name);
+    return rc == 0 ? RV_OK : rv_error_set(err, RV_ERR_INTERNAL, "cannot set the %s grammar", name);
 }
 
 /* An MLLR transform that changes nothing (3 streams of 13), to undo the
@@ -657,6 +552,7 @@ static rv_err word_token(rv_asr *a, const rv_word_pron *w, int slot, const word_
 
 /* Slot s of a pass pronounced with vocab's map: its words are cached apart
  * from the other map's, under the tag s + vocab * MAX_SLOTS. */
+#define MAX_SLOTS 4
 static rv_err make_chain(rv_asr *a, const char *phrase, int slot, rv_vocab vocab, chain *c, rv_error *err)
 {
     rv_word_pron w[MAX_PHRASE_WORDS];
