@@ -22,14 +22,15 @@
 
 typedef struct {
     char file[128], channel[8], name[96], unit[128];
-    int name_said, unit_said;
+    int name_said, unit_said, prompted; /* prompted: asks the caller to leave a message ... */
     double name_llr[2], unit_llr[1]; /* name_llr[1]: weighed against the directory */
+    double closing_llr;              /* the best closing prompt's */
 } item;
 
 typedef struct {
     item *it;
     size_t n, cap;
-    double audio_s, cpu_s;
+    double audio_s, cpu_s, closing_cpu_s; /* cpu_s: the name's, its directory's and the unit's */
     int progress; /* show progress on stderr */
 } split;
 
@@ -37,9 +38,9 @@ static rv_err row(char *line, int lineno, void *user, rv_error *err)
 {
     split *s = user;
     if (lineno == 1) return RV_OK; /* header */
-    char *f[7] = {0}, *r = line;
-    for (int k = 0; k < 7 && r; k++) f[k] = strsep(&r, "\t");
-    if (!f[5]) return rv_error_set(err, RV_ERR_CONFIG, "manifest line %d is short", lineno);
+    char *f[8] = {0}, *r = line;
+    for (int k = 0; k < 8 && r; k++) f[k] = strsep(&r, "\t");
+    if (!f[7]) return rv_error_set(err, RV_ERR_CONFIG, "manifest line %d is short", lineno);
     if (s->n == s->cap) {
         s->cap = s->cap ? s->cap * 2 : 64;
         s->it = realloc(s->it, s->cap * sizeof *s->it);
@@ -52,6 +53,7 @@ static rv_err row(char *line, int lineno, void *user, rv_error *err)
     snprintf(it->unit, sizeof it->unit, "%s", f[3]);
     it->name_said = atoi(f[4]);
     it->unit_said = atoi(f[5]);
+    it->prompted = atoi(f[7]);
     return RV_OK;
 }
 
@@ -59,7 +61,7 @@ static rv_err row(char *line, int lineno, void *user, rv_error *err)
 static FILE *dump;
 
 /* Each greeting the way rostvakt analyze --name --unit sees it (analysis,
- * then verification), but only the name and the unit: the closing prompt and
+ * then verification), but only the name, the unit and the closing prompt:
  * the absence search would make this part take a quarter of an hour; the
  * absence part below runs the full path and gives its real-time factor. */
 static void score(rv_asr *asr, const char *dir, split *s)
@@ -97,21 +99,33 @@ static void score(rv_asr *asr, const char *dir, split *s)
         rv_pcm_free(&p);
         it->name_llr[0] = r.name.n_cohort ? r.name.raw_score : r.name.score;
         it->name_llr[1] = r.name.score;
+        /* the closing prompt on the same utterance, its time apart */
+        double cpu0 = rv_asr_cpu_seconds(asr);
+        rv_phrase_check cl = {.score = -1e9};
+        if (!r.missing && rv_verify_closing(asr, &th, &cl, &e) != RV_OK) {
+            fprintf(stderr, "%s: %s\n", path, e.msg);
+            exit(1);
+        }
+        s->closing_cpu_s += rv_asr_cpu_seconds(asr) - cpu0;
+        it->closing_llr = cl.score;
         /* a unit's threshold grows with its length (asr_phrase_min_score_per_char): its
          * statistic is the score less that part, the intercept is what the tune split chooses */
         it->unit_llr[0] = r.unit.score - (rv_phrase_threshold(&th, it->unit) - th.phrase_min_score);
-        if (dump)
+        if (dump) {
             for (int u = 0; u < 2; u++)
                 fprintf(dump, "%s\t%s\t%s\t%d\t%.2f\t%.2f\n", it->file, it->channel, u ? "unit" : "name",
                         u ? it->unit_said : it->name_said, u ? r.unit.score : r.name.score,
                         u ? r.unit.at_s : r.name.at_s);
+            fprintf(dump, "%s\t%s\tclosing\t%d\t%.2f\t%.2f\t%s\n", it->file, it->channel, it->prompted, cl.score,
+                    cl.at_s, cl.expected);
+        }
         rv_report_free(&r);
         if (s->progress) fprintf(stderr, "\r  %s %zu/%zu\033[K", dir, i + 1, s->n);
     }
     if (s->progress) fprintf(stderr, "\r\033[K");
     free(names);
     free(units);
-    s->cpu_s = rv_asr_cpu_seconds(asr);
+    s->cpu_s = rv_asr_cpu_seconds(asr) - s->closing_cpu_s;
 }
 
 typedef struct {
@@ -192,12 +206,16 @@ static void reference(const char *dir, const split *s, size_t max_files)
            done, cpu / audio, rss / 1024.0);
 }
 
-/* unit: 0 the name alone, 1 the unit, 2 the name weighed against the directory */
+/* unit: 0 the name alone, 1 the unit, 2 the name weighed against the
+ * directory, 3 the closing prompt */
 static double val(const item *it, int unit)
 {
-    return unit == 1 ? it->unit_llr[0] : it->name_llr[unit == 2];
+    return unit == 3 ? it->closing_llr : unit == 1 ? it->unit_llr[0] : it->name_llr[unit == 2];
 }
-static int said(const item *it, int unit) { return unit == 1 ? it->unit_said : it->name_said; }
+static int said(const item *it, int unit)
+{
+    return unit == 3 ? it->prompted : unit == 1 ? it->unit_said : it->name_said;
+}
 
 /* Highest TPR with FPR <= 5 % on s: the threshold. */
 static double choose(const split *s, int unit)
@@ -240,7 +258,8 @@ static void report(const char *label, const split *s, int unit, double t, const 
     char per[48] = "";
     if (unit == 1) snprintf(per, sizeof per, " %+.1f a character", cd.asr_phrase_min_score_per_char);
     printf("  %-5s %-8s %-5s TPR %.2f  FPR %.2f  AUC %.2f  (%zu+ %zu-, threshold %.1f%s)\n", label,
-           unit == 1 ? "unit" : unit ? "name+dir" : "name", channel ? channel : "all", p ? (double)tp / p : 0,
+           unit == 3 ? "closing" : unit == 1 ? "unit" : unit ? "name+dir" : "name", channel ? channel : "all",
+           p ? (double)tp / p : 0,
            ng ? (double)fp / ng : 0, pairs ? (double)wins / pairs : 0, p, ng, t, per);
 }
 
@@ -260,7 +279,7 @@ typedef struct {
     rv_lexicon *lex;
     const char *mllr;
     int ok;
-    double audio_s, cpu_s;
+    double audio_s, cpu_s, closing_cpu_s; /* cpu_s: the name's, its directory's and the unit's */
 } lab_split;
 
 static rv_err lab_row(char *line, int lineno, void *user, rv_error *err)
@@ -553,6 +572,18 @@ int main(int argc, char **argv)
         report("test", &test, unit, t, "ulaw");
         report("test", &test, unit, t, "gsm");
     }
+    /* Labelled by what the greeting does, not by rostvakt's list of phrases:
+     * test's "lämna gärna ett meddelande" and "lämna namn och nummer" count. */
+    printf("  closing prompt (asks the caller to leave a message or refers them on, in whatever words;\n"
+           "  the default asr_closing_min_score %.1f, and the threshold the tune split would choose):\n",
+           cdf.asr_closing_min_score);
+    report("tune", &tune, 3, cdf.asr_closing_min_score, NULL);
+    report("test", &test, 3, cdf.asr_closing_min_score, "ulaw");
+    report("test", &test, 3, cdf.asr_closing_min_score, "gsm");
+    double tc = choose(&tune, 3);
+    report("tune", &tune, 3, tc, NULL);
+    report("test", &test, 3, tc, "ulaw");
+    report("test", &test, 3, tc, "gsm");
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("  real-time factor %.3f (name, its directory and unit only: CPU time of one decoder per second of audio)\n",

@@ -9,7 +9,7 @@
 # unit, one stating another person's name of the same directory, one stating
 # another unit of it. Every greeting goes through an 8 kHz G.711 mu-law and a
 # GSM 6.10 channel; every third one also gets line noise.
-# manifest.tsv: file channel name unit name_said unit_said text
+# manifest.tsv: file channel name unit name_said unit_said text prompted
 set -eu
 cd "$(dirname "$0")/.."
 . tools/audio-lib.sh
@@ -43,12 +43,23 @@ text() {
     fi
 }
 
+# prompted SPLIT SHAPE VARIANT: 1 when text's greeting ends by asking the
+# caller to leave a message or referring them to the switchboard or a
+# colleague (DOMAIN.md), whatever its words; 0 when it does not ("Jag ringer
+# upp så snart jag kan" promises, "försök igen senare" sends them away).
+prompted() {
+    case $1-$2-$3 in
+        tune-nounit-1|learn-nounit-1|test-noname-*) echo 0 ;;
+        *) echo 1 ;;
+    esac
+}
+
 # build SPLIT VOICES NAMES UNITS: NAMES and UNITS are ';'-separated, same count.
 build() {
     dir=$1; voices=$2; names=$3; units=$4
     rm -rf "$OUT/$dir"; mkdir -p "$OUT/$dir"
     M="$OUT/$dir/manifest.tsv"
-    printf 'file\tchannel\tname\tunit\tname_said\tunit_said\ttext\n' > "$M"
+    printf 'file\tchannel\tname\tunit\tname_said\tunit_said\ttext\tprompted\n' > "$M"
     n=$(echo "$names" | tr ';' '\n' | wc -l)
     nv=$(echo "$voices" | wc -w)
     i=0; c=0
@@ -63,13 +74,14 @@ build() {
         for shape in pos noname nounit othername otherunit; do
             c=$((c + 1))
             t=$(text "$dir" $shape "$name" "$unit" "$other" "$ounit" $((c % 2)))
+            pr=$(prompted "$dir" $shape $((c % 2)))
             case $shape in pos) ns=1; us=1 ;; noname|othername) ns=0; us=1 ;; *) ns=1; us=0 ;; esac
             say "$v" $((150 + (c * 7) % 40)) $((40 + (c * 11) % 30)) "$t" "$W/s.wav"
             if [ $((c % 3)) -eq 0 ]; then mixnoise "$W/s.wav" "$W/n.wav" pinknoise 0.01; mv "$W/n.wav" "$W/s.wav"; fi
             for ch in ulaw gsm; do
                 f="g$i-$shape-$ch.wav"
                 phone "$W/s.wav" "$OUT/$dir/$f" $ch
-                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$f" $ch "$name" "$unit" $ns $us "$t" >> "$M"
+                printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$f" $ch "$name" "$unit" $ns $us "$t" $pr >> "$M"
             done
         done
         if [ -t 2 ]; then printf "\r  %s: %d/%d mailboxes" "$dir" $i "$n" >&2; fi

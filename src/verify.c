@@ -137,6 +137,19 @@ static rv_err check_name(rv_asr *asr, const rv_expect *exp, const rv_verify_thre
     return RV_OK;
 }
 
+rv_err rv_verify_closing(rv_asr *asr, const rv_verify_thresholds *th, rv_phrase_check *out, rv_error *err)
+{
+    size_t best;
+    rv_phrase_score s;
+    rv_err rc = rv_asr_best_of(asr, closings, N_CLOSINGS, &best, &s, err);
+    if (rc != RV_OK) return rc;
+    snprintf(out->expected, sizeof out->expected, "%s", closings[best]);
+    out->score = score_of(&s);
+    out->stated = s.found && out->score >= th->closing_min_score;
+    out->at_s = s.found ? s.start_s : -1;
+    return RV_OK;
+}
+
 static int lower_eq(const char *a, const char *b)
 {
     return strcasecmp(a, b) == 0; /* ASCII case; å and Å differ, which only keeps a twin */
@@ -292,17 +305,7 @@ rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
         if (rc == RV_OK && r->has_org) rc = check(asr, exp->org, rv_phrase_threshold(th, exp->org), &r->org, err);
         for (size_t i = 0; rc == RV_OK && i < n_phr; i++)
             rc = check(asr, exp->phrases[i], rv_phrase_threshold(th, exp->phrases[i]), &phrases[i], err);
-        if (rc == RV_OK && !th->phrases_only) {
-            size_t best;
-            rv_phrase_score s;
-            rc = rv_asr_best_of(asr, closings, N_CLOSINGS, &best, &s, err);
-            if (rc == RV_OK) {
-                snprintf(r->closing.expected, sizeof r->closing.expected, "%s", closings[best]);
-                r->closing.score = score_of(&s);
-                r->closing.stated = s.found && r->closing.score >= th->closing_min_score;
-                r->closing.at_s = s.found ? s.start_s : -1;
-            }
-        }
+        if (rc == RV_OK && !th->phrases_only) rc = rv_verify_closing(asr, th, &r->closing, err);
         r->until_score = -1e9;
         r->absence.at_s = -1;
         r->absence.score = -1e9;

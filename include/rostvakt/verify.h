@@ -44,6 +44,12 @@ size_t rv_cohort_pick(const char *name, const char *unit, const char *const *all
 rv_err rv_verify_set_speech(rv_asr *asr, const rv_pcm *pcm, const rv_signal *sig, double *offset_s,
                             rv_error *err);
 
+/* The best of rostvakt's closing prompts ("lämna ett meddelande" ...) on
+ * asr's current utterance into out, stated at th->closing_min_score; out->at_s
+ * counts from that utterance's start (rv_verify_set_speech's offset is not
+ * added). rv_verify_greeting uses it; benchmarks call it alone. */
+rv_err rv_verify_closing(rv_asr *asr, const rv_verify_thresholds *th, rv_phrase_check *out, rv_error *err);
+
 /* Verify exp on pcm with asr (a decoder of this thread) and fill r's
  * verification fields; with prof, also r->violations. A greeting already
  * missing is not searched (nothing to verify); its violation is "missing" or
