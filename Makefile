@@ -28,7 +28,9 @@ FIXTURES = $(BUILD)/fixtures/.stamp
 
 MLLR     = models/en-us-tel.mllr
 
-all: $(BIN) $(LIB) $(MLLR)
+# The bench programs that need only the library are built too, so that a
+# measurement after `make` never runs a stale one.
+all: $(BIN) $(LIB) $(MLLR) $(BUILD)/bench_analyze $(BUILD)/bench_verify $(BUILD)/bench_sweep $(BUILD)/learn_map
 
 deps:
 	@sh deploy/install-deps.sh
