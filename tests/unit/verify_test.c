@@ -56,6 +56,24 @@ Test(verify, a_complete_greeting_is_compliant) {
     rv_report_free(&r);
 }
 
+Test(verify, the_closing_search_alone_finds_what_the_greeting_path_does) {
+    rv_report r = run("Anna Svensson", "ekonomienheten", "nvk");
+    rv_verify_thresholds th = rv_verify_thresholds_of(&cfg);
+    rv_error e;
+    double offset;
+    cr_assert_eq(rv_verify_set_speech(asr, &pcm, &r.signal, &offset, &e), RV_OK, "%s", e.msg);
+    rv_phrase_check c = {0};
+    cr_assert_eq(rv_verify_closing(asr, &th, &c, &e), RV_OK, "%s", e.msg);
+    cr_expect(!strcmp(c.expected, "lämna ett meddelande") || !strcmp(c.expected, "så ringer jag upp"),
+              "%s", c.expected); /* both are said */
+    cr_expect_str_eq(c.expected, r.closing.expected);
+    cr_expect(c.stated);
+    cr_expect_float_eq(c.score, r.closing.score, 0.5, "%.2f against %.2f", c.score, r.closing.score);
+    cr_expect_float_eq(c.at_s + offset, r.closing.at_s, 0.05, "%.2f + %.2f against %.2f", c.at_s, offset,
+                       r.closing.at_s);
+    rv_report_free(&r);
+}
+
 Test(verify, another_persons_name_is_not_stated) {
     rv_report r = run("Maria Lindqvist", "ekonomienheten", "nvk");
     cr_expect_not(r.name.stated, "name score %.1f", r.name.score);
