@@ -114,7 +114,7 @@ typedef struct {
     int names, units, files;
 } learn_ctx;
 
-/* One manifest line (file channel name unit name_said unit_said text):
+/* One manifest line (file channel name unit name_said unit_said text prompted):
  * its stated name and unit aligned and counted. */
 static rv_err learn_line(char *line, int lineno, void *user, rv_error *err)
 {
