@@ -47,6 +47,7 @@ text() {
 # caller to leave a message or referring them to the switchboard or a
 # colleague (DOMAIN.md), whatever its words; 0 when it does not ("Jag ringer
 # upp så snart jag kan" promises, "försök igen senare" sends them away).
+# Keep it in step with text() above: it labels text()'s wordings.
 prompted() {
     case $1-$2-$3 in
         tune-nounit-1|learn-nounit-1|test-noname-*) echo 0 ;;
