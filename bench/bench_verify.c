@@ -60,6 +60,15 @@ static rv_err row(char *line, int lineno, void *user, rv_error *err)
 
 static FILE *dump;
 
+/* bench/make-asr-sets.sh builds its greeting splits as directories of this
+ * many consecutive mailboxes (files gN-...): N 1..20 the first, 21..40 the
+ * second ... */
+#define DIRECTORY_SIZE 20
+static int directory_of(const item *it)
+{
+    return (atoi(it->file + 1) - 1) / DIRECTORY_SIZE;
+}
+
 /* Each greeting the way rostvakt analyze --name --unit sees it (analysis,
  * then verification), but only the name, the unit and the closing prompt:
  * the absence search would make this part take a quarter of an hour; the
@@ -72,20 +81,23 @@ static void score(rv_asr *asr, const char *dir, split *s)
     rv_analyzer an = {&cfg, NULL};
     rv_verify_thresholds th = rv_verify_thresholds_of(&cfg);
     th.phrases_only = 1;
-    /* the split's names are its directory: each name is weighed against the
-     * others (rv_cohort_pick), as the service does with its mailboxes */
+    /* a directory is DIRECTORY_SIZE consecutive mailboxes of the split: each
+     * name is weighed against the others of its own (rv_cohort_pick), as the
+     * service does with its mailboxes */
     const char **names = calloc(s->n ? s->n : 1, sizeof *names), **units = calloc(s->n ? s->n : 1, sizeof *units);
     if (!names || !units) exit(1);
-    for (size_t i = 0; i < s->n; i++) names[i] = s->it[i].name, units[i] = s->it[i].unit;
     for (size_t i = 0; i < s->n; i++) {
         item *it = &s->it[i];
+        size_t nd = 0;
+        for (size_t j = 0; j < s->n; j++)
+            if (directory_of(&s->it[j]) == directory_of(it)) names[nd] = s->it[j].name, units[nd++] = s->it[j].unit;
         char path[512];
         snprintf(path, sizeof path, "%s/%s", dir, it->file);
         rv_pcm p;
         rv_error e;
         rv_report r;
         rv_expect x = {.name = it->name, .unit = it->unit, .rec_year = 2026, .rec_month = 11, .rec_day = 22,
-                       .cohort = names, .cohort_units = units, .n_cohort = s->n};
+                       .cohort = names, .cohort_units = units, .n_cohort = nd};
         if (rv_audio_decode_file(path, RV_AUDIO_AUTO, &lim, &p, &e) != RV_OK ||
             rv_analyze_pcm(&an, &p, RV_KIND_GREETING, &r, &e) != RV_OK) {
             fprintf(stderr, "%s: %s\n", path, e.msg);
@@ -564,7 +576,7 @@ int main(int argc, char **argv)
     rv_config_defaults(&cdf);
     printf("  statistic: acoustic likelihood ratio per frame of the phrase (the one the report uses);\n"
            "  name+dir: the name's less %.1f times the best of up to %d other names of the directory\n"
-           "  (what the service does with its mailboxes; here the split's 20 names, so all 19 others)\n",
+           "  (what the service does with its mailboxes; here directories of 20 names, so all 19 others)\n",
            cdf.asr_name_cohort_weight, RV_COHORT_MAX);
     for (int unit = 0; unit < 3; unit++) {
         double t = choose(&tune, unit);
