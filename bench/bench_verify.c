@@ -124,10 +124,12 @@ static void score(rv_asr *asr, const char *dir, split *s)
          * statistic is the score less that part, the intercept is what the tune split chooses */
         it->unit_llr[0] = r.unit.score - (rv_phrase_threshold(&th, it->unit) - th.phrase_min_score);
         if (dump) {
-            for (int u = 0; u < 2; u++)
-                fprintf(dump, "%s\t%s\t%s\t%d\t%.2f\t%.2f\n", it->file, it->channel, u ? "unit" : "name",
-                        u ? it->unit_said : it->name_said, u ? r.unit.score : r.name.score,
-                        u ? r.unit.at_s : r.name.at_s);
+            /* name rows: then the ratio before the directory, and its best competitor's */
+            fprintf(dump, "%s\t%s\tname\t%d\t%.2f\t%.2f\t%.2f\t%.2f\n", it->file, it->channel, it->name_said,
+                    r.name.score, r.name.at_s, r.name.n_cohort ? r.name.raw_score : r.name.score,
+                    r.name.n_cohort ? r.name.cohort_score : -1e9);
+            fprintf(dump, "%s\t%s\tunit\t%d\t%.2f\t%.2f\n", it->file, it->channel, it->unit_said, r.unit.score,
+                    r.unit.at_s);
             fprintf(dump, "%s\t%s\tclosing\t%d\t%.2f\t%.2f\t%s\n", it->file, it->channel, it->prompted, cl.score,
                     cl.at_s, cl.expected);
         }

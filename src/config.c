@@ -54,10 +54,10 @@ static const setting settings[] = {
      "and at least this many matching hashes"},
     {"asr_name_min_score", T_DOUBLE, "-17.6", -100000, 100000, OFF(asr_name_min_score),
      "acoustic likelihood ratio per 10 ms frame a name must reach (chosen on the tune split)"},
-    {"asr_name_cohort_weight", T_DOUBLE, "0.4", 0, 10, OFF(asr_name_cohort_weight),
+    {"asr_name_cohort_weight", T_DOUBLE, "0.5", 0, 10, OFF(asr_name_cohort_weight),
      "when the directory's other names are known: the name's score less this times the best "
      "of up to 32 of them (same unit first, then alike in spelling; 0: never; chosen on the tune split)"},
-    {"asr_name_cohort_min_score", T_DOUBLE, "-12.5", -100000, 100000, OFF(asr_name_cohort_min_score),
+    {"asr_name_cohort_min_score", T_DOUBLE, "-13.5", -100000, 100000, OFF(asr_name_cohort_min_score),
      "what that score must reach (chosen on the tune split)"},
     {"asr_phrase_min_score", T_DOUBLE, "-10.5", -100000, 100000, OFF(asr_phrase_min_score),
      "the same for a unit, organisation or phrase, plus asr_phrase_min_score_per_char for each "
