@@ -170,7 +170,7 @@ build_vm vm-tune "sv+m1 sv+f1 sv+m3 sv+f3 sv+m5 sv+Alicia sv+Andy sv+klatt2" \
 build_vm vm-test "sv+klatt sv+m6 sv+Annie sv+steph sv+max sv+iven3 sv+f4 sv+m7" \
   "beslut fakturan bygglovet ärende ansökan skolskjuts försörjningsstöd orosanmälan strandskydd anbud handlingar bistånd skolplacering diarienumret överklaga tillstånd"
 # Absence greetings (recorded 2026-11-22) that give an end date and time,
-# against ordinary greetings. manifest.tsv: file channel until text
+# against ordinary greetings: 36 mailboxes a split (the first 12 as before). manifest.tsv: file channel until text
 # ("-": not an absence greeting)
 ORD="första andra tredje fjärde femte sjätte sjunde åttonde nionde tionde elfte tolfte trettonde fjortonde femtonde sextonde sjuttonde artonde nittonde tjugonde tjugoförsta tjugoandra tjugotredje tjugofjärde tjugofemte tjugosjätte tjugosjunde tjugoåttonde tjugonionde trettionde trettioförsta"
 MON="januari februari mars april maj juni juli augusti september oktober november december"
@@ -218,9 +218,13 @@ build_abs() {
     done
 }
 build_abs abs-tune "sv+m1 sv+f1 sv+m3 sv+f3 sv+m5 sv+Alicia sv+Andy sv+klatt2" \
-  "Anna Svensson;Per Oskarsson;Maria Lindqvist;Göran Sjöberg;Karin Åhlström;Erik Tjernberg;Lena Ek;Jonas Bergström;Sofia Karlsson;Anders Nilsson;Eva Gustafsson;Lars Persson" \
-  "ekonomienheten;socialförvaltningen;bygglovsenheten;kommunstyrelsens kansli;tekniska förvaltningen;miljöenheten;IT-avdelningen;kommunikationsenheten;äldreomsorgen;gatuenheten;planenheten;biblioteket"
+  "Anna Svensson;Per Oskarsson;Maria Lindqvist;Göran Sjöberg;Karin Åhlström;Erik Tjernberg;Lena Ek;Jonas Bergström;Sofia Karlsson;Anders Nilsson;Eva Gustafsson;Lars Persson;\
+Karl Lindberg;Ingela Holm;Peter Magnusson;Annika Berglund;Daniel Sundberg;Camilla Nordström;Andreas Hermansson;Jenny Lindahl;Martin Isaksson;Josefin Månsson;Thomas Sjöstedt;Marie Bengtsson;Fredrika Holmqvist;Oskar Wallgren;Louise Åström;Mattias Franzén;Hanna Söderström;Christer Lindell;Anneli Kvist;Simon Ljung;Gustav Norén;Elisabeth Hagström;Joakim Berg;Maja Hellberg" \
+  "ekonomienheten;socialförvaltningen;bygglovsenheten;kommunstyrelsens kansli;tekniska förvaltningen;miljöenheten;IT-avdelningen;kommunikationsenheten;äldreomsorgen;gatuenheten;planenheten;biblioteket;\
+förskoleförvaltningen;kontaktcenter;ekonomiavdelningen;HR-avdelningen;skolskjutsenheten;bostadsenheten;fritidsförvaltningen;avfallsenheten;museet;socialpsykiatrin;familjecentralen;missbruksenheten;LSS-enheten;byggnadsinspektionen;bygg- och miljöavdelningen;informationsenheten;digitaliseringsenheten;beredskapsenheten;nämndsekretariatet;registraturen;biståndsenheten;hemsjukvården;rehabiliteringsenheten;feriearbetet"
 build_abs abs-test "sv+klatt sv+m6 sv+Annie sv+steph sv+max sv+iven3 sv+f4 sv+m7" \
-  "Ingrid Holmberg;Mikael Öberg;Åsa Wikström;Fredrik Nyqvist;Sara Johansson;Björn Hägglund;Elin Sandberg;Tomas Kjellberg;Ulla Backman;Magnus Eriksson;Ida Lindholm;Henrik Sjögren" \
-  "skolförvaltningen;stadsbyggnadskontoret;överförmyndarenheten;personalavdelningen;räddningstjänsten;fastighetsenheten;arbetsmarknadsenheten;kommunledningskontoret;hemtjänsten;elevhälsan;turistbyrån;kulturskolan"
+  "Ingrid Holmberg;Mikael Öberg;Åsa Wikström;Fredrik Nyqvist;Sara Johansson;Björn Hägglund;Elin Sandberg;Tomas Kjellberg;Ulla Backman;Magnus Eriksson;Ida Lindholm;Henrik Sjögren;\
+Katarina Ahlberg;Robert Sjöblom;Sofie Nylander;Jakob Ekholm;Pernilla Strömberg;Anton Wahlberg;Madeleine Hultgren;Sebastian Törnblom;Emelie Grahn;Mikaela Sjövall;Per-Erik Dahlgren;Tove Almqvist;Linus Norberg;Rebecka Hallin;Gunilla Ekman;Kristoffer Sundin;Helén Edlund;Albin Kihlström;Amanda Öhrström;Lars-Göran Pettersson;Carl Ekdahl;Nathalie Strid;Hugo Lönnqvist;Ellen Bergkvist" \
+  "skolförvaltningen;stadsbyggnadskontoret;överförmyndarenheten;personalavdelningen;räddningstjänsten;fastighetsenheten;arbetsmarknadsenheten;kommunledningskontoret;hemtjänsten;elevhälsan;turistbyrån;kulturskolan;\
+tillväxtenheten;kanslienheten;socialnämnden;exploateringsenheten;landsbygdsenheten;parkeringsenheten;vuxenpsykiatrin;vårdcentralen;tandvården;kvinnokliniken;fältgruppen;stadsteatern;kommunjuristen;dataskyddsombudet;valnämnden;försäkringsenheten;logopedmottagningen;habiliteringen;barnmorskemottagningen;ambulanssjukvården;regionkansliet;patientnämnden;hjälpmedelscentralen;smittskyddsenheten"
 echo "asr sets: $(($(wc -l < "$OUT/learn/manifest.tsv") - 1)) learn, $(($(wc -l < "$OUT/tune/manifest.tsv") - 1)) tune, $(($(wc -l < "$OUT/test/manifest.tsv") - 1)) test files in $OUT; $(($(wc -l < "$OUT/vm-tune/manifest.tsv") - 1)) + $(($(wc -l < "$OUT/vm-test/manifest.tsv") - 1)) voicemails; $(($(wc -l < "$OUT/abs-tune/manifest.tsv") - 1)) + $(($(wc -l < "$OUT/abs-test/manifest.tsv") - 1)) absence checks"
