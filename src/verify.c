@@ -110,7 +110,6 @@ static rv_err check(rv_asr *asr, const char *text, double min, rv_phrase_check *
  * choosing weight and floor on two of the tune split's three directories and
  * measuring on the third, weight 0.5 with floor -15 kept 0.86 of names at 5%
  * false positives on average, 0.4 with -40 0.83. */
-#define COHORT_FLOOR (-15.0) /* a competitor that fits worse counts as this */
 static rv_err check_name(rv_asr *asr, const rv_expect *exp, const rv_verify_thresholds *th,
                          rv_phrase_check *out, rv_error *err)
 {
@@ -135,7 +134,7 @@ static rv_err check_name(rv_asr *asr, const rv_expect *exp, const rv_verify_thre
         out->cohort_score = s.llr;
         snprintf(out->cohort_best, sizeof out->cohort_best, "%s", pick[best]);
     }
-    double c = s.found && s.llr > COHORT_FLOOR ? s.llr : COHORT_FLOOR;
+    double c = s.found && s.llr > RV_COHORT_FLOOR ? s.llr : RV_COHORT_FLOOR;
     out->score = out->raw_score - th->name_cohort_weight * c;
     out->stated = out->score >= th->name_cohort_min_score;
     return RV_OK;

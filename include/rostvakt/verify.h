@@ -35,6 +35,10 @@ double rv_phrase_threshold(const rv_verify_thresholds *th, const char *text);
  * person's name is most likely a colleague's: same unit, or a name that
  * sounds alike. */
 #define RV_COHORT_MAX 32
+/* A name's score with a cohort is its ratio less name_cohort_weight times
+ * max(the best competitor's ratio, RV_COHORT_FLOOR): a competitor that fits
+ * worse than the floor earns the name no more credit. */
+#define RV_COHORT_FLOOR (-15.0)
 size_t rv_cohort_pick(const char *name, const char *unit, const char *const *all, const char *const *units,
                       size_t n, const char **out, size_t max);
 

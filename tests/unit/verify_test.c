@@ -178,6 +178,23 @@ Test(verify, a_colleagues_name_loses_to_the_spoken_one) {
     rv_report_free(&r);
 }
 
+Test(verify, the_score_is_the_ratio_less_the_weighed_best_competitor_above_the_floor) {
+    rv_report r = run_with("Anna Svensson", directory, 6);
+    double c = r.name.cohort_score > RV_COHORT_FLOOR ? r.name.cohort_score : RV_COHORT_FLOOR;
+    cr_expect_float_eq(r.name.score, r.name.raw_score - cfg.asr_name_cohort_weight * c, 1e-9,
+                       "score %.3f raw %.3f best other %.3f", r.name.score, r.name.raw_score, r.name.cohort_score);
+    rv_report_free(&r);
+    /* a directory whose only other name fits nowhere near: the credit stops at the floor */
+    static const char *const far[] = {"Anna Svensson", "Tjörnsjökullarna Pfrzewalski"};
+    cfg.asr_name_cohort_weight = 1;
+    r = run_with("Anna Svensson", far, 2);
+    cr_expect_eq(r.name.n_cohort, 1);
+    cr_assert(r.name.cohort_score < RV_COHORT_FLOOR, "the far name fits at %.3f", r.name.cohort_score);
+    cr_expect_float_eq(r.name.score, r.name.raw_score - RV_COHORT_FLOOR, 1e-9, "score %.3f raw %.3f best other %.3f",
+                       r.name.score, r.name.raw_score, r.name.cohort_score);
+    rv_report_free(&r);
+}
+
 Test(verify, no_weighing_when_the_weight_is_zero) {
     cfg.asr_name_cohort_weight = 0;
     rv_report r = run_with("Anna Svensson", directory, 6);
