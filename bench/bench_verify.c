@@ -126,8 +126,7 @@ static void score(rv_asr *asr, const char *dir, split *s)
         if (dump) {
             /* name rows: then the ratio before the directory, and its best competitor's */
             fprintf(dump, "%s\t%s\tname\t%d\t%.2f\t%.2f\t%.2f\t%.2f\n", it->file, it->channel, it->name_said,
-                    r.name.score, r.name.at_s, r.name.n_cohort ? r.name.raw_score : r.name.score,
-                    r.name.n_cohort ? r.name.cohort_score : -1e9);
+                    r.name.score, r.name.at_s, it->name_llr[0], r.name.n_cohort ? r.name.cohort_score : -1e9);
             fprintf(dump, "%s\t%s\tunit\t%d\t%.2f\t%.2f\n", it->file, it->channel, it->unit_said, r.unit.score,
                     r.unit.at_s);
             fprintf(dump, "%s\t%s\tclosing\t%d\t%.2f\t%.2f\t%s\n", it->file, it->channel, it->prompted, cl.score,
