@@ -71,9 +71,9 @@ static rv_err absence_end(rv_asr *asr, const rv_expect *exp, double min, rv_repo
     r->until_score = date.score;
     if (rc != RV_OK || !date.stated) return rc;
     /* The hour is sought right after the date found: alone, a short hour
-     * ("klockan tio") anywhere in the greeting beat the one said (tune split
-     * abs-tune of bench/make-asr-sets.sh: date and hour right 0.19 -> 0.25;
-     * abs-test 0.17 -> 0.28). */
+     * ("klockan tio") anywhere in the greeting beat the one said (make bench,
+     * absence sets of bench/make-asr-sets.sh: date and hour right on abs-tune
+     * 0.19 -> 0.28, on abs-test 0.17 -> 0.28). */
     char joint[24][112];
     const char *jp[24];
     for (int h = 0; h < 24; h++) {
