@@ -82,8 +82,7 @@ static rv_err absence_end(rv_asr *asr, const rv_expect *exp, double min, rv_repo
     }
     rc = best_check(asr, jp, 24, min, &hour, &bh, err);
     if (rc != RV_OK) return rc;
-    char said[160];
-    snprintf(said, sizeof said, "%s %s", dates[bd], hour.stated ? hours[bh] : "");
+    const char *said = hour.stated ? joint[bh] : dates[bd];
     rv_when w;
     rv_error perr;
     if (rv_sv_parse_until(said, y, m, d, &w, &perr) == RV_OK)
