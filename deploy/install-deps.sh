@@ -9,7 +9,7 @@ build-essential pkg-config
 libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us pocketsphinx
 sphinxbase-utils sphinxtrain
 libsndfile1-dev libsamplerate0-dev libfftw3-dev
-libmicrohttpd-dev libsqlite3-dev sqlite3 libjansson-dev libssl-dev
+libmicrohttpd-dev libsqlite3-dev libjemalloc-dev sqlite3 libjansson-dev libssl-dev
 libespeak-ng-dev espeak-ng
 libcriterion-dev libcurl4-openssl-dev curl
 sox libsox-fmt-base
