@@ -130,7 +130,7 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BIN) $(MLLR) $(BUILD)/bench_analyze $(BUILD)/bench_verify $(BUILD)/bench_serve $(BUILD)/bench_sweep
 	@sh bench/bench.sh $(BIN) $(BUILD)/bench_analyze
 	@echo
-	@echo "== phrase verification (tune split chooses the threshold; test split never tuned on) =="
+	@echo "== phrase verification (tune split chooses each codec's threshold; test split never tuned on) =="
 	@sh bench/make-asr-sets.sh build/asr >/dev/null
 	@$(BUILD)/bench_verify build/asr/tune build/asr/test build/asr/vm-tune build/asr/vm-test \
 	  build/asr/abs-tune build/asr/abs-test

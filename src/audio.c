@@ -237,6 +237,11 @@ static rv_err decode(const void *bytes, size_t len, rv_audio_hint hint, const rv
         goto done;
     }
     describe_format(sf, &info, out->format, sizeof out->format);
+    switch (info.format & SF_FORMAT_SUBMASK) {
+    case SF_FORMAT_ULAW: case SF_FORMAT_ALAW: out->codec = RV_CODEC_G711; break;
+    case SF_FORMAT_GSM610: out->codec = RV_CODEC_GSM; break;
+    default: out->codec = RV_CODEC_OTHER;
+    }
 
     double max_s = lim && lim->max_seconds > 0 ? lim->max_seconds : 1e9;
     sf_count_t cap = (sf_count_t)(max_s * info.samplerate);

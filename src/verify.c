@@ -292,6 +292,8 @@ rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
                           const rv_profile *prof, const rv_verify_thresholds *th,
                           rv_report *r, rv_error *err)
 {
+    rv_verify_thresholds by_codec = rv_verify_thresholds_for(th, pcm->codec);
+    th = &by_codec;
     rv_greeting_facts f = {0};
     f.duration_s = r->signal.duration_s;
     f.missing = r->missing && r->reason != RV_MISSING_SYSTEM_PROMPT;
@@ -397,9 +399,11 @@ static uint64_t fnv_file(uint64_t h, const char *path)
 void rv_models_version(const rv_config *cfg, char out[17])
 {
     char buf[1024], path[RV_CONFIG_STR_MAX + 32];
-    int n = snprintf(buf, sizeof buf, "%s|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%s", ANALYSIS_REVISION,
-                     cfg->asr_name_min_score, cfg->asr_name_cohort_weight, cfg->asr_name_cohort_min_score,
-                     cfg->asr_phrase_min_score, cfg->asr_phrase_min_score_per_char,
+    int n = snprintf(buf, sizeof buf, "%s|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%s",
+                     ANALYSIS_REVISION, cfg->asr_name_min_score, cfg->asr_name_cohort_weight,
+                     cfg->asr_name_cohort_min_score, cfg->asr_phrase_min_score, cfg->asr_phrase_min_score_per_char,
+                     cfg->asr_name_min_score_g711, cfg->asr_name_min_score_gsm, cfg->asr_name_cohort_min_score_g711,
+                     cfg->asr_name_cohort_min_score_gsm, cfg->asr_phrase_min_score_g711, cfg->asr_phrase_min_score_gsm,
                      cfg->asr_closing_min_score, cfg->asr_absence_min_score, cfg->asr_date_min_score,
                      cfg->prompt_refs);
     uint64_t h = fnv(14695981039346656037ull, buf, n > 0 && (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
@@ -421,7 +425,27 @@ rv_verify_thresholds rv_verify_thresholds_of(const rv_config *cfg)
                                .closing_min_score = cfg->asr_closing_min_score,
                                .absence_min_score = cfg->asr_absence_min_score,
                                .date_min_score = cfg->asr_date_min_score};
+    th.by_codec[RV_CODEC_OTHER].name = cfg->asr_name_min_score;
+    th.by_codec[RV_CODEC_OTHER].name_cohort = cfg->asr_name_cohort_min_score;
+    th.by_codec[RV_CODEC_OTHER].phrase = cfg->asr_phrase_min_score;
+    th.by_codec[RV_CODEC_G711].name = cfg->asr_name_min_score_g711;
+    th.by_codec[RV_CODEC_G711].name_cohort = cfg->asr_name_cohort_min_score_g711;
+    th.by_codec[RV_CODEC_G711].phrase = cfg->asr_phrase_min_score_g711;
+    th.by_codec[RV_CODEC_GSM].name = cfg->asr_name_min_score_gsm;
+    th.by_codec[RV_CODEC_GSM].name_cohort = cfg->asr_name_cohort_min_score_gsm;
+    th.by_codec[RV_CODEC_GSM].phrase = cfg->asr_phrase_min_score_gsm;
     return th;
+}
+
+rv_verify_thresholds rv_verify_thresholds_for(const rv_verify_thresholds *th, rv_codec codec)
+{
+    rv_verify_thresholds t = *th;
+    if ((unsigned)codec < RV_CODECS) {
+        t.name_min_score = th->by_codec[codec].name;
+        t.name_cohort_min_score = th->by_codec[codec].name_cohort;
+        t.phrase_min_score = th->by_codec[codec].phrase;
+    }
+    return t;
 }
 
 double rv_phrase_threshold(const rv_verify_thresholds *th, const char *text)

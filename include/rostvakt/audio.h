@@ -9,6 +9,15 @@
 #include "rostvakt/err.h"
 
 /* Mono samples in [-1, 1] at the recording's own rate. */
+/* The telephone codec a recording was encoded with, from its header (or the
+ * headerless hint): the phrase thresholds depend on it (rv_verify_thresholds). */
+typedef enum {
+    RV_CODEC_OTHER = 0, /* linear PCM, FLAC, anything else: no known codec */
+    RV_CODEC_G711,      /* G.711 mu-law or A-law */
+    RV_CODEC_GSM,       /* GSM 06.10 */
+    RV_CODECS
+} rv_codec;
+
 typedef struct {
     float *samples;   /* owned; rv_pcm_free releases it */
     size_t n;         /* number of samples (0 for an empty recording) */
@@ -16,6 +25,7 @@ typedef struct {
     int channels;     /* channels in the source before the downmix */
     char format[96];  /* human-readable container and encoding */
     size_t bytes;     /* size of the encoded input */
+    rv_codec codec;   /* the codec the samples were decoded from */
 } rv_pcm;
 
 /* How to read bytes that carry no header. */

@@ -30,6 +30,9 @@ typedef struct rv_config_s {
     double asr_name_cohort_min_score; /* ... and then this threshold */
     double asr_phrase_min_score;    /* ... for a unit, organisation, phrase: this */
     double asr_phrase_min_score_per_char; /* plus this for each of its characters */
+    double asr_name_min_score_g711, asr_name_min_score_gsm; /* the three above for */
+    double asr_name_cohort_min_score_g711, asr_name_cohort_min_score_gsm; /* G.711 and */
+    double asr_phrase_min_score_g711, asr_phrase_min_score_gsm; /* GSM recordings */
     double asr_closing_min_score;   /* ... for a closing prompt */
     double asr_keyword_min_score;   /* ... for a voicemail's case word */
     double asr_absence_min_score;   /* ... for an absence phrase */

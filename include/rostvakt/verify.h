@@ -14,6 +14,12 @@ typedef struct {
     double name_cohort_min_score; /* ... and this threshold */
     double phrase_min_score;  /* the same for units, organisations, phrases ... */
     double phrase_per_char;   /* ... plus this for each of their characters */
+    /* name_min_score, name_cohort_min_score and phrase_min_score by the
+     * recording's codec (rv_pcm.codec; [RV_CODEC_OTHER] is the three above):
+     * G.711 and GSM shift the scores differently, and one threshold for both
+     * gave GSM more false positives than mu-law on the tune split.
+     * rv_verify_greeting uses its recording's. */
+    struct { double name, name_cohort, phrase; } by_codec[RV_CODECS];
     double closing_min_score; /* the best closing prompt */
     double absence_min_score; /* an absence phrase ("är på semester") */
     double date_min_score;    /* an absence's end date, and its hour */
@@ -23,6 +29,10 @@ typedef struct {
 
 /* The thresholds of cfg. */
 rv_verify_thresholds rv_verify_thresholds_of(const rv_config *cfg);
+
+/* th with name_min_score, name_cohort_min_score and phrase_min_score those of
+ * codec (th->by_codec). */
+rv_verify_thresholds rv_verify_thresholds_for(const rv_verify_thresholds *th, rv_codec codec);
 
 /* The threshold of a unit, organisation or phrase text under th. */
 double rv_phrase_threshold(const rv_verify_thresholds *th, const char *text);

@@ -55,6 +55,27 @@ Test(audio, decodes_telephone_codecs) {
     expect_sine("msadpcm.wav", RV_AUDIO_AUTO, 8000, 1.0);
 }
 
+static rv_codec codec_of(const char *name, rv_audio_hint hint)
+{
+    rv_pcm p;
+    rv_error e;
+    cr_assert_eq(rv_audio_decode_file(fixture(name), hint, &lim, &p, &e), RV_OK, "%s: %s", name, e.msg);
+    rv_codec c = p.codec;
+    rv_pcm_free(&p);
+    return c;
+}
+
+Test(audio, names_the_telephone_codec) {
+    cr_expect_eq(codec_of("ulaw.wav", RV_AUDIO_AUTO), RV_CODEC_G711);
+    cr_expect_eq(codec_of("alaw.wav", RV_AUDIO_AUTO), RV_CODEC_G711);
+    cr_expect_eq(codec_of("sine.au", RV_AUDIO_AUTO), RV_CODEC_G711);
+    cr_expect_eq(codec_of("sine.ul", RV_AUDIO_RAW_ULAW), RV_CODEC_G711);
+    cr_expect_eq(codec_of("gsm.wav", RV_AUDIO_AUTO), RV_CODEC_GSM);
+    cr_expect_eq(codec_of("sine.wav", RV_AUDIO_AUTO), RV_CODEC_OTHER);
+    cr_expect_eq(codec_of("ima.wav", RV_AUDIO_AUTO), RV_CODEC_OTHER);
+    cr_expect_eq(codec_of("sine16k.flac", RV_AUDIO_AUTO), RV_CODEC_OTHER);
+}
+
 Test(audio, decodes_other_containers) {
     expect_sine("sine.au", RV_AUDIO_AUTO, 8000, 0.3);
     expect_sine("sine16k.flac", RV_AUDIO_AUTO, 16000, 0.1);

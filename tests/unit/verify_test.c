@@ -146,6 +146,29 @@ Test(verify, a_phrase_threshold_falls_with_its_length) {
     cr_expect_eq(th.closing_min_score, c.asr_closing_min_score);
 }
 
+/* A GSM recording is judged at the GSM thresholds, any other at the plain ones. */
+Test(verify, the_recordings_codec_picks_the_thresholds) {
+    cfg.asr_name_min_score_gsm = 1000, cfg.asr_phrase_min_score_gsm = 1000;
+    rv_report plain = run("Anna Svensson", "ekonomienheten", "nvk");
+    pcm.codec = RV_CODEC_GSM;
+    rv_report gsm = run("Anna Svensson", "ekonomienheten", "nvk");
+    cr_expect(plain.name.stated && plain.unit.stated);
+    cr_expect_not(gsm.name.stated, "name score %.1f", gsm.name.score);
+    cr_expect_not(gsm.unit.stated, "unit score %.1f", gsm.unit.score);
+    cr_expect(gsm.violations & (1u << RV_VIOL_NAME_MISSING));
+    rv_report_free(&plain);
+    rv_report_free(&gsm);
+
+    rv_verify_thresholds th = rv_verify_thresholds_of(&cfg), t = rv_verify_thresholds_for(&th, RV_CODEC_G711);
+    cr_expect_eq(t.name_min_score, cfg.asr_name_min_score_g711);
+    cr_expect_eq(t.name_cohort_min_score, cfg.asr_name_cohort_min_score_g711);
+    cr_expect_eq(t.phrase_min_score, cfg.asr_phrase_min_score_g711);
+    cr_expect_eq(t.phrase_per_char, cfg.asr_phrase_min_score_per_char);
+    t = rv_verify_thresholds_for(&th, RV_CODEC_OTHER);
+    cr_expect_eq(t.name_min_score, cfg.asr_name_min_score);
+    cr_expect_eq(t.phrase_min_score, cfg.asr_phrase_min_score);
+}
+
 static rv_report run_with(const char *name, const char *const *directory, size_t n)
 {
     rv_analyzer an = {&cfg, NULL};
