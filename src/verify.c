@@ -425,9 +425,6 @@ rv_verify_thresholds rv_verify_thresholds_of(const rv_config *cfg)
                                .closing_min_score = cfg->asr_closing_min_score,
                                .absence_min_score = cfg->asr_absence_min_score,
                                .date_min_score = cfg->asr_date_min_score};
-    th.by_codec[RV_CODEC_OTHER].name = cfg->asr_name_min_score;
-    th.by_codec[RV_CODEC_OTHER].name_cohort = cfg->asr_name_cohort_min_score;
-    th.by_codec[RV_CODEC_OTHER].phrase = cfg->asr_phrase_min_score;
     th.by_codec[RV_CODEC_G711].name = cfg->asr_name_min_score_g711;
     th.by_codec[RV_CODEC_G711].name_cohort = cfg->asr_name_cohort_min_score_g711;
     th.by_codec[RV_CODEC_G711].phrase = cfg->asr_phrase_min_score_g711;
@@ -440,7 +437,7 @@ rv_verify_thresholds rv_verify_thresholds_of(const rv_config *cfg)
 rv_verify_thresholds rv_verify_thresholds_for(const rv_verify_thresholds *th, rv_codec codec)
 {
     rv_verify_thresholds t = *th;
-    if ((unsigned)codec < RV_CODECS) {
+    if (codec == RV_CODEC_G711 || codec == RV_CODEC_GSM) {
         t.name_min_score = th->by_codec[codec].name;
         t.name_cohort_min_score = th->by_codec[codec].name_cohort;
         t.phrase_min_score = th->by_codec[codec].phrase;

@@ -8,7 +8,6 @@
 
 #include "rostvakt/err.h"
 
-/* Mono samples in [-1, 1] at the recording's own rate. */
 /* The telephone codec a recording was encoded with, from its header (or the
  * headerless hint): the phrase thresholds depend on it (rv_verify_thresholds). */
 typedef enum {
@@ -18,6 +17,7 @@ typedef enum {
     RV_CODECS
 } rv_codec;
 
+/* Mono samples in [-1, 1] at the recording's own rate. */
 typedef struct {
     float *samples;   /* owned; rv_pcm_free releases it */
     size_t n;         /* number of samples (0 for an empty recording) */

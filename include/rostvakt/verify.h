@@ -14,8 +14,9 @@ typedef struct {
     double name_cohort_min_score; /* ... and this threshold */
     double phrase_min_score;  /* the same for units, organisations, phrases ... */
     double phrase_per_char;   /* ... plus this for each of their characters */
-    /* name_min_score, name_cohort_min_score and phrase_min_score by the
-     * recording's codec (rv_pcm.codec; [RV_CODEC_OTHER] is the three above):
+    /* name_min_score, name_cohort_min_score and phrase_min_score for G.711
+     * and GSM recordings (rv_pcm.codec; other recordings use the three above,
+     * and [RV_CODEC_OTHER] is unused):
      * G.711 and GSM shift the scores differently, and one threshold for both
      * gave GSM more false positives than mu-law on the tune split.
      * rv_verify_greeting uses its recording's. */
