@@ -85,6 +85,7 @@ rv_err rv_analyze_pcm(const rv_analyzer *a, const rv_pcm *pcm, rv_kind kind,
     out->channels = pcm->channels;
     out->bytes = pcm->bytes;
     memcpy(out->format, pcm->format, sizeof out->format);
+    out->codec = pcm->codec;
     rv_err rc = rv_signal_analyze(pcm, a->cfg->silence_dbfs, &out->signal, err);
     if (rc != RV_OK) goto done;
     if (kind == RV_KIND_GREETING && a->prompts && pcm->n > 0) {

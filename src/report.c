@@ -158,12 +158,14 @@ char *rv_report_to_json(const rv_report *r, const char *file, const rv_expect *e
         "tones", tones(s), "dtmf", dtmf(s, digits, sizeof digits), "dtmf_digits", digits,
         "system_prompt", prompt);
     const char *reason = rv_missing_reason_name(r->reason);
-    json_t *root = json_pack("{s:o,s:s,s:o,s:o,s:b,s:o,s:{s:s,s:i,s:i,s:I},s:o}",
+    static const char *const codec_names[RV_CODECS] = {NULL, "g711", "gsm"};
+    const char *codec = (unsigned)r->codec < RV_CODECS ? codec_names[r->codec] : NULL;
+    json_t *root = json_pack("{s:o,s:s,s:o,s:o,s:b,s:o,s:{s:s,s:o,s:i,s:i,s:I},s:o}",
                              "file", jstr(file), "kind", rv_kind_name(r->kind),
                              "duration_s", jnum(s->duration_s), "speech_s", jnum(s->speech_s),
                              "missing", r->missing, "missing_reason",
                              reason ? json_string(reason) : json_null(), "audio", "format",
-                             r->format, "sample_rate", r->rate, "channels", r->channels,
+                             r->format, "codec", codec ? json_string(codec) : json_null(), "sample_rate", r->rate, "channels", r->channels,
                              "bytes", (json_int_t)r->bytes, "signal", sig);
     if (root && r->kind == RV_KIND_VOICEMAIL) {
         json_t *reasons = json_array();

@@ -64,6 +64,7 @@ typedef struct {
     size_t bytes;
     int rate, channels;
     char format[96];
+    rv_codec codec;           /* the recording's codec: it picks the phrase thresholds */
     rv_signal signal;         /* owned */
     int prompt_found;
     rv_fp_match prompt;       /* best match, even below the threshold */

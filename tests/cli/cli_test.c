@@ -132,6 +132,13 @@ static void check_kind(const char *kind)
         cr_expect_str_eq(reason ? reason : "-", want->reason, "%s: reason", want->file);
         const char *cls = json_string_value(json_object_get(j, "classification"));
         cr_expect_str_eq(cls ? cls : "-", want->cls, "%s: classification", want->file);
+        /* the codec that picks the phrase thresholds, as the format names it */
+        json_t *audio = json_object_get(j, "audio");
+        const char *fmt = json_string_value(json_object_get(audio, "format"));
+        const char *codec = json_string_value(json_object_get(audio, "codec"));
+        cr_assert_not_null(fmt, "%s: audio.format", want->file);
+        const char *expect = strstr(fmt, "GSM") ? "gsm" : strstr(fmt, "-Law") ? "g711" : "-";
+        cr_expect_str_eq(codec ? codec : "-", expect, "%s: codec of %s", want->file, fmt);
         json_decref(j);
     }
     free(r.out);
