@@ -7,7 +7,13 @@
  * pronunciations as alternates. */
 #include "rostvakt/asr.h"
 
+#include "rostvakt/senone.h"
+
+#include <bio.h>
+#include <ckd_alloc.h>
 #include <err.h>
+#include <fe.h>
+#include <feat.h>
 #include <fsg_model.h>
 #include <pthread.h>
 #include <dirent.h>
@@ -71,6 +77,12 @@ struct rv_asr {
      * at once. */
     char sen_dir[64];
     int have_sen;
+    /* The senone scores computed by rostvakt itself (src/senone.c), the same
+     * as PocketSphinx's but in about a fifth of the time; NULL when the model
+     * is not one it can score (then PocketSphinx scores and logs them). */
+    rv_senone *scorer;
+    int no_scorer;
+    char mllr_path[1024];
 };
 
 /* Utterances up to this many 10 ms frames (30 s, the longest greeting most
@@ -255,6 +267,7 @@ static void quiet_logs(void) { err_set_logfp(NULL); }
 /* A fresh PocketSphinx decoder on a->hmm whose dictionary holds only the
  * phones (the phone loop), and the loop's grammar. RV_ERR_CONFIG when the
  * model cannot be loaded. */
+static void stop_decoder(rv_asr *a);
 static rv_err start_decoder(rv_asr *a, rv_error *err)
 {
     rv_err rc = RV_OK;
@@ -278,11 +291,30 @@ static rv_err start_decoder(rv_asr *a, rv_error *err)
                          "-wbeam", "1e-200", "-pbeam", "1e-200", "-compallsen", "yes",
                          "-senlogdir", a->sen_dir, "-pl_window", SEN_PL_WINDOW, NULL);
     if (!a->cfg) { rc = rv_error_set(err, RV_ERR_CONFIG, "bad PocketSphinx configuration"); goto done; }
+    char mdef[1100], mean[1100], var[1100], sendump[1100];
+    snprintf(mdef, sizeof mdef, "%s/mdef", a->hmm);
+    snprintf(mean, sizeof mean, "%s/means", a->hmm);
+    snprintf(var, sizeof var, "%s/variances", a->hmm);
+    snprintf(sendump, sizeof sendump, "%s/sendump", a->hmm);
+    if (!a->scorer && !a->no_scorer && cmd_ln_int32_r(a->cfg, "-ds") == 1) {
+        rv_senone_model m = {mdef, mean, var, sendump, cmd_ln_float32_r(a->cfg, "-varfloor"),
+                             (double)cmd_ln_float32_r(a->cfg, "-logbase"), (int)cmd_ln_int32_r(a->cfg, "-topn")};
+        rv_error serr;
+        if (rv_senone_open(&m, &a->scorer, &serr) != RV_OK) a->no_scorer = 1; /* PocketSphinx scores */
+    }
+    if (a->scorer) cmd_ln_set_str_r(a->cfg, "-senlogdir", NULL); /* nothing to log */
     pthread_mutex_lock(&init_lock);
     a->ps = ps_init(a->cfg);
     pthread_mutex_unlock(&init_lock);
     if (!a->ps) { rc = rv_error_set(err, RV_ERR_CONFIG, "cannot load the acoustic model"); goto done; }
     a->tel_on = 0;
+    if (a->scorer) {
+        /* PocketSphinx scores such a model (one codebook per base phone,
+         * a sendump) with its PTM code, from these same files, at the top-N
+         * and frame rate of this configuration: which rv_senone_open checked */
+        rc = rv_senone_adapt(a->scorer, NULL, err); /* as the new decoder: no adaptation yet */
+        if (rc != RV_OK) goto done;
+    }
     rc = set_grammar(a, "loop", NULL, NULL, 0, err);
 done:
     unlink(a->dict_path);
@@ -325,6 +357,7 @@ rv_err rv_asr_open(const char *hmm_dir, const char *mllr_path, rv_lexicon *lex, 
         goto done;
     }
     snprintf(a->hmm, sizeof a->hmm, "%s", hmm_dir ? hmm_dir : DEFAULT_HMM);
+    if (mllr_path) snprintf(a->mllr_path, sizeof a->mllr_path, "%s", mllr_path);
     if (mllr_path) {
         a->tel = ps_mllr_read(mllr_path);
         a->plain = identity_mllr();
@@ -352,6 +385,7 @@ void rv_asr_free(rv_asr *a)
     if (a->tel) ps_mllr_free(a->tel);
     if (a->plain) ps_mllr_free(a->plain);
     stop_decoder(a);
+    rv_senone_free(a->scorer);
     free(a->words);
     free(a->loop_cum);
     free(a->audio);
@@ -361,6 +395,63 @@ void rv_asr_free(rv_asr *a)
         rmdir(a->sen_dir);
     }
     free(a);
+}
+
+rv_err rv_asr_use_pocketsphinx_scores(rv_asr *a, rv_error *err)
+{
+    if (!a->scorer) return RV_OK;
+    drop_senlog(a);
+    a->have_loop = 0;
+    stop_decoder(a);
+    rv_senone_free(a->scorer);
+    a->scorer = NULL;
+    a->no_scorer = 1;
+    return start_decoder(a, err);
+}
+
+int rv_asr_own_scores(const rv_asr *a) { return a && a->scorer; }
+
+rv_err rv_asr_loop_scores(const rv_asr *a, int16_t **out, size_t *n_frames, int *n_sen, rv_error *err)
+{
+    *out = NULL;
+    *n_frames = 0;
+    *n_sen = 0;
+    if (!a->have_sen) return rv_error_set(err, RV_ERR_ARG, "no senone scores kept for this utterance");
+    char path[128];
+    snprintf(path, sizeof path, "%s/loop.sen", a->sen_dir);
+    FILE *f = fopen(path, "rb");
+    if (!f) return rv_error_set(err, RV_ERR_IO, "cannot open %s", path);
+    char **name = NULL, **val = NULL;
+    int32 swap = 0;
+    int ns = 0;
+    if (bio_readhdr(f, &name, &val, &swap) >= 0) {
+        for (int i = 0; name[i]; i++)
+            if (strcmp(name[i], "n_sen") == 0) ns = atoi(val[i]);
+        bio_hdrarg_free(name, val);
+    }
+    rv_err rc = ns > 0 && !swap ? RV_OK : rv_error_set(err, RV_ERR_IO, "%s: bad header", path);
+    size_t cap = 0, n = 0;
+    int16_t *buf = NULL, count;
+    while (rc == RV_OK && fread(&count, sizeof count, 1, f) == 1) {
+        if (count != ns) { rc = rv_error_set(err, RV_ERR_IO, "%s: a frame of %d scores", path, count); break; }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 256;
+            int16_t *nb = realloc(buf, cap * (size_t)ns * sizeof *nb);
+            if (!nb) { rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory"); break; }
+            buf = nb;
+        }
+        if (fread(buf + n * (size_t)ns, sizeof *buf, (size_t)ns, f) != (size_t)ns) {
+            rc = rv_error_set(err, RV_ERR_IO, "%s: truncated", path);
+            break;
+        }
+        n++;
+    }
+    fclose(f);
+    if (rc != RV_OK) { free(buf); return rc; }
+    *out = buf;
+    *n_frames = n;
+    *n_sen = ns;
+    return RV_OK;
 }
 
 double rv_asr_cpu_seconds(const rv_asr *a) { return a ? a->cpu : 0; }
@@ -379,7 +470,7 @@ static int decode(rv_asr *a, const char *search, seg_info *segs, size_t cap, siz
     *n_segs = 0;
     int32 score;
     int ok = 0, loop = strcmp(search, "loop") == 0;
-    if (!loop && a->have_sen) { /* the scores the loop's pass computed */
+    if (a->have_sen) { /* the scores the loop's pass (or rostvakt's scorer) computed */
         char path[128];
         snprintf(path, sizeof path, "%s/loop.sen", a->sen_dir);
         FILE *f = fopen(path, "rb");
@@ -447,6 +538,52 @@ rv_err rv_asr_prepare(const rv_pcm *pcm, int16_t **out, size_t *n_out, rv_error 
     return RV_OK;
 }
 
+/* The current audio's features, made by the decoder's own front end the
+ * way PocketSphinx makes them for a whole utterance (acmod: start, count,
+ * start, process, end; then dynamic features with batch CMN; its end of
+ * utterance), scored by a->scorer into the loop's senone log, which every
+ * pass then reads. */
+static rv_err own_scores(rv_asr *a, rv_error *err)
+{
+    double t0 = cpu_now();
+    fe_t *fe = ps_get_fe(a->ps);
+    feat_t *fcb = ps_get_feat(a->ps);
+    const int16 *p = a->audio;
+    size_t n = a->n_audio;
+    int32 nfr = 0, ntail = 0;
+    fe_start_utt(fe);
+    if (fe_process_frames(fe, NULL, &n, NULL, &nfr, NULL) < 0)
+        return rv_error_set(err, RV_ERR_INTERNAL, "the front end refused the audio");
+    mfcc_t **cep = (mfcc_t **)ckd_calloc_2d(nfr + 1, fe_get_output_size(fe), sizeof(mfcc_t));
+    fe_start_utt(fe);
+    n = a->n_audio;
+    int bad = fe_process_frames(fe, &p, &n, cep, &nfr, NULL) < 0;
+    if (!bad) {
+        fe_end_utt(fe, cep[nfr], &ntail);
+        nfr += ntail;
+    }
+    mfcc_t ***feat = bad || nfr < 1 ? NULL : feat_array_alloc(fcb, nfr);
+    int nf = feat ? feat_s2mfc2feat_live(fcb, cep, &nfr, TRUE, TRUE, feat) : 0;
+    int32 none = 0;
+    fe_end_utt(fe, cep[0], &none); /* as acmod_end_utt */
+    feat_update_stats(fcb);
+    ckd_free_2d((void **)cep);
+    rv_err rc = RV_OK;
+    if (bad) rc = rv_error_set(err, RV_ERR_INTERNAL, "the front end failed");
+    char path[128];
+    snprintf(path, sizeof path, "%s/loop.sen", a->sen_dir);
+    FILE *f = rc == RV_OK && nf > 0 ? fopen(path, "wb") : NULL;
+    if (f) {
+        rc = rv_senone_write(a->scorer, feat, nf, f, err);
+        if (fclose(f) != 0 && rc == RV_OK) rc = rv_error_set(err, RV_ERR_IO, "cannot write %s", path);
+        if (rc == RV_OK) a->have_sen = 1;
+        else unlink(path);
+    }
+    if (feat) feat_array_free(feat);
+    a->cpu += cpu_now() - t0;
+    return rc;
+}
+
 rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
 {
     int16_t *buf;
@@ -475,6 +612,10 @@ rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
             free(buf);
             return rv_error_set(err, RV_ERR_INTERNAL, "cannot apply the channel adaptation");
         }
+        if (a->scorer && (rc = rv_senone_adapt(a->scorer, tel ? a->mllr_path : NULL, err)) != RV_OK) {
+            free(buf);
+            return rc;
+        }
         a->tel_on = tel;
     }
     free(a->audio);
@@ -487,6 +628,10 @@ rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
     seg_info *segs = malloc(MAX_SEGS * sizeof *segs);
     if (!segs) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     size_t ns = 0;
+    if (a->scorer && n / 160 < SEN_MAX_FRAMES) {
+        rc = own_scores(a, err);
+        if (rc != RV_OK) { free(segs); return rc; }
+    }
     int ok = decode(a, "loop", segs, MAX_SEGS, &ns);
     int frames = 0;
     for (size_t i = 0; i < ns; i++) frames = segs[i].ef + 1 > frames ? segs[i].ef + 1 : frames;

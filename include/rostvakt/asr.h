@@ -70,6 +70,18 @@ rv_err rv_asr_best_of_in(rv_asr *asr, rv_vocab vocab, const char *const *phrases
 rv_err rv_asr_align(rv_asr *asr, const char *const *const *cands, const size_t *n_cands, size_t n_pos,
                     int *choice, rv_error *err);
 
+/* Let PocketSphinx compute the senone scores itself, as it did before
+ * src/senone.c (restarts the decoder): for comparing the two. */
+rv_err rv_asr_use_pocketsphinx_scores(rv_asr *asr, rv_error *err);
+
+/* Whether the decoder's senone scores are rostvakt's own (src/senone.c). */
+int rv_asr_own_scores(const rv_asr *asr);
+
+/* The senone scores of the current utterance (the log every pass reads):
+ * *n_frames frames of *n_sen scores, new *out (free). RV_ERR_ARG when there
+ * is none (no audio, or an utterance too long to keep its scores). */
+rv_err rv_asr_loop_scores(const rv_asr *asr, int16_t **out, size_t *n_frames, int *n_sen, rv_error *err);
+
 /* CPU seconds spent decoding since the decoder was opened (for benchmarks). */
 double rv_asr_cpu_seconds(const rv_asr *asr);
 
