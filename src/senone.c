@@ -37,8 +37,12 @@ struct rv_senone {
     float *mt, *it, *det;     /* precomputed and transposed: [cb][feat][dim][density], det [cb][feat][density] */
     size_t off[MAX_STREAMS];  /* a codebook's offset of stream f in mt/it */
     size_t cb_stride;         /* floats of one codebook in mt/it */
-    uint8_t *mixw;            /* [feat][density][senone], negated 8-bit logs */
+    uint8_t *mixw;            /* negated 8-bit log weights, codebook by codebook:
+                               * [cb][feat][density][j], j the cb's senones in order */
     uint8_t *sen2cb;
+    int *cb_first, *cb_count; /* where a codebook's senones start in cb_sens, how many */
+    int *cb_sens;             /* the senones, grouped by codebook */
+    int *acc;                 /* one codebook's senone scores being summed */
     topn_t *top;              /* [cb][feat][topn], kept from frame to frame */
     float *dist;
     int16_t *scores;
@@ -222,9 +226,22 @@ static rv_err read_sendump(rv_senone *s, const char *path, rv_error *err)
         goto done;
     }
     size_t total = (size_t)s->n_feat * s->n_dens * s->n_sen;
+    uint8_t *file = malloc(total);
     s->mixw = malloc(total);
-    if (!s->mixw) { rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory"); goto done; }
-    if (fread(s->mixw, 1, total, f) != total) rc = bad(err, path, "truncated");
+    if (!file || !s->mixw) { free(file); rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory"); goto done; }
+    if (fread(file, 1, total, f) != total) rc = bad(err, path, "truncated");
+    /* regroup [feat][density][senone] by codebook, so that a codebook's
+     * senones read each codeword's weights from one run of bytes */
+    for (int cb = 0; rc == RV_OK && cb < s->n_cb; cb++) {
+        int first = s->cb_first[cb], count = s->cb_count[cb];
+        uint8_t *out = s->mixw + (size_t)first * s->n_feat * s->n_dens;
+        for (int fs = 0; fs < s->n_feat; fs++)
+            for (int d = 0; d < s->n_dens; d++)
+                for (int j = 0; j < count; j++)
+                    out[((size_t)fs * s->n_dens + d) * count + j] =
+                        file[((size_t)fs * s->n_dens + d) * s->n_sen + s->cb_sens[first + j]];
+    }
+    free(file);
 done:
     fclose(f);
     return rc;
@@ -277,6 +294,24 @@ rv_err rv_senone_open(const rv_senone_model *m, rv_senone **out, rv_error *err)
         rc = bad(err, m->var, "variances do not match the means");
     if (rc == RV_OK) rc = read_mdef(s, m->mdef, &n_ci, err);
     if (rc == RV_OK && n_ci != s->n_cb) rc = bad(err, m->mean, "not one codebook per base phone (not PTM)");
+    if (rc == RV_OK) {
+        s->cb_first = calloc((size_t)s->n_cb, sizeof *s->cb_first);
+        s->cb_count = calloc((size_t)s->n_cb, sizeof *s->cb_count);
+        s->cb_sens = malloc((size_t)s->n_sen * sizeof *s->cb_sens);
+        s->acc = malloc((size_t)s->n_sen * sizeof *s->acc);
+        if (!s->cb_first || !s->cb_count || !s->cb_sens || !s->acc) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    }
+    if (rc == RV_OK) {
+        for (int i = 0; i < s->n_sen; i++) s->cb_count[s->sen2cb[i]]++;
+        for (int cb = 1; cb < s->n_cb; cb++) s->cb_first[cb] = s->cb_first[cb - 1] + s->cb_count[cb - 1];
+        int *fill = calloc((size_t)s->n_cb, sizeof *fill);
+        if (!fill) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+        for (int i = 0; fill && i < s->n_sen; i++) {
+            int cb = s->sen2cb[i];
+            s->cb_sens[s->cb_first[cb] + fill[cb]++] = i;
+        }
+        free(fill);
+    }
     if (rc == RV_OK) rc = read_sendump(s, m->sendump, err);
     if (rc != RV_OK) {
         rv_senone_free(s);
@@ -334,6 +369,10 @@ void rv_senone_free(rv_senone *s)
     free(s->dist);
     free(s->mixw);
     free(s->sen2cb);
+    free(s->cb_first);
+    free(s->cb_count);
+    free(s->cb_sens);
+    free(s->acc);
     free(s->top);
     free(s->scores);
     if (s->lmath) logmath_free(s->lmath);
@@ -403,12 +442,24 @@ rv_err rv_senone_adapt(rv_senone *s, const char *path, rv_error *err)
         }
     }
     precompute(s);
-    for (size_t i = 0; i < (size_t)s->n_cb * s->n_feat; i++) /* PocketSphinx's initial codewords */
-        for (int k = 0; k < s->topn; k++) s->top[i * s->topn + k] = (topn_t){k, INT32_MIN};
     return RV_OK;
 }
 
-/* Distances of z to every density of codebook cb, stream f, into s->dist. */
+/* The codewords an utterance's first frame starts from: PocketSphinx's
+ * initial ones, since its frame -1 is a slot of its history that an
+ * utterance shorter than its -pl_window never writes. */
+static void reset_top(rv_senone *s)
+{
+    for (size_t i = 0; i < (size_t)s->n_cb * s->n_feat; i++)
+        for (int k = 0; k < s->topn; k++) s->top[i * s->topn + k] = (topn_t){k, INT32_MIN};
+}
+
+/* Distances of z to every density of codebook cb, stream f, into s->dist.
+ * Built twice, for AVX2 (eight densities in one instruction) and for any
+ * x86-64; the loader picks. Neither fuses a multiply into an add (C11 mode
+ * does not contract, and AVX2 alone brings no FMA), so both round as
+ * PocketSphinx does. */
+__attribute__((target_clones("avx2", "default")))
 static void distances(rv_senone *s, int cb, int f, const float *z)
 {
     const float *mt = s->mt + (size_t)cb * s->cb_stride + s->off[f];
@@ -480,21 +531,28 @@ static void score_frame(rv_senone *s, float **z)
     }
     const uint8_t *add = LOGMATH_TABLE(s->lm8)->table;
     int best = 0x7fffffff;
-    size_t plane = (size_t)s->n_dens * s->n_sen;
-    for (int sen = 0; sen < s->n_sen; sen++) {
-        int cb = s->sen2cb[sen], ascore = 0;
+    for (int cb = 0; cb < s->n_cb; cb++) {
+        int count = s->cb_count[cb], *acc = s->acc;
+        const uint8_t *base = s->mixw + (size_t)s->cb_first[cb] * s->n_feat * s->n_dens;
+        for (int j = 0; j < count; j++) acc[j] = 0;
         for (int f = 0; f < s->n_feat; f++) {
             const topn_t *t = s->top + ((size_t)cb * s->n_feat + f) * n;
-            const uint8_t *w = s->mixw + f * plane + sen;
-            int fden = w[(size_t)t[0].cw * s->n_sen] + t[0].score;
-            for (int k = 1; k < n; k++) {
-                int x = w[(size_t)t[k].cw * s->n_sen] + t[k].score;
-                fden = fden > x ? x - add[fden - x] : fden - add[x - fden];
+            const uint8_t *w0 = base + ((size_t)f * s->n_dens + t[0].cw) * count;
+            int s0 = t[0].score;
+            for (int j = 0; j < count; j++) {
+                int fden = w0[j] + s0;
+                for (int k = 1; k < n; k++) {
+                    int x = base[((size_t)f * s->n_dens + t[k].cw) * count + j] + t[k].score;
+                    int lo = fden < x ? fden : x, d = fden < x ? x - fden : fden - x;
+                    fden = lo - add[d]; /* PocketSphinx's fast 8-bit log addition */
+                }
+                acc[j] += fden;
             }
-            ascore += fden;
         }
-        if (ascore < best) best = ascore;
-        s->scores[sen] = (int16_t)ascore;
+        for (int j = 0; j < count; j++) {
+            if (acc[j] < best) best = acc[j];
+            s->scores[s->cb_sens[s->cb_first[cb] + j]] = (int16_t)acc[j];
+        }
     }
     for (int sen = 0; sen < s->n_sen; sen++) s->scores[sen] = (int16_t)(s->scores[sen] - best);
     /* the codebooks' normalised scores stay in s->top: PocketSphinx too
@@ -509,6 +567,7 @@ rv_err rv_senone_write(rv_senone *s, float ***feat, int n_frames, FILE *out, rv_
     if (bio_writehdr(out, "version", "0.1", "mdef_file", s->mdef, "n_sen", nsen, "logbase", base, NULL) < 0)
         return rv_error_set(err, RV_ERR_IO, "cannot write the senone scores");
     int16_t count = (int16_t)s->n_sen;
+    reset_top(s);
     for (int t = 0; t < n_frames; t++) {
         score_frame(s, feat[t]);
         if (fwrite(&count, sizeof count, 1, out) != 1 ||
