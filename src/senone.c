@@ -33,7 +33,7 @@ struct rv_senone {
     int veclen[MAX_STREAMS];
     size_t n_params;          /* floats in the mean (and the variance) file */
     float *mean0, *var0;      /* as read: [cb][feat][density][dim] */
-    float *mean, *var;        /* current (adapted or not), same layout */
+    float *mean, *var;        /* while adapting: the transformed ones, same layout */
     float *mt, *it, *det;     /* precomputed and transposed: [cb][feat][dim][density], det [cb][feat][density] */
     size_t off[MAX_STREAMS];  /* a codebook's offset of stream f in mt/it */
     size_t cb_stride;         /* floats of one codebook in mt/it */
@@ -64,17 +64,29 @@ static rv_err read_params(const char *path, int *n_cb, int *n_feat, int *n_dens,
     *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) return rv_error_set(err, RV_ERR_CONFIG, "cannot open %s", path);
-    char **name = NULL, **val = NULL;
     int32 swap = 0;
     rv_err rc = RV_OK;
     int chksum_present = 0;
-    if (bio_readhdr(f, &name, &val, &swap) < 0) {
+    /* The header is read here, not by sphinxbase's bio_readhdr, which ends
+     * the process on a malformed one: "s3", lines of "name value" up to
+     * "endhdr", then a byte-order mark. */
+    char line[256];
+    int ended = 0;
+    if (!fgets(line, sizeof line, f) || strcmp(line, "s3\n") != 0) {
         fclose(f);
         return bad(err, path, "not a Sphinx parameter file");
     }
-    for (int i = 0; name[i]; i++)
-        if (strcmp(name[i], "chksum0") == 0) chksum_present = 1;
-    bio_hdrarg_free(name, val);
+    for (int i = 0; i < 64 && !ended && fgets(line, sizeof line, f); i++) {
+        const char *l = line + strspn(line, " "); /* padded to align the data */
+        if (strcmp(l, "endhdr\n") == 0) ended = 1;
+        else if (strncmp(l, "chksum0 ", 8) == 0) chksum_present = 1;
+    }
+    uint32 magic = 0;
+    if (!ended || fread(&magic, sizeof magic, 1, f) != 1 || (magic != 0x11223344 && magic != 0x44332211)) {
+        fclose(f);
+        return bad(err, path, "not a Sphinx parameter file");
+    }
+    swap = magic != 0x11223344;
     uint32 sum = 0;
     int32 hdr[3], n = 0;
     if (bio_fread(hdr, sizeof(int32), 3, f, swap, &sum) != 3 || hdr[0] < 1 || hdr[0] > 256 || hdr[1] < 1 ||
@@ -328,8 +340,6 @@ rv_err rv_senone_open(const rv_senone_model *m, rv_senone **out, rv_error *err)
     }
     size_t nt = (size_t)s->n_cb * s->cb_stride;
     size_t nd = (size_t)s->n_cb * s->n_feat * s->n_pad;
-    s->mean = malloc(s->n_params * sizeof *s->mean);
-    s->var = malloc(s->n_params * sizeof *s->var);
     s->mt = aligned_alloc(sizeof(vf), nt * sizeof(float));
     s->it = aligned_alloc(sizeof(vf), nt * sizeof(float));
     s->det = aligned_alloc(sizeof(vf), nd * sizeof(float));
@@ -338,7 +348,7 @@ rv_err rv_senone_open(const rv_senone_model *m, rv_senone **out, rv_error *err)
     s->scores = malloc((size_t)s->n_sen * sizeof *s->scores);
     s->lmath = logmath_init(m->logbase, 0, FALSE);
     s->lm8 = logmath_init(m->logbase, SCORE_SHIFT, TRUE);
-    if (!s->mean || !s->var || !s->mt || !s->it || !s->det || !s->dist || !s->top || !s->scores || !s->lmath ||
+    if (!s->mt || !s->it || !s->det || !s->dist || !s->top || !s->scores || !s->lmath ||
         !s->lm8) {
         rv_senone_free(s);
         return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
@@ -361,8 +371,6 @@ void rv_senone_free(rv_senone *s)
     if (!s) return;
     free(s->mean0);
     free(s->var0);
-    free(s->mean);
-    free(s->var);
     free(s->mt);
     free(s->it);
     free(s->det);
@@ -386,9 +394,21 @@ int rv_senone_count(const rv_senone *s) { return s ? s->n_sen : 0; }
  * its length and per class A (len x len), b and h. Only one class. */
 rv_err rv_senone_adapt(rv_senone *s, const char *path, rv_error *err)
 {
-    memcpy(s->mean, s->mean0, s->n_params * sizeof *s->mean);
-    memcpy(s->var, s->var0, s->n_params * sizeof *s->var);
-    if (path) {
+    s->mean = s->mean0;
+    s->var = s->var0;
+    if (path) { /* transformed copies, kept only until precomputed */
+        s->mean = malloc(s->n_params * sizeof *s->mean);
+        s->var = malloc(s->n_params * sizeof *s->var);
+        if (!s->mean || !s->var) {
+            free(s->mean);
+            free(s->var);
+            s->mean = s->mean0;
+            s->var = s->var0;
+            precompute(s);
+            return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+        }
+        memcpy(s->mean, s->mean0, s->n_params * sizeof *s->mean);
+        memcpy(s->var, s->var0, s->n_params * sizeof *s->var);
         FILE *f = fopen(path, "r");
         if (!f) return rv_error_set(err, RV_ERR_CONFIG, "cannot open %s", path);
         int n_class = 0, n_feat = 0;
@@ -434,14 +454,19 @@ rv_err rv_senone_adapt(rv_senone *s, const char *path, rv_error *err)
         }
         free(a);
         fclose(f);
-        if (rc != RV_OK) {
-            memcpy(s->mean, s->mean0, s->n_params * sizeof *s->mean);
-            memcpy(s->var, s->var0, s->n_params * sizeof *s->var);
+        if (rc != RV_OK) { /* the model's own again */
+            free(s->mean);
+            free(s->var);
+            s->mean = s->mean0;
+            s->var = s->var0;
             precompute(s);
             return rc;
         }
     }
     precompute(s);
+    if (s->mean != s->mean0) free(s->mean);
+    if (s->var != s->var0) free(s->var);
+    s->mean = s->var = NULL;
     return RV_OK;
 }
 
