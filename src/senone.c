@@ -410,7 +410,14 @@ rv_err rv_senone_adapt(rv_senone *s, const char *path, rv_error *err)
         memcpy(s->mean, s->mean0, s->n_params * sizeof *s->mean);
         memcpy(s->var, s->var0, s->n_params * sizeof *s->var);
         FILE *f = fopen(path, "r");
-        if (!f) return rv_error_set(err, RV_ERR_CONFIG, "cannot open %s", path);
+        if (!f) {
+            free(s->mean);
+            free(s->var);
+            s->mean = s->mean0;
+            s->var = s->var0;
+            precompute(s);
+            return rv_error_set(err, RV_ERR_CONFIG, "cannot open %s", path);
+        }
         int n_class = 0, n_feat = 0;
         rv_err rc = RV_OK;
         float *a = NULL, b[256], h[256];
