@@ -23,6 +23,9 @@
 #define LANES 8
 
 typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
+#define SLANES 16 /* senones scored side by side */
+typedef int16_t vh __attribute__((vector_size(SLANES * sizeof(int16_t))));
+typedef uint8_t vb __attribute__((vector_size(SLANES)));
 
 typedef struct {
     int32_t cw, score;
@@ -41,8 +44,14 @@ struct rv_senone {
                                * [cb][feat][density][j], j the cb's senones in order */
     uint8_t *sen2cb;
     int *cb_first, *cb_count; /* where a codebook's senones start in cb_sens, how many */
+    int *cb_pad;              /* how many, rounded up to a whole vector of senones */
+    size_t *cb_off;           /* where a codebook's weights start in mixw */
+    int16_t *vacc;            /* one codebook's senone scores, vector by vector */
+    uint8_t add[512];         /* the 8-bit log-addition table, zero past its end */
+    int n_levels;             /* the table as steps: add[d] = #{i : d < thr[i]} */
+    int16_t thr[16];
     int *cb_sens;             /* the senones, grouped by codebook */
-    int *acc;                 /* one codebook's senone scores being summed */
+    int *acc;                 /* one codebook's senone scores being summed (scalar) */
     topn_t *top;              /* [cb][feat][topn], kept from frame to frame */
     float *dist;
     int16_t *scores;
@@ -237,20 +246,24 @@ static rv_err read_sendump(rv_senone *s, const char *path, rv_error *err)
         rc = bad(err, path, "mixture weights do not match the model");
         goto done;
     }
-    size_t total = (size_t)s->n_feat * s->n_dens * s->n_sen;
+    size_t total = (size_t)s->n_feat * s->n_dens * s->n_sen, padded = 0;
+    for (int cb = 0; cb < s->n_cb; cb++) {
+        s->cb_off[cb] = padded;
+        padded += (size_t)s->n_feat * s->n_dens * s->cb_pad[cb];
+    }
     uint8_t *file = malloc(total);
-    s->mixw = malloc(total);
+    s->mixw = calloc(padded, 1);
     if (!file || !s->mixw) { free(file); rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory"); goto done; }
     if (fread(file, 1, total, f) != total) rc = bad(err, path, "truncated");
     /* regroup [feat][density][senone] by codebook, so that a codebook's
      * senones read each codeword's weights from one run of bytes */
     for (int cb = 0; rc == RV_OK && cb < s->n_cb; cb++) {
-        int first = s->cb_first[cb], count = s->cb_count[cb];
-        uint8_t *out = s->mixw + (size_t)first * s->n_feat * s->n_dens;
+        int first = s->cb_first[cb], count = s->cb_count[cb], pad = s->cb_pad[cb];
+        uint8_t *out = s->mixw + s->cb_off[cb];
         for (int fs = 0; fs < s->n_feat; fs++)
             for (int d = 0; d < s->n_dens; d++)
                 for (int j = 0; j < count; j++)
-                    out[((size_t)fs * s->n_dens + d) * count + j] =
+                    out[((size_t)fs * s->n_dens + d) * pad + j] =
                         file[((size_t)fs * s->n_dens + d) * s->n_sen + s->cb_sens[first + j]];
     }
     free(file);
@@ -311,11 +324,16 @@ rv_err rv_senone_open(const rv_senone_model *m, rv_senone **out, rv_error *err)
         s->cb_count = calloc((size_t)s->n_cb, sizeof *s->cb_count);
         s->cb_sens = malloc((size_t)s->n_sen * sizeof *s->cb_sens);
         s->acc = malloc((size_t)s->n_sen * sizeof *s->acc);
-        if (!s->cb_first || !s->cb_count || !s->cb_sens || !s->acc) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+        s->cb_pad = calloc((size_t)s->n_cb, sizeof *s->cb_pad);
+        s->cb_off = calloc((size_t)s->n_cb, sizeof *s->cb_off);
+        s->vacc = aligned_alloc(sizeof(vh), ((size_t)s->n_sen + SLANES) * sizeof(int16_t) / sizeof(vh) * sizeof(vh) + sizeof(vh));
+        if (!s->cb_first || !s->cb_count || !s->cb_sens || !s->acc || !s->cb_pad || !s->cb_off || !s->vacc)
+            rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     }
     if (rc == RV_OK) {
         for (int i = 0; i < s->n_sen; i++) s->cb_count[s->sen2cb[i]]++;
         for (int cb = 1; cb < s->n_cb; cb++) s->cb_first[cb] = s->cb_first[cb - 1] + s->cb_count[cb - 1];
+        for (int cb = 0; cb < s->n_cb; cb++) s->cb_pad[cb] = (s->cb_count[cb] + SLANES - 1) / SLANES * SLANES;
         int *fill = calloc((size_t)s->n_cb, sizeof *fill);
         if (!fill) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
         for (int i = 0; fill && i < s->n_sen; i++) {
@@ -357,6 +375,22 @@ rv_err rv_senone_open(const rv_senone_model *m, rv_senone **out, rv_error *err)
         rv_senone_free(s);
         return rv_error_set(err, RV_ERR_CONFIG, "log base %g needs a wider addition table", m->logbase);
     }
+    /* PocketSphinx indexes its 256-entry table with differences that can
+     * pass its end by a few; past the end the true value is 0 */
+    const uint8_t *table = LOGMATH_TABLE(s->lm8)->table;
+    memcpy(s->add, table, 256);
+    /* as steps, for the vector path: a table that falls by at most one at a
+     * time from add[0] to 0 (this base's: 7 6 6 5 5 5 4 ... 1 0 from 29 on) */
+    int steps = s->add[0] <= 16 && s->add[255] == 0;
+    for (int d = 1; d < 256 && steps; d++) steps = s->add[d] <= s->add[d - 1] && s->add[d - 1] - s->add[d] <= 1;
+    if (steps) {
+        s->n_levels = s->add[0];
+        for (int level = 1; level <= s->n_levels; level++) {
+            int d = 0;
+            while (s->add[d] >= level) d++;
+            s->thr[level - 1] = (int16_t)d;
+        }
+    }
     rc = rv_senone_adapt(s, NULL, err);
     if (rc != RV_OK) {
         rv_senone_free(s);
@@ -381,6 +415,9 @@ void rv_senone_free(rv_senone *s)
     free(s->cb_count);
     free(s->cb_sens);
     free(s->acc);
+    free(s->cb_pad);
+    free(s->cb_off);
+    free(s->vacc);
     free(s->top);
     free(s->scores);
     if (s->lmath) logmath_free(s->lmath);
@@ -538,6 +575,82 @@ static void top_n(rv_senone *s, topn_t *top)
     }
 }
 
+/* Each senone's score from its codebook's top-N codewords: per stream the
+ * mixture weight plus the codeword's score, the N log-added in order with
+ * PocketSphinx's 8-bit table, the streams summed. Into s->scores; returns the
+ * best (lowest). This is the plain version ... */
+static int senones_scalar(rv_senone *s)
+{
+    int n = s->topn, best = 0x7fffffff;
+    for (int cb = 0; cb < s->n_cb; cb++) {
+        int count = s->cb_count[cb], pad = s->cb_pad[cb], *acc = s->acc;
+        const uint8_t *base = s->mixw + s->cb_off[cb];
+        for (int j = 0; j < count; j++) acc[j] = 0;
+        for (int f = 0; f < s->n_feat; f++) {
+            const topn_t *t = s->top + ((size_t)cb * s->n_feat + f) * n;
+            for (int j = 0; j < count; j++) {
+                int fden = base[((size_t)f * s->n_dens + t[0].cw) * pad + j] + t[0].score;
+                for (int k = 1; k < n; k++) {
+                    int x = base[((size_t)f * s->n_dens + t[k].cw) * pad + j] + t[k].score;
+                    int lo = fden < x ? fden : x, d = fden < x ? x - fden : fden - x;
+                    fden = lo - s->add[d < 512 ? d : 511]; /* PocketSphinx's fast 8-bit log addition */
+                }
+                acc[j] += fden;
+            }
+        }
+        for (int j = 0; j < count; j++) {
+            if (acc[j] < best) best = acc[j];
+            s->scores[s->cb_sens[s->cb_first[cb] + j]] = (int16_t)acc[j];
+        }
+    }
+    return best;
+}
+
+/* ... and this the same sixteen senones at a time, the table lookup as a
+ * count of the steps below the difference (exact for a table of steps). All
+ * values stay within 16 bits: a weight plus a codeword score is at most 255,
+ * three streams at most 765. */
+__attribute__((target_clones("avx2", "default")))
+static int senones_vector(rv_senone *s)
+{
+    int n = s->topn, best = 0x7fffffff;
+    for (int cb = 0; cb < s->n_cb; cb++) {
+        int count = s->cb_count[cb], pad = s->cb_pad[cb], nv = pad / SLANES;
+        const uint8_t *base = s->mixw + s->cb_off[cb];
+        vh *acc = (vh *)s->vacc;
+        for (int v = 0; v < nv; v++) acc[v] = (vh){0};
+        for (int f = 0; f < s->n_feat; f++) {
+            const topn_t *t = s->top + ((size_t)cb * s->n_feat + f) * n;
+            const uint8_t *row[MAX_TOPN];
+            for (int k = 0; k < n; k++) row[k] = base + ((size_t)f * s->n_dens + t[k].cw) * pad;
+            for (int v = 0; v < nv; v++) {
+                vb w;
+                memcpy(&w, row[0] + v * SLANES, sizeof w);
+                vh fden = __builtin_convertvector(w, vh) + (int16_t)t[0].score;
+                for (int k = 1; k < n; k++) {
+                    memcpy(&w, row[k] + v * SLANES, sizeof w);
+                    vh x = __builtin_convertvector(w, vh) + (int16_t)t[k].score;
+                    vh lt = fden < x;
+                    vh lo = (fden & lt) | (x & ~lt);
+                    vh diff = fden - x;
+                    vh neg = diff < 0;
+                    vh d = (diff ^ neg) - neg;
+                    vh add = {0};
+                    for (int i = 0; i < s->n_levels; i++) add -= d < s->thr[i];
+                    fden = lo - add;
+                }
+                acc[v] += fden;
+            }
+        }
+        const int16_t *a = s->vacc;
+        for (int j = 0; j < count; j++) {
+            if (a[j] < best) best = a[j];
+            s->scores[s->cb_sens[s->cb_first[cb] + j]] = a[j];
+        }
+    }
+    return best;
+}
+
 static void score_frame(rv_senone *s, float **z)
 {
     int n = s->topn;
@@ -561,31 +674,7 @@ static void score_frame(rv_senone *s, float **z)
             }
         }
     }
-    const uint8_t *add = LOGMATH_TABLE(s->lm8)->table;
-    int best = 0x7fffffff;
-    for (int cb = 0; cb < s->n_cb; cb++) {
-        int count = s->cb_count[cb], *acc = s->acc;
-        const uint8_t *base = s->mixw + (size_t)s->cb_first[cb] * s->n_feat * s->n_dens;
-        for (int j = 0; j < count; j++) acc[j] = 0;
-        for (int f = 0; f < s->n_feat; f++) {
-            const topn_t *t = s->top + ((size_t)cb * s->n_feat + f) * n;
-            const uint8_t *w0 = base + ((size_t)f * s->n_dens + t[0].cw) * count;
-            int s0 = t[0].score;
-            for (int j = 0; j < count; j++) {
-                int fden = w0[j] + s0;
-                for (int k = 1; k < n; k++) {
-                    int x = base[((size_t)f * s->n_dens + t[k].cw) * count + j] + t[k].score;
-                    int lo = fden < x ? fden : x, d = fden < x ? x - fden : fden - x;
-                    fden = lo - add[d]; /* PocketSphinx's fast 8-bit log addition */
-                }
-                acc[j] += fden;
-            }
-        }
-        for (int j = 0; j < count; j++) {
-            if (acc[j] < best) best = acc[j];
-            s->scores[s->cb_sens[s->cb_first[cb] + j]] = (int16_t)acc[j];
-        }
-    }
+    int best = s->n_levels ? senones_vector(s) : senones_scalar(s);
     for (int sen = 0; sen < s->n_sen; sen++) s->scores[sen] = (int16_t)(s->scores[sen] - best);
     /* the codebooks' normalised scores stay in s->top: PocketSphinx too
      * starts the next frame from them (it re-scores their codewords) */
