@@ -427,6 +427,19 @@ void rv_senone_free(rv_senone *s)
 
 int rv_senone_count(const rv_senone *s) { return s ? s->n_sen : 0; }
 
+/* Back to the model's own means and variances after a failed adaptation
+ * (freeing the copies being transformed); returns rc. */
+static rv_err own_model(rv_senone *s, rv_err rc)
+{
+    if (s->mean != s->mean0) free(s->mean);
+    if (s->var != s->var0) free(s->var);
+    s->mean = s->mean0;
+    s->var = s->var0;
+    precompute(s);
+    s->mean = s->var = NULL;
+    return rc;
+}
+
 /* An MLLR file as ps_mllr_read reads it: classes, streams, then per stream
  * its length and per class A (len x len), b and h. Only one class. */
 rv_err rv_senone_adapt(rv_senone *s, const char *path, rv_error *err)
@@ -436,25 +449,11 @@ rv_err rv_senone_adapt(rv_senone *s, const char *path, rv_error *err)
     if (path) { /* transformed copies, kept only until precomputed */
         s->mean = malloc(s->n_params * sizeof *s->mean);
         s->var = malloc(s->n_params * sizeof *s->var);
-        if (!s->mean || !s->var) {
-            free(s->mean);
-            free(s->var);
-            s->mean = s->mean0;
-            s->var = s->var0;
-            precompute(s);
-            return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-        }
+        if (!s->mean || !s->var) return own_model(s, rv_error_set(err, RV_ERR_NOMEM, "out of memory"));
         memcpy(s->mean, s->mean0, s->n_params * sizeof *s->mean);
         memcpy(s->var, s->var0, s->n_params * sizeof *s->var);
         FILE *f = fopen(path, "r");
-        if (!f) {
-            free(s->mean);
-            free(s->var);
-            s->mean = s->mean0;
-            s->var = s->var0;
-            precompute(s);
-            return rv_error_set(err, RV_ERR_CONFIG, "cannot open %s", path);
-        }
+        if (!f) return own_model(s, rv_error_set(err, RV_ERR_CONFIG, "cannot open %s", path));
         int n_class = 0, n_feat = 0;
         rv_err rc = RV_OK;
         float *a = NULL, b[256], h[256];
@@ -498,14 +497,7 @@ rv_err rv_senone_adapt(rv_senone *s, const char *path, rv_error *err)
         }
         free(a);
         fclose(f);
-        if (rc != RV_OK) { /* the model's own again */
-            free(s->mean);
-            free(s->var);
-            s->mean = s->mean0;
-            s->var = s->var0;
-            precompute(s);
-            return rc;
-        }
+        if (rc != RV_OK) return own_model(s, rc);
     }
     precompute(s);
     if (s->mean != s->mean0) free(s->mean);
