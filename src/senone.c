@@ -46,12 +46,11 @@ struct rv_senone {
     int *cb_first, *cb_count; /* where a codebook's senones start in cb_sens, how many */
     int *cb_pad;              /* how many, rounded up to a whole vector of senones */
     size_t *cb_off;           /* where a codebook's weights start in mixw */
-    int16_t *vacc;            /* one codebook's senone scores, vector by vector */
+    int16_t *vacc;            /* one codebook's senone scores being summed (at most 3 x 255) */
     uint8_t add[512];         /* the 8-bit log-addition table, zero past its end */
     int n_levels;             /* the table as steps: add[d] = #{i : d < thr[i]} */
     int16_t thr[16];
     int *cb_sens;             /* the senones, grouped by codebook */
-    int *acc;                 /* one codebook's senone scores being summed (scalar) */
     topn_t *top;              /* [cb][feat][topn], kept from frame to frame */
     float *dist;
     int16_t *scores;
@@ -323,11 +322,10 @@ rv_err rv_senone_open(const rv_senone_model *m, rv_senone **out, rv_error *err)
         s->cb_first = calloc((size_t)s->n_cb, sizeof *s->cb_first);
         s->cb_count = calloc((size_t)s->n_cb, sizeof *s->cb_count);
         s->cb_sens = malloc((size_t)s->n_sen * sizeof *s->cb_sens);
-        s->acc = malloc((size_t)s->n_sen * sizeof *s->acc);
         s->cb_pad = calloc((size_t)s->n_cb, sizeof *s->cb_pad);
         s->cb_off = calloc((size_t)s->n_cb, sizeof *s->cb_off);
-        s->vacc = aligned_alloc(sizeof(vh), ((size_t)s->n_sen + SLANES) * sizeof(int16_t) / sizeof(vh) * sizeof(vh) + sizeof(vh));
-        if (!s->cb_first || !s->cb_count || !s->cb_sens || !s->acc || !s->cb_pad || !s->cb_off || !s->vacc)
+        s->vacc = aligned_alloc(sizeof(vh), ((size_t)s->n_sen / SLANES + 1) * sizeof(vh)); /* the largest cb_pad */
+        if (!s->cb_first || !s->cb_count || !s->cb_sens || !s->cb_pad || !s->cb_off || !s->vacc)
             rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     }
     if (rc == RV_OK) {
@@ -414,7 +412,6 @@ void rv_senone_free(rv_senone *s)
     free(s->cb_first);
     free(s->cb_count);
     free(s->cb_sens);
-    free(s->acc);
     free(s->cb_pad);
     free(s->cb_off);
     free(s->vacc);
@@ -575,7 +572,8 @@ static int senones_scalar(rv_senone *s)
 {
     int n = s->topn, best = 0x7fffffff;
     for (int cb = 0; cb < s->n_cb; cb++) {
-        int count = s->cb_count[cb], pad = s->cb_pad[cb], *acc = s->acc;
+        int count = s->cb_count[cb], pad = s->cb_pad[cb];
+        int16_t *acc = s->vacc;
         const uint8_t *base = s->mixw + s->cb_off[cb];
         for (int j = 0; j < count; j++) acc[j] = 0;
         for (int f = 0; f < s->n_feat; f++) {
@@ -587,12 +585,12 @@ static int senones_scalar(rv_senone *s)
                     int lo = fden < x ? fden : x, d = fden < x ? x - fden : fden - x;
                     fden = lo - s->add[d < 512 ? d : 511]; /* PocketSphinx's fast 8-bit log addition */
                 }
-                acc[j] += fden;
+                acc[j] = (int16_t)(acc[j] + fden);
             }
         }
         for (int j = 0; j < count; j++) {
             if (acc[j] < best) best = acc[j];
-            s->scores[s->cb_sens[s->cb_first[cb] + j]] = (int16_t)acc[j];
+            s->scores[s->cb_sens[s->cb_first[cb] + j]] = acc[j];
         }
     }
     return best;
