@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,12 +317,32 @@ Test(serve, a_queued_analysis_survives_a_restart) {
 /* kill -9 during a stream of uploads: every voicemail that got a 201 is there
  * afterwards, byte-identical. */
 typedef struct {
-    int acked;
     long long ids[256];
     const char *files[256];
     char sha[256][65];
-    volatile int stop;
+    _Atomic int acked;    /* entries above are written before this counts them */
+    _Atomic int stop;     /* set by the test: the uploader ends */
+    _Atomic int finished; /* set by the uploader when it ends */
 } stream;
+
+/* Wait until the uploaders in st[0..n) have had at least want uploads
+ * acknowledged in all, or all of them have ended, or 60 s have passed.
+ * The acknowledged count. */
+static int wait_acked(stream *st, int n, int want)
+{
+    for (int waited_ms = 0; waited_ms < 60000; waited_ms += 2) {
+        int acked = 0, ended = 0;
+        for (int i = 0; i < n; i++) {
+            acked += atomic_load(&st[i].acked);
+            ended += atomic_load(&st[i].finished);
+        }
+        if (acked >= want || ended == n) return acked;
+        usleep(2000);
+    }
+    int acked = 0;
+    for (int i = 0; i < n; i++) acked += atomic_load(&st[i].acked);
+    return acked;
+}
 
 static const char *const stream_files[] = {"samples/v01-bygglov.wav", "samples/v02-faktura.wav",
                                            "samples/v03-ring-mig.wav", "samples/v04-overklaga.wav"};
@@ -330,7 +351,7 @@ static void *uploader(void *arg)
 {
     stream *st = arg;
     char *data = malloc(1 << 20); /* one buffer each: several uploaders run at once */
-    for (int i = 0; data && !st->stop && st->acked < 256; i++) {
+    for (int i = 0; data && !atomic_load(&st->stop) && atomic_load(&st->acked) < 256; i++) {
         const char *f = stream_files[i % 4];
         FILE *fp = fopen(f, "rb");
         if (!fp) break;
@@ -358,13 +379,15 @@ static void *uploader(void *arg)
         if (rc != CURLE_OK) break; /* the server is gone */
         const char *id = strstr(o.buf, "\"id\":"), *sha = strstr(o.buf, "\"audio_sha256\":\"");
         if (status == 201 && id && sha) {
-            st->ids[st->acked] = atoll(id + 5);
-            st->files[st->acked] = f;
-            snprintf(st->sha[st->acked], 65, "%.64s", sha + 16);
-            st->acked++;
+            int k = atomic_load(&st->acked);
+            st->ids[k] = atoll(id + 5);
+            st->files[k] = f;
+            snprintf(st->sha[k], 65, "%.64s", sha + 16);
+            atomic_store(&st->acked, k + 1);
         }
     }
     free(data);
+    atomic_store(&st->finished, 1);
     return NULL;
 }
 
@@ -375,14 +398,18 @@ Test(serve, kill_9_loses_no_acknowledged_voicemail) {
     stream st = {0};
     pthread_t th;
     cr_assert_eq(pthread_create(&th, NULL, uploader, &st), 0);
-    while (st.acked < 8) usleep(2000);
+    if (wait_acked(&st, 1, 8) < 8) { /* the uploader must not outlive st */
+        atomic_store(&st.stop, 1);
+        pthread_join(th, NULL);
+        cr_assert_fail("fewer than eight uploads acknowledged in 60 s");
+    }
     kill(pid, SIGKILL); /* in the middle of the stream */
     int status;
     waitpid(pid, &status, 0);
     pid = 0;
-    st.stop = 1;
+    atomic_store(&st.stop, 1);
     pthread_join(th, NULL);
-    int acked = st.acked;
+    int acked = atomic_load(&st.acked);
     cr_assert(acked >= 8);
     start_server("0");
     for (int i = 0; i < acked; i++) {
@@ -415,11 +442,10 @@ Test(serve, sigterm_during_uploads_answers_what_it_took) {
     memset(st, 0, sizeof st);
     pthread_t th[4];
     for (int i = 0; i < 4; i++) cr_assert_eq(pthread_create(&th[i], NULL, uploader, &st[i]), 0);
-    for (;;) {
-        int n = 0;
-        for (int i = 0; i < 4; i++) n += st[i].acked;
-        if (n >= 16) break;
-        usleep(2000);
+    if (wait_acked(st, 4, 16) < 16) { /* the uploaders must not outlive st */
+        for (int i = 0; i < 4; i++) atomic_store(&st[i].stop, 1);
+        for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+        cr_assert_fail("fewer than sixteen uploads acknowledged in 60 s");
     }
     kill(pid, SIGTERM);
     int status;
@@ -427,12 +453,12 @@ Test(serve, sigterm_during_uploads_answers_what_it_took) {
     pid = 0;
     cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a clean stop while uploads were in flight");
     for (int i = 0; i < 4; i++) {
-        st[i].stop = 1;
+        atomic_store(&st[i].stop, 1);
         pthread_join(th[i], NULL);
     }
     start_server("0");
     for (int i = 0; i < 4; i++)
-        for (int k = 0; k < st[i].acked; k++)
+        for (int k = 0; k < atomic_load(&st[i].acked); k++)
             cr_expect(stored_as(st[i].ids[k], st[i].files[k]), "voicemail %lld is there, byte-identical",
                       st[i].ids[k]);
 }
