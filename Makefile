@@ -48,13 +48,13 @@ $(BUILD)/obj/tests/%.o: tests/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -c -o $@ $<
 
-# main.c bakes in $(PREFIX)/share/rostvakt: rebuild it when PREFIX changes.
+# config.c bakes in $(PREFIX)/share/rostvakt: rebuild it when PREFIX changes.
 PREFIX_STAMP = $(BUILD)/prefix$(subst /,_,$(PREFIX)).stamp
 $(PREFIX_STAMP):
 	@mkdir -p $(BUILD)
 	@rm -f $(BUILD)/prefix*.stamp
 	@touch $@
-$(MAIN_OBJ): $(PREFIX_STAMP)
+$(BUILD)/obj/config.o: $(PREFIX_STAMP)
 
 $(LIB): $(LIB_OBJ)
 	@rm -f $@

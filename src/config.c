@@ -1,7 +1,10 @@
-/* The settings table and its three sources (file, environment, flags).
- * Each setting appears once, in the table below; nothing else knows names. */
+/* The settings table, its three sources (file, environment, flags), the
+ * defaults that depend on where rostvakt is installed, and the fingerprint
+ * of the settings a greeting's verdict depends on. Each setting appears
+ * once, in the table below; nothing else knows names or defaults. */
 #include "rostvakt/config.h"
 
+#include "rostvakt/lexicon.h"
 #include "rostvakt/textfile.h"
 
 #include <ctype.h>
@@ -10,8 +13,21 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#ifndef RV_SHARE_DIR
+#define RV_SHARE_DIR "/usr/local/share/rostvakt"
+#endif
 
 typedef enum { T_INT, T_DOUBLE, T_STR } setting_type;
+
+/* How a setting enters the models version (rv_config_fingerprint). */
+enum {
+    V_NONE,   /* it does not change a greeting's verdict */
+    V_VALUE,  /* its value does */
+    V_FILE,   /* the contents of the file it names do ("none": no file) */
+    V_MODELS  /* the phone maps in the directory it names do */
+};
 
 typedef struct {
     const char *name;
@@ -19,81 +35,97 @@ typedef struct {
     const char *def;
     double min, max; /* numeric range, inclusive */
     size_t offset;
+    int version;     /* V_*: whether and how it changes greeting verdicts */
     const char *help;
 } setting;
 
 #define OFF(f) offsetof(rv_config, f)
+/* a setting that changes greeting verdicts through its value */
+#define VERDICT V_VALUE
+#define NONE V_NONE
 
 static const setting settings[] = {
-    {"max_audio_bytes", T_INT, "20971520", 1, 1e10, OFF(max_audio_bytes),
+    {"listen", T_STR, "127.0.0.1:8440", 0, 0, OFF(listen), NONE,
+     "serve: the IPv4 address and port to listen on (port 0: any free port)"},
+    {"data_dir", T_STR, "/var/lib/rostvakt", 0, 0, OFF(data_dir), NONE,
+     "serve and sweep: the archive's directory (database and audio)"},
+    {"tokens", T_STR, "/etc/rostvakt/tokens", 0, 0, OFF(tokens), NONE,
+     "serve: the tokens file written by rostvakt token"},
+    {"http_workers", T_INT, "4", 1, 256, OFF(http_workers), NONE,
+     "serve: HTTP threads, and as many greetings analysed at once (each with a decoder)"},
+    {"analysis_workers", T_INT, "1", 0, 256, OFF(analysis_workers), NONE,
+     "serve: threads analysing queued voicemails (0: none, they stay queued)"},
+    {"max_json_bytes", T_INT, "65536", 1024, 16777216, OFF(max_json_bytes), NONE,
+     "serve: largest accepted JSON request body in bytes"},
+    {"max_audio_bytes", T_INT, "20971520", 1, 1e10, OFF(max_audio_bytes), NONE,
      "largest accepted recording in bytes"},
-    {"max_audio_seconds", T_DOUBLE, "600", 1, 86400, OFF(max_audio_seconds),
+    {"max_audio_seconds", T_DOUBLE, "600", 1, 86400, OFF(max_audio_seconds), NONE,
      "longest accepted recording in seconds"},
-    {"max_queue", T_INT, "10000", 1, 1e9, OFF(max_queue),
+    {"max_queue", T_INT, "10000", 1, 1e9, OFF(max_queue), NONE,
      "serve: voicemails waiting for analysis before uploads get 503 with Retry-After"},
-    {"silence_dbfs", T_DOUBLE, "-60", -120, 0, OFF(silence_dbfs),
+    {"silence_dbfs", T_DOUBLE, "-60", -120, 0, OFF(silence_dbfs), VERDICT,
      "frames below this level (dBFS) count as silent"},
-    {"quiet_dbfs", T_DOUBLE, "-45", -120, 0, OFF(quiet_dbfs),
+    {"quiet_dbfs", T_DOUBLE, "-45", -120, 0, OFF(quiet_dbfs), VERDICT,
      "a recording without speech whose loud frames stay below this (dBFS) is silence"},
-    {"greeting_min_speech_s", T_DOUBLE, "1.5", 0, 60, OFF(greeting_min_speech_s),
+    {"greeting_min_speech_s", T_DOUBLE, "1.5", 0, 60, OFF(greeting_min_speech_s), VERDICT,
      "a greeting with less speech than this is missing"},
-    {"voicemail_min_speech_s", T_DOUBLE, "0.3", 0, 60, OFF(voicemail_min_speech_s),
+    {"voicemail_min_speech_s", T_DOUBLE, "0.3", 0, 60, OFF(voicemail_min_speech_s), NONE,
      "a voicemail with less speech than this is a hang-up"},
-    {"voicemail_long_speech_s", T_DOUBLE, "6", 0, 600, OFF(voicemail_long_speech_s),
+    {"voicemail_long_speech_s", T_DOUBLE, "6", 0, 600, OFF(voicemail_long_speech_s), NONE,
      "a voicemail with more speech than a call-back request needs is a possible public record"},
     {"prompt_refs", T_STR, "/usr/share/asterisk/sounds/en_US_f_Allison/vm-*.wav",
-     0, 0, OFF(prompt_refs),
+     0, 0, OFF(prompt_refs), VERDICT,
      "':'-separated directories or globs of the PBX's own default prompts"},
-    {"prompt_min_ref_seconds", T_DOUBLE, "1.0", 0, 60, OFF(prompt_min_ref_seconds),
+    {"prompt_min_ref_seconds", T_DOUBLE, "1.0", 0, 60, OFF(prompt_min_ref_seconds), VERDICT,
      "reference prompts shorter than this are not used"},
-    {"prompt_max_seconds", T_DOUBLE, "120", 1, 3600, OFF(prompt_max_seconds),
+    {"prompt_max_seconds", T_DOUBLE, "120", 1, 3600, OFF(prompt_max_seconds), VERDICT,
      "system prompts are sought in this many first seconds"},
-    {"prompt_min_score", T_DOUBLE, "0.12", 0.001, 1, OFF(prompt_min_score),
+    {"prompt_min_score", T_DOUBLE, "0.12", 0.001, 1, OFF(prompt_min_score), VERDICT,
      "share of a prompt's fingerprint hashes that must match"},
-    {"prompt_min_hashes", T_INT, "12", 1, 100000, OFF(prompt_min_hashes),
+    {"prompt_min_hashes", T_INT, "12", 1, 100000, OFF(prompt_min_hashes), VERDICT,
      "and at least this many matching hashes"},
-    {"asr_name_min_score", T_DOUBLE, "-17.6", -100000, 100000, OFF(asr_name_min_score),
+    {"asr_name_min_score", T_DOUBLE, "-17.6", -100000, 100000, OFF(asr_name_min_score), VERDICT,
      "acoustic likelihood ratio per 10 ms frame a name must reach (chosen on the tune split)"},
-    {"asr_name_cohort_weight", T_DOUBLE, "0.5", 0, 10, OFF(asr_name_cohort_weight),
+    {"asr_name_cohort_weight", T_DOUBLE, "0.5", 0, 10, OFF(asr_name_cohort_weight), VERDICT,
      "when the directory's other names are known: the name's score less this times the best "
      "of up to 32 of them (same unit first, then alike in spelling; 0: never; chosen on the tune split)"},
-    {"asr_name_cohort_min_score", T_DOUBLE, "-13.5", -100000, 100000, OFF(asr_name_cohort_min_score),
+    {"asr_name_cohort_min_score", T_DOUBLE, "-13.5", -100000, 100000, OFF(asr_name_cohort_min_score), VERDICT,
      "what that score must reach (chosen on the tune split)"},
-    {"asr_phrase_min_score", T_DOUBLE, "-10.5", -100000, 100000, OFF(asr_phrase_min_score),
+    {"asr_phrase_min_score", T_DOUBLE, "-10.5", -100000, 100000, OFF(asr_phrase_min_score), VERDICT,
      "the same for a unit, organisation or phrase, plus asr_phrase_min_score_per_char for each "
      "of its characters (longer phrases fit wrong speech worse; both chosen on the tune split)"},
-    {"asr_phrase_min_score_per_char", T_DOUBLE, "-0.6", -100, 100, OFF(asr_phrase_min_score_per_char),
+    {"asr_phrase_min_score_per_char", T_DOUBLE, "-0.6", -100, 100, OFF(asr_phrase_min_score_per_char), VERDICT,
      "added to asr_phrase_min_score for each character of the unit, organisation or phrase"},
-    {"asr_name_min_score_g711", T_DOUBLE, "-20.5", -100000, 100000, OFF(asr_name_min_score_g711),
+    {"asr_name_min_score_g711", T_DOUBLE, "-20.5", -100000, 100000, OFF(asr_name_min_score_g711), VERDICT,
      "asr_name_min_score for G.711 (mu-law, A-law) recordings (chosen on the tune split's mu-law)"},
-    {"asr_name_min_score_gsm", T_DOUBLE, "-14.1", -100000, 100000, OFF(asr_name_min_score_gsm),
+    {"asr_name_min_score_gsm", T_DOUBLE, "-14.1", -100000, 100000, OFF(asr_name_min_score_gsm), VERDICT,
      "asr_name_min_score for GSM 06.10 recordings (chosen on the tune split's GSM)"},
-    {"asr_name_cohort_min_score_g711", T_DOUBLE, "-14.5", -100000, 100000, OFF(asr_name_cohort_min_score_g711),
+    {"asr_name_cohort_min_score_g711", T_DOUBLE, "-14.5", -100000, 100000, OFF(asr_name_cohort_min_score_g711), VERDICT,
      "asr_name_cohort_min_score for G.711 recordings (tune split, mu-law)"},
-    {"asr_name_cohort_min_score_gsm", T_DOUBLE, "-11.8", -100000, 100000, OFF(asr_name_cohort_min_score_gsm),
+    {"asr_name_cohort_min_score_gsm", T_DOUBLE, "-11.8", -100000, 100000, OFF(asr_name_cohort_min_score_gsm), VERDICT,
      "asr_name_cohort_min_score for GSM recordings (tune split, GSM)"},
-    {"asr_phrase_min_score_g711", T_DOUBLE, "-11.1", -100000, 100000, OFF(asr_phrase_min_score_g711),
+    {"asr_phrase_min_score_g711", T_DOUBLE, "-11.1", -100000, 100000, OFF(asr_phrase_min_score_g711), VERDICT,
      "asr_phrase_min_score for G.711 recordings (tune split, mu-law)"},
-    {"asr_phrase_min_score_gsm", T_DOUBLE, "-9.3", -100000, 100000, OFF(asr_phrase_min_score_gsm),
+    {"asr_phrase_min_score_gsm", T_DOUBLE, "-9.3", -100000, 100000, OFF(asr_phrase_min_score_gsm), VERDICT,
      "asr_phrase_min_score for GSM recordings (tune split, GSM)"},
-    {"asr_closing_min_score", T_DOUBLE, "-18.3", -100000, 100000, OFF(asr_closing_min_score),
+    {"asr_closing_min_score", T_DOUBLE, "-18.3", -100000, 100000, OFF(asr_closing_min_score), VERDICT,
      "the same for the best-fitting closing prompt (\"lämna ett meddelande\" ...)"},
-    {"asr_absence_min_score", T_DOUBLE, "9.1", -100000, 100000, OFF(asr_absence_min_score),
+    {"asr_absence_min_score", T_DOUBLE, "9.1", -100000, 100000, OFF(asr_absence_min_score), VERDICT,
      "the same for an absence phrase (\"är på semester\"; chosen on the tune split: above "
      "every ordinary greeting there)"},
-    {"asr_date_min_score", T_DOUBLE, "-17.1", -100000, 100000, OFF(asr_date_min_score),
+    {"asr_date_min_score", T_DOUBLE, "-17.1", -100000, 100000, OFF(asr_date_min_score), VERDICT,
      "the same for an absence's end date and hour (chosen on the tune split)"},
-    {"asr_keyword_min_score", T_DOUBLE, "-1.5", -100000, 100000, OFF(asr_keyword_min_score),
+    {"asr_keyword_min_score", T_DOUBLE, "-1.5", -100000, 100000, OFF(asr_keyword_min_score), NONE,
      "the same for a voicemail's case words (through the directory map; chosen on the voicemail "
      "tune split: just above every voicemail there without a case word)"},
-    {"case_words", T_STR, "", 0, 0, OFF(case_words),
+    {"case_words", T_STR, "", 0, 0, OFF(case_words), NONE,
      "case-word list for voicemails (empty: models_dir/case-words.sv)"},
-    {"models_dir", T_STR, "", 0, 0, OFF(models_dir),
+    {"models_dir", T_STR, "", 0, 0, OFF(models_dir), V_MODELS,
      "phone map, profiles and word lists (empty: found next to the binary)"},
-    {"asr_adaptation", T_STR, "", 0, 0, OFF(asr_adaptation),
+    {"asr_adaptation", T_STR, "", 0, 0, OFF(asr_adaptation), V_FILE,
      "MLLR matrix adapting the acoustic model to telephone lines (empty: "
      "models_dir/en-us-tel.mllr, built by make; \"none\": unadapted)"},
-    {"profile_dirs", T_STR, "", 0, 0, OFF(profile_dirs),
+    {"profile_dirs", T_STR, "", 0, 0, OFF(profile_dirs), NONE,
      "':'-separated profile directories, later ones win (empty: models_dir/profiles)"},
 };
 
@@ -225,6 +257,112 @@ void rv_config_print(const rv_config *cfg, FILE *out)
         case T_DOUBLE: fprintf(out, "%g", *(const double *)base); break;
         case T_STR: fputs(base, out); break;
         }
-        fprintf(out, "    # %s\n", s->help);
+        fprintf(out, "    # %s%s\n", s->version != V_NONE ? "[verdicts] " : "", s->help);
     }
+}
+
+size_t rv_config_count(void) { return N_SETTINGS; }
+
+int rv_config_info(size_t i, rv_setting_info *out)
+{
+    if (i >= N_SETTINGS) return 0;
+    const setting *s = &settings[i];
+    *out = (rv_setting_info){.name = s->name, .def = s->def, .help = s->help, .min = s->min, .max = s->max,
+                             .type = s->type == T_INT ? RV_SETTING_INT : s->type == T_DOUBLE ? RV_SETTING_DOUBLE
+                                                                                               : RV_SETTING_STRING,
+                             .affects_verdicts = s->version != V_NONE,
+                             .names_file = s->version == V_FILE, .names_models = s->version == V_MODELS};
+    return 1;
+}
+
+/* models_dir when set; else models/ beside the source tree the binary was
+ * built in (build/rostvakt -> models/), else the installed share directory. */
+static void find_models(rv_config *cfg)
+{
+    if (cfg->models_dir[0]) return;
+    char exe[1024];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            char cand[RV_CONFIG_STR_MAX];
+            snprintf(cand, sizeof cand, "%.900s/../models", exe);
+            if (access(cand, R_OK) == 0) {
+                snprintf(cfg->models_dir, sizeof cfg->models_dir, "%s", cand);
+                return;
+            }
+        }
+    }
+    snprintf(cfg->models_dir, sizeof cfg->models_dir, "%s", RV_SHARE_DIR);
+}
+
+void rv_config_resolve(rv_config *cfg)
+{
+    find_models(cfg);
+    if (!cfg->profile_dirs[0])
+        snprintf(cfg->profile_dirs, sizeof cfg->profile_dirs, "%.1000s/profiles", cfg->models_dir);
+    if (!cfg->asr_adaptation[0])
+        snprintf(cfg->asr_adaptation, sizeof cfg->asr_adaptation, "%.1000s/en-us-tel.mllr", cfg->models_dir);
+    if (!cfg->case_words[0])
+        snprintf(cfg->case_words, sizeof cfg->case_words, "%.1000s/case-words.sv", cfg->models_dir);
+}
+
+const char *rv_config_mllr(const rv_config *cfg)
+{
+    return cfg->asr_adaptation[0] && strcmp(cfg->asr_adaptation, "none") != 0 ? cfg->asr_adaptation : NULL;
+}
+
+/* FNV-1a, 64 bits: a fingerprint, not a defence against anyone */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+static uint64_t fnv_file(uint64_t h, const char *path)
+{
+    FILE *f = path && *path ? fopen(path, "rb") : NULL;
+    if (!f) return fnv(h, "-", 1);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) h = fnv(h, buf, n);
+    fclose(f);
+    return h;
+}
+
+void rv_config_fingerprint(const rv_config *cfg, const char *revision, char out[17])
+{
+    uint64_t h = fnv(14695981039346656037ull, revision, strlen(revision));
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const setting *s = &settings[i];
+        if (s->version == V_NONE) continue;
+        const char *base = (const char *)cfg + s->offset;
+        char text[RV_CONFIG_STR_MAX + 160];
+        int n = 0;
+        switch (s->version) {
+        case V_VALUE:
+            if (s->type == T_INT) n = snprintf(text, sizeof text, "|%s=%lld", s->name, (long long)*(const int64_t *)base);
+            else if (s->type == T_DOUBLE) n = snprintf(text, sizeof text, "|%s=%.17g", s->name, *(const double *)base);
+            else n = snprintf(text, sizeof text, "|%s=%s", s->name, base);
+            h = fnv(h, text, n > 0 && (size_t)n < sizeof text ? (size_t)n : sizeof text - 1);
+            break;
+        case V_FILE: /* where it is does not matter, what it holds does */
+            n = snprintf(text, sizeof text, "|%s:", s->name);
+            h = fnv(h, text, (size_t)n);
+            h = fnv_file(h, strcmp(base, "none") == 0 ? NULL : base);
+            break;
+        case V_MODELS:
+            n = snprintf(text, sizeof text, "|%s:", s->name);
+            h = fnv(h, text, (size_t)n);
+            snprintf(text, sizeof text, "%.1000s/" RV_FIXED_MAP, base);
+            h = fnv_file(h, text);
+            snprintf(text, sizeof text, "%.1000s/" RV_DIRECTORY_MAP, base);
+            h = fnv_file(h, text);
+            break;
+        }
+    }
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
 }

@@ -34,11 +34,16 @@ rv_err rv_greeting_analyse(const rv_analyzer *an, rv_asr *asr, const rv_verify_t
         if (r.violations & (1u << b))
             snprintf(v->violations + strlen(v->violations), sizeof v->violations - strlen(v->violations), "%s%s",
                      v->violations[0] ? "," : "", rv_violation_name((rv_violation)b));
-    v->compliant = r.verified && r.profile[0] ? r.violations == 0 : r.missing ? 0 : -1;
+    v->compliance = r.verified && r.profile[0] ? (r.violations == 0 ? RV_COMPLIANCE_YES : RV_COMPLIANCE_NO)
+                    : r.missing                 ? RV_COMPLIANCE_NO
+                                                : RV_COMPLIANCE_UNKNOWN;
     if (r.missing) snprintf(v->missing_reason, sizeof v->missing_reason, "%s", rv_missing_reason_name(r.reason));
     if (r.verified && r.absence.stated && r.absence_until[0])
         snprintf(v->absence_until, sizeof v->absence_until, "%s", r.absence_until);
-    v->outcome = r.missing ? 2 : v->compliant < 0 ? 3 : v->compliant ? 0 : 1;
+    v->outcome = r.missing                                  ? RV_OUTCOME_MISSING
+                 : v->compliance == RV_COMPLIANCE_UNKNOWN ? RV_OUTCOME_UNVERIFIED
+                 : v->compliance == RV_COMPLIANCE_YES     ? RV_OUTCOME_COMPLIANT
+                                                          : RV_OUTCOME_NONCOMPLIANT;
     *json = rv_report_to_json(&r, NULL, &exp);
     rv_report_free(&r);
     if (!*json) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
@@ -50,4 +55,10 @@ void rv_greeting_version(const char *models_version, const rv_profile *p, char o
     char pv[17];
     rv_profile_version(p, pv);
     snprintf(out, 40, "%s/%s", models_version, pv);
+}
+
+const char *rv_greeting_outcome_name(rv_greeting_outcome o)
+{
+    static const char *const names[RV_OUTCOME__COUNT] = {"compliant", "noncompliant", "missing", "unverified"};
+    return (unsigned)o < RV_OUTCOME__COUNT ? names[o] : "unverified";
 }

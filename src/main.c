@@ -29,84 +29,167 @@
 #define EXIT_USAGE 64
 #define EXIT_CONFIG 78
 
-#ifndef RV_SHARE_DIR
-#define RV_SHARE_DIR "/usr/local/share/rostvakt"
-#endif
-
 #ifndef RV_VERSION
 #define RV_VERSION "0.1.0"
 #endif
 
+/* Each command's usage: its synopsis and options, as `rostvakt help CMD`
+ * and `rostvakt CMD --help` print them. */
+static const struct {
+    const char *cmd, *synopsis, *text;
+} commands[] = {
+    {"analyze", "analyze [options] FILE...", "analyse recordings, one JSON object per line",
+    },
+    {"profiles", "profiles", "list the policy profiles, one line each"},
+    {"serve", "serve [--listen ADDR:PORT] [--data-dir DIR] [--tokens FILE] [--workers N] [--analysis-workers N]",
+     "the HTTP service (README: the API)"},
+    {"token", "token --tokens FILE --role pbx|officer|admin --name NAME", "create an API token"},
+    {"sweep", "sweep [--data-dir DIR] [--date YYYY-MM-DD] [--format json|csv|html[,...]] [--out FILE] [--dry-run]",
+     "the nightly check of every mailbox and deadline, disposal, and the managers' report"},
+    {"workdays", "workdays --calendar SE|AX --from YYYY-MM-DD --add N [--explain]", "the date N working days later"},
+    {"config", "config", "print the effective configuration"},
+    {"version", "version", "print the version"},
+    {"help", "help [COMMAND]", "this text, or one command's"},
+};
+
+static const char *const details[] = {
+    /* analyze */
+    "  --kind greeting|voicemail   what the recordings are (default greeting)\n"
+    "  --name \"Förnamn Efternamn\" --unit \"Enhet\" --org \"Organisation\"\n"
+    "  --phrase \"text\" (repeatable) --profile NAME\n"
+    "  --cohort \"Förnamn Efternamn\" (repeatable) other names of the directory:\n"
+    "                              --name is weighed against up to 32 most alike\n"
+    "  --date YYYY-MM-DD           the day the greeting was recorded, for the end\n"
+    "                              of an absence (default today)\n"
+    "  --no-keywords               voicemails: do not look for case words\n"
+    "  --encoding auto|ulaw|alaw   headerless 8 kHz G.711 input (.ul/.al imply it)\n"
+    "  --jobs N                    analyse N files at a time (default: all cores)\n"
+    "  --format json|table|tsv     one JSON object per line (default), a table\n"
+    "                              for people, or tab-separated columns\n",
+    /* profiles */
+    "  one line each: name, calendar, what it requires, retention\n",
+    /* serve */
+    "  --listen ADDR:PORT          the setting listen (default 127.0.0.1:8440; port 0: any)\n"
+    "  --data-dir DIR              the setting data_dir (default /var/lib/rostvakt)\n"
+    "  --tokens FILE               the setting tokens (default /etc/rostvakt/tokens)\n"
+    "  --workers N                 the setting http_workers: HTTP threads, and as many\n"
+    "                              greetings analysed at once (default 4)\n"
+    "  --analysis-workers N        the setting analysis_workers: voicemail analysis\n"
+    "                              threads (default 1; 0: none)\n"
+    "  runs until SIGTERM or SIGINT; prints \"rostvakt: listening on ADDR:PORT\"\n",
+    /* token */
+    "  --tokens FILE               the tokens file (created when missing)\n"
+    "  --role pbx|officer|admin    what the token may do\n"
+    "  --name NAME                 who holds it, as the audit names them\n"
+    "  the token is printed once, on the last line; the file keeps only its hash\n",
+    /* sweep */
+    "  --data-dir DIR              the setting data_dir (default /var/lib/rostvakt)\n"
+    "  --date YYYY-MM-DD           the sweep's day (default today in Sweden)\n"
+    "  --format F[,F...]           json (default), csv, html, or several\n"
+    "  --out FILE                  write there ({date} and {format} in the name become\n"
+    "                              the date and the format); default standard output\n"
+    "  --dry-run                   list what would be disposed of; change nothing\n",
+    /* workdays */
+    "  --calendar SE|AX            Swedish or Åland working days\n"
+    "  --from YYYY-MM-DD --add N   N working days after the date\n"
+    "  --explain                   list the days skipped, and why, on standard error\n",
+    /* config */
+    "  every setting as name = value with a line of help; [verdicts] marks those\n"
+    "  that change a greeting's verdict (greetings are analysed again when they change)\n",
+    /* version */
+    "",
+    /* help */
+    "",
+};
+
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static const char common_help[] = "options for every command:\n"
+                                  "  --config FILE     settings file (name = value lines)\n"
+                                  "  --set NAME=VALUE  override one setting (repeatable; see rostvakt config)\n"
+                                  "  --print-config    print the effective configuration and exit\n"
+                                  "  --help            this command's usage\n";
+
+static const char exit_help[] = "exit status: 0 done, 2 some FILE could not be read, 64 usage, 78 configuration\n";
+
 static void usage(FILE *out)
 {
-    fputs("usage: rostvakt <command> [options]\n"
-          "\n"
-          "commands:\n"
-          "  analyze [options] FILE...   analyse recordings, one JSON object per line\n"
-          "      --kind greeting|voicemail   what the recordings are (default greeting)\n"
-          "      --name \"Förnamn Efternamn\" --unit \"Enhet\" --org \"Organisation\"\n"
-          "      --phrase \"text\" (repeatable) --profile NAME\n"
-          "      --cohort \"Förnamn Efternamn\" (repeatable) other names of the directory:\n"
-          "                                  --name is weighed against up to 32 most alike\n"
-          "      --date YYYY-MM-DD           the day the greeting was recorded, for the end\n"
-          "                                  of an absence (default today)\n"
-          "      --no-keywords               voicemails: do not look for case words\n"
-          "      --encoding auto|ulaw|alaw   headerless 8 kHz G.711 input (.ul/.al imply it)\n"
-          "      --jobs N                    analyse N files at a time (default: all cores)\n"
-          "      --format json|table|tsv     one JSON object per line (default), a table\n"
-          "                                  for people, or tab-separated columns\n"
-          "  profiles                    list the policy profiles, one line each\n"
-          "  serve [--listen ADDR:PORT] [--data-dir DIR] [--tokens FILE] [--workers N]\n"
-          "        [--analysis-workers N] [--config FILE] [--set NAME=VALUE]\n"
-          "                              the HTTP service (see README: the API); N HTTP\n"
-          "                              threads and N greeting analyses at once (default 4)\n"
-          "  token --tokens FILE --role pbx|officer|admin --name NAME\n"
-          "                              create an API token for the HTTP service;\n"
-          "                              printed once on the last line, stored as a hash\n"
-          "  sweep [--data-dir DIR] [--date YYYY-MM-DD] [--format json|csv|html[,...]]\n"
-          "        [--out FILE] [--dry-run]\n"
-          "                              the nightly check of every mailbox and deadline,\n"
-          "                              disposal, and the managers' report ({date} and\n"
-          "                              {format} in FILE become the date and the format)\n"
-          "  workdays --calendar SE|AX --from YYYY-MM-DD --add N [--explain]\n"
-          "                              the date N working days later\n"
-          "  config                      print the effective configuration\n"
-          "  version                     print the version\n"
-          "\n"
-          "options for every command:\n"
-          "  --config FILE     settings file (name = value lines)\n"
-          "  --set NAME=VALUE  override one setting (repeatable)\n"
-          "  --print-config    print the effective configuration and exit\n"
-          "\n"
-          "exit status: 0 done, 2 some FILE could not be read, 64 usage, 78 configuration\n",
-          out);
+    fputs("usage: rostvakt <command> [options]\n\ncommands:\n", out);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].cmd, commands[i].text);
+    fprintf(out, "\n%s\n'rostvakt help COMMAND' or 'rostvakt COMMAND --help' for a command's options.\n%s",
+            common_help, exit_help);
 }
+
+/* 0 and the usage of cmd on out; 64 when there is no such command. */
+static int command_help(const char *cmd, FILE *out)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(commands[i].cmd, cmd) == 0) {
+            fprintf(out, "usage: rostvakt %s\n%s\n\n%s", commands[i].synopsis, commands[i].text, details[i]);
+            if (strcmp(cmd, "version") != 0 && strcmp(cmd, "help") != 0) fprintf(out, "\n%s", common_help);
+            fprintf(out, "\n%s", exit_help);
+            return 0;
+        }
+    fprintf(stderr, "rostvakt: no command '%s'\n", cmd);
+    usage(stderr);
+    return EXIT_USAGE;
+}
+
+/* One --set, or a flag that stands for a setting. */
+typedef struct {
+    const char *name, *value; /* name NULL: value is "NAME=VALUE" */
+} setting_arg;
 
 typedef struct {
     const char *config_file;
-    const char **sets;
+    setting_arg *sets;
     size_t n_sets;
     int print_config;
 } common_opts;
 
-/* Take a common option at argv[*i]; 1 if taken, 0 if not ours, -1 on error. */
-static int common_opt(common_opts *c, int argc, char **argv, int *i)
+/* Flags that are another name for a setting, per command. */
+static const struct {
+    const char *cmd, *flag, *setting;
+} aliases[] = {
+    {"serve", "--listen", "listen"},       {"serve", "--data-dir", "data_dir"},
+    {"serve", "--tokens", "tokens"},       {"serve", "--workers", "http_workers"},
+    {"serve", "--analysis-workers", "analysis_workers"},
+    {"sweep", "--data-dir", "data_dir"},
+};
+
+/* Room for every argument of a command's argv as a setting. */
+static int common_init(common_opts *c, int argc)
+{
+    memset(c, 0, sizeof *c);
+    c->sets = calloc((size_t)argc + 1, sizeof *c->sets);
+    return c->sets ? 0 : -1;
+}
+
+/* Take a common option, or a flag of cmd that names a setting, at argv[*i];
+ * 1 if taken, 0 if not ours, -1 on error. */
+static int common_opt(common_opts *c, const char *cmd, int argc, char **argv, int *i)
 {
     const char *a = argv[*i];
     if (strcmp(a, "--print-config") == 0) { c->print_config = 1; return 1; }
-    if (strcmp(a, "--config") == 0 || strcmp(a, "--set") == 0) {
+    const char *setting = NULL;
+    for (size_t k = 0; k < sizeof aliases / sizeof *aliases; k++)
+        if (strcmp(aliases[k].cmd, cmd) == 0 && strcmp(aliases[k].flag, a) == 0) setting = aliases[k].setting;
+    if (strcmp(a, "--config") == 0 || strcmp(a, "--set") == 0 || setting) {
         if (*i + 1 >= argc) {
-            fprintf(stderr, "rostvakt: %s needs a value\n", a);
+            fprintf(stderr, "rostvakt %s: %s needs a value\n", cmd, a);
             return -1;
         }
         const char *v = argv[++*i];
-        if (a[2] == 'c') c->config_file = v;
-        else c->sets[c->n_sets++] = v;
+        if (strcmp(a, "--config") == 0) c->config_file = v;
+        else c->sets[c->n_sets++] = (setting_arg){setting, v};
         return 1;
     }
     return 0;
 }
 
+/* Defaults, the file, the environment, then the flags in order; resolved and
+ * validated. 0, or the exit status to return. */
 static int build_config(const common_opts *c, rv_config *cfg)
 {
     rv_error err;
@@ -114,16 +197,22 @@ static int build_config(const common_opts *c, rv_config *cfg)
     rv_config_defaults(cfg);
     if (rv_config_load(cfg, c->config_file, &err) != RV_OK) goto bad;
     for (size_t i = 0; i < c->n_sets; i++) {
+        const setting_arg *a = &c->sets[i];
+        if (a->name) {
+            if (rv_config_set(cfg, a->name, a->value, &err) != RV_OK) goto bad;
+            continue;
+        }
         char name[128];
-        const char *eq = strchr(c->sets[i], '=');
-        if (!eq || (size_t)(eq - c->sets[i]) >= sizeof name) {
-            fprintf(stderr, "rostvakt: --set wants NAME=VALUE, not '%s'\n", c->sets[i]);
+        const char *eq = strchr(a->value, '=');
+        if (!eq || (size_t)(eq - a->value) >= sizeof name) {
+            fprintf(stderr, "rostvakt: --set wants NAME=VALUE, not '%s'\n", a->value);
             return EXIT_USAGE;
         }
-        memcpy(name, c->sets[i], (size_t)(eq - c->sets[i]));
-        name[eq - c->sets[i]] = '\0';
+        memcpy(name, a->value, (size_t)(eq - a->value));
+        name[eq - a->value] = '\0';
         if (rv_config_set(cfg, name, eq + 1, &err) != RV_OK) goto bad;
     }
+    rv_config_resolve(cfg);
     if (rv_config_validate(cfg, &err) != RV_OK) goto bad;
     return 0;
 bad:
@@ -131,49 +220,19 @@ bad:
     return EXIT_CONFIG;
 }
 
-/* models_dir when set; else models/ beside the source tree the binary was
- * built in (build/rostvakt -> models/), else the installed share directory. */
-static void resolve_models(rv_config *cfg)
-{
-    if (cfg->models_dir[0]) goto profiles;
-    char exe[1024];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = '\0';
-            char cand[RV_CONFIG_STR_MAX];
-            snprintf(cand, sizeof cand, "%.900s/../models", exe);
-            if (access(cand, R_OK) == 0) {
-                snprintf(cfg->models_dir, sizeof cfg->models_dir, "%s", cand);
-                goto profiles;
-            }
-        }
-    }
-    snprintf(cfg->models_dir, sizeof cfg->models_dir, "%s", RV_SHARE_DIR);
-profiles:
-    if (!cfg->profile_dirs[0])
-        snprintf(cfg->profile_dirs, sizeof cfg->profile_dirs, "%.1000s/profiles", cfg->models_dir);
-    if (!cfg->asr_adaptation[0])
-        snprintf(cfg->asr_adaptation, sizeof cfg->asr_adaptation, "%.1000s/en-us-tel.mllr", cfg->models_dir);
-}
-
 /* For commands that take only the common options: the effective
- * configuration, with models resolved. 0, or the exit status to return. */
+ * configuration. 0, or the exit status to return. */
 static int config_only(const char *cmd, int argc, char **argv, rv_config *cfg)
 {
-    common_opts co = {0};
-    co.sets = calloc((size_t)argc + 1, sizeof *co.sets);
-    if (!co.sets) return 1;
+    common_opts co;
+    if (common_init(&co, argc) != 0) return 1;
     int rc = 0;
     for (int i = 0; i < argc && rc == 0; i++) {
-        int t = common_opt(&co, argc, argv, &i);
+        int t = common_opt(&co, cmd, argc, argv, &i);
         if (t == 0) fprintf(stderr, "rostvakt %s: unknown argument %s\n", cmd, argv[i]);
         if (t <= 0) rc = EXIT_USAGE;
     }
     if (rc == 0) rc = build_config(&co, cfg);
-    if (rc == 0) resolve_models(cfg);
     free(co.sets);
     return rc;
 }
@@ -330,8 +389,8 @@ static void *worker(void *arg)
 
 static int cmd_analyze(int argc, char **argv)
 {
-    common_opts co = {0};
-    co.sets = calloc((size_t)argc, sizeof *co.sets);
+    common_opts co;
+    int co_ok = common_init(&co, argc) == 0;
     const char **phrases = calloc((size_t)argc, sizeof *phrases);
     const char **cohort = calloc((size_t)argc, sizeof *cohort);
     const char **files = calloc((size_t)argc, sizeof *files);
@@ -348,12 +407,12 @@ static int cmd_analyze(int argc, char **argv)
     char (*case_words)[64] = NULL;
     int keywords = 1;
 
-    if (!co.sets || !phrases || !cohort || !files) { fprintf(stderr, "rostvakt: out of memory\n"); rc = 1; goto done; }
+    if (!co_ok || !phrases || !cohort || !files) { fprintf(stderr, "rostvakt: out of memory\n"); rc = 1; goto done; }
     exp.phrases = phrases;
     exp.cohort = cohort;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        int t = common_opt(&co, argc, argv, &i);
+        int t = common_opt(&co, "analyze", argc, argv, &i);
         if (t < 0) { rc = EXIT_USAGE; goto done; }
         if (t > 0) continue;
         if (strcmp(a, "--") == 0) {
@@ -467,11 +526,7 @@ static int cmd_analyze(int argc, char **argv)
                  (exp.name || exp.unit || exp.org || exp.n_phrases || exp.profile);
     if (kind == RV_KIND_VOICEMAIL && keywords) {
         rv_error perr;
-        char path[RV_CONFIG_STR_MAX + 32];
-        resolve_models(&cfg);
-        snprintf(path, sizeof path, "%s/case-words.sv", cfg.models_dir);
-        if (rv_case_words_load(cfg.case_words[0] ? cfg.case_words : path, &case_words,
-                               &b.n_case_words, &perr) != RV_OK) {
+        if (rv_case_words_load(cfg.case_words, &case_words, &b.n_case_words, &perr) != RV_OK) {
             fprintf(stderr, "rostvakt analyze: %s\n", perr.msg);
             rc = EXIT_CONFIG;
             goto done;
@@ -482,7 +537,6 @@ static int cmd_analyze(int argc, char **argv)
     }
     if (verify || (kind == RV_KIND_VOICEMAIL && keywords)) {
         rv_error perr;
-        resolve_models(&cfg);
         if (verify && rv_profile_find(cfg.profile_dirs, exp.profile ? exp.profile : "default", &profile, &perr) != RV_OK) {
             fprintf(stderr, "rostvakt analyze: %s\n", perr.msg);
             rc = perr.code == RV_ERR_NOT_FOUND || perr.code == RV_ERR_ARG ? EXIT_USAGE : EXIT_CONFIG;
@@ -495,7 +549,7 @@ static int cmd_analyze(int argc, char **argv)
             goto done;
         }
         b.lex = lex;
-        b.mllr = strcmp(cfg.asr_adaptation, "none") == 0 ? NULL : cfg.asr_adaptation;
+        b.mllr = rv_config_mllr(&cfg);
     }
     pthread_t *th = calloc((size_t)jobs, sizeof *th);
     b.out = calloc(n_files, sizeof *b.out);
@@ -558,53 +612,25 @@ done:
 /* rostvakt serve: until SIGTERM or SIGINT. */
 static int cmd_serve(int argc, char **argv)
 {
-    rv_server_opts o = {.listen = "127.0.0.1:8440", .data_dir = "/var/lib/rostvakt",
-                        .tokens = "/etc/rostvakt/tokens", .workers = 4, .max_json_bytes = 64 * 1024,
-                        .analysis_workers = 1};
-    common_opts co = {0};
-    co.sets = calloc((size_t)argc + 1, sizeof *co.sets);
-    if (!co.sets) return 1;
+    common_opts co;
+    if (common_init(&co, argc) != 0) return 1;
     for (int i = 0; i < argc; i++) {
-        int t = common_opt(&co, argc, argv, &i);
-        if (t < 0) { free(co.sets); return EXIT_USAGE; }
-        if (t > 0) continue;
-        const char **slot = strcmp(argv[i], "--listen") == 0 ? &o.listen
-                            : strcmp(argv[i], "--data-dir") == 0 ? &o.data_dir
-                            : strcmp(argv[i], "--tokens") == 0 ? &o.tokens : NULL;
-        int analysers = strcmp(argv[i], "--analysis-workers") == 0;
-        if ((analysers || strcmp(argv[i], "--workers") == 0) && i + 1 < argc) {
-            char *end;
-            long w = strtol(argv[++i], &end, 10);
-            if (*end || w < (analysers ? 0 : 1) || w > 256) {
-                fprintf(stderr, "rostvakt serve: %s must be %d..256\n", argv[i - 1], analysers ? 0 : 1);
-                free(co.sets);
-                return EXIT_USAGE;
-            }
-            if (analysers) o.analysis_workers = (unsigned)w;
-            else o.workers = (unsigned)w;
-            continue;
-        }
-        if (!slot || i + 1 >= argc) {
-            fprintf(stderr, "rostvakt serve: %s %s\n", argv[i], slot ? "needs a value" : "is not an option");
+        int t = common_opt(&co, "serve", argc, argv, &i);
+        if (t == 0) fprintf(stderr, "rostvakt serve: %s is not an option (rostvakt help serve)\n", argv[i]);
+        if (t <= 0) {
             free(co.sets);
             return EXIT_USAGE;
         }
-        *slot = argv[++i];
     }
     rv_config cfg;
     int crc = build_config(&co, &cfg);
     free(co.sets);
     if (crc != 0) return crc;
-    resolve_models(&cfg);
     if (co.print_config) {
         rv_config_print(&cfg, stdout);
         return 0;
     }
-    o.cfg = &cfg;
-    o.models_dir = cfg.models_dir;
-    o.max_audio_bytes = (size_t)cfg.max_audio_bytes;
-    o.max_audio_seconds = cfg.max_audio_seconds;
-    o.max_queue = cfg.max_queue;
+    rv_server_opts o = {.cfg = &cfg};
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -619,8 +645,8 @@ static int cmd_serve(int argc, char **argv)
         return rc == RV_ERR_ARG ? EXIT_USAGE : EXIT_CONFIG;
     }
     char host[64];
-    const char *colon = strrchr(o.listen, ':');
-    snprintf(host, sizeof host, "%.*s", (int)(colon - o.listen), o.listen);
+    const char *colon = strrchr(cfg.listen, ':');
+    snprintf(host, sizeof host, "%.*s", (int)(colon - cfg.listen), cfg.listen);
     printf("rostvakt: listening on %s:%u\n", host, port);
     fflush(stdout);
     int sig = 0;
@@ -667,7 +693,7 @@ static int cmd_token(int argc, char **argv)
 /* The sweep with the analysis it may need: reference prompts, the phone map
  * and one decoder for greetings analysed under older models. The report goes
  * to a temporary file renamed over FILE at the end (never half-written). */
-static int sweep_main(const rv_config *cfg, const char *data_dir, long date, const int *fmts, size_t n_fmts,
+static int sweep_main(const rv_config *cfg, long date, const int *fmts, size_t n_fmts,
                       const char *out_s, int dry_run)
 {
     char models_version[17], path[3][4096], tmp[3][4200];
@@ -680,19 +706,18 @@ static int sweep_main(const rv_config *cfg, const char *data_dir, long date, con
     rv_sweep_output outs[3];
     size_t opened = 0;
     int rc = 0;
-    if (access(data_dir, F_OK) != 0) {
-        fprintf(stderr, "rostvakt sweep: no archive at %s\n", data_dir);
+    if (access(cfg->data_dir, F_OK) != 0) {
+        fprintf(stderr, "rostvakt sweep: no archive at %s\n", cfg->data_dir);
         return EXIT_USAGE;
     }
-    if (rv_store_open(data_dir, &st, &e) != RV_OK) {
+    if (rv_store_open(cfg->data_dir, &st, &e) != RV_OK) {
         fprintf(stderr, "rostvakt sweep: %s\n", e.msg);
         return EXIT_CONFIG;
     }
     if (!dry_run) {
         prompts = rv_prompts_load(cfg, stderr);
         if (rv_lexicon_open_models(cfg->models_dir, &lex, &e) != RV_OK ||
-            rv_asr_open(NULL, strcmp(cfg->asr_adaptation, "none") == 0 ? NULL : cfg->asr_adaptation, lex, &asr,
-                        &e) != RV_OK)
+            rv_asr_open(NULL, rv_config_mllr(cfg), lex, &asr, &e) != RV_OK)
             fprintf(stderr, "rostvakt sweep: warning: greetings will not be re-analysed: %s\n", e.msg);
     }
     for (size_t i = 0; i < n_fmts; i++) {
@@ -755,22 +780,20 @@ done:
 /* rostvakt sweep [--data-dir DIR] [--date D] [--format F] [--out FILE] [--dry-run] */
 static int cmd_sweep(int argc, char **argv)
 {
-    const char *data_dir = "/var/lib/rostvakt", *date_s = NULL, *fmt_s = "json", *out_s = NULL;
+    const char *date_s = NULL, *fmt_s = "json", *out_s = NULL;
     int dry_run = 0;
-    common_opts co = {0};
-    co.sets = calloc((size_t)argc + 1, sizeof *co.sets);
-    if (!co.sets) return 1;
+    common_opts co;
+    if (common_init(&co, argc) != 0) return 1;
     int rc = 0;
     for (int i = 0; i < argc; i++) {
-        int t = common_opt(&co, argc, argv, &i);
+        int t = common_opt(&co, "sweep", argc, argv, &i);
         if (t < 0) { rc = EXIT_USAGE; goto done; }
         if (t > 0) continue;
         if (strcmp(argv[i], "--dry-run") == 0) {
             dry_run = 1;
             continue;
         }
-        const char **slot = strcmp(argv[i], "--data-dir") == 0 ? &data_dir
-                            : strcmp(argv[i], "--date") == 0   ? &date_s
+        const char **slot = strcmp(argv[i], "--date") == 0   ? &date_s
                             : strcmp(argv[i], "--format") == 0 ? &fmt_s
                             : strcmp(argv[i], "--out") == 0    ? &out_s
                                                                : NULL;
@@ -821,12 +844,11 @@ static int cmd_sweep(int argc, char **argv)
     }
     rv_config cfg;
     if ((rc = build_config(&co, &cfg)) != 0) goto done;
-    resolve_models(&cfg);
     if (co.print_config) {
         rv_config_print(&cfg, stdout);
         goto done;
     }
-    rc = sweep_main(&cfg, data_dir, date, fmts, n_fmts, out_s, dry_run);
+    rc = sweep_main(&cfg, date, fmts, n_fmts, out_s, dry_run);
 done:
     free(co.sets);
     return rc;
@@ -899,20 +921,24 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        if (argc > 2) return command_help(argv[2], stdout);
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--print-config") == 0) cmd = "config";
+    if (strcmp(cmd, "--version") == 0) cmd = "version";
+    for (int i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) return command_help(cmd, stdout);
     if (strcmp(cmd, "analyze") == 0) return cmd_analyze(argc - 2, argv + 2);
     if (strcmp(cmd, "profiles") == 0) return cmd_profiles(argc - 2, argv + 2);
     if (strcmp(cmd, "token") == 0) return cmd_token(argc - 2, argv + 2);
     if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 2, argv + 2);
     if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc - 2, argv + 2);
     if (strcmp(cmd, "workdays") == 0) return cmd_workdays(argc - 2, argv + 2);
-    if (strcmp(cmd, "config") == 0 || strcmp(cmd, "--print-config") == 0)
-        return cmd_config(argc - 2, argv + 2);
-    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    if (strcmp(cmd, "config") == 0) return cmd_config(argc - 2, argv + 2);
+    if (strcmp(cmd, "version") == 0) {
         printf("rostvakt %s\n", RV_VERSION);
-        return 0;
-    }
-    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        usage(stdout);
         return 0;
     }
     fprintf(stderr, "rostvakt: unknown command '%s'\n", cmd);

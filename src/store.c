@@ -1,4 +1,5 @@
-/* The archive: SQLite (WAL, synchronous=FULL) and content-addressed audio. */
+/* The archive: SQLite (WAL, synchronous=FULL) and content-addressed audio.
+ * The only file that knows the schema or speaks SQL. */
 #include "rostvakt/store.h"
 
 #include <dirent.h>
@@ -15,8 +16,6 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include "store_private.h"
 
 /* The segment a store appends to. */
 typedef struct {
@@ -593,57 +592,6 @@ static int digits(const char *s, size_t max)
 
 int rv_ext_valid(const char *ext) { return digits(ext, 20); }
 
-rv_err rv_mailbox_parse(const char *ext, const char *json, size_t len, rv_mailbox *out, rv_error *err)
-{
-    memset(out, 0, sizeof *out);
-    if (!digits(ext, 20)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
-    snprintf(out->ext, sizeof out->ext, "%s", ext);
-    snprintf(out->profile, sizeof out->profile, "default");
-    json_error_t je;
-    json_t *root = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &je);
-    if (!root) return rv_error_set(err, RV_ERR_ARG, "body is not JSON: %s (line %d)", je.text, je.line);
-    struct {
-        const char *key;
-        char *dst;
-        size_t cap;
-        int required;
-    } f[] = {{"first_name", out->first_name, sizeof out->first_name, 1},
-             {"last_name", out->last_name, sizeof out->last_name, 1},
-             {"unit", out->unit, sizeof out->unit, 1},
-             {"org", out->org, sizeof out->org, 0},
-             {"profile", out->profile, sizeof out->profile, 0},
-             {"mobile", out->mobile, sizeof out->mobile, 0}};
-    size_t nf = sizeof f / sizeof f[0];
-    rv_err rc = RV_OK;
-    if (!json_is_object(root)) {
-        rc = rv_error_set(err, RV_ERR_ARG, "body must be a JSON object");
-        goto done;
-    }
-    const char *key;
-    json_t *v;
-    json_object_foreach(root, key, v) {
-        size_t k = 0;
-        while (k < nf && strcmp(key, f[k].key) != 0) k++;
-        if (k == nf) { rc = rv_error_set(err, RV_ERR_ARG, "unknown field \"%.60s\"", key); goto done; }
-        if (!json_is_string(v)) { rc = rv_error_set(err, RV_ERR_ARG, "%s must be a string", key); goto done; }
-        const char *sv = json_string_value(v);
-        size_t sl = json_string_length(v);
-        if (sl == 0 || sl >= f[k].cap || strlen(sv) != sl) {
-            rc = rv_error_set(err, RV_ERR_ARG, "%s must be 1 to %zu bytes of text", key, f[k].cap - 1);
-            goto done;
-        }
-        memcpy(f[k].dst, sv, sl + 1);
-    }
-    for (size_t k = 0; k < nf; k++)
-        if (f[k].required && !f[k].dst[0]) {
-            rc = rv_error_set(err, RV_ERR_ARG, "%s is missing", f[k].key);
-            goto done;
-        }
-done:
-    json_decref(root);
-    return rc;
-}
-
 /* 1 if the directory has ext, 0 if not, -1 on a database error. */
 static int mailbox_exists(rv_store *s, const char *ext)
 {
@@ -1140,6 +1088,13 @@ static json_t *greeting_json(sqlite3_stmt *st, int c)
                      text_or_null(st, c + 9), "audio_sha256", text_or_null(st, c + 10));
 }
 
+/* 1, 0 or NULL */
+static void bind_compliance(sqlite3_stmt *st, int i, rv_compliance c)
+{
+    if (c == RV_COMPLIANCE_UNKNOWN) sqlite3_bind_null(st, i);
+    else sqlite3_bind_int(st, i, c == RV_COMPLIANCE_YES);
+}
+
 rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *id, rv_error *err)
 {
     *id = 0;
@@ -1173,8 +1128,7 @@ rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *i
     sqlite3_bind_text(st, 7, g->report, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, g->report ? g->received_at : NULL, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 9, g->models_version, -1, SQLITE_STATIC);
-    if (g->removed) sqlite3_bind_int(st, 10, 0);
-    else if (g->compliant >= 0) sqlite3_bind_int(st, 10, g->compliant != 0);
+    bind_compliance(st, 10, g->removed ? RV_COMPLIANCE_NO : g->compliance);
     sqlite3_bind_text(st, 11, g->violations ? g->violations : "", -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 12, g->missing_reason, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 13, g->absence_until, -1, SQLITE_STATIC);
@@ -1325,11 +1279,11 @@ rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, json_t **out, 
     const char *sql =
         "SELECT m.ext, m.first_name, m.last_name, m.unit, m.org, m.profile, m.mobile, g.id IS NOT NULL, " GREETING_COLS
         " FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
-        " WHERE (?1 < 0 OR (?1 = 1) = (coalesce(g.compliant, 0) = 1 AND g.removed = 0))"
+        " WHERE (?1 = 0 OR (?1 = 1) = (coalesce(g.compliant, 0) = 1 AND g.removed = 0))"
         " AND (?2 IS NULL OR m.unit = ?2) AND (?3 IS NULL OR m.ext > ?3) AND (?5 IS NULL OR m.ext = ?5)"
         " ORDER BY m.ext LIMIT ?4";
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(s, err, "cannot list mailboxes");
-    sqlite3_bind_int(st, 1, q->compliant);
+    sqlite3_bind_int(st, 1, q->compliant == RV_MB_COMPLIANT ? 1 : q->compliant == RV_MB_NOT_COMPLIANT ? 2 : 0);
     sqlite3_bind_text(st, 2, q->unit, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, q->after_ext, -1, SQLITE_STATIC);
     int limit = q->limit > 0 && q->limit <= 500 ? q->limit : 50;
@@ -1355,8 +1309,6 @@ rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, json_t **out, 
     return RV_OK;
 }
 
-sqlite3 *rv_store_sqlite(rv_store *s) { return s->db; }
-
 void rv_store_autocheckpoint(rv_store *s, int on)
 {
     sqlite3_wal_autocheckpoint(s->db, on ? 1000 : 0);
@@ -1366,4 +1318,323 @@ rv_err rv_store_checkpoint(rv_store *s, rv_error *err)
 {
     int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return rc == SQLITE_OK || rc == SQLITE_BUSY ? RV_OK : db_error(s, err, "checkpoint failed");
+}
+
+/* ---- the nightly sweep's queries ---- */
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+static void copy_col(char *dst, size_t cap, sqlite3_stmt *st, int i)
+{
+    const char *t = col_text(st, i);
+    snprintf(dst, cap, "%s", t ? t : "");
+}
+
+long long rv_store_count(rv_store *s, rv_count_what what)
+{
+    static const char *const sql[] = {
+        [RV_COUNT_MAILBOXES] = "SELECT count(*) FROM mailboxes",
+        [RV_COUNT_CURRENT_GREETINGS] = "SELECT count(*) FROM mailboxes m JOIN greetings g ON g.id = m.greeting_id"
+                                       " WHERE g.removed = 0",
+        [RV_COUNT_OPEN_CALLBACKS] = "SELECT count(*) FROM voicemails WHERE callback_at IS NULL AND disposed_at IS NULL"
+                                    " AND coalesce(classification, '') != 'empty'",
+        [RV_COUNT_DISPOSABLE] = "SELECT count(*) FROM voicemails WHERE disposed_at IS NULL AND state = 'analysed'",
+    };
+    if ((unsigned)what >= sizeof sql / sizeof *sql) return -1;
+    sqlite3_stmt *st;
+    long long n = -1;
+    if (sqlite3_prepare_v2(s->db, sql[what], -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+rv_err rv_store_current_greetings(rv_store *s, const char *after_ext, rv_current_greeting *out, size_t cap,
+                                  size_t *n, rv_error *err)
+{
+    *n = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT m.ext, m.first_name, m.last_name, m.unit, m.org, m.profile, m.mobile, g.id,"
+                           " g.models_version, g.audio_sha256, g.content_type, g.received_at"
+                           " FROM mailboxes m JOIN greetings g ON g.id = m.greeting_id"
+                           " WHERE g.removed = 0 AND m.ext > ?1 ORDER BY m.ext LIMIT ?2",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read greetings");
+    sqlite3_bind_text(st, 1, after_ext ? after_ext : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)cap);
+    int r = SQLITE_DONE;
+    while (*n < cap && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        rv_current_greeting *g = &out[(*n)++];
+        memset(g, 0, sizeof *g);
+        char *dst[] = {g->m.ext, g->m.first_name, g->m.last_name, g->m.unit, g->m.org, g->m.profile, g->m.mobile};
+        size_t caps[] = {sizeof g->m.ext, sizeof g->m.first_name, sizeof g->m.last_name, sizeof g->m.unit,
+                         sizeof g->m.org, sizeof g->m.profile, sizeof g->m.mobile};
+        for (int i = 0; i < 7; i++) copy_col(dst[i], caps[i], st, i);
+        g->id = sqlite3_column_int64(st, 7);
+        copy_col(g->models_version, sizeof g->models_version, st, 8);
+        copy_col(g->sha256, sizeof g->sha256, st, 9);
+        copy_col(g->content_type, sizeof g->content_type, st, 10);
+        copy_col(g->received_at, sizeof g->received_at, st, 11);
+    }
+    rv_err rc = *n < cap && r != SQLITE_DONE ? db_error(s, err, "cannot read greetings") : RV_OK;
+    sqlite3_finalize(st);
+    if (rc != RV_OK) *n = 0;
+    return rc;
+}
+
+rv_err rv_store_reanalysed_greeting(rv_store *s, long long id, const rv_greeting_row *g, const char *now_iso,
+                                    rv_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE greetings SET report = ?1, compliant = ?2, violations = ?3, missing_reason = ?4,"
+                           " absence_until = ?5, profile = ?6, models_version = ?7, analysed_at = ?8 WHERE id = ?9",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot update greetings");
+    sqlite3_bind_text(st, 1, g->report, -1, SQLITE_STATIC);
+    bind_compliance(st, 2, g->compliance);
+    sqlite3_bind_text(st, 3, g->violations ? g->violations : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, g->missing_reason, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, g->absence_until, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, g->profile, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, g->models_version, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 8, now_iso, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 9, id);
+    rv_err rc = RV_OK;
+    if (sqlite3_step(st) != SQLITE_DONE) rc = db_error(s, err, "cannot update a greeting");
+    else if (sqlite3_changes(s->db) == 0) rc = rv_error_set(err, RV_ERR_NOT_FOUND, "no greeting %lld", id);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+rv_err rv_store_unit_shares(rv_store *s, rv_unit_share **out, size_t *n, rv_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT m.unit, count(*), sum(coalesce(g.compliant, 0) = 1 AND g.removed = 0)"
+                           " FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
+                           " GROUP BY m.unit ORDER BY m.unit",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot count units");
+    rv_unit_share *a = NULL;
+    size_t k = 0, cap = 0;
+    rv_err rc = RV_OK;
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (k == cap) {
+            size_t nc = cap ? cap * 2 : 32;
+            rv_unit_share *na = realloc(a, nc * sizeof *na);
+            if (!na) {
+                rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+                break;
+            }
+            a = na;
+            cap = nc;
+        }
+        copy_col(a[k].unit, sizeof a[k].unit, st, 0);
+        a[k].mailboxes = (long)sqlite3_column_int64(st, 1);
+        a[k].compliant = (long)sqlite3_column_int64(st, 2);
+        k++;
+    }
+    if (rc == RV_OK && r != SQLITE_DONE) rc = db_error(s, err, "cannot count units");
+    sqlite3_finalize(st);
+    if (rc != RV_OK) {
+        free(a);
+        return rc;
+    }
+    *out = a;
+    *n = k;
+    return RV_OK;
+}
+
+rv_err rv_store_greeting_findings(rv_store *s, rv_finding_kind kind, const char *date,
+                                  void (*fn)(void *user, const rv_greeting_finding *f), void *user, rv_error *err)
+{
+    static const char *const where[] = {
+        [RV_FINDING_MISSING] = "g.id IS NULL OR g.removed = 1 OR g.missing_reason IS NOT NULL",
+        [RV_FINDING_NONCOMPLIANT] = "g.removed = 0 AND g.missing_reason IS NULL AND g.compliant = 0",
+        [RV_FINDING_STALE_ABSENCE] = "g.removed = 0 AND g.absence_until IS NOT NULL"
+                                     " AND substr(g.absence_until, 1, 10) < ?1",
+    };
+    if ((unsigned)kind >= sizeof where / sizeof *where) return rv_error_set(err, RV_ERR_ARG, "no such list");
+    char sql[1024];
+    snprintf(sql, sizeof sql,
+             "SELECT m.ext, m.first_name || ' ' || m.last_name, m.unit, g.id, g.removed, g.missing_reason,"
+             " g.violations, g.absence_until, g.received_at, m.profile"
+             " FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id WHERE (%s)"
+             " ORDER BY m.unit, m.ext",
+             where[kind]);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(s, err, "cannot read mailboxes");
+    if (kind == RV_FINDING_STALE_ABSENCE) sqlite3_bind_text(st, 1, date ? date : "", -1, SQLITE_STATIC);
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        rv_greeting_finding f = {
+            .ext = col_text(st, 0), .name = col_text(st, 1), .unit = col_text(st, 2),
+            .greeting_id = sqlite3_column_type(st, 3) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 3),
+            .removed = sqlite3_column_int(st, 4), .missing_reason = col_text(st, 5), .violations = col_text(st, 6),
+            .absence_until = col_text(st, 7), .received_at = col_text(st, 8), .profile = col_text(st, 9)};
+        fn(user, &f);
+    }
+    rv_err rc = r == SQLITE_DONE ? RV_OK : db_error(s, err, "cannot read mailboxes");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+rv_err rv_store_open_callbacks(rv_store *s, void (*fn)(void *user, const rv_open_callback *v), void *user,
+                               rv_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT v.id, v.ext, v.received_at, v.classification, v.caller,"
+                           " m.first_name || ' ' || m.last_name, m.unit, m.profile"
+                           " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
+                           " WHERE v.callback_at IS NULL AND v.disposed_at IS NULL"
+                           " AND coalesce(v.classification, '') != 'empty' ORDER BY v.id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read voicemails");
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        rv_open_callback v = {.id = sqlite3_column_int64(st, 0), .ext = col_text(st, 1),
+                              .received_at = col_text(st, 2), .classification = col_text(st, 3),
+                              .caller = col_text(st, 4), .name = col_text(st, 5), .unit = col_text(st, 6),
+                              .profile = col_text(st, 7)};
+        fn(user, &v);
+    }
+    rv_err rc = r == SQLITE_DONE ? RV_OK : db_error(s, err, "cannot read voicemails");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+rv_err rv_store_disposal_candidates(rv_store *s, long long after_id, rv_disposal_candidate *out, size_t cap,
+                                    size_t *n, rv_error *err)
+{
+    *n = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT v.id, v.ext, v.received_at, v.classification, v.audio_sha256, m.profile, m.unit,"
+                           " (SELECT d.decision FROM decisions d WHERE d.voicemail_id = v.id"
+                           "  ORDER BY d.id DESC LIMIT 1)"
+                           " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
+                           " WHERE v.disposed_at IS NULL AND v.state = 'analysed' AND v.id > ?1"
+                           " ORDER BY v.id LIMIT ?2",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read voicemails");
+    sqlite3_bind_int64(st, 1, after_id);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)cap);
+    int r = SQLITE_DONE;
+    while (*n < cap && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        rv_disposal_candidate *x = &out[(*n)++];
+        memset(x, 0, sizeof *x);
+        x->id = sqlite3_column_int64(st, 0);
+        copy_col(x->ext, sizeof x->ext, st, 1);
+        copy_col(x->received_at, sizeof x->received_at, st, 2);
+        copy_col(x->classification, sizeof x->classification, st, 3);
+        copy_col(x->sha256, sizeof x->sha256, st, 4);
+        copy_col(x->profile, sizeof x->profile, st, 5);
+        copy_col(x->unit, sizeof x->unit, st, 6);
+        copy_col(x->decision, sizeof x->decision, st, 7);
+    }
+    rv_err rc = *n < cap && r != SQLITE_DONE ? db_error(s, err, "cannot read voicemails") : RV_OK;
+    sqlite3_finalize(st);
+    if (rc != RV_OK) *n = 0;
+    return rc;
+}
+
+rv_err rv_store_dispose(rv_store *s, rv_disposal *d, size_t n, const char *actor, const char *now_iso,
+                        rv_error *err)
+{
+    sqlite3_stmt *mark = NULL, *aud = NULL, *refs = NULL;
+    rv_err rc = RV_OK;
+    for (size_t i = 0; i < n; i++) {
+        d[i].done = 0;
+        d[i].erase_rc = RV_OK;
+    }
+    rv_audio_loc *gone = calloc(n ? n : 1, sizeof *gone); /* audio to erase after the commit */
+    size_t *owner = calloc(n ? n : 1, sizeof *owner);
+    size_t n_gone = 0;
+    if (!gone || !owner) {
+        free(gone);
+        free(owner);
+        return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    }
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        free(gone);
+        free(owner);
+        return db_error(s, err, "cannot begin");
+    }
+    if (sqlite3_prepare_v2(s->db, "UPDATE voicemails SET disposed_at = ?1 WHERE id = ?2 AND disposed_at IS NULL", -1,
+                           &mark, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "INSERT INTO audit (at, actor, remote, action, voicemail_id, ext, detail)"
+                           " VALUES (?1, ?2, '', 'disposed', ?3, ?4, ?5)",
+                           -1, &aud, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "SELECT (SELECT count(*) FROM voicemails WHERE audio_sha256 = ?1 AND disposed_at IS NULL)"
+                           " + (SELECT count(*) FROM greetings WHERE audio_sha256 = ?1)",
+                           -1, &refs, NULL) != SQLITE_OK) {
+        rc = db_error(s, err, "cannot prepare the disposal");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_reset(mark);
+        sqlite3_bind_text(mark, 1, now_iso, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(mark, 2, d[i].id);
+        if (sqlite3_step(mark) != SQLITE_DONE) {
+            rc = db_error(s, err, "cannot mark a voicemail disposed of");
+            goto out;
+        }
+        if (sqlite3_changes(s->db) == 0) continue; /* someone else did */
+        sqlite3_reset(aud);
+        sqlite3_bind_text(aud, 1, now_iso, -1, SQLITE_STATIC);
+        sqlite3_bind_text(aud, 2, actor, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(aud, 3, d[i].id);
+        sqlite3_bind_text(aud, 4, d[i].ext, -1, SQLITE_STATIC);
+        sqlite3_bind_text(aud, 5, d[i].detail, -1, SQLITE_STATIC);
+        if (sqlite3_step(aud) != SQLITE_DONE) {
+            rc = db_error(s, err, "cannot write the audit");
+            goto out;
+        }
+        d[i].done = 1;
+        sqlite3_reset(refs);
+        sqlite3_bind_text(refs, 1, d[i].sha256, -1, SQLITE_STATIC);
+        if (sqlite3_step(refs) != SQLITE_ROW) {
+            rc = db_error(s, err, "cannot count references");
+            goto out;
+        }
+        if (sqlite3_column_int64(refs, 0) > 0) continue; /* the same bytes are still someone's */
+        rv_error pe;
+        rv_err fr = rv_store_forget_audio(s, d[i].sha256, &gone[n_gone], &pe);
+        if (fr == RV_OK) owner[n_gone++] = i;
+        else if (fr != RV_ERR_NOT_FOUND && fr != RV_ERR_ARG) {
+            rc = fr;
+            *err = pe;
+            goto out;
+        }
+    }
+out:
+    sqlite3_finalize(mark);
+    sqlite3_finalize(aud);
+    sqlite3_finalize(refs);
+    if (rc == RV_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_error(s, err, "cannot commit");
+    if (rc != RV_OK) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        for (size_t i = 0; i < n; i++) d[i].done = 0;
+    }
+    /* the bytes go once nothing points to them any more: an upload of the
+     * same bytes committed from now on indexes a copy of its own */
+    for (size_t i = 0; rc == RV_OK && i < n_gone; i++) {
+        rv_disposal *x = &d[owner[i]];
+        x->erase_rc = rv_store_erase_audio(s, &gone[i], &x->erase_err);
+    }
+    free(gone);
+    free(owner);
+    return rc;
 }

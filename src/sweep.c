@@ -9,7 +9,6 @@
 #include "rostvakt/calendar.h"
 #include "rostvakt/greeting.h"
 #include "rostvakt/policy.h"
-#include "store_private.h"
 
 #define BATCH 500 /* rows held at a time: memory does not grow with the archive */
 
@@ -293,12 +292,6 @@ static const char *sv_reason(const char *r)
 
 /* ---- helpers ---- */
 
-static const char *col(sqlite3_stmt *st, int i)
-{
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? (const char *)t : NULL;
-}
-
 static json_t *jstr_or_null(const char *s) { return s ? json_string(s) : json_null(); }
 
 static void progress(const rv_sweep_opts *o, const char *what, long done, long total)
@@ -309,127 +302,73 @@ static void progress(const rv_sweep_opts *o, const char *what, long done, long t
     fflush(o->progress);
 }
 
-static long count(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st;
-    long n = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        n = (long)sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
-
-static rv_err db_fail(sqlite3 *db, rv_error *err, const char *what)
-{
-    return rv_error_set(err, RV_ERR_IO, "sweep: %s: %s", what, sqlite3_errmsg(db));
-}
-
 /* ---- re-analysis of out-of-date greetings ---- */
 
-typedef struct {
-    rv_mailbox m;
-    long long id;
-    char sha[RV_SHA256_HEX + 1], ct[64], received[32];
-    size_t profile;
-} stale_greeting;
-
-static rv_err reanalyse_one(rv_store *s, const rv_sweep_opts *o, const profiles *p, const stale_greeting *g,
-                            const char *const *directory, const char *const *units, size_t n_directory,
+static rv_err reanalyse_one(rv_store *s, const rv_sweep_opts *o, const profiles *p, const rv_current_greeting *g,
+                            size_t pi, const char *const *directory, const char *const *units, size_t n_directory,
                             rv_error *err)
 {
     unsigned char *bytes = NULL;
     size_t len = 0;
-    rv_err rc = rv_store_read_audio(s, g->sha, (size_t)o->lim->max_bytes, &bytes, &len, err);
+    rv_err rc = rv_store_read_audio(s, g->sha256, (size_t)o->lim->max_bytes, &bytes, &len, err);
     if (rc != RV_OK) return rc;
     rv_pcm pcm;
-    rc = rv_audio_decode(bytes, len, rv_audio_hint_for_type(g->ct), o->lim, &pcm, err);
+    rc = rv_audio_decode(bytes, len, rv_audio_hint_for_type(g->content_type), o->lim, &pcm, err);
     free(bytes);
     if (rc != RV_OK) return rc;
     char *json = NULL;
     rv_greeting_verdict v;
-    const rv_profile *prof = &p->all[g->profile];
-    rc = rv_greeting_analyse(o->an, o->asr, o->th, &g->m, prof, &pcm, g->received, directory, units, n_directory,
+    const rv_profile *prof = &p->all[pi];
+    rc = rv_greeting_analyse(o->an, o->asr, o->th, &g->m, prof, &pcm, g->received_at, directory, units, n_directory,
                              &json, &v, err);
     rv_pcm_free(&pcm);
     if (rc != RV_OK) return rc;
-    sqlite3 *db = rv_store_sqlite(s);
-    sqlite3_stmt *st;
     char now[32];
     rv_utc_now(now);
-    if (sqlite3_prepare_v2(db,
-                           "UPDATE greetings SET report = ?1, compliant = ?2, violations = ?3, missing_reason = ?4,"
-                           " absence_until = ?5, profile = ?6, models_version = ?7, analysed_at = ?8 WHERE id = ?9",
-                           -1, &st, NULL) != SQLITE_OK) {
-        free(json);
-        return db_fail(db, err, "cannot update greetings");
-    }
-    sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
-    if (v.compliant >= 0) sqlite3_bind_int(st, 2, v.compliant);
-    sqlite3_bind_text(st, 3, v.violations, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, v.missing_reason[0] ? v.missing_reason : NULL, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 5, v.absence_until[0] ? v.absence_until : NULL, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 6, prof->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 7, p->version[g->profile], -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 8, now, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 9, g->id);
-    rc = sqlite3_step(st) == SQLITE_DONE ? RV_OK : db_fail(db, err, "cannot update a greeting");
-    sqlite3_finalize(st);
+    rv_greeting_row row = {.report = json, .compliance = v.compliance, .violations = v.violations,
+                           .missing_reason = v.missing_reason[0] ? v.missing_reason : NULL,
+                           .absence_until = v.absence_until[0] ? v.absence_until : NULL, .profile = prof->name,
+                           .models_version = p->version[pi]};
+    rc = rv_store_reanalysed_greeting(s, g->id, &row, now, err);
     free(json);
     return rc;
 }
 
 static rv_err reanalyse(rv_store *s, const rv_sweep_opts *o, const profiles *p, rv_sweep_counts *c, rv_error *err)
 {
-    sqlite3 *db = rv_store_sqlite(s);
-    long total = count(db, "SELECT count(*) FROM mailboxes m JOIN greetings g ON g.id = m.greeting_id"
-                           " WHERE g.removed = 0");
-    stale_greeting *batch = calloc(BATCH, sizeof *batch);
-    if (!batch) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    long total = (long)rv_store_count(s, RV_COUNT_CURRENT_GREETINGS);
+    rv_current_greeting *batch = calloc(BATCH, sizeof *batch);
+    size_t *pis = calloc(BATCH, sizeof *pis);
+    int *todo = calloc(BATCH, sizeof *todo);
+    rv_err rc = RV_OK;
+    if (!batch || !pis || !todo) {
+        rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+        goto out;
+    }
     char after[24] = "";
     long seen = 0;
-    rv_err rc = RV_OK;
     char **names = NULL, **units = NULL; /* the directory, read when a greeting is first analysed again */
     size_t n_names = 0;
     for (;;) {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(db,
-                               "SELECT m.ext, m.first_name, m.last_name, m.unit, m.org, m.profile, g.id,"
-                               " g.models_version, g.audio_sha256, g.content_type, g.received_at"
-                               " FROM mailboxes m JOIN greetings g ON g.id = m.greeting_id"
-                               " WHERE g.removed = 0 AND m.ext > ?1 ORDER BY m.ext LIMIT ?2",
-                               -1, &st, NULL) != SQLITE_OK) {
-            rc = db_fail(db, err, "cannot read greetings");
-            break;
-        }
-        sqlite3_bind_text(st, 1, after, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, BATCH);
-        int n = 0, rows = 0;
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            rows++;
-            snprintf(after, sizeof after, "%s", col(st, 0));
-            size_t pi = profile_of(p, col(st, 5));
-            const char *ver = col(st, 7);
-            if (ver && strcmp(ver, p->version[pi]) == 0) continue;
+        size_t rows = 0, n = 0;
+        if ((rc = rv_store_current_greetings(s, after, batch, BATCH, &rows, err)) != RV_OK) break;
+        for (size_t i = 0; i < rows; i++) {
+            const rv_current_greeting *g = &batch[i];
+            snprintf(after, sizeof after, "%s", g->m.ext);
+            todo[i] = 0;
+            pis[i] = profile_of(p, g->m.profile);
+            if (strcmp(g->models_version, p->version[pis[i]]) == 0) continue;
             c->out_of_date++;
-            if (!o->asr || o->dry_run || !col(st, 8)) continue;
-            stale_greeting *g = &batch[n++];
-            memset(g, 0, sizeof *g);
-            char *dst[] = {g->m.ext, g->m.first_name, g->m.last_name, g->m.unit, g->m.org, g->m.profile};
-            size_t cap[] = {sizeof g->m.ext, sizeof g->m.first_name, sizeof g->m.last_name, sizeof g->m.unit,
-                            sizeof g->m.org, sizeof g->m.profile};
-            for (int i = 0; i < 6; i++) snprintf(dst[i], cap[i], "%s", col(st, i) ? col(st, i) : "");
-            g->id = sqlite3_column_int64(st, 6);
-            snprintf(g->sha, sizeof g->sha, "%s", col(st, 8));
-            snprintf(g->ct, sizeof g->ct, "%s", col(st, 9) ? col(st, 9) : "");
-            snprintf(g->received, sizeof g->received, "%s", col(st, 10) ? col(st, 10) : "");
-            g->profile = pi;
+            if (!o->asr || o->dry_run || !g->sha256[0]) continue;
+            todo[i] = 1;
+            n++;
         }
-        sqlite3_finalize(st);
         if (n && !names && (rc = rv_store_directory_names(s, NULL, &names, &units, &n_names, err)) != RV_OK)
             break;
-        for (int i = 0; i < n; i++) {
+        for (size_t i = 0; i < rows; i++) {
+            if (!todo[i]) continue;
             rv_error e;
-            if (reanalyse_one(s, o, p, &batch[i], (const char *const *)names, (const char *const *)units,
+            if (reanalyse_one(s, o, p, &batch[i], pis[i], (const char *const *)names, (const char *const *)units,
                               n_names, &e) == RV_OK)
                 c->reanalysed++;
             else {
@@ -438,79 +377,77 @@ static rv_err reanalyse(rv_store *s, const rv_sweep_opts *o, const profiles *p, 
                                          batch[i].m.ext, e.msg);
             }
         }
-        seen += rows;
+        seen += (long)rows;
         progress(o, "greetings checked", seen, total > seen ? total : seen);
         if (rows < BATCH) break;
     }
     rv_store_names_free(names, n_names);
     rv_store_names_free(units, n_names);
+out:
     free(batch);
+    free(pis);
+    free(todo);
     return rc;
 }
 
 /* ---- the greeting lists ---- */
 
-static rv_err greeting_lists(sqlite3 *db, const rv_sweep_opts *o, writers *w, rv_sweep_counts *c, rv_error *err)
+typedef struct {
+    rv_finding_kind kind;
+    writers *w;
+    rv_sweep_counts *c;
+} finding_ctx;
+
+static void one_finding(void *user, const rv_greeting_finding *f)
+{
+    finding_ctx *x = user;
+    const char *name = f->name ? f->name : "", *unit = f->unit ? f->unit : "";
+    json_t *item = json_pack("{s:s,s:s,s:s}", "ext", f->ext, "name", name, "unit", unit);
+    char detail[512] = "";
+    if (item && f->greeting_id) json_object_set_new(item, "greeting_id", json_integer(f->greeting_id));
+    if (x->kind == RV_FINDING_MISSING) {
+        const char *reason = !f->greeting_id ? "no_greeting" : f->removed ? "removed" : f->missing_reason;
+        if (item) {
+            json_object_set_new(item, "reason", json_string(reason));
+            json_object_set_new(item, "since", jstr_or_null(f->greeting_id ? f->received_at : NULL));
+        }
+        snprintf(detail, sizeof detail, "%s", sv_reason(reason));
+        x->c->missing++;
+    } else if (x->kind == RV_FINDING_NONCOMPLIANT) {
+        const char *v = f->violations ? f->violations : "";
+        json_t *a = json_array();
+        for (const char *q = v; a && *q;) {
+            size_t k = strcspn(q, ",");
+            json_array_append_new(a, json_stringn(q, k));
+            char one[64];
+            snprintf(one, sizeof one, "%.*s", (int)k, q);
+            snprintf(detail + strlen(detail), sizeof detail - strlen(detail), "%s%s", detail[0] ? ", " : "",
+                     sv_reason(one));
+            q += k + (q[k] == ',');
+        }
+        if (item) {
+            json_object_set_new(item, "profile", jstr_or_null(f->profile));
+            json_object_set_new(item, "violations", a ? a : json_array());
+        } else json_decref(a);
+        x->c->noncompliant++;
+    } else {
+        if (item) json_object_set_new(item, "until", json_string(f->absence_until));
+        snprintf(detail, sizeof detail, "frånvaro till %s", f->absence_until);
+        x->c->stale_absence++;
+    }
+    w_item(x->w, item, f->ext, 0, name, unit, detail);
+}
+
+static rv_err greeting_lists(rv_store *s, const rv_sweep_opts *o, writers *w, rv_sweep_counts *c, rv_error *err)
 {
     char date[11];
     rv_format_date(o->date, date);
-    static const char *const where[] = {
-        /* missing: none, removed, or missing by analysis */
-        "g.id IS NULL OR g.removed = 1 OR g.missing_reason IS NOT NULL",
-        "g.removed = 0 AND g.missing_reason IS NULL AND g.compliant = 0",
-        "g.removed = 0 AND g.absence_until IS NOT NULL AND substr(g.absence_until, 1, 10) < ?1",
-    };
+    static const rv_finding_kind kinds[] = {RV_FINDING_MISSING, RV_FINDING_NONCOMPLIANT, RV_FINDING_STALE_ABSENCE};
     for (int which = 0; which < 3; which++) {
-        char sql[1024];
-        snprintf(sql, sizeof sql,
-                 "SELECT m.ext, m.first_name || ' ' || m.last_name, m.unit, g.id, g.removed, g.missing_reason,"
-                 " g.violations, g.absence_until, g.received_at, m.profile"
-                 " FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id WHERE (%s)"
-                 " ORDER BY m.unit, m.ext",
-                 where[which]);
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return db_fail(db, err, "cannot read mailboxes");
-        if (which == 2) sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
+        finding_ctx x = {kinds[which], w, c};
         w_list_begin(w, which);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            const char *ext = col(st, 0), *name = col(st, 1), *unit = col(st, 2);
-            long long gid = sqlite3_column_type(st, 3) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 3);
-            json_t *item = json_pack("{s:s,s:s,s:s}", "ext", ext, "name", name ? name : "", "unit", unit ? unit : "");
-            char detail[512] = "";
-            if (item && gid) json_object_set_new(item, "greeting_id", json_integer(gid));
-            if (which == 0) {
-                const char *reason = !gid ? "no_greeting" : sqlite3_column_int(st, 4) ? "removed" : col(st, 5);
-                if (item) {
-                    json_object_set_new(item, "reason", json_string(reason));
-                    json_object_set_new(item, "since", jstr_or_null(gid ? col(st, 8) : NULL));
-                }
-                snprintf(detail, sizeof detail, "%s", sv_reason(reason));
-                c->missing++;
-            } else if (which == 1) {
-                const char *v = col(st, 6) ? col(st, 6) : "";
-                json_t *a = json_array();
-                for (const char *q = v; a && *q;) {
-                    size_t k = strcspn(q, ",");
-                    json_array_append_new(a, json_stringn(q, k));
-                    char one[64];
-                    snprintf(one, sizeof one, "%.*s", (int)k, q);
-                    snprintf(detail + strlen(detail), sizeof detail - strlen(detail), "%s%s", detail[0] ? ", " : "",
-                             sv_reason(one));
-                    q += k + (q[k] == ',');
-                }
-                if (item) {
-                    json_object_set_new(item, "profile", jstr_or_null(col(st, 9)));
-                    json_object_set_new(item, "violations", a ? a : json_array());
-                } else json_decref(a);
-                c->noncompliant++;
-            } else {
-                if (item) json_object_set_new(item, "until", json_string(col(st, 7)));
-                snprintf(detail, sizeof detail, "frånvaro till %s", col(st, 7));
-                c->stale_absence++;
-            }
-            w_item(w, item, ext, 0, name, unit, detail);
-        }
-        sqlite3_finalize(st);
+        rv_err rc = rv_store_greeting_findings(s, kinds[which], date, one_finding, &x, err);
+        if (rc != RV_OK) return rc;
         w_list_end(w);
     }
     return RV_OK;
@@ -527,236 +464,131 @@ static long callback_deadline(rv_calendar cal, long day, int n)
     return rv_is_workday(cal, day) ? day : rv_add_workdays(cal, day, 1);
 }
 
-static rv_err overdue(sqlite3 *db, const rv_sweep_opts *o, const profiles *p, writers *w, rv_sweep_counts *c,
+typedef struct {
+    const rv_sweep_opts *o;
+    const profiles *p;
+    writers *w;
+    rv_sweep_counts *c;
+    long seen, total;
+} overdue_ctx;
+
+static void one_open_callback(void *user, const rv_open_callback *v)
+{
+    overdue_ctx *x = user;
+    x->seen++;
+    progress(x->o, "call-backs checked", x->seen, x->total > x->seen ? x->total : x->seen);
+    size_t pi = profile_of(x->p, v->profile);
+    long day;
+    if (!rv_local_date(v->received_at, x->p->cal[pi], &day)) return;
+    long deadline = callback_deadline(x->p->cal[pi], day, x->p->all[pi].callback_working_days);
+    if (x->o->date <= deadline) return;
+    char dl[11], detail[128];
+    rv_format_date(deadline, dl);
+    /* classification null: not analysed (yet, or it failed), so not known to be empty */
+    json_t *item = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s?,s:s}", "id", (json_int_t)v->id, "ext", v->ext, "name",
+                             v->name ? v->name : "", "unit", v->unit ? v->unit : "", "received_at", v->received_at,
+                             "deadline", dl, "classification", v->classification, "caller",
+                             v->caller ? v->caller : "");
+    snprintf(detail, sizeof detail, "från %s, mottaget %.10s, skulle besvaras senast %s",
+             v->caller && *v->caller ? v->caller : "okänt nummer", v->received_at, dl);
+    w_item(x->w, item, v->ext, v->id, v->name, v->unit, detail);
+    x->c->overdue++;
+}
+
+static rv_err overdue(rv_store *s, const rv_sweep_opts *o, const profiles *p, writers *w, rv_sweep_counts *c,
                       rv_error *err)
 {
-    long total = count(db, "SELECT count(*) FROM voicemails WHERE callback_at IS NULL AND disposed_at IS NULL"
-                           " AND coalesce(classification, '') != 'empty'");
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT v.id, v.ext, v.received_at, v.classification, v.caller,"
-                           " m.first_name || ' ' || m.last_name, m.unit, m.profile"
-                           " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
-                           " WHERE v.callback_at IS NULL AND v.disposed_at IS NULL"
-                           " AND coalesce(v.classification, '') != 'empty' ORDER BY v.id",
-                           -1, &st, NULL) != SQLITE_OK)
-        return db_fail(db, err, "cannot read voicemails");
+    overdue_ctx x = {o, p, w, c, 0, (long)rv_store_count(s, RV_COUNT_OPEN_CALLBACKS)};
     w_list_begin(w, 3);
-    long seen = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        seen++;
-        progress(o, "call-backs checked", seen, total > seen ? total : seen);
-        size_t pi = profile_of(p, col(st, 7));
-        long day;
-        if (!rv_local_date(col(st, 2), p->cal[pi], &day)) continue;
-        long deadline = callback_deadline(p->cal[pi], day, p->all[pi].callback_working_days);
-        if (o->date <= deadline) continue;
-        long long id = sqlite3_column_int64(st, 0);
-        char dl[11], detail[128];
-        rv_format_date(deadline, dl);
-        /* classification null: not analysed (yet, or it failed), so not known to be empty */
-        json_t *item = json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:s?,s:s}", "id", (json_int_t)id, "ext", col(st, 1),
-                                 "name", col(st, 5) ? col(st, 5) : "", "unit", col(st, 6) ? col(st, 6) : "",
-                                 "received_at", col(st, 2), "deadline", dl, "classification", col(st, 3), "caller",
-                                 col(st, 4) ? col(st, 4) : "");
-        snprintf(detail, sizeof detail, "från %s, mottaget %.10s, skulle besvaras senast %s",
-                 col(st, 4) && *col(st, 4) ? col(st, 4) : "okänt nummer", col(st, 2), dl);
-        w_item(w, item, col(st, 1), id, col(st, 5), col(st, 6), detail);
-        c->overdue++;
-    }
-    sqlite3_finalize(st);
-    w_list_end(w);
-    return RV_OK;
+    rv_err rc = rv_store_open_callbacks(s, one_open_callback, &x, err);
+    if (rc == RV_OK) w_list_end(w);
+    return rc;
 }
 
 /* ---- disposal ---- */
-
-typedef struct {
-    long long id;
-    char ext[24], sha[RV_SHA256_HEX + 1], cls[32], decision[32], received[32], unit[192];
-    int retention;
-} disposable;
 
 /* Days a voicemail's audio is kept, or -2 for never: the latest decision
  * first, then the classification. */
 static int retention_days(const rv_profile *p, const char *cls, const char *decision)
 {
-    if (decision) {
+    if (decision && *decision) {
         if (strcmp(decision, "registered") == 0) return -2;
         if (strcmp(decision, "dispose") == 0) return -1; /* at the next sweep */
         if (strcmp(decision, "not_public_record") == 0) return p->retention_not_public_days;
     }
-    if (!cls) return -2;
+    if (!cls || !*cls) return -2;
     if (strcmp(cls, "empty") == 0) return p->retention_empty_days;
     if (strcmp(cls, "ephemeral") == 0) return p->retention_ephemeral_days;
     return -2; /* possible_public_record without a decision: never */
 }
 
-/* Dispose of the batch in one transaction: mark, audit, and drop the audio's
- * index entry unless another voicemail or a greeting still points to it;
- * after the commit its bytes are erased. done[i] is set for those this run
- * disposed of. */
-static rv_err dispose_batch(rv_store *s, const rv_sweep_opts *o, disposable *d, int n, int *done, rv_error *err)
-{
-    sqlite3 *db = rv_store_sqlite(s);
-    sqlite3_stmt *mark = NULL, *aud = NULL, *refs = NULL;
-    char now[32];
-    rv_utc_now(now);
-    rv_err rc = RV_OK;
-    rv_audio_loc *gone = calloc((size_t)(n > 0 ? n : 1), sizeof *gone); /* audio to erase after the commit */
-    int n_gone = 0;
-    if (!gone) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        free(gone);
-        return db_fail(db, err, "cannot begin");
-    }
-    if (sqlite3_prepare_v2(db, "UPDATE voicemails SET disposed_at = ?1 WHERE id = ?2 AND disposed_at IS NULL", -1,
-                           &mark, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db,
-                           "INSERT INTO audit (at, actor, remote, action, voicemail_id, ext, detail)"
-                           " VALUES (?1, ?2, '', 'disposed', ?3, ?4, ?5)",
-                           -1, &aud, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db,
-                           "SELECT (SELECT count(*) FROM voicemails WHERE audio_sha256 = ?1 AND disposed_at IS NULL)"
-                           " + (SELECT count(*) FROM greetings WHERE audio_sha256 = ?1)",
-                           -1, &refs, NULL) != SQLITE_OK) {
-        rc = db_fail(db, err, "cannot prepare the disposal");
-        goto out;
-    }
-    for (int i = 0; i < n; i++) {
-        done[i] = 0;
-        sqlite3_reset(mark);
-        sqlite3_bind_text(mark, 1, now, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(mark, 2, d[i].id);
-        if (sqlite3_step(mark) != SQLITE_DONE) {
-            rc = db_fail(db, err, "cannot mark a voicemail disposed of");
-            goto out;
-        }
-        if (sqlite3_changes(db) == 0) continue; /* someone else did */
-        char detail[160];
-        snprintf(detail, sizeof detail, "%s%s%s, kept %d days", d[i].cls, d[i].decision[0] ? ", decision " : "",
-                 d[i].decision, d[i].retention < 0 ? 0 : d[i].retention);
-        sqlite3_reset(aud);
-        sqlite3_bind_text(aud, 1, now, -1, SQLITE_STATIC);
-        sqlite3_bind_text(aud, 2, o->actor ? o->actor : "sweep", -1, SQLITE_STATIC);
-        sqlite3_bind_int64(aud, 3, d[i].id);
-        sqlite3_bind_text(aud, 4, d[i].ext, -1, SQLITE_STATIC);
-        sqlite3_bind_text(aud, 5, detail, -1, SQLITE_STATIC);
-        if (sqlite3_step(aud) != SQLITE_DONE) {
-            rc = db_fail(db, err, "cannot write the audit");
-            goto out;
-        }
-        done[i] = 1;
-        sqlite3_reset(refs);
-        sqlite3_bind_text(refs, 1, d[i].sha, -1, SQLITE_STATIC);
-        if (sqlite3_step(refs) != SQLITE_ROW) {
-            rc = db_fail(db, err, "cannot count references");
-            goto out;
-        }
-        if (sqlite3_column_int64(refs, 0) > 0) continue; /* the same bytes are still someone's */
-        rv_error pe;
-        rv_err fr = rv_store_forget_audio(s, d[i].sha, &gone[n_gone], &pe);
-        if (fr == RV_OK) n_gone++;
-        else if (fr != RV_ERR_NOT_FOUND && fr != RV_ERR_ARG) {
-            rc = fr;
-            *err = pe;
-            goto out;
-        }
-    }
-out:
-    sqlite3_finalize(mark);
-    sqlite3_finalize(aud);
-    sqlite3_finalize(refs);
-    if (rc == RV_OK && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) rc = db_fail(db, err, "cannot commit");
-    if (rc != RV_OK) {
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-        for (int i = 0; i < n; i++) done[i] = 0;
-    }
-    /* the bytes go once nothing points to them any more: an upload of the
-     * same bytes committed from now on indexes a copy of its own */
-    for (int i = 0; rc == RV_OK && i < n_gone; i++) {
-        rv_error pe;
-        if (rv_store_erase_audio(s, &gone[i], &pe) != RV_OK && o->progress)
-            fprintf(o->progress, "rostvakt: sweep: %s\n", pe.msg);
-    }
-    free(gone);
-    return rc;
-}
-
 static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, writers *w, rv_sweep_counts *c,
                        rv_error *err)
 {
-    sqlite3 *db = rv_store_sqlite(s);
-    long total = count(db, "SELECT count(*) FROM voicemails WHERE disposed_at IS NULL AND state = 'analysed'");
-    disposable *d = calloc(BATCH, sizeof *d);
-    int *done = calloc(BATCH, sizeof *done);
-    if (!d || !done) {
-        free(d);
-        free(done);
-        return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    long total = (long)rv_store_count(s, RV_COUNT_DISPOSABLE);
+    rv_disposal_candidate *cand = calloc(BATCH, sizeof *cand);
+    rv_disposal *d = calloc(BATCH, sizeof *d);
+    int *keep = calloc(BATCH, sizeof *keep);
+    char (*detail)[160] = calloc(BATCH, sizeof *detail);
+    rv_err rc = RV_OK;
+    if (!cand || !d || !keep || !detail) {
+        rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+        goto out;
     }
     w_list_begin(w, 4);
     long long after = 0;
     long seen = 0;
-    rv_err rc = RV_OK;
+    char now[32];
+    rv_utc_now(now);
     for (;;) {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(db,
-                               "SELECT v.id, v.ext, v.received_at, v.classification, v.audio_sha256, m.profile, m.unit,"
-                               " (SELECT d.decision FROM decisions d WHERE d.voicemail_id = v.id"
-                               "  ORDER BY d.id DESC LIMIT 1)"
-                               " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
-                               " WHERE v.disposed_at IS NULL AND v.state = 'analysed' AND v.id > ?1"
-                               " ORDER BY v.id LIMIT ?2",
-                               -1, &st, NULL) != SQLITE_OK) {
-            rc = db_fail(db, err, "cannot read voicemails");
-            break;
-        }
-        sqlite3_bind_int64(st, 1, after);
-        sqlite3_bind_int(st, 2, BATCH);
-        int n = 0, rows = 0;
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            rows++;
-            after = sqlite3_column_int64(st, 0);
-            size_t pi = profile_of(p, col(st, 5));
-            int keep = retention_days(&p->all[pi], col(st, 3), col(st, 7));
+        size_t rows = 0, n = 0;
+        if ((rc = rv_store_disposal_candidates(s, after, cand, BATCH, &rows, err)) != RV_OK) break;
+        for (size_t i = 0; i < rows; i++) {
+            const rv_disposal_candidate *x = &cand[i];
+            after = x->id;
+            size_t pi = profile_of(p, x->profile);
+            int days = retention_days(&p->all[pi], x->classification, x->decision);
             long day;
-            if (keep == -2 || !rv_local_date(col(st, 2), p->cal[pi], &day)) continue;
-            if (o->date - day <= keep) continue;
-            disposable *x = &d[n++];
-            memset(x, 0, sizeof *x);
-            x->id = after;
-            x->retention = keep;
-            snprintf(x->ext, sizeof x->ext, "%s", col(st, 1));
-            snprintf(x->received, sizeof x->received, "%s", col(st, 2));
-            snprintf(x->cls, sizeof x->cls, "%s", col(st, 3));
-            snprintf(x->sha, sizeof x->sha, "%s", col(st, 4) ? col(st, 4) : "");
-            snprintf(x->unit, sizeof x->unit, "%s", col(st, 6) ? col(st, 6) : "");
-            snprintf(x->decision, sizeof x->decision, "%s", col(st, 7) ? col(st, 7) : "");
+            if (days == -2 || !rv_local_date(x->received_at, p->cal[pi], &day)) continue;
+            if (o->date - day <= days) continue;
+            keep[n] = days;
+            snprintf(detail[n], sizeof detail[n], "%s%s%s, kept %d days", x->classification,
+                     x->decision[0] ? ", decision " : "", x->decision, days < 0 ? 0 : days);
+            if (n != i) cand[n] = *x; /* the batch is compacted to those due */
+            d[n] = (rv_disposal){.id = cand[n].id, .ext = cand[n].ext, .sha256 = cand[n].sha256, .detail = detail[n]};
+            n++;
         }
-        sqlite3_finalize(st);
-        if (n && !o->dry_run && (rc = dispose_batch(s, o, d, n, done, err)) != RV_OK) break;
-        for (int i = 0; i < n; i++) {
-            if (!o->dry_run && !done[i]) continue;
-            char detail[256];
-            snprintf(detail, sizeof detail, "%s%s%s, mottaget %.10s%s", sv_reason(d[i].cls),
-                     d[i].decision[0] ? ", " : "", d[i].decision[0] ? sv_reason(d[i].decision) : "", d[i].received,
+        if (n && !o->dry_run) {
+            if ((rc = rv_store_dispose(s, d, n, o->actor ? o->actor : "sweep", now, err)) != RV_OK) break;
+            for (size_t i = 0; i < n; i++)
+                if (d[i].erase_rc != RV_OK && o->progress)
+                    fprintf(o->progress, "rostvakt: sweep: %s\n", d[i].erase_err.msg);
+        }
+        for (size_t i = 0; i < n; i++) {
+            const rv_disposal_candidate *x = &cand[i];
+            if (!o->dry_run && !d[i].done) continue;
+            char line[256];
+            snprintf(line, sizeof line, "%s%s%s, mottaget %.10s%s", sv_reason(x->classification),
+                     x->decision[0] ? ", " : "", x->decision[0] ? sv_reason(x->decision) : "", x->received_at,
                      o->dry_run ? " (skulle gallras)" : "");
-            json_t *item = json_pack("{s:I,s:s,s:s,s:s,s:o,s:s,s:i,s:b}", "id", (json_int_t)d[i].id, "ext", d[i].ext,
-                                     "unit", d[i].unit, "classification", d[i].cls, "decision",
-                                     d[i].decision[0] ? json_string(d[i].decision) : json_null(), "received_at",
-                                     d[i].received, "retention_days", d[i].retention < 0 ? 0 : d[i].retention,
-                                     "dry_run", o->dry_run);
-            w_item(w, item, d[i].ext, d[i].id, "", d[i].unit, detail);
+            json_t *item = json_pack("{s:I,s:s,s:s,s:s,s:o,s:s,s:i,s:b}", "id", (json_int_t)x->id, "ext", x->ext,
+                                     "unit", x->unit, "classification", x->classification, "decision",
+                                     x->decision[0] ? json_string(x->decision) : json_null(), "received_at",
+                                     x->received_at, "retention_days", keep[i] < 0 ? 0 : keep[i], "dry_run",
+                                     o->dry_run);
+            w_item(w, item, x->ext, x->id, "", x->unit, line);
             c->disposed++;
         }
-        seen += rows;
+        seen += (long)rows;
         progress(o, "voicemails checked for disposal", seen, total > seen ? total : seen);
         if (rows < BATCH) break;
     }
-    w_list_end(w);
+    if (rc == RV_OK) w_list_end(w);
+out:
+    free(cand);
     free(d);
-    free(done);
+    free(keep);
+    free(detail);
     return rc;
 }
 
@@ -773,7 +605,6 @@ rv_err rv_sweep_run(rv_store *s, const rv_sweep_opts *o, const rv_sweep_output *
         profiles_free(&p);
         return rc;
     }
-    sqlite3 *db = rv_store_sqlite(s);
     /* first what changes verdicts, then the report on the verdicts */
     rc = reanalyse(s, o, &p, c, err);
     char date[11];
@@ -781,29 +612,23 @@ rv_err rv_sweep_run(rv_store *s, const rv_sweep_opts *o, const rv_sweep_output *
     writers w = {.n = n_outs};
     for (size_t i = 0; i < n_outs; i++) w.w[i] = (writer){outs[i].f, outs[i].fmt, NULL, 0};
     if (rc == RV_OK) {
-        c->mailboxes = count(db, "SELECT count(*) FROM mailboxes");
+        c->mailboxes = (long)rv_store_count(s, RV_COUNT_MAILBOXES);
         w_begin(&w, date, c->mailboxes);
-        sqlite3_stmt *st;
-        long units = count(db, "SELECT count(DISTINCT unit) FROM mailboxes");
-        if (sqlite3_prepare_v2(db,
-                               "SELECT m.unit, count(*), sum(coalesce(g.compliant, 0) = 1 AND g.removed = 0)"
-                               " FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
-                               " GROUP BY m.unit ORDER BY m.unit",
-                               -1, &st, NULL) != SQLITE_OK)
-            rc = db_fail(db, err, "cannot count units");
-        else {
-            w_units_begin(&w, units);
-            long row = 0;
-            while (sqlite3_step(st) == SQLITE_ROW)
-                w_unit(&w, row++, col(st, 0), (long)sqlite3_column_int64(st, 1), (long)sqlite3_column_int64(st, 2));
+        rv_unit_share *units = NULL;
+        size_t n_units = 0;
+        rc = rv_store_unit_shares(s, &units, &n_units, err);
+        if (rc == RV_OK) {
+            w_units_begin(&w, (long)n_units);
+            for (size_t i = 0; i < n_units; i++)
+                w_unit(&w, (long)i, units[i].unit, units[i].mailboxes, units[i].compliant);
             w_units_end(&w);
-            sqlite3_finalize(st);
         }
+        free(units);
     }
-    if (rc == RV_OK) rc = greeting_lists(db, o, &w, c, err);
+    if (rc == RV_OK) rc = greeting_lists(s, o, &w, c, err);
     /* disposal before the call-backs: what it disposes of is no longer owed one */
     if (rc == RV_OK) rc = disposal(s, o, &p, &w, c, err);
-    if (rc == RV_OK) rc = overdue(db, o, &p, &w, c, err);
+    if (rc == RV_OK) rc = overdue(s, o, &p, &w, c, err);
     if (rc == RV_OK) w_end(&w, c);
     profiles_free(&p);
     for (size_t i = 0; rc == RV_OK && i < n_outs; i++)

@@ -378,41 +378,9 @@ rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
  * analysis itself changes in a way that changes verdicts. */
 #define ANALYSIS_REVISION "rostvakt-analysis-5"
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 1099511628211ull;
-    return h;
-}
-
-static uint64_t fnv_file(uint64_t h, const char *path)
-{
-    FILE *f = path && *path ? fopen(path, "rb") : NULL;
-    if (!f) return fnv(h, "-", 1);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0) h = fnv(h, buf, n);
-    fclose(f);
-    return h;
-}
-
 void rv_models_version(const rv_config *cfg, char out[17])
 {
-    char buf[1024], path[RV_CONFIG_STR_MAX + 32];
-    int n = snprintf(buf, sizeof buf, "%s|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%.4f|%s",
-                     ANALYSIS_REVISION, cfg->asr_name_min_score, cfg->asr_name_cohort_weight,
-                     cfg->asr_name_cohort_min_score, cfg->asr_phrase_min_score, cfg->asr_phrase_min_score_per_char,
-                     cfg->asr_name_min_score_g711, cfg->asr_name_min_score_gsm, cfg->asr_name_cohort_min_score_g711,
-                     cfg->asr_name_cohort_min_score_gsm, cfg->asr_phrase_min_score_g711, cfg->asr_phrase_min_score_gsm,
-                     cfg->asr_closing_min_score, cfg->asr_absence_min_score, cfg->asr_date_min_score,
-                     cfg->prompt_refs);
-    uint64_t h = fnv(14695981039346656037ull, buf, n > 0 && (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
-    snprintf(path, sizeof path, "%s/" RV_FIXED_MAP, cfg->models_dir);
-    h = fnv_file(h, path);
-    snprintf(path, sizeof path, "%s/" RV_DIRECTORY_MAP, cfg->models_dir);
-    h = fnv_file(h, path);
-    h = fnv_file(h, strcmp(cfg->asr_adaptation, "none") == 0 ? NULL : cfg->asr_adaptation);
-    snprintf(out, 17, "%016llx", (unsigned long long)h);
+    rv_config_fingerprint(cfg, ANALYSIS_REVISION, out);
 }
 
 rv_verify_thresholds rv_verify_thresholds_of(const rv_config *cfg)

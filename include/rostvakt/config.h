@@ -1,6 +1,8 @@
 /* rostvakt configuration: one table of settings with defaults, read from a
- * config file, then RV_* environment variables, then command-line flags.
- * Validated once; treat the struct as immutable after start-up. */
+ * config file, then RV_* environment variables, then command-line flags;
+ * resolved (paths that default to the installed models) and validated once,
+ * then treated as immutable. The table also says which settings change a
+ * greeting's verdict: they make up the models version. */
 #ifndef RV_CONFIG_H
 #define RV_CONFIG_H
 
@@ -12,6 +14,12 @@
 #define RV_CONFIG_STR_MAX 1024
 
 typedef struct rv_config_s {
+    char listen[RV_CONFIG_STR_MAX];   /* serve: "127.0.0.1:8440" */
+    char data_dir[RV_CONFIG_STR_MAX]; /* the archive */
+    char tokens[RV_CONFIG_STR_MAX];   /* serve: the tokens file */
+    int64_t http_workers;           /* serve: HTTP threads and greeting analyses at once */
+    int64_t analysis_workers;       /* serve: voicemail analysis threads (0: none) */
+    int64_t max_json_bytes;         /* serve: larger JSON bodies get 413 */
     int64_t max_audio_bytes;        /* largest accepted recording, bytes */
     double max_audio_seconds;       /* longest accepted recording */
     int64_t max_queue;              /* serve: waiting analyses before 503 */
@@ -57,7 +65,36 @@ rv_err rv_config_set(rv_config *cfg, const char *name, const char *value,
 /* Check ranges and relations; call once after the last rv_config_set. */
 rv_err rv_config_validate(const rv_config *cfg, rv_error *err);
 
-/* Write every setting as "name = value  # help" lines. */
+/* Write every setting as "name = value  # help" lines; settings that change
+ * a greeting's verdict are marked "[verdicts]". */
 void rv_config_print(const rv_config *cfg, FILE *out);
+
+/* Fill what defaults to the installed models: models_dir (models/ beside
+ * the source tree the binary was built in, else the share directory),
+ * profile_dirs, asr_adaptation and case_words under it. Call once after the
+ * last rv_config_set and before rv_config_validate. */
+void rv_config_resolve(rv_config *cfg);
+
+/* The channel adaptation's path, or NULL for "none". */
+const char *rv_config_mllr(const rv_config *cfg);
+
+/* A fingerprint (16 hex digits) of revision and every setting that changes
+ * a greeting's verdict: values, and for files the contents (the phone maps
+ * in models_dir, the adaptation matrix). cfg resolved. */
+void rv_config_fingerprint(const rv_config *cfg, const char *revision, char out[17]);
+
+/* The settings table, for documentation and tests. */
+typedef enum { RV_SETTING_INT, RV_SETTING_DOUBLE, RV_SETTING_STRING } rv_setting_type;
+typedef struct {
+    const char *name, *def, *help;
+    rv_setting_type type;
+    double min, max;
+    int affects_verdicts; /* part of rv_config_fingerprint */
+    int names_file;       /* ... by the contents of the file it names */
+    int names_models;     /* ... by the phone maps in the directory it names */
+} rv_setting_info;
+size_t rv_config_count(void);
+/* 1 and *out filled for i < rv_config_count(), else 0. */
+int rv_config_info(size_t i, rv_setting_info *out);
 
 #endif

@@ -1,5 +1,6 @@
 /* rostvakt error codes: one table gives each code its name, HTTP status and
- * default text. Codes are only ever appended, never renumbered. */
+ * default text; every error the service sends comes from it. Codes are only
+ * ever appended, never renumbered. */
 #ifndef RV_ERR_H
 #define RV_ERR_H
 
@@ -18,7 +19,15 @@
     X(RV_ERR_AUDIO_FORMAT,"unsupported_audio",415, "not a supported audio format") \
     X(RV_ERR_AUDIO_CORRUPT,"corrupt_audio",  422, "corrupt audio")            \
     X(RV_ERR_AUDIO_TRUNCATED,"truncated_audio",422, "truncated audio")        \
-    X(RV_ERR_INTERNAL,    "internal_error",  500, "internal error")
+    X(RV_ERR_INTERNAL,    "internal_error",  500, "internal error")         \
+    X(RV_ERR_METHOD,      "method_not_allowed", 405, "method not allowed")  \
+    X(RV_ERR_UNAUTHORIZED,"unauthorized",    401, "a valid token is needed")  \
+    X(RV_ERR_FORBIDDEN,   "forbidden",       403, "not allowed for this role") \
+    X(RV_ERR_QUEUE_FULL,  "queue_full",      503, "the analysis queue is full") \
+    X(RV_ERR_STOPPING,    "stopping",        503, "the service is stopping")  \
+    X(RV_ERR_SWEEP_RUNNING,"sweep_running",  409, "a sweep is running")       \
+    X(RV_ERR_DISPOSED,    "disposed",        410, "disposed of")              \
+    X(RV_ERR_UNPROCESSABLE,"unprocessable",  422, "well-formed, but not a value that can be used")
 
 typedef enum {
 #define RV_ERR_ENUM(e, slug, status, text) e,

@@ -10,13 +10,25 @@
 #include "rostvakt/store.h"
 #include "rostvakt/verify.h"
 
+/* What became of an analysed greeting, as the service counts them. */
+typedef enum {
+    RV_OUTCOME_COMPLIANT,
+    RV_OUTCOME_NONCOMPLIANT,
+    RV_OUTCOME_MISSING,
+    RV_OUTCOME_UNVERIFIED,
+    RV_OUTCOME__COUNT
+} rv_greeting_outcome;
+
+/* "compliant", "noncompliant", "missing", "unverified". */
+const char *rv_greeting_outcome_name(rv_greeting_outcome o);
+
 /* The verdict columns of a greeting row. */
 typedef struct {
-    int compliant;             /* 1, 0, or -1 when it could not be verified */
+    rv_compliance compliance;  /* RV_COMPLIANCE_UNKNOWN when it could not be verified */
     char violations[256];      /* "name_missing,too_long" */
     char missing_reason[32];   /* "" unless missing by analysis */
     char absence_until[20];    /* "" unless an absence greeting gave its end */
-    int outcome;               /* 0 compliant, 1 noncompliant, 2 missing, 3 unverified */
+    rv_greeting_outcome outcome;
 } rv_greeting_verdict;
 
 /* Analyse pcm as mailbox m's greeting under profile p: what
@@ -25,7 +37,7 @@ typedef struct {
  * received_at (UTC, "YYYY-MM-DDTHH:MM:SSZ"), the name weighed against the
  * directory's other names and their units (rv_store_directory_names; may
  * be none). asr NULL:
- * signal analysis only (compliant -1 unless missing). *json gets the report
+ * signal analysis only (compliance unknown unless missing). *json gets the report
  * (free()). */
 rv_err rv_greeting_analyse(const rv_analyzer *an, rv_asr *asr, const rv_verify_thresholds *th,
                            const rv_mailbox *m, const rv_profile *p, const rv_pcm *pcm, const char *received_at,

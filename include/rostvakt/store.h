@@ -1,6 +1,9 @@
-/* The archive (issue 4): SQLite in WAL mode in a data directory, with
- * versioned schema migrations, and audio stored beside it, content-addressed
- * by SHA-256 and durable (fdatasync'ed) before anything points to it. One rv_store per thread (SQLite connections are not shared). */
+/* The archive, and the only owner of its schema and SQL: SQLite in WAL mode
+ * in a data directory, with versioned schema migrations, and audio stored
+ * beside it, content-addressed by SHA-256 and durable (fdatasync'ed) before
+ * anything points to it. Takes and gives C structs (lists as JSON for the
+ * API); parsing request bodies is the HTTP layer's. One rv_store per thread
+ * (SQLite connections are not shared). */
 #ifndef RV_STORE_H
 #define RV_STORE_H
 
@@ -89,12 +92,6 @@ typedef struct {
     char ext[24];          /* digits only */
     char first_name[96], last_name[96], unit[192], org[192], profile[64], mobile[32];
 } rv_mailbox;
-
-/* Parse a PUT /v1/mailboxes/{ext} body (UTF-8 JSON object): first_name,
- * last_name and unit are required strings, org, profile and mobile optional
- * strings; any other field, a wrong type, an empty or too long value is
- * RV_ERR_ARG with a message naming the field. ext must be 1..20 digits. */
-rv_err rv_mailbox_parse(const char *ext, const char *json, size_t len, rv_mailbox *out, rv_error *err);
 
 /* Create or update a mailbox; *created is 1 when it was new. */
 rv_err rv_store_put_mailbox(rv_store *s, const rv_mailbox *m, const char *now_iso, int *created,
@@ -218,6 +215,14 @@ void rv_store_autocheckpoint(rv_store *s, int on);
  * for readers or writers (a passive checkpoint). */
 rv_err rv_store_checkpoint(rv_store *s, rv_error *err);
 
+/* A greeting's verdict on the policy. A removed greeting is stored as not
+ * compliant. */
+typedef enum {
+    RV_COMPLIANCE_UNKNOWN,   /* not verified (no decoder, or no profile) */
+    RV_COMPLIANCE_YES,
+    RV_COMPLIANCE_NO
+} rv_compliance;
+
 /* One version of a mailbox's greeting: uploaded audio with its analysis, or
  * the record that the greeting was removed (removed = 1, no audio). */
 typedef struct {
@@ -228,7 +233,7 @@ typedef struct {
     const char *received_at;           /* UTC, "YYYY-MM-DDTHH:MM:SSZ" */
     int removed;
     const char *report;                /* the JSON of rostvakt analyze, or NULL */
-    int compliant;                     /* 1, 0, or -1 when not verified */
+    rv_compliance compliance;          /* stored as 1, 0 or NULL (unknown) */
     const char *violations;            /* "name_missing,too_long" or "" */
     const char *missing_reason;        /* NULL unless missing by analysis */
     const char *absence_until;         /* "2026-12-04T12:00", or NULL */
@@ -251,10 +256,15 @@ rv_err rv_store_list_greetings(rv_store *s, const char *ext, struct json_t **out
  * one. RV_ERR_NOT_FOUND. */
 rv_err rv_store_get_greeting(rv_store *s, const char *ext, long long id, struct json_t **out, rv_error *err);
 
-/* Filters of the mailbox list; NULL or -1: any. */
+/* Filters of the mailbox list; NULL or RV_MB_ANY: any. */
+typedef enum {
+    RV_MB_ANY,
+    RV_MB_COMPLIANT,        /* the current greeting is compliant */
+    RV_MB_NOT_COMPLIANT     /* it is not, is missing, removed, or there is none */
+} rv_mb_filter;
+
 typedef struct {
-    int compliant;          /* 1: the current greeting is compliant; 0: it is not, is
-                             * missing, removed or there is none; -1: any */
+    rv_mb_filter compliant;
     const char *unit;
     const char *ext;        /* just this mailbox */
     int limit;              /* 1..500 */
@@ -272,5 +282,107 @@ void rv_store_names_free(char **names, size_t n);
 /* Mailboxes by ext, each with "greeting": the current version's summary
  * (as rv_store_list_greetings) or null. *more is 1 when another page follows. */
 rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, struct json_t **out, int *more, rv_error *err);
+
+/* ---- what the nightly sweep reads and writes ---- */
+
+/* How many of a kind there are (-1 on a database error). */
+typedef enum {
+    RV_COUNT_MAILBOXES,
+    RV_COUNT_CURRENT_GREETINGS,   /* mailboxes whose current greeting is not removed */
+    RV_COUNT_OPEN_CALLBACKS,      /* voicemails not called back, not disposed of, not empty */
+    RV_COUNT_DISPOSABLE           /* analysed voicemails whose audio is still kept */
+} rv_count_what;
+long long rv_store_count(rv_store *s, rv_count_what what);
+
+/* A mailbox's current greeting, with what it was analysed under. */
+typedef struct {
+    rv_mailbox m;
+    long long id;
+    char models_version[64];
+    char sha256[RV_SHA256_HEX + 1]; /* "" when it has no audio */
+    char content_type[64], received_at[32];
+} rv_current_greeting;
+
+/* Up to cap mailboxes' current greetings that are not removed, in ext order
+ * after after_ext ("" from the first): a keyset page, so a caller's memory
+ * does not grow with the archive. *n gets how many. */
+rv_err rv_store_current_greetings(rv_store *s, const char *after_ext, rv_current_greeting *out, size_t cap,
+                                  size_t *n, rv_error *err);
+
+/* Replace greeting id's analysis with g's report, compliance, violations,
+ * missing_reason, absence_until, profile and models_version (the other
+ * fields of g are not used), analysed at now_iso. RV_ERR_NOT_FOUND. */
+rv_err rv_store_reanalysed_greeting(rv_store *s, long long id, const rv_greeting_row *g, const char *now_iso,
+                                    rv_error *err);
+
+/* Each unit's mailboxes, and how many of them have a current greeting that
+ * is compliant, in unit order. New *out (free()). */
+typedef struct {
+    char unit[192];
+    long mailboxes, compliant;
+} rv_unit_share;
+rv_err rv_store_unit_shares(rv_store *s, rv_unit_share **out, size_t *n, rv_error *err);
+
+/* The sweep's lists of mailboxes, ordered by unit, then ext. */
+typedef enum {
+    RV_FINDING_MISSING,        /* no greeting, removed, or missing by analysis */
+    RV_FINDING_NONCOMPLIANT,   /* there, not missing, found not compliant */
+    RV_FINDING_STALE_ABSENCE   /* an absence greeting that ended before the day */
+} rv_finding_kind;
+
+/* One mailbox of such a list; the strings live until fn returns. */
+typedef struct {
+    const char *ext, *name, *unit;  /* name: "first last" */
+    long long greeting_id;          /* 0: the mailbox has never had a greeting */
+    int removed;
+    const char *missing_reason, *violations, *absence_until, *received_at, *profile; /* NULL when unset */
+} rv_greeting_finding;
+
+/* Call fn for each mailbox of the list kind (for RV_FINDING_STALE_ABSENCE,
+ * absences that ended before date, "YYYY-MM-DD"). */
+rv_err rv_store_greeting_findings(rv_store *s, rv_finding_kind kind, const char *date,
+                                  void (*fn)(void *user, const rv_greeting_finding *f), void *user, rv_error *err);
+
+/* A voicemail that is owed a call-back: not called back, not disposed of,
+ * not classified empty (one not analysed yet is owed one). The strings live
+ * until fn returns. */
+typedef struct {
+    long long id;
+    const char *ext, *received_at, *classification, *caller, *name, *unit, *profile; /* classification may be NULL */
+} rv_open_callback;
+
+/* Call fn for each, in id order. */
+rv_err rv_store_open_callbacks(rv_store *s, void (*fn)(void *user, const rv_open_callback *v), void *user,
+                               rv_error *err);
+
+/* An analysed voicemail whose audio is still kept, with what its retention
+ * depends on. */
+typedef struct {
+    long long id;
+    char ext[24], received_at[32], classification[32], sha256[RV_SHA256_HEX + 1];
+    char profile[64], unit[192];
+    char decision[32]; /* the latest decision, or "" */
+} rv_disposal_candidate;
+
+/* Up to cap of them with ids above after_id, in id order. */
+rv_err rv_store_disposal_candidates(rv_store *s, long long after_id, rv_disposal_candidate *out, size_t cap,
+                                    size_t *n, rv_error *err);
+
+/* A voicemail to dispose of, with the audit's detail. */
+typedef struct {
+    long long id;
+    const char *ext, *sha256, *detail;
+    int done;           /* out: disposed of by this call (0: someone else had) */
+    rv_err erase_rc;    /* out: its bytes could not be erased after the commit (RV_OK otherwise) */
+    rv_error erase_err;
+} rv_disposal;
+
+/* Dispose of d[0..n) in one transaction: each is marked disposed of, gets
+ * an audit row (actor, action "disposed"), and its audio's index entry is
+ * dropped unless another voicemail or a greeting still points to the same
+ * bytes; after the commit those bytes are destroyed. On error nothing is
+ * disposed of and every done is 0. */
+rv_err rv_store_dispose(rv_store *s, rv_disposal *d, size_t n, const char *actor, const char *now_iso,
+                        rv_error *err);
 
 #endif

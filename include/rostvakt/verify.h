@@ -85,9 +85,9 @@ rv_err rv_spot_keywords(rv_asr *asr, const rv_pcm *pcm, const char (*words)[64],
                         double min_score, double long_speech_s, rv_report *r, rv_error *err);
 
 /* A fingerprint (16 hex digits) of the models and settings a greeting's
- * verdict depends on: the analysis revision, thresholds, the phone map and the
- * channel adaptation (cfg with models resolved). With rv_profile_version it
- * tells which stored analyses are out of date. */
+ * verdict depends on: the analysis revision and the settings the table marks
+ * (rv_config_fingerprint; cfg resolved). With rv_profile_version it tells
+ * which stored analyses are out of date. */
 void rv_models_version(const rv_config *cfg, char out[17]);
 
 #endif

@@ -11,6 +11,7 @@
 #include "rostvakt/calendar.h"
 #include "rostvakt/greeting.h"
 #include "rostvakt/policy.h"
+#include "rostvakt/requests.h"
 #include "rostvakt/store.h"
 #include "rostvakt/sweep.h"
 
@@ -61,7 +62,7 @@ static void greeting(const char *ext, const char *profile, int removed, int comp
     cr_assert_eq(rv_store_put_audio(st, ext, strlen(ext), hex, &e), RV_OK);
     rv_greeting_row g = {.ext = ext, .sha256 = hex, .content_type = "audio/wav", .bytes = strlen(ext),
                          .received_at = "2026-11-01T08:00:00Z", .removed = removed, .report = "{}",
-                         .compliant = compliant, .violations = violations, .missing_reason = missing,
+                         .compliance = compliant ? RV_COMPLIANCE_YES : RV_COMPLIANCE_NO, .violations = violations, .missing_reason = missing,
                          .absence_until = until, .profile = profile, .models_version = version};
     long long id;
     cr_assert_eq(rv_store_add_greeting(st, &g, &id, &e), RV_OK, "%s", e.msg);

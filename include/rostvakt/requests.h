@@ -1,0 +1,32 @@
+/* The JSON bodies of the API's requests, parsed and checked into the store's
+ * structs. The HTTP layer calls these; the store never sees JSON text. */
+#ifndef RV_REQUESTS_H
+#define RV_REQUESTS_H
+
+#include <stddef.h>
+
+#include "rostvakt/err.h"
+#include "rostvakt/store.h"
+
+/* Parse a PUT /v1/mailboxes/{ext} body (UTF-8 JSON object): first_name,
+ * last_name and unit are required strings, org, profile and mobile optional
+ * strings; any other field, a wrong type, an empty or too long value is
+ * RV_ERR_ARG with a message naming the field. ext must be 1..20 digits. On
+ * error *out is zeroed but for ext. */
+rv_err rv_mailbox_parse(const char *ext, const char *json, size_t len, rv_mailbox *out, rv_error *err);
+
+/* A records officer's decision, as POST /v1/voicemails/{id}/decision sends
+ * it. The strings point into json_doc and live as long as it does. */
+typedef struct {
+    const char *decision, *diarienummer, *note; /* diarienummer and note may be NULL */
+    void *json_doc;                             /* owned: rv_decision_free */
+} rv_decision_req;
+
+/* Parse {"decision": …, "diarienummer": …, "note": …}: a JSON object with
+ * decision required and every field a string of at most 500 bytes; anything
+ * else is RV_ERR_ARG. Whether the decision's value is one the archive knows
+ * is the store's to say. On error there is nothing to free. */
+rv_err rv_decision_parse(const char *json, size_t len, rv_decision_req *out, rv_error *err);
+void rv_decision_free(rv_decision_req *d);
+
+#endif

@@ -1,0 +1,863 @@
+/* The HTTP layer on libmicrohttpd, and the only file that speaks it: the
+ * daemon, each request's life, routing, bearer-token authentication, and
+ * answers (JSON errors {"error": {"code", "message"}} from the error table).
+ * Work that takes long goes to ingest.c and workers.c while the connection
+ * waits suspended. */
+#include "server_int.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "rostvakt/audio.h"
+#include "rostvakt/calendar.h"
+#include "rostvakt/policy.h"
+#include "rostvakt/requests.h"
+
+/* One request, born on the first callback and freed in done(). */
+typedef struct {
+    char *body;
+    size_t len, cap, limit;
+    int too_large;
+    struct timespec start;
+    rv_pending *up;  /* a voicemail upload handed to the committer */
+    rv_job job;      /* a greeting upload or sweep handed to a job thread */
+    int job_state;   /* 0 none, 1 handed over */
+} request;
+
+/* Who made the request, once authorised. */
+typedef struct {
+    char name[RV_TOKEN_NAME_MAX + 1];
+    char remote[64];
+} caller;
+
+#define ROLE(r) (1u << (r))
+#define READERS (ROLE(RV_ROLE_OFFICER) | ROLE(RV_ROLE_ADMIN))
+
+void rv_http_suspend(void *conn) { MHD_suspend_connection(conn); }
+void rv_http_resume(void *conn) { MHD_resume_connection(conn); }
+
+/* ---- answers ---- */
+
+static enum MHD_Result queue(rv_server *s, struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
+{
+    rv_metrics_status(&s->metrics, status);
+    return MHD_queue_response(c, status, r);
+}
+
+/* Send len bytes of body (taken over and freed) as type. */
+static enum MHD_Result send_bytes(rv_server *s, struct MHD_Connection *c, unsigned status, char *body, size_t len,
+                                  const char *type, const char *header, const char *value)
+{
+    if (!body) return MHD_NO;
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", type);
+    if (header) MHD_add_response_header(r, header, value);
+    enum MHD_Result ret = queue(s, c, status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* Send j (consumed) as JSON, with one more header when header is set. */
+static enum MHD_Result send_json_h(rv_server *s, struct MHD_Connection *c, unsigned status, json_t *j,
+                                   const char *header, const char *value)
+{
+    char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return send_bytes(s, c, status, t, t ? strlen(t) : 0, "application/json; charset=utf-8", header, value);
+}
+
+static enum MHD_Result send_json(rv_server *s, struct MHD_Connection *c, unsigned status, json_t *j)
+{
+    return send_json_h(s, c, status, j, NULL, NULL);
+}
+
+/* An error from the table: its status and slug, msg or the table's text;
+ * a 503 says when to try again. */
+static enum MHD_Result send_error(rv_server *s, struct MHD_Connection *c, rv_err code, const char *msg)
+{
+    if (code == RV_OK) code = RV_ERR_INTERNAL;
+    unsigned status = (unsigned)rv_err_http_status(code);
+    json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", rv_err_slug(code), "message",
+                          msg && *msg ? msg : rv_err_text(code));
+    return send_json_h(s, c, status, j, status == MHD_HTTP_SERVICE_UNAVAILABLE ? "Retry-After" : NULL, "30");
+}
+
+static enum MHD_Result send_rv_error(rv_server *s, struct MHD_Connection *c, const rv_error *e)
+{
+    return send_error(s, c, e->code, e->msg);
+}
+
+static enum MHD_Result wrong_method(rv_server *s, struct MHD_Connection *c, const char *allowed)
+{
+    return send_error(s, c, RV_ERR_METHOD, allowed);
+}
+
+static const char *arg(struct MHD_Connection *c, const char *name)
+{
+    return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static const char *header(struct MHD_Connection *c, const char *name)
+{
+    return MHD_lookup_connection_value(c, MHD_HEADER_KIND, name);
+}
+
+/* ---- authentication ---- */
+
+/* The client's address, for the audit ("" when unknown). */
+static void remote_of(struct MHD_Connection *c, char remote[64])
+{
+    remote[0] = '\0';
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr, remote, 64);
+}
+
+/* 1 when the bearer token's role is among allowed (who filled in); else 0
+ * and a 401 or 403 queued. */
+static int authorise(rv_server *s, struct MHD_Connection *c, unsigned allowed, caller *who, enum MHD_Result *ret)
+{
+    const char *h = header(c, "Authorization");
+    rv_role role;
+    memset(who, 0, sizeof *who);
+    if (!h || strncmp(h, "Bearer ", 7) != 0 || !rv_tokens_check(s->tokens, h + 7, &role, who->name, sizeof who->name)) {
+        *ret = send_error(s, c, RV_ERR_UNAUTHORIZED, "a valid bearer token is needed");
+        return 0;
+    }
+    if (!(allowed & ROLE(role))) {
+        *ret = send_error(s, c, RV_ERR_FORBIDDEN, "this token's role may not do that");
+        return 0;
+    }
+    remote_of(c, who->remote);
+    return 1;
+}
+
+/* ---- parsing ---- */
+
+/* RFC 3339: 2026-11-22T10:00:00Z, with optional fraction and ±hh:mm. With
+ * utc, the same instant as "YYYY-MM-DDTHH:MM:SSZ" (so that text order is time
+ * order in the archive). */
+static int rfc3339_utc(const char *s, char utc[32])
+{
+    int y, mo, d, h, mi, sec, n = 0;
+    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19) return 0;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return 0;
+    const char *p = s + 19;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9') return 0;
+        while (*p >= '0' && *p <= '9') p++;
+    }
+    int off = 0;
+    if (*p == 'Z' || *p == 'z') {
+        if (p[1] != '\0') return 0;
+    } else {
+        int oh, om, k = 0;
+        if ((*p != '+' && *p != '-') || sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5) return 0;
+        if (oh > 23 || om > 59 || p[6] != '\0') return 0;
+        off = (*p == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+    }
+    struct tm tm = {0};
+    tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d, tm.tm_hour = h, tm.tm_min = mi;
+    tm.tm_sec = sec > 59 ? 59 : sec;
+    time_t t = timegm(&tm);
+    struct tm back;
+    gmtime_r(&t, &back);
+    if (back.tm_mday != d) return 0; /* 2026-02-30 */
+    if (utc) {
+        t -= off;
+        gmtime_r(&t, &back);
+        strftime(utc, 32, "%Y-%m-%dT%H:%M:%SZ", &back);
+    }
+    return 1;
+}
+
+/* A positive decimal id of up to 18 digits; 0 for anything else. */
+static long long parse_id(const char *t, size_t len)
+{
+    if (len == 0 || len > 18) return 0;
+    long long v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (t[i] < '0' || t[i] > '9') return 0;
+        v = v * 10 + (t[i] - '0');
+    }
+    return v;
+}
+
+static const char *const audio_types[] = {"audio/wav", "audio/x-wav", "audio/basic", "audio/flac",
+                                          "application/octet-stream"};
+
+/* The request's audio Content-Type; NULL and a 415 queued for any other. */
+static const char *audio_type(rv_server *s, struct MHD_Connection *c, enum MHD_Result *ret)
+{
+    const char *ct = header(c, "Content-Type");
+    char type[64] = "";
+    if (ct) snprintf(type, sizeof type, "%.*s", (int)strcspn(ct, "; "), ct);
+    for (size_t k = 0; k < sizeof audio_types / sizeof *audio_types; k++)
+        if (strcasecmp(type, audio_types[k]) == 0) return audio_types[k];
+    *ret = send_error(s, c, RV_ERR_AUDIO_FORMAT,
+                      "Content-Type must be audio/wav, audio/x-wav, audio/basic, audio/flac or "
+                      "application/octet-stream");
+    return NULL;
+}
+
+/* ---- mailboxes ---- */
+
+static json_t *mailbox_json(const rv_mailbox *m)
+{
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ext", m->ext, "first_name", m->first_name, "last_name",
+                     m->last_name, "unit", m->unit, "org", m->org, "profile", m->profile, "mobile", m->mobile);
+}
+
+/* PUT /v1/mailboxes/{ext} (pbx, admin); GET (officer, admin) */
+static enum MHD_Result mailbox(rv_server *s, struct MHD_Connection *c, const char *method, const char *ext,
+                               request *rq)
+{
+    enum MHD_Result ret;
+    rv_error e;
+    caller who;
+    if (strcmp(method, "PUT") == 0) {
+        if (!authorise(s, c, ROLE(RV_ROLE_PBX) | ROLE(RV_ROLE_ADMIN), &who, &ret)) return ret;
+        rv_mailbox m;
+        if (rv_mailbox_parse(ext, rq->body, rq->len, &m, &e) != RV_OK) return send_rv_error(s, c, &e);
+        rv_profile prof;
+        if (rv_profile_find(s->cfg.profile_dirs, m.profile, &prof, &e) != RV_OK)
+            return e.code == RV_ERR_NOT_FOUND || e.code == RV_ERR_ARG
+                       ? send_error(s, c, RV_ERR_UNPROCESSABLE, "profile: no such policy profile")
+                       : send_rv_error(s, c, &e);
+        int created;
+        char now[32];
+        rv_utc_now(now);
+        pthread_mutex_lock(&s->store_lock);
+        rv_err rc = rv_store_put_mailbox(s->store, &m, now, &created, &e);
+        pthread_mutex_unlock(&s->store_lock);
+        if (rc != RV_OK) return send_rv_error(s, c, &e);
+        rv_audit(s, who.name, who.remote, created ? "mailbox_created" : "mailbox_updated", 0, m.ext, NULL);
+        return send_json(s, c, created ? MHD_HTTP_CREATED : MHD_HTTP_OK, mailbox_json(&m));
+    }
+    if (strcmp(method, "GET") != 0) return wrong_method(s, c, "PUT or GET");
+    if (!authorise(s, c, READERS, &who, &ret)) return ret;
+    if (!rv_ext_valid(ext)) return send_error(s, c, RV_ERR_ARG, "ext must be 1 to 20 digits");
+    rv_mb_query q = {.compliant = RV_MB_ANY, .ext = ext, .limit = 1};
+    json_t *items;
+    int more;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_list_mailboxes(s->store, &q, &items, &more, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) return send_rv_error(s, c, &e);
+    json_t *one = json_incref(json_array_get(items, 0));
+    json_decref(items);
+    if (!one) return send_error(s, c, RV_ERR_NOT_FOUND, "no such mailbox");
+    return send_json(s, c, MHD_HTTP_OK, one);
+}
+
+/* GET /v1/mailboxes?compliant=&unit=&limit=&after= (officer, admin) */
+static enum MHD_Result list_mailboxes(rv_server *s, struct MHD_Connection *c, const char *method)
+{
+    enum MHD_Result ret;
+    caller who;
+    if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
+    if (!authorise(s, c, READERS, &who, &ret)) return ret;
+    rv_mb_query q = {.compliant = RV_MB_ANY, .limit = 50};
+    const char *v = arg(c, "compliant");
+    if (v) {
+        if (strcmp(v, "true") == 0) q.compliant = RV_MB_COMPLIANT;
+        else if (strcmp(v, "false") == 0) q.compliant = RV_MB_NOT_COMPLIANT;
+        else return send_error(s, c, RV_ERR_ARG, "compliant must be true or false");
+    }
+    q.unit = arg(c, "unit");
+    q.after_ext = arg(c, "after");
+    if (q.after_ext && !rv_ext_valid(q.after_ext))
+        return send_error(s, c, RV_ERR_ARG, "after must be the next cursor of a page");
+    v = arg(c, "limit");
+    if (v) {
+        long long l = parse_id(v, strlen(v));
+        if (l < 1 || l > 500) return send_error(s, c, RV_ERR_ARG, "limit must be 1..500");
+        q.limit = (int)l;
+    }
+    json_t *items;
+    int more;
+    rv_error e;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_list_mailboxes(s->store, &q, &items, &more, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) return send_rv_error(s, c, &e);
+    size_t n = json_array_size(items);
+    json_t *next = more && n ? json_incref(json_object_get(json_array_get(items, n - 1), "ext")) : json_null();
+    return send_json(s, c, MHD_HTTP_OK, json_pack("{s:o,s:o}", "items", items, "next", next));
+}
+
+/* ---- greetings ---- */
+
+/* PUT /v1/mailboxes/{ext}/greeting (pbx): analysed on a greeting thread
+ * while the connection waits; DELETE (pbx) records that the greeting was
+ * removed; GET (officer, admin) gives the current one with its analysis. */
+static enum MHD_Result greeting(rv_server *s, struct MHD_Connection *c, const char *method, const char *ext,
+                                request *rq)
+{
+    enum MHD_Result ret;
+    rv_error e;
+    caller who;
+    int put = strcmp(method, "PUT") == 0, del = strcmp(method, "DELETE") == 0;
+    if (put && rq->job_state == 1) { /* resumed: the greeting thread answered */
+        rv_job *j = &rq->job;
+        if (j->code != RV_OK) return send_rv_error(s, c, &j->err);
+        char *out = j->out;
+        j->out = NULL;
+        return send_bytes(s, c, j->status, out, j->out_len, j->out_type, NULL, NULL);
+    }
+    if (!put && !del && strcmp(method, "GET") != 0) return wrong_method(s, c, "PUT, DELETE or GET");
+    if (!authorise(s, c, put || del ? ROLE(RV_ROLE_PBX) : READERS, &who, &ret)) return ret;
+    if (!rv_ext_valid(ext)) return send_error(s, c, RV_ERR_ARG, "ext must be 1 to 20 digits");
+    if (put) {
+        const char *type = audio_type(s, c, &ret);
+        if (!type) return ret;
+        rv_job *j = &rq->job;
+        *j = (rv_job){.kind = RV_JOB_GREETING, .conn = c, .body = rq->body, .len = rq->len, .content_type = type};
+        snprintf(j->ext, sizeof j->ext, "%s", ext);
+        snprintf(j->actor, sizeof j->actor, "%s", who.name);
+        snprintf(j->remote, sizeof j->remote, "%s", who.remote);
+        if (!rv_job_submit(s, j)) return send_error(s, c, RV_ERR_STOPPING, "the service is stopping; try again later");
+        rq->job_state = 1;
+        return MHD_YES;
+    }
+    char now[32];
+    rv_utc_now(now);
+    if (!del) { /* GET: the current version */
+        json_t *g = NULL;
+        pthread_mutex_lock(&s->store_lock);
+        rv_err rc = rv_store_get_greeting(s->store, ext, 0, &g, &e);
+        pthread_mutex_unlock(&s->store_lock);
+        if (rc != RV_OK) return send_rv_error(s, c, &e);
+        rv_audit(s, who.name, who.remote, "greeting_read", 0, ext, NULL);
+        return send_json(s, c, MHD_HTTP_OK, g);
+    }
+    rv_mailbox m;
+    rv_profile prof;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_get_mailbox(s->store, ext, &m, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) return send_rv_error(s, c, &e);
+    if (rv_profile_find(s->cfg.profile_dirs, m.profile, &prof, &e) != RV_OK) return send_error(s, c, RV_ERR_CONFIG, e.msg);
+    char version[40];
+    rv_greeting_version(s->models_version, &prof, version);
+    rv_greeting_row row = {.ext = ext, .received_at = now, .removed = 1, .compliance = RV_COMPLIANCE_NO,
+                           .profile = prof.name, .models_version = version};
+    long long id = 0;
+    pthread_mutex_lock(&s->store_lock);
+    rc = rv_store_add_greeting(s->store, &row, &id, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) return send_rv_error(s, c, &e);
+    rv_audit(s, who.name, who.remote, "greeting_removed", 0, ext, NULL);
+    return send_json(s, c, MHD_HTTP_OK,
+                     json_pack("{s:s,s:I,s:b,s:s}", "ext", ext, "greeting_id", (json_int_t)id, "removed", 1,
+                               "received_at", now));
+}
+
+/* GET /v1/mailboxes/{ext}/greetings (officer, admin): every version, newest
+ * first, with its verdict. */
+static enum MHD_Result greeting_versions(rv_server *s, struct MHD_Connection *c, const char *method, const char *ext)
+{
+    enum MHD_Result ret;
+    caller who;
+    if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
+    if (!authorise(s, c, READERS, &who, &ret)) return ret;
+    if (!rv_ext_valid(ext)) return send_error(s, c, RV_ERR_ARG, "ext must be 1 to 20 digits");
+    json_t *items;
+    rv_error e;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_list_greetings(s->store, ext, &items, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) return send_rv_error(s, c, &e);
+    return send_json(s, c, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
+}
+
+/* ---- voicemails ---- */
+
+/* POST /v1/mailboxes/{ext}/voicemails (pbx): 201 only once the audio and
+ * its row are on disk (the committer's group commit). */
+static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, const char *ext, request *rq)
+{
+    enum MHD_Result ret;
+    if (rq->up) { /* resumed: the committer has dealt with it */
+        const rv_pending *p = rq->up;
+        if (p->v.rc != RV_OK) return send_rv_error(s, c, &p->v.err);
+        s->queued++;
+        rv_workers_wake(s);
+        char loc[64];
+        snprintf(loc, sizeof loc, "/v1/voicemails/%lld", p->v.id);
+        return send_json_h(s, c, MHD_HTTP_CREATED,
+                           json_pack("{s:I,s:s}", "id", (json_int_t)p->v.id, "audio_sha256", p->blob.sha256),
+                           "Location", loc);
+    }
+    caller who;
+    if (!authorise(s, c, ROLE(RV_ROLE_PBX), &who, &ret)) return ret;
+    const char *type = audio_type(s, c, &ret);
+    if (!type) return ret;
+    const char *number = header(c, "X-Caller-Number");
+    if (number && (strlen(number) > 32 || strspn(number, "+0123456789") != strlen(number)))
+        return send_error(s, c, RV_ERR_ARG, "X-Caller-Number must be up to 32 of + and digits");
+    const char *at = header(c, "X-Received-At");
+    char when[32];
+    if (at && !rfc3339_utc(at, when))
+        return send_error(s, c, RV_ERR_ARG, "X-Received-At must be an RFC 3339 date and time");
+    if (!at) rv_utc_now(when);
+    rv_error e;
+    rv_audio_limits lim = {s->cfg.max_audio_bytes, s->cfg.max_audio_seconds};
+    if (rv_audio_check(rq->body ? rq->body : "", rq->len, rv_audio_hint_for_type(type), &lim, &e) != RV_OK)
+        return send_rv_error(s, c, &e);
+    if (s->queued >= s->cfg.max_queue)
+        return send_error(s, c, RV_ERR_QUEUE_FULL, "the analysis queue is full; try again later");
+    rv_pending *p = calloc(1, sizeof *p);
+    if (!p) return MHD_NO;
+    /* appended without the store lock; the committer syncs the batch's
+     * segment before it commits the rows that point to the audio */
+    if (rv_store_append_audio(s->store, rq->body ? rq->body : "", rq->len, &p->blob, &e) != RV_OK) {
+        free(p);
+        return send_rv_error(s, c, &e);
+    }
+    snprintf(p->ext, sizeof p->ext, "%s", ext);
+    snprintf(p->caller, sizeof p->caller, "%s", number ? number : "");
+    snprintf(p->when, sizeof p->when, "%s", when);
+    snprintf(p->actor, sizeof p->actor, "%s", who.name);
+    snprintf(p->remote, sizeof p->remote, "%s", who.remote);
+    rv_utc_now(p->now);
+    p->conn = c;
+    p->v = (rv_vm_new){.ext = p->ext, .sha256 = p->blob.sha256, .blob = &p->blob, .content_type = type,
+                       .bytes = rq->len, .caller = p->caller, .received_at = p->when, .actor = p->actor,
+                       .remote = p->remote, .now = p->now};
+    if (!rv_ingest_submit(s, p)) {
+        free(p); /* the appended bytes are nobody's; start-up reclaims them */
+        return send_error(s, c, RV_ERR_STOPPING, "the service is stopping; try again later");
+    }
+    rq->up = p;
+    return MHD_YES;
+}
+
+/* GET /v1/voicemails/{id} (officer, admin) */
+static enum MHD_Result get_voicemail(rv_server *s, struct MHD_Connection *c, const char *method, const char *idtext)
+{
+    enum MHD_Result ret;
+    caller who;
+    if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
+    if (!authorise(s, c, READERS, &who, &ret)) return ret;
+    long long id = parse_id(idtext, strlen(idtext));
+    if (!id) return send_error(s, c, RV_ERR_ARG, "the id must be a positive number");
+    json_t *j;
+    rv_error e;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_get_voicemail(s->store, id, &j, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) return send_rv_error(s, c, &e);
+    rv_audit(s, who.name, who.remote, "voicemail_read", id, NULL, NULL);
+    return send_json(s, c, MHD_HTTP_OK, j);
+}
+
+/* POST /v1/voicemails/{id}/callback (pbx) and /decision (officer). */
+static enum MHD_Result voicemail_action(rv_server *s, struct MHD_Connection *c, const char *method, long long id,
+                                        const char *what, request *rq)
+{
+    enum MHD_Result ret;
+    caller who;
+    if (strcmp(method, "POST") != 0) return wrong_method(s, c, "POST");
+    rv_error e;
+    char now[32];
+    rv_utc_now(now);
+    if (strcmp(what, "callback") == 0) {
+        if (!authorise(s, c, ROLE(RV_ROLE_PBX), &who, &ret)) return ret;
+        pthread_mutex_lock(&s->store_lock);
+        rv_err rc = rv_store_set_callback(s->store, id, now, &e);
+        pthread_mutex_unlock(&s->store_lock);
+        if (rc != RV_OK) return send_rv_error(s, c, &e);
+        rv_audit(s, who.name, who.remote, "callback", id, NULL, NULL);
+        return send_json(s, c, MHD_HTTP_OK, json_pack("{s:I,s:s}", "id", (json_int_t)id, "callback_at", now));
+    }
+    if (!authorise(s, c, ROLE(RV_ROLE_OFFICER), &who, &ret)) return ret;
+    rv_decision_req d;
+    if (rv_decision_parse(rq->body, rq->len, &d, &e) != RV_OK) return send_rv_error(s, c, &e);
+    long long did = 0;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_add_decision(s->store, id, d.decision, d.diarienummer, d.note, who.name, now, &did, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc == RV_OK) rv_audit(s, who.name, who.remote, "decision", id, NULL, d.decision);
+    json_t *out = rc == RV_OK ? json_pack("{s:I,s:I,s:s,s:s,s:s}", "id", (json_int_t)did, "voicemail",
+                                          (json_int_t)id, "decision", d.decision, "actor", who.name, "decided_at", now)
+                              : NULL;
+    rv_decision_free(&d);
+    if (rc == RV_ERR_ARG) return send_error(s, c, RV_ERR_UNPROCESSABLE, e.msg); /* a value the archive refuses */
+    if (rc != RV_OK) return send_rv_error(s, c, &e);
+    return send_json(s, c, MHD_HTTP_CREATED, out);
+}
+
+/* GET /v1/voicemails/{id}/audio (officer, admin): the original bytes with
+ * their Content-Type; one "bytes=a-b" / "a-" / "-n" range gives 206. */
+static enum MHD_Result get_audio(rv_server *s, struct MHD_Connection *c, const char *method, long long id)
+{
+    enum MHD_Result ret;
+    caller who;
+    if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
+    if (!authorise(s, c, READERS, &who, &ret)) return ret;
+    char sha[RV_SHA256_HEX + 1], ct[64];
+    int disposed = 0;
+    rv_error e;
+    rv_audio_loc loc;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_voicemail_audio(s->store, id, sha, ct, sizeof ct, &disposed, &e);
+    rv_err lrc = rc == RV_OK && !disposed ? rv_store_locate_audio(s->store, sha, &loc, &e) : RV_OK;
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) return send_rv_error(s, c, &e);
+    if (disposed) return send_error(s, c, RV_ERR_DISPOSED, "the audio was disposed of");
+    if (lrc != RV_OK) return send_error(s, c, RV_ERR_IO, e.msg);
+    rv_audit(s, who.name, who.remote, "audio_read", id, NULL, NULL);
+    /* read outside the lock; the bytes are checked against their hash */
+    unsigned char *all = NULL;
+    size_t all_len = 0;
+    if (rv_store_load_audio(s->store, sha, &loc, (size_t)-1, &all, &all_len, &e) != RV_OK)
+        return send_error(s, c, RV_ERR_IO, e.msg);
+    long size = (long)all_len;
+    unsigned long long from = 0, to = size > 0 ? (unsigned long long)size - 1 : 0;
+    int partial = 0;
+    const char *range = header(c, "Range");
+    if (range && size > 0) {
+        unsigned long long a = 0, b = 0;
+        int n = 0;
+        if (sscanf(range, "bytes=%llu-%llu%n", &a, &b, &n) == 2 && range[n] == '\0' && a <= b) {
+            from = a, to = b < (unsigned long long)size ? b : (unsigned long long)size - 1;
+            partial = 1;
+        } else if (sscanf(range, "bytes=%llu-%n", &a, &n) == 1 && range[n] == '\0') {
+            from = a, partial = 1;
+        } else if (sscanf(range, "bytes=-%llu%n", &b, &n) == 1 && range[n] == '\0' && b > 0) {
+            from = b >= (unsigned long long)size ? 0 : (unsigned long long)size - b, partial = 1;
+        }
+        if (!partial || from >= (unsigned long long)size) {
+            free(all);
+            struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+            if (!r) return MHD_NO;
+            char cr[64];
+            snprintf(cr, sizeof cr, "bytes */%ld", size);
+            MHD_add_response_header(r, "Content-Range", cr);
+            ret = queue(s, c, MHD_HTTP_RANGE_NOT_SATISFIABLE, r);
+            MHD_destroy_response(r);
+            return ret;
+        }
+    }
+    size_t len = size > 0 ? (size_t)(to - from + 1) : 0;
+    char *buf = (char *)all;
+    if (from > 0) memmove(buf, buf + from, len);
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(buf);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", ct);
+    MHD_add_response_header(r, "Accept-Ranges", "bytes");
+    if (partial) {
+        char cr[96];
+        snprintf(cr, sizeof cr, "bytes %llu-%llu/%ld", from, to, size);
+        MHD_add_response_header(r, "Content-Range", cr);
+    }
+    ret = queue(s, c, partial ? MHD_HTTP_PARTIAL_CONTENT : MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* GET /v1/voicemails?classification=&decision=&ext=&unit=&from=&to=&limit=&after=
+ * (officer, admin): {"items": [...], "next": cursor or null}, newest first.
+ * The cursor is the id of the page's last item (keyset: its received_at, id). */
+static enum MHD_Result list_voicemails(rv_server *s, struct MHD_Connection *c, const char *method)
+{
+    enum MHD_Result ret;
+    caller who;
+    if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
+    if (!authorise(s, c, READERS, &who, &ret)) return ret;
+    rv_vm_query q = {.classification = arg(c, "classification"), .decision = arg(c, "decision"),
+                     .ext = arg(c, "ext"), .unit = arg(c, "unit"), .from = arg(c, "from"), .to = arg(c, "to"),
+                     .limit = 50};
+    const char *lim = arg(c, "limit"), *after = arg(c, "after");
+    if (q.classification && strcmp(q.classification, "empty") && strcmp(q.classification, "ephemeral") &&
+        strcmp(q.classification, "possible_public_record"))
+        return send_error(s, c, RV_ERR_ARG, "classification must be empty, ephemeral or possible_public_record");
+    if (q.decision && strcmp(q.decision, "registered") && strcmp(q.decision, "not_public_record") &&
+        strcmp(q.decision, "dispose"))
+        return send_error(s, c, RV_ERR_ARG, "decision must be registered, not_public_record or dispose");
+    char from_utc[32], to_utc[32];
+    if ((q.from && !rfc3339_utc(q.from, from_utc)) || (q.to && !rfc3339_utc(q.to, to_utc)))
+        return send_error(s, c, RV_ERR_ARG, "from and to must be RFC 3339 dates and times");
+    if (q.from) q.from = from_utc;
+    if (q.to) q.to = to_utc;
+    if (lim) {
+        long long l = parse_id(lim, strlen(lim));
+        if (l < 1 || l > 500) return send_error(s, c, RV_ERR_ARG, "limit must be 1..500");
+        q.limit = (int)l;
+    }
+    if (after && !(q.after_id = parse_id(after, strlen(after))))
+        return send_error(s, c, RV_ERR_ARG, "after must be a cursor from \"next\"");
+    json_t *items;
+    int more;
+    rv_error e;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_list_voicemails(s->store, &q, &items, &more, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) return send_rv_error(s, c, &e);
+    json_t *next = json_null();
+    size_t n = json_array_size(items);
+    if (more && n) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%lld",
+                 (long long)json_integer_value(json_object_get(json_array_get(items, n - 1), "id")));
+        json_decref(next);
+        next = json_string(buf);
+    }
+    return send_json(s, c, MHD_HTTP_OK, json_pack("{s:o,s:o}", "items", items, "next", next));
+}
+
+/* ---- administration ---- */
+
+/* POST /v1/sweeps?date=&dry_run=&format= (admin): the nightly sweep now, on
+ * the sweep thread while the connection waits; 200 with its report, 409
+ * while one runs. */
+static enum MHD_Result post_sweep(rv_server *s, struct MHD_Connection *c, const char *method, request *rq)
+{
+    enum MHD_Result ret;
+    caller who;
+    if (rq->job_state == 1) { /* resumed: the sweep is done */
+        rv_job *j = &rq->job;
+        if (j->code != RV_OK) return send_rv_error(s, c, &j->err);
+        char *out = j->out;
+        j->out = NULL;
+        return send_bytes(s, c, j->status, out, j->out_len, j->out_type, NULL, NULL);
+    }
+    if (strcmp(method, "POST") != 0) return wrong_method(s, c, "POST");
+    if (!authorise(s, c, ROLE(RV_ROLE_ADMIN), &who, &ret)) return ret;
+    const char *date_s = arg(c, "date"), *dry_s = arg(c, "dry_run"), *fmt_s = arg(c, "format");
+    long date;
+    if (date_s && !rv_parse_date(date_s, &date)) return send_error(s, c, RV_ERR_ARG, "date must be YYYY-MM-DD");
+    if (dry_s && strcmp(dry_s, "true") != 0 && strcmp(dry_s, "false") != 0)
+        return send_error(s, c, RV_ERR_ARG, "dry_run must be true or false");
+    int fmt = fmt_s ? rv_sweep_format_parse(fmt_s) : RV_SWEEP_JSON;
+    if (fmt < 0) return send_error(s, c, RV_ERR_ARG, "format must be json, csv or html");
+    if (!date_s) { /* today, in Sweden */
+        char now[32];
+        rv_utc_now(now);
+        rv_local_date(now, RV_CAL_SE, &date);
+    }
+    int idle = 0;
+    if (!atomic_compare_exchange_strong(&s->sweep_busy, &idle, 1))
+        return send_error(s, c, RV_ERR_SWEEP_RUNNING, "a sweep is running; try again when it is done");
+    rv_job *j = &rq->job;
+    *j = (rv_job){.kind = RV_JOB_SWEEP, .conn = c, .date = date, .dry_run = dry_s && strcmp(dry_s, "true") == 0,
+                  .format = (rv_sweep_format)fmt};
+    snprintf(j->actor, sizeof j->actor, "%s", who.name);
+    snprintf(j->remote, sizeof j->remote, "%s", who.remote);
+    if (!rv_job_submit(s, j)) {
+        s->sweep_busy = 0;
+        return send_error(s, c, RV_ERR_STOPPING, "the service is stopping; try again later");
+    }
+    rq->job_state = 1;
+    return MHD_YES;
+}
+
+/* GET /v1/audit?voicemail=&actor=&from=&to= (admin) */
+static enum MHD_Result get_audit(rv_server *s, struct MHD_Connection *c, const char *method)
+{
+    enum MHD_Result ret;
+    caller who;
+    if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
+    if (!authorise(s, c, ROLE(RV_ROLE_ADMIN), &who, &ret)) return ret;
+    const char *vm = arg(c, "voicemail"), *actor = arg(c, "actor"), *from = arg(c, "from"), *to = arg(c, "to");
+    long long vid = vm ? parse_id(vm, strlen(vm)) : 0;
+    if (vm && !vid) return send_error(s, c, RV_ERR_ARG, "voicemail must be an id");
+    char from_utc[32], to_utc[32];
+    if ((from && !rfc3339_utc(from, from_utc)) || (to && !rfc3339_utc(to, to_utc)))
+        return send_error(s, c, RV_ERR_ARG, "from and to must be RFC 3339 dates and times");
+    if (from) from = from_utc;
+    if (to) to = to_utc;
+    json_t *items;
+    rv_error e;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_list_audit(s->store, vid, actor, from, to, 1000, &items, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) return send_rv_error(s, c, &e);
+    return send_json(s, c, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
+}
+
+/* GET /metrics: Prometheus text format (no token, like /healthz). */
+static enum MHD_Result get_metrics(rv_server *s, struct MHD_Connection *c, const char *method)
+{
+    if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    if (!f) return MHD_NO;
+    pthread_mutex_lock(&s->store_lock);
+    long long queued = rv_store_count_queued(s->store);
+    pthread_mutex_unlock(&s->store_lock);
+    rv_metrics_write(&s->metrics, queued, f);
+    fclose(f);
+    return send_bytes(s, c, MHD_HTTP_OK, out, len, "text/plain; version=0.0.4", NULL, NULL);
+}
+
+/* ---- routing ---- */
+
+/* "/v1/mailboxes/{ext}/voicemails": *ext_out gets ext (up to 23 bytes). */
+static int voicemail_url(const char *url, char *ext_out)
+{
+    const char *pre = "/v1/mailboxes/", *suf = "/voicemails";
+    size_t pl = strlen(pre), sl = strlen(suf), ul = strlen(url);
+    if (ul <= pl + sl || strncmp(url, pre, pl) != 0 || strcmp(url + ul - sl, suf) != 0) return 0;
+    size_t el = ul - pl - sl;
+    if (el > 23 || memchr(url + pl, '/', el)) return 0;
+    if (ext_out) snprintf(ext_out, 24, "%.*s", (int)el, url + pl);
+    return 1;
+}
+
+/* Requests whose body is audio (the audio size limit, not the JSON one). */
+static int is_audio_upload(const char *url)
+{
+    size_t n = strlen(url), g = strlen("/greeting");
+    return voicemail_url(url, NULL) ||
+           (strncmp(url, "/v1/mailboxes/", 14) == 0 && n > 14 + g && strcmp(url + n - g, "/greeting") == 0);
+}
+
+/* The whole request is here: to its handler. */
+static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char *url, const char *method,
+                             request *rq)
+{
+    if (strcmp(url, "/healthz") == 0) {
+        if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
+        return send_json(s, c, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
+    }
+    if (strcmp(url, "/metrics") == 0) return get_metrics(s, c, method);
+    if (strcmp(url, "/v1/audit") == 0) return get_audit(s, c, method);
+    if (strcmp(url, "/v1/sweeps") == 0) return post_sweep(s, c, method, rq);
+    if (strcmp(url, "/v1/voicemails") == 0) return list_voicemails(s, c, method);
+    const char *vpre = "/v1/voicemails/";
+    if (strncmp(url, vpre, strlen(vpre)) == 0) {
+        const char *rest = url + strlen(vpre), *slash = strchr(rest, '/');
+        if (!slash) return get_voicemail(s, c, method, rest);
+        long long id = parse_id(rest, (size_t)(slash - rest));
+        if (id && (strcmp(slash, "/callback") == 0 || strcmp(slash, "/decision") == 0))
+            return voicemail_action(s, c, method, id, slash + 1, rq);
+        if (id && strcmp(slash, "/audio") == 0) return get_audio(s, c, method, id);
+    }
+    char ext[24];
+    if (voicemail_url(url, ext)) {
+        if (strcmp(method, "POST") != 0 && !rq->up) return wrong_method(s, c, "POST");
+        return post_voicemail(s, c, ext, rq);
+    }
+    if (strcmp(url, "/v1/mailboxes") == 0) return list_mailboxes(s, c, method);
+    const char *pre = "/v1/mailboxes/";
+    if (strncmp(url, pre, strlen(pre)) == 0) {
+        const char *rest = url + strlen(pre), *slash = strchr(rest, '/');
+        if (!slash) return mailbox(s, c, method, rest, rq);
+        if (slash - rest < (long)sizeof ext) {
+            snprintf(ext, sizeof ext, "%.*s", (int)(slash - rest), rest);
+            if (strcmp(slash, "/greeting") == 0) return greeting(s, c, method, ext, rq);
+            if (strcmp(slash, "/greetings") == 0) return greeting_versions(s, c, method, ext);
+        }
+    }
+    return send_error(s, c, RV_ERR_NOT_FOUND, "no such resource");
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                              const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    rv_server *s = cls;
+    request *rq = *con_cls;
+    if (!rq) { /* first call: headers only */
+        rq = calloc(1, sizeof *rq);
+        if (!rq) return MHD_NO;
+        clock_gettime(CLOCK_MONOTONIC, &rq->start);
+        *con_cls = rq;
+        const char *cl = header(c, "Content-Length");
+        rq->limit = (size_t)(is_audio_upload(url) ? s->cfg.max_audio_bytes : s->cfg.max_json_bytes);
+        unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+        if (declared > rq->limit) /* refused before the body is read */
+            return send_error(s, c, RV_ERR_TOO_LARGE, "request body too large");
+        if (declared) { /* one buffer of the declared size: no copying as it arrives */
+            rq->body = malloc((size_t)declared + 1);
+            if (!rq->body) return MHD_NO;
+            rq->cap = (size_t)declared + 1;
+        }
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!rq->too_large && rq->len + *upload_size <= rq->limit) {
+            if (rq->len + *upload_size + 1 > rq->cap) {
+                size_t cap = (rq->len + *upload_size + 1) * 2;
+                char *nb = realloc(rq->body, cap);
+                if (!nb) return MHD_NO;
+                rq->body = nb;
+                rq->cap = cap;
+            }
+            memcpy(rq->body + rq->len, upload, *upload_size);
+            rq->len += *upload_size;
+            rq->body[rq->len] = '\0';
+        } else rq->too_large = 1;
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (rq->too_large) return send_error(s, c, RV_ERR_TOO_LARGE, "request body too large");
+    return route(s, c, url, method, rq);
+}
+
+static void done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode t)
+{
+    (void)c, (void)t;
+    rv_server *s = cls;
+    request *rq = *con_cls;
+    if (rq) {
+        struct timespec end;
+        clock_gettime(CLOCK_MONOTONIC, &end);
+        rv_metrics_latency(&s->metrics,
+                           (double)(end.tv_sec - rq->start.tv_sec) + (end.tv_nsec - rq->start.tv_nsec) / 1e9);
+        free(rq->body);
+        free(rq->up);
+        free(rq->job.out);
+    }
+    free(rq);
+    *con_cls = NULL;
+}
+
+rv_err rv_http_start(rv_server *s, unsigned *port, rv_error *err)
+{
+    char host[64];
+    unsigned p;
+    const char *listen = s->cfg.listen, *colon = strrchr(listen, ':');
+    if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host || sscanf(colon + 1, "%u", &p) != 1 ||
+        p > 65535)
+        return rv_error_set(err, RV_ERR_ARG, "--listen must be ADDRESS:PORT, not '%s'", listen);
+    snprintf(host, sizeof host, "%.*s", (int)(colon - listen), listen);
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)p);
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
+        return rv_error_set(err, RV_ERR_ARG, "'%s' is not an IPv4 address", host);
+    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                                MHD_USE_ERROR_LOG,
+                            0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.http_workers, MHD_OPTION_CONNECTION_LIMIT,
+                            (unsigned)256, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)128,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                            (size_t)(128 * 1024), MHD_OPTION_NOTIFY_COMPLETED, done, s, MHD_OPTION_END);
+    if (!s->d) return rv_error_set(err, RV_ERR_IO, "cannot listen on %s:%u", host, p);
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    *port = di ? di->port : p;
+    return RV_OK;
+}
+
+void rv_http_stop(rv_server *s)
+{
+    if (s->d) MHD_stop_daemon(s->d);
+    s->d = NULL;
+}

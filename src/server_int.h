@@ -1,0 +1,177 @@
+/* What the files of the service share: the server's state, the jobs that
+ * HTTP threads hand to other threads, and the calls between the parts.
+ * Not installed. http.c alone speaks libmicrohttpd; the others see a
+ * connection as an opaque pointer that http.c suspends and resumes. */
+#ifndef RV_SERVER_INT_H
+#define RV_SERVER_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "rostvakt/analyze.h"
+#include "rostvakt/asr.h"
+#include "rostvakt/config.h"
+#include "rostvakt/err.h"
+#include "rostvakt/fingerprint.h"
+#include "rostvakt/greeting.h"
+#include "rostvakt/lexicon.h"
+#include "rostvakt/server.h"
+#include "rostvakt/store.h"
+#include "rostvakt/sweep.h"
+#include "rostvakt/token.h"
+
+/* ---- metrics (metrics.c): counters since start, shared by every thread ---- */
+
+#define RV_LATENCY_BUCKETS 11
+
+typedef struct {
+    _Atomic unsigned long long status[6]; /* 1xx .. 5xx, [0] other */
+    _Atomic unsigned long long latency[RV_LATENCY_BUCKETS + 1];
+    _Atomic unsigned long long latency_us_sum, requests;
+    _Atomic unsigned long long analyses, analysis_failures;
+    _Atomic unsigned long long vm_class[3];                 /* rv_vm_class */
+    _Atomic unsigned long long greetings[RV_OUTCOME__COUNT]; /* rv_greeting_outcome */
+} rv_metrics;
+
+void rv_metrics_status(rv_metrics *m, unsigned status);
+void rv_metrics_latency(rv_metrics *m, double seconds);
+/* The Prometheus text exposition, with queued as the queue's depth. */
+void rv_metrics_write(const rv_metrics *m, long long queued, FILE *f);
+
+/* ---- a job: work an HTTP thread hands over while its connection waits ---- */
+
+typedef enum { RV_JOB_GREETING, RV_JOB_SWEEP } rv_job_kind;
+
+typedef struct rv_job {
+    rv_job_kind kind;
+    void *conn;                               /* suspended while the job runs */
+    char actor[RV_TOKEN_NAME_MAX + 1], remote[64];
+    /* a greeting upload: PUT /v1/mailboxes/{ext}/greeting */
+    char ext[24];
+    const char *body;                         /* the request's, alive while the job is */
+    size_t len;
+    const char *content_type;                 /* one of the accepted audio types */
+    /* a sweep: POST /v1/sweeps */
+    long date;
+    int dry_run;
+    rv_sweep_format format;
+    /* the answer: an error from the table (code, msg) or status and body */
+    rv_err code;
+    rv_error err;
+    unsigned status;
+    char *out;                                /* malloc()ed, or NULL */
+    size_t out_len;
+    const char *out_type;                     /* the body's Content-Type */
+    struct rv_job *next;
+} rv_job;
+
+/* A queue of jobs and the threads that take them. */
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    rv_job *head, **tail;
+    int stopping;
+    pthread_t *threads;
+    unsigned n_threads;
+} rv_job_queue;
+
+/* ---- an upload waiting for the group commit (ingest.c) ---- */
+
+typedef struct rv_pending {
+    rv_vm_new v;
+    void *conn;                               /* suspended until done */
+    rv_audio_blob blob;
+    char ext[24], caller[40], when[32], actor[RV_TOKEN_NAME_MAX + 1], remote[64], now[32];
+    int done;                                 /* the committer filled in v.id / v.rc */
+    struct rv_pending *next;
+} rv_pending;
+
+/* An analysis for the committer to record. */
+typedef struct rv_finished {
+    rv_vm_done d;
+    char *report;
+    char now[32];
+    struct rv_finished *next;
+} rv_finished;
+
+struct rv_server {
+    rv_config cfg;
+    struct MHD_Daemon *d;
+    rv_tokens *tokens;
+    rv_metrics metrics;
+    char models_version[17];
+    /* the request connection: one SQLite connection, one transaction at a time */
+    rv_store *store;
+    pthread_mutex_t store_lock;
+    /* analysis */
+    rv_lexicon *lex;                          /* NULL: no phone map, nothing verified */
+    char (*case_words)[64];
+    size_t n_case_words;
+    rv_fpdb *prompts;
+    /* the decoder pool (workers.c): at most one decoder a greeting thread */
+    rv_asr **idle;
+    unsigned n_idle, n_decoders, max_decoders;
+    pthread_mutex_t pool_lock;
+    pthread_cond_t pool_free;
+    /* voicemail analysis workers (workers.c) */
+    pthread_t *workers;
+    unsigned n_workers;
+    pthread_mutex_t q_lock;
+    pthread_cond_t q_wake;
+    pthread_cond_t stop_wake;                 /* broadcast when the service stops (q_lock) */
+    int stopping;
+    long long claimed;                        /* workers take queued voicemails above this id (q_lock) */
+    _Atomic long long queued;                 /* voicemails waiting for analysis */
+    /* the group commit (ingest.c) */
+    pthread_mutex_t gc_lock;
+    pthread_cond_t gc_wake;
+    rv_pending *gc_head, **gc_tail;
+    rv_finished *fin_head, **fin_tail;
+    _Atomic long long last_upload_ms;         /* when the committer last committed uploads (monotonic) */
+    int gc_stopping, have_committer;
+    pthread_t committer;
+    /* greeting uploads and sweeps, off the HTTP threads (workers.c) */
+    rv_job_queue greetings, sweeps;
+    _Atomic int sweep_busy;                   /* one sweep at a time */
+    pthread_t checkpointer;
+    int have_checkpointer;
+};
+
+/* ---- http.c ---- */
+void rv_http_suspend(void *conn);
+void rv_http_resume(void *conn);
+rv_err rv_http_start(rv_server *s, unsigned *port, rv_error *err);
+void rv_http_stop(rv_server *s);
+
+/* ---- ingest.c ---- */
+rv_err rv_ingest_start(rv_server *s, rv_error *err);
+/* Stop after committing what was handed over. */
+void rv_ingest_stop(rv_server *s);
+/* Hand p to the committer, suspending its connection; 0 when the service
+ * is stopping (nothing suspended, p still the caller's). */
+int rv_ingest_submit(rv_server *s, rv_pending *p);
+/* Hand a finished analysis to the committer (taken over). */
+void rv_ingest_finished(rv_server *s, rv_finished *f);
+
+/* ---- server.c ---- */
+/* Write an audit row for actor (takes store_lock; call without it). A row
+ * that cannot be written is reported on stderr. */
+void rv_audit(rv_server *s, const char *actor, const char *remote, const char *action, long long vm,
+              const char *ext, const char *detail);
+
+/* ---- workers.c ---- */
+rv_err rv_workers_start(rv_server *s, rv_error *err);
+/* Stop the job threads (waiting jobs are answered "stopping"), then the
+ * analysis workers. */
+void rv_workers_stop_jobs(rv_server *s);
+void rv_workers_stop_analysis(rv_server *s);
+void rv_workers_free(rv_server *s);
+/* Queue j and suspend its connection; 0 when the service is stopping. */
+int rv_job_submit(rv_server *s, rv_job *j);
+/* Wake an idle analysis worker after an upload. */
+void rv_workers_wake(rv_server *s);
+long long rv_now_ms(void);
+
+#endif

@@ -1,0 +1,493 @@
+/* The service's work off the HTTP threads: the decoder pool, the threads
+ * that analyse queued voicemails, the threads that analyse uploaded
+ * greetings and run sweeps while their connections wait, and the WAL
+ * checkpointer. */
+#include "server_int.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "rostvakt/audio.h"
+#include "rostvakt/calendar.h"
+#include "rostvakt/classify.h"
+#include "rostvakt/policy.h"
+#include "rostvakt/report.h"
+#include "rostvakt/verify.h"
+
+long long rv_now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* ---- the decoder pool ---- */
+
+/* An idle decoder, a new one while fewer than max_decoders exist, else
+ * wait for one. NULL (err set) when none can be made. */
+static rv_asr *decoder_take(rv_server *s, rv_error *err)
+{
+    pthread_mutex_lock(&s->pool_lock);
+    while (s->n_idle == 0 && s->n_decoders >= s->max_decoders) pthread_cond_wait(&s->pool_free, &s->pool_lock);
+    if (s->n_idle) {
+        rv_asr *a = s->idle[--s->n_idle];
+        pthread_mutex_unlock(&s->pool_lock);
+        return a;
+    }
+    s->n_decoders++;
+    pthread_mutex_unlock(&s->pool_lock);
+    rv_asr *a = NULL;
+    if (rv_asr_open(NULL, rv_config_mllr(&s->cfg), s->lex, &a, err) != RV_OK) {
+        pthread_mutex_lock(&s->pool_lock);
+        s->n_decoders--;
+        pthread_cond_signal(&s->pool_free);
+        pthread_mutex_unlock(&s->pool_lock);
+        return NULL;
+    }
+    return a;
+}
+
+static void decoder_give(rv_server *s, rv_asr *a)
+{
+    pthread_mutex_lock(&s->pool_lock);
+    s->idle[s->n_idle++] = a;
+    pthread_cond_signal(&s->pool_free);
+    pthread_mutex_unlock(&s->pool_lock);
+}
+
+/* ---- greeting jobs ---- */
+
+/* The job's answer is the error e; 0. */
+static int job_fail(rv_job *j, const rv_error *e)
+{
+    j->code = e->code != RV_OK ? e->code : RV_ERR_INTERNAL;
+    j->err = *e;
+    return 0;
+}
+
+/* The job's answer is body (consumed); 1, or 0 out of memory. */
+static int job_json(rv_job *j, unsigned status, json_t *body)
+{
+    char *t = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (!t) {
+        j->code = rv_error_set(&j->err, RV_ERR_NOMEM, "out of memory");
+        return 0;
+    }
+    j->status = status;
+    j->out = t;
+    j->out_len = strlen(t);
+    j->out_type = "application/json; charset=utf-8";
+    return 1;
+}
+
+/* PUT …/greeting: analysed now under the mailbox's profile, every version
+ * kept, the answer the report with greeting_id and ext. */
+static int run_greeting(rv_server *s, rv_job *j)
+{
+    rv_error e;
+    rv_error_clear(&e);
+    rv_mailbox m;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_get_mailbox(s->store, j->ext, &m, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) return job_fail(j, &e);
+    rv_profile prof;
+    if (rv_profile_find(s->cfg.profile_dirs, m.profile, &prof, &e) != RV_OK) {
+        rv_error_set(&e, RV_ERR_CONFIG, "%.200s", e.msg);
+        return job_fail(j, &e);
+    }
+    char now[32], version[40];
+    rv_utc_now(now);
+    rv_greeting_version(s->models_version, &prof, version);
+    rv_pcm pcm;
+    rv_audio_limits lim = {s->cfg.max_audio_bytes, s->cfg.max_audio_seconds};
+    if (rv_audio_decode(j->body ? j->body : "", j->len, rv_audio_hint_for_type(j->content_type), &lim, &pcm, &e) !=
+        RV_OK)
+        return job_fail(j, &e);
+    rv_analyzer an = {&s->cfg, s->prompts};
+    rv_verify_thresholds th = rv_verify_thresholds_of(&s->cfg);
+    char **names = NULL, **units = NULL; /* the other mailboxes: the name is weighed against theirs */
+    size_t n_names = 0;
+    if (s->lex) {
+        pthread_mutex_lock(&s->store_lock);
+        rc = rv_store_directory_names(s->store, j->ext, &names, &units, &n_names, &e);
+        pthread_mutex_unlock(&s->store_lock);
+        if (rc != RV_OK) {
+            rv_pcm_free(&pcm);
+            return job_fail(j, &e);
+        }
+    }
+    char *json = NULL;
+    rv_greeting_verdict v;
+    rv_asr *a = s->lex ? decoder_take(s, &e) : NULL;
+    rc = s->lex && !a ? e.code
+                      : rv_greeting_analyse(&an, a, &th, &m, &prof, &pcm, now, (const char *const *)names,
+                                            (const char *const *)units, n_names, &json, &v, &e);
+    if (a) decoder_give(s, a);
+    rv_store_names_free(names, n_names);
+    rv_store_names_free(units, n_names);
+    rv_pcm_free(&pcm);
+    if (rc != RV_OK) return job_fail(j, &e);
+    rv_audio_blob blob;
+    if (rv_store_stage_audio(s->store, j->body ? j->body : "", j->len, &blob, &e) != RV_OK) {
+        free(json);
+        return job_fail(j, &e);
+    }
+    rv_greeting_row row = {.ext = j->ext, .sha256 = blob.sha256, .content_type = j->content_type, .blob = &blob,
+                           .bytes = j->len, .received_at = now, .report = json, .compliance = v.compliance,
+                           .violations = v.violations,
+                           .missing_reason = v.missing_reason[0] ? v.missing_reason : NULL,
+                           .absence_until = v.absence_until[0] ? v.absence_until : NULL, .profile = prof.name,
+                           .models_version = version};
+    long long id = 0;
+    pthread_mutex_lock(&s->store_lock);
+    rc = rv_store_add_greeting(s->store, &row, &id, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) {
+        free(json);
+        return job_fail(j, &e);
+    }
+    rv_audit(s, j->actor, j->remote, "greeting_received", 0, j->ext, NULL);
+    s->metrics.greetings[v.outcome]++;
+    json_t *out = json_loads(json, 0, NULL);
+    free(json);
+    if (out) {
+        json_object_set_new(out, "greeting_id", json_integer(id));
+        json_object_set_new(out, "ext", json_string(j->ext));
+    }
+    return job_json(j, 200, out);
+}
+
+/* POST /v1/sweeps: the nightly sweep now, on its own database connection,
+ * the answer its report. */
+static int run_sweep(rv_server *s, rv_job *j)
+{
+    rv_store *db = NULL;
+    rv_error e;
+    rv_error_clear(&e);
+    rv_err rc = rv_store_open(s->cfg.data_dir, &db, &e);
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = rc == RV_OK ? open_memstream(&out, &len) : NULL;
+    if (rc == RV_OK && !f) rc = rv_error_set(&e, RV_ERR_NOMEM, "out of memory");
+    rv_sweep_counts counts;
+    if (rc == RV_OK) {
+        rv_asr *a = s->lex && !j->dry_run ? decoder_take(s, &e) : NULL;
+        rv_analyzer an = {&s->cfg, s->prompts};
+        rv_verify_thresholds th = rv_verify_thresholds_of(&s->cfg);
+        rv_audio_limits lim = {s->cfg.max_audio_bytes, s->cfg.max_audio_seconds};
+        rv_sweep_opts o = {.date = j->date, .dry_run = j->dry_run, .profile_dirs = s->cfg.profile_dirs,
+                           .models_version = s->models_version, .an = &an, .asr = a, .th = &th, .lim = &lim,
+                           .actor = j->actor};
+        rv_sweep_output one = {j->format, f};
+        rc = rv_sweep_run(db, &o, &one, 1, &counts, &e);
+        if (a) decoder_give(s, a);
+    }
+    if (f) fclose(f);
+    rv_store_close(db);
+    if (rc != RV_OK) {
+        free(out);
+        return job_fail(j, &e);
+    }
+    char detail[160];
+    snprintf(detail, sizeof detail, "%s%ld missing, %ld not compliant, %ld overdue, %ld disposed",
+             j->dry_run ? "dry run: " : "", counts.missing, counts.noncompliant, counts.overdue, counts.disposed);
+    rv_audit(s, j->actor, j->remote, "sweep_run", 0, NULL, detail);
+    j->status = 200;
+    j->out = out;
+    j->out_len = len;
+    j->out_type = j->format == RV_SWEEP_JSON  ? "application/json; charset=utf-8"
+                  : j->format == RV_SWEEP_CSV ? "text/csv; charset=utf-8"
+                                              : "text/html; charset=utf-8";
+    return 1;
+}
+
+typedef struct {
+    rv_server *s;
+    rv_job_queue *q;
+} job_thread_arg;
+
+/* A job thread: takes jobs in turn. When the service stops, what is still
+ * waiting is answered "stopping". */
+static void *job_thread(void *arg)
+{
+    rv_server *s = ((job_thread_arg *)arg)->s;
+    rv_job_queue *q = ((job_thread_arg *)arg)->q;
+    free(arg);
+    pthread_mutex_lock(&q->lock);
+    for (;;) {
+        while (!q->head && !q->stopping) pthread_cond_wait(&q->wake, &q->lock);
+        rv_job *j = q->head;
+        if (!j) break;
+        q->head = j->next;
+        if (!q->head) q->tail = &q->head;
+        int stopping = q->stopping;
+        pthread_mutex_unlock(&q->lock);
+        void *c = j->conn;
+        if (stopping) j->code = rv_error_set(&j->err, RV_ERR_STOPPING, "the service is stopping; try again later");
+        else if (j->kind == RV_JOB_GREETING) run_greeting(s, j);
+        else run_sweep(s, j);
+        if (j->kind == RV_JOB_SWEEP) s->sweep_busy = 0;
+        rv_http_resume(c); /* j may be gone from here on */
+        pthread_mutex_lock(&q->lock);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return NULL;
+}
+
+static int queue_start(rv_server *s, rv_job_queue *q, unsigned n)
+{
+    q->tail = &q->head;
+    q->threads = calloc(n, sizeof *q->threads);
+    for (unsigned i = 0; q->threads && i < n; i++) {
+        job_thread_arg *a = malloc(sizeof *a);
+        if (!a) break;
+        *a = (job_thread_arg){s, q};
+        if (pthread_create(&q->threads[q->n_threads], NULL, job_thread, a) != 0) {
+            free(a);
+            break;
+        }
+        q->n_threads++;
+    }
+    return q->n_threads == n;
+}
+
+static void queue_stop(rv_job_queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    q->stopping = 1;
+    pthread_cond_broadcast(&q->wake);
+    pthread_mutex_unlock(&q->lock);
+    for (unsigned i = 0; i < q->n_threads; i++) pthread_join(q->threads[i], NULL);
+    q->n_threads = 0;
+}
+
+int rv_job_submit(rv_server *s, rv_job *j)
+{
+    rv_job_queue *q = j->kind == RV_JOB_GREETING ? &s->greetings : &s->sweeps;
+    pthread_mutex_lock(&q->lock);
+    int stopping = q->stopping;
+    if (!stopping) {
+        rv_http_suspend(j->conn); /* before a job thread can resume it */
+        j->next = NULL;
+        *q->tail = j;
+        q->tail = &j->next;
+        pthread_cond_signal(&q->wake);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return !stopping;
+}
+
+/* ---- voicemail analysis ---- */
+
+/* Analysis gives way to ingestion: while uploads keep arriving (one was
+ * committed in the last UPLOAD_QUIET_MS) a worker rests three times as long
+ * as its last analysis took (a quarter of its time analysing), unless the
+ * queue is half full; so the PBX's answers seldom wait behind an analysis,
+ * and the queue still drains, faster once the uploads pause. */
+#define UPLOAD_QUIET_MS 100
+#define BUSY_REST_FACTOR 3
+static void give_way(rv_server *s, long long took_ms)
+{
+    if (rv_now_ms() - s->last_upload_ms >= UPLOAD_QUIET_MS || s->queued >= s->cfg.max_queue / 2) return;
+    long long rest = took_ms * BUSY_REST_FACTOR;
+    if (rest > 2000) rest = 2000;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += rest / 1000;
+    until.tv_nsec += (rest % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+    pthread_mutex_lock(&s->q_lock);
+    if (!s->stopping) pthread_cond_timedwait(&s->stop_wake, &s->q_lock, &until);
+    pthread_mutex_unlock(&s->q_lock);
+}
+
+void rv_workers_wake(rv_server *s)
+{
+    /* one that holds the lock is busy and looks at the queue again anyway
+     * (and a waiting one within a second) */
+    if (pthread_mutex_trylock(&s->q_lock) == 0) {
+        pthread_cond_signal(&s->q_wake);
+        pthread_mutex_unlock(&s->q_lock);
+    }
+}
+
+/* One analysis worker: its own database connection and decoder; takes the
+ * oldest queued voicemail, analyses it as rostvakt analyze --kind voicemail
+ * does, and hands the report to the committer. What was queued before a
+ * restart is simply still queued. */
+static void *analysis_worker(void *arg)
+{
+    rv_server *s = arg;
+    rv_store *db = NULL;
+    rv_asr *asr = NULL;
+    rv_error e;
+    /* analysis is background work: it yields the CPU to answering the PBX
+     * (nice 19; not SCHED_IDLE, under which it could starve while holding a
+     * lock the committer waits for) */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) != 0)
+        fprintf(stderr, "rostvakt: analysis worker: cannot lower its priority\n");
+    if (rv_store_open(s->cfg.data_dir, &db, &e) != RV_OK) {
+        fprintf(stderr, "rostvakt: analysis worker: %s\n", e.msg);
+        return NULL;
+    }
+    if (s->have_checkpointer) rv_store_autocheckpoint(db, 0);
+    if (s->lex && rv_asr_open(NULL, rv_config_mllr(&s->cfg), s->lex, &asr, &e) != RV_OK)
+        fprintf(stderr, "rostvakt: analysis worker: no keyword spotting: %s\n", e.msg);
+    rv_analyzer an = {&s->cfg, NULL};
+    rv_audio_limits lim = {s->cfg.max_audio_bytes, s->cfg.max_audio_seconds};
+    for (;;) {
+        long long id;
+        char sha[RV_SHA256_HEX + 1], ct[64];
+        /* workers take turns at the head of the queue and claim in memory:
+         * they only read, and the committer records what they found */
+        pthread_mutex_lock(&s->q_lock);
+        if (s->stopping) {
+            pthread_mutex_unlock(&s->q_lock);
+            break;
+        }
+        rv_err rc = rv_store_next_queued(db, s->claimed, &id, sha, ct, sizeof ct, &e);
+        if (rc == RV_OK) s->claimed = id;
+        if (rc == RV_ERR_NOT_FOUND) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += 1;
+            pthread_cond_timedwait(&s->q_wake, &s->q_lock, &until);
+            pthread_mutex_unlock(&s->q_lock);
+            continue;
+        }
+        pthread_mutex_unlock(&s->q_lock);
+        if (rc != RV_OK) {
+            fprintf(stderr, "rostvakt: analysis worker: %s\n", e.msg);
+            break;
+        }
+        long long started = rv_now_ms();
+        unsigned char *bytes = NULL;
+        size_t len = 0;
+        rv_report rep;
+        int have = 0;
+        rc = rv_store_read_audio(db, sha, (size_t)lim.max_bytes, &bytes, &len, &e);
+        if (rc == RV_OK) {
+            rv_pcm pcm;
+            rc = rv_audio_decode(bytes, len, rv_audio_hint_for_type(ct), &lim, &pcm, &e);
+            if (rc == RV_OK) {
+                rc = rv_analyze_pcm(&an, &pcm, RV_KIND_VOICEMAIL, &rep, &e);
+                have = rc == RV_OK;
+                if (have && asr)
+                    rc = rv_spot_keywords(asr, &pcm, (const char (*)[64])s->case_words, s->n_case_words,
+                                          s->cfg.asr_keyword_min_score, s->cfg.voicemail_long_speech_s, &rep, &e);
+                rv_pcm_free(&pcm);
+            }
+        }
+        free(bytes);
+        char *json = have && rc == RV_OK ? rv_report_to_json(&rep, NULL, NULL) : NULL;
+        rv_finished *f = calloc(1, sizeof *f);
+        if (f) {
+            rv_utc_now(f->now);
+            f->report = json;
+            f->d = (rv_vm_done){.id = id, .state = json ? "analysed" : "failed",
+                                .classification = json ? rv_vm_class_name(rep.vm_class) : NULL,
+                                .report = json, .now_iso = f->now};
+            rv_ingest_finished(s, f);
+        } else {
+            free(json);
+            fprintf(stderr, "rostvakt: analysis worker: voicemail %lld: out of memory\n", id);
+        }
+        s->queued--;
+        if (json) {
+            s->metrics.analyses++;
+            if ((unsigned)rep.vm_class < 3) s->metrics.vm_class[rep.vm_class]++;
+        } else s->metrics.analysis_failures++;
+        if (have) rv_report_free(&rep);
+        give_way(s, rv_now_ms() - started);
+    }
+    rv_asr_free(asr);
+    rv_store_close(db);
+    return NULL;
+}
+
+/* Checkpoints the write-ahead log once a second, on its own connection, so
+ * that the commits of uploads never do it themselves. */
+static void *checkpointer(void *arg)
+{
+    rv_server *s = arg;
+    rv_store *db = NULL;
+    rv_error e;
+    if (rv_store_open(s->cfg.data_dir, &db, &e) != RV_OK) {
+        fprintf(stderr, "rostvakt: checkpointer: %s\n", e.msg);
+        return NULL;
+    }
+    pthread_mutex_lock(&s->q_lock);
+    while (!s->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1;
+        pthread_cond_timedwait(&s->stop_wake, &s->q_lock, &until);
+        pthread_mutex_unlock(&s->q_lock);
+        if (rv_store_checkpoint(db, &e) != RV_OK) fprintf(stderr, "rostvakt: checkpointer: %s\n", e.msg);
+        pthread_mutex_lock(&s->q_lock);
+    }
+    pthread_mutex_unlock(&s->q_lock);
+    rv_store_checkpoint(db, &e);
+    rv_store_close(db);
+    return NULL;
+}
+
+/* ---- start and stop ---- */
+
+rv_err rv_workers_start(rv_server *s, rv_error *err)
+{
+    s->max_decoders = (unsigned)s->cfg.http_workers;
+    s->idle = calloc(s->max_decoders, sizeof *s->idle);
+    if (!s->idle) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    rv_store_autocheckpoint(s->store, 0);
+    s->have_checkpointer = pthread_create(&s->checkpointer, NULL, checkpointer, s) == 0;
+    if (!s->have_checkpointer) rv_store_autocheckpoint(s->store, 1);
+    /* greeting uploads wait (suspended) for one of these threads, as many
+     * as there may be decoders, so no HTTP thread is busy for the second a
+     * greeting's analysis takes; sweeps have a thread of their own */
+    if (!queue_start(s, &s->greetings, s->max_decoders) || !queue_start(s, &s->sweeps, 1))
+        return rv_error_set(err, RV_ERR_INTERNAL, "cannot start the greeting and sweep threads");
+    if (s->cfg.analysis_workers > 0) {
+        s->workers = calloc((size_t)s->cfg.analysis_workers, sizeof *s->workers);
+        for (unsigned i = 0; s->workers && i < (unsigned)s->cfg.analysis_workers; i++)
+            if (pthread_create(&s->workers[s->n_workers], NULL, analysis_worker, s) == 0) s->n_workers++;
+        if (s->n_workers == 0) return rv_error_set(err, RV_ERR_INTERNAL, "cannot start the analysis workers");
+    }
+    return RV_OK;
+}
+
+void rv_workers_stop_jobs(rv_server *s)
+{
+    queue_stop(&s->greetings);
+    queue_stop(&s->sweeps);
+}
+
+void rv_workers_stop_analysis(rv_server *s)
+{
+    /* analysis workers finish what they hold and hand it to the committer */
+    pthread_mutex_lock(&s->q_lock);
+    s->stopping = 1;
+    pthread_cond_broadcast(&s->q_wake);
+    pthread_cond_broadcast(&s->stop_wake);
+    pthread_mutex_unlock(&s->q_lock);
+    for (unsigned i = 0; i < s->n_workers; i++) pthread_join(s->workers[i], NULL);
+    s->n_workers = 0;
+}
+
+void rv_workers_free(rv_server *s)
+{
+    if (s->have_checkpointer) pthread_join(s->checkpointer, NULL);
+    s->have_checkpointer = 0;
+    free(s->workers);
+    free(s->greetings.threads);
+    free(s->sweeps.threads);
+    for (unsigned i = 0; i < s->n_idle; i++) rv_asr_free(s->idle[i]);
+    free(s->idle);
+}

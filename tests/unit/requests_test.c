@@ -1,0 +1,67 @@
+/* The API's JSON request bodies, parsed into the store's structs. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "rostvakt/requests.h"
+
+static rv_err parse(const char *ext, const char *json, rv_mailbox *m, rv_error *e)
+{
+    return rv_mailbox_parse(ext, json, strlen(json), m, e);
+}
+
+Test(requests, mailbox_bodies_are_checked_field_by_field) {
+    rv_mailbox m;
+    rv_error e;
+    cr_assert_eq(parse("4711", "{\"first_name\":\"Åsa\",\"last_name\":\"Öberg\",\"unit\":\"Ekonomienheten\","
+                               "\"org\":\"Botkyrka kommun\",\"profile\":\"botkyrka\",\"mobile\":\"0701234567\"}",
+                       &m, &e), RV_OK, "%s", e.msg);
+    cr_expect_str_eq(m.first_name, "Åsa");
+    cr_expect_str_eq(m.profile, "botkyrka");
+    cr_assert_eq(parse("12", "{\"first_name\":\"Per\",\"last_name\":\"Ek\",\"unit\":\"IT\"}", &m, &e), RV_OK);
+    cr_expect_str_eq(m.profile, "default", "a sensible default");
+    struct {
+        const char *ext, *json, *names;
+    } bad[] = {
+        {"47a1", "{\"first_name\":\"A\",\"last_name\":\"B\",\"unit\":\"C\"}", "ext"},
+        {"", "{\"first_name\":\"A\",\"last_name\":\"B\",\"unit\":\"C\"}", "ext"},
+        {"1", "{\"first_name\":\"A\",\"last_name\":\"B\"", "JSON"},
+        {"1", "[1,2]", "object"},
+        {"1", "{\"first_name\":\"A\",\"last_name\":\"B\"}", "unit"},
+        {"1", "{\"first_name\":7,\"last_name\":\"B\",\"unit\":\"C\"}", "first_name"},
+        {"1", "{\"first_name\":\"A\",\"last_name\":\"B\",\"unit\":\"C\",\"admin\":true}", "admin"},
+        {"1", "{\"first_name\":\"\",\"last_name\":\"B\",\"unit\":\"C\"}", "first_name"},
+        {"1", "{\"first_name\":\"A\",\"first_name\":\"Z\",\"last_name\":\"B\",\"unit\":\"C\"}", "duplicate"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_expect_eq(parse(bad[i].ext, bad[i].json, &m, &e), RV_ERR_ARG, "case %zu accepted", i);
+        cr_expect(strstr(e.msg, bad[i].names) != NULL, "case %zu: '%s' does not name %s", i, e.msg, bad[i].names);
+    }
+}
+
+Test(requests, decision_bodies_are_checked_field_by_field) {
+    rv_decision_req d;
+    rv_error e;
+    const char *ok = "{\"decision\":\"registered\",\"diarienummer\":\"KS 2026/17\",\"note\":\"bygglov\"}";
+    cr_assert_eq(rv_decision_parse(ok, strlen(ok), &d, &e), RV_OK, "%s", e.msg);
+    cr_expect_str_eq(d.decision, "registered");
+    cr_expect_str_eq(d.diarienummer, "KS 2026/17");
+    cr_expect_str_eq(d.note, "bygglov");
+    rv_decision_free(&d);
+    const char *only = "{\"decision\":\"dispose\"}";
+    cr_assert_eq(rv_decision_parse(only, strlen(only), &d, &e), RV_OK, "%s", e.msg);
+    cr_expect_null(d.diarienummer);
+    rv_decision_free(&d);
+    struct {
+        const char *json, *names;
+    } bad[] = {
+        {"", "JSON object"},
+        {"[\"registered\"]", "JSON object"},
+        {"{\"note\":\"x\"}", "decision is missing"},
+        {"{\"decision\":1}", "decision must be a string"},
+        {"{\"decision\":\"dispose\",\"by\":\"me\"}", "unknown field"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        cr_expect_eq(rv_decision_parse(bad[i].json, strlen(bad[i].json), &d, &e), RV_ERR_ARG, "case %zu accepted", i);
+        cr_expect(strstr(e.msg, bad[i].names) != NULL, "case %zu: '%s' does not say %s", i, e.msg, bad[i].names);
+    }
+}
