@@ -1,13 +1,17 @@
 # rostvakt: one static library, one executable, Criterion tests.
-# `make demo` and `make test` install missing Debian packages themselves.
+# `make` builds the library and the program; `make demo` and `make test`
+# install missing Debian packages themselves (deploy/install-deps.sh) and
+# build what they need, the model adaptation included (`make models`).
 
 CC       ?= cc
 PREFIX   ?= /usr/local
 DESTDIR  ?=
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+VERSION  = 0.1.0
 BUILD    ?= build
 PKGS      = sndfile samplerate fftw3f jansson espeak-ng pocketsphinx libcrypto sqlite3 libmicrohttpd
 WARN      = -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wformat=2
-CPPFLAGS += -Iinclude -D_GNU_SOURCE -MMD -MP -DRV_SHARE_DIR='"$(PREFIX)/share/rostvakt"'
+CPPFLAGS += -Iinclude -D_GNU_SOURCE -MMD -MP -DRV_SHARE_DIR='"$(PREFIX)/share/rostvakt"' -DRV_VERSION='"$(VERSION)"'
 CFLAGS   ?= -O2 -g
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -29,13 +33,15 @@ LIB      = $(BUILD)/librostvakt.a
 TESTBIN  = $(BUILD)/rostvakt-tests
 FIXTURES = $(BUILD)/fixtures/.stamp
 
-.PHONY: all deps test unit-test asan bench demo check-symbols install clean samples learn-map
+.PHONY: all deps models test unit-test asan bench demo check-symbols install clean samples learn-map
 
 MLLR     = models/en-us-tel.mllr
 
-# The bench programs that need only the library are built too, so that a
-# measurement after `make` never runs a stale one.
-all: $(BIN) $(LIB) $(MLLR) $(BUILD)/bench_analyze $(BUILD)/bench_verify $(BUILD)/bench_sweep $(BUILD)/learn_map
+all: $(BIN) $(LIB) $(BUILD)/rostvakt.pc
+
+# The telephone-channel adaptation the program loads (a training run of a
+# few minutes; needs the build packages of deploy/install-deps.sh).
+models: $(MLLR)
 
 deps:
 	@sh deploy/install-deps.sh
@@ -153,14 +159,29 @@ check-symbols: $(LIB)
 	if [ -n "$$bad" ]; then echo "exported symbols without the rv_ prefix:"; echo "$$bad"; exit 1; fi; \
 	echo "check-symbols: every exported symbol has the rv_ prefix"
 
-install: $(BIN) $(LIB) $(MLLR)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/rostvakt
+$(BUILD)/rostvakt.pc: deploy/rostvakt.pc.in $(PREFIX_STAMP)
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@REQUIRES@|$(PKGS)|g' $< > $@
+
+# Installs what `make` and `make models` built; it builds nothing that
+# takes a training run, so it can run as root after both ran as a user.
+install: $(BIN) $(LIB) $(BUILD)/rostvakt.pc
+	@if [ ! -f $(MLLR) ]; then \
+	  echo "make install: $(MLLR) is missing: run 'make models' first (as an ordinary user; it trains the" >&2; \
+	  echo "telephone-channel adaptation in a few minutes), then make install again" >&2; exit 1; fi
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/rostvakt
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/rostvakt
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/librostvakt.a
+	install -m 644 $(BUILD)/rostvakt.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/rostvakt.pc
 	install -m 644 include/rostvakt/*.h $(DESTDIR)$(PREFIX)/include/rostvakt/
 	install -d $(DESTDIR)$(PREFIX)/share/rostvakt/profiles
-	install -m 644 models/*.map models/case-words.sv $(MLLR) $(DESTDIR)$(PREFIX)/share/rostvakt/
+	install -m 644 models/*.map models/case-words.sv $(MLLR) deploy/rostvakt.conf.example \
+	  $(DESTDIR)$(PREFIX)/share/rostvakt/
 	install -m 644 models/profiles/*.conf $(DESTDIR)$(PREFIX)/share/rostvakt/profiles/
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	for u in rostvakt.service rostvakt-sweep.service rostvakt-sweep.timer; do \
+	  sed -e 's|@PREFIX@|$(PREFIX)|g' deploy/$$u > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u && \
+	  chmod 644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u || exit 1; done
 
 clean:
 	rm -rf build build-asan $(MLLR)

@@ -1,30 +1,62 @@
 #!/bin/sh
-# Installs every Debian 12 package rostvakt needs to build, run, test and
-# benchmark. Idempotent: packages already present are not touched, and apt is
-# only called when something is missing. Run as root (or via sudo).
+# Installs the Debian 12 packages rostvakt needs, by set:
+#   runtime  what the installed program needs to run
+#   build    what `make`, `make models` and `make install` need besides
+#   test     what `make test`, `make bench` and `make demo` need besides
+#   all      all three (the default: what `make test` and `make demo` call)
+# Usage: deploy/install-deps.sh [runtime|build|test|all]...
+# Idempotent: packages already present are not touched, and apt is only
+# called when something is missing. Run as root (or via sudo).
 set -eu
 
-PKGS="
-build-essential pkg-config
-libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us pocketsphinx
-sphinxbase-utils sphinxtrain
-libsndfile1-dev libsamplerate0-dev libfftw3-dev
-libmicrohttpd-dev libsqlite3-dev libjemalloc-dev sqlite3 libjansson-dev libssl-dev
-libespeak-ng-dev espeak-ng
-libcriterion-dev libcurl4-openssl-dev curl
-sox libsox-fmt-base
-asterisk-core-sounds-en-wav asterisk-core-sounds-en
+# libraries the program links, the acoustic model and the PBX prompts it
+# compares greetings with
+RUNTIME="
+libpocketsphinx3 pocketsphinx-en-us libsphinxbase3
+libsndfile1 libsamplerate0 libfftw3-single3
+libmicrohttpd12 libsqlite3-0 libjemalloc2 libjansson4 libssl3
+libespeak-ng1 espeak-ng-data
+asterisk-core-sounds-en-wav
 "
+# compiler, headers, and the model adaptation's training (SphinxTrain and
+# the transcribed Asterisk prompts it learns the telephone line from)
+BUILD="
+build-essential pkg-config
+libpocketsphinx-dev libsphinxbase-dev pocketsphinx sphinxbase-utils sphinxtrain
+libsndfile1-dev libsamplerate0-dev libfftw3-dev
+libmicrohttpd-dev libsqlite3-dev libjemalloc-dev libjansson-dev libssl-dev
+libespeak-ng-dev
+asterisk-core-sounds-en
+"
+# the test framework, an HTTP client for the service's tests and bench,
+# sqlite3 and sox for fixtures and checks, espeak-ng for synthetic speech
+TEST="
+libcriterion-dev libcurl4-openssl-dev curl
+sqlite3 sox libsox-fmt-base espeak-ng
+"
+
+sets=${*:-all}
+PKGS=""
+for s in $sets; do
+    case "$s" in
+    runtime) PKGS="$PKGS $RUNTIME" ;;
+    build) PKGS="$PKGS $RUNTIME $BUILD" ;;
+    test) PKGS="$PKGS $RUNTIME $BUILD $TEST" ;;
+    all) PKGS="$PKGS $RUNTIME $BUILD $TEST" ;;
+    *) echo "install-deps: no package set '$s' (runtime, build, test or all)" >&2; exit 64 ;;
+    esac
+done
 
 missing=""
 for p in $PKGS; do
+    case " $missing " in *" $p "*) continue ;; esac
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
         missing="$missing $p"
     fi
 done
 
 if [ -z "$missing" ]; then
-    echo "install-deps: all packages present"
+    echo "install-deps: all packages present ($sets)"
     exit 0
 fi
 

@@ -1,5 +1,5 @@
 /* The rostvakt command line: a thin shell over the library. Only this file
- * (and later the HTTP layer) turns errors into words for a person. */
+ * and the HTTP layer (http.c) turn errors into words for a person. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -922,7 +922,9 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        if (argc > 2) return command_help(argv[2], stdout);
+        if (argc > 2)
+            return command_help(strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0 ? "help" : argv[2],
+                                stdout);
         usage(stdout);
         return 0;
     }

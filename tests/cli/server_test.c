@@ -668,6 +668,89 @@ Test(serve, greetings_are_analysed_and_kept) {
     cr_expect(strstr(o.buf, "rostvakt_greetings_analysed_total{verdict=\"missing\"} 1") != NULL, "%s", o.buf);
 }
 
+/* The "score" of the report's "name" object in json, as text. */
+static void name_score(const char *json, char *out, size_t cap)
+{
+    out[0] = '\0';
+    const char *n = json ? strstr(json, "\"name\":{\"expected\"") : NULL;
+    const char *sc = n ? strstr(n, "\"score\":") : NULL;
+    if (sc) snprintf(out, cap, "%.*s", (int)strcspn(sc + 8, ",}"), sc + 8);
+}
+
+/* Settings reach the service's analysis as they reach the command line's:
+ * with asr_adaptation=none a greeting's name scores as `rostvakt analyze
+ * --set asr_adaptation=none` scores it, not as the adapted model does. */
+Test(serve, asr_adaptation_none_reaches_the_services_analysis) {
+    sink o;
+    stop_server();
+    server_set = "asr_adaptation=none";
+    start_server("0");
+    server_set = "max_audio_seconds=600";
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    cr_assert_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/g01-anna-svensson.wav", pbx, "audio/wav", NULL,
+                        &o, NULL, 0), 200, "%s", o.buf);
+    char served[32], none[32], adapted[32];
+    name_score(o.buf, served, sizeof served);
+    const char *exe = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
+    for (int k = 0; k < 2; k++) {
+        char cmd[512], line[8192] = "";
+        snprintf(cmd, sizeof cmd,
+                 "%s analyze %s --name 'Anna Svensson' --unit Ekonomienheten samples/g01-anna-svensson.wav 2>/dev/null",
+                 exe, k == 0 ? "--set asr_adaptation=none" : "");
+        FILE *p = popen(cmd, "r");
+        cr_assert(p);
+        cr_assert(fgets(line, sizeof line, p));
+        pclose(p);
+        name_score(line, k == 0 ? none : adapted, sizeof none);
+    }
+    cr_assert(served[0] && none[0] && adapted[0], "scores: '%s' '%s' '%s'", served, none, adapted);
+    cr_expect_str_eq(served, none, "the service analysed with the setting");
+    cr_expect(strcmp(none, adapted) != 0, "the setting makes a difference here (%s)", none);
+}
+
+/* Start the service with one setting, send v01-bygglov.wav as a voicemail
+ * and wait (up to 30 s) for its analysis: its JSON in o. */
+static void voicemail_analysed_with(const char *setting, sink *o)
+{
+    char loc[128];
+    stop_server();
+    server_set = setting;
+    start_server("1");
+    server_set = "max_audio_seconds=600";
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    long put = call("PUT", "/v1/mailboxes/4711", pbx, anna, o);
+    cr_assert(put == 201 || put == 200, "%ld: %s", put, o->buf);
+    cr_assert_eq(post_audio("samples/v01-bygglov.wav", pbx, "audio/wav", NULL, o, loc, sizeof loc), 201, "%s", o->buf);
+    int analysed = 0;
+    for (int i = 0; i < 300 && !analysed; i++) {
+        cr_assert_eq(call("GET", loc, officer, NULL, o), 200);
+        analysed = strstr(o->buf, "\"state\":\"analysed\"") != NULL;
+        if (!analysed) usleep(100000);
+    }
+    cr_assert(analysed, "analysed: %s", o->buf);
+}
+
+/* The voicemail analysis workers honour asr_adaptation and case_words (they
+ * used models_dir's files whatever was set): v01-bygglov says "beslutet",
+ * which the adapted model finds among the shipped case words. */
+Test(serve, voicemail_analysis_honours_adaptation_and_case_words) {
+    sink o;
+    voicemail_analysed_with("max_audio_seconds=600", &o);
+    cr_expect(strstr(o.buf, "\"word\":\"beslutet\"") != NULL, "the default finds it: %s", o.buf);
+    voicemail_analysed_with("asr_adaptation=none", &o);
+    cr_expect(strstr(o.buf, "\"keywords\":[]") != NULL, "unadapted, as rostvakt analyze finds: %s", o.buf);
+    char words[128], setting[160];
+    snprintf(words, sizeof words, "%s/words.sv", dir);
+    FILE *f = fopen(words, "w");
+    cr_assert(f);
+    fputs("faktura\n", f);
+    fclose(f);
+    snprintf(setting, sizeof setting, "case_words=%s", words);
+    voicemail_analysed_with(setting, &o);
+    cr_expect(strstr(o.buf, "beslutet") == NULL, "not among the configured case words: %s", o.buf);
+}
+
 /* POST /v1/sweeps: the nightly sweep on demand, admin only, audited. */
 Test(serve, a_sweep_on_demand) {
     sink o;

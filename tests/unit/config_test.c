@@ -1,6 +1,8 @@
 /* The settings table: defaults, file, environment, flags, validation. */
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rostvakt/config.h"
@@ -83,4 +85,100 @@ Test(config, print_lists_every_setting) {
     cr_expect(strstr(buf, "max_audio_bytes = 20971520"), "%s", buf);
     cr_expect(strstr(buf, "prompt_refs = /usr/share/asterisk"), "%s", buf);
     free(buf);
+}
+
+/* A valid value of setting i other than its default, in buf. */
+static const char *other_value(const rv_setting_info *si, char *buf, size_t cap)
+{
+    if (si->type == RV_SETTING_STRING) {
+        snprintf(buf, cap, "/tmp/rv-config-other-%d/%s", (int)getpid(), si->name);
+        return buf;
+    }
+    double d = atof(si->def), step = si->type == RV_SETTING_INT ? 1 : 0.25;
+    double v = d + step <= si->max ? d + step : d - step;
+    if (si->type == RV_SETTING_INT) snprintf(buf, cap, "%lld", (long long)v);
+    else snprintf(buf, cap, "%.17g", v);
+    return buf;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f, "%s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The models version is what tells the sweep that stored greeting verdicts
+ * are out of date: each setting the table marks must move it, and no other. */
+Test(config, every_setting_that_changes_verdicts_changes_the_models_version) {
+    rv_config base;
+    rv_error e;
+    rv_config_defaults(&base);
+    rv_config_resolve(&base);
+    char v0[17];
+    rv_config_fingerprint(&base, "rev", v0);
+    char tmp[64];
+    snprintf(tmp, sizeof tmp, "/tmp/rv-config-models-%d", (int)getpid());
+    mkdir(tmp, 0700);
+    char path[128];
+    size_t marked = 0;
+    for (size_t i = 0; i < rv_config_count(); i++) {
+        rv_setting_info si;
+        cr_assert(rv_config_info(i, &si));
+        rv_config c = base;
+        char buf[256];
+        const char *value = other_value(&si, buf, sizeof buf);
+        if (si.names_file) { /* the file's contents count, not its name */
+            snprintf(path, sizeof path, "%s/adaptation", tmp);
+            write_file(path, "another matrix\n");
+            value = path;
+        } else if (si.names_models) { /* the phone maps in it count */
+            snprintf(path, sizeof path, "%s/sv-arpabet.map", tmp);
+            write_file(path, "a  AA\n");
+            value = tmp;
+        }
+        cr_assert_eq(rv_config_set(&c, si.name, value, &e), RV_OK, "%s: %s", si.name, e.msg);
+        char v1[17];
+        rv_config_fingerprint(&c, "rev", v1);
+        if (si.affects_verdicts) {
+            marked++;
+            cr_expect(strcmp(v0, v1) != 0, "%s = %s leaves the models version as it was", si.name, value);
+        } else {
+            cr_expect_str_eq(v0, v1, "%s does not change verdicts, yet it changes the models version", si.name);
+        }
+    }
+    cr_expect_geq(marked, 20, "the thresholds, signal levels, prompts, maps and adaptation are marked");
+    rv_config c = base;
+    char v1[17];
+    rv_config_fingerprint(&c, "rev-2", v1);
+    cr_expect(strcmp(v0, v1) != 0, "the analysis revision counts too");
+    /* the same adaptation matrix under another name is the same model */
+    snprintf(path, sizeof path, "%s/adaptation", tmp);
+    write_file(path, "another matrix\n");
+    cr_assert_eq(rv_config_set(&c, "asr_adaptation", path, &e), RV_OK);
+    rv_config_fingerprint(&c, "rev", v0);
+    char copy[128];
+    snprintf(copy, sizeof copy, "%s/copy", tmp);
+    write_file(copy, "another matrix\n");
+    cr_assert_eq(rv_config_set(&c, "asr_adaptation", copy, &e), RV_OK);
+    rv_config_fingerprint(&c, "rev", v1);
+    cr_expect_str_eq(v0, v1);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
+    cr_expect_eq(system(cmd), 0);
+}
+
+Test(config, resolve_fills_paths_under_models_dir) {
+    rv_config c;
+    rv_error e;
+    rv_config_defaults(&c);
+    cr_assert_eq(rv_config_set(&c, "models_dir", "/opt/rv/models", &e), RV_OK);
+    rv_config_resolve(&c);
+    cr_expect_str_eq(c.profile_dirs, "/opt/rv/models/profiles");
+    cr_expect_str_eq(c.asr_adaptation, "/opt/rv/models/en-us-tel.mllr");
+    cr_expect_str_eq(c.case_words, "/opt/rv/models/case-words.sv");
+    cr_expect_str_eq(rv_config_mllr(&c), "/opt/rv/models/en-us-tel.mllr");
+    cr_assert_eq(rv_config_set(&c, "asr_adaptation", "none", &e), RV_OK);
+    cr_expect_null(rv_config_mllr(&c), "none: unadapted");
 }
