@@ -34,9 +34,8 @@
 #define MAX_SEGS 8192
 /* Telephone audio upsampled to 16 kHz is empty above 4 kHz, where the model
  * was trained on wideband speech; a faint high-pass noise this far below the
- * utterance's level fills that band. Chosen on the tune split of
- * bench/make-asr-sets.sh (none, 25 and 35 dB tried; 35 best there, also with
- * the channel adaptation, which is estimated on the same filled signal). */
+ * utterance's level fills that band (chosen on the tune split; the channel
+ * adaptation is estimated on the same filled signal; docs/verification.md). */
 #define BAND_FILL_DB 35.0
 
 static const char *const phones[] = {
@@ -110,10 +109,8 @@ static double cpu_now(void)
 
 /* Around a phrase the forced search needs only a filler that absorbs the rest
  * of the greeting: the ratio is taken against the full phone loop's own pass.
- * Sixteen broad phones do that as well as all 39 and cost a third of the
- * search (measured with bench/bench_verify: name and unit TPR and AUC within
- * a file or two of the full loop on both splits, real-time factor 0.095 ->
- * 0.063 for name and unit, 0.256 -> 0.142 for the whole greeting). */
+ * Sixteen broad phones do that as well as all 39 at a third of the search's
+ * cost (docs/verification.md). */
 static const char *const filler_phones[] = {"AA", "AE", "AH", "EH", "IH", "IY", "OW", "UW",
                                             "S",  "N",  "M",  "L",  "R",  "T",  "K",  "F"};
 
@@ -282,7 +279,7 @@ static rv_err start_decoder(rv_asr *a, rv_error *err)
     for (size_t i = 0; i < N_PHONES; i++) fprintf(f, "ph_%s %s\n", phones[i], phones[i]);
     fclose(f);
     /* Wide beams: the forced path must survive through an unlikely phrase
-     * (1e-60 measured: the unit check lost a fifth of its AUC). Every senone
+     * (narrower ones lost true units; docs/verification.md). Every senone
      * is scored in every frame: acoustic scores are normalised per frame by
      * the best one computed, so only then are the scores of different searches
      * (loop, phrase, alternatives) comparable. */
@@ -762,9 +759,9 @@ typedef struct {
 } slot_spec;
 
 /* Score n_slots slots in one pass of the subset grammar. With more than one
- * slot this was measured worse than a pass per slot (bench/bench_verify.c on
- * the tune split: name AUC 0.68 against 0.90, and slower: the search, not
- * the acoustic scores, is most of the cost), so callers pass one. */
+ * slot it separates worse than a pass per slot, and is slower (the search,
+ * not the acoustic scores, is most of the cost; docs/verification.md), so
+ * callers pass one. */
 static rv_err verify_slots(rv_asr *a, const slot_spec *slots, size_t n_slots, size_t *best,
                            rv_phrase_score *out, rv_error *err)
 {
@@ -794,16 +791,10 @@ static rv_err verify_slots(rv_asr *a, const slot_spec *slots, size_t n_slots, si
     /* A choice among many (closing prompts, absence phrases, 62 dates, 24
      * hours, case words) is searched with narrower beams: the search grows
      * with the alternatives, and these passes were most of a greeting's cost.
-     * Measured with bench/bench_verify --absence: the same absence and end-date
-     * figures at 1e-100 as at 1e-200, full greeting path RTF 0.126 -> 0.094.
-     * rostvakt's own phrases (closings, absence cues, dates, hours) narrower
-     * still: at 1e-80 the same absence figures and, on all 200 greetings of
-     * the tune split, the same best closing with the same score; at 1e-60
-     * three of those closings lost their path, at 1e-50 seventeen. The
-     * directory's names (the cohort) and case words keep 1e-100: at 1e-50
-     * the cohort lost names (tune name TPR 0.88 -> 0.82). A single phrase
-     * (name, unit, organisation) keeps the wide beams: there 1e-60 cost a
-     * fifth of the unit's AUC. */
+     * rostvakt's own phrases (closings, absence cues, dates, hours) take
+     * 1e-80, the directory's names and case words 1e-100, a single phrase
+     * the wide beams: the narrowest each could take without losing paths on
+     * the tune split (docs/verification.md). */
     size_t total_alts = 0;
     int fixed = 1;
     for (size_t s = 0; s < n_slots; s++) {

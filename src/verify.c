@@ -71,9 +71,8 @@ static rv_err absence_end(rv_asr *asr, const rv_expect *exp, double min, rv_repo
     r->until_score = date.score;
     if (rc != RV_OK || !date.stated) return rc;
     /* The hour is sought right after the date found: alone, a short hour
-     * ("klockan tio") anywhere in the greeting beat the one said (make bench,
-     * absence sets of bench/make-asr-sets.sh: date and hour right on abs-tune
-     * 0.19 -> 0.28, on abs-test 0.17 -> 0.28). */
+     * ("klockan tio") anywhere in the greeting often beat the one said
+     * (docs/verification.md). */
     char joint[24][112];
     const char *jp[24];
     for (int h = 0; h < 24; h++) {
@@ -109,13 +108,9 @@ static rv_err check(rv_asr *asr, const char *text, double min, rv_phrase_check *
  * verification normalises by impostors). A greeting saying a colleague's
  * name fits the colleague better; a voice or line the model fits badly fits
  * every name worse, so the difference says more than the ratio alone.
- * Measured on the tune split of bench/make-asr-sets.sh (its first directory:
- * weights 0.3 to 0.5 alike, true positives at 5% false ones 0.82 -> 0.89 for
- * names); for units the same weighing gained nothing, so they are not
- * weighed. The floor caps the credit a name gets when no competitor fits:
- * choosing weight and floor on two of the tune split's three directories and
- * measuring on the third, weight 0.5 with floor -15 kept 0.86 of names at 5%
- * false positives on average, 0.4 with -40 0.83. */
+ * Units gained nothing from the same weighing and are not weighed. The
+ * floor caps the credit a name gets when no competitor fits. Weight and
+ * floor were chosen on the tune split (docs/verification.md). */
 static rv_err check_name(rv_asr *asr, const rv_expect *exp, const rv_verify_thresholds *th,
                          rv_phrase_check *out, rv_error *err)
 {
@@ -325,9 +320,8 @@ rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
             rc = best_check(asr, absences, N_ABSENCES, th->absence_min_score, &r->absence, &best, err);
         }
         /* A stated end date also makes it an absence greeting: the date is a
-         * longer, surer phrase than the cue (measured on the tune split of
-         * bench/make-asr-sets.sh: the cue alone hardly tells an absence
-         * greeting from an ordinary one), so it is always sought. */
+         * longer, surer phrase than the cue, which alone hardly tells an
+         * absence greeting from an ordinary one, so it is always sought. */
         if (rc == RV_OK && !th->phrases_only) {
             rc = absence_end(asr, exp, th->date_min_score, r, err);
             if (rc == RV_OK && r->absence_until[0] && !r->absence.stated) r->absence.stated = 1;

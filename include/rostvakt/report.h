@@ -1,5 +1,5 @@
-/* JSON forms of a report and of an error. Owns jansson: the rest of the
- * library never builds JSON by hand. */
+/* JSON forms of a report and of an error, as `rostvakt analyze` prints them
+ * and the service stores them. Built with jansson, never by hand. */
 #ifndef RV_REPORT_H
 #define RV_REPORT_H
 

@@ -1,4 +1,4 @@
-/* The nightly sweep (issue 5): every mailbox and deadline checked against
+/* The nightly sweep: every mailbox and deadline checked against
  * its policy profile, disposal under the profile's retention, greetings
  * re-analysed when models or profile changed, and a report for managers.
  * Reads the archive a batch at a time, so memory stays flat as it grows. */

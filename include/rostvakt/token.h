@@ -1,4 +1,4 @@
-/* Bearer tokens for the HTTP service (issue 4): each has a name and a role.
+/* Bearer tokens for the HTTP service: each has a name and a role.
  * A token is shown once, when it is created; the tokens file keeps only its
  * SHA-256, one "name<TAB>role<TAB>sha256-hex" line per token. */
 #ifndef RV_TOKEN_H
