@@ -33,7 +33,7 @@ LIB      = $(BUILD)/librostvakt.a
 TESTBIN  = $(BUILD)/rostvakt-tests
 FIXTURES = $(BUILD)/fixtures/.stamp
 
-.PHONY: all deps models test unit-test asan bench demo check-symbols install clean samples learn-map
+.PHONY: all deps models readme test unit-test asan bench demo check-symbols install clean samples learn-map
 
 MLLR     = models/en-us-tel.mllr
 
@@ -132,24 +132,36 @@ $(BUILD)/bench_serve: bench/bench_serve.c
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(shell pkg-config --libs libcurl 2>/dev/null) -lpthread
 
 # deps first, then a fresh make that sees the installed pkg-config files.
+# The figures go to the terminal and to bench/results/DATE-TIME.txt, with
+# the commit they were measured on, so that runs can be compared.
+BENCH_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M).txt
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN) $(MLLR) $(BUILD)/bench_analyze $(BUILD)/bench_verify $(BUILD)/bench_serve $(BUILD)/bench_sweep
-	@sh bench/bench.sh $(BIN) $(BUILD)/bench_analyze
-	@echo
-	@echo "== phrase verification (tune split chooses each codec's threshold; test split never tuned on) =="
-	@sh bench/make-asr-sets.sh build/asr >/dev/null
-	@$(BUILD)/bench_verify build/asr/tune build/asr/test build/asr/vm-tune build/asr/vm-test \
-	  build/asr/abs-tune build/asr/abs-test
-	@echo
-	@echo "== HTTP service under load (loopback) =="
-	@sh bench/bench-serve.sh $(BIN) $(BUILD)/bench_serve
-	@echo
-	@echo "== nightly sweep over a synthetic archive (target: 20 000 mailboxes, 200 000 voicemails under 10 s) =="
-	@sh bench/bench-sweep.sh $(BUILD)/bench_sweep
+	@mkdir -p bench/results
+	@{ ( set -e; echo "rostvakt make bench, $$(date -u '+%Y-%m-%d %H:%M UTC'), commit $$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), $$(nproc) cores"; \
+	  echo; \
+	  sh bench/bench.sh $(BIN) $(BUILD)/bench_analyze; \
+	  echo; \
+	  echo "== phrase verification (tune split chooses each codec's threshold; test split never tuned on) =="; \
+	  sh bench/make-asr-sets.sh build/asr >/dev/null; \
+	  $(BUILD)/bench_verify build/asr/tune build/asr/test build/asr/vm-tune build/asr/vm-test \
+	    build/asr/abs-tune build/asr/abs-test; \
+	  echo; \
+	  echo "== HTTP service under load (loopback) =="; \
+	  sh bench/bench-serve.sh $(BIN) $(BUILD)/bench_serve; \
+	  echo; \
+	  echo "== nightly sweep over a synthetic archive (target: 20 000 mailboxes, 200 000 voicemails under 10 s) =="; \
+	  sh bench/bench-sweep.sh $(BUILD)/bench_sweep ); echo $$? > $(BUILD)/bench.status; \
+	} 2>&1 | tee $(BENCH_OUT); \
+	echo "figures written to $(BENCH_OUT)"; exit $$(cat $(BUILD)/bench.status)
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN) $(MLLR)
 	@sh tools/demo.sh $(BIN)
+
+# The README's settings table, made from the program's own table.
+readme: $(BIN)
+	@sh tools/readme-config.sh $(BIN) README.md
 
 samples: deps
 	@sh tools/make-samples.sh

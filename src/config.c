@@ -261,6 +261,21 @@ void rv_config_print(const rv_config *cfg, FILE *out)
     }
 }
 
+void rv_config_print_markdown(FILE *out)
+{
+    fputs("| setting | default | verdicts | meaning |\n|---|---|---|---|\n", out);
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const setting *s = &settings[i];
+        fprintf(out, "| `%s` | %s%s%s | %s | ", s->name, s->def[0] ? "`" : "(see meaning)", s->def,
+                s->def[0] ? "`" : "", s->version != V_NONE ? "yes" : "");
+        for (const char *c = s->help; *c; c++) { /* a cell: no pipe of its own */
+            if (*c == '|') fputs("\\|", out);
+            else fputc(*c, out);
+        }
+        fputs(" |\n", out);
+    }
+}
+
 size_t rv_config_count(void) { return N_SETTINGS; }
 
 int rv_config_info(size_t i, rv_setting_info *out)

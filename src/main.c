@@ -47,7 +47,7 @@ static const struct {
     {"sweep", "sweep [--data-dir DIR] [--date YYYY-MM-DD] [--format json|csv|html[,...]] [--out FILE] [--dry-run]",
      "the nightly check of every mailbox and deadline, disposal, and the managers' report"},
     {"workdays", "workdays --calendar SE|AX --from YYYY-MM-DD --add N [--explain]", "the date N working days later"},
-    {"config", "config", "print the effective configuration"},
+    {"config", "config [--markdown]", "print the effective configuration"},
     {"version", "version", "print the version"},
     {"help", "help [COMMAND]", "this text, or one command's"},
 };
@@ -95,7 +95,8 @@ static const char *const details[] = {
     "  --explain                   list the days skipped, and why, on standard error\n",
     /* config */
     "  every setting as name = value with a line of help; [verdicts] marks those\n"
-    "  that change a greeting's verdict (greetings are analysed again when they change)\n",
+    "  that change a greeting's verdict (greetings are analysed again when they change)\n"
+    "  --markdown                  the settings' defaults as a Markdown table instead\n",
     /* version */
     "",
     /* help */
@@ -908,6 +909,10 @@ static int cmd_workdays(int argc, char **argv)
 
 static int cmd_config(int argc, char **argv)
 {
+    if (argc == 1 && strcmp(argv[0], "--markdown") == 0) {
+        rv_config_print_markdown(stdout);
+        return 0;
+    }
     rv_config cfg;
     int rc = config_only("config", argc, argv, &cfg);
     if (rc == 0) rv_config_print(&cfg, stdout);

@@ -69,6 +69,10 @@ rv_err rv_config_validate(const rv_config *cfg, rv_error *err);
  * a greeting's verdict are marked "[verdicts]". */
 void rv_config_print(const rv_config *cfg, FILE *out);
 
+/* The settings table as a Markdown table of name, default, whether it
+ * changes verdicts, and help: the README's configuration section. */
+void rv_config_print_markdown(FILE *out);
+
 /* Fill what defaults to the installed models: models_dir (models/ beside
  * the source tree the binary was built in, else the share directory),
  * profile_dirs, asr_adaptation and case_words under it. Call once after the
