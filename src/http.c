@@ -193,6 +193,21 @@ static long long parse_id(const char *t, size_t len)
     return v;
 }
 
+/* A list's page size from ?limit= (1..500) into *limit, which keeps its
+ * default when there is none; 0 and a 400 queued for anything else. */
+static int page_limit(rv_server *s, struct MHD_Connection *c, int *limit, enum MHD_Result *ret)
+{
+    const char *v = arg(c, "limit");
+    if (!v) return 1;
+    long long l = parse_id(v, strlen(v));
+    if (l < 1 || l > 500) {
+        *ret = send_error(s, c, RV_ERR_ARG, "limit must be 1..500");
+        return 0;
+    }
+    *limit = (int)l;
+    return 1;
+}
+
 static const char *const audio_types[] = {"audio/wav", "audio/x-wav", "audio/basic", "audio/flac",
                                           "application/octet-stream"};
 
@@ -278,12 +293,7 @@ static enum MHD_Result list_mailboxes(rv_server *s, struct MHD_Connection *c, co
     q.after_ext = arg(c, "after");
     if (q.after_ext && !rv_ext_valid(q.after_ext))
         return send_error(s, c, RV_ERR_ARG, "after must be the next cursor of a page");
-    v = arg(c, "limit");
-    if (v) {
-        long long l = parse_id(v, strlen(v));
-        if (l < 1 || l > 500) return send_error(s, c, RV_ERR_ARG, "limit must be 1..500");
-        q.limit = (int)l;
-    }
+    if (!page_limit(s, c, &q.limit, &ret)) return ret;
     json_t *items;
     int more;
     rv_error e;
@@ -582,7 +592,7 @@ static enum MHD_Result list_voicemails(rv_server *s, struct MHD_Connection *c, c
     rv_vm_query q = {.classification = arg(c, "classification"), .decision = arg(c, "decision"),
                      .ext = arg(c, "ext"), .unit = arg(c, "unit"), .from = arg(c, "from"), .to = arg(c, "to"),
                      .limit = 50};
-    const char *lim = arg(c, "limit"), *after = arg(c, "after");
+    const char *after = arg(c, "after");
     if (q.classification && strcmp(q.classification, "empty") && strcmp(q.classification, "ephemeral") &&
         strcmp(q.classification, "possible_public_record"))
         return send_error(s, c, RV_ERR_ARG, "classification must be empty, ephemeral or possible_public_record");
@@ -594,11 +604,7 @@ static enum MHD_Result list_voicemails(rv_server *s, struct MHD_Connection *c, c
         return send_error(s, c, RV_ERR_ARG, "from and to must be RFC 3339 dates and times");
     if (q.from) q.from = from_utc;
     if (q.to) q.to = to_utc;
-    if (lim) {
-        long long l = parse_id(lim, strlen(lim));
-        if (l < 1 || l > 500) return send_error(s, c, RV_ERR_ARG, "limit must be 1..500");
-        q.limit = (int)l;
-    }
+    if (!page_limit(s, c, &q.limit, &ret)) return ret;
     if (after && !(q.after_id = parse_id(after, strlen(after))))
         return send_error(s, c, RV_ERR_ARG, "after must be a cursor from \"next\"");
     json_t *items;

@@ -2,12 +2,12 @@
  * computed here rather than by PocketSphinx, and written as PocketSphinx's
  * own senone log (-senlogdir), which its searches read back with
  * ps_decode_senscr. The scores are PocketSphinx 0.8's, integer for integer
- * (tests/unit/test_senone.c compares them on the samples): the same
+ * (tests/unit/senone_test.c compares them on the samples): the same
  * Gaussians, top-N codewords, normalisations and 8-bit log additions. Only
  * the order of work differs: every density of a codebook is measured at once
  * over a vector of densities, where PocketSphinx measures them one by one
  * and stops early. PocketSphinx's own scoring was about half of a greeting's
- * CPU time (README, "Speed").
+ * CPU time (docs/verification.md).
  *
  * One rv_senone belongs to one decoder (it keeps the previous frame's
  * top-N codewords); it is not thread-safe. */

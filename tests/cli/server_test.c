@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -771,6 +772,73 @@ Test(serve, a_sweep_on_demand) {
     cr_expect(strstr(o.buf, "<html lang=\"sv\">") != NULL);
     cr_assert_eq(call("GET", "/v1/audit?actor=it-drift", admin, NULL, &o), 200);
     cr_expect(strstr(o.buf, "sweep_run") != NULL, "%s", o.buf);
+}
+
+/* A sweep on demand runs off the HTTP threads: with a single HTTP thread and
+ * a sweep busy re-analysing greetings, /healthz is still answered, before
+ * the sweep's own answer comes. */
+static _Atomic int answered; /* the order in which the two answers came */
+static _Atomic int sweep_answer, health_answer;
+static char sweep_token[80];
+
+static void *sweep_request(void *arg)
+{
+    (void)arg;
+    CURL *c = curl_easy_init();
+    char url[128], auth[128];
+    snprintf(url, sizeof url, "%s/v1/sweeps?date=2026-11-23&format=json", base);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", sweep_token);
+    struct curl_slist *h = curl_slist_append(NULL, auth);
+    sink o = {0};
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &o);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+    long status = 0;
+    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    sweep_answer = ++answered;
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return (void *)(intptr_t)status;
+}
+
+Test(serve, a_sweep_does_not_hold_an_http_thread) {
+    sink o;
+    token("admin", "it-drift", sweep_token, sizeof sweep_token);
+    const char *ext[] = {"4711", "4712", "4713"};
+    const char *files[] = {"samples/g01-anna-svensson.wav", "samples/g02-per-oskarsson.wav",
+                           "samples/g03-maria-lindqvist.wav"};
+    for (int i = 0; i < 3; i++) {
+        char path[64], body[160];
+        snprintf(path, sizeof path, "/v1/mailboxes/%s", ext[i]);
+        snprintf(body, sizeof body, "{\"first_name\":\"N%d\",\"last_name\":\"Test\",\"unit\":\"Ekonomienheten\"}", i);
+        cr_assert_eq(call("PUT", path, pbx, body, &o), 201);
+        snprintf(path, sizeof path, "/v1/mailboxes/%s/greeting", ext[i]);
+        cr_assert_eq(upload("PUT", path, files[i], pbx, "audio/wav", NULL, &o, NULL, 0), 200, "%s", o.buf);
+    }
+    stop_server();
+    /* other thresholds: every greeting is out of date, and the sweep
+     * analyses each again (about a second of CPU each) */
+    setenv("RV_ASR_NAME_MIN_SCORE", "-18", 1);
+    server_set = "http_workers=1";
+    start_server("0");
+    server_set = "max_audio_seconds=600";
+    unsetenv("RV_ASR_NAME_MIN_SCORE");
+    answered = sweep_answer = health_answer = 0;
+    pthread_t th;
+    cr_assert_eq(pthread_create(&th, NULL, sweep_request, NULL), 0);
+    usleep(300000); /* let the sweep begin */
+    long health = call("GET", "/healthz", NULL, NULL, &o);
+    health_answer = ++answered;
+    void *status;
+    pthread_join(th, &status);
+    cr_expect_eq(health, 200);
+    cr_expect_eq((long)(intptr_t)status, 200, "the sweep's report");
+    cr_expect_eq(health_answer, 1, "/healthz answered while the sweep ran (the sweep answered %s)",
+                 sweep_answer == 1 ? "first" : "second");
 }
 
 /* A greeting analysed under other settings is re-analysed by the next sweep,
