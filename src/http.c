@@ -849,10 +849,14 @@ rv_err rv_http_start(rv_server *s, unsigned *port, rv_error *err)
     sa.sin_port = htons((uint16_t)p);
     if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
         return rv_error_set(err, RV_ERR_ARG, "'%s' is not an IPv4 address", host);
+    /* a pool of one is no pool: libmicrohttpd warns about it */
+    struct MHD_OptionItem pool[] = {
+        {s->cfg.http_workers > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)s->cfg.http_workers, NULL},
+        {MHD_OPTION_END, 0, NULL}};
     s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                                 MHD_USE_ERROR_LOG,
                             0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.http_workers, MHD_OPTION_CONNECTION_LIMIT,
+                            MHD_OPTION_ARRAY, pool, MHD_OPTION_CONNECTION_LIMIT,
                             (unsigned)256, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)128,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                             (size_t)(128 * 1024), MHD_OPTION_NOTIFY_COMPLETED, done, s, MHD_OPTION_END);
