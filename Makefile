@@ -114,6 +114,9 @@ $(BUILD)/bench_analyze: bench/bench_analyze.c $(LIB)
 $(BUILD)/bench_verify: bench/bench_verify.c $(LIB)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
+$(BUILD)/bench_real: bench/bench_real.c $(LIB)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
 $(BUILD)/bench_sweep: bench/bench_sweep.c $(LIB)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
@@ -134,9 +137,12 @@ $(BUILD)/bench_serve: bench/bench_serve.c
 # deps first, then a fresh make that sees the installed pkg-config files.
 # The figures go to the terminal and to bench/results/DATE-TIME.txt, with
 # the commit they were measured on, so that runs can be compared.
+# Real recorded Swedish for evaluation, used where it lies (never copied here).
+SPEECH_SV ?= ../shared/speech-sv
 BENCH_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M).txt
 bench: deps
-	@$(MAKE) --no-print-directory $(BIN) $(MLLR) $(BUILD)/bench_analyze $(BUILD)/bench_verify $(BUILD)/bench_serve $(BUILD)/bench_sweep
+	@$(MAKE) --no-print-directory $(BIN) $(MLLR) $(BUILD)/bench_analyze $(BUILD)/bench_verify $(BUILD)/bench_serve \
+	  $(BUILD)/bench_sweep $(BUILD)/bench_real
 	@mkdir -p bench/results
 	@{ ( set -e; echo "rostvakt make bench, $$(date -u '+%Y-%m-%d %H:%M UTC'), commit $$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), $$(nproc) cores"; \
 	  echo; \
@@ -146,6 +152,10 @@ bench: deps
 	  sh bench/make-asr-sets.sh build/asr >/dev/null; \
 	  $(BUILD)/bench_verify build/asr/tune build/asr/test build/asr/vm-tune build/asr/vm-test \
 	    build/asr/abs-tune build/asr/abs-test; \
+	  echo; \
+	  echo "== phrase verification on real recorded Swedish ($(SPEECH_SV)) =="; \
+	  sh bench/make-real-sets.sh $(SPEECH_SV) build/real; \
+	  $(BUILD)/bench_real build/real; \
 	  echo; \
 	  echo "== HTTP service under load (loopback) =="; \
 	  sh bench/bench-serve.sh $(BIN) $(BUILD)/bench_serve; \
