@@ -279,6 +279,84 @@ static void report(const char *label, const split *s, int unit, double t, const 
            ng ? (double)fp / ng : 0, pairs ? (double)wins / pairs : 0, p, ng, t, per);
 }
 
+/* Three-way verdicts. For a kind of phrase, each file's margin is its score
+ * less its codec's threshold (chosen on tune; the closing prompt's is the
+ * shipped one). The band of unsure margins is the narrowest |margin| < w
+ * with which the verdicts outside it are right at least 95 % of the time on
+ * tune; the confidence slope that gives that band at
+ * verdict_min_confidence 0.95 is ln(19) / w. */
+typedef struct {
+    double t[2]; /* the threshold of ulaw, gsm (the same for the closing) */
+} thresholds2;
+
+static double margin(const item *it, int unit, const thresholds2 *th)
+{
+    return val(it, unit) - th->t[strcmp(it->channel, "gsm") == 0];
+}
+
+static double band_of(const split *s, int unit, const thresholds2 *th, double target)
+{
+    double best = 1e9;
+    for (size_t i = 0; i < s->n; i++) {
+        double w = margin(&s->it[i], unit, th);
+        w = w < 0 ? -w : w;
+        if (w >= best) continue;
+        size_t right = 0, n = 0;
+        for (size_t j = 0; j < s->n; j++) {
+            double m = margin(&s->it[j], unit, th);
+            if (m > -w && m < w) continue;
+            n++;
+            right += (m >= 0) == (said(&s->it[j], unit) != 0);
+        }
+        if (n * 10 >= s->n && right >= target * (double)n) best = w; /* at least a tenth confident */
+    }
+    return best;
+}
+
+static void band_report(const char *label, const split *s, int unit, const thresholds2 *th, double w)
+{
+    size_t n = 0, unsure = 0, right = 0, cp = 0, ctp = 0, cn = 0, cfp = 0;
+    for (size_t j = 0; j < s->n; j++) {
+        const item *it = &s->it[j];
+        double m = margin(it, unit, th);
+        int pos = said(it, unit) != 0;
+        n++;
+        if (m > -w && m < w) {
+            unsure++;
+            continue;
+        }
+        right += (m >= 0) == pos;
+        if (pos) cp++, ctp += m >= 0;
+        else cn++, cfp += m >= 0;
+    }
+    size_t conf = n - unsure;
+    printf("  %-5s %-8s unsure %.2f; confident verdicts right %.2f, TPR %.2f FPR %.2f  (%zu files, %zu+ %zu- confident)\n",
+           label, unit == 3 ? "closing" : unit == 1 ? "unit" : "name+dir", n ? (double)unsure / n : 0,
+           conf ? (double)right / conf : 0, cp ? (double)ctp / cp : 0, cn ? (double)cfp / cn : 0, n, cp, cn);
+}
+
+static void bands(const split *tune, const split *test)
+{
+    rv_config cd;
+    rv_config_defaults(&cd);
+    printf("  three-way verdicts (the unsure band chosen on tune: the narrowest with confident verdicts\n"
+           "  right >= 95 %%; its slope at verdict_min_confidence 0.95 is ln(19) / half-width):\n");
+    const int units[] = {2, 1, 3};
+    for (int k = 0; k < 3; k++) {
+        int unit = units[k];
+        thresholds2 th = {{cd.asr_closing_min_score, cd.asr_closing_min_score}};
+        if (unit != 3) th.t[0] = choose(tune, unit, "ulaw"), th.t[1] = choose(tune, unit, "gsm");
+        /* the closing prompt may not reach 95 %: then the best it reaches */
+        double target = 0.95, w = band_of(tune, unit, &th, target);
+        while (w >= 1e9 && target > 0.6) target -= 0.05, w = band_of(tune, unit, &th, target);
+        printf("  %-8s half-width %.2f, slope %.3f (confident verdicts right >= %.2f on tune)\n",
+               unit == 3 ? "closing" : unit == 1 ? "unit" : "name+dir", w, w > 0 && w < 1e9 ? 2.944439 / w : 0,
+               target);
+        band_report("tune", tune, unit, &th, w);
+        band_report("test", test, unit, &th, w);
+    }
+}
+
 /* Labelled files of the voicemail and absence sets: file, channel, label
  * ("-": none), text. */
 typedef struct {
@@ -602,6 +680,7 @@ int main(int argc, char **argv)
     report("tune", &tune, 3, tc, NULL);
     report("test", &test, 3, tc, "ulaw");
     report("test", &test, 3, tc, "gsm");
+    bands(&tune, &test);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("  real-time factor %.3f (name, its directory and unit only: CPU time of one decoder per second of audio)\n",

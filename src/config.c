@@ -118,6 +118,17 @@ static const setting settings[] = {
     {"asr_keyword_min_score", T_DOUBLE, "-1.5", -100000, 100000, OFF(asr_keyword_min_score), NONE,
      "the same for a voicemail's case words (through the directory map; chosen on the voicemail "
      "tune split: just above every voicemail there without a case word)"},
+    {"asr_name_confidence_slope", T_DOUBLE, "0.428", 0.01, 100, OFF(asr_name_confidence_slope), VERDICT,
+     "how fast a name's confidence grows with its distance from its threshold: 1 / (1 + exp(-slope * "
+     "(score - threshold))) is the probability it was said (chosen on the tune split: verdicts outside "
+     "the unsure band right >= 95 %)"},
+    {"asr_phrase_confidence_slope", T_DOUBLE, "0.414", 0.01, 100, OFF(asr_phrase_confidence_slope), VERDICT,
+     "the same for a unit, organisation or phrase"},
+    {"asr_closing_confidence_slope", T_DOUBLE, "0.264", 0.01, 100, OFF(asr_closing_confidence_slope), VERDICT,
+     "the same for the closing prompt (its confident verdicts reach only 90 % right on the tune split)"},
+    {"verdict_min_confidence", T_DOUBLE, "0.95", 0.5, 0.9999, OFF(verdict_min_confidence), VERDICT,
+     "a verdict is stated or not_stated only at this confidence; below it, unsure: no violation, and "
+     "the greeting goes on the review list when an unsure name, unit or organisation could break the policy"},
     {"case_words", T_STR, "", 0, 0, OFF(case_words), NONE,
      "case-word list for voicemails (empty: models_dir/case-words.sv)"},
     {"models_dir", T_STR, "", 0, 0, OFF(models_dir), V_MODELS,
@@ -213,11 +224,16 @@ static rv_err config_line(char *line, int lineno, void *user, rv_error *err)
     return apply(c->cfg, st, value, where, err);
 }
 
+rv_err rv_config_load_file(rv_config *cfg, const char *path, rv_error *err)
+{
+    file_ctx c = {cfg, path};
+    return rv_textfile_each(path, RV_ERR_CONFIG, config_line, &c, err);
+}
+
 rv_err rv_config_load(rv_config *cfg, const char *path, rv_error *err)
 {
     if (path) {
-        file_ctx c = {cfg, path};
-        rv_err rc = rv_textfile_each(path, RV_ERR_CONFIG, config_line, &c, err);
+        rv_err rc = rv_config_load_file(cfg, path, err);
         if (rc != RV_OK) return rc;
     }
     for (size_t i = 0; i < N_SETTINGS; i++) {

@@ -34,16 +34,23 @@ rv_err rv_greeting_analyse(const rv_analyzer *an, rv_asr *asr, const rv_verify_t
         if (r.violations & (1u << b))
             snprintf(v->violations + strlen(v->violations), sizeof v->violations - strlen(v->violations), "%s%s",
                      v->violations[0] ? "," : "", rv_violation_name((rv_violation)b));
-    v->compliance = r.verified && r.profile[0] ? (r.violations == 0 ? RV_COMPLIANCE_YES : RV_COMPLIANCE_NO)
+    v->compliance = r.verified && r.profile[0] ? (r.violations         ? RV_COMPLIANCE_NO
+                                                  : r.needs_review ? RV_COMPLIANCE_UNKNOWN
+                                                                   : RV_COMPLIANCE_YES)
                     : r.missing                 ? RV_COMPLIANCE_NO
                                                 : RV_COMPLIANCE_UNKNOWN;
     if (r.missing) snprintf(v->missing_reason, sizeof v->missing_reason, "%s", rv_missing_reason_name(r.reason));
     if (r.verified && r.absence.stated && r.absence_until[0])
         snprintf(v->absence_until, sizeof v->absence_until, "%s", r.absence_until);
-    v->outcome = r.missing                                  ? RV_OUTCOME_MISSING
-                 : v->compliance == RV_COMPLIANCE_UNKNOWN ? RV_OUTCOME_UNVERIFIED
-                 : v->compliance == RV_COMPLIANCE_YES     ? RV_OUTCOME_COMPLIANT
-                                                          : RV_OUTCOME_NONCOMPLIANT;
+    for (int e = 0; r.needs_review && !r.violations && e < RV_ELEM__COUNT; e++)
+        if (r.unsure & (1u << e))
+            snprintf(v->review + strlen(v->review), sizeof v->review - strlen(v->review), "%s%s",
+                     v->review[0] ? "," : "", rv_element_name((rv_element)e));
+    v->outcome = r.missing                                                 ? RV_OUTCOME_MISSING
+                 : r.verified && r.profile[0] && !r.violations && r.needs_review ? RV_OUTCOME_UNSURE
+                 : v->compliance == RV_COMPLIANCE_UNKNOWN                ? RV_OUTCOME_UNVERIFIED
+                 : v->compliance == RV_COMPLIANCE_YES                    ? RV_OUTCOME_COMPLIANT
+                                                                         : RV_OUTCOME_NONCOMPLIANT;
     *json = rv_report_to_json(&r, NULL, &exp);
     rv_report_free(&r);
     if (!*json) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
@@ -59,6 +66,7 @@ void rv_greeting_version(const char *models_version, const rv_profile *p, char o
 
 const char *rv_greeting_outcome_name(rv_greeting_outcome o)
 {
-    static const char *const names[RV_OUTCOME__COUNT] = {"compliant", "noncompliant", "missing", "unverified"};
+    static const char *const names[RV_OUTCOME__COUNT] = {"compliant", "noncompliant", "missing", "unverified",
+                                                         "unsure"};
     return (unsigned)o < RV_OUTCOME__COUNT ? names[o] : "unverified";
 }

@@ -391,6 +391,57 @@ static enum MHD_Result greeting_versions(rv_server *s, struct MHD_Connection *c,
     return send_json(s, c, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
 }
 
+/* POST /v1/mailboxes/{ext}/greetings/{id}/review (officer): what a person
+ * heard in that version; kept as history, audited. */
+static enum MHD_Result review_greeting(rv_server *s, struct MHD_Connection *c, const char *method, const char *ext,
+                                       long long id, request *rq)
+{
+    enum MHD_Result ret;
+    caller who;
+    if (strcmp(method, "POST") != 0) return wrong_method(s, c, "POST");
+    if (!authorise(s, c, ROLE(RV_ROLE_OFFICER), &who, &ret)) return ret;
+    if (!rv_ext_valid(ext)) return send_error(s, c, RV_ERR_ARG, "ext must be 1 to 20 digits");
+    rv_error e;
+    char now[32];
+    rv_utc_now(now);
+    rv_review r = {.ext = ext, .greeting_id = id, .actor = who.name, .remote = who.remote, .now = now};
+    if (rv_review_parse(rq->body, rq->len, &r, &e) != RV_OK) return send_rv_error(s, c, &e);
+    long long rid;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_add_review(s->store, &r, &rid, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) return send_rv_error(s, c, &e);
+    json_t *out = json_pack("{s:I,s:s,s:I,s:s,s:s}", "id", (json_int_t)rid, "ext", ext, "greeting_id", (json_int_t)id,
+                            "actor", who.name, "reviewed_at", now);
+    const char *keys[] = {"name", "unit", "org", "closing"}, *vals[] = {r.name, r.unit, r.org, r.closing};
+    for (int i = 0; out && i < 4; i++) json_object_set_new(out, keys[i], vals[i] ? json_string(vals[i]) : json_null());
+    return send_json(s, c, MHD_HTTP_CREATED, out);
+}
+
+/* GET /v1/review?limit=&after= (officer, admin): greetings a person should
+ * listen to. */
+static enum MHD_Result list_review(rv_server *s, struct MHD_Connection *c, const char *method)
+{
+    enum MHD_Result ret;
+    caller who;
+    if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
+    if (!authorise(s, c, READERS, &who, &ret)) return ret;
+    int limit = 50;
+    if (!page_limit(s, c, &limit, &ret)) return ret;
+    const char *after = arg(c, "after");
+    if (after && !rv_ext_valid(after)) return send_error(s, c, RV_ERR_ARG, "after must be the next cursor of a page");
+    json_t *items;
+    int more;
+    rv_error e;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_list_review(s->store, after, limit, &items, &more, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) return send_rv_error(s, c, &e);
+    size_t n = json_array_size(items);
+    json_t *next = more && n ? json_incref(json_object_get(json_array_get(items, n - 1), "ext")) : json_null();
+    return send_json(s, c, MHD_HTTP_OK, json_pack("{s:o,s:o}", "items", items, "next", next));
+}
+
 /* ---- voicemails ---- */
 
 /* POST /v1/mailboxes/{ext}/voicemails (pbx): 201 only once the audio and
@@ -746,6 +797,7 @@ static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char 
     if (strcmp(url, "/v1/audit") == 0) return get_audit(s, c, method);
     if (strcmp(url, "/v1/sweeps") == 0) return post_sweep(s, c, method, rq);
     if (strcmp(url, "/v1/voicemails") == 0) return list_voicemails(s, c, method);
+    if (strcmp(url, "/v1/review") == 0) return list_review(s, c, method);
     const char *vpre = "/v1/voicemails/";
     if (strncmp(url, vpre, strlen(vpre)) == 0) {
         const char *rest = url + strlen(vpre), *slash = strchr(rest, '/');
@@ -769,6 +821,14 @@ static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char 
             snprintf(ext, sizeof ext, "%.*s", (int)(slash - rest), rest);
             if (strcmp(slash, "/greeting") == 0) return greeting(s, c, method, ext, rq);
             if (strcmp(slash, "/greetings") == 0) return greeting_versions(s, c, method, ext);
+            const char *gv = "/greetings/", *rv = "/review";
+            size_t sl = strlen(slash);
+            if (strncmp(slash, gv, strlen(gv)) == 0 && sl > strlen(gv) + strlen(rv) &&
+                strcmp(slash + sl - strlen(rv), rv) == 0) {
+                const char *idt = slash + strlen(gv);
+                long long id = parse_id(idt, sl - strlen(gv) - strlen(rv));
+                if (id) return review_greeting(s, c, method, ext, id, rq);
+            }
         }
     }
     return send_error(s, c, RV_ERR_NOT_FOUND, "no such resource");

@@ -11,6 +11,7 @@
 #include "rostvakt/analyze.h"
 #include "rostvakt/audio.h"
 #include "rostvakt/calendar.h"
+#include "rostvakt/calibrate.h"
 #include "rostvakt/config.h"
 #include "rostvakt/store.h"
 #include "rostvakt/sweep.h"
@@ -47,6 +48,8 @@ static const struct {
     {"sweep", "sweep [--data-dir DIR] [--date YYYY-MM-DD] [--format json|csv|html[,...]] [--out FILE] [--dry-run]",
      "the nightly check of every mailbox and deadline, disposal, and the managers' report"},
     {"workdays", "workdays --calendar SE|AX --from YYYY-MM-DD --add N [--explain]", "the date N working days later"},
+    {"calibrate", "calibrate [--data-dir DIR] [--min-per-class N] [--dry-run]",
+     "this installation's thresholds from its reviewed greetings"},
     {"config", "config [--markdown]", "print the effective configuration"},
     {"version", "version", "print the version"},
     {"help", "help [COMMAND]", "this text, or one command's"},
@@ -93,6 +96,14 @@ static const char *const details[] = {
     "  --calendar SE|AX            Swedish or Åland working days\n"
     "  --from YYYY-MM-DD --add N   N working days after the date\n"
     "  --explain                   list the days skipped, and why, on standard error\n",
+    /* calibrate */
+    "  --data-dir DIR              the setting data_dir (default /var/lib/rostvakt)\n"
+    "  --min-per-class N           reviewed greetings heard said, and as many not said,\n"
+    "                              before a class (name, unit, closing) gets thresholds\n"
+    "                              of its own (default 30)\n"
+    "  --dry-run                   print, change nothing\n"
+    "  prints each class's local TPR and FPR with 95 % intervals and writes\n"
+    "  DATA_DIR/calibration.conf, which serve and sweep read before the config file\n",
     /* config */
     "  every setting as name = value with a line of help; [verdicts] marks those\n"
     "  that change a greeting's verdict (greetings are analysed again when they change)\n"
@@ -156,7 +167,7 @@ static const struct {
     {"serve", "--listen", "listen"},       {"serve", "--data-dir", "data_dir"},
     {"serve", "--tokens", "tokens"},       {"serve", "--workers", "http_workers"},
     {"serve", "--analysis-workers", "analysis_workers"},
-    {"sweep", "--data-dir", "data_dir"},
+    {"sweep", "--data-dir", "data_dir"},     {"calibrate", "--data-dir", "data_dir"},
 };
 
 /* Room for every argument of a command's argv as a setting. */
@@ -189,13 +200,16 @@ static int common_opt(common_opts *c, const char *cmd, int argc, char **argv, in
     return 0;
 }
 
-/* Defaults, the file, the environment, then the flags in order; resolved and
- * validated. 0, or the exit status to return. */
-static int build_config(const common_opts *c, rv_config *cfg)
+/* Defaults, the installation's calibration (with_calibration: the data
+ * directory's calibration.conf, when there is one), the file, the
+ * environment, then the flags in order; resolved and validated. 0, or the
+ * exit status to return. */
+static int build_config_from(const common_opts *c, const char *calibration, rv_config *cfg)
 {
     rv_error err;
     rv_error_clear(&err);
     rv_config_defaults(cfg);
+    if (calibration && rv_config_load_file(cfg, calibration, &err) != RV_OK) goto bad;
     if (rv_config_load(cfg, c->config_file, &err) != RV_OK) goto bad;
     for (size_t i = 0; i < c->n_sets; i++) {
         const setting_arg *a = &c->sets[i];
@@ -219,6 +233,18 @@ static int build_config(const common_opts *c, rv_config *cfg)
 bad:
     fprintf(stderr, "rostvakt: configuration: %s\n", err.msg);
     return EXIT_CONFIG;
+}
+
+static int build_config(const common_opts *c, rv_config *cfg) { return build_config_from(c, NULL, cfg); }
+
+/* build_config, with the calibration of the data directory it names. */
+static int build_config_calibrated(const common_opts *c, rv_config *cfg)
+{
+    int rc = build_config(c, cfg);
+    if (rc != 0) return rc;
+    char path[RV_CONFIG_STR_MAX + 32];
+    snprintf(path, sizeof path, "%s/" RV_CALIBRATION_FILE, cfg->data_dir);
+    return access(path, F_OK) == 0 ? build_config_from(c, path, cfg) : 0;
 }
 
 /* For commands that take only the common options: the effective
@@ -624,7 +650,7 @@ static int cmd_serve(int argc, char **argv)
         }
     }
     rv_config cfg;
-    int crc = build_config(&co, &cfg);
+    int crc = build_config_calibrated(&co, &cfg);
     free(co.sets);
     if (crc != 0) return crc;
     if (co.print_config) {
@@ -757,9 +783,9 @@ static int sweep_main(const rv_config *cfg, long date, const int *fmts, size_t n
     }
     if (rc == 0)
         fprintf(stderr,
-                "rostvakt sweep: %ld mailboxes: %ld missing, %ld not compliant, %ld stale absences, %ld overdue "
-                "call-backs, %ld %s; greetings out of date %ld, re-analysed %ld, failed %ld\n",
-                c.mailboxes, c.missing, c.noncompliant, c.stale_absence, c.overdue, c.disposed,
+                "rostvakt sweep: %ld mailboxes: %ld missing, %ld not compliant, %ld to listen to, %ld stale absences, "
+                "%ld overdue call-backs, %ld %s; greetings out of date %ld, re-analysed %ld, failed %ld\n",
+                c.mailboxes, c.missing, c.noncompliant, c.needs_review, c.stale_absence, c.overdue, c.disposed,
                 dry_run ? "would be disposed of" : "disposed of", c.out_of_date, c.reanalysed, c.reanalysis_failed);
 done:
     for (size_t i = 0; i < opened; i++) { /* renamed into place only when complete */
@@ -844,7 +870,7 @@ static int cmd_sweep(int argc, char **argv)
         rv_local_date(now, RV_CAL_SE, &date);
     }
     rv_config cfg;
-    if ((rc = build_config(&co, &cfg)) != 0) goto done;
+    if ((rc = build_config_calibrated(&co, &cfg)) != 0) goto done;
     if (co.print_config) {
         rv_config_print(&cfg, stdout);
         goto done;
@@ -907,6 +933,94 @@ static int cmd_workdays(int argc, char **argv)
     return 0;
 }
 
+/* rostvakt calibrate [--data-dir DIR] [--min-per-class N] [--dry-run] */
+static int cmd_calibrate(int argc, char **argv)
+{
+    common_opts co;
+    if (common_init(&co, argc) != 0) return 1;
+    int rc = 0, dry_run = 0;
+    long min = 30;
+    for (int i = 0; i < argc && rc == 0; i++) {
+        int t = common_opt(&co, "calibrate", argc, argv, &i);
+        if (t < 0) rc = EXIT_USAGE;
+        if (t != 0) continue;
+        if (strcmp(argv[i], "--dry-run") == 0) {
+            dry_run = 1;
+            continue;
+        }
+        char *end = NULL;
+        if (strcmp(argv[i], "--min-per-class") == 0 && i + 1 < argc &&
+            (min = strtol(argv[i + 1], &end, 10), *end == '\0' && min >= 1 && min <= 100000)) {
+            i++;
+            continue;
+        }
+        fprintf(stderr, "rostvakt calibrate: %s %s (rostvakt help calibrate)\n", argv[i],
+                strcmp(argv[i], "--min-per-class") == 0 ? "needs a number 1..100000" : "is not an option");
+        rc = EXIT_USAGE;
+    }
+    rv_config base;
+    if (rc == 0) rc = build_config(&co, &base); /* scores are weighed against the uncalibrated thresholds */
+    free(co.sets);
+    if (rc != 0) return rc;
+    if (access(base.data_dir, F_OK) != 0) {
+        fprintf(stderr, "rostvakt calibrate: no archive at %s\n", base.data_dir);
+        return EXIT_USAGE;
+    }
+    rv_store *st = NULL;
+    rv_error e;
+    rv_calibration cal;
+    if (rv_store_open(base.data_dir, &st, &e) != RV_OK || rv_calibrate(st, &base, (int)min, &cal, &e) != RV_OK) {
+        fprintf(stderr, "rostvakt calibrate: %s\n", e.msg);
+        rv_store_close(st);
+        return 1;
+    }
+    rv_store_close(st);
+    int any = 0;
+    for (int c = 0; c < RV_CAL__COUNT; c++) {
+        const rv_cal_result *r = &cal.c[c];
+        any |= r->calibrated;
+        printf("%-8s %d heard said, %d not said: ", rv_cal_class_name((rv_cal_class)c), r->stated, r->not_stated);
+        if (!r->calibrated)
+            printf("the shipped thresholds stay (%s %ld of each)\n",
+                   r->stated >= min && r->not_stated >= min ? "no cut keeps FPR <= 0.05 with" : "it takes",
+                   min);
+        else
+            printf("thresholds %+.2f\n", r->shift);
+        for (int k = 0; k < 1 + r->calibrated; k++)
+            printf("         %s: TPR %.2f (%.2f-%.2f), FPR %.2f (%.2f-%.2f)\n",
+                   k ? "at this installation's thresholds" : "at the shipped thresholds", r->tpr[k], r->tpr_lo[k],
+                   r->tpr_hi[k], r->fpr[k], r->fpr_lo[k], r->fpr_hi[k]);
+    }
+    char path[RV_CONFIG_STR_MAX + 32], tmp[RV_CONFIG_STR_MAX + 40];
+    snprintf(path, sizeof path, "%s/" RV_CALIBRATION_FILE, base.data_dir);
+    if (dry_run) {
+        printf("dry run: %s not changed\n", path);
+        return 0;
+    }
+    if (!any) {
+        if (unlink(path) == 0) printf("removed %s: the shipped thresholds apply\n", path);
+        else printf("the shipped thresholds apply\n");
+        return 0;
+    }
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    int bad = !f;
+    if (f) {
+        fprintf(f, "# This installation's thresholds, chosen by rostvakt calibrate from reviewed greetings.\n"
+                   "# Written again by each run; settings in the config file override these.\n");
+        rv_calibration_write(&cal, &base, f);
+        bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
+        bad = fclose(f) != 0 || bad;
+    }
+    if (bad || rename(tmp, path) != 0) {
+        fprintf(stderr, "rostvakt calibrate: cannot write %s: %s\n", path, strerror(errno));
+        unlink(tmp);
+        return 1;
+    }
+    printf("wrote %s: greetings are analysed again at the next sweep\n", path);
+    return 0;
+}
+
 static int cmd_config(int argc, char **argv)
 {
     if (argc == 1 && strcmp(argv[0], "--markdown") == 0) {
@@ -944,6 +1058,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc - 2, argv + 2);
     if (strcmp(cmd, "workdays") == 0) return cmd_workdays(argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0) return cmd_config(argc - 2, argv + 2);
+    if (strcmp(cmd, "calibrate") == 0) return cmd_calibrate(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0) {
         printf("rostvakt %s\n", RV_VERSION);
         return 0;

@@ -89,7 +89,8 @@ static json_t *expected(const rv_expect *e)
 
 static json_t *check_json(const rv_phrase_check *c)
 {
-    json_t *o = json_pack("{s:o,s:b,s:o,s:o}", "expected", jstr(c->expected), "stated", c->stated,
+    json_t *o = json_pack("{s:o,s:b,s:s,s:o,s:o,s:o}", "expected", jstr(c->expected), "stated", c->stated,
+                          "verdict", rv_verdict_name(c->verdict), "confidence", jnum(c->confidence),
                           "score", c->score > -1e8 ? jnum(c->score) : json_null(),
                           "at_s", c->at_s >= 0 ? jnum(c->at_s) : json_null());
     if (o && c->n_cohort) /* the evidence of the comparison with the directory's other names */
@@ -110,8 +111,9 @@ static void add_verification(json_t *root, const rv_report *r)
     for (size_t i = 0; ph && i < r->n_phrases; i++) json_array_append_new(ph, check_json(&r->phrases[i]));
     json_object_set_new(root, "phrases", ph ? ph : json_null());
     json_object_set_new(root, "closing_prompt",
-                        json_pack("{s:b,s:o,s:o,s:o}", "stated", r->closing.stated, "phrase",
-                                  r->closing.stated ? jstr(r->closing.expected) : json_null(),
+                        json_pack("{s:b,s:s,s:o,s:o,s:o,s:o}", "stated", r->closing.stated, "verdict",
+                                  rv_verdict_name(r->closing.verdict), "confidence", jnum(r->closing.confidence),
+                                  "phrase", r->closing.stated ? jstr(r->closing.expected) : json_null(),
                                   "score", r->closing.score > -1e8 ? jnum(r->closing.score) : json_null(),
                                   "at_s", r->closing.at_s >= 0 ? jnum(r->closing.at_s) : json_null()));
     json_object_set_new(root, "absence",
@@ -125,8 +127,14 @@ static void add_verification(json_t *root, const rv_report *r)
         for (int b = 0; v && b < RV_VIOL__COUNT; b++)
             if (r->violations & (1u << b)) json_array_append_new(v, json_string(rv_violation_name((rv_violation)b)));
         json_object_set_new(root, "profile", jstr(r->profile));
-        json_object_set_new(root, "compliant", json_boolean(r->violations == 0));
+        json_object_set_new(root, "compliant",
+                            r->violations ? json_false() : r->needs_review ? json_null() : json_true());
         json_object_set_new(root, "violations", v ? v : json_null());
+        json_t *u = json_array();
+        for (int e = 0; u && e < RV_ELEM__COUNT; e++)
+            if (r->unsure & (1u << e)) json_array_append_new(u, json_string(rv_element_name((rv_element)e)));
+        json_object_set_new(root, "unsure", u ? u : json_null());
+        json_object_set_new(root, "needs_review", json_boolean(r->needs_review));
     }
 }
 

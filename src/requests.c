@@ -100,3 +100,43 @@ void rv_decision_free(rv_decision_req *d)
     json_decref(d->json_doc);
     memset(d, 0, sizeof *d);
 }
+
+rv_err rv_review_parse(const char *json, size_t len, rv_review *out, rv_error *err)
+{
+    out->name = out->unit = out->org = out->closing = NULL;
+    json_error_t je;
+    json_t *b = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(b)) {
+        json_decref(b);
+        return rv_error_set(err, RV_ERR_ARG, "body must be a JSON object");
+    }
+    const char *names[4] = {"name", "unit", "org", "closing"};
+    const char **dst[4] = {&out->name, &out->unit, &out->org, &out->closing};
+    const char *key;
+    json_t *val;
+    rv_err rc = RV_OK;
+    json_object_foreach(b, key, val) {
+        int k = 0;
+        while (k < 4 && strcmp(key, names[k])) k++;
+        if (k == 4) {
+            rc = rv_error_set(err, RV_ERR_ARG, "unknown field \"%.60s\"", key);
+            break;
+        }
+        if (!json_is_string(val)) {
+            rc = rv_error_set(err, RV_ERR_ARG, "%s must be a string", key);
+            break;
+        }
+        const char *v = json_string_value(val);
+        if (strcmp(v, "stated") == 0) *dst[k] = "stated";
+        else if (strcmp(v, "not_stated") == 0) *dst[k] = "not_stated";
+        else {
+            rc = rv_error_set(err, RV_ERR_UNPROCESSABLE, "%s must be \"stated\" or \"not_stated\"", key);
+            break;
+        }
+    }
+    if (rc == RV_OK && !out->name && !out->unit && !out->org && !out->closing)
+        rc = rv_error_set(err, RV_ERR_ARG, "say what was heard: name, unit, org or closing");
+    json_decref(b);
+    if (rc != RV_OK) out->name = out->unit = out->org = out->closing = NULL;
+    return rc;
+}

@@ -83,6 +83,13 @@ static const char *const migrations[] = {
     "CREATE TABLE audio (sha256 TEXT PRIMARY KEY, segment TEXT NOT NULL, at INTEGER NOT NULL,"
     "  len INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX audio_segment ON audio(segment, at);",
+    /* 5 -> 6: greetings a person should listen to, and what they heard */
+    "ALTER TABLE greetings ADD COLUMN review TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE reviews (id INTEGER PRIMARY KEY, greeting_id INTEGER NOT NULL REFERENCES greetings(id),"
+    "  name TEXT CHECK (name IN ('stated','not_stated')), unit TEXT CHECK (unit IN ('stated','not_stated')),"
+    "  org TEXT CHECK (org IN ('stated','not_stated')), closing TEXT CHECK (closing IN ('stated','not_stated')),"
+    "  actor TEXT NOT NULL, reviewed_at TEXT NOT NULL);"
+    "CREATE INDEX reviews_greeting ON reviews(greeting_id, id);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1071,13 +1078,13 @@ static json_t *split_list(const char *s)
 
 #define GREETING_COLS                                                                          \
     "g.id, g.received_at, g.removed, g.content_type, g.bytes, g.compliant, g.violations,"      \
-    " g.missing_reason, g.absence_until, g.profile, g.audio_sha256"
+    " g.missing_reason, g.absence_until, g.profile, g.audio_sha256, g.review"
 
 /* The summary of a greeting row selected with GREETING_COLS from column c. */
 static json_t *greeting_json(sqlite3_stmt *st, int c)
 {
     int compliant_null = sqlite3_column_type(st, c + 5) == SQLITE_NULL;
-    return json_pack("{s:I,s:o,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)sqlite3_column_int64(st, c),
+    json_t *g = json_pack("{s:I,s:o,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)sqlite3_column_int64(st, c),
                      "received_at", text_or_null(st, c + 1), "removed", sqlite3_column_int(st, c + 2),
                      "content_type", text_or_null(st, c + 3), "bytes",
                      sqlite3_column_type(st, c + 4) == SQLITE_NULL ? json_null()
@@ -1086,6 +1093,8 @@ static json_t *greeting_json(sqlite3_stmt *st, int c)
                      "violations", split_list((const char *)sqlite3_column_text(st, c + 6)), "missing_reason",
                      text_or_null(st, c + 7), "absence_until", text_or_null(st, c + 8), "profile",
                      text_or_null(st, c + 9), "audio_sha256", text_or_null(st, c + 10));
+    if (g) json_object_set_new(g, "review", split_list((const char *)sqlite3_column_text(st, c + 11)));
+    return g;
 }
 
 /* 1, 0 or NULL */
@@ -1113,8 +1122,8 @@ rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *i
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO greetings (ext, audio_sha256, content_type, bytes, received_at, removed,"
                            " report, analysed_at, models_version, compliant, violations, missing_reason,"
-                           " absence_until, profile) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-                           " ?13, ?14)",
+                           " absence_until, profile, review) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+                           " ?12, ?13, ?14, ?15)",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = db_error(s, err, "cannot write greetings");
         goto out;
@@ -1133,6 +1142,7 @@ rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *i
     sqlite3_bind_text(st, 12, g->missing_reason, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 13, g->absence_until, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 14, g->profile, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 15, g->review && !g->removed ? g->review : "", -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
         rc = db_error(s, err, "cannot store the greeting");
         goto out;
@@ -1202,7 +1212,7 @@ rv_err rv_store_get_greeting(rv_store *s, const char *ext, long long id, json_t 
     rv_err rc = RV_OK;
     if (r == SQLITE_ROW) {
         json_t *g = greeting_json(st, 0);
-        const char *rep = (const char *)sqlite3_column_text(st, 11);
+        const char *rep = (const char *)sqlite3_column_text(st, 12);
         json_t *analysis = rep ? json_loads(rep, 0, NULL) : NULL;
         if (g) json_object_set_new(g, "analysis", analysis ? analysis : json_null());
         else json_decref(analysis);
@@ -1392,7 +1402,8 @@ rv_err rv_store_reanalysed_greeting(rv_store *s, long long id, const rv_greeting
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
                            "UPDATE greetings SET report = ?1, compliant = ?2, violations = ?3, missing_reason = ?4,"
-                           " absence_until = ?5, profile = ?6, models_version = ?7, analysed_at = ?8 WHERE id = ?9",
+                           " absence_until = ?5, profile = ?6, models_version = ?7, analysed_at = ?8, review = ?10"
+                           " WHERE id = ?9",
                            -1, &st, NULL) != SQLITE_OK)
         return db_error(s, err, "cannot update greetings");
     sqlite3_bind_text(st, 1, g->report, -1, SQLITE_STATIC);
@@ -1404,6 +1415,7 @@ rv_err rv_store_reanalysed_greeting(rv_store *s, long long id, const rv_greeting
     sqlite3_bind_text(st, 7, g->models_version, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 8, now_iso, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 9, id);
+    sqlite3_bind_text(st, 10, g->review ? g->review : "", -1, SQLITE_STATIC);
     rv_err rc = RV_OK;
     if (sqlite3_step(st) != SQLITE_DONE) rc = db_error(s, err, "cannot update a greeting");
     else if (sqlite3_changes(s->db) == 0) rc = rv_error_set(err, RV_ERR_NOT_FOUND, "no greeting %lld", id);
@@ -1461,12 +1473,14 @@ rv_err rv_store_greeting_findings(rv_store *s, rv_finding_kind kind, const char 
         [RV_FINDING_NONCOMPLIANT] = "g.removed = 0 AND g.missing_reason IS NULL AND g.compliant = 0",
         [RV_FINDING_STALE_ABSENCE] = "g.removed = 0 AND g.absence_until IS NOT NULL"
                                      " AND substr(g.absence_until, 1, 10) < ?1",
+        [RV_FINDING_REVIEW] = "g.removed = 0 AND g.review != ''"
+                              " AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.greeting_id = g.id)",
     };
     if ((unsigned)kind >= sizeof where / sizeof *where) return rv_error_set(err, RV_ERR_ARG, "no such list");
     char sql[1024];
     snprintf(sql, sizeof sql,
              "SELECT m.ext, m.first_name || ' ' || m.last_name, m.unit, g.id, g.removed, g.missing_reason,"
-             " g.violations, g.absence_until, g.received_at, m.profile"
+             " g.violations, g.absence_until, g.received_at, m.profile, g.review"
              " FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id WHERE (%s)"
              " ORDER BY m.unit, m.ext",
              where[kind]);
@@ -1479,7 +1493,8 @@ rv_err rv_store_greeting_findings(rv_store *s, rv_finding_kind kind, const char 
             .ext = col_text(st, 0), .name = col_text(st, 1), .unit = col_text(st, 2),
             .greeting_id = sqlite3_column_type(st, 3) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 3),
             .removed = sqlite3_column_int(st, 4), .missing_reason = col_text(st, 5), .violations = col_text(st, 6),
-            .absence_until = col_text(st, 7), .received_at = col_text(st, 8), .profile = col_text(st, 9)};
+            .absence_until = col_text(st, 7), .received_at = col_text(st, 8), .profile = col_text(st, 9),
+            .review = col_text(st, 10) ? col_text(st, 10) : ""};
         fn(user, &f);
     }
     rv_err rc = r == SQLITE_DONE ? RV_OK : db_error(s, err, "cannot read mailboxes");
@@ -1636,5 +1651,147 @@ out:
     }
     free(gone);
     free(owner);
+    return rc;
+}
+
+/* ---- reviews ---- */
+
+static int review_value(const char *v)
+{
+    return !v || strcmp(v, "stated") == 0 || strcmp(v, "not_stated") == 0;
+}
+
+rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_error *err)
+{
+    *id = 0;
+    const char *v[4] = {r->name, r->unit, r->org, r->closing};
+    const char *keys[4] = {"name", "unit", "org", "closing"};
+    int any = 0;
+    for (int i = 0; i < 4; i++) {
+        if (!review_value(v[i]))
+            return rv_error_set(err, RV_ERR_ARG, "%s must be \"stated\" or \"not_stated\"", keys[i]);
+        any |= v[i] != NULL;
+    }
+    if (!any) return rv_error_set(err, RV_ERR_ARG, "a review says what was heard of name, unit, org or closing");
+    if (!digits(r->ext, 20)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
+    sqlite3_stmt *st = NULL;
+    rv_err rc = RV_OK;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return db_error(s, err, "cannot begin");
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM greetings WHERE id = ?1 AND ext = ?2 AND removed = 0", -1, &st,
+                           NULL) != SQLITE_OK) {
+        rc = db_error(s, err, "cannot read greetings");
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, r->greeting_id);
+    sqlite3_bind_text(st, 2, r->ext, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (step != SQLITE_ROW) {
+        rc = step == SQLITE_DONE ? rv_error_set(err, RV_ERR_NOT_FOUND, "mailbox %s has no greeting %lld", r->ext,
+                                                r->greeting_id)
+                                 : db_error(s, err, "cannot read greetings");
+        goto out;
+    }
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO reviews (greeting_id, name, unit, org, closing, actor, reviewed_at)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_error(s, err, "cannot write reviews");
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, r->greeting_id);
+    for (int i = 0; i < 4; i++) sqlite3_bind_text(st, i + 2, v[i], -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, r->actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 7, r->now, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        rc = db_error(s, err, "cannot store the review");
+        goto out;
+    }
+    *id = sqlite3_last_insert_rowid(s->db);
+    sqlite3_finalize(st);
+    st = NULL;
+    char detail[96];
+    snprintf(detail, sizeof detail, "greeting %lld", r->greeting_id);
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO audit (at, actor, remote, action, ext, detail)"
+                           " VALUES (?1, ?2, ?3, 'greeting_reviewed', ?4, ?5)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        rc = db_error(s, err, "cannot write the audit");
+        goto out;
+    }
+    const char *a[] = {r->now, r->actor, r->remote ? r->remote : "", r->ext, detail};
+    for (int i = 0; i < 5; i++) sqlite3_bind_text(st, i + 1, a[i], -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) rc = db_error(s, err, "cannot write the audit");
+out:
+    sqlite3_finalize(st);
+    if (rc == RV_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_error(s, err, "cannot commit");
+    if (rc != RV_OK) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        *id = 0;
+    }
+    return rc;
+}
+
+rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, json_t **out, int *more, rv_error *err)
+{
+    *out = NULL;
+    *more = 0;
+    if (limit < 1 || limit > 500) limit = 50;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT m.ext, m.first_name || ' ' || m.last_name, m.unit, g.id, g.received_at, g.review"
+                           " FROM mailboxes m JOIN greetings g ON g.id = m.greeting_id"
+                           " WHERE g.removed = 0 AND g.review != '' AND m.ext > ?1"
+                           " AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.greeting_id = g.id)"
+                           " ORDER BY m.ext LIMIT ?2",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read greetings");
+    sqlite3_bind_text(st, 1, after_ext ? after_ext : "", -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, limit + 1);
+    json_t *a = json_array();
+    int r, n = 0;
+    while (a && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == limit) {
+            *more = 1;
+            break;
+        }
+        json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:I,s:o,s:o}", "ext", text_or_null(st, 0), "name",
+                                           text_or_null(st, 1), "unit", text_or_null(st, 2), "greeting_id",
+                                           (json_int_t)sqlite3_column_int64(st, 3), "received_at",
+                                           text_or_null(st, 4), "unsure", split_list(col_text(st, 5))));
+        n++;
+    }
+    rv_err rc = !a ? rv_error_set(err, RV_ERR_NOMEM, "out of memory")
+                   : (r != SQLITE_ROW && r != SQLITE_DONE) ? db_error(s, err, "cannot read greetings") : RV_OK;
+    sqlite3_finalize(st);
+    if (rc != RV_OK) {
+        json_decref(a);
+        return rc;
+    }
+    *out = a;
+    return RV_OK;
+}
+
+rv_err rv_store_each_reviewed(rv_store *s, void (*fn)(void *user, const rv_reviewed *r), void *user, rv_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT g.id, g.report, r.name, r.unit, r.org, r.closing FROM reviews r"
+                           " JOIN greetings g ON g.id = r.greeting_id"
+                           " WHERE r.id = (SELECT max(id) FROM reviews WHERE greeting_id = g.id)"
+                           " AND g.report IS NOT NULL ORDER BY g.id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read reviews");
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        rv_reviewed v = {.greeting_id = sqlite3_column_int64(st, 0), .report = col_text(st, 1),
+                         .name = col_text(st, 2), .unit = col_text(st, 3), .org = col_text(st, 4),
+                         .closing = col_text(st, 5)};
+        fn(user, &v);
+    }
+    rv_err rc = r == SQLITE_DONE ? RV_OK : db_error(s, err, "cannot read reviews");
+    sqlite3_finalize(st);
     return rc;
 }

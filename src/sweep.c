@@ -117,6 +117,8 @@ static const struct {
      "Ring upp den som lämnade meddelandet och registrera återuppringningen."},
     {"disposed", "Gallrade inspelningar",
      "Ingen åtgärd: ljudet är raderat enligt gallringsbeslutet; uppgifterna om meddelandet finns kvar."},
+    {"needs_review", "Behöver lyssnas",
+     "Lyssna på hälsningsfrasen och registrera vad som sägs: rostvakt är inte säker nog på det som anges."},
 };
 
 static void w_begin1(writer *w, const char *date, long mailboxes)
@@ -284,7 +286,8 @@ static const char *sv_reason(const char *r)
         {"absence_without_end", "frånvaro utan slutdatum och tid"}, {"missing", "saknas"},
         {"empty", "tomt"}, {"ephemeral", "tillfälligt"},
         {"possible_public_record", "möjlig allmän handling"}, {"not_public_record", "inte allmän handling"},
-        {"dispose", "beslut om gallring"}};
+        {"dispose", "beslut om gallring"}, {"name", "namn"}, {"unit", "enhet"}, {"org", "organisation"},
+        {"closing", "hänvisning"}};
     for (size_t i = 0; r && i < sizeof map / sizeof *map; i++)
         if (strcmp(map[i][0], r) == 0) return map[i][1];
     return r ? r : "";
@@ -328,7 +331,7 @@ static rv_err reanalyse_one(rv_store *s, const rv_sweep_opts *o, const profiles 
     rv_greeting_row row = {.report = json, .compliance = v.compliance, .violations = v.violations,
                            .missing_reason = v.missing_reason[0] ? v.missing_reason : NULL,
                            .absence_until = v.absence_until[0] ? v.absence_until : NULL, .profile = prof->name,
-                           .models_version = p->version[pi]};
+                           .models_version = p->version[pi], .review = v.review};
     rc = rv_store_reanalysed_greeting(s, g->id, &row, now, err);
     free(json);
     return rc;
@@ -430,10 +433,24 @@ static void one_finding(void *user, const rv_greeting_finding *f)
             json_object_set_new(item, "violations", a ? a : json_array());
         } else json_decref(a);
         x->c->noncompliant++;
-    } else {
+    } else if (x->kind == RV_FINDING_STALE_ABSENCE) {
         if (item) json_object_set_new(item, "until", json_string(f->absence_until));
         snprintf(detail, sizeof detail, "frånvaro till %s", f->absence_until);
         x->c->stale_absence++;
+    } else {
+        json_t *a = json_array();
+        for (const char *q = f->review; a && *q;) {
+            size_t k = strcspn(q, ",");
+            json_array_append_new(a, json_stringn(q, k));
+            char one[32];
+            snprintf(one, sizeof one, "%.*s", (int)k, q);
+            snprintf(detail + strlen(detail), sizeof detail - strlen(detail), "%s%s", detail[0] ? ", " : "osäkert: ",
+                     sv_reason(one));
+            q += k + (q[k] == ',');
+        }
+        if (item) json_object_set_new(item, "unsure", a ? a : json_array());
+        else json_decref(a);
+        x->c->needs_review++;
     }
     w_item(x->w, item, f->ext, 0, name, unit, detail);
 }
@@ -442,10 +459,12 @@ static rv_err greeting_lists(rv_store *s, const rv_sweep_opts *o, writers *w, rv
 {
     char date[11];
     rv_format_date(o->date, date);
-    static const rv_finding_kind kinds[] = {RV_FINDING_MISSING, RV_FINDING_NONCOMPLIANT, RV_FINDING_STALE_ABSENCE};
-    for (int which = 0; which < 3; which++) {
+    static const rv_finding_kind kinds[] = {RV_FINDING_MISSING, RV_FINDING_NONCOMPLIANT, RV_FINDING_STALE_ABSENCE,
+                                            RV_FINDING_REVIEW};
+    static const int list_of[] = {0, 1, 2, 5}; /* their places in lists[] */
+    for (int which = 0; which < 4; which++) {
         finding_ctx x = {kinds[which], w, c};
-        w_list_begin(w, which);
+        w_list_begin(w, list_of[which]);
         rv_err rc = rv_store_greeting_findings(s, kinds[which], date, one_finding, &x, err);
         if (rc != RV_OK) return rc;
         w_list_end(w);

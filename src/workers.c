@@ -144,7 +144,7 @@ static int run_greeting(rv_server *s, rv_job *j)
                            .violations = v.violations,
                            .missing_reason = v.missing_reason[0] ? v.missing_reason : NULL,
                            .absence_until = v.absence_until[0] ? v.absence_until : NULL, .profile = prof.name,
-                           .models_version = version};
+                           .models_version = version, .review = v.review};
     long long id = 0;
     pthread_mutex_lock(&s->store_lock);
     rc = rv_store_add_greeting(s->store, &row, &id, &e);

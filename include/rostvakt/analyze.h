@@ -47,10 +47,26 @@ typedef struct {
     const rv_fpdb *prompts; /* may be NULL: no system-prompt search */
 } rv_analyzer;
 
+/* What a person may take from a phrase's score: said, not said, or not sure
+ * enough either way (a person should listen). */
+typedef enum { RV_VERDICT_NOT_STATED, RV_VERDICT_STATED, RV_VERDICT_UNSURE } rv_verdict;
+
+/* "not_stated", "stated", "unsure". */
+const char *rv_verdict_name(rv_verdict v);
+
+/* The elements of a greeting a policy asks for, as bits of rv_report.unsure. */
+typedef enum { RV_ELEM_NAME, RV_ELEM_UNIT, RV_ELEM_ORG, RV_ELEM_CLOSING, RV_ELEM__COUNT } rv_element;
+
+/* "name", "unit", "org", "closing". */
+const char *rv_element_name(rv_element e);
+
 /* One expected phrase and what verification found. */
 typedef struct {
     char expected[192];
     int stated;       /* score reached the threshold */
+    double threshold; /* the threshold it was held to */
+    rv_verdict verdict; /* stated or not_stated only with confidence >= the setting verdict_min_confidence */
+    double confidence;  /* the probability that the verdict is right (calibrated on the tune split) */
     double score;     /* acoustic log-likelihood ratio per frame (rv_asr); very low if not found */
     double at_s;      /* where it fits best, -1 if nowhere */
     int n_cohort;     /* names only: competitors weighed against (0: none) */
@@ -86,7 +102,9 @@ typedef struct {
     char absence_until[20];    /* "2026-12-04T12:00", "2026-12-04" or "" */
     double until_score;        /* the date's score, -1e9 when none was sought */
     char profile[64];
-    uint32_t violations;       /* bits of rv_violation under profile */
+    uint32_t violations;       /* bits of rv_violation under profile, from confident verdicts only */
+    uint32_t unsure;           /* bits of rv_element whose verdict is unsure */
+    int needs_review;          /* no confident violation, but an unsure element could make one */
 } rv_report;
 
 /* Analyse a recording held in memory. Decoding errors are returned (the

@@ -45,6 +45,8 @@ typedef struct rv_config_s {
     double asr_keyword_min_score;   /* ... for a voicemail's case word */
     double asr_absence_min_score;   /* ... for an absence phrase */
     double asr_date_min_score;      /* ... for an absence's end date and hour */
+    double asr_name_confidence_slope, asr_phrase_confidence_slope, asr_closing_confidence_slope;
+    double verdict_min_confidence;  /* below: unsure */
     char case_words[RV_CONFIG_STR_MAX]; /* "" : models_dir/case-words.sv */
     char models_dir[RV_CONFIG_STR_MAX];  /* "" : next to the binary */
     char profile_dirs[RV_CONFIG_STR_MAX]; /* "" : models_dir/profiles */
@@ -57,6 +59,11 @@ void rv_config_defaults(rv_config *cfg);
 /* Apply a "name = value" file (NULL: none), then RV_<NAME> environment
  * variables, over what cfg holds. Errors name the file, line and setting. */
 rv_err rv_config_load(rv_config *cfg, const char *path, rv_error *err);
+
+/* Apply a "name = value" file alone (no environment): an installation's
+ * calibration (RV_CALIBRATION_FILE in the data directory). */
+#define RV_CALIBRATION_FILE "calibration.conf"
+rv_err rv_config_load_file(rv_config *cfg, const char *path, rv_error *err);
 
 /* Set one setting by name from its text form (as a flag would). */
 rv_err rv_config_set(rv_config *cfg, const char *name, const char *value,

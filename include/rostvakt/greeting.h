@@ -16,18 +16,20 @@ typedef enum {
     RV_OUTCOME_NONCOMPLIANT,
     RV_OUTCOME_MISSING,
     RV_OUTCOME_UNVERIFIED,
+    RV_OUTCOME_UNSURE,        /* no confident violation, but a person should listen */
     RV_OUTCOME__COUNT
 } rv_greeting_outcome;
 
-/* "compliant", "noncompliant", "missing", "unverified". */
+/* "compliant", "noncompliant", "missing", "unverified", "unsure". */
 const char *rv_greeting_outcome_name(rv_greeting_outcome o);
 
 /* The verdict columns of a greeting row. */
 typedef struct {
-    rv_compliance compliance;  /* RV_COMPLIANCE_UNKNOWN when it could not be verified */
+    rv_compliance compliance;  /* RV_COMPLIANCE_UNKNOWN when it could not be verified, or needs review */
     char violations[256];      /* "name_missing,too_long" */
     char missing_reason[32];   /* "" unless missing by analysis */
     char absence_until[20];    /* "" unless an absence greeting gave its end */
+    char review[64];           /* "name,closing": unsure elements a person should listen for, or "" */
     rv_greeting_outcome outcome;
 } rv_greeting_verdict;
 

@@ -29,4 +29,12 @@ typedef struct {
 rv_err rv_decision_parse(const char *json, size_t len, rv_decision_req *out, rv_error *err);
 void rv_decision_free(rv_decision_req *d);
 
+/* What a person heard, as POST …/greetings/{id}/review sends it:
+ * {"name": "stated"|"not_stated", "unit": …, "org": …, "closing": …}, at
+ * least one of them. A body that is not such an object, an unknown field or
+ * a value that is not a string is RV_ERR_ARG; a string other than stated or
+ * not_stated is RV_ERR_UNPROCESSABLE. The strings are static; nothing to
+ * free. Only the four fields of out are set. */
+rv_err rv_review_parse(const char *json, size_t len, rv_review *out, rv_error *err);
+
 #endif

@@ -13,7 +13,7 @@
 
 typedef struct rv_store rv_store;
 
-#define RV_STORE_SCHEMA_VERSION 5
+#define RV_STORE_SCHEMA_VERSION 6
 #define RV_SHA256_HEX 64
 
 /* Open (creating) data_dir, its audio/ directory and rostvakt.db, and bring
@@ -239,6 +239,7 @@ typedef struct {
     const char *absence_until;         /* "2026-12-04T12:00", or NULL */
     const char *profile;
     const char *models_version;        /* what analysed it (rv_store_models_version of the caller) */
+    const char *review;                /* "name,closing": unsure elements a person should listen for; NULL or "" none */
 } rv_greeting_row;
 
 /* Add a greeting version and make it the mailbox's current one, in one
@@ -282,6 +283,44 @@ void rv_store_names_free(char **names, size_t n);
 /* Mailboxes by ext, each with "greeting": the current version's summary
  * (as rv_store_list_greetings) or null. *more is 1 when another page follows. */
 rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, struct json_t **out, int *more, rv_error *err);
+
+/* ---- reviews: what a person heard in a greeting ---- */
+
+/* What a records officer heard: each of name, unit, org, closing
+ * "stated", "not_stated" or NULL (not said either way). */
+typedef struct {
+    const char *ext;
+    long long greeting_id;
+    const char *name, *unit, *org, *closing;
+    const char *actor, *remote, *now; /* the audit: who, from where, when */
+} rv_review;
+
+/* Record r with its audit row ("greeting_reviewed") in one transaction;
+ * earlier reviews of the same greeting are kept. RV_ERR_NOT_FOUND when ext
+ * has no greeting greeting_id (or it records a removal); RV_ERR_ARG for a
+ * value other than stated/not_stated, or none at all. */
+rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_error *err);
+
+/* Current greetings a person should listen to (unsure verdicts that could
+ * break the policy) and nobody has reviewed yet, by ext after after_ext
+ * (NULL: from the first), at most limit (1..500): {"ext", "name", "unit",
+ * "greeting_id", "received_at", "unsure": [...]}. *more: another page
+ * follows. */
+rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, struct json_t **out, int *more,
+                            rv_error *err);
+
+/* A greeting's latest review with the greeting's report (the analysis's
+ * JSON); strings live until fn returns. */
+typedef struct {
+    long long greeting_id;
+    const char *report;
+    const char *name, *unit, *org, *closing; /* "stated", "not_stated" or NULL */
+} rv_reviewed;
+
+/* Call fn for the latest review of every reviewed greeting that has a
+ * report, in greeting order. */
+rv_err rv_store_each_reviewed(rv_store *s, void (*fn)(void *user, const rv_reviewed *r), void *user,
+                              rv_error *err);
 
 /* ---- what the nightly sweep reads and writes ---- */
 
@@ -327,7 +366,8 @@ rv_err rv_store_unit_shares(rv_store *s, rv_unit_share **out, size_t *n, rv_erro
 typedef enum {
     RV_FINDING_MISSING,        /* no greeting, removed, or missing by analysis */
     RV_FINDING_NONCOMPLIANT,   /* there, not missing, found not compliant */
-    RV_FINDING_STALE_ABSENCE   /* an absence greeting that ended before the day */
+    RV_FINDING_STALE_ABSENCE,  /* an absence greeting that ended before the day */
+    RV_FINDING_REVIEW          /* a person should listen: unsure verdicts, not reviewed yet */
 } rv_finding_kind;
 
 /* One mailbox of such a list; the strings live until fn returns. */
@@ -336,6 +376,7 @@ typedef struct {
     long long greeting_id;          /* 0: the mailbox has never had a greeting */
     int removed;
     const char *missing_reason, *violations, *absence_until, *received_at, *profile; /* NULL when unset */
+    const char *review;             /* "name,closing" or "" */
 } rv_greeting_finding;
 
 /* Call fn for each mailbox of the list kind (for RV_FINDING_STALE_ABSENCE,

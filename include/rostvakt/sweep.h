@@ -36,6 +36,7 @@ typedef struct {
 
 typedef struct {
     long mailboxes, missing, noncompliant, stale_absence, overdue, disposed;
+    long needs_review;          /* greetings a person should listen to */
     long out_of_date;           /* greetings analysed under older models or profile */
     long reanalysed, reanalysis_failed;
 } rv_sweep_counts;
@@ -49,7 +50,8 @@ typedef struct {
 /* Run the sweep on s and write its report to each of outs (1 to 3: e.g. JSON
  * for machines and HTML for people from the same run). JSON is one object
  * whose keys are exactly date, mailboxes, missing_greetings,
- * noncompliant_greetings, stale_absence, overdue_callbacks and disposed;
+ * noncompliant_greetings, stale_absence, needs_review, overdue_callbacks and
+ * disposed;
  * every item names its ext, voicemail items their id. CSV is one row per
  * item (list, ext, id, name, unit, detail); HTML one self-contained page in
  * Swedish with a compliance chart per unit. Running it twice on the same day

@@ -24,6 +24,12 @@ typedef struct {
     double closing_min_score; /* the best closing prompt */
     double absence_min_score; /* an absence phrase ("är på semester") */
     double date_min_score;    /* an absence's end date, and its hour */
+    /* The confidence of a verdict: 1 / (1 + exp(-slope * (score - threshold)))
+     * that the phrase was said, per kind of phrase (calibrated on the tune
+     * split); a verdict is stated or not_stated only when its confidence
+     * reaches min_confidence, else unsure. */
+    double name_slope, phrase_slope, closing_slope;
+    double min_confidence;
     int phrases_only;         /* benchmarks: only the expected phrases, no
                                * closing prompt or absence (those stay unset) */
 } rv_verify_thresholds;
@@ -34,6 +40,11 @@ rv_verify_thresholds rv_verify_thresholds_of(const rv_config *cfg);
 /* th with name_min_score, name_cohort_min_score and phrase_min_score those of
  * codec (th->by_codec). */
 rv_verify_thresholds rv_verify_thresholds_for(const rv_verify_thresholds *th, rv_codec codec);
+
+/* Set c->verdict and c->confidence from its score and threshold under
+ * slope and min_confidence (rv_verify_thresholds). A phrase that fits
+ * nowhere is not stated. */
+void rv_verdict_decide(rv_phrase_check *c, double slope, double min_confidence);
 
 /* The threshold of a unit, organisation or phrase text under th. */
 double rv_phrase_threshold(const rv_verify_thresholds *th, const char *text);

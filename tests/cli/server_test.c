@@ -841,6 +841,107 @@ Test(serve, a_sweep_does_not_hold_an_http_thread) {
                  sweep_answer == 1 ? "first" : "second");
 }
 
+/* Run a rostvakt command line; its standard output (and error) in out. */
+static int run_cli(const char *args, char *out, size_t cap)
+{
+    char cmd[1024];
+    const char *exe = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
+    snprintf(cmd, sizeof cmd, "%s %s 2>&1", exe, args);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Officers record what they heard; rostvakt calibrate turns enough reviews
+ * into this installation's thresholds, and the next sweep analyses the
+ * greetings again under them. Bad review bodies change nothing. */
+Test(serve, reviews_calibrate_and_reanalysis) {
+    sink o;
+    const char *who[][3] = {{"4711", "Anna", "Svensson"}, {"4712", "Per", "Oskarsson"},
+                            {"4713", "Maria", "Lindqvist"}, {"4714", "Lena", "Ek"}};
+    const char *files[] = {"samples/g01-anna-svensson.wav", "samples/g02-per-oskarsson.wav",
+                           "samples/g03-maria-lindqvist.wav", "samples/g07-lena-ek.wav"};
+    double score[4];
+    for (int i = 0; i < 4; i++) {
+        char path[64], body[160];
+        snprintf(path, sizeof path, "/v1/mailboxes/%s", who[i][0]);
+        snprintf(body, sizeof body, "{\"first_name\":\"%s\",\"last_name\":\"%s\",\"unit\":\"Ekonomienheten\"}",
+                 who[i][1], who[i][2]);
+        cr_assert_eq(call("PUT", path, pbx, body, &o), 201);
+    }
+    for (int i = 0; i < 4; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/v1/mailboxes/%s/greeting", who[i][0]);
+        cr_assert_eq(upload("PUT", path, files[i], pbx, "audio/wav", NULL, &o, NULL, 0), 200, "%s", o.buf);
+        const char *n = strstr(o.buf, "\"name\":{"), *sc = n ? strstr(n, "\"score\":") : NULL;
+        cr_assert(sc, "%s", o.buf);
+        score[i] = atof(sc + 8);
+        cr_expect(strstr(n, "\"verdict\":\"") != NULL && strstr(n, "\"confidence\":") != NULL, "%s", o.buf);
+    }
+    cr_assert_eq(call("GET", "/v1/review", officer, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"items\":[") != NULL, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/review", pbx, NULL, &o), 403);
+    /* bad bodies: nothing recorded */
+    const char *path = "/v1/mailboxes/4711/greetings/1/review";
+    cr_expect_eq(call("POST", path, officer, "not json", &o), 400);
+    cr_expect_eq(call("POST", path, officer, "{\"name\":true}", &o), 400);
+    cr_expect_eq(call("POST", path, officer, "{\"voice\":\"stated\"}", &o), 400);
+    cr_expect_eq(call("POST", path, officer, "{}", &o), 400);
+    cr_expect_eq(call("POST", path, officer, "{\"name\":\"maybe\"}", &o), 422);
+    cr_expect(strstr(o.buf, "unprocessable") != NULL, "%s", o.buf);
+    cr_expect_eq(call("POST", "/v1/mailboxes/4712/greetings/1/review", officer, "{\"name\":\"stated\"}", &o), 404,
+                 "greeting 1 is 4711's");
+    cr_expect_eq(call("POST", path, pbx, "{\"name\":\"stated\"}", &o), 403);
+    cr_expect_eq(call("GET", path, officer, NULL, &o), 405);
+    char admin[80];
+    token("admin", "it-drift", admin, sizeof admin);
+    stop_server();
+    start_server("0");
+    cr_assert_eq(call("GET", "/v1/audit", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "greeting_reviewed") == NULL, "bad reviews left no trace: %s", o.buf);
+    /* the two best-scoring names heard said, the two worst not */
+    int order[4] = {0, 1, 2, 3};
+    for (int i = 0; i < 4; i++)
+        for (int j = i + 1; j < 4; j++)
+            if (score[order[j]] > score[order[i]]) {
+                int t = order[i];
+                order[i] = order[j];
+                order[j] = t;
+            }
+    for (int k = 0; k < 4; k++) {
+        int i = order[k];
+        char p2[80], body[64];
+        snprintf(p2, sizeof p2, "/v1/mailboxes/%s/greetings/%d/review", who[i][0], i + 1);
+        snprintf(body, sizeof body, "{\"name\":\"%s\"}", k < 2 ? "stated" : "not_stated");
+        cr_expect_eq(call("POST", p2, officer, body, &o), 201, "%s: %s", p2, o.buf);
+    }
+    cr_assert_eq(call("GET", "/v1/audit", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "greeting_reviewed") != NULL, "%s", o.buf);
+    stop_server();
+    char args[512], out[4096], file[160];
+    snprintf(file, sizeof file, "%s/data/calibration.conf", dir);
+    snprintf(args, sizeof args, "calibrate --data-dir %s/data", dir);
+    cr_expect_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "the shipped thresholds stay (it takes 30 of each)") != NULL, "%s", out);
+    cr_expect(access(file, F_OK) != 0, "too few reviews: no thresholds of its own");
+    snprintf(args, sizeof args, "calibrate --data-dir %s/data --min-per-class 2", dir);
+    cr_expect_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "name     2 heard said, 2 not said: thresholds") != NULL, "%s", out);
+    cr_expect(strstr(out, "TPR 1.00") != NULL && strstr(out, "(0.34-1.00)") != NULL, "intervals: %s", out);
+    cr_expect(strstr(out, "unit     0 heard said") != NULL, "%s", out);
+    cr_expect(access(file, F_OK) == 0, "thresholds of its own");
+    /* the next sweep analyses the greetings again under them, once */
+    snprintf(args, sizeof args, "sweep --data-dir %s/data --date 2026-11-23 --format json --out %s/r.json", dir, dir);
+    cr_expect_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "greetings out of date 4, re-analysed 4, failed 0") != NULL, "%s", out);
+    cr_expect_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "greetings out of date 0") != NULL, "%s", out);
+    start_server("0"); /* for the teardown */
+}
+
 /* A greeting analysed under other settings is re-analysed by the next sweep,
  * and only once. */
 Test(serve, the_sweep_reanalyses_out_of_date_greetings) {

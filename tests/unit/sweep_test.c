@@ -211,9 +211,9 @@ Test(sweep, greetings_callbacks_and_disposal) {
     cr_expect(audio_exists("d2"), "bytes another voicemail still holds stay");
     cr_expect(audio_exists("d4") && audio_exists("d5"), "possible public records and registered ones never go");
     const char *want_keys[] = {"date", "mailboxes", "missing_greetings", "noncompliant_greetings", "stale_absence",
-                               "disposed", "overdue_callbacks"};
-    cr_expect_eq(json_object_size(j), 7, "exactly the seven keys");
-    for (size_t i = 0; i < 7; i++) cr_expect_not_null(json_object_get(j, want_keys[i]), "%s", want_keys[i]);
+                               "needs_review", "disposed", "overdue_callbacks"};
+    cr_expect_eq(json_object_size(j), 8, "exactly the eight keys");
+    for (size_t i = 0; i < 8; i++) cr_expect_not_null(json_object_get(j, want_keys[i]), "%s", want_keys[i]);
 
     /* the row stays, marked, with an audit entry */
     json_t *vm, *audit;
@@ -287,4 +287,59 @@ Test(sweep, html_and_csv_reports) {
     cr_expect(strncmp(buf, "list,ext,id,name,unit,detail\n", 29) == 0, "%s", buf);
     cr_expect(strstr(buf, "noncompliant_greetings,300,,Åsa Test,Barn- & utbildning,enhet saknas") != NULL, "%s", buf);
     free(buf);
+}
+
+/* A greeting whose verdicts were unsure is listed for a person to listen
+ * to, until someone records what was said; the review is audited. */
+Test(sweep, unsure_greetings_wait_for_a_review) {
+    mailbox("400", "Bo", "Ekonomi", "botkyrka");
+    rv_profile p;
+    rv_error e;
+    cr_assert_eq(rv_profile_find("models/profiles", "botkyrka", &p, &e), RV_OK, "%s", e.msg);
+    char version[40], hex[RV_SHA256_HEX + 1];
+    rv_greeting_version(MODELS, &p, version);
+    cr_assert_eq(rv_store_put_audio(st, "g400", 4, hex, &e), RV_OK);
+    rv_greeting_row g = {.ext = "400", .sha256 = hex, .content_type = "audio/wav", .bytes = 4,
+                         .received_at = "2026-11-01T08:00:00Z", .report = "{}",
+                         .compliance = RV_COMPLIANCE_UNKNOWN, .violations = "", .profile = "botkyrka",
+                         .models_version = version, .review = "name,closing"};
+    long long gid;
+    cr_assert_eq(rv_store_add_greeting(st, &g, &gid, &e), RV_OK, "%s", e.msg);
+    rv_sweep_counts c;
+    json_t *j = run("2026-11-23", 1, &c);
+    cr_expect_str_eq(keys(j, "needs_review", "ext"), "400");
+    cr_expect_eq(c.needs_review, 1);
+    cr_expect_str_eq(keys(j, "noncompliant_greetings", "ext"), "", "unsure is not a violation");
+    json_t *item = json_array_get(json_object_get(j, "needs_review"), 0);
+    cr_expect_eq(json_array_size(json_object_get(item, "unsure")), 2, "name and closing");
+    json_decref(j);
+    json_t *list;
+    int more;
+    cr_assert_eq(rv_store_list_review(st, NULL, 50, &list, &more, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(json_array_size(list), 1);
+    json_decref(list);
+    /* bad reviews change nothing */
+    long long rid;
+    rv_review bad = {.ext = "400", .greeting_id = gid, .name = "maybe", .actor = "registrator", .now = "2026-11-24T09:00:00Z"};
+    cr_expect_eq(rv_store_add_review(st, &bad, &rid, &e), RV_ERR_ARG);
+    rv_review none = {.ext = "400", .greeting_id = gid, .actor = "registrator", .now = "2026-11-24T09:00:00Z"};
+    cr_expect_eq(rv_store_add_review(st, &none, &rid, &e), RV_ERR_ARG);
+    rv_review other = {.ext = "401", .greeting_id = gid, .name = "stated", .actor = "registrator",
+                       .now = "2026-11-24T09:00:00Z"};
+    cr_expect_eq(rv_store_add_review(st, &other, &rid, &e), RV_ERR_NOT_FOUND, "the greeting is 400's");
+    j = run("2026-11-23", 1, &c);
+    cr_expect_str_eq(keys(j, "needs_review", "ext"), "400", "still waiting");
+    json_decref(j);
+    rv_review ok = {.ext = "400", .greeting_id = gid, .name = "stated", .closing = "not_stated",
+                    .actor = "registrator", .remote = "127.0.0.1", .now = "2026-11-24T09:00:00Z"};
+    cr_assert_eq(rv_store_add_review(st, &ok, &rid, &e), RV_OK, "%s", e.msg);
+    j = run("2026-11-24", 1, &c);
+    cr_expect_str_eq(keys(j, "needs_review", "ext"), "", "reviewed: off the list");
+    json_decref(j);
+    json_t *audit;
+    cr_assert_eq(rv_store_list_audit(st, 0, "registrator", NULL, NULL, 10, &audit, &e), RV_OK);
+    char *a = json_dumps(audit, 0);
+    cr_expect(strstr(a, "greeting_reviewed") != NULL, "%s", a);
+    free(a);
+    json_decref(audit);
 }

@@ -1,0 +1,178 @@
+/* An installation's thresholds from its reviewed greetings: each review
+ * joined with the report of the greeting it heard, scores compared with the
+ * base configuration's thresholds, a cut chosen per class of phrase. */
+#include "rostvakt/calibrate.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rostvakt/verify.h"
+
+typedef struct {
+    double *m; /* margins: score less the base threshold */
+    int *said;
+    size_t n, cap;
+} samples;
+
+typedef struct {
+    rv_verify_thresholds th;
+    samples s[RV_CAL__COUNT];
+    int oom;
+} collect_ctx;
+
+const char *rv_cal_class_name(rv_cal_class c)
+{
+    static const char *const names[RV_CAL__COUNT] = {"name", "unit", "closing"};
+    return (unsigned)c < RV_CAL__COUNT ? names[c] : "";
+}
+
+static void add(collect_ctx *x, rv_cal_class c, double margin, const char *label)
+{
+    if (!label) return;
+    samples *s = &x->s[c];
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        double *m = realloc(s->m, cap * sizeof *m);
+        if (m) s->m = m;
+        int *y = m ? realloc(s->said, cap * sizeof *y) : NULL;
+        if (y) s->said = y;
+        if (!m || !y) {
+            x->oom = 1;
+            return;
+        }
+        s->cap = cap;
+    }
+    s->m[s->n] = margin;
+    s->said[s->n] = strcmp(label, "stated") == 0;
+    s->n++;
+}
+
+/* The score of a report's check, or -1e9 when it was found nowhere. */
+static double score_of(const json_t *check)
+{
+    const json_t *v = json_object_get(check, "score");
+    return json_is_number(v) ? json_number_value(v) : -1e9;
+}
+
+static void one_review(void *user, const rv_reviewed *r)
+{
+    collect_ctx *x = user;
+    json_t *rep = json_loads(r->report, 0, NULL);
+    if (!rep) return;
+    const char *codec = json_string_value(json_object_get(json_object_get(rep, "audio"), "codec"));
+    rv_codec cd = codec && strcmp(codec, "g711") == 0 ? RV_CODEC_G711
+                  : codec && strcmp(codec, "gsm") == 0 ? RV_CODEC_GSM
+                                                       : RV_CODEC_OTHER;
+    rv_verify_thresholds th = rv_verify_thresholds_for(&x->th, cd);
+    json_t *name = json_object_get(rep, "name");
+    if (json_is_object(name)) {
+        double t = json_object_get(name, "cohort") ? th.name_cohort_min_score : th.name_min_score;
+        add(x, RV_CAL_NAME, score_of(name) - t, r->name);
+    }
+    const char *keys[] = {"unit", "org"}, *labels[] = {r->unit, r->org};
+    for (int k = 0; k < 2; k++) {
+        json_t *c = json_object_get(rep, keys[k]);
+        const char *text = json_string_value(json_object_get(c, "expected"));
+        if (json_is_object(c) && text) add(x, RV_CAL_UNIT, score_of(c) - rv_phrase_threshold(&th, text), labels[k]);
+    }
+    json_t *closing = json_object_get(rep, "closing_prompt");
+    if (json_is_object(closing)) add(x, RV_CAL_CLOSING, score_of(closing) - th.closing_min_score, r->closing);
+    json_decref(rep);
+}
+
+/* 95 % Wilson interval of k of n. */
+static void wilson(int k, int n, double *p, double *lo, double *hi)
+{
+    if (n <= 0) {
+        *p = *lo = *hi = 0;
+        return;
+    }
+    const double z = 1.959964;
+    double ph = (double)k / n, d = 1 + z * z / n, c = (ph + z * z / (2.0 * n)) / d;
+    double h = z * sqrt(ph * (1 - ph) / n + z * z / (4.0 * n * n)) / d;
+    *p = ph;
+    *lo = c - h < 0 ? 0 : c - h;
+    *hi = c + h > 1 ? 1 : c + h;
+}
+
+/* Rates of s at cut c into slot i of r. */
+static void rates_at(const samples *s, double c, rv_cal_result *r, int i)
+{
+    int tp = 0, fp = 0;
+    for (size_t j = 0; j < s->n; j++) {
+        if (s->m[j] < c) continue;
+        if (s->said[j]) tp++;
+        else fp++;
+    }
+    wilson(tp, r->stated, &r->tpr[i], &r->tpr_lo[i], &r->tpr_hi[i]);
+    wilson(fp, r->not_stated, &r->fpr[i], &r->fpr_lo[i], &r->fpr_hi[i]);
+}
+
+rv_err rv_calibrate(rv_store *s, const rv_config *base, int min_per_class, rv_calibration *out, rv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->min_per_class = min_per_class;
+    collect_ctx x = {.th = rv_verify_thresholds_of(base)};
+    rv_err rc = rv_store_each_reviewed(s, one_review, &x, err);
+    if (rc == RV_OK && x.oom) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    for (int c = 0; rc == RV_OK && c < RV_CAL__COUNT; c++) {
+        const samples *sm = &x.s[c];
+        rv_cal_result *r = &out->c[c];
+        for (size_t j = 0; j < sm->n; j++) r->stated += sm->said[j], r->not_stated += !sm->said[j];
+        rates_at(sm, 0, r, 0);
+        r->calibrated = r->stated >= min_per_class && r->not_stated >= min_per_class;
+        if (!r->calibrated) {
+            rates_at(sm, 0, r, 1);
+            continue;
+        }
+        /* the highest TPR at FPR <= 5 %; among equals the higher cut */
+        double best_c = 0, best_tpr = -1;
+        for (size_t i = 0; i < sm->n; i++) {
+            double cut = sm->m[i];
+            if (cut < -1e8) continue; /* found nowhere: no cut below it */
+            int tp = 0, fp = 0;
+            for (size_t j = 0; j < sm->n; j++)
+                if (sm->m[j] >= cut) sm->said[j] ? tp++ : fp++;
+            double tpr = (double)tp / r->stated, fpr = (double)fp / r->not_stated;
+            if (fpr <= 0.05 && (tpr > best_tpr || (tpr == best_tpr && cut > best_c))) best_tpr = tpr, best_c = cut;
+        }
+        if (best_tpr < 0) r->calibrated = 0; /* no cut keeps FPR that low */
+        r->shift = r->calibrated ? best_c : 0;
+        rates_at(sm, r->shift, r, 1);
+    }
+    for (int c = 0; c < RV_CAL__COUNT; c++) {
+        free(x.s[c].m);
+        free(x.s[c].said);
+    }
+    return rc;
+}
+
+int rv_calibration_write(const rv_calibration *cal, const rv_config *base, FILE *f)
+{
+    const struct {
+        rv_cal_class c;
+        const char *name;
+        double value;
+    } rows[] = {
+        {RV_CAL_NAME, "asr_name_min_score", base->asr_name_min_score},
+        {RV_CAL_NAME, "asr_name_min_score_g711", base->asr_name_min_score_g711},
+        {RV_CAL_NAME, "asr_name_min_score_gsm", base->asr_name_min_score_gsm},
+        {RV_CAL_NAME, "asr_name_cohort_min_score", base->asr_name_cohort_min_score},
+        {RV_CAL_NAME, "asr_name_cohort_min_score_g711", base->asr_name_cohort_min_score_g711},
+        {RV_CAL_NAME, "asr_name_cohort_min_score_gsm", base->asr_name_cohort_min_score_gsm},
+        {RV_CAL_UNIT, "asr_phrase_min_score", base->asr_phrase_min_score},
+        {RV_CAL_UNIT, "asr_phrase_min_score_g711", base->asr_phrase_min_score_g711},
+        {RV_CAL_UNIT, "asr_phrase_min_score_gsm", base->asr_phrase_min_score_gsm},
+        {RV_CAL_CLOSING, "asr_closing_min_score", base->asr_closing_min_score},
+    };
+    int n = 0;
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        const rv_cal_result *r = &cal->c[rows[i].c];
+        if (!r->calibrated) continue;
+        fprintf(f, "%s = %.4f\n", rows[i].name, rows[i].value + r->shift);
+        n++;
+    }
+    return n;
+}
