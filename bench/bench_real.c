@@ -18,6 +18,7 @@
 #include "rostvakt/audio.h"
 #include "rostvakt/config.h"
 #include "rostvakt/lexicon.h"
+#include "rostvakt/template.h"
 #include "rostvakt/verify.h"
 
 #define MAX_TRIALS 4096
@@ -30,6 +31,8 @@ typedef struct {
     double raw;    /* llr per frame */
     double cohort; /* the cohort's best llr per frame, or -1e9 */
     double shipped; /* the shipped threshold for this word and codec */
+    int has_tmpl;   /* a template of the word was matched */
+    double tmpl;    /* its fit: minus the mean DTW frame distance */
 } trial;
 
 static trial trials[MAX_TRIALS];
@@ -56,9 +59,42 @@ static int speaker_index(const char *name)
 }
 
 /* Score every word of list ("a|b/b2|c") on the current clip. */
-static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list, int speaker, int said)
+/* The template file's features (cached by name), or NULL. */
+static const rv_features *template_of(const char *dir, const char *name)
 {
-    for (char *w = strtok(list, "|"); w && n_trials < MAX_TRIALS; w = strtok(NULL, "|")) {
+    static struct {
+        char name[128];
+        rv_features f;
+    } cache[512];
+    static size_t n;
+    if (!name || strcmp(name, "-") == 0) return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(cache[i].name, name) == 0) return cache[i].f.v ? &cache[i].f : NULL;
+    if (n == sizeof cache / sizeof *cache) return NULL;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    rv_pcm pcm;
+    rv_error e;
+    rv_audio_limits lim = {1 << 26, 600};
+    snprintf(cache[n].name, sizeof cache[n].name, "%s", name);
+    if (rv_audio_decode_file(path, rv_audio_hint_for_path(path), &lim, &pcm, &e) == RV_OK) {
+        if (rv_features_of(&pcm, &cache[n].f, &e) != RV_OK) fprintf(stderr, "bench_real: %s: %s\n", name, e.msg);
+        rv_pcm_free(&pcm);
+    }
+    n++;
+    return cache[n - 1].f.v ? &cache[n - 1].f : NULL;
+}
+
+static const char *set_dir;
+static rv_features clip_features;
+
+static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list, char *templates, int speaker,
+                        int said)
+{
+    char *tsave = NULL, *tnext = templates ? strtok_r(templates, "|", &tsave) : NULL;
+    char *wsave = NULL;
+    for (char *w = strtok_r(list, "|", &wsave); w && n_trials < MAX_TRIALS;
+         w = strtok_r(NULL, "|", &wsave), tnext = tnext ? strtok_r(NULL, "|", &tsave) : NULL) {
         char *alt = strchr(w, '/');
         const char *alts[2] = {w, NULL};
         size_t n = 1, best;
@@ -85,13 +121,24 @@ static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list,
                 c = cs.llr;
         }
         double score = n_cohort ? raw - cohort_weight * (c > cohort_floor ? c : cohort_floor) : raw;
-        trials[n_trials++] = (trial){speaker, said, score, raw, c, rv_phrase_threshold(th, alts[best])};
+        trial tr = {speaker, said, score, raw, c, rv_phrase_threshold(th, alts[best]), 0, 0};
+        const rv_features *tf = template_of(set_dir, tnext);
+        double dist, at;
+        if (tf && clip_features.v && rv_template_match(tf, &clip_features, &dist, &at, &e) == RV_OK)
+            tr.has_tmpl = 1, tr.tmpl = -dist;
+        trials[n_trials++] = tr;
     }
 }
+
+/* Which figure the rates and AUC are of: the recogniser's score, or the
+ * template's fit (then only trials with a template count). */
+static int use_tmpl;
+static double V(const trial *t) { return use_tmpl ? t->tmpl : t->score; }
 
 /* Trials of speaker sp (-1: all; with not, all but sp). */
 static int picked(const trial *t, int sp, int not)
 {
+    if (use_tmpl && !t->has_tmpl) return 0;
     return sp < 0 || (not ? t->speaker != sp : t->speaker == sp);
 }
 
@@ -103,7 +150,7 @@ static double auc(int sp)
         if (!picked(&trials[i], sp, 0) || !trials[i].said) continue;
         for (size_t j = 0; j < n_trials; j++) {
             if (!picked(&trials[j], sp, 0) || trials[j].said) continue;
-            wins += trials[i].score > trials[j].score ? 1 : trials[i].score == trials[j].score ? 0.5 : 0;
+            wins += V(&trials[i]) > V(&trials[j]) ? 1 : V(&trials[i]) == V(&trials[j]) ? 0.5 : 0;
             pairs++;
         }
     }
@@ -119,10 +166,10 @@ static void rates(int sp, int not, double t, double *tpr, double *fpr, int *npos
         if (!picked(&trials[i], sp, not)) continue;
         if (trials[i].said) {
             (*npos)++;
-            tp += trials[i].score >= t;
+            tp += V(&trials[i]) >= t;
         } else {
             (*nneg)++;
-            fp += trials[i].score >= t;
+            fp += V(&trials[i]) >= t;
         }
     }
     *tpr = *npos ? (double)tp / *npos : 0;
@@ -139,10 +186,10 @@ static double choose(int sp, int not, double max_fpr, double *best_tpr)
         if (!picked(&trials[i], sp, not)) continue;
         double tpr, fpr;
         int np, nn;
-        rates(sp, not, trials[i].score, &tpr, &fpr, &np, &nn);
-        if (fpr <= max_fpr && (tpr > *best_tpr || (tpr == *best_tpr && trials[i].score > best_t))) {
+        rates(sp, not, V(&trials[i]), &tpr, &fpr, &np, &nn);
+        if (fpr <= max_fpr && (tpr > *best_tpr || (tpr == *best_tpr && V(&trials[i]) > best_t))) {
             *best_tpr = tpr;
-            best_t = trials[i].score;
+            best_t = V(&trials[i]);
         }
     }
     return best_t;
@@ -160,6 +207,50 @@ static void shipped_rates(int sp, double *tpr, double *fpr)
     }
     *tpr = np ? (double)tp / np : 0;
     *fpr = nn ? (double)fp / nn : 0;
+}
+
+/* AUC of the template fit, and of the rank sum of the fit and the score
+ * (no weight learned), over the trials of sp (-1: all) that have a template. */
+static void template_report(int sp)
+{
+    size_t n = 0;
+    double *rs = calloc(n_trials, sizeof *rs), *rt = calloc(n_trials, sizeof *rt);
+    if (!rs || !rt) {
+        free(rs), free(rt);
+        return;
+    }
+    for (size_t i = 0; i < n_trials; i++) {
+        if (!trials[i].has_tmpl) continue;
+        n++;
+        for (size_t j = 0; j < n_trials; j++) {
+            if (!trials[j].has_tmpl) continue;
+            rs[i] += trials[j].score < trials[i].score ? 1 : trials[j].score == trials[i].score ? 0.5 : 0;
+            rt[i] += trials[j].tmpl < trials[i].tmpl ? 1 : trials[j].tmpl == trials[i].tmpl ? 0.5 : 0;
+        }
+    }
+    double w_t = 0, w_c = 0;
+    long pairs = 0;
+    int np = 0, nn = 0;
+    for (size_t i = 0; i < n_trials; i++) {
+        if (!trials[i].has_tmpl || !picked(&trials[i], sp, 0)) continue;
+        if (!trials[i].said) {
+            nn++;
+            continue;
+        }
+        np++;
+        for (size_t j = 0; j < n_trials; j++) {
+            if (!trials[j].has_tmpl || !picked(&trials[j], sp, 0) || trials[j].said) continue;
+            pairs++;
+            w_t += trials[i].tmpl > trials[j].tmpl ? 1 : trials[i].tmpl == trials[j].tmpl ? 0.5 : 0;
+            double ci = rs[i] + rt[i], cj = rs[j] + rt[j];
+            w_c += ci > cj ? 1 : ci == cj ? 0.5 : 0;
+        }
+    }
+    if (pairs)
+        printf("  %-14s the word's own recording as a template: AUC %.2f; with the score (rank sum) %.2f  (%d+ %d-)\n",
+               "", w_t / (double)pairs, w_c / (double)pairs, np, nn);
+    free(rs);
+    free(rt);
 }
 
 static void report(int sp)
@@ -180,6 +271,22 @@ static void report(int sp)
     }
     shipped_rates(sp, &tpr, &fpr);
     printf("  %-14s at the shipped unit thresholds: TPR %.2f FPR %.2f\n", "", tpr, fpr);
+    template_report(sp);
+    use_tmpl = 1;
+    rates(sp, 0, -1e18, &tpr, &fpr, &np, &nn);
+    if (np) {
+        choose(sp, 0, 0.05, &t05);
+        choose(sp, 0, 0.10, &t10);
+        printf("  %-14s template alone: best TPR %.2f at FPR <= 0.05, %.2f at <= 0.10\n", "", t05, t10);
+        if (sp >= 0 && n_speakers > 1) {
+            double other, t = choose(sp, 1, 0.10, &other);
+            rates(sp, 0, t, &tpr, &fpr, &np, &nn);
+            if (other > 0)
+                printf("  %-14s template, leave-one-speaker-out (threshold %.2f from the others): TPR %.2f FPR %.2f\n",
+                       "", t, tpr, fpr);
+        }
+    }
+    use_tmpl = 0;
 }
 
 int main(int argc, char **argv)
@@ -204,6 +311,7 @@ int main(int argc, char **argv)
         return 64;
     }
     const char *dir = argv[1], *models = argc > 2 ? argv[2] : "models";
+    set_dir = dir;
     char path[4096], line[8192];
     snprintf(path, sizeof path, "%s/manifest.tsv", dir);
     FILE *m = fopen(path, "r");
@@ -235,9 +343,9 @@ int main(int argc, char **argv)
     double audio_s = 0;
     while (fgets(line, sizeof line, m)) {
         line[strcspn(line, "\n")] = '\0';
-        char *f[5] = {0};
+        char *f[7] = {0};
         int k = 0;
-        for (char *p = line; k < 5; k++) {
+        for (char *p = line; k < 7; k++) {
             f[k] = p;
             p = strchr(p, '\t');
             if (!p) break;
@@ -253,9 +361,11 @@ int main(int argc, char **argv)
             continue;
         }
         rv_verify_thresholds t = rv_verify_thresholds_for(&th, pcm.codec);
+        rv_features_free(&clip_features);
+        if (rv_features_of(&pcm, &clip_features, &e) != RV_OK) fprintf(stderr, "bench_real: %s: %s\n", path, e.msg);
         if (rv_asr_set_audio(asr, &pcm, &e) == RV_OK) {
-            score_words(asr, &t, f[3], sp, 1);
-            if (f[4]) score_words(asr, &t, f[4], sp, 0);
+            score_words(asr, &t, f[3], f[5], sp, 1);
+            if (f[4]) score_words(asr, &t, f[4], f[6], sp, 0);
             clips++;
             audio_s += (double)pcm.n / pcm.rate;
         } else fprintf(stderr, "bench_real: %s: %s\n", path, e.msg);
@@ -266,6 +376,7 @@ int main(int argc, char **argv)
            n_trials, n_cohort ? "; scores weighed against a cohort of ordinary words" : "");
     for (int sp = 0; sp < n_speakers; sp++) report(sp);
     report(-1);
+    rv_features_free(&clip_features);
     rv_asr_free(asr);
     rv_lexicon_free(lex);
     return 0;

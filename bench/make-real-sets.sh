@@ -7,8 +7,13 @@
 # a guess are left out; read sentences are a clip each, their long words the
 # trials. Usage: bench/make-real-sets.sh SPEECH_DIR OUT_DIR
 # Writes OUT_DIR/manifest.tsv (clip, speaker, channel, said, not said; words
-# '|'-separated, a word's other wording after '/'); exits 0 without writing
-# anything when SPEECH_DIR is missing.
+# '|'-separated, a word's other wording after '/'; then the templates of the
+# said and the not-said words, '|'-separated, "-" for none); exits 0 without
+# writing anything when SPEECH_DIR is missing.
+# A word's template stands in for the owner's own recording of their name:
+# the same recording, said a little slower and higher (sox tempo 0.92, pitch
+# +40 cents), through the other channel with faint line noise. It is the
+# same utterance, so the figures it gives are an upper bound.
 set -eu
 SPEECH=$1
 OUT=$2
@@ -35,16 +40,19 @@ awk -F'\t' -v g=$GROUP '
             while (j <= n && sp[j] == s) j++
             # recordings i .. j-1 of speaker s
             if (split(t[i], w, " ") > 3) {           # read sentences: one a clip
-                for (k = i; k < j; k++) { c++; clip[c] = s; files[c] = f[k]; said[c] = ""
+                for (k = i; k < j; k++) { c++; clip[c] = s; files[c] = f[k]; said[c] = ""; tmpl[c] = ""
                     m = split(t[k], w, " ")
-                    for (x = 1; x <= m; x++) if (length(w[x]) >= 6) said[c] = said[c] (said[c] ? "|" : "") tolower(w[x]) }
+                    for (x = 1; x <= m; x++) if (length(w[x]) >= 6) {
+                        said[c] = said[c] (said[c] ? "|" : "") tolower(w[x]); tmpl[c] = tmpl[c] (tmpl[c] ? "|" : "") "-" } }
             } else {
                 first = c + 1
                 for (k = i; k < j; k += g) {
                     end = k + g; if (end > j || j - end < 3) end = j
-                    c++; clip[c] = s; files[c] = ""; said[c] = ""
+                    c++; clip[c] = s; files[c] = ""; said[c] = ""; tmpl[c] = ""
                     for (x = k; x < end; x++) {
                         files[c] = files[c] (files[c] ? " " : "") f[x]
+                        tn = f[x]; sub(/.*\//, "", tn); sub(/\.[a-z0-9]*$/, "", tn)
+                        tmpl[c] = tmpl[c] (tmpl[c] ? "|" : "") "t-" tn ".wav"
                         said[c] = said[c] (said[c] ? "|" : "") word(t[x], a[x]) }
                     if (end == j) break
                 }
@@ -54,11 +62,21 @@ awk -F'\t' -v g=$GROUP '
         # not said: the words of the next clip of the same speaker (wrapping)
         for (x = 1; x <= c; x++) {
             y = x + 1; if (y > c || clip[y] != clip[x]) { y = x; while (y > 1 && clip[y - 1] == clip[x]) y-- }
-            printf "%d\t%s\t%s\t%s\t%s\n", x, clip[x], files[x], said[x], (y == x ? "" : said[y])
+            printf "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", x, clip[x], files[x], said[x], (y == x ? "" : said[y]),
+                tmpl[x], (y == x ? "" : tmpl[y])
         }
     }' "$OUT/items.tsv" > "$OUT/clips.tsv"
-printf 'file\tspeaker\tchannel\tsaid\tnot_said\n' > "$OUT/manifest.tsv"
-while IFS="$(printf '\t')" read -r n speaker files said notsaid; do
+printf 'file\tspeaker\tchannel\tsaid\tnot_said\tsaid_templates\tnot_said_templates\n' > "$OUT/manifest.tsv"
+# every word's template (see above)
+awk -F'\t' '{ print $2 }' "$OUT/items.tsv" | while read -r f; do
+    [ "$(printf '%s' "$f" | wc -w)" -gt 0 ] || continue
+    tn=$(basename "$f"); tn=${tn%.*}
+    $SOX "$SPEECH/$f" -r 16000 -c 1 -b 16 "$OUT/tt.wav" tempo 0.92 pitch 40
+    mixnoise "$OUT/tt.wav" "$OUT/tn.wav" pinknoise 0.003
+    phone "$OUT/tn.wav" "$OUT/t-$tn.wav" gsm
+    rm -f "$OUT/tt.wav" "$OUT/tn.wav"
+done
+while IFS="$(printf '\t')" read -r n speaker files said notsaid stmpl ntmpl; do
     set --
     for f in $files; do set -- "$@" "$SPEECH/$f"; done
     # the recordings in a row, 0.4 s apart, with 0.5 s of quiet around
@@ -74,7 +92,8 @@ while IFS="$(printf '\t')" read -r n speaker files said notsaid; do
     rm -f $parts
     for ch in ulaw gsm; do
         phone "$OUT/clip.wav" "$OUT/r$n-$ch.wav" "$ch" norm -6
-        printf 'r%s-%s.wav\t%s\t%s\t%s\t%s\n' "$n" "$ch" "$speaker" "$ch" "$said" "$notsaid" >> "$OUT/manifest.tsv"
+        printf 'r%s-%s.wav\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$ch" "$speaker" "$ch" "$said" "$notsaid" \
+            "$stmpl" "$ntmpl" >> "$OUT/manifest.tsv"
     done
     rm -f "$OUT/clip.wav"
 done < "$OUT/clips.tsv"

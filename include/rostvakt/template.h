@@ -1,0 +1,38 @@
+/* Template matching of a spoken phrase: is the owner's own recording of
+ * their name (as a PBX keeps it) said again inside a greeting? Same voice,
+ * same line, no pronunciation rules: mean-normalised mel cepstra of both,
+ * and subsequence dynamic time warping of the whole template against the
+ * best-fitting stretch of the greeting. Built on dsp.h; thread-safe. */
+#ifndef RV_TEMPLATE_H
+#define RV_TEMPLATE_H
+
+#include <stddef.h>
+
+#include "rostvakt/audio.h"
+#include "rostvakt/err.h"
+
+#define RV_TEMPLATE_DIM 12
+
+/* Cepstral features, one vector of RV_TEMPLATE_DIM a 10 ms frame, of the
+ * stretch from the first to the last frame within 30 dB of the loudest. */
+typedef struct {
+    float *v;        /* n * RV_TEMPLATE_DIM, owned */
+    size_t n;
+    size_t first;    /* the first kept frame's index in the recording */
+} rv_features;
+
+/* Features of pcm (any rate; analysed at 8 kHz, the telephone band). New
+ * out->v (rv_features_free); RV_ERR_ARG for a recording with no frame above
+ * silence. */
+rv_err rv_features_of(const rv_pcm *pcm, rv_features *out, rv_error *err);
+void rv_features_free(rv_features *f);
+
+/* The template's best fit inside utt: the mean frame distance along the
+ * best warping path of all of tmpl against any stretch of utt (lower: more
+ * alike), and where that stretch starts in utt (seconds from the start of
+ * its recording). RV_ERR_ARG when either is empty or tmpl is more than
+ * twice as long as utt. */
+rv_err rv_template_match(const rv_features *tmpl, const rv_features *utt, double *dist, double *at_s,
+                         rv_error *err);
+
+#endif
