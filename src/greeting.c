@@ -7,11 +7,13 @@
 
 #include "rostvakt/calendar.h"
 #include "rostvakt/report.h"
+#include "rostvakt/template.h"
 
 rv_err rv_greeting_analyse(const rv_analyzer *an, rv_asr *asr, const rv_verify_thresholds *th,
                            const rv_mailbox *m, const rv_profile *p, const rv_pcm *pcm, const char *received_at,
                            const char *const *directory, const char *const *directory_units,
-                           size_t n_directory, char **json, rv_greeting_verdict *v, rv_error *err)
+                           size_t n_directory, const struct rv_features *name_template, char **json,
+                           rv_greeting_verdict *v, rv_error *err)
 {
     *json = NULL;
     memset(v, 0, sizeof *v);
@@ -19,7 +21,7 @@ rv_err rv_greeting_analyse(const rv_analyzer *an, rv_asr *asr, const rv_verify_t
     snprintf(name, sizeof name, "%s %s", m->first_name, m->last_name);
     rv_expect exp = {.name = name, .unit = m->unit, .org = m->org[0] ? m->org : NULL, .profile = p->name,
                    .cohort = directory, .cohort_units = directory_units,
-                   .n_cohort = n_directory};
+                   .n_cohort = n_directory, .name_template = name_template};
     long day;
     if (rv_local_date(received_at, RV_CAL_SE, &day)) /* "till och med fredag" counts from here */
         rv_civil_from_days(day, &exp.rec_year, &exp.rec_month, &exp.rec_day);
@@ -69,4 +71,32 @@ const char *rv_greeting_outcome_name(rv_greeting_outcome o)
     static const char *const names[RV_OUTCOME__COUNT] = {"compliant", "noncompliant", "missing", "unverified",
                                                          "unsure"};
     return (unsigned)o < RV_OUTCOME__COUNT ? names[o] : "unverified";
+}
+
+rv_err rv_greeting_name_template(rv_store *s, const char *ext, const rv_audio_limits *lim, struct rv_features *out,
+                                 rv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    char sha[RV_SHA256_HEX + 1], ct[64];
+    rv_err rc = rv_store_name_recording(s, ext, sha, ct, sizeof ct, err);
+    if (rc != RV_OK) return rc;
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    rc = rv_store_read_audio(s, sha, (size_t)lim->max_bytes, &bytes, &len, err);
+    if (rc != RV_OK) return rc;
+    rc = rv_greeting_template_of(bytes, len, ct, lim, out, err);
+    free(bytes);
+    return rc;
+}
+
+rv_err rv_greeting_template_of(const void *bytes, size_t len, const char *content_type, const rv_audio_limits *lim,
+                               struct rv_features *out, rv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    rv_pcm pcm;
+    rv_err rc = rv_audio_decode(bytes, len, rv_audio_hint_for_type(content_type), lim, &pcm, err);
+    if (rc != RV_OK) return rc;
+    rc = rv_features_of(&pcm, out, err);
+    rv_pcm_free(&pcm);
+    return rc;
 }

@@ -373,6 +373,36 @@ static enum MHD_Result greeting(rv_server *s, struct MHD_Connection *c, const ch
                                "received_at", now));
 }
 
+/* PUT /v1/mailboxes/{ext}/name-recording (pbx): the owner's own recording
+ * of their name, as the PBX keeps it; checked and stored on a greeting
+ * thread while the connection waits. */
+static enum MHD_Result name_recording(rv_server *s, struct MHD_Connection *c, const char *method, const char *ext,
+                                      request *rq)
+{
+    enum MHD_Result ret;
+    caller who;
+    if (rq->job_state == 1) { /* resumed: answered */
+        rv_job *j = &rq->job;
+        if (j->code != RV_OK) return send_rv_error(s, c, &j->err);
+        char *out = j->out;
+        j->out = NULL;
+        return send_bytes(s, c, j->status, out, j->out_len, j->out_type, NULL, NULL);
+    }
+    if (strcmp(method, "PUT") != 0) return wrong_method(s, c, "PUT");
+    if (!authorise(s, c, ROLE(RV_ROLE_PBX), &who, &ret)) return ret;
+    if (!rv_ext_valid(ext)) return send_error(s, c, RV_ERR_ARG, "ext must be 1 to 20 digits");
+    const char *type = audio_type(s, c, &ret);
+    if (!type) return ret;
+    rv_job *j = &rq->job;
+    *j = (rv_job){.kind = RV_JOB_NAME, .conn = c, .body = rq->body, .len = rq->len, .content_type = type};
+    snprintf(j->ext, sizeof j->ext, "%s", ext);
+    snprintf(j->actor, sizeof j->actor, "%s", who.name);
+    snprintf(j->remote, sizeof j->remote, "%s", who.remote);
+    if (!rv_job_submit(s, j)) return send_error(s, c, RV_ERR_STOPPING, "the service is stopping; try again later");
+    rq->job_state = 1;
+    return MHD_YES;
+}
+
 /* GET /v1/mailboxes/{ext}/greetings (officer, admin): every version, newest
  * first, with its verdict. */
 static enum MHD_Result greeting_versions(rv_server *s, struct MHD_Connection *c, const char *method, const char *ext)
@@ -780,9 +810,10 @@ static int voicemail_url(const char *url, char *ext_out)
 /* Requests whose body is audio (the audio size limit, not the JSON one). */
 static int is_audio_upload(const char *url)
 {
-    size_t n = strlen(url), g = strlen("/greeting");
+    size_t n = strlen(url), g = strlen("/greeting"), r = strlen("/name-recording");
     return voicemail_url(url, NULL) ||
-           (strncmp(url, "/v1/mailboxes/", 14) == 0 && n > 14 + g && strcmp(url + n - g, "/greeting") == 0);
+           (strncmp(url, "/v1/mailboxes/", 14) == 0 && n > 14 + g && strcmp(url + n - g, "/greeting") == 0) ||
+           (strncmp(url, "/v1/mailboxes/", 14) == 0 && n > 14 + r && strcmp(url + n - r, "/name-recording") == 0);
 }
 
 /* The whole request is here: to its handler. */
@@ -821,6 +852,7 @@ static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char 
             snprintf(ext, sizeof ext, "%.*s", (int)(slash - rest), rest);
             if (strcmp(slash, "/greeting") == 0) return greeting(s, c, method, ext, rq);
             if (strcmp(slash, "/greetings") == 0) return greeting_versions(s, c, method, ext);
+            if (strcmp(slash, "/name-recording") == 0) return name_recording(s, c, method, ext, rq);
             const char *gv = "/greetings/", *rv = "/review";
             size_t sl = strlen(slash);
             if (strncmp(slash, gv, strlen(gv)) == 0 && sl > strlen(gv) + strlen(rv) &&

@@ -42,13 +42,14 @@ void rv_metrics_write(const rv_metrics *m, long long queued, FILE *f);
 
 /* ---- a job: work an HTTP thread hands over while its connection waits ---- */
 
-typedef enum { RV_JOB_GREETING, RV_JOB_SWEEP } rv_job_kind;
+typedef enum { RV_JOB_GREETING, RV_JOB_SWEEP, RV_JOB_NAME } rv_job_kind;
 
 typedef struct rv_job {
     rv_job_kind kind;
     void *conn;                               /* suspended while the job runs */
     char actor[RV_TOKEN_NAME_MAX + 1], remote[64];
-    /* a greeting upload: PUT /v1/mailboxes/{ext}/greeting */
+    /* a greeting upload, PUT /v1/mailboxes/{ext}/greeting, or a recorded
+     * name, PUT /v1/mailboxes/{ext}/name-recording */
     char ext[24];
     const char *body;                         /* the request's, alive while the job is */
     size_t len;

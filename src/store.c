@@ -90,6 +90,11 @@ static const char *const migrations[] = {
     "  org TEXT CHECK (org IN ('stated','not_stated')), closing TEXT CHECK (closing IN ('stated','not_stated')),"
     "  actor TEXT NOT NULL, reviewed_at TEXT NOT NULL);"
     "CREATE INDEX reviews_greeting ON reviews(greeting_id, id);",
+    /* 6 -> 7: the owner's own recording of their name */
+    "ALTER TABLE mailboxes ADD COLUMN name_audio_sha256 TEXT;"
+    "ALTER TABLE mailboxes ADD COLUMN name_content_type TEXT;"
+    "ALTER TABLE mailboxes ADD COLUMN name_received_at TEXT;"
+    "CREATE INDEX mailboxes_name_audio ON mailboxes(name_audio_sha256);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1288,7 +1293,7 @@ rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, json_t **out, 
     /* compliant: the current greeting exists, is not removed, and was found compliant */
     const char *sql =
         "SELECT m.ext, m.first_name, m.last_name, m.unit, m.org, m.profile, m.mobile, g.id IS NOT NULL, " GREETING_COLS
-        " FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
+        ", m.name_received_at FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
         " WHERE (?1 = 0 OR (?1 = 1) = (coalesce(g.compliant, 0) = 1 AND g.removed = 0))"
         " AND (?2 IS NULL OR m.unit = ?2) AND (?3 IS NULL OR m.ext > ?3) AND (?5 IS NULL OR m.ext = ?5)"
         " ORDER BY m.ext LIMIT ?4";
@@ -1310,6 +1315,7 @@ rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, json_t **out, 
         const char *keys[] = {"ext", "first_name", "last_name", "unit", "org", "profile", "mobile"};
         for (int i = 0; m && i < 7; i++) json_object_set_new(m, keys[i], text_or_null(st, i));
         if (m) json_object_set_new(m, "greeting", sqlite3_column_int(st, 7) ? greeting_json(st, 8) : json_null());
+        if (m) json_object_set_new(m, "name_recording_at", text_or_null(st, 20));
         json_array_append_new(a, m);
         n++;
     }
@@ -1592,7 +1598,8 @@ rv_err rv_store_dispose(rv_store *s, rv_disposal *d, size_t n, const char *actor
                            -1, &aud, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db,
                            "SELECT (SELECT count(*) FROM voicemails WHERE audio_sha256 = ?1 AND disposed_at IS NULL)"
-                           " + (SELECT count(*) FROM greetings WHERE audio_sha256 = ?1)",
+                           " + (SELECT count(*) FROM greetings WHERE audio_sha256 = ?1)"
+                           " + (SELECT count(*) FROM mailboxes WHERE name_audio_sha256 = ?1)",
                            -1, &refs, NULL) != SQLITE_OK) {
         rc = db_error(s, err, "cannot prepare the disposal");
         goto out;
@@ -1792,6 +1799,77 @@ rv_err rv_store_each_reviewed(rv_store *s, void (*fn)(void *user, const rv_revie
         fn(user, &v);
     }
     rv_err rc = r == SQLITE_DONE ? RV_OK : db_error(s, err, "cannot read reviews");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- the owner's recorded name ---- */
+
+rv_err rv_store_set_name_recording(rv_store *s, const char *ext, const rv_audio_blob *blob, const char *content_type,
+                                   const char *actor, const char *remote, const char *now_iso, rv_error *err)
+{
+    if (!digits(ext, 20)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
+    sqlite3_stmt *st = NULL;
+    rv_err rc = RV_OK;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        release_range(s, blob);
+        return db_error(s, err, "cannot begin");
+    }
+    int exists = mailbox_exists(s, ext);
+    if (exists <= 0) {
+        rc = exists < 0 ? db_error(s, err, "cannot read mailboxes") : rv_error_set(err, RV_ERR_NOT_FOUND, "no mailbox %s", ext);
+        goto out;
+    }
+    if (index_blob(s, blob) != 0) {
+        rc = db_error(s, err, "cannot index the audio");
+        goto out;
+    }
+    static const char *const sql[] = {
+        "UPDATE mailboxes SET name_audio_sha256 = ?1, name_content_type = ?2, name_received_at = ?3 WHERE ext = ?4",
+        /* the current greeting's verdict may change: the next sweep analyses it again */
+        "UPDATE greetings SET models_version = '' WHERE id = (SELECT greeting_id FROM mailboxes WHERE ext = ?4)",
+        "INSERT INTO audit (at, actor, remote, action, ext) VALUES (?3, ?5, ?6, 'name_recording_received', ?4)",
+    };
+    for (size_t i = 0; rc == RV_OK && i < sizeof sql / sizeof *sql; i++) {
+        if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) != SQLITE_OK) {
+            rc = db_error(s, err, "cannot write mailboxes");
+            break;
+        }
+        const char *v[] = {blob->sha256, content_type, now_iso, ext, actor, remote ? remote : ""};
+        for (int k = 0; k < 6; k++)
+            if (sqlite3_bind_parameter_count(st) > k) sqlite3_bind_text(st, k + 1, v[k], -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = db_error(s, err, "cannot store the recorded name");
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+out:
+    if (rc == RV_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_error(s, err, "cannot commit");
+    if (rc != RV_OK) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        release_range(s, blob); /* staged for nothing */
+    }
+    return rc;
+}
+
+rv_err rv_store_name_recording(rv_store *s, const char *ext, char sha256[RV_SHA256_HEX + 1], char *content_type,
+                               size_t ct_cap, rv_error *err)
+{
+    sha256[0] = '\0';
+    if (ct_cap) content_type[0] = '\0';
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT name_audio_sha256, name_content_type FROM mailboxes WHERE ext = ?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read mailboxes");
+    sqlite3_bind_text(st, 1, ext, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    rv_err rc = RV_OK;
+    if (r == SQLITE_ROW && col_text(st, 0)) {
+        snprintf(sha256, RV_SHA256_HEX + 1, "%s", col_text(st, 0));
+        snprintf(content_type, ct_cap, "%s", col_text(st, 1) ? col_text(st, 1) : "");
+    } else if (r == SQLITE_ROW || r == SQLITE_DONE)
+        rc = rv_error_set(err, RV_ERR_NOT_FOUND, "mailbox %s has no recorded name", ext);
+    else rc = db_error(s, err, "cannot read mailboxes");
     sqlite3_finalize(st);
     return rc;
 }

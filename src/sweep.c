@@ -9,6 +9,7 @@
 #include "rostvakt/calendar.h"
 #include "rostvakt/greeting.h"
 #include "rostvakt/policy.h"
+#include "rostvakt/template.h"
 
 #define BATCH 500 /* rows held at a time: memory does not grow with the archive */
 
@@ -322,8 +323,11 @@ static rv_err reanalyse_one(rv_store *s, const rv_sweep_opts *o, const profiles 
     char *json = NULL;
     rv_greeting_verdict v;
     const rv_profile *prof = &p->all[pi];
+    rv_features name; /* the owner's recorded name, when there is one */
+    int has_name = rv_greeting_name_template(s, g->m.ext, o->lim, &name, &(rv_error){0}) == RV_OK;
     rc = rv_greeting_analyse(o->an, o->asr, o->th, &g->m, prof, &pcm, g->received_at, directory, units, n_directory,
-                             &json, &v, err);
+                             has_name ? &name : NULL, &json, &v, err);
+    if (has_name) rv_features_free(&name);
     rv_pcm_free(&pcm);
     if (rc != RV_OK) return rc;
     char now[32];

@@ -54,7 +54,7 @@ static int on_frame(const rv_stft_frame *f, void *user)
         total += sum;
         out[b] = (float)log(sum + 1e-10);
     }
-    a->energy_db[a->n] = 10 * log10(total + 1e-10);
+    a->energy_db[a->n] = 10 * log10(2 * total / (f->norm > 0 ? f->norm : 1) + 1e-12); /* dBFS, in the band */
     a->n++;
     return 0;
 }
@@ -86,7 +86,7 @@ rv_err rv_features_of(const rv_pcm *pcm, rv_features *out, rv_error *err)
             if (first == a.n) first = i;
             last = i;
         }
-    if (rc == RV_OK && (a.n == 0 || first == a.n || peak < -60))
+    if (rc == RV_OK && (a.n == 0 || first == a.n || peak < -50)) /* quieter than this: nothing said */
         rc = rv_error_set(err, RV_ERR_ARG, "no sound to match");
     if (rc == RV_OK) {
         size_t n = last - first + 1;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "rostvakt/swedish.h"
+#include "rostvakt/template.h"
 
 /* Ways Swedish greetings ask the caller to do something (DOMAIN.md). */
 static const char *const closings[] = {
@@ -368,6 +369,28 @@ rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
         if (elems[e]->verdict == RV_VERDICT_UNSURE) r->unsure |= 1u << e;
     }
     for (size_t i = 0; i < n_phr; i++) rv_verdict_decide(&phrases[i], th->phrase_slope, th->min_confidence);
+    /* the owner's own recording of the name, said again in the greeting:
+     * a close fit confirms the name whatever the recogniser heard; a poor
+     * one proves nothing (docs/verification.md) */
+    if (r->has_name && !r->missing && exp->name_template) {
+        rv_features g;
+        rv_error te;
+        double d, at;
+        if (rv_features_of(pcm, &g, &te) == RV_OK) {
+            if (rv_template_match(exp->name_template, &g, &d, &at, &te) == RV_OK) {
+                r->name.has_template = 1;
+                r->name.template_distance = d;
+                r->name.template_at_s = at;
+                if (d <= th->template_max_distance) {
+                    r->name.stated = 1;
+                    r->name.verdict = RV_VERDICT_STATED;
+                    if (r->name.confidence < th->min_confidence) r->name.confidence = th->min_confidence;
+                    r->unsure &= ~(1u << RV_ELEM_NAME);
+                }
+            }
+            rv_features_free(&g);
+        }
+    }
     if (prof) {
         snprintf(r->profile, sizeof r->profile, "%s", prof->name);
         f.name_at_s = r->name.at_s;
@@ -441,7 +464,8 @@ rv_verify_thresholds rv_verify_thresholds_of(const rv_config *cfg)
                                .name_slope = cfg->asr_name_confidence_slope,
                                .phrase_slope = cfg->asr_phrase_confidence_slope,
                                .closing_slope = cfg->asr_closing_confidence_slope,
-                               .min_confidence = cfg->verdict_min_confidence};
+                               .min_confidence = cfg->verdict_min_confidence,
+                               .template_max_distance = cfg->name_template_max_distance};
     th.by_codec[RV_CODEC_G711].name = cfg->asr_name_min_score_g711;
     th.by_codec[RV_CODEC_G711].name_cohort = cfg->asr_name_cohort_min_score_g711;
     th.by_codec[RV_CODEC_G711].phrase = cfg->asr_phrase_min_score_g711;

@@ -17,6 +17,7 @@
 #include "rostvakt/classify.h"
 #include "rostvakt/policy.h"
 #include "rostvakt/report.h"
+#include "rostvakt/template.h"
 #include "rostvakt/verify.h"
 
 long long rv_now_ms(void)
@@ -125,10 +126,27 @@ static int run_greeting(rv_server *s, rv_job *j)
     }
     char *json = NULL;
     rv_greeting_verdict v;
+    rv_features name; /* the owner's recorded name, when there is one: found under the lock, read outside it */
+    char nsha[RV_SHA256_HEX + 1], nct[64];
+    rv_audio_loc nloc;
+    rv_error ne;
+    pthread_mutex_lock(&s->store_lock);
+    int has_name = rv_store_name_recording(s->store, j->ext, nsha, nct, sizeof nct, &ne) == RV_OK &&
+                   rv_store_locate_audio(s->store, nsha, &nloc, &ne) == RV_OK;
+    pthread_mutex_unlock(&s->store_lock);
+    if (has_name) {
+        unsigned char *nb = NULL;
+        size_t nlen = 0;
+        has_name = rv_store_load_audio(s->store, nsha, &nloc, (size_t)lim.max_bytes, &nb, &nlen, &ne) == RV_OK &&
+                   rv_greeting_template_of(nb, nlen, nct, &lim, &name, &ne) == RV_OK;
+        free(nb);
+    }
     rv_asr *a = s->lex ? decoder_take(s, &e) : NULL;
     rc = s->lex && !a ? e.code
                       : rv_greeting_analyse(&an, a, &th, &m, &prof, &pcm, now, (const char *const *)names,
-                                            (const char *const *)units, n_names, &json, &v, &e);
+                                            (const char *const *)units, n_names, has_name ? &name : NULL, &json,
+                                            &v, &e);
+    if (has_name) rv_features_free(&name);
     if (a) decoder_give(s, a);
     rv_store_names_free(names, n_names);
     rv_store_names_free(units, n_names);
@@ -162,6 +180,29 @@ static int run_greeting(rv_server *s, rv_job *j)
         json_object_set_new(out, "ext", json_string(j->ext));
     }
     return job_json(j, 200, out);
+}
+
+/* PUT …/name-recording: the owner's own recording of their name, checked
+ * to hold something to match, kept for the analysis of their greetings. */
+static int run_name(rv_server *s, rv_job *j)
+{
+    rv_error e;
+    rv_error_clear(&e);
+    rv_audio_limits lim = {s->cfg.max_audio_bytes, s->cfg.max_audio_seconds};
+    rv_features f;
+    rv_err rc = rv_greeting_template_of(j->body ? j->body : "", j->len, j->content_type, &lim, &f, &e);
+    if (rc == RV_ERR_ARG) rc = rv_error_set(&e, RV_ERR_UNPROCESSABLE, "the recording holds no sound to match");
+    if (rc != RV_OK) return job_fail(j, &e);
+    rv_features_free(&f);
+    rv_audio_blob blob;
+    if (rv_store_stage_audio(s->store, j->body ? j->body : "", j->len, &blob, &e) != RV_OK) return job_fail(j, &e);
+    char now[32];
+    rv_utc_now(now);
+    pthread_mutex_lock(&s->store_lock);
+    rc = rv_store_set_name_recording(s->store, j->ext, &blob, j->content_type, j->actor, j->remote, now, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) return job_fail(j, &e);
+    return job_json(j, 200, json_pack("{s:s,s:s,s:s}", "ext", j->ext, "audio_sha256", blob.sha256, "received_at", now));
 }
 
 /* POST /v1/sweeps: the nightly sweep now, on its own database connection,
@@ -232,6 +273,7 @@ static void *job_thread(void *arg)
         void *c = j->conn;
         if (stopping) j->code = rv_error_set(&j->err, RV_ERR_STOPPING, "the service is stopping; try again later");
         else if (j->kind == RV_JOB_GREETING) run_greeting(s, j);
+        else if (j->kind == RV_JOB_NAME) run_name(s, j);
         else run_sweep(s, j);
         if (j->kind == RV_JOB_SWEEP) s->sweep_busy = 0;
         rv_http_resume(c); /* j may be gone from here on */
@@ -270,7 +312,7 @@ static void queue_stop(rv_job_queue *q)
 
 int rv_job_submit(rv_server *s, rv_job *j)
 {
-    rv_job_queue *q = j->kind == RV_JOB_GREETING ? &s->greetings : &s->sweeps;
+    rv_job_queue *q = j->kind == RV_JOB_SWEEP ? &s->sweeps : &s->greetings;
     pthread_mutex_lock(&q->lock);
     int stopping = q->stopping;
     if (!stopping) {

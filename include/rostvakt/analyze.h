@@ -39,6 +39,8 @@ typedef struct {
                                        * name is weighed against (rv_cohort_pick) */
     const char *const *cohort_units;  /* their units (may be NULL) */
     size_t n_cohort;
+    const struct rv_features *name_template; /* the owner's own recording of the name
+                                              * (template.h), or NULL */
 } rv_expect;
 
 /* Shared, read-only analysis context; both pointers borrowed for its life. */
@@ -73,6 +75,9 @@ typedef struct {
     double raw_score; /* with competitors: the ratio before they were weighed in */
     double cohort_score; /* ... and the best competitor's ratio */
     char cohort_best[192]; /* ... which one that was */
+    int has_template;      /* names only: matched against the owner's recording */
+    double template_distance; /* ... its fit (lower: more alike) */
+    double template_at_s;  /* ... and where */
 } rv_phrase_check;
 
 typedef struct {

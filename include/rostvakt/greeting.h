@@ -38,14 +38,25 @@ typedef struct {
  * last"), unit, org and profile, the recording date being the Swedish day of
  * received_at (UTC, "YYYY-MM-DDTHH:MM:SSZ"), the name weighed against the
  * directory's other names and their units (rv_store_directory_names; may
- * be none). asr NULL:
+ * be none) and, when name_template is set, the owner's recorded name
+ * matched in the greeting. asr NULL:
  * signal analysis only (compliance unknown unless missing). *json gets the report
  * (free()). */
 rv_err rv_greeting_analyse(const rv_analyzer *an, rv_asr *asr, const rv_verify_thresholds *th,
                            const rv_mailbox *m, const rv_profile *p, const rv_pcm *pcm, const char *received_at,
                            const char *const *directory, const char *const *directory_units,
-                           size_t n_directory,
+                           size_t n_directory, const struct rv_features *name_template,
                            char **json, rv_greeting_verdict *v, rv_error *err);
+
+/* The features of mailbox ext's recorded name (rv_store_set_name_recording)
+ * into out (rv_features_free): RV_ERR_NOT_FOUND when it has none; decoding
+ * and feature errors as rv_audio_decode and rv_features_of give them. */
+rv_err rv_greeting_name_template(rv_store *s, const char *ext, const rv_audio_limits *lim,
+                                 struct rv_features *out, rv_error *err);
+
+/* The same from the recording's bytes and Content-Type. */
+rv_err rv_greeting_template_of(const void *bytes, size_t len, const char *content_type, const rv_audio_limits *lim,
+                               struct rv_features *out, rv_error *err);
 
 /* "models/profile": what rv_greeting_row.models_version records. */
 void rv_greeting_version(const char *models_version, const rv_profile *p, char out[40]);

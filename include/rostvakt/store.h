@@ -13,7 +13,7 @@
 
 typedef struct rv_store rv_store;
 
-#define RV_STORE_SCHEMA_VERSION 6
+#define RV_STORE_SCHEMA_VERSION 7
 #define RV_SHA256_HEX 64
 
 /* Open (creating) data_dir, its audio/ directory and rostvakt.db, and bring
@@ -201,6 +201,20 @@ rv_err rv_store_audit(rv_store *s, const char *now_iso, const char *actor, const
  * new JSON array. */
 rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *actor, const char *from,
                            const char *to, int limit, struct json_t **out, rv_error *err);
+
+/* Keep staged audio (blob) as mailbox ext's recorded name, in one
+ * transaction with its index entry and an audit row
+ * ("name_recording_received"); the mailbox's current greeting is marked for
+ * analysis again (the next sweep). RV_ERR_NOT_FOUND: no such mailbox (the
+ * staged bytes are released). */
+rv_err rv_store_set_name_recording(rv_store *s, const char *ext, const rv_audio_blob *blob,
+                                   const char *content_type, const char *actor, const char *remote,
+                                   const char *now_iso, rv_error *err);
+
+/* Mailbox ext's recorded name: its audio hash and Content-Type.
+ * RV_ERR_NOT_FOUND when it has none (or there is no such mailbox). */
+rv_err rv_store_name_recording(rv_store *s, const char *ext, char sha256[RV_SHA256_HEX + 1], char *content_type,
+                               size_t ct_cap, rv_error *err);
 
 /* Read a mailbox: RV_ERR_NOT_FOUND when there is none. */
 rv_err rv_store_get_mailbox(rv_store *s, const char *ext, rv_mailbox *out, rv_error *err);

@@ -15,15 +15,15 @@
 
 /* Cepstral features, one vector of RV_TEMPLATE_DIM a 10 ms frame, of the
  * stretch from the first to the last frame within 30 dB of the loudest. */
-typedef struct {
+typedef struct rv_features {
     float *v;        /* n * RV_TEMPLATE_DIM, owned */
     size_t n;
     size_t first;    /* the first kept frame's index in the recording */
 } rv_features;
 
 /* Features of pcm (any rate; analysed at 8 kHz, the telephone band). New
- * out->v (rv_features_free); RV_ERR_ARG for a recording with no frame above
- * silence. */
+ * out->v (rv_features_free); RV_ERR_ARG for a recording whose loudest frame
+ * is below -50 dBFS in the band: nothing said. */
 rv_err rv_features_of(const rv_pcm *pcm, rv_features *out, rv_error *err);
 void rv_features_free(rv_features *f);
 

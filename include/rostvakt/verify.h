@@ -30,6 +30,7 @@ typedef struct {
      * reaches min_confidence, else unsure. */
     double name_slope, phrase_slope, closing_slope;
     double min_confidence;
+    double template_max_distance; /* a name whose recording fits this well is stated */
     int phrases_only;         /* benchmarks: only the expected phrases, no
                                * closing prompt or absence (those stay unset) */
 } rv_verify_thresholds;

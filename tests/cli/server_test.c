@@ -942,6 +942,55 @@ Test(serve, reviews_calibrate_and_reanalysis) {
     start_server("0"); /* for the teardown */
 }
 
+/* The owner's own recording of their name: kept for the mailbox, matched in
+ * its greetings, and the current greeting analysed again by the next sweep. */
+Test(serve, the_owners_recorded_name_is_matched_in_the_greeting) {
+    sink o;
+    char name_wav[160], cmd[512];
+    snprintf(name_wav, sizeof name_wav, "%s/name.wav", dir);
+    /* "Anna Svensson" as it is said in her greeting (from 1.4 s) */
+    snprintf(cmd, sizeof cmd, "sox samples/g01-anna-svensson.wav %s trim 1.4 1.3", name_wav);
+    cr_assert_eq(system(cmd), 0);
+    cr_expect_eq(upload("PUT", "/v1/mailboxes/4711/name-recording", name_wav, pbx, "audio/wav", NULL, &o, NULL, 0),
+                 404, "no such mailbox: %s", o.buf);
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    cr_assert_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/g01-anna-svensson.wav", pbx, "audio/wav", NULL,
+                        &o, NULL, 0), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"template\"") == NULL, "no recorded name yet: %s", o.buf);
+    cr_expect_eq(upload("PUT", "/v1/mailboxes/4711/name-recording", name_wav, officer, "audio/wav", NULL, &o, NULL, 0),
+                 403);
+    cr_expect_eq(upload("PUT", "/v1/mailboxes/4711/name-recording", name_wav, pbx, "text/plain", NULL, &o, NULL, 0),
+                 415);
+    cr_expect_eq(upload("PUT", "/v1/mailboxes/4711/name-recording", "samples/m02-digital-silence.wav", pbx,
+                        "audio/wav", NULL, &o, NULL, 0), 422, "nothing to match: %s", o.buf);
+    cr_expect_eq(call("GET", "/v1/mailboxes/4711/name-recording", pbx, NULL, &o), 405);
+    cr_assert_eq(upload("PUT", "/v1/mailboxes/4711/name-recording", name_wav, pbx, "audio/wav", NULL, &o, NULL, 0),
+                 200, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/mailboxes/4711", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"name_recording_at\":\"") != NULL, "%s", o.buf);
+    cr_assert_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/g01-anna-svensson.wav", pbx, "audio/wav", NULL,
+                        &o, NULL, 0), 200, "%s", o.buf);
+    const char *n = strstr(o.buf, "\"name\":{");
+    cr_assert(n, "%s", o.buf);
+    cr_expect(strstr(n, "\"template\":{\"distance\":") != NULL, "matched: %s", o.buf);
+    cr_expect(strstr(n, "\"verdict\":\"stated\"") != NULL, "its own words fit: %s", o.buf);
+    /* a new recorded name: the current greeting is analysed again */
+    cr_assert_eq(upload("PUT", "/v1/mailboxes/4711/name-recording", name_wav, pbx, "audio/wav", NULL, &o, NULL, 0),
+                 200);
+    stop_server();
+    char out[2048];
+    const char *exe = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
+    snprintf(cmd, sizeof cmd, "%s sweep --data-dir %s/data --date 2026-11-23 2>&1 >/dev/null", exe, dir);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    size_t len = fread(out, 1, sizeof out - 1, p);
+    out[len] = '\0';
+    cr_expect_eq(pclose(p), 0, "%s", out);
+    cr_expect(strstr(out, "greetings out of date 1, re-analysed 1, failed 0") != NULL, "%s", out);
+    start_server("0");
+}
+
 /* A greeting analysed under other settings is re-analysed by the next sweep,
  * and only once. */
 Test(serve, the_sweep_reanalyses_out_of_date_greetings) {
