@@ -286,12 +286,32 @@ static void report(const char *label, const split *s, int unit, double t, const 
  * tune; the confidence slope that gives that band at
  * verdict_min_confidence 0.95 is ln(19) / w. */
 typedef struct {
-    double t[2]; /* the threshold of ulaw, gsm (the same for the closing) */
+    double t[3]; /* the threshold of ulaw, gsm, other (linear PCM, FLAC: the shipped plain one) */
 } thresholds2;
+
+static int channel_index(const item *it)
+{
+    return strcmp(it->channel, "gsm") == 0 ? 1 : strcmp(it->channel, "other") == 0 ? 2 : 0;
+}
 
 static double margin(const item *it, int unit, const thresholds2 *th)
 {
-    return val(it, unit) - th->t[strcmp(it->channel, "gsm") == 0];
+    return val(it, unit) - th->t[channel_index(it)];
+}
+
+/* The thresholds of a kind of phrase: each codec's chosen on tune, the
+ * shipped plain one for other recordings, the shipped one for the closing. */
+static thresholds2 thresholds_of(const split *tune, int unit)
+{
+    rv_config cd;
+    rv_config_defaults(&cd);
+    thresholds2 th = {{cd.asr_closing_min_score, cd.asr_closing_min_score, cd.asr_closing_min_score}};
+    if (unit != 3) {
+        th.t[0] = choose(tune, unit, "ulaw");
+        th.t[1] = choose(tune, unit, "gsm");
+        th.t[2] = unit == 2 ? cd.asr_name_cohort_min_score : cd.asr_phrase_min_score;
+    }
+    return th;
 }
 
 static double band_of(const split *s, int unit, const thresholds2 *th, double target)
@@ -335,7 +355,7 @@ static void band_report(const char *label, const split *s, int unit, const thres
            conf ? (double)right / conf : 0, cp ? (double)ctp / cp : 0, cn ? (double)cfp / cn : 0, n, cp, cn);
 }
 
-static void bands(const split *tune, const split *test)
+static void bands(const split *tune, const split *test, const split *broad)
 {
     rv_config cd;
     rv_config_defaults(&cd);
@@ -344,8 +364,7 @@ static void bands(const split *tune, const split *test)
     const int units[] = {2, 1, 3};
     for (int k = 0; k < 3; k++) {
         int unit = units[k];
-        thresholds2 th = {{cd.asr_closing_min_score, cd.asr_closing_min_score}};
-        if (unit != 3) th.t[0] = choose(tune, unit, "ulaw"), th.t[1] = choose(tune, unit, "gsm");
+        thresholds2 th = thresholds_of(tune, unit);
         /* the closing prompt may not reach 95 %: then the best it reaches */
         double target = 0.95, w = band_of(tune, unit, &th, target);
         while (w >= 1e9 && target > 0.6) target -= 0.05, w = band_of(tune, unit, &th, target);
@@ -354,6 +373,22 @@ static void bands(const split *tune, const split *test)
                target);
         band_report("tune", tune, unit, &th, w);
         band_report("test", test, unit, &th, w);
+        if (broad) band_report("broad", broad, unit, &th, w);
+    }
+}
+
+/* The broad split (bench/make-broad-set.sh) at the tune split's thresholds:
+ * each codec its own, other recordings the shipped plain ones. */
+static void broad_report(const split *tune, const split *broad)
+{
+    printf("  broad split (every other voice variant, rates, pitches, levels -2..-25 dBFS, noises,\n"
+           "  mu-law, A-law, GSM, PCM, 16 kHz FLAC, impostors in and outside the directory):\n");
+    const int units[] = {2, 1};
+    for (int k = 0; k < 2; k++) {
+        thresholds2 th = thresholds_of(tune, units[k]);
+        report("broad", broad, units[k], th.t[0], "ulaw");
+        report("broad", broad, units[k], th.t[1], "gsm");
+        report("broad", broad, units[k], th.t[2], "other");
     }
 }
 
@@ -607,7 +642,8 @@ static void absences(rv_lexicon *lex, const char *mllr, const char *tune_dir, co
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: bench_verify TUNE_DIR TEST_DIR [VM_TUNE_DIR VM_TEST_DIR [ABS_TUNE_DIR ABS_TEST_DIR]]\n");
+        fprintf(stderr, "usage: bench_verify TUNE_DIR TEST_DIR [VM_TUNE_DIR VM_TEST_DIR [ABS_TUNE_DIR ABS_TEST_DIR "
+                        "[BROAD_DIR]]]\n");
         return 64;
     }
     rv_error e;
@@ -680,7 +716,17 @@ int main(int argc, char **argv)
     report("tune", &tune, 3, tc, NULL);
     report("test", &test, 3, tc, "ulaw");
     report("test", &test, 3, tc, "gsm");
-    bands(&tune, &test);
+    split broad = {0};
+    int have_broad = argc >= 8;
+    if (have_broad) {
+        snprintf(path, sizeof path, "%s/manifest.tsv", argv[7]);
+        if (rv_textfile_each(path, RV_ERR_IO, row, &broad, &e) != RV_OK) { fprintf(stderr, "%s\n", e.msg); return 1; }
+        job jb = {lex, mllr, argv[7], &broad, 0};
+        run_split(&jb);
+        if (!jb.ok) return 1;
+        broad_report(&tune, &broad);
+    }
+    bands(&tune, &test, have_broad ? &broad : NULL);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("  real-time factor %.3f (name, its directory and unit only: CPU time of one decoder per second of audio)\n",
@@ -699,5 +745,6 @@ int main(int argc, char **argv)
     rv_lexicon_free(lex);
     free(tune.it);
     free(test.it);
+    free(broad.it);
     return 0;
 }
