@@ -80,9 +80,11 @@ while [ $i -lt $n ]; do
         esac
         [ -f "$W/prev1.wav" ] && cp "$W/prev1.wav" "$W/prev2.wav"
         cp "$W/s.wav" "$W/prev1.wav"
-        level=$(echo "2 6 12 18 25" | cut -d' ' -f$(( c % 5 + 1 )))
+        # the channel and level turn with the mailbox too, so that every shape
+        # meets every codec and level
+        level=$(echo "2 6 12 18 25" | cut -d' ' -f$(( (c + 2 * i) % 5 + 1 )))
         $SOX "$W/s.wav" "$W/lv.wav" norm -"$level"
-        case $((c % 5)) in
+        case $(( (c + i) % 5 )) in
             0) enc=ulaw; ch=ulaw; ext=wav ;;
             1) enc=alaw; ch=ulaw; ext=wav ;;
             2) enc=gsm; ch=gsm; ext=wav ;;

@@ -225,6 +225,31 @@ static const char *audio_type(rv_server *s, struct MHD_Connection *c, enum MHD_R
     return NULL;
 }
 
+/* ---- work handed to another thread while the connection waits ---- */
+
+/* The answer a job thread left, once the connection is resumed. */
+static enum MHD_Result job_answer(rv_server *s, struct MHD_Connection *c, request *rq)
+{
+    rv_job *j = &rq->job;
+    if (j->code != RV_OK) return send_rv_error(s, c, &j->err);
+    char *out = j->out;
+    j->out = NULL;
+    return send_bytes(s, c, j->status, out, j->out_len, j->out_type, NULL, NULL);
+}
+
+/* Hand rq->job (its kind and inputs set) over for who, suspending c;
+ * "stopping" when the service is. */
+static enum MHD_Result job_hand_over(rv_server *s, struct MHD_Connection *c, request *rq, const caller *who)
+{
+    rv_job *j = &rq->job;
+    j->conn = c;
+    snprintf(j->actor, sizeof j->actor, "%s", who->name);
+    snprintf(j->remote, sizeof j->remote, "%s", who->remote);
+    if (!rv_job_submit(s, j)) return send_error(s, c, RV_ERR_STOPPING, "the service is stopping; try again later");
+    rq->job_state = 1;
+    return MHD_YES;
+}
+
 /* ---- mailboxes ---- */
 
 static json_t *mailbox_json(const rv_mailbox *m)
@@ -318,27 +343,16 @@ static enum MHD_Result greeting(rv_server *s, struct MHD_Connection *c, const ch
     rv_error e;
     caller who;
     int put = strcmp(method, "PUT") == 0, del = strcmp(method, "DELETE") == 0;
-    if (put && rq->job_state == 1) { /* resumed: the greeting thread answered */
-        rv_job *j = &rq->job;
-        if (j->code != RV_OK) return send_rv_error(s, c, &j->err);
-        char *out = j->out;
-        j->out = NULL;
-        return send_bytes(s, c, j->status, out, j->out_len, j->out_type, NULL, NULL);
-    }
+    if (put && rq->job_state == 1) return job_answer(s, c, rq); /* resumed: the greeting thread answered */
     if (!put && !del && strcmp(method, "GET") != 0) return wrong_method(s, c, "PUT, DELETE or GET");
     if (!authorise(s, c, put || del ? ROLE(RV_ROLE_PBX) : READERS, &who, &ret)) return ret;
     if (!rv_ext_valid(ext)) return send_error(s, c, RV_ERR_ARG, "ext must be 1 to 20 digits");
     if (put) {
         const char *type = audio_type(s, c, &ret);
         if (!type) return ret;
-        rv_job *j = &rq->job;
-        *j = (rv_job){.kind = RV_JOB_GREETING, .conn = c, .body = rq->body, .len = rq->len, .content_type = type};
-        snprintf(j->ext, sizeof j->ext, "%s", ext);
-        snprintf(j->actor, sizeof j->actor, "%s", who.name);
-        snprintf(j->remote, sizeof j->remote, "%s", who.remote);
-        if (!rv_job_submit(s, j)) return send_error(s, c, RV_ERR_STOPPING, "the service is stopping; try again later");
-        rq->job_state = 1;
-        return MHD_YES;
+        rq->job = (rv_job){.kind = RV_JOB_GREETING, .body = rq->body, .len = rq->len, .content_type = type};
+        snprintf(rq->job.ext, sizeof rq->job.ext, "%s", ext);
+        return job_hand_over(s, c, rq, &who);
     }
     char now[32];
     rv_utc_now(now);
@@ -381,26 +395,15 @@ static enum MHD_Result name_recording(rv_server *s, struct MHD_Connection *c, co
 {
     enum MHD_Result ret;
     caller who;
-    if (rq->job_state == 1) { /* resumed: answered */
-        rv_job *j = &rq->job;
-        if (j->code != RV_OK) return send_rv_error(s, c, &j->err);
-        char *out = j->out;
-        j->out = NULL;
-        return send_bytes(s, c, j->status, out, j->out_len, j->out_type, NULL, NULL);
-    }
+    if (rq->job_state == 1) return job_answer(s, c, rq); /* resumed: answered */
     if (strcmp(method, "PUT") != 0) return wrong_method(s, c, "PUT");
     if (!authorise(s, c, ROLE(RV_ROLE_PBX), &who, &ret)) return ret;
     if (!rv_ext_valid(ext)) return send_error(s, c, RV_ERR_ARG, "ext must be 1 to 20 digits");
     const char *type = audio_type(s, c, &ret);
     if (!type) return ret;
-    rv_job *j = &rq->job;
-    *j = (rv_job){.kind = RV_JOB_NAME, .conn = c, .body = rq->body, .len = rq->len, .content_type = type};
-    snprintf(j->ext, sizeof j->ext, "%s", ext);
-    snprintf(j->actor, sizeof j->actor, "%s", who.name);
-    snprintf(j->remote, sizeof j->remote, "%s", who.remote);
-    if (!rv_job_submit(s, j)) return send_error(s, c, RV_ERR_STOPPING, "the service is stopping; try again later");
-    rq->job_state = 1;
-    return MHD_YES;
+    rq->job = (rv_job){.kind = RV_JOB_NAME, .body = rq->body, .len = rq->len, .content_type = type};
+    snprintf(rq->job.ext, sizeof rq->job.ext, "%s", ext);
+    return job_hand_over(s, c, rq, &who);
 }
 
 /* GET /v1/mailboxes/{ext}/greetings (officer, admin): every version, newest
@@ -716,13 +719,7 @@ static enum MHD_Result post_sweep(rv_server *s, struct MHD_Connection *c, const 
 {
     enum MHD_Result ret;
     caller who;
-    if (rq->job_state == 1) { /* resumed: the sweep is done */
-        rv_job *j = &rq->job;
-        if (j->code != RV_OK) return send_rv_error(s, c, &j->err);
-        char *out = j->out;
-        j->out = NULL;
-        return send_bytes(s, c, j->status, out, j->out_len, j->out_type, NULL, NULL);
-    }
+    if (rq->job_state == 1) return job_answer(s, c, rq); /* resumed: the sweep is done */
     if (strcmp(method, "POST") != 0) return wrong_method(s, c, "POST");
     if (!authorise(s, c, ROLE(RV_ROLE_ADMIN), &who, &ret)) return ret;
     const char *date_s = arg(c, "date"), *dry_s = arg(c, "dry_run"), *fmt_s = arg(c, "format");
@@ -740,17 +737,11 @@ static enum MHD_Result post_sweep(rv_server *s, struct MHD_Connection *c, const 
     int idle = 0;
     if (!atomic_compare_exchange_strong(&s->sweep_busy, &idle, 1))
         return send_error(s, c, RV_ERR_SWEEP_RUNNING, "a sweep is running; try again when it is done");
-    rv_job *j = &rq->job;
-    *j = (rv_job){.kind = RV_JOB_SWEEP, .conn = c, .date = date, .dry_run = dry_s && strcmp(dry_s, "true") == 0,
-                  .format = (rv_sweep_format)fmt};
-    snprintf(j->actor, sizeof j->actor, "%s", who.name);
-    snprintf(j->remote, sizeof j->remote, "%s", who.remote);
-    if (!rv_job_submit(s, j)) {
-        s->sweep_busy = 0;
-        return send_error(s, c, RV_ERR_STOPPING, "the service is stopping; try again later");
-    }
-    rq->job_state = 1;
-    return MHD_YES;
+    rq->job = (rv_job){.kind = RV_JOB_SWEEP, .date = date, .dry_run = dry_s && strcmp(dry_s, "true") == 0,
+                       .format = (rv_sweep_format)fmt};
+    ret = job_hand_over(s, c, rq, &who);
+    if (!rq->job_state) s->sweep_busy = 0; /* not handed over */
+    return ret;
 }
 
 /* GET /v1/audit?voicemail=&actor=&from=&to= (admin) */

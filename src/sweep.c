@@ -405,6 +405,22 @@ typedef struct {
     rv_sweep_counts *c;
 } finding_ctx;
 
+/* "a,b" as a JSON array, and in Swedish after detail's text (lead before
+ * the first word when detail is empty). */
+static json_t *swedish_list(const char *list, const char *lead, char *detail, size_t cap)
+{
+    json_t *a = json_array();
+    for (const char *q = list ? list : ""; a && *q;) {
+        size_t k = strcspn(q, ",");
+        json_array_append_new(a, json_stringn(q, k));
+        char one[64];
+        snprintf(one, sizeof one, "%.*s", (int)k, q);
+        snprintf(detail + strlen(detail), cap - strlen(detail), "%s%s", detail[0] ? ", " : lead, sv_reason(one));
+        q += k + (q[k] == ',');
+    }
+    return a;
+}
+
 static void one_finding(void *user, const rv_greeting_finding *f)
 {
     finding_ctx *x = user;
@@ -421,17 +437,7 @@ static void one_finding(void *user, const rv_greeting_finding *f)
         snprintf(detail, sizeof detail, "%s", sv_reason(reason));
         x->c->missing++;
     } else if (x->kind == RV_FINDING_NONCOMPLIANT) {
-        const char *v = f->violations ? f->violations : "";
-        json_t *a = json_array();
-        for (const char *q = v; a && *q;) {
-            size_t k = strcspn(q, ",");
-            json_array_append_new(a, json_stringn(q, k));
-            char one[64];
-            snprintf(one, sizeof one, "%.*s", (int)k, q);
-            snprintf(detail + strlen(detail), sizeof detail - strlen(detail), "%s%s", detail[0] ? ", " : "",
-                     sv_reason(one));
-            q += k + (q[k] == ',');
-        }
+        json_t *a = swedish_list(f->violations, "", detail, sizeof detail);
         if (item) {
             json_object_set_new(item, "profile", jstr_or_null(f->profile));
             json_object_set_new(item, "violations", a ? a : json_array());
@@ -442,16 +448,7 @@ static void one_finding(void *user, const rv_greeting_finding *f)
         snprintf(detail, sizeof detail, "frånvaro till %s", f->absence_until);
         x->c->stale_absence++;
     } else {
-        json_t *a = json_array();
-        for (const char *q = f->review; a && *q;) {
-            size_t k = strcspn(q, ",");
-            json_array_append_new(a, json_stringn(q, k));
-            char one[32];
-            snprintf(one, sizeof one, "%.*s", (int)k, q);
-            snprintf(detail + strlen(detail), sizeof detail - strlen(detail), "%s%s", detail[0] ? ", " : "osäkert: ",
-                     sv_reason(one));
-            q += k + (q[k] == ',');
-        }
+        json_t *a = swedish_list(f->review, "osäkert: ", detail, sizeof detail);
         if (item) json_object_set_new(item, "unsure", a ? a : json_array());
         else json_decref(a);
         x->c->needs_review++;
