@@ -379,7 +379,8 @@ Test(cli, token_prints_the_token_once_on_its_last_line) {
 /* Every command answers --help and `rostvakt help CMD` with its usage on
  * standard output and exit status 0; an unknown command's help is 64. */
 Test(cli, every_command_answers_help) {
-    const char *cmds[] = {"analyze", "profiles", "serve", "token", "sweep", "workdays", "config", "version", "help"};
+    const char *cmds[] = {"analyze", "profiles", "serve", "token", "sweep", "workdays", "calibrate", "config", "version",
+                          "help"};
     for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
         char want[64];
         snprintf(want, sizeof want, "usage: rostvakt %s", cmds[i]);
