@@ -31,6 +31,8 @@ typedef struct {
     double raw;    /* llr per frame */
     double cohort; /* the cohort's best llr per frame, or -1e9 */
     double shipped; /* the shipped threshold for this word and codec */
+    double word_min; /* the weakest word's ratio per frame */
+    double per_phone; /* 10 ms frames per phone of the forced path */
     int has_tmpl;   /* a template of the word was matched */
     double tmpl;    /* its fit: minus the mean DTW frame distance */
 } trial;
@@ -121,7 +123,8 @@ static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list,
                 c = cs.llr;
         }
         double score = n_cohort ? raw - cohort_weight * (c > cohort_floor ? c : cohort_floor) : raw;
-        trial tr = {speaker, said, score, raw, c, rv_phrase_threshold(th, alts[best]), 0, 0};
+        trial tr = {speaker, said, score, raw, c, rv_phrase_threshold(th, alts[best]),
+                    sc.found ? sc.word_min : -1e9, sc.found && sc.phones ? (double)sc.frames / sc.phones : 0, 0, 0};
         const rv_features *tf = template_of(set_dir, tnext);
         double dist, at;
         if (tf && clip_features.v && rv_template_match(tf, &clip_features, &dist, &at, &e) == RV_OK)
@@ -374,8 +377,9 @@ int main(int argc, char **argv)
     fclose(m);
     if (getenv("RV_BENCH_DUMP")) /* every trial, for study */
         for (size_t i = 0; i < n_trials; i++)
-            fprintf(stderr, "%s\t%d\t%.3f\t%.3f\n", speakers[trials[i].speaker], trials[i].said, trials[i].score,
-                    trials[i].has_tmpl ? -trials[i].tmpl : -1);
+            fprintf(stderr, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.2f\n", speakers[trials[i].speaker], trials[i].said,
+                    trials[i].score, trials[i].has_tmpl ? -trials[i].tmpl : -1, trials[i].word_min,
+                    trials[i].per_phone);
     printf("  %d clips (%.0f s) of %d speakers through mu-law and GSM; %zu trials%s\n", clips, audio_s, n_speakers,
            n_trials, n_cohort ? "; scores weighed against a cohort of ordinary words" : "");
     for (int sp = 0; sp < n_speakers; sp++) report(sp);
