@@ -294,6 +294,26 @@ static void report(int sp)
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--dict") == 0) { /* words on stdin: their pronunciations, for SphinxTrain */
+        rv_lexicon *lx = NULL;
+        rv_error le;
+        if (rv_lexicon_open_models(argc > 2 ? argv[2] : "models", &lx, &le) != RV_OK) {
+            fprintf(stderr, "bench_real: %s\n", le.msg);
+            return 78;
+        }
+        char w[256];
+        while (fgets(w, sizeof w, stdin)) {
+            w[strcspn(w, "\n")] = '\0';
+            rv_word_pron pr[4];
+            size_t nw = 0;
+            if (!w[0] || rv_lexicon_pronounce_in(lx, RV_VOCAB_DIRECTORY, w, 1, pr, 4, &nw, &le) != RV_OK || nw != 1 ||
+                !pr[0].n_prons || !pr[0].prons[0][0])
+                continue;
+            printf("%s %s\n", w, pr[0].prons[0]);
+        }
+        rv_lexicon_free(lx);
+        return 0;
+    }
     static char words[MAX_COHORT][64];
     if (getenv("RV_BENCH_VOCAB") && strcmp(getenv("RV_BENCH_VOCAB"), "fixed") == 0) vocab = RV_VOCAB_FIXED;
     if (argc > 2 && strcmp(argv[1], "--cohort") == 0) {
@@ -355,6 +375,7 @@ int main(int argc, char **argv)
             *p++ = '\0';
         }
         if (k < 4 || strcmp(f[0], "file") == 0) continue;
+        if (getenv("RV_BENCH_SPEAKER") && strcmp(getenv("RV_BENCH_SPEAKER"), f[1]) != 0) continue;
         int sp = speaker_index(f[1]);
         if (sp < 0) continue;
         snprintf(path, sizeof path, "%s/%s", dir, f[0]);
