@@ -80,7 +80,7 @@ $(BUILD)/tools/%: tools/%.c $(LIB)
 # packages (the Asterisk prompts and their transcripts, SphinxTrain).
 # It depends on the signal the decoder hears (src/asr.c, src/audio.c), not on
 # every change to the library.
-$(MLLR): tools/adapt-model.sh tools/asr_prep.c tools/sendump2mixw.c src/asr.c src/audio.c \
+$(MLLR): tools/adapt-model.sh tools/mllr-lib.sh tools/asr_prep.c tools/sendump2mixw.c src/asr.c src/audio.c \
          | $(BUILD)/tools/asr_prep $(BUILD)/tools/sendump2mixw
 	@sh tools/adapt-model.sh $(BUILD)/tools/asr_prep $(BUILD)/tools/sendump2mixw $@ $(BUILD)/asr-real/heldout.tsv
 

@@ -9,11 +9,10 @@ set -eu
 SPEECH=$1; HELD=$2; OUT=$3
 cd "$(dirname "$0")/.."
 . tools/audio-lib.sh
-M=/usr/share/pocketsphinx/model/en-us/en-us
-TRAIN=/usr/lib/sphinxtrain
+. tools/mllr-lib.sh
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-mkdir -p "$W/raw" "$W/mfc" "$W/acc"
+mkdir -p "$W/raw"
 # the other speakers' usable recordings, through a mu-law line
 awk -F'\t' -v h="$HELD" 'NR > 1 && $6 != "guess" && $4 != h { print $1 "\t" tolower($2) }' "$SPEECH/manifest.tsv" \
     > "$W/items"
@@ -34,16 +33,5 @@ done < "$W/items"
 echo "adapt-real: $i recordings of the speakers other than $HELD"
 # shellcheck disable=SC2086
 build/tools/asr_prep $args
-sphinx_fe -argfile "$M/feat.params" -samprate 16000 -c "$W/ctl" -di "$W/raw" -do "$W/mfc" \
-    -ei raw -eo mfc -raw yes -input_endian little > "$W/fe.log" 2>&1 || { tail "$W/fe.log" >&2; exit 1; }
-pocketsphinx_mdef_convert -text "$M/mdef" "$W/mdef.txt" > "$W/mdef.log" 2>&1
-n_sen=$(awk '$2 == "n_tied_state" {print $1}' "$W/mdef.txt")
-build/tools/sendump2mixw "$M/sendump" "$n_sen" "$W/mixture_weights" 2>> "$W/mdef.log"
-"$TRAIN/bw" -hmmdir "$M" -moddeffn "$W/mdef.txt" -mixwfn "$W/mixture_weights" -ts2cbfn .ptm. \
-    -feat 1s_c_d_dd -svspec 0-12/13-25/26-38 -cmn batch -agc none -dictfn "$W/dict" \
-    -fdictfn "$M/noisedict" -ctlfn "$W/ctl" -lsnfn "$W/lsn" -cepdir "$W/mfc" -accumdir "$W/acc" \
-    > "$W/bw.log" 2>&1 || { tail -20 "$W/bw.log" >&2; exit 1; }
-"$TRAIN/mllr_solve" -meanfn "$M/means" -varfn "$M/variances" -outmllrfn "$W/mllr" \
-    -accumdir "$W/acc" > "$W/mllr.log" 2>&1 || { tail -20 "$W/mllr.log" >&2; exit 1; }
-cp "$W/mllr" "$OUT"
+estimate_mllr "$W" "$W/dict" build/tools/sendump2mixw "$OUT"
 echo "adapt-real: wrote $OUT"

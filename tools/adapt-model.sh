@@ -7,6 +7,7 @@
 # is held out for the real-speech check in make bench (HELDOUT: id, text).
 # Usage: tools/adapt-model.sh ASR_PREP SENDUMP2MIXW OUT.mllr HELDOUT.tsv
 set -eu
+. "$(dirname "$0")/mllr-lib.sh"
 PREP=$1; S2M=$2; OUT=$3; HELD=$4
 M=/usr/share/pocketsphinx/model/en-us/en-us
 DICT=/usr/share/pocketsphinx/model/en-us/cmudict-en-us.dict
@@ -46,18 +47,5 @@ while IFS="$(printf '\t')" read -r id text; do
 done < "$W/train"
 # shellcheck disable=SC2086
 "$PREP" $args
-sphinx_fe -argfile "$M/feat.params" -samprate 16000 -c "$W/ctl" -di "$W/raw" -do "$W/mfc" \
-    -ei raw -eo mfc -raw yes -input_endian little > "$W/fe.log" 2>&1 ||
-    { tail "$W/fe.log" >&2; exit 1; }
-pocketsphinx_mdef_convert -text "$M/mdef" "$W/mdef.txt" > "$W/mdef.log" 2>&1 ||
-    { tail "$W/mdef.log" >&2; exit 1; }
-n_sen=$(awk '$2 == "n_tied_state" {print $1}' "$W/mdef.txt")
-"$S2M" "$M/sendump" "$n_sen" "$W/mixture_weights" 2>> "$W/mdef.log"
-"$TRAIN/bw" -hmmdir "$M" -moddeffn "$W/mdef.txt" -mixwfn "$W/mixture_weights" -ts2cbfn .ptm. \
-    -feat 1s_c_d_dd -svspec 0-12/13-25/26-38 -cmn batch -agc none -dictfn "$DICT" \
-    -fdictfn "$M/noisedict" -ctlfn "$W/ctl" -lsnfn "$W/lsn" -cepdir "$W/mfc" -accumdir "$W/acc" \
-    > "$W/bw.log" 2>&1 || { tail -20 "$W/bw.log" >&2; exit 1; }
-"$TRAIN/mllr_solve" -meanfn "$M/means" -varfn "$M/variances" -outmllrfn "$W/mllr" \
-    -accumdir "$W/acc" > "$W/mllr.log" 2>&1 || { tail -20 "$W/mllr.log" >&2; exit 1; }
-cp "$W/mllr" "$OUT.tmp" && mv "$OUT.tmp" "$OUT"
+estimate_mllr "$W" "$DICT" "$S2M" "$OUT"
 echo "adapt-model: wrote $OUT"
