@@ -60,35 +60,51 @@ done:
     return rc;
 }
 
-rv_err rv_decision_parse(const char *json, size_t len, rv_decision_req *out, rv_error *err)
+/* Parse json as an object whose fields are among names[0..n) and strings
+ * of at most max_len bytes: v[k] points at field k's value inside *doc (new,
+ * json_decref) or is NULL. RV_ERR_ARG (nothing to free) for anything else. */
+static rv_err string_fields(const char *json, size_t len, const char *const *names, int n, size_t max_len,
+                            const char **v, json_t **doc, rv_error *err)
 {
-    memset(out, 0, sizeof *out);
+    *doc = NULL;
+    for (int k = 0; k < n; k++) v[k] = NULL;
     json_error_t je;
     json_t *b = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &je);
     if (!json_is_object(b)) {
         json_decref(b);
         return rv_error_set(err, RV_ERR_ARG, "body must be a JSON object");
     }
-    const char *key, *v[3] = {NULL, NULL, NULL}, *names[3] = {"decision", "diarienummer", "note"};
+    const char *key;
     json_t *val;
-    rv_err rc = RV_OK;
     json_object_foreach(b, key, val) {
         int k = 0;
-        while (k < 3 && strcmp(key, names[k])) k++;
-        if (k == 3) {
-            rc = rv_error_set(err, RV_ERR_ARG, "unknown field \"%.60s\"", key);
-            break;
-        }
-        if (!json_is_string(val) || json_string_length(val) > 500) {
-            rc = rv_error_set(err, RV_ERR_ARG, "%s must be a string", key);
-            break;
+        while (k < n && strcmp(key, names[k])) k++;
+        rv_err rc = k == n ? rv_error_set(err, RV_ERR_ARG, "unknown field \"%.60s\"", key)
+                    : !json_is_string(val) || json_string_length(val) > max_len
+                        ? rv_error_set(err, RV_ERR_ARG, "%s must be a string", key)
+                        : RV_OK;
+        if (rc != RV_OK) {
+            for (int i = 0; i < n; i++) v[i] = NULL;
+            json_decref(b);
+            return rc;
         }
         v[k] = json_string_value(val);
     }
-    if (rc == RV_OK && !v[0]) rc = rv_error_set(err, RV_ERR_ARG, "decision is missing");
-    if (rc != RV_OK) {
+    *doc = b;
+    return RV_OK;
+}
+
+rv_err rv_decision_parse(const char *json, size_t len, rv_decision_req *out, rv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    static const char *const names[3] = {"decision", "diarienummer", "note"};
+    const char *v[3];
+    json_t *b;
+    rv_err rc = string_fields(json, len, names, 3, 500, v, &b, err);
+    if (rc != RV_OK) return rc;
+    if (!v[0]) {
         json_decref(b);
-        return rc;
+        return rv_error_set(err, RV_ERR_ARG, "decision is missing");
     }
     *out = (rv_decision_req){v[0], v[1], v[2], b};
     return RV_OK;
@@ -104,35 +120,16 @@ void rv_decision_free(rv_decision_req *d)
 rv_err rv_review_parse(const char *json, size_t len, rv_review *out, rv_error *err)
 {
     out->name = out->unit = out->org = out->closing = NULL;
-    json_error_t je;
-    json_t *b = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &je);
-    if (!json_is_object(b)) {
-        json_decref(b);
-        return rv_error_set(err, RV_ERR_ARG, "body must be a JSON object");
-    }
-    const char *names[4] = {"name", "unit", "org", "closing"};
-    const char **dst[4] = {&out->name, &out->unit, &out->org, &out->closing};
-    const char *key;
-    json_t *val;
-    rv_err rc = RV_OK;
-    json_object_foreach(b, key, val) {
-        int k = 0;
-        while (k < 4 && strcmp(key, names[k])) k++;
-        if (k == 4) {
-            rc = rv_error_set(err, RV_ERR_ARG, "unknown field \"%.60s\"", key);
-            break;
-        }
-        if (!json_is_string(val)) {
-            rc = rv_error_set(err, RV_ERR_ARG, "%s must be a string", key);
-            break;
-        }
-        const char *v = json_string_value(val);
-        if (strcmp(v, "stated") == 0) *dst[k] = "stated";
-        else if (strcmp(v, "not_stated") == 0) *dst[k] = "not_stated";
-        else {
-            rc = rv_error_set(err, RV_ERR_UNPROCESSABLE, "%s must be \"stated\" or \"not_stated\"", key);
-            break;
-        }
+    static const char *const names[4] = {"name", "unit", "org", "closing"};
+    const char *v[4], **dst[4] = {&out->name, &out->unit, &out->org, &out->closing};
+    json_t *b;
+    rv_err rc = string_fields(json, len, names, 4, (size_t)-1, v, &b, err);
+    if (rc != RV_OK) return rc;
+    for (int k = 0; rc == RV_OK && k < 4; k++) {
+        if (!v[k]) continue;
+        if (strcmp(v[k], "stated") == 0) *dst[k] = "stated";
+        else if (strcmp(v[k], "not_stated") == 0) *dst[k] = "not_stated";
+        else rc = rv_error_set(err, RV_ERR_UNPROCESSABLE, "%s must be \"stated\" or \"not_stated\"", names[k]);
     }
     if (rc == RV_OK && !out->name && !out->unit && !out->org && !out->closing)
         rc = rv_error_set(err, RV_ERR_ARG, "say what was heard: name, unit, org or closing");
