@@ -2,11 +2,13 @@
 # A lever measured by hand, not in make bench: the acoustic model adapted to
 # real Swedish voices (one MLLR transform, as tools/adapt-model.sh does for
 # the telephone line) on two speakers of ../shared/speech-sv, and scored on
-# the third (leave-one-speaker-out) by bench/bench_real.c.
-# Usage: bench/adapt-real.sh SPEECH_DIR HELDOUT_SPEAKER OUT.mllr
+# the third (leave-one-speaker-out) by bench/bench_real.c. With "map" last,
+# the model's means and variances are re-estimated by MAP instead and OUT is
+# a whole model directory (for bench_real's RV_BENCH_HMM).
+# Usage: bench/adapt-real.sh SPEECH_DIR HELDOUT_SPEAKER OUT.mllr|OUT_DIR [map]
 # (build/tools/asr_prep, build/tools/sendump2mixw and build/bench_real built).
 set -eu
-SPEECH=$1; HELD=$2; OUT=$3
+SPEECH=$1; HELD=$2; OUT=$3; HOW=${4:-mllr}
 cd "$(dirname "$0")/.."
 . tools/audio-lib.sh
 . tools/mllr-lib.sh
@@ -33,5 +35,9 @@ done < "$W/items"
 echo "adapt-real: $i recordings of the speakers other than $HELD"
 # shellcheck disable=SC2086
 build/tools/asr_prep $args
-estimate_mllr "$W" "$W/dict" build/tools/sendump2mixw "$OUT"
+if [ "$HOW" = map ]; then
+    estimate_map "$W" "$W/dict" build/tools/sendump2mixw "$OUT"
+else
+    estimate_mllr "$W" "$W/dict" build/tools/sendump2mixw "$OUT"
+fi
 echo "adapt-real: wrote $OUT"

@@ -7,9 +7,10 @@
  * (a threshold chosen on what it is measured on: an upper bound); the TPR
  * and FPR at a threshold chosen on the other speakers (leave-one-speaker-out,
  * FPR <= 0.10 there); and at the shipped unit threshold of the clip's codec.
- * With --cohort FILE (one word a line, up to 64) each score is the word's
+ * With --cohort FILE (one word a line, up to 512) each score is the word's
  * less 0.5 times the best of the cohort's (floor -15), as names are weighed
- * against the directory. Usage: bench_real [--cohort FILE] SET_DIR [MODELS_DIR] */
+ * against the directory. RV_BENCH_HMM names another acoustic model directory
+ * (bench/adapt-real.sh ... map). Usage: bench_real [--cohort FILE] SET_DIR [MODELS_DIR] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +41,7 @@ typedef struct {
 static trial trials[MAX_TRIALS];
 /* An optional cohort of ordinary words, each trial's score normalised by the
  * best of them as a name is by the directory's other names. */
-#define MAX_COHORT 64
+#define MAX_COHORT 512
 static const char *cohort[MAX_COHORT];
 static size_t n_cohort;
 static double cohort_weight = 0.5, cohort_floor = -15;
@@ -354,7 +355,7 @@ int main(int argc, char **argv)
     rv_lexicon *lex = NULL;
     rv_asr *asr = NULL;
     if (rv_lexicon_open_models(cfg.models_dir, &lex, &e) != RV_OK ||
-        rv_asr_open(NULL, rv_config_mllr(&cfg), lex, &asr, &e) != RV_OK) {
+        rv_asr_open(getenv("RV_BENCH_HMM"), rv_config_mllr(&cfg), lex, &asr, &e) != RV_OK) {
         fprintf(stderr, "bench_real: %s\n", e.msg);
         rv_lexicon_free(lex);
         fclose(m);

@@ -24,8 +24,12 @@
  *
  * usage: learn_map [--base MAP] [--kind unit|name|both] [--half odd|even]
  *                  SPLIT_DIR [OUT]
+ *        learn_map [--base MAP] --real [--without SPEAKER] REAL_DIR [OUT]
  * --half odd|even learns from half the mailboxes (which have their own
- * voices), for cross-validation. Prints the counts; writes the map to OUT. */
+ * voices), for cross-validation. --real learns from the clips of real
+ * recorded Swedish of bench/make-real-sets.sh instead (each word said in a
+ * clip aligned, its first wording), --without leaving one speaker out
+ * (bench/real-map.sh). Prints the counts; writes the map to OUT. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,8 +114,8 @@ typedef struct {
     rv_asr *asr;
     rv_lexicon *lex;
     const rv_analyzer *an;
-    const char *dir, *half;
-    int names, units, files;
+    const char *dir, *half, *without;
+    int names, units, files, real;
 } learn_ctx;
 
 /* One manifest line (file channel name unit name_said unit_said text prompted):
@@ -122,10 +126,15 @@ static rv_err learn_line(char *line, int lineno, void *user, rv_error *err)
     if (lineno == 1) return RV_OK; /* header */
     char *f[7] = {0}, *r = line;
     for (int k = 0; k < 7 && r; k++) f[k] = strsep(&r, "\t");
-    if (!f[5]) return rv_error_set(err, RV_ERR_CONFIG, "%s/manifest.tsv:%d is short", c->dir, lineno);
-    int name = c->names && atoi(f[4]), unit = c->units && atoi(f[5]);
-    int box = atoi(f[0] + 1); /* gN-... */
-    if ((!name && !unit) || (c->half && (box % 2 == 1) != (strcmp(c->half, "odd") == 0))) return RV_OK;
+    if (!f[c->real ? 3 : 5]) return rv_error_set(err, RV_ERR_CONFIG, "%s/manifest.tsv:%d is short", c->dir, lineno);
+    int name = 0, unit = 0;
+    if (c->real) { /* file speaker channel said(a|b/b2|c) ... */
+        if (c->without && strcmp(f[1], c->without) == 0) return RV_OK;
+    } else {
+        name = c->names && atoi(f[4]), unit = c->units && atoi(f[5]);
+        int box = atoi(f[0] + 1); /* gN-... */
+        if ((!name && !unit) || (c->half && (box % 2 == 1) != (strcmp(c->half, "odd") == 0))) return RV_OK;
+    }
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", c->dir, f[0]);
     rv_audio_limits lim = {20 << 20, 600};
@@ -139,6 +148,11 @@ static rv_err learn_line(char *line, int lineno, void *user, rv_error *err)
         rc = rv_verify_set_speech(c->asr, &p, &rep.signal, &offset, err);
         if (rc == RV_OK && name) align(c->asr, c->lex, f[2]);
         if (rc == RV_OK && unit) align(c->asr, c->lex, f[3]);
+        for (char *w, *said = c->real ? f[3] : NULL; rc == RV_OK && said && (w = strsep(&said, "|"));) {
+            char *alt = strchr(w, '/');
+            if (alt) *alt = 0;
+            if (*w) align(c->asr, c->lex, w);
+        }
         rv_report_free(&rep);
     }
     rv_pcm_free(&p);
@@ -167,7 +181,7 @@ static int write_map(const char *base, const char *out_path, const char *dir, co
                  "# %s%s%s; edit the base map, not this file. For the directory's names, units and\n"
                  "# organisations. Phonemes the split showed at least %d times have the phones the\n"
                  "# acoustic model heard for them, most often first.\n#\n",
-            base, strcmp(kind, "both") == 0 ? "names and units" : strcmp(kind, "unit") == 0 ? "units" : "names", dir,
+            base, strcmp(kind, "real") == 0 ? "words said in the real clips" : strcmp(kind, "both") == 0 ? "names and units" : strcmp(kind, "unit") == 0 ? "units" : "names", dir,
             half ? ", mailboxes " : "", half ? half : "", MIN_SEEN);
     char line[512];
     while (fgets(line, sizeof line, in)) {
@@ -195,7 +209,11 @@ static int write_map(const char *base, const char *out_path, const char *dir, co
 int main(int argc, char **argv)
 {
     const char *base = "models/sv-arpabet.map", *kind = "both", *half = NULL, *dir = NULL, *out_path = NULL;
+    const char *without = NULL;
+    int real = 0;
     for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--real") == 0) { real = 1; continue; }
+        if (i + 1 < argc && strcmp(argv[i], "--without") == 0) { without = argv[++i]; continue; }
         if (i + 1 < argc && strcmp(argv[i], "--base") == 0) base = argv[++i];
         else if (i + 1 < argc && strcmp(argv[i], "--kind") == 0) kind = argv[++i];
         else if (i + 1 < argc && strcmp(argv[i], "--half") == 0) half = argv[++i];
@@ -207,7 +225,8 @@ int main(int argc, char **argv)
     int learn_names = strcmp(kind, "name") == 0 || strcmp(kind, "both") == 0;
     int learn_units = strcmp(kind, "unit") == 0 || strcmp(kind, "both") == 0;
     if (!dir || (!learn_names && !learn_units) || (half && strcmp(half, "odd") && strcmp(half, "even"))) {
-        fprintf(stderr, "usage: learn_map [--base MAP] [--kind unit|name|both] [--half odd|even] SPLIT_DIR [OUT]\n");
+        fprintf(stderr, "usage: learn_map [--base MAP] [--kind unit|name|both] [--half odd|even] SPLIT_DIR [OUT]\n"
+                        "       learn_map [--base MAP] --real [--without SPEAKER] REAL_DIR [OUT]\n");
         return 64;
     }
     rv_lexicon *lex;
@@ -221,7 +240,7 @@ int main(int argc, char **argv)
     rv_config cfg;
     rv_config_defaults(&cfg);
     rv_analyzer an = {&cfg, NULL};
-    learn_ctx c = {asr, lex, &an, dir, half, learn_names, learn_units, 0};
+    learn_ctx c = {asr, lex, &an, dir, half, without, learn_names, learn_units, 0, real};
     char mp[512];
     snprintf(mp, sizeof mp, "%s/manifest.tsv", dir);
     if (rv_textfile_each(mp, RV_ERR_IO, learn_line, &c, &e) != RV_OK) {
@@ -238,7 +257,7 @@ int main(int argc, char **argv)
             printf(" %s %d", *t->cands[t->ord[k]] ? t->cands[t->ord[k]] : "-", t->count[t->ord[k]]);
         printf("\n");
     }
-    int rc = out_path ? write_map(base, out_path, dir, kind, half) : 0;
+    int rc = out_path ? write_map(base, out_path, dir, real ? "real" : kind, real ? NULL : half) : 0;
     rv_asr_free(asr);
     rv_lexicon_free(lex);
     return rc;
