@@ -57,6 +57,18 @@ static const setting settings[] = {
      "serve: threads analysing queued voicemails (0: none, they stay queued)"},
     {"max_json_bytes", T_INT, "65536", 1024, 16777216, OFF(max_json_bytes), NONE,
      "serve: largest accepted JSON request body in bytes"},
+    {"web_dir", T_STR, "", 0, 0, OFF(web_dir), NONE,
+     "serve: the web app's files (empty: web/ beside the source tree's models, else the installed one)"},
+    {"session_idle_timeout", T_INT, "28800", 60, 604800, OFF(session_idle_timeout), NONE,
+     "serve: seconds a web app session lasts without a request"},
+    {"session_cookie_secure", T_INT, "0", 0, 1, OFF(session_cookie_secure), NONE,
+     "serve: 1 marks the session cookie Secure (set it when users reach rostvakt over TLS)"},
+    {"trusted_proxy", T_STR, "", 0, 0, OFF(trusted_proxy), NONE,
+     "serve: the reverse proxy's IPv4 address whose user header is believed (empty: none)"},
+    {"trusted_user_header", T_STR, "X-Remote-User", 0, 0, OFF(trusted_user_header), NONE,
+     "serve: the header in which the trusted proxy names the signed-in user"},
+    {"users_file", T_STR, "", 0, 0, OFF(users_file), NONE,
+     "serve: the roles of users named by the trusted proxy, \"user<TAB>role\" a line"},
     {"max_audio_bytes", T_INT, "20971520", 1, 1e10, OFF(max_audio_bytes), NONE,
      "largest accepted recording in bytes"},
     {"max_audio_seconds", T_DOUBLE, "600", 1, 86400, OFF(max_audio_seconds), NONE,
@@ -335,6 +347,12 @@ static void find_models(rv_config *cfg)
 void rv_config_resolve(rv_config *cfg)
 {
     find_models(cfg);
+    if (!cfg->web_dir[0]) {
+        char cand[RV_CONFIG_STR_MAX];
+        snprintf(cand, sizeof cand, "%.1000s/../web/index.html", cfg->models_dir);
+        if (access(cand, R_OK) == 0) snprintf(cfg->web_dir, sizeof cfg->web_dir, "%.1000s/../web", cfg->models_dir);
+        else snprintf(cfg->web_dir, sizeof cfg->web_dir, "%s/web", RV_SHARE_DIR);
+    }
     if (!cfg->profile_dirs[0])
         snprintf(cfg->profile_dirs, sizeof cfg->profile_dirs, "%.1000s/profiles", cfg->models_dir);
     if (!cfg->asr_adaptation[0])

@@ -1,22 +1,30 @@
 /* The HTTP layer on libmicrohttpd, and the only file that speaks it: the
- * daemon, each request's life, routing, bearer-token authentication, and
- * answers (JSON errors {"error": {"code", "message"}} from the error table).
+ * daemon, each request's life, routing, authentication (bearer tokens, the
+ * web app's session cookies with their CSRF tokens, a trusted proxy's user
+ * header), the web app's files, and answers (JSON errors {"error": {"code",
+ * "message"}} from the error table).
  * Work that takes long goes to ingest.c and workers.c while the connection
  * waits suspended. */
 #include "server_int.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "rostvakt/audio.h"
 #include "rostvakt/calendar.h"
 #include "rostvakt/policy.h"
 #include "rostvakt/requests.h"
+
+#include <openssl/crypto.h>
 
 /* One request, born on the first callback and freed in done(). */
 typedef struct {
@@ -37,11 +45,20 @@ typedef struct {
 
 #define ROLE(r) (1u << (r))
 #define READERS (ROLE(RV_ROLE_OFFICER) | ROLE(RV_ROLE_ADMIN))
+/* greetings, mailboxes and reports: managers too */
+#define VIEWERS (READERS | ROLE(RV_ROLE_MANAGER))
+
+/* The method of the request this thread is answering (set in handle()):
+ * a state-changing request by a signed-in browser must carry its CSRF
+ * token. */
+static _Thread_local const char *current_method;
 
 void rv_http_suspend(void *conn) { MHD_suspend_connection(conn); }
 void rv_http_resume(void *conn) { MHD_resume_connection(conn); }
 
 /* ---- answers ---- */
+
+static void rv_csv_field(FILE *f, const char *v);
 
 static enum MHD_Result queue(rv_server *s, struct MHD_Connection *c, unsigned status, struct MHD_Response *r)
 {
@@ -122,22 +139,69 @@ static void remote_of(struct MHD_Connection *c, char remote[64])
         inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr, remote, 64);
 }
 
-/* 1 when the bearer token's role is among allowed (who filled in); else 0
- * and a 401 or 403 queued. */
+static int reads_only(void)
+{
+    return current_method && (strcmp(current_method, "GET") == 0 || strcmp(current_method, "HEAD") == 0);
+}
+
+/* The user a trusted proxy names in its header: 1 with name and role;
+ * 0 when the request does not come from the proxy or names nobody. */
+static int proxy_user(rv_server *s, struct MHD_Connection *c, const char *remote, char *name, size_t cap,
+                      rv_role *role, int *unknown)
+{
+    *unknown = 0;
+    if (!s->cfg.trusted_proxy[0] || strcmp(remote, s->cfg.trusted_proxy) != 0) return 0;
+    const char *u = header(c, s->cfg.trusted_user_header);
+    if (!u || !*u) return 0;
+    if (strlen(u) >= cap || !rv_users_role(s->users, u, role)) {
+        *unknown = 1;
+        return 0;
+    }
+    snprintf(name, cap, "%s", u);
+    return 1;
+}
+
+/* 1 when the caller's role is among allowed (who filled in); else 0 and a
+ * 401 or 403 queued. The caller is a bearer token's, the trusted proxy's
+ * user, or the web app's session (cookie); a state-changing request by the
+ * latter two must carry the session's CSRF token in X-CSRF-Token. */
 static int authorise(rv_server *s, struct MHD_Connection *c, unsigned allowed, caller *who, enum MHD_Result *ret)
 {
     const char *h = header(c, "Authorization");
     rv_role role;
     memset(who, 0, sizeof *who);
-    if (!h || strncmp(h, "Bearer ", 7) != 0 || !rv_tokens_check(s->tokens, h + 7, &role, who->name, sizeof who->name)) {
-        *ret = send_error(s, c, RV_ERR_UNAUTHORIZED, "a valid bearer token is needed");
+    remote_of(c, who->remote);
+    char csrf[RV_SESSION_ID_LEN + 1] = "";
+    int unknown = 0;
+    if (h) {
+        if (strncmp(h, "Bearer ", 7) != 0 || !rv_tokens_check(s->tokens, h + 7, &role, who->name, sizeof who->name)) {
+            *ret = send_error(s, c, RV_ERR_UNAUTHORIZED, "a valid bearer token is needed");
+            return 0;
+        }
+    } else if (proxy_user(s, c, who->remote, who->name, sizeof who->name, &role, &unknown)) {
+        rv_sessions_proxy_csrf(s->sessions, who->name, csrf);
+    } else if (unknown) {
+        *ret = send_error(s, c, RV_ERR_FORBIDDEN, "this user has no role in rostvakt");
         return 0;
+    } else {
+        const char *sid = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "rv_session");
+        if (!sid || !rv_session_find(s->sessions, sid, who->name, sizeof who->name, &role, csrf)) {
+            *ret = send_error(s, c, RV_ERR_UNAUTHORIZED,
+                              sid ? "the session has ended; sign in again" : "a valid bearer token is needed");
+            return 0;
+        }
+    }
+    if (csrf[0] && !reads_only()) {
+        const char *t = header(c, "X-CSRF-Token");
+        if (!t || strlen(t) != RV_SESSION_ID_LEN || CRYPTO_memcmp(t, csrf, RV_SESSION_ID_LEN) != 0) {
+            *ret = send_error(s, c, RV_ERR_FORBIDDEN, "the request lacks the session's CSRF token (X-CSRF-Token)");
+            return 0;
+        }
     }
     if (!(allowed & ROLE(role))) {
-        *ret = send_error(s, c, RV_ERR_FORBIDDEN, "this token's role may not do that");
+        *ret = send_error(s, c, RV_ERR_FORBIDDEN, "this role may not do that");
         return 0;
     }
-    remote_of(c, who->remote);
     return 1;
 }
 
@@ -285,7 +349,7 @@ static enum MHD_Result mailbox(rv_server *s, struct MHD_Connection *c, const cha
         return send_json(s, c, created ? MHD_HTTP_CREATED : MHD_HTTP_OK, mailbox_json(&m));
     }
     if (strcmp(method, "GET") != 0) return wrong_method(s, c, "PUT or GET");
-    if (!authorise(s, c, READERS, &who, &ret)) return ret;
+    if (!authorise(s, c, VIEWERS, &who, &ret)) return ret;
     if (!rv_ext_valid(ext)) return send_error(s, c, RV_ERR_ARG, "ext must be 1 to 20 digits");
     rv_mb_query q = {.compliant = RV_MB_ANY, .ext = ext, .limit = 1};
     json_t *items;
@@ -306,7 +370,7 @@ static enum MHD_Result list_mailboxes(rv_server *s, struct MHD_Connection *c, co
     enum MHD_Result ret;
     caller who;
     if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
-    if (!authorise(s, c, READERS, &who, &ret)) return ret;
+    if (!authorise(s, c, VIEWERS, &who, &ret)) return ret;
     rv_mb_query q = {.compliant = RV_MB_ANY, .limit = 50};
     const char *v = arg(c, "compliant");
     if (v) {
@@ -345,7 +409,7 @@ static enum MHD_Result greeting(rv_server *s, struct MHD_Connection *c, const ch
     int put = strcmp(method, "PUT") == 0, del = strcmp(method, "DELETE") == 0;
     if (put && rq->job_state == 1) return job_answer(s, c, rq); /* resumed: the greeting thread answered */
     if (!put && !del && strcmp(method, "GET") != 0) return wrong_method(s, c, "PUT, DELETE or GET");
-    if (!authorise(s, c, put || del ? ROLE(RV_ROLE_PBX) : READERS, &who, &ret)) return ret;
+    if (!authorise(s, c, put || del ? ROLE(RV_ROLE_PBX) : VIEWERS, &who, &ret)) return ret;
     if (!rv_ext_valid(ext)) return send_error(s, c, RV_ERR_ARG, "ext must be 1 to 20 digits");
     if (put) {
         const char *type = audio_type(s, c, &ret);
@@ -413,7 +477,7 @@ static enum MHD_Result greeting_versions(rv_server *s, struct MHD_Connection *c,
     enum MHD_Result ret;
     caller who;
     if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
-    if (!authorise(s, c, READERS, &who, &ret)) return ret;
+    if (!authorise(s, c, VIEWERS, &who, &ret)) return ret;
     if (!rv_ext_valid(ext)) return send_error(s, c, RV_ERR_ARG, "ext must be 1 to 20 digits");
     json_t *items;
     rv_error e;
@@ -458,7 +522,7 @@ static enum MHD_Result list_review(rv_server *s, struct MHD_Connection *c, const
     enum MHD_Result ret;
     caller who;
     if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
-    if (!authorise(s, c, READERS, &who, &ret)) return ret;
+    if (!authorise(s, c, VIEWERS, &who, &ret)) return ret;
     int limit = 50;
     if (!page_limit(s, c, &limit, &ret)) return ret;
     const char *after = arg(c, "after");
@@ -594,28 +658,16 @@ static enum MHD_Result voicemail_action(rv_server *s, struct MHD_Connection *c, 
 
 /* GET /v1/voicemails/{id}/audio (officer, admin): the original bytes with
  * their Content-Type; one "bytes=a-b" / "a-" / "-n" range gives 206. */
-static enum MHD_Result get_audio(rv_server *s, struct MHD_Connection *c, const char *method, long long id)
+/* The recording sha (located at loc) as ct, whole or the Range asked for. */
+static enum MHD_Result send_audio(rv_server *s, struct MHD_Connection *c, const char *sha, const rv_audio_loc *loc,
+                                  const char *ct)
 {
     enum MHD_Result ret;
-    caller who;
-    if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
-    if (!authorise(s, c, READERS, &who, &ret)) return ret;
-    char sha[RV_SHA256_HEX + 1], ct[64];
-    int disposed = 0;
     rv_error e;
-    rv_audio_loc loc;
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_voicemail_audio(s->store, id, sha, ct, sizeof ct, &disposed, &e);
-    rv_err lrc = rc == RV_OK && !disposed ? rv_store_locate_audio(s->store, sha, &loc, &e) : RV_OK;
-    pthread_mutex_unlock(&s->store_lock);
-    if (rc != RV_OK) return send_rv_error(s, c, &e);
-    if (disposed) return send_error(s, c, RV_ERR_DISPOSED, "the audio was disposed of");
-    if (lrc != RV_OK) return send_error(s, c, RV_ERR_IO, e.msg);
-    rv_audit(s, who.name, who.remote, "audio_read", id, NULL, NULL);
     /* read outside the lock; the bytes are checked against their hash */
     unsigned char *all = NULL;
     size_t all_len = 0;
-    if (rv_store_load_audio(s->store, sha, &loc, (size_t)-1, &all, &all_len, &e) != RV_OK)
+    if (rv_store_load_audio(s->store, sha, loc, (size_t)-1, &all, &all_len, &e) != RV_OK)
         return send_error(s, c, RV_ERR_IO, e.msg);
     long size = (long)all_len;
     unsigned long long from = 0, to = size > 0 ? (unsigned long long)size - 1 : 0;
@@ -662,6 +714,64 @@ static enum MHD_Result get_audio(rv_server *s, struct MHD_Connection *c, const c
     ret = queue(s, c, partial ? MHD_HTTP_PARTIAL_CONTENT : MHD_HTTP_OK, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+
+static enum MHD_Result get_audio(rv_server *s, struct MHD_Connection *c, const char *method, long long id)
+{
+    enum MHD_Result ret;
+    caller who;
+    if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
+    if (!authorise(s, c, READERS, &who, &ret)) return ret;
+    char sha[RV_SHA256_HEX + 1], ct[64];
+    int disposed = 0;
+    rv_error e;
+    rv_audio_loc loc;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_voicemail_audio(s->store, id, sha, ct, sizeof ct, &disposed, &e);
+    rv_err lrc = rc == RV_OK && !disposed ? rv_store_locate_audio(s->store, sha, &loc, &e) : RV_OK;
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) return send_rv_error(s, c, &e);
+    if (disposed) return send_error(s, c, RV_ERR_DISPOSED, "the audio was disposed of");
+    if (lrc != RV_OK) return send_error(s, c, RV_ERR_IO, e.msg);
+    rv_audit(s, who.name, who.remote, "audio_read", id, NULL, NULL);
+    return send_audio(s, c, sha, &loc, ct);
+}
+
+/* GET /v1/mailboxes/{ext}/greetings/{id}/audio (officer, admin, manager):
+ * a greeting's recording, audited as a voicemail's is. */
+static enum MHD_Result greeting_audio(rv_server *s, struct MHD_Connection *c, const char *method, const char *ext,
+                                      long long id)
+{
+    enum MHD_Result ret;
+    caller who;
+    if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
+    if (!authorise(s, c, VIEWERS, &who, &ret)) return ret;
+    if (!rv_ext_valid(ext)) return send_error(s, c, RV_ERR_ARG, "ext must be 1 to 20 digits");
+    json_t *g = NULL;
+    rv_error e;
+    rv_audio_loc loc;
+    char sha[RV_SHA256_HEX + 1] = "", ct[64] = "";
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_get_greeting(s->store, ext, id, &g, &e);
+    if (rc == RV_OK) {
+        const char *h = json_string_value(json_object_get(g, "audio_sha256"));
+        const char *t = json_string_value(json_object_get(g, "content_type"));
+        if (h && t) {
+            snprintf(sha, sizeof sha, "%s", h);
+            snprintf(ct, sizeof ct, "%s", t);
+        }
+    }
+    json_decref(g);
+    rv_err lrc = rc == RV_OK && sha[0] ? rv_store_locate_audio(s->store, sha, &loc, &e) : RV_OK;
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) return send_rv_error(s, c, &e);
+    if (!sha[0]) return send_error(s, c, RV_ERR_NOT_FOUND, "that greeting version has no recording (removed)");
+    if (lrc != RV_OK) return send_error(s, c, RV_ERR_IO, e.msg);
+    char detail[48];
+    snprintf(detail, sizeof detail, "greeting %lld", id);
+    rv_audit(s, who.name, who.remote, "greeting_audio_read", 0, ext, detail);
+    return send_audio(s, c, sha, &loc, ct);
 }
 
 /* GET /v1/voicemails?classification=&decision=&ext=&unit=&from=&to=&limit=&after=
@@ -761,11 +871,57 @@ static enum MHD_Result get_audit(rv_server *s, struct MHD_Connection *c, const c
     if (to) to = to_utc;
     json_t *items;
     rv_error e;
+    const char *fmt = arg(c, "format");
+    if (fmt && strcmp(fmt, "json") != 0 && strcmp(fmt, "csv") != 0)
+        return send_error(s, c, RV_ERR_ARG, "format must be json or csv");
     pthread_mutex_lock(&s->store_lock);
     rv_err rc = rv_store_list_audit(s->store, vid, actor, from, to, 1000, &items, &e);
     pthread_mutex_unlock(&s->store_lock);
     if (rc != RV_OK) return send_rv_error(s, c, &e);
-    return send_json(s, c, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
+    if (!fmt || strcmp(fmt, "json") == 0) return send_json(s, c, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    if (!f) {
+        json_decref(items);
+        return MHD_NO;
+    }
+    fputs("id,at,actor,remote,action,voicemail,ext,detail\r\n", f);
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it) {
+        fprintf(f, "%lld", (long long)json_integer_value(json_object_get(it, "id")));
+        const char *keys[] = {"at", "actor", "remote", "action", "voicemail", "ext", "detail"};
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+            json_t *v = json_object_get(it, keys[k]);
+            fputc(',', f);
+            if (json_is_integer(v)) fprintf(f, "%lld", (long long)json_integer_value(v));
+            else if (json_is_string(v)) rv_csv_field(f, json_string_value(v));
+        }
+        fputs("\r\n", f);
+    }
+    fclose(f);
+    json_decref(items);
+    return send_bytes(s, c, MHD_HTTP_OK, out, len, "text/csv; charset=utf-8", "Content-Disposition",
+                      "attachment; filename=\"rostvakt-logg.csv\"");
+}
+
+/* CSV field: quoted when it holds a comma, quote or line break; a leading
+ * =, +, - or @ is escaped so that a spreadsheet does not run it. */
+static void rv_csv_field(FILE *f, const char *v)
+{
+    int quote = strpbrk(v, ",\"\r\n") != NULL || strchr("=+-@", v[0]) != NULL;
+    if (!quote) {
+        fputs(v, f);
+        return;
+    }
+    fputc('"', f);
+    if (v[0] && strchr("=+-@", v[0])) fputc('\'', f);
+    for (const char *p = v; *p; p++) {
+        if (*p == '"') fputc('"', f);
+        fputc(*p, f);
+    }
+    fputc('"', f);
 }
 
 /* GET /metrics: Prometheus text format (no token, like /healthz). */
@@ -782,6 +938,166 @@ static enum MHD_Result get_metrics(rv_server *s, struct MHD_Connection *c, const
     rv_metrics_write(&s->metrics, queued, f);
     fclose(f);
     return send_bytes(s, c, MHD_HTTP_OK, out, len, "text/plain; version=0.0.4", NULL, NULL);
+}
+
+/* ---- the web app: sign-in and its files ---- */
+
+/* Set-Cookie for the session id (empty: the cookie removed). */
+static void session_cookie(rv_server *s, struct MHD_Connection *c, const char *id, char *out, size_t cap)
+{
+    char remote[64];
+    remote_of(c, remote);
+    const char *proto = header(c, "X-Forwarded-Proto");
+    int secure = s->cfg.session_cookie_secure ||
+                 (s->cfg.trusted_proxy[0] && strcmp(remote, s->cfg.trusted_proxy) == 0 && proto &&
+                  strcasecmp(proto, "https") == 0);
+    snprintf(out, cap, "rv_session=%s; Path=/; HttpOnly; SameSite=Strict%s%s", id, secure ? "; Secure" : "",
+             *id ? "" : "; Max-Age=0");
+}
+
+/* POST /v1/session {"token": ...}: a session cookie for an officer's,
+ * admin's or manager's token (a pbx token may not sign in); GET: who is
+ * signed in, with the CSRF token the app sends back; DELETE: sign out. */
+static enum MHD_Result session_route(rv_server *s, struct MHD_Connection *c, const char *method, request *rq)
+{
+    enum MHD_Result ret;
+    caller who;
+    char cookie[200];
+    if (strcmp(method, "POST") == 0) {
+        json_error_t je;
+        json_t *j = rq->len ? json_loadb(rq->body, rq->len, 0, &je) : NULL;
+        const char *token = json_string_value(json_object_get(j, "token"));
+        rv_role role;
+        char name[RV_TOKEN_NAME_MAX + 1], remote[64];
+        remote_of(c, remote);
+        if (!j || !json_is_object(j)) {
+            json_decref(j);
+            return send_error(s, c, RV_ERR_ARG, "the body must be a JSON object {\"token\": ...}");
+        }
+        int ok = token && rv_tokens_check(s->tokens, token, &role, name, sizeof name);
+        json_decref(j);
+        if (!ok) return send_error(s, c, RV_ERR_UNAUTHORIZED, "no such token");
+        if (role == RV_ROLE_PBX) {
+            rv_audit(s, name, remote, "sign_in_refused", 0, NULL, "a pbx token");
+            return send_error(s, c, RV_ERR_FORBIDDEN, "a PBX token cannot sign in to the web app");
+        }
+        char id[RV_SESSION_ID_LEN + 1], csrf[RV_SESSION_ID_LEN + 1];
+        rv_error e;
+        if (rv_session_create(s->sessions, name, role, id, csrf, &e) != RV_OK) return send_rv_error(s, c, &e);
+        rv_audit(s, name, remote, "sign_in", 0, NULL, NULL);
+        session_cookie(s, c, id, cookie, sizeof cookie);
+        return send_json_h(s, c, MHD_HTTP_CREATED,
+                           json_pack("{s:s,s:s,s:s,s:I}", "name", name, "role", rv_role_name(role), "csrf", csrf,
+                                     "idle_timeout", (json_int_t)s->cfg.session_idle_timeout),
+                           "Set-Cookie", cookie);
+    }
+    if (strcmp(method, "GET") != 0 && strcmp(method, "DELETE") != 0) return wrong_method(s, c, "POST, GET or DELETE");
+    unsigned anyone = ROLE(RV_ROLE_OFFICER) | ROLE(RV_ROLE_ADMIN) | ROLE(RV_ROLE_MANAGER) | ROLE(RV_ROLE_PBX);
+    if (!authorise(s, c, anyone, &who, &ret)) return ret;
+    const char *sid = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "rv_session");
+    char name[RV_TOKEN_NAME_MAX + 1], csrf[RV_SESSION_ID_LEN + 1] = "";
+    rv_role role = RV_ROLE_PBX;
+    int via_session = !header(c, "Authorization") && sid &&
+                      rv_session_find(s->sessions, sid, name, sizeof name, &role, csrf);
+    if (strcmp(method, "DELETE") == 0) {
+        if (via_session) rv_session_end(s->sessions, sid);
+        rv_audit(s, who.name, who.remote, "sign_out", 0, NULL, NULL);
+        session_cookie(s, c, "", cookie, sizeof cookie);
+        return send_json_h(s, c, MHD_HTTP_OK, json_pack("{s:b}", "signed_out", 1), "Set-Cookie", cookie);
+    }
+    const char *via = via_session ? "session" : header(c, "Authorization") ? "token" : "proxy";
+    if (!via_session && strcmp(via, "proxy") == 0) {
+        int unknown;
+        proxy_user(s, c, who.remote, name, sizeof name, &role, &unknown);
+        rv_sessions_proxy_csrf(s->sessions, name, csrf);
+    } else if (!via_session) {
+        rv_tokens_check(s->tokens, header(c, "Authorization") + 7, &role, name, sizeof name);
+    }
+    return send_json(s, c, MHD_HTTP_OK,
+                     json_pack("{s:s,s:s,s:s,s:o}", "name", who.name, "role", rv_role_name(role), "via", via, "csrf",
+                               csrf[0] ? json_string(csrf) : json_null()));
+}
+
+/* GET /v1/sweeps?limit= (admin, officer, manager): the kept reports of the
+ * latest sweeps, newest first (default 60, at most 400); /v1/sweeps/{id} one. */
+static enum MHD_Result list_sweeps(rv_server *s, struct MHD_Connection *c, long long id)
+{
+    enum MHD_Result ret;
+    caller who;
+    if (!authorise(s, c, VIEWERS, &who, &ret)) return ret;
+    const char *l = arg(c, "limit");
+    long long limit = l ? parse_id(l, strlen(l)) : 60;
+    if (!limit || limit > 400) return send_error(s, c, RV_ERR_ARG, "limit must be 1 to 400");
+    json_t *items;
+    rv_error e;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_list_sweeps(s->store, (int)limit, id, &items, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) return send_rv_error(s, c, &e);
+    if (id) {
+        json_t *one = json_incref(json_array_get(items, 0));
+        json_decref(items);
+        if (!one) return send_error(s, c, RV_ERR_NOT_FOUND, "no such sweep");
+        return send_json(s, c, MHD_HTTP_OK, one);
+    }
+    return send_json(s, c, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
+}
+
+/* The web app's files: "/" is index.html, otherwise one name of letters,
+ * digits and '-' with a known extension, from web_dir. No authentication:
+ * the files hold no data; the app asks the API, which checks. */
+static int web_path(const char *url, const char **type)
+{
+    static const struct { const char *ext, *type; } types[] = {
+        {".html", "text/html; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"}, {".svg", "image/svg+xml"}, {".png", "image/png"}};
+    if (url[0] != '/') return 0;
+    const char *dot = strrchr(url, '.');
+    if (!dot || dot == url + 1) return 0;
+    for (const char *p = url + 1; p < dot; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-')) return 0;
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++)
+        if (strcmp(dot, types[i].ext) == 0) {
+            *type = types[i].type;
+            return 1;
+        }
+    return 0;
+}
+
+static enum MHD_Result web_file(rv_server *s, struct MHD_Connection *c, const char *method, const char *url,
+                                const char *type)
+{
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) return wrong_method(s, c, "GET");
+    char path[RV_CONFIG_STR_MAX + 80];
+    snprintf(path, sizeof path, "%s%s", s->cfg.web_dir, url);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (16 << 20)) {
+        if (fd >= 0) close(fd);
+        return send_error(s, c, RV_ERR_NOT_FOUND, errno == ENOENT ? "no such page" : "no such resource");
+    }
+    char *buf = malloc((size_t)st.st_size + 1);
+    ssize_t got = buf ? read(fd, buf, (size_t)st.st_size) : -1;
+    close(fd);
+    if (got != (ssize_t)st.st_size) {
+        free(buf);
+        return send_error(s, c, RV_ERR_IO, "cannot read the page");
+    }
+    struct MHD_Response *r = MHD_create_response_from_buffer((size_t)got, buf, MHD_RESPMEM_MUST_FREE);
+    if (!r) {
+        free(buf);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", type);
+    MHD_add_response_header(r, "Cache-Control", "no-cache");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(r, "Content-Security-Policy",
+                            "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "
+                            "script-src 'self'; frame-ancestors 'none'; form-action 'self'");
+    enum MHD_Result ret = queue(s, c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
 }
 
 /* ---- routing ---- */
@@ -816,6 +1132,16 @@ static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char 
         return send_json(s, c, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
     }
     if (strcmp(url, "/metrics") == 0) return get_metrics(s, c, method);
+    const char *type;
+    if (strcmp(url, "/") == 0) return web_file(s, c, method, "/index.html", "text/html; charset=utf-8");
+    if (web_path(url, &type)) return web_file(s, c, method, url, type);
+    if (strcmp(url, "/v1/session") == 0) return session_route(s, c, method, rq);
+    if (strcmp(url, "/v1/sweeps") == 0 && strcmp(method, "GET") == 0) return list_sweeps(s, c, 0);
+    if (strncmp(url, "/v1/sweeps/", 11) == 0) {
+        long long sid = parse_id(url + 11, strlen(url + 11));
+        if (sid && strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
+        if (sid) return list_sweeps(s, c, sid);
+    }
     if (strcmp(url, "/v1/audit") == 0) return get_audit(s, c, method);
     if (strcmp(url, "/v1/sweeps") == 0) return post_sweep(s, c, method, rq);
     if (strcmp(url, "/v1/voicemails") == 0) return list_voicemails(s, c, method);
@@ -844,8 +1170,13 @@ static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char 
             if (strcmp(slash, "/greeting") == 0) return greeting(s, c, method, ext, rq);
             if (strcmp(slash, "/greetings") == 0) return greeting_versions(s, c, method, ext);
             if (strcmp(slash, "/name-recording") == 0) return name_recording(s, c, method, ext, rq);
-            const char *gv = "/greetings/", *rv = "/review";
+            const char *gv = "/greetings/", *rv = "/review", *av = "/audio";
             size_t sl = strlen(slash);
+            if (strncmp(slash, gv, strlen(gv)) == 0 && sl > strlen(gv) + strlen(av) &&
+                strcmp(slash + sl - strlen(av), av) == 0) {
+                long long id = parse_id(slash + strlen(gv), sl - strlen(gv) - strlen(av));
+                if (id) return greeting_audio(s, c, method, ext, id);
+            }
             if (strncmp(slash, gv, strlen(gv)) == 0 && sl > strlen(gv) + strlen(rv) &&
                 strcmp(slash + sl - strlen(rv), rv) == 0) {
                 const char *idt = slash + strlen(gv);
@@ -863,6 +1194,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     (void)version;
     rv_server *s = cls;
     request *rq = *con_cls;
+    current_method = method;
     if (!rq) { /* first call: headers only */
         rq = calloc(1, sizeof *rq);
         if (!rq) return MHD_NO;

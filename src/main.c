@@ -44,7 +44,7 @@ static const struct {
     {"profiles", "profiles", "list the policy profiles, one line each"},
     {"serve", "serve [--listen ADDR:PORT] [--data-dir DIR] [--tokens FILE] [--workers N] [--analysis-workers N]",
      "the HTTP service (README: the API)"},
-    {"token", "token --tokens FILE --role pbx|officer|admin --name NAME", "create an API token"},
+    {"token", "token --tokens FILE --role pbx|officer|admin|manager --name NAME", "create an API token"},
     {"sweep", "sweep [--data-dir DIR] [--date YYYY-MM-DD] [--format json|csv|html[,...]] [--out FILE] [--dry-run]",
      "the nightly check of every mailbox and deadline, disposal, and the managers' report"},
     {"workdays", "workdays --calendar SE|AX --from YYYY-MM-DD --add N [--explain]", "the date N working days later"},
@@ -82,7 +82,7 @@ static const char *const details[] = {
     "  runs until SIGTERM or SIGINT; prints \"rostvakt: listening on ADDR:PORT\"\n",
     /* token */
     "  --tokens FILE               the tokens file (created when missing)\n"
-    "  --role pbx|officer|admin    what the token may do\n"
+    "  --role pbx|officer|admin|manager    what the token may do\n"
     "  --name NAME                 who holds it, as the audit names them\n"
     "  the token is printed once, on the last line; the file keeps only its hash\n",
     /* sweep */
@@ -683,7 +683,7 @@ static int cmd_serve(int argc, char **argv)
     return 0;
 }
 
-/* rostvakt token --tokens FILE --role pbx|officer|admin --name NAME */
+/* rostvakt token --tokens FILE --role pbx|officer|admin|manager --name NAME */
 static int cmd_token(int argc, char **argv)
 {
     const char *file = NULL, *name = NULL, *role = NULL;
@@ -698,12 +698,12 @@ static int cmd_token(int argc, char **argv)
         *slot = argv[++i];
     }
     if (!file || !name || !role) {
-        fprintf(stderr, "rostvakt token: --tokens FILE, --role pbx|officer|admin and --name NAME are needed\n");
+        fprintf(stderr, "rostvakt token: --tokens FILE, --role pbx|officer|admin|manager and --name NAME are needed\n");
         return EXIT_USAGE;
     }
     int r = rv_role_parse(role);
     if (r < 0) {
-        fprintf(stderr, "rostvakt token: --role must be pbx, officer or admin, not '%s'\n", role);
+        fprintf(stderr, "rostvakt token: --role must be pbx, officer, admin or manager, not '%s'\n", role);
         return EXIT_USAGE;
     }
     char tok[RV_TOKEN_TEXT_LEN + 1];

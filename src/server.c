@@ -3,6 +3,7 @@
  * which the parts start and stop. */
 #include "server_int.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +64,16 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     s->prompts = rv_prompts_load(&s->cfg, stderr);
     rv_err rc = s->prompts ? RV_OK : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     if (rc == RV_OK) rc = rv_tokens_load(s->cfg.tokens, &s->tokens, err);
+    if (rc == RV_OK) rc = rv_sessions_new((long)s->cfg.session_idle_timeout, &s->sessions, err);
+    if (rc == RV_OK && s->cfg.users_file[0]) rc = rv_users_load(s->cfg.users_file, &s->users, err);
+    if (rc == RV_OK && s->cfg.trusted_proxy[0]) {
+        struct in_addr a;
+        if (inet_pton(AF_INET, s->cfg.trusted_proxy, &a) != 1)
+            rc = rv_error_set(err, RV_ERR_CONFIG, "trusted_proxy must be an IPv4 address, not '%s'",
+                              s->cfg.trusted_proxy);
+        else if (!s->users)
+            rc = rv_error_set(err, RV_ERR_CONFIG, "trusted_proxy needs users_file, the users' roles");
+    }
     if (rc == RV_OK) rc = rv_store_open(s->cfg.data_dir, &s->store, err);
     if (rc == RV_OK) rc = rv_store_requeue_interrupted(s->store, err);
     if (rc == RV_OK) {
@@ -97,6 +108,8 @@ void rv_server_stop(rv_server *s)
     free(s->case_words);
     rv_store_close(s->store);
     rv_tokens_free(s->tokens);
+    rv_sessions_free(s->sessions);
+    rv_users_free(s->users);
     rv_job_queue *qs[] = {&s->greetings, &s->sweeps};
     for (int i = 0; i < 2; i++) {
         pthread_mutex_destroy(&qs[i]->lock);

@@ -19,6 +19,7 @@
 #include "rostvakt/lexicon.h"
 #include "rostvakt/server.h"
 #include "rostvakt/store.h"
+#include "rostvakt/session.h"
 #include "rostvakt/sweep.h"
 #include "rostvakt/token.h"
 
@@ -101,6 +102,8 @@ struct rv_server {
     rv_config cfg;
     struct MHD_Daemon *d;
     rv_tokens *tokens;
+    rv_sessions *sessions;                    /* the web app's sign-ins */
+    rv_users *users;                          /* the trusted proxy's users, or NULL */
     rv_metrics metrics;
     char models_version[17];
     /* the request connection: one SQLite connection, one transaction at a time */

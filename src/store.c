@@ -95,6 +95,10 @@ static const char *const migrations[] = {
     "ALTER TABLE mailboxes ADD COLUMN name_content_type TEXT;"
     "ALTER TABLE mailboxes ADD COLUMN name_received_at TEXT;"
     "CREATE INDEX mailboxes_name_audio ON mailboxes(name_audio_sha256);",
+    /* 7 -> 8: the sweeps' reports, for the web app's reports and charts */
+    "CREATE TABLE sweeps (id INTEGER PRIMARY KEY, date TEXT NOT NULL, created_at TEXT NOT NULL,"
+    "  report TEXT NOT NULL);"
+    "CREATE INDEX sweeps_date ON sweeps(date, id);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -1872,4 +1876,52 @@ rv_err rv_store_name_recording(rv_store *s, const char *ext, char sha256[RV_SHA2
     else rc = db_error(s, err, "cannot read mailboxes");
     sqlite3_finalize(st);
     return rc;
+}
+
+/* ---- the sweeps' reports ---- */
+
+rv_err rv_store_add_sweep(rv_store *s, const char *date, const char *now_iso, const char *report_json,
+                          rv_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO sweeps (date, created_at, report) VALUES (?1, ?2, ?3)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot write sweeps");
+    sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, now_iso, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, report_json, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return step == SQLITE_DONE ? RV_OK : db_error(s, err, "cannot write sweeps");
+}
+
+rv_err rv_store_list_sweeps(rv_store *s, int limit, long long id, json_t **out, rv_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    *out = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           id ? "SELECT id, date, created_at, report FROM sweeps WHERE id = ?2"
+                              : "SELECT id, date, created_at, report FROM sweeps ORDER BY date DESC, id DESC"
+                                " LIMIT ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read sweeps");
+    sqlite3_bind_int(st, 1, limit);
+    sqlite3_bind_int64(st, 2, id);
+    json_t *items = json_array();
+    int step;
+    while (items && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *report = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
+        json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+                                               "date", (const char *)sqlite3_column_text(st, 1), "created_at",
+                                               (const char *)sqlite3_column_text(st, 2), "report",
+                                               report ? report : json_null()));
+    }
+    sqlite3_finalize(st);
+    if (!items) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    if (step != SQLITE_DONE) {
+        json_decref(items);
+        return db_error(s, err, "cannot read sweeps");
+    }
+    *out = items;
+    return RV_OK;
 }

@@ -232,7 +232,7 @@ static void w_end1(writer *w, const rv_sweep_counts *c)
 
 /* Every report of the run gets every line. */
 typedef struct {
-    writer w[3];
+    writer w[4]; /* up to three reports and the one kept in the archive */
     size_t n;
 } writers;
 
@@ -631,6 +631,14 @@ rv_err rv_sweep_run(rv_store *s, const rv_sweep_opts *o, const rv_sweep_output *
     rv_format_date(o->date, date);
     writers w = {.n = n_outs};
     for (size_t i = 0; i < n_outs; i++) w.w[i] = (writer){outs[i].f, outs[i].fmt, NULL, 0};
+    /* a sweep that changes things keeps its JSON report in the archive */
+    char *kept = NULL;
+    size_t kept_len = 0;
+    FILE *kf = NULL;
+    if (rc == RV_OK && !o->dry_run) {
+        if (!(kf = open_memstream(&kept, &kept_len))) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+        else w.w[w.n++] = (writer){kf, RV_SWEEP_JSON, NULL, 0};
+    }
     if (rc == RV_OK) {
         c->mailboxes = (long)rv_store_count(s, RV_COUNT_MAILBOXES);
         w_begin(&w, date, c->mailboxes);
@@ -653,5 +661,12 @@ rv_err rv_sweep_run(rv_store *s, const rv_sweep_opts *o, const rv_sweep_output *
     profiles_free(&p);
     for (size_t i = 0; rc == RV_OK && i < n_outs; i++)
         if (fflush(outs[i].f) != 0 || ferror(outs[i].f)) rc = rv_error_set(err, RV_ERR_IO, "cannot write the report");
+    if (kf) {
+        if (fclose(kf) != 0 && rc == RV_OK) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+        char now[32];
+        rv_utc_now(now);
+        if (rc == RV_OK) rc = rv_store_add_sweep(s, date, now, kept, err);
+        free(kept);
+    }
     return rc;
 }

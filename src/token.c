@@ -15,13 +15,13 @@
 
 #include "rostvakt/textfile.h"
 
-static const char *const roles[] = {"pbx", "officer", "admin"};
+static const char *const roles[] = {"pbx", "officer", "admin", "manager"};
 
-const char *rv_role_name(rv_role r) { return (unsigned)r < 3 ? roles[r] : "?"; }
+const char *rv_role_name(rv_role r) { return (unsigned)r < 4 ? roles[r] : "?"; }
 
 int rv_role_parse(const char *s)
 {
-    for (int i = 0; s && i < 3; i++)
+    for (int i = 0; s && i < 4; i++)
         if (strcmp(s, roles[i]) == 0) return i;
     return -1;
 }
@@ -139,7 +139,7 @@ rv_err rv_token_create(const char *path, const char *name, rv_role role,
     out[0] = '\0';
     if (!name || !good_name(name))
         return rv_error_set(err, RV_ERR_ARG, "a token name is 1 to %d of A-Z a-z 0-9 . _ -", RV_TOKEN_NAME_MAX);
-    if ((unsigned)role > RV_ROLE_ADMIN) return rv_error_set(err, RV_ERR_ARG, "unknown role");
+    if ((unsigned)role > RV_ROLE_MANAGER) return rv_error_set(err, RV_ERR_ARG, "unknown role");
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) return rv_error_set(err, RV_ERR_IO, "cannot open %s: %s", path, strerror(errno));
     rv_err rc = RV_OK;

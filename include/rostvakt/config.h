@@ -20,6 +20,12 @@ typedef struct rv_config_s {
     int64_t http_workers;           /* serve: HTTP threads and greeting analyses at once */
     int64_t analysis_workers;       /* serve: voicemail analysis threads (0: none) */
     int64_t max_json_bytes;         /* serve: larger JSON bodies get 413 */
+    char web_dir[RV_CONFIG_STR_MAX];  /* serve: the web app's files */
+    int64_t session_idle_timeout;   /* serve: seconds a session lasts idle */
+    int64_t session_cookie_secure;  /* serve: 1: the cookie is Secure */
+    char trusted_proxy[RV_CONFIG_STR_MAX]; /* serve: whose user header counts */
+    char trusted_user_header[RV_CONFIG_STR_MAX];
+    char users_file[RV_CONFIG_STR_MAX]; /* serve: proxy users' roles */
     int64_t max_audio_bytes;        /* largest accepted recording, bytes */
     double max_audio_seconds;       /* longest accepted recording */
     int64_t max_queue;              /* serve: waiting analyses before 503 */

@@ -13,7 +13,7 @@
 
 typedef struct rv_store rv_store;
 
-#define RV_STORE_SCHEMA_VERSION 7
+#define RV_STORE_SCHEMA_VERSION 8
 #define RV_SHA256_HEX 64
 
 /* Open (creating) data_dir, its audio/ directory and rostvakt.db, and bring
@@ -440,4 +440,10 @@ typedef struct {
 rv_err rv_store_dispose(rv_store *s, rv_disposal *d, size_t n, const char *actor, const char *now_iso,
                         rv_error *err);
 
+/* A sweep's JSON report (not a dry run's), kept for the web app. */
+rv_err rv_store_add_sweep(rv_store *s, const char *date, const char *now_iso, const char *report_json,
+                          rv_error *err);
+/* The latest limit sweeps, newest day first, or with id only that one:
+ * [{id, date, created_at, report}]. */
+rv_err rv_store_list_sweeps(rv_store *s, int limit, long long id, struct json_t **out, rv_error *err);
 #endif

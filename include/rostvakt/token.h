@@ -8,12 +8,12 @@
 
 #include "rostvakt/err.h"
 
-typedef enum { RV_ROLE_PBX, RV_ROLE_OFFICER, RV_ROLE_ADMIN } rv_role;
+typedef enum { RV_ROLE_PBX, RV_ROLE_OFFICER, RV_ROLE_ADMIN, RV_ROLE_MANAGER } rv_role;
 
 #define RV_TOKEN_NAME_MAX 64
 #define RV_TOKEN_TEXT_LEN 67 /* "rv_" + 64 hex digits */
 
-/* "pbx", "officer", "admin" and back; rv_role_parse gives -1 for others. */
+/* "pbx", "officer", "admin", "manager" and back; rv_role_parse gives -1 for others. */
 const char *rv_role_name(rv_role r);
 int rv_role_parse(const char *s);
 
