@@ -33,7 +33,8 @@ LIB      = $(BUILD)/librostvakt.a
 TESTBIN  = $(BUILD)/rostvakt-tests
 FIXTURES = $(BUILD)/fixtures/.stamp
 
-.PHONY: all deps models readme test unit-test asan bench demo check-symbols install clean samples learn-map
+.PHONY: all deps models readme test unit-test browser-test asan bench demo screenshots check-symbols install clean \
+        samples learn-map
 
 MLLR     = models/en-us-tel.mllr
 
@@ -91,7 +92,17 @@ $(FIXTURES): tests/make-fixtures.sh
 # The tests run from the top folder; they find fixtures and the binary
 # through RV_FIXTURES and RV_BIN.
 test: deps
-	@$(MAKE) --no-print-directory unit-test
+	@$(MAKE) --no-print-directory unit-test browser-test
+
+# The web app end to end in Debian's Chromium (puppeteer-core and axe-core
+# from npm, installed by deploy/install-deps.sh into tests/browser).
+browser-test: $(BIN) $(MLLR)
+	@RV_BIN=$(BIN) node --test tests/browser/app.test.mjs
+
+# A small PNG of each page of the web app, from the demo archive, for the README.
+screenshots: deps
+	@$(MAKE) --no-print-directory $(BIN) $(MLLR)
+	@RV_BIN=$(BIN) node tests/browser/screenshots.mjs docs/screenshots
 
 # Sanitizer reports from test workers do not fail Criterion by themselves,
 # so the log is searched for them.
@@ -169,6 +180,9 @@ bench: deps
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN) $(MLLR)
 	@sh tools/demo.sh $(BIN)
+	@echo
+	@echo "== the archive a PBX would build from these samples, served with the web app =="
+	@sh tools/demo-archive.sh $(BIN) $(BUILD)/demo
 
 # The README's settings table, made from the program's own table.
 readme: $(BIN)
@@ -201,6 +215,8 @@ install: $(BIN) $(LIB) $(BUILD)/rostvakt.pc
 	install -m 644 models/*.map models/case-words.sv $(MLLR) deploy/rostvakt.conf.example \
 	  $(DESTDIR)$(PREFIX)/share/rostvakt/
 	install -m 644 models/profiles/*.conf $(DESTDIR)$(PREFIX)/share/rostvakt/profiles/
+	install -d $(DESTDIR)$(PREFIX)/share/rostvakt/web
+	install -m 644 web/index.html web/app.css web/app.js $(DESTDIR)$(PREFIX)/share/rostvakt/web/
 	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	for u in rostvakt.service rostvakt-sweep.service rostvakt-sweep.timer; do \
 	  sed -e 's|@PREFIX@|$(PREFIX)|g' deploy/$$u > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u && \

@@ -29,20 +29,29 @@ libespeak-ng-dev
 asterisk-core-sounds-en
 "
 # the test framework, an HTTP client for the service's tests and bench,
-# sqlite3 and sox for fixtures and checks, espeak-ng for synthetic speech
+# sqlite3 and sox for fixtures and checks, espeak-ng for synthetic speech,
+# Chromium for the web app's browser tests (driven from Node.js, below)
 TEST="
 libcriterion-dev libcurl4-openssl-dev curl
 sqlite3 sox libsox-fmt-base espeak-ng
+chromium fonts-dejavu-core
 "
 
 sets=${*:-all}
 PKGS=""
+NPM=0
 for s in $sets; do
     case "$s" in
     runtime) PKGS="$PKGS $RUNTIME" ;;
     build) PKGS="$PKGS $RUNTIME $BUILD" ;;
-    test) PKGS="$PKGS $RUNTIME $BUILD $TEST" ;;
-    all) PKGS="$PKGS $RUNTIME $BUILD $TEST" ;;
+    test | all)
+        PKGS="$PKGS $RUNTIME $BUILD $TEST"
+        NPM=1
+        # Node.js and npm from Debian, unless a Node.js with npm is already
+        # there (NodeSource's package, say, which conflicts with Debian's npm)
+        command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+        command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
+        ;;
     *) echo "install-deps: no package set '$s' (runtime, build, test or all)" >&2; exit 64 ;;
     esac
 done
@@ -55,8 +64,20 @@ for p in $PKGS; do
     fi
 done
 
+# The browser tests' tools from npm, at the versions of the lock file.
+npm_tools() {
+    [ "$NPM" = 1 ] || return 0
+    dir=$(dirname "$0")/../tests/browser
+    if [ -f "$dir/node_modules/.package-lock.json" ] && cmp -s "$dir/package-lock.json" "$dir/node_modules/.lock-copy"; then
+        return 0
+    fi
+    echo "install-deps: installing the browser tests' npm packages (puppeteer-core, axe-core)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error) && cp "$dir/package-lock.json" "$dir/node_modules/.lock-copy"
+}
+
 if [ -z "$missing" ]; then
     echo "install-deps: all packages present ($sets)"
+    npm_tools
     exit 0
 fi
 
@@ -71,4 +92,5 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing
+npm_tools
 echo "install-deps: done"

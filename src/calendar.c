@@ -159,3 +159,9 @@ void rv_utc_now(char out[32])
     gmtime_r(&t, &tm);
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
+
+long rv_callback_deadline(rv_calendar cal, long day, int n)
+{
+    if (n > 0) return rv_add_workdays(cal, day, n);
+    return rv_is_workday(cal, day) ? day : rv_add_workdays(cal, day, 1);
+}

@@ -59,7 +59,7 @@ static const setting settings[] = {
      "serve: largest accepted JSON request body in bytes"},
     {"web_dir", T_STR, "", 0, 0, OFF(web_dir), NONE,
      "serve: the web app's files (empty: web/ beside the source tree's models, else the installed one)"},
-    {"session_idle_timeout", T_INT, "28800", 60, 604800, OFF(session_idle_timeout), NONE,
+    {"session_idle_timeout", T_INT, "28800", 1, 604800, OFF(session_idle_timeout), NONE,
      "serve: seconds a web app session lasts without a request"},
     {"session_cookie_secure", T_INT, "0", 0, 1, OFF(session_cookie_secure), NONE,
      "serve: 1 marks the session cookie Secure (set it when users reach rostvakt over TLS)"},

@@ -617,6 +617,18 @@ static enum MHD_Result get_voicemail(rv_server *s, struct MHD_Connection *c, con
     pthread_mutex_unlock(&s->store_lock);
     if (rc != RV_OK) return send_rv_error(s, c, &e);
     rv_audit(s, who.name, who.remote, "voicemail_read", id, NULL, NULL);
+    /* the call-back deadline under the mailbox's profile */
+    rv_profile prof;
+    rv_calendar cal;
+    long day;
+    const char *pname = json_string_value(json_object_get(json_object_get(j, "owner"), "profile"));
+    const char *at = json_string_value(json_object_get(j, "received_at"));
+    if (pname && at && rv_profile_find(s->cfg.profile_dirs, pname, &prof, &e) == RV_OK &&
+        rv_calendar_parse(prof.calendar, &cal) && rv_local_date(at, cal, &day)) {
+        char dl[11];
+        rv_format_date(rv_callback_deadline(cal, day, prof.callback_working_days), dl);
+        json_object_set_new(j, "callback_deadline", json_string(dl));
+    } else json_object_set_new(j, "callback_deadline", json_null());
     return send_json(s, c, MHD_HTTP_OK, j);
 }
 
@@ -791,8 +803,9 @@ static enum MHD_Result list_voicemails(rv_server *s, struct MHD_Connection *c, c
         strcmp(q.classification, "possible_public_record"))
         return send_error(s, c, RV_ERR_ARG, "classification must be empty, ephemeral or possible_public_record");
     if (q.decision && strcmp(q.decision, "registered") && strcmp(q.decision, "not_public_record") &&
-        strcmp(q.decision, "dispose"))
-        return send_error(s, c, RV_ERR_ARG, "decision must be registered, not_public_record or dispose");
+        strcmp(q.decision, "dispose") && strcmp(q.decision, "none") && strcmp(q.decision, "any"))
+        return send_error(s, c, RV_ERR_ARG,
+                          "decision must be registered, not_public_record, dispose, none (undecided) or any");
     char from_utc[32], to_utc[32];
     if ((q.from && !rfc3339_utc(q.from, from_utc)) || (q.to && !rfc3339_utc(q.to, to_utc)))
         return send_error(s, c, RV_ERR_ARG, "from and to must be RFC 3339 dates and times");

@@ -854,13 +854,40 @@ rv_err rv_store_finish_voicemails(rv_store *s, const rv_vm_done *d, size_t n, rv
     return rc;
 }
 
+static json_t *text_or_null(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? json_string((const char *)t) : json_null();
+}
+
+/* A voicemail's decisions, oldest first (an empty array on a read error). */
+static json_t *decisions_of(rv_store *s, long long id)
+{
+    json_t *a = json_array();
+    sqlite3_stmt *st;
+    if (!a || sqlite3_prepare_v2(s->db,
+                                 "SELECT decision, diarienummer, note, actor, decided_at FROM decisions"
+                                 " WHERE voicemail_id = ?1 ORDER BY id",
+                                 -1, &st, NULL) != SQLITE_OK)
+        return a;
+    sqlite3_bind_int64(st, 1, id);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        json_array_append_new(a, json_pack("{s:s,s:o,s:o,s:s,s:s}", "decision", (const char *)sqlite3_column_text(st, 0),
+                                           "diarienummer", text_or_null(st, 1), "note", text_or_null(st, 2), "actor",
+                                           (const char *)sqlite3_column_text(st, 3), "decided_at",
+                                           (const char *)sqlite3_column_text(st, 4)));
+    sqlite3_finalize(st);
+    return a;
+}
+
 rv_err rv_store_get_voicemail(rv_store *s, long long id, json_t **out, rv_error *err)
 {
     *out = NULL;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT id, ext, caller, received_at, content_type, bytes, state, classification,"
-                           " report FROM voicemails WHERE id = ?1",
+                           "SELECT v.id, v.ext, v.caller, v.received_at, v.content_type, v.bytes, v.state,"
+                           " v.classification, v.report, m.first_name, m.last_name, m.unit, m.org, m.profile,"
+                           " v.callback_at FROM voicemails v JOIN mailboxes m ON m.ext = v.ext WHERE v.id = ?1",
                            -1, &st, NULL) != SQLITE_OK)
         return db_error(s, err, "cannot read voicemails");
     sqlite3_bind_int64(st, 1, id);
@@ -878,6 +905,16 @@ rv_err rv_store_get_voicemail(rv_store *s, long long id, json_t **out, rv_error 
                          (json_int_t)sqlite3_column_int64(st, 5), "state", (const char *)sqlite3_column_text(st, 6),
                          "classification", cls ? json_string(cls) : json_null(), "analysis",
                          analysis ? analysis : json_null());
+        if (*out) {
+            json_object_set_new(*out, "owner",
+                                json_pack("{s:s,s:s,s:s,s:s,s:s}", "first_name", (const char *)sqlite3_column_text(st, 9),
+                                          "last_name", (const char *)sqlite3_column_text(st, 10), "unit",
+                                          (const char *)sqlite3_column_text(st, 11), "org",
+                                          (const char *)sqlite3_column_text(st, 12), "profile",
+                                          (const char *)sqlite3_column_text(st, 13)));
+            json_object_set_new(*out, "callback_at", text_or_null(st, 14));
+            json_object_set_new(*out, "decisions", decisions_of(s, id));
+        }
         if (!*out) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     } else rc = r == SQLITE_DONE ? rv_error_set(err, RV_ERR_NOT_FOUND, "no voicemail %lld", id)
                                  : db_error(s, err, "cannot read voicemails");
@@ -1025,11 +1062,13 @@ rv_err rv_store_list_voicemails(rv_store *s, const rv_vm_query *q, json_t **out,
     sqlite3_stmt *st;
     const char *sql =
         "SELECT v.id, v.ext, v.caller, v.received_at, v.content_type, v.bytes, v.state, v.classification,"
-        " (SELECT d.decision FROM decisions d WHERE d.voicemail_id = v.id ORDER BY d.id DESC LIMIT 1) AS dec"
+        " (SELECT d.decision FROM decisions d WHERE d.voicemail_id = v.id ORDER BY d.id DESC LIMIT 1) AS dec,"
+        " m.first_name || ' ' || m.last_name, m.unit, json_extract(v.report, '$.duration_s'),"
+        " json_extract(v.report, '$.reasons')"
         " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
         " WHERE (?1 IS NULL OR v.classification = ?1)"
-        " AND (?2 IS NULL OR (SELECT d.decision FROM decisions d WHERE d.voicemail_id = v.id"
-        "                     ORDER BY d.id DESC LIMIT 1) IS ?2)"
+        " AND (?2 IS NULL OR (CASE ?2 WHEN 'none' THEN dec IS NULL WHEN 'any' THEN dec IS NOT NULL"
+        "                     ELSE dec IS ?2 END))"
         " AND (?3 IS NULL OR v.ext = ?3) AND (?4 IS NULL OR m.unit = ?4)"
         " AND (?5 IS NULL OR v.received_at >= ?5) AND (?6 IS NULL OR v.received_at < ?6)"
         " AND (?8 = 0 OR v.received_at < (SELECT received_at FROM voicemails WHERE id = ?8)"
@@ -1057,6 +1096,18 @@ rv_err rv_store_list_voicemails(rv_store *s, const rv_vm_query *q, json_t **out,
                          (const char *)sqlite3_column_text(st, 4), "bytes", (json_int_t)sqlite3_column_int64(st, 5),
                          "state", (const char *)sqlite3_column_text(st, 6), "classification",
                          cls ? json_string(cls) : json_null(), "decision", dec ? json_string(dec) : json_null()));
+        json_t *item = json_array_get(a, json_array_size(a) - 1);
+        const char *reasons = (const char *)sqlite3_column_text(st, 12);
+        json_t *rj = reasons ? json_loads(reasons, 0, NULL) : NULL;
+        if (item) {
+            json_object_set_new(item, "name", text_or_null(st, 9));
+            json_object_set_new(item, "unit", text_or_null(st, 10));
+            json_object_set_new(item, "duration_s", sqlite3_column_type(st, 11) == SQLITE_NULL
+                                                        ? json_null()
+                                                        : json_real(sqlite3_column_double(st, 11)));
+            json_object_set_new(item, "reasons", json_is_array(rj) ? json_incref(rj) : json_array());
+        }
+        json_decref(rj);
         n++;
     }
     sqlite3_finalize(st);
@@ -1067,11 +1118,6 @@ rv_err rv_store_list_voicemails(rv_store *s, const rv_vm_query *q, json_t **out,
 
 /* Greetings (schema 2). */
 
-static json_t *text_or_null(sqlite3_stmt *st, int col)
-{
-    const unsigned char *t = sqlite3_column_text(st, col);
-    return t ? json_string((const char *)t) : json_null();
-}
 
 /* "a,b" -> ["a","b"] */
 static json_t *split_list(const char *s)

@@ -70,6 +70,7 @@ typedef struct {
     rv_sweep_format fmt;
     const char *list;
     long items;
+    int kept; /* the archive's copy: JSON with the units' shares too */
 } writer;
 
 static void html_text(FILE *f, const char *s)
@@ -143,6 +144,7 @@ static void w_begin1(writer *w, const char *date, long mailboxes)
  * greeting. */
 static void w_units_begin1(writer *w, long n_units)
 {
+    if (w->kept) fputs(",\"units\":[", w->f);
     if (w->fmt != RV_SWEEP_HTML) return;
     fputs("<h2>Hälsningsfraser som följer policyn, per enhet</h2>\n", w->f);
     fprintf(w->f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"%ld\" role=\"img\" "
@@ -152,6 +154,13 @@ static void w_units_begin1(writer *w, long n_units)
 
 static void w_unit1(writer *w, long row, const char *unit, long total, long ok)
 {
+    if (w->kept) {
+        json_t *u = json_pack("{s:s,s:I,s:I}", "unit", unit, "mailboxes", (json_int_t)total, "compliant",
+                              (json_int_t)ok);
+        if (row) fputc(',', w->f);
+        if (u) json_dumpf(u, w->f, JSON_COMPACT);
+        json_decref(u);
+    }
     if (w->fmt != RV_SWEEP_HTML) return;
     double share = total ? (double)ok / (double)total : 0;
     long y = row * 24 + 4;
@@ -165,6 +174,7 @@ static void w_unit1(writer *w, long row, const char *unit, long total, long ok)
 
 static void w_units_end1(writer *w)
 {
+    if (w->kept) fputc(']', w->f);
     if (w->fmt == RV_SWEEP_HTML) fputs("</svg>\n", w->f);
 }
 
@@ -478,11 +488,6 @@ static rv_err greeting_lists(rv_store *s, const rv_sweep_opts *o, writers *w, rv
 /* The last day a voicemail received on local day `day` may be called back:
  * n working days later, or with n == 0 the same day (the next working day
  * when it came on a day off). */
-static long callback_deadline(rv_calendar cal, long day, int n)
-{
-    if (n > 0) return rv_add_workdays(cal, day, n);
-    return rv_is_workday(cal, day) ? day : rv_add_workdays(cal, day, 1);
-}
 
 typedef struct {
     const rv_sweep_opts *o;
@@ -500,7 +505,7 @@ static void one_open_callback(void *user, const rv_open_callback *v)
     size_t pi = profile_of(x->p, v->profile);
     long day;
     if (!rv_local_date(v->received_at, x->p->cal[pi], &day)) return;
-    long deadline = callback_deadline(x->p->cal[pi], day, x->p->all[pi].callback_working_days);
+    long deadline = rv_callback_deadline(x->p->cal[pi], day, x->p->all[pi].callback_working_days);
     if (x->o->date <= deadline) return;
     char dl[11], detail[128];
     rv_format_date(deadline, dl);
@@ -630,14 +635,14 @@ rv_err rv_sweep_run(rv_store *s, const rv_sweep_opts *o, const rv_sweep_output *
     char date[11];
     rv_format_date(o->date, date);
     writers w = {.n = n_outs};
-    for (size_t i = 0; i < n_outs; i++) w.w[i] = (writer){outs[i].f, outs[i].fmt, NULL, 0};
+    for (size_t i = 0; i < n_outs; i++) w.w[i] = (writer){outs[i].f, outs[i].fmt, NULL, 0, 0};
     /* a sweep that changes things keeps its JSON report in the archive */
     char *kept = NULL;
     size_t kept_len = 0;
     FILE *kf = NULL;
     if (rc == RV_OK && !o->dry_run) {
         if (!(kf = open_memstream(&kept, &kept_len))) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-        else w.w[w.n++] = (writer){kf, RV_SWEEP_JSON, NULL, 0};
+        else w.w[w.n++] = (writer){kf, RV_SWEEP_JSON, NULL, 0, 1};
     }
     if (rc == RV_OK) {
         c->mailboxes = (long)rv_store_count(s, RV_COUNT_MAILBOXES);

@@ -37,6 +37,10 @@ int rv_is_workday(rv_calendar cal, long days);
 /* The date n working days after from (n >= 0; n == 0 gives from itself):
  * each step moves to the next working day. */
 long rv_add_workdays(rv_calendar cal, long from, int n);
+/* The last day a call-back is owed for a voicemail received on day, within
+ * n working days (0: the same day, or the next working day when day is
+ * not one). */
+long rv_callback_deadline(rv_calendar cal, long day, int n);
 
 /* Now, in UTC, as the archive stores instants: "YYYY-MM-DDTHH:MM:SSZ". */
 void rv_utc_now(char out[32]);

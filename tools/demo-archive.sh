@@ -1,0 +1,111 @@
+#!/bin/sh
+# `make demo` and `make screenshots`: an archive built from the shipped
+# samples the way a PBX posts them (the directory, each mailbox's greeting,
+# voicemails), then a sweep, served by `rostvakt serve` with the web app.
+# On a terminal it keeps serving and prints the address and sign-in tokens
+# until Ctrl-C; otherwise (CI, scripts) it checks that the pages answer and
+# exits. Usage: tools/demo-archive.sh BIN [DATA_DIR] [--check|--serve|--keep]
+#   --keep: build, print "URL<TAB>officer-token<TAB>admin-token<TAB>manager-token
+#   <TAB>pbx-token" and leave the server running in the background (its pid
+#   in DATA_DIR/serve.pid) for the browser tests and screenshots.
+set -eu
+BIN=$1
+DATA=${2:-build/demo}
+MODE=${3:-}
+cd "$(dirname "$0")/.."
+if [ -z "$MODE" ]; then if [ -t 1 ]; then MODE=--serve; else MODE=--check; fi; fi
+rm -rf "$DATA"
+mkdir -p "$DATA/db"
+tok() { "$BIN" token --tokens "$DATA/tokens" --role "$1" --name "$2" | tail -n 1; }
+PBX=$(tok pbx vaxeln)
+OFFICER=$(tok officer anna.registrator)
+ADMIN=$(tok admin it.admin)
+MANAGER=$(tok manager karl.chef)
+PORT=${RV_DEMO_PORT:-0}
+"$BIN" serve --data-dir "$DATA/db" --tokens "$DATA/tokens" --listen "127.0.0.1:$PORT" \
+    > "$DATA/serve.log" 2>&1 &
+PID=$!
+echo "$PID" > "$DATA/serve.pid"
+stop() { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; }
+if [ "$MODE" != --keep ]; then trap stop EXIT INT TERM; fi
+i=0
+while ! grep -q "listening on" "$DATA/serve.log"; do
+    i=$((i + 1))
+    if [ $i -gt 100 ] || ! kill -0 "$PID" 2>/dev/null; then cat "$DATA/serve.log" >&2; exit 1; fi
+    sleep 0.1
+done
+URL=http://$(sed -n 's/.*listening on \([0-9.:]*\).*/\1/p' "$DATA/serve.log" | head -n 1)
+api() { # METHOD PATH TOKEN [curl args...]
+    m=$1 p=$2 t=$3; shift 3
+    curl -sS -f -o /dev/null -X "$m" -H "Authorization: Bearer $t" "$@" "$URL$p" ||
+        { echo "demo: $m $p failed" >&2; exit 1; }
+}
+# the directory: one mailbox for each greeting sample, labelled by the manifest
+n=0
+awk -F'\t' 'NR > 1 && $2 == "greeting" { print $1 "\t" $5 "\t" $6 "\t" $7 }' samples/manifest.tsv > "$DATA/boxes"
+while IFS="$(printf '\t')" read -r file name unit org; do
+    n=$((n + 1))
+    ext=$((4700 + n))
+    if [ -z "$name" ]; then name="Demo Person$n"; fi
+    first=${name%% *}; last=${name#* }
+    if [ -z "$unit" ]; then unit=ekonomienheten; fi
+    case "$org" in "") org="Botkyrka kommun"; profile=botkyrka ;; "Botkyrka kommun") profile=botkyrka ;; *) profile=default ;; esac
+    body=$(printf '{"first_name":"%s","last_name":"%s","unit":"%s","org":"%s","profile":"%s"}' \
+        "$first" "$last" "$unit" "$org" "$profile")
+    api PUT "/v1/mailboxes/$ext" "$PBX" -H "Content-Type: application/json" --data-binary "$body"
+    printf '%s\t%s\n' "$ext" "$file" >> "$DATA/exts"
+    printf '.'
+done < "$DATA/boxes"
+# voicemails, spread over the mailboxes and the last days
+k=0
+for f in $(awk -F'\t' 'NR > 1 && $2 == "voicemail" { print $1 }' samples/manifest.tsv); do
+    k=$((k + 1))
+    ext=$(sed -n "${k}p" "$DATA/exts" | cut -f1)
+    at=$(date -u -d "$k days ago" +%Y-%m-%dT%H:%M:%SZ)
+    api POST "/v1/mailboxes/$ext/voicemails" "$PBX" -H "Content-Type: audio/wav" -H "X-Caller-Number: +4687000$k" \
+        -H "X-Received-At: $at" --data-binary "@samples/$f"
+    printf '.'
+done
+# the greetings arrive over four days, each night's sweep sees more of them
+for day in 3 2 1 0; do
+    i=0
+    while IFS="$(printf '\t')" read -r ext file; do
+        i=$((i + 1))
+        [ $((i % 4)) -eq "$day" ] || continue
+        case "$file" in *.ul) ct=audio/basic ;; *) ct=audio/wav ;; esac
+        if [ -s "samples/$file" ]; then
+            api PUT "/v1/mailboxes/$ext/greeting" "$PBX" -H "Content-Type: $ct" --data-binary "@samples/$file"
+        fi
+        printf '.'
+    done < "$DATA/exts"
+    # wait for the voicemails' analyses before the night's sweep
+    w=0
+    while [ "$(curl -sS "$URL/metrics" | awk '$1 == "rostvakt_queue_depth" { print $2 }')" != 0 ]; do
+        w=$((w + 1)); [ $w -lt 600 ] || break; sleep 0.1
+    done
+    api POST "/v1/sweeps?date=$(date -u -d "$day days ago" +%Y-%m-%d)" "$ADMIN"
+done
+echo
+case "$MODE" in
+--keep)
+    trap - EXIT INT TERM
+    printf '%s\t%s\t%s\t%s\t%s\n' "$URL" "$OFFICER" "$ADMIN" "$MANAGER" "$PBX"
+    ;;
+--check)
+    for p in / /app.js /app.css; do
+        code=$(curl -sS -o /dev/null -w '%{http_code}' "$URL$p")
+        [ "$code" = 200 ] || { echo "demo: $p answered $code" >&2; exit 1; }
+    done
+    echo "demo: the archive holds $n mailboxes and $k voicemails; the web app answers at $URL (checked, stopping)"
+    ;;
+*)
+    echo
+    echo "rostvakt's web app: $URL/"
+    echo "sign in with one of these tokens:"
+    echo "  registrator (officer): $OFFICER"
+    echo "  chef (manager):        $MANAGER"
+    echo "  admin:                 $ADMIN"
+    echo "Ctrl-C stops the service."
+    wait "$PID"
+    ;;
+esac
