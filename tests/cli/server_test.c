@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -515,6 +516,196 @@ Test(serve, callbacks_decisions_and_the_audit) {
     cr_expect_eq(call("GET", "/v1/audit?from=yesterday", admin, NULL, &o), 400);
     cr_expect_eq(call("GET", "/v1/audit?actor=vaxel", admin, NULL, &o), 200);
     cr_expect(strstr(o.buf, "registrator") == NULL, "filtered by actor: %s", o.buf);
+    /* the audit as CSV, for a spreadsheet */
+    snprintf(path, sizeof path, "/v1/audit?voicemail=%s&format=csv", id);
+    cr_assert_eq(call("GET", path, admin, NULL, &o), 200);
+    cr_expect(strncmp(o.buf, "id,at,actor,remote,action,voicemail,ext,detail\r\n", 48) == 0, "%s", o.buf);
+    cr_expect(strstr(o.buf, ",registrator,127.0.0.1,decision,") != NULL, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/audit?format=xml", admin, NULL, &o), 400);
+    /* decided or not */
+    cr_assert_eq(call("GET", "/v1/voicemails?decision=none", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "{\"items\":[]") != NULL, "it is decided: %s", o.buf);
+    cr_assert_eq(call("GET", "/v1/voicemails?decision=any", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"name\":\"Anna Svensson\",\"unit\":\"Ekonomienheten\"") != NULL, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/voicemails?decision=maybe", officer, NULL, &o), 400);
+    /* the voicemail with its owner, decisions and call-back */
+    cr_assert_eq(call("GET", loc, officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"owner\":{\"first_name\":\"Anna\"") != NULL, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"diarienummer\":\"KS 2026/0412\"") != NULL, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"callback_deadline\":\"20") != NULL, "%s", o.buf);
+}
+
+/* ---- the web app's sign-in ---- */
+
+typedef struct {
+    char cookie[160]; /* the last Set-Cookie's value */
+} cookies;
+
+static size_t header_line(char *p, size_t sz, size_t n, void *u)
+{
+    cookies *k = u;
+    size_t len = sz * n;
+    if (len > 12 && strncasecmp(p, "Set-Cookie: ", 12) == 0)
+        snprintf(k->cookie, sizeof k->cookie, "%.*s", (int)(len - 12 - 2), p + 12);
+    return len;
+}
+
+/* A request with up to three more headers; Set-Cookie goes to k. */
+static long call_h(const char *method, const char *path, const char *h1, const char *h2, const char *h3,
+                   const char *body, sink *out, cookies *k)
+{
+    memset(out, 0, sizeof *out);
+    CURL *c = curl_easy_init();
+    char url[256];
+    snprintf(url, sizeof url, "%s%s", base, path);
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    if (h1) h = curl_slist_append(h, h1);
+    if (h2) h = curl_slist_append(h, h2);
+    if (h3) h = curl_slist_append(h, h3);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    if (body) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    if (k) {
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_line);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, k);
+    }
+    long status = 0;
+    cr_assert_eq(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return status;
+}
+
+/* The value of "key":"..." in json, or "". */
+static void json_text(const char *json, const char *key, char *out, size_t cap)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":\"", key);
+    const char *p = strstr(json, pat);
+    out[0] = '\0';
+    if (p) snprintf(out, cap, "%.*s", (int)strcspn(p + strlen(pat), "\""), p + strlen(pat));
+}
+
+Test(serve, web_sessions_with_csrf_and_an_idle_end) {
+    sink o;
+    cookies k = {""};
+    char body[160], cookie[200], csrf_h[120], csrf[80];
+    cr_expect_eq(call_h("POST", "/v1/session", NULL, NULL, NULL, "not json", &o, NULL), 400);
+    cr_expect_eq(call_h("POST", "/v1/session", NULL, NULL, NULL, "{\"token\":\"rv_0000\"}", &o, NULL), 401);
+    snprintf(body, sizeof body, "{\"token\":\"%s\"}", pbx);
+    cr_expect_eq(call_h("POST", "/v1/session", NULL, NULL, NULL, body, &o, NULL), 403, "a PBX does not sign in");
+    snprintf(body, sizeof body, "{\"token\":\"%s\"}", officer);
+    cr_assert_eq(call_h("POST", "/v1/session", NULL, NULL, NULL, body, &o, &k), 201, "%s", o.buf);
+    cr_expect(strstr(k.cookie, "; HttpOnly") && strstr(k.cookie, "; SameSite=Strict") && strstr(k.cookie, "Path=/"),
+              "%s", k.cookie);
+    cr_expect(strstr(k.cookie, "Secure") == NULL, "plain HTTP by default: %s", k.cookie);
+    json_text(o.buf, "csrf", csrf, sizeof csrf);
+    cr_assert_eq(strlen(csrf), 64, "%s", o.buf);
+    snprintf(cookie, sizeof cookie, "Cookie: %.*s", (int)strcspn(k.cookie, ";"), k.cookie);
+    snprintf(csrf_h, sizeof csrf_h, "X-CSRF-Token: %s", csrf);
+    /* reads need the cookie only */
+    cr_expect_eq(call_h("GET", "/v1/voicemails", cookie, NULL, NULL, NULL, &o, NULL), 200, "%s", o.buf);
+    cr_expect_eq(call_h("GET", "/v1/voicemails", NULL, NULL, NULL, NULL, &o, NULL), 401);
+    cr_expect_eq(call_h("GET", "/v1/voicemails", "Cookie: rv_session=0123", NULL, NULL, NULL, &o, NULL), 401);
+    cr_assert_eq(call_h("GET", "/v1/session", cookie, NULL, NULL, NULL, &o, NULL), 200);
+    cr_expect(strstr(o.buf, "\"name\":\"registrator\",\"role\":\"officer\",\"via\":\"session\"") != NULL, "%s", o.buf);
+    cr_expect(strstr(o.buf, csrf) != NULL, "%s", o.buf);
+    /* a change needs the CSRF token: refused without it or with another */
+    const char *review = "{\"name\":\"stated\"}";
+    cr_expect_eq(call_h("POST", "/v1/mailboxes/4711/greetings/1/review", cookie, NULL, NULL, review, &o, NULL), 403);
+    cr_expect(strstr(o.buf, "CSRF") != NULL, "%s", o.buf);
+    cr_expect_eq(call_h("POST", "/v1/mailboxes/4711/greetings/1/review", cookie,
+                        "X-CSRF-Token: 0000000000000000000000000000000000000000000000000000000000000000", NULL, review,
+                        &o, NULL),
+                 403);
+    cr_expect_eq(call_h("POST", "/v1/mailboxes/4711/greetings/1/review", cookie, csrf_h, NULL, review, &o, NULL), 404,
+                 "past the CSRF check, to the handler: %s", o.buf);
+    /* the bearer API is unchanged: no CSRF token */
+    cr_expect_eq(call("POST", "/v1/mailboxes/4711/greetings/1/review", officer, review, &o), 404);
+    /* sign out */
+    cr_expect_eq(call_h("DELETE", "/v1/session", cookie, NULL, NULL, NULL, &o, NULL), 403);
+    cr_expect_eq(call_h("DELETE", "/v1/session", cookie, csrf_h, NULL, NULL, &o, &k), 200);
+    cr_expect(strstr(k.cookie, "Max-Age=0") != NULL, "%s", k.cookie);
+    cr_expect_eq(call_h("GET", "/v1/voicemails", cookie, NULL, NULL, NULL, &o, NULL), 401, "ended");
+    /* sessions end after session_idle_timeout seconds without a request */
+    stop_server();
+    server_set = "session_idle_timeout=1";
+    start_server("0");
+    server_set = "max_audio_seconds=600";
+    cr_assert_eq(call_h("POST", "/v1/session", NULL, NULL, NULL, body, &o, &k), 201);
+    snprintf(cookie, sizeof cookie, "Cookie: %.*s", (int)strcspn(k.cookie, ";"), k.cookie);
+    cr_expect_eq(call_h("GET", "/v1/voicemails", cookie, NULL, NULL, NULL, &o, NULL), 200);
+    sleep(3);
+    cr_expect_eq(call_h("GET", "/v1/voicemails", cookie, NULL, NULL, NULL, &o, NULL), 401);
+    cr_expect(strstr(o.buf, "sign in again") != NULL, "%s", o.buf);
+    char admin[80];
+    token("admin", "admin", admin, sizeof admin);
+    stop_server();
+    start_server("0");
+    cr_assert_eq(call("GET", "/v1/audit?actor=registrator", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"action\":\"sign_in\"") && strstr(o.buf, "\"action\":\"sign_out\""), "%s", o.buf);
+}
+
+Test(serve, a_trusted_proxy_names_the_user) {
+    sink o;
+    char users[128], csrf[80], csrf_h[120];
+    snprintf(users, sizeof users, "%s/users", dir);
+    FILE *f = fopen(users, "w");
+    cr_assert(f);
+    fputs("# user<TAB>role\neva.registrator\tofficer\nkarl.chef\tmanager\n", f);
+    fclose(f);
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    /* without trusted_proxy the header is nobody's word */
+    cr_expect_eq(call_h("GET", "/v1/voicemails", "X-Remote-User: eva.registrator", NULL, NULL, NULL, &o, NULL), 401);
+    stop_server();
+    setenv("RV_TRUSTED_PROXY", "127.0.0.1", 1);
+    setenv("RV_USERS_FILE", users, 1);
+    start_server("0");
+    unsetenv("RV_TRUSTED_PROXY");
+    unsetenv("RV_USERS_FILE");
+    const char *eva = "X-Remote-User: eva.registrator", *karl = "X-Remote-User: karl.chef";
+    cr_expect_eq(call_h("GET", "/v1/voicemails", eva, NULL, NULL, NULL, &o, NULL), 200, "%s", o.buf);
+    cr_expect_eq(call_h("GET", "/v1/voicemails", "X-Remote-User: mallory", NULL, NULL, NULL, &o, NULL), 403);
+    cr_expect_eq(call_h("GET", "/v1/voicemails", karl, NULL, NULL, NULL, &o, NULL), 403, "a manager reads no voicemails");
+    cr_expect_eq(call_h("GET", "/v1/mailboxes", karl, NULL, NULL, NULL, &o, NULL), 200, "but the mailboxes");
+    cr_expect_eq(call_h("GET", "/v1/review", karl, NULL, NULL, NULL, &o, NULL), 200);
+    cr_assert_eq(call_h("GET", "/v1/session", eva, NULL, NULL, NULL, &o, NULL), 200);
+    cr_expect(strstr(o.buf, "\"name\":\"eva.registrator\",\"role\":\"officer\",\"via\":\"proxy\"") != NULL, "%s",
+              o.buf);
+    json_text(o.buf, "csrf", csrf, sizeof csrf);
+    snprintf(csrf_h, sizeof csrf_h, "X-CSRF-Token: %s", csrf);
+    const char *review = "{\"name\":\"stated\"}";
+    cr_expect_eq(call_h("POST", "/v1/mailboxes/4711/greetings/1/review", eva, NULL, NULL, review, &o, NULL), 403);
+    cr_expect_eq(call_h("POST", "/v1/mailboxes/4711/greetings/1/review", eva, csrf_h, NULL, review, &o, NULL), 404);
+    /* the audit names the person */
+    char loc[128];
+    cr_assert_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", NULL, &o, loc, sizeof loc), 201);
+    cr_expect_eq(call_h("GET", loc, eva, NULL, NULL, NULL, &o, NULL), 200);
+    char admin[80];
+    token("admin", "admin", admin, sizeof admin);
+    stop_server();
+    start_server("0");
+    cr_assert_eq(call("GET", "/v1/audit?actor=eva.registrator", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"actor\":\"eva.registrator\"") != NULL, "%s", o.buf);
+}
+
+/* The web app's files: index.html at /, nothing outside web_dir. */
+Test(serve, the_web_app_is_served) {
+    sink o;
+    cr_expect_eq(call("GET", "/", NULL, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "<html lang=\"sv\">") != NULL, "%s", o.buf);
+    cr_expect_eq(call("GET", "/app.js", NULL, NULL, &o), 200);
+    cr_expect_eq(call("GET", "/app.css", NULL, NULL, &o), 200);
+    cr_expect_eq(call("GET", "/nothing.js", NULL, NULL, &o), 404);
+    cr_expect_eq(call("GET", "/../Makefile", NULL, NULL, &o), 404);
+    cr_expect_eq(call("GET", "/%2e%2e/README.md", NULL, NULL, &o), 404);
+    cr_expect_eq(call("GET", "/.git.html", NULL, NULL, &o), 404);
+    cr_expect_eq(call("POST", "/app.js", NULL, NULL, &o), 405);
 }
 
 Test(serve, audio_comes_back_with_ranges) {
@@ -665,6 +856,12 @@ Test(serve, greetings_are_analysed_and_kept) {
     cr_expect(strstr(o.buf, "\"removed\":true") != NULL, "%s", o.buf);
     cr_assert_eq(call("GET", "/v1/mailboxes/4711", officer, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"greeting\":{\"id\":3") != NULL, "the current one is the removal: %s", o.buf);
+    /* every version's recording, for listening; a removal has none */
+    cr_expect_eq(call("GET", "/v1/mailboxes/4711/greetings/1/audio", officer, NULL, &o), 200);
+    cr_expect(o.len > 1000 && memcmp(o.buf, "RIFF", 4) == 0, "the recording as it came: %zu bytes", o.len);
+    cr_expect_eq(call("GET", "/v1/mailboxes/4711/greetings/3/audio", officer, NULL, &o), 404, "a removal");
+    cr_expect_eq(call("GET", "/v1/mailboxes/4711/greetings/99/audio", officer, NULL, &o), 404);
+    cr_expect_eq(call("GET", "/v1/mailboxes/4711/greetings/1/audio", pbx, NULL, &o), 403);
     cr_assert_eq(call("GET", "/metrics", NULL, NULL, &o), 200);
     cr_expect(strstr(o.buf, "rostvakt_greetings_analysed_total{verdict=\"missing\"} 1") != NULL, "%s", o.buf);
 }
@@ -762,14 +959,28 @@ Test(serve, a_sweep_on_demand) {
     const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
     cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
     cr_expect_eq(call("POST", "/v1/sweeps", officer, NULL, &o), 403);
-    cr_expect_eq(call("GET", "/v1/sweeps", admin, NULL, &o), 405);
+    cr_expect_eq(call("PUT", "/v1/sweeps", admin, NULL, &o), 405);
+    cr_expect_eq(call("GET", "/v1/sweeps", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "{\"items\":[]}") != NULL, "none kept yet: %s", o.buf);
     cr_expect_eq(call("POST", "/v1/sweeps?date=2026-13-01", admin, NULL, &o), 400);
     cr_expect_eq(call("POST", "/v1/sweeps?format=pdf", admin, NULL, &o), 400);
     cr_assert_eq(call("POST", "/v1/sweeps?date=2026-11-23&dry_run=true", admin, NULL, &o), 200, "%s", o.buf);
     cr_expect(strstr(o.buf, "\"date\":\"2026-11-23\",\"mailboxes\":1") != NULL, "%s", o.buf);
     cr_expect(strstr(o.buf, "\"missing_greetings\":[{\"ext\":\"4711\"") != NULL, "no greeting yet: %s", o.buf);
+    cr_assert_eq(call("GET", "/v1/sweeps", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "{\"items\":[]}") != NULL, "a dry run is not kept: %s", o.buf);
     cr_assert_eq(call("POST", "/v1/sweeps?date=2026-11-23&format=html", admin, NULL, &o), 200);
     cr_expect(strstr(o.buf, "<html lang=\"sv\">") != NULL);
+    /* the run is kept, as JSON with the units' shares, whatever format it answered in */
+    cr_assert_eq(call("GET", "/v1/sweeps?limit=5", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"id\":1,\"date\":\"2026-11-23\"") != NULL, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"units\":[{\"unit\":\"Ekonomienheten\",\"mailboxes\":1,\"compliant\":0}]") != NULL,
+              "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"missing_greetings\":[{\"ext\":\"4711\"") != NULL, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/sweeps/1", officer, NULL, &o), 200);
+    cr_expect_eq(call("GET", "/v1/sweeps/2", officer, NULL, &o), 404);
+    cr_expect_eq(call("GET", "/v1/sweeps?limit=0", officer, NULL, &o), 400);
+    cr_expect_eq(call("GET", "/v1/sweeps", pbx, NULL, &o), 403);
     cr_assert_eq(call("GET", "/v1/audit?actor=it-drift", admin, NULL, &o), 200);
     cr_expect(strstr(o.buf, "sweep_run") != NULL, "%s", o.buf);
 }

@@ -1,0 +1,109 @@
+/* Web app sessions and the trusted proxy's users (session.h). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rostvakt/session.h"
+
+Test(session, a_session_is_found_until_it_ends) {
+    rv_sessions *s;
+    rv_error e;
+    cr_assert_eq(rv_sessions_new(3600, &s, &e), RV_OK);
+    char id[RV_SESSION_ID_LEN + 1], csrf[RV_SESSION_ID_LEN + 1], got[RV_SESSION_ID_LEN + 1], name[65];
+    cr_assert_eq(rv_session_create(s, "anna", RV_ROLE_OFFICER, id, csrf, &e), RV_OK);
+    cr_expect_eq(strlen(id), RV_SESSION_ID_LEN);
+    cr_expect_neq(strcmp(id, csrf), 0, "the CSRF token is not the id");
+    rv_role role = RV_ROLE_PBX;
+    cr_assert(rv_session_find(s, id, name, sizeof name, &role, got));
+    cr_expect_str_eq(name, "anna");
+    cr_expect_eq(role, RV_ROLE_OFFICER);
+    cr_expect_str_eq(got, csrf);
+    char other[RV_SESSION_ID_LEN + 1];
+    memcpy(other, id, sizeof other);
+    other[0] = other[0] == 'a' ? 'b' : 'a';
+    cr_expect(!rv_session_find(s, other, name, sizeof name, &role, got), "one digit off is nobody");
+    cr_expect(!rv_session_find(s, "short", name, sizeof name, &role, got));
+    cr_expect(!rv_session_find(s, NULL, name, sizeof name, &role, got));
+    rv_session_end(s, id);
+    cr_expect(!rv_session_find(s, id, name, sizeof name, &role, got), "ended");
+    rv_sessions_free(s);
+}
+
+Test(session, an_idle_session_expires) {
+    rv_sessions *s;
+    rv_error e;
+    cr_assert_eq(rv_sessions_new(1, &s, &e), RV_OK);
+    char id[RV_SESSION_ID_LEN + 1], csrf[RV_SESSION_ID_LEN + 1], name[65];
+    rv_role role;
+    cr_assert_eq(rv_session_create(s, "karl", RV_ROLE_MANAGER, id, csrf, &e), RV_OK);
+    cr_expect(rv_session_find(s, id, name, sizeof name, &role, csrf));
+    sleep(3);
+    cr_expect(!rv_session_find(s, id, name, sizeof name, &role, csrf), "idle longer than the timeout");
+    rv_sessions_free(s);
+}
+
+Test(session, a_full_table_ends_the_longest_idle) {
+    rv_sessions *s;
+    rv_error e;
+    cr_assert_eq(rv_sessions_new(3600, &s, &e), RV_OK);
+    char first[RV_SESSION_ID_LEN + 1], id[RV_SESSION_ID_LEN + 1], csrf[RV_SESSION_ID_LEN + 1], name[65];
+    rv_role role;
+    cr_assert_eq(rv_session_create(s, "first", RV_ROLE_ADMIN, first, csrf, &e), RV_OK);
+    sleep(2); /* the first is now the one idle longest */
+    for (int i = 0; i < RV_SESSIONS_MAX; i++) cr_assert_eq(rv_session_create(s, "x", RV_ROLE_OFFICER, id, csrf, &e), RV_OK);
+    cr_expect(!rv_session_find(s, first, name, sizeof name, &role, csrf), "made room for the new");
+    cr_expect(rv_session_find(s, id, name, sizeof name, &role, csrf), "the newest is there");
+    rv_sessions_free(s);
+}
+
+Test(session, a_proxy_users_csrf_token_is_stable_and_their_own) {
+    rv_sessions *s, *t;
+    rv_error e;
+    cr_assert_eq(rv_sessions_new(60, &s, &e), RV_OK);
+    cr_assert_eq(rv_sessions_new(60, &t, &e), RV_OK);
+    char a[RV_SESSION_ID_LEN + 1], b[RV_SESSION_ID_LEN + 1], c[RV_SESSION_ID_LEN + 1], d[RV_SESSION_ID_LEN + 1];
+    rv_sessions_proxy_csrf(s, "eva", a);
+    rv_sessions_proxy_csrf(s, "eva", b);
+    rv_sessions_proxy_csrf(s, "karl", c);
+    rv_sessions_proxy_csrf(t, "eva", d);
+    cr_expect_str_eq(a, b);
+    cr_expect_str_neq(a, c);
+    cr_expect_str_neq(a, d, "another service start, another secret");
+    rv_sessions_free(s);
+    rv_sessions_free(t);
+}
+
+static const char *write_tmp(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/rv-users-XXXXXX");
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    return path;
+}
+
+Test(session, the_users_file) {
+    rv_users *u;
+    rv_error e;
+    const char *p = write_tmp("# who\teva.registrator\tofficer\n\neva.registrator\tofficer\nkarl.chef\tmanager\r\n");
+    cr_assert_eq(rv_users_load(p, &u, &e), RV_OK, "%s", e.msg);
+    rv_role r;
+    cr_expect(rv_users_role(u, "eva.registrator", &r) && r == RV_ROLE_OFFICER);
+    cr_expect(rv_users_role(u, "karl.chef", &r) && r == RV_ROLE_MANAGER);
+    cr_expect(!rv_users_role(u, "mallory", &r));
+    cr_expect(!rv_users_role(u, NULL, &r));
+    rv_users_free(u);
+    unlink(p);
+    const char *bad[] = {"eva officer\n", "eva\tpbx\n", "eva\tboss\n", "\tofficer\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        p = write_tmp(bad[i]);
+        cr_expect_eq(rv_users_load(p, &u, &e), RV_ERR_CONFIG, "%s", bad[i]);
+        cr_expect(strstr(e.msg, "line 1") != NULL, "%s", e.msg);
+        unlink(p);
+    }
+    cr_expect_eq(rv_users_load("/nonexistent/users", &u, &e), RV_ERR_IO);
+}
