@@ -107,19 +107,28 @@ static size_t collect(char *p, size_t sz, size_t n, void *u)
     return k;
 }
 
-/* One request with libcurl: the answer's body goes to write(data). */
-static long request(const char *method, const char *path, const char *tok, const char *header, const char *body,
-                    const char *range, size_t (*write)(char *, size_t, size_t, void *), void *data)
+/* The Set-Cookie of an answer, for the web app's sign-in. */
+typedef struct {
+    char cookie[160]; /* the last Set-Cookie's value */
+} cookies;
+
+static size_t header_line(char *p, size_t sz, size_t n, void *u)
+{
+    cookies *k = u;
+    size_t len = sz * n;
+    if (len > 12 && strncasecmp(p, "Set-Cookie: ", 12) == 0)
+        snprintf(k->cookie, sizeof k->cookie, "%.*s", (int)(len - 12 - 2), p + 12);
+    return len;
+}
+
+/* One request with libcurl and the headers h (freed): the answer's body
+ * goes to write(data), its Set-Cookie to k when k is set. */
+static long perform(const char *method, const char *path, struct curl_slist *h, const char *body, const char *range,
+                    size_t (*write)(char *, size_t, size_t, void *), void *data, cookies *k)
 {
     CURL *c = curl_easy_init();
-    char url[256], auth[128];
+    char url[256];
     snprintf(url, sizeof url, "%s%s", base, path);
-    struct curl_slist *h = NULL;
-    if (tok) {
-        snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
-        h = curl_slist_append(h, auth);
-    }
-    if (header) h = curl_slist_append(h, header);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
@@ -127,12 +136,30 @@ static long request(const char *method, const char *path, const char *tok, const
     if (range) curl_easy_setopt(c, CURLOPT_RANGE, range);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, data);
+    if (k) {
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_line);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, k);
+    }
     long status = 0;
     cr_assert_eq(curl_easy_perform(c), CURLE_OK);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     return status;
+}
+
+/* One request with a bearer token (tok, or none) and one more header. */
+static long request(const char *method, const char *path, const char *tok, const char *header, const char *body,
+                    const char *range, size_t (*write)(char *, size_t, size_t, void *), void *data)
+{
+    char auth[128];
+    struct curl_slist *h = NULL;
+    if (tok) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
+        h = curl_slist_append(h, auth);
+    }
+    if (header) h = curl_slist_append(h, header);
+    return perform(method, path, h, body, range, write, data, NULL);
 }
 
 static long call(const char *method, const char *path, const char *tok, const char *body, sink *out)
@@ -537,47 +564,16 @@ Test(serve, callbacks_decisions_and_the_audit) {
 
 /* ---- the web app's sign-in ---- */
 
-typedef struct {
-    char cookie[160]; /* the last Set-Cookie's value */
-} cookies;
-
-static size_t header_line(char *p, size_t sz, size_t n, void *u)
-{
-    cookies *k = u;
-    size_t len = sz * n;
-    if (len > 12 && strncasecmp(p, "Set-Cookie: ", 12) == 0)
-        snprintf(k->cookie, sizeof k->cookie, "%.*s", (int)(len - 12 - 2), p + 12);
-    return len;
-}
-
 /* A request with up to three more headers; Set-Cookie goes to k. */
 static long call_h(const char *method, const char *path, const char *h1, const char *h2, const char *h3,
                    const char *body, sink *out, cookies *k)
 {
     memset(out, 0, sizeof *out);
-    CURL *c = curl_easy_init();
-    char url[256];
-    snprintf(url, sizeof url, "%s%s", base, path);
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
     if (h1) h = curl_slist_append(h, h1);
     if (h2) h = curl_slist_append(h, h2);
     if (h3) h = curl_slist_append(h, h3);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    if (body) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    if (k) {
-        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_line);
-        curl_easy_setopt(c, CURLOPT_HEADERDATA, k);
-    }
-    long status = 0;
-    cr_assert_eq(curl_easy_perform(c), CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return status;
+    return perform(method, path, h, body, NULL, collect, out, k);
 }
 
 /* The value of "key":"..." in json, or "". */
