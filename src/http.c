@@ -213,7 +213,8 @@ static int authorise(rv_server *s, struct MHD_Connection *c, unsigned allowed, c
 static int rfc3339_utc(const char *s, char utc[32])
 {
     int y, mo, d, h, mi, sec, n = 0;
-    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19) return 0;
+    if (!s || strspn(s, "0123456789") != 4) return 0; /* four digits of year, no sign */
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19) return 0;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return 0;
     const char *p = s + 19;
     if (*p == '.') {
@@ -246,6 +247,18 @@ static int rfc3339_utc(const char *s, char utc[32])
 }
 
 /* A positive decimal id of up to 18 digits; 0 for anything else. */
+/* A voicemail's receipt time (UTC, as rfc3339_utc writes it) that the
+ * archive can order and dispose of: from 2000-01-01 to a day from now. */
+static int plausible_received_at(const char *utc)
+{
+    time_t later = time(NULL) + 86400;
+    struct tm tm;
+    char limit[32];
+    gmtime_r(&later, &tm);
+    strftime(limit, sizeof limit, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return strlen(utc) == 20 && strcmp(utc, "2000-01-01T00:00:00Z") >= 0 && strcmp(utc, limit) <= 0;
+}
+
 static long long parse_id(const char *t, size_t len)
 {
     if (len == 0 || len > 18) return 0;
@@ -568,6 +581,8 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
     char when[32];
     if (at && !rfc3339_utc(at, when))
         return send_error(s, c, RV_ERR_ARG, "X-Received-At must be an RFC 3339 date and time");
+    if (at && !plausible_received_at(when))
+        return send_error(s, c, RV_ERR_ARG, "X-Received-At must lie between 2000-01-01 and a day from now");
     if (!at) rv_utc_now(when);
     rv_error e;
     rv_audio_limits lim = {s->cfg.max_audio_bytes, s->cfg.max_audio_seconds};
@@ -1127,13 +1142,46 @@ static int voicemail_url(const char *url, char *ext_out)
     return 1;
 }
 
+/* "/v1/mailboxes/{ext}" + suffix exactly, ext 1 to 20 digits. */
+static int mailbox_route(const char *url, const char *suffix)
+{
+    const char *pre = "/v1/mailboxes/";
+    size_t pl = strlen(pre), sl = strlen(suffix), ul = strlen(url);
+    if (ul <= pl + sl || strncmp(url, pre, pl) != 0 || strcmp(url + ul - sl, suffix) != 0) return 0;
+    size_t el = ul - pl - sl;
+    return el <= 20 && strspn(url + pl, "0123456789") == el;
+}
+
 /* Requests whose body is audio (the audio size limit, not the JSON one). */
 static int is_audio_upload(const char *url)
 {
-    size_t n = strlen(url), g = strlen("/greeting"), r = strlen("/name-recording");
-    return voicemail_url(url, NULL) ||
-           (strncmp(url, "/v1/mailboxes/", 14) == 0 && n > 14 + g && strcmp(url + n - g, "/greeting") == 0) ||
-           (strncmp(url, "/v1/mailboxes/", 14) == 0 && n > 14 + r && strcmp(url + n - r, "/name-recording") == 0);
+    return mailbox_route(url, "/voicemails") || mailbox_route(url, "/greeting") ||
+           mailbox_route(url, "/name-recording");
+}
+
+/* Who may send a body to url with method, decided from the headers alone
+ * so that nobody else's body is read: the roles, or 0 when the route takes
+ * no body (404 or 405 then, the body unread); *anyone when it needs no
+ * sign-in (POST /v1/session). */
+static unsigned body_roles(const char *url, const char *method, int *anyone)
+{
+    *anyone = 0;
+    int post = strcmp(method, "POST") == 0, put = strcmp(method, "PUT") == 0;
+    if (strcmp(url, "/v1/session") == 0 && post) return *anyone = 1, 1;
+    if (put && mailbox_route(url, "")) return ROLE(RV_ROLE_PBX) | ROLE(RV_ROLE_ADMIN);
+    if (put && (mailbox_route(url, "/greeting") || mailbox_route(url, "/name-recording"))) return ROLE(RV_ROLE_PBX);
+    if (post && mailbox_route(url, "/voicemails")) return ROLE(RV_ROLE_PBX);
+    if (post && strcmp(url, "/v1/sweeps") == 0) return ROLE(RV_ROLE_ADMIN);
+    const char *vpre = "/v1/voicemails/";
+    if (post && strncmp(url, vpre, strlen(vpre)) == 0) {
+        const char *slash = strchr(url + strlen(vpre), '/');
+        if (slash && strcmp(slash, "/decision") == 0) return ROLE(RV_ROLE_OFFICER);
+        if (slash && strcmp(slash, "/callback") == 0) return ROLE(RV_ROLE_PBX);
+    }
+    size_t n = strlen(url), r = strlen("/review");
+    if (post && strncmp(url, "/v1/mailboxes/", 14) == 0 && n > r && strcmp(url + n - r, "/review") == 0)
+        return ROLE(RV_ROLE_OFFICER);
+    return 0;
 }
 
 /* The whole request is here: to its handler. */
@@ -1201,6 +1249,30 @@ static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char 
     return send_error(s, c, RV_ERR_NOT_FOUND, "no such resource");
 }
 
+/* libmicrohttpd's unescaping, except that an escaped NUL or control
+ * character becomes DEL, which no route holds: "/v1/mailboxes/47%0012"
+ * must not become mailbox 47. */
+static int hexval(char h)
+{
+    return h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+}
+
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls, (void)c;
+    char *w = s;
+    for (const char *r = s; *r; r++) {
+        int hi, lo;
+        if (*r == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0) {
+            unsigned char ch = (unsigned char)(hi * 16 + lo);
+            *w++ = ch < 0x20 ? 0x7f : (char)ch;
+            r += 2;
+        } else *w++ = *r;
+    }
+    *w = '\0';
+    return (size_t)(w - s);
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                               const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -1213,9 +1285,19 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (!rq) return MHD_NO;
         clock_gettime(CLOCK_MONOTONIC, &rq->start);
         *con_cls = rq;
+        if (strchr(url, 0x7f)) return send_error(s, c, RV_ERR_ARG, "the path holds an escaped control character");
         const char *cl = header(c, "Content-Length");
         rq->limit = (size_t)(is_audio_upload(url) ? s->cfg.max_audio_bytes : s->cfg.max_json_bytes);
         unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+        const char *te = header(c, "Transfer-Encoding");
+        if (declared || te) { /* a body: its sender and route checked before it is read */
+            int anyone;
+            unsigned roles = body_roles(url, method, &anyone);
+            caller who;
+            enum MHD_Result ret;
+            if (!roles) return route(s, c, url, method, rq); /* 404 or 405 from the router, unread */
+            if (!anyone && !authorise(s, c, roles, &who, &ret)) return ret;
+        }
         if (declared > rq->limit) /* refused before the body is read */
             return send_error(s, c, RV_ERR_TOO_LARGE, "request body too large");
         if (declared) { /* one buffer of the declared size: no copying as it arrives */
@@ -1284,7 +1366,8 @@ rv_err rv_http_start(rv_server *s, unsigned *port, rv_error *err)
     s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                                 MHD_USE_ERROR_LOG,
                             0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                            MHD_OPTION_ARRAY, pool, MHD_OPTION_CONNECTION_LIMIT,
+                            MHD_OPTION_ARRAY, pool, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+                            MHD_OPTION_CONNECTION_LIMIT,
                             (unsigned)256, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)128,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                             (size_t)(128 * 1024), MHD_OPTION_NOTIFY_COMPLETED, done, s, MHD_OPTION_END);

@@ -11,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char dir[64], base[64], pbx[80], officer[80];
@@ -312,6 +316,16 @@ Test(serve, voicemails_are_stored_before_201) {
     const char *bad_at[] = {"X-Received-At: yesterday", NULL};
     cr_expect_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", bad_at, &o, NULL, 0), 400);
     cr_expect(strstr(o.buf, "X-Received-At") != NULL, "%s", o.buf);
+    /* dates outside the world the archive orders and disposes in */
+    const char *outside[] = {"X-Received-At: 9999-12-31T23:59:59-23:59", "X-Received-At: -001-01-01T00:00:00Z",
+                             "X-Received-At: 2099-01-01T00:00:00Z", "X-Received-At: 1999-12-31T23:59:59Z",
+                             "X-Received-At: +2026-01-01T00:00:00Z"};
+    for (size_t i = 0; i < sizeof outside / sizeof *outside; i++) {
+        const char *one[] = {outside[i], NULL};
+        cr_expect_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", one, &o, NULL, 0), 400, "%s", outside[i]);
+    }
+    const char *edge[] = {"X-Received-At: 2000-01-01T01:00:00+01:00", NULL};
+    cr_expect_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", edge, &o, NULL, 0), 201, "%s", o.buf);
     cr_expect_eq(post_audio("samples/v03-ring-mig.wav", pbx, "text/plain", NULL, &o, NULL, 0), 415);
     cr_expect_eq(post_audio("samples/manifest.tsv", pbx, "audio/wav", NULL, &o, NULL, 0), 415, "%s", o.buf);
     cr_expect_eq(post_audio("samples/g05-karin-ahlstrom.ul", pbx, "audio/basic", NULL, &o, NULL, 0), 201,
@@ -1276,4 +1290,62 @@ Test(serve, disposed_audio_is_gone) {
     snprintf(audio, sizeof audio, "%s/audio", again);
     cr_expect_eq(get_bytes(audio, officer, NULL, &b), 200, "the same bytes, stored again");
     free(b.buf);
+}
+
+/* What a raw request (req, then nothing more) is answered within three
+ * seconds: the status line's code, or 0 when nothing came. */
+static int raw_status(const char *req)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert(fd >= 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)atoi(strrchr(base, ':') + 1));
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    cr_assert_eq(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    struct timeval tv = {3, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    cr_assert_eq(write(fd, req, strlen(req)), (ssize_t)strlen(req));
+    char buf[64] = "";
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    int code = 0;
+    if (n > 12) sscanf(buf, "HTTP/1.1 %d", &code);
+    return code;
+}
+
+/* A body nobody may send is refused from its headers, before it is read:
+ * the 20 MB promised here never come, the answer does. */
+Test(serve, bodies_are_refused_before_they_are_read) {
+    char req[512];
+    const char *big = "Content-Type: audio/wav\r\nContent-Length: 20000000\r\n\r\n";
+    snprintf(req, sizeof req, "POST /v1/mailboxes/4711/voicemails HTTP/1.1\r\nHost: x\r\n%s", big);
+    cr_expect_eq(raw_status(req), 401, "no token");
+    snprintf(req, sizeof req, "POST /v1/mailboxes/4711/voicemails HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer rv_no\r\n%s",
+             big);
+    cr_expect_eq(raw_status(req), 401, "a wrong token");
+    snprintf(req, sizeof req, "POST /v1/mailboxes/4711/voicemails HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n%s",
+             officer, big);
+    cr_expect_eq(raw_status(req), 403, "an officer posts no voicemails");
+    snprintf(req, sizeof req, "PUT /v1/mailboxes/x/y/z/greeting HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n%s",
+             pbx, big);
+    cr_expect_eq(raw_status(req), 404, "no such route");
+    snprintf(req, sizeof req, "POST /v1/nothing HTTP/1.1\r\nHost: x\r\n%s", big);
+    cr_expect_eq(raw_status(req), 404);
+    snprintf(req, sizeof req, "POST /v1/voicemails/1/decision HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n%s", pbx,
+             big);
+    cr_expect_eq(raw_status(req), 403, "a PBX makes no decisions");
+    sink o;
+    cr_expect_eq(call("GET", "/healthz", NULL, NULL, &o), 200, "still serving");
+}
+
+/* An escaped NUL or control character in the path is refused, not cut. */
+Test(serve, an_escaped_nul_in_the_path_is_refused) {
+    sink o;
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_expect_eq(call("PUT", "/v1/mailboxes/47%0012", pbx, anna, &o), 400, "%s", o.buf);
+    cr_expect_eq(call("PUT", "/v1/mailboxes/47%0a12", pbx, anna, &o), 400, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/mailboxes/47", officer, NULL, &o), 404, "no mailbox 47 was made");
+    cr_expect_eq(call("PUT", "/v1/mailboxes/47%312", pbx, anna, &o), 201, "other escapes still work: %s", o.buf);
+    cr_expect_eq(call("GET", "/v1/mailboxes/4712", officer, NULL, &o), 200);
 }
