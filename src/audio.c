@@ -167,6 +167,22 @@ rv_err rv_audio_decode(const void *bytes, size_t len, rv_audio_hint hint,
     return decode(bytes, len, hint, lim, out, 0, err);
 }
 
+int rv_audio_is_quick(const void *bytes, size_t len, rv_audio_hint hint)
+{
+    if (len == 0 || !bytes || hint == RV_AUDIO_RAW_ULAW || hint == RV_AUDIO_RAW_ALAW) return 1;
+    SF_INFO info;
+    memset(&info, 0, sizeof info);
+    membuf mb = {bytes, (sf_count_t)len, 0};
+    SF_VIRTUAL_IO vio = {vio_len, vio_seek, vio_read, vio_write, vio_tell};
+    SNDFILE *sf = sf_open_virtual(&vio, SFM_READ, &info, &mb);
+    if (!sf) return 1; /* refused at once */
+    int major = info.format & SF_FORMAT_TYPEMASK; /* FLAC says PCM_16 of what it decodes to */
+    int quick = fixed_width(info.format) && major != SF_FORMAT_FLAC && major != SF_FORMAT_OGG && info.frames > 0 &&
+                info.frames != SF_COUNT_MAX;
+    sf_close(sf);
+    return quick;
+}
+
 rv_err rv_audio_check(const void *bytes, size_t len, rv_audio_hint hint, const rv_audio_limits *lim,
                       rv_error *err)
 {
@@ -234,6 +250,13 @@ static rv_err decode(const void *bytes, size_t len, rv_audio_hint hint, const rv
         rc = rv_error_set(err, RV_ERR_AUDIO_CORRUPT,
                           "implausible header: %d channels at %d Hz", info.channels,
                           info.samplerate);
+        goto done;
+    }
+    /* a few hundred KB of FLAC at 384 kHz would decode to gigabytes: the
+     * telephone needs no more than 48 kHz */
+    if (info.samplerate > RV_AUDIO_MAX_RATE) {
+        rc = rv_error_set(err, RV_ERR_AUDIO_FORMAT, "%d Hz: recordings above %d Hz are not accepted",
+                          info.samplerate, RV_AUDIO_MAX_RATE);
         goto done;
     }
     describe_format(sf, &info, out->format, sizeof out->format);

@@ -586,7 +586,14 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
     if (!at) rv_utc_now(when);
     rv_error e;
     rv_audio_limits lim = {s->cfg.max_audio_bytes, s->cfg.max_audio_seconds};
-    if (rv_audio_check(rq->body ? rq->body : "", rq->len, rv_audio_hint_for_type(type), &lim, &e) != RV_OK)
+    const char *bytes = rq->body ? rq->body : "";
+    if (rq->job_state == 1) { /* resumed: a job thread has decoded it */
+        if (rq->job.code != RV_OK) return send_rv_error(s, c, &rq->job.err);
+    } else if (!rv_audio_is_quick(bytes, rq->len, rv_audio_hint_for_type(type))) {
+        /* decoding takes time: never on an HTTP thread */
+        rq->job = (rv_job){.kind = RV_JOB_CHECK, .body = bytes, .len = rq->len, .content_type = type};
+        return job_hand_over(s, c, rq, &who);
+    } else if (rv_audio_check(bytes, rq->len, rv_audio_hint_for_type(type), &lim, &e) != RV_OK)
         return send_rv_error(s, c, &e);
     if (s->queued >= s->cfg.max_queue)
         return send_error(s, c, RV_ERR_QUEUE_FULL, "the analysis queue is full; try again later");

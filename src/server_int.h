@@ -43,7 +43,8 @@ void rv_metrics_write(const rv_metrics *m, long long queued, FILE *f);
 
 /* ---- a job: work an HTTP thread hands over while its connection waits ---- */
 
-typedef enum { RV_JOB_GREETING, RV_JOB_SWEEP, RV_JOB_NAME } rv_job_kind;
+/* RV_JOB_CHECK: a voicemail whose format must be decoded to be checked */
+typedef enum { RV_JOB_GREETING, RV_JOB_SWEEP, RV_JOB_NAME, RV_JOB_CHECK } rv_job_kind;
 
 typedef struct rv_job {
     rv_job_kind kind;

@@ -184,6 +184,19 @@ static int run_greeting(rv_server *s, rv_job *j)
 
 /* PUT …/name-recording: the owner's own recording of their name, checked
  * to hold something to match, kept for the analysis of their greetings. */
+/* A voicemail's audio decoded once, to be sure it is whole, off the HTTP
+ * threads; the upload then goes on where it left off. */
+static int run_check(rv_server *s, rv_job *j)
+{
+    rv_error e;
+    rv_error_clear(&e);
+    rv_audio_limits lim = {s->cfg.max_audio_bytes, s->cfg.max_audio_seconds};
+    if (rv_audio_check(j->body ? j->body : "", j->len, rv_audio_hint_for_type(j->content_type), &lim, &e) != RV_OK)
+        return job_fail(j, &e);
+    j->code = RV_OK;
+    return 1;
+}
+
 static int run_name(rv_server *s, rv_job *j)
 {
     rv_error e;
@@ -274,6 +287,7 @@ static void *job_thread(void *arg)
         if (stopping) j->code = rv_error_set(&j->err, RV_ERR_STOPPING, "the service is stopping; try again later");
         else if (j->kind == RV_JOB_GREETING) run_greeting(s, j);
         else if (j->kind == RV_JOB_NAME) run_name(s, j);
+        else if (j->kind == RV_JOB_CHECK) run_check(s, j);
         else run_sweep(s, j);
         if (j->kind == RV_JOB_SWEEP) s->sweep_busy = 0;
         rv_http_resume(c); /* j may be gone from here on */

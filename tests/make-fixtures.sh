@@ -26,6 +26,9 @@ $S -n -r 16000 -c 1 -b 16 sine16k.flac synth 2 sine 1000 vol 0.5
 $S -n -r 16000 -c 1 -b 16 sine.ogg synth 2 sine 1000 vol 0.5
 $S -n -r 8000 -c 2 -b 16 stereo.wav synth 2 sine 1000 vol 0.5
 $S -n -r 8000 -c 1 -b 16 long.wav synth 30 sine 1000 vol 0.5
+# Above the 48 kHz the service accepts: small as FLAC, huge decoded.
+$S -n -r 192000 -c 1 -b 16 rate192k.flac synth 2 sine 1000 vol 0.5
+$S -n -r 48000 -c 1 -b 16 rate48k.flac synth 2 sine 1000 vol 0.5
 
 # Bad input.
 : > empty.wav

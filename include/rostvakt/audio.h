@@ -40,6 +40,10 @@ typedef struct {
     double max_seconds;   /* longer audio fails with RV_ERR_TOO_LONG */
 } rv_audio_limits;
 
+/* Recordings at a higher sample rate are refused (RV_ERR_AUDIO_FORMAT), so
+ * that decoding one is bounded by max_seconds at this rate. */
+#define RV_AUDIO_MAX_RATE 48000
+
 /* Decode an in-memory recording. Zero bytes is not an error: it yields an
  * empty rv_pcm (n == 0, format "empty"). On RV_OK the caller owns out->samples
  * (rv_pcm_free). On error *out is zeroed and err->msg names the format, limit
@@ -55,6 +59,11 @@ rv_err rv_audio_decode(const void *bytes, size_t len, rv_audio_hint hint,
  * errors as rv_audio_decode. Thread-safe. */
 rv_err rv_audio_check(const void *bytes, size_t len, rv_audio_hint hint, const rv_audio_limits *lim,
                       rv_error *err);
+
+/* 1 when rv_audio_check of these bytes reads headers only (G.711 and linear
+ * PCM with a known length, or bytes it refuses at once); 0 when it must
+ * decode them (FLAC, Ogg, GSM, ADPCM), which takes time. */
+int rv_audio_is_quick(const void *bytes, size_t len, rv_audio_hint hint);
 
 /* Read a file (refusing one larger than lim->max_bytes before reading it) and
  * decode it as rv_audio_decode does. RV_ERR_IO when it cannot be read. */

@@ -1349,3 +1349,24 @@ Test(serve, an_escaped_nul_in_the_path_is_refused) {
     cr_expect_eq(call("PUT", "/v1/mailboxes/47%312", pbx, anna, &o), 201, "other escapes still work: %s", o.buf);
     cr_expect_eq(call("GET", "/v1/mailboxes/4712", officer, NULL, &o), 200);
 }
+
+/* Compressed voicemails are decoded on a job thread, not an HTTP thread;
+ * whole ones are taken, damaged ones refused; above 48 kHz nothing is. */
+Test(serve, compressed_voicemails_are_checked_off_the_http_threads) {
+    sink o;
+    char path[256], loc[128];
+    const char *fx = getenv("RV_FIXTURES") ? getenv("RV_FIXTURES") : "build/fixtures";
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    snprintf(path, sizeof path, "%s/sine16k.flac", fx);
+    cr_expect_eq(post_audio(path, pbx, "audio/flac", NULL, &o, loc, sizeof loc), 201, "%s", o.buf);
+    snprintf(path, sizeof path, "%s/truncated.flac", fx);
+    cr_expect_eq(post_audio(path, pbx, "audio/flac", NULL, &o, NULL, 0), 422, "%s", o.buf);
+    cr_expect(strstr(o.buf, "truncated_audio") != NULL, "%s", o.buf);
+    snprintf(path, sizeof path, "%s/rate192k.flac", fx);
+    cr_expect_eq(post_audio(path, pbx, "audio/flac", NULL, &o, NULL, 0), 415, "%s", o.buf);
+    cr_expect(strstr(o.buf, "above 48000 Hz") != NULL, "%s", o.buf);
+    snprintf(path, sizeof path, "%s/rate48k.flac", fx);
+    cr_expect_eq(post_audio(path, pbx, "audio/flac", NULL, &o, NULL, 0), 201, "%s", o.buf);
+    cr_expect_eq(call("GET", "/healthz", NULL, NULL, &o), 200);
+}

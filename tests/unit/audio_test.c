@@ -147,6 +147,7 @@ Test(audio, bad_input_gets_a_clear_error) {
     expect_error("cut-header.wav", RV_ERR_AUDIO_TRUNCATED, "fmt");
     expect_error("truncated.au", RV_ERR_AUDIO_TRUNCATED, "AU header");
     expect_error("truncated.flac", RV_ERR_AUDIO_TRUNCATED, "promises 32000 samples");
+    expect_error("rate192k.flac", RV_ERR_AUDIO_FORMAT, "above 48000 Hz");
     expect_error("random.bin", RV_ERR_AUDIO_FORMAT, "not a recognised audio format");
     expect_error("text.wav", RV_ERR_AUDIO_FORMAT, "look like text");
     expect_error("html.wav", RV_ERR_AUDIO_FORMAT, "look like text");
@@ -226,4 +227,25 @@ Test(audio, check_agrees_with_decode) {
         }
         free(b);
     }
+}
+
+/* Whether a check decodes: G.711 and PCM with a length are checked from
+ * their headers, compressed formats must be decoded (off the HTTP threads). */
+Test(audio, which_checks_need_decoding) {
+    const char *quick[] = {"sine.wav", "ulaw.wav", "alaw.wav", "float.wav", "sine.au", "truncated.wav", "random.bin"};
+    const char *slow[] = {"sine16k.flac", "sine.ogg", "gsm.wav", "ima.wav"};
+    for (int k = 0; k < 2; k++) {
+        const char **names = k ? slow : quick;
+        size_t n = k ? sizeof slow / sizeof *slow : sizeof quick / sizeof *quick;
+        for (size_t i = 0; i < n; i++) {
+            FILE *f = fopen(fixture(names[i]), "rb");
+            cr_assert(f, "%s", names[i]);
+            static char buf[1 << 20];
+            size_t len = fread(buf, 1, sizeof buf, f);
+            fclose(f);
+            cr_expect_eq(rv_audio_is_quick(buf, len, RV_AUDIO_AUTO), !k, "%s", names[i]);
+        }
+    }
+    cr_expect(rv_audio_is_quick("", 0, RV_AUDIO_AUTO));
+    cr_expect(rv_audio_is_quick("\x7f\x7f", 2, RV_AUDIO_RAW_ULAW));
 }
