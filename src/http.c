@@ -105,7 +105,8 @@ static enum MHD_Result send_error(rv_server *s, struct MHD_Connection *c, rv_err
     unsigned status = (unsigned)rv_err_http_status(code);
     json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", rv_err_slug(code), "message",
                           msg && *msg ? msg : rv_err_text(code));
-    return send_json_h(s, c, status, j, status == MHD_HTTP_SERVICE_UNAVAILABLE ? "Retry-After" : NULL, "30");
+    int later = status == MHD_HTTP_SERVICE_UNAVAILABLE || status == MHD_HTTP_INSUFFICIENT_STORAGE;
+    return send_json_h(s, c, status, j, later ? "Retry-After" : NULL, "30");
 }
 
 static enum MHD_Result send_rv_error(rv_server *s, struct MHD_Connection *c, const rv_error *e)
@@ -247,6 +248,25 @@ static int rfc3339_utc(const char *s, char utc[32])
 }
 
 /* A positive decimal id of up to 18 digits; 0 for anything else. */
+/* The query of a list request, for its audit row ("" when none): which
+ * filters someone looked through. */
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    char *q = cls;
+    size_t n = strlen(q);
+    snprintf(q + n, 200 - n, "%s%s=%s", n ? "&" : "", key, value ? value : "");
+    return MHD_YES;
+}
+
+static const char *listed_query(struct MHD_Connection *c)
+{
+    static _Thread_local char q[200];
+    q[0] = '\0';
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, q);
+    return q;
+}
+
 /* A voicemail's receipt time (UTC, as rfc3339_utc writes it) that the
  * archive can order and dispose of: from 2000-01-01 to a day from now. */
 static int plausible_received_at(const char *utc)
@@ -354,11 +374,10 @@ static enum MHD_Result mailbox(rv_server *s, struct MHD_Connection *c, const cha
         int created;
         char now[32];
         rv_utc_now(now);
-        pthread_mutex_lock(&s->store_lock);
-        rv_err rc = rv_store_put_mailbox(s->store, &m, now, &created, &e);
-        pthread_mutex_unlock(&s->store_lock);
+        rv_err rc;
+        RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_put_mailbox(s->store, &m, now, &created, &e));
         if (rc != RV_OK) return send_rv_error(s, c, &e);
-        rv_audit(s, who.name, who.remote, created ? "mailbox_created" : "mailbox_updated", 0, m.ext, NULL);
+        rv_audit(s, who.name, who.remote, created ? "mailbox_created" : "mailbox_updated", 0, m.ext, NULL, NULL);
         return send_json(s, c, created ? MHD_HTTP_CREATED : MHD_HTTP_OK, mailbox_json(&m));
     }
     if (strcmp(method, "GET") != 0) return wrong_method(s, c, "PUT or GET");
@@ -374,6 +393,10 @@ static enum MHD_Result mailbox(rv_server *s, struct MHD_Connection *c, const cha
     json_t *one = json_incref(json_array_get(items, 0));
     json_decref(items);
     if (!one) return send_error(s, c, RV_ERR_NOT_FOUND, "no such mailbox");
+    if (rv_audit(s, who.name, who.remote, "mailbox_read", 0, ext, NULL, &e) != RV_OK) {
+        json_decref(one);
+        return send_rv_error(s, c, &e);
+    }
     return send_json(s, c, MHD_HTTP_OK, one);
 }
 
@@ -404,6 +427,11 @@ static enum MHD_Result list_mailboxes(rv_server *s, struct MHD_Connection *c, co
     pthread_mutex_unlock(&s->store_lock);
     if (rc != RV_OK) return send_rv_error(s, c, &e);
     size_t n = json_array_size(items);
+    /* who looked at whose numbers and names: lists are audited too */
+    if (rv_audit(s, who.name, who.remote, "mailboxes_listed", 0, NULL, listed_query(c), &e) != RV_OK) {
+        json_decref(items);
+        return send_rv_error(s, c, &e);
+    }
     json_t *next = more && n ? json_incref(json_object_get(json_array_get(items, n - 1), "ext")) : json_null();
     return send_json(s, c, MHD_HTTP_OK, json_pack("{s:o,s:o}", "items", items, "next", next));
 }
@@ -439,7 +467,7 @@ static enum MHD_Result greeting(rv_server *s, struct MHD_Connection *c, const ch
         rv_err rc = rv_store_get_greeting(s->store, ext, 0, &g, &e);
         pthread_mutex_unlock(&s->store_lock);
         if (rc != RV_OK) return send_rv_error(s, c, &e);
-        rv_audit(s, who.name, who.remote, "greeting_read", 0, ext, NULL);
+        if (rv_audit(s, who.name, who.remote, "greeting_read", 0, ext, NULL, &e) != RV_OK) return send_rv_error(s, c, &e); /* no read unaudited */
         return send_json(s, c, MHD_HTTP_OK, g);
     }
     rv_mailbox m;
@@ -454,11 +482,9 @@ static enum MHD_Result greeting(rv_server *s, struct MHD_Connection *c, const ch
     rv_greeting_row row = {.ext = ext, .received_at = now, .removed = 1, .compliance = RV_COMPLIANCE_NO,
                            .profile = prof.name, .models_version = version};
     long long id = 0;
-    pthread_mutex_lock(&s->store_lock);
-    rc = rv_store_add_greeting(s->store, &row, &id, &e);
-    pthread_mutex_unlock(&s->store_lock);
+    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_add_greeting(s->store, &row, &id, &e));
     if (rc != RV_OK) return send_rv_error(s, c, &e);
-    rv_audit(s, who.name, who.remote, "greeting_removed", 0, ext, NULL);
+    rv_audit(s, who.name, who.remote, "greeting_removed", 0, ext, NULL, NULL);
     return send_json(s, c, MHD_HTTP_OK,
                      json_pack("{s:s,s:I,s:b,s:s}", "ext", ext, "greeting_id", (json_int_t)id, "removed", 1,
                                "received_at", now));
@@ -498,6 +524,11 @@ static enum MHD_Result greeting_versions(rv_server *s, struct MHD_Connection *c,
     rv_err rc = rv_store_list_greetings(s->store, ext, &items, &e);
     pthread_mutex_unlock(&s->store_lock);
     if (rc != RV_OK) return send_rv_error(s, c, &e);
+    /* who looked at whose numbers and names: lists are audited too */
+    if (rv_audit(s, who.name, who.remote, "greetings_listed", 0, ext, listed_query(c), &e) != RV_OK) {
+        json_decref(items);
+        return send_rv_error(s, c, &e);
+    }
     return send_json(s, c, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
 }
 
@@ -517,9 +548,8 @@ static enum MHD_Result review_greeting(rv_server *s, struct MHD_Connection *c, c
     rv_review r = {.ext = ext, .greeting_id = id, .actor = who.name, .remote = who.remote, .now = now};
     if (rv_review_parse(rq->body, rq->len, &r, &e) != RV_OK) return send_rv_error(s, c, &e);
     long long rid;
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_add_review(s->store, &r, &rid, &e);
-    pthread_mutex_unlock(&s->store_lock);
+    rv_err rc;
+    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_add_review(s->store, &r, &rid, &e));
     if (rc != RV_OK) return send_rv_error(s, c, &e);
     json_t *out = json_pack("{s:I,s:s,s:I,s:s,s:s}", "id", (json_int_t)rid, "ext", ext, "greeting_id", (json_int_t)id,
                             "actor", who.name, "reviewed_at", now);
@@ -548,6 +578,11 @@ static enum MHD_Result list_review(rv_server *s, struct MHD_Connection *c, const
     pthread_mutex_unlock(&s->store_lock);
     if (rc != RV_OK) return send_rv_error(s, c, &e);
     size_t n = json_array_size(items);
+    /* who looked at whose numbers and names: lists are audited too */
+    if (rv_audit(s, who.name, who.remote, "review_listed", 0, NULL, listed_query(c), &e) != RV_OK) {
+        json_decref(items);
+        return send_rv_error(s, c, &e);
+    }
     json_t *next = more && n ? json_incref(json_object_get(json_array_get(items, n - 1), "ext")) : json_null();
     return send_json(s, c, MHD_HTTP_OK, json_pack("{s:o,s:o}", "items", items, "next", next));
 }
@@ -638,7 +673,7 @@ static enum MHD_Result get_voicemail(rv_server *s, struct MHD_Connection *c, con
     rv_err rc = rv_store_get_voicemail(s->store, id, &j, &e);
     pthread_mutex_unlock(&s->store_lock);
     if (rc != RV_OK) return send_rv_error(s, c, &e);
-    rv_audit(s, who.name, who.remote, "voicemail_read", id, NULL, NULL);
+    if (rv_audit(s, who.name, who.remote, "voicemail_read", id, NULL, NULL, &e) != RV_OK) return send_rv_error(s, c, &e); /* no read unaudited */
     /* the call-back deadline under the mailbox's profile */
     rv_profile prof;
     rv_calendar cal;
@@ -666,21 +701,40 @@ static enum MHD_Result voicemail_action(rv_server *s, struct MHD_Connection *c, 
     rv_utc_now(now);
     if (strcmp(what, "callback") == 0) {
         if (!authorise(s, c, ROLE(RV_ROLE_PBX), &who, &ret)) return ret;
-        pthread_mutex_lock(&s->store_lock);
-        rv_err rc = rv_store_set_callback(s->store, id, now, &e);
-        pthread_mutex_unlock(&s->store_lock);
+        rv_err rc;
+        for (int tries = 0;; tries++) { /* the change and its audit row: one transaction */
+            pthread_mutex_lock(&s->store_lock);
+            rc = rv_store_begin(s->store, &e);
+            if (rc == RV_OK) {
+                rc = rv_store_set_callback(s->store, id, now, &e);
+                if (rc == RV_OK) rc = rv_store_audit(s->store, now, who.name, who.remote, "callback", id, NULL, NULL, &e);
+                rc = rv_store_end(s->store, rc, &e);
+            }
+            pthread_mutex_unlock(&s->store_lock);
+            if (rc != RV_ERR_BUSY || tries >= RV_BUSY_TRIES) break;
+            rv_busy_pause();
+        }
         if (rc != RV_OK) return send_rv_error(s, c, &e);
-        rv_audit(s, who.name, who.remote, "callback", id, NULL, NULL);
         return send_json(s, c, MHD_HTTP_OK, json_pack("{s:I,s:s}", "id", (json_int_t)id, "callback_at", now));
     }
     if (!authorise(s, c, ROLE(RV_ROLE_OFFICER), &who, &ret)) return ret;
     rv_decision_req d;
     if (rv_decision_parse(rq->body, rq->len, &d, &e) != RV_OK) return send_rv_error(s, c, &e);
     long long did = 0;
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_add_decision(s->store, id, d.decision, d.diarienummer, d.note, who.name, now, &did, &e);
-    pthread_mutex_unlock(&s->store_lock);
-    if (rc == RV_OK) rv_audit(s, who.name, who.remote, "decision", id, NULL, d.decision);
+    rv_err rc;
+    for (int tries = 0;; tries++) {
+        pthread_mutex_lock(&s->store_lock);
+        rc = rv_store_begin(s->store, &e);
+        if (rc == RV_OK) {
+            rc = rv_store_add_decision(s->store, id, d.decision, d.diarienummer, d.note, who.name, now, &did, &e);
+            if (rc == RV_OK)
+                rc = rv_store_audit(s->store, now, who.name, who.remote, "decision", id, NULL, d.decision, &e);
+            rc = rv_store_end(s->store, rc, &e);
+        }
+        pthread_mutex_unlock(&s->store_lock);
+        if (rc != RV_ERR_BUSY || tries >= RV_BUSY_TRIES) break;
+        rv_busy_pause();
+    }
     json_t *out = rc == RV_OK ? json_pack("{s:I,s:I,s:s,s:s,s:s}", "id", (json_int_t)did, "voicemail",
                                           (json_int_t)id, "decision", d.decision, "actor", who.name, "decided_at", now)
                               : NULL;
@@ -768,7 +822,7 @@ static enum MHD_Result get_audio(rv_server *s, struct MHD_Connection *c, const c
     if (rc != RV_OK) return send_rv_error(s, c, &e);
     if (disposed) return send_error(s, c, RV_ERR_DISPOSED, "the audio was disposed of");
     if (lrc != RV_OK) return send_error(s, c, RV_ERR_IO, e.msg);
-    rv_audit(s, who.name, who.remote, "audio_read", id, NULL, NULL);
+    if (rv_audit(s, who.name, who.remote, "audio_read", id, NULL, NULL, &e) != RV_OK) return send_rv_error(s, c, &e); /* no read unaudited */
     return send_audio(s, c, sha, &loc, ct);
 }
 
@@ -804,7 +858,7 @@ static enum MHD_Result greeting_audio(rv_server *s, struct MHD_Connection *c, co
     if (lrc != RV_OK) return send_error(s, c, RV_ERR_IO, e.msg);
     char detail[48];
     snprintf(detail, sizeof detail, "greeting %lld", id);
-    rv_audit(s, who.name, who.remote, "greeting_audio_read", 0, ext, detail);
+    if (rv_audit(s, who.name, who.remote, "greeting_audio_read", 0, ext, detail, &e) != RV_OK) return send_rv_error(s, c, &e); /* no read unaudited */
     return send_audio(s, c, sha, &loc, ct);
 }
 
@@ -843,6 +897,11 @@ static enum MHD_Result list_voicemails(rv_server *s, struct MHD_Connection *c, c
     rv_err rc = rv_store_list_voicemails(s->store, &q, &items, &more, &e);
     pthread_mutex_unlock(&s->store_lock);
     if (rc != RV_OK) return send_rv_error(s, c, &e);
+    /* who looked at whose numbers and names: lists are audited too */
+    if (rv_audit(s, who.name, who.remote, "voicemails_listed", 0, NULL, listed_query(c), &e) != RV_OK) {
+        json_decref(items);
+        return send_rv_error(s, c, &e);
+    }
     json_t *next = json_null();
     size_t n = json_array_size(items);
     if (more && n) {
@@ -1013,13 +1072,13 @@ static enum MHD_Result session_route(rv_server *s, struct MHD_Connection *c, con
         json_decref(j);
         if (!ok) return send_error(s, c, RV_ERR_UNAUTHORIZED, "no such token");
         if (role == RV_ROLE_PBX) {
-            rv_audit(s, name, remote, "sign_in_refused", 0, NULL, "a pbx token");
+            rv_audit(s, name, remote, "sign_in_refused", 0, NULL, "a pbx token", NULL);
             return send_error(s, c, RV_ERR_FORBIDDEN, "a PBX token cannot sign in to the web app");
         }
         char id[RV_SESSION_ID_LEN + 1], csrf[RV_SESSION_ID_LEN + 1];
         rv_error e;
         if (rv_session_create(s->sessions, name, role, id, csrf, &e) != RV_OK) return send_rv_error(s, c, &e);
-        rv_audit(s, name, remote, "sign_in", 0, NULL, NULL);
+        rv_audit(s, name, remote, "sign_in", 0, NULL, NULL, NULL);
         session_cookie(s, c, id, cookie, sizeof cookie);
         return send_json_h(s, c, MHD_HTTP_CREATED,
                            json_pack("{s:s,s:s,s:s,s:I}", "name", name, "role", rv_role_name(role), "csrf", csrf,
@@ -1036,7 +1095,7 @@ static enum MHD_Result session_route(rv_server *s, struct MHD_Connection *c, con
                       rv_session_find(s->sessions, sid, name, sizeof name, &role, csrf);
     if (strcmp(method, "DELETE") == 0) {
         if (via_session) rv_session_end(s->sessions, sid);
-        rv_audit(s, who.name, who.remote, "sign_out", 0, NULL, NULL);
+        rv_audit(s, who.name, who.remote, "sign_out", 0, NULL, NULL, NULL);
         session_cookie(s, c, "", cookie, sizeof cookie);
         return send_json_h(s, c, MHD_HTTP_OK, json_pack("{s:b}", "signed_out", 1), "Set-Cookie", cookie);
     }

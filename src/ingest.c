@@ -18,9 +18,8 @@ static void record_analyses(rv_server *s, rv_finished *f)
         size_t i = 0;
         for (rv_finished *q = f; q; q = q->next) d[i++] = q->d;
         rv_error e;
-        pthread_mutex_lock(&s->store_lock);
-        rv_err rc = rv_store_finish_voicemails(s->store, d, n, &e);
-        pthread_mutex_unlock(&s->store_lock);
+        rv_err rc;
+        RV_STORE_RETRY(s, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_finish_voicemails(s->store, d, n, &e));
         if (rc != RV_OK) fprintf(stderr, "rostvakt: cannot record %zu analyses: %s\n", n, e.msg);
         free(d);
     }
@@ -59,9 +58,8 @@ static void *committer(void *arg)
         if (v) {
             size_t i = 0;
             for (rv_pending *q = batch; q; q = q->next) v[i++] = q->v;
-            pthread_mutex_lock(&s->store_lock);
-            rv_store_add_voicemails(s->store, v, n, &e);
-            pthread_mutex_unlock(&s->store_lock);
+            rv_err rc;
+            RV_STORE_RETRY(s, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_add_voicemails(s->store, v, n, &e));
         }
         size_t i = 0;
         for (rv_pending *q = batch, *next; q; q = next) {

@@ -6,20 +6,36 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rostvakt/calendar.h"
 #include "rostvakt/verify.h"
 
-void rv_audit(rv_server *s, const char *actor, const char *remote, const char *action, long long vm,
-              const char *ext, const char *detail)
+rv_err rv_audit(rv_server *s, const char *actor, const char *remote, const char *action, long long vm,
+                const char *ext, const char *detail, rv_error *err)
 {
     char now[32];
     rv_utc_now(now);
     rv_error e;
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_audit(s->store, now, actor, remote, action, vm, ext, detail, &e);
-    pthread_mutex_unlock(&s->store_lock);
+    rv_err rc;
+    /* another connection's write lock is waited for outside the store lock,
+     * so that lists and /metrics are not held up behind it */
+    for (int tries = 0;; tries++) {
+        pthread_mutex_lock(&s->store_lock);
+        rc = rv_store_audit(s->store, now, actor, remote, action, vm, ext, detail, &e);
+        pthread_mutex_unlock(&s->store_lock);
+        if (rc != RV_ERR_BUSY || tries >= RV_BUSY_TRIES) break;
+        rv_busy_pause();
+    }
     if (rc != RV_OK) fprintf(stderr, "rostvakt: audit: %s\n", e.msg);
+    if (err) *err = e;
+    return rc;
+}
+
+void rv_busy_pause(void)
+{
+    struct timespec t = {0, RV_BUSY_PAUSE_MS * 1000000L};
+    nanosleep(&t, NULL);
 }
 
 /* The phone map and case words; without them nothing is verified and
@@ -75,6 +91,7 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
             rc = rv_error_set(err, RV_ERR_CONFIG, "trusted_proxy needs users_file, the users' roles");
     }
     if (rc == RV_OK) rc = rv_store_open(s->cfg.data_dir, &s->store, err);
+    if (rc == RV_OK) rv_store_busy_timeout(s->store, RV_BUSY_WAIT_MS);
     if (rc == RV_OK) rc = rv_store_requeue_interrupted(s->store, err);
     if (rc == RV_OK) {
         rv_store_remove_leftovers(s->store); /* before anyone can upload */

@@ -161,10 +161,31 @@ int rv_ingest_submit(rv_server *s, rv_pending *p);
 void rv_ingest_finished(rv_server *s, rv_finished *f);
 
 /* ---- server.c ---- */
+/* The request connection waits RV_BUSY_WAIT_MS for another connection's
+ * write lock while it holds store_lock; callers retry up to RV_BUSY_TRIES
+ * times, pausing RV_BUSY_PAUSE_MS without the lock, before they answer 503. */
+#define RV_BUSY_WAIT_MS 20
+#define RV_BUSY_TRIES 50
+#define RV_BUSY_PAUSE_MS 20
+void rv_busy_pause(void);
+/* rc = expr under store_lock, again after a pause without the lock while
+ * it is RV_ERR_BUSY, at most tries times. */
+#define RV_STORE_RETRY(s, rc, tries, expr)                                                                  \
+    for (int tries_ = 0;; tries_++) {                                                                     \
+        pthread_mutex_lock(&(s)->store_lock);                                                             \
+        (rc) = (expr);                                                                                    \
+        pthread_mutex_unlock(&(s)->store_lock);                                                           \
+        if ((rc) != RV_ERR_BUSY || tries_ >= (tries)) break;                                              \
+        rv_busy_pause();                                                                                  \
+    }
+/* the committer and job threads may wait longer than an HTTP thread */
+#define RV_BUSY_TRIES_BACKGROUND 500
 /* Write an audit row for actor (takes store_lock; call without it). A row
- * that cannot be written is reported on stderr. */
-void rv_audit(rv_server *s, const char *actor, const char *remote, const char *action, long long vm,
-              const char *ext, const char *detail);
+ * that cannot be written is reported on stderr and returned (RV_ERR_BUSY,
+ * RV_ERR_FULL, RV_ERR_IO) in err when err is set: a read that cannot be
+ * audited is refused. */
+rv_err rv_audit(rv_server *s, const char *actor, const char *remote, const char *action, long long vm,
+                const char *ext, const char *detail, rv_error *err);
 
 /* ---- workers.c ---- */
 rv_err rv_workers_start(rv_server *s, rv_error *err);

@@ -102,9 +102,13 @@ static const char *const migrations[] = {
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
+/* SQLite's last error as ours: another connection's lock is RV_ERR_BUSY
+ * (try again), a full disk RV_ERR_FULL, anything else RV_ERR_IO. */
 static rv_err db_error(rv_store *s, rv_error *err, const char *what)
 {
-    return rv_error_set(err, RV_ERR_IO, "%s: %s", what, sqlite3_errmsg(s->db));
+    int code = sqlite3_errcode(s->db) & 0xff;
+    rv_err e = code == SQLITE_BUSY || code == SQLITE_LOCKED ? RV_ERR_BUSY : code == SQLITE_FULL ? RV_ERR_FULL : RV_ERR_IO;
+    return rv_error_set(err, e, "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
 static int mkdir_p(const char *path)
@@ -1970,4 +1974,20 @@ rv_err rv_store_list_sweeps(rv_store *s, int limit, long long id, json_t **out, 
     }
     *out = items;
     return RV_OK;
+}
+
+void rv_store_busy_timeout(rv_store *s, int ms) { sqlite3_busy_timeout(s->db, ms); }
+
+rv_err rv_store_begin(rv_store *s, rv_error *err)
+{
+    return sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? RV_OK
+                                                                                : db_error(s, err, "cannot begin");
+}
+
+rv_err rv_store_end(rv_store *s, rv_err rc, rv_error *err)
+{
+    if (rc == RV_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) return RV_OK;
+    if (rc == RV_OK) rc = db_error(s, err, "cannot commit");
+    sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
 }

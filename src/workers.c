@@ -164,14 +164,12 @@ static int run_greeting(rv_server *s, rv_job *j)
                            .absence_until = v.absence_until[0] ? v.absence_until : NULL, .profile = prof.name,
                            .models_version = version, .review = v.review};
     long long id = 0;
-    pthread_mutex_lock(&s->store_lock);
-    rc = rv_store_add_greeting(s->store, &row, &id, &e);
-    pthread_mutex_unlock(&s->store_lock);
+    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_add_greeting(s->store, &row, &id, &e));
     if (rc != RV_OK) {
         free(json);
         return job_fail(j, &e);
     }
-    rv_audit(s, j->actor, j->remote, "greeting_received", 0, j->ext, NULL);
+    rv_audit(s, j->actor, j->remote, "greeting_received", 0, j->ext, NULL, NULL);
     s->metrics.greetings[v.outcome]++;
     json_t *out = json_loads(json, 0, NULL);
     free(json);
@@ -211,9 +209,7 @@ static int run_name(rv_server *s, rv_job *j)
     if (rv_store_stage_audio(s->store, j->body ? j->body : "", j->len, &blob, &e) != RV_OK) return job_fail(j, &e);
     char now[32];
     rv_utc_now(now);
-    pthread_mutex_lock(&s->store_lock);
-    rc = rv_store_set_name_recording(s->store, j->ext, &blob, j->content_type, j->actor, j->remote, now, &e);
-    pthread_mutex_unlock(&s->store_lock);
+    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_set_name_recording(s->store, j->ext, &blob, j->content_type, j->actor, j->remote, now, &e));
     if (rc != RV_OK) return job_fail(j, &e);
     return job_json(j, 200, json_pack("{s:s,s:s,s:s}", "ext", j->ext, "audio_sha256", blob.sha256, "received_at", now));
 }
@@ -252,7 +248,7 @@ static int run_sweep(rv_server *s, rv_job *j)
     char detail[160];
     snprintf(detail, sizeof detail, "%s%ld missing, %ld not compliant, %ld overdue, %ld disposed",
              j->dry_run ? "dry run: " : "", counts.missing, counts.noncompliant, counts.overdue, counts.disposed);
-    rv_audit(s, j->actor, j->remote, "sweep_run", 0, NULL, detail);
+    rv_audit(s, j->actor, j->remote, "sweep_run", 0, NULL, detail, NULL);
     j->status = 200;
     j->out = out;
     j->out_len = len;

@@ -27,7 +27,9 @@
     X(RV_ERR_STOPPING,    "stopping",        503, "the service is stopping")  \
     X(RV_ERR_SWEEP_RUNNING,"sweep_running",  409, "a sweep is running")       \
     X(RV_ERR_DISPOSED,    "disposed",        410, "disposed of")              \
-    X(RV_ERR_UNPROCESSABLE,"unprocessable",  422, "well-formed, but not a value that can be used")
+    X(RV_ERR_UNPROCESSABLE,"unprocessable",  422, "well-formed, but not a value that can be used") \
+    X(RV_ERR_BUSY,        "busy",            503, "the archive is busy")      \
+    X(RV_ERR_FULL,        "disk_full",       507, "the archive's disk is full")
 
 typedef enum {
 #define RV_ERR_ENUM(e, slug, status, text) e,

@@ -440,6 +440,16 @@ typedef struct {
 rv_err rv_store_dispose(rv_store *s, rv_disposal *d, size_t n, const char *actor, const char *now_iso,
                         rv_error *err);
 
+/* How long a statement waits for another connection's write lock before
+ * it fails with RV_ERR_BUSY (5000 ms from rv_store_open). */
+void rv_store_busy_timeout(rv_store *s, int ms);
+
+/* One transaction around several calls (none of which may begin its own,
+ * e.g. rv_store_add_decision and rv_store_audit): rv_store_end commits when
+ * rc is RV_OK, else rolls back, and returns rc or the commit's error. */
+rv_err rv_store_begin(rv_store *s, rv_error *err);
+rv_err rv_store_end(rv_store *s, rv_err rc, rv_error *err);
+
 /* A sweep's JSON report (not a dry run's), kept for the web app. */
 rv_err rv_store_add_sweep(rv_store *s, const char *date, const char *now_iso, const char *report_json,
                           rv_error *err);

@@ -1370,3 +1370,35 @@ Test(serve, compressed_voicemails_are_checked_off_the_http_threads) {
     cr_expect_eq(post_audio(path, pbx, "audio/flac", NULL, &o, NULL, 0), 201, "%s", o.buf);
     cr_expect_eq(call("GET", "/healthz", NULL, NULL, &o), 200);
 }
+
+/* A read that cannot be audited is refused: while another process holds
+ * the archive's write lock, listening answers 503 with Retry-After, a
+ * decision is not taken (it and its audit row are one transaction), and
+ * requests that write nothing are answered; afterwards all is as before. */
+Test(serve, the_audit_fails_closed) {
+    sink o;
+    char loc[128], path[192], cmd[512];
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    cr_assert_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", NULL, &o, loc, sizeof loc), 201);
+    snprintf(cmd, sizeof cmd,
+             "(echo 'BEGIN IMMEDIATE;'; echo \"INSERT INTO audit (at, actor, remote, action) VALUES ('x','lock','','x');\";"
+             " touch %s/locked; sleep 6; echo 'COMMIT;') | sqlite3 %s/data/rostvakt.db > /dev/null 2>&1 &",
+             dir, dir);
+    cr_assert_eq(system(cmd), 0);
+    char flag[128];
+    snprintf(flag, sizeof flag, "%s/locked", dir);
+    for (int i = 0; i < 100 && access(flag, F_OK) != 0; i++) usleep(50000);
+    usleep(300000);
+    snprintf(path, sizeof path, "%s/audio", loc);
+    cr_expect_eq(call("GET", path, officer, NULL, &o), 503, "unaudited listening: %s", o.buf);
+    cr_expect(strstr(o.buf, "\"busy\"") != NULL, "%s", o.buf);
+    snprintf(path, sizeof path, "%s/decision", loc);
+    cr_expect_eq(call("POST", path, officer, "{\"decision\":\"dispose\"}", &o), 503, "%s", o.buf);
+    cr_expect_eq(call("GET", "/metrics", NULL, NULL, &o), 200, "what writes nothing is answered");
+    sleep(7); /* the lock is gone */
+    snprintf(path, sizeof path, "%s/audio", loc);
+    cr_expect_eq(call("GET", path, officer, NULL, &o), 200);
+    cr_assert_eq(call("GET", loc, officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"decisions\":[]") != NULL, "the refused decision left nothing: %s", o.buf);
+}
