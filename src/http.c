@@ -175,7 +175,7 @@ static int authorise(rv_server *s, struct MHD_Connection *c, unsigned allowed, c
     char csrf[RV_SESSION_ID_LEN + 1] = "";
     int unknown = 0;
     if (h) {
-        if (strncmp(h, "Bearer ", 7) != 0 || !rv_tokens_check(s->tokens, h + 7, &role, who->name, sizeof who->name)) {
+        if (strncasecmp(h, "Bearer ", 7) != 0 || !rv_tokens_check(s->tokens, h + 7, &role, who->name, sizeof who->name)) {
             *ret = send_error(s, c, RV_ERR_UNAUTHORIZED, "a valid bearer token is needed");
             return 0;
         }
@@ -746,9 +746,36 @@ static enum MHD_Result voicemail_action(rv_server *s, struct MHD_Connection *c, 
 
 /* GET /v1/voicemails/{id}/audio (officer, admin): the original bytes with
  * their Content-Type; one "bytes=a-b" / "a-" / "-n" range gives 206. */
-/* The recording sha (located at loc) as ct, whole or the Range asked for. */
-static enum MHD_Result send_audio(rv_server *s, struct MHD_Connection *c, const char *sha, const rv_audio_loc *loc,
-                                  const char *ct)
+/* The one byte range h asks for, per RFC 9110: 1 with [*from, *to]; 0 when
+ * there is none or the header is to be ignored (not "bytes=", a syntax
+ * error, several ranges): the whole body; -1 when it cannot be satisfied. */
+static int byte_range(const char *h, unsigned long long size, unsigned long long *from, unsigned long long *to)
+{
+    if (!h || strncasecmp(h, "bytes=", 6) != 0) return 0;
+    const char *spec = h + 6, *dash = strchr(spec, '-');
+    if (!dash || strchr(spec, ',')) return 0;
+    size_t la = (size_t)(dash - spec), lb = strlen(dash + 1);
+    if (la > 18 || lb > 18 || strspn(spec, "0123456789") != la || strspn(dash + 1, "0123456789") != lb) return 0;
+    if (!la && !lb) return 0;
+    unsigned long long a = la ? strtoull(spec, NULL, 10) : 0, b = lb ? strtoull(dash + 1, NULL, 10) : 0;
+    if (!la) { /* the last b bytes */
+        if (b == 0 || size == 0) return -1;
+        *from = b >= size ? 0 : size - b, *to = size - 1;
+        return 1;
+    }
+    if (lb && a > b) return 0; /* invalid: ignored */
+    if (a >= size) return -1;
+    *from = a, *to = lb && b < size ? b : size - 1;
+    return 1;
+}
+
+/* The recording sha (located at loc) as ct, whole or the range asked for;
+ * HEAD gets the headers. A GET that is answered is audited first as action
+ * (vm, ext, detail) for who, and refused when it cannot be (no read
+ * unaudited); a 416 and a HEAD read nothing and are not audited. */
+static enum MHD_Result send_audio(rv_server *s, struct MHD_Connection *c, const char *method, const char *sha,
+                                  const rv_audio_loc *loc, const char *ct, const caller *who, const char *action,
+                                  long long vm, const char *ext, const char *detail)
 {
     enum MHD_Result ret;
     rv_error e;
@@ -757,34 +784,24 @@ static enum MHD_Result send_audio(rv_server *s, struct MHD_Connection *c, const 
     size_t all_len = 0;
     if (rv_store_load_audio(s->store, sha, loc, (size_t)-1, &all, &all_len, &e) != RV_OK)
         return send_error(s, c, RV_ERR_IO, e.msg);
-    long size = (long)all_len;
-    unsigned long long from = 0, to = size > 0 ? (unsigned long long)size - 1 : 0;
-    int partial = 0;
-    const char *range = header(c, "Range");
-    if (range && size > 0) {
-        unsigned long long a = 0, b = 0;
-        int n = 0;
-        if (sscanf(range, "bytes=%llu-%llu%n", &a, &b, &n) == 2 && range[n] == '\0' && a <= b) {
-            from = a, to = b < (unsigned long long)size ? b : (unsigned long long)size - 1;
-            partial = 1;
-        } else if (sscanf(range, "bytes=%llu-%n", &a, &n) == 1 && range[n] == '\0') {
-            from = a, partial = 1;
-        } else if (sscanf(range, "bytes=-%llu%n", &b, &n) == 1 && range[n] == '\0' && b > 0) {
-            from = b >= (unsigned long long)size ? 0 : (unsigned long long)size - b, partial = 1;
-        }
-        if (!partial || from >= (unsigned long long)size) {
-            free(all);
-            struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
-            if (!r) return MHD_NO;
-            char cr[64];
-            snprintf(cr, sizeof cr, "bytes */%ld", size);
-            MHD_add_response_header(r, "Content-Range", cr);
-            ret = queue(s, c, MHD_HTTP_RANGE_NOT_SATISFIABLE, r);
-            MHD_destroy_response(r);
-            return ret;
-        }
+    unsigned long long size = all_len, from = 0, to = size ? size - 1 : 0;
+    int partial = byte_range(header(c, "Range"), size, &from, &to);
+    if (partial < 0) {
+        free(all);
+        struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+        if (!r) return MHD_NO;
+        char cr[64];
+        snprintf(cr, sizeof cr, "bytes */%llu", size);
+        MHD_add_response_header(r, "Content-Range", cr);
+        ret = queue(s, c, MHD_HTTP_RANGE_NOT_SATISFIABLE, r);
+        MHD_destroy_response(r);
+        return ret;
     }
-    size_t len = size > 0 ? (size_t)(to - from + 1) : 0;
+    if (strcmp(method, "GET") == 0 && rv_audit(s, who->name, who->remote, action, vm, ext, detail, &e) != RV_OK) {
+        free(all);
+        return send_rv_error(s, c, &e);
+    }
+    size_t len = size ? (size_t)(to - from + 1) : 0;
     char *buf = (char *)all;
     if (from > 0) memmove(buf, buf + from, len);
     struct MHD_Response *r = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
@@ -796,7 +813,7 @@ static enum MHD_Result send_audio(rv_server *s, struct MHD_Connection *c, const 
     MHD_add_response_header(r, "Accept-Ranges", "bytes");
     if (partial) {
         char cr[96];
-        snprintf(cr, sizeof cr, "bytes %llu-%llu/%ld", from, to, size);
+        snprintf(cr, sizeof cr, "bytes %llu-%llu/%llu", from, to, size);
         MHD_add_response_header(r, "Content-Range", cr);
     }
     ret = queue(s, c, partial ? MHD_HTTP_PARTIAL_CONTENT : MHD_HTTP_OK, r);
@@ -809,7 +826,7 @@ static enum MHD_Result get_audio(rv_server *s, struct MHD_Connection *c, const c
 {
     enum MHD_Result ret;
     caller who;
-    if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) return wrong_method(s, c, "GET or HEAD");
     if (!authorise(s, c, READERS, &who, &ret)) return ret;
     char sha[RV_SHA256_HEX + 1], ct[64];
     int disposed = 0;
@@ -822,8 +839,7 @@ static enum MHD_Result get_audio(rv_server *s, struct MHD_Connection *c, const c
     if (rc != RV_OK) return send_rv_error(s, c, &e);
     if (disposed) return send_error(s, c, RV_ERR_DISPOSED, "the audio was disposed of");
     if (lrc != RV_OK) return send_error(s, c, RV_ERR_IO, e.msg);
-    if (rv_audit(s, who.name, who.remote, "audio_read", id, NULL, NULL, &e) != RV_OK) return send_rv_error(s, c, &e); /* no read unaudited */
-    return send_audio(s, c, sha, &loc, ct);
+    return send_audio(s, c, method, sha, &loc, ct, &who, "audio_read", id, NULL, NULL);
 }
 
 /* GET /v1/mailboxes/{ext}/greetings/{id}/audio (officer, admin, manager):
@@ -833,7 +849,7 @@ static enum MHD_Result greeting_audio(rv_server *s, struct MHD_Connection *c, co
 {
     enum MHD_Result ret;
     caller who;
-    if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) return wrong_method(s, c, "GET or HEAD");
     if (!authorise(s, c, VIEWERS, &who, &ret)) return ret;
     if (!rv_ext_valid(ext)) return send_error(s, c, RV_ERR_ARG, "ext must be 1 to 20 digits");
     json_t *g = NULL;
@@ -858,8 +874,7 @@ static enum MHD_Result greeting_audio(rv_server *s, struct MHD_Connection *c, co
     if (lrc != RV_OK) return send_error(s, c, RV_ERR_IO, e.msg);
     char detail[48];
     snprintf(detail, sizeof detail, "greeting %lld", id);
-    if (rv_audit(s, who.name, who.remote, "greeting_audio_read", 0, ext, detail, &e) != RV_OK) return send_rv_error(s, c, &e); /* no read unaudited */
-    return send_audio(s, c, sha, &loc, ct);
+    return send_audio(s, c, method, sha, &loc, ct, &who, "greeting_audio_read", 0, ext, detail);
 }
 
 /* GET /v1/voicemails?classification=&decision=&ext=&unit=&from=&to=&limit=&after=
@@ -1278,6 +1293,7 @@ static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char 
         const char *rest = url + strlen(vpre), *slash = strchr(rest, '/');
         if (!slash) return get_voicemail(s, c, method, rest);
         long long id = parse_id(rest, (size_t)(slash - rest));
+        if (!id) return send_error(s, c, RV_ERR_ARG, "the id must be a positive number of up to 18 digits");
         if (id && (strcmp(slash, "/callback") == 0 || strcmp(slash, "/decision") == 0))
             return voicemail_action(s, c, method, id, slash + 1, rq);
         if (id && strcmp(slash, "/audio") == 0) return get_audio(s, c, method, id);
@@ -1363,6 +1379,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             enum MHD_Result ret;
             if (!roles) return route(s, c, url, method, rq); /* 404 or 405 from the router, unread */
             if (!anyone && !authorise(s, c, roles, &who, &ret)) return ret;
+            const char *ct = header(c, "Content-Type");
+            if (!is_audio_upload(url) && (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
+                                          (ct[16] && ct[16] != ';' && ct[16] != ' ')))
+                return send_error(s, c, RV_ERR_MEDIA_TYPE, "the body must be JSON (Content-Type: application/json)");
         }
         if (declared > rq->limit) /* refused before the body is read */
             return send_error(s, c, RV_ERR_TOO_LARGE, "request body too large");

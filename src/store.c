@@ -378,7 +378,11 @@ rv_err rv_store_append_audio(rv_store *s, const void *bytes, size_t len, rv_audi
         pos += w;
         left -= (size_t)w;
     }
-    if (left) rc = rv_error_set(err, RV_ERR_IO, "cannot store audio: %s", strerror(errno));
+    if (left) {
+        int en = errno;
+        rc = rv_error_set(err, en == ENOSPC || en == EDQUOT ? RV_ERR_FULL : RV_ERR_IO, "cannot store audio: %s",
+                          strerror(en));
+    }
     close(fd);
     if (rc != RV_OK) return rc;
     snprintf(out->sha256, sizeof out->sha256, "%s", hex);

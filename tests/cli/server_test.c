@@ -135,6 +135,7 @@ static long perform(const char *method, const char *path, struct curl_slist *h, 
     snprintf(url, sizeof url, "%s%s", base, path);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (strcmp(method, "HEAD") == 0) curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     if (body) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     if (range) curl_easy_setopt(c, CURLOPT_RANGE, range);
@@ -201,6 +202,15 @@ Test(serve, bad_input_gets_the_right_status) {
     cr_expect_eq(call("PUT", "/v1/mailboxes/4711", pbx, big, &o), 413);
     free(big);
     cr_expect_eq(call("DELETE", "/v1/mailboxes/4711", pbx, NULL, &o), 405);
+    cr_expect_eq(request("PUT", "/v1/mailboxes/4711", pbx, "Content-Type: text/plain",
+                         "{\"first_name\":\"A\",\"last_name\":\"B\",\"unit\":\"C\"}", NULL, collect, &o),
+                 415, "JSON routes check the Content-Type");
+    cr_expect(strstr(o.buf, "unsupported_media_type") != NULL, "%s", o.buf);
+    cr_expect_eq(request("PUT", "/v1/mailboxes/4711", pbx, "Content-Type: application/jsonx", "{}", NULL, collect, &o),
+                 415);
+    cr_expect_eq(request("PUT", "/v1/mailboxes/4711", pbx, "Content-Type: application/json; charset=utf-8",
+                         "{\"first_name\":\"A\",\"last_name\":\"B\",\"unit\":\"C\"}", NULL, collect, &o),
+                 201, "%s", o.buf);
     cr_expect_eq(call("GET", "/v1/nothing", officer, NULL, &o), 404);
     cr_expect_eq(call("GET", "/healthz", NULL, NULL, &o), 200, "still serving");
 }
@@ -745,6 +755,32 @@ Test(serve, audio_comes_back_with_ranges) {
     free(b.buf);
     cr_expect_eq(get_bytes("/v1/voicemails/999/audio", officer, NULL, &b), 404);
     free(b.buf);
+    /* RFC 9110: a Range that is not one valid byte range is ignored */
+    const char *ignored[] = {"Range: bytes=0--1", "Range: bytes=0-1,5-9", "Range: bytes=9-2", "Range: pages=1-2",
+                             "Range: bytes=x-9", "Range: bytes=-"};
+    for (size_t i = 0; i < sizeof ignored / sizeof *ignored; i++) {
+        cr_expect_eq(call_h("GET", path, "Content-Type: audio/wav", ignored[i], NULL, NULL, &o, NULL), 401);
+        char auth[128];
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", officer);
+        cr_expect_eq(call_h("GET", path, auth, ignored[i], NULL, NULL, &o, NULL), 200, "%s", ignored[i]);
+    }
+    char auth[128];
+    snprintf(auth, sizeof auth, "Authorization: bearer %s", officer);
+    cr_expect_eq(call_h("GET", path, auth, "Range: bytes=-0", NULL, NULL, &o, NULL), 416, "bearer in lower case");
+    cr_expect_eq(call_h("HEAD", path, auth, NULL, NULL, NULL, &o, NULL), 200, "HEAD");
+    cr_expect_eq(call("GET", "/v1/voicemails/+1/audio", officer, NULL, &o), 400);
+    cr_expect_eq(call("GET", "/v1/voicemails/%201/audio", officer, NULL, &o), 400);
+    cr_expect_eq(call("GET", "/v1/voicemails/12345678901234567890123/audio", officer, NULL, &o), 400);
+    /* only what was read is audited: two 416s and a HEAD are not */
+    char admin[80];
+    token("admin", "admin", admin, sizeof admin);
+    stop_server();
+    start_server("0");
+    snprintf(path, sizeof path, "/v1/audit?voicemail=%s", loc + strlen("/v1/voicemails/"));
+    cr_assert_eq(call("GET", path, admin, NULL, &o), 200);
+    int reads = 0;
+    for (const char *p = o.buf; (p = strstr(p, "\"audio_read\"")); p++) reads++;
+    cr_expect_eq(reads, 3 + 6, "three reads and the six ignored ranges: %s", o.buf);
 }
 
 static void post_at(const char *at, const char *file)
