@@ -154,7 +154,10 @@ static int proxy_user(rv_server *s, struct MHD_Connection *c, const char *remote
     if (!s->cfg.trusted_proxy[0] || strcmp(remote, s->cfg.trusted_proxy) != 0) return 0;
     const char *u = header(c, s->cfg.trusted_user_header);
     if (!u || !*u) return 0;
-    if (strlen(u) >= cap || !rv_users_role(s->users, u, role)) {
+    pthread_rwlock_rdlock(&s->id_lock);
+    int known = strlen(u) < cap && rv_users_role(s->users, u, role);
+    pthread_rwlock_unlock(&s->id_lock);
+    if (!known) {
         *unknown = 1;
         return 0;
     }
@@ -175,7 +178,10 @@ static int authorise(rv_server *s, struct MHD_Connection *c, unsigned allowed, c
     char csrf[RV_SESSION_ID_LEN + 1] = "";
     int unknown = 0;
     if (h) {
-        if (strncasecmp(h, "Bearer ", 7) != 0 || !rv_tokens_check(s->tokens, h + 7, &role, who->name, sizeof who->name)) {
+        pthread_rwlock_rdlock(&s->id_lock);
+        int known = strncasecmp(h, "Bearer ", 7) == 0 && rv_tokens_check(s->tokens, h + 7, &role, who->name, sizeof who->name);
+        pthread_rwlock_unlock(&s->id_lock);
+        if (!known) {
             *ret = send_error(s, c, RV_ERR_UNAUTHORIZED, "a valid bearer token is needed");
             return 0;
         }
@@ -1083,7 +1089,9 @@ static enum MHD_Result session_route(rv_server *s, struct MHD_Connection *c, con
             json_decref(j);
             return send_error(s, c, RV_ERR_ARG, "the body must be a JSON object {\"token\": ...}");
         }
+        pthread_rwlock_rdlock(&s->id_lock);
         int ok = token && rv_tokens_check(s->tokens, token, &role, name, sizeof name);
+        pthread_rwlock_unlock(&s->id_lock);
         json_decref(j);
         if (!ok) return send_error(s, c, RV_ERR_UNAUTHORIZED, "no such token");
         if (role == RV_ROLE_PBX) {
@@ -1120,7 +1128,9 @@ static enum MHD_Result session_route(rv_server *s, struct MHD_Connection *c, con
         proxy_user(s, c, who.remote, name, sizeof name, &role, &unknown);
         rv_sessions_proxy_csrf(s->sessions, name, csrf);
     } else if (!via_session) {
+        pthread_rwlock_rdlock(&s->id_lock);
         rv_tokens_check(s->tokens, header(c, "Authorization") + 7, &role, name, sizeof name);
+        pthread_rwlock_unlock(&s->id_lock);
     }
     return send_json(s, c, MHD_HTTP_OK,
                      json_pack("{s:s,s:s,s:s,s:o}", "name", who.name, "role", rv_role_name(role), "via", via, "csrf",

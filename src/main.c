@@ -44,7 +44,8 @@ static const struct {
     {"profiles", "profiles", "list the policy profiles, one line each"},
     {"serve", "serve [--listen ADDR:PORT] [--data-dir DIR] [--tokens FILE] [--workers N] [--analysis-workers N]",
      "the HTTP service (README: the API)"},
-    {"token", "token --tokens FILE --role pbx|officer|admin|manager --name NAME", "create an API token"},
+    {"token", "token --tokens FILE (--role pbx|officer|admin|manager --name NAME | --revoke NAME)",
+     "create or revoke an API token"},
     {"sweep", "sweep [--data-dir DIR] [--date YYYY-MM-DD] [--format json|csv|html[,...]] [--out FILE] [--dry-run]",
      "the nightly check of every mailbox and deadline, disposal, and the managers' report"},
     {"workdays", "workdays --calendar SE|AX --from YYYY-MM-DD --add N [--explain]", "the date N working days later"},
@@ -83,6 +84,7 @@ static const char *const details[] = {
     /* token */
     "  --tokens FILE               the tokens file (created when missing)\n"
     "  --role pbx|officer|admin|manager    what the token may do\n"
+    "  --revoke NAME                       remove that token (SIGHUP makes the service drop it)\n"
     "  --name NAME                 who holds it, as the audit names them\n"
     "  the token is printed once, on the last line; the file keeps only its hash\n",
     /* sweep */
@@ -662,6 +664,7 @@ static int cmd_serve(int argc, char **argv)
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP); /* reload the tokens */
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* before any thread starts: only sigwait sees them */
     rv_server *srv;
     unsigned port;
@@ -677,7 +680,11 @@ static int cmd_serve(int argc, char **argv)
     printf("rostvakt: listening on %s:%u\n", host, port);
     fflush(stdout);
     int sig = 0;
-    sigwait(&set, &sig);
+    for (;;) {
+        sigwait(&set, &sig);
+        if (sig != SIGHUP) break;
+        if (rv_server_reload(srv, &e) != RV_OK) fprintf(stderr, "rostvakt: SIGHUP: %s; the old tokens stay\n", e.msg);
+    }
     rv_server_stop(srv);
     fprintf(stderr, "rostvakt: stopped (%s)\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     return 0;
@@ -686,19 +693,31 @@ static int cmd_serve(int argc, char **argv)
 /* rostvakt token --tokens FILE --role pbx|officer|admin|manager --name NAME */
 static int cmd_token(int argc, char **argv)
 {
-    const char *file = NULL, *name = NULL, *role = NULL;
+    const char *file = NULL, *name = NULL, *role = NULL, *revoke = NULL;
     for (int i = 0; i < argc; i++) {
         const char **slot = strcmp(argv[i], "--tokens") == 0 ? &file
                             : strcmp(argv[i], "--name") == 0 ? &name
-                            : strcmp(argv[i], "--role") == 0 ? &role : NULL;
+                            : strcmp(argv[i], "--role") == 0 ? &role
+                            : strcmp(argv[i], "--revoke") == 0 ? &revoke : NULL;
         if (!slot || i + 1 >= argc) {
             fprintf(stderr, "rostvakt token: %s %s\n", argv[i], slot ? "needs a value" : "is not an option");
             return EXIT_USAGE;
         }
         *slot = argv[++i];
     }
-    if (!file || !name || !role) {
-        fprintf(stderr, "rostvakt token: --tokens FILE, --role pbx|officer|admin|manager and --name NAME are needed\n");
+    if (file && revoke && !name && !role) {
+        rv_error e;
+        rv_err rc = rv_token_revoke(file, revoke, &e);
+        if (rc != RV_OK) {
+            fprintf(stderr, "rostvakt token: %s\n", e.msg);
+            return rc == RV_ERR_NOT_FOUND ? EXIT_USAGE : rc == RV_ERR_CONFIG ? EXIT_CONFIG : 1;
+        }
+        printf("revoked %s in %s; send the service SIGHUP (systemctl reload rostvakt) to stop it now\n", revoke, file);
+        return 0;
+    }
+    if (!file || !name || !role || revoke) {
+        fprintf(stderr, "rostvakt token: --tokens FILE, --role pbx|officer|admin|manager and --name NAME are needed"
+                        " (or --tokens FILE --revoke NAME)\n");
         return EXIT_USAGE;
     }
     int r = rv_role_parse(role);

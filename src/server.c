@@ -59,6 +59,7 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     if (!s) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     s->cfg = *o->cfg;
     pthread_mutex_init(&s->store_lock, NULL);
+    pthread_rwlock_init(&s->id_lock, NULL);
     pthread_mutex_init(&s->q_lock, NULL);
     pthread_cond_init(&s->q_wake, NULL);
     pthread_cond_init(&s->stop_wake, NULL);
@@ -133,6 +134,7 @@ void rv_server_stop(rv_server *s)
         pthread_cond_destroy(&qs[i]->wake);
     }
     pthread_mutex_destroy(&s->store_lock);
+    pthread_rwlock_destroy(&s->id_lock);
     pthread_mutex_destroy(&s->q_lock);
     pthread_cond_destroy(&s->q_wake);
     pthread_cond_destroy(&s->stop_wake);
@@ -141,4 +143,31 @@ void rv_server_stop(rv_server *s)
     pthread_mutex_destroy(&s->gc_lock);
     pthread_cond_destroy(&s->gc_wake);
     free(s);
+}
+
+static int token_kept(void *arg, const char *name) { return rv_tokens_has(arg, name); }
+
+rv_err rv_server_reload(rv_server *s, rv_error *err)
+{
+    rv_tokens *t = NULL;
+    rv_users *u = NULL;
+    rv_err rc = rv_tokens_load(s->cfg.tokens, &t, err);
+    if (rc == RV_OK && s->cfg.users_file[0]) rc = rv_users_load(s->cfg.users_file, &u, err);
+    if (rc != RV_OK) { /* the old ones stay */
+        rv_tokens_free(t);
+        return rc;
+    }
+    pthread_rwlock_wrlock(&s->id_lock);
+    rv_tokens *old_t = s->tokens;
+    rv_users *old_u = s->users;
+    s->tokens = t;
+    if (s->cfg.users_file[0]) s->users = u;
+    else old_u = NULL;
+    rv_sessions_end_unless(s->sessions, token_kept, t); /* a revoked token's sessions end now */
+    pthread_rwlock_unlock(&s->id_lock);
+    rv_tokens_free(old_t);
+    rv_users_free(old_u);
+    fprintf(stderr, "rostvakt: reloaded %s (%zu tokens)%s%s\n", s->cfg.tokens, rv_tokens_count(t),
+            u ? " and " : "", u ? s->cfg.users_file : "");
+    return RV_OK;
 }

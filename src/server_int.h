@@ -102,9 +102,10 @@ typedef struct rv_finished {
 struct rv_server {
     rv_config cfg;
     struct MHD_Daemon *d;
-    rv_tokens *tokens;
+    rv_tokens *tokens;                        /* read under id_lock, replaced on SIGHUP */
     rv_sessions *sessions;                    /* the web app's sign-ins */
-    rv_users *users;                          /* the trusted proxy's users, or NULL */
+    rv_users *users;                          /* the trusted proxy's users, or NULL (id_lock) */
+    pthread_rwlock_t id_lock;
     rv_metrics metrics;
     char models_version[17];
     /* the request connection: one SQLite connection, one transaction at a time */

@@ -137,6 +137,14 @@ void rv_session_end(rv_sessions *s, const char *id)
     pthread_mutex_unlock(&s->lock);
 }
 
+void rv_sessions_end_unless(rv_sessions *s, int (*keep)(void *arg, const char *name), void *arg)
+{
+    pthread_mutex_lock(&s->lock);
+    for (size_t i = 0; i < RV_SESSIONS_MAX; i++)
+        if (s->tab[i].last && !keep(arg, s->tab[i].name)) memset(&s->tab[i], 0, sizeof s->tab[i]);
+    pthread_mutex_unlock(&s->lock);
+}
+
 void rv_sessions_proxy_csrf(rv_sessions *s, const char *name, char csrf[RV_SESSION_ID_LEN + 1])
 {
     unsigned char buf[sizeof s->secret + RV_TOKEN_NAME_MAX + 1], md[SHA256_DIGEST_LENGTH];

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rostvakt/textfile.h"
@@ -133,6 +134,26 @@ int rv_tokens_check(const rv_tokens *t, const char *token, rv_role *role, char *
     return 1;
 }
 
+/* The tokens file's lock: PATH.lock, held (flock) while the file is read
+ * and changed, so that a revocation's rename never loses a token created
+ * at the same time. The lock's fd, or -1 with err set. */
+static int lock_tokens(const char *path, rv_error *err)
+{
+    char lp[4200];
+    snprintf(lp, sizeof lp, "%s.lock", path);
+    int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rv_error_set(err, RV_ERR_IO, "cannot open %s: %s", lp, strerror(errno));
+        return -1;
+    }
+    if (flock(fd, LOCK_EX) != 0) {
+        rv_error_set(err, RV_ERR_IO, "cannot lock %s", lp);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 rv_err rv_token_create(const char *path, const char *name, rv_role role,
                        char out[RV_TOKEN_TEXT_LEN + 1], rv_error *err)
 {
@@ -140,10 +161,14 @@ rv_err rv_token_create(const char *path, const char *name, rv_role role,
     if (!name || !good_name(name))
         return rv_error_set(err, RV_ERR_ARG, "a token name is 1 to %d of A-Z a-z 0-9 . _ -", RV_TOKEN_NAME_MAX);
     if ((unsigned)role > RV_ROLE_MANAGER) return rv_error_set(err, RV_ERR_ARG, "unknown role");
+    int lk = lock_tokens(path, err);
+    if (lk < 0) return err->code;
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (fd < 0) return rv_error_set(err, RV_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    if (fd < 0) {
+        close(lk);
+        return rv_error_set(err, RV_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+    }
     rv_err rc = RV_OK;
-    if (flock(fd, LOCK_EX) != 0) { rc = rv_error_set(err, RV_ERR_IO, "cannot lock %s", path); goto done; }
     rv_tokens *t;
     rc = rv_tokens_load(path, &t, err);
     if (rc != RV_OK) goto done;
@@ -171,6 +196,48 @@ rv_err rv_token_create(const char *path, const char *name, rv_role role,
     memcpy(out, tok, sizeof tok);
     OPENSSL_cleanse(tok, sizeof tok);
 done:
-    close(fd); /* releases the lock */
+    close(fd);
+    close(lk); /* releases the lock */
     return rc;
+}
+
+rv_err rv_token_revoke(const char *path, const char *name, rv_error *err)
+{
+    int lk = lock_tokens(path, err);
+    if (lk < 0) return err->code;
+    rv_tokens *t = NULL;
+    rv_err rc = rv_tokens_load(path, &t, err);
+    size_t kept = 0, found = 0;
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = NULL;
+    if (rc == RV_OK && !(f = fopen(tmp, "w"))) rc = rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+    if (f) fchmod(fileno(f), 0600);
+    for (size_t i = 0; rc == RV_OK && i < t->n; i++) {
+        if (strcmp(t->e[i].name, name) == 0) {
+            found++;
+            continue;
+        }
+        fprintf(f, "%s\t%s\t", t->e[i].name, rv_role_name(t->e[i].role));
+        for (size_t k = 0; k < sizeof t->e[i].hash; k++) fprintf(f, "%02x", t->e[i].hash[k]);
+        fputc('\n', f);
+        kept++;
+    }
+    if (rc == RV_OK && !found) rc = rv_error_set(err, RV_ERR_NOT_FOUND, "no token named '%s' in %s", name, path);
+    if (f) {
+        int bad = fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f);
+        if (fclose(f) != 0 || bad) rc = rc != RV_OK ? rc : rv_error_set(err, RV_ERR_IO, "cannot write %s", tmp);
+    }
+    if (rc == RV_OK && rename(tmp, path) != 0) rc = rv_error_set(err, RV_ERR_IO, "cannot replace %s: %s", path, strerror(errno));
+    if (rc != RV_OK) unlink(tmp);
+    rv_tokens_free(t);
+    close(lk);
+    return rc;
+}
+
+int rv_tokens_has(const rv_tokens *t, const char *name)
+{
+    for (size_t i = 0; t && i < t->n; i++)
+        if (strcmp(t->e[i].name, name) == 0) return 1;
+    return 0;
 }

@@ -27,4 +27,9 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
  * answered, then the threads end. NULL is fine. */
 void rv_server_stop(rv_server *s);
 
+/* Read the tokens file (and users_file) again, as on SIGHUP: revoked
+ * tokens stop working and their sessions end. On an error the old ones
+ * stay and err says why. */
+rv_err rv_server_reload(rv_server *s, rv_error *err);
+
 #endif

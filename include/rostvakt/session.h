@@ -32,6 +32,9 @@ rv_err rv_session_create(rv_sessions *s, const char *name, rv_role role, char id
 int rv_session_find(rv_sessions *s, const char *id, char *name, size_t cap, rv_role *role,
                     char csrf[RV_SESSION_ID_LEN + 1]);
 void rv_session_end(rv_sessions *s, const char *id);
+/* End every session whose name keep(arg, name) does not keep (a revoked
+ * token's). */
+void rv_sessions_end_unless(rv_sessions *s, int (*keep)(void *arg, const char *name), void *arg);
 
 /* The CSRF token of a user the trusted proxy names (the same for as long as
  * the service runs). */

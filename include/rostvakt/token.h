@@ -25,6 +25,11 @@ int rv_role_parse(const char *s);
 rv_err rv_token_create(const char *path, const char *name, rv_role role,
                        char out[RV_TOKEN_TEXT_LEN + 1], rv_error *err);
 
+/* Remove the token named name from the tokens file (rewritten whole,
+ * atomically, under the same lock as rv_token_create). RV_ERR_NOT_FOUND
+ * when there is none; a running service stops taking it on SIGHUP. */
+rv_err rv_token_revoke(const char *path, const char *name, rv_error *err);
+
 typedef struct rv_tokens rv_tokens;
 
 /* Load the tokens file. New *out (rv_tokens_free). An absent file is
@@ -37,5 +42,7 @@ size_t rv_tokens_count(const rv_tokens *t);
  * Every entry is compared, in constant time, whatever matches. */
 int rv_tokens_check(const rv_tokens *t, const char *token, rv_role *role, char *name,
                     size_t name_cap);
+/* 1 when a token named name is in t. */
+int rv_tokens_has(const rv_tokens *t, const char *name);
 
 #endif

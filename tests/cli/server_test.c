@@ -1438,3 +1438,34 @@ Test(serve, the_audit_fails_closed) {
     cr_assert_eq(call("GET", loc, officer, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"decisions\":[]") != NULL, "the refused decision left nothing: %s", o.buf);
 }
+
+/* rostvakt token --revoke, then SIGHUP: the token stops working, its web
+ * sessions end, the others go on; a damaged file keeps the old tokens. */
+Test(serve, revoked_tokens_stop_on_sighup) {
+    sink o;
+    char extra[80], body[160], cookie[200], cmd[512];
+    cookies k = {""};
+    token("officer", "vikarie", extra, sizeof extra);
+    stop_server();
+    start_server("0");
+    cr_expect_eq(call("GET", "/v1/voicemails", extra, NULL, &o), 200);
+    snprintf(body, sizeof body, "{\"token\":\"%s\"}", extra);
+    cr_assert_eq(call_h("POST", "/v1/session", NULL, NULL, NULL, body, &o, &k), 201);
+    snprintf(cookie, sizeof cookie, "Cookie: %.*s", (int)strcspn(k.cookie, ";"), k.cookie);
+    snprintf(cmd, sizeof cmd, "%s token --tokens %s/tokens --revoke vikarie > /dev/null",
+             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", dir);
+    cr_assert_eq(system(cmd), 0);
+    cr_expect_eq(call("GET", "/v1/voicemails", extra, NULL, &o), 200, "until the service is told");
+    kill(pid, SIGHUP);
+    usleep(500000);
+    cr_expect_eq(call("GET", "/v1/voicemails", extra, NULL, &o), 401, "revoked");
+    cr_expect_eq(call_h("GET", "/v1/voicemails", cookie, NULL, NULL, NULL, &o, NULL), 401, "its session ended");
+    cr_expect_eq(call("GET", "/v1/voicemails", officer, NULL, &o), 200, "the others go on");
+    cr_expect_neq(system(cmd), 0, "nothing left to revoke");
+    /* a damaged tokens file: the old tokens stay */
+    snprintf(cmd, sizeof cmd, "echo 'broken line' >> %s/tokens", dir);
+    cr_assert_eq(system(cmd), 0);
+    kill(pid, SIGHUP);
+    usleep(500000);
+    cr_expect_eq(call("GET", "/v1/voicemails", officer, NULL, &o), 200, "still served");
+}

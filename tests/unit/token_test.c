@@ -19,7 +19,13 @@ static void setup(void)
     unlink(path); /* rv_token_create makes it */
 }
 
-static void teardown(void) { unlink(path); }
+static void teardown(void)
+{
+    char lock[128];
+    snprintf(lock, sizeof lock, "%s.lock", path);
+    unlink(path);
+    unlink(lock);
+}
 
 TestSuite(token, .init = setup, .fini = teardown);
 
@@ -85,4 +91,23 @@ Test(token, a_damaged_file_is_named) {
     char a[RV_TOKEN_TEXT_LEN + 1];
     cr_expect_eq(rv_token_create(path, "other", RV_ROLE_PBX, a, &e), RV_ERR_CONFIG, "nothing appended to a damaged file");
     cr_expect_eq(rv_tokens_load("/nonexistent/tokens", &t, &e), RV_ERR_IO);
+}
+
+Test(token, a_revoked_token_is_gone_and_the_others_stay) {
+    char a[RV_TOKEN_TEXT_LEN + 1], b[RV_TOKEN_TEXT_LEN + 1], name[65];
+    rv_error e;
+    cr_assert_eq(rv_token_create(path, "anna", RV_ROLE_OFFICER, a, &e), RV_OK);
+    cr_assert_eq(rv_token_create(path, "bo", RV_ROLE_MANAGER, b, &e), RV_OK);
+    cr_assert_eq(rv_token_revoke(path, "anna", &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(rv_token_revoke(path, "anna", &e), RV_ERR_NOT_FOUND);
+    rv_tokens *t;
+    cr_assert_eq(rv_tokens_load(path, &t, &e), RV_OK);
+    rv_role r;
+    cr_expect(!rv_tokens_check(t, a, &r, name, sizeof name));
+    cr_expect(rv_tokens_check(t, b, &r, name, sizeof name) && r == RV_ROLE_MANAGER);
+    cr_expect(!rv_tokens_has(t, "anna") && rv_tokens_has(t, "bo"));
+    rv_tokens_free(t);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    cr_expect_eq(st.st_mode & 0777, 0600, "still private");
 }
