@@ -6,6 +6,7 @@
  * Work that takes long goes to ingest.c and workers.c while the connection
  * waits suspended. */
 #include "server_int.h"
+#include "route.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,7 +44,6 @@ typedef struct {
     char remote[64];
 } caller;
 
-#define ROLE(r) (1u << (r))
 #define READERS (ROLE(RV_ROLE_OFFICER) | ROLE(RV_ROLE_ADMIN))
 /* greetings, mailboxes and reports: managers too */
 #define VIEWERS (READERS | ROLE(RV_ROLE_MANAGER))
@@ -214,44 +214,6 @@ static int authorise(rv_server *s, struct MHD_Connection *c, unsigned allowed, c
 
 /* ---- parsing ---- */
 
-/* RFC 3339: 2026-11-22T10:00:00Z, with optional fraction and ±hh:mm. With
- * utc, the same instant as "YYYY-MM-DDTHH:MM:SSZ" (so that text order is time
- * order in the archive). */
-static int rfc3339_utc(const char *s, char utc[32])
-{
-    int y, mo, d, h, mi, sec, n = 0;
-    if (!s || strspn(s, "0123456789") != 4) return 0; /* four digits of year, no sign */
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19) return 0;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return 0;
-    const char *p = s + 19;
-    if (*p == '.') {
-        p++;
-        if (*p < '0' || *p > '9') return 0;
-        while (*p >= '0' && *p <= '9') p++;
-    }
-    int off = 0;
-    if (*p == 'Z' || *p == 'z') {
-        if (p[1] != '\0') return 0;
-    } else {
-        int oh, om, k = 0;
-        if ((*p != '+' && *p != '-') || sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5) return 0;
-        if (oh > 23 || om > 59 || p[6] != '\0') return 0;
-        off = (*p == '+' ? 1 : -1) * (oh * 3600 + om * 60);
-    }
-    struct tm tm = {0};
-    tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d, tm.tm_hour = h, tm.tm_min = mi;
-    tm.tm_sec = sec > 59 ? 59 : sec;
-    time_t t = timegm(&tm);
-    struct tm back;
-    gmtime_r(&t, &back);
-    if (back.tm_mday != d) return 0; /* 2026-02-30 */
-    if (utc) {
-        t -= off;
-        gmtime_r(&t, &back);
-        strftime(utc, 32, "%Y-%m-%dT%H:%M:%SZ", &back);
-    }
-    return 1;
-}
 
 /* A positive decimal id of up to 18 digits; 0 for anything else. */
 /* The query of a list request, for its audit row ("" when none): which
@@ -273,28 +235,7 @@ static const char *listed_query(struct MHD_Connection *c)
     return q;
 }
 
-/* A voicemail's receipt time (UTC, as rfc3339_utc writes it) that the
- * archive can order and dispose of: from 2000-01-01 to a day from now. */
-static int plausible_received_at(const char *utc)
-{
-    time_t later = time(NULL) + 86400;
-    struct tm tm;
-    char limit[32];
-    gmtime_r(&later, &tm);
-    strftime(limit, sizeof limit, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return strlen(utc) == 20 && strcmp(utc, "2000-01-01T00:00:00Z") >= 0 && strcmp(utc, limit) <= 0;
-}
 
-static long long parse_id(const char *t, size_t len)
-{
-    if (len == 0 || len > 18) return 0;
-    long long v = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (t[i] < '0' || t[i] > '9') return 0;
-        v = v * 10 + (t[i] - '0');
-    }
-    return v;
-}
 
 /* A list's page size from ?limit= (1..500) into *limit, which keeps its
  * default when there is none; 0 and a 400 queued for anything else. */
@@ -302,7 +243,7 @@ static int page_limit(rv_server *s, struct MHD_Connection *c, int *limit, enum M
 {
     const char *v = arg(c, "limit");
     if (!v) return 1;
-    long long l = parse_id(v, strlen(v));
+    long long l = rv_parse_id(v, strlen(v));
     if (l < 1 || l > 500) {
         *ret = send_error(s, c, RV_ERR_ARG, "limit must be 1..500");
         return 0;
@@ -620,9 +561,9 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
         return send_error(s, c, RV_ERR_ARG, "X-Caller-Number must be up to 32 of + and digits");
     const char *at = header(c, "X-Received-At");
     char when[32];
-    if (at && !rfc3339_utc(at, when))
+    if (at && !rv_rfc3339_utc(at, when))
         return send_error(s, c, RV_ERR_ARG, "X-Received-At must be an RFC 3339 date and time");
-    if (at && !plausible_received_at(when))
+    if (at && !rv_plausible_received_at(when))
         return send_error(s, c, RV_ERR_ARG, "X-Received-At must lie between 2000-01-01 and a day from now");
     if (!at) rv_utc_now(when);
     rv_error e;
@@ -671,7 +612,7 @@ static enum MHD_Result get_voicemail(rv_server *s, struct MHD_Connection *c, con
     caller who;
     if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
     if (!authorise(s, c, READERS, &who, &ret)) return ret;
-    long long id = parse_id(idtext, strlen(idtext));
+    long long id = rv_parse_id(idtext, strlen(idtext));
     if (!id) return send_error(s, c, RV_ERR_ARG, "the id must be a positive number");
     json_t *j;
     rv_error e;
@@ -750,30 +691,6 @@ static enum MHD_Result voicemail_action(rv_server *s, struct MHD_Connection *c, 
     return send_json(s, c, MHD_HTTP_CREATED, out);
 }
 
-/* GET /v1/voicemails/{id}/audio (officer, admin): the original bytes with
- * their Content-Type; one "bytes=a-b" / "a-" / "-n" range gives 206. */
-/* The one byte range h asks for, per RFC 9110: 1 with [*from, *to]; 0 when
- * there is none or the header is to be ignored (not "bytes=", a syntax
- * error, several ranges): the whole body; -1 when it cannot be satisfied. */
-static int byte_range(const char *h, unsigned long long size, unsigned long long *from, unsigned long long *to)
-{
-    if (!h || strncasecmp(h, "bytes=", 6) != 0) return 0;
-    const char *spec = h + 6, *dash = strchr(spec, '-');
-    if (!dash || strchr(spec, ',')) return 0;
-    size_t la = (size_t)(dash - spec), lb = strlen(dash + 1);
-    if (la > 18 || lb > 18 || strspn(spec, "0123456789") != la || strspn(dash + 1, "0123456789") != lb) return 0;
-    if (!la && !lb) return 0;
-    unsigned long long a = la ? strtoull(spec, NULL, 10) : 0, b = lb ? strtoull(dash + 1, NULL, 10) : 0;
-    if (!la) { /* the last b bytes */
-        if (b == 0 || size == 0) return -1;
-        *from = b >= size ? 0 : size - b, *to = size - 1;
-        return 1;
-    }
-    if (lb && a > b) return 0; /* invalid: ignored */
-    if (a >= size) return -1;
-    *from = a, *to = lb && b < size ? b : size - 1;
-    return 1;
-}
 
 /* The recording sha (located at loc) as ct, whole or the range asked for;
  * HEAD gets the headers. A GET that is answered is audited first as action
@@ -791,7 +708,7 @@ static enum MHD_Result send_audio(rv_server *s, struct MHD_Connection *c, const 
     if (rv_store_load_audio(s->store, sha, loc, (size_t)-1, &all, &all_len, &e) != RV_OK)
         return send_error(s, c, RV_ERR_IO, e.msg);
     unsigned long long size = all_len, from = 0, to = size ? size - 1 : 0;
-    int partial = byte_range(header(c, "Range"), size, &from, &to);
+    int partial = rv_byte_range(header(c, "Range"), size, &from, &to);
     if (partial < 0) {
         free(all);
         struct MHD_Response *r = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
@@ -904,12 +821,12 @@ static enum MHD_Result list_voicemails(rv_server *s, struct MHD_Connection *c, c
         return send_error(s, c, RV_ERR_ARG,
                           "decision must be registered, not_public_record, dispose, none (undecided) or any");
     char from_utc[32], to_utc[32];
-    if ((q.from && !rfc3339_utc(q.from, from_utc)) || (q.to && !rfc3339_utc(q.to, to_utc)))
+    if ((q.from && !rv_rfc3339_utc(q.from, from_utc)) || (q.to && !rv_rfc3339_utc(q.to, to_utc)))
         return send_error(s, c, RV_ERR_ARG, "from and to must be RFC 3339 dates and times");
     if (q.from) q.from = from_utc;
     if (q.to) q.to = to_utc;
     if (!page_limit(s, c, &q.limit, &ret)) return ret;
-    if (after && !(q.after_id = parse_id(after, strlen(after))))
+    if (after && !(q.after_id = rv_parse_id(after, strlen(after))))
         return send_error(s, c, RV_ERR_ARG, "after must be a cursor from \"next\"");
     json_t *items;
     int more;
@@ -977,10 +894,10 @@ static enum MHD_Result get_audit(rv_server *s, struct MHD_Connection *c, const c
     if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
     if (!authorise(s, c, ROLE(RV_ROLE_ADMIN), &who, &ret)) return ret;
     const char *vm = arg(c, "voicemail"), *actor = arg(c, "actor"), *from = arg(c, "from"), *to = arg(c, "to");
-    long long vid = vm ? parse_id(vm, strlen(vm)) : 0;
+    long long vid = vm ? rv_parse_id(vm, strlen(vm)) : 0;
     if (vm && !vid) return send_error(s, c, RV_ERR_ARG, "voicemail must be an id");
     char from_utc[32], to_utc[32];
-    if ((from && !rfc3339_utc(from, from_utc)) || (to && !rfc3339_utc(to, to_utc)))
+    if ((from && !rv_rfc3339_utc(from, from_utc)) || (to && !rv_rfc3339_utc(to, to_utc)))
         return send_error(s, c, RV_ERR_ARG, "from and to must be RFC 3339 dates and times");
     if (from) from = from_utc;
     if (to) to = to_utc;
@@ -1145,7 +1062,7 @@ static enum MHD_Result list_sweeps(rv_server *s, struct MHD_Connection *c, long 
     caller who;
     if (!authorise(s, c, VIEWERS, &who, &ret)) return ret;
     const char *l = arg(c, "limit");
-    long long limit = l ? parse_id(l, strlen(l)) : 60;
+    long long limit = l ? rv_parse_id(l, strlen(l)) : 60;
     if (!limit || limit > 400) return send_error(s, c, RV_ERR_ARG, "limit must be 1 to 400");
     json_t *items;
     rv_error e;
@@ -1162,26 +1079,6 @@ static enum MHD_Result list_sweeps(rv_server *s, struct MHD_Connection *c, long 
     return send_json(s, c, MHD_HTTP_OK, json_pack("{s:o}", "items", items));
 }
 
-/* The web app's files: "/" is index.html, otherwise one name of letters,
- * digits and '-' with a known extension, from web_dir. No authentication:
- * the files hold no data; the app asks the API, which checks. */
-static int web_path(const char *url, const char **type)
-{
-    static const struct { const char *ext, *type; } types[] = {
-        {".html", "text/html; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
-        {".js", "text/javascript; charset=utf-8"}, {".svg", "image/svg+xml"}, {".png", "image/png"}};
-    if (url[0] != '/') return 0;
-    const char *dot = strrchr(url, '.');
-    if (!dot || dot == url + 1) return 0;
-    for (const char *p = url + 1; p < dot; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-')) return 0;
-    for (size_t i = 0; i < sizeof types / sizeof *types; i++)
-        if (strcmp(dot, types[i].ext) == 0) {
-            *type = types[i].type;
-            return 1;
-        }
-    return 0;
-}
 
 static enum MHD_Result web_file(rv_server *s, struct MHD_Connection *c, const char *method, const char *url,
                                 const char *type)
@@ -1221,59 +1118,9 @@ static enum MHD_Result web_file(rv_server *s, struct MHD_Connection *c, const ch
 
 /* ---- routing ---- */
 
-/* "/v1/mailboxes/{ext}/voicemails": *ext_out gets ext (up to 23 bytes). */
-static int voicemail_url(const char *url, char *ext_out)
-{
-    const char *pre = "/v1/mailboxes/", *suf = "/voicemails";
-    size_t pl = strlen(pre), sl = strlen(suf), ul = strlen(url);
-    if (ul <= pl + sl || strncmp(url, pre, pl) != 0 || strcmp(url + ul - sl, suf) != 0) return 0;
-    size_t el = ul - pl - sl;
-    if (el > 23 || memchr(url + pl, '/', el)) return 0;
-    if (ext_out) snprintf(ext_out, 24, "%.*s", (int)el, url + pl);
-    return 1;
-}
 
-/* "/v1/mailboxes/{ext}" + suffix exactly, ext 1 to 20 digits. */
-static int mailbox_route(const char *url, const char *suffix)
-{
-    const char *pre = "/v1/mailboxes/";
-    size_t pl = strlen(pre), sl = strlen(suffix), ul = strlen(url);
-    if (ul <= pl + sl || strncmp(url, pre, pl) != 0 || strcmp(url + ul - sl, suffix) != 0) return 0;
-    size_t el = ul - pl - sl;
-    return el <= 20 && strspn(url + pl, "0123456789") == el;
-}
 
-/* Requests whose body is audio (the audio size limit, not the JSON one). */
-static int is_audio_upload(const char *url)
-{
-    return mailbox_route(url, "/voicemails") || mailbox_route(url, "/greeting") ||
-           mailbox_route(url, "/name-recording");
-}
 
-/* Who may send a body to url with method, decided from the headers alone
- * so that nobody else's body is read: the roles, or 0 when the route takes
- * no body (404 or 405 then, the body unread); *anyone when it needs no
- * sign-in (POST /v1/session). */
-static unsigned body_roles(const char *url, const char *method, int *anyone)
-{
-    *anyone = 0;
-    int post = strcmp(method, "POST") == 0, put = strcmp(method, "PUT") == 0;
-    if (strcmp(url, "/v1/session") == 0 && post) return *anyone = 1, 1;
-    if (put && mailbox_route(url, "")) return ROLE(RV_ROLE_PBX) | ROLE(RV_ROLE_ADMIN);
-    if (put && (mailbox_route(url, "/greeting") || mailbox_route(url, "/name-recording"))) return ROLE(RV_ROLE_PBX);
-    if (post && mailbox_route(url, "/voicemails")) return ROLE(RV_ROLE_PBX);
-    if (post && strcmp(url, "/v1/sweeps") == 0) return ROLE(RV_ROLE_ADMIN);
-    const char *vpre = "/v1/voicemails/";
-    if (post && strncmp(url, vpre, strlen(vpre)) == 0) {
-        const char *slash = strchr(url + strlen(vpre), '/');
-        if (slash && strcmp(slash, "/decision") == 0) return ROLE(RV_ROLE_OFFICER);
-        if (slash && strcmp(slash, "/callback") == 0) return ROLE(RV_ROLE_PBX);
-    }
-    size_t n = strlen(url), r = strlen("/review");
-    if (post && strncmp(url, "/v1/mailboxes/", 14) == 0 && n > r && strcmp(url + n - r, "/review") == 0)
-        return ROLE(RV_ROLE_OFFICER);
-    return 0;
-}
 
 /* The whole request is here: to its handler. */
 static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char *url, const char *method,
@@ -1286,11 +1133,11 @@ static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char 
     if (strcmp(url, "/metrics") == 0) return get_metrics(s, c, method);
     const char *type;
     if (strcmp(url, "/") == 0) return web_file(s, c, method, "/index.html", "text/html; charset=utf-8");
-    if (web_path(url, &type)) return web_file(s, c, method, url, type);
+    if (rv_web_path(url, &type)) return web_file(s, c, method, url, type);
     if (strcmp(url, "/v1/session") == 0) return session_route(s, c, method, rq);
     if (strcmp(url, "/v1/sweeps") == 0 && strcmp(method, "GET") == 0) return list_sweeps(s, c, 0);
     if (strncmp(url, "/v1/sweeps/", 11) == 0) {
-        long long sid = parse_id(url + 11, strlen(url + 11));
+        long long sid = rv_parse_id(url + 11, strlen(url + 11));
         if (sid && strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
         if (sid) return list_sweeps(s, c, sid);
     }
@@ -1302,14 +1149,14 @@ static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char 
     if (strncmp(url, vpre, strlen(vpre)) == 0) {
         const char *rest = url + strlen(vpre), *slash = strchr(rest, '/');
         if (!slash) return get_voicemail(s, c, method, rest);
-        long long id = parse_id(rest, (size_t)(slash - rest));
+        long long id = rv_parse_id(rest, (size_t)(slash - rest));
         if (!id) return send_error(s, c, RV_ERR_ARG, "the id must be a positive number of up to 18 digits");
         if (id && (strcmp(slash, "/callback") == 0 || strcmp(slash, "/decision") == 0))
             return voicemail_action(s, c, method, id, slash + 1, rq);
         if (id && strcmp(slash, "/audio") == 0) return get_audio(s, c, method, id);
     }
     char ext[24];
-    if (voicemail_url(url, ext)) {
+    if (rv_voicemail_url(url, ext)) {
         if (strcmp(method, "POST") != 0 && !rq->up) return wrong_method(s, c, "POST");
         return post_voicemail(s, c, ext, rq);
     }
@@ -1327,13 +1174,13 @@ static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char 
             size_t sl = strlen(slash);
             if (strncmp(slash, gv, strlen(gv)) == 0 && sl > strlen(gv) + strlen(av) &&
                 strcmp(slash + sl - strlen(av), av) == 0) {
-                long long id = parse_id(slash + strlen(gv), sl - strlen(gv) - strlen(av));
+                long long id = rv_parse_id(slash + strlen(gv), sl - strlen(gv) - strlen(av));
                 if (id) return greeting_audio(s, c, method, ext, id);
             }
             if (strncmp(slash, gv, strlen(gv)) == 0 && sl > strlen(gv) + strlen(rv) &&
                 strcmp(slash + sl - strlen(rv), rv) == 0) {
                 const char *idt = slash + strlen(gv);
-                long long id = parse_id(idt, sl - strlen(gv) - strlen(rv));
+                long long id = rv_parse_id(idt, sl - strlen(gv) - strlen(rv));
                 if (id) return review_greeting(s, c, method, ext, id, rq);
             }
         }
@@ -1379,18 +1226,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *con_cls = rq;
         if (strchr(url, 0x7f)) return send_error(s, c, RV_ERR_ARG, "the path holds an escaped control character");
         const char *cl = header(c, "Content-Length");
-        rq->limit = (size_t)(is_audio_upload(url) ? s->cfg.max_audio_bytes : s->cfg.max_json_bytes);
+        rq->limit = (size_t)(rv_is_audio_upload(url) ? s->cfg.max_audio_bytes : s->cfg.max_json_bytes);
         unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
         const char *te = header(c, "Transfer-Encoding");
         if (declared || te) { /* a body: its sender and route checked before it is read */
             int anyone;
-            unsigned roles = body_roles(url, method, &anyone);
+            unsigned roles = rv_body_roles(url, method, &anyone);
             caller who;
             enum MHD_Result ret;
             if (!roles) return route(s, c, url, method, rq); /* 404 or 405 from the router, unread */
             if (!anyone && !authorise(s, c, roles, &who, &ret)) return ret;
             const char *ct = header(c, "Content-Type");
-            if (!is_audio_upload(url) && (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
+            if (!rv_is_audio_upload(url) && (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
                                           (ct[16] && ct[16] != ';' && ct[16] != ' ')))
                 return send_error(s, c, RV_ERR_MEDIA_TYPE, "the body must be JSON (Content-Type: application/json)");
         }

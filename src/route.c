@@ -1,0 +1,170 @@
+/* What the HTTP layer decides from text alone (route.h). */
+#include "route.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* RFC 3339: 2026-11-22T10:00:00Z, with optional fraction and ±hh:mm. With
+ * utc, the same instant as "YYYY-MM-DDTHH:MM:SSZ" (so that text order is time
+ * order in the archive). */
+int rv_rfc3339_utc(const char *s, char utc[32])
+{
+    int y, mo, d, h, mi, sec, n = 0;
+    if (!s || strspn(s, "0123456789") != 4) return 0; /* four digits of year, no sign */
+    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19) return 0;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return 0;
+    const char *p = s + 19;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9') return 0;
+        while (*p >= '0' && *p <= '9') p++;
+    }
+    int off = 0;
+    if (*p == 'Z' || *p == 'z') {
+        if (p[1] != '\0') return 0;
+    } else {
+        int oh, om, k = 0;
+        if ((*p != '+' && *p != '-') || sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5) return 0;
+        if (oh > 23 || om > 59 || p[6] != '\0') return 0;
+        off = (*p == '+' ? 1 : -1) * (oh * 3600 + om * 60);
+    }
+    struct tm tm = {0};
+    tm.tm_year = y - 1900, tm.tm_mon = mo - 1, tm.tm_mday = d, tm.tm_hour = h, tm.tm_min = mi;
+    tm.tm_sec = sec > 59 ? 59 : sec;
+    time_t t = timegm(&tm);
+    struct tm back;
+    gmtime_r(&t, &back);
+    if (back.tm_mday != d) return 0; /* 2026-02-30 */
+    if (utc) {
+        t -= off;
+        gmtime_r(&t, &back);
+        strftime(utc, 32, "%Y-%m-%dT%H:%M:%SZ", &back);
+    }
+    return 1;
+}
+
+/* A voicemail's receipt time (UTC, as rfc3339_utc writes it) that the
+ * archive can order and dispose of: from 2000-01-01 to a day from now. */
+int rv_plausible_received_at(const char *utc)
+{
+    time_t later = time(NULL) + 86400;
+    struct tm tm;
+    char limit[32];
+    gmtime_r(&later, &tm);
+    strftime(limit, sizeof limit, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return strlen(utc) == 20 && strcmp(utc, "2000-01-01T00:00:00Z") >= 0 && strcmp(utc, limit) <= 0;
+}
+
+long long rv_parse_id(const char *t, size_t len)
+{
+    if (len == 0 || len > 18) return 0;
+    long long v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (t[i] < '0' || t[i] > '9') return 0;
+        v = v * 10 + (t[i] - '0');
+    }
+    return v;
+}
+
+/* GET /v1/voicemails/{id}/audio (officer, admin): the original bytes with
+ * their Content-Type; one "bytes=a-b" / "a-" / "-n" range gives 206. */
+/* The one byte range h asks for, per RFC 9110: 1 with [*from, *to]; 0 when
+ * there is none or the header is to be ignored (not "bytes=", a syntax
+ * error, several ranges): the whole body; -1 when it cannot be satisfied. */
+int rv_byte_range(const char *h, unsigned long long size, unsigned long long *from, unsigned long long *to)
+{
+    if (!h || strncasecmp(h, "bytes=", 6) != 0) return 0;
+    const char *spec = h + 6, *dash = strchr(spec, '-');
+    if (!dash || strchr(spec, ',')) return 0;
+    size_t la = (size_t)(dash - spec), lb = strlen(dash + 1);
+    if (la > 18 || lb > 18 || strspn(spec, "0123456789") != la || strspn(dash + 1, "0123456789") != lb) return 0;
+    if (!la && !lb) return 0;
+    unsigned long long a = la ? strtoull(spec, NULL, 10) : 0, b = lb ? strtoull(dash + 1, NULL, 10) : 0;
+    if (!la) { /* the last b bytes */
+        if (b == 0 || size == 0) return -1;
+        *from = b >= size ? 0 : size - b, *to = size - 1;
+        return 1;
+    }
+    if (lb && a > b) return 0; /* invalid: ignored */
+    if (a >= size) return -1;
+    *from = a, *to = lb && b < size ? b : size - 1;
+    return 1;
+}
+
+/* The web app's files: "/" is index.html, otherwise one name of letters,
+ * digits and '-' with a known extension, from web_dir. No authentication:
+ * the files hold no data; the app asks the API, which checks. */
+int rv_web_path(const char *url, const char **type)
+{
+    static const struct { const char *ext, *type; } types[] = {
+        {".html", "text/html; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"}, {".svg", "image/svg+xml"}, {".png", "image/png"}};
+    if (url[0] != '/') return 0;
+    const char *dot = strrchr(url, '.');
+    if (!dot || dot == url + 1) return 0;
+    for (const char *p = url + 1; p < dot; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-')) return 0;
+    for (size_t i = 0; i < sizeof types / sizeof *types; i++)
+        if (strcmp(dot, types[i].ext) == 0) {
+            *type = types[i].type;
+            return 1;
+        }
+    return 0;
+}
+
+/* "/v1/mailboxes/{ext}/voicemails": *ext_out gets ext (up to 23 bytes). */
+int rv_voicemail_url(const char *url, char *ext_out)
+{
+    const char *pre = "/v1/mailboxes/", *suf = "/voicemails";
+    size_t pl = strlen(pre), sl = strlen(suf), ul = strlen(url);
+    if (ul <= pl + sl || strncmp(url, pre, pl) != 0 || strcmp(url + ul - sl, suf) != 0) return 0;
+    size_t el = ul - pl - sl;
+    if (el > 23 || memchr(url + pl, '/', el)) return 0;
+    if (ext_out) snprintf(ext_out, 24, "%.*s", (int)el, url + pl);
+    return 1;
+}
+
+/* "/v1/mailboxes/{ext}" + suffix exactly, ext 1 to 20 digits. */
+int rv_mailbox_route(const char *url, const char *suffix)
+{
+    const char *pre = "/v1/mailboxes/";
+    size_t pl = strlen(pre), sl = strlen(suffix), ul = strlen(url);
+    if (ul <= pl + sl || strncmp(url, pre, pl) != 0 || strcmp(url + ul - sl, suffix) != 0) return 0;
+    size_t el = ul - pl - sl;
+    return el <= 20 && strspn(url + pl, "0123456789") == el;
+}
+
+/* Requests whose body is audio (the audio size limit, not the JSON one). */
+int rv_is_audio_upload(const char *url)
+{
+    return rv_mailbox_route(url, "/voicemails") || rv_mailbox_route(url, "/greeting") ||
+           rv_mailbox_route(url, "/name-recording");
+}
+
+/* Who may send a body to url with method, decided from the headers alone
+ * so that nobody else's body is read: the roles, or 0 when the route takes
+ * no body (404 or 405 then, the body unread); *anyone when it needs no
+ * sign-in (POST /v1/session). */
+unsigned rv_body_roles(const char *url, const char *method, int *anyone)
+{
+    *anyone = 0;
+    int post = strcmp(method, "POST") == 0, put = strcmp(method, "PUT") == 0;
+    if (strcmp(url, "/v1/session") == 0 && post) return *anyone = 1, 1;
+    if (put && rv_mailbox_route(url, "")) return ROLE(RV_ROLE_PBX) | ROLE(RV_ROLE_ADMIN);
+    if (put && (rv_mailbox_route(url, "/greeting") || rv_mailbox_route(url, "/name-recording"))) return ROLE(RV_ROLE_PBX);
+    if (post && rv_mailbox_route(url, "/voicemails")) return ROLE(RV_ROLE_PBX);
+    if (post && strcmp(url, "/v1/sweeps") == 0) return ROLE(RV_ROLE_ADMIN);
+    const char *vpre = "/v1/voicemails/";
+    if (post && strncmp(url, vpre, strlen(vpre)) == 0) {
+        const char *slash = strchr(url + strlen(vpre), '/');
+        if (slash && strcmp(slash, "/decision") == 0) return ROLE(RV_ROLE_OFFICER);
+        if (slash && strcmp(slash, "/callback") == 0) return ROLE(RV_ROLE_PBX);
+    }
+    size_t n = strlen(url), r = strlen("/review");
+    if (post && strncmp(url, "/v1/mailboxes/", 14) == 0 && n > r && strcmp(url + n - r, "/review") == 0)
+        return ROLE(RV_ROLE_OFFICER);
+    return 0;
+}
