@@ -34,7 +34,7 @@ TESTBIN  = $(BUILD)/rostvakt-tests
 FIXTURES = $(BUILD)/fixtures/.stamp
 
 .PHONY: all deps models readme test unit-test browser-test asan bench demo screenshots check-symbols install clean \
-        samples learn-map
+        samples learn-map fuzz
 
 MLLR     = models/en-us-tel.mllr
 
@@ -105,14 +105,47 @@ screenshots: deps
 	@RV_BIN=$(BIN) node tests/browser/screenshots.mjs docs/screenshots
 
 # Sanitizer reports from test workers do not fail Criterion by themselves,
-# so the log is searched for them.
-unit-test: $(TESTBIN) $(BIN) $(FIXTURES) $(MLLR)
+# so the log is searched for them. The fuzz corpora (tests/fuzz/NAME/) are
+# replayed once through their harnesses, built with the ordinary compiler.
+FUZZ_NAMES = audio route json date files
+FUZZ_REPLAY = $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay-%)
+$(BUILD)/fuzz/replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(LIB) $(LDLIBS)
+
+unit-test: $(TESTBIN) $(BIN) $(FIXTURES) $(MLLR) $(FUZZ_REPLAY)
 	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) $(TESTBIN) --jobs 2 > $(BUILD)/test.log 2>&1; \
-	status=$$?; cat $(BUILD)/test.log; \
+	status=$$?; \
+	for n in $(FUZZ_NAMES); do \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	  $(BUILD)/fuzz/replay-$$n tests/fuzz/$$n >> $(BUILD)/test.log 2>&1 || status=1; done; \
+	cat $(BUILD)/test.log; \
 	if grep -q -E "(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:" $(BUILD)/test.log; then \
 	  echo "sanitizer reports above (also in $(BUILD)/test.log)"; exit 1; fi; \
 	exit $$status
+
+# libFuzzer (Debian's clang) on each harness for FUZZ_SECONDS, under ASan and
+# UBSan. What it finds is written to tests/fuzz/NAME/ as crash-*, which
+# make test then replays until it is fixed; new inputs stay in build-fuzz/.
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+fuzz:
+	@sh deploy/install-deps.sh fuzz
+	@$(MAKE) --no-print-directory BUILD=build-fuzz CC=clang CFLAGS="$(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link" \
+	  WARN="-std=c11 -Wall" MALLOC_LIBS= build-fuzz/librostvakt.a
+	@for n in $(FUZZ_NAMES); do \
+	  clang $(CPPFLAGS) $(PKG_CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o build-fuzz/fuzz-$$n tests/fuzz/fuzz_$$n.c \
+	    build-fuzz/librostvakt.a $(PKG_LIBS) -lpthread -lm || exit 1; \
+	  mkdir -p build-fuzz/corpus/$$n; \
+	  echo "== fuzz $$n for $(FUZZ_SECONDS) s =="; \
+	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	  build-fuzz/fuzz-$$n -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=tests/fuzz/$$n/crash- build-fuzz/corpus/$$n tests/fuzz/$$n 2>&1 | \
+	    grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==ERROR|SUMMARY|artifact_prefix|Test unit written)" ; \
+	done; \
+	found=$$(ls tests/fuzz/*/crash-* 2>/dev/null | wc -l); echo "fuzz: $$found crash files in tests/fuzz"; \
+	[ "$$found" = 0 ]
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan \
@@ -223,6 +256,6 @@ install: $(BIN) $(LIB) $(BUILD)/rostvakt.pc
 	  chmod 644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u || exit 1; done
 
 clean:
-	rm -rf build build-asan $(MLLR)
+	rm -rf build build-asan build-fuzz $(MLLR)
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/tests/*/*.d $(BUILD)/tools/*.d)

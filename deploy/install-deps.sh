@@ -4,7 +4,8 @@
 #   build    what `make`, `make models` and `make install` need besides
 #   test     what `make test`, `make bench` and `make demo` need besides
 #   all      all three (the default: what `make test` and `make demo` call)
-# Usage: deploy/install-deps.sh [runtime|build|test|all]...
+#   fuzz     what `make fuzz` needs besides: clang with libFuzzer
+# Usage: deploy/install-deps.sh [runtime|build|test|all|fuzz]...
 # Idempotent: packages already present are not touched, and apt is only
 # called when something is missing. Run as root (or via sudo).
 set -eu
@@ -52,7 +53,8 @@ for s in $sets; do
         command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
         command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
         ;;
-    *) echo "install-deps: no package set '$s' (runtime, build, test or all)" >&2; exit 64 ;;
+    fuzz) PKGS="$PKGS $RUNTIME $BUILD clang" ;;
+    *) echo "install-deps: no package set '$s' (runtime, build, test, all or fuzz)" >&2; exit 64 ;;
     esac
 done
 

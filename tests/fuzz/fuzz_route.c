@@ -1,0 +1,43 @@
+/* libFuzzer harness: what the HTTP layer decides from a request's text
+ * without a socket: "METHOD URL\nRange\nX-Received-At" lines through the
+ * router's decisions (route.h). */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/route.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *t = malloc(size + 1);
+    if (!t) return 0;
+    memcpy(t, data, size);
+    t[size] = '\0';
+    char *line[3] = {t, "", ""};
+    for (int i = 1; i < 3; i++) {
+        char *nl = strchr(line[i - 1], '\n');
+        if (!nl) break;
+        *nl = '\0';
+        line[i] = nl + 1;
+    }
+    char *sp = strchr(line[0], ' ');
+    const char *method = "GET", *url = line[0];
+    if (sp) *sp = '\0', method = line[0], url = sp + 1;
+    int anyone;
+    const char *type;
+    char ext[24], utc[32];
+    unsigned long long from, to;
+    (void)rv_body_roles(url, method, &anyone);
+    (void)rv_is_audio_upload(url);
+    (void)rv_voicemail_url(url, ext);
+    (void)rv_web_path(url, &type);
+    (void)rv_parse_id(url, strlen(url));
+    unsigned long long sizes[] = {0, 1, 100, 1ULL << 40};
+    for (size_t i = 0; i < 4; i++)
+        if (rv_byte_range(line[1], sizes[i], &from, &to) == 1 && (from > to || to >= sizes[i])) abort();
+    if (rv_rfc3339_utc(line[2], utc)) (void)rv_plausible_received_at(utc);
+    free(t);
+    return 0;
+}
