@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +37,7 @@ typedef struct {
     rv_pending *up;  /* a voicemail upload handed to the committer */
     rv_job job;      /* a greeting upload or sweep handed to a job thread */
     int job_state;   /* 0 none, 1 handed over */
+    int answering;   /* the whole request is in */
 } request;
 
 /* Who made the request, once authorised. */
@@ -1188,6 +1190,97 @@ static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char 
     return send_error(s, c, RV_ERR_NOT_FOUND, "no such resource");
 }
 
+/* ---- deadlines: slow clients do not keep others out ---- */
+
+/* One TCP connection: when its current stage began. */
+typedef enum { CONN_HEADERS, CONN_BODY, CONN_ANSWER, CONN_CUT } conn_stage;
+struct rv_conn {
+    int fd;
+    conn_stage stage;
+    long long since_ms;
+    struct rv_conn *prev, *next;
+};
+
+/* More connections than this waiting for their headers, and those waiting
+ * longer than CROWD_MS are cut first: room for new clients. */
+#define CROWD 64
+#define CROWD_MS 2000
+
+static void conn_stage_set(rv_server *s, struct MHD_Connection *c, conn_stage st)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct rv_conn *k = ci ? ci->socket_context : NULL;
+    if (!k) return;
+    pthread_mutex_lock(&s->conn_lock);
+    if (k->stage == CONN_HEADERS && st != CONN_HEADERS) s->n_waiting--;
+    if (k->stage != CONN_HEADERS && st == CONN_HEADERS) s->n_waiting++;
+    if (k->stage != CONN_CUT) k->stage = st;
+    k->since_ms = rv_now_ms();
+    pthread_mutex_unlock(&s->conn_lock);
+}
+
+static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
+                        enum MHD_ConnectionNotificationCode toe)
+{
+    rv_server *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct rv_conn *k = ci ? calloc(1, sizeof *k) : NULL;
+        if (!k) return;
+        k->fd = ci->connect_fd;
+        k->stage = CONN_HEADERS;
+        k->since_ms = rv_now_ms();
+        pthread_mutex_lock(&s->conn_lock);
+        k->next = s->conns;
+        if (s->conns) s->conns->prev = k;
+        s->conns = k;
+        if (++s->n_waiting > CROWD) pthread_cond_signal(&s->conn_wake);
+        pthread_mutex_unlock(&s->conn_lock);
+        *socket_context = k;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+        struct rv_conn *k = *socket_context;
+        pthread_mutex_lock(&s->conn_lock); /* before the socket is closed: the reaper never cuts a reused fd */
+        if (k->prev) k->prev->next = k->next;
+        else s->conns = k->next;
+        if (k->next) k->next->prev = k->prev;
+        if (k->stage == CONN_HEADERS) s->n_waiting--;
+        pthread_mutex_unlock(&s->conn_lock);
+        free(k);
+        *socket_context = NULL;
+    }
+}
+
+/* Every quarter second: connections past their headers' or body's
+ * deadline are shut down (libmicrohttpd then closes them), and while more
+ * than CROWD wait for headers, those waiting longest go first. */
+static void *reaper(void *arg)
+{
+    rv_server *s = arg;
+    pthread_mutex_lock(&s->conn_lock);
+    while (!s->reaper_stop) {
+        long long now = rv_now_ms();
+        long long head = s->cfg.http_header_timeout * 1000, body = s->cfg.http_body_timeout * 1000;
+        int crowded = s->n_waiting > CROWD;
+        for (struct rv_conn *k = s->conns; k; k = k->next) {
+            long long age = now - k->since_ms;
+            int cut = (k->stage == CONN_HEADERS && (age > head || (crowded && age > CROWD_MS))) ||
+                      (k->stage == CONN_BODY && age > body);
+            if (cut) {
+                shutdown(k->fd, SHUT_RDWR);
+                if (k->stage == CONN_HEADERS) s->n_waiting--;
+                k->stage = CONN_CUT;
+            }
+        }
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        t.tv_nsec += 250000000L;
+        if (t.tv_nsec >= 1000000000L) t.tv_sec++, t.tv_nsec -= 1000000000L;
+        pthread_cond_timedwait(&s->conn_wake, &s->conn_lock, &t);
+    }
+    pthread_mutex_unlock(&s->conn_lock);
+    return NULL;
+}
+
 /* libmicrohttpd's unescaping, except that an escaped NUL or control
  * character becomes DEL, which no route holds: "/v1/mailboxes/47%0012"
  * must not become mailbox 47. */
@@ -1224,6 +1317,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (!rq) return MHD_NO;
         clock_gettime(CLOCK_MONOTONIC, &rq->start);
         *con_cls = rq;
+        conn_stage_set(s, c, CONN_BODY); /* the headers are in; the body has its own deadline */
         if (strchr(url, 0x7f)) return send_error(s, c, RV_ERR_ARG, "the path holds an escaped control character");
         const char *cl = header(c, "Content-Length");
         rq->limit = (size_t)(rv_is_audio_upload(url) ? s->cfg.max_audio_bytes : s->cfg.max_json_bytes);
@@ -1267,13 +1361,18 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
     }
     if (rq->too_large) return send_error(s, c, RV_ERR_TOO_LARGE, "request body too large");
+    if (!rq->answering) {
+        rq->answering = 1;
+        conn_stage_set(s, c, CONN_ANSWER); /* all in: however long the answer takes */
+    }
     return route(s, c, url, method, rq);
 }
 
 static void done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode t)
 {
-    (void)c, (void)t;
+    (void)t;
     rv_server *s = cls;
+    conn_stage_set(s, c, CONN_HEADERS); /* a kept-alive connection waits for its next request's headers */
     request *rq = *con_cls;
     if (rq) {
         struct timespec end;
@@ -1313,8 +1412,15 @@ rv_err rv_http_start(rv_server *s, unsigned *port, rv_error *err)
                             MHD_OPTION_CONNECTION_LIMIT,
                             (unsigned)256, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)128,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                            (size_t)(128 * 1024), MHD_OPTION_NOTIFY_COMPLETED, done, s, MHD_OPTION_END);
+                            (size_t)(128 * 1024), MHD_OPTION_NOTIFY_COMPLETED, done, s,
+                            MHD_OPTION_NOTIFY_CONNECTION, conn_notify, s, MHD_OPTION_END);
     if (!s->d) return rv_error_set(err, RV_ERR_IO, "cannot listen on %s:%u", host, p);
+    if (pthread_create(&s->reaper, NULL, reaper, s) != 0) {
+        MHD_stop_daemon(s->d);
+        s->d = NULL;
+        return rv_error_set(err, RV_ERR_INTERNAL, "cannot start the connection reaper");
+    }
+    s->have_reaper = 1;
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     *port = di ? di->port : p;
     return RV_OK;
@@ -1322,6 +1428,14 @@ rv_err rv_http_start(rv_server *s, unsigned *port, rv_error *err)
 
 void rv_http_stop(rv_server *s)
 {
+    if (s->have_reaper) {
+        pthread_mutex_lock(&s->conn_lock);
+        s->reaper_stop = 1;
+        pthread_cond_signal(&s->conn_wake);
+        pthread_mutex_unlock(&s->conn_lock);
+        pthread_join(s->reaper, NULL);
+        s->have_reaper = 0;
+    }
     if (s->d) MHD_stop_daemon(s->d);
     s->d = NULL;
 }

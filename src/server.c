@@ -60,6 +60,8 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     s->cfg = *o->cfg;
     pthread_mutex_init(&s->store_lock, NULL);
     pthread_rwlock_init(&s->id_lock, NULL);
+    pthread_mutex_init(&s->conn_lock, NULL);
+    pthread_cond_init(&s->conn_wake, NULL);
     pthread_mutex_init(&s->q_lock, NULL);
     pthread_cond_init(&s->q_wake, NULL);
     pthread_cond_init(&s->stop_wake, NULL);
@@ -135,6 +137,8 @@ void rv_server_stop(rv_server *s)
     }
     pthread_mutex_destroy(&s->store_lock);
     pthread_rwlock_destroy(&s->id_lock);
+    pthread_mutex_destroy(&s->conn_lock);
+    pthread_cond_destroy(&s->conn_wake);
     pthread_mutex_destroy(&s->q_lock);
     pthread_cond_destroy(&s->q_wake);
     pthread_cond_destroy(&s->stop_wake);

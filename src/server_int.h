@@ -106,6 +106,14 @@ struct rv_server {
     rv_sessions *sessions;                    /* the web app's sign-ins */
     rv_users *users;                          /* the trusted proxy's users, or NULL (id_lock) */
     pthread_rwlock_t id_lock;
+    /* connections and their deadlines (http.c): a reaper thread shuts down
+     * those too slow to send their headers or body */
+    pthread_mutex_t conn_lock;
+    pthread_cond_t conn_wake;
+    struct rv_conn *conns;
+    unsigned n_waiting;                       /* connections waiting for headers */
+    int reaper_stop, have_reaper;
+    pthread_t reaper;
     rv_metrics metrics;
     char models_version[17];
     /* the request connection: one SQLite connection, one transaction at a time */

@@ -1564,3 +1564,70 @@ Test(serve, a_full_disk_is_507_and_loses_nothing) {
     rmdir(mnt);
     start_server("1");
 }
+
+/* A connection to the server, the request line sent and then nothing. */
+static int slow_connection(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)atoi(strrchr(base, ':') + 1));
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 || write(fd, "GET /healthz HTTP/1.1\r\n", 23) != 23) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Slow clients do not keep others out: 128 connections from one address
+ * that never finish their headers (the per-address limit) are cut, so a
+ * new client is served within seconds; one that is too slow alone is cut
+ * at http_header_timeout. */
+Test(serve, slow_clients_do_not_keep_others_out) {
+    enum { N = 128 };
+    int fds[N], open_n = 0;
+    for (int i = 0; i < N; i++)
+        if ((fds[i] = slow_connection()) >= 0) open_n++;
+    cr_assert(open_n >= 100, "%d slow connections", open_n);
+    int served = 0;
+    for (int t = 0; t < 40 && !served; t++) { /* up to ten seconds */
+        usleep(250000);
+        CURL *c = curl_easy_init();
+        char url[128];
+        snprintf(url, sizeof url, "%s/healthz", base);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, 2L);
+        sink o = {0};
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &o);
+        long status = 0;
+        if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_cleanup(c);
+        served = status == 200;
+    }
+    cr_expect(served, "a new client was served while slow ones held the slots");
+    int cut = 0;
+    for (int i = 0; i < N; i++) {
+        if (fds[i] < 0) continue;
+        char b[64];
+        struct timeval tv = {0, 100000};
+        setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        if (read(fds[i], b, sizeof b) == 0) cut++;
+        close(fds[i]);
+    }
+    cr_expect(cut > 0, "slow connections were cut");
+    /* one alone, past http_header_timeout */
+    stop_server();
+    server_set = "http_header_timeout=1";
+    start_server("0");
+    server_set = "max_audio_seconds=600";
+    int fd = slow_connection();
+    cr_assert(fd >= 0);
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char b[64];
+    cr_expect_eq(read(fd, b, sizeof b), 0, "cut after its header deadline");
+    close(fd);
+}
