@@ -14,7 +14,7 @@ ADMIN=$("$BIN" token --tokens "$W/tokens" --role admin --name admin | tail -n 1)
 PID=$!
 for i in 1 2 3 4 5 6 7 8 9 10; do [ -s "$W/out" ] && break; sleep 0.2; done
 PORT=$(sed 's/.*://' "$W/out")
-curl -s -o /dev/null -X PUT -H "Authorization: Bearer $ADMIN" \
+curl -s -o /dev/null -X PUT -H "Authorization: Bearer $ADMIN" -H "Content-Type: application/json" \
     -d '{"first_name":"Anna","last_name":"Svensson","unit":"Ekonomienheten"}' \
     "http://127.0.0.1:$PORT/v1/mailboxes/4711"
 URL="http://127.0.0.1:$PORT/v1/mailboxes/4711/voicemails"

@@ -81,7 +81,7 @@ rv_err rv_analyze_pcm(const rv_analyzer *a, const rv_pcm *pcm, rv_kind kind,
 {
     memset(out, 0, sizeof *out);
     out->kind = kind;
-    out->rate = pcm->rate;
+    out->rate = pcm->source_rate ? pcm->source_rate : pcm->rate;
     out->channels = pcm->channels;
     out->bytes = pcm->bytes;
     memcpy(out->format, pcm->format, sizeof out->format);

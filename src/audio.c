@@ -197,7 +197,8 @@ static rv_err decode(const void *bytes, size_t len, rv_audio_hint hint, const rv
 {
     const unsigned char *b = bytes;
     SNDFILE *sf = NULL;
-    float *buf = NULL, *mono = NULL;
+    SRC_STATE *src = NULL;
+    float *buf = NULL, *mono = NULL, *tmp = NULL;
     rv_err rc = RV_OK;
 
     memset(out, 0, sizeof *out);
@@ -285,27 +286,47 @@ static rv_err decode(const void *bytes, size_t len, rv_audio_hint hint, const rv
     }
 
     /* Grow as samples arrive, so a header that lies cannot force a big
-     * allocation; a chunk at a time, downmixing as we go. */
+     * allocation; a chunk at a time, downmixing as we go. Recordings above
+     * RV_AUDIO_DECODE_RATE are resampled to it as they stream, so that the
+     * samples kept are bounded by max_seconds at that rate whatever the
+     * recording's own. */
     const sf_count_t chunk = 4096;
-    size_t mono_cap = 0, n = 0;
+    size_t mono_cap = 0, n = 0, frames = 0;
+    int out_rate = info.samplerate;
+    double ratio = 1;
+    if (info.samplerate > RV_AUDIO_DECODE_RATE) {
+        int se = 0;
+        if (!(src = src_new(SRC_SINC_MEDIUM_QUALITY, 1, &se))) {
+            rc = rv_error_set(err, RV_ERR_NOMEM, "cannot resample: %s", src_strerror(se));
+            goto done;
+        }
+        out_rate = RV_AUDIO_DECODE_RATE;
+        ratio = (double)out_rate / info.samplerate;
+    }
     buf = malloc((size_t)chunk * (size_t)info.channels * sizeof *buf);
-    if (!buf) { rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory"); goto done; }
-    for (;;) {
+    tmp = malloc((size_t)chunk * sizeof *tmp);
+    if (!buf || !tmp) { rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory"); goto done; }
+    for (int last = 0; !last;) {
         sf_count_t got = sf_readf_float(sf, buf, chunk);
-        if (got <= 0) break;
-        if ((sf_count_t)n + got > cap) {
+        if (got <= 0) {
+            if (!src) break;
+            got = 0, last = 1; /* the resampler's tail */
+        }
+        if ((sf_count_t)frames + got > cap) {
             rc = rv_error_set(err, RV_ERR_TOO_LONG,
                               "recording is longer than the limit of %.0f s", max_s);
             goto done;
         }
-        if (n + (size_t)got > mono_cap) {
+        size_t room = src ? (size_t)((double)got * ratio) + 256 : (size_t)got;
+        if (n + room > mono_cap) {
             size_t nc = mono_cap ? mono_cap * 2 : (size_t)chunk * 16;
-            while (nc < n + (size_t)got) nc *= 2;
+            while (nc < n + room) nc *= 2;
             float *nm = realloc(mono, nc * sizeof *nm);
             if (!nm) { rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory"); goto done; }
             mono = nm;
             mono_cap = nc;
         }
+        float *dst = src ? tmp : mono + n;
         for (sf_count_t i = 0; i < got; i++) {
             float s = 0;
             for (int c = 0; c < info.channels; c++) s += buf[i * info.channels + c];
@@ -313,33 +334,48 @@ static rv_err decode(const void *bytes, size_t len, rv_audio_hint hint, const rv
             if (s != s) s = 0; /* NaN in float WAV */
             if (s > 1.0f) s = 1.0f;
             if (s < -1.0f) s = -1.0f;
-            mono[n + (size_t)i] = s;
+            dst[i] = s;
         }
-        n += (size_t)got;
+        frames += (size_t)got;
+        if (!src) {
+            n += (size_t)got;
+            continue;
+        }
+        SRC_DATA d = {.data_in = tmp, .data_out = mono + n, .input_frames = (long)got,
+                      .output_frames = (long)(mono_cap - n), .end_of_input = last, .src_ratio = ratio};
+        int se = src_process(src, &d);
+        if (se != 0) {
+            rc = rv_error_set(err, RV_ERR_INTERNAL, "resampling failed: %s", src_strerror(se));
+            goto done;
+        }
+        n += (size_t)d.output_frames_gen;
     }
     int sferr = sf_error(sf);
-    if (info.frames > 0 && info.frames != SF_COUNT_MAX && (sf_count_t)n < info.frames) {
+    if (info.frames > 0 && info.frames != SF_COUNT_MAX && (sf_count_t)frames < info.frames) {
         rc = rv_error_set(err, RV_ERR_AUDIO_TRUNCATED,
                           "%s: header promises %lld samples but the data ends after %zu (%s)",
-                          out->format, (long long)info.frames, n,
+                          out->format, (long long)info.frames, frames,
                           sferr ? sf_strerror(sf) : "no more data");
         goto done;
     }
     if (sferr != SF_ERR_NO_ERROR) {
         rc = rv_error_set(err, RV_ERR_AUDIO_CORRUPT, "%s: decoding failed after %zu samples: %s",
-                          out->format, n, sf_strerror(sf));
+                          out->format, frames, sf_strerror(sf));
         goto done;
     }
     out->samples = mono;
     out->bytes = len;
     mono = NULL;
     out->n = n;
-    out->rate = info.samplerate;
+    out->rate = out_rate;
+    out->source_rate = info.samplerate;
     out->channels = info.channels;
 
 done:
     if (sf) sf_close(sf);
+    if (src) src_delete(src);
     free(buf);
+    free(tmp);
     free(mono);
     if (rc != RV_OK) memset(out, 0, sizeof *out);
     return rc;

@@ -76,8 +76,8 @@ static const char *const details[] = {
     "  --listen ADDR:PORT          the setting listen (default 127.0.0.1:8440; port 0: any)\n"
     "  --data-dir DIR              the setting data_dir (default /var/lib/rostvakt)\n"
     "  --tokens FILE               the setting tokens (default /etc/rostvakt/tokens)\n"
-    "  --workers N                 the setting http_workers: HTTP threads, and as many\n"
-    "                              greetings analysed at once (default 4)\n"
+    "  --workers N                 the setting http_workers: HTTP threads (default 4;\n"
+    "                              greeting_workers says how many greetings at once)\n"
     "  --analysis-workers N        the setting analysis_workers: voicemail analysis\n"
     "                              threads (default 1; 0: none)\n"
     "  runs until SIGTERM or SIGINT; prints \"rostvakt: listening on ADDR:PORT\"\n",

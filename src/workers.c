@@ -64,6 +64,12 @@ static void decoder_give(rv_server *s, rv_asr *a)
 /* ---- greeting jobs ---- */
 
 /* The job's answer is the error e; 0. */
+/* Greetings and recorded names: the shorter of the two limits. */
+static double greeting_seconds(const rv_config *c)
+{
+    return c->greeting_max_seconds < c->max_audio_seconds ? c->greeting_max_seconds : c->max_audio_seconds;
+}
+
 static int job_fail(rv_job *j, const rv_error *e)
 {
     j->code = e->code != RV_OK ? e->code : RV_ERR_INTERNAL;
@@ -107,7 +113,7 @@ static int run_greeting(rv_server *s, rv_job *j)
     rv_utc_now(now);
     rv_greeting_version(s->models_version, &prof, version);
     rv_pcm pcm;
-    rv_audio_limits lim = {s->cfg.max_audio_bytes, s->cfg.max_audio_seconds};
+    rv_audio_limits lim = {s->cfg.max_audio_bytes, greeting_seconds(&s->cfg)};
     if (rv_audio_decode(j->body ? j->body : "", j->len, rv_audio_hint_for_type(j->content_type), &lim, &pcm, &e) !=
         RV_OK)
         return job_fail(j, &e);
@@ -199,7 +205,7 @@ static int run_name(rv_server *s, rv_job *j)
 {
     rv_error e;
     rv_error_clear(&e);
-    rv_audio_limits lim = {s->cfg.max_audio_bytes, s->cfg.max_audio_seconds};
+    rv_audio_limits lim = {s->cfg.max_audio_bytes, greeting_seconds(&s->cfg)};
     rv_features f;
     rv_err rc = rv_greeting_template_of(j->body ? j->body : "", j->len, j->content_type, &lim, &f, &e);
     if (rc == RV_ERR_ARG) rc = rv_error_set(&e, RV_ERR_UNPROCESSABLE, "the recording holds no sound to match");
@@ -428,6 +434,8 @@ static void *analysis_worker(void *arg)
         if (rc == RV_OK) {
             rv_pcm pcm;
             rc = rv_audio_decode(bytes, len, rv_audio_hint_for_type(ct), &lim, &pcm, &e);
+            free(bytes); /* decoded: the encoded bytes are not needed while it is analysed */
+            bytes = NULL;
             if (rc == RV_OK) {
                 rc = rv_analyze_pcm(&an, &pcm, RV_KIND_VOICEMAIL, &rep, &e);
                 have = rc == RV_OK;
@@ -495,7 +503,12 @@ static void *checkpointer(void *arg)
 
 rv_err rv_workers_start(rv_server *s, rv_error *err)
 {
-    s->max_decoders = (unsigned)s->cfg.http_workers;
+    /* a decoder is CPU-bound and holds about 50 MB: no more at once than
+     * there are cores, unless configured */
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long n = s->cfg.greeting_workers > 0 ? (long)s->cfg.greeting_workers : cores > 0 ? cores : 1;
+    if (s->cfg.greeting_workers == 0 && n > s->cfg.http_workers) n = (long)s->cfg.http_workers;
+    s->max_decoders = (unsigned)n;
     s->idle = calloc(s->max_decoders, sizeof *s->idle);
     if (!s->idle) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     rv_store_autocheckpoint(s->store, 0);

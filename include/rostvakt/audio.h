@@ -17,11 +17,13 @@ typedef enum {
     RV_CODECS
 } rv_codec;
 
-/* Mono samples in [-1, 1] at the recording's own rate. */
+/* Mono samples in [-1, 1] at the recording's own rate, or at
+ * RV_AUDIO_DECODE_RATE for recordings above it. */
 typedef struct {
     float *samples;   /* owned; rv_pcm_free releases it */
     size_t n;         /* number of samples (0 for an empty recording) */
     int rate;         /* samples per second */
+    int source_rate;  /* the recording's own rate (0: as rate) */
     int channels;     /* channels in the source before the downmix */
     char format[96];  /* human-readable container and encoding */
     size_t bytes;     /* size of the encoded input */
@@ -43,6 +45,10 @@ typedef struct {
 /* Recordings at a higher sample rate are refused (RV_ERR_AUDIO_FORMAT), so
  * that decoding one is bounded by max_seconds at this rate. */
 #define RV_AUDIO_MAX_RATE 48000
+/* Recordings above this rate are resampled to it while they are decoded:
+ * the analysis needs no more than 16 kHz, and memory stays bounded by
+ * max_seconds at this rate. */
+#define RV_AUDIO_DECODE_RATE 16000
 
 /* Decode an in-memory recording. Zero bytes is not an error: it yields an
  * empty rv_pcm (n == 0, format "empty"). On RV_OK the caller owns out->samples

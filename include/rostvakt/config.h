@@ -17,7 +17,8 @@ typedef struct rv_config_s {
     char listen[RV_CONFIG_STR_MAX];   /* serve: "127.0.0.1:8440" */
     char data_dir[RV_CONFIG_STR_MAX]; /* the archive */
     char tokens[RV_CONFIG_STR_MAX];   /* serve: the tokens file */
-    int64_t http_workers;           /* serve: HTTP threads and greeting analyses at once */
+    int64_t http_workers;           /* serve: HTTP threads */
+    int64_t greeting_workers;       /* serve: greeting analyses at once (0: a CPU core each) */
     int64_t analysis_workers;       /* serve: voicemail analysis threads (0: none) */
     int64_t max_json_bytes;         /* serve: larger JSON bodies get 413 */
     int64_t http_header_timeout;    /* serve: seconds to send the headers */
@@ -30,6 +31,7 @@ typedef struct rv_config_s {
     char users_file[RV_CONFIG_STR_MAX]; /* serve: proxy users' roles */
     int64_t max_audio_bytes;        /* largest accepted recording, bytes */
     double max_audio_seconds;       /* longest accepted recording */
+    double greeting_max_seconds;    /* serve: longest accepted greeting */
     int64_t max_queue;              /* serve: waiting analyses before 503 */
     double silence_dbfs;            /* frames quieter than this are silent */
     double quiet_dbfs;              /* no speech and no louder: silence */

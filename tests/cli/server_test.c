@@ -1631,3 +1631,21 @@ Test(serve, slow_clients_do_not_keep_others_out) {
     cr_expect_eq(read(fd, b, sizeof b), 0, "cut after its header deadline");
     close(fd);
 }
+
+/* Greetings have a length limit of their own (greeting_max_seconds), which
+ * bounds each greeting analysis' memory; voicemails keep max_audio_seconds. */
+Test(serve, greetings_longer_than_their_limit_are_refused) {
+    sink o;
+    char path[256];
+    stop_server();
+    server_set = "greeting_max_seconds=10";
+    start_server("0");
+    server_set = "max_audio_seconds=600";
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    snprintf(path, sizeof path, "%s/long.wav", getenv("RV_FIXTURES") ? getenv("RV_FIXTURES") : "build/fixtures");
+    cr_expect_eq(upload("PUT", "/v1/mailboxes/4711/greeting", path, pbx, "audio/wav", NULL, &o, NULL, 0), 422, "%s",
+                 o.buf);
+    cr_expect(strstr(o.buf, "too_long") != NULL, "%s", o.buf);
+    cr_expect_eq(post_audio(path, pbx, "audio/wav", NULL, &o, NULL, 0), 201, "a voicemail as long: %s", o.buf);
+}

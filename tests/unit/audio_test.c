@@ -249,3 +249,17 @@ Test(audio, which_checks_need_decoding) {
     cr_expect(rv_audio_is_quick("", 0, RV_AUDIO_AUTO));
     cr_expect(rv_audio_is_quick("\x7f\x7f", 2, RV_AUDIO_RAW_ULAW));
 }
+
+/* Above 16 kHz a recording is resampled to 16 kHz as it is decoded, so that
+ * what is kept is bounded whatever its own rate; the report keeps that rate. */
+Test(audio, high_rates_are_resampled_while_decoding) {
+    expect_sine("rate48k.flac", RV_AUDIO_AUTO, 16000, 0.2);
+    rv_pcm p;
+    rv_error e;
+    cr_assert_eq(rv_audio_decode_file(fixture("rate48k.flac"), RV_AUDIO_AUTO, &lim, &p, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(p.source_rate, 48000);
+    rv_pcm_free(&p);
+    cr_assert_eq(rv_audio_decode_file(fixture("sine.wav"), RV_AUDIO_AUTO, &lim, &p, &e), RV_OK);
+    cr_expect_eq(p.rate, 8000, "lower rates as they are");
+    rv_pcm_free(&p);
+}
