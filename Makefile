@@ -205,6 +205,9 @@ bench: deps
 	  echo "== HTTP service under load (loopback) =="; \
 	  sh bench/bench-serve.sh $(BIN) $(BUILD)/bench_serve; \
 	  echo; \
+	  echo "== peak memory of the service under hostile uploads (target: under 200 MB) =="; \
+	  sh bench/bench-attack.sh $(BIN); \
+	  echo; \
 	  echo "== nightly sweep over a synthetic archive (target: 20 000 mailboxes, 200 000 voicemails under 10 s) =="; \
 	  sh bench/bench-sweep.sh $(BUILD)/bench_sweep ); echo $$? > $(BUILD)/bench.status; \
 	} 2>&1 | tee $(BENCH_OUT); \

@@ -384,7 +384,6 @@ static void *analysis_worker(void *arg)
 {
     rv_server *s = arg;
     rv_store *db = NULL;
-    rv_asr *asr = NULL;
     rv_error e;
     /* analysis is background work: it yields the CPU to answering the PBX
      * (nice 19; not SCHED_IDLE, under which it could starve while holding a
@@ -396,8 +395,6 @@ static void *analysis_worker(void *arg)
         return NULL;
     }
     if (s->have_checkpointer) rv_store_autocheckpoint(db, 0);
-    if (s->lex && rv_asr_open(NULL, rv_config_mllr(&s->cfg), s->lex, &asr, &e) != RV_OK)
-        fprintf(stderr, "rostvakt: analysis worker: no keyword spotting: %s\n", e.msg);
     rv_analyzer an = {&s->cfg, NULL};
     rv_audio_limits lim = {s->cfg.max_audio_bytes, s->cfg.max_audio_seconds};
     for (;;) {
@@ -439,9 +436,16 @@ static void *analysis_worker(void *arg)
             if (rc == RV_OK) {
                 rc = rv_analyze_pcm(&an, &pcm, RV_KIND_VOICEMAIL, &rep, &e);
                 have = rc == RV_OK;
-                if (have && asr)
+                /* a decoder from the pool the greetings use: the service
+                 * holds no more decoders (about 50 MB each) than the pool */
+                rv_asr *asr = have && s->lex ? decoder_take(s, &e) : NULL;
+                if (asr) {
                     rc = rv_spot_keywords(asr, &pcm, (const char (*)[64])s->case_words, s->n_case_words,
                                           s->cfg.asr_keyword_min_score, s->cfg.voicemail_long_speech_s, &rep, &e);
+                    decoder_give(s, asr);
+                } else if (have && s->lex) {
+                    fprintf(stderr, "rostvakt: analysis worker: no keyword spotting: %s\n", e.msg);
+                }
                 rv_pcm_free(&pcm);
             }
         }
@@ -467,7 +471,6 @@ static void *analysis_worker(void *arg)
         if (have) rv_report_free(&rep);
         give_way(s, rv_now_ms() - started);
     }
-    rv_asr_free(asr);
     rv_store_close(db);
     return NULL;
 }
