@@ -7,24 +7,40 @@
 
 #include <stdlib.h>
 
-/* Record finished analyses in one transaction and free them. One that
- * cannot be recorded stays queued and is analysed again. */
+/* Record finished analyses in one transaction and free them; then they
+ * count in the metrics. A batch that cannot be recorded is queued again:
+ * the workers analyse it anew rather than count it done. */
 static void record_analyses(rv_server *s, rv_finished *f)
 {
     size_t n = 0;
     for (rv_finished *q = f; q; q = q->next) n++;
     rv_vm_done *d = n ? calloc(n, sizeof *d) : NULL;
+    rv_err rc = n ? RV_ERR_NOMEM : RV_OK;
+    rv_error e;
+    rv_error_clear(&e);
     if (d) {
         size_t i = 0;
         for (rv_finished *q = f; q; q = q->next) d[i++] = q->d;
-        rv_error e;
-        rv_err rc;
         RV_STORE_RETRY(s, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_finish_voicemails(s->store, d, n, &e));
-        if (rc != RV_OK) fprintf(stderr, "rostvakt: cannot record %zu analyses: %s\n", n, e.msg);
         free(d);
+    }
+    if (rc != RV_OK && n) {
+        fprintf(stderr, "rostvakt: cannot record %zu analyses (%s); they are queued again\n", n, e.msg);
+        pthread_mutex_lock(&s->q_lock);
+        for (rv_finished *q = f; q; q = q->next)
+            if (q->d.id <= s->claimed) s->claimed = q->d.id - 1; /* workers take it again */
+        s->queued += (long long)n;
+        pthread_cond_broadcast(&s->q_wake);
+        pthread_mutex_unlock(&s->q_lock);
     }
     for (rv_finished *q = f, *next; q; q = next) {
         next = q->next;
+        if (rc == RV_OK) {
+            if (q->vm_class >= 0) {
+                s->metrics.analyses++;
+                if ((unsigned)q->vm_class < 3) s->metrics.vm_class[q->vm_class]++;
+            } else s->metrics.analysis_failures++;
+        }
         free(q->report);
         free(q);
     }

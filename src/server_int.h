@@ -94,6 +94,7 @@ typedef struct rv_pending {
 /* An analysis for the committer to record. */
 typedef struct rv_finished {
     rv_vm_done d;
+    int vm_class;                             /* rv_vm_class when analysed, else -1 */
     char *report;
     char now[32];
     struct rv_finished *next;

@@ -458,16 +458,13 @@ static void *analysis_worker(void *arg)
             f->d = (rv_vm_done){.id = id, .state = json ? "analysed" : "failed",
                                 .classification = json ? rv_vm_class_name(rep.vm_class) : NULL,
                                 .report = json, .now_iso = f->now};
+            f->vm_class = json ? (int)rep.vm_class : -1;
             rv_ingest_finished(s, f);
         } else {
             free(json);
             fprintf(stderr, "rostvakt: analysis worker: voicemail %lld: out of memory\n", id);
         }
-        s->queued--;
-        if (json) {
-            s->metrics.analyses++;
-            if ((unsigned)rep.vm_class < 3) s->metrics.vm_class[rep.vm_class]++;
-        } else s->metrics.analysis_failures++;
+        s->queued--; /* counted in the metrics once it is recorded (ingest.c) */
         if (have) rv_report_free(&rep);
         give_way(s, rv_now_ms() - started);
     }
