@@ -56,7 +56,8 @@ static const setting settings[] = {
     {"greeting_workers", T_INT, "0", 0, 256, OFF(greeting_workers), NONE,
      "serve: greetings analysed at once, each with a decoder of about 50 MB (0: one a CPU core, at most http_workers)"},
     {"analysis_workers", T_INT, "1", 0, 256, OFF(analysis_workers), NONE,
-     "serve: threads analysing queued voicemails (0: none, they stay queued)"},
+     "serve: threads analysing queued voicemails (0: none, they stay queued); their keyword spotting takes a "
+     "decoder from the greeting_workers pool"},
     {"max_json_bytes", T_INT, "65536", 1024, 16777216, OFF(max_json_bytes), NONE,
      "serve: largest accepted JSON request body in bytes"},
     {"http_header_timeout", T_INT, "10", 1, 3600, OFF(http_header_timeout), NONE,
