@@ -540,18 +540,28 @@ static enum MHD_Result list_review(rv_server *s, struct MHD_Connection *c, const
 
 /* POST /v1/mailboxes/{ext}/voicemails (pbx): 201 only once the audio and
  * its row are on disk (the committer's group commit). */
+static int printable(const char *t)
+{
+    for (; *t; t++)
+        if ((unsigned char)*t < 0x21 || (unsigned char)*t > 0x7e) return 0;
+    return 1;
+}
+
 static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, const char *ext, request *rq)
 {
     enum MHD_Result ret;
+    char loc[64];
     if (rq->up) { /* resumed: the committer has dealt with it */
         const rv_pending *p = rq->up;
         if (p->v.rc != RV_OK) return send_rv_error(s, c, &p->v.err);
-        s->queued++;
-        rv_workers_wake(s);
-        char loc[64];
+        if (!p->v.duplicate) {
+            s->queued++;
+            rv_workers_wake(s);
+        }
         snprintf(loc, sizeof loc, "/v1/voicemails/%lld", p->v.id);
-        return send_json_h(s, c, MHD_HTTP_CREATED,
-                           json_pack("{s:I,s:s}", "id", (json_int_t)p->v.id, "audio_sha256", p->blob.sha256),
+        return send_json_h(s, c, p->v.duplicate ? MHD_HTTP_OK : MHD_HTTP_CREATED,
+                           json_pack("{s:I,s:s,s:b}", "id", (json_int_t)p->v.id, "audio_sha256", p->blob.sha256,
+                                     "duplicate", p->v.duplicate),
                            "Location", loc);
     }
     caller who;
@@ -569,6 +579,23 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
         return send_error(s, c, RV_ERR_ARG, "X-Received-At must lie between 2000-01-01 and a day from now");
     if (!at) rv_utc_now(when);
     rv_error e;
+    /* the sender's key: the same upload again is the voicemail already stored */
+    const char *key = header(c, "Idempotency-Key");
+    if (key && (!*key || strlen(key) > RV_IDEM_KEY_MAX || !printable(key)))
+        return send_error(s, c, RV_ERR_ARG, "Idempotency-Key must be 1 to 200 printable characters");
+    if (key && rv_ext_valid(ext)) {
+        long long old_id = 0;
+        char sha[RV_SHA256_HEX + 1];
+        rv_err kr;
+        RV_STORE_RETRY(s, kr, RV_BUSY_TRIES, rv_store_voicemail_by_key(s->store, ext, key, &old_id, sha, &e));
+        if (kr == RV_OK) {
+            snprintf(loc, sizeof loc, "/v1/voicemails/%lld", old_id);
+            return send_json_h(s, c, MHD_HTTP_OK,
+                               json_pack("{s:I,s:s,s:b}", "id", (json_int_t)old_id, "audio_sha256", sha, "duplicate", 1),
+                               "Location", loc);
+        }
+        if (kr != RV_ERR_NOT_FOUND) return send_rv_error(s, c, &e);
+    }
     rv_audio_limits lim = {s->cfg.max_audio_bytes, s->cfg.max_audio_seconds};
     const char *bytes = rq->body ? rq->body : "";
     if (rq->job_state == 1) { /* resumed: a job thread has decoded it */
@@ -594,11 +621,12 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
     snprintf(p->when, sizeof p->when, "%s", when);
     snprintf(p->actor, sizeof p->actor, "%s", who.name);
     snprintf(p->remote, sizeof p->remote, "%s", who.remote);
+    snprintf(p->idem, sizeof p->idem, "%s", key ? key : "");
     rv_utc_now(p->now);
     p->conn = c;
     p->v = (rv_vm_new){.ext = p->ext, .sha256 = p->blob.sha256, .blob = &p->blob, .content_type = type,
                        .bytes = rq->len, .caller = p->caller, .received_at = p->when, .actor = p->actor,
-                       .remote = p->remote, .now = p->now};
+                       .remote = p->remote, .now = p->now, .idem_key = p->idem[0] ? p->idem : NULL};
     if (!rv_ingest_submit(s, p)) {
         free(p); /* the appended bytes are nobody's; start-up reclaims them */
         return send_error(s, c, RV_ERR_STOPPING, "the service is stopping; try again later");

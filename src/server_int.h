@@ -82,11 +82,14 @@ typedef struct {
 
 /* ---- an upload waiting for the group commit (ingest.c) ---- */
 
+#define RV_IDEM_KEY_MAX 200
+
 typedef struct rv_pending {
     rv_vm_new v;
     void *conn;                               /* suspended until done */
     rv_audio_blob blob;
     char ext[24], caller[40], when[32], actor[RV_TOKEN_NAME_MAX + 1], remote[64], now[32];
+    char idem[RV_IDEM_KEY_MAX + 1];           /* the Idempotency-Key, or "" */
     int done;                                 /* the committer filled in v.id / v.rc */
     struct rv_pending *next;
 } rv_pending;

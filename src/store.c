@@ -99,6 +99,10 @@ static const char *const migrations[] = {
     "CREATE TABLE sweeps (id INTEGER PRIMARY KEY, date TEXT NOT NULL, created_at TEXT NOT NULL,"
     "  report TEXT NOT NULL);"
     "CREATE INDEX sweeps_date ON sweeps(date, id);",
+    /* 8 -> 9: a sender's key, so that an upload sent twice is stored once */
+    "ALTER TABLE voicemails ADD COLUMN idempotency_key TEXT;"
+    "CREATE UNIQUE INDEX voicemails_idempotency ON voicemails(ext, idempotency_key)"
+    "  WHERE idempotency_key IS NOT NULL;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -695,6 +699,7 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
     for (size_t i = 0; i < n; i++) {
         v[i].id = 0;
         v[i].rc = RV_OK;
+        v[i].duplicate = 0;
     }
     /* appended audio is made durable before any row can point to it */
     const rv_audio_blob **blobs = calloc(n ? n : 1, sizeof *blobs);
@@ -711,8 +716,8 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
         goto out;
     }
     if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO voicemails (ext, audio_sha256, content_type, bytes, caller, received_at)"
-                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                           "INSERT INTO voicemails (ext, audio_sha256, content_type, bytes, caller, received_at,"
+                           " idempotency_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                            -1, &ins, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db,
                            "INSERT INTO audit (at, actor, remote, action, voicemail_id, ext)"
@@ -740,6 +745,21 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
             x->rc = rv_error_set(&x->err, RV_ERR_NOT_FOUND, "no mailbox %s", x->ext);
             continue;
         }
+        if (x->idem_key) { /* sent before: that one, nothing new */
+            char sha[RV_SHA256_HEX + 1];
+            long long old_id = 0;
+            rv_error ke;
+            rv_err kr = rv_store_voicemail_by_key(s, x->ext, x->idem_key, &old_id, sha, &ke);
+            if (kr == RV_OK) {
+                x->id = old_id;
+                x->duplicate = 1;
+                continue;
+            }
+            if (kr != RV_ERR_NOT_FOUND) {
+                rc = rv_error_set(err, kr, "%s", ke.msg);
+                goto out;
+            }
+        }
         sqlite3_reset(ins);
         sqlite3_bind_text(ins, 1, x->ext, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 2, x->sha256, -1, SQLITE_STATIC);
@@ -747,6 +767,7 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
         sqlite3_bind_int64(ins, 4, (sqlite3_int64)x->bytes);
         sqlite3_bind_text(ins, 5, x->caller ? x->caller : "", -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 6, x->received_at, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ins, 7, x->idem_key, -1, SQLITE_STATIC);
         if (sqlite3_step(ins) != SQLITE_DONE) {
             rc = db_error(s, err, "cannot store the voicemail");
             goto out;
@@ -782,9 +803,9 @@ out:
             v[i].err = *err;
         }
     }
-    /* staged audio of items not stored is nobody's */
+    /* staged audio of items not stored (or stored before) is nobody's */
     for (size_t i = 0; i < n; i++)
-        if (v[i].rc != RV_OK && v[i].blob) release_range(s, v[i].blob);
+        if ((v[i].rc != RV_OK || v[i].duplicate) && v[i].blob) release_range(s, v[i].blob);
     return rc;
 }
 
@@ -1993,5 +2014,25 @@ rv_err rv_store_end(rv_store *s, rv_err rc, rv_error *err)
     if (rc == RV_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) return RV_OK;
     if (rc == RV_OK) rc = db_error(s, err, "cannot commit");
     sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+rv_err rv_store_voicemail_by_key(rv_store *s, const char *ext, const char *key, long long *id,
+                                 char sha256[RV_SHA256_HEX + 1], rv_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT id, audio_sha256 FROM voicemails WHERE ext = ?1 AND idempotency_key = ?2",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read voicemails");
+    sqlite3_bind_text(st, 1, ext, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    rv_err rc = RV_OK;
+    if (r == SQLITE_ROW) {
+        *id = sqlite3_column_int64(st, 0);
+        snprintf(sha256, RV_SHA256_HEX + 1, "%s", (const char *)sqlite3_column_text(st, 1));
+    } else rc = r == SQLITE_DONE ? rv_error_set(err, RV_ERR_NOT_FOUND, "no voicemail with that key")
+                                 : db_error(s, err, "cannot read voicemails");
+    sqlite3_finalize(st);
     return rc;
 }

@@ -13,7 +13,7 @@
 
 typedef struct rv_store rv_store;
 
-#define RV_STORE_SCHEMA_VERSION 8
+#define RV_STORE_SCHEMA_VERSION 9
 #define RV_SHA256_HEX 64
 
 /* Open (creating) data_dir, its audio/ directory and rostvakt.db, and bring
@@ -114,6 +114,9 @@ typedef struct {
     size_t bytes;
     const char *caller, *received_at;
     const char *actor, *remote, *now; /* the audit: who, from where, when */
+    const char *idem_key;             /* the sender's Idempotency-Key, or NULL */
+    int duplicate;                    /* out: 1 when the mailbox already has a voicemail with that key:
+                                       * id is that one's, nothing new is stored */
     long long id;                     /* out: its id, 0 when not stored */
     rv_err rc;                        /* out: why not (RV_ERR_NOT_FOUND: no such mailbox) */
     rv_error err;
@@ -124,6 +127,11 @@ typedef struct {
  * ext) get their own rc and the rest are stored; a database error fails them
  * all and is returned. */
 rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *err);
+
+/* The voicemail of mailbox ext sent with Idempotency-Key key: RV_OK with
+ * *id and its sha256, RV_ERR_NOT_FOUND when there is none. */
+rv_err rv_store_voicemail_by_key(rv_store *s, const char *ext, const char *key, long long *id,
+                                 char sha256[RV_SHA256_HEX + 1], rv_error *err);
 
 /* The oldest voicemail still queued for analysis with an id above after:
  * its id and audio hash and Content-Type. RV_ERR_NOT_FOUND when there is

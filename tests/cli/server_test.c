@@ -1649,3 +1649,27 @@ Test(serve, greetings_longer_than_their_limit_are_refused) {
     cr_expect(strstr(o.buf, "too_long") != NULL, "%s", o.buf);
     cr_expect_eq(post_audio(path, pbx, "audio/wav", NULL, &o, NULL, 0), 201, "a voicemail as long: %s", o.buf);
 }
+
+/* An upload sent again with the same Idempotency-Key is the voicemail
+ * already stored (200, same id), so that an adapter may send at least once
+ * without making copies. */
+Test(serve, an_idempotency_key_stores_an_upload_once) {
+    sink o;
+    char loc1[128], loc2[128];
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    const char *key[] = {"Idempotency-Key: asterisk-1733390000.42", NULL};
+    cr_assert_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", key, &o, loc1, sizeof loc1), 201, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"duplicate\":false") != NULL, "%s", o.buf);
+    cr_assert_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", key, &o, loc2, sizeof loc2), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"duplicate\":true") != NULL, "%s", o.buf);
+    cr_expect_str_eq(loc1, loc2, "the same voicemail");
+    const char *other[] = {"Idempotency-Key: asterisk-1733390000.43", NULL};
+    cr_expect_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", other, &o, NULL, 0), 201, "another key");
+    const char *bad[] = {"Idempotency-Key: has space", NULL};
+    cr_expect_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", bad, &o, NULL, 0), 400);
+    cr_assert_eq(call("GET", "/v1/voicemails?ext=4711", officer, NULL, &o), 200);
+    int n = 0;
+    for (const char *p = o.buf; (p = strstr(p, "\"ext\":\"4711\"")); p++) n++;
+    cr_expect_eq(n, 2, "two voicemails, not three: %s", o.buf);
+}
