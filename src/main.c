@@ -2,6 +2,7 @@
  * and the HTTP layer (http.c) turn errors into words for a person. */
 #include <errno.h>
 #include <pthread.h>
+#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "rostvakt/sweep.h"
 #include "rostvakt/dsp.h"
 #include "rostvakt/fingerprint.h"
+#include "rostvakt/pbxsync.h"
 #include "rostvakt/policy.h"
 #include "rostvakt/asr.h"
 #include "rostvakt/lexicon.h"
@@ -51,6 +53,9 @@ static const struct {
     {"workdays", "workdays --calendar SE|AX --from YYYY-MM-DD --add N [--explain]", "the date N working days later"},
     {"calibrate", "calibrate [--data-dir DIR] [--min-per-class N] [--dry-run]",
      "this installation's thresholds from its reviewed greetings"},
+    {"pbx-sync", "pbx-sync asterisk|asterisk-notify [--spool DIR] [--context C]... --server URL --token-file FILE\n"
+                 "                  [--state FILE] [--once] [--interval S] [--tries N] [CONTEXT MAILBOX ...]",
+     "send a PBX's new voicemails, greetings and recorded names to the service"},
     {"config", "config [--markdown]", "print the effective configuration"},
     {"version", "version", "print the version"},
     {"help", "help [COMMAND]", "this text, or one command's"},
@@ -106,6 +111,24 @@ static const char *const details[] = {
     "  --dry-run                   print, change nothing\n"
     "  prints each class's local TPR and FPR with 95 % intervals and writes\n"
     "  DATA_DIR/calibration.conf, which serve and sweep read before the config file\n",
+    /* pbx-sync */
+    "  asterisk                    app_voicemail's spool: messages once their .txt is\n"
+    "                              written (a message moved to Old is the same one),\n"
+    "                              the greeting (temp, else unavail, else busy) and\n"
+    "                              the recorded name (greet) when new or changed\n"
+    "  asterisk-notify CONTEXT MAILBOX [NEW OLD URGENT]\n"
+    "                              one pass over that mailbox: for externnotify=\n"
+    "  --spool DIR                 the spool (default /var/spool/asterisk/voicemail)\n"
+    "  --context C                 only this context (repeatable; default all)\n"
+    "  --server URL                the service, e.g. http://127.0.0.1:8440\n"
+    "  --token-file FILE           a file holding a pbx token\n"
+    "  --state FILE                what was sent (default\n"
+    "                              /var/lib/rostvakt/pbx-sync-asterisk.state)\n"
+    "  --once                      one pass, then exit (cron, tests); else a pass\n"
+    "                              every --interval seconds (default 30) until SIGTERM\n"
+    "  --tries N                   tries of one upload while the service is down,\n"
+    "                              pausing 1, 2, 4 ... 30 s (default 6)\n"
+    "  logs one line per upload; exit 75 when the service stayed unreachable (--once)\n",
     /* config */
     "  every setting as name = value with a line of help; [verdicts] marks those\n"
     "  that change a greeting's verdict (greetings are analysed again when they change)\n"
@@ -690,6 +713,87 @@ static int cmd_serve(int argc, char **argv)
     return 0;
 }
 
+/* rostvakt pbx-sync asterisk|asterisk-notify ... */
+static volatile sig_atomic_t sync_stop;
+static void on_sync_signal(int sig) { (void)sig; sync_stop = 1; }
+
+static int cmd_pbx_sync(int argc, char **argv)
+{
+    if (argc < 1 || (strcmp(argv[0], "asterisk") != 0 && strcmp(argv[0], "asterisk-notify") != 0)) {
+        fprintf(stderr, "rostvakt pbx-sync: the source is asterisk or asterisk-notify (rostvakt help pbx-sync)\n");
+        return EXIT_USAGE;
+    }
+    int notify = strcmp(argv[0], "asterisk-notify") == 0, once = notify;
+    const char *spool = "/var/spool/asterisk/voicemail", *server = NULL, *token_file = NULL;
+    const char *state = "/var/lib/rostvakt/pbx-sync-asterisk.state", *pos[5] = {0};
+    char contexts[1024] = "";
+    long interval = 30, tries = 6;
+    int n_pos = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has = i + 1 < argc;
+        if (strcmp(a, "--once") == 0) once = 1;
+        else if (has && strcmp(a, "--spool") == 0) spool = argv[++i];
+        else if (has && strcmp(a, "--server") == 0) server = argv[++i];
+        else if (has && strcmp(a, "--token-file") == 0) token_file = argv[++i];
+        else if (has && strcmp(a, "--state") == 0) state = argv[++i];
+        else if (has && strcmp(a, "--context") == 0) {
+            size_t l = strlen(contexts);
+            snprintf(contexts + l, sizeof contexts - l, "%s%s", l ? ":" : "", argv[++i]);
+        } else if (has && (strcmp(a, "--interval") == 0 || strcmp(a, "--tries") == 0)) {
+            char *end;
+            long v = strtol(argv[i + 1], &end, 10);
+            if (*end || v < 1 || v > 86400) {
+                fprintf(stderr, "rostvakt pbx-sync: %s must be a number from 1 to 86400\n", a);
+                return EXIT_USAGE;
+            }
+            *(strcmp(a, "--interval") == 0 ? &interval : &tries) = v;
+            i++;
+        } else if (notify && a[0] != '-' && n_pos < 5) pos[n_pos++] = a;
+        else {
+            fprintf(stderr, "rostvakt pbx-sync: %s is not an option (rostvakt help pbx-sync)\n", a);
+            return EXIT_USAGE;
+        }
+    }
+    if (!server || !token_file || (notify && n_pos < 2)) {
+        fprintf(stderr, "rostvakt pbx-sync: --server URL and --token-file FILE are needed%s\n",
+                notify ? ", and CONTEXT MAILBOX" : "");
+        return EXIT_USAGE;
+    }
+    char token[256] = "";
+    FILE *tf = fopen(token_file, "r");
+    if (!tf || !fgets(token, sizeof token, tf)) {
+        fprintf(stderr, "rostvakt pbx-sync: cannot read a token from %s\n", token_file);
+        if (tf) fclose(tf);
+        return EXIT_CONFIG;
+    }
+    fclose(tf);
+    token[strcspn(token, "\r\n \t")] = '\0';
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    signal(SIGTERM, on_sync_signal);
+    signal(SIGINT, on_sync_signal);
+    rv_sync_opts o = {spool, contexts, server, token, state, stdout, (int)tries};
+    int status = 0;
+    do {
+        rv_sync_counts c;
+        rv_error e;
+        rv_err rc = rv_sync_asterisk(&o, notify ? pos[0] : NULL, notify ? pos[1] : NULL, &c, &e);
+        if (c.voicemails || c.greetings || c.names || c.refused || rc != RV_OK)
+            printf("pbx-sync: pass done: %ld voicemails, %ld greetings, %ld recorded names sent; %ld refused, "
+                   "%ld skipped, %ld not yet complete\n",
+                   c.voicemails, c.greetings, c.names, c.refused, c.skipped, c.waiting);
+        fflush(stdout);
+        if (rc != RV_OK) {
+            fprintf(stderr, "rostvakt pbx-sync: %s\n", e.msg);
+            status = rc == RV_ERR_STOPPING ? 75 : rc == RV_ERR_CONFIG || rc == RV_ERR_ARG ? EXIT_CONFIG : 1;
+            if (rc != RV_ERR_STOPPING) break; /* the spool or the state: an operator must look */
+        } else status = 0;
+        for (long t = 0; !once && !sync_stop && t < interval; t++) sleep(1);
+    } while (!once && !sync_stop);
+    curl_global_cleanup();
+    return status;
+}
+
 /* rostvakt token --tokens FILE --role pbx|officer|admin|manager --name NAME */
 static int cmd_token(int argc, char **argv)
 {
@@ -1078,6 +1182,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "workdays") == 0) return cmd_workdays(argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0) return cmd_config(argc - 2, argv + 2);
     if (strcmp(cmd, "calibrate") == 0) return cmd_calibrate(argc - 2, argv + 2);
+    if (strcmp(cmd, "pbx-sync") == 0) return cmd_pbx_sync(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0) {
         printf("rostvakt %s\n", RV_VERSION);
         return 0;

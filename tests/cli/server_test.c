@@ -1673,3 +1673,128 @@ Test(serve, an_idempotency_key_stores_an_upload_once) {
     for (const char *p = o.buf; (p = strstr(p, "\"ext\":\"4711\"")); p++) n++;
     cr_expect_eq(n, 2, "two voicemails, not three: %s", o.buf);
 }
+
+/* ---- rostvakt pbx-sync asterisk ---- */
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert(f, "%s", path);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* An Asterisk msgNNNN.txt as app_voicemail writes it. */
+static void asterisk_txt(const char *path, const char *callerid, long origtime, const char *msg_id)
+{
+    char t[1024];
+    snprintf(t, sizeof t,
+             ";\n; Message Information file\n;\n[message]\norigmailbox=4711\ncontext=default\nmacrocontext=\n"
+             "exten=4711\nrdnis=unknown\npriority=2\ncallerchan=SIP/trunk-00000001\ncallerid=%s\n"
+             "origdate=Thu Dec  3 10:15:00 AM UTC 2026\norigtime=%ld\ncategory=\nmsg_id=%s\nflag=\nduration=12\n",
+             callerid, origtime, msg_id);
+    write_file(path, t);
+}
+
+static int pbx_sync(const char *extra, sink *out)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "%s pbx-sync asterisk --spool %s/spool --server %s --token-file %s/pbx.token --state %s/sync.state"
+             " --once %s 2>&1",
+             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", dir, base, dir, dir, extra ? extra : "");
+    memset(out, 0, sizeof *out);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    out->len = fread(out->buf, 1, sizeof out->buf - 1, p);
+    out->buf[out->len] = '\0';
+    int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int count_voicemails(const char *ext)
+{
+    sink o;
+    char path[96];
+    snprintf(path, sizeof path, "/v1/voicemails?ext=%s&limit=100", ext);
+    cr_assert_eq(call("GET", path, officer, NULL, &o), 200);
+    int n = 0;
+    for (const char *p = o.buf; (p = strstr(p, "\"ext\":")); p++) n++;
+    return n;
+}
+
+Test(serve, asterisk_spool_is_synced_once) {
+    sink o, out;
+    char p[512], cmd[1024];
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    snprintf(cmd, sizeof cmd,
+             "cd %s && mkdir -p spool/default/4711/INBOX spool/default/4711/Old spool/default/4711/tmp"
+             " spool/default/4799/INBOX && cp $OLDPWD/samples/g01-anna-svensson.wav spool/default/4711/unavail.wav"
+             " && cp $OLDPWD/samples/m10-just-hej.wav spool/default/4711/greet.wav"
+             " && cp $OLDPWD/samples/v01-bygglov.wav spool/default/4711/INBOX/msg0000.wav"
+             " && cp $OLDPWD/samples/v03-ring-mig.wav spool/default/4711/INBOX/msg0001.wav"
+             " && cp $OLDPWD/samples/v02-faktura.wav spool/default/4711/INBOX/msg0002.wav"
+             " && cp $OLDPWD/samples/v03-ring-mig.wav spool/default/4799/INBOX/msg0000.wav",
+             dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(p, sizeof p, "%s/pbx.token", dir);
+    write_file(p, pbx);
+    snprintf(p, sizeof p, "%s/spool/default/4711/INBOX/msg0000.txt", dir);
+    asterisk_txt(p, "\"Lars Holm\" <+46701234567>", 1764756900, "1764756900-00000000");
+    snprintf(p, sizeof p, "%s/spool/default/4711/INBOX/msg0002.txt", dir);
+    write_file(p, "garbage without a section\n"); /* a damaged .txt: logged, left alone */
+    snprintf(p, sizeof p, "%s/spool/default/4799/INBOX/msg0000.txt", dir);
+    asterisk_txt(p, "<070123>", 1764756000, "1764756000-00000001");
+    /* first pass: one message (msg0001 has no .txt yet: not complete), the
+     * greeting and the recorded name; 4799 is not in the directory */
+    cr_expect_eq(pbx_sync(NULL, &out), 0, "%s", out.buf);
+    cr_expect(strstr(out.buf, "4711: voicemail msg0000 sent") != NULL, "%s", out.buf);
+    cr_expect(strstr(out.buf, "4711: greeting sent") != NULL, "%s", out.buf);
+    cr_expect(strstr(out.buf, "4799: voicemail msg0000 refused (404") != NULL, "%s", out.buf);
+    cr_expect(strstr(out.buf, "msg0002.txt: not an Asterisk message file") != NULL, "%s", out.buf);
+    cr_expect(strstr(out.buf, "1 not yet complete") != NULL, "%s", out.buf);
+    cr_expect_eq(count_voicemails("4711"), 1);
+    cr_assert_eq(call("GET", "/v1/voicemails?ext=4711", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"caller\":\"+46701234567\"") && strstr(o.buf, "\"received_at\":\"2025-12-03T10:15:00Z\""),
+              "caller and time from the .txt: %s", o.buf);
+    cr_assert_eq(call("GET", "/v1/mailboxes/4711", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"greeting\":{\"id\":1") != NULL, "%s", o.buf);
+    /* Asterisk finishes msg0001, and the owner listens to msg0000: it moves to Old */
+    snprintf(p, sizeof p, "%s/spool/default/4711/INBOX/msg0001.txt", dir);
+    asterisk_txt(p, "<+4687001234>", 1764757000, "1764757000-00000002");
+    snprintf(cmd, sizeof cmd,
+             "cd %s/spool/default/4711 && mv INBOX/msg0000.wav Old/msg0000.wav && mv INBOX/msg0000.txt Old/msg0000.txt",
+             dir);
+    cr_assert_eq(system(cmd), 0);
+    cr_expect_eq(pbx_sync(NULL, &out), 0, "%s", out.buf);
+    cr_expect_eq(count_voicemails("4711"), 2, "the moved one is the same message: %s", out.buf);
+    cr_expect(strstr(out.buf, "greeting sent") == NULL, "an unchanged greeting is not sent again: %s", out.buf);
+    /* the state lost (a crash between upload and saving it): the service's
+     * Idempotency-Key keeps it to two */
+    snprintf(p, sizeof p, "%s/sync.state", dir);
+    unlink(p);
+    cr_expect_eq(pbx_sync(NULL, &out), 0, "%s", out.buf);
+    cr_expect(strstr(out.buf, "the service had it already") != NULL, "%s", out.buf);
+    cr_expect_eq(count_voicemails("4711"), 2);
+    /* a changed greeting is sent again */
+    snprintf(cmd, sizeof cmd, "sleep 1; cp samples/g07-lena-ek.wav %s/spool/default/4711/unavail.wav", dir);
+    cr_assert_eq(system(cmd), 0);
+    cr_expect_eq(pbx_sync(NULL, &out), 0, "%s", out.buf);
+    cr_expect(strstr(out.buf, "4711: greeting sent") != NULL, "%s", out.buf);
+    /* the service down: retried, then exit 75 with nothing lost */
+    snprintf(p, sizeof p, "%s/spool/default/4711/INBOX/msg0003.wav", dir);
+    snprintf(cmd, sizeof cmd, "cp samples/v04-overklaga.wav %s", p);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(p, sizeof p, "%s/spool/default/4711/INBOX/msg0003.txt", dir);
+    asterisk_txt(p, "<+4687001235>", 1764758000, "1764758000-00000003");
+    char was[64];
+    snprintf(was, sizeof was, "%s", base);
+    stop_server();
+    cr_expect_eq(pbx_sync("--tries 2", &out), 75, "%s", out.buf);
+    cr_expect(strstr(out.buf, "unreachable") != NULL, "%s", out.buf);
+    start_server("1");
+    cr_expect_eq(pbx_sync(NULL, &out), 0, "%s", out.buf);
+    cr_expect_eq(count_voicemails("4711"), 3, "sent once the service is back: %s", out.buf);
+    (void)was;
+}
