@@ -254,7 +254,8 @@ install: $(BIN) $(LIB) $(BUILD)/rostvakt.pc
 	install -d $(DESTDIR)$(PREFIX)/share/rostvakt/web
 	install -m 644 web/index.html web/app.css web/app.js $(DESTDIR)$(PREFIX)/share/rostvakt/web/
 	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
-	for u in rostvakt.service rostvakt-sweep.service rostvakt-sweep.timer rostvakt-pbx-sync-asterisk.service; do \
+	for u in rostvakt.service rostvakt-sweep.service rostvakt-sweep.timer rostvakt-pbx-sync-asterisk.service \
+	  rostvakt-pbx-sync-freeswitch.service; do \
 	  sed -e 's|@PREFIX@|$(PREFIX)|g' deploy/$$u > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u && \
 	  chmod 644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u || exit 1; done
 

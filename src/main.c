@@ -53,8 +53,9 @@ static const struct {
     {"workdays", "workdays --calendar SE|AX --from YYYY-MM-DD --add N [--explain]", "the date N working days later"},
     {"calibrate", "calibrate [--data-dir DIR] [--min-per-class N] [--dry-run]",
      "this installation's thresholds from its reviewed greetings"},
-    {"pbx-sync", "pbx-sync asterisk|asterisk-notify [--spool DIR] [--context C]... --server URL --token-file FILE\n"
-                 "                  [--state FILE] [--once] [--interval S] [--tries N] [CONTEXT MAILBOX ...]",
+    {"pbx-sync", "pbx-sync asterisk|asterisk-notify|freeswitch [--spool DIR] [--context C]... [--db FILE]\n"
+                 "                  [--storage DIR] --server URL --token-file FILE [--state FILE] [--once]\n"
+                 "                  [--interval S] [--tries N] [CONTEXT MAILBOX ...]",
      "send a PBX's new voicemails, greetings and recorded names to the service"},
     {"config", "config [--markdown]", "print the effective configuration"},
     {"version", "version", "print the version"},
@@ -118,6 +119,8 @@ static const char *const details[] = {
     "                              the recorded name (greet) when new or changed\n"
     "  asterisk-notify CONTEXT MAILBOX [NEW OLD URGENT]\n"
     "                              one pass over that mailbox: for externnotify=\n"
+    "  freeswitch                  mod_voicemail's SQLite database (--db FILE, read-only;\n"
+    "                              relative file paths under --storage DIR)\n"
     "  --spool DIR                 the spool (default /var/spool/asterisk/voicemail)\n"
     "  --context C                 only this context (repeatable; default all)\n"
     "  --server URL                the service, e.g. http://127.0.0.1:8440\n"
@@ -719,13 +722,17 @@ static void on_sync_signal(int sig) { (void)sig; sync_stop = 1; }
 
 static int cmd_pbx_sync(int argc, char **argv)
 {
-    if (argc < 1 || (strcmp(argv[0], "asterisk") != 0 && strcmp(argv[0], "asterisk-notify") != 0)) {
-        fprintf(stderr, "rostvakt pbx-sync: the source is asterisk or asterisk-notify (rostvakt help pbx-sync)\n");
+    if (argc < 1 || (strcmp(argv[0], "asterisk") != 0 && strcmp(argv[0], "asterisk-notify") != 0 &&
+                     strcmp(argv[0], "freeswitch") != 0)) {
+        fprintf(stderr, "rostvakt pbx-sync: the source is asterisk, asterisk-notify or freeswitch"
+                        " (rostvakt help pbx-sync)\n");
         return EXIT_USAGE;
     }
-    int notify = strcmp(argv[0], "asterisk-notify") == 0, once = notify;
+    int notify = strcmp(argv[0], "asterisk-notify") == 0, once = notify, fs = strcmp(argv[0], "freeswitch") == 0;
     const char *spool = "/var/spool/asterisk/voicemail", *server = NULL, *token_file = NULL;
-    const char *state = "/var/lib/rostvakt/pbx-sync-asterisk.state", *pos[5] = {0};
+    const char *fs_db = NULL, *fs_storage = NULL;
+    const char *state = fs ? "/var/lib/rostvakt/pbx-sync-freeswitch.state" : "/var/lib/rostvakt/pbx-sync-asterisk.state";
+    const char *pos[5] = {0};
     char contexts[1024] = "";
     long interval = 30, tries = 6;
     int n_pos = 0;
@@ -734,6 +741,8 @@ static int cmd_pbx_sync(int argc, char **argv)
         int has = i + 1 < argc;
         if (strcmp(a, "--once") == 0) once = 1;
         else if (has && strcmp(a, "--spool") == 0) spool = argv[++i];
+        else if (has && strcmp(a, "--db") == 0) fs_db = argv[++i];
+        else if (has && strcmp(a, "--storage") == 0) fs_storage = argv[++i];
         else if (has && strcmp(a, "--server") == 0) server = argv[++i];
         else if (has && strcmp(a, "--token-file") == 0) token_file = argv[++i];
         else if (has && strcmp(a, "--state") == 0) state = argv[++i];
@@ -755,9 +764,9 @@ static int cmd_pbx_sync(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (!server || !token_file || (notify && n_pos < 2)) {
+    if (!server || !token_file || (notify && n_pos < 2) || (fs && !fs_db)) {
         fprintf(stderr, "rostvakt pbx-sync: --server URL and --token-file FILE are needed%s\n",
-                notify ? ", and CONTEXT MAILBOX" : "");
+                notify ? ", and CONTEXT MAILBOX" : fs ? ", and --db FILE" : "");
         return EXIT_USAGE;
     }
     char token[256] = "";
@@ -777,7 +786,8 @@ static int cmd_pbx_sync(int argc, char **argv)
     do {
         rv_sync_counts c;
         rv_error e;
-        rv_err rc = rv_sync_asterisk(&o, notify ? pos[0] : NULL, notify ? pos[1] : NULL, &c, &e);
+        rv_err rc = fs ? rv_sync_freeswitch(&o, fs_db, fs_storage, &c, &e)
+                       : rv_sync_asterisk(&o, notify ? pos[0] : NULL, notify ? pos[1] : NULL, &c, &e);
         if (c.voicemails || c.greetings || c.names || c.refused || rc != RV_OK)
             printf("pbx-sync: pass done: %ld voicemails, %ld greetings, %ld recorded names sent; %ld refused, "
                    "%ld skipped, %ld not yet complete\n",
@@ -785,8 +795,8 @@ static int cmd_pbx_sync(int argc, char **argv)
         fflush(stdout);
         if (rc != RV_OK) {
             fprintf(stderr, "rostvakt pbx-sync: %s\n", e.msg);
-            status = rc == RV_ERR_STOPPING ? 75 : rc == RV_ERR_CONFIG || rc == RV_ERR_ARG ? EXIT_CONFIG : 1;
-            if (rc != RV_ERR_STOPPING) break; /* the spool or the state: an operator must look */
+            status = rc == RV_ERR_STOPPING || rc == RV_ERR_BUSY ? 75 : rc == RV_ERR_CONFIG || rc == RV_ERR_ARG ? EXIT_CONFIG : 1;
+            if (rc != RV_ERR_STOPPING && rc != RV_ERR_BUSY) break; /* the spool or the state: an operator must look */
         } else status = 0;
         for (long t = 0; !once && !sync_stop && t < interval; t++) sleep(1);
     } while (!once && !sync_stop);

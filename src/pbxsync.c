@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <sqlite3.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -248,28 +249,23 @@ typedef struct {
     int down; /* the service was unreachable: end the pass */
 } pass;
 
-/* A greeting (unavail, busy, temp: the absence greeting wins) or the
- * recorded name (greet) of mailbox, sent when it is new or changed. */
-static rv_err sync_recording(pass *p, const char *ctx, const char *mb, const char *dir, int name)
+/* A greeting or recorded name at path (found: 1 there, -1 raw GSM only)
+ * for mailbox mb, sent when new or changed; label names it in the log. */
+static rv_err send_recording(pass *p, const char *label, const char *mb, const char *path, int found, int name)
 {
-    char path[4200], fp[300], key[400], url[600];
-    int found = 0;
-    const char *bases[] = {"temp", "unavail", "busy"};
-    if (name) found = recording(dir, "greet", path, sizeof path);
-    else
-        for (size_t i = 0; i < 3 && found <= 0; i++) found = recording(dir, bases[i], path, sizeof path);
-    if (found == 0) return RV_OK;
-    snprintf(key, sizeof key, "%s:%s/%s", name ? "name" : "greeting", ctx, mb);
+    char fp[300], key[400], url[600];
+    snprintf(key, sizeof key, "%s:%s", name ? "name" : "greeting", label);
     if (found < 0) {
         if (!state_get(p->st, key)) {
-            fprintf(p->o->log, "pbx-sync: %s/%s: the %s is raw GSM only; set format=wav49|wav in voicemail.conf\n",
-                    ctx, mb, name ? "recorded name" : "greeting");
+            fprintf(p->o->log, "pbx-sync: %s: the %s is raw GSM only; set format=wav49|wav in voicemail.conf\n", label,
+                    name ? "recorded name" : "greeting");
             p->c->skipped++;
             return state_put(p->st, key, "raw-gsm", p->err);
         }
         return RV_OK;
     }
     fingerprint(path, fp, sizeof fp);
+    if (strcmp(fp, "?") == 0) return RV_OK; /* not there (yet) */
     const char *was = state_get(p->st, key);
     if (was && (strcmp(was, fp) == 0 || (strncmp(was, "refused ", 8) == 0 && strcmp(was + 8, fp) == 0))) return RV_OK;
     snprintf(url, sizeof url, "%s/v1/mailboxes/%s/%s", p->o->server, mb, name ? "name-recording" : "greeting");
@@ -280,11 +276,11 @@ static rv_err sync_recording(pass *p, const char *ctx, const char *mb, const cha
         return RV_OK;
     }
     if (status == 200) {
-        fprintf(p->o->log, "pbx-sync: %s/%s: %s sent (%s)\n", ctx, mb, name ? "recorded name" : "greeting", path);
+        fprintf(p->o->log, "pbx-sync: %s: %s sent (%s)\n", label, name ? "recorded name" : "greeting", path);
         name ? p->c->names++ : p->c->greetings++;
         return state_put(p->st, key, fp, p->err);
     }
-    fprintf(p->o->log, "pbx-sync: %s/%s: %s refused (%ld: %s)\n", ctx, mb, name ? "recorded name" : "greeting", status,
+    fprintf(p->o->log, "pbx-sync: %s: %s refused (%ld: %s)\n", label, name ? "recorded name" : "greeting", status,
             status < 0 ? "cannot read it" : why(&a));
     p->c->refused++;
     if (status == 415 || status == 422 || status == 413) { /* this file will not do: not again until it changes */
@@ -293,6 +289,21 @@ static rv_err sync_recording(pass *p, const char *ctx, const char *mb, const cha
         return state_put(p->st, key, v, p->err);
     }
     return RV_OK;
+}
+
+/* Asterisk: the greeting (unavail, busy, temp: the absence greeting wins)
+ * or the recorded name (greet) of mailbox. */
+static rv_err sync_recording(pass *p, const char *ctx, const char *mb, const char *dir, int name)
+{
+    char path[4200], label[300];
+    int found = 0;
+    const char *bases[] = {"temp", "unavail", "busy"};
+    if (name) found = recording(dir, "greet", path, sizeof path);
+    else
+        for (size_t i = 0; i < 3 && found <= 0; i++) found = recording(dir, bases[i], path, sizeof path);
+    if (found == 0) return RV_OK;
+    snprintf(label, sizeof label, "%.120s/%.40s", ctx, mb);
+    return send_recording(p, label, mb, path, found, name);
 }
 
 /* msgNNNN.txt's "key=value" of [message], into out (cap bytes); 1 when found. */
@@ -307,6 +318,53 @@ static int ini_value(const char *text, const char *key, char *out, size_t cap)
         }
     }
     return 0;
+}
+
+/* One voicemail of mailbox mb at path, as state key: received at epoch,
+ * from caller (its + and digits count), sent with the Idempotency-Key idem. */
+static rv_err send_message(pass *p, const char *label, const char *mb, const char *key, const char *path,
+                           const char *caller, long long epoch, const char *idem)
+{
+    char number[40] = "";
+    size_t k = 0;
+    for (const char *q = caller; *q && *q != '>' && k + 1 < sizeof number; q++)
+        if (isdigit((unsigned char)*q) || (*q == '+' && k == 0)) number[k++] = *q;
+    number[k] = '\0';
+    time_t t = (time_t)epoch;
+    struct tm tm;
+    char at[80], num[80], ih[260], url[600];
+    gmtime_r(&t, &tm);
+    strftime(at, sizeof at, "X-Received-At: %Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(num, sizeof num, "X-Caller-Number: %s", number);
+    snprintf(ih, sizeof ih, "Idempotency-Key: %.200s", idem);
+    for (char *q = ih + 17; *q; q++)
+        if ((unsigned char)*q < 0x21 || (unsigned char)*q > 0x7e) *q = '_';
+    const char *headers[] = {at, ih, number[0] ? num : NULL, NULL};
+    snprintf(url, sizeof url, "%s/v1/mailboxes/%s/voicemails", p->o->server, mb);
+    answer a;
+    long status = send_file(p->o, "POST", url, path, headers, &a);
+    if (status == 0) {
+        p->down = 1;
+        return RV_OK;
+    }
+    if (status == 201 || status == 200) {
+        const char *id = strstr(a.buf, "\"id\":");
+        char v[64];
+        snprintf(v, sizeof v, "sent %lld", id ? atoll(id + 5) : 0LL);
+        fprintf(p->o->log, "pbx-sync: %s sent as %s%s\n", label, v + 5,
+                status == 200 ? " (the service had it already)" : "");
+        p->c->voicemails++;
+        return state_put(p->st, key, v, p->err);
+    }
+    fprintf(p->o->log, "pbx-sync: %s refused (%ld: %s)%s\n", label, status, status < 0 ? "cannot read it" : why(&a),
+            status == 404 ? "; tried again next pass" : "");
+    p->c->refused++;
+    if (status == 415 || status == 422 || status == 413) {
+        char v[80];
+        snprintf(v, sizeof v, "refused %ld", status);
+        return state_put(p->st, key, v, p->err);
+    }
+    return RV_OK;
 }
 
 /* One message: its .txt is there, so its audio is complete. */
@@ -348,48 +406,12 @@ static rv_err sync_message(pass *p, const char *ctx, const char *mb, const char 
         return state_put(p->st, key, found < 0 ? "skipped raw-gsm" : "skipped no-audio", p->err);
     }
     /* the caller's number: what is inside <...>, + and digits */
-    char number[40] = "";
     const char *lt = strchr(callerid, '<');
-    const char *from = lt ? lt + 1 : callerid;
-    size_t k = 0;
-    for (const char *q = from; *q && *q != '>' && k + 1 < sizeof number; q++)
-        if (isdigit((unsigned char)*q) || (*q == '+' && k == 0)) number[k++] = *q;
-    number[k] = '\0';
-    time_t t = (time_t)strtoll(origtime, NULL, 10);
-    struct tm tm;
-    char at[80], num[80], idem[700], url[600];
-    gmtime_r(&t, &tm);
-    strftime(at, sizeof at, "X-Received-At: %Y-%m-%dT%H:%M:%SZ", &tm);
-    snprintf(num, sizeof num, "X-Caller-Number: %s", number);
-    snprintf(idem, sizeof idem, "Idempotency-Key: asterisk:%.180s", key + 4);
-    for (char *q = idem + 17; *q; q++)
-        if ((unsigned char)*q < 0x21 || (unsigned char)*q > 0x7e) *q = '_';
-    const char *headers[] = {at, idem, number[0] ? num : NULL, NULL};
-    snprintf(url, sizeof url, "%s/v1/mailboxes/%s/voicemails", p->o->server, mb);
-    answer a;
-    long status = send_file(p->o, "POST", url, path, headers, &a);
-    if (status == 0) {
-        p->down = 1;
-        return RV_OK;
-    }
-    if (status == 201 || status == 200) {
-        const char *id = strstr(a.buf, "\"id\":");
-        char v[64];
-        snprintf(v, sizeof v, "sent %lld", id ? atoll(id + 5) : 0LL);
-        fprintf(p->o->log, "pbx-sync: %s/%s: voicemail %s sent as %s%s\n", ctx, mb, base, v + 5,
-                status == 200 ? " (the service had it already)" : "");
-        p->c->voicemails++;
-        return state_put(p->st, key, v, p->err);
-    }
-    fprintf(p->o->log, "pbx-sync: %s/%s: voicemail %s refused (%ld: %s)%s\n", ctx, mb, base, status,
-            status < 0 ? "cannot read it" : why(&a), status == 404 ? "; tried again next pass" : "");
-    p->c->refused++;
-    if (status == 415 || status == 422 || status == 413) {
-        char v[80];
-        snprintf(v, sizeof v, "refused %ld", status);
-        return state_put(p->st, key, v, p->err);
-    }
-    return RV_OK;
+    char idem[200];
+    snprintf(idem, sizeof idem, "asterisk:%.180s", key + 4);
+    char label[300];
+    snprintf(label, sizeof label, "%.120s/%.40s: voicemail %.60s", ctx, mb, base);
+    return send_message(p, label, mb, key, path, lt ? lt + 1 : callerid, (long long)strtoll(origtime, NULL, 10), idem);
 }
 
 /* Every folder of a mailbox (INBOX, Old, Urgent, Work ...), its greetings
@@ -480,6 +502,133 @@ rv_err rv_sync_asterisk(const rv_sync_opts *o, const char *context, const char *
     }
     closedir(top);
     state_close(&st);
+    if (rc == RV_OK && p.down)
+        rc = rv_error_set(err, RV_ERR_STOPPING, "%s stayed unreachable; the rest is sent on the next pass", o->server);
+    return rc;
+}
+
+/* ---- FreeSWITCH's mod_voicemail database ---- */
+
+typedef struct {
+    char user[64], uuid[80], number[64], path[1024];
+    long long epoch;
+} fs_msg;
+
+typedef struct {
+    char user[64], name[1024], greeting[1024];
+} fs_pref;
+
+static void col(sqlite3_stmt *st, int i, char *out, size_t cap)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(out, cap, "%s", t ? (const char *)t : "");
+}
+
+/* A stored path as it is, or under storage when relative. */
+static void fs_path(const char *storage, const char *path, char *out, size_t cap)
+{
+    if (path[0] == '/' || !storage || !*storage) snprintf(out, cap, "%s", path);
+    else snprintf(out, cap, "%.2000s/%.1000s", storage, path);
+}
+
+rv_err rv_sync_freeswitch(const rv_sync_opts *o, const char *db_path, const char *storage, rv_sync_counts *c,
+                          rv_error *err)
+{
+    memset(c, 0, sizeof *c);
+    if (!db_path || !o->server || !o->token || !o->state_path)
+        return rv_error_set(err, RV_ERR_ARG, "the database, the server, a token and a state file are needed");
+    /* read what is there and let go at once: never hold the PBX's database */
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        rv_err rc = rv_error_set(err, RV_ERR_IO, "cannot open %s: %s", db_path, db ? sqlite3_errmsg(db) : "?");
+        sqlite3_close(db);
+        return rc;
+    }
+    sqlite3_busy_timeout(db, 2000);
+    fs_msg *msgs = NULL;
+    fs_pref *prefs = NULL;
+    size_t n_msgs = 0, n_prefs = 0, cap_m = 0, cap_p = 0;
+    rv_err rc = RV_OK;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT username, uuid, created_epoch, cid_number, file_path FROM voicemail_msgs"
+                           " ORDER BY created_epoch, uuid",
+                           -1, &st, NULL) != SQLITE_OK)
+        rc = rv_error_set(err, sqlite3_errcode(db) == SQLITE_BUSY ? RV_ERR_BUSY : RV_ERR_CONFIG,
+                          "%s is not mod_voicemail's database: %s", db_path, sqlite3_errmsg(db));
+    int r;
+    while (rc == RV_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n_msgs == cap_m) {
+            cap_m = cap_m ? cap_m * 2 : 64;
+            fs_msg *nm = realloc(msgs, cap_m * sizeof *nm);
+            if (!nm) { rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory"); break; }
+            msgs = nm;
+        }
+        fs_msg *m = &msgs[n_msgs++];
+        col(st, 0, m->user, sizeof m->user);
+        col(st, 1, m->uuid, sizeof m->uuid);
+        m->epoch = sqlite3_column_int64(st, 2);
+        col(st, 3, m->number, sizeof m->number);
+        col(st, 4, m->path, sizeof m->path);
+    }
+    if (rc == RV_OK && r != SQLITE_DONE)
+        rc = rv_error_set(err, r == SQLITE_BUSY ? RV_ERR_BUSY : RV_ERR_IO, "cannot read %s: %s", db_path,
+                          sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc == RV_OK &&
+        sqlite3_prepare_v2(db, "SELECT username, name_path, greeting_path FROM voicemail_prefs", -1, &st, NULL) ==
+            SQLITE_OK) { /* no prefs table: no greetings, not an error */
+        while (rc == RV_OK && sqlite3_step(st) == SQLITE_ROW) {
+            if (n_prefs == cap_p) {
+                cap_p = cap_p ? cap_p * 2 : 64;
+                fs_pref *np = realloc(prefs, cap_p * sizeof *np);
+                if (!np) { rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory"); break; }
+                prefs = np;
+            }
+            fs_pref *q = &prefs[n_prefs++];
+            col(st, 0, q->user, sizeof q->user);
+            col(st, 1, q->name, sizeof q->name);
+            col(st, 2, q->greeting, sizeof q->greeting);
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    state stt;
+    if (rc == RV_OK) rc = state_open(&stt, o->state_path, err);
+    else memset(&stt, 0, sizeof stt);
+    pass p = {o, &stt, c, err, 0};
+    for (size_t i = 0; rc == RV_OK && !p.down && i < n_msgs; i++) {
+        fs_msg *m = &msgs[i];
+        char key[200], path[3200], label[200], idem[200];
+        snprintf(key, sizeof key, "fsmsg:%.100s", m->uuid);
+        if (!all_digits(m->user) || strlen(m->user) > 20 || !m->uuid[0] || state_get(&stt, key)) continue;
+        fs_path(storage, m->path, path, sizeof path);
+        snprintf(label, sizeof label, "%.40s: voicemail %.80s", m->user, m->uuid);
+        snprintf(idem, sizeof idem, "freeswitch:%.100s", m->uuid);
+        if (access(path, R_OK) != 0) {
+            fprintf(o->log, "pbx-sync: %s: cannot read %s: %s; tried again next pass\n", label, path, strerror(errno));
+            c->refused++;
+            continue;
+        }
+        rc = send_message(&p, label, m->user, key, path, m->number, m->epoch, idem);
+    }
+    for (size_t i = 0; rc == RV_OK && !p.down && i < n_prefs; i++) {
+        fs_pref *q = &prefs[i];
+        if (!all_digits(q->user) || strlen(q->user) > 20) continue;
+        char path[3200];
+        if (q->greeting[0]) {
+            fs_path(storage, q->greeting, path, sizeof path);
+            rc = send_recording(&p, q->user, q->user, path, 1, 0);
+        }
+        if (rc == RV_OK && !p.down && q->name[0]) {
+            fs_path(storage, q->name, path, sizeof path);
+            rc = send_recording(&p, q->user, q->user, path, 1, 1);
+        }
+    }
+    free(msgs);
+    free(prefs);
+    state_close(&stt);
     if (rc == RV_OK && p.down)
         rc = rv_error_set(err, RV_ERR_STOPPING, "%s stayed unreachable; the rest is sent on the next pass", o->server);
     return rc;

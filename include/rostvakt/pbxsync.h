@@ -1,8 +1,8 @@
 /* Getting recordings in: `rostvakt pbx-sync`, which finds a PBX's new
  * voicemails, greetings and recorded names and posts them to the service's
  * API (libcurl), remembering what it sent in a small state file so that a
- * restart neither loses nor repeats anything. Asterisk's app_voicemail file
- * storage is the source so far. */
+ * restart neither loses nor repeats anything. Sources: Asterisk's
+ * app_voicemail file storage and FreeSWITCH's mod_voicemail database. */
 #ifndef RV_PBXSYNC_H
 #define RV_PBXSYNC_H
 
@@ -34,5 +34,14 @@ typedef struct {
  * RV_ERR_IO / RV_ERR_CONFIG for the spool or the state file. */
 rv_err rv_sync_asterisk(const rv_sync_opts *o, const char *context, const char *mailbox, rv_sync_counts *c,
                         rv_error *err);
+
+/* One pass over FreeSWITCH mod_voicemail's SQLite database at db_path
+ * (voicemail_msgs, voicemail_prefs), opened read-only and closed before
+ * anything is sent; relative file paths are under storage. Messages are
+ * keyed by their uuid; greetings and names sent when new or changed.
+ * RV_ERR_BUSY when the PBX held the database for two seconds; else as
+ * rv_sync_asterisk. */
+rv_err rv_sync_freeswitch(const rv_sync_opts *o, const char *db_path, const char *storage, rv_sync_counts *c,
+                          rv_error *err);
 
 #endif

@@ -1798,3 +1798,58 @@ Test(serve, asterisk_spool_is_synced_once) {
     cr_expect_eq(count_voicemails("4711"), 3, "sent once the service is back: %s", out.buf);
     (void)was;
 }
+
+/* FreeSWITCH: a real SQLite file with mod_voicemail's schema; rows added
+ * between passes are sent, none twice, and the database is only read. */
+Test(serve, freeswitch_voicemail_db_is_synced_once) {
+    sink o, out;
+    char cmd[4096], db[256];
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    snprintf(db, sizeof db, "%s/voicemail_default.db", dir);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s/fs/4711 && cp samples/v01-bygglov.wav %s/fs/4711/msg_a.wav && cp samples/v02-faktura.wav "
+             "%s/fs/4711/msg_b.wav && cp samples/g01-anna-svensson.wav %s/fs/4711/greeting_1.wav && sqlite3 %s \""
+             "CREATE TABLE voicemail_msgs (created_epoch INTEGER, read_epoch INTEGER, username VARCHAR(255),"
+             " domain VARCHAR(255), uuid VARCHAR(255), cid_name VARCHAR(255), cid_number VARCHAR(255),"
+             " in_folder VARCHAR(255), file_path VARCHAR(255), message_len INTEGER, flags VARCHAR(255),"
+             " read_flags VARCHAR(255), forwarded_by VARCHAR(255));"
+             "CREATE TABLE voicemail_prefs (username VARCHAR(255), domain VARCHAR(255), name_path VARCHAR(255),"
+             " greeting_path VARCHAR(255), password VARCHAR(255));"
+             "INSERT INTO voicemail_msgs VALUES (1764756900, 0, '4711', 'kommun.se',"
+             " '6f1c2a9e-1b2c-4d5e-8f90-0a1b2c3d4e5f', 'Lars Holm', '+46701234567', 'inbox', '4711/msg_a.wav', 12, '',"
+             " '', '');"
+             "INSERT INTO voicemail_prefs VALUES ('4711', 'kommun.se', '', '4711/greeting_1.wav', '');\"",
+             dir, dir, dir, dir, db);
+    cr_assert_eq(system(cmd), 0);
+    char tok[256];
+    snprintf(tok, sizeof tok, "%s/pbx.token", dir);
+    write_file(tok, pbx);
+    char sync[2048];
+    snprintf(sync, sizeof sync,
+             "%s pbx-sync freeswitch --db %s --storage %s/fs --server %s --token-file %s --state %s/fs.state --once 2>&1",
+             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", db, dir, base, tok, dir);
+    FILE *pp = popen(sync, "r");
+    cr_assert(pp);
+    out.len = fread(out.buf, 1, sizeof out.buf - 1, pp);
+    out.buf[out.len] = '\0';
+    cr_expect_eq(pclose(pp), 0, "%s", out.buf);
+    cr_expect(strstr(out.buf, "4711: voicemail 6f1c2a9e") != NULL && strstr(out.buf, "4711: greeting sent") != NULL,
+              "%s", out.buf);
+    cr_expect_eq(count_voicemails("4711"), 1);
+    cr_assert_eq(call("GET", "/v1/voicemails?ext=4711", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"caller\":\"+46701234567\"") != NULL, "%s", o.buf);
+    /* a row added while syncing, and the first again */
+    snprintf(cmd, sizeof cmd,
+             "sqlite3 %s \"INSERT INTO voicemail_msgs VALUES (1764757000, 0, '4711', 'kommun.se', 'b2', '', '070123',"
+             " 'inbox', '%s/fs/4711/msg_b.wav', 8, '', '', '')\"",
+             db, dir);
+    cr_assert_eq(system(cmd), 0);
+    pp = popen(sync, "r");
+    cr_assert(pp);
+    out.len = fread(out.buf, 1, sizeof out.buf - 1, pp);
+    out.buf[out.len] = '\0';
+    cr_expect_eq(pclose(pp), 0, "%s", out.buf);
+    cr_expect_eq(count_voicemails("4711"), 2, "%s", out.buf);
+    cr_expect(strstr(out.buf, "greeting sent") == NULL, "%s", out.buf);
+}
