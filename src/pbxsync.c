@@ -393,8 +393,8 @@ static rv_err sync_message(pass *p, const char *ctx, const char *mb, const char 
         return RV_OK;
     }
     char key[600];
-    if (msg_id[0]) snprintf(key, sizeof key, "msg:%s/%s/%s", ctx, mb, msg_id);
-    else snprintf(key, sizeof key, "msg:%s/%s/%s-%s", ctx, mb, origtime, callerid);
+    if (msg_id[0]) snprintf(key, sizeof key, "msg:%.200s/%.40s/%.119s", ctx, mb, msg_id);
+    else snprintf(key, sizeof key, "msg:%.200s/%.40s/%.31s-%.199s", ctx, mb, origtime, callerid);
     for (char *k = key; *k; k++)
         if (*k == '\t' || *k == '\n') *k = ' ';
     if (state_get(p->st, key)) return RV_OK; /* sent, whatever folder it is in now */
