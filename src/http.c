@@ -300,8 +300,9 @@ static enum MHD_Result job_hand_over(rv_server *s, struct MHD_Connection *c, req
 
 static json_t *mailbox_json(const rv_mailbox *m)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ext", m->ext, "first_name", m->first_name, "last_name",
-                     m->last_name, "unit", m->unit, "org", m->org, "profile", m->profile, "mobile", m->mobile);
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ext", m->ext, "first_name", m->first_name, "last_name",
+                     m->last_name, "unit", m->unit, "org", m->org, "profile", m->profile, "mobile", m->mobile, "email",
+                     m->email);
 }
 
 /* PUT /v1/mailboxes/{ext} (pbx, admin); GET (officer, admin) */

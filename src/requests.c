@@ -24,7 +24,8 @@ rv_err rv_mailbox_parse(const char *ext, const char *json, size_t len, rv_mailbo
              {"unit", out->unit, sizeof out->unit, 1},
              {"org", out->org, sizeof out->org, 0},
              {"profile", out->profile, sizeof out->profile, 0},
-             {"mobile", out->mobile, sizeof out->mobile, 0}};
+             {"mobile", out->mobile, sizeof out->mobile, 0},
+             {"email", out->email, sizeof out->email, 0}};
     size_t nf = sizeof f / sizeof f[0];
     rv_err rc = RV_OK;
     if (!json_is_object(root)) {
@@ -45,6 +46,13 @@ rv_err rv_mailbox_parse(const char *ext, const char *json, size_t len, rv_mailbo
             goto done;
         }
         memcpy(f[k].dst, sv, sl + 1);
+    }
+    if (out->email[0]) { /* one @ with something on each side, no spaces */
+        const char *at = strchr(out->email, '@');
+        if (!at || at == out->email || !at[1] || strchr(at + 1, '@') || strpbrk(out->email, " \t\r\n<>,;")) {
+            rc = rv_error_set(err, RV_ERR_ARG, "email must be one address, name@domain");
+            goto done;
+        }
     }
     for (size_t k = 0; k < nf; k++)
         if (f[k].required && !f[k].dst[0]) {

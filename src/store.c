@@ -103,6 +103,9 @@ static const char *const migrations[] = {
     "ALTER TABLE voicemails ADD COLUMN idempotency_key TEXT;"
     "CREATE UNIQUE INDEX voicemails_idempotency ON voicemails(ext, idempotency_key)"
     "  WHERE idempotency_key IS NOT NULL;",
+    /* 9 -> 10: the address a mailbox's voicemail arrives at as e-mail */
+    "ALTER TABLE mailboxes ADD COLUMN email TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX mailboxes_email ON mailboxes(email) WHERE email <> '';",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -647,15 +650,16 @@ rv_err rv_store_put_mailbox(rv_store *s, const rv_mailbox *m, const char *now_is
     *created = !exists;
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO mailboxes (ext, first_name, last_name, unit, org, profile, mobile,"
-                           " created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)"
+                           " created_at, updated_at, email) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)"
                            " ON CONFLICT(ext) DO UPDATE SET first_name = ?2, last_name = ?3, unit = ?4,"
-                           " org = ?5, profile = ?6, mobile = ?7, updated_at = ?8",
+                           " org = ?5, profile = ?6, mobile = ?7, updated_at = ?8, email = ?9",
                            -1, &st, NULL) != SQLITE_OK) {
         rc = db_error(s, err, "cannot write mailboxes");
         goto out;
     }
-    const char *v[] = {m->ext, m->first_name, m->last_name, m->unit, m->org, m->profile, m->mobile, now_iso};
-    for (int i = 0; i < 8; i++) sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_STATIC);
+    const char *v[] = {m->ext,     m->first_name, m->last_name, m->unit, m->org,
+                       m->profile, m->mobile,     now_iso,      m->email};
+    for (int i = 0; i < 9; i++) sqlite3_bind_text(st, i + 1, v[i], -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) rc = db_error(s, err, "cannot store the mailbox");
     sqlite3_finalize(st);
 out:
@@ -1372,7 +1376,7 @@ rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, json_t **out, 
     /* compliant: the current greeting exists, is not removed, and was found compliant */
     const char *sql =
         "SELECT m.ext, m.first_name, m.last_name, m.unit, m.org, m.profile, m.mobile, g.id IS NOT NULL, " GREETING_COLS
-        ", m.name_received_at FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
+        ", m.name_received_at, m.email FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
         " WHERE (?1 = 0 OR (?1 = 1) = (coalesce(g.compliant, 0) = 1 AND g.removed = 0))"
         " AND (?2 IS NULL OR m.unit = ?2) AND (?3 IS NULL OR m.ext > ?3) AND (?5 IS NULL OR m.ext = ?5)"
         " ORDER BY m.ext LIMIT ?4";
@@ -1395,6 +1399,7 @@ rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, json_t **out, 
         for (int i = 0; m && i < 7; i++) json_object_set_new(m, keys[i], text_or_null(st, i));
         if (m) json_object_set_new(m, "greeting", sqlite3_column_int(st, 7) ? greeting_json(st, 8) : json_null());
         if (m) json_object_set_new(m, "name_recording_at", text_or_null(st, 20));
+        if (m) json_object_set_new(m, "email", text_or_null(st, 21));
         json_array_append_new(a, m);
         n++;
     }

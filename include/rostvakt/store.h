@@ -13,7 +13,7 @@
 
 typedef struct rv_store rv_store;
 
-#define RV_STORE_SCHEMA_VERSION 9
+#define RV_STORE_SCHEMA_VERSION 10
 #define RV_SHA256_HEX 64
 
 /* Open (creating) data_dir, its audio/ directory and rostvakt.db, and bring
@@ -91,6 +91,7 @@ int rv_ext_valid(const char *ext);
 typedef struct {
     char ext[24];          /* digits only */
     char first_name[96], last_name[96], unit[192], org[192], profile[64], mobile[32];
+    char email[256];       /* where its voicemail arrives as e-mail, or "" */
 } rv_mailbox;
 
 /* Create or update a mailbox; *created is 1 when it was new. */

@@ -188,6 +188,15 @@ Test(serve, health_roles_and_mailboxes) {
     cr_expect(strstr(o.buf, "\"last_name\":\"Svensson\"") != NULL, "%s", o.buf);
     cr_expect_eq(call("GET", "/v1/mailboxes/4712", officer, NULL, &o), 404);
     cr_expect(strstr(o.buf, "\"error\"") != NULL, "errors are JSON: %s", o.buf);
+    /* the address its voicemail arrives at as e-mail (optional) */
+    const char *mail = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\","
+                       "\"email\":\"anna.svensson@botkyrka.se\"}";
+    cr_expect_eq(call("PUT", "/v1/mailboxes/4711", pbx, mail, &o), 200, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/mailboxes/4711", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"email\":\"anna.svensson@botkyrka.se\"") != NULL, "%s", o.buf);
+    const char *bad = "{\"first_name\":\"A\",\"last_name\":\"B\",\"unit\":\"C\",\"email\":\"a b@c\"}";
+    cr_expect_eq(call("PUT", "/v1/mailboxes/4711", pbx, bad, &o), 400, "%s", o.buf);
+    cr_expect(strstr(o.buf, "email") != NULL, "%s", o.buf);
 }
 
 Test(serve, bad_input_gets_the_right_status) {
