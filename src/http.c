@@ -44,6 +44,10 @@ typedef struct {
 typedef struct {
     char name[RV_TOKEN_NAME_MAX + 1];
     char remote[64];
+    rv_role role;
+    const char *via;                   /* "token", "proxy" or "session" */
+    const char *sid;                   /* the session's id (via "session") */
+    char csrf[RV_SESSION_ID_LEN + 1];  /* a browser's CSRF token ("" for a token) */
 } caller;
 
 #define READERS (ROLE(RV_ROLE_OFFICER) | ROLE(RV_ROLE_ADMIN))
@@ -174,31 +178,35 @@ static int proxy_user(rv_server *s, struct MHD_Connection *c, const char *remote
 static int authorise(rv_server *s, struct MHD_Connection *c, unsigned allowed, caller *who, enum MHD_Result *ret)
 {
     const char *h = header(c, "Authorization");
-    rv_role role;
     memset(who, 0, sizeof *who);
     remote_of(c, who->remote);
-    char csrf[RV_SESSION_ID_LEN + 1] = "";
+    rv_role *role = &who->role;
+    char *csrf = who->csrf;
     int unknown = 0;
     if (h) {
         pthread_rwlock_rdlock(&s->id_lock);
-        int known = strncasecmp(h, "Bearer ", 7) == 0 && rv_tokens_check(s->tokens, h + 7, &role, who->name, sizeof who->name);
+        int known = strncasecmp(h, "Bearer ", 7) == 0 && rv_tokens_check(s->tokens, h + 7, role, who->name, sizeof who->name);
         pthread_rwlock_unlock(&s->id_lock);
         if (!known) {
             *ret = send_error(s, c, RV_ERR_UNAUTHORIZED, "a valid bearer token is needed");
             return 0;
         }
-    } else if (proxy_user(s, c, who->remote, who->name, sizeof who->name, &role, &unknown)) {
+        who->via = "token";
+    } else if (proxy_user(s, c, who->remote, who->name, sizeof who->name, role, &unknown)) {
         rv_sessions_proxy_csrf(s->sessions, who->name, csrf);
+        who->via = "proxy";
     } else if (unknown) {
         *ret = send_error(s, c, RV_ERR_FORBIDDEN, "this user has no role in rostvakt");
         return 0;
     } else {
         const char *sid = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "rv_session");
-        if (!sid || !rv_session_find(s->sessions, sid, who->name, sizeof who->name, &role, csrf)) {
+        if (!sid || !rv_session_find(s->sessions, sid, who->name, sizeof who->name, role, csrf)) {
             *ret = send_error(s, c, RV_ERR_UNAUTHORIZED,
                               sid ? "the session has ended; sign in again" : "a valid bearer token is needed");
             return 0;
         }
+        who->via = "session";
+        who->sid = sid;
     }
     if (csrf[0] && !reads_only()) {
         const char *t = header(c, "X-CSRF-Token");
@@ -207,7 +215,7 @@ static int authorise(rv_server *s, struct MHD_Connection *c, unsigned allowed, c
             return 0;
         }
     }
-    if (!(allowed & ROLE(role))) {
+    if (!(allowed & ROLE(*role))) {
         *ret = send_error(s, c, RV_ERR_FORBIDDEN, "this role may not do that");
         return 0;
     }
@@ -1059,30 +1067,15 @@ static enum MHD_Result session_route(rv_server *s, struct MHD_Connection *c, con
     if (strcmp(method, "GET") != 0 && strcmp(method, "DELETE") != 0) return wrong_method(s, c, "POST, GET or DELETE");
     unsigned anyone = ROLE(RV_ROLE_OFFICER) | ROLE(RV_ROLE_ADMIN) | ROLE(RV_ROLE_MANAGER) | ROLE(RV_ROLE_PBX);
     if (!authorise(s, c, anyone, &who, &ret)) return ret;
-    const char *sid = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "rv_session");
-    char name[RV_TOKEN_NAME_MAX + 1], csrf[RV_SESSION_ID_LEN + 1] = "";
-    rv_role role = RV_ROLE_PBX;
-    int via_session = !header(c, "Authorization") && sid &&
-                      rv_session_find(s->sessions, sid, name, sizeof name, &role, csrf);
     if (strcmp(method, "DELETE") == 0) {
-        if (via_session) rv_session_end(s->sessions, sid);
+        if (who.sid) rv_session_end(s->sessions, who.sid);
         rv_audit(s, who.name, who.remote, "sign_out", 0, NULL, NULL, NULL);
         session_cookie(s, c, "", cookie, sizeof cookie);
         return send_json_h(s, c, MHD_HTTP_OK, json_pack("{s:b}", "signed_out", 1), "Set-Cookie", cookie);
     }
-    const char *via = via_session ? "session" : header(c, "Authorization") ? "token" : "proxy";
-    if (!via_session && strcmp(via, "proxy") == 0) {
-        int unknown;
-        proxy_user(s, c, who.remote, name, sizeof name, &role, &unknown);
-        rv_sessions_proxy_csrf(s->sessions, name, csrf);
-    } else if (!via_session) {
-        pthread_rwlock_rdlock(&s->id_lock);
-        rv_tokens_check(s->tokens, header(c, "Authorization") + 7, &role, name, sizeof name);
-        pthread_rwlock_unlock(&s->id_lock);
-    }
     return send_json(s, c, MHD_HTTP_OK,
-                     json_pack("{s:s,s:s,s:s,s:o}", "name", who.name, "role", rv_role_name(role), "via", via, "csrf",
-                               csrf[0] ? json_string(csrf) : json_null()));
+                     json_pack("{s:s,s:s,s:s,s:o}", "name", who.name, "role", rv_role_name(who.role), "via", who.via,
+                               "csrf", who.csrf[0] ? json_string(who.csrf) : json_null()));
 }
 
 /* GET /v1/sweeps?limit= (admin, officer, manager): the kept reports of the
