@@ -675,6 +675,27 @@ static enum MHD_Result get_voicemail(rv_server *s, struct MHD_Connection *c, con
     return send_json(s, c, MHD_HTTP_OK, j);
 }
 
+/* A call-back and its audit row in one transaction (store_lock held). */
+static rv_err callback_txn(rv_server *s, long long id, const char *now, const caller *who, rv_error *e)
+{
+    rv_err rc = rv_store_begin(s->store, e);
+    if (rc != RV_OK) return rc;
+    rc = rv_store_set_callback(s->store, id, now, e);
+    if (rc == RV_OK) rc = rv_store_audit(s->store, now, who->name, who->remote, "callback", id, NULL, NULL, e);
+    return rv_store_end(s->store, rc, e);
+}
+
+/* A decision and its audit row in one transaction (store_lock held). */
+static rv_err decision_txn(rv_server *s, long long id, const rv_decision_req *d, const char *now, const caller *who,
+                           long long *did, rv_error *e)
+{
+    rv_err rc = rv_store_begin(s->store, e);
+    if (rc != RV_OK) return rc;
+    rc = rv_store_add_decision(s->store, id, d->decision, d->diarienummer, d->note, who->name, now, did, e);
+    if (rc == RV_OK) rc = rv_store_audit(s->store, now, who->name, who->remote, "decision", id, NULL, d->decision, e);
+    return rv_store_end(s->store, rc, e);
+}
+
 /* POST /v1/voicemails/{id}/callback (pbx) and /decision (officer). */
 static enum MHD_Result voicemail_action(rv_server *s, struct MHD_Connection *c, const char *method, long long id,
                                         const char *what, request *rq)
@@ -688,18 +709,7 @@ static enum MHD_Result voicemail_action(rv_server *s, struct MHD_Connection *c, 
     if (strcmp(what, "callback") == 0) {
         if (!authorise(s, c, ROLE(RV_ROLE_PBX), &who, &ret)) return ret;
         rv_err rc;
-        for (int tries = 0;; tries++) { /* the change and its audit row: one transaction */
-            pthread_mutex_lock(&s->store_lock);
-            rc = rv_store_begin(s->store, &e);
-            if (rc == RV_OK) {
-                rc = rv_store_set_callback(s->store, id, now, &e);
-                if (rc == RV_OK) rc = rv_store_audit(s->store, now, who.name, who.remote, "callback", id, NULL, NULL, &e);
-                rc = rv_store_end(s->store, rc, &e);
-            }
-            pthread_mutex_unlock(&s->store_lock);
-            if (rc != RV_ERR_BUSY || tries >= RV_BUSY_TRIES) break;
-            rv_busy_pause();
-        }
+        RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, callback_txn(s, id, now, &who, &e));
         if (rc != RV_OK) return send_rv_error(s, c, &e);
         return send_json(s, c, MHD_HTTP_OK, json_pack("{s:I,s:s}", "id", (json_int_t)id, "callback_at", now));
     }
@@ -708,19 +718,7 @@ static enum MHD_Result voicemail_action(rv_server *s, struct MHD_Connection *c, 
     if (rv_decision_parse(rq->body, rq->len, &d, &e) != RV_OK) return send_rv_error(s, c, &e);
     long long did = 0;
     rv_err rc;
-    for (int tries = 0;; tries++) {
-        pthread_mutex_lock(&s->store_lock);
-        rc = rv_store_begin(s->store, &e);
-        if (rc == RV_OK) {
-            rc = rv_store_add_decision(s->store, id, d.decision, d.diarienummer, d.note, who.name, now, &did, &e);
-            if (rc == RV_OK)
-                rc = rv_store_audit(s->store, now, who.name, who.remote, "decision", id, NULL, d.decision, &e);
-            rc = rv_store_end(s->store, rc, &e);
-        }
-        pthread_mutex_unlock(&s->store_lock);
-        if (rc != RV_ERR_BUSY || tries >= RV_BUSY_TRIES) break;
-        rv_busy_pause();
-    }
+    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, decision_txn(s, id, &d, now, &who, &did, &e));
     json_t *out = rc == RV_OK ? json_pack("{s:I,s:I,s:s,s:s,s:s}", "id", (json_int_t)did, "voicemail",
                                           (json_int_t)id, "decision", d.decision, "actor", who.name, "decided_at", now)
                               : NULL;

@@ -20,13 +20,7 @@ rv_err rv_audit(rv_server *s, const char *actor, const char *remote, const char 
     rv_err rc;
     /* another connection's write lock is waited for outside the store lock,
      * so that lists and /metrics are not held up behind it */
-    for (int tries = 0;; tries++) {
-        pthread_mutex_lock(&s->store_lock);
-        rc = rv_store_audit(s->store, now, actor, remote, action, vm, ext, detail, &e);
-        pthread_mutex_unlock(&s->store_lock);
-        if (rc != RV_ERR_BUSY || tries >= RV_BUSY_TRIES) break;
-        rv_busy_pause();
-    }
+    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_audit(s->store, now, actor, remote, action, vm, ext, detail, &e));
     if (rc != RV_OK) fprintf(stderr, "rostvakt: audit: %s\n", e.msg);
     if (err) *err = e;
     return rc;
