@@ -441,8 +441,7 @@ static rv_err sync_mailbox(pass *p, const char *ctx, const char *mb, const char 
                 char txt[4400];
                 snprintf(txt, sizeof txt, "%.3500s/%.255s.txt", folder, base);
                 if (dot && strcmp(dot, ".txt") == 0) rc = sync_message(p, ctx, mb, folder, base);
-                else if (dot && (strcmp(dot, ".wav") == 0 || strcmp(dot, ".WAV") == 0 || strcmp(dot, ".gsm") == 0) &&
-                         access(txt, F_OK) != 0 && strcmp(dot, ".gsm") != 0)
+                else if (dot && (strcmp(dot, ".wav") == 0 || strcmp(dot, ".WAV") == 0) && access(txt, F_OK) != 0)
                     p->c->waiting++; /* Asterisk writes the .txt last: not complete yet */
             }
             free(names[i]);
