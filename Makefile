@@ -9,7 +9,7 @@ DESTDIR  ?=
 SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 VERSION  = 0.1.0
 BUILD    ?= build
-PKGS      = sndfile samplerate fftw3f jansson espeak-ng pocketsphinx libcrypto sqlite3 libmicrohttpd libcurl
+PKGS      = sndfile samplerate fftw3f jansson espeak-ng pocketsphinx libcrypto sqlite3 libmicrohttpd libcurl gmime-3.0
 WARN      = -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wformat=2
 CPPFLAGS += -Iinclude -D_GNU_SOURCE -MMD -MP -DRV_SHARE_DIR='"$(PREFIX)/share/rostvakt"' -DRV_VERSION='"$(VERSION)"'
 CFLAGS   ?= -O2 -g
@@ -255,7 +255,7 @@ install: $(BIN) $(LIB) $(BUILD)/rostvakt.pc
 	install -m 644 web/index.html web/app.css web/app.js $(DESTDIR)$(PREFIX)/share/rostvakt/web/
 	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	for u in rostvakt.service rostvakt-sweep.service rostvakt-sweep.timer rostvakt-pbx-sync-asterisk.service \
-	  rostvakt-pbx-sync-freeswitch.service; do \
+	  rostvakt-pbx-sync-freeswitch.service rostvakt-pbx-sync-imap.service; do \
 	  sed -e 's|@PREFIX@|$(PREFIX)|g' deploy/$$u > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u && \
 	  chmod 644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u || exit 1; done
 

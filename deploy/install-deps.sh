@@ -15,7 +15,7 @@ set -eu
 RUNTIME="
 libpocketsphinx3 pocketsphinx-en-us libsphinxbase3
 libsndfile1 libsamplerate0 libfftw3-single3
-libmicrohttpd12 libsqlite3-0 libjemalloc2 libjansson4 libssl3 libcurl4
+libmicrohttpd12 libsqlite3-0 libjemalloc2 libjansson4 libssl3 libcurl4 libgmime-3.0-0
 libespeak-ng1 espeak-ng-data
 asterisk-core-sounds-en-wav
 "
@@ -26,16 +26,19 @@ build-essential pkg-config
 libpocketsphinx-dev libsphinxbase-dev pocketsphinx sphinxbase-utils sphinxtrain
 libsndfile1-dev libsamplerate0-dev libfftw3-dev
 libmicrohttpd-dev libsqlite3-dev libjemalloc-dev libjansson-dev libssl-dev libcurl4-openssl-dev
+libgmime-3.0-dev
 libespeak-ng-dev
 asterisk-core-sounds-en
 "
 # the test framework, an HTTP client for the service's tests and bench,
 # sqlite3 and sox for fixtures and checks, espeak-ng for synthetic speech,
-# Chromium for the web app's browser tests (driven from Node.js, below)
+# Chromium for the web app's browser tests (driven from Node.js, below),
+# Dovecot as the IMAP server pbx-sync's e-mail test reads from
 TEST="
 libcriterion-dev libcurl4-openssl-dev curl
 sqlite3 sox libsox-fmt-base espeak-ng
 chromium fonts-dejavu-core
+dovecot-imapd
 "
 
 sets=${*:-all}

@@ -170,6 +170,7 @@ rv_err rv_audio_decode(const void *bytes, size_t len, rv_audio_hint hint,
 int rv_audio_is_quick(const void *bytes, size_t len, rv_audio_hint hint)
 {
     if (len == 0 || !bytes || hint == RV_AUDIO_RAW_ULAW || hint == RV_AUDIO_RAW_ALAW) return 1;
+    if (hint == RV_AUDIO_RAW_GSM) return 0; /* every frame must be decoded to know */
     SF_INFO info;
     memset(&info, 0, sizeof info);
     membuf mb = {bytes, (sf_count_t)len, 0};
@@ -216,11 +217,12 @@ static rv_err decode(const void *bytes, size_t len, rv_audio_hint hint, const rv
 
     SF_INFO info;
     memset(&info, 0, sizeof info);
-    if (hint == RV_AUDIO_RAW_ULAW || hint == RV_AUDIO_RAW_ALAW) {
+    if (hint == RV_AUDIO_RAW_ULAW || hint == RV_AUDIO_RAW_ALAW || hint == RV_AUDIO_RAW_GSM) {
         info.samplerate = 8000;
         info.channels = 1;
-        info.format = SF_FORMAT_RAW | (hint == RV_AUDIO_RAW_ULAW ? SF_FORMAT_ULAW
-                                                                 : SF_FORMAT_ALAW);
+        info.format = SF_FORMAT_RAW | (hint == RV_AUDIO_RAW_ULAW   ? SF_FORMAT_ULAW
+                                       : hint == RV_AUDIO_RAW_ALAW ? SF_FORMAT_ALAW
+                                                                   : SF_FORMAT_GSM610);
     } else {
         rc = check_declared_length(b, len, err);
         if (rc != RV_OK) return rc;
@@ -443,10 +445,13 @@ rv_audio_hint rv_audio_hint_for_path(const char *path)
     if (strcasecmp(dot, ".al") == 0 || strcasecmp(dot, ".alaw") == 0 ||
         strcasecmp(dot, ".pcma") == 0)
         return RV_AUDIO_RAW_ALAW;
+    if (strcmp(dot, ".gsm") == 0) return RV_AUDIO_RAW_GSM; /* Asterisk's; WAV49 is .WAV */
     return RV_AUDIO_AUTO;
 }
 
 rv_audio_hint rv_audio_hint_for_type(const char *content_type)
 {
-    return content_type && strcasecmp(content_type, "audio/basic") == 0 ? RV_AUDIO_RAW_ULAW : RV_AUDIO_AUTO;
+    if (content_type && strcasecmp(content_type, "audio/basic") == 0) return RV_AUDIO_RAW_ULAW;
+    if (content_type && strcasecmp(content_type, "audio/x-gsm") == 0) return RV_AUDIO_RAW_GSM;
+    return RV_AUDIO_AUTO;
 }

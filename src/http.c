@@ -263,7 +263,7 @@ static int page_limit(rv_server *s, struct MHD_Connection *c, int *limit, enum M
 }
 
 static const char *const audio_types[] = {"audio/wav", "audio/x-wav", "audio/basic", "audio/flac",
-                                          "application/octet-stream"};
+                                          "audio/mpeg", "audio/x-gsm", "application/octet-stream"};
 
 /* The request's audio Content-Type; NULL and a 415 queued for any other. */
 static const char *audio_type(rv_server *s, struct MHD_Connection *c, enum MHD_Result *ret)
@@ -274,8 +274,8 @@ static const char *audio_type(rv_server *s, struct MHD_Connection *c, enum MHD_R
     for (size_t k = 0; k < sizeof audio_types / sizeof *audio_types; k++)
         if (strcasecmp(type, audio_types[k]) == 0) return audio_types[k];
     *ret = send_error(s, c, RV_ERR_AUDIO_FORMAT,
-                      "Content-Type must be audio/wav, audio/x-wav, audio/basic, audio/flac or "
-                      "application/octet-stream");
+                      "Content-Type must be audio/wav, audio/x-wav, audio/basic, audio/flac, audio/mpeg, "
+                      "audio/x-gsm or application/octet-stream");
     return NULL;
 }
 
@@ -358,14 +358,18 @@ static enum MHD_Result mailbox(rv_server *s, struct MHD_Connection *c, const cha
     return send_json(s, c, MHD_HTTP_OK, one);
 }
 
-/* GET /v1/mailboxes?compliant=&unit=&limit=&after= (officer, admin) */
+/* GET /v1/mailboxes?compliant=&unit=&email=&limit=&after= (officer, admin,
+ * manager; pbx with email=, to find the mailbox an e-mail was sent to) */
 static enum MHD_Result list_mailboxes(rv_server *s, struct MHD_Connection *c, const char *method)
 {
     enum MHD_Result ret;
     caller who;
     if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
-    if (!authorise(s, c, VIEWERS, &who, &ret)) return ret;
+    if (!authorise(s, c, VIEWERS | ROLE(RV_ROLE_PBX), &who, &ret)) return ret;
     rv_mb_query q = {.compliant = RV_MB_ANY, .limit = 50};
+    q.email = arg(c, "email");
+    if (who.role == RV_ROLE_PBX && (!q.email || !*q.email))
+        return send_error(s, c, RV_ERR_FORBIDDEN, "a pbx token may only look a mailbox up by its email");
     const char *v = arg(c, "compliant");
     if (v) {
         if (strcmp(v, "true") == 0) q.compliant = RV_MB_COMPLIANT;

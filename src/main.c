@@ -59,9 +59,10 @@ static const struct {
     {"workdays", "workdays --calendar SE|AX --from YYYY-MM-DD --add N [--explain]", "the date N working days later"},
     {"calibrate", "calibrate [--data-dir DIR] [--min-per-class N] [--dry-run]",
      "this installation's thresholds from its reviewed greetings"},
-    {"pbx-sync", "pbx-sync asterisk|asterisk-notify|freeswitch [--spool DIR] [--context C]... [--db FILE]\n"
-                 "                  [--storage DIR] --server URL --token-file FILE [--state FILE] [--once]\n"
-                 "                  [--interval S] [--tries N] [CONTEXT MAILBOX ...]",
+    {"pbx-sync", "pbx-sync asterisk|asterisk-notify|freeswitch|imap [--spool DIR] [--context C]... [--db FILE]\n"
+                 "                  [--storage DIR] [--url URL --user U --password-file F] [--done-folder F]\n"
+                 "                  [--problem-folder F] [--ca-file F] --server URL --token-file FILE\n"
+                 "                  [--state FILE] [--once] [--interval S] [--tries N] [CONTEXT MAILBOX ...]",
      "send a PBX's new voicemails, greetings and recorded names to the service"},
     {"config", "config [--markdown]", "print the effective configuration"},
     {"version", "version", "print the version"},
@@ -78,7 +79,7 @@ static const char *const details[] = {
     "  --date YYYY-MM-DD           the day the greeting was recorded, for the end\n"
     "                              of an absence (default today)\n"
     "  --no-keywords               voicemails: do not look for case words\n"
-    "  --encoding auto|ulaw|alaw   headerless 8 kHz G.711 input (.ul/.al imply it)\n"
+    "  --encoding auto|ulaw|alaw|gsm  headerless 8 kHz G.711 or GSM input (.ul/.al/.gsm imply it)\n"
     "  --jobs N                    analyse N files at a time (default: all cores)\n"
     "  --format json|table|tsv     one JSON object per line (default), a table\n"
     "                              for people, or tab-separated columns\n",
@@ -127,12 +128,21 @@ static const char *const details[] = {
     "                              one pass over that mailbox: for externnotify=\n"
     "  freeswitch                  mod_voicemail's SQLite database (--db FILE, read-only;\n"
     "                              relative file paths under --storage DIR)\n"
+    "  imap                        voicemail delivered as e-mail (Teams/Exchange, Asterisk\n"
+    "                              attach=yes) in the folder of --url imaps://HOST/FOLDER;\n"
+    "                              the recipient's address finds the mailbox (its email)\n"
+    "  --user U, --password-file F the IMAP login (the file's first line is the password)\n"
+    "  --done-folder F             where sent messages go (default rostvakt-done)\n"
+    "  --problem-folder F          where messages a person must look at go: no audio, WMA,\n"
+    "                              audio refused, an address no mailbox has\n"
+    "                              (default rostvakt-problems)\n"
+    "  --ca-file F                 CA certificates for the IMAP server (default the system's)\n"
     "  --spool DIR                 the spool (default /var/spool/asterisk/voicemail)\n"
     "  --context C                 only this context (repeatable; default all)\n"
     "  --server URL                the service, e.g. http://127.0.0.1:8440\n"
     "  --token-file FILE           a file holding a pbx token\n"
     "  --state FILE                what was sent (default\n"
-    "                              /var/lib/rostvakt/pbx-sync-asterisk.state)\n"
+    "                              /var/lib/rostvakt/pbx-sync-SOURCE.state)\n"
     "  --once                      one pass, then exit (cron, tests); else a pass\n"
     "                              every --interval seconds (default 30) until SIGTERM\n"
     "  --tries N                   tries of one upload while the service is down,\n"
@@ -547,8 +557,9 @@ static int cmd_analyze(int argc, char **argv)
                 if (strcmp(v, "auto") == 0) forced = -1;
                 else if (strcmp(v, "ulaw") == 0) forced = RV_AUDIO_RAW_ULAW;
                 else if (strcmp(v, "alaw") == 0) forced = RV_AUDIO_RAW_ALAW;
+                else if (strcmp(v, "gsm") == 0) forced = RV_AUDIO_RAW_GSM;
                 else {
-                    fprintf(stderr, "rostvakt analyze: --encoding must be auto, ulaw or alaw\n");
+                    fprintf(stderr, "rostvakt analyze: --encoding must be auto, ulaw, alaw or gsm\n");
                     rc = EXIT_USAGE;
                     goto done;
                 }
@@ -729,15 +740,20 @@ static void on_sync_signal(int sig) { (void)sig; sync_stop = 1; }
 static int cmd_pbx_sync(int argc, char **argv)
 {
     if (argc < 1 || (strcmp(argv[0], "asterisk") != 0 && strcmp(argv[0], "asterisk-notify") != 0 &&
-                     strcmp(argv[0], "freeswitch") != 0)) {
-        fprintf(stderr, "rostvakt pbx-sync: the source is asterisk, asterisk-notify or freeswitch"
+                     strcmp(argv[0], "freeswitch") != 0 && strcmp(argv[0], "imap") != 0)) {
+        fprintf(stderr, "rostvakt pbx-sync: the source is asterisk, asterisk-notify, freeswitch or imap"
                         " (rostvakt help pbx-sync)\n");
         return EXIT_USAGE;
     }
     int notify = strcmp(argv[0], "asterisk-notify") == 0, once = notify, fs = strcmp(argv[0], "freeswitch") == 0;
+    int mail = strcmp(argv[0], "imap") == 0;
     const char *spool = "/var/spool/asterisk/voicemail", *server = NULL, *token_file = NULL;
     const char *fs_db = NULL, *fs_storage = NULL;
-    const char *state = fs ? "/var/lib/rostvakt/pbx-sync-freeswitch.state" : "/var/lib/rostvakt/pbx-sync-asterisk.state";
+    const char *password_file = NULL;
+    rv_imap_opts im = {0};
+    const char *state = fs     ? "/var/lib/rostvakt/pbx-sync-freeswitch.state"
+                        : mail ? "/var/lib/rostvakt/pbx-sync-imap.state"
+                               : "/var/lib/rostvakt/pbx-sync-asterisk.state";
     const char *pos[5] = {0};
     char contexts[1024] = "";
     long interval = 30, tries = 6;
@@ -749,6 +765,12 @@ static int cmd_pbx_sync(int argc, char **argv)
         else if (has && strcmp(a, "--spool") == 0) spool = argv[++i];
         else if (has && strcmp(a, "--db") == 0) fs_db = argv[++i];
         else if (has && strcmp(a, "--storage") == 0) fs_storage = argv[++i];
+        else if (has && strcmp(a, "--url") == 0) im.url = argv[++i];
+        else if (has && strcmp(a, "--user") == 0) im.user = argv[++i];
+        else if (has && strcmp(a, "--password-file") == 0) password_file = argv[++i];
+        else if (has && strcmp(a, "--done-folder") == 0) im.done_folder = argv[++i];
+        else if (has && strcmp(a, "--problem-folder") == 0) im.problem_folder = argv[++i];
+        else if (has && strcmp(a, "--ca-file") == 0) im.ca_file = argv[++i];
         else if (has && strcmp(a, "--server") == 0) server = argv[++i];
         else if (has && strcmp(a, "--token-file") == 0) token_file = argv[++i];
         else if (has && strcmp(a, "--state") == 0) state = argv[++i];
@@ -770,10 +792,26 @@ static int cmd_pbx_sync(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (!server || !token_file || (notify && n_pos < 2) || (fs && !fs_db)) {
+    if (!server || !token_file || (notify && n_pos < 2) || (fs && !fs_db) ||
+        (mail && (!im.url || !im.user || !password_file))) {
         fprintf(stderr, "rostvakt pbx-sync: --server URL and --token-file FILE are needed%s\n",
-                notify ? ", and CONTEXT MAILBOX" : fs ? ", and --db FILE" : "");
+                notify ? ", and CONTEXT MAILBOX"
+                : fs   ? ", and --db FILE"
+                : mail ? ", and --url imaps://HOST/FOLDER, --user U and --password-file F"
+                       : "");
         return EXIT_USAGE;
+    }
+    char password[512] = "";
+    if (mail) {
+        FILE *pf = fopen(password_file, "r");
+        if (!pf || !fgets(password, sizeof password, pf)) {
+            fprintf(stderr, "rostvakt pbx-sync: cannot read a password from %s\n", password_file);
+            if (pf) fclose(pf);
+            return EXIT_CONFIG;
+        }
+        fclose(pf);
+        password[strcspn(password, "\r\n")] = '\0';
+        im.password = password;
     }
     char token[256] = "";
     FILE *tf = fopen(token_file, "r");
@@ -792,9 +830,10 @@ static int cmd_pbx_sync(int argc, char **argv)
     do {
         rv_sync_counts c;
         rv_error e;
-        rv_err rc = fs ? rv_sync_freeswitch(&o, fs_db, fs_storage, &c, &e)
-                       : rv_sync_asterisk(&o, notify ? pos[0] : NULL, notify ? pos[1] : NULL, &c, &e);
-        if (c.voicemails || c.greetings || c.names || c.refused || rc != RV_OK)
+        rv_err rc = fs     ? rv_sync_freeswitch(&o, fs_db, fs_storage, &c, &e)
+                    : mail ? rv_sync_imap(&o, &im, &c, &e)
+                           : rv_sync_asterisk(&o, notify ? pos[0] : NULL, notify ? pos[1] : NULL, &c, &e);
+        if (c.voicemails || c.greetings || c.names || c.refused || c.skipped || rc != RV_OK)
             printf("pbx-sync: pass done: %ld voicemails, %ld greetings, %ld recorded names sent; %ld refused, "
                    "%ld skipped, %ld not yet complete\n",
                    c.voicemails, c.greetings, c.names, c.refused, c.skipped, c.waiting);

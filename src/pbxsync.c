@@ -1,6 +1,7 @@
 /* rostvakt pbx-sync (pbxsync.h): Asterisk's voicemail spool to the
  * service's API over libcurl, with a state file of what was sent. */
 #include "rostvakt/pbxsync.h"
+#include "pbxsync_int.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -11,21 +12,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 /* ---- the state: "key<TAB>value" lines, the last for a key wins ---- */
-
-typedef struct entry {
-    char *key, *value;
-    struct entry *next;
-} entry;
-
-typedef struct {
-    entry *bucket[4096];
-    FILE *f;
-} state;
 
 static unsigned hash(const char *s)
 {
@@ -34,17 +26,17 @@ static unsigned hash(const char *s)
     return h % 4096;
 }
 
-static const char *state_get(const state *st, const char *key)
+const char *sync_state_get(const sync_state *st, const char *key)
 {
-    for (const entry *e = st->bucket[hash(key)]; e; e = e->next)
+    for (const sync_entry *e = st->bucket[hash(key)]; e; e = e->next)
         if (strcmp(e->key, key) == 0) return e->value;
     return NULL;
 }
 
-static int state_put_mem(state *st, const char *key, const char *value)
+static int state_put_mem(sync_state *st, const char *key, const char *value)
 {
     unsigned h = hash(key);
-    for (entry *e = st->bucket[h]; e; e = e->next)
+    for (sync_entry *e = st->bucket[h]; e; e = e->next)
         if (strcmp(e->key, key) == 0) {
             char *v = strdup(value);
             if (!v) return -1;
@@ -52,7 +44,7 @@ static int state_put_mem(state *st, const char *key, const char *value)
             e->value = v;
             return 0;
         }
-    entry *e = calloc(1, sizeof *e);
+    sync_entry *e = calloc(1, sizeof *e);
     if (!e || !(e->key = strdup(key)) || !(e->value = strdup(value))) {
         if (e) free(e->key);
         free(e);
@@ -66,7 +58,7 @@ static int state_put_mem(state *st, const char *key, const char *value)
 /* Remember key = value: in memory and on disk (appended, fsync'ed) before
  * the next upload, so that a crash repeats at most the last one, which the
  * service then recognises by its Idempotency-Key. */
-static rv_err state_put(state *st, const char *key, const char *value, rv_error *err)
+rv_err sync_state_put(sync_state *st, const char *key, const char *value, rv_error *err)
 {
     if (state_put_mem(st, key, value) != 0) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     if (fprintf(st->f, "%s\t%s\n", key, value) < 0 || fflush(st->f) != 0 || fsync(fileno(st->f)) != 0)
@@ -74,7 +66,7 @@ static rv_err state_put(state *st, const char *key, const char *value, rv_error 
     return RV_OK;
 }
 
-static rv_err state_open(state *st, const char *path, rv_error *err)
+rv_err sync_state_open(sync_state *st, const char *path, rv_error *err)
 {
     memset(st, 0, sizeof *st);
     FILE *f = fopen(path, "r");
@@ -110,10 +102,10 @@ static rv_err state_open(state *st, const char *path, rv_error *err)
     return RV_OK;
 }
 
-static void state_close(state *st)
+void sync_state_close(sync_state *st)
 {
     for (size_t i = 0; i < 4096; i++)
-        for (entry *e = st->bucket[i], *next; e; e = next) {
+        for (sync_entry *e = st->bucket[i], *next; e; e = next) {
             next = e->next;
             free(e->key);
             free(e->value);
@@ -124,14 +116,9 @@ static void state_close(state *st)
 
 /* ---- the service ---- */
 
-typedef struct {
-    char buf[2048];
-    size_t len;
-} answer;
-
 static size_t collect(char *p, size_t sz, size_t n, void *u)
 {
-    answer *a = u;
+    sync_answer *a = u;
     size_t k = sz * n;
     if (a->len + k < sizeof a->buf) {
         memcpy(a->buf + a->len, p, k);
@@ -141,23 +128,36 @@ static size_t collect(char *p, size_t sz, size_t n, void *u)
     return k;
 }
 
-/* The file at path as the body of method url, with headers (NULL-ended):
- * the HTTP status, or 0 when the service could not be reached, after up to
- * o->max_tries tries with a growing pause while it is unreachable or
- * answers 503. */
-static long send_file(const rv_sync_opts *o, const char *method, const char *url, const char *path,
-                      const char *const *headers, answer *a)
+/* The bytes of a file, at most 64 MB: malloc()ed, NULL when unreadable. */
+static char *slurp(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
-    if (!f) return -1;
+    if (!f) return NULL;
     struct stat sb;
     char *body = NULL;
-    size_t len = 0;
+    *len = 0;
     if (fstat(fileno(f), &sb) == 0 && sb.st_size >= 0 && sb.st_size < (64 << 20) &&
         (body = malloc((size_t)sb.st_size + 1)))
-        len = fread(body, 1, (size_t)sb.st_size, f);
+        *len = fread(body, 1, (size_t)sb.st_size, f);
+    if (body && (ferror(f) || *len != (size_t)sb.st_size)) {
+        free(body);
+        body = NULL;
+    }
     fclose(f);
-    if (!body) return -1;
+    return body;
+}
+
+const char *sync_audio_type(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    if (dot && strcmp(dot, ".gsm") == 0) return "audio/x-gsm";
+    if (dot && strcasecmp(dot, ".mp3") == 0) return "audio/mpeg";
+    return "audio/wav";
+}
+
+long sync_send(const rv_sync_opts *o, const char *method, const char *url, const char *body, size_t len,
+               const char *type, const char *const *headers, sync_answer *a)
+{
     long status = 0;
     int pause = 1;
     for (int tries = 0; tries < (o->max_tries > 0 ? o->max_tries : 1); tries++) {
@@ -170,17 +170,22 @@ static long send_file(const rv_sync_opts *o, const char *method, const char *url
         CURL *c = curl_easy_init();
         if (!c) break;
         struct curl_slist *h = NULL;
-        char auth[160];
+        char auth[160], ct[120];
         snprintf(auth, sizeof auth, "Authorization: Bearer %s", o->token);
         h = curl_slist_append(h, auth);
-        h = curl_slist_append(h, "Content-Type: audio/wav");
+        if (type) {
+            snprintf(ct, sizeof ct, "Content-Type: %s", type);
+            h = curl_slist_append(h, ct);
+        }
         h = curl_slist_append(h, "Expect:");
         for (size_t i = 0; headers && headers[i]; i++) h = curl_slist_append(h, headers[i]);
         memset(a, 0, sizeof *a);
         curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        if (body) {
+            curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+            curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+            curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        }
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
         curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
         curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
@@ -193,12 +198,24 @@ static long send_file(const rv_sync_opts *o, const char *method, const char *url
         if (status != 0 && status != 503) break;
         status = 0;
     }
+    return status;
+}
+
+/* The file at path as the body of method url: as sync_send, or -1 when
+ * the file cannot be read. */
+static long send_file(const rv_sync_opts *o, const char *method, const char *url, const char *path,
+                      const char *const *headers, sync_answer *a)
+{
+    size_t len;
+    char *body = slurp(path, &len);
+    if (!body) return -1;
+    long status = sync_send(o, method, url, body, len, sync_audio_type(path), headers, a);
     free(body);
     return status;
 }
 
 /* The "message" of an error answer, or the whole body. */
-static const char *why(const answer *a)
+const char *sync_why(const sync_answer *a)
 {
     const char *m = strstr(a->buf, "\"message\":\"");
     static _Thread_local char out[300];
@@ -217,19 +234,17 @@ static int all_digits(const char *s)
     return 1;
 }
 
-/* The recording base.{wav,WAV,gsm} in dir that rostvakt reads: PCM WAV
- * first, then WAV49 (GSM in WAV); raw .gsm has no header and is not read.
- * 1 with path; 0 when there is none; -1 when there is only raw GSM. */
+/* The recording base.{wav,WAV,gsm} in dir (Asterisk's formats wav, wav49
+ * and gsm; the first that is there): 1 with path, 0 when there is none. */
 static int recording(const char *dir, const char *base, char *path, size_t cap)
 {
-    static const char *const ext[] = {"wav", "WAV"};
+    static const char *const ext[] = {"wav", "WAV", "gsm"};
     struct stat sb;
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < 3; i++) {
         snprintf(path, cap, "%.3800s/%.255s.%s", dir, base, ext[i]);
         if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode)) return 1;
     }
-    snprintf(path, cap, "%.3800s/%.255s.gsm", dir, base);
-    return stat(path, &sb) == 0 ? -1 : 0;
+    return 0;
 }
 
 /* "name:size:mtime" of path: a greeting or name recording changed when it changes. */
@@ -241,35 +256,18 @@ static void fingerprint(const char *path, char *out, size_t cap)
     else snprintf(out, cap, "%.200s:%lld:%lld", b ? b + 1 : path, (long long)sb.st_size, (long long)sb.st_mtime);
 }
 
-typedef struct {
-    const rv_sync_opts *o;
-    state *st;
-    rv_sync_counts *c;
-    rv_error *err;
-    int down; /* the service was unreachable: end the pass */
-} pass;
-
-/* A greeting or recorded name at path (found: 1 there, -1 raw GSM only)
- * for mailbox mb, sent when new or changed; label names it in the log. */
-static rv_err send_recording(pass *p, const char *label, const char *mb, const char *path, int found, int name)
+/* A greeting or recorded name at path for mailbox mb, sent when new or
+ * changed; label names it in the log. */
+static rv_err send_recording(sync_pass *p, const char *label, const char *mb, const char *path, int name)
 {
     char fp[300], key[400], url[600];
     snprintf(key, sizeof key, "%s:%s", name ? "name" : "greeting", label);
-    if (found < 0) {
-        if (!state_get(p->st, key)) {
-            fprintf(p->o->log, "pbx-sync: %s: the %s is raw GSM only; set format=wav49|wav in voicemail.conf\n", label,
-                    name ? "recorded name" : "greeting");
-            p->c->skipped++;
-            return state_put(p->st, key, "raw-gsm", p->err);
-        }
-        return RV_OK;
-    }
     fingerprint(path, fp, sizeof fp);
     if (strcmp(fp, "?") == 0) return RV_OK; /* not there (yet) */
-    const char *was = state_get(p->st, key);
+    const char *was = sync_state_get(p->st, key);
     if (was && (strcmp(was, fp) == 0 || (strncmp(was, "refused ", 8) == 0 && strcmp(was + 8, fp) == 0))) return RV_OK;
     snprintf(url, sizeof url, "%s/v1/mailboxes/%s/%s", p->o->server, mb, name ? "name-recording" : "greeting");
-    answer a;
+    sync_answer a;
     long status = send_file(p->o, "PUT", url, path, NULL, &a);
     if (status == 0) {
         p->down = 1;
@@ -278,32 +276,32 @@ static rv_err send_recording(pass *p, const char *label, const char *mb, const c
     if (status == 200) {
         fprintf(p->o->log, "pbx-sync: %s: %s sent (%s)\n", label, name ? "recorded name" : "greeting", path);
         name ? p->c->names++ : p->c->greetings++;
-        return state_put(p->st, key, fp, p->err);
+        return sync_state_put(p->st, key, fp, p->err);
     }
     fprintf(p->o->log, "pbx-sync: %s: %s refused (%ld: %s)\n", label, name ? "recorded name" : "greeting", status,
-            status < 0 ? "cannot read it" : why(&a));
+            status < 0 ? "cannot read it" : sync_why(&a));
     p->c->refused++;
     if (status == 415 || status == 422 || status == 413) { /* this file will not do: not again until it changes */
         char v[320];
         snprintf(v, sizeof v, "refused %s", fp);
-        return state_put(p->st, key, v, p->err);
+        return sync_state_put(p->st, key, v, p->err);
     }
     return RV_OK;
 }
 
 /* Asterisk: the greeting (unavail, busy, temp: the absence greeting wins)
  * or the recorded name (greet) of mailbox. */
-static rv_err sync_recording(pass *p, const char *ctx, const char *mb, const char *dir, int name)
+static rv_err sync_recording(sync_pass *p, const char *ctx, const char *mb, const char *dir, int name)
 {
     char path[4200], label[300];
     int found = 0;
     const char *bases[] = {"temp", "unavail", "busy"};
     if (name) found = recording(dir, "greet", path, sizeof path);
     else
-        for (size_t i = 0; i < 3 && found <= 0; i++) found = recording(dir, bases[i], path, sizeof path);
-    if (found == 0) return RV_OK;
+        for (size_t i = 0; i < 3 && !found; i++) found = recording(dir, bases[i], path, sizeof path);
+    if (!found) return RV_OK;
     snprintf(label, sizeof label, "%.120s/%.40s", ctx, mb);
-    return send_recording(p, label, mb, path, found, name);
+    return send_recording(p, label, mb, path, name);
 }
 
 /* msgNNNN.txt's "key=value" of [message], into out (cap bytes); 1 when found. */
@@ -320,29 +318,33 @@ static int ini_value(const char *text, const char *key, char *out, size_t cap)
     return 0;
 }
 
-/* One voicemail of mailbox mb at path, as state key: received at epoch,
- * from caller (its + and digits count), sent with the Idempotency-Key idem. */
-static rv_err send_message(pass *p, const char *label, const char *mb, const char *key, const char *path,
-                           const char *caller, long long epoch, const char *idem)
+rv_err sync_send_voicemail(sync_pass *p, const char *label, const char *mb, const char *key, const char *body,
+                           size_t len, const char *type, const char *caller, long long epoch, const char *idem,
+                           long *status_out)
 {
     char number[40] = "";
     size_t k = 0;
-    for (const char *q = caller; *q && *q != '>' && k + 1 < sizeof number; q++)
+    for (const char *q = caller ? caller : ""; *q && *q != '>' && k + 1 < sizeof number; q++)
         if (isdigit((unsigned char)*q) || (*q == '+' && k == 0)) number[k++] = *q;
     number[k] = '\0';
     time_t t = (time_t)epoch;
     struct tm tm;
-    char at[80], num[80], ih[260], url[600];
-    gmtime_r(&t, &tm);
-    strftime(at, sizeof at, "X-Received-At: %Y-%m-%dT%H:%M:%SZ", &tm);
+    char at[80] = "", num[80], ih[260], url[600];
+    if (epoch > 0 && gmtime_r(&t, &tm)) strftime(at, sizeof at, "X-Received-At: %Y-%m-%dT%H:%M:%SZ", &tm);
     snprintf(num, sizeof num, "X-Caller-Number: %s", number);
     snprintf(ih, sizeof ih, "Idempotency-Key: %.200s", idem);
     for (char *q = ih + 17; *q; q++)
         if ((unsigned char)*q < 0x21 || (unsigned char)*q > 0x7e) *q = '_';
-    const char *headers[] = {at, ih, number[0] ? num : NULL, NULL};
+    const char *headers[4];
+    size_t nh = 0;
+    headers[nh++] = ih;
+    if (at[0]) headers[nh++] = at;
+    if (number[0]) headers[nh++] = num;
+    headers[nh] = NULL;
     snprintf(url, sizeof url, "%s/v1/mailboxes/%s/voicemails", p->o->server, mb);
-    answer a;
-    long status = send_file(p->o, "POST", url, path, headers, &a);
+    sync_answer a;
+    long status = body ? sync_send(p->o, "POST", url, body, len, type, headers, &a) : -1;
+    if (status_out) *status_out = status;
     if (status == 0) {
         p->down = 1;
         return RV_OK;
@@ -354,21 +356,32 @@ static rv_err send_message(pass *p, const char *label, const char *mb, const cha
         fprintf(p->o->log, "pbx-sync: %s sent as %s%s\n", label, v + 5,
                 status == 200 ? " (the service had it already)" : "");
         p->c->voicemails++;
-        return state_put(p->st, key, v, p->err);
+        return key ? sync_state_put(p->st, key, v, p->err) : RV_OK;
     }
-    fprintf(p->o->log, "pbx-sync: %s refused (%ld: %s)%s\n", label, status, status < 0 ? "cannot read it" : why(&a),
+    fprintf(p->o->log, "pbx-sync: %s refused (%ld: %s)%s\n", label, status, status < 0 ? "cannot read it" : sync_why(&a),
             status == 404 ? "; tried again next pass" : "");
     p->c->refused++;
-    if (status == 415 || status == 422 || status == 413) {
+    if (key && (status == 415 || status == 422 || status == 413)) {
         char v[80];
         snprintf(v, sizeof v, "refused %ld", status);
-        return state_put(p->st, key, v, p->err);
+        return sync_state_put(p->st, key, v, p->err);
     }
     return RV_OK;
 }
 
+/* One voicemail of mailbox mb in the file at path: as sync_send_voicemail. */
+static rv_err send_message(sync_pass *p, const char *label, const char *mb, const char *key, const char *path,
+                           const char *caller, long long epoch, const char *idem)
+{
+    size_t len = 0;
+    char *body = slurp(path, &len);
+    rv_err rc = sync_send_voicemail(p, label, mb, key, body, len, sync_audio_type(path), caller, epoch, idem, NULL);
+    free(body);
+    return rc;
+}
+
 /* One message: its .txt is there, so its audio is complete. */
-static rv_err sync_message(pass *p, const char *ctx, const char *mb, const char *dir, const char *base)
+static rv_err sync_message(sync_pass *p, const char *ctx, const char *mb, const char *dir, const char *base)
 {
     char txt[4200], path[4200], text[8192] = "", origtime[32] = "", callerid[200] = "", msg_id[120] = "";
     snprintf(txt, sizeof txt, "%.3800s/%.255s.txt", dir, base);
@@ -384,11 +397,11 @@ static rv_err sync_message(pass *p, const char *ctx, const char *mb, const char 
     if (!strstr(text, "[message]") || !all_digits(origtime)) {
         char key[4300];
         snprintf(key, sizeof key, "bad:%.4200s", txt);
-        if (!state_get(p->st, key)) { /* said once, not every pass */
+        if (!sync_state_get(p->st, key)) { /* said once, not every pass */
             fprintf(p->o->log, "pbx-sync: %s: not an Asterisk message file (no [message] with origtime): left alone\n",
                     txt);
             p->c->refused++;
-            return state_put(p->st, key, "logged", p->err);
+            return sync_state_put(p->st, key, "logged", p->err);
         }
         return RV_OK;
     }
@@ -397,13 +410,12 @@ static rv_err sync_message(pass *p, const char *ctx, const char *mb, const char 
     else snprintf(key, sizeof key, "msg:%.200s/%.40s/%.31s-%.199s", ctx, mb, origtime, callerid);
     for (char *k = key; *k; k++)
         if (*k == '\t' || *k == '\n') *k = ' ';
-    if (state_get(p->st, key)) return RV_OK; /* sent, whatever folder it is in now */
+    if (sync_state_get(p->st, key)) return RV_OK; /* sent, whatever folder it is in now */
     int found = recording(dir, base, path, sizeof path);
-    if (found <= 0) {
-        fprintf(p->o->log, "pbx-sync: %s: %s\n", txt,
-                found < 0 ? "raw GSM only; set format=wav49|wav in voicemail.conf" : "no recording beside it");
+    if (!found) {
+        fprintf(p->o->log, "pbx-sync: %s: no recording beside it (msg*.wav, .WAV or .gsm): skipped\n", txt);
         p->c->skipped++;
-        return state_put(p->st, key, found < 0 ? "skipped raw-gsm" : "skipped no-audio", p->err);
+        return sync_state_put(p->st, key, "skipped no-audio", p->err);
     }
     /* the caller's number: what is inside <...>, + and digits */
     const char *lt = strchr(callerid, '<');
@@ -416,7 +428,7 @@ static rv_err sync_message(pass *p, const char *ctx, const char *mb, const char 
 
 /* Every folder of a mailbox (INBOX, Old, Urgent, Work ...), its greetings
  * and recorded name. */
-static rv_err sync_mailbox(pass *p, const char *ctx, const char *mb, const char *dir)
+static rv_err sync_mailbox(sync_pass *p, const char *ctx, const char *mb, const char *dir)
 {
     rv_err rc = sync_recording(p, ctx, mb, dir, 0);
     if (rc == RV_OK && !p->down) rc = sync_recording(p, ctx, mb, dir, 1);
@@ -441,8 +453,13 @@ static rv_err sync_mailbox(pass *p, const char *ctx, const char *mb, const char 
                 char txt[4400];
                 snprintf(txt, sizeof txt, "%.3500s/%.255s.txt", folder, base);
                 if (dot && strcmp(dot, ".txt") == 0) rc = sync_message(p, ctx, mb, folder, base);
-                else if (dot && (strcmp(dot, ".wav") == 0 || strcmp(dot, ".WAV") == 0) && access(txt, F_OK) != 0)
-                    p->c->waiting++; /* Asterisk writes the .txt last: not complete yet */
+                else if (access(txt, F_OK) != 0) { /* Asterisk writes the .txt last: not complete yet */
+                    char pick[4400];
+                    const char *slash;
+                    if (recording(folder, base, pick, sizeof pick) && (slash = strrchr(pick, '/')) &&
+                        strcmp(slash + 1, nm) == 0)
+                        p->c->waiting++; /* once a message, whatever formats it is in */
+                }
             }
             free(names[i]);
         }
@@ -470,16 +487,16 @@ rv_err rv_sync_asterisk(const rv_sync_opts *o, const char *context, const char *
     memset(c, 0, sizeof *c);
     if (!o->spool || !o->server || !o->token || !o->state_path)
         return rv_error_set(err, RV_ERR_ARG, "the spool, the server, a token and a state file are needed");
-    state st;
-    rv_err rc = state_open(&st, o->state_path, err);
+    sync_state st;
+    rv_err rc = sync_state_open(&st, o->state_path, err);
     if (rc != RV_OK) {
-        state_close(&st);
+        sync_state_close(&st);
         return rc;
     }
-    pass p = {o, &st, c, err, 0};
+    sync_pass p = {o, &st, c, err, 0};
     DIR *top = opendir(o->spool);
     if (!top) {
-        state_close(&st);
+        sync_state_close(&st);
         return rv_error_set(err, RV_ERR_IO, "cannot read the spool %s: %s", o->spool, strerror(errno));
     }
     struct dirent *ce;
@@ -500,7 +517,7 @@ rv_err rv_sync_asterisk(const rv_sync_opts *o, const char *context, const char *
         if (cd) closedir(cd);
     }
     closedir(top);
-    state_close(&st);
+    sync_state_close(&st);
     if (rc == RV_OK && p.down)
         rc = rv_error_set(err, RV_ERR_STOPPING, "%s stayed unreachable; the rest is sent on the next pass", o->server);
     return rc;
@@ -553,8 +570,10 @@ rv_err rv_sync_freeswitch(const rv_sync_opts *o, const char *db_path, const char
                            "SELECT username, uuid, created_epoch, cid_number, file_path FROM voicemail_msgs"
                            " ORDER BY created_epoch, uuid",
                            -1, &st, NULL) != SQLITE_OK)
-        rc = rv_error_set(err, sqlite3_errcode(db) == SQLITE_BUSY ? RV_ERR_BUSY : RV_ERR_CONFIG,
-                          "%s is not mod_voicemail's database: %s", db_path, sqlite3_errmsg(db));
+        rc = sqlite3_errcode(db) == SQLITE_BUSY
+                 ? rv_error_set(err, RV_ERR_BUSY, "the PBX holds %s (locked for 2 s); tried again next pass", db_path)
+                 : rv_error_set(err, RV_ERR_CONFIG, "%s is not mod_voicemail's database: %s", db_path,
+                                sqlite3_errmsg(db));
     int r;
     while (rc == RV_OK && (r = sqlite3_step(st)) == SQLITE_ROW) {
         if (n_msgs == cap_m) {
@@ -571,8 +590,9 @@ rv_err rv_sync_freeswitch(const rv_sync_opts *o, const char *db_path, const char
         col(st, 4, m->path, sizeof m->path);
     }
     if (rc == RV_OK && r != SQLITE_DONE)
-        rc = rv_error_set(err, r == SQLITE_BUSY ? RV_ERR_BUSY : RV_ERR_IO, "cannot read %s: %s", db_path,
-                          sqlite3_errmsg(db));
+        rc = r == SQLITE_BUSY
+                 ? rv_error_set(err, RV_ERR_BUSY, "the PBX holds %s (locked for 2 s); tried again next pass", db_path)
+                 : rv_error_set(err, RV_ERR_IO, "cannot read %s: %s", db_path, sqlite3_errmsg(db));
     sqlite3_finalize(st);
     st = NULL;
     if (rc == RV_OK &&
@@ -593,15 +613,15 @@ rv_err rv_sync_freeswitch(const rv_sync_opts *o, const char *db_path, const char
     }
     sqlite3_finalize(st);
     sqlite3_close(db);
-    state stt;
-    if (rc == RV_OK) rc = state_open(&stt, o->state_path, err);
+    sync_state stt;
+    if (rc == RV_OK) rc = sync_state_open(&stt, o->state_path, err);
     else memset(&stt, 0, sizeof stt);
-    pass p = {o, &stt, c, err, 0};
+    sync_pass p = {o, &stt, c, err, 0};
     for (size_t i = 0; rc == RV_OK && !p.down && i < n_msgs; i++) {
         fs_msg *m = &msgs[i];
         char key[200], path[3200], label[200], idem[200];
         snprintf(key, sizeof key, "fsmsg:%.100s", m->uuid);
-        if (!all_digits(m->user) || strlen(m->user) > 20 || !m->uuid[0] || state_get(&stt, key)) continue;
+        if (!all_digits(m->user) || strlen(m->user) > 20 || !m->uuid[0] || sync_state_get(&stt, key)) continue;
         fs_path(storage, m->path, path, sizeof path);
         snprintf(label, sizeof label, "%.40s: voicemail %.80s", m->user, m->uuid);
         snprintf(idem, sizeof idem, "freeswitch:%.100s", m->uuid);
@@ -618,16 +638,16 @@ rv_err rv_sync_freeswitch(const rv_sync_opts *o, const char *db_path, const char
         char path[3200];
         if (q->greeting[0]) {
             fs_path(storage, q->greeting, path, sizeof path);
-            rc = send_recording(&p, q->user, q->user, path, 1, 0);
+            rc = send_recording(&p, q->user, q->user, path, 0);
         }
         if (rc == RV_OK && !p.down && q->name[0]) {
             fs_path(storage, q->name, path, sizeof path);
-            rc = send_recording(&p, q->user, q->user, path, 1, 1);
+            rc = send_recording(&p, q->user, q->user, path, 1);
         }
     }
     free(msgs);
     free(prefs);
-    state_close(&stt);
+    sync_state_close(&stt);
     if (rc == RV_OK && p.down)
         rc = rv_error_set(err, RV_ERR_STOPPING, "%s stayed unreachable; the rest is sent on the next pass", o->server);
     return rc;

@@ -1379,7 +1379,7 @@ rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, json_t **out, 
         ", m.name_received_at, m.email FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
         " WHERE (?1 = 0 OR (?1 = 1) = (coalesce(g.compliant, 0) = 1 AND g.removed = 0))"
         " AND (?2 IS NULL OR m.unit = ?2) AND (?3 IS NULL OR m.ext > ?3) AND (?5 IS NULL OR m.ext = ?5)"
-        " ORDER BY m.ext LIMIT ?4";
+        " AND (?6 IS NULL OR lower(m.email) = lower(?6)) ORDER BY m.ext LIMIT ?4";
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(s, err, "cannot list mailboxes");
     sqlite3_bind_int(st, 1, q->compliant == RV_MB_COMPLIANT ? 1 : q->compliant == RV_MB_NOT_COMPLIANT ? 2 : 0);
     sqlite3_bind_text(st, 2, q->unit, -1, SQLITE_STATIC);
@@ -1387,6 +1387,7 @@ rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, json_t **out, 
     int limit = q->limit > 0 && q->limit <= 500 ? q->limit : 50;
     sqlite3_bind_int(st, 4, limit + 1);
     sqlite3_bind_text(st, 5, q->ext, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, q->email, -1, SQLITE_STATIC);
     json_t *a = json_array();
     int r, n = 0;
     while (a && (r = sqlite3_step(st)) == SQLITE_ROW) {

@@ -22,6 +22,7 @@ $S sine.wav -e ms-adpcm msadpcm.wav
 $S sine.wav -t au -e u-law sine.au
 $S sine.wav -t ul sine.ul
 $S sine.wav -t al sine.al
+$S sine.wav -t gsm sine.gsm
 $S -n -r 16000 -c 1 -b 16 sine16k.flac synth 2 sine 1000 vol 0.5
 $S -n -r 16000 -c 1 -b 16 sine.ogg synth 2 sine 1000 vol 0.5
 $S -n -r 8000 -c 2 -b 16 stereo.wav synth 2 sine 1000 vol 0.5

@@ -34,7 +34,8 @@ typedef struct {
 typedef enum {
     RV_AUDIO_AUTO = 0,   /* detect from the header */
     RV_AUDIO_RAW_ULAW,   /* headerless 8 kHz G.711 mu-law (.ul, audio/basic) */
-    RV_AUDIO_RAW_ALAW    /* headerless 8 kHz G.711 A-law (.al) */
+    RV_AUDIO_RAW_ALAW,   /* headerless 8 kHz G.711 A-law (.al) */
+    RV_AUDIO_RAW_GSM     /* headerless 8 kHz GSM 06.10 frames (.gsm, audio/x-gsm: Asterisk's "gsm" format) */
 } rv_audio_hint;
 
 typedef struct {

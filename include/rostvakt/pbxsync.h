@@ -2,7 +2,9 @@
  * voicemails, greetings and recorded names and posts them to the service's
  * API (libcurl), remembering what it sent in a small state file so that a
  * restart neither loses nor repeats anything. Sources: Asterisk's
- * app_voicemail file storage and FreeSWITCH's mod_voicemail database. */
+ * app_voicemail file storage, FreeSWITCH's mod_voicemail database, and
+ * voicemail delivered as e-mail to an IMAP folder (Teams/Exchange,
+ * Asterisk's attach=yes). */
 #ifndef RV_PBXSYNC_H
 #define RV_PBXSYNC_H
 
@@ -24,8 +26,18 @@ typedef struct {
     long voicemails, greetings, names; /* sent this pass */
     long waiting;   /* messages whose .txt is not written yet */
     long refused;   /* refused by the service (bad audio, no such mailbox): logged, tried again next pass */
-    long skipped;   /* unusable here (no audio Asterisk can give in a format rostvakt reads): logged */
+    long skipped;   /* unusable here (a .txt without audio; an e-mail without usable audio, moved aside): logged */
 } rv_sync_counts;
+
+typedef struct {
+    const char *url;            /* imap://HOST[:PORT]/FOLDER or imaps://...; plain imap:// to another host
+                                   than this one must offer STARTTLS */
+    const char *user;
+    const char *password;
+    const char *done_folder;    /* sent messages move here (NULL: "rostvakt-done") */
+    const char *problem_folder; /* messages a person must look at (NULL: "rostvakt-problems") */
+    const char *ca_file;        /* CA certificates to verify the server with (NULL: the system's) */
+} rv_imap_opts;
 
 /* One pass over the spool (only context/mailbox when both are set, as
  * Asterisk's externnotify hook names them). RV_OK when the pass ended;
@@ -43,5 +55,16 @@ rv_err rv_sync_asterisk(const rv_sync_opts *o, const char *context, const char *
  * rv_sync_asterisk. */
 rv_err rv_sync_freeswitch(const rv_sync_opts *o, const char *db_path, const char *storage, rv_sync_counts *c,
                           rv_error *err);
+
+/* One pass over the IMAP folder: each message's recipient is looked up in
+ * the directory by its e-mail address, its first audio attachment sent
+ * with the caller (X-CallingTelephoneNumber, X-Asterisk-VM-Caller-ID-Num,
+ * X-Asterisk-CallerID) and time (X-Asterisk-VM-Orig-time, Date) and its
+ * Message-ID as the Idempotency-Key, and the message moved to the done
+ * folder. A message without audio, with WMA or audio the service refuses,
+ * or for an address no mailbox has, is moved to the problem folder with a
+ * log line; nothing is deleted. RV_ERR_CONFIG when the server refuses the
+ * login; RV_ERR_BUSY when it cannot be reached; else as rv_sync_asterisk. */
+rv_err rv_sync_imap(const rv_sync_opts *o, const rv_imap_opts *im, rv_sync_counts *c, rv_error *err);
 
 #endif

@@ -291,6 +291,7 @@ typedef struct {
     rv_mb_filter compliant;
     const char *unit;
     const char *ext;        /* just this mailbox */
+    const char *email;      /* just the mailbox with this address (ASCII case ignored) */
     int limit;              /* 1..500 */
     const char *after_ext;  /* keyset cursor: the previous page's last ext */
 } rv_mb_query;

@@ -88,7 +88,23 @@ Test(audio, decodes_headerless_g711_when_told) {
     cr_expect_eq(rv_audio_hint_for_path("x/greeting.ul"), RV_AUDIO_RAW_ULAW);
     cr_expect_eq(rv_audio_hint_for_path("x/greeting.AL"), RV_AUDIO_RAW_ALAW);
     cr_expect_eq(rv_audio_hint_for_path("x/greeting.wav"), RV_AUDIO_AUTO);
+    cr_expect_eq(rv_audio_hint_for_path("INBOX/msg0000.gsm"), RV_AUDIO_RAW_GSM);
+    cr_expect_eq(rv_audio_hint_for_path("INBOX/msg0000.WAV"), RV_AUDIO_AUTO); /* wav49 has a header */
     cr_expect_eq(rv_audio_hint_for_path("noext"), RV_AUDIO_AUTO);
+}
+
+/* Asterisk's "gsm" format: bare GSM 06.10 frames, said by audio/x-gsm. */
+Test(audio, decodes_headerless_gsm_when_told) {
+    expect_sine("sine.gsm", RV_AUDIO_RAW_GSM, 8000, 1.5);
+    cr_expect_eq(codec_of("sine.gsm", RV_AUDIO_RAW_GSM), RV_CODEC_GSM);
+    cr_expect_eq(rv_audio_hint_for_type("audio/x-gsm"), RV_AUDIO_RAW_GSM);
+    size_t len;
+    unsigned char *b = slurp(fixture("sine.gsm"), &len);
+    cr_assert(b);
+    cr_expect_eq(rv_audio_is_quick(b, len, RV_AUDIO_RAW_GSM), 0, "every frame must be decoded to check it");
+    rv_error e;
+    cr_expect_eq(rv_audio_check(b, len, RV_AUDIO_RAW_GSM, &lim, &e), RV_OK, "%s", e.msg);
+    free(b);
 }
 
 Test(audio, downmixes_stereo) {

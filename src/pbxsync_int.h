@@ -1,0 +1,66 @@
+/* What pbx-sync's sources share (pbxsync.c, imapsync.c): the state file
+ * of what was sent, and uploads to the service. */
+#ifndef RV_PBXSYNC_INT_H
+#define RV_PBXSYNC_INT_H
+
+#include <stddef.h>
+
+#include "rostvakt/pbxsync.h"
+
+/* "key<TAB>value" lines, the last for a key wins; appended and fsync'ed
+ * before the next upload, so that a crash repeats at most the last one,
+ * which the service then recognises by its Idempotency-Key. */
+typedef struct sync_entry {
+    char *key, *value;
+    struct sync_entry *next;
+} sync_entry;
+
+typedef struct {
+    sync_entry *bucket[4096];
+    FILE *f;
+} sync_state;
+
+rv_err sync_state_open(sync_state *st, const char *path, rv_error *err);
+const char *sync_state_get(const sync_state *st, const char *key);
+rv_err sync_state_put(sync_state *st, const char *key, const char *value, rv_error *err);
+void sync_state_close(sync_state *st);
+
+/* The service's answer, its first 16 KB. */
+typedef struct {
+    char buf[16384];
+    size_t len;
+} sync_answer;
+
+/* body (len bytes, of the given Content-Type; NULL for a GET) to method
+ * url with extra headers (NULL-ended) and the token: the HTTP status, or
+ * 0 when the service could not be reached after o->max_tries tries with a
+ * growing pause while it was unreachable or answered 503. */
+long sync_send(const rv_sync_opts *o, const char *method, const char *url, const char *body, size_t len,
+               const char *type, const char *const *headers, sync_answer *a);
+
+/* The "message" of an error answer, or the start of the body. */
+const char *sync_why(const sync_answer *a);
+
+/* The Content-Type a recording file is sent as, from its name. */
+const char *sync_audio_type(const char *name);
+
+/* One pass's working set. */
+typedef struct {
+    const rv_sync_opts *o;
+    sync_state *st;
+    rv_sync_counts *c;
+    rv_error *err;
+    int down; /* the service was unreachable: end the pass */
+} sync_pass;
+
+/* One voicemail for mailbox mb: body (NULL: could not be read), received
+ * at epoch (0: now), from caller (its + and digits count), sent with the
+ * Idempotency-Key idem; logged under label. Sent: "sent ID" under key in
+ * the state (key NULL: not recorded); refused as unusable (413, 415, 422):
+ * "refused STATUS". *status (may be NULL) gets the HTTP status, 0 when the
+ * service was unreachable (p->down set), -1 when body is NULL. */
+rv_err sync_send_voicemail(sync_pass *p, const char *label, const char *mb, const char *key, const char *body,
+                           size_t len, const char *type, const char *caller, long long epoch, const char *idem,
+                           long *status);
+
+#endif
