@@ -1778,6 +1778,7 @@ Test(serve, asterisk_spool_is_synced_once, .timeout = 120) {
     cr_expect_eq(pbx_sync(NULL, &out), 0, "%s", out.buf);
     cr_expect(strstr(out.buf, "4711: voicemail msg0000 sent") != NULL, "%s", out.buf);
     cr_expect(strstr(out.buf, "4711: greeting sent") != NULL, "%s", out.buf);
+    cr_expect(strstr(out.buf, "4711: recorded name sent") != NULL, "greet.wav: %s", out.buf);
     cr_expect(strstr(out.buf, "4799: voicemail msg0000 refused (404") != NULL, "%s", out.buf);
     cr_expect(strstr(out.buf, "msg0002.txt: not an Asterisk message file") != NULL, "%s", out.buf);
     cr_expect(strstr(out.buf, "1 not yet complete") != NULL, "%s", out.buf);
