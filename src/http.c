@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rostvakt/archive.h"
 #include "rostvakt/audio.h"
 #include "rostvakt/calendar.h"
 #include "rostvakt/policy.h"
@@ -806,6 +807,88 @@ static enum MHD_Result get_audio(rv_server *s, struct MHD_Connection *c, const c
     return send_audio(s, c, method, sha, &loc, ct, &who, "audio_read", id, NULL, NULL);
 }
 
+/* GET /v1/voicemails/{id}/package (officer): the registered voicemail's
+ * submission package for the e-archive as a tar; made, recorded as an
+ * event and audited before it is answered. */
+static enum MHD_Result get_package(rv_server *s, struct MHD_Connection *c, const char *method, long long id)
+{
+    enum MHD_Result ret;
+    caller who;
+    if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
+    if (!authorise(s, c, ROLE(RV_ROLE_OFFICER), &who, &ret)) return ret;
+    rv_error e;
+    rv_vm_archive v;
+    rv_audio_loc loc;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_archive_info(s->store, id, &v, &e);
+    int ok = rc == RV_OK && strcmp(v.decision, "registered") == 0 && !v.disposed;
+    rv_err lrc = ok ? rv_store_locate_audio(s->store, v.sha256, &loc, &e) : RV_OK;
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) return send_rv_error(s, c, &e);
+    rv_package pkg;
+    unsigned char *audio = NULL;
+    size_t len = 0;
+    if (ok && lrc != RV_OK) rc = rv_error_set(&e, RV_ERR_IO, "%s", e.msg);
+    else if (ok) rc = rv_store_load_audio(s->store, v.sha256, &loc, (size_t)-1, &audio, &len, &e);
+    char now[32];
+    rv_utc_now(now);
+    if (rc == RV_OK && !v.objid[0]) { /* the first time: an id for good */
+        rv_uuid4(v.objid);
+        snprintf(v.packaged_at, sizeof v.packaged_at, "%s", now);
+    }
+    if (rc == RV_OK) rc = rv_package_build(&v, audio, len, now, &pkg, &e); /* 409 with why, when not registered */
+    free(audio);
+    rv_vm_archive_free(&v);
+    if (rc != RV_OK) return send_rv_error(s, c, &e);
+    unsigned char *tar = NULL;
+    size_t tar_len = 0;
+    rc = rv_package_tar(&pkg, &tar, &tar_len, &e);
+    if (rc == RV_OK) RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_mark_packaged(s->store, id, pkg.objid, now, who.name,
+                                                                                who.remote, &e));
+    char disposition[128];
+    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s.tar\"", pkg.objid);
+    rv_package_free(&pkg);
+    if (rc != RV_OK) {
+        free(tar);
+        return send_rv_error(s, c, &e); /* not answered unless recorded and audited */
+    }
+    return send_bytes(s, c, MHD_HTTP_OK, (char *)tar, tar_len, "application/x-tar", "Content-Disposition", disposition);
+}
+
+/* POST /v1/voicemails/{id}/archived (officer) {"reference": "..."}: the
+ * e-archive confirmed it took the package. */
+static enum MHD_Result post_archived(rv_server *s, struct MHD_Connection *c, const char *method, long long id,
+                                     request *rq)
+{
+    enum MHD_Result ret;
+    caller who;
+    if (strcmp(method, "POST") != 0) return wrong_method(s, c, "POST");
+    if (!authorise(s, c, ROLE(RV_ROLE_OFFICER), &who, &ret)) return ret;
+    json_error_t je;
+    json_t *j = rq->body ? json_loadb(rq->body, rq->len, 0, &je) : NULL;
+    const char *ref = json_string_value(json_object_get(j, "reference"));
+    if (!json_is_object(j) || !ref || !*ref || strlen(ref) > 200) {
+        json_decref(j);
+        return send_error(s, c, RV_ERR_ARG, "the body must be {\"reference\": \"the e-archive's reference\"} "
+                                            "(1 to 200 characters)");
+    }
+    for (const char *q = ref; *q; q++)
+        if ((unsigned char)*q < 0x20) {
+            json_decref(j);
+            return send_error(s, c, RV_ERR_ARG, "reference: no control characters");
+        }
+    char now[32], reference[256];
+    rv_utc_now(now);
+    snprintf(reference, sizeof reference, "%s", ref);
+    json_decref(j);
+    rv_error e;
+    rv_err rc;
+    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_mark_archived(s->store, id, reference, now, who.name, who.remote, &e));
+    if (rc != RV_OK) return send_rv_error(s, c, &e);
+    return send_json(s, c, MHD_HTTP_CREATED, json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)id, "archive_ref",
+                                                      reference, "archived_at", now, "actor", who.name));
+}
+
 /* GET /v1/mailboxes/{ext}/greetings/{id}/audio (officer, admin, manager):
  * a greeting's recording, audited as a voicemail's is. */
 static enum MHD_Result greeting_audio(rv_server *s, struct MHD_Connection *c, const char *method, const char *ext,
@@ -1180,6 +1263,8 @@ static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char 
         if (id && (strcmp(slash, "/callback") == 0 || strcmp(slash, "/decision") == 0))
             return voicemail_action(s, c, method, id, slash + 1, rq);
         if (id && strcmp(slash, "/audio") == 0) return get_audio(s, c, method, id);
+        if (id && strcmp(slash, "/package") == 0) return get_package(s, c, method, id);
+        if (id && strcmp(slash, "/archived") == 0) return post_archived(s, c, method, id, rq);
     }
     char ext[24];
     if (rv_voicemail_url(url, ext)) {

@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rostvakt/analyze.h"
+#include "rostvakt/archive.h"
 #include "rostvakt/audio.h"
 #include "rostvakt/calendar.h"
 #include "rostvakt/calibrate.h"
@@ -64,6 +66,9 @@ static const struct {
                  "                  [--problem-folder F] [--ca-file F] --server URL --token-file FILE\n"
                  "                  [--state FILE] [--once] [--interval S] [--tries N] [CONTEXT MAILBOX ...]",
      "send a PBX's new voicemails, greetings and recorded names to the service"},
+    {"archive", "archive [--data-dir DIR] (--voicemail ID... | --decided-from YYYY-MM-DD --decided-to YYYY-MM-DD)\n"
+                "                  --out DIR [--tar]",
+     "submission packages (FGS Paketstruktur 2.0) of registered voicemails for the e-archive"},
     {"config", "config [--markdown]", "print the effective configuration"},
     {"version", "version", "print the version"},
     {"help", "help [COMMAND]", "this text, or one command's"},
@@ -148,6 +153,14 @@ static const char *const details[] = {
     "  --tries N                   tries of one upload while the service is down,\n"
     "                              pausing 1, 2, 4 ... 30 s (default 6)\n"
     "  logs one line per upload; exit 75 when the service stayed unreachable (--once)\n",
+    /* archive */
+    "  --voicemail ID              this voicemail (repeatable)\n"
+    "  --decided-from D, --decided-to D\n"
+    "                              every voicemail registered on those days (UTC, inclusive)\n"
+    "  --out DIR                   the packages go to DIR/OBJID/ (a folder each)\n"
+    "  --tar                       as DIR/OBJID.tar instead\n"
+    "  only voicemails whose latest decision is \"registered\" are packaged; each\n"
+    "  keeps its OBJID, and each packaging is audited and kept in its history\n",
     /* config */
     "  every setting as name = value with a line of help; [verdicts] marks those\n"
     "  that change a greeting's verdict (greetings are analysed again when they change)\n"
@@ -849,6 +862,107 @@ static int cmd_pbx_sync(int argc, char **argv)
     return status;
 }
 
+/* rostvakt archive: submission packages of registered voicemails */
+static int cmd_archive(int argc, char **argv)
+{
+    common_opts co;
+    if (common_init(&co, argc) != 0) return 1;
+    const char *from_s = NULL, *to_s = NULL, *out = NULL;
+    long long *ids = calloc((size_t)argc + 1, sizeof *ids);
+    size_t n = 0;
+    int tar = 0, rc = 0;
+    rv_store *st = NULL;
+    if (!ids) return 1;
+    for (int i = 0; i < argc; i++) {
+        int t = common_opt(&co, "archive", argc, argv, &i);
+        if (t < 0) { rc = EXIT_USAGE; goto done; }
+        if (t > 0) continue;
+        if (strcmp(argv[i], "--tar") == 0) {
+            tar = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--voicemail") == 0 && i + 1 < argc) {
+            char *end;
+            long long id = strtoll(argv[++i], &end, 10);
+            if (*end || id < 1) {
+                fprintf(stderr, "rostvakt archive: --voicemail needs a voicemail id, not '%s'\n", argv[i]);
+                rc = EXIT_USAGE;
+                goto done;
+            }
+            ids[n++] = id;
+            continue;
+        }
+        const char **slot = strcmp(argv[i], "--decided-from") == 0 ? &from_s
+                            : strcmp(argv[i], "--decided-to") == 0 ? &to_s
+                            : strcmp(argv[i], "--out") == 0        ? &out
+                                                                   : NULL;
+        if (!slot || i + 1 >= argc) {
+            fprintf(stderr, "rostvakt archive: %s %s\n", argv[i], slot ? "needs a value" : "is not an option");
+            rc = EXIT_USAGE;
+            goto done;
+        }
+        *slot = argv[++i];
+    }
+    long from_d = 0, to_d = 0;
+    if (!out || (n == 0) == !(from_s && to_s) || (n && (from_s || to_s)) ||
+        (from_s && (!rv_parse_date(from_s, &from_d) || !rv_parse_date(to_s, &to_d) || to_d < from_d))) {
+        fprintf(stderr, "rostvakt archive: give --out DIR and either --voicemail ID... or --decided-from and "
+                        "--decided-to (YYYY-MM-DD, from <= to)\n");
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    rv_config cfg;
+    if ((rc = build_config(&co, &cfg)) != 0) goto done;
+    rv_error e;
+    struct stat sb;
+    if (stat(out, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "rostvakt archive: --out %s is not a directory\n", out);
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    if (access(cfg.data_dir, F_OK) != 0 || rv_store_open(cfg.data_dir, &st, &e) != RV_OK) {
+        fprintf(stderr, "rostvakt archive: no archive at %s\n", cfg.data_dir);
+        rc = EXIT_CONFIG;
+        goto done;
+    }
+    if (from_s) {
+        char f[32], t[32];
+        snprintf(f, sizeof f, "%.10sT00:00:00Z", from_s);
+        snprintf(t, sizeof t, "%.10sT99:99:99Z", to_s); /* after every time that day */
+        free(ids);
+        ids = NULL;
+        if (rv_store_registered_between(st, f, t, &ids, &n, &e) != RV_OK) {
+            fprintf(stderr, "rostvakt archive: %s\n", e.msg);
+            rc = 1;
+            goto done;
+        }
+        fprintf(stderr, "rostvakt archive: %zu voicemails registered %s .. %s\n", n, from_s, to_s);
+    }
+    const char *who = getenv("USER") ? getenv("USER") : "archive";
+    char actor[96];
+    snprintf(actor, sizeof actor, "cli:%s", who);
+    size_t made = 0;
+    for (size_t i = 0; i < n; i++) {
+        rv_package pkg;
+        if (rv_package_voicemail(st, ids[i], actor, "local", &pkg, &e) != RV_OK ||
+            rv_package_write(&pkg, out, tar, &e) != RV_OK) {
+            fprintf(stderr, "rostvakt archive: voicemail %lld: %s\n", ids[i], e.msg);
+            rc = 1;
+            continue;
+        }
+        printf("voicemail %lld: %s/%s%s\n", ids[i], out, pkg.objid, tar ? ".tar" : "");
+        made++;
+        rv_package_free(&pkg);
+    }
+    fflush(stdout);
+    fprintf(stderr, "rostvakt archive: %zu of %zu packaged\n", made, n);
+done:
+    if (st) rv_store_close(st);
+    free(ids);
+    free(co.sets);
+    return rc;
+}
+
 /* rostvakt token --tokens FILE --role pbx|officer|admin|manager --name NAME */
 static int cmd_token(int argc, char **argv)
 {
@@ -1234,6 +1348,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "token") == 0) return cmd_token(argc - 2, argv + 2);
     if (strcmp(cmd, "serve") == 0) return cmd_serve(argc - 2, argv + 2);
     if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc - 2, argv + 2);
+    if (strcmp(cmd, "archive") == 0) return cmd_archive(argc - 2, argv + 2);
     if (strcmp(cmd, "workdays") == 0) return cmd_workdays(argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0) return cmd_config(argc - 2, argv + 2);
     if (strcmp(cmd, "calibrate") == 0) return cmd_calibrate(argc - 2, argv + 2);

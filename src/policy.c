@@ -107,6 +107,7 @@ static rv_err profile_line(char *line, int lineno, void *user, rv_error *err)
     } else if (!strcmp(k, "retention_empty_days")) bad = parse_int(v, 1, 36500, &c->p->retention_empty_days);
     else if (!strcmp(k, "retention_ephemeral_days")) bad = parse_int(v, 1, 36500, &c->p->retention_ephemeral_days);
     else if (!strcmp(k, "retention_not_public_days")) bad = parse_int(v, 1, 36500, &c->p->retention_not_public_days);
+    else if (!strcmp(k, "retention_archived_days")) bad = parse_int(v, 0, 36500, &c->p->retention_archived_days);
     else return rv_error_set(err, RV_ERR_CONFIG, "%s:%d: unknown key '%s'", c->path, lineno, k);
     if (bad) return rv_error_set(err, RV_ERR_CONFIG, "%s:%d: bad value '%s' for %s", c->path, lineno, v, k);
     c->seen++;
@@ -124,6 +125,7 @@ rv_err rv_profile_load(const char *path, rv_profile *out, rv_error *err)
     memcpy(out->name, base, bl);
     out->name[bl] = '\0';
     snprintf(out->calendar, sizeof out->calendar, "SE");
+    out->retention_archived_days = 30;
     profile_ctx c = {out, path, 0};
     rv_err rc = rv_textfile_each(path, RV_ERR_IO, profile_line, &c, err);
     if (rc == RV_OK && c.seen == 0) rc = rv_error_set(err, RV_ERR_CONFIG, "%s: empty profile", path);

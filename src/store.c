@@ -106,6 +106,16 @@ static const char *const migrations[] = {
     /* 9 -> 10: the address a mailbox's voicemail arrives at as e-mail */
     "ALTER TABLE mailboxes ADD COLUMN email TEXT NOT NULL DEFAULT '';"
     "CREATE INDEX mailboxes_email ON mailboxes(email) WHERE email <> '';",
+    /* 10 -> 11: hand-over to the e-archive: the package's id, when it was
+     * first made, the archive's confirmation; and a voicemail's events */
+    "ALTER TABLE voicemails ADD COLUMN objid TEXT;"
+    "ALTER TABLE voicemails ADD COLUMN packaged_at TEXT;"
+    "ALTER TABLE voicemails ADD COLUMN archived_at TEXT;"
+    "ALTER TABLE voicemails ADD COLUMN archive_ref TEXT;"
+    "CREATE TABLE voicemail_events ("
+    "  id INTEGER PRIMARY KEY, voicemail_id INTEGER NOT NULL REFERENCES voicemails(id),"
+    "  event TEXT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL, detail TEXT);"
+    "CREATE INDEX voicemail_events_vm ON voicemail_events(voicemail_id, id);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -913,6 +923,24 @@ static json_t *decisions_of(rv_store *s, long long id)
     return a;
 }
 
+static json_t *events_of(rv_store *s, long long id)
+{
+    json_t *a = json_array();
+    sqlite3_stmt *st;
+    if (!a || sqlite3_prepare_v2(s->db,
+                                 "SELECT event, at, actor, detail FROM voicemail_events WHERE voicemail_id = ?1"
+                                 " ORDER BY id",
+                                 -1, &st, NULL) != SQLITE_OK)
+        return a;
+    sqlite3_bind_int64(st, 1, id);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:o}", "event", (const char *)sqlite3_column_text(st, 0),
+                                           "at", (const char *)sqlite3_column_text(st, 1), "actor",
+                                           (const char *)sqlite3_column_text(st, 2), "detail", text_or_null(st, 3)));
+    sqlite3_finalize(st);
+    return a;
+}
+
 rv_err rv_store_get_voicemail(rv_store *s, long long id, json_t **out, rv_error *err)
 {
     *out = NULL;
@@ -920,7 +948,8 @@ rv_err rv_store_get_voicemail(rv_store *s, long long id, json_t **out, rv_error 
     if (sqlite3_prepare_v2(s->db,
                            "SELECT v.id, v.ext, v.caller, v.received_at, v.content_type, v.bytes, v.state,"
                            " v.classification, v.report, m.first_name, m.last_name, m.unit, m.org, m.profile,"
-                           " v.callback_at FROM voicemails v JOIN mailboxes m ON m.ext = v.ext WHERE v.id = ?1",
+                           " v.callback_at, v.objid, v.packaged_at, v.archived_at, v.archive_ref"
+                           " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext WHERE v.id = ?1",
                            -1, &st, NULL) != SQLITE_OK)
         return db_error(s, err, "cannot read voicemails");
     sqlite3_bind_int64(st, 1, id);
@@ -947,6 +976,11 @@ rv_err rv_store_get_voicemail(rv_store *s, long long id, json_t **out, rv_error 
                                           (const char *)sqlite3_column_text(st, 13)));
             json_object_set_new(*out, "callback_at", text_or_null(st, 14));
             json_object_set_new(*out, "decisions", decisions_of(s, id));
+            json_object_set_new(*out, "events", events_of(s, id));
+            json_object_set_new(*out, "objid", text_or_null(st, 15));
+            json_object_set_new(*out, "packaged_at", text_or_null(st, 16));
+            json_object_set_new(*out, "archived_at", text_or_null(st, 17));
+            json_object_set_new(*out, "archive_ref", text_or_null(st, 18));
         }
         if (!*out) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     } else rc = r == SQLITE_DONE ? rv_error_set(err, RV_ERR_NOT_FOUND, "no voicemail %lld", id)
@@ -1626,7 +1660,7 @@ rv_err rv_store_disposal_candidates(rv_store *s, long long after_id, rv_disposal
     if (sqlite3_prepare_v2(s->db,
                            "SELECT v.id, v.ext, v.received_at, v.classification, v.audio_sha256, m.profile, m.unit,"
                            " (SELECT d.decision FROM decisions d WHERE d.voicemail_id = v.id"
-                           "  ORDER BY d.id DESC LIMIT 1)"
+                           "  ORDER BY d.id DESC LIMIT 1), v.archived_at"
                            " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
                            " WHERE v.disposed_at IS NULL AND v.state = 'analysed' AND v.id > ?1"
                            " ORDER BY v.id LIMIT ?2",
@@ -1646,6 +1680,7 @@ rv_err rv_store_disposal_candidates(rv_store *s, long long after_id, rv_disposal
         copy_col(x->profile, sizeof x->profile, st, 5);
         copy_col(x->unit, sizeof x->unit, st, 6);
         copy_col(x->decision, sizeof x->decision, st, 7);
+        copy_col(x->archived_at, sizeof x->archived_at, st, 8);
     }
     rv_err rc = *n < cap && r != SQLITE_DONE ? db_error(s, err, "cannot read voicemails") : RV_OK;
     sqlite3_finalize(st);
@@ -2041,4 +2076,165 @@ rv_err rv_store_voicemail_by_key(rv_store *s, const char *ext, const char *key, 
                                  : db_error(s, err, "cannot read voicemails");
     sqlite3_finalize(st);
     return rc;
+}
+
+/* ---- hand-over to the e-archive ---- */
+
+static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(dst, cap, "%s", t ? (const char *)t : "");
+}
+
+rv_err rv_store_archive_info(rv_store *s, long long id, rv_vm_archive *v, rv_error *err)
+{
+    memset(v, 0, sizeof *v);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT v.id, v.ext, v.caller, v.received_at, v.content_type, v.bytes, v.audio_sha256,"
+                           " v.classification, v.report, v.analysed_at, v.callback_at, v.disposed_at, v.objid,"
+                           " v.packaged_at, v.archived_at, v.archive_ref, m.first_name, m.last_name, m.unit, m.org,"
+                           " m.profile, d.decision, d.diarienummer, d.note, d.actor, d.decided_at,"
+                           " (SELECT a.actor FROM audit a WHERE a.voicemail_id = v.id AND a.action = 'voicemail_received'"
+                           "  ORDER BY a.id LIMIT 1)"
+                           " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
+                           " LEFT JOIN decisions d ON d.id = (SELECT max(id) FROM decisions WHERE voicemail_id = v.id)"
+                           " WHERE v.id = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read voicemails");
+    sqlite3_bind_int64(st, 1, id);
+    int r = sqlite3_step(st);
+    rv_err rc = RV_OK;
+    if (r == SQLITE_ROW) {
+        v->id = sqlite3_column_int64(st, 0);
+        copy_text(v->ext, sizeof v->ext, st, 1);
+        copy_text(v->caller, sizeof v->caller, st, 2);
+        copy_text(v->received_at, sizeof v->received_at, st, 3);
+        copy_text(v->content_type, sizeof v->content_type, st, 4);
+        v->bytes = sqlite3_column_int64(st, 5);
+        copy_text(v->sha256, sizeof v->sha256, st, 6);
+        copy_text(v->classification, sizeof v->classification, st, 7);
+        const unsigned char *rep = sqlite3_column_text(st, 8);
+        v->report = rep ? strdup((const char *)rep) : NULL;
+        copy_text(v->analysed_at, sizeof v->analysed_at, st, 9);
+        copy_text(v->callback_at, sizeof v->callback_at, st, 10);
+        v->disposed = sqlite3_column_type(st, 11) != SQLITE_NULL;
+        copy_text(v->objid, sizeof v->objid, st, 12);
+        copy_text(v->packaged_at, sizeof v->packaged_at, st, 13);
+        copy_text(v->archived_at, sizeof v->archived_at, st, 14);
+        copy_text(v->archive_ref, sizeof v->archive_ref, st, 15);
+        copy_text(v->first_name, sizeof v->first_name, st, 16);
+        copy_text(v->last_name, sizeof v->last_name, st, 17);
+        copy_text(v->unit, sizeof v->unit, st, 18);
+        copy_text(v->org, sizeof v->org, st, 19);
+        copy_text(v->profile, sizeof v->profile, st, 20);
+        copy_text(v->decision, sizeof v->decision, st, 21);
+        copy_text(v->diarienummer, sizeof v->diarienummer, st, 22);
+        copy_text(v->decision_note, sizeof v->decision_note, st, 23);
+        copy_text(v->decided_by, sizeof v->decided_by, st, 24);
+        copy_text(v->decided_at, sizeof v->decided_at, st, 25);
+        copy_text(v->received_by, sizeof v->received_by, st, 26);
+    } else rc = r == SQLITE_DONE ? rv_error_set(err, RV_ERR_NOT_FOUND, "no voicemail %lld", id)
+                                 : db_error(s, err, "cannot read voicemails");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+void rv_vm_archive_free(rv_vm_archive *v)
+{
+    free(v->report);
+    v->report = NULL;
+}
+
+rv_err rv_store_registered_between(rv_store *s, const char *from, const char *to, long long **ids, size_t *n,
+                                   rv_error *err)
+{
+    *ids = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT v.id FROM voicemails v JOIN decisions d"
+                           " ON d.id = (SELECT max(id) FROM decisions WHERE voicemail_id = v.id)"
+                           " WHERE d.decision = 'registered' AND d.decided_at >= ?1 AND d.decided_at < ?2"
+                           " ORDER BY v.id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read decisions");
+    sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, to, -1, SQLITE_STATIC);
+    size_t cap = 0;
+    int r;
+    rv_err rc = RV_OK;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            long long *nx = realloc(*ids, cap * sizeof *nx);
+            if (!nx) {
+                rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+                break;
+            }
+            *ids = nx;
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    if (rc == RV_OK && r != SQLITE_DONE) rc = db_error(s, err, "cannot read decisions");
+    sqlite3_finalize(st);
+    if (rc != RV_OK) {
+        free(*ids);
+        *ids = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+static rv_err add_event(rv_store *s, long long id, const char *event, const char *at, const char *actor,
+                        const char *detail, rv_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO voicemail_events (voicemail_id, event, at, actor, detail) VALUES (?1,?2,?3,?4,?5)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot write events");
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 2, event, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, at, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, actor, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, detail, -1, SQLITE_STATIC);
+    rv_err rc = sqlite3_step(st) == SQLITE_DONE ? RV_OK : db_error(s, err, "cannot write events");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+rv_err rv_store_mark_packaged(rv_store *s, long long id, const char *objid, const char *now_iso, const char *actor,
+                              const char *remote, rv_error *err)
+{
+    rv_err rc = rv_store_begin(s, err);
+    if (rc != RV_OK) return rc;
+    const char *text[] = {objid, now_iso};
+    rc = exec_one(s,
+                  "UPDATE voicemails SET objid = coalesce(objid, ?2), packaged_at = coalesce(packaged_at, ?3)"
+                  " WHERE id = ?1",
+                  text, 2, id, NULL, err);
+    if (rc == RV_OK) rc = add_event(s, id, "packaged", now_iso, actor, objid, err);
+    if (rc == RV_OK) rc = rv_store_audit(s, now_iso, actor, remote, "voicemail_packaged", id, NULL, objid, err);
+    return rv_store_end(s, rc, err);
+}
+
+rv_err rv_store_mark_archived(rv_store *s, long long id, const char *reference, const char *now_iso,
+                              const char *actor, const char *remote, rv_error *err)
+{
+    rv_vm_archive v;
+    rv_err rc = rv_store_archive_info(s, id, &v, err);
+    rv_vm_archive_free(&v);
+    if (rc != RV_OK) return rc;
+    if (strcmp(v.decision, "registered") != 0)
+        return rv_error_set(err, RV_ERR_CONFLICT, "voicemail %lld is not registered; only registered voicemails are archived", id);
+    if (!v.packaged_at[0])
+        return rv_error_set(err, RV_ERR_CONFLICT, "voicemail %lld has not been packaged (GET its package first)", id);
+    rc = rv_store_begin(s, err);
+    if (rc != RV_OK) return rc;
+    const char *text[] = {reference, now_iso};
+    rc = exec_one(s, "UPDATE voicemails SET archive_ref = ?2, archived_at = ?3 WHERE id = ?1", text, 2, id, NULL, err);
+    if (rc == RV_OK) rc = add_event(s, id, "archived", now_iso, actor, reference, err);
+    if (rc == RV_OK) rc = rv_store_audit(s, now_iso, actor, remote, "voicemail_archived", id, NULL, reference, err);
+    return rv_store_end(s, rc, err);
 }

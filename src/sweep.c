@@ -533,11 +533,13 @@ static rv_err overdue(rv_store *s, const rv_sweep_opts *o, const profiles *p, wr
 /* ---- disposal ---- */
 
 /* Days a voicemail's audio is kept, or -2 for never: the latest decision
- * first, then the classification. */
-static int retention_days(const rv_profile *p, const char *cls, const char *decision)
+ * first, then the classification. A registered voicemail is kept until the
+ * e-archive has confirmed it took the package (archived), then for
+ * retention_archived_days from that confirmation. */
+static int retention_days(const rv_profile *p, const char *cls, const char *decision, const char *archived_at)
 {
     if (decision && *decision) {
-        if (strcmp(decision, "registered") == 0) return -2;
+        if (strcmp(decision, "registered") == 0) return archived_at && *archived_at ? p->retention_archived_days : -2;
         if (strcmp(decision, "dispose") == 0) return -1; /* at the next sweep */
         if (strcmp(decision, "not_public_record") == 0) return p->retention_not_public_days;
     }
@@ -572,9 +574,11 @@ static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, w
             const rv_disposal_candidate *x = &cand[i];
             after = x->id;
             size_t pi = profile_of(p, x->profile);
-            int days = retention_days(&p->all[pi], x->classification, x->decision);
+            int days = retention_days(&p->all[pi], x->classification, x->decision, x->archived_at);
+            /* an archived voicemail's days count from the archive's confirmation */
+            const char *since = strcmp(x->decision, "registered") == 0 ? x->archived_at : x->received_at;
             long day;
-            if (days == -2 || !rv_local_date(x->received_at, p->cal[pi], &day)) continue;
+            if (days == -2 || !rv_local_date(since, p->cal[pi], &day)) continue;
             if (o->date - day <= days) continue;
             keep[n] = days;
             snprintf(detail[n], sizeof detail[n], "%s%s%s, kept %d days", x->classification,

@@ -30,7 +30,8 @@
     X(RV_ERR_UNPROCESSABLE,"unprocessable",  422, "well-formed, but not a value that can be used") \
     X(RV_ERR_BUSY,        "busy",            503, "the archive is busy")      \
     X(RV_ERR_FULL,        "disk_full",       507, "the archive's disk is full") \
-    X(RV_ERR_MEDIA_TYPE,  "unsupported_media_type", 415, "the body must be JSON")
+    X(RV_ERR_MEDIA_TYPE,  "unsupported_media_type", 415, "the body must be JSON") \
+    X(RV_ERR_CONFLICT,    "conflict",        409, "not in a state that allows this")
 
 typedef enum {
 #define RV_ERR_ENUM(e, slug, status, text) e,

@@ -23,6 +23,7 @@ typedef struct {
     int callback_working_days;   /* 0: the same day */
     char calendar[4];            /* "SE" or "AX" */
     int retention_empty_days, retention_ephemeral_days, retention_not_public_days;
+    int retention_archived_days; /* a registered voicemail's audio after the e-archive confirmed it (default 30) */
 } rv_profile;
 
 /* Load one profile file. Every key must be known and every value valid;

@@ -427,6 +427,7 @@ typedef struct {
     char ext[24], received_at[32], classification[32], sha256[RV_SHA256_HEX + 1];
     char profile[64], unit[192];
     char decision[32]; /* the latest decision, or "" */
+    char archived_at[32]; /* when the e-archive confirmed it took it, or "" */
 } rv_disposal_candidate;
 
 /* Up to cap of them with ids above after_id, in id order. */
@@ -449,6 +450,42 @@ typedef struct {
  * disposed of and every done is 0. */
 rv_err rv_store_dispose(rv_store *s, rv_disposal *d, size_t n, const char *actor, const char *now_iso,
                         rv_error *err);
+
+/* ---- hand-over to the e-archive ---- */
+
+/* What a voicemail's submission package says of it ("" when unknown). */
+typedef struct {
+    long long id;
+    char ext[24], caller[40], received_at[32], content_type[64], sha256[RV_SHA256_HEX + 1];
+    long long bytes;
+    char classification[32], analysed_at[32], callback_at[32];
+    char *report;                 /* the analysis (JSON), or NULL; malloc()ed */
+    int disposed;                 /* its audio is gone */
+    char objid[48], packaged_at[32], archived_at[32], archive_ref[256];
+    char first_name[128], last_name[128], unit[192], org[192], profile[64];
+    char decision[32], diarienummer[128], decision_note[1024], decided_by[96], decided_at[32]; /* the latest */
+    char received_by[96];         /* the token that uploaded it */
+} rv_vm_archive;
+
+/* Voicemail id's facts for its package (free with rv_vm_archive_free). */
+rv_err rv_store_archive_info(rv_store *s, long long id, rv_vm_archive *v, rv_error *err);
+void rv_vm_archive_free(rv_vm_archive *v);
+
+/* The voicemails whose latest decision is "registered", decided in [from, to)
+ * (ISO times), in id order; *ids malloc()ed. */
+rv_err rv_store_registered_between(rv_store *s, const char *from, const char *to, long long **ids, size_t *n,
+                                   rv_error *err);
+
+/* A package was made: the voicemail keeps objid and packaged_at from the
+ * first time; an event and an audit row record each time (one transaction). */
+rv_err rv_store_mark_packaged(rv_store *s, long long id, const char *objid, const char *now_iso, const char *actor,
+                              const char *remote, rv_error *err);
+
+/* The e-archive confirmed it took voicemail id under reference: from then
+ * on the profile's retention_archived_days applies to rostvakt's copy.
+ * RV_ERR_CONFLICT unless it is registered and was packaged. */
+rv_err rv_store_mark_archived(rv_store *s, long long id, const char *reference, const char *now_iso,
+                              const char *actor, const char *remote, rv_error *err);
 
 /* How long a statement waits for another connection's write lock before
  * it fails with RV_ERR_BUSY (5000 ms from rv_store_open). */

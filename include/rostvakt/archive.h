@@ -1,0 +1,58 @@
+/* Hand-over to the e-archive: one submission package per registered
+ * voicemail, after FGS Paketstruktur 2.0 (E-ARK CSIP 2.1 + SIP 2.1):
+ *
+ *   OBJID/METS.xml
+ *   OBJID/metadata/descriptive/voicemail.xml   rostvakt's own record (docs/archive.md)
+ *   OBJID/metadata/descriptive/dc.xml          the same in Dublin Core
+ *   OBJID/metadata/preservation/premis.xml     objects, fixity, events, agents
+ *   OBJID/metadata/other/analysis.json         the analysis report
+ *   OBJID/representations/rep1/METS.xml, data/ the recording exactly as received
+ *   OBJID/representations/rep2/METS.xml, data/ a WAVE linear-PCM preservation copy
+ *
+ * Everything but the root METS.xml's creation time is a function of the
+ * voicemail alone, so a package made twice is the same apart from it. */
+#ifndef RV_ARCHIVE_H
+#define RV_ARCHIVE_H
+
+#include <stddef.h>
+
+#include "rostvakt/err.h"
+#include "rostvakt/store.h"
+
+typedef struct {
+    char path[256];      /* below the package's folder, "/"-separated */
+    unsigned char *data; /* malloc()ed */
+    size_t len;
+} rv_package_file;
+
+typedef struct {
+    char objid[48];      /* the package's folder name */
+    rv_package_file *files;
+    size_t n;
+    long long mtime;     /* the files' time in a tar: when it was first packaged */
+} rv_package;
+
+/* A new random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx". */
+void rv_uuid4(char out[37]);
+
+/* The package of voicemail v (registered, packaged_at and objid set) with
+ * its recording audio[0..len), made at created (UTC ISO time). RV_ERR_CONFLICT
+ * when v is not registered or its audio is gone; RV_ERR_AUDIO_* when the
+ * recording cannot be decoded for the preservation copy. */
+rv_err rv_package_build(const rv_vm_archive *v, const unsigned char *audio, size_t len, const char *created,
+                        rv_package *out, rv_error *err);
+void rv_package_free(rv_package *p);
+
+/* The package as a POSIX (ustar) tar, every path under OBJID/ (malloc()ed). */
+rv_err rv_package_tar(const rv_package *p, unsigned char **out, size_t *len, rv_error *err);
+
+/* The package written below dir as dir/OBJID/... (an existing OBJID folder
+ * is replaced), each file fsync'ed; or as dir/OBJID.tar when tar. */
+rv_err rv_package_write(const rv_package *p, const char *dir, int tar, rv_error *err);
+
+/* Make voicemail id's package from the store (the first time: a new OBJID),
+ * recording it as an event and an audit row for actor. */
+rv_err rv_package_voicemail(rv_store *s, long long id, const char *actor, const char *remote, rv_package *out,
+                            rv_error *err);
+
+#endif
