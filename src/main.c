@@ -225,6 +225,7 @@ static const struct {
     {"serve", "--tokens", "tokens"},       {"serve", "--workers", "http_workers"},
     {"serve", "--analysis-workers", "analysis_workers"},
     {"sweep", "--data-dir", "data_dir"},     {"calibrate", "--data-dir", "data_dir"},
+    {"archive", "--data-dir", "data_dir"},
 };
 
 /* Room for every argument of a command's argv as a setting. */

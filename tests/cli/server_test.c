@@ -2183,3 +2183,168 @@ Test(serve, voicemail_by_email_is_synced_from_imap, .fini = dovecot_teardown, .t
     cr_expect_eq(imap_count(""), 0, "%s", out.buf);
     cr_expect_eq(count_voicemails("4711"), 4);
 }
+
+/* ---- hand-over to the e-archive ---- */
+
+/* The package of voicemail id over HTTP, unpacked below into; its OBJID in objid. */
+static long get_package(long long id, const char *into, char *objid, size_t cap)
+{
+    char path[96], tarf[256], cmd[768];
+    snprintf(path, sizeof path, "/v1/voicemails/%lld/package", id);
+    bin b;
+    long st = get_bytes(path, officer, NULL, &b);
+    if (st == 200) {
+        snprintf(tarf, sizeof tarf, "%s/p.tar", dir);
+        FILE *f = fopen(tarf, "wb");
+        cr_assert(f);
+        fwrite(b.buf, 1, b.len, f);
+        fclose(f);
+        snprintf(cmd, sizeof cmd, "rm -rf %s && mkdir -p %s && tar -xf %s -C %s && ls %s", into, into, tarf, into, into);
+        FILE *p = popen(cmd, "r");
+        cr_assert(p);
+        cr_assert(fgets(objid, (int)cap, p));
+        objid[strcspn(objid, "\n")] = '\0';
+        pclose(p);
+    }
+    free(b.buf);
+    return st;
+}
+
+/* A registered voicemail leaves as a package an e-archive accepts; others
+ * are refused with the reason; made twice, it differs only in its creation
+ * time; the sweep keeps it until the archive has confirmed it. */
+Test(serve, registered_voicemails_are_packaged_for_the_e_archive, .timeout = 120) {
+    sink o;
+    char loc[128], a[256], b2[256], objid[64], objid2[64], cmd[4096], admin[80];
+    token("admin", "it", admin, sizeof admin);
+    kill(pid, SIGHUP); /* the service reads the new token */
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\","
+                       "\"org\":\"Botkyrka kommun\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    const char *caller[] = {"X-Caller-Number: +46701234567", NULL};
+    cr_assert_eq(post_audio("samples/v01-bygglov.wav", pbx, "audio/wav", caller, &o, loc, sizeof loc), 201);
+    cr_assert_eq(post_audio("samples/v02-faktura.wav", pbx, "audio/wav", NULL, &o, loc, sizeof loc), 201);
+    for (int i = 0; i < 300; i++) { /* both analysed */
+        cr_assert_eq(call("GET", "/v1/voicemails/2", officer, NULL, &o), 200);
+        if (strstr(o.buf, "\"state\":\"analysed\"")) break;
+        usleep(100000);
+    }
+    snprintf(a, sizeof a, "%s/a", dir);
+    snprintf(b2, sizeof b2, "%s/b", dir);
+    /* not registered: 409 and why */
+    cr_expect_eq(get_package(1, a, objid, sizeof objid), 409);
+    cr_expect_eq(call("GET", "/v1/voicemails/1/package", officer, NULL, &o), 409);
+    cr_expect(strstr(o.buf, "\"conflict\"") && strstr(o.buf, "registered"), "%s", o.buf);
+    cr_assert_eq(call("POST", "/v1/voicemails/2/decision", officer, "{\"decision\":\"not_public_record\"}", &o), 201);
+    cr_expect_eq(call("GET", "/v1/voicemails/2/package", officer, NULL, &o), 409, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/voicemails/1/package", pbx, NULL, &o), 403);
+    cr_assert_eq(call("POST", "/v1/voicemails/1/decision", officer,
+                      "{\"decision\":\"registered\",\"diarienummer\":\"KS 2026/0042\",\"note\":\"Bygglov, Storgatan 5\"}",
+                      &o),
+                 201);
+    /* the archive cannot confirm what was never packaged */
+    cr_expect_eq(call("POST", "/v1/voicemails/1/archived", officer, "{\"reference\":\"EA-1\"}", &o), 409, "%s", o.buf);
+    cr_assert_eq(get_package(1, a, objid, sizeof objid), 200);
+    char pkg[512];
+    snprintf(pkg, sizeof pkg, "%s/%s", a, objid);
+    snprintf(cmd, sizeof cmd, "tests/check-package.sh %s 2>&1", pkg);
+    sink out;
+    cr_expect_eq(run(cmd, &out), 0, "%s", out.buf);
+    /* the recording exactly as received, and a 16-bit PCM WAVE copy */
+    snprintf(cmd, sizeof cmd, "cmp samples/v01-bygglov.wav %s/representations/rep1/data/voicemail.wav", pkg);
+    cr_expect_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "%s/representations/rep2/data/voicemail.wav", pkg);
+    SF_INFO in = {0};
+    SNDFILE *w = sf_open(cmd, SFM_READ, &in);
+    cr_assert(w, "%s", cmd);
+    cr_expect_eq(in.format, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+    cr_expect_eq(in.samplerate, 8000);
+    sf_close(w);
+    snprintf(cmd, sizeof cmd,
+             "grep -q 'KS 2026/0042' %s/metadata/descriptive/voicemail.xml && grep -q '+46701234567' "
+             "%s/metadata/descriptive/voicemail.xml && grep -q 'Botkyrka kommun' %s/metadata/descriptive/voicemail.xml"
+             " && grep -q \"$(sha256sum samples/v01-bygglov.wav | cut -c1-64)\" %s/metadata/preservation/premis.xml"
+             " && for e in received analysed decided packaged; do grep -q \"<eventType>$e</eventType>\" "
+             "%s/metadata/preservation/premis.xml || exit 1; done && grep -q '\"classification\"' %s/metadata/other/analysis.json",
+             pkg, pkg, pkg, pkg, pkg, pkg);
+    cr_expect_eq(system(cmd), 0, "the descriptive record, PREMIS fixity and events, the analysis");
+    /* a checker that cannot fail proves nothing: a changed byte is caught */
+    snprintf(cmd, sizeof cmd, "cp -r %s %s/%s && printf x >> %s/%s/representations/rep1/data/voicemail.wav", pkg,
+             dir, objid, dir, objid);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "tests/check-package.sh %s/%s 2>&1", dir, objid);
+    cr_expect_eq(run(cmd, &out), 1, "%s", out.buf);
+    cr_expect(strstr(out.buf, "checksum does not match") != NULL, "%s", out.buf);
+    /* made again: the same OBJID, the same bytes but the creation time */
+    sleep(1);
+    cr_assert_eq(get_package(1, b2, objid2, sizeof objid2), 200);
+    cr_expect_str_eq(objid2, objid);
+    snprintf(cmd, sizeof cmd,
+             "cd %s && for d in a b; do sed -i 's/CREATEDATE=\"[^\"]*\"/CREATEDATE=\"T\"/' $d/%s/METS.xml; done &&"
+             " diff -r a b", dir, objid);
+    cr_expect_eq(run(cmd, &out), 0, "%s", out.buf);
+    /* recorded: twice in the history and the audit */
+    cr_assert_eq(call("GET", "/v1/voicemails/1", officer, NULL, &o), 200);
+    int packaged = 0;
+    for (const char *q = o.buf; (q = strstr(q, "\"event\":\"packaged\"")); q++) packaged++;
+    cr_expect_eq(packaged, 2, "%s", o.buf);
+    cr_expect(strstr(o.buf, objid) != NULL, "the OBJID is kept: %s", o.buf);
+    cr_assert_eq(call("GET", "/v1/audit?voicemail=1", admin, NULL, &o), 200);
+    int audited = 0;
+    for (const char *q = o.buf; (q = strstr(q, "voicemail_packaged")); q++) audited++;
+    cr_expect_eq(audited, 2, "%s", o.buf);
+    /* the sweep keeps a registered voicemail, however old, until the archive confirms */
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2027-06-01", admin, NULL, &o), 200, "%s", o.buf);
+    cr_expect(stored_as(1, "samples/v01-bygglov.wav"), "registered, not yet archived: kept");
+    cr_expect_eq(call("POST", "/v1/voicemails/1/archived", officer, "{\"ref\":1}", &o), 400);
+    cr_assert_eq(call("POST", "/v1/voicemails/1/archived", officer, "{\"reference\":\"EA-2026-17\"}", &o), 201,
+                 "%s", o.buf);
+    cr_expect_eq(call("POST", "/v1/voicemails/2/archived", officer, "{\"reference\":\"EA-2026-18\"}", &o), 409);
+    /* confirmed today: kept retention_archived_days (30) from today, then disposed of */
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2026-12-06", admin, NULL, &o), 200, "%s", o.buf);
+    cr_expect(stored_as(1, "samples/v01-bygglov.wav"), "within its retention after the confirmation");
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2027-06-01", admin, NULL, &o), 200, "%s", o.buf);
+    bin gone;
+    cr_expect_eq(get_bytes("/v1/voicemails/1/audio", officer, NULL, &gone), 410);
+    free(gone.buf);
+    cr_expect_eq(call("GET", "/v1/voicemails/1/package", officer, NULL, &o), 409, "disposed of: %s", o.buf);
+}
+
+/* rostvakt archive: the same packages from the command line, by id or by
+ * the days they were registered, as folders or tar files. */
+Test(serve, archive_command_packages_by_id_and_by_day) {
+    sink o, out;
+    char loc[128], cmd[1024], outdir[256];
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx,
+                      "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Socialtj\u00e4nsten\"}", &o),
+                 201, "%s", o.buf);
+    for (int i = 0; i < 3; i++)
+        cr_assert_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", NULL, &o, loc, sizeof loc), 201);
+    cr_assert_eq(call("POST", "/v1/voicemails/1/decision", officer,
+                      "{\"decision\":\"registered\",\"diarienummer\":\"SN 2026/7\"}", &o), 201);
+    cr_assert_eq(call("POST", "/v1/voicemails/3/decision", officer,
+                      "{\"decision\":\"registered\",\"diarienummer\":\"SN 2026/8\"}", &o), 201);
+    snprintf(outdir, sizeof outdir, "%s/out", dir);
+    mkdir(outdir, 0755);
+    const char *bin_ = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
+    char today[16];
+    time_t t = time(NULL);
+    strftime(today, sizeof today, "%Y-%m-%d", gmtime(&t));
+    snprintf(cmd, sizeof cmd, "%s archive --data-dir %s/data --decided-from %s --decided-to %s --out %s 2>&1", bin_,
+             dir, today, today, outdir);
+    cr_expect_eq(run(cmd, &out), 0, "%s", out.buf);
+    cr_expect(strstr(out.buf, "2 voicemails registered") && strstr(out.buf, "2 of 2 packaged"), "%s", out.buf);
+    snprintf(cmd, sizeof cmd, "for p in %s/*/; do tests/check-package.sh ${p%%/} || exit 1; done 2>&1", outdir);
+    cr_expect_eq(run(cmd, &out), 0, "%s", out.buf);
+    /* by id, as tar; one not registered is refused with the reason, the rest made */
+    snprintf(cmd, sizeof cmd, "%s archive --data-dir %s/data --voicemail 2 --voicemail 3 --out %s --tar 2>&1", bin_,
+             dir, outdir);
+    cr_expect_eq(run(cmd, &out), 1, "%s", out.buf);
+    cr_expect(strstr(out.buf, "voicemail 2: voicemail 2 is not decided") && strstr(out.buf, "1 of 2 packaged"), "%s",
+              out.buf);
+    snprintf(cmd, sizeof cmd, "ls %s/*.tar | wc -l", outdir);
+    cr_expect_eq(run(cmd, &out), 0);
+    cr_expect_eq(atoi(out.buf), 1, "%s", out.buf);
+    snprintf(cmd, sizeof cmd, "%s archive --data-dir %s/data --out %s 2>&1", bin_, dir, outdir);
+    cr_expect_eq(run(cmd, &out), 64, "%s", out.buf);
+}
