@@ -33,12 +33,14 @@ asterisk-core-sounds-en
 # the test framework, an HTTP client for the service's tests and bench,
 # sqlite3 and sox for fixtures and checks, espeak-ng for synthetic speech,
 # Chromium for the web app's browser tests (driven from Node.js, below),
-# Dovecot as the IMAP server pbx-sync's e-mail test reads from
+# Dovecot as the IMAP server pbx-sync's e-mail test reads from, aiosmtpd
+# as the SMTP server the mailed report goes to, xmllint to validate the
+# archive packages against the METS schema
 TEST="
 libcriterion-dev libcurl4-openssl-dev curl
 sqlite3 sox libsox-fmt-base espeak-ng
 chromium fonts-dejavu-core
-dovecot-imapd
+dovecot-imapd python3-aiosmtpd libxml2-utils
 "
 
 sets=${*:-all}

@@ -23,6 +23,7 @@
 
 #include "rostvakt/archive.h"
 #include "rostvakt/audio.h"
+#include "rostvakt/mail.h"
 #include "rostvakt/calendar.h"
 #include "rostvakt/policy.h"
 #include "rostvakt/requests.h"
@@ -889,6 +890,86 @@ static enum MHD_Result post_archived(rv_server *s, struct MHD_Connection *c, con
                                                       reference, "archived_at", now, "actor", who.name));
 }
 
+/* PUT /v1/units/{name} (admin, pbx) {"managers": ["a@x", ...]}: who gets
+ * the unit's part of the nightly report by e-mail. */
+static enum MHD_Result put_unit(rv_server *s, struct MHD_Connection *c, const char *method, const char *name,
+                                request *rq)
+{
+    enum MHD_Result ret;
+    caller who;
+    if (strcmp(method, "PUT") != 0) return wrong_method(s, c, "PUT");
+    if (!authorise(s, c, ROLE(RV_ROLE_ADMIN) | ROLE(RV_ROLE_PBX), &who, &ret)) return ret;
+    size_t nl = strlen(name);
+    if (nl == 0 || nl > 190 || strchr(name, '/'))
+        return send_error(s, c, RV_ERR_ARG, "the unit's name: 1 to 190 bytes, no '/'");
+    json_error_t je;
+    json_t *j = rq->body ? json_loadb(rq->body, rq->len, 0, &je) : NULL;
+    json_t *m = json_object_get(j, "managers");
+    if (!json_is_object(j) || !json_is_array(m) || json_array_size(m) > 20) {
+        json_decref(j);
+        return send_error(s, c, RV_ERR_ARG, "the body must be {\"managers\": [\"address\", ...]} (at most 20)");
+    }
+    char list[20 * 256] = "";
+    size_t i;
+    json_t *v;
+    json_array_foreach(m, i, v)
+    {
+        const char *a = json_string_value(v);
+        if (!a || !rv_mail_address_valid(a)) {
+            json_decref(j);
+            return send_error(s, c, RV_ERR_UNPROCESSABLE, "managers: each must be an e-mail address");
+        }
+        size_t l = strlen(list);
+        snprintf(list + l, sizeof list - l, "%s%s", l ? "," : "", a);
+    }
+    json_decref(j);
+    char now[32];
+    rv_utc_now(now);
+    int created = 0;
+    rv_error e;
+    rv_err rc;
+    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_put_unit(s->store, name, list, now, &created, &e));
+    if (rc != RV_OK) return send_rv_error(s, c, &e);
+    rv_audit(s, who.name, who.remote, created ? "unit_created" : "unit_updated", 0, NULL, name, NULL);
+    json_t *out = json_pack("{s:s,s:[]}", "name", name, "managers");
+    for (const char *p = list; *p;) {
+        size_t k = strcspn(p, ",");
+        json_array_append_new(json_object_get(out, "managers"), json_stringn(p, k));
+        p += k + (p[k] == ',');
+    }
+    return send_json(s, c, created ? MHD_HTTP_CREATED : MHD_HTTP_OK, out);
+}
+
+static void unit_json(void *user, const char *name, const char *managers)
+{
+    json_t *a = json_array(), *arr = user;
+    for (const char *p = managers; *p;) {
+        size_t k = strcspn(p, ",");
+        json_array_append_new(a, json_stringn(p, k));
+        p += k + (p[k] == ',');
+    }
+    json_array_append_new(arr, json_pack("{s:s,s:o}", "name", name, "managers", a));
+}
+
+/* GET /v1/units (admin, officer, manager): units with their managers. */
+static enum MHD_Result list_units(rv_server *s, struct MHD_Connection *c, const char *method)
+{
+    enum MHD_Result ret;
+    caller who;
+    if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
+    if (!authorise(s, c, VIEWERS, &who, &ret)) return ret;
+    json_t *arr = json_array();
+    rv_error e;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_units(s->store, unit_json, arr, &e);
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) {
+        json_decref(arr);
+        return send_rv_error(s, c, &e);
+    }
+    return send_json(s, c, MHD_HTTP_OK, json_pack("{s:o}", "items", arr));
+}
+
 /* GET /v1/mailboxes/{ext}/greetings/{id}/audio (officer, admin, manager):
  * a greeting's recording, audited as a voicemail's is. */
 static enum MHD_Result greeting_audio(rv_server *s, struct MHD_Connection *c, const char *method, const char *ext,
@@ -1090,8 +1171,11 @@ static enum MHD_Result get_metrics(rv_server *s, struct MHD_Connection *c, const
     if (!f) return MHD_NO;
     pthread_mutex_lock(&s->store_lock);
     long long queued = rv_store_count_queued(s->store);
+    long mail_pending = rv_store_outbox_pending(s->store);
     pthread_mutex_unlock(&s->store_lock);
     rv_metrics_write(&s->metrics, queued, f);
+    fprintf(f, "# HELP rostvakt_mail_pending The sweep's mails not sent yet (tried again at the next sweep).\n"
+               "# TYPE rostvakt_mail_pending gauge\nrostvakt_mail_pending %ld\n", mail_pending);
     fclose(f);
     return send_bytes(s, c, MHD_HTTP_OK, out, len, "text/plain; version=0.0.4", NULL, NULL);
 }
@@ -1272,6 +1356,8 @@ static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char 
         return post_voicemail(s, c, ext, rq);
     }
     if (strcmp(url, "/v1/mailboxes") == 0) return list_mailboxes(s, c, method);
+    if (strcmp(url, "/v1/units") == 0) return list_units(s, c, method);
+    if (strncmp(url, "/v1/units/", 10) == 0) return put_unit(s, c, method, url + 10, rq);
     const char *pre = "/v1/mailboxes/";
     if (strncmp(url, pre, strlen(pre)) == 0) {
         const char *rest = url + strlen(pre), *slash = strchr(rest, '/');

@@ -24,6 +24,7 @@
 #include "rostvakt/policy.h"
 #include "rostvakt/asr.h"
 #include "rostvakt/lexicon.h"
+#include "rostvakt/mail.h"
 #include "rostvakt/swedish.h"
 #include "rostvakt/server.h"
 #include "rostvakt/token.h"
@@ -56,7 +57,8 @@ static const struct {
      "the HTTP service (README: the API)"},
     {"token", "token --tokens FILE (--role pbx|officer|admin|manager --name NAME | --revoke NAME)",
      "create or revoke an API token"},
-    {"sweep", "sweep [--data-dir DIR] [--date YYYY-MM-DD] [--format json|csv|html[,...]] [--out FILE] [--dry-run]",
+    {"sweep", "sweep [--data-dir DIR] [--date YYYY-MM-DD] [--format json|csv|html[,...]] [--out FILE] [--dry-run]\n"
+              "                  [--mail [--mail-dir DIR]]",
      "the nightly check of every mailbox and deadline, disposal, and the managers' report"},
     {"workdays", "workdays --calendar SE|AX --from YYYY-MM-DD --add N [--explain]", "the date N working days later"},
     {"calibrate", "calibrate [--data-dir DIR] [--min-per-class N] [--dry-run]",
@@ -111,7 +113,12 @@ static const char *const details[] = {
     "  --format F[,F...]           json (default), csv, html, or several\n"
     "  --out FILE                  write there ({date} and {format} in the name become\n"
     "                              the date and the format); default standard output\n"
-    "  --dry-run                   list what would be disposed of; change nothing\n",
+    "  --dry-run                   list what would be disposed of; change nothing\n"
+    "  --mail                      mail each unit's managers their part of the report and the\n"
+    "                              records officers a summary (settings mail_*); a mail that\n"
+    "                              cannot be sent is kept and tried at the next sweep\n"
+    "  --mail-dir DIR              with --dry-run: write the mails there as .eml files instead\n"
+    "                              (default ./rostvakt-mail)\n",
     /* workdays */
     "  --calendar SE|AX            Swedish or Åland working days\n"
     "  --from YYYY-MM-DD --add N   N working days after the date\n"
@@ -1014,7 +1021,7 @@ static int cmd_token(int argc, char **argv)
  * and one decoder for greetings analysed under older models. The report goes
  * to a temporary file renamed over FILE at the end (never half-written). */
 static int sweep_main(const rv_config *cfg, long date, const int *fmts, size_t n_fmts,
-                      const char *out_s, int dry_run)
+                      const char *out_s, int dry_run, int mail, const char *mail_dir)
 {
     char models_version[17], path[3][4096], tmp[3][4200];
     rv_models_version(cfg, models_version);
@@ -1023,9 +1030,12 @@ static int sweep_main(const rv_config *cfg, long date, const int *fmts, size_t n
     rv_lexicon *lex = NULL;
     rv_asr *asr = NULL;
     rv_fpdb *prompts = NULL;
-    rv_sweep_output outs[3];
+    rv_sweep_output outs[4];
     size_t opened = 0;
     int rc = 0;
+    char *mail_json = NULL; /* the report the mail is made from */
+    size_t mail_json_len = 0;
+    FILE *mail_f = NULL;
     if (access(cfg->data_dir, F_OK) != 0) {
         fprintf(stderr, "rostvakt sweep: no archive at %s\n", cfg->data_dir);
         return EXIT_USAGE;
@@ -1070,9 +1080,22 @@ static int sweep_main(const rv_config *cfg, long date, const int *fmts, size_t n
                        .models_version = models_version, .an = &an, .asr = asr, .th = &th, .lim = &lim,
                        .actor = "sweep", .progress = isatty(STDERR_FILENO) ? stderr : NULL};
     rv_sweep_counts c;
-    if (rv_sweep_run(st, &o, outs, n_fmts, &c, &e) != RV_OK) {
+    size_t n_outs = n_fmts;
+    if (mail) {
+        if (!(mail_f = open_memstream(&mail_json, &mail_json_len))) {
+            fprintf(stderr, "rostvakt sweep: out of memory\n");
+            rc = 1;
+            goto done;
+        }
+        outs[n_outs++] = (rv_sweep_output){RV_SWEEP_JSON, mail_f};
+    }
+    if (rv_sweep_run(st, &o, outs, n_outs, &c, &e) != RV_OK) {
         fprintf(stderr, "rostvakt sweep: %s\n", e.msg);
         rc = 1;
+    }
+    if (mail_f) {
+        fclose(mail_f);
+        mail_f = NULL;
     }
     if (rc == 0)
         fprintf(stderr,
@@ -1080,6 +1103,17 @@ static int sweep_main(const rv_config *cfg, long date, const int *fmts, size_t n
                 "%ld overdue call-backs, %ld %s; greetings out of date %ld, re-analysed %ld, failed %ld\n",
                 c.mailboxes, c.missing, c.noncompliant, c.needs_review, c.stale_absence, c.overdue, c.disposed,
                 dry_run ? "would be disposed of" : "disposed of", c.out_of_date, c.reanalysed, c.reanalysis_failed);
+    if (rc == 0 && mail) { /* the sweep is done whatever the mail does */
+        rv_mail_counts mc;
+        if (dry_run && mkdir(mail_dir, 0755) != 0 && errno != EEXIST)
+            fprintf(stderr, "rostvakt sweep: mail: cannot make %s: %s\n", mail_dir, strerror(errno));
+        else if (rv_mail_report(st, cfg, mail_json, dry_run ? mail_dir : NULL, stderr, &mc, &e) != RV_OK)
+            fprintf(stderr, "rostvakt sweep: mail: %s\n", e.msg);
+        else if (!dry_run && cfg->mail_smtp_url[0])
+            fprintf(stderr, "rostvakt sweep: mail: %ld new, %ld sent, %ld failed, %ld waiting for the next sweep; "
+                            "%ld units with nothing to act on\n",
+                    mc.composed, mc.sent, mc.failed, mc.pending, mc.skipped);
+    }
 done:
     for (size_t i = 0; i < opened; i++) { /* renamed into place only when complete */
         int bad = fflush(outs[i].f) != 0 || fsync(fileno(outs[i].f)) != 0;
@@ -1090,6 +1124,8 @@ done:
         }
         if (rc != 0) unlink(tmp[i]);
     }
+    if (mail_f) fclose(mail_f);
+    free(mail_json);
     rv_asr_free(asr);
     rv_lexicon_free(lex);
     rv_fpdb_free(prompts);
@@ -1100,8 +1136,8 @@ done:
 /* rostvakt sweep [--data-dir DIR] [--date D] [--format F] [--out FILE] [--dry-run] */
 static int cmd_sweep(int argc, char **argv)
 {
-    const char *date_s = NULL, *fmt_s = "json", *out_s = NULL;
-    int dry_run = 0;
+    const char *date_s = NULL, *fmt_s = "json", *out_s = NULL, *mail_dir = "rostvakt-mail";
+    int dry_run = 0, mail = 0;
     common_opts co;
     if (common_init(&co, argc) != 0) return 1;
     int rc = 0;
@@ -1113,7 +1149,12 @@ static int cmd_sweep(int argc, char **argv)
             dry_run = 1;
             continue;
         }
-        const char **slot = strcmp(argv[i], "--date") == 0   ? &date_s
+        if (strcmp(argv[i], "--mail") == 0) {
+            mail = 1;
+            continue;
+        }
+        const char **slot = strcmp(argv[i], "--mail-dir") == 0 ? &mail_dir
+                            : strcmp(argv[i], "--date") == 0   ? &date_s
                             : strcmp(argv[i], "--format") == 0 ? &fmt_s
                             : strcmp(argv[i], "--out") == 0    ? &out_s
                                                                : NULL;
@@ -1168,7 +1209,7 @@ static int cmd_sweep(int argc, char **argv)
         rv_config_print(&cfg, stdout);
         goto done;
     }
-    rc = sweep_main(&cfg, date, fmts, n_fmts, out_s, dry_run);
+    rc = sweep_main(&cfg, date, fmts, n_fmts, out_s, dry_run, mail, mail_dir);
 done:
     free(co.sets);
     return rc;

@@ -116,6 +116,13 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY, voicemail_id INTEGER NOT NULL REFERENCES voicemails(id),"
     "  event TEXT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL, detail TEXT);"
     "CREATE INDEX voicemail_events_vm ON voicemail_events(voicemail_id, id);",
+    /* 11 -> 12: the managers of each unit, and the sweep's mail until it is sent */
+    "CREATE TABLE units (name TEXT PRIMARY KEY, managers TEXT NOT NULL DEFAULT '', updated_at TEXT NOT NULL);"
+    "CREATE TABLE mail_outbox ("
+    "  id INTEGER PRIMARY KEY, date TEXT NOT NULL, key TEXT NOT NULL, recipients TEXT NOT NULL,"
+    "  subject TEXT NOT NULL, message BLOB NOT NULL, created_at TEXT NOT NULL, tries INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT, sent_at TEXT, UNIQUE (date, key));"
+    "CREATE INDEX mail_outbox_unsent ON mail_outbox(id) WHERE sent_at IS NULL;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -2237,4 +2244,147 @@ rv_err rv_store_mark_archived(rv_store *s, long long id, const char *reference, 
     if (rc == RV_OK) rc = add_event(s, id, "archived", now_iso, actor, reference, err);
     if (rc == RV_OK) rc = rv_store_audit(s, now_iso, actor, remote, "voicemail_archived", id, NULL, reference, err);
     return rv_store_end(s, rc, err);
+}
+
+/* ---- units and the sweep's mail ---- */
+
+rv_err rv_store_put_unit(rv_store *s, const char *name, const char *managers, const char *now_iso, int *created,
+                         rv_error *err)
+{
+    sqlite3_stmt *st;
+    *created = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM units WHERE name = ?1", -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read units");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    *created = sqlite3_step(st) != SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO units (name, managers, updated_at) VALUES (?1, ?2, ?3)"
+                           " ON CONFLICT(name) DO UPDATE SET managers = ?2, updated_at = ?3",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot write units");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, managers, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, now_iso, -1, SQLITE_STATIC);
+    rv_err rc = sqlite3_step(st) == SQLITE_DONE ? RV_OK : db_error(s, err, "cannot write units");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+rv_err rv_store_units(rv_store *s, void (*fn)(void *user, const char *name, const char *managers), void *user,
+                      rv_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "SELECT name, managers FROM units ORDER BY name", -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read units");
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW)
+        fn(user, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1));
+    rv_err rc = r == SQLITE_DONE ? RV_OK : db_error(s, err, "cannot read units");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+rv_err rv_store_outbox_add(rv_store *s, const char *date, const char *key, const char *recipients,
+                           const char *subject, const char *message, size_t len, const char *now_iso, int *added,
+                           rv_error *err)
+{
+    sqlite3_stmt *st;
+    *added = 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR IGNORE INTO mail_outbox (date, key, recipients, subject, message, created_at)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot write the mail outbox");
+    sqlite3_bind_text(st, 1, date, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, recipients, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, subject, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 5, message, (int)len, SQLITE_STATIC);
+    sqlite3_bind_text(st, 6, now_iso, -1, SQLITE_STATIC);
+    rv_err rc = sqlite3_step(st) == SQLITE_DONE ? RV_OK : db_error(s, err, "cannot write the mail outbox");
+    if (rc == RV_OK) *added = sqlite3_changes(s->db) > 0;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+rv_err rv_store_outbox_unsent(rv_store *s, rv_outbox_mail **out, size_t *n, rv_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, recipients, subject, message, tries FROM mail_outbox WHERE sent_at IS NULL"
+                           " ORDER BY id LIMIT 10000",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read the mail outbox");
+    size_t cap = 0;
+    int r;
+    rv_err rc = RV_OK;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            rv_outbox_mail *nx = realloc(*out, cap * sizeof *nx);
+            if (!nx) {
+                rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+                break;
+            }
+            *out = nx;
+        }
+        rv_outbox_mail *m = &(*out)[(*n)++];
+        memset(m, 0, sizeof *m);
+        m->id = sqlite3_column_int64(st, 0);
+        m->recipients = strdup((const char *)sqlite3_column_text(st, 1));
+        m->subject = strdup((const char *)sqlite3_column_text(st, 2));
+        int len = sqlite3_column_bytes(st, 3);
+        m->message = malloc((size_t)len + 1);
+        if (m->message) {
+            memcpy(m->message, sqlite3_column_blob(st, 3), (size_t)len);
+            m->message[len] = '\0';
+        }
+        m->len = (size_t)len;
+        m->tries = sqlite3_column_int(st, 4);
+        if (!m->recipients || !m->subject || !m->message) {
+            rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+            break;
+        }
+    }
+    if (rc == RV_OK && r != SQLITE_DONE) rc = db_error(s, err, "cannot read the mail outbox");
+    sqlite3_finalize(st);
+    if (rc != RV_OK) {
+        rv_outbox_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+void rv_outbox_free(rv_outbox_mail *m, size_t n)
+{
+    for (size_t i = 0; m && i < n; i++) {
+        free(m[i].recipients);
+        free(m[i].subject);
+        free(m[i].message);
+    }
+    free(m);
+}
+
+rv_err rv_store_outbox_result(rv_store *s, long long id, const char *error, const char *now_iso, rv_error *err)
+{
+    const char *text[] = {error ? error : now_iso};
+    return exec_one(s,
+                    error ? "UPDATE mail_outbox SET tries = tries + 1, last_error = ?2 WHERE id = ?1"
+                          : "UPDATE mail_outbox SET tries = tries + 1, last_error = NULL, sent_at = ?2 WHERE id = ?1",
+                    text, 1, id, NULL, err);
+}
+
+long rv_store_outbox_pending(rv_store *s)
+{
+    sqlite3_stmt *st;
+    long n = -1;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM mail_outbox WHERE sent_at IS NULL", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW) n = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
 }

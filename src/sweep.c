@@ -123,6 +123,21 @@ static const struct {
      "Lyssna på hälsningsfrasen och registrera vad som sägs: rostvakt är inte säker nog på det som anges."},
 };
 
+static const char *sv_reason(const char *r);
+
+int rv_sweep_list_text(const char *key, const char **title, const char **action)
+{
+    for (size_t i = 0; i < sizeof lists / sizeof lists[0]; i++)
+        if (strcmp(lists[i].key, key) == 0) {
+            *title = lists[i].title;
+            *action = lists[i].action;
+            return 1;
+        }
+    return 0;
+}
+
+const char *rv_sweep_reason_sv(const char *reason) { return sv_reason(reason); }
+
 static void w_begin1(writer *w, const char *date, long mailboxes)
 {
     if (w->fmt == RV_SWEEP_JSON) fprintf(w->f, "{\"date\":\"%s\",\"mailboxes\":%ld", date, mailboxes);

@@ -29,6 +29,11 @@ typedef struct rv_config_s {
     char trusted_proxy[RV_CONFIG_STR_MAX]; /* serve: whose user header counts */
     char trusted_user_header[RV_CONFIG_STR_MAX];
     char users_file[RV_CONFIG_STR_MAX]; /* serve: proxy users' roles */
+    char mail_smtp_url[RV_CONFIG_STR_MAX];  /* sweep --mail: smtp://HOST:PORT or smtps://... ("": no mail) */
+    char mail_from[RV_CONFIG_STR_MAX];      /* sweep --mail: the sender's address */
+    char mail_auth_file[RV_CONFIG_STR_MAX]; /* sweep --mail: user and password lines, mode 0600 ("": none) */
+    char mail_officers[RV_CONFIG_STR_MAX];  /* sweep --mail: the records officers' addresses, comma-separated */
+    int64_t mail_when_nothing;      /* sweep --mail: 1: mail a unit's managers even when nothing is to be done */
     int64_t max_audio_bytes;        /* largest accepted recording, bytes */
     double max_audio_seconds;       /* longest accepted recording */
     double greeting_max_seconds;    /* serve: longest accepted greeting */

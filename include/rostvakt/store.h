@@ -487,6 +487,40 @@ rv_err rv_store_mark_packaged(rv_store *s, long long id, const char *objid, cons
 rv_err rv_store_mark_archived(rv_store *s, long long id, const char *reference, const char *now_iso,
                               const char *actor, const char *remote, rv_error *err);
 
+/* ---- units and the sweep's mail ---- */
+
+/* Unit name's managers' addresses (comma-separated, checked by the
+ * caller); *created 1 when the unit was new. */
+rv_err rv_store_put_unit(rv_store *s, const char *name, const char *managers, const char *now_iso, int *created,
+                         rv_error *err);
+
+/* Call fn for each unit with managers, by name. */
+rv_err rv_store_units(rv_store *s, void (*fn)(void *user, const char *name, const char *managers), void *user,
+                      rv_error *err);
+
+/* Keep a mail until it is sent: one per (date, key), so that a sweep run
+ * again on a day adds nothing (*added 0). */
+rv_err rv_store_outbox_add(rv_store *s, const char *date, const char *key, const char *recipients,
+                           const char *subject, const char *message, size_t len, const char *now_iso, int *added,
+                           rv_error *err);
+
+typedef struct {
+    long long id;
+    char *recipients, *subject, *message; /* malloc()ed */
+    size_t len;
+    int tries;
+} rv_outbox_mail;
+
+/* The mails not sent yet, oldest first (free with rv_outbox_free). */
+rv_err rv_store_outbox_unsent(rv_store *s, rv_outbox_mail **out, size_t *n, rv_error *err);
+void rv_outbox_free(rv_outbox_mail *m, size_t n);
+
+/* A try of mail id: sent (error NULL), or why not. */
+rv_err rv_store_outbox_result(rv_store *s, long long id, const char *error, const char *now_iso, rv_error *err);
+
+/* Mails not sent yet; -1 on a database error. */
+long rv_store_outbox_pending(rv_store *s);
+
 /* How long a statement waits for another connection's write lock before
  * it fails with RV_ERR_BUSY (5000 ms from rv_store_open). */
 void rv_store_busy_timeout(rv_store *s, int ms);

@@ -59,4 +59,12 @@ typedef struct {
 rv_err rv_sweep_run(rv_store *s, const rv_sweep_opts *o, const rv_sweep_output *outs, size_t n_outs,
                     rv_sweep_counts *counts, rv_error *err);
 
+/* The report's list key ("missing_greetings" ...): its Swedish title and
+ * what to do, as the HTML report says them; 0 for an unknown key. */
+int rv_sweep_list_text(const char *key, const char **title, const char **action);
+
+/* A reason code of the report ("no_greeting", "name_missing" ...) in
+ * Swedish; the code itself when it has no translation. */
+const char *rv_sweep_reason_sv(const char *reason);
+
 #endif

@@ -2348,3 +2348,155 @@ Test(serve, archive_command_packages_by_id_and_by_day) {
     snprintf(cmd, sizeof cmd, "%s archive --data-dir %s/data --out %s 2>&1", bin_, dir, outdir);
     cr_expect_eq(run(cmd, &out), 64, "%s", out.buf);
 }
+
+/* ---- the nightly report by e-mail: a real SMTP server on loopback ---- */
+
+static pid_t smtp_pid;
+static char smtp_dir[128];
+
+static void smtp_start(int port)
+{
+    char cmd[1024], listen_at[64];
+    snprintf(smtp_dir, sizeof smtp_dir, "%s/smtp", dir);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/tmp %s/new %s/cur", smtp_dir, smtp_dir, smtp_dir);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(system("/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null"), 0,
+                 "aiosmtpd is not installed: deploy/install-deps.sh test installs python3-aiosmtpd");
+    snprintf(listen_at, sizeof listen_at, "127.0.0.1:%d", port);
+    smtp_pid = fork();
+    cr_assert(smtp_pid >= 0);
+    if (smtp_pid == 0) {
+        freopen("/dev/null", "w", stdout);
+        execl("/usr/bin/python3", "python3", "-m", "aiosmtpd", "-n", "-l", listen_at, "-c",
+              "aiosmtpd.handlers.Mailbox", smtp_dir, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 100; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        close(fd);
+        if (ok) return;
+        usleep(50000);
+    }
+    cr_assert_fail("aiosmtpd does not listen on %d", port);
+}
+
+static void smtp_teardown(void)
+{
+    if (smtp_pid > 0) {
+        kill(smtp_pid, SIGTERM);
+        waitpid(smtp_pid, NULL, 0);
+        smtp_pid = 0;
+    }
+    teardown();
+}
+
+static int mails_received(void)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "find %s/new %s/cur -type f 2>/dev/null | wc -l", smtp_dir, smtp_dir);
+    sink o;
+    run(cmd, &o);
+    return atoi(o.buf);
+}
+
+static int sweep_mail(const char *date, const char *extra, int port, sink *out)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "%s sweep --data-dir %s/data --date %s --mail --set mail_smtp_url=smtp://127.0.0.1:%d"
+             " --set mail_from=rostvakt@kommun.se --set mail_officers='registrator@kommun.se' %s 2>&1 >/dev/null",
+             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", dir, date, port, extra ? extra : "");
+    return run(cmd, out);
+}
+
+/* Each unit's managers get their part of the report and the records
+ * officers a summary, in Swedish, text and HTML; a mail that cannot be
+ * sent waits for the next sweep, which the sweep itself never fails for. */
+Test(serve, the_nightly_report_is_mailed_to_managers, .fini = smtp_teardown, .timeout = 120) {
+    sink o, out;
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx,
+                      "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}", &o), 201);
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4712", pbx,
+                      "{\"first_name\":\"\\u00c5sa\",\"last_name\":\"\\u00d6berg\",\"unit\":\"Socialtj\\u00e4nsten\"}",
+                      &o), 201);
+    cr_expect_eq(call("PUT", "/v1/units/Ekonomienheten", pbx, "{\"managers\":[\"chef@kommun.se\"]}", &o), 201);
+    cr_expect_eq(call("PUT", "/v1/units/Socialtj%C3%A4nsten", pbx,
+                      "{\"managers\":[\"soc@kommun.se\",\"bitr@kommun.se\"]}", &o), 201, "%s", o.buf);
+    cr_expect_eq(call("PUT", "/v1/units/Kulturenheten", pbx, "{\"managers\":[\"kultur@kommun.se\"]}", &o), 201);
+    cr_expect_eq(call("PUT", "/v1/units/Kulturenheten", pbx, "{\"managers\":[\"inte en adress\"]}", &o), 422);
+    cr_expect_eq(call("PUT", "/v1/units/Kulturenheten", pbx, "{\"managers\":\"kultur@kommun.se\"}", &o), 400);
+    cr_expect_eq(call("PUT", "/v1/units/Kulturenheten", officer, "{\"managers\":[]}", &o), 403);
+    cr_assert_eq(call("GET", "/v1/units", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"bitr@kommun.se\"") && strstr(o.buf, "\"kultur@kommun.se\""), "%s", o.buf);
+    int port = free_port();
+    /* the mail server down: the sweep succeeds, the mails wait */
+    cr_expect_eq(sweep_mail("2026-12-07", NULL, port, &out), 0, "%s", out.buf);
+    cr_expect(strstr(out.buf, "3 new, 0 sent, 3 failed, 3 waiting") && strstr(out.buf, "1 units with nothing"),
+              "%s", out.buf);
+    cr_assert_eq(call("GET", "/metrics", NULL, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "rostvakt_mail_pending 3") != NULL, "%s", o.buf);
+    /* a password file others may read is refused */
+    char auth[256], set[300];
+    snprintf(auth, sizeof auth, "%s/smtp.auth", dir);
+    write_file(auth, "rostvakt\nhemligt\n");
+    chmod(auth, 0644);
+    snprintf(set, sizeof set, "--set mail_auth_file=%s", auth);
+    cr_expect_eq(sweep_mail("2026-12-07", set, port, &out), 0, "%s", out.buf);
+    cr_expect(strstr(out.buf, "must be mode 0600") != NULL, "%s", out.buf);
+    /* the server back: the next sweep sends them, once */
+    smtp_start(port);
+    cr_expect_eq(sweep_mail("2026-12-07", NULL, port, &out), 0, "%s", out.buf);
+    cr_expect(strstr(out.buf, "0 new, 3 sent, 0 failed, 0 waiting") != NULL, "%s", out.buf);
+    cr_expect_eq(mails_received(), 3);
+    cr_expect_eq(sweep_mail("2026-12-07", NULL, port, &out), 0, "%s", out.buf);
+    cr_expect(strstr(out.buf, "0 new, 0 sent") != NULL, "a sweep run again sends nothing again: %s", out.buf);
+    cr_expect_eq(mails_received(), 3);
+    cr_assert_eq(call("GET", "/metrics", NULL, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "rostvakt_mail_pending 0") != NULL, "%s", o.buf);
+    /* what arrived, read with Python's own e-mail parser */
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c 'import mailbox, email.header, sys\n"
+             "for m in sorted(mailbox.Maildir(sys.argv[1]), key=lambda m: m[\"X-RcptTo\"]):\n"
+             "  s = str(email.header.make_header(email.header.decode_header(m[\"Subject\"])))\n"
+             "  parts = [p.get_content_type() + \":\" + str(p.get_content_charset()) + \":\" + "
+             "str(p.get(\"Content-Transfer-Encoding\")) for p in m.walk() if p.get_content_maintype() == \"text\"]\n"
+             "  texts = [p.get_payload(decode=True).decode(\"utf-8\") for p in m.walk() if p.get_content_maintype() == \"text\"]\n"
+             "  print(\"RCPT=\" + m[\"X-RcptTo\"] + \"|TO=\" + m[\"To\"] + \"|SUBJ=\" + s + \"|\" + m.get_content_type() + \"|\" + "
+             "\",\".join(parts) + \"|\" + \" \".join(texts).replace(\"\\r\\n\", \"/\"))' %s",
+             smtp_dir);
+    cr_assert_eq(run(cmd, &out), 0, "%s", out.buf);
+    cr_expect(strstr(out.buf, "RCPT=chef@kommun.se|TO=chef@kommun.se|SUBJ=R\xc3\xb6stbrevl\xc3\xa5" "dor "
+                              "Ekonomienheten 2026-12-07: 1 att \xc3\xa5tg\xc3\xa4rda|multipart/alternative|"
+                              "text/plain:utf-8:base64,text/html:utf-8:base64|") != NULL,
+              "%s", out.buf);
+    cr_expect(strstr(out.buf, "RCPT=soc@kommun.se, bitr@kommun.se|") != NULL, "both managers: %s", out.buf);
+    cr_expect(strstr(out.buf, "4712 \xc3\x85sa \xc3\x96" "berg: ingen h\xc3\xa4lsningsfras") != NULL,
+              "the unit's item, Swedish letters intact: %s", out.buf);
+    cr_expect(strstr(out.buf, "<li>4712 \xc3\x85sa \xc3\x96" "berg") != NULL, "the HTML part: %s", out.buf);
+    cr_expect(strstr(out.buf, "4711 Anna") == NULL || strstr(strstr(out.buf, "4711 Anna"), "RCPT=soc") != NULL,
+              "another unit's items stay out of Socialtjänsten's mail: %s", out.buf);
+    cr_expect(strstr(out.buf, "RCPT=registrator@kommun.se|TO=registrator@kommun.se|SUBJ=R\xc3\xb6stbrevl\xc3\xa5"
+                              "dor 2026-12-07: sammanfattning, 2 att \xc3\xa5tg\xc3\xa4rda") != NULL,
+              "%s", out.buf);
+    cr_expect(strstr(out.buf, "kultur@") == NULL, "nothing to act on, nothing sent: %s", out.buf);
+    /* --dry-run writes the mails to a folder instead; mail_when_nothing includes the quiet unit */
+    char dry[300], extra[400];
+    snprintf(dry, sizeof dry, "%s/dry", dir);
+    snprintf(extra, sizeof extra, "--dry-run --mail-dir %s --set mail_when_nothing=1", dry);
+    cr_expect_eq(sweep_mail("2026-12-08", extra, port, &out), 0, "%s", out.buf);
+    snprintf(cmd, sizeof cmd,
+             "ls %s | sort | tr '\\n' ' '; /usr/bin/python3 -c 'import email, email.header, sys\n"
+             "m = email.message_from_binary_file(open(sys.argv[1], \"rb\"))\n"
+             "print(str(email.header.make_header(email.header.decode_header(m[\"Subject\"]))))' "
+             "%s/2026-12-08-unit_Kulturenheten.eml | grep -q 'inget att' && echo quiet",
+             dry, dry);
+    cr_expect_eq(run(cmd, &o), 0);
+    cr_expect(strstr(o.buf, "2026-12-08-officers.eml 2026-12-08-unit_Ekonomienheten.eml 2026-12-08-unit_Kulturenheten.eml") &&
+                  strstr(o.buf, "quiet"),
+              "%s", o.buf);
+    cr_expect_eq(mails_received(), 3, "a dry run sends nothing");
+}

@@ -1,0 +1,36 @@
+/* The nightly report by e-mail: each unit's managers get their unit's part
+ * of the sweep's report, the records officers a summary; in Swedish, a
+ * text and an HTML part (multipart/alternative, UTF-8, base64). Mails are
+ * kept in the archive until the SMTP server (libcurl) takes them, so one
+ * that cannot be sent goes at the next sweep; a sweep never fails because
+ * mail did. */
+#ifndef RV_MAIL_H
+#define RV_MAIL_H
+
+#include <stdio.h>
+
+#include "rostvakt/config.h"
+#include "rostvakt/err.h"
+#include "rostvakt/store.h"
+
+typedef struct {
+    long composed; /* new mails from this report */
+    long skipped;  /* units with managers but nothing to act on */
+    long sent;     /* sent now (this report's and earlier ones') */
+    long failed;   /* tried and not sent: kept for the next sweep */
+    long pending;  /* not sent yet, after this run */
+} rv_mail_counts;
+
+/* Mail the sweep's JSON report (report, as rv_sweep_run writes it) as
+ * cfg's mail_* settings say. With dry_dir, the messages are written there
+ * as DATE-KEY.eml instead, and nothing is kept or sent. Problems with a
+ * mail are logged and counted, not returned: RV_OK unless the report
+ * cannot be read or the archive written. */
+rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, const char *dry_dir, FILE *log,
+                      rv_mail_counts *c, rv_error *err);
+
+/* A valid address for a mail header: printable ASCII, one @, no spaces,
+ * at most 254 characters. */
+int rv_mail_address_valid(const char *a);
+
+#endif

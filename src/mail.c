@@ -1,0 +1,545 @@
+/* The nightly report by e-mail (mail.h). */
+#include "rostvakt/mail.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "rostvakt/archive.h"
+#include "rostvakt/sweep.h"
+
+int rv_mail_address_valid(const char *a)
+{
+    size_t n = a ? strlen(a) : 0;
+    const char *at = n ? strchr(a, '@') : NULL;
+    if (!at || at == a || !at[1] || strchr(at + 1, '@') || n > 254) return 0;
+    for (const char *p = a; *p; p++)
+        if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || strchr("<>,;:\"()[]\\", *p)) return 0;
+    return 1;
+}
+
+/* ---- text ---- */
+
+typedef struct {
+    char *s;
+    size_t len, cap;
+    int oom;
+} buf;
+
+static void put(buf *b, const char *fmt, ...)
+{
+    if (b->oom) return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        size_t room = b->cap - b->len;
+        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            b->oom = 1;
+            return;
+        }
+        if (b->s && (size_t)n < room) {
+            b->len += (size_t)n;
+            return;
+        }
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + (size_t)n + 1) cap *= 2;
+        char *s = realloc(b->s, cap);
+        if (!s) {
+            b->oom = 1;
+            return;
+        }
+        b->s = s;
+        b->cap = cap;
+    }
+}
+
+static void put_html(buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        if (*s == '&') put(b, "&amp;");
+        else if (*s == '<') put(b, "&lt;");
+        else if (*s == '>') put(b, "&gt;");
+        else if (*s == '"') put(b, "&quot;");
+        else put(b, "%c", *s);
+    }
+}
+
+/* text in its canonical form (CRLF line breaks) as base64 lines of 76
+ * characters, CRLF-ended. */
+static void put_base64(buf *b, const char *text, size_t tlen)
+{
+    char *data = malloc(2 * tlen + 1);
+    if (!data) {
+        b->oom = 1;
+        return;
+    }
+    size_t len = 0;
+    for (size_t i = 0; i < tlen; i++) {
+        if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) data[len++] = '\r';
+        data[len++] = text[i];
+    }
+    for (size_t i = 0; i < len; i += 57) {
+        unsigned char out[80];
+        size_t k = len - i < 57 ? len - i : 57;
+        EVP_EncodeBlock(out, (const unsigned char *)data + i, (int)k);
+        put(b, "%s\r\n", out);
+    }
+    free(data);
+}
+
+/* ---- the report's items ---- */
+
+static const char *const act_lists[] = {"missing_greetings", "noncompliant_greetings", "stale_absence",
+                                        "needs_review", "overdue_callbacks"};
+#define N_LISTS (sizeof act_lists / sizeof act_lists[0])
+
+static const char *str(json_t *o, const char *k)
+{
+    const char *v = json_string_value(json_object_get(o, k));
+    return v ? v : "";
+}
+
+/* One item as a line of Swedish: "4711 Anna Svensson: ingen hälsningsfras". */
+static void item_line(json_t *it, char *out, size_t cap)
+{
+    char detail[400] = "";
+    json_t *arr = json_object_get(it, "violations");
+    if (!json_array_size(arr)) arr = json_object_get(it, "unsure");
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+    {
+        size_t l = strlen(detail);
+        snprintf(detail + l, sizeof detail - l, "%s%s", l ? ", " : "", rv_sweep_reason_sv(json_string_value(v)));
+    }
+    if (!detail[0] && *str(it, "reason")) snprintf(detail, sizeof detail, "%s", rv_sweep_reason_sv(str(it, "reason")));
+    if (!detail[0] && *str(it, "until")) snprintf(detail, sizeof detail, "frånvaro till %s", str(it, "until"));
+    if (json_object_get(it, "id")) {
+        char vm[200];
+        snprintf(vm, sizeof vm, "röstmeddelande %lld mottaget %.16s%s%s", (long long)json_integer_value(json_object_get(it, "id")),
+                 str(it, "received_at"), *str(it, "caller") ? " från " : "", str(it, "caller"));
+        size_t l = strlen(detail);
+        snprintf(detail + l, sizeof detail - l, "%s%s", l ? ", " : "", vm);
+    }
+    snprintf(out, cap, "%s %s%s%s", str(it, "ext"), str(it, "name"), detail[0] ? ": " : "", detail);
+}
+
+/* ---- a message ---- */
+
+static void encoded_word(buf *b, const char *s)
+{
+    int ascii = 1;
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p >= 0x80 || (unsigned char)*p < 0x20) ascii = 0;
+    if (ascii) {
+        put(b, "%s", s);
+        return;
+    }
+    /* RFC 2047: whole UTF-8 characters per word, each word under 76 characters */
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        size_t k = 0;
+        while (i + k < n && k < 42) {
+            size_t c = 1;
+            unsigned char u = (unsigned char)s[i + k];
+            if (u >= 0xf0) c = 4;
+            else if (u >= 0xe0) c = 3;
+            else if (u >= 0xc0) c = 2;
+            if (k + c > 42 && k) break;
+            k += c;
+        }
+        if (i + k > n) k = n - i;
+        unsigned char out[80];
+        EVP_EncodeBlock(out, (const unsigned char *)s + i, (int)k);
+        put(b, "%s=?UTF-8?B?%s?=", i ? "\r\n " : "", out);
+        i += k;
+    }
+}
+
+/* A whole message: headers, a text and an HTML part. */
+static char *compose(const char *from, const char *to, const char *subject, const char *text, const char *html,
+                     size_t *len)
+{
+    buf m = {0};
+    char date[64], uuid[37];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    rv_uuid4(uuid);
+    put(&m, "Date: %s\r\nFrom: rostvakt <%s>\r\nTo: %s\r\nSubject: ", date, from, to);
+    encoded_word(&m, subject);
+    put(&m, "\r\nMessage-ID: <%s@rostvakt>\r\nMIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\n"
+            "Content-Type: multipart/alternative; boundary=\"rv-%s\"\r\n\r\n",
+        uuid, uuid);
+    put(&m, "--rv-%s\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n", uuid);
+    put_base64(&m, text, strlen(text));
+    put(&m, "--rv-%s\r\nContent-Type: text/html; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n", uuid);
+    put_base64(&m, html, strlen(html));
+    put(&m, "--rv-%s--\r\n", uuid);
+    if (m.oom) {
+        free(m.s);
+        return NULL;
+    }
+    *len = m.len;
+    return m.s;
+}
+
+static const char html_head[] =
+    "<!DOCTYPE html>\n<html lang=\"sv\"><head><meta charset=\"utf-8\"><title>rostvakt</title></head>\n"
+    "<body style=\"font-family:sans-serif;max-width:50em\">\n";
+
+/* A unit's part of the report: how many things to act on; text and html. */
+static long unit_part(json_t *report, const char *unit, buf *text, buf *html)
+{
+    long total = 0;
+    const char *date = str(report, "date");
+    put(text, "Hej!\n\nNattens kontroll av röstbrevlådorna i %s den %s:\n", unit, date);
+    put(html, "%s<p>Hej!</p>\n<p>Nattens kontroll av röstbrevlådorna i <strong>", html_head);
+    put_html(html, unit);
+    put(html, "</strong> den %s:</p>\n", date);
+    for (size_t l = 0; l < N_LISTS; l++) {
+        json_t *arr = json_object_get(report, act_lists[l]), *it;
+        size_t i, n = 0;
+        json_array_foreach(arr, i, it) if (strcmp(str(it, "unit"), unit) == 0) n++;
+        if (!n) continue;
+        total += (long)n;
+        const char *title = act_lists[l], *action = "";
+        rv_sweep_list_text(act_lists[l], &title, &action);
+        put(text, "\n%s (%zu)\n%s\n", title, n, action);
+        put(html, "<h2>");
+        put_html(html, title);
+        put(html, " (%zu)</h2>\n<p>", n);
+        put_html(html, action);
+        put(html, "</p>\n<ul>\n");
+        json_array_foreach(arr, i, it)
+        {
+            if (strcmp(str(it, "unit"), unit) != 0) continue;
+            char line[800];
+            item_line(it, line, sizeof line);
+            put(text, "  - %s\n", line);
+            put(html, "<li>");
+            put_html(html, line);
+            put(html, "</li>\n");
+        }
+        put(html, "</ul>\n");
+    }
+    if (!total) {
+        put(text, "\nInget att åtgärda.\n");
+        put(html, "<p>Inget att åtgärda.</p>\n");
+    }
+    put(text, "\nHälsningar\nrostvakt\n");
+    put(html, "<p>Hälsningar<br>rostvakt</p>\n</body></html>\n");
+    return total;
+}
+
+/* The officers' summary: every list's count, overall and by unit. */
+static void summary(json_t *report, buf *text, buf *html, long *total)
+{
+    const char *date = str(report, "date");
+    *total = 0;
+    put(text, "Hej!\n\nSammanfattning av nattens kontroll den %s (%lld brevlådor):\n\n", date,
+        (long long)json_integer_value(json_object_get(report, "mailboxes")));
+    put(html, "%s<p>Hej!</p>\n<p>Sammanfattning av nattens kontroll den %s (%lld brevlådor):</p>\n<table>\n", html_head,
+        date, (long long)json_integer_value(json_object_get(report, "mailboxes")));
+    static const char *const all[] = {"missing_greetings", "noncompliant_greetings", "stale_absence", "needs_review",
+                                      "overdue_callbacks", "disposed"};
+    for (size_t l = 0; l < 6; l++) {
+        const char *title = all[l], *action = "";
+        rv_sweep_list_text(all[l], &title, &action);
+        size_t n = json_array_size(json_object_get(report, all[l]));
+        if (l < 5) *total += (long)n;
+        put(text, "  %-55s %zu\n", title, n);
+        put(html, "<tr><td>");
+        put_html(html, title);
+        put(html, "</td><td style=\"text-align:right\">%zu</td></tr>\n", n);
+    }
+    put(html, "</table>\n");
+    json_t *arr = json_object_get(report, "overdue_callbacks"), *it;
+    size_t i;
+    if (json_array_size(arr)) {
+        put(text, "\nRöstmeddelanden som inte har besvarats i tid:\n");
+        put(html, "<h2>Röstmeddelanden som inte har besvarats i tid</h2>\n<ul>\n");
+        json_array_foreach(arr, i, it)
+        {
+            char line[800];
+            item_line(it, line, sizeof line);
+            put(text, "  - %s (%s)\n", line, str(it, "unit"));
+            put(html, "<li>");
+            put_html(html, line);
+            put(html, " (");
+            put_html(html, str(it, "unit"));
+            put(html, ")</li>\n");
+        }
+        put(html, "</ul>\n");
+    }
+    put(text, "\nHälsningar\nrostvakt\n");
+    put(html, "<p>Hälsningar<br>rostvakt</p>\n</body></html>\n");
+}
+
+/* ---- sending ---- */
+
+typedef struct {
+    const char *p;
+    size_t left;
+} reader;
+
+static size_t read_cb(char *out, size_t sz, size_t n, void *u)
+{
+    reader *r = u;
+    size_t k = sz * n < r->left ? sz * n : r->left;
+    memcpy(out, r->p, k);
+    r->p += k;
+    r->left -= k;
+    return k;
+}
+
+static int loopback(const char *url)
+{
+    const char *h = strstr(url, "://");
+    h = h ? h + 3 : url;
+    return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost", 9) == 0 || strncmp(h, "[::1]", 5) == 0;
+}
+
+/* Send message to recipients (comma-separated): NULL, or why not (in why). */
+static const char *send_one(const rv_config *cfg, const char *recipients, const char *message, size_t len,
+                            char *why, size_t cap)
+{
+    const char *url = cfg->mail_smtp_url;
+    if (strncmp(url, "smtp://", 7) != 0 && strncmp(url, "smtps://", 8) != 0) {
+        snprintf(why, cap, "mail_smtp_url must be smtp://HOST:PORT or smtps://HOST:PORT");
+        return why;
+    }
+    char user[256] = "", pass[256] = "";
+    if (cfg->mail_auth_file[0]) {
+        struct stat sb;
+        FILE *f = fopen(cfg->mail_auth_file, "r");
+        if (!f || fstat(fileno(f), &sb) != 0) {
+            snprintf(why, cap, "cannot read mail_auth_file %.300s: %s", cfg->mail_auth_file, strerror(errno));
+            if (f) fclose(f);
+            return why;
+        }
+        if (sb.st_mode & 077) {
+            fclose(f);
+            snprintf(why, cap, "mail_auth_file %.300s must be mode 0600 (it is %03o): it holds a password",
+                     cfg->mail_auth_file, (unsigned)(sb.st_mode & 0777));
+            return why;
+        }
+        if (!fgets(user, sizeof user, f) || !fgets(pass, sizeof pass, f)) {
+            fclose(f);
+            snprintf(why, cap, "mail_auth_file %.300s: the user name and the password, one line each", cfg->mail_auth_file);
+            return why;
+        }
+        fclose(f);
+        user[strcspn(user, "\r\n")] = '\0';
+        pass[strcspn(pass, "\r\n")] = '\0';
+    }
+    CURL *c = curl_easy_init();
+    if (!c) {
+        snprintf(why, cap, "out of memory");
+        return why;
+    }
+    char from[300], err[CURL_ERROR_SIZE] = "";
+    snprintf(from, sizeof from, "<%.260s>", cfg->mail_from);
+    struct curl_slist *rcpt = NULL;
+    for (const char *p = recipients; *p;) {
+        size_t k = strcspn(p, ",");
+        char one[300];
+        snprintf(one, sizeof one, "<%.*s>", (int)(k < 290 ? k : 290), p);
+        rcpt = curl_slist_append(rcpt, one);
+        p += k + (p[k] == ',');
+    }
+    reader r = {message, len};
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
+    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
+    curl_easy_setopt(c, CURLOPT_READDATA, &r);
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, err);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 15L);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 120L);
+    /* a password or a report in clear only to this machine: STARTTLS elsewhere */
+    if (strncmp(url, "smtp://", 7) == 0)
+        curl_easy_setopt(c, CURLOPT_USE_SSL, loopback(url) ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_ALL);
+    if (user[0]) {
+        curl_easy_setopt(c, CURLOPT_USERNAME, user);
+        curl_easy_setopt(c, CURLOPT_PASSWORD, pass);
+    }
+    CURLcode rc = curl_easy_perform(c);
+    curl_slist_free_all(rcpt);
+    curl_easy_cleanup(c);
+    memset(pass, 0, sizeof pass);
+    if (rc == CURLE_OK) return NULL;
+    snprintf(why, cap, "%s", err[0] ? err : curl_easy_strerror(rc));
+    return why;
+}
+
+/* ---- the whole ---- */
+
+typedef struct {
+    char *name, *managers;
+} unit_row;
+
+typedef struct {
+    unit_row *u;
+    size_t n, cap;
+    int oom;
+} units;
+
+static void one_unit(void *user, const char *name, const char *managers)
+{
+    units *us = user;
+    if (!managers || !*managers) return;
+    if (us->n == us->cap) {
+        size_t cap = us->cap ? us->cap * 2 : 16;
+        unit_row *nu = realloc(us->u, cap * sizeof *nu);
+        if (!nu) {
+            us->oom = 1;
+            return;
+        }
+        us->u = nu;
+        us->cap = cap;
+    }
+    us->u[us->n].name = strdup(name);
+    us->u[us->n].managers = strdup(managers);
+    if (!us->u[us->n].name || !us->u[us->n].managers) {
+        free(us->u[us->n].name);
+        free(us->u[us->n].managers);
+        us->oom = 1;
+        return;
+    }
+    us->n++;
+}
+
+/* Keep (or, dry, write) one message. */
+static rv_err enqueue(rv_store *s, const rv_config *cfg, const char *date, const char *key, const char *to,
+                      const char *subject, buf *text, buf *html, const char *dry_dir, FILE *log, rv_mail_counts *c,
+                      rv_error *err)
+{
+    if (text->oom || html->oom) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    size_t len = 0;
+    char *msg = compose(cfg->mail_from, to, subject, text->s ? text->s : "", html->s ? html->s : "", &len);
+    if (!msg) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    rv_err rc = RV_OK;
+    if (dry_dir) {
+        char path[4096], safe[200];
+        snprintf(safe, sizeof safe, "%s", key);
+        for (char *p = safe; *p; p++)
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-'))
+                *p = '_';
+        snprintf(path, sizeof path, "%.3000s/%s-%s.eml", dry_dir, date, safe);
+        FILE *f = fopen(path, "wb");
+        if (!f || fwrite(msg, 1, len, f) != len || fclose(f) != 0) {
+            if (f) fclose(f);
+            fprintf(log, "rostvakt sweep: mail: cannot write %s: %s\n", path, strerror(errno));
+        } else {
+            fprintf(log, "rostvakt sweep: mail: %s (to %s) written to %s\n", subject, to, path);
+            c->composed++;
+        }
+    } else {
+        char now[32];
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        int added = 0;
+        rc = rv_store_outbox_add(s, date, key, to, subject, msg, len, now, &added, err);
+        if (rc == RV_OK && added) c->composed++;
+    }
+    free(msg);
+    return rc;
+}
+
+rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, const char *dry_dir, FILE *log,
+                      rv_mail_counts *c, rv_error *err)
+{
+    memset(c, 0, sizeof *c);
+    if (!dry_dir && !cfg->mail_smtp_url[0]) {
+        fprintf(log, "rostvakt sweep: mail: mail_smtp_url is not set; no mail sent\n");
+        return RV_OK;
+    }
+    if (!rv_mail_address_valid(cfg->mail_from))
+        return rv_error_set(err, RV_ERR_CONFIG, "mail_from '%s' is not an e-mail address", cfg->mail_from);
+    json_error_t je;
+    json_t *r = json_loads(report, 0, &je);
+    if (!json_is_object(r) || !json_is_string(json_object_get(r, "date"))) {
+        json_decref(r);
+        return rv_error_set(err, RV_ERR_INTERNAL, "the sweep's report cannot be read: %s", je.text);
+    }
+    const char *date = str(r, "date");
+    units us = {0};
+    rv_err rc = rv_store_units(s, one_unit, &us, err);
+    if (rc == RV_OK && us.oom) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; rc == RV_OK && i < us.n; i++) {
+        buf text = {0}, html = {0};
+        long n = unit_part(r, us.u[i].name, &text, &html);
+        if (n == 0 && !cfg->mail_when_nothing) {
+            c->skipped++;
+        } else {
+            char subject[400], key[300];
+            if (n) snprintf(subject, sizeof subject, "Röstbrevlådor %s %s: %ld att åtgärda", us.u[i].name, date, n);
+            else snprintf(subject, sizeof subject, "Röstbrevlådor %s %s: inget att åtgärda", us.u[i].name, date);
+            snprintf(key, sizeof key, "unit:%s", us.u[i].name);
+            rc = enqueue(s, cfg, date, key, us.u[i].managers, subject, &text, &html, dry_dir, log, c, err);
+        }
+        free(text.s);
+        free(html.s);
+    }
+    if (rc == RV_OK && cfg->mail_officers[0]) {
+        buf text = {0}, html = {0};
+        long total;
+        summary(r, &text, &html, &total);
+        char subject[300], to[RV_CONFIG_STR_MAX];
+        snprintf(subject, sizeof subject, "Röstbrevlådor %s: sammanfattning, %ld att åtgärda", date, total);
+        /* "a@x, b@y" as the header and the envelope want it: no spaces */
+        size_t k = 0;
+        for (const char *p = cfg->mail_officers; *p && k + 1 < sizeof to; p++)
+            if (*p != ' ') to[k++] = *p;
+        to[k] = '\0';
+        rc = enqueue(s, cfg, date, "officers", to, subject, &text, &html, dry_dir, log, c, err);
+        free(text.s);
+        free(html.s);
+    }
+    for (size_t i = 0; i < us.n; i++) {
+        free(us.u[i].name);
+        free(us.u[i].managers);
+    }
+    free(us.u);
+    json_decref(r);
+    if (rc != RV_OK || dry_dir) return rc;
+
+    /* send what waits, this report's and any an earlier sweep could not */
+    rv_outbox_mail *m = NULL;
+    size_t n = 0;
+    rc = rv_store_outbox_unsent(s, &m, &n, err);
+    for (size_t i = 0; rc == RV_OK && i < n; i++) {
+        char why[512], now[32];
+        const char *bad = send_one(cfg, m[i].recipients, m[i].message, m[i].len, why, sizeof why);
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        if (bad) {
+            c->failed++;
+            fprintf(log, "rostvakt sweep: mail: \"%s\" to %s not sent (try %d): %s; tried again at the next sweep\n",
+                    m[i].subject, m[i].recipients, m[i].tries + 1, bad);
+        } else {
+            c->sent++;
+            fprintf(log, "rostvakt sweep: mail: \"%s\" sent to %s\n", m[i].subject, m[i].recipients);
+        }
+        rc = rv_store_outbox_result(s, m[i].id, bad, now, err);
+    }
+    rv_outbox_free(m, n);
+    c->pending = rv_store_outbox_pending(s);
+    return rc;
+}
