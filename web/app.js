@@ -265,6 +265,27 @@ async function voicemailPage(id) {
   const history = (v.decisions || []).map((d) => el('tr', {},
     el('td', { text: when(d.decided_at) }), el('td', { text: DECISIONS[d.decision] || d.decision }),
     el('td', { text: d.diarienummer || '' }), el('td', { text: d.note || '' }), el('td', { text: d.actor })));
+  /* hand-over to the e-archive: the package, then the archive's reference */
+  const last = (v.decisions || []).slice(-1)[0];
+  const ref = el('input', { name: 'reference' });
+  const archForm = el('form', { onsubmit: async (ev) => {
+    ev.preventDefault();
+    try {
+      await api('POST', '/v1/voicemails/' + v.id + '/archived', { reference: ref.value });
+      say('E-arkivets referens är sparad.');
+      await voicemailPage(id);
+    } catch (e) { say('Referensen sparades inte: ' + e.message, true); }
+  } }, field('E-arkivets referens', ref), el('p', {}, el('button', { type: 'submit', text: 'Spara referens' })));
+  const archive = last && last.decision === 'registered' && canDecide && !v.disposed_at ? [
+    el('h2', { text: 'E-arkiv' }),
+    el('p', {}, el('a', { href: '/v1/voicemails/' + v.id + '/package', download: '', text: 'Hämta arkivpaketet (FGS Paketstruktur 2.0)' })),
+    v.archived_at ? el('p', { text: 'Arkiverat ' + when(v.archived_at) + ', referens ' + v.archive_ref + '.' })
+      : v.packaged_at ? archForm
+        : el('p', { class: 'muted', text: 'Hämta paketet och lämna det till e-arkivet; spara sedan arkivets referens här.' })] : [];
+  const EVENTS = { packaged: 'Arkivpaket gjort', archived: 'Arkiverat i e-arkivet' };
+  const events = (v.events || []).map((e) => el('tr', {},
+    el('td', { text: when(e.at) }), el('td', { text: EVENTS[e.event] || e.event }), el('td', { text: e.detail || '' }),
+    el('td', { text: e.actor })));
   page('Röstmeddelande ' + v.id,
     el('p', {}, el('a', { href: '#/inkorg', text: '← Till inkorgen' })),
     el('dl', { class: 'facts' },
@@ -280,7 +301,10 @@ async function voicemailPage(id) {
     el('p', { class: 'muted', text: 'Blått: tal. Rött: ärendeord som hördes.' }),
     el('h2', { text: 'Beslut' }), canDecide ? form : el('p', { text: 'Beslut fattas av registrator.' }),
     el('h2', { text: 'Beslutshistorik' }),
-    table('Beslut om meddelandet, äldst först', ['Beslutat', 'Beslut', 'Diarienummer', 'Anteckning', 'Av'], history));
+    table('Beslut om meddelandet, äldst först', ['Beslutat', 'Beslut', 'Diarienummer', 'Anteckning', 'Av'], history),
+    archive,
+    events.length ? [el('h2', { text: 'Händelser' }),
+      table('Händelser efter beslutet, äldst först', ['Tid', 'Händelse', 'Paket eller referens', 'Av'], events)] : []);
 }
 
 /* ---- Hälsningsfraser ---- */
