@@ -8,7 +8,6 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "rostvakt/audio.h"
+#include "rostvakt/strbuf.h"
 
 #ifndef RV_VERSION
 #define RV_VERSION "0"
@@ -45,65 +45,13 @@ static void sha256_hex(const unsigned char *data, size_t len, char out[65])
     for (unsigned i = 0; i < 32; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
-/* ---- a growing text ---- */
-
-typedef struct {
-    char *s;
-    size_t len, cap;
-    int oom;
-} text;
-
-static void put(text *t, const char *fmt, ...)
-{
-    if (t->oom) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        size_t room = t->cap - t->len;
-        int n = vsnprintf(t->s ? t->s + t->len : NULL, t->s ? room : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            t->oom = 1;
-            return;
-        }
-        if (t->s && (size_t)n < room) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t cap = t->cap ? t->cap : 4096;
-        while (cap < t->len + (size_t)n + 1) cap *= 2;
-        char *s = realloc(t->s, cap);
-        if (!s) {
-            t->oom = 1;
-            return;
-        }
-        t->s = s;
-        t->cap = cap;
-    }
-}
-
-/* s with XML's five characters escaped, and control characters dropped. */
-static void put_esc(text *t, const char *s)
-{
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '&') put(t, "&amp;");
-        else if (c == '<') put(t, "&lt;");
-        else if (c == '>') put(t, "&gt;");
-        else if (c == '"') put(t, "&quot;");
-        else if (c == '\'') put(t, "&apos;");
-        else if (c < 0x20 && c != '\t' && c != '\n') continue;
-        else put(t, "%c", c);
-    }
-}
-
 /* <name>value</name> with indent, when value is not empty. */
-static void element(text *t, const char *indent, const char *name, const char *value)
+static void element(rv_strbuf *t, const char *indent, const char *name, const char *value)
 {
     if (!value || !*value) return;
-    put(t, "%s<%s>", indent, name);
-    put_esc(t, value);
-    put(t, "</%s>\n", name);
+    rv_strbuf_put(t, "%s<%s>", indent, name);
+    rv_strbuf_put_xml(t, value);
+    rv_strbuf_put(t, "</%s>\n", name);
 }
 
 /* ---- the package's files ---- */
@@ -123,7 +71,7 @@ static rv_err add_file(rv_package *p, const char *path, unsigned char *data, siz
     return RV_OK;
 }
 
-static rv_err add_text(rv_package *p, const char *path, text *t, rv_error *err)
+static rv_err add_text(rv_package *p, const char *path, rv_strbuf *t, rv_error *err)
 {
     if (t->oom) {
         free(t->s);
@@ -214,104 +162,104 @@ static rv_err wave_copy(const unsigned char *audio, size_t len, const char *stor
 }
 
 /* The attributes METS wants of a file: size, creation, SHA-256. */
-static void file_attrs(text *t, const rv_package_file *f, const char *created)
+static void file_attrs(rv_strbuf *t, const rv_package_file *f, const char *created)
 {
     char hex[65];
     sha256_hex(f->data, f->len, hex);
-    put(t, " SIZE=\"%zu\" CREATED=\"%s\" CHECKSUM=\"%s\" CHECKSUMTYPE=\"SHA-256\"", f->len, created, hex);
+    rv_strbuf_put(t, " SIZE=\"%zu\" CREATED=\"%s\" CHECKSUM=\"%s\" CHECKSUMTYPE=\"SHA-256\"", f->len, created, hex);
 }
 
-static void mets_open(text *t, const char *objid, const char *label, const char *created, const char *org)
+static void mets_open(rv_strbuf *t, const char *objid, const char *label, const char *created, const char *org)
 {
-    put(t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+    rv_strbuf_put(t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
            "<mets xmlns=\"http://www.loc.gov/METS/\" xmlns:xlink=\"http://www.w3.org/1999/xlink\"\n"
            "      xmlns:csip=\"https://DILCIS.eu/XML/METS/CSIPExtensionMETS\"\n"
            "      OBJID=\"");
-    put_esc(t, objid);
-    put(t, "\" LABEL=\"");
-    put_esc(t, label);
-    put(t, "\" TYPE=\"" CONTENT_TYPE "\"\n      csip:CONTENTINFORMATIONTYPE=\"OTHER\" "
+    rv_strbuf_put_xml(t, objid);
+    rv_strbuf_put(t, "\" LABEL=\"");
+    rv_strbuf_put_xml(t, label);
+    rv_strbuf_put(t, "\" TYPE=\"" CONTENT_TYPE "\"\n      csip:CONTENTINFORMATIONTYPE=\"OTHER\" "
            "csip:OTHERCONTENTINFORMATIONTYPE=\"rostvakt voicemail\"\n      PROFILE=\"" PROFILE_SIP "\">\n");
-    put(t, "  <metsHdr CREATEDATE=\"%s\" RECORDSTATUS=\"NEW\" csip:OAISPACKAGETYPE=\"SIP\">\n", created);
-    put(t, "    <agent ROLE=\"CREATOR\" TYPE=\"OTHER\" OTHERTYPE=\"SOFTWARE\">\n      <name>rostvakt</name>\n"
+    rv_strbuf_put(t, "  <metsHdr CREATEDATE=\"%s\" RECORDSTATUS=\"NEW\" csip:OAISPACKAGETYPE=\"SIP\">\n", created);
+    rv_strbuf_put(t, "    <agent ROLE=\"CREATOR\" TYPE=\"OTHER\" OTHERTYPE=\"SOFTWARE\">\n      <name>rostvakt</name>\n"
            "      <note csip:NOTETYPE=\"SOFTWARE VERSION\">" RV_VERSION "</note>\n    </agent>\n");
     if (org && *org) {
-        put(t, "    <agent ROLE=\"CREATOR\" TYPE=\"ORGANIZATION\">\n      <name>");
-        put_esc(t, org);
-        put(t, "</name>\n    </agent>\n");
+        rv_strbuf_put(t, "    <agent ROLE=\"CREATOR\" TYPE=\"ORGANIZATION\">\n      <name>");
+        rv_strbuf_put_xml(t, org);
+        rv_strbuf_put(t, "</name>\n    </agent>\n");
     }
-    put(t, "  </metsHdr>\n");
+    rv_strbuf_put(t, "  </metsHdr>\n");
 }
 
-static void md_ref(text *t, const char *href, const char *mdtype, const char *other, const char *mime,
+static void md_ref(rv_strbuf *t, const char *href, const char *mdtype, const char *other, const char *mime,
                    const rv_package_file *f, const char *created)
 {
-    put(t, "    <mdRef LOCTYPE=\"URL\" xlink:type=\"simple\" xlink:href=\"%s\" MDTYPE=\"%s\"", href, mdtype);
-    if (other) put(t, " OTHERMDTYPE=\"%s\"", other);
-    put(t, " MIMETYPE=\"%s\"", mime);
+    rv_strbuf_put(t, "    <mdRef LOCTYPE=\"URL\" xlink:type=\"simple\" xlink:href=\"%s\" MDTYPE=\"%s\"", href, mdtype);
+    if (other) rv_strbuf_put(t, " OTHERMDTYPE=\"%s\"", other);
+    rv_strbuf_put(t, " MIMETYPE=\"%s\"", mime);
     file_attrs(t, f, created);
-    put(t, "/>\n");
+    rv_strbuf_put(t, "/>\n");
 }
 
 /* A representation's METS.xml: its data file. */
-static void rep_mets(text *t, const char *objid, const char *rep, const char *label, const rv_package_file *data,
+static void rep_mets(rv_strbuf *t, const char *objid, const char *rep, const char *label, const rv_package_file *data,
                      const char *name, const char *mime, const char *created, const char *file_created, const char *org)
 {
     char id[96];
     snprintf(id, sizeof id, "%s/%s", objid, rep);
     mets_open(t, id, label, created, org);
-    put(t, "  <fileSec ID=\"filesec-%s\">\n    <fileGrp ID=\"grp-%s-data\" USE=\"Data\">\n", rep, rep);
-    put(t, "      <file ID=\"file-%s-data\" MIMETYPE=\"%s\"", rep, mime);
+    rv_strbuf_put(t, "  <fileSec ID=\"filesec-%s\">\n    <fileGrp ID=\"grp-%s-data\" USE=\"Data\">\n", rep, rep);
+    rv_strbuf_put(t, "      <file ID=\"file-%s-data\" MIMETYPE=\"%s\"", rep, mime);
     file_attrs(t, data, file_created);
-    put(t, ">\n        <FLocat LOCTYPE=\"URL\" xlink:type=\"simple\" xlink:href=\"data/%s\"/>\n      </file>\n", name);
-    put(t, "    </fileGrp>\n  </fileSec>\n");
-    put(t, "  <structMap ID=\"structmap-%s\" TYPE=\"PHYSICAL\" LABEL=\"CSIP\">\n", rep);
-    put(t, "    <div ID=\"div-%s\" LABEL=\"%s\">\n      <div ID=\"div-%s-data\" LABEL=\"Data\">\n", rep, rep, rep);
-    put(t, "        <fptr FILEID=\"file-%s-data\"/>\n      </div>\n    </div>\n  </structMap>\n</mets>\n", rep);
+    rv_strbuf_put(t, ">\n        <FLocat LOCTYPE=\"URL\" xlink:type=\"simple\" xlink:href=\"data/%s\"/>\n      </file>\n", name);
+    rv_strbuf_put(t, "    </fileGrp>\n  </fileSec>\n");
+    rv_strbuf_put(t, "  <structMap ID=\"structmap-%s\" TYPE=\"PHYSICAL\" LABEL=\"CSIP\">\n", rep);
+    rv_strbuf_put(t, "    <div ID=\"div-%s\" LABEL=\"%s\">\n      <div ID=\"div-%s-data\" LABEL=\"Data\">\n", rep, rep, rep);
+    rv_strbuf_put(t, "        <fptr FILEID=\"file-%s-data\"/>\n      </div>\n    </div>\n  </structMap>\n</mets>\n", rep);
 }
 
-static void premis_agent(text *t, const char *id, const char *name, const char *type, const char *version)
+static void premis_agent(rv_strbuf *t, const char *id, const char *name, const char *type, const char *version)
 {
-    put(t, "  <agent>\n    <agentIdentifier><agentIdentifierType>local</agentIdentifierType>"
+    rv_strbuf_put(t, "  <agent>\n    <agentIdentifier><agentIdentifierType>local</agentIdentifierType>"
            "<agentIdentifierValue>%s</agentIdentifierValue></agentIdentifier>\n    <agentName>",
         id);
-    put_esc(t, name);
-    put(t, "</agentName>\n    <agentType>%s</agentType>\n", type);
-    if (version) put(t, "    <agentVersion>%s</agentVersion>\n", version);
-    put(t, "  </agent>\n");
+    rv_strbuf_put_xml(t, name);
+    rv_strbuf_put(t, "</agentName>\n    <agentType>%s</agentType>\n", type);
+    if (version) rv_strbuf_put(t, "    <agentVersion>%s</agentVersion>\n", version);
+    rv_strbuf_put(t, "  </agent>\n");
 }
 
-static void premis_event(text *t, const char *id, const char *type, const char *at, const char *detail,
+static void premis_event(rv_strbuf *t, const char *id, const char *type, const char *at, const char *detail,
                          const char *outcome, const char *agent, const char *role, const char *object)
 {
-    put(t, "  <event>\n    <eventIdentifier><eventIdentifierType>local</eventIdentifierType>"
+    rv_strbuf_put(t, "  <event>\n    <eventIdentifier><eventIdentifierType>local</eventIdentifierType>"
            "<eventIdentifierValue>%s</eventIdentifierValue></eventIdentifier>\n    <eventType>%s</eventType>\n"
            "    <eventDateTime>%s</eventDateTime>\n",
         id, type, at);
     if (detail) {
-        put(t, "    <eventDetailInformation><eventDetail>");
-        put_esc(t, detail);
-        put(t, "</eventDetail></eventDetailInformation>\n");
+        rv_strbuf_put(t, "    <eventDetailInformation><eventDetail>");
+        rv_strbuf_put_xml(t, detail);
+        rv_strbuf_put(t, "</eventDetail></eventDetailInformation>\n");
     }
     if (outcome) {
-        put(t, "    <eventOutcomeInformation><eventOutcome>");
-        put_esc(t, outcome);
-        put(t, "</eventOutcome></eventOutcomeInformation>\n");
+        rv_strbuf_put(t, "    <eventOutcomeInformation><eventOutcome>");
+        rv_strbuf_put_xml(t, outcome);
+        rv_strbuf_put(t, "</eventOutcome></eventOutcomeInformation>\n");
     }
-    put(t, "    <linkingAgentIdentifier><linkingAgentIdentifierType>local</linkingAgentIdentifierType>"
+    rv_strbuf_put(t, "    <linkingAgentIdentifier><linkingAgentIdentifierType>local</linkingAgentIdentifierType>"
            "<linkingAgentIdentifierValue>%s</linkingAgentIdentifierValue>"
            "<linkingAgentRole>%s</linkingAgentRole></linkingAgentIdentifier>\n",
         agent, role);
-    put(t, "    <linkingObjectIdentifier><linkingObjectIdentifierType>local</linkingObjectIdentifierType>"
+    rv_strbuf_put(t, "    <linkingObjectIdentifier><linkingObjectIdentifierType>local</linkingObjectIdentifierType>"
            "<linkingObjectIdentifierValue>%s</linkingObjectIdentifierValue></linkingObjectIdentifier>\n  </event>\n",
         object);
 }
 
-static void premis_object(text *t, const char *id, const rv_package_file *f, const char *mime, const char *derived_from)
+static void premis_object(rv_strbuf *t, const char *id, const rv_package_file *f, const char *mime, const char *derived_from)
 {
     char hex[65];
     sha256_hex(f->data, f->len, hex);
-    put(t, "  <object xsi:type=\"file\">\n    <objectIdentifier><objectIdentifierType>local</objectIdentifierType>"
+    rv_strbuf_put(t, "  <object xsi:type=\"file\">\n    <objectIdentifier><objectIdentifierType>local</objectIdentifierType>"
            "<objectIdentifierValue>%s</objectIdentifierValue></objectIdentifier>\n"
            "    <objectCharacteristics>\n      <compositionLevel>0</compositionLevel>\n"
            "      <fixity><messageDigestAlgorithm>SHA-256</messageDigestAlgorithm>"
@@ -320,13 +268,13 @@ static void premis_object(text *t, const char *id, const rv_package_file *f, con
            "    </objectCharacteristics>\n",
         id, hex, f->len, mime);
     if (derived_from)
-        put(t, "    <relationship><relationshipType>derivation</relationshipType>"
+        rv_strbuf_put(t, "    <relationship><relationshipType>derivation</relationshipType>"
                "<relationshipSubType>is derived from</relationshipSubType>"
                "<relatedObjectIdentifier><relatedObjectIdentifierType>local</relatedObjectIdentifierType>"
                "<relatedObjectIdentifierValue>%s</relatedObjectIdentifierValue></relatedObjectIdentifier>"
                "</relationship>\n",
             derived_from);
-    put(t, "  </object>\n");
+    rv_strbuf_put(t, "  </object>\n");
 }
 
 rv_err rv_package_build(const rv_vm_archive *v, const unsigned char *audio, size_t len, const char *created,
@@ -373,32 +321,32 @@ rv_err rv_package_build(const rv_vm_archive *v, const unsigned char *audio, size
              v->unit, v->received_at);
 
     /* descriptive: rostvakt's record and Dublin Core */
-    text t = {0};
-    put(&t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<voicemail xmlns=\"urn:x-rostvakt:voicemail:1\" id=\"%lld\">\n",
+    rv_strbuf t = {0};
+    rv_strbuf_put(&t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<voicemail xmlns=\"urn:x-rostvakt:voicemail:1\" id=\"%lld\">\n",
         v->id);
     element(&t, "  ", "diarienummer", v->diarienummer);
     element(&t, "  ", "receivedAt", v->received_at);
     element(&t, "  ", "callerNumber", v->caller);
-    put(&t, "  <mailbox extension=\"%s\">\n", v->ext);
+    rv_strbuf_put(&t, "  <mailbox extension=\"%s\">\n", v->ext);
     element(&t, "    ", "firstName", v->first_name);
     element(&t, "    ", "lastName", v->last_name);
     element(&t, "    ", "unit", v->unit);
     element(&t, "    ", "organisation", v->org);
-    put(&t, "  </mailbox>\n");
+    rv_strbuf_put(&t, "  </mailbox>\n");
     element(&t, "  ", "classification", v->classification);
-    put(&t, "  <decision type=\"registered\" at=\"%s\" by=\"", v->decided_at);
-    put_esc(&t, v->decided_by);
-    put(&t, "\">\n");
+    rv_strbuf_put(&t, "  <decision type=\"registered\" at=\"%s\" by=\"", v->decided_at);
+    rv_strbuf_put_xml(&t, v->decided_by);
+    rv_strbuf_put(&t, "\">\n");
     element(&t, "    ", "note", v->decision_note);
-    put(&t, "  </decision>\n");
-    if (v->callback_at[0]) put(&t, "  <callback at=\"%s\"/>\n", v->callback_at);
-    put(&t, "  <recording file=\"%s\" mimeType=\"%s\" bytes=\"%zu\" sha256=\"%s\"/>\n", rep1_path, mime, r1->len,
+    rv_strbuf_put(&t, "  </decision>\n");
+    if (v->callback_at[0]) rv_strbuf_put(&t, "  <callback at=\"%s\"/>\n", v->callback_at);
+    rv_strbuf_put(&t, "  <recording file=\"%s\" mimeType=\"%s\" bytes=\"%zu\" sha256=\"%s\"/>\n", rep1_path, mime, r1->len,
         r1hex);
-    put(&t, "</voicemail>\n");
+    rv_strbuf_put(&t, "</voicemail>\n");
     rc = add_text(out, "metadata/descriptive/voicemail.xml", &t, err);
 
     if (rc == RV_OK) {
-        put(&t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        rv_strbuf_put(&t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                 "<oai_dc:dc xmlns:oai_dc=\"http://www.openarchives.org/OAI/2.0/oai_dc/\" "
                 "xmlns:dc=\"http://purl.org/dc/elements/1.1/\">\n");
         element(&t, "  ", "dc:title", label);
@@ -408,7 +356,7 @@ rv_err rv_package_build(const rv_vm_archive *v, const unsigned char *audio, size
         element(&t, "  ", "dc:publisher", v->org);
         element(&t, "  ", "dc:type", "Sound");
         element(&t, "  ", "dc:format", mime);
-        put(&t, "</oai_dc:dc>\n");
+        rv_strbuf_put(&t, "</oai_dc:dc>\n");
         rc = add_text(out, "metadata/descriptive/dc.xml", &t, err);
     }
 
@@ -419,7 +367,7 @@ rv_err rv_package_build(const rv_vm_archive *v, const unsigned char *audio, size
         json_decref(j);
         if (!s) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
         else {
-            put(&t, "%s\n", s);
+            rv_strbuf_put(&t, "%s\n", s);
             free(s);
             rc = add_text(out, "metadata/other/analysis.json", &t, err);
         }
@@ -427,7 +375,7 @@ rv_err rv_package_build(const rv_vm_archive *v, const unsigned char *audio, size
 
     /* preservation: PREMIS */
     if (rc == RV_OK) {
-        put(&t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        rv_strbuf_put(&t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                 "<premis xmlns=\"http://www.loc.gov/premis/v3\" "
                 "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" version=\"3.0\">\n");
         premis_object(&t, rep1_path, r1, mime, NULL);
@@ -453,7 +401,7 @@ rv_err rv_package_build(const rv_vm_archive *v, const unsigned char *audio, size
         premis_agent(&t, "agent-pbx", pbx, "software", NULL);
         premis_agent(&t, "agent-officer", v->decided_by, "person", NULL);
         if (v->org[0]) premis_agent(&t, "agent-organisation", v->org, "organization", NULL);
-        put(&t, "</premis>\n");
+        rv_strbuf_put(&t, "</premis>\n");
         rc = add_text(out, "metadata/preservation/premis.xml", &t, err);
     }
 
@@ -472,38 +420,38 @@ rv_err rv_package_build(const rv_vm_archive *v, const unsigned char *audio, size
     /* the package's METS: everything above by checksum */
     if (rc == RV_OK) {
         mets_open(&t, v->objid, label, created, v->org);
-        put(&t, "  <dmdSec ID=\"dmd-voicemail\" CREATED=\"%s\" STATUS=\"CURRENT\">\n", pack);
+        rv_strbuf_put(&t, "  <dmdSec ID=\"dmd-voicemail\" CREATED=\"%s\" STATUS=\"CURRENT\">\n", pack);
         md_ref(&t, "metadata/descriptive/voicemail.xml", "OTHER", "rostvakt-voicemail", "text/xml",
                find(out, "metadata/descriptive/voicemail.xml"), pack);
-        put(&t, "  </dmdSec>\n  <dmdSec ID=\"dmd-dc\" CREATED=\"%s\" STATUS=\"CURRENT\">\n", pack);
+        rv_strbuf_put(&t, "  </dmdSec>\n  <dmdSec ID=\"dmd-dc\" CREATED=\"%s\" STATUS=\"CURRENT\">\n", pack);
         md_ref(&t, "metadata/descriptive/dc.xml", "DC", NULL, "text/xml", find(out, "metadata/descriptive/dc.xml"), pack);
-        put(&t, "  </dmdSec>\n  <amdSec ID=\"amd\">\n    <techMD ID=\"tech-analysis\" STATUS=\"CURRENT\">\n");
+        rv_strbuf_put(&t, "  </dmdSec>\n  <amdSec ID=\"amd\">\n    <techMD ID=\"tech-analysis\" STATUS=\"CURRENT\">\n");
         md_ref(&t, "metadata/other/analysis.json", "OTHER", "rostvakt-analysis", "application/json",
                find(out, "metadata/other/analysis.json"), pack);
-        put(&t, "    </techMD>\n    <digiprovMD ID=\"digiprov-premis\" STATUS=\"CURRENT\">\n");
+        rv_strbuf_put(&t, "    </techMD>\n    <digiprovMD ID=\"digiprov-premis\" STATUS=\"CURRENT\">\n");
         md_ref(&t, "metadata/preservation/premis.xml", "PREMIS", NULL, "text/xml",
                find(out, "metadata/preservation/premis.xml"), pack);
-        put(&t, "    </digiprovMD>\n  </amdSec>\n  <fileSec ID=\"filesec\">\n");
+        rv_strbuf_put(&t, "    </digiprovMD>\n  </amdSec>\n  <fileSec ID=\"filesec\">\n");
         for (int r = 1; r <= 2; r++) {
             char path[64];
             snprintf(path, sizeof path, "representations/rep%d/METS.xml", r);
-            put(&t, "    <fileGrp ID=\"grp-rep%d\" USE=\"Representations/rep%d\">\n", r, r);
-            put(&t, "      <file ID=\"file-rep%d-mets\" MIMETYPE=\"text/xml\"", r);
+            rv_strbuf_put(&t, "    <fileGrp ID=\"grp-rep%d\" USE=\"Representations/rep%d\">\n", r, r);
+            rv_strbuf_put(&t, "      <file ID=\"file-rep%d-mets\" MIMETYPE=\"text/xml\"", r);
             file_attrs(&t, find(out, path), pack);
-            put(&t, ">\n        <FLocat LOCTYPE=\"URL\" xlink:type=\"simple\" xlink:href=\"%s\"/>\n      </file>\n"
+            rv_strbuf_put(&t, ">\n        <FLocat LOCTYPE=\"URL\" xlink:type=\"simple\" xlink:href=\"%s\"/>\n      </file>\n"
                     "    </fileGrp>\n",
                 path);
         }
-        put(&t, "  </fileSec>\n  <structMap ID=\"structmap\" TYPE=\"PHYSICAL\" LABEL=\"CSIP\">\n");
-        put(&t, "    <div ID=\"div-root\" LABEL=\"%s\">\n", v->objid);
-        put(&t, "      <div ID=\"div-metadata\" LABEL=\"Metadata\" DMDID=\"dmd-voicemail dmd-dc\" "
+        rv_strbuf_put(&t, "  </fileSec>\n  <structMap ID=\"structmap\" TYPE=\"PHYSICAL\" LABEL=\"CSIP\">\n");
+        rv_strbuf_put(&t, "    <div ID=\"div-root\" LABEL=\"%s\">\n", v->objid);
+        rv_strbuf_put(&t, "      <div ID=\"div-metadata\" LABEL=\"Metadata\" DMDID=\"dmd-voicemail dmd-dc\" "
                 "ADMID=\"tech-analysis digiprov-premis\"/>\n");
         for (int r = 1; r <= 2; r++)
-            put(&t, "      <div ID=\"div-rep%d\" LABEL=\"Representations/rep%d\">\n        <mptr LOCTYPE=\"URL\" "
+            rv_strbuf_put(&t, "      <div ID=\"div-rep%d\" LABEL=\"Representations/rep%d\">\n        <mptr LOCTYPE=\"URL\" "
                     "xlink:type=\"simple\" xlink:href=\"representations/rep%d/METS.xml\" xlink:title=\"grp-rep%d\"/>\n"
                     "      </div>\n",
                 r, r, r, r);
-        put(&t, "    </div>\n  </structMap>\n</mets>\n");
+        rv_strbuf_put(&t, "    </div>\n  </structMap>\n</mets>\n");
         rc = add_text(out, "METS.xml", &t, err);
     }
     if (rc != RV_OK) rv_package_free(out);

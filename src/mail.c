@@ -5,13 +5,13 @@
 #include <errno.h>
 #include <jansson.h>
 #include <openssl/evp.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 
 #include "rostvakt/archive.h"
+#include "rostvakt/strbuf.h"
 #include "rostvakt/sweep.h"
 
 int rv_mail_address_valid(const char *a)
@@ -26,55 +26,9 @@ int rv_mail_address_valid(const char *a)
 
 /* ---- text ---- */
 
-typedef struct {
-    char *s;
-    size_t len, cap;
-    int oom;
-} buf;
-
-static void put(buf *b, const char *fmt, ...)
-{
-    if (b->oom) return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        size_t room = b->cap - b->len;
-        int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? room : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            b->oom = 1;
-            return;
-        }
-        if (b->s && (size_t)n < room) {
-            b->len += (size_t)n;
-            return;
-        }
-        size_t cap = b->cap ? b->cap : 4096;
-        while (cap < b->len + (size_t)n + 1) cap *= 2;
-        char *s = realloc(b->s, cap);
-        if (!s) {
-            b->oom = 1;
-            return;
-        }
-        b->s = s;
-        b->cap = cap;
-    }
-}
-
-static void put_html(buf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        if (*s == '&') put(b, "&amp;");
-        else if (*s == '<') put(b, "&lt;");
-        else if (*s == '>') put(b, "&gt;");
-        else if (*s == '"') put(b, "&quot;");
-        else put(b, "%c", *s);
-    }
-}
-
 /* text in its canonical form (CRLF line breaks) as base64 lines of 76
  * characters, CRLF-ended. */
-static void put_base64(buf *b, const char *text, size_t tlen)
+static void put_base64(rv_strbuf *b, const char *text, size_t tlen)
 {
     char *data = malloc(2 * tlen + 1);
     if (!data) {
@@ -90,7 +44,7 @@ static void put_base64(buf *b, const char *text, size_t tlen)
         unsigned char out[80];
         size_t k = len - i < 57 ? len - i : 57;
         EVP_EncodeBlock(out, (const unsigned char *)data + i, (int)k);
-        put(b, "%s\r\n", out);
+        rv_strbuf_put(b, "%s\r\n", out);
     }
     free(data);
 }
@@ -134,13 +88,13 @@ static void item_line(json_t *it, char *out, size_t cap)
 
 /* ---- a message ---- */
 
-static void encoded_word(buf *b, const char *s)
+static void encoded_word(rv_strbuf *b, const char *s)
 {
     int ascii = 1;
     for (const char *p = s; *p; p++)
         if ((unsigned char)*p >= 0x80 || (unsigned char)*p < 0x20) ascii = 0;
     if (ascii) {
-        put(b, "%s", s);
+        rv_strbuf_put(b, "%s", s);
         return;
     }
     /* RFC 2047: whole UTF-8 characters per word, each word under 76 characters */
@@ -159,7 +113,7 @@ static void encoded_word(buf *b, const char *s)
         if (i + k > n) k = n - i;
         unsigned char out[80];
         EVP_EncodeBlock(out, (const unsigned char *)s + i, (int)k);
-        put(b, "%s=?UTF-8?B?%s?=", i ? "\r\n " : "", out);
+        rv_strbuf_put(b, "%s=?UTF-8?B?%s?=", i ? "\r\n " : "", out);
         i += k;
     }
 }
@@ -168,23 +122,23 @@ static void encoded_word(buf *b, const char *s)
 static char *compose(const char *from, const char *to, const char *subject, const char *text, const char *html,
                      size_t *len)
 {
-    buf m = {0};
+    rv_strbuf m = {0};
     char date[64], uuid[37];
     time_t t = time(NULL);
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
     rv_uuid4(uuid);
-    put(&m, "Date: %s\r\nFrom: rostvakt <%s>\r\nTo: %s\r\nSubject: ", date, from, to);
+    rv_strbuf_put(&m, "Date: %s\r\nFrom: rostvakt <%s>\r\nTo: %s\r\nSubject: ", date, from, to);
     encoded_word(&m, subject);
-    put(&m, "\r\nMessage-ID: <%s@rostvakt>\r\nMIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\n"
+    rv_strbuf_put(&m, "\r\nMessage-ID: <%s@rostvakt>\r\nMIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\n"
             "Content-Type: multipart/alternative; boundary=\"rv-%s\"\r\n\r\n",
         uuid, uuid);
-    put(&m, "--rv-%s\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n", uuid);
+    rv_strbuf_put(&m, "--rv-%s\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n", uuid);
     put_base64(&m, text, strlen(text));
-    put(&m, "--rv-%s\r\nContent-Type: text/html; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n", uuid);
+    rv_strbuf_put(&m, "--rv-%s\r\nContent-Type: text/html; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n", uuid);
     put_base64(&m, html, strlen(html));
-    put(&m, "--rv-%s--\r\n", uuid);
+    rv_strbuf_put(&m, "--rv-%s--\r\n", uuid);
     if (m.oom) {
         free(m.s);
         return NULL;
@@ -198,14 +152,14 @@ static const char html_head[] =
     "<body style=\"font-family:sans-serif;max-width:50em\">\n";
 
 /* A unit's part of the report: how many things to act on; text and html. */
-static long unit_part(json_t *report, const char *unit, buf *text, buf *html)
+static long unit_part(json_t *report, const char *unit, rv_strbuf *text, rv_strbuf *html)
 {
     long total = 0;
     const char *date = str(report, "date");
-    put(text, "Hej!\n\nNattens kontroll av röstbrevlådorna i %s den %s:\n", unit, date);
-    put(html, "%s<p>Hej!</p>\n<p>Nattens kontroll av röstbrevlådorna i <strong>", html_head);
-    put_html(html, unit);
-    put(html, "</strong> den %s:</p>\n", date);
+    rv_strbuf_put(text, "Hej!\n\nNattens kontroll av röstbrevlådorna i %s den %s:\n", unit, date);
+    rv_strbuf_put(html, "%s<p>Hej!</p>\n<p>Nattens kontroll av röstbrevlådorna i <strong>", html_head);
+    rv_strbuf_put_xml(html, unit);
+    rv_strbuf_put(html, "</strong> den %s:</p>\n", date);
     for (size_t l = 0; l < N_LISTS; l++) {
         json_t *arr = json_object_get(report, act_lists[l]), *it;
         size_t i, n = 0;
@@ -214,41 +168,41 @@ static long unit_part(json_t *report, const char *unit, buf *text, buf *html)
         total += (long)n;
         const char *title = act_lists[l], *action = "";
         rv_sweep_list_text(act_lists[l], &title, &action);
-        put(text, "\n%s (%zu)\n%s\n", title, n, action);
-        put(html, "<h2>");
-        put_html(html, title);
-        put(html, " (%zu)</h2>\n<p>", n);
-        put_html(html, action);
-        put(html, "</p>\n<ul>\n");
+        rv_strbuf_put(text, "\n%s (%zu)\n%s\n", title, n, action);
+        rv_strbuf_put(html, "<h2>");
+        rv_strbuf_put_xml(html, title);
+        rv_strbuf_put(html, " (%zu)</h2>\n<p>", n);
+        rv_strbuf_put_xml(html, action);
+        rv_strbuf_put(html, "</p>\n<ul>\n");
         json_array_foreach(arr, i, it)
         {
             if (strcmp(str(it, "unit"), unit) != 0) continue;
             char line[800];
             item_line(it, line, sizeof line);
-            put(text, "  - %s\n", line);
-            put(html, "<li>");
-            put_html(html, line);
-            put(html, "</li>\n");
+            rv_strbuf_put(text, "  - %s\n", line);
+            rv_strbuf_put(html, "<li>");
+            rv_strbuf_put_xml(html, line);
+            rv_strbuf_put(html, "</li>\n");
         }
-        put(html, "</ul>\n");
+        rv_strbuf_put(html, "</ul>\n");
     }
     if (!total) {
-        put(text, "\nInget att åtgärda.\n");
-        put(html, "<p>Inget att åtgärda.</p>\n");
+        rv_strbuf_put(text, "\nInget att åtgärda.\n");
+        rv_strbuf_put(html, "<p>Inget att åtgärda.</p>\n");
     }
-    put(text, "\nHälsningar\nrostvakt\n");
-    put(html, "<p>Hälsningar<br>rostvakt</p>\n</body></html>\n");
+    rv_strbuf_put(text, "\nHälsningar\nrostvakt\n");
+    rv_strbuf_put(html, "<p>Hälsningar<br>rostvakt</p>\n</body></html>\n");
     return total;
 }
 
 /* The officers' summary: every list's count, overall and by unit. */
-static void summary(json_t *report, buf *text, buf *html, long *total)
+static void summary(json_t *report, rv_strbuf *text, rv_strbuf *html, long *total)
 {
     const char *date = str(report, "date");
     *total = 0;
-    put(text, "Hej!\n\nSammanfattning av nattens kontroll den %s (%lld brevlådor):\n\n", date,
+    rv_strbuf_put(text, "Hej!\n\nSammanfattning av nattens kontroll den %s (%lld brevlådor):\n\n", date,
         (long long)json_integer_value(json_object_get(report, "mailboxes")));
-    put(html, "%s<p>Hej!</p>\n<p>Sammanfattning av nattens kontroll den %s (%lld brevlådor):</p>\n<table>\n", html_head,
+    rv_strbuf_put(html, "%s<p>Hej!</p>\n<p>Sammanfattning av nattens kontroll den %s (%lld brevlådor):</p>\n<table>\n", html_head,
         date, (long long)json_integer_value(json_object_get(report, "mailboxes")));
     static const char *const all[] = {"missing_greetings", "noncompliant_greetings", "stale_absence", "needs_review",
                                       "overdue_callbacks", "disposed"};
@@ -257,32 +211,32 @@ static void summary(json_t *report, buf *text, buf *html, long *total)
         rv_sweep_list_text(all[l], &title, &action);
         size_t n = json_array_size(json_object_get(report, all[l]));
         if (l < 5) *total += (long)n;
-        put(text, "  %-55s %zu\n", title, n);
-        put(html, "<tr><td>");
-        put_html(html, title);
-        put(html, "</td><td style=\"text-align:right\">%zu</td></tr>\n", n);
+        rv_strbuf_put(text, "  %-55s %zu\n", title, n);
+        rv_strbuf_put(html, "<tr><td>");
+        rv_strbuf_put_xml(html, title);
+        rv_strbuf_put(html, "</td><td style=\"text-align:right\">%zu</td></tr>\n", n);
     }
-    put(html, "</table>\n");
+    rv_strbuf_put(html, "</table>\n");
     json_t *arr = json_object_get(report, "overdue_callbacks"), *it;
     size_t i;
     if (json_array_size(arr)) {
-        put(text, "\nRöstmeddelanden som inte har besvarats i tid:\n");
-        put(html, "<h2>Röstmeddelanden som inte har besvarats i tid</h2>\n<ul>\n");
+        rv_strbuf_put(text, "\nRöstmeddelanden som inte har besvarats i tid:\n");
+        rv_strbuf_put(html, "<h2>Röstmeddelanden som inte har besvarats i tid</h2>\n<ul>\n");
         json_array_foreach(arr, i, it)
         {
             char line[800];
             item_line(it, line, sizeof line);
-            put(text, "  - %s (%s)\n", line, str(it, "unit"));
-            put(html, "<li>");
-            put_html(html, line);
-            put(html, " (");
-            put_html(html, str(it, "unit"));
-            put(html, ")</li>\n");
+            rv_strbuf_put(text, "  - %s (%s)\n", line, str(it, "unit"));
+            rv_strbuf_put(html, "<li>");
+            rv_strbuf_put_xml(html, line);
+            rv_strbuf_put(html, " (");
+            rv_strbuf_put_xml(html, str(it, "unit"));
+            rv_strbuf_put(html, ")</li>\n");
         }
-        put(html, "</ul>\n");
+        rv_strbuf_put(html, "</ul>\n");
     }
-    put(text, "\nHälsningar\nrostvakt\n");
-    put(html, "<p>Hälsningar<br>rostvakt</p>\n</body></html>\n");
+    rv_strbuf_put(text, "\nHälsningar\nrostvakt\n");
+    rv_strbuf_put(html, "<p>Hälsningar<br>rostvakt</p>\n</body></html>\n");
 }
 
 /* ---- sending ---- */
@@ -423,7 +377,7 @@ static void one_unit(void *user, const char *name, const char *managers)
 
 /* Keep (or, dry, write) one message. */
 static rv_err enqueue(rv_store *s, const rv_config *cfg, const char *date, const char *key, const char *to,
-                      const char *subject, buf *text, buf *html, const char *dry_dir, FILE *log, rv_mail_counts *c,
+                      const char *subject, rv_strbuf *text, rv_strbuf *html, const char *dry_dir, FILE *log, rv_mail_counts *c,
                       rv_error *err)
 {
     if (text->oom || html->oom) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
@@ -481,7 +435,7 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
     rv_err rc = rv_store_units(s, one_unit, &us, err);
     if (rc == RV_OK && us.oom) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     for (size_t i = 0; rc == RV_OK && i < us.n; i++) {
-        buf text = {0}, html = {0};
+        rv_strbuf text = {0}, html = {0};
         long n = unit_part(r, us.u[i].name, &text, &html);
         if (n == 0 && !cfg->mail_when_nothing) {
             c->skipped++;
@@ -496,7 +450,7 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
         free(html.s);
     }
     if (rc == RV_OK && cfg->mail_officers[0]) {
-        buf text = {0}, html = {0};
+        rv_strbuf text = {0}, html = {0};
         long total;
         summary(r, &text, &html, &total);
         char subject[300], to[RV_CONFIG_STR_MAX];

@@ -125,6 +125,8 @@ static const char *const migrations[] = {
     "CREATE INDEX mail_outbox_unsent ON mail_outbox(id) WHERE sent_at IS NULL;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+_Static_assert(sizeof migrations / sizeof migrations[0] == RV_STORE_SCHEMA_VERSION,
+               "RV_STORE_SCHEMA_VERSION is the number of migrations");
 
 /* SQLite's last error as ours: another connection's lock is RV_ERR_BUSY
  * (try again), a full disk RV_ERR_FULL, anything else RV_ERR_IO. */

@@ -1723,13 +1723,9 @@ static void asterisk_txt(const char *path, const char *callerid, long origtime, 
     write_file(path, t);
 }
 
-static int pbx_sync(const char *extra, sink *out)
+/* cmd's exit status, its output in out. */
+static int run(const char *cmd, sink *out)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd,
-             "%s pbx-sync asterisk --spool %s/spool --server %s --token-file %s/pbx.token --state %s/sync.state"
-             " --once %s 2>&1",
-             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", dir, base, dir, dir, extra ? extra : "");
     memset(out, 0, sizeof *out);
     FILE *p = popen(cmd, "r");
     cr_assert(p);
@@ -1737,6 +1733,16 @@ static int pbx_sync(const char *extra, sink *out)
     out->buf[out->len] = '\0';
     int st = pclose(p);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int pbx_sync(const char *extra, sink *out)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "%s pbx-sync asterisk --spool %s/spool --server %s --token-file %s/pbx.token --state %s/sync.state"
+             " --once %s 2>&1",
+             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", dir, base, dir, dir, extra ? extra : "");
+    return run(cmd, out);
 }
 
 static int count_voicemails(const char *ext)
@@ -1846,18 +1852,6 @@ Test(serve, asterisk_spool_is_synced_once, .timeout = 120) {
     cr_expect(strstr(o.buf, "\"caller\":\"+4687001237\"") != NULL, "%s", o.buf);
 }
 
-/* cmd's exit status, its output in out. */
-static int run(const char *cmd, sink *out)
-{
-    memset(out, 0, sizeof *out);
-    FILE *p = popen(cmd, "r");
-    cr_assert(p);
-    out->len = fread(out->buf, 1, sizeof out->buf - 1, p);
-    out->buf[out->len] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 /* FreeSWITCH: a real SQLite file with mod_voicemail's schema; rows added
  * between passes are sent, none twice, and the database is only read. */
 Test(serve, freeswitch_voicemail_db_is_synced_once, .timeout = 120) {
@@ -1888,11 +1882,7 @@ Test(serve, freeswitch_voicemail_db_is_synced_once, .timeout = 120) {
     snprintf(sync, sizeof sync,
              "%s pbx-sync freeswitch --db %s --storage %s/fs --server %s --token-file %s --state %s/fs.state --once 2>&1",
              getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", db, dir, base, tok, dir);
-    FILE *pp = popen(sync, "r");
-    cr_assert(pp);
-    out.len = fread(out.buf, 1, sizeof out.buf - 1, pp);
-    out.buf[out.len] = '\0';
-    cr_expect_eq(pclose(pp), 0, "%s", out.buf);
+    cr_expect_eq(run(sync, &out), 0, "%s", out.buf);
     cr_expect(strstr(out.buf, "4711: voicemail 6f1c2a9e") != NULL && strstr(out.buf, "4711: greeting sent") != NULL,
               "%s", out.buf);
     cr_expect_eq(count_voicemails("4711"), 1);
@@ -1904,11 +1894,7 @@ Test(serve, freeswitch_voicemail_db_is_synced_once, .timeout = 120) {
              " 'inbox', '%s/fs/4711/msg_b.wav', 8, '', '', '')\"",
              db, dir);
     cr_assert_eq(system(cmd), 0);
-    pp = popen(sync, "r");
-    cr_assert(pp);
-    out.len = fread(out.buf, 1, sizeof out.buf - 1, pp);
-    out.buf[out.len] = '\0';
-    cr_expect_eq(pclose(pp), 0, "%s", out.buf);
+    cr_expect_eq(run(sync, &out), 0, "%s", out.buf);
     cr_expect_eq(count_voicemails("4711"), 2, "%s", out.buf);
     cr_expect(strstr(out.buf, "greeting sent") == NULL, "%s", out.buf);
     /* a row whose recording cannot be read (not there yet): logged and
@@ -1958,6 +1944,21 @@ static int free_port(void)
     return ntohs(a.sin_port);
 }
 
+/* 1 once something accepts connections on the loopback port, within 5 s. */
+static int listening(int port)
+{
+    for (int i = 0; i < 100; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+        close(fd);
+        if (ok) return 1;
+        usleep(50000);
+    }
+    return 0;
+}
+
 /* Dovecot with a throwaway configuration in a directory of its own: user
  * "voicemail", password "hemligt", Maildir under imap_dir/mail. */
 static void dovecot_start(void)
@@ -1994,16 +1995,7 @@ static void dovecot_start(void)
              "chown -R %u:%u mail && dovecot -c dovecot.conf </dev/null >/dev/null 2>&1",
              imap_dir, uid, gid);
     cr_assert_eq(system(cmd), 0, "dovecot starts (log in %s/dovecot.log)", imap_dir);
-    for (int i = 0; i < 100; i++) { /* until it listens */
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)imap_port),
-                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-        close(fd);
-        if (ok) return;
-        usleep(50000);
-    }
-    cr_assert_fail("dovecot does not listen on %d", imap_port);
+    cr_assert(listening(imap_port), "dovecot does not listen on %d (log in %s/dovecot.log)", imap_port, imap_dir);
 }
 
 /* Dovecot stopped and its directory gone, whatever the test's outcome. */
@@ -2069,13 +2061,7 @@ static int imap_sync(const char *password, const char *state, sink *out)
              "%s pbx-sync imap --url imap://127.0.0.1:%d/INBOX --user voicemail --password-file %s --server %s"
              " --token-file %s/pbx.token --state %s/%s --once --tries 2 2>&1",
              getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", imap_port, pw, base, dir, dir, state);
-    memset(out, 0, sizeof *out);
-    FILE *p = popen(cmd, "r");
-    cr_assert(p);
-    out->len = fread(out->buf, 1, sizeof out->buf - 1, p);
-    out->buf[out->len] = '\0';
-    int st = pclose(p);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    return run(cmd, out);
 }
 
 #define MIME_HEAD "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b1\"\r\n"
@@ -2371,16 +2357,7 @@ static void smtp_start(int port)
               "aiosmtpd.handlers.Mailbox", smtp_dir, (char *)NULL);
         _exit(127);
     }
-    for (int i = 0; i < 100; i++) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-        int ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-        close(fd);
-        if (ok) return;
-        usleep(50000);
-    }
-    cr_assert_fail("aiosmtpd does not listen on %d", port);
+    cr_assert(listening(port), "aiosmtpd does not listen on %d", port);
 }
 
 static void smtp_teardown(void)
