@@ -312,9 +312,12 @@ rv_err rv_package_build(const rv_vm_archive *v, const unsigned char *audio, size
         rv_package_free(out);
         return rc;
     }
-    const rv_package_file *r1 = find(out, rep1_path), *r2 = find(out, "representations/rep2/data/voicemail.wav");
+    /* out->files moves as files are added: the representations by index */
+    const size_t i1 = 0, i2 = 1;
+#define R1 (&out->files[i1])
+#define R2 (&out->files[i2])
     char r1hex[65];
-    sha256_hex(r1->data, r1->len, r1hex);
+    sha256_hex(R1->data, R1->len, r1hex);
 
     char label[600];
     snprintf(label, sizeof label, "R\xc3\xb6stmeddelande till %s %s, %s, mottaget %.10s", v->first_name, v->last_name,
@@ -340,7 +343,7 @@ rv_err rv_package_build(const rv_vm_archive *v, const unsigned char *audio, size
     element(&t, "    ", "note", v->decision_note);
     rv_strbuf_put(&t, "  </decision>\n");
     if (v->callback_at[0]) rv_strbuf_put(&t, "  <callback at=\"%s\"/>\n", v->callback_at);
-    rv_strbuf_put(&t, "  <recording file=\"%s\" mimeType=\"%s\" bytes=\"%zu\" sha256=\"%s\"/>\n", rep1_path, mime, r1->len,
+    rv_strbuf_put(&t, "  <recording file=\"%s\" mimeType=\"%s\" bytes=\"%zu\" sha256=\"%s\"/>\n", rep1_path, mime, R1->len,
         r1hex);
     rv_strbuf_put(&t, "</voicemail>\n");
     rc = add_text(out, "metadata/descriptive/voicemail.xml", &t, err);
@@ -378,8 +381,8 @@ rv_err rv_package_build(const rv_vm_archive *v, const unsigned char *audio, size
         rv_strbuf_put(&t, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                 "<premis xmlns=\"http://www.loc.gov/premis/v3\" "
                 "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" version=\"3.0\">\n");
-        premis_object(&t, rep1_path, r1, mime, NULL);
-        premis_object(&t, "representations/rep2/data/voicemail.wav", r2, "audio/wav", rep1_path);
+        premis_object(&t, rep1_path, R1, mime, NULL);
+        premis_object(&t, "representations/rep2/data/voicemail.wav", R2, "audio/wav", rep1_path);
         premis_event(&t, "event-received", "received", v->received_at, "the PBX delivered the voicemail", NULL,
                      "agent-pbx", "transmitter", rep1_path);
         if (v->analysed_at[0])
@@ -407,12 +410,11 @@ rv_err rv_package_build(const rv_vm_archive *v, const unsigned char *audio, size
 
     /* the representations' METS */
     if (rc == RV_OK) {
-        rep_mets(&t, v->objid, "rep1", "the recording as received", r1, rep1_name, mime, pack, v->received_at, v->org);
+        rep_mets(&t, v->objid, "rep1", "the recording as received", R1, rep1_name, mime, pack, v->received_at, v->org);
         rc = add_text(out, "representations/rep1/METS.xml", &t, err);
     }
     if (rc == RV_OK) {
-        r2 = find(out, "representations/rep2/data/voicemail.wav");
-        rep_mets(&t, v->objid, "rep2", "WAVE linear-PCM preservation copy", r2, "voicemail.wav", "audio/wav", pack,
+        rep_mets(&t, v->objid, "rep2", "WAVE linear-PCM preservation copy", R2, "voicemail.wav", "audio/wav", pack,
                  pack, v->org);
         rc = add_text(out, "representations/rep2/METS.xml", &t, err);
     }
@@ -454,6 +456,8 @@ rv_err rv_package_build(const rv_vm_archive *v, const unsigned char *audio, size
         rv_strbuf_put(&t, "    </div>\n  </structMap>\n</mets>\n");
         rc = add_text(out, "METS.xml", &t, err);
     }
+#undef R1
+#undef R2
     if (rc != RV_OK) rv_package_free(out);
     return rc;
 }

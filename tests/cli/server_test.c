@@ -1756,7 +1756,7 @@ static int count_voicemails(const char *ext)
     return n;
 }
 
-Test(serve, asterisk_spool_is_synced_once, .timeout = 120) {
+Test(serve, asterisk_spool_is_synced_once) {
     sink o, out;
     char p[512], cmd[1024];
     const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
@@ -1854,7 +1854,7 @@ Test(serve, asterisk_spool_is_synced_once, .timeout = 120) {
 
 /* FreeSWITCH: a real SQLite file with mod_voicemail's schema; rows added
  * between passes are sent, none twice, and the database is only read. */
-Test(serve, freeswitch_voicemail_db_is_synced_once, .timeout = 120) {
+Test(serve, freeswitch_voicemail_db_is_synced_once) {
     sink o, out;
     char cmd[4096], db[256];
     const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
@@ -2070,7 +2070,7 @@ static int imap_sync(const char *password, const char *state, sink *out)
  * recipient's address finds the mailbox, MP3, WAV and raw GSM are sent
  * with their caller and time, and everything else goes to a folder for
  * people, none lost and none sent twice. */
-Test(serve, voicemail_by_email_is_synced_from_imap, .fini = dovecot_teardown, .timeout = 120) {
+Test(serve, voicemail_by_email_is_synced_from_imap, .fini = dovecot_teardown) {
     sink o, out;
     char p[512], mp3[256], gsm[256], junk[256];
     const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\","
@@ -2199,7 +2199,7 @@ static long get_package(long long id, const char *into, char *objid, size_t cap)
 /* A registered voicemail leaves as a package an e-archive accepts; others
  * are refused with the reason; made twice, it differs only in its creation
  * time; the sweep keeps it until the archive has confirmed it. */
-Test(serve, registered_voicemails_are_packaged_for_the_e_archive, .timeout = 120) {
+Test(serve, registered_voicemails_are_packaged_for_the_e_archive) {
     sink o;
     char loc[128], a[256], b2[256], objid[64], objid2[64], cmd[4096], admin[80];
     token("admin", "it", admin, sizeof admin);
@@ -2392,7 +2392,7 @@ static int sweep_mail(const char *date, const char *extra, int port, sink *out)
 /* Each unit's managers get their part of the report and the records
  * officers a summary, in Swedish, text and HTML; a mail that cannot be
  * sent waits for the next sweep, which the sweep itself never fails for. */
-Test(serve, the_nightly_report_is_mailed_to_managers, .fini = smtp_teardown, .timeout = 120) {
+Test(serve, the_nightly_report_is_mailed_to_managers, .fini = smtp_teardown) {
     sink o, out;
     cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx,
                       "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}", &o), 201);
