@@ -1931,7 +1931,7 @@ Test(serve, freeswitch_voicemail_db_is_synced_once) {
 /* ---- voicemail by e-mail: a real IMAP server (Dovecot) on loopback ---- */
 
 static char imap_dir[64];
-static int imap_port;
+static int imap_port, imaps_port;
 
 static int free_port(void)
 {
@@ -1969,6 +1969,8 @@ static void dovecot_start(void)
     cr_assert(mkdtemp(imap_dir));
     cr_assert_eq(chmod(imap_dir, 0755), 0); /* the mail user must get in */
     imap_port = free_port();
+    do imaps_port = free_port();
+    while (imaps_port == imap_port);
     int root = geteuid() == 0;
     unsigned uid = root ? 65534 : (unsigned)getuid(), gid = root ? 65534 : (unsigned)getgid();
     char users[256] = "";
@@ -1976,16 +1978,24 @@ static void dovecot_start(void)
         const char *me = getenv("USER") ? getenv("USER") : "nobody";
         snprintf(users, sizeof users, "default_internal_user = %s\ndefault_login_user = %s\n", me, me);
     }
-    char conf[3072], path[256], cmd[512];
+    char conf[3072], path[256], cmd[1024];
+    /* a certificate of its own for imaps, which pbx-sync trusts with --ca-file */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2"
+             " -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1",
+             imap_dir);
+    cr_assert_eq(system(cmd), 0, "openssl makes a certificate");
     snprintf(conf, sizeof conf,
              "base_dir = %s/run\nstate_dir = %s/state\nlog_path = %s/dovecot.log\nprotocols = imap\n"
-             "listen = 127.0.0.1\nssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain\n"
+             "listen = 127.0.0.1\nssl = yes\nssl_cert = <%s/cert.pem\nssl_key = <%s/key.pem\n"
+             "disable_plaintext_auth = no\nauth_mechanisms = plain\n"
              "first_valid_uid = 1\nmail_location = maildir:%s/mail/%%u\n%s"
              "passdb {\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%%u %s/passwd\n}\n"
              "userdb {\n  driver = static\n  args = uid=%u gid=%u home=%s/mail/%%u\n}\n"
              "service imap-login {\n  inet_listener imap {\n    address = 127.0.0.1\n    port = %d\n  }\n"
-             "  inet_listener imaps {\n    port = 0\n  }\n}\n",
-             imap_dir, imap_dir, imap_dir, imap_dir, users, imap_dir, uid, gid, imap_dir, imap_port);
+             "  inet_listener imaps {\n    address = 127.0.0.1\n    port = %d\n  }\n}\n",
+             imap_dir, imap_dir, imap_dir, imap_dir, imap_dir, imap_dir, users, imap_dir, uid, gid, imap_dir, imap_port,
+             imaps_port);
     snprintf(path, sizeof path, "%s/dovecot.conf", imap_dir);
     write_file(path, conf);
     snprintf(path, sizeof path, "%s/passwd", imap_dir);
@@ -2052,6 +2062,8 @@ static void deliver(const char *name, const char *head, const char *type, const 
     cr_assert_eq(system(cmd), 0);
 }
 
+/* One pass over the inbox over imap:// (Dovecot offers STARTTLS, which
+ * pbx-sync takes, trusting the test's certificate). */
 static int imap_sync(const char *password, const char *state, sink *out)
 {
     char cmd[2048], pw[256];
@@ -2059,8 +2071,8 @@ static int imap_sync(const char *password, const char *state, sink *out)
     write_file(pw, password);
     snprintf(cmd, sizeof cmd,
              "%s pbx-sync imap --url imap://127.0.0.1:%d/INBOX --user voicemail --password-file %s --server %s"
-             " --token-file %s/pbx.token --state %s/%s --once --tries 2 2>&1",
-             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", imap_port, pw, base, dir, dir, state);
+             " --token-file %s/pbx.token --state %s/%s --once --tries 2 --ca-file %s/cert.pem 2>&1",
+             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", imap_port, pw, base, dir, dir, state, imap_dir);
     return run(cmd, out);
 }
 
@@ -2168,6 +2180,23 @@ Test(serve, voicemail_by_email_is_synced_from_imap, .fini = dovecot_teardown) {
     cr_expect_eq(imap_sync("hemligt\n", "imap.state", &out), 0, "%s", out.buf);
     cr_expect_eq(imap_count(""), 0, "%s", out.buf);
     cr_expect_eq(count_voicemails("4711"), 4);
+    /* over TLS (imaps): a certificate nobody vouches for is refused, one
+     * --ca-file trusts is not */
+    deliver("10.tls", "Date: Thu, 03 Dec 2026 13:00:00 +0000\r\nFrom: a@kommun.se\r\nTo: anna.svensson@kommun.se\r\n"
+            "Message-ID: <tls-1@kommun.se>\r\n" MIME_HEAD, "audio/x-wav", "msg0004.wav", "samples/v05-hangup.wav");
+    char tls[2048], pw[256];
+    snprintf(pw, sizeof pw, "%s/imap.password", dir);
+    snprintf(tls, sizeof tls,
+             "%s pbx-sync imap --url imaps://127.0.0.1:%d/INBOX --user voicemail --password-file %s --server %s"
+             " --token-file %s/pbx.token --state %s/imap.state --once 2>&1",
+             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", imaps_port, pw, base, dir, dir);
+    cr_expect_eq(run(tls, &out), 75, "%s", out.buf);
+    cr_expect(strstr(out.buf, "certificate") != NULL, "%s", out.buf);
+    cr_expect_eq(imap_count(""), 1);
+    snprintf(tls + strlen(tls) - 5, sizeof tls - strlen(tls) + 5, " --ca-file %s/cert.pem 2>&1", imap_dir);
+    cr_expect_eq(run(tls, &out), 0, "%s", out.buf);
+    cr_expect_eq(imap_count(""), 0, "%s", out.buf);
+    cr_expect_eq(count_voicemails("4711"), 5);
 }
 
 /* ---- hand-over to the e-archive ---- */
