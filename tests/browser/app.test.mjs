@@ -96,6 +96,21 @@ test('an officer signs in, filters the inbox, listens and records a decision', a
   const row = await page.$$eval('#page tbody tr', (rs) => rs.map((r) => r.textContent).find((t) => t.includes('KS 2026/4711')));
   assert.match(row, /Registrerad/);
   assert.match(row, /anna\.registrator/);
+  // hand-over to the e-archive: the package (with the session), then the archive's reference
+  await page.waitForSelector('a[download]');
+  const pkg = await page.$eval('a[download]', (a) => a.getAttribute('href'));
+  const got = await page.evaluate(async (h) => {
+    const r = await fetch(h);
+    return [r.status, r.headers.get('content-type'), (await r.arrayBuffer()).byteLength];
+  }, pkg);
+  assert.deepEqual(got.slice(0, 2), [200, 'application/x-tar']);
+  assert.ok(got[2] > 10000, 'a package with the recording: ' + got[2]);
+  await page.reload();
+  await page.waitForSelector('input[name=reference]');
+  assert.match(await page.$eval('#page', (p) => p.textContent), /Arkivpaket gjort/);
+  await page.type('input[name=reference]', 'EA-2026-1');
+  await page.evaluate(() => document.querySelector('input[name=reference]').form.querySelector('button').click());
+  await page.waitForFunction(() => document.querySelector('#page').textContent.includes('referens EA-2026-1'));
   await ctx.close();
   // the audit names the signed-in person, for the listening and the decision
   const admin = await signedIn(tokens.admin);
