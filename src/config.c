@@ -82,6 +82,8 @@ static const setting settings[] = {
     {"mail_from", T_STR, "rostvakt@localhost", 0, 0, OFF(mail_from), NONE, "sweep --mail: the sender's address"},
     {"mail_auth_file", T_STR, "", 0, 0, OFF(mail_auth_file), NONE,
      "sweep --mail: a file with the mail server's user name and password on two lines, mode 0600 (empty: no login)"},
+    {"mail_ca_file", T_STR, "", 0, 0, OFF(mail_ca_file), NONE,
+     "sweep --mail: CA certificates to check the mail server's certificate with (empty: the system's)"},
     {"mail_officers", T_STR, "", 0, 0, OFF(mail_officers), NONE,
      "sweep --mail: the records officers' addresses for the summary, comma-separated (empty: none)"},
     {"mail_when_nothing", T_INT, "0", 0, 1, OFF(mail_when_nothing), NONE,

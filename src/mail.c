@@ -325,6 +325,7 @@ static const char *send_one(const rv_config *cfg, const char *recipients, const 
     /* a password or a report in clear only to this machine: STARTTLS elsewhere */
     if (strncmp(url, "smtp://", 7) == 0)
         curl_easy_setopt(c, CURLOPT_USE_SSL, loopback(url) ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_ALL);
+    if (cfg->mail_ca_file[0]) curl_easy_setopt(c, CURLOPT_CAINFO, cfg->mail_ca_file);
     if (user[0]) {
         curl_easy_setopt(c, CURLOPT_USERNAME, user);
         curl_easy_setopt(c, CURLOPT_PASSWORD, pass);

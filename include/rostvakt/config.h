@@ -32,6 +32,7 @@ typedef struct rv_config_s {
     char mail_smtp_url[RV_CONFIG_STR_MAX];  /* sweep --mail: smtp://HOST:PORT or smtps://... ("": no mail) */
     char mail_from[RV_CONFIG_STR_MAX];      /* sweep --mail: the sender's address */
     char mail_auth_file[RV_CONFIG_STR_MAX]; /* sweep --mail: user and password lines, mode 0600 ("": none) */
+    char mail_ca_file[RV_CONFIG_STR_MAX];   /* sweep --mail: CA certificates for the mail server ("": the system's) */
     char mail_officers[RV_CONFIG_STR_MAX];  /* sweep --mail: the records officers' addresses, comma-separated */
     int64_t mail_when_nothing;      /* sweep --mail: 1: mail a unit's managers even when nothing is to be done */
     int64_t max_audio_bytes;        /* largest accepted recording, bytes */

@@ -2369,7 +2369,7 @@ Test(serve, archive_command_packages_by_id_and_by_day) {
 static pid_t smtp_pid;
 static char smtp_dir[128];
 
-static void smtp_start(int port, const char *user, const char *password)
+static void smtp_start(int port, const char *user, const char *password, const char *cert, const char *key)
 {
     char port_s[16];
     snprintf(smtp_dir, sizeof smtp_dir, "%s/smtp", dir);
@@ -2382,7 +2382,8 @@ static void smtp_start(int port, const char *user, const char *password)
         char log[300];
         snprintf(log, sizeof log, "%s/smtp.log", dir); /* its warnings about AUTH without TLS, on loopback */
         if (!freopen("/dev/null", "w", stdout) || !freopen(log, "w", stderr)) _exit(126);
-        execl("/usr/bin/python3", "python3", "tests/smtp-server.py", port_s, smtp_dir, user, password, (char *)NULL);
+        execl("/usr/bin/python3", "python3", "tests/smtp-server.py", port_s, smtp_dir, user, password, cert, key,
+              (char *)NULL);
         _exit(127);
     }
     cr_assert(listening(port), "the SMTP server does not listen on %d", port);
@@ -2446,7 +2447,7 @@ Test(serve, the_nightly_report_is_mailed_to_managers, .fini = smtp_teardown) {
     /* the server back, wanting a login: none, then one from a file others
      * may read, are refused; the next sweep with the file at 0600 sends
      * them, once */
-    smtp_start(port, "rostvakt", "hemligt");
+    smtp_start(port, "rostvakt", "hemligt", NULL, NULL);
     cr_expect_eq(sweep_mail("2026-12-07", NULL, port, &out), 0, "%s", out.buf);
     cr_expect(strstr(out.buf, "0 sent, 3 failed, 3 waiting") != NULL, "no login: %s", out.buf);
     char auth[256], set[300];
@@ -2498,7 +2499,6 @@ Test(serve, the_nightly_report_is_mailed_to_managers, .fini = smtp_teardown) {
     snprintf(dry, sizeof dry, "%s/dry", dir);
     snprintf(extra, sizeof extra, "--dry-run --mail-dir %s --set mail_when_nothing=1", dry);
     cr_expect_eq(sweep_mail("2026-12-08", extra, port, &out), 0, "%s", out.buf);
-    (void)set;
     snprintf(cmd, sizeof cmd,
              "ls %s | sort | tr '\\n' ' '; /usr/bin/python3 -c 'import email, email.header, sys\n"
              "m = email.message_from_binary_file(open(sys.argv[1], \"rb\"))\n"
@@ -2510,4 +2510,24 @@ Test(serve, the_nightly_report_is_mailed_to_managers, .fini = smtp_teardown) {
                   strstr(o.buf, "quiet"),
               "%s", o.buf);
     cr_expect_eq(mails_received(), 3, "a dry run sends nothing");
+    /* a server that demands STARTTLS: a certificate nobody vouches for is
+     * refused (the mails wait), one mail_ca_file trusts is not */
+    kill(smtp_pid, SIGTERM);
+    waitpid(smtp_pid, NULL, 0);
+    char cert[300], key[300], set2[800];
+    snprintf(cert, sizeof cert, "%s/smtp-cert.pem", dir);
+    snprintf(key, sizeof key, "%s/smtp-key.pem", dir);
+    snprintf(cmd, sizeof cmd,
+             "openssl req -x509 -newkey rsa:2048 -nodes -keyout %s -out %s -days 2 -subj /CN=127.0.0.1"
+             " -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1",
+             key, cert);
+    cr_assert_eq(system(cmd), 0, "openssl makes a certificate");
+    int tls_port = free_port();
+    smtp_start(tls_port, "rostvakt", "hemligt", cert, key);
+    cr_expect_eq(sweep_mail("2026-12-09", set, tls_port, &out), 0, "%s", out.buf);
+    cr_expect(strstr(out.buf, "3 new, 0 sent, 3 failed") && strstr(out.buf, "certificate"), "%s", out.buf);
+    snprintf(set2, sizeof set2, "%s --set mail_ca_file=%s", set, cert);
+    cr_expect_eq(sweep_mail("2026-12-09", set2, tls_port, &out), 0, "%s", out.buf);
+    cr_expect(strstr(out.buf, "0 new, 3 sent, 0 failed, 0 waiting") != NULL, "%s", out.buf);
+    cr_expect_eq(mails_received(), 6);
 }
