@@ -117,7 +117,10 @@ static rv_err imap_open(imap *m, const rv_imap_opts *im, rv_error *err)
     size_t port = strcspn(host, ":/");
     if (!(m->c = curl_easy_init())) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     curl_easy_setopt(m->c, CURLOPT_USERNAME, im->user);
-    curl_easy_setopt(m->c, CURLOPT_PASSWORD, im->password);
+    if (im->bearer) { /* OAuth 2: the token, not a password */
+        curl_easy_setopt(m->c, CURLOPT_XOAUTH2_BEARER, im->bearer);
+        curl_easy_setopt(m->c, CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2");
+    } else curl_easy_setopt(m->c, CURLOPT_PASSWORD, im->password);
     curl_easy_setopt(m->c, CURLOPT_ERRORBUFFER, m->error);
     curl_easy_setopt(m->c, CURLOPT_CONNECTTIMEOUT, 15L);
     curl_easy_setopt(m->c, CURLOPT_TIMEOUT, 300L);
@@ -430,8 +433,9 @@ static size_t parse_search(const char *text, unsigned long **uids)
 rv_err rv_sync_imap(const rv_sync_opts *o, const rv_imap_opts *im, rv_sync_counts *c, rv_error *err)
 {
     memset(c, 0, sizeof *c);
-    if (!o->server || !o->token || !o->state_path || !im->user || !im->password)
-        return rv_error_set(err, RV_ERR_ARG, "the server, a token, a state file, a user and a password are needed");
+    if (!o->server || !o->token || !o->state_path || !im->user || (!im->password && !im->bearer))
+        return rv_error_set(err, RV_ERR_ARG,
+                            "the server, a token, a state file, a user and a password or bearer token are needed");
     const char *done_folder = im->done_folder ? im->done_folder : "rostvakt-done";
     const char *problem_folder = im->problem_folder ? im->problem_folder : "rostvakt-problems";
     char qd[600], qp[600];
@@ -460,7 +464,8 @@ rv_err rv_sync_imap(const rv_sync_opts *o, const rv_imap_opts *im, rv_sync_count
     snprintf(cmd, sizeof cmd, "CREATE %s", qd);
     CURLcode cc = imap_do(&m, "/", cmd, &b);
     if (cc == CURLE_LOGIN_DENIED)
-        rc = rv_error_set(err, RV_ERR_CONFIG, "%s refused user %s: wrong user name or password", m.base, im->user);
+        rc = rv_error_set(err, RV_ERR_CONFIG, "%s refused user %s: wrong user name or %s", m.base, im->user,
+                          im->bearer ? "an expired or refused OAuth token" : "password");
     else if (cc != CURLE_OK && cc != CURLE_QUOTE_ERROR)
         rc = rv_error_set(err, RV_ERR_BUSY, "cannot reach %s: %s", m.base, imap_why(&m, cc));
     if (rc == RV_OK) {

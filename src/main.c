@@ -64,8 +64,8 @@ static const struct {
     {"calibrate", "calibrate [--data-dir DIR] [--min-per-class N] [--dry-run]",
      "this installation's thresholds from its reviewed greetings"},
     {"pbx-sync", "pbx-sync asterisk|asterisk-notify|freeswitch|imap [--spool DIR] [--context C]... [--db FILE]\n"
-                 "                  [--storage DIR] [--url URL --user U --password-file F] [--done-folder F]\n"
-                 "                  [--problem-folder F] [--ca-file F] --server URL --token-file FILE\n"
+                 "                  [--storage DIR] [--url URL --user U (--password-file F | --bearer-file F)]\n"
+                 "                  [--done-folder F] [--problem-folder F] [--ca-file F] --server URL --token-file FILE\n"
                  "                  [--state FILE] [--once] [--interval S] [--tries N] [CONTEXT MAILBOX ...]",
      "send a PBX's new voicemails, greetings and recorded names to the service"},
     {"archive", "archive [--data-dir DIR] (--voicemail ID... | --decided-from YYYY-MM-DD --decided-to YYYY-MM-DD)\n"
@@ -144,6 +144,8 @@ static const char *const details[] = {
     "                              attach=yes) in the folder of --url imaps://HOST/FOLDER;\n"
     "                              the recipient's address finds the mailbox (its email)\n"
     "  --user U, --password-file F the IMAP login (the file's first line is the password)\n"
+    "  --bearer-file F             instead of a password: an OAuth 2 access token (XOAUTH2,\n"
+    "                              as Exchange Online wants), the file read again each pass\n"
     "  --done-folder F             where sent messages go (default rostvakt-done)\n"
     "  --problem-folder F          where messages a person must look at go: no audio, WMA,\n"
     "                              audio refused, an address no mailbox has\n"
@@ -770,7 +772,7 @@ static int cmd_pbx_sync(int argc, char **argv)
     int mail = strcmp(argv[0], "imap") == 0;
     const char *spool = "/var/spool/asterisk/voicemail", *server = NULL, *token_file = NULL;
     const char *fs_db = NULL, *fs_storage = NULL;
-    const char *password_file = NULL;
+    const char *password_file = NULL, *bearer_file = NULL;
     rv_imap_opts im = {0};
     const char *state = fs     ? "/var/lib/rostvakt/pbx-sync-freeswitch.state"
                         : mail ? "/var/lib/rostvakt/pbx-sync-imap.state"
@@ -789,6 +791,7 @@ static int cmd_pbx_sync(int argc, char **argv)
         else if (has && strcmp(a, "--url") == 0) im.url = argv[++i];
         else if (has && strcmp(a, "--user") == 0) im.user = argv[++i];
         else if (has && strcmp(a, "--password-file") == 0) password_file = argv[++i];
+        else if (has && strcmp(a, "--bearer-file") == 0) bearer_file = argv[++i];
         else if (has && strcmp(a, "--done-folder") == 0) im.done_folder = argv[++i];
         else if (has && strcmp(a, "--problem-folder") == 0) im.problem_folder = argv[++i];
         else if (has && strcmp(a, "--ca-file") == 0) im.ca_file = argv[++i];
@@ -814,16 +817,16 @@ static int cmd_pbx_sync(int argc, char **argv)
         }
     }
     if (!server || !token_file || (notify && n_pos < 2) || (fs && !fs_db) ||
-        (mail && (!im.url || !im.user || !password_file))) {
+        (mail && (!im.url || !im.user || !password_file == !bearer_file))) {
         fprintf(stderr, "rostvakt pbx-sync: --server URL and --token-file FILE are needed%s\n",
                 notify ? ", and CONTEXT MAILBOX"
                 : fs   ? ", and --db FILE"
-                : mail ? ", and --url imaps://HOST/FOLDER, --user U and --password-file F"
+                : mail ? ", and --url imaps://HOST/FOLDER, --user U and one of --password-file F and --bearer-file F"
                        : "");
         return EXIT_USAGE;
     }
     char password[512] = "";
-    if (mail) {
+    if (mail && password_file) {
         FILE *pf = fopen(password_file, "r");
         if (!pf || !fgets(password, sizeof password, pf)) {
             fprintf(stderr, "rostvakt pbx-sync: cannot read a password from %s\n", password_file);
@@ -851,6 +854,19 @@ static int cmd_pbx_sync(int argc, char **argv)
     do {
         rv_sync_counts c;
         rv_error e;
+        char bearer[8192] = "";
+        if (bearer_file) { /* read each pass: access tokens expire, and whatever renews them rewrites the file */
+            FILE *bf = fopen(bearer_file, "r");
+            if (!bf || !fgets(bearer, sizeof bearer, bf)) {
+                fprintf(stderr, "rostvakt pbx-sync: cannot read an OAuth token from %s\n", bearer_file);
+                if (bf) fclose(bf);
+                status = EXIT_CONFIG;
+                break;
+            }
+            fclose(bf);
+            bearer[strcspn(bearer, "\r\n")] = '\0';
+            im.bearer = bearer;
+        }
         rv_err rc = fs     ? rv_sync_freeswitch(&o, fs_db, fs_storage, &c, &e)
                     : mail ? rv_sync_imap(&o, &im, &c, &e)
                            : rv_sync_asterisk(&o, notify ? pos[0] : NULL, notify ? pos[1] : NULL, &c, &e);

@@ -33,7 +33,8 @@ typedef struct {
     const char *url;            /* imap://HOST[:PORT]/FOLDER or imaps://...; plain imap:// to another host
                                    than this one must offer STARTTLS */
     const char *user;
-    const char *password;
+    const char *password;       /* or: */
+    const char *bearer;         /* an OAuth 2 access token, logged in with as XOAUTH2 (Exchange Online) */
     const char *done_folder;    /* sent messages move here (NULL: "rostvakt-done") */
     const char *problem_folder; /* messages a person must look at (NULL: "rostvakt-problems") */
     const char *ca_file;        /* CA certificates to verify the server with (NULL: the system's) */

@@ -1932,6 +1932,7 @@ Test(serve, freeswitch_voicemail_db_is_synced_once) {
 
 static char imap_dir[64];
 static int imap_port, imaps_port;
+static pid_t introspect_pid; /* the OAuth 2 token endpoint Dovecot asks */
 
 static int free_port(void)
 {
@@ -1978,7 +1979,19 @@ static void dovecot_start(void)
         const char *me = getenv("USER") ? getenv("USER") : "nobody";
         snprintf(users, sizeof users, "default_internal_user = %s\ndefault_login_user = %s\n", me, me);
     }
-    char conf[3072], path[256], cmd[1024];
+    /* an OAuth 2 introspection endpoint: "good-token" is the user voicemail's */
+    int introspect_port = free_port();
+    char port_s[16];
+    snprintf(port_s, sizeof port_s, "%d", introspect_port);
+    introspect_pid = fork();
+    cr_assert(introspect_pid >= 0);
+    if (introspect_pid == 0) {
+        execl("/usr/bin/python3", "python3", "tests/oauth-introspect.py", port_s, "good-token", "voicemail",
+              (char *)NULL);
+        _exit(127);
+    }
+    cr_assert(listening(introspect_port), "the introspection endpoint listens");
+    char conf[4096], path[256], cmd[1024];
     /* a certificate of its own for imaps, which pbx-sync trusts with --ca-file */
     snprintf(cmd, sizeof cmd,
              "cd %s && openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2"
@@ -1988,15 +2001,22 @@ static void dovecot_start(void)
     snprintf(conf, sizeof conf,
              "base_dir = %s/run\nstate_dir = %s/state\nlog_path = %s/dovecot.log\nprotocols = imap\n"
              "listen = 127.0.0.1\nssl = yes\nssl_cert = <%s/cert.pem\nssl_key = <%s/key.pem\n"
-             "disable_plaintext_auth = no\nauth_mechanisms = plain\n"
+             "disable_plaintext_auth = no\nauth_mechanisms = plain xoauth2\n"
              "first_valid_uid = 1\nmail_location = maildir:%s/mail/%%u\n%s"
              "passdb {\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%%u %s/passwd\n}\n"
+             "passdb {\n  driver = oauth2\n  mechanisms = xoauth2\n  args = %s/oauth2.conf.ext\n}\n"
              "userdb {\n  driver = static\n  args = uid=%u gid=%u home=%s/mail/%%u\n}\n"
              "service imap-login {\n  inet_listener imap {\n    address = 127.0.0.1\n    port = %d\n  }\n"
              "  inet_listener imaps {\n    address = 127.0.0.1\n    port = %d\n  }\n}\n",
-             imap_dir, imap_dir, imap_dir, imap_dir, imap_dir, imap_dir, users, imap_dir, uid, gid, imap_dir, imap_port,
-             imaps_port);
+             imap_dir, imap_dir, imap_dir, imap_dir, imap_dir, imap_dir, users, imap_dir, imap_dir, uid, gid, imap_dir,
+             imap_port, imaps_port);
     snprintf(path, sizeof path, "%s/dovecot.conf", imap_dir);
+    write_file(path, conf);
+    snprintf(conf, sizeof conf,
+             "introspection_mode = post\nintrospection_url = http://127.0.0.1:%d/introspect\n"
+             "username_attribute = username\nactive_attribute = active\nactive_value = true\n",
+             introspect_port);
+    snprintf(path, sizeof path, "%s/oauth2.conf.ext", imap_dir);
     write_file(path, conf);
     snprintf(path, sizeof path, "%s/passwd", imap_dir);
     write_file(path, "voicemail:{PLAIN}hemligt\n");
@@ -2011,6 +2031,11 @@ static void dovecot_start(void)
 /* Dovecot stopped and its directory gone, whatever the test's outcome. */
 static void dovecot_teardown(void)
 {
+    if (introspect_pid > 0) {
+        kill(introspect_pid, SIGTERM);
+        waitpid(introspect_pid, NULL, 0);
+        introspect_pid = 0;
+    }
     if (imap_dir[0]) {
         char cmd[256];
         snprintf(cmd, sizeof cmd, "kill $(cat %s/run/master.pid) 2>/dev/null; sleep 0.3; rm -rf '%s'", imap_dir,
@@ -2197,6 +2222,24 @@ Test(serve, voicemail_by_email_is_synced_from_imap, .fini = dovecot_teardown) {
     cr_expect_eq(run(tls, &out), 0, "%s", out.buf);
     cr_expect_eq(imap_count(""), 0, "%s", out.buf);
     cr_expect_eq(count_voicemails("4711"), 5);
+    /* Exchange Online's way in: an OAuth 2 access token (XOAUTH2), read from
+     * its file each pass; an expired one is refused like a wrong password */
+    deliver("11.oauth", "Date: Thu, 03 Dec 2026 14:00:00 +0000\r\nFrom: a@kommun.se\r\nTo: anna.svensson@kommun.se\r\n"
+            "Message-ID: <oauth-1@kommun.se>\r\n" MIME_HEAD, "audio/mpeg", "audio.mp3", mp3);
+    char bearer[256];
+    snprintf(bearer, sizeof bearer, "%s/imap.token", dir);
+    write_file(bearer, "expired-token\n");
+    snprintf(tls, sizeof tls,
+             "%s pbx-sync imap --url imaps://127.0.0.1:%d/INBOX --user voicemail --bearer-file %s --server %s"
+             " --token-file %s/pbx.token --state %s/imap.state --once --ca-file %s/cert.pem 2>&1",
+             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", imaps_port, bearer, base, dir, dir, imap_dir);
+    cr_expect_eq(run(tls, &out), 78, "%s", out.buf);
+    cr_expect(strstr(out.buf, "OAuth token") != NULL, "%s", out.buf);
+    cr_expect_eq(imap_count(""), 1);
+    write_file(bearer, "good-token\n");
+    cr_expect_eq(run(tls, &out), 0, "%s", out.buf);
+    cr_expect_eq(imap_count(""), 0, "%s", out.buf);
+    cr_expect_eq(count_voicemails("4711"), 6);
 }
 
 /* ---- hand-over to the e-archive ---- */
