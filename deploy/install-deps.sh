@@ -35,12 +35,13 @@ asterisk-core-sounds-en
 # Chromium for the web app's browser tests (driven from Node.js, below),
 # Dovecot as the IMAP server pbx-sync's e-mail test reads from, aiosmtpd
 # as the SMTP server the mailed report goes to, xmllint to validate the
-# archive packages against the METS schema
+# archive packages against the METS schema, openssl for the tests' throwaway
+# TLS certificates
 TEST="
 libcriterion-dev libcurl4-openssl-dev curl
 sqlite3 sox libsox-fmt-base espeak-ng
 chromium fonts-dejavu-core
-dovecot-imapd python3-aiosmtpd libxml2-utils
+dovecot-imapd python3-aiosmtpd libxml2-utils openssl
 "
 
 sets=${*:-all}
