@@ -1407,9 +1407,11 @@ static void conn_stage_set(rv_server *s, struct MHD_Connection *c, conn_stage st
     struct rv_conn *k = ci ? ci->socket_context : NULL;
     if (!k) return;
     pthread_mutex_lock(&s->conn_lock);
-    if (k->stage == CONN_HEADERS && st != CONN_HEADERS) s->n_waiting--;
-    if (k->stage != CONN_HEADERS && st == CONN_HEADERS) s->n_waiting++;
-    if (k->stage != CONN_CUT) k->stage = st;
+    if (k->stage != CONN_CUT) { /* a cut connection stays cut, and uncounted */
+        if (k->stage == CONN_HEADERS && st != CONN_HEADERS) s->n_waiting--;
+        if (k->stage != CONN_HEADERS && st == CONN_HEADERS) s->n_waiting++;
+        k->stage = st;
+    }
     k->since_ms = rv_now_ms();
     pthread_mutex_unlock(&s->conn_lock);
 }
@@ -1455,7 +1457,9 @@ static void *reaper(void *arg)
     while (!s->reaper_stop) {
         long long now = rv_now_ms();
         long long head = s->cfg.http_header_timeout * 1000, body = s->cfg.http_body_timeout * 1000;
-        int crowded = s->n_waiting > CROWD;
+        int waiting = 0; /* counted here, where it decides: the running count only wakes this thread */
+        for (struct rv_conn *k = s->conns; k; k = k->next) waiting += k->stage == CONN_HEADERS;
+        int crowded = waiting > CROWD;
         for (struct rv_conn *k = s->conns; k; k = k->next) {
             long long age = now - k->since_ms;
             int cut = (k->stage == CONN_HEADERS && (age > head || (crowded && age > CROWD_MS))) ||
