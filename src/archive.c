@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "rostvakt/audio.h"
+#include "rostvakt/calendar.h"
 #include "rostvakt/strbuf.h"
 
 #ifndef RV_VERSION
@@ -601,6 +602,13 @@ rv_err rv_package_write(const rv_package *p, const char *dir, int tar, rv_error 
 
 /* ---- from the store ---- */
 
+void rv_package_first_time(rv_vm_archive *v, const char *now)
+{
+    if (v->objid[0]) return; /* packaged before: the same id and first time */
+    rv_uuid4(v->objid);
+    snprintf(v->packaged_at, sizeof v->packaged_at, "%s", now);
+}
+
 rv_err rv_package_voicemail(rv_store *s, long long id, const char *actor, const char *remote, rv_package *out,
                             rv_error *err)
 {
@@ -617,16 +625,8 @@ rv_err rv_package_voicemail(rv_store *s, long long id, const char *actor, const 
     size_t len = 0;
     rc = rv_store_read_audio(s, v.sha256, (size_t)v.bytes + 1, &audio, &len, err);
     char now[32];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    if (rc == RV_OK && !v.objid[0]) { /* the first time: an id for good */
-        char uuid[37];
-        rv_uuid4(uuid);
-        snprintf(v.objid, sizeof v.objid, "%s", uuid);
-        snprintf(v.packaged_at, sizeof v.packaged_at, "%s", now);
-    }
+    rv_utc_now(now);
+    if (rc == RV_OK) rv_package_first_time(&v, now);
     if (rc == RV_OK) rc = rv_package_build(&v, audio, len, now, out, err);
     if (rc == RV_OK) rc = rv_store_mark_packaged(s, id, v.objid, now, actor, remote, err);
     if (rc != RV_OK) rv_package_free(out);

@@ -833,10 +833,7 @@ static enum MHD_Result get_package(rv_server *s, struct MHD_Connection *c, const
     else if (ok) rc = rv_store_load_audio(s->store, v.sha256, &loc, (size_t)-1, &audio, &len, &e);
     char now[32];
     rv_utc_now(now);
-    if (rc == RV_OK && !v.objid[0]) { /* the first time: an id for good */
-        rv_uuid4(v.objid);
-        snprintf(v.packaged_at, sizeof v.packaged_at, "%s", now);
-    }
+    if (rc == RV_OK) rv_package_first_time(&v, now);
     if (rc == RV_OK) rc = rv_package_build(&v, audio, len, now, &pkg, &e); /* 409 with why, when not registered */
     free(audio);
     rv_vm_archive_free(&v);

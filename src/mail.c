@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "rostvakt/archive.h"
+#include "rostvakt/calendar.h"
 #include "rostvakt/strbuf.h"
 #include "rostvakt/sweep.h"
 
@@ -403,10 +404,7 @@ static rv_err enqueue(rv_store *s, const rv_config *cfg, const char *date, const
         }
     } else {
         char now[32];
-        time_t t = time(NULL);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        rv_utc_now(now);
         int added = 0;
         rc = rv_store_outbox_add(s, date, key, to, subject, msg, len, now, &added, err);
         if (rc == RV_OK && added) c->composed++;
@@ -480,10 +478,7 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
     for (size_t i = 0; rc == RV_OK && i < n; i++) {
         char why[512], now[32];
         const char *bad = send_one(cfg, m[i].recipients, m[i].message, m[i].len, why, sizeof why);
-        time_t t = time(NULL);
-        struct tm tm;
-        gmtime_r(&t, &tm);
-        strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        rv_utc_now(now);
         if (bad) {
             c->failed++;
             fprintf(log, "rostvakt sweep: mail: \"%s\" to %s not sent (try %d): %s; tried again at the next sweep\n",

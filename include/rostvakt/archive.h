@@ -50,6 +50,10 @@ rv_err rv_package_tar(const rv_package *p, unsigned char **out, size_t *len, rv_
  * is replaced), each file fsync'ed; or as dir/OBJID.tar when tar. */
 rv_err rv_package_write(const rv_package *p, const char *dir, int tar, rv_error *err);
 
+/* A voicemail never packaged gets its OBJID and first packaging time (now)
+ * here; one packaged before keeps both. */
+void rv_package_first_time(rv_vm_archive *v, const char *now);
+
 /* Make voicemail id's package from the store (the first time: a new OBJID),
  * recording it as an event and an audit row for actor. */
 rv_err rv_package_voicemail(rv_store *s, long long id, const char *actor, const char *remote, rv_package *out,
