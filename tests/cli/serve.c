@@ -1,0 +1,239 @@
+/* The running rostvakt serve of the end-to-end tests and the HTTP calls
+ * they make with libcurl: shared by the tests/cli/ files (serve.h). */
+#include "serve.h"
+
+#include <curl/curl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+char dir[64], base[64], pbx[80], officer[80];
+pid_t pid;
+
+void token(const char *role, const char *name, char *out, size_t cap)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s token --tokens %s/tokens --role %s --name %s | tail -n 1",
+             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", dir, role, name);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    cr_assert(fgets(out, (int)cap, p));
+    out[strcspn(out, "\n")] = '\0';
+    cr_assert_eq(pclose(p), 0);
+}
+
+const char *server_set = "max_audio_seconds=600"; /* one --set for the next start */
+
+void start_server(const char *analysis_workers)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        close(fds[0]);
+        char tokens[128], data[128];
+        snprintf(tokens, sizeof tokens, "%s/tokens", dir);
+        snprintf(data, sizeof data, "%s/data", dir);
+        const char *exe = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
+        execl(exe, exe, "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--tokens", tokens,
+              "--workers", "2", "--analysis-workers", analysis_workers, "--set", server_set, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    FILE *f = fdopen(fds[0], "r");
+    char line[128] = "";
+    cr_assert(fgets(line, sizeof line, f), "the server says where it listens");
+    fclose(f);
+    const char *colon = strrchr(line, ':');
+    cr_assert(colon, "%s", line);
+    snprintf(base, sizeof base, "http://127.0.0.1:%d", atoi(colon + 1));
+}
+
+void stop_server(void)
+{
+    if (pid > 0) {
+        kill(pid, SIGTERM);
+        int st;
+        waitpid(pid, &st, 0);
+        cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0, "a clean shutdown on SIGTERM");
+    }
+    pid = 0;
+}
+
+void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/rv-serve-XXXXXX");
+    cr_assert(mkdtemp(dir));
+    token("pbx", "vaxel", pbx, sizeof pbx);
+    token("officer", "registrator", officer, sizeof officer);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    start_server("1");
+}
+
+void teardown(void)
+{
+    stop_server();
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+    curl_global_cleanup();
+}
+
+size_t collect(char *p, size_t sz, size_t n, void *u)
+{
+    sink *s = u;
+    size_t k = sz * n;
+    if (s->len + k < sizeof s->buf) {
+        memcpy(s->buf + s->len, p, k);
+        s->len += k;
+        s->buf[s->len] = '\0';
+    }
+    return k;
+}
+
+size_t header_line(char *p, size_t sz, size_t n, void *u)
+{
+    cookies *k = u;
+    size_t len = sz * n;
+    if (len > 12 && strncasecmp(p, "Set-Cookie: ", 12) == 0)
+        snprintf(k->cookie, sizeof k->cookie, "%.*s", (int)(len - 12 - 2), p + 12);
+    return len;
+}
+
+/* One request with libcurl and the headers h (freed): the answer's body
+ * goes to write(data), its Set-Cookie to k when k is set. */
+long perform(const char *method, const char *path, struct curl_slist *h, const char *body, const char *range,
+                    size_t (*write)(char *, size_t, size_t, void *), void *data, cookies *k)
+{
+    CURL *c = curl_easy_init();
+    char url[256];
+    snprintf(url, sizeof url, "%s%s", base, path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (strcmp(method, "HEAD") == 0) curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    if (body) curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    if (range) curl_easy_setopt(c, CURLOPT_RANGE, range);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, data);
+    if (k) {
+        curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_line);
+        curl_easy_setopt(c, CURLOPT_HEADERDATA, k);
+    }
+    long status = 0;
+    cr_assert_eq(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return status;
+}
+
+/* One request with a bearer token (tok, or none) and one more header. */
+long request(const char *method, const char *path, const char *tok, const char *header, const char *body,
+                    const char *range, size_t (*write)(char *, size_t, size_t, void *), void *data)
+{
+    char auth[128];
+    struct curl_slist *h = NULL;
+    if (tok) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
+        h = curl_slist_append(h, auth);
+    }
+    if (header) h = curl_slist_append(h, header);
+    return perform(method, path, h, body, range, write, data, NULL);
+}
+
+long call(const char *method, const char *path, const char *tok, const char *body, sink *out)
+{
+    memset(out, 0, sizeof *out);
+    return request(method, path, tok, "Content-Type: application/json", body, NULL, collect, out);
+}
+
+long post_audio(const char *path, const char *tok, const char *type, const char **extra, sink *out,
+                       char *location, size_t loc_cap)
+{
+    return upload("POST", "/v1/mailboxes/4711/voicemails", path, tok, type, extra, out, location, loc_cap);
+}
+
+/* Send the file at path as the body of METHOD where. */
+long upload(const char *method, const char *where, const char *path, const char *tok, const char *type,
+                   const char **extra, sink *out, char *location, size_t loc_cap)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "%s", path);
+    static char data[1 << 20];
+    size_t n = fread(data, 1, sizeof data, f);
+    fclose(f);
+    CURL *c = curl_easy_init();
+    char url[256], auth[128], ct[96];
+    snprintf(url, sizeof url, "%s%s", base, where);
+    struct curl_slist *h = NULL;
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
+    h = curl_slist_append(h, auth);
+    snprintf(ct, sizeof ct, "Content-Type: %s", type);
+    h = curl_slist_append(h, ct);
+    for (size_t i = 0; extra && extra[i]; i++) h = curl_slist_append(h, extra[i]);
+    memset(out, 0, sizeof *out);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, data);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)n);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+    long status = 0;
+    cr_assert_eq(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    if (location) {
+        struct curl_header *hd;
+        location[0] = '\0';
+        if (curl_easy_header(c, "Location", 0, CURLH_HEADER, -1, &hd) == CURLHE_OK)
+            snprintf(location, loc_cap, "%s", hd->value);
+    }
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return status;
+}
+
+size_t collect_bin(char *p, size_t sz, size_t n, void *u)
+{
+    bin *b = u;
+    size_t k = sz * n;
+    unsigned char *nb = realloc(b->buf, b->len + k + 1);
+    if (!nb) return 0;
+    memcpy(nb + b->len, p, k);
+    b->buf = nb;
+    b->len += k;
+    return k;
+}
+
+long get_bytes(const char *path, const char *tok, const char *range, bin *out)
+{
+    memset(out, 0, sizeof *out);
+    return request("GET", path, tok, NULL, NULL, range, collect_bin, out);
+}
+
+/* The stored audio of voicemail id, over HTTP, is the bytes of file. */
+int stored_as(long long id, const char *file)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/v1/voicemails/%lld/audio", id);
+    bin b;
+    long st = get_bytes(path, officer, NULL, &b);
+    FILE *f = fopen(file, "rb");
+    int same = 0;
+    if (f && st == 200) {
+        static unsigned char orig[1 << 20];
+        size_t n = fread(orig, 1, sizeof orig, f);
+        same = n == b.len && memcmp(orig, b.buf, n) == 0;
+    }
+    if (f) fclose(f);
+    free(b.buf);
+    return same;
+}

@@ -1,0 +1,68 @@
+/* What the end-to-end tests of `rostvakt serve` share (tests/cli/serve.c):
+ * the server under test, its temporary directory and tokens, and HTTP calls
+ * with libcurl. A test file declares its suite with
+ * TestSuite(name, .init = setup, .fini = teardown) and calls these. */
+#ifndef RV_TEST_SERVE_H
+#define RV_TEST_SERVE_H
+
+#include <criterion/criterion.h>
+#include <curl/curl.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* the temporary directory (tokens, data/), the server's http://host:port,
+ * a PBX token ("vaxel") and an officer's ("registrator") */
+extern char dir[64], base[64], pbx[80], officer[80];
+extern pid_t pid;
+/* one --set for the next start_server */
+extern const char *server_set;
+
+/* A new token of role and name in dir/tokens, its secret into out. */
+void token(const char *role, const char *name, char *out, size_t cap);
+/* rostvakt serve on 127.0.0.1:0 with dir's tokens and data; base set. */
+void start_server(const char *analysis_workers);
+/* SIGTERM, and expect a clean exit. */
+void stop_server(void);
+/* A new dir, the two tokens, and a server with one analysis worker. */
+void setup(void);
+void teardown(void);
+
+typedef struct {
+    char buf[16384];
+    size_t len;
+} sink;
+
+/* The Set-Cookie of an answer, for the web app's sign-in. */
+typedef struct {
+    char cookie[160]; /* the last Set-Cookie's value */
+} cookies;
+
+typedef struct {
+    unsigned char *buf;
+    size_t len;
+} bin;
+
+/* libcurl write callbacks: into a sink (truncated at its size), into a bin (grown) */
+size_t collect(char *p, size_t sz, size_t n, void *u);
+size_t collect_bin(char *p, size_t sz, size_t n, void *u);
+size_t header_line(char *p, size_t sz, size_t n, void *u);
+/* One request with libcurl and the headers h (freed): the answer's body
+ * goes to write(data), its Set-Cookie to k when k is set. The status. */
+long perform(const char *method, const char *path, struct curl_slist *h, const char *body, const char *range,
+             size_t (*write)(char *, size_t, size_t, void *), void *data, cookies *k);
+/* One request with a bearer token (tok, or none) and one more header. */
+long request(const char *method, const char *path, const char *tok, const char *header, const char *body,
+             const char *range, size_t (*write)(char *, size_t, size_t, void *), void *data);
+/* A JSON request: the answer into out. */
+long call(const char *method, const char *path, const char *tok, const char *body, sink *out);
+/* Send the file at path as the body of METHOD where (extra: NULL-ended headers). */
+long upload(const char *method, const char *where, const char *path, const char *tok, const char *type,
+            const char **extra, sink *out, char *location, size_t loc_cap);
+/* upload() to POST /v1/mailboxes/4711/voicemails */
+long post_audio(const char *path, const char *tok, const char *type, const char **extra, sink *out,
+                char *location, size_t loc_cap);
+long get_bytes(const char *path, const char *tok, const char *range, bin *out);
+/* The stored audio of voicemail id, over HTTP, is the bytes of file. */
+int stored_as(long long id, const char *file);
+
+#endif
