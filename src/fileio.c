@@ -1,11 +1,14 @@
-/* Whole-file reads for the command line, tests and tools. */
+/* Whole-file reads for the command line, tests and tools, and writing a
+ * file a person named without replacing what stands at its path. */
 #include "rostvakt/fileio.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 rv_err rv_file_read(const char *path, int64_t max_bytes, unsigned char **out, size_t *len,
                     rv_error *err)
@@ -41,4 +44,136 @@ done:
     free(data);
     fclose(f);
     return rc;
+}
+
+/* Where writing path ends up: path with every symbolic link on its last
+ * component followed (up to 40), a relative target taken from the link's
+ * own folder. A link to nothing gives the path it points at. */
+static rv_err follow_links(const char *path, char out[4096], rv_error *err)
+{
+    char cur[4096], target[4096];
+    if (snprintf(cur, sizeof cur, "%s", path) >= (int)sizeof cur)
+        return rv_error_set(err, RV_ERR_ARG, "path too long: %.200s", path);
+    for (int hops = 0; hops < 40; hops++) {
+        struct stat st;
+        if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode)) {
+            memcpy(out, cur, sizeof cur);
+            return RV_OK;
+        }
+        ssize_t n = readlink(cur, target, sizeof target - 1);
+        if (n < 0) return rv_error_set(err, RV_ERR_IO, "cannot read the link %s: %s", cur, strerror(errno));
+        target[n] = '\0';
+        if (target[0] == '/') {
+            memcpy(cur, target, (size_t)n + 1);
+            continue;
+        }
+        char *slash = strrchr(cur, '/');
+        size_t keep = slash ? (size_t)(slash - cur) + 1 : 0;
+        if (keep + (size_t)n + 1 > sizeof cur) return rv_error_set(err, RV_ERR_ARG, "path too long: %.200s", path);
+        memcpy(cur + keep, target, (size_t)n + 1);
+    }
+    return rv_error_set(err, RV_ERR_IO, "%s: too many levels of symbolic links", path);
+}
+
+rv_err rv_out_open(rv_out *o, const char *path, mode_t mode, rv_error *err)
+{
+    memset(o, 0, sizeof *o);
+    rv_err rc = follow_links(path, o->path, err);
+    if (rc != RV_OK) return rc;
+    struct stat st;
+    if (stat(o->path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode)) return rv_error_set(err, RV_ERR_IO, "cannot write %s: it is a folder", o->path);
+        /* a device or a FIFO: written as it is (a FIFO waits for its reader) */
+        int fd = open(o->path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 || !(o->f = fdopen(fd, "w"))) {
+            if (fd >= 0) close(fd);
+            return rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", o->path, strerror(errno));
+        }
+        o->direct = 1;
+        return RV_OK;
+    }
+    char *slash = strrchr(o->path, '/');
+    if (slash)
+        snprintf(o->tmp, sizeof o->tmp, "%.*s/.%s.XXXXXX", (int)(slash - o->path), o->path, slash + 1);
+    else
+        snprintf(o->tmp, sizeof o->tmp, ".%s.XXXXXX", o->path);
+    int fd = mkostemp(o->tmp, O_CLOEXEC);
+    if (fd < 0) {
+        rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", o->path, strerror(errno));
+        o->tmp[0] = '\0';
+        return err->code;
+    }
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, mode & ~mask) != 0 || !(o->f = fdopen(fd, "w"))) {
+        rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", o->tmp, strerror(errno));
+        close(fd);
+        unlink(o->tmp);
+        o->tmp[0] = '\0';
+        return err->code;
+    }
+    return RV_OK;
+}
+
+rv_err rv_out_commit(rv_out *o, rv_error *err)
+{
+    if (!o->f) return rv_error_set(err, RV_ERR_IO, "cannot write %s: not open", o->path);
+    int bad = fflush(o->f) != 0 || ferror(o->f);
+    /* a device or FIFO has nothing to make durable (fsync fails with EINVAL) */
+    if (!bad && !o->direct) bad = fsync(fileno(o->f)) != 0;
+    int saved = errno;
+    bad = fclose(o->f) != 0 || bad;
+    if (bad && !saved) saved = errno;
+    o->f = NULL;
+    if (!bad && !o->direct && rename(o->tmp, o->path) != 0) bad = 1, saved = errno;
+    if (bad) {
+        rv_out_abort(o);
+        return rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", o->path, strerror(saved ? saved : EIO));
+    }
+    if (!o->direct) {
+        /* the rename is durable once the folder is */
+        char folder[4096];
+        char *slash = strrchr(o->path, '/');
+        snprintf(folder, sizeof folder, "%.*s", slash ? (int)(slash - o->path) + (slash == o->path) : 1,
+                 slash ? o->path : ".");
+        int d = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (d >= 0) {
+            fsync(d);
+            close(d);
+        }
+    }
+    o->tmp[0] = '\0';
+    return RV_OK;
+}
+
+void rv_out_abort(rv_out *o)
+{
+    if (o->f) fclose(o->f);
+    o->f = NULL;
+    if (!o->direct && o->tmp[0]) unlink(o->tmp);
+    o->tmp[0] = '\0';
+}
+
+rv_err rv_make_parent(const char *path, rv_error *err)
+{
+    char p[4096];
+    if (snprintf(p, sizeof p, "%s", path) >= (int)sizeof p)
+        return rv_error_set(err, RV_ERR_ARG, "path too long: %.200s", path);
+    char *last = strrchr(p, '/');
+    if (!last || last == p) return RV_OK;
+    *last = '\0';
+    for (char *q = p + 1; ; q++) {
+        if (*q == '/' || *q == '\0') {
+            char c = *q;
+            *q = '\0';
+            struct stat st;
+            if (mkdir(p, 0755) != 0 && errno != EEXIST)
+                return rv_error_set(err, RV_ERR_IO, "cannot make the folder %s: %s", p, strerror(errno));
+            if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
+                return rv_error_set(err, RV_ERR_IO, "%s is not a folder", p);
+            *q = c;
+            if (!c) break;
+        }
+    }
+    return RV_OK;
 }

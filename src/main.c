@@ -19,6 +19,7 @@
 #include "rostvakt/store.h"
 #include "rostvakt/sweep.h"
 #include "rostvakt/dsp.h"
+#include "rostvakt/fileio.h"
 #include "rostvakt/fingerprint.h"
 #include "rostvakt/pbxsync.h"
 #include "rostvakt/policy.h"
@@ -1034,12 +1035,14 @@ static int cmd_token(int argc, char **argv)
 }
 
 /* The sweep with the analysis it may need: reference prompts, the phone map
- * and one decoder for greetings analysed under older models. The report goes
- * to a temporary file renamed over FILE at the end (never half-written). */
+ * and one decoder for greetings analysed under older models. The report is
+ * put in place at the end (rv_out: never half-written, a device or FIFO
+ * written as it is); a missing folder on the way to it is made. */
 static int sweep_main(const rv_config *cfg, long date, const int *fmts, size_t n_fmts,
                       const char *out_s, int dry_run, int mail, const char *mail_dir)
 {
-    char models_version[17], path[3][4096], tmp[3][4200];
+    char models_version[17], path[3][4096];
+    rv_out out_file[3];
     rv_models_version(cfg, models_version);
     rv_error e;
     rv_store *st = NULL;
@@ -1080,13 +1083,12 @@ static int sweep_main(const rv_config *cfg, long date, const int *fmts, size_t n
             else *q++ = *p++;
         }
         *q = '\0';
-        snprintf(tmp[i], sizeof tmp[i], "%.4090s.tmp", path[i]);
-        outs[i].f = fopen(tmp[i], "w");
-        if (!outs[i].f) {
-            fprintf(stderr, "rostvakt sweep: cannot write %s: %s\n", tmp[i], strerror(errno));
+        if (rv_make_parent(path[i], &e) != RV_OK || rv_out_open(&out_file[i], path[i], 0644, &e) != RV_OK) {
+            fprintf(stderr, "rostvakt sweep: %s\n", e.msg);
             rc = EXIT_CONFIG;
             goto done;
         }
+        outs[i].f = out_file[i].f;
         opened++;
     }
     rv_analyzer an = {cfg, prompts};
@@ -1131,14 +1133,12 @@ static int sweep_main(const rv_config *cfg, long date, const int *fmts, size_t n
                     mc.composed, mc.sent, mc.failed, mc.pending, mc.skipped);
     }
 done:
-    for (size_t i = 0; i < opened; i++) { /* renamed into place only when complete */
-        int bad = fflush(outs[i].f) != 0 || fsync(fileno(outs[i].f)) != 0;
-        bad = fclose(outs[i].f) != 0 || bad;
-        if (rc == 0 && (bad || rename(tmp[i], path[i]) != 0)) {
-            fprintf(stderr, "rostvakt sweep: cannot write %s: %s\n", path[i], strerror(errno));
+    for (size_t i = 0; i < opened; i++) { /* in place only when complete */
+        if (rc != 0) rv_out_abort(&out_file[i]);
+        else if (rv_out_commit(&out_file[i], &e) != RV_OK) {
+            fprintf(stderr, "rostvakt sweep: %s\n", e.msg);
             rc = 1;
         }
-        if (rc != 0) unlink(tmp[i]);
     }
     if (mail_f) fclose(mail_f);
     free(mail_json);
@@ -1341,7 +1341,7 @@ static int cmd_calibrate(int argc, char **argv)
                    k ? "at this installation's thresholds" : "at the shipped thresholds", r->tpr[k], r->tpr_lo[k],
                    r->tpr_hi[k], r->fpr[k], r->fpr_lo[k], r->fpr_hi[k]);
     }
-    char path[RV_CONFIG_STR_MAX + 32], tmp[RV_CONFIG_STR_MAX + 40];
+    char path[RV_CONFIG_STR_MAX + 32];
     snprintf(path, sizeof path, "%s/" RV_CALIBRATION_FILE, base.data_dir);
     if (dry_run) {
         printf("dry run: %s not changed\n", path);
@@ -1352,19 +1352,16 @@ static int cmd_calibrate(int argc, char **argv)
         else printf("the shipped thresholds apply\n");
         return 0;
     }
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    int bad = !f;
-    if (f) {
-        fprintf(f, "# This installation's thresholds, chosen by rostvakt calibrate from reviewed greetings.\n"
-                   "# Written again by each run; settings in the config file override these.\n");
-        rv_calibration_write(&cal, &base, f);
-        bad = fflush(f) != 0 || fsync(fileno(f)) != 0;
-        bad = fclose(f) != 0 || bad;
+    rv_out out;
+    rv_err wrc = rv_out_open(&out, path, 0644, &e);
+    if (wrc == RV_OK) {
+        fprintf(out.f, "# This installation's thresholds, chosen by rostvakt calibrate from reviewed greetings.\n"
+                       "# Written again by each run; settings in the config file override these.\n");
+        rv_calibration_write(&cal, &base, out.f);
+        wrc = rv_out_commit(&out, &e);
     }
-    if (bad || rename(tmp, path) != 0) {
-        fprintf(stderr, "rostvakt calibrate: cannot write %s: %s\n", path, strerror(errno));
-        unlink(tmp);
+    if (wrc != RV_OK) {
+        fprintf(stderr, "rostvakt calibrate: %s\n", e.msg);
         return 1;
     }
     printf("wrote %s: greetings are analysed again at the next sweep\n", path);

@@ -1,6 +1,7 @@
 /* Bearer tokens: random, shown once, stored as SHA-256 (OpenSSL's libcrypto
  * for the hash and the constant-time comparison). */
 #include "rostvakt/token.h"
+#include "rostvakt/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -208,11 +209,9 @@ rv_err rv_token_revoke(const char *path, const char *name, rv_error *err)
     rv_tokens *t = NULL;
     rv_err rc = rv_tokens_load(path, &t, err);
     size_t kept = 0, found = 0;
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    rv_out out = {0};
     FILE *f = NULL;
-    if (rc == RV_OK && !(f = fopen(tmp, "w"))) rc = rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
-    if (f) fchmod(fileno(f), 0600);
+    if (rc == RV_OK && (rc = rv_out_open(&out, path, 0600, err)) == RV_OK) f = out.f;
     for (size_t i = 0; rc == RV_OK && i < t->n; i++) {
         if (strcmp(t->e[i].name, name) == 0) {
             found++;
@@ -224,12 +223,8 @@ rv_err rv_token_revoke(const char *path, const char *name, rv_error *err)
         kept++;
     }
     if (rc == RV_OK && !found) rc = rv_error_set(err, RV_ERR_NOT_FOUND, "no token named '%s' in %s", name, path);
-    if (f) {
-        int bad = fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f);
-        if (fclose(f) != 0 || bad) rc = rc != RV_OK ? rc : rv_error_set(err, RV_ERR_IO, "cannot write %s", tmp);
-    }
-    if (rc == RV_OK && rename(tmp, path) != 0) rc = rv_error_set(err, RV_ERR_IO, "cannot replace %s: %s", path, strerror(errno));
-    if (rc != RV_OK) unlink(tmp);
+    if (rc == RV_OK) rc = rv_out_commit(&out, err);
+    else rv_out_abort(&out);
     rv_tokens_free(t);
     close(lk);
     return rc;

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
 
 #include "rostvakt/err.h"
 
@@ -13,5 +15,30 @@
  * and *len 0. An empty file gives a 1-byte buffer and *len 0. */
 rv_err rv_file_read(const char *path, int64_t max_bytes, unsigned char **out, size_t *len,
                     rv_error *err);
+
+/* Make the folders on the way to path (not path itself), as mkdir -p. */
+rv_err rv_make_parent(const char *path, rv_error *err);
+
+/* A file a person named, written whole. A new path or a regular file is
+ * written to a temporary file beside it and renamed over it only by
+ * rv_out_commit, so it is never seen half-written; a path that exists and
+ * is not a regular file (a character device such as /dev/null, a FIFO a
+ * reader waits on) is written directly and stays what it was; a symbolic
+ * link is followed and its target written, so the link stays a link. */
+typedef struct {
+    FILE *f;           /* write here between open and commit */
+    int direct;        /* 1: writing the path itself, not a temporary file */
+    char path[4096];   /* the file finally written: a link's target */
+    char tmp[4160];
+} rv_out;
+
+/* Open path for writing (a new regular file gets mode, less the umask).
+ * On error o->f is NULL and err names the path. Not thread-safe (umask). */
+rv_err rv_out_open(rv_out *o, const char *path, mode_t mode, rv_error *err);
+/* Flush, make durable and put in place; closes o->f whatever happens. */
+rv_err rv_out_commit(rv_out *o, rv_error *err);
+/* Close o->f and remove the temporary file: nothing at path changes. Safe
+ * on a closed or never-opened rv_out (zeroed). */
+void rv_out_abort(rv_out *o);
 
 #endif
