@@ -940,8 +940,11 @@ static int cmd_archive(int argc, char **argv)
     if ((rc = build_config(&co, &cfg)) != 0) goto done;
     rv_error e;
     struct stat sb;
-    if (stat(out, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-        fprintf(stderr, "rostvakt archive: --out %s is not a directory\n", out);
+    char inside[4200];
+    snprintf(inside, sizeof inside, "%s/.", out); /* a missing folder is made */
+    if (rv_make_parent(inside, &e) != RV_OK || stat(out, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        if (stat(out, &sb) == 0) snprintf(e.msg, sizeof e.msg, "%s is not a folder", out);
+        fprintf(stderr, "rostvakt archive: --out: %s\n", e.msg);
         rc = EXIT_USAGE;
         goto done;
     }
@@ -1336,6 +1339,11 @@ static int cmd_calibrate(int argc, char **argv)
                    min);
         else
             printf("thresholds %+.2f\n", r->shift);
+        if (!r->stated || !r->not_stated) { /* no rate to give without both kinds */
+            printf("         nothing to measure yet: no reviewed greeting %s\n",
+                   !r->stated && !r->not_stated ? "at all" : !r->stated ? "heard said" : "heard not said");
+            continue;
+        }
         for (int k = 0; k < 1 + r->calibrated; k++)
             printf("         %s: TPR %.2f (%.2f-%.2f), FPR %.2f (%.2f-%.2f)\n",
                    k ? "at this installation's thresholds" : "at the shipped thresholds", r->tpr[k], r->tpr_lo[k],

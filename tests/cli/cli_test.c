@@ -508,3 +508,22 @@ Test(cli, sweep_writes_its_report) {
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_expect_eq(system(cmd), 0);
 }
+
+Test(cli, calibrate_with_no_reviews_says_there_is_nothing_to_measure) {
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/rv-cli-cal-XXXXXX");
+    cr_assert(mkdtemp(dir));
+    const char *sweep[] = {"sweep", "--data-dir", dir, "--date", "2026-11-23", "--dry-run", NULL};
+    result r = run(sweep); /* an empty archive */
+    free(r.out);
+    const char *cal[] = {"calibrate", "--data-dir", dir, NULL};
+    r = run(cal);
+    cr_expect_eq(r.status, 0);
+    cr_expect(strstr(r.out, "nothing to measure yet: no reviewed greeting at all") != NULL, "%s", r.out);
+    cr_expect(strstr(r.out, "TPR") == NULL, "no rates made of nothing: %s", r.out);
+    cr_expect(strstr(r.out, "the shipped thresholds apply") != NULL, "%s", r.out);
+    free(r.out);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+}

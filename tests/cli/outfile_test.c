@@ -120,3 +120,11 @@ Test(outfile, token_revocation_keeps_a_linked_tokens_file) {
     cr_expect(contains("etc/tokens", "bo\tofficer"), "the target keeps the other token");
     cr_expect(!contains("etc/tokens", "anna"), "and lost the revoked one");
 }
+
+Test(outfile, archive_makes_its_folder) {
+    cr_assert_eq(sh("'%s' sweep --data-dir data --date 2026-11-23 --dry-run", exe()), 0);
+    sh("'%s' archive --data-dir data --voicemail 1 --out packages/2026", exe()); /* no such voicemail */
+    cr_expect_eq(kind("packages/2026"), S_IFDIR, "the folder is made");
+    cr_expect_eq(sh("echo x > afile && '%s' archive --data-dir data --voicemail 1 --out afile/p", exe()), 64,
+                 "a file in the way is a usage error");
+}
