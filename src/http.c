@@ -27,6 +27,7 @@
 #include "rostvakt/calendar.h"
 #include "rostvakt/policy.h"
 #include "rostvakt/requests.h"
+#include "rostvakt/textfile.h"
 
 #include <openssl/crypto.h>
 
@@ -264,8 +265,8 @@ static int page_limit(rv_server *s, struct MHD_Connection *c, int *limit, enum M
     return 1;
 }
 
-static const char *const audio_types[] = {"audio/wav", "audio/x-wav", "audio/basic", "audio/flac",
-                                          "audio/mpeg", "audio/x-gsm", "application/octet-stream"};
+static const char *const audio_types[] = {"audio/wav",  "audio/x-wav", "audio/basic", "audio/flac",
+                                          "audio/ogg",  "audio/mpeg",  "audio/x-gsm", "application/octet-stream"};
 
 /* The request's audio Content-Type; NULL and a 415 queued for any other. */
 static const char *audio_type(rv_server *s, struct MHD_Connection *c, enum MHD_Result *ret)
@@ -276,7 +277,7 @@ static const char *audio_type(rv_server *s, struct MHD_Connection *c, enum MHD_R
     for (size_t k = 0; k < sizeof audio_types / sizeof *audio_types; k++)
         if (strcasecmp(type, audio_types[k]) == 0) return audio_types[k];
     *ret = send_error(s, c, RV_ERR_AUDIO_FORMAT,
-                      "Content-Type must be audio/wav, audio/x-wav, audio/basic, audio/flac, audio/mpeg, "
+                      "Content-Type must be audio/wav, audio/x-wav, audio/basic, audio/flac, audio/ogg, audio/mpeg, "
                       "audio/x-gsm or application/octet-stream");
     return NULL;
 }
@@ -373,10 +374,10 @@ static enum MHD_Result list_mailboxes(rv_server *s, struct MHD_Connection *c, co
     if (who.role == RV_ROLE_PBX && (!q.email || !*q.email))
         return send_error(s, c, RV_ERR_FORBIDDEN, "a pbx token may only look a mailbox up by its email");
     const char *v = arg(c, "compliant");
+    int yes;
     if (v) {
-        if (strcmp(v, "true") == 0) q.compliant = RV_MB_COMPLIANT;
-        else if (strcmp(v, "false") == 0) q.compliant = RV_MB_NOT_COMPLIANT;
-        else return send_error(s, c, RV_ERR_ARG, "compliant must be true or false");
+        if (rv_parse_bool(v, &yes) != 0) return send_error(s, c, RV_ERR_ARG, "compliant must be true or false");
+        q.compliant = yes ? RV_MB_COMPLIANT : RV_MB_NOT_COMPLIANT;
     }
     q.unit = arg(c, "unit");
     q.after_ext = arg(c, "after");
@@ -1069,8 +1070,9 @@ static enum MHD_Result post_sweep(rv_server *s, struct MHD_Connection *c, const 
     const char *date_s = arg(c, "date"), *dry_s = arg(c, "dry_run"), *fmt_s = arg(c, "format");
     long date;
     if (date_s && !rv_parse_date(date_s, &date)) return send_error(s, c, RV_ERR_ARG, "date must be YYYY-MM-DD");
-    if (dry_s && strcmp(dry_s, "true") != 0 && strcmp(dry_s, "false") != 0)
-        return send_error(s, c, RV_ERR_ARG, "dry_run must be true or false");
+    int dry_run = 0;
+    if (dry_s && rv_parse_bool(dry_s, &dry_run) != 0)
+        return send_error(s, c, RV_ERR_ARG, "dry_run must be true or false (or 1/0, yes/no)");
     int fmt = fmt_s ? rv_sweep_format_parse(fmt_s) : RV_SWEEP_JSON;
     if (fmt < 0) return send_error(s, c, RV_ERR_ARG, "format must be json, csv or html");
     if (!date_s) { /* today, in Sweden */
@@ -1081,7 +1083,7 @@ static enum MHD_Result post_sweep(rv_server *s, struct MHD_Connection *c, const 
     int idle = 0;
     if (!atomic_compare_exchange_strong(&s->sweep_busy, &idle, 1))
         return send_error(s, c, RV_ERR_SWEEP_RUNNING, "a sweep is running; try again when it is done");
-    rq->job = (rv_job){.kind = RV_JOB_SWEEP, .date = date, .dry_run = dry_s && strcmp(dry_s, "true") == 0,
+    rq->job = (rv_job){.kind = RV_JOB_SWEEP, .date = date, .dry_run = dry_run,
                        .format = (rv_sweep_format)fmt};
     ret = job_hand_over(s, c, rq, &who);
     if (!rq->job_state) s->sweep_busy = 0; /* not handed over */

@@ -45,13 +45,6 @@ uint32_t rv_policy_check(const rv_profile *p, const rv_greeting_facts *f)
     return v;
 }
 
-static int parse_bool(const char *v, int *out)
-{
-    if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "1")) { *out = 1; return 0; }
-    if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "0")) { *out = 0; return 0; }
-    return -1;
-}
-
 static int parse_int(const char *v, int lo, int hi, int *out)
 {
     char *end;
@@ -84,9 +77,9 @@ static rv_err profile_line(char *line, int lineno, void *user, rv_error *err)
         return rv_error_set(err, RV_ERR_CONFIG, "%s:%d: expected 'key = value'", c->path, lineno);
     int bad = 0;
     if (!strcmp(k, "title")) snprintf(c->p->title, sizeof c->p->title, "%s", v);
-    else if (!strcmp(k, "require_name")) bad = parse_bool(v, &c->p->require_name);
-    else if (!strcmp(k, "require_closing_prompt")) bad = parse_bool(v, &c->p->require_closing_prompt);
-    else if (!strcmp(k, "absence_needs_end")) bad = parse_bool(v, &c->p->absence_needs_end);
+    else if (!strcmp(k, "require_name")) bad = rv_parse_bool(v, &c->p->require_name);
+    else if (!strcmp(k, "require_closing_prompt")) bad = rv_parse_bool(v, &c->p->require_closing_prompt);
+    else if (!strcmp(k, "absence_needs_end")) bad = rv_parse_bool(v, &c->p->absence_needs_end);
     else if (!strcmp(k, "unit_satisfied_by")) {
         if (!strcmp(v, "either")) c->p->unit_satisfied_by = RV_UNIT_BY_EITHER;
         else if (!strcmp(v, "unit")) c->p->unit_satisfied_by = RV_UNIT_BY_UNIT;

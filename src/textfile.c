@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 char *rv_trim(char *s)
 {
@@ -46,4 +47,14 @@ rv_err rv_textfile_each(const char *path, rv_err open_error, rv_line_fn fn, void
     if (rc == RV_OK && ferror(f)) rc = rv_error_set(err, RV_ERR_IO, "error reading %s", path);
     fclose(f);
     return rc;
+}
+
+int rv_parse_bool(const char *v, int *out)
+{
+    static const char *const yes[] = {"yes", "true", "1"}, *const no[] = {"no", "false", "0"};
+    for (size_t i = 0; v && i < 3; i++) {
+        if (strcasecmp(v, yes[i]) == 0) return *out = 1, 0;
+        if (strcasecmp(v, no[i]) == 0) return *out = 0, 0;
+    }
+    return -1;
 }

@@ -21,4 +21,8 @@ char *rv_trim(char *s);
 /* Split "key = value" in place into trimmed halves; 0, or -1 without '='. */
 int rv_split_kv(char *line, char **key, char **value);
 
+/* A yes/no value as people write it: yes, true, 1 or no, false, 0 (any
+ * case) into *out; 0, or -1 for anything else. */
+int rv_parse_bool(const char *v, int *out);
+
 #endif
