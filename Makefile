@@ -113,9 +113,15 @@ $(BUILD)/fuzz/replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c $(LIB) $(LDLIBS)
 
-unit-test: $(TESTBIN) $(BIN) $(FIXTURES) $(MLLR) $(FUZZ_REPLAY)
+# The durability test preloads this shim into the server (never sanitized:
+# it must load before the sanitizer's runtime).
+$(BUILD)/syncorder.so: tests/shim/syncorder.c
+	@mkdir -p $(dir $@)
+	$(CC) -shared -fPIC -O1 -g -Wall -Wextra -Werror -o $@ $< -ldl -lpthread
+
+unit-test: $(TESTBIN) $(BIN) $(FIXTURES) $(MLLR) $(FUZZ_REPLAY) $(BUILD)/syncorder.so
 	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
-	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) $(TESTBIN) --jobs 2 > $(BUILD)/test.log 2>&1; \
+	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) RV_SYNC_SHIM=$(BUILD)/syncorder.so $(TESTBIN) --jobs 2 > $(BUILD)/test.log 2>&1; \
 	status=$$?; \
 	for n in $(FUZZ_NAMES); do \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
