@@ -1174,7 +1174,10 @@ static enum MHD_Result get_metrics(rv_server *s, struct MHD_Connection *c, const
     pthread_mutex_unlock(&s->store_lock);
     rv_metrics_write(&s->metrics, queued, f);
     fprintf(f, "# HELP rostvakt_mail_pending The sweep's mails not sent yet (tried again at the next sweep).\n"
-               "# TYPE rostvakt_mail_pending gauge\nrostvakt_mail_pending %ld\n", mail_pending);
+               "# TYPE rostvakt_mail_pending gauge\nrostvakt_mail_pending %ld\n"
+               "# HELP rostvakt_sweep_running 1 while a sweep asked for over HTTP waits or runs.\n"
+               "# TYPE rostvakt_sweep_running gauge\nrostvakt_sweep_running %d\n",
+            mail_pending, atomic_load(&s->sweep_busy) ? 1 : 0);
     fclose(f);
     return send_bytes(s, c, MHD_HTTP_OK, out, len, "text/plain; version=0.0.4", NULL, NULL);
 }

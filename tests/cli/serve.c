@@ -3,6 +3,7 @@
 #include "serve.h"
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -236,4 +237,19 @@ int stored_as(long long id, const char *file)
     if (f) fclose(f);
     free(b.buf);
     return same;
+}
+
+void file_sha256(const char *path, char hex[65])
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "%s", path);
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+    unsigned char buf[65536], md[32];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) EVP_DigestUpdate(c, buf, n);
+    fclose(f);
+    EVP_DigestFinal_ex(c, md, NULL);
+    EVP_MD_CTX_free(c);
+    for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }

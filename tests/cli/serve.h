@@ -65,4 +65,7 @@ long get_bytes(const char *path, const char *tok, const char *range, bin *out);
 /* The stored audio of voicemail id, over HTTP, is the bytes of file. */
 int stored_as(long long id, const char *file);
 
+/* The SHA-256 of the file at path, in lower-case hex. */
+void file_sha256(const char *path, char hex[65]);
+
 #endif

@@ -90,6 +90,9 @@ Test(serve, voicemails_are_stored_before_201) {
     /* the stored bytes are the sent bytes */
     const char *sha = strstr(o.buf, "\"audio_sha256\":\""), *idp = strstr(o.buf, "\"id\":");
     cr_assert(sha && idp, "%s", o.buf);
+    char want[65];
+    file_sha256("samples/v03-ring-mig.wav", want);
+    cr_expect(strncmp(sha + 16, want, 64) == 0 && sha[80] == '"', "the hash of the sent bytes: %s", o.buf);
     cr_expect(stored_as(atoll(idp + 5), "samples/v03-ring-mig.wav"), "byte-identical");
     /* bad input: nothing stored, the right status */
     const char *bad_at[] = {"X-Received-At: yesterday", NULL};
@@ -239,6 +242,9 @@ Test(serve, kill_9_loses_no_acknowledged_voicemail) {
         snprintf(path, sizeof path, "/v1/voicemails/%lld", st.ids[i]);
         cr_expect_eq(call("GET", path, officer, NULL, &o), 200, "acknowledged voicemail %lld is there", st.ids[i]);
         cr_expect(stored_as(st.ids[i], st.files[i]), "voicemail %lld is byte-identical", st.ids[i]);
+        char want[65];
+        file_sha256(st.files[i], want);
+        cr_expect_str_eq(st.sha[i], want, "the 201 named the hash of voicemail %lld's bytes", st.ids[i]);
     }
     /* audio being appended when the server died was never pointed to, and
      * is cut off at start-up: the segments end with their last indexed
@@ -280,9 +286,13 @@ Test(serve, sigterm_during_uploads_answers_what_it_took) {
     }
     start_server("0");
     for (int i = 0; i < 4; i++)
-        for (int k = 0; k < atomic_load(&st[i].acked); k++)
+        for (int k = 0; k < atomic_load(&st[i].acked); k++) {
             cr_expect(stored_as(st[i].ids[k], st[i].files[k]), "voicemail %lld is there, byte-identical",
                       st[i].ids[k]);
+            char want[65];
+            file_sha256(st[i].files[k], want);
+            cr_expect_str_eq(st[i].sha[k], want, "the 201 named the hash of voicemail %lld's bytes", st[i].ids[k]);
+        }
 }
 
 Test(serve, settings_apply_to_the_service) {
@@ -801,10 +811,10 @@ Test(serve, a_sweep_on_demand) {
 }
 
 /* A sweep on demand runs off the HTTP threads: with a single HTTP thread and
- * a sweep busy re-analysing greetings, /healthz is still answered, before
- * the sweep's own answer comes. */
-static _Atomic int answered; /* the order in which the two answers came */
-static _Atomic int sweep_answer, health_answer;
+ * a sweep busy re-analysing greetings, requests are still answered while
+ * /metrics says the sweep runs (no sleep: the gauge is the event). */
+static _Atomic int answered; /* the order in which answers came */
+static _Atomic int sweep_answer;
 static char sweep_token[80];
 
 static void *sweep_request(void *arg)
@@ -853,18 +863,24 @@ Test(serve, a_sweep_does_not_hold_an_http_thread) {
     start_server("0");
     server_set = "max_audio_seconds=600";
     unsetenv("RV_ASR_NAME_MIN_SCORE");
-    answered = sweep_answer = health_answer = 0;
+    answered = sweep_answer = 0;
     pthread_t th;
     cr_assert_eq(pthread_create(&th, NULL, sweep_request, NULL), 0);
-    usleep(300000); /* let the sweep begin */
+    /* the one HTTP thread answers while the sweep waits or runs: /metrics
+     * says so, in an answer that could not come if the sweep held it */
+    int seen_running = 0;
+    while (!seen_running && !atomic_load(&sweep_answer)) {
+        cr_assert_eq(call("GET", "/metrics", sweep_token, NULL, &o), 200);
+        seen_running = strstr(o.buf, "\nrostvakt_sweep_running 1\n") != NULL;
+    }
     long health = call("GET", "/healthz", NULL, NULL, &o);
-    health_answer = ++answered;
     void *status;
     pthread_join(th, &status);
+    cr_expect(seen_running, "an answer came while the sweep ran (the sweep answered first)");
     cr_expect_eq(health, 200);
     cr_expect_eq((long)(intptr_t)status, 200, "the sweep's report");
-    cr_expect_eq(health_answer, 1, "/healthz answered while the sweep ran (the sweep answered %s)",
-                 sweep_answer == 1 ? "first" : "second");
+    cr_assert_eq(call("GET", "/metrics", sweep_token, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\nrostvakt_sweep_running 0\n") != NULL, "and it ended: %s", o.buf);
 }
 
 /* Run a rostvakt command line; its standard output (and error) in out. */
