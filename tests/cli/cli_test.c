@@ -281,20 +281,37 @@ Test(cli, greeting_verification_fields) {
     result r = run(args);
     cr_expect_eq(r.status, 0);
     json_t *j = line_json(r.out, 0);
-    json_t *name = json_object_get(j, "name");
+    /* the clip says "Hej, du har kommit till Anna Svensson på
+     * ekonomienheten. Lämna ett meddelande så ringer jag upp." (5.8 s) and
+     * not the organisation */
+    double dur = json_real_value(json_object_get(j, "duration_s"));
+    cr_expect(dur > 5 && dur < 7, "%f", dur);
+    json_t *name = json_object_get(j, "name"), *unit = json_object_get(j, "unit"), *org = json_object_get(j, "org");
+    json_t *phrase = json_array_get(json_object_get(j, "phrases"), 0);
     cr_expect_str_eq(json_string_value(json_object_get(name, "expected")), "Anna Svensson");
+    cr_expect_str_eq(json_string_value(json_object_get(name, "verdict")), "stated");
     cr_expect(json_is_true(json_object_get(name, "stated")));
-    cr_expect(json_is_number(json_object_get(name, "at_s")));
-    cr_expect(json_is_object(json_object_get(j, "org")));
+    cr_expect_str_eq(json_string_value(json_object_get(unit, "verdict")), "stated");
+    cr_expect_str_eq(json_string_value(json_object_get(org, "verdict")), "not_stated", "the clip never says it");
+    cr_expect(json_is_false(json_object_get(org, "stated")));
     cr_expect_eq(json_array_size(json_object_get(j, "phrases")), 1);
-    cr_expect(json_is_object(json_object_get(j, "closing_prompt")));
+    cr_expect_str_eq(json_string_value(json_object_get(phrase, "verdict")), "stated");
+    /* where each is said, in the order said, inside the clip */
+    double at_name = json_number_value(json_object_get(name, "at_s")),
+           at_unit = json_number_value(json_object_get(unit, "at_s")),
+           at_phrase = json_number_value(json_object_get(phrase, "at_s"));
+    cr_expect(at_name > 0.3 && at_name < at_unit && at_unit < at_phrase && at_phrase < dur,
+              "name %.2f, unit %.2f, phrase %.2f s", at_name, at_unit, at_phrase);
+    json_t *closing = json_object_get(j, "closing_prompt");
+    cr_expect(json_is_true(json_object_get(closing, "stated")));
+    cr_expect_str_eq(json_string_value(json_object_get(closing, "phrase")), "så ringer jag upp");
     cr_expect_str_eq(json_string_value(json_object_get(j, "profile")), "botkyrka");
-    cr_expect(json_is_boolean(json_object_get(j, "compliant")));
-    cr_expect(json_is_array(json_object_get(j, "violations")));
+    cr_expect(json_is_true(json_object_get(j, "compliant")), "name, unit and the closing prompt are said");
+    cr_expect_eq(json_array_size(json_object_get(j, "violations")), 0);
     json_t *abs = json_object_get(j, "absence");
     cr_expect(json_is_object(abs), "absence is reported");
-    cr_expect(json_is_boolean(json_object_get(abs, "absent")));
-    cr_expect(json_object_get(abs, "until") != NULL);
+    cr_expect(json_is_false(json_object_get(abs, "absent")), "no absence is announced");
+    cr_expect(json_is_null(json_object_get(abs, "until")));
     json_decref(j);
     free(r.out);
     const char *bad[] = {"analyze", "--profile", "atlantis", path, NULL};
@@ -475,6 +492,9 @@ Test(cli, sweep_writes_its_report) {
     free(r.out);
     snprintf(expect, sizeof expect, "%s/report-2026-11-23.html", dir);
     cr_expect_eq(access(expect, R_OK), 0, "%s", expect);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "grep -q '<html lang=\"sv\">' '%s' && grep -q '2026-11-23' '%s'", expect, expect);
+    cr_expect_eq(system(cmd), 0, "a Swedish page of that date: %s", expect);
     char ls[160];
     snprintf(ls, sizeof ls, "ls -A '%s' | grep -q '^\\.report'", dir);
     cr_expect_neq(system(ls), 0, "no temporary file left");
@@ -484,9 +504,17 @@ Test(cli, sweep_writes_its_report) {
     cr_expect_eq(r.status, 0);
     free(r.out);
     snprintf(expect, sizeof expect, "%s/both-2026-11-23.json", dir);
-    cr_expect_eq(access(expect, R_OK), 0, "%s", expect);
+    json_error_t jerr;
+    json_t *rep = json_load_file(expect, 0, &jerr);
+    cr_expect(rep, "%s: %s", expect, jerr.text);
+    cr_expect_str_eq(json_string_value(json_object_get(rep, "date")), "2026-11-23");
+    cr_expect_eq(json_integer_value(json_object_get(rep, "mailboxes")), 0);
+    cr_expect(json_is_array(json_object_get(rep, "missing_greetings")) &&
+              json_array_size(json_object_get(rep, "missing_greetings")) == 0);
+    json_decref(rep);
     snprintf(expect, sizeof expect, "%s/both-2026-11-23.html", dir);
-    cr_expect_eq(access(expect, R_OK), 0, "%s", expect);
+    snprintf(cmd, sizeof cmd, "grep -q '<html lang=\"sv\">' '%s'", expect);
+    cr_expect_eq(system(cmd), 0, "%s", expect);
     const char *bad_fmts[][8] = {{"sweep", "--data-dir", dir, "--format", "pdf", NULL},
                                  {"sweep", "--data-dir", dir, "--format", "json,json", "--out", out, NULL},
                                  {"sweep", "--data-dir", dir, "--format", "json,html", NULL},
@@ -504,7 +532,6 @@ Test(cli, sweep_writes_its_report) {
     r = run(no_dir);
     cr_expect_eq(r.status, 64);
     free(r.out);
-    char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_expect_eq(system(cmd), 0);
 }
