@@ -2238,6 +2238,17 @@ static int sweep_mail(const char *date, const char *extra, int port, sink *out)
 /* Each unit's managers get their part of the report and the records
  * officers a summary, in Swedish, text and HTML; a mail that cannot be
  * sent waits for the next sweep, which the sweep itself never fails for. */
+/* The line of all (one a mail) that begins with head, into line ("" if none). */
+static void mail_of(const char *all, const char *head, char *line, size_t cap)
+{
+    line[0] = '\0';
+    for (const char *p = all; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (strncmp(p, head, strlen(head)) == 0) {
+            snprintf(line, cap, "%.*s", (int)strcspn(p, "\n"), p);
+            return;
+        }
+}
+
 Test(serve, the_nightly_report_is_mailed_to_managers, .fini = smtp_teardown) {
     sink o, out;
     cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx,
@@ -2294,7 +2305,7 @@ Test(serve, the_nightly_report_is_mailed_to_managers, .fini = smtp_teardown) {
              "str(p.get(\"Content-Transfer-Encoding\")) for p in m.walk() if p.get_content_maintype() == \"text\"]\n"
              "  texts = [p.get_payload(decode=True).decode(\"utf-8\") for p in m.walk() if p.get_content_maintype() == \"text\"]\n"
              "  print(\"RCPT=\" + m[\"X-RcptTo\"] + \"|TO=\" + m[\"To\"] + \"|SUBJ=\" + s + \"|\" + m.get_content_type() + \"|\" + "
-             "\",\".join(parts) + \"|\" + \" \".join(texts).replace(\"\\r\\n\", \"/\"))' %s",
+             "\",\".join(parts) + \"|\" + \" \".join(texts).replace(\"\\r\\n\", \"/\").replace(\"\\n\", \"/\"))' %s",
              smtp_dir);
     cr_assert_eq(run(cmd, &out), 0, "%s", out.buf);
     cr_expect(strstr(out.buf, "RCPT=chef@kommun.se|TO=chef@kommun.se|SUBJ=R\xc3\xb6stbrevl\xc3\xa5" "dor "
@@ -2305,8 +2316,14 @@ Test(serve, the_nightly_report_is_mailed_to_managers, .fini = smtp_teardown) {
     cr_expect(strstr(out.buf, "4712 \xc3\x85sa \xc3\x96" "berg: ingen h\xc3\xa4lsningsfras") != NULL,
               "the unit's item, Swedish letters intact: %s", out.buf);
     cr_expect(strstr(out.buf, "<li>4712 \xc3\x85sa \xc3\x96" "berg") != NULL, "the HTML part: %s", out.buf);
-    cr_expect(strstr(out.buf, "4711 Anna") == NULL || strstr(strstr(out.buf, "4711 Anna"), "RCPT=soc") != NULL,
-              "another unit's items stay out of Socialtjänsten's mail: %s", out.buf);
+    /* each recipient's mail on its own: one line each above */
+    char chef[8192], soc[8192];
+    mail_of(out.buf, "RCPT=chef@kommun.se|", chef, sizeof chef);
+    mail_of(out.buf, "RCPT=soc@kommun.se, bitr@kommun.se|", soc, sizeof soc);
+    cr_expect(strstr(chef, "4711 Anna Svensson") != NULL, "Ekonomienheten's item in its mail: %s", chef);
+    cr_expect(strstr(chef, "4712") == NULL, "Socialtjänsten's item stays out of Ekonomienheten's mail: %s", chef);
+    cr_expect(strstr(soc, "4712 \xc3\x85sa \xc3\x96" "berg") != NULL, "Socialtjänsten's item in its mail: %s", soc);
+    cr_expect(strstr(soc, "4711") == NULL, "Ekonomienheten's item stays out of Socialtjänsten's mail: %s", soc);
     cr_expect(strstr(out.buf, "RCPT=registrator@kommun.se|TO=registrator@kommun.se|SUBJ=R\xc3\xb6stbrevl\xc3\xa5"
                               "dor 2026-12-07: sammanfattning, 2 att \xc3\xa5tg\xc3\xa4rda") != NULL,
               "%s", out.buf);
