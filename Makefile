@@ -34,7 +34,7 @@ TESTBIN  = $(BUILD)/rostvakt-tests
 FIXTURES = $(BUILD)/fixtures/.stamp
 
 .PHONY: all deps models readme test unit-test browser-test asan bench demo screenshots check-symbols install clean \
-        samples learn-map fuzz
+        samples learn-map fuzz mutants
 
 MLLR     = models/en-us-tel.mllr
 
@@ -152,6 +152,11 @@ fuzz:
 	done; \
 	found=$$(ls tests/fuzz/*/crash-* 2>/dev/null | wc -l); echo "fuzz: $$found crash files in tests/fuzz"; \
 	[ "$$found" = 0 ]
+
+# Deliberate bugs (tests/mutants/*.mut), each in a scratch copy, checked to
+# turn their named tests red (tools/mutants.sh; docs/testing.md).
+mutants: $(BIN) $(TESTBIN) $(FIXTURES) $(MLLR) $(BUILD)/syncorder.so
+	@sh tools/mutants.sh
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan \
