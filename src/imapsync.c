@@ -184,7 +184,7 @@ static int mailbox_of(imap_pass *ip, const char *address, char *ext, size_t cap)
     snprintf(url, sizeof url, "%s/v1/mailboxes?email=%.600s&limit=1", ip->p->o->server, esc);
     curl_free(esc);
     sync_answer a;
-    long status = sync_send(ip->p->o, "GET", url, NULL, 0, NULL, NULL, &a);
+    long status = rv_sync_send(ip->p->o, "GET", url, NULL, 0, NULL, NULL, &a);
     if (status == 0) return -1;
     ext[0] = '\0';
     if (status == 200) {
@@ -193,7 +193,7 @@ static int mailbox_of(imap_pass *ip, const char *address, char *ext, size_t cap)
         if (e) snprintf(ext, cap, "%s", e);
         json_decref(j);
     } else {
-        fprintf(ip->p->o->log, "pbx-sync: imap: looking up %s: %ld: %s\n", address, status, sync_why(&a));
+        fprintf(ip->p->o->log, "pbx-sync: imap: looking up %s: %ld: %s\n", address, status, rv_sync_why(&a));
         return -2;
     }
     if (ip->n_known < sizeof ip->known / sizeof ip->known[0]) {
@@ -343,7 +343,7 @@ static outcome handle(imap_pass *ip, unsigned long uid, const buffer *raw, char 
     char key[300], ext[24], tried[300];
     message_key(msg, raw, key, sizeof key);
     snprintf(label, lcap, "imap UID %lu (%.150s)", uid, key + 5);
-    const char *was = sync_state_get(p->st, key);
+    const char *was = rv_sync_state_get(p->st, key);
     if (was && strncmp(was, "sent ", 5) == 0) { /* sent before; the move did not happen */
         out = MSG_DONE;
         goto done;
@@ -389,7 +389,7 @@ static outcome handle(imap_pass *ip, unsigned long uid, const buffer *raw, char 
     char vlabel[700];
     snprintf(vlabel, sizeof vlabel, "%.300s: %.23s: voicemail %.200s", label, ext, f.label);
     long status = 0;
-    rv_err rc = sync_send_voicemail(p, vlabel, ext, key, (const char *)bytes->data, bytes->len, f.type, caller,
+    rv_err rc = rv_sync_send_voicemail(p, vlabel, ext, key, (const char *)bytes->data, bytes->len, f.type, caller,
                                     received_at(msg), key, &status);
     g_object_unref(audio);
     if (rc != RV_OK) {
@@ -450,9 +450,9 @@ rv_err rv_sync_imap(const rv_sync_opts *o, const rv_imap_opts *im, rv_sync_count
         return rc;
     }
     sync_state st;
-    rc = sync_state_open(&st, o->state_path, err);
+    rc = rv_sync_state_open(&st, o->state_path, err);
     if (rc != RV_OK) {
-        sync_state_close(&st);
+        rv_sync_state_close(&st);
         imap_close(&m);
         return rc;
     }
@@ -517,7 +517,7 @@ rv_err rv_sync_imap(const rv_sync_opts *o, const rv_imap_opts *im, rv_sync_count
     free(uids);
     free(b.data);
     g_mime_shutdown();
-    sync_state_close(&st);
+    rv_sync_state_close(&st);
     imap_close(&m);
     if (rc == RV_OK && ip.failed != RV_OK) rc = ip.failed;
     else if (rc == RV_OK && p.down)

@@ -26,7 +26,7 @@ static unsigned hash(const char *s)
     return h % 4096;
 }
 
-const char *sync_state_get(const sync_state *st, const char *key)
+const char *rv_sync_state_get(const sync_state *st, const char *key)
 {
     for (const sync_entry *e = st->bucket[hash(key)]; e; e = e->next)
         if (strcmp(e->key, key) == 0) return e->value;
@@ -58,7 +58,7 @@ static int state_put_mem(sync_state *st, const char *key, const char *value)
 /* Remember key = value: in memory and on disk (appended, fsync'ed) before
  * the next upload, so that a crash repeats at most the last one, which the
  * service then recognises by its Idempotency-Key. */
-rv_err sync_state_put(sync_state *st, const char *key, const char *value, rv_error *err)
+rv_err rv_sync_state_put(sync_state *st, const char *key, const char *value, rv_error *err)
 {
     if (state_put_mem(st, key, value) != 0) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     if (fprintf(st->f, "%s\t%s\n", key, value) < 0 || fflush(st->f) != 0 || fsync(fileno(st->f)) != 0)
@@ -66,7 +66,7 @@ rv_err sync_state_put(sync_state *st, const char *key, const char *value, rv_err
     return RV_OK;
 }
 
-rv_err sync_state_open(sync_state *st, const char *path, rv_error *err)
+rv_err rv_sync_state_open(sync_state *st, const char *path, rv_error *err)
 {
     memset(st, 0, sizeof *st);
     FILE *f = fopen(path, "r");
@@ -102,7 +102,7 @@ rv_err sync_state_open(sync_state *st, const char *path, rv_error *err)
     return RV_OK;
 }
 
-void sync_state_close(sync_state *st)
+void rv_sync_state_close(sync_state *st)
 {
     for (size_t i = 0; i < 4096; i++)
         for (sync_entry *e = st->bucket[i], *next; e; e = next) {
@@ -147,7 +147,7 @@ static char *slurp(const char *path, size_t *len)
     return body;
 }
 
-const char *sync_audio_type(const char *name)
+const char *rv_sync_audio_type(const char *name)
 {
     const char *dot = strrchr(name, '.');
     if (dot && strcmp(dot, ".gsm") == 0) return "audio/x-gsm";
@@ -155,7 +155,7 @@ const char *sync_audio_type(const char *name)
     return "audio/wav";
 }
 
-long sync_send(const rv_sync_opts *o, const char *method, const char *url, const char *body, size_t len,
+long rv_sync_send(const rv_sync_opts *o, const char *method, const char *url, const char *body, size_t len,
                const char *type, const char *const *headers, sync_answer *a)
 {
     long status = 0;
@@ -201,7 +201,7 @@ long sync_send(const rv_sync_opts *o, const char *method, const char *url, const
     return status;
 }
 
-/* The file at path as the body of method url: as sync_send, or -1 when
+/* The file at path as the body of method url: as rv_sync_send, or -1 when
  * the file cannot be read. */
 static long send_file(const rv_sync_opts *o, const char *method, const char *url, const char *path,
                       const char *const *headers, sync_answer *a)
@@ -209,13 +209,13 @@ static long send_file(const rv_sync_opts *o, const char *method, const char *url
     size_t len;
     char *body = slurp(path, &len);
     if (!body) return -1;
-    long status = sync_send(o, method, url, body, len, sync_audio_type(path), headers, a);
+    long status = rv_sync_send(o, method, url, body, len, rv_sync_audio_type(path), headers, a);
     free(body);
     return status;
 }
 
 /* The "message" of an error answer, or the whole body. */
-const char *sync_why(const sync_answer *a)
+const char *rv_sync_why(const sync_answer *a)
 {
     const char *m = strstr(a->buf, "\"message\":\"");
     static _Thread_local char out[300];
@@ -264,7 +264,7 @@ static rv_err send_recording(sync_pass *p, const char *label, const char *mb, co
     snprintf(key, sizeof key, "%s:%s", name ? "name" : "greeting", label);
     fingerprint(path, fp, sizeof fp);
     if (strcmp(fp, "?") == 0) return RV_OK; /* not there (yet) */
-    const char *was = sync_state_get(p->st, key);
+    const char *was = rv_sync_state_get(p->st, key);
     if (was && (strcmp(was, fp) == 0 || (strncmp(was, "refused ", 8) == 0 && strcmp(was + 8, fp) == 0))) return RV_OK;
     snprintf(url, sizeof url, "%s/v1/mailboxes/%s/%s", p->o->server, mb, name ? "name-recording" : "greeting");
     sync_answer a;
@@ -276,15 +276,15 @@ static rv_err send_recording(sync_pass *p, const char *label, const char *mb, co
     if (status == 200) {
         fprintf(p->o->log, "pbx-sync: %s: %s sent (%s)\n", label, name ? "recorded name" : "greeting", path);
         name ? p->c->names++ : p->c->greetings++;
-        return sync_state_put(p->st, key, fp, p->err);
+        return rv_sync_state_put(p->st, key, fp, p->err);
     }
     fprintf(p->o->log, "pbx-sync: %s: %s refused (%ld: %s)\n", label, name ? "recorded name" : "greeting", status,
-            status < 0 ? "cannot read it" : sync_why(&a));
+            status < 0 ? "cannot read it" : rv_sync_why(&a));
     p->c->refused++;
     if (status == 415 || status == 422 || status == 413) { /* this file will not do: not again until it changes */
         char v[320];
         snprintf(v, sizeof v, "refused %s", fp);
-        return sync_state_put(p->st, key, v, p->err);
+        return rv_sync_state_put(p->st, key, v, p->err);
     }
     return RV_OK;
 }
@@ -318,7 +318,7 @@ static int ini_value(const char *text, const char *key, char *out, size_t cap)
     return 0;
 }
 
-rv_err sync_send_voicemail(sync_pass *p, const char *label, const char *mb, const char *key, const char *body,
+rv_err rv_sync_send_voicemail(sync_pass *p, const char *label, const char *mb, const char *key, const char *body,
                            size_t len, const char *type, const char *caller, long long epoch, const char *idem,
                            long *status_out)
 {
@@ -343,7 +343,7 @@ rv_err sync_send_voicemail(sync_pass *p, const char *label, const char *mb, cons
     headers[nh] = NULL;
     snprintf(url, sizeof url, "%s/v1/mailboxes/%s/voicemails", p->o->server, mb);
     sync_answer a;
-    long status = body ? sync_send(p->o, "POST", url, body, len, type, headers, &a) : -1;
+    long status = body ? rv_sync_send(p->o, "POST", url, body, len, type, headers, &a) : -1;
     if (status_out) *status_out = status;
     if (status == 0) {
         p->down = 1;
@@ -356,26 +356,26 @@ rv_err sync_send_voicemail(sync_pass *p, const char *label, const char *mb, cons
         fprintf(p->o->log, "pbx-sync: %s sent as %s%s\n", label, v + 5,
                 status == 200 ? " (the service had it already)" : "");
         p->c->voicemails++;
-        return key ? sync_state_put(p->st, key, v, p->err) : RV_OK;
+        return key ? rv_sync_state_put(p->st, key, v, p->err) : RV_OK;
     }
-    fprintf(p->o->log, "pbx-sync: %s refused (%ld: %s)%s\n", label, status, status < 0 ? "cannot read it" : sync_why(&a),
+    fprintf(p->o->log, "pbx-sync: %s refused (%ld: %s)%s\n", label, status, status < 0 ? "cannot read it" : rv_sync_why(&a),
             status == 404 ? "; tried again next pass" : "");
     p->c->refused++;
     if (key && (status == 415 || status == 422 || status == 413)) {
         char v[80];
         snprintf(v, sizeof v, "refused %ld", status);
-        return sync_state_put(p->st, key, v, p->err);
+        return rv_sync_state_put(p->st, key, v, p->err);
     }
     return RV_OK;
 }
 
-/* One voicemail of mailbox mb in the file at path: as sync_send_voicemail. */
+/* One voicemail of mailbox mb in the file at path: as rv_sync_send_voicemail. */
 static rv_err send_message(sync_pass *p, const char *label, const char *mb, const char *key, const char *path,
                            const char *caller, long long epoch, const char *idem)
 {
     size_t len = 0;
     char *body = slurp(path, &len);
-    rv_err rc = sync_send_voicemail(p, label, mb, key, body, len, sync_audio_type(path), caller, epoch, idem, NULL);
+    rv_err rc = rv_sync_send_voicemail(p, label, mb, key, body, len, rv_sync_audio_type(path), caller, epoch, idem, NULL);
     free(body);
     return rc;
 }
@@ -397,11 +397,11 @@ static rv_err sync_message(sync_pass *p, const char *ctx, const char *mb, const 
     if (!strstr(text, "[message]") || !all_digits(origtime)) {
         char key[4300];
         snprintf(key, sizeof key, "bad:%.4200s", txt);
-        if (!sync_state_get(p->st, key)) { /* said once, not every pass */
+        if (!rv_sync_state_get(p->st, key)) { /* said once, not every pass */
             fprintf(p->o->log, "pbx-sync: %s: not an Asterisk message file (no [message] with origtime): left alone\n",
                     txt);
             p->c->refused++;
-            return sync_state_put(p->st, key, "logged", p->err);
+            return rv_sync_state_put(p->st, key, "logged", p->err);
         }
         return RV_OK;
     }
@@ -410,12 +410,12 @@ static rv_err sync_message(sync_pass *p, const char *ctx, const char *mb, const 
     else snprintf(key, sizeof key, "msg:%.200s/%.40s/%.31s-%.199s", ctx, mb, origtime, callerid);
     for (char *k = key; *k; k++)
         if (*k == '\t' || *k == '\n') *k = ' ';
-    if (sync_state_get(p->st, key)) return RV_OK; /* sent, whatever folder it is in now */
+    if (rv_sync_state_get(p->st, key)) return RV_OK; /* sent, whatever folder it is in now */
     int found = recording(dir, base, path, sizeof path);
     if (!found) {
         fprintf(p->o->log, "pbx-sync: %s: no recording beside it (msg*.wav, .WAV or .gsm): skipped\n", txt);
         p->c->skipped++;
-        return sync_state_put(p->st, key, "skipped no-audio", p->err);
+        return rv_sync_state_put(p->st, key, "skipped no-audio", p->err);
     }
     /* the caller's number: what is inside <...>, + and digits */
     const char *lt = strchr(callerid, '<');
@@ -488,15 +488,15 @@ rv_err rv_sync_asterisk(const rv_sync_opts *o, const char *context, const char *
     if (!o->spool || !o->server || !o->token || !o->state_path)
         return rv_error_set(err, RV_ERR_ARG, "the spool, the server, a token and a state file are needed");
     sync_state st;
-    rv_err rc = sync_state_open(&st, o->state_path, err);
+    rv_err rc = rv_sync_state_open(&st, o->state_path, err);
     if (rc != RV_OK) {
-        sync_state_close(&st);
+        rv_sync_state_close(&st);
         return rc;
     }
     sync_pass p = {o, &st, c, err, 0};
     DIR *top = opendir(o->spool);
     if (!top) {
-        sync_state_close(&st);
+        rv_sync_state_close(&st);
         return rv_error_set(err, RV_ERR_IO, "cannot read the spool %s: %s", o->spool, strerror(errno));
     }
     struct dirent *ce;
@@ -517,7 +517,7 @@ rv_err rv_sync_asterisk(const rv_sync_opts *o, const char *context, const char *
         if (cd) closedir(cd);
     }
     closedir(top);
-    sync_state_close(&st);
+    rv_sync_state_close(&st);
     if (rc == RV_OK && p.down)
         rc = rv_error_set(err, RV_ERR_STOPPING, "%s stayed unreachable; the rest is sent on the next pass", o->server);
     return rc;
@@ -614,14 +614,14 @@ rv_err rv_sync_freeswitch(const rv_sync_opts *o, const char *db_path, const char
     sqlite3_finalize(st);
     sqlite3_close(db);
     sync_state stt;
-    if (rc == RV_OK) rc = sync_state_open(&stt, o->state_path, err);
+    if (rc == RV_OK) rc = rv_sync_state_open(&stt, o->state_path, err);
     else memset(&stt, 0, sizeof stt);
     sync_pass p = {o, &stt, c, err, 0};
     for (size_t i = 0; rc == RV_OK && !p.down && i < n_msgs; i++) {
         fs_msg *m = &msgs[i];
         char key[200], path[3200], label[200], idem[200];
         snprintf(key, sizeof key, "fsmsg:%.100s", m->uuid);
-        if (!all_digits(m->user) || strlen(m->user) > 20 || !m->uuid[0] || sync_state_get(&stt, key)) continue;
+        if (!all_digits(m->user) || strlen(m->user) > 20 || !m->uuid[0] || rv_sync_state_get(&stt, key)) continue;
         fs_path(storage, m->path, path, sizeof path);
         snprintf(label, sizeof label, "%.40s: voicemail %.80s", m->user, m->uuid);
         snprintf(idem, sizeof idem, "freeswitch:%.100s", m->uuid);
@@ -647,7 +647,7 @@ rv_err rv_sync_freeswitch(const rv_sync_opts *o, const char *db_path, const char
     }
     free(msgs);
     free(prefs);
-    sync_state_close(&stt);
+    rv_sync_state_close(&stt);
     if (rc == RV_OK && p.down)
         rc = rv_error_set(err, RV_ERR_STOPPING, "%s stayed unreachable; the rest is sent on the next pass", o->server);
     return rc;

@@ -20,10 +20,10 @@ typedef struct {
     FILE *f;
 } sync_state;
 
-rv_err sync_state_open(sync_state *st, const char *path, rv_error *err);
-const char *sync_state_get(const sync_state *st, const char *key);
-rv_err sync_state_put(sync_state *st, const char *key, const char *value, rv_error *err);
-void sync_state_close(sync_state *st);
+rv_err rv_sync_state_open(sync_state *st, const char *path, rv_error *err);
+const char *rv_sync_state_get(const sync_state *st, const char *key);
+rv_err rv_sync_state_put(sync_state *st, const char *key, const char *value, rv_error *err);
+void rv_sync_state_close(sync_state *st);
 
 /* The service's answer, its first 16 KB. */
 typedef struct {
@@ -35,14 +35,14 @@ typedef struct {
  * url with extra headers (NULL-ended) and the token: the HTTP status, or
  * 0 when the service could not be reached after o->max_tries tries with a
  * growing pause while it was unreachable or answered 503. */
-long sync_send(const rv_sync_opts *o, const char *method, const char *url, const char *body, size_t len,
+long rv_sync_send(const rv_sync_opts *o, const char *method, const char *url, const char *body, size_t len,
                const char *type, const char *const *headers, sync_answer *a);
 
 /* The "message" of an error answer, or the start of the body. */
-const char *sync_why(const sync_answer *a);
+const char *rv_sync_why(const sync_answer *a);
 
 /* The Content-Type a recording file is sent as, from its name. */
-const char *sync_audio_type(const char *name);
+const char *rv_sync_audio_type(const char *name);
 
 /* One pass's working set. */
 typedef struct {
@@ -59,7 +59,7 @@ typedef struct {
  * the state (key NULL: not recorded); refused as unusable (413, 415, 422):
  * "refused STATUS". *status (may be NULL) gets the HTTP status, 0 when the
  * service was unreachable (p->down set), -1 when body is NULL. */
-rv_err sync_send_voicemail(sync_pass *p, const char *label, const char *mb, const char *key, const char *body,
+rv_err rv_sync_send_voicemail(sync_pass *p, const char *label, const char *mb, const char *key, const char *body,
                            size_t len, const char *type, const char *caller, long long epoch, const char *idem,
                            long *status);
 
