@@ -65,4 +65,13 @@ long get_bytes(const char *path, const char *tok, const char *range, bin *out);
 /* The stored audio of voicemail id, over HTTP, is the bytes of file. */
 int stored_as(long long id, const char *file);
 
+/* path written with text (replaced). */
+void write_file(const char *path, const char *text);
+/* The shell command cmd's exit status (-1: killed), its output in out. */
+int run(const char *cmd, sink *out);
+/* A loopback port nothing listens on just now. */
+int free_port(void);
+/* 1 once something accepts connections on the loopback port, within 5 s. */
+int listening(int port);
+
 #endif
