@@ -350,8 +350,10 @@ static int imap_count(const char *folder)
 }
 
 /* A message delivered to the inbox: head, then a part with the file at
- * audio base64-encoded under type and name (audio NULL: head is all). */
-static void deliver(const char *name, const char *head, const char *type, const char *file_name, const char *audio)
+ * audio base64-encoded under type and name (audio NULL: head is all). The
+ * server's INTERNALDATE is the file's time: at (0: now). */
+static void deliver_at(const char *name, long long at, const char *head, const char *type, const char *file_name,
+                       const char *audio)
 {
     char path[256], cmd[1024];
     snprintf(path, sizeof path, "%s/mail/voicemail/tmp/%s", imap_dir, name);
@@ -369,10 +371,19 @@ static void deliver(const char *name, const char *head, const char *type, const 
                  path, path);
         cr_assert_eq(system(cmd), 0);
     } else fclose(f);
+    if (at > 0) {
+        snprintf(cmd, sizeof cmd, "touch -d @%lld %s", at, path);
+        cr_assert_eq(system(cmd), 0);
+    }
     /* delivered: moved into new/ whole, as an MTA does */
     snprintf(cmd, sizeof cmd, "chown %s %s && mv %s %s/mail/voicemail/new/%s",
              geteuid() == 0 ? "65534:65534" : "$(id -u):$(id -g)", path, path, imap_dir, name);
     cr_assert_eq(system(cmd), 0);
+}
+
+static void deliver(const char *name, const char *head, const char *type, const char *file_name, const char *audio)
+{
+    deliver_at(name, 0, head, type, file_name, audio);
 }
 
 /* One pass over the inbox over imap:// (Dovecot offers STARTTLS, which
@@ -414,15 +425,16 @@ Test(pbxsync, voicemail_by_email_is_synced_from_imap, .fini = dovecot_teardown) 
     snprintf(junk, sizeof junk, "%s/junk.mp3", dir);
     write_file(junk, "ID3 this is not an MP3 at all, just bytes that claim to be one ..............");
     dovecot_start();
-    /* Teams / Exchange: Content-Class Voice-CA, the caller in X-CallingTelephoneNumber */
-    deliver("1.teams", "Date: Thu, 03 Dec 2026 09:15:00 +0100\r\nFrom: \"Lars Holm\" <lars.holm@example.se>\r\n"
+    /* Teams / Exchange: Content-Class Voice-CA, the caller in X-CallingTelephoneNumber;
+     * each received by the server (INTERNALDATE) when its Date says */
+    deliver_at("1.teams", 1796285700, "Date: Thu, 03 Dec 2026 09:15:00 +0100\r\nFrom: \"Lars Holm\" <lars.holm@example.se>\r\n"
             "To: \"Anna Svensson\" <Anna.Svensson@kommun.se>\r\nMessage-ID: <teams-1@kommun.se>\r\n"
             "Subject: =?utf-8?Q?R=C3=B6stmeddelande_fr=C3=A5n_Lars_Holm?=\r\nContent-Class: Voice-CA\r\n"
             "X-CallingTelephoneNumber: +46701234567\r\nX-VoiceMessageSenderName: Lars Holm\r\n"
             "X-VoiceMessageDuration: 12\r\nX-AttachmentOrder: audio.mp3\r\n" MIME_HEAD,
             "audio/mpeg", "audio.mp3", mp3);
     /* Asterisk attach=yes, format wav and gsm */
-    deliver("2.asterisk", "Date: Thu, 03 Dec 2026 10:15:00 +0000\r\nFrom: \"Asterisk PBX\" <asterisk@pbx.kommun.se>\r\n"
+    deliver_at("2.asterisk", 1796289300, "Date: Thu, 03 Dec 2026 10:15:00 +0000\r\nFrom: \"Asterisk PBX\" <asterisk@pbx.kommun.se>\r\n"
             "To: \"Anna Svensson\" <anna.svensson@kommun.se>\r\nMessage-ID: <Asterisk-1-1796289300-4711@pbx>\r\n"
             "Subject: [PBX]: New message 1 in mailbox 4711\r\nX-Asterisk-VM-Message-Num: 1\r\n"
             "X-Asterisk-VM-Context: default\r\nX-Asterisk-VM-Extension: 4711\r\n"
@@ -462,9 +474,9 @@ Test(pbxsync, voicemail_by_email_is_synced_from_imap, .fini = dovecot_teardown) 
     cr_expect_eq(count_voicemails("4711"), 3);
     cr_assert_eq(call("GET", "/v1/voicemails?ext=4711", officer, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"caller\":\"+46701234567\"") && strstr(o.buf, "\"received_at\":\"2026-12-03T08:15:00Z\""),
-              "Teams: the caller's header and the Date: %s", o.buf);
+              "Teams: the caller's header and the server's INTERNALDATE: %s", o.buf);
     cr_expect(strstr(o.buf, "\"caller\":\"070123456\"") && strstr(o.buf, "\"received_at\":\"2026-12-03T09:15:00Z\""),
-              "Asterisk: its caller and Orig-time: %s", o.buf);
+              "Asterisk: its caller and the server's INTERNALDATE: %s", o.buf);
     cr_expect(strstr(o.buf, "\"caller\":\"+4687001234\"") != NULL, "raw GSM: %s", o.buf);
 
     /* a pass with nothing new sends nothing */
@@ -528,4 +540,312 @@ Test(pbxsync, voicemail_by_email_is_synced_from_imap, .fini = dovecot_teardown) 
     cr_expect_eq(run(tls, &out), 0, "%s", out.buf);
     cr_expect_eq(imap_count(""), 0, "%s", out.buf);
     cr_expect_eq(count_voicemails("4711"), 6);
+}
+
+/* ---- what a hostile or broken spool, database or mailbox must not do ---- */
+
+static const char *exe(void)
+{
+    return getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
+}
+
+/* rostvakt pbx-sync ARGS in the background, its output and errors on *out:
+ * its pid (the program itself, not a shell). */
+static pid_t spawn_sync(const char *args, FILE **out)
+{
+    int fds[2];
+    cr_assert_eq(pipe(fds), 0);
+    pid_t p = fork();
+    cr_assert(p >= 0);
+    if (p == 0) {
+        dup2(fds[1], 1);
+        dup2(fds[1], 2);
+        close(fds[0]);
+        close(fds[1]);
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd, "exec %s pbx-sync %s", exe(), args);
+        execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    *out = fdopen(fds[0], "r");
+    cr_assert(*out);
+    return p;
+}
+
+/* Lines of f into log until one holding what: 1, or 0 at its end. */
+static int read_until(FILE *f, const char *what, sink *log)
+{
+    char line[4096];
+    while (fgets(line, sizeof line, f)) {
+        size_t l = strlen(line);
+        if (log->len + l < sizeof log->buf) {
+            memcpy(log->buf + log->len, line, l + 1);
+            log->len += l;
+        }
+        if (strstr(line, what)) return 1;
+    }
+    return 0;
+}
+
+/* SIGTERM to p; its exit status (-1: it did not exit by itself). */
+static int terminate(pid_t p)
+{
+    int st;
+    cr_assert_eq(kill(p, SIGTERM), 0);
+    cr_assert_eq(waitpid(p, &st, 0), p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Mailbox 4711 in the directory, the pbx token in dir/pbx.token, and
+ * dir/spool/CTX/4711/INBOX made. */
+static void spool_for(const char *ctx)
+{
+    sink o;
+    char cmd[1024], p[512];
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    snprintf(p, sizeof p, "%s/pbx.token", dir);
+    write_file(p, pbx);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/spool/%s/4711/INBOX'", dir, ctx);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* Message NNNN of 4711 in context ctx: a copy of sample, and its .txt. */
+static void spool_message(const char *ctx, int n, const char *sample, long origtime)
+{
+    char p[512], cmd[1024], id[64];
+    snprintf(cmd, sizeof cmd, "cp %s '%s/spool/%s/4711/INBOX/msg%04d.wav'", sample, dir, ctx, n);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(p, sizeof p, "%s/spool/%s/4711/INBOX/msg%04d.txt", dir, ctx, n);
+    snprintf(id, sizeof id, "%ld-%08d", origtime, n);
+    asterisk_txt(p, "<+4687001234>", origtime, id);
+}
+
+/* A FIFO where a message's .txt belongs would hold open() for ever: it is
+ * left alone, the messages after it are sent, and SIGTERM ends the run. */
+Test(pbxsync, a_fifo_in_the_spool_neither_blocks_nor_keeps_sigterm_out) {
+    spool_for("default");
+    spool_message("default", 5, "samples/v01-bygglov.wav", 1764756900);
+    spool_message("default", 7, "samples/v02-faktura.wav", 1764757900);
+    char p[512], args[1024];
+    snprintf(p, sizeof p, "%s/spool/default/4711/INBOX/msg0006.txt", dir);
+    cr_assert_eq(mkfifo(p, 0600), 0);
+    snprintf(p, sizeof p, "cp samples/v03-ring-mig.wav %s/spool/default/4711/INBOX/msg0006.wav", dir);
+    cr_assert_eq(system(p), 0);
+    snprintf(args, sizeof args,
+             "asterisk --spool %s/spool --server %s --token-file %s/pbx.token --state %s/sync.state --interval 3600",
+             dir, base, dir, dir);
+    FILE *out;
+    sink log = {0};
+    pid_t sync = spawn_sync(args, &out);
+    cr_expect(read_until(out, "pass done", &log), "the pass ends: %s", log.buf);
+    cr_expect_eq(terminate(sync), 0, "SIGTERM ends it: %s", log.buf);
+    fclose(out);
+    cr_expect(strstr(log.buf, "msg0006.txt: not a regular file") != NULL, "%s", log.buf);
+    cr_expect(strstr(log.buf, "voicemail msg0007 sent") != NULL, "%s", log.buf);
+    cr_expect_eq(count_voicemails("4711"), 2, "%s", log.buf);
+}
+
+/* SIGTERM while an upload waits for the service ends the run at once, and
+ * nothing is lost: the next run sends it. */
+Test(pbxsync, sigterm_ends_a_run_that_waits_for_the_service) {
+    spool_for("default");
+    spool_message("default", 0, "samples/v01-bygglov.wav", 1764756900);
+    char args[1024], was[64];
+    snprintf(was, sizeof was, "%s", base);
+    stop_server();
+    snprintf(args, sizeof args,
+             "asterisk --spool %s/spool --server %s --token-file %s/pbx.token --state %s/sync.state --once --tries 100",
+             dir, was, dir, dir);
+    FILE *out;
+    sink log = {0}, o;
+    pid_t sync = spawn_sync(args, &out);
+    cr_expect(read_until(out, "trying again", &log), "%s", log.buf);
+    cr_expect_eq(terminate(sync), 0, "SIGTERM ends it: %s", log.buf);
+    fclose(out);
+    start_server("1");
+    cr_expect_eq(pbx_sync(NULL, &o), 0, "%s", o.buf);
+    cr_expect_eq(count_voicemails("4711"), 1, "%s", o.buf);
+}
+
+/* A newline in a context's directory name or a FreeSWITCH uuid is kept in
+ * the state file without breaking its lines: the next run reads it, and
+ * sends nothing twice. */
+Test(pbxsync, a_newline_in_a_name_does_not_damage_the_state) {
+    sink out;
+    spool_for("de\nfault");
+    spool_message("de\nfault", 0, "samples/v01-bygglov.wav", 1764756900);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cp samples/g01-anna-svensson.wav '%s/spool/de\nfault/4711/unavail.wav'", dir);
+    cr_assert_eq(system(cmd), 0);
+    cr_expect_eq(pbx_sync(NULL, &out), 0, "%s", out.buf);
+    cr_expect(strstr(out.buf, "greeting sent") != NULL, "%s", out.buf);
+    cr_expect_eq(count_voicemails("4711"), 1, "%s", out.buf);
+    cr_expect_eq(pbx_sync(NULL, &out), 0, "the state is read again: %s", out.buf);
+    cr_expect(strstr(out.buf, "greeting sent") == NULL, "not sent twice: %s", out.buf);
+    cr_expect_eq(count_voicemails("4711"), 1, "%s", out.buf);
+
+    char db[256], sync[2048];
+    snprintf(db, sizeof db, "%s/voicemail_default.db", dir);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s/fs/4711 && cp samples/v02-faktura.wav %s/fs/4711/msg_a.wav && sqlite3 %s \""
+             "CREATE TABLE voicemail_msgs (created_epoch INTEGER, read_epoch INTEGER, username VARCHAR(255),"
+             " domain VARCHAR(255), uuid VARCHAR(255), cid_name VARCHAR(255), cid_number VARCHAR(255),"
+             " in_folder VARCHAR(255), file_path VARCHAR(255), message_len INTEGER, flags VARCHAR(255),"
+             " read_flags VARCHAR(255), forwarded_by VARCHAR(255));"
+             "INSERT INTO voicemail_msgs VALUES (1764756900, 0, '4711', 'kommun.se', 'a' || char(10) || 'b\\\\c' ||"
+             " char(9), '', '070123', 'inbox', '4711/msg_a.wav', 12, '', '', '');\"",
+             dir, dir, db);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(sync, sizeof sync,
+             "%s pbx-sync freeswitch --db %s --storage %s/fs --server %s --token-file %s/pbx.token --state %s/fs.state"
+             " --once 2>&1",
+             exe(), db, dir, base, dir, dir);
+    cr_expect_eq(run(sync, &out), 0, "%s", out.buf);
+    cr_expect_eq(count_voicemails("4711"), 2, "%s", out.buf);
+    cr_expect_eq(run(sync, &out), 0, "the state is read again: %s", out.buf);
+    cr_expect(strstr(out.buf, "sent as") == NULL, "not sent twice: %s", out.buf);
+    cr_expect_eq(count_voicemails("4711"), 2, "%s", out.buf);
+}
+
+/* A message whose caller id or time the service refuses (400) is sent
+ * again without that header, and says so: stored, not retried for ever. */
+Test(pbxsync, a_voicemail_with_a_header_the_service_refuses_is_kept) {
+    sink out, o;
+    spool_for("default");
+    char p[512], cmd[1024];
+    static char text[8192], digits[5001];
+    memset(digits, '7', 5000);
+    snprintf(cmd, sizeof cmd, "cp samples/v01-bygglov.wav %s/spool/default/4711/INBOX/msg0000.wav", dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "cp samples/v02-faktura.wav %s/spool/default/4711/INBOX/msg0001.wav", dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(text, sizeof text, "[message]\norigmailbox=4711\ncallerid=<%s>\norigtime=1\nmsg_id=1-00000000\n", digits);
+    snprintf(p, sizeof p, "%s/spool/default/4711/INBOX/msg0000.txt", dir);
+    write_file(p, text);
+    snprintf(text, sizeof text, "[message]\norigmailbox=4711\ncallerid=<%s>\norigtime=1764757000\nmsg_id=x-1\n", digits);
+    snprintf(p, sizeof p, "%s/spool/default/4711/INBOX/msg0001.txt", dir);
+    write_file(p, text);
+    cr_expect_eq(pbx_sync(NULL, &out), 0, "%s", out.buf);
+    cr_expect(strstr(out.buf, "without X-Received-At") != NULL, "%s", out.buf);
+    cr_expect(strstr(out.buf, "without X-Caller-Number") != NULL, "%s", out.buf);
+    cr_expect_eq(count_voicemails("4711"), 2, "both stored: %s", out.buf);
+    cr_assert_eq(call("GET", "/v1/voicemails?ext=4711", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"received_at\":\"2025-12-03T10:16:40Z\"") != NULL, "a good time is kept: %s", o.buf);
+    cr_expect(strstr(o.buf, "\"received_at\":\"1970") == NULL, "%s", o.buf);
+    cr_expect(strstr(o.buf, "77777777") == NULL, "%s", o.buf);
+    cr_expect_eq(pbx_sync(NULL, &out), 0, "%s", out.buf);
+    cr_expect(strstr(out.buf, "sent as") == NULL, "not again: %s", out.buf);
+}
+
+/* Symbolic links in the spool are not followed out of it: a message, a
+ * folder, a greeting or a context that points elsewhere is not sent; and a
+ * FreeSWITCH path outside --storage is not read. */
+Test(pbxsync, links_and_paths_out_of_the_spool_are_refused) {
+    sink out;
+    spool_for("default");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "cd %s && mkdir -p outside/Work outside/ctx/4711/INBOX && cp $OLDPWD/samples/v01-bygglov.wav outside/secret.wav"
+             " && cp $OLDPWD/samples/g01-anna-svensson.wav outside/greeting.wav"
+             " && cp $OLDPWD/samples/v02-faktura.wav outside/Work/msg0001.wav"
+             " && cp $OLDPWD/samples/v03-ring-mig.wav outside/ctx/4711/INBOX/msg0002.wav"
+             " && ln -s %s/outside/secret.wav spool/default/4711/INBOX/msg0000.wav"
+             " && ln -s %s/outside/Work spool/default/4711/Work"
+             " && ln -s %s/outside/greeting.wav spool/default/4711/unavail.wav"
+             " && ln -s %s/outside/ctx spool/linked",
+             dir, dir, dir, dir, dir);
+    cr_assert_eq(system(cmd), 0);
+    char p[512];
+    snprintf(p, sizeof p, "%s/spool/default/4711/INBOX/msg0000.txt", dir);
+    asterisk_txt(p, "<+4687001234>", 1764756900, "1764756900-00000000");
+    snprintf(p, sizeof p, "%s/outside/Work/msg0001.txt", dir);
+    asterisk_txt(p, "<+4687001235>", 1764757000, "1764757000-00000001");
+    snprintf(p, sizeof p, "%s/outside/ctx/4711/INBOX/msg0002.txt", dir);
+    asterisk_txt(p, "<+4687001236>", 1764758000, "1764758000-00000002");
+    pbx_sync(NULL, &out);
+    cr_expect(strstr(out.buf, "sent as") == NULL && strstr(out.buf, "greeting sent") == NULL,
+              "nothing from outside the spool: %s", out.buf);
+    cr_expect_eq(count_voicemails("4711"), 0, "%s", out.buf);
+
+    char db[256], sync[2048];
+    snprintf(db, sizeof db, "%s/voicemail_default.db", dir);
+    snprintf(cmd, sizeof cmd,
+             "mkdir -p %s/fs/4711 && sqlite3 %s \""
+             "CREATE TABLE voicemail_msgs (created_epoch INTEGER, read_epoch INTEGER, username VARCHAR(255),"
+             " domain VARCHAR(255), uuid VARCHAR(255), cid_name VARCHAR(255), cid_number VARCHAR(255),"
+             " in_folder VARCHAR(255), file_path VARCHAR(255), message_len INTEGER, flags VARCHAR(255),"
+             " read_flags VARCHAR(255), forwarded_by VARCHAR(255));"
+             "CREATE TABLE voicemail_prefs (username VARCHAR(255), domain VARCHAR(255), name_path VARCHAR(255),"
+             " greeting_path VARCHAR(255), password VARCHAR(255));"
+             "INSERT INTO voicemail_msgs VALUES (1764756900, 0, '4711', 'kommun.se', 'u1', '', '070123', 'inbox',"
+             " '%s/outside/secret.wav', 12, '', '', '');"
+             "INSERT INTO voicemail_msgs VALUES (1764757000, 0, '4711', 'kommun.se', 'u2', '', '070123', 'inbox',"
+             " '../outside/Work/msg0001.wav', 12, '', '', '');"
+             "INSERT INTO voicemail_prefs VALUES ('4711', 'kommun.se', '', '%s/outside/greeting.wav', '');\"",
+             dir, db, dir, dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(sync, sizeof sync,
+             "%s pbx-sync freeswitch --db %s --storage %s/fs --server %s --token-file %s/pbx.token --state %s/fs.state"
+             " --once 2>&1",
+             exe(), db, dir, base, dir, dir);
+    run(sync, &out);
+    cr_expect(strstr(out.buf, "sent as") == NULL && strstr(out.buf, "greeting sent") == NULL,
+              "nothing from outside --storage: %s", out.buf);
+    cr_expect(strstr(out.buf, "outside") != NULL, "said why: %s", out.buf);
+    cr_expect_eq(count_voicemails("4711"), 0, "%s", out.buf);
+}
+
+/* A pass in which the service refused everything is not a success: an
+ * unknown token is a configuration mistake (78), a mailbox the directory
+ * lacks is tried again (75). */
+Test(pbxsync, a_pass_with_every_upload_refused_is_not_success) {
+    sink out;
+    spool_for("default");
+    spool_message("default", 0, "samples/v01-bygglov.wav", 1764756900);
+    char p[512], cmd[1024];
+    snprintf(p, sizeof p, "%s/pbx.token", dir);
+    write_file(p, "rv_nobody_knows_this_token\n");
+    cr_expect_eq(pbx_sync(NULL, &out), 78, "%s", out.buf);
+    cr_expect(strstr(out.buf, "401") != NULL, "%s", out.buf);
+    write_file(p, pbx);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/spool/default/4799/INBOX && cp samples/v02-faktura.wav"
+                              " %s/spool/default/4799/INBOX/msg0000.wav", dir, dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(p, sizeof p, "%s/spool/default/4799/INBOX/msg0000.txt", dir);
+    asterisk_txt(p, "<070123>", 1764756000, "1764756000-00000001");
+    cr_expect_eq(pbx_sync(NULL, &out), 0, "one sent, one refused: %s", out.buf);
+    cr_expect_eq(count_voicemails("4711"), 1);
+    cr_expect_eq(pbx_sync(NULL, &out), 75, "only refused: %s", out.buf);
+    cr_expect(strstr(out.buf, "4799: voicemail msg0000 refused (404") != NULL, "%s", out.buf);
+}
+
+/* IMAP: the recipient is the address the server delivered to (its topmost
+ * Delivered-To), not one the sender wrote (X-Original-To, a Delivered-To of
+ * its own), and the time is when the server received it (INTERNALDATE),
+ * not a Date the sender backdated. */
+Test(pbxsync, imap_trusts_what_the_server_added, .fini = dovecot_teardown) {
+    sink o, out;
+    char p[512];
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\","
+                       "\"email\":\"anna.svensson@kommun.se\"}";
+    const char *bo = "{\"first_name\":\"Bo\",\"last_name\":\"Chef\",\"unit\":\"Ekonomienheten\","
+                     "\"email\":\"bo.chef@kommun.se\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4712", pbx, bo, &o), 201);
+    snprintf(p, sizeof p, "%s/pbx.token", dir);
+    write_file(p, pbx);
+    dovecot_start();
+    deliver_at("1.forged", 1796464800,
+               "Delivered-To: anna.svensson@kommun.se\r\nX-Original-To: bo.chef@kommun.se\r\n"
+               "Delivered-To: bo.chef@kommun.se\r\nDate: Mon, 01 Jan 2001 00:00:00 +0000\r\n"
+               "X-Asterisk-VM-Orig-time: 978307200\r\nFrom: a@example.se\r\nTo: bo.chef@kommun.se\r\n"
+               "Message-ID: <forged-1@example.se>\r\n" MIME_HEAD,
+               "audio/x-wav", "msg0001.wav", "samples/v02-faktura.wav");
+    cr_expect_eq(imap_sync("hemligt\n", "imap.state", &out), 0, "%s", out.buf);
+    cr_expect_eq(count_voicemails("4712"), 0, "the sender's headers pick no mailbox: %s", out.buf);
+    cr_expect_eq(count_voicemails("4711"), 1, "the server's Delivered-To does: %s", out.buf);
+    cr_assert_eq(call("GET", "/v1/voicemails?ext=4711", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"received_at\":\"2026-12-05T10:00:00Z\"") != NULL, "INTERNALDATE, not 2001: %s", o.buf);
 }
