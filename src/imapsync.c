@@ -445,7 +445,7 @@ static outcome handle(imap_pass *ip, unsigned long uid, const buffer *raw, long 
     snprintf(vlabel, sizeof vlabel, "%.300s: %.23s: voicemail %.200s", label, ext, f.label);
     long status = 0;
     rv_err rc = rv_sync_send_voicemail(p, vlabel, ext, key, (const char *)bytes->data, bytes->len, f.type, caller,
-                                    received, key, &status);
+                                       received, key, &status);
     g_object_unref(audio);
     if (rc != RV_OK) {
         ip->failed = rc; /* the state file: the pass ends with its error */

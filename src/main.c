@@ -893,7 +893,7 @@ static int cmd_pbx_sync(int argc, char **argv)
         } else if (c.refused && !c.voicemails && !c.greetings && !c.names) { /* nothing delivered: not a success */
             fprintf(stderr, "rostvakt pbx-sync: %s\n",
                     c.denied ? "the service refused the token (401/403): check --token-file and the service's tokens"
-                             : "the service refused every upload of this pass; they are tried again next pass");
+                             : "nothing delivered: the service refused every upload of this pass (see above)");
             status = c.denied ? EXIT_CONFIG : 75;
         } else status = 0;
         for (long t = 0; !once && !sync_stop && t < interval; t++) sleep(1);
