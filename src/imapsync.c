@@ -98,7 +98,14 @@ static int is_loopback(const char *host, size_t n)
            (n == 5 && strncmp(host, "[::1]", 5) == 0);
 }
 
-static rv_err imap_open(imap *m, const rv_imap_opts *im, rv_error *err)
+/* libcurl's progress callback: a transfer ends when a signal asks to stop. */
+static int stop_transfer(void *u, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+    (void)dt, (void)dn, (void)ut, (void)un;
+    return rv_sync_stopped(u);
+}
+
+static rv_err imap_open(imap *m, const rv_sync_opts *o, const rv_imap_opts *im, rv_error *err)
 {
     memset(m, 0, sizeof *m);
     m->im = im;
@@ -124,6 +131,9 @@ static rv_err imap_open(imap *m, const rv_imap_opts *im, rv_error *err)
     curl_easy_setopt(m->c, CURLOPT_ERRORBUFFER, m->error);
     curl_easy_setopt(m->c, CURLOPT_CONNECTTIMEOUT, 15L);
     curl_easy_setopt(m->c, CURLOPT_TIMEOUT, 300L);
+    curl_easy_setopt(m->c, CURLOPT_XFERINFOFUNCTION, stop_transfer);
+    curl_easy_setopt(m->c, CURLOPT_XFERINFODATA, (void *)o);
+    curl_easy_setopt(m->c, CURLOPT_NOPROGRESS, 0L);
     /* a password in clear only to this machine; elsewhere STARTTLS or imaps */
     if (!tls) curl_easy_setopt(m->c, CURLOPT_USE_SSL, is_loopback(host, port) ? CURLUSESSL_TRY : CURLUSESSL_ALL);
     if (im->ca_file) curl_easy_setopt(m->c, CURLOPT_CAINFO, im->ca_file);
@@ -184,7 +194,7 @@ static int mailbox_of(imap_pass *ip, const char *address, char *ext, size_t cap)
     snprintf(url, sizeof url, "%s/v1/mailboxes?email=%.600s&limit=1", ip->p->o->server, esc);
     curl_free(esc);
     sync_answer a;
-    long status = sync_send(ip->p->o, "GET", url, NULL, 0, NULL, NULL, &a);
+    long status = rv_sync_send(ip->p->o, "GET", url, NULL, 0, NULL, NULL, &a);
     if (status == 0) return -1;
     ext[0] = '\0';
     if (status == 200) {
@@ -193,7 +203,9 @@ static int mailbox_of(imap_pass *ip, const char *address, char *ext, size_t cap)
         if (e) snprintf(ext, cap, "%s", e);
         json_decref(j);
     } else {
-        fprintf(ip->p->o->log, "pbx-sync: imap: looking up %s: %ld: %s\n", address, status, sync_why(&a));
+        fprintf(ip->p->o->log, "pbx-sync: imap: looking up %s: %ld: %s\n", address, status, rv_sync_why(&a));
+        ip->p->c->refused++;
+        if (status == 401 || status == 403) ip->p->c->denied++;
         return -2;
     }
     if (ip->n_known < sizeof ip->known / sizeof ip->known[0]) {
@@ -204,14 +216,22 @@ static int mailbox_of(imap_pass *ip, const char *address, char *ext, size_t cap)
     return ext[0] != '\0';
 }
 
-/* The recipient's mailbox: the first address of X-Original-To,
- * Delivered-To, To, Cc that the directory knows. */
+/* The recipient's mailbox: the address of the topmost Delivered-To, which
+ * the server that put the message in the folder added last; only without
+ * one, the first address of To, then Cc, that the directory knows. Never
+ * X-Original-To or a lower Delivered-To: a sender can write those. */
 static int recipient(imap_pass *ip, GMimeMessage *msg, char *ext, size_t cap, char *tried, size_t tcap)
 {
-    static const char *const headers[] = {"X-Original-To", "Delivered-To", "To", "Cc"};
+    static const char *const headers[] = {"Delivered-To", "To", "Cc"};
+    GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+    const char *delivered = NULL;
+    for (int i = 0, n = g_mime_header_list_get_count(hl); i < n && !delivered; i++) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+        if (strcasecmp(g_mime_header_get_name(h), "Delivered-To") == 0) delivered = g_mime_header_get_value(h);
+    }
     tried[0] = '\0';
-    for (size_t h = 0; h < 4; h++) {
-        const char *v = g_mime_object_get_header(GMIME_OBJECT(msg), headers[h]);
+    for (size_t h = delivered ? 0 : 1; h < (delivered ? 1u : 3u); h++) {
+        const char *v = h == 0 ? delivered : g_mime_object_get_header(GMIME_OBJECT(msg), headers[h]);
         if (!v) continue;
         InternetAddressList *list = internet_address_list_parse(NULL, v);
         int n = list ? internet_address_list_length(list) : 0;
@@ -288,22 +308,56 @@ static const char *first_header(GMimeMessage *msg, const char *const *names)
     return NULL;
 }
 
-/* When the call came: Asterisk's X-Asterisk-VM-Orig-time, else the Date;
- * 0 (the service says now) when neither is a plausible time. */
-static long long received_at(GMimeMessage *msg)
+int rv_sync_internaldate(const char *s, long long *epoch)
 {
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    *epoch = 0;
+    const char *q = s[0] == ' ' ? s + 1 : s;
+    int day = 0, n = 0, month = -1;
+    for (; n < 2 && isdigit((unsigned char)*q); n++) day = day * 10 + (*q++ - '0');
+    if (n == 0 || *q++ != '-') return 0;
+    for (int i = 0; i < 12; i++)
+        if (strncmp(q, months + 3 * i, 3) == 0) month = i;
+    if (month < 0) return 0;
+    q += 3;
+    /* the rest has one shape, digits where 9 is: no sign or space inside a
+     * number, as sscanf's %d would take. v: year, hour, minute, second, zone */
+    static const char shape[] = "-9999 99:99:99 #9999";
+    int v[5] = {0}, field = 0, sign = 1;
+    for (const char *c = shape; *c; c++, q++) {
+        if (*c == '9') {
+            if (!isdigit((unsigned char)*q)) return 0;
+            v[field] = v[field] * 10 + (*q - '0');
+        } else if (*c == '#') {
+            if (*q != '+' && *q != '-') return 0;
+            sign = *q == '-' ? -1 : 1;
+        } else {
+            if (*q != *c) return 0;
+            if (c != shape) field++;
+        }
+    }
+    if (day < 1 || day > mdays[month] || v[0] < 1970 || v[1] > 23 || v[2] > 59 || v[3] > 60 || v[4] / 100 > 23 ||
+        v[4] % 100 > 59)
+        return 0;
+    struct tm tm = {.tm_year = v[0] - 1900, .tm_mon = month, .tm_mday = day, .tm_hour = v[1], .tm_min = v[2],
+                    .tm_sec = v[3]};
+    *epoch = (long long)timegm(&tm) - sign * ((v[4] / 100) * 3600LL + (v[4] % 100) * 60LL);
+    return 1;
+}
+
+/* When the server received message uid (its INTERNALDATE), as
+ * rv_sync_internaldate; 0 (the service says now) when it cannot be had or
+ * is not a plausible time. Never the sender's Date or X-Asterisk-VM-Orig-time:
+ * a sender could backdate those, and the sweep would dispose of it early. */
+static long long received_at(imap *m, const char *path, unsigned long uid, buffer *b)
+{
+    char cmd[80];
     long long t = 0;
-    const char *v = g_mime_object_get_header(GMIME_OBJECT(msg), "X-Asterisk-VM-Orig-time");
-    if (v) {
-        while (isspace((unsigned char)*v)) v++;
-        char *end;
-        t = strtoll(v, &end, 10);
-        if (end == v) t = 0;
-    }
-    if (t <= 0) {
-        GDateTime *d = g_mime_message_get_date(msg);
-        if (d) t = g_date_time_to_unix(d);
-    }
+    snprintf(cmd, sizeof cmd, "UID FETCH %lu (INTERNALDATE)", uid);
+    if (imap_do(m, path, cmd, b) != CURLE_OK || !b->data) return 0;
+    const char *d = strstr(b->data, "INTERNALDATE \"");
+    if (!d || !rv_sync_internaldate(d + 14, &t)) return 0;
     long long now = (long long)time(NULL);
     return t >= 946684800LL && t <= now + 86400 ? t : 0; /* 2000-01-01 .. tomorrow, as the service takes */
 }
@@ -326,7 +380,8 @@ static void message_key(GMimeMessage *msg, const buffer *raw, char *key, size_t 
 }
 
 /* One fetched message: sent, or why not. */
-static outcome handle(imap_pass *ip, unsigned long uid, const buffer *raw, char *label, size_t lcap)
+static outcome handle(imap_pass *ip, unsigned long uid, const buffer *raw, long long received, char *label,
+                      size_t lcap)
 {
     sync_pass *p = ip->p;
     snprintf(label, lcap, "imap UID %lu", uid);
@@ -343,7 +398,7 @@ static outcome handle(imap_pass *ip, unsigned long uid, const buffer *raw, char 
     char key[300], ext[24], tried[300];
     message_key(msg, raw, key, sizeof key);
     snprintf(label, lcap, "imap UID %lu (%.150s)", uid, key + 5);
-    const char *was = sync_state_get(p->st, key);
+    const char *was = rv_sync_state_get(p->st, key);
     if (was && strncmp(was, "sent ", 5) == 0) { /* sent before; the move did not happen */
         out = MSG_DONE;
         goto done;
@@ -389,8 +444,8 @@ static outcome handle(imap_pass *ip, unsigned long uid, const buffer *raw, char 
     char vlabel[700];
     snprintf(vlabel, sizeof vlabel, "%.300s: %.23s: voicemail %.200s", label, ext, f.label);
     long status = 0;
-    rv_err rc = sync_send_voicemail(p, vlabel, ext, key, (const char *)bytes->data, bytes->len, f.type, caller,
-                                    received_at(msg), key, &status);
+    rv_err rc = rv_sync_send_voicemail(p, vlabel, ext, key, (const char *)bytes->data, bytes->len, f.type, caller,
+                                       received, key, &status);
     g_object_unref(audio);
     if (rc != RV_OK) {
         ip->failed = rc; /* the state file: the pass ends with its error */
@@ -444,15 +499,15 @@ rv_err rv_sync_imap(const rv_sync_opts *o, const rv_imap_opts *im, rv_sync_count
                             "folder names must be printable ASCII (IMAP's modified UTF-7 for others: "
                             "\"R&AOQ-stbrevl&AOU-da\")");
     imap m;
-    rv_err rc = imap_open(&m, im, err);
+    rv_err rc = imap_open(&m, o, im, err);
     if (rc != RV_OK) {
         imap_close(&m);
         return rc;
     }
     sync_state st;
-    rc = sync_state_open(&st, o->state_path, err);
+    rc = rv_sync_state_open(&st, o->state_path, err);
     if (rc != RV_OK) {
-        sync_state_close(&st);
+        rv_sync_state_close(&st);
         imap_close(&m);
         return rc;
     }
@@ -485,9 +540,11 @@ rv_err rv_sync_imap(const rv_sync_opts *o, const rv_imap_opts *im, rv_sync_count
     }
     sync_pass p = {o, &st, c, err, 0};
     imap_pass ip = {.p = &p, .m = &m};
-    for (size_t i = 0; rc == RV_OK && !p.down && ip.failed == RV_OK && i < n; i++) {
+    buffer date = {0};
+    for (size_t i = 0; rc == RV_OK && !p.down && !rv_sync_stopped(o) && ip.failed == RV_OK && i < n; i++) {
         char mpath[700], label[400];
         snprintf(mpath, sizeof mpath, "%s/;UID=%lu", path, uids[i]);
+        long long received = received_at(&m, path, uids[i], &date);
         cc = imap_do(&m, mpath, NULL, &b);
         outcome out;
         ip.why[0] = '\0';
@@ -498,7 +555,7 @@ rv_err rv_sync_imap(const rv_sync_opts *o, const rv_imap_opts *im, rv_sync_count
         } else if (cc != CURLE_OK) {
             fprintf(o->log, "pbx-sync: %s: cannot fetch it: %s; tried again next pass\n", label, imap_why(&m, cc));
             out = MSG_LEAVE;
-        } else out = handle(&ip, uids[i], &b, label, sizeof label);
+        } else out = handle(&ip, uids[i], &b, received, label, sizeof label);
         if (out == MSG_DONE) {
             if (!imap_move(&m, uids[i], done_folder, &b))
                 fprintf(o->log, "pbx-sync: %s: sent, but cannot move it to %s: %s (moved next pass)\n", label,
@@ -516,10 +573,13 @@ rv_err rv_sync_imap(const rv_sync_opts *o, const rv_imap_opts *im, rv_sync_count
     }
     free(uids);
     free(b.data);
+    free(date.data);
     g_mime_shutdown();
-    sync_state_close(&st);
+    rv_sync_state_close(&st);
     imap_close(&m);
     if (rc == RV_OK && ip.failed != RV_OK) rc = ip.failed;
+    else if (rc == RV_OK && rv_sync_stopped(o))
+        rc = rv_error_set(err, RV_ERR_STOPPING, "stopped by a signal; the rest is sent on the next pass");
     else if (rc == RV_OK && p.down)
         rc = rv_error_set(err, RV_ERR_STOPPING, "%s stayed unreachable; the rest is sent on the next pass", o->server);
     return rc;

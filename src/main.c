@@ -162,7 +162,9 @@ static const char *const details[] = {
     "                              every --interval seconds (default 30) until SIGTERM\n"
     "  --tries N                   tries of one upload while the service is down,\n"
     "                              pausing 1, 2, 4 ... 30 s (default 6)\n"
-    "  logs one line per upload; exit 75 when the service stayed unreachable (--once)\n",
+    "  logs one line per upload; exit (--once) 75 when the service stayed unreachable\n"
+    "  or refused every upload of the pass, 78 when it refused the token; SIGTERM and\n"
+    "  SIGINT end a run at once (exit 0), what was sent is kept\n",
     /* archive */
     "  --voicemail ID              this voicemail (repeatable)\n"
     "  --decided-from D, --decided-to D\n"
@@ -848,9 +850,13 @@ static int cmd_pbx_sync(int argc, char **argv)
     fclose(tf);
     token[strcspn(token, "\r\n \t")] = '\0';
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    signal(SIGTERM, on_sync_signal);
-    signal(SIGINT, on_sync_signal);
-    rv_sync_opts o = {spool, contexts, server, token, state, stdout, (int)tries};
+    /* without SA_RESTART: a signal cuts a wait short (a pause, a slow
+     * server), and the pass ends at once through o.stop */
+    struct sigaction sa = {.sa_handler = on_sync_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    rv_sync_opts o = {spool, contexts, server, token, state, stdout, (int)tries, &sync_stop};
     int status = 0;
     do {
         rv_sync_counts c;
@@ -876,10 +882,20 @@ static int cmd_pbx_sync(int argc, char **argv)
                    "%ld skipped, %ld not yet complete\n",
                    c.voicemails, c.greetings, c.names, c.refused, c.skipped, c.waiting);
         fflush(stdout);
+        if (sync_stop) { /* asked to stop: what was sent is in the state, the rest waits for the next run */
+            fprintf(stderr, "rostvakt pbx-sync: stopped by a signal\n");
+            status = 0;
+            break;
+        }
         if (rc != RV_OK) {
             fprintf(stderr, "rostvakt pbx-sync: %s\n", e.msg);
             status = rc == RV_ERR_STOPPING || rc == RV_ERR_BUSY ? 75 : rc == RV_ERR_CONFIG || rc == RV_ERR_ARG ? EXIT_CONFIG : 1;
             if (rc != RV_ERR_STOPPING && rc != RV_ERR_BUSY) break; /* the spool or the state: an operator must look */
+        } else if (c.refused && !c.voicemails && !c.greetings && !c.names) { /* nothing delivered: not a success */
+            fprintf(stderr, "rostvakt pbx-sync: %s\n",
+                    c.denied ? "the service refused the token (401/403): check --token-file and the service's tokens"
+                             : "nothing delivered: the service refused every upload of this pass (see above)");
+            status = c.denied ? EXIT_CONFIG : 75;
         } else status = 0;
         for (long t = 0; !once && !sync_stop && t < interval; t++) sleep(1);
     } while (!once && !sync_stop);

@@ -8,6 +8,7 @@
 #ifndef RV_PBXSYNC_H
 #define RV_PBXSYNC_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "rostvakt/err.h"
@@ -20,12 +21,15 @@ typedef struct {
     const char *state_path; /* what was sent: a file of its own, appended to */
     FILE *log;              /* one line per upload and per problem */
     int max_tries;          /* tries of one upload while the service is down (back-off 1, 2, 4 ... 30 s) */
+    volatile sig_atomic_t *stop; /* NULL, or set non-zero by a signal handler: the pass ends at once,
+                                    RV_ERR_STOPPING, what was sent is in the state */
 } rv_sync_opts;
 
 typedef struct {
     long voicemails, greetings, names; /* sent this pass */
     long waiting;   /* messages whose .txt is not written yet */
     long refused;   /* refused by the service (bad audio, no such mailbox): logged, tried again next pass */
+    long denied;    /* of those, refused because the service does not take the token (401, 403) */
     long skipped;   /* unusable here (a .txt without audio; an e-mail without usable audio, moved aside): logged */
 } rv_sync_counts;
 
@@ -41,7 +45,9 @@ typedef struct {
 } rv_imap_opts;
 
 /* One pass over the spool (only context/mailbox when both are set, as
- * Asterisk's externnotify hook names them). RV_OK when the pass ended;
+ * Asterisk's externnotify hook names them). Symbolic links, FIFOs and
+ * other files that are not regular are not followed or read (said once in
+ * the log). RV_OK when the pass ended;
  * RV_ERR_STOPPING when the service stayed unreachable through max_tries
  * (what was sent is in the state, the rest is tried again next pass);
  * RV_ERR_IO / RV_ERR_CONFIG for the spool or the state file. */
@@ -50,17 +56,20 @@ rv_err rv_sync_asterisk(const rv_sync_opts *o, const char *context, const char *
 
 /* One pass over FreeSWITCH mod_voicemail's SQLite database at db_path
  * (voicemail_msgs, voicemail_prefs), opened read-only and closed before
- * anything is sent; relative file paths are under storage. Messages are
+ * anything is sent; relative file paths are under storage, and when
+ * storage is given a path that leads outside it is not read. Messages are
  * keyed by their uuid; greetings and names sent when new or changed.
  * RV_ERR_BUSY when the PBX held the database for two seconds; else as
  * rv_sync_asterisk. */
 rv_err rv_sync_freeswitch(const rv_sync_opts *o, const char *db_path, const char *storage, rv_sync_counts *c,
                           rv_error *err);
 
-/* One pass over the IMAP folder: each message's recipient is looked up in
- * the directory by its e-mail address, its first audio attachment sent
- * with the caller (X-CallingTelephoneNumber, X-Asterisk-VM-Caller-ID-Num,
- * X-Asterisk-CallerID) and time (X-Asterisk-VM-Orig-time, Date) and its
+/* One pass over the IMAP folder: each message's recipient (the topmost
+ * Delivered-To, which the receiving server added; without one To, then Cc)
+ * is looked up in the directory by its e-mail address, its first audio
+ * attachment sent with the caller (X-CallingTelephoneNumber,
+ * X-Asterisk-VM-Caller-ID-Num, X-Asterisk-CallerID), the time the server
+ * received it (INTERNALDATE, never the sender's Date) and its
  * Message-ID as the Idempotency-Key, and the message moved to the done
  * folder. A message without audio, with WMA or audio the service refuses,
  * or for an address no mailbox has, is moved to the problem folder with a

@@ -68,4 +68,13 @@ int stored_as(long long id, const char *file);
 /* The SHA-256 of the file at path, in lower-case hex. */
 void file_sha256(const char *path, char hex[65]);
 
+/* path written with text (replaced). */
+void write_file(const char *path, const char *text);
+/* The shell command cmd's exit status (-1: killed), its output in out. */
+int run(const char *cmd, sink *out);
+/* A loopback port nothing listens on just now. */
+int free_port(void);
+/* 1 once something accepts connections on the loopback port, within 5 s. */
+int listening(int port);
+
 #endif
