@@ -256,6 +256,7 @@ void file_sha256(const char *path, char hex[65])
     EVP_DigestFinal_ex(c, md, NULL);
     EVP_MD_CTX_free(c);
     for (int i = 0; i < 32; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
 
 void write_file(const char *path, const char *text)
 {
