@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -123,6 +125,12 @@ static const char *const migrations[] = {
     "  subject TEXT NOT NULL, message BLOB NOT NULL, created_at TEXT NOT NULL, tries INTEGER NOT NULL DEFAULT 0,"
     "  last_error TEXT, sent_at TEXT, UNIQUE (date, key));"
     "CREATE INDEX mail_outbox_unsent ON mail_outbox(id) WHERE sent_at IS NULL;",
+    /* 12 -> 13: the bytes a disposal has still to erase, recorded in its
+     * transaction and dropped once they are gone, so that a crash between
+     * the commit and the erasure leaves the work written down (segment NULL:
+     * the file audio/<aa>/<sha256> of schema 4 and older) */
+    "CREATE TABLE erasures (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, segment TEXT, at INTEGER NOT NULL,"
+    "  len INTEGER NOT NULL);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] == RV_STORE_SCHEMA_VERSION,
@@ -243,6 +251,9 @@ static void trim_segment(rv_store *s, const char *audio_dir, const char *file)
 
 void rv_store_remove_leftovers(rv_store *s)
 {
+    long failed;
+    rv_error fe;
+    rv_store_finish_erasures(s, &failed, &fe); /* what a disposal left undone; what fails stays recorded */
     char audio_dir[4200];
     snprintf(audio_dir, sizeof audio_dir, "%s/audio", s->dir);
     DIR *d = opendir(audio_dir);
@@ -462,9 +473,12 @@ static int release_range(rv_store *s, const rv_audio_blob *b)
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0) return -1;
     int rc = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)b->at, (off_t)b->len);
-    if (rc != 0) {
+    struct stat sb;
+    if (rc != 0 && fstat(fd, &sb) == 0) {
         static const unsigned char zeros[65536];
-        size_t left = b->len;
+        /* no further than the end: a segment cut short since keeps its size */
+        long long end = b->at + (long long)b->len < sb.st_size ? b->at + (long long)b->len : sb.st_size;
+        size_t left = end > b->at ? (size_t)(end - b->at) : 0;
         long long pos = b->at;
         rc = 0;
         while (left && rc == 0) {
@@ -629,6 +643,129 @@ rv_err rv_store_erase_audio(rv_store *s, const rv_audio_loc *loc, rv_error *err)
     if (release_range(s, &loc->blob) != 0)
         return rv_error_set(err, RV_ERR_IO, "cannot erase audio %s: %s", loc->blob.sha256, strerror(errno));
     return RV_OK;
+}
+
+/* ---- erasures: what disposal has still to destroy ---- */
+
+/* A test hook, compiled in but inert unless RV_TEST_KILL_AFTER_ERASURES=N
+ * is set: the process kills itself (SIGKILL) once it has erased N
+ * recordings, before its next erasure or before it drops the records of
+ * those done, so that the tests can crash a disposal at a chosen point. */
+static _Atomic long erased;
+
+static void crash_point(void)
+{
+    const char *v = getenv("RV_TEST_KILL_AFTER_ERASURES");
+    if (v && *v && atol(v) == atomic_load(&erased)) kill(getpid(), SIGKILL);
+}
+
+/* Erase the bytes a record names (rv_store_erase_audio), counting it done
+ * when its segment is gone: start-up removes a segment nothing in it is
+ * indexed any more. */
+static rv_err erase_recorded(rv_store *s, const rv_audio_loc *loc, rv_error *err)
+{
+    crash_point();
+    rv_err rc = rv_store_erase_audio(s, loc, err);
+    if (rc == RV_ERR_IO && !loc->legacy) {
+        char path[4300];
+        segment_path(s, loc->blob.segment, path, sizeof path);
+        if (access(path, F_OK) != 0 && errno == ENOENT) rc = RV_OK;
+    }
+    if (rc == RV_OK) atomic_fetch_add(&erased, 1);
+    return rc;
+}
+
+/* Record, inside the caller's transaction, that loc's bytes are to be
+ * erased; *id gets the record's id. */
+static rv_err record_erasure(rv_store *s, const rv_audio_loc *loc, long long *id, rv_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO erasures (sha256, segment, at, len) VALUES (?1, ?2, ?3, ?4)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot record an erasure");
+    sqlite3_bind_text(st, 1, loc->blob.sha256, -1, SQLITE_STATIC);
+    if (loc->legacy) sqlite3_bind_null(st, 2);
+    else sqlite3_bind_text(st, 2, loc->blob.segment, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, loc->blob.at);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)loc->blob.len);
+    rv_err rc = sqlite3_step(st) == SQLITE_DONE ? RV_OK : db_error(s, err, "cannot record an erasure");
+    sqlite3_finalize(st);
+    *id = rc == RV_OK ? sqlite3_last_insert_rowid(s->db) : 0;
+    return rc;
+}
+
+/* Drop the records of the erasures ids[0..n), done and synced. */
+static rv_err drop_erasures(rv_store *s, const long long *ids, size_t n, rv_error *err)
+{
+    if (!n) return RV_OK;
+    crash_point();
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return db_error(s, err, "cannot begin");
+    rv_err rc = RV_OK;
+    if (sqlite3_prepare_v2(s->db, "DELETE FROM erasures WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+        rc = db_error(s, err, "cannot drop erasures");
+    for (size_t i = 0; rc == RV_OK && i < n; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, ids[i]);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = db_error(s, err, "cannot drop erasures");
+    }
+    sqlite3_finalize(st);
+    if (rc == RV_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) rc = db_error(s, err, "cannot commit");
+    if (rc != RV_OK) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+rv_err rv_store_finish_erasures(rv_store *s, long *failed, rv_error *err)
+{
+    enum { ROUND = 256 };
+    *failed = 0;
+    struct {
+        long long id;
+        rv_audio_loc loc;
+    } *x = calloc(ROUND, sizeof *x);
+    long long *done = calloc(ROUND, sizeof *done);
+    rv_err rc = x && done ? RV_OK : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    long long after = 0;
+    while (rc == RV_OK) {
+        sqlite3_stmt *st;
+        size_t n = 0, n_done = 0;
+        if (sqlite3_prepare_v2(s->db, "SELECT id, sha256, segment, at, len FROM erasures WHERE id > ?1 ORDER BY id LIMIT ?2",
+                               -1, &st, NULL) != SQLITE_OK) {
+            rc = db_error(s, err, "cannot read erasures");
+            break;
+        }
+        sqlite3_bind_int64(st, 1, after);
+        sqlite3_bind_int(st, 2, ROUND);
+        int r;
+        while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+            memset(&x[n], 0, sizeof x[n]);
+            x[n].id = after = sqlite3_column_int64(st, 0);
+            const unsigned char *sha = sqlite3_column_text(st, 1), *seg = sqlite3_column_text(st, 2);
+            snprintf(x[n].loc.blob.sha256, sizeof x[n].loc.blob.sha256, "%s", sha ? (const char *)sha : "");
+            x[n].loc.legacy = seg == NULL;
+            snprintf(x[n].loc.blob.segment, sizeof x[n].loc.blob.segment, "%s", seg ? (const char *)seg : "");
+            x[n].loc.blob.at = sqlite3_column_int64(st, 3);
+            long long len = sqlite3_column_int64(st, 4);
+            x[n].loc.blob.len = len > 0 ? (size_t)len : 0;
+            n++;
+        }
+        if (r != SQLITE_DONE) rc = db_error(s, err, "cannot read erasures");
+        sqlite3_finalize(st);
+        for (size_t i = 0; rc == RV_OK && i < n; i++) {
+            rv_error e;
+            if (x[i].loc.blob.at >= 0 && erase_recorded(s, &x[i].loc, &e) == RV_OK) done[n_done++] = x[i].id;
+            else {
+                ++*failed; /* stays recorded, for the next try */
+                if (x[i].loc.blob.at < 0) rv_error_set(err, RV_ERR_IO, "a damaged erasure record (%lld)", x[i].id);
+                else *err = e;
+            }
+        }
+        if (rc == RV_OK) rc = drop_erasures(s, done, n_done, err);
+        if (n < ROUND) break;
+    }
+    free(x);
+    free(done);
+    return rc;
 }
 
 static int digits(const char *s, size_t max)
@@ -1708,15 +1845,18 @@ rv_err rv_store_dispose(rv_store *s, rv_disposal *d, size_t n, const char *actor
     }
     rv_audio_loc *gone = calloc(n ? n : 1, sizeof *gone); /* audio to erase after the commit */
     size_t *owner = calloc(n ? n : 1, sizeof *owner);
+    long long *record = calloc(n ? n : 1, sizeof *record); /* its erasure's record */
     size_t n_gone = 0;
-    if (!gone || !owner) {
+    if (!gone || !owner || !record) {
         free(gone);
         free(owner);
+        free(record);
         return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     }
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         free(gone);
         free(owner);
+        free(record);
         return db_error(s, err, "cannot begin");
     }
     if (sqlite3_prepare_v2(s->db, "UPDATE voicemails SET disposed_at = ?1 WHERE id = ?2 AND disposed_at IS NULL", -1,
@@ -1762,8 +1902,11 @@ rv_err rv_store_dispose(rv_store *s, rv_disposal *d, size_t n, const char *actor
         if (sqlite3_column_int64(refs, 0) > 0) continue; /* the same bytes are still someone's */
         rv_error pe;
         rv_err fr = rv_store_forget_audio(s, d[i].sha256, &gone[n_gone], &pe);
-        if (fr == RV_OK) owner[n_gone++] = i;
-        else if (fr != RV_ERR_NOT_FOUND && fr != RV_ERR_ARG) {
+        if (fr == RV_OK) {
+            /* what is to be erased is written down with the disposal */
+            if ((rc = record_erasure(s, &gone[n_gone], &record[n_gone], err)) != RV_OK) goto out;
+            owner[n_gone++] = i;
+        } else if (fr != RV_ERR_NOT_FOUND && fr != RV_ERR_ARG) {
             rc = fr;
             *err = pe;
             goto out;
@@ -1778,15 +1921,24 @@ out:
     if (rc != RV_OK) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         for (size_t i = 0; i < n; i++) d[i].done = 0;
+        n_gone = 0;
     }
     /* the bytes go once nothing points to them any more: an upload of the
-     * same bytes committed from now on indexes a copy of its own */
-    for (size_t i = 0; rc == RV_OK && i < n_gone; i++) {
+     * same bytes committed from now on indexes a copy of its own. A record
+     * is dropped only once its bytes are erased and synced; one left (a
+     * crash, an error) is finished at the next start or sweep
+     * (rv_store_finish_erasures). */
+    size_t n_done = 0;
+    for (size_t i = 0; i < n_gone; i++) {
         rv_disposal *x = &d[owner[i]];
-        x->erase_rc = rv_store_erase_audio(s, &gone[i], &x->erase_err);
+        x->erase_rc = erase_recorded(s, &gone[i], &x->erase_err);
+        if (x->erase_rc == RV_OK) record[n_done++] = record[i];
     }
+    rv_error de;
+    drop_erasures(s, record, n_done, &de); /* kept records are erased again: no harm */
     free(gone);
     free(owner);
+    free(record);
     return rc;
 }
 
