@@ -419,6 +419,13 @@ rv_err rv_store_append_audio(rv_store *s, const void *bytes, size_t len, rv_audi
         int en = errno;
         rc = rv_error_set(err, en == ENOSPC || en == EDQUOT ? RV_ERR_FULL : RV_ERR_IO, "cannot store audio: %s",
                           strerror(en));
+        /* give back at once what the write took: the segment's end when
+         * nothing was reserved after this range, else a hole */
+        pthread_mutex_lock(&g->lock);
+        int last = strcmp(g->name, name) == 0 && g->end == at + (long long)len;
+        if (last && ftruncate(fd, (off_t)at) == 0) g->end = at;
+        else fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)at, (off_t)len);
+        pthread_mutex_unlock(&g->lock);
     }
     close(fd);
     if (rc != RV_OK) return rc;

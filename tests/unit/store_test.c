@@ -4,7 +4,9 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -245,5 +247,45 @@ Test(store, voicemails_are_committed_in_batches) {
     cr_expect(strstr(a, "voicemail_received") && strstr(a, "vaxel") && strstr(a, "10.0.0.1"), "%s", a);
     free(a);
     json_decref(audit);
+    rv_store_close(s);
+}
+
+/* A write the file system refuses part-way (a full disk; here the file size
+ * limit, which fails the write the same way) gives back at once what it
+ * took: the segment keeps no blocks beyond what is stored, and the next
+ * write goes on from there. */
+Test(store, a_failed_write_gives_its_space_back_at_once) {
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    size_t first = 256 << 10, big = 2 << 20;
+    unsigned char *buf = malloc(big);
+    cr_assert(buf);
+    for (size_t i = 0; i < big; i++) buf[i] = (unsigned char)(i * 13 + 1);
+    rv_audio_blob b, failed;
+    cr_assert_eq(rv_store_stage_audio(s, buf, first, &b, &e), RV_OK, "%s", e.msg);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, rl;
+    cr_assert_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    rl = old;
+    rl.rlim_cur = 1 << 20;
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+    rv_err rc = rv_store_append_audio(s, buf, big, &failed, &e);
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    cr_expect_neq(rc, RV_OK, "2 MiB past a 1 MiB limit");
+    char path[160];
+    snprintf(path, sizeof path, "%s/audio/%s.seg", dir, b.segment);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    cr_expect_leq((long long)st.st_blocks * 512, (long long)first + (64 << 10),
+                  "%lld bytes allocated for %zu stored", (long long)st.st_blocks * 512, first);
+    unsigned char *back;
+    size_t len;
+    char hex[RV_SHA256_HEX + 1];
+    cr_assert_eq(rv_store_put_audio(s, buf + 7, 1000, hex, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_read_audio(s, hex, 4096, &back, &len, &e), RV_OK, "%s", e.msg);
+    cr_expect(len == 1000 && memcmp(back, buf + 7, 1000) == 0);
+    free(back);
+    free(buf);
     rv_store_close(s);
 }
