@@ -191,3 +191,23 @@ Test(durable, kill_9_of_the_servers_sweep_leaves_no_disposed_audio) {
     start_server("0");
     cr_expect_eq(left_behind(), 0, "disposed recordings left on disk after the restart");
 }
+
+/* ---- dates ---- */
+
+/* X-Received-At is digits where digits belong: a sign or a space in a field
+ * (which sscanf's %2d took) is 400, and nothing is stored. */
+Test(durable, received_at_with_signs_in_its_fields_is_400) {
+    sink o;
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    static const char *const bad[] = {"X-Received-At: 2026-+1-06T10:00:00Z", "X-Received-At: 2026-11-06T10:00:00+-1:-1",
+                                      "X-Received-At: 2026-11- 6T10:00:00Z", "X-Received-At: 2026-11-06T10:00:+0Z"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        const char *one[] = {bad[i], NULL};
+        cr_expect_eq(post_audio("samples/v05-hangup.wav", pbx, "audio/wav", one, &o, NULL, 0), 400, "%s: %s", bad[i],
+                     o.buf);
+    }
+    const char *good[] = {"X-Received-At: 2026-11-06T10:00:00+01:00", NULL};
+    cr_expect_eq(post_audio("samples/v05-hangup.wav", pbx, "audio/wav", good, &o, NULL, 0), 201, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"id\":1,") != NULL, "only the good one stored: %s", o.buf);
+}
