@@ -131,6 +131,14 @@ static const char *const migrations[] = {
      * the file audio/<aa>/<sha256> of schema 4 and older) */
     "CREATE TABLE erasures (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, segment TEXT, at INTEGER NOT NULL,"
     "  len INTEGER NOT NULL);",
+    /* 13 -> 14: a sender's key is its own: who sent it (the token's name,
+     * the audit's actor) is part of the key */
+    "ALTER TABLE voicemails ADD COLUMN idempotency_by TEXT;"
+    "UPDATE voicemails SET idempotency_by = coalesce((SELECT a.actor FROM audit a WHERE a.voicemail_id = voicemails.id"
+    "  AND a.action = 'voicemail_received' ORDER BY a.id LIMIT 1), '') WHERE idempotency_key IS NOT NULL;"
+    "DROP INDEX voicemails_idempotency;"
+    "CREATE UNIQUE INDEX voicemails_idempotency ON voicemails(ext, idempotency_by, idempotency_key)"
+    "  WHERE idempotency_key IS NOT NULL;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] == RV_STORE_SCHEMA_VERSION,
@@ -859,6 +867,13 @@ rv_err rv_store_get_mailbox(rv_store *s, const char *ext, rv_mailbox *out, rv_er
     return rc;
 }
 
+/* What a sender hears when it sends other audio with a key it used: nothing
+ * of the voicemail stored under it. */
+#define KEY_USED "this Idempotency-Key was sent before with other audio; a new recording needs a new key"
+
+static rv_err by_key(rv_store *s, const char *ext, const char *by, const char *key, long long *id,
+                     char sha256[RV_SHA256_HEX + 1], rv_error *err);
+
 rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *err)
 {
     sqlite3_stmt *ins = NULL, *aud = NULL;
@@ -884,7 +899,7 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
     }
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO voicemails (ext, audio_sha256, content_type, bytes, caller, received_at,"
-                           " idempotency_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                           " idempotency_key, idempotency_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                            -1, &ins, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db,
                            "INSERT INTO audit (at, actor, remote, action, voicemail_id, ext)"
@@ -912,14 +927,18 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
             x->rc = rv_error_set(&x->err, RV_ERR_NOT_FOUND, "no mailbox %s", x->ext);
             continue;
         }
-        if (x->idem_key) { /* sent before: that one, nothing new */
+        if (x->idem_key) { /* sent before by the same sender: that one, nothing new */
             char sha[RV_SHA256_HEX + 1];
             long long old_id = 0;
             rv_error ke;
-            rv_err kr = rv_store_voicemail_by_key(s, x->ext, x->idem_key, &old_id, sha, &ke);
-            if (kr == RV_OK) {
+            rv_err kr = by_key(s, x->ext, x->actor ? x->actor : "", x->idem_key, &old_id, sha, &ke);
+            if (kr == RV_OK && strcmp(sha, x->sha256) == 0) {
                 x->id = old_id;
                 x->duplicate = 1;
+                continue;
+            }
+            if (kr == RV_OK) {
+                x->rc = rv_error_set(&x->err, RV_ERR_CONFLICT, "%s", KEY_USED);
                 continue;
             }
             if (kr != RV_ERR_NOT_FOUND) {
@@ -935,6 +954,8 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
         sqlite3_bind_text(ins, 5, x->caller ? x->caller : "", -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 6, x->received_at, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 7, x->idem_key, -1, SQLITE_STATIC);
+        if (x->idem_key) sqlite3_bind_text(ins, 8, x->actor ? x->actor : "", -1, SQLITE_STATIC);
+        else sqlite3_bind_null(ins, 8);
         if (sqlite3_step(ins) != SQLITE_DONE) {
             rc = db_error(s, err, "cannot store the voicemail");
             goto out;
@@ -2226,15 +2247,20 @@ rv_err rv_store_end(rv_store *s, rv_err rc, rv_error *err)
     return rc;
 }
 
-rv_err rv_store_voicemail_by_key(rv_store *s, const char *ext, const char *key, long long *id,
-                                 char sha256[RV_SHA256_HEX + 1], rv_error *err)
+/* The voicemail of mailbox ext that sender by sent with key: RV_OK with *id
+ * and its audio's hash, RV_ERR_NOT_FOUND when there is none. */
+static rv_err by_key(rv_store *s, const char *ext, const char *by, const char *key, long long *id,
+                     char sha256[RV_SHA256_HEX + 1], rv_error *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT id, audio_sha256 FROM voicemails WHERE ext = ?1 AND idempotency_key = ?2",
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, audio_sha256 FROM voicemails WHERE ext = ?1 AND idempotency_by = ?2"
+                           " AND idempotency_key = ?3",
                            -1, &st, NULL) != SQLITE_OK)
         return db_error(s, err, "cannot read voicemails");
     sqlite3_bind_text(st, 1, ext, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, by, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
     int r = sqlite3_step(st);
     rv_err rc = RV_OK;
     if (r == SQLITE_ROW) {
@@ -2244,6 +2270,24 @@ rv_err rv_store_voicemail_by_key(rv_store *s, const char *ext, const char *key, 
                                  : db_error(s, err, "cannot read voicemails");
     sqlite3_finalize(st);
     return rc;
+}
+
+rv_err rv_store_voicemail_by_key(rv_store *s, const char *ext, const char *by, const char *key, const void *bytes,
+                                 size_t len, long long *id, char sha256[RV_SHA256_HEX + 1], rv_error *err)
+{
+    *id = 0;
+    sha256[0] = '\0';
+    char stored[RV_SHA256_HEX + 1], hex[RV_SHA256_HEX + 1];
+    long long found;
+    rv_err rc = by_key(s, ext, by, key, &found, stored, err);
+    if (rc != RV_OK) return rc;
+    int ok; /* hashed only when the key was used: a retry */
+    sha256_hex(bytes, len, hex, &ok);
+    if (!ok) return rv_error_set(err, RV_ERR_INTERNAL, "SHA-256 failed");
+    if (strcmp(hex, stored) != 0) return rv_error_set(err, RV_ERR_CONFLICT, "%s", KEY_USED);
+    *id = found;
+    memcpy(sha256, stored, sizeof stored);
+    return RV_OK;
 }
 
 /* ---- hand-over to the e-archive ---- */

@@ -13,7 +13,7 @@
 
 typedef struct rv_store rv_store;
 
-#define RV_STORE_SCHEMA_VERSION 13
+#define RV_STORE_SCHEMA_VERSION 14
 #define RV_SHA256_HEX 64
 
 /* Open (creating) data_dir, its audio/ directory and rostvakt.db, and bring
@@ -127,9 +127,10 @@ typedef struct {
     size_t bytes;
     const char *caller, *received_at;
     const char *actor, *remote, *now; /* the audit: who, from where, when */
-    const char *idem_key;             /* the sender's Idempotency-Key, or NULL */
-    int duplicate;                    /* out: 1 when the mailbox already has a voicemail with that key:
-                                       * id is that one's, nothing new is stored */
+    const char *idem_key;             /* the sender's Idempotency-Key (the sender: actor), or NULL */
+    int duplicate;                    /* out: 1 when the sender sent the same audio with that key to the
+                                       * mailbox before: id is that one's, nothing new is stored
+                                       * (other audio with that key: rc RV_ERR_CONFLICT) */
     long long id;                     /* out: its id, 0 when not stored */
     rv_err rc;                        /* out: why not (RV_ERR_NOT_FOUND: no such mailbox) */
     rv_error err;
@@ -141,10 +142,13 @@ typedef struct {
  * all and is returned. */
 rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *err);
 
-/* The voicemail of mailbox ext sent with Idempotency-Key key: RV_OK with
- * *id and its sha256, RV_ERR_NOT_FOUND when there is none. */
-rv_err rv_store_voicemail_by_key(rv_store *s, const char *ext, const char *key, long long *id,
-                                 char sha256[RV_SHA256_HEX + 1], rv_error *err);
+/* The voicemail of mailbox ext that sender by (a token's name) sent with
+ * Idempotency-Key key and the audio bytes[0..len): RV_OK with *id and its
+ * sha256; RV_ERR_CONFLICT, saying nothing of it, when by sent other audio
+ * with that key; RV_ERR_NOT_FOUND when by never sent that key (another
+ * sender's key of the same text is another key). */
+rv_err rv_store_voicemail_by_key(rv_store *s, const char *ext, const char *by, const char *key, const void *bytes,
+                                 size_t len, long long *id, char sha256[RV_SHA256_HEX + 1], rv_error *err);
 
 /* The oldest voicemail still queued for analysis with an id above after:
  * its id and audio hash and Content-Type. RV_ERR_NOT_FOUND when there is

@@ -211,3 +211,48 @@ Test(durable, received_at_with_signs_in_its_fields_is_400) {
     cr_expect_eq(post_audio("samples/v05-hangup.wav", pbx, "audio/wav", good, &o, NULL, 0), 201, "%s", o.buf);
     cr_expect(strstr(o.buf, "\"id\":1,") != NULL, "only the good one stored: %s", o.buf);
 }
+
+/* ---- idempotent uploads ---- */
+
+/* The same Idempotency-Key is the same upload only from the same sender with
+ * the same audio: from the same PBX token with other audio it is 409 and
+ * says nothing of the voicemail stored under it (an empty body included);
+ * from another PBX token it is another key, stored as its own voicemail. */
+Test(durable, idempotency_key_is_the_senders_and_the_contents) {
+    sink o;
+    char other[80], loc[128];
+    token("pbx", "vaxel-2", other, sizeof other);
+    stop_server();
+    start_server("0");
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    const char *key[] = {"Idempotency-Key: msg-0001", NULL};
+    cr_assert_eq(post_audio("samples/v05-hangup.wav", pbx, "audio/wav", key, &o, loc, sizeof loc), 201, "%s", o.buf);
+    const char *idp = strstr(o.buf, "\"id\":"), *shap = strstr(o.buf, "\"audio_sha256\":\"");
+    cr_assert(idp && shap, "%s", o.buf);
+    long long first = atoll(idp + 5);
+    char sha[65];
+    snprintf(sha, sizeof sha, "%.64s", shap + 16);
+    /* sent again: the same voicemail */
+    cr_expect_eq(post_audio("samples/v05-hangup.wav", pbx, "audio/wav", key, &o, NULL, 0), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"duplicate\":true") && strstr(o.buf, sha), "%s", o.buf);
+    /* the same key, other audio, the same sender: a conflict that names nothing */
+    cr_expect_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", key, &o, NULL, 0), 409, "%s", o.buf);
+    cr_expect(!strstr(o.buf, sha) && !strstr(o.buf, "\"id\""), "%s", o.buf);
+    cr_expect_eq(post_audio("/dev/null", pbx, "audio/wav", key, &o, NULL, 0), 409, "an empty body: %s", o.buf);
+    cr_expect(!strstr(o.buf, sha) && !strstr(o.buf, "\"id\""), "%s", o.buf);
+    /* another PBX's key of the same text is its own */
+    cr_assert_eq(post_audio("samples/v03-ring-mig.wav", other, "audio/wav", key, &o, NULL, 0), 201, "%s", o.buf);
+    cr_expect(!strstr(o.buf, sha), "%s", o.buf);
+    idp = strstr(o.buf, "\"id\":");
+    cr_assert(idp, "%s", o.buf);
+    long long second = atoll(idp + 5);
+    cr_expect_neq(second, first);
+    cr_expect(stored_as(second, "samples/v03-ring-mig.wav"), "the other PBX's audio is stored");
+    cr_expect(stored_as(first, "samples/v05-hangup.wav"), "the first is unchanged");
+    cr_expect_eq(post_audio("samples/v03-ring-mig.wav", other, "audio/wav", key, &o, NULL, 0), 200, "%s", o.buf);
+    cr_expect_eq(post_audio("samples/v05-hangup.wav", other, "audio/wav", key, &o, NULL, 0), 409, "%s", o.buf);
+    cr_expect(!strstr(o.buf, sha) && !strstr(o.buf, "\"id\""), "%s", o.buf);
+    cr_expect_eq(post_audio("/dev/null", other, "audio/wav", key, &o, NULL, 0), 409, "an empty body: %s", o.buf);
+    cr_expect(!strstr(o.buf, "\"id\""), "%s", o.buf);
+}

@@ -289,3 +289,41 @@ Test(store, a_failed_write_gives_its_space_back_at_once) {
     free(buf);
     rv_store_close(s);
 }
+
+/* An Idempotency-Key is its sender's, for one recording: the same sender and
+ * audio again is the stored voicemail, other audio a conflict, another
+ * sender's key of the same text a key of its own. */
+Test(store, an_idempotency_key_is_the_senders_for_one_recording) {
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    rv_mailbox m;
+    cr_assert_eq(parse("4711", "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}", &m, &e), RV_OK);
+    int created;
+    cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-11-22T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    char a[RV_SHA256_HEX + 1], b[RV_SHA256_HEX + 1], sha[RV_SHA256_HEX + 1];
+    cr_assert_eq(rv_store_put_audio(s, "abc", 3, a, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_put_audio(s, "xyz", 3, b, &e), RV_OK, "%s", e.msg);
+    rv_vm_new v[4] = {
+        {.ext = "4711", .sha256 = a, .content_type = "audio/wav", .bytes = 3, .received_at = "2026-11-22T10:00:00Z",
+         .actor = "vaxel", .now = "2026-11-22T10:00:01Z", .idem_key = "k"},
+        {.ext = "4711", .sha256 = a, .content_type = "audio/wav", .bytes = 3, .received_at = "2026-11-22T10:00:00Z",
+         .actor = "vaxel", .now = "2026-11-22T10:00:01Z", .idem_key = "k"},
+        {.ext = "4711", .sha256 = b, .content_type = "audio/wav", .bytes = 3, .received_at = "2026-11-22T10:00:00Z",
+         .actor = "vaxel", .now = "2026-11-22T10:00:01Z", .idem_key = "k"},
+        {.ext = "4711", .sha256 = b, .content_type = "audio/wav", .bytes = 3, .received_at = "2026-11-22T10:00:00Z",
+         .actor = "vaxel-2", .now = "2026-11-22T10:00:01Z", .idem_key = "k"}};
+    cr_assert_eq(rv_store_add_voicemails(s, v, 4, &e), RV_OK, "%s", e.msg);
+    cr_expect(v[0].rc == RV_OK && !v[0].duplicate && v[0].id > 0);
+    cr_expect(v[1].rc == RV_OK && v[1].duplicate && v[1].id == v[0].id, "the same again");
+    cr_expect_eq(v[2].rc, RV_ERR_CONFLICT, "other audio with a used key");
+    cr_expect_eq(v[2].id, 0);
+    cr_expect(v[3].rc == RV_OK && !v[3].duplicate && v[3].id > v[0].id, "another sender's key");
+    long long id;
+    cr_expect_eq(rv_store_voicemail_by_key(s, "4711", "vaxel", "k", "abc", 3, &id, sha, &e), RV_OK, "%s", e.msg);
+    cr_expect(id == v[0].id && strcmp(sha, a) == 0);
+    cr_expect_eq(rv_store_voicemail_by_key(s, "4711", "vaxel", "k", "", 0, &id, sha, &e), RV_ERR_CONFLICT);
+    cr_expect(id == 0 && !sha[0] && !strstr(e.msg, a), "nothing of the stored one: %s", e.msg);
+    cr_expect_eq(rv_store_voicemail_by_key(s, "4711", "vaxel-3", "k", "abc", 3, &id, sha, &e), RV_ERR_NOT_FOUND);
+    rv_store_close(s);
+}
