@@ -98,6 +98,21 @@ static int left_behind(void)
     return left;
 }
 
+/* How many erasures dir/data's archive still has recorded. */
+static long recorded_erasures(void)
+{
+    char data[128];
+    snprintf(data, sizeof data, "%s/data", dir);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "sqlite3 '%s/rostvakt.db' 'SELECT count(*) FROM erasures'", data);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    long n = -1;
+    cr_expect_eq(fscanf(p, "%ld", &n), 1);
+    pclose(p);
+    return n;
+}
+
 /* rostvakt sweep on dir/data, which kills itself (the test hook) after
  * kill_after erasures when kill_after is set. The wait status. */
 static int sweep(const char *kill_after)
@@ -153,6 +168,7 @@ Test(durable, kill_9_during_disposal_leaves_no_disposed_audio) {
         }
         cr_expect_eq(left_behind(), 0, "killed after %s erasures, then %s: disposed recordings left on disk",
                      points[k], k % 2 == 0 ? "a start of the service" : "the next sweep");
+        cr_expect_eq(recorded_erasures(), 0, "nothing left recorded to erase");
     }
 }
 
@@ -188,8 +204,10 @@ Test(durable, kill_9_of_the_servers_sweep_leaves_no_disposed_audio) {
     pid = 0;
     cr_assert(killed(status), "the server killed itself after 5 erasures (status %d)", status);
     cr_expect_eq(left_behind(), N_DISPOSE - 5);
+    cr_expect_eq(recorded_erasures(), N_DISPOSE, "every erasure recorded with the disposal");
     start_server("0");
     cr_expect_eq(left_behind(), 0, "disposed recordings left on disk after the restart");
+    cr_expect_eq(recorded_erasures(), 0, "nothing left recorded to erase");
 }
 
 /* ---- dates ---- */
