@@ -7,9 +7,6 @@
 #include <strings.h>
 #include <time.h>
 
-/* RFC 3339: 2026-11-22T10:00:00Z, with optional fraction and ±hh:mm. With
- * utc, the same instant as "YYYY-MM-DDTHH:MM:SSZ" (so that text order is time
- * order in the archive). */
 /* The n digits at p as a number, or -1 when one of them is not a digit
  * (sscanf's %d would take a sign or a space). */
 static int digits_at(const char *p, int n)
@@ -22,6 +19,9 @@ static int digits_at(const char *p, int n)
     return v;
 }
 
+/* RFC 3339: 2026-11-22T10:00:00Z, with optional fraction and ±hh:mm. With
+ * utc, the same instant as "YYYY-MM-DDTHH:MM:SSZ" (so that text order is time
+ * order in the archive). */
 int rv_rfc3339_utc(const char *s, char utc[32])
 {
     if (!s || strnlen(s, 19) != 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':')
