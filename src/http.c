@@ -595,7 +595,8 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
         return send_error(s, c, RV_ERR_ARG, "X-Received-At must lie between 2000-01-01 and a day from now");
     if (!at) rv_utc_now(when);
     rv_error e;
-    /* the sender's key: the same upload again is the voicemail already stored */
+    /* the sender's key: the same upload again from the same sender is the
+     * voicemail already stored; other audio with it is a conflict */
     const char *key = header(c, "Idempotency-Key");
     if (key && (!*key || strlen(key) > RV_IDEM_KEY_MAX || !printable(key)))
         return send_error(s, c, RV_ERR_ARG, "Idempotency-Key must be 1 to 200 printable characters");
@@ -603,7 +604,9 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
         long long old_id = 0;
         char sha[RV_SHA256_HEX + 1];
         rv_err kr;
-        RV_STORE_RETRY(s, kr, RV_BUSY_TRIES, rv_store_voicemail_by_key(s->store, ext, key, &old_id, sha, &e));
+        RV_STORE_RETRY(s, kr, RV_BUSY_TRIES,
+                       rv_store_voicemail_by_key(s->store, ext, who.name, key, rq->body ? rq->body : "", rq->len,
+                                                 &old_id, sha, &e));
         if (kr == RV_OK) {
             snprintf(loc, sizeof loc, "/v1/voicemails/%lld", old_id);
             return send_json_h(s, c, MHD_HTTP_OK,

@@ -7,14 +7,28 @@
 #include <strings.h>
 #include <time.h>
 
+/* The n digits at p as a number, or -1 when one of them is not a digit
+ * (sscanf's %d would take a sign or a space). */
+static int digits_at(const char *p, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9') return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    return v;
+}
+
 /* RFC 3339: 2026-11-22T10:00:00Z, with optional fraction and ±hh:mm. With
  * utc, the same instant as "YYYY-MM-DDTHH:MM:SSZ" (so that text order is time
  * order in the archive). */
 int rv_rfc3339_utc(const char *s, char utc[32])
 {
-    int y, mo, d, h, mi, sec, n = 0;
-    if (!s || strspn(s, "0123456789") != 4) return 0; /* four digits of year, no sign */
-    if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || n != 19) return 0;
+    if (!s || strnlen(s, 19) != 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':')
+        return 0;
+    int y = digits_at(s, 4), mo = digits_at(s + 5, 2), d = digits_at(s + 8, 2), h = digits_at(s + 11, 2),
+        mi = digits_at(s + 14, 2), sec = digits_at(s + 17, 2);
+    if (y < 0 || h < 0 || mi < 0 || sec < 0) return 0;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60) return 0;
     const char *p = s + 19;
     if (*p == '.') {
@@ -26,9 +40,9 @@ int rv_rfc3339_utc(const char *s, char utc[32])
     if (*p == 'Z' || *p == 'z') {
         if (p[1] != '\0') return 0;
     } else {
-        int oh, om, k = 0;
-        if ((*p != '+' && *p != '-') || sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5) return 0;
-        if (oh > 23 || om > 59 || p[6] != '\0') return 0;
+        if ((*p != '+' && *p != '-') || strnlen(p, 6) != 6 || p[3] != ':') return 0;
+        int oh = digits_at(p + 1, 2), om = digits_at(p + 4, 2);
+        if (oh < 0 || om < 0 || oh > 23 || om > 59 || p[6] != '\0') return 0;
         off = (*p == '+' ? 1 : -1) * (oh * 3600 + om * 60);
     }
     struct tm tm = {0};

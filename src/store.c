@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -123,6 +125,20 @@ static const char *const migrations[] = {
     "  subject TEXT NOT NULL, message BLOB NOT NULL, created_at TEXT NOT NULL, tries INTEGER NOT NULL DEFAULT 0,"
     "  last_error TEXT, sent_at TEXT, UNIQUE (date, key));"
     "CREATE INDEX mail_outbox_unsent ON mail_outbox(id) WHERE sent_at IS NULL;",
+    /* 12 -> 13: the bytes a disposal has still to erase, recorded in its
+     * transaction and dropped once they are gone, so that a crash between
+     * the commit and the erasure leaves the work written down (segment NULL:
+     * the file audio/<aa>/<sha256> of schema 4 and older) */
+    "CREATE TABLE erasures (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, segment TEXT, at INTEGER NOT NULL,"
+    "  len INTEGER NOT NULL);",
+    /* 13 -> 14: a sender's key is its own: who sent it (the token's name,
+     * the audit's actor) is part of the key */
+    "ALTER TABLE voicemails ADD COLUMN idempotency_by TEXT;"
+    "UPDATE voicemails SET idempotency_by = coalesce((SELECT a.actor FROM audit a WHERE a.voicemail_id = voicemails.id"
+    "  AND a.action = 'voicemail_received' ORDER BY a.id LIMIT 1), '') WHERE idempotency_key IS NOT NULL;"
+    "DROP INDEX voicemails_idempotency;"
+    "CREATE UNIQUE INDEX voicemails_idempotency ON voicemails(ext, idempotency_by, idempotency_key)"
+    "  WHERE idempotency_key IS NOT NULL;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] == RV_STORE_SCHEMA_VERSION,
@@ -243,6 +259,9 @@ static void trim_segment(rv_store *s, const char *audio_dir, const char *file)
 
 void rv_store_remove_leftovers(rv_store *s)
 {
+    long failed;
+    rv_error fe;
+    rv_store_finish_erasures(s, &failed, &fe); /* what a disposal left undone; what fails stays recorded */
     char audio_dir[4200];
     snprintf(audio_dir, sizeof audio_dir, "%s/audio", s->dir);
     DIR *d = opendir(audio_dir);
@@ -408,6 +427,13 @@ rv_err rv_store_append_audio(rv_store *s, const void *bytes, size_t len, rv_audi
         int en = errno;
         rc = rv_error_set(err, en == ENOSPC || en == EDQUOT ? RV_ERR_FULL : RV_ERR_IO, "cannot store audio: %s",
                           strerror(en));
+        /* give back at once what the write took: the segment's end when
+         * nothing was reserved after this range, else a hole */
+        pthread_mutex_lock(&g->lock);
+        int last = strcmp(g->name, name) == 0 && g->end == at + (long long)len;
+        if (last && ftruncate(fd, (off_t)at) == 0) g->end = at;
+        else fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)at, (off_t)len);
+        pthread_mutex_unlock(&g->lock);
     }
     close(fd);
     if (rc != RV_OK) return rc;
@@ -462,9 +488,12 @@ static int release_range(rv_store *s, const rv_audio_blob *b)
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0) return -1;
     int rc = fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)b->at, (off_t)b->len);
-    if (rc != 0) {
+    struct stat sb;
+    if (rc != 0 && fstat(fd, &sb) == 0) {
         static const unsigned char zeros[65536];
-        size_t left = b->len;
+        /* no further than the end: a segment cut short since keeps its size */
+        long long end = b->at + (long long)b->len < sb.st_size ? b->at + (long long)b->len : sb.st_size;
+        size_t left = end > b->at ? (size_t)(end - b->at) : 0;
         long long pos = b->at;
         rc = 0;
         while (left && rc == 0) {
@@ -631,6 +660,129 @@ rv_err rv_store_erase_audio(rv_store *s, const rv_audio_loc *loc, rv_error *err)
     return RV_OK;
 }
 
+/* ---- erasures: what disposal has still to destroy ---- */
+
+/* A test hook, compiled in but inert unless RV_TEST_KILL_AFTER_ERASURES=N
+ * is set: the process kills itself (SIGKILL) once it has erased N
+ * recordings, before its next erasure or before it drops the records of
+ * those done, so that the tests can crash a disposal at a chosen point. */
+static _Atomic long erased;
+
+static void crash_point(void)
+{
+    const char *v = getenv("RV_TEST_KILL_AFTER_ERASURES");
+    if (v && *v && atol(v) == atomic_load(&erased)) kill(getpid(), SIGKILL);
+}
+
+/* Erase the bytes a record names (rv_store_erase_audio), counting it done
+ * when its segment is gone: start-up removes a segment nothing in it is
+ * indexed any more. */
+static rv_err erase_recorded(rv_store *s, const rv_audio_loc *loc, rv_error *err)
+{
+    crash_point();
+    rv_err rc = rv_store_erase_audio(s, loc, err);
+    if (rc == RV_ERR_IO && !loc->legacy) {
+        char path[4300];
+        segment_path(s, loc->blob.segment, path, sizeof path);
+        if (access(path, F_OK) != 0 && errno == ENOENT) rc = RV_OK;
+    }
+    if (rc == RV_OK) atomic_fetch_add(&erased, 1);
+    return rc;
+}
+
+/* Record, inside the caller's transaction, that loc's bytes are to be
+ * erased; *id gets the record's id. */
+static rv_err record_erasure(rv_store *s, const rv_audio_loc *loc, long long *id, rv_error *err)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO erasures (sha256, segment, at, len) VALUES (?1, ?2, ?3, ?4)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot record an erasure");
+    sqlite3_bind_text(st, 1, loc->blob.sha256, -1, SQLITE_STATIC);
+    if (loc->legacy) sqlite3_bind_null(st, 2);
+    else sqlite3_bind_text(st, 2, loc->blob.segment, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, loc->blob.at);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)loc->blob.len);
+    rv_err rc = sqlite3_step(st) == SQLITE_DONE ? RV_OK : db_error(s, err, "cannot record an erasure");
+    sqlite3_finalize(st);
+    *id = rc == RV_OK ? sqlite3_last_insert_rowid(s->db) : 0;
+    return rc;
+}
+
+/* Drop the records of the erasures ids[0..n), done and synced. */
+static rv_err drop_erasures(rv_store *s, const long long *ids, size_t n, rv_error *err)
+{
+    if (!n) return RV_OK;
+    crash_point();
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return db_error(s, err, "cannot begin");
+    rv_err rc = RV_OK;
+    if (sqlite3_prepare_v2(s->db, "DELETE FROM erasures WHERE id = ?1", -1, &st, NULL) != SQLITE_OK)
+        rc = db_error(s, err, "cannot drop erasures");
+    for (size_t i = 0; rc == RV_OK && i < n; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, ids[i]);
+        if (sqlite3_step(st) != SQLITE_DONE) rc = db_error(s, err, "cannot drop erasures");
+    }
+    sqlite3_finalize(st);
+    if (rc == RV_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) rc = db_error(s, err, "cannot commit");
+    if (rc != RV_OK) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+rv_err rv_store_finish_erasures(rv_store *s, long *failed, rv_error *err)
+{
+    enum { ROUND = 256 };
+    *failed = 0;
+    struct {
+        long long id;
+        rv_audio_loc loc;
+    } *x = calloc(ROUND, sizeof *x);
+    long long *done = calloc(ROUND, sizeof *done);
+    rv_err rc = x && done ? RV_OK : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    long long after = 0;
+    while (rc == RV_OK) {
+        sqlite3_stmt *st;
+        size_t n = 0, n_done = 0;
+        if (sqlite3_prepare_v2(s->db, "SELECT id, sha256, segment, at, len FROM erasures WHERE id > ?1 ORDER BY id LIMIT ?2",
+                               -1, &st, NULL) != SQLITE_OK) {
+            rc = db_error(s, err, "cannot read erasures");
+            break;
+        }
+        sqlite3_bind_int64(st, 1, after);
+        sqlite3_bind_int(st, 2, ROUND);
+        int r;
+        while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+            memset(&x[n], 0, sizeof x[n]);
+            x[n].id = after = sqlite3_column_int64(st, 0);
+            const unsigned char *sha = sqlite3_column_text(st, 1), *seg = sqlite3_column_text(st, 2);
+            snprintf(x[n].loc.blob.sha256, sizeof x[n].loc.blob.sha256, "%s", sha ? (const char *)sha : "");
+            x[n].loc.legacy = seg == NULL;
+            snprintf(x[n].loc.blob.segment, sizeof x[n].loc.blob.segment, "%s", seg ? (const char *)seg : "");
+            x[n].loc.blob.at = sqlite3_column_int64(st, 3);
+            long long len = sqlite3_column_int64(st, 4);
+            x[n].loc.blob.len = len > 0 ? (size_t)len : 0;
+            n++;
+        }
+        if (r != SQLITE_DONE) rc = db_error(s, err, "cannot read erasures");
+        sqlite3_finalize(st);
+        for (size_t i = 0; rc == RV_OK && i < n; i++) {
+            rv_error e;
+            if (x[i].loc.blob.at >= 0 && erase_recorded(s, &x[i].loc, &e) == RV_OK) done[n_done++] = x[i].id;
+            else {
+                ++*failed; /* stays recorded, for the next try */
+                if (x[i].loc.blob.at < 0) rv_error_set(err, RV_ERR_IO, "a damaged erasure record (%lld)", x[i].id);
+                else *err = e;
+            }
+        }
+        if (rc == RV_OK) rc = drop_erasures(s, done, n_done, err);
+        if (n < ROUND) break;
+    }
+    free(x);
+    free(done);
+    return rc;
+}
+
 static int digits(const char *s, size_t max)
 {
     size_t n = s ? strlen(s) : 0;
@@ -715,6 +867,13 @@ rv_err rv_store_get_mailbox(rv_store *s, const char *ext, rv_mailbox *out, rv_er
     return rc;
 }
 
+/* What a sender hears when it sends other audio with a key it used: nothing
+ * of the voicemail stored under it. */
+#define KEY_USED "this Idempotency-Key was sent before with other audio; a new recording needs a new key"
+
+static rv_err by_key(rv_store *s, const char *ext, const char *by, const char *key, long long *id,
+                     char sha256[RV_SHA256_HEX + 1], rv_error *err);
+
 rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *err)
 {
     sqlite3_stmt *ins = NULL, *aud = NULL;
@@ -740,7 +899,7 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
     }
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO voicemails (ext, audio_sha256, content_type, bytes, caller, received_at,"
-                           " idempotency_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                           " idempotency_key, idempotency_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                            -1, &ins, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db,
                            "INSERT INTO audit (at, actor, remote, action, voicemail_id, ext)"
@@ -768,14 +927,18 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
             x->rc = rv_error_set(&x->err, RV_ERR_NOT_FOUND, "no mailbox %s", x->ext);
             continue;
         }
-        if (x->idem_key) { /* sent before: that one, nothing new */
+        if (x->idem_key) { /* sent before by the same sender: that one, nothing new */
             char sha[RV_SHA256_HEX + 1];
             long long old_id = 0;
             rv_error ke;
-            rv_err kr = rv_store_voicemail_by_key(s, x->ext, x->idem_key, &old_id, sha, &ke);
-            if (kr == RV_OK) {
+            rv_err kr = by_key(s, x->ext, x->actor ? x->actor : "", x->idem_key, &old_id, sha, &ke);
+            if (kr == RV_OK && strcmp(sha, x->sha256) == 0) {
                 x->id = old_id;
                 x->duplicate = 1;
+                continue;
+            }
+            if (kr == RV_OK) {
+                x->rc = rv_error_set(&x->err, RV_ERR_CONFLICT, "%s", KEY_USED);
                 continue;
             }
             if (kr != RV_ERR_NOT_FOUND) {
@@ -791,6 +954,8 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
         sqlite3_bind_text(ins, 5, x->caller ? x->caller : "", -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 6, x->received_at, -1, SQLITE_STATIC);
         sqlite3_bind_text(ins, 7, x->idem_key, -1, SQLITE_STATIC);
+        if (x->idem_key) sqlite3_bind_text(ins, 8, x->actor ? x->actor : "", -1, SQLITE_STATIC);
+        else sqlite3_bind_null(ins, 8);
         if (sqlite3_step(ins) != SQLITE_DONE) {
             rc = db_error(s, err, "cannot store the voicemail");
             goto out;
@@ -1708,15 +1873,18 @@ rv_err rv_store_dispose(rv_store *s, rv_disposal *d, size_t n, const char *actor
     }
     rv_audio_loc *gone = calloc(n ? n : 1, sizeof *gone); /* audio to erase after the commit */
     size_t *owner = calloc(n ? n : 1, sizeof *owner);
+    long long *record = calloc(n ? n : 1, sizeof *record); /* its erasure's record */
     size_t n_gone = 0;
-    if (!gone || !owner) {
+    if (!gone || !owner || !record) {
         free(gone);
         free(owner);
+        free(record);
         return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     }
     if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         free(gone);
         free(owner);
+        free(record);
         return db_error(s, err, "cannot begin");
     }
     if (sqlite3_prepare_v2(s->db, "UPDATE voicemails SET disposed_at = ?1 WHERE id = ?2 AND disposed_at IS NULL", -1,
@@ -1762,8 +1930,11 @@ rv_err rv_store_dispose(rv_store *s, rv_disposal *d, size_t n, const char *actor
         if (sqlite3_column_int64(refs, 0) > 0) continue; /* the same bytes are still someone's */
         rv_error pe;
         rv_err fr = rv_store_forget_audio(s, d[i].sha256, &gone[n_gone], &pe);
-        if (fr == RV_OK) owner[n_gone++] = i;
-        else if (fr != RV_ERR_NOT_FOUND && fr != RV_ERR_ARG) {
+        if (fr == RV_OK) {
+            /* what is to be erased is written down with the disposal */
+            if ((rc = record_erasure(s, &gone[n_gone], &record[n_gone], err)) != RV_OK) goto out;
+            owner[n_gone++] = i;
+        } else if (fr != RV_ERR_NOT_FOUND && fr != RV_ERR_ARG) {
             rc = fr;
             *err = pe;
             goto out;
@@ -1778,15 +1949,24 @@ out:
     if (rc != RV_OK) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         for (size_t i = 0; i < n; i++) d[i].done = 0;
+        n_gone = 0;
     }
     /* the bytes go once nothing points to them any more: an upload of the
-     * same bytes committed from now on indexes a copy of its own */
-    for (size_t i = 0; rc == RV_OK && i < n_gone; i++) {
+     * same bytes committed from now on indexes a copy of its own. A record
+     * is dropped only once its bytes are erased and synced; one left (a
+     * crash, an error) is finished at the next start or sweep
+     * (rv_store_finish_erasures). */
+    size_t n_done = 0;
+    for (size_t i = 0; i < n_gone; i++) {
         rv_disposal *x = &d[owner[i]];
-        x->erase_rc = rv_store_erase_audio(s, &gone[i], &x->erase_err);
+        x->erase_rc = erase_recorded(s, &gone[i], &x->erase_err);
+        if (x->erase_rc == RV_OK) record[n_done++] = record[i];
     }
+    rv_error de;
+    drop_erasures(s, record, n_done, &de); /* kept records are erased again: no harm */
     free(gone);
     free(owner);
+    free(record);
     return rc;
 }
 
@@ -2067,15 +2247,20 @@ rv_err rv_store_end(rv_store *s, rv_err rc, rv_error *err)
     return rc;
 }
 
-rv_err rv_store_voicemail_by_key(rv_store *s, const char *ext, const char *key, long long *id,
-                                 char sha256[RV_SHA256_HEX + 1], rv_error *err)
+/* The voicemail of mailbox ext that sender by sent with key: RV_OK with *id
+ * and its audio's hash, RV_ERR_NOT_FOUND when there is none. */
+static rv_err by_key(rv_store *s, const char *ext, const char *by, const char *key, long long *id,
+                     char sha256[RV_SHA256_HEX + 1], rv_error *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT id, audio_sha256 FROM voicemails WHERE ext = ?1 AND idempotency_key = ?2",
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, audio_sha256 FROM voicemails WHERE ext = ?1 AND idempotency_by = ?2"
+                           " AND idempotency_key = ?3",
                            -1, &st, NULL) != SQLITE_OK)
         return db_error(s, err, "cannot read voicemails");
     sqlite3_bind_text(st, 1, ext, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, by, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, key, -1, SQLITE_STATIC);
     int r = sqlite3_step(st);
     rv_err rc = RV_OK;
     if (r == SQLITE_ROW) {
@@ -2085,6 +2270,24 @@ rv_err rv_store_voicemail_by_key(rv_store *s, const char *ext, const char *key, 
                                  : db_error(s, err, "cannot read voicemails");
     sqlite3_finalize(st);
     return rc;
+}
+
+rv_err rv_store_voicemail_by_key(rv_store *s, const char *ext, const char *by, const char *key, const void *bytes,
+                                 size_t len, long long *id, char sha256[RV_SHA256_HEX + 1], rv_error *err)
+{
+    *id = 0;
+    sha256[0] = '\0';
+    char stored[RV_SHA256_HEX + 1], hex[RV_SHA256_HEX + 1];
+    long long found;
+    rv_err rc = by_key(s, ext, by, key, &found, stored, err);
+    if (rc != RV_OK) return rc;
+    int ok; /* hashed only when the key was used: a retry */
+    sha256_hex(bytes, len, hex, &ok);
+    if (!ok) return rv_error_set(err, RV_ERR_INTERNAL, "SHA-256 failed");
+    if (strcmp(hex, stored) != 0) return rv_error_set(err, RV_ERR_CONFLICT, "%s", KEY_USED);
+    *id = found;
+    memcpy(sha256, stored, sizeof stored);
+    return RV_OK;
 }
 
 /* ---- hand-over to the e-archive ---- */

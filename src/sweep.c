@@ -582,6 +582,13 @@ static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, w
     long seen = 0;
     char now[32];
     rv_utc_now(now);
+    long unerased = 0; /* first what an earlier disposal left recorded but not erased (a crash) */
+    rv_error ee;
+    if (!o->dry_run && (rc = rv_store_finish_erasures(s, &unerased, &ee)) != RV_OK) {
+        *err = ee;
+        goto out;
+    }
+    if (unerased && o->progress) fprintf(o->progress, "rostvakt: sweep: %ld not erased yet: %s\n", unerased, ee.msg);
     for (;;) {
         size_t rows = 0, n = 0;
         if ((rc = rv_store_disposal_candidates(s, after, cand, BATCH, &rows, err)) != RV_OK) break;

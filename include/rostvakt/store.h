@@ -13,7 +13,7 @@
 
 typedef struct rv_store rv_store;
 
-#define RV_STORE_SCHEMA_VERSION 12
+#define RV_STORE_SCHEMA_VERSION 14
 #define RV_SHA256_HEX 64
 
 /* Open (creating) data_dir, its audio/ directory and rostvakt.db, and bring
@@ -79,10 +79,22 @@ rv_err rv_store_read_audio(rv_store *s, const char *hex, size_t max, unsigned ch
 /* Disposal, in two steps: inside the caller's write transaction drop hex's
  * index entry (loc: where its bytes are; RV_ERR_NOT_FOUND when it is not
  * stored); after the commit destroy those bytes (a hole punched into the
- * segment, or the legacy file removed). An upload of the same bytes
- * committed in between indexes its own copy. */
+ * segment, or the legacy file removed) and sync them. An upload of the same
+ * bytes committed in between indexes its own copy. rv_store_dispose also
+ * records the erasure in its transaction (see rv_store_finish_erasures). */
 rv_err rv_store_forget_audio(rv_store *s, const char *hex, rv_audio_loc *loc, rv_error *err);
 rv_err rv_store_erase_audio(rv_store *s, const rv_audio_loc *loc, rv_error *err);
+
+/* Finish the erasures a disposal recorded but did not see done (a crash, a
+ * kill, an I/O error after its commit): each one's bytes destroyed and
+ * synced, then its record dropped. Erasing twice does no harm, so two
+ * processes may do it at once. *failed counts those still recorded after an
+ * error, err then saying why for the last of them; a database error is
+ * returned. At start-up (rv_store_remove_leftovers) and by each sweep.
+ * Test hook, inert unless set: with RV_TEST_KILL_AFTER_ERASURES=N in the
+ * environment a process kills itself (SIGKILL) once it has erased N
+ * recordings, before its next erasure or before it drops their records. */
+rv_err rv_store_finish_erasures(rv_store *s, long *failed, rv_error *err);
 
 /* An extension as the directory keeps them: 1 to 20 digits. */
 int rv_ext_valid(const char *ext);
@@ -115,9 +127,10 @@ typedef struct {
     size_t bytes;
     const char *caller, *received_at;
     const char *actor, *remote, *now; /* the audit: who, from where, when */
-    const char *idem_key;             /* the sender's Idempotency-Key, or NULL */
-    int duplicate;                    /* out: 1 when the mailbox already has a voicemail with that key:
-                                       * id is that one's, nothing new is stored */
+    const char *idem_key;             /* the sender's Idempotency-Key (the sender: actor), or NULL */
+    int duplicate;                    /* out: 1 when the sender sent the same audio with that key to the
+                                       * mailbox before: id is that one's, nothing new is stored
+                                       * (other audio with that key: rc RV_ERR_CONFLICT) */
     long long id;                     /* out: its id, 0 when not stored */
     rv_err rc;                        /* out: why not (RV_ERR_NOT_FOUND: no such mailbox) */
     rv_error err;
@@ -129,10 +142,13 @@ typedef struct {
  * all and is returned. */
 rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *err);
 
-/* The voicemail of mailbox ext sent with Idempotency-Key key: RV_OK with
- * *id and its sha256, RV_ERR_NOT_FOUND when there is none. */
-rv_err rv_store_voicemail_by_key(rv_store *s, const char *ext, const char *key, long long *id,
-                                 char sha256[RV_SHA256_HEX + 1], rv_error *err);
+/* The voicemail of mailbox ext that sender by (a token's name) sent with
+ * Idempotency-Key key and the audio bytes[0..len): RV_OK with *id and its
+ * sha256; RV_ERR_CONFLICT, saying nothing of it, when by sent other audio
+ * with that key; RV_ERR_NOT_FOUND when by never sent that key (another
+ * sender's key of the same text is another key). */
+rv_err rv_store_voicemail_by_key(rv_store *s, const char *ext, const char *by, const char *key, const void *bytes,
+                                 size_t len, long long *id, char sha256[RV_SHA256_HEX + 1], rv_error *err);
 
 /* The oldest voicemail still queued for analysis with an id above after:
  * its id and audio hash and Content-Type. RV_ERR_NOT_FOUND when there is
@@ -141,9 +157,10 @@ rv_err rv_store_next_queued(rv_store *s, long long after, long long *id, char sh
                             char *content_type,
                             size_t ct_cap, rv_error *err);
 
-/* Reclaim what a crash left in audio/: temporary files, and the tail of any
- * segment no live store writes to beyond its last indexed recording (staged
- * but never committed, so never acknowledged). At start-up. */
+/* Reclaim what a crash left in audio/: erasures a disposal recorded but did
+ * not finish (rv_store_finish_erasures), temporary files, and the tail of
+ * any segment no live store writes to beyond its last indexed recording
+ * (staged but never committed, so never acknowledged). At start-up. */
 void rv_store_remove_leftovers(rv_store *s);
 
 /* Put voicemails whose analysis was interrupted (a crash, a kill) back on
@@ -446,7 +463,9 @@ typedef struct {
 /* Dispose of d[0..n) in one transaction: each is marked disposed of, gets
  * an audit row (actor, action "disposed"), and its audio's index entry is
  * dropped unless another voicemail or a greeting still points to the same
- * bytes; after the commit those bytes are destroyed. On error nothing is
+ * bytes, with a record of the bytes to erase; after the commit those bytes
+ * are destroyed and synced, then the records dropped (what a crash leaves
+ * recorded, rv_store_finish_erasures finishes). On error nothing is
  * disposed of and every done is 0. */
 rv_err rv_store_dispose(rv_store *s, rv_disposal *d, size_t n, const char *actor, const char *now_iso,
                         rv_error *err);

@@ -4,7 +4,9 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -245,5 +247,83 @@ Test(store, voicemails_are_committed_in_batches) {
     cr_expect(strstr(a, "voicemail_received") && strstr(a, "vaxel") && strstr(a, "10.0.0.1"), "%s", a);
     free(a);
     json_decref(audit);
+    rv_store_close(s);
+}
+
+/* A write the file system refuses part-way (a full disk; here the file size
+ * limit, which fails the write the same way) gives back at once what it
+ * took: the segment keeps no blocks beyond what is stored, and the next
+ * write goes on from there. */
+Test(store, a_failed_write_gives_its_space_back_at_once) {
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    size_t first = 256 << 10, big = 2 << 20;
+    unsigned char *buf = malloc(big);
+    cr_assert(buf);
+    for (size_t i = 0; i < big; i++) buf[i] = (unsigned char)(i * 13 + 1);
+    rv_audio_blob b, failed;
+    cr_assert_eq(rv_store_stage_audio(s, buf, first, &b, &e), RV_OK, "%s", e.msg);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, rl;
+    cr_assert_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    rl = old;
+    rl.rlim_cur = 1 << 20;
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+    rv_err rc = rv_store_append_audio(s, buf, big, &failed, &e);
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    cr_expect_neq(rc, RV_OK, "2 MiB past a 1 MiB limit");
+    char path[160];
+    snprintf(path, sizeof path, "%s/audio/%s.seg", dir, b.segment);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    cr_expect_leq((long long)st.st_blocks * 512, (long long)first + (64 << 10),
+                  "%lld bytes allocated for %zu stored", (long long)st.st_blocks * 512, first);
+    unsigned char *back;
+    size_t len;
+    char hex[RV_SHA256_HEX + 1];
+    cr_assert_eq(rv_store_put_audio(s, buf + 7, 1000, hex, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_read_audio(s, hex, 4096, &back, &len, &e), RV_OK, "%s", e.msg);
+    cr_expect(len == 1000 && memcmp(back, buf + 7, 1000) == 0);
+    free(back);
+    free(buf);
+    rv_store_close(s);
+}
+
+/* An Idempotency-Key is its sender's, for one recording: the same sender and
+ * audio again is the stored voicemail, other audio a conflict, another
+ * sender's key of the same text a key of its own. */
+Test(store, an_idempotency_key_is_the_senders_for_one_recording) {
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    rv_mailbox m;
+    cr_assert_eq(parse("4711", "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}", &m, &e), RV_OK);
+    int created;
+    cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-11-22T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    char a[RV_SHA256_HEX + 1], b[RV_SHA256_HEX + 1], sha[RV_SHA256_HEX + 1];
+    cr_assert_eq(rv_store_put_audio(s, "abc", 3, a, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_put_audio(s, "xyz", 3, b, &e), RV_OK, "%s", e.msg);
+    rv_vm_new v[4] = {
+        {.ext = "4711", .sha256 = a, .content_type = "audio/wav", .bytes = 3, .received_at = "2026-11-22T10:00:00Z",
+         .actor = "vaxel", .now = "2026-11-22T10:00:01Z", .idem_key = "k"},
+        {.ext = "4711", .sha256 = a, .content_type = "audio/wav", .bytes = 3, .received_at = "2026-11-22T10:00:00Z",
+         .actor = "vaxel", .now = "2026-11-22T10:00:01Z", .idem_key = "k"},
+        {.ext = "4711", .sha256 = b, .content_type = "audio/wav", .bytes = 3, .received_at = "2026-11-22T10:00:00Z",
+         .actor = "vaxel", .now = "2026-11-22T10:00:01Z", .idem_key = "k"},
+        {.ext = "4711", .sha256 = b, .content_type = "audio/wav", .bytes = 3, .received_at = "2026-11-22T10:00:00Z",
+         .actor = "vaxel-2", .now = "2026-11-22T10:00:01Z", .idem_key = "k"}};
+    cr_assert_eq(rv_store_add_voicemails(s, v, 4, &e), RV_OK, "%s", e.msg);
+    cr_expect(v[0].rc == RV_OK && !v[0].duplicate && v[0].id > 0);
+    cr_expect(v[1].rc == RV_OK && v[1].duplicate && v[1].id == v[0].id, "the same again");
+    cr_expect_eq(v[2].rc, RV_ERR_CONFLICT, "other audio with a used key");
+    cr_expect_eq(v[2].id, 0);
+    cr_expect(v[3].rc == RV_OK && !v[3].duplicate && v[3].id > v[0].id, "another sender's key");
+    long long id;
+    cr_expect_eq(rv_store_voicemail_by_key(s, "4711", "vaxel", "k", "abc", 3, &id, sha, &e), RV_OK, "%s", e.msg);
+    cr_expect(id == v[0].id && strcmp(sha, a) == 0);
+    cr_expect_eq(rv_store_voicemail_by_key(s, "4711", "vaxel", "k", "", 0, &id, sha, &e), RV_ERR_CONFLICT);
+    cr_expect(id == 0 && !sha[0] && !strstr(e.msg, a), "nothing of the stored one: %s", e.msg);
+    cr_expect_eq(rv_store_voicemail_by_key(s, "4711", "vaxel-3", "k", "abc", 3, &id, sha, &e), RV_ERR_NOT_FOUND);
     rv_store_close(s);
 }
