@@ -393,8 +393,18 @@ async function mailboxPage(ext) {
 
 /* ---- Rapporter ---- */
 
+/* A series' look: a colour, a marker and a dash, so that lines differ by
+ * more than colour, and any number of units can be drawn. */
+const MARKERS = ['circle', 'square', 'triangle', 'diamond'];
+function marker(kind, cx, cy, fill) {
+  if (kind === 'circle') return svg('circle', { cx, cy, r: 3.5, fill });
+  if (kind === 'square') return svg('rect', { x: cx - 3.5, y: cy - 3.5, width: 7, height: 7, fill });
+  const pts = kind === 'triangle' ? [[0, -4.5], [4, 3], [-4, 3]] : [[0, -4.5], [4.5, 0], [0, 4.5], [-4.5, 0]];
+  return svg('polygon', { points: pts.map(([a, b]) => `${cx + a},${cy + b}`).join(' '), fill });
+}
+
 function lineChart(title, series, dates, max, fmt) {
-  const W = 720, H = 220, L = 50, R = 160, T = 20, B = 30;
+  const W = 720, L = 50, R = 190, T = 20, B = 30, H = Math.max(220, T + B + 18 * series.length);
   const x = (i) => L + (dates.length > 1 ? i * (W - L - R) / (dates.length - 1) : (W - L - R) / 2);
   const y = (v) => T + (H - T - B) * (1 - v / (max || 1));
   const colours = ['#0b4f9c', '#a32020', '#1e6b2e', '#7a4d00', '#5b2a86', '#00666b', '#444444'];
@@ -407,11 +417,18 @@ function lineChart(title, series, dates, max, fmt) {
     g.push(svg('text', { x: L, y: H - 8, 'font-size': 12 }, dates[0]));
     if (dates.length > 1) g.push(svg('text', { x: W - R - 70, y: H - 8, 'font-size': 12 }, dates[dates.length - 1]));
   }
-  series.slice(0, colours.length).forEach((s, k) => {
+  const dashes = ['', '6 3', '2 3', '8 3 2 3'];
+  series.forEach((s, k) => {
+    const colour = colours[k % colours.length], mark = MARKERS[k % MARKERS.length];
+    const dash = dashes[Math.floor(k / colours.length) % dashes.length];
     const pts = s.values.map((v, i) => v === null ? null : `${x(i)},${y(v)}`).filter(Boolean);
-    if (pts.length > 1) g.push(svg('polyline', { points: pts.join(' '), fill: 'none', stroke: colours[k], 'stroke-width': 2 }));
-    s.values.forEach((v, i) => { if (v !== null) g.push(svg('circle', { cx: x(i), cy: y(v), r: 3, fill: colours[k] })); });
-    g.push(svg('text', { x: W - R + 10, y: T + 14 + k * 16, 'font-size': 12, fill: colours[k] }, s.name.slice(0, 24)));
+    if (pts.length > 1) g.push(svg('polyline', { points: pts.join(' '), fill: 'none', stroke: colour, 'stroke-width': 2,
+      ...(dash ? { 'stroke-dasharray': dash } : {}) }));
+    s.values.forEach((v, i) => { if (v !== null) g.push(marker(mark, x(i), y(v), colour)); });
+    /* the legend: the series' marker and its name */
+    const ly = T + 10 + k * 18;
+    g.push(marker(mark, W - R + 14, ly - 4, colour));
+    g.push(svg('text', { x: W - R + 24, y: ly, 'font-size': 12, fill: colour }, s.name.length > 26 ? s.name.slice(0, 25) + '…' : s.name));
   });
   const label = title + ': ' + series.map((s) => s.name + ' ' + fmt(s.values[s.values.length - 1] ?? 0)).join(', ');
   return svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label }, g);

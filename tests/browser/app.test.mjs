@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -203,6 +203,23 @@ test('a manager sees greetings and reports but not the inbox', async () => {
   await page.click('nav a[href="#/rapporter"]');
   await page.waitForFunction(() => document.querySelector('#page h1')?.textContent === 'Rapporter' &&
     document.querySelectorAll('#page svg.chart').length === 3);
+  // what the charts show is what the kept reports say: every unit of the
+  // latest run named in each chart, with its compliant share
+  const runs = await page.evaluate(async () => (await (await fetch('/v1/sweeps?limit=60')).json()).items);
+  const latest = runs[0].report;
+  const units = latest.units.map((u) => u.unit);
+  assert.ok(units.length >= 8, 'the demo has many units: ' + units.join(', '));
+  const charts = await page.$$eval('#page svg.chart', (cs) => cs.map((c) => ({
+    label: c.getAttribute('aria-label'), texts: [...c.querySelectorAll('text')].map((t) => t.textContent) })));
+  for (const c of charts)
+    for (const u of units) assert.ok(c.texts.some((t) => u.startsWith(t.replace(/…$/, ''))), `${u} in the chart "${c.label}": ${c.texts.join(' | ')}`);
+  for (const u of latest.units) {
+    const pct = Math.round(100 * u.compliant / u.mailboxes) + ' %';
+    assert.ok(charts[0].label.includes(`${u.unit} ${pct}`), `${u.unit} ${pct} in "${charts[0].label}"`);
+  }
+  // the latest report's lists, as the page shows them
+  const lists = await page.$$eval('#page table caption', (cs) => cs.map((c) => c.textContent));
+  assert.ok(lists.includes(`Saknade hälsningsfraser (${latest.missing_greetings.length})`), lists.join(' | '));
   await ctx.close();
 });
 
@@ -246,16 +263,24 @@ test('every page is keyboard-operable and passes axe at WCAG 2.1 AA', async () =
   await ctx.close();
 });
 
-test('the audit exports as CSV for an admin', async () => {
+test('the audit exports as CSV for an admin, from the Logg page', async () => {
   const { ctx, page } = await signedIn(tokens.admin);
-  const r = await page.evaluate(async () => {
-    const res = await fetch('/v1/audit?format=csv');
-    return { status: res.status, type: res.headers.get('content-type'), text: await res.text() };
-  });
-  assert.equal(r.status, 200);
-  assert.match(r.type, /text\/csv/);
-  assert.equal(r.text.split('\r\n')[0], 'id,at,actor,remote,action,voicemail,ext,detail');
-  assert.match(r.text, /it\.admin,127\.0\.0\.1,sign_in/);
-  writeFileSync(join(work, 'audit.csv'), r.text);
+  const downloads = join(work, 'downloads');
+  mkdirSync(downloads, { recursive: true });
+  const cdp = await page.createCDPSession();
+  await cdp.send('Page.setDownloadBehavior', { behavior: 'allow', downloadPath: downloads });
+  await page.goto(url + '/#/logg');
+  await page.waitForFunction(() => document.querySelector('#page h1')?.textContent === 'Logg');
+  await page.waitForSelector('#page a[download]');
+  const shown = await page.$$eval('#page tbody tr', (rs) => rs.length);
+  await page.click('#page a[download]');
+  const file = join(downloads, 'rostvakt-logg.csv');
+  for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(existsSync(file), 'the link downloads rostvakt-logg.csv');
+  const text = readFileSync(file, 'utf8');
+  const lines = text.split('\r\n').filter(Boolean);
+  assert.equal(lines[0], 'id,at,actor,remote,action,voicemail,ext,detail');
+  assert.match(text, /it\.admin,127\.0\.0\.1,sign_in/);
+  assert.ok(lines.length - 1 >= shown, `the file has every row the page shows (${lines.length - 1} of ${shown})`);
   await ctx.close();
 });
