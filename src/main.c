@@ -295,6 +295,7 @@ static int build_config_from(const common_opts *c, const char *calibration, rv_c
         if (rv_config_set(cfg, name, eq + 1, &err) != RV_OK) goto bad;
     }
     rv_config_resolve(cfg);
+    rv_package_use_models(cfg->models_dir);
     if (rv_config_validate(cfg, &err) != RV_OK) goto bad;
     return 0;
 bad:

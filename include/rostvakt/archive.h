@@ -35,10 +35,20 @@ typedef struct {
 /* A new random (version 4) UUID, "xxxxxxxx-xxxx-4xxx-yxxx-xxxxxxxxxxxx". */
 void rv_uuid4(char out[37]);
 
+/* Where packages find the schemas every METS.xml is validated against
+ * before it is handed out: models_dir/eark/ (models/ in the source tree,
+ * the share directory installed). Call before the first rv_package_build;
+ * without it the default models_dir is used (rv_config_resolve). */
+void rv_package_use_models(const char *models_dir);
+
 /* The package of voicemail v (registered, packaged_at and objid set) with
  * its recording audio[0..len), made at created (UTC ISO time). RV_ERR_CONFLICT
  * when v is not registered or its audio is gone; RV_ERR_AUDIO_* when the
- * recording cannot be decoded for the preservation copy. */
+ * recording cannot be decoded for the preservation copy; RV_ERR_CONFIG
+ * without the schemas. Text XML 1.0 cannot carry (U+FFFE, U+FFFF, C0
+ * controls, bytes that are not UTF-8) is written as U+FFFD; every XML file
+ * is checked well-formed and every METS.xml valid (RV_ERR_INTERNAL if not).
+ * Thread-safe. */
 rv_err rv_package_build(const rv_vm_archive *v, const unsigned char *audio, size_t len, const char *created,
                         rv_package *out, rv_error *err);
 void rv_package_free(rv_package *p);
