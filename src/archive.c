@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <dirent.h>
 #include <ftw.h>
 #include <jansson.h>
 #include <libxml/xmlschemas.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -868,10 +870,20 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
     return remove(path);
 }
 
-static rv_err write_all(const char *path, const unsigned char *data, size_t len, rv_error *err)
+static void rm_tree(const char *path) { nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
+
+static rv_err sync_dir(const char *path, rv_error *err)
 {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int ok = fd >= 0 && fsync(fd) == 0;
+    int e = errno;
+    if (fd >= 0) close(fd);
+    return ok ? RV_OK : rv_error_set(err, RV_ERR_IO, "cannot sync %s: %s", path, strerror(e));
+}
+
+/* data written to fd, fsync'ed and closed (fd is closed in any case). */
+static rv_err write_fd(int fd, const char *path, const unsigned char *data, size_t len, rv_error *err)
+{
     size_t done = 0;
     while (done < len) {
         ssize_t w = write(fd, data + done, len - done);
@@ -883,63 +895,141 @@ static rv_err write_all(const char *path, const unsigned char *data, size_t len,
         }
         done += (size_t)w;
     }
-    if (fsync(fd) != 0 || close(fd) != 0)
-        return rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    if (fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        return rv_error_set(err, e == ENOSPC ? RV_ERR_FULL : RV_ERR_IO, "cannot write %s: %s", path, strerror(e));
+    }
+    if (close(fd) != 0) return rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", path, strerror(errno));
     return RV_OK;
 }
 
-static rv_err make_dirs(char *path, rv_error *err) /* every parent of path */
+/* Every missing parent of path made, each new one's entry synced. */
+static rv_err make_dirs(char *path, rv_error *err)
 {
-    for (char *q = strchr(path + 1, '/'); q; q = strchr(q + 1, '/')) {
+    rv_err rc = RV_OK;
+    for (char *q = strchr(path + 1, '/'); rc == RV_OK && q; q = strchr(q + 1, '/')) {
         *q = '\0';
-        int r = mkdir(path, 0755);
-        int e = errno;
+        int r = mkdir(path, 0755), e = errno;
+        if (r != 0 && e != EEXIST) rc = rv_error_set(err, RV_ERR_IO, "cannot make %s: %s", path, strerror(e));
+        if (r == 0) { /* its parent now names it */
+            char *up = strrchr(path, '/');
+            *up = '\0';
+            rc = sync_dir(path, err);
+            *up = '/';
+        }
         *q = '/';
-        if (r != 0 && e != EEXIST) return rv_error_set(err, RV_ERR_IO, "cannot make %s: %s", path, strerror(e));
     }
-    return RV_OK;
+    return rc;
+}
+
+/* A name a writer of this file gives what it has not finished:
+ * ".OBJID.partial-XXXXXX", ".OBJID.tar.partial-XXXXXX" (and, from earlier
+ * versions, ".OBJID.partial", ".OBJID.tar.partial", ".OBJID.old"). */
+static int unfinished(const char *name)
+{
+    if (name[0] != '.' || strlen(name) < 37) return 0;
+    for (int i = 1; i <= 36; i++)
+        if (!(i == 9 || i == 14 || i == 19 || i == 24 ? name[i] == '-'
+                                                         : (name[i] >= '0' && name[i] <= '9') ||
+                                                               (name[i] >= 'a' && name[i] <= 'f')))
+            return 0;
+    const char *rest = name + 37;
+    return strncmp(rest, ".partial", 8) == 0 || strncmp(rest, ".tar.partial", 12) == 0 || strcmp(rest, ".old") == 0;
+}
+
+/* What writers killed half-way left in dir, removed. Only while no other
+ * writer holds dir (flock), so nothing being written is taken. */
+static void tidy(int dfd, const char *dir)
+{
+    int fd = dup(dfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0) close(fd);
+        return;
+    }
+    struct dirent *de;
+    char path[4096];
+    while ((de = readdir(d)))
+        if (unfinished(de->d_name)) {
+            snprintf(path, sizeof path, "%.3800s/%s", dir, de->d_name);
+            rm_tree(path);
+        }
+    closedir(d);
+}
+
+/* The folder package: written as tmp (made by mkdtemp), then swapped in as final. */
+static rv_err write_folder(const rv_package *p, const char *tmp, const char *final, rv_error *err)
+{
+    rv_err rc = RV_OK;
+    char path[4096];
+    for (size_t i = 0; rc == RV_OK && i < p->n; i++) {
+        snprintf(path, sizeof path, "%.3700s/%s", tmp, p->files[i].path);
+        rc = make_dirs(path, err);
+        int fd = rc == RV_OK ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644) : -1;
+        if (rc == RV_OK && fd < 0) rc = rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+        if (rc == RV_OK) rc = write_fd(fd, path, p->files[i].data, p->files[i].len, err);
+        if (rc == RV_OK) {
+            *strrchr(path, '/') = '\0';
+            rc = sync_dir(path, err);
+        }
+    }
+    if (rc == RV_OK) kill_point("package-files-written");
+    if (rc != RV_OK) return rc;
+    /* an earlier package of the same OBJID is exchanged for the new one in
+     * one step where the file system can, so that one of them is always there */
+    struct stat sb;
+    if (lstat(final, &sb) == 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, final, RENAME_EXCHANGE) == 0) {
+        rm_tree(tmp); /* the earlier package, now under the temporary name */
+        return RV_OK;
+    }
+    if (lstat(final, &sb) == 0) { /* no exchange here: the earlier one aside first */
+        char old[4096];
+        snprintf(old, sizeof old, "%.3900s.old", tmp);
+        if (rename(final, old) != 0) return rv_error_set(err, RV_ERR_IO, "cannot replace %s: %s", final, strerror(errno));
+        rc = rename(tmp, final) == 0 ? RV_OK : rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", final, strerror(errno));
+        rm_tree(old);
+        return rc;
+    }
+    return rename(tmp, final) == 0 ? RV_OK : rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", final, strerror(errno));
 }
 
 rv_err rv_package_write(const rv_package *p, const char *dir, int tar, rv_error *err)
 {
-    char path[4096];
-    if (tar) {
-        unsigned char *b;
-        size_t len;
-        rv_err rc = rv_package_tar(p, &b, &len, err);
-        if (rc != RV_OK) return rc;
-        char tmp[4096];
-        snprintf(path, sizeof path, "%.3900s/%s.tar", dir, p->objid);
-        snprintf(tmp, sizeof tmp, "%.3900s/.%s.tar.partial", dir, p->objid);
-        rc = write_all(tmp, b, len, err);
-        free(b);
-        if (rc == RV_OK) kill_point("package-files-written");
-        if (rc == RV_OK && rename(tmp, path) != 0) rc = rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", path, strerror(errno));
-        if (rc != RV_OK) unlink(tmp);
-        else kill_point("package-renamed");
-        return rc;
-    }
-    char partial[3000], final[3000], old[3000];
-    snprintf(partial, sizeof partial, "%.2900s/.%s.partial", dir, p->objid);
-    snprintf(final, sizeof final, "%.2900s/%s", dir, p->objid);
-    snprintf(old, sizeof old, "%.2900s/.%s.old", dir, p->objid);
-    nftw(partial, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return rv_error_set(err, RV_ERR_IO, "cannot write to %s: %s", dir, strerror(errno));
+    /* every writer holds dir shared while it writes; one that finds it free
+     * first removes what writers killed half-way left */
+    if (flock(dfd, LOCK_EX | LOCK_NB) == 0) tidy(dfd, dir);
+    while (flock(dfd, LOCK_SH) != 0 && errno == EINTR) {}
+    char tmp[4096], final[4096];
     rv_err rc = RV_OK;
-    for (size_t i = 0; rc == RV_OK && i < p->n; i++) {
-        snprintf(path, sizeof path, "%s/%s", partial, p->files[i].path);
-        rc = make_dirs(path, err);
-        if (rc == RV_OK) rc = write_all(path, p->files[i].data, p->files[i].len, err);
+    if (tar) {
+        unsigned char *b = NULL;
+        size_t len = 0;
+        snprintf(final, sizeof final, "%.3900s/%s.tar", dir, p->objid);
+        snprintf(tmp, sizeof tmp, "%.3900s/.%s.tar.partial-XXXXXX", dir, p->objid);
+        rc = rv_package_tar(p, &b, &len, err);
+        int fd = rc == RV_OK ? mkostemp(tmp, O_CLOEXEC) : -1;
+        if (rc == RV_OK && fd < 0) rc = rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", final, strerror(errno));
+        if (rc == RV_OK) {
+            fchmod(fd, 0644);
+            rc = write_fd(fd, tmp, b, len, err);
+            if (rc == RV_OK) kill_point("package-files-written");
+            if (rc == RV_OK && rename(tmp, final) != 0)
+                rc = rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", final, strerror(errno));
+            if (rc != RV_OK) unlink(tmp);
+        }
+        free(b);
+    } else {
+        snprintf(final, sizeof final, "%.3900s/%s", dir, p->objid);
+        snprintf(tmp, sizeof tmp, "%.3900s/.%s.partial-XXXXXX", dir, p->objid);
+        if (!mkdtemp(tmp)) rc = rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", final, strerror(errno));
+        else if ((rc = write_folder(p, tmp, final, err)) != RV_OK) rm_tree(tmp);
     }
-    if (rc == RV_OK) kill_point("package-files-written");
-    if (rc == RV_OK) {
-        struct stat sb;
-        int had = stat(final, &sb) == 0;
-        if (had && rename(final, old) != 0) rc = rv_error_set(err, RV_ERR_IO, "cannot replace %s: %s", final, strerror(errno));
-        else if (rename(partial, final) != 0) rc = rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", final, strerror(errno));
-        if (had) nftw(old, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-        if (rc == RV_OK) kill_point("package-renamed");
-    }
-    if (rc != RV_OK) nftw(partial, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (rc == RV_OK && fsync(dfd) != 0) rc = rv_error_set(err, RV_ERR_IO, "cannot sync %s: %s", dir, strerror(errno));
+    close(dfd);
+    if (rc == RV_OK) kill_point("package-renamed");
     return rc;
 }
 
@@ -952,28 +1042,29 @@ void rv_package_first_time(rv_vm_archive *v, const char *now)
     snprintf(v->packaged_at, sizeof v->packaged_at, "%s", now);
 }
 
-rv_err rv_package_voicemail(rv_store *s, long long id, const char *actor, const char *remote, rv_package *out,
-                            rv_error *err)
+rv_err rv_package_archive(rv_store *s, long long id, const char *actor, const char *remote, const char *dir, int tar,
+                          char objid[48], rv_error *err)
 {
-    memset(out, 0, sizeof *out);
+    objid[0] = '\0';
+    rv_package pkg = {0};
     rv_vm_archive v;
     rv_err rc = rv_store_archive_info(s, id, &v, err);
     if (rc != RV_OK) return rc;
-    if (strcmp(v.decision, "registered") != 0 || v.disposed) {
-        rc = rv_package_build(&v, NULL, 0, "", out, err); /* says why */
-        rv_vm_archive_free(&v);
-        return rc;
-    }
     unsigned char *audio = NULL;
     size_t len = 0;
-    rc = rv_store_read_audio(s, v.sha256, (size_t)v.bytes + 1, &audio, &len, err);
     char now[32];
     rv_utc_now(now);
+    if (strcmp(v.decision, "registered") == 0 && !v.disposed)
+        rc = rv_store_read_audio(s, v.sha256, (size_t)v.bytes + 1, &audio, &len, err);
     if (rc == RV_OK) rv_package_first_time(&v, now);
-    if (rc == RV_OK) rc = rv_package_build(&v, audio, len, now, out, err);
-    if (rc == RV_OK) rc = rv_store_mark_packaged(s, id, v.objid, now, actor, remote, err);
-    if (rc != RV_OK) rv_package_free(out);
+    if (rc == RV_OK) rc = rv_package_build(&v, audio, len, now, &pkg, err); /* says why, when not registered */
     free(audio);
     rv_vm_archive_free(&v);
+    /* recorded only once the package is whole on the disk: killed before,
+     * the voicemail is not packaged and the next run makes it again */
+    if (rc == RV_OK) rc = rv_package_write(&pkg, dir, tar, err);
+    if (rc == RV_OK) rc = rv_store_mark_packaged(s, id, pkg.objid, now, actor, remote, err);
+    if (rc == RV_OK) snprintf(objid, 48, "%s", pkg.objid);
+    rv_package_free(&pkg);
     return rc;
 }

@@ -56,8 +56,12 @@ void rv_package_free(rv_package *p);
 /* The package as a POSIX (ustar) tar, every path under OBJID/ (malloc()ed). */
 rv_err rv_package_tar(const rv_package *p, unsigned char **out, size_t *len, rv_error *err);
 
-/* The package written below dir as dir/OBJID/... (an existing OBJID folder
- * is replaced), each file fsync'ed; or as dir/OBJID.tar when tar. */
+/* The package written below dir as dir/OBJID/... or, when tar, as
+ * dir/OBJID.tar: written under a temporary name, every file and folder
+ * fsync'ed, then renamed into place (an existing OBJID package is
+ * replaced, exchanged in one step where the file system can). What
+ * writers killed half-way left in dir is removed when no other writer is
+ * at work there. */
 rv_err rv_package_write(const rv_package *p, const char *dir, int tar, rv_error *err);
 
 /* A voicemail never packaged gets its OBJID and first packaging time (now)
@@ -65,8 +69,11 @@ rv_err rv_package_write(const rv_package *p, const char *dir, int tar, rv_error 
 void rv_package_first_time(rv_vm_archive *v, const char *now);
 
 /* Make voicemail id's package from the store (the first time: a new OBJID),
- * recording it as an event and an audit row for actor. */
-rv_err rv_package_voicemail(rv_store *s, long long id, const char *actor, const char *remote, rv_package *out,
-                            rv_error *err);
+ * write it below dir (rv_package_write), and only then record it as an
+ * event and an audit row for actor, so that a voicemail is never recorded
+ * as packaged without its package complete on the disk. objid gets the
+ * package's name on RV_OK, "" otherwise. */
+rv_err rv_package_archive(rv_store *s, long long id, const char *actor, const char *remote, const char *dir, int tar,
+                          char objid[48], rv_error *err);
 
 #endif
