@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <archive.h>
+#include <archive_entry.h>
 #include <dirent.h>
 #include <ftw.h>
 #include <jansson.h>
@@ -796,59 +798,91 @@ rv_err rv_package_build(const rv_vm_archive *v, const unsigned char *audio, size
     return rc;
 }
 
-/* ---- tar ---- */
+/* ---- tar, by libarchive ---- */
 
-/* v in octal, zero-padded to size - 1 digits and NUL-ended (v fits: sizes
- * and times are checked by the caller's limits). */
-static void octal(char *field, size_t size, unsigned long long v)
+/* Every file of p into a (a ustar archive, opened by the caller), under OBJID/. */
+static rv_err tar_files(struct archive *a, const rv_package *p, rv_error *err)
 {
-    field[size - 1] = '\0';
-    for (size_t i = size - 1; i-- > 0; v >>= 3) field[i] = (char)('0' + (v & 7));
+    struct archive_entry *e = archive_entry_new();
+    if (!e) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    rv_err rc = RV_OK;
+    for (size_t i = 0; rc == RV_OK && i < p->n; i++) {
+        const rv_package_file *f = &p->files[i];
+        char name[400];
+        snprintf(name, sizeof name, "%s/%s", p->objid, f->path);
+        archive_entry_clear(e);
+        archive_entry_set_pathname(e, name);
+        archive_entry_set_filetype(e, AE_IFREG);
+        archive_entry_set_perm(e, 0644);
+        archive_entry_set_size(e, (la_int64_t)f->len);
+        archive_entry_set_mtime(e, (time_t)(p->mtime > 0 ? p->mtime : 0), 0);
+        archive_entry_set_uname(e, "rostvakt");
+        archive_entry_set_gname(e, "rostvakt");
+        if (archive_write_header(a, e) != ARCHIVE_OK ||
+            (f->len && archive_write_data(a, f->data, f->len) != (la_ssize_t)f->len))
+            rc = rv_error_set(err, errno == ENOSPC ? RV_ERR_FULL : RV_ERR_IO, "cannot make the tar of %s: %s", name,
+                              archive_error_string(a) ? archive_error_string(a) : "?");
+    }
+    archive_entry_free(e);
+    if (archive_write_close(a) != ARCHIVE_OK && rc == RV_OK)
+        rc = rv_error_set(err, errno == ENOSPC ? RV_ERR_FULL : RV_ERR_IO, "cannot make the tar: %s",
+                          archive_error_string(a) ? archive_error_string(a) : "?");
+    return rc;
+}
+
+/* A new writer of POSIX ustar, with nothing after the end-of-archive blocks. */
+static struct archive *tar_writer(void)
+{
+    struct archive *a = archive_write_new();
+    if (a && (archive_write_set_format_ustar(a) != ARCHIVE_OK || archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK)) {
+        archive_write_free(a);
+        a = NULL;
+    }
+    return a;
+}
+
+typedef struct {
+    unsigned char *b;
+    size_t len, cap;
+} membuf;
+
+static la_ssize_t to_memory(struct archive *a, void *user, const void *buf, size_t n)
+{
+    membuf *m = user;
+    if (m->len + n > m->cap) {
+        size_t cap = m->cap ? m->cap : 65536;
+        while (cap < m->len + n) cap *= 2;
+        unsigned char *b = realloc(m->b, cap);
+        if (!b) {
+            archive_set_error(a, ENOMEM, "out of memory");
+            return -1;
+        }
+        m->b = b;
+        m->cap = cap;
+    }
+    memcpy(m->b + m->len, buf, n);
+    m->len += n;
+    return (la_ssize_t)n;
 }
 
 rv_err rv_package_tar(const rv_package *p, unsigned char **out, size_t *len, rv_error *err)
 {
-    size_t total = 1024;
-    for (size_t i = 0; i < p->n; i++) total += 512 + (p->files[i].len + 511) / 512 * 512;
-    unsigned char *b = calloc(1, total);
-    if (!b) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-    size_t at = 0;
-    for (size_t i = 0; i < p->n; i++) {
-        const rv_package_file *f = &p->files[i];
-        char name[400];
-        int n = snprintf(name, sizeof name, "%s/%s", p->objid, f->path);
-        char *h = (char *)b + at;
-        if (n < 100) memcpy(h, name, (size_t)n);
-        else { /* ustar: prefix / name split at a slash */
-            char *slash = strchr(name + (n - 100 > 0 ? n - 100 : 0), '/');
-            if (!slash || slash - name > 155) {
-                free(b);
-                return rv_error_set(err, RV_ERR_INTERNAL, "path too long for tar: %s", name);
-            }
-            memcpy(h + 345, name, (size_t)(slash - name));
-            memcpy(h, slash + 1, strlen(slash + 1));
-        }
-        octal(h + 100, 8, 0644);
-        octal(h + 108, 8, 0);
-        octal(h + 116, 8, 0);
-        octal(h + 124, 12, f->len);
-        octal(h + 136, 12, (unsigned long long)(p->mtime > 0 ? p->mtime : 0));
-        h[156] = '0';
-        memcpy(h + 257, "ustar", 6);
-        memcpy(h + 263, "00", 2);
-        memcpy(h + 265, "rostvakt", 8);
-        memcpy(h + 297, "rostvakt", 8);
-        memset(h + 148, ' ', 8);
-        unsigned sum = 0;
-        for (int k = 0; k < 512; k++) sum += (unsigned char)h[k];
-        snprintf(h + 148, 8, "%06o", sum);
-        h[155] = ' ';
-        at += 512;
-        memcpy(b + at, f->data, f->len);
-        at += (f->len + 511) / 512 * 512;
+    *out = NULL;
+    *len = 0;
+    membuf m = {0};
+    struct archive *a = tar_writer();
+    if (!a || archive_write_open(a, &m, NULL, to_memory, NULL) != ARCHIVE_OK) {
+        if (a) archive_write_free(a);
+        return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     }
-    *out = b;
-    *len = at + 1024;
+    rv_err rc = tar_files(a, p, err);
+    archive_write_free(a);
+    if (rc != RV_OK) {
+        free(m.b);
+        return rc;
+    }
+    *out = m.b;
+    *len = m.len;
     return RV_OK;
 }
 
@@ -1005,22 +1039,26 @@ rv_err rv_package_write(const rv_package *p, const char *dir, int tar, rv_error 
     char tmp[4096], final[4096];
     rv_err rc = RV_OK;
     if (tar) {
-        unsigned char *b = NULL;
-        size_t len = 0;
         snprintf(final, sizeof final, "%.3900s/%s.tar", dir, p->objid);
         snprintf(tmp, sizeof tmp, "%.3900s/.%s.tar.partial-XXXXXX", dir, p->objid);
-        rc = rv_package_tar(p, &b, &len, err);
-        int fd = rc == RV_OK ? mkostemp(tmp, O_CLOEXEC) : -1;
-        if (rc == RV_OK && fd < 0) rc = rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", final, strerror(errno));
-        if (rc == RV_OK) {
+        int fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0) rc = rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", final, strerror(errno));
+        else {
+            struct archive *a = tar_writer();
             fchmod(fd, 0644);
-            rc = write_fd(fd, tmp, b, len, err);
+            if (!a || archive_write_open_fd(a, fd) != ARCHIVE_OK)
+                rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+            else rc = tar_files(a, p, err);
+            if (a) archive_write_free(a);
+            if (rc == RV_OK && fsync(fd) != 0)
+                rc = rv_error_set(err, errno == ENOSPC ? RV_ERR_FULL : RV_ERR_IO, "cannot write %s: %s", tmp,
+                                  strerror(errno));
+            if (close(fd) != 0 && rc == RV_OK) rc = rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
             if (rc == RV_OK) kill_point("package-files-written");
             if (rc == RV_OK && rename(tmp, final) != 0)
                 rc = rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", final, strerror(errno));
             if (rc != RV_OK) unlink(tmp);
         }
-        free(b);
     } else {
         snprintf(final, sizeof final, "%.3900s/%s", dir, p->objid);
         snprintf(tmp, sizeof tmp, "%.3900s/.%s.partial-XXXXXX", dir, p->objid);

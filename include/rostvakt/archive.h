@@ -53,7 +53,8 @@ rv_err rv_package_build(const rv_vm_archive *v, const unsigned char *audio, size
                         rv_package *out, rv_error *err);
 void rv_package_free(rv_package *p);
 
-/* The package as a POSIX (ustar) tar, every path under OBJID/ (malloc()ed). */
+/* The package as a POSIX (ustar) tar made by libarchive, every path under
+ * OBJID/, the files' time the package's mtime (malloc()ed). */
 rv_err rv_package_tar(const rv_package *p, unsigned char **out, size_t *len, rv_error *err);
 
 /* The package written below dir as dir/OBJID/... or, when tar, as
