@@ -282,6 +282,13 @@ static void first_error(void *user, xmlErrorPtr e)
     msg[strcspn(msg, "\n")] = '\0';
 }
 
+/* libxml2's messages kept from stderr (library code never prints). */
+static void quiet(void *ctx, const char *msg, ...)
+{
+    (void)ctx;
+    (void)msg;
+}
+
 static rv_err package_schema(xmlSchemaPtr *out, rv_error *err)
 {
     rv_err rc = RV_OK;
@@ -300,10 +307,14 @@ static rv_err package_schema(xmlSchemaPtr *out, rv_error *err)
         }
         char path[1200], msg[200] = "";
         snprintf(path, sizeof path, "%s/eark/package.xsd", schema_models);
+        xmlSetGenericErrorFunc(NULL, quiet); /* this thread's, until reset below */
+        xmlSetStructuredErrorFunc(msg, first_error);
         xmlSchemaParserCtxtPtr pc = xmlSchemaNewParserCtxt(path);
         if (pc) xmlSchemaSetParserStructuredErrors(pc, first_error, msg);
         schema = pc ? xmlSchemaParse(pc) : NULL;
         xmlSchemaFreeParserCtxt(pc);
+        xmlSetStructuredErrorFunc(NULL, NULL);
+        xmlSetGenericErrorFunc(NULL, NULL);
         if (!schema)
             rc = rv_error_set(err, RV_ERR_CONFIG, "cannot read the METS schemas %s: %s", path,
                               msg[0] ? msg : "not there or not a schema");
