@@ -1,12 +1,13 @@
 /* Submission packages for the e-archive (archive.h): FGS Paketstruktur 2.0,
- * that is E-ARK CSIP 2.1 with SIP 2.1. */
+ * that is E-ARK CSIP 2.1 with SIP 2.1. Owns libxml2 (the XML, written and
+ * validated) and libarchive (the tar); the store's facts come from store.c. */
 #include "rostvakt/archive.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <archive.h>
 #include <archive_entry.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
 #include <libxml/xmlschemas.h>
@@ -957,8 +958,8 @@ static rv_err make_dirs(char *path, rv_error *err)
         *q = '\0';
         int r = mkdir(path, 0755), e = errno;
         if (r != 0 && e != EEXIST) rc = rv_error_set(err, RV_ERR_IO, "cannot make %s: %s", path, strerror(e));
-        if (r == 0) { /* its parent now names it */
-            char *up = strrchr(path, '/');
+        char *up = r == 0 ? strrchr(path, '/') : NULL;
+        if (up) { /* its parent now names it */
             *up = '\0';
             rc = sync_dir(path, err);
             *up = '/';

@@ -3,8 +3,8 @@
 #include "rostvakt/mail.h"
 
 #include <curl/curl.h>
-#include <gmime/gmime.h>
 #include <errno.h>
+#include <gmime/gmime.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
