@@ -832,12 +832,13 @@ static rv_err tar_files(struct archive *a, const rv_package *p, rv_error *err)
         archive_entry_set_gname(e, "rostvakt");
         if (archive_write_header(a, e) != ARCHIVE_OK ||
             (f->len && archive_write_data(a, f->data, f->len) != (la_ssize_t)f->len))
-            rc = rv_error_set(err, errno == ENOSPC ? RV_ERR_FULL : RV_ERR_IO, "cannot make the tar of %s: %s", name,
+            rc = rv_error_set(err, archive_errno(a) == ENOSPC ? RV_ERR_FULL : RV_ERR_IO, "cannot make the tar of %s: %s",
+                              name,
                               archive_error_string(a) ? archive_error_string(a) : "?");
     }
     archive_entry_free(e);
     if (archive_write_close(a) != ARCHIVE_OK && rc == RV_OK)
-        rc = rv_error_set(err, errno == ENOSPC ? RV_ERR_FULL : RV_ERR_IO, "cannot make the tar: %s",
+        rc = rv_error_set(err, archive_errno(a) == ENOSPC ? RV_ERR_FULL : RV_ERR_IO, "cannot make the tar: %s",
                           archive_error_string(a) ? archive_error_string(a) : "?");
     return rc;
 }
@@ -846,7 +847,8 @@ static rv_err tar_files(struct archive *a, const rv_package *p, rv_error *err)
 static struct archive *tar_writer(void)
 {
     struct archive *a = archive_write_new();
-    if (a && (archive_write_set_format_ustar(a) != ARCHIVE_OK || archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK)) {
+    if (a && (archive_write_set_format_ustar(a) != ARCHIVE_OK ||
+              archive_write_set_bytes_in_last_block(a, 1) != ARCHIVE_OK)) {
         archive_write_free(a);
         a = NULL;
     }
@@ -1032,8 +1034,10 @@ static rv_err write_folder(const rv_package *p, const char *tmp, const char *fin
     if (lstat(final, &sb) == 0) { /* no exchange here: the earlier one aside first */
         char old[4096];
         snprintf(old, sizeof old, "%.3900s.old", tmp);
-        if (rename(final, old) != 0) return rv_error_set(err, RV_ERR_IO, "cannot replace %s: %s", final, strerror(errno));
-        rc = rename(tmp, final) == 0 ? RV_OK : rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", final, strerror(errno));
+        if (rename(final, old) != 0)
+            return rv_error_set(err, RV_ERR_IO, "cannot replace %s: %s", final, strerror(errno));
+        rc = rename(tmp, final) == 0 ? RV_OK
+                                     : rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", final, strerror(errno));
         rm_tree(old);
         return rc;
     }
@@ -1065,7 +1069,8 @@ rv_err rv_package_write(const rv_package *p, const char *dir, int tar, rv_error 
             if (rc == RV_OK && fsync(fd) != 0)
                 rc = rv_error_set(err, errno == ENOSPC ? RV_ERR_FULL : RV_ERR_IO, "cannot write %s: %s", tmp,
                                   strerror(errno));
-            if (close(fd) != 0 && rc == RV_OK) rc = rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
+            if (close(fd) != 0 && rc == RV_OK)
+                rc = rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
             if (rc == RV_OK) kill_point("package-files-written");
             if (rc == RV_OK && rename(tmp, final) != 0)
                 rc = rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", final, strerror(errno));
