@@ -9,7 +9,7 @@ DESTDIR  ?=
 SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 VERSION  = 0.1.0
 BUILD    ?= build
-PKGS      = sndfile samplerate fftw3f jansson espeak-ng pocketsphinx libcrypto sqlite3 libmicrohttpd libcurl gmime-3.0
+PKGS      = sndfile samplerate fftw3f jansson espeak-ng pocketsphinx libcrypto sqlite3 libmicrohttpd libcurl gmime-3.0 libxml-2.0 libarchive
 WARN      = -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wformat=2
 CPPFLAGS += -Iinclude -D_GNU_SOURCE -MMD -MP -DRV_SHARE_DIR='"$(PREFIX)/share/rostvakt"' -DRV_VERSION='"$(VERSION)"'
 CFLAGS   ?= -O2 -g
@@ -262,6 +262,8 @@ install: $(BIN) $(LIB) $(BUILD)/rostvakt.pc
 	install -m 644 models/*.map models/case-words.sv $(MLLR) deploy/rostvakt.conf.example \
 	  $(DESTDIR)$(PREFIX)/share/rostvakt/
 	install -m 644 models/profiles/*.conf $(DESTDIR)$(PREFIX)/share/rostvakt/profiles/
+	install -d $(DESTDIR)$(PREFIX)/share/rostvakt/eark
+	install -m 644 models/eark/*.xsd models/eark/catalog.xml $(DESTDIR)$(PREFIX)/share/rostvakt/eark/
 	install -d $(DESTDIR)$(PREFIX)/share/rostvakt/web
 	install -m 644 web/index.html web/app.css web/app.js $(DESTDIR)$(PREFIX)/share/rostvakt/web/
 	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)

@@ -1,10 +1,11 @@
-/* The nightly report by e-mail (mail.h). */
+/* The nightly report by e-mail (mail.h): the text here, the MIME message
+ * by GMime, SMTP by libcurl. */
 #include "rostvakt/mail.h"
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <gmime/gmime.h>
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -23,31 +24,6 @@ int rv_mail_address_valid(const char *a)
     for (const char *p = a; *p; p++)
         if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || strchr("<>,;:\"()[]\\", *p)) return 0;
     return 1;
-}
-
-/* ---- text ---- */
-
-/* text in its canonical form (CRLF line breaks) as base64 lines of 76
- * characters, CRLF-ended. */
-static void put_base64(rv_strbuf *b, const char *text, size_t tlen)
-{
-    char *data = malloc(2 * tlen + 1);
-    if (!data) {
-        b->oom = 1;
-        return;
-    }
-    size_t len = 0;
-    for (size_t i = 0; i < tlen; i++) {
-        if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) data[len++] = '\r';
-        data[len++] = text[i];
-    }
-    for (size_t i = 0; i < len; i += 57) {
-        unsigned char out[80];
-        size_t k = len - i < 57 ? len - i : 57;
-        EVP_EncodeBlock(out, (const unsigned char *)data + i, (int)k);
-        rv_strbuf_put(b, "%s\r\n", out);
-    }
-    free(data);
 }
 
 /* ---- the report's items ---- */
@@ -87,65 +63,75 @@ static void item_line(json_t *it, char *out, size_t cap)
     snprintf(out, cap, "%s %s%s%s", str(it, "ext"), str(it, "name"), detail[0] ? ": " : "", detail);
 }
 
-/* ---- a message ---- */
+/* ---- a message, by GMime ---- */
 
-static void encoded_word(rv_strbuf *b, const char *s)
+/* A text part: UTF-8 as given, in base64, its line breaks CRLF (the
+ * canonical form of text). NULL when out of memory. */
+static GMimePart *text_part(const char *subtype, const char *body)
 {
-    int ascii = 1;
-    for (const char *p = s; *p; p++)
-        if ((unsigned char)*p >= 0x80 || (unsigned char)*p < 0x20) ascii = 0;
-    if (ascii) {
-        rv_strbuf_put(b, "%s", s);
-        return;
+    size_t n = strlen(body), k = 0;
+    char *crlf = malloc(2 * n + 1);
+    if (!crlf) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (body[i] == '\n' && (i == 0 || body[i - 1] != '\r')) crlf[k++] = '\r';
+        crlf[k++] = body[i];
     }
-    /* RFC 2047: whole UTF-8 characters per word, each word under 76 characters */
-    size_t n = strlen(s);
-    for (size_t i = 0; i < n;) {
-        size_t k = 0;
-        while (i + k < n && k < 42) {
-            size_t c = 1;
-            unsigned char u = (unsigned char)s[i + k];
-            if (u >= 0xf0) c = 4;
-            else if (u >= 0xe0) c = 3;
-            else if (u >= 0xc0) c = 2;
-            if (k + c > 42 && k) break;
-            k += c;
-        }
-        if (i + k > n) k = n - i;
-        unsigned char out[80];
-        EVP_EncodeBlock(out, (const unsigned char *)s + i, (int)k);
-        rv_strbuf_put(b, "%s=?UTF-8?B?%s?=", i ? "\r\n " : "", out);
-        i += k;
-    }
+    GMimeStream *st = g_mime_stream_mem_new_with_buffer(crlf, k);
+    free(crlf);
+    GMimeDataWrapper *w = g_mime_data_wrapper_new_with_stream(st, GMIME_CONTENT_ENCODING_DEFAULT);
+    g_object_unref(st);
+    GMimePart *part = g_mime_part_new_with_type("text", subtype);
+    g_mime_part_set_content(part, w);
+    g_object_unref(w);
+    g_mime_object_set_content_type_parameter(GMIME_OBJECT(part), "charset", "UTF-8");
+    g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+    return part;
 }
 
-/* A whole message: headers, a text and an HTML part. */
+/* A whole message: headers (the subject RFC 2047-encoded), a text and an
+ * HTML part as multipart/alternative, CRLF line ends. New string (free),
+ * or NULL when out of memory. */
 static char *compose(const char *from, const char *to, const char *subject, const char *text, const char *html,
                      size_t *len)
 {
-    rv_strbuf m = {0};
-    char date[64], uuid[37];
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+    char uuid[37], id[64];
     rv_uuid4(uuid);
-    rv_strbuf_put(&m, "Date: %s\r\nFrom: rostvakt <%s>\r\nTo: %s\r\nSubject: ", date, from, to);
-    encoded_word(&m, subject);
-    rv_strbuf_put(&m, "\r\nMessage-ID: <%s@rostvakt>\r\nMIME-Version: 1.0\r\nAuto-Submitted: auto-generated\r\n"
-            "Content-Type: multipart/alternative; boundary=\"rv-%s\"\r\n\r\n",
-        uuid, uuid);
-    rv_strbuf_put(&m, "--rv-%s\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n", uuid);
-    put_base64(&m, text, strlen(text));
-    rv_strbuf_put(&m, "--rv-%s\r\nContent-Type: text/html; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n", uuid);
-    put_base64(&m, html, strlen(html));
-    rv_strbuf_put(&m, "--rv-%s--\r\n", uuid);
-    if (m.oom) {
-        free(m.s);
-        return NULL;
+    snprintf(id, sizeof id, "%s@rostvakt", uuid);
+    GMimeMessage *m = g_mime_message_new(TRUE);
+    g_mime_message_add_mailbox(m, GMIME_ADDRESS_TYPE_FROM, "rostvakt", from);
+    InternetAddressList *rcpt = g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_TO);
+    for (const char *p = to; *p;) { /* "a@x,b@y": each address checked by rv_mail_address_valid */
+        size_t k = strcspn(p, ",");
+        char one[300];
+        snprintf(one, sizeof one, "%.*s", (int)(k < 299 ? k : 299), p);
+        internet_address_list_add(rcpt, internet_address_mailbox_new(NULL, one));
+        p += k + (p[k] == ',');
     }
-    *len = m.len;
-    return m.s;
+    g_mime_message_set_subject(m, subject, "UTF-8");
+    GDateTime *now = g_date_time_new_now_utc();
+    g_mime_message_set_date(m, now);
+    g_date_time_unref(now);
+    g_mime_message_set_message_id(m, id);
+    g_mime_object_set_header(GMIME_OBJECT(m), "Auto-Submitted", "auto-generated", NULL);
+    GMimeMultipart *alt = g_mime_multipart_new_with_subtype("alternative");
+    GMimePart *parts[2] = {text_part("plain", text), text_part("html", html)};
+    int oom = !parts[0] || !parts[1];
+    for (int i = 0; i < 2; i++)
+        if (parts[i]) {
+            g_mime_multipart_add(alt, GMIME_OBJECT(parts[i]));
+            g_object_unref(parts[i]);
+        }
+    g_mime_message_set_mime_part(m, GMIME_OBJECT(alt));
+    g_object_unref(alt);
+    GMimeFormatOptions *fo = g_mime_format_options_new();
+    g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
+    char *g = g_mime_object_to_string(GMIME_OBJECT(m), fo);
+    g_mime_format_options_free(fo);
+    g_object_unref(m);
+    char *out = g && !oom ? strdup(g) : NULL;
+    g_free(g);
+    if (out) *len = strlen(out);
+    return out;
 }
 
 static const char html_head[] =
@@ -431,6 +417,7 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
     }
     const char *date = str(r, "date");
     units us = {0};
+    g_mime_init(); /* counted: pbx-sync's IMAP in the same process keeps its own */
     rv_err rc = rv_store_units(s, one_unit, &us, err);
     if (rc == RV_OK && us.oom) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     for (size_t i = 0; rc == RV_OK && i < us.n; i++) {
@@ -469,6 +456,7 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
     }
     free(us.u);
     json_decref(r);
+    g_mime_shutdown();
     if (rc != RV_OK || dry_dir) return rc;
 
     /* send what waits, this report's and any an earlier sweep could not */

@@ -298,6 +298,7 @@ static int build_config_from(const common_opts *c, const char *calibration, rv_c
         if (rv_config_set(cfg, name, eq + 1, &err) != RV_OK) goto bad;
     }
     rv_config_resolve(cfg);
+    rv_package_use_models(cfg->models_dir);
     if (rv_config_validate(cfg, &err) != RV_OK) goto bad;
     return 0;
 bad:
@@ -987,16 +988,14 @@ static int cmd_archive(int argc, char **argv)
     snprintf(actor, sizeof actor, "cli:%s", who);
     size_t made = 0;
     for (size_t i = 0; i < n; i++) {
-        rv_package pkg;
-        if (rv_package_voicemail(st, ids[i], actor, "local", &pkg, &e) != RV_OK ||
-            rv_package_write(&pkg, out, tar, &e) != RV_OK) {
+        char objid[48];
+        if (rv_package_archive(st, ids[i], actor, "local", out, tar, objid, &e) != RV_OK) {
             fprintf(stderr, "rostvakt archive: voicemail %lld: %s\n", ids[i], e.msg);
             rc = 1;
             continue;
         }
-        printf("voicemail %lld: %s/%s%s\n", ids[i], out, pkg.objid, tar ? ".tar" : "");
+        printf("voicemail %lld: %s/%s%s\n", ids[i], out, objid, tar ? ".tar" : "");
         made++;
-        rv_package_free(&pkg);
     }
     fflush(stdout);
     fprintf(stderr, "rostvakt archive: %zu of %zu packaged\n", made, n);

@@ -8,7 +8,7 @@
 # Usage: tests/check-package.sh PKG [SCHEMA_DIR]
 set -u
 pkg=${1:?usage: check-package.sh PKG [SCHEMA_DIR]}
-schemas=${2:-$(dirname "$0")/eark}
+schemas=${2:-$(dirname "$0")/../models/eark}
 fail=0
 bad() { echo "check-package: $*"; fail=1; }
 x() { xmllint --nonet --xpath "$2" "$1" 2>/dev/null; }
@@ -16,7 +16,7 @@ N='namespace-uri()="http://www.loc.gov/METS/"'
 
 for mets in "$pkg/METS.xml" "$pkg"/representations/*/METS.xml; do
     [ -f "$mets" ] || { bad "no $mets"; continue; }
-    XML_CATALOG_FILES=$schemas/catalog.xml xmllint --nonet --noout --schema "$schemas/mets.xsd" "$mets" \
+    XML_CATALOG_FILES=$schemas/catalog.xml xmllint --nonet --noout --schema "$schemas/package.xsd" "$mets" \
         >/dev/null 2>"$pkg.xmllint" || bad "$mets is not valid METS: $(head -c 600 "$pkg.xmllint")"
     rm -f "$pkg.xmllint"
     dir=$(dirname "$mets")

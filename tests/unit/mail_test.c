@@ -1,0 +1,73 @@
+/* The report's mails as they are composed (GMime): what a mail client
+ * reads of them, from --dry-run's files, with Python's e-mail parser. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rostvakt/config.h"
+#include "rostvakt/fileio.h"
+#include "rostvakt/mail.h"
+#include "rostvakt/store.h"
+
+static char dir[64];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/rv-mail-XXXXXX");
+    cr_assert_not_null(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+TestSuite(mail, .init = setup, .fini = teardown);
+
+/* A unit whose name would end the Subject header and start a Bcc of its
+ * own, and Swedish letters everywhere: one header each, decoded intact,
+ * and every line of the message CRLF-ended. */
+Test(mail, unit_names_stay_inside_the_subject) {
+    rv_store *s;
+    rv_error e;
+    char data[128], dry[128];
+    snprintf(data, sizeof data, "%s/data", dir);
+    snprintf(dry, sizeof dry, "%s/dry", dir);
+    cr_assert_eq(mkdir(dry, 0755), 0);
+    cr_assert_eq(rv_store_open(data, &s, &e), RV_OK, "%s", e.msg);
+    const char *unit = "\xc3\x84ldreomsorg\r\nBcc: evil@example.com";
+    int created;
+    cr_assert_eq(rv_store_put_unit(s, unit, "chef@kommun.se", "2026-12-07T00:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    rv_config cfg;
+    rv_config_defaults(&cfg);
+    snprintf(cfg.mail_from, sizeof cfg.mail_from, "rostvakt@kommun.se");
+    const char *report = "{\"date\":\"2026-12-07\",\"mailboxes\":1,\"missing_greetings\":[{\"ext\":\"4712\","
+                         "\"name\":\"\xc3\x85sa \xc3\x96" "berg\",\"unit\":\"\xc3\x84ldreomsorg\\r\\nBcc: evil@example.com\","
+                         "\"reason\":\"removed\"}]}";
+    rv_mail_counts c;
+    FILE *log = fopen("/dev/null", "w");
+    cr_assert_eq(rv_mail_report(s, &cfg, report, dry, log, &c, &e), RV_OK, "%s", e.msg);
+    fclose(log);
+    rv_store_close(s);
+    cr_assert_eq(c.composed, 1);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "cd %s && f=$(ls) && /usr/bin/python3 -c 'import email, email.header, email.policy, sys\n"
+             "raw = open(sys.argv[1], \"rb\").read()\n"
+             "assert raw.count(b\"\\n\") == raw.count(b\"\\r\\n\"), \"bare LF\"\n"
+             "m = email.message_from_bytes(raw, policy=email.policy.compat32)\n"
+             "assert m[\"Bcc\"] is None, \"a Bcc header\"\n"
+             "s = str(email.header.make_header(email.header.decode_header(m[\"Subject\"])))\n"
+             "assert s.startswith(\"R\\u00f6stbrevl\\u00e5dor \\u00c4ldreomsorg\"), s\n"
+             "assert s.endswith(\"2026-12-07: 1 att \\u00e5tg\\u00e4rda\"), s\n"
+             "t = [p.get_payload(decode=True).decode(\"utf-8\") for p in m.walk() if p.get_content_maintype() == \"text\"]\n"
+             "assert len(t) == 2 and all(\"4712 \\u00c5sa \\u00d6berg\" in x for x in t), t\n"
+             "assert \"\\r\\n\" in t[0] and \"\\r\\r\" not in t[0], repr(t[0])' \"$f\"",
+             dry);
+    cr_expect_eq(system(cmd), 0, "see the assertion above");
+}
