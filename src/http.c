@@ -1316,14 +1316,19 @@ static enum MHD_Result web_file(rv_server *s, struct MHD_Connection *c, const ch
 static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char *url, const char *method,
                              request *rq)
 {
+    /* HEAD is GET without the body (libmicrohttpd sends the headers only);
+     * audio and the app's files tell the two apart themselves: a HEAD of a
+     * recording reads nothing and is not audited */
+    const char *asked = method;
+    if (strcmp(method, "HEAD") == 0) method = "GET";
     if (strcmp(url, "/healthz") == 0) {
         if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
         return send_json(s, c, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
     }
     if (strcmp(url, "/metrics") == 0) return get_metrics(s, c, method);
     const char *type;
-    if (strcmp(url, "/") == 0) return web_file(s, c, method, "/index.html", "text/html; charset=utf-8");
-    if (rv_web_path(url, &type)) return web_file(s, c, method, url, type);
+    if (strcmp(url, "/") == 0) return web_file(s, c, asked, "/index.html", "text/html; charset=utf-8");
+    if (rv_web_path(url, &type)) return web_file(s, c, asked, url, type);
     if (strcmp(url, "/v1/session") == 0) return session_route(s, c, method, rq);
     if (strcmp(url, "/v1/sweeps") == 0 && strcmp(method, "GET") == 0) return list_sweeps(s, c, 0);
     if (strncmp(url, "/v1/sweeps/", 11) == 0) {
@@ -1343,7 +1348,7 @@ static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char 
         if (!id) return send_error(s, c, RV_ERR_ARG, "the id must be a positive number of up to 18 digits");
         if (id && (strcmp(slash, "/callback") == 0 || strcmp(slash, "/decision") == 0))
             return voicemail_action(s, c, method, id, slash + 1, rq);
-        if (id && strcmp(slash, "/audio") == 0) return get_audio(s, c, method, id);
+        if (id && strcmp(slash, "/audio") == 0) return get_audio(s, c, asked, id);
         if (id && strcmp(slash, "/package") == 0) return get_package(s, c, method, id);
         if (id && strcmp(slash, "/archived") == 0) return post_archived(s, c, method, id, rq);
     }
@@ -1369,7 +1374,7 @@ static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char 
             if (strncmp(slash, gv, strlen(gv)) == 0 && sl > strlen(gv) + strlen(av) &&
                 strcmp(slash + sl - strlen(av), av) == 0) {
                 long long id = rv_parse_id(slash + strlen(gv), sl - strlen(gv) - strlen(av));
-                if (id) return greeting_audio(s, c, method, ext, id);
+                if (id) return greeting_audio(s, c, asked, ext, id);
             }
             if (strncmp(slash, gv, strlen(gv)) == 0 && sl > strlen(gv) + strlen(rv) &&
                 strcmp(slash + sl - strlen(rv), rv) == 0) {
