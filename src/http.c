@@ -1389,19 +1389,30 @@ static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char 
 
 /* ---- deadlines: slow clients do not keep others out ---- */
 
-/* One TCP connection: when its current stage began. */
+/* One TCP connection: when its current stage began, and how much of its
+ * body has come since. */
 typedef enum { CONN_HEADERS, CONN_BODY, CONN_ANSWER, CONN_CUT } conn_stage;
 struct rv_conn {
     int fd;
     conn_stage stage;
     long long since_ms;
+    unsigned long long body_bytes;
     struct rv_conn *prev, *next;
 };
 
-/* More connections than this waiting for their headers, and those waiting
- * longer than CROWD_MS are cut first: room for new clients. */
+/* More connections than this waiting for their headers or sending a body
+ * slowly, and those waiting longer than CROWD_MS are cut first: room for
+ * new clients. A body is slow while it has come at less than MIN_BODY_RATE
+ * bytes a second since it began: a sign-in (a few hundred bytes) or a PBX's
+ * upload on a LAN is far faster. */
 #define CROWD 64
 #define CROWD_MS 2000
+#define MIN_BODY_RATE 4096
+
+static int slow_body(const struct rv_conn *k, long long age)
+{
+    return k->stage == CONN_BODY && age > CROWD_MS && k->body_bytes * 1000 < (unsigned long long)age * MIN_BODY_RATE;
+}
 
 static void conn_stage_set(rv_server *s, struct MHD_Connection *c, conn_stage st)
 {
@@ -1415,6 +1426,18 @@ static void conn_stage_set(rv_server *s, struct MHD_Connection *c, conn_stage st
         k->stage = st;
     }
     k->since_ms = rv_now_ms();
+    k->body_bytes = 0;
+    pthread_mutex_unlock(&s->conn_lock);
+}
+
+/* n more bytes of c's body have come. */
+static void conn_body_bytes(rv_server *s, struct MHD_Connection *c, size_t n)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct rv_conn *k = ci ? ci->socket_context : NULL;
+    if (!k) return;
+    pthread_mutex_lock(&s->conn_lock);
+    k->body_bytes += n;
     pthread_mutex_unlock(&s->conn_lock);
 }
 
@@ -1451,7 +1474,8 @@ static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_conte
 
 /* Every quarter second: connections past their headers' or body's
  * deadline are shut down (libmicrohttpd then closes them), and while more
- * than CROWD wait for headers, those waiting longest go first. */
+ * than CROWD wait for headers or send a body slowly, those of them waiting
+ * longer than CROWD_MS go. */
 static void *reaper(void *arg)
 {
     rv_server *s = arg;
@@ -1460,12 +1484,13 @@ static void *reaper(void *arg)
         long long now = rv_now_ms();
         long long head = s->cfg.http_header_timeout * 1000, body = s->cfg.http_body_timeout * 1000;
         int waiting = 0; /* counted here, where it decides: the running count only wakes this thread */
-        for (struct rv_conn *k = s->conns; k; k = k->next) waiting += k->stage == CONN_HEADERS;
+        for (struct rv_conn *k = s->conns; k; k = k->next)
+            waiting += k->stage == CONN_HEADERS || slow_body(k, now - k->since_ms);
         int crowded = waiting > CROWD;
         for (struct rv_conn *k = s->conns; k; k = k->next) {
             long long age = now - k->since_ms;
             int cut = (k->stage == CONN_HEADERS && (age > head || (crowded && age > CROWD_MS))) ||
-                      (k->stage == CONN_BODY && age > body);
+                      (k->stage == CONN_BODY && (age > body || (crowded && slow_body(k, age))));
             if (cut) {
                 shutdown(k->fd, SHUT_RDWR);
                 if (k->stage == CONN_HEADERS) s->n_waiting--;
@@ -1522,6 +1547,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (strchr(url, 0x7f)) return send_error(s, c, RV_ERR_ARG, "the path holds an escaped control character");
         const char *cl = header(c, "Content-Length");
         rq->limit = (size_t)(rv_is_audio_upload(url) ? s->cfg.max_audio_bytes : s->cfg.max_json_bytes);
+        size_t small = rv_body_cap(url, method);
+        if (small && small < rq->limit) rq->limit = small;
         unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
         const char *te = header(c, "Transfer-Encoding");
         if (declared || te) { /* a body: its sender and route checked before it is read */
@@ -1546,6 +1573,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
     }
     if (*upload_size) {
+        conn_body_bytes(s, c, *upload_size);
         if (!rq->too_large && rq->len + *upload_size <= rq->limit) {
             if (rq->len + *upload_size + 1 > rq->cap) {
                 size_t cap = (rq->len + *upload_size + 1) * 2;
@@ -1606,7 +1634,11 @@ rv_err rv_http_start(rv_server *s, unsigned *port, rv_error *err)
     struct MHD_OptionItem pool[] = {
         {s->cfg.http_workers > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)s->cfg.http_workers, NULL},
         {MHD_OPTION_END, 0, NULL}};
-    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+    /* poll, not epoll: libmicrohttpd 0.9.75's epoll loop, handed as many
+     * events as its batch holds (128, a worker's share of the connections
+     * when they are all held), waits for more before it handles them, so
+     * slow connections cut all at once stayed open until the next event */
+    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
                                 MHD_USE_ERROR_LOG,
                             0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                             MHD_OPTION_ARRAY, pool, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,

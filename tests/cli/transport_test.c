@@ -21,6 +21,155 @@ TestSuite(transport, .init = setup, .fini = teardown, .timeout = 60);
 
 static const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
 
+/* A TCP connection to the server from the loopback address src (NULL: any),
+ * with text written; -1 when it cannot be made. */
+static int connect_from(const char *src, const char *text)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    if (src) {
+        struct sockaddr_in b = {0};
+        b.sin_family = AF_INET;
+        inet_pton(AF_INET, src, &b.sin_addr);
+        if (bind(fd, (struct sockaddr *)&b, sizeof b) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)atoi(strrchr(base, ':') + 1));
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    size_t n = strlen(text);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0 || write(fd, text, n) != (ssize_t)n) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* What the server answers on fd within seconds (the start of it, into
+ * out); 0 when nothing came. */
+static size_t answer_of(int fd, int seconds, char *out, size_t cap)
+{
+    struct timeval tv = {seconds, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ssize_t n = read(fd, out, cap - 1);
+    out[n > 0 ? n : 0] = '\0';
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* One request from 127.0.0.3 that gives up after seconds: its status, 0
+ * when it got none. */
+static long from_elsewhere(long seconds, const char *method, const char *path, const char *tok, const char *type,
+                           const char *body, size_t len)
+{
+    CURL *c = curl_easy_init();
+    char url[256], auth[128], ct[96];
+    snprintf(url, sizeof url, "%s%s", base, path);
+    struct curl_slist *h = NULL;
+    if (tok) {
+        snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
+        h = curl_slist_append(h, auth);
+    }
+    if (type) {
+        snprintf(ct, sizeof ct, "Content-Type: %s", type);
+        h = curl_slist_append(h, ct);
+    }
+    sink o = {0};
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_INTERFACE, "127.0.0.3");
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, seconds);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &o);
+    long status = 0;
+    if (curl_easy_perform(c) == CURLE_OK) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return status;
+}
+
+static unsigned char *read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert(f, "%s", path);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *b = malloc((size_t)n + 1);
+    cr_assert(b);
+    cr_assert_eq(fread(b, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *len = (size_t)n;
+    return b;
+}
+
+/* ---- slow bodies (a sign-in that never ends) ---- */
+
+/* 256 connections from two addresses (each address's limit, together the
+ * server's) that send their headers and a little of a sign-in body, then
+ * nothing: others, the PBX among them, are still answered, and the slow
+ * ones are cut. */
+Test(transport, slow_bodies_do_not_keep_others_out) {
+    sink o;
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    enum { N = 256 };
+    static int fds[N];
+    int open_n = 0;
+    const char *slow = "POST /v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                       "Content-Length: 512\r\n\r\n{\"tok";
+    for (int i = 0; i < N; i++)
+        if ((fds[i] = connect_from(i % 2 ? "127.0.0.2" : "127.0.0.1", slow)) >= 0) open_n++;
+    cr_assert(open_n >= 250, "%d slow connections", open_n);
+    int served = 0;
+    for (int t = 0; t < 10 && !served; t++) { /* each try gives up after two seconds */
+        usleep(250000);
+        served = from_elsewhere(2, "GET", "/healthz", NULL, NULL, NULL, 0) == 200;
+    }
+    cr_expect(served, "a new client was served while slow bodies held the slots");
+    size_t len;
+    unsigned char *wav = read_file("samples/v01-bygglov.wav", &len);
+    long st = 0;
+    for (int t = 0; t < 5 && st != 201; t++) st = from_elsewhere(10, "POST", "/v1/mailboxes/4711/voicemails", pbx, "audio/wav",
+                                                                  (const char *)wav, len);
+    free(wav);
+    cr_expect_eq(st, 201, "the PBX's upload was answered");
+    int cut = 0;
+    for (int i = 0; i < N; i++) {
+        if (fds[i] < 0) continue;
+        char b[256];
+        struct timeval tv = {0, 100000};
+        setsockopt(fds[i], SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        ssize_t n = read(fds[i], b, sizeof b);
+        if (n == 0 || (n < 0 && errno == ECONNRESET)) cut++;
+        close(fds[i]);
+    }
+    cr_expect(cut > 0, "slow bodies were cut");
+}
+
+/* A sign-in needs a few hundred bytes: a body promising 64 KiB is refused
+ * from its Content-Length, before any of it is read. */
+Test(transport, a_sign_in_body_has_a_small_limit) {
+    int fd = connect_from(NULL, "POST /v1/session HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                "Content-Length: 65536\r\n\r\n{\"token\":");
+    cr_assert(fd >= 0);
+    char b[512];
+    cr_expect(answer_of(fd, 10, b, sizeof b) && strncmp(b, "HTTP/1.1 413", 12) == 0, "refused at once: %s", b);
+    close(fd);
+    sink o;
+    char body[1200];
+    snprintf(body, sizeof body, "{\"token\":\"%s\",\"pad\":\"%01000d\"}", officer, 0);
+    cr_expect_eq(call("POST", "/v1/session", NULL, body, &o), 413, "%s", o.buf);
+    snprintf(body, sizeof body, "{\"token\":\"%s\"}", officer);
+    cr_expect_eq(call("POST", "/v1/session", NULL, body, &o), 201, "an ordinary sign-in: %s", o.buf);
+}
+
 /* ---- HEAD ---- */
 
 typedef struct {
