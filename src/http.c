@@ -34,7 +34,9 @@
 typedef struct {
     char *body;
     size_t len, cap, limit;
+    size_t held;     /* bytes of the body budget this request holds */
     int too_large;
+    int over_budget; /* a body without a length outgrew the budget */
     struct timespec start;
     rv_pending *up;  /* a voicemail upload handed to the committer */
     rv_job job;      /* a greeting upload or sweep handed to a job thread */
@@ -1531,6 +1533,30 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
     return (size_t)(w - s);
 }
 
+/* ---- one budget for the bodies held in memory, whoever sends them ---- */
+
+/* 1 when n more bytes of bodies may be held (and they are counted), else 0. */
+static int budget_take(rv_server *s, size_t n)
+{
+    long long held = atomic_load(&s->bodies_held);
+    do {
+        if (held + (long long)n > s->cfg.http_body_budget) return 0;
+    } while (!atomic_compare_exchange_weak(&s->bodies_held, &held, held + (long long)n));
+    return 1;
+}
+
+static void budget_give(rv_server *s, size_t n)
+{
+    if (n) atomic_fetch_sub(&s->bodies_held, (long long)n);
+}
+
+/* 503 with Retry-After: the body would fit its own limit, but not now. */
+static enum MHD_Result over_budget(rv_server *s, struct MHD_Connection *c)
+{
+    return send_error(s, c, RV_ERR_BUSY,
+                      "the service holds as many request bodies as it may (http_body_budget); try again later");
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                               const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -1566,6 +1592,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (declared > rq->limit) /* refused before the body is read */
             return send_error(s, c, RV_ERR_TOO_LARGE, "request body too large");
         if (declared) { /* one buffer of the declared size: no copying as it arrives */
+            if (!budget_take(s, (size_t)declared + 1)) return over_budget(s, c);
+            rq->held = (size_t)declared + 1;
             rq->body = malloc((size_t)declared + 1);
             if (!rq->body) return MHD_NO;
             rq->cap = (size_t)declared + 1;
@@ -1574,9 +1602,16 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     if (*upload_size) {
         conn_body_bytes(s, c, *upload_size);
-        if (!rq->too_large && rq->len + *upload_size <= rq->limit) {
+        if (!rq->too_large && !rq->over_budget && rq->len + *upload_size <= rq->limit) {
             if (rq->len + *upload_size + 1 > rq->cap) {
                 size_t cap = (rq->len + *upload_size + 1) * 2;
+                if (cap > rq->limit + 1) cap = rq->limit + 1;
+                if (cap > rq->held && !budget_take(s, cap - rq->held)) {
+                    rq->over_budget = 1;
+                    *upload_size = 0;
+                    return MHD_YES;
+                }
+                if (cap > rq->held) rq->held = cap;
                 char *nb = realloc(rq->body, cap);
                 if (!nb) return MHD_NO;
                 rq->body = nb;
@@ -1585,11 +1620,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             memcpy(rq->body + rq->len, upload, *upload_size);
             rq->len += *upload_size;
             rq->body[rq->len] = '\0';
-        } else rq->too_large = 1;
+        } else if (!rq->over_budget) rq->too_large = 1;
         *upload_size = 0;
         return MHD_YES;
     }
     if (rq->too_large) return send_error(s, c, RV_ERR_TOO_LARGE, "request body too large");
+    if (rq->over_budget) return over_budget(s, c);
     if (!rq->answering) {
         rq->answering = 1;
         conn_stage_set(s, c, CONN_ANSWER); /* all in: however long the answer takes */
@@ -1609,6 +1645,7 @@ static void done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_R
         rv_metrics_latency(&s->metrics,
                            (double)(end.tv_sec - rq->start.tv_sec) + (end.tv_nsec - rq->start.tv_nsec) / 1e9);
         free(rq->body);
+        budget_give(s, rq->held);
         free(rq->up);
         free(rq->job.out);
     }
@@ -1634,6 +1671,12 @@ rv_err rv_http_start(rv_server *s, unsigned *port, rv_error *err)
     struct MHD_OptionItem pool[] = {
         {s->cfg.http_workers > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)s->cfg.http_workers, NULL},
         {MHD_OPTION_END, 0, NULL}};
+    if (s->cfg.http_body_budget < s->cfg.max_audio_bytes + 1 || s->cfg.http_body_budget < s->cfg.max_json_bytes + 1)
+        return rv_error_set(err, RV_ERR_CONFIG,
+                            "http_body_budget (%lld) must hold at least one body of max_audio_bytes (%lld) and of "
+                            "max_json_bytes (%lld)",
+                            (long long)s->cfg.http_body_budget, (long long)s->cfg.max_audio_bytes,
+                            (long long)s->cfg.max_json_bytes);
     /* poll, not epoll: libmicrohttpd 0.9.75's epoll loop, handed as many
      * events as its batch holds (128, a worker's share of the connections
      * when they are all held), waits for more before it handles them, so

@@ -116,6 +116,7 @@ struct rv_server {
     pthread_cond_t conn_wake;
     struct rv_conn *conns;
     unsigned n_waiting;                       /* connections waiting for headers */
+    _Atomic long long bodies_held;            /* bytes of request bodies held, at most cfg.http_body_budget */
     int reaper_stop, have_reaper;
     pthread_t reaper;
     rv_metrics metrics;

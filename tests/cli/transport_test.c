@@ -170,6 +170,93 @@ Test(transport, a_sign_in_body_has_a_small_limit) {
     cr_expect_eq(call("POST", "/v1/session", NULL, body, &o), 201, "an ordinary sign-in: %s", o.buf);
 }
 
+/* ---- one budget for buffered bodies ---- */
+
+/* The headers of a voicemail upload of len bytes of mu-law, asking to be
+ * told to go on (100 Continue) once it is admitted. */
+static int upload_start(size_t len)
+{
+    char h[512];
+    snprintf(h, sizeof h,
+             "POST /v1/mailboxes/4711/voicemails HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n"
+             "Content-Type: audio/basic\r\nContent-Length: %zu\r\nExpect: 100-continue\r\n\r\n",
+             pbx, len);
+    return connect_from(NULL, h);
+}
+
+static int send_all(int fd, const unsigned char *b, size_t len)
+{
+    while (len) {
+        ssize_t n = write(fd, b, len);
+        if (n <= 0) return 0;
+        b += n, len -= (size_t)n;
+    }
+    return 1;
+}
+
+/* Two uploads of 1 MB are buffered at once under a budget of 2.5 MB; a
+ * third waits: 503 with Retry-After before its body is sent, stored once
+ * it comes back. A body over max_audio_bytes is still 413. */
+Test(transport, buffered_bodies_share_one_budget) {
+    sink o;
+    stop_server();
+    setenv("RV_MAX_AUDIO_BYTES", "1000000", 1);
+    setenv("RV_HTTP_BODY_BUDGET", "2500000", 1);
+    start_server("0");
+    unsetenv("RV_MAX_AUDIO_BYTES");
+    unsetenv("RV_HTTP_BODY_BUDGET");
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    enum { LEN = 1000000 };
+    static unsigned char audio[3][LEN];
+    for (int k = 0; k < 3; k++)
+        for (size_t i = 0; i < LEN; i++) audio[k][i] = (unsigned char)((i * (7 + 2 * k)) >> 3);
+    char b[1024];
+    int fd[3];
+    for (int k = 0; k < 2; k++) {
+        fd[k] = upload_start(LEN);
+        cr_assert(fd[k] >= 0);
+        cr_assert(answer_of(fd[k], 10, b, sizeof b), "admitted");
+        cr_assert(strncmp(b, "HTTP/1.1 100", 12) == 0, "admitted: %s", b);
+    }
+    fd[2] = upload_start(LEN);
+    cr_assert(fd[2] >= 0);
+    cr_expect(answer_of(fd[2], 10, b, sizeof b) && strncmp(b, "HTTP/1.1 503", 12) == 0, "over the budget: %s", b);
+    cr_expect(strcasestr(b, "Retry-After:") != NULL, "%s", b);
+    close(fd[2]);
+    long long ids[3];
+    for (int k = 0; k < 2; k++) {
+        cr_assert(send_all(fd[k], audio[k], LEN));
+        cr_assert(answer_of(fd[k], 20, b, sizeof b));
+        cr_expect(strncmp(b, "HTTP/1.1 201", 12) == 0, "%s", b);
+        const char *id = strstr(b, "\"id\":");
+        cr_assert(id, "%s", b);
+        ids[k] = atoll(id + 5);
+        close(fd[k]);
+    }
+    fd[2] = upload_start(LEN); /* again, as Retry-After says */
+    cr_assert(answer_of(fd[2], 10, b, sizeof b) && strncmp(b, "HTTP/1.1 100", 12) == 0, "admitted now: %s", b);
+    cr_assert(send_all(fd[2], audio[2], LEN));
+    cr_assert(answer_of(fd[2], 20, b, sizeof b));
+    cr_expect(strncmp(b, "HTTP/1.1 201", 12) == 0, "%s", b);
+    const char *id = strstr(b, "\"id\":");
+    cr_assert(id, "%s", b);
+    ids[2] = atoll(id + 5);
+    close(fd[2]);
+    for (int k = 0; k < 3; k++) { /* nothing lost */
+        char path[96];
+        snprintf(path, sizeof path, "/v1/voicemails/%lld/audio", ids[k]);
+        bin got;
+        cr_expect_eq(get_bytes(path, officer, NULL, &got), 200);
+        cr_expect(got.len == LEN && memcmp(got.buf, audio[k], LEN) == 0, "voicemail %lld as sent", ids[k]);
+        free(got.buf);
+    }
+    /* one body alone over its limit: 413, not 503 */
+    fd[0] = upload_start(LEN + 1);
+    cr_assert(fd[0] >= 0);
+    cr_expect(answer_of(fd[0], 10, b, sizeof b) && strncmp(b, "HTTP/1.1 413", 12) == 0, "%s", b);
+    close(fd[0]);
+}
+
 /* ---- HEAD ---- */
 
 typedef struct {
