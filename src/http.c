@@ -292,7 +292,8 @@ static enum MHD_Result job_answer(rv_server *s, struct MHD_Connection *c, reques
     if (j->code != RV_OK) return send_rv_error(s, c, &j->err);
     char *out = j->out;
     j->out = NULL;
-    return send_bytes(s, c, j->status, out, j->out_len, j->out_type, NULL, NULL);
+    return send_bytes(s, c, j->status, out, j->out_len, j->out_type, j->out_disposition[0] ? "Content-Disposition" : NULL,
+                      j->out_disposition);
 }
 
 /* Hand rq->job (its kind and inputs set) over for who, suspending c;
@@ -810,49 +811,21 @@ static enum MHD_Result get_audio(rv_server *s, struct MHD_Connection *c, const c
     return send_audio(s, c, method, sha, &loc, ct, &who, "audio_read", id, NULL, NULL);
 }
 
-/* GET /v1/voicemails/{id}/package (officer): the registered voicemail's
- * submission package for the e-archive as a tar; made, recorded as an
- * event and audited before it is answered. */
-static enum MHD_Result get_package(rv_server *s, struct MHD_Connection *c, const char *method, long long id)
+/* POST /v1/voicemails/{id}/package (officer): the registered voicemail's
+ * submission package for the e-archive as a tar, made on the package
+ * thread while the connection waits (workers.c), recorded as an event and
+ * audited before it is answered. A POST, not a GET: it changes the
+ * voicemail's history, so a browser must send its CSRF token. */
+static enum MHD_Result post_package(rv_server *s, struct MHD_Connection *c, const char *method, long long id,
+                                    request *rq)
 {
     enum MHD_Result ret;
     caller who;
-    if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
+    if (rq->job_state == 1) return job_answer(s, c, rq); /* resumed: the package thread answered */
+    if (strcmp(method, "POST") != 0) return wrong_method(s, c, "POST");
     if (!authorise(s, c, ROLE(RV_ROLE_OFFICER), &who, &ret)) return ret;
-    rv_error e;
-    rv_vm_archive v;
-    rv_audio_loc loc;
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_archive_info(s->store, id, &v, &e);
-    int ok = rc == RV_OK && strcmp(v.decision, "registered") == 0 && !v.disposed;
-    rv_err lrc = ok ? rv_store_locate_audio(s->store, v.sha256, &loc, &e) : RV_OK;
-    pthread_mutex_unlock(&s->store_lock);
-    if (rc != RV_OK) return send_rv_error(s, c, &e);
-    rv_package pkg;
-    unsigned char *audio = NULL;
-    size_t len = 0;
-    if (ok && lrc != RV_OK) rc = rv_error_set(&e, RV_ERR_IO, "%s", e.msg);
-    else if (ok) rc = rv_store_load_audio(s->store, v.sha256, &loc, (size_t)-1, &audio, &len, &e);
-    char now[32];
-    rv_utc_now(now);
-    if (rc == RV_OK) rv_package_first_time(&v, now);
-    if (rc == RV_OK) rc = rv_package_build(&v, audio, len, now, &pkg, &e); /* 409 with why, when not registered */
-    free(audio);
-    rv_vm_archive_free(&v);
-    if (rc != RV_OK) return send_rv_error(s, c, &e);
-    unsigned char *tar = NULL;
-    size_t tar_len = 0;
-    rc = rv_package_tar(&pkg, &tar, &tar_len, &e);
-    if (rc == RV_OK) RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_mark_packaged(s->store, id, pkg.objid, now, who.name,
-                                                                                who.remote, &e));
-    char disposition[128];
-    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s.tar\"", pkg.objid);
-    rv_package_free(&pkg);
-    if (rc != RV_OK) {
-        free(tar);
-        return send_rv_error(s, c, &e); /* not answered unless recorded and audited */
-    }
-    return send_bytes(s, c, MHD_HTTP_OK, (char *)tar, tar_len, "application/x-tar", "Content-Disposition", disposition);
+    rq->job = (rv_job){.kind = RV_JOB_PACKAGE, .voicemail = id};
+    return job_hand_over(s, c, rq, &who);
 }
 
 /* POST /v1/voicemails/{id}/archived (officer) {"reference": "..."}: the
@@ -1351,7 +1324,7 @@ static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char 
         if (id && (strcmp(slash, "/callback") == 0 || strcmp(slash, "/decision") == 0))
             return voicemail_action(s, c, method, id, slash + 1, rq);
         if (id && strcmp(slash, "/audio") == 0) return get_audio(s, c, asked, id);
-        if (id && strcmp(slash, "/package") == 0) return get_package(s, c, method, id);
+        if (id && strcmp(slash, "/package") == 0) return post_package(s, c, method, id, rq);
         if (id && strcmp(slash, "/archived") == 0) return post_archived(s, c, method, id, rq);
     }
     char ext[24];

@@ -161,7 +161,9 @@ unsigned rv_body_roles(const char *url, const char *method, int *anyone)
     const char *vpre = "/v1/voicemails/";
     if (post && strncmp(url, vpre, strlen(vpre)) == 0) {
         const char *slash = strchr(url + strlen(vpre), '/');
-        if (slash && (strcmp(slash, "/decision") == 0 || strcmp(slash, "/archived") == 0)) return ROLE(RV_ROLE_OFFICER);
+        if (slash && (strcmp(slash, "/decision") == 0 || strcmp(slash, "/archived") == 0 ||
+                      strcmp(slash, "/package") == 0))
+            return ROLE(RV_ROLE_OFFICER);
         if (slash && strcmp(slash, "/callback") == 0) return ROLE(RV_ROLE_PBX);
     }
     size_t n = strlen(url), r = strlen("/review");

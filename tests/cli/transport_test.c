@@ -325,3 +325,212 @@ Test(transport, head_is_get_without_the_body) {
     cr_expect_eq(ask("HEAD", "/v1/no-such-thing", officer).status, 404);
 }
 
+/* ---- packages: built off the HTTP threads, made by a POST ---- */
+
+/* Voicemail 1: a recording of seconds at 48 kHz in FLAC (its package holds
+ * a WAVE copy, decoded: long to make), registered. */
+static void registered_voicemail(int seconds)
+{
+    sink o;
+    char cmd[512], path[128];
+    snprintf(path, sizeof path, "%s/v.flac", dir);
+    snprintf(cmd, sizeof cmd, "sox -R -V1 -n -r 48000 -c 1 -b 16 %s synth %d sine 440 vol 0.2", path, seconds);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    size_t len;
+    unsigned char *audio = read_file(path, &len);
+    CURL *c = curl_easy_init();
+    char url[256], auth[128];
+    snprintf(url, sizeof url, "%s/v1/mailboxes/4711/voicemails", base);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", pbx);
+    struct curl_slist *h = curl_slist_append(NULL, auth);
+    h = curl_slist_append(h, "Content-Type: audio/flac");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, audio);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)len);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    memset(&o, 0, sizeof o);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &o);
+    long st = 0;
+    cr_assert_eq(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    free(audio);
+    cr_assert_eq(st, 201, "%s", o.buf);
+    cr_assert_eq(call("POST", "/v1/voicemails/1/decision", officer,
+                      "{\"decision\":\"registered\",\"diarienummer\":\"KS 2026/0042\"}", &o),
+                 201, "%s", o.buf);
+}
+
+/* How many answers have begun (a status line arrived), kept by the
+ * header callback of each package request. */
+static int answers_begun;
+
+static size_t note_answer(char *p, size_t sz, size_t n, void *u)
+{
+    int *begun = u;
+    if (!*begun && n * sz > 5 && strncmp(p, "HTTP/", 5) == 0) {
+        *begun = 1;
+        answers_begun++;
+    }
+    return sz * n;
+}
+
+/* Eight packages asked for at once are built on another thread: /healthz,
+ * asked for after them, is answered before any of them (each takes about a
+ * second to make). One HTTP thread, so that a package built on it would
+ * hold /healthz up for certain. */
+Test(transport, packages_are_built_off_the_http_threads) {
+    stop_server();
+    server_set = "http_workers=1";
+    start_server("0");
+    server_set = "max_audio_seconds=600";
+    registered_voicemail(100);
+    enum { N = 8 };
+    int begun[N] = {0};
+    answers_begun = 0;
+    CURLM *m = curl_multi_init();
+    CURL *e[N + 1];
+    bin got[N] = {{0}};
+    char url[256], auth[128];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", officer);
+    struct curl_slist *h = curl_slist_append(NULL, auth);
+    snprintf(url, sizeof url, "%s/v1/voicemails/1/package", base);
+    for (int i = 0; i < N; i++) {
+        e[i] = curl_easy_init();
+        curl_easy_setopt(e[i], CURLOPT_URL, url);
+        curl_easy_setopt(e[i], CURLOPT_POST, 1L);
+        curl_easy_setopt(e[i], CURLOPT_POSTFIELDSIZE, 0L);
+        curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, collect_bin);
+        curl_easy_setopt(e[i], CURLOPT_WRITEDATA, &got[i]);
+        curl_easy_setopt(e[i], CURLOPT_HEADERFUNCTION, note_answer);
+        curl_easy_setopt(e[i], CURLOPT_HEADERDATA, &begun[i]);
+        curl_easy_setopt(e[i], CURLOPT_PRIVATE, (char *)(intptr_t)i);
+        curl_multi_add_handle(m, e[i]);
+    }
+    int running = 1;
+    for (int k = 0; k < 4; k++) { /* the requests are sent */
+        curl_multi_perform(m, &running);
+        curl_multi_poll(m, NULL, 0, 50, NULL);
+    }
+    char hurl[256];
+    snprintf(hurl, sizeof hurl, "%s/healthz", base);
+    sink ho = {0};
+    e[N] = curl_easy_init();
+    curl_easy_setopt(e[N], CURLOPT_URL, hurl);
+    curl_easy_setopt(e[N], CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(e[N], CURLOPT_WRITEDATA, &ho);
+    curl_easy_setopt(e[N], CURLOPT_PRIVATE, (char *)(intptr_t)N);
+    curl_multi_add_handle(m, e[N]);
+    int packages_done = 0, done_before_health = -1, begun_before_health = -1, ok = 0;
+    long health = 0;
+    running = 1;
+    while (running) {
+        curl_multi_perform(m, &running);
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(m, &left))) {
+            if (msg->msg != CURLMSG_DONE) continue;
+            char *p;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &p);
+            long st = 0;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &st);
+            if ((intptr_t)p == N) {
+                health = st;
+                done_before_health = packages_done;
+                begun_before_health = answers_begun;
+            } else {
+                packages_done++;
+                ok += st == 200;
+            }
+        }
+        if (running) curl_multi_poll(m, NULL, 0, 100, NULL);
+    }
+    for (int i = 0; i <= N; i++) {
+        curl_multi_remove_handle(m, e[i]);
+        curl_easy_cleanup(e[i]);
+    }
+    curl_multi_cleanup(m);
+    curl_slist_free_all(h);
+    cr_expect_eq(health, 200);
+    cr_expect(begun_before_health == 0 && done_before_health == 0,
+              "/healthz answered before any package (%d of %d begun, %d done before it)", begun_before_health, N,
+              done_before_health);
+    cr_expect_eq(ok, N, "every package was made");
+    for (int i = 1; i < N; i++) cr_expect(got[i].len > 1000000 && got[i].len == got[0].len, "package %d: %zu", i, got[i].len);
+    for (int i = 0; i < N; i++) free(got[i].buf);
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *q = hay; (q = strstr(q, needle)); q++) n++;
+    return n;
+}
+
+static long proxy_call(const char *method, const char *path, const char *csrf, sink *o)
+{
+    struct curl_slist *h = curl_slist_append(NULL, "X-Remote-User: eva.registrator");
+    char c[128];
+    if (csrf) {
+        snprintf(c, sizeof c, "X-CSRF-Token: %s", csrf);
+        h = curl_slist_append(h, c);
+    }
+    memset(o, 0, sizeof *o);
+    return perform(method, path, h, NULL, NULL, collect, o, NULL);
+}
+
+/* A package is made by a POST (recorded as "packaged" and audited); a GET
+ * changes nothing. Behind the trusted proxy the POST needs the CSRF token. */
+Test(transport, packaging_is_a_post_not_a_get) {
+    sink o;
+    char users[128], admin[80];
+    token("admin", "it", admin, sizeof admin);
+    snprintf(users, sizeof users, "%s/users", dir);
+    FILE *f = fopen(users, "w");
+    cr_assert(f);
+    fputs("eva.registrator\tofficer\n", f);
+    fclose(f);
+    stop_server();
+    setenv("RV_TRUSTED_PROXY", "127.0.0.1", 1);
+    setenv("RV_USERS_FILE", users, 1);
+    start_server("0");
+    unsetenv("RV_TRUSTED_PROXY");
+    unsetenv("RV_USERS_FILE");
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    cr_assert_eq(post_audio("samples/v01-bygglov.wav", pbx, "audio/wav", NULL, &o, NULL, 0), 201, "%s", o.buf);
+    cr_assert_eq(call("POST", "/v1/voicemails/1/decision", officer,
+                      "{\"decision\":\"registered\",\"diarienummer\":\"KS 2026/0042\"}", &o),
+                 201, "%s", o.buf);
+    /* a GET, from the browser behind the proxy or with a token, records nothing */
+    long st = proxy_call("GET", "/v1/voicemails/1/package", NULL, &o);
+    cr_expect_eq(st, 405, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/voicemails/1/package", officer, NULL, &o), 405, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/voicemails/1", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"packaged\"") == NULL && strstr(o.buf, "\"packaged_at\":null"), "not packaged: %s",
+              o.buf);
+    /* a POST without the CSRF token is refused, and records nothing */
+    cr_expect_eq(proxy_call("POST", "/v1/voicemails/1/package", NULL, &o), 403, "%s", o.buf);
+    cr_assert_eq(proxy_call("GET", "/v1/session", NULL, &o), 200);
+    const char *c = strstr(o.buf, "\"csrf\":\"");
+    cr_assert(c, "%s", o.buf);
+    char csrf[80];
+    snprintf(csrf, sizeof csrf, "%.*s", (int)strcspn(c + 8, "\""), c + 8);
+    bin b = {0};
+    struct curl_slist *h = curl_slist_append(NULL, "X-Remote-User: eva.registrator");
+    char ch[128];
+    snprintf(ch, sizeof ch, "X-CSRF-Token: %s", csrf);
+    h = curl_slist_append(h, ch);
+    cr_expect_eq(perform("POST", "/v1/voicemails/1/package", h, NULL, NULL, collect_bin, &b, NULL), 200);
+    cr_expect(b.len > 10000 && memcmp(b.buf + 257, "ustar", 5) == 0, "a tar of %zu bytes", b.len);
+    free(b.buf);
+    cr_expect_eq(request("POST", "/v1/voicemails/1/package", officer, NULL, NULL, NULL, collect, &o), 200);
+    cr_assert_eq(call("GET", "/v1/voicemails/1", officer, NULL, &o), 200);
+    cr_expect_eq(count(o.buf, "\"event\":\"packaged\""), 2, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/audit?voicemail=1", admin, NULL, &o), 200);
+    cr_expect_eq(count(o.buf, "voicemail_packaged"), 2, "%s", o.buf);
+    cr_expect(strstr(o.buf, "eva.registrator") != NULL, "%s", o.buf);
+}
