@@ -39,7 +39,7 @@ typedef struct {
     int over_budget; /* a body without a length outgrew the budget */
     struct timespec start;
     rv_pending *up;  /* a voicemail upload handed to the committer */
-    rv_job job;      /* a greeting upload or sweep handed to a job thread */
+    rv_job job;      /* a greeting upload, sweep or package handed to a job thread */
     int job_state;   /* 0 none, 1 handed over */
     int answering;   /* the whole request is in */
 } request;
