@@ -33,8 +33,8 @@ LIB      = $(BUILD)/librostvakt.a
 TESTBIN  = $(BUILD)/rostvakt-tests
 FIXTURES = $(BUILD)/fixtures/.stamp
 
-.PHONY: FORCE all deps models readme test unit-test browser-test asan bench demo screenshots check-symbols install clean \
-        samples learn-map fuzz mutants
+.PHONY: FORCE all deps models readme test unit-test browser-test asan bench bench-transport demo screenshots check-symbols \
+        install clean samples learn-map fuzz mutants
 
 MLLR     = models/en-us-tel.mllr
 
@@ -201,6 +201,9 @@ learn-map: deps
 $(BUILD)/bench_serve: bench/bench_serve.c
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(shell pkg-config --libs libcurl 2>/dev/null) -lpthread
 
+$(BUILD)/bench_transport: bench/bench_transport.c
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< -lpthread
+
 # deps first, then a fresh make that sees the installed pkg-config files.
 # The figures go to the terminal and to bench/results/DATE-TIME.txt, with
 # the commit they were measured on, so that runs can be compared.
@@ -209,7 +212,7 @@ SPEECH_SV ?= ../shared/speech-sv
 BENCH_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M).txt
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN) $(MLLR) $(BUILD)/bench_analyze $(BUILD)/bench_verify $(BUILD)/bench_serve \
-	  $(BUILD)/bench_sweep $(BUILD)/bench_real
+	  $(BUILD)/bench_sweep $(BUILD)/bench_real $(BUILD)/bench_transport
 	@mkdir -p bench/results
 	@{ ( set -e; echo "rostvakt make bench, $$(date -u '+%Y-%m-%d %H:%M UTC'), commit $$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), $$(nproc) cores"; \
 	  echo; \
@@ -231,10 +234,22 @@ bench: deps
 	  echo "== peak memory of the service under hostile uploads (target: under 200 MB) =="; \
 	  sh bench/bench-attack.sh $(BIN); \
 	  echo; \
+	  echo "== peak memory of the service under hostile clients of its transport (target: under 200 MB) =="; \
+	  sh bench/bench-transport.sh $(BIN) $(BUILD)/bench_transport; \
+	  echo; \
 	  echo "== nightly sweep over a synthetic archive (target: 20 000 mailboxes, 200 000 voicemails under 10 s) =="; \
 	  sh bench/bench-sweep.sh $(BUILD)/bench_sweep ); echo $$? > $(BUILD)/bench.status; \
 	} 2>&1 | tee $(BENCH_OUT); \
 	echo "figures written to $(BENCH_OUT)"; exit $$(cat $(BUILD)/bench.status)
+
+# Only the transport's part of make bench (a few minutes, not an hour).
+BENCH_TRANSPORT_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M)-transport.txt
+bench-transport: deps
+	@$(MAKE) --no-print-directory $(BIN) $(BUILD)/bench_transport
+	@mkdir -p bench/results
+	@{ echo "rostvakt bench/bench-transport.sh alone, $$(date -u '+%Y-%m-%d %H:%M UTC'), commit $$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), $$(nproc) cores"; \
+	  echo; sh bench/bench-transport.sh $(BIN) $(BUILD)/bench_transport; } 2>&1 | tee $(BENCH_TRANSPORT_OUT); \
+	echo "figures written to $(BENCH_TRANSPORT_OUT)"
 
 demo: deps
 	@$(MAKE) --no-print-directory $(BIN) $(MLLR)

@@ -64,6 +64,9 @@ static const setting settings[] = {
      "serve: seconds a connection may take to send a request's headers (also how long an idle keep-alive lasts)"},
     {"http_body_timeout", T_INT, "300", 1, 86400, OFF(http_body_timeout), NONE,
      "serve: seconds a request may take to send its body"},
+    {"http_body_budget", T_INT, "67108864", 1048576, 1e12, OFF(http_body_budget), NONE,
+     "serve: bytes of request bodies held in memory at once, whoever sends them; a body that would go over "
+     "gets 503 with Retry-After (at least max_audio_bytes + 1)"},
     {"web_dir", T_STR, "", 0, 0, OFF(web_dir), NONE,
      "serve: the web app's files (empty: web/ beside the source tree's models, else the installed one)"},
     {"session_idle_timeout", T_INT, "28800", 1, 604800, OFF(session_idle_timeout), NONE,

@@ -35,10 +35,12 @@
 typedef struct {
     char *body;
     size_t len, cap, limit;
+    size_t held;     /* bytes of the body budget this request holds */
     int too_large;
+    int over_budget; /* a body without a length outgrew the budget */
     struct timespec start;
     rv_pending *up;  /* a voicemail upload handed to the committer */
-    rv_job job;      /* a greeting upload or sweep handed to a job thread */
+    rv_job job;      /* a greeting upload, sweep or package handed to a job thread */
     int job_state;   /* 0 none, 1 handed over */
     int answering;   /* the whole request is in */
 } request;
@@ -291,7 +293,8 @@ static enum MHD_Result job_answer(rv_server *s, struct MHD_Connection *c, reques
     if (j->code != RV_OK) return send_rv_error(s, c, &j->err);
     char *out = j->out;
     j->out = NULL;
-    return send_bytes(s, c, j->status, out, j->out_len, j->out_type, NULL, NULL);
+    return send_bytes(s, c, j->status, out, j->out_len, j->out_type, j->out_disposition[0] ? "Content-Disposition" : NULL,
+                      j->out_disposition);
 }
 
 /* Hand rq->job (its kind and inputs set) over for who, suspending c;
@@ -812,49 +815,21 @@ static enum MHD_Result get_audio(rv_server *s, struct MHD_Connection *c, const c
     return send_audio(s, c, method, sha, &loc, ct, &who, "audio_read", id, NULL, NULL);
 }
 
-/* GET /v1/voicemails/{id}/package (officer): the registered voicemail's
- * submission package for the e-archive as a tar; made, recorded as an
- * event and audited before it is answered. */
-static enum MHD_Result get_package(rv_server *s, struct MHD_Connection *c, const char *method, long long id)
+/* POST /v1/voicemails/{id}/package (officer): the registered voicemail's
+ * submission package for the e-archive as a tar, made on the package
+ * thread while the connection waits (workers.c), recorded as an event and
+ * audited before it is answered. A POST, not a GET: it changes the
+ * voicemail's history, so a browser must send its CSRF token. */
+static enum MHD_Result post_package(rv_server *s, struct MHD_Connection *c, const char *method, long long id,
+                                    request *rq)
 {
     enum MHD_Result ret;
     caller who;
-    if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
+    if (rq->job_state == 1) return job_answer(s, c, rq); /* resumed: the package thread answered */
+    if (strcmp(method, "POST") != 0) return wrong_method(s, c, "POST");
     if (!authorise(s, c, ROLE(RV_ROLE_OFFICER), &who, &ret)) return ret;
-    rv_error e;
-    rv_vm_archive v;
-    rv_audio_loc loc;
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_archive_info(s->store, id, &v, &e);
-    int ok = rc == RV_OK && strcmp(v.decision, "registered") == 0 && !v.disposed;
-    rv_err lrc = ok ? rv_store_locate_audio(s->store, v.sha256, &loc, &e) : RV_OK;
-    pthread_mutex_unlock(&s->store_lock);
-    if (rc != RV_OK) return send_rv_error(s, c, &e);
-    rv_package pkg;
-    unsigned char *audio = NULL;
-    size_t len = 0;
-    if (ok && lrc != RV_OK) rc = rv_error_set(&e, RV_ERR_IO, "%s", e.msg);
-    else if (ok) rc = rv_store_load_audio(s->store, v.sha256, &loc, (size_t)-1, &audio, &len, &e);
-    char now[32];
-    rv_utc_now(now);
-    if (rc == RV_OK) rv_package_first_time(&v, now);
-    if (rc == RV_OK) rc = rv_package_build(&v, audio, len, now, &pkg, &e); /* 409 with why, when not registered */
-    free(audio);
-    rv_vm_archive_free(&v);
-    if (rc != RV_OK) return send_rv_error(s, c, &e);
-    unsigned char *tar = NULL;
-    size_t tar_len = 0;
-    rc = rv_package_tar(&pkg, &tar, &tar_len, &e);
-    if (rc == RV_OK) RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_mark_packaged(s->store, id, pkg.objid, now, who.name,
-                                                                                who.remote, &e));
-    char disposition[128];
-    snprintf(disposition, sizeof disposition, "attachment; filename=\"%s.tar\"", pkg.objid);
-    rv_package_free(&pkg);
-    if (rc != RV_OK) {
-        free(tar);
-        return send_rv_error(s, c, &e); /* not answered unless recorded and audited */
-    }
-    return send_bytes(s, c, MHD_HTTP_OK, (char *)tar, tar_len, "application/x-tar", "Content-Disposition", disposition);
+    rq->job = (rv_job){.kind = RV_JOB_PACKAGE, .voicemail = id};
+    return job_hand_over(s, c, rq, &who);
 }
 
 /* POST /v1/voicemails/{id}/archived (officer) {"reference": "..."}: the
@@ -1324,14 +1299,19 @@ static enum MHD_Result web_file(rv_server *s, struct MHD_Connection *c, const ch
 static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char *url, const char *method,
                              request *rq)
 {
+    /* HEAD is GET without the body (libmicrohttpd sends the headers only);
+     * audio and the app's files tell the two apart themselves: a HEAD of a
+     * recording reads nothing and is not audited */
+    const char *asked = method;
+    if (strcmp(method, "HEAD") == 0) method = "GET";
     if (strcmp(url, "/healthz") == 0) {
         if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
         return send_json(s, c, MHD_HTTP_OK, json_pack("{s:s}", "status", "ok"));
     }
     if (strcmp(url, "/metrics") == 0) return get_metrics(s, c, method);
     const char *type;
-    if (strcmp(url, "/") == 0) return web_file(s, c, method, "/index.html", "text/html; charset=utf-8");
-    if (rv_web_path(url, &type)) return web_file(s, c, method, url, type);
+    if (strcmp(url, "/") == 0) return web_file(s, c, asked, "/index.html", "text/html; charset=utf-8");
+    if (rv_web_path(url, &type)) return web_file(s, c, asked, url, type);
     if (strcmp(url, "/v1/session") == 0) return session_route(s, c, method, rq);
     if (strcmp(url, "/v1/sweeps") == 0 && strcmp(method, "GET") == 0) return list_sweeps(s, c, 0);
     if (strncmp(url, "/v1/sweeps/", 11) == 0) {
@@ -1351,8 +1331,8 @@ static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char 
         if (!id) return send_error(s, c, RV_ERR_ARG, "the id must be a positive number of up to 18 digits");
         if (id && (strcmp(slash, "/callback") == 0 || strcmp(slash, "/decision") == 0))
             return voicemail_action(s, c, method, id, slash + 1, rq);
-        if (id && strcmp(slash, "/audio") == 0) return get_audio(s, c, method, id);
-        if (id && strcmp(slash, "/package") == 0) return get_package(s, c, method, id);
+        if (id && strcmp(slash, "/audio") == 0) return get_audio(s, c, asked, id);
+        if (id && strcmp(slash, "/package") == 0) return post_package(s, c, method, id, rq);
         if (id && strcmp(slash, "/archived") == 0) return post_archived(s, c, method, id, rq);
     }
     char ext[24];
@@ -1377,7 +1357,7 @@ static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char 
             if (strncmp(slash, gv, strlen(gv)) == 0 && sl > strlen(gv) + strlen(av) &&
                 strcmp(slash + sl - strlen(av), av) == 0) {
                 long long id = rv_parse_id(slash + strlen(gv), sl - strlen(gv) - strlen(av));
-                if (id) return greeting_audio(s, c, method, ext, id);
+                if (id) return greeting_audio(s, c, asked, ext, id);
             }
             if (strncmp(slash, gv, strlen(gv)) == 0 && sl > strlen(gv) + strlen(rv) &&
                 strcmp(slash + sl - strlen(rv), rv) == 0) {
@@ -1392,19 +1372,30 @@ static enum MHD_Result route(rv_server *s, struct MHD_Connection *c, const char 
 
 /* ---- deadlines: slow clients do not keep others out ---- */
 
-/* One TCP connection: when its current stage began. */
+/* One TCP connection: when its current stage began, and how much of its
+ * body has come since. */
 typedef enum { CONN_HEADERS, CONN_BODY, CONN_ANSWER, CONN_CUT } conn_stage;
 struct rv_conn {
     int fd;
     conn_stage stage;
     long long since_ms;
+    unsigned long long body_bytes;
     struct rv_conn *prev, *next;
 };
 
-/* More connections than this waiting for their headers, and those waiting
- * longer than CROWD_MS are cut first: room for new clients. */
+/* More connections than this waiting for their headers or sending a body
+ * slowly, and those waiting longer than CROWD_MS are cut first: room for
+ * new clients. A body is slow while it has come at less than MIN_BODY_RATE
+ * bytes a second since it began: a sign-in (a few hundred bytes) or a PBX's
+ * upload on a LAN is far faster. */
 #define CROWD 64
 #define CROWD_MS 2000
+#define MIN_BODY_RATE 4096
+
+static int slow_body(const struct rv_conn *k, long long age)
+{
+    return k->stage == CONN_BODY && age > CROWD_MS && k->body_bytes * 1000 < (unsigned long long)age * MIN_BODY_RATE;
+}
 
 static void conn_stage_set(rv_server *s, struct MHD_Connection *c, conn_stage st)
 {
@@ -1418,6 +1409,18 @@ static void conn_stage_set(rv_server *s, struct MHD_Connection *c, conn_stage st
         k->stage = st;
     }
     k->since_ms = rv_now_ms();
+    k->body_bytes = 0;
+    pthread_mutex_unlock(&s->conn_lock);
+}
+
+/* n more bytes of c's body have come. */
+static void conn_body_bytes(rv_server *s, struct MHD_Connection *c, size_t n)
+{
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct rv_conn *k = ci ? ci->socket_context : NULL;
+    if (!k) return;
+    pthread_mutex_lock(&s->conn_lock);
+    k->body_bytes += n;
     pthread_mutex_unlock(&s->conn_lock);
 }
 
@@ -1454,7 +1457,8 @@ static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_conte
 
 /* Every quarter second: connections past their headers' or body's
  * deadline are shut down (libmicrohttpd then closes them), and while more
- * than CROWD wait for headers, those waiting longest go first. */
+ * than CROWD wait for headers or send a body slowly, those of them waiting
+ * longer than CROWD_MS go. */
 static void *reaper(void *arg)
 {
     rv_server *s = arg;
@@ -1463,12 +1467,13 @@ static void *reaper(void *arg)
         long long now = rv_now_ms();
         long long head = s->cfg.http_header_timeout * 1000, body = s->cfg.http_body_timeout * 1000;
         int waiting = 0; /* counted here, where it decides: the running count only wakes this thread */
-        for (struct rv_conn *k = s->conns; k; k = k->next) waiting += k->stage == CONN_HEADERS;
+        for (struct rv_conn *k = s->conns; k; k = k->next)
+            waiting += k->stage == CONN_HEADERS || slow_body(k, now - k->since_ms);
         int crowded = waiting > CROWD;
         for (struct rv_conn *k = s->conns; k; k = k->next) {
             long long age = now - k->since_ms;
             int cut = (k->stage == CONN_HEADERS && (age > head || (crowded && age > CROWD_MS))) ||
-                      (k->stage == CONN_BODY && age > body);
+                      (k->stage == CONN_BODY && (age > body || (crowded && slow_body(k, age))));
             if (cut) {
                 shutdown(k->fd, SHUT_RDWR);
                 if (k->stage == CONN_HEADERS) s->n_waiting--;
@@ -1509,6 +1514,30 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
     return (size_t)(w - s);
 }
 
+/* ---- one budget for the bodies held in memory, whoever sends them ---- */
+
+/* 1 when n more bytes of bodies may be held (and they are counted), else 0. */
+static int budget_take(rv_server *s, size_t n)
+{
+    long long held = atomic_load(&s->bodies_held);
+    do {
+        if (held + (long long)n > s->cfg.http_body_budget) return 0;
+    } while (!atomic_compare_exchange_weak(&s->bodies_held, &held, held + (long long)n));
+    return 1;
+}
+
+static void budget_give(rv_server *s, size_t n)
+{
+    if (n) atomic_fetch_sub(&s->bodies_held, (long long)n);
+}
+
+/* 503 with Retry-After: the body would fit its own limit, but not now. */
+static enum MHD_Result over_budget(rv_server *s, struct MHD_Connection *c)
+{
+    return send_error(s, c, RV_ERR_BUSY,
+                      "the service holds as many request bodies as it may (http_body_budget); try again later");
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                               const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -1525,6 +1554,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (strchr(url, 0x7f)) return send_error(s, c, RV_ERR_ARG, "the path holds an escaped control character");
         const char *cl = header(c, "Content-Length");
         rq->limit = (size_t)(rv_is_audio_upload(url) ? s->cfg.max_audio_bytes : s->cfg.max_json_bytes);
+        size_t small = rv_body_cap(url, method);
+        if (small && small < rq->limit) rq->limit = small;
         unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
         const char *te = header(c, "Transfer-Encoding");
         if (declared || te) { /* a body: its sender and route checked before it is read */
@@ -1542,6 +1573,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (declared > rq->limit) /* refused before the body is read */
             return send_error(s, c, RV_ERR_TOO_LARGE, "request body too large");
         if (declared) { /* one buffer of the declared size: no copying as it arrives */
+            if (!budget_take(s, (size_t)declared + 1)) return over_budget(s, c);
+            rq->held = (size_t)declared + 1;
             rq->body = malloc((size_t)declared + 1);
             if (!rq->body) return MHD_NO;
             rq->cap = (size_t)declared + 1;
@@ -1549,9 +1582,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!rq->too_large && rq->len + *upload_size <= rq->limit) {
+        conn_body_bytes(s, c, *upload_size);
+        if (!rq->too_large && !rq->over_budget && rq->len + *upload_size <= rq->limit) {
             if (rq->len + *upload_size + 1 > rq->cap) {
                 size_t cap = (rq->len + *upload_size + 1) * 2;
+                if (cap > rq->limit + 1) cap = rq->limit + 1;
+                if (cap > rq->held && !budget_take(s, cap - rq->held)) {
+                    rq->over_budget = 1;
+                    *upload_size = 0;
+                    return MHD_YES;
+                }
+                if (cap > rq->held) rq->held = cap;
                 char *nb = realloc(rq->body, cap);
                 if (!nb) return MHD_NO;
                 rq->body = nb;
@@ -1560,11 +1601,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             memcpy(rq->body + rq->len, upload, *upload_size);
             rq->len += *upload_size;
             rq->body[rq->len] = '\0';
-        } else rq->too_large = 1;
+        } else if (!rq->over_budget) rq->too_large = 1;
         *upload_size = 0;
         return MHD_YES;
     }
     if (rq->too_large) return send_error(s, c, RV_ERR_TOO_LARGE, "request body too large");
+    if (rq->over_budget) return over_budget(s, c);
     if (!rq->answering) {
         rq->answering = 1;
         conn_stage_set(s, c, CONN_ANSWER); /* all in: however long the answer takes */
@@ -1584,6 +1626,7 @@ static void done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_R
         rv_metrics_latency(&s->metrics,
                            (double)(end.tv_sec - rq->start.tv_sec) + (end.tv_nsec - rq->start.tv_nsec) / 1e9);
         free(rq->body);
+        budget_give(s, rq->held);
         free(rq->up);
         free(rq->job.out);
     }
@@ -1609,7 +1652,17 @@ rv_err rv_http_start(rv_server *s, unsigned *port, rv_error *err)
     struct MHD_OptionItem pool[] = {
         {s->cfg.http_workers > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)s->cfg.http_workers, NULL},
         {MHD_OPTION_END, 0, NULL}};
-    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+    if (s->cfg.http_body_budget < s->cfg.max_audio_bytes + 1 || s->cfg.http_body_budget < s->cfg.max_json_bytes + 1)
+        return rv_error_set(err, RV_ERR_CONFIG,
+                            "http_body_budget (%lld) must hold at least one body of max_audio_bytes (%lld) and of "
+                            "max_json_bytes (%lld)",
+                            (long long)s->cfg.http_body_budget, (long long)s->cfg.max_audio_bytes,
+                            (long long)s->cfg.max_json_bytes);
+    /* poll, not epoll: libmicrohttpd 0.9.75's epoll loop, handed as many
+     * events as its batch holds (128, a worker's share of the connections
+     * when they are all held), waits for more before it handles them, so
+     * slow connections cut all at once stayed open until the next event */
+    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
                                 MHD_USE_ERROR_LOG,
                             0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                             MHD_OPTION_ARRAY, pool, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,

@@ -175,11 +175,21 @@ unsigned rv_body_roles(const char *url, const char *method, int *anyone)
     const char *vpre = "/v1/voicemails/";
     if (post && strncmp(url, vpre, strlen(vpre)) == 0) {
         const char *slash = strchr(url + strlen(vpre), '/');
-        if (slash && (strcmp(slash, "/decision") == 0 || strcmp(slash, "/archived") == 0)) return ROLE(RV_ROLE_OFFICER);
+        if (slash && (strcmp(slash, "/decision") == 0 || strcmp(slash, "/archived") == 0 ||
+                      strcmp(slash, "/package") == 0))
+            return ROLE(RV_ROLE_OFFICER);
         if (slash && strcmp(slash, "/callback") == 0) return ROLE(RV_ROLE_PBX);
     }
     size_t n = strlen(url), r = strlen("/review");
     if (post && strncmp(url, "/v1/mailboxes/", 14) == 0 && n > r && strcmp(url + n - r, "/review") == 0)
         return ROLE(RV_ROLE_OFFICER);
+    return 0;
+}
+
+/* A sign-in, {"token": "..."}, needs a few hundred bytes: anyone may send
+ * one, so it may not hold a connection with a 64 KiB promise. */
+size_t rv_body_cap(const char *url, const char *method)
+{
+    if (strcmp(url, "/v1/session") == 0 && strcmp(method, "POST") == 0) return 1024;
     return 0;
 }

@@ -32,5 +32,8 @@ int rv_is_audio_upload(const char *url);
 /* The roles that may send a body to url with method (0: no route takes
  * one); *anyone when no sign-in is needed. */
 unsigned rv_body_roles(const char *url, const char *method, int *anyone);
+/* The largest body url with method takes when it is smaller than the
+ * configured limits (a sign-in's), or 0. */
+size_t rv_body_cap(const char *url, const char *method);
 
 #endif

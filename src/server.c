@@ -63,8 +63,8 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     pthread_cond_init(&s->gc_wake, NULL);
     pthread_mutex_init(&s->pool_lock, NULL);
     pthread_cond_init(&s->pool_free, NULL);
-    rv_job_queue *qs[] = {&s->greetings, &s->sweeps};
-    for (int i = 0; i < 2; i++) {
+    rv_job_queue *qs[] = {&s->greetings, &s->sweeps, &s->packages};
+    for (int i = 0; i < 3; i++) {
         pthread_mutex_init(&qs[i]->lock, NULL);
         pthread_cond_init(&qs[i]->wake, NULL);
         qs[i]->tail = &qs[i]->head;
@@ -124,8 +124,8 @@ void rv_server_stop(rv_server *s)
     rv_tokens_free(s->tokens);
     rv_sessions_free(s->sessions);
     rv_users_free(s->users);
-    rv_job_queue *qs[] = {&s->greetings, &s->sweeps};
-    for (int i = 0; i < 2; i++) {
+    rv_job_queue *qs[] = {&s->greetings, &s->sweeps, &s->packages};
+    for (int i = 0; i < 3; i++) {
         pthread_mutex_destroy(&qs[i]->lock);
         pthread_cond_destroy(&qs[i]->wake);
     }

@@ -43,8 +43,9 @@ void rv_metrics_write(const rv_metrics *m, long long queued, FILE *f);
 
 /* ---- a job: work an HTTP thread hands over while its connection waits ---- */
 
-/* RV_JOB_CHECK: a voicemail whose format must be decoded to be checked */
-typedef enum { RV_JOB_GREETING, RV_JOB_SWEEP, RV_JOB_NAME, RV_JOB_CHECK } rv_job_kind;
+/* RV_JOB_CHECK: a voicemail whose format must be decoded to be checked;
+ * RV_JOB_PACKAGE: a voicemail's submission package for the e-archive */
+typedef enum { RV_JOB_GREETING, RV_JOB_SWEEP, RV_JOB_NAME, RV_JOB_CHECK, RV_JOB_PACKAGE } rv_job_kind;
 
 typedef struct rv_job {
     rv_job_kind kind;
@@ -60,6 +61,8 @@ typedef struct rv_job {
     long date;
     int dry_run;
     rv_sweep_format format;
+    /* a package: POST /v1/voicemails/{id}/package */
+    long long voicemail;
     /* the answer: an error from the table (code, msg) or status and body */
     rv_err code;
     rv_error err;
@@ -67,6 +70,7 @@ typedef struct rv_job {
     char *out;                                /* malloc()ed, or NULL */
     size_t out_len;
     const char *out_type;                     /* the body's Content-Type */
+    char out_disposition[128];                /* its Content-Disposition, or "" */
     struct rv_job *next;
 } rv_job;
 
@@ -116,6 +120,7 @@ struct rv_server {
     pthread_cond_t conn_wake;
     struct rv_conn *conns;
     unsigned n_waiting;                       /* connections waiting for headers */
+    _Atomic long long bodies_held;            /* bytes of request bodies held, at most cfg.http_body_budget */
     int reaper_stop, have_reaper;
     pthread_t reaper;
     rv_metrics metrics;
@@ -150,8 +155,8 @@ struct rv_server {
     _Atomic long long last_upload_ms;         /* when the committer last committed uploads (monotonic) */
     int gc_stopping, have_committer;
     pthread_t committer;
-    /* greeting uploads and sweeps, off the HTTP threads (workers.c) */
-    rv_job_queue greetings, sweeps;
+    /* greeting uploads, sweeps and packages, off the HTTP threads (workers.c) */
+    rv_job_queue greetings, sweeps, packages;
     _Atomic int sweep_busy;                   /* one sweep at a time */
     pthread_t checkpointer;
     int have_checkpointer;

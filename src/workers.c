@@ -1,7 +1,7 @@
 /* The service's work off the HTTP threads: the decoder pool, the threads
  * that analyse queued voicemails, the threads that analyse uploaded
- * greetings and run sweeps while their connections wait, and the WAL
- * checkpointer. */
+ * greetings, run sweeps and make packages while their connections wait,
+ * and the WAL checkpointer. */
 #include "server_int.h"
 
 #include <jansson.h>
@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rostvakt/archive.h"
 #include "rostvakt/audio.h"
 #include "rostvakt/calendar.h"
 #include "rostvakt/classify.h"
@@ -264,6 +265,53 @@ static int run_sweep(rv_server *s, rv_job *j)
     return 1;
 }
 
+/* POST /v1/voicemails/{id}/package: the registered voicemail's submission
+ * package as a tar, recorded as an event and audited before it is
+ * answered (409 with why when it is not registered). One at a time: making
+ * a long recording's WAVE copy takes seconds and its size in memory. */
+static int run_package(rv_server *s, rv_job *j)
+{
+    rv_error e;
+    rv_error_clear(&e);
+    rv_vm_archive v;
+    rv_audio_loc loc;
+    pthread_mutex_lock(&s->store_lock);
+    rv_err rc = rv_store_archive_info(s->store, j->voicemail, &v, &e);
+    int ok = rc == RV_OK && strcmp(v.decision, "registered") == 0 && !v.disposed;
+    rv_err lrc = ok ? rv_store_locate_audio(s->store, v.sha256, &loc, &e) : RV_OK;
+    pthread_mutex_unlock(&s->store_lock);
+    if (rc != RV_OK) return job_fail(j, &e);
+    rv_package pkg;
+    unsigned char *audio = NULL;
+    size_t len = 0;
+    if (ok && lrc != RV_OK) rc = rv_error_set(&e, RV_ERR_IO, "%s", e.msg);
+    else if (ok) rc = rv_store_load_audio(s->store, v.sha256, &loc, (size_t)-1, &audio, &len, &e);
+    char now[32];
+    rv_utc_now(now);
+    if (rc == RV_OK) rv_package_first_time(&v, now);
+    if (rc == RV_OK) rc = rv_package_build(&v, audio, len, now, &pkg, &e); /* 409 with why, when not registered */
+    free(audio);
+    rv_vm_archive_free(&v);
+    if (rc != RV_OK) return job_fail(j, &e);
+    unsigned char *tar = NULL;
+    size_t tar_len = 0;
+    rc = rv_package_tar(&pkg, &tar, &tar_len, &e);
+    if (rc == RV_OK)
+        RV_STORE_RETRY(s, rc, RV_BUSY_TRIES_BACKGROUND,
+                       rv_store_mark_packaged(s->store, j->voicemail, pkg.objid, now, j->actor, j->remote, &e));
+    snprintf(j->out_disposition, sizeof j->out_disposition, "attachment; filename=\"%s.tar\"", pkg.objid);
+    rv_package_free(&pkg);
+    if (rc != RV_OK) {
+        free(tar);
+        return job_fail(j, &e); /* not answered unless recorded and audited */
+    }
+    j->status = 200;
+    j->out = (char *)tar;
+    j->out_len = tar_len;
+    j->out_type = "application/x-tar";
+    return 1;
+}
+
 typedef struct {
     rv_server *s;
     rv_job_queue *q;
@@ -290,6 +338,7 @@ static void *job_thread(void *arg)
         else if (j->kind == RV_JOB_GREETING) run_greeting(s, j);
         else if (j->kind == RV_JOB_NAME) run_name(s, j);
         else if (j->kind == RV_JOB_CHECK) run_check(s, j);
+        else if (j->kind == RV_JOB_PACKAGE) run_package(s, j);
         else run_sweep(s, j);
         if (j->kind == RV_JOB_SWEEP) s->sweep_busy = 0;
         rv_http_resume(c); /* j may be gone from here on */
@@ -328,7 +377,9 @@ static void queue_stop(rv_job_queue *q)
 
 int rv_job_submit(rv_server *s, rv_job *j)
 {
-    rv_job_queue *q = j->kind == RV_JOB_SWEEP ? &s->sweeps : &s->greetings;
+    rv_job_queue *q = j->kind == RV_JOB_SWEEP     ? &s->sweeps
+                      : j->kind == RV_JOB_PACKAGE ? &s->packages
+                                                  : &s->greetings;
     pthread_mutex_lock(&q->lock);
     int stopping = q->stopping;
     if (!stopping) {
@@ -516,9 +567,11 @@ rv_err rv_workers_start(rv_server *s, rv_error *err)
     if (!s->have_checkpointer) rv_store_autocheckpoint(s->store, 1);
     /* greeting uploads wait (suspended) for one of these threads, as many
      * as there may be decoders, so no HTTP thread is busy for the second a
-     * greeting's analysis takes; sweeps have a thread of their own */
-    if (!queue_start(s, &s->greetings, s->max_decoders) || !queue_start(s, &s->sweeps, 1))
-        return rv_error_set(err, RV_ERR_INTERNAL, "cannot start the greeting and sweep threads");
+     * greeting's analysis takes; sweeps have a thread of their own, and
+     * so have packages (one at a time bounds their memory) */
+    if (!queue_start(s, &s->greetings, s->max_decoders) || !queue_start(s, &s->sweeps, 1) ||
+        !queue_start(s, &s->packages, 1))
+        return rv_error_set(err, RV_ERR_INTERNAL, "cannot start the greeting, sweep and package threads");
     if (s->cfg.analysis_workers > 0) {
         s->workers = calloc((size_t)s->cfg.analysis_workers, sizeof *s->workers);
         for (unsigned i = 0; s->workers && i < (unsigned)s->cfg.analysis_workers; i++)
@@ -532,6 +585,7 @@ void rv_workers_stop_jobs(rv_server *s)
 {
     queue_stop(&s->greetings);
     queue_stop(&s->sweeps);
+    queue_stop(&s->packages);
 }
 
 void rv_workers_stop_analysis(rv_server *s)
@@ -553,6 +607,7 @@ void rv_workers_free(rv_server *s)
     free(s->workers);
     free(s->greetings.threads);
     free(s->sweeps.threads);
+    free(s->packages.threads);
     for (unsigned i = 0; i < s->n_idle; i++) rv_asr_free(s->idle[i]);
     free(s->idle);
 }

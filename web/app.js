@@ -76,6 +76,25 @@ async function api(method, path, body) {
   return j;
 }
 
+/* Make and save voicemail id's package: a POST, as making it is recorded
+ * in the voicemail's history; the tar is saved under the name the service
+ * gives it. */
+async function savePackage(id) {
+  const headers = state.csrf ? { 'X-CSRF-Token': state.csrf } : {};
+  const r = await fetch('/v1/voicemails/' + id + '/package', { method: 'POST', headers, credentials: 'same-origin' });
+  if (!r.ok) {
+    const j = await r.json().catch(() => null);
+    throw new ApiError(r.status, (j && j.error && j.error.message) || 'Fel ' + r.status);
+  }
+  const m = /filename="([^"]+)"/.exec(r.headers.get('Content-Disposition') || '');
+  const url = URL.createObjectURL(await r.blob());
+  const a = el('a', { href: url, download: m ? m[1] : 'arkivpaket.tar', hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
 function when(iso) {
   if (!iso) return '–';
   const d = new Date(iso);
@@ -278,7 +297,13 @@ async function voicemailPage(id) {
   } }, field('E-arkivets referens', ref), el('p', {}, el('button', { type: 'submit', text: 'Spara referens' })));
   const archive = last && last.decision === 'registered' && canDecide && !v.disposed_at ? [
     el('h2', { text: 'E-arkiv' }),
-    el('p', {}, el('a', { href: '/v1/voicemails/' + v.id + '/package', download: '', text: 'Hämta arkivpaketet (FGS Paketstruktur 2.0)' })),
+    el('p', {}, el('button', { type: 'button', class: 'package', text: 'Hämta arkivpaketet (FGS Paketstruktur 2.0)', onclick: async () => {
+      try {
+        await savePackage(v.id);
+        say('Arkivpaketet är gjort och hämtat.');
+        await voicemailPage(id);
+      } catch (e) { say('Arkivpaketet gjordes inte: ' + e.message, true); }
+    } })),
     v.archived_at ? el('p', { text: 'Arkiverat ' + when(v.archived_at) + ', referens ' + v.archive_ref + '.' })
       : v.packaged_at ? archForm
         : el('p', { class: 'muted', text: 'Hämta paketet och lämna det till e-arkivet; spara sedan arkivets referens här.' })] : [];

@@ -23,6 +23,7 @@ typedef struct rv_config_s {
     int64_t max_json_bytes;         /* serve: larger JSON bodies get 413 */
     int64_t http_header_timeout;    /* serve: seconds to send the headers */
     int64_t http_body_timeout;      /* serve: seconds to send the body */
+    int64_t http_body_budget;       /* serve: bytes of bodies held at once */
     char web_dir[RV_CONFIG_STR_MAX];  /* serve: the web app's files */
     int64_t session_idle_timeout;   /* serve: seconds a session lasts idle */
     int64_t session_cookie_secure;  /* serve: 1: the cookie is Secure */

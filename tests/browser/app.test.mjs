@@ -97,14 +97,13 @@ test('an officer signs in, filters the inbox, listens and records a decision', a
   assert.match(row, /Registrerad/);
   assert.match(row, /anna\.registrator/);
   // hand-over to the e-archive: the package (with the session), then the archive's reference
-  await page.waitForSelector('a[download]');
-  const pkg = await page.$eval('a[download]', (a) => a.getAttribute('href'));
-  const got = await page.evaluate(async (h) => {
-    const r = await fetch(h);
-    return [r.status, r.headers.get('content-type'), (await r.arrayBuffer()).byteLength];
-  }, pkg);
-  assert.deepEqual(got.slice(0, 2), [200, 'application/x-tar']);
-  assert.ok(got[2] > 10000, 'a package with the recording: ' + got[2]);
+  await page.waitForSelector('button.package');
+  const made = page.waitForResponse((r) => r.url().endsWith('/package'));
+  await page.click('button.package');
+  const res = await made;
+  const got = [res.request().method(), res.status(), res.headers()['content-type'], Number(res.headers()['content-length'])];
+  assert.deepEqual(got.slice(0, 3), ['POST', 200, 'application/x-tar']);
+  assert.ok(got[3] > 10000, 'a package with the recording: ' + got[3]);
   await page.reload();
   await page.waitForSelector('input[name=reference]');
   assert.match(await page.$eval('#page', (p) => p.textContent), /Arkivpaket gjort/);

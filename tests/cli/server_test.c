@@ -1460,13 +1460,14 @@ Test(serve, an_idempotency_key_stores_an_upload_once) {
 
 /* ---- hand-over to the e-archive ---- */
 
-/* The package of voicemail id over HTTP, unpacked below into; its OBJID in objid. */
+/* The package of voicemail id over HTTP (made by a POST), unpacked below
+ * into; its OBJID in objid. */
 static long get_package(long long id, const char *into, char *objid, size_t cap)
 {
     char path[96], tarf[256], cmd[768];
     snprintf(path, sizeof path, "/v1/voicemails/%lld/package", id);
-    bin b;
-    long st = get_bytes(path, officer, NULL, &b);
+    bin b = {0};
+    long st = request("POST", path, officer, NULL, NULL, NULL, collect_bin, &b);
     if (st == 200) {
         snprintf(tarf, sizeof tarf, "%s/p.tar", dir);
         FILE *f = fopen(tarf, "wb");
@@ -1507,11 +1508,11 @@ Test(serve, registered_voicemails_are_packaged_for_the_e_archive) {
     snprintf(b2, sizeof b2, "%s/b", dir);
     /* not registered: 409 and why */
     cr_expect_eq(get_package(1, a, objid, sizeof objid), 409);
-    cr_expect_eq(call("GET", "/v1/voicemails/1/package", officer, NULL, &o), 409);
+    cr_expect_eq(call("POST", "/v1/voicemails/1/package", officer, NULL, &o), 409);
     cr_expect(strstr(o.buf, "\"conflict\"") && strstr(o.buf, "registered"), "%s", o.buf);
     cr_assert_eq(call("POST", "/v1/voicemails/2/decision", officer, "{\"decision\":\"not_public_record\"}", &o), 201);
-    cr_expect_eq(call("GET", "/v1/voicemails/2/package", officer, NULL, &o), 409, "%s", o.buf);
-    cr_expect_eq(call("GET", "/v1/voicemails/1/package", pbx, NULL, &o), 403);
+    cr_expect_eq(call("POST", "/v1/voicemails/2/package", officer, NULL, &o), 409, "%s", o.buf);
+    cr_expect_eq(call("POST", "/v1/voicemails/1/package", pbx, NULL, &o), 403);
     cr_assert_eq(call("POST", "/v1/voicemails/1/decision", officer,
                       "{\"decision\":\"registered\",\"diarienummer\":\"KS 2026/0042\",\"note\":\"Bygglov, Storgatan 5\"}",
                       &o),
@@ -1581,7 +1582,7 @@ Test(serve, registered_voicemails_are_packaged_for_the_e_archive) {
     bin gone;
     cr_expect_eq(get_bytes("/v1/voicemails/1/audio", officer, NULL, &gone), 410);
     free(gone.buf);
-    cr_expect_eq(call("GET", "/v1/voicemails/1/package", officer, NULL, &o), 409, "disposed of: %s", o.buf);
+    cr_expect_eq(call("POST", "/v1/voicemails/1/package", officer, NULL, &o), 409, "disposed of: %s", o.buf);
 }
 
 /* rostvakt archive: the same packages from the command line, by id or by
