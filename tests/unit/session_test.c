@@ -107,3 +107,17 @@ Test(session, the_users_file) {
     }
     cr_expect_eq(rv_users_load("/nonexistent/users", &u, &e), RV_ERR_IO);
 }
+
+Test(session, one_token_signing_in_again_and_again_signs_nobody_else_out) {
+    rv_sessions *s;
+    rv_error e;
+    cr_assert_eq(rv_sessions_new(3600, &s, &e), RV_OK);
+    char anna[RV_SESSION_ID_LEN + 1], id[RV_SESSION_ID_LEN + 1], csrf[RV_SESSION_ID_LEN + 1], name[65];
+    rv_role role;
+    cr_assert_eq(rv_session_create(s, "anna", RV_ROLE_OFFICER, anna, csrf, &e), RV_OK);
+    for (int i = 0; i < RV_SESSIONS_MAX + 4; i++)
+        cr_assert_eq(rv_session_create(s, "mallory", RV_ROLE_MANAGER, id, csrf, &e), RV_OK);
+    cr_expect(rv_session_find(s, anna, name, sizeof name, &role, csrf), "another user's session survives");
+    cr_expect(rv_session_find(s, id, name, sizeof name, &role, csrf), "the newest is there");
+    rv_sessions_free(s);
+}
