@@ -202,7 +202,15 @@ static int authorise(rv_server *s, struct MHD_Connection *c, unsigned allowed, c
         return 0;
     } else {
         const char *sid = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "rv_session");
-        if (!sid || !rv_session_find(s->sessions, sid, who->name, sizeof who->name, role, csrf)) {
+        unsigned char key[RV_TOKEN_KEY_LEN];
+        int found = sid && rv_session_find(s->sessions, sid, key, csrf);
+        if (found) { /* who and which role: the session's token's now, while it is in the file */
+            pthread_rwlock_rdlock(&s->id_lock);
+            found = rv_tokens_by_key(s->tokens, key, role, who->name, sizeof who->name);
+            pthread_rwlock_unlock(&s->id_lock);
+            if (!found) rv_session_end(s->sessions, sid);
+        }
+        if (!found) {
             *ret = send_error(s, c, RV_ERR_UNAUTHORIZED,
                               sid ? "the session has ended; sign in again" : "a valid bearer token is needed");
             return 0;
@@ -1211,8 +1219,9 @@ static enum MHD_Result session_route(rv_server *s, struct MHD_Connection *c, con
             json_decref(j);
             return send_error(s, c, RV_ERR_ARG, "the body must be a JSON object {\"token\": ...}");
         }
+        unsigned char key[RV_TOKEN_KEY_LEN];
         pthread_rwlock_rdlock(&s->id_lock);
-        int ok = token && rv_tokens_check(s->tokens, token, &role, name, sizeof name);
+        int ok = token && rv_tokens_check_key(s->tokens, token, &role, name, sizeof name, key);
         pthread_rwlock_unlock(&s->id_lock);
         json_decref(j);
         if (!ok) return send_error(s, c, RV_ERR_UNAUTHORIZED, "no such token");
@@ -1222,7 +1231,7 @@ static enum MHD_Result session_route(rv_server *s, struct MHD_Connection *c, con
         }
         char id[RV_SESSION_ID_LEN + 1], csrf[RV_SESSION_ID_LEN + 1];
         rv_error e;
-        if (rv_session_create(s->sessions, name, role, id, csrf, &e) != RV_OK) return send_rv_error(s, c, &e);
+        if (rv_session_create(s->sessions, key, id, csrf, &e) != RV_OK) return send_rv_error(s, c, &e);
         rv_audit(s, name, remote, "sign_in", 0, NULL, NULL, NULL);
         session_cookie(s, c, id, cookie, sizeof cookie);
         return send_json_h(s, c, MHD_HTTP_CREATED,
