@@ -252,6 +252,7 @@ static const char *listed_query(struct MHD_Connection *c)
     static _Thread_local char q[200];
     q[0] = '\0';
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, q);
+    q[rv_utf8_cut(q, strlen(q))] = '\0'; /* cut short: never inside a character */
     return q;
 }
 
@@ -1510,6 +1511,15 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
     return (size_t)(w - s);
 }
 
+/* Clears *(int *)cls at a query key or value that is not UTF-8. */
+static enum MHD_Result query_utf8(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    int *ok = cls;
+    if (!rv_utf8_valid(key) || (value && !rv_utf8_valid(value))) *ok = 0;
+    return *ok ? MHD_YES : MHD_NO;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                               const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -1524,6 +1534,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *con_cls = rq;
         conn_stage_set(s, c, CONN_BODY); /* the headers are in; the body has its own deadline */
         if (strchr(url, 0x7f)) return send_error(s, c, RV_ERR_ARG, "the path holds an escaped control character");
+        int utf8 = rv_utf8_valid(url); /* else nothing of it is stored or audited: JSON could not show it */
+        if (utf8) MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_utf8, &utf8);
+        if (!utf8) return send_error(s, c, RV_ERR_ARG, "the path and query must be UTF-8");
         const char *cl = header(c, "Content-Length");
         rq->limit = (size_t)(rv_is_audio_upload(url) ? s->cfg.max_audio_bytes : s->cfg.max_json_bytes);
         unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;

@@ -32,5 +32,11 @@ int rv_is_audio_upload(const char *url);
 /* The roles that may send a body to url with method (0: no route takes
  * one); *anyone when no sign-in is needed. */
 unsigned rv_body_roles(const char *url, const char *method, int *anyone);
+/* 1 when s is strict UTF-8 (what jansson takes: no overlong forms or
+ * surrogates, nothing above U+10FFFF). */
+int rv_utf8_valid(const char *s);
+/* The length of s's first len bytes without a character cut short at
+ * their end (len when none is). */
+size_t rv_utf8_cut(const char *s, size_t len);
 
 #endif
