@@ -969,6 +969,8 @@ static enum MHD_Result list_units(rv_server *s, struct MHD_Connection *c, const 
     pthread_mutex_lock(&s->store_lock);
     rv_err rc = rv_store_units(s->store, unit_json, arr, &e);
     pthread_mutex_unlock(&s->store_lock);
+    /* the managers' addresses: read as any list is, audited or not answered */
+    if (rc == RV_OK) rc = rv_audit(s, who.name, who.remote, "units_listed", 0, NULL, NULL, &e);
     if (rc != RV_OK) {
         json_decref(arr);
         return send_rv_error(s, c, &e);
@@ -1270,6 +1272,16 @@ static enum MHD_Result list_sweeps(rv_server *s, struct MHD_Connection *c, long 
     rv_err rc = rv_store_list_sweeps(s->store, (int)limit, id, &items, &e);
     pthread_mutex_unlock(&s->store_lock);
     if (rc != RV_OK) return send_rv_error(s, c, &e);
+    /* the reports name mailboxes and callers' numbers: no read unaudited */
+    char detail[48];
+    snprintf(detail, sizeof detail, "sweep %lld", id);
+    if (id && json_array_size(items) && rv_audit(s, who.name, who.remote, "sweep_read", 0, NULL, detail, &e) != RV_OK)
+        rc = e.code;
+    if (!id && rv_audit(s, who.name, who.remote, "sweeps_listed", 0, NULL, listed_query(c), &e) != RV_OK) rc = e.code;
+    if (rc != RV_OK) {
+        json_decref(items);
+        return send_rv_error(s, c, &e);
+    }
     if (id) {
         json_t *one = json_incref(json_array_get(items, 0));
         json_decref(items);

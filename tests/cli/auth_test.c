@@ -192,23 +192,27 @@ Test(auth, sweeps_and_units_are_audited_when_read) {
     cr_expect_eq(call("GET", "/v1/sweeps?limit=5", officer, NULL, &o), 200);
     cr_expect(audited(admin, "sweeps_listed", "limit=5"), "GET /v1/sweeps");
     cr_expect_eq(call("GET", "/v1/sweeps/1", officer, NULL, &o), 200, "%s", o.buf);
-    cr_expect(audited(admin, "sweep_read", "1"), "GET /v1/sweeps/1");
-    /* another process holds the write lock: no unaudited read */
-    char cmd[512], flag[128];
+    cr_expect(audited(admin, "sweep_read", "sweep 1"), "GET /v1/sweeps/1");
+    /* another process holds the write lock until the flag is gone: no
+     * unaudited read */
+    char cmd[1024], flag[128];
+    snprintf(flag, sizeof flag, "%s/locked", dir);
     snprintf(cmd, sizeof cmd,
              "(echo 'BEGIN IMMEDIATE;'; echo \"INSERT INTO audit (at, actor, remote, action) VALUES ('x','lock','','x');\";"
-             " touch %s/locked; sleep 5; echo 'COMMIT;') | sqlite3 %s/data/rostvakt.db > /dev/null 2>&1 &",
-             dir, dir);
+             " touch %s; while [ -e %s ]; do sleep 0.1; done; echo 'COMMIT;') | sqlite3 %s/data/rostvakt.db"
+             " > /dev/null 2>&1 &",
+             flag, flag, dir);
     cr_assert_eq(system(cmd), 0);
-    snprintf(flag, sizeof flag, "%s/locked", dir);
     for (int i = 0; i < 100 && access(flag, F_OK) != 0; i++) usleep(50000);
-    usleep(300000);
+    usleep(300000); /* sqlite3 has the lock once it reads the next line */
     cr_expect_eq(call("GET", "/v1/units", officer, NULL, &o), 503, "%s", o.buf);
     cr_expect(strstr(o.buf, "chef@kommun.se") == NULL, "no body: %s", o.buf);
     cr_expect_eq(call("GET", "/v1/sweeps", officer, NULL, &o), 503, "%s", o.buf);
     cr_expect_eq(call("GET", "/v1/sweeps/1", officer, NULL, &o), 503, "%s", o.buf);
-    sleep(6); /* the lock is gone */
-    cr_expect_eq(call("GET", "/v1/units", officer, NULL, &o), 200, "%s", o.buf);
+    unlink(flag); /* the lock goes */
+    long st = 0;
+    for (int i = 0; i < 100 && (st = call("GET", "/v1/units", officer, NULL, &o)) == 503; i++) usleep(100000);
+    cr_expect_eq(st, 200, "%s", o.buf);
 }
 
 /* A unit's managers get its report by mail: only an admin sets them. */
