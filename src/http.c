@@ -896,15 +896,15 @@ static enum MHD_Result post_archived(rv_server *s, struct MHD_Connection *c, con
                                                       reference, "archived_at", now, "actor", who.name));
 }
 
-/* PUT /v1/units/{name} (admin, pbx) {"managers": ["a@x", ...]}: who gets
- * the unit's part of the nightly report by e-mail. */
+/* PUT /v1/units/{name} (admin) {"managers": ["a@x", ...]}: who gets the
+ * unit's part of the nightly report by e-mail (so not a PBX's to say). */
 static enum MHD_Result put_unit(rv_server *s, struct MHD_Connection *c, const char *method, const char *name,
                                 request *rq)
 {
     enum MHD_Result ret;
     caller who;
     if (strcmp(method, "PUT") != 0) return wrong_method(s, c, "PUT");
-    if (!authorise(s, c, ROLE(RV_ROLE_ADMIN) | ROLE(RV_ROLE_PBX), &who, &ret)) return ret;
+    if (!authorise(s, c, ROLE(RV_ROLE_ADMIN), &who, &ret)) return ret;
     size_t nl = strlen(name);
     if (nl == 0 || nl > 190 || strchr(name, '/'))
         return send_error(s, c, RV_ERR_ARG, "the unit's name: 1 to 190 bytes, no '/'");
@@ -1169,10 +1169,30 @@ static void rv_csv_field(FILE *f, const char *v)
     fputc('"', f);
 }
 
-/* GET /metrics: Prometheus text format (no token, like /healthz). */
+/* A request from this machine that no proxy forwarded (metrics_access
+ * loopback): a proxy on this machine forwards anyone's. */
+static int from_loopback(rv_server *s, struct MHD_Connection *c)
+{
+    char remote[64];
+    remote_of(c, remote);
+    return strncmp(remote, "127.", 4) == 0 && !(s->cfg.trusted_proxy[0] && strcmp(remote, s->cfg.trusted_proxy) == 0) &&
+           !header(c, "X-Forwarded-For") && !header(c, "Forwarded") && !header(c, "X-Real-IP");
+}
+
+/* GET /metrics: Prometheus text format, to whom metrics_access lets: anyone
+ * (open), anyone signed in (token), or those and this machine (loopback). */
 static enum MHD_Result get_metrics(rv_server *s, struct MHD_Connection *c, const char *method)
 {
     if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
+    int open_to_all = strcmp(s->cfg.metrics_access, "open") == 0 ||
+                      (strcmp(s->cfg.metrics_access, "loopback") == 0 && !header(c, "Authorization") &&
+                       from_loopback(s, c));
+    if (!open_to_all) {
+        enum MHD_Result ret;
+        caller who;
+        unsigned anyone = ROLE(RV_ROLE_OFFICER) | ROLE(RV_ROLE_ADMIN) | ROLE(RV_ROLE_MANAGER) | ROLE(RV_ROLE_PBX);
+        if (!authorise(s, c, anyone, &who, &ret)) return ret;
+    }
     char *out = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&out, &len);

@@ -157,7 +157,7 @@ unsigned rv_body_roles(const char *url, const char *method, int *anyone)
     if (put && (rv_mailbox_route(url, "/greeting") || rv_mailbox_route(url, "/name-recording"))) return ROLE(RV_ROLE_PBX);
     if (post && rv_mailbox_route(url, "/voicemails")) return ROLE(RV_ROLE_PBX);
     if (post && strcmp(url, "/v1/sweeps") == 0) return ROLE(RV_ROLE_ADMIN);
-    if (put && strncmp(url, "/v1/units/", 10) == 0) return ROLE(RV_ROLE_ADMIN) | ROLE(RV_ROLE_PBX);
+    if (put && strncmp(url, "/v1/units/", 10) == 0) return ROLE(RV_ROLE_ADMIN);
     const char *vpre = "/v1/voicemails/";
     if (post && strncmp(url, vpre, strlen(vpre)) == 0) {
         const char *slash = strchr(url + strlen(vpre), '/');
