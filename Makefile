@@ -107,7 +107,7 @@ screenshots: deps
 # Sanitizer reports from test workers do not fail Criterion by themselves,
 # so the log is searched for them. The fuzz corpora (tests/fuzz/NAME/) are
 # replayed once through their harnesses, built with the ordinary compiler.
-FUZZ_NAMES = audio route json date files
+FUZZ_NAMES = audio route json date files session units
 FUZZ_REPLAY = $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay-%)
 $(BUILD)/fuzz/replay-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(LIB)
 	@mkdir -p $(dir $@)

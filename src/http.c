@@ -908,31 +908,12 @@ static enum MHD_Result put_unit(rv_server *s, struct MHD_Connection *c, const ch
     size_t nl = strlen(name);
     if (nl == 0 || nl > 190 || strchr(name, '/'))
         return send_error(s, c, RV_ERR_ARG, "the unit's name: 1 to 190 bytes, no '/'");
-    json_error_t je;
-    json_t *j = rq->body ? json_loadb(rq->body, rq->len, 0, &je) : NULL;
-    json_t *m = json_object_get(j, "managers");
-    if (!json_is_object(j) || !json_is_array(m) || json_array_size(m) > 20) {
-        json_decref(j);
-        return send_error(s, c, RV_ERR_ARG, "the body must be {\"managers\": [\"address\", ...]} (at most 20)");
-    }
-    char list[20 * 256] = "";
-    size_t i;
-    json_t *v;
-    json_array_foreach(m, i, v)
-    {
-        const char *a = json_string_value(v);
-        if (!a || !rv_mail_address_valid(a)) {
-            json_decref(j);
-            return send_error(s, c, RV_ERR_UNPROCESSABLE, "managers: each must be an e-mail address");
-        }
-        size_t l = strlen(list);
-        snprintf(list + l, sizeof list - l, "%s%s", l ? "," : "", a);
-    }
-    json_decref(j);
+    char list[RV_UNIT_LIST_MAX];
+    rv_error e;
+    if (rv_unit_parse(rq->body, rq->len, list, sizeof list, &e) != RV_OK) return send_rv_error(s, c, &e);
     char now[32];
     rv_utc_now(now);
     int created = 0;
-    rv_error e;
     rv_err rc;
     RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_put_unit(s->store, name, list, now, &created, &e));
     if (rc != RV_OK) return send_rv_error(s, c, &e);
