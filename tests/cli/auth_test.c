@@ -308,3 +308,18 @@ Test(auth, a_name_that_cannot_be_pronounced_fails_no_greeting) {
               "a person is to listen: %s", o.buf);
     cr_expect(strstr(o.buf, "\"unpronounceable\":true") != NULL, "%s", o.buf);
 }
+
+/* One token signing in again and again ends its own oldest sessions, at 32
+ * of them, and nobody else's. */
+Test(auth, signing_in_again_and_again_signs_nobody_else_out) {
+    sink o;
+    char karl[80], anna_cookie[200], first[200], last[200];
+    token("manager", "karl", karl, sizeof karl);
+    reload_until_taken(karl);
+    sign_in(officer, anna_cookie, sizeof anna_cookie);
+    sign_in(karl, first, sizeof first);
+    for (int i = 0; i < 40; i++) sign_in(karl, last, sizeof last);
+    cr_expect_eq(call2("GET", "/v1/session", anna_cookie, NULL, NULL, &o, NULL), 200, "another user's: %s", o.buf);
+    cr_expect_eq(call2("GET", "/v1/session", last, NULL, NULL, &o, NULL), 200, "the newest: %s", o.buf);
+    cr_expect_eq(call2("GET", "/v1/session", first, NULL, NULL, &o, NULL), 401, "karl's oldest made room: %s", o.buf);
+}
