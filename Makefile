@@ -108,7 +108,7 @@ screenshots: deps
 # so the log is searched for them. The fuzz corpora (tests/fuzz/NAME/) are
 # replayed once through their harnesses under ASan and UBSan, linked with the
 # sanitized library of `make asan` (built here when missing).
-FUZZ_NAMES = audio route json date files syncstate syncspool
+FUZZ_NAMES = audio route json date files syncstate syncspool session units
 FUZZ_REPLAY = $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay-%)
 SAN_CFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 SAN_LIB = build-asan/librostvakt.a

@@ -834,6 +834,16 @@ rv_err rv_asr_best_of_in(rv_asr *a, rv_vocab vocab, const char *const *phrases, 
     return verify_slots(a, &slot, 1, best, out, err);
 }
 
+int rv_asr_pronounceable(rv_asr *a, rv_vocab vocab, const char *phrase)
+{
+    rv_word_pron *w = malloc(MAX_PHRASE_WORDS * sizeof *w);
+    size_t n;
+    rv_error e;
+    int ok = w && rv_lexicon_pronounce_in(a->lex, vocab, phrase, MAX_VARIANTS, w, MAX_PHRASE_WORDS, &n, &e) == RV_OK;
+    free(w);
+    return ok;
+}
+
 rv_err rv_asr_best_of(rv_asr *a, const char *const *phrases, size_t n, size_t *best,
                       rv_phrase_score *out, rv_error *err)
 {

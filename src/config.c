@@ -79,6 +79,9 @@ static const setting settings[] = {
      "serve: the header in which the trusted proxy names the signed-in user"},
     {"users_file", T_STR, "", 0, 0, OFF(users_file), NONE,
      "serve: the roles of users named by the trusted proxy, \"user<TAB>role\" a line"},
+    {"metrics_access", T_STR, "loopback", 0, 0, OFF(metrics_access), NONE,
+     "serve: who may GET /metrics: loopback (a request from this machine that no proxy forwarded, or anyone "
+     "signed in), token (anyone signed in: a bearer token of any role) or open (anyone)"},
     {"mail_smtp_url", T_STR, "", 0, 0, OFF(mail_smtp_url), NONE,
      "sweep --mail: the mail server, smtp://HOST:PORT (STARTTLS required but to this machine) or smtps://HOST:PORT "
      "(empty: no mail)"},
@@ -296,6 +299,10 @@ rv_err rv_config_validate(const rv_config *cfg, rv_error *err)
     if (cfg->quiet_dbfs < cfg->silence_dbfs)
         return rv_error_set(err, RV_ERR_CONFIG, "quiet_dbfs (%g) is below silence_dbfs (%g)",
                             cfg->quiet_dbfs, cfg->silence_dbfs);
+    if (strcmp(cfg->metrics_access, "loopback") != 0 && strcmp(cfg->metrics_access, "token") != 0 &&
+        strcmp(cfg->metrics_access, "open") != 0)
+        return rv_error_set(err, RV_ERR_CONFIG, "metrics_access must be loopback, token or open, not '%s'",
+                            cfg->metrics_access);
     if (cfg->prompt_min_ref_seconds > cfg->prompt_max_seconds)
         return rv_error_set(err, RV_ERR_CONFIG,
                             "prompt_min_ref_seconds exceeds prompt_max_seconds");

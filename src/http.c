@@ -205,7 +205,15 @@ static int authorise(rv_server *s, struct MHD_Connection *c, unsigned allowed, c
         return 0;
     } else {
         const char *sid = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "rv_session");
-        if (!sid || !rv_session_find(s->sessions, sid, who->name, sizeof who->name, role, csrf)) {
+        unsigned char key[RV_TOKEN_KEY_LEN];
+        int found = sid && rv_session_find(s->sessions, sid, key, csrf);
+        if (found) { /* who and which role: the session's token's now, while it is in the file */
+            pthread_rwlock_rdlock(&s->id_lock);
+            found = rv_tokens_by_key(s->tokens, key, role, who->name, sizeof who->name);
+            pthread_rwlock_unlock(&s->id_lock);
+            if (!found) rv_session_end(s->sessions, sid);
+        }
+        if (!found) {
             *ret = send_error(s, c, RV_ERR_UNAUTHORIZED,
                               sid ? "the session has ended; sign in again" : "a valid bearer token is needed");
             return 0;
@@ -247,6 +255,7 @@ static const char *listed_query(struct MHD_Connection *c)
     static _Thread_local char q[200];
     q[0] = '\0';
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_arg, q);
+    q[rv_utf8_cut(q, strlen(q))] = '\0'; /* cut short: never inside a character */
     return q;
 }
 
@@ -866,43 +875,24 @@ static enum MHD_Result post_archived(rv_server *s, struct MHD_Connection *c, con
                                                       reference, "archived_at", now, "actor", who.name));
 }
 
-/* PUT /v1/units/{name} (admin, pbx) {"managers": ["a@x", ...]}: who gets
- * the unit's part of the nightly report by e-mail. */
+/* PUT /v1/units/{name} (admin) {"managers": ["a@x", ...]}: who gets the
+ * unit's part of the nightly report by e-mail (so not a PBX's to say). */
 static enum MHD_Result put_unit(rv_server *s, struct MHD_Connection *c, const char *method, const char *name,
                                 request *rq)
 {
     enum MHD_Result ret;
     caller who;
     if (strcmp(method, "PUT") != 0) return wrong_method(s, c, "PUT");
-    if (!authorise(s, c, ROLE(RV_ROLE_ADMIN) | ROLE(RV_ROLE_PBX), &who, &ret)) return ret;
+    if (!authorise(s, c, ROLE(RV_ROLE_ADMIN), &who, &ret)) return ret;
     size_t nl = strlen(name);
     if (nl == 0 || nl > 190 || strchr(name, '/'))
         return send_error(s, c, RV_ERR_ARG, "the unit's name: 1 to 190 bytes, no '/'");
-    json_error_t je;
-    json_t *j = rq->body ? json_loadb(rq->body, rq->len, 0, &je) : NULL;
-    json_t *m = json_object_get(j, "managers");
-    if (!json_is_object(j) || !json_is_array(m) || json_array_size(m) > 20) {
-        json_decref(j);
-        return send_error(s, c, RV_ERR_ARG, "the body must be {\"managers\": [\"address\", ...]} (at most 20)");
-    }
-    char list[20 * 256] = "";
-    size_t i;
-    json_t *v;
-    json_array_foreach(m, i, v)
-    {
-        const char *a = json_string_value(v);
-        if (!a || !rv_mail_address_valid(a)) {
-            json_decref(j);
-            return send_error(s, c, RV_ERR_UNPROCESSABLE, "managers: each must be an e-mail address");
-        }
-        size_t l = strlen(list);
-        snprintf(list + l, sizeof list - l, "%s%s", l ? "," : "", a);
-    }
-    json_decref(j);
+    char list[RV_UNIT_LIST_MAX];
+    rv_error e;
+    if (rv_unit_parse(rq->body, rq->len, list, sizeof list, &e) != RV_OK) return send_rv_error(s, c, &e);
     char now[32];
     rv_utc_now(now);
     int created = 0;
-    rv_error e;
     rv_err rc;
     RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_put_unit(s->store, name, list, now, &created, &e));
     if (rc != RV_OK) return send_rv_error(s, c, &e);
@@ -939,6 +929,8 @@ static enum MHD_Result list_units(rv_server *s, struct MHD_Connection *c, const 
     pthread_mutex_lock(&s->store_lock);
     rv_err rc = rv_store_units(s->store, unit_json, arr, &e);
     pthread_mutex_unlock(&s->store_lock);
+    /* the managers' addresses: read as any list is, audited or not answered */
+    if (rc == RV_OK) rc = rv_audit(s, who.name, who.remote, "units_listed", 0, NULL, NULL, &e);
     if (rc != RV_OK) {
         json_decref(arr);
         return send_rv_error(s, c, &e);
@@ -1138,10 +1130,30 @@ static void rv_csv_field(FILE *f, const char *v)
     fputc('"', f);
 }
 
-/* GET /metrics: Prometheus text format (no token, like /healthz). */
+/* A request from this machine that no proxy forwarded (metrics_access
+ * loopback): a proxy on this machine forwards anyone's. */
+static int from_loopback(rv_server *s, struct MHD_Connection *c)
+{
+    char remote[64];
+    remote_of(c, remote);
+    return strncmp(remote, "127.", 4) == 0 && !(s->cfg.trusted_proxy[0] && strcmp(remote, s->cfg.trusted_proxy) == 0) &&
+           !header(c, "X-Forwarded-For") && !header(c, "Forwarded") && !header(c, "X-Real-IP");
+}
+
+/* GET /metrics: Prometheus text format, to whom metrics_access lets: anyone
+ * (open), anyone signed in (token), or those and this machine (loopback). */
 static enum MHD_Result get_metrics(rv_server *s, struct MHD_Connection *c, const char *method)
 {
     if (strcmp(method, "GET") != 0) return wrong_method(s, c, "GET");
+    int open_to_all = strcmp(s->cfg.metrics_access, "open") == 0 ||
+                      (strcmp(s->cfg.metrics_access, "loopback") == 0 && !header(c, "Authorization") &&
+                       from_loopback(s, c));
+    if (!open_to_all) {
+        enum MHD_Result ret;
+        caller who;
+        unsigned anyone = ROLE(RV_ROLE_OFFICER) | ROLE(RV_ROLE_ADMIN) | ROLE(RV_ROLE_MANAGER) | ROLE(RV_ROLE_PBX);
+        if (!authorise(s, c, anyone, &who, &ret)) return ret;
+    }
     char *out = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&out, &len);
@@ -1194,8 +1206,9 @@ static enum MHD_Result session_route(rv_server *s, struct MHD_Connection *c, con
             json_decref(j);
             return send_error(s, c, RV_ERR_ARG, "the body must be a JSON object {\"token\": ...}");
         }
+        unsigned char key[RV_TOKEN_KEY_LEN];
         pthread_rwlock_rdlock(&s->id_lock);
-        int ok = token && rv_tokens_check(s->tokens, token, &role, name, sizeof name);
+        int ok = token && rv_tokens_check_key(s->tokens, token, &role, name, sizeof name, key);
         pthread_rwlock_unlock(&s->id_lock);
         json_decref(j);
         if (!ok) return send_error(s, c, RV_ERR_UNAUTHORIZED, "no such token");
@@ -1205,7 +1218,7 @@ static enum MHD_Result session_route(rv_server *s, struct MHD_Connection *c, con
         }
         char id[RV_SESSION_ID_LEN + 1], csrf[RV_SESSION_ID_LEN + 1];
         rv_error e;
-        if (rv_session_create(s->sessions, name, role, id, csrf, &e) != RV_OK) return send_rv_error(s, c, &e);
+        if (rv_session_create(s->sessions, key, id, csrf, &e) != RV_OK) return send_rv_error(s, c, &e);
         rv_audit(s, name, remote, "sign_in", 0, NULL, NULL, NULL);
         session_cookie(s, c, id, cookie, sizeof cookie);
         return send_json_h(s, c, MHD_HTTP_CREATED,
@@ -1243,6 +1256,16 @@ static enum MHD_Result list_sweeps(rv_server *s, struct MHD_Connection *c, long 
     rv_err rc = rv_store_list_sweeps(s->store, (int)limit, id, &items, &e);
     pthread_mutex_unlock(&s->store_lock);
     if (rc != RV_OK) return send_rv_error(s, c, &e);
+    /* the reports name mailboxes and callers' numbers: no read unaudited */
+    char detail[48];
+    snprintf(detail, sizeof detail, "sweep %lld", id);
+    if (id && json_array_size(items) && rv_audit(s, who.name, who.remote, "sweep_read", 0, NULL, detail, &e) != RV_OK)
+        rc = e.code;
+    if (!id && rv_audit(s, who.name, who.remote, "sweeps_listed", 0, NULL, listed_query(c), &e) != RV_OK) rc = e.code;
+    if (rc != RV_OK) {
+        json_decref(items);
+        return send_rv_error(s, c, &e);
+    }
     if (id) {
         json_t *one = json_incref(json_array_get(items, 0));
         json_decref(items);
@@ -1538,6 +1561,15 @@ static enum MHD_Result over_budget(rv_server *s, struct MHD_Connection *c)
                       "the service holds as many request bodies as it may (http_body_budget); try again later");
 }
 
+/* Clears *(int *)cls at a query key or value that is not UTF-8. */
+static enum MHD_Result query_utf8(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    int *ok = cls;
+    if (!rv_utf8_valid(key) || (value && !rv_utf8_valid(value))) *ok = 0;
+    return *ok ? MHD_YES : MHD_NO;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                               const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -1552,6 +1584,9 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *con_cls = rq;
         conn_stage_set(s, c, CONN_BODY); /* the headers are in; the body has its own deadline */
         if (strchr(url, 0x7f)) return send_error(s, c, RV_ERR_ARG, "the path holds an escaped control character");
+        int utf8 = rv_utf8_valid(url); /* else nothing of it is stored or audited: JSON could not show it */
+        if (utf8) MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_utf8, &utf8);
+        if (!utf8) return send_error(s, c, RV_ERR_ARG, "the path and query must be UTF-8");
         const char *cl = header(c, "Content-Length");
         rq->limit = (size_t)(rv_is_audio_upload(url) ? s->cfg.max_audio_bytes : s->cfg.max_json_bytes);
         size_t small = rv_body_cap(url, method);

@@ -93,6 +93,8 @@ static json_t *check_json(const rv_phrase_check *c)
                           "verdict", rv_verdict_name(c->verdict), "confidence", jnum(c->confidence),
                           "score", c->score > -1e8 ? jnum(c->score) : json_null(),
                           "at_s", c->at_s >= 0 ? jnum(c->at_s) : json_null());
+    if (o && c->unpronounceable) /* not sought: the lexicon cannot say it */
+        json_object_set_new(o, "unpronounceable", json_true());
     if (o && c->has_template) /* the owner's own recording, matched */
         json_object_set_new(o, "template", json_pack("{s:o,s:o}", "distance", jnum(c->template_distance), "at_s",
                                                      c->template_at_s >= 0 ? jnum(c->template_at_s) : json_null()));

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rostvakt/mail.h"
+
 rv_err rv_mailbox_parse(const char *ext, const char *json, size_t len, rv_mailbox *out, rv_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -143,5 +145,32 @@ rv_err rv_review_parse(const char *json, size_t len, rv_review *out, rv_error *e
         rc = rv_error_set(err, RV_ERR_ARG, "say what was heard: name, unit, org or closing");
     json_decref(b);
     if (rc != RV_OK) out->name = out->unit = out->org = out->closing = NULL;
+    return rc;
+}
+
+rv_err rv_unit_parse(const char *json, size_t len, char *list, size_t cap, rv_error *err)
+{
+    if (cap) list[0] = '\0';
+    if (cap < RV_UNIT_LIST_MAX) return rv_error_set(err, RV_ERR_ARG, "no room for the managers");
+    json_error_t je;
+    json_t *j = json_loadb(json ? json : "", len, 0, &je);
+    json_t *m = json_object_get(j, "managers");
+    rv_err rc = RV_OK;
+    if (!json_is_object(j) || !json_is_array(m) || json_array_size(m) > RV_UNIT_MANAGERS_MAX)
+        rc = rv_error_set(err, RV_ERR_ARG, "the body must be {\"managers\": [\"address\", ...]} (at most %d)",
+                          RV_UNIT_MANAGERS_MAX);
+    size_t i, l = 0;
+    json_t *v;
+    json_array_foreach(m, i, v) {
+        const char *a = json_string_value(v);
+        if (rc != RV_OK) break;
+        if (!a || !rv_mail_address_valid(a)) { /* at most 254 bytes: 20 of them fit */
+            rc = rv_error_set(err, RV_ERR_UNPROCESSABLE, "managers: each must be an e-mail address");
+            break;
+        }
+        l += (size_t)snprintf(list + l, cap - l, "%s%s", l ? "," : "", a);
+    }
+    json_decref(j);
+    if (rc != RV_OK) list[0] = '\0';
     return rc;
 }

@@ -171,7 +171,7 @@ unsigned rv_body_roles(const char *url, const char *method, int *anyone)
     if (put && (rv_mailbox_route(url, "/greeting") || rv_mailbox_route(url, "/name-recording"))) return ROLE(RV_ROLE_PBX);
     if (post && rv_mailbox_route(url, "/voicemails")) return ROLE(RV_ROLE_PBX);
     if (post && strcmp(url, "/v1/sweeps") == 0) return ROLE(RV_ROLE_ADMIN);
-    if (put && strncmp(url, "/v1/units/", 10) == 0) return ROLE(RV_ROLE_ADMIN) | ROLE(RV_ROLE_PBX);
+    if (put && strncmp(url, "/v1/units/", 10) == 0) return ROLE(RV_ROLE_ADMIN);
     const char *vpre = "/v1/voicemails/";
     if (post && strncmp(url, vpre, strlen(vpre)) == 0) {
         const char *slash = strchr(url + strlen(vpre), '/');
@@ -192,4 +192,37 @@ size_t rv_body_cap(const char *url, const char *method)
 {
     if (strcmp(url, "/v1/session") == 0 && strcmp(method, "POST") == 0) return 1024;
     return 0;
+}
+
+/* Strict UTF-8, as jansson checks it: no overlong forms, no surrogates,
+ * nothing above U+10FFFF. */
+int rv_utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (p && *p) {
+        unsigned c = *p;
+        size_t n = c < 0x80 ? 0 : c >= 0xC2 && c <= 0xDF ? 1 : c >= 0xE0 && c <= 0xEF ? 2 : c >= 0xF0 && c <= 0xF4 ? 3 : 9;
+        if (n == 9) return 0;
+        unsigned v = n == 0 ? c : c & (0x3Fu >> n);
+        for (size_t i = 1; i <= n; i++) {
+            if ((p[i] & 0xC0) != 0x80) return 0; /* also the string's end */
+            v = (v << 6) | (p[i] & 0x3Fu);
+        }
+        if ((n == 2 && v < 0x800) || (n == 3 && (v < 0x10000 || v > 0x10FFFF)) || (v >= 0xD800 && v <= 0xDFFF))
+            return 0;
+        p += n + 1;
+    }
+    return 1;
+}
+
+size_t rv_utf8_cut(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = len;
+    while (n > 0 && (p[n - 1] & 0xC0) == 0x80 && len - n < 3) n--; /* continuation bytes */
+    if (n > 0 && p[n - 1] >= 0xC0) { /* a lead byte: whole when its continuations all fit */
+        size_t need = p[n - 1] >= 0xF0 ? 4 : p[n - 1] >= 0xE0 ? 3 : 2;
+        return len - (n - 1) >= need ? len : n - 1;
+    }
+    return len;
 }

@@ -35,5 +35,11 @@ unsigned rv_body_roles(const char *url, const char *method, int *anyone);
 /* The largest body url with method takes when it is smaller than the
  * configured limits (a sign-in's), or 0. */
 size_t rv_body_cap(const char *url, const char *method);
+/* 1 when s is strict UTF-8 (what jansson takes: no overlong forms or
+ * surrogates, nothing above U+10FFFF). */
+int rv_utf8_valid(const char *s);
+/* The length of s's first len bytes without a character cut short at
+ * their end (len when none is). */
+size_t rv_utf8_cut(const char *s, size_t len);
 
 #endif

@@ -143,7 +143,7 @@ void rv_server_stop(rv_server *s)
     free(s);
 }
 
-static int token_kept(void *arg, const char *name) { return rv_tokens_has(arg, name); }
+static int token_kept(void *arg, const unsigned char *key) { return rv_tokens_by_key(arg, key, NULL, NULL, 0); }
 
 rv_err rv_server_reload(rv_server *s, rv_error *err)
 {

@@ -13,15 +13,16 @@
 
 typedef struct {
     char id[RV_SESSION_ID_LEN + 1], csrf[RV_SESSION_ID_LEN + 1];
-    char name[RV_TOKEN_NAME_MAX + 1];
-    rv_role role;
-    time_t last; /* 0: a free slot */
+    unsigned char key[RV_TOKEN_KEY_LEN]; /* the token it was made from */
+    time_t last;                         /* 0: a free slot */
+    unsigned long long used;             /* when last used, in uses of the table: orders equal seconds */
 } session;
 
 struct rv_sessions {
     pthread_mutex_t lock;
     long idle;
     unsigned char secret[32]; /* for the proxy users' CSRF tokens */
+    unsigned long long uses;
     session *tab;
 };
 
@@ -74,24 +75,44 @@ void rv_sessions_free(rv_sessions *s)
     free(s);
 }
 
-rv_err rv_session_create(rv_sessions *s, const char *name, rv_role role, char id[RV_SESSION_ID_LEN + 1],
+static int same_key(const session *t, const unsigned char *key)
+{
+    return memcmp(t->key, key, RV_TOKEN_KEY_LEN) == 0;
+}
+
+static int idle_longer(const session *a, const session *b)
+{
+    return a->last < b->last || (a->last == b->last && a->used < b->used);
+}
+
+rv_err rv_session_create(rv_sessions *s, const unsigned char key[RV_TOKEN_KEY_LEN], char id[RV_SESSION_ID_LEN + 1],
                          char csrf[RV_SESSION_ID_LEN + 1], rv_error *err)
 {
     if (!random_hex(id) || !random_hex(csrf)) return rv_error_set(err, RV_ERR_INTERNAL, "no randomness for a session");
     pthread_mutex_lock(&s->lock);
     time_t now = now_s();
-    session *slot = &s->tab[0];
+    session *free_slot = NULL, *oldest = NULL, *own_oldest = NULL;
+    size_t own = 0;
     for (size_t i = 0; i < RV_SESSIONS_MAX; i++) {
         session *t = &s->tab[i];
-        if (t->last && now - t->last > s->idle) t->last = 0; /* expired */
-        if (!t->last) { slot = t; break; }
-        if (t->last < slot->last) slot = t; /* idle longest */
+        if (t->last && now - t->last > s->idle) memset(t, 0, sizeof *t); /* expired */
+        if (!t->last) {
+            if (!free_slot) free_slot = t;
+            continue;
+        }
+        if (!oldest || idle_longer(t, oldest)) oldest = t;
+        if (same_key(t, key)) {
+            own++;
+            if (!own_oldest || idle_longer(t, own_oldest)) own_oldest = t;
+        }
     }
+    /* a token signing in again and again ends its own sessions, nobody else's */
+    session *slot = own >= RV_SESSIONS_PER_TOKEN ? own_oldest : free_slot ? free_slot : oldest;
     memcpy(slot->id, id, sizeof slot->id);
     memcpy(slot->csrf, csrf, sizeof slot->csrf);
-    snprintf(slot->name, sizeof slot->name, "%s", name);
-    slot->role = role;
+    memcpy(slot->key, key, sizeof slot->key);
     slot->last = now;
+    slot->used = ++s->uses;
     pthread_mutex_unlock(&s->lock);
     return RV_OK;
 }
@@ -107,7 +128,7 @@ static session *slot_of(rv_sessions *s, const char *id)
     return found;
 }
 
-int rv_session_find(rv_sessions *s, const char *id, char *name, size_t cap, rv_role *role,
+int rv_session_find(rv_sessions *s, const char *id, unsigned char key[RV_TOKEN_KEY_LEN],
                     char csrf[RV_SESSION_ID_LEN + 1])
 {
     pthread_mutex_lock(&s->lock);
@@ -120,8 +141,8 @@ int rv_session_find(rv_sessions *s, const char *id, char *name, size_t cap, rv_r
     }
     if (t) {
         t->last = now;
-        snprintf(name, cap, "%s", t->name);
-        *role = t->role;
+        t->used = ++s->uses;
+        memcpy(key, t->key, RV_TOKEN_KEY_LEN);
         memcpy(csrf, t->csrf, RV_SESSION_ID_LEN + 1);
         ok = 1;
     }
@@ -137,11 +158,11 @@ void rv_session_end(rv_sessions *s, const char *id)
     pthread_mutex_unlock(&s->lock);
 }
 
-void rv_sessions_end_unless(rv_sessions *s, int (*keep)(void *arg, const char *name), void *arg)
+void rv_sessions_end_unless(rv_sessions *s, int (*keep)(void *arg, const unsigned char *key), void *arg)
 {
     pthread_mutex_lock(&s->lock);
     for (size_t i = 0; i < RV_SESSIONS_MAX; i++)
-        if (s->tab[i].last && !keep(arg, s->tab[i].name)) memset(&s->tab[i], 0, sizeof s->tab[i]);
+        if (s->tab[i].last && !keep(arg, s->tab[i].key)) memset(&s->tab[i], 0, sizeof s->tab[i]);
     pthread_mutex_unlock(&s->lock);
 }
 

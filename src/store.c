@@ -1240,6 +1240,43 @@ rv_err rv_store_audit(rv_store *s, const char *now_iso, const char *actor, const
     return rc;
 }
 
+/* Text of the audit as JSON: bytes that are not UTF-8 (a row written
+ * before requests were checked) shown as \xNN, so that no row is left out
+ * of the listing. */
+static json_t *audit_text(const unsigned char *t)
+{
+    if (!t) return json_null();
+    json_t *j = json_string((const char *)t);
+    if (j) return j;
+    size_t n = strlen((const char *)t);
+    char *buf = malloc(n * 4 + 1);
+    if (!buf) return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] < 0x80) buf[o++] = (char)t[i];
+        else { /* a whole character stays; a stray byte is escaped */
+            size_t k = t[i] >= 0xF0 ? 4 : t[i] >= 0xE0 ? 3 : t[i] >= 0xC2 ? 2 : 1, m = 1;
+            while (k > 1 && m < k && i + m < n && (t[i + m] & 0xC0) == 0x80) m++;
+            char one[5] = "";
+            if (k > 1 && m == k) {
+                memcpy(one, t + i, k);
+                json_t *probe = json_string(one);
+                if (probe) {
+                    json_decref(probe);
+                    memcpy(buf + o, one, k);
+                    o += k, i += k - 1;
+                    continue;
+                }
+            }
+            o += (size_t)sprintf(buf + o, "\\x%02X", t[i]);
+        }
+    }
+    buf[o] = '\0';
+    j = json_string(buf);
+    free(buf);
+    return j;
+}
+
 rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *actor, const char *from,
                            const char *to, int limit, json_t **out, rv_error *err)
 {
@@ -1260,15 +1297,20 @@ rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *acto
     json_t *a = json_array();
     int r;
     while (a && (r = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *ext = (const char *)sqlite3_column_text(st, 6), *det = (const char *)sqlite3_column_text(st, 7);
-        json_array_append_new(
-            a, json_pack("{s:I,s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0), "at",
-                         (const char *)sqlite3_column_text(st, 1), "actor", (const char *)sqlite3_column_text(st, 2),
-                         "remote", (const char *)sqlite3_column_text(st, 3), "action",
-                         (const char *)sqlite3_column_text(st, 4), "voicemail",
-                         sqlite3_column_type(st, 5) == SQLITE_NULL ? json_null()
-                                                                   : json_integer(sqlite3_column_int64(st, 5)),
-                         "ext", ext ? json_string(ext) : json_null(), "detail", det ? json_string(det) : json_null()));
+        json_t *row = json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)sqlite3_column_int64(st, 0),
+                                "at", audit_text(sqlite3_column_text(st, 1)), "actor",
+                                audit_text(sqlite3_column_text(st, 2)), "remote", audit_text(sqlite3_column_text(st, 3)),
+                                "action", audit_text(sqlite3_column_text(st, 4)), "voicemail",
+                                sqlite3_column_type(st, 5) == SQLITE_NULL ? json_null()
+                                                                          : json_integer(sqlite3_column_int64(st, 5)),
+                                "ext", audit_text(sqlite3_column_text(st, 6)), "detail",
+                                audit_text(sqlite3_column_text(st, 7)));
+        if (!row) { /* out of memory: the listing fails rather than leave the row out */
+            json_decref(a);
+            a = NULL;
+            break;
+        }
+        json_array_append_new(a, row);
     }
     sqlite3_finalize(st);
     if (!a) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");

@@ -124,8 +124,24 @@ size_t rv_tokens_count(const rv_tokens *t) { return t ? t->n : 0; }
 
 int rv_tokens_check(const rv_tokens *t, const char *token, rv_role *role, char *name, size_t name_cap)
 {
+    return rv_tokens_check_key(t, token, role, name, name_cap, NULL);
+}
+
+int rv_tokens_check_key(const rv_tokens *t, const char *token, rv_role *role, char *name, size_t name_cap,
+                        unsigned char key[RV_TOKEN_KEY_LEN])
+{
     unsigned char h[32];
     if (!t || !token || strlen(token) != RV_TOKEN_TEXT_LEN || !sha256(token, h)) return 0;
+    if (!rv_tokens_by_key(t, h, role, name, name_cap)) return 0;
+    if (key) memcpy(key, h, sizeof h);
+    return 1;
+}
+
+int rv_tokens_by_key(const rv_tokens *t, const unsigned char key[RV_TOKEN_KEY_LEN], rv_role *role, char *name,
+                     size_t name_cap)
+{
+    const unsigned char *h = key;
+    if (!t || !key) return 0;
     size_t found = t->n;
     for (size_t i = 0; i < t->n; i++) /* no early exit: every entry costs the same */
         if (CRYPTO_memcmp(h, t->e[i].hash, 32) == 0) found = i;

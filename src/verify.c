@@ -97,6 +97,14 @@ static rv_err check(rv_asr *asr, const char *text, double min, rv_phrase_check *
 {
     rv_phrase_score s;
     snprintf(out->expected, sizeof out->expected, "%s", text);
+    if (!rv_asr_pronounceable(asr, RV_VOCAB_DIRECTORY, text)) { /* a directory entry no map says ("a=b") */
+        out->unpronounceable = 1;
+        out->score = -1e9;
+        out->threshold = min;
+        out->stated = 0;
+        out->at_s = -1;
+        return RV_OK;
+    }
     size_t best;
     rv_err rc = rv_asr_best_of_in(asr, RV_VOCAB_DIRECTORY, &text, 1, &best, &s, err);
     if (rc != RV_OK) return rc;
@@ -115,14 +123,43 @@ static rv_err check(rv_asr *asr, const char *text, double min, rv_phrase_check *
  * Units gained nothing from the same weighing and are not weighed. The
  * floor caps the credit a name gets when no competitor fits. Weight and
  * floor were chosen on the tune split (docs/verification.md). */
+/* The other names to weigh exp's against (rv_cohort_pick), leaving out
+ * those the lexicon cannot pronounce: one odd entry in the directory must
+ * not fail its unit's greetings. Picked again without them until every
+ * one picked can be said. */
+static size_t pick_sayable(rv_asr *asr, const rv_expect *exp, const char **pick)
+{
+    const char **all = NULL;
+    size_t n = rv_cohort_pick(exp->name, exp->unit, exp->cohort, exp->cohort_units, exp->n_cohort, pick,
+                              RV_COHORT_MAX);
+    for (;;) {
+        size_t kept = 0, bad = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (rv_asr_pronounceable(asr, RV_VOCAB_DIRECTORY, pick[i])) {
+                pick[kept++] = pick[i];
+                continue;
+            }
+            bad++;
+            if (!all && (all = malloc(exp->n_cohort * sizeof *all)))
+                memcpy(all, exp->cohort, exp->n_cohort * sizeof *all);
+            for (size_t j = 0; all && j < exp->n_cohort; j++)
+                if (all[j] == pick[i]) all[j] = NULL;
+        }
+        if (!bad || !all) { /* all sayable, or no memory to pick again: those that are */
+            free(all);
+            return kept;
+        }
+        n = rv_cohort_pick(exp->name, exp->unit, all, exp->cohort_units, exp->n_cohort, pick, RV_COHORT_MAX);
+    }
+}
+
 static rv_err check_name(rv_asr *asr, const rv_expect *exp, const rv_verify_thresholds *th,
                          rv_phrase_check *out, rv_error *err)
 {
     const char *pick[RV_COHORT_MAX];
-    size_t n = th->name_cohort_weight > 0 && exp->n_cohort
-                   ? rv_cohort_pick(exp->name, exp->unit, exp->cohort, exp->cohort_units, exp->n_cohort, pick,
-                                    RV_COHORT_MAX)
-                   : 0;
+    if (!rv_asr_pronounceable(asr, RV_VOCAB_DIRECTORY, exp->name)) /* unsure: for a person to hear */
+        return check(asr, exp->name, th->name_min_score, out, err);
+    size_t n = th->name_cohort_weight > 0 && exp->n_cohort ? pick_sayable(asr, exp, pick) : 0;
     if (!n) return check(asr, exp->name, th->name_min_score, out, err);
     rv_err rc = check(asr, exp->name, -1e300, out, err);
     if (rc != RV_OK) return rc;
@@ -419,6 +456,11 @@ rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
 
 void rv_verdict_decide(rv_phrase_check *c, double slope, double min_confidence)
 {
+    if (c->unpronounceable) { /* never sought: nothing said either way */
+        c->verdict = RV_VERDICT_UNSURE;
+        c->confidence = 0.5;
+        return;
+    }
     if (!(c->score > -1e8)) { /* it fits nowhere */
         c->verdict = RV_VERDICT_NOT_STATED;
         c->confidence = 1;

@@ -78,6 +78,7 @@ typedef struct {
     int has_template;      /* names only: matched against the owner's recording */
     double template_distance; /* ... its fit (lower: more alike) */
     double template_at_s;  /* ... and where */
+    int unpronounceable;   /* the lexicon cannot say it: not sought, unsure (a person listens) */
 } rv_phrase_check;
 
 typedef struct {

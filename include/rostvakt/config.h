@@ -30,6 +30,7 @@ typedef struct rv_config_s {
     char trusted_proxy[RV_CONFIG_STR_MAX]; /* serve: whose user header counts */
     char trusted_user_header[RV_CONFIG_STR_MAX];
     char users_file[RV_CONFIG_STR_MAX]; /* serve: proxy users' roles */
+    char metrics_access[RV_CONFIG_STR_MAX]; /* serve: "loopback", "token" or "open" */
     char mail_smtp_url[RV_CONFIG_STR_MAX];  /* sweep --mail: smtp://HOST:PORT or smtps://... ("": no mail) */
     char mail_from[RV_CONFIG_STR_MAX];      /* sweep --mail: the sender's address */
     char mail_auth_file[RV_CONFIG_STR_MAX]; /* sweep --mail: user and password lines, mode 0600 ("": none) */

@@ -37,4 +37,14 @@ void rv_decision_free(rv_decision_req *d);
  * free. Only the four fields of out are set. */
 rv_err rv_review_parse(const char *json, size_t len, rv_review *out, rv_error *err);
 
+/* A unit's managers, as PUT /v1/units/{name} sends them: {"managers":
+ * ["address", ...]}, at most RV_UNIT_MANAGERS_MAX. list (cap bytes, at
+ * least RV_UNIT_LIST_MAX) gets the addresses comma-separated (an address
+ * holds no comma). RV_ERR_ARG for a body of another shape,
+ * RV_ERR_UNPROCESSABLE for a value that is not an e-mail address
+ * (rv_mail_address_valid); on error list is "". */
+#define RV_UNIT_MANAGERS_MAX 20
+#define RV_UNIT_LIST_MAX (RV_UNIT_MANAGERS_MAX * 256)
+rv_err rv_unit_parse(const char *json, size_t len, char *list, size_t cap, rv_error *err);
+
 #endif

@@ -12,6 +12,7 @@
 
 #define RV_SESSION_ID_LEN 64 /* hex digits */
 #define RV_SESSIONS_MAX 4096
+#define RV_SESSIONS_PER_TOKEN 32 /* one token's sessions at most */
 
 typedef struct rv_sessions rv_sessions;
 
@@ -20,21 +21,25 @@ typedef struct rv_sessions rv_sessions;
 rv_err rv_sessions_new(long idle_s, rv_sessions **out, rv_error *err);
 void rv_sessions_free(rv_sessions *s);
 
-/* A new session for name with role: its id and CSRF token. When the table
- * is full the session idle longest is ended. RV_ERR_INTERNAL when no
- * randomness is to be had. */
-rv_err rv_session_create(rv_sessions *s, const char *name, rv_role role, char id[RV_SESSION_ID_LEN + 1],
+/* A new session made from the token whose key (rv_tokens_check_key) is
+ * key: its id and CSRF token. A session keeps the key only: who it is and
+ * with which role is the token's, looked up at each request, so that a
+ * session ends with its token and a name issued again is another token.
+ * A token with RV_SESSIONS_PER_TOKEN sessions loses the one of them idle
+ * longest; when the table is full, the session idle longest ends.
+ * RV_ERR_INTERNAL when no randomness is to be had. */
+rv_err rv_session_create(rv_sessions *s, const unsigned char key[RV_TOKEN_KEY_LEN], char id[RV_SESSION_ID_LEN + 1],
                          char csrf[RV_SESSION_ID_LEN + 1], rv_error *err);
 
-/* The session id names: 1 with its name (up to cap bytes), role and CSRF
- * token, its idle time starting again; 0 when there is none or it has
- * expired (then it is ended). */
-int rv_session_find(rv_sessions *s, const char *id, char *name, size_t cap, rv_role *role,
+/* The session id names: 1 with its token's key and its CSRF token, its
+ * idle time starting again; 0 when there is none or it has expired (then
+ * it is ended). */
+int rv_session_find(rv_sessions *s, const char *id, unsigned char key[RV_TOKEN_KEY_LEN],
                     char csrf[RV_SESSION_ID_LEN + 1]);
 void rv_session_end(rv_sessions *s, const char *id);
-/* End every session whose name keep(arg, name) does not keep (a revoked
- * token's). */
-void rv_sessions_end_unless(rv_sessions *s, int (*keep)(void *arg, const char *name), void *arg);
+/* End every session whose token keep(arg, key) does not keep (a revoked
+ * or replaced token's). */
+void rv_sessions_end_unless(rv_sessions *s, int (*keep)(void *arg, const unsigned char *key), void *arg);
 
 /* The CSRF token of a user the trusted proxy names (the same for as long as
  * the service runs). */

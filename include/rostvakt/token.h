@@ -12,6 +12,7 @@ typedef enum { RV_ROLE_PBX, RV_ROLE_OFFICER, RV_ROLE_ADMIN, RV_ROLE_MANAGER } rv
 
 #define RV_TOKEN_NAME_MAX 64
 #define RV_TOKEN_TEXT_LEN 67 /* "rv_" + 64 hex digits */
+#define RV_TOKEN_KEY_LEN 32  /* a token's key: the SHA-256 the tokens file keeps */
 
 /* "pbx", "officer", "admin", "manager" and back; rv_role_parse gives -1 for others. */
 const char *rv_role_name(rv_role r);
@@ -42,6 +43,14 @@ size_t rv_tokens_count(const rv_tokens *t);
  * Every entry is compared, in constant time, whatever matches. */
 int rv_tokens_check(const rv_tokens *t, const char *token, rv_role *role, char *name,
                     size_t name_cap);
+/* rv_tokens_check, with the token's key (when key is set): what names this
+ * very token, whatever its name, and only while it is in the file. */
+int rv_tokens_check_key(const rv_tokens *t, const char *token, rv_role *role, char *name, size_t name_cap,
+                        unsigned char key[RV_TOKEN_KEY_LEN]);
+/* The token whose key is key: 1 with *role and name (up to name_cap bytes),
+ * else 0. */
+int rv_tokens_by_key(const rv_tokens *t, const unsigned char key[RV_TOKEN_KEY_LEN], rv_role *role, char *name,
+                     size_t name_cap);
 /* 1 when a token named name is in t. */
 int rv_tokens_has(const rv_tokens *t, const char *name);
 

@@ -1694,18 +1694,23 @@ static void mail_of(const char *all, const char *head, char *line, size_t cap)
 
 Test(serve, the_nightly_report_is_mailed_to_managers, .fini = smtp_teardown) {
     sink o, out;
+    char admin[80];
+    token("admin", "admin", admin, sizeof admin);
+    stop_server();
+    start_server("1");
     cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx,
                       "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}", &o), 201);
     cr_assert_eq(call("PUT", "/v1/mailboxes/4712", pbx,
                       "{\"first_name\":\"\\u00c5sa\",\"last_name\":\"\\u00d6berg\",\"unit\":\"Socialtj\\u00e4nsten\"}",
                       &o), 201);
-    cr_expect_eq(call("PUT", "/v1/units/Ekonomienheten", pbx, "{\"managers\":[\"chef@kommun.se\"]}", &o), 201);
-    cr_expect_eq(call("PUT", "/v1/units/Socialtj%C3%A4nsten", pbx,
+    cr_expect_eq(call("PUT", "/v1/units/Ekonomienheten", admin, "{\"managers\":[\"chef@kommun.se\"]}", &o), 201);
+    cr_expect_eq(call("PUT", "/v1/units/Socialtj%C3%A4nsten", admin,
                       "{\"managers\":[\"soc@kommun.se\",\"bitr@kommun.se\"]}", &o), 201, "%s", o.buf);
-    cr_expect_eq(call("PUT", "/v1/units/Kulturenheten", pbx, "{\"managers\":[\"kultur@kommun.se\"]}", &o), 201);
-    cr_expect_eq(call("PUT", "/v1/units/Kulturenheten", pbx, "{\"managers\":[\"inte en adress\"]}", &o), 422);
-    cr_expect_eq(call("PUT", "/v1/units/Kulturenheten", pbx, "{\"managers\":\"kultur@kommun.se\"}", &o), 400);
+    cr_expect_eq(call("PUT", "/v1/units/Kulturenheten", admin, "{\"managers\":[\"kultur@kommun.se\"]}", &o), 201);
+    cr_expect_eq(call("PUT", "/v1/units/Kulturenheten", admin, "{\"managers\":[\"inte en adress\"]}", &o), 422);
+    cr_expect_eq(call("PUT", "/v1/units/Kulturenheten", admin, "{\"managers\":\"kultur@kommun.se\"}", &o), 400);
     cr_expect_eq(call("PUT", "/v1/units/Kulturenheten", officer, "{\"managers\":[]}", &o), 403);
+    cr_expect_eq(call("PUT", "/v1/units/Kulturenheten", pbx, "{\"managers\":[]}", &o), 403, "admin only");
     cr_assert_eq(call("GET", "/v1/units", officer, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"bitr@kommun.se\"") && strstr(o.buf, "\"kultur@kommun.se\""), "%s", o.buf);
     int port = free_port();

@@ -1,6 +1,7 @@
 /* libFuzzer harness: what the HTTP layer decides from a request's text
  * without a socket: "METHOD URL\nRange\nX-Received-At" lines through the
  * router's decisions (route.h). */
+#include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < 4; i++)
         if (rv_byte_range(line[1], sizes[i], &from, &to) == 1 && (from > to || to >= sizes[i])) abort();
     if (rv_rfc3339_utc(line[2], utc)) (void)rv_plausible_received_at(utc);
+    /* the path's UTF-8 check says what jansson says; a cut keeps it UTF-8 */
+    json_t *j = json_string(url);
+    if (rv_utf8_valid(url) != (j != NULL)) abort();
+    json_decref(j);
+    size_t ul = strlen(url);
+    for (size_t n = 0; rv_utf8_valid(url) && n <= ul && n < 16; n++) {
+        char cut[16];
+        size_t k = rv_utf8_cut(url, n);
+        if (k > n) abort();
+        memcpy(cut, url, k);
+        cut[k] = '\0';
+        if (!rv_utf8_valid(cut)) abort();
+    }
     free(t);
     return 0;
 }

@@ -65,3 +65,27 @@ Test(requests, decision_bodies_are_checked_field_by_field) {
         cr_expect(strstr(e.msg, bad[i].names) != NULL, "case %zu: '%s' does not say %s", i, e.msg, bad[i].names);
     }
 }
+
+Test(requests, a_units_managers_are_addresses) {
+    char list[RV_UNIT_LIST_MAX];
+    rv_error e;
+    const char *ok = "{\"managers\":[\"chef@kommun.se\",\"bitr@kommun.se\"]}";
+    cr_assert_eq(rv_unit_parse(ok, strlen(ok), list, sizeof list, &e), RV_OK, "%s", e.msg);
+    cr_expect_str_eq(list, "chef@kommun.se,bitr@kommun.se");
+    cr_assert_eq(rv_unit_parse("{\"managers\":[]}", 15, list, sizeof list, &e), RV_OK);
+    cr_expect_str_eq(list, "");
+    char many[2048] = "{\"managers\":[";
+    for (int i = 0; i < 21; i++) strcat(many, i ? ",\"a@b.se\"" : "\"a@b.se\"");
+    strcat(many, "]}");
+    const char *arg[] = {"", "[]", "{\"managers\":\"chef@kommun.se\"}", "{}", many};
+    for (size_t i = 0; i < sizeof arg / sizeof *arg; i++) {
+        cr_expect_eq(rv_unit_parse(arg[i], strlen(arg[i]), list, sizeof list, &e), RV_ERR_ARG, "case %zu", i);
+        cr_expect_str_eq(list, "");
+    }
+    const char *bad[] = {"{\"managers\":[\"inte en adress\"]}", "{\"managers\":[1]}",
+                         "{\"managers\":[\"a@b.se\",\"a,b@c.se\"]}"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cr_expect_eq(rv_unit_parse(bad[i], strlen(bad[i]), list, sizeof list, &e), RV_ERR_UNPROCESSABLE, "%s", bad[i]);
+        cr_expect_str_eq(list, "", "nothing half-filled");
+    }
+}

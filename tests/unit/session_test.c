@@ -7,27 +7,36 @@
 
 #include "rostvakt/session.h"
 
+/* A token's key, as the tokens file would give it: every byte b. */
+static const unsigned char *key_of(unsigned char b)
+{
+    static unsigned char k[4][RV_TOKEN_KEY_LEN];
+    static int next;
+    unsigned char *out = k[next++ % 4];
+    memset(out, b, RV_TOKEN_KEY_LEN);
+    return out;
+}
+
 Test(session, a_session_is_found_until_it_ends) {
     rv_sessions *s;
     rv_error e;
     cr_assert_eq(rv_sessions_new(3600, &s, &e), RV_OK);
-    char id[RV_SESSION_ID_LEN + 1], csrf[RV_SESSION_ID_LEN + 1], got[RV_SESSION_ID_LEN + 1], name[65];
-    cr_assert_eq(rv_session_create(s, "anna", RV_ROLE_OFFICER, id, csrf, &e), RV_OK);
+    char id[RV_SESSION_ID_LEN + 1], csrf[RV_SESSION_ID_LEN + 1], got[RV_SESSION_ID_LEN + 1];
+    cr_assert_eq(rv_session_create(s, key_of(1), id, csrf, &e), RV_OK);
     cr_expect_eq(strlen(id), RV_SESSION_ID_LEN);
     cr_expect_neq(strcmp(id, csrf), 0, "the CSRF token is not the id");
-    rv_role role = RV_ROLE_PBX;
-    cr_assert(rv_session_find(s, id, name, sizeof name, &role, got));
-    cr_expect_str_eq(name, "anna");
-    cr_expect_eq(role, RV_ROLE_OFFICER);
+    unsigned char key[RV_TOKEN_KEY_LEN];
+    cr_assert(rv_session_find(s, id, key, got));
+    cr_expect_eq(memcmp(key, key_of(1), RV_TOKEN_KEY_LEN), 0, "the token it was made from");
     cr_expect_str_eq(got, csrf);
     char other[RV_SESSION_ID_LEN + 1];
     memcpy(other, id, sizeof other);
     other[0] = other[0] == 'a' ? 'b' : 'a';
-    cr_expect(!rv_session_find(s, other, name, sizeof name, &role, got), "one digit off is nobody");
-    cr_expect(!rv_session_find(s, "short", name, sizeof name, &role, got));
-    cr_expect(!rv_session_find(s, NULL, name, sizeof name, &role, got));
+    cr_expect(!rv_session_find(s, other, key, got), "one digit off is nobody");
+    cr_expect(!rv_session_find(s, "short", key, got));
+    cr_expect(!rv_session_find(s, NULL, key, got));
     rv_session_end(s, id);
-    cr_expect(!rv_session_find(s, id, name, sizeof name, &role, got), "ended");
+    cr_expect(!rv_session_find(s, id, key, got), "ended");
     rv_sessions_free(s);
 }
 
@@ -35,12 +44,12 @@ Test(session, an_idle_session_expires) {
     rv_sessions *s;
     rv_error e;
     cr_assert_eq(rv_sessions_new(1, &s, &e), RV_OK);
-    char id[RV_SESSION_ID_LEN + 1], csrf[RV_SESSION_ID_LEN + 1], name[65];
-    rv_role role;
-    cr_assert_eq(rv_session_create(s, "karl", RV_ROLE_MANAGER, id, csrf, &e), RV_OK);
-    cr_expect(rv_session_find(s, id, name, sizeof name, &role, csrf));
+    char id[RV_SESSION_ID_LEN + 1], csrf[RV_SESSION_ID_LEN + 1];
+    unsigned char key[RV_TOKEN_KEY_LEN];
+    cr_assert_eq(rv_session_create(s, key_of(2), id, csrf, &e), RV_OK);
+    cr_expect(rv_session_find(s, id, key, csrf));
     sleep(3);
-    cr_expect(!rv_session_find(s, id, name, sizeof name, &role, csrf), "idle longer than the timeout");
+    cr_expect(!rv_session_find(s, id, key, csrf), "idle longer than the timeout");
     rv_sessions_free(s);
 }
 
@@ -48,13 +57,14 @@ Test(session, a_full_table_ends_the_longest_idle) {
     rv_sessions *s;
     rv_error e;
     cr_assert_eq(rv_sessions_new(3600, &s, &e), RV_OK);
-    char first[RV_SESSION_ID_LEN + 1], id[RV_SESSION_ID_LEN + 1], csrf[RV_SESSION_ID_LEN + 1], name[65];
-    rv_role role;
-    cr_assert_eq(rv_session_create(s, "first", RV_ROLE_ADMIN, first, csrf, &e), RV_OK);
+    char first[RV_SESSION_ID_LEN + 1], id[RV_SESSION_ID_LEN + 1], csrf[RV_SESSION_ID_LEN + 1];
+    unsigned char key[RV_TOKEN_KEY_LEN];
+    cr_assert_eq(rv_session_create(s, key_of(3), first, csrf, &e), RV_OK);
     sleep(2); /* the first is now the one idle longest */
-    for (int i = 0; i < RV_SESSIONS_MAX; i++) cr_assert_eq(rv_session_create(s, "x", RV_ROLE_OFFICER, id, csrf, &e), RV_OK);
-    cr_expect(!rv_session_find(s, first, name, sizeof name, &role, csrf), "made room for the new");
-    cr_expect(rv_session_find(s, id, name, sizeof name, &role, csrf), "the newest is there");
+    for (int i = 0; i < RV_SESSIONS_MAX; i++) /* 200 tokens, each under its own limit */
+        cr_assert_eq(rv_session_create(s, key_of((unsigned char)(16 + i % 200)), id, csrf, &e), RV_OK);
+    cr_expect(!rv_session_find(s, first, key, csrf), "made room for the new");
+    cr_expect(rv_session_find(s, id, key, csrf), "the newest is there");
     rv_sessions_free(s);
 }
 
@@ -106,4 +116,22 @@ Test(session, the_users_file) {
         unlink(p);
     }
     cr_expect_eq(rv_users_load("/nonexistent/users", &u, &e), RV_ERR_IO);
+}
+
+Test(session, one_token_signing_in_again_and_again_signs_nobody_else_out) {
+    rv_sessions *s;
+    rv_error e;
+    cr_assert_eq(rv_sessions_new(3600, &s, &e), RV_OK);
+    char anna[RV_SESSION_ID_LEN + 1], first[RV_SESSION_ID_LEN + 1], id[RV_SESSION_ID_LEN + 1];
+    char csrf[RV_SESSION_ID_LEN + 1];
+    unsigned char key[RV_TOKEN_KEY_LEN];
+    cr_assert_eq(rv_session_create(s, key_of(1), anna, csrf, &e), RV_OK);
+    cr_assert_eq(rv_session_create(s, key_of(9), first, csrf, &e), RV_OK);
+    for (int i = 0; i < RV_SESSIONS_MAX + 4; i++)
+        cr_assert_eq(rv_session_create(s, key_of(9), id, csrf, &e), RV_OK);
+    cr_expect(rv_session_find(s, anna, key, csrf), "another user's session survives");
+    cr_expect_eq(memcmp(key, key_of(1), RV_TOKEN_KEY_LEN), 0);
+    cr_expect(rv_session_find(s, id, key, csrf), "the newest is there");
+    cr_expect(!rv_session_find(s, first, key, csrf), "the token's own oldest made room");
+    rv_sessions_free(s);
 }

@@ -327,3 +327,23 @@ Test(store, an_idempotency_key_is_the_senders_for_one_recording) {
     cr_expect_eq(rv_store_voicemail_by_key(s, "4711", "vaxel-3", "k", "abc", 3, &id, sha, &e), RV_ERR_NOT_FOUND);
     rv_store_close(s);
 }
+
+/* A row written before its text was checked (bytes that are not UTF-8) is
+ * still listed, its bad bytes shown as \xNN: no audit row hides. */
+Test(store, audit_rows_that_are_not_utf8_are_listed) {
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_audit(s, "2026-12-06T10:00:00Z", "anna", "127.0.0.1", "voicemails_listed", 0, NULL,
+                                "zz=\xff", &e), RV_OK);
+    cr_assert_eq(rv_store_audit(s, "2026-12-06T10:00:01Z", "anna", "127.0.0.1", "mailboxes_listed", 0, "4\xc3(",
+                                "unit=\xc3\x28 \xc3\xa5", &e), RV_OK);
+    json_t *audit;
+    cr_assert_eq(rv_store_list_audit(s, 0, NULL, NULL, NULL, 10, &audit, &e), RV_OK);
+    cr_assert_eq(json_array_size(audit), 2);
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(audit, 0), "detail")), "unit=\\xC3( \xc3\xa5");
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(audit, 0), "ext")), "4\\xC3(");
+    cr_expect_str_eq(json_string_value(json_object_get(json_array_get(audit, 1), "detail")), "zz=\\xFF");
+    json_decref(audit);
+    rv_store_close(s);
+}
