@@ -66,7 +66,8 @@ Test(writers, characters_xml_forbids_leave_the_package_well_formed) {
     char tarf[256], into[256], cmd[2048];
     sink out;
     bin b;
-    cr_assert_eq(get_bytes("/v1/voicemails/1/package", officer, NULL, &b), 200);
+    memset(&b, 0, sizeof b);
+    cr_assert_eq(request("POST", "/v1/voicemails/1/package", officer, NULL, NULL, NULL, collect_bin, &b), 200);
     snprintf(tarf, sizeof tarf, "%s/p.tar", dir);
     FILE *f = fopen(tarf, "wb");
     cr_assert(f);
