@@ -260,7 +260,7 @@ demo: deps
 
 # The README's settings table, made from the program's own table.
 readme: $(BIN)
-	@sh tools/readme-config.sh $(BIN) README.md
+	@sh tools/readme-config.sh $(BIN) docs/settings.md
 
 samples: deps
 	@sh tools/make-samples.sh

@@ -1,10 +1,11 @@
 #!/bin/sh
-# Rewrites the settings table of README.md from `rostvakt config --markdown`,
-# between its two marker lines, so that the README never disagrees with the
-# settings table in src/config.c. Usage: tools/readme-config.sh BIN [README]
+# Rewrites the settings table of docs/settings.md from `rostvakt config
+# --markdown`, between its two marker lines, so that the documentation never
+# disagrees with the settings table in src/config.c.
+# Usage: tools/readme-config.sh BIN [FILE]
 set -eu
 BIN=$1
-README=${2:-README.md}
+README=${2:-docs/settings.md}
 BEGIN='<!-- settings: made by `make readme` from `rostvakt config --markdown` -->'
 END='<!-- end of settings -->'
 grep -qxF "$BEGIN" "$README" && grep -qxF "$END" "$README" || {

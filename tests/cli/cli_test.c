@@ -423,25 +423,26 @@ Test(cli, every_command_answers_help) {
     free(r.out);
 }
 
-/* The README's settings table is the program's own (make readme): a setting
- * added, renamed or given another default shows here until it is remade. */
-Test(cli, the_readme_lists_the_settings_as_they_are) {
+/* The documented settings table is the program's own (make readme): a
+ * setting added, renamed or given another default shows here until it is
+ * remade. */
+Test(cli, the_docs_list_the_settings_as_they_are) {
     const char *args[] = {"config", "--markdown", NULL};
     result r = run(args);
     cr_assert_eq(r.status, 0);
-    FILE *f = fopen("README.md", "r");
+    FILE *f = fopen("docs/settings.md", "r");
     cr_assert_not_null(f);
     static char readme[1 << 17];
     size_t n = fread(readme, 1, sizeof readme - 1, f);
     fclose(f);
     readme[n] = '\0';
     const char *begin = strstr(readme, "<!-- settings: made by `make readme`");
-    cr_assert_not_null(begin, "the README has the settings markers");
+    cr_assert_not_null(begin, "docs/settings.md has the settings markers");
     begin = strchr(begin, '\n') + 1;
     const char *end = strstr(begin, "<!-- end of settings -->");
     cr_assert_not_null(end);
     cr_expect(r.out && (size_t)(end - begin) == strlen(r.out) && strncmp(begin, r.out, strlen(r.out)) == 0,
-              "README.md's settings differ from rostvakt config --markdown: run make readme");
+              "docs/settings.md's settings differ from rostvakt config --markdown: run make readme");
     free(r.out);
 }
 
