@@ -46,6 +46,71 @@ done:
     return rc;
 }
 
+rv_err rv_secret_read(const char *path, const char *what, int lines, char *out, size_t cap, rv_error *err)
+{
+    if (cap) explicit_bzero(out, cap);
+    if (lines < 1 || cap < 2) return rv_error_set(err, RV_ERR_ARG, "rv_secret_read: no room for %s", what);
+    /* O_NONBLOCK: a FIFO at path opens at once and is refused below */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return rv_error_set(err, RV_ERR_IO, "cannot read %s %.300s: %s", what, path, strerror(errno));
+    struct stat st;
+    unsigned char chunk[512];
+    size_t len = 0;
+    int seen = 0, last_cr = 0; /* lines complete; the byte before was a CR */
+    rv_err rc = RV_OK;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = rv_error_set(err, RV_ERR_CONFIG, "%s %.300s is not a regular file", what, path);
+        goto done;
+    }
+    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+        rc = rv_error_set(err, RV_ERR_CONFIG,
+                          "%s %.300s must be mode 0600, not %04o (others may read or change it): chmod 0600 %.300s",
+                          what, path, (unsigned)(st.st_mode & 07777), path);
+        goto done;
+    }
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            rc = rv_error_set(err, RV_ERR_IO, "cannot read %s %.300s: %s", what, path, strerror(errno));
+            goto done;
+        }
+        if (n == 0) break;
+        for (ssize_t i = 0; i < n && seen < lines; i++) {
+            char c = (char)chunk[i];
+            if (c == '\n') {
+                len -= last_cr; /* the CR of a CRLF */
+                last_cr = 0;
+                if (++seen == lines) break;
+            }
+            if (len + 1 >= cap) {
+                rc = rv_error_set(err, RV_ERR_TOO_LARGE, "%s %.300s: line %d does not fit in %zu bytes", what, path,
+                                  seen + 1, cap - 1);
+                goto done;
+            }
+            out[len++] = c;
+            last_cr = c == '\r';
+        }
+        if (seen == lines) break;
+    }
+    if (seen < lines && len > 0 && out[len - 1] != '\n') { /* a last line without its line end */
+        len -= last_cr;
+        seen++;
+    }
+    if (seen < lines) {
+        rc = lines == 1 ? rv_error_set(err, RV_ERR_CONFIG, "%s %.300s is empty", what, path)
+                        : rv_error_set(err, RV_ERR_CONFIG, "%s %.300s: %d lines are needed, it has %d", what, path,
+                                       lines, seen);
+        goto done;
+    }
+    out[len] = '\0';
+done:
+    explicit_bzero(chunk, sizeof chunk);
+    if (rc != RV_OK) explicit_bzero(out, cap);
+    close(fd);
+    return rc;
+}
+
 /* Where writing path ends up: path with every symbolic link on its last
  * component followed (up to 40), a relative target taken from the link's
  * own folder. A link to nothing gives the path it points at. */

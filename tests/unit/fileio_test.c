@@ -1,0 +1,109 @@
+/* src/fileio.c: secrets read from files (tokens, passwords). */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rostvakt/fileio.h"
+
+static char dir[64], path[128];
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/rv-fileio-XXXXXX");
+    cr_assert(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/secret", dir);
+}
+
+static void teardown(void)
+{
+    unlink(path);
+    rmdir(dir);
+}
+
+/* path holds text, with mode */
+static void secret_file(const char *text, mode_t mode)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fputs(text, f);
+    fclose(f);
+    cr_assert_eq(chmod(path, mode), 0);
+}
+
+TestSuite(fileio, .init = setup, .fini = teardown, .timeout = 30);
+
+Test(fileio, secret_first_line_without_its_end)
+{
+    char out[64];
+    rv_error e;
+    secret_file("tok-123\r\nnot this\n", 0600);
+    cr_assert_eq(rv_secret_read(path, "--token-file", 1, out, sizeof out, &e), RV_OK, "%s", e.msg);
+    cr_expect_str_eq(out, "tok-123");
+    secret_file("no line end", 0400);
+    cr_assert_eq(rv_secret_read(path, "--token-file", 1, out, sizeof out, &e), RV_OK, "%s", e.msg);
+    cr_expect_str_eq(out, "no line end");
+}
+
+Test(fileio, secret_two_lines_joined)
+{
+    char out[64];
+    rv_error e;
+    secret_file("user\r\npass word\nthird\n", 0600);
+    cr_assert_eq(rv_secret_read(path, "mail_auth_file", 2, out, sizeof out, &e), RV_OK, "%s", e.msg);
+    cr_expect_str_eq(out, "user\npass word");
+    secret_file("user\n\n", 0600); /* an empty password is a line */
+    cr_assert_eq(rv_secret_read(path, "mail_auth_file", 2, out, sizeof out, &e), RV_OK, "%s", e.msg);
+    cr_expect_str_eq(out, "user\n");
+    secret_file("user only\n", 0600);
+    cr_expect_eq(rv_secret_read(path, "mail_auth_file", 2, out, sizeof out, &e), RV_ERR_CONFIG);
+    cr_expect(strstr(e.msg, "2 lines are needed, it has 1") != NULL, "%s", e.msg);
+    cr_expect_str_eq(out, "", "nothing of the secret is left on error");
+}
+
+Test(fileio, secret_others_may_read_refused)
+{
+    char out[64], want[256];
+    rv_error e;
+    secret_file("tok-123\n", 0644);
+    cr_assert_eq(rv_secret_read(path, "--token-file", 1, out, sizeof out, &e), RV_ERR_CONFIG);
+    snprintf(want, sizeof want, "--token-file %s must be mode 0600, not 0644", path);
+    cr_expect(strstr(e.msg, want) != NULL, "%s", e.msg);
+    snprintf(want, sizeof want, "chmod 0600 %s", path);
+    cr_expect(strstr(e.msg, want) != NULL, "%s", e.msg);
+    cr_expect_str_eq(out, "");
+    secret_file("tok-123\n", 0620); /* the group may write */
+    cr_expect_eq(rv_secret_read(path, "--token-file", 1, out, sizeof out, &e), RV_ERR_CONFIG);
+    secret_file("tok-123\n", 0604);
+    cr_expect_eq(rv_secret_read(path, "--token-file", 1, out, sizeof out, &e), RV_ERR_CONFIG);
+}
+
+Test(fileio, secret_fifo_refused_without_waiting)
+{
+    char out[64];
+    rv_error e;
+    cr_assert_eq(mkfifo(path, 0600), 0); /* no writer: an open that waits would never return */
+    cr_expect_eq(rv_secret_read(path, "--password-file", 1, out, sizeof out, &e), RV_ERR_CONFIG);
+    cr_expect(strstr(e.msg, "is not a regular file") != NULL, "%s", e.msg);
+}
+
+Test(fileio, secret_empty_missing_or_too_long)
+{
+    char out[8];
+    rv_error e;
+    secret_file("", 0600);
+    cr_expect_eq(rv_secret_read(path, "--bearer-file", 1, out, sizeof out, &e), RV_ERR_CONFIG);
+    cr_expect(strstr(e.msg, "is empty") != NULL, "%s", e.msg);
+    secret_file("1234567\n", 0600); /* fits: 7 bytes and the '\0' */
+    cr_expect_eq(rv_secret_read(path, "--bearer-file", 1, out, sizeof out, &e), RV_OK, "%s", e.msg);
+    cr_expect_str_eq(out, "1234567");
+    secret_file("12345678\n", 0600);
+    cr_expect_eq(rv_secret_read(path, "--bearer-file", 1, out, sizeof out, &e), RV_ERR_TOO_LARGE);
+    cr_expect_str_eq(out, "");
+    unlink(path);
+    cr_expect_eq(rv_secret_read(path, "--bearer-file", 1, out, sizeof out, &e), RV_ERR_IO);
+    cr_expect(strstr(e.msg, "cannot read --bearer-file") != NULL, "%s", e.msg);
+}
