@@ -155,7 +155,8 @@ static const char *const details[] = {
     "  --spool DIR                 the spool (default /var/spool/asterisk/voicemail)\n"
     "  --context C                 only this context (repeatable; default all)\n"
     "  --server URL                the service, e.g. http://127.0.0.1:8440\n"
-    "  --token-file FILE           a file holding a pbx token\n"
+    "  --token-file FILE           a file holding a pbx token; it, --password-file and\n"
+    "                              --bearer-file must be mode 0600 (or 0400)\n"
     "  --state FILE                what was sent (default\n"
     "                              /var/lib/rostvakt/pbx-sync-SOURCE.state)\n"
     "  --once                      one pass, then exit (cron, tests); else a pass\n"
@@ -829,27 +830,21 @@ static int cmd_pbx_sync(int argc, char **argv)
                        : "");
         return EXIT_USAGE;
     }
-    char password[512] = "";
+    char password[512] = "", token[256] = "";
+    rv_error se;
     if (mail && password_file) {
-        FILE *pf = fopen(password_file, "r");
-        if (!pf || !fgets(password, sizeof password, pf)) {
-            fprintf(stderr, "rostvakt pbx-sync: cannot read a password from %s\n", password_file);
-            if (pf) fclose(pf);
+        if (rv_secret_read(password_file, "--password-file", 1, password, sizeof password, &se) != RV_OK) {
+            fprintf(stderr, "rostvakt pbx-sync: %s\n", se.msg);
             return EXIT_CONFIG;
         }
-        fclose(pf);
-        password[strcspn(password, "\r\n")] = '\0';
         im.password = password;
     }
-    char token[256] = "";
-    FILE *tf = fopen(token_file, "r");
-    if (!tf || !fgets(token, sizeof token, tf)) {
-        fprintf(stderr, "rostvakt pbx-sync: cannot read a token from %s\n", token_file);
-        if (tf) fclose(tf);
+    if (rv_secret_read(token_file, "--token-file", 1, token, sizeof token, &se) != RV_OK) {
+        fprintf(stderr, "rostvakt pbx-sync: %s\n", se.msg);
+        explicit_bzero(password, sizeof password);
         return EXIT_CONFIG;
     }
-    fclose(tf);
-    token[strcspn(token, "\r\n \t")] = '\0';
+    token[strcspn(token, " \t")] = '\0';
     curl_global_init(CURL_GLOBAL_DEFAULT);
     /* without SA_RESTART: a signal cuts a wait short (a pause, a slow
      * server), and the pass ends at once through o.stop */
@@ -864,20 +859,17 @@ static int cmd_pbx_sync(int argc, char **argv)
         rv_error e;
         char bearer[8192] = "";
         if (bearer_file) { /* read each pass: access tokens expire, and whatever renews them rewrites the file */
-            FILE *bf = fopen(bearer_file, "r");
-            if (!bf || !fgets(bearer, sizeof bearer, bf)) {
-                fprintf(stderr, "rostvakt pbx-sync: cannot read an OAuth token from %s\n", bearer_file);
-                if (bf) fclose(bf);
+            if (rv_secret_read(bearer_file, "--bearer-file", 1, bearer, sizeof bearer, &e) != RV_OK) {
+                fprintf(stderr, "rostvakt pbx-sync: %s\n", e.msg);
                 status = EXIT_CONFIG;
                 break;
             }
-            fclose(bf);
-            bearer[strcspn(bearer, "\r\n")] = '\0';
             im.bearer = bearer;
         }
         rv_err rc = fs     ? rv_sync_freeswitch(&o, fs_db, fs_storage, &c, &e)
                     : mail ? rv_sync_imap(&o, &im, &c, &e)
                            : rv_sync_asterisk(&o, notify ? pos[0] : NULL, notify ? pos[1] : NULL, &c, &e);
+        explicit_bzero(bearer, sizeof bearer);
         if (c.voicemails || c.greetings || c.names || c.refused || c.skipped || rc != RV_OK)
             printf("pbx-sync: pass done: %ld voicemails, %ld greetings, %ld recorded names sent; %ld refused, "
                    "%ld skipped, %ld not yet complete\n",
@@ -900,6 +892,8 @@ static int cmd_pbx_sync(int argc, char **argv)
         } else status = 0;
         for (long t = 0; !once && !sync_stop && t < interval; t++) sleep(1);
     } while (!once && !sync_stop);
+    explicit_bzero(token, sizeof token);
+    explicit_bzero(password, sizeof password);
     curl_global_cleanup();
     return status;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -264,6 +265,12 @@ void write_file(const char *path, const char *text)
     cr_assert(f, "%s", path);
     fputs(text, f);
     fclose(f);
+}
+
+void write_secret(const char *path, const char *text)
+{
+    write_file(path, text);
+    cr_assert_eq(chmod(path, 0600), 0, "%s", path);
 }
 
 int run(const char *cmd, sink *out)

@@ -70,6 +70,8 @@ void file_sha256(const char *path, char hex[65]);
 
 /* path written with text (replaced). */
 void write_file(const char *path, const char *text);
+/* The same, mode 0600: a token or password file pbx-sync accepts. */
+void write_secret(const char *path, const char *text);
 /* The shell command cmd's exit status (-1: killed), its output in out. */
 int run(const char *cmd, sink *out);
 /* A loopback port nothing listens on just now. */
