@@ -160,6 +160,17 @@ long call(const char *method, const char *path, const char *tok, const char *bod
     return request(method, path, tok, "Content-Type: application/json", body, NULL, collect, out);
 }
 
+long call_h(const char *method, const char *path, const char *h1, const char *h2, const char *h3, const char *body,
+            sink *out, cookies *k)
+{
+    memset(out, 0, sizeof *out);
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    if (h1) h = curl_slist_append(h, h1);
+    if (h2) h = curl_slist_append(h, h2);
+    if (h3) h = curl_slist_append(h, h3);
+    return perform(method, path, h, body, NULL, collect, out, k);
+}
+
 long post_audio(const char *path, const char *tok, const char *type, const char **extra, sink *out,
                        char *location, size_t loc_cap)
 {
