@@ -1,8 +1,7 @@
-/* rostvakt serve, end to end over HTTP (libcurl): the real binary on a free
- * port, its tokens and data directory in a temporary directory. Covers what
- * the service does so far: /healthz, roles, mailboxes, error statuses. */
+/* rostvakt serve end to end (tests/cli/serve.h): settings, the web app's
+ * sessions and a trusted proxy, tokens, the audit, metrics, sweeps and their
+ * mail, and slow clients. */
 #include <criterion/criterion.h>
-#include <sndfile.h>
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -11,20 +10,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "serve.h"
 
-TestSuite(serve, .init = setup, .fini = teardown, .timeout = 60);
+TestSuite(admin, .init = setup, .fini = teardown, .timeout = 60);
 
-Test(serve, settings_apply_to_the_service) {
+Test(admin, settings_apply_to_the_service) {
     sink o;
     const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
     cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
@@ -48,7 +45,7 @@ static void json_text(const char *json, const char *key, char *out, size_t cap)
     if (p) snprintf(out, cap, "%.*s", (int)strcspn(p + strlen(pat), "\""), p + strlen(pat));
 }
 
-Test(serve, web_sessions_with_csrf_and_an_idle_end) {
+Test(admin, web_sessions_with_csrf_and_an_idle_end) {
     sink o;
     cookies k = {""};
     char body[160], cookie[200], csrf_h[120], csrf[80];
@@ -108,7 +105,7 @@ Test(serve, web_sessions_with_csrf_and_an_idle_end) {
     cr_expect(strstr(o.buf, "\"action\":\"sign_in\"") && strstr(o.buf, "\"action\":\"sign_out\""), "%s", o.buf);
 }
 
-Test(serve, a_trusted_proxy_names_the_user) {
+Test(admin, a_trusted_proxy_names_the_user) {
     sink o;
     char users[128], csrf[80], csrf_h[120];
     snprintf(users, sizeof users, "%s/users", dir);
@@ -153,7 +150,7 @@ Test(serve, a_trusted_proxy_names_the_user) {
 }
 
 /* The web app's files: index.html at /, nothing outside web_dir. */
-Test(serve, the_web_app_is_served) {
+Test(admin, the_web_app_is_served) {
     sink o;
     cr_expect_eq(call("GET", "/", NULL, NULL, &o), 200);
     cr_expect(strstr(o.buf, "<html lang=\"sv\">") != NULL, "%s", o.buf);
@@ -166,7 +163,7 @@ Test(serve, the_web_app_is_served) {
     cr_expect_eq(call("POST", "/app.js", NULL, NULL, &o), 405);
 }
 
-Test(serve, metrics_in_prometheus_text) {
+Test(admin, metrics_in_prometheus_text) {
     sink o;
     cr_expect_eq(call("GET", "/healthz", NULL, NULL, &o), 200);
     cr_expect_eq(call("GET", "/v1/nothing", officer, NULL, &o), 404);
@@ -183,7 +180,7 @@ Test(serve, metrics_in_prometheus_text) {
 }
 
 /* POST /v1/sweeps: the nightly sweep on demand, admin only, audited. */
-Test(serve, a_sweep_on_demand) {
+Test(admin, a_sweep_on_demand) {
     sink o;
     char admin[80];
     token("admin", "it-drift", admin, sizeof admin);
@@ -222,7 +219,9 @@ Test(serve, a_sweep_on_demand) {
  * a sweep busy re-analysing greetings, requests are still answered while
  * /metrics says the sweep runs (no sleep: the gauge is the event). */
 static _Atomic int answered; /* the order in which answers came */
+
 static _Atomic int sweep_answer;
+
 static char sweep_token[80];
 
 static void *sweep_request(void *arg)
@@ -249,7 +248,7 @@ static void *sweep_request(void *arg)
     return (void *)(intptr_t)status;
 }
 
-Test(serve, a_sweep_does_not_hold_an_http_thread) {
+Test(admin, a_sweep_does_not_hold_an_http_thread) {
     sink o;
     token("admin", "it-drift", sweep_token, sizeof sweep_token);
     const char *ext[] = {"4711", "4712", "4713"};
@@ -293,7 +292,7 @@ Test(serve, a_sweep_does_not_hold_an_http_thread) {
 
 /* A greeting analysed under other settings is re-analysed by the next sweep,
  * and only once. */
-Test(serve, the_sweep_reanalyses_out_of_date_greetings) {
+Test(admin, the_sweep_reanalyses_out_of_date_greetings) {
     sink o;
     const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
     cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
@@ -322,7 +321,7 @@ Test(serve, the_sweep_reanalyses_out_of_date_greetings) {
  * the archive's write lock, listening answers 503 with Retry-After, a
  * decision is not taken (it and its audit row are one transaction), and
  * requests that write nothing are answered; afterwards all is as before. */
-Test(serve, the_audit_fails_closed) {
+Test(admin, the_audit_fails_closed) {
     sink o;
     char loc[128], path[192], cmd[512];
     const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
@@ -352,7 +351,7 @@ Test(serve, the_audit_fails_closed) {
 
 /* rostvakt token --revoke, then SIGHUP: the token stops working, its web
  * sessions end, the others go on; a damaged file keeps the old tokens. */
-Test(serve, revoked_tokens_stop_on_sighup) {
+Test(admin, revoked_tokens_stop_on_sighup) {
     sink o;
     char extra[80], body[160], cookie[200], cmd[512];
     cookies k = {""};
@@ -401,7 +400,7 @@ static int slow_connection(void)
  * that never finish their headers (the per-address limit) are cut, so a
  * new client is served within seconds; one that is too slow alone is cut
  * at http_header_timeout. */
-Test(serve, slow_clients_do_not_keep_others_out) {
+Test(admin, slow_clients_do_not_keep_others_out) {
     enum { N = 128 };
     int fds[N], open_n = 0;
     for (int i = 0; i < N; i++)
@@ -451,6 +450,7 @@ Test(serve, slow_clients_do_not_keep_others_out) {
 /* ---- the nightly report by e-mail: a real SMTP server on loopback ---- */
 
 static pid_t smtp_pid;
+
 static char smtp_dir[128];
 
 static void smtp_start(int port, const char *user, const char *password, const char *cert, const char *key)
@@ -516,7 +516,7 @@ static void mail_of(const char *all, const char *head, char *line, size_t cap)
         }
 }
 
-Test(serve, the_nightly_report_is_mailed_to_managers, .fini = smtp_teardown) {
+Test(admin, the_nightly_report_is_mailed_to_managers, .fini = smtp_teardown) {
     sink o, out;
     char admin[80];
     token("admin", "admin", admin, sizeof admin);
