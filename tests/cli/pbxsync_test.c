@@ -844,32 +844,28 @@ Test(pbxsync, a_token_file_others_may_read_is_refused) {
 /* The IMAP password and OAuth token files: the same rule, checked before
  * any connection (nothing listens at the --url). */
 Test(pbxsync, imap_secret_files_others_may_read_are_refused) {
+    static const struct {
+        const char *flag, *file;
+        mode_t mode;
+    } secrets[] = {{"--password-file", "imap.password", 0640}, {"--bearer-file", "imap.token", 0644}};
     sink out;
-    char tok[512], pw[512], cmd[2048], want[600];
+    char tok[512], p[512], cmd[2048], want[600];
     snprintf(tok, sizeof tok, "%s/pbx.token", dir);
     write_secret(tok, pbx);
-    snprintf(pw, sizeof pw, "%s/imap.password", dir);
-    write_file(pw, "hemligt\n");
-    cr_assert_eq(chmod(pw, 0640), 0);
-    snprintf(cmd, sizeof cmd,
-             "%s pbx-sync imap --url imap://127.0.0.1:%d/INBOX --user voicemail --password-file %s --server %s"
-             " --token-file %s --state %s/imap.state --once 2>&1",
-             exe(), free_port(), pw, base, tok, dir);
-    cr_expect_eq(run(cmd, &out), 78, "%s", out.buf);
-    snprintf(want, sizeof want, "--password-file %s must be mode 0600, not 0640", pw);
-    cr_expect(strstr(out.buf, want) != NULL, "%s", out.buf);
-    snprintf(want, sizeof want, "chmod 0600 %s", pw);
-    cr_expect(strstr(out.buf, want) != NULL, "%s", out.buf);
-    snprintf(pw, sizeof pw, "%s/imap.token", dir);
-    write_file(pw, "an-oauth-token\n");
-    cr_assert_eq(chmod(pw, 0644), 0);
-    snprintf(cmd, sizeof cmd,
-             "%s pbx-sync imap --url imap://127.0.0.1:%d/INBOX --user voicemail --bearer-file %s --server %s"
-             " --token-file %s --state %s/imap.state --once 2>&1",
-             exe(), free_port(), pw, base, tok, dir);
-    cr_expect_eq(run(cmd, &out), 78, "%s", out.buf);
-    snprintf(want, sizeof want, "--bearer-file %s must be mode 0600, not 0644", pw);
-    cr_expect(strstr(out.buf, want) != NULL, "%s", out.buf);
+    for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, secrets[i].file);
+        write_file(p, "hemligt\n");
+        cr_assert_eq(chmod(p, secrets[i].mode), 0);
+        snprintf(cmd, sizeof cmd,
+                 "%s pbx-sync imap --url imap://127.0.0.1:%d/INBOX --user voicemail %s %s --server %s"
+                 " --token-file %s --state %s/imap.state --once 2>&1",
+                 exe(), free_port(), secrets[i].flag, p, base, tok, dir);
+        cr_expect_eq(run(cmd, &out), 78, "%s", out.buf);
+        snprintf(want, sizeof want, "%s %s must be mode 0600, not %04o", secrets[i].flag, p, (unsigned)secrets[i].mode);
+        cr_expect(strstr(out.buf, want) != NULL, "%s", out.buf);
+        snprintf(want, sizeof want, "chmod 0600 %s", p);
+        cr_expect(strstr(out.buf, want) != NULL, "%s", out.buf);
+    }
 }
 
 /* IMAP: the recipient is the address the server delivered to (its topmost
