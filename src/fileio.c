@@ -8,6 +8,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 rv_err rv_file_read(const char *path, int64_t max_bytes, unsigned char **out, size_t *len,
@@ -46,6 +47,33 @@ done:
     return rc;
 }
 
+static unsigned le16(const unsigned char *p) { return p[0] | (unsigned)p[1] << 8; }
+static uint32_t le32(const unsigned char *p) { return le16(p) | (uint32_t)le16(p + 2) << 16; }
+
+/* Whether anyone but the owner and this process's user may read or change
+ * the open file fd. With an access ACL the group bits are its mask and the
+ * entries say who: systemd's credentials are mode 0400 with one entry for
+ * the service's user. The xattr is Linux's: a version (2), then entries of
+ * tag, permissions and id, little-endian. */
+static int others_may_access(int fd, const struct stat *st)
+{
+    if (st->st_mode & S_IRWXO) return 1;
+    if (!(st->st_mode & S_IRWXG)) return 0;
+    unsigned char acl[4 + 8 * 32];
+    ssize_t n = fgetxattr(fd, "system.posix_acl_access", acl, sizeof acl);
+    if (n < 4 || (n - 4) % 8 != 0 || le32(acl) != 2) return 1; /* the group bits are the group's */
+    unsigned mask = 7;
+    for (ssize_t i = 4; i < n; i += 8)
+        if (le16(acl + i) == 0x10) mask = le16(acl + i + 2); /* ACL_MASK */
+    for (ssize_t i = 4; i < n; i += 8) {
+        unsigned tag = le16(acl + i), perm = le16(acl + i + 2) & 7;
+        if (tag == 0x02 && le32(acl + i + 4) == (uint32_t)geteuid()) continue; /* ACL_USER: this process */
+        if ((tag == 0x02 || tag == 0x04 || tag == 0x08) && (perm & mask)) return 1; /* users, groups */
+        if (tag == 0x20 && perm) return 1; /* ACL_OTHER */
+    }
+    return 0;
+}
+
 rv_err rv_secret_read(const char *path, const char *what, int lines, char *out, size_t cap, rv_error *err)
 {
     if (cap) explicit_bzero(out, cap);
@@ -62,7 +90,7 @@ rv_err rv_secret_read(const char *path, const char *what, int lines, char *out, 
         rc = rv_error_set(err, RV_ERR_CONFIG, "%s %.300s is not a regular file", what, path);
         goto done;
     }
-    if (st.st_mode & (S_IRWXG | S_IRWXO)) {
+    if (others_may_access(fd, &st)) {
         rc = rv_error_set(err, RV_ERR_CONFIG,
                           "%s %.300s must be mode 0600, not %04o (others may read or change it): chmod 0600 %.300s",
                           what, path, (unsigned)(st.st_mode & 07777), path);

@@ -21,11 +21,12 @@ rv_err rv_file_read(const char *path, int64_t max_bytes, unsigned char **out, si
  * ("\n" or "\r\n"), joined by "\n", into out (cap bytes with its '\0').
  * what names the file for a person ("--token-file", "mail_auth_file") in
  * err->msg, with path. A FIFO or device is refused, never waited on. A file
- * whose group or others have any permission is refused with RV_ERR_CONFIG,
- * naming its mode and the fix (chmod 0600), as is a file with fewer lines;
- * a line that does not fit gives RV_ERR_TOO_LARGE; one that cannot be opened
- * or read RV_ERR_IO. Nothing of the secret is left in memory but out; on
- * error out is wiped. A line may be empty. Thread-safe. */
+ * its group or others may read or change (by its mode, or by its ACL, which
+ * may name this process's user as systemd's credentials do) is refused with
+ * RV_ERR_CONFIG, naming its mode and the fix (chmod 0600), as is a file with
+ * fewer lines; a line that does not fit gives RV_ERR_TOO_LARGE; one that
+ * cannot be opened or read RV_ERR_IO. Nothing of the secret is left in
+ * memory but out; on error out is wiped. A line may be empty. Thread-safe. */
 rv_err rv_secret_read(const char *path, const char *what, int lines, char *out, size_t cap, rv_error *err);
 
 /* Make the folders on the way to path (not path itself), as mkdir -p. */

@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "rostvakt/fileio.h"
@@ -79,6 +81,40 @@ Test(fileio, secret_others_may_read_refused)
     cr_expect_eq(rv_secret_read(path, "--token-file", 1, out, sizeof out, &e), RV_ERR_CONFIG);
     secret_file("tok-123\n", 0604);
     cr_expect_eq(rv_secret_read(path, "--token-file", 1, out, sizeof out, &e), RV_ERR_CONFIG);
+}
+
+/* An access ACL on path as setfacl writes it: the owner r, user uid r,
+ * the group and others nothing, the mask r. 0, or -1 (no ACLs here). */
+static int acl_for(uint32_t uid)
+{
+    const uint32_t none = 0xffffffffu;
+    const struct { uint16_t tag, perm; uint32_t id; } e[] = {
+        {0x01, 4, none}, {0x02, 4, uid}, {0x04, 0, none}, {0x10, 4, none}, {0x20, 0, none}};
+    unsigned char x[4 + sizeof e / sizeof *e * 8] = {2, 0, 0, 0}, *p = x + 4;
+    for (size_t i = 0; i < sizeof e / sizeof *e; i++, p += 8) {
+        p[0] = (unsigned char)e[i].tag, p[1] = 0, p[2] = (unsigned char)e[i].perm, p[3] = 0;
+        for (int b = 0; b < 4; b++) p[4 + b] = (unsigned char)(e[i].id >> 8 * b);
+    }
+    return setxattr(path, "system.posix_acl_access", x, sizeof x, 0);
+}
+
+/* systemd's credentials are mode 0400 with an ACL entry for the service's
+ * user, so their group bits (the ACL's mask) show 0440: this user may read
+ * it. An entry for anyone else is refused. */
+Test(fileio, secret_with_an_acl_for_this_user_only)
+{
+    char out[64];
+    rv_error e;
+    struct stat st;
+    secret_file("tok-123\n", 0400);
+    if (acl_for((uint32_t)geteuid()) != 0) cr_skip_test("no ACLs in %s", dir);
+    cr_assert_eq(stat(path, &st), 0);
+    cr_expect_eq(st.st_mode & 0777, 0440);
+    cr_expect_eq(rv_secret_read(path, "--token-file", 1, out, sizeof out, &e), RV_OK, "%s", e.msg);
+    cr_expect_str_eq(out, "tok-123");
+    cr_assert_eq(acl_for((uint32_t)geteuid() + 1), 0);
+    cr_expect_eq(rv_secret_read(path, "--token-file", 1, out, sizeof out, &e), RV_ERR_CONFIG);
+    cr_expect(strstr(e.msg, "must be mode 0600, not 0440") != NULL, "%s", e.msg);
 }
 
 Test(fileio, secret_fifo_refused_without_waiting)
