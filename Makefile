@@ -129,7 +129,8 @@ $(BUILD)/syncorder.so: tests/shim/syncorder.c
 	@mkdir -p $(dir $@)
 	$(CC) -shared -fPIC -O1 -g -Wall -Wextra -Werror -o $@ $< -ldl -lpthread
 
-unit-test: $(TESTBIN) $(BIN) $(FIXTURES) $(MLLR) $(FUZZ_REPLAY) $(BUILD)/syncorder.so
+# check-symbols first: an exported name without the rv_ prefix fails the tests.
+unit-test: check-symbols $(TESTBIN) $(BIN) $(FIXTURES) $(MLLR) $(FUZZ_REPLAY) $(BUILD)/syncorder.so
 	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) RV_SYNC_SHIM=$(BUILD)/syncorder.so $(TESTBIN) --jobs 2 > $(BUILD)/test.log 2>&1; \
 	status=$$?; \

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 rv_err rv_file_read(const char *path, int64_t max_bytes, unsigned char **out, size_t *len,
@@ -43,6 +44,98 @@ rv_err rv_file_read(const char *path, int64_t max_bytes, unsigned char **out, si
 done:
     free(data);
     fclose(f);
+    return rc;
+}
+
+static unsigned le16(const unsigned char *p) { return p[0] | (unsigned)p[1] << 8; }
+static uint32_t le32(const unsigned char *p) { return le16(p) | (uint32_t)le16(p + 2) << 16; }
+
+/* Whether anyone but the owner and this process's user may read or change
+ * the open file fd. With an access ACL the group bits are its mask and the
+ * entries say who: systemd's credentials are mode 0400 with one entry for
+ * the service's user. The xattr is Linux's: a version (2), then entries of
+ * tag, permissions and id, little-endian. */
+static int others_may_access(int fd, const struct stat *st)
+{
+    if (st->st_mode & S_IRWXO) return 1;
+    if (!(st->st_mode & S_IRWXG)) return 0;
+    unsigned char acl[4 + 8 * 32];
+    ssize_t n = fgetxattr(fd, "system.posix_acl_access", acl, sizeof acl);
+    if (n < 4 || (n - 4) % 8 != 0 || le32(acl) != 2) return 1; /* the group bits are the group's */
+    unsigned mask = 7;
+    for (ssize_t i = 4; i < n; i += 8)
+        if (le16(acl + i) == 0x10) mask = le16(acl + i + 2); /* ACL_MASK */
+    for (ssize_t i = 4; i < n; i += 8) {
+        unsigned tag = le16(acl + i), perm = le16(acl + i + 2) & 7;
+        if (tag == 0x02 && le32(acl + i + 4) == (uint32_t)geteuid()) continue; /* ACL_USER: this process */
+        if ((tag == 0x02 || tag == 0x04 || tag == 0x08) && (perm & mask)) return 1; /* users, groups */
+        if (tag == 0x20 && perm) return 1; /* ACL_OTHER */
+    }
+    return 0;
+}
+
+rv_err rv_secret_read(const char *path, const char *what, int lines, char *out, size_t cap, rv_error *err)
+{
+    if (cap) explicit_bzero(out, cap);
+    if (lines < 1 || cap < 2) return rv_error_set(err, RV_ERR_ARG, "rv_secret_read: no room for %s", what);
+    /* O_NONBLOCK: a FIFO at path opens at once and is refused below */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return rv_error_set(err, RV_ERR_IO, "cannot read %s %.300s: %s", what, path, strerror(errno));
+    struct stat st;
+    unsigned char chunk[512];
+    size_t len = 0;
+    int seen = 0, last_cr = 0; /* lines complete; the byte before was a CR */
+    rv_err rc = RV_OK;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        rc = rv_error_set(err, RV_ERR_CONFIG, "%s %.300s is not a regular file", what, path);
+        goto done;
+    }
+    if (others_may_access(fd, &st)) {
+        rc = rv_error_set(err, RV_ERR_CONFIG,
+                          "%s %.300s must be mode 0600, not %04o (others may read or change it): chmod 0600 %.300s",
+                          what, path, (unsigned)(st.st_mode & 07777), path);
+        goto done;
+    }
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            rc = rv_error_set(err, RV_ERR_IO, "cannot read %s %.300s: %s", what, path, strerror(errno));
+            goto done;
+        }
+        if (n == 0) break;
+        for (ssize_t i = 0; i < n && seen < lines; i++) {
+            char c = (char)chunk[i];
+            if (c == '\n') {
+                len -= last_cr; /* the CR of a CRLF */
+                last_cr = 0;
+                if (++seen == lines) break;
+            }
+            if (len + 1 >= cap) {
+                rc = rv_error_set(err, RV_ERR_TOO_LARGE, "%s %.300s: line %d does not fit in %zu bytes", what, path,
+                                  seen + 1, cap - 1);
+                goto done;
+            }
+            out[len++] = c;
+            last_cr = c == '\r';
+        }
+        if (seen == lines) break;
+    }
+    if (seen < lines && len > 0 && out[len - 1] != '\n') { /* a last line without its line end */
+        len -= last_cr;
+        seen++;
+    }
+    if (seen < lines) {
+        rc = lines == 1 ? rv_error_set(err, RV_ERR_CONFIG, "%s %.300s is empty", what, path)
+                        : rv_error_set(err, RV_ERR_CONFIG, "%s %.300s: %d lines are needed, it has %d", what, path,
+                                       lines, seen);
+        goto done;
+    }
+    out[len] = '\0';
+done:
+    explicit_bzero(chunk, sizeof chunk);
+    if (rc != RV_OK) explicit_bzero(out, cap);
+    close(fd);
     return rc;
 }
 

@@ -8,11 +8,11 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "rostvakt/archive.h"
 #include "rostvakt/calendar.h"
+#include "rostvakt/fileio.h"
 #include "rostvakt/strbuf.h"
 #include "rostvakt/sweep.h"
 
@@ -259,32 +259,22 @@ static const char *send_one(const rv_config *cfg, const char *recipients, const 
         snprintf(why, cap, "mail_smtp_url must be smtp://HOST:PORT or smtps://HOST:PORT");
         return why;
     }
-    char user[256] = "", pass[256] = "";
+    /* the file's two lines, "user\npassword", cut into the user (auth) and pass */
+    char auth[512] = "";
+    const char *pass = "";
     if (cfg->mail_auth_file[0]) {
-        struct stat sb;
-        FILE *f = fopen(cfg->mail_auth_file, "r");
-        if (!f || fstat(fileno(f), &sb) != 0) {
-            snprintf(why, cap, "cannot read mail_auth_file %.300s: %s", cfg->mail_auth_file, strerror(errno));
-            if (f) fclose(f);
+        rv_error e;
+        if (rv_secret_read(cfg->mail_auth_file, "mail_auth_file", 2, auth, sizeof auth, &e) != RV_OK) {
+            snprintf(why, cap, "%s", e.msg);
             return why;
         }
-        if (sb.st_mode & 077) {
-            fclose(f);
-            snprintf(why, cap, "mail_auth_file %.300s must be mode 0600 (it is %03o): it holds a password",
-                     cfg->mail_auth_file, (unsigned)(sb.st_mode & 0777));
-            return why;
-        }
-        if (!fgets(user, sizeof user, f) || !fgets(pass, sizeof pass, f)) {
-            fclose(f);
-            snprintf(why, cap, "mail_auth_file %.300s: the user name and the password, one line each", cfg->mail_auth_file);
-            return why;
-        }
-        fclose(f);
-        user[strcspn(user, "\r\n")] = '\0';
-        pass[strcspn(pass, "\r\n")] = '\0';
+        char *nl = strchr(auth, '\n');
+        *nl = '\0';
+        pass = nl + 1;
     }
     CURL *c = curl_easy_init();
     if (!c) {
+        explicit_bzero(auth, sizeof auth);
         snprintf(why, cap, "out of memory");
         return why;
     }
@@ -313,14 +303,14 @@ static const char *send_one(const rv_config *cfg, const char *recipients, const 
     if (strncmp(url, "smtp://", 7) == 0)
         curl_easy_setopt(c, CURLOPT_USE_SSL, loopback(url) ? (long)CURLUSESSL_TRY : (long)CURLUSESSL_ALL);
     if (cfg->mail_ca_file[0]) curl_easy_setopt(c, CURLOPT_CAINFO, cfg->mail_ca_file);
-    if (user[0]) {
-        curl_easy_setopt(c, CURLOPT_USERNAME, user);
+    if (auth[0]) {
+        curl_easy_setopt(c, CURLOPT_USERNAME, auth);
         curl_easy_setopt(c, CURLOPT_PASSWORD, pass);
     }
     CURLcode rc = curl_easy_perform(c);
     curl_slist_free_all(rcpt);
     curl_easy_cleanup(c);
-    memset(pass, 0, sizeof pass);
+    explicit_bzero(auth, sizeof auth);
     if (rc == CURLE_OK) return NULL;
     snprintf(why, cap, "%s", err[0] ? err : curl_easy_strerror(rc));
     return why;

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <curl/curl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,7 +156,8 @@ static const char *const details[] = {
     "  --spool DIR                 the spool (default /var/spool/asterisk/voicemail)\n"
     "  --context C                 only this context (repeatable; default all)\n"
     "  --server URL                the service, e.g. http://127.0.0.1:8440\n"
-    "  --token-file FILE           a file holding a pbx token\n"
+    "  --token-file FILE           a file holding a pbx token; it, --password-file and\n"
+    "                              --bearer-file must be mode 0600 (or 0400)\n"
     "  --state FILE                what was sent (default\n"
     "                              /var/lib/rostvakt/pbx-sync-SOURCE.state)\n"
     "  --once                      one pass, then exit (cron, tests); else a pass\n"
@@ -485,197 +487,169 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static int cmd_analyze(int argc, char **argv)
-{
-    common_opts co;
-    int co_ok = common_init(&co, argc) == 0;
-    const char **phrases = calloc((size_t)argc, sizeof *phrases);
-    const char **cohort = calloc((size_t)argc, sizeof *cohort);
-    const char **files = calloc((size_t)argc, sizeof *files);
-    size_t n_files = 0;
-    rv_expect exp = {0};
-    rv_kind kind = RV_KIND_GREETING;
-    int forced = -1; /* rv_audio_hint or -1 for "by extension" */
-    out_format fmt = OUT_JSON;
-    long jobs = sysconf(_SC_NPROCESSORS_ONLN);
-    int rc = 0;
-    rv_fpdb *prompts = NULL;
-    rv_lexicon *lex = NULL;
-    rv_config cfg;
-    char (*case_words)[64] = NULL;
-    int keywords = 1;
+/* What rostvakt analyze was asked: its own options (common_opts aside). */
+typedef struct {
+    const char **files, **phrases, **cohort; /* argc long each */
+    size_t n_files;
+    rv_expect exp;
+    rv_kind kind;
+    int forced; /* rv_audio_hint or -1 for "by extension" */
+    out_format fmt;
+    long jobs;
+    int keywords;
+} analyze_opts;
 
-    if (!co_ok || !phrases || !cohort || !files) { fprintf(stderr, "rostvakt: out of memory\n"); rc = 1; goto done; }
-    exp.phrases = phrases;
-    exp.cohort = cohort;
+__attribute__((format(printf, 1, 2))) static int analyze_usage(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("rostvakt analyze: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return EXIT_USAGE;
+}
+
+/* --date YYYY-MM-DD, --jobs N, --format F, --encoding E into ao: 0, or EXIT_USAGE said. */
+static int analyze_value_checked(analyze_opts *ao, const char *a, const char *v)
+{
+    if (strcmp(a, "--date") == 0) {
+        int y, mo, d, len = 0;
+        if (sscanf(v, "%4d-%2d-%2d%n", &y, &mo, &d, &len) != 3 || v[len] || len != 10 ||
+            rv_sv_say_date(y, mo, d, 0, (char[64]){0}, 64) != 0)
+            return analyze_usage("--date must be a real date as YYYY-MM-DD, not '%s'", v);
+        ao->exp.rec_year = y, ao->exp.rec_month = mo, ao->exp.rec_day = d;
+    } else if (strcmp(a, "--jobs") == 0) {
+        char *end;
+        ao->jobs = strtol(v, &end, 10);
+        if (*end || ao->jobs < 1 || ao->jobs > 256) return analyze_usage("--jobs must be 1..256");
+    } else if (strcmp(a, "--format") == 0) {
+        if (strcmp(v, "json") == 0) ao->fmt = OUT_JSON;
+        else if (strcmp(v, "table") == 0) ao->fmt = OUT_TABLE;
+        else if (strcmp(v, "tsv") == 0) ao->fmt = OUT_TSV;
+        else return analyze_usage("--format must be json, table or tsv");
+    } else if (strcmp(a, "--encoding") == 0) {
+        if (strcmp(v, "auto") == 0) ao->forced = -1;
+        else if (strcmp(v, "ulaw") == 0) ao->forced = RV_AUDIO_RAW_ULAW;
+        else if (strcmp(v, "alaw") == 0) ao->forced = RV_AUDIO_RAW_ALAW;
+        else if (strcmp(v, "gsm") == 0) ao->forced = RV_AUDIO_RAW_GSM;
+        else return analyze_usage("--encoding must be auto, ulaw, alaw or gsm");
+    }
+    return 0;
+}
+
+/* One --option VALUE of analyze into ao: 0, or EXIT_USAGE said. */
+static int analyze_value(analyze_opts *ao, const char *a, const char *v)
+{
+    if (strcmp(a, "--kind") == 0) {
+        int k = rv_kind_parse(v);
+        if (k < 0) return analyze_usage("--kind must be greeting or voicemail, not '%s'", v);
+        ao->kind = (rv_kind)k;
+    } else if (strcmp(a, "--name") == 0) ao->exp.name = v;
+    else if (strcmp(a, "--unit") == 0) ao->exp.unit = v;
+    else if (strcmp(a, "--org") == 0) ao->exp.org = v;
+    else if (strcmp(a, "--profile") == 0) ao->exp.profile = v;
+    else if (strcmp(a, "--phrase") == 0) ao->phrases[ao->exp.n_phrases++] = v;
+    else if (strcmp(a, "--cohort") == 0) ao->cohort[ao->exp.n_cohort++] = v;
+    else return analyze_value_checked(ao, a, v);
+    return 0;
+}
+
+/* analyze's command line into co and ao (its arrays allocated by the
+ * caller): 0, or EXIT_USAGE said on stderr. */
+static int analyze_args(common_opts *co, int argc, char **argv, analyze_opts *ao)
+{
+    static const char *with_value[] = {"--kind",    "--name",    "--unit",     "--org",    "--phrase", "--cohort",
+                                       "--profile", "--encoding", "--format", "--jobs",    "--date"};
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
-        int t = common_opt(&co, "analyze", argc, argv, &i);
-        if (t < 0) { rc = EXIT_USAGE; goto done; }
+        int t = common_opt(co, "analyze", argc, argv, &i);
+        if (t < 0) return EXIT_USAGE;
         if (t > 0) continue;
         if (strcmp(a, "--") == 0) {
-            while (++i < argc) files[n_files++] = argv[i];
+            while (++i < argc) ao->files[ao->n_files++] = argv[i];
             break;
         }
         if (strcmp(a, "--no-keywords") == 0) {
-            keywords = 0;
+            ao->keywords = 0;
             continue;
         }
-        if (a[0] == '-' && a[1] == '-') {
-            static const char *with_value[] = {"--kind", "--name", "--unit", "--org",
-                                               "--phrase", "--cohort", "--profile", "--encoding",
-                                               "--format", "--jobs", "--date"};
-            int known = 0;
-            for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
-                if (strcmp(a, with_value[k]) == 0) known = 1;
-            if (!known) {
-                fprintf(stderr, "rostvakt analyze: unknown option %s\n", a);
-                rc = EXIT_USAGE;
-                goto done;
-            }
-            if (i + 1 >= argc) {
-                fprintf(stderr, "rostvakt analyze: %s needs a value\n", a);
-                rc = EXIT_USAGE;
-                goto done;
-            }
-            const char *v = argv[++i];
-            if (strcmp(a, "--kind") == 0) {
-                int k = rv_kind_parse(v);
-                if (k < 0) {
-                    fprintf(stderr, "rostvakt analyze: --kind must be greeting or voicemail, not '%s'\n", v);
-                    rc = EXIT_USAGE;
-                    goto done;
-                }
-                kind = (rv_kind)k;
-            } else if (strcmp(a, "--name") == 0) exp.name = v;
-            else if (strcmp(a, "--unit") == 0) exp.unit = v;
-            else if (strcmp(a, "--org") == 0) exp.org = v;
-            else if (strcmp(a, "--profile") == 0) exp.profile = v;
-            else if (strcmp(a, "--phrase") == 0) phrases[exp.n_phrases++] = v;
-            else if (strcmp(a, "--cohort") == 0) cohort[exp.n_cohort++] = v;
-            else if (strcmp(a, "--date") == 0) {
-                int y, mo, d, len = 0;
-                if (sscanf(v, "%4d-%2d-%2d%n", &y, &mo, &d, &len) != 3 || v[len] || len != 10 ||
-                    rv_sv_say_date(y, mo, d, 0, (char[64]){0}, 64) != 0) {
-                    fprintf(stderr, "rostvakt analyze: --date must be a real date as YYYY-MM-DD, not '%s'\n", v);
-                    rc = EXIT_USAGE;
-                    goto done;
-                }
-                exp.rec_year = y, exp.rec_month = mo, exp.rec_day = d;
-            }
-            else if (strcmp(a, "--jobs") == 0) {
-                char *end;
-                jobs = strtol(v, &end, 10);
-                if (*end || jobs < 1 || jobs > 256) {
-                    fprintf(stderr, "rostvakt analyze: --jobs must be 1..256\n");
-                    rc = EXIT_USAGE;
-                    goto done;
-                }
-            } else if (strcmp(a, "--format") == 0) {
-                if (strcmp(v, "json") == 0) fmt = OUT_JSON;
-                else if (strcmp(v, "table") == 0) fmt = OUT_TABLE;
-                else if (strcmp(v, "tsv") == 0) fmt = OUT_TSV;
-                else {
-                    fprintf(stderr, "rostvakt analyze: --format must be json, table or tsv\n");
-                    rc = EXIT_USAGE;
-                    goto done;
-                }
-            } else if (strcmp(a, "--encoding") == 0) {
-                if (strcmp(v, "auto") == 0) forced = -1;
-                else if (strcmp(v, "ulaw") == 0) forced = RV_AUDIO_RAW_ULAW;
-                else if (strcmp(v, "alaw") == 0) forced = RV_AUDIO_RAW_ALAW;
-                else if (strcmp(v, "gsm") == 0) forced = RV_AUDIO_RAW_GSM;
-                else {
-                    fprintf(stderr, "rostvakt analyze: --encoding must be auto, ulaw, alaw or gsm\n");
-                    rc = EXIT_USAGE;
-                    goto done;
-                }
-            }
+        if (a[0] != '-' || a[1] != '-') {
+            ao->files[ao->n_files++] = a;
             continue;
         }
-        files[n_files++] = a;
+        int known = 0;
+        for (size_t k = 0; k < sizeof with_value / sizeof *with_value; k++)
+            if (strcmp(a, with_value[k]) == 0) known = 1;
+        if (!known) return analyze_usage("unknown option %s", a);
+        if (i + 1 >= argc) return analyze_usage("%s needs a value", a);
+        int rc = analyze_value(ao, a, argv[++i]);
+        if (rc != 0) return rc;
     }
-    if ((rc = build_config(&co, &cfg)) != 0) goto done;
-    if (co.print_config) { rv_config_print(&cfg, stdout); goto done; }
-    if (n_files == 0) {
-        fprintf(stderr, "rostvakt analyze: no FILE given\n");
-        usage(stderr);
-        rc = EXIT_USAGE;
-        goto done;
-    }
-    if (kind == RV_KIND_GREETING) {
-        prompts = rv_prompts_load(&cfg, stderr);
-        if (!prompts) { fprintf(stderr, "rostvakt: out of memory\n"); rc = 1; goto done; }
-    }
+    return 0;
+}
 
-    rv_analyzer an = {&cfg, prompts};
-    rv_audio_limits lim = {cfg.max_audio_bytes, cfg.max_audio_seconds};
-    int progress = n_files > 1 && isatty(STDERR_FILENO);
-    if (fmt == OUT_TSV) puts("file\tkind\tverdict\treason\tspeech_s\tduration_s\tdetail");
-    if (fmt == OUT_TABLE)
-        printf("%-40s %-9s %-8s %-18s %6s %6s  %s\n", "FILE", "KIND", "VERDICT", "REASON",
-               "SPEECH", "LENGTH", "DETAIL");
-    if (jobs < 1) jobs = 1;
-    if ((size_t)jobs > n_files) jobs = (long)n_files;
-    batch b = {.files = files, .n_files = n_files, .an = &an, .lim = &lim, .exp = &exp,
-               .kind = kind, .forced = forced, .fmt = fmt,
-               .th = rv_verify_thresholds_of(&cfg)};
-    rv_profile profile;
-    int verify = kind == RV_KIND_GREETING &&
-                 (exp.name || exp.unit || exp.org || exp.n_phrases || exp.profile);
-    if (kind == RV_KIND_VOICEMAIL && keywords) {
-        rv_error perr;
-        if (rv_case_words_load(cfg.case_words, &case_words, &b.n_case_words, &perr) != RV_OK) {
-            fprintf(stderr, "rostvakt analyze: %s\n", perr.msg);
-            rc = EXIT_CONFIG;
-            goto done;
-        }
-        b.case_words = (const char (*)[64])case_words;
-        b.keyword_min_score = cfg.asr_keyword_min_score;
-        b.long_speech_s = cfg.voicemail_long_speech_s;
+/* The words and acoustic models phrase verification and keyword spotting
+ * decode with, into b (*lex owned by the caller): 0 or EXIT_CONFIG said. */
+static int analyze_lexicon(const rv_config *cfg, batch *b, rv_lexicon **lex)
+{
+    rv_error perr;
+    if (rv_lexicon_open_models(cfg->models_dir, lex, &perr) != RV_OK) {
+        fprintf(stderr, "rostvakt analyze: %s\n", perr.msg);
+        return EXIT_CONFIG;
     }
-    if (verify || (kind == RV_KIND_VOICEMAIL && keywords)) {
-        rv_error perr;
-        if (verify && rv_profile_find(cfg.profile_dirs, exp.profile ? exp.profile : "default", &profile, &perr) != RV_OK) {
-            fprintf(stderr, "rostvakt analyze: %s\n", perr.msg);
-            rc = perr.code == RV_ERR_NOT_FOUND || perr.code == RV_ERR_ARG ? EXIT_USAGE : EXIT_CONFIG;
-            goto done;
-        }
-        if (verify) b.profile = &profile;
-        if (rv_lexicon_open_models(cfg.models_dir, &lex, &perr) != RV_OK) {
-            fprintf(stderr, "rostvakt analyze: %s\n", perr.msg);
-            rc = EXIT_CONFIG;
-            goto done;
-        }
-        b.lex = lex;
-        b.mllr = rv_config_mllr(&cfg);
+    b->lex = *lex;
+    b->mllr = rv_config_mllr(cfg);
+    return 0;
+}
+
+/* Greetings: the phrases are verified when anything is expected of them
+ * (a name, a unit, phrases, a profile), with the profile into *profile. */
+static int analyze_greetings(const rv_config *cfg, const rv_expect *exp, batch *b, rv_profile *profile,
+                             rv_lexicon **lex)
+{
+    if (!(exp->name || exp->unit || exp->org || exp->n_phrases || exp->profile)) return 0;
+    rv_error perr;
+    if (rv_profile_find(cfg->profile_dirs, exp->profile ? exp->profile : "default", profile, &perr) != RV_OK) {
+        fprintf(stderr, "rostvakt analyze: %s\n", perr.msg);
+        return perr.code == RV_ERR_NOT_FOUND || perr.code == RV_ERR_ARG ? EXIT_USAGE : EXIT_CONFIG;
     }
-    pthread_t *th = calloc((size_t)jobs, sizeof *th);
-    b.out = calloc(n_files, sizeof *b.out);
-    b.failed = calloc(n_files, sizeof *b.failed);
-    if (!th || !b.out || !b.failed) {
-        fprintf(stderr, "rostvakt: out of memory\n");
-        rc = 1;
-        free(th);
-        free(b.out);
-        free(b.failed);
-        goto done;
+    b->profile = profile;
+    return analyze_lexicon(cfg, b, lex);
+}
+
+/* Voicemails: the case words are spotted unless --no-keywords, the words
+ * into *case_words (free()). */
+static int analyze_voicemails(const rv_config *cfg, int keywords, batch *b, char (**case_words)[64],
+                              rv_lexicon **lex)
+{
+    if (!keywords) return 0;
+    rv_error perr;
+    if (rv_case_words_load(cfg->case_words, case_words, &b->n_case_words, &perr) != RV_OK) {
+        fprintf(stderr, "rostvakt analyze: %s\n", perr.msg);
+        return EXIT_CONFIG;
     }
-    pthread_mutex_init(&b.lock, NULL);
-    pthread_cond_init(&b.ready, NULL);
-    long started = 0;
-    for (; started < jobs; started++)
-        if (pthread_create(&th[started], NULL, worker, &b) != 0) break;
-    if (started == 0) worker(&b); /* no threads to be had: do it here */
-    for (size_t i = 0; i < n_files; i++) {
-        pthread_mutex_lock(&b.lock);
-        while (!b.out[i] && !b.oom) pthread_cond_wait(&b.ready, &b.lock);
-        char *line = b.out[i];
-        b.out[i] = NULL;
-        int failed = b.failed[i];
-        pthread_mutex_unlock(&b.lock);
+    b->case_words = (const char (*)[64])*case_words;
+    b->keyword_min_score = cfg->asr_keyword_min_score;
+    b->long_speech_s = cfg->voicemail_long_speech_s;
+    return analyze_lexicon(cfg, b, lex);
+}
+
+/* Each file's result as it is ready, in input order (progress on a
+ * terminal): 0, EXIT_UNREADABLE when a file could not be read, 1 when the
+ * batch stopped (a decoder that could not start, no memory). */
+static int print_in_order(batch *b)
+{
+    int rc = 0, progress = b->n_files > 1 && isatty(STDERR_FILENO);
+    for (size_t i = 0; i < b->n_files; i++) {
+        pthread_mutex_lock(&b->lock);
+        while (!b->out[i] && !b->oom) pthread_cond_wait(&b->ready, &b->lock);
+        char *line = b->out[i];
+        b->out[i] = NULL;
+        int failed = b->failed[i];
+        pthread_mutex_unlock(&b->lock);
         if (!line) {
-            if (b.init_error[0]) fprintf(stderr, "rostvakt analyze: %s\n", b.init_error);
+            if (b->init_error[0]) fprintf(stderr, "rostvakt analyze: %s\n", b->init_error);
             else fprintf(stderr, "rostvakt: out of memory\n");
             rc = 1;
             break;
@@ -683,28 +657,110 @@ static int cmd_analyze(int argc, char **argv)
         if (failed) rc = EXIT_UNREADABLE;
         if (progress) fprintf(stderr, "\r\033[K");
         fputs(line, stdout);
-        if (fmt == OUT_JSON) fputc('\n', stdout);
+        if (b->fmt == OUT_JSON) fputc('\n', stdout);
         fflush(stdout);
         free(line);
-        if (progress) fprintf(stderr, "analyze: %zu/%zu done\033[K", i + 1, n_files);
+        if (progress) fprintf(stderr, "analyze: %zu/%zu done\033[K", i + 1, b->n_files);
     }
+    if (progress) fprintf(stderr, "\ranalyze: %zu files done\033[K\n", b->n_files);
+    return rc;
+}
+
+/* b's files on up to jobs threads, printed by print_in_order: its answer. */
+static int analyze_batch(batch *b, long jobs)
+{
+    if (jobs < 1) jobs = 1;
+    if ((size_t)jobs > b->n_files) jobs = (long)b->n_files;
+    pthread_t *th = calloc((size_t)jobs, sizeof *th);
+    b->out = calloc(b->n_files, sizeof *b->out);
+    b->failed = calloc(b->n_files, sizeof *b->failed);
+    int rc = 1;
+    if (!th || !b->out || !b->failed) {
+        fprintf(stderr, "rostvakt: out of memory\n");
+        goto done;
+    }
+    pthread_mutex_init(&b->lock, NULL);
+    pthread_cond_init(&b->ready, NULL);
+    long started = 0;
+    for (; started < jobs; started++)
+        if (pthread_create(&th[started], NULL, worker, b) != 0) break;
+    if (started == 0) worker(b); /* no threads to be had: do it here */
+    rc = print_in_order(b);
     for (long t = 0; t < started; t++) pthread_join(th[t], NULL);
-    for (size_t i = 0; i < n_files; i++) free(b.out[i]);
-    pthread_mutex_destroy(&b.lock);
-    pthread_cond_destroy(&b.ready);
+    for (size_t i = 0; i < b->n_files; i++) free(b->out[i]);
+    pthread_mutex_destroy(&b->lock);
+    pthread_cond_destroy(&b->ready);
+done:
     free(th);
-    free(b.out);
-    free(b.failed);
-    if (progress) fprintf(stderr, "\ranalyze: %zu files done\033[K\n", n_files);
+    free(b->out);
+    free(b->failed);
+    return rc;
+}
+
+/* The first line of the table and TSV forms. */
+static void print_header(out_format fmt)
+{
+    if (fmt == OUT_TSV) puts("file\tkind\tverdict\treason\tspeech_s\tduration_s\tdetail");
+    if (fmt == OUT_TABLE)
+        printf("%-40s %-9s %-8s %-18s %6s %6s  %s\n", "FILE", "KIND", "VERDICT", "REASON",
+               "SPEECH", "LENGTH", "DETAIL");
+}
+
+static int cmd_analyze(int argc, char **argv)
+{
+    common_opts co;
+    int co_ok = common_init(&co, argc) == 0;
+    analyze_opts ao = {.phrases = calloc((size_t)argc, sizeof(char *)),
+                       .cohort = calloc((size_t)argc, sizeof(char *)),
+                       .files = calloc((size_t)argc, sizeof(char *)),
+                       .kind = RV_KIND_GREETING, .forced = -1, .fmt = OUT_JSON,
+                       .jobs = sysconf(_SC_NPROCESSORS_ONLN), .keywords = 1};
+    int rc = 0;
+    rv_fpdb *prompts = NULL;
+    rv_lexicon *lex = NULL;
+    rv_config cfg;
+    rv_profile profile;
+    char (*case_words)[64] = NULL;
+
+    if (!co_ok || !ao.phrases || !ao.cohort || !ao.files) {
+        fprintf(stderr, "rostvakt: out of memory\n");
+        rc = 1;
+        goto done;
+    }
+    ao.exp.phrases = ao.phrases;
+    ao.exp.cohort = ao.cohort;
+    if ((rc = analyze_args(&co, argc, argv, &ao)) != 0) goto done;
+    if ((rc = build_config(&co, &cfg)) != 0) goto done;
+    if (co.print_config) { rv_config_print(&cfg, stdout); goto done; }
+    if (ao.n_files == 0) {
+        fprintf(stderr, "rostvakt analyze: no FILE given\n");
+        usage(stderr);
+        rc = EXIT_USAGE;
+        goto done;
+    }
+    if (ao.kind == RV_KIND_GREETING && !(prompts = rv_prompts_load(&cfg, stderr))) {
+        fprintf(stderr, "rostvakt: out of memory\n");
+        rc = 1;
+        goto done;
+    }
+    rv_analyzer an = {&cfg, prompts};
+    rv_audio_limits lim = {cfg.max_audio_bytes, cfg.max_audio_seconds};
+    print_header(ao.fmt);
+    batch b = {.files = ao.files, .n_files = ao.n_files, .an = &an, .lim = &lim, .exp = &ao.exp,
+               .kind = ao.kind, .forced = ao.forced, .fmt = ao.fmt,
+               .th = rv_verify_thresholds_of(&cfg)};
+    rc = ao.kind == RV_KIND_GREETING ? analyze_greetings(&cfg, &ao.exp, &b, &profile, &lex)
+                                     : analyze_voicemails(&cfg, ao.keywords, &b, &case_words, &lex);
+    if (rc == 0) rc = analyze_batch(&b, ao.jobs);
 done:
     free(case_words);
     rv_lexicon_free(lex);
     rv_fpdb_free(prompts);
     rv_dsp_cleanup();
     free(co.sets);
-    free(phrases);
-    free(cohort);
-    free(files);
+    free(ao.phrases);
+    free(ao.cohort);
+    free(ao.files);
     return rc;
 }
 
@@ -829,27 +885,21 @@ static int cmd_pbx_sync(int argc, char **argv)
                        : "");
         return EXIT_USAGE;
     }
-    char password[512] = "";
+    char password[512] = "", token[256] = "";
+    rv_error se;
     if (mail && password_file) {
-        FILE *pf = fopen(password_file, "r");
-        if (!pf || !fgets(password, sizeof password, pf)) {
-            fprintf(stderr, "rostvakt pbx-sync: cannot read a password from %s\n", password_file);
-            if (pf) fclose(pf);
+        if (rv_secret_read(password_file, "--password-file", 1, password, sizeof password, &se) != RV_OK) {
+            fprintf(stderr, "rostvakt pbx-sync: %s\n", se.msg);
             return EXIT_CONFIG;
         }
-        fclose(pf);
-        password[strcspn(password, "\r\n")] = '\0';
         im.password = password;
     }
-    char token[256] = "";
-    FILE *tf = fopen(token_file, "r");
-    if (!tf || !fgets(token, sizeof token, tf)) {
-        fprintf(stderr, "rostvakt pbx-sync: cannot read a token from %s\n", token_file);
-        if (tf) fclose(tf);
+    if (rv_secret_read(token_file, "--token-file", 1, token, sizeof token, &se) != RV_OK) {
+        fprintf(stderr, "rostvakt pbx-sync: %s\n", se.msg);
+        explicit_bzero(password, sizeof password);
         return EXIT_CONFIG;
     }
-    fclose(tf);
-    token[strcspn(token, "\r\n \t")] = '\0';
+    token[strcspn(token, " \t")] = '\0';
     curl_global_init(CURL_GLOBAL_DEFAULT);
     /* without SA_RESTART: a signal cuts a wait short (a pause, a slow
      * server), and the pass ends at once through o.stop */
@@ -864,20 +914,17 @@ static int cmd_pbx_sync(int argc, char **argv)
         rv_error e;
         char bearer[8192] = "";
         if (bearer_file) { /* read each pass: access tokens expire, and whatever renews them rewrites the file */
-            FILE *bf = fopen(bearer_file, "r");
-            if (!bf || !fgets(bearer, sizeof bearer, bf)) {
-                fprintf(stderr, "rostvakt pbx-sync: cannot read an OAuth token from %s\n", bearer_file);
-                if (bf) fclose(bf);
+            if (rv_secret_read(bearer_file, "--bearer-file", 1, bearer, sizeof bearer, &e) != RV_OK) {
+                fprintf(stderr, "rostvakt pbx-sync: %s\n", e.msg);
                 status = EXIT_CONFIG;
                 break;
             }
-            fclose(bf);
-            bearer[strcspn(bearer, "\r\n")] = '\0';
             im.bearer = bearer;
         }
         rv_err rc = fs     ? rv_sync_freeswitch(&o, fs_db, fs_storage, &c, &e)
                     : mail ? rv_sync_imap(&o, &im, &c, &e)
                            : rv_sync_asterisk(&o, notify ? pos[0] : NULL, notify ? pos[1] : NULL, &c, &e);
+        explicit_bzero(bearer, sizeof bearer);
         if (c.voicemails || c.greetings || c.names || c.refused || c.skipped || rc != RV_OK)
             printf("pbx-sync: pass done: %ld voicemails, %ld greetings, %ld recorded names sent; %ld refused, "
                    "%ld skipped, %ld not yet complete\n",
@@ -900,6 +947,8 @@ static int cmd_pbx_sync(int argc, char **argv)
         } else status = 0;
         for (long t = 0; !once && !sync_stop && t < interval; t++) sleep(1);
     } while (!once && !sync_stop);
+    explicit_bzero(token, sizeof token);
+    explicit_bzero(password, sizeof password);
     curl_global_cleanup();
     return status;
 }

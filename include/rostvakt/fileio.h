@@ -1,4 +1,4 @@
-/* Reading whole files with a size cap. */
+/* Reading whole files with a size cap, and secrets from files. */
 #ifndef RV_FILEIO_H
 #define RV_FILEIO_H
 
@@ -15,6 +15,19 @@
  * and *len 0. An empty file gives a 1-byte buffer and *len 0. */
 rv_err rv_file_read(const char *path, int64_t max_bytes, unsigned char **out, size_t *len,
                     rv_error *err);
+
+/* A secret a person keeps in a file (an API token, a password): the first
+ * `lines` lines of the regular file at path, each without its line end
+ * ("\n" or "\r\n"), joined by "\n", into out (cap bytes with its '\0').
+ * what names the file for a person ("--token-file", "mail_auth_file") in
+ * err->msg, with path. A FIFO or device is refused, never waited on. A file
+ * its group or others may read or change (by its mode, or by its ACL, which
+ * may name this process's user as systemd's credentials do) is refused with
+ * RV_ERR_CONFIG, naming its mode and the fix (chmod 0600), as is a file with
+ * fewer lines; a line that does not fit gives RV_ERR_TOO_LARGE; one that
+ * cannot be opened or read RV_ERR_IO. Nothing of the secret is left in
+ * memory but out; on error out is wiped. A line may be empty. Thread-safe. */
+rv_err rv_secret_read(const char *path, const char *what, int lines, char *out, size_t cap, rv_error *err);
 
 /* Make the folders on the way to path (not path itself), as mkdir -p. */
 rv_err rv_make_parent(const char *path, rv_error *err);

@@ -86,7 +86,7 @@ Test(pbxsync, asterisk_spool_is_synced_once) {
              dir);
     cr_assert_eq(system(cmd), 0);
     snprintf(p, sizeof p, "%s/pbx.token", dir);
-    write_file(p, pbx);
+    write_secret(p, pbx);
     snprintf(p, sizeof p, "%s/spool/default/4711/INBOX/msg0000.txt", dir);
     asterisk_txt(p, "\"Lars Holm\" <+46701234567>", 1764756900, "1764756900-00000000");
     snprintf(p, sizeof p, "%s/spool/default/4711/INBOX/msg0002.txt", dir);
@@ -191,7 +191,7 @@ Test(pbxsync, freeswitch_voicemail_db_is_synced_once) {
     cr_assert_eq(system(cmd), 0);
     char tok[256];
     snprintf(tok, sizeof tok, "%s/pbx.token", dir);
-    write_file(tok, pbx);
+    write_secret(tok, pbx);
     char sync[2048];
     snprintf(sync, sizeof sync,
              "%s pbx-sync freeswitch --db %s --storage %s/fs --server %s --token-file %s --state %s/fs.state --once 2>&1",
@@ -392,7 +392,7 @@ static int imap_sync(const char *password, const char *state, sink *out)
 {
     char cmd[2048], pw[256];
     snprintf(pw, sizeof pw, "%s/imap.password", dir);
-    write_file(pw, password);
+    write_secret(pw, password);
     snprintf(cmd, sizeof cmd,
              "%s pbx-sync imap --url imap://127.0.0.1:%d/INBOX --user voicemail --password-file %s --server %s"
              " --token-file %s/pbx.token --state %s/%s --once --tries 2 --ca-file %s/cert.pem 2>&1",
@@ -413,7 +413,7 @@ Test(pbxsync, voicemail_by_email_is_synced_from_imap, .fini = dovecot_teardown) 
                        "\"email\":\"anna.svensson@kommun.se\"}";
     cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
     snprintf(p, sizeof p, "%s/pbx.token", dir);
-    write_file(p, pbx);
+    write_secret(p, pbx);
     /* the directory lookup a pbx token may make, and only that */
     cr_expect_eq(call("GET", "/v1/mailboxes?email=Anna.Svensson@KOMMUN.se", pbx, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"ext\":\"4711\"") != NULL, "%s", o.buf);
@@ -528,7 +528,7 @@ Test(pbxsync, voicemail_by_email_is_synced_from_imap, .fini = dovecot_teardown) 
             "Message-ID: <oauth-1@kommun.se>\r\n" MIME_HEAD, "audio/mpeg", "audio.mp3", mp3);
     char bearer[256];
     snprintf(bearer, sizeof bearer, "%s/imap.token", dir);
-    write_file(bearer, "expired-token\n");
+    write_secret(bearer, "expired-token\n");
     snprintf(tls, sizeof tls,
              "%s pbx-sync imap --url imaps://127.0.0.1:%d/INBOX --user voicemail --bearer-file %s --server %s"
              " --token-file %s/pbx.token --state %s/imap.state --once --ca-file %s/cert.pem 2>&1",
@@ -536,7 +536,7 @@ Test(pbxsync, voicemail_by_email_is_synced_from_imap, .fini = dovecot_teardown) 
     cr_expect_eq(run(tls, &out), 78, "%s", out.buf);
     cr_expect(strstr(out.buf, "OAuth token") != NULL, "%s", out.buf);
     cr_expect_eq(imap_count(""), 1);
-    write_file(bearer, "good-token\n");
+    write_secret(bearer, "good-token\n");
     cr_expect_eq(run(tls, &out), 0, "%s", out.buf);
     cr_expect_eq(imap_count(""), 0, "%s", out.buf);
     cr_expect_eq(count_voicemails("4711"), 6);
@@ -606,7 +606,7 @@ static void spool_for(const char *ctx)
     const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
     cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
     snprintf(p, sizeof p, "%s/pbx.token", dir);
-    write_file(p, pbx);
+    write_secret(p, pbx);
     snprintf(cmd, sizeof cmd, "mkdir -p '%s/spool/%s/4711/INBOX'", dir, ctx);
     cr_assert_eq(system(cmd), 0);
 }
@@ -806,10 +806,10 @@ Test(pbxsync, a_pass_with_every_upload_refused_is_not_success) {
     spool_message("default", 0, "samples/v01-bygglov.wav", 1764756900);
     char p[512], cmd[1024];
     snprintf(p, sizeof p, "%s/pbx.token", dir);
-    write_file(p, "rv_nobody_knows_this_token\n");
+    write_secret(p, "rv_nobody_knows_this_token\n");
     cr_expect_eq(pbx_sync(NULL, &out), 78, "%s", out.buf);
     cr_expect(strstr(out.buf, "401") != NULL, "%s", out.buf);
-    write_file(p, pbx);
+    write_secret(p, pbx);
     snprintf(cmd, sizeof cmd, "mkdir -p %s/spool/default/4799/INBOX && cp samples/v02-faktura.wav"
                               " %s/spool/default/4799/INBOX/msg0000.wav", dir, dir);
     cr_assert_eq(system(cmd), 0);
@@ -819,6 +819,53 @@ Test(pbxsync, a_pass_with_every_upload_refused_is_not_success) {
     cr_expect_eq(count_voicemails("4711"), 1);
     cr_expect_eq(pbx_sync(NULL, &out), 75, "only refused: %s", out.buf);
     cr_expect(strstr(out.buf, "4799: voicemail msg0000 refused (404") != NULL, "%s", out.buf);
+}
+
+/* A token file others may read is refused before anything is sent, with
+ * what to do; at 0600 the same file is used. */
+Test(pbxsync, a_token_file_others_may_read_is_refused) {
+    sink out;
+    spool_for("default");
+    spool_message("default", 0, "samples/v01-bygglov.wav", 1764756900);
+    char p[512], want[600];
+    snprintf(p, sizeof p, "%s/pbx.token", dir);
+    cr_assert_eq(chmod(p, 0644), 0);
+    cr_expect_eq(pbx_sync(NULL, &out), 78, "%s", out.buf);
+    snprintf(want, sizeof want, "--token-file %s must be mode 0600, not 0644", p);
+    cr_expect(strstr(out.buf, want) != NULL, "%s", out.buf);
+    snprintf(want, sizeof want, "chmod 0600 %s", p);
+    cr_expect(strstr(out.buf, want) != NULL, "%s", out.buf);
+    cr_expect_eq(count_voicemails("4711"), 0);
+    cr_assert_eq(chmod(p, 0600), 0);
+    cr_expect_eq(pbx_sync(NULL, &out), 0, "%s", out.buf);
+    cr_expect_eq(count_voicemails("4711"), 1);
+}
+
+/* The IMAP password and OAuth token files: the same rule, checked before
+ * any connection (nothing listens at the --url). */
+Test(pbxsync, imap_secret_files_others_may_read_are_refused) {
+    static const struct {
+        const char *flag, *file;
+        mode_t mode;
+    } secrets[] = {{"--password-file", "imap.password", 0640}, {"--bearer-file", "imap.token", 0644}};
+    sink out;
+    char tok[512], p[512], cmd[2048], want[600];
+    snprintf(tok, sizeof tok, "%s/pbx.token", dir);
+    write_secret(tok, pbx);
+    for (size_t i = 0; i < sizeof secrets / sizeof *secrets; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, secrets[i].file);
+        write_file(p, "hemligt\n");
+        cr_assert_eq(chmod(p, secrets[i].mode), 0);
+        snprintf(cmd, sizeof cmd,
+                 "%s pbx-sync imap --url imap://127.0.0.1:%d/INBOX --user voicemail %s %s --server %s"
+                 " --token-file %s --state %s/imap.state --once 2>&1",
+                 exe(), free_port(), secrets[i].flag, p, base, tok, dir);
+        cr_expect_eq(run(cmd, &out), 78, "%s", out.buf);
+        snprintf(want, sizeof want, "%s %s must be mode 0600, not %04o", secrets[i].flag, p, (unsigned)secrets[i].mode);
+        cr_expect(strstr(out.buf, want) != NULL, "%s", out.buf);
+        snprintf(want, sizeof want, "chmod 0600 %s", p);
+        cr_expect(strstr(out.buf, want) != NULL, "%s", out.buf);
+    }
 }
 
 /* IMAP: the recipient is the address the server delivered to (its topmost
@@ -835,7 +882,7 @@ Test(pbxsync, imap_trusts_what_the_server_added, .fini = dovecot_teardown) {
     cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
     cr_assert_eq(call("PUT", "/v1/mailboxes/4712", pbx, bo, &o), 201);
     snprintf(p, sizeof p, "%s/pbx.token", dir);
-    write_file(p, pbx);
+    write_secret(p, pbx);
     dovecot_start();
     deliver_at("1.forged", 1796464800,
                "Delivered-To: anna.svensson@kommun.se\r\nX-Original-To: bo.chef@kommun.se\r\n"

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -159,6 +160,17 @@ long call(const char *method, const char *path, const char *tok, const char *bod
     return request(method, path, tok, "Content-Type: application/json", body, NULL, collect, out);
 }
 
+long call_h(const char *method, const char *path, const char *h1, const char *h2, const char *h3, const char *body,
+            sink *out, cookies *k)
+{
+    memset(out, 0, sizeof *out);
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    if (h1) h = curl_slist_append(h, h1);
+    if (h2) h = curl_slist_append(h, h2);
+    if (h3) h = curl_slist_append(h, h3);
+    return perform(method, path, h, body, NULL, collect, out, k);
+}
+
 long post_audio(const char *path, const char *tok, const char *type, const char **extra, sink *out,
                        char *location, size_t loc_cap)
 {
@@ -264,6 +276,12 @@ void write_file(const char *path, const char *text)
     cr_assert(f, "%s", path);
     fputs(text, f);
     fclose(f);
+}
+
+void write_secret(const char *path, const char *text)
+{
+    write_file(path, text);
+    cr_assert_eq(chmod(path, 0600), 0, "%s", path);
 }
 
 int run(const char *cmd, sink *out)

@@ -55,6 +55,10 @@ long request(const char *method, const char *path, const char *tok, const char *
              const char *range, size_t (*write)(char *, size_t, size_t, void *), void *data);
 /* A JSON request: the answer into out. */
 long call(const char *method, const char *path, const char *tok, const char *body, sink *out);
+/* A JSON request with up to three more headers (h1..h3 or NULL), no token
+ * but what they carry; Set-Cookie goes to k when k is set. */
+long call_h(const char *method, const char *path, const char *h1, const char *h2, const char *h3, const char *body,
+            sink *out, cookies *k);
 /* Send the file at path as the body of METHOD where (extra: NULL-ended headers). */
 long upload(const char *method, const char *where, const char *path, const char *tok, const char *type,
             const char **extra, sink *out, char *location, size_t loc_cap);
@@ -70,6 +74,8 @@ void file_sha256(const char *path, char hex[65]);
 
 /* path written with text (replaced). */
 void write_file(const char *path, const char *text);
+/* The same, mode 0600: a token or password file pbx-sync accepts. */
+void write_secret(const char *path, const char *text);
 /* The shell command cmd's exit status (-1: killed), its output in out. */
 int run(const char *cmd, sink *out);
 /* A loopback port nothing listens on just now. */
