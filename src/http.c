@@ -188,10 +188,15 @@ static int authorise(rv_server *s, struct MHD_Connection *c, unsigned allowed, c
     rv_role *role = &who->role;
     char *csrf = who->csrf;
     int unknown = 0;
+    rv_server_tokens_fresh(s, 0);
     if (h) {
-        pthread_rwlock_rdlock(&s->id_lock);
-        int known = strncasecmp(h, "Bearer ", 7) == 0 && rv_tokens_check(s->tokens, h + 7, role, who->name, sizeof who->name);
-        pthread_rwlock_unlock(&s->id_lock);
+        int bearer = strncasecmp(h, "Bearer ", 7) == 0, known = 0;
+        for (int again = 0; bearer && !known && again < 2; again++) { /* unknown: made just now? */
+            if (again) rv_server_tokens_fresh(s, 1);
+            pthread_rwlock_rdlock(&s->id_lock);
+            known = rv_tokens_check(s->tokens, h + 7, role, who->name, sizeof who->name);
+            pthread_rwlock_unlock(&s->id_lock);
+        }
         if (!known) {
             *ret = send_error(s, c, RV_ERR_UNAUTHORIZED, "a valid bearer token is needed");
             return 0;
@@ -1207,9 +1212,13 @@ static enum MHD_Result session_route(rv_server *s, struct MHD_Connection *c, con
             return send_error(s, c, RV_ERR_ARG, "the body must be a JSON object {\"token\": ...}");
         }
         unsigned char key[RV_TOKEN_KEY_LEN];
-        pthread_rwlock_rdlock(&s->id_lock);
-        int ok = token && rv_tokens_check_key(s->tokens, token, &role, name, sizeof name, key);
-        pthread_rwlock_unlock(&s->id_lock);
+        int ok = 0;
+        for (int again = 0; token && !ok && again < 2; again++) { /* unknown: made just now? */
+            rv_server_tokens_fresh(s, again);
+            pthread_rwlock_rdlock(&s->id_lock);
+            ok = rv_tokens_check_key(s->tokens, token, &role, name, sizeof name, key);
+            pthread_rwlock_unlock(&s->id_lock);
+        }
         json_decref(j);
         if (!ok) return send_error(s, c, RV_ERR_UNAUTHORIZED, "no such token");
         if (role == RV_ROLE_PBX) {
