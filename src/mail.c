@@ -279,7 +279,11 @@ static const char *send_one(const rv_config *cfg, const char *recipients, const 
         struct stat sb;
         FILE *f = fopen(cfg->mail_auth_file, "r");
         if (!f || fstat(fileno(f), &sb) != 0) {
-            snprintf(why, cap, "cannot read mail_auth_file %.300s: %s", cfg->mail_auth_file, strerror(errno));
+            int e = errno;
+            snprintf(why, cap, "cannot read mail_auth_file %.300s: %s%s", cfg->mail_auth_file, strerror(e),
+                     e == EACCES ? " (it must belong to the user the sweep runs as, rostvakt for the installed"
+                                   " timer, with mode 0600)"
+                                 : "");
             if (f) fclose(f);
             return why;
         }

@@ -2,7 +2,9 @@
  * "ekonomienheten", "Socialtjänsten" and "SOCIALTJÄNSTEN" are one unit in
  * the managers' mail, the lists' filters and the report's shares. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "serve.h"
 
@@ -101,4 +103,27 @@ Test(units, lists_and_shares_ignore_the_case) {
     cr_expect(strstr(o.buf, "\"units\":[{\"unit\":\"ekonomienheten\",\"mailboxes\":1,\"compliant\":0},"
                             "{\"unit\":\"Socialtj\xc3\xa4nsten\",\"mailboxes\":3,\"compliant\":0}]") != NULL,
               "one bar a unit, spelled as most of its mailboxes spell it: %s", o.buf);
+}
+
+/* The mail password file belongs to the user the sweep runs as: one the
+ * sweep cannot read says so, rather than just "Permission denied". */
+Test(units, a_mail_password_file_of_another_user_says_whose_it_must_be) {
+    sink o;
+    mailbox("4711", "Anna", "Ekonomienheten");
+    cr_expect_eq(call("PUT", "/v1/units/Ekonomienheten", admin, "{\"managers\":[\"chef@kommun.se\"]}", &o), 201);
+    stop_server();
+    char auth[128], cmd[1400];
+    snprintf(auth, sizeof auth, "%s/smtp.auth", dir);
+    write_file(auth, "rostvakt\nhemligt\n");
+    chmod(auth, 0600);
+    snprintf(cmd, sizeof cmd, "chmod 0755 %s && chown -R 65534:65534 %s/data", dir, dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd,
+             "setpriv --reuid=65534 --regid=65534 --clear-groups %s sweep --data-dir %s/data --date 2026-12-07 --mail"
+             " --set mail_smtp_url=smtp://127.0.0.1:%d --set mail_from=rostvakt@kommun.se --set mail_auth_file=%s"
+             " 2>&1 >/dev/null",
+             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", dir, free_port(), auth);
+    cr_expect_eq(run(cmd, &o), 0, "the sweep never fails for mail: %s", o.buf);
+    cr_expect(strstr(o.buf, "Permission denied") && strstr(o.buf, "must belong to the user the sweep runs as"), "%s",
+              o.buf);
 }
