@@ -899,10 +899,12 @@ static enum MHD_Result put_unit(rv_server *s, struct MHD_Connection *c, const ch
     rv_utc_now(now);
     int created = 0;
     rv_err rc;
+    long mailboxes = 0; /* 0 says a name no mailbox has, a typo say */
     RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_put_unit(s->store, name, list, now, &created, &e));
+    if (rc == RV_OK) RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_unit_mailboxes(s->store, name, &mailboxes, &e));
     if (rc != RV_OK) return send_rv_error(s, c, &e);
     rv_audit(s, who.name, who.remote, created ? "unit_created" : "unit_updated", 0, NULL, name, NULL);
-    json_t *out = json_pack("{s:s,s:[]}", "name", name, "managers");
+    json_t *out = json_pack("{s:s,s:[],s:I}", "name", name, "managers", "mailboxes", (json_int_t)mailboxes);
     for (const char *p = list; *p;) {
         size_t k = strcspn(p, ",");
         json_array_append_new(json_object_get(out, "managers"), json_stringn(p, k));

@@ -2576,6 +2576,20 @@ rv_err rv_store_put_unit(rv_store *s, const char *name, const char *managers, co
     return rc;
 }
 
+rv_err rv_store_unit_mailboxes(rv_store *s, const char *name, long *n, rv_error *err)
+{
+    sqlite3_stmt *st;
+    *n = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM mailboxes WHERE rv_unit_key(unit) = rv_unit_key(?1)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read mailboxes");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    rv_err rc = sqlite3_step(st) == SQLITE_ROW ? RV_OK : db_error(s, err, "cannot read mailboxes");
+    if (rc == RV_OK) *n = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 rv_err rv_store_units(rv_store *s, void (*fn)(void *user, const char *name, const char *managers), void *user,
                       rv_error *err)
 {

@@ -523,6 +523,9 @@ char *rv_unit_key(const char *unit);
 rv_err rv_store_put_unit(rv_store *s, const char *name, const char *managers, const char *now_iso, int *created,
                          rv_error *err);
 
+/* How many mailboxes unit name has (whatever the case, rv_unit_key) into *n. */
+rv_err rv_store_unit_mailboxes(rv_store *s, const char *name, long *n, rv_error *err);
+
 /* Call fn for each unit with managers, in the order of rv_unit_key, named
  * as most of its mailboxes spell it (of equal counts, the spelling the
  * directory had first), or as it was first put when no mailbox has it. */

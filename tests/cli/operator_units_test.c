@@ -45,12 +45,17 @@ Test(units, managers_get_the_mail_whatever_the_case) {
     mailbox("4713", "Cia", "SOCIALTJ\\u00c4NSTEN");
     mailbox("4714", "Dan", "Socialtj\\u00e4nsten");
     cr_expect_eq(call("PUT", "/v1/units/Ekonomienheten", admin, "{\"managers\":[\"chef@kommun.se\"]}", &o), 201);
+    cr_expect(strstr(o.buf, "\"mailboxes\":1") != NULL, "the answer says how many mailboxes it has: %s", o.buf);
     cr_expect_eq(call("PUT", "/v1/units/socialtj%C3%A4nsten", admin, "{\"managers\":[\"soc@kommun.se\"]}", &o), 201);
+    cr_expect(strstr(o.buf, "\"mailboxes\":3") != NULL, "%s", o.buf);
+    cr_expect_eq(call("PUT", "/v1/units/Ekonomienhten", admin, "{\"managers\":[\"chef@kommun.se\"]}", &o), 201);
+    cr_expect(strstr(o.buf, "\"mailboxes\":0") != NULL, "a name no mailbox has (a typo) shows: %s", o.buf);
     /* the same unit again, in other letters: changed, not a second unit */
     cr_expect_eq(call("PUT", "/v1/units/SOCIALTJ%C3%84NSTEN", admin, "{\"managers\":[\"soc@kommun.se\",\"bitr@kommun.se\"]}",
                       &o), 200, "%s", o.buf);
     cr_assert_eq(call("GET", "/v1/units", officer, NULL, &o), 200);
     cr_expect(strstr(o.buf, "{\"items\":[{\"name\":\"ekonomienheten\",\"managers\":[\"chef@kommun.se\"]},"
+                            "{\"name\":\"Ekonomienhten\",\"managers\":[\"chef@kommun.se\"]},"
                             "{\"name\":\"Socialtj\xc3\xa4nsten\",\"managers\":[\"soc@kommun.se\",\"bitr@kommun.se\"]}]}") != NULL,
               "one unit each, named as most of its mailboxes spell it: %s", o.buf);
     int port = free_port();
