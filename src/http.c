@@ -899,7 +899,7 @@ static enum MHD_Result put_unit(rv_server *s, struct MHD_Connection *c, const ch
     rv_utc_now(now);
     int created = 0;
     rv_err rc;
-    long mailboxes = 0; /* 0 says a name no mailbox has, a typo say */
+    long mailboxes = 0; /* 0: a name no mailbox has (a typo, say) */
     RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_put_unit(s->store, name, list, now, &created, &e));
     if (rc == RV_OK) RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_unit_mailboxes(s->store, name, &mailboxes, &e));
     if (rc != RV_OK) return send_rv_error(s, c, &e);

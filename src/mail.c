@@ -139,15 +139,27 @@ static const char html_head[] =
     "<!DOCTYPE html>\n<html lang=\"sv\"><head><meta charset=\"utf-8\"><title>rostvakt</title></head>\n"
     "<body style=\"font-family:sans-serif;max-width:50em\">\n";
 
-/* 1 when item is of the unit whose rv_unit_key is key, whatever the case
- * of the letters either is written in. */
-static int of_unit(json_t *item, const char *key)
+/* Each item of the lists a unit's mail has gets its unit's rv_unit_key as
+ * " key" (in this copy of the report only), so that items and units match
+ * whatever the case of the letters either is written in. 0, or -1 when
+ * out of memory. */
+static int key_items(json_t *report)
 {
-    char *k = rv_unit_key(str(item, "unit"));
-    int same = k && strcmp(k, key) == 0;
-    free(k);
-    return same;
+    for (size_t l = 0; l < N_LISTS; l++) {
+        json_t *arr = json_object_get(report, act_lists[l]), *it;
+        size_t i;
+        json_array_foreach(arr, i, it)
+        {
+            char *k = rv_unit_key(str(it, "unit"));
+            int bad = !k || json_object_set_new(it, " key", json_string(k)) != 0;
+            free(k);
+            if (bad) return -1;
+        }
+    }
+    return 0;
 }
+
+static int of_unit(json_t *item, const char *key) { return strcmp(str(item, " key"), key) == 0; }
 
 /* A unit's part of the report: how many things to act on; text and html;
  * -1 when out of memory. */
@@ -438,7 +450,7 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
     units us = {0};
     g_mime_init(); /* counted: pbx-sync's IMAP in the same process keeps its own */
     rv_err rc = rv_store_units(s, one_unit, &us, err);
-    if (rc == RV_OK && us.oom) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    if (rc == RV_OK && (us.oom || key_items(r) != 0)) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     for (size_t i = 0; rc == RV_OK && i < us.n; i++) {
         rv_strbuf text = {0}, html = {0};
         long n = unit_part(r, us.u[i].name, &text, &html);
