@@ -11,7 +11,7 @@
 set -eu
 
 # libraries the program links, the acoustic model and the PBX prompts it
-# compares greetings with
+# compares greetings with, and sqlite3 for the backup (.backup)
 RUNTIME="
 libpocketsphinx3 pocketsphinx-en-us libsphinxbase3
 libsndfile1 libsamplerate0 libfftw3-single3
@@ -19,6 +19,7 @@ libmicrohttpd12 libsqlite3-0 libjemalloc2 libjansson4 libssl3 libcurl4 libgmime-
 libxml2 libarchive13
 libespeak-ng1 espeak-ng-data
 asterisk-core-sounds-en-wav
+sqlite3
 "
 # compiler, headers, and the model adaptation's training (SphinxTrain and
 # the transcribed Asterisk prompts it learns the telephone line from)
@@ -32,7 +33,7 @@ libespeak-ng-dev
 asterisk-core-sounds-en
 "
 # the test framework, an HTTP client for the service's tests and bench,
-# sqlite3 and sox for fixtures and checks, espeak-ng for synthetic speech,
+# sox for fixtures and checks (sqlite3 is a runtime package), espeak-ng for synthetic speech,
 # Chromium for the web app's browser tests (driven from Node.js, below),
 # Dovecot as the IMAP server pbx-sync's e-mail test reads from, aiosmtpd
 # as the SMTP server the mailed report goes to, xmllint to validate the
@@ -40,7 +41,7 @@ asterisk-core-sounds-en
 # TLS certificates
 TEST="
 libcriterion-dev libcurl4-openssl-dev curl
-sqlite3 sox libsox-fmt-base espeak-ng
+sox libsox-fmt-base espeak-ng
 chromium fonts-dejavu-core
 dovecot-imapd python3-aiosmtpd libxml2-utils openssl
 "

@@ -13,6 +13,7 @@
 #include "rostvakt/archive.h"
 #include "rostvakt/calendar.h"
 #include "rostvakt/fileio.h"
+#include "rostvakt/store.h"
 #include "rostvakt/strbuf.h"
 #include "rostvakt/sweep.h"
 
@@ -138,10 +139,35 @@ static const char html_head[] =
     "<!DOCTYPE html>\n<html lang=\"sv\"><head><meta charset=\"utf-8\"><title>rostvakt</title></head>\n"
     "<body style=\"font-family:sans-serif;max-width:50em\">\n";
 
-/* A unit's part of the report: how many things to act on; text and html. */
+/* Each item of the lists a unit's mail has gets its unit's rv_unit_key as
+ * " key" (in this copy of the report only), so that items and units match
+ * whatever the case of the letters either is written in. 0, or -1 when
+ * out of memory. */
+static int key_items(json_t *report)
+{
+    for (size_t l = 0; l < N_LISTS; l++) {
+        json_t *arr = json_object_get(report, act_lists[l]), *it;
+        size_t i;
+        json_array_foreach(arr, i, it)
+        {
+            char *k = rv_unit_key(str(it, "unit"));
+            int bad = !k || json_object_set_new(it, " key", json_string(k)) != 0;
+            free(k);
+            if (bad) return -1;
+        }
+    }
+    return 0;
+}
+
+static int of_unit(json_t *item, const char *key) { return strcmp(str(item, " key"), key) == 0; }
+
+/* A unit's part of the report: how many things to act on; text and html;
+ * -1 when out of memory. */
 static long unit_part(json_t *report, const char *unit, rv_strbuf *text, rv_strbuf *html)
 {
     long total = 0;
+    char *key = rv_unit_key(unit);
+    if (!key) return -1;
     const char *date = str(report, "date");
     rv_strbuf_put(text, "Hej!\n\nNattens kontroll av röstbrevlådorna i %s den %s:\n", unit, date);
     rv_strbuf_put(html, "%s<p>Hej!</p>\n<p>Nattens kontroll av röstbrevlådorna i <strong>", html_head);
@@ -150,7 +176,7 @@ static long unit_part(json_t *report, const char *unit, rv_strbuf *text, rv_strb
     for (size_t l = 0; l < N_LISTS; l++) {
         json_t *arr = json_object_get(report, act_lists[l]), *it;
         size_t i, n = 0;
-        json_array_foreach(arr, i, it) if (strcmp(str(it, "unit"), unit) == 0) n++;
+        json_array_foreach(arr, i, it) if (of_unit(it, key)) n++;
         if (!n) continue;
         total += (long)n;
         const char *title = act_lists[l], *action = "";
@@ -163,7 +189,7 @@ static long unit_part(json_t *report, const char *unit, rv_strbuf *text, rv_strb
         rv_strbuf_put(html, "</p>\n<ul>\n");
         json_array_foreach(arr, i, it)
         {
-            if (strcmp(str(it, "unit"), unit) != 0) continue;
+            if (!of_unit(it, key)) continue;
             char line[800];
             item_line(it, line, sizeof line);
             rv_strbuf_put(text, "  - %s\n", line);
@@ -179,6 +205,7 @@ static long unit_part(json_t *report, const char *unit, rv_strbuf *text, rv_strb
     }
     rv_strbuf_put(text, "\nHälsningar\nrostvakt\n");
     rv_strbuf_put(html, "<p>Hälsningar<br>rostvakt</p>\n</body></html>\n");
+    free(key);
     return total;
 }
 
@@ -265,7 +292,10 @@ static const char *send_one(const rv_config *cfg, const char *recipients, const 
     if (cfg->mail_auth_file[0]) {
         rv_error e;
         if (rv_secret_read(cfg->mail_auth_file, "mail_auth_file", 2, auth, sizeof auth, &e) != RV_OK) {
-            snprintf(why, cap, "%s", e.msg);
+            snprintf(why, cap, "%s%s", e.msg,
+                     strstr(e.msg, "Permission denied") ? " (it must belong to the user the sweep runs as, rostvakt for"
+                                                          " the installed timer, with mode 0600)"
+                                                        : "");
             return why;
         }
         char *nl = strchr(auth, '\n');
@@ -409,11 +439,13 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
     units us = {0};
     g_mime_init(); /* counted: pbx-sync's IMAP in the same process keeps its own */
     rv_err rc = rv_store_units(s, one_unit, &us, err);
-    if (rc == RV_OK && us.oom) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    if (rc == RV_OK && (us.oom || key_items(r) != 0)) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     for (size_t i = 0; rc == RV_OK && i < us.n; i++) {
         rv_strbuf text = {0}, html = {0};
         long n = unit_part(r, us.u[i].name, &text, &html);
-        if (n == 0 && !cfg->mail_when_nothing) {
+        if (n < 0) {
+            rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+        } else if (n == 0 && !cfg->mail_when_nothing) {
             c->skipped++;
         } else {
             char subject[400], key[300];

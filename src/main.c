@@ -106,7 +106,7 @@ static const char *const details[] = {
     /* token */
     "  --tokens FILE               the tokens file (created when missing)\n"
     "  --role pbx|officer|admin|manager    what the token may do\n"
-    "  --revoke NAME                       remove that token (SIGHUP makes the service drop it)\n"
+    "  --revoke NAME                       remove that token (the service drops it within a second)\n"
     "  --name NAME                 who holds it, as the audit names them\n"
     "  the token is printed once, on the last line; the file keeps only its hash\n",
     /* sweep */
@@ -1077,7 +1077,7 @@ static int cmd_token(int argc, char **argv)
             fprintf(stderr, "rostvakt token: %s\n", e.msg);
             return rc == RV_ERR_NOT_FOUND ? EXIT_USAGE : rc == RV_ERR_CONFIG ? EXIT_CONFIG : 1;
         }
-        printf("revoked %s in %s; send the service SIGHUP (systemctl reload rostvakt) to stop it now\n", revoke, file);
+        printf("revoked %s in %s; a running service stops taking it within a second\n", revoke, file);
         return 0;
     }
     if (!file || !name || !role || revoke) {

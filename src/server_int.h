@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #include "rostvakt/analyze.h"
 #include "rostvakt/asr.h"
@@ -114,6 +115,11 @@ struct rv_server {
     rv_sessions *sessions;                    /* the web app's sign-ins */
     rv_users *users;                          /* the trusted proxy's users, or NULL (id_lock) */
     pthread_rwlock_t id_lock;
+    /* the tokens file as last read, so that a token made or revoked with
+     * `rostvakt token` counts at once (rv_server_tokens_fresh) */
+    pthread_mutex_t reload_lock;              /* one reload at a time; guards tokens_seen */
+    struct stat tokens_seen;
+    _Atomic long long tokens_looked_ms;       /* when the file was last looked at (monotonic) */
     /* connections and their deadlines (http.c): a reaper thread shuts down
      * those too slow to send their headers or body */
     pthread_mutex_t conn_lock;
@@ -186,6 +192,16 @@ void rv_ingest_finished(rv_server *s, rv_finished *f);
 #define RV_BUSY_TRIES 50
 #define RV_BUSY_PAUSE_MS 20
 void rv_busy_pause(void);
+
+/* Look at the tokens file and read it again (rv_server_reload) when it
+ * changed since it was last read (another inode, size or mtime): before a
+ * token or session is checked at most once a second (unknown 0), so that
+ * a revoked token, with its sessions, stops within a second; and each time
+ * a token is not known (unknown 1), so that one made with `rostvakt token`
+ * works at once (a stat; the file is read only when it changed). Any
+ * thread; with unknown 0 a thread that finds another looking goes on with
+ * the tokens it has. */
+void rv_server_tokens_fresh(rv_server *s, int unknown);
 /* rc = expr under store_lock, again after a pause without the lock while
  * it is RV_ERR_BUSY, at most tries times. */
 #define RV_STORE_RETRY(s, rc, tries, expr)                                                                  \

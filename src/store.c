@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glib.h>
 #include <openssl/evp.h>
 #include <jansson.h>
 #include <sqlite3.h>
@@ -143,6 +144,42 @@ static const char *const migrations[] = {
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] == RV_STORE_SCHEMA_VERSION,
                "RV_STORE_SCHEMA_VERSION is the number of migrations");
+
+char *rv_unit_key(const char *unit)
+{
+    if (!unit) return NULL;
+    if (!g_utf8_validate(unit, -1, NULL)) return strdup(unit);
+    gchar *folded = g_utf8_casefold(unit, -1);
+    gchar *key = folded ? g_utf8_normalize(folded, -1, G_NORMALIZE_DEFAULT_COMPOSE) : NULL;
+    char *out = key ? strdup(key) : NULL;
+    g_free(key);
+    g_free(folded);
+    return out;
+}
+
+/* rv_unit_key(x) in SQL, so that a unit's name is compared and grouped the
+ * same way in every statement. Registered on each connection; the schema
+ * never uses it, so the sqlite3 shell still reads and writes the archive. */
+static void sql_unit_key(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *t = (const char *)sqlite3_value_text(argv[0]);
+    if (!t) {
+        sqlite3_result_null(cx);
+        return;
+    }
+    char *k = rv_unit_key(t);
+    if (!k) sqlite3_result_error_nomem(cx);
+    else sqlite3_result_text(cx, k, -1, free);
+}
+
+/* A WITH clause: unit_spellings(k, unit), each unit's key and the name it
+ * is shown by: the spelling most of its mailboxes have, of equal counts
+ * the one the directory had first. */
+#define UNIT_SPELLINGS                                                                                           \
+    "unit_spellings AS (SELECT k, unit FROM (SELECT k, unit, row_number() OVER (PARTITION BY k"                  \
+    " ORDER BY n DESC, first) AS r FROM (SELECT rv_unit_key(unit) AS k, unit, count(*) AS n, min(rowid) AS first" \
+    " FROM mailboxes GROUP BY unit)) WHERE r = 1)"
 
 /* SQLite's last error as ours: another connection's lock is RV_ERR_BUSY
  * (try again), a full disk RV_ERR_FULL, anything else RV_ERR_IO. */
@@ -326,6 +363,11 @@ rv_err rv_store_open(const char *data_dir, rv_store **out, rv_error *err)
         goto fail;
     }
     sqlite3_busy_timeout(s->db, 5000);
+    if (sqlite3_create_function_v2(s->db, "rv_unit_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                   NULL, sql_unit_key, NULL, NULL, NULL) != SQLITE_OK) {
+        rc = db_error(s, err, "cannot configure the database");
+        goto fail;
+    }
     if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON",
                      NULL, NULL, NULL) != SQLITE_OK) {
         rc = db_error(s, err, "cannot configure the database");
@@ -1352,7 +1394,8 @@ rv_err rv_store_list_voicemails(rv_store *s, const rv_vm_query *q, json_t **out,
         " WHERE (?1 IS NULL OR v.classification = ?1)"
         " AND (?2 IS NULL OR (CASE ?2 WHEN 'none' THEN dec IS NULL WHEN 'any' THEN dec IS NOT NULL"
         "                     ELSE dec IS ?2 END))"
-        " AND (?3 IS NULL OR v.ext = ?3) AND (?4 IS NULL OR m.unit = ?4)"
+        " AND (?3 IS NULL OR v.ext = ?3)"
+        " AND (?4 IS NULL OR v.ext IN (SELECT ext FROM mailboxes WHERE rv_unit_key(unit) = rv_unit_key(?4)))"
         " AND (?5 IS NULL OR v.received_at >= ?5) AND (?6 IS NULL OR v.received_at < ?6)"
         " AND (?8 = 0 OR v.received_at < (SELECT received_at FROM voicemails WHERE id = ?8)"
         "      OR (v.received_at = (SELECT received_at FROM voicemails WHERE id = ?8) AND v.id < ?8))"
@@ -1628,7 +1671,7 @@ rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, json_t **out, 
         "SELECT m.ext, m.first_name, m.last_name, m.unit, m.org, m.profile, m.mobile, g.id IS NOT NULL, " GREETING_COLS
         ", m.name_received_at, m.email FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
         " WHERE (?1 = 0 OR (?1 = 1) = (coalesce(g.compliant, 0) = 1 AND g.removed = 0))"
-        " AND (?2 IS NULL OR m.unit = ?2) AND (?3 IS NULL OR m.ext > ?3) AND (?5 IS NULL OR m.ext = ?5)"
+        " AND (?2 IS NULL OR rv_unit_key(m.unit) = rv_unit_key(?2)) AND (?3 IS NULL OR m.ext > ?3) AND (?5 IS NULL OR m.ext = ?5)"
         " AND (?6 IS NULL OR lower(m.email) = lower(?6)) ORDER BY m.ext LIMIT ?4";
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(s, err, "cannot list mailboxes");
     sqlite3_bind_int(st, 1, q->compliant == RV_MB_COMPLIANT ? 1 : q->compliant == RV_MB_NOT_COMPLIANT ? 2 : 0);
@@ -1770,9 +1813,10 @@ rv_err rv_store_unit_shares(rv_store *s, rv_unit_share **out, size_t *n, rv_erro
     *n = 0;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT m.unit, count(*), sum(coalesce(g.compliant, 0) = 1 AND g.removed = 0)"
+                           "WITH " UNIT_SPELLINGS
+                           " SELECT u.unit, count(*), sum(coalesce(g.compliant, 0) = 1 AND g.removed = 0)"
                            " FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
-                           " GROUP BY m.unit ORDER BY m.unit",
+                           " JOIN unit_spellings u ON u.k = rv_unit_key(m.unit) GROUP BY u.k ORDER BY u.k",
                            -1, &st, NULL) != SQLITE_OK)
         return db_error(s, err, "cannot count units");
     rv_unit_share *a = NULL;
@@ -1820,10 +1864,12 @@ rv_err rv_store_greeting_findings(rv_store *s, rv_finding_kind kind, const char 
     if ((unsigned)kind >= sizeof where / sizeof *where) return rv_error_set(err, RV_ERR_ARG, "no such list");
     char sql[1024];
     snprintf(sql, sizeof sql,
-             "SELECT m.ext, m.first_name || ' ' || m.last_name, m.unit, g.id, g.removed, g.missing_reason,"
-             " g.violations, g.absence_until, g.received_at, m.profile, g.review"
-             " FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id WHERE (%s)"
-             " ORDER BY m.unit, m.ext",
+             "WITH " UNIT_SPELLINGS
+             " SELECT m.ext, m.first_name || ' ' || m.last_name, coalesce(u.unit, m.unit), g.id, g.removed,"
+             " g.missing_reason, g.violations, g.absence_until, g.received_at, m.profile, g.review"
+             " FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
+             " LEFT JOIN unit_spellings u ON u.k = rv_unit_key(m.unit) WHERE (%s)"
+             " ORDER BY u.k, m.ext",
              where[kind]);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) return db_error(s, err, "cannot read mailboxes");
@@ -1848,9 +1894,11 @@ rv_err rv_store_open_callbacks(rv_store *s, void (*fn)(void *user, const rv_open
 {
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT v.id, v.ext, v.received_at, v.classification, v.caller,"
-                           " m.first_name || ' ' || m.last_name, m.unit, m.profile"
+                           "WITH " UNIT_SPELLINGS
+                           " SELECT v.id, v.ext, v.received_at, v.classification, v.caller,"
+                           " m.first_name || ' ' || m.last_name, coalesce(u.unit, m.unit), m.profile"
                            " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
+                           " LEFT JOIN unit_spellings u ON u.k = rv_unit_key(m.unit)"
                            " WHERE v.callback_at IS NULL AND v.disposed_at IS NULL"
                            " AND coalesce(v.classification, '') != 'empty' ORDER BY v.id",
                            -1, &st, NULL) != SQLITE_OK)
@@ -1874,10 +1922,12 @@ rv_err rv_store_disposal_candidates(rv_store *s, long long after_id, rv_disposal
     *n = 0;
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
-                           "SELECT v.id, v.ext, v.received_at, v.classification, v.audio_sha256, m.profile, m.unit,"
-                           " (SELECT d.decision FROM decisions d WHERE d.voicemail_id = v.id"
+                           "WITH " UNIT_SPELLINGS
+                           " SELECT v.id, v.ext, v.received_at, v.classification, v.audio_sha256, m.profile,"
+                           " coalesce(u.unit, m.unit), (SELECT d.decision FROM decisions d WHERE d.voicemail_id = v.id"
                            "  ORDER BY d.id DESC LIMIT 1), v.archived_at"
                            " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
+                           " LEFT JOIN unit_spellings u ON u.k = rv_unit_key(m.unit)"
                            " WHERE v.disposed_at IS NULL AND v.state = 'analysed' AND v.id > ?1"
                            " ORDER BY v.id LIMIT ?2",
                            -1, &st, NULL) != SQLITE_OK)
@@ -2500,11 +2550,19 @@ rv_err rv_store_put_unit(rv_store *s, const char *name, const char *managers, co
 {
     sqlite3_stmt *st;
     *created = 0;
-    if (sqlite3_prepare_v2(s->db, "SELECT 1 FROM units WHERE name = ?1", -1, &st, NULL) != SQLITE_OK)
-        return db_error(s, err, "cannot read units");
+    /* the unit whatever the case of its letters, its first spelling kept */
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE units SET managers = ?2, updated_at = ?3 WHERE rv_unit_key(name) = rv_unit_key(?1)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot write units");
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    *created = sqlite3_step(st) != SQLITE_ROW;
+    sqlite3_bind_text(st, 2, managers, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, now_iso, -1, SQLITE_STATIC);
+    int r = sqlite3_step(st);
     sqlite3_finalize(st);
+    if (r != SQLITE_DONE) return db_error(s, err, "cannot write units");
+    if (sqlite3_changes(s->db) > 0) return RV_OK;
+    *created = 1;
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO units (name, managers, updated_at) VALUES (?1, ?2, ?3)"
                            " ON CONFLICT(name) DO UPDATE SET managers = ?2, updated_at = ?3",
@@ -2518,11 +2576,32 @@ rv_err rv_store_put_unit(rv_store *s, const char *name, const char *managers, co
     return rc;
 }
 
+rv_err rv_store_unit_mailboxes(rv_store *s, const char *name, long *n, rv_error *err)
+{
+    sqlite3_stmt *st;
+    *n = 0;
+    if (sqlite3_prepare_v2(s->db, "SELECT count(*) FROM mailboxes WHERE rv_unit_key(unit) = rv_unit_key(?1)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_error(s, err, "cannot read mailboxes");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    rv_err rc = sqlite3_step(st) == SQLITE_ROW ? RV_OK : db_error(s, err, "cannot read mailboxes");
+    if (rc == RV_OK) *n = (long)sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 rv_err rv_store_units(rv_store *s, void (*fn)(void *user, const char *name, const char *managers), void *user,
                       rv_error *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db, "SELECT name, managers FROM units ORDER BY name", -1, &st, NULL) != SQLITE_OK)
+    /* one row a unit (an older archive may hold two spellings of one: the
+     * one changed last), named as its mailboxes spell it */
+    if (sqlite3_prepare_v2(s->db,
+                           "WITH " UNIT_SPELLINGS ", u AS (SELECT rv_unit_key(name) AS k, name, managers,"
+                           " max(updated_at) FROM units GROUP BY 1)"
+                           " SELECT coalesce(s.unit, u.name), u.managers FROM u LEFT JOIN unit_spellings s ON s.k = u.k"
+                           " ORDER BY u.k",
+                           -1, &st, NULL) != SQLITE_OK)
         return db_error(s, err, "cannot read units");
     int r;
     while ((r = sqlite3_step(st)) == SQLITE_ROW)

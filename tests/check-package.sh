@@ -1,16 +1,26 @@
 #!/bin/sh
-# Checks a submission package folder (PKG, named after its OBJID) the way a
-# receiving e-archive would: every METS.xml valid against METS 1.12 offline,
+# Checks a submission package (PKG: its folder, named after its OBJID, or
+# the tar the service answers, holding that folder) the way a receiving
+# e-archive would: every METS.xml valid against METS 1.12 offline,
 # and the CSIP/SIP requirements that matter on top of it: OBJID = folder
 # name, TYPE, PROFILE, OAISPACKAGETYPE, the software agent, fileSec and
 # mdRef checksums that match the files, relative paths that stay inside the
 # package, structMap labels. Prints one line a failure; exit 1 if any.
-# Usage: tests/check-package.sh PKG [SCHEMA_DIR]
+# Usage: tests/check-package.sh PKG|PKG.tar [SCHEMA_DIR]
 set -u
-pkg=${1:?usage: check-package.sh PKG [SCHEMA_DIR]}
+pkg=${1:?usage: check-package.sh PKG|PKG.tar [SCHEMA_DIR]}
 schemas=${2:-$(dirname "$0")/../models/eark}
 fail=0
 bad() { echo "check-package: $*"; fail=1; }
+if [ -f "$pkg" ]; then # a tar: its one folder, unpacked beside nothing else
+    tmp=$(mktemp -d) || exit 1
+    trap 'rm -rf "$tmp"' EXIT
+    tar -xf "$pkg" -C "$tmp" 2>"$tmp/.tar-error" || { echo "check-package: $pkg is not a tar: $(head -c 300 "$tmp/.tar-error")"; exit 1; }
+    rm -f "$tmp/.tar-error"
+    set -- "$tmp"/*
+    [ $# -eq 1 ] && [ -d "$1" ] || { echo "check-package: $pkg does not hold one folder"; exit 1; }
+    pkg=$1
+fi
 x() { xmllint --nonet --xpath "$2" "$1" 2>/dev/null; }
 N='namespace-uri()="http://www.loc.gov/METS/"'
 

@@ -334,6 +334,10 @@ async function voicemailPage(id) {
 
 /* ---- Hälsningsfraser ---- */
 
+/* A unit's name as the service compares it: without regard to case, Å, Ä
+ * and Ö too ("Socialtjänsten" and "SOCIALTJÄNSTEN" are one unit). */
+const unitKey = (u) => (u || '').normalize('NFC').toLocaleLowerCase('sv');
+
 async function greetingsPage(params) {
   const q = new URLSearchParams(params);
   const unit = el('input', { name: 'unit', value: q.get('unit') || '' });
@@ -346,12 +350,13 @@ async function greetingsPage(params) {
   if (unit.value) a.set('unit', unit.value);
   if (comp.value) a.set('compliant', comp.value);
   const [mb, rv] = await Promise.all([api('GET', '/v1/mailboxes?' + a), api('GET', '/v1/review?limit=100')]);
-  const byUnit = new Map();
+  const byUnit = new Map(); /* a unit's key: its name as first seen, its mailboxes */
   for (const m of mb.items) {
-    if (!byUnit.has(m.unit)) byUnit.set(m.unit, []);
-    byUnit.get(m.unit).push(m);
+    const k = unitKey(m.unit);
+    if (!byUnit.has(k)) byUnit.set(k, [m.unit, []]);
+    byUnit.get(k)[1].push(m);
   }
-  const sections = [...byUnit.entries()].sort((x, y) => x[0].localeCompare(y[0], 'sv')).map(([u, ms]) =>
+  const sections = [...byUnit.values()].sort((x, y) => x[0].localeCompare(y[0], 'sv')).map(([u, ms]) =>
     table(u, ['Anknytning', 'Namn', 'Hälsningsfras', 'Brister', 'Lyssna'], ms.map((m) => {
       const g = m.greeting;
       const verdict = !g || g.removed ? el('span', { class: 'bad', text: 'Saknas' })
@@ -466,13 +471,17 @@ async function reportsPage() {
   const runs = [...byDate.values()].reverse();
   if (!runs.length) { page('Rapporter', el('p', { text: 'Ingen nattlig kontroll har körts än.' })); return; }
   const dates = runs.map((r) => r.date);
-  const units = [...new Set(runs.flatMap((r) => (r.report.units || []).map((u) => u.unit)))].sort((a, b) => a.localeCompare(b, 'sv'));
-  const per = (fn) => units.map((u) => ({ name: u, values: runs.map((r) => fn(r.report, u)) }));
-  const share = per((rep, u) => {
-    const x = (rep.units || []).find((z) => z.unit === u);
-    return x && x.mailboxes ? x.compliant / x.mailboxes : null;
+  /* one line a unit whatever the case of its name, named as the latest run names it */
+  const names = new Map();
+  for (const r of runs) for (const u of r.report.units || []) names.set(unitKey(u.unit), u.unit);
+  const units = [...names.keys()].sort((a, b) => names.get(a).localeCompare(names.get(b), 'sv'));
+  const per = (fn) => units.map((k) => ({ name: names.get(k), values: runs.map((r) => fn(r.report, k)) }));
+  const share = per((rep, k) => {
+    const xs = (rep.units || []).filter((z) => unitKey(z.unit) === k);
+    const n = xs.reduce((a, z) => a + z.mailboxes, 0);
+    return n ? xs.reduce((a, z) => a + z.compliant, 0) / n : null;
   });
-  const count = (key) => per((rep, u) => (rep[key] || []).filter((i) => i.unit === u).length);
+  const count = (key) => per((rep, k) => (rep[key] || []).filter((i) => unitKey(i.unit) === k).length);
   const missing = count('missing_greetings'), overdue = count('overdue_callbacks');
   const maxOf = (ser) => Math.max(1, ...ser.flatMap((s) => s.values.filter((v) => v !== null)));
   const last = runs[runs.length - 1].report;

@@ -396,14 +396,17 @@ rv_err rv_store_reanalysed_greeting(rv_store *s, long long id, const rv_greeting
                                     rv_error *err);
 
 /* Each unit's mailboxes, and how many of them have a current greeting that
- * is compliant, in unit order. New *out (free()). */
+ * is compliant, in unit order; a unit is its name whatever the case
+ * (rv_unit_key), named as most of its mailboxes spell it. New *out (free()). */
 typedef struct {
     char unit[192];
     long mailboxes, compliant;
 } rv_unit_share;
 rv_err rv_store_unit_shares(rv_store *s, rv_unit_share **out, size_t *n, rv_error *err);
 
-/* The sweep's lists of mailboxes, ordered by unit, then ext. */
+/* The sweep's lists of mailboxes, ordered by unit, then ext; the unit
+ * named as rv_store_unit_shares names it (so are the call-backs' and the
+ * disposals'). */
 typedef enum {
     RV_FINDING_MISSING,        /* no greeting, removed, or missing by analysis */
     RV_FINDING_NONCOMPLIANT,   /* there, not missing, found not compliant */
@@ -508,12 +511,24 @@ rv_err rv_store_mark_archived(rv_store *s, long long id, const char *reference, 
 
 /* ---- units and the sweep's mail ---- */
 
+/* A unit's name as units are compared and grouped: Unicode case folding
+ * (so "Socialtjänsten", "SOCIALTJÄNSTEN" and "socialtjänsten" are one
+ * unit) and NFC. New string (free()); NULL when out of memory. A name that
+ * is not UTF-8 is its own key. Thread-safe. */
+char *rv_unit_key(const char *unit);
+
 /* Unit name's managers' addresses (comma-separated, checked by the
- * caller); *created 1 when the unit was new. */
+ * caller); *created 1 when the unit was new. A unit is its name whatever
+ * the case of its letters (rv_unit_key); its first spelling is kept. */
 rv_err rv_store_put_unit(rv_store *s, const char *name, const char *managers, const char *now_iso, int *created,
                          rv_error *err);
 
-/* Call fn for each unit with managers, by name. */
+/* How many mailboxes unit name has (whatever the case, rv_unit_key) into *n. */
+rv_err rv_store_unit_mailboxes(rv_store *s, const char *name, long *n, rv_error *err);
+
+/* Call fn for each unit with managers, in the order of rv_unit_key, named
+ * as most of its mailboxes spell it (of equal counts, the spelling the
+ * directory had first), or as it was first put when no mailbox has it. */
 rv_err rv_store_units(rv_store *s, void (*fn)(void *user, const char *name, const char *managers), void *user,
                       rv_error *err);
 

@@ -187,11 +187,20 @@ test('an expired session is sent back to sign-in', async () => {
 });
 
 test('a manager sees greetings and reports but not the inbox', async () => {
+  // a mailbox whose unit is written in capitals: the same unit
+  const put = await fetch(url + '/v1/mailboxes/4799', { method: 'PUT',
+    headers: { Authorization: 'Bearer ' + tokens.pbx, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ first_name: 'Versal', last_name: 'Enhet', unit: 'EKONOMIENHETEN' }) });
+  assert.equal(put.status, 201);
   const { ctx, page } = await signedIn(tokens.manager);
   assert.equal(await heading(page), 'Hälsningsfraser');
   await page.waitForFunction(() => document.querySelectorAll('#page table caption').length > 2);
   const captions = await page.$$eval('#page table caption', (cs) => cs.map((c) => c.textContent));
   assert.ok(captions.includes('ekonomienheten'), 'mailboxes grouped by unit: ' + captions.join(' | '));
+  assert.ok(!captions.some((c) => c === 'EKONOMIENHETEN'), 'one unit whatever the case: ' + captions.join(' | '));
+  const ekonomi = await page.$$eval('#page table', (ts) => ts.filter((t) => t.caption?.textContent === 'ekonomienheten')
+    .map((t) => t.textContent).join(''));
+  assert.ok(ekonomi.includes('Versal Enhet'), 'in the unit as its mailboxes spell it: ' + ekonomi);
   const rows = await page.$$eval('#page tr', (rs) => rs.map((r) => r.textContent));
   assert.ok(rows.some((r) => r.includes('Anna Svensson') && r.includes('Följer policyn')), rows.join('\n'));
   assert.ok(rows.some((r) => r.includes('Demo Person10') && r.includes('Saknas')), rows.join('\n'));

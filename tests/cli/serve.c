@@ -319,3 +319,59 @@ int listening(int port)
     }
     return 0;
 }
+
+static pid_t mail_pid;
+
+void mail_server_start(int port)
+{
+    char port_s[16], maildir[128];
+    snprintf(port_s, sizeof port_s, "%d", port);
+    snprintf(maildir, sizeof maildir, "%s/mailserver", dir);
+    cr_assert_eq(system("/usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null"), 0,
+                 "aiosmtpd is not installed: deploy/install-deps.sh test installs python3-aiosmtpd");
+    mail_pid = fork();
+    cr_assert(mail_pid >= 0);
+    if (mail_pid == 0) {
+        if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)) _exit(126);
+        execl("/usr/bin/python3", "python3", "tests/smtp-server.py", port_s, maildir, (char *)NULL);
+        _exit(127);
+    }
+    cr_assert(listening(port), "the SMTP server does not listen on %d", port);
+}
+
+void mail_server_stop(void)
+{
+    if (mail_pid > 0) {
+        kill(mail_pid, SIGTERM);
+        waitpid(mail_pid, NULL, 0);
+        mail_pid = 0;
+    }
+}
+
+int mail_server_mails(sink *out)
+{
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 -c 'import mailbox, email.header, sys\n"
+             "lines = []\n"
+             "for m in mailbox.Maildir(sys.argv[1], create=False):\n"
+             "  s = str(email.header.make_header(email.header.decode_header(m[\"Subject\"])))\n"
+             "  t = \" \".join(p.get_payload(decode=True).decode(\"utf-8\") for p in m.walk()"
+             " if p.get_content_maintype() == \"text\")\n"
+             "  lines.append(\"RCPT=\" + m[\"X-RcptTo\"] + \"|SUBJ=\" + s + \"|\" + t.replace(\"\\r\\n\", \"/\").replace(\"\\n\", \"/\"))\n"
+             "print(len(lines))\n"
+             "print(\"\\n\".join(sorted(lines)))' %s/mailserver",
+             dir);
+    cr_assert_eq(run(cmd, out), 0, "%s", out->buf);
+    return atoi(out->buf);
+}
+
+int sweep_mail_to(int port, const char *date, sink *out)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "%s sweep --data-dir %s/data --date %s --mail --set mail_smtp_url=smtp://127.0.0.1:%d"
+             " --set mail_from=rostvakt@kommun.se 2>&1 >/dev/null",
+             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", dir, date, port);
+    return run(cmd, out);
+}

@@ -83,4 +83,16 @@ int free_port(void);
 /* 1 once something accepts connections on the loopback port, within 5 s. */
 int listening(int port);
 
+/* A throwaway SMTP server (tests/smtp-server.py) on the loopback port,
+ * keeping what it receives in dir/mailserver; no login asked. */
+void mail_server_start(int port);
+/* SIGTERM to it, if it runs. */
+void mail_server_stop(void);
+/* What it received, one line a mail, sorted: "RCPT=a, b|SUBJ=...|" and the
+ * text parts decoded (line ends as '/'), into out. The number of mails. */
+int mail_server_mails(sink *out);
+/* rostvakt sweep --data-dir dir/data --date date --mail to the loopback
+ * port (mail_from rostvakt@kommun.se); its standard error into out. */
+int sweep_mail_to(int port, const char *date, sink *out);
+
 #endif

@@ -347,3 +347,26 @@ Test(store, audit_rows_that_are_not_utf8_are_listed) {
     json_decref(audit);
     rv_store_close(s);
 }
+
+/* One unit whatever the case of its letters, Swedish ones too, and
+ * whether ä is one code point or a with a combining diaeresis. */
+Test(store, unit_names_fold_case_and_swedish_letters) {
+    const char *same[][2] = {{"Ekonomienheten", "ekonomienheten"},
+                             {"Socialtj\xc3\xa4nsten", "SOCIALTJ\xc3\x84NSTEN"},
+                             {"\xc3\x85RE \xc3\x96STRA", "\xc3\xa5re \xc3\xb6stra"},
+                             {"Socialtja\xcc\x88nsten", "socialtj\xc3\xa4nsten"}};
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
+        char *a = rv_unit_key(same[i][0]), *b = rv_unit_key(same[i][1]);
+        cr_assert(a && b);
+        cr_expect_str_eq(a, b, "%s and %s", same[i][0], same[i][1]);
+        free(a);
+        free(b);
+    }
+    char *a = rv_unit_key("Socialtjansten"), *b = rv_unit_key("Socialtj\xc3\xa4nsten");
+    cr_expect_str_neq(a, b, "a is not ä");
+    free(a);
+    free(b);
+    char *bad = rv_unit_key("x\xff");
+    cr_expect_str_eq(bad, "x\xff", "not UTF-8: its own key");
+    free(bad);
+}
