@@ -218,9 +218,16 @@ rv_err rv_store_add_decision(rv_store *s, long long voicemail_id, const char *de
                              const char *diarienummer, const char *note, const char *actor, const char *now_iso,
                              long long *decision_id, rv_error *err);
 
-/* One audit entry: who (token name), from where, what, when. */
+/* One audit entry: who (token name), from where, what, when. Every audit
+ * row is written here, in the caller's transaction when one is open.
+ * action must be one of rv_audit_actions (else RV_ERR_INTERNAL).
+ * Test hook, inert unless set: while the file RV_TEST_AUDIT_FAILS names
+ * exists, no row is written (RV_ERR_FULL, as on a full disk). */
 rv_err rv_store_audit(rv_store *s, const char *now_iso, const char *actor, const char *remote, const char *action,
                       long long voicemail_id, const char *ext, const char *detail, rv_error *err);
+
+/* Every action an audit row may name, NULL-ended. */
+extern const char *const rv_audit_actions[];
 
 /* Audit entries, newest first, filtered by voicemail (0: any), actor (NULL:
  * any) and the time range [from, to) (NULL: open); at most limit. *out is a
