@@ -811,7 +811,8 @@ rv_err rv_store_put_mailbox(rv_store *s, const rv_mailbox *m, const char *now_is
     *created = 0;
     sqlite3_stmt *st = NULL;
     rv_err rc = RV_OK;
-    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    int own = sqlite3_get_autocommit(s->db); /* else the caller's transaction, ended by the caller */
+    if (own && sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return db_error(s, err, "cannot begin");
     int exists = mailbox_exists(s, m->ext);
     if (exists < 0) {
@@ -834,6 +835,7 @@ rv_err rv_store_put_mailbox(rv_store *s, const rv_mailbox *m, const char *now_is
     if (sqlite3_step(st) != SQLITE_DONE) rc = db_error(s, err, "cannot store the mailbox");
     sqlite3_finalize(st);
 out:
+    if (!own) return rc;
     if (rc == RV_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         rc = db_error(s, err, "cannot commit");
     if (rc != RV_OK) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -1509,6 +1511,9 @@ rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *i
     sqlite3_bind_int64(st, 1, *id);
     sqlite3_bind_text(st, 2, g->ext, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) rc = db_error(s, err, "cannot update the mailbox");
+    if (rc == RV_OK && g->actor)
+        rc = rv_store_audit(s, g->received_at, g->actor, g->remote, g->removed ? "greeting_removed" : "greeting_received",
+                            0, g->ext, NULL, err);
 out:
     sqlite3_finalize(st);
     if (rc == RV_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
