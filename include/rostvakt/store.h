@@ -228,7 +228,8 @@ rv_err rv_store_add_decision(rv_store *s, long long voicemail_id, const char *de
 rv_err rv_store_audit(rv_store *s, const char *now_iso, const char *actor, const char *remote, const char *action,
                       long long voicemail_id, const char *ext, const char *detail, rv_error *err);
 
-/* Every action an audit row may name, NULL-ended. */
+/* Every action an audit row may name, NULL-ended. A new one needs its
+ * request in the table of tests/cli/failclosed_test.c. */
 extern const char *const rv_audit_actions[];
 
 /* Audit entries, newest first, filtered by voicemail (0: any), actor (NULL:
