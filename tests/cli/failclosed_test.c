@@ -318,7 +318,8 @@ Test(failclosed, every_audited_route_is_refused_when_its_audit_cannot_be_written
 }
 
 /* A route audited under an action no row of the table names would go
- * unchecked: every action the store accepts has its row. */
+ * unchecked: every action the store accepts has its row, and they are the
+ * actions the code names where it audits. */
 Test(failclosed, the_table_covers_every_audit_action) {
     size_t n = sizeof table / sizeof *table;
     size_t k = 0;
@@ -333,4 +334,18 @@ Test(failclosed, the_table_covers_every_audit_action) {
         cr_expect(found, "no row of the table makes the audit action %s", rv_audit_actions[k]);
     }
     cr_expect_gt(k, 25, "the store's list of actions");
+    /* and the list is what the code audits: the actions named where an
+     * audit row is written */
+    sink o;
+    cr_assert_eq(run("grep -hE -A1 'rv_(store_)?audit\\(|send_audio\\(' src/*.c | grep -oE '\"[a-z]+(_[a-z]+)*\"' | "
+                     "tr -d '\"' | sort -u",
+                     &o),
+                 0);
+    size_t named = 0;
+    for (char *w = strtok(o.buf, "\n"); w; w = strtok(NULL, "\n"), named++) {
+        size_t i = 0;
+        while (rv_audit_actions[i] && strcmp(rv_audit_actions[i], w) != 0) i++;
+        cr_expect(rv_audit_actions[i] != NULL, "src/ audits %s, which rv_audit_actions lacks", w);
+    }
+    cr_expect_eq(named, k, "src/ names %zu actions where it audits, rv_audit_actions %zu", named, k);
 }
