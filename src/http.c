@@ -457,7 +457,10 @@ static enum MHD_Result greeting(rv_server *s, struct MHD_Connection *c, const ch
         rv_err rc = rv_store_get_greeting(s->store, ext, 0, &g, &e);
         pthread_mutex_unlock(&s->store_lock);
         if (rc != RV_OK) return send_rv_error(s, c, &e);
-        if (rv_audit(s, who.name, who.remote, "greeting_read", 0, ext, NULL, &e) != RV_OK) return send_rv_error(s, c, &e); /* no read unaudited */
+        if (rv_audit(s, who.name, who.remote, "greeting_read", 0, ext, NULL, &e) != RV_OK) { /* no read unaudited */
+            json_decref(g);
+            return send_rv_error(s, c, &e);
+        }
         return send_json(s, c, MHD_HTTP_OK, g);
     }
     rv_mailbox m;
@@ -694,7 +697,10 @@ static enum MHD_Result get_voicemail(rv_server *s, struct MHD_Connection *c, con
     rv_err rc = rv_store_get_voicemail(s->store, id, &j, &e);
     pthread_mutex_unlock(&s->store_lock);
     if (rc != RV_OK) return send_rv_error(s, c, &e);
-    if (rv_audit(s, who.name, who.remote, "voicemail_read", id, NULL, NULL, &e) != RV_OK) return send_rv_error(s, c, &e); /* no read unaudited */
+    if (rv_audit(s, who.name, who.remote, "voicemail_read", id, NULL, NULL, &e) != RV_OK) { /* no read unaudited */
+        json_decref(j);
+        return send_rv_error(s, c, &e);
+    }
     /* the call-back deadline under the mailbox's profile */
     rv_profile prof;
     rv_calendar cal;
