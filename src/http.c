@@ -333,6 +333,20 @@ static json_t *mailbox_json(const rv_mailbox *m)
                      m->email);
 }
 
+/* A mailbox's creation or change and its audit row in one transaction
+ * (store_lock held). */
+static rv_err mailbox_txn(rv_server *s, const rv_mailbox *m, const char *now, const caller *who, int *created,
+                          rv_error *e)
+{
+    rv_err rc = rv_store_begin(s->store, e);
+    if (rc != RV_OK) return rc;
+    rc = rv_store_put_mailbox(s->store, m, now, created, e);
+    if (rc == RV_OK)
+        rc = rv_store_audit(s->store, now, who->name, who->remote, *created ? "mailbox_created" : "mailbox_updated", 0,
+                            m->ext, NULL, e);
+    return rv_store_end(s->store, rc, e);
+}
+
 /* PUT /v1/mailboxes/{ext} (pbx, admin); GET (officer, admin) */
 static enum MHD_Result mailbox(rv_server *s, struct MHD_Connection *c, const char *method, const char *ext,
                                request *rq)
@@ -353,9 +367,8 @@ static enum MHD_Result mailbox(rv_server *s, struct MHD_Connection *c, const cha
         char now[32];
         rv_utc_now(now);
         rv_err rc;
-        RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_put_mailbox(s->store, &m, now, &created, &e));
+        RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, mailbox_txn(s, &m, now, &who, &created, &e));
         if (rc != RV_OK) return send_rv_error(s, c, &e);
-        rv_audit(s, who.name, who.remote, created ? "mailbox_created" : "mailbox_updated", 0, m.ext, NULL, NULL);
         return send_json(s, c, created ? MHD_HTTP_CREATED : MHD_HTTP_OK, mailbox_json(&m));
     }
     if (strcmp(method, "GET") != 0) return wrong_method(s, c, "PUT or GET");
@@ -449,7 +462,10 @@ static enum MHD_Result greeting(rv_server *s, struct MHD_Connection *c, const ch
         rv_err rc = rv_store_get_greeting(s->store, ext, 0, &g, &e);
         pthread_mutex_unlock(&s->store_lock);
         if (rc != RV_OK) return send_rv_error(s, c, &e);
-        if (rv_audit(s, who.name, who.remote, "greeting_read", 0, ext, NULL, &e) != RV_OK) return send_rv_error(s, c, &e); /* no read unaudited */
+        if (rv_audit(s, who.name, who.remote, "greeting_read", 0, ext, NULL, &e) != RV_OK) { /* no read unaudited */
+            json_decref(g);
+            return send_rv_error(s, c, &e);
+        }
         return send_json(s, c, MHD_HTTP_OK, g);
     }
     rv_mailbox m;
@@ -462,11 +478,11 @@ static enum MHD_Result greeting(rv_server *s, struct MHD_Connection *c, const ch
     char version[40];
     rv_greeting_version(s->models_version, &prof, version);
     rv_greeting_row row = {.ext = ext, .received_at = now, .removed = 1, .compliance = RV_COMPLIANCE_NO,
-                           .profile = prof.name, .models_version = version};
+                           .profile = prof.name, .models_version = version, .actor = who.name,
+                           .remote = who.remote};
     long long id = 0;
-    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_add_greeting(s->store, &row, &id, &e));
+    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_add_greeting(s->store, &row, &id, &e)); /* audited with it */
     if (rc != RV_OK) return send_rv_error(s, c, &e);
-    rv_audit(s, who.name, who.remote, "greeting_removed", 0, ext, NULL, NULL);
     return send_json(s, c, MHD_HTTP_OK,
                      json_pack("{s:s,s:I,s:b,s:s}", "ext", ext, "greeting_id", (json_int_t)id, "removed", 1,
                                "received_at", now));
@@ -686,7 +702,10 @@ static enum MHD_Result get_voicemail(rv_server *s, struct MHD_Connection *c, con
     rv_err rc = rv_store_get_voicemail(s->store, id, &j, &e);
     pthread_mutex_unlock(&s->store_lock);
     if (rc != RV_OK) return send_rv_error(s, c, &e);
-    if (rv_audit(s, who.name, who.remote, "voicemail_read", id, NULL, NULL, &e) != RV_OK) return send_rv_error(s, c, &e); /* no read unaudited */
+    if (rv_audit(s, who.name, who.remote, "voicemail_read", id, NULL, NULL, &e) != RV_OK) { /* no read unaudited */
+        json_decref(j);
+        return send_rv_error(s, c, &e);
+    }
     /* the call-back deadline under the mailbox's profile */
     rv_profile prof;
     rv_calendar cal;
@@ -880,6 +899,19 @@ static enum MHD_Result post_archived(rv_server *s, struct MHD_Connection *c, con
                                                       reference, "archived_at", now, "actor", who.name));
 }
 
+/* A unit's managers and their audit row in one transaction (store_lock held). */
+static rv_err unit_txn(rv_server *s, const char *name, const char *list, const char *now, const caller *who,
+                       int *created, rv_error *e)
+{
+    rv_err rc = rv_store_begin(s->store, e);
+    if (rc != RV_OK) return rc;
+    rc = rv_store_put_unit(s->store, name, list, now, created, e);
+    if (rc == RV_OK)
+        rc = rv_store_audit(s->store, now, who->name, who->remote, *created ? "unit_created" : "unit_updated", 0, NULL,
+                            name, e);
+    return rv_store_end(s->store, rc, e);
+}
+
 /* PUT /v1/units/{name} (admin) {"managers": ["a@x", ...]}: who gets the
  * unit's part of the nightly report by e-mail (so not a PBX's to say). */
 static enum MHD_Result put_unit(rv_server *s, struct MHD_Connection *c, const char *method, const char *name,
@@ -900,10 +932,9 @@ static enum MHD_Result put_unit(rv_server *s, struct MHD_Connection *c, const ch
     int created = 0;
     rv_err rc;
     long mailboxes = 0; /* 0: a name no mailbox has (a typo, say) */
-    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_put_unit(s->store, name, list, now, &created, &e));
+    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, unit_txn(s, name, list, now, &who, &created, &e));
     if (rc == RV_OK) RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_unit_mailboxes(s->store, name, &mailboxes, &e));
     if (rc != RV_OK) return send_rv_error(s, c, &e);
-    rv_audit(s, who.name, who.remote, created ? "unit_created" : "unit_updated", 0, NULL, name, NULL);
     json_t *out = json_pack("{s:s,s:[],s:I}", "name", name, "managers", "mailboxes", (json_int_t)mailboxes);
     for (const char *p = list; *p;) {
         size_t k = strcspn(p, ",");
@@ -1223,14 +1254,17 @@ static enum MHD_Result session_route(rv_server *s, struct MHD_Connection *c, con
         }
         json_decref(j);
         if (!ok) return send_error(s, c, RV_ERR_UNAUTHORIZED, "no such token");
+        rv_error e;
+        /* a session lives in memory, outside any transaction: audited
+         * first, and none made unless its audit row is written */
         if (role == RV_ROLE_PBX) {
-            rv_audit(s, name, remote, "sign_in_refused", 0, NULL, "a pbx token", NULL);
+            if (rv_audit(s, name, remote, "sign_in_refused", 0, NULL, "a pbx token", &e) != RV_OK)
+                return send_rv_error(s, c, &e);
             return send_error(s, c, RV_ERR_FORBIDDEN, "a PBX token cannot sign in to the web app");
         }
         char id[RV_SESSION_ID_LEN + 1], csrf[RV_SESSION_ID_LEN + 1];
-        rv_error e;
+        if (rv_audit(s, name, remote, "sign_in", 0, NULL, NULL, &e) != RV_OK) return send_rv_error(s, c, &e);
         if (rv_session_create(s->sessions, key, id, csrf, &e) != RV_OK) return send_rv_error(s, c, &e);
-        rv_audit(s, name, remote, "sign_in", 0, NULL, NULL, NULL);
         session_cookie(s, c, id, cookie, sizeof cookie);
         return send_json_h(s, c, MHD_HTTP_CREATED,
                            json_pack("{s:s,s:s,s:s,s:I}", "name", name, "role", rv_role_name(role), "csrf", csrf,
@@ -1240,9 +1274,10 @@ static enum MHD_Result session_route(rv_server *s, struct MHD_Connection *c, con
     if (strcmp(method, "GET") != 0 && strcmp(method, "DELETE") != 0) return wrong_method(s, c, "POST, GET or DELETE");
     unsigned anyone = ROLE(RV_ROLE_OFFICER) | ROLE(RV_ROLE_ADMIN) | ROLE(RV_ROLE_MANAGER) | ROLE(RV_ROLE_PBX);
     if (!authorise(s, c, anyone, &who, &ret)) return ret;
-    if (strcmp(method, "DELETE") == 0) {
+    if (strcmp(method, "DELETE") == 0) { /* audited first: the session stays unless its end is recorded */
+        rv_error e;
+        if (rv_audit(s, who.name, who.remote, "sign_out", 0, NULL, NULL, &e) != RV_OK) return send_rv_error(s, c, &e);
         if (who.sid) rv_session_end(s->sessions, who.sid);
-        rv_audit(s, who.name, who.remote, "sign_out", 0, NULL, NULL, NULL);
         session_cookie(s, c, "", cookie, sizeof cookie);
         return send_json_h(s, c, MHD_HTTP_OK, json_pack("{s:b}", "signed_out", 1), "Set-Cookie", cookie);
     }

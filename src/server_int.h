@@ -216,8 +216,8 @@ void rv_server_tokens_fresh(rv_server *s, int unknown);
 #define RV_BUSY_TRIES_BACKGROUND 500
 /* Write an audit row for actor (takes store_lock; call without it). A row
  * that cannot be written is reported on stderr and returned (RV_ERR_BUSY,
- * RV_ERR_FULL, RV_ERR_IO) in err when err is set: a read that cannot be
- * audited is refused. */
+ * RV_ERR_FULL, RV_ERR_IO) in err when err is set: nothing that cannot be
+ * audited is done or answered. */
 rv_err rv_audit(rv_server *s, const char *actor, const char *remote, const char *action, long long vm,
                 const char *ext, const char *detail, rv_error *err);
 

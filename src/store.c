@@ -853,7 +853,8 @@ rv_err rv_store_put_mailbox(rv_store *s, const rv_mailbox *m, const char *now_is
     *created = 0;
     sqlite3_stmt *st = NULL;
     rv_err rc = RV_OK;
-    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    int own = sqlite3_get_autocommit(s->db); /* else the caller's transaction, ended by the caller */
+    if (own && sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         return db_error(s, err, "cannot begin");
     int exists = mailbox_exists(s, m->ext);
     if (exists < 0) {
@@ -876,6 +877,7 @@ rv_err rv_store_put_mailbox(rv_store *s, const rv_mailbox *m, const char *now_is
     if (sqlite3_step(st) != SQLITE_DONE) rc = db_error(s, err, "cannot store the mailbox");
     sqlite3_finalize(st);
 out:
+    if (!own) return rc;
     if (rc == RV_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         rc = db_error(s, err, "cannot commit");
     if (rc != RV_OK) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -918,7 +920,7 @@ static rv_err by_key(rv_store *s, const char *ext, const char *by, const char *k
 
 rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *err)
 {
-    sqlite3_stmt *ins = NULL, *aud = NULL;
+    sqlite3_stmt *ins = NULL;
     rv_err rc = RV_OK;
     for (size_t i = 0; i < n; i++) {
         v[i].id = 0;
@@ -942,11 +944,7 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO voicemails (ext, audio_sha256, content_type, bytes, caller, received_at,"
                            " idempotency_key, idempotency_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                           -1, &ins, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db,
-                           "INSERT INTO audit (at, actor, remote, action, voicemail_id, ext)"
-                           " VALUES (?1, ?2, ?3, 'voicemail_received', ?4, ?5)",
-                           -1, &aud, NULL) != SQLITE_OK) {
+                           -1, &ins, NULL) != SQLITE_OK) {
         rc = db_error(s, err, "cannot write voicemails");
         goto out;
     }
@@ -1007,22 +1005,12 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
             rc = db_error(s, err, "cannot index the audio");
             goto out;
         }
-        if (x->actor) {
-            sqlite3_reset(aud);
-            sqlite3_bind_text(aud, 1, x->now, -1, SQLITE_STATIC);
-            sqlite3_bind_text(aud, 2, x->actor, -1, SQLITE_STATIC);
-            sqlite3_bind_text(aud, 3, x->remote ? x->remote : "", -1, SQLITE_STATIC);
-            sqlite3_bind_int64(aud, 4, x->id);
-            sqlite3_bind_text(aud, 5, x->ext, -1, SQLITE_STATIC);
-            if (sqlite3_step(aud) != SQLITE_DONE) {
-                rc = db_error(s, err, "cannot write the audit");
-                goto out;
-            }
-        }
+        if (x->actor &&
+            (rc = rv_store_audit(s, x->now, x->actor, x->remote, "voicemail_received", x->id, x->ext, NULL, err)) != RV_OK)
+            goto out;
     }
 out:
     sqlite3_finalize(ins);
-    sqlite3_finalize(aud);
     if (rc == RV_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         rc = db_error(s, err, "cannot commit");
     if (rc != RV_OK) {
@@ -1260,9 +1248,32 @@ rv_err rv_store_add_decision(rv_store *s, long long voicemail_id, const char *de
     return rc;
 }
 
+const char *const rv_audit_actions[] = {
+    /* reads */
+    "mailbox_read", "mailboxes_listed", "greeting_read", "greetings_listed", "greeting_audio_read", "review_listed",
+    "voicemail_read", "voicemails_listed", "audio_read", "units_listed", "sweep_read", "sweeps_listed",
+    /* changes */
+    "mailbox_created", "mailbox_updated", "greeting_received", "greeting_removed", "name_recording_received",
+    "voicemail_received", "callback", "decision", "greeting_reviewed", "voicemail_packaged", "voicemail_archived",
+    "unit_created", "unit_updated", "sweep_run", "sweep_done", "disposed", "sign_in", "sign_in_refused", "sign_out",
+    NULL};
+
+/* The test hook: compiled in, inert unless RV_TEST_AUDIT_FAILS names a
+ * file; while that file exists every audit row fails as on a full disk, so
+ * that the tests can see each audited route refuse. */
+static int audit_made_to_fail(void)
+{
+    const char *f = getenv("RV_TEST_AUDIT_FAILS");
+    return f && *f && access(f, F_OK) == 0;
+}
+
 rv_err rv_store_audit(rv_store *s, const char *now_iso, const char *actor, const char *remote, const char *action,
                       long long voicemail_id, const char *ext, const char *detail, rv_error *err)
 {
+    size_t k = 0;
+    while (rv_audit_actions[k] && strcmp(rv_audit_actions[k], action) != 0) k++;
+    if (!rv_audit_actions[k]) return rv_error_set(err, RV_ERR_INTERNAL, "cannot write the audit: no action '%s'", action);
+    if (audit_made_to_fail()) return rv_error_set(err, RV_ERR_FULL, "cannot write the audit: RV_TEST_AUDIT_FAILS");
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(s->db,
                            "INSERT INTO audit (at, actor, remote, action, voicemail_id, ext, detail)"
@@ -1543,6 +1554,9 @@ rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *i
     sqlite3_bind_int64(st, 1, *id);
     sqlite3_bind_text(st, 2, g->ext, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) rc = db_error(s, err, "cannot update the mailbox");
+    if (rc == RV_OK && g->actor)
+        rc = rv_store_audit(s, g->received_at, g->actor, g->remote, g->removed ? "greeting_removed" : "greeting_received",
+                            0, g->ext, NULL, err);
 out:
     sqlite3_finalize(st);
     if (rc == RV_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
@@ -1957,7 +1971,7 @@ rv_err rv_store_disposal_candidates(rv_store *s, long long after_id, rv_disposal
 rv_err rv_store_dispose(rv_store *s, rv_disposal *d, size_t n, const char *actor, const char *now_iso,
                         rv_error *err)
 {
-    sqlite3_stmt *mark = NULL, *aud = NULL, *refs = NULL;
+    sqlite3_stmt *mark = NULL, *refs = NULL;
     rv_err rc = RV_OK;
     for (size_t i = 0; i < n; i++) {
         d[i].done = 0;
@@ -1982,10 +1996,6 @@ rv_err rv_store_dispose(rv_store *s, rv_disposal *d, size_t n, const char *actor
     if (sqlite3_prepare_v2(s->db, "UPDATE voicemails SET disposed_at = ?1 WHERE id = ?2 AND disposed_at IS NULL", -1,
                            &mark, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(s->db,
-                           "INSERT INTO audit (at, actor, remote, action, voicemail_id, ext, detail)"
-                           " VALUES (?1, ?2, '', 'disposed', ?3, ?4, ?5)",
-                           -1, &aud, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(s->db,
                            "SELECT (SELECT count(*) FROM voicemails WHERE audio_sha256 = ?1 AND disposed_at IS NULL)"
                            " + (SELECT count(*) FROM greetings WHERE audio_sha256 = ?1)"
                            " + (SELECT count(*) FROM mailboxes WHERE name_audio_sha256 = ?1)",
@@ -2002,16 +2012,8 @@ rv_err rv_store_dispose(rv_store *s, rv_disposal *d, size_t n, const char *actor
             goto out;
         }
         if (sqlite3_changes(s->db) == 0) continue; /* someone else did */
-        sqlite3_reset(aud);
-        sqlite3_bind_text(aud, 1, now_iso, -1, SQLITE_STATIC);
-        sqlite3_bind_text(aud, 2, actor, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(aud, 3, d[i].id);
-        sqlite3_bind_text(aud, 4, d[i].ext, -1, SQLITE_STATIC);
-        sqlite3_bind_text(aud, 5, d[i].detail, -1, SQLITE_STATIC);
-        if (sqlite3_step(aud) != SQLITE_DONE) {
-            rc = db_error(s, err, "cannot write the audit");
+        if ((rc = rv_store_audit(s, now_iso, actor, "", "disposed", d[i].id, d[i].ext, d[i].detail, err)) != RV_OK)
             goto out;
-        }
         d[i].done = 1;
         sqlite3_reset(refs);
         sqlite3_bind_text(refs, 1, d[i].sha256, -1, SQLITE_STATIC);
@@ -2034,7 +2036,6 @@ rv_err rv_store_dispose(rv_store *s, rv_disposal *d, size_t n, const char *actor
     }
 out:
     sqlite3_finalize(mark);
-    sqlite3_finalize(aud);
     sqlite3_finalize(refs);
     if (rc == RV_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         rc = db_error(s, err, "cannot commit");
@@ -2121,16 +2122,7 @@ rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_er
     st = NULL;
     char detail[96];
     snprintf(detail, sizeof detail, "greeting %lld", r->greeting_id);
-    if (sqlite3_prepare_v2(s->db,
-                           "INSERT INTO audit (at, actor, remote, action, ext, detail)"
-                           " VALUES (?1, ?2, ?3, 'greeting_reviewed', ?4, ?5)",
-                           -1, &st, NULL) != SQLITE_OK) {
-        rc = db_error(s, err, "cannot write the audit");
-        goto out;
-    }
-    const char *a[] = {r->now, r->actor, r->remote ? r->remote : "", r->ext, detail};
-    for (int i = 0; i < 5; i++) sqlite3_bind_text(st, i + 1, a[i], -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE) rc = db_error(s, err, "cannot write the audit");
+    rc = rv_store_audit(s, r->now, r->actor, r->remote, "greeting_reviewed", 0, r->ext, detail, err);
 out:
     sqlite3_finalize(st);
     if (rc == RV_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
@@ -2229,20 +2221,20 @@ rv_err rv_store_set_name_recording(rv_store *s, const char *ext, const rv_audio_
         "UPDATE mailboxes SET name_audio_sha256 = ?1, name_content_type = ?2, name_received_at = ?3 WHERE ext = ?4",
         /* the current greeting's verdict may change: the next sweep analyses it again */
         "UPDATE greetings SET models_version = '' WHERE id = (SELECT greeting_id FROM mailboxes WHERE ext = ?4)",
-        "INSERT INTO audit (at, actor, remote, action, ext) VALUES (?3, ?5, ?6, 'name_recording_received', ?4)",
     };
     for (size_t i = 0; rc == RV_OK && i < sizeof sql / sizeof *sql; i++) {
         if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) != SQLITE_OK) {
             rc = db_error(s, err, "cannot write mailboxes");
             break;
         }
-        const char *v[] = {blob->sha256, content_type, now_iso, ext, actor, remote ? remote : ""};
-        for (int k = 0; k < 6; k++)
+        const char *v[] = {blob->sha256, content_type, now_iso, ext};
+        for (int k = 0; k < 4; k++)
             if (sqlite3_bind_parameter_count(st) > k) sqlite3_bind_text(st, k + 1, v[k], -1, SQLITE_STATIC);
         if (sqlite3_step(st) != SQLITE_DONE) rc = db_error(s, err, "cannot store the recorded name");
         sqlite3_finalize(st);
         st = NULL;
     }
+    if (rc == RV_OK) rc = rv_store_audit(s, now_iso, actor, remote, "name_recording_received", 0, ext, NULL, err);
 out:
     if (rc == RV_OK && sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
         rc = db_error(s, err, "cannot commit");

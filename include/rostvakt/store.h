@@ -106,7 +106,9 @@ typedef struct {
     char email[256];       /* where its voicemail arrives as e-mail, or "" */
 } rv_mailbox;
 
-/* Create or update a mailbox; *created is 1 when it was new. */
+/* Create or update a mailbox; *created is 1 when it was new. Called inside
+ * rv_store_begin's transaction, it is part of it (the caller audits it
+ * there); else it commits one of its own. */
 rv_err rv_store_put_mailbox(rv_store *s, const rv_mailbox *m, const char *now_iso, int *created,
                             rv_error *err);
 
@@ -218,9 +220,17 @@ rv_err rv_store_add_decision(rv_store *s, long long voicemail_id, const char *de
                              const char *diarienummer, const char *note, const char *actor, const char *now_iso,
                              long long *decision_id, rv_error *err);
 
-/* One audit entry: who (token name), from where, what, when. */
+/* One audit entry: who (token name), from where, what, when. Every audit
+ * row is written here, in the caller's transaction when one is open.
+ * action must be one of rv_audit_actions (else RV_ERR_INTERNAL).
+ * Test hook, inert unless set: while the file RV_TEST_AUDIT_FAILS names
+ * exists, no row is written (RV_ERR_FULL, as on a full disk). */
 rv_err rv_store_audit(rv_store *s, const char *now_iso, const char *actor, const char *remote, const char *action,
                       long long voicemail_id, const char *ext, const char *detail, rv_error *err);
+
+/* Every action an audit row may name, NULL-ended. A new one needs its
+ * request in the table of tests/cli/failclosed_test.c. */
+extern const char *const rv_audit_actions[];
 
 /* Audit entries, newest first, filtered by voicemail (0: any), actor (NULL:
  * any) and the time range [from, to) (NULL: open); at most limit. *out is a
@@ -280,10 +290,13 @@ typedef struct {
     const char *profile;
     const char *models_version;        /* what analysed it (rv_store_models_version of the caller) */
     const char *review;                /* "name,closing": unsure elements a person should listen for; NULL or "" none */
+    const char *actor, *remote;        /* who sent it, for its audit row; NULL: no audit row */
 } rv_greeting_row;
 
 /* Add a greeting version and make it the mailbox's current one, in one
- * committed transaction. Every version is kept. RV_ERR_NOT_FOUND: no such
+ * committed transaction with its audit row ("greeting_received", or
+ * "greeting_removed" for a removal) when g->actor is set: either both are
+ * written or neither. Every version is kept. RV_ERR_NOT_FOUND: no such
  * mailbox. */
 rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *id, rv_error *err);
 
