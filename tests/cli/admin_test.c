@@ -107,22 +107,12 @@ Test(admin, web_sessions_with_csrf_and_an_idle_end) {
 
 Test(admin, a_trusted_proxy_names_the_user) {
     sink o;
-    char users[128], csrf[80], csrf_h[120];
-    snprintf(users, sizeof users, "%s/users", dir);
-    FILE *f = fopen(users, "w");
-    cr_assert(f);
-    fputs("# user<TAB>role\neva.registrator\tofficer\nkarl.chef\tmanager\n", f);
-    fclose(f);
+    char csrf[80], csrf_h[120];
     const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
     cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
     /* without trusted_proxy the header is nobody's word */
     cr_expect_eq(call_h("GET", "/v1/voicemails", "X-Remote-User: eva.registrator", NULL, NULL, NULL, &o, NULL), 401);
-    stop_server();
-    setenv("RV_TRUSTED_PROXY", "127.0.0.1", 1);
-    setenv("RV_USERS_FILE", users, 1);
-    start_server("0");
-    unsetenv("RV_TRUSTED_PROXY");
-    unsetenv("RV_USERS_FILE");
+    restart_behind_proxy("# user<TAB>role\neva.registrator\tofficer\nkarl.chef\tmanager\n");
     const char *eva = "X-Remote-User: eva.registrator", *karl = "X-Remote-User: karl.chef";
     cr_expect_eq(call_h("GET", "/v1/voicemails", eva, NULL, NULL, NULL, &o, NULL), 200, "%s", o.buf);
     cr_expect_eq(call_h("GET", "/v1/voicemails", "X-Remote-User: mallory", NULL, NULL, NULL, &o, NULL), 403);

@@ -239,18 +239,7 @@ Test(auth, metrics_access_is_a_setting) {
     cr_expect_eq(request("GET", "/metrics", pbx, "X-Forwarded-For: 203.0.113.9", NULL, NULL, collect, &o), 200,
                  "but with a token");
     /* a trusted proxy on this machine forwards anyone's requests */
-    char users[128];
-    snprintf(users, sizeof users, "%s/users", dir);
-    FILE *f = fopen(users, "w");
-    cr_assert(f);
-    fputs("eva\tofficer\n", f);
-    fclose(f);
-    stop_server();
-    setenv("RV_TRUSTED_PROXY", "127.0.0.1", 1);
-    setenv("RV_USERS_FILE", users, 1);
-    start_server("0");
-    unsetenv("RV_TRUSTED_PROXY");
-    unsetenv("RV_USERS_FILE");
+    restart_behind_proxy("eva\tofficer\n");
     cr_expect_eq(call("GET", "/metrics", NULL, NULL, &o), 401, "from the trusted proxy: %s", o.buf);
     cr_expect_eq(call2("GET", "/metrics", "X-Remote-User: eva", NULL, NULL, &o, NULL), 200, "its signed-in user");
     stop_server();

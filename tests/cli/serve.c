@@ -375,3 +375,16 @@ int sweep_mail_to(int port, const char *date, sink *out)
              getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", dir, date, port);
     return run(cmd, out);
 }
+
+void restart_behind_proxy(const char *users)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/users", dir);
+    write_file(path, users);
+    stop_server();
+    setenv("RV_TRUSTED_PROXY", "127.0.0.1", 1);
+    setenv("RV_USERS_FILE", path, 1);
+    start_server("0");
+    unsetenv("RV_TRUSTED_PROXY");
+    unsetenv("RV_USERS_FILE");
+}

@@ -95,4 +95,9 @@ int mail_server_mails(sink *out);
  * port (mail_from rostvakt@kommun.se); its standard error into out. */
 int sweep_mail_to(int port, const char *date, sink *out);
 
+/* The server started again (no analysis worker) as if behind a reverse
+ * proxy on this machine that names its users in X-Remote-User; users is
+ * the users file's text ("name<TAB>role" lines). */
+void restart_behind_proxy(const char *users);
+
 #endif

@@ -487,19 +487,9 @@ static long proxy_call(const char *method, const char *path, const char *csrf, s
  * changes nothing. Behind the trusted proxy the POST needs the CSRF token. */
 Test(transport, packaging_is_a_post_not_a_get) {
     sink o;
-    char users[128], admin[80];
+    char admin[80];
     token("admin", "it", admin, sizeof admin);
-    snprintf(users, sizeof users, "%s/users", dir);
-    FILE *f = fopen(users, "w");
-    cr_assert(f);
-    fputs("eva.registrator\tofficer\n", f);
-    fclose(f);
-    stop_server();
-    setenv("RV_TRUSTED_PROXY", "127.0.0.1", 1);
-    setenv("RV_USERS_FILE", users, 1);
-    start_server("0");
-    unsetenv("RV_TRUSTED_PROXY");
-    unsetenv("RV_USERS_FILE");
+    restart_behind_proxy("eva.registrator\tofficer\n");
     cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
     cr_assert_eq(post_audio("samples/v01-bygglov.wav", pbx, "audio/wav", NULL, &o, NULL, 0), 201, "%s", o.buf);
     cr_assert_eq(call("POST", "/v1/voicemails/1/decision", officer,
