@@ -15,7 +15,7 @@ set -eu
 RUNTIME="
 libpocketsphinx3 pocketsphinx-en-us libsphinxbase3
 libsndfile1 libsamplerate0 libfftw3-single3
-libmicrohttpd12 libsqlite3-0 libjemalloc2 libjansson4 libssl3 libcurl4 libgmime-3.0-0
+libmicrohttpd12 libsqlite3-0 libacl1 libjemalloc2 libjansson4 libssl3 libcurl4 libgmime-3.0-0
 libxml2 libarchive13
 libespeak-ng1 espeak-ng-data
 asterisk-core-sounds-en-wav
@@ -28,7 +28,7 @@ build-essential pkg-config
 libpocketsphinx-dev libsphinxbase-dev pocketsphinx sphinxbase-utils sphinxtrain
 libsndfile1-dev libsamplerate0-dev libfftw3-dev
 libmicrohttpd-dev libsqlite3-dev libjemalloc-dev libjansson-dev libssl-dev libcurl4-openssl-dev
-libgmime-3.0-dev libxml2-dev libarchive-dev
+libgmime-3.0-dev libxml2-dev libarchive-dev libacl1-dev
 libespeak-ng-dev
 asterisk-core-sounds-en
 "

@@ -8,7 +8,8 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
+#include <acl/libacl.h>
+#include <sys/acl.h>
 #include <unistd.h>
 
 rv_err rv_file_read(const char *path, int64_t max_bytes, unsigned char **out, size_t *len,
@@ -47,31 +48,42 @@ done:
     return rc;
 }
 
-static unsigned le16(const unsigned char *p) { return p[0] | (unsigned)p[1] << 8; }
-static uint32_t le32(const unsigned char *p) { return le16(p) | (uint32_t)le16(p + 2) << 16; }
-
 /* Whether anyone but the owner and this process's user may read or change
- * the open file fd. With an access ACL the group bits are its mask and the
- * entries say who: systemd's credentials are mode 0400 with one entry for
- * the service's user. The xattr is Linux's: a version (2), then entries of
- * tag, permissions and id, little-endian. */
+ * the open file fd. With an access ACL (libacl) the group bits are its mask
+ * and the entries say who: systemd's credentials are mode 0400 with one
+ * entry for the service's user. */
 static int others_may_access(int fd, const struct stat *st)
 {
     if (st->st_mode & S_IRWXO) return 1;
     if (!(st->st_mode & S_IRWXG)) return 0;
-    unsigned char acl[4 + 8 * 32];
-    ssize_t n = fgetxattr(fd, "system.posix_acl_access", acl, sizeof acl);
-    if (n < 4 || (n - 4) % 8 != 0 || le32(acl) != 2) return 1; /* the group bits are the group's */
-    unsigned mask = 7;
-    for (ssize_t i = 4; i < n; i += 8)
-        if (le16(acl + i) == 0x10) mask = le16(acl + i + 2); /* ACL_MASK */
-    for (ssize_t i = 4; i < n; i += 8) {
-        unsigned tag = le16(acl + i), perm = le16(acl + i + 2) & 7;
-        if (tag == 0x02 && le32(acl + i + 4) == (uint32_t)geteuid()) continue; /* ACL_USER: this process */
-        if ((tag == 0x02 || tag == 0x04 || tag == 0x08) && (perm & mask)) return 1; /* users, groups */
-        if (tag == 0x20 && perm) return 1; /* ACL_OTHER */
+    acl_t acl = acl_get_fd(fd);
+    if (!acl) return 1; /* no ACL to read: the group bits are the group's */
+    acl_entry_t e;
+    acl_tag_t tag;
+    acl_permset_t ps;
+    int mask = 1, others = 0; /* mask: whether the mask lets anything through */
+    for (int r = acl_get_entry(acl, ACL_FIRST_ENTRY, &e); r == 1; r = acl_get_entry(acl, ACL_NEXT_ENTRY, &e))
+        if (acl_get_tag_type(e, &tag) == 0 && tag == ACL_MASK && acl_get_permset(e, &ps) == 0)
+            mask = acl_get_perm(ps, ACL_READ) > 0 || acl_get_perm(ps, ACL_WRITE) > 0 || acl_get_perm(ps, ACL_EXECUTE) > 0;
+    for (int r = acl_get_entry(acl, ACL_FIRST_ENTRY, &e); r == 1 && !others; r = acl_get_entry(acl, ACL_NEXT_ENTRY, &e)) {
+        if (acl_get_tag_type(e, &tag) != 0 || acl_get_permset(e, &ps) != 0) {
+            others = 1;
+            break;
+        }
+        int any = acl_get_perm(ps, ACL_READ) > 0 || acl_get_perm(ps, ACL_WRITE) > 0 || acl_get_perm(ps, ACL_EXECUTE) > 0;
+        if (tag == ACL_USER) {
+            uid_t *who = acl_get_qualifier(e);
+            int self = who && *who == geteuid();
+            acl_free(who);
+            if (!self && any && mask) others = 1;
+        } else if ((tag == ACL_GROUP_OBJ || tag == ACL_GROUP) && any && mask) {
+            others = 1;
+        } else if (tag == ACL_OTHER && any) {
+            others = 1;
+        }
     }
-    return 0;
+    acl_free(acl);
+    return others;
 }
 
 rv_err rv_secret_read(const char *path, const char *what, int lines, char *out, size_t cap, rv_error *err)
