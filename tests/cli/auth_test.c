@@ -16,38 +16,6 @@
 
 TestSuite(auth, .init = setup, .fini = teardown, .timeout = 60);
 
-/* A JSON request with up to two more headers. */
-static long call2(const char *method, const char *path, const char *h1, const char *h2, const char *body, sink *out,
-                  cookies *k)
-{
-    memset(out, 0, sizeof *out);
-    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-    if (h1) h = curl_slist_append(h, h1);
-    if (h2) h = curl_slist_append(h, h2);
-    return perform(method, path, h, body, NULL, collect, out, k);
-}
-
-/* GET a path longer than perform() takes, with a bearer token. */
-static long get_long(const char *path, const char *tok, sink *out)
-{
-    char url[4096], auth[128];
-    snprintf(url, sizeof url, "%s%s", base, path);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
-    memset(out, 0, sizeof *out);
-    CURL *c = curl_easy_init();
-    struct curl_slist *h = curl_slist_append(NULL, auth);
-    curl_easy_setopt(c, CURLOPT_URL, url);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
-    long status = 0;
-    cr_assert_eq(curl_easy_perform(c), CURLE_OK);
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(h);
-    curl_easy_cleanup(c);
-    return status;
-}
-
 /* Sign in with tok: "Cookie: rv_session=..." into cookie. */
 static void sign_in(const char *tok, char *cookie, size_t cap)
 {
@@ -55,7 +23,7 @@ static void sign_in(const char *tok, char *cookie, size_t cap)
     sink o;
     cookies k = {""};
     snprintf(body, sizeof body, "{\"token\":\"%s\"}", tok);
-    cr_assert_eq(call2("POST", "/v1/session", NULL, NULL, body, &o, &k), 201, "%s", o.buf);
+    cr_assert_eq(call_h("POST", "/v1/session", NULL, NULL, NULL, body, &o, &k), 201, "%s", o.buf);
     snprintf(cookie, cap, "Cookie: %.*s", (int)strcspn(k.cookie, ";"), k.cookie);
 }
 
@@ -88,21 +56,21 @@ Test(auth, a_session_ends_with_its_token_when_the_name_is_issued_again) {
     token("admin", "alice", alice, sizeof alice);
     reload_until_taken(alice);
     sign_in(alice, cookie, sizeof cookie);
-    cr_assert_eq(call2("GET", "/v1/audit", cookie, NULL, NULL, &o, NULL), 200, "%s", o.buf);
+    cr_assert_eq(call_h("GET", "/v1/audit", cookie, NULL, NULL, NULL, &o, NULL), 200, "%s", o.buf);
     revoke_token("alice");
     token("manager", "alice", alice2, sizeof alice2);
     reload_until_taken(alice2);
     cr_expect_eq(call("GET", "/v1/audit", alice, NULL, &o), 401, "the old token is gone");
-    cr_expect_eq(call2("GET", "/v1/audit", cookie, NULL, NULL, &o, NULL), 401, "the old session reads no audit: %s",
+    cr_expect_eq(call_h("GET", "/v1/audit", cookie, NULL, NULL, NULL, &o, NULL), 401, "the old session reads no audit: %s",
                  o.buf);
-    cr_expect_eq(call2("GET", "/v1/session", cookie, NULL, NULL, &o, NULL), 401, "nor is it the new token's: %s",
+    cr_expect_eq(call_h("GET", "/v1/session", cookie, NULL, NULL, NULL, &o, NULL), 401, "nor is it the new token's: %s",
                  o.buf);
-    cr_expect_eq(call2("GET", "/v1/mailboxes", cookie, NULL, NULL, &o, NULL), 401, "%s", o.buf);
+    cr_expect_eq(call_h("GET", "/v1/mailboxes", cookie, NULL, NULL, NULL, &o, NULL), 401, "%s", o.buf);
     /* the new token's own session has the new token's role */
     sign_in(alice2, cookie2, sizeof cookie2);
-    cr_assert_eq(call2("GET", "/v1/session", cookie2, NULL, NULL, &o, NULL), 200);
+    cr_assert_eq(call_h("GET", "/v1/session", cookie2, NULL, NULL, NULL, &o, NULL), 200);
     cr_expect(strstr(o.buf, "\"role\":\"manager\"") != NULL, "%s", o.buf);
-    cr_expect_eq(call2("GET", "/v1/audit", cookie2, NULL, NULL, &o, NULL), 403, "a manager reads no audit");
+    cr_expect_eq(call_h("GET", "/v1/audit", cookie2, NULL, NULL, NULL, &o, NULL), 403, "a manager reads no audit");
 }
 
 /* Revoked and issued again under the same name between two reloads'
@@ -114,11 +82,11 @@ Test(auth, a_session_is_bound_to_the_token_not_the_name) {
     token("officer", "alice", a1, sizeof a1);
     reload_until_taken(a1);
     sign_in(a1, cookie, sizeof cookie);
-    cr_assert_eq(call2("GET", "/v1/voicemails", cookie, NULL, NULL, &o, NULL), 200);
+    cr_assert_eq(call_h("GET", "/v1/voicemails", cookie, NULL, NULL, NULL, &o, NULL), 200);
     revoke_token("alice");
     token("officer", "alice", a2, sizeof a2);
     reload_until_taken(a2);
-    cr_expect_eq(call2("GET", "/v1/voicemails", cookie, NULL, NULL, &o, NULL), 401, "%s", o.buf);
+    cr_expect_eq(call_h("GET", "/v1/voicemails", cookie, NULL, NULL, NULL, &o, NULL), 401, "%s", o.buf);
     cr_expect(strstr(o.buf, "sign in again") != NULL, "%s", o.buf);
 }
 
@@ -159,7 +127,7 @@ Test(auth, a_path_or_query_that_is_not_utf8_is_refused) {
     /* a long query is cut for its audit row, never inside a character */
     char path[1200] = "/v1/mailboxes?unit=";
     for (int i = 0; i < 120; i++) strcat(path, "%C3%85");
-    cr_expect_eq(get_long(path, officer, &o), 200, "%s", o.buf);
+    cr_expect_eq(call("GET", path, officer, NULL, &o), 200, "%s", o.buf);
     cr_assert_eq(call("GET", "/v1/audit", admin, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"detail\":\"unit=ÅÅÅ") != NULL, "the long query's row is listed: %s", o.buf);
     cr_expect(strstr(o.buf, "\\\\x") == NULL, "cut between characters: %s", o.buf);
@@ -234,14 +202,14 @@ Test(auth, only_an_admin_sets_a_units_managers) {
 Test(auth, metrics_access_is_a_setting) {
     sink o;
     cr_expect_eq(call("GET", "/metrics", NULL, NULL, &o), 200, "loopback by default: %s", o.buf);
-    cr_expect_eq(call2("GET", "/metrics", "X-Forwarded-For: 203.0.113.9", NULL, NULL, &o, NULL), 401,
+    cr_expect_eq(call_h("GET", "/metrics", "X-Forwarded-For: 203.0.113.9", NULL, NULL, NULL, &o, NULL), 401,
                  "through a proxy it is not loopback: %s", o.buf);
     cr_expect_eq(request("GET", "/metrics", pbx, "X-Forwarded-For: 203.0.113.9", NULL, NULL, collect, &o), 200,
                  "but with a token");
     /* a trusted proxy on this machine forwards anyone's requests */
     restart_behind_proxy("eva\tofficer\n");
     cr_expect_eq(call("GET", "/metrics", NULL, NULL, &o), 401, "from the trusted proxy: %s", o.buf);
-    cr_expect_eq(call2("GET", "/metrics", "X-Remote-User: eva", NULL, NULL, &o, NULL), 200, "its signed-in user");
+    cr_expect_eq(call_h("GET", "/metrics", "X-Remote-User: eva", NULL, NULL, NULL, &o, NULL), 200, "its signed-in user");
     stop_server();
     server_set = "metrics_access=token";
     start_server("0");
@@ -254,7 +222,7 @@ Test(auth, metrics_access_is_a_setting) {
     server_set = "metrics_access=open";
     start_server("0");
     server_set = "max_audio_seconds=600";
-    cr_expect_eq(call2("GET", "/metrics", "X-Forwarded-For: 203.0.113.9", NULL, NULL, &o, NULL), 200, "%s", o.buf);
+    cr_expect_eq(call_h("GET", "/metrics", "X-Forwarded-For: 203.0.113.9", NULL, NULL, NULL, &o, NULL), 200, "%s", o.buf);
     stop_server();
     server_set = "metrics_access=everyone";
     pid = fork();
@@ -308,7 +276,7 @@ Test(auth, signing_in_again_and_again_signs_nobody_else_out) {
     sign_in(officer, anna_cookie, sizeof anna_cookie);
     sign_in(karl, first, sizeof first);
     for (int i = 0; i < 40; i++) sign_in(karl, last, sizeof last);
-    cr_expect_eq(call2("GET", "/v1/session", anna_cookie, NULL, NULL, &o, NULL), 200, "another user's: %s", o.buf);
-    cr_expect_eq(call2("GET", "/v1/session", last, NULL, NULL, &o, NULL), 200, "the newest: %s", o.buf);
-    cr_expect_eq(call2("GET", "/v1/session", first, NULL, NULL, &o, NULL), 401, "karl's oldest made room: %s", o.buf);
+    cr_expect_eq(call_h("GET", "/v1/session", anna_cookie, NULL, NULL, NULL, &o, NULL), 200, "another user's: %s", o.buf);
+    cr_expect_eq(call_h("GET", "/v1/session", last, NULL, NULL, NULL, &o, NULL), 200, "the newest: %s", o.buf);
+    cr_expect_eq(call_h("GET", "/v1/session", first, NULL, NULL, NULL, &o, NULL), 401, "karl's oldest made room: %s", o.buf);
 }

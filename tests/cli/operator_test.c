@@ -11,7 +11,7 @@ Test(operator, booleans_are_read_alike_everywhere) {
     sink o;
     char admin[80];
     token("admin", "it-drift", admin, sizeof admin);
-    stop_server(); /* tokens are read at start-up */
+    stop_server(); /* again, with no analysis worker (a new token needs no restart) */
     start_server("0");
     const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
     cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);

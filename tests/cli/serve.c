@@ -118,7 +118,7 @@ long perform(const char *method, const char *path, struct curl_slist *h, const c
                     size_t (*write)(char *, size_t, size_t, void *), void *data, cookies *k)
 {
     CURL *c = curl_easy_init();
-    char url[256];
+    char url[4096]; /* long queries too */
     snprintf(url, sizeof url, "%s%s", base, path);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);

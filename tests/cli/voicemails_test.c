@@ -267,7 +267,7 @@ Test(voicemails, callbacks_decisions_and_the_audit) {
     cr_expect_eq(call("GET", "/v1/audit", officer, NULL, &o), 403, "only an admin reads the audit");
     char admin[80];
     token("admin", "admin", admin, sizeof admin);
-    /* tokens are read at start-up */
+    /* again, with no analysis worker (a new token needs no restart) */
     stop_server();
     start_server("0");
     const char *id = loc + strlen("/v1/voicemails/");
