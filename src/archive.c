@@ -2,6 +2,7 @@
  * that is E-ARK CSIP 2.1 with SIP 2.1. Owns libxml2 (the XML, written and
  * validated) and libarchive (the tar); the store's facts come from store.c. */
 #include "rostvakt/archive.h"
+#include "rostvakt/fileio.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -922,11 +923,7 @@ static void rm_tree(const char *path) { nftw(path, rm_entry, 16, FTW_DEPTH | FTW
 
 static rv_err sync_dir(const char *path, rv_error *err)
 {
-    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int ok = fd >= 0 && fsync(fd) == 0;
-    int e = errno;
-    if (fd >= 0) close(fd);
-    return ok ? RV_OK : rv_error_set(err, RV_ERR_IO, "cannot sync %s: %s", path, strerror(e));
+    return rv_sync_folder(path) == 0 ? RV_OK : rv_error_set(err, RV_ERR_IO, "cannot sync %s: %s", path, strerror(errno));
 }
 
 /* data written to fd, fsync'ed and closed (fd is closed in any case). */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <sys/stat.h>
 #include <acl/libacl.h>
 #include <sys/acl.h>
@@ -238,14 +239,8 @@ rv_err rv_out_commit(rv_out *o, rv_error *err)
     if (!o->direct) {
         /* the rename is durable once the folder is */
         char folder[4096];
-        char *slash = strrchr(o->path, '/');
-        snprintf(folder, sizeof folder, "%.*s", slash ? (int)(slash - o->path) + (slash == o->path) : 1,
-                 slash ? o->path : ".");
-        int d = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (d >= 0) {
-            fsync(d);
-            close(d);
-        }
+        snprintf(folder, sizeof folder, "%s", o->path);
+        rv_sync_folder(dirname(folder));
     }
     o->tmp[0] = '\0';
     return RV_OK;
@@ -257,6 +252,16 @@ void rv_out_abort(rv_out *o)
     o->f = NULL;
     if (!o->direct && o->tmp[0]) unlink(o->tmp);
     o->tmp[0] = '\0';
+}
+
+int rv_sync_folder(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    int rc = fsync(fd), e = errno;
+    close(fd);
+    errno = e;
+    return rc;
 }
 
 rv_err rv_make_parent(const char *path, rv_error *err)

@@ -1,6 +1,7 @@
 /* The archive: SQLite (WAL, synchronous=FULL) and content-addressed audio.
  * The only file that knows the schema or speaks SQL. */
 #include "rostvakt/store.h"
+#include "rostvakt/fileio.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -248,16 +249,6 @@ static int is_hexn(const char *h, size_t n)
 
 static int is_hex64(const char *h) { return is_hexn(h, RV_SHA256_HEX); }
 
-/* fsync a directory (after a rename or unlink in it); 0 or -1. */
-static int fsync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
-}
-
 /* The end of the last indexed recording in segment name; -1 on error. */
 static long long indexed_end(rv_store *s, const char *name)
 {
@@ -286,7 +277,7 @@ static void trim_segment(rv_store *s, const char *audio_dir, const char *file)
     long long end = -1;
     if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &st) == 0 && (end = indexed_end(s, name)) >= 0) {
         if (end == 0) {
-            if (unlink(path) == 0) fsync_dir(audio_dir);
+            if (unlink(path) == 0) rv_sync_folder(audio_dir);
         } else if (end < st.st_size && ftruncate(fd, end) == 0) {
             fsync(fd);
         }
@@ -415,7 +406,7 @@ static rv_err new_segment(rv_store *s, seg_file *g, rv_error *err)
     snprintf(path, sizeof path, "%s/%s.seg", dir, name);
     int fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
     if (fd < 0) return rv_error_set(err, RV_ERR_IO, "cannot create a segment in %s: %s", dir, strerror(errno));
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0 || rename(tmp, path) != 0 || fsync_dir(dir) != 0) {
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0 || rename(tmp, path) != 0 || rv_sync_folder(dir) != 0) {
         int e = errno;
         unlink(tmp);
         close(fd);
@@ -693,7 +684,7 @@ rv_err rv_store_erase_audio(rv_store *s, const rv_audio_loc *loc, rv_error *err)
         snprintf(dir, sizeof dir, "%s/audio/%.2s", s->dir, loc->blob.sha256);
         if (unlink(path) != 0 && errno != ENOENT)
             return rv_error_set(err, RV_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
-        fsync_dir(dir);
+        rv_sync_folder(dir);
         return RV_OK;
     }
     if (!is_hexn(loc->blob.segment, 16)) return rv_error_set(err, RV_ERR_ARG, "not a segment");

@@ -29,6 +29,10 @@ rv_err rv_file_read(const char *path, int64_t max_bytes, unsigned char **out, si
  * memory but out; on error out is wiped. A line may be empty. Thread-safe. */
 rv_err rv_secret_read(const char *path, const char *what, int lines, char *out, size_t cap, rv_error *err);
 
+/* fsync the folder dir, so that a rename or unlink in it is durable;
+ * 0, or -1 with errno set. */
+int rv_sync_folder(const char *dir);
+
 /* Make the folders on the way to path (not path itself), as mkdir -p. */
 rv_err rv_make_parent(const char *path, rv_error *err);
 
