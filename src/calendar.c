@@ -136,6 +136,39 @@ static long last_sunday(int y, int m)
     return weekday_from(first_next - 7, 6);
 }
 
+/* The offset from UTC, in minutes, of cal's zone at the UTC minute m. EU
+ * summer time: from 01:00 UTC on the last Sunday of March to 01:00 UTC on
+ * the last Sunday of October. */
+static int offset_at(rv_calendar cal, long m)
+{
+    int y, mo, d;
+    rv_civil_from_days(m >= 0 ? m / 1440 : (m - 1439) / 1440, &y, &mo, &d);
+    long start = last_sunday(y, 3) * 1440 + 60, end = last_sunday(y, 10) * 1440 + 60;
+    return ((cal == RV_CAL_SE ? 1 : 2) + (m >= start && m < end)) * 60;
+}
+
+void rv_local_day_start(rv_calendar cal, long days, char out[32])
+{
+    /* local midnight never falls on a change (those are at 01:00 UTC), so the
+     * offset an hour either side of it is the offset at it */
+    long guess = days * 1440 - (cal == RV_CAL_SE ? 60 : 120);
+    long m = days * 1440 - offset_at(cal, guess);
+    if (days * 1440 - offset_at(cal, m) != m) m = days * 1440 - offset_at(cal, m);
+    long day = m >= 0 ? m / 1440 : (m - 1439) / 1440;
+    int rest = (int)(m - day * 1440);
+    rv_format_date(day, out);
+    snprintf(out + 10, 22, "T%02d:%02d:00Z", rest / 60 % 24, rest % 60);
+}
+
+long rv_local_today(rv_calendar cal)
+{
+    char now[32];
+    long day = 0;
+    rv_utc_now(now);
+    rv_local_date(now, cal, &day);
+    return day;
+}
+
 int rv_local_date(const char *utc_iso, rv_calendar cal, long *days)
 {
     int y, mo, d, h, mi, n = 0;
@@ -143,11 +176,7 @@ int rv_local_date(const char *utc_iso, rv_calendar cal, long *days)
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59) return 0;
     long day = rv_days_from_civil(y, mo, d);
     long minute = day * 1440 + h * 60 + mi;
-    /* EU summer time: from 01:00 UTC on the last Sunday of March to 01:00 UTC
-     * on the last Sunday of October */
-    long start = last_sunday(y, 3) * 1440 + 60, end = last_sunday(y, 10) * 1440 + 60;
-    int offset_h = (cal == RV_CAL_SE ? 1 : 2) + (minute >= start && minute < end);
-    minute += offset_h * 60;
+    minute += offset_at(cal, minute);
     *days = minute >= 0 ? minute / 1440 : (minute - 1439) / 1440;
     return 1;
 }

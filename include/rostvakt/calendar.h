@@ -51,4 +51,12 @@ void rv_utc_now(char out[32]);
  * one. Independent of the process's TZ. */
 int rv_local_date(const char *utc_iso, rv_calendar cal, long *days);
 
+/* The UTC instant ("YYYY-MM-DDTHH:MM:00Z") at which the civil date days
+ * begins in cal's time zone: the first instant of that local day, so that a
+ * local day is [start(d), start(d + 1)), 23, 24 or 25 hours long. */
+void rv_local_day_start(rv_calendar cal, long days, char out[32]);
+
+/* Today's civil date in cal's time zone. */
+long rv_local_today(rv_calendar cal);
+
 #endif

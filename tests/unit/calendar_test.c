@@ -119,3 +119,54 @@ Test(calendar, local_dates_follow_summer_time) {
     expect_date(d, "2026-10-25");
     cr_expect(!rv_local_date("yesterday", RV_CAL_SE, &d));
 }
+
+static void expect_start(rv_calendar cal, const char *date, const char *want)
+{
+    char got[32];
+    rv_local_day_start(cal, day(date), got);
+    cr_expect_str_eq(got, want, "%s begins at %s, not %s", date, want, got);
+}
+
+Test(calendar, a_local_day_begins_at_local_midnight_in_utc) {
+    expect_start(RV_CAL_SE, "2026-12-06", "2026-12-05T23:00:00Z");
+    expect_start(RV_CAL_SE, "2026-07-01", "2026-06-30T22:00:00Z");
+    /* the days of the changes: 23 and 25 hours long */
+    expect_start(RV_CAL_SE, "2026-03-29", "2026-03-28T23:00:00Z");
+    expect_start(RV_CAL_SE, "2026-03-30", "2026-03-29T22:00:00Z");
+    expect_start(RV_CAL_SE, "2026-10-25", "2026-10-24T22:00:00Z");
+    expect_start(RV_CAL_SE, "2026-10-26", "2026-10-25T23:00:00Z");
+    expect_start(RV_CAL_AX, "2026-12-06", "2026-12-05T22:00:00Z");
+    expect_start(RV_CAL_AX, "2026-07-01", "2026-06-30T21:00:00Z");
+    expect_start(RV_CAL_SE, "2027-01-01", "2026-12-31T23:00:00Z");
+}
+
+Test(calendar, every_instant_falls_in_the_local_day_that_rv_local_date_names) {
+    /* a minute on either side of each day's start, over two years */
+    for (long d = day("2026-01-01"); d < day("2028-01-01"); d++) {
+        for (int c = 0; c < 2; c++) {
+            rv_calendar cal = c ? RV_CAL_AX : RV_CAL_SE;
+            char start[32], before[64];
+            rv_local_day_start(cal, d, start);
+            long got;
+            cr_assert(rv_local_date(start, cal, &got));
+            cr_expect_eq(got, d, "%s", start);
+            /* one minute earlier is the day before */
+            int y, mo, dd, h, mi;
+            sscanf(start, "%d-%d-%dT%d:%d", &y, &mo, &dd, &h, &mi);
+            long m = rv_days_from_civil(y, mo, dd) * 1440 + h * 60 + mi - 1;
+            long bd = m / 1440;
+            int by, bmo, bdd;
+            rv_civil_from_days(bd, &by, &bmo, &bdd);
+            snprintf(before, sizeof before, "%04d-%02d-%02dT%02ld:%02ld:00Z", by, bmo, bdd, (m - bd * 1440) / 60,
+                     (m - bd * 1440) % 60);
+            cr_assert(rv_local_date(before, cal, &got));
+            cr_expect_eq(got, d - 1, "%s", before);
+        }
+    }
+}
+
+Test(calendar, half_past_midnight_swedish_time_is_that_day) {
+    long d;
+    cr_assert(rv_local_date("2026-12-05T23:30:00Z", RV_CAL_SE, &d));
+    expect_date(d, "2026-12-06");
+}
