@@ -113,6 +113,19 @@ static rv_err refuse_field(const char *field, const char *v, rv_decision_kind k,
     return RV_OK;
 }
 
+rv_err rv_decision_pattern_check(const char *pattern, rv_error *err)
+{
+    GError *ge = NULL;
+    GRegex *re = g_regex_new(pattern, 0, 0, &ge);
+    if (re) {
+        g_regex_unref(re);
+        return RV_OK;
+    }
+    rv_err rc = rv_error_set(err, RV_ERR_CONFIG, "not a regular expression: %s", ge ? ge->message : "?");
+    if (ge) g_error_free(ge);
+    return rc;
+}
+
 static int matches(const char *pattern, const char *s, rv_error *err, rv_err *rc)
 {
     GError *ge = NULL;

@@ -1,6 +1,7 @@
 /* Policy profiles as key = value files, and the greeting rules. */
 #include "rostvakt/policy.h"
 
+#include "rostvakt/decision.h"
 #include "rostvakt/textfile.h"
 
 #include <ctype.h>
@@ -101,7 +102,26 @@ static rv_err profile_line(char *line, int lineno, void *user, rv_error *err)
     else if (!strcmp(k, "retention_ephemeral_days")) bad = parse_int(v, 1, 36500, &c->p->retention_ephemeral_days);
     else if (!strcmp(k, "retention_not_public_days")) bad = parse_int(v, 1, 36500, &c->p->retention_not_public_days);
     else if (!strcmp(k, "retention_archived_days")) bad = parse_int(v, 0, 36500, &c->p->retention_archived_days);
-    else return rv_error_set(err, RV_ERR_CONFIG, "%s:%d: unknown key '%s'", c->path, lineno, k);
+    else if (!strcmp(k, "diarienummer_pattern")) {
+        rv_error pe = {0};
+        if (strlen(v) >= sizeof c->p->diarienummer_pattern || rv_decision_pattern_check(v, &pe) != RV_OK)
+            return rv_error_set(err, RV_ERR_CONFIG, "%s:%d: diarienummer_pattern: %s", c->path, lineno,
+                                pe.msg[0] ? pe.msg : "too long");
+        snprintf(c->p->diarienummer_pattern, sizeof c->p->diarienummer_pattern, "%s", v);
+    } else if (!strcmp(k, "gallringsbeslut")) {
+        if (strlen(v) >= sizeof c->p->gallringsbeslut) bad = 1;
+        else snprintf(c->p->gallringsbeslut, sizeof c->p->gallringsbeslut, "%s", v);
+    } else if (!strcmp(k, "gallring_covers")) {
+        /* "tillfallig", "ringa" or both, separated by commas or spaces */
+        c->p->gallring_covers = 0;
+        char *save = NULL;
+        for (char *t = strtok_r(v, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+            int bit;
+            if (!rv_ground_parse(t, &bit)) bad = 1;
+            else c->p->gallring_covers |= bit;
+        }
+        bad |= c->p->gallring_covers == 0;
+    } else return rv_error_set(err, RV_ERR_CONFIG, "%s:%d: unknown key '%s'", c->path, lineno, k);
     if (bad) return rv_error_set(err, RV_ERR_CONFIG, "%s:%d: bad value '%s' for %s", c->path, lineno, v, k);
     c->seen++;
     return RV_OK;
@@ -125,6 +145,10 @@ rv_err rv_profile_load(const char *path, rv_profile *out, rv_error *err)
     if (rc == RV_OK && (!out->retention_empty_days || !out->retention_ephemeral_days ||
                         !out->retention_not_public_days))
         rc = rv_error_set(err, RV_ERR_CONFIG, "%s: retention_*_days must all be set", path);
+    if (rc == RV_OK && out->gallring_covers && !out->gallringsbeslut[0])
+        rc = rv_error_set(err, RV_ERR_CONFIG, "%s: gallring_covers without the gallringsbeslut it comes from", path);
+    if (rc == RV_OK && out->gallringsbeslut[0] && !out->gallring_covers)
+        out->gallring_covers = RV_GROUND_TILLFALLIG | RV_GROUND_RINGA;
     if (rc != RV_OK) memset(out, 0, sizeof *out);
     return rc;
 }

@@ -78,6 +78,10 @@ rv_err rv_decision_check(const rv_decision_request *d, const rv_decision_rules *
  * breaks, no-break spaces), in out (cap bytes); 0 when it does not fit. */
 int rv_decision_trim(const char *s, char *out, size_t cap);
 
+/* RV_OK when pattern is a regular expression a profile may use;
+ * RV_ERR_CONFIG with the reason otherwise. */
+rv_err rv_decision_pattern_check(const char *pattern, rv_error *err);
+
 /* Limits of the fields, in bytes. */
 #define RV_DIARIENUMMER_MAX 64
 #define RV_ARENDEMENING_MAX 300

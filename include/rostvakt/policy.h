@@ -24,6 +24,9 @@ typedef struct {
     char calendar[4];            /* "SE" or "AX" */
     int retention_empty_days, retention_ephemeral_days, retention_not_public_days;
     int retention_archived_days; /* a registered voicemail's audio after the e-archive confirmed it (default 30) */
+    char diarienummer_pattern[160]; /* a registered diarienummer must match it (PCRE); "": any */
+    char gallringsbeslut[160];      /* the body's gallringsbeslut: reference and date; "": none */
+    int gallring_covers;            /* RV_GROUND_* bits: what it lets be gallras */
 } rv_profile;
 
 /* Load one profile file. Every key must be known and every value valid;

@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "rostvakt/decision.h"
 #include "rostvakt/policy.h"
+#include <unistd.h>
 
 #define DIRS "models/profiles"
 
@@ -153,4 +155,32 @@ Test(policy, bad_profile_files_name_the_line) {
 Test(policy, violation_names) {
     cr_expect_str_eq(rv_violation_name(RV_VIOL_WRONG_ORDER), "wrong_order");
     cr_expect_str_eq(rv_violation_name(RV_VIOL_ABSENCE_WITHOUT_END), "absence_without_end");
+}
+
+Test(policy, decision_rules_in_a_profile) {
+    char dir[] = "/tmp/rv-prof-XXXXXX";
+    cr_assert(mkdtemp(dir));
+    char path[256];
+    snprintf(path, sizeof path, "%s/kommun.conf", dir);
+    FILE *f = fopen(path, "w");
+    fputs("title = t\nretention_empty_days = 1\nretention_ephemeral_days = 1\nretention_not_public_days = 1\n"
+          "diarienummer_pattern = ^[A-ZÅÄÖ]{2,5} \\d{4}/\\d+$\ngallringsbeslut = KS 2019/45, 2019-03-12\n"
+          "gallring_covers = tillfällig, ringa\n", f);
+    fclose(f);
+    rv_profile p;
+    rv_error e = {0};
+    cr_assert_eq(rv_profile_load(path, &p, &e), RV_OK, "%s", e.msg);
+    cr_expect_str_eq(p.diarienummer_pattern, "^[A-ZÅÄÖ]{2,5} \\d{4}/\\d+$");
+    cr_expect_str_eq(p.gallringsbeslut, "KS 2019/45, 2019-03-12");
+    cr_expect_eq(p.gallring_covers, RV_GROUND_TILLFALLIG | RV_GROUND_RINGA);
+    const char *bad[] = {"diarienummer_pattern = ([A-Z\n", "gallring_covers = allt\n", "gallring_covers = ringa\n"};
+    for (int i = 0; i < 3; i++) {
+        f = fopen(path, "w");
+        fputs("title = t\nretention_empty_days = 1\nretention_ephemeral_days = 1\nretention_not_public_days = 1\n", f);
+        fputs(bad[i], f);
+        fclose(f);
+        cr_expect_eq(rv_profile_load(path, &p, &e), RV_ERR_CONFIG, "%s accepted", bad[i]);
+    }
+    unlink(path);
+    rmdir(dir);
 }
