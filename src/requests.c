@@ -107,16 +107,17 @@ static rv_err string_fields(const char *json, size_t len, const char *const *nam
 rv_err rv_decision_parse(const char *json, size_t len, rv_decision_req *out, rv_error *err)
 {
     memset(out, 0, sizeof *out);
-    static const char *const names[3] = {"decision", "diarienummer", "note"};
-    const char *v[3];
+    static const char *const names[7] = {"decision", "diarienummer", "note", "arendemening",
+                                         "sekretess", "ground", "reason"};
+    const char *v[7];
     json_t *b;
-    rv_err rc = string_fields(json, len, names, 3, 500, v, &b, err);
+    rv_err rc = string_fields(json, len, names, 7, 500, v, &b, err);
     if (rc != RV_OK) return rc;
     if (!v[0]) {
         json_decref(b);
         return rv_error_set(err, RV_ERR_ARG, "decision is missing");
     }
-    *out = (rv_decision_req){v[0], v[1], v[2], b};
+    *out = (rv_decision_req){v[0], v[1], v[2], v[3], v[4], v[5], v[6], b};
     return RV_OK;
 }
 

@@ -18,14 +18,16 @@ rv_err rv_mailbox_parse(const char *ext, const char *json, size_t len, rv_mailbo
 /* A records officer's decision, as POST /v1/voicemails/{id}/decision sends
  * it. The strings point into json_doc and live as long as it does. */
 typedef struct {
-    const char *decision, *diarienummer, *note; /* diarienummer and note may be NULL */
-    void *json_doc;                             /* owned: rv_decision_free */
+    const char *decision, *diarienummer, *note;     /* all but decision may be NULL */
+    const char *arendemening, *sekretess, *ground, *reason;
+    void *json_doc;                                 /* owned: rv_decision_free */
 } rv_decision_req;
 
-/* Parse {"decision": …, "diarienummer": …, "note": …}: a JSON object with
- * decision required and every field a string of at most 500 bytes; anything
- * else is RV_ERR_ARG. Whether the decision's value is one the archive knows
- * is the store's to say. On error there is nothing to free. */
+/* Parse {"decision": …, "diarienummer": …, "arendemening": …, "sekretess":
+ * …, "ground": …, "reason": …, "note": …}: a JSON object with decision
+ * required and every field a string of at most 500 bytes; anything else is
+ * RV_ERR_ARG. Whether the values make a decision the law allows is
+ * rv_decision_check's to say. On error there is nothing to free. */
 rv_err rv_decision_parse(const char *json, size_t len, rv_decision_req *out, rv_error *err);
 void rv_decision_free(rv_decision_req *d);
 

@@ -47,6 +47,18 @@ Test(requests, decision_bodies_are_checked_field_by_field) {
     cr_expect_str_eq(d.diarienummer, "KS 2026/17");
     cr_expect_str_eq(d.note, "bygglov");
     rv_decision_free(&d);
+    const char *all = "{\"decision\":\"registrera\",\"diarienummer\":\"KS 2026/17\",\"arendemening\":\"Bygglov\","
+                      "\"sekretess\":\"OSL 26 kap. 1 §\",\"reason\":\"fel nummer\",\"note\":\"n\"}";
+    cr_assert_eq(rv_decision_parse(all, strlen(all), &d, &e), RV_OK, "%s", e.msg);
+    cr_expect_str_eq(d.arendemening, "Bygglov");
+    cr_expect_str_eq(d.sekretess, "OSL 26 kap. 1 §");
+    cr_expect_str_eq(d.reason, "fel nummer");
+    cr_expect_null(d.ground);
+    rv_decision_free(&d);
+    const char *g = "{\"decision\":\"gallras\",\"ground\":\"ringa\"}";
+    cr_assert_eq(rv_decision_parse(g, strlen(g), &d, &e), RV_OK, "%s", e.msg);
+    cr_expect_str_eq(d.ground, "ringa");
+    rv_decision_free(&d);
     const char *only = "{\"decision\":\"dispose\"}";
     cr_assert_eq(rv_decision_parse(only, strlen(only), &d, &e), RV_OK, "%s", e.msg);
     cr_expect_null(d.diarienummer);
