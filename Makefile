@@ -129,10 +129,22 @@ $(BUILD)/syncorder.so: tests/shim/syncorder.c
 	@mkdir -p $(dir $@)
 	$(CC) -shared -fPIC -O1 -g -Wall -Wextra -Werror -o $@ $< -ldl -lpthread
 
+# The shipped profiles as a body would have them after naming its
+# gallringsbeslut: the tests that dispose of recordings run under these.
+TEST_PROFILES = $(BUILD)/test-profiles/.stamp
+$(TEST_PROFILES): $(wildcard models/profiles/*.conf)
+	@mkdir -p $(dir $@)
+	@for f in models/profiles/*.conf; do \
+	  { cat $$f; printf '%s\n' 'gallringsbeslut = TEST 2026/1, 2026-01-01' 'gallring_covers = tillfallig, ringa' \
+	    'gallra_automatiskt = empty, ephemeral' 'diarienummer_pattern = ^[A-ZÅÄÖ]{2,5} \d{4}/\d+$$'; \
+	  } > $(dir $@)$${f##*/}; done
+	@touch $@
+
 # check-symbols first: an exported name without the rv_ prefix fails the tests.
-unit-test: check-symbols $(TESTBIN) $(BIN) $(FIXTURES) $(MLLR) $(FUZZ_REPLAY) $(BUILD)/syncorder.so
+unit-test: check-symbols $(TESTBIN) $(BIN) $(FIXTURES) $(MLLR) $(FUZZ_REPLAY) $(BUILD)/syncorder.so $(TEST_PROFILES)
 	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
-	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) RV_SYNC_SHIM=$(BUILD)/syncorder.so $(TESTBIN) --jobs 2 > $(BUILD)/test.log 2>&1; \
+	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) RV_SYNC_SHIM=$(BUILD)/syncorder.so \
+	RV_TEST_PROFILES=models/profiles:$(BUILD)/test-profiles $(TESTBIN) --jobs 2 > $(BUILD)/test.log 2>&1; \
 	status=$$?; \
 	for n in $(FUZZ_NAMES); do \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \

@@ -121,6 +121,15 @@ static rv_err profile_line(char *line, int lineno, void *user, rv_error *err)
             else c->p->gallring_covers |= bit;
         }
         bad |= c->p->gallring_covers == 0;
+    } else if (!strcmp(k, "gallra_automatiskt")) {
+        /* which of the classifier's flags the gallringsbeslut lets go without a person's decision */
+        c->p->gallra_empty = c->p->gallra_ephemeral = 0;
+        char *save = NULL;
+        for (char *t = strtok_r(v, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
+            if (!strcmp(t, "empty")) c->p->gallra_empty = 1;
+            else if (!strcmp(t, "ephemeral")) c->p->gallra_ephemeral = 1;
+            else if (strcmp(t, "none")) bad = 1;
+        }
     } else return rv_error_set(err, RV_ERR_CONFIG, "%s:%d: unknown key '%s'", c->path, lineno, k);
     if (bad) return rv_error_set(err, RV_ERR_CONFIG, "%s:%d: bad value '%s' for %s", c->path, lineno, v, k);
     c->seen++;
@@ -147,6 +156,8 @@ rv_err rv_profile_load(const char *path, rv_profile *out, rv_error *err)
         rc = rv_error_set(err, RV_ERR_CONFIG, "%s: retention_*_days must all be set", path);
     if (rc == RV_OK && out->gallring_covers && !out->gallringsbeslut[0])
         rc = rv_error_set(err, RV_ERR_CONFIG, "%s: gallring_covers without the gallringsbeslut it comes from", path);
+    if (rc == RV_OK && (out->gallra_empty || out->gallra_ephemeral) && !out->gallringsbeslut[0])
+        rc = rv_error_set(err, RV_ERR_CONFIG, "%s: gallra_automatiskt without the gallringsbeslut that allows it", path);
     if (rc == RV_OK && out->gallringsbeslut[0] && !out->gallring_covers)
         out->gallring_covers = RV_GROUND_TILLFALLIG | RV_GROUND_RINGA;
     if (rc != RV_OK) memset(out, 0, sizeof *out);

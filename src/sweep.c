@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rostvakt/calendar.h"
+#include "rostvakt/decision.h"
 #include "rostvakt/greeting.h"
 #include "rostvakt/policy.h"
 #include "rostvakt/template.h"
@@ -311,8 +312,9 @@ static const char *sv_reason(const char *r)
         {"too_long", "för lång"}, {"no_closing_prompt", "hänvisning saknas"},
         {"absence_without_end", "frånvaro utan slutdatum och tid"}, {"missing", "saknas"},
         {"empty", "tomt"}, {"ephemeral", "tillfälligt"},
-        {"possible_public_record", "möjlig allmän handling"}, {"not_public_record", "inte allmän handling"},
-        {"dispose", "beslut om gallring"}, {"name", "namn"}, {"unit", "enhet"}, {"org", "organisation"},
+        {"possible_public_record", "möjlig allmän handling"}, {"not_public_record", "hålls ordnad"},
+        {"dispose", "gallras"}, {"registered", "registrerad"}, {"registrera", "registrerad"},
+        {"halls_ordnad", "hålls ordnad"}, {"gallras", "gallras"}, {"privat", "privat"}, {"name", "namn"}, {"unit", "enhet"}, {"org", "organisation"},
         {"closing", "hänvisning"}};
     for (size_t i = 0; r && i < sizeof map / sizeof *map; i++)
         if (strcmp(map[i][0], r) == 0) return map[i][1];
@@ -529,8 +531,10 @@ static void one_open_callback(void *user, const rv_open_callback *v)
                              v->name ? v->name : "", "unit", v->unit ? v->unit : "", "received_at", v->received_at,
                              "deadline", dl, "classification", v->classification, "caller",
                              v->caller ? v->caller : "");
-    snprintf(detail, sizeof detail, "från %s, mottaget %.10s, skulle besvaras senast %s",
-             v->caller && *v->caller ? v->caller : "okänt nummer", v->received_at, dl);
+    char got[11];
+    rv_format_date(day, got);
+    snprintf(detail, sizeof detail, "från %s, mottaget %s, skulle besvaras senast %s",
+             v->caller && *v->caller ? v->caller : "okänt nummer", got, dl);
     w_item(x->w, item, v->ext, v->id, v->name, v->unit, detail);
     x->c->overdue++;
 }
@@ -548,20 +552,37 @@ static rv_err overdue(rv_store *s, const rv_sweep_opts *o, const profiles *p, wr
 /* ---- disposal ---- */
 
 /* Days a voicemail's audio is kept, or -2 for never: the latest decision
- * first, then the classification. A registered voicemail is kept until the
- * e-archive has confirmed it took the package (archived), then for
- * retention_archived_days from that confirmation. */
+ * first, then the classification. Registrera: kept until the e-archive has
+ * confirmed it took the package, then retention_archived_days from that
+ * confirmation. Hålls ordnad: kept. Gallras: at the next sweep. Privat: not
+ * an allmän handling, so retention_not_public_days. Undecided: kept, unless
+ * the profile names a gallringsbeslut and says (gallra_automatiskt) that it
+ * lets empty or ephemeral recordings go after their days without a person's
+ * decision; the classifier's flag alone never disposes of anything. */
 static int retention_days(const rv_profile *p, const char *cls, const char *decision, const char *archived_at)
 {
-    if (decision && *decision) {
-        if (strcmp(decision, "registered") == 0) return archived_at && *archived_at ? p->retention_archived_days : -2;
-        if (strcmp(decision, "dispose") == 0) return -1; /* at the next sweep */
-        if (strcmp(decision, "not_public_record") == 0) return p->retention_not_public_days;
+    rv_decision_kind k;
+    if (decision && *decision && rv_decision_from_legacy(decision, &k)) {
+        switch (k) {
+        case RV_DECISION_REGISTRERA: return archived_at && *archived_at ? p->retention_archived_days : -2;
+        case RV_DECISION_GALLRAS: return -1;
+        case RV_DECISION_PRIVAT: return p->retention_not_public_days;
+        default: return -2;
+        }
     }
-    if (!cls || !*cls) return -2;
-    if (strcmp(cls, "empty") == 0) return p->retention_empty_days;
-    if (strcmp(cls, "ephemeral") == 0) return p->retention_ephemeral_days;
+    if (!cls || !*cls || !p->gallringsbeslut[0]) return -2;
+    if (strcmp(cls, "empty") == 0 && p->gallra_empty) return p->retention_empty_days;
+    if (strcmp(cls, "ephemeral") == 0 && p->gallra_ephemeral) return p->retention_ephemeral_days;
     return -2; /* possible_public_record without a decision: never */
+}
+
+/* The civil date of a UTC instant in cal, "YYYY-MM-DD"; the instant's own
+ * date when it is not one. */
+static void local_day_text(const char *utc_iso, rv_calendar cal, char out[11])
+{
+    long day;
+    if (rv_local_date(utc_iso, cal, &day)) rv_format_date(day, out);
+    else snprintf(out, 11, "%.10s", utc_iso ? utc_iso : "");
 }
 
 static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, writers *w, rv_sweep_counts *c,
@@ -598,13 +619,20 @@ static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, w
             size_t pi = profile_of(p, x->profile);
             int days = retention_days(&p->all[pi], x->classification, x->decision, x->archived_at);
             /* an archived voicemail's days count from the archive's confirmation */
-            const char *since = strcmp(x->decision, "registered") == 0 ? x->archived_at : x->received_at;
+            rv_decision_kind k = RV_DECISION_NONE;
+            rv_decision_from_legacy(x->decision, &k);
+            const char *since = k == RV_DECISION_REGISTRERA ? x->archived_at : x->received_at;
             long day;
             if (days == -2 || !rv_local_date(since, p->cal[pi], &day)) continue;
             if (o->date - day <= days) continue;
             keep[n] = days;
-            snprintf(detail[n], sizeof detail[n], "%s%s%s, kept %d days", x->classification,
-                     x->decision[0] ? ", decision " : "", x->decision, days < 0 ? 0 : days);
+            const rv_profile *pr = &p->all[pi];
+            snprintf(detail[n], sizeof detail[n], "%s%s%s, kept %d days%s%.60s", x->classification,
+                     x->decision[0] ? ", decision " : "", x->decision, days < 0 ? 0 : days,
+                     pr->gallringsbeslut[0] && k != RV_DECISION_PRIVAT && k != RV_DECISION_REGISTRERA
+                         ? ", gallringsbeslut "
+                         : "",
+                     k != RV_DECISION_PRIVAT && k != RV_DECISION_REGISTRERA ? pr->gallringsbeslut : "");
             if (n != i) cand[n] = *x; /* the batch is compacted to those due */
             d[n] = (rv_disposal){.id = cand[n].id, .ext = cand[n].ext, .sha256 = cand[n].sha256, .detail = detail[n]};
             n++;
@@ -618,9 +646,10 @@ static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, w
         for (size_t i = 0; i < n; i++) {
             const rv_disposal_candidate *x = &cand[i];
             if (!o->dry_run && !d[i].done) continue;
-            char line[256];
-            snprintf(line, sizeof line, "%s%s%s, mottaget %.10s%s", sv_reason(x->classification),
-                     x->decision[0] ? ", " : "", x->decision[0] ? sv_reason(x->decision) : "", x->received_at,
+            char line[256], got[11];
+            local_day_text(x->received_at, p->cal[profile_of(p, x->profile)], got);
+            snprintf(line, sizeof line, "%s%s%s, mottaget %s%s", sv_reason(x->classification),
+                     x->decision[0] ? ", " : "", x->decision[0] ? sv_reason(x->decision) : "", got,
                      o->dry_run ? " (skulle gallras)" : "");
             json_t *item = json_pack("{s:I,s:s,s:s,s:s,s:o,s:s,s:i,s:b}", "id", (json_int_t)x->id, "ext", x->ext,
                                      "unit", x->unit, "classification", x->classification, "decision",

@@ -27,6 +27,7 @@ typedef struct {
     char diarienummer_pattern[160]; /* a registered diarienummer must match it (PCRE); "": any */
     char gallringsbeslut[160];      /* the body's gallringsbeslut: reference and date; "": none */
     int gallring_covers;            /* RV_GROUND_* bits: what it lets be gallras */
+    int gallra_empty, gallra_ephemeral; /* the gallringsbeslut lets the sweep dispose of these undecided */
 } rv_profile;
 
 /* Load one profile file. Every key must be known and every value valid;

@@ -128,8 +128,10 @@ static int sweep(const char *kill_after)
         int devnull = open("/dev/null", O_WRONLY);
         dup2(devnull, 1);
         dup2(devnull, 2);
+        char profiles[1200];
+        snprintf(profiles, sizeof profiles, "profile_dirs=%s", test_profile_dirs());
         execl(bin_path(), bin_path(), "sweep", "--data-dir", data, "--date", "2026-11-23", "--format", "json",
-              "--out", out, (char *)NULL);
+              "--out", out, "--set", profiles, (char *)NULL);
         _exit(127);
     }
     int status;

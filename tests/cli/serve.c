@@ -47,8 +47,11 @@ void start_server(const char *analysis_workers)
         snprintf(tokens, sizeof tokens, "%s/tokens", dir);
         snprintf(data, sizeof data, "%s/data", dir);
         const char *exe = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
+        char profiles[1200];
+        snprintf(profiles, sizeof profiles, "profile_dirs=%s", test_profile_dirs());
         execl(exe, exe, "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--tokens", tokens,
-              "--workers", "2", "--analysis-workers", analysis_workers, "--set", server_set, (char *)NULL);
+              "--workers", "2", "--analysis-workers", analysis_workers, "--set", server_set, "--set", profiles,
+              (char *)NULL);
         _exit(127);
     }
     close(fds[1]);

@@ -5,6 +5,7 @@
 #ifndef RV_TEST_SERVE_H
 #define RV_TEST_SERVE_H
 
+#include <stdlib.h>
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <stddef.h>
@@ -99,5 +100,13 @@ int sweep_mail_to(int port, const char *date, sink *out);
  * proxy on this machine that names its users in X-Remote-User; users is
  * the users file's text ("name<TAB>role" lines). */
 void restart_behind_proxy(const char *users);
+
+/* The profile directories of tests that dispose of recordings: the shipped
+ * profiles with a gallringsbeslut named (made by the Makefile). */
+static inline const char *test_profile_dirs(void)
+{
+    const char *d = getenv("RV_TEST_PROFILES");
+    return d && *d ? d : "models/profiles:build/test-profiles";
+}
 
 #endif

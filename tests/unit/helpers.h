@@ -21,6 +21,14 @@ static inline const char *fixture(const char *name)
     return b;
 }
 
+/* The profile directories of tests that dispose of recordings: the shipped
+ * profiles with a gallringsbeslut named (made by the Makefile). */
+static inline const char *test_profile_dirs(void)
+{
+    const char *d = getenv("RV_TEST_PROFILES");
+    return d && *d ? d : "models/profiles:build/test-profiles";
+}
+
 /* Whole file into a new buffer; *len gets its size. NULL if unreadable. */
 static inline unsigned char *slurp(const char *path, size_t *len)
 {

@@ -14,6 +14,7 @@
 #include "rostvakt/requests.h"
 #include "rostvakt/store.h"
 #include "rostvakt/sweep.h"
+#include "../unit/helpers.h"
 
 static char dir[64];
 static rv_store *st;
@@ -111,7 +112,7 @@ static json_t *run(const char *date, int dry_run, rv_sweep_counts *c)
 {
     long d;
     cr_assert(rv_parse_date(date, &d));
-    rv_sweep_opts o = {.date = d, .dry_run = dry_run, .profile_dirs = "models/profiles", .models_version = MODELS};
+    rv_sweep_opts o = {.date = d, .dry_run = dry_run, .profile_dirs = test_profile_dirs(), .models_version = MODELS};
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
@@ -187,7 +188,7 @@ Test(sweep, greetings_callbacks_and_disposal) {
 
     rv_sweep_counts c;
     json_t *dry = run("2026-11-23", 1, &c);
-    cr_expect_eq(c.disposed, 5, "a dry run lists five");
+    cr_expect_eq(c.disposed, 4, "a dry run lists four");
     cr_expect(audio_exists("d1") && audio_exists("d3"), "a dry run deletes nothing");
     json_decref(dry);
 
@@ -202,12 +203,13 @@ Test(sweep, greetings_callbacks_and_disposal) {
     snprintf(ids, sizeof ids, "%lld,%lld,%lld", late_se, late_ax, failed);
     cr_expect_str_eq(keys(j, "overdue_callbacks", "id"), ids);
     cr_expect_str_eq(keys(j, "overdue_callbacks", "deadline"), "2026-11-20,2026-11-20,2026-11-19");
-    /* by id: old empty, old ephemeral, not public, decided dispose, the shared copy */
+    /* by id: old empty, old ephemeral (the gallringsbeslut lets both go), decided dispose, the shared copy;
+     * not the one an older archive recorded "not_public_record": that is hålls ordnad now, and kept */
     char disposed[128];
-    snprintf(disposed, sizeof disposed, "%lld,%lld,%lld,%lld,%lld", old_empty, old_eph, not_public, decided, shared);
+    snprintf(disposed, sizeof disposed, "%lld,%lld,%lld,%lld", old_empty, old_eph, decided, shared);
     cr_expect_str_eq(keys(j, "disposed", "id"), disposed);
-    cr_expect(!audio_exists("d1") && !audio_exists("d3") && !audio_exists("d6") && !audio_exists("d7"),
-              "their audio is gone");
+    cr_expect(!audio_exists("d1") && !audio_exists("d3") && !audio_exists("d7"), "their audio is gone");
+    cr_expect(audio_exists("d6"), "hålls ordnad is kept (id %lld)", not_public);
     cr_expect(audio_exists("d2"), "bytes another voicemail still holds stay");
     cr_expect(audio_exists("d4") && audio_exists("d5"), "possible public records and registered ones never go");
     const char *want_keys[] = {"date", "mailboxes", "missing_greetings", "noncompliant_greetings", "stale_absence",
@@ -252,7 +254,7 @@ Test(sweep, greetings_under_older_models_are_counted) {
     greeting("200", "nvk", 0, 1, "", NULL, NULL);
     long d;
     rv_parse_date("2026-11-23", &d);
-    rv_sweep_opts o = {.date = d, .profile_dirs = "models/profiles", .models_version = "newer-models"};
+    rv_sweep_opts o = {.date = d, .profile_dirs = test_profile_dirs(), .models_version = "newer-models"};
     rv_sweep_counts c;
     rv_error e;
     FILE *f = fopen("/dev/null", "w");
@@ -267,7 +269,7 @@ Test(sweep, html_and_csv_reports) {
     greeting("300", "botkyrka", 0, 0, "unit_missing", NULL, NULL);
     long d;
     rv_parse_date("2026-11-23", &d);
-    rv_sweep_opts o = {.date = d, .profile_dirs = "models/profiles", .models_version = MODELS};
+    rv_sweep_opts o = {.date = d, .profile_dirs = test_profile_dirs(), .models_version = MODELS};
     rv_sweep_counts c;
     rv_error e;
     char *buf = NULL;
@@ -342,4 +344,31 @@ Test(sweep, unsure_greetings_wait_for_a_review) {
     cr_expect(strstr(a, "greeting_reviewed") != NULL, "%s", a);
     free(a);
     json_decref(audit);
+}
+
+Test(sweep, without_a_gallringsbeslut_only_a_persons_decision_disposes) {
+    mailbox("101", "Anna", "Bygg", "botkyrka");
+    long long empty = voicemail("101", "2026-01-01T09:00:00Z", "empty", "e1", 1, NULL);
+    long long eph = voicemail("101", "2026-01-01T09:00:00Z", "ephemeral", "e2", 1, NULL);
+    long long kept = voicemail("101", "2026-01-01T09:00:00Z", "possible_public_record", "e4", 1, "not_public_record");
+    long long gone = voicemail("101", "2026-11-20T09:00:00Z", "ephemeral", "e5", 1, "dispose");
+    long d;
+    cr_assert(rv_parse_date("2026-11-23", &d));
+    /* the shipped profiles name no gallringsbeslut */
+    rv_sweep_opts o = {.date = d, .profile_dirs = "models/profiles", .models_version = MODELS};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    rv_error e;
+    rv_sweep_counts c;
+    cr_assert_eq(rv_sweep_run(st, &o, &(rv_sweep_output){RV_SWEEP_JSON, f}, 1, &c, &e), RV_OK, "%s", e.msg);
+    fclose(f);
+    json_t *j = json_loads(buf, 0, NULL);
+    free(buf);
+    cr_assert_not_null(j);
+    char want[64];
+    snprintf(want, sizeof want, "%lld", gone);
+    cr_expect_str_eq(keys(j, "disposed", "id"), want, "gallras at once; not %lld %lld %lld", empty, eph, kept);
+    cr_expect(audio_exists("e1") && audio_exists("e2") && audio_exists("e4"), "the classifier's flag disposes of nothing");
+    json_decref(j);
 }
