@@ -4,7 +4,7 @@
  * always set as text, never as markup. */
 'use strict';
 
-const state = { me: null, csrf: null, flash: null, notice: null, next: null, rendered: false };
+const state = { me: null, csrf: null, flash: null, notice: null, next: null, rendered: false, seq: 0 };
 
 /* Every code the API gives, in the one Swedish word the app shows for it;
  * docs/glossary.md lists the same table (a browser test keeps them equal). */
@@ -107,6 +107,9 @@ function say(text, error) {
 
 /* An answer other than 2xx: its HTTP status and the API's error code; its
  * message is the code's Swedish word (the API's own text is English). */
+/* A read answered after the person went to another page: its page is not drawn. */
+class Stale extends Error {}
+
 class ApiError extends Error {
   constructor(status, code) {
     super(WORDS.error[code] || 'fel ' + status);
@@ -131,7 +134,9 @@ async function api(method, path, body) {
     opt.headers['Content-Type'] = 'application/json';
     opt.body = JSON.stringify(body);
   }
+  const seq = state.seq;
   const r = await call(path, opt);
+  if (method === 'GET' && seq !== state.seq) throw new Stale();
   if (r.status === 401 && path !== '/v1/session') {
     state.me = null;
     state.flash = 'Sessionen har gått ut. Logga in igen.';
@@ -250,6 +255,17 @@ function drawn(cls, draw) {
     }
   }).observe(box);
   return box;
+}
+
+/* Draw the page again after a change, then say what was done (a failed
+ * redraw leaves the change done). */
+async function redraw(draw, done) {
+  try { await draw(); } catch (e) {
+    if (e instanceof Stale) return;
+    say(done + ' Sidan kunde inte visas på nytt: ' + e.message + '.', true);
+    return;
+  }
+  say(done);
 }
 
 /* ---- sign-in ---- */
@@ -484,12 +500,12 @@ async function voicemailPage(id) {
     if (note.value) body.note = note.value;
     try {
       await api('POST', '/v1/voicemails/' + v.id + '/decision', body);
-      await voicemailPage(id);
-      say('Beslutet är sparat: ' + word('decision', d) + '.');
     } catch (e) {
       if (e.status === 422 && d === 'registered') fieldError(dnr, 'Diarienumret kan inte användas: ' + e.message + '.');
       else say('Beslutet sparades inte: ' + e.message + '.', true);
+      return;
     }
+    await redraw(() => voicemailPage(id), 'Beslutet är sparat: ' + word('decision', d) + '.');
   } },
   choices,
   field('Diarienummer (vid registrering)', dnr), field('Anteckning', note),
@@ -504,18 +520,16 @@ async function voicemailPage(id) {
     ev.preventDefault();
     try {
       await api('POST', '/v1/voicemails/' + v.id + '/archived', { reference: ref.value });
-      await voicemailPage(id);
-      say('E-arkivets referens är sparad.');
-    } catch (e) { say('Referensen sparades inte: ' + e.message + '.', true); }
+    } catch (e) { say('Referensen sparades inte: ' + e.message + '.', true); return; }
+    await redraw(() => voicemailPage(id), 'E-arkivets referens är sparad.');
   } }, field('E-arkivets referens', ref), el('p', {}, el('button', { type: 'submit', text: 'Spara referens' })));
   const archive = last && last.decision === 'registered' && canDecide && !v.disposed_at ? [
     el('h2', { text: 'E-arkiv' }),
     el('p', {}, el('button', { type: 'button', class: 'package', text: 'Hämta arkivpaketet (FGS Paketstruktur 2.0)', onclick: async () => {
       try {
         await savePackage(v.id);
-        await voicemailPage(id);
-        say('Arkivpaketet är gjort och hämtat. Lämna det till e-arkivet och spara sedan arkivets referens.');
-      } catch (e) { say('Arkivpaketet gjordes inte: ' + e.message + '.', true); }
+      } catch (e) { say('Arkivpaketet gjordes inte: ' + e.message + '.', true); return; }
+      await redraw(() => voicemailPage(id), 'Arkivpaketet är gjort och hämtat. Lämna det till e-arkivet och spara sedan arkivets referens.');
     } })),
     v.archived_at ? el('p', { text: 'Arkiverat ' + when(v.archived_at) + ', referens ' + v.archive_ref + '.' })
       : v.packaged_at ? archForm
@@ -613,9 +627,8 @@ function reviewRow(r) {
     if (!Object.keys(body).length) { say('Välj vad som sägs först.', true); return; }
     try {
       await api('POST', `/v1/mailboxes/${r.ext}/greetings/${r.greeting_id}/review`, body);
-      await route();
-      say('Granskningen av ' + r.name + 's hälsningsfras är sparad.');
-    } catch (e) { say('Granskningen sparades inte: ' + e.message + '.', true); }
+    } catch (e) { say('Granskningen sparades inte: ' + e.message + '.', true); return; }
+    await redraw(route, 'Granskningen av ' + r.name + 's hälsningsfras är sparad.');
   } }, sets, el('button', { type: 'submit', text: 'Spara granskning' }));
   return el('tr', {}, el('td', { text: `${r.name}, ${r.unit} (${r.ext})` }),
     el('td', { text: cap(words('element', r.unsure)) }),
@@ -803,19 +816,33 @@ const ROUTES = [
   [/^#\/logg(?:\?(.*))?$/, auditPage, ['admin']],
 ];
 
+/* Draw the page of the current hash; #page's data-shown names the hash
+ * whose page is drawn, aria-busy says one is on its way. */
 async function route() {
   const h = location.hash || '#/';
+  const shown = document.getElementById('page');
+  state.seq++;
   for (const a of document.querySelectorAll('nav a'))
     a.toggleAttribute('aria-current', h.startsWith(a.getAttribute('href')));
   for (const a of document.querySelectorAll('nav a[aria-current]')) a.setAttribute('aria-current', 'page');
-  if (!state.me) { signInPage(); return; }
+  if (!state.me) {
+    signInPage();
+    shown.dataset.shown = h;
+    return;
+  }
   for (const [re, fn, roles] of ROUTES) {
     const m = h.match(re);
     if (!m) continue;
-    if (!roles.includes(state.me.role)) { page('Ingen behörighet', el('p', { text: 'Din roll får inte se den här sidan.' })); return; }
-    try { await fn(m[1] || ''); } catch (e) {
-      if (e.status !== 401) say('Kunde inte hämta sidan: ' + e.message + '.', true);
+    if (!roles.includes(state.me.role)) page('Ingen behörighet', el('p', { text: 'Din roll får inte se den här sidan.' }));
+    else {
+      shown.setAttribute('aria-busy', 'true');
+      try { await fn(m[1] || ''); } catch (e) {
+        if (e instanceof Stale) return;
+        if (e.status !== 401) say('Kunde inte hämta sidan: ' + e.message + '.', true);
+      }
+      shown.removeAttribute('aria-busy');
     }
+    shown.dataset.shown = h;
     return;
   }
   location.hash = home();

@@ -50,7 +50,8 @@ async function signedIn(token) {
 }
 
 async function heading(page) {
-  await page.waitForFunction(() => document.querySelector('#page h1') && !document.querySelector('#page p')?.textContent.startsWith('Hämtar'));
+  await page.waitForFunction(() => document.getElementById('page').dataset.shown === (location.hash || '#/') &&
+    document.querySelector('#page h1'));
   return page.$eval('#page h1', (h) => h.textContent);
 }
 
@@ -295,10 +296,11 @@ test('the audit exports as CSV for an admin, from the Logg page', async () => {
 
 // ---- the officer's day: deep links, errors at the field, the player ----
 
+// Go to hash and wait until its page is drawn (#page's data-shown).
 async function openPage(page, hash, title) {
   await page.goto(url + '/' + hash);
-  await page.waitForFunction((t) => document.querySelector('#page h1')?.textContent === t &&
-    !document.querySelector('#page p')?.textContent.startsWith('Hämtar'), {}, title);
+  await page.waitForFunction((h, t) => document.getElementById('page').dataset.shown === h &&
+    document.querySelector('#page h1')?.textContent === t, {}, hash, title);
 }
 
 test('a deep link opened signed out is kept after sign-in', async () => {
@@ -431,6 +433,7 @@ test('the inbox: a unit picker, local dates across a DST change, previous and ne
   const seen = [await ids()];
   for (let step = 0; step < 2; step++) {
     await page.click('#page .pager a[rel=next]');
+    await page.waitForFunction(() => document.getElementById('page').dataset.shown === location.hash);
     await page.waitForFunction((prev) => document.querySelector('#page tbody tr a')?.getAttribute('href') !== prev, {},
       '#/rostmeddelande/' + seen[seen.length - 1][0]);
     seen.push(await ids());
@@ -438,6 +441,7 @@ test('the inbox: a unit picker, local dates across a DST change, previous and ne
   assert.deepEqual(seen.flat(), all.slice(0, 6));
   for (const back of [1, 0]) {
     await page.click('#page .pager a[rel=prev]');
+    await page.waitForFunction(() => document.getElementById('page').dataset.shown === location.hash);
     await page.waitForFunction((first) => document.querySelector('#page tbody tr a')?.getAttribute('href') === first, {},
       '#/rostmeddelande/' + seen[back][0]);
     assert.deepEqual(await ids(), seen[back]);
