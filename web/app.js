@@ -468,8 +468,18 @@ function playerBox(v, a) {
   return box;
 }
 
-async function voicemailPage(id) {
+/* The next voicemail without a decision after voicemail id (older, as the
+ * inbox lists them; else the newest), or null. */
+async function nextUndecided(id) {
+  const older = await api('GET', '/v1/voicemails?decision=none&limit=1&after=' + id);
+  if (older.items.length) return older.items[0].id;
+  const newest = await api('GET', '/v1/voicemails?decision=none&limit=1');
+  return newest.items.length && newest.items[0].id !== Number(id) ? newest.items[0].id : null;
+}
+
+async function voicemailPage(id, decided) {
   const v = await api('GET', '/v1/voicemails/' + encodeURIComponent(id));
+  const next = decided ? await nextUndecided(v.id) : undefined;
   const a = v.analysis || {};
   const o = v.owner || {};
   const dnr = el('input', { name: 'diarienummer' });
@@ -505,7 +515,7 @@ async function voicemailPage(id) {
       else say('Beslutet sparades inte: ' + e.message + '.', true);
       return;
     }
-    await redraw(() => voicemailPage(id), 'Beslutet är sparat: ' + word('decision', d) + '.');
+    await redraw(() => voicemailPage(id, true), 'Beslutet är sparat: ' + word('decision', d) + '.');
   } },
   choices,
   field('Diarienummer (vid registrering)', dnr), field('Anteckning', note),
@@ -553,7 +563,10 @@ async function voicemailPage(id) {
     el('p', { class: 'muted', text: 'Blått: tal. Rött: ärendeord som hördes. Svart streck: var uppspelningen är.' }),
     el('p', { class: 'muted', text: 'Tangenter när spelaren har fokus: K spelar och pausar, J går 5 sekunder bakåt, L 5 sekunder framåt. ' +
       'På själva spelaren går även mellanslag och piltangenterna.' }),
-    el('h2', { text: 'Beslut' }), canDecide ? form : el('p', { text: 'Beslut fattas av registrator.' }),
+    el('h2', { text: 'Beslut' }),
+    next === undefined ? null : el('p', {}, next ? el('a', { class: 'next-undecided', href: '#/rostmeddelande/' + next, text: 'Nästa obeslutade →' })
+      : 'Inga fler obeslutade röstmeddelanden.'),
+    canDecide ? form : el('p', { text: 'Beslut fattas av registrator.' }),
     el('h2', { text: 'Beslutshistorik' }),
     table('Beslut om meddelandet, äldst först', ['Beslutat', 'Beslut', 'Diarienummer', 'Anteckning', 'Av'], history),
     archive,
@@ -671,7 +684,7 @@ function marker(kind, cx, cy, fill) {
  * apart where lines end close together). */
 function lineChart(title, series, dates, max, fmt, w) {
   const FONT = 13, GAP = 17, W = Math.max(w, 280), L = 46, T = 14, B = 30;
-  const R = Math.min(210, Math.round(W * 0.42));
+  const R = Math.min(260, Math.round(W * 0.42));
   const H = Math.max(220, T + B + GAP * (series.length + 1));
   const x = (i) => L + (dates.length > 1 ? i * (W - L - R) / (dates.length - 1) : (W - L - R) / 2);
   const y = (v) => T + (H - T - B) * (1 - v / (max || 1));

@@ -557,3 +557,90 @@ test('a saved review changes the greeting\'s status on its mailbox page',
     assert.notEqual(status, 'Behöver lyssnas');
     await ctx.close();
   });
+
+// ---- voicemails still being analysed ----
+
+// A service of its own that analyses nothing (analysis_workers 0), with one
+// voicemail waiting; signed in as an officer.
+let waiting;
+async function serviceWithWaitingVoicemail() {
+  if (waiting) return waiting;
+  const dir = join(work, 'waiting');
+  execFileSync('mkdir', ['-p', join(dir, 'db')]);
+  const tok = (role, name) => execFileSync(BIN, ['token', '--tokens', join(dir, 'tokens'), '--role', role, '--name', name],
+    { encoding: 'utf8' }).trim().split('\n').pop();
+  const pbx = tok('pbx', 'vaxeln'), officer = tok('officer', 'registrator');
+  const srv = spawn(BIN, ['serve', '--data-dir', join(dir, 'db'), '--tokens', join(dir, 'tokens'), '--listen', '127.0.0.1:0'],
+    { env: { ...process.env, RV_ANALYSIS_WORKERS: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const base = await new Promise((resolve, reject) => {
+    let buf = '';
+    srv.stdout.on('data', (d) => {
+      buf += d;
+      const m = buf.match(/listening on ([0-9.:]+)/);
+      if (m) resolve('http://' + m[1]);
+    });
+    srv.on('exit', () => reject(new Error('serve exited')));
+  });
+  const auth = { Authorization: 'Bearer ' + pbx };
+  assert.equal((await fetch(base + '/v1/mailboxes/4801', { method: 'PUT', headers: { ...auth, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ first_name: 'Väntande', last_name: 'Analys', unit: 'bygglovsenheten' }) })).status, 201);
+  const r = await fetch(base + '/v1/mailboxes/4801/voicemails', { method: 'POST', body: readFileSync(join(ROOT, 'samples', 'v01-bygglov.wav')),
+    headers: { ...auth, 'Content-Type': 'audio/wav' } });
+  assert.equal(r.status, 201);
+  const ctx = await browser.createBrowserContext();
+  const page = await ctx.newPage();
+  await page.goto(base + '/');
+  await page.waitForSelector('input[name=token]');
+  await page.type('input[name=token]', officer);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#nav:not([hidden])');
+  waiting = { base, srv, page, ctx };
+  return waiting;
+}
+after(async () => { if (waiting) { await waiting.ctx.close().catch(() => {}); waiting.srv.kill('SIGTERM'); } });
+
+async function inboxRows(w, hash) {
+  await w.page.goto(w.base + '/' + hash);
+  await w.page.waitForFunction((h) => document.getElementById('page').dataset.shown === h, {}, hash);
+  return w.page.$$eval('#page tbody tr', (rs) => rs.map((r) => r.textContent));
+}
+
+test('a voicemail being analysed is listed as "Analyseras"', async () => {
+  const w = await serviceWithWaitingVoicemail();
+  const rows = await inboxRows(w, '#/inkorg?decision=');
+  assert.ok(rows.some((r) => r.includes('Väntande Analys') && r.includes('Analyseras')), rows.join('\n'));
+});
+
+// Needs the API: the classification filter keeps voicemails not yet classified.
+test('a voicemail being analysed is not hidden by the "Möjlig allmän handling" filter',
+  { todo: 'the API\'s classification filter leaves out voicemails still queued' }, async () => {
+    const w = await serviceWithWaitingVoicemail();
+    const rows = await inboxRows(w, '#/inkorg?classification=possible_public_record&decision=');
+    assert.ok(rows.some((r) => r.includes('Väntande Analys') && r.includes('Analyseras')), rows.join('\n'));
+  });
+
+// Needs the API: the list's items carry callback_deadline and callback_at.
+test('an overdue call-back is marked "försenad" in the inbox',
+  { todo: 'the voicemail list does not give callback_deadline and callback_at' }, async () => {
+    const { ctx, page } = await signedIn(tokens.officer);
+    await openPage(page, '#/rostmeddelande/6', 'Röstmeddelande 6');
+    assert.match(await page.$eval('dl.facts', (d) => d.textContent), /försenad/);
+    await openPage(page, '#/inkorg?decision=', 'Inkorg');
+    const row = await page.$$eval('#page tbody tr', (rs) => rs.map((r) => r.textContent).find((t) => t.includes('ankn. 4706')));
+    assert.match(row, /försenad/);
+    await ctx.close();
+  });
+
+test('after a decision, "Nästa obeslutade" leads to the next voicemail without one', async () => {
+  const { ctx, page } = await signedIn(tokens.officer);
+  const next = await page.evaluate(async () => (await (await fetch('/v1/voicemails?decision=none&limit=1&after=3')).json()).items[0]?.id);
+  assert.ok(next, 'an older undecided voicemail');
+  await openPage(page, '#/rostmeddelande/3', 'Röstmeddelande 3');
+  await page.click('input[name=decision][value=not_public_record]');
+  await page.click('form button.primary');
+  await page.waitForSelector('a.next-undecided');
+  assert.equal(await page.$eval('a.next-undecided', (a) => a.getAttribute('href')), '#/rostmeddelande/' + next);
+  await page.click('a.next-undecided');
+  await page.waitForFunction((h) => document.getElementById('page').dataset.shown === h, {}, '#/rostmeddelande/' + next);
+  await ctx.close();
+});
