@@ -128,7 +128,9 @@ async function failure(r) {
 }
 
 async function api(method, path, body) {
-  const opt = { method, headers: {}, credentials: 'same-origin' };
+  /* no-store: every read reaches the service (and its audit), none is
+   * answered from the browser's cache */
+  const opt = { method, headers: {}, credentials: 'same-origin', cache: 'no-store' };
   if (method !== 'GET' && state.csrf) opt.headers['X-CSRF-Token'] = state.csrf;
   if (body !== undefined) {
     opt.headers['Content-Type'] = 'application/json';
