@@ -786,7 +786,8 @@ function auditDetail(r) {
     return d.replace(/(\d+) missing/, '$1 saknas').replace(/(\d+) not compliant/, '$1 följer inte policyn')
       .replace(/(\d+) overdue/, '$1 försenade').replace(/(\d+) disposed/, '$1 gallrade');
   }
-  return d;
+  return d.replace(/^greeting (\d+)$/, 'hälsningsfras $1').replace(/^sweep (\d+)$/, 'rapport $1')
+    .replace(/^a pbx token$/, 'en växels nyckel');
 }
 
 async function auditPage(params) {
