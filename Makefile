@@ -97,7 +97,7 @@ test: deps
 # The web app end to end in Debian's Chromium (puppeteer-core and axe-core
 # from npm, installed by deploy/install-deps.sh into tests/browser).
 browser-test: $(BIN) $(MLLR)
-	@RV_BIN=$(BIN) node --test tests/browser/app.test.mjs
+	@RV_BIN=$(BIN) node --test tests/browser/app.test.mjs tests/browser/demo.test.mjs
 
 # A small PNG of each page of the web app, from the demo archive, for the README.
 screenshots: deps

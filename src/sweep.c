@@ -309,13 +309,14 @@ static const char *sv_reason(const char *r)
         {"dtmf", "knapptoner"}, {"system_prompt", "växelns standardfras"},
         {"too_little_speech", "för lite tal"}, {"name_missing", "namn saknas"},
         {"unit_missing", "enhet saknas"}, {"wrong_order", "enhet ska sägas före namnet"},
-        {"too_long", "för lång"}, {"no_closing_prompt", "hänvisning saknas"},
-        {"absence_without_end", "frånvaro utan slutdatum och tid"}, {"missing", "saknas"},
-        {"empty", "tomt"}, {"ephemeral", "tillfälligt"},
-        {"possible_public_record", "möjlig allmän handling"}, {"not_public_record", "hålls ordnad"},
-        {"dispose", "gallras"}, {"registered", "registrerad"}, {"registrera", "registrerad"},
-        {"halls_ordnad", "hålls ordnad"}, {"gallras", "gallras"}, {"privat", "privat"}, {"name", "namn"}, {"unit", "enhet"}, {"org", "organisation"},
-        {"closing", "hänvisning"}};
+        {"too_long", "för lång"}, {"no_closing_prompt", "uppmaning att lämna meddelande saknas"},
+        {"absence_without_end", "frånvaro utan slutdatum och tid"}, {"missing", "hälsningsfras saknas"},
+        {"empty", "tomt meddelande"}, {"ephemeral", "tillfälligt meddelande"},
+        {"possible_public_record", "möjlig allmän handling"}, {"registered", "registrerad"},
+        {"registrera", "registrerad"}, {"not_public_record", "hålls ordnad"}, {"halls_ordnad", "hålls ordnad"},
+        {"dispose", "gallras"}, {"gallras", "gallras"}, {"privat", "privat"},
+        {"name", "namn"}, {"unit", "enhet"}, {"org", "organisation"},
+        {"closing", "uppmaning att lämna meddelande"}};
     for (size_t i = 0; r && i < sizeof map / sizeof *map; i++)
         if (strcmp(map[i][0], r) == 0) return map[i][1];
     return r ? r : "";

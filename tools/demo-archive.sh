@@ -3,8 +3,10 @@
 # samples the way a PBX posts them (the directory, each mailbox's greeting,
 # voicemails), then a sweep, served by `rostvakt serve` with the web app.
 # On a terminal it keeps serving and prints the address and sign-in tokens
-# until Ctrl-C; otherwise (CI, scripts) it checks that the pages answer and
-# exits. Usage: tools/demo-archive.sh BIN [DATA_DIR] [--check|--serve|--keep]
+# until Ctrl-C; otherwise (CI, scripts, `make demo | tee log`) it checks that
+# the pages answer and exits, unless DEMO=serve is in the environment (as
+# `make demo DEMO=serve` puts it). DEMO=check checks on a terminal too.
+# Usage: tools/demo-archive.sh BIN [DATA_DIR] [--check|--serve|--keep]
 #   --keep: build, print "URL<TAB>officer-token<TAB>admin-token<TAB>manager-token
 #   <TAB>pbx-token" and leave the server running in the background (its pid
 #   in DATA_DIR/serve.pid) for the browser tests and screenshots.
@@ -13,7 +15,15 @@ BIN=$1
 DATA=${2:-build/demo}
 MODE=${3:-}
 cd "$(dirname "$0")/.."
-if [ -z "$MODE" ]; then if [ -t 1 ]; then MODE=--serve; else MODE=--check; fi; fi
+NOTTY=
+if [ -z "$MODE" ]; then
+    case "${DEMO:-}" in
+    serve) MODE=--serve ;;
+    check) MODE=--check ;;
+    "") if [ -t 1 ]; then MODE=--serve; else MODE=--check NOTTY=1; fi ;;
+    *) echo "demo: DEMO=$DEMO: serve or check" >&2; exit 2 ;;
+    esac
+fi
 rm -rf "$DATA"
 mkdir -p "$DATA/db"
 tok() { "$BIN" token --tokens "$DATA/tokens" --role "$1" --name "$2" | tail -n 1; }
@@ -96,7 +106,12 @@ case "$MODE" in
         code=$(curl -sS -o /dev/null -w '%{http_code}' "$URL$p")
         [ "$code" = 200 ] || { echo "demo: $p answered $code" >&2; exit 1; }
     done
-    echo "demo: the archive holds $n mailboxes and $k voicemails; the web app answers at $URL (checked, stopping)"
+    echo "demo: the archive holds $n mailboxes and $k voicemails; the web app answers at $URL"
+    if [ -n "$NOTTY" ]; then
+        echo "demo: checked and stopped without serving, as the output is not a terminal; make demo DEMO=serve serves anyway"
+    else
+        echo "demo: checked and stopped without serving (DEMO=check)"
+    fi
     ;;
 *)
     echo

@@ -4,26 +4,79 @@
  * always set as text, never as markup. */
 'use strict';
 
-const state = { me: null, csrf: null, flash: null, rendered: false };
+const state = { me: null, csrf: null, flash: null, notice: null, next: null, rendered: false, seq: 0 };
 
-const CLASSES = {
-  possible_public_record: 'Möjlig allmän handling',
-  ephemeral: 'Tillfälligt meddelande',
-  empty: 'Tomt',
+/* Every code the API gives, in the one Swedish word the app shows for it;
+ * docs/glossary.md lists the same table (a browser test keeps them equal). */
+const WORDS = {
+  classification: {
+    possible_public_record: 'Möjlig allmän handling', ephemeral: 'Tillfälligt meddelande', empty: 'Tomt meddelande',
+  },
+  reason: {
+    case_words: 'ärendeord hörda', long_message: 'långt meddelande', short_message: 'kort meddelande',
+    no_speech: 'inget tal',
+  },
+  state: { queued: 'Analyseras', analysed: 'Analyserat', failed: 'Analysen misslyckades' },
+  decision: { registered: 'Registrerad', not_public_record: 'Inte allmän handling', dispose: 'Gallras' },
+  element: { name: 'namn', unit: 'enhet', org: 'organisation', closing: 'uppmaning att lämna meddelande' },
+  violation: {
+    missing: 'hälsningsfras saknas', system_prompt: 'växelns standardfras', name_missing: 'namn saknas',
+    unit_missing: 'enhet saknas', wrong_order: 'enhet ska sägas före namnet', too_long: 'för lång',
+    no_closing_prompt: 'uppmaning att lämna meddelande saknas', absence_without_end: 'frånvaro utan slutdatum och tid',
+  },
+  missing: {
+    no_greeting: 'ingen hälsningsfras', removed: 'borttagen', empty_recording: 'tom inspelning', silence: 'tystnad',
+    noise: 'brus', tone: 'ton', dtmf: 'knapptoner', system_prompt: 'växelns standardfras',
+    too_little_speech: 'för lite tal',
+  },
+  greeting: {
+    compliant: 'Följer policyn', not_compliant: 'Följer inte policyn', unsure: 'Behöver lyssnas',
+    reviewed: 'Granskad', missing: 'Saknas', removed: 'Borttagen',
+  },
+  event: { packaged: 'Arkivpaket gjort', archived: 'Arkiverat i e-arkivet' },
+  audit: {
+    mailbox_read: 'Läste en brevlåda', mailboxes_listed: 'Listade brevlådor', greeting_read: 'Läste en hälsningsfras',
+    greetings_listed: 'Listade hälsningsfraser', greeting_audio_read: 'Lyssnade på en hälsningsfras',
+    review_listed: 'Listade hälsningsfraser att lyssna på', voicemail_read: 'Läste ett röstmeddelande',
+    voicemails_listed: 'Listade röstmeddelanden', audio_read: 'Lyssnade på ett röstmeddelande',
+    units_listed: 'Listade enheter', sweep_read: 'Läste en rapport', sweeps_listed: 'Listade rapporter',
+    mailbox_created: 'Brevlåda skapad', mailbox_updated: 'Brevlåda ändrad', greeting_received: 'Hälsningsfras mottagen',
+    greeting_removed: 'Hälsningsfras borttagen', name_recording_received: 'Inspelat namn mottaget',
+    voicemail_received: 'Röstmeddelande mottaget', callback: 'Återuppringd', decision: 'Beslut',
+    greeting_reviewed: 'Hälsningsfras granskad', voicemail_packaged: 'Arkivpaket gjort',
+    voicemail_archived: 'Arkiverat i e-arkivet', unit_created: 'Enhet skapad', unit_updated: 'Enhet ändrad',
+    sweep_run: 'Nattlig kontroll startad', sweep_done: 'Nattlig kontroll klar', disposed: 'Gallrat',
+    sign_in: 'Inloggning', sign_in_refused: 'Inloggning nekad', sign_out: 'Utloggning',
+  },
+  param: {
+    classification: 'klassning', decision: 'beslut', unit: 'enhet', ext: 'anknytning', from: 'från och med',
+    to: 'till', limit: 'antal', after: 'efter', compliant: 'följer policyn', email: 'e-post', date: 'datum',
+    dry_run: 'på prov', format: 'format', voicemail: 'röstmeddelande', actor: 'vem',
+  },
+  role: { officer: 'registrator', admin: 'administratör', manager: 'chef', pbx: 'växel' },
+  error: {
+    invalid_argument: 'en uppgift är felaktig', unauthorized: 'nyckeln stämmer inte, eller inloggningen har gått ut',
+    forbidden: 'din roll får inte göra det', not_found: 'finns inte', method_not_allowed: 'går inte att göra så',
+    sweep_running: 'den nattliga kontrollen pågår, försök igen om en stund',
+    conflict: 'går inte i det här läget', disposed: 'gallrat', too_large: 'för stort', too_long: 'för långt',
+    unsupported_audio: 'okänt ljudformat', unsupported_media_type: 'fel sorts innehåll',
+    unprocessable: 'uppgiften kan inte användas', corrupt_audio: 'trasigt ljud', truncated_audio: 'avbrutet ljud',
+    queue_full: 'analyskön är full, försök igen om en stund', stopping: 'tjänsten stängs, försök igen om en stund',
+    busy: 'arkivet är upptaget, försök igen om en stund', disk_full: 'arkivets disk är full',
+    io_error: 'läs- eller skrivfel i arkivet', config_error: 'fel i tjänstens inställningar',
+    out_of_memory: 'minnet tog slut', internal_error: 'internt fel i tjänsten',
+    network_error: 'ingen kontakt med tjänsten',
+  },
 };
-const REASONS = {
-  case_words: 'ärendeord hörda', long_message: 'långt meddelande', short_message: 'kort meddelande',
-  callback_request: 'ber om återuppringning', no_speech: 'inget tal', hang_up: 'lade på',
-  silence: 'tystnad', tone: 'ton', noise: 'brus',
-};
-const DECISIONS = {
-  registered: 'Registrerad', not_public_record: 'Inte allmän handling', dispose: 'Gallras',
-};
-const ELEMENTS = { name: 'Namn', unit: 'Enhet', org: 'Organisation', closing: 'Avslutning' };
-const VIOLATIONS = {
-  name_missing: 'namn saknas', unit_missing: 'enhet saknas', org_missing: 'organisation saknas',
-  no_closing_prompt: 'uppmaning saknas', absence_without_end: 'frånvaro utan slutdatum',
-};
+
+/* The word for code in group; an unknown code is shown as "okänt (code)"
+ * rather than passed off as Swedish. */
+function word(group, code) {
+  if (code === null || code === undefined || code === '') return '';
+  return WORDS[group][code] || 'okänt (' + code + ')';
+}
+const words = (group, codes) => (codes || []).map((c) => word(group, c)).join(', ');
+const cap = (s) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /* ---- helpers ---- */
 
@@ -52,28 +105,50 @@ function say(text, error) {
   s.className = 'status' + (error ? ' error' : '');
 }
 
+/* An answer other than 2xx: its HTTP status and the API's error code; its
+ * message is the code's Swedish word (the API's own text is English). */
+/* A read answered after the person went to another page: its page is not drawn. */
+class Stale extends Error {}
+
 class ApiError extends Error {
-  constructor(status, msg) { super(msg); this.status = status; }
+  constructor(status, code) {
+    super(WORDS.error[code] || 'fel ' + status);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+async function call(path, opt) {
+  try { return await fetch(path, opt); } catch (e) { throw new ApiError(0, 'network_error'); }
+}
+
+async function failure(r) {
+  const j = await r.json().catch(() => null);
+  return new ApiError(r.status, j && j.error && j.error.code);
 }
 
 async function api(method, path, body) {
-  const opt = { method, headers: {}, credentials: 'same-origin' };
+  /* no-store: every read reaches the service (and its audit), none is
+   * answered from the browser's cache */
+  const opt = { method, headers: {}, credentials: 'same-origin', cache: 'no-store' };
   if (method !== 'GET' && state.csrf) opt.headers['X-CSRF-Token'] = state.csrf;
   if (body !== undefined) {
     opt.headers['Content-Type'] = 'application/json';
     opt.body = JSON.stringify(body);
   }
-  const r = await fetch(path, opt);
-  const j = await r.json().catch(() => null);
+  const seq = state.seq;
+  const r = await call(path, opt);
+  if (method === 'GET' && seq !== state.seq) throw new Stale();
   if (r.status === 401 && path !== '/v1/session') {
     state.me = null;
     state.flash = 'Sessionen har gått ut. Logga in igen.';
     showSignedIn();
+    wantAfterSignIn(location.hash);
     location.hash = '#/logga-in';
-    throw new ApiError(401, state.flash);
+    throw new ApiError(401, 'unauthorized');
   }
-  if (!r.ok) throw new ApiError(r.status, (j && j.error && j.error.message) || 'Fel ' + r.status);
-  return j;
+  if (!r.ok) throw await failure(r);
+  return r.json();
 }
 
 /* Make and save voicemail id's package: a POST, as making it is recorded
@@ -81,11 +156,8 @@ async function api(method, path, body) {
  * gives it. */
 async function savePackage(id) {
   const headers = state.csrf ? { 'X-CSRF-Token': state.csrf } : {};
-  const r = await fetch('/v1/voicemails/' + id + '/package', { method: 'POST', headers, credentials: 'same-origin' });
-  if (!r.ok) {
-    const j = await r.json().catch(() => null);
-    throw new ApiError(r.status, (j && j.error && j.error.message) || 'Fel ' + r.status);
-  }
+  const r = await call('/v1/voicemails/' + id + '/package', { method: 'POST', headers, credentials: 'same-origin' });
+  if (!r.ok) throw await failure(r);
   const m = /filename="([^"]+)"/.exec(r.headers.get('Content-Disposition') || '');
   const url = URL.createObjectURL(await r.blob());
   const a = el('a', { href: url, download: m ? m[1] : 'arkivpaket.tar', hidden: true });
@@ -99,6 +171,20 @@ function when(iso) {
   if (!iso) return '–';
   const d = new Date(iso);
   return isNaN(d) ? iso : d.toLocaleString('sv-SE', { dateStyle: 'short', timeStyle: 'short' });
+}
+
+/* Today's date, YYYY-MM-DD, in the browser's time zone (the person's). */
+function today() {
+  const d = new Date();
+  return localDate(d.getFullYear(), d.getMonth(), d.getDate());
+}
+const localDate = (y, m, d) => [y, String(m + 1).padStart(2, '0'), String(d).padStart(2, '0')].join('-');
+
+/* The instant a local day begins, as RFC 3339 UTC: the API's from and to
+ * are instants, the person's dates are local (a DST change included). */
+function dayStarts(date, plusDays) {
+  const [y, m, d] = date.split('-').map(Number);
+  return new Date(y, m - 1, d + (plusDays || 0)).toISOString().slice(0, 19) + 'Z';
 }
 
 function seconds(s) {
@@ -116,7 +202,10 @@ function page(title, ...kids) {
   state.rendered = true;
 }
 
+/* A table; each cell also carries its column's name, which narrow screens
+ * show when the rows become cards. */
 function table(caption, heads, rows) {
+  for (const r of rows) [...r.children].forEach((c, i) => { if (heads[i]) c.dataset.label = heads[i]; });
   return el('table', {},
     el('caption', { text: caption }),
     el('thead', {}, el('tr', {}, heads.map((h) => el('th', { scope: 'col', text: h })))),
@@ -129,23 +218,71 @@ function field(label, input) {
   return el('div', {}, el('label', { for: id, text: label }), input);
 }
 
+/* An error at its field: said beside it, tied to it with aria-describedby,
+ * and the focus moved there. */
+function fieldError(input, text) {
+  const id = input.id + '-fel';
+  let msg = document.getElementById(id);
+  if (!msg) {
+    msg = el('p', { id, class: 'field-error' });
+    input.after(msg);
+  }
+  msg.textContent = text;
+  input.setAttribute('aria-invalid', 'true');
+  input.setAttribute('aria-describedby', id);
+  input.focus();
+}
+
+function clearFieldError(input) {
+  document.getElementById(input.id + '-fel')?.remove();
+  input.removeAttribute('aria-invalid');
+  input.removeAttribute('aria-describedby');
+}
+
 function select(name, options, value) {
   return el('select', { name }, Object.entries(options).map(([v, t]) =>
     el('option', { value: v, selected: v === (value || '') ? true : null, text: t })));
 }
 
+/* Draw into a box at its own width, again whenever that changes: the SVG's
+ * units are then screen pixels, and its text keeps its size at any width. */
+function drawn(cls, draw) {
+  const box = el('div', { class: cls });
+  let last = 0;
+  new ResizeObserver(() => {
+    const w = Math.floor(box.clientWidth);
+    if (w > 0 && w !== last) {
+      last = w;
+      box.replaceChildren(draw(w));
+    }
+  }).observe(box);
+  return box;
+}
+
+/* Draw the page again after a change, then say what was done (a failed
+ * redraw leaves the change done). */
+async function redraw(draw, done) {
+  try { await draw(); } catch (e) {
+    if (e instanceof Stale) return;
+    say(done + ' Sidan kunde inte visas på nytt: ' + e.message + '.', true);
+    return;
+  }
+  say(done);
+}
+
 /* ---- sign-in ---- */
+
+/* The page asked for before sign-in, shown once signed in. */
+function wantAfterSignIn(hash) {
+  if (hash && hash !== '#/' && !hash.startsWith('#/logga-in')) state.next = hash;
+}
 
 function showSignedIn() {
   const nav = document.getElementById('nav'), who = document.getElementById('who');
   nav.hidden = who.hidden = !state.me;
   if (!state.me) return;
-  document.getElementById('who-name').textContent = state.me.name + ' (' + roleName(state.me.role) + ')';
+  document.getElementById('who-name').textContent = state.me.name + ' (' + word('role', state.me.role) + ')';
   for (const li of nav.querySelectorAll('li')) li.hidden = !li.dataset.roles.split(' ').includes(state.me.role);
-}
-
-function roleName(r) {
-  return { officer: 'registrator', admin: 'administratör', manager: 'chef' }[r] || r;
 }
 
 function home() {
@@ -154,6 +291,7 @@ function home() {
 }
 
 function signInPage() {
+  wantAfterSignIn(location.hash);
   const token = el('input', { type: 'password', name: 'token', autocomplete: 'current-password', required: true });
   const form = el('form', { class: 'signin', onsubmit: async (ev) => {
     ev.preventDefault();
@@ -163,10 +301,20 @@ function signInPage() {
       state.csrf = me.csrf;
       token.value = '';
       showSignedIn();
-      say('Du är inloggad som ' + me.name + '.');
-      location.hash = home();
+      const next = state.next || home();
+      state.next = null;
+      const hello = 'Du är inloggad som ' + me.name + '.';
+      if (location.hash === next) {
+        await route();
+        say(hello);
+      } else {
+        state.notice = hello;
+        location.hash = next;
+      }
     } catch (e) {
-      say(e.status === 403 ? 'Den nyckeln kan inte logga in i webbappen.' : 'Fel nyckel: ' + e.message, true);
+      say(e.status === 403 ? 'Den nyckeln kan inte logga in i webbappen.'
+        : e.status === 401 ? 'Nyckeln stämmer inte. Kontrollera den och försök igen.'
+          : 'Kunde inte logga in: ' + e.message + '.', true);
       token.focus();
     }
   } },
@@ -182,12 +330,44 @@ function signInPage() {
 
 /* ---- Inkorg ---- */
 
+/* The units a picker offers: those put with their managers and those of
+ * the latest report (every unit a mailbox has), once each whatever the
+ * case, as the service compares them. */
+async function knownUnits() {
+  const [u, s] = await Promise.all([api('GET', '/v1/units'), api('GET', '/v1/sweeps?limit=1')]);
+  const names = new Map();
+  for (const x of (s.items[0]?.report.units || [])) names.set(unitKey(x.unit), x.unit);
+  for (const x of u.items || []) if (!names.has(unitKey(x.name))) names.set(unitKey(x.name), x.name);
+  return [...names.values()].sort((a, b) => a.localeCompare(b, 'sv'));
+}
+
+function unitPicker(units, value) {
+  const pick = units.find((u) => unitKey(u) === unitKey(value)) || value || '';
+  const opts = { '': 'Alla enheter' };
+  for (const u of units) opts[u] = u;
+  if (pick && !(pick in opts)) opts[pick] = pick;
+  return select('unit', opts, pick);
+}
+
+/* Inbox pages go forward with the API's cursor ("after"); the cursors of
+ * the pages before ride along in the link ("back", "0" for the first), so
+ * that "Föregående sida" needs nothing more from the API. */
+function pageLink(params, after, back) {
+  const n = new URLSearchParams(params);
+  n.delete('after');
+  n.delete('back');
+  if (after) n.set('after', after);
+  if (back.length) n.set('back', back.join('.'));
+  return '#/inkorg?' + n.toString();
+}
+
 async function inboxPage(params) {
   const q = new URLSearchParams(params);
+  const units = await knownUnits();
   const f = {
-    classification: select('classification', { '': 'Alla', ...CLASSES }, q.get('classification')),
+    classification: select('classification', { '': 'Alla', ...WORDS.classification }, q.get('classification')),
     decision: select('decision', { none: 'Obeslutade', any: 'Beslutade', '': 'Alla' }, q.has('decision') ? q.get('decision') : 'none'),
-    unit: el('input', { name: 'unit', value: q.get('unit') || '' }),
+    unit: unitPicker(units, q.get('unit')),
     ext: el('input', { name: 'ext', inputmode: 'numeric', value: q.get('ext') || '', size: 8 }),
     from: el('input', { name: 'from', type: 'date', value: q.get('from') || '' }),
     to: el('input', { name: 'to', type: 'date', value: q.get('to') || '' }),
@@ -196,93 +376,154 @@ async function inboxPage(params) {
     ev.preventDefault();
     const n = new URLSearchParams();
     for (const [k, v] of Object.entries(f)) n.set(k, v.value);
+    if (q.get('limit')) n.set('limit', q.get('limit'));
     location.hash = '#/inkorg?' + n.toString();
   } },
   field('Klassning', f.classification), field('Beslut', f.decision), field('Enhet', f.unit),
   field('Anknytning', f.ext), field('Från och med', f.from), field('Till och med', f.to),
   el('button', { type: 'submit', class: 'primary', text: 'Filtrera' }));
-  page('Inkorg', form, el('p', { text: 'Hämtar …' }));
-  const a = new URLSearchParams({ limit: '25' });
+  const d = today();
+  const quick = el('p', { class: 'quick' }, el('a', { href: '#/inkorg?' + new URLSearchParams({ decision: '', from: d, to: d }),
+    text: 'Idag', 'aria-current': q.get('from') === d && q.get('to') === d ? 'true' : null }));
+  page('Inkorg', quick, form, el('p', { text: 'Hämtar …' }));
+  const limit = /^\d{1,3}$/.test(q.get('limit') || '') ? q.get('limit') : '25';
+  const a = new URLSearchParams({ limit });
   for (const k of ['classification', 'unit', 'ext']) if (f[k].value) a.set(k, f[k].value);
   if (f.decision.value) a.set('decision', f.decision.value);
-  if (f.from.value) a.set('from', f.from.value + 'T00:00:00Z');
-  if (f.to.value) {
-    const d = new Date(f.to.value + 'T00:00:00Z');
-    d.setUTCDate(d.getUTCDate() + 1);
-    a.set('to', d.toISOString().slice(0, 19) + 'Z');
-  }
+  if (f.from.value) a.set('from', dayStarts(f.from.value));
+  if (f.to.value) a.set('to', dayStarts(f.to.value, 1));
   if (q.get('after')) a.set('after', q.get('after'));
   const j = await api('GET', '/v1/voicemails?' + a.toString());
+  const now = today();
   const rows = j.items.map((v) => el('tr', {},
     el('td', {}, el('a', { href: '#/rostmeddelande/' + v.id, text: when(v.received_at) })),
     el('td', {}, (v.name || '') + ', ' + (v.unit || ''), el('br'), el('span', { class: 'muted', text: 'ankn. ' + v.ext })),
     el('td', { text: v.caller || 'okänt nummer' }),
     el('td', { text: seconds(v.duration_s) }),
-    el('td', {}, el('strong', { text: CLASSES[v.classification] || (v.state === 'queued' ? 'Analyseras' : '–') }),
-      v.reasons && v.reasons.length ? el('br') : null,
-      (v.reasons || []).map((r) => REASONS[r] || r).join(', ')),
-    el('td', { text: v.decision ? DECISIONS[v.decision] : 'Inget beslut' })));
-  const pager = el('div', { class: 'pager' });
+    el('td', {}, el('strong', { text: v.classification ? word('classification', v.classification) : word('state', v.state) }),
+      v.reasons && v.reasons.length ? [el('br'), words('reason', v.reasons)] : null),
+    el('td', {}, v.decision ? word('decision', v.decision) : 'Inget beslut',
+      overdue(v, now) ? [el('br'), el('span', { class: 'bad', text: 'Återuppringning försenad' })] : null)));
+  const back = (q.get('back') || '').split('.').filter(Boolean);
+  const pager = el('nav', { class: 'pager', 'aria-label': 'Sidor' });
   if (q.get('after')) {
-    const first = new URLSearchParams(params);
-    first.delete('after');
-    pager.append(el('a', { href: '#/inkorg?' + first.toString(), text: 'Första sidan' }));
+    const prev = back[back.length - 1];
+    pager.append(el('a', { href: pageLink(params, prev === '0' ? '' : prev, back.slice(0, -1)), rel: 'prev', text: 'Föregående sida' }));
   }
-  if (j.next) {
-    const next = new URLSearchParams(params);
-    next.set('after', j.next);
-    pager.append(el('a', { href: '#/inkorg?' + next.toString(), text: 'Nästa sida' }));
-  }
-  page('Inkorg', form,
+  if (j.next) pager.append(el('a', { href: pageLink(params, j.next, [...back, q.get('after') || '0']), rel: 'next', text: 'Nästa sida' }));
+  page('Inkorg', quick, form,
     table('Röstmeddelanden, nyast först', ['Mottaget', 'Brevlåda', 'Uppringare', 'Längd', 'Klassning och skäl', 'Beslut'], rows),
     pager);
 }
 
+/* A call-back not made by its deadline (a date of the body's calendar). */
+const overdue = (v, now) => Boolean(v.callback_deadline && !v.callback_at && v.callback_deadline < now);
+
 /* ---- Röstmeddelande ---- */
 
-function timeline(a) {
-  const dur = Math.max(a.duration_s || 0, 0.1), W = 720, H = 70, x = (t) => (t / dur) * (W - 20) + 10;
+/* The timeline at width w: speech, the case words, and the playhead at
+ * the player's time. */
+function timeline(a, w, player) {
+  const dur = Math.max(a.duration_s || 0, 0.1), W = Math.max(w, 200), H = 72, L = 8, R = 8;
+  const x = (t) => L + (Math.min(Math.max(t, 0), dur) / dur) * (W - L - R);
   const segs = (a.signal && a.signal.speech_segments) || [];
-  const words = a.keywords || [];
-  const desc = segs.length + ' stycken tal' + (words.length ? '; ärendeord: ' +
-    words.map((w) => w.word + ' vid ' + w.at_s.toFixed(1) + ' s').join(', ') : '');
-  return svg('svg', { class: 'timeline', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Tidslinje: ' + desc },
-    svg('rect', { x: 10, y: 30, width: W - 20, height: 14, fill: '#e6e6e6' }),
-    segs.map((s) => svg('rect', { x: x(s.start_s), y: 30, width: Math.max(1, x(s.end_s) - x(s.start_s)), height: 14, fill: '#0b4f9c' })),
-    words.map((w) => [svg('line', { x1: x(w.at_s), x2: x(w.at_s), y1: 22, y2: 50, stroke: '#a32020', 'stroke-width': 2 }),
-      svg('text', { x: x(w.at_s) + 3, y: 18, 'font-size': 13, fill: '#a32020' }, w.word)]),
-    svg('text', { x: 10, y: 64, 'font-size': 12, fill: '#4a4a4a' }, '0 s'),
-    svg('text', { x: W - 50, y: 64, 'font-size': 12, fill: '#4a4a4a' }, dur.toFixed(1) + ' s'));
+  const kws = a.keywords || [];
+  const desc = segs.length + ' stycken tal' + (kws.length ? '; ärendeord: ' +
+    kws.map((k) => k.word + ' vid ' + k.at_s.toFixed(1) + ' s').join(', ') : '');
+  const head = svg('line', { class: 'playhead', x1: x(player.currentTime || 0), x2: x(player.currentTime || 0), y1: 24, y2: 52,
+    stroke: '#1b1b1b', 'stroke-width': 3 });
+  const move = () => { head.setAttribute('x1', x(player.currentTime)); head.setAttribute('x2', x(player.currentTime)); };
+  for (const ev of ['timeupdate', 'seeked', 'loadedmetadata']) player.addEventListener(ev, move);
+  return svg('svg', { class: 'timeline', width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': 'Tidslinje: ' + desc },
+    svg('rect', { class: 'track', x: L, y: 31, width: W - L - R, height: 14, fill: '#e6e6e6' }),
+    segs.map((s) => svg('rect', { x: x(s.start_s), y: 31, width: Math.max(1, x(s.end_s) - x(s.start_s)), height: 14, fill: '#0b4f9c' })),
+    kws.map((k) => [svg('line', { x1: x(k.at_s), x2: x(k.at_s), y1: 22, y2: 50, stroke: '#a32020', 'stroke-width': 2 }),
+      svg('text', { x: Math.min(x(k.at_s) + 3, W - 8 * k.word.length), y: 17, 'font-size': 13, fill: '#a32020' }, k.word)]),
+    head,
+    svg('text', { x: L, y: 66, 'font-size': 12, fill: '#4a4a4a' }, '0 s'),
+    svg('text', { x: W - R, y: 66, 'font-size': 12, fill: '#4a4a4a', 'text-anchor': 'end' }, dur.toFixed(1).replace('.', ',') + ' s'));
 }
 
-async function voicemailPage(id) {
+/* The player: the audio, its buttons, the case words to play from, and
+ * keys that act only while the player has focus (K play and pause, J and
+ * L five seconds back and forward), so that they take no key a screen
+ * reader uses elsewhere on the page. */
+function playerBox(v, a) {
+  const audio = el('audio', { controls: true, preload: 'metadata', src: '/v1/voicemails/' + v.id + '/audio', 'aria-label': 'Röstmeddelandet' });
+  const jump = (s) => { audio.currentTime = Math.min(Math.max(0, audio.currentTime + s), audio.duration || 0); };
+  const toggle = () => { if (audio.paused) audio.play().catch(() => {}); else audio.pause(); };
+  const playFrom = (t) => { audio.currentTime = t; audio.play().catch(() => {}); };
+  const play = el('button', { type: 'button', text: 'Spela', onclick: toggle });
+  for (const [ev, t] of [['play', 'Pausa'], ['pause', 'Spela'], ['ended', 'Spela']]) audio.addEventListener(ev, () => { play.textContent = t; });
+  const kws = a.keywords || [];
+  const box = el('div', { class: 'player', role: 'group', 'aria-label': 'Spelare', onkeydown: (ev) => {
+    if (ev.altKey || ev.ctrlKey || ev.metaKey) return;
+    const act = { k: toggle, j: () => jump(-5), l: () => jump(5) }[ev.key.toLowerCase()];
+    if (act) { ev.preventDefault(); act(); }
+  } },
+  audio,
+  el('p', { class: 'buttons' }, el('button', { type: 'button', text: '5 s bakåt', onclick: () => jump(-5) }), ' ', play, ' ',
+    el('button', { type: 'button', text: '5 s framåt', onclick: () => jump(5) })),
+  kws.length ? el('p', {}, 'Ärendeord, spela härifrån: ', kws.map((k) => [el('button', { type: 'button', class: 'word',
+    text: k.word + ' (' + k.at_s.toFixed(1).replace('.', ',') + ' s)', onclick: () => playFrom(k.at_s) }), ' '])) : null,
+  drawn('timeline-box', (w) => timeline(a, w, audio)));
+  return box;
+}
+
+/* The next voicemail without a decision after voicemail id (older, as the
+ * inbox lists them; else the newest), or null. */
+async function nextUndecided(id) {
+  const older = await api('GET', '/v1/voicemails?decision=none&limit=1&after=' + id);
+  if (older.items.length) return older.items[0].id;
+  const newest = await api('GET', '/v1/voicemails?decision=none&limit=1');
+  return newest.items.length && newest.items[0].id !== Number(id) ? newest.items[0].id : null;
+}
+
+async function voicemailPage(id, decided) {
   const v = await api('GET', '/v1/voicemails/' + encodeURIComponent(id));
+  const next = decided ? await nextUndecided(v.id) : undefined;
   const a = v.analysis || {};
   const o = v.owner || {};
-  const player = el('audio', { controls: true, preload: 'metadata', src: '/v1/voicemails/' + v.id + '/audio', 'aria-label': 'Röstmeddelandet' });
   const dnr = el('input', { name: 'diarienummer' });
   const note = el('textarea', { name: 'note', rows: 3, cols: 40 });
-  const choice = ['registered', 'not_public_record', 'dispose'].map((d, i) =>
-    el('label', {}, el('input', { type: 'radio', name: 'decision', value: d, checked: i === 0 ? true : null }), ' ',
-      { registered: 'Registrera med diarienummer', not_public_record: 'Inte allmän handling', dispose: 'Gallra' }[d]));
+  const choices = el('fieldset', { class: 'radio' }, el('legend', { text: 'Beslut' }),
+    Object.keys(WORDS.decision).map((d) =>
+      el('label', {}, el('input', { type: 'radio', name: 'decision', value: d }), ' ', word('decision', d))));
   const canDecide = state.me.role === 'officer';
-  const form = el('form', { onsubmit: async (ev) => {
+  const form = el('form', { novalidate: true, onsubmit: async (ev) => {
     ev.preventDefault();
-    const d = form.querySelector('input[name=decision]:checked').value;
+    clearFieldError(dnr);
+    choices.querySelector('.field-error')?.remove();
+    const picked = form.querySelector('input[name=decision]:checked');
+    if (!picked) {
+      const first = choices.querySelector('input');
+      choices.append(el('p', { id: 'beslut-fel', class: 'field-error', text: 'Välj ett beslut.' }));
+      choices.setAttribute('aria-describedby', 'beslut-fel');
+      first.focus();
+      return;
+    }
+    const d = picked.value;
+    if (d === 'registered' && !dnr.value.trim()) {
+      fieldError(dnr, 'Skriv diarienumret: ett registrerat meddelande behöver ett diarienummer.');
+      return;
+    }
     const body = { decision: d };
-    if (dnr.value) body.diarienummer = dnr.value;
+    if (dnr.value.trim()) body.diarienummer = dnr.value.trim();
     if (note.value) body.note = note.value;
     try {
       await api('POST', '/v1/voicemails/' + v.id + '/decision', body);
-      say('Beslutet är sparat: ' + DECISIONS[d] + '.');
-      await voicemailPage(id);
-    } catch (e) { say('Beslutet sparades inte: ' + e.message, true); }
+    } catch (e) {
+      if (e.status === 422 && d === 'registered') fieldError(dnr, 'Diarienumret kan inte användas: ' + e.message + '.');
+      else say('Beslutet sparades inte: ' + e.message + '.', true);
+      return;
+    }
+    await redraw(() => voicemailPage(id, true), 'Beslutet är sparat: ' + word('decision', d) + '.');
   } },
-  el('fieldset', { class: 'radio' }, el('legend', { text: 'Beslut' }), choice),
+  choices,
   field('Diarienummer (vid registrering)', dnr), field('Anteckning', note),
   el('p', {}, el('button', { type: 'submit', class: 'primary', text: 'Spara beslut' })));
   const history = (v.decisions || []).map((d) => el('tr', {},
-    el('td', { text: when(d.decided_at) }), el('td', { text: DECISIONS[d.decision] || d.decision }),
+    el('td', { text: when(d.decided_at) }), el('td', { text: word('decision', d.decision) }),
     el('td', { text: d.diarienummer || '' }), el('td', { text: d.note || '' }), el('td', { text: d.actor })));
   /* hand-over to the e-archive: the package, then the archive's reference */
   const last = (v.decisions || []).slice(-1)[0];
@@ -291,26 +532,24 @@ async function voicemailPage(id) {
     ev.preventDefault();
     try {
       await api('POST', '/v1/voicemails/' + v.id + '/archived', { reference: ref.value });
-      say('E-arkivets referens är sparad.');
-      await voicemailPage(id);
-    } catch (e) { say('Referensen sparades inte: ' + e.message, true); }
+    } catch (e) { say('Referensen sparades inte: ' + e.message + '.', true); return; }
+    await redraw(() => voicemailPage(id), 'E-arkivets referens är sparad.');
   } }, field('E-arkivets referens', ref), el('p', {}, el('button', { type: 'submit', text: 'Spara referens' })));
   const archive = last && last.decision === 'registered' && canDecide && !v.disposed_at ? [
     el('h2', { text: 'E-arkiv' }),
     el('p', {}, el('button', { type: 'button', class: 'package', text: 'Hämta arkivpaketet (FGS Paketstruktur 2.0)', onclick: async () => {
       try {
         await savePackage(v.id);
-        say('Arkivpaketet är gjort och hämtat.');
-        await voicemailPage(id);
-      } catch (e) { say('Arkivpaketet gjordes inte: ' + e.message, true); }
+      } catch (e) { say('Arkivpaketet gjordes inte: ' + e.message + '.', true); return; }
+      await redraw(() => voicemailPage(id), 'Arkivpaketet är gjort och hämtat. Lämna det till e-arkivet och spara sedan arkivets referens.');
     } })),
     v.archived_at ? el('p', { text: 'Arkiverat ' + when(v.archived_at) + ', referens ' + v.archive_ref + '.' })
       : v.packaged_at ? archForm
         : el('p', { class: 'muted', text: 'Hämta paketet och lämna det till e-arkivet; spara sedan arkivets referens här.' })] : [];
-  const EVENTS = { packaged: 'Arkivpaket gjort', archived: 'Arkiverat i e-arkivet' };
   const events = (v.events || []).map((e) => el('tr', {},
-    el('td', { text: when(e.at) }), el('td', { text: EVENTS[e.event] || e.event }), el('td', { text: e.detail || '' }),
+    el('td', { text: when(e.at) }), el('td', { text: word('event', e.event) }), el('td', { text: e.detail || '' }),
     el('td', { text: e.actor })));
+  const late = overdue(v, today());
   page('Röstmeddelande ' + v.id,
     el('p', {}, el('a', { href: '#/inkorg', text: '← Till inkorgen' })),
     el('dl', { class: 'facts' },
@@ -318,13 +557,18 @@ async function voicemailPage(id) {
       el('dt', { text: 'Uppringare' }), el('dd', { text: v.caller || 'okänt nummer' }),
       el('dt', { text: 'Brevlåda' }), el('dd', { text: `${o.first_name || ''} ${o.last_name || ''}, ${o.unit || ''}, ${o.org || ''} (ankn. ${v.ext})` }),
       el('dt', { text: 'Längd' }), el('dd', { text: seconds(a.duration_s) }),
-      el('dt', { text: 'Klassning' }), el('dd', { text: (CLASSES[v.classification] || '–') +
-        (a.reasons && a.reasons.length ? ' (' + a.reasons.map((r) => REASONS[r] || r).join(', ') + ')' : '') }),
-      el('dt', { text: 'Återuppringning' }), el('dd', { text: v.callback_at ? 'återuppringd ' + when(v.callback_at)
-        : 'ska ske senast ' + (v.callback_deadline || '–') })),
-    el('h2', { text: 'Lyssna' }), player, timeline(a),
-    el('p', { class: 'muted', text: 'Blått: tal. Rött: ärendeord som hördes.' }),
-    el('h2', { text: 'Beslut' }), canDecide ? form : el('p', { text: 'Beslut fattas av registrator.' }),
+      el('dt', { text: 'Klassning' }), el('dd', { text: (v.classification ? word('classification', v.classification) : word('state', v.state)) +
+        (a.reasons && a.reasons.length ? ' (' + words('reason', a.reasons) + ')' : '') }),
+      el('dt', { text: 'Återuppringning' }), el('dd', {}, v.callback_at ? 'återuppringd ' + when(v.callback_at)
+        : 'ska ske senast ' + (v.callback_deadline || '–'), late ? [' ', el('strong', { class: 'bad', text: 'försenad' })] : null)),
+    el('h2', { text: 'Lyssna' }), playerBox(v, a),
+    el('p', { class: 'muted', text: 'Blått: tal. Rött: ärendeord som hördes. Svart streck: var uppspelningen är.' }),
+    el('p', { class: 'muted', text: 'Tangenter när spelaren har fokus: K spelar och pausar, J går 5 sekunder bakåt, L 5 sekunder framåt. ' +
+      'På själva spelaren går även mellanslag och piltangenterna.' }),
+    el('h2', { text: 'Beslut' }),
+    next === undefined ? null : el('p', {}, next ? el('a', { class: 'next-undecided', href: '#/rostmeddelande/' + next, text: 'Nästa obeslutade →' })
+      : 'Inga fler obeslutade röstmeddelanden.'),
+    canDecide ? form : el('p', { text: 'Beslut fattas av registrator.' }),
     el('h2', { text: 'Beslutshistorik' }),
     table('Beslut om meddelandet, äldst först', ['Beslutat', 'Beslut', 'Diarienummer', 'Anteckning', 'Av'], history),
     archive,
@@ -338,10 +582,20 @@ async function voicemailPage(id) {
  * and Ö too ("Socialtjänsten" and "SOCIALTJÄNSTEN" are one unit). */
 const unitKey = (u) => (u || '').normalize('NFC').toLocaleLowerCase('sv');
 
+/* A greeting's state in the app's words, and the class that colours it. */
+function greetingState(g) {
+  if (!g || g.removed) return [g ? word('greeting', 'removed') : word('greeting', 'missing'), 'bad'];
+  if (g.missing_reason) return [word('greeting', 'missing') + ': ' + word('missing', g.missing_reason), 'bad'];
+  if (g.compliant === true) return [word('greeting', 'compliant'), 'ok'];
+  if (g.compliant === false) return [word('greeting', 'not_compliant'), 'bad'];
+  return [word('greeting', 'unsure'), 'warn'];
+}
+
 async function greetingsPage(params) {
   const q = new URLSearchParams(params);
-  const unit = el('input', { name: 'unit', value: q.get('unit') || '' });
-  const comp = select('compliant', { '': 'Alla', 'false': 'Följer inte policyn', 'true': 'Följer policyn' }, q.get('compliant'));
+  const units = await knownUnits();
+  const unit = unitPicker(units, q.get('unit'));
+  const comp = select('compliant', { '': 'Alla', 'false': word('greeting', 'not_compliant'), 'true': word('greeting', 'compliant') }, q.get('compliant'));
   const form = el('form', { class: 'filters', onsubmit: (ev) => {
     ev.preventDefault();
     location.hash = '#/halsningsfraser?' + new URLSearchParams({ unit: unit.value, compliant: comp.value });
@@ -359,13 +613,9 @@ async function greetingsPage(params) {
   const sections = [...byUnit.values()].sort((x, y) => x[0].localeCompare(y[0], 'sv')).map(([u, ms]) =>
     table(u, ['Anknytning', 'Namn', 'Hälsningsfras', 'Brister', 'Lyssna'], ms.map((m) => {
       const g = m.greeting;
-      const verdict = !g || g.removed ? el('span', { class: 'bad', text: 'Saknas' })
-        : g.missing_reason ? el('span', { class: 'bad', text: 'Saknas (' + g.missing_reason + ')' })
-        : g.compliant === true ? el('span', { class: 'ok', text: 'Följer policyn' })
-        : g.compliant === false ? el('span', { class: 'bad', text: 'Följer inte policyn' })
-        : el('span', { class: 'warn', text: 'Behöver lyssnas' });
+      const [text, cls] = greetingState(g);
       return el('tr', {}, el('td', { text: m.ext }), el('td', { text: m.first_name + ' ' + m.last_name }),
-        el('td', {}, verdict), el('td', { text: g ? (g.violations || []).map((x) => VIOLATIONS[x] || x).join(', ') : '' }),
+        el('td', {}, el('span', { class: cls, text })), el('td', { text: g ? words('violation', g.violations) : '' }),
         el('td', {}, el('a', { href: '#/brevlada/' + m.ext, text: 'Lyssna och historik',
           'aria-label': 'Lyssna och historik för ' + m.first_name + ' ' + m.last_name })));
     })));
@@ -379,7 +629,7 @@ async function greetingsPage(params) {
 
 function reviewRow(r) {
   const canReview = state.me.role === 'officer';
-  const sets = r.unsure.map((k) => el('fieldset', { class: 'radio' }, el('legend', { text: ELEMENTS[k] || k }),
+  const sets = r.unsure.map((k) => el('fieldset', { class: 'radio' }, el('legend', { text: cap(word('element', k)) }),
     ['stated', 'not_stated'].map((v) => el('label', {}, el('input', { type: 'radio', name: `${r.greeting_id}-${k}`, value: v }),
       ' ', v === 'stated' ? 'Sägs' : 'Sägs inte'))));
   const form = el('form', { onsubmit: async (ev) => {
@@ -392,12 +642,11 @@ function reviewRow(r) {
     if (!Object.keys(body).length) { say('Välj vad som sägs först.', true); return; }
     try {
       await api('POST', `/v1/mailboxes/${r.ext}/greetings/${r.greeting_id}/review`, body);
-      say('Granskningen av ' + r.name + 's hälsningsfras är sparad.');
-      route();
-    } catch (e) { say('Granskningen sparades inte: ' + e.message, true); }
+    } catch (e) { say('Granskningen sparades inte: ' + e.message + '.', true); return; }
+    await redraw(route, 'Granskningen av ' + r.name + 's hälsningsfras är sparad.');
   } }, sets, el('button', { type: 'submit', text: 'Spara granskning' }));
   return el('tr', {}, el('td', { text: `${r.name}, ${r.unit} (${r.ext})` }),
-    el('td', { text: r.unsure.map((k) => ELEMENTS[k] || k).join(', ') }),
+    el('td', { text: cap(words('element', r.unsure)) }),
     el('td', {}, el('audio', { controls: true, preload: 'none', src: `/v1/mailboxes/${r.ext}/greetings/${r.greeting_id}/audio`,
       'aria-label': 'Hälsningsfrasen för ' + r.name })),
     el('td', {}, canReview ? form : el('span', { class: 'muted', text: 'Granskas av registrator' })));
@@ -414,9 +663,7 @@ async function mailboxPage(ext) {
       el('dt', { text: 'Policy' }), el('dd', { text: m.profile })),
     table('Hälsningsfraser, nyast först', ['Mottagen', 'Bedömning', 'Lyssna'], items.map((g) => el('tr', {},
       el('td', { text: when(g.received_at) }),
-      el('td', { text: g.removed ? 'Borttagen' : g.missing_reason ? 'Saknas (' + g.missing_reason + ')'
-        : g.compliant === true ? 'Följer policyn' : g.compliant === false ? 'Brister: ' + g.violations.map((x) => VIOLATIONS[x] || x).join(', ')
-        : 'Behöver lyssnas' }),
+      el('td', { text: greetingState(g)[0] + (g.compliant === false && g.violations?.length ? ': ' + words('violation', g.violations) : '') }),
       el('td', {}, g.removed || !g.audio_sha256 ? '–' : el('audio', { controls: true, preload: 'none',
         src: `/v1/mailboxes/${m.ext}/greetings/${g.id}/audio`, 'aria-label': 'Hälsningsfrasen från ' + when(g.received_at) }))))));
 }
@@ -424,44 +671,59 @@ async function mailboxPage(ext) {
 /* ---- Rapporter ---- */
 
 /* A series' look: a colour, a marker and a dash, so that lines differ by
- * more than colour, and any number of units can be drawn. */
+ * more than colour (marker and dash together tell 16 lines apart). */
 const MARKERS = ['circle', 'square', 'triangle', 'diamond'];
+const DASHES = ['', '7 3', '2 3', '9 3 2 3'];
+const COLOURS = ['#0b4f9c', '#a32020', '#1e6b2e', '#7a4d00', '#5b2a86', '#00666b', '#444444'];
 function marker(kind, cx, cy, fill) {
-  if (kind === 'circle') return svg('circle', { cx, cy, r: 3.5, fill });
-  if (kind === 'square') return svg('rect', { x: cx - 3.5, y: cy - 3.5, width: 7, height: 7, fill });
-  const pts = kind === 'triangle' ? [[0, -4.5], [4, 3], [-4, 3]] : [[0, -4.5], [4.5, 0], [0, 4.5], [-4.5, 0]];
+  if (kind === 'circle') return svg('circle', { cx, cy, r: 4, fill });
+  if (kind === 'square') return svg('rect', { x: cx - 4, y: cy - 4, width: 8, height: 8, fill });
+  const pts = kind === 'triangle' ? [[0, -5], [4.5, 3.5], [-4.5, 3.5]] : [[0, -5], [5, 0], [0, 5], [-5, 0]];
   return svg('polygon', { points: pts.map(([a, b]) => `${cx + a},${cy + b}`).join(' '), fill });
 }
 
-function lineChart(title, series, dates, max, fmt) {
-  const W = 720, L = 50, R = 190, T = 20, B = 30, H = Math.max(220, T + B + 18 * series.length);
+/* A line chart at width w, each line labelled at its end (labels pushed
+ * apart where lines end close together). */
+function lineChart(title, series, dates, max, fmt, w) {
+  const FONT = 13, GAP = 17, W = Math.max(w, 280), L = 46, T = 14, B = 30;
+  const R = Math.min(260, Math.round(W * 0.42));
+  const H = Math.max(220, T + B + GAP * (series.length + 1));
   const x = (i) => L + (dates.length > 1 ? i * (W - L - R) / (dates.length - 1) : (W - L - R) / 2);
   const y = (v) => T + (H - T - B) * (1 - v / (max || 1));
-  const colours = ['#0b4f9c', '#a32020', '#1e6b2e', '#7a4d00', '#5b2a86', '#00666b', '#444444'];
   const g = [svg('title', {}, title),
     svg('line', { x1: L, x2: W - R, y1: y(0), y2: y(0), stroke: '#4a4a4a' }),
     svg('line', { x1: L, x2: L, y1: T, y2: y(0), stroke: '#4a4a4a' }),
-    svg('text', { x: 4, y: T + 4, 'font-size': 12 }, fmt(max)),
-    svg('text', { x: 4, y: y(0), 'font-size': 12 }, fmt(0))];
+    svg('text', { x: L - 4, y: T + 5, 'font-size': 12, 'text-anchor': 'end' }, fmt(max)),
+    svg('text', { x: L - 4, y: y(0) + 4, 'font-size': 12, 'text-anchor': 'end' }, fmt(0))];
   if (dates.length) {
     g.push(svg('text', { x: L, y: H - 8, 'font-size': 12 }, dates[0]));
-    if (dates.length > 1) g.push(svg('text', { x: W - R - 70, y: H - 8, 'font-size': 12 }, dates[dates.length - 1]));
+    if (dates.length > 1) g.push(svg('text', { x: W - R, y: H - 8, 'font-size': 12, 'text-anchor': 'end' }, dates[dates.length - 1]));
   }
-  const dashes = ['', '6 3', '2 3', '8 3 2 3'];
-  series.forEach((s, k) => {
-    const colour = colours[k % colours.length], mark = MARKERS[k % MARKERS.length];
-    const dash = dashes[Math.floor(k / colours.length) % dashes.length];
+  /* where each label goes: at its line's last value, then apart */
+  const ends = series.map((s, k) => {
+    let i = s.values.length - 1;
+    while (i >= 0 && s.values[i] === null) i--;
+    return { k, i, at: i >= 0 ? y(s.values[i]) : y(0) };
+  }).sort((a, b) => a.at - b.at || a.k - b.k);
+  ends.forEach((e, n) => { e.y = Math.max(e.at + 4, n ? ends[n - 1].y + GAP : T + 4); });
+  for (let n = ends.length - 1; n >= 0; n--) ends[n].y = Math.min(ends[n].y, n < ends.length - 1 ? ends[n + 1].y - GAP : H - B + 4);
+  const chars = Math.max(6, Math.floor((R - 30) / (FONT * 0.6)));
+  for (const e of ends) {
+    const s = series[e.k], k = e.k;
+    const colour = COLOURS[k % COLOURS.length], mark = MARKERS[k % MARKERS.length], dash = DASHES[Math.floor(k / MARKERS.length) % DASHES.length];
     const pts = s.values.map((v, i) => v === null ? null : `${x(i)},${y(v)}`).filter(Boolean);
-    if (pts.length > 1) g.push(svg('polyline', { points: pts.join(' '), fill: 'none', stroke: colour, 'stroke-width': 2,
-      ...(dash ? { 'stroke-dasharray': dash } : {}) }));
-    s.values.forEach((v, i) => { if (v !== null) g.push(marker(mark, x(i), y(v), colour)); });
-    /* the legend: the series' marker and its name */
-    const ly = T + 10 + k * 18;
-    g.push(marker(mark, W - R + 14, ly - 4, colour));
-    g.push(svg('text', { x: W - R + 24, y: ly, 'font-size': 12, fill: colour }, s.name.length > 26 ? s.name.slice(0, 25) + '…' : s.name));
-  });
+    const name = s.name.length > chars ? s.name.slice(0, chars - 1) + '…' : s.name;
+    const lx = W - R + 10;
+    g.push(svg('g', { class: 'series', 'data-unit': s.name, 'data-marker': mark, 'data-dash': dash || 'solid' },
+      pts.length > 1 ? svg('polyline', { points: pts.join(' '), fill: 'none', stroke: colour, 'stroke-width': 2,
+        ...(dash ? { 'stroke-dasharray': dash } : {}) }) : null,
+      s.values.map((v, i) => v === null ? null : marker(mark, x(i), y(v), colour)),
+      e.i >= 0 ? svg('line', { x1: x(e.i) + 5, y1: e.at, x2: lx - 2, y2: e.y - 4, stroke: colour, 'stroke-width': 1 }) : null,
+      marker(mark, lx + 6, e.y - 4, colour),
+      svg('text', { class: 'label', x: lx + 16, y: e.y, 'font-size': FONT, fill: colour }, name)));
+  }
   const label = title + ': ' + series.map((s) => s.name + ' ' + fmt(s.values[s.values.length - 1] ?? 0)).join(', ');
-  return svg('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label }, g);
+  return svg('svg', { class: 'chart', width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label }, g);
 }
 
 async function reportsPage() {
@@ -482,33 +744,51 @@ async function reportsPage() {
     return n ? xs.reduce((a, z) => a + z.compliant, 0) / n : null;
   });
   const count = (key) => per((rep, k) => (rep[key] || []).filter((i) => unitKey(i.unit) === k).length);
-  const missing = count('missing_greetings'), overdue = count('overdue_callbacks');
+  const missing = count('missing_greetings'), late = count('overdue_callbacks');
   const maxOf = (ser) => Math.max(1, ...ser.flatMap((s) => s.values.filter((v) => v !== null)));
   const last = runs[runs.length - 1].report;
   const list = (key, title, cols, row) => table(title + ' (' + (last[key] || []).length + ')', cols, (last[key] || []).map(row));
+  const chart = (title, ser, max, fmt) => drawn('chart-box', (w) => lineChart(title, ser, dates, max, fmt, w));
   page('Rapporter',
     el('p', { text: `Senaste nattliga kontroll ${last.date}: ${last.mailboxes} brevlådor.` }),
     el('h2', { text: 'Andel hälsningsfraser som följer policyn, per enhet' }),
-    lineChart('Andel som följer policyn', share, dates, 1, (v) => Math.round(v * 100) + ' %'),
+    chart('Andel som följer policyn', share, 1, (v) => Math.round(v * 100) + ' %'),
     el('h2', { text: 'Saknade hälsningsfraser, per enhet' }),
-    lineChart('Saknade hälsningsfraser', missing, dates, maxOf(missing), (v) => String(Math.round(v))),
+    chart('Saknade hälsningsfraser', missing, maxOf(missing), (v) => String(Math.round(v))),
     el('h2', { text: 'Försenade återuppringningar, per enhet' }),
-    lineChart('Försenade återuppringningar', overdue, dates, maxOf(overdue), (v) => String(Math.round(v))),
+    chart('Försenade återuppringningar', late, maxOf(late), (v) => String(Math.round(v))),
     el('h2', { text: 'Senaste rapporten' }),
     list('missing_greetings', 'Saknade hälsningsfraser', ['Anknytning', 'Namn', 'Enhet', 'Skäl'],
-      (i) => el('tr', {}, el('td', { text: i.ext }), el('td', { text: i.name }), el('td', { text: i.unit }), el('td', { text: i.reason }))),
+      (i) => el('tr', {}, el('td', { text: i.ext }), el('td', { text: i.name }), el('td', { text: i.unit }), el('td', { text: word('missing', i.reason) }))),
     list('noncompliant_greetings', 'Följer inte policyn', ['Anknytning', 'Namn', 'Enhet', 'Brister'],
       (i) => el('tr', {}, el('td', { text: i.ext }), el('td', { text: i.name }), el('td', { text: i.unit }),
-        el('td', { text: (i.violations || []).map((x) => VIOLATIONS[x] || x).join(', ') }))),
+        el('td', { text: words('violation', i.violations) }))),
     list('needs_review', 'Behöver lyssnas', ['Anknytning', 'Namn', 'Enhet', 'Osäkert'],
       (i) => el('tr', {}, el('td', { text: i.ext }), el('td', { text: i.name }), el('td', { text: i.unit }),
-        el('td', { text: (i.unsure || []).map((k) => ELEMENTS[k] || k).join(', ') }))),
+        el('td', { text: cap(words('element', i.unsure)) }))),
     list('overdue_callbacks', 'Försenade återuppringningar', ['Nr', 'Namn', 'Enhet', 'Mottaget', 'Senast'],
       (i) => el('tr', {}, el('td', { text: i.id }), el('td', { text: i.name }), el('td', { text: i.unit }),
         el('td', { text: when(i.received_at) }), el('td', { text: i.deadline }))));
 }
 
 /* ---- Logg ---- */
+
+/* An audit row's detail in words: a list's filters, a decision, a sweep's
+ * counts; other text (a package's name, a reference) as it is. */
+function auditDetail(r) {
+  const d = r.detail || '';
+  if (r.action === 'decision') return word('decision', d);
+  if (r.action.endsWith('_listed') && d) {
+    return [...new URLSearchParams(d)].map(([k, v]) => (WORDS.param[k] || k) + ': ' +
+      (WORDS.classification[v] || WORDS.decision[v] || v)).join(', ');
+  }
+  if (r.action === 'sweep_done') {
+    return d.replace(/(\d+) missing/, '$1 saknas').replace(/(\d+) not compliant/, '$1 följer inte policyn')
+      .replace(/(\d+) overdue/, '$1 försenade').replace(/(\d+) disposed/, '$1 gallrade');
+  }
+  return d.replace(/^greeting (\d+)$/, 'hälsningsfras $1').replace(/^sweep (\d+)$/, 'rapport $1')
+    .replace(/^a pbx token$/, 'en växels nyckel');
+}
 
 async function auditPage(params) {
   const q = new URLSearchParams(params);
@@ -521,8 +801,8 @@ async function auditPage(params) {
   const a = new URLSearchParams();
   if (f.actor.value) a.set('actor', f.actor.value);
   if (f.voicemail.value) a.set('voicemail', f.voicemail.value);
-  if (f.from.value) a.set('from', f.from.value + 'T00:00:00Z');
-  if (f.to.value) a.set('to', f.to.value + 'T23:59:59Z');
+  if (f.from.value) a.set('from', dayStarts(f.from.value));
+  if (f.to.value) a.set('to', dayStarts(f.to.value, 1));
   const form = el('form', { class: 'filters', onsubmit: (ev) => {
     ev.preventDefault();
     const n = new URLSearchParams();
@@ -537,8 +817,8 @@ async function auditPage(params) {
     el('p', {}, el('a', { href: '/v1/audit?' + csv.toString(), download: 'rostvakt-logg.csv', text: 'Exportera som CSV' })),
     table('Vem gjorde vad, nyast först (högst 1000 rader)', ['Tid', 'Vem', 'Adress', 'Händelse', 'Meddelande', 'Anknytning', 'Uppgift'],
       j.items.map((r) => el('tr', {}, el('td', { text: when(r.at) }), el('td', { text: r.actor }), el('td', { text: r.remote }),
-        el('td', { text: r.action }), el('td', {}, r.voicemail ? el('a', { href: '#/rostmeddelande/' + r.voicemail, text: String(r.voicemail) }) : ''),
-        el('td', { text: r.ext || '' }), el('td', { text: r.detail || '' })))));
+        el('td', { text: word('audit', r.action) }), el('td', {}, r.voicemail ? el('a', { href: '#/rostmeddelande/' + r.voicemail, text: String(r.voicemail) }) : ''),
+        el('td', { text: r.ext || '' }), el('td', { text: auditDetail(r) })))));
 }
 
 /* ---- routing ---- */
@@ -552,19 +832,33 @@ const ROUTES = [
   [/^#\/logg(?:\?(.*))?$/, auditPage, ['admin']],
 ];
 
+/* Draw the page of the current hash; #page's data-shown names the hash
+ * whose page is drawn, aria-busy says one is on its way. */
 async function route() {
   const h = location.hash || '#/';
+  const shown = document.getElementById('page');
+  state.seq++;
   for (const a of document.querySelectorAll('nav a'))
     a.toggleAttribute('aria-current', h.startsWith(a.getAttribute('href')));
   for (const a of document.querySelectorAll('nav a[aria-current]')) a.setAttribute('aria-current', 'page');
-  if (!state.me) { signInPage(); return; }
+  if (!state.me) {
+    signInPage();
+    shown.dataset.shown = h;
+    return;
+  }
   for (const [re, fn, roles] of ROUTES) {
     const m = h.match(re);
     if (!m) continue;
-    if (!roles.includes(state.me.role)) { page('Ingen behörighet', el('p', { text: 'Din roll får inte se den här sidan.' })); return; }
-    try { await fn(m[1] || ''); } catch (e) {
-      if (e.status !== 401) say('Kunde inte hämta sidan: ' + e.message, true);
+    if (!roles.includes(state.me.role)) page('Ingen behörighet', el('p', { text: 'Din roll får inte se den här sidan.' }));
+    else {
+      shown.setAttribute('aria-busy', 'true');
+      try { await fn(m[1] || ''); } catch (e) {
+        if (e instanceof Stale) return;
+        if (e.status !== 401) say('Kunde inte hämta sidan: ' + e.message + '.', true);
+      }
+      shown.removeAttribute('aria-busy');
     }
+    shown.dataset.shown = h;
     return;
   }
   location.hash = home();
@@ -575,8 +869,9 @@ async function start() {
     try { await api('DELETE', '/v1/session'); } catch (e) { /* signed out either way */ }
     state.me = null;
     state.csrf = null;
+    state.next = null;
     showSignedIn();
-    say('Du är utloggad.');
+    state.notice = 'Du är utloggad.';
     location.hash = '#/logga-in';
   });
   try {
@@ -584,7 +879,11 @@ async function start() {
     if (me.role !== 'pbx') { state.me = me; state.csrf = me.csrf; }
   } catch (e) { state.me = null; }
   showSignedIn();
-  window.addEventListener('hashchange', () => { say(''); route(); });
+  window.addEventListener('hashchange', () => {
+    say(state.notice || '');
+    state.notice = null;
+    route();
+  });
   route();
 }
 

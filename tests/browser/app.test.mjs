@@ -50,7 +50,8 @@ async function signedIn(token) {
 }
 
 async function heading(page) {
-  await page.waitForFunction(() => document.querySelector('#page h1') && !document.querySelector('#page p')?.textContent.startsWith('Hämtar'));
+  await page.waitForFunction(() => document.getElementById('page').dataset.shown === (location.hash || '#/') &&
+    document.querySelector('#page h1'));
   return page.$eval('#page h1', (h) => h.textContent);
 }
 
@@ -104,8 +105,8 @@ test('an officer signs in, filters the inbox, listens and records a decision', a
   const got = [res.request().method(), res.status(), res.headers()['content-type'], Number(res.headers()['content-length'])];
   assert.deepEqual(got.slice(0, 3), ['POST', 200, 'application/x-tar']);
   assert.ok(got[3] > 10000, 'a package with the recording: ' + got[3]);
-  await page.reload();
-  await page.waitForSelector('input[name=reference]');
+  // the field for the archive's reference appears without a reload
+  await page.waitForSelector('input[name=reference]', { timeout: 10000 });
   assert.match(await page.$eval('#page', (p) => p.textContent), /Arkivpaket gjort/);
   await page.type('input[name=reference]', 'EA-2026-1');
   await page.evaluate(() => document.querySelector('input[name=reference]').form.querySelector('button').click());
@@ -116,8 +117,8 @@ test('an officer signs in, filters the inbox, listens and records a decision', a
   await admin.page.goto(url + '/#/logg?voicemail=' + id);
   await admin.page.waitForFunction(() => document.querySelectorAll('#page tbody tr').length > 1);
   const rows = await admin.page.$$eval('#page tbody tr', (rs) => rs.map((r) => [...r.cells].map((c) => c.textContent)));
-  assert.ok(rows.some((r) => r[1] === 'anna.registrator' && r[3] === 'decision'), JSON.stringify(rows));
-  assert.ok(rows.some((r) => r[1] === 'anna.registrator' && r[3] === 'audio_read'), JSON.stringify(rows));
+  assert.ok(rows.some((r) => r[1] === 'anna.registrator' && r[3] === 'Beslut'), JSON.stringify(rows));
+  assert.ok(rows.some((r) => r[1] === 'anna.registrator' && r[3] === 'Lyssnade på ett röstmeddelande'), JSON.stringify(rows));
   await admin.ctx.close();
 });
 
@@ -290,5 +291,356 @@ test('the audit exports as CSV for an admin, from the Logg page', async () => {
   assert.equal(lines[0], 'id,at,actor,remote,action,voicemail,ext,detail');
   assert.match(text, /it\.admin,127\.0\.0\.1,sign_in/);
   assert.ok(lines.length - 1 >= shown, `the file has every row the page shows (${lines.length - 1} of ${shown})`);
+  await ctx.close();
+});
+
+// ---- the officer's day: deep links, errors at the field, the player ----
+
+// Go to hash and wait until its page is drawn (#page's data-shown).
+async function openPage(page, hash, title) {
+  await page.goto(url + '/' + hash);
+  await page.waitForFunction((h, t) => document.getElementById('page').dataset.shown === h &&
+    document.querySelector('#page h1')?.textContent === t, {}, hash, title);
+}
+
+test('a deep link opened signed out is kept after sign-in', async () => {
+  for (const [hash, title] of [['#/inkorg', 'Inkorg'], ['#/rostmeddelande/3', 'Röstmeddelande 3']]) {
+    const ctx = await browser.createBrowserContext();
+    const page = await ctx.newPage();
+    await page.goto(url + '/' + hash);
+    await page.waitForSelector('input[name=token]');
+    await page.type('input[name=token]', tokens.officer);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#nav:not([hidden])');
+    await page.waitForFunction((t) => document.querySelector('#page h1')?.textContent === t, { timeout: 10000 }, title);
+    assert.equal(await page.$('input[name=token]'), null, 'the sign-in form is gone');
+    assert.equal(await page.evaluate(() => location.hash), hash);
+    await ctx.close();
+  }
+});
+
+test('a missing or blank diarienummer is shown at its field, which gets the focus', async () => {
+  const { ctx, page } = await signedIn(tokens.officer);
+  await openPage(page, '#/rostmeddelande/2', 'Röstmeddelande 2');
+  for (const typed of ['', '   ']) {
+    await page.$eval('input[name=diarienummer]', (i) => { i.value = ''; });
+    if (typed) await page.type('input[name=diarienummer]', typed);
+    await page.click('input[name=decision][value=registered]');
+    await page.click('form button.primary');
+    await page.waitForFunction(() => document.activeElement?.name === 'diarienummer');
+    const f = await page.$eval('input[name=diarienummer]', (i) => ({
+      invalid: i.getAttribute('aria-invalid'),
+      said: (i.getAttribute('aria-describedby') || '').split(' ').map((id) => document.getElementById(id)?.textContent || '').join(' '),
+      near: i.parentElement.contains(document.getElementById((i.getAttribute('aria-describedby') || ' ').split(' ')[0])),
+    }));
+    assert.equal(f.invalid, 'true');
+    assert.match(f.said, /[Dd]iarienummer/);
+    assert.ok(f.near, 'the message is at the field');
+  }
+  const hist = await page.evaluate(async () => (await (await fetch('/v1/voicemails/2')).json()).decisions);
+  assert.deepEqual(hist, [], 'nothing was decided');
+  await ctx.close();
+});
+
+test('the player: a playhead, case words that play from where they were heard, keys while it has focus', async () => {
+  const { ctx, page } = await signedIn(tokens.officer);
+  await openPage(page, '#/rostmeddelande/1', 'Röstmeddelande 1');
+  await page.waitForFunction(() => document.querySelector('audio').readyState >= 1, { timeout: 15000 });
+  const words = await page.evaluate(async () => (await (await fetch('/v1/voicemails/1')).json()).analysis.keywords);
+  assert.ok(words.length >= 1, 'the demo voicemail has a case word');
+  // the keys are documented on the page
+  assert.match(await page.$eval('#page', (p) => p.textContent), /K spelar och pausar.*J.*L/s);
+  // keys while the player has focus: L forward 5 s, J back, K plays
+  await page.focus('audio');
+  await page.keyboard.press('l');
+  await page.waitForFunction(() => Math.abs(document.querySelector('audio').currentTime - 5) < 0.01);
+  await page.keyboard.press('j');
+  await page.waitForFunction(() => document.querySelector('audio').currentTime < 0.01);
+  // not elsewhere: typing in the note does not move the player
+  await page.focus('textarea[name=note]');
+  await page.keyboard.type('l');
+  assert.ok(await page.$eval('audio', (a) => a.currentTime < 0.01 && a.paused));
+  await page.focus('audio');
+  await page.keyboard.press('k');
+  await page.waitForFunction(() => !document.querySelector('audio').paused);
+  await page.keyboard.press('k');
+  await page.waitForFunction(() => document.querySelector('audio').paused);
+  // a case word plays from where it was heard, and the playhead follows
+  const w = words[0];
+  const button = await page.$$eval('#page button.word', (bs) => bs.map((b) => b.textContent));
+  assert.ok(button.some((t) => t.startsWith(w.word)), button.join(' | '));
+  await page.evaluate((word) => [...document.querySelectorAll('#page button.word')].find((b) => b.textContent.startsWith(word)).click(), w.word);
+  await page.waitForFunction((at) => { const a = document.querySelector('audio'); return !a.paused && a.currentTime >= at - 0.05; }, {}, w.at_s);
+  await page.$eval('audio', (a) => a.pause());
+  await page.waitForFunction(() => {
+    const a = document.querySelector('audio'), ph = document.querySelector('svg.timeline .playhead');
+    const r = document.querySelector('svg.timeline .track');
+    if (!ph || !r) return false;
+    const x0 = Number(r.getAttribute('x')), w = Number(r.getAttribute('width'));
+    return Math.abs(Number(ph.getAttribute('x1')) - (x0 + w * a.currentTime / a.duration)) < 2;
+  });
+  await ctx.close();
+});
+
+test('an overdue call-back is marked "försenad" on its voicemail', async () => {
+  const { ctx, page } = await signedIn(tokens.officer);
+  await page.emulateTimezone('Europe/Stockholm');
+  const list = await page.evaluate(async () => (await (await fetch('/v1/voicemails?limit=100&decision=any')).json()).items
+    .concat((await (await fetch('/v1/voicemails?limit=100&decision=none')).json()).items));
+  let overdue = 0;
+  for (const { id } of list) {
+    const v = await page.evaluate(async (i) => (await fetch('/v1/voicemails/' + i)).json(), id);
+    const today = await page.evaluate(() => new Date().toLocaleDateString('sv-SE'));
+    const late = !v.callback_at && v.callback_deadline && v.callback_deadline < today;
+    overdue += late ? 1 : 0;
+    await openPage(page, '#/rostmeddelande/' + id, 'Röstmeddelande ' + id);
+    const text = await page.$eval('dl.facts', (d) => d.textContent);
+    assert.equal(/försenad/.test(text), Boolean(late), `voicemail ${id}, deadline ${v.callback_deadline}: ${text}`);
+  }
+  assert.ok(overdue >= 1, 'the demo has an overdue call-back');
+  await ctx.close();
+});
+
+test('the inbox: a unit picker, local dates across a DST change, previous and next page', async () => {
+  // two voicemails just after midnight, Swedish time, around the change to summer time
+  const wav = readFileSync(join(ROOT, 'samples', 'v03-ring-mig.wav'));
+  const posted = [];
+  for (const at of ['2025-03-29T23:30:00Z', '2025-03-30T22:30:00Z']) {
+    const r = await fetch(url + '/v1/mailboxes/4703/voicemails', { method: 'POST', body: wav,
+      headers: { Authorization: 'Bearer ' + tokens.pbx, 'Content-Type': 'audio/wav', 'X-Received-At': at } });
+    assert.equal(r.status, 201);
+    posted.push((await r.json()).id);
+  }
+  const { ctx, page } = await signedIn(tokens.officer);
+  await page.emulateTimezone('Europe/Stockholm');
+  const ids = async () => page.$$eval('#page tbody tr a[href^="#/rostmeddelande/"]', (as) => as.map((a) => Number(a.getAttribute('href').split('/').pop())));
+  await openPage(page, '#/inkorg?decision=&from=2025-03-30&to=2025-03-30', 'Inkorg');
+  assert.deepEqual(await ids(), [posted[0]], '00:30 on 30 March, Swedish time, is the 30th');
+  await openPage(page, '#/inkorg?decision=&from=2025-03-31&to=2025-03-31', 'Inkorg');
+  assert.deepEqual(await ids(), [posted[1]], '00:30 on 31 March (summer time) is the 31st');
+  // the unit: picked from a list, whatever the case of the link
+  await openPage(page, '#/inkorg?decision=&unit=BYGGLOVSENHETEN', 'Inkorg');
+  assert.equal(await page.$eval('select[name=unit]', (s) => s.selectedOptions[0].textContent), 'bygglovsenheten');
+  const units = await page.$$eval('#page tbody tr', (rs) => rs.map((r) => r.cells[1].textContent));
+  assert.ok(units.length >= 1 && units.every((u) => u.includes('bygglovsenheten')), units.join(' | '));
+  await page.select('select[name=unit]', '');
+  await page.click('form.filters button[type=submit]');
+  await page.waitForFunction(() => !location.hash.includes('unit=BYGG'));
+  // pages of two: next, next, then back, back
+  const all = await page.evaluate(async () => (await (await fetch('/v1/voicemails?limit=100')).json()).items.map((v) => v.id));
+  assert.ok(all.length >= 5, 'enough voicemails for three pages');
+  await openPage(page, '#/inkorg?decision=&limit=2', 'Inkorg');
+  const seen = [await ids()];
+  for (let step = 0; step < 2; step++) {
+    await page.click('#page .pager a[rel=next]');
+    await page.waitForFunction(() => document.getElementById('page').dataset.shown === location.hash);
+    await page.waitForFunction((prev) => document.querySelector('#page tbody tr a')?.getAttribute('href') !== prev, {},
+      '#/rostmeddelande/' + seen[seen.length - 1][0]);
+    seen.push(await ids());
+  }
+  assert.deepEqual(seen.flat(), all.slice(0, 6));
+  for (const back of [1, 0]) {
+    await page.click('#page .pager a[rel=prev]');
+    await page.waitForFunction(() => document.getElementById('page').dataset.shown === location.hash);
+    await page.waitForFunction((first) => document.querySelector('#page tbody tr a')?.getAttribute('href') === first, {},
+      '#/rostmeddelande/' + seen[back][0]);
+    assert.deepEqual(await ids(), seen[back]);
+  }
+  assert.equal(await page.$('#page .pager a[rel=prev]'), null, 'no previous page before the first');
+  await ctx.close();
+});
+
+// ---- Swedish, one word per thing ----
+
+test('the app and docs/glossary.md give each code one Swedish word, and no code reaches a page', async () => {
+  const glossary = readFileSync(join(ROOT, 'docs', 'glossary.md'), 'utf8');
+  const doc = {};
+  let group = null;
+  for (const line of glossary.split('\n')) {
+    const h = line.match(/^## .*\(`([a-z_]+)`\)/);
+    if (h) { group = h[1]; doc[group] = {}; continue; }
+    const r = line.match(/^\| `([a-z_]+)` \| ([^|]+) \|/);
+    if (r && group) doc[group][r[1]] = r[2].trim();
+  }
+  const { ctx, page } = await signedIn(tokens.admin);
+  const words = await page.evaluate(() => WORDS);
+  assert.deepEqual(doc, words, 'docs/glossary.md and the table in web/app.js agree');
+  // every audit action the API documents has its word
+  const api = readFileSync(join(ROOT, 'docs', 'api.md'), 'utf8');
+  const actions = [...api.slice(api.indexOf('The actions:'), api.indexOf('Reading the audit')).matchAll(/`([a-z_]+)`/g)].map((m) => m[1]);
+  assert.ok(actions.length > 20);
+  for (const a of actions) assert.ok(words.audit[a], `a word for the audit action ${a}`);
+  // no code, and no English error, on any page
+  for (const [hash, title] of [['#/inkorg?decision=', 'Inkorg'], ['#/rostmeddelande/1', 'Röstmeddelande 1'],
+    ['#/halsningsfraser', 'Hälsningsfraser'], ['#/brevlada/4710', 'Demo Person10'], ['#/rapporter', 'Rapporter'],
+    ['#/logg', 'Logg']]) {
+    await openPage(page, hash, title);
+    await page.waitForFunction(() => document.querySelectorAll('#page table').length > 0);
+    const text = await page.$eval('#page', (p) => p.innerText);
+    const codes = text.match(/\b[a-z]+_[a-z_]+\b/g);
+    assert.equal(codes, null, `${title} shows codes: ${codes}`);
+  }
+  await ctx.close();
+  const out = await browser.createBrowserContext();
+  const p = await out.newPage();
+  await p.goto(url + '/');
+  await p.waitForSelector('input[name=token]');
+  await p.type('input[name=token]', 'rv_not_a_token');
+  await p.keyboard.press('Enter');
+  await p.waitForFunction(() => document.getElementById('status').textContent.length > 0);
+  const said = await p.$eval('#status', (s) => s.textContent);
+  assert.doesNotMatch(said, /no such|token|invalid/i);
+  assert.match(said, /nyckel/i);
+  await out.close();
+});
+
+// ---- narrow screens: cards, no sideways scroll, readable charts ----
+
+test('at 390 and 1366 px: no sideways scroll, SVG text of 12 px or more, axe passes', async () => {
+  const { ctx, page } = await signedIn(tokens.admin);
+  for (const width of [390, 1366]) {
+    await page.setViewport({ width, height: 844 });
+    for (const [hash, title] of [['#/inkorg?decision=', 'Inkorg'], ['#/rostmeddelande/1', 'Röstmeddelande 1'],
+      ['#/halsningsfraser', 'Hälsningsfraser'], ['#/brevlada/4701', 'Anna Svensson'], ['#/rapporter', 'Rapporter'],
+      ['#/logg', 'Logg']]) {
+      await openPage(page, hash, title);
+      await page.waitForFunction(() => document.querySelectorAll('#page table').length > 0);
+      const wide = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(wide <= 0, `${title} at ${width} px scrolls sideways by ${wide} px`);
+      const small = await page.$$eval('#page svg text', (ts) => ts.map((t) => ({ t: t.textContent,
+        px: parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a })).filter((x) => x.px < 11.99));
+      assert.deepEqual(small, [], `${title} at ${width} px: SVG text under 12 px`);
+      await axe(page, `${title} at ${width} px`);
+    }
+    if (width === 390) {
+      await openPage(page, '#/inkorg?decision=', 'Inkorg');
+      const card = await page.$eval('#page tbody tr', (r) => ({ display: getComputedStyle(r).display,
+        label: getComputedStyle(r.cells[2], '::before').content }));
+      assert.equal(card.display, 'block', 'the inbox is cards');
+      assert.match(card.label, /Uppringare/);
+    }
+  }
+  await ctx.close();
+});
+
+test('the report charts: every unit, told apart by more than colour, labelled at its line', async () => {
+  const { ctx, page } = await signedIn(tokens.manager);
+  await openPage(page, '#/rapporter', 'Rapporter');
+  await page.waitForFunction(() => document.querySelectorAll('#page svg.chart').length === 3);
+  const latest = (await page.evaluate(async () => (await (await fetch('/v1/sweeps?limit=1')).json()).items))[0].report;
+  const share = Object.fromEntries(latest.units.map((u) => [u.unit, u.compliant / u.mailboxes]));
+  const series = await page.$$eval('#page svg.chart', (cs) => [...cs[0].querySelectorAll('g.series')].map((g) => ({
+    unit: g.dataset.unit, look: g.dataset.marker + '/' + g.dataset.dash,
+    y: Number(g.querySelector('text.label').getAttribute('y')) })));
+  assert.deepEqual(series.map((s) => s.unit).sort(), Object.keys(share).sort(), 'one line a unit');
+  assert.equal(new Set(series.map((s) => s.look)).size, series.length, 'marker and dash differ for every line');
+  // direct labels: in the order of the lines' last values, top to bottom
+  const byValue = [...series].sort((a, b) => share[b.unit] - share[a.unit] || a.y - b.y);
+  const byY = [...series].sort((a, b) => a.y - b.y);
+  assert.deepEqual(byY.map((s) => share[s.unit]), byValue.map((s) => share[s.unit]));
+  await ctx.close();
+});
+
+// Needs the API: what a review found reaches the greeting's summary.
+test('a saved review changes the greeting\'s status on its mailbox page',
+  { todo: 'the API does not yet give a reviewed greeting\'s verdict' }, async () => {
+    const { ctx, page } = await signedIn(tokens.officer);
+    await openPage(page, '#/halsningsfraser', 'Hälsningsfraser');
+    const r = await page.evaluate(async () => (await (await fetch('/v1/review')).json()).items[0]);
+    assert.ok(r, 'a greeting to review');
+    for (const k of r.unsure) await page.click(`input[name="${r.greeting_id}-${k}"][value=stated]`);
+    await page.evaluate((n) => document.querySelector(`input[name="${n}"]`).form.querySelector('button').click(),
+      `${r.greeting_id}-${r.unsure[0]}`);
+    await page.waitForFunction(() => /sparad/.test(document.getElementById('status').textContent));
+    await openPage(page, '#/brevlada/' + r.ext, r.name);
+    const status = await page.$eval('#page tbody tr td:nth-child(2)', (td) => td.textContent);
+    assert.notEqual(status, 'Behöver lyssnas');
+    await ctx.close();
+  });
+
+// ---- voicemails still being analysed ----
+
+// A service of its own that analyses nothing (analysis_workers 0), with one
+// voicemail waiting; signed in as an officer.
+let waiting;
+async function serviceWithWaitingVoicemail() {
+  if (waiting) return waiting;
+  const dir = join(work, 'waiting');
+  execFileSync('mkdir', ['-p', join(dir, 'db')]);
+  const tok = (role, name) => execFileSync(BIN, ['token', '--tokens', join(dir, 'tokens'), '--role', role, '--name', name],
+    { encoding: 'utf8' }).trim().split('\n').pop();
+  const pbx = tok('pbx', 'vaxeln'), officer = tok('officer', 'registrator');
+  const srv = spawn(BIN, ['serve', '--data-dir', join(dir, 'db'), '--tokens', join(dir, 'tokens'), '--listen', '127.0.0.1:0'],
+    { env: { ...process.env, RV_ANALYSIS_WORKERS: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const base = await new Promise((resolve, reject) => {
+    let buf = '';
+    srv.stdout.on('data', (d) => {
+      buf += d;
+      const m = buf.match(/listening on ([0-9.:]+)/);
+      if (m) resolve('http://' + m[1]);
+    });
+    srv.on('exit', () => reject(new Error('serve exited')));
+  });
+  const auth = { Authorization: 'Bearer ' + pbx };
+  assert.equal((await fetch(base + '/v1/mailboxes/4801', { method: 'PUT', headers: { ...auth, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ first_name: 'Väntande', last_name: 'Analys', unit: 'bygglovsenheten' }) })).status, 201);
+  const r = await fetch(base + '/v1/mailboxes/4801/voicemails', { method: 'POST', body: readFileSync(join(ROOT, 'samples', 'v01-bygglov.wav')),
+    headers: { ...auth, 'Content-Type': 'audio/wav' } });
+  assert.equal(r.status, 201);
+  const ctx = await browser.createBrowserContext();
+  const page = await ctx.newPage();
+  await page.goto(base + '/');
+  await page.waitForSelector('input[name=token]');
+  await page.type('input[name=token]', officer);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#nav:not([hidden])');
+  waiting = { base, srv, page, ctx };
+  return waiting;
+}
+after(async () => { if (waiting) { await waiting.ctx.close().catch(() => {}); waiting.srv.kill('SIGTERM'); } });
+
+async function inboxRows(w, hash) {
+  await w.page.goto(w.base + '/' + hash);
+  await w.page.waitForFunction((h) => document.getElementById('page').dataset.shown === h, {}, hash);
+  return w.page.$$eval('#page tbody tr', (rs) => rs.map((r) => r.textContent));
+}
+
+test('a voicemail being analysed is listed as "Analyseras"', async () => {
+  const w = await serviceWithWaitingVoicemail();
+  const rows = await inboxRows(w, '#/inkorg?decision=');
+  assert.ok(rows.some((r) => r.includes('Väntande Analys') && r.includes('Analyseras')), rows.join('\n'));
+});
+
+// Needs the API: the classification filter keeps voicemails not yet classified.
+test('a voicemail being analysed is not hidden by the "Möjlig allmän handling" filter',
+  { todo: 'the API\'s classification filter leaves out voicemails still queued' }, async () => {
+    const w = await serviceWithWaitingVoicemail();
+    const rows = await inboxRows(w, '#/inkorg?classification=possible_public_record&decision=');
+    assert.ok(rows.some((r) => r.includes('Väntande Analys') && r.includes('Analyseras')), rows.join('\n'));
+  });
+
+// Needs the API: the list's items carry callback_deadline and callback_at.
+test('an overdue call-back is marked "försenad" in the inbox',
+  { todo: 'the voicemail list does not give callback_deadline and callback_at' }, async () => {
+    const { ctx, page } = await signedIn(tokens.officer);
+    await openPage(page, '#/rostmeddelande/6', 'Röstmeddelande 6');
+    assert.match(await page.$eval('dl.facts', (d) => d.textContent), /försenad/);
+    await openPage(page, '#/inkorg?decision=', 'Inkorg');
+    const row = await page.$$eval('#page tbody tr', (rs) => rs.map((r) => r.textContent).find((t) => t.includes('ankn. 4706')));
+    assert.match(row, /försenad/);
+    await ctx.close();
+  });
+
+test('after a decision, "Nästa obeslutade" leads to the next voicemail without one', async () => {
+  const { ctx, page } = await signedIn(tokens.officer);
+  const next = await page.evaluate(async () => (await (await fetch('/v1/voicemails?decision=none&limit=1&after=3')).json()).items[0]?.id);
+  assert.ok(next, 'an older undecided voicemail');
+  await openPage(page, '#/rostmeddelande/3', 'Röstmeddelande 3');
+  await page.click('input[name=decision][value=not_public_record]');
+  await page.click('form button.primary');
+  await page.waitForSelector('a.next-undecided');
+  assert.equal(await page.$eval('a.next-undecided', (a) => a.getAttribute('href')), '#/rostmeddelande/' + next);
+  await page.click('a.next-undecided');
+  await page.waitForFunction((h) => document.getElementById('page').dataset.shown === h, {}, '#/rostmeddelande/' + next);
   await ctx.close();
 });

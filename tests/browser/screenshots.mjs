@@ -39,7 +39,8 @@ try {
       await page.waitForSelector('#nav:not([hidden])');
     }
     await page.goto(url + '/' + hash);
-    await page.waitForFunction((t) => document.querySelector('#page h1')?.textContent === t, {}, title);
+    await page.waitForFunction((h, t) => document.getElementById('page').dataset.shown === h &&
+      document.querySelector('#page h1')?.textContent === t, {}, hash, title);
     await page.evaluate(() => window.scrollTo(0, 0));
     await new Promise((r) => setTimeout(r, 300));
     await page.screenshot({ path: join(OUT, name + '.png') });
