@@ -64,8 +64,9 @@ typedef struct {
  * token. */
 static _Thread_local const char *current_method;
 
-void rv_http_suspend(void *conn) { MHD_suspend_connection(conn); }
-void rv_http_resume(void *conn) { MHD_resume_connection(conn); }
+/* A connection waits while other threads work for it. */
+static void conn_hold(void *conn) { MHD_suspend_connection(conn); }
+static void conn_done(void *conn) { MHD_resume_connection(conn); }
 
 /* ---- answers ---- */
 
@@ -316,7 +317,7 @@ static enum MHD_Result job_answer(rv_server *s, struct MHD_Connection *c, reques
 static enum MHD_Result job_hand_over(rv_server *s, struct MHD_Connection *c, request *rq, const caller *who)
 {
     rv_job *j = &rq->job;
-    j->conn = c;
+    j->waiter = (rv_waiter){conn_hold, conn_done, c};
     snprintf(j->actor, sizeof j->actor, "%s", who->name);
     snprintf(j->remote, sizeof j->remote, "%s", who->remote);
     if (!rv_job_submit(s, j)) return send_error(s, c, RV_ERR_STOPPING, "the service is stopping; try again later");
@@ -675,7 +676,7 @@ static enum MHD_Result post_voicemail(rv_server *s, struct MHD_Connection *c, co
     snprintf(p->remote, sizeof p->remote, "%s", who.remote);
     snprintf(p->idem, sizeof p->idem, "%s", key ? key : "");
     rv_utc_now(p->now);
-    p->conn = c;
+    p->waiter = (rv_waiter){conn_hold, conn_done, c};
     p->v = (rv_vm_new){.ext = p->ext, .sha256 = p->blob.sha256, .blob = &p->blob, .content_type = type,
                        .bytes = rq->len, .caller = p->caller, .received_at = p->when, .actor = p->actor,
                        .remote = p->remote, .now = p->now, .idem_key = p->idem[0] ? p->idem : NULL};

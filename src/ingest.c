@@ -82,9 +82,9 @@ static void *committer(void *arg)
             next = q->next;
             if (v) q->v = v[i++];
             else q->v.rc = rv_error_set(&q->v.err, RV_ERR_NOMEM, "out of memory");
-            void *c = q->conn;
+            rv_waiter w = q->waiter;
             q->done = 1;
-            rv_http_resume(c); /* q may be freed from here on */
+            w.done(w.arg); /* q may be freed from here on */
         }
         free(v);
         pthread_mutex_lock(&s->gc_lock);
@@ -98,7 +98,7 @@ int rv_ingest_submit(rv_server *s, rv_pending *p)
     pthread_mutex_lock(&s->gc_lock);
     int stopping = s->gc_stopping; /* the committer runs from start to stop */
     if (!stopping) {
-        rv_http_suspend(p->conn); /* before the committer can resume it */
+        p->waiter.hold(p->waiter.arg); /* before the committer can finish it */
         *s->gc_tail = p;
         s->gc_tail = &p->next;
         pthread_cond_signal(&s->gc_wake);

@@ -44,13 +44,23 @@ void rv_metrics_write(const rv_metrics *m, long long queued, FILE *f);
 
 /* ---- a job: work an HTTP thread hands over while its connection waits ---- */
 
+/* How the one who handed work over learns of it: hold(arg) when the work
+ * is taken, before any other thread can finish it (the HTTP layer suspends
+ * the connection), done(arg) once it is finished (the connection resumes;
+ * the work may be freed from then on). Called by the part that took it. */
+typedef struct {
+    void (*hold)(void *arg);
+    void (*done)(void *arg);
+    void *arg;
+} rv_waiter;
+
 /* RV_JOB_CHECK: a voicemail whose format must be decoded to be checked;
  * RV_JOB_PACKAGE: a voicemail's submission package for the e-archive */
 typedef enum { RV_JOB_GREETING, RV_JOB_SWEEP, RV_JOB_NAME, RV_JOB_CHECK, RV_JOB_PACKAGE } rv_job_kind;
 
 typedef struct rv_job {
     rv_job_kind kind;
-    void *conn;                               /* suspended while the job runs */
+    rv_waiter waiter;                         /* told when it is taken and when it is done */
     char actor[RV_TOKEN_NAME_MAX + 1], remote[64];
     /* a greeting upload, PUT /v1/mailboxes/{ext}/greeting, or a recorded
      * name, PUT /v1/mailboxes/{ext}/name-recording */
@@ -91,7 +101,7 @@ typedef struct {
 
 typedef struct rv_pending {
     rv_vm_new v;
-    void *conn;                               /* suspended until done */
+    rv_waiter waiter;                         /* told when it is taken and when it is committed */
     rv_audio_blob blob;
     char ext[24], caller[40], when[32], actor[RV_TOKEN_NAME_MAX + 1], remote[64], now[32];
     char idem[RV_IDEM_KEY_MAX + 1];           /* the Idempotency-Key, or "" */
@@ -169,8 +179,6 @@ struct rv_server {
 };
 
 /* ---- http.c ---- */
-void rv_http_suspend(void *conn);
-void rv_http_resume(void *conn);
 rv_err rv_http_start(rv_server *s, unsigned *port, rv_error *err);
 void rv_http_stop(rv_server *s);
 
@@ -178,8 +186,8 @@ void rv_http_stop(rv_server *s);
 rv_err rv_ingest_start(rv_server *s, rv_error *err);
 /* Stop after committing what was handed over. */
 void rv_ingest_stop(rv_server *s);
-/* Hand p to the committer, suspending its connection; 0 when the service
- * is stopping (nothing suspended, p still the caller's). */
+/* Hand p to the committer (its waiter held); 0 when the service is
+ * stopping (nothing held, p still the caller's). */
 int rv_ingest_submit(rv_server *s, rv_pending *p);
 /* Hand a finished analysis to the committer (taken over). */
 void rv_ingest_finished(rv_server *s, rv_finished *f);
@@ -228,7 +236,7 @@ rv_err rv_workers_start(rv_server *s, rv_error *err);
 void rv_workers_stop_jobs(rv_server *s);
 void rv_workers_stop_analysis(rv_server *s);
 void rv_workers_free(rv_server *s);
-/* Queue j and suspend its connection; 0 when the service is stopping. */
+/* Queue j (its waiter held); 0 when the service is stopping. */
 int rv_job_submit(rv_server *s, rv_job *j);
 /* Wake an idle analysis worker after an upload. */
 void rv_workers_wake(rv_server *s);

@@ -342,7 +342,7 @@ static void *job_thread(void *arg)
         if (!q->head) q->tail = &q->head;
         int stopping = q->stopping;
         pthread_mutex_unlock(&q->lock);
-        void *c = j->conn;
+        rv_waiter w = j->waiter;
         if (stopping) j->code = rv_error_set(&j->err, RV_ERR_STOPPING, "the service is stopping; try again later");
         else if (j->kind == RV_JOB_GREETING) run_greeting(s, j);
         else if (j->kind == RV_JOB_NAME) run_name(s, j);
@@ -350,7 +350,7 @@ static void *job_thread(void *arg)
         else if (j->kind == RV_JOB_PACKAGE) run_package(s, j);
         else run_sweep(s, j);
         if (j->kind == RV_JOB_SWEEP) s->sweep_busy = 0;
-        rv_http_resume(c); /* j may be gone from here on */
+        w.done(w.arg); /* j may be gone from here on */
         pthread_mutex_lock(&q->lock);
     }
     pthread_mutex_unlock(&q->lock);
@@ -392,7 +392,7 @@ int rv_job_submit(rv_server *s, rv_job *j)
     pthread_mutex_lock(&q->lock);
     int stopping = q->stopping;
     if (!stopping) {
-        rv_http_suspend(j->conn); /* before a job thread can resume it */
+        j->waiter.hold(j->waiter.arg); /* before a job thread can finish it */
         j->next = NULL;
         *q->tail = j;
         q->tail = &j->next;
