@@ -2,6 +2,7 @@
  * share, the archive's request connection and the audit, and the order in
  * which the parts start and stop. */
 #include "server_int.h"
+#include "api.h"
 
 #include <arpa/inet.h>
 #include <stdlib.h>
@@ -52,6 +53,8 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     rv_server *s = calloc(1, sizeof *s);
     if (!s) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     s->cfg = *o->cfg;
+    s->routes = rv_routes;
+    s->n_routes = rv_n_routes;
     pthread_mutex_init(&s->store_lock, NULL);
     pthread_rwlock_init(&s->id_lock, NULL);
     pthread_mutex_init(&s->reload_lock, NULL);

@@ -23,6 +23,7 @@
 #include "rostvakt/session.h"
 #include "rostvakt/sweep.h"
 #include "rostvakt/token.h"
+#include "route.h"
 
 /* ---- metrics (metrics.c): counters since start, shared by every thread ---- */
 
@@ -121,6 +122,8 @@ typedef struct rv_finished {
 struct rv_server {
     rv_config cfg;
     struct MHD_Daemon *d;
+    const rv_route *routes;           /* the API's (api_routes.c) */
+    size_t n_routes;
     rv_tokens *tokens;                        /* read under id_lock, replaced on SIGHUP */
     rv_sessions *sessions;                    /* the web app's sign-ins */
     rv_users *users;                          /* the trusted proxy's users, or NULL (id_lock) */
