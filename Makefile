@@ -259,9 +259,11 @@ demo: deps
 	@echo "== the archive a PBX would build from these samples, served with the web app =="
 	@sh tools/demo-archive.sh $(BIN) $(BUILD)/demo
 
-# The README's settings table, made from the program's own table.
-readme: $(BIN)
+# The settings table of docs/settings.md and the route table of docs/api.md,
+# made from the program's own tables.
+readme: $(BIN) $(BUILD)/tools/routes-markdown
 	@sh tools/readme-config.sh $(BIN) docs/settings.md
+	@sh tools/readme-routes.sh $(BUILD)/tools/routes-markdown docs/api.md
 
 samples: deps
 	@sh tools/make-samples.sh

@@ -1,5 +1,6 @@
 /* The API's route table (src/api_routes.c): every route and who may call
- * it, as written down here; and its matching of paths (src/route.c). */
+ * it, as written down here; its matching of paths (src/route.c); and
+ * docs/api.md's table, made from it by make readme. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,4 +107,28 @@ Test(routes, paths_match_their_patterns) {
     cr_expect_str_eq(allow, "");
     const rv_route *r = rv_route_find(rv_routes, rv_n_routes, "HEAD", "/v1/voicemails/7/audio", &p, allow);
     cr_expect(r && r->handler == rv_api_voicemail_audio && p.id == 7, "HEAD is GET's route");
+}
+
+/* docs/api.md's route table is the program's own (make readme). */
+Test(routes, the_docs_list_the_routes_as_they_are) {
+    char *made = NULL;
+    size_t made_len = 0;
+    FILE *m = open_memstream(&made, &made_len);
+    cr_assert_not_null(m);
+    rv_routes_markdown(m);
+    fclose(m);
+    FILE *f = fopen("docs/api.md", "r");
+    cr_assert_not_null(f);
+    static char doc[1 << 17];
+    size_t n = fread(doc, 1, sizeof doc - 1, f);
+    fclose(f);
+    doc[n] = '\0';
+    const char *begin = strstr(doc, "<!-- routes: made by `make readme`");
+    cr_assert_not_null(begin, "docs/api.md has the routes markers");
+    begin = strchr(begin, '\n') + 1;
+    const char *end = strstr(begin, "<!-- end of routes -->");
+    cr_assert_not_null(end);
+    cr_expect((size_t)(end - begin) == made_len && strncmp(begin, made, made_len) == 0,
+              "docs/api.md's routes differ from src/api_routes.c: run make readme");
+    free(made);
 }
