@@ -22,6 +22,8 @@
 
 #include <openssl/crypto.h>
 
+#include "rostvakt/clock.h"
+
 /* One request, born on the first callback and freed in done(). */
 struct rv_req {
     rv_server *s;
@@ -446,10 +448,7 @@ static void *reaper(void *arg)
                 k->stage = CONN_CUT;
             }
         }
-        struct timespec t;
-        clock_gettime(CLOCK_REALTIME, &t);
-        t.tv_nsec += 250000000L;
-        if (t.tv_nsec >= 1000000000L) t.tv_sec++, t.tv_nsec -= 1000000000L;
+        struct timespec t = rv_wait_until(250);
         pthread_cond_timedwait(&s->conn_wake, &s->conn_lock, &t);
     }
     pthread_mutex_unlock(&s->conn_lock);
@@ -606,8 +605,7 @@ static void done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_R
     if (rq) {
         struct timespec end;
         clock_gettime(CLOCK_MONOTONIC, &end);
-        rv_metrics_latency(&s->metrics,
-                           (double)(end.tv_sec - rq->start.tv_sec) + (end.tv_nsec - rq->start.tv_nsec) / 1e9);
+        rv_metrics_latency(&s->metrics, rv_seconds_between(&rq->start, &end));
         free(rq->body);
         budget_give(s, rq->held);
         if (rq->kept && rq->kept_cleanup) rq->kept_cleanup(rq->kept);

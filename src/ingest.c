@@ -7,6 +7,8 @@
 
 #include <stdlib.h>
 
+#include "rostvakt/clock.h"
+
 /* Record finished analyses in one transaction and free them; then they
  * count in the metrics. A batch that cannot be recorded is queued again:
  * the workers analyse it anew rather than count it done. */

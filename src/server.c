@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "rostvakt/calendar.h"
+#include "rostvakt/clock.h"
 #include "rostvakt/verify.h"
 
 rv_err rv_audit(rv_server *s, const char *actor, const char *remote, const char *action, long long vm,
@@ -189,9 +190,7 @@ rv_err rv_server_reload(rv_server *s, rv_error *err)
 
 void rv_server_tokens_fresh(rv_server *s, int unknown)
 {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    long long ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    long long ms = rv_now_ms();
     long long last = atomic_load(&s->tokens_looked_ms);
     if (unknown) {
         atomic_store(&s->tokens_looked_ms, ms);

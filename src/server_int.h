@@ -243,6 +243,5 @@ void rv_workers_free(rv_server *s);
 int rv_job_submit(rv_server *s, rv_job *j);
 /* Wake an idle analysis worker after an upload. */
 void rv_workers_wake(rv_server *s);
-long long rv_now_ms(void);
 
 #endif

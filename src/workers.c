@@ -15,18 +15,12 @@
 #include "rostvakt/archive.h"
 #include "rostvakt/audio.h"
 #include "rostvakt/calendar.h"
+#include "rostvakt/clock.h"
 #include "rostvakt/classify.h"
 #include "rostvakt/policy.h"
 #include "rostvakt/report.h"
 #include "rostvakt/template.h"
 #include "rostvakt/verify.h"
-
-long long rv_now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
 /* ---- the decoder pool ---- */
 
@@ -416,11 +410,7 @@ static void give_way(rv_server *s, long long took_ms)
     if (rv_now_ms() - s->last_upload_ms >= UPLOAD_QUIET_MS || s->queued >= s->cfg.max_queue / 2) return;
     long long rest = took_ms * BUSY_REST_FACTOR;
     if (rest > 2000) rest = 2000;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += rest / 1000;
-    until.tv_nsec += (rest % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
+    struct timespec until = rv_wait_until(rest);
     pthread_mutex_lock(&s->q_lock);
     if (!s->stopping) pthread_cond_timedwait(&s->stop_wake, &s->q_lock, &until);
     pthread_mutex_unlock(&s->q_lock);
@@ -470,9 +460,7 @@ static void *analysis_worker(void *arg)
         rv_err rc = rv_store_next_queued(db, s->claimed, &id, sha, ct, sizeof ct, &e);
         if (rc == RV_OK) s->claimed = id;
         if (rc == RV_ERR_NOT_FOUND) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += 1;
+            struct timespec until = rv_wait_until(1000);
             pthread_cond_timedwait(&s->q_wake, &s->q_lock, &until);
             pthread_mutex_unlock(&s->q_lock);
             continue;
@@ -545,9 +533,7 @@ static void *checkpointer(void *arg)
     }
     pthread_mutex_lock(&s->q_lock);
     while (!s->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 1;
+        struct timespec until = rv_wait_until(1000);
         pthread_cond_timedwait(&s->stop_wake, &s->q_lock, &until);
         pthread_mutex_unlock(&s->q_lock);
         if (rv_store_checkpoint(db, &e) != RV_OK) fprintf(stderr, "rostvakt: checkpointer: %s\n", e.msg);
