@@ -82,7 +82,7 @@ rv_answer rv_api_send_audio(rv_server *s, rv_req *r, const char *sha, const rv_a
     /* read outside the lock; the bytes are checked against their hash */
     unsigned char *all = NULL;
     size_t all_len = 0;
-    if (rv_store_load_audio(s->store, sha, loc, (size_t)-1, &all, &all_len, &e) != RV_OK)
+    if (rv_store_load_audio(s->db.store, sha, loc, (size_t)-1, &all, &all_len, &e) != RV_OK)
         return rv_reply_error(r, RV_ERR_IO, e.msg);
     unsigned long long size = all_len, from = 0, to = size ? size - 1 : 0;
     int partial = rv_byte_range(rv_req_header(r, "Range"), size, &from, &to);
@@ -93,7 +93,7 @@ rv_answer rv_api_send_audio(rv_server *s, rv_req *r, const char *sha, const rv_a
         const char *h[] = {"Content-Range", cr, NULL};
         return rv_reply_empty(r, 416, h);
     }
-    if (!rv_req_is_head(r) && rv_audit(s, who->name, who->remote, action, vm, ext, detail, &e) != RV_OK) {
+    if (!rv_req_is_head(r) && rv_audit(&s->db, who->name, who->remote, action, vm, ext, detail, &e) != RV_OK) {
         free(all);
         return rv_reply_rv_error(r, &e);
     }

@@ -16,17 +16,17 @@
 
 /* ---- units ---- */
 
-/* A unit's managers and their audit row in one transaction (store_lock held). */
+/* A unit's managers and their audit row in one transaction (the store's lock held). */
 static rv_err unit_txn(rv_server *s, const char *name, const char *list, const char *now, const rv_caller *who,
                        int *created, rv_error *e)
 {
-    rv_err rc = rv_store_begin(s->store, e);
+    rv_err rc = rv_store_begin(s->db.store, e);
     if (rc != RV_OK) return rc;
-    rc = rv_store_put_unit(s->store, name, list, now, created, e);
+    rc = rv_store_put_unit(s->db.store, name, list, now, created, e);
     if (rc == RV_OK)
-        rc = rv_store_audit(s->store, now, who->name, who->remote, *created ? "unit_created" : "unit_updated", 0, NULL,
+        rc = rv_store_audit(s->db.store, now, who->name, who->remote, *created ? "unit_created" : "unit_updated", 0, NULL,
                             name, e);
-    return rv_store_end(s->store, rc, e);
+    return rv_store_end(s->db.store, rc, e);
 }
 
 /* PUT /v1/units/{name} (admin) {"managers": ["a@x", ...]}: who gets the
@@ -48,8 +48,8 @@ rv_answer rv_api_put_unit(rv_server *s, rv_req *r, const rv_path *path)
     int created = 0;
     rv_err rc;
     long mailboxes = 0; /* 0: a name no mailbox has (a typo, say) */
-    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, unit_txn(s, name, list, now, who, &created, &e));
-    if (rc == RV_OK) RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_unit_mailboxes(s->store, name, &mailboxes, &e));
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, unit_txn(s, name, list, now, who, &created, &e));
+    if (rc == RV_OK) RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, rv_store_unit_mailboxes(s->db.store, name, &mailboxes, &e));
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     json_t *out = json_pack("{s:s,s:[],s:I}", "name", name, "managers", "mailboxes", (json_int_t)mailboxes);
     for (const char *p = list; *p;) {
@@ -78,11 +78,11 @@ rv_answer rv_api_list_units(rv_server *s, rv_req *r, const rv_path *p)
     const rv_caller *who = rv_req_caller(r);
     json_t *arr = json_array();
     rv_error e;
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_units(s->store, unit_json, arr, &e);
-    pthread_mutex_unlock(&s->store_lock);
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_units(s->db.store, unit_json, arr, &e);
+    pthread_mutex_unlock(&s->db.lock);
     /* the managers' addresses: read as any list is, audited or not answered */
-    if (rc == RV_OK) rc = rv_audit(s, who->name, who->remote, "units_listed", 0, NULL, NULL, &e);
+    if (rc == RV_OK) rc = rv_audit(&s->db, who->name, who->remote, "units_listed", 0, NULL, NULL, &e);
     if (rc != RV_OK) {
         json_decref(arr);
         return rv_reply_rv_error(r, &e);
@@ -161,9 +161,9 @@ rv_answer rv_api_get_audit(rv_server *s, rv_req *r, const rv_path *p)
     const char *fmt = rv_req_arg(r, "format");
     if (fmt && strcmp(fmt, "json") != 0 && strcmp(fmt, "csv") != 0)
         return rv_reply_error(r, RV_ERR_ARG, "format must be json or csv");
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_list_audit(s->store, vid, actor, from, to, 1000, &items, &e);
-    pthread_mutex_unlock(&s->store_lock);
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_list_audit(s->db.store, vid, actor, from, to, 1000, &items, &e);
+    pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     if (!fmt || strcmp(fmt, "json") == 0) return rv_reply_json(r, 200, json_pack("{s:o}", "items", items));
     char *out = NULL;
@@ -219,10 +219,10 @@ rv_answer rv_api_metrics(rv_server *s, rv_req *r, const rv_path *p)
     size_t len = 0;
     FILE *f = open_memstream(&out, &len);
     if (!f) return 0;
-    pthread_mutex_lock(&s->store_lock);
-    long long queued = rv_store_count_queued(s->store);
-    long mail_pending = rv_store_outbox_pending(s->store);
-    pthread_mutex_unlock(&s->store_lock);
+    pthread_mutex_lock(&s->db.lock);
+    long long queued = rv_store_count_queued(s->db.store);
+    long mail_pending = rv_store_outbox_pending(s->db.store);
+    pthread_mutex_unlock(&s->db.lock);
     rv_metrics_write(&s->metrics, queued, f);
     fprintf(f, "# HELP rostvakt_mail_pending The sweep's mails not sent yet (tried again at the next sweep).\n"
                "# TYPE rostvakt_mail_pending gauge\nrostvakt_mail_pending %ld\n"
@@ -280,12 +280,12 @@ rv_answer rv_api_sign_in(rv_server *s, rv_req *r, const rv_path *p)
     /* a session lives in memory, outside any transaction: audited
      * first, and none made unless its audit row is written */
     if (role == RV_ROLE_PBX) {
-        if (rv_audit(s, name, remote, "sign_in_refused", 0, NULL, "a pbx token", &e) != RV_OK)
+        if (rv_audit(&s->db, name, remote, "sign_in_refused", 0, NULL, "a pbx token", &e) != RV_OK)
             return rv_reply_rv_error(r, &e);
         return rv_reply_error(r, RV_ERR_FORBIDDEN, "a PBX token cannot sign in to the web app");
     }
     char id[RV_SESSION_ID_LEN + 1], csrf[RV_SESSION_ID_LEN + 1];
-    if (rv_audit(s, name, remote, "sign_in", 0, NULL, NULL, &e) != RV_OK) return rv_reply_rv_error(r, &e);
+    if (rv_audit(&s->db, name, remote, "sign_in", 0, NULL, NULL, &e) != RV_OK) return rv_reply_rv_error(r, &e);
     if (rv_session_create(s->sessions, key, id, csrf, &e) != RV_OK) return rv_reply_rv_error(r, &e);
     session_cookie(s, r, id, cookie, sizeof cookie);
     return rv_reply_json_h(r, 201,
@@ -312,7 +312,7 @@ rv_answer rv_api_sign_out(rv_server *s, rv_req *r, const rv_path *p)
     const rv_caller *who = rv_req_caller(r);
     char cookie[200];
     rv_error e;
-    if (rv_audit(s, who->name, who->remote, "sign_out", 0, NULL, NULL, &e) != RV_OK) return rv_reply_rv_error(r, &e);
+    if (rv_audit(&s->db, who->name, who->remote, "sign_out", 0, NULL, NULL, &e) != RV_OK) return rv_reply_rv_error(r, &e);
     if (who->sid) rv_session_end(s->sessions, who->sid);
     session_cookie(s, r, "", cookie, sizeof cookie);
     return rv_reply_json_h(r, 200, json_pack("{s:b}", "signed_out", 1), "Set-Cookie", cookie);
@@ -328,16 +328,16 @@ static rv_answer sweeps(rv_server *s, rv_req *r, long long id)
     if (!limit || limit > 400) return rv_reply_error(r, RV_ERR_ARG, "limit must be 1 to 400");
     json_t *items;
     rv_error e;
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_list_sweeps(s->store, (int)limit, id, &items, &e);
-    pthread_mutex_unlock(&s->store_lock);
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_list_sweeps(s->db.store, (int)limit, id, &items, &e);
+    pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     /* the reports name mailboxes and callers' numbers: no read unaudited */
     char detail[48];
     snprintf(detail, sizeof detail, "sweep %lld", id);
-    if (id && json_array_size(items) && rv_audit(s, who->name, who->remote, "sweep_read", 0, NULL, detail, &e) != RV_OK)
+    if (id && json_array_size(items) && rv_audit(&s->db, who->name, who->remote, "sweep_read", 0, NULL, detail, &e) != RV_OK)
         rc = e.code;
-    if (!id && rv_audit(s, who->name, who->remote, "sweeps_listed", 0, NULL, rv_req_query(r), &e) != RV_OK) rc = e.code;
+    if (!id && rv_audit(&s->db, who->name, who->remote, "sweeps_listed", 0, NULL, rv_req_query(r), &e) != RV_OK) rc = e.code;
     if (rc != RV_OK) {
         json_decref(items);
         return rv_reply_rv_error(r, &e);

@@ -23,17 +23,17 @@ static json_t *mailbox_json(const rv_mailbox *m)
 }
 
 /* A mailbox's creation or change and its audit row in one transaction
- * (store_lock held). */
+ * (the store's lock held). */
 static rv_err mailbox_txn(rv_server *s, const rv_mailbox *m, const char *now, const rv_caller *who, int *created,
                           rv_error *e)
 {
-    rv_err rc = rv_store_begin(s->store, e);
+    rv_err rc = rv_store_begin(s->db.store, e);
     if (rc != RV_OK) return rc;
-    rc = rv_store_put_mailbox(s->store, m, now, created, e);
+    rc = rv_store_put_mailbox(s->db.store, m, now, created, e);
     if (rc == RV_OK)
-        rc = rv_store_audit(s->store, now, who->name, who->remote, *created ? "mailbox_created" : "mailbox_updated", 0,
+        rc = rv_store_audit(s->db.store, now, who->name, who->remote, *created ? "mailbox_created" : "mailbox_updated", 0,
                             m->ext, NULL, e);
-    return rv_store_end(s->store, rc, e);
+    return rv_store_end(s->db.store, rc, e);
 }
 
 /* PUT /v1/mailboxes/{ext} */
@@ -53,7 +53,7 @@ rv_answer rv_api_put_mailbox(rv_server *s, rv_req *r, const rv_path *p)
     char now[32];
     rv_utc_now(now);
     rv_err rc;
-    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, mailbox_txn(s, &m, now, rv_req_caller(r), &created, &e));
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, mailbox_txn(s, &m, now, rv_req_caller(r), &created, &e));
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     return rv_reply_json(r, created ? 201 : 200, mailbox_json(&m));
 }
@@ -67,14 +67,14 @@ rv_answer rv_api_get_mailbox(rv_server *s, rv_req *r, const rv_path *p)
     rv_mb_query q = {.compliant = RV_MB_ANY, .ext = p->ext, .limit = 1};
     json_t *items;
     int more;
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_list_mailboxes(s->store, &q, &items, &more, &e);
-    pthread_mutex_unlock(&s->store_lock);
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_list_mailboxes(s->db.store, &q, &items, &more, &e);
+    pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     json_t *one = json_incref(json_array_get(items, 0));
     json_decref(items);
     if (!one) return rv_reply_error(r, RV_ERR_NOT_FOUND, "no such mailbox");
-    if (rv_audit(s, who->name, who->remote, "mailbox_read", 0, p->ext, NULL, &e) != RV_OK) {
+    if (rv_audit(&s->db, who->name, who->remote, "mailbox_read", 0, p->ext, NULL, &e) != RV_OK) {
         json_decref(one);
         return rv_reply_rv_error(r, &e);
     }
@@ -106,13 +106,13 @@ rv_answer rv_api_list_mailboxes(rv_server *s, rv_req *r, const rv_path *p)
     json_t *items;
     int more;
     rv_error e;
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_list_mailboxes(s->store, &q, &items, &more, &e);
-    pthread_mutex_unlock(&s->store_lock);
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_list_mailboxes(s->db.store, &q, &items, &more, &e);
+    pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     size_t n = json_array_size(items);
     /* who looked at whose numbers and names: lists are audited too */
-    if (rv_audit(s, who->name, who->remote, "mailboxes_listed", 0, NULL, rv_req_query(r), &e) != RV_OK) {
+    if (rv_audit(&s->db, who->name, who->remote, "mailboxes_listed", 0, NULL, rv_req_query(r), &e) != RV_OK) {
         json_decref(items);
         return rv_reply_rv_error(r, &e);
     }
@@ -160,11 +160,11 @@ rv_answer rv_api_get_greeting(rv_server *s, rv_req *r, const rv_path *p)
     rv_error e;
     if (!rv_ext_valid(p->ext)) return rv_reply_error(r, RV_ERR_ARG, BAD_EXT);
     json_t *g = NULL;
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_get_greeting(s->store, p->ext, 0, &g, &e);
-    pthread_mutex_unlock(&s->store_lock);
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_get_greeting(s->db.store, p->ext, 0, &g, &e);
+    pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
-    if (rv_audit(s, who->name, who->remote, "greeting_read", 0, p->ext, NULL, &e) != RV_OK) { /* no read unaudited */
+    if (rv_audit(&s->db, who->name, who->remote, "greeting_read", 0, p->ext, NULL, &e) != RV_OK) { /* no read unaudited */
         json_decref(g);
         return rv_reply_rv_error(r, &e);
     }
@@ -181,9 +181,9 @@ rv_answer rv_api_delete_greeting(rv_server *s, rv_req *r, const rv_path *p)
     rv_utc_now(now);
     rv_mailbox m;
     rv_profile prof;
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_get_mailbox(s->store, p->ext, &m, &e);
-    pthread_mutex_unlock(&s->store_lock);
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_get_mailbox(s->db.store, p->ext, &m, &e);
+    pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     if (rv_profile_find(s->cfg.profile_dirs, m.profile, &prof, &e) != RV_OK)
         return rv_reply_error(r, RV_ERR_CONFIG, e.msg);
@@ -193,7 +193,7 @@ rv_answer rv_api_delete_greeting(rv_server *s, rv_req *r, const rv_path *p)
                            .profile = prof.name, .models_version = version, .actor = who->name,
                            .remote = who->remote};
     long long id = 0;
-    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_add_greeting(s->store, &row, &id, &e)); /* audited with it */
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, rv_store_add_greeting(s->db.store, &row, &id, &e)); /* audited with it */
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     return rv_reply_json(r, 200,
                          json_pack("{s:s,s:I,s:b,s:s}", "ext", p->ext, "greeting_id", (json_int_t)id, "removed", 1,
@@ -208,12 +208,12 @@ rv_answer rv_api_list_greetings(rv_server *s, rv_req *r, const rv_path *p)
     if (!rv_ext_valid(p->ext)) return rv_reply_error(r, RV_ERR_ARG, BAD_EXT);
     json_t *items;
     rv_error e;
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_list_greetings(s->store, p->ext, &items, &e);
-    pthread_mutex_unlock(&s->store_lock);
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_list_greetings(s->db.store, p->ext, &items, &e);
+    pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     /* who looked at whose numbers and names: lists are audited too */
-    if (rv_audit(s, who->name, who->remote, "greetings_listed", 0, p->ext, rv_req_query(r), &e) != RV_OK) {
+    if (rv_audit(&s->db, who->name, who->remote, "greetings_listed", 0, p->ext, rv_req_query(r), &e) != RV_OK) {
         json_decref(items);
         return rv_reply_rv_error(r, &e);
     }
@@ -229,8 +229,8 @@ rv_answer rv_api_greeting_audio(rv_server *s, rv_req *r, const rv_path *p)
     rv_error e;
     rv_audio_loc loc;
     char sha[RV_SHA256_HEX + 1] = "", ct[64] = "";
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_get_greeting(s->store, p->ext, p->id, &g, &e);
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_get_greeting(s->db.store, p->ext, p->id, &g, &e);
     if (rc == RV_OK) {
         const char *h = json_string_value(json_object_get(g, "audio_sha256"));
         const char *t = json_string_value(json_object_get(g, "content_type"));
@@ -240,8 +240,8 @@ rv_answer rv_api_greeting_audio(rv_server *s, rv_req *r, const rv_path *p)
         }
     }
     json_decref(g);
-    rv_err lrc = rc == RV_OK && sha[0] ? rv_store_locate_audio(s->store, sha, &loc, &e) : RV_OK;
-    pthread_mutex_unlock(&s->store_lock);
+    rv_err lrc = rc == RV_OK && sha[0] ? rv_store_locate_audio(s->db.store, sha, &loc, &e) : RV_OK;
+    pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     if (!sha[0]) return rv_reply_error(r, RV_ERR_NOT_FOUND, "that greeting version has no recording (removed)");
     if (lrc != RV_OK) return rv_reply_error(r, RV_ERR_IO, e.msg);
@@ -267,7 +267,7 @@ rv_answer rv_api_review_greeting(rv_server *s, rv_req *r, const rv_path *p)
     if (rv_review_parse(body, len, &rev, &e) != RV_OK) return rv_reply_rv_error(r, &e);
     long long rid;
     rv_err rc;
-    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_add_review(s->store, &rev, &rid, &e));
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, rv_store_add_review(s->db.store, &rev, &rid, &e));
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     json_t *out = json_pack("{s:I,s:s,s:I,s:s,s:s}", "id", (json_int_t)rid, "ext", p->ext, "greeting_id",
                             (json_int_t)p->id, "actor", who->name, "reviewed_at", now);
@@ -289,13 +289,13 @@ rv_answer rv_api_list_review(rv_server *s, rv_req *r, const rv_path *p)
     json_t *items;
     int more;
     rv_error e;
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_list_review(s->store, after, limit, &items, &more, &e);
-    pthread_mutex_unlock(&s->store_lock);
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_list_review(s->db.store, after, limit, &items, &more, &e);
+    pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     size_t n = json_array_size(items);
     /* who looked at whose numbers and names: lists are audited too */
-    if (rv_audit(s, who->name, who->remote, "review_listed", 0, NULL, rv_req_query(r), &e) != RV_OK) {
+    if (rv_audit(&s->db, who->name, who->remote, "review_listed", 0, NULL, rv_req_query(r), &e) != RV_OK) {
         json_decref(items);
         return rv_reply_rv_error(r, &e);
     }

@@ -60,7 +60,7 @@ static rv_answer upload_commit(rv_server *s, rv_req *r, upload *u)
     rv_pending *p = &u->p;
     /* appended without the store lock; the committer syncs the batch's
      * segment before it commits the rows that point to the audio */
-    if (rv_store_append_audio(s->store, body ? body : "", len, &p->blob, &e) != RV_OK) return rv_reply_rv_error(r, &e);
+    if (rv_store_append_audio(s->db.store, body ? body : "", len, &p->blob, &e) != RV_OK) return rv_reply_rv_error(r, &e);
     const rv_caller *who = rv_req_caller(r);
     snprintf(p->actor, sizeof p->actor, "%s", who->name);
     snprintf(p->remote, sizeof p->remote, "%s", who->remote);
@@ -115,8 +115,8 @@ rv_answer rv_api_post_voicemail(rv_server *s, rv_req *r, const rv_path *path)
         long long old_id = 0;
         char sha[RV_SHA256_HEX + 1];
         rv_err kr;
-        RV_STORE_RETRY(s, kr, RV_BUSY_TRIES,
-                       rv_store_voicemail_by_key(s->store, ext, who->name, key, bytes, len, &old_id, sha, &e));
+        RV_STORE_RETRY(&s->db, kr, RV_BUSY_TRIES,
+                       rv_store_voicemail_by_key(s->db.store, ext, who->name, key, bytes, len, &old_id, sha, &e));
         if (kr == RV_OK) {
             char loc[64];
             snprintf(loc, sizeof loc, "/v1/voicemails/%lld", old_id);
@@ -181,12 +181,12 @@ rv_answer rv_api_list_voicemails(rv_server *s, rv_req *r, const rv_path *p)
     json_t *items;
     int more;
     rv_error e;
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_list_voicemails(s->store, &q, &items, &more, &e);
-    pthread_mutex_unlock(&s->store_lock);
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_list_voicemails(s->db.store, &q, &items, &more, &e);
+    pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     /* who looked at whose numbers and names: lists are audited too */
-    if (rv_audit(s, who->name, who->remote, "voicemails_listed", 0, NULL, rv_req_query(r), &e) != RV_OK) {
+    if (rv_audit(&s->db, who->name, who->remote, "voicemails_listed", 0, NULL, rv_req_query(r), &e) != RV_OK) {
         json_decref(items);
         return rv_reply_rv_error(r, &e);
     }
@@ -209,11 +209,11 @@ rv_answer rv_api_get_voicemail(rv_server *s, rv_req *r, const rv_path *p)
     long long id = p->id;
     json_t *j;
     rv_error e;
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_get_voicemail(s->store, id, &j, &e);
-    pthread_mutex_unlock(&s->store_lock);
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_get_voicemail(s->db.store, id, &j, &e);
+    pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
-    if (rv_audit(s, who->name, who->remote, "voicemail_read", id, NULL, NULL, &e) != RV_OK) { /* no read unaudited */
+    if (rv_audit(&s->db, who->name, who->remote, "voicemail_read", id, NULL, NULL, &e) != RV_OK) { /* no read unaudited */
         json_decref(j);
         return rv_reply_rv_error(r, &e);
     }
@@ -240,10 +240,10 @@ rv_answer rv_api_voicemail_audio(rv_server *s, rv_req *r, const rv_path *p)
     int disposed = 0;
     rv_error e;
     rv_audio_loc loc;
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_voicemail_audio(s->store, p->id, sha, ct, sizeof ct, &disposed, &e);
-    rv_err lrc = rc == RV_OK && !disposed ? rv_store_locate_audio(s->store, sha, &loc, &e) : RV_OK;
-    pthread_mutex_unlock(&s->store_lock);
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_voicemail_audio(s->db.store, p->id, sha, ct, sizeof ct, &disposed, &e);
+    rv_err lrc = rc == RV_OK && !disposed ? rv_store_locate_audio(s->db.store, sha, &loc, &e) : RV_OK;
+    pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     if (disposed) return rv_reply_error(r, RV_ERR_DISPOSED, "the audio was disposed of");
     if (lrc != RV_OK) return rv_reply_error(r, RV_ERR_IO, e.msg);
@@ -252,25 +252,25 @@ rv_answer rv_api_voicemail_audio(rv_server *s, rv_req *r, const rv_path *p)
 
 /* ---- call-backs and decisions ---- */
 
-/* A call-back and its audit row in one transaction (store_lock held). */
+/* A call-back and its audit row in one transaction (the store's lock held). */
 static rv_err callback_txn(rv_server *s, long long id, const char *now, const rv_caller *who, rv_error *e)
 {
-    rv_err rc = rv_store_begin(s->store, e);
+    rv_err rc = rv_store_begin(s->db.store, e);
     if (rc != RV_OK) return rc;
-    rc = rv_store_set_callback(s->store, id, now, e);
-    if (rc == RV_OK) rc = rv_store_audit(s->store, now, who->name, who->remote, "callback", id, NULL, NULL, e);
-    return rv_store_end(s->store, rc, e);
+    rc = rv_store_set_callback(s->db.store, id, now, e);
+    if (rc == RV_OK) rc = rv_store_audit(s->db.store, now, who->name, who->remote, "callback", id, NULL, NULL, e);
+    return rv_store_end(s->db.store, rc, e);
 }
 
-/* A decision and its audit row in one transaction (store_lock held). */
+/* A decision and its audit row in one transaction (the store's lock held). */
 static rv_err decision_txn(rv_server *s, long long id, const rv_decision_req *d, const char *now, const rv_caller *who,
                            long long *did, rv_error *e)
 {
-    rv_err rc = rv_store_begin(s->store, e);
+    rv_err rc = rv_store_begin(s->db.store, e);
     if (rc != RV_OK) return rc;
-    rc = rv_store_add_decision(s->store, id, d->decision, d->diarienummer, d->note, who->name, now, did, e);
-    if (rc == RV_OK) rc = rv_store_audit(s->store, now, who->name, who->remote, "decision", id, NULL, d->decision, e);
-    return rv_store_end(s->store, rc, e);
+    rc = rv_store_add_decision(s->db.store, id, d->decision, d->diarienummer, d->note, who->name, now, did, e);
+    if (rc == RV_OK) rc = rv_store_audit(s->db.store, now, who->name, who->remote, "decision", id, NULL, d->decision, e);
+    return rv_store_end(s->db.store, rc, e);
 }
 
 /* POST /v1/voicemails/{id}/callback: the owner called back. */
@@ -280,7 +280,7 @@ rv_answer rv_api_callback(rv_server *s, rv_req *r, const rv_path *p)
     char now[32];
     rv_utc_now(now);
     rv_err rc;
-    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, callback_txn(s, p->id, now, rv_req_caller(r), &e));
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, callback_txn(s, p->id, now, rv_req_caller(r), &e));
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     return rv_reply_json(r, 200, json_pack("{s:I,s:s}", "id", (json_int_t)p->id, "callback_at", now));
 }
@@ -298,7 +298,7 @@ rv_answer rv_api_decision(rv_server *s, rv_req *r, const rv_path *p)
     if (rv_decision_parse(body, len, &d, &e) != RV_OK) return rv_reply_rv_error(r, &e);
     long long did = 0;
     rv_err rc;
-    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, decision_txn(s, p->id, &d, now, who, &did, &e));
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, decision_txn(s, p->id, &d, now, who, &did, &e));
     json_t *out = rc == RV_OK ? json_pack("{s:I,s:I,s:s,s:s,s:s}", "id", (json_int_t)did, "voicemail",
                                           (json_int_t)p->id, "decision", d.decision, "actor", who->name,
                                           "decided_at", now)
@@ -351,8 +351,8 @@ rv_answer rv_api_archived(rv_server *s, rv_req *r, const rv_path *p)
     json_decref(j);
     rv_error e;
     rv_err rc;
-    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES,
-                   rv_store_mark_archived(s->store, p->id, reference, now, who->name, who->remote, &e));
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES,
+                   rv_store_mark_archived(s->db.store, p->id, reference, now, who->name, who->remote, &e));
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     return rv_reply_json(r, 201, json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)p->id, "archive_ref", reference,
                                            "archived_at", now, "actor", who->name));

@@ -23,7 +23,7 @@ static void record_analyses(rv_server *s, rv_finished *f)
     if (d) {
         size_t i = 0;
         for (rv_finished *q = f; q; q = q->next) d[i++] = q->d;
-        RV_STORE_RETRY(s, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_finish_voicemails(s->store, d, n, &e));
+        RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_finish_voicemails(s->db.store, d, n, &e));
         free(d);
     }
     if (rc != RV_OK && n) {
@@ -77,7 +77,7 @@ static void *committer(void *arg)
             size_t i = 0;
             for (rv_pending *q = batch; q; q = q->next) v[i++] = q->v;
             rv_err rc;
-            RV_STORE_RETRY(s, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_add_voicemails(s->store, v, n, &e));
+            RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_add_voicemails(s->db.store, v, n, &e));
         }
         size_t i = 0;
         for (rv_pending *q = batch, *next; q; q = next) {

@@ -13,27 +13,6 @@
 #include "rostvakt/clock.h"
 #include "rostvakt/verify.h"
 
-rv_err rv_audit(rv_server *s, const char *actor, const char *remote, const char *action, long long vm,
-                const char *ext, const char *detail, rv_error *err)
-{
-    char now[32];
-    rv_utc_now(now);
-    rv_error e;
-    rv_err rc;
-    /* another connection's write lock is waited for outside the store lock,
-     * so that lists and /metrics are not held up behind it */
-    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES, rv_store_audit(s->store, now, actor, remote, action, vm, ext, detail, &e));
-    if (rc != RV_OK) fprintf(stderr, "rostvakt: audit: %s\n", e.msg);
-    if (err) *err = e;
-    return rc;
-}
-
-void rv_busy_pause(void)
-{
-    struct timespec t = {0, RV_BUSY_PAUSE_MS * 1000000L};
-    nanosleep(&t, NULL);
-}
-
 /* The phone map and case words; without them nothing is verified and
  * voicemails are classified by length only. */
 static void load_models(rv_server *s)
@@ -56,7 +35,6 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     s->cfg = *o->cfg;
     s->routes = rv_routes;
     s->n_routes = rv_n_routes;
-    pthread_mutex_init(&s->store_lock, NULL);
     pthread_rwlock_init(&s->id_lock, NULL);
     pthread_mutex_init(&s->reload_lock, NULL);
     pthread_mutex_init(&s->conn_lock, NULL);
@@ -93,12 +71,11 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
         else if (!s->users)
             rc = rv_error_set(err, RV_ERR_CONFIG, "trusted_proxy needs users_file, the users' roles");
     }
-    if (rc == RV_OK) rc = rv_store_open(s->cfg.data_dir, &s->store, err);
-    if (rc == RV_OK) rv_store_busy_timeout(s->store, RV_BUSY_WAIT_MS);
-    if (rc == RV_OK) rc = rv_store_requeue_interrupted(s->store, err);
+    if (rc == RV_OK) rc = rv_service_store_open(&s->db, s->cfg.data_dir, err);
+    if (rc == RV_OK) rc = rv_store_requeue_interrupted(s->db.store, err);
     if (rc == RV_OK) {
-        rv_store_remove_leftovers(s->store); /* before anyone can upload */
-        s->queued = rv_store_count_queued(s->store);
+        rv_store_remove_leftovers(s->db.store); /* before anyone can upload */
+        s->queued = rv_store_count_queued(s->db.store);
         rc = rv_ingest_start(s, err);
     }
     if (rc == RV_OK) rc = rv_workers_start(s, err);
@@ -126,7 +103,7 @@ void rv_server_stop(rv_server *s)
     rv_fpdb_free(s->prompts);
     rv_lexicon_free(s->lex);
     free(s->case_words);
-    rv_store_close(s->store);
+    rv_service_store_close(&s->db);
     rv_tokens_free(s->tokens);
     rv_sessions_free(s->sessions);
     rv_users_free(s->users);
@@ -135,7 +112,6 @@ void rv_server_stop(rv_server *s)
         pthread_mutex_destroy(&qs[i]->lock);
         pthread_cond_destroy(&qs[i]->wake);
     }
-    pthread_mutex_destroy(&s->store_lock);
     pthread_rwlock_destroy(&s->id_lock);
     pthread_mutex_destroy(&s->reload_lock);
     pthread_mutex_destroy(&s->conn_lock);

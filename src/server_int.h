@@ -24,6 +24,7 @@
 #include "rostvakt/sweep.h"
 #include "rostvakt/token.h"
 #include "route.h"
+#include "service_store.h"
 
 /* ---- metrics (metrics.c): counters since start, shared by every thread ---- */
 
@@ -144,9 +145,7 @@ struct rv_server {
     pthread_t reaper;
     rv_metrics metrics;
     char models_version[17];
-    /* the request connection: one SQLite connection, one transaction at a time */
-    rv_store *store;
-    pthread_mutex_t store_lock;
+    rv_service_store db;                      /* the request connection, the audit */
     /* analysis */
     rv_lexicon *lex;                          /* NULL: no phone map, nothing verified */
     char (*case_words)[64];
@@ -196,13 +195,6 @@ int rv_ingest_submit(rv_server *s, rv_pending *p);
 void rv_ingest_finished(rv_server *s, rv_finished *f);
 
 /* ---- server.c ---- */
-/* The request connection waits RV_BUSY_WAIT_MS for another connection's
- * write lock while it holds store_lock; callers retry up to RV_BUSY_TRIES
- * times, pausing RV_BUSY_PAUSE_MS without the lock, before they answer 503. */
-#define RV_BUSY_WAIT_MS 20
-#define RV_BUSY_TRIES 50
-#define RV_BUSY_PAUSE_MS 20
-void rv_busy_pause(void);
 
 /* Look at the tokens file and read it again (rv_server_reload) when it
  * changed since it was last read (another inode, size or mtime): before a
@@ -213,24 +205,6 @@ void rv_busy_pause(void);
  * thread; with unknown 0 a thread that finds another looking goes on with
  * the tokens it has. */
 void rv_server_tokens_fresh(rv_server *s, int unknown);
-/* rc = expr under store_lock, again after a pause without the lock while
- * it is RV_ERR_BUSY, at most tries times. */
-#define RV_STORE_RETRY(s, rc, tries, expr)                                                                  \
-    for (int tries_ = 0;; tries_++) {                                                                     \
-        pthread_mutex_lock(&(s)->store_lock);                                                             \
-        (rc) = (expr);                                                                                    \
-        pthread_mutex_unlock(&(s)->store_lock);                                                           \
-        if ((rc) != RV_ERR_BUSY || tries_ >= (tries)) break;                                              \
-        rv_busy_pause();                                                                                  \
-    }
-/* the committer and job threads may wait longer than an HTTP thread */
-#define RV_BUSY_TRIES_BACKGROUND 500
-/* Write an audit row for actor (takes store_lock; call without it). A row
- * that cannot be written is reported on stderr and returned (RV_ERR_BUSY,
- * RV_ERR_FULL, RV_ERR_IO) in err when err is set: nothing that cannot be
- * audited is done or answered. */
-rv_err rv_audit(rv_server *s, const char *actor, const char *remote, const char *action, long long vm,
-                const char *ext, const char *detail, rv_error *err);
 
 /* ---- workers.c ---- */
 rv_err rv_workers_start(rv_server *s, rv_error *err);

@@ -95,9 +95,9 @@ static int run_greeting(rv_server *s, rv_job *j)
     rv_error e;
     rv_error_clear(&e);
     rv_mailbox m;
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_get_mailbox(s->store, j->ext, &m, &e);
-    pthread_mutex_unlock(&s->store_lock);
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_get_mailbox(s->db.store, j->ext, &m, &e);
+    pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return job_fail(j, &e);
     rv_profile prof;
     if (rv_profile_find(s->cfg.profile_dirs, m.profile, &prof, &e) != RV_OK) {
@@ -117,9 +117,9 @@ static int run_greeting(rv_server *s, rv_job *j)
     char **names = NULL, **units = NULL; /* the other mailboxes: the name is weighed against theirs */
     size_t n_names = 0;
     if (s->lex) {
-        pthread_mutex_lock(&s->store_lock);
-        rc = rv_store_directory_names(s->store, j->ext, &names, &units, &n_names, &e);
-        pthread_mutex_unlock(&s->store_lock);
+        pthread_mutex_lock(&s->db.lock);
+        rc = rv_store_directory_names(s->db.store, j->ext, &names, &units, &n_names, &e);
+        pthread_mutex_unlock(&s->db.lock);
         if (rc != RV_OK) {
             rv_pcm_free(&pcm);
             return job_fail(j, &e);
@@ -131,14 +131,14 @@ static int run_greeting(rv_server *s, rv_job *j)
     char nsha[RV_SHA256_HEX + 1], nct[64];
     rv_audio_loc nloc;
     rv_error ne;
-    pthread_mutex_lock(&s->store_lock);
-    int has_name = rv_store_name_recording(s->store, j->ext, nsha, nct, sizeof nct, &ne) == RV_OK &&
-                   rv_store_locate_audio(s->store, nsha, &nloc, &ne) == RV_OK;
-    pthread_mutex_unlock(&s->store_lock);
+    pthread_mutex_lock(&s->db.lock);
+    int has_name = rv_store_name_recording(s->db.store, j->ext, nsha, nct, sizeof nct, &ne) == RV_OK &&
+                   rv_store_locate_audio(s->db.store, nsha, &nloc, &ne) == RV_OK;
+    pthread_mutex_unlock(&s->db.lock);
     if (has_name) {
         unsigned char *nb = NULL;
         size_t nlen = 0;
-        has_name = rv_store_load_audio(s->store, nsha, &nloc, (size_t)lim.max_bytes, &nb, &nlen, &ne) == RV_OK &&
+        has_name = rv_store_load_audio(s->db.store, nsha, &nloc, (size_t)lim.max_bytes, &nb, &nlen, &ne) == RV_OK &&
                    rv_greeting_template_of(nb, nlen, nct, &lim, &name, &ne) == RV_OK;
         free(nb);
     }
@@ -154,7 +154,7 @@ static int run_greeting(rv_server *s, rv_job *j)
     rv_pcm_free(&pcm);
     if (rc != RV_OK) return job_fail(j, &e);
     rv_audio_blob blob;
-    if (rv_store_stage_audio(s->store, j->body ? j->body : "", j->len, &blob, &e) != RV_OK) {
+    if (rv_store_stage_audio(s->db.store, j->body ? j->body : "", j->len, &blob, &e) != RV_OK) {
         free(json);
         return job_fail(j, &e);
     }
@@ -165,7 +165,7 @@ static int run_greeting(rv_server *s, rv_job *j)
                            .absence_until = v.absence_until[0] ? v.absence_until : NULL, .profile = prof.name,
                            .models_version = version, .review = v.review, .actor = j->actor, .remote = j->remote};
     long long id = 0;
-    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_add_greeting(s->store, &row, &id, &e)); /* audited with it */
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_add_greeting(s->db.store, &row, &id, &e)); /* audited with it */
     if (rc != RV_OK) {
         free(json);
         return job_fail(j, &e);
@@ -206,10 +206,10 @@ static int run_name(rv_server *s, rv_job *j)
     if (rc != RV_OK) return job_fail(j, &e);
     rv_features_free(&f);
     rv_audio_blob blob;
-    if (rv_store_stage_audio(s->store, j->body ? j->body : "", j->len, &blob, &e) != RV_OK) return job_fail(j, &e);
+    if (rv_store_stage_audio(s->db.store, j->body ? j->body : "", j->len, &blob, &e) != RV_OK) return job_fail(j, &e);
     char now[32];
     rv_utc_now(now);
-    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_set_name_recording(s->store, j->ext, &blob, j->content_type, j->actor, j->remote, now, &e));
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_set_name_recording(s->db.store, j->ext, &blob, j->content_type, j->actor, j->remote, now, &e));
     if (rc != RV_OK) return job_fail(j, &e);
     return job_json(j, 200, json_pack("{s:s,s:s,s:s}", "ext", j->ext, "audio_sha256", blob.sha256, "received_at", now));
 }
@@ -226,7 +226,7 @@ static int run_sweep(rv_server *s, rv_job *j)
     char detail[160];
     rv_format_date(j->date, detail);
     if (j->dry_run) strcat(detail, ", dry run");
-    rv_err rc = rv_audit(s, j->actor, j->remote, "sweep_run", 0, NULL, detail, &e);
+    rv_err rc = rv_audit(&s->db, j->actor, j->remote, "sweep_run", 0, NULL, detail, &e);
     if (rc != RV_OK) return job_fail(j, &e);
     rc = rv_store_open(s->cfg.data_dir, &db, &e);
     char *out = NULL;
@@ -255,7 +255,7 @@ static int run_sweep(rv_server *s, rv_job *j)
     snprintf(detail, sizeof detail, "%s%ld missing, %ld not compliant, %ld overdue, %ld disposed",
              j->dry_run ? "dry run: " : "", counts.missing, counts.noncompliant, counts.overdue, counts.disposed);
     /* its report names mailboxes and callers: not answered unaudited */
-    if (rv_audit(s, j->actor, j->remote, "sweep_done", 0, NULL, detail, &e) != RV_OK) {
+    if (rv_audit(&s->db, j->actor, j->remote, "sweep_done", 0, NULL, detail, &e) != RV_OK) {
         free(out);
         return job_fail(j, &e);
     }
@@ -278,17 +278,17 @@ static int run_package(rv_server *s, rv_job *j)
     rv_error_clear(&e);
     rv_vm_archive v;
     rv_audio_loc loc;
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_archive_info(s->store, j->voicemail, &v, &e);
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_archive_info(s->db.store, j->voicemail, &v, &e);
     int ok = rc == RV_OK && strcmp(v.decision, "registered") == 0 && !v.disposed;
-    rv_err lrc = ok ? rv_store_locate_audio(s->store, v.sha256, &loc, &e) : RV_OK;
-    pthread_mutex_unlock(&s->store_lock);
+    rv_err lrc = ok ? rv_store_locate_audio(s->db.store, v.sha256, &loc, &e) : RV_OK;
+    pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return job_fail(j, &e);
     rv_package pkg;
     unsigned char *audio = NULL;
     size_t len = 0;
     if (ok && lrc != RV_OK) rc = rv_error_set(&e, RV_ERR_IO, "%s", e.msg);
-    else if (ok) rc = rv_store_load_audio(s->store, v.sha256, &loc, (size_t)-1, &audio, &len, &e);
+    else if (ok) rc = rv_store_load_audio(s->db.store, v.sha256, &loc, (size_t)-1, &audio, &len, &e);
     char now[32];
     rv_utc_now(now);
     if (rc == RV_OK) rv_package_first_time(&v, now);
@@ -300,8 +300,8 @@ static int run_package(rv_server *s, rv_job *j)
     size_t tar_len = 0;
     rc = rv_package_tar(&pkg, &tar, &tar_len, &e);
     if (rc == RV_OK)
-        RV_STORE_RETRY(s, rc, RV_BUSY_TRIES_BACKGROUND,
-                       rv_store_mark_packaged(s->store, j->voicemail, pkg.objid, now, j->actor, j->remote, &e));
+        RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES_BACKGROUND,
+                       rv_store_mark_packaged(s->db.store, j->voicemail, pkg.objid, now, j->actor, j->remote, &e));
     snprintf(j->out_disposition, sizeof j->out_disposition, "attachment; filename=\"%s.tar\"", pkg.objid);
     rv_package_free(&pkg);
     if (rc != RV_OK) {
@@ -557,9 +557,9 @@ rv_err rv_workers_start(rv_server *s, rv_error *err)
     s->max_decoders = (unsigned)n;
     s->idle = calloc(s->max_decoders, sizeof *s->idle);
     if (!s->idle) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-    rv_store_autocheckpoint(s->store, 0);
+    rv_store_autocheckpoint(s->db.store, 0);
     s->have_checkpointer = pthread_create(&s->checkpointer, NULL, checkpointer, s) == 0;
-    if (!s->have_checkpointer) rv_store_autocheckpoint(s->store, 1);
+    if (!s->have_checkpointer) rv_store_autocheckpoint(s->db.store, 1);
     /* greeting uploads wait (suspended) for one of these threads, as many
      * as there may be decoders, so no HTTP thread is busy for the second a
      * greeting's analysis takes; sweeps have a thread of their own, and
