@@ -267,13 +267,7 @@ rv_answer rv_api_sign_in(rv_server *s, rv_req *r, const rv_path *p)
         return rv_reply_error(r, RV_ERR_ARG, "the body must be a JSON object {\"token\": ...}");
     }
     unsigned char key[RV_TOKEN_KEY_LEN];
-    int ok = 0;
-    for (int again = 0; token && !ok && again < 2; again++) { /* unknown: made just now? */
-        rv_server_tokens_fresh(s, again);
-        pthread_rwlock_rdlock(&s->id_lock);
-        ok = rv_tokens_check_key(s->tokens, token, &role, name, sizeof name, key);
-        pthread_rwlock_unlock(&s->id_lock);
-    }
+    int ok = token && rv_identity_token_key(s->id, token, &role, name, sizeof name, key);
     json_decref(j);
     if (!ok) return rv_reply_error(r, RV_ERR_UNAUTHORIZED, "no such token");
     rv_error e;
@@ -286,7 +280,7 @@ rv_answer rv_api_sign_in(rv_server *s, rv_req *r, const rv_path *p)
     }
     char id[RV_SESSION_ID_LEN + 1], csrf[RV_SESSION_ID_LEN + 1];
     if (rv_audit(&s->db, name, remote, "sign_in", 0, NULL, NULL, &e) != RV_OK) return rv_reply_rv_error(r, &e);
-    if (rv_session_create(s->sessions, key, id, csrf, &e) != RV_OK) return rv_reply_rv_error(r, &e);
+    if (rv_session_create(rv_identity_sessions(s->id), key, id, csrf, &e) != RV_OK) return rv_reply_rv_error(r, &e);
     session_cookie(s, r, id, cookie, sizeof cookie);
     return rv_reply_json_h(r, 201,
                            json_pack("{s:s,s:s,s:s,s:I}", "name", name, "role", rv_role_name(role), "csrf", csrf,
@@ -313,7 +307,7 @@ rv_answer rv_api_sign_out(rv_server *s, rv_req *r, const rv_path *p)
     char cookie[200];
     rv_error e;
     if (rv_audit(&s->db, who->name, who->remote, "sign_out", 0, NULL, NULL, &e) != RV_OK) return rv_reply_rv_error(r, &e);
-    if (who->sid) rv_session_end(s->sessions, who->sid);
+    if (who->sid) rv_session_end(rv_identity_sessions(s->id), who->sid);
     session_cookie(s, r, "", cookie, sizeof cookie);
     return rv_reply_json_h(r, 200, json_pack("{s:b}", "signed_out", 1), "Set-Cookie", cookie);
 }

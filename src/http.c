@@ -194,9 +194,7 @@ static int proxy_user(rv_server *s, rv_req *r, const char *remote, char *name, s
     if (!s->cfg.trusted_proxy[0] || strcmp(remote, s->cfg.trusted_proxy) != 0) return 0;
     const char *u = rv_req_header(r, s->cfg.trusted_user_header);
     if (!u || !*u) return 0;
-    pthread_rwlock_rdlock(&s->id_lock);
-    int known = strlen(u) < cap && rv_users_role(s->users, u, role);
-    pthread_rwlock_unlock(&s->id_lock);
+    int known = strlen(u) < cap && rv_identity_user(s->id, u, role);
     if (!known) {
         *unknown = 1;
         return 0;
@@ -221,22 +219,17 @@ int rv_req_authorise(rv_req *r, unsigned allowed, rv_answer *ret)
     rv_role *role = &who->role;
     char *csrf = who->csrf;
     int unknown = 0;
-    rv_server_tokens_fresh(s, 0);
+    rv_sessions *sessions = rv_identity_sessions(s->id);
+    rv_identity_fresh(s->id, 0);
     if (h) {
-        int bearer = strncasecmp(h, "Bearer ", 7) == 0, known = 0;
-        for (int again = 0; bearer && !known && again < 2; again++) { /* unknown: made just now? */
-            if (again) rv_server_tokens_fresh(s, 1);
-            pthread_rwlock_rdlock(&s->id_lock);
-            known = rv_tokens_check(s->tokens, h + 7, role, who->name, sizeof who->name);
-            pthread_rwlock_unlock(&s->id_lock);
-        }
+        int known = strncasecmp(h, "Bearer ", 7) == 0 && rv_identity_token(s->id, h + 7, role, who->name, sizeof who->name);
         if (!known) {
             *ret = rv_reply_error(r, RV_ERR_UNAUTHORIZED, "a valid bearer token is needed");
             return 0;
         }
         who->via = "token";
     } else if (proxy_user(s, r, who->remote, who->name, sizeof who->name, role, &unknown)) {
-        rv_sessions_proxy_csrf(s->sessions, who->name, csrf);
+        rv_sessions_proxy_csrf(sessions, who->name, csrf);
         who->via = "proxy";
     } else if (unknown) {
         *ret = rv_reply_error(r, RV_ERR_FORBIDDEN, "this user has no role in rostvakt");
@@ -244,12 +237,10 @@ int rv_req_authorise(rv_req *r, unsigned allowed, rv_answer *ret)
     } else {
         const char *sid = MHD_lookup_connection_value(r->c, MHD_COOKIE_KIND, "rv_session");
         unsigned char key[RV_TOKEN_KEY_LEN];
-        int found = sid && rv_session_find(s->sessions, sid, key, csrf);
+        int found = sid && rv_session_find(sessions, sid, key, csrf);
         if (found) { /* who and which role: the session's token's now, while it is in the file */
-            pthread_rwlock_rdlock(&s->id_lock);
-            found = rv_tokens_by_key(s->tokens, key, role, who->name, sizeof who->name);
-            pthread_rwlock_unlock(&s->id_lock);
-            if (!found) rv_session_end(s->sessions, sid);
+            found = rv_identity_by_key(s->id, key, role, who->name, sizeof who->name);
+            if (!found) rv_session_end(sessions, sid);
         }
         if (!found) {
             *ret = rv_reply_error(r, RV_ERR_UNAUTHORIZED,

@@ -24,6 +24,7 @@
 #include "rostvakt/sweep.h"
 #include "rostvakt/token.h"
 #include "route.h"
+#include "identity.h"
 #include "service_store.h"
 
 /* ---- metrics (metrics.c): counters since start, shared by every thread ---- */
@@ -125,15 +126,7 @@ struct rv_server {
     struct MHD_Daemon *d;
     const rv_route *routes;           /* the API's (api_routes.c) */
     size_t n_routes;
-    rv_tokens *tokens;                        /* read under id_lock, replaced on SIGHUP */
-    rv_sessions *sessions;                    /* the web app's sign-ins */
-    rv_users *users;                          /* the trusted proxy's users, or NULL (id_lock) */
-    pthread_rwlock_t id_lock;
-    /* the tokens file as last read, so that a token made or revoked with
-     * `rostvakt token` counts at once (rv_server_tokens_fresh) */
-    pthread_mutex_t reload_lock;              /* one reload at a time; guards tokens_seen */
-    struct stat tokens_seen;
-    _Atomic long long tokens_looked_ms;       /* when the file was last looked at (monotonic) */
+    rv_identity *id;                          /* tokens, users, sessions */
     /* connections and their deadlines (http.c): a reaper thread shuts down
      * those too slow to send their headers or body */
     pthread_mutex_t conn_lock;
@@ -195,16 +188,6 @@ int rv_ingest_submit(rv_server *s, rv_pending *p);
 void rv_ingest_finished(rv_server *s, rv_finished *f);
 
 /* ---- server.c ---- */
-
-/* Look at the tokens file and read it again (rv_server_reload) when it
- * changed since it was last read (another inode, size or mtime): before a
- * token or session is checked at most once a second (unknown 0), so that
- * a revoked token, with its sessions, stops within a second; and each time
- * a token is not known (unknown 1), so that one made with `rostvakt token`
- * works at once (a stat; the file is read only when it changed). Any
- * thread; with unknown 0 a thread that finds another looking goes on with
- * the tokens it has. */
-void rv_server_tokens_fresh(rv_server *s, int unknown);
 
 /* ---- workers.c ---- */
 rv_err rv_workers_start(rv_server *s, rv_error *err);
