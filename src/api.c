@@ -67,7 +67,7 @@ rv_answer rv_api_hand_over(rv_server *s, rv_req *r, rv_job *j, int *handed)
     snprintf(j->actor, sizeof j->actor, "%s", who->name);
     snprintf(j->remote, sizeof j->remote, "%s", who->remote);
     j->waiter = rv_req_wait(r, job_answer, j);
-    if (!rv_job_submit(s, j)) return rv_reply_error(r, RV_ERR_STOPPING, "the service is stopping; try again later");
+    if (!rv_job_submit(s->workers, j)) return rv_reply_error(r, RV_ERR_STOPPING, "the service is stopping; try again later");
     *handed = 1;
     return 1;
 }

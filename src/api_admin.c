@@ -111,18 +111,17 @@ rv_answer rv_api_post_sweep(rv_server *s, rv_req *r, const rv_path *p)
         rv_utc_now(now);
         rv_local_date(now, RV_CAL_SE, &date);
     }
-    int idle = 0;
-    if (!atomic_compare_exchange_strong(&s->sweep_busy, &idle, 1))
+    if (!rv_workers_sweep_claim(s->workers))
         return rv_reply_error(r, RV_ERR_SWEEP_RUNNING, "a sweep is running; try again when it is done");
     rv_job *j = rv_api_job_new(r);
     if (!j) {
-        s->sweep_busy = 0;
+        rv_workers_sweep_release(s->workers);
         return 0;
     }
     *j = (rv_job){.kind = RV_JOB_SWEEP, .date = date, .dry_run = dry_run, .format = (rv_sweep_format)fmt};
     int handed;
     rv_answer ret = rv_api_hand_over(s, r, j, &handed);
-    if (!handed) s->sweep_busy = 0;
+    if (!handed) rv_workers_sweep_release(s->workers);
     return ret;
 }
 
@@ -223,12 +222,12 @@ rv_answer rv_api_metrics(rv_server *s, rv_req *r, const rv_path *p)
     long long queued = rv_store_count_queued(s->db.store);
     long mail_pending = rv_store_outbox_pending(s->db.store);
     pthread_mutex_unlock(&s->db.lock);
-    rv_metrics_write(&s->metrics, queued, f);
+    rv_metrics_write(s->metrics, queued, f);
     fprintf(f, "# HELP rostvakt_mail_pending The sweep's mails not sent yet (tried again at the next sweep).\n"
                "# TYPE rostvakt_mail_pending gauge\nrostvakt_mail_pending %ld\n"
                "# HELP rostvakt_sweep_running 1 while a sweep asked for over HTTP waits or runs.\n"
                "# TYPE rostvakt_sweep_running gauge\nrostvakt_sweep_running %d\n",
-            mail_pending, atomic_load(&s->sweep_busy) ? 1 : 0);
+            mail_pending, rv_workers_sweep_running(s->workers));
     fclose(f);
     return rv_reply_bytes(r, 200, out, len, "text/plain; version=0.0.4", NULL, NULL);
 }

@@ -38,8 +38,7 @@ static rv_answer upload_answer(rv_server *s, rv_req *r, void *state)
     const rv_pending *p = &((upload *)state)->p;
     if (p->v.rc != RV_OK) return rv_reply_rv_error(r, &p->v.err);
     if (!p->v.duplicate) {
-        s->queued++;
-        rv_workers_wake(s);
+        rv_workers_uploaded(s->workers);
     }
     char loc[64];
     snprintf(loc, sizeof loc, "/v1/voicemails/%lld", p->v.id);
@@ -55,7 +54,7 @@ static rv_answer upload_commit(rv_server *s, rv_req *r, upload *u)
     rv_error e;
     size_t len;
     const char *body = rv_req_body(r, &len);
-    if (s->queued >= s->cfg.max_queue)
+    if (rv_workers_queued(s->workers) >= s->cfg.max_queue)
         return rv_reply_error(r, RV_ERR_QUEUE_FULL, "the analysis queue is full; try again later");
     rv_pending *p = &u->p;
     /* appended without the store lock; the committer syncs the batch's
@@ -69,7 +68,7 @@ static rv_answer upload_commit(rv_server *s, rv_req *r, upload *u)
     p->v = (rv_vm_new){.ext = p->ext, .sha256 = p->blob.sha256, .blob = &p->blob, .content_type = u->type,
                        .bytes = len, .caller = p->caller, .received_at = p->when, .actor = p->actor,
                        .remote = p->remote, .now = p->now, .idem_key = p->idem[0] ? p->idem : NULL};
-    if (!rv_ingest_submit(s, p)) /* the appended bytes are nobody's; start-up reclaims them */
+    if (!rv_ingest_submit(s->ingest, p)) /* the appended bytes are nobody's; start-up reclaims them */
         return rv_reply_error(r, RV_ERR_STOPPING, "the service is stopping; try again later");
     return 1;
 }
@@ -141,7 +140,7 @@ rv_answer rv_api_post_voicemail(rv_server *s, rv_req *r, const rv_path *path)
         snprintf(u->check.actor, sizeof u->check.actor, "%s", who->name);
         snprintf(u->check.remote, sizeof u->check.remote, "%s", who->remote);
         u->check.waiter = rv_req_wait(r, upload_checked, u);
-        if (!rv_job_submit(s, &u->check))
+        if (!rv_job_submit(s->workers, &u->check))
             return rv_reply_error(r, RV_ERR_STOPPING, "the service is stopping; try again later");
         return 1;
     }

@@ -125,7 +125,7 @@ rv_answer rv_reply(rv_req *r, unsigned status, char *body, size_t len, const cha
         return MHD_NO;
     }
     for (const char *const *h = headers; h && h[0]; h += 2) MHD_add_response_header(resp, h[0], h[1]);
-    rv_metrics_status(&r->s->metrics, status);
+    rv_metrics_status(r->s->metrics, status);
     enum MHD_Result ret = MHD_queue_response(r->c, status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -136,7 +136,7 @@ rv_answer rv_reply_empty(rv_req *r, unsigned status, const char *const *headers)
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     if (!resp) return MHD_NO;
     for (const char *const *h = headers; h && h[0]; h += 2) MHD_add_response_header(resp, h[0], h[1]);
-    rv_metrics_status(&r->s->metrics, status);
+    rv_metrics_status(r->s->metrics, status);
     enum MHD_Result ret = MHD_queue_response(r->c, status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -596,7 +596,7 @@ static void done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_R
     if (rq) {
         struct timespec end;
         clock_gettime(CLOCK_MONOTONIC, &end);
-        rv_metrics_latency(&s->metrics, rv_seconds_between(&rq->start, &end));
+        rv_metrics_latency(s->metrics, rv_seconds_between(&rq->start, &end));
         free(rq->body);
         budget_give(s, rq->held);
         if (rq->kept && rq->kept_cleanup) rq->kept_cleanup(rq->kept);

@@ -1,11 +1,12 @@
 /* rostvakt serve, put together: the configuration and models the parts
- * share, the archive's request connection and the audit, and the order in
- * which the parts start and stop. */
+ * share, and the order in which the parts start and stop; each part makes,
+ * locks and frees its own state. */
 #include "server_int.h"
 #include "api.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rostvakt/calendar.h"
 #include "rostvakt/verify.h"
@@ -23,6 +24,16 @@ static void load_models(rv_server *s)
     if (!s->lex) fprintf(stderr, "rostvakt: no phrase verification or keyword spotting: %s\n", le.msg);
 }
 
+/* As many decoders at once as there are cores (a decoder is CPU-bound and
+ * holds about 50 MB), unless configured, and no more than HTTP threads. */
+static unsigned decoders_for(const rv_config *cfg)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long n = cfg->greeting_workers > 0 ? (long)cfg->greeting_workers : cores > 0 ? cores : 1;
+    if (cfg->greeting_workers == 0 && n > cfg->http_workers) n = (long)cfg->http_workers;
+    return (unsigned)n;
+}
+
 rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port, rv_error *err)
 {
     *out = NULL;
@@ -34,35 +45,28 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     s->n_routes = rv_n_routes;
     pthread_mutex_init(&s->conn_lock, NULL);
     pthread_cond_init(&s->conn_wake, NULL);
-    pthread_mutex_init(&s->q_lock, NULL);
-    pthread_cond_init(&s->q_wake, NULL);
-    pthread_cond_init(&s->stop_wake, NULL);
-    pthread_mutex_init(&s->gc_lock, NULL);
-    pthread_cond_init(&s->gc_wake, NULL);
-    pthread_mutex_init(&s->pool_lock, NULL);
-    pthread_cond_init(&s->pool_free, NULL);
-    rv_job_queue *qs[] = {&s->greetings, &s->sweeps, &s->packages};
-    for (int i = 0; i < 3; i++) {
-        pthread_mutex_init(&qs[i]->lock, NULL);
-        pthread_cond_init(&qs[i]->wake, NULL);
-        qs[i]->tail = &qs[i]->head;
-    }
     load_models(s);
     rv_models_version(&s->cfg, s->models_version);
     /* without the phone map nothing is verified: such an analysis is out of
      * date for any sweep that has the models */
     if (!s->lex) snprintf(s->models_version, sizeof s->models_version, "unverified");
     s->prompts = rv_prompts_load(&s->cfg, stderr);
-    rv_err rc = s->prompts ? RV_OK : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    s->metrics = rv_metrics_new();
+    rv_err rc = s->prompts && s->metrics ? RV_OK : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     if (rc == RV_OK) rc = rv_identity_open(&s->cfg, &s->id, err);
     if (rc == RV_OK) rc = rv_service_store_open(&s->db, s->cfg.data_dir, err);
     if (rc == RV_OK) rc = rv_store_requeue_interrupted(s->db.store, err);
+    if (rc == RV_OK) rc = rv_decoders_new(decoders_for(&s->cfg), rv_config_mllr(&s->cfg), s->lex, &s->decoders, err);
     if (rc == RV_OK) {
         rv_store_remove_leftovers(s->db.store); /* before anyone can upload */
-        s->queued = rv_store_count_queued(s->db.store);
-        rc = rv_ingest_start(s, err);
+        rv_workers_opts wo = {.cfg = &s->cfg, .db = &s->db, .metrics = s->metrics, .decoders = s->decoders,
+                              .lex = s->lex, .case_words = (const char (*)[64])s->case_words,
+                              .n_case_words = s->n_case_words, .prompts = s->prompts,
+                              .models_version = s->models_version, .queued = rv_store_count_queued(s->db.store)};
+        rc = rv_workers_new(&wo, &s->workers, err);
     }
-    if (rc == RV_OK) rc = rv_workers_start(s, err);
+    if (rc == RV_OK) rc = rv_ingest_start(&s->db, s->metrics, rv_workers_unrecorded, s->workers, &s->ingest, err);
+    if (rc == RV_OK) rc = rv_workers_start(s->workers, s->ingest, err);
     if (rc == RV_OK) rc = rv_http_start(s, port, err);
     if (rc != RV_OK) {
         rv_server_stop(s);
@@ -79,30 +83,20 @@ void rv_server_stop(rv_server *s)
      * analysed and a running sweep finish, jobs still waiting are answered
      * "stopping", and uploads already handed over are committed and
      * answered */
-    rv_workers_stop_jobs(s);
-    rv_workers_stop_analysis(s);
-    rv_ingest_stop(s);
+    rv_workers_stop_jobs(s->workers);
+    rv_workers_stop_analysis(s->workers);
+    rv_ingest_stop(s->ingest);
     rv_http_stop(s);
-    rv_workers_free(s);
+    rv_workers_free(s->workers);
+    rv_decoders_free(s->decoders);
     rv_fpdb_free(s->prompts);
     rv_lexicon_free(s->lex);
     free(s->case_words);
     rv_service_store_close(&s->db);
     rv_identity_free(s->id);
-    rv_job_queue *qs[] = {&s->greetings, &s->sweeps, &s->packages};
-    for (int i = 0; i < 3; i++) {
-        pthread_mutex_destroy(&qs[i]->lock);
-        pthread_cond_destroy(&qs[i]->wake);
-    }
     pthread_mutex_destroy(&s->conn_lock);
     pthread_cond_destroy(&s->conn_wake);
-    pthread_mutex_destroy(&s->q_lock);
-    pthread_cond_destroy(&s->q_wake);
-    pthread_cond_destroy(&s->stop_wake);
-    pthread_mutex_destroy(&s->pool_lock);
-    pthread_cond_destroy(&s->pool_free);
-    pthread_mutex_destroy(&s->gc_lock);
-    pthread_cond_destroy(&s->gc_wake);
+    free(s->metrics);
     free(s);
 }
 
