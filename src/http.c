@@ -6,6 +6,7 @@
  * "message"}} from the error table). Which handler answers, and who may
  * ask, the route table says (api_routes.c, handed over by server.c); the
  * handlers see a request through api.h. */
+#include "http.h"
 #include "api.h"
 
 #include <arpa/inet.h>
@@ -24,9 +25,28 @@
 
 #include "rostvakt/clock.h"
 
+struct rv_http {
+    const rv_config *cfg;
+    rv_identity *id;
+    rv_metrics *metrics;
+    const rv_route *routes;
+    size_t n_routes;
+    rv_server *app;
+    struct MHD_Daemon *d;
+    /* connections and their deadlines: a reaper thread shuts down those
+     * too slow to send their headers or body */
+    pthread_mutex_t conn_lock;
+    pthread_cond_t conn_wake;
+    struct rv_conn *conns;
+    unsigned n_waiting;                       /* connections waiting for headers */
+    _Atomic long long bodies_held;            /* bytes of request bodies held, at most cfg->http_body_budget */
+    int reaper_stop, have_reaper;
+    pthread_t reaper;
+};
+
 /* One request, born on the first callback and freed in done(). */
 struct rv_req {
-    rv_server *s;
+    rv_http *h;
     struct MHD_Connection *c;
     const char *method;         /* as asked: HEAD is not GET here */
     char *body;
@@ -125,7 +145,7 @@ rv_answer rv_reply(rv_req *r, unsigned status, char *body, size_t len, const cha
         return MHD_NO;
     }
     for (const char *const *h = headers; h && h[0]; h += 2) MHD_add_response_header(resp, h[0], h[1]);
-    rv_metrics_status(r->s->metrics, status);
+    rv_metrics_status(r->h->metrics, status);
     enum MHD_Result ret = MHD_queue_response(r->c, status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -136,7 +156,7 @@ rv_answer rv_reply_empty(rv_req *r, unsigned status, const char *const *headers)
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     if (!resp) return MHD_NO;
     for (const char *const *h = headers; h && h[0]; h += 2) MHD_add_response_header(resp, h[0], h[1]);
-    rv_metrics_status(r->s->metrics, status);
+    rv_metrics_status(r->h->metrics, status);
     enum MHD_Result ret = MHD_queue_response(r->c, status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -187,14 +207,14 @@ static int reads_only(const rv_req *r) { return strcmp(r->method, "GET") == 0 ||
 
 /* The user a trusted proxy names in its header: 1 with name and role;
  * 0 when the request does not come from the proxy or names nobody. */
-static int proxy_user(rv_server *s, rv_req *r, const char *remote, char *name, size_t cap, rv_role *role,
+static int proxy_user(rv_http *h, rv_req *r, const char *remote, char *name, size_t cap, rv_role *role,
                       int *unknown)
 {
     *unknown = 0;
-    if (!s->cfg.trusted_proxy[0] || strcmp(remote, s->cfg.trusted_proxy) != 0) return 0;
-    const char *u = rv_req_header(r, s->cfg.trusted_user_header);
+    if (!h->cfg->trusted_proxy[0] || strcmp(remote, h->cfg->trusted_proxy) != 0) return 0;
+    const char *u = rv_req_header(r, h->cfg->trusted_user_header);
     if (!u || !*u) return 0;
-    int known = strlen(u) < cap && rv_identity_user(s->id, u, role);
+    int known = strlen(u) < cap && rv_identity_user(h->id, u, role);
     if (!known) {
         *unknown = 1;
         return 0;
@@ -210,25 +230,26 @@ static int proxy_user(rv_server *s, rv_req *r, const char *remote, char *name, s
  * X-CSRF-Token. */
 int rv_req_authorise(rv_req *r, unsigned allowed, rv_answer *ret)
 {
-    rv_server *s = r->s;
+    rv_http *h = r->h;
     rv_caller *who = &r->who;
-    const char *h = rv_req_header(r, "Authorization");
+    const char *auth = rv_req_header(r, "Authorization");
     memset(who, 0, sizeof *who);
     r->authorised = 0;
     rv_req_remote(r, who->remote);
     rv_role *role = &who->role;
     char *csrf = who->csrf;
     int unknown = 0;
-    rv_sessions *sessions = rv_identity_sessions(s->id);
-    rv_identity_fresh(s->id, 0);
-    if (h) {
-        int known = strncasecmp(h, "Bearer ", 7) == 0 && rv_identity_token(s->id, h + 7, role, who->name, sizeof who->name);
+    rv_sessions *sessions = rv_identity_sessions(h->id);
+    rv_identity_fresh(h->id, 0);
+    if (auth) {
+        int known = strncasecmp(auth, "Bearer ", 7) == 0 &&
+                    rv_identity_token(h->id, auth + 7, role, who->name, sizeof who->name);
         if (!known) {
             *ret = rv_reply_error(r, RV_ERR_UNAUTHORIZED, "a valid bearer token is needed");
             return 0;
         }
         who->via = "token";
-    } else if (proxy_user(s, r, who->remote, who->name, sizeof who->name, role, &unknown)) {
+    } else if (proxy_user(h, r, who->remote, who->name, sizeof who->name, role, &unknown)) {
         rv_sessions_proxy_csrf(sessions, who->name, csrf);
         who->via = "proxy";
     } else if (unknown) {
@@ -239,7 +260,7 @@ int rv_req_authorise(rv_req *r, unsigned allowed, rv_answer *ret)
         unsigned char key[RV_TOKEN_KEY_LEN];
         int found = sid && rv_session_find(sessions, sid, key, csrf);
         if (found) { /* who and which role: the session's token's now, while it is in the file */
-            found = rv_identity_by_key(s->id, key, role, who->name, sizeof who->name);
+            found = rv_identity_by_key(h->id, key, role, who->name, sizeof who->name);
             if (!found) rv_session_end(sessions, sid);
         }
         if (!found) {
@@ -267,11 +288,11 @@ int rv_req_authorise(rv_req *r, unsigned allowed, rv_answer *ret)
 
 /* ---- the web app's files ---- */
 
-static enum MHD_Result web_file(rv_server *s, rv_req *r, const char *url, const char *type)
+static enum MHD_Result web_file(rv_http *h, rv_req *r, const char *url, const char *type)
 {
     if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0) return wrong_method(r, "GET, HEAD");
     char path[RV_CONFIG_STR_MAX + 80];
-    snprintf(path, sizeof path, "%s%s", s->cfg.web_dir, url);
+    snprintf(path, sizeof path, "%s%s", h->cfg->web_dir, url);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (16 << 20)) {
@@ -285,22 +306,22 @@ static enum MHD_Result web_file(rv_server *s, rv_req *r, const char *url, const 
         free(buf);
         return rv_reply_error(r, RV_ERR_IO, "cannot read the page");
     }
-    const char *h[] = {"Content-Type", type, "Cache-Control", "no-cache", "X-Content-Type-Options", "nosniff",
-                       "Referrer-Policy", "no-referrer", "Content-Security-Policy",
-                       "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "
-                       "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
-                       NULL};
-    return rv_reply(r, MHD_HTTP_OK, buf, (size_t)got, h) ? MHD_YES : MHD_NO;
+    const char *hs[] = {"Content-Type", type, "Cache-Control", "no-cache", "X-Content-Type-Options", "nosniff",
+                        "Referrer-Policy", "no-referrer", "Content-Security-Policy",
+                        "default-src 'self'; img-src 'self' data:; media-src 'self'; style-src 'self'; "
+                        "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+                        NULL};
+    return rv_reply(r, MHD_HTTP_OK, buf, (size_t)got, hs) ? MHD_YES : MHD_NO;
 }
 
 /* ---- dispatch ---- */
 
 /* The route for r's method and url, from the table; NULL with a 404 or a
  * 405 (Allow) answered in *ret. */
-static const rv_route *find_route(rv_server *s, rv_req *r, const char *url, rv_path *p, enum MHD_Result *ret)
+static const rv_route *find_route(rv_http *h, rv_req *r, const char *url, rv_path *p, enum MHD_Result *ret)
 {
     char allow[64];
-    const rv_route *rt = rv_route_find(s->routes, s->n_routes, r->method, url, p, allow);
+    const rv_route *rt = rv_route_find(h->routes, h->n_routes, r->method, url, p, allow);
     if (!rt) *ret = allow[0] ? wrong_method(r, allow) : (rv_reply_error(r, RV_ERR_NOT_FOUND, "no such resource") ? MHD_YES : MHD_NO);
     return rt;
 }
@@ -308,25 +329,25 @@ static const rv_route *find_route(rv_server *s, rv_req *r, const char *url, rv_p
 /* To the handler: a request that waited goes on where it stopped;
  * otherwise its route from the table, its ids checked, its sender
  * authorised (unless that was done before its body was read). */
-static enum MHD_Result dispatch(rv_server *s, rv_req *r, const char *url)
+static enum MHD_Result dispatch(rv_http *h, rv_req *r, const char *url)
 {
     if (r->then) {
         rv_then then = r->then;
         r->then = NULL;
-        return then(s, r, r->then_state) ? MHD_YES : MHD_NO;
+        return then(h->app, r, r->then_state) ? MHD_YES : MHD_NO;
     }
     const char *type;
-    if (strcmp(url, "/") == 0) return web_file(s, r, "/index.html", "text/html; charset=utf-8");
-    if (rv_web_path(url, &type)) return web_file(s, r, url, type);
+    if (strcmp(url, "/") == 0) return web_file(h, r, "/index.html", "text/html; charset=utf-8");
+    if (rv_web_path(url, &type)) return web_file(h, r, url, type);
     rv_path p;
     enum MHD_Result ret;
-    const rv_route *rt = find_route(s, r, url, &p, &ret);
+    const rv_route *rt = find_route(h, r, url, &p, &ret);
     if (!rt) return ret;
     if (strstr(rt->path, "{id}") && !p.id)
         return rv_reply_error(r, RV_ERR_ARG, "the id must be a positive number of up to 18 digits") ? MHD_YES : MHD_NO;
     rv_answer a;
     if (!(rt->roles & RV_PUBLIC) && !r->authorised && !rv_req_authorise(r, rt->roles, &a)) return a ? MHD_YES : MHD_NO;
-    return rt->handler(s, r, &p) ? MHD_YES : MHD_NO;
+    return rt->handler(h->app, r, &p) ? MHD_YES : MHD_NO;
 }
 
 /* ---- deadlines: slow clients do not keep others out ---- */
@@ -356,37 +377,37 @@ static int slow_body(const struct rv_conn *k, long long age)
     return k->stage == CONN_BODY && age > CROWD_MS && k->body_bytes * 1000 < (unsigned long long)age * MIN_BODY_RATE;
 }
 
-static void conn_stage_set(rv_server *s, struct MHD_Connection *c, conn_stage st)
+static void conn_stage_set(rv_http *h, struct MHD_Connection *c, conn_stage st)
 {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     struct rv_conn *k = ci ? ci->socket_context : NULL;
     if (!k) return;
-    pthread_mutex_lock(&s->conn_lock);
+    pthread_mutex_lock(&h->conn_lock);
     if (k->stage != CONN_CUT) { /* a cut connection stays cut, and uncounted */
-        if (k->stage == CONN_HEADERS && st != CONN_HEADERS) s->n_waiting--;
-        if (k->stage != CONN_HEADERS && st == CONN_HEADERS) s->n_waiting++;
+        if (k->stage == CONN_HEADERS && st != CONN_HEADERS) h->n_waiting--;
+        if (k->stage != CONN_HEADERS && st == CONN_HEADERS) h->n_waiting++;
         k->stage = st;
     }
     k->since_ms = rv_now_ms();
     k->body_bytes = 0;
-    pthread_mutex_unlock(&s->conn_lock);
+    pthread_mutex_unlock(&h->conn_lock);
 }
 
 /* n more bytes of c's body have come. */
-static void conn_body_bytes(rv_server *s, struct MHD_Connection *c, size_t n)
+static void conn_body_bytes(rv_http *h, struct MHD_Connection *c, size_t n)
 {
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     struct rv_conn *k = ci ? ci->socket_context : NULL;
     if (!k) return;
-    pthread_mutex_lock(&s->conn_lock);
+    pthread_mutex_lock(&h->conn_lock);
     k->body_bytes += n;
-    pthread_mutex_unlock(&s->conn_lock);
+    pthread_mutex_unlock(&h->conn_lock);
 }
 
 static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_context,
                         enum MHD_ConnectionNotificationCode toe)
 {
-    rv_server *s = cls;
+    rv_http *h = cls;
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         struct rv_conn *k = ci ? calloc(1, sizeof *k) : NULL;
@@ -394,21 +415,21 @@ static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_conte
         k->fd = ci->connect_fd;
         k->stage = CONN_HEADERS;
         k->since_ms = rv_now_ms();
-        pthread_mutex_lock(&s->conn_lock);
-        k->next = s->conns;
-        if (s->conns) s->conns->prev = k;
-        s->conns = k;
-        if (++s->n_waiting > CROWD) pthread_cond_signal(&s->conn_wake);
-        pthread_mutex_unlock(&s->conn_lock);
+        pthread_mutex_lock(&h->conn_lock);
+        k->next = h->conns;
+        if (h->conns) h->conns->prev = k;
+        h->conns = k;
+        if (++h->n_waiting > CROWD) pthread_cond_signal(&h->conn_wake);
+        pthread_mutex_unlock(&h->conn_lock);
         *socket_context = k;
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
         struct rv_conn *k = *socket_context;
-        pthread_mutex_lock(&s->conn_lock); /* before the socket is closed: the reaper never cuts a reused fd */
+        pthread_mutex_lock(&h->conn_lock); /* before the socket is closed: the reaper never cuts a reused fd */
         if (k->prev) k->prev->next = k->next;
-        else s->conns = k->next;
+        else h->conns = k->next;
         if (k->next) k->next->prev = k->prev;
-        if (k->stage == CONN_HEADERS) s->n_waiting--;
-        pthread_mutex_unlock(&s->conn_lock);
+        if (k->stage == CONN_HEADERS) h->n_waiting--;
+        pthread_mutex_unlock(&h->conn_lock);
         free(k);
         *socket_context = NULL;
     }
@@ -420,29 +441,29 @@ static void conn_notify(void *cls, struct MHD_Connection *c, void **socket_conte
  * longer than CROWD_MS go. */
 static void *reaper(void *arg)
 {
-    rv_server *s = arg;
-    pthread_mutex_lock(&s->conn_lock);
-    while (!s->reaper_stop) {
+    rv_http *h = arg;
+    pthread_mutex_lock(&h->conn_lock);
+    while (!h->reaper_stop) {
         long long now = rv_now_ms();
-        long long head = s->cfg.http_header_timeout * 1000, body = s->cfg.http_body_timeout * 1000;
+        long long head = h->cfg->http_header_timeout * 1000, body = h->cfg->http_body_timeout * 1000;
         int waiting = 0; /* counted here, where it decides: the running count only wakes this thread */
-        for (struct rv_conn *k = s->conns; k; k = k->next)
+        for (struct rv_conn *k = h->conns; k; k = k->next)
             waiting += k->stage == CONN_HEADERS || slow_body(k, now - k->since_ms);
         int crowded = waiting > CROWD;
-        for (struct rv_conn *k = s->conns; k; k = k->next) {
+        for (struct rv_conn *k = h->conns; k; k = k->next) {
             long long age = now - k->since_ms;
             int cut = (k->stage == CONN_HEADERS && (age > head || (crowded && age > CROWD_MS))) ||
                       (k->stage == CONN_BODY && (age > body || (crowded && slow_body(k, age))));
             if (cut) {
                 shutdown(k->fd, SHUT_RDWR);
-                if (k->stage == CONN_HEADERS) s->n_waiting--;
+                if (k->stage == CONN_HEADERS) h->n_waiting--;
                 k->stage = CONN_CUT;
             }
         }
         struct timespec t = rv_wait_until(250);
-        pthread_cond_timedwait(&s->conn_wake, &s->conn_lock, &t);
+        pthread_cond_timedwait(&h->conn_wake, &h->conn_lock, &t);
     }
-    pthread_mutex_unlock(&s->conn_lock);
+    pthread_mutex_unlock(&h->conn_lock);
     return NULL;
 }
 
@@ -473,18 +494,18 @@ static size_t unescape(void *cls, struct MHD_Connection *c, char *s)
 /* ---- one budget for the bodies held in memory, whoever sends them ---- */
 
 /* 1 when n more bytes of bodies may be held (and they are counted), else 0. */
-static int budget_take(rv_server *s, size_t n)
+static int budget_take(rv_http *h, size_t n)
 {
-    long long held = atomic_load(&s->bodies_held);
+    long long held = atomic_load(&h->bodies_held);
     do {
-        if (held + (long long)n > s->cfg.http_body_budget) return 0;
-    } while (!atomic_compare_exchange_weak(&s->bodies_held, &held, held + (long long)n));
+        if (held + (long long)n > h->cfg->http_body_budget) return 0;
+    } while (!atomic_compare_exchange_weak(&h->bodies_held, &held, held + (long long)n));
     return 1;
 }
 
-static void budget_give(rv_server *s, size_t n)
+static void budget_give(rv_http *h, size_t n)
 {
-    if (n) atomic_fetch_sub(&s->bodies_held, (long long)n);
+    if (n) atomic_fetch_sub(&h->bodies_held, (long long)n);
 }
 
 /* 503 with Retry-After: the body would fit its own limit, but not now. */
@@ -509,17 +530,17 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                               const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
     (void)version;
-    rv_server *s = cls;
+    rv_http *h = cls;
     rv_req *rq = *con_cls;
     if (!rq) { /* first call: headers only */
         rq = calloc(1, sizeof *rq);
         if (!rq) return MHD_NO;
-        rq->s = s;
+        rq->h = h;
         rq->c = c;
         rq->method = method;
         clock_gettime(CLOCK_MONOTONIC, &rq->start);
         *con_cls = rq;
-        conn_stage_set(s, c, CONN_BODY); /* the headers are in; the body has its own deadline */
+        conn_stage_set(h, c, CONN_BODY); /* the headers are in; the body has its own deadline */
         if (strchr(url, 0x7f)) return answered(rv_reply_error(rq, RV_ERR_ARG, "the path holds an escaped control character"));
         int utf8 = rv_utf8_valid(url); /* else nothing of it is stored or audited: JSON could not show it */
         if (utf8) MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_utf8, &utf8);
@@ -527,14 +548,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         const char *cl = rv_req_header(rq, "Content-Length");
         char allow[64];
         rv_path p;
-        const rv_route *rt = rv_route_find(s->routes, s->n_routes, method, url, &p, allow);
+        const rv_route *rt = rv_route_find(h->routes, h->n_routes, method, url, &p, allow);
         rv_body_kind body = rt ? rt->body : RV_BODY_NONE;
-        rq->limit = (size_t)(body == RV_BODY_AUDIO ? s->cfg.max_audio_bytes : s->cfg.max_json_bytes);
+        rq->limit = (size_t)(body == RV_BODY_AUDIO ? h->cfg->max_audio_bytes : h->cfg->max_json_bytes);
         if (body == RV_BODY_SIGN_IN && RV_SIGN_IN_BYTES < rq->limit) rq->limit = RV_SIGN_IN_BYTES;
         unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
         const char *te = rv_req_header(rq, "Transfer-Encoding");
         if (declared || te) { /* a body: its sender and route checked before it is read */
-            if (body == RV_BODY_NONE) return dispatch(s, rq, url); /* 404, 405 or a route that reads none: unread */
+            if (body == RV_BODY_NONE) return dispatch(h, rq, url); /* 404, 405 or a route that reads none: unread */
             rv_answer a;
             if (!(rt->roles & RV_PUBLIC) && !rv_req_authorise(rq, rt->roles, &a)) return answered(a);
             const char *ct = rv_req_header(rq, "Content-Type");
@@ -546,7 +567,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (declared > rq->limit) /* refused before the body is read */
             return answered(rv_reply_error(rq, RV_ERR_TOO_LARGE, "request body too large"));
         if (declared) { /* one buffer of the declared size: no copying as it arrives */
-            if (!budget_take(s, (size_t)declared + 1)) return over_budget(rq);
+            if (!budget_take(h, (size_t)declared + 1)) return over_budget(rq);
             rq->held = (size_t)declared + 1;
             rq->body = malloc((size_t)declared + 1);
             if (!rq->body) return MHD_NO;
@@ -555,12 +576,12 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return MHD_YES;
     }
     if (*upload_size) {
-        conn_body_bytes(s, c, *upload_size);
+        conn_body_bytes(h, c, *upload_size);
         if (!rq->too_large && !rq->over_budget && rq->len + *upload_size <= rq->limit) {
             if (rq->len + *upload_size + 1 > rq->cap) {
                 size_t cap = (rq->len + *upload_size + 1) * 2;
                 if (cap > rq->limit + 1) cap = rq->limit + 1;
-                if (cap > rq->held && !budget_take(s, cap - rq->held)) {
+                if (cap > rq->held && !budget_take(h, cap - rq->held)) {
                     rq->over_budget = 1;
                     *upload_size = 0;
                     return MHD_YES;
@@ -582,23 +603,23 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     if (rq->over_budget) return over_budget(rq);
     if (!rq->answering) {
         rq->answering = 1;
-        conn_stage_set(s, c, CONN_ANSWER); /* all in: however long the answer takes */
+        conn_stage_set(h, c, CONN_ANSWER); /* all in: however long the answer takes */
     }
-    return dispatch(s, rq, url);
+    return dispatch(h, rq, url);
 }
 
 static void done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode t)
 {
     (void)t;
-    rv_server *s = cls;
-    conn_stage_set(s, c, CONN_HEADERS); /* a kept-alive connection waits for its next request's headers */
+    rv_http *h = cls;
+    conn_stage_set(h, c, CONN_HEADERS); /* a kept-alive connection waits for its next request's headers */
     rv_req *rq = *con_cls;
     if (rq) {
         struct timespec end;
         clock_gettime(CLOCK_MONOTONIC, &end);
-        rv_metrics_latency(s->metrics, rv_seconds_between(&rq->start, &end));
+        rv_metrics_latency(h->metrics, rv_seconds_between(&rq->start, &end));
         free(rq->body);
-        budget_give(s, rq->held);
+        budget_give(h, rq->held);
         if (rq->kept && rq->kept_cleanup) rq->kept_cleanup(rq->kept);
         free(rq->kept);
     }
@@ -606,11 +627,12 @@ static void done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_R
     *con_cls = NULL;
 }
 
-rv_err rv_http_start(rv_server *s, unsigned *port, rv_error *err)
+/* Listen with h set up; the daemon and the reaper started. */
+static rv_err listen_on(rv_http *h, unsigned *port, rv_error *err)
 {
     char host[64];
     unsigned p;
-    const char *listen = s->cfg.listen, *colon = strrchr(listen, ':');
+    const char *listen = h->cfg->listen, *colon = strrchr(listen, ':');
     if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host || sscanf(colon + 1, "%u", &p) != 1 ||
         p > 65535)
         return rv_error_set(err, RV_ERR_ARG, "--listen must be ADDRESS:PORT, not '%s'", listen);
@@ -622,49 +644,74 @@ rv_err rv_http_start(rv_server *s, unsigned *port, rv_error *err)
         return rv_error_set(err, RV_ERR_ARG, "'%s' is not an IPv4 address", host);
     /* a pool of one is no pool: libmicrohttpd warns about it */
     struct MHD_OptionItem pool[] = {
-        {s->cfg.http_workers > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)s->cfg.http_workers, NULL},
+        {h->cfg->http_workers > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)h->cfg->http_workers, NULL},
         {MHD_OPTION_END, 0, NULL}};
-    if (s->cfg.http_body_budget < s->cfg.max_audio_bytes + 1 || s->cfg.http_body_budget < s->cfg.max_json_bytes + 1)
+    if (h->cfg->http_body_budget < h->cfg->max_audio_bytes + 1 || h->cfg->http_body_budget < h->cfg->max_json_bytes + 1)
         return rv_error_set(err, RV_ERR_CONFIG,
                             "http_body_budget (%lld) must hold at least one body of max_audio_bytes (%lld) and of "
                             "max_json_bytes (%lld)",
-                            (long long)s->cfg.http_body_budget, (long long)s->cfg.max_audio_bytes,
-                            (long long)s->cfg.max_json_bytes);
+                            (long long)h->cfg->http_body_budget, (long long)h->cfg->max_audio_bytes,
+                            (long long)h->cfg->max_json_bytes);
     /* poll, not epoll: libmicrohttpd 0.9.75's epoll loop, handed as many
      * events as its batch holds (128, a worker's share of the connections
      * when they are all held), waits for more before it handles them, so
      * slow connections cut all at once stayed open until the next event */
-    s->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
+    h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
                                 MHD_USE_ERROR_LOG,
-                            0, NULL, NULL, handle, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                            0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                             MHD_OPTION_ARRAY, pool, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
                             MHD_OPTION_CONNECTION_LIMIT,
                             (unsigned)256, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)128,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                            (size_t)(128 * 1024), MHD_OPTION_NOTIFY_COMPLETED, done, s,
-                            MHD_OPTION_NOTIFY_CONNECTION, conn_notify, s, MHD_OPTION_END);
-    if (!s->d) return rv_error_set(err, RV_ERR_IO, "cannot listen on %s:%u", host, p);
-    if (pthread_create(&s->reaper, NULL, reaper, s) != 0) {
-        MHD_stop_daemon(s->d);
-        s->d = NULL;
+                            (size_t)(128 * 1024), MHD_OPTION_NOTIFY_COMPLETED, done, h,
+                            MHD_OPTION_NOTIFY_CONNECTION, conn_notify, h, MHD_OPTION_END);
+    if (!h->d) return rv_error_set(err, RV_ERR_IO, "cannot listen on %s:%u", host, p);
+    if (pthread_create(&h->reaper, NULL, reaper, h) != 0) {
+        MHD_stop_daemon(h->d);
+        h->d = NULL;
         return rv_error_set(err, RV_ERR_INTERNAL, "cannot start the connection reaper");
     }
-    s->have_reaper = 1;
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    h->have_reaper = 1;
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
     *port = di ? di->port : p;
     return RV_OK;
 }
 
-void rv_http_stop(rv_server *s)
+rv_err rv_http_start(const rv_http_opts *o, rv_http **out, unsigned *port, rv_error *err)
 {
-    if (s->have_reaper) {
-        pthread_mutex_lock(&s->conn_lock);
-        s->reaper_stop = 1;
-        pthread_cond_signal(&s->conn_wake);
-        pthread_mutex_unlock(&s->conn_lock);
-        pthread_join(s->reaper, NULL);
-        s->have_reaper = 0;
+    *out = NULL;
+    rv_http *h = calloc(1, sizeof *h);
+    if (!h) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    h->cfg = o->cfg;
+    h->id = o->id;
+    h->metrics = o->metrics;
+    h->routes = o->routes;
+    h->n_routes = o->n_routes;
+    h->app = o->app;
+    pthread_mutex_init(&h->conn_lock, NULL);
+    pthread_cond_init(&h->conn_wake, NULL);
+    rv_err rc = listen_on(h, port, err);
+    if (rc != RV_OK) {
+        rv_http_stop(h);
+        return rc;
     }
-    if (s->d) MHD_stop_daemon(s->d);
-    s->d = NULL;
+    *out = h;
+    return RV_OK;
+}
+
+void rv_http_stop(rv_http *h)
+{
+    if (!h) return;
+    if (h->have_reaper) {
+        pthread_mutex_lock(&h->conn_lock);
+        h->reaper_stop = 1;
+        pthread_cond_signal(&h->conn_wake);
+        pthread_mutex_unlock(&h->conn_lock);
+        pthread_join(h->reaper, NULL);
+        h->have_reaper = 0;
+    }
+    if (h->d) MHD_stop_daemon(h->d);
+    pthread_mutex_destroy(&h->conn_lock);
+    pthread_cond_destroy(&h->conn_wake);
+    free(h);
 }

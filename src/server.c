@@ -41,10 +41,6 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     rv_server *s = calloc(1, sizeof *s);
     if (!s) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     s->cfg = *o->cfg;
-    s->routes = rv_routes;
-    s->n_routes = rv_n_routes;
-    pthread_mutex_init(&s->conn_lock, NULL);
-    pthread_cond_init(&s->conn_wake, NULL);
     load_models(s);
     rv_models_version(&s->cfg, s->models_version);
     /* without the phone map nothing is verified: such an analysis is out of
@@ -67,7 +63,11 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     }
     if (rc == RV_OK) rc = rv_ingest_start(&s->db, s->metrics, rv_workers_unrecorded, s->workers, &s->ingest, err);
     if (rc == RV_OK) rc = rv_workers_start(s->workers, s->ingest, err);
-    if (rc == RV_OK) rc = rv_http_start(s, port, err);
+    if (rc == RV_OK) {
+        rv_http_opts ho = {.cfg = &s->cfg, .id = s->id, .metrics = s->metrics, .routes = rv_routes,
+                           .n_routes = rv_n_routes, .app = s};
+        rc = rv_http_start(&ho, &s->http, port, err);
+    }
     if (rc != RV_OK) {
         rv_server_stop(s);
         return rc;
@@ -86,7 +86,7 @@ void rv_server_stop(rv_server *s)
     rv_workers_stop_jobs(s->workers);
     rv_workers_stop_analysis(s->workers);
     rv_ingest_stop(s->ingest);
-    rv_http_stop(s);
+    rv_http_stop(s->http);
     rv_workers_free(s->workers);
     rv_decoders_free(s->decoders);
     rv_fpdb_free(s->prompts);
@@ -94,8 +94,6 @@ void rv_server_stop(rv_server *s)
     free(s->case_words);
     rv_service_store_close(&s->db);
     rv_identity_free(s->id);
-    pthread_mutex_destroy(&s->conn_lock);
-    pthread_cond_destroy(&s->conn_wake);
     free(s->metrics);
     free(s);
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "decoders.h"
+#include "http.h"
 #include "identity.h"
 #include "ingest.h"
 #include "metrics.h"
@@ -39,23 +40,7 @@ struct rv_server {
     rv_decoders *decoders;
     rv_workers *workers;
     rv_ingest *ingest;
-    /* the transport (http.c) */
-    struct MHD_Daemon *d;
-    const rv_route *routes;                   /* the API's (api_routes.c) */
-    size_t n_routes;
-    /* connections and their deadlines (http.c): a reaper thread shuts down
-     * those too slow to send their headers or body */
-    pthread_mutex_t conn_lock;
-    pthread_cond_t conn_wake;
-    struct rv_conn *conns;
-    unsigned n_waiting;                       /* connections waiting for headers */
-    _Atomic long long bodies_held;            /* bytes of request bodies held, at most cfg.http_body_budget */
-    int reaper_stop, have_reaper;
-    pthread_t reaper;
+    rv_http *http;                            /* the transport */
 };
-
-/* ---- http.c ---- */
-rv_err rv_http_start(rv_server *s, unsigned *port, rv_error *err);
-void rv_http_stop(rv_server *s);
 
 #endif
