@@ -83,10 +83,12 @@ rv_waiter rv_req_wait(rv_req *r, rv_then then, void *state);
 int rv_page_limit(rv_req *r, int *limit, rv_answer *ret);
 /* The request's audio Content-Type; NULL and a 415 answered (*ret) for any other. */
 const char *rv_audio_type(rv_req *r, rv_answer *ret);
-/* Hand j (its kind and inputs set, kept by the request: rv_api_job_new)
- * to a job thread for the caller; the job's answer is given once it is
- * done. "stopping" when the service is; *handed says whether it was. */
+/* A zeroed job that lives as long as the request (its answer freed with
+ * it); NULL out of memory. */
 rv_job *rv_api_job_new(rv_req *r);
+/* Hand j (its kind and inputs set) to a job thread for the caller; the
+ * job's answer is given once it is done. "stopping" when the service is;
+ * *handed says whether it was handed over. */
 rv_answer rv_api_hand_over(rv_server *s, rv_req *r, rv_job *j, int *handed);
 /* The recording sha (located at loc) as ct, whole or the range asked for;
  * HEAD gets the headers. A GET that is answered is audited first as action

@@ -29,7 +29,7 @@ static rv_err unit_txn(rv_server *s, const char *name, const char *list, const c
     return rv_store_end(s->db.store, rc, e);
 }
 
-/* PUT /v1/units/{name} (admin) {"managers": ["a@x", ...]}: who gets the
+/* PUT /v1/units/{name} {"managers": ["a@x", ...]}: who gets the
  * unit's part of the nightly report by e-mail (so not a PBX's to say). */
 rv_answer rv_api_put_unit(rv_server *s, rv_req *r, const rv_path *path)
 {
@@ -71,7 +71,7 @@ static void unit_json(void *user, const char *name, const char *managers)
     json_array_append_new(arr, json_pack("{s:s,s:o}", "name", name, "managers", a));
 }
 
-/* GET /v1/units (admin, officer, manager): units with their managers. */
+/* GET /v1/units: units with their managers. */
 rv_answer rv_api_list_units(rv_server *s, rv_req *r, const rv_path *p)
 {
     (void)p;
@@ -92,7 +92,7 @@ rv_answer rv_api_list_units(rv_server *s, rv_req *r, const rv_path *p)
 
 /* ---- sweeps and the audit ---- */
 
-/* POST /v1/sweeps?date=&dry_run=&format= (admin): the nightly sweep now, on
+/* POST /v1/sweeps?date=&dry_run=&format=: the nightly sweep now, on
  * the sweep thread while the connection waits; 200 with its report, 409
  * while one runs. */
 rv_answer rv_api_post_sweep(rv_server *s, rv_req *r, const rv_path *p)
@@ -143,7 +143,7 @@ static void csv_field(FILE *f, const char *v)
     fputc('"', f);
 }
 
-/* GET /v1/audit?voicemail=&actor=&from=&to= (admin) */
+/* GET /v1/audit?voicemail=&actor=&from=&to=&format= */
 rv_answer rv_api_get_audit(rv_server *s, rv_req *r, const rv_path *p)
 {
     (void)p;
@@ -311,7 +311,7 @@ rv_answer rv_api_sign_out(rv_server *s, rv_req *r, const rv_path *p)
     return rv_reply_json_h(r, 200, json_pack("{s:b}", "signed_out", 1), "Set-Cookie", cookie);
 }
 
-/* GET /v1/sweeps?limit= (admin, officer, manager): the kept reports of the
+/* GET /v1/sweeps?limit=: the kept reports of the
  * latest sweeps, newest first (default 60, at most 400); /v1/sweeps/{id} one. */
 static rv_answer sweeps(rv_server *s, rv_req *r, long long id)
 {
