@@ -322,7 +322,8 @@ static const rv_route *find_route(rv_http *h, rv_req *r, const char *url, rv_pat
 {
     char allow[64];
     const rv_route *rt = rv_route_find(h->routes, h->n_routes, r->method, url, p, allow);
-    if (!rt) *ret = allow[0] ? wrong_method(r, allow) : (rv_reply_error(r, RV_ERR_NOT_FOUND, "no such resource") ? MHD_YES : MHD_NO);
+    if (!rt && allow[0]) *ret = wrong_method(r, allow);
+    else if (!rt) *ret = rv_reply_error(r, RV_ERR_NOT_FOUND, "no such resource") ? MHD_YES : MHD_NO;
     return rt;
 }
 
@@ -541,7 +542,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         clock_gettime(CLOCK_MONOTONIC, &rq->start);
         *con_cls = rq;
         conn_stage_set(h, c, CONN_BODY); /* the headers are in; the body has its own deadline */
-        if (strchr(url, 0x7f)) return answered(rv_reply_error(rq, RV_ERR_ARG, "the path holds an escaped control character"));
+        if (strchr(url, 0x7f))
+            return answered(rv_reply_error(rq, RV_ERR_ARG, "the path holds an escaped control character"));
         int utf8 = rv_utf8_valid(url); /* else nothing of it is stored or audited: JSON could not show it */
         if (utf8) MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_utf8, &utf8);
         if (!utf8) return answered(rv_reply_error(rq, RV_ERR_ARG, "the path and query must be UTF-8"));

@@ -414,7 +414,8 @@ int rv_job_submit(rv_workers *w, rv_job *j)
 #define BUSY_REST_FACTOR 3
 static void give_way(rv_workers *w, long long took_ms)
 {
-    if (rv_now_ms() - rv_ingest_last_upload_ms(w->ingest) >= UPLOAD_QUIET_MS || w->queued >= w->cfg->max_queue / 2) return;
+    if (rv_now_ms() - rv_ingest_last_upload_ms(w->ingest) >= UPLOAD_QUIET_MS || w->queued >= w->cfg->max_queue / 2)
+        return;
     long long rest = took_ms * BUSY_REST_FACTOR;
     if (rest > 2000) rest = 2000;
     struct timespec until = rv_wait_until(rest);

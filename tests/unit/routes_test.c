@@ -13,6 +13,11 @@
 #define ADMIN ROLE(RV_ROLE_ADMIN)
 #define MANAGER ROLE(RV_ROLE_MANAGER)
 
+static int same(const rv_route *r, const char *method, const char *path)
+{
+    return strcmp(r->method, method) == 0 && strcmp(r->path, path) == 0;
+}
+
 /* Every route and its roles, written out by hand: a route added, removed
  * or given other roles in the table fails here until this list says so. */
 static const struct {
@@ -56,7 +61,7 @@ Test(routes, every_route_has_the_roles_written_down) {
     for (size_t i = 0; i < N_EXPECTED; i++) {
         const rv_route *found = NULL;
         for (size_t k = 0; k < rv_n_routes; k++)
-            if (strcmp(rv_routes[k].method, expected[i].method) == 0 && strcmp(rv_routes[k].path, expected[i].path) == 0)
+            if (same(&rv_routes[k], expected[i].method, expected[i].path))
                 found = &rv_routes[k];
         cr_expect_not_null(found, "%s %s is missing from the route table", expected[i].method, expected[i].path);
         if (found)
@@ -66,7 +71,7 @@ Test(routes, every_route_has_the_roles_written_down) {
     for (size_t k = 0; k < rv_n_routes; k++) {
         int listed = 0;
         for (size_t i = 0; i < N_EXPECTED; i++)
-            listed |= strcmp(rv_routes[k].method, expected[i].method) == 0 && strcmp(rv_routes[k].path, expected[i].path) == 0;
+            listed |= same(&rv_routes[k], expected[i].method, expected[i].path);
         cr_expect(listed, "%s %s is in the table but not written down here", rv_routes[k].method, rv_routes[k].path);
         cr_expect_not_null(rv_routes[k].handler, "%s %s has a handler", rv_routes[k].method, rv_routes[k].path);
     }
