@@ -271,19 +271,23 @@ demo: deps
 	@echo "== the archive a PBX would build from these samples, served with the web app =="
 	@sh tools/demo-archive.sh $(BIN) $(BUILD)/demo
 
-# The README's settings table, made from the program's own table.
-readme: $(BIN)
+# The settings table of docs/settings.md and the route table of docs/api.md,
+# made from the program's own tables.
+readme: $(BIN) $(BUILD)/tools/routes-markdown
 	@sh tools/readme-config.sh $(BIN) docs/settings.md
+	@sh tools/readme-routes.sh $(BUILD)/tools/routes-markdown docs/api.md
 
 samples: deps
 	@sh tools/make-samples.sh
 
 # (the sanitizer build adds an __odr_asan. twin of each exported variable)
+# Then the calls between the library's files: a cycle fails (tools/import-graph.sh).
 check-symbols: $(LIB)
 	@bad=$$(nm -g --defined-only $(LIB) | awk 'NF==3 && $$2 ~ /[TDRB]/ {print $$3}' | \
 	  grep -v -e '^rv_' -e '^__odr_asan\.rv_' || true); \
 	if [ -n "$$bad" ]; then echo "exported symbols without the rv_ prefix:"; echo "$$bad"; exit 1; fi; \
 	echo "check-symbols: every exported symbol has the rv_ prefix"
+	@sh tools/import-graph.sh --check $(BUILD)/obj
 
 $(BUILD)/rostvakt.pc: deploy/rostvakt.pc.in $(PREFIX_STAMP)
 	@mkdir -p $(dir $@)

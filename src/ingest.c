@@ -1,16 +1,35 @@
-/* Voicemail uploads into the archive: the committer thread takes every
- * upload handed over since its last round, syncs their audio and commits
- * their rows and audit entries in one transaction (a group commit), then
- * resumes their connections. It also records finished analyses, so that the
- * analysis workers never wait for the write lock. */
-#include "server_int.h"
+/* Voicemail uploads into the archive (ingest.h): the committer thread takes
+ * every upload handed over since its last round, syncs their audio and
+ * commits their rows and audit entries in one transaction (a group
+ * commit), then tells their waiters. It also records finished analyses,
+ * so that the analysis workers never wait for the write lock. */
+#include "ingest.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 
+#include "rostvakt/clock.h"
+
+struct rv_ingest {
+    rv_service_store *db;
+    rv_metrics *metrics;
+    rv_unrecorded unrecorded;
+    void *unrecorded_arg;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    rv_pending *head, **tail;
+    rv_finished *fin_head, **fin_tail;
+    _Atomic long long last_upload_ms;         /* when the committer last committed uploads (monotonic) */
+    int stopping;
+    pthread_t committer;
+};
+
 /* Record finished analyses in one transaction and free them; then they
- * count in the metrics. A batch that cannot be recorded is queued again:
+ * count in the metrics. A batch that cannot be recorded is handed back:
  * the workers analyse it anew rather than count it done. */
-static void record_analyses(rv_server *s, rv_finished *f)
+static void record_analyses(rv_ingest *g, rv_finished *f)
 {
     size_t n = 0;
     for (rv_finished *q = f; q; q = q->next) n++;
@@ -21,26 +40,16 @@ static void record_analyses(rv_server *s, rv_finished *f)
     if (d) {
         size_t i = 0;
         for (rv_finished *q = f; q; q = q->next) d[i++] = q->d;
-        RV_STORE_RETRY(s, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_finish_voicemails(s->store, d, n, &e));
+        RV_STORE_RETRY(g->db, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_finish_voicemails(g->db->store, d, n, &e));
         free(d);
     }
     if (rc != RV_OK && n) {
         fprintf(stderr, "rostvakt: cannot record %zu analyses (%s); they are queued again\n", n, e.msg);
-        pthread_mutex_lock(&s->q_lock);
-        for (rv_finished *q = f; q; q = q->next)
-            if (q->d.id <= s->claimed) s->claimed = q->d.id - 1; /* workers take it again */
-        s->queued += (long long)n;
-        pthread_cond_broadcast(&s->q_wake);
-        pthread_mutex_unlock(&s->q_lock);
+        for (rv_finished *q = f; q; q = q->next) g->unrecorded(g->unrecorded_arg, q->d.id);
     }
     for (rv_finished *q = f, *next; q; q = next) {
         next = q->next;
-        if (rc == RV_OK) {
-            if (q->vm_class >= 0) {
-                s->metrics.analyses++;
-                if ((unsigned)q->vm_class < 3) s->metrics.vm_class[q->vm_class]++;
-            } else s->metrics.analysis_failures++;
-        }
+        if (rc == RV_OK) rv_metrics_analysis(g->metrics, q->vm_class);
         free(q->report);
         free(q);
     }
@@ -49,24 +58,24 @@ static void record_analyses(rv_server *s, rv_finished *f)
 /* Runs until the service stops and the queue is empty. */
 static void *committer(void *arg)
 {
-    rv_server *s = arg;
-    pthread_mutex_lock(&s->gc_lock);
+    rv_ingest *g = arg;
+    pthread_mutex_lock(&g->lock);
     for (;;) {
-        while (!s->gc_head && !s->fin_head && !s->gc_stopping) pthread_cond_wait(&s->gc_wake, &s->gc_lock);
-        if (!s->gc_head && !s->fin_head) break; /* stopping, nothing left */
-        rv_pending *batch = s->gc_head;
-        s->gc_head = NULL;
-        s->gc_tail = &s->gc_head;
-        rv_finished *fin = s->fin_head;
-        s->fin_head = NULL;
-        s->fin_tail = &s->fin_head;
-        pthread_mutex_unlock(&s->gc_lock);
-        record_analyses(s, fin);
+        while (!g->head && !g->fin_head && !g->stopping) pthread_cond_wait(&g->wake, &g->lock);
+        if (!g->head && !g->fin_head) break; /* stopping, nothing left */
+        rv_pending *batch = g->head;
+        g->head = NULL;
+        g->tail = &g->head;
+        rv_finished *fin = g->fin_head;
+        g->fin_head = NULL;
+        g->fin_tail = &g->fin_head;
+        pthread_mutex_unlock(&g->lock);
+        record_analyses(g, fin);
         if (!batch) {
-            pthread_mutex_lock(&s->gc_lock);
+            pthread_mutex_lock(&g->lock);
             continue;
         }
-        s->last_upload_ms = rv_now_ms();
+        g->last_upload_ms = rv_now_ms();
         size_t n = 0;
         for (rv_pending *q = batch; q; q = q->next) n++;
         rv_vm_new *v = calloc(n, sizeof *v);
@@ -75,62 +84,82 @@ static void *committer(void *arg)
             size_t i = 0;
             for (rv_pending *q = batch; q; q = q->next) v[i++] = q->v;
             rv_err rc;
-            RV_STORE_RETRY(s, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_add_voicemails(s->store, v, n, &e));
+            RV_STORE_RETRY(g->db, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_add_voicemails(g->db->store, v, n, &e));
         }
         size_t i = 0;
         for (rv_pending *q = batch, *next; q; q = next) {
             next = q->next;
             if (v) q->v = v[i++];
             else q->v.rc = rv_error_set(&q->v.err, RV_ERR_NOMEM, "out of memory");
-            void *c = q->conn;
+            rv_waiter w = q->waiter;
             q->done = 1;
-            rv_http_resume(c); /* q may be freed from here on */
+            w.done(w.arg); /* q may be freed from here on */
         }
         free(v);
-        pthread_mutex_lock(&s->gc_lock);
+        pthread_mutex_lock(&g->lock);
     }
-    pthread_mutex_unlock(&s->gc_lock);
+    pthread_mutex_unlock(&g->lock);
     return NULL;
 }
 
-int rv_ingest_submit(rv_server *s, rv_pending *p)
+int rv_ingest_submit(rv_ingest *g, rv_pending *p)
 {
-    pthread_mutex_lock(&s->gc_lock);
-    int stopping = s->gc_stopping; /* the committer runs from start to stop */
+    pthread_mutex_lock(&g->lock);
+    int stopping = g->stopping; /* the committer runs from start to stop */
     if (!stopping) {
-        rv_http_suspend(p->conn); /* before the committer can resume it */
-        *s->gc_tail = p;
-        s->gc_tail = &p->next;
-        pthread_cond_signal(&s->gc_wake);
+        p->waiter.hold(p->waiter.arg); /* before the committer can finish it */
+        *g->tail = p;
+        g->tail = &p->next;
+        pthread_cond_signal(&g->wake);
     }
-    pthread_mutex_unlock(&s->gc_lock);
+    pthread_mutex_unlock(&g->lock);
     return !stopping;
 }
 
-void rv_ingest_finished(rv_server *s, rv_finished *f)
+void rv_ingest_finished(rv_ingest *g, rv_finished *f)
 {
-    pthread_mutex_lock(&s->gc_lock);
-    *s->fin_tail = f;
-    s->fin_tail = &f->next;
-    pthread_cond_signal(&s->gc_wake);
-    pthread_mutex_unlock(&s->gc_lock);
+    pthread_mutex_lock(&g->lock);
+    *g->fin_tail = f;
+    g->fin_tail = &f->next;
+    pthread_cond_signal(&g->wake);
+    pthread_mutex_unlock(&g->lock);
 }
 
-rv_err rv_ingest_start(rv_server *s, rv_error *err)
+long long rv_ingest_last_upload_ms(const rv_ingest *g) { return atomic_load(&g->last_upload_ms); }
+
+rv_err rv_ingest_start(rv_service_store *db, rv_metrics *m, rv_unrecorded unrecorded, void *arg, rv_ingest **out,
+                       rv_error *err)
 {
-    s->gc_tail = &s->gc_head;
-    s->fin_tail = &s->fin_head;
-    s->have_committer = pthread_create(&s->committer, NULL, committer, s) == 0;
-    return s->have_committer ? RV_OK : rv_error_set(err, RV_ERR_INTERNAL, "cannot start the committer thread");
+    *out = NULL;
+    rv_ingest *g = calloc(1, sizeof *g);
+    if (!g) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    g->db = db;
+    g->metrics = m;
+    g->unrecorded = unrecorded;
+    g->unrecorded_arg = arg;
+    pthread_mutex_init(&g->lock, NULL);
+    pthread_cond_init(&g->wake, NULL);
+    g->tail = &g->head;
+    g->fin_tail = &g->fin_head;
+    if (pthread_create(&g->committer, NULL, committer, g) != 0) {
+        pthread_mutex_destroy(&g->lock);
+        pthread_cond_destroy(&g->wake);
+        free(g);
+        return rv_error_set(err, RV_ERR_INTERNAL, "cannot start the committer thread");
+    }
+    *out = g;
+    return RV_OK;
 }
 
-void rv_ingest_stop(rv_server *s)
+void rv_ingest_stop(rv_ingest *g)
 {
-    if (!s->have_committer) return;
-    pthread_mutex_lock(&s->gc_lock);
-    s->gc_stopping = 1;
-    pthread_cond_signal(&s->gc_wake);
-    pthread_mutex_unlock(&s->gc_lock);
-    pthread_join(s->committer, NULL);
-    s->have_committer = 0;
+    if (!g) return;
+    pthread_mutex_lock(&g->lock);
+    g->stopping = 1;
+    pthread_cond_signal(&g->wake);
+    pthread_mutex_unlock(&g->lock);
+    pthread_join(g->committer, NULL);
+    pthread_mutex_destroy(&g->lock);
+    pthread_cond_destroy(&g->wake);
+    free(g);
 }

@@ -1,10 +1,29 @@
-/* The service's metrics: counters kept in the server, and their Prometheus
- * text exposition for GET /metrics. */
-#include "server_int.h"
+/* The service's metrics (metrics.h): counters since start and their
+ * Prometheus text exposition for GET /metrics. */
+#include "metrics.h"
+
+#include <stdlib.h>
 
 #include "rostvakt/classify.h"
 
 static const double buckets[RV_LATENCY_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+rv_metrics *rv_metrics_new(void) { return calloc(1, sizeof(rv_metrics)); }
+
+void rv_metrics_analysis(rv_metrics *m, int vm_class)
+{
+    if (vm_class < 0) {
+        m->analysis_failures++;
+        return;
+    }
+    m->analyses++;
+    if ((unsigned)vm_class < 3) m->vm_class[vm_class]++;
+}
+
+void rv_metrics_greeting(rv_metrics *m, rv_greeting_outcome outcome)
+{
+    if ((unsigned)outcome < RV_OUTCOME__COUNT) m->greetings[outcome]++;
+}
 
 void rv_metrics_status(rv_metrics *m, unsigned status)
 {

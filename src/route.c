@@ -83,8 +83,6 @@ long long rv_parse_id(const char *t, size_t len)
     return v;
 }
 
-/* GET /v1/voicemails/{id}/audio (officer, admin): the original bytes with
- * their Content-Type; one "bytes=a-b" / "a-" / "-n" range gives 206. */
 /* The one byte range h asks for, per RFC 9110: 1 with [*from, *to]; 0 when
  * there is none or the header is to be ignored (not "bytes=", a syntax
  * error, several ranges): the whole body; -1 when it cannot be satisfied. */
@@ -129,69 +127,60 @@ int rv_web_path(const char *url, const char **type)
     return 0;
 }
 
-/* "/v1/mailboxes/{ext}/voicemails": *ext_out gets ext (up to 23 bytes). */
-int rv_voicemail_url(const char *url, char *ext_out)
+/* Pattern and path side by side, segment by segment: literal text must be
+ * equal; {ext} takes one segment (empty too), {id} one non-empty segment
+ * (its value when it is a positive id, else 0), {name} the rest. */
+int rv_path_match(const char *pattern, const char *url, rv_path *p)
 {
-    const char *pre = "/v1/mailboxes/", *suf = "/voicemails";
-    size_t pl = strlen(pre), sl = strlen(suf), ul = strlen(url);
-    if (ul <= pl + sl || strncmp(url, pre, pl) != 0 || strcmp(url + ul - sl, suf) != 0) return 0;
-    size_t el = ul - pl - sl;
-    if (el > 23 || memchr(url + pl, '/', el)) return 0;
-    if (ext_out) snprintf(ext_out, 24, "%.*s", (int)el, url + pl);
-    return 1;
-}
-
-/* "/v1/mailboxes/{ext}" + suffix exactly, ext 1 to 20 digits. */
-int rv_mailbox_route(const char *url, const char *suffix)
-{
-    const char *pre = "/v1/mailboxes/";
-    size_t pl = strlen(pre), sl = strlen(suffix), ul = strlen(url);
-    if (ul <= pl + sl || strncmp(url, pre, pl) != 0 || strcmp(url + ul - sl, suffix) != 0) return 0;
-    size_t el = ul - pl - sl;
-    return el <= 20 && strspn(url + pl, "0123456789") == el;
-}
-
-/* Requests whose body is audio (the audio size limit, not the JSON one). */
-int rv_is_audio_upload(const char *url)
-{
-    return rv_mailbox_route(url, "/voicemails") || rv_mailbox_route(url, "/greeting") ||
-           rv_mailbox_route(url, "/name-recording");
-}
-
-/* Who may send a body to url with method, decided from the headers alone
- * so that nobody else's body is read: the roles, or 0 when the route takes
- * no body (404 or 405 then, the body unread); *anyone when it needs no
- * sign-in (POST /v1/session). */
-unsigned rv_body_roles(const char *url, const char *method, int *anyone)
-{
-    *anyone = 0;
-    int post = strcmp(method, "POST") == 0, put = strcmp(method, "PUT") == 0;
-    if (strcmp(url, "/v1/session") == 0 && post) return *anyone = 1, 1;
-    if (put && rv_mailbox_route(url, "")) return ROLE(RV_ROLE_PBX) | ROLE(RV_ROLE_ADMIN);
-    if (put && (rv_mailbox_route(url, "/greeting") || rv_mailbox_route(url, "/name-recording"))) return ROLE(RV_ROLE_PBX);
-    if (post && rv_mailbox_route(url, "/voicemails")) return ROLE(RV_ROLE_PBX);
-    if (post && strcmp(url, "/v1/sweeps") == 0) return ROLE(RV_ROLE_ADMIN);
-    if (put && strncmp(url, "/v1/units/", 10) == 0) return ROLE(RV_ROLE_ADMIN);
-    const char *vpre = "/v1/voicemails/";
-    if (post && strncmp(url, vpre, strlen(vpre)) == 0) {
-        const char *slash = strchr(url + strlen(vpre), '/');
-        if (slash && (strcmp(slash, "/decision") == 0 || strcmp(slash, "/archived") == 0 ||
-                      strcmp(slash, "/package") == 0))
-            return ROLE(RV_ROLE_OFFICER);
-        if (slash && strcmp(slash, "/callback") == 0) return ROLE(RV_ROLE_PBX);
+    memset(p, 0, sizeof *p);
+    const char *a = pattern, *u = url;
+    while (*a) {
+        if (*a != '{') {
+            if (*a != *u) return 0;
+            a++, u++;
+            continue;
+        }
+        const char *close = strchr(a, '}');
+        if (!close) return 0;
+        size_t kl = (size_t)(close - a + 1);
+        if (kl == 6 && strncmp(a, "{name}", 6) == 0) {
+            p->name = u;
+            return close[1] == '\0';
+        }
+        size_t sl = strcspn(u, "/");
+        if (kl == 5 && strncmp(a, "{ext}", 5) == 0)
+            snprintf(p->ext, sizeof p->ext, "%.*s", (int)(sl < sizeof p->ext ? sl : sizeof p->ext - 1), u);
+        else if (kl == 4 && strncmp(a, "{id}", 4) == 0) {
+            if (!sl) return 0;
+            p->id = rv_parse_id(u, sl);
+        } else return 0;
+        a = close + 1, u += sl;
     }
-    size_t n = strlen(url), r = strlen("/review");
-    if (post && strncmp(url, "/v1/mailboxes/", 14) == 0 && n > r && strcmp(url + n - r, "/review") == 0)
-        return ROLE(RV_ROLE_OFFICER);
-    return 0;
+    return *u == '\0';
 }
 
-/* A sign-in, {"token": "..."}, needs a few hundred bytes: anyone may send
- * one, so it may not hold a connection with a 64 KiB promise. */
-size_t rv_body_cap(const char *url, const char *method)
+const rv_route *rv_route_find(const rv_route *t, size_t n, const char *method, const char *url, rv_path *p,
+                              char allow[64])
 {
-    if (strcmp(url, "/v1/session") == 0 && strcmp(method, "POST") == 0) return 1024;
-    return 0;
+    const char *m = strcmp(method, "HEAD") == 0 ? "GET" : method;
+    const rv_route *found = NULL;
+    allow[0] = '\0';
+    rv_path q;
+    for (size_t i = 0; i < n; i++) {
+        if (!rv_path_match(t[i].path, url, &q)) continue;
+        if (!found && strcmp(t[i].method, m) == 0) {
+            found = &t[i];
+            *p = q;
+        }
+        size_t l = strlen(allow);
+        if (!strstr(allow, t[i].method))
+            snprintf(allow + l, 64 - l, "%s%s", l ? ", " : "", t[i].method);
+        if (strcmp(t[i].method, "GET") == 0 && !strstr(allow, "HEAD")) {
+            l = strlen(allow);
+            snprintf(allow + l, 64 - l, ", HEAD");
+        }
+    }
+    return found;
 }
 
 /* Strict UTF-8, as jansson checks it: no overlong forms, no surrogates,

@@ -23,18 +23,53 @@ long long rv_parse_id(const char *t, size_t len);
 int rv_byte_range(const char *h, unsigned long long size, unsigned long long *from, unsigned long long *to);
 /* 1 when url names one of the web app's files, with its Content-Type. */
 int rv_web_path(const char *url, const char **type);
-/* "/v1/mailboxes/{ext}/voicemails" (ext up to 23 bytes into ext_out when set). */
-int rv_voicemail_url(const char *url, char *ext_out);
-/* "/v1/mailboxes/{ext}" + suffix exactly, ext 1 to 20 digits. */
-int rv_mailbox_route(const char *url, const char *suffix);
-/* Requests whose body is audio. */
-int rv_is_audio_upload(const char *url);
-/* The roles that may send a body to url with method (0: no route takes
- * one); *anyone when no sign-in is needed. */
-unsigned rv_body_roles(const char *url, const char *method, int *anyone);
-/* The largest body url with method takes when it is smaller than the
- * configured limits (a sign-in's), or 0. */
-size_t rv_body_cap(const char *url, const char *method);
+/* ---- the route table's types and its matching (the table: api_routes.c) ---- */
+
+typedef struct rv_req rv_req;
+typedef struct rv_server rv_server;
+
+/* What a path's pattern took from it: {ext} one segment (cut at 63
+ * bytes), {id} one segment as a positive id of up to 18 digits (0 when it
+ * is not one), {name} the rest of the path. */
+typedef struct {
+    char ext[64];
+    long long id;
+    const char *name;
+} rv_path;
+
+/* What a handler returns: 1 answered or waiting, 0 the connection is to be
+ * closed (out of memory). */
+typedef int rv_answer;
+typedef rv_answer (*rv_handler)(rv_server *s, rv_req *r, const rv_path *p);
+
+/* What a route takes as its body: none (a body sent is not read), JSON up
+ * to max_json_bytes, audio up to max_audio_bytes, or a sign-in's JSON (at
+ * most RV_SIGN_IN_BYTES: anyone may send one). */
+typedef enum { RV_BODY_NONE, RV_BODY_JSON, RV_BODY_AUDIO, RV_BODY_SIGN_IN } rv_body_kind;
+#define RV_SIGN_IN_BYTES 1024
+
+/* roles: no sign-in needed (the handler may still ask for one) */
+#define RV_PUBLIC (1u << 31)
+
+typedef struct {
+    const char *method;   /* GET (HEAD too), PUT, POST or DELETE */
+    const char *path;     /* "/v1/mailboxes/{ext}/greeting" */
+    unsigned roles;       /* ROLE() bits, or RV_PUBLIC */
+    rv_body_kind body;
+    rv_handler handler;
+    /* docs/api.md: the query it takes (or NULL); who, when the roles do
+     * not say it all (or NULL); what it answers */
+    const char *query, *who, *success, *errors;
+} rv_route;
+
+/* 1 when url fits pattern, with what its {ext}, {id} and {name} took in p. */
+int rv_path_match(const char *pattern, const char *url, rv_path *p);
+/* The route of n for method and url (HEAD finds GET's), with p filled in;
+ * NULL when there is none, with *allow the methods the path takes ("" when
+ * no route has it), as an Allow header lists them. */
+const rv_route *rv_route_find(const rv_route *t, size_t n, const char *method, const char *url, rv_path *p,
+                              char allow[64]);
+
 /* 1 when s is strict UTF-8 (what jansson takes: no overlong forms or
  * surrogates, nothing above U+10FFFF). */
 int rv_utf8_valid(const char *s);

@@ -2,9 +2,12 @@
  * that analyse queued voicemails, the threads that analyse uploaded
  * greetings, run sweeps and make packages while their connections wait,
  * and the WAL checkpointer. */
-#include "server_int.h"
+#include "workers.h"
 
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -15,52 +18,50 @@
 #include "rostvakt/archive.h"
 #include "rostvakt/audio.h"
 #include "rostvakt/calendar.h"
+#include "rostvakt/clock.h"
 #include "rostvakt/classify.h"
 #include "rostvakt/policy.h"
 #include "rostvakt/report.h"
 #include "rostvakt/template.h"
 #include "rostvakt/verify.h"
 
-long long rv_now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
 
-/* ---- the decoder pool ---- */
+/* A queue of jobs and the threads that take them. */
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    rv_job *head, **tail;
+    int stopping;
+    pthread_t *threads;
+    unsigned n_threads;
+} job_queue;
 
-/* An idle decoder, a new one while fewer than max_decoders exist, else
- * wait for one. NULL (err set) when none can be made. */
-static rv_asr *decoder_take(rv_server *s, rv_error *err)
-{
-    pthread_mutex_lock(&s->pool_lock);
-    while (s->n_idle == 0 && s->n_decoders >= s->max_decoders) pthread_cond_wait(&s->pool_free, &s->pool_lock);
-    if (s->n_idle) {
-        rv_asr *a = s->idle[--s->n_idle];
-        pthread_mutex_unlock(&s->pool_lock);
-        return a;
-    }
-    s->n_decoders++;
-    pthread_mutex_unlock(&s->pool_lock);
-    rv_asr *a = NULL;
-    if (rv_asr_open(NULL, rv_config_mllr(&s->cfg), s->lex, &a, err) != RV_OK) {
-        pthread_mutex_lock(&s->pool_lock);
-        s->n_decoders--;
-        pthread_cond_signal(&s->pool_free);
-        pthread_mutex_unlock(&s->pool_lock);
-        return NULL;
-    }
-    return a;
-}
-
-static void decoder_give(rv_server *s, rv_asr *a)
-{
-    pthread_mutex_lock(&s->pool_lock);
-    s->idle[s->n_idle++] = a;
-    pthread_cond_signal(&s->pool_free);
-    pthread_mutex_unlock(&s->pool_lock);
-}
+struct rv_workers {
+    const rv_config *cfg;
+    rv_service_store *db;
+    rv_metrics *metrics;
+    rv_decoders *decoders;
+    rv_lexicon *lex;
+    const char (*case_words)[64];
+    size_t n_case_words;
+    rv_fpdb *prompts;
+    const char *models_version;
+    rv_ingest *ingest;                        /* where analyses go */
+    /* greeting uploads, sweeps and packages, off the HTTP threads */
+    job_queue greetings, sweeps, packages;
+    _Atomic int sweep_busy;                   /* one sweep at a time */
+    /* voicemail analysis */
+    pthread_t *workers;
+    unsigned n_workers;
+    pthread_mutex_t q_lock;
+    pthread_cond_t q_wake;
+    pthread_cond_t stop_wake;                 /* broadcast when the service stops (q_lock) */
+    int stopping;
+    long long claimed;                        /* workers take queued voicemails above this id (q_lock) */
+    _Atomic long long queued;                 /* voicemails waiting for analysis */
+    pthread_t checkpointer;
+    int have_checkpointer;
+};
 
 /* ---- greeting jobs ---- */
 
@@ -96,36 +97,36 @@ static int job_json(rv_job *j, unsigned status, json_t *body)
 
 /* PUT …/greeting: analysed now under the mailbox's profile, every version
  * kept, the answer the report with greeting_id and ext. */
-static int run_greeting(rv_server *s, rv_job *j)
+static int run_greeting(rv_workers *w, rv_job *j)
 {
     rv_error e;
     rv_error_clear(&e);
     rv_mailbox m;
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_get_mailbox(s->store, j->ext, &m, &e);
-    pthread_mutex_unlock(&s->store_lock);
+    pthread_mutex_lock(&w->db->lock);
+    rv_err rc = rv_store_get_mailbox(w->db->store, j->ext, &m, &e);
+    pthread_mutex_unlock(&w->db->lock);
     if (rc != RV_OK) return job_fail(j, &e);
     rv_profile prof;
-    if (rv_profile_find(s->cfg.profile_dirs, m.profile, &prof, &e) != RV_OK) {
+    if (rv_profile_find(w->cfg->profile_dirs, m.profile, &prof, &e) != RV_OK) {
         rv_error_set(&e, RV_ERR_CONFIG, "%.200s", e.msg);
         return job_fail(j, &e);
     }
     char now[32], version[40];
     rv_utc_now(now);
-    rv_greeting_version(s->models_version, &prof, version);
+    rv_greeting_version(w->models_version, &prof, version);
     rv_pcm pcm;
-    rv_audio_limits lim = {s->cfg.max_audio_bytes, greeting_seconds(&s->cfg)};
+    rv_audio_limits lim = {w->cfg->max_audio_bytes, greeting_seconds(w->cfg)};
     if (rv_audio_decode(j->body ? j->body : "", j->len, rv_audio_hint_for_type(j->content_type), &lim, &pcm, &e) !=
         RV_OK)
         return job_fail(j, &e);
-    rv_analyzer an = {&s->cfg, s->prompts};
-    rv_verify_thresholds th = rv_verify_thresholds_of(&s->cfg);
+    rv_analyzer an = {w->cfg, w->prompts};
+    rv_verify_thresholds th = rv_verify_thresholds_of(w->cfg);
     char **names = NULL, **units = NULL; /* the other mailboxes: the name is weighed against theirs */
     size_t n_names = 0;
-    if (s->lex) {
-        pthread_mutex_lock(&s->store_lock);
-        rc = rv_store_directory_names(s->store, j->ext, &names, &units, &n_names, &e);
-        pthread_mutex_unlock(&s->store_lock);
+    if (w->lex) {
+        pthread_mutex_lock(&w->db->lock);
+        rc = rv_store_directory_names(w->db->store, j->ext, &names, &units, &n_names, &e);
+        pthread_mutex_unlock(&w->db->lock);
         if (rc != RV_OK) {
             rv_pcm_free(&pcm);
             return job_fail(j, &e);
@@ -137,30 +138,30 @@ static int run_greeting(rv_server *s, rv_job *j)
     char nsha[RV_SHA256_HEX + 1], nct[64];
     rv_audio_loc nloc;
     rv_error ne;
-    pthread_mutex_lock(&s->store_lock);
-    int has_name = rv_store_name_recording(s->store, j->ext, nsha, nct, sizeof nct, &ne) == RV_OK &&
-                   rv_store_locate_audio(s->store, nsha, &nloc, &ne) == RV_OK;
-    pthread_mutex_unlock(&s->store_lock);
+    pthread_mutex_lock(&w->db->lock);
+    int has_name = rv_store_name_recording(w->db->store, j->ext, nsha, nct, sizeof nct, &ne) == RV_OK &&
+                   rv_store_locate_audio(w->db->store, nsha, &nloc, &ne) == RV_OK;
+    pthread_mutex_unlock(&w->db->lock);
     if (has_name) {
         unsigned char *nb = NULL;
         size_t nlen = 0;
-        has_name = rv_store_load_audio(s->store, nsha, &nloc, (size_t)lim.max_bytes, &nb, &nlen, &ne) == RV_OK &&
+        has_name = rv_store_load_audio(w->db->store, nsha, &nloc, (size_t)lim.max_bytes, &nb, &nlen, &ne) == RV_OK &&
                    rv_greeting_template_of(nb, nlen, nct, &lim, &name, &ne) == RV_OK;
         free(nb);
     }
-    rv_asr *a = s->lex ? decoder_take(s, &e) : NULL;
-    rc = s->lex && !a ? e.code
+    rv_asr *a = w->lex ? rv_decoders_take(w->decoders, &e) : NULL;
+    rc = w->lex && !a ? e.code
                       : rv_greeting_analyse(&an, a, &th, &m, &prof, &pcm, now, (const char *const *)names,
                                             (const char *const *)units, n_names, has_name ? &name : NULL, &json,
                                             &v, &e);
     if (has_name) rv_features_free(&name);
-    if (a) decoder_give(s, a);
+    if (a) rv_decoders_give(w->decoders, a);
     rv_store_names_free(names, n_names);
     rv_store_names_free(units, n_names);
     rv_pcm_free(&pcm);
     if (rc != RV_OK) return job_fail(j, &e);
     rv_audio_blob blob;
-    if (rv_store_stage_audio(s->store, j->body ? j->body : "", j->len, &blob, &e) != RV_OK) {
+    if (rv_store_stage_audio(w->db->store, j->body ? j->body : "", j->len, &blob, &e) != RV_OK) {
         free(json);
         return job_fail(j, &e);
     }
@@ -171,12 +172,12 @@ static int run_greeting(rv_server *s, rv_job *j)
                            .absence_until = v.absence_until[0] ? v.absence_until : NULL, .profile = prof.name,
                            .models_version = version, .review = v.review, .actor = j->actor, .remote = j->remote};
     long long id = 0;
-    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_add_greeting(s->store, &row, &id, &e)); /* audited with it */
+    RV_STORE_RETRY(w->db, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_add_greeting(w->db->store, &row, &id, &e)); /* audited with it */
     if (rc != RV_OK) {
         free(json);
         return job_fail(j, &e);
     }
-    s->metrics.greetings[v.outcome]++;
+    rv_metrics_greeting(w->metrics, v.outcome);
     json_t *out = json_loads(json, 0, NULL);
     free(json);
     if (out) {
@@ -190,39 +191,39 @@ static int run_greeting(rv_server *s, rv_job *j)
  * to hold something to match, kept for the analysis of their greetings. */
 /* A voicemail's audio decoded once, to be sure it is whole, off the HTTP
  * threads; the upload then goes on where it left off. */
-static int run_check(rv_server *s, rv_job *j)
+static int run_check(rv_workers *w, rv_job *j)
 {
     rv_error e;
     rv_error_clear(&e);
-    rv_audio_limits lim = {s->cfg.max_audio_bytes, s->cfg.max_audio_seconds};
+    rv_audio_limits lim = {w->cfg->max_audio_bytes, w->cfg->max_audio_seconds};
     if (rv_audio_check(j->body ? j->body : "", j->len, rv_audio_hint_for_type(j->content_type), &lim, &e) != RV_OK)
         return job_fail(j, &e);
     j->code = RV_OK;
     return 1;
 }
 
-static int run_name(rv_server *s, rv_job *j)
+static int run_name(rv_workers *w, rv_job *j)
 {
     rv_error e;
     rv_error_clear(&e);
-    rv_audio_limits lim = {s->cfg.max_audio_bytes, greeting_seconds(&s->cfg)};
+    rv_audio_limits lim = {w->cfg->max_audio_bytes, greeting_seconds(w->cfg)};
     rv_features f;
     rv_err rc = rv_greeting_template_of(j->body ? j->body : "", j->len, j->content_type, &lim, &f, &e);
     if (rc == RV_ERR_ARG) rc = rv_error_set(&e, RV_ERR_UNPROCESSABLE, "the recording holds no sound to match");
     if (rc != RV_OK) return job_fail(j, &e);
     rv_features_free(&f);
     rv_audio_blob blob;
-    if (rv_store_stage_audio(s->store, j->body ? j->body : "", j->len, &blob, &e) != RV_OK) return job_fail(j, &e);
+    if (rv_store_stage_audio(w->db->store, j->body ? j->body : "", j->len, &blob, &e) != RV_OK) return job_fail(j, &e);
     char now[32];
     rv_utc_now(now);
-    RV_STORE_RETRY(s, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_set_name_recording(s->store, j->ext, &blob, j->content_type, j->actor, j->remote, now, &e));
+    RV_STORE_RETRY(w->db, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_set_name_recording(w->db->store, j->ext, &blob, j->content_type, j->actor, j->remote, now, &e));
     if (rc != RV_OK) return job_fail(j, &e);
     return job_json(j, 200, json_pack("{s:s,s:s,s:s}", "ext", j->ext, "audio_sha256", blob.sha256, "received_at", now));
 }
 
 /* POST /v1/sweeps: the nightly sweep now, on its own database connection,
  * the answer its report. */
-static int run_sweep(rv_server *s, rv_job *j)
+static int run_sweep(rv_workers *w, rv_job *j)
 {
     rv_store *db = NULL;
     rv_error e;
@@ -232,25 +233,25 @@ static int run_sweep(rv_server *s, rv_job *j)
     char detail[160];
     rv_format_date(j->date, detail);
     if (j->dry_run) strcat(detail, ", dry run");
-    rv_err rc = rv_audit(s, j->actor, j->remote, "sweep_run", 0, NULL, detail, &e);
+    rv_err rc = rv_audit(w->db, j->actor, j->remote, "sweep_run", 0, NULL, detail, &e);
     if (rc != RV_OK) return job_fail(j, &e);
-    rc = rv_store_open(s->cfg.data_dir, &db, &e);
+    rc = rv_store_open(w->cfg->data_dir, &db, &e);
     char *out = NULL;
     size_t len = 0;
     FILE *f = rc == RV_OK ? open_memstream(&out, &len) : NULL;
     if (rc == RV_OK && !f) rc = rv_error_set(&e, RV_ERR_NOMEM, "out of memory");
     rv_sweep_counts counts;
     if (rc == RV_OK) {
-        rv_asr *a = s->lex && !j->dry_run ? decoder_take(s, &e) : NULL;
-        rv_analyzer an = {&s->cfg, s->prompts};
-        rv_verify_thresholds th = rv_verify_thresholds_of(&s->cfg);
-        rv_audio_limits lim = {s->cfg.max_audio_bytes, s->cfg.max_audio_seconds};
-        rv_sweep_opts o = {.date = j->date, .dry_run = j->dry_run, .profile_dirs = s->cfg.profile_dirs,
-                           .models_version = s->models_version, .an = &an, .asr = a, .th = &th, .lim = &lim,
+        rv_asr *a = w->lex && !j->dry_run ? rv_decoders_take(w->decoders, &e) : NULL;
+        rv_analyzer an = {w->cfg, w->prompts};
+        rv_verify_thresholds th = rv_verify_thresholds_of(w->cfg);
+        rv_audio_limits lim = {w->cfg->max_audio_bytes, w->cfg->max_audio_seconds};
+        rv_sweep_opts o = {.date = j->date, .dry_run = j->dry_run, .profile_dirs = w->cfg->profile_dirs,
+                           .models_version = w->models_version, .an = &an, .asr = a, .th = &th, .lim = &lim,
                            .actor = j->actor};
         rv_sweep_output one = {j->format, f};
         rc = rv_sweep_run(db, &o, &one, 1, &counts, &e);
-        if (a) decoder_give(s, a);
+        if (a) rv_decoders_give(w->decoders, a);
     }
     if (f) fclose(f);
     rv_store_close(db);
@@ -261,7 +262,7 @@ static int run_sweep(rv_server *s, rv_job *j)
     snprintf(detail, sizeof detail, "%s%ld missing, %ld not compliant, %ld overdue, %ld disposed",
              j->dry_run ? "dry run: " : "", counts.missing, counts.noncompliant, counts.overdue, counts.disposed);
     /* its report names mailboxes and callers: not answered unaudited */
-    if (rv_audit(s, j->actor, j->remote, "sweep_done", 0, NULL, detail, &e) != RV_OK) {
+    if (rv_audit(w->db, j->actor, j->remote, "sweep_done", 0, NULL, detail, &e) != RV_OK) {
         free(out);
         return job_fail(j, &e);
     }
@@ -278,23 +279,23 @@ static int run_sweep(rv_server *s, rv_job *j)
  * package as a tar, recorded as an event and audited before it is
  * answered (409 with why when it is not registered). One at a time: making
  * a long recording's WAVE copy takes seconds and its size in memory. */
-static int run_package(rv_server *s, rv_job *j)
+static int run_package(rv_workers *w, rv_job *j)
 {
     rv_error e;
     rv_error_clear(&e);
     rv_vm_archive v;
     rv_audio_loc loc;
-    pthread_mutex_lock(&s->store_lock);
-    rv_err rc = rv_store_archive_info(s->store, j->voicemail, &v, &e);
+    pthread_mutex_lock(&w->db->lock);
+    rv_err rc = rv_store_archive_info(w->db->store, j->voicemail, &v, &e);
     int ok = rc == RV_OK && strcmp(v.decision, "registered") == 0 && !v.disposed;
-    rv_err lrc = ok ? rv_store_locate_audio(s->store, v.sha256, &loc, &e) : RV_OK;
-    pthread_mutex_unlock(&s->store_lock);
+    rv_err lrc = ok ? rv_store_locate_audio(w->db->store, v.sha256, &loc, &e) : RV_OK;
+    pthread_mutex_unlock(&w->db->lock);
     if (rc != RV_OK) return job_fail(j, &e);
     rv_package pkg;
     unsigned char *audio = NULL;
     size_t len = 0;
     if (ok && lrc != RV_OK) rc = rv_error_set(&e, RV_ERR_IO, "%s", e.msg);
-    else if (ok) rc = rv_store_load_audio(s->store, v.sha256, &loc, (size_t)-1, &audio, &len, &e);
+    else if (ok) rc = rv_store_load_audio(w->db->store, v.sha256, &loc, (size_t)-1, &audio, &len, &e);
     char now[32];
     rv_utc_now(now);
     if (rc == RV_OK) rv_package_first_time(&v, now);
@@ -306,8 +307,8 @@ static int run_package(rv_server *s, rv_job *j)
     size_t tar_len = 0;
     rc = rv_package_tar(&pkg, &tar, &tar_len, &e);
     if (rc == RV_OK)
-        RV_STORE_RETRY(s, rc, RV_BUSY_TRIES_BACKGROUND,
-                       rv_store_mark_packaged(s->store, j->voicemail, pkg.objid, now, j->actor, j->remote, &e));
+        RV_STORE_RETRY(w->db, rc, RV_BUSY_TRIES_BACKGROUND,
+                       rv_store_mark_packaged(w->db->store, j->voicemail, pkg.objid, now, j->actor, j->remote, &e));
     snprintf(j->out_disposition, sizeof j->out_disposition, "attachment; filename=\"%s.tar\"", pkg.objid);
     rv_package_free(&pkg);
     if (rc != RV_OK) {
@@ -322,16 +323,16 @@ static int run_package(rv_server *s, rv_job *j)
 }
 
 typedef struct {
-    rv_server *s;
-    rv_job_queue *q;
+    rv_workers *w;
+    job_queue *q;
 } job_thread_arg;
 
 /* A job thread: takes jobs in turn. When the service stops, what is still
  * waiting is answered "stopping". */
 static void *job_thread(void *arg)
 {
-    rv_server *s = ((job_thread_arg *)arg)->s;
-    rv_job_queue *q = ((job_thread_arg *)arg)->q;
+    rv_workers *w = ((job_thread_arg *)arg)->w;
+    job_queue *q = ((job_thread_arg *)arg)->q;
     free(arg);
     pthread_mutex_lock(&q->lock);
     for (;;) {
@@ -342,29 +343,29 @@ static void *job_thread(void *arg)
         if (!q->head) q->tail = &q->head;
         int stopping = q->stopping;
         pthread_mutex_unlock(&q->lock);
-        void *c = j->conn;
+        rv_waiter waiter = j->waiter;
         if (stopping) j->code = rv_error_set(&j->err, RV_ERR_STOPPING, "the service is stopping; try again later");
-        else if (j->kind == RV_JOB_GREETING) run_greeting(s, j);
-        else if (j->kind == RV_JOB_NAME) run_name(s, j);
-        else if (j->kind == RV_JOB_CHECK) run_check(s, j);
-        else if (j->kind == RV_JOB_PACKAGE) run_package(s, j);
-        else run_sweep(s, j);
-        if (j->kind == RV_JOB_SWEEP) s->sweep_busy = 0;
-        rv_http_resume(c); /* j may be gone from here on */
+        else if (j->kind == RV_JOB_GREETING) run_greeting(w, j);
+        else if (j->kind == RV_JOB_NAME) run_name(w, j);
+        else if (j->kind == RV_JOB_CHECK) run_check(w, j);
+        else if (j->kind == RV_JOB_PACKAGE) run_package(w, j);
+        else run_sweep(w, j);
+        if (j->kind == RV_JOB_SWEEP) w->sweep_busy = 0;
+        waiter.done(waiter.arg); /* j may be gone from here on */
         pthread_mutex_lock(&q->lock);
     }
     pthread_mutex_unlock(&q->lock);
     return NULL;
 }
 
-static int queue_start(rv_server *s, rv_job_queue *q, unsigned n)
+static int queue_start(rv_workers *w, job_queue *q, unsigned n)
 {
     q->tail = &q->head;
     q->threads = calloc(n, sizeof *q->threads);
     for (unsigned i = 0; q->threads && i < n; i++) {
         job_thread_arg *a = malloc(sizeof *a);
         if (!a) break;
-        *a = (job_thread_arg){s, q};
+        *a = (job_thread_arg){w, q};
         if (pthread_create(&q->threads[q->n_threads], NULL, job_thread, a) != 0) {
             free(a);
             break;
@@ -374,7 +375,7 @@ static int queue_start(rv_server *s, rv_job_queue *q, unsigned n)
     return q->n_threads == n;
 }
 
-static void queue_stop(rv_job_queue *q)
+static void queue_stop(job_queue *q)
 {
     pthread_mutex_lock(&q->lock);
     q->stopping = 1;
@@ -384,15 +385,15 @@ static void queue_stop(rv_job_queue *q)
     q->n_threads = 0;
 }
 
-int rv_job_submit(rv_server *s, rv_job *j)
+int rv_job_submit(rv_workers *w, rv_job *j)
 {
-    rv_job_queue *q = j->kind == RV_JOB_SWEEP     ? &s->sweeps
-                      : j->kind == RV_JOB_PACKAGE ? &s->packages
-                                                  : &s->greetings;
+    job_queue *q = j->kind == RV_JOB_SWEEP     ? &w->sweeps
+                      : j->kind == RV_JOB_PACKAGE ? &w->packages
+                                                  : &w->greetings;
     pthread_mutex_lock(&q->lock);
     int stopping = q->stopping;
     if (!stopping) {
-        rv_http_suspend(j->conn); /* before a job thread can resume it */
+        j->waiter.hold(j->waiter.arg); /* before a job thread can finish it */
         j->next = NULL;
         *q->tail = j;
         q->tail = &j->next;
@@ -411,28 +412,25 @@ int rv_job_submit(rv_server *s, rv_job *j)
  * and the queue still drains, faster once the uploads pause. */
 #define UPLOAD_QUIET_MS 100
 #define BUSY_REST_FACTOR 3
-static void give_way(rv_server *s, long long took_ms)
+static void give_way(rv_workers *w, long long took_ms)
 {
-    if (rv_now_ms() - s->last_upload_ms >= UPLOAD_QUIET_MS || s->queued >= s->cfg.max_queue / 2) return;
+    if (rv_now_ms() - rv_ingest_last_upload_ms(w->ingest) >= UPLOAD_QUIET_MS || w->queued >= w->cfg->max_queue / 2)
+        return;
     long long rest = took_ms * BUSY_REST_FACTOR;
     if (rest > 2000) rest = 2000;
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += rest / 1000;
-    until.tv_nsec += (rest % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) until.tv_sec++, until.tv_nsec -= 1000000000L;
-    pthread_mutex_lock(&s->q_lock);
-    if (!s->stopping) pthread_cond_timedwait(&s->stop_wake, &s->q_lock, &until);
-    pthread_mutex_unlock(&s->q_lock);
+    struct timespec until = rv_wait_until(rest);
+    pthread_mutex_lock(&w->q_lock);
+    if (!w->stopping) pthread_cond_timedwait(&w->stop_wake, &w->q_lock, &until);
+    pthread_mutex_unlock(&w->q_lock);
 }
 
-void rv_workers_wake(rv_server *s)
+static void wake_idle(rv_workers *w)
 {
     /* one that holds the lock is busy and looks at the queue again anyway
      * (and a waiting one within a second) */
-    if (pthread_mutex_trylock(&s->q_lock) == 0) {
-        pthread_cond_signal(&s->q_wake);
-        pthread_mutex_unlock(&s->q_lock);
+    if (pthread_mutex_trylock(&w->q_lock) == 0) {
+        pthread_cond_signal(&w->q_wake);
+        pthread_mutex_unlock(&w->q_lock);
     }
 }
 
@@ -442,7 +440,7 @@ void rv_workers_wake(rv_server *s)
  * restart is simply still queued. */
 static void *analysis_worker(void *arg)
 {
-    rv_server *s = arg;
+    rv_workers *w = arg;
     rv_store *db = NULL;
     rv_error e;
     /* analysis is background work: it yields the CPU to answering the PBX
@@ -450,34 +448,32 @@ static void *analysis_worker(void *arg)
      * lock the committer waits for) */
     if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) != 0)
         fprintf(stderr, "rostvakt: analysis worker: cannot lower its priority\n");
-    if (rv_store_open(s->cfg.data_dir, &db, &e) != RV_OK) {
+    if (rv_store_open(w->cfg->data_dir, &db, &e) != RV_OK) {
         fprintf(stderr, "rostvakt: analysis worker: %s\n", e.msg);
         return NULL;
     }
-    if (s->have_checkpointer) rv_store_autocheckpoint(db, 0);
-    rv_analyzer an = {&s->cfg, NULL};
-    rv_audio_limits lim = {s->cfg.max_audio_bytes, s->cfg.max_audio_seconds};
+    if (w->have_checkpointer) rv_store_autocheckpoint(db, 0);
+    rv_analyzer an = {w->cfg, NULL};
+    rv_audio_limits lim = {w->cfg->max_audio_bytes, w->cfg->max_audio_seconds};
     for (;;) {
         long long id;
         char sha[RV_SHA256_HEX + 1], ct[64];
         /* workers take turns at the head of the queue and claim in memory:
          * they only read, and the committer records what they found */
-        pthread_mutex_lock(&s->q_lock);
-        if (s->stopping) {
-            pthread_mutex_unlock(&s->q_lock);
+        pthread_mutex_lock(&w->q_lock);
+        if (w->stopping) {
+            pthread_mutex_unlock(&w->q_lock);
             break;
         }
-        rv_err rc = rv_store_next_queued(db, s->claimed, &id, sha, ct, sizeof ct, &e);
-        if (rc == RV_OK) s->claimed = id;
+        rv_err rc = rv_store_next_queued(db, w->claimed, &id, sha, ct, sizeof ct, &e);
+        if (rc == RV_OK) w->claimed = id;
         if (rc == RV_ERR_NOT_FOUND) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += 1;
-            pthread_cond_timedwait(&s->q_wake, &s->q_lock, &until);
-            pthread_mutex_unlock(&s->q_lock);
+            struct timespec until = rv_wait_until(1000);
+            pthread_cond_timedwait(&w->q_wake, &w->q_lock, &until);
+            pthread_mutex_unlock(&w->q_lock);
             continue;
         }
-        pthread_mutex_unlock(&s->q_lock);
+        pthread_mutex_unlock(&w->q_lock);
         if (rc != RV_OK) {
             fprintf(stderr, "rostvakt: analysis worker: %s\n", e.msg);
             break;
@@ -498,12 +494,12 @@ static void *analysis_worker(void *arg)
                 have = rc == RV_OK;
                 /* a decoder from the pool the greetings use: the service
                  * holds no more decoders (about 50 MB each) than the pool */
-                rv_asr *asr = have && s->lex ? decoder_take(s, &e) : NULL;
+                rv_asr *asr = have && w->lex ? rv_decoders_take(w->decoders, &e) : NULL;
                 if (asr) {
-                    rc = rv_spot_keywords(asr, &pcm, (const char (*)[64])s->case_words, s->n_case_words,
-                                          s->cfg.asr_keyword_min_score, s->cfg.voicemail_long_speech_s, &rep, &e);
-                    decoder_give(s, asr);
-                } else if (have && s->lex) {
+                    rc = rv_spot_keywords(asr, &pcm, w->case_words, w->n_case_words,
+                                          w->cfg->asr_keyword_min_score, w->cfg->voicemail_long_speech_s, &rep, &e);
+                    rv_decoders_give(w->decoders, asr);
+                } else if (have && w->lex) {
                     fprintf(stderr, "rostvakt: analysis worker: no keyword spotting: %s\n", e.msg);
                 }
                 rv_pcm_free(&pcm);
@@ -519,14 +515,14 @@ static void *analysis_worker(void *arg)
                                 .classification = json ? rv_vm_class_name(rep.vm_class) : NULL,
                                 .report = json, .now_iso = f->now};
             f->vm_class = json ? (int)rep.vm_class : -1;
-            rv_ingest_finished(s, f);
+            rv_ingest_finished(w->ingest, f);
         } else {
             free(json);
             fprintf(stderr, "rostvakt: analysis worker: voicemail %lld: out of memory\n", id);
         }
-        s->queued--; /* counted in the metrics once it is recorded (ingest.c) */
+        w->queued--; /* counted in the metrics once it is recorded (ingest.c) */
         if (have) rv_report_free(&rep);
-        give_way(s, rv_now_ms() - started);
+        give_way(w, rv_now_ms() - started);
     }
     rv_store_close(db);
     return NULL;
@@ -536,24 +532,22 @@ static void *analysis_worker(void *arg)
  * that the commits of uploads never do it themselves. */
 static void *checkpointer(void *arg)
 {
-    rv_server *s = arg;
+    rv_workers *w = arg;
     rv_store *db = NULL;
     rv_error e;
-    if (rv_store_open(s->cfg.data_dir, &db, &e) != RV_OK) {
+    if (rv_store_open(w->cfg->data_dir, &db, &e) != RV_OK) {
         fprintf(stderr, "rostvakt: checkpointer: %s\n", e.msg);
         return NULL;
     }
-    pthread_mutex_lock(&s->q_lock);
-    while (!s->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 1;
-        pthread_cond_timedwait(&s->stop_wake, &s->q_lock, &until);
-        pthread_mutex_unlock(&s->q_lock);
+    pthread_mutex_lock(&w->q_lock);
+    while (!w->stopping) {
+        struct timespec until = rv_wait_until(1000);
+        pthread_cond_timedwait(&w->stop_wake, &w->q_lock, &until);
+        pthread_mutex_unlock(&w->q_lock);
         if (rv_store_checkpoint(db, &e) != RV_OK) fprintf(stderr, "rostvakt: checkpointer: %s\n", e.msg);
-        pthread_mutex_lock(&s->q_lock);
+        pthread_mutex_lock(&w->q_lock);
     }
-    pthread_mutex_unlock(&s->q_lock);
+    pthread_mutex_unlock(&w->q_lock);
     rv_store_checkpoint(db, &e);
     rv_store_close(db);
     return NULL;
@@ -561,62 +555,118 @@ static void *checkpointer(void *arg)
 
 /* ---- start and stop ---- */
 
-rv_err rv_workers_start(rv_server *s, rv_error *err)
+rv_err rv_workers_new(const rv_workers_opts *o, rv_workers **out, rv_error *err)
 {
-    /* a decoder is CPU-bound and holds about 50 MB: no more at once than
-     * there are cores, unless configured */
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    long n = s->cfg.greeting_workers > 0 ? (long)s->cfg.greeting_workers : cores > 0 ? cores : 1;
-    if (s->cfg.greeting_workers == 0 && n > s->cfg.http_workers) n = (long)s->cfg.http_workers;
-    s->max_decoders = (unsigned)n;
-    s->idle = calloc(s->max_decoders, sizeof *s->idle);
-    if (!s->idle) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-    rv_store_autocheckpoint(s->store, 0);
-    s->have_checkpointer = pthread_create(&s->checkpointer, NULL, checkpointer, s) == 0;
-    if (!s->have_checkpointer) rv_store_autocheckpoint(s->store, 1);
+    *out = NULL;
+    rv_workers *w = calloc(1, sizeof *w);
+    if (!w) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    w->cfg = o->cfg;
+    w->db = o->db;
+    w->metrics = o->metrics;
+    w->decoders = o->decoders;
+    w->lex = o->lex;
+    w->case_words = o->case_words;
+    w->n_case_words = o->n_case_words;
+    w->prompts = o->prompts;
+    w->models_version = o->models_version;
+    w->queued = o->queued;
+    pthread_mutex_init(&w->q_lock, NULL);
+    pthread_cond_init(&w->q_wake, NULL);
+    pthread_cond_init(&w->stop_wake, NULL);
+    job_queue *qs[] = {&w->greetings, &w->sweeps, &w->packages};
+    for (int i = 0; i < 3; i++) {
+        pthread_mutex_init(&qs[i]->lock, NULL);
+        pthread_cond_init(&qs[i]->wake, NULL);
+        qs[i]->tail = &qs[i]->head;
+    }
+    *out = w;
+    return RV_OK;
+}
+
+rv_err rv_workers_start(rv_workers *w, rv_ingest *g, rv_error *err)
+{
+    w->ingest = g;
+    rv_store_autocheckpoint(w->db->store, 0);
+    w->have_checkpointer = pthread_create(&w->checkpointer, NULL, checkpointer, w) == 0;
+    if (!w->have_checkpointer) rv_store_autocheckpoint(w->db->store, 1);
     /* greeting uploads wait (suspended) for one of these threads, as many
      * as there may be decoders, so no HTTP thread is busy for the second a
      * greeting's analysis takes; sweeps have a thread of their own, and
      * so have packages (one at a time bounds their memory) */
-    if (!queue_start(s, &s->greetings, s->max_decoders) || !queue_start(s, &s->sweeps, 1) ||
-        !queue_start(s, &s->packages, 1))
+    if (!queue_start(w, &w->greetings, rv_decoders_max(w->decoders)) || !queue_start(w, &w->sweeps, 1) ||
+        !queue_start(w, &w->packages, 1))
         return rv_error_set(err, RV_ERR_INTERNAL, "cannot start the greeting, sweep and package threads");
-    if (s->cfg.analysis_workers > 0) {
-        s->workers = calloc((size_t)s->cfg.analysis_workers, sizeof *s->workers);
-        for (unsigned i = 0; s->workers && i < (unsigned)s->cfg.analysis_workers; i++)
-            if (pthread_create(&s->workers[s->n_workers], NULL, analysis_worker, s) == 0) s->n_workers++;
-        if (s->n_workers == 0) return rv_error_set(err, RV_ERR_INTERNAL, "cannot start the analysis workers");
+    if (w->cfg->analysis_workers > 0) {
+        w->workers = calloc((size_t)w->cfg->analysis_workers, sizeof *w->workers);
+        for (unsigned i = 0; w->workers && i < (unsigned)w->cfg->analysis_workers; i++)
+            if (pthread_create(&w->workers[w->n_workers], NULL, analysis_worker, w) == 0) w->n_workers++;
+        if (w->n_workers == 0) return rv_error_set(err, RV_ERR_INTERNAL, "cannot start the analysis workers");
     }
     return RV_OK;
 }
 
-void rv_workers_stop_jobs(rv_server *s)
+void rv_workers_stop_jobs(rv_workers *w)
 {
-    queue_stop(&s->greetings);
-    queue_stop(&s->sweeps);
-    queue_stop(&s->packages);
+    if (!w) return;
+    queue_stop(&w->greetings);
+    queue_stop(&w->sweeps);
+    queue_stop(&w->packages);
 }
 
-void rv_workers_stop_analysis(rv_server *s)
+void rv_workers_stop_analysis(rv_workers *w)
 {
+    if (!w) return;
     /* analysis workers finish what they hold and hand it to the committer */
-    pthread_mutex_lock(&s->q_lock);
-    s->stopping = 1;
-    pthread_cond_broadcast(&s->q_wake);
-    pthread_cond_broadcast(&s->stop_wake);
-    pthread_mutex_unlock(&s->q_lock);
-    for (unsigned i = 0; i < s->n_workers; i++) pthread_join(s->workers[i], NULL);
-    s->n_workers = 0;
+    pthread_mutex_lock(&w->q_lock);
+    w->stopping = 1;
+    pthread_cond_broadcast(&w->q_wake);
+    pthread_cond_broadcast(&w->stop_wake);
+    pthread_mutex_unlock(&w->q_lock);
+    for (unsigned i = 0; i < w->n_workers; i++) pthread_join(w->workers[i], NULL);
+    w->n_workers = 0;
 }
 
-void rv_workers_free(rv_server *s)
+void rv_workers_free(rv_workers *w)
 {
-    if (s->have_checkpointer) pthread_join(s->checkpointer, NULL);
-    s->have_checkpointer = 0;
-    free(s->workers);
-    free(s->greetings.threads);
-    free(s->sweeps.threads);
-    free(s->packages.threads);
-    for (unsigned i = 0; i < s->n_idle; i++) rv_asr_free(s->idle[i]);
-    free(s->idle);
+    if (!w) return;
+    if (w->have_checkpointer) pthread_join(w->checkpointer, NULL);
+    free(w->workers);
+    job_queue *qs[] = {&w->greetings, &w->sweeps, &w->packages};
+    for (int i = 0; i < 3; i++) {
+        free(qs[i]->threads);
+        pthread_mutex_destroy(&qs[i]->lock);
+        pthread_cond_destroy(&qs[i]->wake);
+    }
+    pthread_mutex_destroy(&w->q_lock);
+    pthread_cond_destroy(&w->q_wake);
+    pthread_cond_destroy(&w->stop_wake);
+    free(w);
 }
+
+long long rv_workers_queued(const rv_workers *w) { return atomic_load(&w->queued); }
+
+void rv_workers_uploaded(rv_workers *w)
+{
+    w->queued++;
+    wake_idle(w);
+}
+
+void rv_workers_unrecorded(void *arg, long long id)
+{
+    rv_workers *w = arg;
+    pthread_mutex_lock(&w->q_lock);
+    if (id <= w->claimed) w->claimed = id - 1; /* workers take it again */
+    w->queued++;
+    pthread_cond_broadcast(&w->q_wake);
+    pthread_mutex_unlock(&w->q_lock);
+}
+
+int rv_workers_sweep_claim(rv_workers *w)
+{
+    int idle = 0;
+    return atomic_compare_exchange_strong(&w->sweep_busy, &idle, 1);
+}
+
+void rv_workers_sweep_release(rv_workers *w) { w->sweep_busy = 0; }
+
+int rv_workers_sweep_running(const rv_workers *w) { return atomic_load(&w->sweep_busy) ? 1 : 0; }

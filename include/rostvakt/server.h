@@ -1,7 +1,7 @@
 /* rostvakt serve: the HTTP service (README: the API). Starting and stopping
- * it; the parts live in http.c (routing, authentication, answers), ingest.c
- * (uploads and their group commit), workers.c (analysis threads, the decoder
- * pool, greeting and sweep jobs) and metrics.c. */
+ * it; the parts are drawn in docs/code.md (the transport in http.c, the
+ * handlers in api_*.c, uploads in ingest.c, analysis and jobs in
+ * workers.c). */
 #ifndef RV_SERVER_H
 #define RV_SERVER_H
 

@@ -1,12 +1,12 @@
 /* libFuzzer harness: what the HTTP layer decides from a request's text
  * without a socket: "METHOD URL\nRange\nX-Received-At" lines through the
- * router's decisions (route.h). */
+ * router's decisions (route.h) and the API's route table. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../src/route.h"
+#include "../../src/api.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,13 +26,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *sp = strchr(line[0], ' ');
     const char *method = "GET", *url = line[0];
     if (sp) *sp = '\0', method = line[0], url = sp + 1;
-    int anyone;
     const char *type;
-    char ext[24], utc[32];
+    char utc[32], allow[64];
     unsigned long long from, to;
-    (void)rv_body_roles(url, method, &anyone);
-    (void)rv_is_audio_upload(url);
-    (void)rv_voicemail_url(url, ext);
+    rv_path p;
+    const rv_route *rt = rv_route_find(rv_routes, rv_n_routes, method, url, &p, allow);
+    /* a route found took its path: its pieces are where the path holds them */
+    if (rt && p.name && (p.name < url || p.name > url + strlen(url))) abort();
+    if (rt && strlen(p.ext) >= sizeof p.ext) abort();
     (void)rv_web_path(url, &type);
     (void)rv_parse_id(url, strlen(url));
     unsigned long long sizes[] = {0, 1, 100, 1ULL << 40};

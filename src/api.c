@@ -1,0 +1,108 @@
+/* What the API's handlers share: page sizes, audio types, jobs handed to
+ * other threads and their answers, and recordings served whole or in a
+ * range. The handlers themselves are in api_mailboxes.c, api_voicemails.c
+ * and api_admin.c. */
+#include "api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+int rv_page_limit(rv_req *r, int *limit, rv_answer *ret)
+{
+    const char *v = rv_req_arg(r, "limit");
+    if (!v) return 1;
+    long long l = rv_parse_id(v, strlen(v));
+    if (l < 1 || l > 500) {
+        *ret = rv_reply_error(r, RV_ERR_ARG, "limit must be 1..500");
+        return 0;
+    }
+    *limit = (int)l;
+    return 1;
+}
+
+static const char *const audio_types[] = {"audio/wav",  "audio/x-wav", "audio/basic", "audio/flac",
+                                          "audio/ogg",  "audio/mpeg",  "audio/x-gsm", "application/octet-stream"};
+
+const char *rv_audio_type(rv_req *r, rv_answer *ret)
+{
+    const char *ct = rv_req_header(r, "Content-Type");
+    char type[64] = "";
+    if (ct) snprintf(type, sizeof type, "%.*s", (int)strcspn(ct, "; "), ct);
+    for (size_t k = 0; k < sizeof audio_types / sizeof *audio_types; k++)
+        if (strcasecmp(type, audio_types[k]) == 0) return audio_types[k];
+    *ret = rv_reply_error(r, RV_ERR_AUDIO_FORMAT,
+                          "Content-Type must be audio/wav, audio/x-wav, audio/basic, audio/flac, audio/ogg, audio/mpeg, "
+                          "audio/x-gsm or application/octet-stream");
+    return NULL;
+}
+
+/* ---- work handed to another thread while the connection waits ---- */
+
+static void job_cleanup(void *p)
+{
+    rv_job *j = p;
+    free(j->out);
+}
+
+rv_job *rv_api_job_new(rv_req *r) { return rv_req_keep(r, sizeof(rv_job), job_cleanup); }
+
+/* The answer a job thread left. */
+static rv_answer job_answer(rv_server *s, rv_req *r, void *state)
+{
+    (void)s;
+    rv_job *j = state;
+    if (j->code != RV_OK) return rv_reply_rv_error(r, &j->err);
+    char *out = j->out;
+    j->out = NULL;
+    return rv_reply_bytes(r, j->status, out, j->out_len, j->out_type,
+                          j->out_disposition[0] ? "Content-Disposition" : NULL, j->out_disposition);
+}
+
+rv_answer rv_api_hand_over(rv_server *s, rv_req *r, rv_job *j, int *handed)
+{
+    const rv_caller *who = rv_req_caller(r);
+    *handed = 0;
+    snprintf(j->actor, sizeof j->actor, "%s", who->name);
+    snprintf(j->remote, sizeof j->remote, "%s", who->remote);
+    j->waiter = rv_req_wait(r, job_answer, j);
+    if (!rv_job_submit(s->workers, j)) return rv_reply_error(r, RV_ERR_STOPPING, "the service is stopping; try again later");
+    *handed = 1;
+    return 1;
+}
+
+/* ---- recordings ---- */
+
+rv_answer rv_api_send_audio(rv_server *s, rv_req *r, const char *sha, const rv_audio_loc *loc, const char *ct,
+                            const char *action, long long vm, const char *ext, const char *detail)
+{
+    const rv_caller *who = rv_req_caller(r);
+    rv_error e;
+    /* read outside the lock; the bytes are checked against their hash */
+    unsigned char *all = NULL;
+    size_t all_len = 0;
+    if (rv_store_load_audio(s->db.store, sha, loc, (size_t)-1, &all, &all_len, &e) != RV_OK)
+        return rv_reply_error(r, RV_ERR_IO, e.msg);
+    unsigned long long size = all_len, from = 0, to = size ? size - 1 : 0;
+    int partial = rv_byte_range(rv_req_header(r, "Range"), size, &from, &to);
+    if (partial < 0) {
+        free(all);
+        char cr[64];
+        snprintf(cr, sizeof cr, "bytes */%llu", size);
+        const char *h[] = {"Content-Range", cr, NULL};
+        return rv_reply_empty(r, 416, h);
+    }
+    if (!rv_req_is_head(r) && rv_audit(&s->db, who->name, who->remote, action, vm, ext, detail, &e) != RV_OK) {
+        free(all);
+        return rv_reply_rv_error(r, &e);
+    }
+    size_t len = size ? (size_t)(to - from + 1) : 0;
+    char *buf = (char *)all;
+    if (from > 0) memmove(buf, buf + from, len);
+    char cr[96];
+    snprintf(cr, sizeof cr, "bytes %llu-%llu/%llu", from, to, size);
+    const char *h[] = {"Content-Type", ct, "Accept-Ranges", "bytes", partial ? "Content-Range" : NULL, cr, NULL};
+    if (!buf) buf = malloc(1); /* an empty recording: an empty body, not a failure */
+    return rv_reply(r, partial ? 206 : 200, buf, len, h);
+}

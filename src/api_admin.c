@@ -1,0 +1,364 @@
+/* The API's administration: sign-in sessions of the web app, units and
+ * who gets their reports, sweeps and their kept reports, the audit log,
+ * and the service's health and metrics. The route table (api_routes.c)
+ * has checked the method and the caller's role. */
+#include "api.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "rostvakt/calendar.h"
+#include "rostvakt/requests.h"
+#include "rostvakt/textfile.h"
+
+/* ---- units ---- */
+
+/* A unit's managers and their audit row in one transaction (the store's lock held). */
+static rv_err unit_txn(rv_server *s, const char *name, const char *list, const char *now, const rv_caller *who,
+                       int *created, rv_error *e)
+{
+    rv_err rc = rv_store_begin(s->db.store, e);
+    if (rc != RV_OK) return rc;
+    rc = rv_store_put_unit(s->db.store, name, list, now, created, e);
+    if (rc == RV_OK)
+        rc = rv_store_audit(s->db.store, now, who->name, who->remote, *created ? "unit_created" : "unit_updated", 0, NULL,
+                            name, e);
+    return rv_store_end(s->db.store, rc, e);
+}
+
+/* PUT /v1/units/{name} {"managers": ["a@x", ...]}: who gets the
+ * unit's part of the nightly report by e-mail (so not a PBX's to say). */
+rv_answer rv_api_put_unit(rv_server *s, rv_req *r, const rv_path *path)
+{
+    const rv_caller *who = rv_req_caller(r);
+    const char *name = path->name;
+    size_t nl = strlen(name);
+    if (nl == 0 || nl > 190 || strchr(name, '/'))
+        return rv_reply_error(r, RV_ERR_ARG, "the unit's name: 1 to 190 bytes, no '/'");
+    char list[RV_UNIT_LIST_MAX];
+    rv_error e;
+    size_t len;
+    const char *body = rv_req_body(r, &len);
+    if (rv_unit_parse(body, len, list, sizeof list, &e) != RV_OK) return rv_reply_rv_error(r, &e);
+    char now[32];
+    rv_utc_now(now);
+    int created = 0;
+    rv_err rc;
+    long mailboxes = 0; /* 0: a name no mailbox has (a typo, say) */
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, unit_txn(s, name, list, now, who, &created, &e));
+    if (rc == RV_OK) RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, rv_store_unit_mailboxes(s->db.store, name, &mailboxes, &e));
+    if (rc != RV_OK) return rv_reply_rv_error(r, &e);
+    json_t *out = json_pack("{s:s,s:[],s:I}", "name", name, "managers", "mailboxes", (json_int_t)mailboxes);
+    for (const char *p = list; *p;) {
+        size_t k = strcspn(p, ",");
+        json_array_append_new(json_object_get(out, "managers"), json_stringn(p, k));
+        p += k + (p[k] == ',');
+    }
+    return rv_reply_json(r, created ? 201 : 200, out);
+}
+
+static void unit_json(void *user, const char *name, const char *managers)
+{
+    json_t *a = json_array(), *arr = user;
+    for (const char *p = managers; *p;) {
+        size_t k = strcspn(p, ",");
+        json_array_append_new(a, json_stringn(p, k));
+        p += k + (p[k] == ',');
+    }
+    json_array_append_new(arr, json_pack("{s:s,s:o}", "name", name, "managers", a));
+}
+
+/* GET /v1/units: units with their managers. */
+rv_answer rv_api_list_units(rv_server *s, rv_req *r, const rv_path *p)
+{
+    (void)p;
+    const rv_caller *who = rv_req_caller(r);
+    json_t *arr = json_array();
+    rv_error e;
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_units(s->db.store, unit_json, arr, &e);
+    pthread_mutex_unlock(&s->db.lock);
+    /* the managers' addresses: read as any list is, audited or not answered */
+    if (rc == RV_OK) rc = rv_audit(&s->db, who->name, who->remote, "units_listed", 0, NULL, NULL, &e);
+    if (rc != RV_OK) {
+        json_decref(arr);
+        return rv_reply_rv_error(r, &e);
+    }
+    return rv_reply_json(r, 200, json_pack("{s:o}", "items", arr));
+}
+
+/* ---- sweeps and the audit ---- */
+
+/* POST /v1/sweeps?date=&dry_run=&format=: the nightly sweep now, on
+ * the sweep thread while the connection waits; 200 with its report, 409
+ * while one runs. */
+rv_answer rv_api_post_sweep(rv_server *s, rv_req *r, const rv_path *p)
+{
+    (void)p;
+    const char *date_s = rv_req_arg(r, "date"), *dry_s = rv_req_arg(r, "dry_run"), *fmt_s = rv_req_arg(r, "format");
+    long date;
+    if (date_s && !rv_parse_date(date_s, &date)) return rv_reply_error(r, RV_ERR_ARG, "date must be YYYY-MM-DD");
+    int dry_run = 0;
+    if (dry_s && rv_parse_bool(dry_s, &dry_run) != 0)
+        return rv_reply_error(r, RV_ERR_ARG, "dry_run must be true or false (or 1/0, yes/no)");
+    int fmt = fmt_s ? rv_sweep_format_parse(fmt_s) : RV_SWEEP_JSON;
+    if (fmt < 0) return rv_reply_error(r, RV_ERR_ARG, "format must be json, csv or html");
+    if (!date_s) { /* today, in Sweden */
+        char now[32];
+        rv_utc_now(now);
+        rv_local_date(now, RV_CAL_SE, &date);
+    }
+    if (!rv_workers_sweep_claim(s->workers))
+        return rv_reply_error(r, RV_ERR_SWEEP_RUNNING, "a sweep is running; try again when it is done");
+    rv_job *j = rv_api_job_new(r);
+    if (!j) {
+        rv_workers_sweep_release(s->workers);
+        return 0;
+    }
+    *j = (rv_job){.kind = RV_JOB_SWEEP, .date = date, .dry_run = dry_run, .format = (rv_sweep_format)fmt};
+    int handed;
+    rv_answer ret = rv_api_hand_over(s, r, j, &handed);
+    if (!handed) rv_workers_sweep_release(s->workers);
+    return ret;
+}
+
+/* CSV field: quoted when it holds a comma, quote or line break; a leading
+ * =, +, - or @ is escaped so that a spreadsheet does not run it. */
+static void csv_field(FILE *f, const char *v)
+{
+    int quote = strpbrk(v, ",\"\r\n") != NULL || strchr("=+-@", v[0]) != NULL;
+    if (!quote) {
+        fputs(v, f);
+        return;
+    }
+    fputc('"', f);
+    if (v[0] && strchr("=+-@", v[0])) fputc('\'', f);
+    for (const char *p = v; *p; p++) {
+        if (*p == '"') fputc('"', f);
+        fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+/* GET /v1/audit?voicemail=&actor=&from=&to=&format= */
+rv_answer rv_api_get_audit(rv_server *s, rv_req *r, const rv_path *p)
+{
+    (void)p;
+    const char *vm = rv_req_arg(r, "voicemail"), *actor = rv_req_arg(r, "actor"), *from = rv_req_arg(r, "from"), *to = rv_req_arg(r, "to");
+    long long vid = vm ? rv_parse_id(vm, strlen(vm)) : 0;
+    if (vm && !vid) return rv_reply_error(r, RV_ERR_ARG, "voicemail must be an id");
+    char from_utc[32], to_utc[32];
+    if ((from && !rv_rfc3339_utc(from, from_utc)) || (to && !rv_rfc3339_utc(to, to_utc)))
+        return rv_reply_error(r, RV_ERR_ARG, "from and to must be RFC 3339 dates and times");
+    if (from) from = from_utc;
+    if (to) to = to_utc;
+    json_t *items;
+    rv_error e;
+    const char *fmt = rv_req_arg(r, "format");
+    if (fmt && strcmp(fmt, "json") != 0 && strcmp(fmt, "csv") != 0)
+        return rv_reply_error(r, RV_ERR_ARG, "format must be json or csv");
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_list_audit(s->db.store, vid, actor, from, to, 1000, &items, &e);
+    pthread_mutex_unlock(&s->db.lock);
+    if (rc != RV_OK) return rv_reply_rv_error(r, &e);
+    if (!fmt || strcmp(fmt, "json") == 0) return rv_reply_json(r, 200, json_pack("{s:o}", "items", items));
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    if (!f) {
+        json_decref(items);
+        return 0;
+    }
+    fputs("id,at,actor,remote,action,voicemail,ext,detail\r\n", f);
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it) {
+        fprintf(f, "%lld", (long long)json_integer_value(json_object_get(it, "id")));
+        const char *keys[] = {"at", "actor", "remote", "action", "voicemail", "ext", "detail"};
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++) {
+            json_t *v = json_object_get(it, keys[k]);
+            fputc(',', f);
+            if (json_is_integer(v)) fprintf(f, "%lld", (long long)json_integer_value(v));
+            else if (json_is_string(v)) csv_field(f, json_string_value(v));
+        }
+        fputs("\r\n", f);
+    }
+    fclose(f);
+    json_decref(items);
+    return rv_reply_bytes(r, 200, out, len, "text/csv; charset=utf-8", "Content-Disposition",
+                      "attachment; filename=\"rostvakt-logg.csv\"");
+}
+
+/* A request from this machine that no proxy forwarded (metrics_access
+ * loopback): a proxy on this machine forwards anyone's. */
+static int from_loopback(rv_server *s, rv_req *r)
+{
+    char remote[64];
+    rv_req_remote(r, remote);
+    return strncmp(remote, "127.", 4) == 0 && !(s->cfg.trusted_proxy[0] && strcmp(remote, s->cfg.trusted_proxy) == 0) &&
+           !rv_req_header(r, "X-Forwarded-For") && !rv_req_header(r, "Forwarded") && !rv_req_header(r, "X-Real-IP");
+}
+
+/* GET /metrics: Prometheus text format, to whom metrics_access lets: anyone
+ * (open), anyone signed in (token), or those and this machine (loopback). */
+rv_answer rv_api_metrics(rv_server *s, rv_req *r, const rv_path *p)
+{
+    (void)p;
+    int open_to_all = strcmp(s->cfg.metrics_access, "open") == 0 ||
+                      (strcmp(s->cfg.metrics_access, "loopback") == 0 && !rv_req_header(r, "Authorization") &&
+                       from_loopback(s, r));
+    if (!open_to_all) {
+        rv_answer ret;
+        if (!rv_req_authorise(r, ANY_ROLE, &ret)) return ret;
+    }
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    if (!f) return 0;
+    pthread_mutex_lock(&s->db.lock);
+    long long queued = rv_store_count_queued(s->db.store);
+    long mail_pending = rv_store_outbox_pending(s->db.store);
+    pthread_mutex_unlock(&s->db.lock);
+    rv_metrics_write(s->metrics, queued, f);
+    fprintf(f, "# HELP rostvakt_mail_pending The sweep's mails not sent yet (tried again at the next sweep).\n"
+               "# TYPE rostvakt_mail_pending gauge\nrostvakt_mail_pending %ld\n"
+               "# HELP rostvakt_sweep_running 1 while a sweep asked for over HTTP waits or runs.\n"
+               "# TYPE rostvakt_sweep_running gauge\nrostvakt_sweep_running %d\n",
+            mail_pending, rv_workers_sweep_running(s->workers));
+    fclose(f);
+    return rv_reply_bytes(r, 200, out, len, "text/plain; version=0.0.4", NULL, NULL);
+}
+
+/* ---- the web app: sign-in and its files ---- */
+
+/* Set-Cookie for the session id (empty: the cookie removed). */
+static void session_cookie(rv_server *s, rv_req *r, const char *id, char *out, size_t cap)
+{
+    char remote[64];
+    rv_req_remote(r, remote);
+    const char *proto = rv_req_header(r, "X-Forwarded-Proto");
+    int secure = s->cfg.session_cookie_secure ||
+                 (s->cfg.trusted_proxy[0] && strcmp(remote, s->cfg.trusted_proxy) == 0 && proto &&
+                  strcasecmp(proto, "https") == 0);
+    snprintf(out, cap, "rv_session=%s; Path=/; HttpOnly; SameSite=Strict%s%s", id, secure ? "; Secure" : "",
+             *id ? "" : "; Max-Age=0");
+}
+
+/* POST /v1/session {"token": ...}: a session cookie for an officer's,
+ * admin's or manager's token (a pbx token may not sign in). */
+rv_answer rv_api_sign_in(rv_server *s, rv_req *r, const rv_path *p)
+{
+    (void)p;
+    char cookie[200];
+    size_t len;
+    const char *body = rv_req_body(r, &len);
+    json_error_t je;
+    json_t *j = len ? json_loadb(body, len, 0, &je) : NULL;
+    const char *token = json_string_value(json_object_get(j, "token"));
+    rv_role role;
+    char name[RV_TOKEN_NAME_MAX + 1], remote[64];
+    rv_req_remote(r, remote);
+    if (!j || !json_is_object(j)) {
+        json_decref(j);
+        return rv_reply_error(r, RV_ERR_ARG, "the body must be a JSON object {\"token\": ...}");
+    }
+    unsigned char key[RV_TOKEN_KEY_LEN];
+    int ok = token && rv_identity_token_key(s->id, token, &role, name, sizeof name, key);
+    json_decref(j);
+    if (!ok) return rv_reply_error(r, RV_ERR_UNAUTHORIZED, "no such token");
+    rv_error e;
+    /* a session lives in memory, outside any transaction: audited
+     * first, and none made unless its audit row is written */
+    if (role == RV_ROLE_PBX) {
+        if (rv_audit(&s->db, name, remote, "sign_in_refused", 0, NULL, "a pbx token", &e) != RV_OK)
+            return rv_reply_rv_error(r, &e);
+        return rv_reply_error(r, RV_ERR_FORBIDDEN, "a PBX token cannot sign in to the web app");
+    }
+    char id[RV_SESSION_ID_LEN + 1], csrf[RV_SESSION_ID_LEN + 1];
+    if (rv_audit(&s->db, name, remote, "sign_in", 0, NULL, NULL, &e) != RV_OK) return rv_reply_rv_error(r, &e);
+    if (rv_session_create(rv_identity_sessions(s->id), key, id, csrf, &e) != RV_OK) return rv_reply_rv_error(r, &e);
+    session_cookie(s, r, id, cookie, sizeof cookie);
+    return rv_reply_json_h(r, 201,
+                           json_pack("{s:s,s:s,s:s,s:I}", "name", name, "role", rv_role_name(role), "csrf", csrf,
+                                     "idle_timeout", (json_int_t)s->cfg.session_idle_timeout),
+                           "Set-Cookie", cookie);
+}
+
+/* GET /v1/session: who is signed in, with the CSRF token the app sends back. */
+rv_answer rv_api_get_session(rv_server *s, rv_req *r, const rv_path *p)
+{
+    (void)s, (void)p;
+    const rv_caller *who = rv_req_caller(r);
+    return rv_reply_json(r, 200,
+                         json_pack("{s:s,s:s,s:s,s:o}", "name", who->name, "role", rv_role_name(who->role), "via",
+                                   who->via, "csrf", who->csrf[0] ? json_string(who->csrf) : json_null()));
+}
+
+/* DELETE /v1/session: sign out, audited first: the session stays unless
+ * its end is recorded. */
+rv_answer rv_api_sign_out(rv_server *s, rv_req *r, const rv_path *p)
+{
+    (void)p;
+    const rv_caller *who = rv_req_caller(r);
+    char cookie[200];
+    rv_error e;
+    if (rv_audit(&s->db, who->name, who->remote, "sign_out", 0, NULL, NULL, &e) != RV_OK) return rv_reply_rv_error(r, &e);
+    if (who->sid) rv_session_end(rv_identity_sessions(s->id), who->sid);
+    session_cookie(s, r, "", cookie, sizeof cookie);
+    return rv_reply_json_h(r, 200, json_pack("{s:b}", "signed_out", 1), "Set-Cookie", cookie);
+}
+
+/* GET /v1/sweeps?limit=: the kept reports of the
+ * latest sweeps, newest first (default 60, at most 400); /v1/sweeps/{id} one. */
+static rv_answer sweeps(rv_server *s, rv_req *r, long long id)
+{
+    const rv_caller *who = rv_req_caller(r);
+    const char *l = rv_req_arg(r, "limit");
+    long long limit = l ? rv_parse_id(l, strlen(l)) : 60;
+    if (!limit || limit > 400) return rv_reply_error(r, RV_ERR_ARG, "limit must be 1 to 400");
+    json_t *items;
+    rv_error e;
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_list_sweeps(s->db.store, (int)limit, id, &items, &e);
+    pthread_mutex_unlock(&s->db.lock);
+    if (rc != RV_OK) return rv_reply_rv_error(r, &e);
+    /* the reports name mailboxes and callers' numbers: no read unaudited */
+    char detail[48];
+    snprintf(detail, sizeof detail, "sweep %lld", id);
+    if (id && json_array_size(items) && rv_audit(&s->db, who->name, who->remote, "sweep_read", 0, NULL, detail, &e) != RV_OK)
+        rc = e.code;
+    if (!id && rv_audit(&s->db, who->name, who->remote, "sweeps_listed", 0, NULL, rv_req_query(r), &e) != RV_OK) rc = e.code;
+    if (rc != RV_OK) {
+        json_decref(items);
+        return rv_reply_rv_error(r, &e);
+    }
+    if (id) {
+        json_t *one = json_incref(json_array_get(items, 0));
+        json_decref(items);
+        if (!one) return rv_reply_error(r, RV_ERR_NOT_FOUND, "no such sweep");
+        return rv_reply_json(r, 200, one);
+    }
+    return rv_reply_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+
+
+/* GET /v1/sweeps?limit= */
+rv_answer rv_api_list_sweeps(rv_server *s, rv_req *r, const rv_path *p)
+{
+    (void)p;
+    return sweeps(s, r, 0);
+}
+
+/* GET /v1/sweeps/{id} */
+rv_answer rv_api_get_sweep(rv_server *s, rv_req *r, const rv_path *p) { return sweeps(s, r, p->id); }
+
+/* GET /healthz */
+rv_answer rv_api_healthz(rv_server *s, rv_req *r, const rv_path *p)
+{
+    (void)s, (void)p;
+    return rv_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
+}

@@ -1,0 +1,304 @@
+/* The API's mailboxes and their greetings: the directory's entries, each
+ * greeting's versions with their verdicts and audio, the owner's recorded
+ * name, and what people heard when they listened (reviews). The route
+ * table (api_routes.c) has checked the method and the caller's role. */
+#include "api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rostvakt/calendar.h"
+#include "rostvakt/policy.h"
+#include "rostvakt/requests.h"
+#include "rostvakt/textfile.h"
+
+#define BAD_EXT "ext must be 1 to 20 digits"
+
+static json_t *mailbox_json(const rv_mailbox *m)
+{
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ext", m->ext, "first_name", m->first_name, "last_name",
+                     m->last_name, "unit", m->unit, "org", m->org, "profile", m->profile, "mobile", m->mobile, "email",
+                     m->email);
+}
+
+/* A mailbox's creation or change and its audit row in one transaction
+ * (the store's lock held). */
+static rv_err mailbox_txn(rv_server *s, const rv_mailbox *m, const char *now, const rv_caller *who, int *created,
+                          rv_error *e)
+{
+    rv_err rc = rv_store_begin(s->db.store, e);
+    if (rc != RV_OK) return rc;
+    rc = rv_store_put_mailbox(s->db.store, m, now, created, e);
+    if (rc == RV_OK)
+        rc = rv_store_audit(s->db.store, now, who->name, who->remote, *created ? "mailbox_created" : "mailbox_updated", 0,
+                            m->ext, NULL, e);
+    return rv_store_end(s->db.store, rc, e);
+}
+
+/* PUT /v1/mailboxes/{ext} */
+rv_answer rv_api_put_mailbox(rv_server *s, rv_req *r, const rv_path *p)
+{
+    rv_error e;
+    size_t len;
+    const char *body = rv_req_body(r, &len);
+    rv_mailbox m;
+    if (rv_mailbox_parse(p->ext, body, len, &m, &e) != RV_OK) return rv_reply_rv_error(r, &e);
+    rv_profile prof;
+    if (rv_profile_find(s->cfg.profile_dirs, m.profile, &prof, &e) != RV_OK)
+        return e.code == RV_ERR_NOT_FOUND || e.code == RV_ERR_ARG
+                   ? rv_reply_error(r, RV_ERR_UNPROCESSABLE, "profile: no such policy profile")
+                   : rv_reply_rv_error(r, &e);
+    int created;
+    char now[32];
+    rv_utc_now(now);
+    rv_err rc;
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, mailbox_txn(s, &m, now, rv_req_caller(r), &created, &e));
+    if (rc != RV_OK) return rv_reply_rv_error(r, &e);
+    return rv_reply_json(r, created ? 201 : 200, mailbox_json(&m));
+}
+
+/* GET /v1/mailboxes/{ext} */
+rv_answer rv_api_get_mailbox(rv_server *s, rv_req *r, const rv_path *p)
+{
+    const rv_caller *who = rv_req_caller(r);
+    rv_error e;
+    if (!rv_ext_valid(p->ext)) return rv_reply_error(r, RV_ERR_ARG, BAD_EXT);
+    rv_mb_query q = {.compliant = RV_MB_ANY, .ext = p->ext, .limit = 1};
+    json_t *items;
+    int more;
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_list_mailboxes(s->db.store, &q, &items, &more, &e);
+    pthread_mutex_unlock(&s->db.lock);
+    if (rc != RV_OK) return rv_reply_rv_error(r, &e);
+    json_t *one = json_incref(json_array_get(items, 0));
+    json_decref(items);
+    if (!one) return rv_reply_error(r, RV_ERR_NOT_FOUND, "no such mailbox");
+    if (rv_audit(&s->db, who->name, who->remote, "mailbox_read", 0, p->ext, NULL, &e) != RV_OK) {
+        json_decref(one);
+        return rv_reply_rv_error(r, &e);
+    }
+    return rv_reply_json(r, 200, one);
+}
+
+/* GET /v1/mailboxes?compliant=&unit=&email=&limit=&after= (pbx only with
+ * email=, to find the mailbox an e-mail was sent to) */
+rv_answer rv_api_list_mailboxes(rv_server *s, rv_req *r, const rv_path *p)
+{
+    (void)p;
+    rv_answer ret;
+    const rv_caller *who = rv_req_caller(r);
+    rv_mb_query q = {.compliant = RV_MB_ANY, .limit = 50};
+    q.email = rv_req_arg(r, "email");
+    if (who->role == RV_ROLE_PBX && (!q.email || !*q.email))
+        return rv_reply_error(r, RV_ERR_FORBIDDEN, "a pbx token may only look a mailbox up by its email");
+    const char *v = rv_req_arg(r, "compliant");
+    int yes;
+    if (v) {
+        if (rv_parse_bool(v, &yes) != 0) return rv_reply_error(r, RV_ERR_ARG, "compliant must be true or false");
+        q.compliant = yes ? RV_MB_COMPLIANT : RV_MB_NOT_COMPLIANT;
+    }
+    q.unit = rv_req_arg(r, "unit");
+    q.after_ext = rv_req_arg(r, "after");
+    if (q.after_ext && !rv_ext_valid(q.after_ext))
+        return rv_reply_error(r, RV_ERR_ARG, "after must be the next cursor of a page");
+    if (!rv_page_limit(r, &q.limit, &ret)) return ret;
+    json_t *items;
+    int more;
+    rv_error e;
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_list_mailboxes(s->db.store, &q, &items, &more, &e);
+    pthread_mutex_unlock(&s->db.lock);
+    if (rc != RV_OK) return rv_reply_rv_error(r, &e);
+    size_t n = json_array_size(items);
+    /* who looked at whose numbers and names: lists are audited too */
+    if (rv_audit(&s->db, who->name, who->remote, "mailboxes_listed", 0, NULL, rv_req_query(r), &e) != RV_OK) {
+        json_decref(items);
+        return rv_reply_rv_error(r, &e);
+    }
+    json_t *next = more && n ? json_incref(json_object_get(json_array_get(items, n - 1), "ext")) : json_null();
+    return rv_reply_json(r, 200, json_pack("{s:o,s:o}", "items", items, "next", next));
+}
+
+/* ---- greetings ---- */
+
+/* A greeting or a recorded name, analysed or checked on a greeting thread
+ * while the connection waits. */
+static rv_answer audio_job(rv_server *s, rv_req *r, const rv_path *p, rv_job_kind kind)
+{
+    rv_answer ret;
+    if (!rv_ext_valid(p->ext)) return rv_reply_error(r, RV_ERR_ARG, BAD_EXT);
+    const char *type = rv_audio_type(r, &ret);
+    if (!type) return ret;
+    rv_job *j = rv_api_job_new(r);
+    if (!j) return 0;
+    size_t len;
+    const char *body = rv_req_body(r, &len);
+    *j = (rv_job){.kind = kind, .body = body, .len = len, .content_type = type};
+    snprintf(j->ext, sizeof j->ext, "%.20s", p->ext); /* valid: at most 20 digits */
+    int handed;
+    return rv_api_hand_over(s, r, j, &handed);
+}
+
+/* PUT /v1/mailboxes/{ext}/greeting */
+rv_answer rv_api_put_greeting(rv_server *s, rv_req *r, const rv_path *p)
+{
+    return audio_job(s, r, p, RV_JOB_GREETING);
+}
+
+/* PUT /v1/mailboxes/{ext}/name-recording: the owner's own recording of
+ * their name, as the PBX keeps it. */
+rv_answer rv_api_put_name_recording(rv_server *s, rv_req *r, const rv_path *p)
+{
+    return audio_job(s, r, p, RV_JOB_NAME);
+}
+
+/* GET /v1/mailboxes/{ext}/greeting: the current version with its analysis. */
+rv_answer rv_api_get_greeting(rv_server *s, rv_req *r, const rv_path *p)
+{
+    const rv_caller *who = rv_req_caller(r);
+    rv_error e;
+    if (!rv_ext_valid(p->ext)) return rv_reply_error(r, RV_ERR_ARG, BAD_EXT);
+    json_t *g = NULL;
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_get_greeting(s->db.store, p->ext, 0, &g, &e);
+    pthread_mutex_unlock(&s->db.lock);
+    if (rc != RV_OK) return rv_reply_rv_error(r, &e);
+    if (rv_audit(&s->db, who->name, who->remote, "greeting_read", 0, p->ext, NULL, &e) != RV_OK) { /* no read unaudited */
+        json_decref(g);
+        return rv_reply_rv_error(r, &e);
+    }
+    return rv_reply_json(r, 200, g);
+}
+
+/* DELETE /v1/mailboxes/{ext}/greeting: the greeting was removed. */
+rv_answer rv_api_delete_greeting(rv_server *s, rv_req *r, const rv_path *p)
+{
+    const rv_caller *who = rv_req_caller(r);
+    rv_error e;
+    if (!rv_ext_valid(p->ext)) return rv_reply_error(r, RV_ERR_ARG, BAD_EXT);
+    char now[32];
+    rv_utc_now(now);
+    rv_mailbox m;
+    rv_profile prof;
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_get_mailbox(s->db.store, p->ext, &m, &e);
+    pthread_mutex_unlock(&s->db.lock);
+    if (rc != RV_OK) return rv_reply_rv_error(r, &e);
+    if (rv_profile_find(s->cfg.profile_dirs, m.profile, &prof, &e) != RV_OK)
+        return rv_reply_error(r, RV_ERR_CONFIG, e.msg);
+    char version[40];
+    rv_greeting_version(s->models_version, &prof, version);
+    rv_greeting_row row = {.ext = p->ext, .received_at = now, .removed = 1, .compliance = RV_COMPLIANCE_NO,
+                           .profile = prof.name, .models_version = version, .actor = who->name,
+                           .remote = who->remote};
+    long long id = 0;
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, rv_store_add_greeting(s->db.store, &row, &id, &e)); /* audited with it */
+    if (rc != RV_OK) return rv_reply_rv_error(r, &e);
+    return rv_reply_json(r, 200,
+                         json_pack("{s:s,s:I,s:b,s:s}", "ext", p->ext, "greeting_id", (json_int_t)id, "removed", 1,
+                                   "received_at", now));
+}
+
+/* GET /v1/mailboxes/{ext}/greetings: every version, newest first, with
+ * its verdict. */
+rv_answer rv_api_list_greetings(rv_server *s, rv_req *r, const rv_path *p)
+{
+    const rv_caller *who = rv_req_caller(r);
+    if (!rv_ext_valid(p->ext)) return rv_reply_error(r, RV_ERR_ARG, BAD_EXT);
+    json_t *items;
+    rv_error e;
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_list_greetings(s->db.store, p->ext, &items, &e);
+    pthread_mutex_unlock(&s->db.lock);
+    if (rc != RV_OK) return rv_reply_rv_error(r, &e);
+    /* who looked at whose numbers and names: lists are audited too */
+    if (rv_audit(&s->db, who->name, who->remote, "greetings_listed", 0, p->ext, rv_req_query(r), &e) != RV_OK) {
+        json_decref(items);
+        return rv_reply_rv_error(r, &e);
+    }
+    return rv_reply_json(r, 200, json_pack("{s:o}", "items", items));
+}
+
+/* GET /v1/mailboxes/{ext}/greetings/{id}/audio: a greeting's recording,
+ * audited as a voicemail's is. */
+rv_answer rv_api_greeting_audio(rv_server *s, rv_req *r, const rv_path *p)
+{
+    if (!rv_ext_valid(p->ext)) return rv_reply_error(r, RV_ERR_ARG, BAD_EXT);
+    json_t *g = NULL;
+    rv_error e;
+    rv_audio_loc loc;
+    char sha[RV_SHA256_HEX + 1] = "", ct[64] = "";
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_get_greeting(s->db.store, p->ext, p->id, &g, &e);
+    if (rc == RV_OK) {
+        const char *h = json_string_value(json_object_get(g, "audio_sha256"));
+        const char *t = json_string_value(json_object_get(g, "content_type"));
+        if (h && t) {
+            snprintf(sha, sizeof sha, "%s", h);
+            snprintf(ct, sizeof ct, "%s", t);
+        }
+    }
+    json_decref(g);
+    rv_err lrc = rc == RV_OK && sha[0] ? rv_store_locate_audio(s->db.store, sha, &loc, &e) : RV_OK;
+    pthread_mutex_unlock(&s->db.lock);
+    if (rc != RV_OK) return rv_reply_rv_error(r, &e);
+    if (!sha[0]) return rv_reply_error(r, RV_ERR_NOT_FOUND, "that greeting version has no recording (removed)");
+    if (lrc != RV_OK) return rv_reply_error(r, RV_ERR_IO, e.msg);
+    char detail[48];
+    snprintf(detail, sizeof detail, "greeting %lld", p->id);
+    return rv_api_send_audio(s, r, sha, &loc, ct, "greeting_audio_read", 0, p->ext, detail);
+}
+
+/* ---- reviews ---- */
+
+/* POST /v1/mailboxes/{ext}/greetings/{id}/review: what a person heard in
+ * that version; kept as history, audited. */
+rv_answer rv_api_review_greeting(rv_server *s, rv_req *r, const rv_path *p)
+{
+    const rv_caller *who = rv_req_caller(r);
+    if (!rv_ext_valid(p->ext)) return rv_reply_error(r, RV_ERR_ARG, BAD_EXT);
+    rv_error e;
+    char now[32];
+    rv_utc_now(now);
+    rv_review rev = {.ext = p->ext, .greeting_id = p->id, .actor = who->name, .remote = who->remote, .now = now};
+    size_t len;
+    const char *body = rv_req_body(r, &len);
+    if (rv_review_parse(body, len, &rev, &e) != RV_OK) return rv_reply_rv_error(r, &e);
+    long long rid;
+    rv_err rc;
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, rv_store_add_review(s->db.store, &rev, &rid, &e));
+    if (rc != RV_OK) return rv_reply_rv_error(r, &e);
+    json_t *out = json_pack("{s:I,s:s,s:I,s:s,s:s}", "id", (json_int_t)rid, "ext", p->ext, "greeting_id",
+                            (json_int_t)p->id, "actor", who->name, "reviewed_at", now);
+    const char *keys[] = {"name", "unit", "org", "closing"}, *vals[] = {rev.name, rev.unit, rev.org, rev.closing};
+    for (int i = 0; out && i < 4; i++) json_object_set_new(out, keys[i], vals[i] ? json_string(vals[i]) : json_null());
+    return rv_reply_json(r, 201, out);
+}
+
+/* GET /v1/review?limit=&after=: greetings a person should listen to. */
+rv_answer rv_api_list_review(rv_server *s, rv_req *r, const rv_path *p)
+{
+    (void)p;
+    rv_answer ret;
+    const rv_caller *who = rv_req_caller(r);
+    int limit = 50;
+    if (!rv_page_limit(r, &limit, &ret)) return ret;
+    const char *after = rv_req_arg(r, "after");
+    if (after && !rv_ext_valid(after)) return rv_reply_error(r, RV_ERR_ARG, "after must be the next cursor of a page");
+    json_t *items;
+    int more;
+    rv_error e;
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_list_review(s->db.store, after, limit, &items, &more, &e);
+    pthread_mutex_unlock(&s->db.lock);
+    if (rc != RV_OK) return rv_reply_rv_error(r, &e);
+    size_t n = json_array_size(items);
+    /* who looked at whose numbers and names: lists are audited too */
+    if (rv_audit(&s->db, who->name, who->remote, "review_listed", 0, NULL, rv_req_query(r), &e) != RV_OK) {
+        json_decref(items);
+        return rv_reply_rv_error(r, &e);
+    }
+    json_t *next = more && n ? json_incref(json_object_get(json_array_get(items, n - 1), "ext")) : json_null();
+    return rv_reply_json(r, 200, json_pack("{s:o,s:o}", "items", items, "next", next));
+}

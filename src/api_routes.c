@@ -1,0 +1,108 @@
+/* The API's one route table: each route's method, path, roles, body and
+ * handler, and what docs/api.md says of it. http.c checks the role from it
+ * before a body is read, answers 405 with Allow from it, and dispatches;
+ * `rostvakt routes --markdown` prints it for docs/api.md (make readme).
+ * A new route is a line here and a handler in the api_ file of its
+ * resource. */
+#include "api.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define PBX ROLE(RV_ROLE_PBX)
+#define OFFICER ROLE(RV_ROLE_OFFICER)
+#define ADMIN ROLE(RV_ROLE_ADMIN)
+
+const rv_route rv_routes[] = {
+    {"GET", "/healthz", RV_PUBLIC, RV_BODY_NONE, rv_api_healthz, NULL, NULL, "200", ""},
+    {"GET", "/metrics", RV_PUBLIC, RV_BODY_NONE, rv_api_metrics, NULL,
+     "`metrics_access`: this machine or anyone signed in (default)", "200 Prometheus text", "401"},
+    {"PUT", "/v1/mailboxes/{ext}", PBX | ADMIN, RV_BODY_JSON, rv_api_put_mailbox, NULL, NULL,
+     "201 new, 200 updated", "400, 413, 422"},
+    {"GET", "/v1/mailboxes/{ext}", VIEWERS, RV_BODY_NONE, rv_api_get_mailbox, NULL, NULL, "200", "400, 404"},
+    {"GET", "/v1/mailboxes", VIEWERS | PBX, RV_BODY_NONE, rv_api_list_mailboxes, "compliant=&unit=&email=&limit=&after=",
+     "readers; pbx with `email`", "200", "400, 403"},
+    {"PUT", "/v1/mailboxes/{ext}/greeting", PBX, RV_BODY_AUDIO, rv_api_put_greeting, NULL, NULL, "200 the report",
+     "400, 404, 413, 415, 422, 503"},
+    {"DELETE", "/v1/mailboxes/{ext}/greeting", PBX, RV_BODY_NONE, rv_api_delete_greeting, NULL, NULL, "200", "404"},
+    {"GET", "/v1/mailboxes/{ext}/greeting", VIEWERS, RV_BODY_NONE, rv_api_get_greeting, NULL, NULL, "200", "404"},
+    {"GET", "/v1/mailboxes/{ext}/greetings", VIEWERS, RV_BODY_NONE, rv_api_list_greetings, NULL, NULL,
+     "200 every version", "404"},
+    {"GET", "/v1/mailboxes/{ext}/greetings/{id}/audio", VIEWERS, RV_BODY_NONE, rv_api_greeting_audio, NULL, NULL,
+     "200, 206", "404"},
+    {"PUT", "/v1/mailboxes/{ext}/name-recording", PBX, RV_BODY_AUDIO, rv_api_put_name_recording, NULL, NULL, "200",
+     "404, 413, 415, 422"},
+    {"POST", "/v1/mailboxes/{ext}/greetings/{id}/review", OFFICER, RV_BODY_JSON, rv_api_review_greeting, NULL, NULL,
+     "201", "400, 404, 422"},
+    {"GET", "/v1/review", VIEWERS, RV_BODY_NONE, rv_api_list_review, "limit=&after=", NULL,
+     "200 greetings to listen to", "400"},
+    {"POST", "/v1/mailboxes/{ext}/voicemails", PBX, RV_BODY_AUDIO, rv_api_post_voicemail, NULL, NULL,
+     "201 + `Location` (200: sent before)", "400, 404, 413, 415, 422, 503"},
+    {"GET", "/v1/voicemails", READERS, RV_BODY_NONE, rv_api_list_voicemails,
+     "classification=&decision=&ext=&unit=&from=&to=&limit=&after=", NULL, "200", "400"},
+    {"GET", "/v1/voicemails/{id}", READERS, RV_BODY_NONE, rv_api_get_voicemail, NULL, NULL, "200", "400, 404"},
+    {"GET", "/v1/voicemails/{id}/audio", READERS, RV_BODY_NONE, rv_api_voicemail_audio, NULL, NULL, "200, 206",
+     "404, 410, 416"},
+    {"POST", "/v1/voicemails/{id}/callback", PBX, RV_BODY_JSON, rv_api_callback, NULL, NULL, "200", "404"},
+    {"POST", "/v1/voicemails/{id}/decision", OFFICER, RV_BODY_JSON, rv_api_decision, NULL, NULL, "201",
+     "400, 404, 422"},
+    {"POST", "/v1/voicemails/{id}/package", OFFICER, RV_BODY_JSON, rv_api_package, NULL, NULL,
+     "200 a tar (the submission package, made now and recorded)", "404, 409"},
+    {"POST", "/v1/voicemails/{id}/archived", OFFICER, RV_BODY_JSON, rv_api_archived, NULL, NULL, "201",
+     "400, 404, 409"},
+    {"PUT", "/v1/units/{name}", ADMIN, RV_BODY_JSON, rv_api_put_unit, NULL, NULL, "201 new, 200 updated", "400, 422"},
+    {"GET", "/v1/units", VIEWERS, RV_BODY_NONE, rv_api_list_units, NULL, NULL, "200 units and their managers", ""},
+    {"POST", "/v1/sweeps", ADMIN, RV_BODY_JSON, rv_api_post_sweep, "date=&dry_run=&format=", NULL, "200 the report",
+     "400, 409"},
+    {"GET", "/v1/sweeps", VIEWERS, RV_BODY_NONE, rv_api_list_sweeps, "limit=", NULL, "200 kept reports", "400"},
+    {"GET", "/v1/sweeps/{id}", VIEWERS, RV_BODY_NONE, rv_api_get_sweep, NULL, NULL, "200 a kept report", "404"},
+    {"GET", "/v1/audit", ADMIN, RV_BODY_NONE, rv_api_get_audit, "voicemail=&actor=&from=&to=&format=json\\|csv", NULL,
+     "200", "400"},
+    {"POST", "/v1/session", RV_PUBLIC, RV_BODY_SIGN_IN, rv_api_sign_in, NULL,
+     "officer, manager, admin (a pbx token may not sign in)", "201 `{name, role, csrf}` + cookie", "400, 401, 403"},
+    {"GET", "/v1/session", ANY_ROLE, RV_BODY_NONE, rv_api_get_session, NULL, NULL,
+     "200 `{name, role, csrf}` (`csrf` null without a session)", "401"},
+    {"DELETE", "/v1/session", ANY_ROLE, RV_BODY_NONE, rv_api_sign_out, NULL, NULL, "200 the session ended", "401"},
+};
+
+const size_t rv_n_routes = sizeof rv_routes / sizeof *rv_routes;
+
+/* Who may call a route, as docs/api.md says it. */
+static void roles_text(const rv_route *r, char *out, size_t cap)
+{
+    if (r->who) {
+        snprintf(out, cap, "%s", r->who);
+        return;
+    }
+    if (r->roles == RV_PUBLIC) {
+        snprintf(out, cap, "none");
+        return;
+    }
+    if (r->roles == ANY_ROLE) {
+        snprintf(out, cap, "anyone signed in, a pbx token too");
+        return;
+    }
+    if (r->roles == VIEWERS) {
+        snprintf(out, cap, "readers");
+        return;
+    }
+    static const rv_role order[] = {RV_ROLE_PBX, RV_ROLE_OFFICER, RV_ROLE_ADMIN, RV_ROLE_MANAGER};
+    out[0] = '\0';
+    for (size_t i = 0; i < sizeof order / sizeof *order; i++)
+        if (r->roles & ROLE(order[i])) {
+            size_t l = strlen(out);
+            snprintf(out + l, cap - l, "%s%s", l ? ", " : "", rv_role_name(order[i]));
+        }
+}
+
+void rv_routes_markdown(FILE *f)
+{
+    fprintf(f, "| method and path | role | success | errors |\n|---|---|---|---|\n");
+    for (size_t i = 0; i < rv_n_routes; i++) {
+        const rv_route *r = &rv_routes[i];
+        char who[128];
+        roles_text(r, who, sizeof who);
+        fprintf(f, "| `%s %s%s%s` | %s | %s |%s%s |\n", r->method, r->path, r->query ? "?" : "",
+                r->query ? r->query : "", who, r->success, *r->errors ? " " : "", r->errors);
+    }
+}
