@@ -134,4 +134,18 @@ rv_err rv_audio_drop_erasures(rv_store *s, const long long *ids, size_t n, rv_er
  * (store_mailboxes.c). */
 int rv_mailbox_exists(rv_store *s, const char *ext);
 
+/* ---- the API's JSON, until the HTTP layer makes it (store_greetings.c) ---- */
+
+struct json_t;
+/* Column i of q's row as a JSON string, or null. */
+struct json_t *rv_json_text(rv_sql *q, int i);
+/* "a,b" as ["a","b"]. */
+struct json_t *rv_json_list(const char *s);
+/* The columns GREETING_COLS selects, from column c on, as a greeting's
+ * summary. */
+#define GREETING_COLS                                                                          \
+    "g.id, g.received_at, g.removed, g.content_type, g.bytes, g.compliant, g.violations,"      \
+    " g.missing_reason, g.absence_until, g.profile, g.audio_sha256, g.review"
+struct json_t *rv_greeting_json(rv_sql *q, int c);
+
 #endif
