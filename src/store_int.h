@@ -83,9 +83,6 @@ long long rv_sql_last_id(rv_store *s);
  * or no row (a count or a 0/1 question). */
 long long rv_sql_int1(rv_store *s, const char *sql, const rv_sqlv *v, int n);
 
-/* The connection itself, for the statements not moved to rv_sql yet. */
-struct sqlite3 *rv_sql_handle(rv_store *s);
-
 /* The connection's last error as ours (what: the work that failed). */
 rv_err rv_sql_error(rv_store *s, rv_error *err, const char *what);
 /* 1 inside a transaction (rv_store_begin's, or one a function opened). */

@@ -242,8 +242,6 @@ rv_err rv_sql_exec(rv_store *s, const char *sql, const rv_sqlv *v, int n, const 
     return rc;
 }
 
-sqlite3 *rv_sql_handle(rv_store *s) { return s->db->h; }
-
 long long rv_sql_changes(rv_store *s) { return sqlite3_changes(s->db->h); }
 long long rv_sql_last_id(rv_store *s) { return sqlite3_last_insert_rowid(s->db->h); }
 
