@@ -51,7 +51,8 @@ rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *i
     if (!rv_ext_valid(g->ext)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
     if (!g->removed && (!rv_hexn(g->sha256, RV_SHA256_HEX) || (g->blob && strcmp(g->blob->sha256, g->sha256) != 0)))
         return rv_error_set(err, RV_ERR_ARG, "not a SHA-256 in hex");
-    rv_err rc = rv_store_begin(s, err);
+    int own; /* else the caller's transaction, ended by the caller */
+    rv_err rc = rv_sql_tx_begin(s, &own, err);
     if (rc != RV_OK) return rc;
     int exists = rv_mailbox_exists(s, g->ext);
     if (exists <= 0) {
@@ -85,7 +86,7 @@ rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *i
         rc = rv_store_audit(s, g->received_at, g->actor, g->remote, g->removed ? "greeting_removed" : "greeting_received",
                             0, g->ext, NULL, err);
 out:
-    rc = rv_store_end(s, rc, err);
+    rc = rv_sql_tx_end(s, own, rc, err);
     if (rc != RV_OK) {
         *id = 0;
         if (!g->removed && g->blob) rv_audio_release(s, g->blob); /* staged for nothing */

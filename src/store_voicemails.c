@@ -55,7 +55,7 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
 {
     rv_sql *ins = NULL;
     rv_err rc = RV_OK;
-    int began = 0;
+    int began = 0, own = 0;
     for (size_t i = 0; i < n; i++) {
         v[i].id = 0;
         v[i].rc = RV_OK;
@@ -71,7 +71,7 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
     rc = rv_store_sync_audio(s, blobs, n, err);
     free(blobs);
     if (rc != RV_OK) goto out;
-    if ((rc = rv_store_begin(s, err)) != RV_OK) goto out;
+    if ((rc = rv_sql_tx_begin(s, &own, err)) != RV_OK) goto out;
     began = 1;
     rc = rv_sql_prepare(s, &ins,
                         "INSERT INTO voicemails (ext, audio_sha256, content_type, bytes, caller, received_at,"
@@ -134,7 +134,7 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
     }
 out:
     rv_sql_done(ins);
-    if (began) rc = rv_store_end(s, rc, err);
+    if (began) rc = rv_sql_tx_end(s, own, rc, err);
     if (rc != RV_OK) {
         for (size_t i = 0; i < n; i++) {
             v[i].id = 0;
@@ -205,11 +205,12 @@ rv_err rv_store_finish_voicemail(rv_store *s, long long id, const char *state, c
 
 rv_err rv_store_finish_voicemails(rv_store *s, const rv_vm_done *d, size_t n, rv_error *err)
 {
-    rv_err rc = rv_store_begin(s, err);
+    int own;
+    rv_err rc = rv_sql_tx_begin(s, &own, err);
     if (rc != RV_OK) return rc;
     for (size_t i = 0; i < n && rc == RV_OK; i++)
         rc = rv_store_finish_voicemail(s, d[i].id, d[i].state, d[i].classification, d[i].report, d[i].now_iso, err);
-    return rv_store_end(s, rc, err);
+    return rv_sql_tx_end(s, own, rc, err);
 }
 
 /* A voicemail's decisions, oldest first (an empty array on a read error). */
