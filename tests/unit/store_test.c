@@ -283,6 +283,31 @@ Test(store, writes_join_the_callers_transaction) {
     rv_store_close(s);
 }
 
+/* Another connection's write lock: a write waits busy_timeout and fails
+ * with RV_ERR_BUSY (the service answers 503 and tries again), a read goes
+ * on (WAL), and once the lock is gone the same write succeeds. */
+Test(store, a_write_under_another_connections_lock_is_busy) {
+    rv_store *a, *b;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &a, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_open(dir, &b, &e), RV_OK, "%s", e.msg);
+    rv_store_busy_timeout(b, 50);
+    rv_mailbox m;
+    cr_assert_eq(parse("4711", "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}", &m, &e), RV_OK);
+    int created;
+    cr_assert_eq(rv_store_put_mailbox(a, &m, "2026-11-22T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_begin(a, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(rv_store_put_mailbox(b, &m, "2026-11-22T11:00:00Z", &created, &e), RV_ERR_BUSY, "%s", e.msg);
+    cr_expect_eq(rv_store_set_callback(b, 1, "2026-11-22T11:00:00Z", &e), RV_ERR_BUSY, "%s", e.msg);
+    rv_mailbox back;
+    cr_expect_eq(rv_store_get_mailbox(b, "4711", &back, &e), RV_OK, "a read goes on: %s", e.msg);
+    cr_assert_eq(rv_store_end(a, RV_OK, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(rv_store_put_mailbox(b, &m, "2026-11-22T11:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(created, 0);
+    rv_store_close(a);
+    rv_store_close(b);
+}
+
 /* A write the file system refuses part-way (a full disk; here the file size
  * limit, which fails the write the same way) gives back at once what it
  * took: the segment keeps no blocks beyond what is stored, and the next
