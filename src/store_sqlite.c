@@ -7,20 +7,30 @@
 #include "store_int.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-struct rv_db {
-    sqlite3 *h;
-};
-
 struct rv_sql {
     sqlite3_stmt *st;
     rv_store *s;
     const char *what;
+    const char *key; /* the SQL text's address it was prepared from; NULL: not kept */
+    int busy;        /* in use (a kept statement) */
+};
+
+/* Prepared statements are kept for the next call with the same SQL (a
+ * statement prepared once a connection, not once a call), reset and
+ * cleared between uses, finalized when the store closes. */
+#define KEPT 96
+
+struct rv_db {
+    sqlite3 *h;
+    pthread_mutex_t lock; /* of kept[] */
+    rv_sql kept[KEPT];
 };
 
 /* Migrations: migrations[i] takes the schema from version i to i + 1. They
@@ -171,19 +181,53 @@ static void bind(sqlite3_stmt *st, const rv_sqlv *v, int n)
     }
 }
 
+/* The kept statement of sql that is not in use, or a free place to keep
+ * one (x->st NULL), or NULL: all taken. Called with db->lock held. The
+ * text is compared too: an address may be a buffer that held other SQL. */
+static rv_sql *kept_slot(rv_db *db, const char *sql)
+{
+    rv_sql *free_one = NULL;
+    for (int i = 0; i < KEPT; i++) {
+        rv_sql *x = &db->kept[i];
+        if (!x->st) {
+            if (!free_one) free_one = x;
+        } else if (!x->busy && x->key == sql && strcmp(sqlite3_sql(x->st), sql) == 0)
+            return x;
+    }
+    return free_one;
+}
+
 rv_err rv_sql_prepare(rv_store *s, rv_sql **q, const char *sql, const rv_sqlv *v, int n, const char *what,
                       rv_error *err)
 {
     *q = NULL;
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db->h, sql, -1, &st, NULL) != SQLITE_OK) return rv_sql_error(s, err, what);
-    rv_sql *x = malloc(sizeof *x);
-    if (!x) {
-        sqlite3_finalize(st);
-        return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    rv_db *db = s->db;
+    pthread_mutex_lock(&db->lock);
+    rv_sql *x = kept_slot(db, sql);
+    if (x && !x->st) {
+        if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &x->st, NULL) != SQLITE_OK) {
+            x->st = NULL;
+            rv_err rc = rv_sql_error(s, err, what);
+            pthread_mutex_unlock(&db->lock);
+            return rc;
+        }
+        x->s = s;
+        x->key = sql;
     }
-    *x = (rv_sql){st, s, what};
-    bind(st, v, n);
+    if (x) x->busy = 1;
+    pthread_mutex_unlock(&db->lock);
+    if (!x) { /* every place taken: one of its own, finalized when done */
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) return rv_sql_error(s, err, what);
+        x = malloc(sizeof *x);
+        if (!x) {
+            sqlite3_finalize(st);
+            return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+        }
+        *x = (rv_sql){.st = st, .s = s};
+    }
+    x->what = what;
+    bind(x->st, v, n);
     *q = x;
     return RV_OK;
 }
@@ -207,8 +251,18 @@ int rv_sql_step(rv_sql *q, rv_error *err)
 void rv_sql_done(rv_sql *q)
 {
     if (!q) return;
-    sqlite3_finalize(q->st);
-    free(q);
+    if (!q->key) {
+        sqlite3_finalize(q->st);
+        free(q);
+        return;
+    }
+    /* kept: no read left open, no borrowed value left bound */
+    sqlite3_reset(q->st);
+    sqlite3_clear_bindings(q->st);
+    rv_db *db = q->s->db;
+    pthread_mutex_lock(&db->lock);
+    q->busy = 0;
+    pthread_mutex_unlock(&db->lock);
 }
 
 const char *rv_sql_text(rv_sql *q, int i) { return (const char *)sqlite3_column_text(q->st, i); }
@@ -231,14 +285,14 @@ void rv_sql_copy(rv_sql *q, int i, char *dst, size_t cap)
 
 rv_err rv_sql_exec(rv_store *s, const char *sql, const rv_sqlv *v, int n, const char *what, rv_error *err)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(s->db->h, sql, -1, &st, NULL) != SQLITE_OK) return rv_sql_error(s, err, what);
-    bind(st, v, n);
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q, sql, v, n, what, err);
+    if (rc != RV_OK) return rc;
     int r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((r = sqlite3_step(q->st)) == SQLITE_ROW) {
     }
-    rv_err rc = r == SQLITE_DONE ? RV_OK : rv_sql_error(s, err, what);
-    sqlite3_finalize(st);
+    if (r != SQLITE_DONE) rc = rv_sql_error(s, err, what);
+    rv_sql_done(q);
     return rc;
 }
 
@@ -247,12 +301,11 @@ long long rv_sql_last_id(rv_store *s) { return sqlite3_last_insert_rowid(s->db->
 
 long long rv_sql_int1(rv_store *s, const char *sql, const rv_sqlv *v, int n)
 {
-    sqlite3_stmt *st;
+    rv_sql *q;
     long long x = -1;
-    if (sqlite3_prepare_v2(s->db->h, sql, -1, &st, NULL) != SQLITE_OK) return -1;
-    bind(st, v, n);
-    if (sqlite3_step(st) == SQLITE_ROW) x = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    if (rv_sql_prepare(s, &q, sql, v, n, "cannot read", NULL) != RV_OK) return -1;
+    if (sqlite3_step(q->st) == SQLITE_ROW) x = sqlite3_column_int64(q->st, 0);
+    rv_sql_done(q);
     return x;
 }
 
@@ -354,6 +407,7 @@ rv_err rv_store_open(const char *data_dir, rv_store **out, rv_error *err)
         return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     }
     s->db = db;
+    pthread_mutex_init(&db->lock, NULL);
     snprintf(s->dir, sizeof s->dir, "%s", data_dir);
     rv_audio_init(s);
     char path[4200];
@@ -393,7 +447,9 @@ fail:
 void rv_store_close(rv_store *s)
 {
     if (!s) return;
+    for (int i = 0; i < KEPT; i++) sqlite3_finalize(s->db->kept[i].st);
     sqlite3_close(s->db->h);
+    pthread_mutex_destroy(&s->db->lock);
     free(s->db);
     rv_audio_fini(s);
     free(s);

@@ -308,6 +308,29 @@ Test(store, a_write_under_another_connections_lock_is_busy) {
     rv_store_close(b);
 }
 
+/* A connection keeps its prepared statements between calls: a read of one
+ * still sees what another connection committed since (no snapshot is held
+ * between calls), and that connection's checkpoint is not held back. */
+Test(store, kept_statements_hold_no_snapshot) {
+    rv_store *a, *b;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &a, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_open(dir, &b, &e), RV_OK, "%s", e.msg);
+    rv_mailbox m, back;
+    cr_assert_eq(parse("4711", "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}", &m, &e), RV_OK);
+    int created;
+    for (int i = 0; i < 3; i++) {
+        snprintf(m.unit, sizeof m.unit, "Enhet %d", i);
+        cr_assert_eq(rv_store_put_mailbox(b, &m, "2026-11-22T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+        cr_assert_eq(rv_store_get_mailbox(a, "4711", &back, &e), RV_OK, "%s", e.msg);
+        cr_expect_str_eq(back.unit, m.unit, "the read sees the commit before it");
+        cr_expect_eq(rv_store_count(a, RV_COUNT_MAILBOXES), 1);
+    }
+    cr_expect_eq(rv_store_checkpoint(b, &e), RV_OK, "%s", e.msg);
+    rv_store_close(a);
+    rv_store_close(b);
+}
+
 /* A write the file system refuses part-way (a full disk; here the file size
  * limit, which fails the write the same way) gives back at once what it
  * took: the segment keeps no blocks beyond what is stored, and the next
