@@ -32,9 +32,14 @@ BIN      = $(BUILD)/rostvakt
 LIB      = $(BUILD)/librostvakt.a
 TESTBIN  = $(BUILD)/rostvakt-tests
 FIXTURES = $(BUILD)/fixtures/.stamp
+# The store's and the request bodies' headers are the service's own, not a
+# public API (the store's structs follow its backends), and so are the
+# headers that include them: make install leaves them out.
+PRIVATE_HEADERS = store.h requests.h archive.h calibrate.h greeting.h mail.h sweep.h
+PUBLIC_HEADERS  = $(filter-out $(PRIVATE_HEADERS:%=include/rostvakt/%),$(wildcard include/rostvakt/*.h))
 
 .PHONY: FORCE all deps models readme test unit-test browser-test asan bench bench-transport demo screenshots check-symbols \
-        install clean samples learn-map fuzz mutants
+        check-headers install clean samples learn-map fuzz mutants
 
 MLLR     = models/en-us-tel.mllr
 
@@ -140,8 +145,9 @@ $(TEST_PROFILES): $(wildcard models/profiles/*.conf)
 	  } > $(dir $@)$${f##*/}; done
 	@touch $@
 
-# check-symbols first: an exported name without the rv_ prefix fails the tests.
-unit-test: check-symbols $(TESTBIN) $(BIN) $(FIXTURES) $(MLLR) $(FUZZ_REPLAY) $(BUILD)/syncorder.so $(TEST_PROFILES)
+# check-symbols first: an exported name without the rv_ prefix fails the
+# tests; check-headers: an installed header that needs one not installed.
+unit-test: check-symbols check-headers $(TESTBIN) $(BIN) $(FIXTURES) $(MLLR) $(FUZZ_REPLAY) $(BUILD)/syncorder.so $(TEST_PROFILES)
 	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) RV_SYNC_SHIM=$(BUILD)/syncorder.so \
 	RV_TEST_PROFILES=models/profiles:$(BUILD)/test-profiles $(TESTBIN) --jobs 2 > $(BUILD)/test.log 2>&1; \
@@ -289,6 +295,14 @@ check-symbols: $(LIB)
 	echo "check-symbols: every exported symbol has the rv_ prefix"
 	@sh tools/import-graph.sh --check $(BUILD)/obj
 
+# Each installed header compiles with nothing but the installed headers.
+check-headers:
+	@d=$$(mktemp -d); mkdir -p $$d/rostvakt; cp $(PUBLIC_HEADERS) $$d/rostvakt/; status=0; \
+	for h in $(notdir $(PUBLIC_HEADERS)); do \
+	  printf '#include "rostvakt/%s"\n' $$h | $(CC) -std=c11 -fsyntax-only -I$$d $(PKG_CFLAGS) -x c - 2>/dev/null || \
+	  { echo "check-headers: rostvakt/$$h needs a header make install leaves out"; status=1; }; done; \
+	rm -rf $$d; [ $$status = 0 ] && echo "check-headers: each installed header compiles with the installed ones alone"
+
 $(BUILD)/rostvakt.pc: deploy/rostvakt.pc.in $(PREFIX_STAMP)
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' -e 's|@REQUIRES@|$(PKGS)|g' $< > $@
@@ -303,7 +317,7 @@ install: $(BIN) $(LIB) $(BUILD)/rostvakt.pc
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/rostvakt
 	install -m 644 $(LIB) $(DESTDIR)$(PREFIX)/lib/librostvakt.a
 	install -m 644 $(BUILD)/rostvakt.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/rostvakt.pc
-	install -m 644 include/rostvakt/*.h $(DESTDIR)$(PREFIX)/include/rostvakt/
+	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/rostvakt/
 	install -d $(DESTDIR)$(PREFIX)/share/rostvakt/profiles
 	install -m 644 models/*.map models/case-words.sv $(MLLR) deploy/rostvakt.conf.example \
 	  $(DESTDIR)$(PREFIX)/share/rostvakt/

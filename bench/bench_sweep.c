@@ -4,10 +4,10 @@
  * the past year (empty, ephemeral, possible public records; call-backs and
  * decisions on some), then times rv_sweep_run (JSON report) twice: the first
  * run disposes of what has fallen due, the second finds nothing new.
- * Seeding and sweeping are separate processes, so the peak resident memory
- * printed is the sweep's own.
+ * Seeding writes through the store, as the service would; seeding and
+ * sweeping are separate processes, so the peak resident memory printed is
+ * the sweep's own.
  * usage: bench_sweep seed DIR MAILBOXES VOICEMAILS | bench_sweep run DIR */
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,11 +41,44 @@ static unsigned next(void)
     return (unsigned)(rng >> 11);
 }
 
-static void check(int ok, sqlite3 *db, const char *what)
+static void check(rv_err rc, const rv_error *e, const char *what)
 {
-    if (ok) return;
-    fprintf(stderr, "bench_sweep: %s: %s\n", what, sqlite3_errmsg(db));
+    if (rc == RV_OK) return;
+    fprintf(stderr, "bench_sweep: %s: %s\n", what, e->msg);
     exit(1);
+}
+
+/* A batch of voicemails, written together through the store. */
+enum { BATCH = 1000 };
+typedef struct {
+    char ext[24], sha[65], at[32];
+    const char *cls;
+    int callback, decision, registered;
+} seed_vm;
+
+static void write_batch(rv_store *st, seed_vm *b, size_t n)
+{
+    static rv_vm_new v[BATCH];
+    static rv_vm_done d[BATCH];
+    rv_error e;
+    for (size_t i = 0; i < n; i++)
+        v[i] = (rv_vm_new){.ext = b[i].ext, .sha256 = b[i].sha, .content_type = "audio/wav", .bytes = 240000,
+                           .caller = "+46701234567", .received_at = b[i].at};
+    check(rv_store_add_voicemails(st, v, n, &e), &e, "voicemails");
+    for (size_t i = 0; i < n; i++) {
+        check(v[i].rc, &v[i].err, "voicemail");
+        d[i] = (rv_vm_done){.id = v[i].id, .state = "analysed", .classification = b[i].cls, .report = "{}",
+                            .now_iso = b[i].at};
+    }
+    check(rv_store_finish_voicemails(st, d, n, &e), &e, "analyses");
+    for (size_t i = 0; i < n; i++) {
+        if (b[i].callback) check(rv_store_set_callback(st, v[i].id, b[i].at, &e), &e, "call-back");
+        long long id;
+        if (b[i].decision)
+            check(rv_store_add_decision(st, v[i].id, b[i].registered ? "registered" : "not_public_record",
+                                        b[i].registered ? "KS 2026/1" : NULL, NULL, "registrator", b[i].at, &id, &e),
+                  &e, "decision");
+    }
 }
 
 static int sweep(const char *dir);
@@ -59,13 +92,7 @@ int main(int argc, char **argv)
     }
     const char *dir = argv[2];
     long n_mb = atol(argv[3]), n_vm = atol(argv[4]);
-    rv_store *st;
     rv_error e;
-    if (rv_store_open(dir, &st, &e) != RV_OK) {
-        fprintf(stderr, "bench_sweep: %s\n", e.msg);
-        return 1;
-    }
-    rv_store_close(st);
     const char *names[] = {"botkyrka", "essunga-grastorp", "lemland", "nvk", "falkenberg", "default"};
     char versions[6][40];
     for (int i = 0; i < 6; i++) {
@@ -76,92 +103,54 @@ int main(int argc, char **argv)
         }
         rv_greeting_version("bench", &p, versions[i]);
     }
-    /* seeding is not what is measured: one transaction, no fsync */
-    char path[4200];
-    snprintf(path, sizeof path, "%s/rostvakt.db", dir);
-    sqlite3 *db;
-    check(sqlite3_open(path, &db) == SQLITE_OK, db, "open");
-    sqlite3_exec(db, "PRAGMA synchronous=OFF; BEGIN", NULL, NULL, NULL);
-    sqlite3_stmt *mb, *gr, *up, *vm, *dec;
-    check(sqlite3_prepare_v2(db, "INSERT INTO mailboxes (ext, first_name, last_name, unit, org, profile, created_at,"
-                                 " updated_at) VALUES (?1, 'Anna', ?2, ?3, 'Kommunen', ?4, '2026-01-01T00:00:00Z',"
-                                 " '2026-01-01T00:00:00Z')", -1, &mb, NULL) == SQLITE_OK, db, "prepare");
-    check(sqlite3_prepare_v2(db, "INSERT INTO greetings (ext, audio_sha256, content_type, bytes, received_at, removed,"
-                                 " report, analysed_at, models_version, compliant, violations, missing_reason,"
-                                 " absence_until, profile) VALUES (?1, ?2, 'audio/wav', 80000, '2026-10-01T08:00:00Z',"
-                                 " 0, '{}', '2026-10-01T08:00:00Z', ?3, ?4, ?5, ?6, ?7, ?8)", -1, &gr, NULL) == SQLITE_OK,
-          db, "prepare");
-    check(sqlite3_prepare_v2(db, "UPDATE mailboxes SET greeting_id = ?1 WHERE ext = ?2", -1, &up, NULL) == SQLITE_OK,
-          db, "prepare");
-    check(sqlite3_prepare_v2(db, "INSERT INTO voicemails (ext, audio_sha256, content_type, bytes, caller, received_at,"
-                                 " state, classification, report, analysed_at, callback_at) VALUES (?1, ?2, 'audio/wav',"
-                                 " 240000, '+46701234567', ?3, 'analysed', ?4, '{}', ?3, ?5)", -1, &vm, NULL) == SQLITE_OK,
-          db, "prepare");
-    check(sqlite3_prepare_v2(db, "INSERT INTO decisions (voicemail_id, decision, diarienummer, actor, decided_at)"
-                                 " VALUES (?1, ?2, ?3, 'registrator', ?4)", -1, &dec, NULL) == SQLITE_OK, db, "prepare");
+    /* seeding is not what is measured: through the store, in one transaction */
+    rv_store *st;
+    check(rv_store_open(dir, &st, &e), &e, "open");
+    check(rv_store_begin(st, &e), &e, "begin");
     long base = rv_days_from_civil(2026, 11, 23);
     for (long i = 0; i < n_mb; i++) {
-        char ext[24], last[40], unit[32], sha[65];
-        snprintf(ext, sizeof ext, "%ld", 100000 + i);
-        snprintf(last, sizeof last, "Svensson%ld", i);
-        snprintf(unit, sizeof unit, "Enhet %03ld", i % 200);
+        char sha[65];
+        rv_mailbox m = {.first_name = "Anna", .org = "Kommunen"};
+        snprintf(m.ext, sizeof m.ext, "%ld", 100000 + i);
+        snprintf(m.last_name, sizeof m.last_name, "Svensson%ld", i);
+        snprintf(m.unit, sizeof m.unit, "Enhet %03ld", i % 200);
         int pi = (int)(i % 6);
-        sqlite3_reset(mb);
-        sqlite3_bind_text(mb, 1, ext, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(mb, 2, last, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(mb, 3, unit, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(mb, 4, names[pi], -1, SQLITE_STATIC);
-        check(sqlite3_step(mb) == SQLITE_DONE, db, "mailbox");
+        snprintf(m.profile, sizeof m.profile, "%s", names[pi]);
+        int created;
+        check(rv_store_put_mailbox(st, &m, "2026-01-01T00:00:00Z", &created, &e), &e, "mailbox");
         unsigned r = next() % 100;
         if (r >= 90) continue; /* no greeting */
         snprintf(sha, sizeof sha, "%016x%016x%016x%016x", next(), next(), next(), (unsigned)i);
-        sqlite3_reset(gr);
-        sqlite3_bind_text(gr, 1, ext, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(gr, 2, sha, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(gr, 3, versions[pi], -1, SQLITE_STATIC);
-        sqlite3_bind_int(gr, 4, r < 70);
-        sqlite3_bind_text(gr, 5, r < 70 ? "" : r < 85 ? "name_missing" : "system_prompt", -1, SQLITE_STATIC);
-        sqlite3_bind_text(gr, 6, r >= 85 ? "system_prompt" : NULL, -1, SQLITE_STATIC);
-        sqlite3_bind_text(gr, 7, r < 3 ? "2026-11-10T12:00" : NULL, -1, SQLITE_STATIC);
-        sqlite3_bind_text(gr, 8, names[pi], -1, SQLITE_STATIC);
-        check(sqlite3_step(gr) == SQLITE_DONE, db, "greeting");
-        sqlite3_reset(up);
-        sqlite3_bind_int64(up, 1, sqlite3_last_insert_rowid(db));
-        sqlite3_bind_text(up, 2, ext, -1, SQLITE_TRANSIENT);
-        check(sqlite3_step(up) == SQLITE_DONE, db, "current greeting");
+        rv_greeting_row g = {.ext = m.ext, .sha256 = sha, .content_type = "audio/wav", .bytes = 80000,
+                             .received_at = "2026-10-01T08:00:00Z", .report = "{}",
+                             .compliance = r < 70 ? RV_COMPLIANCE_YES : RV_COMPLIANCE_NO,
+                             .violations = r < 70 ? "" : r < 85 ? "name_missing" : "system_prompt",
+                             .missing_reason = r >= 85 ? "system_prompt" : NULL,
+                             .absence_until = r < 3 ? "2026-11-10T12:00" : NULL, .profile = names[pi],
+                             .models_version = versions[pi]};
+        long long gid;
+        check(rv_store_add_greeting(st, &g, &gid, &e), &e, "greeting");
     }
     static const char *const cls[] = {"empty", "ephemeral", "possible_public_record"};
+    static seed_vm batch[BATCH];
+    size_t nb = 0;
     for (long i = 0; i < n_vm; i++) {
-        char ext[24], sha[65], at[32], d[11];
-        snprintf(ext, sizeof ext, "%ld", 100000 + (long)(next() % (unsigned)n_mb));
-        snprintf(sha, sizeof sha, "%016x%016x%016x%016lx", next(), next(), next(), (unsigned long)i);
+        seed_vm *x = &batch[nb++];
+        char d[11];
+        snprintf(x->ext, sizeof x->ext, "%ld", 100000 + (long)(next() % (unsigned)n_mb));
+        snprintf(x->sha, sizeof x->sha, "%016x%016x%016x%016lx", next(), next(), next(), (unsigned long)i);
         rv_format_date(base - (long)(next() % 365), d);
-        snprintf(at, sizeof at, "%sT%02u:%02u:00Z", d, 6 + next() % 12, next() % 60);
+        snprintf(x->at, sizeof x->at, "%sT%02u:%02u:00Z", d, 6 + next() % 12, next() % 60);
         unsigned r = next() % 10, c = r < 3 ? 0 : r < 8 ? 1 : 2;
-        sqlite3_reset(vm);
-        sqlite3_bind_text(vm, 1, ext, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(vm, 2, sha, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(vm, 3, at, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(vm, 4, cls[c], -1, SQLITE_STATIC);
-        sqlite3_bind_text(vm, 5, next() % 10 < 6 ? at : NULL, -1, SQLITE_TRANSIENT);
-        check(sqlite3_step(vm) == SQLITE_DONE, db, "voicemail");
-        if (c == 2 && next() % 2) {
-            int reg = next() % 2;
-            sqlite3_reset(dec);
-            sqlite3_bind_int64(dec, 1, sqlite3_last_insert_rowid(db));
-            sqlite3_bind_text(dec, 2, reg ? "registered" : "not_public_record", -1, SQLITE_STATIC);
-            sqlite3_bind_text(dec, 3, reg ? "KS 2026/1" : NULL, -1, SQLITE_STATIC);
-            sqlite3_bind_text(dec, 4, at, -1, SQLITE_TRANSIENT);
-            check(sqlite3_step(dec) == SQLITE_DONE, db, "decision");
-        }
+        x->cls = cls[c];
+        x->callback = next() % 10 < 6;
+        x->decision = c == 2 && next() % 2;
+        x->registered = x->decision && next() % 2;
+        if (nb == BATCH) write_batch(st, batch, nb), nb = 0;
     }
-    check(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK, db, "commit");
-    sqlite3_finalize(mb);
-    sqlite3_finalize(gr);
-    sqlite3_finalize(up);
-    sqlite3_finalize(vm);
-    sqlite3_finalize(dec);
-    sqlite3_close(db);
+    if (nb) write_batch(st, batch, nb);
+    check(rv_store_end(st, RV_OK, &e), &e, "commit");
+    rv_store_close(st);
     return 0;
 }
 

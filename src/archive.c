@@ -1,6 +1,6 @@
 /* Submission packages for the e-archive (archive.h): FGS Paketstruktur 2.0,
  * that is E-ARK CSIP 2.1 with SIP 2.1. Owns libxml2 (the XML, written and
- * validated) and libarchive (the tar); the store's facts come from store.c. */
+ * validated) and libarchive (the tar); the store's facts come from the store. */
 #include "rostvakt/archive.h"
 #include "rostvakt/fileio.h"
 

@@ -141,7 +141,8 @@ typedef struct {
 /* Record n voicemails in one committed transaction (one fdatasync a segment
  * and one commit for all: the service's group commit). Items that cannot be stored (unknown mailbox, bad
  * ext) get their own rc and the rest are stored; a database error fails them
- * all and is returned. */
+ * all and is returned. Called inside rv_store_begin's transaction, it is
+ * part of it (durable once the caller commits; rv_store_end with its rc). */
 rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *err);
 
 /* The voicemail of mailbox ext that sender by (a token's name) sent with
@@ -178,7 +179,8 @@ typedef struct {
     const char *state, *classification, *report, *now_iso;
 } rv_vm_done;
 
-/* Record n analyses in one committed transaction. */
+/* Record n analyses in one committed transaction (or in rv_store_begin's,
+ * when called inside it). */
 rv_err rv_store_finish_voicemails(rv_store *s, const rv_vm_done *d, size_t n, rv_error *err);
 
 /* Record a voicemail's analysis (report: the JSON of rostvakt analyze) and
@@ -297,7 +299,8 @@ typedef struct {
  * committed transaction with its audit row ("greeting_received", or
  * "greeting_removed" for a removal) when g->actor is set: either both are
  * written or neither. Every version is kept. RV_ERR_NOT_FOUND: no such
- * mailbox. */
+ * mailbox. Called inside rv_store_begin's transaction, it is part of it
+ * (the caller ends it with this call's rc). */
 rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *id, rv_error *err);
 
 /* A mailbox's greeting versions, newest first, as summaries (id,

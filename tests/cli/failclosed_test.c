@@ -1,5 +1,5 @@
 /* The audit fails closed on every audited route: with the test hook
- * RV_TEST_AUDIT_FAILS (store.c) no audit row can be written, and each
+ * RV_TEST_AUDIT_FAILS (store_audit.c) no audit row can be written, and each
  * request of one table (every read and every change, by token and by the
  * web app's session) is answered 503 or 507 with Retry-After and only the
  * error, changing nothing; without it the same requests succeed, and

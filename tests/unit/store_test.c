@@ -250,6 +250,87 @@ Test(store, voicemails_are_committed_in_batches) {
     rv_store_close(s);
 }
 
+/* Many writes in one transaction of the caller's (how an archive is filled
+ * in bulk): a greeting, voicemails and their analyses join it, and all of
+ * it is gone when the caller rolls back; committed, all of it is there. */
+Test(store, writes_join_the_callers_transaction) {
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    rv_mailbox m;
+    cr_assert_eq(parse("4711", "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}", &m, &e), RV_OK);
+    const char *sha = "1111111111111111111111111111111111111111111111111111111111111111";
+    for (int commit = 0; commit <= 1; commit++) {
+        int created;
+        long long gid = 0;
+        cr_assert_eq(rv_store_begin(s, &e), RV_OK, "%s", e.msg);
+        cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-11-22T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+        rv_greeting_row g = {.ext = "4711", .sha256 = sha, .content_type = "audio/wav", .bytes = 3,
+                             .received_at = "2026-11-22T10:00:00Z", .report = "{}", .compliance = RV_COMPLIANCE_YES};
+        cr_assert_eq(rv_store_add_greeting(s, &g, &gid, &e), RV_OK, "%s", e.msg);
+        rv_vm_new v = {.ext = "4711", .sha256 = sha, .content_type = "audio/wav", .bytes = 3,
+                       .received_at = "2026-11-22T10:00:00Z"};
+        cr_assert_eq(rv_store_add_voicemails(s, &v, 1, &e), RV_OK, "%s", e.msg);
+        cr_assert_eq(v.rc, RV_OK, "%s", v.err.msg);
+        rv_vm_done d = {.id = v.id, .state = "analysed", .classification = "ephemeral", .report = "{}",
+                        .now_iso = "2026-11-22T10:00:01Z"};
+        cr_assert_eq(rv_store_finish_voicemails(s, &d, 1, &e), RV_OK, "%s", e.msg);
+        cr_assert_eq(rv_store_end(s, commit ? RV_OK : RV_ERR_ARG, &e), commit ? RV_OK : RV_ERR_ARG);
+        cr_expect_eq(rv_store_count(s, RV_COUNT_MAILBOXES), commit);
+        cr_expect_eq(rv_store_count(s, RV_COUNT_CURRENT_GREETINGS), commit);
+        cr_expect_eq(rv_store_count(s, RV_COUNT_DISPOSABLE), commit, "the analysis is part of it");
+    }
+    rv_store_close(s);
+}
+
+/* Another connection's write lock: a write waits busy_timeout and fails
+ * with RV_ERR_BUSY (the service answers 503 and tries again), a read goes
+ * on (WAL), and once the lock is gone the same write succeeds. */
+Test(store, a_write_under_another_connections_lock_is_busy) {
+    rv_store *a, *b;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &a, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_open(dir, &b, &e), RV_OK, "%s", e.msg);
+    rv_store_busy_timeout(b, 50);
+    rv_mailbox m;
+    cr_assert_eq(parse("4711", "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}", &m, &e), RV_OK);
+    int created;
+    cr_assert_eq(rv_store_put_mailbox(a, &m, "2026-11-22T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_begin(a, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(rv_store_put_mailbox(b, &m, "2026-11-22T11:00:00Z", &created, &e), RV_ERR_BUSY, "%s", e.msg);
+    cr_expect_eq(rv_store_set_callback(b, 1, "2026-11-22T11:00:00Z", &e), RV_ERR_BUSY, "%s", e.msg);
+    rv_mailbox back;
+    cr_expect_eq(rv_store_get_mailbox(b, "4711", &back, &e), RV_OK, "a read goes on: %s", e.msg);
+    cr_assert_eq(rv_store_end(a, RV_OK, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(rv_store_put_mailbox(b, &m, "2026-11-22T11:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(created, 0);
+    rv_store_close(a);
+    rv_store_close(b);
+}
+
+/* A connection keeps its prepared statements between calls: a read of one
+ * still sees what another connection committed since (no snapshot is held
+ * between calls), and that connection's checkpoint is not held back. */
+Test(store, kept_statements_hold_no_snapshot) {
+    rv_store *a, *b;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &a, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_open(dir, &b, &e), RV_OK, "%s", e.msg);
+    rv_mailbox m, back;
+    cr_assert_eq(parse("4711", "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}", &m, &e), RV_OK);
+    int created;
+    for (int i = 0; i < 3; i++) {
+        snprintf(m.unit, sizeof m.unit, "Enhet %d", i);
+        cr_assert_eq(rv_store_put_mailbox(b, &m, "2026-11-22T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+        cr_assert_eq(rv_store_get_mailbox(a, "4711", &back, &e), RV_OK, "%s", e.msg);
+        cr_expect_str_eq(back.unit, m.unit, "the read sees the commit before it");
+        cr_expect_eq(rv_store_count(a, RV_COUNT_MAILBOXES), 1);
+    }
+    cr_expect_eq(rv_store_checkpoint(b, &e), RV_OK, "%s", e.msg);
+    rv_store_close(a);
+    rv_store_close(b);
+}
+
 /* A write the file system refuses part-way (a full disk; here the file size
  * limit, which fails the write the same way) gives back at once what it
  * took: the segment keeps no blocks beyond what is stored, and the next

@@ -1,0 +1,302 @@
+/* The store's greetings and what people heard in them: every version of a
+ * mailbox's greeting with its analysis, the sweep's re-analysis, reviews,
+ * and the greeting summaries of the API's JSON. */
+#include "store_int.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+json_t *rv_json_text(rv_sql *q, int i)
+{
+    const char *t = rv_sql_text(q, i);
+    return t ? json_string(t) : json_null();
+}
+
+json_t *rv_json_list(const char *s)
+{
+    json_t *a = json_array();
+    while (a && s && *s) {
+        size_t n = strcspn(s, ",");
+        json_array_append_new(a, json_stringn(s, n));
+        s += n + (s[n] == ',');
+    }
+    return a;
+}
+
+json_t *rv_greeting_json(rv_sql *q, int c)
+{
+    json_t *g = json_pack("{s:I,s:o,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)rv_sql_int(q, c),
+                          "received_at", rv_json_text(q, c + 1), "removed", (int)rv_sql_int(q, c + 2),
+                          "content_type", rv_json_text(q, c + 3), "bytes",
+                          rv_sql_null(q, c + 4) ? json_null() : json_integer(rv_sql_int(q, c + 4)), "compliant",
+                          rv_sql_null(q, c + 5) ? json_null() : json_boolean(rv_sql_int(q, c + 5)), "violations",
+                          rv_json_list(rv_sql_text(q, c + 6)), "missing_reason", rv_json_text(q, c + 7),
+                          "absence_until", rv_json_text(q, c + 8), "profile", rv_json_text(q, c + 9), "audio_sha256",
+                          rv_json_text(q, c + 10));
+    if (g) json_object_set_new(g, "review", rv_json_list(rv_sql_text(q, c + 11)));
+    return g;
+}
+
+/* 1, 0 or NULL */
+static rv_sqlv compliance_value(rv_compliance c)
+{
+    return c == RV_COMPLIANCE_UNKNOWN ? V_NULL : V_INT(c == RV_COMPLIANCE_YES);
+}
+
+rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *id, rv_error *err)
+{
+    *id = 0;
+    if (!rv_ext_valid(g->ext)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
+    if (!g->removed && (!rv_hexn(g->sha256, RV_SHA256_HEX) || (g->blob && strcmp(g->blob->sha256, g->sha256) != 0)))
+        return rv_error_set(err, RV_ERR_ARG, "not a SHA-256 in hex");
+    int own; /* else the caller's transaction, ended by the caller */
+    rv_err rc = rv_sql_tx_begin(s, &own, err);
+    if (rc != RV_OK) return rc;
+    int exists = rv_mailbox_exists(s, g->ext);
+    if (exists <= 0) {
+        rc = exists < 0 ? rv_sql_error(s, err, "cannot read mailboxes")
+                        : rv_error_set(err, RV_ERR_NOT_FOUND, "no mailbox %s", g->ext);
+        goto out;
+    }
+    rc = rv_sql_exec(s,
+                     "INSERT INTO greetings (ext, audio_sha256, content_type, bytes, received_at, removed,"
+                     " report, analysed_at, models_version, compliant, violations, missing_reason,"
+                     " absence_until, profile, review) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+                     " ?12, ?13, ?14, ?15)",
+                     V_ARGS(V_TEXT(g->ext), V_TEXT(g->removed ? NULL : g->sha256),
+                            V_TEXT(g->removed ? NULL : g->content_type), g->removed ? V_NULL : V_INT(g->bytes),
+                            V_TEXT(g->received_at), V_INT(g->removed != 0), V_TEXT(g->report),
+                            V_TEXT(g->report ? g->received_at : NULL), V_TEXT(g->models_version),
+                            compliance_value(g->removed ? RV_COMPLIANCE_NO : g->compliance),
+                            V_TEXT(g->violations ? g->violations : ""), V_TEXT(g->missing_reason),
+                            V_TEXT(g->absence_until), V_TEXT(g->profile),
+                            V_TEXT(g->review && !g->removed ? g->review : "")),
+                     "cannot store the greeting", err);
+    if (rc != RV_OK) goto out;
+    *id = rv_sql_last_id(s);
+    if (!g->removed && g->blob && rv_audio_index(s, g->blob) != 0) {
+        rc = rv_sql_error(s, err, "cannot index the audio");
+        goto out;
+    }
+    rc = rv_sql_exec(s, "UPDATE mailboxes SET greeting_id = ?1 WHERE ext = ?2", V_ARGS(V_INT(*id), V_TEXT(g->ext)),
+                     "cannot update the mailbox", err);
+    if (rc == RV_OK && g->actor)
+        rc = rv_store_audit(s, g->received_at, g->actor, g->remote, g->removed ? "greeting_removed" : "greeting_received",
+                            0, g->ext, NULL, err);
+out:
+    rc = rv_sql_tx_end(s, own, rc, err);
+    if (rc != RV_OK) {
+        *id = 0;
+        if (!g->removed && g->blob) rv_audio_release(s, g->blob); /* staged for nothing */
+    }
+    return rc;
+}
+
+rv_err rv_store_list_greetings(rv_store *s, const char *ext, json_t **out, rv_error *err)
+{
+    *out = NULL;
+    if (!rv_ext_valid(ext)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
+    int exists = rv_mailbox_exists(s, ext);
+    if (exists <= 0)
+        return exists < 0 ? rv_sql_error(s, err, "cannot read mailboxes")
+                          : rv_error_set(err, RV_ERR_NOT_FOUND, "no mailbox %s", ext);
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q, "SELECT " GREETING_COLS " FROM greetings g WHERE g.ext = ?1 ORDER BY g.id DESC",
+                               V_ARGS(V_TEXT(ext)), "cannot read greetings", err);
+    if (rc != RV_OK) return rc;
+    json_t *a = json_array();
+    while (a && rv_sql_step(q, NULL) == 1) json_array_append_new(a, rv_greeting_json(q, 0));
+    rv_sql_done(q);
+    if (!a) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    *out = a;
+    return RV_OK;
+}
+
+rv_err rv_store_get_greeting(rv_store *s, const char *ext, long long id, json_t **out, rv_error *err)
+{
+    *out = NULL;
+    if (!rv_ext_valid(ext)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "SELECT " GREETING_COLS ", g.report FROM greetings g WHERE g.ext = ?1 AND g.id ="
+                               " (CASE WHEN ?2 > 0 THEN ?2 ELSE (SELECT greeting_id FROM mailboxes WHERE ext = ?1) END)",
+                               V_ARGS(V_TEXT(ext), V_INT(id)), "cannot read greetings", err);
+    if (rc != RV_OK) return rc;
+    int r = rv_sql_step(q, err);
+    if (r == 1) {
+        json_t *g = rv_greeting_json(q, 0);
+        const char *rep = rv_sql_text(q, 12);
+        json_t *analysis = rep ? json_loads(rep, 0, NULL) : NULL;
+        if (g) json_object_set_new(g, "analysis", analysis ? analysis : json_null());
+        else json_decref(analysis);
+        *out = g;
+        if (!g) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    } else if (r != 0) rc = err->code;
+    else if (id > 0) rc = rv_error_set(err, RV_ERR_NOT_FOUND, "mailbox %s has no greeting %lld", ext, id);
+    else rc = rv_error_set(err, RV_ERR_NOT_FOUND, "mailbox %s has no greeting", ext);
+    rv_sql_done(q);
+    return rc;
+}
+
+rv_err rv_store_current_greetings(rv_store *s, const char *after_ext, rv_current_greeting *out, size_t cap,
+                                  size_t *n, rv_error *err)
+{
+    *n = 0;
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "SELECT m.ext, m.first_name, m.last_name, m.unit, m.org, m.profile, m.mobile, g.id,"
+                               " g.models_version, g.audio_sha256, g.content_type, g.received_at"
+                               " FROM mailboxes m JOIN greetings g ON g.id = m.greeting_id"
+                               " WHERE g.removed = 0 AND m.ext > ?1 ORDER BY m.ext LIMIT ?2",
+                               V_ARGS(V_TEXT(after_ext ? after_ext : ""), V_INT(cap)), "cannot read greetings", err);
+    if (rc != RV_OK) return rc;
+    int r = 0;
+    while (*n < cap && (r = rv_sql_step(q, err)) == 1) {
+        rv_current_greeting *g = &out[(*n)++];
+        memset(g, 0, sizeof *g);
+        rv_sql_copy(q, 0, g->m.ext, sizeof g->m.ext);
+        rv_sql_copy(q, 1, g->m.first_name, sizeof g->m.first_name);
+        rv_sql_copy(q, 2, g->m.last_name, sizeof g->m.last_name);
+        rv_sql_copy(q, 3, g->m.unit, sizeof g->m.unit);
+        rv_sql_copy(q, 4, g->m.org, sizeof g->m.org);
+        rv_sql_copy(q, 5, g->m.profile, sizeof g->m.profile);
+        rv_sql_copy(q, 6, g->m.mobile, sizeof g->m.mobile);
+        g->id = rv_sql_int(q, 7);
+        rv_sql_copy(q, 8, g->models_version, sizeof g->models_version);
+        rv_sql_copy(q, 9, g->sha256, sizeof g->sha256);
+        rv_sql_copy(q, 10, g->content_type, sizeof g->content_type);
+        rv_sql_copy(q, 11, g->received_at, sizeof g->received_at);
+    }
+    if (*n < cap && r < 0) rc = err->code;
+    rv_sql_done(q);
+    if (rc != RV_OK) *n = 0;
+    return rc;
+}
+
+rv_err rv_store_reanalysed_greeting(rv_store *s, long long id, const rv_greeting_row *g, const char *now_iso,
+                                    rv_error *err)
+{
+    rv_err rc = rv_sql_exec(s,
+                            "UPDATE greetings SET report = ?1, compliant = ?2, violations = ?3, missing_reason = ?4,"
+                            " absence_until = ?5, profile = ?6, models_version = ?7, analysed_at = ?8, review = ?10"
+                            " WHERE id = ?9",
+                            V_ARGS(V_TEXT(g->report), compliance_value(g->compliance),
+                                   V_TEXT(g->violations ? g->violations : ""), V_TEXT(g->missing_reason),
+                                   V_TEXT(g->absence_until), V_TEXT(g->profile), V_TEXT(g->models_version),
+                                   V_TEXT(now_iso), V_INT(id), V_TEXT(g->review ? g->review : "")),
+                            "cannot update a greeting", err);
+    if (rc == RV_OK && rv_sql_changes(s) == 0) rc = rv_error_set(err, RV_ERR_NOT_FOUND, "no greeting %lld", id);
+    return rc;
+}
+
+/* ---- reviews ---- */
+
+static int review_value(const char *v)
+{
+    return !v || strcmp(v, "stated") == 0 || strcmp(v, "not_stated") == 0;
+}
+
+rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_error *err)
+{
+    *id = 0;
+    const char *v[4] = {r->name, r->unit, r->org, r->closing};
+    const char *keys[4] = {"name", "unit", "org", "closing"};
+    int any = 0;
+    for (int i = 0; i < 4; i++) {
+        if (!review_value(v[i]))
+            return rv_error_set(err, RV_ERR_ARG, "%s must be \"stated\" or \"not_stated\"", keys[i]);
+        any |= v[i] != NULL;
+    }
+    if (!any) return rv_error_set(err, RV_ERR_ARG, "a review says what was heard of name, unit, org or closing");
+    if (!rv_ext_valid(r->ext)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
+    rv_err rc = rv_store_begin(s, err);
+    if (rc != RV_OK) return rc;
+    rv_sql *q;
+    rc = rv_sql_prepare(s, &q, "SELECT 1 FROM greetings WHERE id = ?1 AND ext = ?2 AND removed = 0",
+                        V_ARGS(V_INT(r->greeting_id), V_TEXT(r->ext)), "cannot read greetings", err);
+    if (rc == RV_OK) {
+        int step = rv_sql_step(q, err);
+        rv_sql_done(q);
+        if (step != 1)
+            rc = step == 0 ? rv_error_set(err, RV_ERR_NOT_FOUND, "mailbox %s has no greeting %lld", r->ext,
+                                          r->greeting_id)
+                           : err->code;
+    }
+    if (rc == RV_OK)
+        rc = rv_sql_exec(s,
+                         "INSERT INTO reviews (greeting_id, name, unit, org, closing, actor, reviewed_at)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                         V_ARGS(V_INT(r->greeting_id), V_TEXT(v[0]), V_TEXT(v[1]), V_TEXT(v[2]), V_TEXT(v[3]),
+                                V_TEXT(r->actor), V_TEXT(r->now)),
+                         "cannot store the review", err);
+    if (rc == RV_OK) {
+        *id = rv_sql_last_id(s);
+        char detail[96];
+        snprintf(detail, sizeof detail, "greeting %lld", r->greeting_id);
+        rc = rv_store_audit(s, r->now, r->actor, r->remote, "greeting_reviewed", 0, r->ext, detail, err);
+    }
+    rc = rv_store_end(s, rc, err);
+    if (rc != RV_OK) *id = 0;
+    return rc;
+}
+
+rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, json_t **out, int *more, rv_error *err)
+{
+    *out = NULL;
+    *more = 0;
+    if (limit < 1 || limit > 500) limit = 50;
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "SELECT m.ext, m.first_name || ' ' || m.last_name, m.unit, g.id, g.received_at, g.review"
+                               " FROM mailboxes m JOIN greetings g ON g.id = m.greeting_id"
+                               " WHERE g.removed = 0 AND g.review != '' AND m.ext > ?1"
+                               " AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.greeting_id = g.id)"
+                               " ORDER BY m.ext LIMIT ?2",
+                               V_ARGS(V_TEXT(after_ext ? after_ext : ""), V_INT(limit + 1)), "cannot read greetings",
+                               err);
+    if (rc != RV_OK) return rc;
+    json_t *a = json_array();
+    int r = 0, n = 0;
+    while (a && (r = rv_sql_step(q, err)) == 1) {
+        if (n == limit) {
+            *more = 1;
+            break;
+        }
+        json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:I,s:o,s:o}", "ext", rv_json_text(q, 0), "name",
+                                           rv_json_text(q, 1), "unit", rv_json_text(q, 2), "greeting_id",
+                                           (json_int_t)rv_sql_int(q, 3), "received_at", rv_json_text(q, 4), "unsure",
+                                           rv_json_list(rv_sql_text(q, 5))));
+        n++;
+    }
+    rc = !a ? rv_error_set(err, RV_ERR_NOMEM, "out of memory") : r < 0 ? err->code : RV_OK;
+    rv_sql_done(q);
+    if (rc != RV_OK) {
+        json_decref(a);
+        return rc;
+    }
+    *out = a;
+    return RV_OK;
+}
+
+rv_err rv_store_each_reviewed(rv_store *s, void (*fn)(void *user, const rv_reviewed *r), void *user, rv_error *err)
+{
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "SELECT g.id, g.report, r.name, r.unit, r.org, r.closing FROM reviews r"
+                               " JOIN greetings g ON g.id = r.greeting_id"
+                               " WHERE r.id = (SELECT max(id) FROM reviews WHERE greeting_id = g.id)"
+                               " AND g.report IS NOT NULL ORDER BY g.id",
+                               V_NONE, "cannot read reviews", err);
+    if (rc != RV_OK) return rc;
+    int r;
+    while ((r = rv_sql_step(q, err)) == 1) {
+        rv_reviewed v = {.greeting_id = rv_sql_int(q, 0), .report = rv_sql_text(q, 1), .name = rv_sql_text(q, 2),
+                         .unit = rv_sql_text(q, 3), .org = rv_sql_text(q, 4), .closing = rv_sql_text(q, 5)};
+        fn(user, &v);
+    }
+    if (r < 0) rc = err->code;
+    rv_sql_done(q);
+    return rc;
+}

@@ -1,0 +1,148 @@
+/* What the store's files share (store_sqlite.c, store_audio.c and one file
+ * per family of tables): the store's state, a small statement interface
+ * over the database (only store_sqlite.c speaks to SQLite itself), and the
+ * helpers more than one family needs. */
+#ifndef RV_STORE_INT_H
+#define RV_STORE_INT_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "rostvakt/store.h"
+
+/* The segment a store appends audio to (store_audio.c). */
+typedef struct {
+    pthread_mutex_t lock;
+    int fd; /* -1 until its first recording */
+    char name[24];
+    long long end;
+} rv_seg_file;
+
+typedef struct rv_db rv_db; /* the connection: store_sqlite.c's alone */
+
+struct rv_store {
+    rv_db *db;
+    char dir[4096];
+    rv_seg_file seg;
+};
+
+/* ---- statements (store_sqlite.c) ---- */
+
+/* A value bound to a statement's ?1, ?2, ... in order: text (NULL binds
+ * NULL), an integer, NULL, or a blob. The strings and blobs are borrowed
+ * until the statement is stepped to its end or done. */
+typedef enum { RV_SQL_NULL, RV_SQL_TEXT, RV_SQL_INT, RV_SQL_BLOB } rv_sql_type;
+typedef struct {
+    rv_sql_type type;
+    const void *p;
+    long long i; /* the integer, or the blob's length */
+} rv_sqlv;
+
+#define V_TEXT(x) ((rv_sqlv){RV_SQL_TEXT, (x), 0})
+#define V_INT(x) ((rv_sqlv){RV_SQL_INT, NULL, (long long)(x)})
+#define V_NULL ((rv_sqlv){RV_SQL_NULL, NULL, 0})
+#define V_BLOB(p, n) ((rv_sqlv){RV_SQL_BLOB, (p), (long long)(n)})
+/* The list of values of a call: V_ARGS(V_TEXT(ext), V_INT(id)), or V_NONE. */
+#define V_ARGS(...) (const rv_sqlv[]){__VA_ARGS__}, (int)(sizeof((const rv_sqlv[]){__VA_ARGS__}) / sizeof(rv_sqlv))
+#define V_NONE NULL, 0
+
+typedef struct rv_sql rv_sql; /* a prepared statement */
+
+/* Prepare sql on s's connection with v[0..n) bound: new *q (rv_sql_done).
+ * what names the work in errors ("cannot read mailboxes"): a failure to
+ * prepare or, later, to step is reported as what and the database's words,
+ * RV_ERR_BUSY when another connection holds the lock, RV_ERR_FULL on a full
+ * disk, else RV_ERR_IO. A value past the statement's last parameter is not
+ * bound. On error *q is NULL. */
+rv_err rv_sql_prepare(rv_store *s, rv_sql **q, const char *sql, const rv_sqlv *v, int n, const char *what,
+                      rv_error *err);
+/* Reset q and bind v[0..n) again, for another step with other values. */
+void rv_sql_rebind(rv_sql *q, const rv_sqlv *v, int n);
+/* The next row: 1 a row (read it with rv_sql_text ...), 0 the end, -1 an
+ * error (err set as rv_sql_prepare says). */
+int rv_sql_step(rv_sql *q, rv_error *err);
+/* Finalize q; NULL is allowed. */
+void rv_sql_done(rv_sql *q);
+
+/* The current row's column i. Text is NULL for NULL and lives until the
+ * next step, rebind or done; rv_sql_copy writes "" for NULL. */
+const char *rv_sql_text(rv_sql *q, int i);
+long long rv_sql_int(rv_sql *q, int i);
+double rv_sql_real(rv_sql *q, int i);
+int rv_sql_null(rv_sql *q, int i);
+const void *rv_sql_blob(rv_sql *q, int i, size_t *len);
+void rv_sql_copy(rv_sql *q, int i, char *dst, size_t cap);
+
+/* One statement run to its end (a write, or a read whose rows are not
+ * wanted). rv_sql_changes and rv_sql_last_id tell what it did. */
+rv_err rv_sql_exec(rv_store *s, const char *sql, const rv_sqlv *v, int n, const char *what, rv_error *err);
+/* Rows changed by the last write; the rowid of the last insert. */
+long long rv_sql_changes(rv_store *s);
+long long rv_sql_last_id(rv_store *s);
+/* The first column of the first row as an integer: -1 on a database error
+ * or no row (a count or a 0/1 question). */
+long long rv_sql_int1(rv_store *s, const char *sql, const rv_sqlv *v, int n);
+
+/* The connection's last error as ours (what: the work that failed). */
+rv_err rv_sql_error(rv_store *s, rv_error *err, const char *what);
+/* 1 inside a transaction (rv_store_begin's, or one a function opened). */
+int rv_sql_in_tx(rv_store *s);
+/* Begin a write transaction unless the caller has one open: *own says
+ * whether this one is ours. rv_sql_tx_end ends ours as rv_store_end does
+ * and leaves the caller's alone (returning rc). */
+rv_err rv_sql_tx_begin(rv_store *s, int *own, rv_error *err);
+rv_err rv_sql_tx_end(rv_store *s, int own, rv_err rc, rv_error *err);
+
+/* A WITH clause: unit_spellings(k, unit), each unit's key and the name it
+ * is shown by: the spelling most of its mailboxes have, of equal counts
+ * the one the directory had first. rv_unit_key(x) is a function of every
+ * connection. */
+#define UNIT_SPELLINGS                                                                                           \
+    "unit_spellings AS (SELECT k, unit FROM (SELECT k, unit, row_number() OVER (PARTITION BY k"                  \
+    " ORDER BY n DESC, first) AS r FROM (SELECT rv_unit_key(unit) AS k, unit, count(*) AS n, min(rowid) AS first" \
+    " FROM mailboxes GROUP BY unit)) WHERE r = 1)"
+
+/* ---- audio (store_audio.c) ---- */
+
+void rv_audio_init(rv_store *s);
+void rv_audio_fini(rv_store *s);
+/* hex of the SHA-256 of bytes[0..len); *ok 0 when it failed. */
+void rv_audio_sha256(const void *bytes, size_t len, char hex[RV_SHA256_HEX + 1], int *ok);
+/* 1 when h is n lower-case hex digits. */
+int rv_hexn(const char *h, size_t n);
+/* Index a staged recording inside the caller's transaction; a recording
+ * already indexed under the same hash wins and the staged copy is
+ * released. 0, or -1 on a database error. */
+int rv_audio_index(rv_store *s, const rv_audio_blob *b);
+/* Give a staged range back to the file system (zeros where holes cannot be
+ * punched). 0 or -1. */
+int rv_audio_release(rv_store *s, const rv_audio_blob *b);
+/* Record, inside the caller's transaction, that loc's bytes are to be
+ * erased (*id: the record); erase such bytes, counting a segment that is
+ * gone as done; drop the records ids[0..n) of erasures done, in a
+ * transaction of its own. */
+rv_err rv_audio_record_erasure(rv_store *s, const rv_audio_loc *loc, long long *id, rv_error *err);
+rv_err rv_audio_erase_recorded(rv_store *s, const rv_audio_loc *loc, rv_error *err);
+rv_err rv_audio_drop_erasures(rv_store *s, const long long *ids, size_t n, rv_error *err);
+
+/* ---- shared by the families of tables ---- */
+
+/* 1 if the directory has ext, 0 if not, -1 on a database error
+ * (store_mailboxes.c). */
+int rv_mailbox_exists(rv_store *s, const char *ext);
+
+/* ---- the API's JSON, until the HTTP layer makes it (store_greetings.c) ---- */
+
+struct json_t;
+/* Column i of q's row as a JSON string, or null. */
+struct json_t *rv_json_text(rv_sql *q, int i);
+/* "a,b" as ["a","b"]. */
+struct json_t *rv_json_list(const char *s);
+/* The columns GREETING_COLS selects, from column c on, as a greeting's
+ * summary. */
+#define GREETING_COLS                                                                          \
+    "g.id, g.received_at, g.removed, g.content_type, g.bytes, g.compliant, g.violations,"      \
+    " g.missing_reason, g.absence_until, g.profile, g.audio_sha256, g.review"
+struct json_t *rv_greeting_json(rv_sql *q, int c);
+
+#endif

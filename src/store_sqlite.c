@@ -1,0 +1,456 @@
+/* The store's core and the only file that speaks to SQLite: the connection
+ * (WAL, synchronous=FULL), the schema's migrations, transactions, the wait
+ * on a busy database, checkpoints, and the statement interface of
+ * store_int.h that the table files use. Audio is store_audio.c's; each
+ * family of tables has its file (store_mailboxes.c, store_greetings.c,
+ * store_voicemails.c, store_audit.c, store_units.c, store_sweeps.c). */
+#include "store_int.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct rv_sql {
+    sqlite3_stmt *st;
+    rv_store *s;
+    const char *what;
+    const char *key; /* the SQL text's address it was prepared from; NULL: not kept */
+    int busy;        /* in use (a kept statement) */
+};
+
+/* Prepared statements are kept for the next call with the same SQL (a
+ * statement prepared once a connection, not once a call), reset and
+ * cleared between uses, finalized when the store closes. */
+#define KEPT 96
+
+struct rv_db {
+    sqlite3 *h;
+    pthread_mutex_t lock; /* of kept[] */
+    rv_sql kept[KEPT];
+};
+
+/* Migrations: migrations[i] takes the schema from version i to i + 1. They
+ * are only ever appended. */
+static const char *const migrations[] = {
+    /* 0 -> 1 */
+    "CREATE TABLE mailboxes ("
+    "  ext TEXT PRIMARY KEY CHECK (ext GLOB '[0-9]*' AND ext NOT GLOB '*[^0-9]*'),"
+    "  first_name TEXT NOT NULL, last_name TEXT NOT NULL, unit TEXT NOT NULL,"
+    "  org TEXT NOT NULL DEFAULT '', profile TEXT NOT NULL DEFAULT 'default',"
+    "  mobile TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, updated_at TEXT NOT NULL);"
+    "CREATE TABLE greetings ("
+    "  id INTEGER PRIMARY KEY, ext TEXT NOT NULL REFERENCES mailboxes(ext),"
+    "  audio_sha256 TEXT, content_type TEXT, received_at TEXT NOT NULL,"
+    "  removed INTEGER NOT NULL DEFAULT 0, report TEXT, analysed_at TEXT,"
+    "  models_version TEXT);"
+    "CREATE INDEX greetings_ext ON greetings(ext, id);"
+    "CREATE TABLE voicemails ("
+    "  id INTEGER PRIMARY KEY, ext TEXT NOT NULL REFERENCES mailboxes(ext),"
+    "  audio_sha256 TEXT NOT NULL, content_type TEXT NOT NULL, bytes INTEGER NOT NULL,"
+    "  caller TEXT NOT NULL DEFAULT '', received_at TEXT NOT NULL,"
+    "  state TEXT NOT NULL DEFAULT 'queued', classification TEXT, report TEXT,"
+    "  analysed_at TEXT, callback_at TEXT, disposed_at TEXT);"
+    "CREATE INDEX voicemails_received ON voicemails(received_at DESC, id DESC);"
+    "CREATE INDEX voicemails_state ON voicemails(state, id);"
+    "CREATE TABLE decisions ("
+    "  id INTEGER PRIMARY KEY, voicemail_id INTEGER NOT NULL REFERENCES voicemails(id),"
+    "  decision TEXT NOT NULL CHECK (decision IN ('registered','not_public_record','dispose')),"
+    "  diarienummer TEXT, note TEXT, actor TEXT NOT NULL, decided_at TEXT NOT NULL);"
+    "CREATE TABLE audit ("
+    "  id INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, remote TEXT NOT NULL,"
+    "  action TEXT NOT NULL, voicemail_id INTEGER, ext TEXT, detail TEXT);"
+    "CREATE INDEX audit_voicemail ON audit(voicemail_id, id);",
+    /* 1 -> 2: greeting verdicts, and each mailbox's current greeting */
+    "ALTER TABLE greetings ADD COLUMN bytes INTEGER;"
+    "ALTER TABLE greetings ADD COLUMN compliant INTEGER;"
+    "ALTER TABLE greetings ADD COLUMN violations TEXT NOT NULL DEFAULT '';"
+    "ALTER TABLE greetings ADD COLUMN missing_reason TEXT;"
+    "ALTER TABLE greetings ADD COLUMN absence_until TEXT;"
+    "ALTER TABLE greetings ADD COLUMN profile TEXT;"
+    "ALTER TABLE mailboxes ADD COLUMN greeting_id INTEGER REFERENCES greetings(id);"
+    "CREATE INDEX mailboxes_unit ON mailboxes(unit, ext);",
+    /* 2 -> 3: the sweep asks who else points to a recording before deleting it */
+    "CREATE INDEX voicemails_audio ON voicemails(audio_sha256);"
+    "CREATE INDEX greetings_audio ON greetings(audio_sha256);",
+    /* 3 -> 4: a voicemail's latest decision without scanning them all */
+    "CREATE INDEX decisions_voicemail ON decisions(voicemail_id, id);",
+    /* 4 -> 5: audio in append-only segments; older recordings stay files */
+    "CREATE TABLE audio (sha256 TEXT PRIMARY KEY, segment TEXT NOT NULL, at INTEGER NOT NULL,"
+    "  len INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX audio_segment ON audio(segment, at);",
+    /* 5 -> 6: greetings a person should listen to, and what they heard */
+    "ALTER TABLE greetings ADD COLUMN review TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE reviews (id INTEGER PRIMARY KEY, greeting_id INTEGER NOT NULL REFERENCES greetings(id),"
+    "  name TEXT CHECK (name IN ('stated','not_stated')), unit TEXT CHECK (unit IN ('stated','not_stated')),"
+    "  org TEXT CHECK (org IN ('stated','not_stated')), closing TEXT CHECK (closing IN ('stated','not_stated')),"
+    "  actor TEXT NOT NULL, reviewed_at TEXT NOT NULL);"
+    "CREATE INDEX reviews_greeting ON reviews(greeting_id, id);",
+    /* 6 -> 7: the owner's own recording of their name */
+    "ALTER TABLE mailboxes ADD COLUMN name_audio_sha256 TEXT;"
+    "ALTER TABLE mailboxes ADD COLUMN name_content_type TEXT;"
+    "ALTER TABLE mailboxes ADD COLUMN name_received_at TEXT;"
+    "CREATE INDEX mailboxes_name_audio ON mailboxes(name_audio_sha256);",
+    /* 7 -> 8: the sweeps' reports, for the web app's reports and charts */
+    "CREATE TABLE sweeps (id INTEGER PRIMARY KEY, date TEXT NOT NULL, created_at TEXT NOT NULL,"
+    "  report TEXT NOT NULL);"
+    "CREATE INDEX sweeps_date ON sweeps(date, id);",
+    /* 8 -> 9: a sender's key, so that an upload sent twice is stored once */
+    "ALTER TABLE voicemails ADD COLUMN idempotency_key TEXT;"
+    "CREATE UNIQUE INDEX voicemails_idempotency ON voicemails(ext, idempotency_key)"
+    "  WHERE idempotency_key IS NOT NULL;",
+    /* 9 -> 10: the address a mailbox's voicemail arrives at as e-mail */
+    "ALTER TABLE mailboxes ADD COLUMN email TEXT NOT NULL DEFAULT '';"
+    "CREATE INDEX mailboxes_email ON mailboxes(email) WHERE email <> '';",
+    /* 10 -> 11: hand-over to the e-archive: the package's id, when it was
+     * first made, the archive's confirmation; and a voicemail's events */
+    "ALTER TABLE voicemails ADD COLUMN objid TEXT;"
+    "ALTER TABLE voicemails ADD COLUMN packaged_at TEXT;"
+    "ALTER TABLE voicemails ADD COLUMN archived_at TEXT;"
+    "ALTER TABLE voicemails ADD COLUMN archive_ref TEXT;"
+    "CREATE TABLE voicemail_events ("
+    "  id INTEGER PRIMARY KEY, voicemail_id INTEGER NOT NULL REFERENCES voicemails(id),"
+    "  event TEXT NOT NULL, at TEXT NOT NULL, actor TEXT NOT NULL, detail TEXT);"
+    "CREATE INDEX voicemail_events_vm ON voicemail_events(voicemail_id, id);",
+    /* 11 -> 12: the managers of each unit, and the sweep's mail until it is sent */
+    "CREATE TABLE units (name TEXT PRIMARY KEY, managers TEXT NOT NULL DEFAULT '', updated_at TEXT NOT NULL);"
+    "CREATE TABLE mail_outbox ("
+    "  id INTEGER PRIMARY KEY, date TEXT NOT NULL, key TEXT NOT NULL, recipients TEXT NOT NULL,"
+    "  subject TEXT NOT NULL, message BLOB NOT NULL, created_at TEXT NOT NULL, tries INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT, sent_at TEXT, UNIQUE (date, key));"
+    "CREATE INDEX mail_outbox_unsent ON mail_outbox(id) WHERE sent_at IS NULL;",
+    /* 12 -> 13: the bytes a disposal has still to erase, recorded in its
+     * transaction and dropped once they are gone, so that a crash between
+     * the commit and the erasure leaves the work written down (segment NULL:
+     * the file audio/<aa>/<sha256> of schema 4 and older) */
+    "CREATE TABLE erasures (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, segment TEXT, at INTEGER NOT NULL,"
+    "  len INTEGER NOT NULL);",
+    /* 13 -> 14: a sender's key is its own: who sent it (the token's name,
+     * the audit's actor) is part of the key */
+    "ALTER TABLE voicemails ADD COLUMN idempotency_by TEXT;"
+    "UPDATE voicemails SET idempotency_by = coalesce((SELECT a.actor FROM audit a WHERE a.voicemail_id = voicemails.id"
+    "  AND a.action = 'voicemail_received' ORDER BY a.id LIMIT 1), '') WHERE idempotency_key IS NOT NULL;"
+    "DROP INDEX voicemails_idempotency;"
+    "CREATE UNIQUE INDEX voicemails_idempotency ON voicemails(ext, idempotency_by, idempotency_key)"
+    "  WHERE idempotency_key IS NOT NULL;",
+};
+#define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+_Static_assert(sizeof migrations / sizeof migrations[0] == RV_STORE_SCHEMA_VERSION,
+               "RV_STORE_SCHEMA_VERSION is the number of migrations");
+
+/* rv_unit_key(x) in SQL, so that a unit's name is compared and grouped the
+ * same way in every statement. Registered on each connection; the schema
+ * never uses it, so the sqlite3 shell still reads and writes the archive. */
+static void sql_unit_key(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *t = (const char *)sqlite3_value_text(argv[0]);
+    if (!t) {
+        sqlite3_result_null(cx);
+        return;
+    }
+    char *k = rv_unit_key(t);
+    if (!k) sqlite3_result_error_nomem(cx);
+    else sqlite3_result_text(cx, k, -1, free);
+}
+
+/* SQLite's last error as ours: another connection's lock is RV_ERR_BUSY
+ * (try again), a full disk RV_ERR_FULL, anything else RV_ERR_IO. */
+rv_err rv_sql_error(rv_store *s, rv_error *err, const char *what)
+{
+    int code = sqlite3_errcode(s->db->h) & 0xff;
+    rv_err e = code == SQLITE_BUSY || code == SQLITE_LOCKED ? RV_ERR_BUSY : code == SQLITE_FULL ? RV_ERR_FULL : RV_ERR_IO;
+    return rv_error_set(err, e, "%s: %s", what, sqlite3_errmsg(s->db->h));
+}
+
+/* ---- statements ---- */
+
+static void bind(sqlite3_stmt *st, const rv_sqlv *v, int n)
+{
+    int max = sqlite3_bind_parameter_count(st);
+    for (int i = 0; i < n && i < max; i++) {
+        switch (v[i].type) {
+        case RV_SQL_TEXT: sqlite3_bind_text(st, i + 1, v[i].p, -1, SQLITE_STATIC); break;
+        case RV_SQL_INT: sqlite3_bind_int64(st, i + 1, v[i].i); break;
+        case RV_SQL_BLOB: sqlite3_bind_blob(st, i + 1, v[i].p, (int)v[i].i, SQLITE_STATIC); break;
+        default: sqlite3_bind_null(st, i + 1); break;
+        }
+    }
+}
+
+/* The kept statement of sql that is not in use, or a free place to keep
+ * one (x->st NULL), or NULL: all taken. Called with db->lock held. The
+ * text is compared too: an address may be a buffer that held other SQL. */
+static rv_sql *kept_slot(rv_db *db, const char *sql)
+{
+    rv_sql *free_one = NULL;
+    for (int i = 0; i < KEPT; i++) {
+        rv_sql *x = &db->kept[i];
+        if (!x->st) {
+            if (!free_one) free_one = x;
+        } else if (!x->busy && x->key == sql && strcmp(sqlite3_sql(x->st), sql) == 0)
+            return x;
+    }
+    return free_one;
+}
+
+rv_err rv_sql_prepare(rv_store *s, rv_sql **q, const char *sql, const rv_sqlv *v, int n, const char *what,
+                      rv_error *err)
+{
+    *q = NULL;
+    rv_db *db = s->db;
+    pthread_mutex_lock(&db->lock);
+    rv_sql *x = kept_slot(db, sql);
+    if (x && !x->st) {
+        if (sqlite3_prepare_v3(db->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &x->st, NULL) != SQLITE_OK) {
+            x->st = NULL;
+            rv_err rc = rv_sql_error(s, err, what);
+            pthread_mutex_unlock(&db->lock);
+            return rc;
+        }
+        x->s = s;
+        x->key = sql;
+    }
+    if (x) x->busy = 1;
+    pthread_mutex_unlock(&db->lock);
+    if (!x) { /* every place taken: one of its own, finalized when done */
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) != SQLITE_OK) return rv_sql_error(s, err, what);
+        x = malloc(sizeof *x);
+        if (!x) {
+            sqlite3_finalize(st);
+            return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+        }
+        *x = (rv_sql){.st = st, .s = s};
+    }
+    x->what = what;
+    bind(x->st, v, n);
+    *q = x;
+    return RV_OK;
+}
+
+void rv_sql_rebind(rv_sql *q, const rv_sqlv *v, int n)
+{
+    sqlite3_reset(q->st);
+    sqlite3_clear_bindings(q->st);
+    bind(q->st, v, n);
+}
+
+int rv_sql_step(rv_sql *q, rv_error *err)
+{
+    int r = sqlite3_step(q->st);
+    if (r == SQLITE_ROW) return 1;
+    if (r == SQLITE_DONE) return 0;
+    rv_sql_error(q->s, err, q->what);
+    return -1;
+}
+
+void rv_sql_done(rv_sql *q)
+{
+    if (!q) return;
+    if (!q->key) {
+        sqlite3_finalize(q->st);
+        free(q);
+        return;
+    }
+    /* kept: no read left open, no borrowed value left bound */
+    sqlite3_reset(q->st);
+    sqlite3_clear_bindings(q->st);
+    rv_db *db = q->s->db;
+    pthread_mutex_lock(&db->lock);
+    q->busy = 0;
+    pthread_mutex_unlock(&db->lock);
+}
+
+const char *rv_sql_text(rv_sql *q, int i) { return (const char *)sqlite3_column_text(q->st, i); }
+long long rv_sql_int(rv_sql *q, int i) { return sqlite3_column_int64(q->st, i); }
+double rv_sql_real(rv_sql *q, int i) { return sqlite3_column_double(q->st, i); }
+int rv_sql_null(rv_sql *q, int i) { return sqlite3_column_type(q->st, i) == SQLITE_NULL; }
+
+const void *rv_sql_blob(rv_sql *q, int i, size_t *len)
+{
+    const void *p = sqlite3_column_blob(q->st, i);
+    *len = (size_t)sqlite3_column_bytes(q->st, i);
+    return p;
+}
+
+void rv_sql_copy(rv_sql *q, int i, char *dst, size_t cap)
+{
+    const char *t = rv_sql_text(q, i);
+    snprintf(dst, cap, "%s", t ? t : "");
+}
+
+rv_err rv_sql_exec(rv_store *s, const char *sql, const rv_sqlv *v, int n, const char *what, rv_error *err)
+{
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q, sql, v, n, what, err);
+    if (rc != RV_OK) return rc;
+    int r;
+    while ((r = sqlite3_step(q->st)) == SQLITE_ROW) {
+    }
+    if (r != SQLITE_DONE) rc = rv_sql_error(s, err, what);
+    rv_sql_done(q);
+    return rc;
+}
+
+long long rv_sql_changes(rv_store *s) { return sqlite3_changes(s->db->h); }
+long long rv_sql_last_id(rv_store *s) { return sqlite3_last_insert_rowid(s->db->h); }
+
+long long rv_sql_int1(rv_store *s, const char *sql, const rv_sqlv *v, int n)
+{
+    rv_sql *q;
+    long long x = -1;
+    if (rv_sql_prepare(s, &q, sql, v, n, "cannot read", NULL) != RV_OK) return -1;
+    if (sqlite3_step(q->st) == SQLITE_ROW) x = sqlite3_column_int64(q->st, 0);
+    rv_sql_done(q);
+    return x;
+}
+
+/* ---- transactions ---- */
+
+int rv_sql_in_tx(rv_store *s) { return !sqlite3_get_autocommit(s->db->h); }
+
+rv_err rv_store_begin(rv_store *s, rv_error *err)
+{
+    return sqlite3_exec(s->db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? RV_OK
+                                                                                   : rv_sql_error(s, err, "cannot begin");
+}
+
+rv_err rv_store_end(rv_store *s, rv_err rc, rv_error *err)
+{
+    if (rc == RV_OK && sqlite3_exec(s->db->h, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) return RV_OK;
+    if (rc == RV_OK) rc = rv_sql_error(s, err, "cannot commit");
+    sqlite3_exec(s->db->h, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+rv_err rv_sql_tx_begin(rv_store *s, int *own, rv_error *err)
+{
+    *own = !rv_sql_in_tx(s);
+    return *own ? rv_store_begin(s, err) : RV_OK;
+}
+
+rv_err rv_sql_tx_end(rv_store *s, int own, rv_err rc, rv_error *err)
+{
+    return own ? rv_store_end(s, rc, err) : rc;
+}
+
+void rv_store_busy_timeout(rv_store *s, int ms) { sqlite3_busy_timeout(s->db->h, ms); }
+
+void rv_store_autocheckpoint(rv_store *s, int on) { sqlite3_wal_autocheckpoint(s->db->h, on ? 1000 : 0); }
+
+rv_err rv_store_checkpoint(rv_store *s, rv_error *err)
+{
+    int rc = sqlite3_wal_checkpoint_v2(s->db->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return rc == SQLITE_OK || rc == SQLITE_BUSY ? RV_OK : rv_sql_error(s, err, "checkpoint failed");
+}
+
+/* ---- opening, and the schema ---- */
+
+static int mkdir_p(const char *path)
+{
+    char tmp[4400];
+    if ((size_t)snprintf(tmp, sizeof tmp, "%s", path) >= sizeof tmp) return -1;
+    for (char *p = tmp + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0750) != 0 && errno != EEXIST) return -1;
+            *p = '/';
+        }
+    return mkdir(tmp, 0750) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+int rv_store_schema_version(rv_store *s)
+{
+    long long v = rv_sql_int1(s, "PRAGMA user_version", V_NONE);
+    return v < 0 ? -1 : (int)v;
+}
+
+static rv_err migrate(rv_store *s, rv_error *err)
+{
+    sqlite3 *db = s->db->h;
+    int v = rv_store_schema_version(s);
+    if (v < 0) return rv_sql_error(s, err, "cannot read the schema version");
+    if (v > N_MIGRATIONS)
+        return rv_error_set(err, RV_ERR_CONFIG, "the database is at schema %d, newer than this rostvakt (%d)",
+                            v, N_MIGRATIONS);
+    for (; v < N_MIGRATIONS; v++) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+        if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+            return rv_sql_error(s, err, "cannot begin a migration");
+        if (sqlite3_exec(db, migrations[v], NULL, NULL, NULL) != SQLITE_OK ||
+            sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+            rv_err rc = rv_sql_error(s, err, "schema migration failed");
+            sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return rc;
+        }
+        if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+            return rv_sql_error(s, err, "cannot commit a migration");
+    }
+    return RV_OK;
+}
+
+rv_err rv_store_open(const char *data_dir, rv_store **out, rv_error *err)
+{
+    *out = NULL;
+    if (!data_dir || !*data_dir || strlen(data_dir) > 3000)
+        return rv_error_set(err, RV_ERR_ARG, "a data directory is needed");
+    rv_store *s = calloc(1, sizeof *s);
+    rv_db *db = calloc(1, sizeof *db);
+    if (!s || !db) {
+        free(s);
+        free(db);
+        return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    }
+    s->db = db;
+    pthread_mutex_init(&db->lock, NULL);
+    snprintf(s->dir, sizeof s->dir, "%s", data_dir);
+    rv_audio_init(s);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/audio", data_dir);
+    rv_err rc = RV_OK;
+    if (mkdir_p(path) != 0) {
+        rc = rv_error_set(err, RV_ERR_IO, "cannot create %s: %s", path, strerror(errno));
+        goto fail;
+    }
+
+    snprintf(path, sizeof path, "%s/rostvakt.db", data_dir);
+    if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        NULL) != SQLITE_OK) {
+        rc = rv_error_set(err, RV_ERR_IO, "cannot open %s: %s", path, db->h ? sqlite3_errmsg(db->h) : "?");
+        goto fail;
+    }
+    sqlite3_busy_timeout(db->h, 5000);
+    if (sqlite3_create_function_v2(db->h, "rv_unit_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                   NULL, sql_unit_key, NULL, NULL, NULL) != SQLITE_OK) {
+        rc = rv_sql_error(s, err, "cannot configure the database");
+        goto fail;
+    }
+    if (sqlite3_exec(db->h, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON",
+                     NULL, NULL, NULL) != SQLITE_OK) {
+        rc = rv_sql_error(s, err, "cannot configure the database");
+        goto fail;
+    }
+    rc = migrate(s, err);
+    if (rc != RV_OK) goto fail;
+    *out = s;
+    return RV_OK;
+fail:
+    rv_store_close(s);
+    return rc;
+}
+
+void rv_store_close(rv_store *s)
+{
+    if (!s) return;
+    for (int i = 0; i < KEPT; i++) sqlite3_finalize(s->db->kept[i].st);
+    sqlite3_close(s->db->h);
+    pthread_mutex_destroy(&s->db->lock);
+    free(s->db);
+    rv_audio_fini(s);
+    free(s);
+}

@@ -1,0 +1,111 @@
+/* The store's units: a unit is its name whatever the case of its letters
+ * (rv_unit_key, also a function of every connection), its managers, and
+ * each unit's share of compliant greetings. */
+#include "store_int.h"
+
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+
+char *rv_unit_key(const char *unit)
+{
+    if (!unit) return NULL;
+    if (!g_utf8_validate(unit, -1, NULL)) return strdup(unit);
+    gchar *folded = g_utf8_casefold(unit, -1);
+    gchar *key = folded ? g_utf8_normalize(folded, -1, G_NORMALIZE_DEFAULT_COMPOSE) : NULL;
+    char *out = key ? strdup(key) : NULL;
+    g_free(key);
+    g_free(folded);
+    return out;
+}
+
+rv_err rv_store_unit_shares(rv_store *s, rv_unit_share **out, size_t *n, rv_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "WITH " UNIT_SPELLINGS
+                               " SELECT u.unit, count(*), sum(coalesce(g.compliant, 0) = 1 AND g.removed = 0)"
+                               " FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
+                               " JOIN unit_spellings u ON u.k = rv_unit_key(m.unit) GROUP BY u.k ORDER BY u.k",
+                               V_NONE, "cannot count units", err);
+    if (rc != RV_OK) return rc;
+    rv_unit_share *a = NULL;
+    size_t k = 0, cap = 0;
+    int r;
+    while ((r = rv_sql_step(q, err)) == 1) {
+        if (k == cap) {
+            size_t nc = cap ? cap * 2 : 32;
+            rv_unit_share *na = realloc(a, nc * sizeof *na);
+            if (!na) {
+                rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+                break;
+            }
+            a = na;
+            cap = nc;
+        }
+        rv_sql_copy(q, 0, a[k].unit, sizeof a[k].unit);
+        a[k].mailboxes = (long)rv_sql_int(q, 1);
+        a[k].compliant = (long)rv_sql_int(q, 2);
+        k++;
+    }
+    if (rc == RV_OK && r != 0) rc = err->code;
+    rv_sql_done(q);
+    if (rc != RV_OK) {
+        free(a);
+        return rc;
+    }
+    *out = a;
+    *n = k;
+    return RV_OK;
+}
+
+rv_err rv_store_put_unit(rv_store *s, const char *name, const char *managers, const char *now_iso, int *created,
+                         rv_error *err)
+{
+    *created = 0;
+    /* the unit whatever the case of its letters, its first spelling kept */
+    rv_err rc = rv_sql_exec(s, "UPDATE units SET managers = ?2, updated_at = ?3 WHERE rv_unit_key(name) = rv_unit_key(?1)",
+                            V_ARGS(V_TEXT(name), V_TEXT(managers), V_TEXT(now_iso)), "cannot write units", err);
+    if (rc != RV_OK) return rc;
+    if (rv_sql_changes(s) > 0) return RV_OK;
+    *created = 1;
+    return rv_sql_exec(s,
+                       "INSERT INTO units (name, managers, updated_at) VALUES (?1, ?2, ?3)"
+                       " ON CONFLICT(name) DO UPDATE SET managers = ?2, updated_at = ?3",
+                       V_ARGS(V_TEXT(name), V_TEXT(managers), V_TEXT(now_iso)), "cannot write units", err);
+}
+
+rv_err rv_store_unit_mailboxes(rv_store *s, const char *name, long *n, rv_error *err)
+{
+    *n = 0;
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q, "SELECT count(*) FROM mailboxes WHERE rv_unit_key(unit) = rv_unit_key(?1)",
+                               V_ARGS(V_TEXT(name)), "cannot read mailboxes", err);
+    if (rc != RV_OK) return rc;
+    if (rv_sql_step(q, err) == 1) *n = (long)rv_sql_int(q, 0);
+    else rc = rv_sql_error(s, err, "cannot read mailboxes");
+    rv_sql_done(q);
+    return rc;
+}
+
+rv_err rv_store_units(rv_store *s, void (*fn)(void *user, const char *name, const char *managers), void *user,
+                      rv_error *err)
+{
+    /* one row a unit (an older archive may hold two spellings of one: the
+     * one changed last), named as its mailboxes spell it */
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "WITH " UNIT_SPELLINGS ", u AS (SELECT rv_unit_key(name) AS k, name, managers,"
+                               " max(updated_at) FROM units GROUP BY 1)"
+                               " SELECT coalesce(s.unit, u.name), u.managers FROM u LEFT JOIN unit_spellings s ON s.k = u.k"
+                               " ORDER BY u.k",
+                               V_NONE, "cannot read units", err);
+    if (rc != RV_OK) return rc;
+    int r;
+    while ((r = rv_sql_step(q, err)) == 1) fn(user, rv_sql_text(q, 0), rv_sql_text(q, 1));
+    if (r < 0) rc = err->code;
+    rv_sql_done(q);
+    return rc;
+}

@@ -1,0 +1,628 @@
+/* The store's voicemails and what happens to them: the upload's rows (one
+ * batch a group commit), the analysis queue, call-backs, the records
+ * officer's decisions, the hand-over to the e-archive (events) and
+ * disposal. Their audio is store_audio.c's. */
+#include "store_int.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* What a sender hears when it sends other audio with a key it used: nothing
+ * of the voicemail stored under it. */
+#define KEY_USED "this Idempotency-Key was sent before with other audio; a new recording needs a new key"
+
+/* The voicemail of mailbox ext that sender by sent with key: RV_OK with *id
+ * and its audio's hash, RV_ERR_NOT_FOUND when there is none. */
+static rv_err by_key(rv_store *s, const char *ext, const char *by, const char *key, long long *id,
+                     char sha256[RV_SHA256_HEX + 1], rv_error *err)
+{
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "SELECT id, audio_sha256 FROM voicemails WHERE ext = ?1 AND idempotency_by = ?2"
+                               " AND idempotency_key = ?3",
+                               V_ARGS(V_TEXT(ext), V_TEXT(by), V_TEXT(key)), "cannot read voicemails", err);
+    if (rc != RV_OK) return rc;
+    int r = rv_sql_step(q, err);
+    if (r == 1) {
+        *id = rv_sql_int(q, 0);
+        rv_sql_copy(q, 1, sha256, RV_SHA256_HEX + 1);
+    } else rc = r == 0 ? rv_error_set(err, RV_ERR_NOT_FOUND, "no voicemail with that key") : err->code;
+    rv_sql_done(q);
+    return rc;
+}
+
+rv_err rv_store_voicemail_by_key(rv_store *s, const char *ext, const char *by, const char *key, const void *bytes,
+                                 size_t len, long long *id, char sha256[RV_SHA256_HEX + 1], rv_error *err)
+{
+    *id = 0;
+    sha256[0] = '\0';
+    char stored[RV_SHA256_HEX + 1], hex[RV_SHA256_HEX + 1];
+    long long found;
+    rv_err rc = by_key(s, ext, by, key, &found, stored, err);
+    if (rc != RV_OK) return rc;
+    int ok; /* hashed only when the key was used: a retry */
+    rv_audio_sha256(bytes, len, hex, &ok);
+    if (!ok) return rv_error_set(err, RV_ERR_INTERNAL, "SHA-256 failed");
+    if (strcmp(hex, stored) != 0) return rv_error_set(err, RV_ERR_CONFLICT, "%s", KEY_USED);
+    *id = found;
+    memcpy(sha256, stored, sizeof stored);
+    return RV_OK;
+}
+
+rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *err)
+{
+    rv_sql *ins = NULL;
+    rv_err rc = RV_OK;
+    int began = 0, own = 0;
+    for (size_t i = 0; i < n; i++) {
+        v[i].id = 0;
+        v[i].rc = RV_OK;
+        v[i].duplicate = 0;
+    }
+    /* appended audio is made durable before any row can point to it */
+    const rv_audio_blob **blobs = calloc(n ? n : 1, sizeof *blobs);
+    if (!blobs) {
+        rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) blobs[i] = v[i].blob;
+    rc = rv_store_sync_audio(s, blobs, n, err);
+    free(blobs);
+    if (rc != RV_OK) goto out;
+    if ((rc = rv_sql_tx_begin(s, &own, err)) != RV_OK) goto out;
+    began = 1;
+    rc = rv_sql_prepare(s, &ins,
+                        "INSERT INTO voicemails (ext, audio_sha256, content_type, bytes, caller, received_at,"
+                        " idempotency_key, idempotency_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                        V_NONE, "cannot store the voicemail", err);
+    if (rc != RV_OK) goto out;
+    for (size_t i = 0; i < n; i++) {
+        rv_vm_new *x = &v[i];
+        if (!rv_ext_valid(x->ext)) {
+            x->rc = rv_error_set(&x->err, RV_ERR_ARG, "ext must be 1 to 20 digits");
+            continue;
+        }
+        if (!rv_hexn(x->sha256, RV_SHA256_HEX) || (x->blob && strcmp(x->blob->sha256, x->sha256) != 0)) {
+            x->rc = rv_error_set(&x->err, RV_ERR_ARG, "not a SHA-256 in hex");
+            continue;
+        }
+        int exists = rv_mailbox_exists(s, x->ext);
+        if (exists <= 0) {
+            if (exists < 0) {
+                rc = rv_sql_error(s, err, "cannot read mailboxes");
+                goto out;
+            }
+            x->rc = rv_error_set(&x->err, RV_ERR_NOT_FOUND, "no mailbox %s", x->ext);
+            continue;
+        }
+        if (x->idem_key) { /* sent before by the same sender: that one, nothing new */
+            char sha[RV_SHA256_HEX + 1];
+            long long old_id = 0;
+            rv_error ke;
+            rv_err kr = by_key(s, x->ext, x->actor ? x->actor : "", x->idem_key, &old_id, sha, &ke);
+            if (kr == RV_OK && strcmp(sha, x->sha256) == 0) {
+                x->id = old_id;
+                x->duplicate = 1;
+                continue;
+            }
+            if (kr == RV_OK) {
+                x->rc = rv_error_set(&x->err, RV_ERR_CONFLICT, "%s", KEY_USED);
+                continue;
+            }
+            if (kr != RV_ERR_NOT_FOUND) {
+                rc = rv_error_set(err, kr, "%s", ke.msg);
+                goto out;
+            }
+        }
+        rv_sql_rebind(ins, V_ARGS(V_TEXT(x->ext), V_TEXT(x->sha256), V_TEXT(x->content_type), V_INT(x->bytes),
+                                  V_TEXT(x->caller ? x->caller : ""), V_TEXT(x->received_at), V_TEXT(x->idem_key),
+                                  V_TEXT(x->idem_key ? (x->actor ? x->actor : "") : NULL)));
+        if (rv_sql_step(ins, err) != 0) {
+            rc = err->code;
+            goto out;
+        }
+        x->id = rv_sql_last_id(s);
+        if (x->blob && rv_audio_index(s, x->blob) != 0) {
+            rc = rv_sql_error(s, err, "cannot index the audio");
+            goto out;
+        }
+        if (x->actor &&
+            (rc = rv_store_audit(s, x->now, x->actor, x->remote, "voicemail_received", x->id, x->ext, NULL, err)) != RV_OK)
+            goto out;
+    }
+out:
+    rv_sql_done(ins);
+    if (began) rc = rv_sql_tx_end(s, own, rc, err);
+    if (rc != RV_OK) {
+        for (size_t i = 0; i < n; i++) {
+            v[i].id = 0;
+            v[i].rc = rc;
+            v[i].err = *err;
+        }
+    }
+    /* staged audio of items not stored (or stored before) is nobody's */
+    for (size_t i = 0; i < n; i++)
+        if ((v[i].rc != RV_OK || v[i].duplicate) && v[i].blob) rv_audio_release(s, v[i].blob);
+    return rc;
+}
+
+rv_err rv_store_add_voicemail(rv_store *s, const char *ext, const char *sha256, const char *content_type,
+                              size_t bytes, const char *caller, const char *received_at, long long *id,
+                              rv_error *err)
+{
+    rv_vm_new v = {.ext = ext, .sha256 = sha256, .content_type = content_type, .bytes = bytes, .caller = caller,
+                   .received_at = received_at};
+    rv_err rc = rv_store_add_voicemails(s, &v, 1, err);
+    if (rc == RV_OK && v.rc != RV_OK) {
+        *err = v.err;
+        rc = v.rc;
+    }
+    *id = v.id;
+    return rc;
+}
+
+rv_err rv_store_next_queued(rv_store *s, long long after, long long *id, char sha256[RV_SHA256_HEX + 1],
+                            char *content_type, size_t ct_cap, rv_error *err)
+{
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "SELECT id, audio_sha256, content_type FROM voicemails WHERE state = 'queued'"
+                               " AND id > ?1 ORDER BY id LIMIT 1",
+                               V_ARGS(V_INT(after)), "cannot read the queue", err);
+    if (rc != RV_OK) return rc;
+    int r = rv_sql_step(q, err);
+    if (r == 1) {
+        *id = rv_sql_int(q, 0);
+        rv_sql_copy(q, 1, sha256, RV_SHA256_HEX + 1);
+        rv_sql_copy(q, 2, content_type, ct_cap);
+    } else rc = r == 0 ? rv_error_set(err, RV_ERR_NOT_FOUND, "the queue is empty") : err->code;
+    rv_sql_done(q);
+    return rc;
+}
+
+long long rv_store_count_queued(rv_store *s)
+{
+    return rv_sql_int1(s, "SELECT count(*) FROM voicemails WHERE state = 'queued'", V_NONE);
+}
+
+rv_err rv_store_requeue_interrupted(rv_store *s, rv_error *err)
+{
+    return rv_sql_exec(s, "UPDATE voicemails SET state = 'queued' WHERE state = 'analysing'", V_NONE,
+                       "cannot requeue interrupted analyses", err);
+}
+
+rv_err rv_store_finish_voicemail(rv_store *s, long long id, const char *state, const char *classification,
+                                 const char *report, const char *now_iso, rv_error *err)
+{
+    return rv_sql_exec(s,
+                       "UPDATE voicemails SET state = ?2, classification = ?3, report = ?4, analysed_at = ?5"
+                       " WHERE id = ?1",
+                       V_ARGS(V_INT(id), V_TEXT(state), V_TEXT(classification), V_TEXT(report), V_TEXT(now_iso)),
+                       "cannot write", err);
+}
+
+rv_err rv_store_finish_voicemails(rv_store *s, const rv_vm_done *d, size_t n, rv_error *err)
+{
+    int own;
+    rv_err rc = rv_sql_tx_begin(s, &own, err);
+    if (rc != RV_OK) return rc;
+    for (size_t i = 0; i < n && rc == RV_OK; i++)
+        rc = rv_store_finish_voicemail(s, d[i].id, d[i].state, d[i].classification, d[i].report, d[i].now_iso, err);
+    return rv_sql_tx_end(s, own, rc, err);
+}
+
+/* A voicemail's decisions, oldest first (an empty array on a read error). */
+static json_t *decisions_of(rv_store *s, long long id)
+{
+    json_t *a = json_array();
+    rv_sql *q;
+    rv_error e;
+    if (!a || rv_sql_prepare(s, &q,
+                             "SELECT decision, diarienummer, note, actor, decided_at FROM decisions"
+                             " WHERE voicemail_id = ?1 ORDER BY id",
+                             V_ARGS(V_INT(id)), "cannot read decisions", &e) != RV_OK)
+        return a;
+    while (rv_sql_step(q, NULL) == 1)
+        json_array_append_new(a, json_pack("{s:s,s:o,s:o,s:s,s:s}", "decision", rv_sql_text(q, 0), "diarienummer",
+                                           rv_json_text(q, 1), "note", rv_json_text(q, 2), "actor", rv_sql_text(q, 3),
+                                           "decided_at", rv_sql_text(q, 4)));
+    rv_sql_done(q);
+    return a;
+}
+
+static json_t *events_of(rv_store *s, long long id)
+{
+    json_t *a = json_array();
+    rv_sql *q;
+    rv_error e;
+    if (!a || rv_sql_prepare(s, &q,
+                             "SELECT event, at, actor, detail FROM voicemail_events WHERE voicemail_id = ?1"
+                             " ORDER BY id",
+                             V_ARGS(V_INT(id)), "cannot read events", &e) != RV_OK)
+        return a;
+    while (rv_sql_step(q, NULL) == 1)
+        json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:o}", "event", rv_sql_text(q, 0), "at", rv_sql_text(q, 1),
+                                           "actor", rv_sql_text(q, 2), "detail", rv_json_text(q, 3)));
+    rv_sql_done(q);
+    return a;
+}
+
+rv_err rv_store_get_voicemail(rv_store *s, long long id, json_t **out, rv_error *err)
+{
+    *out = NULL;
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "SELECT v.id, v.ext, v.caller, v.received_at, v.content_type, v.bytes, v.state,"
+                               " v.classification, v.report, m.first_name, m.last_name, m.unit, m.org, m.profile,"
+                               " v.callback_at, v.objid, v.packaged_at, v.archived_at, v.archive_ref"
+                               " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext WHERE v.id = ?1",
+                               V_ARGS(V_INT(id)), "cannot read voicemails", err);
+    if (rc != RV_OK) return rc;
+    int r = rv_sql_step(q, err);
+    if (r == 1) {
+        const char *cls = rv_sql_text(q, 7);
+        const char *rep = rv_sql_text(q, 8);
+        json_t *analysis = rep ? json_loads(rep, 0, NULL) : NULL;
+        *out = json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:s,s:o,s:o}", "id", (json_int_t)rv_sql_int(q, 0), "ext",
+                         rv_sql_text(q, 1), "caller", rv_sql_text(q, 2), "received_at", rv_sql_text(q, 3),
+                         "content_type", rv_sql_text(q, 4), "bytes", (json_int_t)rv_sql_int(q, 5), "state",
+                         rv_sql_text(q, 6), "classification", cls ? json_string(cls) : json_null(), "analysis",
+                         analysis ? analysis : json_null());
+        if (*out) {
+            json_object_set_new(*out, "owner",
+                                json_pack("{s:s,s:s,s:s,s:s,s:s}", "first_name", rv_sql_text(q, 9), "last_name",
+                                          rv_sql_text(q, 10), "unit", rv_sql_text(q, 11), "org", rv_sql_text(q, 12),
+                                          "profile", rv_sql_text(q, 13)));
+            json_object_set_new(*out, "callback_at", rv_json_text(q, 14));
+            json_object_set_new(*out, "decisions", decisions_of(s, id));
+            json_object_set_new(*out, "events", events_of(s, id));
+            json_object_set_new(*out, "objid", rv_json_text(q, 15));
+            json_object_set_new(*out, "packaged_at", rv_json_text(q, 16));
+            json_object_set_new(*out, "archived_at", rv_json_text(q, 17));
+            json_object_set_new(*out, "archive_ref", rv_json_text(q, 18));
+        }
+        if (!*out) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    } else rc = r == 0 ? rv_error_set(err, RV_ERR_NOT_FOUND, "no voicemail %lld", id) : err->code;
+    rv_sql_done(q);
+    return rc;
+}
+
+rv_err rv_store_set_callback(rv_store *s, long long id, const char *now_iso, rv_error *err)
+{
+    rv_err rc = rv_sql_exec(s, "UPDATE voicemails SET callback_at = ?2 WHERE id = ?1", V_ARGS(V_INT(id), V_TEXT(now_iso)),
+                            "cannot write", err);
+    if (rc == RV_OK && rv_sql_changes(s) == 0) rc = rv_error_set(err, RV_ERR_NOT_FOUND, "no voicemail %lld", id);
+    return rc;
+}
+
+rv_err rv_store_add_decision(rv_store *s, long long voicemail_id, const char *decision,
+                             const char *diarienummer, const char *note, const char *actor, const char *now_iso,
+                             long long *decision_id, rv_error *err)
+{
+    *decision_id = 0;
+    if (strcmp(decision, "registered") && strcmp(decision, "not_public_record") && strcmp(decision, "dispose"))
+        return rv_error_set(err, RV_ERR_ARG, "decision must be registered, not_public_record or dispose");
+    if (!strcmp(decision, "registered") && (!diarienummer || !*diarienummer))
+        return rv_error_set(err, RV_ERR_ARG, "a registered decision needs its diarienummer");
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q, "SELECT 1 FROM voicemails WHERE id = ?1", V_ARGS(V_INT(voicemail_id)),
+                               "cannot read voicemails", err);
+    if (rc != RV_OK) return rc;
+    int exists = rv_sql_step(q, NULL) == 1;
+    rv_sql_done(q);
+    if (!exists) return rv_error_set(err, RV_ERR_NOT_FOUND, "no voicemail %lld", voicemail_id);
+    rc = rv_sql_exec(s,
+                     "INSERT INTO decisions (voicemail_id, decision, diarienummer, note, actor, decided_at)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                     V_ARGS(V_INT(voicemail_id), V_TEXT(decision), V_TEXT(diarienummer), V_TEXT(note), V_TEXT(actor),
+                            V_TEXT(now_iso)),
+                     "cannot write", err);
+    if (rc == RV_OK) *decision_id = rv_sql_last_id(s);
+    return rc;
+}
+
+rv_err rv_store_voicemail_audio(rv_store *s, long long id, char sha256[RV_SHA256_HEX + 1], char *content_type,
+                                size_t ct_cap, int *disposed, rv_error *err)
+{
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q, "SELECT audio_sha256, content_type, disposed_at FROM voicemails WHERE id = ?1",
+                               V_ARGS(V_INT(id)), "cannot read voicemails", err);
+    if (rc != RV_OK) return rc;
+    int r = rv_sql_step(q, err);
+    if (r == 1) {
+        rv_sql_copy(q, 0, sha256, RV_SHA256_HEX + 1);
+        rv_sql_copy(q, 1, content_type, ct_cap);
+        *disposed = !rv_sql_null(q, 2);
+    } else rc = r == 0 ? rv_error_set(err, RV_ERR_NOT_FOUND, "no voicemail %lld", id) : err->code;
+    rv_sql_done(q);
+    return rc;
+}
+
+rv_err rv_store_list_voicemails(rv_store *s, const rv_vm_query *vq, json_t **out, int *more, rv_error *err)
+{
+    *out = NULL;
+    *more = 0;
+    const char *sql =
+        "SELECT v.id, v.ext, v.caller, v.received_at, v.content_type, v.bytes, v.state, v.classification,"
+        " (SELECT d.decision FROM decisions d WHERE d.voicemail_id = v.id ORDER BY d.id DESC LIMIT 1) AS dec,"
+        " m.first_name || ' ' || m.last_name, m.unit, json_extract(v.report, '$.duration_s'),"
+        " json_extract(v.report, '$.reasons')"
+        " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
+        " WHERE (?1 IS NULL OR v.classification = ?1)"
+        " AND (?2 IS NULL OR (CASE ?2 WHEN 'none' THEN dec IS NULL WHEN 'any' THEN dec IS NOT NULL"
+        "                     ELSE dec IS ?2 END))"
+        " AND (?3 IS NULL OR v.ext = ?3)"
+        " AND (?4 IS NULL OR v.ext IN (SELECT ext FROM mailboxes WHERE rv_unit_key(unit) = rv_unit_key(?4)))"
+        " AND (?5 IS NULL OR v.received_at >= ?5) AND (?6 IS NULL OR v.received_at < ?6)"
+        " AND (?8 = 0 OR v.received_at < (SELECT received_at FROM voicemails WHERE id = ?8)"
+        "      OR (v.received_at = (SELECT received_at FROM voicemails WHERE id = ?8) AND v.id < ?8))"
+        " ORDER BY v.received_at DESC, v.id DESC LIMIT ?9";
+    int limit = vq->limit > 0 && vq->limit <= 500 ? vq->limit : 50;
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q, sql,
+                               V_ARGS(V_TEXT(vq->classification), V_TEXT(vq->decision), V_TEXT(vq->ext),
+                                      V_TEXT(vq->unit), V_TEXT(vq->from), V_TEXT(vq->to), V_NULL, V_INT(vq->after_id),
+                                      V_INT(limit + 1)),
+                               "cannot list voicemails", err);
+    if (rc != RV_OK) return rc;
+    json_t *a = json_array();
+    int n = 0;
+    while (a && rv_sql_step(q, NULL) == 1) {
+        if (n == limit) {
+            *more = 1;
+            break;
+        }
+        const char *cls = rv_sql_text(q, 7), *dec = rv_sql_text(q, 8);
+        json_array_append_new(
+            a, json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:s,s:o,s:o}", "id", (json_int_t)rv_sql_int(q, 0), "ext",
+                         rv_sql_text(q, 1), "caller", rv_sql_text(q, 2), "received_at", rv_sql_text(q, 3),
+                         "content_type", rv_sql_text(q, 4), "bytes", (json_int_t)rv_sql_int(q, 5), "state",
+                         rv_sql_text(q, 6), "classification", cls ? json_string(cls) : json_null(), "decision",
+                         dec ? json_string(dec) : json_null()));
+        json_t *item = json_array_get(a, json_array_size(a) - 1);
+        const char *reasons = rv_sql_text(q, 12);
+        json_t *rj = reasons ? json_loads(reasons, 0, NULL) : NULL;
+        if (item) {
+            json_object_set_new(item, "name", rv_json_text(q, 9));
+            json_object_set_new(item, "unit", rv_json_text(q, 10));
+            json_object_set_new(item, "duration_s", rv_sql_null(q, 11) ? json_null() : json_real(rv_sql_real(q, 11)));
+            json_object_set_new(item, "reasons", json_is_array(rj) ? json_incref(rj) : json_array());
+        }
+        json_decref(rj);
+        n++;
+    }
+    rv_sql_done(q);
+    if (!a) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    *out = a;
+    return RV_OK;
+}
+
+/* ---- hand-over to the e-archive ---- */
+
+rv_err rv_store_archive_info(rv_store *s, long long id, rv_vm_archive *v, rv_error *err)
+{
+    memset(v, 0, sizeof *v);
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "SELECT v.id, v.ext, v.caller, v.received_at, v.content_type, v.bytes, v.audio_sha256,"
+                               " v.classification, v.report, v.analysed_at, v.callback_at, v.disposed_at, v.objid,"
+                               " v.packaged_at, v.archived_at, v.archive_ref, m.first_name, m.last_name, m.unit, m.org,"
+                               " m.profile, d.decision, d.diarienummer, d.note, d.actor, d.decided_at,"
+                               " (SELECT a.actor FROM audit a WHERE a.voicemail_id = v.id AND a.action = 'voicemail_received'"
+                               "  ORDER BY a.id LIMIT 1)"
+                               " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
+                               " LEFT JOIN decisions d ON d.id = (SELECT max(id) FROM decisions WHERE voicemail_id = v.id)"
+                               " WHERE v.id = ?1",
+                               V_ARGS(V_INT(id)), "cannot read voicemails", err);
+    if (rc != RV_OK) return rc;
+    int r = rv_sql_step(q, err);
+    if (r == 1) {
+        v->id = rv_sql_int(q, 0);
+        rv_sql_copy(q, 1, v->ext, sizeof v->ext);
+        rv_sql_copy(q, 2, v->caller, sizeof v->caller);
+        rv_sql_copy(q, 3, v->received_at, sizeof v->received_at);
+        rv_sql_copy(q, 4, v->content_type, sizeof v->content_type);
+        v->bytes = rv_sql_int(q, 5);
+        rv_sql_copy(q, 6, v->sha256, sizeof v->sha256);
+        rv_sql_copy(q, 7, v->classification, sizeof v->classification);
+        const char *rep = rv_sql_text(q, 8);
+        v->report = rep ? strdup(rep) : NULL;
+        rv_sql_copy(q, 9, v->analysed_at, sizeof v->analysed_at);
+        rv_sql_copy(q, 10, v->callback_at, sizeof v->callback_at);
+        v->disposed = !rv_sql_null(q, 11);
+        rv_sql_copy(q, 12, v->objid, sizeof v->objid);
+        rv_sql_copy(q, 13, v->packaged_at, sizeof v->packaged_at);
+        rv_sql_copy(q, 14, v->archived_at, sizeof v->archived_at);
+        rv_sql_copy(q, 15, v->archive_ref, sizeof v->archive_ref);
+        rv_sql_copy(q, 16, v->first_name, sizeof v->first_name);
+        rv_sql_copy(q, 17, v->last_name, sizeof v->last_name);
+        rv_sql_copy(q, 18, v->unit, sizeof v->unit);
+        rv_sql_copy(q, 19, v->org, sizeof v->org);
+        rv_sql_copy(q, 20, v->profile, sizeof v->profile);
+        rv_sql_copy(q, 21, v->decision, sizeof v->decision);
+        rv_sql_copy(q, 22, v->diarienummer, sizeof v->diarienummer);
+        rv_sql_copy(q, 23, v->decision_note, sizeof v->decision_note);
+        rv_sql_copy(q, 24, v->decided_by, sizeof v->decided_by);
+        rv_sql_copy(q, 25, v->decided_at, sizeof v->decided_at);
+        rv_sql_copy(q, 26, v->received_by, sizeof v->received_by);
+    } else rc = r == 0 ? rv_error_set(err, RV_ERR_NOT_FOUND, "no voicemail %lld", id) : err->code;
+    rv_sql_done(q);
+    return rc;
+}
+
+void rv_vm_archive_free(rv_vm_archive *v)
+{
+    free(v->report);
+    v->report = NULL;
+}
+
+rv_err rv_store_registered_between(rv_store *s, const char *from, const char *to, long long **ids, size_t *n,
+                                   rv_error *err)
+{
+    *ids = NULL;
+    *n = 0;
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "SELECT v.id FROM voicemails v JOIN decisions d"
+                               " ON d.id = (SELECT max(id) FROM decisions WHERE voicemail_id = v.id)"
+                               " WHERE d.decision = 'registered' AND d.decided_at >= ?1 AND d.decided_at < ?2"
+                               " ORDER BY v.id",
+                               V_ARGS(V_TEXT(from), V_TEXT(to)), "cannot read decisions", err);
+    if (rc != RV_OK) return rc;
+    size_t cap = 0;
+    int r;
+    while ((r = rv_sql_step(q, err)) == 1) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 64;
+            long long *nx = realloc(*ids, cap * sizeof *nx);
+            if (!nx) {
+                rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+                break;
+            }
+            *ids = nx;
+        }
+        (*ids)[(*n)++] = rv_sql_int(q, 0);
+    }
+    if (rc == RV_OK && r != 0) rc = err->code;
+    rv_sql_done(q);
+    if (rc != RV_OK) {
+        free(*ids);
+        *ids = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+static rv_err add_event(rv_store *s, long long id, const char *event, const char *at, const char *actor,
+                        const char *detail, rv_error *err)
+{
+    return rv_sql_exec(s, "INSERT INTO voicemail_events (voicemail_id, event, at, actor, detail) VALUES (?1,?2,?3,?4,?5)",
+                       V_ARGS(V_INT(id), V_TEXT(event), V_TEXT(at), V_TEXT(actor), V_TEXT(detail)),
+                       "cannot write events", err);
+}
+
+rv_err rv_store_mark_packaged(rv_store *s, long long id, const char *objid, const char *now_iso, const char *actor,
+                              const char *remote, rv_error *err)
+{
+    rv_err rc = rv_store_begin(s, err);
+    if (rc != RV_OK) return rc;
+    rc = rv_sql_exec(s,
+                     "UPDATE voicemails SET objid = coalesce(objid, ?2), packaged_at = coalesce(packaged_at, ?3)"
+                     " WHERE id = ?1",
+                     V_ARGS(V_INT(id), V_TEXT(objid), V_TEXT(now_iso)), "cannot write", err);
+    if (rc == RV_OK) rc = add_event(s, id, "packaged", now_iso, actor, objid, err);
+    if (rc == RV_OK) rc = rv_store_audit(s, now_iso, actor, remote, "voicemail_packaged", id, NULL, objid, err);
+    return rv_store_end(s, rc, err);
+}
+
+rv_err rv_store_mark_archived(rv_store *s, long long id, const char *reference, const char *now_iso,
+                              const char *actor, const char *remote, rv_error *err)
+{
+    rv_vm_archive v;
+    rv_err rc = rv_store_archive_info(s, id, &v, err);
+    rv_vm_archive_free(&v);
+    if (rc != RV_OK) return rc;
+    if (strcmp(v.decision, "registered") != 0)
+        return rv_error_set(err, RV_ERR_CONFLICT, "voicemail %lld is not registered; only registered voicemails are archived", id);
+    if (!v.packaged_at[0])
+        return rv_error_set(err, RV_ERR_CONFLICT, "voicemail %lld has not been packaged (GET its package first)", id);
+    rc = rv_store_begin(s, err);
+    if (rc != RV_OK) return rc;
+    rc = rv_sql_exec(s, "UPDATE voicemails SET archive_ref = ?2, archived_at = ?3 WHERE id = ?1",
+                     V_ARGS(V_INT(id), V_TEXT(reference), V_TEXT(now_iso)), "cannot write", err);
+    if (rc == RV_OK) rc = add_event(s, id, "archived", now_iso, actor, reference, err);
+    if (rc == RV_OK) rc = rv_store_audit(s, now_iso, actor, remote, "voicemail_archived", id, NULL, reference, err);
+    return rv_store_end(s, rc, err);
+}
+
+/* ---- disposal ---- */
+
+rv_err rv_store_dispose(rv_store *s, rv_disposal *d, size_t n, const char *actor, const char *now_iso,
+                        rv_error *err)
+{
+    rv_sql *mark = NULL, *refs = NULL;
+    rv_err rc = RV_OK;
+    for (size_t i = 0; i < n; i++) {
+        d[i].done = 0;
+        d[i].erase_rc = RV_OK;
+    }
+    rv_audio_loc *gone = calloc(n ? n : 1, sizeof *gone); /* audio to erase after the commit */
+    size_t *owner = calloc(n ? n : 1, sizeof *owner);
+    long long *record = calloc(n ? n : 1, sizeof *record); /* its erasure's record */
+    size_t n_gone = 0;
+    if (!gone || !owner || !record) {
+        free(gone);
+        free(owner);
+        free(record);
+        return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    }
+    if ((rc = rv_store_begin(s, err)) != RV_OK) {
+        free(gone);
+        free(owner);
+        free(record);
+        return rc;
+    }
+    if ((rc = rv_sql_prepare(s, &mark, "UPDATE voicemails SET disposed_at = ?1 WHERE id = ?2 AND disposed_at IS NULL",
+                             V_NONE, "cannot mark a voicemail disposed of", err)) != RV_OK ||
+        (rc = rv_sql_prepare(s, &refs,
+                             "SELECT (SELECT count(*) FROM voicemails WHERE audio_sha256 = ?1 AND disposed_at IS NULL)"
+                             " + (SELECT count(*) FROM greetings WHERE audio_sha256 = ?1)"
+                             " + (SELECT count(*) FROM mailboxes WHERE name_audio_sha256 = ?1)",
+                             V_NONE, "cannot count references", err)) != RV_OK)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        rv_sql_rebind(mark, V_ARGS(V_TEXT(now_iso), V_INT(d[i].id)));
+        if (rv_sql_step(mark, err) != 0) {
+            rc = err->code;
+            goto out;
+        }
+        if (rv_sql_changes(s) == 0) continue; /* someone else did */
+        if ((rc = rv_store_audit(s, now_iso, actor, "", "disposed", d[i].id, d[i].ext, d[i].detail, err)) != RV_OK)
+            goto out;
+        d[i].done = 1;
+        rv_sql_rebind(refs, V_ARGS(V_TEXT(d[i].sha256)));
+        if (rv_sql_step(refs, err) != 1) {
+            rc = rv_sql_error(s, err, "cannot count references");
+            goto out;
+        }
+        if (rv_sql_int(refs, 0) > 0) continue; /* the same bytes are still someone's */
+        rv_error pe;
+        rv_err fr = rv_store_forget_audio(s, d[i].sha256, &gone[n_gone], &pe);
+        if (fr == RV_OK) {
+            /* what is to be erased is written down with the disposal */
+            if ((rc = rv_audio_record_erasure(s, &gone[n_gone], &record[n_gone], err)) != RV_OK) goto out;
+            owner[n_gone++] = i;
+        } else if (fr != RV_ERR_NOT_FOUND && fr != RV_ERR_ARG) {
+            rc = fr;
+            *err = pe;
+            goto out;
+        }
+    }
+out:
+    rv_sql_done(mark);
+    rv_sql_done(refs);
+    rc = rv_store_end(s, rc, err);
+    if (rc != RV_OK) {
+        for (size_t i = 0; i < n; i++) d[i].done = 0;
+        n_gone = 0;
+    }
+    /* the bytes go once nothing points to them any more: an upload of the
+     * same bytes committed from now on indexes a copy of its own. A record
+     * is dropped only once its bytes are erased and synced; one left (a
+     * crash, an error) is finished at the next start or sweep
+     * (rv_store_finish_erasures). */
+    size_t n_done = 0;
+    for (size_t i = 0; i < n_gone; i++) {
+        rv_disposal *x = &d[owner[i]];
+        x->erase_rc = rv_audio_erase_recorded(s, &gone[i], &x->erase_err);
+        if (x->erase_rc == RV_OK) record[n_done++] = record[i];
+    }
+    rv_error de;
+    rv_audio_drop_erasures(s, record, n_done, &de); /* kept records are erased again: no harm */
+    free(gone);
+    free(owner);
+    free(record);
+    return rc;
+}
