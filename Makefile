@@ -141,8 +141,9 @@ $(TEST_PROFILES): $(wildcard models/profiles/*.conf)
 	@mkdir -p $(dir $@)
 	@for f in models/profiles/*.conf; do \
 	  { cat $$f; printf '%s\n' 'gallringsbeslut = TEST 2026/1, 2026-01-01' 'gallring_covers = tillfallig, ringa' \
-	    'gallra_automatiskt = empty, ephemeral' 'diarienummer_pattern = ^[A-ZÅÄÖ]{2,5} \d{4}/\d+$$'; \
-	  } > $(dir $@)$${f##*/}; done
+	    'gallra_automatiskt = empty, ephemeral'; } > $(dir $@)$${f##*/}; done
+	@{ cat models/profiles/default.conf; printf '%s\n' 'diarienummer_pattern = ^[A-ZÅÄÖ]{2,5} \d{4}/\d+$$'; } \
+	  > $(dir $@)diarium.conf
 	@touch $@
 
 # check-symbols first: an exported name without the rv_ prefix fails the

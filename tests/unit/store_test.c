@@ -451,3 +451,59 @@ Test(store, unit_names_fold_case_and_swedish_letters) {
     cr_expect_str_eq(bad, "x\xff", "not UTF-8: its own key");
     free(bad);
 }
+
+/* An archive of schema 14 with the old words: after the migration, the
+ * decisions are the law's, the old word kept. */
+Test(store, old_decisions_become_the_laws_on_migration) {
+    rv_store *s;
+    rv_error e;
+    int created;
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_put_mailbox(s, &(rv_mailbox){.ext = "4711", .first_name = "Anna", .last_name = "S",
+                                                       .unit = "Bygg", .profile = "default"},
+                                      "2026-11-01T09:00:00Z", &created, &e),
+                 RV_OK, "%s", e.msg);
+    long long ids[3];
+    for (int i = 0; i < 3; i++) {
+        char hex[RV_SHA256_HEX + 1], audio[8];
+        snprintf(audio, sizeof audio, "a%d", i);
+        cr_assert_eq(rv_store_put_audio(s, audio, strlen(audio), hex, &e), RV_OK);
+        cr_assert_eq(rv_store_add_voicemail(s, "4711", hex, "audio/wav", 2, "", "2026-11-02T09:00:00Z", &ids[i], &e),
+                     RV_OK, "%s", e.msg);
+    }
+    rv_store_close(s);
+    /* back to schema 14, as an older rostvakt left it */
+    char db[160], cmd[1024];
+    snprintf(db, sizeof db, "%s/rostvakt.db", dir);
+    snprintf(cmd, sizeof cmd,
+             "sqlite3 '%s' \"DROP TABLE decisions; CREATE TABLE decisions (id INTEGER PRIMARY KEY,"
+             " voicemail_id INTEGER NOT NULL REFERENCES voicemails(id), decision TEXT NOT NULL CHECK (decision IN"
+             " ('registered','not_public_record','dispose')), diarienummer TEXT, note TEXT, actor TEXT NOT NULL,"
+             " decided_at TEXT NOT NULL); CREATE INDEX decisions_voicemail ON decisions(voicemail_id, id);"
+             " INSERT INTO decisions (voicemail_id, decision, diarienummer, actor, decided_at) VALUES"
+             " (%lld, 'registered', 'KS 2025/1', 'anna', '2026-11-03T09:00:00Z'),"
+             " (%lld, 'not_public_record', NULL, 'anna', '2026-11-03T09:00:00Z'),"
+             " (%lld, 'dispose', NULL, 'anna', '2026-11-03T09:00:00Z'); PRAGMA user_version = 14;\"",
+             db, ids[0], ids[1], ids[2]);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(rv_store_schema_version(s), RV_STORE_SCHEMA_VERSION);
+    const char *want[3][2] = {{"registrera", "registered"}, {"halls_ordnad", "not_public_record"},
+                              {"gallras", "dispose"}};
+    for (int i = 0; i < 3; i++) {
+        json_t *v;
+        cr_assert_eq(rv_store_get_voicemail(s, ids[i], &v, &e), RV_OK, "%s", e.msg);
+        json_t *d = json_array_get(json_object_get(v, "decisions"), 0);
+        cr_expect_str_eq(json_string_value(json_object_get(d, "decision")), want[i][0]);
+        cr_expect_str_eq(json_string_value(json_object_get(d, "migrated_from")), want[i][1]);
+        json_decref(v);
+    }
+    rv_decision_standing st;
+    cr_assert_eq(rv_store_decision_standing(s, ids[0], &st, &e), RV_OK);
+    cr_expect_str_eq(st.decision, "registrera");
+    long long did;
+    cr_expect_eq(rv_store_add_decision(s, ids[0], &(rv_decision_record){.decision = "registered"}, "anna",
+                                       "2026-11-04T09:00:00Z", &did, &e),
+                 RV_ERR_ARG, "the old words are not taken any more");
+    rv_store_close(s);
+}
