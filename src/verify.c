@@ -486,7 +486,7 @@ const char *rv_element_name(rv_element e)
 
 /* What a greeting verdict depends on besides the profile. Bump when the
  * analysis itself changes in a way that changes verdicts. */
-#define ANALYSIS_REVISION "rostvakt-analysis-6"
+#define ANALYSIS_REVISION "rostvakt-analysis-7"
 
 void rv_models_version(const rv_config *cfg, char out[17])
 {

@@ -21,7 +21,9 @@ typedef struct {
                        * free phone loop over the same frames, in PocketSphinx
                        * units (log base 1.0001); near 0: fits as well as anything */
     double word_min;  /* the same per frame of each word; the lowest of them */
-    double start_s;   /* where the phrase fits best; -1 when not found */
+    double start_s;   /* where the phrase fits best, in seconds from the start
+                       * of the audio given (frames the decoder dropped as
+                       * silence counted); -1 when not found */
     double end_s;
     double total;     /* the whole ratio over the phrase */
     int frames;       /* 10 ms frames the phrase's words span */
