@@ -130,9 +130,9 @@ $(BUILD)/syncorder.so: tests/shim/syncorder.c
 	$(CC) -shared -fPIC -O1 -g -Wall -Wextra -Werror -o $@ $< -ldl -lpthread
 
 # check-symbols first: an exported name without the rv_ prefix fails the tests.
-unit-test: check-symbols $(TESTBIN) $(BIN) $(FIXTURES) $(MLLR) $(FUZZ_REPLAY) $(BUILD)/syncorder.so
+unit-test: check-symbols $(TESTBIN) $(BIN) $(FIXTURES) $(MLLR) $(FUZZ_REPLAY) $(BUILD)/syncorder.so $(BUILD)/bench_real
 	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
-	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) RV_SYNC_SHIM=$(BUILD)/syncorder.so $(TESTBIN) --jobs 2 > $(BUILD)/test.log 2>&1; \
+	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) RV_SYNC_SHIM=$(BUILD)/syncorder.so RV_BENCH_REAL=$(BUILD)/bench_real $(TESTBIN) --jobs 2 > $(BUILD)/test.log 2>&1; \
 	status=$$?; \
 	for n in $(FUZZ_NAMES); do \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \

@@ -7,7 +7,7 @@
  * (a threshold chosen on what it is measured on: an upper bound); the TPR
  * and FPR at a threshold chosen on the other speakers (leave-one-speaker-out,
  * FPR <= 0.10 there); and at the shipped unit threshold of the clip's codec.
- * With --cohort FILE (one word a line, up to 512) each score is the word's
+ * With --cohort FILE (one word a line, up to RV_ASR_MAX_ALTS) each score is the word's
  * less 0.5 times the best of the cohort's (floor -15), as names are weighed
  * against the directory. RV_BENCH_HMM names another acoustic model directory
  * (bench/adapt-real.sh ... map). Usage: bench_real [--cohort FILE] SET_DIR [MODELS_DIR] */
@@ -41,7 +41,7 @@ typedef struct {
 static trial trials[MAX_TRIALS];
 /* An optional cohort of ordinary words, each trial's score normalised by the
  * best of them as a name is by the directory's other names. */
-#define MAX_COHORT 512
+#define MAX_COHORT RV_ASR_MAX_ALTS
 static const char *cohort[MAX_COHORT];
 static size_t n_cohort;
 static double cohort_weight = 0.5, cohort_floor = -15;
@@ -110,7 +110,7 @@ static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list,
         rv_error e;
         if (rv_asr_best_of_in(asr, vocab, alts, n, &best, &sc, &e) != RV_OK) {
             fprintf(stderr, "bench_real: '%s': %s\n", w, e.msg);
-            continue;
+            exit(70); /* a trial left out would bias every figure */
         }
         double raw = sc.found ? sc.llr : -1e9, c = -1e9;
         if (n_cohort) {
@@ -120,8 +120,11 @@ static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list,
                 if (strcmp(cohort[i], alts[0]) && (!alts[1] || strcmp(cohort[i], alts[1]))) others[k++] = cohort[i];
             rv_phrase_score cs;
             size_t cb;
-            if (k && rv_asr_best_of_in(asr, vocab, others, k, &cb, &cs, &e) == RV_OK && cs.found)
-                c = cs.llr;
+            if (k && rv_asr_best_of_in(asr, vocab, others, k, &cb, &cs, &e) != RV_OK) {
+                fprintf(stderr, "bench_real: the cohort against '%s': %s\n", w, e.msg);
+                exit(70); /* not a score shifted by the floor */
+            }
+            if (k && cs.found) c = cs.llr;
         }
         double score = n_cohort ? raw - cohort_weight * (c > cohort_floor ? c : cohort_floor) : raw;
         trial tr = {speaker, said, score, raw, c, rv_phrase_threshold(th, alts[best]),
@@ -315,7 +318,7 @@ int main(int argc, char **argv)
         rv_lexicon_free(lx);
         return 0;
     }
-    static char words[MAX_COHORT][64];
+    static char words[MAX_COHORT + 1][64];
     if (getenv("RV_BENCH_VOCAB") && strcmp(getenv("RV_BENCH_VOCAB"), "fixed") == 0) vocab = RV_VOCAB_FIXED;
     if (argc > 2 && strcmp(argv[1], "--cohort") == 0) {
         FILE *cf = fopen(argv[2], "r");
@@ -323,11 +326,23 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_real: cannot read %s\n", argv[2]);
             return 66;
         }
-        while (n_cohort < MAX_COHORT && fgets(words[n_cohort], sizeof words[0], cf)) {
-            words[n_cohort][strcspn(words[n_cohort], "\n")] = '\0';
-            if (words[n_cohort][0] && words[n_cohort][0] != '#') cohort[n_cohort] = words[n_cohort], n_cohort++;
+        size_t listed = 0;
+        char wl[256];
+        while (fgets(wl, sizeof wl, cf)) {
+            wl[strcspn(wl, "\n")] = '\0';
+            if (!wl[0] || wl[0] == '#') continue;
+            if (listed < MAX_COHORT) {
+                snprintf(words[listed], sizeof words[0], "%.63s", wl);
+                cohort[listed] = words[listed];
+            }
+            listed++;
         }
         fclose(cf);
+        if (listed > MAX_COHORT) { /* one search takes no more: refuse, not truncate or ignore */
+            fprintf(stderr, "bench_real: %s: %zu cohort words, at most %d\n", argv[2], listed, MAX_COHORT);
+            return 64;
+        }
+        n_cohort = listed;
         argc -= 2, argv += 2;
     }
     if (argc < 2) {

@@ -30,7 +30,7 @@
 #define MAX_WORDS 8192
 #define WORDS_PER_UTTERANCE 2048
 #define MAX_PHRASE_WORDS 16
-#define MAX_ALTS 64
+#define MAX_ALTS RV_ASR_MAX_ALTS
 #define MAX_SEGS 8192
 /* Telephone audio upsampled to 16 kHz is empty above 4 kHz, where the model
  * was trained on wideband speech; a faint high-pass noise this far below the
