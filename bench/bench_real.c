@@ -48,6 +48,9 @@ typedef struct {
     int kind;       /* KIND_WORDS or KIND_SENTENCE */
     int channel;    /* CH_ULAW, CH_GSM or CH_WIDE */
     int verdict;    /* the shipped three-way verdict (rv_verdict) */
+    double total;   /* the whole ratio over the word's frames */
+    int frames, phones;
+    double shipped_rel; /* the shipped threshold less its intercept (the part that grows with length) */
 } trial;
 
 enum { KIND_WORDS, KIND_SENTENCE, N_KINDS };
@@ -194,7 +197,11 @@ static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list,
         double score = n_cohort ? raw - cohort_weight * (c > cohort_floor ? c : cohort_floor) : raw;
         trial tr = {speaker, said, score, raw, c, rv_phrase_threshold(th, alts[best]),
                     sc.found ? sc.word_min : -1e9, sc.found && sc.phones ? (double)sc.frames / sc.phones : 0, 0, 0,
-                    kind, channel, RV_VERDICT_UNSURE};
+                    kind, channel, RV_VERDICT_UNSURE, 0, 0, 0, 0};
+        tr.total = sc.found ? sc.total : -1e9;
+        tr.frames = sc.frames;
+        tr.phones = phones_of(alts[best]);
+        tr.shipped_rel = tr.shipped - th->phrase_min_score;
         rv_phrase_check chk = {0};
         chk.score = raw;
         chk.threshold = tr.shipped;
@@ -595,9 +602,11 @@ int main(int argc, char **argv)
     fclose(m);
     if (getenv("RV_BENCH_DUMP")) /* every trial, for study */
         for (size_t i = 0; i < n_trials; i++)
-            fprintf(stderr, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.2f\n", speakers[trials[i].speaker], trials[i].said,
-                    trials[i].score, trials[i].has_tmpl ? -trials[i].tmpl : -1, trials[i].word_min,
-                    trials[i].per_phone);
+            fprintf(stderr, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.2f\t%s\t%s\t%.1f\t%d\t%d\t%.2f\n",
+                    speakers[trials[i].speaker], trials[i].said, trials[i].score,
+                    trials[i].has_tmpl ? -trials[i].tmpl : -1, trials[i].word_min, trials[i].per_phone,
+                    trials[i].kind == KIND_SENTENCE ? "sentence" : "words", channel_names[trials[i].channel],
+                    trials[i].total, trials[i].frames, trials[i].phones, trials[i].shipped_rel);
     printf("  %d clips (%.0f s) of %d speakers through mu-law, GSM and (where recorded at 16 kHz or more) "
            "wideband; %zu trials%s%s\n",
            clips, audio_s, n_speakers, n_trials, n_cohort ? "; scores weighed against a cohort of ordinary words" : "",

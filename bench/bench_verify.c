@@ -125,10 +125,13 @@ static void score(rv_asr *asr, const char *dir, split *s)
         it->unit_llr[0] = r.unit.score - (rv_phrase_threshold(&th, it->unit) - th.phrase_min_score);
         if (dump) {
             /* name rows: then the ratio before the directory, and its best competitor's */
-            fprintf(dump, "%s\t%s\tname\t%d\t%.2f\t%.2f\t%.2f\t%.2f\n", it->file, it->channel, it->name_said,
-                    r.name.score, r.name.at_s, it->name_llr[0], r.name.n_cohort ? r.name.cohort_score : -1e9);
-            fprintf(dump, "%s\t%s\tunit\t%d\t%.2f\t%.2f\n", it->file, it->channel, it->unit_said, r.unit.score,
-                    r.unit.at_s);
+            /* then the whole ratios, frames and phones (the name's, its competitor's) */
+            fprintf(dump, "%s\t%s\tname\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.1f\t%d\t%d\t%.1f\n", it->file, it->channel,
+                    it->name_said, r.name.score, r.name.at_s, it->name_llr[0],
+                    r.name.n_cohort ? r.name.cohort_score : -1e9, r.name.total, r.name.frames, r.name.phones,
+                    r.name.n_cohort ? r.name.cohort_total : -1e9);
+            fprintf(dump, "%s\t%s\tunit\t%d\t%.2f\t%.2f\t%s\t%.1f\t%d\t%d\n", it->file, it->channel, it->unit_said,
+                    r.unit.score, r.unit.at_s, it->unit, r.unit.total, r.unit.frames, r.unit.phones);
             fprintf(dump, "%s\t%s\tclosing\t%d\t%.2f\t%.2f\t%s\n", it->file, it->channel, it->prompted, cl.score,
                     cl.at_s, cl.expected);
         }
