@@ -643,6 +643,35 @@ static rv_err own_scores(rv_asr *a, rv_error *err)
     return rc;
 }
 
+/* Whether pcm carries only the telephone band: 8 kHz or less, or a higher
+ * rate with nothing above 4.4 kHz (a call stored at 16 kHz, as Asterisk's
+ * wav16 of a G.711 line). A 101-tap windowed-sinc high-pass, every fourth
+ * output sample: such recordings hold about -68 dB above the band, wideband
+ * speech (real and synthetic, quiet and loud) -12 to -33 dB. */
+#define HIGH_TAPS 101
+#define NARROW_BAND_DB (-50.0)
+static int telephone_band(const rv_pcm *pcm)
+{
+    if (pcm->rate <= 8000) return 1;
+    if (pcm->n <= HIGH_TAPS) return 0;
+    double h[HIGH_TAPS], fc = 4400.0 / pcm->rate, pi = acos(-1.0);
+    int m = HIGH_TAPS / 2;
+    for (int k = 0; k < HIGH_TAPS; k++) {
+        int n = k - m;
+        double lp = n ? sin(2 * pi * fc * n) / (pi * n) : 2 * fc;
+        h[k] = (n == 0) - lp * (0.54 - 0.46 * cos(2 * pi * k / (HIGH_TAPS - 1)));
+    }
+    double high = 0, all = 0;
+    for (size_t i = HIGH_TAPS; i < pcm->n; i += 4) {
+        double y = 0;
+        for (int k = 0; k < HIGH_TAPS; k++) y += h[k] * pcm->samples[i - (size_t)k];
+        double x = pcm->samples[i - (size_t)m];
+        high += y * y;
+        all += x * x;
+    }
+    return all > 0 && high < all * pow(10, NARROW_BAND_DB / 10);
+}
+
 rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
 {
     int16_t *buf;
@@ -663,8 +692,9 @@ rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
         }
     }
     /* The adaptation was estimated on 8 kHz lines: on for telephone-band
-     * audio, off for wideband (the model's own conditions). */
-    int tel = a->tel && pcm->rate <= 8000;
+     * audio (whatever rate it is stored at), off for wideband (the model's
+     * own conditions). */
+    int tel = a->tel && telephone_band(pcm);
     if (a->tel && tel != a->tel_on) {
         ps_mllr_t *m = ps_mllr_retain(tel ? a->tel : a->plain);
         if (!ps_update_mllr(a->ps, m)) {

@@ -193,3 +193,26 @@ Test(asr, positions_of_a_word_in_a_clip_with_leading_silence_within_0_1_s) {
     free(q.samples);
     rv_pcm_free(&p);
 }
+
+/* A telephone call stored at 16 kHz (Asterisk's wav16 of a G.711 line) has
+ * nothing above 4 kHz: it must be heard as the telephone recording it is
+ * (with the channel adaptation), not as a wideband one. */
+Test(asr, a_telephone_recording_stored_at_16_khz_scores_as_telephone) {
+    rv_audio_limits lim = {1 << 24, 60};
+    rv_pcm w, p, up;
+    rv_error e;
+    cr_assert_eq(rv_audio_decode_file(fixture("asr-anna.wav"), RV_AUDIO_AUTO, &lim, &w, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_audio_resample(&w, 8000, 0, &p, &e), RV_OK, "%s", e.msg);
+    rv_pcm_free(&w);
+    cr_assert_eq(rv_asr_set_audio(asr, &p, &e), RV_OK, "%s", e.msg);
+    rv_phrase_score tel = verify("Anna Svensson");
+    cr_assert_eq(rv_audio_resample(&p, 16000, 0, &up, &e), RV_OK, "%s", e.msg);
+    up.codec = RV_CODEC_OTHER;
+    cr_assert_eq(rv_asr_set_audio(asr, &up, &e), RV_OK, "%s", e.msg);
+    rv_phrase_score wide = verify("Anna Svensson");
+    cr_assert(tel.found && wide.found);
+    cr_expect(fabs(wide.llr - tel.llr) < 0.15 * fabs(tel.llr) + 0.5, "8 kHz %.2f, the same at 16 kHz %.2f", tel.llr,
+              wide.llr);
+    rv_pcm_free(&up);
+    rv_pcm_free(&p);
+}
