@@ -51,6 +51,7 @@ typedef struct {
     double total;   /* the whole ratio over the word's frames */
     int frames, phones;
     double shipped_rel; /* the shipped threshold less its intercept (the part that grows with length) */
+    double stretch; /* the pause-bounded stretch around it, in s */
 } trial;
 
 enum { KIND_WORDS, KIND_SENTENCE, N_KINDS };
@@ -117,6 +118,21 @@ static const rv_features *template_of(const char *dir, const char *name)
 
 static const char *set_dir;
 static rv_features clip_features;
+static rv_signal clip_signal; /* the clip's speech segments */
+
+/* The pause-bounded stretch around [start_s, end_s): the speech segments of
+ * sig (gaps under 200 ms joined) that overlap it, with it; its length in s. */
+static double stretch_s(const rv_signal *sig, double start_s, double end_s)
+{
+    double a = start_s, b = end_s;
+    for (size_t i = 0; i < sig->n_speech; i++) {
+        const rv_segment *g = &sig->speech[i];
+        if (g->end_s <= start_s || g->start_s >= end_s) continue;
+        if (g->start_s < a) a = g->start_s;
+        if (g->end_s > b) b = g->end_s;
+    }
+    return b - a;
+}
 
 static rv_lexicon *lexicon;
 
@@ -197,11 +213,12 @@ static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list,
         double score = n_cohort ? raw - cohort_weight * (c > cohort_floor ? c : cohort_floor) : raw;
         trial tr = {speaker, said, score, raw, c, rv_phrase_threshold(th, alts[best]),
                     sc.found ? sc.word_min : -1e9, sc.found && sc.phones ? (double)sc.frames / sc.phones : 0, 0, 0,
-                    kind, channel, RV_VERDICT_UNSURE, 0, 0, 0, 0};
+                    kind, channel, RV_VERDICT_UNSURE, 0, 0, 0, 0, 0};
         tr.total = sc.found ? sc.total : -1e9;
         tr.frames = sc.frames;
         tr.phones = phones_of(alts[best]);
         tr.shipped_rel = tr.shipped - th->phrase_min_score;
+        tr.stretch = sc.found ? stretch_s(&clip_signal, sc.start_s, sc.end_s) : 0;
         rv_phrase_check chk = {0};
         chk.score = raw;
         chk.threshold = tr.shipped;
@@ -584,6 +601,16 @@ int main(int argc, char **argv)
         int kind = f[7] && strcmp(f[7], "sentence") == 0 ? KIND_SENTENCE : KIND_WORDS;
         int chan = strcmp(f[2], "gsm") == 0 ? CH_GSM : strcmp(f[2], "wide") == 0 ? CH_WIDE : CH_ULAW;
         rv_verify_thresholds t = rv_verify_thresholds_for(&th, pcm.codec);
+        rv_signal_free(&clip_signal);
+        rv_report rep;
+        rv_analyzer an = {&cfg, NULL};
+        if (rv_analyze_pcm(&an, &pcm, RV_KIND_GREETING, &rep, &e) != RV_OK) {
+            fprintf(stderr, "bench_real: %s: %s\n", path, e.msg);
+            return 70;
+        }
+        clip_signal = rep.signal; /* kept: the report's other parts freed */
+        memset(&rep.signal, 0, sizeof rep.signal);
+        rv_report_free(&rep);
         rv_features_free(&clip_features);
         if (rv_features_of(&pcm, &clip_features, &e) != RV_OK) fprintf(stderr, "bench_real: %s: %s\n", path, e.msg);
         if (rv_asr_set_audio(asr, &pcm, &e) == RV_OK) {
@@ -602,11 +629,11 @@ int main(int argc, char **argv)
     fclose(m);
     if (getenv("RV_BENCH_DUMP")) /* every trial, for study */
         for (size_t i = 0; i < n_trials; i++)
-            fprintf(stderr, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.2f\t%s\t%s\t%.1f\t%d\t%d\t%.2f\n",
+            fprintf(stderr, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.2f\t%s\t%s\t%.1f\t%d\t%d\t%.2f\t%.2f\n",
                     speakers[trials[i].speaker], trials[i].said, trials[i].score,
                     trials[i].has_tmpl ? -trials[i].tmpl : -1, trials[i].word_min, trials[i].per_phone,
                     trials[i].kind == KIND_SENTENCE ? "sentence" : "words", channel_names[trials[i].channel],
-                    trials[i].total, trials[i].frames, trials[i].phones, trials[i].shipped_rel);
+                    trials[i].total, trials[i].frames, trials[i].phones, trials[i].shipped_rel, trials[i].stretch);
     printf("  %d clips (%.0f s) of %d speakers through mu-law, GSM and (where recorded at 16 kHz or more) "
            "wideband; %zu trials%s%s\n",
            clips, audio_s, n_speakers, n_trials, n_cohort ? "; scores weighed against a cohort of ordinary words" : "",
@@ -618,6 +645,7 @@ int main(int argc, char **argv)
     report(-1);
     f_kind = -1;
     rv_features_free(&clip_features);
+    rv_signal_free(&clip_signal);
     rv_asr_free(asr);
     rv_lexicon_free(lex);
     return 0;
