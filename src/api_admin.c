@@ -147,14 +147,12 @@ static void csv_field(FILE *f, const char *v)
 rv_answer rv_api_get_audit(rv_server *s, rv_req *r, const rv_path *p)
 {
     (void)p;
-    const char *vm = rv_req_arg(r, "voicemail"), *actor = rv_req_arg(r, "actor"), *from = rv_req_arg(r, "from"), *to = rv_req_arg(r, "to");
+    const char *vm = rv_req_arg(r, "voicemail"), *actor = rv_req_arg(r, "actor"), *from, *to;
     long long vid = vm ? rv_parse_id(vm, strlen(vm)) : 0;
     if (vm && !vid) return rv_reply_error(r, RV_ERR_ARG, "voicemail must be an id");
     char from_utc[32], to_utc[32];
-    if ((from && !rv_rfc3339_utc(from, from_utc)) || (to && !rv_rfc3339_utc(to, to_utc)))
-        return rv_reply_error(r, RV_ERR_ARG, "from and to must be RFC 3339 dates and times");
-    if (from) from = from_utc;
-    if (to) to = to_utc;
+    rv_answer ret;
+    if (!rv_api_dates(r, &from, &to, from_utc, to_utc, &ret)) return ret;
     json_t *items;
     rv_error e;
     const char *fmt = rv_req_arg(r, "format");

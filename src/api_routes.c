@@ -39,7 +39,7 @@ const rv_route rv_routes[] = {
     {"POST", "/v1/mailboxes/{ext}/voicemails", PBX, RV_BODY_AUDIO, rv_api_post_voicemail, NULL, NULL,
      "201 + `Location` (200: sent before)", "400, 404, 413, 415, 422, 503"},
     {"GET", "/v1/voicemails", READERS, RV_BODY_NONE, rv_api_list_voicemails,
-     "classification=&decision=&ext=&unit=&from=&to=&limit=&after=", NULL, "200", "400"},
+     "classification=&decision=&ext=&unit=&from=&to=&caller=&q=&listened=&limit=&after=&before=", NULL, "200", "400"},
     {"GET", "/v1/voicemails/{id}", READERS, RV_BODY_NONE, rv_api_get_voicemail, NULL, NULL, "200", "400, 404"},
     {"GET", "/v1/voicemails/{id}/audio", READERS, RV_BODY_NONE, rv_api_voicemail_audio, NULL, NULL, "200, 206",
      "404, 410, 416"},

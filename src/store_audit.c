@@ -114,3 +114,33 @@ rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *acto
     return RV_OK;
 }
 
+
+rv_err rv_store_voicemail_listens(rv_store *s, long long id, json_t **out, rv_error *err)
+{
+    *out = NULL;
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "SELECT actor, min(at), max(at), count(*) FROM audit"
+                               " WHERE voicemail_id = ?1 AND action = 'audio_read' GROUP BY actor ORDER BY min(id)",
+                               V_ARGS(V_INT(id)), "cannot read the audit", err);
+    if (rc != RV_OK) return rc;
+    json_t *a = json_array();
+    int r;
+    while (a && (r = rv_sql_step(q, err)) == 1) {
+        json_t *one = json_pack("{s:o,s:o,s:o,s:I}", "name", audit_text(rv_sql_text(q, 0)), "at",
+                                audit_text(rv_sql_text(q, 1)), "last_at", audit_text(rv_sql_text(q, 2)), "times",
+                                (json_int_t)rv_sql_int(q, 3));
+        if (!one || json_array_append_new(a, one) != 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    }
+    rv_sql_done(q);
+    if (!a) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    if (r < 0) {
+        json_decref(a);
+        return err->code;
+    }
+    *out = a;
+    return RV_OK;
+}

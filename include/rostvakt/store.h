@@ -201,16 +201,30 @@ rv_err rv_store_voicemail_audio(rv_store *s, long long id, char sha256[RV_SHA256
 
 /* Filters of the voicemail list; NULL or 0: any. */
 typedef struct {
-    const char *classification, *decision, *ext, *unit, *from, *to;
+    const char *classification, *decision, *ext, *unit;
+    const char *from, *to;        /* UTC instants: received in [from, to) */
+    const char *caller;           /* digits (and +) the caller's number contains; a leading 0 also
+                                   * matches the number written +46 */
+    const char *q;                /* a mailbox: its first or last name (any case) or ext contains it */
+    int listened;                 /* -1 any, 0 nobody has read its audio yet, 1 someone has */
     int limit;                    /* 1..500 */
-    long long after_id;           /* keyset cursor: the id of the previous page's last item */
+    long long after_id;           /* keyset cursor: the items older than this one (the next page) */
+    long long before_id;          /* or the items newer than this one (the previous page) */
 } rv_vm_query;
 
-/* Voicemails newest first (received_at, then id; received_at is UTC), as rv_store_get_voicemail
- * gives them without the analysis, plus "decision" (the latest). *out is a new
- * JSON array; *more is 1 when another page follows. */
-rv_err rv_store_list_voicemails(rv_store *s, const rv_vm_query *q, struct json_t **out, int *more,
-                                rv_error *err);
+/* A page of the voicemail list. */
+typedef struct {
+    struct json_t *items;         /* new JSON array, newest first */
+    int more_older, more_newer;   /* items older than the last, newer than the first */
+    long long total;              /* every item the filters match, -1 when not counted */
+} rv_vm_page;
+
+/* Voicemails newest first (received_at, then id; received_at is UTC), as
+ * rv_store_get_voicemail gives them without the analysis, plus "decision"
+ * (the latest), "callback_at", "listened_at" (the first read of its audio
+ * in the audit, or null), the owner's "name", "unit" and "profile". With
+ * count, out->total counts every match. On error out is zeroed. */
+rv_err rv_store_list_voicemails(rv_store *s, const rv_vm_query *q, int count, rv_vm_page *out, rv_error *err);
 
 /* The owner returned the call: callback_at = now_iso. RV_ERR_NOT_FOUND. */
 rv_err rv_store_set_callback(rv_store *s, long long id, const char *now_iso, rv_error *err);
@@ -239,6 +253,11 @@ extern const char *const rv_audit_actions[];
  * new JSON array. */
 rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *actor, const char *from,
                            const char *to, int limit, struct json_t **out, rv_error *err);
+
+/* Who has read voicemail id's audio, by the audit: one item a person, in
+ * the order they first did, {"name", "at": the first time, "last_at",
+ * "times"}. *out is a new JSON array. */
+rv_err rv_store_voicemail_listens(rv_store *s, long long id, struct json_t **out, rv_error *err);
 
 /* Keep staged audio (blob) as mailbox ext's recorded name, in one
  * transaction with its index entry and an audit row
