@@ -369,10 +369,15 @@ typedef struct {
     long long greeting_id;
     const char *name, *unit, *org, *closing;
     const char *actor, *remote, *now; /* the audit: who, from where, when */
+    int set_verdict;                  /* 1: the greeting's verdict becomes compliance and violations */
+    rv_compliance compliance;
+    const char *violations;           /* "name_missing,..." or "" */
 } rv_review;
 
-/* Record r with its audit row ("greeting_reviewed") in one transaction;
- * earlier reviews of the same greeting are kept. RV_ERR_NOT_FOUND when ext
+/* Record r with its audit row ("greeting_reviewed") in one transaction
+ * (the caller's, when one is open), and with set_verdict the greeting's
+ * verdict as the review makes it; earlier reviews of the same greeting are
+ * kept. A greeting's summary then has reviewed_at and reviewed_by. RV_ERR_NOT_FOUND when ext
  * has no greeting greeting_id (or it records a removal); RV_ERR_ARG for a
  * value other than stated/not_stated, or none at all. */
 rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_error *err);
