@@ -60,7 +60,7 @@ rv_answer rv_api_put_unit(rv_server *s, rv_req *r, const rv_path *path)
     return rv_reply_json(r, created ? 201 : 200, out);
 }
 
-static void unit_json(void *user, const char *name, const char *managers)
+static void unit_json(void *user, const char *name, const char *managers, long mailboxes)
 {
     json_t *a = json_array(), *arr = user;
     for (const char *p = managers; *p;) {
@@ -68,10 +68,12 @@ static void unit_json(void *user, const char *name, const char *managers)
         json_array_append_new(a, json_stringn(p, k));
         p += k + (p[k] == ',');
     }
-    json_array_append_new(arr, json_pack("{s:s,s:o}", "name", name, "managers", a));
+    json_array_append_new(arr, json_pack("{s:s,s:o,s:I}", "name", name, "managers", a, "mailboxes",
+                                         (json_int_t)mailboxes));
 }
 
-/* GET /v1/units: units with their managers. */
+/* GET /v1/units: every unit of the directory and every unit put, with
+ * their managers (none: []) and how many mailboxes each has. */
 rv_answer rv_api_list_units(rv_server *s, rv_req *r, const rv_path *p)
 {
     (void)p;
@@ -79,7 +81,7 @@ rv_answer rv_api_list_units(rv_server *s, rv_req *r, const rv_path *p)
     json_t *arr = json_array();
     rv_error e;
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_units(s->db.store, unit_json, arr, &e);
+    rv_err rc = rv_store_all_units(s->db.store, unit_json, arr, &e);
     pthread_mutex_unlock(&s->db.lock);
     /* the managers' addresses: read as any list is, audited or not answered */
     if (rc == RV_OK) rc = rv_audit(&s->db, who->name, who->remote, "units_listed", 0, NULL, NULL, &e);

@@ -572,6 +572,12 @@ rv_err rv_store_unit_mailboxes(rv_store *s, const char *name, long *n, rv_error 
 rv_err rv_store_units(rv_store *s, void (*fn)(void *user, const char *name, const char *managers), void *user,
                       rv_error *err);
 
+/* Call fn for every unit: each one a mailbox has and each one put with
+ * managers, in the order of rv_unit_key, named as rv_store_units names
+ * them, with its managers ("" when none) and how many mailboxes it has. */
+rv_err rv_store_all_units(rv_store *s, void (*fn)(void *user, const char *name, const char *managers, long mailboxes),
+                          void *user, rv_error *err);
+
 /* Keep a mail until it is sent: one per (date, key), so that a sweep run
  * again on a day adds nothing (*added 0). */
 rv_err rv_store_outbox_add(rv_store *s, const char *date, const char *key, const char *recipients,
