@@ -145,7 +145,9 @@ static void csv_field(FILE *f, const char *v)
     fputc('"', f);
 }
 
-/* GET /v1/audit?voicemail=&actor=&from=&to=&format= */
+/* GET /v1/audit?voicemail=&actor=&from=&to=&format=&limit=&after=: newest
+ * first, pages of limit (1..1000, default 1000); the next page's cursor is
+ * "next" (JSON) or the header Next-Cursor (CSV), given back as after=. */
 rv_answer rv_api_get_audit(rv_server *s, rv_req *r, const rv_path *p)
 {
     (void)p;
@@ -160,11 +162,23 @@ rv_answer rv_api_get_audit(rv_server *s, rv_req *r, const rv_path *p)
     const char *fmt = rv_req_arg(r, "format");
     if (fmt && strcmp(fmt, "json") != 0 && strcmp(fmt, "csv") != 0)
         return rv_reply_error(r, RV_ERR_ARG, "format must be json or csv");
+    const char *lim = rv_req_arg(r, "limit"), *after = rv_req_arg(r, "after");
+    long long limit = lim ? rv_parse_id(lim, strlen(lim)) : 1000, after_id = 0;
+    if (limit < 1 || limit > 1000) return rv_reply_error(r, RV_ERR_ARG, "limit must be 1..1000");
+    if (after && !(after_id = rv_parse_id(after, strlen(after))))
+        return rv_reply_error(r, RV_ERR_ARG, "after must be a cursor from \"next\"");
+    int more;
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_list_audit(s->db.store, vid, actor, from, to, 1000, &items, &e);
+    rv_err rc = rv_store_audit_page(s->db.store, vid, actor, from, to, after_id, (int)limit, &items, &more, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
-    if (!fmt || strcmp(fmt, "json") == 0) return rv_reply_json(r, 200, json_pack("{s:o}", "items", items));
+    size_t n = json_array_size(items);
+    char next[32] = "";
+    if (more && n)
+        snprintf(next, sizeof next, "%lld",
+                 (long long)json_integer_value(json_object_get(json_array_get(items, n - 1), "id")));
+    if (!fmt || strcmp(fmt, "json") == 0)
+        return rv_reply_json(r, 200, json_pack("{s:o,s:o}", "items", items, "next", next[0] ? json_string(next) : json_null()));
     char *out = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&out, &len);
@@ -188,8 +202,10 @@ rv_answer rv_api_get_audit(rv_server *s, rv_req *r, const rv_path *p)
     }
     fclose(f);
     json_decref(items);
-    return rv_reply_bytes(r, 200, out, len, "text/csv; charset=utf-8", "Content-Disposition",
-                      "attachment; filename=\"rostvakt-logg.csv\"");
+    /* the next page's cursor, when there is one, in a header of its own */
+    const char *h[] = {"Content-Type", "text/csv; charset=utf-8", "Content-Disposition",
+                       "attachment; filename=\"rostvakt-logg.csv\"", next[0] ? "Next-Cursor" : NULL, next, NULL};
+    return rv_reply(r, 200, out, len, h);
 }
 
 /* A request from this machine that no proxy forwarded (metrics_access

@@ -56,7 +56,7 @@ const rv_route rv_routes[] = {
      "400, 409"},
     {"GET", "/v1/sweeps", VIEWERS, RV_BODY_NONE, rv_api_list_sweeps, "limit=", NULL, "200 kept reports", "400"},
     {"GET", "/v1/sweeps/{id}", VIEWERS, RV_BODY_NONE, rv_api_get_sweep, NULL, NULL, "200 a kept report", "404"},
-    {"GET", "/v1/audit", ADMIN, RV_BODY_NONE, rv_api_get_audit, "voicemail=&actor=&from=&to=&format=json\\|csv", NULL,
+    {"GET", "/v1/audit", ADMIN, RV_BODY_NONE, rv_api_get_audit, "voicemail=&actor=&from=&to=&format=json\\|csv&limit=&after=", NULL,
      "200", "400"},
     {"POST", "/v1/session", RV_PUBLIC, RV_BODY_SIGN_IN, rv_api_sign_in, NULL,
      "officer, manager, admin (a pbx token may not sign in)", "201 `{name, role, csrf}` + cookie", "400, 401, 403"},

@@ -84,18 +84,32 @@ static json_t *audit_text(const char *text)
 rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *actor, const char *from,
                            const char *to, int limit, json_t **out, rv_error *err)
 {
+    int more;
+    return rv_store_audit_page(s, voicemail_id, actor, from, to, 0, limit, out, &more, err);
+}
+
+rv_err rv_store_audit_page(rv_store *s, long long voicemail_id, const char *actor, const char *from, const char *to,
+                           long long after_id, int limit, json_t **out, int *more, rv_error *err)
+{
     *out = NULL;
+    *more = 0;
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
                                "SELECT id, at, actor, remote, action, voicemail_id, ext, detail FROM audit"
                                " WHERE (?1 = 0 OR voicemail_id = ?1) AND (?2 IS NULL OR actor = ?2)"
                                " AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)"
-                               " ORDER BY id DESC LIMIT ?5",
-                               V_ARGS(V_INT(voicemail_id), V_TEXT(actor), V_TEXT(from), V_TEXT(to), V_INT(limit)),
+                               " AND (?6 = 0 OR id < ?6) ORDER BY id DESC LIMIT ?5",
+                               V_ARGS(V_INT(voicemail_id), V_TEXT(actor), V_TEXT(from), V_TEXT(to), V_INT(limit + 1),
+                                      V_INT(after_id)),
                                "cannot read the audit", err);
     if (rc != RV_OK) return rc;
     json_t *a = json_array();
+    int n = 0;
     while (a && rv_sql_step(q, NULL) == 1) {
+        if (n++ == limit) {
+            *more = 1;
+            break;
+        }
         json_t *row = json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)rv_sql_int(q, 0),
                                 "at", audit_text(rv_sql_text(q, 1)), "actor", audit_text(rv_sql_text(q, 2)),
                                 "remote", audit_text(rv_sql_text(q, 3)), "action", audit_text(rv_sql_text(q, 4)),

@@ -253,6 +253,10 @@ extern const char *const rv_audit_actions[];
  * new JSON array. */
 rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *actor, const char *from,
                            const char *to, int limit, struct json_t **out, rv_error *err);
+/* The same, a page: entries older than after_id (0: from the newest), at
+ * most limit; *more is 1 when older entries follow. */
+rv_err rv_store_audit_page(rv_store *s, long long voicemail_id, const char *actor, const char *from, const char *to,
+                           long long after_id, int limit, struct json_t **out, int *more, rv_error *err);
 
 /* Who has read voicemail id's audio, by the audit: one item a person, in
  * the order they first did, {"name", "at": the first time, "last_at",

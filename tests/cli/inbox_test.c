@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "serve.h"
@@ -288,4 +289,92 @@ Test(inbox, not_yet_listened_to_and_who_has_listened) {
     json_decref(j);
     sink o;
     cr_expect_eq(call("GET", "/v1/voicemails?listened=maybe", officer, NULL, &o), 400);
+}
+
+/* The header Next-Cursor of GET path as tok (CSV), into out ("" when none). */
+static size_t next_cursor_header(char *p, size_t sz, size_t n, void *u)
+{
+    char *out = u;
+    if (sz * n > 13 && strncasecmp(p, "Next-Cursor: ", 13) == 0)
+        snprintf(out, 32, "%.*s", (int)strcspn(p + 13, "\r\n"), p + 13);
+    return sz * n;
+}
+
+static long get_csv(const char *path, const char *tok, sink *body, char next[32])
+{
+    CURL *c = curl_easy_init();
+    char url[512], auth[128];
+    snprintf(url, sizeof url, "%s%s", base, path);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", tok);
+    struct curl_slist *h = curl_slist_append(NULL, auth);
+    memset(body, 0, sizeof *body);
+    next[0] = '\0';
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, next_cursor_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, next);
+    long st = 0;
+    cr_assert_eq(curl_easy_perform(c), CURLE_OK);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return st;
+}
+
+/* The audit and its CSV page instead of stopping at 1000 rows. */
+Test(inbox, the_audit_pages_in_json_and_csv) {
+    char admin[80];
+    token("admin", "it.admin", admin, sizeof admin);
+    stop_server();
+    start_server("0");
+    for (int i = 0; i < 5; i++) post_to("4711", "2026-11-20T09:00:00Z", NULL);
+    json_t *j = get_json("/v1/audit", admin);
+    size_t all = json_array_size(json_object_get(j, "items"));
+    cr_expect(json_is_null(json_object_get(j, "next")), "one page holds them all");
+    json_decref(j);
+    cr_assert(all >= 7, "mailboxes and voicemails audited: %zu", all);
+    /* pages of two, by the cursor: every row once, newest first */
+    size_t seen = 0, pages = 0;
+    long long last = 0;
+    char path[96] = "/v1/audit?limit=2";
+    for (int page = 0; page < 20; page++) {
+        j = get_json(path, admin);
+        pages++;
+        cr_expect_leq(json_array_size(json_object_get(j, "items")), 2, "a page of at most limit");
+        size_t i;
+        json_t *it;
+        json_array_foreach(json_object_get(j, "items"), i, it) {
+            long long id = json_integer_value(json_object_get(it, "id"));
+            cr_expect(last == 0 || id < last, "newest first: %lld after %lld", id, last);
+            last = id;
+            seen++;
+        }
+        const char *next = json_string_value(json_object_get(j, "next"));
+        if (next) snprintf(path, sizeof path, "/v1/audit?limit=2&after=%s", next);
+        json_decref(j);
+        if (!next) break;
+    }
+    cr_expect_eq(seen, all, "every row once across the pages");
+    cr_expect_eq(pages, (all + 1) / 2, "pages of two");
+    /* the CSV too: its cursor in Next-Cursor */
+    sink body;
+    char next[32];
+    size_t lines = 0, csv_pages = 0;
+    snprintf(path, sizeof path, "/v1/audit?format=csv&limit=3");
+    for (int page = 0; page < 20; page++) {
+        csv_pages++;
+        cr_assert_eq(get_csv(path, admin, &body, next), 200, "%s", body.buf);
+        for (const char *p = body.buf; (p = strstr(p, "\r\n")); p += 2) lines++;
+        lines--; /* its header line */
+        if (!next[0]) break;
+        snprintf(path, sizeof path, "/v1/audit?format=csv&limit=3&after=%s", next);
+    }
+    cr_expect_eq(lines, all, "every row once across the CSV's pages");
+    cr_expect_eq(csv_pages, (all + 2) / 3, "pages of three");
+    sink o;
+    cr_expect_eq(call("GET", "/v1/audit?limit=0", admin, NULL, &o), 400);
+    cr_expect_eq(call("GET", "/v1/audit?limit=1001", admin, NULL, &o), 400);
+    cr_expect_eq(call("GET", "/v1/audit?after=x", admin, NULL, &o), 400);
 }
