@@ -126,6 +126,7 @@ rv_answer rv_api_callback(rv_server *s, rv_req *r, const rv_path *p);
 rv_answer rv_api_decision(rv_server *s, rv_req *r, const rv_path *p);
 rv_answer rv_api_package(rv_server *s, rv_req *r, const rv_path *p);
 rv_answer rv_api_archived(rv_server *s, rv_req *r, const rv_path *p);
+rv_answer rv_api_handover(rv_server *s, rv_req *r, const rv_path *p);
 /* api_admin.c: sessions, units, sweeps, the audit, health and metrics */
 rv_answer rv_api_healthz(rv_server *s, rv_req *r, const rv_path *p);
 rv_answer rv_api_metrics(rv_server *s, rv_req *r, const rv_path *p);

@@ -50,6 +50,8 @@ const rv_route rv_routes[] = {
      "200 a tar (the submission package, made now and recorded)", "404, 409"},
     {"POST", "/v1/voicemails/{id}/archived", OFFICER, RV_BODY_JSON, rv_api_archived, NULL, NULL, "201",
      "400, 404, 409"},
+    {"POST", "/v1/voicemails/{id}/handover", OFFICER, RV_BODY_JSON, rv_api_handover, NULL, NULL,
+     "201 `{sent}` (mailed, kept until sent)", "400, 404, 422, 500"},
     {"PUT", "/v1/units/{name}", ADMIN, RV_BODY_JSON, rv_api_put_unit, NULL, NULL, "201 new, 200 updated", "400, 422"},
     {"GET", "/v1/units", VIEWERS, RV_BODY_NONE, rv_api_list_units, NULL, NULL, "200 every unit, its managers and mailboxes", ""},
     {"POST", "/v1/sweeps", ADMIN, RV_BODY_JSON, rv_api_post_sweep, "date=&dry_run=&format=", NULL, "200 the report",

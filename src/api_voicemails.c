@@ -10,6 +10,7 @@
 
 #include "rostvakt/audio.h"
 #include "rostvakt/calendar.h"
+#include "rostvakt/mail.h"
 #include "rostvakt/policy.h"
 #include "rostvakt/requests.h"
 #include "rostvakt/textfile.h"
@@ -363,6 +364,56 @@ rv_answer rv_api_decision(rv_server *s, rv_req *r, const rv_path *p)
     if (rc == RV_ERR_ARG) return rv_reply_error(r, RV_ERR_UNPROCESSABLE, e.msg); /* a value the archive refuses */
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     return rv_reply_json(r, 201, out);
+}
+
+/* ---- hand-over to a person ---- */
+
+/* POST /v1/voicemails/{id}/handover {"to": "address", "note": "..."}: an
+ * e-mail with the voicemail's link to the person who is to deal with it,
+ * kept and audited before it is sent, on the package thread while the
+ * connection waits (a mail server may take its time). 201 {"sent": true}
+ * once the server took it; "sent": false and "error" when it did not now
+ * (the next sweep sends it). */
+rv_answer rv_api_handover(rv_server *s, rv_req *r, const rv_path *p)
+{
+    if (!s->cfg.mail_smtp_url[0])
+        return rv_reply_error(r, RV_ERR_CONFIG, "mail_smtp_url is not set: no mail can be sent");
+    size_t len;
+    const char *body = rv_req_body(r, &len);
+    json_error_t je;
+    json_t *j = body ? json_loadb(body, len, 0, &je) : NULL;
+    const char *to = json_string_value(json_object_get(j, "to"));
+    json_t *nj = json_object_get(j, "note");
+    const char *note = json_string_value(nj);
+    int known = 1;
+    const char *k;
+    json_t *v;
+    json_object_foreach(j, k, v) known &= !strcmp(k, "to") || !strcmp(k, "note");
+    if (!json_is_object(j) || !to || !known || (nj && !json_is_null(nj) && !note)) {
+        json_decref(j);
+        return rv_reply_error(r, RV_ERR_ARG, "the body must be {\"to\": \"an e-mail address\", \"note\": \"...\"}");
+    }
+    if (!rv_mail_address_valid(to)) {
+        json_decref(j);
+        return rv_reply_error(r, RV_ERR_UNPROCESSABLE, "to: not an e-mail address");
+    }
+    int bad = note && strlen(note) >= sizeof ((rv_job *)0)->note;
+    for (const char *q = note; q && *q && !bad; q++) bad = (unsigned char)*q < 0x20 && *q != '\n';
+    if (bad) {
+        json_decref(j);
+        return rv_reply_error(r, RV_ERR_ARG, "note: at most 2000 bytes, no control characters but line breaks");
+    }
+    rv_job *job = rv_api_job_new(r);
+    if (!job) {
+        json_decref(j);
+        return 0;
+    }
+    *job = (rv_job){.kind = RV_JOB_HANDOVER, .voicemail = p->id};
+    snprintf(job->to, sizeof job->to, "%s", to);
+    snprintf(job->note, sizeof job->note, "%s", note ? note : "");
+    json_decref(j);
+    int handed;
+    return rv_api_hand_over(s, r, job, &handed);
 }
 
 /* ---- the e-archive ---- */

@@ -16,6 +16,7 @@ const char *const rv_audit_actions[] = {
     /* changes */
     "mailbox_created", "mailbox_updated", "greeting_received", "greeting_removed", "name_recording_received",
     "voicemail_received", "callback", "decision", "greeting_reviewed", "voicemail_packaged", "voicemail_archived",
+    "voicemail_handed_over",
     "unit_created", "unit_updated", "sweep_run", "sweep_done", "disposed", "sign_in", "sign_in_refused", "sign_out",
     NULL};
 

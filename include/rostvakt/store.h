@@ -602,6 +602,9 @@ void rv_outbox_free(rv_outbox_mail *m, size_t n);
 /* A try of mail id: sent (error NULL), or why not. */
 rv_err rv_store_outbox_result(rv_store *s, long long id, const char *error, const char *now_iso, rv_error *err);
 
+/* The same for the unsent mail of key (whatever its date). */
+rv_err rv_store_outbox_sent(rv_store *s, const char *key, const char *error, const char *now_iso, rv_error *err);
+
 /* Mails not sent yet; -1 on a database error. */
 long rv_store_outbox_pending(rv_store *s);
 

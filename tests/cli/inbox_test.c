@@ -378,3 +378,61 @@ Test(inbox, the_audit_pages_in_json_and_csv) {
     cr_expect_eq(call("GET", "/v1/audit?limit=1001", admin, NULL, &o), 400);
     cr_expect_eq(call("GET", "/v1/audit?after=x", admin, NULL, &o), 400);
 }
+
+/* Handing a voicemail to a handläggare: a mail with its link through the
+ * mail settings, audited; kept for the next sweep when the server is down. */
+Test(inbox, a_voicemail_is_handed_over_by_mail) {
+    sink o;
+    long long id = post_to("4711", "2026-12-05T23:30:00Z", "+46701234567");
+    char path[96];
+    snprintf(path, sizeof path, "/v1/voicemails/%lld/handover", id);
+    const char *body = "{\"to\":\"handlaggare@kommun.se\",\"note\":\"Ring tillbaka i dag.\"}";
+    cr_expect_eq(call("POST", path, officer, body, &o), 500, "no mail server set: %s", o.buf);
+    cr_expect(strstr(o.buf, "mail_smtp_url") != NULL, "%s", o.buf);
+    int port = free_port();
+    mail_server_start(port);
+    char smtp[64];
+    snprintf(smtp, sizeof smtp, "mail_smtp_url=smtp://127.0.0.1:%d", port);
+    server_set2 = smtp;
+    stop_server();
+    start_server("0");
+    cr_expect_eq(call("POST", path, pbx, body, &o), 403);
+    cr_expect_eq(call("POST", path, officer, "{\"to\":\"not an address\"}", &o), 422, "%s", o.buf);
+    cr_expect_eq(call("POST", path, officer, "{\"note\":\"x\"}", &o), 400, "%s", o.buf);
+    cr_expect_eq(call("POST", path, officer, "{\"to\":\"a@kommun.se\",\"cc\":\"b@kommun.se\"}", &o), 400, "%s", o.buf);
+    cr_expect_eq(call("POST", path, officer, "{\"to\":\"a@kommun.se\",\"note\":\"a\\u0007b\"}", &o), 400, "%s", o.buf);
+    cr_expect_eq(call("POST", "/v1/voicemails/999/handover", officer, body, &o), 404, "%s", o.buf);
+    cr_assert_eq(mail_server_mails(&o), 0, "nothing sent for bad requests: %s", o.buf);
+    cr_assert_eq(call("POST", path, officer, body, &o), 201, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"sent\":true") != NULL, "%s", o.buf);
+    cr_assert_eq(mail_server_mails(&o), 1, "%s", o.buf);
+    char link[96];
+    snprintf(link, sizeof link, "/#/rostmeddelande/%lld", id);
+    cr_expect(strstr(o.buf, "RCPT=handlaggare@kommun.se|") != NULL, "%s", o.buf);
+    cr_expect(strstr(o.buf, link) != NULL, "the voicemail's link: %s", o.buf);
+    cr_expect(strstr(o.buf, "Ring tillbaka i dag.") != NULL, "the note: %s", o.buf);
+    cr_expect(strstr(o.buf, "2026-12-06 00:30") != NULL, "received, Swedish time: %s", o.buf);
+    cr_expect(strstr(o.buf, "+46701234567") != NULL, "the caller: %s", o.buf);
+    cr_expect(strstr(o.buf, "registrator") != NULL, "who hands it over: %s", o.buf);
+    char admin[80];
+    token("admin", "it.admin", admin, sizeof admin);
+    mail_server_stop();
+    stop_server();
+    start_server("0");
+    /* the mail server is down: kept, said so */
+    cr_assert_eq(call("POST", path, officer, "{\"to\":\"annan@kommun.se\"}", &o), 201, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"sent\":false") != NULL, "%s", o.buf);
+    snprintf(path, sizeof path, "/v1/audit?voicemail=%lld", id);
+    json_t *j = get_json(path, admin);
+    int handed = 0;
+    size_t i;
+    json_t *it;
+    json_array_foreach(json_object_get(j, "items"), i, it) {
+        if (strcmp(json_string_value(json_object_get(it, "action")), "voicemail_handed_over") != 0) continue;
+        handed++;
+        cr_expect_str_eq(json_string_value(json_object_get(it, "actor")), "registrator");
+    }
+    cr_expect_eq(handed, 2, "each hand-over audited");
+    json_decref(j);
+    server_set2 = NULL;
+}
