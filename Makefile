@@ -141,15 +141,16 @@ $(TEST_PROFILES): $(wildcard models/profiles/*.conf)
 	@mkdir -p $(dir $@)
 	@for f in models/profiles/*.conf; do \
 	  { cat $$f; printf '%s\n' 'gallringsbeslut = TEST 2026/1, 2026-01-01' 'gallring_covers = tillfallig, ringa' \
-	    'gallra_automatiskt = empty, ephemeral' 'diarienummer_pattern = ^[A-ZÅÄÖ]{2,5} \d{4}/\d+$$'; \
-	  } > $(dir $@)$${f##*/}; done
+	    'gallra_automatiskt = empty, ephemeral'; } > $(dir $@)$${f##*/}; done
+	@{ cat models/profiles/default.conf; printf '%s\n' 'diarienummer_pattern = ^[A-ZÅÄÖ]{2,5} \d{4}/\d+$$'; } \
+	  > $(dir $@)diarium.conf
 	@touch $@
 
 # check-symbols first: an exported name without the rv_ prefix fails the
 # tests; check-headers: an installed header that needs one not installed.
-unit-test: check-symbols check-headers $(TESTBIN) $(BIN) $(FIXTURES) $(MLLR) $(FUZZ_REPLAY) $(BUILD)/syncorder.so $(TEST_PROFILES)
+unit-test: check-symbols check-headers $(TESTBIN) $(BIN) $(FIXTURES) $(MLLR) $(FUZZ_REPLAY) $(BUILD)/syncorder.so $(TEST_PROFILES) $(BUILD)/bench_real
 	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
-	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) RV_SYNC_SHIM=$(BUILD)/syncorder.so \
+	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) RV_SYNC_SHIM=$(BUILD)/syncorder.so RV_BENCH_REAL=$(BUILD)/bench_real \
 	RV_TEST_PROFILES=models/profiles:$(BUILD)/test-profiles $(TESTBIN) --jobs 2 > $(BUILD)/test.log 2>&1; \
 	status=$$?; \
 	for n in $(FUZZ_NAMES); do \
@@ -187,7 +188,7 @@ fuzz:
 
 # Deliberate bugs (tests/mutants/*.mut), each in a scratch copy, checked to
 # turn their named tests red (tools/mutants.sh; docs/testing.md).
-mutants: $(BIN) $(TESTBIN) $(FIXTURES) $(MLLR) $(BUILD)/syncorder.so
+mutants: $(BIN) $(TESTBIN) $(FIXTURES) $(MLLR) $(BUILD)/syncorder.so $(TEST_PROFILES)
 	@sh tools/mutants.sh
 
 asan: deps

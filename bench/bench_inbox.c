@@ -16,7 +16,7 @@
 #include "rostvakt/store.h"
 
 /* a decision the seeding records (the store's name for it) */
-#define DECIDED "not_public_record"
+#define DECIDED "halls_ordnad"
 
 static unsigned long long rng = 88172645463325252ull;
 static unsigned next(void)
@@ -88,8 +88,9 @@ static int seed(const char *dir, long n)
                 check(rv_store_audit(st, at[i], "registrator", "127.0.0.1", "audio_read", v[i].id, NULL, NULL, &e), &e,
                       "audit");
             if (age[i] > 30 || (age[i] > 3 && next() % 2)) /* decided, but the last weeks' */
-                check(rv_store_add_decision(st, v[i].id, DECIDED, NULL, NULL, "registrator", at[i], &id, &e), &e,
-                      "decision");
+                check(rv_store_add_decision(st, v[i].id, &(rv_decision_record){.decision = DECIDED}, "registrator", at[i], &id,
+                                            &e),
+                      &e, "decision");
         }
         done += (long)k;
     }

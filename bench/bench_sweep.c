@@ -75,8 +75,10 @@ static void write_batch(rv_store *st, seed_vm *b, size_t n)
         if (b[i].callback) check(rv_store_set_callback(st, v[i].id, b[i].at, &e), &e, "call-back");
         long long id;
         if (b[i].decision)
-            check(rv_store_add_decision(st, v[i].id, b[i].registered ? "registered" : "not_public_record",
-                                        b[i].registered ? "KS 2026/1" : NULL, NULL, "registrator", b[i].at, &id, &e),
+            check(rv_store_add_decision(st, v[i].id,
+                                        &(rv_decision_record){.decision = b[i].registered ? "registrera" : "halls_ordnad",
+                                                              .diarienummer = b[i].registered ? "KS 2026/1" : NULL},
+                                        "registrator", b[i].at, &id, &e),
                   &e, "decision");
     }
 }

@@ -69,6 +69,20 @@ static int directory_of(const item *it)
     return (atoi(it->file + 1) - 1) / DIRECTORY_SIZE;
 }
 
+/* The pause-bounded stretch around [start_s, end_s): the speech segments of
+ * sig (gaps under 200 ms joined) that overlap it, with it; its length in s. */
+static double stretch_s(const rv_signal *sig, double start_s, double end_s)
+{
+    double a = start_s, b = end_s;
+    for (size_t i = 0; i < sig->n_speech; i++) {
+        const rv_segment *g = &sig->speech[i];
+        if (g->end_s <= start_s || g->start_s >= end_s) continue;
+        if (g->start_s < a) a = g->start_s;
+        if (g->end_s > b) b = g->end_s;
+    }
+    return b - a;
+}
+
 /* Each greeting the way rostvakt analyze --name --unit sees it (analysis,
  * then verification), but only the name, the unit and the closing prompt:
  * the absence search would make this part take a quarter of an hour; the
@@ -125,10 +139,16 @@ static void score(rv_asr *asr, const char *dir, split *s)
         it->unit_llr[0] = r.unit.score - (rv_phrase_threshold(&th, it->unit) - th.phrase_min_score);
         if (dump) {
             /* name rows: then the ratio before the directory, and its best competitor's */
-            fprintf(dump, "%s\t%s\tname\t%d\t%.2f\t%.2f\t%.2f\t%.2f\n", it->file, it->channel, it->name_said,
-                    r.name.score, r.name.at_s, it->name_llr[0], r.name.n_cohort ? r.name.cohort_score : -1e9);
-            fprintf(dump, "%s\t%s\tunit\t%d\t%.2f\t%.2f\n", it->file, it->channel, it->unit_said, r.unit.score,
-                    r.unit.at_s);
+            /* then the whole ratios, frames and phones (the name's, its competitor's) */
+            /* ... and the pause-bounded stretch around it, in s */
+            fprintf(dump, "%s\t%s\tname\t%d\t%.2f\t%.2f\t%.2f\t%.2f\t%.1f\t%d\t%d\t%.1f\t%.2f\n", it->file,
+                    it->channel, it->name_said, r.name.score, r.name.at_s, it->name_llr[0],
+                    r.name.n_cohort ? r.name.cohort_score : -1e9, r.name.total, r.name.frames, r.name.phones,
+                    r.name.n_cohort ? r.name.cohort_total : -1e9,
+                    stretch_s(&r.signal, r.name.at_s, r.name.at_s + r.name.frames / 100.0));
+            fprintf(dump, "%s\t%s\tunit\t%d\t%.2f\t%.2f\t%s\t%.1f\t%d\t%d\t%.2f\n", it->file, it->channel,
+                    it->unit_said, r.unit.score, r.unit.at_s, it->unit, r.unit.total, r.unit.frames, r.unit.phones,
+                    stretch_s(&r.signal, r.unit.at_s, r.unit.at_s + r.unit.frames / 100.0));
             fprintf(dump, "%s\t%s\tclosing\t%d\t%.2f\t%.2f\t%s\n", it->file, it->channel, it->prompted, cl.score,
                     cl.at_s, cl.expected);
         }

@@ -10,6 +10,7 @@
 
 #include "rostvakt/audio.h"
 #include "rostvakt/calendar.h"
+#include "rostvakt/decision.h"
 #include "rostvakt/mail.h"
 #include "rostvakt/policy.h"
 #include "rostvakt/requests.h"
@@ -202,10 +203,11 @@ rv_answer rv_api_list_voicemails(rv_server *s, rv_req *r, const rv_path *p)
     if (q.classification && strcmp(q.classification, "empty") && strcmp(q.classification, "ephemeral") &&
         strcmp(q.classification, "possible_public_record"))
         return rv_reply_error(r, RV_ERR_ARG, "classification must be empty, ephemeral or possible_public_record");
-    if (q.decision && strcmp(q.decision, "registered") && strcmp(q.decision, "not_public_record") &&
-        strcmp(q.decision, "dispose") && strcmp(q.decision, "none") && strcmp(q.decision, "any"))
+    rv_decision_kind dk;
+    if (q.decision && !rv_decision_kind_parse(q.decision, &dk) && strcmp(q.decision, "none") &&
+        strcmp(q.decision, "any"))
         return rv_reply_error(r, RV_ERR_ARG,
-                              "decision must be registered, not_public_record, dispose, none (undecided) or any");
+                              "decision must be registrera, halls_ordnad, gallras, privat, none (undecided) or any");
     char from_utc[32], to_utc[32];
     if (!rv_api_dates(r, &q.from, &q.to, from_utc, to_utc, &ret)) return ret;
     if (!rv_page_limit(r, &q.limit, &ret)) return ret;
@@ -319,14 +321,57 @@ static rv_err callback_txn(rv_server *s, long long id, const char *now, const rv
     return rv_store_end(s->db.store, rc, e);
 }
 
-/* A decision and its audit row in one transaction (the store's lock held). */
-static rv_err decision_txn(rv_server *s, long long id, const rv_decision_req *d, const char *now, const rv_caller *who,
-                           long long *did, rv_error *e)
+/* A decision and its audit row in one transaction (the store's lock held):
+ * checked against where the voicemail stands and its profile's rules inside
+ * the transaction, so that two officers deciding at once are both checked
+ * against what the other wrote. */
+static rv_err decision_txn(rv_server *s, long long id, const rv_decision_req *d, rv_decision_kind kind,
+                           const char *now, const rv_caller *who, long long *did, char previous[16], rv_error *e)
 {
     rv_err rc = rv_store_begin(s->db.store, e);
     if (rc != RV_OK) return rc;
-    rc = rv_store_add_decision(s->db.store, id, d->decision, d->diarienummer, d->note, who->name, now, did, e);
-    if (rc == RV_OK) rc = rv_store_audit(s->db.store, now, who->name, who->remote, "decision", id, NULL, d->decision, e);
+    rv_decision_standing st;
+    rv_profile prof;
+    rc = rv_store_decision_standing(s->db.store, id, &st, e);
+    if (rc == RV_OK && (rc = rv_profile_find(s->cfg.profile_dirs, st.profile, &prof, e)) == RV_ERR_NOT_FOUND) {
+        memset(&prof, 0, sizeof prof); /* a profile since removed: no pattern, no gallringsbeslut */
+        rc = RV_OK;
+    }
+    rv_decision_kind current = RV_DECISION_NONE;
+    if (rc == RV_OK && st.decision[0] && !rv_decision_from_legacy(st.decision, &current))
+        rc = rv_error_set(e, RV_ERR_INTERNAL, "voicemail %lld has an unknown decision '%s'", id, st.decision);
+    if (rc == RV_OK) {
+        rv_decision_request dq = {kind, d->diarienummer, d->arendemening, d->sekretess, d->ground, d->reason, d->note};
+        rv_decision_rules rules = {prof.diarienummer_pattern, prof.gallringsbeslut, prof.gallring_covers};
+        rv_decision_state now_st = {current, st.handed_over, st.disposed};
+        rc = rv_decision_check(&dq, &rules, &now_st, e);
+    }
+    char dn[RV_DIARIENUMMER_MAX + 8], am[RV_ARENDEMENING_MAX + 8], sk[RV_SEKRETESS_MAX + 8], rs[RV_REASON_MAX + 8];
+    if (rc == RV_OK) {
+        /* kept as checked: without the white space around */
+        rv_decision_trim(d->diarienummer, dn, sizeof dn);
+        rv_decision_trim(d->arendemening, am, sizeof am);
+        rv_decision_trim(d->sekretess, sk, sizeof sk);
+        rv_decision_trim(d->reason, rs, sizeof rs);
+        snprintf(previous, 16, "%s", rv_decision_kind_name(current));
+        int ground = 0;
+        rv_ground_parse(d->ground, &ground);
+        rv_decision_record rec = {rv_decision_kind_name(kind), dn[0] ? dn : NULL, am[0] ? am : NULL,
+                                  sk[0] ? sk : NULL, ground ? rv_ground_name(ground) : NULL,
+                                  kind == RV_DECISION_GALLRAS ? prof.gallringsbeslut : NULL, rs[0] ? rs : NULL,
+                                  previous[0] ? previous : NULL, d->note};
+        rc = rv_store_add_decision(s->db.store, id, &rec, who->name, now, did, e);
+    }
+    if (rc == RV_OK) {
+        /* the audit says what it was and what it became, and why */
+        char detail[700];
+        if (previous[0])
+            snprintf(detail, sizeof detail, "%s -> %s: %s", previous, rv_decision_kind_name(kind), rs);
+        else if (kind == RV_DECISION_REGISTRERA)
+            snprintf(detail, sizeof detail, "registrera %s", dn);
+        else snprintf(detail, sizeof detail, "%s", rv_decision_kind_name(kind));
+        rc = rv_store_audit(s->db.store, now, who->name, who->remote, "decision", id, NULL, detail, e);
+    }
     return rv_store_end(s->db.store, rc, e);
 }
 
@@ -342,26 +387,32 @@ rv_answer rv_api_callback(rv_server *s, rv_req *r, const rv_path *p)
     return rv_reply_json(r, 200, json_pack("{s:I,s:s}", "id", (json_int_t)p->id, "callback_at", now));
 }
 
-/* POST /v1/voicemails/{id}/decision: kept as history, never overwritten. */
+/* POST /v1/voicemails/{id}/decision: kept as history, never overwritten;
+ * the rules are include/rostvakt/decision.h's. */
 rv_answer rv_api_decision(rv_server *s, rv_req *r, const rv_path *p)
 {
     const rv_caller *who = rv_req_caller(r);
     rv_error e;
-    char now[32];
+    char now[32], previous[16] = "";
     rv_utc_now(now);
     size_t len;
     const char *body = rv_req_body(r, &len);
     rv_decision_req d;
     if (rv_decision_parse(body, len, &d, &e) != RV_OK) return rv_reply_rv_error(r, &e);
+    rv_decision_kind kind;
+    if (!rv_decision_kind_parse(d.decision, &kind)) {
+        rv_decision_free(&d);
+        return rv_reply_error(r, RV_ERR_UNPROCESSABLE, "decision must be registrera, halls_ordnad, gallras or privat");
+    }
     long long did = 0;
     rv_err rc;
-    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, decision_txn(s, p->id, &d, now, who, &did, &e));
-    json_t *out = rc == RV_OK ? json_pack("{s:I,s:I,s:s,s:s,s:s}", "id", (json_int_t)did, "voicemail",
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, decision_txn(s, p->id, &d, kind, now, who, &did, previous, &e));
+    json_t *out = rc == RV_OK ? json_pack("{s:I,s:I,s:s,s:s,s:s,s:s?}", "id", (json_int_t)did, "voicemail",
                                           (json_int_t)p->id, "decision", d.decision, "actor", who->name,
-                                          "decided_at", now)
+                                          "decided_at", now, "previous", previous[0] ? previous : NULL)
                               : NULL;
     rv_decision_free(&d);
-    if (rc == RV_ERR_ARG) return rv_reply_error(r, RV_ERR_UNPROCESSABLE, e.msg); /* a value the archive refuses */
+    if (rc == RV_ERR_ARG) return rv_reply_error(r, RV_ERR_UNPROCESSABLE, e.msg); /* a value the rules refuse */
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     return rv_reply_json(r, 201, out);
 }

@@ -579,9 +579,11 @@ static rv_err record_xml(rv_package *p, const rv_vm_archive *v, const char *rep1
     x_end(&d);
     x_opt(&d, "classification", v->classification);
     x_start(&d, "decision");
-    x_attr(&d, "type", "registered");
+    x_attr(&d, "type", "registrera");
     x_attr(&d, "at", v->decided_at);
     x_attr(&d, "by", v->decided_by);
+    x_opt(&d, "arendemening", v->arendemening);
+    x_opt(&d, "sekretess", v->sekretess);
     x_opt(&d, "note", v->decision_note);
     x_end(&d);
     if (v->callback_at[0]) {
@@ -640,8 +642,8 @@ static rv_err premis_xml(rv_package *p, const rv_vm_archive *v, const char *rep1
         premis_event(&d, "event-called-back", "called back", v->callback_at, "the mailbox's owner returned the call",
                      NULL, "agent-pbx", "transmitter", rep1_path);
     char decided[300];
-    snprintf(decided, sizeof decided, "registered as %s", v->diarienummer);
-    premis_event(&d, "event-decided", "decided", v->decided_at, decided, "registered", "agent-officer", "authorizer",
+    snprintf(decided, sizeof decided, "registrerad i diariet som %s", v->diarienummer);
+    premis_event(&d, "event-decided", "decided", v->decided_at, decided, "registrera", "agent-officer", "authorizer",
                  rep1_path);
     premis_event(&d, "event-packaged", "packaged", v->packaged_at,
                  "submission package made, with a WAVE linear-PCM preservation copy (rep2)", NULL, "agent-rostvakt",
@@ -730,9 +732,9 @@ rv_err rv_package_build(const rv_vm_archive *v, const unsigned char *audio, size
                         rv_package *out, rv_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (strcmp(v->decision, "registered") != 0)
+    if (strcmp(v->decision, "registrera") != 0)
         return rv_error_set(err, RV_ERR_CONFLICT,
-                            "voicemail %lld is %s; only a voicemail decided \"registered\" (with its diarienummer) "
+                            "voicemail %lld is %s; only a voicemail decided \"registrera\" (with its diarienummer) "
                             "is packaged for the e-archive",
                             v->id, v->decision[0] ? v->decision : "not decided");
     if (v->disposed || !audio)
@@ -1106,7 +1108,7 @@ rv_err rv_package_archive(rv_store *s, long long id, const char *actor, const ch
     size_t len = 0;
     char now[32];
     rv_utc_now(now);
-    if (strcmp(v.decision, "registered") == 0 && !v.disposed)
+    if (strcmp(v.decision, "registrera") == 0 && !v.disposed)
         rc = rv_store_read_audio(s, v.sha256, (size_t)v.bytes + 1, &audio, &len, err);
     if (rc == RV_OK) rv_package_first_time(&v, now);
     if (rc == RV_OK) rc = rv_package_build(&v, audio, len, now, &pkg, err); /* says why, when not registered */

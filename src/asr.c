@@ -30,7 +30,7 @@
 #define MAX_WORDS 8192
 #define WORDS_PER_UTTERANCE 2048
 #define MAX_PHRASE_WORDS 16
-#define MAX_ALTS 64
+#define MAX_ALTS RV_ASR_MAX_ALTS
 #define MAX_SEGS 8192
 /* Telephone audio upsampled to 16 kHz is empty above 4 kHz, where the model
  * was trained on wideband speech; a faint high-pass noise this far below the
@@ -59,6 +59,14 @@ struct rv_asr {
     char dict_path[64];
     int16_t *audio;
     size_t n_audio;
+    /* The current audio's cepstra as the decoder's front end makes them, and
+     * where each came from: the front end's voice activity detection
+     * (-remove_silence) drops frames it calls silence, so frame f of a
+     * search is frame_at[f] of the audio (frame_s seconds each). */
+    mfcc_t **cep;
+    int n_cep;
+    int *frame_at;
+    double frame_s;
     int have_loop;
     double *loop_cum; /* loop_cum[f]: the phone loop's acoustic score before frame f */
     int n_frames;
@@ -339,6 +347,7 @@ rv_err rv_asr_open(const char *hmm_dir, const char *mllr_path, rv_lexicon *lex, 
     rv_asr *a = calloc(1, sizeof *a);
     if (!a) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     a->lex = lex;
+    a->frame_s = 0.01;
     a->words = calloc(MAX_WORDS, sizeof *a->words);
     rv_err rc = RV_OK;
     if (!a->words) { rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory"); goto done; }
@@ -386,6 +395,8 @@ void rv_asr_free(rv_asr *a)
     free(a->words);
     free(a->loop_cum);
     free(a->audio);
+    if (a->cep) ckd_free_2d((void **)a->cep);
+    free(a->frame_at);
     if (a->sen_dir[0]) {
         take_senlog(a, 0);
         drop_senlog(a);
@@ -459,6 +470,8 @@ typedef struct {
     int32 ascr;
 } seg_info;
 
+static mfcc_t **copy_cep(const rv_asr *a);
+
 /* Decode the current audio with search; the best path's segments (phones,
  * fillers and words) in segs, *n_segs of them. 0 when no path was found. */
 static int decode(rv_asr *a, const char *search, seg_info *segs, size_t cap, size_t *n_segs)
@@ -478,8 +491,12 @@ static int decode(rv_asr *a, const char *search, seg_info *segs, size_t cap, siz
     }
     if (!ok) {
         if (loop) drop_senlog(a);
-        ok = ps_set_search(a->ps, search) == 0 && ps_start_utt(a->ps) == 0 &&
-             ps_process_raw(a->ps, a->audio, a->n_audio, FALSE, TRUE) >= 0 && ps_end_utt(a->ps) == 0;
+        /* the same cepstra as every other pass (the search normalises
+         * them in place: a copy) */
+        mfcc_t **cep = copy_cep(a);
+        ok = cep && ps_set_search(a->ps, search) == 0 && ps_start_utt(a->ps) == 0 &&
+             ps_process_cep(a->ps, cep, a->n_cep, FALSE, TRUE) >= 0 && ps_end_utt(a->ps) == 0;
+        if (cep) ckd_free_2d((void **)cep);
         take_senlog(a, ok && loop && a->n_audio / 160 < SEN_MAX_FRAMES);
     }
     const char *hyp = ok ? ps_get_hyp(a->ps, &score) : NULL;
@@ -535,41 +552,86 @@ rv_err rv_asr_prepare(const rv_pcm *pcm, int16_t **out, size_t *n_out, rv_error 
     return RV_OK;
 }
 
-/* The current audio's features, made by the decoder's own front end the
- * way PocketSphinx makes them for a whole utterance (acmod: start, count,
- * start, process, end; then dynamic features with batch CMN; its end of
- * utterance), scored by a->scorer into the loop's senone log, which every
- * pass then reads. */
+/* The current audio through the decoder's front end into a->cep, as
+ * PocketSphinx makes a whole utterance's (acmod: start, process, end), but
+ * fed one frame's samples at a time so that each cepstrum's frame in the
+ * audio is known (a->frame_at): the front end keeps the frames it
+ * calls speech, and when speech begins it returns the frames it held back
+ * before it, so the frames a call returns are always the latest ones. */
+static rv_err front_end(rv_asr *a, rv_error *err)
+{
+    if (a->cep) ckd_free_2d((void **)a->cep);
+    free(a->frame_at);
+    a->cep = NULL;
+    a->frame_at = NULL;
+    a->n_cep = 0;
+    fe_t *fe = ps_get_fe(a->ps);
+    int shift = 0, size = 0;
+    fe_get_input_size(fe, &shift, &size);
+    if (shift < 1 || size < shift) return rv_error_set(err, RV_ERR_INTERNAL, "the front end has no frame size");
+    a->frame_s = (double)shift / 16000;
+    size_t cap = a->n_audio / (size_t)shift + 2;
+    if (cap > INT32_MAX / 2) return rv_error_set(err, RV_ERR_TOO_LARGE, "an utterance too long for the front end");
+    a->cep = (mfcc_t **)ckd_calloc_2d(cap, fe_get_output_size(fe), sizeof(mfcc_t));
+    a->frame_at = malloc(cap * sizeof *a->frame_at);
+    if (!a->cep || !a->frame_at) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    fe_start_utt(fe);
+    const int16 *p = a->audio;
+    size_t fed = 0, out = 0;
+    while (fed < a->n_audio) {
+        size_t chunk = fed == 0 ? (size_t)size : (size_t)shift;
+        if (chunk > a->n_audio - fed) chunk = a->n_audio - fed;
+        size_t left = chunk;
+        int32 nfr = (int32)(cap - 1 - out);
+        if (fe_process_frames(fe, &p, &left, a->cep + out, &nfr, NULL) < 0 || left != 0 || nfr < 0 ||
+            (size_t)nfr > cap - 1 - out)
+            return rv_error_set(err, RV_ERR_INTERNAL, "the front end failed");
+        fed += chunk;
+        int made = fed >= (size_t)size ? 1 + (int)((fed - (size_t)size) / (size_t)shift) : 0;
+        if (nfr > made) return rv_error_set(err, RV_ERR_INTERNAL, "the front end returned frames it did not make");
+        for (int32 j = 0; j < nfr; j++) a->frame_at[out + (size_t)j] = made - nfr + j;
+        out += (size_t)nfr;
+    }
+    int made = a->n_audio >= (size_t)size ? 1 + (int)((a->n_audio - (size_t)size) / (size_t)shift) : 0;
+    int32 tail = 0;
+    fe_end_utt(fe, a->cep[out], &tail);
+    if (tail > 0) a->frame_at[out++] = made; /* the last samples, padded */
+    a->n_cep = (int)out;
+    return RV_OK;
+}
+
+/* A copy of a->cep (the search normalises its cepstra in place); NULL when
+ * out of memory. */
+static mfcc_t **copy_cep(const rv_asr *a)
+{
+    int dim = fe_get_output_size(ps_get_fe(a->ps));
+    mfcc_t **c = (mfcc_t **)ckd_calloc_2d((size_t)a->n_cep + 1, dim, sizeof(mfcc_t));
+    if (c && a->n_cep) memcpy(c[0], a->cep[0], (size_t)a->n_cep * dim * sizeof(mfcc_t));
+    return c;
+}
+
+/* The current audio's features, made from a->cep the way PocketSphinx
+ * makes them for a whole utterance (dynamic features with batch CMN; its
+ * end of utterance), scored by a->scorer into the loop's senone log, which
+ * every pass then reads. */
 static rv_err own_scores(rv_asr *a, rv_error *err)
 {
     double t0 = cpu_now();
     fe_t *fe = ps_get_fe(a->ps);
     feat_t *fcb = ps_get_feat(a->ps);
-    const int16 *p = a->audio;
-    size_t n = a->n_audio;
-    int32 nfr = 0, ntail = 0;
-    fe_start_utt(fe);
-    if (fe_process_frames(fe, NULL, &n, NULL, &nfr, NULL) < 0)
-        return rv_error_set(err, RV_ERR_INTERNAL, "the front end refused the audio");
-    mfcc_t **cep = (mfcc_t **)ckd_calloc_2d(nfr + 1, fe_get_output_size(fe), sizeof(mfcc_t));
-    fe_start_utt(fe);
-    n = a->n_audio;
-    int bad = fe_process_frames(fe, &p, &n, cep, &nfr, NULL) < 0;
-    if (!bad) {
-        fe_end_utt(fe, cep[nfr], &ntail);
-        nfr += ntail;
-    }
-    mfcc_t ***feat = bad || nfr < 1 ? NULL : feat_array_alloc(fcb, nfr);
+    int32 nfr = a->n_cep;
+    mfcc_t **cep = copy_cep(a);
+    if (!cep) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    mfcc_t ***feat = nfr < 1 ? NULL : feat_array_alloc(fcb, nfr);
     int nf = feat ? feat_s2mfc2feat_live(fcb, cep, &nfr, TRUE, TRUE, feat) : 0;
     int32 none = 0;
     fe_end_utt(fe, cep[0], &none); /* as acmod_end_utt */
     feat_update_stats(fcb);
     ckd_free_2d((void **)cep);
     rv_err rc = RV_OK;
-    if (bad) rc = rv_error_set(err, RV_ERR_INTERNAL, "the front end failed");
     char path[128];
     snprintf(path, sizeof path, "%s/loop.sen", a->sen_dir);
-    FILE *f = rc == RV_OK && nf > 0 ? fopen(path, "wb") : NULL;
+    FILE *f = nf > 0 ? fopen(path, "wb") : NULL;
     if (f) {
         rc = rv_senone_write(a->scorer, feat, nf, f, err);
         if (fclose(f) != 0 && rc == RV_OK) rc = rv_error_set(err, RV_ERR_IO, "cannot write %s", path);
@@ -579,6 +641,35 @@ static rv_err own_scores(rv_asr *a, rv_error *err)
     if (feat) feat_array_free(feat);
     a->cpu += cpu_now() - t0;
     return rc;
+}
+
+/* Whether pcm carries only the telephone band: 8 kHz or less, or a higher
+ * rate with nothing above 4.4 kHz (a call stored at 16 kHz, as Asterisk's
+ * wav16 of a G.711 line). A 101-tap windowed-sinc high-pass, every fourth
+ * output sample: such recordings hold about -68 dB above the band, wideband
+ * speech (real and synthetic, quiet and loud) -12 to -33 dB. */
+#define HIGH_TAPS 101
+#define NARROW_BAND_DB (-50.0)
+static int telephone_band(const rv_pcm *pcm)
+{
+    if (pcm->rate <= 8000) return 1;
+    if (pcm->n <= HIGH_TAPS) return 0;
+    double h[HIGH_TAPS], fc = 4400.0 / pcm->rate, pi = acos(-1.0);
+    int m = HIGH_TAPS / 2;
+    for (int k = 0; k < HIGH_TAPS; k++) {
+        int n = k - m;
+        double lp = n ? sin(2 * pi * fc * n) / (pi * n) : 2 * fc;
+        h[k] = (n == 0) - lp * (0.54 - 0.46 * cos(2 * pi * k / (HIGH_TAPS - 1)));
+    }
+    double high = 0, all = 0;
+    for (size_t i = HIGH_TAPS; i < pcm->n; i += 4) {
+        double y = 0;
+        for (int k = 0; k < HIGH_TAPS; k++) y += h[k] * pcm->samples[i - (size_t)k];
+        double x = pcm->samples[i - (size_t)m];
+        high += y * y;
+        all += x * x;
+    }
+    return all > 0 && high < all * pow(10, NARROW_BAND_DB / 10);
 }
 
 rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
@@ -601,8 +692,9 @@ rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
         }
     }
     /* The adaptation was estimated on 8 kHz lines: on for telephone-band
-     * audio, off for wideband (the model's own conditions). */
-    int tel = a->tel && pcm->rate <= 8000;
+     * audio (whatever rate it is stored at), off for wideband (the model's
+     * own conditions). */
+    int tel = a->tel && telephone_band(pcm);
     if (a->tel && tel != a->tel_on) {
         ps_mllr_t *m = ps_mllr_retain(tel ? a->tel : a->plain);
         if (!ps_update_mllr(a->ps, m)) {
@@ -625,6 +717,10 @@ rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
     seg_info *segs = malloc(MAX_SEGS * sizeof *segs);
     if (!segs) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     size_t ns = 0;
+    double t0 = cpu_now();
+    rc = front_end(a, err);
+    a->cpu += cpu_now() - t0;
+    if (rc != RV_OK) { free(segs); return rc; }
     if (a->scorer && n / 160 < SEN_MAX_FRAMES) {
         rc = own_scores(a, err);
         if (rc != RV_OK) { free(segs); return rc; }
@@ -725,6 +821,13 @@ static size_t match_chain(const seg_info *segs, size_t ns, size_t i, const chain
     return m == c->n ? j - i : 0;
 }
 
+/* Where frame f of a search begins in the audio, in seconds. */
+static double frame_time(const rv_asr *a, int f)
+{
+    if (f < 0 || !a->frame_at || !a->n_cep) return f * a->frame_s;
+    return (f < a->n_cep ? a->frame_at[f] : a->frame_at[a->n_cep - 1] + (f - a->n_cep + 1)) * a->frame_s;
+}
+
 static void score_chain(const rv_asr *a, const seg_info *segs, size_t i, size_t span, const chain *c,
                         rv_phrase_score *out)
 {
@@ -747,8 +850,8 @@ static void score_chain(const rv_asr *a, const seg_info *segs, size_t i, size_t 
     out->frames = frames;
     out->llr = frames ? sum / frames : -1e9;
     out->word_min = frames ? wmin : -1e9;
-    out->start_s = sf / 100.0;
-    out->end_s = (ef + 1) / 100.0;
+    out->start_s = frame_time(a, sf);
+    out->end_s = frame_time(a, ef) + a->frame_s;
 }
 
 /* One expected phrase and its alternatives. */

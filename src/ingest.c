@@ -24,6 +24,7 @@ struct rv_ingest {
     _Atomic long long last_upload_ms;         /* when the committer last committed uploads (monotonic) */
     int stopping;
     pthread_t committer;
+    int stopped;                              /* the committer joined */
 };
 
 /* Record finished analyses in one transaction and free them; then they
@@ -153,12 +154,19 @@ rv_err rv_ingest_start(rv_service_store *db, rv_metrics *m, rv_unrecorded unreco
 
 void rv_ingest_stop(rv_ingest *g)
 {
-    if (!g) return;
+    if (!g || g->stopped) return;
     pthread_mutex_lock(&g->lock);
     g->stopping = 1;
     pthread_cond_signal(&g->wake);
     pthread_mutex_unlock(&g->lock);
     pthread_join(g->committer, NULL);
+    g->stopped = 1;
+}
+
+void rv_ingest_free(rv_ingest *g)
+{
+    if (!g) return;
+    rv_ingest_stop(g);
     pthread_mutex_destroy(&g->lock);
     pthread_cond_destroy(&g->wake);
     free(g);

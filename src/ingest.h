@@ -51,8 +51,12 @@ typedef void (*rv_unrecorded)(void *arg, long long id);
 /* Start the committer on db's connection, counting in m; new *out. */
 rv_err rv_ingest_start(rv_service_store *db, rv_metrics *m, rv_unrecorded unrecorded, void *arg, rv_ingest **out,
                        rv_error *err);
-/* Stop after committing what was handed over, and free. NULL is fine. */
+/* Stop after committing what was handed over; from then on every upload
+ * handed over is refused (rv_ingest_submit 0). NULL is fine. */
 void rv_ingest_stop(rv_ingest *g);
+/* Free, once nobody hands anything over any more (the transport stopped).
+ * NULL is fine. */
+void rv_ingest_free(rv_ingest *g);
 /* Hand p to the committer (its waiter held); 0 when the service is
  * stopping (nothing held, p still the caller's). */
 int rv_ingest_submit(rv_ingest *g, rv_pending *p);

@@ -72,7 +72,7 @@ static const struct {
      "send a PBX's new voicemails, greetings and recorded names to the service"},
     {"archive", "archive [--data-dir DIR] (--voicemail ID... | --decided-from YYYY-MM-DD --decided-to YYYY-MM-DD)\n"
                 "                  --out DIR [--tar]",
-     "submission packages (FGS Paketstruktur 2.0) of registered voicemails for the e-archive"},
+     "submission packages (FGS Paketstruktur 2.0) of registered (registrera) voicemails for the e-archive"},
     {"config", "config [--markdown]", "print the effective configuration"},
     {"version", "version", "print the version"},
     {"help", "help [COMMAND]", "this text, or one command's"},
@@ -170,10 +170,10 @@ static const char *const details[] = {
     /* archive */
     "  --voicemail ID              this voicemail (repeatable)\n"
     "  --decided-from D, --decided-to D\n"
-    "                              every voicemail registered on those days (UTC, inclusive)\n"
+    "                              every voicemail registered on those days (Swedish time, inclusive)\n"
     "  --out DIR                   the packages go to DIR/OBJID/ (a folder each)\n"
     "  --tar                       as DIR/OBJID.tar instead\n"
-    "  only voicemails whose latest decision is \"registered\" are packaged; each\n"
+    "  only voicemails whose latest decision is \"registrera\" are packaged; each\n"
     "  keeps its OBJID, and each packaging is audited and kept in its history\n",
     /* config */
     "  every setting as name = value with a line of help; [verdicts] marks those\n"
@@ -1020,9 +1020,9 @@ static int cmd_archive(int argc, char **argv)
         goto done;
     }
     if (from_s) {
-        char f[32], t[32];
-        snprintf(f, sizeof f, "%.10sT00:00:00Z", from_s);
-        snprintf(t, sizeof t, "%.10sT99:99:99Z", to_s); /* after every time that day */
+        char f[32], t[32]; /* the local days, Swedish time: [start of from, start of the day after to) */
+        rv_local_day_start(RV_CAL_SE, from_d, f);
+        rv_local_day_start(RV_CAL_SE, to_d + 1, t);
         free(ids);
         ids = NULL;
         if (rv_store_registered_between(st, f, t, &ids, &n, &e) != RV_OK) {

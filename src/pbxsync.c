@@ -329,14 +329,16 @@ static int all_digits(const char *s)
     return 1;
 }
 
-/* The recording base.{wav,WAV,gsm} in dir (Asterisk's formats wav, wav49
- * and gsm; the first that is there): 1 with path, 0 when there is none, -1
- * with path and errno (ELOOP, EINVAL) when it is a link or not a regular file. */
+/* The recording base.{wav16,wav,WAV,gsm} in dir (Asterisk's formats wav16,
+ * wav, wav49 and gsm; the first that is there: a wideband line's 16 kHz
+ * recording before its telephone-band copies): 1 with path, 0 when there is
+ * none, -1 with path and errno (ELOOP, EINVAL) when it is a link or not a
+ * regular file. */
 static int recording(const char *dir, const char *base, char *path, size_t cap)
 {
-    static const char *const ext[] = {"wav", "WAV", "gsm"};
+    static const char *const ext[] = {"wav16", "wav", "WAV", "gsm"};
     struct stat sb;
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < sizeof ext / sizeof *ext; i++) {
         snprintf(path, cap, "%.3800s/%.255s.%s", dir, base, ext[i]);
         if (lstat(path, &sb) != 0) continue;
         if (S_ISREG(sb.st_mode)) return 1;
@@ -539,7 +541,7 @@ static rv_err sync_message(sync_pass *p, const char *ctx, const char *mb, const 
     int found = recording(dir, base, path, sizeof path);
     if (found < 0) return left_alone(p, path, not_regular_why(errno));
     if (!found) {
-        fprintf(p->o->log, "pbx-sync: %s: no recording beside it (msg*.wav, .WAV or .gsm): skipped\n", txt);
+        fprintf(p->o->log, "pbx-sync: %s: no recording beside it (msg*.wav16, .wav, .WAV or .gsm): skipped\n", txt);
         p->c->skipped++;
         return rv_sync_state_put(p->st, key, "skipped no-audio", p->err);
     }

@@ -87,6 +87,7 @@ void rv_server_stop(rv_server *s)
     rv_workers_stop_analysis(s->workers);
     rv_ingest_stop(s->ingest);
     rv_http_stop(s->http);
+    rv_ingest_free(s->ingest);
     rv_workers_free(s->workers);
     rv_decoders_free(s->decoders);
     rv_fpdb_free(s->prompts);

@@ -136,7 +136,23 @@ static const char *const migrations[] = {
     "DROP INDEX voicemails_idempotency;"
     "CREATE UNIQUE INDEX voicemails_idempotency ON voicemails(ext, idempotency_by, idempotency_key)"
     "  WHERE idempotency_key IS NOT NULL;",
-    /* 14 -> 15: the inbox without a scan of the archive: each voicemail's
+    /* 14 -> 15: the decisions the law gives (registrera, halls_ordnad,
+     * gallras, privat) with their fields; an older archive's "registered" is
+     * registrera, "dispose" gallras and "not_public_record" halls_ordnad
+     * (kept: docs/decisions.md says why), the old word kept in migrated_from */
+    "CREATE TABLE decisions_15 ("
+    "  id INTEGER PRIMARY KEY, voicemail_id INTEGER NOT NULL REFERENCES voicemails(id),"
+    "  decision TEXT NOT NULL CHECK (decision IN ('registrera','halls_ordnad','gallras','privat')),"
+    "  diarienummer TEXT, note TEXT, actor TEXT NOT NULL, decided_at TEXT NOT NULL,"
+    "  arendemening TEXT, sekretess TEXT, ground TEXT, gallringsbeslut TEXT, reason TEXT, previous TEXT,"
+    "  migrated_from TEXT);"
+    "INSERT INTO decisions_15 (id, voicemail_id, decision, diarienummer, note, actor, decided_at, migrated_from)"
+    "  SELECT id, voicemail_id, CASE decision WHEN 'registered' THEN 'registrera' WHEN 'dispose' THEN 'gallras'"
+    "  ELSE 'halls_ordnad' END, diarienummer, note, actor, decided_at, decision FROM decisions;"
+    "DROP TABLE decisions;"
+    "ALTER TABLE decisions_15 RENAME TO decisions;"
+    "CREATE INDEX decisions_voicemail ON decisions(voicemail_id, id);",
+    /* 15 -> 16: the inbox without a scan of the archive: each voicemail's
      * latest decision and the first read of its audio (the audit's), kept
      * on it by triggers, and indexes for the inbox's filters */
     "ALTER TABLE voicemails ADD COLUMN decision TEXT;"

@@ -223,14 +223,19 @@ static json_t *decisions_of(rv_store *s, long long id)
     rv_sql *q;
     rv_error e;
     if (!a || rv_sql_prepare(s, &q,
-                             "SELECT decision, diarienummer, note, actor, decided_at FROM decisions"
+                             "SELECT decision, diarienummer, note, actor, decided_at, arendemening, sekretess,"
+                             " ground, gallringsbeslut, reason, previous, migrated_from FROM decisions"
                              " WHERE voicemail_id = ?1 ORDER BY id",
                              V_ARGS(V_INT(id)), "cannot read decisions", &e) != RV_OK)
         return a;
     while (rv_sql_step(q, NULL) == 1)
-        json_array_append_new(a, json_pack("{s:s,s:o,s:o,s:s,s:s}", "decision", rv_sql_text(q, 0), "diarienummer",
-                                           rv_json_text(q, 1), "note", rv_json_text(q, 2), "actor", rv_sql_text(q, 3),
-                                           "decided_at", rv_sql_text(q, 4)));
+        json_array_append_new(
+            a, json_pack("{s:s,s:o,s:o,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "decision", rv_sql_text(q, 0),
+                         "diarienummer", rv_json_text(q, 1), "note", rv_json_text(q, 2), "actor", rv_sql_text(q, 3),
+                         "decided_at", rv_sql_text(q, 4), "arendemening", rv_json_text(q, 5), "sekretess",
+                         rv_json_text(q, 6), "ground", rv_json_text(q, 7), "gallringsbeslut", rv_json_text(q, 8),
+                         "reason", rv_json_text(q, 9), "previous", rv_json_text(q, 10), "migrated_from",
+                         rv_json_text(q, 11)));
     rv_sql_done(q);
     return a;
 }
@@ -300,15 +305,14 @@ rv_err rv_store_set_callback(rv_store *s, long long id, const char *now_iso, rv_
     return rc;
 }
 
-rv_err rv_store_add_decision(rv_store *s, long long voicemail_id, const char *decision,
-                             const char *diarienummer, const char *note, const char *actor, const char *now_iso,
-                             long long *decision_id, rv_error *err)
+rv_err rv_store_add_decision(rv_store *s, long long voicemail_id, const rv_decision_record *d, const char *actor,
+                             const char *now_iso, long long *decision_id, rv_error *err)
 {
     *decision_id = 0;
-    if (strcmp(decision, "registered") && strcmp(decision, "not_public_record") && strcmp(decision, "dispose"))
-        return rv_error_set(err, RV_ERR_ARG, "decision must be registered, not_public_record or dispose");
-    if (!strcmp(decision, "registered") && (!diarienummer || !*diarienummer))
-        return rv_error_set(err, RV_ERR_ARG, "a registered decision needs its diarienummer");
+    static const char *const known[] = {"registrera", "halls_ordnad", "gallras", "privat"};
+    size_t k = 0;
+    while (k < 4 && (!d->decision || strcmp(d->decision, known[k]))) k++;
+    if (k == 4) return rv_error_set(err, RV_ERR_ARG, "decision must be registrera, halls_ordnad, gallras or privat");
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q, "SELECT 1 FROM voicemails WHERE id = ?1", V_ARGS(V_INT(voicemail_id)),
                                "cannot read voicemails", err);
@@ -317,12 +321,36 @@ rv_err rv_store_add_decision(rv_store *s, long long voicemail_id, const char *de
     rv_sql_done(q);
     if (!exists) return rv_error_set(err, RV_ERR_NOT_FOUND, "no voicemail %lld", voicemail_id);
     rc = rv_sql_exec(s,
-                     "INSERT INTO decisions (voicemail_id, decision, diarienummer, note, actor, decided_at)"
-                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                     V_ARGS(V_INT(voicemail_id), V_TEXT(decision), V_TEXT(diarienummer), V_TEXT(note), V_TEXT(actor),
-                            V_TEXT(now_iso)),
+                     "INSERT INTO decisions (voicemail_id, decision, diarienummer, note, actor, decided_at,"
+                     " arendemening, sekretess, ground, gallringsbeslut, reason, previous)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                     V_ARGS(V_INT(voicemail_id), V_TEXT(d->decision), V_TEXT(d->diarienummer), V_TEXT(d->note),
+                            V_TEXT(actor), V_TEXT(now_iso), V_TEXT(d->arendemening), V_TEXT(d->sekretess),
+                            V_TEXT(d->ground), V_TEXT(d->gallringsbeslut), V_TEXT(d->reason), V_TEXT(d->previous)),
                      "cannot write", err);
     if (rc == RV_OK) *decision_id = rv_sql_last_id(s);
+    return rc;
+}
+
+rv_err rv_store_decision_standing(rv_store *s, long long voicemail_id, rv_decision_standing *out, rv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "SELECT (SELECT d.decision FROM decisions d WHERE d.voicemail_id = v.id"
+                               " ORDER BY d.id DESC LIMIT 1), v.packaged_at IS NOT NULL OR v.archived_at IS NOT NULL,"
+                               " v.disposed_at IS NOT NULL, m.profile"
+                               " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext WHERE v.id = ?1",
+                               V_ARGS(V_INT(voicemail_id)), "cannot read voicemails", err);
+    if (rc != RV_OK) return rc;
+    int r = rv_sql_step(q, err);
+    if (r == 1) {
+        rv_sql_copy(q, 0, out->decision, sizeof out->decision);
+        out->handed_over = (int)rv_sql_int(q, 1);
+        out->disposed = (int)rv_sql_int(q, 2);
+        rv_sql_copy(q, 3, out->profile, sizeof out->profile);
+    } else rc = r == 0 ? rv_error_set(err, RV_ERR_NOT_FOUND, "no voicemail %lld", voicemail_id) : err->code;
+    rv_sql_done(q);
     return rc;
 }
 
@@ -543,7 +571,7 @@ rv_err rv_store_archive_info(rv_store *s, long long id, rv_vm_archive *v, rv_err
                                " v.packaged_at, v.archived_at, v.archive_ref, m.first_name, m.last_name, m.unit, m.org,"
                                " m.profile, d.decision, d.diarienummer, d.note, d.actor, d.decided_at,"
                                " (SELECT a.actor FROM audit a WHERE a.voicemail_id = v.id AND a.action = 'voicemail_received'"
-                               "  ORDER BY a.id LIMIT 1)"
+                               "  ORDER BY a.id LIMIT 1), d.arendemening, d.sekretess"
                                " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
                                " LEFT JOIN decisions d ON d.id = (SELECT max(id) FROM decisions WHERE voicemail_id = v.id)"
                                " WHERE v.id = ?1",
@@ -579,6 +607,8 @@ rv_err rv_store_archive_info(rv_store *s, long long id, rv_vm_archive *v, rv_err
         rv_sql_copy(q, 24, v->decided_by, sizeof v->decided_by);
         rv_sql_copy(q, 25, v->decided_at, sizeof v->decided_at);
         rv_sql_copy(q, 26, v->received_by, sizeof v->received_by);
+        rv_sql_copy(q, 27, v->arendemening, sizeof v->arendemening);
+        rv_sql_copy(q, 28, v->sekretess, sizeof v->sekretess);
     } else rc = r == 0 ? rv_error_set(err, RV_ERR_NOT_FOUND, "no voicemail %lld", id) : err->code;
     rv_sql_done(q);
     return rc;
@@ -599,7 +629,7 @@ rv_err rv_store_registered_between(rv_store *s, const char *from, const char *to
     rv_err rc = rv_sql_prepare(s, &q,
                                "SELECT v.id FROM voicemails v JOIN decisions d"
                                " ON d.id = (SELECT max(id) FROM decisions WHERE voicemail_id = v.id)"
-                               " WHERE d.decision = 'registered' AND d.decided_at >= ?1 AND d.decided_at < ?2"
+                               " WHERE d.decision = 'registrera' AND d.decided_at >= ?1 AND d.decided_at < ?2"
                                " ORDER BY v.id",
                                V_ARGS(V_TEXT(from), V_TEXT(to)), "cannot read decisions", err);
     if (rc != RV_OK) return rc;
@@ -656,8 +686,9 @@ rv_err rv_store_mark_archived(rv_store *s, long long id, const char *reference, 
     rv_err rc = rv_store_archive_info(s, id, &v, err);
     rv_vm_archive_free(&v);
     if (rc != RV_OK) return rc;
-    if (strcmp(v.decision, "registered") != 0)
-        return rv_error_set(err, RV_ERR_CONFLICT, "voicemail %lld is not registered; only registered voicemails are archived", id);
+    if (strcmp(v.decision, "registrera") != 0)
+        return rv_error_set(err, RV_ERR_CONFLICT,
+                            "voicemail %lld is not registrera; only registered voicemails are archived", id);
     if (!v.packaged_at[0])
         return rv_error_set(err, RV_ERR_CONFLICT, "voicemail %lld has not been packaged (GET its package first)", id);
     rc = rv_store_begin(s, err);

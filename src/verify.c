@@ -108,6 +108,9 @@ static rv_err check(rv_asr *asr, const char *text, double min, rv_phrase_check *
     size_t best;
     rv_err rc = rv_asr_best_of_in(asr, RV_VOCAB_DIRECTORY, &text, 1, &best, &s, err);
     if (rc != RV_OK) return rc;
+    out->total = s.found ? s.total : -1e9;
+    out->frames = s.frames;
+    out->phones = s.phones;
     out->score = score_of(&s);
     out->threshold = min;
     out->stated = s.found && out->score >= min;
@@ -173,6 +176,7 @@ static rv_err check_name(rv_asr *asr, const rv_expect *exp, const rv_verify_thre
     rv_phrase_score s;
     rc = rv_asr_best_of_in(asr, RV_VOCAB_DIRECTORY, pick, n, &best, &s, err);
     if (rc != RV_OK) return rc;
+    out->cohort_total = s.found ? s.total : -1e9;
     if (s.found) {
         out->cohort_score = s.llr;
         snprintf(out->cohort_best, sizeof out->cohort_best, "%s", pick[best]);
@@ -486,7 +490,7 @@ const char *rv_element_name(rv_element e)
 
 /* What a greeting verdict depends on besides the profile. Bump when the
  * analysis itself changes in a way that changes verdicts. */
-#define ANALYSIS_REVISION "rostvakt-analysis-6"
+#define ANALYSIS_REVISION "rostvakt-analysis-7"
 
 void rv_models_version(const rv_config *cfg, char out[17])
 {

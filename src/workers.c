@@ -288,7 +288,7 @@ static int run_package(rv_workers *w, rv_job *j)
     rv_audio_loc loc;
     pthread_mutex_lock(&w->db->lock);
     rv_err rc = rv_store_archive_info(w->db->store, j->voicemail, &v, &e);
-    int ok = rc == RV_OK && strcmp(v.decision, "registered") == 0 && !v.disposed;
+    int ok = rc == RV_OK && strcmp(v.decision, "registrera") == 0 && !v.disposed;
     rv_err lrc = ok ? rv_store_locate_audio(w->db->store, v.sha256, &loc, &e) : RV_OK;
     pthread_mutex_unlock(&w->db->lock);
     if (rc != RV_OK) return job_fail(j, &e);

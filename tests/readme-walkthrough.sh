@@ -45,6 +45,6 @@ fi
 fail=0
 grep -q '"classification":"possible_public_record"' "$t/out" ||
     { echo "readme-walkthrough: the filtered list shows no possible public record"; fail=1; }
-grep -q '"decision":"registered"' "$t/out" || { echo "readme-walkthrough: no decision was taken"; fail=1; }
+grep -q '"decision":"registrera"' "$t/out" || { echo "readme-walkthrough: no decision was taken"; fail=1; }
 [ $fail = 0 ] || cat "$t/out"
 exit $fail

@@ -17,7 +17,11 @@ const WORDS = {
     no_speech: 'inget tal',
   },
   state: { queued: 'Analyseras', analysed: 'Analyserat', failed: 'Analysen misslyckades' },
-  decision: { registered: 'Registrerad', not_public_record: 'Inte allmän handling', dispose: 'Gallras' },
+  decision: {
+    registrera: 'Registreras i diariet', halls_ordnad: 'Hålls ordnad', gallras: 'Gallras',
+    privat: 'Privat, inte allmän handling',
+  },
+  ground: { tillfallig: 'tillfällig betydelse', ringa: 'ringa betydelse' },
   element: { name: 'namn', unit: 'enhet', org: 'organisation', closing: 'uppmaning att lämna meddelande' },
   violation: {
     missing: 'hälsningsfras saknas', system_prompt: 'växelns standardfras', name_missing: 'namn saknas',
@@ -112,10 +116,11 @@ function say(text, error) {
 class Stale extends Error {}
 
 class ApiError extends Error {
-  constructor(status, code) {
+  constructor(status, code, detail) {
     super(WORDS.error[code] || 'fel ' + status);
     this.status = status;
     this.code = code;
+    this.detail = detail || ''; /* the API's own words: read to pick the field, never shown */
   }
 }
 
@@ -125,7 +130,7 @@ async function call(path, opt) {
 
 async function failure(r) {
   const j = await r.json().catch(() => null);
-  return new ApiError(r.status, j && j.error && j.error.code);
+  return new ApiError(r.status, j && j.error && j.error.code, j && j.error && j.error.message);
 }
 
 async function api(method, path, body) {
@@ -521,20 +526,54 @@ function handoverBox(v) {
     el('p', { class: 'muted', text: 'Handläggaren får ett mejl med en länk hit. Överlämningen loggas.' }), form];
 }
 
+/* Why the service refused a decision, in Swedish: by the field it names and
+ * the answer's status. */
+function decisionError(name, e) {
+  const m = e.detail || '';
+  if (e.status === 409 && /e-archive/.test(m)) return 'meddelandet är lämnat till e-arkivet och kan inte gallras';
+  if (e.status === 409) return 'inspelningen är redan gallrad';
+  if (name === 'diarienummer' && /form/.test(m)) {
+    return 'diarienumret har inte den form myndigheten använder (' + (m.split(' is not of the form ')[1] || '') + ')';
+  }
+  if (name === 'diarienummer') return 'skriv ett diarienummer (bara mellanslag räknas inte)';
+  if (name === 'arendemening') return 'skriv ärendemeningen';
+  if (name === 'sekretess') return 'ange sekretessen med kapitel och paragraf i OSL, till exempel "OSL 26 kap. 1 §"';
+  if (name === 'ground' && /does not cover/.test(m)) return 'myndighetens gallringsbeslut täcker inte den grunden';
+  if (name === 'ground') return 'välj om meddelandet är av tillfällig eller ringa betydelse';
+  if (name === 'reason') return 'skriv varför beslutet ändras';
+  if (/gallringsbeslut/.test(m)) return 'myndigheten har inte angett något gallringsbeslut, så inget kan gallras här';
+  return 'tjänsten svarade ' + (e.status || 'inte');
+}
+
 async function voicemailPage(id, decided) {
   const v = await api('GET', '/v1/voicemails/' + encodeURIComponent(id));
   const next = decided ? await nextUndecided(v.id) : undefined;
   const a = v.analysis || {};
   const o = v.owner || {};
   const dnr = el('input', { name: 'diarienummer' });
+  const subject = el('input', { name: 'arendemening', size: 40 });
+  const secrecy = el('input', { name: 'sekretess', placeholder: 'OSL 26 kap. 1 §' });
+  const reason = el('textarea', { name: 'reason', rows: 2, cols: 40 });
   const note = el('textarea', { name: 'note', rows: 3, cols: 40 });
+  const grounds = el('fieldset', { class: 'radio', id: 'grund' }, el('legend', { text: 'Gallras som en handling av' }),
+    Object.keys(WORDS.ground).map((g) =>
+      el('label', {}, el('input', { type: 'radio', name: 'ground', value: g }), ' ', word('ground', g))));
+  const LAW = {
+    registrera: 'förs in i diariet (OSL 5 kap. 1 §)',
+    halls_ordnad: 'allmän handling som hålls ordnad utan att registreras (OSL 5 kap. 1 § andra stycket)',
+    gallras: 'förstörs enligt myndighetens gallringsbeslut',
+    privat: 'gällde mottagaren personligen och är inte en allmän handling',
+  };
   const choices = el('fieldset', { class: 'radio' }, el('legend', { text: 'Beslut' }),
     Object.keys(WORDS.decision).map((d) =>
-      el('label', {}, el('input', { type: 'radio', name: 'decision', value: d }), ' ', word('decision', d))));
+      el('label', {}, el('input', { type: 'radio', name: 'decision', value: d }), ' ', word('decision', d),
+        el('span', { class: 'muted', text: ' – ' + LAW[d] }))));
+  const decidedBefore = (v.decisions || []).length > 0;
   const canDecide = state.me.role === 'officer';
+  const fields = { diarienummer: dnr, arendemening: subject, sekretess: secrecy, reason, ground: grounds };
   const form = el('form', { novalidate: true, onsubmit: async (ev) => {
     ev.preventDefault();
-    clearFieldError(dnr);
+    Object.values(fields).forEach((f) => f.tagName === 'FIELDSET' ? f.querySelector('.field-error')?.remove() : clearFieldError(f));
     choices.querySelector('.field-error')?.remove();
     const picked = form.querySelector('input[name=decision]:checked');
     if (!picked) {
@@ -545,28 +584,65 @@ async function voicemailPage(id, decided) {
       return;
     }
     const d = picked.value;
-    if (d === 'registered' && !dnr.value.trim()) {
+    const groundError = (text) => {
+      grounds.append(el('p', { id: 'grund-fel', class: 'field-error', text }));
+      grounds.setAttribute('aria-describedby', 'grund-fel');
+      grounds.querySelector('input').focus();
+    };
+    if (d === 'registrera' && !dnr.value.trim()) {
       fieldError(dnr, 'Skriv diarienumret: ett registrerat meddelande behöver ett diarienummer.');
       return;
     }
+    if (d === 'registrera' && !subject.value.trim()) {
+      fieldError(subject, 'Skriv ärendemeningen: vad meddelandet gäller, i korthet.');
+      return;
+    }
+    const ground = form.querySelector('input[name=ground]:checked');
+    if (d === 'gallras' && !ground) { groundError('Välj om meddelandet är av tillfällig eller ringa betydelse.'); return; }
+    if (decidedBefore && !reason.value.trim()) {
+      fieldError(reason, 'Skriv varför beslutet ändras: det sparas i loggen med det gamla och det nya.');
+      return;
+    }
     const body = { decision: d };
-    if (dnr.value.trim()) body.diarienummer = dnr.value.trim();
+    if (d === 'registrera') {
+      body.diarienummer = dnr.value.trim();
+      body.arendemening = subject.value.trim();
+      if (secrecy.value.trim()) body.sekretess = secrecy.value.trim();
+    }
+    if (d === 'gallras') body.ground = ground.value;
+    if (reason.value.trim()) body.reason = reason.value.trim();
     if (note.value) body.note = note.value;
     try {
       await api('POST', '/v1/voicemails/' + v.id + '/decision', body);
     } catch (e) {
-      if (e.status === 422 && d === 'registered') fieldError(dnr, 'Diarienumret kan inte användas: ' + e.message + '.');
-      else say('Beslutet sparades inte: ' + e.message + '.', true);
+      /* the service names the field first ("diarienummer: ..."); said in Swedish at that field */
+      const at = /^(\w+):/.exec(e.detail || '');
+      const name = at ? at[1] : '';
+      const f = fields[name];
+      const text = 'Beslutet sparades inte: ' + decisionError(name, e) + '.';
+      if (f && !f.isConnected) say(text, true);
+      else if (f && f.tagName === 'FIELDSET') groundError(text);
+      else if (f) fieldError(f, text);
+      else say(text, true);
       return;
     }
     await redraw(() => voicemailPage(id, true), 'Beslutet är sparat: ' + word('decision', d) + '.');
   } },
+  v.classification ? el('p', { class: 'suggestion', text: 'Tjänstens förslag: ' + word('classification', v.classification) +
+    '. Förslaget är inget beslut.' }) : null,
   choices,
-  field('Diarienummer (vid registrering)', dnr), field('Anteckning', note),
+  field('Diarienummer (vid registrering)', dnr), field('Ärendemening (vid registrering)', subject),
+  field('Sekretessmarkering med OSL-hänvisning (vid registrering, om sekretess kan gälla)', secrecy),
+  grounds,
+  decidedBefore ? field('Skäl till ändrat beslut', reason) : null,
+  field('Anteckning', note),
   el('p', {}, el('button', { type: 'submit', class: 'primary', text: 'Spara beslut' })));
   const history = (v.decisions || []).map((d) => el('tr', {},
     el('td', { text: when(d.decided_at) }), el('td', { text: word('decision', d.decision) }),
-    el('td', { text: d.diarienummer || '' }), el('td', { text: d.note || '' }), el('td', { text: d.actor })));
+    el('td', { text: [d.diarienummer, d.arendemening, d.sekretess, d.ground ? word('ground', d.ground) : '',
+      d.gallringsbeslut ? 'gallringsbeslut ' + d.gallringsbeslut : ''].filter(Boolean).join(', ') }),
+    el('td', { text: [d.reason ? 'Skäl: ' + d.reason : '', d.note || ''].filter(Boolean).join('. ') }),
+    el('td', { text: d.actor })));
   /* hand-over to the e-archive: the package, then the archive's reference */
   const last = (v.decisions || []).slice(-1)[0];
   const ref = el('input', { name: 'reference' });
@@ -577,7 +653,7 @@ async function voicemailPage(id, decided) {
     } catch (e) { say('Referensen sparades inte: ' + e.message + '.', true); return; }
     await redraw(() => voicemailPage(id), 'E-arkivets referens är sparad.');
   } }, field('E-arkivets referens', ref), el('p', {}, el('button', { type: 'submit', text: 'Spara referens' })));
-  const archive = last && last.decision === 'registered' && canDecide && !v.disposed_at ? [
+  const archive = last && last.decision === 'registrera' && canDecide && !v.disposed_at ? [
     el('h2', { text: 'E-arkiv' }),
     el('p', {}, el('button', { type: 'button', class: 'package', text: 'Hämta arkivpaketet (FGS Paketstruktur 2.0)', onclick: async () => {
       try {
@@ -616,7 +692,7 @@ async function voicemailPage(id, decided) {
     canDecide ? form : el('p', { text: 'Beslut fattas av registrator.' }),
     canDecide ? handoverBox(v) : null,
     el('h2', { text: 'Beslutshistorik' }),
-    table('Beslut om meddelandet, äldst först', ['Beslutat', 'Beslut', 'Diarienummer', 'Anteckning', 'Av'], history),
+    table('Beslut om meddelandet, äldst först', ['Beslutat', 'Beslut', 'Uppgifter', 'Skäl och anteckning', 'Av'], history),
     archive,
     events.length ? [el('h2', { text: 'Händelser' }),
       table('Händelser efter beslutet, äldst först', ['Tid', 'Händelse', 'Paket eller referens', 'Av'], events)] : []);
@@ -826,7 +902,14 @@ async function reportsPage() {
  * counts; other text (a package's name, a reference) as it is. */
 function auditDetail(r) {
   const d = r.detail || '';
-  if (r.action === 'decision') return word('decision', d);
+  if (r.action === 'decision') {
+    /* "registrera KS 2026/17", "halls_ordnad -> privat: why" or a decision alone */
+    const change = /^(\w+) -> (\w+): (.*)$/.exec(d);
+    if (change) return word('decision', change[1]) + ' → ' + word('decision', change[2]) + ', skäl: ' + change[3];
+    const reg = /^registrera (.*)$/.exec(d);
+    if (reg) return word('decision', 'registrera') + ' ' + reg[1];
+    return word('decision', d);
+  }
   if (r.action.endsWith('_listed') && d) {
     return [...new URLSearchParams(d)].map(([k, v]) => (WORDS.param[k] || k) + ': ' +
       (WORDS.classification[v] || WORDS.decision[v] || v)).join(', ');

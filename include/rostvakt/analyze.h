@@ -79,6 +79,9 @@ typedef struct {
     double template_distance; /* ... its fit (lower: more alike) */
     double template_at_s;  /* ... and where */
     int unpronounceable;   /* the lexicon cannot say it: not sought, unsure (a person listens) */
+    double total;     /* the whole ratio over the phrase's frames (names: before the cohort) */
+    int frames, phones; /* ... its 10 ms frames, and phones of its first pronunciation */
+    double cohort_total; /* names with competitors: the best one's whole ratio */
 } rv_phrase_check;
 
 typedef struct {

@@ -21,7 +21,9 @@ typedef struct {
                        * free phone loop over the same frames, in PocketSphinx
                        * units (log base 1.0001); near 0: fits as well as anything */
     double word_min;  /* the same per frame of each word; the lowest of them */
-    double start_s;   /* where the phrase fits best; -1 when not found */
+    double start_s;   /* where the phrase fits best, in seconds from the start
+                       * of the audio given (frames the decoder dropped as
+                       * silence counted); -1 when not found */
     double end_s;
     double total;     /* the whole ratio over the phrase */
     int frames;       /* 10 ms frames the phrase's words span */
@@ -50,8 +52,12 @@ rv_err rv_asr_prepare(const rv_pcm *pcm, int16_t **out, size_t *n, rv_error *err
 /* Score phrase (Swedish text) on the current utterance. */
 rv_err rv_asr_verify(rv_asr *asr, const char *phrase, rv_phrase_score *out, rv_error *err);
 
-/* Find the best of n phrases (1..64; alternatives of one another) in one
- * pass: *best gets its index, out its score as rv_asr_verify would give it. */
+/* The most alternatives one search takes (rv_asr_best_of). */
+#define RV_ASR_MAX_ALTS 64
+
+/* Find the best of n phrases (1..RV_ASR_MAX_ALTS; alternatives of one
+ * another) in one pass: *best gets its index, out its score as rv_asr_verify
+ * would give it. RV_ERR_ARG for any other n. */
 rv_err rv_asr_best_of(rv_asr *asr, const char *const *phrases, size_t n, size_t *best,
                       rv_phrase_score *out, rv_error *err);
 

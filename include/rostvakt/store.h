@@ -13,7 +13,7 @@
 
 typedef struct rv_store rv_store;
 
-#define RV_STORE_SCHEMA_VERSION 15
+#define RV_STORE_SCHEMA_VERSION 16
 #define RV_SHA256_HEX 64
 
 /* Open (creating) data_dir, its audio/ directory and rostvakt.db, and bring
@@ -229,12 +229,30 @@ rv_err rv_store_list_voicemails(rv_store *s, const rv_vm_query *q, int count, rv
 /* The owner returned the call: callback_at = now_iso. RV_ERR_NOT_FOUND. */
 rv_err rv_store_set_callback(rv_store *s, long long id, const char *now_iso, rv_error *err);
 
-/* A records officer's decision, kept as history (never overwritten):
- * decision is "registered" (diarienummer required), "not_public_record" or
- * "dispose". RV_ERR_NOT_FOUND for an unknown voicemail. */
-rv_err rv_store_add_decision(rv_store *s, long long voicemail_id, const char *decision,
-                             const char *diarienummer, const char *note, const char *actor, const char *now_iso,
-                             long long *decision_id, rv_error *err);
+/* A records officer's decision as it is kept: decision is "registrera",
+ * "halls_ordnad", "gallras" or "privat" (include/rostvakt/decision.h says
+ * what each means and rv_decision_check which fields each needs); the
+ * other fields are NULL when absent. previous is the decision it replaces. */
+typedef struct {
+    const char *decision, *diarienummer, *arendemening, *sekretess, *ground, *gallringsbeslut, *reason,
+        *previous, *note;
+} rv_decision_record;
+
+/* Kept as history (never overwritten). RV_ERR_NOT_FOUND for an unknown
+ * voicemail; RV_ERR_ARG for a decision the archive does not know. */
+rv_err rv_store_add_decision(rv_store *s, long long voicemail_id, const rv_decision_record *d, const char *actor,
+                             const char *now_iso, long long *decision_id, rv_error *err);
+
+/* Where a voicemail stands for a new decision: its latest decision ("" when
+ * none), whether it was handed over to the e-archive (packaged or
+ * confirmed), whether its recording was disposed of, and its mailbox's
+ * profile. RV_ERR_NOT_FOUND for an unknown voicemail. */
+typedef struct {
+    char decision[16];
+    int handed_over, disposed;
+    char profile[64];
+} rv_decision_standing;
+rv_err rv_store_decision_standing(rv_store *s, long long voicemail_id, rv_decision_standing *out, rv_error *err);
 
 /* One audit entry: who (token name), from where, what, when. Every audit
  * row is written here, in the caller's transaction when one is open.
@@ -531,13 +549,14 @@ typedef struct {
     char first_name[128], last_name[128], unit[192], org[192], profile[64];
     char decision[32], diarienummer[128], decision_note[1024], decided_by[96], decided_at[32]; /* the latest */
     char received_by[96];         /* the token that uploaded it */
+    char arendemening[320], sekretess[128]; /* the latest decision's, when registrera */
 } rv_vm_archive;
 
 /* Voicemail id's facts for its package (free with rv_vm_archive_free). */
 rv_err rv_store_archive_info(rv_store *s, long long id, rv_vm_archive *v, rv_error *err);
 void rv_vm_archive_free(rv_vm_archive *v);
 
-/* The voicemails whose latest decision is "registered", decided in [from, to)
+/* The voicemails whose latest decision is "registrera", decided in [from, to)
  * (ISO times), in id order; *ids malloc()ed. */
 rv_err rv_store_registered_between(rv_store *s, const char *from, const char *to, long long **ids, size_t *n,
                                    rv_error *err);

@@ -89,13 +89,15 @@ test('an officer signs in, filters the inbox, listens and records a decision', a
   await page.waitForFunction(() => document.querySelector('audio').currentTime > 0.2, { timeout: 15000 });
   await page.$eval('audio', (a) => a.pause());
   // a decision
-  await page.click('input[name=decision][value=registered]');
+  await page.click('input[name=decision][value=registrera]');
   await page.type('input[name=diarienummer]', 'KS 2026/4711');
+  await page.type('input[name=arendemening]', 'Bygglov, Storgatan 5');
   await page.type('textarea[name=note]', 'Frågan om bygglov');
   await page.click('form button.primary');
   await page.waitForFunction(() => [...document.querySelectorAll('#page tbody tr')].some((r) => r.textContent.includes('KS 2026/4711')));
   const row = await page.$$eval('#page tbody tr', (rs) => rs.map((r) => r.textContent).find((t) => t.includes('KS 2026/4711')));
-  assert.match(row, /Registrerad/);
+  assert.match(row, /Registreras i diariet/);
+  assert.match(row, /Bygglov, Storgatan 5/);
   assert.match(row, /anna\.registrator/);
   // hand-over to the e-archive: the package (with the session), then the archive's reference
   await page.waitForSelector('button.package');
@@ -141,7 +143,7 @@ test('a state-changing request without the CSRF token is refused', async () => {
   const { ctx, page } = await signedIn(tokens.officer);
   const r = await page.evaluate(async () => {
     const res = await fetch('/v1/voicemails/2/decision', {
-      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"decision":"dispose"}',
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"decision":"gallras","ground":"tillfallig"}',
     });
     return { status: res.status, body: await res.json() };
   });
@@ -325,7 +327,7 @@ test('a missing or blank diarienummer is shown at its field, which gets the focu
   for (const typed of ['', '   ']) {
     await page.$eval('input[name=diarienummer]', (i) => { i.value = ''; });
     if (typed) await page.type('input[name=diarienummer]', typed);
-    await page.click('input[name=decision][value=registered]');
+    await page.click('input[name=decision][value=registrera]');
     await page.click('form button.primary');
     await page.waitForFunction(() => document.activeElement?.name === 'diarienummer');
     const f = await page.$eval('input[name=diarienummer]', (i) => ({
@@ -633,7 +635,7 @@ test('after a decision, "Nästa obeslutade" leads to the next voicemail without 
   const next = await page.evaluate(async () => (await (await fetch('/v1/voicemails?decision=none&limit=1&after=3')).json()).items[0]?.id);
   assert.ok(next, 'an older undecided voicemail');
   await openPage(page, '#/rostmeddelande/3', 'Röstmeddelande 3');
-  await page.click('input[name=decision][value=not_public_record]');
+  await page.click('input[name=decision][value=halls_ordnad]');
   await page.click('form button.primary');
   await page.waitForSelector('a.next-undecided');
   assert.equal(await page.$eval('a.next-undecided', (a) => a.getAttribute('href')), '#/rostmeddelande/' + next);
@@ -674,5 +676,40 @@ test('the inbox: a total, "Nya", search by caller and by name; who has listened'
   await openPage(page, '#/inkorg?decision=&x=' + id, 'Inkorg');
   await openPage(page, '#/rostmeddelande/' + id, 'Röstmeddelande ' + id);
   assert.match(await page.$eval('dl.facts dd.listens', (d) => d.textContent), /anna\.registrator/);
+  await ctx.close();
+});
+
+test('decisions as the law has them: nothing chosen before, a change needs its reason, a voicemail handed over is not gallras', async () => {
+  const { ctx, page } = await signedIn(tokens.officer);
+  await openPage(page, '#/rostmeddelande/5', 'Röstmeddelande 5');
+  assert.equal(await page.$$eval('input[name=decision]:checked', (x) => x.length), 0, 'nothing is pre-selected');
+  const suggestion = await page.$eval('p.suggestion', (p) => p.textContent);
+  assert.match(suggestion, /Tjänstens förslag: .*inget beslut/);
+  await page.click('input[name=decision][value=registrera]');
+  await page.type('input[name=diarienummer]', 'KS 2026/55');
+  await page.click('form button.primary');
+  await page.waitForFunction(() => document.activeElement?.name === 'arendemening');
+  await page.type('input[name=arendemening]', 'Fråga om en faktura');
+  await page.click('form button.primary');
+  await page.waitForFunction(() => [...document.querySelectorAll('#page tbody tr')].some((r) => r.textContent.includes('KS 2026/55')));
+  const made = await page.evaluate(async () =>
+    (await fetch('/v1/voicemails/5/package', { method: 'POST', headers: { 'X-CSRF-Token': state.csrf } })).status);
+  assert.equal(made, 200, 'handed over to the e-archive');
+  await page.reload();
+  assert.equal(await heading(page), 'Röstmeddelande 5');
+  await page.click('input[name=decision][value=gallras]');
+  await page.click('input[name=ground][value=ringa]');
+  await page.click('form button.primary');
+  await page.waitForFunction(() => document.activeElement?.name === 'reason');
+  const said = await page.$eval('textarea[name=reason]', (t) => document.getElementById(t.getAttribute('aria-describedby'))?.textContent);
+  assert.match(said, /varför beslutet ändras/);
+  await page.type('textarea[name=reason]', 'felregistrerad');
+  await page.click('form button.primary');
+  await page.waitForFunction(() => /e-arkivet/.test(document.getElementById('status').textContent));
+  const status = await page.$eval('#status', (s) => s.textContent);
+  assert.match(status, /Beslutet sparades inte: meddelandet är lämnat till e-arkivet och kan inte gallras/);
+  const hist = await page.evaluate(async () => (await (await fetch('/v1/voicemails/5')).json()).decisions);
+  assert.deepEqual(hist.map((d) => d.decision), ['registrera'], 'nothing was recorded');
+  await axe(page, 'a voicemail with its decision');
   await ctx.close();
 });

@@ -330,7 +330,7 @@ Test(admin, the_audit_fails_closed) {
     cr_expect_eq(call("GET", path, officer, NULL, &o), 503, "unaudited listening: %s", o.buf);
     cr_expect(strstr(o.buf, "\"busy\"") != NULL, "%s", o.buf);
     snprintf(path, sizeof path, "%s/decision", loc);
-    cr_expect_eq(call("POST", path, officer, "{\"decision\":\"dispose\"}", &o), 503, "%s", o.buf);
+    cr_expect_eq(call("POST", path, officer, "{\"decision\":\"gallras\",\"ground\":\"tillfallig\"}", &o), 503, "%s", o.buf);
     cr_expect_eq(call("GET", "/metrics", NULL, NULL, &o), 200, "what writes nothing is answered");
     sleep(7); /* the lock is gone */
     snprintf(path, sizeof path, "%s/audio", loc);

@@ -57,7 +57,8 @@ typedef struct {
 #define WAV "audio/wav"
 
 /* Every audited route. Voicemail 1 is registered and packaged, voicemail 2
- * is decided away here, greeting 1 is 4711's first and sweep 1 was kept:
+ * is decided away here (and disposed of by the sweep), greeting 1 is
+ * 4711's first and sweep 1 was kept:
  * the data made before the table is walked. */
 static const row table[] = {
     /* reads */
@@ -96,7 +97,11 @@ static const row table[] = {
      "name_recording_received", 0},
     {"POST", "/v1/mailboxes/4711/voicemails", PBX, "@samples/v03-ring-mig.wav", 0, WAV, "voicemail_received", 0},
     {"POST", "/v1/voicemails/1/callback", PBX, NULL, 0, NULL, "callback", 0},
-    {"POST", "/v1/voicemails/2/decision", OFFICER, "{\"decision\":\"dispose\"}", 0, JSON, "decision", 0},
+    {"POST", "/v1/voicemails/2/decision", OFFICER, "{\"decision\":\"gallras\",\"ground\":\"tillfallig\"}", 0, JSON, "decision", 0},
+    /* the web app's change, before the sweep disposes of voicemail 2 */
+    {"POST", "/v1/voicemails/2/decision", SESSION,
+     "{\"decision\":\"gallras\",\"ground\":\"ringa\",\"reason\":\"ringa betydelse\",\"note\":\"i webben\"}", 0,
+     JSON, "decision", 0},
     {"POST", "/v1/mailboxes/4711/greetings/1/review", OFFICER, "{\"name\":\"stated\"}", 0, JSON, "greeting_reviewed", 0},
     {"POST", "/v1/voicemails/1/package", OFFICER, NULL, 0, NULL, "voicemail_packaged", 0},
     {"POST", "/v1/voicemails/1/archived", OFFICER, "{\"reference\":\"EA-2\"}", 0, JSON, "voicemail_archived", 0},
@@ -110,8 +115,6 @@ static const row table[] = {
     {"POST", "/v1/session", NOBODY, "{\"token\":\"TOKEN\"}", PBX, JSON, "sign_in_refused", 403},
     {"DELETE", "/v1/session", OFFICER, NULL, 0, NULL, "sign_out", 0},
     /* the web app's changes */
-    {"POST", "/v1/voicemails/2/decision", SESSION, "{\"decision\":\"dispose\",\"note\":\"i webben\"}", 0, JSON,
-     "decision", 0},
     {"POST", "/v1/mailboxes/4711/greetings/1/review", SESSION, "{\"unit\":\"stated\"}", 0, JSON, "greeting_reviewed", 0},
     {"POST", "/v1/voicemails/1/package", SESSION, NULL, 0, NULL, "voicemail_packaged", 0},
     {"POST", "/v1/voicemails/1/archived", SESSION, "{\"reference\":\"EA-3\"}", 0, JSON, "voicemail_archived", 0},
@@ -251,7 +254,7 @@ static void prepare(void)
         usleep(100000);
     }
     cr_assert_eq(call("POST", "/v1/voicemails/1/decision", officer,
-                      "{\"decision\":\"registered\",\"diarienummer\":\"KS 2026/0042\"}", &o),
+                      "{\"decision\":\"registrera\",\"arendemening\":\"Röstmeddelande\",\"diarienummer\":\"KS 2026/0042\"}", &o),
                  201, "%s", o.buf);
     cr_assert_eq(call("POST", "/v1/voicemails/1/package", officer, NULL, &o), 200);
     cr_assert_eq(call("PUT", "/v1/units/Ekonomienheten", admin, "{\"managers\":[\"chef@kommun.se\"]}", &o), 201,

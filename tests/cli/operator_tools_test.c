@@ -16,7 +16,7 @@ Test(tools, check_package_reads_the_tar_as_it_is_answered) {
     cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
     cr_assert_eq(post_audio("samples/v01-bygglov.wav", pbx, "audio/wav", NULL, &o, NULL, 0), 201);
     cr_assert_eq(call("POST", "/v1/voicemails/1/decision", officer,
-                      "{\"decision\":\"registered\",\"diarienummer\":\"KS 2026/0042\"}", &o), 201, "%s", o.buf);
+                      "{\"decision\":\"registrera\",\"arendemening\":\"Röstmeddelande\",\"diarienummer\":\"KS 2026/0042\"}", &o), 201, "%s", o.buf);
     bin b = {0};
     cr_assert_eq(request("POST", "/v1/voicemails/1/package", officer, NULL, NULL, NULL, collect_bin, &b), 200);
     char tarf[128], cmd[512];

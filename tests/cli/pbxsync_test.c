@@ -166,6 +166,60 @@ Test(pbxsync, asterisk_spool_is_synced_once) {
     cr_expect(strstr(o.buf, "\"caller\":\"+4687001237\"") != NULL, "%s", o.buf);
 }
 
+/* A sample resampled to 16 kHz as Asterisk's wav16 (G.722, wideband
+ * phones): libsndfile, sample-and-hold (the test needs the rate, not fidelity). */
+static void to_wav16(const char *from, const char *to)
+{
+    SF_INFO in = {0};
+    SNDFILE *a = sf_open(from, SFM_READ, &in);
+    cr_assert(a, "%s", from);
+    SF_INFO out = {.samplerate = 16000, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+    SNDFILE *b = sf_open(to, SFM_WRITE, &out);
+    cr_assert(b, "%s: %s", to, sf_strerror(NULL));
+    short buf[4096], two[8192];
+    sf_count_t n;
+    while ((n = sf_readf_short(a, buf, 4096)) > 0) {
+        for (sf_count_t i = 0; i < n; i++) two[2 * i] = two[2 * i + 1] = buf[i];
+        sf_writef_short(b, two, 2 * n);
+    }
+    sf_close(a);
+    sf_close(b);
+}
+
+/* Where the PBX records wideband (format=wav16|wav), the 16 kHz recording
+ * is the one sent: the telephone-band copy beside it loses what a wideband
+ * line gives the recogniser. */
+Test(pbxsync, asterisk_wideband_recordings_are_sent_wideband) {
+    sink o, out;
+    char p[512], cmd[1024];
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    snprintf(cmd, sizeof cmd,
+             "cd %s && mkdir -p spool/default/4711/INBOX && cp $OLDPWD/samples/g01-anna-svensson.wav"
+             " spool/default/4711/unavail.wav && cp $OLDPWD/samples/v01-bygglov.wav spool/default/4711/INBOX/msg0000.wav",
+             dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(p, sizeof p, "%s/spool/default/4711/unavail.wav16", dir);
+    to_wav16("samples/g01-anna-svensson.wav", p);
+    snprintf(p, sizeof p, "%s/spool/default/4711/INBOX/msg0000.wav16", dir);
+    to_wav16("samples/v01-bygglov.wav", p);
+    snprintf(p, sizeof p, "%s/spool/default/4711/INBOX/msg0000.txt", dir);
+    asterisk_txt(p, "<+46701234567>", 1764756900, "1764756900-00000000");
+    snprintf(p, sizeof p, "%s/pbx.token", dir);
+    write_secret(p, pbx);
+    cr_expect_eq(pbx_sync(NULL, &out), 0, "%s", out.buf);
+    cr_expect(strstr(out.buf, "greeting sent (") && strstr(out.buf, "unavail.wav16)"), "%s", out.buf);
+    cr_expect(strstr(out.buf, "voicemail msg0000 sent") != NULL, "%s", out.buf);
+    cr_expect_eq(count_voicemails("4711"), 1, "one message, whatever formats it is in: %s", out.buf);
+    cr_assert_eq(call("GET", "/v1/voicemails?ext=4711", officer, NULL, &o), 200);
+    struct stat sb;
+    snprintf(p, sizeof p, "%s/spool/default/4711/INBOX/msg0000.wav16", dir);
+    cr_assert_eq(stat(p, &sb), 0);
+    char bytes[64];
+    snprintf(bytes, sizeof bytes, "\"bytes\":%lld,", (long long)sb.st_size);
+    cr_expect(strstr(o.buf, bytes) != NULL, "the message as its 16 kHz recording (%s): %s", bytes, o.buf);
+}
+
 /* FreeSWITCH: a real SQLite file with mod_voicemail's schema; rows added
  * between passes are sent, none twice, and the database is only read. */
 Test(pbxsync, freeswitch_voicemail_db_is_synced_once) {

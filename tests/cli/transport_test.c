@@ -360,7 +360,7 @@ static void registered_voicemail(int seconds)
     free(audio);
     cr_assert_eq(st, 201, "%s", o.buf);
     cr_assert_eq(call("POST", "/v1/voicemails/1/decision", officer,
-                      "{\"decision\":\"registered\",\"diarienummer\":\"KS 2026/0042\"}", &o),
+                      "{\"decision\":\"registrera\",\"arendemening\":\"Röstmeddelande\",\"diarienummer\":\"KS 2026/0042\"}", &o),
                  201, "%s", o.buf);
 }
 
@@ -493,7 +493,7 @@ Test(transport, packaging_is_a_post_not_a_get) {
     cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
     cr_assert_eq(post_audio("samples/v01-bygglov.wav", pbx, "audio/wav", NULL, &o, NULL, 0), 201, "%s", o.buf);
     cr_assert_eq(call("POST", "/v1/voicemails/1/decision", officer,
-                      "{\"decision\":\"registered\",\"diarienummer\":\"KS 2026/0042\"}", &o),
+                      "{\"decision\":\"registrera\",\"arendemening\":\"Röstmeddelande\",\"diarienummer\":\"KS 2026/0042\"}", &o),
                  201, "%s", o.buf);
     /* a GET, from the browser behind the proxy or with a token, records nothing */
     long st = proxy_call("GET", "/v1/voicemails/1/package", NULL, &o);

@@ -242,6 +242,66 @@ Test(voicemails, sigterm_during_uploads_answers_what_it_took) {
         }
 }
 
+/* The decisions the law gives: registrera with a diarienummer that is not
+ * blank and matches the profile's pattern, an ärendemening and a
+ * sekretessmarkering naming the OSL; a change needs a reason and is
+ * audited with the old and the new; gallras only under a gallringsbeslut. */
+Test(voicemails, decisions_follow_the_law) {
+    sink o;
+    char loc[128], path[160];
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx,
+                      "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Bygg\",\"profile\":\"diarium\"}",
+                      &o),
+                 201, "%s", o.buf);
+    cr_assert_eq(post_audio("samples/v01-bygglov.wav", pbx, "audio/wav", NULL, &o, loc, sizeof loc), 201);
+    snprintf(path, sizeof path, "%s/decision", loc);
+    struct {
+        const char *body, *field;
+        long status;
+    } bad[] = {
+        {"{\"decision\":\"registered\",\"diarienummer\":\"KS 2026/17\"}", "decision", 422},
+        {"{\"decision\":\"registrera\",\"diarienummer\":\"   \",\"arendemening\":\"Bygglov\"}", "diarienummer", 422},
+        {"{\"decision\":\"registrera\",\"diarienummer\":\"2026/17\",\"arendemening\":\"Bygglov\"}", "diarienummer", 422},
+        {"{\"decision\":\"registrera\",\"diarienummer\":\"KS 2026/17\"}", "arendemening", 422},
+        {"{\"decision\":\"registrera\",\"diarienummer\":\"KS 2026/17\",\"arendemening\":\"Bygglov\","
+         "\"sekretess\":\"hemligt\"}", "sekretess", 422},
+        {"{\"decision\":\"privat\",\"diarienummer\":\"KS 2026/17\"}", "diarienummer", 422},
+        {"{\"decision\":\"gallras\",\"ground\":\"ringa\"}", "gallringsbeslut", 422},
+        {"{\"decision\":\"registrera\",\"diarienummer\":7}", "diarienummer", 400},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        cr_expect_eq(call("POST", path, officer, bad[i].body, &o), bad[i].status, "%s: %s", bad[i].body, o.buf);
+        cr_expect(strstr(o.buf, bad[i].field) != NULL, "%s names %s: %s", bad[i].body, bad[i].field, o.buf);
+    }
+    cr_assert_eq(call("POST", path, officer,
+                      "{\"decision\":\"registrera\",\"diarienummer\":\" BYGG 2026/17 \",\"arendemening\":\"Bygglov\","
+                      "\"sekretess\":\"OSL 26 kap. 1 §\"}",
+                      &o),
+                 201, "%s", o.buf);
+    cr_assert_eq(call("GET", loc, officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"diarienummer\":\"BYGG 2026/17\"") && strstr(o.buf, "\"arendemening\":\"Bygglov\"") &&
+                  strstr(o.buf, "\"sekretess\":\"OSL 26 kap. 1 §\""),
+              "kept as checked, without the spaces: %s", o.buf);
+    /* a change needs a reason, and says what it changed */
+    cr_expect_eq(call("POST", path, officer, "{\"decision\":\"privat\"}", &o), 422, "%s", o.buf);
+    cr_expect(strstr(o.buf, "reason") != NULL, "%s", o.buf);
+    cr_expect_eq(call("POST", path, officer, "{\"decision\":\"privat\",\"reason\":\"  \"}", &o), 422, "%s", o.buf);
+    cr_assert_eq(call("POST", path, officer, "{\"decision\":\"privat\",\"reason\":\"gällde hans dotter\"}", &o), 201,
+                 "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"previous\":\"registrera\"") != NULL, "%s", o.buf);
+    char admin[80];
+    token("admin", "admin", admin, sizeof admin);
+    cr_assert_eq(call("GET", "/v1/audit?voicemail=1", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "registrera BYGG 2026/17") && strstr(o.buf, "registrera -> privat: gällde hans dotter"),
+              "the audit has the old and the new: %s", o.buf);
+    /* the list filters by today's words only */
+    cr_expect_eq(call("GET", "/v1/voicemails?decision=registered", officer, NULL, &o), 400);
+    cr_assert_eq(call("GET", "/v1/voicemails?decision=privat", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"decision\":\"privat\"") != NULL, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/voicemails?decision=registrera", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"items\":[]") != NULL, "the latest decision counts: %s", o.buf);
+}
+
 Test(voicemails, callbacks_decisions_and_the_audit) {
     sink o;
     char loc[128], path[160];
@@ -253,16 +313,16 @@ Test(voicemails, callbacks_decisions_and_the_audit) {
     cr_expect_eq(call("POST", path, pbx, NULL, &o), 200, "%s", o.buf);
     cr_expect_eq(call("POST", "/v1/voicemails/999/callback", pbx, NULL, &o), 404);
     snprintf(path, sizeof path, "%s/decision", loc);
-    cr_expect_eq(call("POST", path, pbx, "{\"decision\":\"dispose\"}", &o), 403);
+    cr_expect_eq(call("POST", path, pbx, "{\"decision\":\"gallras\",\"ground\":\"tillfallig\"}", &o), 403);
     cr_expect_eq(call("POST", path, officer, "{\"decision\":\"archive\"}", &o), 422, "an unknown decision");
-    cr_expect_eq(call("POST", path, officer, "{\"decision\":\"registered\"}", &o), 422, "no diarienummer");
+    cr_expect_eq(call("POST", path, officer, "{\"decision\":\"registrera\"}", &o), 422, "no diarienummer");
     cr_expect_eq(call("POST", path, officer, "{\"decision\":7}", &o), 400);
-    cr_expect_eq(call("POST", path, officer, "{\"decision\":\"dispose\",\"why\":\"x\"}", &o), 400);
+    cr_expect_eq(call("POST", path, officer, "{\"decision\":\"gallras\",\"ground\":\"tillfallig\",\"why\":\"x\"}", &o), 400);
     cr_expect_eq(call("POST", path, officer,
-                      "{\"decision\":\"registered\",\"diarienummer\":\"KS 2026/0412\",\"note\":\"bygglov\"}", &o),
+                      "{\"decision\":\"registrera\",\"arendemening\":\"Röstmeddelande\",\"diarienummer\":\"KS 2026/0412\",\"note\":\"bygglov\"}", &o),
                  201, "%s", o.buf);
-    cr_expect_eq(call("POST", path, officer, "{\"decision\":\"not_public_record\"}", &o), 201,
-                 "decisions are history, a second one is kept too");
+    cr_expect_eq(call("POST", path, officer, "{\"decision\":\"halls_ordnad\",\"reason\":\"fel ärende\"}", &o),
+                 201, "decisions are history, a second one is kept too");
     cr_expect_eq(call("GET", loc, officer, NULL, &o), 200);
     cr_expect_eq(call("GET", "/v1/audit", officer, NULL, &o), 403, "only an admin reads the audit");
     char admin[80];
@@ -734,17 +794,21 @@ Test(voicemails, registered_voicemails_are_packaged_for_the_e_archive) {
     /* not registered: 409 and why */
     cr_expect_eq(get_package(1, a, objid, sizeof objid), 409);
     cr_expect_eq(call("POST", "/v1/voicemails/1/package", officer, NULL, &o), 409);
-    cr_expect(strstr(o.buf, "\"conflict\"") && strstr(o.buf, "registered"), "%s", o.buf);
-    cr_assert_eq(call("POST", "/v1/voicemails/2/decision", officer, "{\"decision\":\"not_public_record\"}", &o), 201);
+    cr_expect(strstr(o.buf, "\"conflict\"") && strstr(o.buf, "registrera"), "%s", o.buf);
+    cr_assert_eq(call("POST", "/v1/voicemails/2/decision", officer, "{\"decision\":\"halls_ordnad\"}", &o), 201);
     cr_expect_eq(call("POST", "/v1/voicemails/2/package", officer, NULL, &o), 409, "%s", o.buf);
     cr_expect_eq(call("POST", "/v1/voicemails/1/package", pbx, NULL, &o), 403);
     cr_assert_eq(call("POST", "/v1/voicemails/1/decision", officer,
-                      "{\"decision\":\"registered\",\"diarienummer\":\"KS 2026/0042\",\"note\":\"Bygglov, Storgatan 5\"}",
+                      "{\"decision\":\"registrera\",\"arendemening\":\"Röstmeddelande\",\"diarienummer\":\"KS 2026/0042\",\"note\":\"Bygglov, Storgatan 5\"}",
                       &o),
                  201);
     /* the archive cannot confirm what was never packaged */
     cr_expect_eq(call("POST", "/v1/voicemails/1/archived", officer, "{\"reference\":\"EA-1\"}", &o), 409, "%s", o.buf);
     cr_assert_eq(get_package(1, a, objid, sizeof objid), 200);
+    /* handed over: it can no longer be gallras */
+    cr_expect_eq(call("POST", "/v1/voicemails/1/decision", officer,
+                      "{\"decision\":\"gallras\",\"ground\":\"ringa\",\"reason\":\"av misstag\"}", &o),
+                 409, "%s", o.buf);
     char pkg[512];
     snprintf(pkg, sizeof pkg, "%s/%s", a, objid);
     snprintf(cmd, sizeof cmd, "tests/check-package.sh %s 2>&1", pkg);
@@ -821,9 +885,9 @@ Test(voicemails, archive_command_packages_by_id_and_by_day) {
     for (int i = 0; i < 3; i++)
         cr_assert_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", NULL, &o, loc, sizeof loc), 201);
     cr_assert_eq(call("POST", "/v1/voicemails/1/decision", officer,
-                      "{\"decision\":\"registered\",\"diarienummer\":\"SN 2026/7\"}", &o), 201);
+                      "{\"decision\":\"registrera\",\"arendemening\":\"Röstmeddelande\",\"diarienummer\":\"SN 2026/7\"}", &o), 201);
     cr_assert_eq(call("POST", "/v1/voicemails/3/decision", officer,
-                      "{\"decision\":\"registered\",\"diarienummer\":\"SN 2026/8\"}", &o), 201);
+                      "{\"decision\":\"registrera\",\"arendemening\":\"Röstmeddelande\",\"diarienummer\":\"SN 2026/8\"}", &o), 201);
     snprintf(outdir, sizeof outdir, "%s/out", dir);
     mkdir(outdir, 0755);
     const char *bin_ = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";

@@ -54,7 +54,7 @@ static void registered(const char *org_json, const char *diarienummer_json)
              "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\",\"org\":\"%s\"}", org_json);
     cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, body, &o), 201, "%s", o.buf);
     cr_assert_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", NULL, &o, loc, sizeof loc), 201);
-    snprintf(body, sizeof body, "{\"decision\":\"registered\",\"diarienummer\":\"%s\"}", diarienummer_json);
+    snprintf(body, sizeof body, "{\"decision\":\"registrera\",\"arendemening\":\"Röstmeddelande\",\"diarienummer\":\"%s\"}", diarienummer_json);
     cr_assert_eq(call("POST", "/v1/voicemails/1/decision", officer, body, &o), 201, "%s", o.buf);
 }
 

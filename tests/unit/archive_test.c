@@ -46,7 +46,7 @@ static void facts(rv_vm_archive *v, const char *s)
     snprintf(v->last_name, sizeof v->last_name, "Svensson%s", s);
     snprintf(v->unit, sizeof v->unit, "Ekonomi%s", s);
     snprintf(v->org, sizeof v->org, "Botkyrka%s", s);
-    snprintf(v->decision, sizeof v->decision, "registered");
+    snprintf(v->decision, sizeof v->decision, "registrera");
     snprintf(v->diarienummer, sizeof v->diarienummer, "KS%s 2026/42", s);
     snprintf(v->decision_note, sizeof v->decision_note, "note%s", s);
     snprintf(v->decided_by, sizeof v->decided_by, "registrator%s", s);

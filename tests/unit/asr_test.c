@@ -161,3 +161,58 @@ Test(asr, an_alignment_chooses_the_spoken_phones) {
     cr_expect(first >= 7, "%d of 8 positions took the spoken phone", first);
     cr_expect_eq(rv_asr_align(asr, cands, n_cands, 0, choice, &e), RV_ERR_ARG);
 }
+
+/* The decoder drops the frames its voice activity detection calls silence;
+ * positions must still count from the start of the audio it was given. */
+Test(asr, positions_of_a_word_in_a_clip_with_leading_silence_within_0_1_s) {
+    rv_audio_limits lim = {1 << 24, 60};
+    rv_pcm p;
+    rv_error e;
+    cr_assert_eq(rv_audio_decode_file(fixture("asr-anna.wav"), RV_AUDIO_AUTO, &lim, &p, &e), RV_OK, "%s", e.msg);
+    rv_phrase_score plain = verify("Anna Svensson");
+    cr_assert(plain.found);
+    const double lead_s = 2.0;
+    size_t lead = (size_t)(lead_s * p.rate);
+    rv_pcm q = p;
+    q.n = lead + p.n;
+    q.samples = calloc(q.n, sizeof *q.samples);
+    cr_assert(q.samples);
+    unsigned seed = 7; /* a quiet line, not digital zero */
+    for (size_t i = 0; i < lead; i++) {
+        seed = seed * 1103515245u + 12345u;
+        q.samples[i] = (float)(((seed >> 8) & 0xFFFF) / 32768.0 - 1.0) * 1e-4f;
+    }
+    memcpy(q.samples + lead, p.samples, p.n * sizeof *p.samples);
+    cr_assert_eq(rv_asr_set_audio(asr, &q, &e), RV_OK, "%s", e.msg);
+    rv_phrase_score s = verify("Anna Svensson");
+    cr_assert(s.found);
+    cr_expect(fabs(s.start_s - (plain.start_s + lead_s)) < 0.1, "start %.2f, expected %.2f", s.start_s,
+              plain.start_s + lead_s);
+    cr_expect(fabs(s.end_s - (plain.end_s + lead_s)) < 0.1, "end %.2f, expected %.2f", s.end_s,
+              plain.end_s + lead_s);
+    free(q.samples);
+    rv_pcm_free(&p);
+}
+
+/* A telephone call stored at 16 kHz (Asterisk's wav16 of a G.711 line) has
+ * nothing above 4 kHz: it must be heard as the telephone recording it is
+ * (with the channel adaptation), not as a wideband one. */
+Test(asr, a_telephone_recording_stored_at_16_khz_scores_as_telephone) {
+    rv_audio_limits lim = {1 << 24, 60};
+    rv_pcm w, p, up;
+    rv_error e;
+    cr_assert_eq(rv_audio_decode_file(fixture("asr-anna.wav"), RV_AUDIO_AUTO, &lim, &w, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_audio_resample(&w, 8000, 0, &p, &e), RV_OK, "%s", e.msg);
+    rv_pcm_free(&w);
+    cr_assert_eq(rv_asr_set_audio(asr, &p, &e), RV_OK, "%s", e.msg);
+    rv_phrase_score tel = verify("Anna Svensson");
+    cr_assert_eq(rv_audio_resample(&p, 16000, 0, &up, &e), RV_OK, "%s", e.msg);
+    up.codec = RV_CODEC_OTHER;
+    cr_assert_eq(rv_asr_set_audio(asr, &up, &e), RV_OK, "%s", e.msg);
+    rv_phrase_score wide = verify("Anna Svensson");
+    cr_assert(tel.found && wide.found);
+    cr_expect(fabs(wide.llr - tel.llr) < 0.15 * fabs(tel.llr) + 0.5, "8 kHz %.2f, the same at 16 kHz %.2f", tel.llr,
+              wide.llr);
+    rv_pcm_free(&up);
+    rv_pcm_free(&p);
+}

@@ -452,7 +452,7 @@ Test(store, unit_names_fold_case_and_swedish_letters) {
     free(bad);
 }
 
-/* Schema 15 keeps each voicemail's latest decision and first listening on
+/* Schema 16 keeps each voicemail's latest decision and first listening on
  * it: an older archive gets them from its decisions and audit when it is
  * opened, and the triggers keep them from then on. */
 Test(store, the_inbox_columns_are_filled_from_an_older_archive) {
@@ -470,19 +470,22 @@ Test(store, the_inbox_columns_are_filled_from_an_older_archive) {
         cr_assert_eq(rv_store_add_voicemail(s, "4711", sha, "audio/wav", 10, "", "2026-11-02T10:00:00Z", &id[i], &e),
                      RV_OK, "%s", e.msg);
     }
-    cr_assert_eq(rv_store_add_decision(s, id[0], "dispose", NULL, NULL, "a", "2026-11-03T10:00:00Z", &did, &e), RV_OK);
-    cr_assert_eq(rv_store_add_decision(s, id[0], "not_public_record", NULL, NULL, "a", "2026-11-04T10:00:00Z", &did, &e),
-                 RV_OK);
+    cr_assert_eq(rv_store_add_decision(s, id[0], &(rv_decision_record){.decision = "privat"}, "a", "2026-11-03T10:00:00Z",
+                                       &did, &e),
+                 RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_add_decision(s, id[0], &(rv_decision_record){.decision = "halls_ordnad"}, "a",
+                                       "2026-11-04T10:00:00Z", &did, &e),
+                 RV_OK, "%s", e.msg);
     cr_assert_eq(rv_store_audit(s, "2026-11-05T10:00:00Z", "a", "", "audio_read", id[1], NULL, NULL, &e), RV_OK);
     cr_assert_eq(rv_store_audit(s, "2026-11-06T10:00:00Z", "b", "", "audio_read", id[1], NULL, NULL, &e), RV_OK);
     rv_store_close(s);
-    /* back to schema 14: no columns, no triggers, no indexes */
+    /* back to schema 15: no columns, no triggers, no indexes */
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "sqlite3 %s/rostvakt.db 'DROP TRIGGER voicemails_decision_added; DROP TRIGGER voicemails_decision_changed;"
              " DROP TRIGGER voicemails_listened; DROP INDEX voicemails_decision; DROP INDEX voicemails_new;"
              " DROP INDEX voicemails_ext; ALTER TABLE voicemails DROP COLUMN decision;"
-             " ALTER TABLE voicemails DROP COLUMN listened_at; PRAGMA user_version = 14;'",
+             " ALTER TABLE voicemails DROP COLUMN listened_at; PRAGMA user_version = 15;'",
              dir);
     cr_assert_eq(system(cmd), 0);
     cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
@@ -493,13 +496,15 @@ Test(store, the_inbox_columns_are_filled_from_an_older_archive) {
     cr_assert_eq(json_array_size(pg.items), 3);
     cr_expect_eq(pg.total, 3);
     json_t *a = json_array_get(pg.items, 2), *b = json_array_get(pg.items, 1);
-    cr_expect_str_eq(json_string_value(json_object_get(a, "decision")), "not_public_record", "the latest decision");
+    cr_expect_str_eq(json_string_value(json_object_get(a, "decision")), "halls_ordnad", "the latest decision");
     cr_expect(json_is_null(json_object_get(b, "decision")));
     cr_expect_str_eq(json_string_value(json_object_get(b, "listened_at")), "2026-11-05T10:00:00Z", "the first listening");
     cr_expect(json_is_null(json_object_get(a, "listened_at")));
     json_decref(pg.items);
     /* and kept from then on */
-    cr_assert_eq(rv_store_add_decision(s, id[2], "dispose", NULL, NULL, "a", "2026-11-07T10:00:00Z", &did, &e), RV_OK);
+    cr_assert_eq(rv_store_add_decision(s, id[2], &(rv_decision_record){.decision = "privat"}, "a", "2026-11-07T10:00:00Z",
+                                       &did, &e),
+                 RV_OK, "%s", e.msg);
     cr_assert_eq(rv_store_audit(s, "2026-11-08T10:00:00Z", "a", "", "audio_read", id[2], NULL, NULL, &e), RV_OK);
     q.decision = "none";
     cr_assert_eq(rv_store_list_voicemails(s, &q, 1, &pg, &e), RV_OK);
@@ -511,5 +516,63 @@ Test(store, the_inbox_columns_are_filled_from_an_older_archive) {
     cr_expect_eq(pg.total, 1, "only the first was never listened to");
     cr_expect_eq(json_integer_value(json_object_get(json_array_get(pg.items, 0), "id")), id[0]);
     json_decref(pg.items);
+    rv_store_close(s);
+}
+
+/* An archive of schema 14 with the old words: after the migration, the
+ * decisions are the law's, the old word kept. */
+Test(store, old_decisions_become_the_laws_on_migration) {
+    rv_store *s;
+    rv_error e;
+    int created;
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_put_mailbox(s, &(rv_mailbox){.ext = "4711", .first_name = "Anna", .last_name = "S",
+                                                       .unit = "Bygg", .profile = "default"},
+                                      "2026-11-01T09:00:00Z", &created, &e),
+                 RV_OK, "%s", e.msg);
+    long long ids[3];
+    for (int i = 0; i < 3; i++) {
+        char hex[RV_SHA256_HEX + 1], audio[8];
+        snprintf(audio, sizeof audio, "a%d", i);
+        cr_assert_eq(rv_store_put_audio(s, audio, strlen(audio), hex, &e), RV_OK);
+        cr_assert_eq(rv_store_add_voicemail(s, "4711", hex, "audio/wav", 2, "", "2026-11-02T09:00:00Z", &ids[i], &e),
+                     RV_OK, "%s", e.msg);
+    }
+    rv_store_close(s);
+    /* back to schema 14, as an older rostvakt left it */
+    char db[160], cmd[1536];
+    snprintf(db, sizeof db, "%s/rostvakt.db", dir);
+    snprintf(cmd, sizeof cmd,
+             "sqlite3 '%s' \"DROP TRIGGER voicemails_listened; DROP INDEX voicemails_decision; DROP INDEX voicemails_new;"
+             " DROP INDEX voicemails_ext; ALTER TABLE voicemails DROP COLUMN decision;"
+             " ALTER TABLE voicemails DROP COLUMN listened_at; DROP TABLE decisions; CREATE TABLE decisions (id INTEGER PRIMARY KEY,"
+             " voicemail_id INTEGER NOT NULL REFERENCES voicemails(id), decision TEXT NOT NULL CHECK (decision IN"
+             " ('registered','not_public_record','dispose')), diarienummer TEXT, note TEXT, actor TEXT NOT NULL,"
+             " decided_at TEXT NOT NULL); CREATE INDEX decisions_voicemail ON decisions(voicemail_id, id);"
+             " INSERT INTO decisions (voicemail_id, decision, diarienummer, actor, decided_at) VALUES"
+             " (%lld, 'registered', 'KS 2025/1', 'anna', '2026-11-03T09:00:00Z'),"
+             " (%lld, 'not_public_record', NULL, 'anna', '2026-11-03T09:00:00Z'),"
+             " (%lld, 'dispose', NULL, 'anna', '2026-11-03T09:00:00Z'); PRAGMA user_version = 14;\"",
+             db, ids[0], ids[1], ids[2]);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(rv_store_schema_version(s), RV_STORE_SCHEMA_VERSION);
+    const char *want[3][2] = {{"registrera", "registered"}, {"halls_ordnad", "not_public_record"},
+                              {"gallras", "dispose"}};
+    for (int i = 0; i < 3; i++) {
+        json_t *v;
+        cr_assert_eq(rv_store_get_voicemail(s, ids[i], &v, &e), RV_OK, "%s", e.msg);
+        json_t *d = json_array_get(json_object_get(v, "decisions"), 0);
+        cr_expect_str_eq(json_string_value(json_object_get(d, "decision")), want[i][0]);
+        cr_expect_str_eq(json_string_value(json_object_get(d, "migrated_from")), want[i][1]);
+        json_decref(v);
+    }
+    rv_decision_standing st;
+    cr_assert_eq(rv_store_decision_standing(s, ids[0], &st, &e), RV_OK);
+    cr_expect_str_eq(st.decision, "registrera");
+    long long did;
+    cr_expect_eq(rv_store_add_decision(s, ids[0], &(rv_decision_record){.decision = "registered"}, "anna",
+                                       "2026-11-04T09:00:00Z", &did, &e),
+                 RV_ERR_ARG, "the old words are not taken any more");
     rv_store_close(s);
 }

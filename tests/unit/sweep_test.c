@@ -82,8 +82,12 @@ static long long voicemail(const char *ext, const char *received, const char *cl
     cr_assert_eq(rv_store_finish_voicemail(st, id, "analysed", cls, "{}", received, &e), RV_OK);
     if (called_back) cr_assert_eq(rv_store_set_callback(st, id, received, &e), RV_OK);
     if (decision)
-        cr_assert_eq(rv_store_add_decision(st, id, decision, strcmp(decision, "registered") ? NULL : "KS 2026/1",
-                                           NULL, "registrator", received, &did, &e),
+        cr_assert_eq(rv_store_add_decision(st, id,
+                                           &(rv_decision_record){.decision = decision,
+                                                                 .diarienummer = strcmp(decision, "registrera")
+                                                                                     ? NULL
+                                                                                     : "KS 2026/1"},
+                                           "registrator", received, &did, &e),
                      RV_OK, "%s", e.msg);
     return id;
 }
@@ -180,10 +184,10 @@ Test(sweep, greetings_callbacks_and_disposal) {
     voicemail("101", "2026-11-01T09:00:00Z", "empty", "d2", 0, NULL);
     long long old_eph = voicemail("101", "2026-07-01T09:00:00Z", "ephemeral", "d3", 1, NULL);
     voicemail("101", "2025-01-01T09:00:00Z", "possible_public_record", "d4", 1, NULL);
-    voicemail("101", "2025-01-01T09:00:00Z", "possible_public_record", "d5", 1, "registered");
+    voicemail("101", "2025-01-01T09:00:00Z", "possible_public_record", "d5", 1, "registrera");
     long long not_public = voicemail("101", "2026-06-01T09:00:00Z", "possible_public_record", "d6", 1,
-                                     "not_public_record");
-    long long decided = voicemail("101", "2026-11-22T09:00:00Z", "possible_public_record", "d7", 1, "dispose");
+                                     "halls_ordnad");
+    long long decided = voicemail("101", "2026-11-22T09:00:00Z", "possible_public_record", "d7", 1, "gallras");
     long long shared = voicemail("101", "2026-10-01T09:00:00Z", "empty", "d2", 0, NULL); /* d2's bytes */
 
     rv_sweep_counts c;
@@ -203,8 +207,8 @@ Test(sweep, greetings_callbacks_and_disposal) {
     snprintf(ids, sizeof ids, "%lld,%lld,%lld", late_se, late_ax, failed);
     cr_expect_str_eq(keys(j, "overdue_callbacks", "id"), ids);
     cr_expect_str_eq(keys(j, "overdue_callbacks", "deadline"), "2026-11-20,2026-11-20,2026-11-19");
-    /* by id: old empty, old ephemeral (the gallringsbeslut lets both go), decided dispose, the shared copy;
-     * not the one an older archive recorded "not_public_record": that is hålls ordnad now, and kept */
+    /* by id: old empty, old ephemeral (the gallringsbeslut lets both go), decided gallras, the shared copy;
+     * not the one hålls ordnad: kept */
     char disposed[128];
     snprintf(disposed, sizeof disposed, "%lld,%lld,%lld,%lld", old_empty, old_eph, decided, shared);
     cr_expect_str_eq(keys(j, "disposed", "id"), disposed);
@@ -350,8 +354,9 @@ Test(sweep, without_a_gallringsbeslut_only_a_persons_decision_disposes) {
     mailbox("101", "Anna", "Bygg", "botkyrka");
     long long empty = voicemail("101", "2026-01-01T09:00:00Z", "empty", "e1", 1, NULL);
     long long eph = voicemail("101", "2026-01-01T09:00:00Z", "ephemeral", "e2", 1, NULL);
-    long long kept = voicemail("101", "2026-01-01T09:00:00Z", "possible_public_record", "e4", 1, "not_public_record");
-    long long gone = voicemail("101", "2026-11-20T09:00:00Z", "ephemeral", "e5", 1, "dispose");
+    long long priv = voicemail("101", "2026-01-01T09:00:00Z", "possible_public_record", "e3", 1, "privat");
+    long long kept = voicemail("101", "2026-01-01T09:00:00Z", "possible_public_record", "e4", 1, "halls_ordnad");
+    long long gone = voicemail("101", "2026-11-20T09:00:00Z", "ephemeral", "e5", 1, "gallras");
     long d;
     cr_assert(rv_parse_date("2026-11-23", &d));
     /* the shipped profiles name no gallringsbeslut */
@@ -367,8 +372,9 @@ Test(sweep, without_a_gallringsbeslut_only_a_persons_decision_disposes) {
     free(buf);
     cr_assert_not_null(j);
     char want[64];
-    snprintf(want, sizeof want, "%lld", gone);
-    cr_expect_str_eq(keys(j, "disposed", "id"), want, "gallras at once; not %lld %lld %lld", empty, eph, kept);
+    snprintf(want, sizeof want, "%lld,%lld", priv, gone);
+    cr_expect_str_eq(keys(j, "disposed", "id"), want, "privat after its days, gallras at once; not %lld %lld %lld",
+                     empty, eph, kept);
     cr_expect(audio_exists("e1") && audio_exists("e2") && audio_exists("e4"), "the classifier's flag disposes of nothing");
     json_decref(j);
 }

@@ -1,0 +1,68 @@
+/* bench/bench_real as make bench runs it: its options are checked before
+ * anything is scored, and what cannot be scored stops it with an error
+ * instead of leaving figures that look measured. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Run bench_real with args; its exit status, stderr into err. */
+static int run_bench(const char *const *args, char *err, size_t cap)
+{
+    const char *bin = getenv("RV_BENCH_REAL") ? getenv("RV_BENCH_REAL") : "build/bench_real";
+    const char *argv[16];
+    size_t n = 0;
+    argv[n++] = bin;
+    while (*args && n < 15) argv[n++] = *args++;
+    argv[n] = NULL;
+    int fd[2];
+    cr_assert_eq(pipe(fd), 0);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fd[1], 2);
+    posix_spawn_file_actions_addclose(&fa, fd[0]);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    cr_assert_eq(posix_spawn(&pid, bin, &fa, NULL, (char *const *)argv, environ), 0, "spawn %s", bin);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fd[1]);
+    size_t len = 0;
+    ssize_t k;
+    while (len + 1 < cap && (k = read(fd[0], err + len, cap - len - 1)) > 0) len += (size_t)k;
+    err[len] = '\0';
+    close(fd[0]);
+    int st;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A cohort file of n words. */
+static void write_cohort(const char *path, int n)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    for (int i = 0; i < n; i++) fprintf(f, "ord%c%c\n", 'a' + i / 26, 'a' + i % 26);
+    fclose(f);
+}
+
+Test(bench_real, a_cohort_over_the_limit_is_an_error_not_a_shift, .timeout = 60) {
+    char dir[] = "/tmp/rv-bench-real-XXXXXX", path[64], err[4096];
+    cr_assert(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/cohort", dir);
+    /* no set at dir: a cohort it accepts ends in "no real speech", status 0 */
+    write_cohort(path, 64);
+    const char *ok[] = {"--cohort", path, dir, NULL};
+    cr_expect_eq(run_bench(ok, err, sizeof err), 0, "64 words refused: %s", err);
+    write_cohort(path, 65);
+    int st = run_bench(ok, err, sizeof err);
+    cr_expect_eq(st, 64, "a cohort of 65 words: status %d", st);
+    cr_expect(strstr(err, "65") && strstr(err, "64"), "the error names the count and the limit: %s", err);
+    unlink(path);
+    rmdir(dir);
+}
