@@ -38,7 +38,7 @@ FIXTURES = $(BUILD)/fixtures/.stamp
 PRIVATE_HEADERS = store.h requests.h archive.h calibrate.h greeting.h mail.h sweep.h
 PUBLIC_HEADERS  = $(filter-out $(PRIVATE_HEADERS:%=include/rostvakt/%),$(wildcard include/rostvakt/*.h))
 
-.PHONY: FORCE all deps models readme test unit-test browser-test asan bench bench-transport demo screenshots check-symbols \
+.PHONY: FORCE all deps models readme test unit-test browser-test asan bench bench-transport bench-inbox demo screenshots check-symbols \
         check-headers install clean samples learn-map fuzz mutants
 
 MLLR     = models/en-us-tel.mllr
@@ -207,6 +207,9 @@ $(BUILD)/bench_real: bench/bench_real.c $(LIB)
 $(BUILD)/bench_sweep: bench/bench_sweep.c $(LIB)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
+$(BUILD)/bench_inbox: bench/bench_inbox.c $(LIB)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
 $(BUILD)/learn_map: bench/learn_map.c $(LIB)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
@@ -232,7 +235,7 @@ SPEECH_SV ?= ../shared/speech-sv
 BENCH_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M).txt
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN) $(MLLR) $(BUILD)/bench_analyze $(BUILD)/bench_verify $(BUILD)/bench_serve \
-	  $(BUILD)/bench_sweep $(BUILD)/bench_real $(BUILD)/bench_transport
+	  $(BUILD)/bench_sweep $(BUILD)/bench_real $(BUILD)/bench_transport $(BUILD)/bench_inbox
 	@mkdir -p bench/results
 	@{ ( set -e; echo "rostvakt make bench, $$(date -u '+%Y-%m-%d %H:%M UTC'), commit $$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), $$(nproc) cores"; \
 	  echo; \
@@ -258,9 +261,20 @@ bench: deps
 	  sh bench/bench-transport.sh $(BIN) $(BUILD)/bench_transport; \
 	  echo; \
 	  echo "== nightly sweep over a synthetic archive (target: 20 000 mailboxes, 200 000 voicemails under 10 s) =="; \
-	  sh bench/bench-sweep.sh $(BUILD)/bench_sweep ); echo $$? > $(BUILD)/bench.status; \
+	  sh bench/bench-sweep.sh $(BUILD)/bench_sweep; \
+	  echo; \
+	  echo "== the inbox's list call over 100 000 voicemails (target: p95 under 50 ms) =="; \
+	  sh bench/bench-inbox.sh $(BIN) $(BUILD)/bench_inbox ); echo $$? > $(BUILD)/bench.status; \
 	} 2>&1 | tee $(BENCH_OUT); \
 	echo "figures written to $(BENCH_OUT)"; exit $$(cat $(BUILD)/bench.status)
+
+# Only the inbox's part of make bench (a few minutes).
+BENCH_INBOX_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M)-inbox.txt
+bench-inbox: deps
+	@$(MAKE) --no-print-directory $(BIN) $(BUILD)/bench_inbox
+	@mkdir -p bench/results
+	@{ echo "rostvakt bench/bench-inbox.sh alone, $$(date -u '+%Y-%m-%d %H:%M UTC'), commit $$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), $$(nproc) cores"; \
+	  echo; sh bench/bench-inbox.sh $(BIN) $(BUILD)/bench_inbox; } 2>&1 | tee $(BENCH_INBOX_OUT)
 
 # Only the transport's part of make bench (a few minutes, not an hour).
 BENCH_TRANSPORT_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M)-transport.txt

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "rostvakt/calendar.h"
+
 int rv_page_limit(rv_req *r, int *limit, rv_answer *ret)
 {
     const char *v = rv_req_arg(r, "limit");
@@ -19,6 +21,30 @@ int rv_page_limit(rv_req *r, int *limit, rv_answer *ret)
         return 0;
     }
     *limit = (int)l;
+    return 1;
+}
+
+/* One date filter: a local date, or an instant. */
+static int one_date(const char *v, int end, char out[32])
+{
+    long day;
+    if (rv_parse_date(v, &day)) {
+        rv_local_day_start(RV_CAL_SE, day + (end ? 1 : 0), out);
+        return 1;
+    }
+    return rv_rfc3339_utc(v, out);
+}
+
+int rv_api_dates(rv_req *r, const char **from, const char **to, char from_buf[32], char to_buf[32], rv_answer *ret)
+{
+    const char *f = rv_req_arg(r, "from"), *t = rv_req_arg(r, "to");
+    *from = *to = NULL;
+    if ((f && !one_date(f, 0, from_buf)) || (t && !one_date(t, 1, to_buf))) {
+        *ret = rv_reply_error(r, RV_ERR_ARG, "from and to must be dates (YYYY-MM-DD, local time) or RFC 3339 instants");
+        return 0;
+    }
+    if (f) *from = from_buf;
+    if (t) *to = to_buf;
     return 1;
 }
 

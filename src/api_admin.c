@@ -60,7 +60,7 @@ rv_answer rv_api_put_unit(rv_server *s, rv_req *r, const rv_path *path)
     return rv_reply_json(r, created ? 201 : 200, out);
 }
 
-static void unit_json(void *user, const char *name, const char *managers)
+static void unit_json(void *user, const char *name, const char *managers, long mailboxes)
 {
     json_t *a = json_array(), *arr = user;
     for (const char *p = managers; *p;) {
@@ -68,10 +68,12 @@ static void unit_json(void *user, const char *name, const char *managers)
         json_array_append_new(a, json_stringn(p, k));
         p += k + (p[k] == ',');
     }
-    json_array_append_new(arr, json_pack("{s:s,s:o}", "name", name, "managers", a));
+    json_array_append_new(arr, json_pack("{s:s,s:o,s:I}", "name", name, "managers", a, "mailboxes",
+                                         (json_int_t)mailboxes));
 }
 
-/* GET /v1/units: units with their managers. */
+/* GET /v1/units: every unit of the directory and every unit put, with
+ * their managers (none: []) and how many mailboxes each has. */
 rv_answer rv_api_list_units(rv_server *s, rv_req *r, const rv_path *p)
 {
     (void)p;
@@ -79,7 +81,7 @@ rv_answer rv_api_list_units(rv_server *s, rv_req *r, const rv_path *p)
     json_t *arr = json_array();
     rv_error e;
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_units(s->db.store, unit_json, arr, &e);
+    rv_err rc = rv_store_all_units(s->db.store, unit_json, arr, &e);
     pthread_mutex_unlock(&s->db.lock);
     /* the managers' addresses: read as any list is, audited or not answered */
     if (rc == RV_OK) rc = rv_audit(&s->db, who->name, who->remote, "units_listed", 0, NULL, NULL, &e);
@@ -143,28 +145,40 @@ static void csv_field(FILE *f, const char *v)
     fputc('"', f);
 }
 
-/* GET /v1/audit?voicemail=&actor=&from=&to=&format= */
+/* GET /v1/audit?voicemail=&actor=&from=&to=&format=&limit=&after=: newest
+ * first, pages of limit (1..1000, default 1000); the next page's cursor is
+ * "next" (JSON) or the header Next-Cursor (CSV), given back as after=. */
 rv_answer rv_api_get_audit(rv_server *s, rv_req *r, const rv_path *p)
 {
     (void)p;
-    const char *vm = rv_req_arg(r, "voicemail"), *actor = rv_req_arg(r, "actor"), *from = rv_req_arg(r, "from"), *to = rv_req_arg(r, "to");
+    const char *vm = rv_req_arg(r, "voicemail"), *actor = rv_req_arg(r, "actor"), *from, *to;
     long long vid = vm ? rv_parse_id(vm, strlen(vm)) : 0;
     if (vm && !vid) return rv_reply_error(r, RV_ERR_ARG, "voicemail must be an id");
     char from_utc[32], to_utc[32];
-    if ((from && !rv_rfc3339_utc(from, from_utc)) || (to && !rv_rfc3339_utc(to, to_utc)))
-        return rv_reply_error(r, RV_ERR_ARG, "from and to must be RFC 3339 dates and times");
-    if (from) from = from_utc;
-    if (to) to = to_utc;
+    rv_answer ret;
+    if (!rv_api_dates(r, &from, &to, from_utc, to_utc, &ret)) return ret;
     json_t *items;
     rv_error e;
     const char *fmt = rv_req_arg(r, "format");
     if (fmt && strcmp(fmt, "json") != 0 && strcmp(fmt, "csv") != 0)
         return rv_reply_error(r, RV_ERR_ARG, "format must be json or csv");
+    const char *lim = rv_req_arg(r, "limit"), *after = rv_req_arg(r, "after");
+    long long limit = lim ? rv_parse_id(lim, strlen(lim)) : 1000, after_id = 0;
+    if (limit < 1 || limit > 1000) return rv_reply_error(r, RV_ERR_ARG, "limit must be 1..1000");
+    if (after && !(after_id = rv_parse_id(after, strlen(after))))
+        return rv_reply_error(r, RV_ERR_ARG, "after must be a cursor from \"next\"");
+    int more;
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_list_audit(s->db.store, vid, actor, from, to, 1000, &items, &e);
+    rv_err rc = rv_store_audit_page(s->db.store, vid, actor, from, to, after_id, (int)limit, &items, &more, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
-    if (!fmt || strcmp(fmt, "json") == 0) return rv_reply_json(r, 200, json_pack("{s:o}", "items", items));
+    size_t n = json_array_size(items);
+    char next[32] = "";
+    if (more && n)
+        snprintf(next, sizeof next, "%lld",
+                 (long long)json_integer_value(json_object_get(json_array_get(items, n - 1), "id")));
+    if (!fmt || strcmp(fmt, "json") == 0)
+        return rv_reply_json(r, 200, json_pack("{s:o,s:o}", "items", items, "next", next[0] ? json_string(next) : json_null()));
     char *out = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&out, &len);
@@ -188,8 +202,10 @@ rv_answer rv_api_get_audit(rv_server *s, rv_req *r, const rv_path *p)
     }
     fclose(f);
     json_decref(items);
-    return rv_reply_bytes(r, 200, out, len, "text/csv; charset=utf-8", "Content-Disposition",
-                      "attachment; filename=\"rostvakt-logg.csv\"");
+    /* the next page's cursor, when there is one, in a header of its own */
+    const char *h[] = {"Content-Type", "text/csv; charset=utf-8", "Content-Disposition",
+                       "attachment; filename=\"rostvakt-logg.csv\"", next[0] ? "Next-Cursor" : NULL, next, NULL};
+    return rv_reply(r, 200, out, len, h);
 }
 
 /* A request from this machine that no proxy forwarded (metrics_access

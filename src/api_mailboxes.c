@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "rostvakt/calendar.h"
+#include "rostvakt/greeting.h"
 #include "rostvakt/policy.h"
 #include "rostvakt/requests.h"
 #include "rostvakt/textfile.h"
@@ -252,6 +253,37 @@ rv_answer rv_api_greeting_audio(rv_server *s, rv_req *r, const rv_path *p)
 
 /* ---- reviews ---- */
 
+/* A review, the greeting's verdict made again with what was heard, and its
+ * audit row, in one transaction (the store's lock held): the greeting read
+ * in it is the one the verdict is written to. A greeting that was not
+ * verified keeps its verdict. */
+static rv_err review_txn(rv_server *s, rv_review *rev, long long *rid, rv_error *e)
+{
+    rv_err rc = rv_store_begin(s->db.store, e);
+    if (rc != RV_OK) return rc;
+    json_t *g = NULL;
+    rc = rv_store_get_greeting(s->db.store, rev->ext, rev->greeting_id, &g, e);
+    const char *pname = json_string_value(json_object_get(g, "profile"));
+    json_t *analysis = json_object_get(g, "analysis");
+    char *report = json_is_object(analysis) ? json_dumps(analysis, JSON_COMPACT) : NULL;
+    rv_profile prof;
+    rv_greeting_verdict v;
+    rv_error pe;
+    const char *heard[4] = {rev->name, rev->unit, rev->org, rev->closing};
+    rev->set_verdict = rc == RV_OK && pname && report && rv_profile_find(s->cfg.profile_dirs, pname, &prof, &pe) == RV_OK &&
+                       rv_greeting_reviewed(&prof, report, heard, &v, &pe) == RV_OK;
+    free(report);
+    json_decref(g);
+    if (rev->set_verdict) {
+        rev->compliance = v.compliance;
+        rev->violations = v.violations;
+    }
+    if (rc == RV_OK) rc = rv_store_add_review(s->db.store, rev, rid, e);
+    rc = rv_store_end(s->db.store, rc, e);
+    rev->violations = NULL; /* v's: gone from here on */
+    return rc;
+}
+
 /* POST /v1/mailboxes/{ext}/greetings/{id}/review: what a person heard in
  * that version; kept as history, audited. */
 rv_answer rv_api_review_greeting(rv_server *s, rv_req *r, const rv_path *p)
@@ -267,7 +299,7 @@ rv_answer rv_api_review_greeting(rv_server *s, rv_req *r, const rv_path *p)
     if (rv_review_parse(body, len, &rev, &e) != RV_OK) return rv_reply_rv_error(r, &e);
     long long rid;
     rv_err rc;
-    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, rv_store_add_review(s->db.store, &rev, &rid, &e));
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, review_txn(s, &rev, &rid, &e));
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     json_t *out = json_pack("{s:I,s:s,s:I,s:s,s:s}", "id", (json_int_t)rid, "ext", p->ext, "greeting_id",
                             (json_int_t)p->id, "actor", who->name, "reviewed_at", now);

@@ -11,8 +11,10 @@
 #include "rostvakt/audio.h"
 #include "rostvakt/calendar.h"
 #include "rostvakt/decision.h"
+#include "rostvakt/mail.h"
 #include "rostvakt/policy.h"
 #include "rostvakt/requests.h"
+#include "rostvakt/textfile.h"
 
 /* ---- uploads ---- */
 
@@ -151,18 +153,53 @@ rv_answer rv_api_post_voicemail(rv_server *s, rv_req *r, const rv_path *path)
 
 /* ---- reading ---- */
 
-/* GET /v1/voicemails?classification=&decision=&ext=&unit=&from=&to=&limit=&after=:
- * {"items": [...], "next": cursor or null}, newest first. The cursor is
- * the id of the page's last item (keyset: its received_at, id). */
+/* Profiles read once a request: a list names a handful. */
+typedef struct {
+    int n;
+    struct {
+        char name[64];
+        int ok;
+        rv_profile p;
+        rv_calendar cal;
+    } one[8];
+} profile_cache;
+
+/* The call-back deadline of a voicemail received at at (UTC) in a mailbox
+ * of profile pname, under its calendar: "YYYY-MM-DD" into dl, or 0. */
+static int callback_deadline(rv_server *s, profile_cache *pc, const char *pname, const char *at, char dl[11])
+{
+    if (!pname || !at) return 0;
+    int k = 0;
+    while (k < pc->n && strcmp(pc->one[k].name, pname) != 0) k++;
+    if (k == pc->n) {
+        if (pc->n == (int)(sizeof pc->one / sizeof *pc->one)) k = pc->n - 1; /* the last slot is reused */
+        else pc->n++;
+        rv_error e;
+        snprintf(pc->one[k].name, sizeof pc->one[k].name, "%s", pname);
+        pc->one[k].ok = rv_profile_find(s->cfg.profile_dirs, pname, &pc->one[k].p, &e) == RV_OK &&
+                        rv_calendar_parse(pc->one[k].p.calendar, &pc->one[k].cal);
+    }
+    long day;
+    if (!pc->one[k].ok || !rv_local_date(at, pc->one[k].cal, &day)) return 0;
+    rv_format_date(rv_callback_deadline(pc->one[k].cal, day, pc->one[k].p.callback_working_days), dl);
+    return 1;
+}
+
+/* GET /v1/voicemails?classification=&decision=&ext=&unit=&from=&to=&caller=&q=&listened=&limit=&after=&before=:
+ * {"items": [...], "next": cursor or null, "prev": cursor or null,
+ * "total": n}, newest first. next is the id of the page's last item
+ * (keyset: its received_at, id), to give as after=; prev the first's, to
+ * give as before=. from and to are local dates (Europe/Stockholm) or RFC
+ * 3339 instants. */
 rv_answer rv_api_list_voicemails(rv_server *s, rv_req *r, const rv_path *p)
 {
     (void)p;
     rv_answer ret;
     const rv_caller *who = rv_req_caller(r);
     rv_vm_query q = {.classification = rv_req_arg(r, "classification"), .decision = rv_req_arg(r, "decision"),
-                     .ext = rv_req_arg(r, "ext"), .unit = rv_req_arg(r, "unit"), .from = rv_req_arg(r, "from"),
-                     .to = rv_req_arg(r, "to"), .limit = 50};
-    const char *after = rv_req_arg(r, "after");
+                     .ext = rv_req_arg(r, "ext"), .unit = rv_req_arg(r, "unit"), .caller = rv_req_arg(r, "caller"),
+                     .q = rv_req_arg(r, "q"), .listened = -1, .limit = 50};
+    const char *after = rv_req_arg(r, "after"), *before = rv_req_arg(r, "before"), *listened = rv_req_arg(r, "listened");
     if (q.classification && strcmp(q.classification, "empty") && strcmp(q.classification, "ephemeral") &&
         strcmp(q.classification, "possible_public_record"))
         return rv_reply_error(r, RV_ERR_ARG, "classification must be empty, ephemeral or possible_public_record");
@@ -172,38 +209,55 @@ rv_answer rv_api_list_voicemails(rv_server *s, rv_req *r, const rv_path *p)
         return rv_reply_error(r, RV_ERR_ARG,
                               "decision must be registrera, halls_ordnad, gallras, privat, none (undecided) or any");
     char from_utc[32], to_utc[32];
-    if ((q.from && !rv_rfc3339_utc(q.from, from_utc)) || (q.to && !rv_rfc3339_utc(q.to, to_utc)))
-        return rv_reply_error(r, RV_ERR_ARG, "from and to must be RFC 3339 dates and times");
-    if (q.from) q.from = from_utc;
-    if (q.to) q.to = to_utc;
+    if (!rv_api_dates(r, &q.from, &q.to, from_utc, to_utc, &ret)) return ret;
     if (!rv_page_limit(r, &q.limit, &ret)) return ret;
     if (after && !(q.after_id = rv_parse_id(after, strlen(after))))
         return rv_reply_error(r, RV_ERR_ARG, "after must be a cursor from \"next\"");
-    json_t *items;
-    int more;
+    if (before && !(q.before_id = rv_parse_id(before, strlen(before))))
+        return rv_reply_error(r, RV_ERR_ARG, "before must be a cursor from \"prev\"");
+    if (after && before) return rv_reply_error(r, RV_ERR_ARG, "give after or before, not both");
+    if (q.caller && (!*q.caller || strlen(q.caller) > 32 || strspn(q.caller, "+0123456789") != strlen(q.caller)))
+        return rv_reply_error(r, RV_ERR_ARG, "caller must be 1 to 32 of + and digits");
+    if (q.q && (!*q.q || strlen(q.q) > 100)) return rv_reply_error(r, RV_ERR_ARG, "q must be 1 to 100 characters");
+    if (listened && rv_parse_bool(listened, &q.listened) != 0)
+        return rv_reply_error(r, RV_ERR_ARG, "listened must be true or false");
+    rv_vm_page pg;
     rv_error e;
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_list_voicemails(s->db.store, &q, &items, &more, &e);
+    rv_err rc = rv_store_list_voicemails(s->db.store, &q, 1, &pg, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     /* who looked at whose numbers and names: lists are audited too */
     if (rv_audit(&s->db, who->name, who->remote, "voicemails_listed", 0, NULL, rv_req_query(r), &e) != RV_OK) {
-        json_decref(items);
+        json_decref(pg.items);
         return rv_reply_rv_error(r, &e);
     }
-    json_t *next = json_null();
-    size_t n = json_array_size(items);
-    if (more && n) {
-        char buf[32];
+    profile_cache pc = {0};
+    size_t i, n = json_array_size(pg.items);
+    json_t *it;
+    json_array_foreach(pg.items, i, it) {
+        char dl[11];
+        int has = callback_deadline(s, &pc, json_string_value(json_object_get(it, "profile")),
+                                    json_string_value(json_object_get(it, "received_at")), dl);
+        json_object_set_new(it, "callback_deadline", has ? json_string(dl) : json_null());
+        json_object_del(it, "profile");
+    }
+    char buf[32];
+    json_t *next = json_null(), *prev = json_null();
+    if (pg.more_older && n) {
         snprintf(buf, sizeof buf, "%lld",
-                 (long long)json_integer_value(json_object_get(json_array_get(items, n - 1), "id")));
-        json_decref(next);
+                 (long long)json_integer_value(json_object_get(json_array_get(pg.items, n - 1), "id")));
         next = json_string(buf);
     }
-    return rv_reply_json(r, 200, json_pack("{s:o,s:o}", "items", items, "next", next));
+    if (pg.more_newer && n) {
+        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(json_object_get(json_array_get(pg.items, 0), "id")));
+        prev = json_string(buf);
+    }
+    return rv_reply_json(r, 200, json_pack("{s:o,s:o,s:o,s:I}", "items", pg.items, "next", next, "prev", prev, "total",
+                                           (json_int_t)pg.total));
 }
 
-/* GET /v1/voicemails/{id}, with its call-back deadline */
+/* GET /v1/voicemails/{id}, with its call-back deadline and who has listened */
 rv_answer rv_api_get_voicemail(rv_server *s, rv_req *r, const rv_path *p)
 {
     const rv_caller *who = rv_req_caller(r);
@@ -219,17 +273,21 @@ rv_answer rv_api_get_voicemail(rv_server *s, rv_req *r, const rv_path *p)
         return rv_reply_rv_error(r, &e);
     }
     /* the call-back deadline under the mailbox's profile */
-    rv_profile prof;
-    rv_calendar cal;
-    long day;
-    const char *pname = json_string_value(json_object_get(json_object_get(j, "owner"), "profile"));
-    const char *at = json_string_value(json_object_get(j, "received_at"));
-    if (pname && at && rv_profile_find(s->cfg.profile_dirs, pname, &prof, &e) == RV_OK &&
-        rv_calendar_parse(prof.calendar, &cal) && rv_local_date(at, cal, &day)) {
-        char dl[11];
-        rv_format_date(rv_callback_deadline(cal, day, prof.callback_working_days), dl);
-        json_object_set_new(j, "callback_deadline", json_string(dl));
-    } else json_object_set_new(j, "callback_deadline", json_null());
+    profile_cache pc = {0};
+    char dl[11];
+    int has = callback_deadline(s, &pc, json_string_value(json_object_get(json_object_get(j, "owner"), "profile")),
+                                json_string_value(json_object_get(j, "received_at")), dl);
+    json_object_set_new(j, "callback_deadline", has ? json_string(dl) : json_null());
+    /* who has listened, and when: the audit's reads of its audio */
+    json_t *listens = NULL;
+    pthread_mutex_lock(&s->db.lock);
+    rc = rv_store_voicemail_listens(s->db.store, id, &listens, &e);
+    pthread_mutex_unlock(&s->db.lock);
+    if (rc != RV_OK) {
+        json_decref(j);
+        return rv_reply_rv_error(r, &e);
+    }
+    json_object_set_new(j, "listens", listens);
     return rv_reply_json(r, 200, j);
 }
 
@@ -357,6 +415,56 @@ rv_answer rv_api_decision(rv_server *s, rv_req *r, const rv_path *p)
     if (rc == RV_ERR_ARG) return rv_reply_error(r, RV_ERR_UNPROCESSABLE, e.msg); /* a value the rules refuse */
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     return rv_reply_json(r, 201, out);
+}
+
+/* ---- hand-over to a person ---- */
+
+/* POST /v1/voicemails/{id}/handover {"to": "address", "note": "..."}: an
+ * e-mail with the voicemail's link to the person who is to deal with it,
+ * kept and audited before it is sent, on the package thread while the
+ * connection waits (a mail server may take its time). 201 {"sent": true}
+ * once the server took it; "sent": false and "error" when it did not now
+ * (the next sweep sends it). */
+rv_answer rv_api_handover(rv_server *s, rv_req *r, const rv_path *p)
+{
+    if (!s->cfg.mail_smtp_url[0])
+        return rv_reply_error(r, RV_ERR_CONFIG, "mail_smtp_url is not set: no mail can be sent");
+    size_t len;
+    const char *body = rv_req_body(r, &len);
+    json_error_t je;
+    json_t *j = body ? json_loadb(body, len, 0, &je) : NULL;
+    const char *to = json_string_value(json_object_get(j, "to"));
+    json_t *nj = json_object_get(j, "note");
+    const char *note = json_string_value(nj);
+    int known = 1;
+    const char *k;
+    json_t *v;
+    json_object_foreach(j, k, v) known &= !strcmp(k, "to") || !strcmp(k, "note");
+    if (!json_is_object(j) || !to || !known || (nj && !json_is_null(nj) && !note)) {
+        json_decref(j);
+        return rv_reply_error(r, RV_ERR_ARG, "the body must be {\"to\": \"an e-mail address\", \"note\": \"...\"}");
+    }
+    if (!rv_mail_address_valid(to)) {
+        json_decref(j);
+        return rv_reply_error(r, RV_ERR_UNPROCESSABLE, "to: not an e-mail address");
+    }
+    int bad = note && strlen(note) >= sizeof ((rv_job *)0)->note;
+    for (const char *q = note; q && *q && !bad; q++) bad = (unsigned char)*q < 0x20 && *q != '\n';
+    if (bad) {
+        json_decref(j);
+        return rv_reply_error(r, RV_ERR_ARG, "note: at most 2000 bytes, no control characters but line breaks");
+    }
+    rv_job *job = rv_api_job_new(r);
+    if (!job) {
+        json_decref(j);
+        return 0;
+    }
+    *job = (rv_job){.kind = RV_JOB_HANDOVER, .voicemail = p->id};
+    snprintf(job->to, sizeof job->to, "%s", to);
+    snprintf(job->note, sizeof job->note, "%s", note ? note : "");
+    json_decref(j);
+    int handed;
+    return rv_api_hand_over(s, r, job, &handed);
 }
 
 /* ---- the e-archive ---- */

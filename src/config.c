@@ -86,6 +86,9 @@ static const setting settings[] = {
      "sweep --mail: the mail server, smtp://HOST:PORT (STARTTLS required but to this machine) or smtps://HOST:PORT "
      "(empty: no mail)"},
     {"mail_from", T_STR, "rostvakt@localhost", 0, 0, OFF(mail_from), NONE, "sweep --mail: the sender's address"},
+    {"public_url", T_STR, "", 0, 0, OFF(public_url), NONE,
+     "serve: the web app's address as people reach it (https://rostvakt.kommun.se), for the links of the mail that "
+     "hands a voicemail over (empty: http:// and listen)"},
     {"mail_auth_file", T_STR, "", 0, 0, OFF(mail_auth_file), NONE,
      "sweep --mail: a file with the mail server's user name and password on two lines, mode 0600 (empty: no login)"},
     {"mail_ca_file", T_STR, "", 0, 0, OFF(mail_ca_file), NONE,

@@ -1,6 +1,7 @@
 /* A directory entry's greeting through analysis, verification and policy. */
 #include "rostvakt/greeting.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,4 +100,66 @@ rv_err rv_greeting_template_of(const void *bytes, size_t len, const char *conten
     rc = rv_features_of(&pcm, out, err);
     rv_pcm_free(&pcm);
     return rc;
+}
+
+/* ---- what a person heard ---- */
+
+/* An element's verdict in the report (a name, unit or org object, or the
+ * closing prompt), unless a person heard it: RV_VERDICT_*. An element the
+ * report has none of is not stated. */
+static rv_verdict element_verdict(json_t *o, const char *heard, double *at_s)
+{
+    *at_s = -1;
+    if (!json_is_object(o)) return RV_VERDICT_NOT_STATED;
+    json_t *at = json_object_get(o, "at_s");
+    if (json_is_number(at)) *at_s = json_number_value(at);
+    const char *v = heard ? heard : json_string_value(json_object_get(o, "verdict"));
+    if (v && !strcmp(v, "stated")) return RV_VERDICT_STATED;
+    if (v && !strcmp(v, "not_stated")) return RV_VERDICT_NOT_STATED;
+    return RV_VERDICT_UNSURE;
+}
+
+rv_err rv_greeting_reviewed(const rv_profile *p, const char *report, const char *const heard[4],
+                            rv_greeting_verdict *v, rv_error *err)
+{
+    memset(v, 0, sizeof *v);
+    json_t *r = report ? json_loads(report, 0, NULL) : NULL;
+    if (!json_is_object(r) || !json_is_object(json_object_get(r, "closing_prompt"))) {
+        json_decref(r);
+        return rv_error_set(err, RV_ERR_ARG, "not a verified greeting's analysis");
+    }
+    rv_greeting_facts f = {0};
+    f.duration_s = json_number_value(json_object_get(r, "duration_s"));
+    const char *reason = json_string_value(json_object_get(r, "missing_reason"));
+    int missing = json_is_true(json_object_get(r, "missing"));
+    f.system_prompt = missing && reason && !strcmp(reason, "system_prompt");
+    f.missing = missing && !f.system_prompt;
+    static const char *const keys[4] = {"name", "unit", "org", "closing_prompt"};
+    rv_verdict e[4];
+    double at[4];
+    for (int k = 0; k < 4; k++) e[k] = element_verdict(json_object_get(r, keys[k]), heard[k], &at[k]);
+    f.name_at_s = at[0];
+    f.unit_at_s = at[1];
+    f.org_at_s = at[2];
+    f.closing_prompt = e[3] != RV_VERDICT_NOT_STATED;
+    json_t *abs = json_object_get(r, "absence");
+    f.absence = json_is_true(json_object_get(abs, "absent"));
+    const char *until = json_string_value(json_object_get(abs, "until"));
+    f.absence_has_end = until && strchr(until, 'T') != NULL;
+    json_decref(r);
+    uint32_t viol = 0, pessimist = 0;
+    for (int pass = 0; pass < 2; pass++) { /* an unsure element said, then not said */
+        f.name_stated = e[0] == RV_VERDICT_STATED || (!pass && e[0] == RV_VERDICT_UNSURE);
+        f.unit_stated = e[1] == RV_VERDICT_STATED || (!pass && e[1] == RV_VERDICT_UNSURE);
+        f.org_stated = e[2] == RV_VERDICT_STATED || (!pass && e[2] == RV_VERDICT_UNSURE);
+        if (pass) pessimist = rv_policy_check(p, &f);
+        else viol = rv_policy_check(p, &f);
+    }
+    for (int b = 0; b < RV_VIOL__COUNT; b++)
+        if (viol & (1u << b))
+            snprintf(v->violations + strlen(v->violations), sizeof v->violations - strlen(v->violations), "%s%s",
+                     v->violations[0] ? "," : "", rv_violation_name((rv_violation)b));
+    v->compliance = viol ? RV_COMPLIANCE_NO : pessimist ? RV_COMPLIANCE_UNKNOWN : RV_COMPLIANCE_YES;
+    v->outcome = viol ? RV_OUTCOME_NONCOMPLIANT : pessimist ? RV_OUTCOME_UNSURE : RV_OUTCOME_COMPLIANT;
+    return RV_OK;
 }

@@ -503,3 +503,57 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
     c->pending = rv_store_outbox_pending(s);
     return rc;
 }
+
+/* ---- a voicemail handed over ---- */
+
+rv_err rv_mail_handover(const rv_config *cfg, const rv_handover_mail *h, char **out, size_t *len, char *subject,
+                        size_t subject_cap, rv_error *err)
+{
+    *out = NULL;
+    *len = 0;
+    if (!rv_mail_address_valid(cfg->mail_from))
+        return rv_error_set(err, RV_ERR_CONFIG, "mail_from '%s' is not an e-mail address", cfg->mail_from);
+    const char *caller = h->caller && *h->caller ? h->caller : "okänt nummer";
+    snprintf(subject, subject_cap, "Röstmeddelande till dig från %s, mottaget %s", caller, h->received_local);
+    rv_strbuf text = {0}, html = {0};
+    rv_strbuf_put(&text, "Hej!\n\n%s lämnar över ett röstmeddelande till dig.\n\n", h->from_name);
+    rv_strbuf_put(&text, "Lämnat i: %s, %s (ankn. %s)\nMottaget: %s\nFrån: %s\n", h->owner, h->unit, h->ext,
+                  h->received_local, caller);
+    if (h->note && *h->note) rv_strbuf_put(&text, "\n%s\n", h->note);
+    rv_strbuf_put(&text, "\nLyssna och läs mer (inloggning krävs):\n%s\n\nHälsningar\nrostvakt\n", h->link);
+    rv_strbuf_put(&html, "%s<p>Hej!</p>\n<p>", html_head);
+    rv_strbuf_put_xml(&html, h->from_name);
+    rv_strbuf_put(&html, " lämnar över ett röstmeddelande till dig.</p>\n<ul>\n<li>Lämnat i: ");
+    rv_strbuf_put_xml(&html, h->owner);
+    rv_strbuf_put(&html, ", ");
+    rv_strbuf_put_xml(&html, h->unit);
+    rv_strbuf_put(&html, " (ankn. %s)</li>\n<li>Mottaget: %s</li>\n<li>Från: ", h->ext, h->received_local);
+    rv_strbuf_put_xml(&html, caller);
+    rv_strbuf_put(&html, "</li>\n</ul>\n");
+    if (h->note && *h->note) {
+        rv_strbuf_put(&html, "<p>");
+        rv_strbuf_put_xml(&html, h->note);
+        rv_strbuf_put(&html, "</p>\n");
+    }
+    rv_strbuf_put(&html, "<p><a href=\"");
+    rv_strbuf_put_xml(&html, h->link);
+    rv_strbuf_put(&html, "\">Lyssna och läs mer</a> (inloggning krävs).</p>\n<p>Hälsningar<br>rostvakt</p>\n"
+                         "</body></html>\n");
+    rv_err rc = RV_OK;
+    if (text.oom || html.oom) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    if (rc == RV_OK) {
+        g_mime_init();
+        *out = compose(cfg->mail_from, h->to, subject, text.s, html.s, len);
+        g_mime_shutdown();
+        if (!*out) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    }
+    free(text.s);
+    free(html.s);
+    return rc;
+}
+
+const char *rv_mail_send(const rv_config *cfg, const char *recipients, const char *message, size_t len, char *why,
+                         size_t cap)
+{
+    return send_one(cfg, recipients, message, len, why, cap);
+}

@@ -16,6 +16,7 @@ const char *const rv_audit_actions[] = {
     /* changes */
     "mailbox_created", "mailbox_updated", "greeting_received", "greeting_removed", "name_recording_received",
     "voicemail_received", "callback", "decision", "greeting_reviewed", "voicemail_packaged", "voicemail_archived",
+    "voicemail_handed_over",
     "unit_created", "unit_updated", "sweep_run", "sweep_done", "disposed", "sign_in", "sign_in_refused", "sign_out",
     NULL};
 
@@ -84,18 +85,32 @@ static json_t *audit_text(const char *text)
 rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *actor, const char *from,
                            const char *to, int limit, json_t **out, rv_error *err)
 {
+    int more;
+    return rv_store_audit_page(s, voicemail_id, actor, from, to, 0, limit, out, &more, err);
+}
+
+rv_err rv_store_audit_page(rv_store *s, long long voicemail_id, const char *actor, const char *from, const char *to,
+                           long long after_id, int limit, json_t **out, int *more, rv_error *err)
+{
     *out = NULL;
+    *more = 0;
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
                                "SELECT id, at, actor, remote, action, voicemail_id, ext, detail FROM audit"
                                " WHERE (?1 = 0 OR voicemail_id = ?1) AND (?2 IS NULL OR actor = ?2)"
                                " AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)"
-                               " ORDER BY id DESC LIMIT ?5",
-                               V_ARGS(V_INT(voicemail_id), V_TEXT(actor), V_TEXT(from), V_TEXT(to), V_INT(limit)),
+                               " AND (?6 = 0 OR id < ?6) ORDER BY id DESC LIMIT ?5",
+                               V_ARGS(V_INT(voicemail_id), V_TEXT(actor), V_TEXT(from), V_TEXT(to), V_INT(limit + 1),
+                                      V_INT(after_id)),
                                "cannot read the audit", err);
     if (rc != RV_OK) return rc;
     json_t *a = json_array();
+    int n = 0;
     while (a && rv_sql_step(q, NULL) == 1) {
+        if (n++ == limit) {
+            *more = 1;
+            break;
+        }
         json_t *row = json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)rv_sql_int(q, 0),
                                 "at", audit_text(rv_sql_text(q, 1)), "actor", audit_text(rv_sql_text(q, 2)),
                                 "remote", audit_text(rv_sql_text(q, 3)), "action", audit_text(rv_sql_text(q, 4)),
@@ -114,3 +129,33 @@ rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *acto
     return RV_OK;
 }
 
+
+rv_err rv_store_voicemail_listens(rv_store *s, long long id, json_t **out, rv_error *err)
+{
+    *out = NULL;
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "SELECT actor, min(at), max(at), count(*) FROM audit"
+                               " WHERE voicemail_id = ?1 AND action = 'audio_read' GROUP BY actor ORDER BY min(id)",
+                               V_ARGS(V_INT(id)), "cannot read the audit", err);
+    if (rc != RV_OK) return rc;
+    json_t *a = json_array();
+    int r;
+    while (a && (r = rv_sql_step(q, err)) == 1) {
+        json_t *one = json_pack("{s:o,s:o,s:o,s:I}", "name", audit_text(rv_sql_text(q, 0)), "at",
+                                audit_text(rv_sql_text(q, 1)), "last_at", audit_text(rv_sql_text(q, 2)), "times",
+                                (json_int_t)rv_sql_int(q, 3));
+        if (!one || json_array_append_new(a, one) != 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    }
+    rv_sql_done(q);
+    if (!a) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    if (r < 0) {
+        json_decref(a);
+        return err->code;
+    }
+    *out = a;
+    return RV_OK;
+}

@@ -35,7 +35,11 @@ json_t *rv_greeting_json(rv_sql *q, int c)
                           rv_json_list(rv_sql_text(q, c + 6)), "missing_reason", rv_json_text(q, c + 7),
                           "absence_until", rv_json_text(q, c + 8), "profile", rv_json_text(q, c + 9), "audio_sha256",
                           rv_json_text(q, c + 10));
-    if (g) json_object_set_new(g, "review", rv_json_list(rv_sql_text(q, c + 11)));
+    if (g) {
+        json_object_set_new(g, "review", rv_json_list(rv_sql_text(q, c + 11)));
+        json_object_set_new(g, "reviewed_at", rv_json_text(q, c + 12));
+        json_object_set_new(g, "reviewed_by", rv_json_text(q, c + 13));
+    }
     return g;
 }
 
@@ -127,7 +131,7 @@ rv_err rv_store_get_greeting(rv_store *s, const char *ext, long long id, json_t 
     int r = rv_sql_step(q, err);
     if (r == 1) {
         json_t *g = rv_greeting_json(q, 0);
-        const char *rep = rv_sql_text(q, 12);
+        const char *rep = rv_sql_text(q, GREETING_NCOLS);
         json_t *analysis = rep ? json_loads(rep, 0, NULL) : NULL;
         if (g) json_object_set_new(g, "analysis", analysis ? analysis : json_null());
         else json_decref(analysis);
@@ -211,7 +215,8 @@ rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_er
     }
     if (!any) return rv_error_set(err, RV_ERR_ARG, "a review says what was heard of name, unit, org or closing");
     if (!rv_ext_valid(r->ext)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
-    rv_err rc = rv_store_begin(s, err);
+    int own;
+    rv_err rc = rv_sql_tx_begin(s, &own, err);
     if (rc != RV_OK) return rc;
     rv_sql *q;
     rc = rv_sql_prepare(s, &q, "SELECT 1 FROM greetings WHERE id = ?1 AND ext = ?2 AND removed = 0",
@@ -237,7 +242,12 @@ rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_er
         snprintf(detail, sizeof detail, "greeting %lld", r->greeting_id);
         rc = rv_store_audit(s, r->now, r->actor, r->remote, "greeting_reviewed", 0, r->ext, detail, err);
     }
-    rc = rv_store_end(s, rc, err);
+    if (rc == RV_OK && r->set_verdict)
+        rc = rv_sql_exec(s, "UPDATE greetings SET compliant = ?2, violations = ?3 WHERE id = ?1",
+                         V_ARGS(V_INT(r->greeting_id), compliance_value(r->compliance),
+                                V_TEXT(r->violations ? r->violations : "")),
+                         "cannot update the greeting", err);
+    rc = rv_sql_tx_end(s, own, rc, err);
     if (rc != RV_OK) *id = 0;
     return rc;
 }

@@ -138,11 +138,14 @@ struct json_t;
 struct json_t *rv_json_text(rv_sql *q, int i);
 /* "a,b" as ["a","b"]. */
 struct json_t *rv_json_list(const char *s);
-/* The columns GREETING_COLS selects, from column c on, as a greeting's
- * summary. */
+/* The columns GREETING_COLS selects (GREETING_NCOLS of them), from column
+ * c on, as a greeting's summary. */
+#define GREETING_NCOLS 14
 #define GREETING_COLS                                                                          \
     "g.id, g.received_at, g.removed, g.content_type, g.bytes, g.compliant, g.violations,"      \
-    " g.missing_reason, g.absence_until, g.profile, g.audio_sha256, g.review"
+    " g.missing_reason, g.absence_until, g.profile, g.audio_sha256, g.review,"                 \
+    " (SELECT r.reviewed_at FROM reviews r WHERE r.greeting_id = g.id ORDER BY r.id DESC LIMIT 1)," \
+    " (SELECT r.actor FROM reviews r WHERE r.greeting_id = g.id ORDER BY r.id DESC LIMIT 1)"
 struct json_t *rv_greeting_json(rv_sql *q, int c);
 
 #endif

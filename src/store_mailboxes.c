@@ -165,8 +165,8 @@ rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *mq, json_t **out,
         const char *keys[] = {"ext", "first_name", "last_name", "unit", "org", "profile", "mobile"};
         for (int i = 0; m && i < 7; i++) json_object_set_new(m, keys[i], rv_json_text(q, i));
         if (m) json_object_set_new(m, "greeting", rv_sql_int(q, 7) ? rv_greeting_json(q, 8) : json_null());
-        if (m) json_object_set_new(m, "name_recording_at", rv_json_text(q, 20));
-        if (m) json_object_set_new(m, "email", rv_json_text(q, 21));
+        if (m) json_object_set_new(m, "name_recording_at", rv_json_text(q, 8 + GREETING_NCOLS));
+        if (m) json_object_set_new(m, "email", rv_json_text(q, 9 + GREETING_NCOLS));
         json_array_append_new(a, m);
         n++;
     }

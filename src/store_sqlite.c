@@ -152,6 +152,25 @@ static const char *const migrations[] = {
     "DROP TABLE decisions;"
     "ALTER TABLE decisions_15 RENAME TO decisions;"
     "CREATE INDEX decisions_voicemail ON decisions(voicemail_id, id);",
+    /* 15 -> 16: the inbox without a scan of the archive: each voicemail's
+     * latest decision and the first read of its audio (the audit's), kept
+     * on it by triggers, and indexes for the inbox's filters */
+    "ALTER TABLE voicemails ADD COLUMN decision TEXT;"
+    "ALTER TABLE voicemails ADD COLUMN listened_at TEXT;"
+    "UPDATE voicemails SET decision = (SELECT d.decision FROM decisions d WHERE d.voicemail_id = voicemails.id"
+    "  ORDER BY d.id DESC LIMIT 1), listened_at = (SELECT a.at FROM audit a WHERE a.voicemail_id = voicemails.id"
+    "  AND a.action = 'audio_read' ORDER BY a.id LIMIT 1);"
+    "CREATE TRIGGER voicemails_decision_added AFTER INSERT ON decisions BEGIN"
+    "  UPDATE voicemails SET decision = NEW.decision WHERE id = NEW.voicemail_id; END;"
+    "CREATE TRIGGER voicemails_decision_changed AFTER UPDATE OF decision ON decisions BEGIN"
+    "  UPDATE voicemails SET decision = (SELECT d.decision FROM decisions d WHERE d.voicemail_id = NEW.voicemail_id"
+    "  ORDER BY d.id DESC LIMIT 1) WHERE id = NEW.voicemail_id; END;"
+    "CREATE TRIGGER voicemails_listened AFTER INSERT ON audit"
+    "  WHEN NEW.action = 'audio_read' AND NEW.voicemail_id IS NOT NULL BEGIN"
+    "  UPDATE voicemails SET listened_at = NEW.at WHERE id = NEW.voicemail_id AND listened_at IS NULL; END;"
+    "CREATE INDEX voicemails_decision ON voicemails(decision, received_at DESC, id DESC);"
+    "CREATE INDEX voicemails_new ON voicemails(received_at DESC, id DESC) WHERE listened_at IS NULL;"
+    "CREATE INDEX voicemails_ext ON voicemails(ext, received_at DESC, id DESC);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] == RV_STORE_SCHEMA_VERSION,

@@ -247,6 +247,15 @@ rv_err rv_store_outbox_result(rv_store *s, long long id, const char *error, cons
                        V_ARGS(V_INT(id), V_TEXT(error ? error : now_iso)), "cannot write", err);
 }
 
+rv_err rv_store_outbox_sent(rv_store *s, const char *key, const char *error, const char *now_iso, rv_error *err)
+{
+    return rv_sql_exec(s,
+                       error ? "UPDATE mail_outbox SET tries = tries + 1, last_error = ?2 WHERE key = ?1 AND sent_at IS NULL"
+                             : "UPDATE mail_outbox SET tries = tries + 1, last_error = NULL, sent_at = ?2"
+                               " WHERE key = ?1 AND sent_at IS NULL",
+                       V_ARGS(V_TEXT(key), V_TEXT(error ? error : now_iso)), "cannot write", err);
+}
+
 long rv_store_outbox_pending(rv_store *s)
 {
     return (long)rv_sql_int1(s, "SELECT count(*) FROM mail_outbox WHERE sent_at IS NULL", V_NONE);

@@ -109,3 +109,24 @@ rv_err rv_store_units(rv_store *s, void (*fn)(void *user, const char *name, cons
     rv_sql_done(q);
     return rc;
 }
+
+rv_err rv_store_all_units(rv_store *s, void (*fn)(void *user, const char *name, const char *managers, long mailboxes),
+                          void *user, rv_error *err)
+{
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "WITH " UNIT_SPELLINGS ", u AS (SELECT rv_unit_key(name) AS k, name, managers,"
+                               " max(updated_at) FROM units GROUP BY 1),"
+                               " c AS (SELECT rv_unit_key(unit) AS k, count(*) AS n FROM mailboxes GROUP BY 1),"
+                               " keys AS (SELECT k FROM unit_spellings UNION SELECT k FROM u)"
+                               " SELECT coalesce(s.unit, u.name), coalesce(u.managers, ''), coalesce(c.n, 0) FROM keys"
+                               " LEFT JOIN unit_spellings s ON s.k = keys.k LEFT JOIN u ON u.k = keys.k"
+                               " LEFT JOIN c ON c.k = keys.k ORDER BY keys.k",
+                               V_NONE, "cannot read units", err);
+    if (rc != RV_OK) return rc;
+    int r;
+    while ((r = rv_sql_step(q, err)) == 1) fn(user, rv_sql_text(q, 0), rv_sql_text(q, 1), (long)rv_sql_int(q, 2));
+    if (r < 0) rc = err->code;
+    rv_sql_done(q);
+    return rc;
+}

@@ -4,7 +4,10 @@
  * disposal. Their audio is store_audio.c's. */
 #include "store_int.h"
 
+#include "rostvakt/strbuf.h"
+
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -368,62 +371,191 @@ rv_err rv_store_voicemail_audio(rv_store *s, long long id, char sha256[RV_SHA256
     return rc;
 }
 
-rv_err rv_store_list_voicemails(rv_store *s, const rv_vm_query *vq, json_t **out, int *more, rv_error *err)
+/* ---- the inbox: the voicemail list ---- */
+
+/* The list's filters, each a condition on ?1 to ?11 (rv_vm_query; the
+ * cursors ?10 and ?11). Only those set are in a statement, so that SQLite
+ * can take the index that fits (an undecided voicemail's decision IS NULL,
+ * one nobody listened to the partial index voicemails_new): one statement
+ * text for each combination, made once and kept. v.decision and
+ * v.listened_at are kept by triggers (migration 15). Voicemails not
+ * classified yet (queued, being analysed) stay under any classification. */
+enum {
+    F_CLASS, F_UNDECIDED, F_DECIDED, F_DECISION, F_EXT, F_UNIT, F_FROM, F_TO, F_CALLER, F_Q, F_NEW, F_HEARD,
+    F_AFTER, F_BEFORE, N_FILTERS
+};
+static const char *const vm_conds[N_FILTERS] = {
+    "(v.classification = ?1 OR (v.classification IS NULL AND v.state IN ('queued', 'analysing')))",
+    "v.decision IS NULL",
+    "v.decision IS NOT NULL",
+    "v.decision = ?2",
+    "v.ext = ?3",
+    "v.ext IN (SELECT ext FROM mailboxes WHERE rv_unit_key(unit) = rv_unit_key(?4))",
+    "v.received_at >= ?5",
+    "v.received_at < ?6",
+    "(instr(v.caller, ?7) > 0 OR (substr(?7, 1, 1) = '0' AND substr(?7, 1, 2) <> '00'"
+    " AND instr(v.caller, '+46' || substr(?7, 2)) = 1))",
+    "v.ext IN (SELECT ext FROM mailboxes WHERE instr(ext, ?8) = 1"
+    " OR instr(rv_unit_key(first_name || ' ' || last_name), rv_unit_key(?8)) > 0)",
+    "v.listened_at IS NULL",
+    "v.listened_at IS NOT NULL",
+    "(v.received_at, v.id) < (SELECT received_at, id FROM voicemails WHERE id = ?10)",
+    "(v.received_at, v.id) > (SELECT received_at, id FROM voicemails WHERE id = ?11)",
+};
+#define VM_COLS                                                                                                  \
+    "SELECT v.id, v.ext, v.caller, v.received_at, v.content_type, v.bytes, v.state, v.classification, v.decision," \
+    " m.first_name || ' ' || m.last_name, m.unit, json_extract(v.report, '$.duration_s'),"                       \
+    " json_extract(v.report, '$.reasons'), v.callback_at, v.listened_at, m.profile"                               \
+    " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
+
+/* How a statement reads: a page older than the cursor (newest first), newer
+ * (oldest first), or the count. */
+enum { VM_OLDER, VM_NEWER, VM_COUNT };
+
+/* The conditions of vq (cursors after and before) as a bit set. */
+static unsigned vm_mask(const rv_vm_query *vq, long long after, long long before)
 {
-    *out = NULL;
-    *more = 0;
-    const char *sql =
-        "SELECT v.id, v.ext, v.caller, v.received_at, v.content_type, v.bytes, v.state, v.classification,"
-        " (SELECT d.decision FROM decisions d WHERE d.voicemail_id = v.id ORDER BY d.id DESC LIMIT 1) AS dec,"
-        " m.first_name || ' ' || m.last_name, m.unit, json_extract(v.report, '$.duration_s'),"
-        " json_extract(v.report, '$.reasons')"
-        " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
-        " WHERE (?1 IS NULL OR v.classification = ?1)"
-        " AND (?2 IS NULL OR (CASE ?2 WHEN 'none' THEN dec IS NULL WHEN 'any' THEN dec IS NOT NULL"
-        "                     ELSE dec IS ?2 END))"
-        " AND (?3 IS NULL OR v.ext = ?3)"
-        " AND (?4 IS NULL OR v.ext IN (SELECT ext FROM mailboxes WHERE rv_unit_key(unit) = rv_unit_key(?4)))"
-        " AND (?5 IS NULL OR v.received_at >= ?5) AND (?6 IS NULL OR v.received_at < ?6)"
-        " AND (?8 = 0 OR v.received_at < (SELECT received_at FROM voicemails WHERE id = ?8)"
-        "      OR (v.received_at = (SELECT received_at FROM voicemails WHERE id = ?8) AND v.id < ?8))"
-        " ORDER BY v.received_at DESC, v.id DESC LIMIT ?9";
-    int limit = vq->limit > 0 && vq->limit <= 500 ? vq->limit : 50;
+    unsigned m = 0;
+    if (vq->classification) m |= 1u << F_CLASS;
+    if (vq->decision)
+        m |= 1u << (!strcmp(vq->decision, "none") ? F_UNDECIDED : !strcmp(vq->decision, "any") ? F_DECIDED : F_DECISION);
+    if (vq->ext) m |= 1u << F_EXT;
+    if (vq->unit) m |= 1u << F_UNIT;
+    if (vq->from) m |= 1u << F_FROM;
+    if (vq->to) m |= 1u << F_TO;
+    if (vq->caller) m |= 1u << F_CALLER;
+    if (vq->q) m |= 1u << F_Q;
+    if (vq->listened == 0) m |= 1u << F_NEW;
+    if (vq->listened == 1) m |= 1u << F_HEARD;
+    if (after) m |= 1u << F_AFTER;
+    if (before) m |= 1u << F_BEFORE;
+    return m;
+}
+
+/* The statement text for mask and how: made on first use and kept for the
+ * process's life (a kept statement is found by its text's address); NULL
+ * out of memory. Thread-safe. */
+static const char *vm_sql(unsigned mask, int how)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static char *made[3][1u << N_FILTERS];
+    pthread_mutex_lock(&lock);
+    char *sql = made[how][mask];
+    if (!sql) {
+        rv_strbuf b = {0};
+        rv_strbuf_put(&b, "%s", how == VM_COUNT ? "SELECT count(*) FROM voicemails v" : VM_COLS);
+        const char *join = " WHERE ";
+        for (int f = 0; f < N_FILTERS; f++)
+            if (mask & (1u << f)) {
+                rv_strbuf_put(&b, "%s%s", join, vm_conds[f]);
+                join = " AND ";
+            }
+        if (how == VM_OLDER) rv_strbuf_put(&b, " ORDER BY v.received_at DESC, v.id DESC LIMIT ?12");
+        if (how == VM_NEWER) rv_strbuf_put(&b, " ORDER BY v.received_at ASC, v.id ASC LIMIT ?12");
+        if (b.oom) free(b.s);
+        else made[how][mask] = sql = b.s;
+    }
+    pthread_mutex_unlock(&lock);
+    return sql;
+}
+
+static json_t *vm_item(rv_sql *q)
+{
+    const char *cls = rv_sql_text(q, 7), *dec = rv_sql_text(q, 8);
+    json_t *item = json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:s,s:o,s:o}", "id", (json_int_t)rv_sql_int(q, 0), "ext",
+                             rv_sql_text(q, 1), "caller", rv_sql_text(q, 2), "received_at", rv_sql_text(q, 3),
+                             "content_type", rv_sql_text(q, 4), "bytes", (json_int_t)rv_sql_int(q, 5), "state",
+                             rv_sql_text(q, 6), "classification", cls ? json_string(cls) : json_null(), "decision",
+                             dec ? json_string(dec) : json_null());
+    if (!item) return NULL;
+    const char *reasons = rv_sql_text(q, 12);
+    json_t *rj = reasons ? json_loads(reasons, 0, NULL) : NULL;
+    json_object_set_new(item, "name", rv_json_text(q, 9));
+    json_object_set_new(item, "unit", rv_json_text(q, 10));
+    json_object_set_new(item, "duration_s", rv_sql_null(q, 11) ? json_null() : json_real(rv_sql_real(q, 11)));
+    json_object_set_new(item, "reasons", json_is_array(rj) ? json_incref(rj) : json_array());
+    json_object_set_new(item, "callback_at", rv_json_text(q, 13));
+    json_object_set_new(item, "listened_at", rv_json_text(q, 14));
+    json_object_set_new(item, "profile", rv_json_text(q, 15));
+    json_decref(rj);
+    return item;
+}
+
+/* Up to limit items of vq's filters older than after or newer than before
+ * (how: VM_OLDER or VM_NEWER), appended to a (NULL: only counted); *got:
+ * how many there were. VM_COUNT: *got is the count. */
+static rv_err vm_rows(rv_store *s, int how, const rv_vm_query *vq, long long after, long long before, int limit,
+                      json_t *a, long long *got, rv_error *err)
+{
+    *got = 0;
+    const char *sql = vm_sql(vm_mask(vq, after, before), how);
+    if (!sql) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q, sql,
                                V_ARGS(V_TEXT(vq->classification), V_TEXT(vq->decision), V_TEXT(vq->ext),
-                                      V_TEXT(vq->unit), V_TEXT(vq->from), V_TEXT(vq->to), V_NULL, V_INT(vq->after_id),
-                                      V_INT(limit + 1)),
-                               "cannot list voicemails", err);
+                                      V_TEXT(vq->unit), V_TEXT(vq->from), V_TEXT(vq->to), V_TEXT(vq->caller),
+                                      V_TEXT(vq->q), V_INT(vq->listened), V_INT(after), V_INT(before), V_INT(limit)),
+                               how == VM_COUNT ? "cannot count voicemails" : "cannot list voicemails", err);
     if (rc != RV_OK) return rc;
-    json_t *a = json_array();
-    int n = 0;
-    while (a && rv_sql_step(q, NULL) == 1) {
-        if (n == limit) {
-            *more = 1;
-            break;
+    int r;
+    while ((r = rv_sql_step(q, err)) == 1) {
+        if (how == VM_COUNT) {
+            *got = rv_sql_int(q, 0);
+            continue;
         }
-        const char *cls = rv_sql_text(q, 7), *dec = rv_sql_text(q, 8);
-        json_array_append_new(
-            a, json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:s,s:o,s:o}", "id", (json_int_t)rv_sql_int(q, 0), "ext",
-                         rv_sql_text(q, 1), "caller", rv_sql_text(q, 2), "received_at", rv_sql_text(q, 3),
-                         "content_type", rv_sql_text(q, 4), "bytes", (json_int_t)rv_sql_int(q, 5), "state",
-                         rv_sql_text(q, 6), "classification", cls ? json_string(cls) : json_null(), "decision",
-                         dec ? json_string(dec) : json_null()));
-        json_t *item = json_array_get(a, json_array_size(a) - 1);
-        const char *reasons = rv_sql_text(q, 12);
-        json_t *rj = reasons ? json_loads(reasons, 0, NULL) : NULL;
-        if (item) {
-            json_object_set_new(item, "name", rv_json_text(q, 9));
-            json_object_set_new(item, "unit", rv_json_text(q, 10));
-            json_object_set_new(item, "duration_s", rv_sql_null(q, 11) ? json_null() : json_real(rv_sql_real(q, 11)));
-            json_object_set_new(item, "reasons", json_is_array(rj) ? json_incref(rj) : json_array());
+        if (a) {
+            json_t *item = vm_item(q);
+            if (!item || json_array_append_new(a, item) != 0) {
+                rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+                break;
+            }
         }
-        json_decref(rj);
-        n++;
+        (*got)++;
     }
+    if (rc == RV_OK && r < 0) rc = err->code;
     rv_sql_done(q);
+    return rc;
+}
+
+rv_err rv_store_list_voicemails(rv_store *s, const rv_vm_query *vq, int count, rv_vm_page *out, rv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    out->total = -1;
+    int limit = vq->limit > 0 && vq->limit <= 500 ? vq->limit : 50;
+    int newer = vq->before_id > 0 && vq->after_id == 0, more = 0;
+    long long got = 0;
+    json_t *a = json_array();
     if (!a) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-    *out = a;
+    rv_err rc = vm_rows(s, newer ? VM_NEWER : VM_OLDER, vq, newer ? 0 : vq->after_id, newer ? vq->before_id : 0,
+                        limit + 1, a, &got, err);
+    if (rc == RV_OK && got > limit) {
+        more = 1;
+        json_array_remove(a, (size_t)limit);
+    }
+    if (rc == RV_OK && newer) { /* newest first, as every page */
+        size_t n = json_array_size(a);
+        for (size_t i = 0; i < n / 2; i++) {
+            json_t *x = json_incref(json_array_get(a, i));
+            json_array_set(a, i, json_array_get(a, n - 1 - i));
+            json_array_set_new(a, n - 1 - i, x);
+        }
+    }
+    size_t n = json_array_size(a);
+    long long first = n ? json_integer_value(json_object_get(json_array_get(a, 0), "id")) : 0;
+    long long last = n ? json_integer_value(json_object_get(json_array_get(a, n - 1), "id")) : 0;
+    /* whether there is a page on the other side of this one */
+    long long other = 0;
+    if (rc == RV_OK && n && (newer || vq->after_id))
+        rc = vm_rows(s, newer ? VM_OLDER : VM_NEWER, vq, newer ? last : 0, newer ? 0 : first, 1, NULL, &other, err);
+    out->more_older = newer ? other > 0 : more;
+    out->more_newer = newer ? more : other > 0;
+    if (rc == RV_OK && count) rc = vm_rows(s, VM_COUNT, vq, 0, 0, 0, NULL, &out->total, err);
+    if (rc != RV_OK) {
+        json_decref(a);
+        memset(out, 0, sizeof *out);
+        return rc;
+    }
+    out->items = a;
     return RV_OK;
 }
 

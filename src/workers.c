@@ -20,6 +20,7 @@
 #include "rostvakt/calendar.h"
 #include "rostvakt/clock.h"
 #include "rostvakt/classify.h"
+#include "rostvakt/mail.h"
 #include "rostvakt/policy.h"
 #include "rostvakt/report.h"
 #include "rostvakt/template.h"
@@ -322,6 +323,94 @@ static int run_package(rv_workers *w, rv_job *j)
     return 1;
 }
 
+/* The local time ("YYYY-MM-DD HH:MM", Europe/Stockholm) of a UTC instant
+ * as the archive writes them. */
+static void local_time(const char *utc, char out[20])
+{
+    long day;
+    struct tm t = {0}, d = {0};
+    char start[32];
+    if (!rv_local_date(utc, RV_CAL_SE, &day) || !strptime(utc, "%Y-%m-%dT%H:%M:%S", &t)) {
+        snprintf(out, 20, "%.16s", utc);
+        return;
+    }
+    rv_local_day_start(RV_CAL_SE, day, start);
+    strptime(start, "%Y-%m-%dT%H:%M:%S", &d);
+    long secs = (long)(timegm(&t) - timegm(&d));
+    char date[11];
+    rv_format_date(day, date);
+    snprintf(out, 20, "%s %02ld:%02ld", date, secs / 3600 % 100, secs / 60 % 60);
+}
+
+/* A hand-over, its mail kept in the outbox and its audit row, one
+ * transaction (the store's lock held). */
+static rv_err handover_txn(rv_workers *w, rv_job *j, const char *now, const char *subject, const char *msg,
+                           size_t len, const char *ext, rv_error *e)
+{
+    rv_store *s = w->db->store;
+    char date[11], key[96];
+    long today = rv_local_today(RV_CAL_SE);
+    rv_format_date(today, date);
+    snprintf(key, sizeof key, "handover:%lld:%s", j->voicemail, now);
+    int added;
+    rv_err rc = rv_store_begin(s, e);
+    if (rc != RV_OK) return rc;
+    rc = rv_store_outbox_add(s, date, key, j->to, subject, msg, len, now, &added, e);
+    if (rc == RV_OK) rc = rv_store_audit(s, now, j->actor, j->remote, "voicemail_handed_over", j->voicemail, ext, j->to, e);
+    return rv_store_end(s, rc, e);
+}
+
+/* POST /v1/voicemails/{id}/handover: the mail with the voicemail's link is
+ * kept in the outbox and audited before it is sent; one the mail server
+ * does not take now is sent by the next sweep. */
+static int run_handover(rv_workers *w, rv_job *j)
+{
+    rv_error e;
+    rv_error_clear(&e);
+    rv_vm_archive v;
+    pthread_mutex_lock(&w->db->lock);
+    rv_err rc = rv_store_archive_info(w->db->store, j->voicemail, &v, &e);
+    pthread_mutex_unlock(&w->db->lock);
+    if (rc != RV_OK) return job_fail(j, &e);
+    char owner[300], link[RV_CONFIG_STR_MAX + 64], received[20], subject[300], now[32];
+    snprintf(owner, sizeof owner, "%s %s", v.first_name, v.last_name);
+    if (w->cfg->public_url[0]) {
+        size_t l = strlen(w->cfg->public_url);
+        snprintf(link, sizeof link, "%.*s/#/rostmeddelande/%lld",
+                 (int)(l && w->cfg->public_url[l - 1] == '/' ? l - 1 : l), w->cfg->public_url, j->voicemail);
+    } else snprintf(link, sizeof link, "http://%s/#/rostmeddelande/%lld", w->cfg->listen, j->voicemail);
+    local_time(v.received_at, received);
+    rv_handover_mail h = {.id = j->voicemail, .to = j->to, .from_name = j->actor, .note = j->note, .owner = owner,
+                          .unit = v.unit, .ext = v.ext, .caller = v.caller, .received_local = received, .link = link};
+    char *msg = NULL;
+    size_t len = 0;
+    rc = rv_mail_handover(w->cfg, &h, &msg, &len, subject, sizeof subject, &e);
+    char ext[24];
+    snprintf(ext, sizeof ext, "%s", v.ext);
+    rv_vm_archive_free(&v);
+    if (rc != RV_OK) return job_fail(j, &e);
+    rv_utc_now(now);
+    RV_STORE_RETRY(w->db, rc, RV_BUSY_TRIES_BACKGROUND, handover_txn(w, j, now, subject, msg, len, ext, &e));
+    if (rc != RV_OK) {
+        free(msg);
+        return job_fail(j, &e); /* not sent unless kept and audited */
+    }
+    char why[512];
+    const char *bad = rv_mail_send(w->cfg, j->to, msg, len, why, sizeof why);
+    free(msg);
+    rv_error oe;
+    char key[96];
+    snprintf(key, sizeof key, "handover:%lld:%s", j->voicemail, now);
+    rv_err orc;
+    RV_STORE_RETRY(w->db, orc, RV_BUSY_TRIES_BACKGROUND, rv_store_outbox_sent(w->db->store, key, bad, now, &oe));
+    if (orc != RV_OK) fprintf(stderr, "rostvakt: hand-over of voicemail %lld: %s\n", j->voicemail, oe.msg);
+    if (bad) fprintf(stderr, "rostvakt: hand-over of voicemail %lld to %s not sent: %s; the next sweep tries again\n",
+                     j->voicemail, j->to, bad);
+    return job_json(j, 201,
+                    json_pack("{s:I,s:s,s:s,s:s,s:b,s:o}", "voicemail", (json_int_t)j->voicemail, "to", j->to, "actor",
+                              j->actor, "handed_over_at", now, "sent", !bad, "error", bad ? json_string(bad) : json_null()));
+}
+
 typedef struct {
     rv_workers *w;
     job_queue *q;
@@ -349,6 +438,7 @@ static void *job_thread(void *arg)
         else if (j->kind == RV_JOB_NAME) run_name(w, j);
         else if (j->kind == RV_JOB_CHECK) run_check(w, j);
         else if (j->kind == RV_JOB_PACKAGE) run_package(w, j);
+        else if (j->kind == RV_JOB_HANDOVER) run_handover(w, j);
         else run_sweep(w, j);
         if (j->kind == RV_JOB_SWEEP) w->sweep_busy = 0;
         waiter.done(waiter.arg); /* j may be gone from here on */
@@ -388,7 +478,7 @@ static void queue_stop(job_queue *q)
 int rv_job_submit(rv_workers *w, rv_job *j)
 {
     job_queue *q = j->kind == RV_JOB_SWEEP     ? &w->sweeps
-                      : j->kind == RV_JOB_PACKAGE ? &w->packages
+                      : j->kind == RV_JOB_PACKAGE || j->kind == RV_JOB_HANDOVER ? &w->packages
                                                   : &w->greetings;
     pthread_mutex_lock(&q->lock);
     int stopping = q->stopping;

@@ -16,8 +16,9 @@
 #include "rostvakt/sweep.h"
 
 /* RV_JOB_CHECK: a voicemail whose format must be decoded to be checked;
- * RV_JOB_PACKAGE: a voicemail's submission package for the e-archive */
-typedef enum { RV_JOB_GREETING, RV_JOB_SWEEP, RV_JOB_NAME, RV_JOB_CHECK, RV_JOB_PACKAGE } rv_job_kind;
+ * RV_JOB_PACKAGE: a voicemail's submission package for the e-archive;
+ * RV_JOB_HANDOVER: a voicemail handed to a person by mail */
+typedef enum { RV_JOB_GREETING, RV_JOB_SWEEP, RV_JOB_NAME, RV_JOB_CHECK, RV_JOB_PACKAGE, RV_JOB_HANDOVER } rv_job_kind;
 
 /* A job: work an HTTP thread hands over while its connection waits. */
 typedef struct rv_job {
@@ -34,8 +35,10 @@ typedef struct rv_job {
     long date;
     int dry_run;
     rv_sweep_format format;
-    /* a package: POST /v1/voicemails/{id}/package */
+    /* a package: POST /v1/voicemails/{id}/package; a hand-over: .../handover */
     long long voicemail;
+    char to[256];                             /* a hand-over: the address */
+    char note[2048];                          /* and the note ("" none) */
     /* the answer: an error from the table (code, msg) or status and body */
     rv_err code;
     rv_error err;

@@ -48,7 +48,8 @@ const WORDS = {
     greeting_removed: 'Hälsningsfras borttagen', name_recording_received: 'Inspelat namn mottaget',
     voicemail_received: 'Röstmeddelande mottaget', callback: 'Återuppringd', decision: 'Beslut',
     greeting_reviewed: 'Hälsningsfras granskad', voicemail_packaged: 'Arkivpaket gjort',
-    voicemail_archived: 'Arkiverat i e-arkivet', unit_created: 'Enhet skapad', unit_updated: 'Enhet ändrad',
+    voicemail_archived: 'Arkiverat i e-arkivet',
+    voicemail_handed_over: 'Lämnat över till handläggare', unit_created: 'Enhet skapad', unit_updated: 'Enhet ändrad',
     sweep_run: 'Nattlig kontroll startad', sweep_done: 'Nattlig kontroll klar', disposed: 'Gallrat',
     sign_in: 'Inloggning', sign_in_refused: 'Inloggning nekad', sign_out: 'Utloggning',
   },
@@ -184,13 +185,6 @@ function today() {
   return localDate(d.getFullYear(), d.getMonth(), d.getDate());
 }
 const localDate = (y, m, d) => [y, String(m + 1).padStart(2, '0'), String(d).padStart(2, '0')].join('-');
-
-/* The instant a local day begins, as RFC 3339 UTC: the API's from and to
- * are instants, the person's dates are local (a DST change included). */
-function dayStarts(date, plusDays) {
-  const [y, m, d] = date.split('-').map(Number);
-  return new Date(y, m - 1, d + (plusDays || 0)).toISOString().slice(0, 19) + 'Z';
-}
 
 function seconds(s) {
   if (s === null || s === undefined) return '–';
@@ -335,13 +329,11 @@ function signInPage() {
 
 /* ---- Inkorg ---- */
 
-/* The units a picker offers: those put with their managers and those of
- * the latest report (every unit a mailbox has), once each whatever the
- * case, as the service compares them. */
+/* The units a picker offers: every unit the directory has and every unit
+ * put with its managers (GET /v1/units), once each whatever the case. */
 async function knownUnits() {
-  const [u, s] = await Promise.all([api('GET', '/v1/units'), api('GET', '/v1/sweeps?limit=1')]);
+  const u = await api('GET', '/v1/units');
   const names = new Map();
-  for (const x of (s.items[0]?.report.units || [])) names.set(unitKey(x.unit), x.unit);
   for (const x of u.items || []) if (!names.has(unitKey(x.name))) names.set(unitKey(x.name), x.name);
   return [...names.values()].sort((a, b) => a.localeCompare(b, 'sv'));
 }
@@ -354,15 +346,26 @@ function unitPicker(units, value) {
   return select('unit', opts, pick);
 }
 
-/* Inbox pages go forward with the API's cursor ("after"); the cursors of
- * the pages before ride along in the link ("back", "0" for the first), so
- * that "Föregående sida" needs nothing more from the API. */
-function pageLink(params, after, back) {
+/* Every item of a list that pages with "next" (as after=). */
+async function allPages(path) {
+  const items = [];
+  let after = null;
+  for (let i = 0; i < 1000; i++) {
+    const j = await api('GET', path + (after ? '&after=' + encodeURIComponent(after) : ''));
+    items.push(...j.items);
+    if (!j.next) break;
+    after = j.next;
+  }
+  return items;
+}
+
+/* The inbox's link with one of its filters changed; the cursors dropped
+ * unless given. */
+function inboxLink(params, change) {
   const n = new URLSearchParams(params);
   n.delete('after');
-  n.delete('back');
-  if (after) n.set('after', after);
-  if (back.length) n.set('back', back.join('.'));
+  n.delete('before');
+  for (const [k, v] of Object.entries(change)) if (v === null) n.delete(k); else n.set(k, v);
   return '#/inkorg?' + n.toString();
 }
 
@@ -372,36 +375,44 @@ async function inboxPage(params) {
   const f = {
     classification: select('classification', { '': 'Alla', ...WORDS.classification }, q.get('classification')),
     decision: select('decision', { none: 'Obeslutade', any: 'Beslutade', '': 'Alla' }, q.has('decision') ? q.get('decision') : 'none'),
+    listened: select('listened', { '': 'Alla', false: 'Nya (ingen har lyssnat)', true: 'Lyssnade' }, q.get('listened')),
     unit: unitPicker(units, q.get('unit')),
-    ext: el('input', { name: 'ext', inputmode: 'numeric', value: q.get('ext') || '', size: 8 }),
+    q: el('input', { name: 'q', type: 'search', value: q.get('q') || '', size: 16 }),
+    caller: el('input', { name: 'caller', type: 'search', inputmode: 'tel', value: q.get('caller') || '', size: 14 }),
     from: el('input', { name: 'from', type: 'date', value: q.get('from') || '' }),
     to: el('input', { name: 'to', type: 'date', value: q.get('to') || '' }),
   };
   const form = el('form', { class: 'filters', onsubmit: (ev) => {
     ev.preventDefault();
     const n = new URLSearchParams();
-    for (const [k, v] of Object.entries(f)) n.set(k, v.value);
+    for (const [k, v] of Object.entries(f)) n.set(k, v.value.trim());
     if (q.get('limit')) n.set('limit', q.get('limit'));
     location.hash = '#/inkorg?' + n.toString();
   } },
-  field('Klassning', f.classification), field('Beslut', f.decision), field('Enhet', f.unit),
-  field('Anknytning', f.ext), field('Från och med', f.from), field('Till och med', f.to),
+  field('Klassning', f.classification), field('Beslut', f.decision), field('Lyssnat', f.listened), field('Enhet', f.unit),
+  field('Brevlåda (namn eller anknytning)', f.q), field('Uppringarens nummer', f.caller),
+  field('Från och med', f.from), field('Till och med', f.to),
   el('button', { type: 'submit', class: 'primary', text: 'Filtrera' }));
+  /* one click: today's (local dates: the API's too), and those nobody has listened to */
   const d = today();
-  const quick = el('p', { class: 'quick' }, el('a', { href: '#/inkorg?' + new URLSearchParams({ decision: '', from: d, to: d }),
-    text: 'Idag', 'aria-current': q.get('from') === d && q.get('to') === d ? 'true' : null }));
+  const isToday = q.get('from') === d && q.get('to') === d;
+  const isNew = q.get('listened') === 'false';
+  const quick = el('p', { class: 'quick' },
+    el('a', { href: '#/inkorg?' + new URLSearchParams({ decision: '', from: d, to: d }), text: 'Idag',
+      'aria-current': isToday ? 'true' : null }), ' ',
+    el('a', { href: '#/inkorg?' + new URLSearchParams({ decision: '', listened: 'false' }), text: 'Nya',
+      'aria-current': isNew ? 'true' : null }));
   page('Inkorg', quick, form, el('p', { text: 'Hämtar …' }));
   const limit = /^\d{1,3}$/.test(q.get('limit') || '') ? q.get('limit') : '25';
   const a = new URLSearchParams({ limit });
-  for (const k of ['classification', 'unit', 'ext']) if (f[k].value) a.set(k, f[k].value);
+  for (const k of ['classification', 'unit', 'q', 'caller', 'listened', 'from', 'to']) if (f[k].value.trim()) a.set(k, f[k].value.trim());
   if (f.decision.value) a.set('decision', f.decision.value);
-  if (f.from.value) a.set('from', dayStarts(f.from.value));
-  if (f.to.value) a.set('to', dayStarts(f.to.value, 1));
-  if (q.get('after')) a.set('after', q.get('after'));
+  for (const k of ['after', 'before']) if (q.get(k)) a.set(k, q.get(k));
   const j = await api('GET', '/v1/voicemails?' + a.toString());
   const now = today();
   const rows = j.items.map((v) => el('tr', {},
-    el('td', {}, el('a', { href: '#/rostmeddelande/' + v.id, text: when(v.received_at) })),
+    el('td', {}, el('a', { href: '#/rostmeddelande/' + v.id, text: when(v.received_at) }),
+      v.listened_at ? null : [el('br'), el('span', { class: 'new', text: 'Ny' })]),
     el('td', {}, (v.name || '') + ', ' + (v.unit || ''), el('br'), el('span', { class: 'muted', text: 'ankn. ' + v.ext })),
     el('td', { text: v.caller || 'okänt nummer' }),
     el('td', { text: seconds(v.duration_s) }),
@@ -409,14 +420,12 @@ async function inboxPage(params) {
       v.reasons && v.reasons.length ? [el('br'), words('reason', v.reasons)] : null),
     el('td', {}, v.decision ? word('decision', v.decision) : 'Inget beslut',
       overdue(v, now) ? [el('br'), el('span', { class: 'bad', text: 'Återuppringning försenad' })] : null)));
-  const back = (q.get('back') || '').split('.').filter(Boolean);
   const pager = el('nav', { class: 'pager', 'aria-label': 'Sidor' });
-  if (q.get('after')) {
-    const prev = back[back.length - 1];
-    pager.append(el('a', { href: pageLink(params, prev === '0' ? '' : prev, back.slice(0, -1)), rel: 'prev', text: 'Föregående sida' }));
-  }
-  if (j.next) pager.append(el('a', { href: pageLink(params, j.next, [...back, q.get('after') || '0']), rel: 'next', text: 'Nästa sida' }));
+  if (j.prev) pager.append(el('a', { href: inboxLink(params, { before: j.prev }), rel: 'prev', text: 'Föregående sida' }), ' ');
+  if (j.next) pager.append(el('a', { href: inboxLink(params, { after: j.next }), rel: 'next', text: 'Nästa sida' }));
+  const count = j.total === 1 ? '1 röstmeddelande' : j.total + ' röstmeddelanden';
   page('Inkorg', quick, form,
+    el('p', { class: 'total', role: 'status', text: count + (j.items.length && j.total > j.items.length ? ', ' + j.items.length + ' på sidan' : '') + '.' }),
     table('Röstmeddelanden, nyast först', ['Mottaget', 'Brevlåda', 'Uppringare', 'Längd', 'Klassning och skäl', 'Beslut'], rows),
     pager);
 }
@@ -482,6 +491,39 @@ async function nextUndecided(id) {
   if (older.items.length) return older.items[0].id;
   const newest = await api('GET', '/v1/voicemails?decision=none&limit=1');
   return newest.items.length && newest.items[0].id !== Number(id) ? newest.items[0].id : null;
+}
+
+/* Hand the voicemail to the person who is to deal with it: a mail with
+ * its link, audited. */
+function handoverBox(v) {
+  const to = el('input', { name: 'to', type: 'email', autocomplete: 'email', size: 30 });
+  const note = el('textarea', { name: 'handover-note', rows: 2, cols: 40, maxlength: 2000 });
+  const form = el('form', { class: 'handover', novalidate: true, onsubmit: async (ev) => {
+    ev.preventDefault();
+    clearFieldError(to);
+    if (!/^[^@\s]+@[^@\s]+$/.test(to.value.trim())) {
+      fieldError(to, 'Skriv handläggarens e-postadress.');
+      return;
+    }
+    const body = { to: to.value.trim() };
+    if (note.value.trim()) body.note = note.value.trim();
+    let r;
+    try {
+      r = await api('POST', '/v1/voicemails/' + v.id + '/handover', body);
+    } catch (e) {
+      if (e.status === 422) fieldError(to, 'Adressen kan inte användas: ' + e.message + '.');
+      else say('Meddelandet lämnades inte över: ' + e.message + '.', true);
+      return;
+    }
+    to.value = '';
+    note.value = '';
+    say(r.sent ? 'Lämnat över: ett mejl med länken har skickats till ' + r.to + '.'
+      : 'Lämnat över till ' + r.to + ', men mejlet kunde inte skickas nu. Det skickas vid nästa nattliga kontroll.', !r.sent);
+  } },
+  field('Handläggarens e-post', to), field('Meddelande till handläggaren', note),
+  el('p', {}, el('button', { type: 'submit', text: 'Lämna över' })));
+  return [el('h2', { text: 'Lämna över till handläggare' }),
+    el('p', { class: 'muted', text: 'Handläggaren får ett mejl med en länk hit. Överlämningen loggas.' }), form];
 }
 
 /* Why the service refused a decision, in Swedish: by the field it names and
@@ -636,7 +678,10 @@ async function voicemailPage(id, decided) {
       el('dt', { text: 'Klassning' }), el('dd', { text: (v.classification ? word('classification', v.classification) : word('state', v.state)) +
         (a.reasons && a.reasons.length ? ' (' + words('reason', a.reasons) + ')' : '') }),
       el('dt', { text: 'Återuppringning' }), el('dd', {}, v.callback_at ? 'återuppringd ' + when(v.callback_at)
-        : 'ska ske senast ' + (v.callback_deadline || '–'), late ? [' ', el('strong', { class: 'bad', text: 'försenad' })] : null)),
+        : 'ska ske senast ' + (v.callback_deadline || '–'), late ? [' ', el('strong', { class: 'bad', text: 'försenad' })] : null),
+      el('dt', { text: 'Har lyssnat' }), el('dd', { class: 'listens' }, (v.listens || []).length
+        ? v.listens.map((l, i) => [i ? '; ' : '', l.name + ' ' + when(l.at) + (l.times > 1 ? ' (senast ' + when(l.last_at) + ')' : '')])
+        : 'ingen än')),
     el('h2', { text: 'Lyssna' }), playerBox(v, a),
     el('p', { class: 'muted', text: 'Blått: tal. Rött: ärendeord som hördes. Svart streck: var uppspelningen är.' }),
     el('p', { class: 'muted', text: 'Tangenter när spelaren har fokus: K spelar och pausar, J går 5 sekunder bakåt, L 5 sekunder framåt. ' +
@@ -645,6 +690,7 @@ async function voicemailPage(id, decided) {
     next === undefined ? null : el('p', {}, next ? el('a', { class: 'next-undecided', href: '#/rostmeddelande/' + next, text: 'Nästa obeslutade →' })
       : 'Inga fler obeslutade röstmeddelanden.'),
     canDecide ? form : el('p', { text: 'Beslut fattas av registrator.' }),
+    canDecide ? handoverBox(v) : null,
     el('h2', { text: 'Beslutshistorik' }),
     table('Beslut om meddelandet, äldst först', ['Beslutat', 'Beslut', 'Uppgifter', 'Skäl och anteckning', 'Av'], history),
     archive,
@@ -662,8 +708,9 @@ const unitKey = (u) => (u || '').normalize('NFC').toLocaleLowerCase('sv');
 function greetingState(g) {
   if (!g || g.removed) return [g ? word('greeting', 'removed') : word('greeting', 'missing'), 'bad'];
   if (g.missing_reason) return [word('greeting', 'missing') + ': ' + word('missing', g.missing_reason), 'bad'];
-  if (g.compliant === true) return [word('greeting', 'compliant'), 'ok'];
-  if (g.compliant === false) return [word('greeting', 'not_compliant'), 'bad'];
+  const heard = g.reviewed_at ? ' (' + word('greeting', 'reviewed').toLowerCase() + ' ' + when(g.reviewed_at) + ')' : '';
+  if (g.compliant === true) return [word('greeting', 'compliant') + heard, 'ok'];
+  if (g.compliant === false) return [word('greeting', 'not_compliant') + heard, 'bad'];
   return [word('greeting', 'unsure'), 'warn'];
 }
 
@@ -676,10 +723,12 @@ async function greetingsPage(params) {
     ev.preventDefault();
     location.hash = '#/halsningsfraser?' + new URLSearchParams({ unit: unit.value, compliant: comp.value });
   } }, field('Enhet', unit), field('Policy', comp), el('button', { type: 'submit', class: 'primary', text: 'Visa' }));
-  const a = new URLSearchParams({ limit: '200' });
+  const a = new URLSearchParams({ limit: '500' });
   if (unit.value) a.set('unit', unit.value);
   if (comp.value) a.set('compliant', comp.value);
-  const [mb, rv] = await Promise.all([api('GET', '/v1/mailboxes?' + a), api('GET', '/v1/review?limit=100')]);
+  /* every mailbox and every greeting to listen to, page after page */
+  const [mbs, rvs] = await Promise.all([allPages('/v1/mailboxes?' + a), allPages('/v1/review?limit=500')]);
+  const mb = { items: mbs }, rv = { items: rvs };
   const byUnit = new Map(); /* a unit's key: its name as first seen, its mailboxes */
   for (const m of mb.items) {
     const k = unitKey(m.unit);
@@ -873,6 +922,29 @@ function auditDetail(r) {
     .replace(/^a pbx token$/, 'en växels nyckel');
 }
 
+/* The whole audit (its filters in csv) as one CSV file: page after page,
+ * each page's cursor in its Next-Cursor header, the header line once. */
+async function saveAuditCsv(csv) {
+  const parts = [];
+  let after = null;
+  for (let i = 0; i < 10000; i++) {
+    const n = new URLSearchParams(csv);
+    if (after) n.set('after', after);
+    const r = await call('/v1/audit?' + n.toString(), { credentials: 'same-origin', cache: 'no-store' });
+    if (!r.ok) throw await failure(r);
+    const text = await r.text();
+    parts.push(i ? text.slice(text.indexOf('\r\n') + 2) : text);
+    after = r.headers.get('Next-Cursor');
+    if (!after) break;
+  }
+  const url = URL.createObjectURL(new Blob(parts, { type: 'text/csv' }));
+  const a = el('a', { href: url, download: 'rostvakt-logg.csv', hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60000);
+}
+
 async function auditPage(params) {
   const q = new URLSearchParams(params);
   const f = {
@@ -884,8 +956,9 @@ async function auditPage(params) {
   const a = new URLSearchParams();
   if (f.actor.value) a.set('actor', f.actor.value);
   if (f.voicemail.value) a.set('voicemail', f.voicemail.value);
-  if (f.from.value) a.set('from', dayStarts(f.from.value));
-  if (f.to.value) a.set('to', dayStarts(f.to.value, 1));
+  /* local dates, as the API takes them */
+  if (f.from.value) a.set('from', f.from.value);
+  if (f.to.value) a.set('to', f.to.value);
   const form = el('form', { class: 'filters', onsubmit: (ev) => {
     ev.preventDefault();
     const n = new URLSearchParams();
@@ -895,10 +968,24 @@ async function auditPage(params) {
   field('Till och med', f.to), el('button', { type: 'submit', class: 'primary', text: 'Filtrera' }));
   const csv = new URLSearchParams(a);
   csv.set('format', 'csv');
-  const j = await api('GET', '/v1/audit?' + a.toString());
+  const shown = new URLSearchParams(a);
+  shown.set('limit', '200');
+  if (q.get('after')) shown.set('after', q.get('after'));
+  const j = await api('GET', '/v1/audit?' + shown.toString());
+  const pager = el('nav', { class: 'pager', 'aria-label': 'Sidor' });
+  const here = new URLSearchParams(params);
+  here.delete('after');
+  if (q.get('after')) pager.append(el('a', { href: '#/logg?' + here.toString(), text: 'Första sidan' }), ' ');
+  if (j.next) {
+    const n = new URLSearchParams(here);
+    n.set('after', j.next);
+    pager.append(el('a', { href: '#/logg?' + n.toString(), rel: 'next', text: 'Nästa sida' }));
+  }
   page('Logg', form,
-    el('p', {}, el('a', { href: '/v1/audit?' + csv.toString(), download: 'rostvakt-logg.csv', text: 'Exportera som CSV' })),
-    table('Vem gjorde vad, nyast först (högst 1000 rader)', ['Tid', 'Vem', 'Adress', 'Händelse', 'Meddelande', 'Anknytning', 'Uppgift'],
+    el('p', {}, el('a', { href: '/v1/audit?' + csv.toString(), download: 'rostvakt-logg.csv', text: 'Exportera som CSV',
+      onclick: (ev) => { ev.preventDefault(); saveAuditCsv(csv).catch((e) => say('Loggen kunde inte exporteras: ' + e.message + '.', true)); } })),
+    pager,
+    table('Vem gjorde vad, nyast först, 200 rader en sida', ['Tid', 'Vem', 'Adress', 'Händelse', 'Meddelande', 'Anknytning', 'Uppgift'],
       j.items.map((r) => el('tr', {}, el('td', { text: when(r.at) }), el('td', { text: r.actor }), el('td', { text: r.remote }),
         el('td', { text: word('audit', r.action) }), el('td', {}, r.voicemail ? el('a', { href: '#/rostmeddelande/' + r.voicemail, text: String(r.voicemail) }) : ''),
         el('td', { text: r.ext || '' }), el('td', { text: auditDetail(r) })))));

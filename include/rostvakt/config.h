@@ -36,6 +36,7 @@ typedef struct rv_config_s {
     char mail_auth_file[RV_CONFIG_STR_MAX]; /* sweep --mail: user and password lines, mode 0600 ("": none) */
     char mail_ca_file[RV_CONFIG_STR_MAX];   /* sweep --mail: CA certificates for the mail server ("": the system's) */
     char mail_officers[RV_CONFIG_STR_MAX];  /* sweep --mail: the records officers' addresses, comma-separated */
+    char public_url[RV_CONFIG_STR_MAX];     /* the web app's address as people reach it, for links in mail */
     int64_t mail_when_nothing;      /* sweep --mail: 1: mail a unit's managers even when nothing is to be done */
     int64_t max_audio_bytes;        /* largest accepted recording, bytes */
     double max_audio_seconds;       /* longest accepted recording */

@@ -48,6 +48,18 @@ rv_err rv_greeting_analyse(const rv_analyzer *an, rv_asr *asr, const rv_verify_t
                            size_t n_directory, const struct rv_features *name_template,
                            char **json, rv_greeting_verdict *v, rv_error *err);
 
+/* A greeting's verdict once a person has listened: report is its
+ * analysis (the JSON rv_greeting_analyse made), heard what the person
+ * heard of name, unit, org and closing ("stated", "not_stated", or NULL:
+ * not said either way). What was heard replaces the recogniser's verdict
+ * of that element; the profile p's rules are applied again as verification
+ * applies them (an element still unsure: compliant unless it would break
+ * the policy were it not said, then still unknown). v->compliance and
+ * v->violations are set, the rest of *v zeroed. RV_ERR_ARG when report is
+ * not a verified greeting's analysis. */
+rv_err rv_greeting_reviewed(const rv_profile *p, const char *report, const char *const heard[4],
+                            rv_greeting_verdict *v, rv_error *err);
+
 /* The features of mailbox ext's recorded name (rv_store_set_name_recording)
  * into out (rv_features_free): RV_ERR_NOT_FOUND when it has none; decoding
  * and feature errors as rv_audio_decode and rv_features_of give them. */

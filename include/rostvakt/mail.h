@@ -29,6 +29,31 @@ typedef struct {
 rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, const char *dry_dir, FILE *log,
                       rv_mail_counts *c, rv_error *err);
 
+/* A voicemail handed over to a person, as its mail says it. */
+typedef struct {
+    long long id;
+    const char *to;              /* the address (rv_mail_address_valid) */
+    const char *from_name;       /* who hands it over */
+    const char *note;            /* their words, or NULL */
+    const char *owner, *unit, *ext; /* the mailbox it was left in */
+    const char *caller;          /* "" when unknown */
+    const char *received_local;  /* "2026-12-06 00:30", the body's time */
+    const char *link;            /* the voicemail in the web app */
+} rv_handover_mail;
+
+/* The mail that hands a voicemail over (text and HTML, as the reports'),
+ * from cfg's mail_from: a new message (*out, free()) of *len bytes and its
+ * subject in subject. RV_ERR_NOMEM, or RV_ERR_CONFIG when mail_from is not
+ * an address. */
+rv_err rv_mail_handover(const rv_config *cfg, const rv_handover_mail *h, char **out, size_t *len, char *subject,
+                        size_t subject_cap, rv_error *err);
+
+/* Send one message to recipients (comma-separated) by cfg's mail server:
+ * NULL when it was taken, else why not (in why). Takes as long as the
+ * server does (at most two minutes): never on an HTTP thread. */
+const char *rv_mail_send(const rv_config *cfg, const char *recipients, const char *message, size_t len, char *why,
+                         size_t cap);
+
 /* A valid address for a mail header: printable ASCII, one @, no spaces,
  * at most 254 characters. */
 int rv_mail_address_valid(const char *a);

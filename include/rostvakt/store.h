@@ -13,7 +13,7 @@
 
 typedef struct rv_store rv_store;
 
-#define RV_STORE_SCHEMA_VERSION 15
+#define RV_STORE_SCHEMA_VERSION 16
 #define RV_SHA256_HEX 64
 
 /* Open (creating) data_dir, its audio/ directory and rostvakt.db, and bring
@@ -201,16 +201,30 @@ rv_err rv_store_voicemail_audio(rv_store *s, long long id, char sha256[RV_SHA256
 
 /* Filters of the voicemail list; NULL or 0: any. */
 typedef struct {
-    const char *classification, *decision, *ext, *unit, *from, *to;
+    const char *classification, *decision, *ext, *unit;
+    const char *from, *to;        /* UTC instants: received in [from, to) */
+    const char *caller;           /* digits (and +) the caller's number contains; a leading 0 also
+                                   * matches the number written +46 */
+    const char *q;                /* a mailbox: its first or last name (any case) or ext contains it */
+    int listened;                 /* -1 any, 0 nobody has read its audio yet, 1 someone has */
     int limit;                    /* 1..500 */
-    long long after_id;           /* keyset cursor: the id of the previous page's last item */
+    long long after_id;           /* keyset cursor: the items older than this one (the next page) */
+    long long before_id;          /* or the items newer than this one (the previous page) */
 } rv_vm_query;
 
-/* Voicemails newest first (received_at, then id; received_at is UTC), as rv_store_get_voicemail
- * gives them without the analysis, plus "decision" (the latest). *out is a new
- * JSON array; *more is 1 when another page follows. */
-rv_err rv_store_list_voicemails(rv_store *s, const rv_vm_query *q, struct json_t **out, int *more,
-                                rv_error *err);
+/* A page of the voicemail list. */
+typedef struct {
+    struct json_t *items;         /* new JSON array, newest first */
+    int more_older, more_newer;   /* items older than the last, newer than the first */
+    long long total;              /* every item the filters match, -1 when not counted */
+} rv_vm_page;
+
+/* Voicemails newest first (received_at, then id; received_at is UTC), as
+ * rv_store_get_voicemail gives them without the analysis, plus "decision"
+ * (the latest), "callback_at", "listened_at" (the first read of its audio
+ * in the audit, or null), the owner's "name", "unit" and "profile". With
+ * count, out->total counts every match. On error out is zeroed. */
+rv_err rv_store_list_voicemails(rv_store *s, const rv_vm_query *q, int count, rv_vm_page *out, rv_error *err);
 
 /* The owner returned the call: callback_at = now_iso. RV_ERR_NOT_FOUND. */
 rv_err rv_store_set_callback(rv_store *s, long long id, const char *now_iso, rv_error *err);
@@ -257,6 +271,15 @@ extern const char *const rv_audit_actions[];
  * new JSON array. */
 rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *actor, const char *from,
                            const char *to, int limit, struct json_t **out, rv_error *err);
+/* The same, a page: entries older than after_id (0: from the newest), at
+ * most limit; *more is 1 when older entries follow. */
+rv_err rv_store_audit_page(rv_store *s, long long voicemail_id, const char *actor, const char *from, const char *to,
+                           long long after_id, int limit, struct json_t **out, int *more, rv_error *err);
+
+/* Who has read voicemail id's audio, by the audit: one item a person, in
+ * the order they first did, {"name", "at": the first time, "last_at",
+ * "times"}. *out is a new JSON array. */
+rv_err rv_store_voicemail_listens(rv_store *s, long long id, struct json_t **out, rv_error *err);
 
 /* Keep staged audio (blob) as mailbox ext's recorded name, in one
  * transaction with its index entry and an audit row
@@ -368,10 +391,15 @@ typedef struct {
     long long greeting_id;
     const char *name, *unit, *org, *closing;
     const char *actor, *remote, *now; /* the audit: who, from where, when */
+    int set_verdict;                  /* 1: the greeting's verdict becomes compliance and violations */
+    rv_compliance compliance;
+    const char *violations;           /* "name_missing,..." or "" */
 } rv_review;
 
-/* Record r with its audit row ("greeting_reviewed") in one transaction;
- * earlier reviews of the same greeting are kept. RV_ERR_NOT_FOUND when ext
+/* Record r with its audit row ("greeting_reviewed") in one transaction
+ * (the caller's, when one is open), and with set_verdict the greeting's
+ * verdict as the review makes it; earlier reviews of the same greeting are
+ * kept. A greeting's summary then has reviewed_at and reviewed_by. RV_ERR_NOT_FOUND when ext
  * has no greeting greeting_id (or it records a removal); RV_ERR_ARG for a
  * value other than stated/not_stated, or none at all. */
 rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_error *err);
@@ -567,6 +595,12 @@ rv_err rv_store_unit_mailboxes(rv_store *s, const char *name, long *n, rv_error 
 rv_err rv_store_units(rv_store *s, void (*fn)(void *user, const char *name, const char *managers), void *user,
                       rv_error *err);
 
+/* Call fn for every unit: each one a mailbox has and each one put with
+ * managers, in the order of rv_unit_key, named as rv_store_units names
+ * them, with its managers ("" when none) and how many mailboxes it has. */
+rv_err rv_store_all_units(rv_store *s, void (*fn)(void *user, const char *name, const char *managers, long mailboxes),
+                          void *user, rv_error *err);
+
 /* Keep a mail until it is sent: one per (date, key), so that a sweep run
  * again on a day adds nothing (*added 0). */
 rv_err rv_store_outbox_add(rv_store *s, const char *date, const char *key, const char *recipients,
@@ -586,6 +620,9 @@ void rv_outbox_free(rv_outbox_mail *m, size_t n);
 
 /* A try of mail id: sent (error NULL), or why not. */
 rv_err rv_store_outbox_result(rv_store *s, long long id, const char *error, const char *now_iso, rv_error *err);
+
+/* The same for the unsent mail of key (whatever its date). */
+rv_err rv_store_outbox_sent(rv_store *s, const char *key, const char *error, const char *now_iso, rv_error *err);
 
 /* Mails not sent yet; -1 on a database error. */
 long rv_store_outbox_pending(rv_store *s);

@@ -543,9 +543,8 @@ test('the report charts: every unit, told apart by more than colour, labelled at
   await ctx.close();
 });
 
-// Needs the API: what a review found reaches the greeting's summary.
-test('a saved review changes the greeting\'s status on its mailbox page',
-  { todo: 'the API does not yet give a reviewed greeting\'s verdict' }, async () => {
+// What a review found reaches the greeting's summary.
+test('a saved review changes the greeting\'s status on its mailbox page', async () => {
     const { ctx, page } = await signedIn(tokens.officer);
     await openPage(page, '#/halsningsfraser', 'Hälsningsfraser');
     const r = await page.evaluate(async () => (await (await fetch('/v1/review')).json()).items[0]);
@@ -613,17 +612,15 @@ test('a voicemail being analysed is listed as "Analyseras"', async () => {
   assert.ok(rows.some((r) => r.includes('Väntande Analys') && r.includes('Analyseras')), rows.join('\n'));
 });
 
-// Needs the API: the classification filter keeps voicemails not yet classified.
-test('a voicemail being analysed is not hidden by the "Möjlig allmän handling" filter',
-  { todo: 'the API\'s classification filter leaves out voicemails still queued' }, async () => {
+// The classification filter keeps voicemails not yet classified.
+test('a voicemail being analysed is not hidden by the "Möjlig allmän handling" filter', async () => {
     const w = await serviceWithWaitingVoicemail();
     const rows = await inboxRows(w, '#/inkorg?classification=possible_public_record&decision=');
     assert.ok(rows.some((r) => r.includes('Väntande Analys') && r.includes('Analyseras')), rows.join('\n'));
   });
 
-// Needs the API: the list's items carry callback_deadline and callback_at.
-test('an overdue call-back is marked "försenad" in the inbox',
-  { todo: 'the voicemail list does not give callback_deadline and callback_at' }, async () => {
+// The list's items carry callback_deadline and callback_at.
+test('an overdue call-back is marked "försenad" in the inbox', async () => {
     const { ctx, page } = await signedIn(tokens.officer);
     await openPage(page, '#/rostmeddelande/6', 'Röstmeddelande 6');
     assert.match(await page.$eval('dl.facts', (d) => d.textContent), /försenad/);
@@ -644,6 +641,41 @@ test('after a decision, "Nästa obeslutade" leads to the next voicemail without 
   assert.equal(await page.$eval('a.next-undecided', (a) => a.getAttribute('href')), '#/rostmeddelande/' + next);
   await page.click('a.next-undecided');
   await page.waitForFunction((h) => document.getElementById('page').dataset.shown === h, {}, '#/rostmeddelande/' + next);
+  await ctx.close();
+});
+
+test('the inbox: a total, "Nya", search by caller and by name; who has listened', async () => {
+  const { ctx, page } = await signedIn(tokens.officer);
+  const ids = async () => page.$$eval('#page tbody tr a[href^="#/rostmeddelande/"]', (as) => as.map((a) => Number(a.getAttribute('href').split('/').pop())));
+  const apiList = async (q) => page.evaluate(async (x) => (await (await fetch('/v1/voicemails?limit=25&' + x)).json()), q);
+  await openPage(page, '#/inkorg?decision=', 'Inkorg');
+  const all = await apiList('');
+  assert.match(await page.$eval('#page p.total', (p) => p.textContent), new RegExp('^' + all.total + ' röstmeddelanden'));
+  // "Nya": one click, those nobody has listened to
+  await page.click('#page p.quick a:nth-of-type(2)');
+  await page.waitForFunction(() => location.hash.includes('listened=false') &&
+    document.getElementById('page').dataset.shown === location.hash);
+  const fresh = await apiList('listened=false');
+  assert.deepEqual(await ids(), fresh.items.map((v) => v.id));
+  assert.ok(all.total > fresh.total, 'some were listened to');
+  // by caller number and by the mailbox's name
+  const one = all.items.find((v) => v.caller);
+  assert.ok(one, 'a voicemail with a caller number');
+  await openPage(page, '#/inkorg?decision=&caller=' + encodeURIComponent(one.caller), 'Inkorg');
+  const byCaller = await page.$$eval('#page tbody tr', (rs) => rs.map((r) => r.cells[2].textContent));
+  assert.ok(byCaller.length >= 1 && byCaller.every((c) => c.includes(one.caller)), byCaller.join(' | '));
+  const first = one.name.split(' ')[0];
+  await openPage(page, '#/inkorg?decision=&q=' + encodeURIComponent(first.toUpperCase()), 'Inkorg');
+  const byName = await page.$$eval('#page tbody tr', (rs) => rs.map((r) => r.cells[1].textContent));
+  assert.ok(byName.length >= 1 && byName.every((c) => c.includes(first)), byName.join(' | '));
+  // who has listened, on the voicemail, once its audio was played
+  const id = fresh.items[0].id;
+  await openPage(page, '#/rostmeddelande/' + id, 'Röstmeddelande ' + id);
+  assert.match(await page.$eval('dl.facts dd.listens', (d) => d.textContent), /ingen än/);
+  await page.evaluate(async (i) => { await (await fetch('/v1/voicemails/' + i + '/audio')).arrayBuffer(); }, id);
+  await openPage(page, '#/inkorg?decision=&x=' + id, 'Inkorg');
+  await openPage(page, '#/rostmeddelande/' + id, 'Röstmeddelande ' + id);
+  assert.match(await page.$eval('dl.facts dd.listens', (d) => d.textContent), /anna\.registrator/);
   await ctx.close();
 });
 

@@ -21,6 +21,9 @@ static void hooked(void)
     snprintf(flag, sizeof flag, "/tmp/rv-audit-fails-%d", (int)getpid());
     unlink(flag);
     setenv("RV_TEST_AUDIT_FAILS", flag, 1); /* only the server started below */
+    static char smtp[64]; /* a hand-over's mail: nobody takes it, the next sweep would */
+    snprintf(smtp, sizeof smtp, "mail_smtp_url=smtp://127.0.0.1:%d", free_port());
+    server_set2 = smtp;
     setup();
     token("admin", "it-drift", admin, sizeof admin);
     stop_server(); /* again, with the admin's token */
@@ -102,6 +105,8 @@ static const row table[] = {
     {"POST", "/v1/mailboxes/4711/greetings/1/review", OFFICER, "{\"name\":\"stated\"}", 0, JSON, "greeting_reviewed", 0},
     {"POST", "/v1/voicemails/1/package", OFFICER, NULL, 0, NULL, "voicemail_packaged", 0},
     {"POST", "/v1/voicemails/1/archived", OFFICER, "{\"reference\":\"EA-2\"}", 0, JSON, "voicemail_archived", 0},
+    {"POST", "/v1/voicemails/1/handover", OFFICER, "{\"to\":\"handlaggare@kommun.se\"}", 0, JSON,
+     "voicemail_handed_over", 0},
     {"PUT", "/v1/units/Ekonomienheten", ADMIN, "{\"managers\":[\"ny.chef@kommun.se\"]}", 0, JSON, "unit_updated", 0},
     {"PUT", "/v1/units/Nyenheten", ADMIN, "{\"managers\":[\"chef@kommun.se\"]}", 0, JSON, "unit_created", 0},
     {"POST", "/v1/sweeps", ADMIN, NULL, 0, NULL, "sweep_run disposed sweep_done", 0},
@@ -113,6 +118,8 @@ static const row table[] = {
     {"POST", "/v1/mailboxes/4711/greetings/1/review", SESSION, "{\"unit\":\"stated\"}", 0, JSON, "greeting_reviewed", 0},
     {"POST", "/v1/voicemails/1/package", SESSION, NULL, 0, NULL, "voicemail_packaged", 0},
     {"POST", "/v1/voicemails/1/archived", SESSION, "{\"reference\":\"EA-3\"}", 0, JSON, "voicemail_archived", 0},
+    {"POST", "/v1/voicemails/1/handover", SESSION, "{\"to\":\"handlaggare@kommun.se\",\"note\":\"Ring upp\"}", 0,
+     JSON, "voicemail_handed_over", 0},
     {"DELETE", "/v1/session", SESSION, NULL, 0, NULL, "sign_out", 0}, /* last: it ends the session */
 };
 

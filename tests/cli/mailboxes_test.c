@@ -347,3 +347,32 @@ Test(mailboxes, greetings_longer_than_their_limit_are_refused) {
     cr_expect(strstr(o.buf, "too_long") != NULL, "%s", o.buf);
     cr_expect_eq(post_audio(path, pbx, "audio/wav", NULL, &o, NULL, 0), 201, "a voicemail as long: %s", o.buf);
 }
+
+/* What a person heard decides the greeting's verdict: the mailbox and its
+ * versions give it, with who reviewed it and when, so that a reviewed
+ * greeting no longer waits to be listened to. */
+Test(mailboxes, a_saved_review_gives_the_greetings_verdict) {
+    sink o;
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx,
+                      "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}", &o),
+                 201);
+    cr_assert_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/g01-anna-svensson.wav", pbx, "audio/wav",
+                        NULL, &o, NULL, 0),
+                 200, "%s", o.buf);
+    const char *path = "/v1/mailboxes/4711/greetings/1/review";
+    const char *all = "{\"name\":\"stated\",\"unit\":\"stated\",\"closing\":\"stated\"}";
+    cr_assert_eq(call("POST", path, officer, all, &o), 201, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/mailboxes/4711", officer, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"compliant\":true") != NULL, "all heard said: compliant: %s", o.buf);
+    cr_expect(strstr(o.buf, "\"reviewed_by\":\"registrator\"") != NULL, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"reviewed_at\":\"20") != NULL, "%s", o.buf);
+    cr_assert_eq(call("POST", path, officer, "{\"name\":\"not_stated\"}", &o), 201, "%s", o.buf);
+    const char *where[] = {"/v1/mailboxes/4711", "/v1/mailboxes/4711/greetings", "/v1/mailboxes?compliant=false"};
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(call("GET", where[i], officer, NULL, &o), 200, "%s", o.buf);
+        cr_expect(strstr(o.buf, "\"compliant\":false") != NULL && strstr(o.buf, "\"name_missing\"") != NULL,
+                  "%s: the name heard not said: %s", where[i], o.buf);
+    }
+    cr_assert_eq(call("GET", "/v1/review", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"4711\"") == NULL, "reviewed: not to listen to again: %s", o.buf);
+}

@@ -44,6 +44,7 @@ Test(units, managers_get_the_mail_whatever_the_case) {
     mailbox("4712", "Bo", "Socialtj\\u00e4nsten");
     mailbox("4713", "Cia", "SOCIALTJ\\u00c4NSTEN");
     mailbox("4714", "Dan", "Socialtj\\u00e4nsten");
+    mailbox("4715", "Eva", "Bygglovsenheten"); /* a unit without managers */
     cr_expect_eq(call("PUT", "/v1/units/Ekonomienheten", admin, "{\"managers\":[\"chef@kommun.se\"]}", &o), 201);
     cr_expect(strstr(o.buf, "\"mailboxes\":1") != NULL, "the answer says how many mailboxes it has: %s", o.buf);
     cr_expect_eq(call("PUT", "/v1/units/socialtj%C3%A4nsten", admin, "{\"managers\":[\"soc@kommun.se\"]}", &o), 201);
@@ -54,10 +55,12 @@ Test(units, managers_get_the_mail_whatever_the_case) {
     cr_expect_eq(call("PUT", "/v1/units/SOCIALTJ%C3%84NSTEN", admin, "{\"managers\":[\"soc@kommun.se\",\"bitr@kommun.se\"]}",
                       &o), 200, "%s", o.buf);
     cr_assert_eq(call("GET", "/v1/units", officer, NULL, &o), 200);
-    cr_expect(strstr(o.buf, "{\"items\":[{\"name\":\"ekonomienheten\",\"managers\":[\"chef@kommun.se\"]},"
-                            "{\"name\":\"Ekonomienhten\",\"managers\":[\"chef@kommun.se\"]},"
-                            "{\"name\":\"Socialtj\xc3\xa4nsten\",\"managers\":[\"soc@kommun.se\",\"bitr@kommun.se\"]}]}") != NULL,
-              "one unit each, named as most of its mailboxes spell it: %s", o.buf);
+    cr_expect(strstr(o.buf, "{\"items\":[{\"name\":\"Bygglovsenheten\",\"managers\":[],\"mailboxes\":1},"
+                            "{\"name\":\"ekonomienheten\",\"managers\":[\"chef@kommun.se\"],\"mailboxes\":1},"
+                            "{\"name\":\"Ekonomienhten\",\"managers\":[\"chef@kommun.se\"],\"mailboxes\":0},"
+                            "{\"name\":\"Socialtj\xc3\xa4nsten\",\"managers\":[\"soc@kommun.se\",\"bitr@kommun.se\"],"
+                            "\"mailboxes\":3}]}") != NULL,
+              "every unit once, named as most of its mailboxes spell it, managers or none: %s", o.buf);
     int port = free_port();
     mail_server_start(port);
     cr_expect_eq(sweep_mail_to(port, "2026-12-07", &o), 0, "%s", o.buf);

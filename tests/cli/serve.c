@@ -33,6 +33,7 @@ void token(const char *role, const char *name, char *out, size_t cap)
 }
 
 const char *server_set = "max_audio_seconds=600"; /* one --set for the next start */
+const char *server_set2;                           /* and another */
 
 void start_server(const char *analysis_workers)
 {
@@ -51,7 +52,7 @@ void start_server(const char *analysis_workers)
         snprintf(profiles, sizeof profiles, "profile_dirs=%s", test_profile_dirs());
         execl(exe, exe, "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--tokens", tokens,
               "--workers", "2", "--analysis-workers", analysis_workers, "--set", server_set, "--set", profiles,
-              (char *)NULL);
+              "--set", server_set2 ? server_set2 : server_set, (char *)NULL);
         _exit(127);
     }
     close(fds[1]);

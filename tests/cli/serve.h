@@ -15,8 +15,8 @@
  * a PBX token ("vaxel") and an officer's ("registrator") */
 extern char dir[64], base[64], pbx[80], officer[80];
 extern pid_t pid;
-/* one --set for the next start_server */
-extern const char *server_set;
+/* one --set for the next start_server, and another (NULL: none) */
+extern const char *server_set, *server_set2;
 
 /* A new token of role and name in dir/tokens, its secret into out. */
 void token(const char *role, const char *name, char *out, size_t cap);

@@ -45,6 +45,7 @@ static const struct {
     {"POST", "/v1/voicemails/{id}/decision", OFFICER},
     {"POST", "/v1/voicemails/{id}/package", OFFICER},
     {"POST", "/v1/voicemails/{id}/archived", OFFICER},
+    {"POST", "/v1/voicemails/{id}/handover", OFFICER},
     {"PUT", "/v1/units/{name}", ADMIN},
     {"GET", "/v1/units", OFFICER | ADMIN | MANAGER},
     {"POST", "/v1/sweeps", ADMIN},

@@ -452,6 +452,73 @@ Test(store, unit_names_fold_case_and_swedish_letters) {
     free(bad);
 }
 
+/* Schema 16 keeps each voicemail's latest decision and first listening on
+ * it: an older archive gets them from its decisions and audit when it is
+ * opened, and the triggers keep them from then on. */
+Test(store, the_inbox_columns_are_filled_from_an_older_archive) {
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    rv_mailbox m = {.ext = "4711", .first_name = "Anna", .last_name = "Svensson", .unit = "Ekonomi",
+                    .profile = "default"};
+    int created;
+    cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-11-01T00:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    long long id[3], did;
+    for (int i = 0; i < 3; i++) {
+        char sha[65];
+        snprintf(sha, sizeof sha, "%064d", i + 1);
+        cr_assert_eq(rv_store_add_voicemail(s, "4711", sha, "audio/wav", 10, "", "2026-11-02T10:00:00Z", &id[i], &e),
+                     RV_OK, "%s", e.msg);
+    }
+    cr_assert_eq(rv_store_add_decision(s, id[0], &(rv_decision_record){.decision = "privat"}, "a", "2026-11-03T10:00:00Z",
+                                       &did, &e),
+                 RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_add_decision(s, id[0], &(rv_decision_record){.decision = "halls_ordnad"}, "a",
+                                       "2026-11-04T10:00:00Z", &did, &e),
+                 RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_audit(s, "2026-11-05T10:00:00Z", "a", "", "audio_read", id[1], NULL, NULL, &e), RV_OK);
+    cr_assert_eq(rv_store_audit(s, "2026-11-06T10:00:00Z", "b", "", "audio_read", id[1], NULL, NULL, &e), RV_OK);
+    rv_store_close(s);
+    /* back to schema 15: no columns, no triggers, no indexes */
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "sqlite3 %s/rostvakt.db 'DROP TRIGGER voicemails_decision_added; DROP TRIGGER voicemails_decision_changed;"
+             " DROP TRIGGER voicemails_listened; DROP INDEX voicemails_decision; DROP INDEX voicemails_new;"
+             " DROP INDEX voicemails_ext; ALTER TABLE voicemails DROP COLUMN decision;"
+             " ALTER TABLE voicemails DROP COLUMN listened_at; PRAGMA user_version = 15;'",
+             dir);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(rv_store_schema_version(s), RV_STORE_SCHEMA_VERSION);
+    rv_vm_query q = {.listened = -1, .limit = 10};
+    rv_vm_page pg;
+    cr_assert_eq(rv_store_list_voicemails(s, &q, 1, &pg, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(json_array_size(pg.items), 3);
+    cr_expect_eq(pg.total, 3);
+    json_t *a = json_array_get(pg.items, 2), *b = json_array_get(pg.items, 1);
+    cr_expect_str_eq(json_string_value(json_object_get(a, "decision")), "halls_ordnad", "the latest decision");
+    cr_expect(json_is_null(json_object_get(b, "decision")));
+    cr_expect_str_eq(json_string_value(json_object_get(b, "listened_at")), "2026-11-05T10:00:00Z", "the first listening");
+    cr_expect(json_is_null(json_object_get(a, "listened_at")));
+    json_decref(pg.items);
+    /* and kept from then on */
+    cr_assert_eq(rv_store_add_decision(s, id[2], &(rv_decision_record){.decision = "privat"}, "a", "2026-11-07T10:00:00Z",
+                                       &did, &e),
+                 RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_audit(s, "2026-11-08T10:00:00Z", "a", "", "audio_read", id[2], NULL, NULL, &e), RV_OK);
+    q.decision = "none";
+    cr_assert_eq(rv_store_list_voicemails(s, &q, 1, &pg, &e), RV_OK);
+    cr_expect_eq(pg.total, 1, "only the second is undecided");
+    json_decref(pg.items);
+    q.decision = NULL;
+    q.listened = 0;
+    cr_assert_eq(rv_store_list_voicemails(s, &q, 1, &pg, &e), RV_OK);
+    cr_expect_eq(pg.total, 1, "only the first was never listened to");
+    cr_expect_eq(json_integer_value(json_object_get(json_array_get(pg.items, 0), "id")), id[0]);
+    json_decref(pg.items);
+    rv_store_close(s);
+}
+
 /* An archive of schema 14 with the old words: after the migration, the
  * decisions are the law's, the old word kept. */
 Test(store, old_decisions_become_the_laws_on_migration) {
@@ -473,10 +540,12 @@ Test(store, old_decisions_become_the_laws_on_migration) {
     }
     rv_store_close(s);
     /* back to schema 14, as an older rostvakt left it */
-    char db[160], cmd[1024];
+    char db[160], cmd[1536];
     snprintf(db, sizeof db, "%s/rostvakt.db", dir);
     snprintf(cmd, sizeof cmd,
-             "sqlite3 '%s' \"DROP TABLE decisions; CREATE TABLE decisions (id INTEGER PRIMARY KEY,"
+             "sqlite3 '%s' \"DROP TRIGGER voicemails_listened; DROP INDEX voicemails_decision; DROP INDEX voicemails_new;"
+             " DROP INDEX voicemails_ext; ALTER TABLE voicemails DROP COLUMN decision;"
+             " ALTER TABLE voicemails DROP COLUMN listened_at; DROP TABLE decisions; CREATE TABLE decisions (id INTEGER PRIMARY KEY,"
              " voicemail_id INTEGER NOT NULL REFERENCES voicemails(id), decision TEXT NOT NULL CHECK (decision IN"
              " ('registered','not_public_record','dispose')), diarienummer TEXT, note TEXT, actor TEXT NOT NULL,"
              " decided_at TEXT NOT NULL); CREATE INDEX decisions_voicemail ON decisions(voicemail_id, id);"
