@@ -1481,6 +1481,10 @@ static int cmd_adapt(int argc, char **argv)
     if (rc == 0) rc = build_config(&co, &cfg);
     free(co.sets);
     if (rc != 0) return rc;
+    if (co.print_config) {
+        rv_config_print(&cfg, stdout);
+        return 0;
+    }
     if (access(cfg.data_dir, F_OK) != 0) {
         fprintf(stderr, "rostvakt adapt: no archive at %s\n", cfg.data_dir);
         return EXIT_USAGE;

@@ -94,6 +94,10 @@ Test(adapt, learns_uses_and_rolls_back) {
     buf[fread(buf, 1, sizeof buf - 1, f)] = '\0';
     fclose(f);
     cr_expect(after(buf, "frames ") == frames && strstr(buf, "previous 0\n") != NULL, "%s", buf);
+    char cfg[256];
+    snprintf(cfg, sizeof cfg, "config --set data_dir=%s/data", dir);
+    cr_assert_eq(rostvakt(cfg, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "/data/models/current.mllr ") != NULL, "serve and sweep use it: %s", out);
     char expect[96];
     snprintf(expect, sizeof expect, "greetings out of date %d, re-analysed %d, failed 0", n, n);
     cr_assert_eq(rostvakt(sweep, out, sizeof out), 0, "%s", out);
@@ -105,6 +109,8 @@ Test(adapt, learns_uses_and_rolls_back) {
     cr_assert_eq(rostvakt(args, out, sizeof out), 0, "%s", out);
     cr_expect(strstr(out, "the shipped one applies") != NULL, "%s", out);
     cr_expect(access(link, F_OK) != 0 && access(file, F_OK) == 0, "not in use, still kept");
+    cr_assert_eq(rostvakt(cfg, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "models/en-us-tel.mllr ") != NULL, "the shipped one again: %s", out);
     cr_assert_eq(rostvakt(sweep, out, sizeof out), 0, "%s", out);
     cr_expect(strstr(out, expect) != NULL, "the models version moved back: %s", out);
     cr_assert_eq(rostvakt(sweep, out, sizeof out), 0, "%s", out);
