@@ -672,6 +672,8 @@ static int telephone_band(const rv_pcm *pcm)
     return all > 0 && high < all * pow(10, NARROW_BAND_DB / 10);
 }
 
+int rv_asr_telephone_band(const rv_pcm *pcm) { return telephone_band(pcm); }
+
 rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
 {
     int16_t *buf;

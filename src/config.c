@@ -180,8 +180,9 @@ static const setting settings[] = {
     {"models_dir", T_STR, "", 0, 0, OFF(models_dir), V_MODELS,
      "phone map, profiles and word lists (empty: found next to the binary)"},
     {"asr_adaptation", T_STR, "", 0, 0, OFF(asr_adaptation), V_FILE,
-     "MLLR matrix adapting the acoustic model to telephone lines (empty: "
-     "models_dir/en-us-tel.mllr, built by make; \"none\": unadapted)"},
+     "MLLR matrix adapting the acoustic model to telephone lines (empty: the installation's own, "
+     "data_dir/models/current.mllr written by rostvakt adapt, else models_dir/en-us-tel.mllr, built by make; "
+     "\"none\": unadapted)"},
     {"profile_dirs", T_STR, "", 0, 0, OFF(profile_dirs), NONE,
      "':'-separated profile directories, later ones win (empty: models_dir/profiles)"},
 };
@@ -390,8 +391,11 @@ void rv_config_resolve(rv_config *cfg)
     }
     if (!cfg->profile_dirs[0])
         snprintf(cfg->profile_dirs, sizeof cfg->profile_dirs, "%.1000s/profiles", cfg->models_dir);
-    if (!cfg->asr_adaptation[0])
-        snprintf(cfg->asr_adaptation, sizeof cfg->asr_adaptation, "%.1000s/en-us-tel.mllr", cfg->models_dir);
+    if (!cfg->asr_adaptation[0]) { /* the installation's own (rostvakt adapt), else the shipped one */
+        snprintf(cfg->asr_adaptation, sizeof cfg->asr_adaptation, "%.1000s/" RV_ADAPTATION_FILE, cfg->data_dir);
+        if (access(cfg->asr_adaptation, R_OK) != 0)
+            snprintf(cfg->asr_adaptation, sizeof cfg->asr_adaptation, "%.1000s/en-us-tel.mllr", cfg->models_dir);
+    }
     if (!cfg->case_words[0])
         snprintf(cfg->case_words, sizeof cfg->case_words, "%.1000s/case-words.sv", cfg->models_dir);
 }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rostvakt/adapt.h"
 #include "rostvakt/analyze.h"
 #include "rostvakt/archive.h"
 #include "rostvakt/audio.h"
@@ -65,6 +66,8 @@ static const struct {
     {"workdays", "workdays --calendar SE|AX --from YYYY-MM-DD --add N [--explain]", "the date N working days later"},
     {"calibrate", "calibrate [--data-dir DIR] [--min-per-class N] [--dry-run]",
      "this installation's thresholds from its reviewed greetings"},
+    {"adapt", "adapt [--data-dir DIR] [--min-frames N] [--rollback] [--dry-run]",
+     "this installation's telephone-line adaptation from its confirmed greetings"},
     {"pbx-sync", "pbx-sync asterisk|asterisk-notify|freeswitch|imap [--spool DIR] [--context C]... [--db FILE]\n"
                  "                  [--storage DIR] [--url URL --user U (--password-file F | --bearer-file F)]\n"
                  "                  [--done-folder F] [--problem-folder F] [--ca-file F] --server URL --token-file FILE\n"
@@ -133,6 +136,15 @@ static const char *const details[] = {
     "  --dry-run                   print, change nothing\n"
     "  prints each class's local TPR and FPR with 95 % intervals and writes\n"
     "  DATA_DIR/calibration.conf, which serve and sweep read before the config file\n",
+    /* adapt */
+    "  --data-dir DIR              the setting data_dir (default /var/lib/rostvakt)\n"
+    "  --min-frames N              10 ms frames of aligned names, units and organisations\n"
+    "                              needed before anything changes (default 6000: a minute)\n"
+    "  --rollback                  restore the adaptation in use before the current one\n"
+    "  --dry-run                   align and count, change nothing\n"
+    "  learns from current telephone-line greetings whose name and unit were stated\n"
+    "  confidently or heard said by a review (never one a review said was not said);\n"
+    "  writes DATA_DIR/models/adapt-N.mllr, used while asr_adaptation is empty\n",
     /* pbx-sync */
     "  asterisk                    app_voicemail's spool: messages once their .txt is\n"
     "                              written (a message moved to Old is the same one),\n"
@@ -239,7 +251,7 @@ static const struct {
     {"serve", "--tokens", "tokens"},       {"serve", "--workers", "http_workers"},
     {"serve", "--analysis-workers", "analysis_workers"},
     {"sweep", "--data-dir", "data_dir"},     {"calibrate", "--data-dir", "data_dir"},
-    {"archive", "--data-dir", "data_dir"},
+    {"archive", "--data-dir", "data_dir"},   {"adapt", "--data-dir", "data_dir"},
 };
 
 /* Room for every argument of a command's argv as a setting. */
@@ -1440,6 +1452,137 @@ static int cmd_calibrate(int argc, char **argv)
     return 0;
 }
 
+/* rostvakt adapt [--data-dir DIR] [--min-frames N] [--rollback] [--dry-run] */
+static int cmd_adapt(int argc, char **argv)
+{
+    common_opts co;
+    if (common_init(&co, argc) != 0) return 1;
+    int rc = 0, dry_run = 0, rollback = 0;
+    long min = 6000;
+    for (int i = 0; i < argc && rc == 0; i++) {
+        int t = common_opt(&co, "adapt", argc, argv, &i);
+        if (t < 0) rc = EXIT_USAGE;
+        if (t != 0) continue;
+        if (strcmp(argv[i], "--dry-run") == 0 || strcmp(argv[i], "--rollback") == 0) {
+            *(argv[i][2] == 'd' ? &dry_run : &rollback) = 1;
+            continue;
+        }
+        char *end = NULL;
+        if (strcmp(argv[i], "--min-frames") == 0 && i + 1 < argc &&
+            (min = strtol(argv[i + 1], &end, 10), *end == '\0' && min >= 1 && min <= 100000000)) {
+            i++;
+            continue;
+        }
+        fprintf(stderr, "rostvakt adapt: %s %s (rostvakt help adapt)\n", argv[i],
+                strcmp(argv[i], "--min-frames") == 0 ? "needs a number 1..100000000" : "is not an option");
+        rc = EXIT_USAGE;
+    }
+    rv_config cfg;
+    if (rc == 0) rc = build_config(&co, &cfg);
+    free(co.sets);
+    if (rc != 0) return rc;
+    if (co.print_config) {
+        rv_config_print(&cfg, stdout);
+        return 0;
+    }
+    if (access(cfg.data_dir, F_OK) != 0) {
+        fprintf(stderr, "rostvakt adapt: no archive at %s\n", cfg.data_dir);
+        return EXIT_USAGE;
+    }
+    rv_error e;
+    char shipped[RV_CONFIG_STR_MAX + 32];
+    snprintf(shipped, sizeof shipped, "%s/en-us-tel.mllr", cfg.models_dir);
+    if (rollback) {
+        int now = 0;
+        if (dry_run) {
+            printf("dry run: adaptation %d is in use; nothing changed\n", rv_adapt_current(cfg.data_dir));
+            return 0;
+        }
+        if (rv_adapt_rollback(cfg.data_dir, &now, &e) != RV_OK) {
+            fprintf(stderr, "rostvakt adapt: %s\n", e.msg);
+            return e.code == RV_ERR_NOT_FOUND ? EXIT_USAGE : 1;
+        }
+        if (now) printf("adaptation %d is in use again: greetings are analysed again at the next sweep\n", now);
+        else printf("no adaptation of this installation is in use: the shipped one applies (%s); greetings are "
+                    "analysed again at the next sweep\n", shipped);
+        return 0;
+    }
+    rv_store *st = NULL;
+    rv_lexicon *lex = NULL;
+    rv_asr *asr = NULL;
+    char work[64] = "", out[128];
+    rv_adapt_counts c;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(work, sizeof work, "%.40s/rostvakt-adapt-XXXXXX", tmp && *tmp && strlen(tmp) < 40 ? tmp : "/tmp");
+    if (!mkdtemp(work)) {
+        fprintf(stderr, "rostvakt adapt: cannot make a folder %s: %s\n", work, strerror(errno));
+        return 1;
+    }
+    char raw[80];
+    snprintf(raw, sizeof raw, "%s/raw", work);
+    if (mkdir(raw, 0700) != 0) {
+        fprintf(stderr, "rostvakt adapt: cannot make %s: %s\n", raw, strerror(errno));
+        rc = 1;
+        goto done;
+    }
+    if (rv_store_open(cfg.data_dir, &st, &e) != RV_OK) {
+        fprintf(stderr, "rostvakt adapt: %s\n", e.msg);
+        rc = EXIT_CONFIG;
+        goto done;
+    }
+    if (rv_lexicon_open_models(cfg.models_dir, &lex, &e) != RV_OK ||
+        rv_asr_open(NULL, access(shipped, R_OK) == 0 ? shipped : NULL, lex, &asr, &e) != RV_OK) {
+        fprintf(stderr, "rostvakt adapt: %s\n", e.msg);
+        rc = EXIT_CONFIG;
+        goto done;
+    }
+    if (rv_adapt_collect(st, asr, lex, work, cfg.max_audio_bytes, &c, &e) != RV_OK) {
+        fprintf(stderr, "rostvakt adapt: %s\n", e.msg);
+        rc = 1;
+        goto done;
+    }
+    printf("%ld current greetings: %ld used (%ld phrases, %ld frames); not used: %ld without a confident or "
+           "confirmed name and unit, %ld a review said were wrong, %ld wideband, %ld not aligned\n",
+           c.greetings, c.used, c.utterances, c.frames, c.unconfirmed, c.refuted, c.wideband, c.not_found);
+    if (c.frames < min) {
+        printf("%ld frames is below --min-frames %ld: nothing changed\n", c.frames, min);
+        goto done;
+    }
+    if (dry_run) {
+        printf("dry run: nothing changed\n");
+        goto done;
+    }
+    snprintf(out, sizeof out, "%s/adapted.mllr", work);
+    if (rv_adapt_estimate(work, access(shipped, R_OK) == 0 ? shipped : NULL, out, &e) != RV_OK) {
+        fprintf(stderr, "rostvakt adapt: %s\n", e.msg);
+        rc = e.code == RV_ERR_CONFIG ? EXIT_CONFIG : 1;
+        if (rc == 1) work[0] = '\0'; /* keep the logs */
+        goto done;
+    }
+    char now[32];
+    int number;
+    rv_utc_now(now);
+    if (rv_adapt_install(cfg.data_dir, out, &c, now, &number, &e) != RV_OK) {
+        fprintf(stderr, "rostvakt adapt: %s\n", e.msg);
+        rc = 1;
+        goto done;
+    }
+    printf("wrote %s/models/adapt-%d.mllr, now in use: greetings are analysed again at the next sweep, the "
+           "service uses it from its next start\n",
+           cfg.data_dir, number);
+    char mine[RV_CONFIG_STR_MAX + 32];
+    snprintf(mine, sizeof mine, "%s/" RV_ADAPTATION_FILE, cfg.data_dir);
+    if (strcmp(cfg.asr_adaptation, mine) != 0 && strcmp(cfg.asr_adaptation, shipped) != 0)
+        fprintf(stderr, "rostvakt adapt: warning: asr_adaptation is set (%s): this installation's adaptation is "
+                        "used only while that setting is empty\n", cfg.asr_adaptation);
+done:
+    rv_asr_free(asr);
+    rv_lexicon_free(lex);
+    rv_store_close(st);
+    if (work[0]) rv_adapt_remove_work(work);
+    return rc;
+}
+
 static int cmd_config(int argc, char **argv)
 {
     if (argc == 1 && strcmp(argv[0], "--markdown") == 0) {
@@ -1479,6 +1622,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "workdays") == 0) return cmd_workdays(argc - 2, argv + 2);
     if (strcmp(cmd, "config") == 0) return cmd_config(argc - 2, argv + 2);
     if (strcmp(cmd, "calibrate") == 0) return cmd_calibrate(argc - 2, argv + 2);
+    if (strcmp(cmd, "adapt") == 0) return cmd_adapt(argc - 2, argv + 2);
     if (strcmp(cmd, "pbx-sync") == 0) return cmd_pbx_sync(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0) {
         printf("rostvakt %s\n", RV_VERSION);

@@ -8,6 +8,8 @@ MLLR_TRAIN=/usr/lib/sphinxtrain
 # accumulate W DICT S2M: W holds ctl (utterance ids), lsn (their
 # transcripts) and raw/<id>.raw (16 kHz signal as the decoder hears it);
 # DICT pronounces every word of lsn; S2M is build/tools/sendump2mixw.
+# With MLLR_BASE set, bw aligns under that MLLR matrix (as rostvakt adapt
+# aligns under the shipped telephone adaptation).
 # Leaves bw's counts in W/acc, the model's text mdef and mixture weights in
 # W. Logs stay in W.
 accumulate() {
@@ -22,7 +24,7 @@ accumulate() {
     "$s2m" "$MLLR_MODEL/sendump" "$n_sen" "$w/mixture_weights" 2>> "$w/mdef.log"
     "$MLLR_TRAIN/bw" -hmmdir "$MLLR_MODEL" -moddeffn "$w/mdef.txt" -mixwfn "$w/mixture_weights" -ts2cbfn .ptm. \
         -feat 1s_c_d_dd -svspec 0-12/13-25/26-38 -cmn batch -agc none -dictfn "$dict" \
-        -fdictfn "$MLLR_MODEL/noisedict" -ctlfn "$w/ctl" -lsnfn "$w/lsn" -cepdir "$w/mfc" -accumdir "$w/acc" \
+        -fdictfn "$MLLR_MODEL/noisedict" ${MLLR_BASE:+-mllrmat "$MLLR_BASE"} -ctlfn "$w/ctl" -lsnfn "$w/lsn" -cepdir "$w/mfc" -accumdir "$w/acc" \
         > "$w/bw.log" 2>&1 || { tail -20 "$w/bw.log" >&2; return 1; }
 }
 

@@ -49,6 +49,10 @@ rv_err rv_asr_set_audio(rv_asr *asr, const rv_pcm *pcm, rv_error *err);
  * which must see the same signal. New *out (free). */
 rv_err rv_asr_prepare(const rv_pcm *pcm, int16_t **out, size_t *n, rv_error *err);
 
+/* 1 when pcm carries only the telephone band (8 kHz or less, or nothing
+ * above 4.4 kHz): the recordings the channel adaptation is applied to. */
+int rv_asr_telephone_band(const rv_pcm *pcm);
+
 /* Score phrase (Swedish text) on the current utterance. */
 rv_err rv_asr_verify(rv_asr *asr, const char *phrase, rv_phrase_score *out, rv_error *err);
 

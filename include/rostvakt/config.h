@@ -83,6 +83,9 @@ rv_err rv_config_load(rv_config *cfg, const char *path, rv_error *err);
 /* Apply a "name = value" file alone (no environment): an installation's
  * calibration (RV_CALIBRATION_FILE in the data directory). */
 #define RV_CALIBRATION_FILE "calibration.conf"
+/* The installation's own channel adaptation in the data directory (rostvakt
+ * adapt: a link to the adaptation in use), used when asr_adaptation is empty. */
+#define RV_ADAPTATION_FILE "models/current.mllr"
 rv_err rv_config_load_file(rv_config *cfg, const char *path, rv_error *err);
 
 /* Set one setting by name from its text form (as a flag would). */
