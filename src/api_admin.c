@@ -161,7 +161,7 @@ rv_answer rv_api_get_audit(rv_server *s, rv_req *r, const rv_path *p)
     if (fmt && strcmp(fmt, "json") != 0 && strcmp(fmt, "csv") != 0)
         return rv_reply_error(r, RV_ERR_ARG, "format must be json or csv");
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_list_audit(s->db.store, vid, actor, from, to, 1000, &items, &e);
+    rv_err rc = rv_store_list_audit(s->db.store, vid, actor, from, to, rv_req_caller(r)->orgs, 1000, &items, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     if (!fmt || strcmp(fmt, "json") == 0) return rv_reply_json(r, 200, json_pack("{s:o}", "items", items));

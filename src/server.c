@@ -65,7 +65,7 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     if (rc == RV_OK) rc = rv_workers_start(s->workers, s->ingest, err);
     if (rc == RV_OK) {
         rv_http_opts ho = {.cfg = &s->cfg, .id = s->id, .metrics = s->metrics, .routes = rv_routes,
-                           .n_routes = rv_n_routes, .app = s};
+                           .n_routes = rv_n_routes, .app = s, .gate = rv_api_gate};
         rc = rv_http_start(&ho, &s->http, port, err);
     }
     if (rc != RV_OK) {

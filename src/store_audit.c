@@ -17,6 +17,7 @@ const char *const rv_audit_actions[] = {
     "mailbox_created", "mailbox_updated", "greeting_received", "greeting_removed", "name_recording_received",
     "voicemail_received", "callback", "decision", "greeting_reviewed", "voicemail_packaged", "voicemail_archived",
     "unit_created", "unit_updated", "sweep_run", "sweep_done", "disposed", "sign_in", "sign_in_refused", "sign_out",
+    "organisation_created", "organisation_updated", "organisations_listed", "organisation_read",
     NULL};
 
 /* The test hook: compiled in, inert unless RV_TEST_AUDIT_FAILS names a
@@ -36,8 +37,9 @@ rv_err rv_store_audit(rv_store *s, const char *now_iso, const char *actor, const
     if (!rv_audit_actions[k]) return rv_error_set(err, RV_ERR_INTERNAL, "cannot write the audit: no action '%s'", action);
     if (audit_made_to_fail()) return rv_error_set(err, RV_ERR_FULL, "cannot write the audit: RV_TEST_AUDIT_FAILS");
     return rv_sql_exec(s,
-                       "INSERT INTO audit (at, actor, remote, action, voicemail_id, ext, detail)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                       "INSERT INTO audit (at, actor, remote, action, voicemail_id, ext, detail, organisation)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, (SELECT m.organisation FROM mailboxes m WHERE m.ext ="
+                       " coalesce(?6, (SELECT v.ext FROM voicemails v WHERE v.id = ?5))))",
                        V_ARGS(V_TEXT(now_iso), V_TEXT(actor), V_TEXT(remote ? remote : ""), V_TEXT(action),
                               voicemail_id > 0 ? V_INT(voicemail_id) : V_NULL, V_TEXT(ext), V_TEXT(detail)),
                        "cannot write the audit", err);
@@ -82,7 +84,7 @@ static json_t *audit_text(const char *text)
 }
 
 rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *actor, const char *from,
-                           const char *to, int limit, json_t **out, rv_error *err)
+                           const char *to, const char *orgs, int limit, json_t **out, rv_error *err)
 {
     *out = NULL;
     rv_sql *q;
@@ -90,8 +92,10 @@ rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *acto
                                "SELECT id, at, actor, remote, action, voicemail_id, ext, detail FROM audit"
                                " WHERE (?1 = 0 OR voicemail_id = ?1) AND (?2 IS NULL OR actor = ?2)"
                                " AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)"
+                               " AND (nullif(?6, '') IS NULL OR instr(?6, ',' || organisation || ',') > 0)"
                                " ORDER BY id DESC LIMIT ?5",
-                               V_ARGS(V_INT(voicemail_id), V_TEXT(actor), V_TEXT(from), V_TEXT(to), V_INT(limit)),
+                               V_ARGS(V_INT(voicemail_id), V_TEXT(actor), V_TEXT(from), V_TEXT(to), V_INT(limit),
+                                      V_TEXT(orgs)),
                                "cannot read the audit", err);
     if (rc != RV_OK) return rc;
     json_t *a = json_array();

@@ -358,13 +358,14 @@ rv_err rv_store_list_voicemails(rv_store *s, const rv_vm_query *vq, json_t **out
         " AND (?5 IS NULL OR v.received_at >= ?5) AND (?6 IS NULL OR v.received_at < ?6)"
         " AND (?8 = 0 OR v.received_at < (SELECT received_at FROM voicemails WHERE id = ?8)"
         "      OR (v.received_at = (SELECT received_at FROM voicemails WHERE id = ?8) AND v.id < ?8))"
+        " AND " SCOPE_SQL("m", "10", "11") /* whose voicemails the caller may see */
         " ORDER BY v.received_at DESC, v.id DESC LIMIT ?9";
     int limit = vq->limit > 0 && vq->limit <= 500 ? vq->limit : 50;
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q, sql,
                                V_ARGS(V_TEXT(vq->classification), V_TEXT(vq->decision), V_TEXT(vq->ext),
                                       V_TEXT(vq->unit), V_TEXT(vq->from), V_TEXT(vq->to), V_NULL, V_INT(vq->after_id),
-                                      V_INT(limit + 1)),
+                                      V_INT(limit + 1), V_TEXT(vq->scope.orgs), V_TEXT(vq->scope.manager)),
                                "cannot list voicemails", err);
     if (rc != RV_OK) return rc;
     json_t *a = json_array();
@@ -449,6 +450,7 @@ rv_err rv_store_archive_info(rv_store *s, long long id, rv_vm_archive *v, rv_err
         rv_sql_copy(q, 26, v->received_by, sizeof v->received_by);
     } else rc = r == 0 ? rv_error_set(err, RV_ERR_NOT_FOUND, "no voicemail %lld", id) : err->code;
     rv_sql_done(q);
+    if (rc == RV_OK) rc = rv_archive_creator(s, v, err); /* its own authority's name in the package */
     return rc;
 }
 

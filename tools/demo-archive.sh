@@ -26,11 +26,11 @@ if [ -z "$MODE" ]; then
 fi
 rm -rf "$DATA"
 mkdir -p "$DATA/db"
-tok() { "$BIN" token --tokens "$DATA/tokens" --role "$1" --name "$2" | tail -n 1; }
+tok() { "$BIN" token --tokens "$DATA/tokens" --role "$1" --name "$2" ${3:+--org "$3"} | tail -n 1; }
 PBX=$(tok pbx vaxeln)
-OFFICER=$(tok officer anna.registrator)
+OFFICER=$(tok officer anna.registrator '*')
 ADMIN=$(tok admin it.admin)
-MANAGER=$(tok manager karl.chef)
+MANAGER=$(tok manager karl.chef '*')
 PORT=${RV_DEMO_PORT:-0}
 "$BIN" serve --data-dir "$DATA/db" --tokens "$DATA/tokens" --listen "127.0.0.1:$PORT" \
     > "$DATA/serve.log" 2>&1 &

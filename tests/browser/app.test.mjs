@@ -156,7 +156,7 @@ test('an expired session is sent back to sign-in', async () => {
   // a service of its own whose sessions end after two idle seconds
   const dir = join(work, 'expiry');
   execFileSync('mkdir', ['-p', join(dir, 'db')]);
-  const tok = execFileSync(BIN, ['token', '--tokens', join(dir, 'tokens'), '--role', 'manager', '--name', 'chef'],
+  const tok = execFileSync(BIN, ['token', '--tokens', join(dir, 'tokens'), '--role', 'manager', '--name', 'chef', '--org', '*'],
     { encoding: 'utf8' }).trim().split('\n').pop();
   const srv = spawn(BIN, ['serve', '--data-dir', join(dir, 'db'), '--tokens', join(dir, 'tokens'), '--listen', '127.0.0.1:0'],
     { env: { ...process.env, RV_SESSION_IDLE_TIMEOUT: '2' }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -567,7 +567,8 @@ async function serviceWithWaitingVoicemail() {
   if (waiting) return waiting;
   const dir = join(work, 'waiting');
   execFileSync('mkdir', ['-p', join(dir, 'db')]);
-  const tok = (role, name) => execFileSync(BIN, ['token', '--tokens', join(dir, 'tokens'), '--role', role, '--name', name],
+  const tok = (role, name) => execFileSync(BIN, ['token', '--tokens', join(dir, 'tokens'), '--role', role, '--name', name,
+    ...(role === 'officer' || role === 'manager' ? ['--org', '*'] : [])],
     { encoding: 'utf8' }).trim().split('\n').pop();
   const pbx = tok('pbx', 'vaxeln'), officer = tok('officer', 'registrator');
   const srv = spawn(BIN, ['serve', '--data-dir', join(dir, 'db'), '--tokens', join(dir, 'tokens'), '--listen', '127.0.0.1:0'],

@@ -70,6 +70,7 @@ static const row table[] = {
     {"GET", "/v1/voicemails/1", OFFICER, NULL, 0, NULL, "voicemail_read", 0},
     {"GET", "/v1/voicemails/1/audio", OFFICER, NULL, 0, NULL, "audio_read", 0},
     {"GET", "/v1/units", ADMIN, NULL, 0, NULL, "units_listed", 0},
+    {"GET", "/v1/organisations", ADMIN, NULL, 0, NULL, "organisations_listed", 0},
     {"GET", "/v1/sweeps", ADMIN, NULL, 0, NULL, "sweeps_listed", 0},
     {"GET", "/v1/sweeps/1", ADMIN, NULL, 0, NULL, "sweep_read", 0},
     /* the web app's reads */
@@ -99,6 +100,9 @@ static const row table[] = {
     {"POST", "/v1/voicemails/1/archived", OFFICER, "{\"reference\":\"EA-2\"}", 0, JSON, "voicemail_archived", 0},
     {"PUT", "/v1/units/Ekonomienheten", ADMIN, "{\"managers\":[\"ny.chef@kommun.se\"]}", 0, JSON, "unit_updated", 0},
     {"PUT", "/v1/units/Nyenheten", ADMIN, "{\"managers\":[\"chef@kommun.se\"]}", 0, JSON, "unit_created", 0},
+    {"PUT", "/v1/organisations/essunga", ADMIN, "{\"name\":\"Essunga kommun\"}", 0, JSON, "organisation_created", 0},
+    {"PUT", "/v1/organisations/essunga", ADMIN, "{\"name\":\"Essunga kommun\"}", 0, JSON, "organisation_updated", 0},
+    {"GET", "/v1/organisations/essunga", ADMIN, NULL, 0, NULL, "organisation_read", 0},
     {"POST", "/v1/sweeps", ADMIN, NULL, 0, NULL, "sweep_run disposed sweep_done", 0},
     {"DELETE", "/v1/mailboxes/4711/greeting", PBX, NULL, 0, NULL, "greeting_removed", 0},
     {"POST", "/v1/session", NOBODY, "{\"token\":\"TOKEN\"}", OFFICER, JSON, "sign_in", 0},

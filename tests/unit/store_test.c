@@ -10,7 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "rostvakt/fileio.h"
+#include "rostvakt/organisation.h"
 #include "rostvakt/requests.h"
 #include "rostvakt/store.h"
 
@@ -242,7 +245,7 @@ Test(store, voicemails_are_committed_in_batches) {
     cr_expect(v[0].id > 0 && v[2].id > v[0].id && v[1].id == 0);
     cr_expect_eq(rv_store_count_queued(s), 2);
     struct json_t *audit;
-    cr_assert_eq(rv_store_list_audit(s, v[0].id, NULL, NULL, NULL, 10, &audit, &e), RV_OK);
+    cr_assert_eq(rv_store_list_audit(s, v[0].id, NULL, NULL, NULL, NULL, 10, &audit, &e), RV_OK);
     char *a = json_dumps(audit, 0);
     cr_expect(strstr(a, "voicemail_received") && strstr(a, "vaxel") && strstr(a, "10.0.0.1"), "%s", a);
     free(a);
@@ -420,7 +423,7 @@ Test(store, audit_rows_that_are_not_utf8_are_listed) {
     cr_assert_eq(rv_store_audit(s, "2026-12-06T10:00:01Z", "anna", "127.0.0.1", "mailboxes_listed", 0, "4\xc3(",
                                 "unit=\xc3\x28 \xc3\xa5", &e), RV_OK);
     json_t *audit;
-    cr_assert_eq(rv_store_list_audit(s, 0, NULL, NULL, NULL, 10, &audit, &e), RV_OK);
+    cr_assert_eq(rv_store_list_audit(s, 0, NULL, NULL, NULL, NULL, 10, &audit, &e), RV_OK);
     cr_assert_eq(json_array_size(audit), 2);
     cr_expect_str_eq(json_string_value(json_object_get(json_array_get(audit, 0), "detail")), "unit=\\xC3( \xc3\xa5");
     cr_expect_str_eq(json_string_value(json_object_get(json_array_get(audit, 0), "ext")), "4\\xC3(");
@@ -450,4 +453,80 @@ Test(store, unit_names_fold_case_and_swedish_letters) {
     char *bad = rv_unit_key("x\xff");
     cr_expect_str_eq(bad, "x\xff", "not UTF-8: its own key");
     free(bad);
+}
+
+/* An archive of schema 14 whose mailboxes name their authority in free
+ * text: each distinct org becomes an organisation (its id the name's slug)
+ * and its mailboxes name it; a mailbox without one names none. */
+Test(store, free_text_orgs_become_organisations_with_their_mailboxes) {
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_open_upto(dir, 14, &s, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_schema_version(s), 14);
+    rv_store_close(s);
+    char path[128];
+    snprintf(path, sizeof path, "%s/rostvakt.db", dir);
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    const char *rows =
+        "INSERT INTO mailboxes (ext, first_name, last_name, unit, org, profile, created_at, updated_at) VALUES"
+        " ('4711', 'Anna', 'S', 'Ekonomi', 'Essunga kommun', 'essunga-grastorp', 't', 't'),"
+        " ('4712', 'Bo', 'E', 'Kultur', 'Essunga kommun', 'default', 't', 't'),"
+        " ('4713', 'Cilla', 'B', 'Ekonomi', 'Essunga kommun', 'essunga-grastorp', 't', 't'),"
+        " ('5711', 'Dan', 'F', 'Ekonomi', 'Grästorps kommun', 'default', 't', 't'),"
+        " ('6711', 'Eva', 'G', 'Växeln', '', 'default', 't', 't');"
+        "INSERT INTO audit (at, actor, remote, action, ext) VALUES ('t', 'vaxel', '', 'mailbox_created', '5711');";
+    cr_assert_eq(sqlite3_exec(db, rows, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(rv_store_schema_version(s), RV_STORE_SCHEMA_VERSION);
+    rv_org *v;
+    size_t n;
+    cr_assert_eq(rv_store_list_orgs(s, NULL, &v, &n, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(n, 2);
+    cr_expect_str_eq(v[0].id, "essunga-kommun");
+    cr_expect_str_eq(v[0].name, "Essunga kommun");
+    cr_expect_str_eq(v[0].profile, "essunga-grastorp", "the profile most of its mailboxes have");
+    cr_expect_str_eq(v[0].calendar, "SE");
+    cr_expect_str_eq(v[1].id, "grastorps-kommun");
+    cr_expect_str_eq(v[1].name, "Grästorps kommun");
+    free(v);
+    const char *exts[] = {"4711", "4712", "4713", "5711", "6711"};
+    const char *whose[] = {"essunga-kommun", "essunga-kommun", "essunga-kommun", "grastorps-kommun", ""};
+    for (int i = 0; i < 5; i++) {
+        rv_mailbox m;
+        cr_assert_eq(rv_store_get_mailbox(s, exts[i], &m, &e), RV_OK, "%s", e.msg);
+        cr_expect_str_eq(m.organisation, whose[i], "%s", exts[i]);
+    }
+    /* the audit's rows are each organisation's too */
+    json_t *audit;
+    cr_assert_eq(rv_store_list_audit(s, 0, NULL, NULL, NULL, ",essunga-kommun,", 10, &audit, &e), RV_OK);
+    cr_expect_eq(json_array_size(audit), 0);
+    json_decref(audit);
+    cr_assert_eq(rv_store_list_audit(s, 0, NULL, NULL, NULL, ",grastorps-kommun,", 10, &audit, &e), RV_OK);
+    cr_expect_eq(json_array_size(audit), 1);
+    json_decref(audit);
+    rv_store_close(s);
+}
+
+Test(store, organisation_slugs_and_numbers) {
+    char id[RV_ORG_ID_MAX + 1];
+    rv_org_slug("Grästorps kommun", id);
+    cr_expect_str_eq(id, "grastorps-kommun");
+    rv_org_slug("  Östra Göinge -- Kommun! ", id);
+    cr_expect_str_eq(id, "ostra-goinge-kommun");
+    rv_org_slug("!!!", id);
+    cr_expect_str_eq(id, "org");
+    rv_org_slug("Kommunalförbundet Norra Västmanland och Fagersta Norberg", id);
+    cr_expect_eq(strlen(id), 40);
+    cr_expect(rv_org_id_valid(id) && id[39] != '-', "%s", id);
+    cr_expect(rv_orgnr_valid("212000-1595"));
+    cr_expect(!rv_orgnr_valid("212000-1596"));
+    cr_expect(!rv_orgnr_valid("2120001595"));
+    cr_expect(!rv_orgnr_valid("21200a-1595"));
+    char o[RV_ORGS_TEXT_MAX];
+    cr_expect(rv_orgs_norm("a,b-2", o) && strcmp(o, ",a,b-2,") == 0, "%s", o);
+    cr_expect(rv_orgs_norm("*", o) && o[0] == '\0');
+    cr_expect(!rv_orgs_norm("a,", o) && !rv_orgs_norm("", o) && !rv_orgs_norm("A", o) && !rv_orgs_norm("a,,b", o));
+    cr_expect(rv_orgs_has(",a,b,", "b") && !rv_orgs_has(",a,bb,", "b") && rv_orgs_has("", "x"));
 }
