@@ -630,6 +630,10 @@ int rv_store_whose(rv_store *s, const char *ext, long long id, const rv_scope *s
 /* fn(user, ext, organisation id) for each mailbox that names one. */
 rv_err rv_store_mailbox_orgs(rv_store *s, void (*fn)(void *user, const char *ext, const char *org), void *user,
                              rv_error *err);
+/* fn(user, ext, rv_unit_key of its unit) for each mailbox the scope sees. */
+rv_err rv_store_scope_mailboxes(rv_store *s, const rv_scope *scope,
+                                void (*fn)(void *user, const char *ext, const char *unit_key), void *user,
+                                rv_error *err);
 /* The number of voicemails mailbox ext holds (-1: a database error). */
 long long rv_store_mailbox_voicemails(rv_store *s, const char *ext);
 

@@ -100,7 +100,7 @@ static const row table[] = {
     {"POST", "/v1/voicemails/1/archived", OFFICER, "{\"reference\":\"EA-2\"}", 0, JSON, "voicemail_archived", 0},
     {"PUT", "/v1/units/Ekonomienheten", ADMIN, "{\"managers\":[\"ny.chef@kommun.se\"]}", 0, JSON, "unit_updated", 0},
     {"PUT", "/v1/units/Nyenheten", ADMIN, "{\"managers\":[\"chef@kommun.se\"]}", 0, JSON, "unit_created", 0},
-    {"PUT", "/v1/organisations/essunga", ADMIN, "{\"name\":\"Essunga kommun\"}", 0, JSON, "organisation_created", 0},
+    {"PUT", "/v1/organisations/grastorp", ADMIN, "{\"name\":\"Grästorps kommun\"}", 0, JSON, "organisation_created", 0},
     {"PUT", "/v1/organisations/essunga", ADMIN, "{\"name\":\"Essunga kommun\"}", 0, JSON, "organisation_updated", 0},
     {"GET", "/v1/organisations/essunga", ADMIN, NULL, 0, NULL, "organisation_read", 0},
     {"POST", "/v1/sweeps", ADMIN, NULL, 0, NULL, "sweep_run disposed sweep_done", 0},
@@ -254,6 +254,7 @@ static void prepare(void)
     cr_assert_eq(call("PUT", "/v1/units/Ekonomienheten", admin, "{\"managers\":[\"chef@kommun.se\"]}", &o), 201,
                  "%s", o.buf);
     cr_assert_eq(call("POST", "/v1/sweeps", admin, NULL, &o), 200, "%s", o.buf);
+    cr_assert_eq(call("PUT", "/v1/organisations/essunga", admin, "{\"name\":\"Essunga\"}", &o), 201, "%s", o.buf);
     char body[160];
     snprintf(body, sizeof body, "{\"token\":\"%s\"}", officer);
     row in = {"POST", "/v1/session", NOBODY, body, 0, JSON, NULL, 0};

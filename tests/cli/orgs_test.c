@@ -274,3 +274,25 @@ Test(orgs, the_sweep_mails_each_authoritys_officers_their_own) {
     cr_expect(strstr(g, "Grästorps kommun") && strstr(g, "(1 brevl"), "%s", g);
     cr_expect(!strstr(e, "5711") && !strstr(g, "4711"), "each its own: %s / %s", e, g);
 }
+
+/* A kept report shows an officer their authority's mailboxes and a manager
+ * their units' alone. */
+Test(orgs, reports_hold_only_what_the_reader_may_see) {
+    sink o;
+    char admin[80], g[80], m[80];
+    two_authorities(admin, sizeof admin);
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4712", pbx,
+                      "{\"first_name\":\"Cilla\",\"last_name\":\"Berg\",\"unit\":\"Kulturenheten\","
+                      "\"organisation\":\"essunga\"}", &o), 201);
+    cr_assert_eq(call("PUT", "/v1/units/Kulturenheten", admin, "{\"managers\":[\"kultur@essunga.se\"]}", &o), 201);
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2026-12-07", admin, NULL, &o), 200, "%s", o.buf);
+    token_orgs("officer", "diarium", "--org grastorp", g, sizeof g);
+    token_orgs("manager", "kultur@essunga.se", "--org essunga", m, sizeof m);
+    cr_assert_eq(call("GET", "/v1/sweeps/1", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"4711\"") && strstr(o.buf, "\"4712\"") && strstr(o.buf, "\"5711\""), "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/sweeps/1", g, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"5711\"") && !strstr(o.buf, "\"4711\"") && !strstr(o.buf, "\"4712\""), "%s", o.buf);
+    cr_expect(!strstr(o.buf, "Kulturenheten"), "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/sweeps", m, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"4712\"") && !strstr(o.buf, "\"4711\"") && !strstr(o.buf, "\"5711\""), "%s", o.buf);
+}
