@@ -286,9 +286,9 @@ function showSignedIn() {
   document.getElementById('who-name').textContent = state.me.name + ' (' + word('role', state.me.role) + ')';
   for (const li of nav.querySelectorAll('li')) li.hidden = !li.dataset.roles.split(' ').includes(state.me.role);
   if (state.me.organisations) showOrganisations();
-  else { // a sign-in's answer does not name them: the session does
-    api('GET', '/v1/session').then((me) => {
-      if (!state.me) return;
+  else { // a sign-in's answer does not name them: the session does (not api(): a page change may not drop it)
+    fetch('/v1/session', { credentials: 'same-origin', cache: 'no-store' }).then((r) => (r.ok ? r.json() : null)).then((me) => {
+      if (!state.me || !me) return;
       state.me.organisations = me.organisations;
       state.me.every_organisation = me.every_organisation;
       showOrganisations();
