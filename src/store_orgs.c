@@ -169,3 +169,24 @@ rv_err rv_store_scope_mailboxes(rv_store *s, const rv_scope *scope,
     rv_sql_done(q);
     return rc;
 }
+
+rv_err rv_store_settle_calendars(rv_store *s, int (*calendar_of)(void *user, const char *profile, char cal[4]),
+                                 void *user, int *settled, rv_error *err)
+{
+    *settled = 0;
+    rv_org *v = NULL;
+    size_t n = 0;
+    rv_err rc = rv_store_list_orgs(s, NULL, &v, &n, err);
+    for (size_t i = 0; rc == RV_OK && i < n; i++) {
+        if (v[i].calendar[0]) continue;
+        char cal[4] = "";
+        if (!calendar_of(user, v[i].profile, cal) || strcmp(cal, "AX") != 0) snprintf(cal, sizeof cal, "SE");
+        rc = rv_sql_exec(s, "UPDATE organisations SET calendar = ?2, time_zone = ?3 WHERE id = ?1 AND calendar = ''",
+                         V_ARGS(V_TEXT(v[i].id), V_TEXT(cal),
+                                V_TEXT(strcmp(cal, "AX") == 0 ? "Europe/Mariehamn" : "Europe/Stockholm")),
+                         "cannot write organisations", err);
+        if (rc == RV_OK) *settled += (int)rv_sql_changes(s);
+    }
+    free(v);
+    return rc;
+}

@@ -148,8 +148,9 @@ static const char *const migrations[] = {
     "  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);"
     "ALTER TABLE mailboxes ADD COLUMN organisation TEXT REFERENCES organisations(id);"
     "ALTER TABLE audit ADD COLUMN organisation TEXT;"
-    "INSERT OR IGNORE INTO organisations (id, name, profile, creator_name, created_at, updated_at)"
-    "  SELECT rv_org_slug(org), org, (SELECT profile FROM mailboxes p WHERE p.org = m.org GROUP BY profile"
+    /* the calendar '': its profile's, settled when the service starts (rv_store_settle_calendars) */
+    "INSERT OR IGNORE INTO organisations (id, name, calendar, time_zone, profile, creator_name, created_at, updated_at)"
+    "  SELECT rv_org_slug(org), org, '', '', (SELECT profile FROM mailboxes p WHERE p.org = m.org GROUP BY profile"
     "  ORDER BY count(*) DESC, min(rowid) LIMIT 1), org, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
     "  strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM mailboxes m WHERE org <> '' GROUP BY org ORDER BY min(rowid);"
     "UPDATE mailboxes SET organisation = rv_org_slug(org) WHERE org <> '';"

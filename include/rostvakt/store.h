@@ -627,6 +627,11 @@ rv_err rv_store_list_orgs(rv_store *s, const char *orgs, rv_org **out, size_t *n
  * there is no such thing, -1 on a database error (err). */
 int rv_store_whose(rv_store *s, const char *ext, long long id, const rv_scope *scope, char org[48], int *seen,
                    rv_error *err);
+/* Organisations a migration made have no calendar yet: each takes its
+ * profile's, as calendar_of(user, profile, cal) says it (0: no such
+ * profile; then SE), with the calendar's time zone. *settled counts them. */
+rv_err rv_store_settle_calendars(rv_store *s, int (*calendar_of)(void *user, const char *profile, char cal[4]),
+                                 void *user, int *settled, rv_error *err);
 /* fn(user, ext, organisation id) for each mailbox that names one. */
 rv_err rv_store_mailbox_orgs(rv_store *s, void (*fn)(void *user, const char *ext, const char *org), void *user,
                              rv_error *err);

@@ -455,6 +455,14 @@ Test(store, unit_names_fold_case_and_swedish_letters) {
     free(bad);
 }
 
+/* A stand-in for the profiles: essunga-grastorp is an Åland one here. */
+static int ax_for_essunga(void *user, const char *profile, char cal[4])
+{
+    (void)user;
+    snprintf(cal, 4, "%s", strcmp(profile, "essunga-grastorp") == 0 ? "AX" : "SE");
+    return 1;
+}
+
 /* An archive of schema 14 whose mailboxes name their authority in free
  * text: each distinct org becomes an organisation (its id the name's slug)
  * and its mailboxes name it; a mailbox without one names none. */
@@ -487,10 +495,22 @@ Test(store, free_text_orgs_become_organisations_with_their_mailboxes) {
     cr_expect_str_eq(v[0].id, "essunga-kommun");
     cr_expect_str_eq(v[0].name, "Essunga kommun");
     cr_expect_str_eq(v[0].profile, "essunga-grastorp", "the profile most of its mailboxes have");
-    cr_expect_str_eq(v[0].calendar, "SE");
+    cr_expect_str_eq(v[0].calendar, "", "its profile's, once the service starts");
     cr_expect_str_eq(v[1].id, "grastorps-kommun");
     cr_expect_str_eq(v[1].name, "Grästorps kommun");
     free(v);
+    int settled;
+    cr_assert_eq(rv_store_settle_calendars(s, ax_for_essunga, NULL, &settled, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(settled, 2);
+    cr_assert_eq(rv_store_list_orgs(s, NULL, &v, &n, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(n, 2);
+    cr_expect(!strcmp(v[0].calendar, "AX") && !strcmp(v[0].time_zone, "Europe/Mariehamn"), "%s %s", v[0].calendar,
+              v[0].time_zone);
+    cr_expect(!strcmp(v[1].calendar, "SE") && !strcmp(v[1].time_zone, "Europe/Stockholm"), "%s %s", v[1].calendar,
+              v[1].time_zone);
+    free(v);
+    cr_assert_eq(rv_store_settle_calendars(s, ax_for_essunga, NULL, &settled, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(settled, 0, "settled once");
     const char *exts[] = {"4711", "4712", "4713", "5711", "6711"};
     const char *whose[] = {"essunga-kommun", "essunga-kommun", "essunga-kommun", "grastorps-kommun", ""};
     for (int i = 0; i < 5; i++) {
