@@ -72,15 +72,25 @@ static void unit_json(void *user, const char *name, const char *managers)
 }
 
 /* GET /v1/units: units with their managers. */
+static void seen_mailbox(void *user, const char *ext, const char *unit_key);
+
 rv_answer rv_api_list_units(rv_server *s, rv_req *r, const rv_path *p)
 {
     (void)p;
     const rv_caller *who = rv_req_caller(r);
-    json_t *arr = json_array();
+    json_t *arr = json_array(), *seen = json_pack("{s:{},s:{}}", "ext", "unit");
     rv_error e;
+    rv_scope sc = rv_caller_scope(who); /* the units of the mailboxes the caller sees */
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_units(s->db.store, unit_json, arr, &e);
+    rv_err rc = arr && seen ? rv_store_units(s->db.store, unit_json, arr, &e) : rv_error_set(&e, RV_ERR_NOMEM, "out of memory");
+    if (rc == RV_OK && (sc.orgs || sc.manager)) rc = rv_store_scope_mailboxes(s->db.store, &sc, seen_mailbox, seen, &e);
     pthread_mutex_unlock(&s->db.lock);
+    for (size_t k = json_array_size(arr); rc == RV_OK && (sc.orgs || sc.manager) && k-- > 0;) {
+        char *uk = rv_unit_key(json_string_value(json_object_get(json_array_get(arr, k), "name")));
+        if (!uk || !json_object_get(json_object_get(seen, "unit"), uk)) json_array_remove(arr, k);
+        free(uk);
+    }
+    json_decref(seen);
     /* the managers' addresses: read as any list is, audited or not answered */
     if (rc == RV_OK) rc = rv_audit(&s->db, who->name, who->remote, "units_listed", 0, NULL, NULL, &e);
     if (rc != RV_OK) {

@@ -170,6 +170,12 @@ Test(orgs, a_manager_sees_only_the_units_they_manage) {
     cr_expect(strstr(o.buf, "\"4711\"") && !strstr(o.buf, "4712") && !strstr(o.buf, "5711"), "%s", o.buf);
     cr_assert_eq(call("GET", "/v1/review", m, NULL, &o), 200);
     cr_expect(!strstr(o.buf, "4712") && !strstr(o.buf, "5711"), "%s", o.buf);
+    /* the units and their managers' addresses: theirs alone */
+    cr_assert_eq(call("PUT", "/v1/units/Kulturenheten", admin, "{\"managers\":[\"kultur@essunga.se\"]}", &o), 201);
+    cr_assert_eq(call("GET", "/v1/units", m, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "chef@essunga.se") && !strstr(o.buf, "kultur@essunga.se"), "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/units", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "chef@essunga.se") && strstr(o.buf, "kultur@essunga.se"), "%s", o.buf);
 }
 
 Test(orgs, officer_and_manager_tokens_name_their_organisations) {
