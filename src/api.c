@@ -132,3 +132,38 @@ rv_answer rv_api_send_audio(rv_server *s, rv_req *r, const char *sha, const rv_a
     if (!buf) buf = malloc(1); /* an empty recording: an empty body, not a failure */
     return rv_reply(r, partial ? 206 : 200, buf, len, h);
 }
+
+/* ---- whose records a caller may see ---- */
+
+rv_scope rv_caller_scope(const rv_caller *who)
+{
+    return (rv_scope){.orgs = who->orgs[0] ? who->orgs : NULL,
+                      .manager = who->role == RV_ROLE_MANAGER ? who->name : NULL};
+}
+
+int rv_api_gate(rv_server *s, rv_req *r, const rv_route *rt, const rv_path *p, rv_answer *ret)
+{
+    const rv_caller *who = rv_req_caller(r);
+    rv_scope sc = rv_caller_scope(who);
+    if (!sc.orgs && !sc.manager) return 1;
+    int mailbox = strncmp(rt->path, "/v1/mailboxes/{ext}", 19) == 0;
+    int voicemail = strncmp(rt->path, "/v1/voicemails/{id}", 19) == 0;
+    if (!(mailbox && rv_ext_valid(p->ext)) && !voicemail) return 1;
+    char org[48];
+    int seen = 0;
+    rv_error e;
+    pthread_mutex_lock(&s->db.lock);
+    int found = rv_store_whose(s->db.store, mailbox ? p->ext : NULL, mailbox ? 0 : p->id, &sc, org, &seen, &e);
+    pthread_mutex_unlock(&s->db.lock);
+    if (found < 0) {
+        *ret = rv_reply_rv_error(r, &e);
+        return 0;
+    }
+    if (!found || seen) return 1; /* none: the handler says so as it always does */
+    char msg[96]; /* another authority's, or another manager's: as if there were none */
+    if (voicemail) snprintf(msg, sizeof msg, "no voicemail %lld", p->id);
+    else if (strcmp(rt->path, "/v1/mailboxes/{ext}") == 0) snprintf(msg, sizeof msg, "no such mailbox");
+    else snprintf(msg, sizeof msg, "no mailbox %s", p->ext);
+    *ret = rv_reply_error(r, RV_ERR_NOT_FOUND, msg);
+    return 0;
+}

@@ -19,7 +19,11 @@ typedef struct {
     const char *via;                   /* "token", "proxy" or "session" */
     const char *sid;                   /* the session's id (via "session") */
     char csrf[RV_SESSION_ID_LEN + 1];  /* a browser's CSRF token ("" for a token) */
+    char orgs[256];                    /* the organisations it acts for, ",a,b,"; "": every one */
 } rv_caller;
+
+/* Whose records the caller may see (orgs, and a manager's units); borrows who. */
+rv_scope rv_caller_scope(const rv_caller *who);
 
 /* Officers and admins; VIEWERS: managers too (greetings, mailboxes and
  * reports). */
@@ -103,6 +107,12 @@ rv_answer rv_api_hand_over(rv_server *s, rv_req *r, rv_job *j, int *handed);
 rv_answer rv_api_send_audio(rv_server *s, rv_req *r, const char *sha, const rv_audio_loc *loc, const char *ct,
                             const char *action, long long vm, const char *ext, const char *detail);
 
+/* Before the handler of a route of one mailbox ({ext}) or voicemail
+ * ({id}), once its caller is authorised: 1 to go on when the caller may
+ * see it (or it does not exist: the handler says so); else 0 and a 404
+ * answered (*ret), worded as the handler's for none. */
+int rv_api_gate(rv_server *s, rv_req *r, const rv_route *rt, const rv_path *p, rv_answer *ret);
+
 /* ---- the handlers, by resource ---- */
 
 /* api_mailboxes.c: mailboxes, greetings, names and reviews */
@@ -127,6 +137,10 @@ rv_answer rv_api_decision(rv_server *s, rv_req *r, const rv_path *p);
 rv_answer rv_api_package(rv_server *s, rv_req *r, const rv_path *p);
 rv_answer rv_api_archived(rv_server *s, rv_req *r, const rv_path *p);
 rv_answer rv_api_handover(rv_server *s, rv_req *r, const rv_path *p);
+/* api_orgs.c: organisations */
+rv_answer rv_api_put_org(rv_server *s, rv_req *r, const rv_path *p);
+rv_answer rv_api_get_org(rv_server *s, rv_req *r, const rv_path *p);
+rv_answer rv_api_list_orgs(rv_server *s, rv_req *r, const rv_path *p);
 /* api_admin.c: sessions, units, sweeps, the audit, health and metrics */
 rv_answer rv_api_healthz(rv_server *s, rv_req *r, const rv_path *p);
 rv_answer rv_api_metrics(rv_server *s, rv_req *r, const rv_path *p);

@@ -73,16 +73,27 @@ static void unit_json(void *user, const char *name, const char *managers, long m
 }
 
 /* GET /v1/units: every unit of the directory and every unit put, with
- * their managers (none: []) and how many mailboxes each has. */
+ * their managers (none: []) and how many mailboxes each has; for a caller of
+ * some organisations or a manager, only the units of the mailboxes they see. */
+static void seen_mailbox(void *user, const char *ext, const char *unit_key);
 rv_answer rv_api_list_units(rv_server *s, rv_req *r, const rv_path *p)
 {
     (void)p;
     const rv_caller *who = rv_req_caller(r);
-    json_t *arr = json_array();
+    json_t *arr = json_array(), *seen = json_pack("{s:{},s:{}}", "ext", "unit");
     rv_error e;
+    rv_scope sc = rv_caller_scope(who); /* the units of the mailboxes the caller sees */
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_all_units(s->db.store, unit_json, arr, &e);
+    rv_err rc = arr && seen ? rv_store_all_units(s->db.store, unit_json, arr, &e)
+                            : rv_error_set(&e, RV_ERR_NOMEM, "out of memory");
+    if (rc == RV_OK && (sc.orgs || sc.manager)) rc = rv_store_scope_mailboxes(s->db.store, &sc, seen_mailbox, seen, &e);
     pthread_mutex_unlock(&s->db.lock);
+    for (size_t k = json_array_size(arr); rc == RV_OK && (sc.orgs || sc.manager) && k-- > 0;) {
+        char *uk = rv_unit_key(json_string_value(json_object_get(json_array_get(arr, k), "name")));
+        if (!uk || !json_object_get(json_object_get(seen, "unit"), uk)) json_array_remove(arr, k);
+        free(uk);
+    }
+    json_decref(seen);
     /* the managers' addresses: read as any list is, audited or not answered */
     if (rc == RV_OK) rc = rv_audit(&s->db, who->name, who->remote, "units_listed", 0, NULL, NULL, &e);
     if (rc != RV_OK) {
@@ -169,7 +180,8 @@ rv_answer rv_api_get_audit(rv_server *s, rv_req *r, const rv_path *p)
         return rv_reply_error(r, RV_ERR_ARG, "after must be a cursor from \"next\"");
     int more;
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_audit_page(s->db.store, vid, actor, from, to, after_id, (int)limit, &items, &more, &e);
+    rv_err rc = rv_store_audit_page(s->db.store, vid, actor, from, to, rv_req_caller(r)->orgs, after_id, (int)limit,
+                                    &items, &more, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     size_t n = json_array_size(items);
@@ -306,11 +318,23 @@ rv_answer rv_api_sign_in(rv_server *s, rv_req *r, const rv_path *p)
 /* GET /v1/session: who is signed in, with the CSRF token the app sends back. */
 rv_answer rv_api_get_session(rv_server *s, rv_req *r, const rv_path *p)
 {
-    (void)s, (void)p;
+    (void)p;
     const rv_caller *who = rv_req_caller(r);
+    /* the organisations it acts for, each {id, name}, for the app to say whose a page is */
+    rv_org *v = NULL;
+    size_t n = 0;
+    rv_error e;
+    rv_err rc;
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, rv_store_list_orgs(s->db.store, who->orgs, &v, &n, &e));
+    if (rc != RV_OK) return rv_reply_rv_error(r, &e);
+    json_t *orgs = json_array();
+    for (size_t i = 0; orgs && i < n; i++)
+        json_array_append_new(orgs, json_pack("{s:s,s:s}", "id", v[i].id, "name", v[i].name));
+    free(v);
     return rv_reply_json(r, 200,
-                         json_pack("{s:s,s:s,s:s,s:o}", "name", who->name, "role", rv_role_name(who->role), "via",
-                                   who->via, "csrf", who->csrf[0] ? json_string(who->csrf) : json_null()));
+                         json_pack("{s:s,s:s,s:s,s:o,s:o,s:b}", "name", who->name, "role", rv_role_name(who->role),
+                                   "via", who->via, "csrf", who->csrf[0] ? json_string(who->csrf) : json_null(),
+                                   "organisations", orgs, "every_organisation", !who->orgs[0]));
 }
 
 /* DELETE /v1/session: sign out, audited first: the session stays unless
@@ -327,6 +351,48 @@ rv_answer rv_api_sign_out(rv_server *s, rv_req *r, const rv_path *p)
     return rv_reply_json_h(r, 200, json_pack("{s:b}", "signed_out", 1), "Set-Cookie", cookie);
 }
 
+static void seen_mailbox(void *user, const char *ext, const char *unit_key)
+{
+    json_t *seen = user;
+    json_object_set_new(json_object_get(seen, "ext"), ext, json_true());
+    json_object_set_new(json_object_get(seen, "unit"), unit_key, json_true());
+}
+
+/* A kept report as the scope sees it: the items of its lists of the
+ * mailboxes it sees, the units' shares of its units. 0, or -1 (a database
+ * error in e). */
+static int scoped_reports(rv_server *s, const rv_scope *sc, json_t *items, rv_error *e)
+{
+    json_t *seen = json_pack("{s:{},s:{}}", "ext", "unit");
+    if (!seen) return rv_error_set(e, RV_ERR_NOMEM, "out of memory"), -1;
+    pthread_mutex_lock(&s->db.lock);
+    rv_err rc = rv_store_scope_mailboxes(s->db.store, sc, seen_mailbox, seen, e);
+    pthread_mutex_unlock(&s->db.lock);
+    json_t *exts = json_object_get(seen, "ext"), *units = json_object_get(seen, "unit");
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it) {
+        json_t *report = json_object_get(it, "report"), *v;
+        const char *key;
+        json_object_foreach(report, key, v) {
+            if (!json_is_array(v)) continue;
+            int shares = strcmp(key, "units") == 0;
+            for (size_t k = json_array_size(v); k-- > 0;) {
+                json_t *x = json_array_get(v, k);
+                const char *ext = json_string_value(json_object_get(x, "ext"));
+                char *uk = shares ? rv_unit_key(json_string_value(json_object_get(x, "unit"))) : NULL;
+                int keep = shares ? uk && json_object_get(units, uk) != NULL : !ext || json_object_get(exts, ext);
+                free(uk);
+                if (!keep) json_array_remove(v, k);
+            }
+        }
+        if (json_object_get(report, "mailboxes"))
+            json_object_set_new(report, "mailboxes", json_integer((json_int_t)json_object_size(exts)));
+    }
+    json_decref(seen);
+    return rc == RV_OK ? 0 : -1;
+}
+
 /* GET /v1/sweeps?limit=: the kept reports of the
  * latest sweeps, newest first (default 60, at most 400); /v1/sweeps/{id} one. */
 static rv_answer sweeps(rv_server *s, rv_req *r, long long id)
@@ -341,6 +407,11 @@ static rv_answer sweeps(rv_server *s, rv_req *r, long long id)
     rv_err rc = rv_store_list_sweeps(s->db.store, (int)limit, id, &items, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
+    rv_scope sc = rv_caller_scope(who); /* another authority's and another manager's mailboxes left out */
+    if ((sc.orgs || sc.manager) && scoped_reports(s, &sc, items, &e) != 0) {
+        json_decref(items);
+        return rv_reply_rv_error(r, &e);
+    }
     /* the reports name mailboxes and callers' numbers: no read unaudited */
     char detail[48];
     snprintf(detail, sizeof detail, "sweep %lld", id);

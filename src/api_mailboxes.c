@@ -10,6 +10,7 @@
 
 #include "rostvakt/calendar.h"
 #include "rostvakt/greeting.h"
+#include "rostvakt/organisation.h"
 #include "rostvakt/policy.h"
 #include "rostvakt/requests.h"
 #include "rostvakt/textfile.h"
@@ -18,19 +19,23 @@
 
 static json_t *mailbox_json(const rv_mailbox *m)
 {
-    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ext", m->ext, "first_name", m->first_name, "last_name",
-                     m->last_name, "unit", m->unit, "org", m->org, "profile", m->profile, "mobile", m->mobile, "email",
-                     m->email);
+    return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:o}", "ext", m->ext, "first_name", m->first_name,
+                     "last_name", m->last_name, "unit", m->unit, "org", m->org, "profile", m->profile, "mobile",
+                     m->mobile, "email", m->email, "organisation",
+                     m->organisation[0] ? json_string(m->organisation) : json_null());
 }
 
 /* A mailbox's creation or change and its audit row in one transaction
  * (the store's lock held). */
-static rv_err mailbox_txn(rv_server *s, const rv_mailbox *m, const char *now, const rv_caller *who, int *created,
+static rv_err mailbox_txn(rv_server *s, rv_mailbox *m, const char *now, const rv_caller *who, int *created,
                           rv_error *e)
 {
     rv_err rc = rv_store_begin(s->db.store, e);
     if (rc != RV_OK) return rc;
     rc = rv_store_put_mailbox(s->db.store, m, now, created, e);
+    rv_mailbox kept; /* the organisation it has now: the one named, kept, or found by the org's name */
+    if (rc == RV_OK) rc = rv_store_get_mailbox(s->db.store, m->ext, &kept, e);
+    if (rc == RV_OK) memcpy(m->organisation, kept.organisation, sizeof m->organisation);
     if (rc == RV_OK)
         rc = rv_store_audit(s->db.store, now, who->name, who->remote, *created ? "mailbox_created" : "mailbox_updated", 0,
                             m->ext, NULL, e);
@@ -45,6 +50,9 @@ rv_answer rv_api_put_mailbox(rv_server *s, rv_req *r, const rv_path *p)
     const char *body = rv_req_body(r, &len);
     rv_mailbox m;
     if (rv_mailbox_parse(p->ext, body, len, &m, &e) != RV_OK) return rv_reply_rv_error(r, &e);
+    const char *orgs = rv_req_caller(r)->orgs; /* an organisation's admin: only into theirs */
+    if (orgs[0] && !rv_orgs_has(orgs, m.organisation))
+        return rv_reply_error(r, RV_ERR_UNPROCESSABLE, "organisation: name one of the organisations you act for");
     rv_profile prof;
     if (rv_profile_find(s->cfg.profile_dirs, m.profile, &prof, &e) != RV_OK)
         return e.code == RV_ERR_NOT_FOUND || e.code == RV_ERR_ARG
@@ -89,7 +97,7 @@ rv_answer rv_api_list_mailboxes(rv_server *s, rv_req *r, const rv_path *p)
     (void)p;
     rv_answer ret;
     const rv_caller *who = rv_req_caller(r);
-    rv_mb_query q = {.compliant = RV_MB_ANY, .limit = 50};
+    rv_mb_query q = {.compliant = RV_MB_ANY, .limit = 50, .scope = rv_caller_scope(who)};
     q.email = rv_req_arg(r, "email");
     if (who->role == RV_ROLE_PBX && (!q.email || !*q.email))
         return rv_reply_error(r, RV_ERR_FORBIDDEN, "a pbx token may only look a mailbox up by its email");
@@ -322,7 +330,8 @@ rv_answer rv_api_list_review(rv_server *s, rv_req *r, const rv_path *p)
     int more;
     rv_error e;
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_list_review(s->db.store, after, limit, &items, &more, &e);
+    rv_scope sc = rv_caller_scope(rv_req_caller(r));
+    rv_err rc = rv_store_list_review(s->db.store, after, limit, &sc, &items, &more, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     size_t n = json_array_size(items);

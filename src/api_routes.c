@@ -52,6 +52,12 @@ const rv_route rv_routes[] = {
      "400, 404, 409"},
     {"POST", "/v1/voicemails/{id}/handover", OFFICER, RV_BODY_JSON, rv_api_handover, NULL, NULL,
      "201 `{sent}` (mailed, kept until sent)", "400, 404, 422, 500"},
+    {"PUT", "/v1/organisations/{name}", ADMIN, RV_BODY_JSON, rv_api_put_org, NULL,
+     "the installation's admin (an admin token without `--org`)", "201 new, 200 updated", "400, 403, 422"},
+    {"GET", "/v1/organisations/{name}", VIEWERS, RV_BODY_NONE, rv_api_get_org, NULL,
+     "readers of that organisation", "200", "404"},
+    {"GET", "/v1/organisations", VIEWERS, RV_BODY_NONE, rv_api_list_orgs, NULL, NULL,
+     "200 those the caller acts for", ""},
     {"PUT", "/v1/units/{name}", ADMIN, RV_BODY_JSON, rv_api_put_unit, NULL, NULL, "201 new, 200 updated", "400, 422"},
     {"GET", "/v1/units", VIEWERS, RV_BODY_NONE, rv_api_list_units, NULL, NULL, "200 every unit, its managers and mailboxes", ""},
     {"POST", "/v1/sweeps", ADMIN, RV_BODY_JSON, rv_api_post_sweep, "date=&dry_run=&format=", NULL, "200 the report",
@@ -63,7 +69,7 @@ const rv_route rv_routes[] = {
     {"POST", "/v1/session", RV_PUBLIC, RV_BODY_SIGN_IN, rv_api_sign_in, NULL,
      "officer, manager, admin (a pbx token may not sign in)", "201 `{name, role, csrf}` + cookie", "400, 401, 403"},
     {"GET", "/v1/session", ANY_ROLE, RV_BODY_NONE, rv_api_get_session, NULL, NULL,
-     "200 `{name, role, csrf}` (`csrf` null without a session)", "401"},
+     "200 `{name, role, csrf, organisations}` (`csrf` null without a session)", "401"},
     {"DELETE", "/v1/session", ANY_ROLE, RV_BODY_NONE, rv_api_sign_out, NULL, NULL, "200 the session ended", "401"},
 };
 

@@ -199,6 +199,7 @@ rv_answer rv_api_list_voicemails(rv_server *s, rv_req *r, const rv_path *p)
     rv_vm_query q = {.classification = rv_req_arg(r, "classification"), .decision = rv_req_arg(r, "decision"),
                      .ext = rv_req_arg(r, "ext"), .unit = rv_req_arg(r, "unit"), .caller = rv_req_arg(r, "caller"),
                      .q = rv_req_arg(r, "q"), .listened = -1, .limit = 50};
+    q.scope = rv_caller_scope(who); /* whose voicemails it may see */
     const char *after = rv_req_arg(r, "after"), *before = rv_req_arg(r, "before"), *listened = rv_req_arg(r, "listened");
     if (q.classification && strcmp(q.classification, "empty") && strcmp(q.classification, "ephemeral") &&
         strcmp(q.classification, "possible_public_record"))

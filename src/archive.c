@@ -366,7 +366,18 @@ static void file_attrs(xdoc *d, const rv_package_file *f, const char *created)
 }
 
 /* <mets> and its metsHdr, the mets element left open. */
-static void mets_open(xdoc *d, const char *objid, const char *label, const char *created, const char *org)
+/* Whose package it is: the organisation's archival creator, or the
+ * mailbox's free-text org. */
+typedef struct {
+    const char *name, *id;
+} creator;
+
+static creator creator_of(const rv_vm_archive *v)
+{
+    return (creator){v->creator_name[0] ? v->creator_name : v->org, v->creator_id};
+}
+
+static void mets_open(xdoc *d, const char *objid, const char *label, const char *created, creator org)
 {
     x_start(d, "mets");
     x_attr(d, "xmlns", "http://www.loc.gov/METS/");
@@ -392,11 +403,17 @@ static void mets_open(xdoc *d, const char *objid, const char *label, const char 
     if (!d->bad && xmlTextWriterWriteString(d->w, BAD_CAST RV_VERSION) < 0) d->bad = 1;
     x_end(d);
     x_end(d);
-    if (org && *org) {
+    if (org.name && *org.name) {
         x_start(d, "agent");
         x_attr(d, "ROLE", "CREATOR");
         x_attr(d, "TYPE", "ORGANIZATION");
-        x_leaf(d, "name", org);
+        x_leaf(d, "name", org.name);
+        if (org.id && *org.id) {
+            x_start(d, "note");
+            x_attr(d, "csip:NOTETYPE", "IDENTIFICATIONCODE");
+            if (!d->bad && xmlTextWriterWriteString(d->w, BAD_CAST org.id) < 0) d->bad = 1;
+            x_end(d);
+        }
         x_end(d);
     }
     x_end(d);
@@ -439,7 +456,7 @@ static void mets_file(xdoc *d, const char *id, const char *mime, const rv_packag
 /* A representation's METS.xml: its data file. */
 static rv_err rep_mets(rv_package *p, const char *objid, const char *rep, const char *label, const rv_package_file *data,
                        const char *name, const char *mime, const char *created, const char *file_created,
-                       const char *org, rv_error *err)
+                       creator org, rv_error *err)
 {
     char id[96], path[64], href[64];
     xdoc d;
@@ -613,7 +630,7 @@ static rv_err dc_xml(rv_package *p, const rv_vm_archive *v, const char *label, c
     x_opt(&d, "dc:identifier", v->diarienummer);
     x_opt(&d, "dc:date", v->received_at);
     x_opt(&d, "dc:creator", v->caller);
-    x_opt(&d, "dc:publisher", v->org);
+    x_opt(&d, "dc:publisher", creator_of(v).name);
     x_opt(&d, "dc:type", "Sound");
     x_opt(&d, "dc:format", mime);
     x_end(&d);
@@ -670,7 +687,7 @@ static rv_err root_mets(rv_package *p, const rv_vm_archive *v, const char *label
     const char *pack = v->packaged_at;
     xdoc d;
     x_open(&d);
-    mets_open(&d, v->objid, label, created, v->org);
+    mets_open(&d, v->objid, label, created, creator_of(v));
     for (size_t i = 0; i < sizeof md / sizeof md[0]; i++) {
         if (i == 2) {
             x_start(&d, "amdSec");
@@ -794,10 +811,10 @@ rv_err rv_package_build(const rv_vm_archive *v, const unsigned char *audio, size
     if (rc == RV_OK) rc = premis_xml(out, v, rep1_path, mime, R1, R2, err);
     if (rc == RV_OK)
         rc = rep_mets(out, v->objid, "rep1", "the recording as received", R1, rep1_name, mime, pack, v->received_at,
-                      v->org, err);
+                      creator_of(v), err);
     if (rc == RV_OK)
         rc = rep_mets(out, v->objid, "rep2", "WAVE linear-PCM preservation copy", R2, "voicemail.wav", "audio/wav",
-                      pack, pack, v->org, err);
+                      pack, pack, creator_of(v), err);
     if (rc == RV_OK) rc = root_mets(out, v, label, created, err);
 #undef R1
 #undef R2

@@ -32,6 +32,7 @@ struct rv_http {
     const rv_route *routes;
     size_t n_routes;
     rv_server *app;
+    int (*gate)(rv_server *s, rv_req *r, const rv_route *rt, const rv_path *p, int *ret);
     struct MHD_Daemon *d;
     /* connections and their deadlines: a reaper thread shuts down those
      * too slow to send their headers or body */
@@ -282,6 +283,10 @@ int rv_req_authorise(rv_req *r, unsigned allowed, rv_answer *ret)
         *ret = rv_reply_error(r, RV_ERR_FORBIDDEN, "this role may not do that");
         return 0;
     }
+    if (!rv_identity_orgs(h->id, strcmp(who->via, "proxy") == 0, who->name, who->orgs)) { /* gone meanwhile */
+        *ret = rv_reply_error(r, RV_ERR_UNAUTHORIZED, "a valid bearer token is needed");
+        return 0;
+    }
     r->authorised = 1;
     return 1;
 }
@@ -348,6 +353,7 @@ static enum MHD_Result dispatch(rv_http *h, rv_req *r, const char *url)
         return rv_reply_error(r, RV_ERR_ARG, "the id must be a positive number of up to 18 digits") ? MHD_YES : MHD_NO;
     rv_answer a;
     if (!(rt->roles & RV_PUBLIC) && !r->authorised && !rv_req_authorise(r, rt->roles, &a)) return a ? MHD_YES : MHD_NO;
+    if (r->authorised && h->gate && !h->gate(h->app, r, rt, &p, &a)) return a ? MHD_YES : MHD_NO;
     return rt->handler(h->app, r, &p) ? MHD_YES : MHD_NO;
 }
 
@@ -690,6 +696,7 @@ rv_err rv_http_start(const rv_http_opts *o, rv_http **out, unsigned *port, rv_er
     h->routes = o->routes;
     h->n_routes = o->n_routes;
     h->app = o->app;
+    h->gate = o->gate;
     pthread_mutex_init(&h->conn_lock, NULL);
     pthread_cond_init(&h->conn_wake, NULL);
     rv_err rc = listen_on(h, port, err);

@@ -23,6 +23,8 @@ typedef struct {
     const rv_route *routes;
     size_t n_routes;
     rv_server *app;                           /* handed to the handlers */
+    /* asked before each authorised handler: 1 to go on, else 0 and answered */
+    int (*gate)(rv_server *s, rv_req *r, const rv_route *rt, const rv_path *p, int *ret);
 } rv_http_opts;
 
 /* Listen on cfg's listen address; *port gets the port bound; new *out

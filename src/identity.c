@@ -168,4 +168,13 @@ int rv_identity_user(rv_identity *id, const char *user, rv_role *role)
     return known;
 }
 
+int rv_identity_orgs(rv_identity *id, int proxy, const char *name, char orgs[256])
+{
+    rv_role role;
+    pthread_rwlock_rdlock(&id->lock);
+    int found = proxy ? rv_users_find(id->users, name, &role, orgs) : rv_tokens_orgs(id->tokens, name, orgs);
+    pthread_rwlock_unlock(&id->lock);
+    return found;
+}
+
 rv_sessions *rv_identity_sessions(rv_identity *id) { return id->sessions; }

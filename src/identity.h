@@ -42,6 +42,10 @@ int rv_identity_by_key(rv_identity *id, const unsigned char key[RV_TOKEN_KEY_LEN
                        size_t cap);
 /* 1 with the role of a user the trusted proxy names (users_file). */
 int rv_identity_user(rv_identity *id, const char *user, rv_role *role);
+/* The organisations of the token (proxy 0) or the proxy's user (proxy 1)
+ * named name, as ",a,b," ("" for every one) into orgs: 1, or 0 when there
+ * is no such token or user now. */
+int rv_identity_orgs(rv_identity *id, int proxy, const char *name, char orgs[256]);
 /* The web app's sessions (valid while id is). */
 rv_sessions *rv_identity_sessions(rv_identity *id);
 

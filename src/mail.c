@@ -384,13 +384,13 @@ static void one_unit(void *user, const char *name, const char *managers)
 }
 
 /* Keep (or, dry, write) one message. */
-static rv_err enqueue(rv_store *s, const rv_config *cfg, const char *date, const char *key, const char *to,
+static rv_err enqueue(rv_store *s, const char *from, const char *date, const char *key, const char *to,
                       const char *subject, rv_strbuf *text, rv_strbuf *html, const char *dry_dir, FILE *log, rv_mail_counts *c,
                       rv_error *err)
 {
     if (text->oom || html->oom) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     size_t len = 0;
-    char *msg = compose(cfg->mail_from, to, subject, text->s ? text->s : "", html->s ? html->s : "", &len);
+    char *msg = compose(from, to, subject, text->s ? text->s : "", html->s ? html->s : "", &len);
     if (!msg) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     rv_err rc = RV_OK;
     if (dry_dir) {
@@ -416,6 +416,55 @@ static rv_err enqueue(rv_store *s, const rv_config *cfg, const char *date, const
         if (rc == RV_OK && added) c->composed++;
     }
     free(msg);
+    return rc;
+}
+
+/* The mailbox ext's organisation, into the map (ext -> id). */
+static void one_mailbox(void *user, const char *ext, const char *org) { json_object_set_new(user, ext, json_string(org)); }
+
+/* Each organisation's officers get the summary of its own mailboxes alone,
+ * from its own address (mail_from when it has none). */
+static rv_err org_summaries(rv_store *s, const rv_config *cfg, json_t *r, const char *dry_dir, FILE *log,
+                            rv_mail_counts *c, rv_error *err)
+{
+    rv_org *orgs = NULL;
+    size_t n = 0;
+    json_t *whose = json_object();
+    if (!whose) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    rv_err rc = rv_store_list_orgs(s, NULL, &orgs, &n, err);
+    if (rc == RV_OK) rc = rv_store_mailbox_orgs(s, one_mailbox, whose, err);
+    static const char *const all[] = {"missing_greetings", "noncompliant_greetings", "stale_absence", "needs_review",
+                                      "overdue_callbacks", "disposed"};
+    const char *date = str(r, "date");
+    for (size_t k = 0; rc == RV_OK && k < n; k++) {
+        const rv_org *o = &orgs[k];
+        if (!o->officers[0]) continue;
+        json_t *own = json_deep_copy(r);
+        if (!own) { rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory"); break; }
+        for (size_t l = 0; l < sizeof all / sizeof *all; l++) {
+            json_t *arr = json_object_get(own, all[l]);
+            for (size_t i = json_array_size(arr); i-- > 0;)
+                if (strcmp(str(whose, str(json_array_get(arr, i), "ext")), o->id) != 0) json_array_remove(arr, i);
+        }
+        long mailboxes = 0;
+        const char *ext;
+        json_t *v;
+        json_object_foreach(whose, ext, v) mailboxes += strcmp(json_string_value(v), o->id) == 0;
+        json_object_set_new(own, "mailboxes", json_integer(mailboxes));
+        rv_strbuf text = {0}, html = {0};
+        long total;
+        summary(own, &text, &html, &total);
+        char subject[400], key[64];
+        snprintf(subject, sizeof subject, "Röstbrevlådor %s %s: sammanfattning, %ld att åtgärda", o->name, date, total);
+        snprintf(key, sizeof key, "officers:%s", o->id);
+        rc = enqueue(s, o->mail_from[0] ? o->mail_from : cfg->mail_from, date, key, o->officers, subject, &text, &html,
+                     dry_dir, log, c, err);
+        free(text.s);
+        free(html.s);
+        json_decref(own);
+    }
+    free(orgs);
+    json_decref(whose);
     return rc;
 }
 
@@ -452,7 +501,7 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
             if (n) snprintf(subject, sizeof subject, "Röstbrevlådor %s %s: %ld att åtgärda", us.u[i].name, date, n);
             else snprintf(subject, sizeof subject, "Röstbrevlådor %s %s: inget att åtgärda", us.u[i].name, date);
             snprintf(key, sizeof key, "unit:%s", us.u[i].name);
-            rc = enqueue(s, cfg, date, key, us.u[i].managers, subject, &text, &html, dry_dir, log, c, err);
+            rc = enqueue(s, cfg->mail_from, date, key, us.u[i].managers, subject, &text, &html, dry_dir, log, c, err);
         }
         free(text.s);
         free(html.s);
@@ -468,10 +517,11 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
         for (const char *p = cfg->mail_officers; *p && k + 1 < sizeof to; p++)
             if (*p != ' ') to[k++] = *p;
         to[k] = '\0';
-        rc = enqueue(s, cfg, date, "officers", to, subject, &text, &html, dry_dir, log, c, err);
+        rc = enqueue(s, cfg->mail_from, date, "officers", to, subject, &text, &html, dry_dir, log, c, err);
         free(text.s);
         free(html.s);
     }
+    if (rc == RV_OK) rc = org_summaries(s, cfg, r, dry_dir, log, c, err);
     for (size_t i = 0; i < us.n; i++) {
         free(us.u[i].name);
         free(us.u[i].managers);

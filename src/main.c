@@ -30,6 +30,7 @@
 #include "rostvakt/mail.h"
 #include "rostvakt/swedish.h"
 #include "rostvakt/server.h"
+#include "rostvakt/organisation.h"
 #include "rostvakt/token.h"
 #include "rostvakt/verify.h"
 #include "rostvakt/report.h"
@@ -58,7 +59,7 @@ static const struct {
     {"profiles", "profiles", "list the policy profiles, one line each"},
     {"serve", "serve [--listen ADDR:PORT] [--data-dir DIR] [--tokens FILE] [--workers N] [--analysis-workers N]",
      "the HTTP service (README: the API)"},
-    {"token", "token --tokens FILE (--role pbx|officer|admin|manager --name NAME | --revoke NAME)",
+    {"token", "token --tokens FILE (--role pbx|officer|admin|manager --name NAME [--org ID]... | --revoke NAME)",
      "create or revoke an API token"},
     {"sweep", "sweep [--data-dir DIR] [--date YYYY-MM-DD] [--format json|csv|html[,...]] [--out FILE] [--dry-run]\n"
               "                  [--mail [--mail-dir DIR]]",
@@ -109,6 +110,9 @@ static const char *const details[] = {
     /* token */
     "  --tokens FILE               the tokens file (created when missing)\n"
     "  --role pbx|officer|admin|manager    what the token may do\n"
+    "  --org ID                            an organisation it acts for (repeatable; '*': every one);\n"
+    "                                      needed for officer and manager; an admin with none is the\n"
+    "                                      installation's\n"
     "  --revoke NAME                       remove that token (the service drops it within a second)\n"
     "  --name NAME                 who holds it, as the audit names them\n"
     "  the token is printed once, on the last line; the file keeps only its hash\n",
@@ -1071,7 +1075,17 @@ done:
 static int cmd_token(int argc, char **argv)
 {
     const char *file = NULL, *name = NULL, *role = NULL, *revoke = NULL;
+    char orgs[RV_ORGS_TEXT_MAX] = "";
     for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--org") == 0 && i + 1 < argc) { /* repeatable */
+            size_t l = strlen(orgs);
+            if (l + strlen(argv[i + 1]) + 2 > sizeof orgs) {
+                fprintf(stderr, "rostvakt token: too many --org\n");
+                return EXIT_USAGE;
+            }
+            snprintf(orgs + l, sizeof orgs - l, "%s%s", l ? "," : "", argv[++i]);
+            continue;
+        }
         const char **slot = strcmp(argv[i], "--tokens") == 0 ? &file
                             : strcmp(argv[i], "--name") == 0 ? &name
                             : strcmp(argv[i], "--role") == 0 ? &role
@@ -1102,9 +1116,18 @@ static int cmd_token(int argc, char **argv)
         fprintf(stderr, "rostvakt token: --role must be pbx, officer, admin or manager, not '%s'\n", role);
         return EXIT_USAGE;
     }
+    if (!orgs[0] && (r == RV_ROLE_OFFICER || r == RV_ROLE_MANAGER)) {
+        fprintf(stderr, "rostvakt token: the %s role acts for organisations: --org ID (repeatable), or --org '*' for"
+                        " every one\n", role);
+        return EXIT_USAGE;
+    }
+    if (strchr(orgs, '*') && strcmp(orgs, "*") != 0) {
+        fprintf(stderr, "rostvakt token: --org '*' (every organisation) stands alone\n");
+        return EXIT_USAGE;
+    }
     char tok[RV_TOKEN_TEXT_LEN + 1];
     rv_error e;
-    rv_err rc = rv_token_create(file, name, (rv_role)r, tok, &e);
+    rv_err rc = rv_token_create_orgs(file, name, (rv_role)r, orgs[0] ? orgs : NULL, tok, &e);
     if (rc != RV_OK) {
         fprintf(stderr, "rostvakt token: %s\n", e.msg);
         return rc == RV_ERR_ARG ? EXIT_USAGE : rc == RV_ERR_CONFIG ? EXIT_CONFIG : 1;

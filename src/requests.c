@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "rostvakt/decision.h"
 #include "rostvakt/mail.h"
+#include "rostvakt/organisation.h"
 
 rv_err rv_mailbox_parse(const char *ext, const char *json, size_t len, rv_mailbox *out, rv_error *err)
 {
@@ -27,7 +29,8 @@ rv_err rv_mailbox_parse(const char *ext, const char *json, size_t len, rv_mailbo
              {"org", out->org, sizeof out->org, 0},
              {"profile", out->profile, sizeof out->profile, 0},
              {"mobile", out->mobile, sizeof out->mobile, 0},
-             {"email", out->email, sizeof out->email, 0}};
+             {"email", out->email, sizeof out->email, 0},
+             {"organisation", out->organisation, RV_ORG_ID_MAX + 1, 0}};
     size_t nf = sizeof f / sizeof f[0];
     rv_err rc = RV_OK;
     if (!json_is_object(root)) {
@@ -55,6 +58,10 @@ rv_err rv_mailbox_parse(const char *ext, const char *json, size_t len, rv_mailbo
             rc = rv_error_set(err, RV_ERR_ARG, "email must be one address, name@domain");
             goto done;
         }
+    }
+    if (out->organisation[0] && !rv_org_id_valid(out->organisation)) {
+        rc = rv_error_set(err, RV_ERR_ARG, "organisation must be an organisation's id (1 to 40 of a-z 0-9 -)");
+        goto done;
     }
     for (size_t k = 0; k < nf; k++)
         if (f[k].required && !f[k].dst[0]) {
@@ -173,5 +180,132 @@ rv_err rv_unit_parse(const char *json, size_t len, char *list, size_t cap, rv_er
     }
     json_decref(j);
     if (rc != RV_OK) list[0] = '\0';
+    return rc;
+}
+
+/* A string field of o (NULL when absent) into dst; 0 with err set when it
+ * is not a string of 1..cap-1 bytes. */
+static int org_text(json_t *o, const char *key, const char *name, char *dst, size_t cap, rv_error *err)
+{
+    json_t *v = json_object_get(o, key);
+    if (!v) return 1;
+    const char *t = json_string_value(v);
+    size_t n = t ? json_string_length(v) : 0;
+    if (!t || n == 0 || n >= cap || strlen(t) != n) {
+        rv_error_set(err, RV_ERR_ARG, "%s must be 1 to %zu bytes of text", name, cap - 1);
+        return 0;
+    }
+    memcpy(dst, t, n + 1);
+    return 1;
+}
+
+rv_err rv_org_parse(const char *id, const char *json, size_t len, rv_org *out, rv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!rv_org_id_valid(id)) return rv_error_set(err, RV_ERR_ARG, "an organisation's id is 1 to 40 of a-z 0-9 -");
+    snprintf(out->id, sizeof out->id, "%s", id);
+    json_error_t je;
+    json_t *j = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &je);
+    rv_err rc = RV_OK;
+    static const char *const keys[] = {"name", "organisationsnummer", "calendar", "time_zone", "profile",
+                                       "diarienummer_pattern", "gallringsbeslut", "gallring_covers",
+                                       "archival_creator", "mail", NULL};
+    const char *key;
+    json_t *v;
+    if (!json_is_object(j)) {
+        rc = rv_error_set(err, RV_ERR_ARG, "the body must be a JSON object");
+        goto done;
+    }
+    json_object_foreach(j, key, v) {
+        size_t k = 0;
+        while (keys[k] && strcmp(keys[k], key) != 0) k++;
+        if (!keys[k]) { rc = rv_error_set(err, RV_ERR_ARG, "unknown field \"%.60s\"", key); goto done; }
+    }
+    json_t *ac = json_object_get(j, "archival_creator"), *mail = json_object_get(j, "mail");
+    if ((ac && !json_is_object(ac)) || (mail && !json_is_object(mail))) {
+        rc = rv_error_set(err, RV_ERR_ARG, "archival_creator and mail must be objects");
+        goto done;
+    }
+    if (!org_text(j, "name", "name", out->name, sizeof out->name, err) ||
+        !org_text(j, "organisationsnummer", "organisationsnummer", out->orgnr, sizeof out->orgnr, err) ||
+        !org_text(j, "calendar", "calendar", out->calendar, sizeof out->calendar, err) ||
+        !org_text(j, "time_zone", "time_zone", out->time_zone, sizeof out->time_zone, err) ||
+        !org_text(j, "profile", "profile", out->profile, sizeof out->profile, err) ||
+        !org_text(j, "diarienummer_pattern", "diarienummer_pattern", out->diarienummer_pattern,
+                  sizeof out->diarienummer_pattern, err) ||
+        !org_text(j, "gallringsbeslut", "gallringsbeslut", out->gallringsbeslut, sizeof out->gallringsbeslut, err) ||
+        !org_text(ac, "name", "archival_creator.name", out->creator_name, sizeof out->creator_name, err) ||
+        !org_text(ac, "identifier", "archival_creator.identifier", out->creator_id, sizeof out->creator_id, err) ||
+        !org_text(mail, "from", "mail.from", out->mail_from, sizeof out->mail_from, err)) {
+        rc = err->code;
+        goto done;
+    }
+    if (!out->name[0]) { rc = rv_error_set(err, RV_ERR_ARG, "name is missing"); goto done; }
+    if (out->orgnr[0] && !rv_orgnr_valid(out->orgnr)) {
+        rc = rv_error_set(err, RV_ERR_UNPROCESSABLE, "organisationsnummer must be NNNNNN-NNNN with its check digit");
+        goto done;
+    }
+    if (!out->calendar[0]) snprintf(out->calendar, sizeof out->calendar, "SE");
+    const char *tz = strcmp(out->calendar, "AX") == 0 ? "Europe/Mariehamn" : "Europe/Stockholm";
+    if (strcmp(out->calendar, "SE") != 0 && strcmp(out->calendar, "AX") != 0) {
+        rc = rv_error_set(err, RV_ERR_UNPROCESSABLE, "calendar must be SE or AX");
+        goto done;
+    }
+    if (!out->time_zone[0]) snprintf(out->time_zone, sizeof out->time_zone, "%s", tz);
+    if (strcmp(out->time_zone, tz) != 0) {
+        rc = rv_error_set(err, RV_ERR_UNPROCESSABLE, "time_zone: the %s calendar's is %s", out->calendar, tz);
+        goto done;
+    }
+    if (!out->profile[0]) snprintf(out->profile, sizeof out->profile, "default");
+    if (out->diarienummer_pattern[0] && rv_decision_pattern_check(out->diarienummer_pattern, err) != RV_OK) {
+        rc = rv_error_set(err, RV_ERR_UNPROCESSABLE, "diarienummer_pattern: %s", err->msg);
+        goto done;
+    }
+    json_t *cov = json_object_get(j, "gallring_covers");
+    if (cov) {
+        size_t i, l = 0;
+        json_array_foreach(cov, i, v) {
+            const char *g = json_string_value(v);
+            if (!g || (strcmp(g, "tillfallig") && strcmp(g, "ringa")) || strstr(out->gallring_covers, g)) {
+                rc = rv_error_set(err, RV_ERR_UNPROCESSABLE, "gallring_covers: each of \"tillfallig\", \"ringa\" once");
+                goto done;
+            }
+            l += (size_t)snprintf(out->gallring_covers + l, sizeof out->gallring_covers - l, "%s%s", l ? "," : "", g);
+        }
+        if (!json_is_array(cov) || !l) {
+            rc = rv_error_set(err, RV_ERR_UNPROCESSABLE, "gallring_covers: a list of \"tillfallig\" and \"ringa\"");
+            goto done;
+        }
+        if (!out->gallringsbeslut[0]) {
+            rc = rv_error_set(err, RV_ERR_UNPROCESSABLE, "gallring_covers without the gallringsbeslut it comes from");
+            goto done;
+        }
+    }
+    if (out->mail_from[0] && !rv_mail_address_valid(out->mail_from)) {
+        rc = rv_error_set(err, RV_ERR_UNPROCESSABLE, "mail.from must be an e-mail address");
+        goto done;
+    }
+    json_t *off = json_object_get(mail, "officers");
+    if (off) {
+        size_t i, l = 0;
+        if (!json_is_array(off) || json_array_size(off) > 20) {
+            rc = rv_error_set(err, RV_ERR_ARG, "mail.officers must be a list of at most 20 addresses");
+            goto done;
+        }
+        json_array_foreach(off, i, v) {
+            const char *a = json_string_value(v);
+            if (!a || !rv_mail_address_valid(a) || l + strlen(a) + 2 > sizeof out->officers) {
+                rc = rv_error_set(err, RV_ERR_UNPROCESSABLE, "mail.officers: each must be an e-mail address");
+                goto done;
+            }
+            l += (size_t)snprintf(out->officers + l, sizeof out->officers - l, "%s%s", l ? "," : "", a);
+        }
+    }
+done:
+    json_decref(j);
+    if (rc != RV_OK) {
+        memset(out, 0, sizeof *out);
+        snprintf(out->id, sizeof out->id, "%s", id);
+    }
     return rc;
 }

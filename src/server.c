@@ -4,11 +4,13 @@
 #include "server_int.h"
 #include "api.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "rostvakt/calendar.h"
+#include "rostvakt/policy.h"
 #include "rostvakt/verify.h"
 
 /* The phone map and case words; without them nothing is verified and
@@ -34,6 +36,17 @@ static unsigned decoders_for(const rv_config *cfg)
     return (unsigned)n;
 }
 
+/* The calendar of profile name ("SE", "AX"); 0 when there is no such profile. */
+static int profile_calendar(void *user, const char *name, char cal[4])
+{
+    const rv_config *cfg = user;
+    rv_profile p;
+    rv_error e;
+    if (rv_profile_find(cfg->profile_dirs, name, &p, &e) != RV_OK) return 0;
+    snprintf(cal, 4, "%s", p.calendar);
+    return 1;
+}
+
 rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port, rv_error *err)
 {
     *out = NULL;
@@ -52,6 +65,8 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     if (rc == RV_OK) rc = rv_identity_open(&s->cfg, &s->id, err);
     if (rc == RV_OK) rc = rv_service_store_open(&s->db, s->cfg.data_dir, err);
     if (rc == RV_OK) rc = rv_store_requeue_interrupted(s->db.store, err);
+    int settled = 0; /* organisations an older archive's org became: their profile's calendar */
+    if (rc == RV_OK) rc = rv_store_settle_calendars(s->db.store, profile_calendar, &s->cfg, &settled, err);
     if (rc == RV_OK) rc = rv_decoders_new(decoders_for(&s->cfg), rv_config_mllr(&s->cfg), s->lex, &s->decoders, err);
     if (rc == RV_OK) {
         rv_store_remove_leftovers(s->db.store); /* before anyone can upload */
@@ -65,7 +80,7 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     if (rc == RV_OK) rc = rv_workers_start(s->workers, s->ingest, err);
     if (rc == RV_OK) {
         rv_http_opts ho = {.cfg = &s->cfg, .id = s->id, .metrics = s->metrics, .routes = rv_routes,
-                           .n_routes = rv_n_routes, .app = s};
+                           .n_routes = rv_n_routes, .app = s, .gate = rv_api_gate};
         rc = rv_http_start(&ho, &s->http, port, err);
     }
     if (rc != RV_OK) {

@@ -1,5 +1,6 @@
 /* Web app sessions and the trusted proxy's users (session.h). */
 #include "rostvakt/session.h"
+#include "rostvakt/organisation.h"
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -181,6 +182,7 @@ void rv_sessions_proxy_csrf(rv_sessions *s, const char *name, char csrf[RV_SESSI
 typedef struct {
     char name[RV_TOKEN_NAME_MAX + 1];
     rv_role role;
+    char orgs[RV_ORGS_TEXT_MAX]; /* ",a,b,", or "" for every one */
 } user;
 
 struct rv_users {
@@ -194,9 +196,15 @@ static rv_err user_line(char *line, int lineno, void *arg, rv_error *err)
     line[strcspn(line, "\r")] = '\0';
     if (!line[0] || line[0] == '#') return RV_OK;
     char *tab = strchr(line, '\t');
+    char *tab2 = tab ? strchr(tab + 1, '\t') : NULL;
+    if (tab2) *tab2 = '\0';
     int role = tab ? rv_role_parse(tab + 1) : -1;
-    if (!tab || tab == line || (size_t)(tab - line) > RV_TOKEN_NAME_MAX || role < 0 || role == RV_ROLE_PBX)
-        return rv_error_set(err, RV_ERR_CONFIG, "users file line %d: \"user<TAB>officer|admin|manager\" expected",
+    char orgs[RV_ORGS_TEXT_MAX] = "";
+    if (!tab || tab == line || (size_t)(tab - line) > RV_TOKEN_NAME_MAX || role < 0 || role == RV_ROLE_PBX ||
+        (tab2 && !rv_orgs_norm(tab2 + 1, orgs)))
+        return rv_error_set(err, RV_ERR_CONFIG,
+                            "users file line %d: \"user<TAB>officer|admin|manager[<TAB>org,org]\" expected"
+                            " (organisations: ids, or *)",
                             lineno);
     if (u->n == u->cap) {
         size_t cap = u->cap ? u->cap * 2 : 16;
@@ -205,6 +213,7 @@ static rv_err user_line(char *line, int lineno, void *arg, rv_error *err)
         u->v = nv, u->cap = cap;
     }
     snprintf(u->v[u->n].name, sizeof u->v[u->n].name, "%.*s", (int)(tab - line), line);
+    snprintf(u->v[u->n].orgs, sizeof u->v[u->n].orgs, "%s", orgs);
     u->v[u->n++].role = (rv_role)role;
     return RV_OK;
 }
@@ -231,9 +240,15 @@ void rv_users_free(rv_users *u)
 
 int rv_users_role(const rv_users *u, const char *name, rv_role *role)
 {
+    return rv_users_find(u, name, role, NULL);
+}
+
+int rv_users_find(const rv_users *u, const char *name, rv_role *role, char orgs[RV_ORGS_TEXT_MAX])
+{
     for (size_t i = 0; u && name && i < u->n; i++)
         if (strcmp(u->v[i].name, name) == 0) {
             *role = u->v[i].role;
+            if (orgs) snprintf(orgs, RV_ORGS_TEXT_MAX, "%s", u->v[i].orgs);
             return 1;
         }
     return 0;

@@ -18,6 +18,7 @@ const char *const rv_audit_actions[] = {
     "voicemail_received", "callback", "decision", "greeting_reviewed", "voicemail_packaged", "voicemail_archived",
     "voicemail_handed_over",
     "unit_created", "unit_updated", "sweep_run", "sweep_done", "disposed", "sign_in", "sign_in_refused", "sign_out",
+    "organisation_created", "organisation_updated", "organisations_listed", "organisation_read",
     NULL};
 
 /* The test hook: compiled in, inert unless RV_TEST_AUDIT_FAILS names a
@@ -37,8 +38,9 @@ rv_err rv_store_audit(rv_store *s, const char *now_iso, const char *actor, const
     if (!rv_audit_actions[k]) return rv_error_set(err, RV_ERR_INTERNAL, "cannot write the audit: no action '%s'", action);
     if (audit_made_to_fail()) return rv_error_set(err, RV_ERR_FULL, "cannot write the audit: RV_TEST_AUDIT_FAILS");
     return rv_sql_exec(s,
-                       "INSERT INTO audit (at, actor, remote, action, voicemail_id, ext, detail)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                       "INSERT INTO audit (at, actor, remote, action, voicemail_id, ext, detail, organisation)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, (SELECT m.organisation FROM mailboxes m WHERE m.ext ="
+                       " coalesce(?6, (SELECT v.ext FROM voicemails v WHERE v.id = ?5))))",
                        V_ARGS(V_TEXT(now_iso), V_TEXT(actor), V_TEXT(remote ? remote : ""), V_TEXT(action),
                               voicemail_id > 0 ? V_INT(voicemail_id) : V_NULL, V_TEXT(ext), V_TEXT(detail)),
                        "cannot write the audit", err);
@@ -83,14 +85,14 @@ static json_t *audit_text(const char *text)
 }
 
 rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *actor, const char *from,
-                           const char *to, int limit, json_t **out, rv_error *err)
+                           const char *to, const char *orgs, int limit, json_t **out, rv_error *err)
 {
     int more;
-    return rv_store_audit_page(s, voicemail_id, actor, from, to, 0, limit, out, &more, err);
+    return rv_store_audit_page(s, voicemail_id, actor, from, to, orgs, 0, limit, out, &more, err);
 }
 
 rv_err rv_store_audit_page(rv_store *s, long long voicemail_id, const char *actor, const char *from, const char *to,
-                           long long after_id, int limit, json_t **out, int *more, rv_error *err)
+                           const char *orgs, long long after_id, int limit, json_t **out, int *more, rv_error *err)
 {
     *out = NULL;
     *more = 0;
@@ -99,9 +101,11 @@ rv_err rv_store_audit_page(rv_store *s, long long voicemail_id, const char *acto
                                "SELECT id, at, actor, remote, action, voicemail_id, ext, detail FROM audit"
                                " WHERE (?1 = 0 OR voicemail_id = ?1) AND (?2 IS NULL OR actor = ?2)"
                                " AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)"
-                               " AND (?6 = 0 OR id < ?6) ORDER BY id DESC LIMIT ?5",
+                               " AND (?6 = 0 OR id < ?6)"
+                               " AND (nullif(?7, '') IS NULL OR instr(?7, ',' || organisation || ',') > 0)"
+                               " ORDER BY id DESC LIMIT ?5",
                                V_ARGS(V_INT(voicemail_id), V_TEXT(actor), V_TEXT(from), V_TEXT(to), V_INT(limit + 1),
-                                      V_INT(after_id)),
+                                      V_INT(after_id), V_TEXT(orgs)),
                                "cannot read the audit", err);
     if (rc != RV_OK) return rc;
     json_t *a = json_array();

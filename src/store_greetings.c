@@ -252,7 +252,8 @@ rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_er
     return rc;
 }
 
-rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, json_t **out, int *more, rv_error *err)
+rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, const rv_scope *scope, json_t **out,
+                            int *more, rv_error *err)
 {
     *out = NULL;
     *more = 0;
@@ -263,8 +264,10 @@ rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, json_
                                " FROM mailboxes m JOIN greetings g ON g.id = m.greeting_id"
                                " WHERE g.removed = 0 AND g.review != '' AND m.ext > ?1"
                                " AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.greeting_id = g.id)"
-                               " ORDER BY m.ext LIMIT ?2",
-                               V_ARGS(V_TEXT(after_ext ? after_ext : ""), V_INT(limit + 1)), "cannot read greetings",
+                               " AND " SCOPE_SQL("m", "3", "4") " ORDER BY m.ext LIMIT ?2",
+                               V_ARGS(V_TEXT(after_ext ? after_ext : ""), V_INT(limit + 1),
+                                      V_TEXT(scope ? scope->orgs : NULL), V_TEXT(scope ? scope->manager : NULL)),
+                               "cannot read greetings",
                                err);
     if (rc != RV_OK) return rc;
     json_t *a = json_array();

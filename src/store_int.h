@@ -102,6 +102,15 @@ rv_err rv_sql_tx_end(rv_store *s, int own, rv_err rc, rv_error *err);
     " ORDER BY n DESC, first) AS r FROM (SELECT rv_unit_key(unit) AS k, unit, count(*) AS n, min(rowid) AS first" \
     " FROM mailboxes GROUP BY unit)) WHERE r = 1)"
 
+/* Whether a scope (rv_scope: orgs bound to ?O, manager to ?G) sees the
+ * mailbox m (an alias): in one of its organisations, and, for a manager, of
+ * a unit whose managers name them. A condition of the WHERE clause, so that
+ * lists are filtered before their LIMIT. */
+#define SCOPE_SQL(m, O, G)                                                                                     \
+    "(nullif(?" O ", '') IS NULL OR instr(?" O ", ',' || " m ".organisation || ',') > 0) AND (?" G " IS NULL"   \
+    " OR EXISTS (SELECT 1 FROM units u WHERE rv_unit_key(u.name) = rv_unit_key(" m ".unit)"                    \
+    " AND instr(',' || lower(u.managers) || ',', ',' || lower(?" G ") || ',') > 0))"
+
 /* ---- audio (store_audio.c) ---- */
 
 void rv_audio_init(rv_store *s);
@@ -130,6 +139,9 @@ rv_err rv_audio_drop_erasures(rv_store *s, const long long *ids, size_t n, rv_er
 /* 1 if the directory has ext, 0 if not, -1 on a database error
  * (store_mailboxes.c). */
 int rv_mailbox_exists(rv_store *s, const char *ext);
+
+/* The archival creator of voicemail v->id's organisation into v (store_orgs.c). */
+rv_err rv_archive_creator(rv_store *s, rv_vm_archive *v, rv_error *err);
 
 /* ---- the API's JSON, until the HTTP layer makes it (store_greetings.c) ---- */
 

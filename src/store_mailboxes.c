@@ -38,16 +38,35 @@ rv_err rv_store_put_mailbox(rv_store *s, const rv_mailbox *m, const char *now_is
     if (rc != RV_OK) return rc;
     int exists = rv_mailbox_exists(s, m->ext);
     if (exists < 0) rc = rv_sql_error(s, err, "cannot read mailboxes");
+    const char *org = m->organisation[0] ? m->organisation : NULL;
+    if (rc == RV_OK && org) {
+        long long known = rv_sql_int1(s, "SELECT count(*) FROM organisations WHERE id = ?1", V_ARGS(V_TEXT(org)));
+        if (known < 0) rc = rv_sql_error(s, err, "cannot read organisations");
+        else if (!known) rc = rv_error_set(err, RV_ERR_UNPROCESSABLE, "organisation: no such organisation");
+    }
+    if (rc == RV_OK && exists && org) { /* a record stays with the authority that received it */
+        long long moved = rv_sql_int1(s,
+                                      "SELECT count(*) FROM mailboxes m WHERE m.ext = ?1 AND m.organisation IS NOT ?2"
+                                      " AND EXISTS (SELECT 1 FROM voicemails v WHERE v.ext = m.ext)",
+                                      V_ARGS(V_TEXT(m->ext), V_TEXT(org)));
+        if (moved < 0) rc = rv_sql_error(s, err, "cannot read mailboxes");
+        else if (moved)
+            rc = rv_error_set(err, RV_ERR_CONFLICT,
+                              "organisation: the mailbox holds voicemails of its organisation; it cannot move");
+    }
     if (rc == RV_OK) {
         *created = !exists;
         rc = rv_sql_exec(s,
                          "INSERT INTO mailboxes (ext, first_name, last_name, unit, org, profile, mobile,"
-                         " created_at, updated_at, email) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)"
+                         " created_at, updated_at, email, organisation) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9,"
+                         " coalesce(?10, (SELECT o.id FROM organisations o WHERE o.name = ?5 AND ?5 <> '')))"
                          " ON CONFLICT(ext) DO UPDATE SET first_name = ?2, last_name = ?3, unit = ?4,"
-                         " org = ?5, profile = ?6, mobile = ?7, updated_at = ?8, email = ?9",
+                         " org = ?5, profile = ?6, mobile = ?7, updated_at = ?8, email = ?9,"
+                         " organisation = coalesce(?10, organisation,"
+                         " (SELECT o.id FROM organisations o WHERE o.name = ?5 AND ?5 <> ''))",
                          V_ARGS(V_TEXT(m->ext), V_TEXT(m->first_name), V_TEXT(m->last_name), V_TEXT(m->unit),
                                 V_TEXT(m->org), V_TEXT(m->profile), V_TEXT(m->mobile), V_TEXT(now_iso),
-                                V_TEXT(m->email)),
+                                V_TEXT(m->email), V_TEXT(org)),
                          "cannot store the mailbox", err);
     }
     return rv_sql_tx_end(s, own, rc, err);
@@ -63,6 +82,7 @@ static void read_mailbox(rv_sql *q, int i, rv_mailbox *m)
     rv_sql_copy(q, i + 4, m->org, sizeof m->org);
     rv_sql_copy(q, i + 5, m->profile, sizeof m->profile);
     rv_sql_copy(q, i + 6, m->mobile, sizeof m->mobile);
+    rv_sql_copy(q, i + 7, m->organisation, sizeof m->organisation);
 }
 
 rv_err rv_store_get_mailbox(rv_store *s, const char *ext, rv_mailbox *out, rv_error *err)
@@ -71,7 +91,7 @@ rv_err rv_store_get_mailbox(rv_store *s, const char *ext, rv_mailbox *out, rv_er
     if (!rv_ext_valid(ext)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
-                               "SELECT ext, first_name, last_name, unit, org, profile, mobile FROM mailboxes"
+                               "SELECT ext, first_name, last_name, unit, org, profile, mobile, organisation FROM mailboxes"
                                " WHERE ext = ?1",
                                V_ARGS(V_TEXT(ext)), "cannot read mailboxes", err);
     if (rc != RV_OK) return rc;
@@ -142,16 +162,17 @@ rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *mq, json_t **out,
     /* compliant: the current greeting exists, is not removed, and was found compliant */
     const char *sql =
         "SELECT m.ext, m.first_name, m.last_name, m.unit, m.org, m.profile, m.mobile, g.id IS NOT NULL, " GREETING_COLS
-        ", m.name_received_at, m.email FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
+        ", m.name_received_at, m.email, m.organisation FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
         " WHERE (?1 = 0 OR (?1 = 1) = (coalesce(g.compliant, 0) = 1 AND g.removed = 0))"
         " AND (?2 IS NULL OR rv_unit_key(m.unit) = rv_unit_key(?2)) AND (?3 IS NULL OR m.ext > ?3) AND (?5 IS NULL OR m.ext = ?5)"
-        " AND (?6 IS NULL OR lower(m.email) = lower(?6)) ORDER BY m.ext LIMIT ?4";
+        " AND (?6 IS NULL OR lower(m.email) = lower(?6)) AND " SCOPE_SQL("m", "7", "8") " ORDER BY m.ext LIMIT ?4";
     int limit = mq->limit > 0 && mq->limit <= 500 ? mq->limit : 50;
     rv_sql *q;
     rv_err rc = rv_sql_prepare(
         s, &q, sql,
         V_ARGS(V_INT(mq->compliant == RV_MB_COMPLIANT ? 1 : mq->compliant == RV_MB_NOT_COMPLIANT ? 2 : 0),
-               V_TEXT(mq->unit), V_TEXT(mq->after_ext), V_INT(limit + 1), V_TEXT(mq->ext), V_TEXT(mq->email)),
+               V_TEXT(mq->unit), V_TEXT(mq->after_ext), V_INT(limit + 1), V_TEXT(mq->ext), V_TEXT(mq->email),
+               V_TEXT(mq->scope.orgs), V_TEXT(mq->scope.manager)),
         "cannot list mailboxes", err);
     if (rc != RV_OK) return rc;
     json_t *a = json_array();
@@ -167,6 +188,7 @@ rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *mq, json_t **out,
         if (m) json_object_set_new(m, "greeting", rv_sql_int(q, 7) ? rv_greeting_json(q, 8) : json_null());
         if (m) json_object_set_new(m, "name_recording_at", rv_json_text(q, 8 + GREETING_NCOLS));
         if (m) json_object_set_new(m, "email", rv_json_text(q, 9 + GREETING_NCOLS));
+        if (m) json_object_set_new(m, "organisation", rv_json_text(q, 10 + GREETING_NCOLS));
         json_array_append_new(a, m);
         n++;
     }

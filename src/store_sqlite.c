@@ -5,6 +5,7 @@
  * family of tables has its file (store_mailboxes.c, store_greetings.c,
  * store_voicemails.c, store_audit.c, store_units.c, store_sweeps.c). */
 #include "store_int.h"
+#include "rostvakt/organisation.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -148,7 +149,8 @@ static const char *const migrations[] = {
     "  migrated_from TEXT);"
     "INSERT INTO decisions_15 (id, voicemail_id, decision, diarienummer, note, actor, decided_at, migrated_from)"
     "  SELECT id, voicemail_id, CASE decision WHEN 'registered' THEN 'registrera' WHEN 'dispose' THEN 'gallras'"
-    "  ELSE 'halls_ordnad' END, diarienummer, note, actor, decided_at, decision FROM decisions;"
+    "  WHEN 'not_public_record' THEN 'halls_ordnad' ELSE decision END, diarienummer, note, actor, decided_at,"
+    "  CASE WHEN decision IN ('registered', 'dispose', 'not_public_record') THEN decision END FROM decisions;"
     "DROP TABLE decisions;"
     "ALTER TABLE decisions_15 RENAME TO decisions;"
     "CREATE INDEX decisions_voicemail ON decisions(voicemail_id, id);",
@@ -171,6 +173,27 @@ static const char *const migrations[] = {
     "CREATE INDEX voicemails_decision ON voicemails(decision, received_at DESC, id DESC);"
     "CREATE INDEX voicemails_new ON voicemails(received_at DESC, id DESC) WHERE listened_at IS NULL;"
     "CREATE INDEX voicemails_ext ON voicemails(ext, received_at DESC, id DESC);",
+    /* 16 -> 17: the authorities one installation serves; each mailbox names
+     * its own, and each distinct free-text org becomes one (id: its slug) */
+    "CREATE TABLE organisations (id TEXT PRIMARY KEY, name TEXT NOT NULL, orgnr TEXT NOT NULL DEFAULT '',"
+    "  calendar TEXT NOT NULL DEFAULT 'SE', time_zone TEXT NOT NULL DEFAULT 'Europe/Stockholm',"
+    "  profile TEXT NOT NULL DEFAULT 'default', diarienummer_pattern TEXT NOT NULL DEFAULT '',"
+    "  gallringsbeslut TEXT NOT NULL DEFAULT '', gallring_covers TEXT NOT NULL DEFAULT '',"
+    "  creator_name TEXT NOT NULL DEFAULT '', creator_id TEXT NOT NULL DEFAULT '',"
+    "  mail_from TEXT NOT NULL DEFAULT '', officers TEXT NOT NULL DEFAULT '',"
+    "  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);"
+    "ALTER TABLE mailboxes ADD COLUMN organisation TEXT REFERENCES organisations(id);"
+    "ALTER TABLE audit ADD COLUMN organisation TEXT;"
+    /* the calendar '': its profile's, settled when the service starts (rv_store_settle_calendars) */
+    "INSERT OR IGNORE INTO organisations (id, name, calendar, time_zone, profile, creator_name, created_at, updated_at)"
+    "  SELECT rv_org_slug(org), org, '', '', (SELECT profile FROM mailboxes p WHERE p.org = m.org GROUP BY profile"
+    "  ORDER BY count(*) DESC, min(rowid) LIMIT 1), org, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'),"
+    "  strftime('%Y-%m-%dT%H:%M:%SZ', 'now') FROM mailboxes m WHERE org <> '' GROUP BY org ORDER BY min(rowid);"
+    "UPDATE mailboxes SET organisation = rv_org_slug(org) WHERE org <> '';"
+    "UPDATE audit SET organisation = (SELECT m.organisation FROM mailboxes m WHERE m.ext = audit.ext"
+    "  OR m.ext = (SELECT v.ext FROM voicemails v WHERE v.id = audit.voicemail_id))"
+    "  WHERE ext IS NOT NULL OR voicemail_id IS NOT NULL;"
+    "CREATE INDEX mailboxes_organisation ON mailboxes(organisation, ext);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] == RV_STORE_SCHEMA_VERSION,
@@ -190,6 +213,17 @@ static void sql_unit_key(sqlite3_context *cx, int argc, sqlite3_value **argv)
     char *k = rv_unit_key(t);
     if (!k) sqlite3_result_error_nomem(cx);
     else sqlite3_result_text(cx, k, -1, free);
+}
+
+/* rv_org_slug(x) in SQL, for the migration that makes organisations of
+ * the free-text org values. */
+static void sql_org_slug(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *t = (const char *)sqlite3_value_text(argv[0]);
+    char id[RV_ORG_ID_MAX + 1];
+    rv_org_slug(t, id);
+    sqlite3_result_text(cx, id, -1, SQLITE_TRANSIENT);
 }
 
 /* SQLite's last error as ours: another connection's lock is RV_ERR_BUSY
@@ -404,7 +438,7 @@ int rv_store_schema_version(rv_store *s)
     return v < 0 ? -1 : (int)v;
 }
 
-static rv_err migrate(rv_store *s, rv_error *err)
+static rv_err migrate(rv_store *s, int upto, rv_error *err)
 {
     sqlite3 *db = s->db->h;
     int v = rv_store_schema_version(s);
@@ -412,7 +446,7 @@ static rv_err migrate(rv_store *s, rv_error *err)
     if (v > N_MIGRATIONS)
         return rv_error_set(err, RV_ERR_CONFIG, "the database is at schema %d, newer than this rostvakt (%d)",
                             v, N_MIGRATIONS);
-    for (; v < N_MIGRATIONS; v++) {
+    for (; v < upto; v++) {
         char sql[64];
         snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
         if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
@@ -430,6 +464,11 @@ static rv_err migrate(rv_store *s, rv_error *err)
 }
 
 rv_err rv_store_open(const char *data_dir, rv_store **out, rv_error *err)
+{
+    return rv_store_open_upto(data_dir, N_MIGRATIONS, out, err);
+}
+
+rv_err rv_store_open_upto(const char *data_dir, int version, rv_store **out, rv_error *err)
 {
     *out = NULL;
     if (!data_dir || !*data_dir || strlen(data_dir) > 3000)
@@ -461,7 +500,9 @@ rv_err rv_store_open(const char *data_dir, rv_store **out, rv_error *err)
     }
     sqlite3_busy_timeout(db->h, 5000);
     if (sqlite3_create_function_v2(db->h, "rv_unit_key", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
-                                   NULL, sql_unit_key, NULL, NULL, NULL) != SQLITE_OK) {
+                                   NULL, sql_unit_key, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_create_function_v2(db->h, "rv_org_slug", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS,
+                                   NULL, sql_org_slug, NULL, NULL, NULL) != SQLITE_OK) {
         rc = rv_sql_error(s, err, "cannot configure the database");
         goto fail;
     }
@@ -470,7 +511,7 @@ rv_err rv_store_open(const char *data_dir, rv_store **out, rv_error *err)
         rc = rv_sql_error(s, err, "cannot configure the database");
         goto fail;
     }
-    rc = migrate(s, err);
+    rc = migrate(s, version < N_MIGRATIONS ? version : N_MIGRATIONS, err);
     if (rc != RV_OK) goto fail;
     *out = s;
     return RV_OK;

@@ -378,11 +378,11 @@ rv_err rv_store_voicemail_audio(rv_store *s, long long id, char sha256[RV_SHA256
  * can take the index that fits (an undecided voicemail's decision IS NULL,
  * one nobody listened to the partial index voicemails_new): one statement
  * text for each combination, made once and kept. v.decision and
- * v.listened_at are kept by triggers (migration 15). Voicemails not
+ * v.listened_at are kept by triggers (migration 16). Voicemails not
  * classified yet (queued, being analysed) stay under any classification. */
 enum {
     F_CLASS, F_UNDECIDED, F_DECIDED, F_DECISION, F_EXT, F_UNIT, F_FROM, F_TO, F_CALLER, F_Q, F_NEW, F_HEARD,
-    F_AFTER, F_BEFORE, N_FILTERS
+    F_AFTER, F_BEFORE, F_SCOPE, N_FILTERS
 };
 static const char *const vm_conds[N_FILTERS] = {
     "(v.classification = ?1 OR (v.classification IS NULL AND v.state IN ('queued', 'analysing')))",
@@ -401,6 +401,8 @@ static const char *const vm_conds[N_FILTERS] = {
     "v.listened_at IS NOT NULL",
     "(v.received_at, v.id) < (SELECT received_at, id FROM voicemails WHERE id = ?10)",
     "(v.received_at, v.id) > (SELECT received_at, id FROM voicemails WHERE id = ?11)",
+    /* whose voicemails the caller may see */
+    "v.ext IN (SELECT sm.ext FROM mailboxes sm WHERE " SCOPE_SQL("sm", "13", "14") ")",
 };
 #define VM_COLS                                                                                                  \
     "SELECT v.id, v.ext, v.caller, v.received_at, v.content_type, v.bytes, v.state, v.classification, v.decision," \
@@ -429,6 +431,7 @@ static unsigned vm_mask(const rv_vm_query *vq, long long after, long long before
     if (vq->listened == 1) m |= 1u << F_HEARD;
     if (after) m |= 1u << F_AFTER;
     if (before) m |= 1u << F_BEFORE;
+    if ((vq->scope.orgs && *vq->scope.orgs) || vq->scope.manager) m |= 1u << F_SCOPE;
     return m;
 }
 
@@ -494,7 +497,8 @@ static rv_err vm_rows(rv_store *s, int how, const rv_vm_query *vq, long long aft
     rv_err rc = rv_sql_prepare(s, &q, sql,
                                V_ARGS(V_TEXT(vq->classification), V_TEXT(vq->decision), V_TEXT(vq->ext),
                                       V_TEXT(vq->unit), V_TEXT(vq->from), V_TEXT(vq->to), V_TEXT(vq->caller),
-                                      V_TEXT(vq->q), V_INT(vq->listened), V_INT(after), V_INT(before), V_INT(limit)),
+                                      V_TEXT(vq->q), V_INT(vq->listened), V_INT(after), V_INT(before), V_INT(limit),
+                                      V_TEXT(vq->scope.orgs), V_TEXT(vq->scope.manager)),
                                how == VM_COUNT ? "cannot count voicemails" : "cannot list voicemails", err);
     if (rc != RV_OK) return rc;
     int r;
@@ -611,6 +615,7 @@ rv_err rv_store_archive_info(rv_store *s, long long id, rv_vm_archive *v, rv_err
         rv_sql_copy(q, 28, v->sekretess, sizeof v->sekretess);
     } else rc = r == 0 ? rv_error_set(err, RV_ERR_NOT_FOUND, "no voicemail %lld", id) : err->code;
     rv_sql_done(q);
+    if (rc == RV_OK) rc = rv_archive_creator(s, v, err); /* its own authority's name in the package */
     return rc;
 }
 

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "rostvakt/organisation.h"
 #include "rostvakt/textfile.h"
 
 static const char *const roles[] = {"pbx", "officer", "admin", "manager"};
@@ -32,6 +33,7 @@ typedef struct {
     char name[RV_TOKEN_NAME_MAX + 1];
     rv_role role;
     unsigned char hash[32];
+    char orgs[RV_ORGS_TEXT_MAX]; /* as in the file: "a,b", "*", or "" (a line of three fields) */
 } entry;
 
 struct rv_tokens {
@@ -68,7 +70,7 @@ static int good_name(const char *s)
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-              c == '_' || c == '-'))
+              c == '_' || c == '-' || c == '@'))
             return 0;
     }
     return 1;
@@ -78,14 +80,18 @@ static rv_err line(char *l, int lineno, void *user, rv_error *err)
 {
     rv_tokens *t = user;
     if (!*l || *l == '#') return RV_OK;
-    char *f[3], *r = l;
-    for (int k = 0; k < 3; k++) f[k] = strsep(&r, "\t");
+    char *f[4], *r = l;
+    for (int k = 0; k < 4; k++) f[k] = strsep(&r, "\t");
     entry e;
     memset(&e, 0, sizeof e);
     int role = f[1] ? rv_role_parse(f[1]) : -1;
-    if (!f[2] || r || !good_name(f[0]) || role < 0 || !unhex(f[2], e.hash, 32))
-        return rv_error_set(err, RV_ERR_CONFIG, "tokens file line %d is not name<TAB>role<TAB>sha256", lineno);
+    char norm[RV_ORGS_TEXT_MAX];
+    if (!f[2] || r || !good_name(f[0]) || role < 0 || !unhex(f[2], e.hash, 32) ||
+        (f[3] && (strlen(f[3]) >= sizeof e.orgs || !rv_orgs_norm(f[3], norm))))
+        return rv_error_set(err, RV_ERR_CONFIG, "tokens file line %d is not name<TAB>role<TAB>sha256[<TAB>orgs]",
+                            lineno);
     snprintf(e.name, sizeof e.name, "%s", f[0]);
+    if (f[3]) snprintf(e.orgs, sizeof e.orgs, "%s", f[3]);
     e.role = (rv_role)role;
     if (t->n == t->cap) {
         size_t cap = t->cap ? t->cap * 2 : 16;
@@ -174,10 +180,19 @@ static int lock_tokens(const char *path, rv_error *err)
 rv_err rv_token_create(const char *path, const char *name, rv_role role,
                        char out[RV_TOKEN_TEXT_LEN + 1], rv_error *err)
 {
+    return rv_token_create_orgs(path, name, role, NULL, out, err);
+}
+
+rv_err rv_token_create_orgs(const char *path, const char *name, rv_role role, const char *orgs,
+                            char out[RV_TOKEN_TEXT_LEN + 1], rv_error *err)
+{
     out[0] = '\0';
     if (!name || !good_name(name))
-        return rv_error_set(err, RV_ERR_ARG, "a token name is 1 to %d of A-Z a-z 0-9 . _ -", RV_TOKEN_NAME_MAX);
+        return rv_error_set(err, RV_ERR_ARG, "a token name is 1 to %d of A-Z a-z 0-9 . _ - @", RV_TOKEN_NAME_MAX);
     if ((unsigned)role > RV_ROLE_MANAGER) return rv_error_set(err, RV_ERR_ARG, "unknown role");
+    char norm[RV_ORGS_TEXT_MAX];
+    if (orgs && !rv_orgs_norm(orgs, norm))
+        return rv_error_set(err, RV_ERR_ARG, "--org: an organisation's id (1 to 40 of a-z 0-9 -) or '*'");
     int lk = lock_tokens(path, err);
     if (lk < 0) return err->code;
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -202,10 +217,10 @@ rv_err rv_token_create(const char *path, const char *name, rv_role role,
     for (size_t i = 0; i < sizeof raw; i++) snprintf(tok + 3 + 2 * i, 3, "%02x", raw[i]);
     OPENSSL_cleanse(raw, sizeof raw);
     if (!sha256(tok, h)) { rc = rv_error_set(err, RV_ERR_INTERNAL, "SHA-256 failed"); goto done; }
-    char rec[RV_TOKEN_NAME_MAX + 96];
+    char rec[RV_TOKEN_NAME_MAX + 96 + RV_ORGS_TEXT_MAX];
     int n = snprintf(rec, sizeof rec, "%s\t%s\t", name, rv_role_name(role));
     for (size_t i = 0; i < sizeof h; i++) n += snprintf(rec + n, sizeof rec - (size_t)n, "%02x", h[i]);
-    n += snprintf(rec + n, sizeof rec - (size_t)n, "\n");
+    n += snprintf(rec + n, sizeof rec - (size_t)n, "%s%s\n", orgs ? "\t" : "", orgs ? orgs : "");
     if (write(fd, rec, (size_t)n) != n || fsync(fd) != 0) {
         rc = rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", path, strerror(errno));
         goto done;
@@ -235,6 +250,7 @@ rv_err rv_token_revoke(const char *path, const char *name, rv_error *err)
         }
         fprintf(f, "%s\t%s\t", t->e[i].name, rv_role_name(t->e[i].role));
         for (size_t k = 0; k < sizeof t->e[i].hash; k++) fprintf(f, "%02x", t->e[i].hash[k]);
+        if (t->e[i].orgs[0]) fprintf(f, "\t%s", t->e[i].orgs);
         fputc('\n', f);
         kept++;
     }
@@ -250,5 +266,16 @@ int rv_tokens_has(const rv_tokens *t, const char *name)
 {
     for (size_t i = 0; t && i < t->n; i++)
         if (strcmp(t->e[i].name, name) == 0) return 1;
+    return 0;
+}
+
+int rv_tokens_orgs(const rv_tokens *t, const char *name, char out[RV_ORGS_TEXT_MAX])
+{
+    out[0] = '\0';
+    for (size_t i = 0; t && name && i < t->n; i++)
+        if (strcmp(t->e[i].name, name) == 0) {
+            if (t->e[i].orgs[0]) rv_orgs_norm(t->e[i].orgs, out);
+            return 1;
+        }
     return 0;
 }

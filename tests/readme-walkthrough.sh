@@ -18,9 +18,9 @@ awk '/^<!-- walk-through -->$/ { on = 1; next } on && /^```sh$/ { inside = 1; ne
 grep -q '^PBX=rv_\.\.\.; OFFICER=rv_\.\.\.; ADMIN=rv_\.\.\.; U=' "$t/block.sh" ||
     { echo "readme-walkthrough: the block's first line no longer sets PBX, OFFICER, ADMIN and U"; exit 1; }
 
-tok() { "$bin" token --tokens "$t/tokens" --role "$1" --name "$2" | tail -n 1; }
+tok() { "$bin" token --tokens "$t/tokens" --role "$1" --name "$2" ${3:+--org "$3"} | tail -n 1; }
 PBX=$(tok pbx vaxel)
-OFFICER=$(tok officer registrator)
+OFFICER=$(tok officer registrator '*')
 ADMIN=$(tok admin it)
 "$bin" serve --listen 127.0.0.1:0 --data-dir "$t/data" --tokens "$t/tokens" > "$t/serve.out" 2> "$t/serve.err" &
 server=$!

@@ -26,11 +26,11 @@ if [ -z "$MODE" ]; then
 fi
 rm -rf "$DATA"
 mkdir -p "$DATA/db"
-tok() { "$BIN" token --tokens "$DATA/tokens" --role "$1" --name "$2" | tail -n 1; }
+tok() { "$BIN" token --tokens "$DATA/tokens" --role "$1" --name "$2" ${3:+--org "$3"} | tail -n 1; }
 PBX=$(tok pbx vaxeln)
-OFFICER=$(tok officer anna.registrator)
+OFFICER=$(tok officer anna.registrator '*')
 ADMIN=$(tok admin it.admin)
-MANAGER=$(tok manager karl.chef)
+MANAGER=$(tok manager karl.chef@kommun.se '*')
 PORT=${RV_DEMO_PORT:-0}
 "$BIN" serve --data-dir "$DATA/db" --tokens "$DATA/tokens" --listen "127.0.0.1:$PORT" \
     > "$DATA/serve.log" 2>&1 &
@@ -64,8 +64,14 @@ while IFS="$(printf '\t')" read -r file name unit org; do
         "$first" "$last" "$unit" "$org" "$profile")
     api PUT "/v1/mailboxes/$ext" "$PBX" -H "Content-Type: application/json" --data-binary "$body"
     printf '%s\t%s\n' "$ext" "$file" >> "$DATA/exts"
+    printf '%s\n' "$unit" >> "$DATA/units"
     printf '.'
 done < "$DATA/boxes"
+# the manager manages every unit: a manager sees the units whose managers name them
+sort -u "$DATA/units" | while read -r unit; do
+    enc=$(printf '%s' "$unit" | od -An -v -tx1 | tr -d ' \n' | sed 's/../%&/g')
+    api PUT "/v1/units/$enc" "$ADMIN" -H "Content-Type: application/json" --data-binary '{"managers":["karl.chef@kommun.se"]}'
+done
 # voicemails, spread over the mailboxes and the last days
 k=0
 for f in $(awk -F'\t' 'NR > 1 && $2 == "voicemail" { print $1 }' samples/manifest.tsv); do

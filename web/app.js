@@ -52,6 +52,8 @@ const WORDS = {
     voicemail_handed_over: 'Lämnat över till handläggare', unit_created: 'Enhet skapad', unit_updated: 'Enhet ändrad',
     sweep_run: 'Nattlig kontroll startad', sweep_done: 'Nattlig kontroll klar', disposed: 'Gallrat',
     sign_in: 'Inloggning', sign_in_refused: 'Inloggning nekad', sign_out: 'Utloggning',
+    organisation_created: 'Organisation skapad', organisation_updated: 'Organisation ändrad',
+    organisations_listed: 'Listade organisationer', organisation_read: 'Läste en organisation',
   },
   param: {
     classification: 'klassning', decision: 'beslut', unit: 'enhet', ext: 'anknytning', from: 'från och med',
@@ -282,6 +284,23 @@ function showSignedIn() {
   if (!state.me) return;
   document.getElementById('who-name').textContent = state.me.name + ' (' + word('role', state.me.role) + ')';
   for (const li of nav.querySelectorAll('li')) li.hidden = !li.dataset.roles.split(' ').includes(state.me.role);
+  if (state.me.organisations) showOrganisations();
+  else { // a sign-in's answer does not name them: the session does (not api(): a page change may not drop it)
+    fetch('/v1/session', { credentials: 'same-origin', cache: 'no-store' }).then((r) => (r.ok ? r.json() : null)).then((me) => {
+      if (!state.me || !me) return;
+      state.me.organisations = me.organisations;
+      state.me.every_organisation = me.every_organisation;
+      showOrganisations();
+    }).catch(() => { /* the page works without the names */ });
+  }
+}
+
+// Whose records the pages show: the authorities the signed-in person acts for.
+function showOrganisations() {
+  const orgs = state.me.organisations || [], span = document.getElementById('who-orgs');
+  span.textContent = state.me.every_organisation ? (orgs.length > 1 ? '· alla organisationer' : '')
+    : orgs.length ? '· ' + orgs.map((o) => o.name).join(', ') : '';
+  span.title = orgs.map((o) => o.name).join(', ');
 }
 
 function home() {

@@ -49,4 +49,13 @@ rv_err rv_review_parse(const char *json, size_t len, rv_review *out, rv_error *e
 #define RV_UNIT_LIST_MAX (RV_UNIT_MANAGERS_MAX * 256)
 rv_err rv_unit_parse(const char *json, size_t len, char *list, size_t cap, rv_error *err);
 
+/* Parse a PUT /v1/organisations/{id} body: name (required),
+ * organisationsnummer (with its check digit), calendar SE|AX (SE) and its
+ * time_zone, profile ("default"), diarienummer_pattern, gallringsbeslut
+ * and gallring_covers ["tillfallig", "ringa"], archival_creator {name,
+ * identifier}, mail {from, officers: [...]}. RV_ERR_ARG for a malformed
+ * body or id, RV_ERR_UNPROCESSABLE for a value that cannot be used. Whether
+ * the profile exists is the caller's to check. */
+rv_err rv_org_parse(const char *id, const char *json, size_t len, rv_org *out, rv_error *err);
+
 #endif

@@ -51,5 +51,8 @@ rv_err rv_users_load(const char *path, rv_users **out, rv_error *err);
 void rv_users_free(rv_users *u);
 /* 1 with *role when name is listed. */
 int rv_users_role(const rv_users *u, const char *name, rv_role *role);
+/* The same, with the user's organisations as ",a,b," (a third field of the
+ * line, ids or "*"; "" for every one) into orgs (256 bytes) when it is set. */
+int rv_users_find(const rv_users *u, const char *name, rv_role *role, char orgs[256]);
 
 #endif

@@ -13,7 +13,7 @@
 
 typedef struct rv_store rv_store;
 
-#define RV_STORE_SCHEMA_VERSION 16
+#define RV_STORE_SCHEMA_VERSION 17
 #define RV_SHA256_HEX 64
 
 /* Open (creating) data_dir, its audio/ directory and rostvakt.db, and bring
@@ -21,6 +21,9 @@ typedef struct rv_store rv_store;
  * refused (RV_ERR_CONFIG). New *out (rv_store_close). */
 rv_err rv_store_open(const char *data_dir, rv_store **out, rv_error *err);
 void rv_store_close(rv_store *s);
+/* rv_store_open, the schema brought up to version at most: an archive as an
+ * older rostvakt left it, for the tests of the migrations. */
+rv_err rv_store_open_upto(const char *data_dir, int version, rv_store **out, rv_error *err);
 
 /* The schema version the database is at. */
 int rv_store_schema_version(rv_store *s);
@@ -104,7 +107,16 @@ typedef struct {
     char ext[24];          /* digits only */
     char first_name[96], last_name[96], unit[192], org[192], profile[64], mobile[32];
     char email[256];       /* where its voicemail arrives as e-mail, or "" */
+    char organisation[48]; /* the id of the authority it belongs to, or "" */
 } rv_mailbox;
+
+/* Whose records a person may see. orgs: ",a,b," (rv_orgs_norm), NULL or
+ * "": every organisation. manager: a manager's sign-in name, who sees only
+ * the mailboxes of units whose managers name them; NULL: not a manager. */
+typedef struct {
+    const char *orgs;
+    const char *manager;
+} rv_scope;
 
 /* Create or update a mailbox; *created is 1 when it was new. Called inside
  * rv_store_begin's transaction, it is part of it (the caller audits it
@@ -210,6 +222,7 @@ typedef struct {
     int limit;                    /* 1..500 */
     long long after_id;           /* keyset cursor: the items older than this one (the next page) */
     long long before_id;          /* or the items newer than this one (the previous page) */
+    rv_scope scope;               /* whose voicemails the caller may see */
 } rv_vm_query;
 
 /* A page of the voicemail list. */
@@ -267,14 +280,16 @@ rv_err rv_store_audit(rv_store *s, const char *now_iso, const char *actor, const
 extern const char *const rv_audit_actions[];
 
 /* Audit entries, newest first, filtered by voicemail (0: any), actor (NULL:
- * any) and the time range [from, to) (NULL: open); at most limit. *out is a
- * new JSON array. */
+ * any), the time range [from, to) (NULL: open) and organisation (orgs
+ * ",a,b,": the rows of their mailboxes and voicemails; NULL or "": all);
+ * at most limit. *out is a new JSON array. */
 rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *actor, const char *from,
-                           const char *to, int limit, struct json_t **out, rv_error *err);
+                           const char *to, const char *orgs, int limit, struct json_t **out, rv_error *err);
 /* The same, a page: entries older than after_id (0: from the newest), at
- * most limit; *more is 1 when older entries follow. */
+ * most limit; *more is 1 when older entries follow. orgs as above. */
 rv_err rv_store_audit_page(rv_store *s, long long voicemail_id, const char *actor, const char *from, const char *to,
-                           long long after_id, int limit, struct json_t **out, int *more, rv_error *err);
+                           const char *orgs, long long after_id, int limit, struct json_t **out, int *more,
+                           rv_error *err);
 
 /* Who has read voicemail id's audio, by the audit: one item a person, in
  * the order they first did, {"name", "at": the first time, "last_at",
@@ -368,6 +383,7 @@ typedef struct {
     const char *email;      /* just the mailbox with this address (ASCII case ignored) */
     int limit;              /* 1..500 */
     const char *after_ext;  /* keyset cursor: the previous page's last ext */
+    rv_scope scope;         /* whose mailboxes the caller may see */
 } rv_mb_query;
 
 /* The directory's names ("first last") and units of every mailbox but ext
@@ -409,8 +425,8 @@ rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_er
  * (NULL: from the first), at most limit (1..500): {"ext", "name", "unit",
  * "greeting_id", "received_at", "unsure": [...]}. *more: another page
  * follows. */
-rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, struct json_t **out, int *more,
-                            rv_error *err);
+rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, const rv_scope *scope,
+                            struct json_t **out, int *more, rv_error *err);
 
 /* A greeting's latest review with the greeting's report (the analysis's
  * JSON); strings live until fn returns. */
@@ -550,6 +566,7 @@ typedef struct {
     char decision[32], diarienummer[128], decision_note[1024], decided_by[96], decided_at[32]; /* the latest */
     char received_by[96];         /* the token that uploaded it */
     char arendemening[320], sekretess[128]; /* the latest decision's, when registrera */
+    char creator_name[192], creator_id[64]; /* its organisation's archival creator ("": org alone) */
 } rv_vm_archive;
 
 /* Voicemail id's facts for its package (free with rv_vm_archive_free). */
@@ -643,4 +660,43 @@ rv_err rv_store_add_sweep(rv_store *s, const char *date, const char *now_iso, co
 /* The latest limit sweeps, newest day first, or with id only that one:
  * [{id, date, created_at, report}]. */
 rv_err rv_store_list_sweeps(rv_store *s, int limit, long long id, struct json_t **out, rv_error *err);
+/* ---- organisations: the authorities one installation serves ---- */
+
+typedef struct {
+    char id[48], name[192], orgnr[16], calendar[4], time_zone[32], profile[64];
+    char diarienummer_pattern[160], gallringsbeslut[160], gallring_covers[32];
+    char creator_name[192], creator_id[64]; /* the archival creator of its packages */
+    char mail_from[256], officers[1024];    /* officers: "a@x,b@y" */
+} rv_org;
+
+/* Create or replace organisation o; *created is 1 when it was new; the
+ * audit row ("organisation_created"/"_updated") by actor in the same
+ * transaction. */
+rv_err rv_store_put_org(rv_store *s, const rv_org *o, const char *now_iso, const char *actor, const char *remote,
+                        int *created, rv_error *err);
+/* Organisation id into *out; RV_ERR_NOT_FOUND. */
+rv_err rv_store_get_org(rv_store *s, const char *id, rv_org *out, rv_error *err);
+/* Every organisation the scope's orgs hold, by id, into a new array (*out,
+ * free()) of *n. */
+rv_err rv_store_list_orgs(rv_store *s, const char *orgs, rv_org **out, size_t *n, rv_error *err);
+/* Whose a mailbox (ext) or a voicemail (id, ext "") is: 1 with its
+ * organisation ("" for none) and whether the scope sees it (*seen), 0 when
+ * there is no such thing, -1 on a database error (err). */
+int rv_store_whose(rv_store *s, const char *ext, long long id, const rv_scope *scope, char org[48], int *seen,
+                   rv_error *err);
+/* Organisations a migration made have no calendar yet: each takes its
+ * profile's, as calendar_of(user, profile, cal) says it (0: no such
+ * profile; then SE), with the calendar's time zone. *settled counts them. */
+rv_err rv_store_settle_calendars(rv_store *s, int (*calendar_of)(void *user, const char *profile, char cal[4]),
+                                 void *user, int *settled, rv_error *err);
+/* fn(user, ext, organisation id) for each mailbox that names one. */
+rv_err rv_store_mailbox_orgs(rv_store *s, void (*fn)(void *user, const char *ext, const char *org), void *user,
+                             rv_error *err);
+/* fn(user, ext, rv_unit_key of its unit) for each mailbox the scope sees. */
+rv_err rv_store_scope_mailboxes(rv_store *s, const rv_scope *scope,
+                                void (*fn)(void *user, const char *ext, const char *unit_key), void *user,
+                                rv_error *err);
+/* The number of voicemails mailbox ext holds (-1: a database error). */
+long long rv_store_mailbox_voicemails(rv_store *s, const char *ext);
+
 #endif

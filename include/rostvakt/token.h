@@ -1,6 +1,7 @@
 /* Bearer tokens for the HTTP service: each has a name and a role.
  * A token is shown once, when it is created; the tokens file keeps only its
- * SHA-256, one "name<TAB>role<TAB>sha256-hex" line per token. */
+ * SHA-256, one "name<TAB>role<TAB>sha256-hex[<TAB>orgs]" line per token:
+ * orgs "a,b" names the organisations it acts for, "*" every one. */
 #ifndef RV_TOKEN_H
 #define RV_TOKEN_H
 
@@ -25,6 +26,12 @@ int rv_role_parse(const char *s);
  * tokens file, naming the line). */
 rv_err rv_token_create(const char *path, const char *name, rv_role role,
                        char out[RV_TOKEN_TEXT_LEN + 1], rv_error *err);
+
+/* rv_token_create with the organisations the token acts for: orgs "a,b"
+ * (ids) or "*" (every one), kept as the line's fourth field; NULL: none
+ * named (the line has three fields). RV_ERR_ARG for a bad list. */
+rv_err rv_token_create_orgs(const char *path, const char *name, rv_role role, const char *orgs,
+                            char out[RV_TOKEN_TEXT_LEN + 1], rv_error *err);
 
 /* Remove the token named name from the tokens file (rewritten whole,
  * atomically, under the same lock as rv_token_create). RV_ERR_NOT_FOUND
@@ -51,6 +58,10 @@ int rv_tokens_check_key(const rv_tokens *t, const char *token, rv_role *role, ch
  * else 0. */
 int rv_tokens_by_key(const rv_tokens *t, const unsigned char key[RV_TOKEN_KEY_LEN], rv_role *role, char *name,
                      size_t name_cap);
+/* The organisations of the token named name as ",a,b," into out ("": every
+ * one: "*", or a line of three fields, written before tokens named any).
+ * 1 when there is such a token, else 0. */
+int rv_tokens_orgs(const rv_tokens *t, const char *name, char out[256]);
 /* 1 when a token named name is in t. */
 int rv_tokens_has(const rv_tokens *t, const char *name);
 

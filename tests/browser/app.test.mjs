@@ -158,7 +158,7 @@ test('an expired session is sent back to sign-in', async () => {
   // a service of its own whose sessions end after two idle seconds
   const dir = join(work, 'expiry');
   execFileSync('mkdir', ['-p', join(dir, 'db')]);
-  const tok = execFileSync(BIN, ['token', '--tokens', join(dir, 'tokens'), '--role', 'manager', '--name', 'chef'],
+  const tok = execFileSync(BIN, ['token', '--tokens', join(dir, 'tokens'), '--role', 'manager', '--name', 'chef', '--org', '*'],
     { encoding: 'utf8' }).trim().split('\n').pop();
   const srv = spawn(BIN, ['serve', '--data-dir', join(dir, 'db'), '--tokens', join(dir, 'tokens'), '--listen', '127.0.0.1:0'],
     { env: { ...process.env, RV_SESSION_IDLE_TIMEOUT: '2' }, stdio: ['ignore', 'pipe', 'inherit'] });
@@ -568,7 +568,8 @@ async function serviceWithWaitingVoicemail() {
   if (waiting) return waiting;
   const dir = join(work, 'waiting');
   execFileSync('mkdir', ['-p', join(dir, 'db')]);
-  const tok = (role, name) => execFileSync(BIN, ['token', '--tokens', join(dir, 'tokens'), '--role', role, '--name', name],
+  const tok = (role, name) => execFileSync(BIN, ['token', '--tokens', join(dir, 'tokens'), '--role', role, '--name', name,
+    ...(role === 'officer' || role === 'manager' ? ['--org', '*'] : [])],
     { encoding: 'utf8' }).trim().split('\n').pop();
   const pbx = tok('pbx', 'vaxeln'), officer = tok('officer', 'registrator');
   const srv = spawn(BIN, ['serve', '--data-dir', join(dir, 'db'), '--tokens', join(dir, 'tokens'), '--listen', '127.0.0.1:0'],
@@ -712,4 +713,62 @@ test('decisions as the law has them: nothing chosen before, a change needs its r
   assert.deepEqual(hist.map((d) => d.decision), ['registrera'], 'nothing was recorded');
   await axe(page, 'a voicemail with its decision');
   await ctx.close();
+// ---- two authorities on one installation ----
+
+test('an officer of one authority never sees the other\'s voicemails', async () => {
+  const dir = join(work, 'orgs');
+  execFileSync('mkdir', ['-p', join(dir, 'db')]);
+  const tok = (role, name, ...org) => execFileSync(BIN, ['token', '--tokens', join(dir, 'tokens'), '--role', role, '--name', name,
+    ...org.flatMap((o) => ['--org', o])], { encoding: 'utf8' }).trim().split('\n').pop();
+  const pbx = tok('pbx', 'vaxeln'), admin = tok('admin', 'it'), officer = tok('officer', 'diarium', 'grastorp');
+  const srv = spawn(BIN, ['serve', '--data-dir', join(dir, 'db'), '--tokens', join(dir, 'tokens'), '--listen', '127.0.0.1:0'],
+    { env: { ...process.env, RV_ANALYSIS_WORKERS: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const base = await new Promise((resolve, reject) => {
+      let buf = '';
+      srv.stdout.on('data', (d) => {
+        buf += d;
+        const m = buf.match(/listening on ([0-9.:]+)/);
+        if (m) resolve('http://' + m[1]);
+      });
+      srv.on('exit', () => reject(new Error('serve exited')));
+    });
+    const put = async (tokn, path, body) => (await fetch(base + path, { method: 'PUT', body: JSON.stringify(body),
+      headers: { Authorization: 'Bearer ' + tokn, 'Content-Type': 'application/json' } })).status;
+    assert.equal(await put(admin, '/v1/organisations/essunga', { name: 'Essunga kommun' }), 201);
+    assert.equal(await put(admin, '/v1/organisations/grastorp', { name: 'Grästorps kommun' }), 201);
+    assert.equal(await put(pbx, '/v1/mailboxes/4711', { first_name: 'Anna', last_name: 'Essungasson', unit: 'Ekonomi',
+      organisation: 'essunga' }), 201);
+    assert.equal(await put(pbx, '/v1/mailboxes/5711', { first_name: 'Bo', last_name: 'Grästorpsson', unit: 'Ekonomi',
+      organisation: 'grastorp' }), 201);
+    for (const ext of ['4711', '5711']) {
+      const r = await fetch(base + '/v1/mailboxes/' + ext + '/voicemails', { method: 'POST',
+        body: readFileSync(join(ROOT, 'samples', 'v01-bygglov.wav')),
+        headers: { Authorization: 'Bearer ' + pbx, 'Content-Type': 'audio/wav' } });
+      assert.equal(r.status, 201);
+    }
+    const ctx = await browser.createBrowserContext();
+    const page = await ctx.newPage();
+    await page.goto(base + '/');
+    await page.waitForSelector('input[name=token]');
+    await page.type('input[name=token]', officer);
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#nav:not([hidden])');
+    await page.waitForFunction(() => document.getElementById('who-orgs').textContent.includes('Grästorps kommun'));
+    await page.goto(base + '/#/inkorg?decision=');
+    await page.waitForFunction(() => document.getElementById('page').dataset.shown === '#/inkorg?decision=');
+    const rows = await page.$$eval('#page tbody tr', (rs) => rs.map((r) => r.textContent));
+    assert.ok(rows.some((r) => r.includes('Grästorpsson')), rows.join('\n'));
+    assert.ok(!rows.some((r) => r.includes('Essungasson')), rows.join('\n'));
+    await axe(page, 'the inbox of one authority');
+    // essunga's voicemail (1), by its link: as if there were none
+    await page.goto(base + '/#/rostmeddelande/1');
+    await page.waitForFunction(() => document.getElementById('page').dataset.shown === '#/rostmeddelande/1');
+    const text = await page.$eval('main', (m) => m.textContent);
+    assert.ok(!text.includes('Essungasson'), text);
+    assert.match(text, /finns inte/);
+    await ctx.close();
+  } finally {
+    srv.kill('SIGTERM');
+  }
 });

@@ -373,7 +373,7 @@ Test(cli, token_prints_the_token_once_on_its_last_line) {
     cr_assert(fd >= 0);
     close(fd);
     unlink(path);
-    const char *args[] = {"token", "--tokens", path, "--role", "officer", "--name", "anna", NULL};
+    const char *args[] = {"token", "--tokens", path, "--role", "officer", "--name", "anna", "--org", "*", NULL};
     result r = run(args);
     cr_expect_eq(r.status, 0);
     cr_assert(r.out && *r.out);

@@ -74,6 +74,7 @@ static const row table[] = {
     {"GET", "/v1/voicemails/1", OFFICER, NULL, 0, NULL, "voicemail_read", 0},
     {"GET", "/v1/voicemails/1/audio", OFFICER, NULL, 0, NULL, "audio_read", 0},
     {"GET", "/v1/units", ADMIN, NULL, 0, NULL, "units_listed", 0},
+    {"GET", "/v1/organisations", ADMIN, NULL, 0, NULL, "organisations_listed", 0},
     {"GET", "/v1/sweeps", ADMIN, NULL, 0, NULL, "sweeps_listed", 0},
     {"GET", "/v1/sweeps/1", ADMIN, NULL, 0, NULL, "sweep_read", 0},
     /* the web app's reads */
@@ -109,6 +110,9 @@ static const row table[] = {
      "voicemail_handed_over", 0},
     {"PUT", "/v1/units/Ekonomienheten", ADMIN, "{\"managers\":[\"ny.chef@kommun.se\"]}", 0, JSON, "unit_updated", 0},
     {"PUT", "/v1/units/Nyenheten", ADMIN, "{\"managers\":[\"chef@kommun.se\"]}", 0, JSON, "unit_created", 0},
+    {"PUT", "/v1/organisations/grastorp", ADMIN, "{\"name\":\"Grästorps kommun\"}", 0, JSON, "organisation_created", 0},
+    {"PUT", "/v1/organisations/essunga", ADMIN, "{\"name\":\"Essunga kommun\"}", 0, JSON, "organisation_updated", 0},
+    {"GET", "/v1/organisations/essunga", ADMIN, NULL, 0, NULL, "organisation_read", 0},
     {"POST", "/v1/sweeps", ADMIN, NULL, 0, NULL, "sweep_run disposed sweep_done", 0},
     {"DELETE", "/v1/mailboxes/4711/greeting", PBX, NULL, 0, NULL, "greeting_removed", 0},
     {"POST", "/v1/session", NOBODY, "{\"token\":\"TOKEN\"}", OFFICER, JSON, "sign_in", 0},
@@ -260,6 +264,7 @@ static void prepare(void)
     cr_assert_eq(call("PUT", "/v1/units/Ekonomienheten", admin, "{\"managers\":[\"chef@kommun.se\"]}", &o), 201,
                  "%s", o.buf);
     cr_assert_eq(call("POST", "/v1/sweeps", admin, NULL, &o), 200, "%s", o.buf);
+    cr_assert_eq(call("PUT", "/v1/organisations/essunga", admin, "{\"name\":\"Essunga\"}", &o), 201, "%s", o.buf);
     char body[160];
     snprintf(body, sizeof body, "{\"token\":\"%s\"}", officer);
     row in = {"POST", "/v1/session", NOBODY, body, 0, JSON, NULL, 0};

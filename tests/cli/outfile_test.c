@@ -113,8 +113,8 @@ Test(outfile, sweep_makes_the_folders_of_its_report) {
 
 Test(outfile, token_revocation_keeps_a_linked_tokens_file) {
     cr_assert_eq(sh("mkdir etc && ln -s etc/tokens tokens"), 0);
-    cr_assert_eq(sh("'%s' token --tokens tokens --role officer --name anna", exe()), 0);
-    cr_assert_eq(sh("'%s' token --tokens tokens --role officer --name bo", exe()), 0);
+    cr_assert_eq(sh("'%s' token --tokens tokens --role officer --name anna --org '*'", exe()), 0);
+    cr_assert_eq(sh("'%s' token --tokens tokens --role officer --name bo --org '*'", exe()), 0);
     cr_expect_eq(sh("'%s' token --tokens tokens --revoke anna", exe()), 0);
     cr_expect_eq(kind("tokens"), S_IFLNK, "still a link");
     cr_expect(contains("etc/tokens", "bo\tofficer"), "the target keeps the other token");

@@ -23,8 +23,22 @@ pid_t pid;
 void token(const char *role, const char *name, char *out, size_t cap)
 {
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "%s token --tokens %s/tokens --role %s --name %s | tail -n 1",
-             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", dir, role, name);
+    /* officers and managers act for every organisation unless a test says otherwise (token_orgs) */
+    int every = strcmp(role, "officer") == 0 || strcmp(role, "manager") == 0;
+    snprintf(cmd, sizeof cmd, "%s token --tokens %s/tokens --role %s --name %s%s | tail -n 1",
+             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", dir, role, name, every ? " --org '*'" : "");
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    cr_assert(fgets(out, (int)cap, p));
+    out[strcspn(out, "\n")] = '\0';
+    cr_assert_eq(pclose(p), 0);
+}
+
+void token_orgs(const char *role, const char *name, const char *orgs, char *out, size_t cap)
+{
+    char cmd[768];
+    snprintf(cmd, sizeof cmd, "%s token --tokens %s/tokens --role %s --name %s %s | tail -n 1",
+             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", dir, role, name, orgs);
     FILE *p = popen(cmd, "r");
     cr_assert(p);
     cr_assert(fgets(out, (int)cap, p));

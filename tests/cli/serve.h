@@ -20,6 +20,9 @@ extern const char *server_set, *server_set2;
 
 /* A new token of role and name in dir/tokens, its secret into out. */
 void token(const char *role, const char *name, char *out, size_t cap);
+/* A token of role and name with orgs, the token command's --org options
+ * ("--org a --org b"), its secret into out. */
+void token_orgs(const char *role, const char *name, const char *orgs, char *out, size_t cap);
 /* rostvakt serve on 127.0.0.1:0 with dir's tokens and data; base set. */
 void start_server(const char *analysis_workers);
 /* SIGTERM, and expect a clean exit. */

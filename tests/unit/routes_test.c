@@ -46,6 +46,9 @@ static const struct {
     {"POST", "/v1/voicemails/{id}/package", OFFICER},
     {"POST", "/v1/voicemails/{id}/archived", OFFICER},
     {"POST", "/v1/voicemails/{id}/handover", OFFICER},
+    {"PUT", "/v1/organisations/{name}", ADMIN}, /* the installation's admin: the handler says */
+    {"GET", "/v1/organisations/{name}", OFFICER | ADMIN | MANAGER},
+    {"GET", "/v1/organisations", OFFICER | ADMIN | MANAGER},
     {"PUT", "/v1/units/{name}", ADMIN},
     {"GET", "/v1/units", OFFICER | ADMIN | MANAGER},
     {"POST", "/v1/sweeps", ADMIN},

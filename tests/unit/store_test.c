@@ -10,7 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "rostvakt/fileio.h"
+#include "rostvakt/organisation.h"
 #include "rostvakt/requests.h"
 #include "rostvakt/store.h"
 
@@ -242,7 +245,7 @@ Test(store, voicemails_are_committed_in_batches) {
     cr_expect(v[0].id > 0 && v[2].id > v[0].id && v[1].id == 0);
     cr_expect_eq(rv_store_count_queued(s), 2);
     struct json_t *audit;
-    cr_assert_eq(rv_store_list_audit(s, v[0].id, NULL, NULL, NULL, 10, &audit, &e), RV_OK);
+    cr_assert_eq(rv_store_list_audit(s, v[0].id, NULL, NULL, NULL, NULL, 10, &audit, &e), RV_OK);
     char *a = json_dumps(audit, 0);
     cr_expect(strstr(a, "voicemail_received") && strstr(a, "vaxel") && strstr(a, "10.0.0.1"), "%s", a);
     free(a);
@@ -420,7 +423,7 @@ Test(store, audit_rows_that_are_not_utf8_are_listed) {
     cr_assert_eq(rv_store_audit(s, "2026-12-06T10:00:01Z", "anna", "127.0.0.1", "mailboxes_listed", 0, "4\xc3(",
                                 "unit=\xc3\x28 \xc3\xa5", &e), RV_OK);
     json_t *audit;
-    cr_assert_eq(rv_store_list_audit(s, 0, NULL, NULL, NULL, 10, &audit, &e), RV_OK);
+    cr_assert_eq(rv_store_list_audit(s, 0, NULL, NULL, NULL, NULL, 10, &audit, &e), RV_OK);
     cr_assert_eq(json_array_size(audit), 2);
     cr_expect_str_eq(json_string_value(json_object_get(json_array_get(audit, 0), "detail")), "unit=\\xC3( \xc3\xa5");
     cr_expect_str_eq(json_string_value(json_object_get(json_array_get(audit, 0), "ext")), "4\\xC3(");
@@ -458,36 +461,24 @@ Test(store, unit_names_fold_case_and_swedish_letters) {
 Test(store, the_inbox_columns_are_filled_from_an_older_archive) {
     rv_store *s;
     rv_error e;
-    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
-    rv_mailbox m = {.ext = "4711", .first_name = "Anna", .last_name = "Svensson", .unit = "Ekonomi",
-                    .profile = "default"};
-    int created;
-    cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-11-01T00:00:00Z", &created, &e), RV_OK, "%s", e.msg);
-    long long id[3], did;
-    for (int i = 0; i < 3; i++) {
-        char sha[65];
-        snprintf(sha, sizeof sha, "%064d", i + 1);
-        cr_assert_eq(rv_store_add_voicemail(s, "4711", sha, "audio/wav", 10, "", "2026-11-02T10:00:00Z", &id[i], &e),
-                     RV_OK, "%s", e.msg);
-    }
-    cr_assert_eq(rv_store_add_decision(s, id[0], &(rv_decision_record){.decision = "privat"}, "a", "2026-11-03T10:00:00Z",
-                                       &did, &e),
-                 RV_OK, "%s", e.msg);
-    cr_assert_eq(rv_store_add_decision(s, id[0], &(rv_decision_record){.decision = "halls_ordnad"}, "a",
-                                       "2026-11-04T10:00:00Z", &did, &e),
-                 RV_OK, "%s", e.msg);
-    cr_assert_eq(rv_store_audit(s, "2026-11-05T10:00:00Z", "a", "", "audio_read", id[1], NULL, NULL, &e), RV_OK);
-    cr_assert_eq(rv_store_audit(s, "2026-11-06T10:00:00Z", "b", "", "audio_read", id[1], NULL, NULL, &e), RV_OK);
+    long long id[3] = {1, 2, 3}, did;
+    /* an archive of schema 15, as an older rostvakt left it: no columns, no triggers, no indexes */
+    cr_assert_eq(rv_store_open_upto(dir, 15, &s, &e), RV_OK, "%s", e.msg);
     rv_store_close(s);
-    /* back to schema 15: no columns, no triggers, no indexes */
-    char cmd[1024];
+    char cmd[2048];
     snprintf(cmd, sizeof cmd,
-             "sqlite3 %s/rostvakt.db 'DROP TRIGGER voicemails_decision_added; DROP TRIGGER voicemails_decision_changed;"
-             " DROP TRIGGER voicemails_listened; DROP INDEX voicemails_decision; DROP INDEX voicemails_new;"
-             " DROP INDEX voicemails_ext; ALTER TABLE voicemails DROP COLUMN decision;"
-             " ALTER TABLE voicemails DROP COLUMN listened_at; PRAGMA user_version = 15;'",
-             dir);
-    cr_assert_eq(system(cmd), 0);
+             "sqlite3 %s/rostvakt.db \"INSERT INTO mailboxes (ext, first_name, last_name, unit, profile, created_at,"
+             " updated_at) VALUES ('4711', 'Anna', 'Svensson', 'Ekonomi', 'default', 't', 't');"
+             " INSERT INTO voicemails (id, ext, audio_sha256, content_type, bytes, received_at) VALUES"
+             " (1, '4711', '%064d', 'audio/wav', 10, '2026-11-02T10:00:00Z'),"
+             " (2, '4711', '%064d', 'audio/wav', 10, '2026-11-02T10:00:00Z'),"
+             " (3, '4711', '%064d', 'audio/wav', 10, '2026-11-02T10:00:00Z');"
+             " INSERT INTO decisions (voicemail_id, decision, actor, decided_at) VALUES"
+             " (1, 'privat', 'a', '2026-11-03T10:00:00Z'), (1, 'halls_ordnad', 'a', '2026-11-04T10:00:00Z');"
+             " INSERT INTO audit (at, actor, remote, action, voicemail_id) VALUES"
+             " ('2026-11-05T10:00:00Z', 'a', '', 'audio_read', 2), ('2026-11-06T10:00:00Z', 'b', '', 'audio_read', 2);\"",
+             dir, 1, 2, 3);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
     cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
     cr_expect_eq(rv_store_schema_version(s), RV_STORE_SCHEMA_VERSION);
     rv_vm_query q = {.listened = -1, .limit = 10};
@@ -524,36 +515,23 @@ Test(store, the_inbox_columns_are_filled_from_an_older_archive) {
 Test(store, old_decisions_become_the_laws_on_migration) {
     rv_store *s;
     rv_error e;
-    int created;
-    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
-    cr_assert_eq(rv_store_put_mailbox(s, &(rv_mailbox){.ext = "4711", .first_name = "Anna", .last_name = "S",
-                                                       .unit = "Bygg", .profile = "default"},
-                                      "2026-11-01T09:00:00Z", &created, &e),
-                 RV_OK, "%s", e.msg);
-    long long ids[3];
-    for (int i = 0; i < 3; i++) {
-        char hex[RV_SHA256_HEX + 1], audio[8];
-        snprintf(audio, sizeof audio, "a%d", i % 10);
-        cr_assert_eq(rv_store_put_audio(s, audio, strlen(audio), hex, &e), RV_OK);
-        cr_assert_eq(rv_store_add_voicemail(s, "4711", hex, "audio/wav", 2, "", "2026-11-02T09:00:00Z", &ids[i], &e),
-                     RV_OK, "%s", e.msg);
-    }
+    long long ids[3] = {1, 2, 3};
+    /* an archive of schema 14, as an older rostvakt left it, with its words */
+    cr_assert_eq(rv_store_open_upto(dir, 14, &s, &e), RV_OK, "%s", e.msg);
     rv_store_close(s);
-    /* back to schema 14, as an older rostvakt left it */
-    char db[160], cmd[1536];
-    snprintf(db, sizeof db, "%s/rostvakt.db", dir);
+    char cmd[2048];
     snprintf(cmd, sizeof cmd,
-             "sqlite3 '%s' \"DROP TRIGGER voicemails_listened; DROP INDEX voicemails_decision; DROP INDEX voicemails_new;"
-             " DROP INDEX voicemails_ext; ALTER TABLE voicemails DROP COLUMN decision;"
-             " ALTER TABLE voicemails DROP COLUMN listened_at; DROP TABLE decisions; CREATE TABLE decisions (id INTEGER PRIMARY KEY,"
-             " voicemail_id INTEGER NOT NULL REFERENCES voicemails(id), decision TEXT NOT NULL CHECK (decision IN"
-             " ('registered','not_public_record','dispose')), diarienummer TEXT, note TEXT, actor TEXT NOT NULL,"
-             " decided_at TEXT NOT NULL); CREATE INDEX decisions_voicemail ON decisions(voicemail_id, id);"
+             "sqlite3 %s/rostvakt.db \"INSERT INTO mailboxes (ext, first_name, last_name, unit, profile, created_at,"
+             " updated_at) VALUES ('4711', 'Anna', 'S', 'Bygg', 'default', 't', 't');"
+             " INSERT INTO voicemails (id, ext, audio_sha256, content_type, bytes, received_at) VALUES"
+             " (1, '4711', '%064d', 'audio/wav', 2, '2026-11-02T09:00:00Z'),"
+             " (2, '4711', '%064d', 'audio/wav', 2, '2026-11-02T09:00:00Z'),"
+             " (3, '4711', '%064d', 'audio/wav', 2, '2026-11-02T09:00:00Z');"
              " INSERT INTO decisions (voicemail_id, decision, diarienummer, actor, decided_at) VALUES"
-             " (%lld, 'registered', 'KS 2025/1', 'anna', '2026-11-03T09:00:00Z'),"
-             " (%lld, 'not_public_record', NULL, 'anna', '2026-11-03T09:00:00Z'),"
-             " (%lld, 'dispose', NULL, 'anna', '2026-11-03T09:00:00Z'); PRAGMA user_version = 14;\"",
-             db, ids[0], ids[1], ids[2]);
+             " (1, 'registered', 'KS 2025/1', 'anna', '2026-11-03T09:00:00Z'),"
+             " (2, 'not_public_record', NULL, 'anna', '2026-11-03T09:00:00Z'),"
+             " (3, 'dispose', NULL, 'anna', '2026-11-03T09:00:00Z');\"",
+             dir, 1, 2, 3);
     cr_assert_eq(system(cmd), 0, "%s", cmd);
     cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
     cr_expect_eq(rv_store_schema_version(s), RV_STORE_SCHEMA_VERSION);
@@ -575,4 +553,100 @@ Test(store, old_decisions_become_the_laws_on_migration) {
                                        "2026-11-04T09:00:00Z", &did, &e),
                  RV_ERR_ARG, "the old words are not taken any more");
     rv_store_close(s);
+}
+
+/* A stand-in for the profiles: essunga-grastorp is an Åland one here. */
+static int ax_for_essunga(void *user, const char *profile, char cal[4])
+{
+    (void)user;
+    snprintf(cal, 4, "%s", strcmp(profile, "essunga-grastorp") == 0 ? "AX" : "SE");
+    return 1;
+}
+
+/* An archive of schema 14 whose mailboxes name their authority in free
+ * text: each distinct org becomes an organisation (its id the name's slug)
+ * and its mailboxes name it; a mailbox without one names none. */
+Test(store, free_text_orgs_become_organisations_with_their_mailboxes) {
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_open_upto(dir, 14, &s, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_schema_version(s), 14);
+    rv_store_close(s);
+    char path[128];
+    snprintf(path, sizeof path, "%s/rostvakt.db", dir);
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    const char *rows =
+        "INSERT INTO mailboxes (ext, first_name, last_name, unit, org, profile, created_at, updated_at) VALUES"
+        " ('4711', 'Anna', 'S', 'Ekonomi', 'Essunga kommun', 'essunga-grastorp', 't', 't'),"
+        " ('4712', 'Bo', 'E', 'Kultur', 'Essunga kommun', 'default', 't', 't'),"
+        " ('4713', 'Cilla', 'B', 'Ekonomi', 'Essunga kommun', 'essunga-grastorp', 't', 't'),"
+        " ('5711', 'Dan', 'F', 'Ekonomi', 'Grästorps kommun', 'default', 't', 't'),"
+        " ('6711', 'Eva', 'G', 'Växeln', '', 'default', 't', 't');"
+        "INSERT INTO audit (at, actor, remote, action, ext) VALUES ('t', 'vaxel', '', 'mailbox_created', '5711');";
+    cr_assert_eq(sqlite3_exec(db, rows, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(rv_store_schema_version(s), RV_STORE_SCHEMA_VERSION);
+    rv_org *v;
+    size_t n;
+    cr_assert_eq(rv_store_list_orgs(s, NULL, &v, &n, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(n, 2);
+    cr_expect_str_eq(v[0].id, "essunga-kommun");
+    cr_expect_str_eq(v[0].name, "Essunga kommun");
+    cr_expect_str_eq(v[0].profile, "essunga-grastorp", "the profile most of its mailboxes have");
+    cr_expect_str_eq(v[0].calendar, "", "its profile's, once the service starts");
+    cr_expect_str_eq(v[1].id, "grastorps-kommun");
+    cr_expect_str_eq(v[1].name, "Grästorps kommun");
+    free(v);
+    int settled;
+    cr_assert_eq(rv_store_settle_calendars(s, ax_for_essunga, NULL, &settled, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(settled, 2);
+    cr_assert_eq(rv_store_list_orgs(s, NULL, &v, &n, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(n, 2);
+    cr_expect(!strcmp(v[0].calendar, "AX") && !strcmp(v[0].time_zone, "Europe/Mariehamn"), "%s %s", v[0].calendar,
+              v[0].time_zone);
+    cr_expect(!strcmp(v[1].calendar, "SE") && !strcmp(v[1].time_zone, "Europe/Stockholm"), "%s %s", v[1].calendar,
+              v[1].time_zone);
+    free(v);
+    cr_assert_eq(rv_store_settle_calendars(s, ax_for_essunga, NULL, &settled, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(settled, 0, "settled once");
+    const char *exts[] = {"4711", "4712", "4713", "5711", "6711"};
+    const char *whose[] = {"essunga-kommun", "essunga-kommun", "essunga-kommun", "grastorps-kommun", ""};
+    for (int i = 0; i < 5; i++) {
+        rv_mailbox m;
+        cr_assert_eq(rv_store_get_mailbox(s, exts[i], &m, &e), RV_OK, "%s", e.msg);
+        cr_expect_str_eq(m.organisation, whose[i], "%s", exts[i]);
+    }
+    /* the audit's rows are each organisation's too */
+    json_t *audit;
+    cr_assert_eq(rv_store_list_audit(s, 0, NULL, NULL, NULL, ",essunga-kommun,", 10, &audit, &e), RV_OK);
+    cr_expect_eq(json_array_size(audit), 0);
+    json_decref(audit);
+    cr_assert_eq(rv_store_list_audit(s, 0, NULL, NULL, NULL, ",grastorps-kommun,", 10, &audit, &e), RV_OK);
+    cr_expect_eq(json_array_size(audit), 1);
+    json_decref(audit);
+    rv_store_close(s);
+}
+
+Test(store, organisation_slugs_and_numbers) {
+    char id[RV_ORG_ID_MAX + 1];
+    rv_org_slug("Grästorps kommun", id);
+    cr_expect_str_eq(id, "grastorps-kommun");
+    rv_org_slug("  Östra Göinge -- Kommun! ", id);
+    cr_expect_str_eq(id, "ostra-goinge-kommun");
+    rv_org_slug("!!!", id);
+    cr_expect_str_eq(id, "org");
+    rv_org_slug("Kommunalförbundet Norra Västmanland och Fagersta Norberg", id);
+    cr_expect_eq(strlen(id), 40);
+    cr_expect(rv_org_id_valid(id) && id[39] != '-', "%s", id);
+    cr_expect(rv_orgnr_valid("212000-1595"));
+    cr_expect(!rv_orgnr_valid("212000-1596"));
+    cr_expect(!rv_orgnr_valid("2120001595"));
+    cr_expect(!rv_orgnr_valid("21200a-1595"));
+    char o[RV_ORGS_TEXT_MAX];
+    cr_expect(rv_orgs_norm("a,b-2", o) && strcmp(o, ",a,b-2,") == 0, "%s", o);
+    cr_expect(rv_orgs_norm("*", o) && o[0] == '\0');
+    cr_expect(!rv_orgs_norm("a,", o) && !rv_orgs_norm("", o) && !rv_orgs_norm("A", o) && !rv_orgs_norm("a,,b", o));
+    cr_expect(rv_orgs_has(",a,b,", "b") && !rv_orgs_has(",a,bb,", "b") && rv_orgs_has("", "x"));
 }

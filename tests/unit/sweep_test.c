@@ -226,7 +226,7 @@ Test(sweep, greetings_callbacks_and_disposal) {
     rv_error e;
     cr_assert_eq(rv_store_get_voicemail(st, old_empty, &vm, &e), RV_OK);
     json_decref(vm);
-    cr_assert_eq(rv_store_list_audit(st, old_empty, NULL, NULL, NULL, 10, &audit, &e), RV_OK);
+    cr_assert_eq(rv_store_list_audit(st, old_empty, NULL, NULL, NULL, NULL, 10, &audit, &e), RV_OK);
     char *a = json_dumps(audit, 0);
     cr_expect(strstr(a, "\"disposed\"") && strstr(a, "\"sweep\""), "%s", a);
     free(a);
@@ -321,7 +321,7 @@ Test(sweep, unsure_greetings_wait_for_a_review) {
     json_decref(j);
     json_t *list;
     int more;
-    cr_assert_eq(rv_store_list_review(st, NULL, 50, &list, &more, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_list_review(st, NULL, 50, NULL, &list, &more, &e), RV_OK, "%s", e.msg);
     cr_expect_eq(json_array_size(list), 1);
     json_decref(list);
     /* bad reviews change nothing */
@@ -343,7 +343,7 @@ Test(sweep, unsure_greetings_wait_for_a_review) {
     cr_expect_str_eq(keys(j, "needs_review", "ext"), "", "reviewed: off the list");
     json_decref(j);
     json_t *audit;
-    cr_assert_eq(rv_store_list_audit(st, 0, "registrator", NULL, NULL, 10, &audit, &e), RV_OK);
+    cr_assert_eq(rv_store_list_audit(st, 0, "registrator", NULL, NULL, NULL, 10, &audit, &e), RV_OK);
     char *a = json_dumps(audit, 0);
     cr_expect(strstr(a, "greeting_reviewed") != NULL, "%s", a);
     free(a);

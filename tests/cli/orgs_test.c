@@ -1,0 +1,304 @@
+/* rostvakt serve end to end (tests/cli/serve.h) for two authorities on one
+ * installation, essunga and grastorp: organisations, the mailboxes that
+ * name them, and each person seeing only their own authority's (and a
+ * manager only their own units'), with 404 for the rest. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "serve.h"
+
+TestSuite(orgs, .init = setup, .fini = teardown, .timeout = 60);
+
+static const char *essunga = "{\"name\":\"Essunga kommun\",\"organisationsnummer\":\"212000-1595\","
+                             "\"archival_creator\":{\"name\":\"Essunga kommun\",\"identifier\":\"212000-1595\"},"
+                             "\"mail\":{\"from\":\"rostvakt@essunga.se\",\"officers\":[\"registrator@essunga.se\"]}}";
+static const char *grastorp = "{\"name\":\"Grästorps kommun\",\"organisationsnummer\":\"212000-1553\","
+                              "\"archival_creator\":{\"name\":\"Grästorps kommun\",\"identifier\":\"212000-1553\"},"
+                              "\"mail\":{\"from\":\"rostvakt@grastorp.se\",\"officers\":[\"diarium@grastorp.se\"]}}";
+
+/* The two organisations, a mailbox in each (4711 essunga, 5711 grastorp)
+ * with one voicemail each (ids 1 and 2); the installation's admin into admin. */
+static void two_authorities(char *admin, size_t cap)
+{
+    sink o;
+    token("admin", "it", admin, cap);
+    cr_assert_eq(call("PUT", "/v1/organisations/essunga", admin, essunga, &o), 201, "%s", o.buf);
+    cr_assert_eq(call("PUT", "/v1/organisations/grastorp", admin, grastorp, &o), 201, "%s", o.buf);
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx,
+                      "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\","
+                      "\"org\":\"Essunga kommun\",\"organisation\":\"essunga\"}", &o), 201, "%s", o.buf);
+    cr_assert_eq(call("PUT", "/v1/mailboxes/5711", pbx,
+                      "{\"first_name\":\"Bo\",\"last_name\":\"Ek\",\"unit\":\"Ekonomienheten\","
+                      "\"org\":\"Grästorps kommun\",\"organisation\":\"grastorp\"}", &o), 201, "%s", o.buf);
+    cr_assert_eq(upload("POST", "/v1/mailboxes/4711/voicemails", "samples/v01-bygglov.wav", pbx, "audio/wav", NULL,
+                        &o, NULL, 0), 201, "%s", o.buf);
+    cr_assert_eq(upload("POST", "/v1/mailboxes/5711/voicemails", "samples/v02-faktura.wav", pbx, "audio/wav", NULL,
+                        &o, NULL, 0), 201, "%s", o.buf);
+}
+
+Test(orgs, organisations_are_made_by_the_installations_admin) {
+    sink o;
+    char admin[80], local[80];
+    two_authorities(admin, sizeof admin);
+    token_orgs("admin", "essunga-it", "--org essunga", local, sizeof local);
+    cr_expect_eq(call("PUT", "/v1/organisations/norberg", local, "{\"name\":\"Norbergs kommun\"}", &o), 403,
+                 "an organisation's admin makes none: %s", o.buf);
+    cr_expect_eq(call("PUT", "/v1/organisations/norberg", officer, "{\"name\":\"Norbergs kommun\"}", &o), 403);
+    /* bad input */
+    cr_expect_eq(call("PUT", "/v1/organisations/Norberg", admin, "{\"name\":\"Norbergs kommun\"}", &o), 400, "%s", o.buf);
+    cr_expect_eq(call("PUT", "/v1/organisations/norberg", admin, "{\"name\":\"N\",\"organisationsnummer\":\"212000-1596\"}",
+                      &o), 422, "a wrong check digit: %s", o.buf);
+    cr_expect_eq(call("PUT", "/v1/organisations/norberg", admin, "{\"name\":\"N\",\"calendar\":\"AX\","
+                      "\"time_zone\":\"Europe/Stockholm\"}", &o), 422, "%s", o.buf);
+    cr_expect_eq(call("PUT", "/v1/organisations/norberg", admin, "{\"name\":\"N\",\"profile\":\"nej\"}", &o), 422);
+    cr_expect_eq(call("PUT", "/v1/organisations/norberg", admin, "{\"name\":\"N\",\"gallring_covers\":[\"ringa\"]}", &o),
+                 422, "covers without a gallringsbeslut: %s", o.buf);
+    cr_expect_eq(call("PUT", "/v1/organisations/norberg", admin, "{\"name\":\"N\",\"colour\":\"red\"}", &o), 400);
+    cr_expect_eq(call("PUT", "/v1/organisations/lemland", admin, "{\"name\":\"Lemlands kommun\",\"calendar\":\"AX\"}",
+                      &o), 201, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"time_zone\":\"Europe/Mariehamn\""), "%s", o.buf);
+    cr_expect_eq(call("PUT", "/v1/organisations/essunga", admin, essunga, &o), 200, "updated");
+    /* read: the installation's admin all, an organisation's people theirs */
+    cr_assert_eq(call("GET", "/v1/organisations", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"essunga\"") && strstr(o.buf, "\"grastorp\"") && strstr(o.buf, "\"lemland\""), "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/organisations", local, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"essunga\"") && !strstr(o.buf, "grastorp"), "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"registrator@essunga.se\"") && strstr(o.buf, "\"identifier\":\"212000-1595\""), "%s",
+              o.buf);
+    cr_expect_eq(call("GET", "/v1/organisations/grastorp", local, NULL, &o), 404);
+    cr_expect_eq(call("GET", "/v1/organisations/essunga", local, NULL, &o), 200);
+    cr_expect_eq(call("GET", "/v1/organisations/nowhere", admin, NULL, &o), 404);
+}
+
+Test(orgs, a_mailbox_names_a_known_organisation_and_stays_with_its_voicemails) {
+    sink o;
+    char admin[80], local[80];
+    two_authorities(admin, sizeof admin);
+    cr_expect_eq(call("PUT", "/v1/mailboxes/6711", pbx,
+                      "{\"first_name\":\"C\",\"last_name\":\"D\",\"unit\":\"U\",\"organisation\":\"nowhere\"}", &o), 422,
+                 "%s", o.buf);
+    cr_expect_eq(call("PUT", "/v1/mailboxes/6711", pbx,
+                      "{\"first_name\":\"C\",\"last_name\":\"D\",\"unit\":\"U\",\"organisation\":\"Bad Id\"}", &o), 400);
+    /* a record stays with the authority that received it */
+    cr_expect_eq(call("PUT", "/v1/mailboxes/4711", pbx,
+                      "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\","
+                      "\"organisation\":\"grastorp\"}", &o), 409, "%s", o.buf);
+    /* the PBX's directory, sent again without the field, keeps it */
+    cr_expect_eq(call("PUT", "/v1/mailboxes/4711", pbx,
+                      "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}", &o), 200);
+    cr_assert_eq(call("GET", "/v1/mailboxes/4711", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"organisation\":\"essunga\""), "%s", o.buf);
+    /* one without voicemails may move; the free text names one by its name */
+    cr_expect_eq(call("PUT", "/v1/mailboxes/6711", pbx,
+                      "{\"first_name\":\"C\",\"last_name\":\"D\",\"unit\":\"U\",\"org\":\"Grästorps kommun\"}", &o), 201);
+    cr_expect(strstr(o.buf, "\"organisation\":\"grastorp\""), "%s", o.buf);
+    cr_expect_eq(call("PUT", "/v1/mailboxes/6711", pbx,
+                      "{\"first_name\":\"C\",\"last_name\":\"D\",\"unit\":\"U\",\"organisation\":\"essunga\"}", &o), 200);
+    /* an organisation's admin: only into theirs, and not another's mailbox */
+    token_orgs("admin", "grastorp-it", "--org grastorp", local, sizeof local);
+    cr_expect_eq(call("PUT", "/v1/mailboxes/7711", local,
+                      "{\"first_name\":\"E\",\"last_name\":\"F\",\"unit\":\"U\",\"organisation\":\"essunga\"}", &o), 422);
+    cr_expect_eq(call("PUT", "/v1/mailboxes/6711", local,
+                      "{\"first_name\":\"E\",\"last_name\":\"F\",\"unit\":\"U\",\"organisation\":\"grastorp\"}", &o), 404,
+                 "essunga's mailbox: %s", o.buf);
+    cr_expect_eq(call("PUT", "/v1/mailboxes/7711", local,
+                      "{\"first_name\":\"E\",\"last_name\":\"F\",\"unit\":\"U\",\"organisation\":\"grastorp\"}", &o), 201);
+}
+
+Test(orgs, an_officer_sees_only_their_own_authoritys_voicemails) {
+    sink o;
+    char admin[80], g[80], e[80], both[80];
+    two_authorities(admin, sizeof admin);
+    token_orgs("officer", "diarium", "--org grastorp", g, sizeof g);
+    token_orgs("officer", "registrator-essunga", "--org essunga", e, sizeof e);
+    token_orgs("officer", "forbund", "--org essunga --org grastorp", both, sizeof both);
+    /* voicemail 1 is essunga's: for grastorp's officer there is none */
+    const char *paths[] = {"/v1/voicemails/1", "/v1/voicemails/1/audio", "/v1/mailboxes/4711",
+                           "/v1/mailboxes/4711/greetings"};
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++) {
+        cr_expect_eq(call("GET", paths[i], g, NULL, &o), 404, "%s: %s", paths[i], o.buf);
+        cr_expect_eq(call("GET", paths[i], e, NULL, &o), 200, "%s: %s", paths[i], o.buf);
+    }
+    cr_expect_eq(call("GET", "/v1/voicemails/1", g, NULL, &o), 404);
+    cr_expect(strstr(o.buf, "no voicemail 1"), "worded as for none: %s", o.buf);
+    cr_expect_eq(call("GET", "/v1/voicemails/99", g, NULL, &o), 404);
+    cr_expect(strstr(o.buf, "no voicemail 99"), "%s", o.buf);
+    cr_expect_eq(call("POST", "/v1/voicemails/1/package", g, NULL, &o), 404, "%s", o.buf);
+    cr_expect_eq(call("POST", "/v1/voicemails/1/decision", g, "{\"decision\":\"privat\"}", &o), 404, "%s", o.buf);
+    cr_expect_eq(call("POST", "/v1/voicemails/1/archived", g, "{\"reference\":\"EA-1\"}", &o), 404, "%s", o.buf);
+    /* lists hold none of the other's */
+    cr_assert_eq(call("GET", "/v1/voicemails", g, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"ext\":\"5711\"") && !strstr(o.buf, "4711"), "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/voicemails?limit=1", g, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"ext\":\"5711\"") && strstr(o.buf, "\"next\":null"), "filtered before the page: %s",
+              o.buf);
+    cr_assert_eq(call("GET", "/v1/voicemails", e, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"ext\":\"4711\"") && !strstr(o.buf, "5711"), "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/mailboxes", g, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"5711\"") && !strstr(o.buf, "4711"), "%s", o.buf);
+    /* one of both authorities sees both; so does a token of every one */
+    cr_assert_eq(call("GET", "/v1/voicemails", both, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"ext\":\"4711\"") && strstr(o.buf, "\"ext\":\"5711\""), "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/voicemails/1", officer, NULL, &o), 200);
+    /* the audit of an organisation's admin: their own rows */
+    char ga[80];
+    token_orgs("admin", "grastorp-it", "--org grastorp", ga, sizeof ga);
+    cr_assert_eq(call("GET", "/v1/audit", ga, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"5711\"") && !strstr(o.buf, "\"4711\"") && !strstr(o.buf, "\"voicemail\":1,"), "%s",
+              o.buf);
+    cr_assert_eq(call("GET", "/v1/audit", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"4711\"") && strstr(o.buf, "\"5711\""), "%s", o.buf);
+}
+
+Test(orgs, a_manager_sees_only_the_units_they_manage) {
+    sink o;
+    char admin[80], m[80];
+    two_authorities(admin, sizeof admin);
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4712", pbx,
+                      "{\"first_name\":\"Cilla\",\"last_name\":\"Berg\",\"unit\":\"Kulturenheten\","
+                      "\"organisation\":\"essunga\"}", &o), 201);
+    cr_assert_eq(call("PUT", "/v1/units/ekonomienheten", admin, "{\"managers\":[\"chef@essunga.se\"]}", &o), 201);
+    token_orgs("manager", "chef@essunga.se", "--org essunga", m, sizeof m);
+    cr_expect_eq(call("GET", "/v1/mailboxes/4711", m, NULL, &o), 200, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/mailboxes/4712", m, NULL, &o), 404, "another unit's: %s", o.buf);
+    cr_expect_eq(call("GET", "/v1/mailboxes/5711", m, NULL, &o), 404, "the same unit's name, another authority's");
+    cr_assert_eq(call("GET", "/v1/mailboxes", m, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"4711\"") && !strstr(o.buf, "4712") && !strstr(o.buf, "5711"), "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/review", m, NULL, &o), 200);
+    cr_expect(!strstr(o.buf, "4712") && !strstr(o.buf, "5711"), "%s", o.buf);
+    /* the units and their managers' addresses: theirs alone */
+    cr_assert_eq(call("PUT", "/v1/units/Kulturenheten", admin, "{\"managers\":[\"kultur@essunga.se\"]}", &o), 201);
+    cr_assert_eq(call("GET", "/v1/units", m, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "chef@essunga.se") && !strstr(o.buf, "kultur@essunga.se"), "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/units", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "chef@essunga.se") && strstr(o.buf, "kultur@essunga.se"), "%s", o.buf);
+}
+
+Test(orgs, officer_and_manager_tokens_name_their_organisations) {
+    sink o;
+    char cmd[512];
+    const char *exe = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
+    snprintf(cmd, sizeof cmd, "%s token --tokens %s/tokens --role officer --name x 2>&1", exe, dir);
+    cr_expect_eq(run(cmd, &o), 64, "refused without --org: %s", o.buf);
+    cr_expect(strstr(o.buf, "--org"), "%s", o.buf);
+    snprintf(cmd, sizeof cmd, "%s token --tokens %s/tokens --role manager --name y 2>&1", exe, dir);
+    cr_expect_eq(run(cmd, &o), 64, "%s", o.buf);
+    snprintf(cmd, sizeof cmd, "%s token --tokens %s/tokens --role officer --name z --org 'Bad Id' 2>&1", exe, dir);
+    cr_expect_eq(run(cmd, &o), 64, "%s", o.buf);
+    snprintf(cmd, sizeof cmd, "%s token --tokens %s/tokens --role officer --name z --org '*' --org a 2>&1", exe, dir);
+    cr_expect_eq(run(cmd, &o), 64, "%s", o.buf);
+    snprintf(cmd, sizeof cmd, "%s token --tokens %s/tokens --role officer --name z --org a --org b 2>&1", exe, dir);
+    cr_expect_eq(run(cmd, &o), 0, "%s", o.buf);
+    snprintf(cmd, sizeof cmd, "grep -c '^z\tofficer\t[0-9a-f]*\ta,b$' %s/tokens", dir);
+    cr_expect_eq(run(cmd, &o), 0, "the fourth field: %s", o.buf);
+    /* a revocation keeps the others' organisations */
+    snprintf(cmd, sizeof cmd, "%s token --tokens %s/tokens --revoke vaxel && grep -c '\ta,b$' %s/tokens", exe, dir, dir);
+    cr_expect_eq(run(cmd, &o), 0, "%s", o.buf);
+}
+
+/* Behind the proxy: the users file's third field names the organisations. */
+Test(orgs, a_proxy_user_acts_for_the_organisations_the_users_file_names) {
+    sink o;
+    char admin[80];
+    two_authorities(admin, sizeof admin);
+    restart_behind_proxy("anna\tofficer\tgrastorp\nbo\tofficer\n");
+    cr_expect_eq(call_h("GET", "/v1/voicemails/1", "X-Remote-User: anna", NULL, NULL, NULL, &o, NULL), 404, "%s", o.buf);
+    cr_expect_eq(call_h("GET", "/v1/voicemails/2", "X-Remote-User: anna", NULL, NULL, NULL, &o, NULL), 200, "%s", o.buf);
+    cr_expect_eq(call_h("GET", "/v1/voicemails/1", "X-Remote-User: bo", NULL, NULL, NULL, &o, NULL), 200,
+                 "a line of two fields: every one, as before");
+}
+
+/* Voicemail id's package, made by officer tok, unpacked into dir/pkg: its
+ * METS.xml (the root's) into out. The status. */
+static long package_mets(long long id, const char *tok, sink *out)
+{
+    char path[96], cmd[1024];
+    snprintf(path, sizeof path, "/v1/voicemails/%lld/package", id);
+    bin b = {0};
+    long st = request("POST", path, tok, NULL, NULL, NULL, collect_bin, &b);
+    if (st == 200) {
+        snprintf(cmd, sizeof cmd, "%s/p.tar", dir);
+        FILE *f = fopen(cmd, "wb");
+        cr_assert(f);
+        fwrite(b.buf, 1, b.len, f);
+        fclose(f);
+        snprintf(cmd, sizeof cmd, "rm -rf %s/pkg && mkdir %s/pkg && tar -xf %s/p.tar -C %s/pkg && cat %s/pkg/*/METS.xml",
+                 dir, dir, dir, dir, dir);
+        cr_assert_eq(run(cmd, out), 0, "%s", out->buf);
+    }
+    free(b.buf);
+    return st;
+}
+
+/* Each package names its own authority as its archival creator. */
+Test(orgs, each_package_names_its_own_archival_creator) {
+    sink o;
+    char admin[80];
+    two_authorities(admin, sizeof admin);
+    for (long long id = 1; id <= 2; id++) {
+        char path[64];
+        snprintf(path, sizeof path, "/v1/voicemails/%lld", id);
+        for (int i = 0; i < 300; i++) {
+            cr_assert_eq(call("GET", path, officer, NULL, &o), 200);
+            if (strstr(o.buf, "\"state\":\"analysed\"")) break;
+            usleep(100000);
+        }
+        snprintf(path, sizeof path, "/v1/voicemails/%lld/decision", id);
+        cr_assert_eq(call("POST", path, officer, "{\"decision\":\"registrera\",\"arendemening\":\"Bygglov\",\"diarienummer\":\"KS 2026/1\"}", &o), 201,
+                     "%s", o.buf);
+    }
+    cr_assert_eq(package_mets(1, officer, &o), 200);
+    cr_expect(strstr(o.buf, "<name>Essunga kommun</name>") && strstr(o.buf, ">212000-1595</note>") &&
+                  !strstr(o.buf, "Grästorp"),
+              "%s", o.buf);
+    cr_assert_eq(package_mets(2, officer, &o), 200);
+    cr_expect(strstr(o.buf, "<name>Grästorps kommun</name>") && strstr(o.buf, ">212000-1553</note>") &&
+                  !strstr(o.buf, "Essunga"),
+              "%s", o.buf);
+}
+
+/* The sweep's summary goes to each authority's officers with their own
+ * mailboxes alone. */
+Test(orgs, the_sweep_mails_each_authoritys_officers_their_own) {
+    sink o;
+    char admin[80];
+    two_authorities(admin, sizeof admin);
+    int port = free_port();
+    mail_server_start(port);
+    cr_expect_eq(sweep_mail_to(port, "2026-12-07", &o), 0, "%s", o.buf);
+    mail_server_stop();
+    cr_assert_eq(mail_server_mails(&o), 2, "%s", o.buf);
+    char *e = strstr(o.buf, "RCPT=registrator@essunga.se|"), *g = strstr(o.buf, "RCPT=diarium@grastorp.se|");
+    cr_assert(e && g, "%s", o.buf);
+    e[strcspn(e, "\n")] = '\0';
+    g[strcspn(g, "\n")] = '\0';
+    cr_expect(strstr(e, "Essunga kommun") && strstr(e, "(1 brevl"), "%s", e);
+    cr_expect(strstr(g, "Grästorps kommun") && strstr(g, "(1 brevl"), "%s", g);
+    cr_expect(!strstr(e, "5711") && !strstr(g, "4711"), "each its own: %s / %s", e, g);
+}
+
+/* A kept report shows an officer their authority's mailboxes and a manager
+ * their units' alone. */
+Test(orgs, reports_hold_only_what_the_reader_may_see) {
+    sink o;
+    char admin[80], g[80], m[80];
+    two_authorities(admin, sizeof admin);
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4712", pbx,
+                      "{\"first_name\":\"Cilla\",\"last_name\":\"Berg\",\"unit\":\"Kulturenheten\","
+                      "\"organisation\":\"essunga\"}", &o), 201);
+    cr_assert_eq(call("PUT", "/v1/units/Kulturenheten", admin, "{\"managers\":[\"kultur@essunga.se\"]}", &o), 201);
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2026-12-07", admin, NULL, &o), 200, "%s", o.buf);
+    token_orgs("officer", "diarium", "--org grastorp", g, sizeof g);
+    token_orgs("manager", "kultur@essunga.se", "--org essunga", m, sizeof m);
+    cr_assert_eq(call("GET", "/v1/sweeps/1", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"4711\"") && strstr(o.buf, "\"4712\"") && strstr(o.buf, "\"5711\""), "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/sweeps/1", g, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"5711\"") && !strstr(o.buf, "\"4711\"") && !strstr(o.buf, "\"4712\""), "%s", o.buf);
+    cr_expect(!strstr(o.buf, "Kulturenheten"), "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/sweeps", m, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"4712\"") && !strstr(o.buf, "\"4711\"") && !strstr(o.buf, "\"5711\""), "%s", o.buf);
+}
