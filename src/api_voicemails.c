@@ -341,9 +341,36 @@ static rv_err decision_txn(rv_server *s, long long id, const rv_decision_req *d,
     rv_decision_kind current = RV_DECISION_NONE;
     if (rc == RV_OK && st.decision[0] && !rv_decision_from_legacy(st.decision, &current))
         rc = rv_error_set(e, RV_ERR_INTERNAL, "voicemail %lld has an unknown decision '%s'", id, st.decision);
+    /* the voicemail's own authority's rules, where it names them, before its profile's */
+    static const rv_scope all = {0};
+    char org_id[48];
+    int seen;
+    rv_org org;
+    memset(&org, 0, sizeof org);
+    if (rc == RV_OK && rv_store_whose(s->db.store, NULL, id, &all, org_id, &seen, e) < 0) rc = e->code;
+    if (rc == RV_OK && org_id[0] && (rc = rv_store_get_org(s->db.store, org_id, &org, e)) == RV_ERR_NOT_FOUND) {
+        memset(&org, 0, sizeof org);
+        rc = RV_OK;
+    }
     if (rc == RV_OK) {
         rv_decision_request dq = {kind, d->diarienummer, d->arendemening, d->sekretess, d->ground, d->reason, d->note};
         rv_decision_rules rules = {prof.diarienummer_pattern, prof.gallringsbeslut, prof.gallring_covers};
+        if (org.diarienummer_pattern[0]) rules.diarienummer_pattern = org.diarienummer_pattern;
+        if (org.gallringsbeslut[0]) {
+            rules.gallringsbeslut = org.gallringsbeslut;
+            rules.gallring_covers = 0;
+            for (const char *g = org.gallring_covers; *g;) { /* "tillfallig,ringa" */
+                size_t k = strcspn(g, ", ");
+                char one[16];
+                int bit;
+                snprintf(one, sizeof one, "%.*s", (int)(k < 15 ? k : 15), g);
+                if (rv_ground_parse(one, &bit)) rules.gallring_covers |= bit;
+                g += k;
+                while (*g == ',' || *g == ' ') g++;
+            }
+            if (!rules.gallring_covers) rules.gallring_covers = RV_GROUND_TILLFALLIG | RV_GROUND_RINGA;
+            snprintf(prof.gallringsbeslut, sizeof prof.gallringsbeslut, "%s", org.gallringsbeslut);
+        }
         rv_decision_state now_st = {current, st.handed_over, st.disposed};
         rc = rv_decision_check(&dq, &rules, &now_st, e);
     }

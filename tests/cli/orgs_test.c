@@ -302,3 +302,35 @@ Test(orgs, reports_hold_only_what_the_reader_may_see) {
     cr_assert_eq(call("GET", "/v1/sweeps", m, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"4712\"") && !strstr(o.buf, "\"4711\"") && !strstr(o.buf, "\"5711\""), "%s", o.buf);
 }
+
+/* Each authority's own rules: its diarienummer pattern and gallringsbeslut
+ * come before its mailboxes' profile's. */
+Test(orgs, an_authoritys_own_decision_rules_come_first) {
+    sink o;
+    char admin[80];
+    two_authorities(admin, sizeof admin);
+    cr_assert_eq(call("PUT", "/v1/organisations/essunga", admin,
+                      "{\"name\":\"Essunga kommun\",\"diarienummer_pattern\":\"^ESS \\\\d{4}/\\\\d+$\","
+                      "\"gallringsbeslut\":\"KS 2020/12, 2020-02-03\",\"gallring_covers\":[\"ringa\"]}",
+                      &o),
+                 200, "%s", o.buf);
+    cr_expect_eq(call("POST", "/v1/voicemails/1/decision", officer,
+                      "{\"decision\":\"registrera\",\"diarienummer\":\"KS 2026/1\",\"arendemening\":\"Bygglov\"}", &o),
+                 422, "essunga's pattern, not the profile's: %s", o.buf);
+    cr_expect(strstr(o.buf, "ESS") != NULL, "%s", o.buf);
+    cr_expect_eq(call("POST", "/v1/voicemails/2/decision", officer,
+                      "{\"decision\":\"registrera\",\"diarienummer\":\"KS 2026/1\",\"arendemening\":\"Faktura\"}", &o),
+                 201, "grastorp has no pattern: %s", o.buf);
+    cr_assert_eq(call("POST", "/v1/voicemails/1/decision", officer,
+                      "{\"decision\":\"registrera\",\"diarienummer\":\"ESS 2026/1\",\"arendemening\":\"Bygglov\"}", &o),
+                 201, "%s", o.buf);
+    cr_expect_eq(call("POST", "/v1/voicemails/1/decision", officer,
+                      "{\"decision\":\"gallras\",\"ground\":\"tillfallig\",\"reason\":\"fel\"}", &o),
+                 422, "essunga's gallringsbeslut covers ringa only: %s", o.buf);
+    cr_assert_eq(call("POST", "/v1/voicemails/1/decision", officer,
+                      "{\"decision\":\"gallras\",\"ground\":\"ringa\",\"reason\":\"ringa betydelse\"}", &o),
+                 201, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/voicemails/1", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"gallringsbeslut\":\"KS 2020/12, 2020-02-03\"") != NULL,
+              "the decision names essunga's gallringsbeslut: %s", o.buf);
+}
