@@ -175,18 +175,23 @@ async function savePackage(id) {
   setTimeout(() => URL.revokeObjectURL(url), 60000);
 }
 
+/* The body's time zone: dates and times are shown and filtered in it,
+ * whatever the browser's own zone is (Europe/Mariehamn for an Åland body). */
+function zone() {
+  return (state.me && state.me.time_zone) || 'Europe/Stockholm';
+}
+
 function when(iso) {
   if (!iso) return '–';
   const d = new Date(iso);
-  return isNaN(d) ? iso : d.toLocaleString('sv-SE', { dateStyle: 'short', timeStyle: 'short' });
+  return isNaN(d) ? iso : d.toLocaleString('sv-SE', { dateStyle: 'short', timeStyle: 'short', timeZone: zone() });
 }
 
-/* Today's date, YYYY-MM-DD, in the browser's time zone (the person's). */
+/* Today's date, YYYY-MM-DD, in the body's time zone. */
 function today() {
-  const d = new Date();
-  return localDate(d.getFullYear(), d.getMonth(), d.getDate());
+  return new Intl.DateTimeFormat('sv-SE', { timeZone: zone(), year: 'numeric', month: '2-digit', day: '2-digit' })
+    .format(new Date());
 }
-const localDate = (y, m, d) => [y, String(m + 1).padStart(2, '0'), String(d).padStart(2, '0')].join('-');
 
 function seconds(s) {
   if (s === null || s === undefined) return '–';

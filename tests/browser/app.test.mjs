@@ -713,6 +713,8 @@ test('decisions as the law has them: nothing chosen before, a change needs its r
   assert.deepEqual(hist.map((d) => d.decision), ['registrera'], 'nothing was recorded');
   await axe(page, 'a voicemail with its decision');
   await ctx.close();
+});
+
 // ---- two authorities on one installation ----
 
 test('an officer of one authority never sees the other\'s voicemails', async () => {
@@ -771,4 +773,17 @@ test('an officer of one authority never sees the other\'s voicemails', async () 
   } finally {
     srv.kill('SIGTERM');
   }
+});
+
+test('dates are the body\'s (Europe/Stockholm) whatever the browser\'s own time zone', async () => {
+  const { ctx, page } = await signedIn(tokens.officer);
+  await page.emulateTimezone('America/New_York');
+  await openPage(page, '#/rostmeddelande/1', 'Röstmeddelande 1');
+  const at = await page.evaluate(async () => (await (await fetch('/v1/voicemails/1')).json()).received_at);
+  const want = new Date(at).toLocaleString('sv-SE', { dateStyle: 'short', timeStyle: 'short', timeZone: 'Europe/Stockholm' });
+  const shown = await page.$$eval('dl.facts dt', (dts) => dts.find((d) => d.textContent === 'Mottaget').nextElementSibling.textContent);
+  assert.equal(shown, want, 'received ' + at);
+  const todayHere = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Stockholm', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+  assert.equal(await page.evaluate(() => today()), todayHere);
+  await ctx.close();
 });
