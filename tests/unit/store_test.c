@@ -532,7 +532,7 @@ Test(store, old_decisions_become_the_laws_on_migration) {
                  RV_OK, "%s", e.msg);
     long long ids[3];
     for (int i = 0; i < 3; i++) {
-        char hex[RV_SHA256_HEX + 1], audio[8];
+        char hex[RV_SHA256_HEX + 1], audio[16];
         snprintf(audio, sizeof audio, "a%d", i);
         cr_assert_eq(rv_store_put_audio(s, audio, strlen(audio), hex, &e), RV_OK);
         cr_assert_eq(rv_store_add_voicemail(s, "4711", hex, "audio/wav", 2, "", "2026-11-02T09:00:00Z", &ids[i], &e),
