@@ -137,7 +137,7 @@ $(BUILD)/syncorder.so: tests/shim/syncorder.c
 # The shipped profiles as a body would have them after naming its
 # gallringsbeslut: the tests that dispose of recordings run under these.
 TEST_PROFILES = $(BUILD)/test-profiles/.stamp
-$(TEST_PROFILES): $(wildcard models/profiles/*.conf)
+$(TEST_PROFILES): $(wildcard models/profiles/*.conf) Makefile
 	@mkdir -p $(dir $@)
 	@for f in models/profiles/*.conf; do \
 	  { cat $$f; printf '%s\n' 'gallringsbeslut = TEST 2026/1, 2026-01-01' 'gallring_covers = tillfallig, ringa' \

@@ -7,6 +7,7 @@
 #include <gmime/gmime.h>
 #include <jansson.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
@@ -28,6 +29,14 @@ int rv_mail_address_valid(const char *a)
 }
 
 /* ---- the report's items ---- */
+
+
+/* GMime is set up once a process and never taken down: a second
+ * g_mime_init() after g_mime_shutdown() leaves its tables unmade (a
+ * GLib-CRITICAL and a leak), and the service mails many times. */
+static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
+static void gmime_start(void) { g_mime_init(); }
+static void gmime_ready(void) { pthread_once(&gmime_once, gmime_start); }
 
 static const char *const act_lists[] = {"missing_greetings", "noncompliant_greetings", "stale_absence",
                                         "needs_review", "overdue_callbacks"};
@@ -486,7 +495,7 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
     }
     const char *date = str(r, "date");
     units us = {0};
-    g_mime_init(); /* counted: pbx-sync's IMAP in the same process keeps its own */
+    gmime_ready();
     rv_err rc = rv_store_units(s, one_unit, &us, err);
     if (rc == RV_OK && (us.oom || key_items(r) != 0)) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     for (size_t i = 0; rc == RV_OK && i < us.n; i++) {
@@ -528,7 +537,6 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
     }
     free(us.u);
     json_decref(r);
-    g_mime_shutdown();
     if (rc != RV_OK || dry_dir) return rc;
 
     /* send what waits, this report's and any an earlier sweep could not */
@@ -592,9 +600,8 @@ rv_err rv_mail_handover(const rv_config *cfg, const rv_handover_mail *h, char **
     rv_err rc = RV_OK;
     if (text.oom || html.oom) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     if (rc == RV_OK) {
-        g_mime_init();
+        gmime_ready();
         *out = compose(cfg->mail_from, h->to, subject, text.s, html.s, len);
-        g_mime_shutdown();
         if (!*out) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     }
     free(text.s);
