@@ -301,8 +301,18 @@ test('the audit exports as CSV for an admin, from the Logg page', async () => {
 // Go to hash and wait until its page is drawn (#page's data-shown).
 async function openPage(page, hash, title) {
   await page.goto(url + '/' + hash);
-  await page.waitForFunction((h, t) => document.getElementById('page').dataset.shown === h &&
-    document.querySelector('#page h1')?.textContent === t, {}, hash, title);
+  try {
+    await page.waitForFunction((h, t) => document.getElementById('page').dataset.shown === h &&
+      document.querySelector('#page h1')?.textContent === t, {}, hash, title);
+  } catch (e) {
+    /* say what the page shows instead, so that a failure can be told apart */
+    const seen = await page.evaluate(() => ({
+      hash: location.hash, shown: document.getElementById('page').dataset.shown,
+      busy: document.getElementById('page').getAttribute('aria-busy'),
+      h1: document.querySelector('#page h1')?.textContent, status: document.getElementById('status')?.textContent,
+    })).catch(() => ({}));
+    throw new Error(`${hash} "${title}" not shown: ${JSON.stringify(seen)} (${e.message})`);
+  }
 }
 
 test('a deep link opened signed out is kept after sign-in', async () => {
