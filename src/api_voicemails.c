@@ -358,16 +358,7 @@ static rv_err decision_txn(rv_server *s, long long id, const rv_decision_req *d,
         if (org.diarienummer_pattern[0]) rules.diarienummer_pattern = org.diarienummer_pattern;
         if (org.gallringsbeslut[0]) {
             rules.gallringsbeslut = org.gallringsbeslut;
-            rules.gallring_covers = 0;
-            for (const char *g = org.gallring_covers; *g;) { /* "tillfallig,ringa" */
-                size_t k = strcspn(g, ", ");
-                char one[16];
-                int bit;
-                snprintf(one, sizeof one, "%.*s", (int)(k < 15 ? k : 15), g);
-                if (rv_ground_parse(one, &bit)) rules.gallring_covers |= bit;
-                g += k;
-                while (*g == ',' || *g == ' ') g++;
-            }
+            rv_ground_list_parse(org.gallring_covers, &rules.gallring_covers); /* "tillfallig,ringa" */
             if (!rules.gallring_covers) rules.gallring_covers = RV_GROUND_TILLFALLIG | RV_GROUND_RINGA;
             snprintf(prof.gallringsbeslut, sizeof prof.gallringsbeslut, "%s", org.gallringsbeslut);
         }

@@ -1,5 +1,6 @@
 /* The officers' decisions and the rules they must follow. */
 #include <glib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "rostvakt/decision.h"
@@ -46,6 +47,25 @@ int rv_ground_parse(const char *s, int *bit)
     else if (!strcmp(s, "ringa")) *bit = RV_GROUND_RINGA;
     else return 0;
     return 1;
+}
+
+int rv_ground_list_parse(const char *list, int *bits)
+{
+    *bits = 0;
+    int ok = 1;
+    for (const char *g = list ? list : ""; *g;) {
+        size_t k = strcspn(g, ", ");
+        if (k) {
+            char one[16];
+            int bit = 0;
+            snprintf(one, sizeof one, "%.*s", (int)(k < 15 ? k : 15), g);
+            if (k < 15 && rv_ground_parse(one, &bit)) *bits |= bit;
+            else ok = 0;
+        }
+        g += k;
+        while (*g == ',' || *g == ' ') g++;
+    }
+    return ok && *bits;
 }
 
 const char *rv_ground_name(int bit)

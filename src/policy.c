@@ -113,14 +113,7 @@ static rv_err profile_line(char *line, int lineno, void *user, rv_error *err)
         else snprintf(c->p->gallringsbeslut, sizeof c->p->gallringsbeslut, "%s", v);
     } else if (!strcmp(k, "gallring_covers")) {
         /* "tillfallig", "ringa" or both, separated by commas or spaces */
-        c->p->gallring_covers = 0;
-        char *save = NULL;
-        for (char *t = strtok_r(v, ", ", &save); t; t = strtok_r(NULL, ", ", &save)) {
-            int bit;
-            if (!rv_ground_parse(t, &bit)) bad = 1;
-            else c->p->gallring_covers |= bit;
-        }
-        bad |= c->p->gallring_covers == 0;
+        bad = !rv_ground_list_parse(v, &c->p->gallring_covers);
     } else if (!strcmp(k, "gallra_automatiskt")) {
         /* which of the classifier's flags the gallringsbeslut lets go without a person's decision */
         c->p->gallra_empty = c->p->gallra_ephemeral = 0;

@@ -40,6 +40,9 @@ enum { RV_GROUND_TILLFALLIG = 1, RV_GROUND_RINGA = 2 };
 /* "tillfallig" or "ringa" (also with ä); 0 for anything else. */
 int rv_ground_parse(const char *s, int *bit);
 const char *rv_ground_name(int bit);
+/* "tillfallig, ringa" (commas or spaces between): *bits gets the grounds it
+ * names; 1 when it names at least one and nothing else. */
+int rv_ground_list_parse(const char *list, int *bits);
 
 /* What the body's rules say about decisions (from its profile). */
 typedef struct {

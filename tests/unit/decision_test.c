@@ -163,3 +163,14 @@ Test(decision, trim_keeps_inner_spaces_and_refuses_what_does_not_fit) {
     cr_assert(rv_decision_trim(NULL, out, sizeof out));
     cr_expect_str_eq(out, "");
 }
+
+Test(decision, a_list_of_grounds) {
+    int bits;
+    cr_expect(rv_ground_list_parse("tillfällig, ringa", &bits));
+    cr_expect_eq(bits, RV_GROUND_TILLFALLIG | RV_GROUND_RINGA);
+    cr_expect(rv_ground_list_parse("ringa", &bits) && bits == RV_GROUND_RINGA);
+    cr_expect(!rv_ground_list_parse("ringa,allt", &bits), "an unknown ground");
+    cr_expect_eq(bits, RV_GROUND_RINGA, "what it did name still counts");
+    cr_expect(!rv_ground_list_parse("", &bits) && bits == 0);
+    cr_expect(!rv_ground_list_parse(NULL, &bits) && bits == 0);
+}
