@@ -102,7 +102,8 @@ rv_err rv_store_audit_page(rv_store *s, long long voicemail_id, const char *acto
                                " WHERE (?1 = 0 OR voicemail_id = ?1) AND (?2 IS NULL OR actor = ?2)"
                                " AND (?3 IS NULL OR at >= ?3) AND (?4 IS NULL OR at < ?4)"
                                " AND (?6 = 0 OR id < ?6)"
-                               " AND (nullif(?7, '') IS NULL OR instr(?7, ',' || organisation || ',') > 0)"
+                               " AND (?7 IS NULL OR (?7 = '' AND (ext IS NOT NULL OR voicemail_id IS NOT NULL))"
+                               " OR instr(?7, ',' || organisation || ',') > 0)"
                                " ORDER BY id DESC LIMIT ?5",
                                V_ARGS(V_INT(voicemail_id), V_TEXT(actor), V_TEXT(from), V_TEXT(to), V_INT(limit + 1),
                                       V_INT(after_id), V_TEXT(orgs)),

@@ -281,8 +281,10 @@ extern const char *const rv_audit_actions[];
 
 /* Audit entries, newest first, filtered by voicemail (0: any), actor (NULL:
  * any), the time range [from, to) (NULL: open) and organisation (orgs
- * ",a,b,": the rows of their mailboxes and voicemails; NULL or "": all);
- * at most limit. *out is a new JSON array. */
+ * NULL: every row; "": the rows of any mailbox or voicemail; ",a,b,": the
+ * rows of those organisations' mailboxes and voicemails; rows of neither,
+ * such as sign-ins, only with NULL); at most limit. *out is a new JSON
+ * array. */
 rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *actor, const char *from,
                            const char *to, const char *orgs, int limit, struct json_t **out, rv_error *err);
 /* The same, a page: entries older than after_id (0: from the newest), at

@@ -334,3 +334,32 @@ Test(orgs, an_authoritys_own_decision_rules_come_first) {
     cr_expect(strstr(o.buf, "\"gallringsbeslut\":\"KS 2020/12, 2020-02-03\"") != NULL,
               "the decision names essunga's gallringsbeslut: %s", o.buf);
 }
+
+/* An officer reads the audit of their own authority's mailboxes and
+ * voicemails; the rows of no mailbox (sign-ins, organisations) only the
+ * installation's admin. */
+Test(orgs, an_officer_reads_only_their_own_authoritys_audit) {
+    sink o;
+    char admin[80], g[80];
+    two_authorities(admin, sizeof admin);
+    token_orgs("officer", "diarium", "--org grastorp", g, sizeof g);
+    cr_assert_eq(call("GET", "/v1/voicemails/1", admin, NULL, &o), 200);
+    cr_assert_eq(call("GET", "/v1/voicemails/2", admin, NULL, &o), 200);
+    cr_assert_eq(call("GET", "/v1/audit", g, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"ext\":\"5711\"") && strstr(o.buf, "\"voicemail\":2,"), "grastorp's rows: %s", o.buf);
+    cr_expect(!strstr(o.buf, "4711") && !strstr(o.buf, "\"voicemail\":1,"), "never essunga's: %s", o.buf);
+    cr_expect(!strstr(o.buf, "organisation_created") && !strstr(o.buf, "\"voicemail\":null,\"ext\":null"), "no row of no mailbox: %s",
+              o.buf);
+    cr_assert_eq(call("GET", "/v1/audit?voicemail=1", g, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"items\":[]"), "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/audit?format=csv", g, NULL, &o), 200);
+    cr_expect(strstr(o.buf, ",5711,") && !strstr(o.buf, "4711") && !strstr(o.buf, "organisation_created"), "%s", o.buf);
+    /* the installation's admin: every row */
+    cr_assert_eq(call("GET", "/v1/audit", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"ext\":\"4711\"") && strstr(o.buf, "\"ext\":\"5711\"") &&
+                  strstr(o.buf, "organisation_created"), "%s", o.buf);
+    /* a manager reads none */
+    char m[80];
+    token_orgs("manager", "chef@grastorp.se", "--org grastorp", m, sizeof m);
+    cr_expect_eq(call("GET", "/v1/audit", m, NULL, &o), 403);
+}

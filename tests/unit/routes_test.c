@@ -54,7 +54,7 @@ static const struct {
     {"POST", "/v1/sweeps", ADMIN},
     {"GET", "/v1/sweeps", OFFICER | ADMIN | MANAGER},
     {"GET", "/v1/sweeps/{id}", OFFICER | ADMIN | MANAGER},
-    {"GET", "/v1/audit", ADMIN},
+    {"GET", "/v1/audit", OFFICER | ADMIN},
     {"POST", "/v1/session", RV_PUBLIC}, /* the body's token decides */
     {"GET", "/v1/session", PBX | OFFICER | ADMIN | MANAGER},
     {"DELETE", "/v1/session", PBX | OFFICER | ADMIN | MANAGER},
