@@ -24,22 +24,47 @@ int rv_page_limit(rv_req *r, int *limit, rv_answer *ret)
     return 1;
 }
 
-/* One date filter: a local date, or an instant. */
-static int one_date(const char *v, int end, char out[32])
+/* One date filter: a local date of cal, or an instant. */
+static int one_date(rv_calendar cal, const char *v, int end, char out[32])
 {
     long day;
     if (rv_parse_date(v, &day)) {
-        rv_local_day_start(RV_CAL_SE, day + (end ? 1 : 0), out);
+        rv_local_day_start(cal, day + (end ? 1 : 0), out);
         return 1;
     }
     return rv_rfc3339_utc(v, out);
 }
 
-int rv_api_dates(rv_req *r, const char **from, const char **to, char from_buf[32], char to_buf[32], rv_answer *ret)
+int rv_api_calendar(rv_server *s, rv_req *r, rv_calendar *cal, rv_answer *ret)
+{
+    const rv_caller *who = rv_req_caller(r);
+    rv_org *v = NULL;
+    size_t n = 0;
+    rv_error e;
+    rv_err rc;
+    *cal = RV_CAL_SE;
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, rv_store_list_orgs(s->db.store, who->orgs, &v, &n, &e));
+    if (rc != RV_OK) {
+        *ret = rv_reply_rv_error(r, &e);
+        return 0;
+    }
+    rv_calendar first = RV_CAL_SE;
+    for (size_t i = 0; i < n; i++) {
+        rv_calendar c = rv_calendar_or(v[i].calendar, RV_CAL_SE);
+        if (i == 0) first = c;
+        else if (c != first) break;
+        if (i + 1 == n) *cal = first; /* every one the same */
+    }
+    free(v);
+    return 1;
+}
+
+int rv_api_dates(rv_req *r, rv_calendar cal, const char **from, const char **to, char from_buf[32], char to_buf[32],
+                 rv_answer *ret)
 {
     const char *f = rv_req_arg(r, "from"), *t = rv_req_arg(r, "to");
     *from = *to = NULL;
-    if ((f && !one_date(f, 0, from_buf)) || (t && !one_date(t, 1, to_buf))) {
+    if ((f && !one_date(cal, f, 0, from_buf)) || (t && !one_date(cal, t, 1, to_buf))) {
         *ret = rv_reply_error(r, RV_ERR_ARG, "from and to must be dates (YYYY-MM-DD, local time) or RFC 3339 instants");
         return 0;
     }

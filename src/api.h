@@ -8,6 +8,7 @@
 #include <jansson.h>
 #include <stddef.h>
 
+#include "rostvakt/calendar.h"
 #include "server_int.h"
 #include "route.h"
 
@@ -85,12 +86,18 @@ rv_waiter rv_req_wait(rv_req *r, rv_then then, void *state);
 /* A list's page size from ?limit= (1..500) into *limit, which keeps its
  * default when there is none; 0 and a 400 answered (*ret) for anything else. */
 int rv_page_limit(rv_req *r, int *limit, rv_answer *ret);
+/* The calendar whose local dates the caller's date filters are: that of
+ * the organisations the caller acts for (of every one, for a caller of
+ * every one) when they all have the same, else Sweden's (Europe/Stockholm).
+ * 1, or 0 and the store's error answered (*ret). */
+int rv_api_calendar(rv_server *s, rv_req *r, rv_calendar *cal, rv_answer *ret);
 /* ?from= and ?to= as UTC instants into *from and *to (NULL when absent;
- * the buffers hold them): a local date of the body's calendar
- * (Europe/Stockholm) is the day from its first instant, to= including its
- * day ([start(from), start(to + 1))); an RFC 3339 instant is itself, to=
- * excluded. 0 and a 400 answered (*ret) for anything else. */
-int rv_api_dates(rv_req *r, const char **from, const char **to, char from_buf[32], char to_buf[32], rv_answer *ret);
+ * the buffers hold them): a local date of cal (rv_api_calendar) is the day
+ * from its first instant, to= including its day ([start(from),
+ * start(to + 1))); an RFC 3339 instant is itself, to= excluded. 0 and a
+ * 400 answered (*ret) for anything else. */
+int rv_api_dates(rv_req *r, rv_calendar cal, const char **from, const char **to, char from_buf[32], char to_buf[32],
+                 rv_answer *ret);
 /* The request's audio Content-Type; NULL and a 415 answered (*ret) for any other. */
 const char *rv_audio_type(rv_req *r, rv_answer *ret);
 /* A zeroed job that lives as long as the request (its answer freed with

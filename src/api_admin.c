@@ -167,7 +167,9 @@ rv_answer rv_api_get_audit(rv_server *s, rv_req *r, const rv_path *p)
     if (vm && !vid) return rv_reply_error(r, RV_ERR_ARG, "voicemail must be an id");
     char from_utc[32], to_utc[32];
     rv_answer ret;
-    if (!rv_api_dates(r, &from, &to, from_utc, to_utc, &ret)) return ret;
+    rv_calendar cal = RV_CAL_SE;
+    if ((rv_req_arg(r, "from") || rv_req_arg(r, "to")) && !rv_api_calendar(s, r, &cal, &ret)) return ret;
+    if (!rv_api_dates(r, cal, &from, &to, from_utc, to_utc, &ret)) return ret;
     json_t *items;
     rv_error e;
     const char *fmt = rv_req_arg(r, "format");

@@ -165,8 +165,10 @@ typedef struct {
 } profile_cache;
 
 /* The call-back deadline of a voicemail received at at (UTC) in a mailbox
- * of profile pname, under its calendar: "YYYY-MM-DD" into dl, or 0. */
-static int callback_deadline(rv_server *s, profile_cache *pc, const char *pname, const char *at, char dl[11])
+ * of profile pname, under its organisation's calendar (orgcal), else the
+ * profile's: "YYYY-MM-DD" into dl, or 0. */
+static int callback_deadline(rv_server *s, profile_cache *pc, const char *pname, const char *orgcal, const char *at,
+                             char dl[11])
 {
     if (!pname || !at) return 0;
     int k = 0;
@@ -180,8 +182,9 @@ static int callback_deadline(rv_server *s, profile_cache *pc, const char *pname,
                         rv_calendar_parse(pc->one[k].p.calendar, &pc->one[k].cal);
     }
     long day;
-    if (!pc->one[k].ok || !rv_local_date(at, pc->one[k].cal, &day)) return 0;
-    rv_format_date(rv_callback_deadline(pc->one[k].cal, day, pc->one[k].p.callback_working_days), dl);
+    rv_calendar cal = rv_calendar_or(orgcal, pc->one[k].cal);
+    if (!pc->one[k].ok || !rv_local_date(at, cal, &day)) return 0;
+    rv_format_date(rv_callback_deadline(cal, day, pc->one[k].p.callback_working_days), dl);
     return 1;
 }
 
@@ -210,7 +213,9 @@ rv_answer rv_api_list_voicemails(rv_server *s, rv_req *r, const rv_path *p)
         return rv_reply_error(r, RV_ERR_ARG,
                               "decision must be registrera, halls_ordnad, gallras, privat, none (undecided) or any");
     char from_utc[32], to_utc[32];
-    if (!rv_api_dates(r, &q.from, &q.to, from_utc, to_utc, &ret)) return ret;
+    rv_calendar cal = RV_CAL_SE;
+    if ((rv_req_arg(r, "from") || rv_req_arg(r, "to")) && !rv_api_calendar(s, r, &cal, &ret)) return ret;
+    if (!rv_api_dates(r, cal, &q.from, &q.to, from_utc, to_utc, &ret)) return ret;
     if (!rv_page_limit(r, &q.limit, &ret)) return ret;
     if (after && !(q.after_id = rv_parse_id(after, strlen(after))))
         return rv_reply_error(r, RV_ERR_ARG, "after must be a cursor from \"next\"");
@@ -239,9 +244,11 @@ rv_answer rv_api_list_voicemails(rv_server *s, rv_req *r, const rv_path *p)
     json_array_foreach(pg.items, i, it) {
         char dl[11];
         int has = callback_deadline(s, &pc, json_string_value(json_object_get(it, "profile")),
+                                    json_string_value(json_object_get(it, " calendar")),
                                     json_string_value(json_object_get(it, "received_at")), dl);
         json_object_set_new(it, "callback_deadline", has ? json_string(dl) : json_null());
         json_object_del(it, "profile");
+        json_object_del(it, " calendar");
     }
     char buf[32];
     json_t *next = json_null(), *prev = json_null();
@@ -273,12 +280,14 @@ rv_answer rv_api_get_voicemail(rv_server *s, rv_req *r, const rv_path *p)
         json_decref(j);
         return rv_reply_rv_error(r, &e);
     }
-    /* the call-back deadline under the mailbox's profile */
+    /* the call-back deadline under the mailbox's profile, in its organisation's calendar */
     profile_cache pc = {0};
     char dl[11];
     int has = callback_deadline(s, &pc, json_string_value(json_object_get(json_object_get(j, "owner"), "profile")),
+                                json_string_value(json_object_get(j, " calendar")),
                                 json_string_value(json_object_get(j, "received_at")), dl);
     json_object_set_new(j, "callback_deadline", has ? json_string(dl) : json_null());
+    json_object_del(j, " calendar");
     /* who has listened, and when: the audit's reads of its audio */
     json_t *listens = NULL;
     pthread_mutex_lock(&s->db.lock);

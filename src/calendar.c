@@ -15,6 +15,12 @@ int rv_calendar_parse(const char *s, rv_calendar *out)
     return 1;
 }
 
+rv_calendar rv_calendar_or(const char *s, rv_calendar fallback)
+{
+    rv_calendar c;
+    return s && rv_calendar_parse(s, &c) ? c : fallback;
+}
+
 /* Howard Hinnant's days_from_civil / civil_from_days. */
 long rv_days_from_civil(int y, int m, int d)
 {
@@ -169,16 +175,39 @@ long rv_local_today(rv_calendar cal)
     return day;
 }
 
+static int local_minute(const char *utc_iso, rv_calendar cal, long *out);
+
 int rv_local_date(const char *utc_iso, rv_calendar cal, long *days)
+{
+    long minute;
+    if (!local_minute(utc_iso, cal, &minute)) return 0;
+    *days = minute >= 0 ? minute / 1440 : (minute - 1439) / 1440;
+    return 1;
+}
+
+/* The local minute (minutes since 1970-01-01 00:00 local time) of a UTC
+ * instant; 0 when it is not one. */
+static int local_minute(const char *utc_iso, rv_calendar cal, long *out)
 {
     int y, mo, d, h, mi, n = 0;
     if (!utc_iso || sscanf(utc_iso, "%4d-%2d-%2dT%2d:%2d%n", &y, &mo, &d, &h, &mi, &n) != 5 || n != 16) return 0;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59) return 0;
-    long day = rv_days_from_civil(y, mo, d);
-    long minute = day * 1440 + h * 60 + mi;
-    minute += offset_at(cal, minute);
-    *days = minute >= 0 ? minute / 1440 : (minute - 1439) / 1440;
+    long minute = rv_days_from_civil(y, mo, d) * 1440 + h * 60 + mi;
+    *out = minute + offset_at(cal, minute);
     return 1;
+}
+
+void rv_local_time(const char *utc_iso, rv_calendar cal, char out[17])
+{
+    long m;
+    if (!local_minute(utc_iso, cal, &m)) {
+        snprintf(out, 17, "%.16s", utc_iso ? utc_iso : "");
+        return;
+    }
+    long day = m >= 0 ? m / 1440 : (m - 1439) / 1440;
+    unsigned rest = (unsigned)(m - day * 1440) % 1440;
+    rv_format_date(day, out);
+    snprintf(out + 10, 7, " %02u:%02u", rest / 60 % 24, rest % 60);
 }
 
 void rv_utc_now(char out[32])

@@ -65,8 +65,11 @@ static void item_line(json_t *it, char *out, size_t cap)
     if (!detail[0] && *str(it, "until")) snprintf(detail, sizeof detail, "frånvaro till %s", str(it, "until"));
     if (json_object_get(it, "id")) {
         char vm[200];
+        /* the local time of its organisation's zone (a report of an older
+         * version has only the instant) */
+        const char *at = *str(it, "received_local") ? str(it, "received_local") : str(it, "received_at");
         snprintf(vm, sizeof vm, "röstmeddelande %lld mottaget %.16s%s%s", (long long)json_integer_value(json_object_get(it, "id")),
-                 str(it, "received_at"), *str(it, "caller") ? " från " : "", str(it, "caller"));
+                 at, *str(it, "caller") ? " från " : "", str(it, "caller"));
         size_t l = strlen(detail);
         snprintf(detail + l, sizeof detail - l, "%s%s", l ? ", " : "", vm);
     }

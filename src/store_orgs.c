@@ -127,7 +127,8 @@ rv_err rv_archive_creator(rv_store *s, rv_vm_archive *v, rv_error *err)
 {
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
-                               "SELECT coalesce(nullif(o.creator_name, ''), o.name), o.creator_id FROM voicemails v"
+                               "SELECT coalesce(nullif(o.creator_name, ''), o.name), o.creator_id, o.calendar"
+                               " FROM voicemails v"
                                " JOIN mailboxes m ON m.ext = v.ext JOIN organisations o ON o.id = m.organisation"
                                " WHERE v.id = ?1",
                                V_ARGS(V_INT(v->id)), "cannot read organisations", err);
@@ -136,6 +137,7 @@ rv_err rv_archive_creator(rv_store *s, rv_vm_archive *v, rv_error *err)
     if (r == 1) {
         rv_sql_copy(q, 0, v->creator_name, sizeof v->creator_name);
         rv_sql_copy(q, 1, v->creator_id, sizeof v->creator_id);
+        rv_sql_copy(q, 2, v->calendar, sizeof v->calendar);
     } else if (r < 0) rc = err->code;
     rv_sql_done(q);
     return rc;

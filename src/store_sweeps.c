@@ -69,9 +69,11 @@ rv_err rv_store_open_callbacks(rv_store *s, void (*fn)(void *user, const rv_open
     rv_err rc = rv_sql_prepare(s, &q,
                                "WITH " UNIT_SPELLINGS
                                " SELECT v.id, v.ext, v.received_at, v.classification, v.caller,"
-                               " m.first_name || ' ' || m.last_name, coalesce(u.unit, m.unit), m.profile"
+                               " m.first_name || ' ' || m.last_name, coalesce(u.unit, m.unit), m.profile,"
+                               " coalesce(o.calendar, '')"
                                " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
                                " LEFT JOIN unit_spellings u ON u.k = rv_unit_key(m.unit)"
+                               " LEFT JOIN organisations o ON o.id = m.organisation"
                                " WHERE v.callback_at IS NULL AND v.disposed_at IS NULL"
                                " AND coalesce(v.classification, '') != 'empty' ORDER BY v.id",
                                V_NONE, "cannot read voicemails", err);
@@ -80,7 +82,8 @@ rv_err rv_store_open_callbacks(rv_store *s, void (*fn)(void *user, const rv_open
     while ((r = rv_sql_step(q, err)) == 1) {
         rv_open_callback v = {.id = rv_sql_int(q, 0), .ext = rv_sql_text(q, 1), .received_at = rv_sql_text(q, 2),
                               .classification = rv_sql_text(q, 3), .caller = rv_sql_text(q, 4),
-                              .name = rv_sql_text(q, 5), .unit = rv_sql_text(q, 6), .profile = rv_sql_text(q, 7)};
+                              .name = rv_sql_text(q, 5), .unit = rv_sql_text(q, 6), .profile = rv_sql_text(q, 7),
+                              .calendar = rv_sql_text(q, 8)};
         fn(user, &v);
     }
     if (r < 0) rc = err->code;
@@ -97,9 +100,12 @@ rv_err rv_store_disposal_candidates(rv_store *s, long long after_id, rv_disposal
                                "WITH " UNIT_SPELLINGS
                                " SELECT v.id, v.ext, v.received_at, v.classification, v.audio_sha256, m.profile,"
                                " coalesce(u.unit, m.unit), (SELECT d.decision FROM decisions d WHERE d.voicemail_id = v.id"
-                               "  ORDER BY d.id DESC LIMIT 1), v.archived_at"
+                               "  ORDER BY d.id DESC LIMIT 1), v.archived_at, coalesce(o.calendar, ''),"
+                               " (SELECT d.gallringsbeslut FROM decisions d WHERE d.voicemail_id = v.id"
+                               "  ORDER BY d.id DESC LIMIT 1)"
                                " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
                                " LEFT JOIN unit_spellings u ON u.k = rv_unit_key(m.unit)"
+                               " LEFT JOIN organisations o ON o.id = m.organisation"
                                " WHERE v.disposed_at IS NULL AND v.state = 'analysed' AND v.id > ?1"
                                " ORDER BY v.id LIMIT ?2",
                                V_ARGS(V_INT(after_id), V_INT(cap)), "cannot read voicemails", err);
@@ -117,6 +123,8 @@ rv_err rv_store_disposal_candidates(rv_store *s, long long after_id, rv_disposal
         rv_sql_copy(q, 6, x->unit, sizeof x->unit);
         rv_sql_copy(q, 7, x->decision, sizeof x->decision);
         rv_sql_copy(q, 8, x->archived_at, sizeof x->archived_at);
+        rv_sql_copy(q, 9, x->calendar, sizeof x->calendar);
+        rv_sql_copy(q, 10, x->gallringsbeslut, sizeof x->gallringsbeslut);
     }
     if (*n < cap && r < 0) rc = err->code;
     rv_sql_done(q);

@@ -264,7 +264,8 @@ rv_err rv_store_get_voicemail(rv_store *s, long long id, json_t **out, rv_error 
     rv_err rc = rv_sql_prepare(s, &q,
                                "SELECT v.id, v.ext, v.caller, v.received_at, v.content_type, v.bytes, v.state,"
                                " v.classification, v.report, m.first_name, m.last_name, m.unit, m.org, m.profile,"
-                               " v.callback_at, v.objid, v.packaged_at, v.archived_at, v.archive_ref"
+                               " v.callback_at, v.objid, v.packaged_at, v.archived_at, v.archive_ref,"
+                               " (SELECT o.calendar FROM organisations o WHERE o.id = m.organisation)"
                                " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext WHERE v.id = ?1",
                                V_ARGS(V_INT(id)), "cannot read voicemails", err);
     if (rc != RV_OK) return rc;
@@ -284,6 +285,7 @@ rv_err rv_store_get_voicemail(rv_store *s, long long id, json_t **out, rv_error 
                                           rv_sql_text(q, 10), "unit", rv_sql_text(q, 11), "org", rv_sql_text(q, 12),
                                           "profile", rv_sql_text(q, 13)));
             json_object_set_new(*out, "callback_at", rv_json_text(q, 14));
+            json_object_set_new(*out, " calendar", rv_json_text(q, 19)); /* for the API's dates, not shown */
             json_object_set_new(*out, "decisions", decisions_of(s, id));
             json_object_set_new(*out, "events", events_of(s, id));
             json_object_set_new(*out, "objid", rv_json_text(q, 15));
@@ -407,7 +409,8 @@ static const char *const vm_conds[N_FILTERS] = {
 #define VM_COLS                                                                                                  \
     "SELECT v.id, v.ext, v.caller, v.received_at, v.content_type, v.bytes, v.state, v.classification, v.decision," \
     " m.first_name || ' ' || m.last_name, m.unit, json_extract(v.report, '$.duration_s'),"                       \
-    " json_extract(v.report, '$.reasons'), v.callback_at, v.listened_at, m.profile"                               \
+    " json_extract(v.report, '$.reasons'), v.callback_at, v.listened_at, m.profile,"                              \
+    " (SELECT o.calendar FROM organisations o WHERE o.id = m.organisation)"                                       \
     " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
 
 /* How a statement reads: a page older than the cursor (newest first), newer
@@ -480,6 +483,7 @@ static json_t *vm_item(rv_sql *q)
     json_object_set_new(item, "callback_at", rv_json_text(q, 13));
     json_object_set_new(item, "listened_at", rv_json_text(q, 14));
     json_object_set_new(item, "profile", rv_json_text(q, 15));
+    json_object_set_new(item, " calendar", rv_json_text(q, 16)); /* for the API's dates, not shown */
     json_decref(rj);
     return item;
 }

@@ -521,9 +521,11 @@ static void one_open_callback(void *user, const rv_open_callback *v)
     x->seen++;
     progress(x->o, "call-backs checked", x->seen, x->total > x->seen ? x->total : x->seen);
     size_t pi = profile_of(x->p, v->profile);
+    /* the dates of the organisation's calendar and zone; of the profile's without one */
+    rv_calendar cal = rv_calendar_or(v->calendar, x->p->cal[pi]);
     long day;
-    if (!rv_local_date(v->received_at, x->p->cal[pi], &day)) return;
-    long deadline = rv_callback_deadline(x->p->cal[pi], day, x->p->all[pi].callback_working_days);
+    if (!rv_local_date(v->received_at, cal, &day)) return;
+    long deadline = rv_callback_deadline(cal, day, x->p->all[pi].callback_working_days);
     if (x->o->date <= deadline) return;
     char dl[11], detail[128];
     rv_format_date(deadline, dl);
@@ -532,8 +534,10 @@ static void one_open_callback(void *user, const rv_open_callback *v)
                              v->name ? v->name : "", "unit", v->unit ? v->unit : "", "received_at", v->received_at,
                              "deadline", dl, "classification", v->classification, "caller",
                              v->caller ? v->caller : "");
-    char got[11];
+    char got[11], local[17];
     rv_format_date(day, got);
+    rv_local_time(v->received_at, cal, local);
+    if (item) json_object_set_new(item, "received_local", json_string(local));
     snprintf(detail, sizeof detail, "från %s, mottaget %s, skulle besvaras senast %s",
              v->caller && *v->caller ? v->caller : "okänt nummer", got, dl);
     w_item(x->w, item, v->ext, v->id, v->name, v->unit, detail);
@@ -624,16 +628,18 @@ static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, w
             rv_decision_from_legacy(x->decision, &k);
             const char *since = k == RV_DECISION_REGISTRERA ? x->archived_at : x->received_at;
             long day;
-            if (days == -2 || !rv_local_date(since, p->cal[pi], &day)) continue;
+            rv_calendar cal = rv_calendar_or(x->calendar, p->cal[pi]);
+            if (days == -2 || !rv_local_date(since, cal, &day)) continue;
             if (o->date - day <= days) continue;
             keep[n] = days;
             const rv_profile *pr = &p->all[pi];
+            /* gallras: the gallringsbeslut the decision followed (its
+             * organisation's own before the profile's) */
+            const char *gb = k == RV_DECISION_GALLRAS && x->gallringsbeslut[0] ? x->gallringsbeslut : pr->gallringsbeslut;
             snprintf(detail[n], sizeof detail[n], "%s%s%s, kept %d days%s%.60s", x->classification,
                      x->decision[0] ? ", decision " : "", x->decision, days < 0 ? 0 : days,
-                     pr->gallringsbeslut[0] && k != RV_DECISION_PRIVAT && k != RV_DECISION_REGISTRERA
-                         ? ", gallringsbeslut "
-                         : "",
-                     k != RV_DECISION_PRIVAT && k != RV_DECISION_REGISTRERA ? pr->gallringsbeslut : "");
+                     gb[0] && k != RV_DECISION_PRIVAT && k != RV_DECISION_REGISTRERA ? ", gallringsbeslut " : "",
+                     k != RV_DECISION_PRIVAT && k != RV_DECISION_REGISTRERA ? gb : "");
             if (n != i) cand[n] = *x; /* the batch is compacted to those due */
             d[n] = (rv_disposal){.id = cand[n].id, .ext = cand[n].ext, .sha256 = cand[n].sha256, .detail = detail[n]};
             n++;
@@ -648,7 +654,7 @@ static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, w
             const rv_disposal_candidate *x = &cand[i];
             if (!o->dry_run && !d[i].done) continue;
             char line[256], got[11];
-            local_day_text(x->received_at, p->cal[profile_of(p, x->profile)], got);
+            local_day_text(x->received_at, rv_calendar_or(x->calendar, p->cal[profile_of(p, x->profile)]), got);
             snprintf(line, sizeof line, "%s%s%s, mottaget %s%s", sv_reason(x->classification),
                      x->decision[0] ? ", " : "", x->decision[0] ? sv_reason(x->decision) : "", got,
                      o->dry_run ? " (skulle gallras)" : "");

@@ -323,23 +323,16 @@ static int run_package(rv_workers *w, rv_job *j)
     return 1;
 }
 
-/* The local time ("YYYY-MM-DD HH:MM", Europe/Stockholm) of a UTC instant
- * as the archive writes them. */
-static void local_time(const char *utc, char out[20])
+/* The local time ("YYYY-MM-DD HH:MM") of voicemail v's arrival in its
+ * organisation's time zone, else its profile's (Europe/Stockholm when
+ * neither says). */
+static void local_time(const rv_workers *w, const rv_vm_archive *v, char out[20])
 {
-    long day;
-    struct tm t = {0}, d = {0};
-    char start[32];
-    if (!rv_local_date(utc, RV_CAL_SE, &day) || !strptime(utc, "%Y-%m-%dT%H:%M:%S", &t)) {
-        snprintf(out, 20, "%.16s", utc);
-        return;
-    }
-    rv_local_day_start(RV_CAL_SE, day, start);
-    strptime(start, "%Y-%m-%dT%H:%M:%S", &d);
-    long secs = (long)(timegm(&t) - timegm(&d));
-    char date[11];
-    rv_format_date(day, date);
-    snprintf(out, 20, "%s %02ld:%02ld", date, secs / 3600 % 100, secs / 60 % 60);
+    rv_calendar cal = RV_CAL_SE;
+    rv_profile p;
+    rv_error e;
+    if (rv_profile_find(w->cfg->profile_dirs, v->profile, &p, &e) == RV_OK) cal = rv_calendar_or(p.calendar, cal);
+    rv_local_time(v->received_at, rv_calendar_or(v->calendar, cal), out);
 }
 
 /* A hand-over, its mail kept in the outbox and its audit row, one
@@ -379,7 +372,7 @@ static int run_handover(rv_workers *w, rv_job *j)
         snprintf(link, sizeof link, "%.*s/#/rostmeddelande/%lld",
                  (int)(l && w->cfg->public_url[l - 1] == '/' ? l - 1 : l), w->cfg->public_url, j->voicemail);
     } else snprintf(link, sizeof link, "http://%s/#/rostmeddelande/%lld", w->cfg->listen, j->voicemail);
-    local_time(v.received_at, received);
+    local_time(w, &v, received);
     rv_handover_mail h = {.id = j->voicemail, .to = j->to, .from_name = j->actor, .note = j->note, .owner = owner,
                           .unit = v.unit, .ext = v.ext, .caller = v.caller, .received_local = received, .link = link};
     char *msg = NULL;

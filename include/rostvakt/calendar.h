@@ -8,6 +8,9 @@ typedef enum { RV_CAL_SE, RV_CAL_AX } rv_calendar;
 
 /* "SE" or "AX" (case-insensitive); 0 for anything else. */
 int rv_calendar_parse(const char *s, rv_calendar *out);
+/* The calendar s names, else fallback: an organisation's calendar before
+ * its mailbox's profile's ("" or NULL: the profile's). */
+rv_calendar rv_calendar_or(const char *s, rv_calendar fallback);
 
 /* Proleptic Gregorian day numbers. */
 long rv_days_from_civil(int y, int m, int d);
@@ -55,6 +58,11 @@ int rv_local_date(const char *utc_iso, rv_calendar cal, long *days);
  * begins in cal's time zone: the first instant of that local day, so that a
  * local day is [start(d), start(d + 1)), 23, 24 or 25 hours long. */
 void rv_local_day_start(rv_calendar cal, long days, char out[32]);
+
+/* The local time "YYYY-MM-DD HH:MM" in cal's time zone of a UTC instant
+ * written as rv_local_date reads them; the instant's first 16 characters
+ * when it is not one. */
+void rv_local_time(const char *utc_iso, rv_calendar cal, char out[17]);
 
 /* Today's civil date in cal's time zone. */
 long rv_local_today(rv_calendar cal);

@@ -514,6 +514,7 @@ rv_err rv_store_greeting_findings(rv_store *s, rv_finding_kind kind, const char 
 typedef struct {
     long long id;
     const char *ext, *received_at, *classification, *caller, *name, *unit, *profile; /* classification may be NULL */
+    const char *calendar; /* its mailbox's organisation's ("SE", "AX"), or "" for none */
 } rv_open_callback;
 
 /* Call fn for each, in id order. */
@@ -528,6 +529,8 @@ typedef struct {
     char profile[64], unit[192];
     char decision[32]; /* the latest decision, or "" */
     char archived_at[32]; /* when the e-archive confirmed it took it, or "" */
+    char calendar[4];     /* its mailbox's organisation's ("SE", "AX"), or "" for none */
+    char gallringsbeslut[160]; /* the one its latest decision followed, or "" */
 } rv_disposal_candidate;
 
 /* Up to cap of them with ids above after_id, in id order. */
@@ -569,6 +572,7 @@ typedef struct {
     char received_by[96];         /* the token that uploaded it */
     char arendemening[320], sekretess[128]; /* the latest decision's, when registrera */
     char creator_name[192], creator_id[64]; /* its organisation's archival creator ("": org alone) */
+    char calendar[4];             /* its organisation's calendar ("SE", "AX"; "": none) */
 } rv_vm_archive;
 
 /* Voicemail id's facts for its package (free with rv_vm_archive_free). */

@@ -3,6 +3,7 @@
  * name them, and each person seeing only their own authority's (and a
  * manager only their own units'), with 404 for the rest. */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -362,4 +363,146 @@ Test(orgs, an_officer_reads_only_their_own_authoritys_audit) {
     char m[80];
     token_orgs("manager", "chef@grastorp.se", "--org grastorp", m, sizeof m);
     cr_expect_eq(call("GET", "/v1/audit", m, NULL, &o), 403);
+}
+
+/* ---- each authority's calendar and time zone ---- */
+
+static const char *lemland = "{\"name\":\"Lemlands kommun\",\"calendar\":\"AX\","
+                             "\"mail\":{\"from\":\"rostvakt@lemland.ax\",\"officers\":[\"registrator@lemland.ax\"]}}";
+
+/* An Åland authority, lemland (calendar AX), with mailbox 8711 of the
+ * default profile (calendar SE), beside two_authorities'. */
+static void and_an_aland_authority(const char *admin)
+{
+    sink o;
+    cr_assert_eq(call("PUT", "/v1/organisations/lemland", admin, lemland, &o), 201, "%s", o.buf);
+    cr_assert_eq(call("PUT", "/v1/mailboxes/8711", pbx,
+                      "{\"first_name\":\"Dan\",\"last_name\":\"Eriksson\",\"unit\":\"Socialtjänst\","
+                      "\"org\":\"Lemlands kommun\",\"organisation\":\"lemland\"}", &o), 201, "%s", o.buf);
+}
+
+/* A voicemail to ext received at (UTC): its id. */
+static long long post_at(const char *ext, const char *at)
+{
+    sink o;
+    char where[64], h1[96];
+    snprintf(where, sizeof where, "/v1/mailboxes/%s/voicemails", ext);
+    snprintf(h1, sizeof h1, "X-Received-At: %s", at);
+    const char *h[] = {h1, "X-Caller-Number: 0701234567", NULL};
+    cr_assert_eq(upload("POST", where, "samples/v03-ring-mig.wav", pbx, "audio/wav", h, &o, NULL, 0), 201, "%s", o.buf);
+    json_t *j = json_loads(o.buf, 0, NULL);
+    long long id = json_integer_value(json_object_get(j, "id"));
+    json_decref(j);
+    cr_assert(id > 0, "%s", o.buf);
+    return id;
+}
+
+/* Whether the JSON object text (a kept report, or a list's answer under
+ * "items") holds an item of id in its list named list. */
+static int listed(const char *text, const char *list, long long id)
+{
+    json_t *j = json_loads(text, 0, NULL), *it;
+    cr_assert(j, "not JSON: %s", text);
+    json_t *report = json_object_get(j, "report");
+    size_t i;
+    int found = 0;
+    json_array_foreach(json_object_get(report ? report : j, list), i, it)
+        found |= json_integer_value(json_object_get(it, "id")) == id;
+    json_decref(j);
+    return found;
+}
+
+/* The call-back deadline the API gives voicemail id. */
+static void deadline_of(long long id, const char *tok, char out[16])
+{
+    sink o;
+    char path[64];
+    snprintf(path, sizeof path, "/v1/voicemails/%lld", id);
+    cr_assert_eq(call("GET", path, tok, NULL, &o), 200, "%s", o.buf);
+    json_t *j = json_loads(o.buf, 0, NULL);
+    const char *d = json_string_value(json_object_get(j, "callback_deadline"));
+    snprintf(out, 16, "%s", d ? d : "null");
+    json_decref(j);
+}
+
+/* 22:30 UTC on 30 November is 23:30 that day in Sweden but 00:30 on 1
+ * December on Åland; 9 June is Ålands självstyrelsedag, a working day in
+ * Sweden. Each authority's dates and working days are its own calendar's,
+ * not its mailboxes' profile's. */
+Test(orgs, an_authoritys_calendar_gives_its_local_dates_and_deadlines) {
+    sink o;
+    char admin[80], e[80], l[80], dl[16];
+    two_authorities(admin, sizeof admin);
+    and_an_aland_authority(admin);
+    token_orgs("officer", "registrator-essunga", "--org essunga", e, sizeof e);
+    token_orgs("officer", "registrator-lemland", "--org lemland", l, sizeof l);
+    long long se_night = post_at("4711", "2026-11-30T22:30:00Z"), ax_night = post_at("8711", "2026-11-30T22:30:00Z");
+    long long se_june = post_at("4711", "2026-06-08T10:00:00Z"), ax_june = post_at("8711", "2026-06-08T10:00:00Z");
+    /* the date filters: the local dates of the caller's authority */
+    cr_assert_eq(call("GET", "/v1/voicemails?from=2026-12-01&to=2026-12-01", l, NULL, &o), 200, "%s", o.buf);
+    cr_expect(listed(o.buf, "items", ax_night), "00:30 on 1 December on Åland: %s", o.buf);
+    cr_assert_eq(call("GET", "/v1/voicemails?from=2026-11-30&to=2026-11-30", l, NULL, &o), 200);
+    cr_expect(!listed(o.buf, "items", ax_night), "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/voicemails?from=2026-11-30&to=2026-11-30", e, NULL, &o), 200);
+    cr_expect(listed(o.buf, "items", se_night), "23:30 on 30 November in Sweden: %s", o.buf);
+    cr_assert_eq(call("GET", "/v1/voicemails?from=2026-12-01&to=2026-12-01", e, NULL, &o), 200);
+    cr_expect(!listed(o.buf, "items", se_night), "%s", o.buf);
+    /* two working days: Åland's start a day later, and skip självstyrelsedagen */
+    deadline_of(se_night, admin, dl);
+    cr_expect_str_eq(dl, "2026-12-02");
+    deadline_of(ax_night, admin, dl);
+    cr_expect_str_eq(dl, "2026-12-03");
+    deadline_of(se_june, admin, dl);
+    cr_expect_str_eq(dl, "2026-06-10");
+    deadline_of(ax_june, admin, dl);
+    cr_expect_str_eq(dl, "2026-06-11", "9 June is a holiday on Åland");
+    cr_assert_eq(call("GET", "/v1/voicemails?ext=8711", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"callback_deadline\":\"2026-06-11\"") && !strstr(o.buf, "calendar"), "the list too: %s",
+              o.buf);
+    /* the sweep: overdue by each authority's working days */
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2026-06-11", admin, NULL, &o), 200, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/sweeps/1", admin, NULL, &o), 200);
+    cr_expect(listed(o.buf, "overdue_callbacks", se_june), "Sweden's deadline was 10 June: %s", o.buf);
+    cr_expect(!listed(o.buf, "overdue_callbacks", ax_june), "Åland's is 11 June: %s", o.buf);
+    /* the mail: each authority's local time */
+    int port = free_port();
+    mail_server_start(port);
+    cr_expect_eq(sweep_mail_to(port, "2026-12-04", &o), 0, "%s", o.buf);
+    mail_server_stop();
+    cr_assert_eq(mail_server_mails(&o), 3, "%s", o.buf);
+    char *m = strstr(o.buf, "RCPT=registrator@lemland.ax|"), *s = strstr(o.buf, "RCPT=registrator@essunga.se|");
+    cr_assert(m && s, "%s", o.buf);
+    char *m_end = strchr(m, '\n'), *s_end = strchr(s, '\n');
+    if (m_end) *m_end = '\0';
+    if (s_end) *s_end = '\0';
+    cr_expect(strstr(m, "mottaget 2026-12-01 00:30") && !strstr(m, "2026-11-30T"), "Åland's time: %s", m);
+    cr_expect(strstr(s, "mottaget 2026-11-30 23:30") && !strstr(s, "2026-11-30T"), "Sweden's time: %s", s);
+}
+
+/* Days kept count from the local date of the authority's time zone: a
+ * private message received 22:30 UTC on 30 November is 91 days old on 1
+ * March in Sweden, 90 on Åland. */
+Test(orgs, an_authoritys_calendar_counts_its_days_kept) {
+    sink o;
+    char admin[80], path[96];
+    two_authorities(admin, sizeof admin);
+    and_an_aland_authority(admin);
+    long long se = post_at("4711", "2026-11-30T22:30:00Z"), ax = post_at("8711", "2026-11-30T22:30:00Z");
+    long long ids[] = {se, ax};
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "/v1/voicemails/%lld", ids[k]);
+        for (int i = 0; i < 600; i++) {
+            cr_assert_eq(call("GET", path, admin, NULL, &o), 200);
+            if (strstr(o.buf, "\"state\":\"analysed\"")) break;
+            usleep(100000);
+        }
+        cr_assert(strstr(o.buf, "\"state\":\"analysed\""), "%s", o.buf);
+        snprintf(path, sizeof path, "/v1/voicemails/%lld/decision", ids[k]);
+        cr_assert_eq(call("POST", path, officer, "{\"decision\":\"privat\"}", &o), 201, "%s", o.buf);
+    }
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2027-03-01", admin, NULL, &o), 200, "%s", o.buf);
+    cr_expect(listed(o.buf, "disposed", se), "retention_not_public_days 90: %s", o.buf);
+    cr_expect(!listed(o.buf, "disposed", ax), "one day younger on Åland: %s", o.buf);
+    snprintf(path, sizeof path, "/v1/voicemails/%lld/audio", ax);
+    cr_expect_eq(call("GET", path, officer, NULL, &o), 200, "still kept");
 }

@@ -170,3 +170,24 @@ Test(calendar, half_past_midnight_swedish_time_is_that_day) {
     cr_assert(rv_local_date("2026-12-05T23:30:00Z", RV_CAL_SE, &d));
     expect_date(d, "2026-12-06");
 }
+
+Test(calendar, local_time_is_the_zones_own_clock) {
+    char t[17];
+    rv_local_time("2026-11-30T22:30:00Z", RV_CAL_SE, t);
+    cr_expect_str_eq(t, "2026-11-30 23:30");
+    rv_local_time("2026-11-30T22:30:00Z", RV_CAL_AX, t);
+    cr_expect_str_eq(t, "2026-12-01 00:30", "Åland is an hour ahead");
+    rv_local_time("2026-06-30T21:59:59Z", RV_CAL_SE, t);
+    cr_expect_str_eq(t, "2026-06-30 23:59", "summer time");
+    rv_local_time("2026-06-30T21:59:59Z", RV_CAL_AX, t);
+    cr_expect_str_eq(t, "2026-07-01 00:59");
+    rv_local_time("not a time", RV_CAL_SE, t);
+    cr_expect_str_eq(t, "not a time");
+}
+
+Test(calendar, an_organisations_calendar_comes_before_the_fallback) {
+    cr_expect_eq(rv_calendar_or("AX", RV_CAL_SE), RV_CAL_AX);
+    cr_expect_eq(rv_calendar_or("SE", RV_CAL_AX), RV_CAL_SE);
+    cr_expect_eq(rv_calendar_or("", RV_CAL_AX), RV_CAL_AX);
+    cr_expect_eq(rv_calendar_or(NULL, RV_CAL_AX), RV_CAL_AX);
+}
