@@ -11,26 +11,75 @@
 #include <strings.h>
 
 #include "rostvakt/calendar.h"
+#include "rostvakt/organisation.h"
 #include "rostvakt/requests.h"
 #include "rostvakt/textfile.h"
 
 /* ---- units ---- */
 
 /* A unit's managers and their audit row in one transaction (the store's lock held). */
-static rv_err unit_txn(rv_server *s, const char *name, const char *list, const char *now, const rv_caller *who,
-                       int *created, rv_error *e)
+static rv_err unit_txn(rv_server *s, const char *org, const char *name, const char *list, const char *now,
+                       const rv_caller *who, int *created, rv_error *e)
 {
     rv_err rc = rv_store_begin(s->db.store, e);
     if (rc != RV_OK) return rc;
-    rc = rv_store_put_unit(s->db.store, name, list, now, created, e);
+    rc = rv_store_put_unit(s->db.store, org, name, list, now, created, e);
+    char detail[256];
+    snprintf(detail, sizeof detail, "%s%s%.190s", org, *org ? ": " : "", name);
     if (rc == RV_OK)
         rc = rv_store_audit(s->db.store, now, who->name, who->remote, *created ? "unit_created" : "unit_updated", 0, NULL,
-                            name, e);
+                            detail, e);
     return rv_store_end(s->db.store, rc, e);
 }
 
-/* PUT /v1/units/{name} {"managers": ["a@x", ...]}: who gets the
- * unit's part of the nightly report by e-mail (so not a PBX's to say). */
+/* The organisation a unit is put for: the body's "organisation", which
+ * must be one the caller acts for; without it, the one organisation of a
+ * caller of one, or "" (every organisation's mailboxes of the name) for
+ * the installation's admin. 1, or 0 and the answer (*ret). */
+static int unit_org(rv_server *s, rv_req *r, const char *body, size_t len, char org[RV_ORG_ID_MAX + 1], rv_answer *ret)
+{
+    const rv_caller *who = rv_req_caller(r);
+    json_t *j = json_loadb(body ? body : "", len, 0, NULL), *v = json_object_get(j, "organisation");
+    org[0] = '\0';
+    if (v && !json_is_null(v)) {
+        const char *id = json_string_value(v);
+        if (!id || !rv_org_id_valid(id)) {
+            json_decref(j);
+            *ret = rv_reply_error(r, RV_ERR_ARG, "organisation must be an organisation's id");
+            return 0;
+        }
+        snprintf(org, RV_ORG_ID_MAX + 1, "%s", id);
+    }
+    json_decref(j);
+    if (!org[0] && who->orgs[0]) { /* a caller of some: theirs, when they have one */
+        const char *a = who->orgs + 1, *b = strchr(a, ',');
+        if (!b || b[1]) {
+            *ret = rv_reply_error(r, RV_ERR_UNPROCESSABLE, "organisation: say which of yours the unit is of");
+            return 0;
+        }
+        snprintf(org, RV_ORG_ID_MAX + 1, "%.*s", (int)(b - a), a);
+    }
+    if (!org[0]) return 1;
+    char needle[RV_ORG_ID_MAX + 3];
+    snprintf(needle, sizeof needle, ",%s,", org);
+    rv_org o;
+    rv_error e;
+    rv_err rc;
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, rv_store_get_org(s->db.store, org, &o, &e));
+    if (rc == RV_ERR_NOT_FOUND || (rc == RV_OK && who->orgs[0] && !strstr(who->orgs, needle))) {
+        *ret = rv_reply_error(r, RV_ERR_UNPROCESSABLE, "organisation: no such organisation");
+        return 0;
+    }
+    if (rc != RV_OK) {
+        *ret = rv_reply_rv_error(r, &e);
+        return 0;
+    }
+    return 1;
+}
+
+/* PUT /v1/units/{name} {"managers": ["a@x", ...], "organisation": id}: who
+ * gets the unit's part of the nightly report by e-mail (so not a PBX's to
+ * say), for one organisation's mailboxes of that unit. */
 rv_answer rv_api_put_unit(rv_server *s, rv_req *r, const rv_path *path)
 {
     const rv_caller *who = rv_req_caller(r);
@@ -38,20 +87,24 @@ rv_answer rv_api_put_unit(rv_server *s, rv_req *r, const rv_path *path)
     size_t nl = strlen(name);
     if (nl == 0 || nl > 190 || strchr(name, '/'))
         return rv_reply_error(r, RV_ERR_ARG, "the unit's name: 1 to 190 bytes, no '/'");
-    char list[RV_UNIT_LIST_MAX];
+    char list[RV_UNIT_LIST_MAX], org[RV_ORG_ID_MAX + 1];
     rv_error e;
     size_t len;
     const char *body = rv_req_body(r, &len);
     if (rv_unit_parse(body, len, list, sizeof list, &e) != RV_OK) return rv_reply_rv_error(r, &e);
+    rv_answer ret;
+    if (!unit_org(s, r, body, len, org, &ret)) return ret;
     char now[32];
     rv_utc_now(now);
     int created = 0;
     rv_err rc;
     long mailboxes = 0; /* 0: a name no mailbox has (a typo, say) */
-    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, unit_txn(s, name, list, now, who, &created, &e));
-    if (rc == RV_OK) RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, rv_store_unit_mailboxes(s->db.store, name, &mailboxes, &e));
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, unit_txn(s, org, name, list, now, who, &created, &e));
+    if (rc == RV_OK)
+        RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, rv_store_unit_mailboxes(s->db.store, org, name, &mailboxes, &e));
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
-    json_t *out = json_pack("{s:s,s:[],s:I}", "name", name, "managers", "mailboxes", (json_int_t)mailboxes);
+    json_t *out = json_pack("{s:s,s:o,s:[],s:I}", "name", name, "organisation", org[0] ? json_string(org) : json_null(),
+                            "managers", "mailboxes", (json_int_t)mailboxes);
     for (const char *p = list; *p;) {
         size_t k = strcspn(p, ",");
         json_array_append_new(json_object_get(out, "managers"), json_stringn(p, k));
@@ -60,7 +113,7 @@ rv_answer rv_api_put_unit(rv_server *s, rv_req *r, const rv_path *path)
     return rv_reply_json(r, created ? 201 : 200, out);
 }
 
-static void unit_json(void *user, const char *name, const char *managers, long mailboxes)
+static void unit_json(void *user, const char *org, const char *name, const char *managers, long mailboxes)
 {
     json_t *a = json_array(), *arr = user;
     for (const char *p = managers; *p;) {
@@ -68,19 +121,33 @@ static void unit_json(void *user, const char *name, const char *managers, long m
         json_array_append_new(a, json_stringn(p, k));
         p += k + (p[k] == ',');
     }
-    json_array_append_new(arr, json_pack("{s:s,s:o,s:I}", "name", name, "managers", a, "mailboxes",
+    json_array_append_new(arr, json_pack("{s:s,s:o,s:o,s:I}", "name", name, "organisation",
+                                         *org ? json_string(org) : json_null(), "managers", a, "mailboxes",
                                          (json_int_t)mailboxes));
 }
 
+/* The key a unit of org is seen by: "org\x1funit_key" (org "" for none). */
+static char *unit_seen_key(const char *org, const char *unit)
+{
+    char *uk = rv_unit_key(unit ? unit : "");
+    if (!uk) return NULL;
+    size_t n = strlen(org) + strlen(uk) + 2;
+    char *k = malloc(n);
+    if (k) snprintf(k, n, "%s\x1f%s", org, uk);
+    free(uk);
+    return k;
+}
+
 /* GET /v1/units: every unit of the directory and every unit put, with
- * their managers (none: []) and how many mailboxes each has; for a caller of
- * some organisations or a manager, only the units of the mailboxes they see. */
-static void seen_mailbox(void *user, const char *ext, const char *unit_key);
+ * their organisation, managers (none: []) and how many mailboxes each has;
+ * for a caller of some organisations or a manager, only the units of the
+ * mailboxes they see, counting those alone. */
+static void seen_mailbox(void *user, const char *ext, const char *org, const char *unit_key);
 rv_answer rv_api_list_units(rv_server *s, rv_req *r, const rv_path *p)
 {
     (void)p;
     const rv_caller *who = rv_req_caller(r);
-    json_t *arr = json_array(), *seen = json_pack("{s:{},s:{}}", "ext", "unit");
+    json_t *arr = json_array(), *seen = json_pack("{s:{},s:{},s:{}}", "ext", "unit", "key");
     rv_error e;
     rv_scope sc = rv_caller_scope(who); /* the units of the mailboxes the caller sees */
     pthread_mutex_lock(&s->db.lock);
@@ -89,9 +156,14 @@ rv_answer rv_api_list_units(rv_server *s, rv_req *r, const rv_path *p)
     if (rc == RV_OK && (sc.orgs || sc.manager)) rc = rv_store_scope_mailboxes(s->db.store, &sc, seen_mailbox, seen, &e);
     pthread_mutex_unlock(&s->db.lock);
     for (size_t k = json_array_size(arr); rc == RV_OK && (sc.orgs || sc.manager) && k-- > 0;) {
-        char *uk = rv_unit_key(json_string_value(json_object_get(json_array_get(arr, k), "name")));
-        if (!uk || !json_object_get(json_object_get(seen, "unit"), uk)) json_array_remove(arr, k);
-        free(uk);
+        json_t *u = json_array_get(arr, k);
+        const char *org = json_string_value(json_object_get(u, "organisation"));
+        const char *name = json_string_value(json_object_get(u, "name"));
+        char *key = org ? unit_seen_key(org, name) : rv_unit_key(name);
+        json_t *n = key ? json_object_get(json_object_get(seen, org ? "unit" : "key"), key) : NULL;
+        free(key);
+        if (!n) json_array_remove(arr, k);
+        else json_object_set(u, "mailboxes", n); /* those the caller sees */
     }
     json_decref(seen);
     /* the managers' addresses: read as any list is, audited or not answered */
@@ -358,24 +430,37 @@ rv_answer rv_api_sign_out(rv_server *s, rv_req *r, const rv_path *p)
     return rv_reply_json_h(r, 200, json_pack("{s:b}", "signed_out", 1), "Set-Cookie", cookie);
 }
 
-static void seen_mailbox(void *user, const char *ext, const char *unit_key)
+/* A mailbox the scope sees: its ext; its unit of its organisation and its
+ * unit's name alone, each with how many such mailboxes there are. */
+static void seen_mailbox(void *user, const char *ext, const char *org, const char *unit_key)
 {
     json_t *seen = user;
     json_object_set_new(json_object_get(seen, "ext"), ext, json_true());
-    json_object_set_new(json_object_get(seen, "unit"), unit_key, json_true());
+    size_t n = strlen(org) + strlen(unit_key) + 2;
+    char *k = malloc(n);
+    if (!k) return;
+    snprintf(k, n, "%s\x1f%s", org, unit_key);
+    const char *maps[] = {"unit", "key"}, *keys[] = {k, unit_key};
+    for (int i = 0; i < 2; i++) {
+        json_t *m = json_object_get(seen, maps[i]);
+        json_object_set_new(m, keys[i], json_integer(json_integer_value(json_object_get(m, keys[i])) + 1));
+    }
+    free(k);
 }
 
 /* A kept report as the scope sees it: the items of its lists of the
- * mailboxes it sees, the units' shares of its units. 0, or -1 (a database
- * error in e). */
+ * mailboxes it sees, the units' shares of its organisations' units it
+ * sees (a report made before shares were split by organisation: none, to
+ * a caller of some organisations). 0, or -1 (a database error in e). */
 static int scoped_reports(rv_server *s, const rv_scope *sc, json_t *items, rv_error *e)
 {
-    json_t *seen = json_pack("{s:{},s:{}}", "ext", "unit");
+    json_t *seen = json_pack("{s:{},s:{},s:{}}", "ext", "unit", "key");
     if (!seen) return rv_error_set(e, RV_ERR_NOMEM, "out of memory"), -1;
     pthread_mutex_lock(&s->db.lock);
     rv_err rc = rv_store_scope_mailboxes(s->db.store, sc, seen_mailbox, seen, e);
     pthread_mutex_unlock(&s->db.lock);
-    json_t *exts = json_object_get(seen, "ext"), *units = json_object_get(seen, "unit");
+    json_t *exts = json_object_get(seen, "ext"), *units = json_object_get(seen, "unit"),
+           *keys = json_object_get(seen, "key");
     size_t i;
     json_t *it;
     json_array_foreach(items, i, it) {
@@ -387,9 +472,14 @@ static int scoped_reports(rv_server *s, const rv_scope *sc, json_t *items, rv_er
             for (size_t k = json_array_size(v); k-- > 0;) {
                 json_t *x = json_array_get(v, k);
                 const char *ext = json_string_value(json_object_get(x, "ext"));
-                char *uk = shares ? rv_unit_key(json_string_value(json_object_get(x, "unit"))) : NULL;
-                int keep = shares ? uk && json_object_get(units, uk) != NULL : !ext || json_object_get(exts, ext);
-                free(uk);
+                int keep;
+                if (shares) {
+                    json_t *o = json_object_get(x, "organisation");
+                    const char *unit = json_string_value(json_object_get(x, "unit"));
+                    char *uk = !o ? rv_unit_key(unit) : unit_seen_key(json_is_string(o) ? json_string_value(o) : "", unit);
+                    keep = uk && (o ? json_object_get(units, uk) != NULL : !sc->orgs && json_object_get(keys, uk));
+                    free(uk);
+                } else keep = !ext || json_object_get(exts, ext);
                 if (!keep) json_array_remove(v, k);
             }
         }

@@ -171,11 +171,18 @@ static int key_items(json_t *report)
     return 0;
 }
 
-static int of_unit(json_t *item, const char *key) { return strcmp(str(item, " key"), key) == 0; }
+/* Whether item is of unit key of organisation org ("": of every one);
+ * whose maps each mailbox (ext) to its organisation. */
+static int of_unit(json_t *item, const char *key, const char *org, json_t *whose)
+{
+    return strcmp(str(item, " key"), key) == 0 && (!*org || strcmp(str(whose, str(item, "ext")), org) == 0);
+}
 
-/* A unit's part of the report: how many things to act on; text and html;
- * -1 when out of memory. */
-static long unit_part(json_t *report, const char *unit, rv_strbuf *text, rv_strbuf *html)
+/* A unit's part of the report (of org's mailboxes; "": of every
+ * organisation's): how many things to act on; text and html; -1 when out
+ * of memory. */
+static long unit_part(json_t *report, const char *org, json_t *whose, const char *unit, rv_strbuf *text,
+                      rv_strbuf *html)
 {
     long total = 0;
     char *key = rv_unit_key(unit);
@@ -188,7 +195,7 @@ static long unit_part(json_t *report, const char *unit, rv_strbuf *text, rv_strb
     for (size_t l = 0; l < N_LISTS; l++) {
         json_t *arr = json_object_get(report, act_lists[l]), *it;
         size_t i, n = 0;
-        json_array_foreach(arr, i, it) if (of_unit(it, key)) n++;
+        json_array_foreach(arr, i, it) if (of_unit(it, key, org, whose)) n++;
         if (!n) continue;
         total += (long)n;
         const char *title = act_lists[l], *action = "";
@@ -201,7 +208,7 @@ static long unit_part(json_t *report, const char *unit, rv_strbuf *text, rv_strb
         rv_strbuf_put(html, "</p>\n<ul>\n");
         json_array_foreach(arr, i, it)
         {
-            if (!of_unit(it, key)) continue;
+            if (!of_unit(it, key, org, whose)) continue;
             char line[800];
             item_line(it, line, sizeof line);
             rv_strbuf_put(text, "  - %s\n", line);
@@ -361,7 +368,7 @@ static const char *send_one(const rv_config *cfg, const char *recipients, const 
 /* ---- the whole ---- */
 
 typedef struct {
-    char *name, *managers;
+    char *org, *name, *managers;
 } unit_row;
 
 typedef struct {
@@ -370,7 +377,7 @@ typedef struct {
     int oom;
 } units;
 
-static void one_unit(void *user, const char *name, const char *managers)
+static void one_unit(void *user, const char *org, const char *name, const char *managers)
 {
     units *us = user;
     if (!managers || !*managers) return;
@@ -384,9 +391,11 @@ static void one_unit(void *user, const char *name, const char *managers)
         us->u = nu;
         us->cap = cap;
     }
+    us->u[us->n].org = strdup(org);
     us->u[us->n].name = strdup(name);
     us->u[us->n].managers = strdup(managers);
-    if (!us->u[us->n].name || !us->u[us->n].managers) {
+    if (!us->u[us->n].org || !us->u[us->n].name || !us->u[us->n].managers) {
+        free(us->u[us->n].org);
         free(us->u[us->n].name);
         free(us->u[us->n].managers);
         us->oom = 1;
@@ -436,15 +445,12 @@ static void one_mailbox(void *user, const char *ext, const char *org) { json_obj
 
 /* Each organisation's officers get the summary of its own mailboxes alone,
  * from its own address (mail_from when it has none). */
-static rv_err org_summaries(rv_store *s, const rv_config *cfg, json_t *r, const char *dry_dir, FILE *log,
-                            rv_mail_counts *c, rv_error *err)
+static rv_err org_summaries(rv_store *s, const rv_config *cfg, json_t *r, json_t *whose, const char *dry_dir,
+                            FILE *log, rv_mail_counts *c, rv_error *err)
 {
     rv_org *orgs = NULL;
     size_t n = 0;
-    json_t *whose = json_object();
-    if (!whose) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     rv_err rc = rv_store_list_orgs(s, NULL, &orgs, &n, err);
-    if (rc == RV_OK) rc = rv_store_mailbox_orgs(s, one_mailbox, whose, err);
     static const char *const all[] = {"missing_greetings", "noncompliant_greetings", "stale_absence", "needs_review",
                                       "overdue_callbacks", "disposed"};
     const char *date = str(r, "date");
@@ -476,7 +482,6 @@ static rv_err org_summaries(rv_store *s, const rv_config *cfg, json_t *r, const 
         json_decref(own);
     }
     free(orgs);
-    json_decref(whose);
     return rc;
 }
 
@@ -499,11 +504,13 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
     const char *date = str(r, "date");
     units us = {0};
     gmime_ready();
-    rv_err rc = rv_store_units(s, one_unit, &us, err);
+    json_t *whose = json_object(); /* each mailbox's organisation */
+    rv_err rc = whose ? rv_store_units(s, one_unit, &us, err) : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    if (rc == RV_OK) rc = rv_store_mailbox_orgs(s, one_mailbox, whose, err);
     if (rc == RV_OK && (us.oom || key_items(r) != 0)) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     for (size_t i = 0; rc == RV_OK && i < us.n; i++) {
         rv_strbuf text = {0}, html = {0};
-        long n = unit_part(r, us.u[i].name, &text, &html);
+        long n = unit_part(r, us.u[i].org, whose, us.u[i].name, &text, &html);
         if (n < 0) {
             rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
         } else if (n == 0 && !cfg->mail_when_nothing) {
@@ -512,7 +519,9 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
             char subject[400], key[300];
             if (n) snprintf(subject, sizeof subject, "Röstbrevlådor %s %s: %ld att åtgärda", us.u[i].name, date, n);
             else snprintf(subject, sizeof subject, "Röstbrevlådor %s %s: inget att åtgärda", us.u[i].name, date);
-            snprintf(key, sizeof key, "unit:%s", us.u[i].name);
+            /* an organisation's unit is kept apart from another's of the same name */
+            if (us.u[i].org[0]) snprintf(key, sizeof key, "unit:%s/%s", us.u[i].org, us.u[i].name);
+            else snprintf(key, sizeof key, "unit:%s", us.u[i].name);
             rc = enqueue(s, cfg->mail_from, date, key, us.u[i].managers, subject, &text, &html, dry_dir, log, c, err);
         }
         free(text.s);
@@ -533,8 +542,10 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
         free(text.s);
         free(html.s);
     }
-    if (rc == RV_OK) rc = org_summaries(s, cfg, r, dry_dir, log, c, err);
+    if (rc == RV_OK) rc = org_summaries(s, cfg, r, whose, dry_dir, log, c, err);
+    json_decref(whose);
     for (size_t i = 0; i < us.n; i++) {
+        free(us.u[i].org);
         free(us.u[i].name);
         free(us.u[i].managers);
     }

@@ -104,11 +104,12 @@ rv_err rv_sql_tx_end(rv_store *s, int own, rv_err rc, rv_error *err);
 
 /* Whether a scope (rv_scope: orgs bound to ?O, manager to ?G) sees the
  * mailbox m (an alias): in one of its organisations, and, for a manager, of
- * a unit whose managers name them. A condition of the WHERE clause, so that
+ * a unit of its organisation (or of every one) whose managers name them. A condition of the WHERE clause, so that
  * lists are filtered before their LIMIT. */
 #define SCOPE_SQL(m, O, G)                                                                                     \
     "(nullif(?" O ", '') IS NULL OR instr(?" O ", ',' || " m ".organisation || ',') > 0) AND (?" G " IS NULL"   \
     " OR EXISTS (SELECT 1 FROM units u WHERE rv_unit_key(u.name) = rv_unit_key(" m ".unit)"                    \
+    " AND (u.organisation = '' OR u.organisation = " m ".organisation)"                                         \
     " AND instr(',' || lower(u.managers) || ',', ',' || lower(?" G ") || ',') > 0))"
 
 /* ---- audio (store_audio.c) ---- */

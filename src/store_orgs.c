@@ -158,15 +158,17 @@ rv_err rv_store_mailbox_orgs(rv_store *s, void (*fn)(void *user, const char *ext
 }
 
 rv_err rv_store_scope_mailboxes(rv_store *s, const rv_scope *scope,
-                                void (*fn)(void *user, const char *ext, const char *unit_key), void *user,
-                                rv_error *err)
+                                void (*fn)(void *user, const char *ext, const char *org, const char *unit_key),
+                                void *user, rv_error *err)
 {
     rv_sql *q;
-    rv_err rc = rv_sql_prepare(s, &q, "SELECT m.ext, rv_unit_key(m.unit) FROM mailboxes m WHERE " SCOPE_SQL("m", "1", "2"),
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "SELECT m.ext, coalesce(m.organisation, ''), rv_unit_key(m.unit) FROM mailboxes m"
+                               " WHERE " SCOPE_SQL("m", "1", "2"),
                                V_ARGS(V_TEXT(scope->orgs), V_TEXT(scope->manager)), "cannot read mailboxes", err);
     if (rc != RV_OK) return rc;
     int r;
-    while ((r = rv_sql_step(q, err)) == 1) fn(user, rv_sql_text(q, 0), rv_sql_text(q, 1));
+    while ((r = rv_sql_step(q, err)) == 1) fn(user, rv_sql_text(q, 0), rv_sql_text(q, 1), rv_sql_text(q, 2));
     if (r < 0) rc = err->code;
     rv_sql_done(q);
     return rc;

@@ -194,6 +194,16 @@ static const char *const migrations[] = {
     "  OR m.ext = (SELECT v.ext FROM voicemails v WHERE v.id = audit.voicemail_id))"
     "  WHERE ext IS NOT NULL OR voicemail_id IS NOT NULL;"
     "CREATE INDEX mailboxes_organisation ON mailboxes(organisation, ext);",
+    /* 17 -> 18: a unit is an organisation's ('' : every organisation's, as
+     * before); one whose mailboxes are all of one organisation becomes
+     * that organisation's */
+    "CREATE TABLE units_18 (organisation TEXT NOT NULL DEFAULT '', name TEXT NOT NULL,"
+    "  managers TEXT NOT NULL DEFAULT '', updated_at TEXT NOT NULL, PRIMARY KEY (organisation, name));"
+    "INSERT INTO units_18 (organisation, name, managers, updated_at) SELECT coalesce((SELECT min(m.organisation)"
+    "  FROM mailboxes m WHERE rv_unit_key(m.unit) = rv_unit_key(units.name)"
+    "  HAVING count(DISTINCT coalesce(m.organisation, '')) = 1), ''), name, managers, updated_at FROM units;"
+    "DROP TABLE units;"
+    "ALTER TABLE units_18 RENAME TO units;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] == RV_STORE_SCHEMA_VERSION,

@@ -24,11 +24,16 @@ rv_err rv_store_unit_shares(rv_store *s, rv_unit_share **out, size_t *n, rv_erro
     *out = NULL;
     *n = 0;
     rv_sql *q;
+    /* one share a unit of each organisation: an authority's counts are its own */
     rv_err rc = rv_sql_prepare(s, &q,
                                "WITH " UNIT_SPELLINGS
-                               " SELECT u.unit, count(*), sum(coalesce(g.compliant, 0) = 1 AND g.removed = 0)"
+                               " SELECT u.unit, coalesce(m.organisation, ''), coalesce(o.name, ''), count(*),"
+                               " sum(CASE WHEN coalesce(g.compliant, 0) = 1 AND g.removed = 0 THEN 1 ELSE 0 END)"
                                " FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
-                               " JOIN unit_spellings u ON u.k = rv_unit_key(m.unit) GROUP BY u.k ORDER BY u.k",
+                               " JOIN unit_spellings u ON u.k = rv_unit_key(m.unit)"
+                               " LEFT JOIN organisations o ON o.id = m.organisation"
+                               " GROUP BY u.k, u.unit, coalesce(m.organisation, ''), o.name"
+                               " ORDER BY u.k, coalesce(m.organisation, '')",
                                V_NONE, "cannot count units", err);
     if (rc != RV_OK) return rc;
     rv_unit_share *a = NULL;
@@ -46,8 +51,10 @@ rv_err rv_store_unit_shares(rv_store *s, rv_unit_share **out, size_t *n, rv_erro
             cap = nc;
         }
         rv_sql_copy(q, 0, a[k].unit, sizeof a[k].unit);
-        a[k].mailboxes = (long)rv_sql_int(q, 1);
-        a[k].compliant = (long)rv_sql_int(q, 2);
+        rv_sql_copy(q, 1, a[k].organisation, sizeof a[k].organisation);
+        rv_sql_copy(q, 2, a[k].org_name, sizeof a[k].org_name);
+        a[k].mailboxes = (long)rv_sql_int(q, 3);
+        a[k].compliant = (long)rv_sql_int(q, 4);
         k++;
     }
     if (rc == RV_OK && r != 0) rc = err->code;
@@ -61,28 +68,33 @@ rv_err rv_store_unit_shares(rv_store *s, rv_unit_share **out, size_t *n, rv_erro
     return RV_OK;
 }
 
-rv_err rv_store_put_unit(rv_store *s, const char *name, const char *managers, const char *now_iso, int *created,
-                         rv_error *err)
+rv_err rv_store_put_unit(rv_store *s, const char *org, const char *name, const char *managers, const char *now_iso,
+                         int *created, rv_error *err)
 {
     *created = 0;
-    /* the unit whatever the case of its letters, its first spelling kept */
-    rv_err rc = rv_sql_exec(s, "UPDATE units SET managers = ?2, updated_at = ?3 WHERE rv_unit_key(name) = rv_unit_key(?1)",
-                            V_ARGS(V_TEXT(name), V_TEXT(managers), V_TEXT(now_iso)), "cannot write units", err);
+    /* the organisation's unit whatever the case of its letters, its first spelling kept */
+    rv_err rc = rv_sql_exec(s,
+                            "UPDATE units SET managers = ?3, updated_at = ?4 WHERE organisation = ?1"
+                            " AND rv_unit_key(name) = rv_unit_key(?2)",
+                            V_ARGS(V_TEXT(org), V_TEXT(name), V_TEXT(managers), V_TEXT(now_iso)), "cannot write units",
+                            err);
     if (rc != RV_OK) return rc;
     if (rv_sql_changes(s) > 0) return RV_OK;
     *created = 1;
     return rv_sql_exec(s,
-                       "INSERT INTO units (name, managers, updated_at) VALUES (?1, ?2, ?3)"
-                       " ON CONFLICT(name) DO UPDATE SET managers = ?2, updated_at = ?3",
-                       V_ARGS(V_TEXT(name), V_TEXT(managers), V_TEXT(now_iso)), "cannot write units", err);
+                       "INSERT INTO units (organisation, name, managers, updated_at) VALUES (?1, ?2, ?3, ?4)"
+                       " ON CONFLICT(organisation, name) DO UPDATE SET managers = ?3, updated_at = ?4",
+                       V_ARGS(V_TEXT(org), V_TEXT(name), V_TEXT(managers), V_TEXT(now_iso)), "cannot write units", err);
 }
 
-rv_err rv_store_unit_mailboxes(rv_store *s, const char *name, long *n, rv_error *err)
+rv_err rv_store_unit_mailboxes(rv_store *s, const char *org, const char *name, long *n, rv_error *err)
 {
     *n = 0;
     rv_sql *q;
-    rv_err rc = rv_sql_prepare(s, &q, "SELECT count(*) FROM mailboxes WHERE rv_unit_key(unit) = rv_unit_key(?1)",
-                               V_ARGS(V_TEXT(name)), "cannot read mailboxes", err);
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "SELECT count(*) FROM mailboxes WHERE rv_unit_key(unit) = rv_unit_key(?2)"
+                               " AND (?1 = '' OR organisation = ?1)",
+                               V_ARGS(V_TEXT(org), V_TEXT(name)), "cannot read mailboxes", err);
     if (rc != RV_OK) return rc;
     if (rv_sql_step(q, err) == 1) *n = (long)rv_sql_int(q, 0);
     else rc = rv_sql_error(s, err, "cannot read mailboxes");
@@ -90,42 +102,51 @@ rv_err rv_store_unit_mailboxes(rv_store *s, const char *name, long *n, rv_error 
     return rc;
 }
 
-rv_err rv_store_units(rv_store *s, void (*fn)(void *user, const char *name, const char *managers), void *user,
-                      rv_error *err)
+rv_err rv_store_units(rv_store *s, void (*fn)(void *user, const char *org, const char *name, const char *managers),
+                      void *user, rv_error *err)
 {
-    /* one row a unit (an older archive may hold two spellings of one: the
-     * one changed last), named as its mailboxes spell it */
+    /* one row a unit of an organisation (an older archive may hold two
+     * spellings of one: the one changed last), named as its mailboxes
+     * spell it */
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
-                               "WITH " UNIT_SPELLINGS ", u AS (SELECT rv_unit_key(name) AS k, name, managers,"
-                               " max(updated_at) FROM units GROUP BY 1)"
-                               " SELECT coalesce(s.unit, u.name), u.managers FROM u LEFT JOIN unit_spellings s ON s.k = u.k"
-                               " ORDER BY u.k",
+                               "WITH " UNIT_SPELLINGS ", u AS (SELECT organisation AS o, rv_unit_key(name) AS k, name,"
+                               " managers, max(updated_at) FROM units GROUP BY 1, 2)"
+                               " SELECT u.o, coalesce(s.unit, u.name), u.managers FROM u"
+                               " LEFT JOIN unit_spellings s ON s.k = u.k ORDER BY u.o, u.k",
                                V_NONE, "cannot read units", err);
     if (rc != RV_OK) return rc;
     int r;
-    while ((r = rv_sql_step(q, err)) == 1) fn(user, rv_sql_text(q, 0), rv_sql_text(q, 1));
+    while ((r = rv_sql_step(q, err)) == 1) fn(user, rv_sql_text(q, 0), rv_sql_text(q, 1), rv_sql_text(q, 2));
     if (r < 0) rc = err->code;
     rv_sql_done(q);
     return rc;
 }
 
-rv_err rv_store_all_units(rv_store *s, void (*fn)(void *user, const char *name, const char *managers, long mailboxes),
+rv_err rv_store_all_units(rv_store *s,
+                          void (*fn)(void *user, const char *org, const char *name, const char *managers,
+                                     long mailboxes),
                           void *user, rv_error *err)
 {
+    /* each unit put and each unit of an organisation's mailboxes; a unit of
+     * every organisation ('') counts the mailboxes of its name of them all */
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
-                               "WITH " UNIT_SPELLINGS ", u AS (SELECT rv_unit_key(name) AS k, name, managers,"
-                               " max(updated_at) FROM units GROUP BY 1),"
-                               " c AS (SELECT rv_unit_key(unit) AS k, count(*) AS n FROM mailboxes GROUP BY 1),"
-                               " keys AS (SELECT k FROM unit_spellings UNION SELECT k FROM u)"
-                               " SELECT coalesce(s.unit, u.name), coalesce(u.managers, ''), coalesce(c.n, 0) FROM keys"
-                               " LEFT JOIN unit_spellings s ON s.k = keys.k LEFT JOIN u ON u.k = keys.k"
-                               " LEFT JOIN c ON c.k = keys.k ORDER BY keys.k",
+                               "WITH " UNIT_SPELLINGS ", u AS (SELECT organisation AS o, rv_unit_key(name) AS k, name,"
+                               " managers, max(updated_at) FROM units GROUP BY 1, 2),"
+                               " c AS (SELECT coalesce(organisation, '') AS o, rv_unit_key(unit) AS k, count(*) AS n"
+                               " FROM mailboxes GROUP BY 1, 2),"
+                               " keys AS (SELECT o, k FROM c UNION SELECT o, k FROM u)"
+                               " SELECT keys.o, coalesce(s.unit, u.name), coalesce(u.managers, ''),"
+                               " CASE WHEN keys.o = '' THEN (SELECT coalesce(sum(a.n), 0) FROM c a WHERE a.k = keys.k)"
+                               " ELSE coalesce(c.n, 0) END FROM keys"
+                               " LEFT JOIN unit_spellings s ON s.k = keys.k LEFT JOIN u ON u.o = keys.o AND u.k = keys.k"
+                               " LEFT JOIN c ON c.o = keys.o AND c.k = keys.k ORDER BY keys.k, keys.o",
                                V_NONE, "cannot read units", err);
     if (rc != RV_OK) return rc;
     int r;
-    while ((r = rv_sql_step(q, err)) == 1) fn(user, rv_sql_text(q, 0), rv_sql_text(q, 1), (long)rv_sql_int(q, 2));
+    while ((r = rv_sql_step(q, err)) == 1)
+        fn(user, rv_sql_text(q, 0), rv_sql_text(q, 1), rv_sql_text(q, 2), (long)rv_sql_int(q, 3));
     if (r < 0) rc = err->code;
     rv_sql_done(q);
     return rc;

@@ -168,11 +168,13 @@ static void w_units_begin1(writer *w, long n_units)
             n_units * 24 + 8);
 }
 
-static void w_unit1(writer *w, long row, const char *unit, long total, long ok)
+/* One unit's share: of one organisation's mailboxes (org "" for none);
+ * label is what the chart calls it. */
+static void w_unit1(writer *w, long row, const char *unit, const char *org, const char *label, long total, long ok)
 {
     if (w->kept) {
-        json_t *u = json_pack("{s:s,s:I,s:I}", "unit", unit, "mailboxes", (json_int_t)total, "compliant",
-                              (json_int_t)ok);
+        json_t *u = json_pack("{s:s,s:o,s:I,s:I}", "unit", unit, "organisation", *org ? json_string(org) : json_null(),
+                              "mailboxes", (json_int_t)total, "compliant", (json_int_t)ok);
         if (row) fputc(',', w->f);
         if (u) json_dumpf(u, w->f, JSON_COMPACT);
         json_decref(u);
@@ -181,7 +183,7 @@ static void w_unit1(writer *w, long row, const char *unit, long total, long ok)
     double share = total ? (double)ok / (double)total : 0;
     long y = row * 24 + 4;
     fprintf(w->f, "<text x=\"0\" y=\"%ld\" font-size=\"13\">", y + 15);
-    html_text(w->f, unit);
+    html_text(w->f, label);
     fprintf(w->f, "</text><rect x=\"260\" y=\"%ld\" width=\"360\" height=\"18\" fill=\"#f2d0d0\"/>"
                   "<rect x=\"260\" y=\"%ld\" width=\"%.0f\" height=\"18\" fill=\"#3a7d44\"/>"
                   "<text x=\"630\" y=\"%ld\" font-size=\"13\">%ld av %ld (%.0f %%)</text>\n",
@@ -270,9 +272,9 @@ static void w_units_begin(writers *ws, long n_units)
 {
     for (size_t i = 0; i < ws->n; i++) w_units_begin1(&ws->w[i], n_units);
 }
-static void w_unit(writers *ws, long row, const char *unit, long total, long ok)
+static void w_unit(writers *ws, long row, const char *unit, const char *org, const char *label, long total, long ok)
 {
-    for (size_t i = 0; i < ws->n; i++) w_unit1(&ws->w[i], row, unit, total, ok);
+    for (size_t i = 0; i < ws->n; i++) w_unit1(&ws->w[i], row, unit, org, label, total, ok);
 }
 static void w_units_end(writers *ws)
 {
@@ -714,8 +716,15 @@ rv_err rv_sweep_run(rv_store *s, const rv_sweep_opts *o, const rv_sweep_output *
         rc = rv_store_unit_shares(s, &units, &n_units, err);
         if (rc == RV_OK) {
             w_units_begin(&w, (long)n_units);
-            for (size_t i = 0; i < n_units; i++)
-                w_unit(&w, (long)i, units[i].unit, units[i].mailboxes, units[i].compliant);
+            /* the chart names each unit's authority when there are several */
+            int several = 0;
+            for (size_t i = 1; i < n_units; i++) several |= strcmp(units[i].organisation, units[0].organisation) != 0;
+            for (size_t i = 0; i < n_units; i++) {
+                char label[400];
+                if (several && units[i].org_name[0]) snprintf(label, sizeof label, "%s, %s", units[i].unit, units[i].org_name);
+                else snprintf(label, sizeof label, "%s", units[i].unit);
+                w_unit(&w, (long)i, units[i].unit, units[i].organisation, label, units[i].mailboxes, units[i].compliant);
+            }
             w_units_end(&w);
         }
         free(units);

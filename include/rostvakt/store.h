@@ -13,7 +13,7 @@
 
 typedef struct rv_store rv_store;
 
-#define RV_STORE_SCHEMA_VERSION 17
+#define RV_STORE_SCHEMA_VERSION 18
 #define RV_SHA256_HEX 64
 
 /* Open (creating) data_dir, its audio/ directory and rostvakt.db, and bring
@@ -480,6 +480,7 @@ rv_err rv_store_reanalysed_greeting(rv_store *s, long long id, const rv_greeting
  * (rv_unit_key), named as most of its mailboxes spell it. New *out (free()). */
 typedef struct {
     char unit[192];
+    char organisation[48], org_name[192]; /* its mailboxes' organisation ("" for none) */
     long mailboxes, compliant;
 } rv_unit_share;
 rv_err rv_store_unit_shares(rv_store *s, rv_unit_share **out, size_t *n, rv_error *err);
@@ -603,25 +604,35 @@ rv_err rv_store_mark_archived(rv_store *s, long long id, const char *reference, 
  * is not UTF-8 is its own key. Thread-safe. */
 char *rv_unit_key(const char *unit);
 
-/* Unit name's managers' addresses (comma-separated, checked by the
- * caller); *created 1 when the unit was new. A unit is its name whatever
- * the case of its letters (rv_unit_key); its first spelling is kept. */
-rv_err rv_store_put_unit(rv_store *s, const char *name, const char *managers, const char *now_iso, int *created,
-                         rv_error *err);
+/* A unit is an organisation's: its managers are of that organisation's
+ * mailboxes of the unit's name alone. A unit of organisation "" is of
+ * every organisation's mailboxes of its name (an installation of one
+ * authority, or one made before organisations). */
 
-/* How many mailboxes unit name has (whatever the case, rv_unit_key) into *n. */
-rv_err rv_store_unit_mailboxes(rv_store *s, const char *name, long *n, rv_error *err);
+/* Unit name of organisation org's ("" : every one's) managers' addresses
+ * (comma-separated, checked by the caller); *created 1 when the unit was
+ * new. A unit is its name whatever the case of its letters (rv_unit_key);
+ * its first spelling is kept. */
+rv_err rv_store_put_unit(rv_store *s, const char *org, const char *name, const char *managers, const char *now_iso,
+                         int *created, rv_error *err);
 
-/* Call fn for each unit with managers, in the order of rv_unit_key, named
- * as most of its mailboxes spell it (of equal counts, the spelling the
- * directory had first), or as it was first put when no mailbox has it. */
-rv_err rv_store_units(rv_store *s, void (*fn)(void *user, const char *name, const char *managers), void *user,
-                      rv_error *err);
+/* How many mailboxes unit name of org has (whatever the case, rv_unit_key) into *n. */
+rv_err rv_store_unit_mailboxes(rv_store *s, const char *org, const char *name, long *n, rv_error *err);
 
-/* Call fn for every unit: each one a mailbox has and each one put with
- * managers, in the order of rv_unit_key, named as rv_store_units names
- * them, with its managers ("" when none) and how many mailboxes it has. */
-rv_err rv_store_all_units(rv_store *s, void (*fn)(void *user, const char *name, const char *managers, long mailboxes),
+/* Call fn for each unit with managers, by organisation and the order of
+ * rv_unit_key, named as most of its mailboxes spell it (of equal counts,
+ * the spelling the directory had first), or as it was first put when no
+ * mailbox has it; org "" for a unit of every organisation. */
+rv_err rv_store_units(rv_store *s, void (*fn)(void *user, const char *org, const char *name, const char *managers),
+                      void *user, rv_error *err);
+
+/* Call fn for every unit: each one a mailbox of an organisation has and
+ * each one put, named as rv_store_units names them, with its organisation
+ * ("" : none, or every one for a unit put so), its managers ("" when none)
+ * and how many mailboxes it has. */
+rv_err rv_store_all_units(rv_store *s,
+                          void (*fn)(void *user, const char *org, const char *name, const char *managers,
+                                     long mailboxes),
                           void *user, rv_error *err);
 
 /* Keep a mail until it is sent: one per (date, key), so that a sweep run
@@ -698,10 +709,11 @@ rv_err rv_store_settle_calendars(rv_store *s, int (*calendar_of)(void *user, con
 /* fn(user, ext, organisation id) for each mailbox that names one. */
 rv_err rv_store_mailbox_orgs(rv_store *s, void (*fn)(void *user, const char *ext, const char *org), void *user,
                              rv_error *err);
-/* fn(user, ext, rv_unit_key of its unit) for each mailbox the scope sees. */
+/* fn(user, ext, its organisation ("" for none), rv_unit_key of its unit)
+ * for each mailbox the scope sees. */
 rv_err rv_store_scope_mailboxes(rv_store *s, const rv_scope *scope,
-                                void (*fn)(void *user, const char *ext, const char *unit_key), void *user,
-                                rv_error *err);
+                                void (*fn)(void *user, const char *ext, const char *org, const char *unit_key),
+                                void *user, rv_error *err);
 /* The number of voicemails mailbox ext holds (-1: a database error). */
 long long rv_store_mailbox_voicemails(rv_store *s, const char *ext);
 

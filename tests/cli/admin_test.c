@@ -194,7 +194,7 @@ Test(admin, a_sweep_on_demand) {
     /* the run is kept, as JSON with the units' shares, whatever format it answered in */
     cr_assert_eq(call("GET", "/v1/sweeps?limit=5", officer, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"id\":1,\"date\":\"2026-11-23\"") != NULL, "%s", o.buf);
-    cr_expect(strstr(o.buf, "\"units\":[{\"unit\":\"Ekonomienheten\",\"mailboxes\":1,\"compliant\":0}]") != NULL,
+    cr_expect(strstr(o.buf, "\"units\":[{\"unit\":\"Ekonomienheten\",\"organisation\":null,\"mailboxes\":1,\"compliant\":0}]") != NULL,
               "%s", o.buf);
     cr_expect(strstr(o.buf, "\"missing_greetings\":[{\"ext\":\"4711\"") != NULL, "%s", o.buf);
     cr_expect_eq(call("GET", "/v1/sweeps/1", officer, NULL, &o), 200);

@@ -55,10 +55,10 @@ Test(units, managers_get_the_mail_whatever_the_case) {
     cr_expect_eq(call("PUT", "/v1/units/SOCIALTJ%C3%84NSTEN", admin, "{\"managers\":[\"soc@kommun.se\",\"bitr@kommun.se\"]}",
                       &o), 200, "%s", o.buf);
     cr_assert_eq(call("GET", "/v1/units", officer, NULL, &o), 200);
-    cr_expect(strstr(o.buf, "{\"items\":[{\"name\":\"Bygglovsenheten\",\"managers\":[],\"mailboxes\":1},"
-                            "{\"name\":\"ekonomienheten\",\"managers\":[\"chef@kommun.se\"],\"mailboxes\":1},"
-                            "{\"name\":\"Ekonomienhten\",\"managers\":[\"chef@kommun.se\"],\"mailboxes\":0},"
-                            "{\"name\":\"Socialtj\xc3\xa4nsten\",\"managers\":[\"soc@kommun.se\",\"bitr@kommun.se\"],"
+    cr_expect(strstr(o.buf, "{\"items\":[{\"name\":\"Bygglovsenheten\",\"organisation\":null,\"managers\":[],\"mailboxes\":1},"
+                            "{\"name\":\"ekonomienheten\",\"organisation\":null,\"managers\":[\"chef@kommun.se\"],\"mailboxes\":1},"
+                            "{\"name\":\"Ekonomienhten\",\"organisation\":null,\"managers\":[\"chef@kommun.se\"],\"mailboxes\":0},"
+                            "{\"name\":\"Socialtj\xc3\xa4nsten\",\"organisation\":null,\"managers\":[\"soc@kommun.se\",\"bitr@kommun.se\"],"
                             "\"mailboxes\":3}]}") != NULL,
               "every unit once, named as most of its mailboxes spell it, managers or none: %s", o.buf);
     int port = free_port();
@@ -108,8 +108,8 @@ Test(units, lists_and_shares_ignore_the_case) {
     cr_expect(strstr(o.buf, "\"ext\":\"4711\"") && !strstr(o.buf, "\"ext\":\"4712\""), "%s", o.buf);
     cr_assert_eq(call("POST", "/v1/sweeps?date=2026-11-23", admin, NULL, &o), 200, "%s", o.buf);
     cr_assert_eq(call("GET", "/v1/sweeps/1", officer, NULL, &o), 200);
-    cr_expect(strstr(o.buf, "\"units\":[{\"unit\":\"ekonomienheten\",\"mailboxes\":1,\"compliant\":0},"
-                            "{\"unit\":\"Socialtj\xc3\xa4nsten\",\"mailboxes\":3,\"compliant\":0}]") != NULL,
+    cr_expect(strstr(o.buf, "\"units\":[{\"unit\":\"ekonomienheten\",\"organisation\":null,\"mailboxes\":1,\"compliant\":0},"
+                            "{\"unit\":\"Socialtj\xc3\xa4nsten\",\"organisation\":null,\"mailboxes\":3,\"compliant\":0}]") != NULL,
               "one bar a unit, spelled as most of its mailboxes spell it: %s", o.buf);
 }
 

@@ -506,3 +506,98 @@ Test(orgs, an_authoritys_calendar_counts_its_days_kept) {
     snprintf(path, sizeof path, "/v1/voicemails/%lld/audio", ax);
     cr_expect_eq(call("GET", path, officer, NULL, &o), 200, "still kept");
 }
+
+/* ---- units are an authority's ---- */
+
+/* Two authorities each with a unit called Socialtjänst, and a manager of
+ * each: each manager hears of, and sees, their own authority's mailboxes
+ * alone, even one who acts for both authorities. */
+Test(orgs, a_unit_of_one_name_is_each_authoritys_own) {
+    sink o;
+    char admin[80], ea[80], m[80];
+    two_authorities(admin, sizeof admin);
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4713", pbx,
+                      "{\"first_name\":\"Cilla\",\"last_name\":\"Berg\",\"unit\":\"Socialtjänst\","
+                      "\"organisation\":\"essunga\"}", &o), 201);
+    cr_assert_eq(call("PUT", "/v1/mailboxes/5713", pbx,
+                      "{\"first_name\":\"Dag\",\"last_name\":\"Lind\",\"unit\":\"Socialtjänst\","
+                      "\"organisation\":\"grastorp\"}", &o), 201);
+    cr_assert_eq(call("PUT", "/v1/units/Socialtj%C3%A4nst", admin,
+                      "{\"managers\":[\"soc@grastorp.se\"],\"organisation\":\"grastorp\"}", &o), 201, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"organisation\":\"grastorp\"") && strstr(o.buf, "\"mailboxes\":1"), "%s", o.buf);
+    /* an organisation's admin puts their own organisation's */
+    token_orgs("admin", "essunga-it", "--org essunga", ea, sizeof ea);
+    cr_assert_eq(call("PUT", "/v1/units/socialtj%C3%A4nst", ea, "{\"managers\":[\"soc@essunga.se\"]}", &o), 201,
+                 "another authority's unit of the same name: %s", o.buf);
+    cr_expect(strstr(o.buf, "\"organisation\":\"essunga\"") && strstr(o.buf, "\"mailboxes\":1"), "%s", o.buf);
+    cr_expect_eq(call("PUT", "/v1/units/Socialtj%C3%A4nst", ea,
+                      "{\"managers\":[\"x@essunga.se\"],\"organisation\":\"grastorp\"}", &o), 422, "not theirs: %s", o.buf);
+    cr_expect_eq(call("PUT", "/v1/units/Socialtj%C3%A4nst", admin,
+                      "{\"managers\":[\"x@essunga.se\"],\"organisation\":\"nowhere\"}", &o), 422, "%s", o.buf);
+    cr_expect_eq(call("PUT", "/v1/units/Socialtj%C3%A4nst", admin,
+                      "{\"managers\":[\"x@essunga.se\"],\"organisation\":\"Bad Id\"}", &o), 400, "%s", o.buf);
+    /* the list: each authority's unit, with its own managers and count */
+    cr_assert_eq(call("GET", "/v1/units", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "{\"name\":\"Socialtjänst\",\"organisation\":\"essunga\",\"managers\":[\"soc@essunga.se\"],"
+                            "\"mailboxes\":1}") &&
+                  strstr(o.buf, "{\"name\":\"Socialtjänst\",\"organisation\":\"grastorp\",\"managers\":"
+                                "[\"soc@grastorp.se\"],\"mailboxes\":1}"),
+              "%s", o.buf);
+    /* grastorp's manager, of a token of both authorities: essunga's is 404 */
+    token_orgs("manager", "soc@grastorp.se", "--org essunga --org grastorp", m, sizeof m);
+    cr_expect_eq(call("GET", "/v1/mailboxes/5713", m, NULL, &o), 200, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/mailboxes/4713", m, NULL, &o), 404, "essunga's Socialtjänst: %s", o.buf);
+    cr_assert_eq(call("GET", "/v1/mailboxes", m, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"5713\"") && !strstr(o.buf, "4713"), "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/units", m, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "soc@grastorp.se") && !strstr(o.buf, "soc@essunga.se"), "%s", o.buf);
+    /* the sweep's mail: each manager their own authority's mailboxes */
+    int port = free_port();
+    mail_server_start(port);
+    cr_expect_eq(sweep_mail_to(port, "2026-12-07", &o), 0, "%s", o.buf);
+    mail_server_stop();
+    cr_assert_eq(mail_server_mails(&o), 4, "%s", o.buf);
+    char *g = strstr(o.buf, "RCPT=soc@grastorp.se|"), *e = strstr(o.buf, "RCPT=soc@essunga.se|");
+    cr_assert(g && e, "%s", o.buf);
+    char *g_end = strchr(g, '\n'), *e_end = strchr(e, '\n');
+    if (g_end) *g_end = '\0';
+    if (e_end) *e_end = '\0';
+    cr_expect(strstr(g, "5713") && !strstr(g, "4713"), "grastorp's manager: %s", g);
+    cr_expect(strstr(e, "4713") && !strstr(e, "5713"), "essunga's manager: %s", e);
+}
+
+/* The sweep's kept report counts each authority's units apart: an officer
+ * of grastorp reads grastorp's share of Ekonomienheten, never one that
+ * counts essunga's mailboxes. */
+Test(orgs, a_reports_unit_shares_are_each_authoritys_own) {
+    sink o;
+    char admin[80], g[80], m[80];
+    two_authorities(admin, sizeof admin);
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4712", pbx,
+                      "{\"first_name\":\"Cilla\",\"last_name\":\"Berg\",\"unit\":\"Ekonomienheten\","
+                      "\"organisation\":\"essunga\"}", &o), 201);
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2026-12-07", admin, NULL, &o), 200, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/sweeps/1", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "{\"unit\":\"Ekonomienheten\",\"organisation\":\"essunga\",\"mailboxes\":2,\"compliant\":0}") &&
+                  strstr(o.buf, "{\"unit\":\"Ekonomienheten\",\"organisation\":\"grastorp\",\"mailboxes\":1,"
+                                "\"compliant\":0}"),
+              "%s", o.buf);
+    token_orgs("officer", "diarium", "--org grastorp", g, sizeof g);
+    cr_assert_eq(call("GET", "/v1/sweeps/1", g, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"units\":[{\"unit\":\"Ekonomienheten\",\"organisation\":\"grastorp\",\"mailboxes\":1,"
+                            "\"compliant\":0}]") && !strstr(o.buf, "essunga"),
+              "grastorp's share alone: %s", o.buf);
+    cr_expect(strstr(o.buf, "\"mailboxes\":1,\"units\""), "grastorp's mailboxes: %s", o.buf);
+    /* a manager of essunga's unit: essunga's share */
+    cr_assert_eq(call("PUT", "/v1/units/Ekonomienheten", admin,
+                      "{\"managers\":[\"chef@essunga.se\"],\"organisation\":\"essunga\"}", &o), 201, "%s", o.buf);
+    token_orgs("manager", "chef@essunga.se", "--org essunga --org grastorp", m, sizeof m);
+    cr_assert_eq(call("GET", "/v1/sweeps", m, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"units\":[{\"unit\":\"Ekonomienheten\",\"organisation\":\"essunga\",\"mailboxes\":2,"
+                            "\"compliant\":0}]") && !strstr(o.buf, "\"5711\""),
+              "%s", o.buf);
+    /* the report's chart names each unit's authority */
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2026-12-08&format=html&dry_run=true", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "Ekonomienheten, Essunga kommun") && strstr(o.buf, "Ekonomienheten, Grästorps kommun"), "%s",
+              o.buf);
+}

@@ -42,7 +42,7 @@ Test(mail, unit_names_stay_inside_the_subject) {
     cr_assert_eq(rv_store_open(data, &s, &e), RV_OK, "%s", e.msg);
     const char *unit = "\xc3\x84ldreomsorg\r\nBcc: evil@example.com";
     int created;
-    cr_assert_eq(rv_store_put_unit(s, unit, "chef@kommun.se", "2026-12-07T00:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_put_unit(s, "", unit, "chef@kommun.se", "2026-12-07T00:00:00Z", &created, &e), RV_OK, "%s", e.msg);
     rv_config cfg;
     rv_config_defaults(&cfg);
     snprintf(cfg.mail_from, sizeof cfg.mail_from, "rostvakt@kommun.se");

@@ -555,6 +555,14 @@ Test(store, old_decisions_become_the_laws_on_migration) {
     rv_store_close(s);
 }
 
+/* Each unit as "org/name;" after those in user (a 256-byte buffer). */
+static void unit_row(void *user, const char *org, const char *name, const char *managers)
+{
+    (void)managers;
+    char *b = user;
+    snprintf(b + strlen(b), 256 - strlen(b), "%s/%s;", org, name);
+}
+
 /* A stand-in for the profiles: essunga-grastorp is an Åland one here. */
 static int ax_for_essunga(void *user, const char *profile, char cal[4])
 {
@@ -583,7 +591,9 @@ Test(store, free_text_orgs_become_organisations_with_their_mailboxes) {
         " ('4713', 'Cilla', 'B', 'Ekonomi', 'Essunga kommun', 'essunga-grastorp', 't', 't'),"
         " ('5711', 'Dan', 'F', 'Ekonomi', 'Grästorps kommun', 'default', 't', 't'),"
         " ('6711', 'Eva', 'G', 'Växeln', '', 'default', 't', 't');"
-        "INSERT INTO audit (at, actor, remote, action, ext) VALUES ('t', 'vaxel', '', 'mailbox_created', '5711');";
+        "INSERT INTO audit (at, actor, remote, action, ext) VALUES ('t', 'vaxel', '', 'mailbox_created', '5711');"
+        "INSERT INTO units (name, managers, updated_at) VALUES ('Ekonomi', 'a@x.se', 't'), ('KULTUR', 'b@x.se', 't'),"
+        " ('Växeln', 'c@x.se', 't');";
     cr_assert_eq(sqlite3_exec(db, rows, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
     sqlite3_close(db);
     cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
@@ -626,6 +636,11 @@ Test(store, free_text_orgs_become_organisations_with_their_mailboxes) {
     cr_assert_eq(rv_store_list_audit(s, 0, NULL, NULL, NULL, ",grastorps-kommun,", 10, &audit, &e), RV_OK);
     cr_expect_eq(json_array_size(audit), 1);
     json_decref(audit);
+    /* a unit whose mailboxes are all one organisation's becomes its; one of
+     * several, or of none, stays every organisation's */
+    char units[256] = "";
+    cr_assert_eq(rv_store_units(s, unit_row, units, &e), RV_OK, "%s", e.msg);
+    cr_expect_str_eq(units, "/Ekonomi;/Växeln;essunga-kommun/Kultur;");
     rv_store_close(s);
 }
 
