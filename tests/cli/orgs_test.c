@@ -334,6 +334,16 @@ Test(orgs, an_authoritys_own_decision_rules_come_first) {
     cr_assert_eq(call("GET", "/v1/voicemails/1", officer, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"gallringsbeslut\":\"KS 2020/12, 2020-02-03\"") != NULL,
               "the decision names essunga's gallringsbeslut: %s", o.buf);
+    /* the sweep disposes of it under that gallringsbeslut, and says so */
+    for (int i = 0; i < 600 && !strstr(o.buf, "\"state\":\"analysed\""); i++) {
+        usleep(100000);
+        cr_assert_eq(call("GET", "/v1/voicemails/1", officer, NULL, &o), 200);
+    }
+    cr_assert(strstr(o.buf, "\"state\":\"analysed\""), "%s", o.buf);
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2026-12-08", admin, NULL, &o), 200, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/audit?voicemail=1", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"action\":\"disposed\"") && strstr(o.buf, "gallringsbeslut KS 2020/12, 2020-02-03"),
+              "%s", o.buf);
 }
 
 /* An officer reads the audit of their own authority's mailboxes and
