@@ -15,6 +15,10 @@
  * (a threshold chosen on what it is measured on: an upper bound); the TPR
  * and FPR at a threshold chosen on the other speakers (leave-one-speaker-out,
  * FPR <= 0.10 there); and at the shipped unit threshold of the clip's codec.
+ * Before those, the statistics a decision could rest on, side by side on
+ * the same trials: the ratio per frame (shipped), the whole ratio, and each
+ * less a line in the phrase's phone count fitted on the other speakers
+ * (stat_table).
  * With --cohort FILE (one word a line, up to RV_ASR_MAX_ALTS) each score is the word's
  * less 0.5 times the best of the cohort's (floor -15), as names are weighed
  * against the directory. RV_BENCH_HMM names another acoustic model directory
@@ -233,9 +237,17 @@ static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list,
 }
 
 /* Which figure the rates and AUC are of: the recogniser's score, or the
- * template's fit (then only trials with a template count). */
+ * template's fit (then only trials with a template count), or (stat) one of
+ * the statistics compared in stat_table. */
 static int use_tmpl;
-static double V(const trial *t) { return use_tmpl ? t->tmpl : t->score; }
+enum { STAT_SHIPPED, STAT_FRAME, STAT_TOTAL, STAT_FRAME_LEN, STAT_TOTAL_LEN, N_STATS };
+static int stat = STAT_SHIPPED;
+static double adjusted[N_STATS][MAX_TRIALS]; /* each trial's value of each statistic */
+static double V(const trial *t)
+{
+    if (use_tmpl) return t->tmpl;
+    return stat == STAT_SHIPPED ? t->score : adjusted[stat][t - trials];
+}
 
 /* Trials of speaker sp (-1: all; with not, all but sp). */
 static int picked(const trial *t, int sp, int not)
@@ -455,6 +467,82 @@ static void template_report(int sp)
     free(rt);
 }
 
+/* The raw value of statistic st (before any length line is taken off). */
+static double raw_value(const trial *t, int st)
+{
+    return st == STAT_FRAME || st == STAT_FRAME_LEN ? t->raw : t->total;
+}
+
+/* Length-aware statistics, leave one speaker out: for each speaker, a line
+ * in the phone count fitted (least squares) on the other speakers' trials of
+ * the same kind, said and not said apart, and the line half-way between the
+ * two taken off that speaker's values, as a threshold that falls with the
+ * phrase's phone count would be chosen on tune and applied to test. */
+static void fit_lengths(void)
+{
+    for (size_t i = 0; i < n_trials; i++) {
+        adjusted[STAT_FRAME][i] = trials[i].raw;
+        adjusted[STAT_TOTAL][i] = trials[i].total;
+    }
+    for (int st = STAT_FRAME_LEN; st <= STAT_TOTAL_LEN; st++)
+        for (int kind = 0; kind < N_KINDS; kind++)
+            for (int sp = 0; sp < n_speakers; sp++) {
+                double a[2] = {0}, b[2] = {0};
+                int ok = 1;
+                for (int said = 0; said < 2; said++) {
+                    double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+                    for (size_t i = 0; i < n_trials; i++) {
+                        const trial *t = &trials[i];
+                        if (t->kind != kind || t->speaker == sp || t->said != said || raw_value(t, st) < -1e8) continue;
+                        double x = t->phones, y = raw_value(t, st);
+                        n++, sx += x, sy += y, sxx += x * x, sxy += x * y;
+                    }
+                    double d = n * sxx - sx * sx;
+                    if (n < 2) ok = 0;
+                    b[said] = n >= 2 && d > 0 ? (n * sxy - sx * sy) / d : 0;
+                    a[said] = n ? (sy - b[said] * sx) / n : 0;
+                }
+                for (size_t i = 0; i < n_trials; i++) {
+                    const trial *t = &trials[i];
+                    if (t->kind != kind || t->speaker != sp) continue;
+                    double line = ok ? (a[0] + a[1]) / 2 + (b[0] + b[1]) / 2 * t->phones : 0;
+                    adjusted[st][i] = raw_value(t, st) - line;
+                }
+            }
+}
+
+/* Each statistic's AUC on each kind of trials, per channel, pooled and per
+ * speaker. */
+static void stat_table(void)
+{
+    static const char *const names[N_STATS] = {"shipped", "ratio a frame", "total ratio",
+                                               "a frame, less a length line (LOSO)",
+                                               "total, less a length line (LOSO)"};
+    fit_lengths();
+    printf("  statistics compared (AUC [bootstrap 95 %%], said+ not-said-; length lines fitted on the other "
+           "speakers)\n");
+    for (int kind = 0; kind < N_KINDS; kind++) {
+        f_kind = kind;
+        printf("   %s\n", kind_names[kind]);
+        for (int st = STAT_FRAME; st < N_STATS; st++) {
+            stat = st;
+            printf("    %s\n", names[st]);
+            for (int sp = -1; sp < n_speakers; sp++)
+                for (int ch = -1; ch < N_CHANNELS; ch++) {
+                    f_chan = ch;
+                    double lo, hi;
+                    int np, nn;
+                    double a = auc_interval(sp, &lo, &hi, &np, &nn);
+                    if (!np || !nn) continue;
+                    printf("      %-14s %-9s AUC %.2f [%.2f, %.2f]  %3d+ %3d-\n", sp < 0 ? "pooled" : speakers[sp],
+                           ch < 0 ? "all" : channel_names[ch], a, lo, hi, np, nn);
+                }
+        }
+    }
+    stat = STAT_SHIPPED;
+    f_kind = f_chan = -1;
+}
+
 static void report(int sp)
 {
     double tpr, fpr, t05, t10;
@@ -639,6 +727,7 @@ int main(int argc, char **argv)
            clips, audio_s, n_speakers, n_trials, n_cohort ? "; scores weighed against a cohort of ordinary words" : "",
            all_words ? "; every word (RV_BENCH_ALL_WORDS)" : "");
     for (int k = 0; k < N_KINDS; k++) kind_table(k);
+    stat_table();
     printf("  words in clips, all channels:\n");
     f_kind = KIND_WORDS;
     for (int sp = 0; sp < n_speakers; sp++) report(sp);
