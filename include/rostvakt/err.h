@@ -62,8 +62,10 @@ void rv_error_clear(rv_error *err);
 /* Test hook, inert unless set: whether RV_TEST_FAULT (comma-separated
  * names) names point, so that the tests can make a step fail the way it
  * would out of memory or inside a library, and see the error reach the
- * caller. Points: "asr_decode" (a PocketSphinx search), "lexicon_nomem"
- * (pronouncing a phrase), "template_nomem" (a recording's features). */
+ * caller. Points: "asr_decode" (a PocketSphinx search after the phone
+ * loop's), "asr_few_segments" (a search's path longer than its buffer, here
+ * four segments), "asr_pronounce_nomem" (looking up a phrase's
+ * pronunciation), "template_nomem" (a recording's features). */
 int rv_test_fault(const char *point);
 
 #endif

@@ -249,3 +249,17 @@ Test(asr, out_of_memory_is_not_an_unsayable_phrase) {
     cr_expect_eq(rv_asr_sayable(asr, RV_VOCAB_DIRECTORY, "Anna Svensson", &ok, &e), RV_ERR_NOMEM);
     unsetenv("RV_TEST_FAULT");
 }
+
+/* A path longer than the buffer it is read into is an error, never a
+ * shorter path (RV_TEST_FAULT makes the buffer four segments). */
+Test(asr, a_path_longer_than_its_buffer_is_an_error) {
+    rv_audio_limits lim = {1 << 24, 60};
+    rv_pcm p;
+    rv_error e;
+    cr_assert_eq(rv_audio_decode_file(fixture("asr-anna.wav"), RV_AUDIO_AUTO, &lim, &p, &e), RV_OK, "%s", e.msg);
+    setenv("RV_TEST_FAULT", "asr_few_segments", 1);
+    cr_expect_eq(rv_asr_set_audio(asr, &p, &e), RV_ERR_TOO_LARGE, "%s", e.msg);
+    unsetenv("RV_TEST_FAULT");
+    cr_expect_eq(rv_asr_set_audio(asr, &p, &e), RV_OK, "%s", e.msg);
+    rv_pcm_free(&p);
+}
