@@ -65,7 +65,8 @@ void rv_error_clear(rv_error *err);
  * caller. Points: "asr_decode" (a PocketSphinx search after the phone
  * loop's), "asr_few_segments" (a search's path longer than its buffer, here
  * four segments), "asr_pronounce_nomem" (looking up a phrase's
- * pronunciation), "template_nomem" (a recording's features). */
+ * pronunciation), "template_nomem" (a recording's features),
+ * "name_template_io" (reading a mailbox's recorded name). */
 int rv_test_fault(const char *point);
 
 #endif
