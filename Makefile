@@ -230,8 +230,9 @@ $(BUILD)/bench_transport: bench/bench_transport.c
 # deps first, then a fresh make that sees the installed pkg-config files.
 # The figures go to the terminal and to bench/results/DATE-TIME.txt, with
 # the commit they were measured on, so that runs can be compared.
-# Real recorded Swedish for evaluation, used where it lies (never copied here).
-SPEECH_SV ?= ../shared/speech-sv
+# Real recorded Swedish for evaluation, used where it lies (never copied here):
+# beside the project, or beside the folder of a worktree of it.
+SPEECH_SV ?= $(firstword $(wildcard ../shared/speech-sv ../../shared/speech-sv) ../shared/speech-sv)
 BENCH_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M).txt
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN) $(MLLR) $(BUILD)/bench_analyze $(BUILD)/bench_verify $(BUILD)/bench_serve \

@@ -15,6 +15,11 @@
  * (a threshold chosen on what it is measured on: an upper bound); the TPR
  * and FPR at a threshold chosen on the other speakers (leave-one-speaker-out,
  * FPR <= 0.10 there); and at the shipped unit threshold of the clip's codec.
+ * Before those, the statistics a decision could rest on, side by side on
+ * the same trials: the ratio per frame (shipped), the whole ratio, and each
+ * less a line in the phrase's phone count fitted on the other speakers
+ * (stat_table); and, as names are weighed against the directory, each
+ * less its best competitor among the speaker's other words.
  * With --cohort FILE (one word a line, up to RV_ASR_MAX_ALTS) each score is the word's
  * less 0.5 times the best of the cohort's (floor -15), as names are weighed
  * against the directory. RV_BENCH_HMM names another acoustic model directory
@@ -52,6 +57,7 @@ typedef struct {
     int frames, phones;
     double shipped_rel; /* the shipped threshold less its intercept (the part that grows with length) */
     double stretch; /* the pause-bounded stretch around it, in s */
+    double dir_llr, dir_total; /* the best of the speaker's other words (a directory), per frame and whole */
 } trial;
 
 enum { KIND_WORDS, KIND_SENTENCE, N_KINDS };
@@ -79,6 +85,15 @@ static rv_vocab vocab = RV_VOCAB_DIRECTORY;
 static size_t n_trials;
 static char speakers[MAX_SPEAKERS][64];
 static int n_speakers;
+
+/* Each speaker's words of the kind's length (first wordings), as a
+ * directory's other names are: each trial's word is weighed against the
+ * nearest RV_COHORT_MAX of them (rv_cohort_pick), less the words said in
+ * the clip, as a greeting seldom says a colleague's name. */
+#define MAX_VOCAB 256
+static char vocab_words[MAX_SPEAKERS][N_KINDS][MAX_VOCAB][64];
+static const char *vocab_list[MAX_SPEAKERS][N_KINDS][MAX_VOCAB];
+static size_t n_vocab[MAX_SPEAKERS][N_KINDS];
 
 static int speaker_index(const char *name)
 {
@@ -210,15 +225,30 @@ static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list,
             }
             if (k && cs.found) c = cs.llr;
         }
+        /* the speaker's other words, less those said in the clip */
+        const char *vocab_pick[RV_COHORT_MAX], *dir[RV_COHORT_MAX];
+        size_t nv = rv_cohort_pick(alts[0], NULL, vocab_list[speaker][kind], NULL, n_vocab[speaker][kind], vocab_pick,
+                                   RV_COHORT_MAX), nd = 0;
+        for (size_t i = 0; i < nv; i++)
+            if ((!alts[1] || strcmp(vocab_pick[i], alts[1])) && !in_list(vocab_pick[i], said_list))
+                dir[nd++] = vocab_pick[i];
+        rv_phrase_score ds = {0};
+        size_t db;
+        if (nd && rv_asr_best_of_in(asr, vocab, dir, nd, &db, &ds, &e) != RV_OK) {
+            fprintf(stderr, "bench_real: the speaker's words against '%s': %s\n", w, e.msg);
+            exit(70);
+        }
         double score = n_cohort ? raw - cohort_weight * (c > cohort_floor ? c : cohort_floor) : raw;
         trial tr = {speaker, said, score, raw, c, rv_phrase_threshold(th, alts[best]),
                     sc.found ? sc.word_min : -1e9, sc.found && sc.phones ? (double)sc.frames / sc.phones : 0, 0, 0,
-                    kind, channel, RV_VERDICT_UNSURE, 0, 0, 0, 0, 0};
+                    kind, channel, RV_VERDICT_UNSURE, 0, 0, 0, 0, 0, 0, 0};
         tr.total = sc.found ? sc.total : -1e9;
         tr.frames = sc.frames;
         tr.phones = phones_of(alts[best]);
         tr.shipped_rel = tr.shipped - th->phrase_min_score;
         tr.stretch = sc.found ? stretch_s(&clip_signal, sc.start_s, sc.end_s) : 0;
+        tr.dir_llr = nd && ds.found ? ds.llr : -1e9;
+        tr.dir_total = nd && ds.found ? ds.total : -1e9;
         rv_phrase_check chk = {0};
         chk.score = raw;
         chk.threshold = tr.shipped;
@@ -233,9 +263,17 @@ static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list,
 }
 
 /* Which figure the rates and AUC are of: the recogniser's score, or the
- * template's fit (then only trials with a template count). */
+ * template's fit (then only trials with a template count), or (stat) one of
+ * the statistics compared in stat_table. */
 static int use_tmpl;
-static double V(const trial *t) { return use_tmpl ? t->tmpl : t->score; }
+enum { STAT_SHIPPED, STAT_FRAME, STAT_TOTAL, STAT_FRAME_LEN, STAT_TOTAL_LEN, STAT_DIR_FRAME, STAT_DIR_TOTAL, N_STATS };
+static int stat = STAT_SHIPPED;
+static double adjusted[N_STATS][MAX_TRIALS]; /* each trial's value of each statistic */
+static double V(const trial *t)
+{
+    if (use_tmpl) return t->tmpl;
+    return stat == STAT_SHIPPED ? t->score : adjusted[stat][t - trials];
+}
 
 /* Trials of speaker sp (-1: all; with not, all but sp). */
 static int picked(const trial *t, int sp, int not)
@@ -455,6 +493,94 @@ static void template_report(int sp)
     free(rt);
 }
 
+/* The raw value of statistic st (before any length line is taken off). */
+static double raw_value(const trial *t, int st)
+{
+    return st == STAT_FRAME || st == STAT_FRAME_LEN ? t->raw : t->total;
+}
+
+/* Length-aware statistics, leave one speaker out: for each speaker, a line
+ * in the phone count fitted (least squares) on the other speakers' trials of
+ * the same kind, said and not said apart, and the line half-way between the
+ * two taken off that speaker's values, as a threshold that falls with the
+ * phrase's phone count would be chosen on tune and applied to test. */
+static void fit_lengths(void)
+{
+    for (size_t i = 0; i < n_trials; i++) {
+        const trial *t = &trials[i];
+        adjusted[STAT_FRAME][i] = t->raw;
+        adjusted[STAT_TOTAL][i] = t->total;
+        /* as names are weighed (check_name): per frame, less the weight
+         * times the best competitor above the floor; and the whole ratio
+         * against the best competitor's, both over the whole clip */
+        adjusted[STAT_DIR_FRAME][i] =
+            t->raw < -1e8 ? -1e9 : t->raw - cohort_weight * (t->dir_llr > cohort_floor ? t->dir_llr : cohort_floor);
+        adjusted[STAT_DIR_TOTAL][i] = t->total < -1e8 ? -1e9 : t->dir_total < -1e8 ? t->total : t->total - t->dir_total;
+    }
+    for (int st = STAT_FRAME_LEN; st <= STAT_TOTAL_LEN; st++)
+        for (int kind = 0; kind < N_KINDS; kind++)
+            for (int sp = 0; sp < n_speakers; sp++) {
+                double a[2] = {0}, b[2] = {0};
+                int ok = 1, same = 0; /* the other speakers' trials of this kind; none: of any kind */
+                for (size_t i = 0; i < n_trials; i++) same += trials[i].kind == kind && trials[i].speaker != sp;
+                for (int said = 0; said < 2; said++) {
+                    double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+                    for (size_t i = 0; i < n_trials; i++) {
+                        const trial *t = &trials[i];
+                        if ((same && t->kind != kind) || t->speaker == sp || t->said != said || raw_value(t, st) < -1e8)
+                            continue;
+                        double x = t->phones, y = raw_value(t, st);
+                        n++, sx += x, sy += y, sxx += x * x, sxy += x * y;
+                    }
+                    double d = n * sxx - sx * sx;
+                    if (n < 2) ok = 0;
+                    b[said] = n >= 2 && d > 0 ? (n * sxy - sx * sy) / d : 0;
+                    a[said] = n ? (sy - b[said] * sx) / n : 0;
+                }
+                for (size_t i = 0; i < n_trials; i++) {
+                    const trial *t = &trials[i];
+                    if (t->kind != kind || t->speaker != sp) continue;
+                    double line = ok ? (a[0] + a[1]) / 2 + (b[0] + b[1]) / 2 * t->phones : 0;
+                    adjusted[st][i] = raw_value(t, st) - line;
+                }
+            }
+}
+
+/* Each statistic's AUC on each kind of trials, per channel, pooled and per
+ * speaker. */
+static void stat_table(void)
+{
+    static const char *const names[N_STATS] = {"shipped", "ratio a frame", "total ratio",
+                                               "a frame, less a length line (LOSO)",
+                                               "total, less a length line (LOSO)",
+                                               "a frame, less 0.5 x the speaker's best other word (floor -15)",
+                                               "total, less the speaker's best other word's total"};
+    fit_lengths();
+    printf("  statistics compared (AUC [bootstrap 95 %%], said+ not-said-; length lines fitted on the other "
+           "speakers,\n  on their trials of the same kind, or of any kind when they have none; the speaker's "
+           "other words:\n  the nearest %d of the same kind, less those said in the clip)\n", RV_COHORT_MAX);
+    for (int kind = 0; kind < N_KINDS; kind++) {
+        f_kind = kind;
+        printf("   %s\n", kind_names[kind]);
+        for (int st = STAT_FRAME; st < N_STATS; st++) {
+            stat = st;
+            printf("    %s\n", names[st]);
+            for (int sp = -1; sp < n_speakers; sp++)
+                for (int ch = -1; ch < N_CHANNELS; ch++) {
+                    f_chan = ch;
+                    double lo, hi;
+                    int np, nn;
+                    double a = auc_interval(sp, &lo, &hi, &np, &nn);
+                    if (!np || !nn) continue;
+                    printf("      %-14s %-9s AUC %.2f [%.2f, %.2f]  %3d+ %3d-\n", sp < 0 ? "pooled" : speakers[sp],
+                           ch < 0 ? "all" : channel_names[ch], a, lo, hi, np, nn);
+                }
+        }
+    }
+    stat = STAT_SHIPPED;
+    f_kind = f_chan = -1;
+}
+
 static void report(int sp)
 {
     double tpr, fpr, t05, t10;
@@ -576,6 +702,34 @@ int main(int argc, char **argv)
     lexicon = lex;
     rv_verify_thresholds th = rv_verify_thresholds_of(&cfg);
     rv_audio_limits lim = {cfg.max_audio_bytes, cfg.max_audio_seconds};
+    /* first pass: each speaker's vocabulary (words said, of the kind's length) */
+    while (fgets(line, sizeof line, m)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *f[8] = {0};
+        int k = 0;
+        for (char *p = line; k < 8; k++) {
+            f[k] = p;
+            p = strchr(p, '\t');
+            if (!p) break;
+            *p++ = '\0';
+        }
+        if (k < 4 || strcmp(f[0], "file") == 0) continue;
+        int sp = speaker_index(f[1]);
+        if (sp < 0) continue;
+        int kind = f[7] && strcmp(f[7], "sentence") == 0 ? KIND_SENTENCE : KIND_WORDS;
+        char *save = NULL;
+        for (char *w = strtok_r(f[3], "|", &save); w; w = strtok_r(NULL, "|", &save)) {
+            w[strcspn(w, "/")] = '\0';
+            if (!all_words && (kind == KIND_WORDS ? phones_of(w) < MIN_PHONES : letters_of(w) < MIN_LETTERS)) continue;
+            size_t *nv = &n_vocab[sp][kind], i = 0;
+            while (i < *nv && strcmp(vocab_words[sp][kind][i], w)) i++;
+            if (i < *nv || *nv == MAX_VOCAB) continue;
+            snprintf(vocab_words[sp][kind][*nv], sizeof vocab_words[0][0][0], "%s", w);
+            vocab_list[sp][kind][*nv] = vocab_words[sp][kind][*nv];
+            (*nv)++;
+        }
+    }
+    rewind(m);
     int clips = 0;
     double audio_s = 0;
     while (fgets(line, sizeof line, m)) {
@@ -639,6 +793,7 @@ int main(int argc, char **argv)
            clips, audio_s, n_speakers, n_trials, n_cohort ? "; scores weighed against a cohort of ordinary words" : "",
            all_words ? "; every word (RV_BENCH_ALL_WORDS)" : "");
     for (int k = 0; k < N_KINDS; k++) kind_table(k);
+    stat_table();
     printf("  words in clips, all channels:\n");
     f_kind = KIND_WORDS;
     for (int sp = 0; sp < n_speakers; sp++) report(sp);

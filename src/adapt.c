@@ -118,7 +118,9 @@ static rv_err write_raw(const char *path, const int16_t *s, size_t n, rv_error *
 static int add_phrase(sink *k, rv_asr *asr, rv_lexicon *lex, const char *text, const int16_t *sig, size_t n,
                       rv_err *rc, rv_error *err)
 {
-    if (!text || !*text || !rv_asr_pronounceable(asr, RV_VOCAB_DIRECTORY, text)) return 1;
+    int say = 0;
+    if (!text || !*text) return 1;
+    if ((*rc = rv_asr_sayable(asr, RV_VOCAB_DIRECTORY, text, &say, err)) != RV_OK || !say) return 1;
     rv_word_pron w[16];
     size_t nw = 0;
     if (rv_lexicon_pronounce_in(lex, RV_VOCAB_DIRECTORY, text, 1, w, 16, &nw, err) != RV_OK || !nw) return 1;

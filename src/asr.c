@@ -473,13 +473,19 @@ typedef struct {
 static mfcc_t **copy_cep(const rv_asr *a);
 
 /* Decode the current audio with search; the best path's segments (phones,
- * fillers and words) in segs, *n_segs of them. 0 when no path was found. */
-static int decode(rv_asr *a, const char *search, seg_info *segs, size_t cap, size_t *n_segs)
+ * fillers and words) in segs, *n_segs of them, and *found 1. A search that
+ * ends without any path leaves *found 0 and is no error; a search that
+ * fails (out of memory, PocketSphinx refusing the search or the frames),
+ * or a path of more than cap segments, is. */
+static rv_err decode(rv_asr *a, const char *search, seg_info *segs, size_t cap, size_t *n_segs, int *found,
+                     rv_error *err)
 {
     double t0 = cpu_now();
     *n_segs = 0;
+    *found = 0;
     int32 score;
     int ok = 0, loop = strcmp(search, "loop") == 0;
+    if (!loop && rv_test_fault("asr_decode")) return rv_error_set(err, RV_ERR_INTERNAL, "the %s search failed", search);
     if (a->have_sen) { /* the scores the loop's pass (or rostvakt's scorer) computed */
         char path[128];
         snprintf(path, sizeof path, "%s/loop.sen", a->sen_dir);
@@ -494,14 +500,25 @@ static int decode(rv_asr *a, const char *search, seg_info *segs, size_t cap, siz
         /* the same cepstra as every other pass (the search normalises
          * them in place: a copy) */
         mfcc_t **cep = copy_cep(a);
-        ok = cep && ps_set_search(a->ps, search) == 0 && ps_start_utt(a->ps) == 0 &&
+        if (!cep) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+        ok = ps_set_search(a->ps, search) == 0 && ps_start_utt(a->ps) == 0 &&
              ps_process_cep(a->ps, cep, a->n_cep, FALSE, TRUE) >= 0 && ps_end_utt(a->ps) == 0;
-        if (cep) ckd_free_2d((void **)cep);
+        ckd_free_2d((void **)cep);
         take_senlog(a, ok && loop && a->n_audio / 160 < SEN_MAX_FRAMES);
+        if (!ok) {
+            a->cpu += cpu_now() - t0;
+            return rv_error_set(err, RV_ERR_INTERNAL, "the %s search failed", search);
+        }
     }
-    const char *hyp = ok ? ps_get_hyp(a->ps, &score) : NULL;
+    const char *hyp = ps_get_hyp(a->ps, &score);
+    rv_err rc = RV_OK;
+    if (rv_test_fault("asr_few_segments") && cap > 4) cap = 4; /* a path outgrows its buffer */
     for (ps_seg_t *s = hyp ? ps_seg_iter(a->ps) : NULL; s; s = ps_seg_next(s)) {
-        if (*n_segs == cap) { ps_seg_free(s); break; }
+        if (*n_segs == cap) {
+            ps_seg_free(s);
+            rc = rv_error_set(err, RV_ERR_TOO_LARGE, "the %s search's path has more than %zu segments", search, cap);
+            break;
+        }
         seg_info *g = &segs[(*n_segs)++];
         const char *w = ps_seg_word(s);
         size_t len = strcspn(w, "(");
@@ -511,7 +528,8 @@ static int decode(rv_asr *a, const char *search, seg_info *segs, size_t cap, siz
         ps_seg_prob(s, &g->ascr, &lscr, &lback);
     }
     a->cpu += cpu_now() - t0;
-    return hyp != NULL;
+    *found = hyp != NULL && rc == RV_OK;
+    return rc;
 }
 
 /* The phone loop's acoustic score over frames [sf, ef]; a loop segment that
@@ -727,7 +745,9 @@ rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
         rc = own_scores(a, err);
         if (rc != RV_OK) { free(segs); return rc; }
     }
-    int ok = decode(a, "loop", segs, MAX_SEGS, &ns);
+    int ok = 0;
+    rc = decode(a, "loop", segs, MAX_SEGS, &ns, &ok, err);
+    if (rc != RV_OK) { free(segs); return rc; }
     int frames = 0;
     for (size_t i = 0; i < ns; i++) frames = segs[i].ef + 1 > frames ? segs[i].ef + 1 : frames;
     double *cum = realloc(a->loop_cum, (size_t)(frames + 1) * sizeof *cum);
@@ -911,7 +931,9 @@ static rv_err verify_slots(rv_asr *a, const slot_spec *slots, size_t n_slots, si
     if (rc == RV_OK) rc = set_grammar(a, "forced", alts, n_alts, n_slots, err);
     if (narrow) set_beams(a, WIDE_BEAM);
     size_t ns = 0;
-    if (rc == RV_OK && decode(a, "forced", segs, MAX_SEGS, &ns)) {
+    int found = 0;
+    if (rc == RV_OK) rc = decode(a, "forced", segs, MAX_SEGS, &ns, &found, err);
+    if (rc == RV_OK && found) {
         for (size_t i = 0; i < ns; i++) {
             if (segs[i].token[0] != 's') continue;
             int s = atoi(segs[i].token + 1) % MAX_SLOTS; /* the tag's slot */
@@ -926,7 +948,7 @@ static rv_err verify_slots(rv_asr *a, const slot_spec *slots, size_t n_slots, si
             }
         }
     }
-    if (rc == RV_OK) ps_unset_search(a->ps, "forced");
+    ps_unset_search(a->ps, "forced"); /* none after a failure in set_grammar: no harm */
     for (size_t s = 0; s < n_slots; s++) free(alts[s]);
     free(segs);
     return rc;
@@ -939,14 +961,16 @@ rv_err rv_asr_best_of_in(rv_asr *a, rv_vocab vocab, const char *const *phrases, 
     return verify_slots(a, &slot, 1, best, out, err);
 }
 
-int rv_asr_pronounceable(rv_asr *a, rv_vocab vocab, const char *phrase)
+rv_err rv_asr_sayable(rv_asr *a, rv_vocab vocab, const char *phrase, int *sayable, rv_error *err)
 {
-    rv_word_pron *w = malloc(MAX_PHRASE_WORDS * sizeof *w);
+    *sayable = 0;
+    rv_word_pron *w = rv_test_fault("asr_pronounce_nomem") ? NULL : malloc(MAX_PHRASE_WORDS * sizeof *w);
+    if (!w) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     size_t n;
     rv_error e;
-    int ok = w && rv_lexicon_pronounce_in(a->lex, vocab, phrase, MAX_VARIANTS, w, MAX_PHRASE_WORDS, &n, &e) == RV_OK;
+    *sayable = rv_lexicon_pronounce_in(a->lex, vocab, phrase, MAX_VARIANTS, w, MAX_PHRASE_WORDS, &n, &e) == RV_OK;
     free(w);
-    return ok;
+    return RV_OK;
 }
 
 rv_err rv_asr_best_of(rv_asr *a, const char *const *phrases, size_t n, size_t *best,
@@ -1001,7 +1025,14 @@ rv_err rv_asr_align(rv_asr *a, const char *const *const *cands, const size_t *n_
     seg_info *segs = malloc(MAX_SEGS * sizeof *segs);
     if (!segs) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     size_t ns = 0;
-    if (decode(a, "align", segs, MAX_SEGS, &ns))
+    int found = 0;
+    rc = decode(a, "align", segs, MAX_SEGS, &ns, &found, err);
+    if (rc != RV_OK) {
+        ps_unset_search(a->ps, "align");
+        free(segs);
+        return rc;
+    }
+    if (found)
         for (size_t s = 0; s < ns; s++) {
             int pos;
             char ph[8];

@@ -3,6 +3,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static const struct {
     const char *slug;
@@ -54,4 +56,16 @@ void rv_error_clear(rv_error *err)
         err->code = RV_OK;
         err->msg[0] = '\0';
     }
+}
+
+int rv_test_fault(const char *point)
+{
+    const char *p = getenv("RV_TEST_FAULT");
+    size_t n = strlen(point);
+    while (p && *p) {
+        size_t len = strcspn(p, ",");
+        if (len == n && strncmp(p, point, n) == 0) return 1;
+        p += len + (p[len] == ',');
+    }
+    return 0;
 }

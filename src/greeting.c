@@ -90,10 +90,17 @@ rv_err rv_greeting_name_template(rv_store *s, const char *ext, const rv_audio_li
     return rc;
 }
 
+int rv_greeting_template_unusable(rv_err rc)
+{
+    return rc == RV_ERR_NOT_FOUND || rc == RV_ERR_ARG || rc == RV_ERR_TOO_LARGE || rc == RV_ERR_TOO_LONG ||
+           rc == RV_ERR_AUDIO_FORMAT || rc == RV_ERR_AUDIO_CORRUPT || rc == RV_ERR_AUDIO_TRUNCATED;
+}
+
 rv_err rv_greeting_template_of(const void *bytes, size_t len, const char *content_type, const rv_audio_limits *lim,
                                struct rv_features *out, rv_error *err)
 {
     memset(out, 0, sizeof *out);
+    if (rv_test_fault("name_template_io")) return rv_error_set(err, RV_ERR_IO, "cannot read the recorded name");
     rv_pcm pcm;
     rv_err rc = rv_audio_decode(bytes, len, rv_audio_hint_for_type(content_type), lim, &pcm, err);
     if (rc != RV_OK) return rc;

@@ -353,8 +353,13 @@ static rv_err reanalyse_one(rv_store *s, const rv_sweep_opts *o, const profiles 
     char *json = NULL;
     rv_greeting_verdict v;
     const rv_profile *prof = &p->all[pi];
-    rv_features name; /* the owner's recorded name, when there is one */
-    int has_name = rv_greeting_name_template(s, g->m.ext, o->lim, &name, &(rv_error){0}) == RV_OK;
+    rv_features name; /* the owner's recorded name, when there is one that can be used */
+    rc = rv_greeting_name_template(s, g->m.ext, o->lim, &name, err);
+    int has_name = rc == RV_OK;
+    if (rc != RV_OK && !rv_greeting_template_unusable(rc)) {
+        rv_pcm_free(&pcm);
+        return rc;
+    }
     rc = rv_greeting_analyse(o->an, o->asr, o->th, &g->m, prof, &pcm, g->received_at, directory, units, n_directory,
                              has_name ? &name : NULL, &json, &v, err);
     if (has_name) rv_features_free(&name);

@@ -90,7 +90,7 @@ rv_err rv_features_of(const rv_pcm *pcm, rv_features *out, rv_error *err)
         rc = rv_error_set(err, RV_ERR_ARG, "no sound to match");
     if (rc == RV_OK) {
         size_t n = last - first + 1;
-        out->v = malloc(n * RV_TEMPLATE_DIM * sizeof *out->v);
+        out->v = rv_test_fault("template_nomem") ? NULL : malloc(n * RV_TEMPLATE_DIM * sizeof *out->v);
         if (!out->v) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
         else {
             /* cepstra 1..DIM of the log mel spectrum (DCT-II), then the

@@ -97,7 +97,10 @@ static rv_err check(rv_asr *asr, const char *text, double min, rv_phrase_check *
 {
     rv_phrase_score s;
     snprintf(out->expected, sizeof out->expected, "%s", text);
-    if (!rv_asr_pronounceable(asr, RV_VOCAB_DIRECTORY, text)) { /* a directory entry no map says ("a=b") */
+    int say = 0;
+    rv_err rc = rv_asr_sayable(asr, RV_VOCAB_DIRECTORY, text, &say, err);
+    if (rc != RV_OK) return rc;
+    if (!say) { /* a directory entry no map says ("a=b") */
         out->unpronounceable = 1;
         out->score = -1e9;
         out->threshold = min;
@@ -106,7 +109,7 @@ static rv_err check(rv_asr *asr, const char *text, double min, rv_phrase_check *
         return RV_OK;
     }
     size_t best;
-    rv_err rc = rv_asr_best_of_in(asr, RV_VOCAB_DIRECTORY, &text, 1, &best, &s, err);
+    rc = rv_asr_best_of_in(asr, RV_VOCAB_DIRECTORY, &text, 1, &best, &s, err);
     if (rc != RV_OK) return rc;
     out->total = s.found ? s.total : -1e9;
     out->frames = s.frames;
@@ -126,11 +129,11 @@ static rv_err check(rv_asr *asr, const char *text, double min, rv_phrase_check *
  * Units gained nothing from the same weighing and are not weighed. The
  * floor caps the credit a name gets when no competitor fits. Weight and
  * floor were chosen on the tune split (docs/verification.md). */
-/* The other names to weigh exp's against (rv_cohort_pick), leaving out
- * those the lexicon cannot pronounce: one odd entry in the directory must
- * not fail its unit's greetings. Picked again without them until every
- * one picked can be said. */
-static size_t pick_sayable(rv_asr *asr, const rv_expect *exp, const char **pick)
+/* The other names to weigh exp's against (rv_cohort_pick) into pick, *n of
+ * them, leaving out those the lexicon cannot pronounce: one odd entry in the
+ * directory must not fail its unit's greetings. Picked again without them
+ * until every one picked can be said. */
+static rv_err pick_sayable(rv_asr *asr, const rv_expect *exp, const char **pick, size_t *n_out, rv_error *err)
 {
     const char **all = NULL;
     size_t n = rv_cohort_pick(exp->name, exp->unit, exp->cohort, exp->cohort_units, exp->n_cohort, pick,
@@ -138,19 +141,28 @@ static size_t pick_sayable(rv_asr *asr, const rv_expect *exp, const char **pick)
     for (;;) {
         size_t kept = 0, bad = 0;
         for (size_t i = 0; i < n; i++) {
-            if (rv_asr_pronounceable(asr, RV_VOCAB_DIRECTORY, pick[i])) {
+            int say = 0;
+            rv_err rc = rv_asr_sayable(asr, RV_VOCAB_DIRECTORY, pick[i], &say, err);
+            if (rc != RV_OK) {
+                free(all);
+                return rc;
+            }
+            if (say) {
                 pick[kept++] = pick[i];
                 continue;
             }
             bad++;
-            if (!all && (all = malloc(exp->n_cohort * sizeof *all)))
+            if (!all) {
+                if (!(all = malloc(exp->n_cohort * sizeof *all))) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
                 memcpy(all, exp->cohort, exp->n_cohort * sizeof *all);
-            for (size_t j = 0; all && j < exp->n_cohort; j++)
+            }
+            for (size_t j = 0; j < exp->n_cohort; j++)
                 if (all[j] == pick[i]) all[j] = NULL;
         }
-        if (!bad || !all) { /* all sayable, or no memory to pick again: those that are */
+        if (!bad) {
             free(all);
-            return kept;
+            *n_out = kept;
+            return RV_OK;
         }
         n = rv_cohort_pick(exp->name, exp->unit, all, exp->cohort_units, exp->n_cohort, pick, RV_COHORT_MAX);
     }
@@ -160,11 +172,16 @@ static rv_err check_name(rv_asr *asr, const rv_expect *exp, const rv_verify_thre
                          rv_phrase_check *out, rv_error *err)
 {
     const char *pick[RV_COHORT_MAX];
-    if (!rv_asr_pronounceable(asr, RV_VOCAB_DIRECTORY, exp->name)) /* unsure: for a person to hear */
+    int say = 0;
+    rv_err rc = rv_asr_sayable(asr, RV_VOCAB_DIRECTORY, exp->name, &say, err);
+    if (rc != RV_OK) return rc;
+    if (!say) /* unsure: for a person to hear */
         return check(asr, exp->name, th->name_min_score, out, err);
-    size_t n = th->name_cohort_weight > 0 && exp->n_cohort ? pick_sayable(asr, exp, pick) : 0;
+    size_t n = 0;
+    if (th->name_cohort_weight > 0 && exp->n_cohort && (rc = pick_sayable(asr, exp, pick, &n, err)) != RV_OK)
+        return rc;
     if (!n) return check(asr, exp->name, th->name_min_score, out, err);
-    rv_err rc = check(asr, exp->name, -1e300, out, err);
+    rc = check(asr, exp->name, -1e300, out, err);
     if (rc != RV_OK) return rc;
     out->threshold = th->name_cohort_min_score;
     out->n_cohort = (int)n;
@@ -393,6 +410,21 @@ rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
             phrases[i].score = -1e9;
         }
     }
+    /* the owner's own recording of the name, said again in the greeting
+     * (applied below). A greeting with no sound to match, or shorter than
+     * half the recording, has no fit; any other failure is an error. */
+    int has_template = 0;
+    double t_dist = 0, t_at = -1;
+    if (rc == RV_OK && r->has_name && !r->missing && exp->name_template) {
+        rv_features g;
+        rc = rv_features_of(pcm, &g, err);
+        if (rc == RV_OK) {
+            rc = rv_template_match(exp->name_template, &g, &t_dist, &t_at, err);
+            has_template = rc == RV_OK;
+            rv_features_free(&g);
+        }
+        if (rc == RV_ERR_ARG) rc = RV_OK;
+    }
     if (rc != RV_OK) {
         free(phrases);
         return rc;
@@ -413,23 +445,15 @@ rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
     /* the owner's own recording of the name, said again in the greeting:
      * a close fit confirms the name whatever the recogniser heard; a poor
      * one proves nothing (docs/verification.md) */
-    if (r->has_name && !r->missing && exp->name_template) {
-        rv_features g;
-        rv_error te;
-        double d, at;
-        if (rv_features_of(pcm, &g, &te) == RV_OK) {
-            if (rv_template_match(exp->name_template, &g, &d, &at, &te) == RV_OK) {
-                r->name.has_template = 1;
-                r->name.template_distance = d;
-                r->name.template_at_s = at;
-                if (d <= th->template_max_distance) {
-                    r->name.stated = 1;
-                    r->name.verdict = RV_VERDICT_STATED;
-                    if (r->name.confidence < th->min_confidence) r->name.confidence = th->min_confidence;
-                    r->unsure &= ~(1u << RV_ELEM_NAME);
-                }
-            }
-            rv_features_free(&g);
+    if (has_template) {
+        r->name.has_template = 1;
+        r->name.template_distance = t_dist;
+        r->name.template_at_s = t_at;
+        if (t_dist <= th->template_max_distance) {
+            r->name.stated = 1;
+            r->name.verdict = RV_VERDICT_STATED;
+            if (r->name.confidence < th->min_confidence) r->name.confidence = th->min_confidence;
+            r->unsure &= ~(1u << RV_ELEM_NAME);
         }
     }
     if (prof) {

@@ -140,15 +140,22 @@ static int run_greeting(rv_workers *w, rv_job *j)
     rv_audio_loc nloc;
     rv_error ne;
     pthread_mutex_lock(&w->db->lock);
-    int has_name = rv_store_name_recording(w->db->store, j->ext, nsha, nct, sizeof nct, &ne) == RV_OK &&
-                   rv_store_locate_audio(w->db->store, nsha, &nloc, &ne) == RV_OK;
+    rv_err nrc = rv_store_name_recording(w->db->store, j->ext, nsha, nct, sizeof nct, &ne);
+    if (nrc == RV_OK) nrc = rv_store_locate_audio(w->db->store, nsha, &nloc, &ne);
     pthread_mutex_unlock(&w->db->lock);
-    if (has_name) {
+    if (nrc == RV_OK) {
         unsigned char *nb = NULL;
         size_t nlen = 0;
-        has_name = rv_store_load_audio(w->db->store, nsha, &nloc, (size_t)lim.max_bytes, &nb, &nlen, &ne) == RV_OK &&
-                   rv_greeting_template_of(nb, nlen, nct, &lim, &name, &ne) == RV_OK;
+        nrc = rv_store_load_audio(w->db->store, nsha, &nloc, (size_t)lim.max_bytes, &nb, &nlen, &ne);
+        if (nrc == RV_OK) nrc = rv_greeting_template_of(nb, nlen, nct, &lim, &name, &ne);
         free(nb);
+    }
+    int has_name = nrc == RV_OK;
+    if (nrc != RV_OK && !rv_greeting_template_unusable(nrc)) { /* none, or unusable: analysed without it */
+        rv_store_names_free(names, n_names);
+        rv_store_names_free(units, n_names);
+        rv_pcm_free(&pcm);
+        return job_fail(j, &ne);
     }
     rv_asr *a = w->lex ? rv_decoders_take(w->decoders, &e) : NULL;
     rc = w->lex && !a ? e.code

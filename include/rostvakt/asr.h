@@ -72,9 +72,11 @@ rv_err rv_asr_best_of(rv_asr *asr, const char *const *phrases, size_t n, size_t 
 rv_err rv_asr_best_of_in(rv_asr *asr, rv_vocab vocab, const char *const *phrases, size_t n, size_t *best,
                          rv_phrase_score *out, rv_error *err);
 
-/* 1 when the lexicon can pronounce phrase with vocab's map (every word has
- * a pronunciation; rv_asr_best_of_in fails for a phrase it cannot say). */
-int rv_asr_pronounceable(rv_asr *asr, rv_vocab vocab, const char *phrase);
+/* *sayable 1 when the lexicon can pronounce phrase with vocab's map (every
+ * word has a pronunciation; rv_asr_best_of_in fails for a phrase it cannot
+ * say), 0 when it cannot (no mapping for a phoneme, too many words, a word
+ * too long). Errors: RV_ERR_NOMEM. */
+rv_err rv_asr_sayable(rv_asr *asr, rv_vocab vocab, const char *phrase, int *sayable, rv_error *err);
 
 /* Align a phone network on the current utterance: n_pos positions in order
  * (1..96), position i one of the n_cands[i] ARPAbet phones cands[i] ("" lets

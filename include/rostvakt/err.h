@@ -59,4 +59,14 @@ rv_err rv_error_set(rv_error *err, rv_err code, const char *fmt, ...)
 /* Reset err to RV_OK with an empty message. err may be NULL. */
 void rv_error_clear(rv_error *err);
 
+/* Test hook, inert unless set: whether RV_TEST_FAULT (comma-separated
+ * names) names point, so that the tests can make a step fail the way it
+ * would out of memory or inside a library, and see the error reach the
+ * caller. Points: "asr_decode" (a PocketSphinx search after the phone
+ * loop's), "asr_few_segments" (a search's path longer than its buffer, here
+ * four segments), "asr_pronounce_nomem" (looking up a phrase's
+ * pronunciation), "template_nomem" (a recording's features),
+ * "name_template_io" (reading a mailbox's recorded name). */
+int rv_test_fault(const char *point);
+
 #endif

@@ -66,7 +66,15 @@ rv_err rv_greeting_reviewed(const rv_profile *p, const char *report, const char 
 rv_err rv_greeting_name_template(rv_store *s, const char *ext, const rv_audio_limits *lim,
                                  struct rv_features *out, rv_error *err);
 
-/* The same from the recording's bytes and Content-Type. */
+/* 1 when rc, from fetching or analysing a mailbox's recorded name, leaves
+ * the greeting to be analysed without it: there is none (RV_ERR_NOT_FOUND),
+ * or it cannot be used (not audio, corrupt, too large or long, silent). 0
+ * for any other error (I/O, memory, a busy archive): the analysis fails. */
+int rv_greeting_template_unusable(rv_err rc);
+
+/* The same from the recording's bytes and Content-Type. Test hook, inert
+ * unless set: RV_TEST_FAULT naming "name_template_io" makes it fail as a
+ * read of the archive would (RV_ERR_IO). */
 rv_err rv_greeting_template_of(const void *bytes, size_t len, const char *content_type, const rv_audio_limits *lim,
                                struct rv_features *out, rv_error *err);
 

@@ -319,6 +319,38 @@ Test(mailboxes, the_owners_recorded_name_is_matched_in_the_greeting) {
     start_server("0");
 }
 
+/* A recorded name that cannot be read (here made to fail as a read of the
+ * archive would) fails the greeting's analysis, in the service and in the
+ * sweep, rather than letting it be analysed as if there were none. */
+Test(mailboxes, a_recorded_name_that_cannot_be_read_fails_the_analysis) {
+    sink o;
+    char name_wav[160], cmd[512];
+    snprintf(name_wav, sizeof name_wav, "%s/name.wav", dir);
+    snprintf(cmd, sizeof cmd, "sox samples/g01-anna-svensson.wav %s trim 1.4 1.3", name_wav);
+    cr_assert_eq(system(cmd), 0);
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    cr_assert_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/g01-anna-svensson.wav", pbx, "audio/wav", NULL,
+                        &o, NULL, 0), 200, "%s", o.buf);
+    cr_assert_eq(upload("PUT", "/v1/mailboxes/4711/name-recording", name_wav, pbx, "audio/wav", NULL, &o, NULL, 0),
+                 200, "%s", o.buf);
+    stop_server();
+    setenv("RV_TEST_FAULT", "name_template_io", 1);
+    char out[2048];
+    const char *exe = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
+    snprintf(cmd, sizeof cmd, "%s sweep --data-dir %s/data --date 2026-11-23 2>&1 >/dev/null", exe, dir);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    size_t len = fread(out, 1, sizeof out - 1, p);
+    out[len] = '\0';
+    pclose(p);
+    cr_expect(strstr(out, "greetings out of date 1, re-analysed 0, failed 1") != NULL, "%s", out);
+    start_server("0");
+    cr_expect_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/g01-anna-svensson.wav", pbx, "audio/wav", NULL,
+                        &o, NULL, 0), 500, "%s", o.buf);
+    unsetenv("RV_TEST_FAULT");
+}
+
 /* An escaped NUL or control character in the path is refused, not cut. */
 Test(mailboxes, an_escaped_nul_in_the_path_is_refused) {
     sink o;

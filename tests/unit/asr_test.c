@@ -1,6 +1,7 @@
 /* Phrase verification on clean synthetic Swedish: the right phrase fits
  * where it was said and better than another directory entry. */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <math.h>
 
 #include "helpers.h"
@@ -214,5 +215,51 @@ Test(asr, a_telephone_recording_stored_at_16_khz_scores_as_telephone) {
     cr_expect(fabs(wide.llr - tel.llr) < 0.15 * fabs(tel.llr) + 0.5, "8 kHz %.2f, the same at 16 kHz %.2f", tel.llr,
               wide.llr);
     rv_pcm_free(&up);
+    rv_pcm_free(&p);
+}
+
+/* A search that fails inside PocketSphinx is an error, never a phrase the
+ * greeting did not say (RV_TEST_FAULT makes the searches after the phone
+ * loop's fail). */
+Test(asr, a_failed_search_is_an_error_not_a_phrase_unsaid) {
+    setenv("RV_TEST_FAULT", "asr_decode", 1);
+    rv_phrase_score s;
+    rv_error e;
+    cr_expect_eq(rv_asr_verify(asr, "Anna Svensson", &s, &e), RV_ERR_INTERNAL, "found %d", s.found);
+    static const char *const a_or_s[] = {"AA", "S"};
+    const char *const *cands[] = {a_or_s};
+    size_t n_cands[] = {2};
+    int choice[1];
+    cr_expect_eq(rv_asr_align(asr, cands, n_cands, 1, choice, &e), RV_ERR_INTERNAL);
+    unsetenv("RV_TEST_FAULT");
+    cr_expect_eq(rv_asr_verify(asr, "Anna Svensson", &s, &e), RV_OK, "%s", e.msg);
+    cr_expect(s.found);
+}
+
+/* Whether a phrase can be said is the lexicon's answer; running out of
+ * memory on the way is an error, not an unsayable phrase. */
+Test(asr, out_of_memory_is_not_an_unsayable_phrase) {
+    int ok = -1;
+    rv_error e;
+    cr_assert_eq(rv_asr_sayable(asr, RV_VOCAB_DIRECTORY, "Anna Svensson", &ok, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(ok, 1);
+    cr_assert_eq(rv_asr_sayable(asr, RV_VOCAB_DIRECTORY, "a=b", &ok, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(ok, 0);
+    setenv("RV_TEST_FAULT", "asr_pronounce_nomem", 1);
+    cr_expect_eq(rv_asr_sayable(asr, RV_VOCAB_DIRECTORY, "Anna Svensson", &ok, &e), RV_ERR_NOMEM);
+    unsetenv("RV_TEST_FAULT");
+}
+
+/* A path longer than the buffer it is read into is an error, never a
+ * shorter path (RV_TEST_FAULT makes the buffer four segments). */
+Test(asr, a_path_longer_than_its_buffer_is_an_error) {
+    rv_audio_limits lim = {1 << 24, 60};
+    rv_pcm p;
+    rv_error e;
+    cr_assert_eq(rv_audio_decode_file(fixture("asr-anna.wav"), RV_AUDIO_AUTO, &lim, &p, &e), RV_OK, "%s", e.msg);
+    setenv("RV_TEST_FAULT", "asr_few_segments", 1);
+    cr_expect_eq(rv_asr_set_audio(asr, &p, &e), RV_ERR_TOO_LARGE, "%s", e.msg);
+    unsetenv("RV_TEST_FAULT");
+    cr_expect_eq(rv_asr_set_audio(asr, &p, &e), RV_OK, "%s", e.msg);
     rv_pcm_free(&p);
 }

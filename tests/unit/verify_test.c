@@ -2,9 +2,11 @@
  * kommit till Anna Svensson på ekonomienheten. Lämna ett meddelande så
  * ringer jag upp."), thresholds as configured. */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "helpers.h"
+#include "rostvakt/template.h"
 #include "rostvakt/verify.h"
 
 static rv_lexicon *lex;
@@ -249,4 +251,44 @@ Test(cohort, colleagues_of_the_same_unit_come_first) {
     cr_expect_str_eq(out[0], "Bo Ek");       /* same unit, in directory order */
     cr_expect_str_eq(out[1], "Åsa Lind");    /* same unit (ASCII case folded) */
     cr_expect_str_eq(out[2], "Anna Svenson"); /* then the most alike in spelling */
+}
+
+/* The greeting's verification with the owner's recorded name (its own
+ * recording: a perfect fit) under the fault RV_TEST_FAULT names (none:
+ * NULL); the report freed, the return code given back. */
+static rv_err verify_under(const char *fault, int with_template, rv_error *e)
+{
+    rv_analyzer an = {&cfg, NULL};
+    rv_report r;
+    cr_assert_eq(rv_analyze_pcm(&an, &pcm, RV_KIND_GREETING, &r, e), RV_OK);
+    rv_features t = {0};
+    if (with_template) cr_assert_eq(rv_features_of(&pcm, &t, e), RV_OK, "%s", e->msg);
+    rv_expect x = {.name = "Anna Svensson", .unit = "ekonomienheten", .cohort = directory, .n_cohort = 6,
+                   .name_template = with_template ? &t : NULL};
+    rv_profile p;
+    cr_assert_eq(rv_profile_find("models/profiles", "default", &p, e), RV_OK);
+    rv_verify_thresholds th = rv_verify_thresholds_of(&cfg);
+    if (fault) setenv("RV_TEST_FAULT", fault, 1);
+    rv_err rc = rv_verify_greeting(asr, &pcm, &x, &p, &th, &r, e);
+    unsetenv("RV_TEST_FAULT");
+    if (rc == RV_OK) cr_expect(!r.name.unpronounceable && (!with_template || r.name.has_template));
+    rv_report_free(&r);
+    rv_features_free(&t);
+    return rc;
+}
+
+Test(verify, a_template_that_cannot_be_made_is_an_error) {
+    rv_error e;
+    cr_expect_eq(verify_under(NULL, 1, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(verify_under("template_nomem", 1, &e), RV_ERR_NOMEM);
+}
+
+Test(verify, a_phrase_that_could_not_be_pronounced_is_an_error_not_unsayable) {
+    rv_error e;
+    cr_expect_eq(verify_under("asr_pronounce_nomem", 0, &e), RV_ERR_NOMEM);
+}
+
+Test(verify, a_failed_search_fails_the_verification) {
+    rv_error e;
+    cr_expect_eq(verify_under("asr_decode", 0, &e), RV_ERR_INTERNAL);
 }
