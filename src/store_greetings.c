@@ -197,6 +197,31 @@ rv_err rv_store_reanalysed_greeting(rv_store *s, long long id, const rv_greeting
 
 /* ---- reviews ---- */
 
+rv_err rv_store_latest_review(rv_store *s, const char *ext, const char *sha256, rv_heard *out, int *found,
+                              rv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    *found = 0;
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "SELECT r.name, r.unit, r.org, r.closing FROM reviews r"
+                               " JOIN greetings g ON g.id = r.greeting_id"
+                               " WHERE g.ext = ?1 AND g.audio_sha256 = ?2 ORDER BY r.id DESC LIMIT 1",
+                               V_ARGS(V_TEXT(ext), V_TEXT(sha256)), "cannot read reviews", err);
+    if (rc != RV_OK) return rc;
+    int r = rv_sql_step(q, err);
+    if (r == 1) {
+        *found = 1;
+        rv_sql_copy(q, 0, out->name, sizeof out->name);
+        rv_sql_copy(q, 1, out->unit, sizeof out->unit);
+        rv_sql_copy(q, 2, out->org, sizeof out->org);
+        rv_sql_copy(q, 3, out->closing, sizeof out->closing);
+    }
+    if (r < 0) rc = err->code;
+    rv_sql_done(q);
+    return rc;
+}
+
 static int review_value(const char *v)
 {
     return !v || strcmp(v, "stated") == 0 || strcmp(v, "not_stated") == 0;
