@@ -112,6 +112,8 @@ rv_answer rv_api_list_mailboxes(rv_server *s, rv_req *r, const rv_path *p)
     if (q.after_ext && !rv_ext_valid(q.after_ext))
         return rv_reply_error(r, RV_ERR_ARG, "after must be the next cursor of a page");
     if (!rv_page_limit(r, &q.limit, &ret)) return ret;
+    char org[RV_ORG_ID_MAX + 3];
+    if (!rv_api_org_filter(s, r, &q.scope, org, &ret)) return ret;
     json_t *items;
     int more;
     rv_error e;
