@@ -264,7 +264,7 @@ rv_err rv_store_get_voicemail(rv_store *s, long long id, json_t **out, rv_error 
     rv_err rc = rv_sql_prepare(s, &q,
                                "SELECT v.id, v.ext, v.caller, v.received_at, v.content_type, v.bytes, v.state,"
                                " v.classification, v.report, m.first_name, m.last_name, m.unit, m.org, m.profile,"
-                               " v.callback_at, v.objid, v.packaged_at, v.archived_at, v.archive_ref"
+                               " v.callback_at, v.objid, v.packaged_at, v.archived_at, v.archive_ref, m.organisation"
                                " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext WHERE v.id = ?1",
                                V_ARGS(V_INT(id)), "cannot read voicemails", err);
     if (rc != RV_OK) return rc;
@@ -280,9 +280,9 @@ rv_err rv_store_get_voicemail(rv_store *s, long long id, json_t **out, rv_error 
                          analysis ? analysis : json_null());
         if (*out) {
             json_object_set_new(*out, "owner",
-                                json_pack("{s:s,s:s,s:s,s:s,s:s}", "first_name", rv_sql_text(q, 9), "last_name",
+                                json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "first_name", rv_sql_text(q, 9), "last_name",
                                           rv_sql_text(q, 10), "unit", rv_sql_text(q, 11), "org", rv_sql_text(q, 12),
-                                          "profile", rv_sql_text(q, 13)));
+                                          "profile", rv_sql_text(q, 13), "organisation", rv_json_text(q, 19)));
             json_object_set_new(*out, "callback_at", rv_json_text(q, 14));
             json_object_set_new(*out, "decisions", decisions_of(s, id));
             json_object_set_new(*out, "events", events_of(s, id));

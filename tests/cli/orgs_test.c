@@ -182,6 +182,11 @@ Test(orgs, lists_narrow_to_one_of_the_callers_organisations) {
     cr_expect_eq(call("GET", "/v1/mailboxes?organisation=norberg", admin, NULL, &o), 422, "%s", o.buf);
     cr_expect_eq(call("GET", "/v1/voicemails?organisation=Essunga%20kommun", both, NULL, &o), 422, "%s", o.buf);
     cr_expect_eq(call("GET", "/v1/voicemails?organisation=", both, NULL, &o), 422, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/review?organisation=essunga", both, NULL, &o), 200, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/review?organisation=essunga", g, NULL, &o), 422, "%s", o.buf);
+    /* a voicemail names its authority, for the app to say whose it is */
+    cr_assert_eq(call("GET", "/v1/voicemails/1", both, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"organisation\":\"essunga\""), "%s", o.buf);
 }
 
 Test(orgs, a_manager_sees_only_the_units_they_manage) {
