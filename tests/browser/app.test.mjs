@@ -298,9 +298,10 @@ test('the audit exports as CSV for an admin, from the Logg page', async () => {
 
 // ---- the officer's day: deep links, errors at the field, the player ----
 
-// Go to hash and wait until its page is drawn (#page's data-shown).
-async function openPage(page, hash, title) {
-  await page.goto(url + '/' + hash);
+// Go to hash (of the service at base) and wait until its page is drawn
+// (#page's data-shown).
+async function openPage(page, hash, title, base = url) {
+  await page.goto(base + '/' + hash);
   try {
     await page.waitForFunction((h, t) => document.getElementById('page').dataset.shown === h &&
       document.querySelector('#page h1')?.textContent === t, {}, hash, title);
@@ -797,3 +798,151 @@ test('dates are the body\'s (Europe/Stockholm) whatever the browser\'s own time 
   assert.equal(await page.evaluate(() => today()), todayHere);
   await ctx.close();
 });
+
+// ---- pickers: a manager's units, a person's organisations ----
+
+// A service of its own (data and tokens in work/name) at its address; the
+// tokens made by tok(role, name, ...orgs) before or after it starts.
+async function ownService(name, env = {}) {
+  const dir = join(work, name);
+  execFileSync('mkdir', ['-p', join(dir, 'db')]);
+  const tok = (role, who, ...org) => execFileSync(BIN, ['token', '--tokens', join(dir, 'tokens'), '--role', role, '--name', who,
+    ...org.flatMap((o) => ['--org', o])], { encoding: 'utf8' }).trim().split('\n').pop();
+  const pbx = tok('pbx', 'vaxeln'), admin = tok('admin', 'it');
+  const srv = spawn(BIN, ['serve', '--data-dir', join(dir, 'db'), '--tokens', join(dir, 'tokens'), '--listen', '127.0.0.1:0'],
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const base = await new Promise((resolve, reject) => {
+    let buf = '';
+    srv.stdout.on('data', (d) => {
+      buf += d;
+      const m = buf.match(/listening on ([0-9.:]+)/);
+      if (m) resolve('http://' + m[1]);
+    });
+    srv.on('exit', () => reject(new Error('serve exited')));
+  });
+  return { base, srv, tok, pbx, admin };
+}
+
+async function signedInAt(base, token) {
+  const ctx = await browser.createBrowserContext();
+  const page = await ctx.newPage();
+  await page.goto(base + '/');
+  await page.waitForSelector('input[name=token]');
+  await page.type('input[name=token]', token);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#nav:not([hidden])');
+  return { ctx, page };
+}
+
+const options = (page, name) => page.$$eval(`select[name=${name}] option`, (os) => os.map((o) => o.textContent));
+
+// axe at both widths the app is made for, on the page as it is
+async function axeAtWidths(page, what) {
+  for (const width of [1366, 390]) {
+    await page.setViewport({ width, height: 844 });
+    await axe(page, `${what} at ${width} px`);
+  }
+  await page.setViewport({ width: 1366, height: 844 });
+}
+
+test('a manager of two units picks one on the report and greetings pages', async () => {
+  const tok = execFileSync(BIN, ['token', '--tokens', join(work, 'demo', 'tokens'), '--role', 'manager', '--name',
+    'lena.chef@kommun.se', '--org', '*'], { encoding: 'utf8' }).trim().split('\n').pop();
+  const admin = { Authorization: 'Bearer ' + tokens.admin };
+  const latest = (await (await fetch(url + '/v1/sweeps?limit=1', { headers: admin })).json()).items[0].report;
+  const units = (await (await fetch(url + '/v1/units', { headers: admin })).json()).items;
+  const two = latest.units.map((u) => u.unit).filter((u) => units.some((x) => x.name === u)).slice(0, 2);
+  assert.equal(two.length, 2, 'two units of the report: ' + latest.units.map((u) => u.unit).join(', '));
+  for (const name of two) {
+    const managers = units.find((x) => x.name === name).managers.concat('lena.chef@kommun.se');
+    const r = await fetch(url + '/v1/units/' + encodeURIComponent(name), { method: 'PUT',
+      headers: { ...admin, 'Content-Type': 'application/json' }, body: JSON.stringify({ managers }) });
+    assert.equal(r.status, 200);
+  }
+  const { ctx, page } = await signedIn(tok);
+  const mine = [...two].sort((a, b) => a.localeCompare(b, 'sv'));
+  await openPage(page, '#/halsningsfraser', 'Hälsningsfraser');
+  assert.deepEqual(await options(page, 'unit'), ['Alla enheter', ...mine], 'her units only');
+  await openPage(page, '#/rapporter', 'Rapporter');
+  assert.deepEqual(await options(page, 'unit'), ['Alla enheter', ...mine]);
+  await page.waitForFunction(() => document.querySelectorAll('#page svg.chart').length === 3);
+  const lines = () => page.$$eval('#page svg.chart', (cs) => [...cs[0].querySelectorAll('g.series')].map((g) => g.dataset.unit));
+  assert.deepEqual((await lines()).sort((a, b) => a.localeCompare(b, 'sv')), mine);
+  await axeAtWidths(page, 'the report with a unit picker');
+  // one unit: its line alone, and its rows alone
+  await page.select('select[name=unit]', mine[1]);
+  await page.click('#page form.filters button[type=submit]');
+  await page.waitForFunction(() => location.hash.startsWith('#/rapporter?unit=') &&
+    document.getElementById('page').dataset.shown === location.hash && document.querySelectorAll('#page svg.chart').length === 3);
+  assert.deepEqual(await lines(), [mine[1]]);
+  const cells = await page.$$eval('#page table tbody tr', (rs) => rs.filter((r) => r.cells.length > 2).map((r) => r.cells[2].textContent));
+  for (const u of cells) assert.equal(u.toLowerCase(), mine[1].toLowerCase(), 'a row of the unit picked: ' + cells.join(' | '));
+  assert.equal(await page.$eval('select[name=unit]', (s) => s.selectedOptions[0].textContent), mine[1]);
+  await axeAtWidths(page, 'the report of one unit');
+  await ctx.close();
+  // the demo's manager of every unit still has them all
+  const karl = await signedIn(tokens.manager);
+  await openPage(karl.page, '#/rapporter', 'Rapporter');
+  assert.ok((await options(karl.page, 'unit')).length > 3);
+  await karl.ctx.close();
+});
+
+test('a person of two authorities picks one; each page says whose it is', async () => {
+  const s = await ownService('pickers', { RV_ANALYSIS_WORKERS: '0' });
+  try {
+    const put = async (path, body, t = s.admin) => (await fetch(s.base + path, { method: 'PUT', body: JSON.stringify(body),
+      headers: { Authorization: 'Bearer ' + t, 'Content-Type': 'application/json' } })).status;
+    assert.equal(await put('/v1/organisations/essunga', { name: 'Essunga kommun' }), 201);
+    assert.equal(await put('/v1/organisations/grastorp', { name: 'Grästorps kommun' }), 201);
+    assert.equal(await put('/v1/mailboxes/4711', { first_name: 'Anna', last_name: 'Essungasson', unit: 'Ekonomi',
+      organisation: 'essunga' }, s.pbx), 201);
+    assert.equal(await put('/v1/mailboxes/5711', { first_name: 'Bo', last_name: 'Grästorpsson', unit: 'Ekonomi',
+      organisation: 'grastorp' }, s.pbx), 201);
+    for (const ext of ['4711', '5711']) {
+      const r = await fetch(s.base + '/v1/mailboxes/' + ext + '/voicemails', { method: 'POST',
+        body: readFileSync(join(ROOT, 'samples', 'v01-bygglov.wav')),
+        headers: { Authorization: 'Bearer ' + s.pbx, 'Content-Type': 'audio/wav' } });
+      assert.equal(r.status, 201);
+    }
+    const both = s.tok('officer', 'forbundet', 'essunga', 'grastorp'), one = s.tok('officer', 'diarium', 'grastorp');
+    const { ctx, page } = await signedInAt(s.base, both);
+    const rows = () => page.$$eval('#page tbody tr', (rs) => rs.map((r) => r.textContent));
+    const org = () => page.$eval('#page p.org', (p) => p.textContent);
+    await openPage(page, '#/inkorg?decision=', 'Inkorg', s.base);
+    assert.deepEqual(await options(page, 'organisation'), ['Alla organisationer', 'Essunga kommun', 'Grästorps kommun']);
+    assert.equal(await org(), 'Organisationer: Essunga kommun, Grästorps kommun');
+    assert.equal((await rows()).length, 2);
+    await page.select('select[name=organisation]', 'essunga');
+    await page.click('form.filters button[type=submit]');
+    await page.waitForFunction(() => location.hash.includes('organisation=essunga') &&
+      document.getElementById('page').dataset.shown === location.hash);
+    const essunga = await rows();
+    assert.ok(essunga.length === 1 && essunga[0].includes('Essungasson'), essunga.join('\n'));
+    assert.equal(await org(), 'Organisation: Essunga kommun');
+    await axeAtWidths(page, 'the inbox of one authority picked');
+    // the voicemail and the mailbox say whose they are
+    const id = await page.$eval('#page tbody tr a', (a) => a.getAttribute('href').split('/').pop());
+    await openPage(page, '#/rostmeddelande/' + id, 'Röstmeddelande ' + id, s.base);
+    assert.equal(await page.$eval('dl.facts dd.org', (d) => d.textContent), 'Essunga kommun');
+    await axeAtWidths(page, 'a voicemail with its authority');
+    await openPage(page, '#/brevlada/5711', 'Bo Grästorpsson', s.base);
+    assert.equal(await page.$eval('dl.facts dd.org', (d) => d.textContent), 'Grästorps kommun');
+    // the greetings: the other authority's mailboxes alone
+    await openPage(page, '#/halsningsfraser?organisation=grastorp', 'Hälsningsfraser', s.base);
+    assert.equal(await page.$eval('select[name=organisation]', (x) => x.value), 'grastorp');
+    const boxes = await page.$$eval('#page table tbody tr', (rs) => rs.map((r) => r.textContent).join('\n'));
+    assert.ok(boxes.includes('Grästorpsson') && !boxes.includes('Essungasson'), boxes);
+    assert.equal(await org(), 'Organisation: Grästorps kommun');
+    await axeAtWidths(page, 'the greetings of one authority picked');
+    await ctx.close();
+    // one authority's officer: no picker, the authority named
+    const g = await signedInAt(s.base, one);
+    await openPage(g.page, '#/inkorg?decision=', 'Inkorg', s.base);
+    assert.equal(await g.page.$('select[name=organisation]'), null);
+    assert.equal(await g.page.$eval('#page p.org', (p) => p.textContent), 'Organisation: Grästorps kommun');
+    await g.ctx.close();
+  } finally {
+    s.srv.kill('SIGTERM');
+  }
+});
+
