@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { createServer, connect } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -16,11 +17,50 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = process.env.RV_BIN || join(ROOT, 'build', 'rostvakt');
 const AXE = readFileSync(join(ROOT, 'tests', 'browser', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
 const work = mkdtempSync(join(tmpdir(), 'rv-browser-'));
-let url, tokens, browser;
+let url, tokens, browser, smtp;
+
+// A port nobody listens on now, for the mail server.
+async function freePort() {
+  const s = createServer();
+  await new Promise((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address();
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
+
+// The tests' mail server (tests/smtp-server.py): what it receives goes to
+// work/mail, a Maildir; resolved once it takes connections.
+async function mailServer() {
+  execFileSync('/usr/bin/python3', ['-c', 'import aiosmtpd'], { stdio: 'ignore' }); /* deploy/install-deps.sh test installs it */
+  const port = await freePort();
+  const proc = spawn('/usr/bin/python3', [join(ROOT, 'tests', 'smtp-server.py'), String(port), join(work, 'mail')],
+    { stdio: ['ignore', 'ignore', 'inherit'] });
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error('the mail server exited');
+    const up = await new Promise((resolve) => {
+      const c = connect(port, '127.0.0.1', () => { c.end(); resolve(true); });
+      c.on('error', () => resolve(false));
+    });
+    if (up) return { port, proc };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// The mails the mail server holds, each "RCPT=to|SUBJ=subject|text".
+function mails() {
+  const py = `import mailbox, email.header, sys
+for m in mailbox.Maildir(sys.argv[1], create=False):
+  s = str(email.header.make_header(email.header.decode_header(m["Subject"])))
+  t = " ".join(p.get_payload(decode=True).decode("utf-8") for p in m.walk() if p.get_content_maintype() == "text")
+  print("RCPT=" + m["X-RcptTo"] + "|SUBJ=" + s + "|" + t.replace("\\r\\n", " ").replace("\\n", " "))`;
+  return execFileSync('/usr/bin/python3', ['-c', py, join(work, 'mail')], { encoding: 'utf8' }).split('\n').filter(Boolean);
+}
 
 before(async () => {
+  smtp = await mailServer();
   const out = execFileSync('sh', [join(ROOT, 'tools', 'demo-archive.sh'), BIN, join(work, 'demo'), '--keep'],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, RV_MAIL_SMTP_URL: 'smtp://127.0.0.1:' + smtp.port } });
   const f = out.trim().split('\n').pop().split('\t');
   url = f[0];
   tokens = { officer: f[1], admin: f[2], manager: f[3], pbx: f[4] };
@@ -34,6 +74,7 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
   try { process.kill(Number(readFileSync(join(work, 'demo', 'serve.pid'), 'utf8')), 'SIGTERM'); } catch { /* gone */ }
+  if (smtp) smtp.proc.kill('SIGTERM');
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -946,3 +987,36 @@ test('a person of two authorities picks one; each page says whose it is', async 
   }
 });
 
+// ---- hand-over to a handläggare ----
+
+test('the hand-over form mails the handläggare the link, and the audit shows it', async () => {
+  const to = 'handlaggare@kommun.se';
+  const mine = () => mails().filter((m) => m.startsWith('RCPT=' + to + '|'));
+  const { ctx, page } = await signedIn(tokens.officer);
+  await openPage(page, '#/rostmeddelande/4', 'Röstmeddelande 4');
+  // an address that is none is said at its field, and nothing is sent
+  await page.type('input[name=to]', 'inte en adress');
+  await page.click('form.handover button[type=submit]');
+  await page.waitForFunction(() => document.activeElement?.name === 'to' && document.activeElement.getAttribute('aria-invalid') === 'true');
+  assert.deepEqual(mine(), []);
+  await page.$eval('input[name=to]', (i) => { i.value = ''; });
+  await page.type('input[name=to]', to);
+  await page.type('textarea[name=handover-note]', 'Ring upp i dag.');
+  await page.click('form.handover button[type=submit]');
+  await page.waitForFunction(() => /Lämnat över/.test(document.getElementById('status').textContent));
+  assert.equal(await page.$eval('#status', (x) => x.textContent), 'Lämnat över: ett mejl med länken har skickats till ' + to + '.');
+  const got = mine();
+  assert.equal(got.length, 1, got.join('\n'));
+  assert.ok(got[0].includes('/#/rostmeddelande/4'), 'the voicemail\'s link: ' + got[0]);
+  assert.ok(got[0].includes('Ring upp i dag.'), 'the note: ' + got[0]);
+  assert.equal(await page.$eval('input[name=to]', (i) => i.value), '', 'the form is emptied');
+  await axeAtWidths(page, 'a voicemail handed over');
+  await ctx.close();
+  // the audit: who handed it over, to whom
+  const admin = await signedIn(tokens.admin);
+  await openPage(admin.page, '#/logg?voicemail=4', 'Logg');
+  const rows = await admin.page.$$eval('#page tbody tr', (rs) => rs.map((r) => [...r.cells].map((c) => c.textContent)));
+  assert.ok(rows.some((r) => r[1] === 'anna.registrator' && r[3] === 'Lämnat över till handläggare' && r[6] === to),
+    JSON.stringify(rows));
+  await admin.ctx.close();
+});
