@@ -144,9 +144,13 @@ async function api(method, path, body) {
     opt.headers['Content-Type'] = 'application/json';
     opt.body = JSON.stringify(body);
   }
+  /* a read for a page the person has left is not drawn: checked when the
+   * answer's headers come and again once its body is read, as another page
+   * may be asked for and drawn in between */
   const seq = state.seq;
+  const stale = () => method === 'GET' && seq !== state.seq;
   const r = await call(path, opt);
-  if (method === 'GET' && seq !== state.seq) throw new Stale();
+  if (stale()) throw new Stale();
   if (r.status === 401 && path !== '/v1/session') {
     state.me = null;
     state.flash = 'Sessionen har gått ut. Logga in igen.';
@@ -155,8 +159,13 @@ async function api(method, path, body) {
     location.hash = '#/logga-in';
     throw new ApiError(401, 'unauthorized');
   }
-  if (!r.ok) throw await failure(r);
-  return r.json();
+  if (!r.ok) {
+    const e = await failure(r);
+    throw stale() ? new Stale() : e;
+  }
+  const j = await r.json();
+  if (stale()) throw new Stale();
+  return j;
 }
 
 /* Make and save voicemail id's package: a POST, as making it is recorded
@@ -311,7 +320,7 @@ function showOrganisations() {
 /* The organisations the signed-in person acts for, {id, name} each: the
  * sign-in's answer does not name them, the session does. */
 async function myOrgs() {
-  const me = state.me;
+  const me = state.me, seq = state.seq;
   if (me && !me.organisations) {
     const r = await call('/v1/session', { credentials: 'same-origin', cache: 'no-store' });
     const j = r.ok ? await r.json().catch(() => null) : null;
@@ -320,6 +329,7 @@ async function myOrgs() {
       me.every_organisation = j.every_organisation;
       showOrganisations();
     }
+    if (seq !== state.seq) throw new Stale(); /* as api() reads: for a page left meanwhile, nothing */
   }
   return (me && me.organisations) || [];
 }
@@ -1096,7 +1106,7 @@ const ROUTES = [
 async function route() {
   const h = location.hash || '#/';
   const shown = document.getElementById('page');
-  state.seq++;
+  const mine = ++state.seq;
   for (const a of document.querySelectorAll('nav a'))
     a.toggleAttribute('aria-current', h.startsWith(a.getAttribute('href')));
   for (const a of document.querySelectorAll('nav a[aria-current]')) a.setAttribute('aria-current', 'page');
@@ -1112,9 +1122,10 @@ async function route() {
     else {
       shown.setAttribute('aria-busy', 'true');
       try { await fn(m[1] || ''); } catch (e) {
-        if (e instanceof Stale) return;
+        if (e instanceof Stale || mine !== state.seq) return;
         if (e.status !== 401) say('Kunde inte hämta sidan: ' + e.message + '.', true);
       }
+      if (mine !== state.seq) return; /* a later page is on its way: it says when it is drawn */
       shown.removeAttribute('aria-busy');
     }
     shown.dataset.shown = h;

@@ -357,6 +357,44 @@ async function openPage(page, hash, title, base = url) {
   }
 }
 
+// A page asked for while the one before it still reads its answer wins: the
+// inbox shown after sign-in has its list's headers but not yet its body
+// (held here, in the page, until the voicemail is drawn) when the voicemail
+// is asked for; the inbox's late answer must not draw over it.
+test('a page still reading its answer does not draw over the one asked for after it', async () => {
+  const ctx = await browser.createBrowserContext();
+  const page = await ctx.newPage();
+  await page.evaluateOnNewDocument(() => {
+    const real = window.fetch;
+    window.held = [];
+    window.fetch = async (...args) => {
+      const r = await real(...args);
+      if (String(args[0]).startsWith('/v1/voicemails?')) {
+        const entry = { done: false };
+        const gate = new Promise((resolve) => { entry.release = resolve; });
+        const json = r.json.bind(r);
+        r.json = async () => { await gate; const j = await json(); entry.done = true; return j; };
+        window.held.push(entry);
+      }
+      return r;
+    };
+  });
+  await page.goto(url + '/');
+  await page.waitForSelector('input[name=token]');
+  await page.type('input[name=token]', tokens.officer);
+  await page.keyboard.press('Enter');
+  // the inbox (an officer's first page) has its list's headers, not its body
+  await page.waitForFunction(() => window.held.length === 1 && location.hash === '#/inkorg');
+  await page.evaluate(() => { location.hash = '#/rostmeddelande/1'; });
+  await page.waitForFunction(() => document.getElementById('page').dataset.shown === '#/rostmeddelande/1');
+  await page.evaluate(() => window.held[0].release());
+  await page.waitForFunction(() => window.held[0].done);
+  const seen = await page.evaluate(() => ({ shown: document.getElementById('page').dataset.shown,
+    h1: document.querySelector('#page h1')?.textContent, busy: document.getElementById('page').getAttribute('aria-busy') }));
+  assert.deepEqual(seen, { shown: '#/rostmeddelande/1', h1: 'Röstmeddelande 1', busy: null });
+  await ctx.close();
+});
+
 test('a deep link opened signed out is kept after sign-in', async () => {
   for (const [hash, title] of [['#/inkorg', 'Inkorg'], ['#/rostmeddelande/3', 'Röstmeddelande 3']]) {
     const ctx = await browser.createBrowserContext();
