@@ -288,8 +288,10 @@ test('every page is keyboard-operable and passes axe at WCAG 2.1 AA', async () =
   await page.keyboard.type(tokens.admin);
   await page.keyboard.press('Enter');
   await page.waitForSelector('#nav:not([hidden])');
-  // on a page just loaded: Tab reaches the skip link, then the first menu
-  // entry, and Enter follows it
+  // on a page just loaded (a new document, not a change of the address's
+  // hash): Tab reaches the skip link, then the first menu entry, and Enter
+  // follows it
+  await page.goto('about:blank');
   await page.goto(url + '/#/rapporter');
   await page.waitForFunction(() => document.querySelector('#page h1')?.textContent === 'Rapporter');
   await page.keyboard.press('Tab');
