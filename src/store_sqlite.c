@@ -194,6 +194,15 @@ static const char *const migrations[] = {
     "  OR m.ext = (SELECT v.ext FROM voicemails v WHERE v.id = audit.voicemail_id))"
     "  WHERE ext IS NOT NULL OR voicemail_id IS NOT NULL;"
     "CREATE INDEX mailboxes_organisation ON mailboxes(organisation, ext);",
+    /* 17 -> 18: search by caller number without reading every number: each
+     * ending of a voicemail's number (the number itself, then from its
+     * second character on, ...), so that "contains q" is "an ending begins
+     * with q", a range of one index */
+    "CREATE TABLE voicemail_callers (suffix TEXT NOT NULL, voicemail_id INTEGER NOT NULL REFERENCES voicemails(id),"
+    "  PRIMARY KEY (suffix, voicemail_id));"
+    "WITH RECURSIVE s(id, suffix) AS (SELECT id, caller FROM voicemails WHERE caller <> ''"
+    "  UNION ALL SELECT id, substr(suffix, 2) FROM s WHERE length(suffix) > 1)"
+    "  INSERT INTO voicemail_callers (suffix, voicemail_id) SELECT DISTINCT suffix, id FROM s;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] == RV_STORE_SCHEMA_VERSION,
