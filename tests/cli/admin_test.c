@@ -338,6 +338,16 @@ Test(admin, a_reviewed_verdict_survives_the_sweeps_reanalysis) {
     cr_assert_eq(call("GET", "/v1/mailboxes/4711/greeting", officer, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"compliant\":false") != NULL, "the review still counts: %s", o.buf);
     cr_expect(strstr(o.buf, "name_missing") != NULL, "%s", o.buf);
+    /* the same recording sent again is a new version that the review still
+     * speaks for: its verdict, its reviewer, and nothing left to listen to */
+    cr_assert_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/g01-anna-svensson.wav", pbx, "audio/wav", NULL,
+                        &o, NULL, 0), 200, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/mailboxes/4711/greeting", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"id\":2,") != NULL, "a new version: %s", o.buf);
+    cr_expect(strstr(o.buf, "\"compliant\":false") && strstr(o.buf, "name_missing"), "the review's verdict: %s", o.buf);
+    cr_expect(strstr(o.buf, "\"reviewed_by\":\"registrator\"") != NULL, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/review", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "4711") == NULL, "heard already: %s", o.buf);
 }
 
 /* A read that cannot be audited is refused: while another process holds
