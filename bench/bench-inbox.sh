@@ -6,7 +6,7 @@ W=$(mktemp -d)
 trap 'kill "$PID" 2>/dev/null || true; rm -rf "$W"' EXIT
 PID=
 "$LOAD" seed "$W/data" "$N"
-TOKEN=$("$BIN" token --tokens "$W/tokens" --role officer --name registrator | tail -n 1)
+TOKEN=$("$BIN" token --tokens "$W/tokens" --role officer --name registrator --org '*' | tail -n 1)
 "$BIN" serve --listen 127.0.0.1:0 --data-dir "$W/data" --tokens "$W/tokens" --workers 4 \
     --analysis-workers 0 > "$W/out" 2> "$W/err" &
 PID=$!

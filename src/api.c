@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "rostvakt/calendar.h"
+#include "rostvakt/organisation.h"
 
 int rv_page_limit(rv_req *r, int *limit, rv_answer *ret)
 {
@@ -21,6 +22,31 @@ int rv_page_limit(rv_req *r, int *limit, rv_answer *ret)
         return 0;
     }
     *limit = (int)l;
+    return 1;
+}
+
+int rv_api_org_filter(rv_server *s, rv_req *r, rv_scope *sc, char *buf, rv_answer *ret)
+{
+    const char *org = rv_req_arg(r, "organisation");
+    if (!org) return 1;
+    int ok = rv_org_id_valid(org) && rv_orgs_has(rv_req_caller(r)->orgs, org);
+    if (ok) {
+        rv_org o;
+        rv_error e;
+        rv_err rc;
+        RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, rv_store_get_org(s->db.store, org, &o, &e));
+        if (rc != RV_OK && rc != RV_ERR_NOT_FOUND) {
+            *ret = rv_reply_rv_error(r, &e);
+            return 0;
+        }
+        ok = rc == RV_OK;
+    }
+    if (!ok) { /* worded alike: another authority's is as if there were none */
+        *ret = rv_reply_error(r, RV_ERR_UNPROCESSABLE, "organisation: no such organisation");
+        return 0;
+    }
+    snprintf(buf, RV_ORG_ID_MAX + 3, ",%s,", org);
+    sc->orgs = buf;
     return 1;
 }
 

@@ -98,6 +98,11 @@ int rv_api_calendar(rv_server *s, rv_req *r, rv_calendar *cal, rv_answer *ret);
  * 400 answered (*ret) for anything else. */
 int rv_api_dates(rv_req *r, rv_calendar cal, const char **from, const char **to, char from_buf[32], char to_buf[32],
                  rv_answer *ret);
+/* ?organisation=ID narrows sc to that one of the caller's organisations
+ * (buf, of RV_ORG_ID_MAX + 3 bytes, holds it); an unknown organisation and
+ * one the caller does not act for are the same 422. 0 and the answer in
+ * *ret on an error; 1 (sc unchanged) without the parameter. */
+int rv_api_org_filter(rv_server *s, rv_req *r, rv_scope *sc, char *buf, rv_answer *ret);
 /* The request's audio Content-Type; NULL and a 415 answered (*ret) for any other. */
 const char *rv_audio_type(rv_req *r, rv_answer *ret);
 /* A zeroed job that lives as long as the request (its answer freed with

@@ -112,6 +112,8 @@ rv_answer rv_api_list_mailboxes(rv_server *s, rv_req *r, const rv_path *p)
     if (q.after_ext && !rv_ext_valid(q.after_ext))
         return rv_reply_error(r, RV_ERR_ARG, "after must be the next cursor of a page");
     if (!rv_page_limit(r, &q.limit, &ret)) return ret;
+    char org[RV_ORG_ID_MAX + 3];
+    if (!rv_api_org_filter(s, r, &q.scope, org, &ret)) return ret;
     json_t *items;
     int more;
     rv_error e;
@@ -329,8 +331,10 @@ rv_answer rv_api_list_review(rv_server *s, rv_req *r, const rv_path *p)
     json_t *items;
     int more;
     rv_error e;
-    pthread_mutex_lock(&s->db.lock);
     rv_scope sc = rv_caller_scope(rv_req_caller(r));
+    char org[RV_ORG_ID_MAX + 3];
+    if (!rv_api_org_filter(s, r, &sc, org, &ret)) return ret;
+    pthread_mutex_lock(&s->db.lock);
     rv_err rc = rv_store_list_review(s->db.store, after, limit, &sc, &items, &more, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);

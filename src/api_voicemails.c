@@ -12,6 +12,7 @@
 #include "rostvakt/calendar.h"
 #include "rostvakt/decision.h"
 #include "rostvakt/mail.h"
+#include "rostvakt/organisation.h"
 #include "rostvakt/policy.h"
 #include "rostvakt/requests.h"
 #include "rostvakt/textfile.h"
@@ -227,6 +228,8 @@ rv_answer rv_api_list_voicemails(rv_server *s, rv_req *r, const rv_path *p)
     if (q.q && (!*q.q || strlen(q.q) > 100)) return rv_reply_error(r, RV_ERR_ARG, "q must be 1 to 100 characters");
     if (listened && rv_parse_bool(listened, &q.listened) != 0)
         return rv_reply_error(r, RV_ERR_ARG, "listened must be true or false");
+    char org[RV_ORG_ID_MAX + 3];
+    if (!rv_api_org_filter(s, r, &q.scope, org, &ret)) return ret;
     rv_vm_page pg;
     rv_error e;
     pthread_mutex_lock(&s->db.lock);

@@ -197,6 +197,31 @@ rv_err rv_store_reanalysed_greeting(rv_store *s, long long id, const rv_greeting
 
 /* ---- reviews ---- */
 
+rv_err rv_store_latest_review(rv_store *s, const char *ext, const char *sha256, rv_heard *out, int *found,
+                              rv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    *found = 0;
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "SELECT r.name, r.unit, r.org, r.closing FROM reviews r"
+                               " JOIN greetings g ON g.id = r.greeting_id"
+                               " WHERE g.ext = ?1 AND g.audio_sha256 = ?2 ORDER BY r.id DESC LIMIT 1",
+                               V_ARGS(V_TEXT(ext), V_TEXT(sha256)), "cannot read reviews", err);
+    if (rc != RV_OK) return rc;
+    int r = rv_sql_step(q, err);
+    if (r == 1) {
+        *found = 1;
+        rv_sql_copy(q, 0, out->name, sizeof out->name);
+        rv_sql_copy(q, 1, out->unit, sizeof out->unit);
+        rv_sql_copy(q, 2, out->org, sizeof out->org);
+        rv_sql_copy(q, 3, out->closing, sizeof out->closing);
+    }
+    if (r < 0) rc = err->code;
+    rv_sql_done(q);
+    return rc;
+}
+
 static int review_value(const char *v)
 {
     return !v || strcmp(v, "stated") == 0 || strcmp(v, "not_stated") == 0;
@@ -263,7 +288,7 @@ rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, const
                                "SELECT m.ext, m.first_name || ' ' || m.last_name, m.unit, g.id, g.received_at, g.review"
                                " FROM mailboxes m JOIN greetings g ON g.id = m.greeting_id"
                                " WHERE g.removed = 0 AND g.review != '' AND m.ext > ?1"
-                               " AND NOT EXISTS (SELECT 1 FROM reviews r WHERE r.greeting_id = g.id)"
+                               " AND NOT EXISTS (SELECT 1 FROM " REVIEWS_OF("g") ")"
                                " AND " SCOPE_SQL("m", "3", "4") " ORDER BY m.ext LIMIT ?2",
                                V_ARGS(V_TEXT(after_ext ? after_ext : ""), V_INT(limit + 1),
                                       V_TEXT(scope ? scope->orgs : NULL), V_TEXT(scope ? scope->manager : NULL)),

@@ -154,11 +154,17 @@ struct json_t *rv_json_list(const char *s);
 /* The columns GREETING_COLS selects (GREETING_NCOLS of them), from column
  * c on, as a greeting's summary. */
 #define GREETING_NCOLS 14
+/* The reviews r of greeting g's recording: of g, or of another version of
+ * its mailbox's greeting with the same audio (sent again, it is the same
+ * recording, heard already). */
+#define REVIEWS_OF(g)                                                                          \
+    "reviews r JOIN greetings rg ON rg.id = r.greeting_id WHERE (rg.id = " g ".id"             \
+    " OR (rg.ext = " g ".ext AND rg.audio_sha256 = " g ".audio_sha256))"
 #define GREETING_COLS                                                                          \
     "g.id, g.received_at, g.removed, g.content_type, g.bytes, g.compliant, g.violations,"      \
     " g.missing_reason, g.absence_until, g.profile, g.audio_sha256, g.review,"                 \
-    " (SELECT r.reviewed_at FROM reviews r WHERE r.greeting_id = g.id ORDER BY r.id DESC LIMIT 1)," \
-    " (SELECT r.actor FROM reviews r WHERE r.greeting_id = g.id ORDER BY r.id DESC LIMIT 1)"
+    " (SELECT r.reviewed_at FROM " REVIEWS_OF("g") " ORDER BY r.id DESC LIMIT 1),"            \
+    " (SELECT r.actor FROM " REVIEWS_OF("g") " ORDER BY r.id DESC LIMIT 1)"
 struct json_t *rv_greeting_json(rv_sql *q, int c);
 
 #endif

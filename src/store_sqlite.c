@@ -204,6 +204,15 @@ static const char *const migrations[] = {
     "  HAVING count(DISTINCT coalesce(m.organisation, '')) = 1), ''), name, managers, updated_at FROM units;"
     "DROP TABLE units;"
     "ALTER TABLE units_18 RENAME TO units;",
+    /* 18 -> 19: search by caller number without reading every number: each
+     * ending of a voicemail's number (the number itself, then from its
+     * second character on, ...), so that "contains q" is "an ending begins
+     * with q", a range of one index */
+    "CREATE TABLE voicemail_callers (suffix TEXT NOT NULL, voicemail_id INTEGER NOT NULL REFERENCES voicemails(id),"
+    "  PRIMARY KEY (suffix, voicemail_id));"
+    "WITH RECURSIVE s(id, suffix) AS (SELECT id, caller FROM voicemails WHERE caller <> ''"
+    "  UNION ALL SELECT id, substr(suffix, 2) FROM s WHERE length(suffix) > 1)"
+    "  INSERT INTO voicemail_callers (suffix, voicemail_id) SELECT DISTINCT suffix, id FROM s;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] == RV_STORE_SCHEMA_VERSION,

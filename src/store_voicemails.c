@@ -127,6 +127,11 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
             goto out;
         }
         x->id = rv_sql_last_id(s);
+        for (const char *e = x->caller ? x->caller : ""; *e; e++) { /* each ending of the number, for its search */
+            if ((rc = rv_sql_exec(s, "INSERT INTO voicemail_callers (suffix, voicemail_id) VALUES (?1, ?2)",
+                                  V_ARGS(V_TEXT(e), V_INT(x->id)), "cannot store the voicemail", err)) != RV_OK)
+                goto out;
+        }
         if (x->blob && rv_audio_index(s, x->blob) != 0) {
             rc = rv_sql_error(s, err, "cannot index the audio");
             goto out;
@@ -265,7 +270,7 @@ rv_err rv_store_get_voicemail(rv_store *s, long long id, json_t **out, rv_error 
                                "SELECT v.id, v.ext, v.caller, v.received_at, v.content_type, v.bytes, v.state,"
                                " v.classification, v.report, m.first_name, m.last_name, m.unit, m.org, m.profile,"
                                " v.callback_at, v.objid, v.packaged_at, v.archived_at, v.archive_ref,"
-                               " (SELECT o.calendar FROM organisations o WHERE o.id = m.organisation)"
+                               " (SELECT o.calendar FROM organisations o WHERE o.id = m.organisation), m.organisation"
                                " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext WHERE v.id = ?1",
                                V_ARGS(V_INT(id)), "cannot read voicemails", err);
     if (rc != RV_OK) return rc;
@@ -281,9 +286,9 @@ rv_err rv_store_get_voicemail(rv_store *s, long long id, json_t **out, rv_error 
                          analysis ? analysis : json_null());
         if (*out) {
             json_object_set_new(*out, "owner",
-                                json_pack("{s:s,s:s,s:s,s:s,s:s}", "first_name", rv_sql_text(q, 9), "last_name",
+                                json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "first_name", rv_sql_text(q, 9), "last_name",
                                           rv_sql_text(q, 10), "unit", rv_sql_text(q, 11), "org", rv_sql_text(q, 12),
-                                          "profile", rv_sql_text(q, 13)));
+                                          "profile", rv_sql_text(q, 13), "organisation", rv_json_text(q, 20)));
             json_object_set_new(*out, "callback_at", rv_json_text(q, 14));
             json_object_set_new(*out, " calendar", rv_json_text(q, 19)); /* for the API's dates, not shown */
             json_object_set_new(*out, "decisions", decisions_of(s, id));
@@ -395,8 +400,10 @@ static const char *const vm_conds[N_FILTERS] = {
     "v.ext IN (SELECT ext FROM mailboxes WHERE rv_unit_key(unit) = rv_unit_key(?4))",
     "v.received_at >= ?5",
     "v.received_at < ?6",
-    "(instr(v.caller, ?7) > 0 OR (substr(?7, 1, 1) = '0' AND substr(?7, 1, 2) <> '00'"
-    " AND instr(v.caller, '+46' || substr(?7, 2)) = 1))",
+    /* an ending of the number begins with it ([?7, ?15)); the national form
+     * (0...) also finds the number written +46... ([?16, ?17)) */
+    "v.id IN (SELECT c.voicemail_id FROM voicemail_callers c WHERE (c.suffix >= ?7 AND c.suffix < ?15)"
+    " OR (c.suffix >= ?16 AND c.suffix < ?17))",
     "v.ext IN (SELECT ext FROM mailboxes WHERE instr(ext, ?8) = 1"
     " OR instr(rv_unit_key(first_name || ' ' || last_name), rv_unit_key(?8)) > 0)",
     "v.listened_at IS NULL",
@@ -488,6 +495,22 @@ static json_t *vm_item(rv_sql *q)
     return item;
 }
 
+/* The caller filter's ranges of endings: [q, *hi) and, for a national
+ * number (0 but not 00 first), the +46 form's [*nat, *nat_hi) (else "":
+ * bound as NULL, a range of nothing). */
+static void caller_ranges(const char *q, char hi[40], char nat[40], char nat_hi[40])
+{
+    hi[0] = nat[0] = nat_hi[0] = '\0';
+    if (!q || !*q || strlen(q) > 32) return;
+    size_t n = (size_t)snprintf(hi, 40, "%s", q);
+    hi[n - 1]++; /* '9' + 1 is ':', '+' + 1 is ',': above every digit, at that place */
+    if (q[0] == '0' && q[1] != '0') {
+        n = (size_t)snprintf(nat, 40, "+46%s", q + 1);
+        memcpy(nat_hi, nat, n + 1);
+        nat_hi[n - 1]++;
+    }
+}
+
 /* Up to limit items of vq's filters older than after or newer than before
  * (how: VM_OLDER or VM_NEWER), appended to a (NULL: only counted); *got:
  * how many there were. VM_COUNT: *got is the count. */
@@ -497,12 +520,15 @@ static rv_err vm_rows(rv_store *s, int how, const rv_vm_query *vq, long long aft
     *got = 0;
     const char *sql = vm_sql(vm_mask(vq, after, before), how);
     if (!sql) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    char hi[40], nat[40], nat_hi[40];
+    caller_ranges(vq->caller, hi, nat, nat_hi);
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q, sql,
                                V_ARGS(V_TEXT(vq->classification), V_TEXT(vq->decision), V_TEXT(vq->ext),
                                       V_TEXT(vq->unit), V_TEXT(vq->from), V_TEXT(vq->to), V_TEXT(vq->caller),
                                       V_TEXT(vq->q), V_INT(vq->listened), V_INT(after), V_INT(before), V_INT(limit),
-                                      V_TEXT(vq->scope.orgs), V_TEXT(vq->scope.manager)),
+                                      V_TEXT(vq->scope.orgs), V_TEXT(vq->scope.manager), V_TEXT(hi[0] ? hi : NULL),
+                                      V_TEXT(nat[0] ? nat : NULL), V_TEXT(nat_hi[0] ? nat_hi : NULL)),
                                how == VM_COUNT ? "cannot count voicemails" : "cannot list voicemails", err);
     if (rc != RV_OK) return rc;
     int r;

@@ -58,7 +58,7 @@ const WORDS = {
   param: {
     classification: 'klassning', decision: 'beslut', unit: 'enhet', ext: 'anknytning', from: 'från och med',
     to: 'till', limit: 'antal', after: 'efter', compliant: 'följer policyn', email: 'e-post', date: 'datum',
-    dry_run: 'på prov', format: 'format', voicemail: 'röstmeddelande', actor: 'vem',
+    dry_run: 'på prov', format: 'format', voicemail: 'röstmeddelande', actor: 'vem', organisation: 'organisation',
   },
   role: { officer: 'registrator', admin: 'administratör', manager: 'chef', pbx: 'växel' },
   error: {
@@ -144,9 +144,13 @@ async function api(method, path, body) {
     opt.headers['Content-Type'] = 'application/json';
     opt.body = JSON.stringify(body);
   }
+  /* a read for a page the person has left is not drawn: checked when the
+   * answer's headers come and again once its body is read, as another page
+   * may be asked for and drawn in between */
   const seq = state.seq;
+  const stale = () => method === 'GET' && seq !== state.seq;
   const r = await call(path, opt);
-  if (method === 'GET' && seq !== state.seq) throw new Stale();
+  if (stale()) throw new Stale();
   if (r.status === 401 && path !== '/v1/session') {
     state.me = null;
     state.flash = 'Sessionen har gått ut. Logga in igen.';
@@ -155,8 +159,13 @@ async function api(method, path, body) {
     location.hash = '#/logga-in';
     throw new ApiError(401, 'unauthorized');
   }
-  if (!r.ok) throw await failure(r);
-  return r.json();
+  if (!r.ok) {
+    const e = await failure(r);
+    throw stale() ? new Stale() : e;
+  }
+  const j = await r.json();
+  if (stale()) throw new Stale();
+  return j;
 }
 
 /* Make and save voicemail id's package: a POST, as making it is recorded
@@ -308,6 +317,48 @@ function showOrganisations() {
   span.title = orgs.map((o) => o.name).join(', ');
 }
 
+/* The organisations the signed-in person acts for, {id, name} each: the
+ * sign-in's answer does not name them, the session does. */
+async function myOrgs() {
+  const me = state.me, seq = state.seq;
+  if (me && !me.organisations) {
+    const r = await call('/v1/session', { credentials: 'same-origin', cache: 'no-store' });
+    const j = r.ok ? await r.json().catch(() => null) : null;
+    if (j && state.me === me) {
+      me.organisations = j.organisations;
+      me.every_organisation = j.every_organisation;
+      showOrganisations();
+    }
+    if (seq !== state.seq) throw new Stale(); /* as api() reads: for a page left meanwhile, nothing */
+  }
+  return (me && me.organisations) || [];
+}
+
+const orgName = (orgs, id) => (orgs.find((o) => o.id === id) || {}).name || id || '';
+
+/* For a person of several organisations: which one a list shows (none
+ * chosen: all of theirs). */
+function orgPicker(orgs, value) {
+  const opts = { '': 'Alla organisationer' };
+  for (const o of orgs) opts[o.id] = o.name;
+  return select('organisation', opts, value);
+}
+
+/* Whose records a page shows: the organisation picked, or the person's own. */
+function whose(orgs, id) {
+  if (id) return el('p', { class: 'org' }, 'Organisation: ', el('strong', { text: orgName(orgs, id) }));
+  if (!orgs.length) return null;
+  return el('p', { class: 'org' }, orgs.length === 1 ? 'Organisation: ' : 'Organisationer: ',
+    el('strong', { text: orgs.map((o) => o.name).join(', ') }));
+}
+
+/* A unit picker where there are several units to pick from (a manager's:
+ * those they manage); with one, the unit named. */
+function unitChoice(units, value) {
+  if (units.length > 1) return { input: unitPicker(units, value), shown: null };
+  return { input: null, shown: units.length ? el('p', { class: 'unit' }, 'Enhet: ', el('strong', { text: units[0] })) : null };
+}
+
 function home() {
   if (!state.me) return '#/logga-in';
   return state.me.role === 'manager' ? '#/halsningsfraser' : state.me.role === 'admin' ? '#/logg' : '#/inkorg';
@@ -395,8 +446,10 @@ function inboxLink(params, change) {
 
 async function inboxPage(params) {
   const q = new URLSearchParams(params);
-  const units = await knownUnits();
+  const [units, orgs] = await Promise.all([knownUnits(), myOrgs()]);
+  const org = orgs.length > 1 ? orgPicker(orgs, q.get('organisation')) : null;
   const f = {
+    ...(org ? { organisation: org } : {}),
     classification: select('classification', { '': 'Alla', ...WORDS.classification }, q.get('classification')),
     decision: select('decision', { none: 'Obeslutade', any: 'Beslutade', '': 'Alla' }, q.has('decision') ? q.get('decision') : 'none'),
     listened: select('listened', { '': 'Alla', false: 'Nya (ingen har lyssnat)', true: 'Lyssnade' }, q.get('listened')),
@@ -413,6 +466,7 @@ async function inboxPage(params) {
     if (q.get('limit')) n.set('limit', q.get('limit'));
     location.hash = '#/inkorg?' + n.toString();
   } },
+  org ? field('Organisation', org) : null,
   field('Klassning', f.classification), field('Beslut', f.decision), field('Lyssnat', f.listened), field('Enhet', f.unit),
   field('Brevlåda (namn eller anknytning)', f.q), field('Uppringarens nummer', f.caller),
   field('Från och med', f.from), field('Till och med', f.to),
@@ -421,15 +475,17 @@ async function inboxPage(params) {
   const d = today();
   const isToday = q.get('from') === d && q.get('to') === d;
   const isNew = q.get('listened') === 'false';
+  const picked = org && org.value ? { organisation: org.value } : {};
   const quick = el('p', { class: 'quick' },
-    el('a', { href: '#/inkorg?' + new URLSearchParams({ decision: '', from: d, to: d }), text: 'Idag',
+    el('a', { href: '#/inkorg?' + new URLSearchParams({ decision: '', from: d, to: d, ...picked }), text: 'Idag',
       'aria-current': isToday ? 'true' : null }), ' ',
-    el('a', { href: '#/inkorg?' + new URLSearchParams({ decision: '', listened: 'false' }), text: 'Nya',
+    el('a', { href: '#/inkorg?' + new URLSearchParams({ decision: '', listened: 'false', ...picked }), text: 'Nya',
       'aria-current': isNew ? 'true' : null }));
-  page('Inkorg', quick, form, el('p', { text: 'Hämtar …' }));
+  const owner = whose(orgs, org && org.value);
+  page('Inkorg', owner, quick, form, el('p', { text: 'Hämtar …' }));
   const limit = /^\d{1,3}$/.test(q.get('limit') || '') ? q.get('limit') : '25';
   const a = new URLSearchParams({ limit });
-  for (const k of ['classification', 'unit', 'q', 'caller', 'listened', 'from', 'to']) if (f[k].value.trim()) a.set(k, f[k].value.trim());
+  for (const k of ['organisation', 'classification', 'unit', 'q', 'caller', 'listened', 'from', 'to']) if (f[k] && f[k].value.trim()) a.set(k, f[k].value.trim());
   if (f.decision.value) a.set('decision', f.decision.value);
   for (const k of ['after', 'before']) if (q.get(k)) a.set(k, q.get(k));
   const j = await api('GET', '/v1/voicemails?' + a.toString());
@@ -448,7 +504,7 @@ async function inboxPage(params) {
   if (j.prev) pager.append(el('a', { href: inboxLink(params, { before: j.prev }), rel: 'prev', text: 'Föregående sida' }), ' ');
   if (j.next) pager.append(el('a', { href: inboxLink(params, { after: j.next }), rel: 'next', text: 'Nästa sida' }));
   const count = j.total === 1 ? '1 röstmeddelande' : j.total + ' röstmeddelanden';
-  page('Inkorg', quick, form,
+  page('Inkorg', owner, quick, form,
     el('p', { class: 'total', role: 'status', text: count + (j.items.length && j.total > j.items.length ? ', ' + j.items.length + ' på sidan' : '') + '.' }),
     table('Röstmeddelanden, nyast först', ['Mottaget', 'Brevlåda', 'Uppringare', 'Längd', 'Klassning och skäl', 'Beslut'], rows),
     pager);
@@ -570,7 +626,7 @@ function decisionError(name, e) {
 }
 
 async function voicemailPage(id, decided) {
-  const v = await api('GET', '/v1/voicemails/' + encodeURIComponent(id));
+  const [v, orgs] = await Promise.all([api('GET', '/v1/voicemails/' + encodeURIComponent(id)), myOrgs()]);
   const next = decided ? await nextUndecided(v.id) : undefined;
   const a = v.analysis || {};
   const o = v.owner || {};
@@ -698,6 +754,7 @@ async function voicemailPage(id, decided) {
       el('dt', { text: 'Mottaget' }), el('dd', { text: when(v.received_at) }),
       el('dt', { text: 'Uppringare' }), el('dd', { text: v.caller || 'okänt nummer' }),
       el('dt', { text: 'Brevlåda' }), el('dd', { text: `${o.first_name || ''} ${o.last_name || ''}, ${o.unit || ''}, ${o.org || ''} (ankn. ${v.ext})` }),
+      o.organisation ? [el('dt', { text: 'Organisation' }), el('dd', { class: 'org', text: orgName(orgs, o.organisation) })] : null,
       el('dt', { text: 'Längd' }), el('dd', { text: seconds(a.duration_s) }),
       el('dt', { text: 'Klassning' }), el('dd', { text: (v.classification ? word('classification', v.classification) : word('state', v.state)) +
         (a.reasons && a.reasons.length ? ' (' + words('reason', a.reasons) + ')' : '') }),
@@ -740,18 +797,26 @@ function greetingState(g) {
 
 async function greetingsPage(params) {
   const q = new URLSearchParams(params);
-  const units = await knownUnits();
-  const unit = unitPicker(units, q.get('unit'));
+  const [units, orgs] = await Promise.all([knownUnits(), myOrgs()]);
+  const org = orgs.length > 1 ? orgPicker(orgs, q.get('organisation')) : null;
+  const { input: unit, shown: oneUnit } = unitChoice(units, q.get('unit'));
   const comp = select('compliant', { '': 'Alla', 'false': word('greeting', 'not_compliant'), 'true': word('greeting', 'compliant') }, q.get('compliant'));
   const form = el('form', { class: 'filters', onsubmit: (ev) => {
     ev.preventDefault();
-    location.hash = '#/halsningsfraser?' + new URLSearchParams({ unit: unit.value, compliant: comp.value });
-  } }, field('Enhet', unit), field('Policy', comp), el('button', { type: 'submit', class: 'primary', text: 'Visa' }));
+    const n = new URLSearchParams();
+    if (org && org.value) n.set('organisation', org.value);
+    if (unit && unit.value) n.set('unit', unit.value);
+    if (comp.value) n.set('compliant', comp.value);
+    location.hash = '#/halsningsfraser?' + n;
+  } }, org ? field('Organisation', org) : null, unit ? field('Enhet', unit) : null, field('Policy', comp),
+  el('button', { type: 'submit', class: 'primary', text: 'Visa' }));
   const a = new URLSearchParams({ limit: '500' });
-  if (unit.value) a.set('unit', unit.value);
+  const r = new URLSearchParams({ limit: '500' });
+  if (org && org.value) { a.set('organisation', org.value); r.set('organisation', org.value); }
+  if (unit && unit.value) a.set('unit', unit.value);
   if (comp.value) a.set('compliant', comp.value);
   /* every mailbox and every greeting to listen to, page after page */
-  const [mbs, rvs] = await Promise.all([allPages('/v1/mailboxes?' + a), allPages('/v1/review?limit=500')]);
+  const [mbs, rvs] = await Promise.all([allPages('/v1/mailboxes?' + a), allPages('/v1/review?' + r)]);
   const mb = { items: mbs }, rv = { items: rvs };
   const byUnit = new Map(); /* a unit's key: its name as first seen, its mailboxes */
   for (const m of mb.items) {
@@ -769,7 +834,7 @@ async function greetingsPage(params) {
           'aria-label': 'Lyssna och historik för ' + m.first_name + ' ' + m.last_name })));
     })));
   const review = rv.items.map((r) => reviewRow(r));
-  page('Hälsningsfraser', form,
+  page('Hälsningsfraser', whose(orgs, org && org.value), oneUnit, form,
     el('h2', { text: 'Behöver lyssnas' }),
     el('p', { text: 'Hälsningsfraser där rostvakt är osäker. Lyssna och ange vad som sägs.' }),
     table('Osäkra bedömningar', ['Brevlåda', 'Osäkert', 'Lyssna', 'Vad sägs?'], review),
@@ -802,13 +867,13 @@ function reviewRow(r) {
 }
 
 async function mailboxPage(ext) {
-  const [m, gs] = await Promise.all([api('GET', '/v1/mailboxes/' + encodeURIComponent(ext)),
-    api('GET', '/v1/mailboxes/' + encodeURIComponent(ext) + '/greetings')]);
+  const [m, gs, orgs] = await Promise.all([api('GET', '/v1/mailboxes/' + encodeURIComponent(ext)),
+    api('GET', '/v1/mailboxes/' + encodeURIComponent(ext) + '/greetings'), myOrgs()]);
   const items = (gs.items || gs || []).slice().reverse();
   page(`${m.first_name} ${m.last_name}`,
     el('p', {}, el('a', { href: '#/halsningsfraser', text: '← Till hälsningsfraserna' })),
     el('dl', { class: 'facts' }, el('dt', { text: 'Enhet' }), el('dd', { text: m.unit }),
-      el('dt', { text: 'Organisation' }), el('dd', { text: m.org || '–' }),
+      el('dt', { text: 'Organisation' }), el('dd', { class: 'org', text: m.organisation ? orgName(orgs, m.organisation) : m.org || '–' }),
       el('dt', { text: 'Policy' }), el('dd', { text: m.profile })),
     table('Hälsningsfraser, nyast först', ['Mottagen', 'Bedömning', 'Lyssna'], items.map((g) => el('tr', {},
       el('td', { text: when(g.received_at) }),
@@ -875,16 +940,24 @@ function lineChart(title, series, dates, max, fmt, w) {
   return svg('svg', { class: 'chart', width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label }, g);
 }
 
-async function reportsPage() {
-  const j = await api('GET', '/v1/sweeps?limit=60');
+async function reportsPage(params) {
+  const q = new URLSearchParams(params);
+  const [j, known] = await Promise.all([api('GET', '/v1/sweeps?limit=60'), knownUnits()]);
+  /* a manager's reports hold their units alone; of several, one may be picked */
+  const { input: pick, shown: oneUnit } = unitChoice(known, q.get('unit'));
+  const only = pick && pick.value ? unitKey(pick.value) : null;
+  const form = pick ? el('form', { class: 'filters', onsubmit: (ev) => {
+    ev.preventDefault();
+    location.hash = pick.value ? '#/rapporter?' + new URLSearchParams({ unit: pick.value }) : '#/rapporter';
+  } }, field('Enhet', pick), el('button', { type: 'submit', class: 'primary', text: 'Visa' })) : null;
   const byDate = new Map();
   for (const s of j.items) if (!byDate.has(s.date)) byDate.set(s.date, s); /* the latest run of each day */
   const runs = [...byDate.values()].reverse();
-  if (!runs.length) { page('Rapporter', el('p', { text: 'Ingen nattlig kontroll har körts än.' })); return; }
+  if (!runs.length) { page('Rapporter', oneUnit, form, el('p', { text: 'Ingen nattlig kontroll har körts än.' })); return; }
   const dates = runs.map((r) => r.date);
   /* one line a unit whatever the case of its name, named as the latest run names it */
   const names = new Map();
-  for (const r of runs) for (const u of r.report.units || []) names.set(unitKey(u.unit), u.unit);
+  for (const r of runs) for (const u of r.report.units || []) if (!only || unitKey(u.unit) === only) names.set(unitKey(u.unit), u.unit);
   const units = [...names.keys()].sort((a, b) => names.get(a).localeCompare(names.get(b), 'sv'));
   const per = (fn) => units.map((k) => ({ name: names.get(k), values: runs.map((r) => fn(r.report, k)) }));
   const share = per((rep, k) => {
@@ -896,10 +969,12 @@ async function reportsPage() {
   const missing = count('missing_greetings'), late = count('overdue_callbacks');
   const maxOf = (ser) => Math.max(1, ...ser.flatMap((s) => s.values.filter((v) => v !== null)));
   const last = runs[runs.length - 1].report;
-  const list = (key, title, cols, row) => table(title + ' (' + (last[key] || []).length + ')', cols, (last[key] || []).map(row));
+  const mine = (key) => (last[key] || []).filter((i) => !only || unitKey(i.unit) === only);
+  const list = (key, title, cols, row) => table(title + ' (' + mine(key).length + ')', cols, mine(key).map(row));
+  const boxes = only ? (last.units || []).filter((u) => unitKey(u.unit) === only).reduce((n, u) => n + u.mailboxes, 0) : last.mailboxes;
   const chart = (title, ser, max, fmt) => drawn('chart-box', (w) => lineChart(title, ser, dates, max, fmt, w));
-  page('Rapporter',
-    el('p', { text: `Senaste nattliga kontroll ${last.date}: ${last.mailboxes} brevlådor.` }),
+  page('Rapporter', oneUnit, form,
+    el('p', { text: `Senaste nattliga kontroll ${last.date}: ${boxes} brevlådor` + (only ? ` i ${names.get(only) || pick.value}.` : '.') }),
     el('h2', { text: 'Andel hälsningsfraser som följer policyn, per enhet' }),
     chart('Andel som följer policyn', share, 1, (v) => Math.round(v * 100) + ' %'),
     el('h2', { text: 'Saknade hälsningsfraser, per enhet' }),
@@ -1022,7 +1097,7 @@ const ROUTES = [
   [/^#\/rostmeddelande\/(\d+)$/, voicemailPage, ['officer', 'admin']],
   [/^#\/halsningsfraser(?:\?(.*))?$/, greetingsPage, ['officer', 'admin', 'manager']],
   [/^#\/brevlada\/(\d+)$/, mailboxPage, ['officer', 'admin', 'manager']],
-  [/^#\/rapporter$/, reportsPage, ['officer', 'admin', 'manager']],
+  [/^#\/rapporter(?:\?(.*))?$/, reportsPage, ['officer', 'admin', 'manager']],
   [/^#\/logg(?:\?(.*))?$/, auditPage, ['admin']],
 ];
 
@@ -1031,7 +1106,7 @@ const ROUTES = [
 async function route() {
   const h = location.hash || '#/';
   const shown = document.getElementById('page');
-  state.seq++;
+  const mine = ++state.seq;
   for (const a of document.querySelectorAll('nav a'))
     a.toggleAttribute('aria-current', h.startsWith(a.getAttribute('href')));
   for (const a of document.querySelectorAll('nav a[aria-current]')) a.setAttribute('aria-current', 'page');
@@ -1047,9 +1122,10 @@ async function route() {
     else {
       shown.setAttribute('aria-busy', 'true');
       try { await fn(m[1] || ''); } catch (e) {
-        if (e instanceof Stale) return;
+        if (e instanceof Stale || mine !== state.seq) return;
         if (e.status !== 401) say('Kunde inte hämta sidan: ' + e.message + '.', true);
       }
+      if (mine !== state.seq) return; /* a later page is on its way: it says when it is drawn */
       shown.removeAttribute('aria-busy');
     }
     shown.dataset.shown = h;

@@ -13,7 +13,7 @@
 
 typedef struct rv_store rv_store;
 
-#define RV_STORE_SCHEMA_VERSION 18
+#define RV_STORE_SCHEMA_VERSION 19
 #define RV_SHA256_HEX 64
 
 /* Open (creating) data_dir, its audio/ directory and rostvakt.db, and bring
@@ -474,6 +474,16 @@ rv_err rv_store_current_greetings(rv_store *s, const char *after_ext, rv_current
  * fields of g are not used), analysed at now_iso. RV_ERR_NOT_FOUND. */
 rv_err rv_store_reanalysed_greeting(rv_store *s, long long id, const rv_greeting_row *g, const char *now_iso,
                                     rv_error *err);
+
+/* What the latest review of a recording heard: of the reviews of ext's
+ * greetings whose audio is sha256, the latest. Each of *out is "stated",
+ * "not_stated" or "" (that element was not reviewed); *found 0 and *out
+ * all "" when there is none. */
+typedef struct {
+    char name[12], unit[12], org[12], closing[12];
+} rv_heard;
+rv_err rv_store_latest_review(rv_store *s, const char *ext, const char *sha256, rv_heard *out, int *found,
+                              rv_error *err);
 
 /* Each unit's mailboxes, and how many of them have a current greeting that
  * is compliant, in unit order; a unit is its name whatever the case

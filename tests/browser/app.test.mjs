@@ -6,6 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
+import { createServer, connect } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
@@ -16,11 +17,50 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = process.env.RV_BIN || join(ROOT, 'build', 'rostvakt');
 const AXE = readFileSync(join(ROOT, 'tests', 'browser', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
 const work = mkdtempSync(join(tmpdir(), 'rv-browser-'));
-let url, tokens, browser;
+let url, tokens, browser, smtp;
+
+// A port nobody listens on now, for the mail server.
+async function freePort() {
+  const s = createServer();
+  await new Promise((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const { port } = s.address();
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}
+
+// The tests' mail server (tests/smtp-server.py): what it receives goes to
+// work/mail, a Maildir; resolved once it takes connections.
+async function mailServer() {
+  execFileSync('/usr/bin/python3', ['-c', 'import aiosmtpd'], { stdio: 'ignore' }); /* deploy/install-deps.sh test installs it */
+  const port = await freePort();
+  const proc = spawn('/usr/bin/python3', [join(ROOT, 'tests', 'smtp-server.py'), String(port), join(work, 'mail')],
+    { stdio: ['ignore', 'ignore', 'inherit'] });
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error('the mail server exited');
+    const up = await new Promise((resolve) => {
+      const c = connect(port, '127.0.0.1', () => { c.end(); resolve(true); });
+      c.on('error', () => resolve(false));
+    });
+    if (up) return { port, proc };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// The mails the mail server holds, each "RCPT=to|SUBJ=subject|text".
+function mails() {
+  const py = `import mailbox, email.header, sys
+for m in mailbox.Maildir(sys.argv[1], create=False):
+  s = str(email.header.make_header(email.header.decode_header(m["Subject"])))
+  t = " ".join(p.get_payload(decode=True).decode("utf-8") for p in m.walk() if p.get_content_maintype() == "text")
+  print("RCPT=" + m["X-RcptTo"] + "|SUBJ=" + s + "|" + t.replace("\\r\\n", " ").replace("\\n", " "))`;
+  return execFileSync('/usr/bin/python3', ['-c', py, join(work, 'mail')], { encoding: 'utf8' }).split('\n').filter(Boolean);
+}
 
 before(async () => {
+  smtp = await mailServer();
   const out = execFileSync('sh', [join(ROOT, 'tools', 'demo-archive.sh'), BIN, join(work, 'demo'), '--keep'],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, RV_MAIL_SMTP_URL: 'smtp://127.0.0.1:' + smtp.port } });
   const f = out.trim().split('\n').pop().split('\t');
   url = f[0];
   tokens = { officer: f[1], admin: f[2], manager: f[3], pbx: f[4] };
@@ -34,6 +74,7 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close();
   try { process.kill(Number(readFileSync(join(work, 'demo', 'serve.pid'), 'utf8')), 'SIGTERM'); } catch { /* gone */ }
+  if (smtp) smtp.proc.kill('SIGTERM');
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -247,8 +288,10 @@ test('every page is keyboard-operable and passes axe at WCAG 2.1 AA', async () =
   await page.keyboard.type(tokens.admin);
   await page.keyboard.press('Enter');
   await page.waitForSelector('#nav:not([hidden])');
-  // on a page just loaded: Tab reaches the skip link, then the first menu
-  // entry, and Enter follows it
+  // on a page just loaded (a new document, not a change of the address's
+  // hash): Tab reaches the skip link, then the first menu entry, and Enter
+  // follows it
+  await page.goto('about:blank');
   await page.goto(url + '/#/rapporter');
   await page.waitForFunction(() => document.querySelector('#page h1')?.textContent === 'Rapporter');
   await page.keyboard.press('Tab');
@@ -298,9 +341,10 @@ test('the audit exports as CSV for an admin, from the Logg page', async () => {
 
 // ---- the officer's day: deep links, errors at the field, the player ----
 
-// Go to hash and wait until its page is drawn (#page's data-shown).
-async function openPage(page, hash, title) {
-  await page.goto(url + '/' + hash);
+// Go to hash (of the service at base) and wait until its page is drawn
+// (#page's data-shown).
+async function openPage(page, hash, title, base = url) {
+  await page.goto(base + '/' + hash);
   try {
     await page.waitForFunction((h, t) => document.getElementById('page').dataset.shown === h &&
       document.querySelector('#page h1')?.textContent === t, {}, hash, title);
@@ -314,6 +358,44 @@ async function openPage(page, hash, title) {
     throw new Error(`${hash} "${title}" not shown: ${JSON.stringify(seen)} (${e.message})`);
   }
 }
+
+// A page asked for while the one before it still reads its answer wins: the
+// inbox shown after sign-in has its list's headers but not yet its body
+// (held here, in the page, until the voicemail is drawn) when the voicemail
+// is asked for; the inbox's late answer must not draw over it.
+test('a page still reading its answer does not draw over the one asked for after it', async () => {
+  const ctx = await browser.createBrowserContext();
+  const page = await ctx.newPage();
+  await page.evaluateOnNewDocument(() => {
+    const real = window.fetch;
+    window.held = [];
+    window.fetch = async (...args) => {
+      const r = await real(...args);
+      if (String(args[0]).startsWith('/v1/voicemails?')) {
+        const entry = { done: false };
+        const gate = new Promise((resolve) => { entry.release = resolve; });
+        const json = r.json.bind(r);
+        r.json = async () => { await gate; const j = await json(); entry.done = true; return j; };
+        window.held.push(entry);
+      }
+      return r;
+    };
+  });
+  await page.goto(url + '/');
+  await page.waitForSelector('input[name=token]');
+  await page.type('input[name=token]', tokens.officer);
+  await page.keyboard.press('Enter');
+  // the inbox (an officer's first page) has its list's headers, not its body
+  await page.waitForFunction(() => window.held.length === 1 && location.hash === '#/inkorg');
+  await page.evaluate(() => { location.hash = '#/rostmeddelande/1'; });
+  await page.waitForFunction(() => document.getElementById('page').dataset.shown === '#/rostmeddelande/1');
+  await page.evaluate(() => window.held[0].release());
+  await page.waitForFunction(() => window.held[0].done);
+  const seen = await page.evaluate(() => ({ shown: document.getElementById('page').dataset.shown,
+    h1: document.querySelector('#page h1')?.textContent, busy: document.getElementById('page').getAttribute('aria-busy') }));
+  assert.deepEqual(seen, { shown: '#/rostmeddelande/1', h1: 'Röstmeddelande 1', busy: null });
+  await ctx.close();
+});
 
 test('a deep link opened signed out is kept after sign-in', async () => {
   for (const [hash, title] of [['#/inkorg', 'Inkorg'], ['#/rostmeddelande/3', 'Röstmeddelande 3']]) {
@@ -796,4 +878,185 @@ test('dates are the body\'s (Europe/Stockholm) whatever the browser\'s own time 
   const todayHere = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Stockholm', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
   assert.equal(await page.evaluate(() => today()), todayHere);
   await ctx.close();
+});
+
+// ---- pickers: a manager's units, a person's organisations ----
+
+// A service of its own (data and tokens in work/name) at its address; the
+// tokens made by tok(role, name, ...orgs) before or after it starts.
+async function ownService(name, env = {}) {
+  const dir = join(work, name);
+  execFileSync('mkdir', ['-p', join(dir, 'db')]);
+  const tok = (role, who, ...org) => execFileSync(BIN, ['token', '--tokens', join(dir, 'tokens'), '--role', role, '--name', who,
+    ...org.flatMap((o) => ['--org', o])], { encoding: 'utf8' }).trim().split('\n').pop();
+  const pbx = tok('pbx', 'vaxeln'), admin = tok('admin', 'it');
+  const srv = spawn(BIN, ['serve', '--data-dir', join(dir, 'db'), '--tokens', join(dir, 'tokens'), '--listen', '127.0.0.1:0'],
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const base = await new Promise((resolve, reject) => {
+    let buf = '';
+    srv.stdout.on('data', (d) => {
+      buf += d;
+      const m = buf.match(/listening on ([0-9.:]+)/);
+      if (m) resolve('http://' + m[1]);
+    });
+    srv.on('exit', () => reject(new Error('serve exited')));
+  });
+  return { base, srv, tok, pbx, admin };
+}
+
+async function signedInAt(base, token) {
+  const ctx = await browser.createBrowserContext();
+  const page = await ctx.newPage();
+  await page.goto(base + '/');
+  await page.waitForSelector('input[name=token]');
+  await page.type('input[name=token]', token);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#nav:not([hidden])');
+  return { ctx, page };
+}
+
+const options = (page, name) => page.$$eval(`select[name=${name}] option`, (os) => os.map((o) => o.textContent));
+
+// axe at both widths the app is made for, on the page as it is
+async function axeAtWidths(page, what) {
+  for (const width of [1366, 390]) {
+    await page.setViewport({ width, height: 844 });
+    await axe(page, `${what} at ${width} px`);
+  }
+  await page.setViewport({ width: 1366, height: 844 });
+}
+
+test('a manager of two units picks one on the report and greetings pages', async () => {
+  const tok = execFileSync(BIN, ['token', '--tokens', join(work, 'demo', 'tokens'), '--role', 'manager', '--name',
+    'lena.chef@kommun.se', '--org', '*'], { encoding: 'utf8' }).trim().split('\n').pop();
+  const admin = { Authorization: 'Bearer ' + tokens.admin };
+  const latest = (await (await fetch(url + '/v1/sweeps?limit=1', { headers: admin })).json()).items[0].report;
+  const units = (await (await fetch(url + '/v1/units', { headers: admin })).json()).items;
+  const two = latest.units.map((u) => u.unit).filter((u) => units.some((x) => x.name === u)).slice(0, 2);
+  assert.equal(two.length, 2, 'two units of the report: ' + latest.units.map((u) => u.unit).join(', '));
+  for (const name of two) {
+    const managers = units.find((x) => x.name === name).managers.concat('lena.chef@kommun.se');
+    const r = await fetch(url + '/v1/units/' + encodeURIComponent(name), { method: 'PUT',
+      headers: { ...admin, 'Content-Type': 'application/json' }, body: JSON.stringify({ managers }) });
+    assert.equal(r.status, 200);
+  }
+  const { ctx, page } = await signedIn(tok);
+  const mine = [...two].sort((a, b) => a.localeCompare(b, 'sv'));
+  await openPage(page, '#/halsningsfraser', 'Hälsningsfraser');
+  assert.deepEqual(await options(page, 'unit'), ['Alla enheter', ...mine], 'her units only');
+  await openPage(page, '#/rapporter', 'Rapporter');
+  assert.deepEqual(await options(page, 'unit'), ['Alla enheter', ...mine]);
+  await page.waitForFunction(() => document.querySelectorAll('#page svg.chart').length === 3);
+  const lines = () => page.$$eval('#page svg.chart', (cs) => [...cs[0].querySelectorAll('g.series')].map((g) => g.dataset.unit));
+  assert.deepEqual((await lines()).sort((a, b) => a.localeCompare(b, 'sv')), mine);
+  await axeAtWidths(page, 'the report with a unit picker');
+  // one unit: its line alone, and its rows alone
+  await page.select('select[name=unit]', mine[1]);
+  await page.click('#page form.filters button[type=submit]');
+  await page.waitForFunction(() => location.hash.startsWith('#/rapporter?unit=') &&
+    document.getElementById('page').dataset.shown === location.hash && document.querySelectorAll('#page svg.chart').length === 3);
+  assert.deepEqual(await lines(), [mine[1]]);
+  const cells = await page.$$eval('#page table tbody tr', (rs) => rs.filter((r) => r.cells.length > 2).map((r) => r.cells[2].textContent));
+  for (const u of cells) assert.equal(u.toLowerCase(), mine[1].toLowerCase(), 'a row of the unit picked: ' + cells.join(' | '));
+  assert.equal(await page.$eval('select[name=unit]', (s) => s.selectedOptions[0].textContent), mine[1]);
+  await axeAtWidths(page, 'the report of one unit');
+  await ctx.close();
+  // the demo's manager of every unit still has them all
+  const karl = await signedIn(tokens.manager);
+  await openPage(karl.page, '#/rapporter', 'Rapporter');
+  assert.ok((await options(karl.page, 'unit')).length > 3);
+  await karl.ctx.close();
+});
+
+test('a person of two authorities picks one; each page says whose it is', async () => {
+  const s = await ownService('pickers', { RV_ANALYSIS_WORKERS: '0' });
+  try {
+    const put = async (path, body, t = s.admin) => (await fetch(s.base + path, { method: 'PUT', body: JSON.stringify(body),
+      headers: { Authorization: 'Bearer ' + t, 'Content-Type': 'application/json' } })).status;
+    assert.equal(await put('/v1/organisations/essunga', { name: 'Essunga kommun' }), 201);
+    assert.equal(await put('/v1/organisations/grastorp', { name: 'Grästorps kommun' }), 201);
+    assert.equal(await put('/v1/mailboxes/4711', { first_name: 'Anna', last_name: 'Essungasson', unit: 'Ekonomi',
+      organisation: 'essunga' }, s.pbx), 201);
+    assert.equal(await put('/v1/mailboxes/5711', { first_name: 'Bo', last_name: 'Grästorpsson', unit: 'Ekonomi',
+      organisation: 'grastorp' }, s.pbx), 201);
+    for (const ext of ['4711', '5711']) {
+      const r = await fetch(s.base + '/v1/mailboxes/' + ext + '/voicemails', { method: 'POST',
+        body: readFileSync(join(ROOT, 'samples', 'v01-bygglov.wav')),
+        headers: { Authorization: 'Bearer ' + s.pbx, 'Content-Type': 'audio/wav' } });
+      assert.equal(r.status, 201);
+    }
+    const both = s.tok('officer', 'forbundet', 'essunga', 'grastorp'), one = s.tok('officer', 'diarium', 'grastorp');
+    const { ctx, page } = await signedInAt(s.base, both);
+    const rows = () => page.$$eval('#page tbody tr', (rs) => rs.map((r) => r.textContent));
+    const org = () => page.$eval('#page p.org', (p) => p.textContent);
+    await openPage(page, '#/inkorg?decision=', 'Inkorg', s.base);
+    assert.deepEqual(await options(page, 'organisation'), ['Alla organisationer', 'Essunga kommun', 'Grästorps kommun']);
+    assert.equal(await org(), 'Organisationer: Essunga kommun, Grästorps kommun');
+    assert.equal((await rows()).length, 2);
+    await page.select('select[name=organisation]', 'essunga');
+    await page.click('form.filters button[type=submit]');
+    await page.waitForFunction(() => location.hash.includes('organisation=essunga') &&
+      document.getElementById('page').dataset.shown === location.hash);
+    const essunga = await rows();
+    assert.ok(essunga.length === 1 && essunga[0].includes('Essungasson'), essunga.join('\n'));
+    assert.equal(await org(), 'Organisation: Essunga kommun');
+    await axeAtWidths(page, 'the inbox of one authority picked');
+    // the voicemail and the mailbox say whose they are
+    const id = await page.$eval('#page tbody tr a', (a) => a.getAttribute('href').split('/').pop());
+    await openPage(page, '#/rostmeddelande/' + id, 'Röstmeddelande ' + id, s.base);
+    assert.equal(await page.$eval('dl.facts dd.org', (d) => d.textContent), 'Essunga kommun');
+    await axeAtWidths(page, 'a voicemail with its authority');
+    await openPage(page, '#/brevlada/5711', 'Bo Grästorpsson', s.base);
+    assert.equal(await page.$eval('dl.facts dd.org', (d) => d.textContent), 'Grästorps kommun');
+    // the greetings: the other authority's mailboxes alone
+    await openPage(page, '#/halsningsfraser?organisation=grastorp', 'Hälsningsfraser', s.base);
+    assert.equal(await page.$eval('select[name=organisation]', (x) => x.value), 'grastorp');
+    const boxes = await page.$$eval('#page table tbody tr', (rs) => rs.map((r) => r.textContent).join('\n'));
+    assert.ok(boxes.includes('Grästorpsson') && !boxes.includes('Essungasson'), boxes);
+    assert.equal(await org(), 'Organisation: Grästorps kommun');
+    await axeAtWidths(page, 'the greetings of one authority picked');
+    await ctx.close();
+    // one authority's officer: no picker, the authority named
+    const g = await signedInAt(s.base, one);
+    await openPage(g.page, '#/inkorg?decision=', 'Inkorg', s.base);
+    assert.equal(await g.page.$('select[name=organisation]'), null);
+    assert.equal(await g.page.$eval('#page p.org', (p) => p.textContent), 'Organisation: Grästorps kommun');
+    await g.ctx.close();
+  } finally {
+    s.srv.kill('SIGTERM');
+  }
+});
+
+// ---- hand-over to a handläggare ----
+
+test('the hand-over form mails the handläggare the link, and the audit shows it', async () => {
+  const to = 'handlaggare@kommun.se';
+  const mine = () => mails().filter((m) => m.startsWith('RCPT=' + to + '|'));
+  const { ctx, page } = await signedIn(tokens.officer);
+  await openPage(page, '#/rostmeddelande/4', 'Röstmeddelande 4');
+  // an address that is none is said at its field, and nothing is sent
+  await page.type('input[name=to]', 'inte en adress');
+  await page.click('form.handover button[type=submit]');
+  await page.waitForFunction(() => document.activeElement?.name === 'to' && document.activeElement.getAttribute('aria-invalid') === 'true');
+  assert.deepEqual(mine(), []);
+  await page.$eval('input[name=to]', (i) => { i.value = ''; });
+  await page.type('input[name=to]', to);
+  await page.type('textarea[name=handover-note]', 'Ring upp i dag.');
+  await page.click('form.handover button[type=submit]');
+  await page.waitForFunction(() => /Lämnat över/.test(document.getElementById('status').textContent));
+  assert.equal(await page.$eval('#status', (x) => x.textContent), 'Lämnat över: ett mejl med länken har skickats till ' + to + '.');
+  const got = mine();
+  assert.equal(got.length, 1, got.join('\n'));
+  assert.ok(got[0].includes('/#/rostmeddelande/4'), 'the voicemail\'s link: ' + got[0]);
+  assert.ok(got[0].includes('Ring upp i dag.'), 'the note: ' + got[0]);
+  assert.equal(await page.$eval('input[name=to]', (i) => i.value), '', 'the form is emptied');
+  await axeAtWidths(page, 'a voicemail handed over');
+  await ctx.close();
+  // the audit: who handed it over, to whom
+  const admin = await signedIn(tokens.admin);
+  await openPage(admin.page, '#/logg?voicemail=4', 'Logg');
+  const rows = await admin.page.$$eval('#page tbody tr', (rs) => rs.map((r) => [...r.cells].map((c) => c.textContent)));
+  assert.ok(rows.some((r) => r[1] === 'anna.registrator' && r[3] === 'Lämnat över till handläggare' && r[6] === to),
+    JSON.stringify(rows));
+  await admin.ctx.close();
 });

@@ -307,6 +307,49 @@ Test(admin, the_sweep_reanalyses_out_of_date_greetings) {
     cr_expect(strstr(o.buf, "\"missing_reason\":\"system_prompt\"") != NULL, "the verdict stands: %s", o.buf);
 }
 
+/* A person's review outlives the sweep's re-analysis: the greeting analysed
+ * again keeps the verdict the latest review of that recording gives. */
+Test(admin, a_reviewed_verdict_survives_the_sweeps_reanalysis) {
+    sink o;
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    cr_assert_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/g01-anna-svensson.wav", pbx, "audio/wav", NULL,
+                        &o, NULL, 0), 200, "%s", o.buf);
+    const char *id = strstr(o.buf, "\"greeting_id\":");
+    cr_assert(id, "%s", o.buf);
+    char path[96];
+    snprintf(path, sizeof path, "/v1/mailboxes/4711/greetings/%lld/review", atoll(id + 14));
+    /* heard first as said, then (the latest) as not said */
+    cr_assert_eq(call("POST", path, officer, "{\"name\":\"stated\"}", &o), 201, "%s", o.buf);
+    cr_assert_eq(call("POST", path, officer, "{\"name\":\"not_stated\"}", &o), 201, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/mailboxes/4711/greeting", officer, NULL, &o), 200);
+    cr_assert(strstr(o.buf, "\"compliant\":false") && strstr(o.buf, "name_missing"), "the review's verdict: %s", o.buf);
+    stop_server();
+    char cmd[512], line[512], all[2048] = "";
+    const char *exe = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
+    snprintf(cmd, sizeof cmd, "%s sweep --data-dir %s/data --date 2026-11-23 --set asr_name_min_score=-18 2>&1 >/dev/null",
+             exe, dir);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p);
+    while (fgets(line, sizeof line, p)) snprintf(all + strlen(all), sizeof all - strlen(all), "%s", line);
+    cr_expect_eq(pclose(p), 0, "%s", all);
+    cr_expect(strstr(all, "re-analysed 1, failed 0") != NULL, "%s", all);
+    start_server("0");
+    cr_assert_eq(call("GET", "/v1/mailboxes/4711/greeting", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"compliant\":false") != NULL, "the review still counts: %s", o.buf);
+    cr_expect(strstr(o.buf, "name_missing") != NULL, "%s", o.buf);
+    /* the same recording sent again is a new version that the review still
+     * speaks for: its verdict, its reviewer, and nothing left to listen to */
+    cr_assert_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/g01-anna-svensson.wav", pbx, "audio/wav", NULL,
+                        &o, NULL, 0), 200, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/mailboxes/4711/greeting", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"id\":2,") != NULL, "a new version: %s", o.buf);
+    cr_expect(strstr(o.buf, "\"compliant\":false") && strstr(o.buf, "name_missing"), "the review's verdict: %s", o.buf);
+    cr_expect(strstr(o.buf, "\"reviewed_by\":\"registrator\"") != NULL, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/review", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "4711") == NULL, "heard already: %s", o.buf);
+}
+
 /* A read that cannot be audited is refused: while another process holds
  * the archive's write lock, listening answers 503 with Retry-After, a
  * decision is not taken (it and its audit row are one transaction), and

@@ -155,6 +155,41 @@ Test(orgs, an_officer_sees_only_their_own_authoritys_voicemails) {
     cr_expect(strstr(o.buf, "\"4711\"") && strstr(o.buf, "\"5711\""), "%s", o.buf);
 }
 
+/* organisation= narrows the voicemail and mailbox lists to one of the
+ * caller's organisations; an unknown one and another authority's are the
+ * same 422, so that the answer tells nothing of the other. */
+Test(orgs, lists_narrow_to_one_of_the_callers_organisations) {
+    sink o, other;
+    char admin[80], g[80], both[80];
+    two_authorities(admin, sizeof admin);
+    token_orgs("officer", "diarium", "--org grastorp", g, sizeof g);
+    token_orgs("officer", "forbund", "--org essunga --org grastorp", both, sizeof both);
+    cr_assert_eq(call("GET", "/v1/voicemails?organisation=essunga", both, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"ext\":\"4711\"") && !strstr(o.buf, "5711") && strstr(o.buf, "\"total\":1"), "%s",
+              o.buf);
+    cr_assert_eq(call("GET", "/v1/voicemails?organisation=grastorp", both, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"ext\":\"5711\"") && !strstr(o.buf, "4711"), "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/mailboxes?organisation=essunga", both, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"4711\"") && !strstr(o.buf, "5711"), "%s", o.buf);
+    /* the installation's officer (every organisation) may narrow to any */
+    cr_assert_eq(call("GET", "/v1/voicemails?organisation=grastorp", officer, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"ext\":\"5711\"") && !strstr(o.buf, "4711"), "%s", o.buf);
+    /* another authority's: as an unknown one, never its voicemails */
+    cr_expect_eq(call("GET", "/v1/voicemails?organisation=essunga", g, NULL, &o), 422, "%s", o.buf);
+    cr_expect(!strstr(o.buf, "4711"), "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/voicemails?organisation=norberg", g, NULL, &other), 422, "%s", other.buf);
+    cr_expect_str_eq(o.buf, other.buf, "worded alike");
+    cr_expect_eq(call("GET", "/v1/mailboxes?organisation=essunga", g, NULL, &o), 422, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/mailboxes?organisation=norberg", admin, NULL, &o), 422, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/voicemails?organisation=Essunga%20kommun", both, NULL, &o), 422, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/voicemails?organisation=", both, NULL, &o), 422, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/review?organisation=essunga", both, NULL, &o), 200, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/review?organisation=essunga", g, NULL, &o), 422, "%s", o.buf);
+    /* a voicemail names its authority, for the app to say whose it is */
+    cr_assert_eq(call("GET", "/v1/voicemails/1", both, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"organisation\":\"essunga\""), "%s", o.buf);
+}
+
 Test(orgs, a_manager_sees_only_the_units_they_manage) {
     sink o;
     char admin[80], m[80];

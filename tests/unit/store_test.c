@@ -665,3 +665,48 @@ Test(store, organisation_slugs_and_numbers) {
     cr_expect(!rv_orgs_norm("a,", o) && !rv_orgs_norm("", o) && !rv_orgs_norm("A", o) && !rv_orgs_norm("a,,b", o));
     cr_expect(rv_orgs_has(",a,b,", "b") && !rv_orgs_has(",a,bb,", "b") && rv_orgs_has("", "x"));
 }
+
+/* An archive of schema 17: after the migration its voicemails are found by
+ * any digits of their callers' numbers, and by the national form of a +46
+ * number, as those stored after it are. */
+Test(store, callers_numbers_are_searchable_after_the_migration) {
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_open_upto(dir, 17, &s, &e), RV_OK, "%s", e.msg);
+    rv_store_close(s);
+    char path[128];
+    snprintf(path, sizeof path, "%s/rostvakt.db", dir);
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    const char *rows =
+        "INSERT INTO mailboxes (ext, first_name, last_name, unit, profile, created_at, updated_at) VALUES"
+        " ('4711', 'Anna', 'S', 'Ekonomi', 'default', 't', 't');"
+        "INSERT INTO voicemails (id, ext, audio_sha256, content_type, bytes, caller, received_at) VALUES"
+        " (1, '4711', 'a', 'audio/wav', 10, '+46701234567', '2026-11-02T10:00:00Z'),"
+        " (2, '4711', 'b', 'audio/wav', 10, '0812345678', '2026-11-02T11:00:00Z'),"
+        " (3, '4711', 'c', 'audio/wav', 10, '', '2026-11-02T12:00:00Z');";
+    cr_assert_eq(sqlite3_exec(db, rows, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(rv_store_schema_version(s), RV_STORE_SCHEMA_VERSION);
+    long long id;
+    char sha[65];
+    snprintf(sha, sizeof sha, "%064d", 4);
+    cr_assert_eq(rv_store_add_voicemail(s, "4711", sha, "audio/wav", 10, "+46812345", "2026-11-02T13:00:00Z", &id, &e),
+                 RV_OK, "%s", e.msg);
+    const char *cases[][2] = {{"0701234567", "1"}, {"12345", "4,2,1"}, {"0812", "4,2"}, {"+46701", "1"},
+                              {"567", "2,1"}, {"9", ""}, {"0", "4,2,1"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        rv_vm_query q = {.caller = cases[i][0], .listened = -1, .limit = 10};
+        rv_vm_page pg;
+        cr_assert_eq(rv_store_list_voicemails(s, &q, 1, &pg, &e), RV_OK, "%s", e.msg);
+        char got[64] = "";
+        for (size_t k = 0; k < json_array_size(pg.items); k++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", k ? "," : "",
+                     (long long)json_integer_value(json_object_get(json_array_get(pg.items, k), "id")));
+        cr_expect_str_eq(got, cases[i][1], "caller=%s", cases[i][0]);
+        cr_expect_eq(pg.total, (long long)json_array_size(pg.items), "caller=%s: the total", cases[i][0]);
+        json_decref(pg.items);
+    }
+    rv_store_close(s);
+}
