@@ -298,8 +298,8 @@ rv_answer rv_api_sign_in(rv_server *s, rv_req *r, const rv_path *p)
     json_decref(j);
     if (!ok) return rv_reply_error(r, RV_ERR_UNAUTHORIZED, "no such token");
     rv_error e;
-    /* a session lives in memory, outside any transaction: audited
-     * first, and none made unless its audit row is written */
+    /* a session is written in a transaction of its own: audited first,
+     * and none made unless its audit row is written */
     if (role == RV_ROLE_PBX) {
         if (rv_audit(&s->db, name, remote, "sign_in_refused", 0, NULL, "a pbx token", &e) != RV_OK)
             return rv_reply_rv_error(r, &e);
@@ -307,7 +307,7 @@ rv_answer rv_api_sign_in(rv_server *s, rv_req *r, const rv_path *p)
     }
     char id[RV_SESSION_ID_LEN + 1], csrf[RV_SESSION_ID_LEN + 1];
     if (rv_audit(&s->db, name, remote, "sign_in", 0, NULL, NULL, &e) != RV_OK) return rv_reply_rv_error(r, &e);
-    if (rv_session_create(rv_identity_sessions(s->id), key, id, csrf, &e) != RV_OK) return rv_reply_rv_error(r, &e);
+    if (rv_identity_sign_in(s->id, key, name, role, id, csrf, &e) != RV_OK) return rv_reply_rv_error(r, &e);
     session_cookie(s, r, id, cookie, sizeof cookie);
     return rv_reply_json_h(r, 201,
                            json_pack("{s:s,s:s,s:s,s:I}", "name", name, "role", rv_role_name(role), "csrf", csrf,
@@ -346,7 +346,7 @@ rv_answer rv_api_sign_out(rv_server *s, rv_req *r, const rv_path *p)
     char cookie[200];
     rv_error e;
     if (rv_audit(&s->db, who->name, who->remote, "sign_out", 0, NULL, NULL, &e) != RV_OK) return rv_reply_rv_error(r, &e);
-    if (who->sid) rv_session_end(rv_identity_sessions(s->id), who->sid);
+    if (who->sid && rv_identity_sign_out(s->id, who->sid, &e) != RV_OK) return rv_reply_rv_error(r, &e);
     session_cookie(s, r, "", cookie, sizeof cookie);
     return rv_reply_json_h(r, 200, json_pack("{s:b}", "signed_out", 1), "Set-Cookie", cookie);
 }

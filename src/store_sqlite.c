@@ -194,6 +194,21 @@ static const char *const migrations[] = {
     "  OR m.ext = (SELECT v.ext FROM voicemails v WHERE v.id = audit.voicemail_id))"
     "  WHERE ext IS NOT NULL OR voicemail_id IS NOT NULL;"
     "CREATE INDEX mailboxes_organisation ON mailboxes(organisation, ext);",
+    /* 17 -> 18: what the nodes sharing one database share: the web app's
+     * sessions (the id's SHA-256, never the id), the tokens revoked, the
+     * analyses owed as jobs a worker claims for a lease, one sweep run a
+     * date. Times in milliseconds since the epoch. */
+    "CREATE TABLE sessions (seq INTEGER PRIMARY KEY, id_sha256 TEXT NOT NULL UNIQUE, token_key TEXT NOT NULL,"
+    "  name TEXT NOT NULL, role TEXT NOT NULL, organisations TEXT NOT NULL, csrf TEXT NOT NULL,"
+    "  created_ms BIGINT NOT NULL, used_ms BIGINT NOT NULL, idle_until_ms BIGINT NOT NULL);"
+    "CREATE INDEX sessions_token ON sessions(token_key, used_ms);"
+    "CREATE INDEX sessions_used ON sessions(used_ms);"
+    "CREATE TABLE revoked_tokens (seq INTEGER PRIMARY KEY, token_key TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
+    "  revoked_at TEXT NOT NULL);"
+    "CREATE TABLE analysis_jobs (voicemail_id BIGINT PRIMARY KEY, claimed_by TEXT, lease_until_ms BIGINT);"
+    "INSERT INTO analysis_jobs (voicemail_id) SELECT id FROM voicemails WHERE state IN ('queued', 'analysing');"
+    "CREATE TABLE sweep_runs (date TEXT PRIMARY KEY, started_by TEXT NOT NULL, started_at TEXT NOT NULL,"
+    "  finished_at TEXT);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] == RV_STORE_SCHEMA_VERSION,

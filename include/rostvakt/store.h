@@ -13,7 +13,7 @@
 
 typedef struct rv_store rv_store;
 
-#define RV_STORE_SCHEMA_VERSION 17
+#define RV_STORE_SCHEMA_VERSION 18
 #define RV_SHA256_HEX 64
 
 /* Open (creating) data_dir, its audio/ directory and rostvakt.db, and bring
@@ -660,6 +660,45 @@ rv_err rv_store_add_sweep(rv_store *s, const char *date, const char *now_iso, co
 /* The latest limit sweeps, newest day first, or with id only that one:
  * [{id, date, created_at, report}]. */
 rv_err rv_store_list_sweeps(rv_store *s, int limit, long long id, struct json_t **out, rv_error *err);
+/* ---- what the nodes sharing the database share ---- */
+
+/* A web app session as the database keeps it: the SHA-256 of its id (the
+ * id itself is the cookie's alone), the key of the token it was made from
+ * (hex), who and what that token was at sign-in (for the operator; each
+ * request asks the tokens file again), its CSRF token, and times in
+ * milliseconds since the epoch. */
+typedef struct {
+    char id_sha256[RV_SHA256_HEX + 1], token_key[RV_SHA256_HEX + 1];
+    char name[72], role[16], organisations[256], csrf[72];
+    long long used_ms, idle_until_ms;
+} rv_session_row;
+
+/* Add session r in one transaction: sessions idle past r->used_ms are
+ * dropped first; then, when r's token has per_token sessions, the one of
+ * them idle longest ends, else when the table holds max, the one idle
+ * longest of all. */
+rv_err rv_store_session_add(rv_store *s, const rv_session_row *r, long per_token, long max, rv_error *err);
+/* The session whose id has the SHA-256 id_sha256, unless idle past now_ms,
+ * into *r; RV_ERR_NOT_FOUND when there is none (an expired one is deleted).
+ * A session last marked used touch_ms or longer ago is marked used now
+ * (idle_until_ms = now_ms + idle_ms): a write at most every touch_ms. */
+rv_err rv_store_session_get(rv_store *s, const char *id_sha256, long long now_ms, long long idle_ms,
+                            long long touch_ms, rv_session_row *r, rv_error *err);
+/* End the session (none: RV_OK). */
+rv_err rv_store_session_end(rv_store *s, const char *id_sha256, rv_error *err);
+/* The number of sessions (-1: a database error). */
+long long rv_store_session_count(rv_store *s);
+
+/* Record that the token with key token_key (hex) named name is revoked,
+ * and end its sessions, in one transaction (a key revoked again: RV_OK). */
+rv_err rv_store_revoke_token(rv_store *s, const char *token_key, const char *name, const char *now_iso,
+                             rv_error *err);
+/* fn(user, token_key) for each revocation recorded after the one numbered
+ * after (0: every one), in order; *last the number of the last one (after
+ * when there is none). */
+rv_err rv_store_revocations(rv_store *s, long long after, void (*fn)(void *user, const char *token_key),
+                            void *user, long long *last, rv_error *err);
+
 /* ---- organisations: the authorities one installation serves ---- */
 
 typedef struct {
