@@ -165,12 +165,6 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
 rv_err rv_store_voicemail_by_key(rv_store *s, const char *ext, const char *by, const char *key, const void *bytes,
                                  size_t len, long long *id, char sha256[RV_SHA256_HEX + 1], rv_error *err);
 
-/* The oldest voicemail still queued for analysis with an id above after:
- * its id and audio hash and Content-Type. RV_ERR_NOT_FOUND when there is
- * none. Only reads. */
-rv_err rv_store_next_queued(rv_store *s, long long after, long long *id, char sha256[RV_SHA256_HEX + 1],
-                            char *content_type,
-                            size_t ct_cap, rv_error *err);
 
 /* Reclaim what a crash left in audio/: erasures a disposal recorded but did
  * not finish (rv_store_finish_erasures), temporary files, and the tail of
@@ -182,18 +176,39 @@ void rv_store_remove_leftovers(rv_store *s);
  * the queue; at start-up, before any worker runs. */
 rv_err rv_store_requeue_interrupted(rv_store *s, rv_error *err);
 
-/* How many voicemails wait for analysis (-1 on a database error). */
+/* How many voicemails wait for analysis, claimed or not (-1 on a database
+ * error): the depth of the queue every node shares. */
 long long rv_store_count_queued(rv_store *s);
+
+/* Each voicemail owed an analysis is a job row (analysis_jobs), made with
+ * the voicemail. A worker claims one for a lease; a claim whose lease has
+ * run out is anybody's again, so that nothing a dead worker held is lost.
+ * Claim the oldest job not claimed, or whose lease ended before now_ms,
+ * for by (a worker's process, "host:pid:nonce") until lease_until_ms: RV_OK
+ * with the voicemail's id, audio and type; RV_ERR_NOT_FOUND when there is
+ * none. One statement: on PostgreSQL its row is locked with SKIP LOCKED,
+ * so that nodes claiming at once take different jobs. */
+rv_err rv_store_claim_analysis(rv_store *s, const char *by, long long now_ms, long long lease_until_ms, long long *id,
+                               char sha256[RV_SHA256_HEX + 1], char *content_type, size_t ct_cap, rv_error *err);
+/* Give up by's claim of voicemail id (an analysis not recorded), or with
+ * id 0 every claim of by. */
+rv_err rv_store_release_analysis(rv_store *s, const char *by, long long id, rv_error *err);
+/* The workers that hold claims, each once: fn(user, by). */
+rv_err rv_store_analysis_claimants(rv_store *s, void (*fn)(void *user, const char *by), void *user, rv_error *err);
 
 /* A voicemail's analysis, for rv_store_finish_voicemails. */
 typedef struct {
     long long id;
     const char *state, *classification, *report, *now_iso;
+    const char *claimed_by; /* the claim it was analysed under; NULL: none asked for */
+    int recorded;           /* set: 1 when it was recorded */
 } rv_vm_done;
 
 /* Record n analyses in one committed transaction (or in rv_store_begin's,
- * when called inside it). */
-rv_err rv_store_finish_voicemails(rv_store *s, const rv_vm_done *d, size_t n, rv_error *err);
+ * when called inside it). An analysis made under a claim another worker
+ * has taken over since (its lease ran out) is not recorded: that worker's
+ * is, so that each voicemail's result is written once. */
+rv_err rv_store_finish_voicemails(rv_store *s, rv_vm_done *d, size_t n, rv_error *err);
 
 /* Record a voicemail's analysis (report: the JSON of rostvakt analyze) and
  * take it off the queue; state "failed" when it could not be analysed. */

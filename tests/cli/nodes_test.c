@@ -44,7 +44,7 @@ static void sign_in(const char *tok, char cookie[200], char csrf[100])
 
 /* Another node: rostvakt serve on the same data directory with the tokens
  * file at tokens and no analysis worker; its base URL into node_base. */
-static pid_t start_node(const char *tokens, char node_base[64])
+static pid_t start_node_with(const char *tokens, const char *analysis_workers, char node_base[64])
 {
     int fds[2];
     cr_assert_eq(pipe(fds), 0);
@@ -56,8 +56,11 @@ static pid_t start_node(const char *tokens, char node_base[64])
         char data[128];
         snprintf(data, sizeof data, "%s/data", dir);
         const char *exe = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
+        char profiles[1200];
+        snprintf(profiles, sizeof profiles, "profile_dirs=%s", test_profile_dirs());
         execl(exe, exe, "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--tokens", tokens, "--workers", "2",
-              "--analysis-workers", "0", (char *)NULL);
+              "--analysis-workers", analysis_workers, "--set", "max_audio_seconds=600", "--set", profiles,
+              (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -71,6 +74,8 @@ static pid_t start_node(const char *tokens, char node_base[64])
     if (n_extra < 4) extra[n_extra++] = p;
     return p;
 }
+
+static pid_t start_node(const char *tokens, char node_base[64]) { return start_node_with(tokens, "0", node_base); }
 
 static void stop_node(pid_t p)
 {
@@ -86,9 +91,10 @@ static void stop_node(pid_t p)
 static long call_on(const char *node_base, const char *method, const char *path, const char *h1, const char *h2,
                     sink *o)
 {
-    char keep[64];
+    char keep[64], to[64];
+    snprintf(to, sizeof to, "%s", node_base); /* node_base may be base itself */
     snprintf(keep, sizeof keep, "%s", base);
-    snprintf(base, sizeof base, "%s", node_base);
+    snprintf(base, sizeof base, "%s", to);
     long status = call_h(method, path, h1, h2, NULL, NULL, o, NULL);
     snprintf(base, sizeof base, "%s", keep);
     return status;
@@ -169,4 +175,136 @@ Test(nodes, a_token_revoked_on_one_node_is_refused_by_the_others) {
     pid_t c = start_node(copy, other);
     cr_expect_eq(call_on(other, "GET", "/v1/session", bearer, NULL, &o), 401, "%s", o.buf);
     stop_node(c);
+}
+
+/* The first number the SQL query q on the archive gives (-1: none). */
+static long long db_int(const char *q)
+{
+    char cmd[1024];
+    sink o;
+    snprintf(cmd, sizeof cmd, "sqlite3 %s/data/rostvakt.db \"%s\"", dir, q);
+    if (run(cmd, &o) != 0 || !o.len) return -1;
+    return atoll(o.buf);
+}
+
+/* n voicemails from the samples uploaded to the first node; their ids into ids. */
+static void upload_voicemails(int n, long long *ids)
+{
+    sink o;
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201, "%s", o.buf);
+    const char *files[] = {"samples/v03-ring-mig.wav", "samples/v01-bygglov.wav", "samples/v02-faktura.wav"};
+    for (int i = 0; i < n; i++) {
+        char loc[128];
+        const char *f = files[i % 3];
+        cr_assert_eq(post_audio(f, pbx, "audio/wav", NULL, &o, loc, sizeof loc), 201, "%s", o.buf);
+        const char *id = strstr(o.buf, "\"id\":");
+        cr_assert(id, "%s", o.buf);
+        ids[i] = atoll(id + 5);
+    }
+}
+
+/* Wait (a minute at most a voicemail) until the node at node_base says
+ * every one of ids is analysed (or failed): 1, else 0. */
+static int all_analysed(const char *node_base, const long long *ids, int n)
+{
+    sink o;
+    char auth[120];
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", officer);
+    for (int i = 0; i < n; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/v1/voicemails/%lld", ids[i]);
+        int done = 0;
+        for (int t = 0; t < 2400 && !done; t++) {
+            cr_assert_eq(call_on(node_base, "GET", path, auth, NULL, &o), 200, "%s", o.buf);
+            done = strstr(o.buf, "\"state\":\"analysed\"") || strstr(o.buf, "\"state\":\"failed\"");
+            if (!done) usleep(25000);
+        }
+        if (!done) return 0;
+    }
+    return 1;
+}
+
+/* Analyses recorded by the node at node_base since it started (its /metrics). */
+static long analyses_of(const char *node_base)
+{
+    sink o;
+    cr_assert_eq(call_on(node_base, "GET", "/metrics", NULL, NULL, &o), 200);
+    const char *a = strstr(o.buf, "rostvakt_analyses_total{result=\"analysed\"} ");
+    const char *f = strstr(o.buf, "rostvakt_analyses_total{result=\"failed\"} ");
+    cr_assert(a && f, "%s", o.buf);
+    return atol(a + strlen("rostvakt_analyses_total{result=\"analysed\"} ")) +
+           atol(f + strlen("rostvakt_analyses_total{result=\"failed\"} "));
+}
+
+/* Kill -9 while a worker holds a claim and others wait: after a restart
+ * every voicemail is analysed, each once (the restarted node records just
+ * those not recorded before), and no job is left. */
+Test(nodes, kill_9_with_analyses_claimed_loses_none) {
+    enum { N = 6 };
+    long long ids[N];
+    upload_voicemails(N, ids);
+    long long claimed = 0;
+    for (int i = 0; i < 2000 && claimed <= 0; i++) {
+        claimed = db_int("SELECT count(*) FROM analysis_jobs WHERE claimed_by IS NOT NULL");
+        if (claimed <= 0) usleep(5000);
+    }
+    cr_assert(claimed > 0, "a worker claims a voicemail");
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    pid = 0;
+    long long before = db_int("SELECT count(*) FROM voicemails WHERE state <> 'queued'");
+    cr_assert(before >= 0 && before < N, "some were still owed when it died (%lld)", before);
+    start_server("1");
+    cr_assert(all_analysed(base, ids, N), "every voicemail is analysed after the restart");
+    cr_expect_eq(db_int("SELECT count(*) FROM analysis_jobs"), 0, "no job is left");
+    cr_expect_eq(analyses_of(base), N - before, "the restarted node analysed what was owed, each once");
+}
+
+/* Two nodes with a worker each on one archive: each voicemail is analysed
+ * by one of them, not by both. */
+Test(nodes, two_nodes_analyse_each_voicemail_once) {
+    enum { N = 8 };
+    long long ids[N];
+    char tokens[128], other[64];
+    snprintf(tokens, sizeof tokens, "%s/tokens", dir);
+    pid_t b = start_node_with(tokens, "1", other);
+    upload_voicemails(N, ids);
+    cr_assert(all_analysed(base, ids, N));
+    long both = analyses_of(base) + analyses_of(other);
+    cr_expect_eq(both, N, "%ld analyses recorded for %d voicemails", both, (int)N);
+    cr_expect_eq(db_int("SELECT count(*) FROM analysis_jobs"), 0, "no job is left");
+    stop_node(b);
+}
+
+/* A node killed while it holds claims, another running since before:
+ * once the lease runs out the other node takes them over, without a
+ * restart of either. */
+Test(nodes, a_dead_nodes_claims_are_taken_over_when_the_lease_runs_out) {
+    enum { N = 8 };
+    long long ids[N];
+    char tokens[128], other[64], q[160];
+    stop_server();
+    server_set2 = "analysis_lease=2";
+    start_server("1");
+    server_set2 = NULL;
+    snprintf(tokens, sizeof tokens, "%s/tokens", dir);
+    pid_t b = start_node_with(tokens, "1", other);
+    upload_voicemails(N, ids);
+    snprintf(q, sizeof q, "SELECT count(*) FROM analysis_jobs WHERE claimed_by LIKE '%%:%ld:%%'", (long)pid);
+    long long claimed = 0;
+    for (int i = 0; i < 2000 && claimed <= 0; i++) {
+        claimed = db_int(q);
+        if (claimed <= 0) usleep(5000);
+    }
+    cr_assert(claimed > 0, "the first node claims a voicemail");
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    pid_t dead = pid;
+    pid = 0;
+    snprintf(q, sizeof q, "SELECT count(*) FROM analysis_jobs WHERE claimed_by LIKE '%%:%ld:%%'", (long)dead);
+    cr_assert(db_int(q) > 0, "it died holding a claim");
+    cr_assert(all_analysed(other, ids, N), "the other node analysed what the dead one held");
+    cr_expect_eq(db_int("SELECT count(*) FROM analysis_jobs"), 0, "no job is left");
+    stop_node(b);
 }
