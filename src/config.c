@@ -59,8 +59,7 @@ static const setting settings[] = {
      "serve: threads analysing queued voicemails (0: none, they stay queued); their keyword spotting takes a "
      "decoder from the greeting_workers pool"},
     {"analysis_lease", T_INT, "600", 1, 86400, OFF(analysis_lease), NONE,
-     "serve: seconds a worker holds a voicemail it analyses; when the lease runs out (its node died) another "
-     "worker, on any node, takes it"},
+     "serve: seconds a worker's claim on a voicemail lasts; then any node's worker may take it"},
     {"max_json_bytes", T_INT, "65536", 1024, 16777216, OFF(max_json_bytes), NONE,
      "serve: largest accepted JSON request body in bytes"},
     {"http_header_timeout", T_INT, "10", 1, 3600, OFF(http_header_timeout), NONE,

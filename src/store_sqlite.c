@@ -207,8 +207,8 @@ static const char *const migrations[] = {
     "  revoked_at TEXT NOT NULL);"
     "CREATE TABLE analysis_jobs (voicemail_id BIGINT PRIMARY KEY, claimed_by TEXT, lease_until_ms BIGINT);"
     "INSERT INTO analysis_jobs (voicemail_id) SELECT id FROM voicemails WHERE state IN ('queued', 'analysing');"
-    "CREATE TABLE sweep_runs (date TEXT PRIMARY KEY, started_by TEXT NOT NULL, started_at TEXT NOT NULL,"
-    "  finished_at TEXT);",
+    "CREATE TABLE sweep_runs (date TEXT PRIMARY KEY, started_by TEXT NOT NULL, started_ms BIGINT NOT NULL,"
+    "  finished_ms BIGINT);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] == RV_STORE_SCHEMA_VERSION,
@@ -451,6 +451,18 @@ static int mkdir_p(const char *path)
             *p = '/';
         }
     return mkdir(tmp, 0750) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+rv_err rv_store_ping(rv_store *s, rv_error *err)
+{
+    /* a table of the schema: the file is read, not only the connection */
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q, "SELECT count(*) FROM (SELECT 1 FROM analysis_jobs LIMIT 1) AS j", V_NONE,
+                               "the database does not answer", err);
+    if (rc != RV_OK) return rc;
+    if (rv_sql_step(q, err) < 0) rc = err->code;
+    rv_sql_done(q);
+    return rc;
 }
 
 int rv_store_schema_version(rv_store *s)

@@ -10,14 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <errno.h>
-#include <signal.h>
-#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "node.h"
 #include "rostvakt/archive.h"
 #include "rostvakt/audio.h"
 #include "rostvakt/calendar.h"
@@ -61,7 +59,7 @@ struct rv_workers {
     pthread_cond_t q_wake;
     pthread_cond_t stop_wake;                 /* broadcast when the service stops (q_lock) */
     int stopping;
-    char node[128];                           /* what claims analyses: "host:pid:nonce" */
+    char node[RV_NODE_NAME_MAX];              /* what claims analyses (rv_node_name) */
     _Atomic long long queued;                 /* voicemails waiting for analysis */
     pthread_t checkpointer;
     int have_checkpointer;
@@ -678,11 +676,7 @@ rv_err rv_workers_new(const rv_workers_opts *o, rv_workers **out, rv_error *err)
     w->prompts = o->prompts;
     w->models_version = o->models_version;
     w->queued = o->queued;
-    char host[64] = "";
-    unsigned nonce = 0;
-    if (gethostname(host, sizeof host - 1) != 0) snprintf(host, sizeof host, "localhost");
-    if (getrandom(&nonce, sizeof nonce, 0) != (ssize_t)sizeof nonce) nonce = (unsigned)rv_now_ms();
-    snprintf(w->node, sizeof w->node, "%s:%ld:%08x", host, (long)getpid(), nonce);
+    rv_node_name(w->node);
     pthread_mutex_init(&w->q_lock, NULL);
     pthread_cond_init(&w->q_wake, NULL);
     pthread_cond_init(&w->stop_wake, NULL);
@@ -696,25 +690,16 @@ rv_err rv_workers_new(const rv_workers_opts *o, rv_workers **out, rv_error *err)
     return RV_OK;
 }
 
-/* A claim by a process on this host that no longer runs (or that had this
- * process's id: a container's first process started again) is given up. */
+/* The claims of processes on this host that no longer run (rv_node_gone). */
 typedef struct {
-    const rv_workers *w;
-    char (*dead)[128];
+    char (*dead)[RV_NODE_NAME_MAX];
     size_t n;
 } claimants;
 
 static void dead_claimant(void *user, const char *by)
 {
     claimants *c = user;
-    char host[64] = "";
-    if (gethostname(host, sizeof host - 1) != 0) return;
-    size_t hl = strlen(host);
-    if (strncmp(by, host, hl) != 0 || by[hl] != ':' || strcmp(by, c->w->node) == 0) return;
-    char *end;
-    long p = strtol(by + hl + 1, &end, 10);
-    if (end == by + hl + 1 || *end != ':' || p <= 0) return;
-    if (p != (long)getpid() && (kill((pid_t)p, 0) == 0 || errno != ESRCH)) return; /* alive */
+    if (!rv_node_gone(by)) return;
     void *nd = realloc(c->dead, (c->n + 1) * sizeof *c->dead);
     if (!nd) return;
     c->dead = nd;
@@ -723,7 +708,7 @@ static void dead_claimant(void *user, const char *by)
 
 static rv_err release_dead_claims(rv_workers *w, rv_error *err)
 {
-    claimants c = {w, NULL, 0};
+    claimants c = {NULL, 0};
     rv_err rc;
     RV_STORE_RETRY(w->db, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_analysis_claimants(w->db->store, dead_claimant, &c, err));
     for (size_t i = 0; rc == RV_OK && i < c.n; i++) {

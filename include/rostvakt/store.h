@@ -25,6 +25,10 @@ void rv_store_close(rv_store *s);
  * older rostvakt left it, for the tests of the migrations. */
 rv_err rv_store_open_upto(const char *data_dir, int version, rv_store **out, rv_error *err);
 
+/* RV_OK when the database answers a query on s's connection; its error
+ * (RV_ERR_BUSY, RV_ERR_IO ...) otherwise. */
+rv_err rv_store_ping(rv_store *s, rv_error *err);
+
 /* The schema version the database is at. */
 int rv_store_schema_version(rv_store *s);
 
@@ -463,7 +467,8 @@ typedef enum {
     RV_COUNT_MAILBOXES,
     RV_COUNT_CURRENT_GREETINGS,   /* mailboxes whose current greeting is not removed */
     RV_COUNT_OPEN_CALLBACKS,      /* voicemails not called back, not disposed of, not empty */
-    RV_COUNT_DISPOSABLE           /* analysed voicemails whose audio is still kept */
+    RV_COUNT_DISPOSABLE,          /* analysed voicemails whose audio is still kept */
+    RV_COUNT_ANALYSES_CLAIMED     /* voicemails owed an analysis that a worker has claimed */
 } rv_count_what;
 long long rv_store_count(rv_store *s, rv_count_what what);
 
@@ -713,6 +718,18 @@ rv_err rv_store_revoke_token(rv_store *s, const char *token_key, const char *nam
  * when there is none). */
 rv_err rv_store_revocations(rv_store *s, long long after, void (*fn)(void *user, const char *token_key),
                             void *user, long long *last, rv_error *err);
+
+/* The nightly sweep runs once a date, whichever nodes start it: a run row
+ * a date (its calendar day, YYYY-MM-DD). Claim date's run for by (a
+ * process, rv_node_name) at now_ms: *got 1 when there was none, or when
+ * the one there has not finished and either started before
+ * stale_before_ms or names a process gone(by) says is gone (NULL: none
+ * is); else 0 (done, or running elsewhere). One transaction. */
+rv_err rv_store_sweep_claim(rv_store *s, const char *date, const char *by, long long now_ms, long long stale_before_ms,
+                            int (*gone)(const char *by), int *got, rv_error *err);
+/* By's run of date is over: done (ok 1) at now_ms, or failed (ok 0): its
+ * row goes, so that the date can be swept again. */
+rv_err rv_store_sweep_over(rv_store *s, const char *date, const char *by, int ok, long long now_ms, rv_error *err);
 
 /* ---- organisations: the authorities one installation serves ---- */
 

@@ -308,3 +308,58 @@ Test(nodes, a_dead_nodes_claims_are_taken_over_when_the_lease_runs_out) {
     cr_expect_eq(db_int("SELECT count(*) FROM analysis_jobs"), 0, "no job is left");
     stop_node(b);
 }
+
+/* The nightly sweep started at the same moment by two processes on one
+ * archive (two nodes' timers): one run, one kept report, one mail; the
+ * other says so. A third start that day does nothing either. */
+Test(nodes, two_sweeps_started_at_once_give_one_run_one_report_one_mail) {
+    sink o;
+    char admin[80], cmd[2048];
+    token("admin", "chef", admin, sizeof admin);
+    for (int i = 0; i < 200 && call("GET", "/v1/session", admin, NULL, &o) != 200; i++) usleep(25000);
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201, "%s", o.buf);
+    cr_assert_eq(call("PUT", "/v1/units/Ekonomienheten", admin, "{\"managers\":[\"chef@kommun.se\"]}", &o), 201, "%s",
+                 o.buf);
+    int port = free_port();
+    mail_server_start(port);
+    const char *exe = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
+    char one[700];
+    snprintf(one, sizeof one,
+             "%s sweep --once --data-dir %s/data --date 2026-12-07 --mail --set mail_smtp_url=smtp://127.0.0.1:%d"
+             " --set mail_from=rostvakt@kommun.se --format json --out %s/reports/sweep-{date}.{format}",
+             exe, dir, port, dir);
+    snprintf(cmd, sizeof cmd, "(%s 2> %s/s1.err > /dev/null & %s 2> %s/s2.err > /dev/null & wait) && cat %s/s1.err %s/s2.err",
+             one, dir, one, dir, dir, dir);
+    cr_assert_eq(run(cmd, &o), 0, "%s", o.buf);
+    const char *elsewhere = "has run, or is running, elsewhere";
+    const char *first = strstr(o.buf, elsewhere);
+    cr_expect(first && !strstr(first + 1, elsewhere), "one of the two stood down: %s", o.buf);
+    cr_expect(strstr(o.buf, "1 new, 1 sent") != NULL, "the other mailed: %s", o.buf);
+    snprintf(cmd, sizeof cmd, "%s 2>&1 >/dev/null", one);
+    cr_assert_eq(run(cmd, &o), 0, "%s", o.buf);
+    cr_expect(strstr(o.buf, elsewhere) != NULL, "a third start that day does nothing: %s", o.buf);
+    cr_expect_eq(mail_server_mails(&o), 1, "one mail: %s", o.buf);
+    cr_expect_eq(db_int("SELECT count(*) FROM sweeps WHERE date = '2026-12-07'"), 1, "one report kept");
+    cr_expect_eq(db_int("SELECT count(*) FROM sweep_runs WHERE date = '2026-12-07' AND finished_ms IS NOT NULL"), 1,
+                 "one run, finished");
+    char path[160];
+    snprintf(path, sizeof path, "%s/reports/sweep-2026-12-07.json", dir);
+    cr_expect_eq(access(path, R_OK), 0, "the report is in place");
+    mail_server_stop();
+}
+
+/* A --once run that failed leaves the date to be swept again. */
+Test(nodes, a_failed_once_sweep_can_run_again) {
+    sink o;
+    char cmd[1024];
+    const char *exe = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
+    /* a report that cannot be written: the run fails */
+    snprintf(cmd, sizeof cmd, "%s sweep --once --data-dir %s/data --date 2026-12-08 --out /proc/nowhere/x.json 2>&1",
+             exe, dir);
+    cr_expect_neq(run(cmd, &o), 0, "%s", o.buf);
+    snprintf(cmd, sizeof cmd, "%s sweep --once --data-dir %s/data --date 2026-12-08 2>&1 > /dev/null", exe, dir);
+    cr_expect_eq(run(cmd, &o), 0, "%s", o.buf);
+    cr_expect(strstr(o.buf, "elsewhere") == NULL, "it ran: %s", o.buf);
+    cr_expect_eq(db_int("SELECT count(*) FROM sweeps WHERE date = '2026-12-08'"), 1);
+}

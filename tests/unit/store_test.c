@@ -705,3 +705,39 @@ Test(store, analyses_are_claimed_once_and_taken_over_when_the_lease_runs_out) {
     cr_expect_eq(rv_store_claim_analysis(s, "h:5:e", 1800, 2800, &c, got, ct, sizeof ct, &e), RV_ERR_NOT_FOUND);
     rv_store_close(s);
 }
+
+static int gone_if_x(const char *by) { return by[0] == 'x'; }
+
+/* One sweep run a date: the first claim wins, a second waits for nothing;
+ * a run left unfinished by a process that is gone, or for too long, is
+ * taken over; a failed run frees the date; a finished one is never run
+ * again. */
+Test(store, a_dates_sweep_run_is_claimed_once) {
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    int got;
+    cr_assert_eq(rv_store_sweep_claim(s, "2026-12-07", "a", 1000, 0, gone_if_x, &got, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(got, 1);
+    cr_assert_eq(rv_store_sweep_claim(s, "2026-12-07", "b", 1001, 0, gone_if_x, &got, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(got, 0, "running elsewhere");
+    cr_assert_eq(rv_store_sweep_claim(s, "2026-12-08", "b", 1002, 0, gone_if_x, &got, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(got, 1, "another date is another run");
+    cr_assert_eq(rv_store_sweep_claim(s, "2026-12-07", "c", 5000, 1001, gone_if_x, &got, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(got, 1, "started before the stale limit and not finished: taken over");
+    cr_assert_eq(rv_store_sweep_over(s, "2026-12-07", "a", 1, 5001, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_sweep_claim(s, "2026-12-07", "d", 5002, 0, gone_if_x, &got, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(got, 0, "the one it was taken from cannot finish it");
+    cr_assert_eq(rv_store_sweep_over(s, "2026-12-07", "c", 1, 5003, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_sweep_claim(s, "2026-12-07", "x", 9000, 8000, gone_if_x, &got, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(got, 0, "finished: never again that date");
+    /* a claimant that is gone */
+    cr_assert_eq(rv_store_sweep_claim(s, "2026-12-09", "x1", 1000, 0, gone_if_x, &got, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_sweep_claim(s, "2026-12-09", "e", 1001, 0, gone_if_x, &got, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(got, 1, "its process is gone: taken over");
+    /* a failed run frees its date */
+    cr_assert_eq(rv_store_sweep_over(s, "2026-12-09", "e", 0, 1002, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_sweep_claim(s, "2026-12-09", "f", 1003, 0, NULL, &got, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(got, 1, "failed: the date may be swept again");
+    rv_store_close(s);
+}
