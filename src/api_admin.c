@@ -248,9 +248,13 @@ rv_answer rv_api_metrics(rv_server *s, rv_req *r, const rv_path *p)
     if (!f) return 0;
     pthread_mutex_lock(&s->db.lock);
     long long queued = rv_store_count_queued(s->db.store);
+    long long claimed = rv_store_count(s->db.store, RV_COUNT_ANALYSES_CLAIMED);
     long mail_pending = rv_store_outbox_pending(s->db.store);
     pthread_mutex_unlock(&s->db.lock);
     rv_metrics_write(s->metrics, queued, f);
+    fprintf(f, "# HELP rostvakt_analyses_claimed Voicemails a worker on some node holds a claim on (part of the queue).\n"
+               "# TYPE rostvakt_analyses_claimed gauge\nrostvakt_analyses_claimed %lld\n",
+            claimed);
     fprintf(f, "# HELP rostvakt_mail_pending The sweep's mails not sent yet (tried again at the next sweep).\n"
                "# TYPE rostvakt_mail_pending gauge\nrostvakt_mail_pending %ld\n"
                "# HELP rostvakt_sweep_running 1 while a sweep asked for over HTTP waits or runs.\n"
@@ -443,9 +447,16 @@ rv_answer rv_api_list_sweeps(rv_server *s, rv_req *r, const rv_path *p)
 /* GET /v1/sweeps/{id} */
 rv_answer rv_api_get_sweep(rv_server *s, rv_req *r, const rv_path *p) { return sweeps(s, r, p->id); }
 
-/* GET /healthz */
+/* GET /healthz: 200 while the database answers a query, else 503 with
+ * what it said (a load balancer takes the node out). */
 rv_answer rv_api_healthz(rv_server *s, rv_req *r, const rv_path *p)
 {
-    (void)s, (void)p;
-    return rv_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
+    (void)p;
+    rv_error e;
+    rv_err rc;
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, rv_store_ping(s->db.store, &e));
+    if (rc != RV_OK)
+        return rv_reply_json_h(r, 503, json_pack("{s:s,s:s}", "status", "unavailable", "database", e.msg), "Retry-After",
+                               "5");
+    return rv_reply_json(r, 200, json_pack("{s:s,s:s}", "status", "ok", "database", "ok"));
 }

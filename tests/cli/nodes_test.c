@@ -363,3 +363,26 @@ Test(nodes, a_failed_once_sweep_can_run_again) {
     cr_expect(strstr(o.buf, "elsewhere") == NULL, "it ran: %s", o.buf);
     cr_expect_eq(db_int("SELECT count(*) FROM sweeps WHERE date = '2026-12-08'"), 1);
 }
+
+/* /healthz says whether the database answers; /metrics gives the queue
+ * every node shares, so a node that took no upload knows its depth. */
+Test(nodes, healthz_asks_the_database_and_metrics_give_the_shared_queue) {
+    sink o;
+    cr_assert_eq(call("GET", "/healthz", NULL, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"database\":\"ok\"") != NULL, "%s", o.buf);
+    stop_server();
+    start_server("0"); /* nothing analysed: what is uploaded stays queued */
+    long long ids[3];
+    upload_voicemails(3, ids);
+    char tokens[128], other[64];
+    snprintf(tokens, sizeof tokens, "%s/tokens", dir);
+    pid_t b = start_node(tokens, other);
+    cr_assert_eq(call_on(other, "GET", "/metrics", NULL, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\nrostvakt_queue_depth 3\n") != NULL, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\nrostvakt_analyses_claimed 0\n") != NULL, "%s", o.buf);
+    stop_node(b);
+    /* a database that no longer answers the service's queries: 503 */
+    cr_assert_eq(db_int("DROP TABLE analysis_jobs; SELECT 0"), 0);
+    cr_expect_eq(call("GET", "/healthz", NULL, NULL, &o), 503, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"status\":\"unavailable\"") != NULL, "%s", o.buf);
+}
