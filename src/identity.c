@@ -242,7 +242,9 @@ rv_err rv_identity_use_store(rv_identity *id, rv_service_store *db, rv_error *er
 {
     pthread_mutex_lock(&id->poll_lock);
     id->db = db;
-    rv_err rc = poll_locked(id, err);
+    rv_err rc;
+    RV_STORE_RETRY(db, rc, RV_BUSY_TRIES, rv_sessions_share_secret(id->sessions, db->store, err));
+    if (rc == RV_OK) rc = poll_locked(id, err);
     pthread_mutex_unlock(&id->poll_lock);
     atomic_store(&id->polled_ms, rv_now_ms());
     return rc;

@@ -140,6 +140,19 @@ rv_err rv_session_end(rv_sessions *s, rv_store *db, const char *id, rv_error *er
     return rv_store_session_end(db, h, err);
 }
 
+rv_err rv_sessions_share_secret(rv_sessions *s, rv_store *db, rv_error *err)
+{
+    char mine[2 * sizeof s->secret + 1], kept[2 * sizeof s->secret + 8];
+    hex(s->secret, sizeof s->secret, mine);
+    rv_err rc = rv_store_shared_secret(db, "proxy_csrf", mine, kept, sizeof kept, err);
+    if (rc == RV_OK && strlen(kept) == 2 * sizeof s->secret && unhex(kept, s->secret, sizeof s->secret)) {
+        OPENSSL_cleanse(kept, sizeof kept);
+        return RV_OK;
+    }
+    OPENSSL_cleanse(kept, sizeof kept);
+    return rc != RV_OK ? rc : rv_error_set(err, RV_ERR_IO, "the proxy users' secret in the store is damaged");
+}
+
 void rv_sessions_proxy_csrf(rv_sessions *s, const char *name, char csrf[RV_SESSION_ID_LEN + 1])
 {
     unsigned char buf[sizeof s->secret + RV_TOKEN_NAME_MAX + 1], md[SHA256_DIGEST_LENGTH];

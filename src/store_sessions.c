@@ -120,3 +120,21 @@ rv_err rv_store_revocations(rv_store *s, long long after, void (*fn)(void *user,
     rv_sql_done(q);
     return rc;
 }
+
+rv_err rv_store_shared_secret(rv_store *s, const char *name, const char *candidate, char *out, size_t cap,
+                              rv_error *err)
+{
+    out[0] = '\0';
+    rv_err rc = rv_sql_exec(s, "INSERT INTO shared_secrets (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+                            V_ARGS(V_TEXT(name), V_TEXT(candidate)), "cannot keep a secret", err);
+    rv_sql *q;
+    if (rc == RV_OK)
+        rc = rv_sql_prepare(s, &q, "SELECT value FROM shared_secrets WHERE name = ?1", V_ARGS(V_TEXT(name)),
+                            "cannot read a secret", err);
+    if (rc != RV_OK) return rc;
+    int r = rv_sql_step(q, err);
+    if (r == 1) rv_sql_copy(q, 0, out, cap);
+    rv_sql_done(q);
+    if (r < 0) return err->code;
+    return r == 1 ? RV_OK : rv_error_set(err, RV_ERR_IO, "a secret kept is gone");
+}

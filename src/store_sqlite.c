@@ -208,7 +208,8 @@ static const char *const migrations[] = {
     "CREATE TABLE analysis_jobs (voicemail_id BIGINT PRIMARY KEY, claimed_by TEXT, lease_until_ms BIGINT);"
     "INSERT INTO analysis_jobs (voicemail_id) SELECT id FROM voicemails WHERE state IN ('queued', 'analysing');"
     "CREATE TABLE sweep_runs (date TEXT PRIMARY KEY, started_by TEXT NOT NULL, started_ms BIGINT NOT NULL,"
-    "  finished_ms BIGINT);",
+    "  finished_ms BIGINT);"
+    "CREATE TABLE shared_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] == RV_STORE_SCHEMA_VERSION,

@@ -50,8 +50,14 @@ rv_err rv_session_find(rv_sessions *s, rv_store *db, const char *id, unsigned ch
                        char csrf[RV_SESSION_ID_LEN + 1], rv_error *err);
 rv_err rv_session_end(rv_sessions *s, rv_store *db, const char *id, rv_error *err);
 
+/* Take the secret the proxy users' CSRF tokens are made with from db,
+ * where every node sharing it finds the same (the first to ask keeps its
+ * own there), so that a proxy user's token is good on any node and after a
+ * restart. The store's errors; s keeps its own secret then. */
+rv_err rv_sessions_share_secret(rv_sessions *s, rv_store *db, rv_error *err);
+
 /* The CSRF token of a user the trusted proxy names (the same for as long as
- * the service runs). */
+ * the secret is: rv_sessions_share_secret). */
 void rv_sessions_proxy_csrf(rv_sessions *s, const char *name, char csrf[RV_SESSION_ID_LEN + 1]);
 
 /* Users named by a trusted proxy: "user<TAB>role" a line, '#' comments. */

@@ -709,6 +709,11 @@ rv_err rv_store_session_end(rv_store *s, const char *id_sha256, rv_error *err);
 /* The number of sessions (-1: a database error). */
 long long rv_store_session_count(rv_store *s);
 
+/* The secret named name every node shares (hex): the one in the store, or
+ * candidate, kept now, when there is none. */
+rv_err rv_store_shared_secret(rv_store *s, const char *name, const char *candidate, char *out, size_t cap,
+                              rv_error *err);
+
 /* Record that the token with key token_key (hex) named name is revoked,
  * and end its sessions, in one transaction (a key revoked again: RV_OK). */
 rv_err rv_store_revoke_token(rv_store *s, const char *token_key, const char *name, const char *now_iso,

@@ -386,3 +386,36 @@ Test(nodes, healthz_asks_the_database_and_metrics_give_the_shared_queue) {
     cr_expect_eq(call("GET", "/healthz", NULL, NULL, &o), 503, "%s", o.buf);
     cr_expect(strstr(o.buf, "\"status\":\"unavailable\"") != NULL, "%s", o.buf);
 }
+
+/* The CSRF token of a user the trusted proxy names, from GET /v1/session
+ * at node_base, into csrf. */
+static void proxy_csrf(const char *node_base, char csrf[80])
+{
+    sink o;
+    cr_assert_eq(call_on(node_base, "GET", "/v1/session", "X-Remote-User: eva.registrator", NULL, &o), 200, "%s", o.buf);
+    const char *c = strstr(o.buf, "\"csrf\":\"");
+    cr_assert(c, "%s", o.buf);
+    snprintf(csrf, 80, "%.64s", c + 8);
+}
+
+/* Behind a proxy that names its users, one node's CSRF token for a user is
+ * every node's, and outlives a restart: the proxy may send the change to
+ * another node than the one the page came from. */
+Test(nodes, a_proxy_users_csrf_token_is_good_on_every_node) {
+    char users[128], tokens[128], other[64], a[80], b[80], again[80];
+    restart_behind_proxy("eva.registrator\tofficer\n");
+    snprintf(users, sizeof users, "%s/users", dir);
+    snprintf(tokens, sizeof tokens, "%s/tokens", dir);
+    setenv("RV_TRUSTED_PROXY", "127.0.0.1", 1);
+    setenv("RV_USERS_FILE", users, 1);
+    pid_t n2 = start_node(tokens, other);
+    unsetenv("RV_TRUSTED_PROXY");
+    unsetenv("RV_USERS_FILE");
+    proxy_csrf(base, a);
+    proxy_csrf(other, b);
+    cr_expect_str_eq(a, b, "the same on both nodes");
+    stop_node(n2);
+    restart_behind_proxy("eva.registrator\tofficer\n");
+    proxy_csrf(base, again);
+    cr_expect_str_eq(a, again, "and after a restart");
+}

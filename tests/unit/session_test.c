@@ -194,7 +194,7 @@ Test(session, a_proxy_users_csrf_token_is_stable_and_their_own) {
     rv_sessions_proxy_csrf(t, "eva", d);
     cr_expect_str_eq(a, b);
     cr_expect_str_neq(a, c);
-    cr_expect_str_neq(a, d, "another service start, another secret");
+    cr_expect_str_neq(a, d, "another secret until the store's is shared");
     rv_sessions_free(s);
     rv_sessions_free(t);
 }
@@ -248,4 +248,24 @@ Test(session, one_token_signing_in_again_and_again_signs_nobody_else_out) {
     cr_expect(found(s, db, id, key, csrf), "the newest is there");
     cr_expect(!found(s, db, first, key, csrf), "the token's own oldest made room");
     rv_sessions_free(s);
+}
+
+/* Nodes on one store: the proxy users' CSRF tokens are made with the
+ * store's secret, the same for each, and for the next start. */
+Test(session, the_proxy_users_secret_is_the_stores) {
+    rv_sessions *s, *t;
+    rv_error e;
+    cr_assert_eq(rv_sessions_new(60, &s, &e), RV_OK);
+    cr_assert_eq(rv_sessions_new(60, &t, &e), RV_OK);
+    char a[RV_SESSION_ID_LEN + 1], b[RV_SESSION_ID_LEN + 1];
+    rv_sessions_proxy_csrf(s, "eva", a);
+    rv_sessions_proxy_csrf(t, "eva", b);
+    cr_assert_str_neq(a, b, "each its own until they share the store's");
+    cr_assert_eq(rv_sessions_share_secret(s, db, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_sessions_share_secret(t, db, &e), RV_OK, "%s", e.msg);
+    rv_sessions_proxy_csrf(s, "eva", a);
+    rv_sessions_proxy_csrf(t, "eva", b);
+    cr_expect_str_eq(a, b);
+    rv_sessions_free(s);
+    rv_sessions_free(t);
 }
