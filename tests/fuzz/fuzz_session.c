@@ -24,6 +24,15 @@ static int as_file(const uint8_t *data, size_t size, char path[32])
     return ok;
 }
 
+static char store_dir[] = "/tmp/rv-fuzz-sessions-XXXXXX";
+
+static void remove_store(void)
+{
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", store_dir);
+    if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", store_dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static rv_sessions *live;
@@ -31,9 +40,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static char ids[4][RV_SESSION_ID_LEN + 1];
     rv_error e;
     if (!live) { /* a few sessions, made once, for cookies to be looked up among */
-        char dir[] = "/tmp/rv-fuzz-sessions-XXXXXX";
-        if (!mkdtemp(dir) || rv_store_open(dir, &db, &e) != RV_OK || rv_sessions_new(3600, &live, &e) != RV_OK)
-            abort();
+        if (!mkdtemp(store_dir)) abort();
+        atexit(remove_store);
+        if (rv_store_open(store_dir, &db, &e) != RV_OK || rv_sessions_new(3600, &live, &e) != RV_OK) abort();
         for (int i = 0; i < 4; i++) {
             unsigned char key[RV_TOKEN_KEY_LEN];
             char csrf[RV_SESSION_ID_LEN + 1];
