@@ -35,7 +35,7 @@ FIXTURES = $(BUILD)/fixtures/.stamp
 # The store's and the request bodies' headers are the service's own, not a
 # public API (the store's structs follow its backends), and so are the
 # headers that include them: make install leaves them out.
-PRIVATE_HEADERS = store.h requests.h archive.h adapt.h calibrate.h greeting.h mail.h sweep.h
+PRIVATE_HEADERS = store.h requests.h archive.h adapt.h calibrate.h greeting.h mail.h sweep.h session.h
 PUBLIC_HEADERS  = $(filter-out $(PRIVATE_HEADERS:%=include/rostvakt/%),$(wildcard include/rostvakt/*.h))
 
 .PHONY: FORCE all deps models readme test unit-test browser-test asan bench bench-transport bench-inbox demo screenshots check-symbols \

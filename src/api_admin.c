@@ -327,9 +327,13 @@ rv_answer rv_api_metrics(rv_server *s, rv_req *r, const rv_path *p)
     if (!f) return 0;
     pthread_mutex_lock(&s->db.lock);
     long long queued = rv_store_count_queued(s->db.store);
+    long long claimed = rv_store_count(s->db.store, RV_COUNT_ANALYSES_CLAIMED);
     long mail_pending = rv_store_outbox_pending(s->db.store);
     pthread_mutex_unlock(&s->db.lock);
     rv_metrics_write(s->metrics, queued, f);
+    fprintf(f, "# HELP rostvakt_analyses_claimed Voicemails a worker on some node holds a claim on (part of the queue).\n"
+               "# TYPE rostvakt_analyses_claimed gauge\nrostvakt_analyses_claimed %lld\n",
+            claimed);
     fprintf(f, "# HELP rostvakt_mail_pending The sweep's mails not sent yet (tried again at the next sweep).\n"
                "# TYPE rostvakt_mail_pending gauge\nrostvakt_mail_pending %ld\n"
                "# HELP rostvakt_sweep_running 1 while a sweep asked for over HTTP waits or runs.\n"
@@ -377,8 +381,8 @@ rv_answer rv_api_sign_in(rv_server *s, rv_req *r, const rv_path *p)
     json_decref(j);
     if (!ok) return rv_reply_error(r, RV_ERR_UNAUTHORIZED, "no such token");
     rv_error e;
-    /* a session lives in memory, outside any transaction: audited
-     * first, and none made unless its audit row is written */
+    /* a session is written in a transaction of its own: audited first,
+     * and none made unless its audit row is written */
     if (role == RV_ROLE_PBX) {
         if (rv_audit(&s->db, name, remote, "sign_in_refused", 0, NULL, "a pbx token", &e) != RV_OK)
             return rv_reply_rv_error(r, &e);
@@ -386,7 +390,7 @@ rv_answer rv_api_sign_in(rv_server *s, rv_req *r, const rv_path *p)
     }
     char id[RV_SESSION_ID_LEN + 1], csrf[RV_SESSION_ID_LEN + 1];
     if (rv_audit(&s->db, name, remote, "sign_in", 0, NULL, NULL, &e) != RV_OK) return rv_reply_rv_error(r, &e);
-    if (rv_session_create(rv_identity_sessions(s->id), key, id, csrf, &e) != RV_OK) return rv_reply_rv_error(r, &e);
+    if (rv_identity_sign_in(s->id, key, name, role, id, csrf, &e) != RV_OK) return rv_reply_rv_error(r, &e);
     session_cookie(s, r, id, cookie, sizeof cookie);
     return rv_reply_json_h(r, 201,
                            json_pack("{s:s,s:s,s:s,s:I}", "name", name, "role", rv_role_name(role), "csrf", csrf,
@@ -425,7 +429,7 @@ rv_answer rv_api_sign_out(rv_server *s, rv_req *r, const rv_path *p)
     char cookie[200];
     rv_error e;
     if (rv_audit(&s->db, who->name, who->remote, "sign_out", 0, NULL, NULL, &e) != RV_OK) return rv_reply_rv_error(r, &e);
-    if (who->sid) rv_session_end(rv_identity_sessions(s->id), who->sid);
+    if (who->sid && rv_identity_sign_out(s->id, who->sid, &e) != RV_OK) return rv_reply_rv_error(r, &e);
     session_cookie(s, r, "", cookie, sizeof cookie);
     return rv_reply_json_h(r, 200, json_pack("{s:b}", "signed_out", 1), "Set-Cookie", cookie);
 }
@@ -540,9 +544,16 @@ rv_answer rv_api_list_sweeps(rv_server *s, rv_req *r, const rv_path *p)
 /* GET /v1/sweeps/{id} */
 rv_answer rv_api_get_sweep(rv_server *s, rv_req *r, const rv_path *p) { return sweeps(s, r, p->id); }
 
-/* GET /healthz */
+/* GET /healthz: 200 while the database answers a query, else 503 with
+ * what it said (a load balancer takes the node out). */
 rv_answer rv_api_healthz(rv_server *s, rv_req *r, const rv_path *p)
 {
-    (void)s, (void)p;
-    return rv_reply_json(r, 200, json_pack("{s:s}", "status", "ok"));
+    (void)p;
+    rv_error e;
+    rv_err rc;
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, rv_store_ping(s->db.store, &e));
+    if (rc != RV_OK)
+        return rv_reply_json_h(r, 503, json_pack("{s:s,s:s}", "status", "unavailable", "database", e.msg), "Retry-After",
+                               "5");
+    return rv_reply_json(r, 200, json_pack("{s:s,s:s}", "status", "ok", "database", "ok"));
 }

@@ -14,7 +14,8 @@
 #define ADMIN ROLE(RV_ROLE_ADMIN)
 
 const rv_route rv_routes[] = {
-    {"GET", "/healthz", RV_PUBLIC, RV_BODY_NONE, rv_api_healthz, NULL, NULL, "200", ""},
+    {"GET", "/healthz", RV_PUBLIC, RV_BODY_NONE, rv_api_healthz, NULL, NULL, "200 the database answers",
+     "503 it does not"},
     {"GET", "/metrics", RV_PUBLIC, RV_BODY_NONE, rv_api_metrics, NULL,
      "`metrics_access`: this machine or anyone signed in (default)", "200 Prometheus text", "401"},
     {"PUT", "/v1/mailboxes/{ext}", PBX | ADMIN, RV_BODY_JSON, rv_api_put_mailbox, NULL, NULL,

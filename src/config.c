@@ -58,6 +58,8 @@ static const setting settings[] = {
     {"analysis_workers", T_INT, "1", 0, 256, OFF(analysis_workers), NONE,
      "serve: threads analysing queued voicemails (0: none, they stay queued); their keyword spotting takes a "
      "decoder from the greeting_workers pool"},
+    {"analysis_lease", T_INT, "600", 1, 86400, OFF(analysis_lease), NONE,
+     "serve: seconds a worker's claim on a voicemail lasts; then any node's worker may take it"},
     {"max_json_bytes", T_INT, "65536", 1024, 16777216, OFF(max_json_bytes), NONE,
      "serve: largest accepted JSON request body in bytes"},
     {"http_header_timeout", T_INT, "10", 1, 3600, OFF(http_header_timeout), NONE,

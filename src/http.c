@@ -258,13 +258,13 @@ int rv_req_authorise(rv_req *r, unsigned allowed, rv_answer *ret)
         return 0;
     } else {
         const char *sid = MHD_lookup_connection_value(r->c, MHD_COOKIE_KIND, "rv_session");
-        unsigned char key[RV_TOKEN_KEY_LEN];
-        int found = sid && rv_session_find(sessions, sid, key, csrf);
-        if (found) { /* who and which role: the session's token's now, while it is in the file */
-            found = rv_identity_by_key(h->id, key, role, who->name, sizeof who->name);
-            if (!found) rv_session_end(sessions, sid);
+        rv_error e;
+        rv_err rc = sid ? rv_identity_session(h->id, sid, role, who->name, sizeof who->name, csrf, &e) : RV_ERR_NOT_FOUND;
+        if (rc != RV_OK && rc != RV_ERR_NOT_FOUND) { /* the store does not answer: not signed out */
+            *ret = rv_reply_rv_error(r, &e);
+            return 0;
         }
-        if (!found) {
+        if (rc != RV_OK) {
             *ret = rv_reply_error(r, RV_ERR_UNAUTHORIZED,
                                   sid ? "the session has ended; sign in again" : "a valid bearer token is needed");
             return 0;

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "service_store.h"
 #include "rostvakt/config.h"
 #include "rostvakt/err.h"
 #include "rostvakt/session.h"
@@ -48,5 +49,23 @@ int rv_identity_user(rv_identity *id, const char *user, rv_role *role);
 int rv_identity_orgs(rv_identity *id, int proxy, const char *name, char orgs[256]);
 /* The web app's sessions (valid while id is). */
 rv_sessions *rv_identity_sessions(rv_identity *id);
+
+/* Keep the sessions in db, and refuse the tokens revoked there, by any
+ * node (read now, then at most every 400 ms as tokens are checked); a
+ * token that leaves the tokens file is recorded there as revoked. db is
+ * borrowed while id lives. Until this is called no session can be made.
+ * The store's errors. */
+rv_err rv_identity_use_store(rv_identity *id, rv_service_store *db, rv_error *err);
+/* A new session (rv_session_create) for the token whose key is key, named
+ * name, of role: its id and CSRF token. */
+rv_err rv_identity_sign_in(rv_identity *id, const unsigned char key[RV_TOKEN_KEY_LEN], const char *name, rv_role role,
+                           char sid[RV_SESSION_ID_LEN + 1], char csrf[RV_SESSION_ID_LEN + 1], rv_error *err);
+/* The session sid: RV_OK with the role and name of its token now, and its
+ * CSRF token; RV_ERR_NOT_FOUND when there is none, it has expired, or its
+ * token is not in the file (then the session ends); the store's errors. */
+rv_err rv_identity_session(rv_identity *id, const char *sid, rv_role *role, char *name, size_t cap,
+                           char csrf[RV_SESSION_ID_LEN + 1], rv_error *err);
+/* End the session sid. The store's errors. */
+rv_err rv_identity_sign_out(rv_identity *id, const char *sid, rv_error *err);
 
 #endif

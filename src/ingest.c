@@ -42,6 +42,8 @@ static void record_analyses(rv_ingest *g, rv_finished *f)
         size_t i = 0;
         for (rv_finished *q = f; q; q = q->next) d[i++] = q->d;
         RV_STORE_RETRY(g->db, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_finish_voicemails(g->db->store, d, n, &e));
+        i = 0;
+        for (rv_finished *q = f; q; q = q->next) q->d.recorded = d[i++].recorded;
         free(d);
     }
     if (rc != RV_OK && n) {
@@ -50,7 +52,7 @@ static void record_analyses(rv_ingest *g, rv_finished *f)
     }
     for (rv_finished *q = f, *next; q; q = next) {
         next = q->next;
-        if (rc == RV_OK) rv_metrics_analysis(g->metrics, q->vm_class);
+        if (rc == RV_OK && q->d.recorded) rv_metrics_analysis(g->metrics, q->vm_class); /* not one another worker took over */
         free(q->report);
         free(q);
     }

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "node.h"
 #include "rostvakt/adapt.h"
 #include "rostvakt/analyze.h"
 #include "rostvakt/archive.h"
@@ -62,7 +64,7 @@ static const struct {
     {"token", "token --tokens FILE (--role pbx|officer|admin|manager --name NAME [--org ID]... | --revoke NAME)",
      "create or revoke an API token"},
     {"sweep", "sweep [--data-dir DIR] [--date YYYY-MM-DD] [--format json|csv|html[,...]] [--out FILE] [--dry-run]\n"
-              "                  [--mail [--mail-dir DIR]]",
+              "                  [--mail [--mail-dir DIR]] [--once]",
      "the nightly check of every mailbox and deadline, disposal, and the managers' report"},
     {"workdays", "workdays --calendar SE|AX --from YYYY-MM-DD --add N [--explain]", "the date N working days later"},
     {"calibrate", "calibrate [--data-dir DIR] [--min-per-class N] [--dry-run]",
@@ -127,7 +129,10 @@ static const char *const details[] = {
     "                              records officers a summary (settings mail_*); a mail that\n"
     "                              cannot be sent is kept and tried at the next sweep\n"
     "  --mail-dir DIR              with --dry-run: write the mails there as .eml files instead\n"
-    "                              (default ./rostvakt-mail)\n",
+    "                              (default ./rostvakt-mail)\n"
+    "  --once                      the nightly sweep: one run a date, whichever processes or\n"
+    "                              nodes on the archive start it; the others say so and do\n"
+    "                              nothing (a run that failed, or died, may be run again)\n",
     /* workdays */
     "  --calendar SE|AX            Swedish or Åland working days\n"
     "  --from YYYY-MM-DD --add N   N working days after the date\n"
@@ -1136,13 +1141,20 @@ static int cmd_token(int argc, char **argv)
     return 0;
 }
 
+/* A --once run not finished after this long is taken to have died. */
+#define SWEEP_STALE_MS (6LL * 3600 * 1000)
+
 /* The sweep with the analysis it may need: reference prompts, the phone map
  * and one decoder for greetings analysed under older models. The report is
  * put in place at the end (rv_out: never half-written, a device or FIFO
  * written as it is); a missing folder on the way to it is made. */
 static int sweep_main(const rv_config *cfg, long date, const int *fmts, size_t n_fmts,
-                      const char *out_s, int dry_run, int mail, const char *mail_dir)
+                      const char *out_s, int dry_run, int mail, const char *mail_dir, int once)
 {
+    char day[11], me[RV_NODE_NAME_MAX];
+    int claimed = 0; /* the date's run is this process's (once) */
+    rv_format_date(date, day);
+    rv_node_name(me);
     char models_version[17], path[3][4096];
     rv_out out_file[3];
     rv_models_version(cfg, models_version);
@@ -1164,6 +1176,26 @@ static int sweep_main(const rv_config *cfg, long date, const int *fmts, size_t n
     if (rv_store_open(cfg->data_dir, &st, &e) != RV_OK) {
         fprintf(stderr, "rostvakt sweep: %s\n", e.msg);
         return EXIT_CONFIG;
+    }
+    if (once && !dry_run) { /* one run a date, whichever processes and nodes start it */
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        long long now_ms = (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+        rv_err crc;
+        for (int tries = 0;; tries++) {
+            crc = rv_store_sweep_claim(st, day, me, now_ms, now_ms - SWEEP_STALE_MS, rv_node_gone, &claimed, &e);
+            if (crc != RV_ERR_BUSY || tries >= 10) break;
+        }
+        if (crc != RV_OK) {
+            fprintf(stderr, "rostvakt sweep: %s\n", e.msg);
+            rv_store_close(st);
+            return 1;
+        }
+        if (!claimed) {
+            fprintf(stderr, "rostvakt sweep: the sweep of %s has run, or is running, elsewhere: nothing to do\n", day);
+            rv_store_close(st);
+            return 0;
+        }
     }
     if (!dry_run) {
         prompts = rv_prompts_load(cfg, stderr);
@@ -1242,6 +1274,12 @@ done:
             rc = 1;
         }
     }
+    if (claimed) { /* done; or failed, and the date may be swept again */
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        if (rv_store_sweep_over(st, day, me, rc == 0, (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000, &e) != RV_OK)
+            fprintf(stderr, "rostvakt sweep: %s\n", e.msg);
+    }
     if (mail_f) fclose(mail_f);
     free(mail_json);
     rv_asr_free(asr);
@@ -1255,7 +1293,7 @@ done:
 static int cmd_sweep(int argc, char **argv)
 {
     const char *date_s = NULL, *fmt_s = "json", *out_s = NULL, *mail_dir = "rostvakt-mail";
-    int dry_run = 0, mail = 0;
+    int dry_run = 0, mail = 0, once = 0;
     common_opts co;
     if (common_init(&co, argc) != 0) return 1;
     int rc = 0;
@@ -1269,6 +1307,10 @@ static int cmd_sweep(int argc, char **argv)
         }
         if (strcmp(argv[i], "--mail") == 0) {
             mail = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--once") == 0) {
+            once = 1;
             continue;
         }
         const char **slot = strcmp(argv[i], "--mail-dir") == 0 ? &mail_dir
@@ -1327,7 +1369,7 @@ static int cmd_sweep(int argc, char **argv)
         rv_config_print(&cfg, stdout);
         goto done;
     }
-    rc = sweep_main(&cfg, date, fmts, n_fmts, out_s, dry_run, mail, mail_dir);
+    rc = sweep_main(&cfg, date, fmts, n_fmts, out_s, dry_run, mail, mail_dir, once);
 done:
     free(co.sets);
     return rc;

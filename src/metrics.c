@@ -58,7 +58,8 @@ void rv_metrics_write(const rv_metrics *m, long long queued, FILE *f)
     fprintf(f, "rostvakt_request_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
     fprintf(f, "rostvakt_request_seconds_sum %.6f\nrostvakt_request_seconds_count %llu\n",
             (double)m->latency_us_sum / 1e6, (unsigned long long)m->requests);
-    fprintf(f, "# HELP rostvakt_queue_depth Voicemails waiting for analysis.\n# TYPE rostvakt_queue_depth gauge\n"
+    fprintf(f, "# HELP rostvakt_queue_depth Voicemails waiting for analysis, on every node sharing the database.\n"
+               "# TYPE rostvakt_queue_depth gauge\n"
                "rostvakt_queue_depth %lld\n", queued);
     fprintf(f, "# HELP rostvakt_analyses_total Voicemails analysed, and those that failed.\n"
                "# TYPE rostvakt_analyses_total counter\n"

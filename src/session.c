@@ -4,7 +4,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
-#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -12,26 +12,18 @@
 
 #include "rostvakt/textfile.h"
 
-typedef struct {
-    char id[RV_SESSION_ID_LEN + 1], csrf[RV_SESSION_ID_LEN + 1];
-    unsigned char key[RV_TOKEN_KEY_LEN]; /* the token it was made from */
-    time_t last;                         /* 0: a free slot */
-    unsigned long long used;             /* when last used, in uses of the table: orders equal seconds */
-} session;
-
 struct rv_sessions {
-    pthread_mutex_t lock;
     long idle;
     unsigned char secret[32]; /* for the proxy users' CSRF tokens */
-    unsigned long long uses;
-    session *tab;
 };
 
-static time_t now_s(void)
+/* Milliseconds since the epoch: a session's times are shared by the nodes
+ * and outlive a restart. */
+static long long wall_ms(void)
 {
     struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + 1; /* never 0 */
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 static void hex(const unsigned char *b, size_t n, char *out)
@@ -49,19 +41,33 @@ static int random_hex(char out[RV_SESSION_ID_LEN + 1])
     return 1;
 }
 
+/* The name a session id is kept under: its SHA-256, so that the database
+ * never holds what the cookie carries. */
+static void id_hash(const char *id, char out[RV_SHA256_HEX + 1])
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)id, strlen(id), md);
+    hex(md, sizeof md, out);
+}
+
+/* 1 when id is RV_SESSION_ID_LEN lower-case hex digits, as made here. */
+static int well_formed(const char *id)
+{
+    if (!id || strlen(id) != RV_SESSION_ID_LEN) return 0;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'))) return 0;
+    return 1;
+}
+
 rv_err rv_sessions_new(long idle_s, rv_sessions **out, rv_error *err)
 {
+    *out = NULL;
     rv_sessions *s = calloc(1, sizeof *s);
-    if (!s || !(s->tab = calloc(RV_SESSIONS_MAX, sizeof *s->tab))) {
-        free(s);
-        return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-    }
+    if (!s) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     if (getrandom(s->secret, sizeof s->secret, 0) != (ssize_t)sizeof s->secret) {
-        free(s->tab);
         free(s);
         return rv_error_set(err, RV_ERR_INTERNAL, "no randomness for the session secret");
     }
-    pthread_mutex_init(&s->lock, NULL);
     s->idle = idle_s;
     *out = s;
     return RV_OK;
@@ -70,101 +76,81 @@ rv_err rv_sessions_new(long idle_s, rv_sessions **out, rv_error *err)
 void rv_sessions_free(rv_sessions *s)
 {
     if (!s) return;
-    pthread_mutex_destroy(&s->lock);
-    OPENSSL_cleanse(s->tab, RV_SESSIONS_MAX * sizeof *s->tab);
-    free(s->tab);
+    OPENSSL_cleanse(s, sizeof *s);
     free(s);
 }
 
-static int same_key(const session *t, const unsigned char *key)
-{
-    return memcmp(t->key, key, RV_TOKEN_KEY_LEN) == 0;
-}
-
-static int idle_longer(const session *a, const session *b)
-{
-    return a->last < b->last || (a->last == b->last && a->used < b->used);
-}
-
-rv_err rv_session_create(rv_sessions *s, const unsigned char key[RV_TOKEN_KEY_LEN], char id[RV_SESSION_ID_LEN + 1],
+rv_err rv_session_create(rv_sessions *s, rv_store *db, const rv_session_owner *owner, char id[RV_SESSION_ID_LEN + 1],
                          char csrf[RV_SESSION_ID_LEN + 1], rv_error *err)
 {
     if (!random_hex(id) || !random_hex(csrf)) return rv_error_set(err, RV_ERR_INTERNAL, "no randomness for a session");
-    pthread_mutex_lock(&s->lock);
-    time_t now = now_s();
-    session *free_slot = NULL, *oldest = NULL, *own_oldest = NULL;
-    size_t own = 0;
-    for (size_t i = 0; i < RV_SESSIONS_MAX; i++) {
-        session *t = &s->tab[i];
-        if (t->last && now - t->last > s->idle) memset(t, 0, sizeof *t); /* expired */
-        if (!t->last) {
-            if (!free_slot) free_slot = t;
-            continue;
+    rv_session_row r = {0};
+    id_hash(id, r.id_sha256);
+    hex(owner->key, RV_TOKEN_KEY_LEN, r.token_key);
+    snprintf(r.name, sizeof r.name, "%s", owner->name ? owner->name : "");
+    snprintf(r.role, sizeof r.role, "%s", rv_role_name(owner->role));
+    snprintf(r.organisations, sizeof r.organisations, "%s", owner->orgs ? owner->orgs : "");
+    memcpy(r.csrf, csrf, RV_SESSION_ID_LEN + 1);
+    r.used_ms = wall_ms();
+    r.idle_until_ms = r.used_ms + s->idle * 1000;
+    rv_err rc = rv_store_session_add(db, &r, RV_SESSIONS_PER_TOKEN, RV_SESSIONS_MAX, err);
+    OPENSSL_cleanse(&r, sizeof r);
+    if (rc != RV_OK) id[0] = csrf[0] = '\0';
+    return rc;
+}
+
+static int unhex(const char *h, unsigned char *out, size_t n)
+{
+    if (strlen(h) != 2 * n) return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned v = 0;
+        for (int k = 0; k < 2; k++) {
+            char c = h[2 * i + k];
+            v = v * 16 + (unsigned)(c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : 99);
         }
-        if (!oldest || idle_longer(t, oldest)) oldest = t;
-        if (same_key(t, key)) {
-            own++;
-            if (!own_oldest || idle_longer(t, own_oldest)) own_oldest = t;
-        }
+        if (v > 255) return 0;
+        out[i] = (unsigned char)v;
     }
-    /* a token signing in again and again ends its own sessions, nobody else's */
-    session *slot = own >= RV_SESSIONS_PER_TOKEN ? own_oldest : free_slot ? free_slot : oldest;
-    memcpy(slot->id, id, sizeof slot->id);
-    memcpy(slot->csrf, csrf, sizeof slot->csrf);
-    memcpy(slot->key, key, sizeof slot->key);
-    slot->last = now;
-    slot->used = ++s->uses;
-    pthread_mutex_unlock(&s->lock);
-    return RV_OK;
+    return 1;
 }
 
-/* The slot of id, or NULL (lock held). Compares every live slot in
- * constant time. */
-static session *slot_of(rv_sessions *s, const char *id)
+rv_err rv_session_find(rv_sessions *s, rv_store *db, const char *id, unsigned char key[RV_TOKEN_KEY_LEN],
+                       char csrf[RV_SESSION_ID_LEN + 1], rv_error *err)
 {
-    if (!id || strlen(id) != RV_SESSION_ID_LEN) return NULL;
-    session *found = NULL;
-    for (size_t i = 0; i < RV_SESSIONS_MAX; i++)
-        if (s->tab[i].last && CRYPTO_memcmp(s->tab[i].id, id, RV_SESSION_ID_LEN) == 0) found = &s->tab[i];
-    return found;
+    if (!well_formed(id)) return rv_error_set(err, RV_ERR_NOT_FOUND, "no such session");
+    char h[RV_SHA256_HEX + 1];
+    id_hash(id, h);
+    long long idle_ms = s->idle * 1000, touch = idle_ms / 10;
+    if (touch > 60000) touch = 60000;
+    rv_session_row r;
+    rv_err rc = rv_store_session_get(db, h, wall_ms(), idle_ms, touch, &r, err);
+    if (rc == RV_OK && (!unhex(r.token_key, key, RV_TOKEN_KEY_LEN) || strlen(r.csrf) != RV_SESSION_ID_LEN))
+        rc = rv_error_set(err, RV_ERR_NOT_FOUND, "a damaged session");
+    if (rc == RV_OK) memcpy(csrf, r.csrf, RV_SESSION_ID_LEN + 1);
+    OPENSSL_cleanse(&r, sizeof r);
+    return rc;
 }
 
-int rv_session_find(rv_sessions *s, const char *id, unsigned char key[RV_TOKEN_KEY_LEN],
-                    char csrf[RV_SESSION_ID_LEN + 1])
+rv_err rv_session_end(rv_sessions *s, rv_store *db, const char *id, rv_error *err)
 {
-    pthread_mutex_lock(&s->lock);
-    session *t = slot_of(s, id);
-    time_t now = now_s();
-    int ok = 0;
-    if (t && now - t->last > s->idle) {
-        memset(t, 0, sizeof *t);
-        t = NULL;
+    (void)s;
+    if (!well_formed(id)) return RV_OK;
+    char h[RV_SHA256_HEX + 1];
+    id_hash(id, h);
+    return rv_store_session_end(db, h, err);
+}
+
+rv_err rv_sessions_share_secret(rv_sessions *s, rv_store *db, rv_error *err)
+{
+    char mine[2 * sizeof s->secret + 1], kept[2 * sizeof s->secret + 8];
+    hex(s->secret, sizeof s->secret, mine);
+    rv_err rc = rv_store_shared_secret(db, "proxy_csrf", mine, kept, sizeof kept, err);
+    if (rc == RV_OK && strlen(kept) == 2 * sizeof s->secret && unhex(kept, s->secret, sizeof s->secret)) {
+        OPENSSL_cleanse(kept, sizeof kept);
+        return RV_OK;
     }
-    if (t) {
-        t->last = now;
-        t->used = ++s->uses;
-        memcpy(key, t->key, RV_TOKEN_KEY_LEN);
-        memcpy(csrf, t->csrf, RV_SESSION_ID_LEN + 1);
-        ok = 1;
-    }
-    pthread_mutex_unlock(&s->lock);
-    return ok;
-}
-
-void rv_session_end(rv_sessions *s, const char *id)
-{
-    pthread_mutex_lock(&s->lock);
-    session *t = slot_of(s, id);
-    if (t) memset(t, 0, sizeof *t);
-    pthread_mutex_unlock(&s->lock);
-}
-
-void rv_sessions_end_unless(rv_sessions *s, int (*keep)(void *arg, const unsigned char *key), void *arg)
-{
-    pthread_mutex_lock(&s->lock);
-    for (size_t i = 0; i < RV_SESSIONS_MAX; i++)
-        if (s->tab[i].last && !keep(arg, s->tab[i].key)) memset(&s->tab[i], 0, sizeof s->tab[i]);
-    pthread_mutex_unlock(&s->lock);
+    OPENSSL_cleanse(kept, sizeof kept);
+    return rc != RV_OK ? rc : rv_error_set(err, RV_ERR_IO, "the proxy users' secret in the store is damaged");
 }
 
 void rv_sessions_proxy_csrf(rv_sessions *s, const char *name, char csrf[RV_SESSION_ID_LEN + 1])

@@ -83,6 +83,11 @@ long long rv_sql_last_id(rv_store *s);
  * or no row (a count or a 0/1 question). */
 long long rv_sql_int1(rv_store *s, const char *sql, const rv_sqlv *v, int n);
 
+/* What a backend adds to a SELECT that picks a row to claim, so that
+ * connections claiming at once skip each other's rows: "" for SQLite,
+ * whose writers take turns; " FOR UPDATE SKIP LOCKED" for PostgreSQL. */
+const char *rv_sql_skip_locked(rv_store *s);
+
 /* The connection's last error as ours (what: the work that failed). */
 rv_err rv_sql_error(rv_store *s, rv_error *err, const char *what);
 /* 1 inside a transaction (rv_store_begin's, or one a function opened). */

@@ -213,6 +213,22 @@ static const char *const migrations[] = {
     "WITH RECURSIVE s(id, suffix) AS (SELECT id, caller FROM voicemails WHERE caller <> ''"
     "  UNION ALL SELECT id, substr(suffix, 2) FROM s WHERE length(suffix) > 1)"
     "  INSERT INTO voicemail_callers (suffix, voicemail_id) SELECT DISTINCT suffix, id FROM s;",
+    /* 19 -> 20: what the nodes sharing one database share: the web app's
+     * sessions (the id's SHA-256, never the id), the tokens revoked, the
+     * analyses owed as jobs a worker claims for a lease, one sweep run a
+     * date. Times in milliseconds since the epoch. */
+    "CREATE TABLE sessions (seq INTEGER PRIMARY KEY, id_sha256 TEXT NOT NULL UNIQUE, token_key TEXT NOT NULL,"
+    "  name TEXT NOT NULL, role TEXT NOT NULL, organisations TEXT NOT NULL, csrf TEXT NOT NULL,"
+    "  created_ms BIGINT NOT NULL, used_ms BIGINT NOT NULL, idle_until_ms BIGINT NOT NULL);"
+    "CREATE INDEX sessions_token ON sessions(token_key, used_ms);"
+    "CREATE INDEX sessions_used ON sessions(used_ms);"
+    "CREATE TABLE revoked_tokens (seq INTEGER PRIMARY KEY, token_key TEXT NOT NULL UNIQUE, name TEXT NOT NULL,"
+    "  revoked_at TEXT NOT NULL);"
+    "CREATE TABLE analysis_jobs (voicemail_id BIGINT PRIMARY KEY, claimed_by TEXT, lease_until_ms BIGINT);"
+    "INSERT INTO analysis_jobs (voicemail_id) SELECT id FROM voicemails WHERE state IN ('queued', 'analysing');"
+    "CREATE TABLE sweep_runs (date TEXT PRIMARY KEY, started_by TEXT NOT NULL, started_ms BIGINT NOT NULL,"
+    "  finished_ms BIGINT);"
+    "CREATE TABLE shared_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] == RV_STORE_SCHEMA_VERSION,
@@ -436,6 +452,12 @@ rv_err rv_store_checkpoint(rv_store *s, rv_error *err)
     return rc == SQLITE_OK || rc == SQLITE_BUSY ? RV_OK : rv_sql_error(s, err, "checkpoint failed");
 }
 
+const char *rv_sql_skip_locked(rv_store *s)
+{
+    (void)s;
+    return ""; /* one writer at a time: a claim cannot meet another */
+}
+
 /* ---- opening, and the schema ---- */
 
 static int mkdir_p(const char *path)
@@ -449,6 +471,18 @@ static int mkdir_p(const char *path)
             *p = '/';
         }
     return mkdir(tmp, 0750) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+rv_err rv_store_ping(rv_store *s, rv_error *err)
+{
+    /* a table of the schema: the file is read, not only the connection */
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q, "SELECT count(*) FROM (SELECT 1 FROM analysis_jobs LIMIT 1) AS j", V_NONE,
+                               "the database does not answer", err);
+    if (rc != RV_OK) return rc;
+    if (rv_sql_step(q, err) < 0) rc = err->code;
+    rv_sql_done(q);
+    return rc;
 }
 
 int rv_store_schema_version(rv_store *s)

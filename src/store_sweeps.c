@@ -17,6 +17,7 @@ long long rv_store_count(rv_store *s, rv_count_what what)
         [RV_COUNT_OPEN_CALLBACKS] = "SELECT count(*) FROM voicemails WHERE callback_at IS NULL AND disposed_at IS NULL"
                                     " AND coalesce(classification, '') != 'empty'",
         [RV_COUNT_DISPOSABLE] = "SELECT count(*) FROM voicemails WHERE disposed_at IS NULL AND state = 'analysed'",
+        [RV_COUNT_ANALYSES_CLAIMED] = "SELECT count(*) FROM analysis_jobs WHERE claimed_by IS NOT NULL",
     };
     if ((unsigned)what >= sizeof sql / sizeof *sql) return -1;
     return rv_sql_int1(s, sql[what], V_NONE);
@@ -267,4 +268,54 @@ rv_err rv_store_outbox_sent(rv_store *s, const char *key, const char *error, con
 long rv_store_outbox_pending(rv_store *s)
 {
     return (long)rv_sql_int1(s, "SELECT count(*) FROM mail_outbox WHERE sent_at IS NULL", V_NONE);
+}
+
+rv_err rv_store_sweep_claim(rv_store *s, const char *date, const char *by, long long now_ms, long long stale_before_ms,
+                            int (*gone)(const char *by), int *got, rv_error *err)
+{
+    *got = 0;
+    int own;
+    rv_err rc = rv_sql_tx_begin(s, &own, err);
+    if (rc != RV_OK) return rc;
+    rc = rv_sql_exec(s,
+                     "INSERT INTO sweep_runs (date, started_by, started_ms) VALUES (?1, ?2, ?3)"
+                     " ON CONFLICT (date) DO NOTHING",
+                     V_ARGS(V_TEXT(date), V_TEXT(by), V_INT(now_ms)), "cannot claim the sweep's run", err);
+    if (rc == RV_OK && rv_sql_changes(s) == 1) *got = 1;
+    else if (rc == RV_OK) { /* one there: done, running, or left by a process that died */
+        rv_sql *q;
+        char was[160] = "";
+        long long started = 0;
+        int unfinished = 0;
+        rc = rv_sql_prepare(s, &q, "SELECT started_by, started_ms, finished_ms FROM sweep_runs WHERE date = ?1",
+                            V_ARGS(V_TEXT(date)), "cannot read the sweep's run", err);
+        int r = rc == RV_OK ? rv_sql_step(q, err) : -1;
+        if (r == 1) {
+            rv_sql_copy(q, 0, was, sizeof was);
+            started = rv_sql_int(q, 1);
+            unfinished = rv_sql_null(q, 2);
+        }
+        rv_sql_done(q);
+        if (rc == RV_OK && r < 0) rc = err->code;
+        if (rc == RV_OK && unfinished && (started < stale_before_ms || (gone && gone(was)))) {
+            rc = rv_sql_exec(s,
+                             "UPDATE sweep_runs SET started_by = ?2, started_ms = ?3 WHERE date = ?1 AND started_by = ?4"
+                             " AND finished_ms IS NULL",
+                             V_ARGS(V_TEXT(date), V_TEXT(by), V_INT(now_ms), V_TEXT(was)), "cannot claim the sweep's run",
+                             err);
+            if (rc == RV_OK) *got = rv_sql_changes(s) == 1;
+        }
+    }
+    rc = rv_sql_tx_end(s, own, rc, err);
+    if (rc != RV_OK) *got = 0;
+    return rc;
+}
+
+rv_err rv_store_sweep_over(rv_store *s, const char *date, const char *by, int ok, long long now_ms, rv_error *err)
+{
+    if (ok)
+        return rv_sql_exec(s, "UPDATE sweep_runs SET finished_ms = ?3 WHERE date = ?1 AND started_by = ?2",
+                           V_ARGS(V_TEXT(date), V_TEXT(by), V_INT(now_ms)), "cannot record the sweep's run", err);
+    return rv_sql_exec(s, "DELETE FROM sweep_runs WHERE date = ?1 AND started_by = ?2 AND finished_ms IS NULL",
+                       V_ARGS(V_TEXT(date), V_TEXT(by)), "cannot record the sweep's run", err);
 }

@@ -132,6 +132,9 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
                                   V_ARGS(V_TEXT(e), V_INT(x->id)), "cannot store the voicemail", err)) != RV_OK)
                 goto out;
         }
+        if ((rc = rv_sql_exec(s, "INSERT INTO analysis_jobs (voicemail_id) VALUES (?1)", V_ARGS(V_INT(x->id)),
+                              "cannot queue the voicemail", err)) != RV_OK)
+            goto out;
         if (x->blob && rv_audio_index(s, x->blob) != 0) {
             rc = rv_sql_error(s, err, "cannot index the audio");
             goto out;
@@ -171,32 +174,14 @@ rv_err rv_store_add_voicemail(rv_store *s, const char *ext, const char *sha256, 
     return rc;
 }
 
-rv_err rv_store_next_queued(rv_store *s, long long after, long long *id, char sha256[RV_SHA256_HEX + 1],
-                            char *content_type, size_t ct_cap, rv_error *err)
-{
-    rv_sql *q;
-    rv_err rc = rv_sql_prepare(s, &q,
-                               "SELECT id, audio_sha256, content_type FROM voicemails WHERE state = 'queued'"
-                               " AND id > ?1 ORDER BY id LIMIT 1",
-                               V_ARGS(V_INT(after)), "cannot read the queue", err);
-    if (rc != RV_OK) return rc;
-    int r = rv_sql_step(q, err);
-    if (r == 1) {
-        *id = rv_sql_int(q, 0);
-        rv_sql_copy(q, 1, sha256, RV_SHA256_HEX + 1);
-        rv_sql_copy(q, 2, content_type, ct_cap);
-    } else rc = r == 0 ? rv_error_set(err, RV_ERR_NOT_FOUND, "the queue is empty") : err->code;
-    rv_sql_done(q);
-    return rc;
-}
-
 long long rv_store_count_queued(rv_store *s)
 {
-    return rv_sql_int1(s, "SELECT count(*) FROM voicemails WHERE state = 'queued'", V_NONE);
+    return rv_sql_int1(s, "SELECT count(*) FROM analysis_jobs", V_NONE);
 }
 
 rv_err rv_store_requeue_interrupted(rv_store *s, rv_error *err)
 {
+    /* from before the jobs: a voicemail left 'analysing' is queued */
     return rv_sql_exec(s, "UPDATE voicemails SET state = 'queued' WHERE state = 'analysing'", V_NONE,
                        "cannot requeue interrupted analyses", err);
 }
@@ -204,6 +189,9 @@ rv_err rv_store_requeue_interrupted(rv_store *s, rv_error *err)
 rv_err rv_store_finish_voicemail(rv_store *s, long long id, const char *state, const char *classification,
                                  const char *report, const char *now_iso, rv_error *err)
 {
+    rv_err rc = rv_sql_exec(s, "DELETE FROM analysis_jobs WHERE voicemail_id = ?1", V_ARGS(V_INT(id)),
+                            "cannot write", err);
+    if (rc != RV_OK) return rc;
     return rv_sql_exec(s,
                        "UPDATE voicemails SET state = ?2, classification = ?3, report = ?4, analysed_at = ?5"
                        " WHERE id = ?1",
@@ -211,14 +199,25 @@ rv_err rv_store_finish_voicemail(rv_store *s, long long id, const char *state, c
                        "cannot write", err);
 }
 
-rv_err rv_store_finish_voicemails(rv_store *s, const rv_vm_done *d, size_t n, rv_error *err)
+rv_err rv_store_finish_voicemails(rv_store *s, rv_vm_done *d, size_t n, rv_error *err)
 {
     int own;
     rv_err rc = rv_sql_tx_begin(s, &own, err);
     if (rc != RV_OK) return rc;
-    for (size_t i = 0; i < n && rc == RV_OK; i++)
+    for (size_t i = 0; i < n; i++) d[i].recorded = 0;
+    for (size_t i = 0; i < n && rc == RV_OK; i++) {
+        if (d[i].claimed_by) { /* still ours? then it is off the queue */
+            rc = rv_sql_exec(s, "DELETE FROM analysis_jobs WHERE voicemail_id = ?1 AND claimed_by = ?2",
+                             V_ARGS(V_INT(d[i].id), V_TEXT(d[i].claimed_by)), "cannot record an analysis", err);
+            if (rc != RV_OK || rv_sql_changes(s) == 0) continue;
+        }
         rc = rv_store_finish_voicemail(s, d[i].id, d[i].state, d[i].classification, d[i].report, d[i].now_iso, err);
-    return rv_sql_tx_end(s, own, rc, err);
+        d[i].recorded = rc == RV_OK;
+    }
+    rc = rv_sql_tx_end(s, own, rc, err);
+    if (rc != RV_OK)
+        for (size_t i = 0; i < n; i++) d[i].recorded = 0;
+    return rc;
 }
 
 /* A voicemail's decisions, oldest first (an empty array on a read error). */

@@ -143,6 +143,14 @@ int rv_tokens_check_key(const rv_tokens *t, const char *token, rv_role *role, ch
     return 1;
 }
 
+int rv_tokens_at(const rv_tokens *t, size_t i, unsigned char key[RV_TOKEN_KEY_LEN], char *name, size_t name_cap)
+{
+    if (!t || i >= t->n) return 0;
+    memcpy(key, t->e[i].hash, RV_TOKEN_KEY_LEN);
+    if (name && name_cap) snprintf(name, name_cap, "%s", t->e[i].name);
+    return 1;
+}
+
 int rv_tokens_by_key(const rv_tokens *t, const unsigned char key[RV_TOKEN_KEY_LEN], rv_role *role, char *name,
                      size_t name_cap)
 {

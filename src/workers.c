@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "node.h"
 #include "rostvakt/archive.h"
 #include "rostvakt/audio.h"
 #include "rostvakt/calendar.h"
@@ -58,7 +59,7 @@ struct rv_workers {
     pthread_cond_t q_wake;
     pthread_cond_t stop_wake;                 /* broadcast when the service stops (q_lock) */
     int stopping;
-    long long claimed;                        /* workers take queued voicemails above this id (q_lock) */
+    char node[RV_NODE_NAME_MAX];              /* what claims analyses (rv_node_name) */
     _Atomic long long queued;                 /* voicemails waiting for analysis */
     pthread_t checkpointer;
     int have_checkpointer;
@@ -541,10 +542,21 @@ static void wake_idle(rv_workers *w)
     }
 }
 
-/* One analysis worker: its own database connection and decoder; takes the
- * oldest queued voicemail, analyses it as rostvakt analyze --kind voicemail
- * does, and hands the report to the committer. What was queued before a
- * restart is simply still queued. */
+/* Milliseconds since the epoch: a lease is shared with other nodes. */
+static long long wall_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* One analysis worker: its own database connection and decoder; claims the
+ * oldest voicemail owed an analysis for analysis_lease seconds (a row of
+ * the store, so that workers on every node share the queue), analyses it
+ * as rostvakt analyze --kind voicemail does, and hands the report to the
+ * committer, which records it only while the claim is still this node's.
+ * What was queued or claimed before a kill is still owed: taken again at
+ * the next start, or by anyone once its lease runs out. */
 static void *analysis_worker(void *arg)
 {
     rv_workers *w = arg;
@@ -562,25 +574,29 @@ static void *analysis_worker(void *arg)
     if (w->have_checkpointer) rv_store_autocheckpoint(db, 0);
     rv_analyzer an = {w->cfg, NULL};
     rv_audio_limits lim = {w->cfg->max_audio_bytes, w->cfg->max_audio_seconds};
+    int busy_tries = 0;
     for (;;) {
         long long id;
         char sha[RV_SHA256_HEX + 1], ct[64];
-        /* workers take turns at the head of the queue and claim in memory:
-         * they only read, and the committer records what they found */
         pthread_mutex_lock(&w->q_lock);
-        if (w->stopping) {
-            pthread_mutex_unlock(&w->q_lock);
-            break;
+        int stopping = w->stopping;
+        pthread_mutex_unlock(&w->q_lock);
+        if (stopping) break;
+        long long now = wall_ms();
+        rv_err rc = rv_store_claim_analysis(db, w->node, now, now + w->cfg->analysis_lease * 1000, &id, sha, ct,
+                                            sizeof ct, &e);
+        if (rc == RV_ERR_BUSY && ++busy_tries < RV_BUSY_TRIES_BACKGROUND) {
+            rv_busy_pause();
+            continue;
         }
-        rv_err rc = rv_store_next_queued(db, w->claimed, &id, sha, ct, sizeof ct, &e);
-        if (rc == RV_OK) w->claimed = id;
-        if (rc == RV_ERR_NOT_FOUND) {
+        busy_tries = 0;
+        if (rc == RV_ERR_NOT_FOUND || rc == RV_ERR_BUSY) {
+            pthread_mutex_lock(&w->q_lock);
             struct timespec until = rv_wait_until(1000);
-            pthread_cond_timedwait(&w->q_wake, &w->q_lock, &until);
+            if (!w->stopping) pthread_cond_timedwait(&w->q_wake, &w->q_lock, &until);
             pthread_mutex_unlock(&w->q_lock);
             continue;
         }
-        pthread_mutex_unlock(&w->q_lock);
         if (rc != RV_OK) {
             fprintf(stderr, "rostvakt: analysis worker: %s\n", e.msg);
             break;
@@ -620,7 +636,7 @@ static void *analysis_worker(void *arg)
             f->report = json;
             f->d = (rv_vm_done){.id = id, .state = json ? "analysed" : "failed",
                                 .classification = json ? rv_vm_class_name(rep.vm_class) : NULL,
-                                .report = json, .now_iso = f->now};
+                                .report = json, .now_iso = f->now, .claimed_by = w->node};
             f->vm_class = json ? (int)rep.vm_class : -1;
             rv_ingest_finished(w->ingest, f);
         } else {
@@ -677,6 +693,7 @@ rv_err rv_workers_new(const rv_workers_opts *o, rv_workers **out, rv_error *err)
     w->prompts = o->prompts;
     w->models_version = o->models_version;
     w->queued = o->queued;
+    rv_node_name(w->node);
     pthread_mutex_init(&w->q_lock, NULL);
     pthread_cond_init(&w->q_wake, NULL);
     pthread_cond_init(&w->stop_wake, NULL);
@@ -690,8 +707,39 @@ rv_err rv_workers_new(const rv_workers_opts *o, rv_workers **out, rv_error *err)
     return RV_OK;
 }
 
+/* The claims of processes on this host that no longer run (rv_node_gone). */
+typedef struct {
+    char (*dead)[RV_NODE_NAME_MAX];
+    size_t n;
+} claimants;
+
+static void dead_claimant(void *user, const char *by)
+{
+    claimants *c = user;
+    if (!rv_node_gone(by)) return;
+    void *nd = realloc(c->dead, (c->n + 1) * sizeof *c->dead);
+    if (!nd) return;
+    c->dead = nd;
+    snprintf(c->dead[c->n++], sizeof *c->dead, "%s", by);
+}
+
+static rv_err release_dead_claims(rv_workers *w, rv_error *err)
+{
+    claimants c = {NULL, 0};
+    rv_err rc;
+    RV_STORE_RETRY(w->db, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_analysis_claimants(w->db->store, dead_claimant, &c, err));
+    for (size_t i = 0; rc == RV_OK && i < c.n; i++) {
+        RV_STORE_RETRY(w->db, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_release_analysis(w->db->store, c.dead[i], 0, err));
+        if (rc == RV_OK) fprintf(stderr, "rostvakt: analyses claimed by %s, which ended, are queued again\n", c.dead[i]);
+    }
+    free(c.dead);
+    return rc;
+}
+
 rv_err rv_workers_start(rv_workers *w, rv_ingest *g, rv_error *err)
 {
+    rv_err rc = release_dead_claims(w, err);
+    if (rc != RV_OK) return rc;
     w->ingest = g;
     rv_store_autocheckpoint(w->db->store, 0);
     w->have_checkpointer = pthread_create(&w->checkpointer, NULL, checkpointer, w) == 0;
@@ -761,8 +809,12 @@ void rv_workers_uploaded(rv_workers *w)
 void rv_workers_unrecorded(void *arg, long long id)
 {
     rv_workers *w = arg;
+    rv_err rc;
+    rv_error e;
+    /* not recorded: another try, here or on any node (else when the lease runs out) */
+    RV_STORE_RETRY(w->db, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_release_analysis(w->db->store, w->node, id, &e));
+    if (rc != RV_OK) fprintf(stderr, "rostvakt: voicemail %lld is analysed again when its lease runs out: %s\n", id, e.msg);
     pthread_mutex_lock(&w->q_lock);
-    if (id <= w->claimed) w->claimed = id - 1; /* workers take it again */
     w->queued++;
     pthread_cond_broadcast(&w->q_wake);
     pthread_mutex_unlock(&w->q_lock);

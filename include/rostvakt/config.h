@@ -20,6 +20,7 @@ typedef struct rv_config_s {
     int64_t http_workers;           /* serve: HTTP threads */
     int64_t greeting_workers;       /* serve: greeting analyses at once (0: a CPU core each) */
     int64_t analysis_workers;       /* serve: voicemail analysis threads (0: none) */
+    int64_t analysis_lease;         /* serve: seconds a claimed analysis is a worker's */
     int64_t max_json_bytes;         /* serve: larger JSON bodies get 413 */
     int64_t http_header_timeout;    /* serve: seconds to send the headers */
     int64_t http_body_timeout;      /* serve: seconds to send the body */

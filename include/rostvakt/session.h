@@ -1,13 +1,16 @@
 /* Sign-in for the web app: sessions behind a cookie, each with its own
- * CSRF token, ended after a set idle time; and the users a trusted reverse
- * proxy names, with their roles from a file. Kept in memory: a restart
- * signs everybody out. Thread-safe. */
+ * CSRF token, ended after a set idle time, kept in the store so that a
+ * restart signs nobody out and every node sharing the store knows them;
+ * and the users a trusted reverse proxy names, with their roles from a
+ * file. Not installed. Any thread; the store calls take the caller's
+ * connection, which the caller serialises. */
 #ifndef RV_SESSION_H
 #define RV_SESSION_H
 
 #include <stddef.h>
 
 #include "rostvakt/err.h"
+#include "rostvakt/store.h"
 #include "rostvakt/token.h"
 
 #define RV_SESSION_ID_LEN 64 /* hex digits */
@@ -21,28 +24,40 @@ typedef struct rv_sessions rv_sessions;
 rv_err rv_sessions_new(long idle_s, rv_sessions **out, rv_error *err);
 void rv_sessions_free(rv_sessions *s);
 
-/* A new session made from the token whose key (rv_tokens_check_key) is
- * key: its id and CSRF token. A session keeps the key only: who it is and
- * with which role is the token's, looked up at each request, so that a
- * session ends with its token and a name issued again is another token.
- * A token with RV_SESSIONS_PER_TOKEN sessions loses the one of them idle
- * longest; when the table is full, the session idle longest ends.
- * RV_ERR_INTERNAL when no randomness is to be had. */
-rv_err rv_session_create(rv_sessions *s, const unsigned char key[RV_TOKEN_KEY_LEN], char id[RV_SESSION_ID_LEN + 1],
+/* Who made a session: its token's key (rv_tokens_check_key) and, for the
+ * operator, the token's name, role and organisations at sign-in. */
+typedef struct {
+    const unsigned char *key; /* RV_TOKEN_KEY_LEN bytes */
+    const char *name, *orgs;
+    rv_role role;
+} rv_session_owner;
+
+/* A new session in db made for owner: its id and CSRF token. A session
+ * keeps the key: who it is and with which role is the token's, looked up
+ * at each request, so that a session ends with its token and a name issued
+ * again is another token. A token with RV_SESSIONS_PER_TOKEN sessions
+ * loses the one of them idle longest; when the table is full, the session
+ * idle longest ends. RV_ERR_INTERNAL when no randomness is to be had; the
+ * store's errors (RV_ERR_BUSY among them). */
+rv_err rv_session_create(rv_sessions *s, rv_store *db, const rv_session_owner *owner, char id[RV_SESSION_ID_LEN + 1],
                          char csrf[RV_SESSION_ID_LEN + 1], rv_error *err);
 
-/* The session id names: 1 with its token's key and its CSRF token, its
- * idle time starting again; 0 when there is none or it has expired (then
- * it is ended). */
-int rv_session_find(rv_sessions *s, const char *id, unsigned char key[RV_TOKEN_KEY_LEN],
-                    char csrf[RV_SESSION_ID_LEN + 1]);
-void rv_session_end(rv_sessions *s, const char *id);
-/* End every session whose token keep(arg, key) does not keep (a revoked
- * or replaced token's). */
-void rv_sessions_end_unless(rv_sessions *s, int (*keep)(void *arg, const unsigned char *key), void *arg);
+/* The session id names: RV_OK with its token's key and its CSRF token, its
+ * idle time starting again (marked in db at most every tenth of the idle
+ * time, a minute at most); RV_ERR_NOT_FOUND when there is none or it has
+ * expired (then it is ended); the store's errors. */
+rv_err rv_session_find(rv_sessions *s, rv_store *db, const char *id, unsigned char key[RV_TOKEN_KEY_LEN],
+                       char csrf[RV_SESSION_ID_LEN + 1], rv_error *err);
+rv_err rv_session_end(rv_sessions *s, rv_store *db, const char *id, rv_error *err);
+
+/* Take the secret the proxy users' CSRF tokens are made with from db,
+ * where every node sharing it finds the same (the first to ask keeps its
+ * own there), so that a proxy user's token is good on any node and after a
+ * restart. The store's errors; s keeps its own secret then. */
+rv_err rv_sessions_share_secret(rv_sessions *s, rv_store *db, rv_error *err);
 
 /* The CSRF token of a user the trusted proxy names (the same for as long as
- * the service runs). */
+ * the secret is: rv_sessions_share_secret). */
 void rv_sessions_proxy_csrf(rv_sessions *s, const char *name, char csrf[RV_SESSION_ID_LEN + 1]);
 
 /* Users named by a trusted proxy: "user<TAB>role" a line, '#' comments. */

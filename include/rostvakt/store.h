@@ -13,7 +13,7 @@
 
 typedef struct rv_store rv_store;
 
-#define RV_STORE_SCHEMA_VERSION 19
+#define RV_STORE_SCHEMA_VERSION 20
 #define RV_SHA256_HEX 64
 
 /* Open (creating) data_dir, its audio/ directory and rostvakt.db, and bring
@@ -24,6 +24,10 @@ void rv_store_close(rv_store *s);
 /* rv_store_open, the schema brought up to version at most: an archive as an
  * older rostvakt left it, for the tests of the migrations. */
 rv_err rv_store_open_upto(const char *data_dir, int version, rv_store **out, rv_error *err);
+
+/* RV_OK when the database answers a query on s's connection; its error
+ * (RV_ERR_BUSY, RV_ERR_IO ...) otherwise. */
+rv_err rv_store_ping(rv_store *s, rv_error *err);
 
 /* The schema version the database is at. */
 int rv_store_schema_version(rv_store *s);
@@ -165,12 +169,6 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
 rv_err rv_store_voicemail_by_key(rv_store *s, const char *ext, const char *by, const char *key, const void *bytes,
                                  size_t len, long long *id, char sha256[RV_SHA256_HEX + 1], rv_error *err);
 
-/* The oldest voicemail still queued for analysis with an id above after:
- * its id and audio hash and Content-Type. RV_ERR_NOT_FOUND when there is
- * none. Only reads. */
-rv_err rv_store_next_queued(rv_store *s, long long after, long long *id, char sha256[RV_SHA256_HEX + 1],
-                            char *content_type,
-                            size_t ct_cap, rv_error *err);
 
 /* Reclaim what a crash left in audio/: erasures a disposal recorded but did
  * not finish (rv_store_finish_erasures), temporary files, and the tail of
@@ -182,18 +180,39 @@ void rv_store_remove_leftovers(rv_store *s);
  * the queue; at start-up, before any worker runs. */
 rv_err rv_store_requeue_interrupted(rv_store *s, rv_error *err);
 
-/* How many voicemails wait for analysis (-1 on a database error). */
+/* How many voicemails wait for analysis, claimed or not (-1 on a database
+ * error): the depth of the queue every node shares. */
 long long rv_store_count_queued(rv_store *s);
+
+/* Each voicemail owed an analysis is a job row (analysis_jobs), made with
+ * the voicemail. A worker claims one for a lease; a claim whose lease has
+ * run out is anybody's again, so that nothing a dead worker held is lost.
+ * Claim the oldest job not claimed, or whose lease ended before now_ms,
+ * for by (a worker's process, "host:pid:nonce") until lease_until_ms: RV_OK
+ * with the voicemail's id, audio and type; RV_ERR_NOT_FOUND when there is
+ * none. One statement: on PostgreSQL its row is locked with SKIP LOCKED,
+ * so that nodes claiming at once take different jobs. */
+rv_err rv_store_claim_analysis(rv_store *s, const char *by, long long now_ms, long long lease_until_ms, long long *id,
+                               char sha256[RV_SHA256_HEX + 1], char *content_type, size_t ct_cap, rv_error *err);
+/* Give up by's claim of voicemail id (an analysis not recorded), or with
+ * id 0 every claim of by. */
+rv_err rv_store_release_analysis(rv_store *s, const char *by, long long id, rv_error *err);
+/* The workers that hold claims, each once: fn(user, by). */
+rv_err rv_store_analysis_claimants(rv_store *s, void (*fn)(void *user, const char *by), void *user, rv_error *err);
 
 /* A voicemail's analysis, for rv_store_finish_voicemails. */
 typedef struct {
     long long id;
     const char *state, *classification, *report, *now_iso;
+    const char *claimed_by; /* the claim it was analysed under; NULL: none asked for */
+    int recorded;           /* set: 1 when it was recorded */
 } rv_vm_done;
 
 /* Record n analyses in one committed transaction (or in rv_store_begin's,
- * when called inside it). */
-rv_err rv_store_finish_voicemails(rv_store *s, const rv_vm_done *d, size_t n, rv_error *err);
+ * when called inside it). An analysis made under a claim another worker
+ * has taken over since (its lease ran out) is not recorded: that worker's
+ * is, so that each voicemail's result is written once. */
+rv_err rv_store_finish_voicemails(rv_store *s, rv_vm_done *d, size_t n, rv_error *err);
 
 /* Record a voicemail's analysis (report: the JSON of rostvakt analyze) and
  * take it off the queue; state "failed" when it could not be analysed. */
@@ -450,7 +469,8 @@ typedef enum {
     RV_COUNT_MAILBOXES,
     RV_COUNT_CURRENT_GREETINGS,   /* mailboxes whose current greeting is not removed */
     RV_COUNT_OPEN_CALLBACKS,      /* voicemails not called back, not disposed of, not empty */
-    RV_COUNT_DISPOSABLE           /* analysed voicemails whose audio is still kept */
+    RV_COUNT_DISPOSABLE,          /* analysed voicemails whose audio is still kept */
+    RV_COUNT_ANALYSES_CLAIMED     /* voicemails owed an analysis that a worker has claimed */
 } rv_count_what;
 long long rv_store_count(rv_store *s, rv_count_what what);
 
@@ -687,6 +707,62 @@ rv_err rv_store_add_sweep(rv_store *s, const char *date, const char *now_iso, co
 /* The latest limit sweeps, newest day first, or with id only that one:
  * [{id, date, created_at, report}]. */
 rv_err rv_store_list_sweeps(rv_store *s, int limit, long long id, struct json_t **out, rv_error *err);
+/* ---- what the nodes sharing the database share ---- */
+
+/* A web app session as the database keeps it: the SHA-256 of its id (the
+ * id itself is the cookie's alone), the key of the token it was made from
+ * (hex), who and what that token was at sign-in (for the operator; each
+ * request asks the tokens file again), its CSRF token, and times in
+ * milliseconds since the epoch. */
+typedef struct {
+    char id_sha256[RV_SHA256_HEX + 1], token_key[RV_SHA256_HEX + 1];
+    char name[72], role[16], organisations[256], csrf[72];
+    long long used_ms, idle_until_ms;
+} rv_session_row;
+
+/* Add session r in one transaction: sessions idle past r->used_ms are
+ * dropped first; then, when r's token has per_token sessions, the one of
+ * them idle longest ends, else when the table holds max, the one idle
+ * longest of all. */
+rv_err rv_store_session_add(rv_store *s, const rv_session_row *r, long per_token, long max, rv_error *err);
+/* The session whose id has the SHA-256 id_sha256, unless idle past now_ms,
+ * into *r; RV_ERR_NOT_FOUND when there is none (an expired one is deleted).
+ * A session last marked used touch_ms or longer ago is marked used now
+ * (idle_until_ms = now_ms + idle_ms): a write at most every touch_ms. */
+rv_err rv_store_session_get(rv_store *s, const char *id_sha256, long long now_ms, long long idle_ms,
+                            long long touch_ms, rv_session_row *r, rv_error *err);
+/* End the session (none: RV_OK). */
+rv_err rv_store_session_end(rv_store *s, const char *id_sha256, rv_error *err);
+/* The number of sessions (-1: a database error). */
+long long rv_store_session_count(rv_store *s);
+
+/* The secret named name every node shares (hex): the one in the store, or
+ * candidate, kept now, when there is none. */
+rv_err rv_store_shared_secret(rv_store *s, const char *name, const char *candidate, char *out, size_t cap,
+                              rv_error *err);
+
+/* Record that the token with key token_key (hex) named name is revoked,
+ * and end its sessions, in one transaction (a key revoked again: RV_OK). */
+rv_err rv_store_revoke_token(rv_store *s, const char *token_key, const char *name, const char *now_iso,
+                             rv_error *err);
+/* fn(user, token_key) for each revocation recorded after the one numbered
+ * after (0: every one), in order; *last the number of the last one (after
+ * when there is none). */
+rv_err rv_store_revocations(rv_store *s, long long after, void (*fn)(void *user, const char *token_key),
+                            void *user, long long *last, rv_error *err);
+
+/* The nightly sweep runs once a date, whichever nodes start it: a run row
+ * a date (its calendar day, YYYY-MM-DD). Claim date's run for by (a
+ * process, rv_node_name) at now_ms: *got 1 when there was none, or when
+ * the one there has not finished and either started before
+ * stale_before_ms or names a process gone(by) says is gone (NULL: none
+ * is); else 0 (done, or running elsewhere). One transaction. */
+rv_err rv_store_sweep_claim(rv_store *s, const char *date, const char *by, long long now_ms, long long stale_before_ms,
+                            int (*gone)(const char *by), int *got, rv_error *err);
+/* By's run of date is over: done (ok 1) at now_ms, or failed (ok 0): its
+ * row goes, so that the date can be swept again. */
+rv_err rv_store_sweep_over(rv_store *s, const char *date, const char *by, int ok, long long now_ms, rv_error *err);
+
 /* ---- organisations: the authorities one installation serves ---- */
 
 typedef struct {

@@ -62,6 +62,9 @@ int rv_tokens_by_key(const rv_tokens *t, const unsigned char key[RV_TOKEN_KEY_LE
  * one: "*", or a line of three fields, written before tokens named any).
  * 1 when there is such a token, else 0. */
 int rv_tokens_orgs(const rv_tokens *t, const char *name, char out[256]);
+/* The i-th token of t: 1 with its key and name (up to name_cap bytes), 0
+ * past the last. */
+int rv_tokens_at(const rv_tokens *t, size_t i, unsigned char key[RV_TOKEN_KEY_LEN], char *name, size_t name_cap);
 /* 1 when a token named name is in t. */
 int rv_tokens_has(const rv_tokens *t, const char *name);
 

@@ -62,7 +62,7 @@ static long after(const char *out, const char *text)
 Test(adapt, learns_uses_and_rolls_back) {
     int n = greetings();
     stop_server();
-    char args[512], out[8192], link[160], file[160];
+    char args[512], out[16384], link[160], file[160];
     snprintf(link, sizeof link, "%s/data/models/current.mllr", dir);
     snprintf(file, sizeof file, "%s/data/models/adapt-1.mllr", dir);
     char sweep[512];
@@ -140,7 +140,7 @@ Test(adapt, never_from_a_greeting_a_review_refuted) {
     cr_assert_eq(call("POST", "/v1/mailboxes/4713/greetings/3/review", officer,
                       "{\"name\":\"stated\",\"unit\":\"stated\"}", &o), 201, "%s", o.buf);
     stop_server();
-    char args[512], out[8192];
+    char args[512], out[16384];
     snprintf(args, sizeof args, "adapt --data-dir %s/data --dry-run", dir);
     cr_assert_eq(rostvakt(args, out, sizeof out), 0, "%s", out);
     cr_expect(after(out, "") == n, "%s", out);

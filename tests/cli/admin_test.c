@@ -362,7 +362,7 @@ Test(admin, the_audit_fails_closed) {
     cr_assert_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", NULL, &o, loc, sizeof loc), 201);
     snprintf(cmd, sizeof cmd,
              "(echo 'BEGIN IMMEDIATE;'; echo \"INSERT INTO audit (at, actor, remote, action) VALUES ('x','lock','','x');\";"
-             " touch %s/locked; sleep 6; echo 'COMMIT;') | sqlite3 %s/data/rostvakt.db > /dev/null 2>&1 &",
+             " touch %s/locked; sleep 6; echo 'COMMIT;') | sqlite3 -cmd '.timeout 5000' %s/data/rostvakt.db > /dev/null 2>&1 &",
              dir, dir);
     cr_assert_eq(system(cmd), 0);
     char flag[128];

@@ -167,7 +167,7 @@ Test(auth, sweeps_and_units_are_audited_when_read) {
     snprintf(flag, sizeof flag, "%s/locked", dir);
     snprintf(cmd, sizeof cmd,
              "(echo 'BEGIN IMMEDIATE;'; echo \"INSERT INTO audit (at, actor, remote, action) VALUES ('x','lock','','x');\";"
-             " touch %s; while [ -e %s ]; do sleep 0.1; done; echo 'COMMIT;') | sqlite3 %s/data/rostvakt.db"
+             " touch %s; while [ -e %s ]; do sleep 0.1; done; echo 'COMMIT;') | sqlite3 -cmd '.timeout 5000' %s/data/rostvakt.db"
              " > /dev/null 2>&1 &",
              flag, flag, dir);
     cr_assert_eq(system(cmd), 0);

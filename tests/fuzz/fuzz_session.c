@@ -24,18 +24,31 @@ static int as_file(const uint8_t *data, size_t size, char path[32])
     return ok;
 }
 
+static char store_dir[] = "/tmp/rv-fuzz-sessions-XXXXXX";
+
+static void remove_store(void)
+{
+    char cmd[64];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", store_dir);
+    if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", store_dir);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static rv_sessions *live;
+    static rv_store *db;
     static char ids[4][RV_SESSION_ID_LEN + 1];
     rv_error e;
     if (!live) { /* a few sessions, made once, for cookies to be looked up among */
-        if (rv_sessions_new(3600, &live, &e) != RV_OK) abort();
+        if (!mkdtemp(store_dir)) abort();
+        atexit(remove_store);
+        if (rv_store_open(store_dir, &db, &e) != RV_OK || rv_sessions_new(3600, &live, &e) != RV_OK) abort();
         for (int i = 0; i < 4; i++) {
             unsigned char key[RV_TOKEN_KEY_LEN];
             char csrf[RV_SESSION_ID_LEN + 1];
             memset(key, i, sizeof key);
-            if (rv_session_create(live, key, ids[i], csrf, &e) != RV_OK) abort();
+            rv_session_owner o = {key, "fuzz", "", RV_ROLE_OFFICER};
+            if (rv_session_create(live, db, &o, ids[i], csrf, &e) != RV_OK) abort();
         }
     }
     if (size < 1) return 0;
@@ -76,7 +89,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     case 2: {
         unsigned char key[RV_TOKEN_KEY_LEN];
         char csrf[RV_SESSION_ID_LEN + 1];
-        if (rv_session_find(live, text, key, csrf)) {
+        if (rv_session_find(live, db, text, key, csrf, &e) == RV_OK) {
             int known = 0; /* only a live session's own id finds it */
             for (int i = 0; i < 4; i++) known |= strcmp(text, ids[i]) == 0;
             if (!known) abort();

@@ -710,3 +710,94 @@ Test(store, callers_numbers_are_searchable_after_the_migration) {
     }
     rv_store_close(s);
 }
+
+/* Voicemails owed an analysis are jobs a worker claims for a lease: each
+ * worker a different one; a lease run out (its worker died) makes the job
+ * anyone's; the analysis of a worker whose claim was taken over is not
+ * recorded, the new claimant's is: each voicemail's result written once. */
+Test(store, analyses_are_claimed_once_and_taken_over_when_the_lease_runs_out) {
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    rv_mailbox m;
+    cr_assert_eq(parse("4711", "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}", &m, &e), RV_OK);
+    int created;
+    cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-11-22T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    const char *sha = "2222222222222222222222222222222222222222222222222222222222222222";
+    rv_vm_new v[2] = {{.ext = "4711", .sha256 = sha, .content_type = "audio/wav", .bytes = 3,
+                       .received_at = "2026-11-22T10:00:00Z"},
+                      {.ext = "4711", .sha256 = sha, .content_type = "audio/ogg", .bytes = 3,
+                       .received_at = "2026-11-22T10:00:01Z"}};
+    cr_assert_eq(rv_store_add_voicemails(s, v, 2, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(rv_store_count_queued(s), 2);
+    long long a, b, c;
+    char got[RV_SHA256_HEX + 1], ct[64];
+    cr_assert_eq(rv_store_claim_analysis(s, "h:1:a", 1000, 2000, &a, got, ct, sizeof ct, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(a, v[0].id, "the oldest first");
+    cr_expect_str_eq(got, sha);
+    cr_expect_str_eq(ct, "audio/wav");
+    cr_assert_eq(rv_store_claim_analysis(s, "h:2:b", 1500, 2500, &b, got, ct, sizeof ct, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(b, v[1].id, "another worker, another voicemail");
+    cr_expect_str_eq(ct, "audio/ogg");
+    cr_expect_eq(rv_store_claim_analysis(s, "h:3:c", 1600, 2600, &c, got, ct, sizeof ct, &e), RV_ERR_NOT_FOUND,
+                 "both are held");
+    /* the first worker's lease runs out: the third takes its voicemail */
+    cr_assert_eq(rv_store_claim_analysis(s, "h:3:c", 2001, 3000, &c, got, ct, sizeof ct, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(c, a);
+    rv_vm_done late = {.id = a, .state = "analysed", .classification = "ephemeral", .report = "{\"by\":\"a\"}",
+                       .now_iso = "2026-11-22T10:00:02Z", .claimed_by = "h:1:a"};
+    cr_assert_eq(rv_store_finish_voicemails(s, &late, 1, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(late.recorded, 0, "the claim was taken over");
+    cr_expect_eq(rv_store_count_queued(s), 2, "still owed");
+    rv_vm_done now = {.id = a, .state = "analysed", .classification = "ephemeral", .report = "{\"by\":\"c\"}",
+                      .now_iso = "2026-11-22T10:00:03Z", .claimed_by = "h:3:c"};
+    cr_assert_eq(rv_store_finish_voicemails(s, &now, 1, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(now.recorded, 1);
+    cr_expect_eq(rv_store_count_queued(s), 1);
+    json_t *j;
+    cr_assert_eq(rv_store_get_voicemail(s, a, &j, &e), RV_OK, "%s", e.msg);
+    cr_expect_str_eq(json_string_value(json_object_get(j, "state")), "analysed");
+    json_decref(j);
+    /* a claim given up (its analysis could not be recorded) is anyone's at once */
+    cr_assert_eq(rv_store_release_analysis(s, "h:2:b", b, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_claim_analysis(s, "h:4:d", 1700, 2700, &c, got, ct, sizeof ct, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(c, b);
+    cr_expect_eq(rv_store_claim_analysis(s, "h:5:e", 1800, 2800, &c, got, ct, sizeof ct, &e), RV_ERR_NOT_FOUND);
+    rv_store_close(s);
+}
+
+static int gone_if_x(const char *by) { return by[0] == 'x'; }
+
+/* One sweep run a date: the first claim wins, a second waits for nothing;
+ * a run left unfinished by a process that is gone, or for too long, is
+ * taken over; a failed run frees the date; a finished one is never run
+ * again. */
+Test(store, a_dates_sweep_run_is_claimed_once) {
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    int got;
+    cr_assert_eq(rv_store_sweep_claim(s, "2026-12-07", "a", 1000, 0, gone_if_x, &got, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(got, 1);
+    cr_assert_eq(rv_store_sweep_claim(s, "2026-12-07", "b", 1001, 0, gone_if_x, &got, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(got, 0, "running elsewhere");
+    cr_assert_eq(rv_store_sweep_claim(s, "2026-12-08", "b", 1002, 0, gone_if_x, &got, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(got, 1, "another date is another run");
+    cr_assert_eq(rv_store_sweep_claim(s, "2026-12-07", "c", 5000, 1001, gone_if_x, &got, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(got, 1, "started before the stale limit and not finished: taken over");
+    cr_assert_eq(rv_store_sweep_over(s, "2026-12-07", "a", 1, 5001, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_sweep_claim(s, "2026-12-07", "d", 5002, 0, gone_if_x, &got, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(got, 0, "the one it was taken from cannot finish it");
+    cr_assert_eq(rv_store_sweep_over(s, "2026-12-07", "c", 1, 5003, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_sweep_claim(s, "2026-12-07", "x", 9000, 8000, gone_if_x, &got, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(got, 0, "finished: never again that date");
+    /* a claimant that is gone */
+    cr_assert_eq(rv_store_sweep_claim(s, "2026-12-09", "x1", 1000, 0, gone_if_x, &got, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_sweep_claim(s, "2026-12-09", "e", 1001, 0, gone_if_x, &got, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(got, 1, "its process is gone: taken over");
+    /* a failed run frees its date */
+    cr_assert_eq(rv_store_sweep_over(s, "2026-12-09", "e", 0, 1002, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_sweep_claim(s, "2026-12-09", "f", 1003, 0, NULL, &got, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(got, 1, "failed: the date may be swept again");
+    rv_store_close(s);
+}
