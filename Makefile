@@ -9,7 +9,7 @@ DESTDIR  ?=
 SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 VERSION  = 0.1.0
 BUILD    ?= build
-PKGS      = sndfile samplerate fftw3f jansson espeak-ng pocketsphinx libcrypto sqlite3 libmicrohttpd libcurl gmime-3.0 libacl libxml-2.0 libarchive
+PKGS      = sndfile samplerate fftw3f jansson espeak-ng pocketsphinx libcrypto sqlite3 libmicrohttpd libcurl gmime-3.0 libacl libxml-2.0 libarchive libpq
 WARN      = -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wformat=2
 CPPFLAGS += -Iinclude -D_GNU_SOURCE -MMD -MP -DRV_SHARE_DIR='"$(PREFIX)/share/rostvakt"' -DRV_VERSION='"$(VERSION)"'
 CFLAGS   ?= -O2 -g

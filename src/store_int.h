@@ -19,9 +19,11 @@ typedef struct {
 } rv_seg_file;
 
 typedef struct rv_db rv_db; /* the connection: store_sqlite.c's alone */
+typedef struct rv_pg rv_pg; /* or PostgreSQL's: store_pg.c's alone */
 
 struct rv_store {
-    rv_db *db;
+    rv_db *db; /* SQLite, or NULL when pg is set */
+    rv_pg *pg;
     char dir[4096];
     rv_seg_file seg;
 };
@@ -47,6 +49,10 @@ typedef struct {
 #define V_NONE NULL, 0
 
 typedef struct rv_sql rv_sql; /* a prepared statement */
+/* What each backend's statement starts with: the store it belongs to. */
+typedef struct {
+    rv_store *s;
+} rv_sql_head;
 
 /* Prepare sql on s's connection with v[0..n) bound: new *q (rv_sql_done).
  * what names the work in errors ("cannot read mailboxes"): a failure to
@@ -110,6 +116,38 @@ rv_err rv_sql_tx_end(rv_store *s, int own, rv_err rc, rv_error *err);
     "(nullif(?" O ", '') IS NULL OR instr(?" O ", ',' || " m ".organisation || ',') > 0) AND (?" G " IS NULL"   \
     " OR EXISTS (SELECT 1 FROM units u WHERE rv_unit_key(u.name) = rv_unit_key(" m ".unit)"                    \
     " AND instr(',' || lower(u.managers) || ',', ',' || lower(?" G ") || ',') > 0))"
+
+/* ---- PostgreSQL (store_pg.c), called by store_sqlite.c for a store
+ * opened on PostgreSQL: the same contracts as rv_sql_* and rv_store_* ---- */
+
+/* 1 when the setting store names a PostgreSQL database (a URI
+ * postgresql://... or a libpq connection string key=value ...). */
+int rv_pg_is_conninfo(const char *store);
+/* Connect s to conninfo (dbname, when set, overrides its database), check
+ * synchronous_commit (unless allow_async) and bring the schema up to upto.
+ * Every error is RV_ERR_CONFIG and names the setting store, never the
+ * password. s->pg is set even on error (rv_pg_close). */
+rv_err rv_pg_open(rv_store *s, const char *conninfo, const char *dbname, int allow_async, int upto, rv_error *err);
+void rv_pg_close(rv_store *s);
+rv_err rv_pg_create_database(const char *conninfo, const char *name, rv_error *err);
+rv_err rv_pg_prepare(rv_store *s, rv_sql **q, const char *sql, const rv_sqlv *v, int n, const char *what,
+                     rv_error *err);
+void rv_pg_rebind(rv_sql *q, const rv_sqlv *v, int n);
+int rv_pg_step(rv_sql *q, rv_error *err);
+void rv_pg_done(rv_sql *q);
+const char *rv_pg_text(rv_sql *q, int i);
+long long rv_pg_int(rv_sql *q, int i);
+double rv_pg_real(rv_sql *q, int i);
+int rv_pg_null(rv_sql *q, int i);
+const void *rv_pg_blob(rv_sql *q, int i, size_t *len);
+long long rv_pg_changes(rv_store *s);
+long long rv_pg_last_id(rv_store *s);
+rv_err rv_pg_error(rv_store *s, rv_error *err, const char *what);
+int rv_pg_in_tx(rv_store *s);
+rv_err rv_pg_begin(rv_store *s, rv_error *err);
+rv_err rv_pg_end(rv_store *s, rv_err rc, rv_error *err);
+void rv_pg_busy_timeout(rv_store *s, int ms);
+int rv_pg_schema_version(rv_store *s);
 
 /* ---- audio (store_audio.c) ---- */
 

@@ -236,7 +236,7 @@ static int run_sweep(rv_workers *w, rv_job *j)
     if (j->dry_run) strcat(detail, ", dry run");
     rv_err rc = rv_audit(w->db, j->actor, j->remote, "sweep_run", 0, NULL, detail, &e);
     if (rc != RV_OK) return job_fail(j, &e);
-    rc = rv_store_open(w->cfg->data_dir, &db, &e);
+    rc = rv_store_connect(w->cfg->store, (int)w->cfg->store_allow_async_commit, w->cfg->data_dir, &db, &e);
     char *out = NULL;
     size_t len = 0;
     FILE *f = rc == RV_OK ? open_memstream(&out, &len) : NULL;
@@ -538,7 +538,7 @@ static void *analysis_worker(void *arg)
      * lock the committer waits for) */
     if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) != 0)
         fprintf(stderr, "rostvakt: analysis worker: cannot lower its priority\n");
-    if (rv_store_open(w->cfg->data_dir, &db, &e) != RV_OK) {
+    if (rv_store_connect(w->cfg->store, (int)w->cfg->store_allow_async_commit, w->cfg->data_dir, &db, &e) != RV_OK) {
         fprintf(stderr, "rostvakt: analysis worker: %s\n", e.msg);
         return NULL;
     }
@@ -625,7 +625,7 @@ static void *checkpointer(void *arg)
     rv_workers *w = arg;
     rv_store *db = NULL;
     rv_error e;
-    if (rv_store_open(w->cfg->data_dir, &db, &e) != RV_OK) {
+    if (rv_store_connect(w->cfg->store, (int)w->cfg->store_allow_async_commit, w->cfg->data_dir, &db, &e) != RV_OK) {
         fprintf(stderr, "rostvakt: checkpointer: %s\n", e.msg);
         return NULL;
     }

@@ -25,6 +25,18 @@ void rv_store_close(rv_store *s);
  * older rostvakt left it, for the tests of the migrations. */
 rv_err rv_store_open_upto(const char *data_dir, int version, rv_store **out, rv_error *err);
 
+/* Open the archive the setting store names: "sqlite" (or "" or NULL) is
+ * rv_store_open of data_dir; a PostgreSQL URI (postgresql://...) or libpq
+ * connection string (host=... dbname=...) connects to that database and
+ * brings its schema up to RV_STORE_SCHEMA_VERSION, refusing a newer one,
+ * and refusing a server with synchronous_commit = off unless
+ * allow_async_commit. Audio stays in data_dir's segments. Anything else in
+ * store, a database that cannot be reached or refuses the credentials is
+ * RV_ERR_CONFIG, its message naming the setting store and never its
+ * password. New *out (rv_store_close). */
+rv_err rv_store_connect(const char *store, int allow_async_commit, const char *data_dir, rv_store **out,
+                        rv_error *err);
+
 /* The schema version the database is at. */
 int rv_store_schema_version(rv_store *s);
 
