@@ -16,6 +16,7 @@
 #define BYTEAOID 17
 #define INT8OID 20
 #define BOOLOID 16
+#define TEXTOID 25
 
 /* Writers take this transaction-scoped advisory lock at BEGIN: like
  * SQLite's BEGIN IMMEDIATE, one write transaction at a time, so the table
@@ -30,6 +31,7 @@ typedef struct {
     char *pg;        /* the translation */
     int nparams;     /* the highest $N */
     int returns_id;  /* an INSERT given RETURNING id for rv_sql_last_id */
+    int writes;      /* an INSERT, UPDATE or DELETE */
 } translation;
 
 #define KEPT 256
@@ -182,6 +184,8 @@ static const translation *translation_of(rv_pg *pg, const char *sql, translation
     translation t = {.key = sql};
     t.pg = translate(sql, &t.nparams, &t.returns_id);
     if (!t.pg) return NULL;
+    const char *w = sql + strspn(sql, " ");
+    t.writes = word_at(w, "INSERT") || word_at(w, "UPDATE") || word_at(w, "DELETE");
     if (free_one && (t.sqlite = strdup(sql))) {
         *free_one = t;
         return free_one;
@@ -249,6 +253,44 @@ void rv_pg_rebind(rv_sql *x, const rv_sqlv *v, int n)
     for (int i = 0; i < n; i++) q->v[i] = v[i];
 }
 
+/* Length of the UTF-8 character at t (n bytes left), or 0 when it is not
+ * one (a stray byte, an overlong form, a surrogate). */
+static size_t utf8_char(const unsigned char *t, size_t n)
+{
+    if (t[0] < 0x80) return 1;
+    size_t k = t[0] >= 0xF5 ? 0 : t[0] >= 0xF0 ? 4 : t[0] >= 0xE0 ? 3 : t[0] >= 0xC2 ? 2 : 0;
+    if (!k || k > n) return 0;
+    for (size_t m = 1; m < k; m++)
+        if ((t[m] & 0xC0) != 0x80) return 0;
+    if (k == 3 && ((t[0] == 0xE0 && t[1] < 0xA0) || (t[0] == 0xED && t[1] >= 0xA0))) return 0;
+    if (k == 4 && ((t[0] == 0xF0 && t[1] < 0x90) || (t[0] == 0xF4 && t[1] >= 0x90))) return 0;
+    return k;
+}
+
+/* Text PostgreSQL refuses (bytes that are not UTF-8) as SQLite would list
+ * it: each stray byte written \xNN. NULL when t is UTF-8 already (or out of
+ * memory: the database then refuses it); else a new string. */
+static char *utf8_escaped(const char *text)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    size_t n = strlen(text), i = 0, k;
+    while (i < n && (k = utf8_char(t + i, n - i))) i += k;
+    if (i == n) return NULL;
+    char *out = malloc(n * 4 + 1);
+    if (!out) return NULL;
+    size_t o = 0;
+    for (i = 0; i < n;) {
+        k = utf8_char(t + i, n - i);
+        if (k) {
+            memcpy(out + o, t + i, k);
+            o += k, i += k;
+        } else
+            o += (size_t)sprintf(out + o, "\\x%02X", t[i++]);
+    }
+    out[o] = '\0';
+    return out;
+}
+
 /* Run q's statement with its values; its rows are then in q->res. */
 static int run(pgq *q, rv_error *err)
 {
@@ -259,11 +301,18 @@ static int run(pgq *q, rv_error *err)
     int lens[32] = {0}, fmts[32] = {0};
     unsigned types[32] = {0};
     char ints[32][24];
+    char *esc[32] = {0};
     for (int i = 0; i < np && i < 32; i++) {
-        if (i >= q->n) continue;
+        if (i >= q->n) {
+            types[i] = TEXTOID; /* not bound: NULL */
+            continue;
+        }
         const rv_sqlv *v = &q->v[i];
         switch (v->type) {
-        case RV_SQL_TEXT: vals[i] = v->p; break;
+        case RV_SQL_TEXT:
+            vals[i] = v->p && (esc[i] = utf8_escaped(v->p)) ? esc[i] : v->p;
+            types[i] = TEXTOID;
+            break;
         case RV_SQL_INT:
             snprintf(ints[i], sizeof ints[i], "%lld", v->i);
             vals[i] = ints[i];
@@ -275,7 +324,7 @@ static int run(pgq *q, rv_error *err)
             fmts[i] = 1;
             types[i] = BYTEAOID;
             break;
-        default: break;
+        default: types[i] = INT8OID; break; /* V_NULL stands for a number: text is V_TEXT(NULL) */
         }
     }
     pthread_mutex_lock(&pg->lock);
@@ -290,6 +339,7 @@ static int run(pgq *q, rv_error *err)
         if (q->t->returns_id && PQntuples(q->res) == 1) pg->last_id = atoll(PQgetvalue(q->res, 0, 0));
     }
     pthread_mutex_unlock(&pg->lock);
+    for (int i = 0; i < 32; i++) free(esc[i]);
     if (!ok) {
         pg_error(pg, q->res, err, q->what);
         return -1;
@@ -298,11 +348,23 @@ static int run(pgq *q, rv_error *err)
     return 0;
 }
 
+/* A write outside a transaction runs in one of its own, which takes the
+ * write lock as SQLite's autocommit write does. */
+static int run_write(pgq *q, rv_error *err)
+{
+    rv_store *s = q->h.s;
+    rv_err rc = rv_pg_begin(s, err);
+    if (rc != RV_OK) return -1;
+    int r = run(q, err);
+    rc = rv_pg_end(s, r == 0 ? RV_OK : RV_ERR_IO, r == 0 ? err : NULL);
+    return r == 0 && rc == RV_OK ? 0 : -1;
+}
+
 int rv_pg_step(rv_sql *x, rv_error *err)
 {
     pgq *q = (pgq *)x;
     clear_row(q);
-    if (!q->res && run(q, err) != 0) return -1;
+    if (!q->res && (q->t->writes && !rv_pg_in_tx(q->h.s) ? run_write(q, err) : run(q, err)) != 0) return -1;
     if (q->done) return 0;
     q->row++;
     if (q->row < PQntuples(q->res)) return 1;
