@@ -1,7 +1,8 @@
 #!/bin/sh
 # A throwaway PostgreSQL 15 for the tests: a cluster in DIR, listening only
 # on a Unix socket in DIR (no TCP, no system service), run by an unprivileged
-# user when started as root (initdb refuses root).
+# user when started as root (initdb refuses root; DIR's parents must let
+# that user, postgres or nobody, through).
 #   tests/pg-server.sh start DIR   prints the connection string on stdout
 #   tests/pg-server.sh stop DIR    stops it (DIR is left for the caller)
 set -eu
