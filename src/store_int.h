@@ -106,7 +106,13 @@ rv_err rv_sql_tx_end(rv_store *s, int own, rv_err rc, rv_error *err);
 #define UNIT_SPELLINGS                                                                                           \
     "unit_spellings AS (SELECT k, unit FROM (SELECT k, unit, row_number() OVER (PARTITION BY k"                  \
     " ORDER BY n DESC, first) AS r FROM (SELECT rv_unit_key(unit) AS k, unit, count(*) AS n, min(rowid) AS first" \
-    " FROM mailboxes GROUP BY unit)) WHERE r = 1)"
+    " FROM mailboxes GROUP BY unit) AS spelled) AS ranked WHERE r = 1)"
+/* A WITH clause: units_by_key(k, name, managers), each unit's key and its
+ * row of units last updated (names that differ only in case are one unit). */
+#define UNITS_BY_KEY                                                                                          \
+    "units_by_key AS (SELECT k, name, managers FROM (SELECT rv_unit_key(name) AS k, name, managers,"          \
+    " row_number() OVER (PARTITION BY rv_unit_key(name) ORDER BY updated_at DESC, name) AS r FROM units)"     \
+    " AS latest WHERE r = 1)"
 
 /* Whether a scope (rv_scope: orgs bound to ?O, manager to ?G) sees the
  * mailbox m (an alias): in one of its organisations, and, for a manager, of

@@ -26,9 +26,9 @@ rv_err rv_store_unit_shares(rv_store *s, rv_unit_share **out, size_t *n, rv_erro
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
                                "WITH " UNIT_SPELLINGS
-                               " SELECT u.unit, count(*), sum(coalesce(g.compliant, 0) = 1 AND g.removed = 0)"
+                               " SELECT u.unit, count(*), sum(CASE WHEN coalesce(g.compliant, 0) = 1 AND g.removed = 0 THEN 1 ELSE 0 END)"
                                " FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
-                               " JOIN unit_spellings u ON u.k = rv_unit_key(m.unit) GROUP BY u.k ORDER BY u.k",
+                               " JOIN unit_spellings u ON u.k = rv_unit_key(m.unit) GROUP BY u.k, u.unit ORDER BY u.k",
                                V_NONE, "cannot count units", err);
     if (rc != RV_OK) return rc;
     rv_unit_share *a = NULL;
@@ -97,8 +97,7 @@ rv_err rv_store_units(rv_store *s, void (*fn)(void *user, const char *name, cons
      * one changed last), named as its mailboxes spell it */
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
-                               "WITH " UNIT_SPELLINGS ", u AS (SELECT rv_unit_key(name) AS k, name, managers,"
-                               " max(updated_at) FROM units GROUP BY 1)"
+                               "WITH " UNIT_SPELLINGS ", " UNITS_BY_KEY ", u AS (SELECT * FROM units_by_key)"
                                " SELECT coalesce(s.unit, u.name), u.managers FROM u LEFT JOIN unit_spellings s ON s.k = u.k"
                                " ORDER BY u.k",
                                V_NONE, "cannot read units", err);
@@ -115,8 +114,7 @@ rv_err rv_store_all_units(rv_store *s, void (*fn)(void *user, const char *name, 
 {
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
-                               "WITH " UNIT_SPELLINGS ", u AS (SELECT rv_unit_key(name) AS k, name, managers,"
-                               " max(updated_at) FROM units GROUP BY 1),"
+                               "WITH " UNIT_SPELLINGS ", " UNITS_BY_KEY ", u AS (SELECT * FROM units_by_key),"
                                " c AS (SELECT rv_unit_key(unit) AS k, count(*) AS n FROM mailboxes GROUP BY 1),"
                                " keys AS (SELECT k FROM unit_spellings UNION SELECT k FROM u)"
                                " SELECT coalesce(s.unit, u.name), coalesce(u.managers, ''), coalesce(c.n, 0) FROM keys"
