@@ -24,6 +24,10 @@ typedef struct rv_pg rv_pg; /* or PostgreSQL's: store_pg.c's alone */
 struct rv_store {
     rv_db *db; /* SQLite, or NULL when pg is set */
     rv_pg *pg;
+    /* PostgreSQL: recordings the open transaction copied into the database
+     * from their staged range, released once it commits */
+    rv_audio_blob *staged;
+    size_t n_staged, cap_staged;
     char dir[4096];
     rv_seg_file seg;
 };
@@ -167,6 +171,10 @@ int rv_hexn(const char *h, size_t n);
  * already indexed under the same hash wins and the staged copy is
  * released. 0, or -1 on a database error. */
 int rv_audio_index(rv_store *s, const rv_audio_blob *b);
+/* The transaction ended (committed or not): on PostgreSQL, the staged
+ * copies of what it wrote into the database are released when it
+ * committed. */
+void rv_audio_tx_ended(rv_store *s, int committed);
 /* Give a staged range back to the file system (zeros where holes cannot be
  * punched). 0 or -1. */
 int rv_audio_release(rv_store *s, const rv_audio_blob *b);

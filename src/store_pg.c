@@ -565,7 +565,12 @@ static const char *const schema_17[] = {
     "  id bigserial PRIMARY KEY, at text NOT NULL, actor text NOT NULL, remote text NOT NULL,"
     "  action text NOT NULL, voicemail_id bigint, ext text, detail text, organisation text);",
     "CREATE INDEX audit_voicemail ON audit(voicemail_id, id);",
-    "CREATE TABLE audio (sha256 text PRIMARY KEY, segment text NOT NULL, at bigint NOT NULL, len bigint NOT NULL);",
+    /* segment NULL: the recording's bytes are in audio_chunks, RV_AUDIO_CHUNK
+     * bytes a row, written in the transaction of the row that names it */
+    "CREATE TABLE audio (sha256 text PRIMARY KEY, segment text, at bigint NOT NULL, len bigint NOT NULL);",
+    "CREATE TABLE audio_chunks (sha256 text NOT NULL REFERENCES audio(sha256), n integer NOT NULL,"
+    "  bytes bytea NOT NULL, PRIMARY KEY (sha256, n));",
+    "ALTER TABLE audio_chunks ALTER COLUMN bytes SET STORAGE EXTERNAL;",
     "CREATE INDEX audio_segment ON audio(segment, at);",
     "CREATE TABLE reviews (id bigserial PRIMARY KEY, greeting_id bigint NOT NULL REFERENCES greetings(id),"
     "  name text CHECK (name IN ('stated','not_stated')), unit text CHECK (unit IN ('stated','not_stated')),"

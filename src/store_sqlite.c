@@ -415,7 +415,11 @@ rv_err rv_store_begin(rv_store *s, rv_error *err)
 
 rv_err rv_store_end(rv_store *s, rv_err rc, rv_error *err)
 {
-    if (s->pg) return rv_pg_end(s, rc, err);
+    if (s->pg) {
+        rc = rv_pg_end(s, rc, err);
+        rv_audio_tx_ended(s, rc == RV_OK);
+        return rc;
+    }
     if (rc == RV_OK && sqlite3_exec(s->db->h, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) return RV_OK;
     if (rc == RV_OK) rc = rv_sql_error(s, err, "cannot commit");
     sqlite3_exec(s->db->h, "ROLLBACK", NULL, NULL, NULL);

@@ -73,19 +73,34 @@ rv_err rv_store_put_audio(rv_store *s, const void *bytes, size_t len, char hex[R
                           rv_error *err);
 
 /* Where stored audio with hash hex is. legacy: a file audio/<aa>/<hex> of
- * schema 4 and older archives, read as it is. RV_ERR_ARG for anything but
- * 64 lower-case hex digits, RV_ERR_NOT_FOUND when it is not stored. */
+ * schema 4 and older archives, read as it is. in_db: in the database
+ * itself (PostgreSQL: chunks of RV_AUDIO_CHUNK bytes, written in the
+ * transaction of the row that names them; blob.len is its length, its
+ * segment ""). RV_ERR_ARG for anything but 64 lower-case hex digits,
+ * RV_ERR_NOT_FOUND when it is not stored. */
 typedef struct {
     rv_audio_blob blob;
     int legacy;
+    int in_db;
 } rv_audio_loc;
+#define RV_AUDIO_CHUNK (256 * 1024)
 rv_err rv_store_locate_audio(rv_store *s, const char *hex, rv_audio_loc *loc, rv_error *err);
 
-/* Read the bytes at loc (no database: no lock needed) into a new buffer
+/* Read the bytes at loc (no database: no lock needed; audio in the
+ * database uses the connection, as rv_store_load_audio_range) into a new buffer
  * (*out, free()), checking they still hash to hex: RV_ERR_NOT_FOUND when
  * they were disposed of or changed meanwhile, RV_ERR_TOO_LARGE above max. */
 rv_err rv_store_load_audio(rv_store *s, const char *hex, const rv_audio_loc *loc, size_t max, unsigned char **out,
                            size_t *len, rv_error *err);
+
+/* Bytes [from, from + n) of the stored audio at loc (within blob.len) into
+ * a new buffer (*out, free()): of audio in the database only the chunks
+ * that hold them are read. Not checked against the hash (only a whole
+ * recording can be): for Range requests. Uses the connection (thread-safe
+ * against other calls on it, but inside any transaction another thread has
+ * open on it). */
+rv_err rv_store_load_audio_range(rv_store *s, const rv_audio_loc *loc, size_t from, size_t n, unsigned char **out,
+                                 rv_error *err);
 
 /* rv_store_locate_audio, then rv_store_load_audio. */
 rv_err rv_store_read_audio(rv_store *s, const char *hex, size_t max, unsigned char **out, size_t *len,
