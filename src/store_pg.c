@@ -41,6 +41,7 @@ struct rv_pg {
     pthread_mutex_t lock; /* of c and the translations */
     translation kept[KEPT];
     long long changes, last_id;
+    int tx; /* rv_pg_begin's transaction is open (even if the connection is lost) */
 };
 
 struct rv_pg_sql {
@@ -328,7 +329,9 @@ static int run(pgq *q, rv_error *err)
         }
     }
     pthread_mutex_lock(&pg->lock);
-    if (PQstatus(pg->c) != CONNECTION_OK) PQreset(pg->c); /* a new session: no transaction was open */
+    /* a lost connection is made again, but not under a transaction it took
+     * with it: that one's statements fail until it ends */
+    if (PQstatus(pg->c) != CONNECTION_OK && !pg->tx) PQreset(pg->c);
     q->res = PQexecParams(pg->c, q->t->pg, np, types, vals, lens, fmts, 0);
     ExecStatusType st = PQresultStatus(q->res);
     int ok = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
@@ -454,7 +457,7 @@ const void *rv_pg_blob(rv_sql *x, int i, size_t *len)
 long long rv_pg_changes(rv_store *s) { return s->pg->changes; }
 long long rv_pg_last_id(rv_store *s) { return s->pg->last_id; }
 
-int rv_pg_in_tx(rv_store *s) { return PQtransactionStatus(s->pg->c) != PQTRANS_IDLE; }
+int rv_pg_in_tx(rv_store *s) { return s->pg->tx; }
 
 /* One command without values; RV_OK or the error as ours. */
 static rv_err command(rv_pg *pg, const char *sql, const char *what, rv_error *err)
@@ -475,14 +478,17 @@ rv_err rv_pg_begin(rv_store *s, rv_error *err)
     rv_err rc = command(pg, "BEGIN", "cannot begin", err);
     if (rc == RV_OK && (rc = command(pg, WRITE_LOCK, "cannot begin", err)) != RV_OK)
         command(pg, "ROLLBACK", "", NULL);
+    pg->tx = rc == RV_OK;
     return rc;
 }
 
 rv_err rv_pg_end(rv_store *s, rv_err rc, rv_error *err)
 {
     rv_pg *pg = s->pg;
+    pg->tx = 0;
     if (rc == RV_OK && (rc = command(pg, "COMMIT", "cannot commit", err)) == RV_OK) return RV_OK;
-    if (PQtransactionStatus(pg->c) != PQTRANS_IDLE) command(pg, "ROLLBACK", "", NULL);
+    if (PQstatus(pg->c) == CONNECTION_OK && PQtransactionStatus(pg->c) != PQTRANS_IDLE)
+        command(pg, "ROLLBACK", "", NULL);
     return rc;
 }
 
