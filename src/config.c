@@ -50,10 +50,10 @@ static const setting settings[] = {
     {"data_dir", T_STR, "/var/lib/rostvakt", 0, 0, OFF(data_dir), NONE,
      "serve and sweep: the archive's directory (database and audio)"},
     {"store", T_STR, "sqlite", 0, 0, OFF(store), NONE,
-     "the archive's database: sqlite (rostvakt.db in data_dir), or PostgreSQL as a URI postgresql://USER@HOST/DB "
-     "or a libpq connection string host=... dbname=... (audio stays in data_dir)"},
+     "the archive's database: sqlite (rostvakt.db in data_dir), or a PostgreSQL URI postgresql://... or "
+     "connection string host=... dbname=... (docs/ha.md)"},
     {"store_allow_async_commit", T_INT, "0", 0, 1, OFF(store_allow_async_commit), NONE,
-     "1: start on a PostgreSQL server with synchronous_commit = off (a committed upload can be lost in a crash)"},
+     "1: start on PostgreSQL with synchronous_commit = off (a committed upload can be lost in a crash)"},
     {"tokens", T_STR, "/etc/rostvakt/tokens", 0, 0, OFF(tokens), NONE,
      "serve: the tokens file written by rostvakt token"},
     {"http_workers", T_INT, "4", 1, 256, OFF(http_workers), NONE,

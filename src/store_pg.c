@@ -732,7 +732,7 @@ rv_err rv_pg_open(rv_store *s, const char *conninfo, const char *dbname, int all
     if (strcmp(sync, "off") == 0 && !allow_async)
         rc = rv_error_set(err, RV_ERR_CONFIG,
                           "store: the database has synchronous_commit = off, so a committed upload could be lost "
-                          "in a crash; turn it on, or set store_allow_async_commit = yes");
+                          "in a crash; turn it on, or set store_allow_async_commit = 1");
     PQclear(r);
     if (rc == RV_OK) rc = command(pg, "SET lock_timeout = 5000; SET client_min_messages = warning", "cannot configure the database", err);
     if (rc == RV_OK) rc = migrate(s, upto, err);
