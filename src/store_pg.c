@@ -510,6 +510,10 @@ static const char functions_sql[] =
     "CREATE OR REPLACE FUNCTION json_extract(doc text, path text) RETURNS text LANGUAGE sql IMMUTABLE AS $f$"
     "  SELECT CASE json_typeof(j) WHEN 'object' THEN j::text WHEN 'array' THEN j::text WHEN 'null' THEN NULL"
     "  ELSE j #>> '{}' END FROM (SELECT doc::json #> string_to_array(substr(path, 3), '.') AS j) x $f$;"
+    /* group_concat(x, sep), for the operator's and the tests' queries */
+    "CREATE OR REPLACE FUNCTION rv_concat(a text, x text, sep text) RETURNS text LANGUAGE sql IMMUTABLE"
+    "  AS $f$ SELECT CASE WHEN x IS NULL THEN a WHEN a IS NULL THEN x ELSE a || sep || x END $f$;"
+    "CREATE OR REPLACE AGGREGATE group_concat(text, text) (SFUNC = rv_concat, STYPE = text);"
     "CREATE OR REPLACE FUNCTION rv_unit_key(u text) RETURNS text LANGUAGE sql IMMUTABLE"
     "  AS $f$ SELECT normalize(lower(u COLLATE \"und-x-icu\"), NFC) $f$;";
 
