@@ -146,10 +146,11 @@ $(TEST_PROFILES): $(wildcard models/profiles/*.conf) Makefile
 	  > $(dir $@)diarium.conf
 	@touch $@
 
-# The suites that run a second time with the archive on PostgreSQL
+# The suites that open an archive run a second time with it on PostgreSQL
 # (RV_TEST_STORE: every store the tests open is a database of its own on a
-# throwaway server, tests/with-pg.sh); docs/ha.md says why the others do not.
-PG_SUITES = store store_pg
+# throwaway server, tests/with-pg.sh); the others never touch the store.
+PG_SUITES = store admin adapt auth cli durability durable failclosed inbox mail mailboxes operator orgs outfile \
+            pbxsync sweep tokens tools transport units voicemails writers
 TEST_ENV = LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) RV_SYNC_SHIM=$(BUILD)/syncorder.so RV_BENCH_REAL=$(BUILD)/bench_real \
 	RV_TEST_PROFILES=models/profiles:$(BUILD)/test-profiles

@@ -538,9 +538,17 @@ static void *analysis_worker(void *arg)
      * lock the committer waits for) */
     if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) != 0)
         fprintf(stderr, "rostvakt: analysis worker: cannot lower its priority\n");
-    if (rv_store_connect(w->cfg->store, (int)w->cfg->store_allow_async_commit, w->cfg->data_dir, &db, &e) != RV_OK) {
-        fprintf(stderr, "rostvakt: analysis worker: %s\n", e.msg);
-        return NULL;
+    /* a database that does not answer yet (PostgreSQL restarting) is tried
+     * again each second: the queue waits for it, the worker does not end */
+    for (int said = 0; rv_store_connect(w->cfg->store, (int)w->cfg->store_allow_async_commit, w->cfg->data_dir, &db,
+                                        &e) != RV_OK;
+         said = 1) {
+        if (!said) fprintf(stderr, "rostvakt: analysis worker: %s; trying again each second\n", e.msg);
+        pthread_mutex_lock(&w->q_lock);
+        int stopping = w->stopping;
+        pthread_mutex_unlock(&w->q_lock);
+        if (stopping) return NULL;
+        sleep(1);
     }
     if (w->have_checkpointer) rv_store_autocheckpoint(db, 0);
     rv_analyzer an = {w->cfg, NULL};
@@ -557,7 +565,8 @@ static void *analysis_worker(void *arg)
         }
         rv_err rc = rv_store_next_queued(db, w->claimed, &id, sha, ct, sizeof ct, &e);
         if (rc == RV_OK) w->claimed = id;
-        if (rc == RV_ERR_NOT_FOUND) {
+        /* nothing queued, or the database busy or away for now: again in a second */
+        if (rc == RV_ERR_NOT_FOUND || rc == RV_ERR_BUSY) {
             struct timespec until = rv_wait_until(1000);
             pthread_cond_timedwait(&w->q_wake, &w->q_lock, &until);
             pthread_mutex_unlock(&w->q_lock);

@@ -21,6 +21,7 @@ as_user() {
 case "$cmd" in
 start)
     mkdir -p "$dir"
+    chmod 755 "$dir" # the socket is there: a test's unprivileged user reaches it too
     if [ "$(id -u)" -eq 0 ]; then
         user=$(id -u postgres >/dev/null 2>&1 && echo postgres || echo nobody)
         chown "$user" "$dir"
