@@ -622,8 +622,10 @@ static const char *const schema_17[] = {
 /* Migrations after 17: pg_migrations[i] takes the schema from 17 + i to
  * 18 + i, the same step as SQLite's migration of that number. Only ever
  * appended, one for each of SQLite's. */
-static const char *const pg_migrations[] = {NULL};
+static const char *const pg_migrations[] = {NULL /* the end: each new one goes before it */};
 #define N_PG_MIGRATIONS ((int)(sizeof pg_migrations / sizeof pg_migrations[0]) - 1)
+_Static_assert(sizeof pg_migrations / sizeof pg_migrations[0] - 1 + 17 == RV_STORE_SCHEMA_VERSION,
+               "each of SQLite's migrations after 17 has its PostgreSQL one in pg_migrations");
 
 int rv_pg_schema_version(rv_store *s)
 {
