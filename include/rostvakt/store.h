@@ -18,7 +18,10 @@ typedef struct rv_store rv_store;
 
 /* Open (creating) data_dir, its audio/ directory and rostvakt.db, and bring
  * the schema up to RV_STORE_SCHEMA_VERSION. A database of a newer schema is
- * refused (RV_ERR_CONFIG). New *out (rv_store_close). */
+ * refused (RV_ERR_CONFIG). New *out (rv_store_close). Test hook, inert
+ * unless set: with RV_TEST_STORE=<libpq connection string> in the
+ * environment it opens a PostgreSQL database of data_dir's own on that
+ * server instead (created when missing). */
 rv_err rv_store_open(const char *data_dir, rv_store **out, rv_error *err);
 void rv_store_close(rv_store *s);
 /* rv_store_open, the schema brought up to version at most: an archive as an
