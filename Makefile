@@ -9,7 +9,7 @@ DESTDIR  ?=
 SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 VERSION  = 0.1.0
 BUILD    ?= build
-PKGS      = sndfile samplerate fftw3f jansson espeak-ng pocketsphinx libcrypto sqlite3 libmicrohttpd libcurl gmime-3.0 libacl libxml-2.0 libarchive
+PKGS      = sndfile samplerate fftw3f jansson espeak-ng pocketsphinx libcrypto sqlite3 libmicrohttpd libcurl gmime-3.0 libacl libxml-2.0 libarchive libpq
 WARN      = -std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wformat=2
 CPPFLAGS += -Iinclude -D_GNU_SOURCE -MMD -MP -DRV_SHARE_DIR='"$(PREFIX)/share/rostvakt"' -DRV_VERSION='"$(VERSION)"'
 CFLAGS   ?= -O2 -g
@@ -38,7 +38,7 @@ FIXTURES = $(BUILD)/fixtures/.stamp
 PRIVATE_HEADERS = store.h requests.h archive.h adapt.h calibrate.h greeting.h mail.h sweep.h session.h
 PUBLIC_HEADERS  = $(filter-out $(PRIVATE_HEADERS:%=include/rostvakt/%),$(wildcard include/rostvakt/*.h))
 
-.PHONY: FORCE all deps models readme test unit-test browser-test asan bench bench-transport bench-inbox demo screenshots check-symbols \
+.PHONY: FORCE all deps models readme test unit-test unit-test-pg browser-test asan bench bench-transport bench-inbox demo screenshots check-symbols \
         check-headers install clean samples learn-map fuzz mutants
 
 MLLR     = models/en-us-tel.mllr
@@ -146,13 +146,25 @@ $(TEST_PROFILES): $(wildcard models/profiles/*.conf) Makefile
 	  > $(dir $@)diarium.conf
 	@touch $@
 
+# The suites that open an archive run a second time with it on PostgreSQL
+# (RV_TEST_STORE: every store the tests open is a database of its own on a
+# throwaway server, tests/with-pg.sh); the others never touch the store.
+PG_SUITES = store admin adapt auth cli durability durable failclosed inbox mail mailboxes operator orgs outfile \
+            pbxsync sweep tokens tools transport units voicemails writers
+TEST_ENV = LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) RV_SYNC_SHIM=$(BUILD)/syncorder.so RV_BENCH_REAL=$(BUILD)/bench_real \
+	RV_TEST_PROFILES=models/profiles:$(BUILD)/test-profiles
+
 # check-symbols first: an exported name without the rv_ prefix fails the
 # tests; check-headers: an installed header that needs one not installed.
+# Every suite on SQLite (the PostgreSQL tests' server in RV_TEST_PG), then
+# PG_SUITES on PostgreSQL.
 unit-test: check-symbols check-headers $(TESTBIN) $(BIN) $(FIXTURES) $(MLLR) $(FUZZ_REPLAY) $(BUILD)/syncorder.so $(TEST_PROFILES) $(BUILD)/bench_real
-	@LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
-	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) RV_SYNC_SHIM=$(BUILD)/syncorder.so RV_BENCH_REAL=$(BUILD)/bench_real \
-	RV_TEST_PROFILES=models/profiles:$(BUILD)/test-profiles $(TESTBIN) --jobs 2 > $(BUILD)/test.log 2>&1; \
+	@$(TEST_ENV) sh tests/with-pg.sh $(TESTBIN) --jobs 2 > $(BUILD)/test.log 2>&1; \
 	status=$$?; \
+	$(TEST_ENV) sh tests/with-pg.sh sh -c 'st=0; for s in $(PG_SUITES); do echo "== $$s on PostgreSQL"; \
+	  RV_TEST_STORE="$$RV_TEST_PG" $(TESTBIN) --jobs 2 --filter "$$s/*" || st=1; done; exit $$st' \
+	  >> $(BUILD)/test.log 2>&1 || status=1; \
 	for n in $(FUZZ_NAMES); do \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  $(BUILD)/fuzz/replay-$$n tests/fuzz/$$n >> $(BUILD)/test.log 2>&1 || status=1; done; \
@@ -160,6 +172,11 @@ unit-test: check-symbols check-headers $(TESTBIN) $(BIN) $(FIXTURES) $(MLLR) $(F
 	if grep -q -E "(Address|Leak|UndefinedBehavior)Sanitizer|runtime error:" $(BUILD)/test.log; then \
 	  echo "sanitizer reports above (also in $(BUILD)/test.log)"; exit 1; fi; \
 	exit $$status
+
+# PG_SUITES alone on PostgreSQL: make unit-test-pg [PG_SUITES="store admin"].
+unit-test-pg: $(TESTBIN) $(BIN) $(FIXTURES) $(BUILD)/syncorder.so $(TEST_PROFILES)
+	@$(TEST_ENV) sh tests/with-pg.sh sh -c 'st=0; for s in $(PG_SUITES); do echo "== $$s on PostgreSQL"; \
+	  RV_TEST_STORE="$$RV_TEST_PG" $(TESTBIN) --jobs 2 --filter "$$s/*" || st=1; done; exit $$st'
 
 # libFuzzer (Debian's clang) on each harness for FUZZ_SECONDS, under ASan and
 # UBSan. What it finds is written to tests/fuzz/NAME/ as crash-*, kept there

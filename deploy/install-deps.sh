@@ -10,13 +10,14 @@
 # called when something is missing. Run as root (or via sudo).
 set -eu
 
-# libraries the program links, the acoustic model and the PBX prompts it
-# compares greetings with, and sqlite3 for the backup (.backup)
+# libraries the program links (libpq: the archive on PostgreSQL), the
+# acoustic model and the PBX prompts it compares greetings with, and sqlite3
+# for the backup (.backup)
 RUNTIME="
 libpocketsphinx3 pocketsphinx-en-us libsphinxbase3
 libsndfile1 libsamplerate0 libfftw3-single3
 libmicrohttpd12 libsqlite3-0 libacl1 libjemalloc2 libjansson4 libssl3 libcurl4 libgmime-3.0-0
-libxml2 libarchive13
+libxml2 libarchive13 libpq5
 libespeak-ng1 espeak-ng-data
 asterisk-core-sounds-en-wav
 sqlite3
@@ -28,7 +29,7 @@ build-essential pkg-config
 libpocketsphinx-dev libsphinxbase-dev pocketsphinx sphinxbase-utils sphinxtrain
 libsndfile1-dev libsamplerate0-dev libfftw3-dev
 libmicrohttpd-dev libsqlite3-dev libjemalloc-dev libjansson-dev libssl-dev libcurl4-openssl-dev
-libgmime-3.0-dev libxml2-dev libarchive-dev libacl1-dev
+libgmime-3.0-dev libxml2-dev libarchive-dev libacl1-dev libpq-dev
 libespeak-ng-dev
 asterisk-core-sounds-en
 "
@@ -38,12 +39,15 @@ asterisk-core-sounds-en
 # Dovecot as the IMAP server pbx-sync's e-mail test reads from, aiosmtpd
 # as the SMTP server the mailed report goes to, xmllint to validate the
 # archive packages against the METS schema, openssl for the tests' throwaway
-# TLS certificates
+# TLS certificates, PostgreSQL 15's server for the tests of the archive on
+# PostgreSQL (they start their own in a temporary directory, on a Unix
+# socket; no system service is used)
 TEST="
 libcriterion-dev libcurl4-openssl-dev curl
 sox libsox-fmt-base espeak-ng
 chromium fonts-dejavu-core
 dovecot-imapd python3-aiosmtpd libxml2-utils openssl
+postgresql-15
 "
 
 sets=${*:-all}

@@ -156,13 +156,23 @@ rv_answer rv_api_send_audio(rv_server *s, rv_req *r, const char *sha, const rv_a
 {
     const rv_caller *who = rv_req_caller(r);
     rv_error e;
-    /* read outside the lock; the bytes are checked against their hash */
+    /* read outside the lock; the bytes are checked against their hash. A
+     * range of audio in the database reads only the chunks that hold it
+     * (all then holds the range alone: off is where from is in all). */
     unsigned char *all = NULL;
-    size_t all_len = 0;
-    if (rv_store_load_audio(s->db.store, sha, loc, (size_t)-1, &all, &all_len, &e) != RV_OK)
-        return rv_reply_error(r, RV_ERR_IO, e.msg);
-    unsigned long long size = all_len, from = 0, to = size ? size - 1 : 0;
-    int partial = rv_byte_range(rv_req_header(r, "Range"), size, &from, &to);
+    size_t all_len = 0, off = 0;
+    unsigned long long size = loc->blob.len, from = 0, to = size ? size - 1 : 0;
+    int partial = 0;
+    if (loc->in_db && (partial = rv_byte_range(rv_req_header(r, "Range"), size, &from, &to)) > 0) {
+        if (rv_store_load_audio_range(s->db.store, loc, (size_t)from, (size_t)(to - from + 1), &all, &e) != RV_OK)
+            return rv_reply_error(r, RV_ERR_IO, e.msg);
+    } else if (partial == 0) {
+        if (rv_store_load_audio(s->db.store, sha, loc, (size_t)-1, &all, &all_len, &e) != RV_OK)
+            return rv_reply_error(r, RV_ERR_IO, e.msg);
+        size = all_len, from = 0, to = size ? size - 1 : 0;
+        partial = rv_byte_range(rv_req_header(r, "Range"), size, &from, &to);
+        off = (size_t)from;
+    }
     if (partial < 0) {
         free(all);
         char cr[64];
@@ -176,7 +186,7 @@ rv_answer rv_api_send_audio(rv_server *s, rv_req *r, const char *sha, const rv_a
     }
     size_t len = size ? (size_t)(to - from + 1) : 0;
     char *buf = (char *)all;
-    if (from > 0) memmove(buf, buf + from, len);
+    if (off > 0) memmove(buf, buf + off, len);
     char cr[96];
     snprintf(cr, sizeof cr, "bytes %llu-%llu/%llu", from, to, size);
     const char *h[] = {"Content-Type", ct, "Accept-Ranges", "bytes", partial ? "Content-Range" : NULL, cr, NULL};

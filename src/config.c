@@ -49,6 +49,11 @@ static const setting settings[] = {
      "serve: the IPv4 address and port to listen on (port 0: any free port)"},
     {"data_dir", T_STR, "/var/lib/rostvakt", 0, 0, OFF(data_dir), NONE,
      "serve and sweep: the archive's directory (database and audio)"},
+    {"store", T_STR, "sqlite", 0, 0, OFF(store), NONE,
+     "the archive's database: sqlite (rostvakt.db in data_dir), or a PostgreSQL URI postgresql://... or "
+     "connection string host=... dbname=... (docs/ha.md)"},
+    {"store_allow_async_commit", T_INT, "0", 0, 1, OFF(store_allow_async_commit), NONE,
+     "1: start on PostgreSQL with synchronous_commit = off (a committed upload can be lost in a crash)"},
     {"tokens", T_STR, "/etc/rostvakt/tokens", 0, 0, OFF(tokens), NONE,
      "serve: the tokens file written by rostvakt token"},
     {"http_workers", T_INT, "4", 1, 256, OFF(http_workers), NONE,
@@ -315,6 +320,40 @@ rv_err rv_config_validate(const rv_config *cfg, rv_error *err)
     return RV_OK;
 }
 
+/* The setting store as it may be shown: a password in it (a URI's
+ * user:password@, a password=... of a connection string or of a URI's
+ * query) as ***. */
+static void print_store(const char *v, FILE *out)
+{
+    char buf[RV_CONFIG_STR_MAX + 16];
+    snprintf(buf, sizeof buf, "%s", v);
+    char *scheme = strstr(buf, "://");
+    if (scheme) {
+        char *auth = scheme + 3, *at = strchr(auth, '@'), *slash = strchr(auth, '/');
+        char *colon = strchr(auth, ':');
+        if (at && (!slash || at < slash) && colon && colon < at) {
+            memmove(colon + 4, at, strlen(at) + 1);
+            memcpy(colon + 1, "***", 3);
+        }
+    }
+    for (char *pw = strstr(buf, "password"); pw; pw = strstr(pw + 8, "password")) {
+        char *eq = pw + 8;
+        while (*eq == ' ') eq++;
+        if (*eq != '=') continue;
+        char *val = eq + 1, *end;
+        while (*val == ' ') val++;
+        if (*val == '\'') {
+            for (end = val + 1; *end && *end != '\''; end++)
+                if (*end == '\\' && end[1]) end++;
+            if (*end) end++;
+        } else
+            end = val + strcspn(val, scheme ? "& " : " ");
+        memmove(val + 3, end, strlen(end) + 1);
+        memcpy(val, "***", 3);
+    }
+    fputs(buf, out);
+}
+
 void rv_config_print(const rv_config *cfg, FILE *out)
 {
     for (size_t i = 0; i < N_SETTINGS; i++) {
@@ -324,7 +363,10 @@ void rv_config_print(const rv_config *cfg, FILE *out)
         switch (s->type) {
         case T_INT: fprintf(out, "%lld", (long long)*(const int64_t *)base); break;
         case T_DOUBLE: fprintf(out, "%g", *(const double *)base); break;
-        case T_STR: fputs(base, out); break;
+        case T_STR:
+            if (strcmp(s->name, "store") == 0) print_store(base, out);
+            else fputs(base, out);
+            break;
         }
         fprintf(out, "    # %s%s\n", s->version != V_NONE ? "[verdicts] " : "", s->help);
     }

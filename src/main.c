@@ -1035,8 +1035,13 @@ static int cmd_archive(int argc, char **argv)
         rc = EXIT_USAGE;
         goto done;
     }
-    if (access(cfg.data_dir, F_OK) != 0 || rv_store_open(cfg.data_dir, &st, &e) != RV_OK) {
+    if (access(cfg.data_dir, F_OK) != 0) {
         fprintf(stderr, "rostvakt archive: no archive at %s\n", cfg.data_dir);
+        rc = EXIT_CONFIG;
+        goto done;
+    }
+    if (rv_store_connect(cfg.store, (int)cfg.store_allow_async_commit, cfg.data_dir, &st, &e) != RV_OK) {
+        fprintf(stderr, "rostvakt archive: %s\n", e.msg);
         rc = EXIT_CONFIG;
         goto done;
     }
@@ -1173,7 +1178,7 @@ static int sweep_main(const rv_config *cfg, long date, const int *fmts, size_t n
         fprintf(stderr, "rostvakt sweep: no archive at %s\n", cfg->data_dir);
         return EXIT_USAGE;
     }
-    if (rv_store_open(cfg->data_dir, &st, &e) != RV_OK) {
+    if (rv_store_connect(cfg->store, (int)cfg->store_allow_async_commit, cfg->data_dir, &st, &e) != RV_OK) {
         fprintf(stderr, "rostvakt sweep: %s\n", e.msg);
         return EXIT_CONFIG;
     }
@@ -1463,7 +1468,11 @@ static int cmd_calibrate(int argc, char **argv)
     rv_store *st = NULL;
     rv_error e;
     rv_calibration cal;
-    if (rv_store_open(base.data_dir, &st, &e) != RV_OK || rv_calibrate(st, &base, (int)min, &cal, &e) != RV_OK) {
+    if (rv_store_connect(base.store, (int)base.store_allow_async_commit, base.data_dir, &st, &e) != RV_OK) {
+        fprintf(stderr, "rostvakt calibrate: %s\n", e.msg);
+        return EXIT_CONFIG;
+    }
+    if (rv_calibrate(st, &base, (int)min, &cal, &e) != RV_OK) {
         fprintf(stderr, "rostvakt calibrate: %s\n", e.msg);
         rv_store_close(st);
         return 1;
@@ -1590,7 +1599,7 @@ static int cmd_adapt(int argc, char **argv)
         rc = 1;
         goto done;
     }
-    if (rv_store_open(cfg.data_dir, &st, &e) != RV_OK) {
+    if (rv_store_connect(cfg.store, (int)cfg.store_allow_async_commit, cfg.data_dir, &st, &e) != RV_OK) {
         fprintf(stderr, "rostvakt adapt: %s\n", e.msg);
         rc = EXIT_CONFIG;
         goto done;

@@ -63,7 +63,7 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     s->metrics = rv_metrics_new();
     rv_err rc = s->prompts && s->metrics ? RV_OK : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     if (rc == RV_OK) rc = rv_identity_open(&s->cfg, &s->id, err);
-    if (rc == RV_OK) rc = rv_service_store_open(&s->db, s->cfg.data_dir, err);
+    if (rc == RV_OK) rc = rv_service_store_open(&s->db, &s->cfg, err);
     if (rc == RV_OK) rc = rv_identity_use_store(s->id, &s->db, err);
     if (rc == RV_OK) rc = rv_store_requeue_interrupted(s->db.store, err);
     int settled = 0; /* organisations an older archive's org became: their profile's calendar */

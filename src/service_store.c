@@ -8,9 +8,9 @@
 
 #include "rostvakt/calendar.h"
 
-rv_err rv_service_store_open(rv_service_store *db, const char *data_dir, rv_error *err)
+rv_err rv_service_store_open(rv_service_store *db, const rv_config *cfg, rv_error *err)
 {
-    rv_err rc = rv_store_open(data_dir, &db->store, err);
+    rv_err rc = rv_store_connect(cfg->store, (int)cfg->store_allow_async_commit, cfg->data_dir, &db->store, err);
     if (rc != RV_OK) return rc;
     rv_store_busy_timeout(db->store, RV_BUSY_WAIT_MS);
     pthread_mutex_init(&db->lock, NULL);

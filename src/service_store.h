@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 
+#include "rostvakt/config.h"
 #include "rostvakt/err.h"
 #include "rostvakt/store.h"
 
@@ -25,9 +26,9 @@ typedef struct {
 /* the committer and job threads may wait longer than an HTTP thread */
 #define RV_BUSY_TRIES_BACKGROUND 500
 
-/* Open the archive in data_dir as db's request connection (its lock set
- * up); on an error nothing is left to close. */
-rv_err rv_service_store_open(rv_service_store *db, const char *data_dir, rv_error *err);
+/* Open the archive cfg names (store, data_dir) as db's request connection
+ * (its lock set up); on an error nothing is left to close. */
+rv_err rv_service_store_open(rv_service_store *db, const rv_config *cfg, rv_error *err);
 /* Close it (a db never opened, zeroed, is fine). */
 void rv_service_store_close(rv_service_store *db);
 

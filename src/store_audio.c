@@ -31,6 +31,7 @@ void rv_audio_init(rv_store *s)
 
 void rv_audio_fini(rv_store *s)
 {
+    free(s->staged);
     if (s->seg.fd >= 0) close(s->seg.fd);
     pthread_mutex_destroy(&s->seg.lock);
 }
@@ -214,6 +215,7 @@ rv_err rv_store_append_audio(rv_store *s, const void *bytes, size_t len, rv_audi
 rv_err rv_store_sync_audio(rv_store *s, const rv_audio_blob *const *b, size_t n, rv_error *err)
 {
     rv_err rc = RV_OK;
+    if (s->pg) return RV_OK; /* staged only until the database has its copy, durable by its commit */
     for (size_t i = 0; i < n && rc == RV_OK; i++) {
         if (!b[i]) continue;
         int seen = 0; /* one fdatasync a segment covers every append before it */
@@ -274,9 +276,130 @@ int rv_audio_release(rv_store *s, const rv_audio_blob *b)
     return rc;
 }
 
+static void legacy_path(const rv_store *s, const char *hex, char *path, size_t cap);
+
+/* ---- audio in the database (PostgreSQL) ---- */
+
+/* Copy staged b into the database's chunks, in the caller's transaction;
+ * the staged range is released once it commits. 0 or -1. */
+static int index_in_db(rv_store *s, const rv_audio_blob *b)
+{
+    if (rv_sql_exec(s, "INSERT OR IGNORE INTO audio (sha256, segment, at, len) VALUES (?1, NULL, 0, ?2)",
+                    V_ARGS(V_TEXT(b->sha256), V_INT(b->len)), "cannot index the audio", NULL) != RV_OK)
+        return -1;
+    if (rv_sql_changes(s) == 0) return rv_audio_release(s, b), 0; /* stored before */
+    if (s->n_staged == s->cap_staged) {
+        size_t nc = s->cap_staged ? s->cap_staged * 2 : 16;
+        rv_audio_blob *ns = realloc(s->staged, nc * sizeof *ns);
+        if (!ns) return -1;
+        s->staged = ns;
+        s->cap_staged = nc;
+    }
+    char path[4300];
+    segment_path(s, b->segment, path, sizeof path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    unsigned char *buf = malloc(RV_AUDIO_CHUNK);
+    rv_sql *q = NULL;
+    int rc = fd >= 0 && buf && rv_sql_prepare(s, &q, "INSERT INTO audio_chunks (sha256, n, bytes) VALUES (?1, ?2, ?3)",
+                                              V_NONE, "cannot store the audio", NULL) == RV_OK
+                 ? 0
+                 : -1;
+    for (size_t at = 0, n = 0; rc == 0 && (at < b->len || (b->len == 0 && n == 0)); n++) {
+        size_t want = b->len - at < RV_AUDIO_CHUNK ? b->len - at : RV_AUDIO_CHUNK, got = 0;
+        while (got < want) {
+            ssize_t k = pread(fd, buf + got, want - got, (off_t)(b->at + (long long)(at + got)));
+            if (k < 0 && errno == EINTR) continue;
+            if (k <= 0) break;
+            got += (size_t)k;
+        }
+        if (got < want) rc = -1;
+        else {
+            rv_sql_rebind(q, V_ARGS(V_TEXT(b->sha256), V_INT(n), V_BLOB(buf, want)));
+            if (rv_sql_step(q, NULL) != 0) rc = -1;
+        }
+        at += want;
+    }
+    rv_sql_done(q);
+    free(buf);
+    if (fd >= 0) close(fd);
+    if (rc == 0) s->staged[s->n_staged++] = *b;
+    return rc;
+}
+
+void rv_audio_tx_ended(rv_store *s, int committed)
+{
+    for (size_t i = 0; committed && i < s->n_staged; i++) rv_audio_release(s, &s->staged[i]);
+    s->n_staged = 0;
+}
+
+/* Chunks first..last of the recording hex, appended to out from offset
+ * skip of the first one, at most n bytes. 0 or -1 (err set). */
+static int read_chunks(rv_store *s, const char *hex, size_t first, size_t last, size_t skip, unsigned char *out,
+                       size_t n, size_t *got, rv_error *err)
+{
+    rv_sql *q;
+    *got = 0;
+    if (rv_sql_prepare(s, &q, "SELECT n, bytes FROM audio_chunks WHERE sha256 = ?1 AND n >= ?2 AND n <= ?3 ORDER BY n",
+                       V_ARGS(V_TEXT(hex), V_INT(first), V_INT(last)), "cannot read the audio", err) != RV_OK)
+        return -1;
+    int r;
+    size_t expect = first;
+    while ((r = rv_sql_step(q, err)) == 1) {
+        size_t len;
+        const unsigned char *p = rv_sql_blob(q, 1, &len);
+        if ((size_t)rv_sql_int(q, 0) != expect++) break; /* a chunk missing */
+        if (skip >= len) {
+            skip -= len;
+            continue;
+        }
+        size_t k = len - skip < n - *got ? len - skip : n - *got;
+        memcpy(out + *got, p + skip, k);
+        *got += k;
+        skip = 0;
+    }
+    rv_sql_done(q);
+    return r < 0 ? -1 : 0;
+}
+
+rv_err rv_store_load_audio_range(rv_store *s, const rv_audio_loc *loc, size_t from, size_t n, unsigned char **out,
+                                 rv_error *err)
+{
+    *out = NULL;
+    if (from > loc->blob.len || n > loc->blob.len - from) return rv_error_set(err, RV_ERR_ARG, "not in the recording");
+    unsigned char *buf = malloc(n ? n : 1);
+    if (!buf) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    size_t got = 0;
+    if (loc->in_db) {
+        if (n && read_chunks(s, loc->blob.sha256, from / RV_AUDIO_CHUNK, (from + n - 1) / RV_AUDIO_CHUNK,
+                             from % RV_AUDIO_CHUNK, buf, n, &got, err) != 0) {
+            free(buf);
+            return err->code;
+        }
+    } else {
+        char path[4400];
+        if (loc->legacy) legacy_path(s, loc->blob.sha256, path, sizeof path);
+        else segment_path(s, loc->blob.segment, path, sizeof path);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        while (fd >= 0 && got < n) {
+            ssize_t r = pread(fd, buf + got, n - got, (off_t)(loc->blob.at + (long long)(from + got)));
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0) break;
+            got += (size_t)r;
+        }
+        if (fd >= 0) close(fd);
+    }
+    if (got != n) {
+        free(buf);
+        return rv_error_set(err, RV_ERR_NOT_FOUND, "stored audio %s cannot be read back", loc->blob.sha256);
+    }
+    *out = buf;
+    return RV_OK;
+}
+
 int rv_audio_index(rv_store *s, const rv_audio_blob *b)
 {
     if (!is_hex64(b->sha256) || !rv_hexn(b->segment, 16)) return -1;
+    if (s->pg) return index_in_db(s, b);
     if (rv_sql_exec(s, "INSERT OR IGNORE INTO audio (sha256, segment, at, len) VALUES (?1, ?2, ?3, ?4)",
                     V_ARGS(V_TEXT(b->sha256), V_TEXT(b->segment), V_INT(b->at), V_INT(b->len)),
                     "cannot index the audio", NULL) != RV_OK)
@@ -318,7 +441,8 @@ rv_err rv_store_locate_audio(rv_store *s, const char *hex, rv_audio_loc *loc, rv
         rv_sql_copy(q, 0, loc->blob.segment, sizeof loc->blob.segment);
         loc->blob.at = rv_sql_int(q, 1);
         loc->blob.len = (size_t)rv_sql_int(q, 2);
-        if (!rv_hexn(loc->blob.segment, 16) || loc->blob.at < 0)
+        loc->in_db = s->pg && rv_sql_null(q, 0);
+        if ((!loc->in_db && !rv_hexn(loc->blob.segment, 16)) || loc->blob.at < 0)
             rc = rv_error_set(err, RV_ERR_IO, "the audio index is damaged for %s", hex);
     } else if (r == 0) {
         char path[4400];
@@ -343,6 +467,22 @@ rv_err rv_store_load_audio(rv_store *s, const char *hex, const rv_audio_loc *loc
         return rv_error_set(err, RV_ERR_ARG, "not a SHA-256 in hex");
     if (loc->blob.len > max) return rv_error_set(err, RV_ERR_TOO_LARGE, "stored audio of %zu bytes is over %zu",
                                                  loc->blob.len, max);
+    if (loc->in_db) {
+        unsigned char *all;
+        rv_error e;
+        if (rv_store_load_audio_range(s, loc, 0, loc->blob.len, &all, &e) != RV_OK)
+            return rv_error_set(err, RV_ERR_NOT_FOUND, "stored audio %s cannot be read back", hex);
+        char h[RV_SHA256_HEX + 1];
+        int ok = 0;
+        rv_audio_sha256(all, loc->blob.len, h, &ok);
+        if (!ok || strcmp(h, hex) != 0) {
+            free(all);
+            return rv_error_set(err, RV_ERR_NOT_FOUND, "stored audio %s cannot be read back", hex);
+        }
+        *out = all;
+        *len = loc->blob.len;
+        return RV_OK;
+    }
     char path[4400];
     if (loc->legacy) legacy_path(s, hex, path, sizeof path);
     else segment_path(s, loc->blob.segment, path, sizeof path);
@@ -382,12 +522,17 @@ rv_err rv_store_forget_audio(rv_store *s, const char *hex, rv_audio_loc *loc, rv
 {
     rv_err rc = rv_store_locate_audio(s, hex, loc, err);
     if (rc != RV_OK || loc->legacy) return rc;
+    if (loc->in_db) /* disposal deletes the bytes themselves, in its transaction */
+        rc = rv_sql_exec(s, "DELETE FROM audio_chunks WHERE sha256 = ?1", V_ARGS(V_TEXT(hex)),
+                         "cannot delete the audio", err);
+    if (rc != RV_OK) return rc;
     return rv_sql_exec(s, "DELETE FROM audio WHERE sha256 = ?1", V_ARGS(V_TEXT(hex)), "cannot write the audio index", err);
 }
 
 rv_err rv_store_erase_audio(rv_store *s, const rv_audio_loc *loc, rv_error *err)
 {
     if (!is_hex64(loc->blob.sha256)) return rv_error_set(err, RV_ERR_ARG, "not a SHA-256 in hex");
+    if (loc->in_db) return RV_OK; /* deleted with the rows (rv_store_forget_audio) */
     if (loc->legacy) {
         char path[4400], dir[4400];
         legacy_path(s, loc->blob.sha256, path, sizeof path);
@@ -435,6 +580,8 @@ rv_err rv_audio_erase_recorded(rv_store *s, const rv_audio_loc *loc, rv_error *e
 
 rv_err rv_audio_record_erasure(rv_store *s, const rv_audio_loc *loc, long long *id, rv_error *err)
 {
+    *id = 0;
+    if (loc->in_db) return RV_OK; /* nothing is left outside the transaction */
     rv_err rc = rv_sql_exec(s, "INSERT INTO erasures (sha256, segment, at, len) VALUES (?1, ?2, ?3, ?4)",
                             V_ARGS(V_TEXT(loc->blob.sha256), V_TEXT(loc->legacy ? NULL : loc->blob.segment),
                                    V_INT(loc->blob.at), V_INT(loc->blob.len)),

@@ -19,9 +19,15 @@ typedef struct {
 } rv_seg_file;
 
 typedef struct rv_db rv_db; /* the connection: store_sqlite.c's alone */
+typedef struct rv_pg rv_pg; /* or PostgreSQL's: store_pg.c's alone */
 
 struct rv_store {
-    rv_db *db;
+    rv_db *db; /* SQLite, or NULL when pg is set */
+    rv_pg *pg;
+    /* PostgreSQL: recordings the open transaction copied into the database
+     * from their staged range, released once it commits */
+    rv_audio_blob *staged;
+    size_t n_staged, cap_staged;
     char dir[4096];
     rv_seg_file seg;
 };
@@ -47,6 +53,10 @@ typedef struct {
 #define V_NONE NULL, 0
 
 typedef struct rv_sql rv_sql; /* a prepared statement */
+/* What each backend's statement starts with: the store it belongs to. */
+typedef struct {
+    rv_store *s;
+} rv_sql_head;
 
 /* Prepare sql on s's connection with v[0..n) bound: new *q (rv_sql_done).
  * what names the work in errors ("cannot read mailboxes"): a failure to
@@ -105,7 +115,14 @@ rv_err rv_sql_tx_end(rv_store *s, int own, rv_err rc, rv_error *err);
 #define UNIT_SPELLINGS                                                                                           \
     "unit_spellings AS (SELECT k, unit FROM (SELECT k, unit, row_number() OVER (PARTITION BY k"                  \
     " ORDER BY n DESC, first) AS r FROM (SELECT rv_unit_key(unit) AS k, unit, count(*) AS n, min(rowid) AS first" \
-    " FROM mailboxes GROUP BY unit)) WHERE r = 1)"
+    " FROM mailboxes GROUP BY unit) AS spelled) AS ranked WHERE r = 1)"
+/* A WITH clause: units_by_key(o, k, name, managers), each organisation's
+ * unit ('' : every organisation's) by its key, and its row of units last
+ * updated (names that differ only in case are one unit). */
+#define UNITS_BY_KEY                                                                                          \
+    "units_by_key AS (SELECT o, k, name, managers FROM (SELECT organisation AS o, rv_unit_key(name) AS k, name,"   \
+    " managers, row_number() OVER (PARTITION BY organisation, rv_unit_key(name) ORDER BY updated_at DESC, name)"   \
+    " AS r FROM units) AS latest WHERE r = 1)"
 
 /* Whether a scope (rv_scope: orgs bound to ?O, manager to ?G) sees the
  * mailbox m (an alias): in one of its organisations, and, for a manager, of
@@ -116,6 +133,38 @@ rv_err rv_sql_tx_end(rv_store *s, int own, rv_err rc, rv_error *err);
     " OR EXISTS (SELECT 1 FROM units u WHERE rv_unit_key(u.name) = rv_unit_key(" m ".unit)"                    \
     " AND (u.organisation = '' OR u.organisation = " m ".organisation)"                                         \
     " AND instr(',' || lower(u.managers) || ',', ',' || lower(?" G ") || ',') > 0))"
+
+/* ---- PostgreSQL (store_pg.c), called by store_sqlite.c for a store
+ * opened on PostgreSQL: the same contracts as rv_sql_* and rv_store_* ---- */
+
+/* 1 when the setting store names a PostgreSQL database (a URI
+ * postgresql://... or a libpq connection string key=value ...). */
+int rv_pg_is_conninfo(const char *store);
+/* Connect s to conninfo (dbname, when set, overrides its database), check
+ * synchronous_commit (unless allow_async) and bring the schema up to upto.
+ * Every error is RV_ERR_CONFIG and names the setting store, never the
+ * password. s->pg is set even on error (rv_pg_close). */
+rv_err rv_pg_open(rv_store *s, const char *conninfo, const char *dbname, int allow_async, int upto, rv_error *err);
+void rv_pg_close(rv_store *s);
+rv_err rv_pg_create_database(const char *conninfo, const char *name, rv_error *err);
+rv_err rv_pg_prepare(rv_store *s, rv_sql **q, const char *sql, const rv_sqlv *v, int n, const char *what,
+                     rv_error *err);
+void rv_pg_rebind(rv_sql *q, const rv_sqlv *v, int n);
+int rv_pg_step(rv_sql *q, rv_error *err);
+void rv_pg_done(rv_sql *q);
+const char *rv_pg_text(rv_sql *q, int i);
+long long rv_pg_int(rv_sql *q, int i);
+double rv_pg_real(rv_sql *q, int i);
+int rv_pg_null(rv_sql *q, int i);
+const void *rv_pg_blob(rv_sql *q, int i, size_t *len);
+long long rv_pg_changes(rv_store *s);
+long long rv_pg_last_id(rv_store *s);
+rv_err rv_pg_error(rv_store *s, rv_error *err, const char *what);
+int rv_pg_in_tx(rv_store *s);
+rv_err rv_pg_begin(rv_store *s, rv_error *err);
+rv_err rv_pg_end(rv_store *s, rv_err rc, rv_error *err);
+void rv_pg_busy_timeout(rv_store *s, int ms);
+int rv_pg_schema_version(rv_store *s);
 
 /* ---- audio (store_audio.c) ---- */
 
@@ -129,6 +178,10 @@ int rv_hexn(const char *h, size_t n);
  * already indexed under the same hash wins and the staged copy is
  * released. 0, or -1 on a database error. */
 int rv_audio_index(rv_store *s, const rv_audio_blob *b);
+/* The transaction ended (committed or not): on PostgreSQL, the staged
+ * copies of what it wrote into the database are released when it
+ * committed. */
+void rv_audio_tx_ended(rv_store *s, int committed);
 /* Give a staged range back to the file system (zeros where holes cannot be
  * punched). 0 or -1. */
 int rv_audio_release(rv_store *s, const rv_audio_blob *b);

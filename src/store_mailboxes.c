@@ -62,7 +62,7 @@ rv_err rv_store_put_mailbox(rv_store *s, const rv_mailbox *m, const char *now_is
                          " coalesce(?10, (SELECT o.id FROM organisations o WHERE o.name = ?5 AND ?5 <> '')))"
                          " ON CONFLICT(ext) DO UPDATE SET first_name = ?2, last_name = ?3, unit = ?4,"
                          " org = ?5, profile = ?6, mobile = ?7, updated_at = ?8, email = ?9,"
-                         " organisation = coalesce(?10, organisation,"
+                         " organisation = coalesce(?10, mailboxes.organisation,"
                          " (SELECT o.id FROM organisations o WHERE o.name = ?5 AND ?5 <> ''))",
                          V_ARGS(V_TEXT(m->ext), V_TEXT(m->first_name), V_TEXT(m->last_name), V_TEXT(m->unit),
                                 V_TEXT(m->org), V_TEXT(m->profile), V_TEXT(m->mobile), V_TEXT(now_iso),

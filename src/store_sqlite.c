@@ -16,8 +16,8 @@
 #include <sys/stat.h>
 
 struct rv_sql {
+    rv_sql_head h;
     sqlite3_stmt *st;
-    rv_store *s;
     const char *what;
     const char *key; /* the SQL text's address it was prepared from; NULL: not kept */
     int busy;        /* in use (a kept statement) */
@@ -265,6 +265,7 @@ static void sql_org_slug(sqlite3_context *cx, int argc, sqlite3_value **argv)
  * (try again), a full disk RV_ERR_FULL, anything else RV_ERR_IO. */
 rv_err rv_sql_error(rv_store *s, rv_error *err, const char *what)
 {
+    if (s->pg) return rv_pg_error(s, err, what);
     int code = sqlite3_errcode(s->db->h) & 0xff;
     rv_err e = code == SQLITE_BUSY || code == SQLITE_LOCKED ? RV_ERR_BUSY : code == SQLITE_FULL ? RV_ERR_FULL : RV_ERR_IO;
     return rv_error_set(err, e, "%s: %s", what, sqlite3_errmsg(s->db->h));
@@ -304,6 +305,7 @@ static rv_sql *kept_slot(rv_db *db, const char *sql)
 rv_err rv_sql_prepare(rv_store *s, rv_sql **q, const char *sql, const rv_sqlv *v, int n, const char *what,
                       rv_error *err)
 {
+    if (s->pg) return rv_pg_prepare(s, q, sql, v, n, what, err);
     *q = NULL;
     rv_db *db = s->db;
     pthread_mutex_lock(&db->lock);
@@ -315,7 +317,7 @@ rv_err rv_sql_prepare(rv_store *s, rv_sql **q, const char *sql, const rv_sqlv *v
             pthread_mutex_unlock(&db->lock);
             return rc;
         }
-        x->s = s;
+        x->h.s = s;
         x->key = sql;
     }
     if (x) x->busy = 1;
@@ -328,7 +330,7 @@ rv_err rv_sql_prepare(rv_store *s, rv_sql **q, const char *sql, const rv_sqlv *v
             sqlite3_finalize(st);
             return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
         }
-        *x = (rv_sql){.st = st, .s = s};
+        *x = (rv_sql){.h = {s}, .st = st};
     }
     x->what = what;
     bind(x->st, v, n);
@@ -336,8 +338,15 @@ rv_err rv_sql_prepare(rv_store *s, rv_sql **q, const char *sql, const rv_sqlv *v
     return RV_OK;
 }
 
+/* A statement of a store on PostgreSQL. */
+#define PG(q) ((q)->h.s->pg)
+
 void rv_sql_rebind(rv_sql *q, const rv_sqlv *v, int n)
 {
+    if (PG(q)) {
+        rv_pg_rebind(q, v, n);
+        return;
+    }
     sqlite3_reset(q->st);
     sqlite3_clear_bindings(q->st);
     bind(q->st, v, n);
@@ -345,16 +354,21 @@ void rv_sql_rebind(rv_sql *q, const rv_sqlv *v, int n)
 
 int rv_sql_step(rv_sql *q, rv_error *err)
 {
+    if (PG(q)) return rv_pg_step(q, err);
     int r = sqlite3_step(q->st);
     if (r == SQLITE_ROW) return 1;
     if (r == SQLITE_DONE) return 0;
-    rv_sql_error(q->s, err, q->what);
+    rv_sql_error(q->h.s, err, q->what);
     return -1;
 }
 
 void rv_sql_done(rv_sql *q)
 {
     if (!q) return;
+    if (PG(q)) {
+        rv_pg_done(q);
+        return;
+    }
     if (!q->key) {
         sqlite3_finalize(q->st);
         free(q);
@@ -363,19 +377,23 @@ void rv_sql_done(rv_sql *q)
     /* kept: no read left open, no borrowed value left bound */
     sqlite3_reset(q->st);
     sqlite3_clear_bindings(q->st);
-    rv_db *db = q->s->db;
+    rv_db *db = q->h.s->db;
     pthread_mutex_lock(&db->lock);
     q->busy = 0;
     pthread_mutex_unlock(&db->lock);
 }
 
-const char *rv_sql_text(rv_sql *q, int i) { return (const char *)sqlite3_column_text(q->st, i); }
-long long rv_sql_int(rv_sql *q, int i) { return sqlite3_column_int64(q->st, i); }
-double rv_sql_real(rv_sql *q, int i) { return sqlite3_column_double(q->st, i); }
-int rv_sql_null(rv_sql *q, int i) { return sqlite3_column_type(q->st, i) == SQLITE_NULL; }
+const char *rv_sql_text(rv_sql *q, int i)
+{
+    return PG(q) ? rv_pg_text(q, i) : (const char *)sqlite3_column_text(q->st, i);
+}
+long long rv_sql_int(rv_sql *q, int i) { return PG(q) ? rv_pg_int(q, i) : sqlite3_column_int64(q->st, i); }
+double rv_sql_real(rv_sql *q, int i) { return PG(q) ? rv_pg_real(q, i) : sqlite3_column_double(q->st, i); }
+int rv_sql_null(rv_sql *q, int i) { return PG(q) ? rv_pg_null(q, i) : sqlite3_column_type(q->st, i) == SQLITE_NULL; }
 
 const void *rv_sql_blob(rv_sql *q, int i, size_t *len)
 {
+    if (PG(q)) return rv_pg_blob(q, i, len);
     const void *p = sqlite3_column_blob(q->st, i);
     *len = (size_t)sqlite3_column_bytes(q->st, i);
     return p;
@@ -393,38 +411,50 @@ rv_err rv_sql_exec(rv_store *s, const char *sql, const rv_sqlv *v, int n, const 
     rv_err rc = rv_sql_prepare(s, &q, sql, v, n, what, err);
     if (rc != RV_OK) return rc;
     int r;
-    while ((r = sqlite3_step(q->st)) == SQLITE_ROW) {
+    if (s->pg) {
+        while ((r = rv_pg_step(q, err)) == 1) {
+        }
+        if (r < 0) rc = err ? err->code : RV_ERR_IO;
+    } else {
+        while ((r = sqlite3_step(q->st)) == SQLITE_ROW) {
+        }
+        if (r != SQLITE_DONE) rc = rv_sql_error(s, err, what);
     }
-    if (r != SQLITE_DONE) rc = rv_sql_error(s, err, what);
     rv_sql_done(q);
     return rc;
 }
 
-long long rv_sql_changes(rv_store *s) { return sqlite3_changes(s->db->h); }
-long long rv_sql_last_id(rv_store *s) { return sqlite3_last_insert_rowid(s->db->h); }
+long long rv_sql_changes(rv_store *s) { return s->pg ? rv_pg_changes(s) : sqlite3_changes(s->db->h); }
+long long rv_sql_last_id(rv_store *s) { return s->pg ? rv_pg_last_id(s) : sqlite3_last_insert_rowid(s->db->h); }
 
 long long rv_sql_int1(rv_store *s, const char *sql, const rv_sqlv *v, int n)
 {
     rv_sql *q;
     long long x = -1;
     if (rv_sql_prepare(s, &q, sql, v, n, "cannot read", NULL) != RV_OK) return -1;
-    if (sqlite3_step(q->st) == SQLITE_ROW) x = sqlite3_column_int64(q->st, 0);
+    if (rv_sql_step(q, NULL) == 1) x = rv_sql_int(q, 0);
     rv_sql_done(q);
     return x;
 }
 
 /* ---- transactions ---- */
 
-int rv_sql_in_tx(rv_store *s) { return !sqlite3_get_autocommit(s->db->h); }
+int rv_sql_in_tx(rv_store *s) { return s->pg ? rv_pg_in_tx(s) : !sqlite3_get_autocommit(s->db->h); }
 
 rv_err rv_store_begin(rv_store *s, rv_error *err)
 {
+    if (s->pg) return rv_pg_begin(s, err);
     return sqlite3_exec(s->db->h, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK ? RV_OK
                                                                                    : rv_sql_error(s, err, "cannot begin");
 }
 
 rv_err rv_store_end(rv_store *s, rv_err rc, rv_error *err)
 {
+    if (s->pg) {
+        rc = rv_pg_end(s, rc, err);
+        rv_audio_tx_ended(s, rc == RV_OK);
+        return rc;
+    }
     if (rc == RV_OK && sqlite3_exec(s->db->h, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) return RV_OK;
     if (rc == RV_OK) rc = rv_sql_error(s, err, "cannot commit");
     sqlite3_exec(s->db->h, "ROLLBACK", NULL, NULL, NULL);
@@ -442,20 +472,28 @@ rv_err rv_sql_tx_end(rv_store *s, int own, rv_err rc, rv_error *err)
     return own ? rv_store_end(s, rc, err) : rc;
 }
 
-void rv_store_busy_timeout(rv_store *s, int ms) { sqlite3_busy_timeout(s->db->h, ms); }
+void rv_store_busy_timeout(rv_store *s, int ms)
+{
+    if (s->pg) rv_pg_busy_timeout(s, ms);
+    else sqlite3_busy_timeout(s->db->h, ms);
+}
 
-void rv_store_autocheckpoint(rv_store *s, int on) { sqlite3_wal_autocheckpoint(s->db->h, on ? 1000 : 0); }
+void rv_store_autocheckpoint(rv_store *s, int on)
+{
+    if (!s->pg) sqlite3_wal_autocheckpoint(s->db->h, on ? 1000 : 0);
+}
 
 rv_err rv_store_checkpoint(rv_store *s, rv_error *err)
 {
+    if (s->pg) return RV_OK; /* PostgreSQL's own */
     int rc = sqlite3_wal_checkpoint_v2(s->db->h, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     return rc == SQLITE_OK || rc == SQLITE_BUSY ? RV_OK : rv_sql_error(s, err, "checkpoint failed");
 }
 
 const char *rv_sql_skip_locked(rv_store *s)
 {
-    (void)s;
-    return ""; /* one writer at a time: a claim cannot meet another */
+    /* SQLite: one writer at a time, a claim cannot meet another */
+    return s->pg ? " FOR UPDATE SKIP LOCKED" : "";
 }
 
 /* ---- opening, and the schema ---- */
@@ -487,6 +525,7 @@ rv_err rv_store_ping(rv_store *s, rv_error *err)
 
 int rv_store_schema_version(rv_store *s)
 {
+    if (s->pg) return rv_pg_schema_version(s);
     long long v = rv_sql_int1(s, "PRAGMA user_version", V_NONE);
     return v < 0 ? -1 : (int)v;
 }
@@ -516,6 +555,74 @@ static rv_err migrate(rv_store *s, int upto, rv_error *err)
     return RV_OK;
 }
 
+/* A new store for data_dir (its audio/ folder made), its connection not
+ * yet opened. */
+static rv_err store_new(const char *data_dir, rv_store **out, rv_error *err)
+{
+    *out = NULL;
+    if (!data_dir || !*data_dir || strlen(data_dir) > 3000)
+        return rv_error_set(err, RV_ERR_ARG, "a data directory is needed");
+    rv_store *s = calloc(1, sizeof *s);
+    if (!s) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    snprintf(s->dir, sizeof s->dir, "%s", data_dir);
+    rv_audio_init(s);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/audio", data_dir);
+    if (mkdir_p(path) != 0) {
+        rv_err rc = rv_error_set(err, RV_ERR_IO, "cannot create %s: %s", path, strerror(errno));
+        rv_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return RV_OK;
+}
+
+static rv_err open_pg(const char *conninfo, const char *dbname, int allow_async, const char *data_dir, int version,
+                      rv_store **out, rv_error *err)
+{
+    rv_store *s;
+    rv_err rc = store_new(data_dir, &s, err);
+    if (rc != RV_OK) return rc;
+    rc = rv_pg_open(s, conninfo, dbname, allow_async, version < N_MIGRATIONS ? version : N_MIGRATIONS, err);
+    if (rc != RV_OK) {
+        rv_store_close(s);
+        return rc;
+    }
+    *out = s;
+    return RV_OK;
+}
+
+/* Test hook, inert unless set: with RV_TEST_STORE=<a libpq connection
+ * string> in the environment every rv_store_open of a data directory opens
+ * a PostgreSQL database of its own on that server instead (rv_<hash of the
+ * directory's name>, created when missing), so that the whole test suite
+ * runs on PostgreSQL. */
+static rv_err open_test_pg(const char *conninfo, const char *data_dir, int version, rv_store **out, rv_error *err)
+{
+    *out = NULL;
+    if (!data_dir || !*data_dir || strlen(data_dir) > 3000)
+        return rv_error_set(err, RV_ERR_ARG, "a data directory is needed");
+    unsigned long long h = 1469598103934665603ull; /* FNV-1a */
+    for (const char *p = data_dir; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    char name[32];
+    snprintf(name, sizeof name, "rv_%016llx", h);
+    rv_err rc = rv_pg_create_database(conninfo, name, err);
+    return rc == RV_OK ? open_pg(conninfo, name, 0, data_dir, version, out, err) : rc;
+}
+
+rv_err rv_store_connect(const char *store, int allow_async_commit, const char *data_dir, rv_store **out,
+                        rv_error *err)
+{
+    *out = NULL;
+    if (!store || !*store || strcmp(store, "sqlite") == 0) return rv_store_open(data_dir, out, err);
+    if (rv_pg_is_conninfo(store))
+        return open_pg(store, NULL, allow_async_commit, data_dir, N_MIGRATIONS, out, err);
+    /* not echoed: it may hold a password */
+    return rv_error_set(err, RV_ERR_CONFIG,
+                        "store: not a kind of store rostvakt knows (sqlite, a postgresql:// URI or a libpq "
+                        "connection string host=... dbname=...)");
+}
+
 rv_err rv_store_open(const char *data_dir, rv_store **out, rv_error *err)
 {
     return rv_store_open_upto(data_dir, N_MIGRATIONS, out, err);
@@ -524,27 +631,19 @@ rv_err rv_store_open(const char *data_dir, rv_store **out, rv_error *err)
 rv_err rv_store_open_upto(const char *data_dir, int version, rv_store **out, rv_error *err)
 {
     *out = NULL;
-    if (!data_dir || !*data_dir || strlen(data_dir) > 3000)
-        return rv_error_set(err, RV_ERR_ARG, "a data directory is needed");
-    rv_store *s = calloc(1, sizeof *s);
+    const char *test_pg = getenv("RV_TEST_STORE");
+    if (test_pg && *test_pg) return open_test_pg(test_pg, data_dir, version, out, err);
+    rv_store *s;
+    rv_err rc = store_new(data_dir, &s, err);
+    if (rc != RV_OK) return rc;
     rv_db *db = calloc(1, sizeof *db);
-    if (!s || !db) {
-        free(s);
-        free(db);
+    if (!db) {
+        rv_store_close(s);
         return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     }
     s->db = db;
     pthread_mutex_init(&db->lock, NULL);
-    snprintf(s->dir, sizeof s->dir, "%s", data_dir);
-    rv_audio_init(s);
     char path[4200];
-    snprintf(path, sizeof path, "%s/audio", data_dir);
-    rv_err rc = RV_OK;
-    if (mkdir_p(path) != 0) {
-        rc = rv_error_set(err, RV_ERR_IO, "cannot create %s: %s", path, strerror(errno));
-        goto fail;
-    }
-
     snprintf(path, sizeof path, "%s/rostvakt.db", data_dir);
     if (sqlite3_open_v2(path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                         NULL) != SQLITE_OK) {
@@ -576,10 +675,13 @@ fail:
 void rv_store_close(rv_store *s)
 {
     if (!s) return;
-    for (int i = 0; i < KEPT; i++) sqlite3_finalize(s->db->kept[i].st);
-    sqlite3_close(s->db->h);
-    pthread_mutex_destroy(&s->db->lock);
-    free(s->db);
+    if (s->pg) rv_pg_close(s);
+    if (s->db) {
+        for (int i = 0; i < KEPT; i++) sqlite3_finalize(s->db->kept[i].st);
+        sqlite3_close(s->db->h);
+        pthread_mutex_destroy(&s->db->lock);
+        free(s->db);
+    }
     rv_audio_fini(s);
     free(s);
 }

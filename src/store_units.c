@@ -110,8 +110,7 @@ rv_err rv_store_units(rv_store *s, void (*fn)(void *user, const char *org, const
      * spell it */
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
-                               "WITH " UNIT_SPELLINGS ", u AS (SELECT organisation AS o, rv_unit_key(name) AS k, name,"
-                               " managers, max(updated_at) FROM units GROUP BY 1, 2)"
+                               "WITH " UNIT_SPELLINGS ", " UNITS_BY_KEY ", u AS (SELECT * FROM units_by_key)"
                                " SELECT u.o, coalesce(s.unit, u.name), u.managers FROM u"
                                " LEFT JOIN unit_spellings s ON s.k = u.k ORDER BY u.o, u.k",
                                V_NONE, "cannot read units", err);
@@ -132,8 +131,7 @@ rv_err rv_store_all_units(rv_store *s,
      * every organisation ('') counts the mailboxes of its name of them all */
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
-                               "WITH " UNIT_SPELLINGS ", u AS (SELECT organisation AS o, rv_unit_key(name) AS k, name,"
-                               " managers, max(updated_at) FROM units GROUP BY 1, 2),"
+                               "WITH " UNIT_SPELLINGS ", " UNITS_BY_KEY ", u AS (SELECT * FROM units_by_key),"
                                " c AS (SELECT coalesce(organisation, '') AS o, rv_unit_key(unit) AS k, count(*) AS n"
                                " FROM mailboxes GROUP BY 1, 2),"
                                " keys AS (SELECT o, k FROM c UNION SELECT o, k FROM u)"

@@ -261,7 +261,7 @@ static int run_sweep(rv_workers *w, rv_job *j)
     if (j->dry_run) strcat(detail, ", dry run");
     rv_err rc = rv_audit(w->db, j->actor, j->remote, "sweep_run", 0, NULL, detail, &e);
     if (rc != RV_OK) return job_fail(j, &e);
-    rc = rv_store_open(w->cfg->data_dir, &db, &e);
+    rc = rv_store_connect(w->cfg->store, (int)w->cfg->store_allow_async_commit, w->cfg->data_dir, &db, &e);
     char *out = NULL;
     size_t len = 0;
     FILE *f = rc == RV_OK ? open_memstream(&out, &len) : NULL;
@@ -567,9 +567,17 @@ static void *analysis_worker(void *arg)
      * lock the committer waits for) */
     if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) != 0)
         fprintf(stderr, "rostvakt: analysis worker: cannot lower its priority\n");
-    if (rv_store_open(w->cfg->data_dir, &db, &e) != RV_OK) {
-        fprintf(stderr, "rostvakt: analysis worker: %s\n", e.msg);
-        return NULL;
+    /* a database that does not answer yet (PostgreSQL restarting) is tried
+     * again each second: the queue waits for it, the worker does not end */
+    for (int said = 0; rv_store_connect(w->cfg->store, (int)w->cfg->store_allow_async_commit, w->cfg->data_dir, &db,
+                                        &e) != RV_OK;
+         said = 1) {
+        if (!said) fprintf(stderr, "rostvakt: analysis worker: %s; trying again each second\n", e.msg);
+        pthread_mutex_lock(&w->q_lock);
+        int stopping = w->stopping;
+        pthread_mutex_unlock(&w->q_lock);
+        if (stopping) return NULL;
+        sleep(1);
     }
     if (w->have_checkpointer) rv_store_autocheckpoint(db, 0);
     rv_analyzer an = {w->cfg, NULL};
@@ -590,6 +598,7 @@ static void *analysis_worker(void *arg)
             continue;
         }
         busy_tries = 0;
+        /* nothing queued, or the database busy or away for now: again in a second */
         if (rc == RV_ERR_NOT_FOUND || rc == RV_ERR_BUSY) {
             pthread_mutex_lock(&w->q_lock);
             struct timespec until = rv_wait_until(1000);
@@ -658,7 +667,7 @@ static void *checkpointer(void *arg)
     rv_workers *w = arg;
     rv_store *db = NULL;
     rv_error e;
-    if (rv_store_open(w->cfg->data_dir, &db, &e) != RV_OK) {
+    if (rv_store_connect(w->cfg->store, (int)w->cfg->store_allow_async_commit, w->cfg->data_dir, &db, &e) != RV_OK) {
         fprintf(stderr, "rostvakt: checkpointer: %s\n", e.msg);
         return NULL;
     }

@@ -16,6 +16,8 @@
 typedef struct rv_config_s {
     char listen[RV_CONFIG_STR_MAX];   /* serve: "127.0.0.1:8440" */
     char data_dir[RV_CONFIG_STR_MAX]; /* the archive */
+    char store[RV_CONFIG_STR_MAX];    /* "sqlite" or a PostgreSQL URI / connection string */
+    int64_t store_allow_async_commit; /* 1: PostgreSQL's synchronous_commit may be off */
     char tokens[RV_CONFIG_STR_MAX];   /* serve: the tokens file */
     int64_t http_workers;           /* serve: HTTP threads */
     int64_t greeting_workers;       /* serve: greeting analyses at once (0: a CPU core each) */

@@ -18,7 +18,10 @@ typedef struct rv_store rv_store;
 
 /* Open (creating) data_dir, its audio/ directory and rostvakt.db, and bring
  * the schema up to RV_STORE_SCHEMA_VERSION. A database of a newer schema is
- * refused (RV_ERR_CONFIG). New *out (rv_store_close). */
+ * refused (RV_ERR_CONFIG). New *out (rv_store_close). Test hook, inert
+ * unless set: with RV_TEST_STORE=<libpq connection string> in the
+ * environment it opens a PostgreSQL database of data_dir's own on that
+ * server instead (created when missing). */
 rv_err rv_store_open(const char *data_dir, rv_store **out, rv_error *err);
 void rv_store_close(rv_store *s);
 /* rv_store_open, the schema brought up to version at most: an archive as an
@@ -28,6 +31,17 @@ rv_err rv_store_open_upto(const char *data_dir, int version, rv_store **out, rv_
 /* RV_OK when the database answers a query on s's connection; its error
  * (RV_ERR_BUSY, RV_ERR_IO ...) otherwise. */
 rv_err rv_store_ping(rv_store *s, rv_error *err);
+/* Open the archive the setting store names: "sqlite" (or "" or NULL) is
+ * rv_store_open of data_dir; a PostgreSQL URI (postgresql://...) or libpq
+ * connection string (host=... dbname=...) connects to that database and
+ * brings its schema up to RV_STORE_SCHEMA_VERSION, refusing a newer one,
+ * and refusing a server with synchronous_commit = off unless
+ * allow_async_commit. Audio stays in data_dir's segments. Anything else in
+ * store, a database that cannot be reached or refuses the credentials is
+ * RV_ERR_CONFIG, its message naming the setting store and never its
+ * password. New *out (rv_store_close). */
+rv_err rv_store_connect(const char *store, int allow_async_commit, const char *data_dir, rv_store **out,
+                        rv_error *err);
 
 /* The schema version the database is at. */
 int rv_store_schema_version(rv_store *s);
@@ -65,19 +79,34 @@ rv_err rv_store_put_audio(rv_store *s, const void *bytes, size_t len, char hex[R
                           rv_error *err);
 
 /* Where stored audio with hash hex is. legacy: a file audio/<aa>/<hex> of
- * schema 4 and older archives, read as it is. RV_ERR_ARG for anything but
- * 64 lower-case hex digits, RV_ERR_NOT_FOUND when it is not stored. */
+ * schema 4 and older archives, read as it is. in_db: in the database
+ * itself (PostgreSQL: chunks of RV_AUDIO_CHUNK bytes, written in the
+ * transaction of the row that names them; blob.len is its length, its
+ * segment ""). RV_ERR_ARG for anything but 64 lower-case hex digits,
+ * RV_ERR_NOT_FOUND when it is not stored. */
 typedef struct {
     rv_audio_blob blob;
     int legacy;
+    int in_db;
 } rv_audio_loc;
+#define RV_AUDIO_CHUNK (256 * 1024)
 rv_err rv_store_locate_audio(rv_store *s, const char *hex, rv_audio_loc *loc, rv_error *err);
 
-/* Read the bytes at loc (no database: no lock needed) into a new buffer
+/* Read the bytes at loc (no database: no lock needed; audio in the
+ * database uses the connection, as rv_store_load_audio_range) into a new buffer
  * (*out, free()), checking they still hash to hex: RV_ERR_NOT_FOUND when
  * they were disposed of or changed meanwhile, RV_ERR_TOO_LARGE above max. */
 rv_err rv_store_load_audio(rv_store *s, const char *hex, const rv_audio_loc *loc, size_t max, unsigned char **out,
                            size_t *len, rv_error *err);
+
+/* Bytes [from, from + n) of the stored audio at loc (within blob.len) into
+ * a new buffer (*out, free()): of audio in the database only the chunks
+ * that hold them are read. Not checked against the hash (only a whole
+ * recording can be): for Range requests. Uses the connection (thread-safe
+ * against other calls on it, but inside any transaction another thread has
+ * open on it). */
+rv_err rv_store_load_audio_range(rv_store *s, const rv_audio_loc *loc, size_t from, size_t n, unsigned char **out,
+                                 rv_error *err);
 
 /* rv_store_locate_audio, then rv_store_load_audio. */
 rv_err rv_store_read_audio(rv_store *s, const char *hex, size_t max, unsigned char **out, size_t *len,

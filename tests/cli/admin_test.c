@@ -356,14 +356,15 @@ Test(admin, a_reviewed_verdict_survives_the_sweeps_reanalysis) {
  * requests that write nothing are answered; afterwards all is as before. */
 Test(admin, the_audit_fails_closed) {
     sink o;
-    char loc[128], path[192], cmd[512];
+    char loc[128], path[192], cmd[1536], db[512];
     const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
     cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
     cr_assert_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", NULL, &o, loc, sizeof loc), 201);
+    db_shell(db, sizeof db);
     snprintf(cmd, sizeof cmd,
-             "(echo 'BEGIN IMMEDIATE;'; echo \"INSERT INTO audit (at, actor, remote, action) VALUES ('x','lock','','x');\";"
-             " touch %s/locked; sleep 6; echo 'COMMIT;') | sqlite3 -cmd '.timeout 5000' %s/data/rostvakt.db > /dev/null 2>&1 &",
-             dir, dir);
+             "(echo '%s'; echo \"INSERT INTO audit (at, actor, remote, action) VALUES ('x','lock','','x');\";"
+             " touch %s/locked; sleep 6; echo 'COMMIT;') | %s > /dev/null 2>&1 &",
+             db_write_lock_sql(), dir, db);
     cr_assert_eq(system(cmd), 0);
     char flag[128];
     snprintf(flag, sizeof flag, "%s/locked", dir);

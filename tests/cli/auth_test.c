@@ -132,8 +132,9 @@ Test(auth, a_path_or_query_that_is_not_utf8_is_refused) {
     cr_expect(strstr(o.buf, "\"detail\":\"unit=ÅÅÅ") != NULL, "the long query's row is listed: %s", o.buf);
     cr_expect(strstr(o.buf, "\\\\x") == NULL, "cut between characters: %s", o.buf);
     /* every row the audit holds is in its listing and its CSV */
-    char cmd[512];
-    snprintf(cmd, sizeof cmd, "sqlite3 %s/data/rostvakt.db 'SELECT count(*) FROM audit'", dir);
+    char cmd[768], db[512];
+    db_shell(db, sizeof db);
+    snprintf(cmd, sizeof cmd, "echo 'SELECT count(*) FROM audit;' | %s", db);
     FILE *p = popen(cmd, "r");
     cr_assert(p);
     int rows = 0;
@@ -163,13 +164,14 @@ Test(auth, sweeps_and_units_are_audited_when_read) {
     cr_expect(audited(admin, "sweep_read", "sweep 1"), "GET /v1/sweeps/1");
     /* another process holds the write lock until the flag is gone: no
      * unaudited read */
-    char cmd[1024], flag[128];
+    char cmd[1536], flag[128], db[512];
     snprintf(flag, sizeof flag, "%s/locked", dir);
+    db_shell(db, sizeof db);
     snprintf(cmd, sizeof cmd,
-             "(echo 'BEGIN IMMEDIATE;'; echo \"INSERT INTO audit (at, actor, remote, action) VALUES ('x','lock','','x');\";"
-             " touch %s; while [ -e %s ]; do sleep 0.1; done; echo 'COMMIT;') | sqlite3 -cmd '.timeout 5000' %s/data/rostvakt.db"
+             "(echo '%s'; echo \"INSERT INTO audit (at, actor, remote, action) VALUES ('x','lock','','x');\";"
+             " touch %s; while [ -e %s ]; do sleep 0.1; done; echo 'COMMIT;') | %s"
              " > /dev/null 2>&1 &",
-             flag, flag, dir);
+             db_write_lock_sql(), flag, flag, db);
     cr_assert_eq(system(cmd), 0);
     for (int i = 0; i < 100 && access(flag, F_OK) != 0; i++) usleep(50000);
     usleep(300000); /* sqlite3 has the lock once it reads the next line */

@@ -76,6 +76,8 @@ static int written_then_synced(const event *e, size_t until, const char *tail, c
 }
 
 Test(durability, the_201_follows_the_sync_of_audio_and_row) {
+    if (on_pg()) /* the store suite tests that audio is written in its row's transaction there */
+        cr_skip_test("SQLite's alone: the order of the segment's and the write-ahead log's syncs");
     sink o;
     const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
     cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);

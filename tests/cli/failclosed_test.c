@@ -209,8 +209,9 @@ static long send_row(const row *r, sink *out, answer_headers *a)
 /* A query's output from the database, as sqlite3 prints it. */
 static void query(const char *sql, sink *out)
 {
-    char cmd[1024];
-    snprintf(cmd, sizeof cmd, "sqlite3 %s/data/rostvakt.db \"%s\"", dir, sql);
+    char cmd[1536], db[512];
+    db_shell(db, sizeof db);
+    snprintf(cmd, sizeof cmd, "echo \"%s;\" | %s", sql, db);
     cr_assert_eq(run(cmd, out), 0, "%s: %s", sql, out->buf);
 }
 
@@ -225,15 +226,17 @@ static long long last_audit_id(void)
  * order: what a refused change must leave as it was. */
 static void snapshot(sink *out)
 {
-    char cmd[1024];
+    char cmd[2048], db[512], dump[600];
+    db_shell(db, sizeof db);
+    db_dump(dump, sizeof dump);
     snprintf(cmd, sizeof cmd,
-             "sqlite3 %s/data/rostvakt.db .dump | grep -v '^INSERT INTO sqlite_sequence' | sha256sum; "
-             "sqlite3 %s/data/rostvakt.db 'SELECT first_name, name_audio_sha256, greeting_id FROM mailboxes;"
+             "%s | sha256sum; "
+             "echo 'SELECT first_name, name_audio_sha256, greeting_id FROM mailboxes ORDER BY ext;"
              " SELECT count(*) FROM voicemails; SELECT count(*) FROM decisions; SELECT count(*) FROM audit;"
-             " SELECT name, managers FROM units; SELECT callback_at, archive_ref FROM voicemails;"
+             " SELECT name, managers FROM units ORDER BY name; SELECT callback_at, archive_ref FROM voicemails ORDER BY id;"
              " SELECT count(*) FROM greetings; SELECT count(*) FROM reviews; SELECT count(*) FROM sweeps;"
-             " SELECT count(*) FROM voicemail_events'",
-             dir, dir);
+             " SELECT count(*) FROM voicemail_events;' | %s",
+             dump, db);
     cr_assert_eq(run(cmd, out), 0, "%s", out->buf);
 }
 

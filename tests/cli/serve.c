@@ -18,6 +18,45 @@
 #include <unistd.h>
 
 char dir[64], base[64], pbx[80], officer[80];
+
+int on_pg(void)
+{
+    const char *t = getenv("RV_TEST_STORE");
+    return t && *t;
+}
+
+void db_shell(char *out, size_t cap)
+{
+    char data[128];
+    snprintf(data, sizeof data, "%s/data", dir);
+    if (!on_pg()) {
+        snprintf(out, cap, "sqlite3 -cmd '.timeout 5000' '%s/rostvakt.db'", data);
+        return;
+    }
+    /* the database name rv_store_open's test hook gives the directory */
+    unsigned long long h = 1469598103934665603ull;
+    for (const char *p = data; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    snprintf(out, cap, "psql -X -q -At -v ON_ERROR_STOP=1 '%s dbname=rv_%016llx'", getenv("RV_TEST_STORE"), h);
+}
+
+void db_dump(char *out, size_t cap)
+{
+    char db[512];
+    db_shell(db, sizeof db);
+    const char *conn = strchr(db, '\'');
+    if (on_pg())
+        /* sorted: an update moves a row within its table's file; without
+         * the dump's own random \restrict key */
+        snprintf(out, cap, "pg_dump --data-only %s | grep -v -e setval -e '^--' -e '^.restrict ' -e '^.unrestrict '"
+                 " | sort", conn ? conn : "");
+    else
+        snprintf(out, cap, "%s .dump | grep -v '^INSERT INTO sqlite_sequence'", db);
+}
+
+const char *db_write_lock_sql(void)
+{
+    return on_pg() ? "BEGIN; SELECT pg_advisory_xact_lock(7419230017);" : "BEGIN IMMEDIATE;";
+}
 pid_t pid;
 
 void token(const char *role, const char *name, char *out, size_t cap)

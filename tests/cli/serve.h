@@ -31,6 +31,20 @@ void stop_server(void);
 void setup(void);
 void teardown(void);
 
+/* The archive's database from the shell, on the backend the tests run on:
+ * sqlite3 on dir/data/rostvakt.db, or psql on the PostgreSQL database
+ * rv_store_open gives dir/data when RV_TEST_STORE is set. The command reads
+ * SQL on its stdin and prints rows as sqlite3 does (columns joined by |). */
+void db_shell(char *out, size_t cap);
+/* A command that prints every row of the archive's database, the same for
+ * the same rows (a sequence a rolled-back insert moved on is left out). */
+void db_dump(char *out, size_t cap);
+/* SQL that begins a transaction holding the archive's write lock, as
+ * another process's write transaction would. */
+const char *db_write_lock_sql(void);
+/* 1 when the tests run on PostgreSQL (RV_TEST_STORE). */
+int on_pg(void);
+
 typedef struct {
     char buf[16384];
     size_t len;

@@ -19,6 +19,26 @@
 
 static char dir[64];
 
+/* The suite runs on PostgreSQL too (RV_TEST_STORE: make unit-test-pg); a
+ * test of SQLite's own files or of its migrations of older archives is
+ * SQLite's alone. */
+static int on_pg(void)
+{
+    const char *t = getenv("RV_TEST_STORE");
+    return t && *t;
+}
+#define SQLITE_ONLY(why)                                                                                       \
+    do {                                                                                                     \
+        if (on_pg()) cr_skip_test("SQLite's alone: %s", why);                                                \
+    } while (0)
+
+static unsigned char *slurp_file(const char *path, size_t *len)
+{
+    unsigned char *b;
+    rv_error e;
+    return rv_file_read(path, 0, &b, len, &e) == RV_OK ? b : NULL;
+}
+
 static void setup(void)
 {
     snprintf(dir, sizeof dir, "/tmp/rv-store-XXXXXX");
@@ -48,7 +68,7 @@ Test(store, opens_migrates_and_reopens) {
     char db[160];
     snprintf(db, sizeof db, "%s/rostvakt.db", sub);
     struct stat st;
-    cr_expect_eq(stat(db, &st), 0);
+    if (!on_pg()) cr_expect_eq(stat(db, &st), 0);
     cr_expect_eq(rv_store_open("", &s, &e), RV_ERR_ARG);
     cr_expect_eq(rv_store_open("/proc/rostvakt-cannot", &s, &e), RV_ERR_IO);
 }
@@ -88,6 +108,7 @@ Test(store, audio_is_content_addressed_and_byte_identical) {
 /* Bytes staged but never committed (a crash before the row) are cut off at
  * the next start; what is indexed stays byte-identical. */
 Test(store, uncommitted_audio_is_reclaimed_at_start_up) {
+    SQLITE_ONLY("audio in segments (PostgreSQL keeps it in the database)");
     rv_store *s;
     rv_error e;
     cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
@@ -126,6 +147,74 @@ Test(store, uncommitted_audio_is_reclaimed_at_start_up) {
     rv_store_close(s);
 }
 
+/* On PostgreSQL a recording is copied into the database, in chunks, in the
+ * transaction of the row that names it: nothing of a rolled-back one is
+ * stored, a committed one is read back whole or a range of it from its
+ * chunks, its staged copy is given back, and disposal deletes the chunks in
+ * its transaction. */
+Test(store, audio_in_the_database_is_chunked_and_goes_with_its_transaction) {
+    if (!on_pg()) cr_skip_test("PostgreSQL's alone (SQLite keeps audio in segments)");
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    rv_mailbox m;
+    const char *json = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}";
+    cr_assert_eq(rv_mailbox_parse("4711", json, strlen(json), &m, &e), RV_OK);
+    int created;
+    cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-12-06T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    size_t n = 2 * RV_AUDIO_CHUNK + 1234;
+    unsigned char *audio = malloc(n);
+    for (size_t i = 0; i < n; i++) audio[i] = (unsigned char)(i * 7 + i / 4096);
+    rv_audio_blob b;
+    cr_assert_eq(rv_store_stage_audio(s, audio, n, &b, &e), RV_OK, "%s", e.msg);
+    rv_vm_new v = {.ext = "4711", .sha256 = b.sha256, .blob = &b, .content_type = "audio/wav", .bytes = n,
+                   .received_at = "2026-12-06T10:00:00Z"};
+    /* rolled back: nothing stored */
+    cr_assert_eq(rv_store_begin(s, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_add_voicemails(s, &v, 1, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(v.rc, RV_OK, "%s", v.err.msg);
+    cr_assert_eq(rv_store_end(s, RV_ERR_ARG, &e), RV_ERR_ARG);
+    rv_audio_loc loc;
+    cr_expect_eq(rv_store_locate_audio(s, b.sha256, &loc, &e), RV_ERR_NOT_FOUND);
+    /* committed */
+    cr_assert_eq(rv_store_begin(s, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_add_voicemails(s, &v, 1, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(v.rc, RV_OK, "%s", v.err.msg);
+    cr_assert_eq(rv_store_end(s, RV_OK, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_locate_audio(s, b.sha256, &loc, &e), RV_OK, "%s", e.msg);
+    cr_expect(loc.in_db);
+    cr_expect_eq(loc.blob.len, n);
+    unsigned char *back;
+    size_t len;
+    cr_assert_eq(rv_store_read_audio(s, b.sha256, n, &back, &len, &e), RV_OK, "%s", e.msg);
+    cr_expect(len == n && memcmp(back, audio, n) == 0, "byte-identical");
+    free(back);
+    size_t from = RV_AUDIO_CHUNK - 10;
+    cr_assert_eq(rv_store_load_audio_range(s, &loc, from, RV_AUDIO_CHUNK + 20, &back, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(memcmp(back, audio + from, RV_AUDIO_CHUNK + 20), 0, "a range across three chunks");
+    free(back);
+    cr_expect_eq(rv_store_load_audio_range(s, &loc, n - 1, 2, &back, &e), RV_ERR_ARG, "past the end");
+    /* the staged copy is given back once the database has it */
+    char seg[256];
+    snprintf(seg, sizeof seg, "%s/audio/%s.seg", dir, b.segment);
+    size_t seg_len;
+    unsigned char *staged = slurp_file(seg, &seg_len);
+    cr_assert_not_null(staged);
+    int zero = seg_len >= (size_t)b.at + n;
+    for (size_t i = 0; zero && i < n; i++) zero = staged[b.at + (long long)i] == 0;
+    cr_expect(zero, "the staged bytes are released");
+    free(staged);
+    /* disposal deletes the chunks in its transaction */
+    cr_assert_eq(rv_store_begin(s, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_forget_audio(s, b.sha256, &loc, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_end(s, RV_OK, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(rv_store_erase_audio(s, &loc, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(rv_store_read_audio(s, b.sha256, n, &back, &len, &e), RV_ERR_NOT_FOUND);
+    cr_expect_eq(rv_store_load_audio_range(s, &loc, 0, 10, &back, &e), RV_ERR_NOT_FOUND, "no chunk is left");
+    free(audio);
+    rv_store_close(s);
+}
+
 /* Disposal drops the index entry in the caller's transaction and then
  * erases the bytes; audio of schema 4 (a file each) is read and erased too. */
 Test(store, disposed_audio_is_erased_and_legacy_files_are_read) {
@@ -144,13 +233,19 @@ Test(store, disposed_audio_is_erased_and_legacy_files_are_read) {
     cr_expect_eq(rv_store_load_audio(s, hex, &loc, 100, &back, &len, &e), RV_ERR_NOT_FOUND,
                  "the erased bytes are not handed out");
     char seg[256], raw[32] = {0};
-    snprintf(seg, sizeof seg, "%s/audio/%s.seg", dir, loc.blob.segment);
-    FILE *f = fopen(seg, "rb");
-    cr_assert_not_null(f);
-    cr_expect_eq(fread(raw, 1, 25, f), 25);
-    fclose(f);
-    cr_expect_eq(memcmp(raw, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 15), 0, "the bytes are gone from the file");
-    cr_expect_eq(memcmp(raw + 15, "second one", 10), 0, "the neighbour is untouched");
+    FILE *f;
+    if (!on_pg()) { /* in the database, the chunks went with the index entry */
+        snprintf(seg, sizeof seg, "%s/audio/%s.seg", dir, loc.blob.segment);
+        f = fopen(seg, "rb");
+        cr_assert_not_null(f);
+        cr_expect_eq(fread(raw, 1, 25, f), 25);
+        fclose(f);
+        cr_expect_eq(memcmp(raw, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 15), 0, "the bytes are gone from the file");
+        cr_expect_eq(memcmp(raw + 15, "second one", 10), 0, "the neighbour is untouched");
+    }
+    cr_assert_eq(rv_store_read_audio(s, keep, 100, &back, &len, &e), RV_OK, "the neighbour is untouched: %s", e.msg);
+    cr_expect_eq(memcmp(back, "second one", 10), 0);
+    free(back);
     /* the same bytes uploaded again are stored again */
     cr_assert_eq(rv_store_put_audio(s, "first recording", 15, hex, &e), RV_OK, "%s", e.msg);
     cr_assert_eq(rv_store_read_audio(s, hex, 100, &back, &len, &e), RV_OK, "%s", e.msg);
@@ -459,6 +554,7 @@ Test(store, unit_names_fold_case_and_swedish_letters) {
  * it: an older archive gets them from its decisions and audit when it is
  * opened, and the triggers keep them from then on. */
 Test(store, the_inbox_columns_are_filled_from_an_older_archive) {
+    SQLITE_ONLY("a schema 15 archive written with the sqlite3 shell");
     rv_store *s;
     rv_error e;
     long long id[3] = {1, 2, 3}, did;
@@ -513,6 +609,7 @@ Test(store, the_inbox_columns_are_filled_from_an_older_archive) {
 /* An archive of schema 14 with the old words: after the migration, the
  * decisions are the law's, the old word kept. */
 Test(store, old_decisions_become_the_laws_on_migration) {
+    SQLITE_ONLY("a schema 14 archive written with the sqlite3 shell");
     rv_store *s;
     rv_error e;
     long long ids[3] = {1, 2, 3};
@@ -575,6 +672,7 @@ static int ax_for_essunga(void *user, const char *profile, char cal[4])
  * text: each distinct org becomes an organisation (its id the name's slug)
  * and its mailboxes name it; a mailbox without one names none. */
 Test(store, free_text_orgs_become_organisations_with_their_mailboxes) {
+    SQLITE_ONLY("a schema 14 archive migrated");
     rv_store *s;
     rv_error e;
     cr_assert_eq(rv_store_open_upto(dir, 14, &s, &e), RV_OK, "%s", e.msg);

@@ -1,0 +1,13 @@
+#!/bin/sh
+# Run a command with a throwaway PostgreSQL 15 (tests/pg-server.sh) whose
+# connection string is in RV_TEST_PG; the server is stopped and its folder
+# removed afterwards, whatever the command did. Exits with its status.
+#   tests/with-pg.sh CMD [ARG]...
+set -u
+dir=$(mktemp -d /tmp/rv-pgtest-XXXXXX) || exit 1
+chmod 711 "$dir" # the server's own user reaches $dir/pg
+trap 'sh "$(dirname "$0")/pg-server.sh" stop "$dir/pg"; rm -rf "$dir"' EXIT
+trap 'exit 143' INT TERM
+RV_TEST_PG=$(sh "$(dirname "$0")/pg-server.sh" start "$dir/pg") || exit 1
+export RV_TEST_PG
+"$@"
