@@ -149,8 +149,8 @@ $(TEST_PROFILES): $(wildcard models/profiles/*.conf) Makefile
 # The suites that open an archive run a second time with it on PostgreSQL
 # (RV_TEST_STORE: every store the tests open is a database of its own on a
 # throwaway server, tests/with-pg.sh); the others never touch the store.
-PG_SUITES = store admin adapt auth cli durability durable failclosed inbox mail mailboxes operator orgs outfile \
-            pbxsync sweep tokens tools transport units voicemails writers
+PG_SUITES = store admin adapt auth cli durability durable failclosed inbox mail mailboxes nodes operator orgs outfile \
+            pbxsync session sweep tokens tools transport units voicemails writers
 TEST_ENV = LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) RV_SYNC_SHIM=$(BUILD)/syncorder.so RV_BENCH_REAL=$(BUILD)/bench_real \
 	RV_TEST_PROFILES=models/profiles:$(BUILD)/test-profiles

@@ -180,9 +180,10 @@ Test(nodes, a_token_revoked_on_one_node_is_refused_by_the_others) {
 /* The first number the SQL query q on the archive gives (-1: none). */
 static long long db_int(const char *q)
 {
-    char cmd[1024];
+    char cmd[1024], db[512];
     sink o;
-    snprintf(cmd, sizeof cmd, "sqlite3 %s/data/rostvakt.db \"%s\"", dir, q);
+    db_shell(db, sizeof db); /* SQLite's shell or psql, as the tests' store is */
+    snprintf(cmd, sizeof cmd, "printf '%%s\\n' \"%s\" | %s", q, db);
     if (run(cmd, &o) != 0 || !o.len) return -1;
     return atoll(o.buf);
 }
