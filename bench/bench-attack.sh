@@ -15,7 +15,7 @@ sox -R -V1 -n -r 192000 -c 1 -b 16 "$W/r192.ogg" synth 60 sine 1000 vol 0.3
 sox -R -V1 -n -r 48000 -c 1 -b 16 "$W/r48.flac" synth 115 sine 1000 vol 0.3
 sox -R -V1 -n -r 48000 -c 1 -b 16 "$W/v48.flac" synth 570 sine 440 vol 0.2
 PBX=$("$BIN" token --tokens "$W/tokens" --role pbx --name vaxel | tail -n 1)
-OFF=$("$BIN" token --tokens "$W/tokens" --role officer --name reg | tail -n 1)
+OFF=$("$BIN" token --tokens "$W/tokens" --role officer --name reg --org '*' | tail -n 1)
 "$BIN" serve --listen 127.0.0.1:0 --data-dir "$W/data" --tokens "$W/tokens" > "$W/out" 2> "$W/err" &
 PID=$!
 for i in 1 2 3 4 5 6 7 8 9 10; do [ -s "$W/out" ] && break; sleep 0.2; done

@@ -13,7 +13,7 @@ W=$(mktemp -d)
 PID=
 trap 'if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; fi; rm -rf "$W"' EXIT
 PBX=$("$BIN" token --tokens "$W/tokens" --role pbx --name vaxel | tail -n 1)
-OFF=$("$BIN" token --tokens "$W/tokens" --role officer --name reg | tail -n 1)
+OFF=$("$BIN" token --tokens "$W/tokens" --role officer --name reg --org '*' | tail -n 1)
 
 # start [SETTING=VALUE]: a fresh server on a fresh archive, PORT and U set
 start() {
