@@ -95,6 +95,21 @@ static char vocab_words[MAX_SPEAKERS][N_KINDS][MAX_VOCAB][64];
 static const char *vocab_list[MAX_SPEAKERS][N_KINDS][MAX_VOCAB];
 static size_t n_vocab[MAX_SPEAKERS][N_KINDS];
 
+/* line's tab-separated fields into f[0..8), its newline dropped: the index
+ * of the last field found (as many as there are, less one). */
+static int split_fields(char *line, char *f[8])
+{
+    line[strcspn(line, "\n")] = '\0';
+    int k = 0;
+    for (char *p = line; k < 8; k++) {
+        f[k] = p;
+        p = strchr(p, '\t');
+        if (!p) break;
+        *p++ = '\0';
+    }
+    return k;
+}
+
 static int speaker_index(const char *name)
 {
     for (int i = 0; i < n_speakers; i++)
@@ -704,15 +719,8 @@ int main(int argc, char **argv)
     rv_audio_limits lim = {cfg.max_audio_bytes, cfg.max_audio_seconds};
     /* first pass: each speaker's vocabulary (words said, of the kind's length) */
     while (fgets(line, sizeof line, m)) {
-        line[strcspn(line, "\n")] = '\0';
         char *f[8] = {0};
-        int k = 0;
-        for (char *p = line; k < 8; k++) {
-            f[k] = p;
-            p = strchr(p, '\t');
-            if (!p) break;
-            *p++ = '\0';
-        }
+        int k = split_fields(line, f);
         if (k < 4 || strcmp(f[0], "file") == 0) continue;
         int sp = speaker_index(f[1]);
         if (sp < 0) continue;
@@ -733,15 +741,8 @@ int main(int argc, char **argv)
     int clips = 0;
     double audio_s = 0;
     while (fgets(line, sizeof line, m)) {
-        line[strcspn(line, "\n")] = '\0';
         char *f[8] = {0};
-        int k = 0;
-        for (char *p = line; k < 8; k++) {
-            f[k] = p;
-            p = strchr(p, '\t');
-            if (!p) break;
-            *p++ = '\0';
-        }
+        int k = split_fields(line, f);
         if (k < 4 || strcmp(f[0], "file") == 0) continue;
         if (getenv("RV_BENCH_SPEAKER") && strcmp(getenv("RV_BENCH_SPEAKER"), f[1]) != 0) continue;
         int sp = speaker_index(f[1]);

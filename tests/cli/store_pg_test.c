@@ -3,6 +3,8 @@
  * password never shown), the checks at start (synchronous_commit, a newer
  * schema) and a lost connection. Against a PostgreSQL 15 the tests start
  * themselves (tests/pg-server.sh), or the one RV_TEST_PG names. */
+#include "spawn.h"
+
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
@@ -93,34 +95,10 @@ typedef struct {
 
 /* The rostvakt binary with args (NULL-terminated): its exit status and
  * what it wrote to stderr. */
-static result run(const char *const *args)
+static result run_rostvakt(const char *const *args)
 {
-    const char *bin = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
-    const char *argv[32];
-    size_t n = 0;
-    argv[n++] = bin;
-    while (*args && n < 31) argv[n++] = *args++;
-    argv[n] = NULL;
-    int fd[2];
-    cr_assert_eq(pipe(fd), 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fd[1], 2);
-    posix_spawn_file_actions_addclose(&fa, fd[0]);
-    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-    pid_t pid;
-    cr_assert_eq(posix_spawn(&pid, bin, &fa, NULL, (char *const *)argv, environ), 0, "spawn %s", bin);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fd[1]);
     result r = {0};
-    size_t len = 0;
-    ssize_t k;
-    while (len + 1 < sizeof r.err && (k = read(fd[0], r.err + len, sizeof r.err - len - 1)) > 0) len += (size_t)k;
-    r.err[len] = '\0';
-    close(fd[0]);
-    int st;
-    waitpid(pid, &st, 0);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    r.status = spawn_stderr(getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", args, r.err, sizeof r.err);
     return r;
 }
 
@@ -149,12 +127,12 @@ Test(store_pg, a_bad_store_exits_78_naming_it_without_the_password) {
     for (int i = 0; i < 3; i++) {
         const char *serve[] = {"serve", "--set", set_data, "--set", set_tokens, "--set", "listen=127.0.0.1:0",
                                "--set", stores[i], NULL};
-        result r = run(serve);
+        result r = run_rostvakt(serve);
         cr_expect_eq(r.status, 78, "serve, store %d: exit %d: %s", i, r.status, r.err);
         cr_expect(strstr(r.err, "store"), "serve, store %d: the setting is named: %s", i, r.err);
         cr_expect(!strstr(r.err, SECRET), "serve, store %d: the password is shown: %s", i, r.err);
         const char *sweep[] = {"sweep", "--set", set_data, "--set", stores[i], NULL};
-        r = run(sweep);
+        r = run_rostvakt(sweep);
         cr_expect_eq(r.status, 78, "sweep, store %d: exit %d: %s", i, r.status, r.err);
         cr_expect(strstr(r.err, "store"), "sweep, store %d: %s", i, r.err);
         cr_expect(!strstr(r.err, SECRET), "sweep, store %d: the password is shown: %s", i, r.err);
