@@ -87,10 +87,12 @@ Test(pg_outage, uploads_are_503_while_the_database_is_away_and_201_when_it_is_ba
     pg("stop");
     long st = post_audio("samples/v02-faktura.wav", pbx, "audio/wav", NULL, &o, during, sizeof during);
     cr_expect_eq(st, 503, "the database is away: %s", o.buf);
-    cr_expect_eq(call("GET", "/healthz", NULL, NULL, &o), 200, "the node still answers");
+    cr_expect_eq(call("GET", "/healthz", NULL, NULL, &o), 503, "the node answers that its database is away: %s",
+                 o.buf);
     pg("start");
     cr_assert_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", NULL, &o, after, sizeof after), 201,
                  "stored again without a restart: %s", o.buf);
+    cr_expect_eq(call("GET", "/healthz", NULL, NULL, &o), 200, "and healthy again: %s", o.buf);
     cr_expect(same_audio(before, "samples/v01-bygglov.wav"), "acknowledged before: byte-identical");
     cr_expect(same_audio(after, "samples/v03-ring-mig.wav"), "acknowledged after: byte-identical");
     cr_assert_eq(call("GET", "/v1/voicemails", officer, NULL, &o), 200, "%s", o.buf);
