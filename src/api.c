@@ -199,7 +199,8 @@ rv_answer rv_api_send_audio(rv_server *s, rv_req *r, const char *sha, const rv_a
 rv_scope rv_caller_scope(const rv_caller *who)
 {
     return (rv_scope){.orgs = who->orgs[0] ? who->orgs : NULL,
-                      .manager = who->role == RV_ROLE_MANAGER ? who->name : NULL};
+                      .manager = who->role == RV_ROLE_MANAGER ? who->name : NULL,
+                      .units = who->role == RV_ROLE_MANAGER && who->units[0] ? who->units : NULL};
 }
 
 int rv_api_gate(rv_server *s, rv_req *r, const rv_route *rt, const rv_path *p, rv_answer *ret)

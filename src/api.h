@@ -21,6 +21,7 @@ typedef struct {
     const char *sid;                   /* the session's id (via "session") */
     char csrf[RV_SESSION_ID_LEN + 1];  /* a browser's CSRF token ("" for a token) */
     char orgs[256];                    /* the organisations it acts for, ",a,b,"; "": every one */
+    char units[1024];                  /* a manager's units by the proxy's groups, "\nkey@org\n..."; "": none */
 } rv_caller;
 
 /* Whose records the caller may see (orgs, and a manager's units); borrows who. */

@@ -5,6 +5,7 @@
 #include "rostvakt/config.h"
 
 #include "rostvakt/lexicon.h"
+#include "rostvakt/organisation.h"
 #include "rostvakt/textfile.h"
 
 #include <ctype.h>
@@ -86,6 +87,12 @@ static const setting settings[] = {
      "serve: the header in which the trusted proxy names the signed-in user"},
     {"users_file", T_STR, "", 0, 0, OFF(users_file), NONE,
      "serve: the roles of users named by the trusted proxy, \"user<TAB>role\" a line"},
+    {"proxy_groups_header", T_STR, "", 0, 0, OFF(proxy_groups_header), NONE,
+     "serve: the header in which the trusted proxy sends the user's groups, separated by , or ; (empty: none)"},
+    {"proxy_group_orgs", T_STR, "", 0, 0, OFF(proxy_group_orgs), NONE,
+     "serve: the organisations a proxy user's groups give, \"group=org,org; group=org\""},
+    {"proxy_group_units", T_STR, "", 0, 0, OFF(proxy_group_units), NONE,
+     "serve: the units a proxy manager's groups give, \"group=Unit; group=Unit@org\" (no @org: every organisation's)"},
     {"metrics_access", T_STR, "loopback", 0, 0, OFF(metrics_access), NONE,
      "serve: who may GET /metrics: loopback (a request from this machine that no proxy forwarded, or anyone "
      "signed in), token (anyone signed in: a bearer token of any role) or open (anyone)"},
@@ -305,8 +312,35 @@ rv_err rv_config_load(rv_config *cfg, const char *path, rv_error *err)
     return RV_OK;
 }
 
+/* rv_group_map_each's callbacks: *bad set for a target that is not a list
+ * of organisation ids, or not a unit with an optional @organisation. */
+static void check_orgs_target(const char *t, void *bad)
+{
+    char orgs[RV_ORGS_TEXT_MAX];
+    if (!rv_orgs_norm(t, orgs) || !orgs[0]) *(int *)bad = 1;
+}
+
+static void check_unit_target(const char *t, void *bad)
+{
+    const char *at = strrchr(t, '@');
+    if (at == t || (at && !rv_org_id_valid(at + 1))) *(int *)bad = 1;
+}
+
 rv_err rv_config_validate(const rv_config *cfg, rv_error *err)
 {
+    int bad = 0;
+    if (!rv_group_map_each(cfg->proxy_group_orgs, NULL, check_orgs_target, &bad) || bad)
+        return rv_error_set(err, RV_ERR_CONFIG,
+                            "proxy_group_orgs: \"group=org,org; group=org\" (organisation ids) expected, not '%s'",
+                            cfg->proxy_group_orgs);
+    if (!rv_group_map_each(cfg->proxy_group_units, NULL, check_unit_target, &bad) || bad)
+        return rv_error_set(err, RV_ERR_CONFIG,
+                            "proxy_group_units: \"group=Unit; group=Unit@org\" (an organisation id after @) expected,"
+                            " not '%s'",
+                            cfg->proxy_group_units);
+    if (strpbrk(cfg->proxy_groups_header, " \t:\r\n"))
+        return rv_error_set(err, RV_ERR_CONFIG, "proxy_groups_header: a header's name expected, not '%s'",
+                            cfg->proxy_groups_header);
     if (cfg->quiet_dbfs < cfg->silence_dbfs)
         return rv_error_set(err, RV_ERR_CONFIG, "quiet_dbfs (%g) is below silence_dbfs (%g)",
                             cfg->quiet_dbfs, cfg->silence_dbfs);

@@ -24,6 +24,7 @@
 #include <openssl/crypto.h>
 
 #include "rostvakt/clock.h"
+#include "rostvakt/organisation.h"
 
 struct rv_http {
     const rv_config *cfg;
@@ -224,6 +225,54 @@ static int proxy_user(rv_http *h, rv_req *r, const char *remote, char *name, siz
     return 1;
 }
 
+/* rv_group_map_each's callbacks: a group's organisations added to those
+ * of a caller (who then acts for these, when the users file gave every
+ * one), and its unit to a manager's units. What does not fit is left out:
+ * less is seen, never more. */
+static void add_orgs(const char *target, void *user)
+{
+    char *orgs = user, norm[RV_ORGS_TEXT_MAX];
+    if (!rv_orgs_norm(target, norm) || !norm[0]) return;
+    for (const char *p = norm + 1; *p;) {
+        size_t k = strcspn(p, ",");
+        char id[RV_ORG_ID_MAX + 1];
+        snprintf(id, sizeof id, "%.*s", (int)k, p);
+        size_t n = strlen(orgs);
+        if (!(n && rv_orgs_has(orgs, id)) && n + k + 2 + (n == 0) < RV_ORGS_TEXT_MAX)
+            snprintf(orgs + n, RV_ORGS_TEXT_MAX - n, "%s%s,", n ? "" : ",", id);
+        p += k + 1;
+    }
+}
+
+static void add_unit(const char *target, void *user)
+{
+    char *units = user;
+    const char *at = strrchr(target, '@');
+    char name[256];
+    snprintf(name, sizeof name, "%.*s", (int)(at ? (size_t)(at - target) : strlen(target)), target);
+    char *key = rv_unit_key(name);
+    size_t n = strlen(units);
+    if (key && n + strlen(key) + (at ? strlen(at) : 1) + 3 < sizeof ((rv_caller *)0)->units)
+        snprintf(units + n, sizeof ((rv_caller *)0)->units - n, "%s%s%s\n", n ? "" : "\n", key, at ? at : "@");
+    free(key);
+}
+
+/* A proxy user's organisations and (a manager's) units that the groups in
+ * the proxy's groups header give, added to who's. */
+static void proxy_groups(rv_http *h, rv_req *r, rv_caller *who)
+{
+    const char *groups = h->cfg->proxy_groups_header[0] ? rv_req_header(r, h->cfg->proxy_groups_header) : NULL;
+    if (!groups || !*groups) return;
+    char orgs[RV_ORGS_TEXT_MAX] = "";
+    rv_group_map_each(h->cfg->proxy_group_orgs, groups, add_orgs, orgs);
+    if (orgs[0] && !who->orgs[0]) snprintf(who->orgs, sizeof who->orgs, "%s", orgs);
+    else if (orgs[0]) {
+        orgs[strlen(orgs) - 1] = '\0'; /* ",a,b," as "a,b" */
+        add_orgs(orgs + 1, who->orgs);
+    }
+    if (who->role == RV_ROLE_MANAGER) rv_group_map_each(h->cfg->proxy_group_units, groups, add_unit, who->units);
+}
+
 /* 1 when the caller's role is among allowed (r->who filled in); else 0 and
  * a 401 or 403 answered (*ret). The caller is a bearer token's, the trusted
  * proxy's user, or the web app's session (cookie); a state-changing
@@ -287,6 +336,7 @@ int rv_req_authorise(rv_req *r, unsigned allowed, rv_answer *ret)
         *ret = rv_reply_error(r, RV_ERR_UNAUTHORIZED, "a valid bearer token is needed");
         return 0;
     }
+    if (strcmp(who->via, "proxy") == 0) proxy_groups(h, r, who); /* believed from the trusted proxy alone */
     r->authorised = 1;
     return 1;
 }

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 int rv_org_id_valid(const char *id)
 {
@@ -86,4 +87,51 @@ int rv_orgs_has(const char *orgs, const char *org)
     char k[RV_ORG_ID_MAX + 3];
     snprintf(k, sizeof k, ",%s,", org);
     return strstr(orgs, k) != NULL;
+}
+
+/* [p, p+n) without the spaces around it: its start, its length in *len. */
+static const char *trimmed(const char *p, size_t n, size_t *len)
+{
+    while (n && (*p == ' ' || *p == '\t')) p++, n--;
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t')) n--;
+    *len = n;
+    return p;
+}
+
+/* 1 when the group g (n bytes) is among groups ("a,b;c"). */
+static int group_among(const char *g, size_t n, const char *groups)
+{
+    for (const char *p = groups; *p;) {
+        size_t k = strcspn(p, ",;"), len;
+        const char *t = trimmed(p, k, &len);
+        if (len == n && strncasecmp(t, g, n) == 0) return 1;
+        p += k;
+        if (*p) p++;
+    }
+    return 0;
+}
+
+int rv_group_map_each(const char *map, const char *groups, void (*each)(const char *target, void *user), void *user)
+{
+    for (const char *p = map ? map : ""; *p;) {
+        size_t k = strcspn(p, ";"), gl, tl;
+        const char *eq = memchr(p, '=', k);
+        const char *g = eq ? trimmed(p, (size_t)(eq - p), &gl) : NULL;
+        const char *t = eq ? trimmed(eq + 1, k - (size_t)(eq + 1 - p), &tl) : NULL;
+        if (!eq) { /* only an empty entry may lack its '=' */
+            size_t len;
+            (void)trimmed(p, k, &len);
+            if (len) return 0;
+        } else if (!gl || !tl || tl >= 256) {
+            return 0;
+        } else if (!groups || group_among(g, gl, groups)) {
+            char target[256];
+            memcpy(target, t, tl);
+            target[tl] = '\0';
+            each(target, user);
+        }
+        p += k;
+        if (*p) p++;
+    }
+    return 1;
 }

@@ -289,9 +289,10 @@ rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, const
                                " FROM mailboxes m JOIN greetings g ON g.id = m.greeting_id"
                                " WHERE g.removed = 0 AND g.review != '' AND m.ext > ?1"
                                " AND NOT EXISTS (SELECT 1 FROM " REVIEWS_OF("g") ")"
-                               " AND " SCOPE_SQL("m", "3", "4") " ORDER BY m.ext LIMIT ?2",
+                               " AND " SCOPE_SQL("m", "3", "4", "5") " ORDER BY m.ext LIMIT ?2",
                                V_ARGS(V_TEXT(after_ext ? after_ext : ""), V_INT(limit + 1),
-                                      V_TEXT(scope ? scope->orgs : NULL), V_TEXT(scope ? scope->manager : NULL)),
+                                      V_TEXT(scope ? scope->orgs : NULL), V_TEXT(scope ? scope->manager : NULL),
+                                      V_TEXT(scope ? scope->units : NULL)),
                                "cannot read greetings",
                                err);
     if (rc != RV_OK) return rc;

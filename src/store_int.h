@@ -124,15 +124,19 @@ rv_err rv_sql_tx_end(rv_store *s, int own, rv_err rc, rv_error *err);
     " managers, row_number() OVER (PARTITION BY organisation, rv_unit_key(name) ORDER BY updated_at DESC, name)"   \
     " AS r FROM units) AS latest WHERE r = 1)"
 
-/* Whether a scope (rv_scope: orgs bound to ?O, manager to ?G) sees the
- * mailbox m (an alias): in one of its organisations, and, for a manager, of
- * a unit of its organisation (or of every one) whose managers name them. A condition of the WHERE clause, so that
- * lists are filtered before their LIMIT. */
-#define SCOPE_SQL(m, O, G)                                                                                     \
+/* Whether a scope (rv_scope: orgs bound to ?O, manager to ?G, units to ?U)
+ * sees the mailbox m (an alias): in one of its organisations, and, for a
+ * manager, of a unit of its organisation (or of every one) whose managers
+ * name them, or of a unit among their units ("\nkey@org\n", org '' for
+ * every organisation's). A condition of the WHERE clause, so that lists are
+ * filtered before their LIMIT. */
+#define SCOPE_SQL(m, O, G, U)                                                                                  \
     "(nullif(?" O ", '') IS NULL OR instr(?" O ", ',' || " m ".organisation || ',') > 0) AND (?" G " IS NULL"   \
     " OR EXISTS (SELECT 1 FROM units u WHERE rv_unit_key(u.name) = rv_unit_key(" m ".unit)"                    \
     " AND (u.organisation = '' OR u.organisation = " m ".organisation)"                                         \
-    " AND instr(',' || lower(u.managers) || ',', ',' || lower(?" G ") || ',') > 0))"
+    " AND instr(',' || lower(u.managers) || ',', ',' || lower(?" G ") || ',') > 0)"                             \
+    " OR instr(coalesce(?" U ", ''), '\n' || rv_unit_key(" m ".unit) || '@' || coalesce(" m ".organisation, '')" \
+    " || '\n') > 0 OR instr(coalesce(?" U ", ''), '\n' || rv_unit_key(" m ".unit) || '@\n') > 0)"
 
 /* ---- PostgreSQL (store_pg.c), called by store_sqlite.c for a store
  * opened on PostgreSQL: the same contracts as rv_sql_* and rv_store_* ---- */

@@ -165,14 +165,14 @@ rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *mq, json_t **out,
         ", m.name_received_at, m.email, m.organisation FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
         " WHERE (?1 = 0 OR (?1 = 1) = (coalesce(g.compliant, 0) = 1 AND g.removed = 0))"
         " AND (?2 IS NULL OR rv_unit_key(m.unit) = rv_unit_key(?2)) AND (?3 IS NULL OR m.ext > ?3) AND (?5 IS NULL OR m.ext = ?5)"
-        " AND (?6 IS NULL OR lower(m.email) = lower(?6)) AND " SCOPE_SQL("m", "7", "8") " ORDER BY m.ext LIMIT ?4";
+        " AND (?6 IS NULL OR lower(m.email) = lower(?6)) AND " SCOPE_SQL("m", "7", "8", "9") " ORDER BY m.ext LIMIT ?4";
     int limit = mq->limit > 0 && mq->limit <= 500 ? mq->limit : 50;
     rv_sql *q;
     rv_err rc = rv_sql_prepare(
         s, &q, sql,
         V_ARGS(V_INT(mq->compliant == RV_MB_COMPLIANT ? 1 : mq->compliant == RV_MB_NOT_COMPLIANT ? 2 : 0),
                V_TEXT(mq->unit), V_TEXT(mq->after_ext), V_INT(limit + 1), V_TEXT(mq->ext), V_TEXT(mq->email),
-               V_TEXT(mq->scope.orgs), V_TEXT(mq->scope.manager)),
+               V_TEXT(mq->scope.orgs), V_TEXT(mq->scope.manager), V_TEXT(mq->scope.units)),
         "cannot list mailboxes", err);
     if (rc != RV_OK) return rc;
     json_t *a = json_array();

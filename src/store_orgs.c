@@ -104,9 +104,10 @@ int rv_store_whose(rv_store *s, const char *ext, long long id, const rv_scope *s
     *seen = 0;
     rv_sql *q;
     if (rv_sql_prepare(s, &q,
-                       "SELECT coalesce(m.organisation, ''), " SCOPE_SQL("m", "3", "4") " FROM mailboxes m"
+                       "SELECT coalesce(m.organisation, ''), " SCOPE_SQL("m", "3", "4", "5") " FROM mailboxes m"
                        " WHERE m.ext = coalesce(nullif(?1, ''), (SELECT v.ext FROM voicemails v WHERE v.id = ?2))",
-                       V_ARGS(V_TEXT(ext ? ext : ""), V_INT(id), V_TEXT(scope->orgs), V_TEXT(scope->manager)),
+                       V_ARGS(V_TEXT(ext ? ext : ""), V_INT(id), V_TEXT(scope->orgs), V_TEXT(scope->manager),
+                              V_TEXT(scope->units)),
                        "cannot read mailboxes", err) != RV_OK)
         return -1;
     int r = rv_sql_step(q, err);
@@ -164,8 +165,8 @@ rv_err rv_store_scope_mailboxes(rv_store *s, const rv_scope *scope,
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
                                "SELECT m.ext, coalesce(m.organisation, ''), rv_unit_key(m.unit) FROM mailboxes m"
-                               " WHERE " SCOPE_SQL("m", "1", "2"),
-                               V_ARGS(V_TEXT(scope->orgs), V_TEXT(scope->manager)), "cannot read mailboxes", err);
+                               " WHERE " SCOPE_SQL("m", "1", "2", "3"),
+                               V_ARGS(V_TEXT(scope->orgs), V_TEXT(scope->manager), V_TEXT(scope->units)), "cannot read mailboxes", err);
     if (rc != RV_OK) return rc;
     int r;
     while ((r = rv_sql_step(q, err)) == 1) fn(user, rv_sql_text(q, 0), rv_sql_text(q, 1), rv_sql_text(q, 2));

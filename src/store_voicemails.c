@@ -410,7 +410,7 @@ static const char *const vm_conds[N_FILTERS] = {
     "(v.received_at, v.id) < (SELECT received_at, id FROM voicemails WHERE id = ?10)",
     "(v.received_at, v.id) > (SELECT received_at, id FROM voicemails WHERE id = ?11)",
     /* whose voicemails the caller may see */
-    "v.ext IN (SELECT sm.ext FROM mailboxes sm WHERE " SCOPE_SQL("sm", "13", "14") ")",
+    "v.ext IN (SELECT sm.ext FROM mailboxes sm WHERE " SCOPE_SQL("sm", "13", "14", "18") ")",
 };
 #define VM_COLS                                                                                                  \
     "SELECT v.id, v.ext, v.caller, v.received_at, v.content_type, v.bytes, v.state, v.classification, v.decision," \
@@ -527,7 +527,7 @@ static rv_err vm_rows(rv_store *s, int how, const rv_vm_query *vq, long long aft
                                       V_TEXT(vq->unit), V_TEXT(vq->from), V_TEXT(vq->to), V_TEXT(vq->caller),
                                       V_TEXT(vq->q), V_INT(vq->listened), V_INT(after), V_INT(before), V_INT(limit),
                                       V_TEXT(vq->scope.orgs), V_TEXT(vq->scope.manager), V_TEXT(hi[0] ? hi : NULL),
-                                      V_TEXT(nat[0] ? nat : NULL), V_TEXT(nat_hi[0] ? nat_hi : NULL)),
+                                      V_TEXT(nat[0] ? nat : NULL), V_TEXT(nat_hi[0] ? nat_hi : NULL), V_TEXT(vq->scope.units)),
                                how == VM_COUNT ? "cannot count voicemails" : "cannot list voicemails", err);
     if (rc != RV_OK) return rc;
     int r;

@@ -33,6 +33,9 @@ typedef struct rv_config_s {
     char trusted_proxy[RV_CONFIG_STR_MAX]; /* serve: whose user header counts */
     char trusted_user_header[RV_CONFIG_STR_MAX];
     char users_file[RV_CONFIG_STR_MAX]; /* serve: proxy users' roles */
+    char proxy_groups_header[RV_CONFIG_STR_MAX]; /* serve: the header of the proxy user's groups ("": none) */
+    char proxy_group_orgs[RV_CONFIG_STR_MAX];    /* serve: "group=org,org; ..." */
+    char proxy_group_units[RV_CONFIG_STR_MAX];   /* serve: "group=Unit[@org]; ..." */
     char metrics_access[RV_CONFIG_STR_MAX]; /* serve: "loopback", "token" or "open" */
     char mail_smtp_url[RV_CONFIG_STR_MAX];  /* sweep --mail: smtp://HOST:PORT or smtps://... ("": no mail) */
     char mail_from[RV_CONFIG_STR_MAX];      /* sweep --mail: the sender's address */

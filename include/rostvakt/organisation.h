@@ -26,4 +26,12 @@ int rv_orgs_norm(const char *list, char out[RV_ORGS_TEXT_MAX]);
 /* 1 when org is in orgs (",a,b," as rv_orgs_norm makes it; "" holds every one). */
 int rv_orgs_has(const char *orgs, const char *org);
 
+/* The proxy's groups mapped by a setting: entries "group=target" separated
+ * by ';', spaces around each part ignored. Calls each(target, user) (a
+ * trimmed copy) for every entry whose group is among groups (names
+ * separated by ',' or ';', compared ignoring case); groups NULL: for every
+ * entry. 1 when map is well formed (each entry a group and a target), else
+ * 0. */
+int rv_group_map_each(const char *map, const char *groups, void (*each)(const char *target, void *user), void *user);
+
 #endif

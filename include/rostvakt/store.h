@@ -145,10 +145,13 @@ typedef struct {
 
 /* Whose records a person may see. orgs: ",a,b," (rv_orgs_norm), NULL or
  * "": every organisation. manager: a manager's sign-in name, who sees only
- * the mailboxes of units whose managers name them; NULL: not a manager. */
+ * the mailboxes of units whose managers name them, and of units: more of
+ * their units, "\nkey@org\n..." (rv_unit_key; org "" for every
+ * organisation's), or NULL; manager NULL: not a manager. */
 typedef struct {
     const char *orgs;
     const char *manager;
+    const char *units;
 } rv_scope;
 
 /* Create or update a mailbox; *created is 1 when it was new. Called inside

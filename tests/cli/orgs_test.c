@@ -646,3 +646,119 @@ Test(orgs, a_reports_unit_shares_are_each_authoritys_own) {
     cr_expect(strstr(o.buf, "Ekonomienheten, Essunga kommun") && strstr(o.buf, "Ekonomienheten, Grästorps kommun"), "%s",
               o.buf);
 }
+
+/* ---- the proxy's groups, mapped by settings ---- */
+
+/* Serve behind a proxy at trusted (users the users file) whose groups
+ * header maps groups to essunga's and grastorp's people and units. */
+static void restart_with_groups(const char *trusted, const char *users)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/users", dir);
+    write_file(path, users);
+    stop_server();
+    setenv("RV_TRUSTED_PROXY", trusted, 1);
+    setenv("RV_USERS_FILE", path, 1);
+    setenv("RV_PROXY_GROUPS_HEADER", "X-Remote-Groups", 1);
+    setenv("RV_PROXY_GROUP_ORGS", "essunga-registratorer=essunga; grastorp-alla=grastorp", 1);
+    setenv("RV_PROXY_GROUP_UNITS", "soc-chefer=Socialtjänst@grastorp; ekonomi-chefer=Ekonomienheten", 1);
+    start_server("0");
+    unsetenv("RV_TRUSTED_PROXY");
+    unsetenv("RV_USERS_FILE");
+    unsetenv("RV_PROXY_GROUPS_HEADER");
+    unsetenv("RV_PROXY_GROUP_ORGS");
+    unsetenv("RV_PROXY_GROUP_UNITS");
+}
+
+/* A Socialtjänst in each authority (4713 essunga, 5713 grastorp), managed
+ * by nobody by name. */
+static void two_socialtjanst(char *admin, size_t cap)
+{
+    sink o;
+    two_authorities(admin, cap);
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4713", pbx,
+                      "{\"first_name\":\"Cilla\",\"last_name\":\"Berg\",\"unit\":\"Socialtjänst\","
+                      "\"organisation\":\"essunga\"}", &o), 201);
+    cr_assert_eq(call("PUT", "/v1/mailboxes/5713", pbx,
+                      "{\"first_name\":\"Dag\",\"last_name\":\"Lind\",\"unit\":\"Socialtjänst\","
+                      "\"organisation\":\"grastorp\"}", &o), 201);
+}
+
+Test(orgs, a_proxy_managers_group_gives_their_units) {
+    sink o;
+    char admin[80];
+    two_socialtjanst(admin, sizeof admin);
+    restart_with_groups("127.0.0.1", "sara\tmanager\tessunga,grastorp\nper\tmanager\tessunga\n");
+    const char *u = "X-Remote-User: sara", *g = "X-Remote-Groups: Personal, soc-chefer";
+    cr_expect_eq(call_h("GET", "/v1/mailboxes/5713", u, g, NULL, NULL, &o, NULL), 200, "%s", o.buf);
+    cr_expect_eq(call_h("GET", "/v1/mailboxes/4713", u, g, NULL, NULL, &o, NULL), 404, "essunga's Socialtjänst: %s", o.buf);
+    cr_expect_eq(call_h("GET", "/v1/mailboxes/5711", u, g, NULL, NULL, &o, NULL), 404, "another unit: %s", o.buf);
+    cr_assert_eq(call_h("GET", "/v1/mailboxes", u, g, NULL, NULL, &o, NULL), 200);
+    cr_expect(strstr(o.buf, "\"5713\"") && !strstr(o.buf, "4713") && !strstr(o.buf, "5711"), "%s", o.buf);
+    /* without the group: no unit at all */
+    cr_expect_eq(call_h("GET", "/v1/mailboxes/5713", u, NULL, NULL, NULL, &o, NULL), 404, "%s", o.buf);
+    /* a unit of no organisation named: every organisation's, within the user's own */
+    g = "X-Remote-Groups: ekonomi-chefer";
+    cr_expect_eq(call_h("GET", "/v1/mailboxes/4711", "X-Remote-User: per", g, NULL, NULL, &o, NULL), 200, "%s", o.buf);
+    cr_expect_eq(call_h("GET", "/v1/mailboxes/5711", "X-Remote-User: per", g, NULL, NULL, &o, NULL), 404,
+                 "grastorp's, not per's authority: %s", o.buf);
+    cr_expect_eq(call_h("GET", "/v1/mailboxes/5711", u, g, NULL, NULL, &o, NULL), 200, "%s", o.buf);
+}
+
+Test(orgs, a_proxy_officers_group_gives_their_organisations) {
+    sink o;
+    char admin[80];
+    two_authorities(admin, sizeof admin);
+    restart_with_groups("127.0.0.1", "lena\tofficer\nmia\tofficer\tessunga\n");
+    const char *u = "X-Remote-User: lena", *g = "X-Remote-Groups: alla;grastorp-alla";
+    cr_assert_eq(call_h("GET", "/v1/voicemails", u, g, NULL, NULL, &o, NULL), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"5711\"") && !strstr(o.buf, "\"4711\""), "grastorp's alone: %s", o.buf);
+    cr_expect_eq(call_h("GET", "/v1/voicemails/1", u, g, NULL, NULL, &o, NULL), 404, "%s", o.buf);
+    cr_expect_eq(call_h("GET", "/v1/voicemails/2", u, g, NULL, NULL, &o, NULL), 200, "%s", o.buf);
+    /* the users file's organisations and the groups' together */
+    u = "X-Remote-User: mia";
+    cr_expect_eq(call_h("GET", "/v1/voicemails/1", u, g, NULL, NULL, &o, NULL), 200, "%s", o.buf);
+    cr_expect_eq(call_h("GET", "/v1/voicemails/2", u, g, NULL, NULL, &o, NULL), 200, "%s", o.buf);
+    cr_expect_eq(call_h("GET", "/v1/voicemails/2", u, NULL, NULL, NULL, &o, NULL), 404, "without the group: %s", o.buf);
+}
+
+/* The groups header is believed only with the trusted proxy's sign-on. */
+Test(orgs, the_groups_header_counts_only_from_the_trusted_proxy) {
+    sink o;
+    char admin[80], m[80], t[160];
+    two_socialtjanst(admin, sizeof admin);
+    token_orgs("manager", "sara", "--org grastorp", m, sizeof m);
+    restart_with_groups("192.0.2.1", "sara\tmanager\tgrastorp\n");
+    cr_expect_eq(call_h("GET", "/v1/mailboxes/5713", "X-Remote-User: sara", "X-Remote-Groups: soc-chefer", NULL, NULL,
+                        &o, NULL), 401, "not from the proxy: %s", o.buf);
+    snprintf(t, sizeof t, "Authorization: Bearer %s", m);
+    cr_expect_eq(call_h("GET", "/v1/mailboxes/5713", t, "X-Remote-Groups: soc-chefer", NULL, NULL, &o, NULL), 404,
+                 "a token's caller sends no groups: %s", o.buf);
+    /* from the trusted proxy, with a token: still the token's scope */
+    restart_with_groups("127.0.0.1", "sara\tmanager\tgrastorp\n");
+    cr_expect_eq(call_h("GET", "/v1/mailboxes/5713", t, "X-Remote-Groups: soc-chefer", NULL, NULL, &o, NULL), 404, "%s",
+                 o.buf);
+    cr_expect_eq(call_h("GET", "/v1/mailboxes/5713", "X-Remote-User: sara", "X-Remote-Groups: soc-chefer", NULL, NULL,
+                        &o, NULL), 200, "%s", o.buf);
+}
+
+Test(orgs, a_bad_group_mapping_is_a_configuration_error) {
+    sink o;
+    char cmd[1024];
+    const char *exe = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
+    static const char *bad[] = {"proxy_group_orgs=registratorer", "proxy_group_orgs=registratorer=Bad Id",
+                                "proxy_group_orgs==essunga", "proxy_group_units=chefer=Socialtjänst@Bad Id",
+                                "proxy_group_units=chefer=", "proxy_groups_header=X Groups"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(cmd, sizeof cmd, "%s serve --listen 127.0.0.1:0 --data-dir %s/bad --set '%s' 2>&1", exe, dir, bad[i]);
+        cr_expect_eq(run(cmd, &o), 78, "%s: %s", bad[i], o.buf);
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(bad[i], "="), bad[i]);
+        cr_expect(strstr(o.buf, name), "names %s: %s", name, o.buf);
+    }
+    snprintf(cmd, sizeof cmd,
+             "%s config --set 'proxy_group_orgs=a=essunga,grastorp; b = grastorp;' --set "
+             "'proxy_group_units=soc-chefer=Socialtjänst@grastorp; ekonomi-chefer=Ekonomienheten' 2>&1",
+             exe);
+    cr_expect_eq(run(cmd, &o), 0, "well formed: %s", o.buf);
+}

@@ -764,6 +764,30 @@ Test(store, organisation_slugs_and_numbers) {
     cr_expect(rv_orgs_has(",a,b,", "b") && !rv_orgs_has(",a,bb,", "b") && rv_orgs_has("", "x"));
 }
 
+static void collect_target(const char *t, void *user)
+{
+    char *out = user;
+    strcat(out, t);
+    strcat(out, "|");
+}
+
+/* A group mapping: each entry of a group among the user's, ignoring case
+ * and spaces; a malformed map is refused. */
+Test(store, proxy_groups_map_to_their_targets) {
+    char out[256] = "";
+    cr_expect(rv_group_map_each(" A = essunga ; b=grastorp,norberg;c=Soc@x;", "x, b;a", collect_target, out));
+    cr_expect_str_eq(out, "essunga|grastorp,norberg|");
+    out[0] = '\0';
+    cr_expect(rv_group_map_each("a=1;a=2", "A", collect_target, out));
+    cr_expect_str_eq(out, "1|2|", "a group of several entries");
+    out[0] = '\0';
+    cr_expect(rv_group_map_each("a=1", "ab, b", collect_target, out) && !out[0], "%s", out);
+    cr_expect(rv_group_map_each("", "a", collect_target, out) && !out[0]);
+    cr_expect(!rv_group_map_each("a", NULL, collect_target, out));
+    cr_expect(!rv_group_map_each("=x", NULL, collect_target, out));
+    cr_expect(!rv_group_map_each("a= ;b=c", NULL, collect_target, out));
+}
+
 /* An archive of schema 17: after the migration its voicemails are found by
  * any digits of their callers' numbers, and by the national form of a +46
  * number, as those stored after it are. */
