@@ -76,8 +76,12 @@ static int written_then_synced(const event *e, size_t until, const char *tail, c
 }
 
 Test(durability, the_201_follows_the_sync_of_audio_and_row) {
-    if (on_pg()) /* the store suite tests that audio is written in its row's transaction there */
+    /* the store suite tests that audio is written in its row's transaction there; a skipped test runs no
+     * .fini, so its server is stopped here */
+    if (on_pg()) {
+        done();
         cr_skip_test("SQLite's alone: the order of the segment's and the write-ahead log's syncs");
+    }
     sink o;
     const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
     cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);

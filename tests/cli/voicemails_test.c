@@ -683,14 +683,19 @@ Test(voicemails, repeated_kill_9_with_parallel_uploaders) {
  * acknowledged is lost; with room again all is served. Needs root (a small
  * tmpfs); skipped otherwise, saying so. */
 Test(voicemails, a_full_disk_is_507_and_loses_nothing) {
-    if (on_pg()) /* audio is staged there only until its commit copies it into the database */
+    /* audio is staged there only until its commit copies it into the database; a skipped test runs no
+     * .fini, so its server is stopped here */
+    if (on_pg()) {
+        teardown();
         cr_skip_test("SQLite's alone: a full data directory (PostgreSQL's own disk is its own)");
+    }
     char mnt[96], cmd[512];
     snprintf(mnt, sizeof mnt, "%s/small", dir);
     mkdir(mnt, 0755);
     snprintf(cmd, sizeof cmd, "mount -t tmpfs -o size=1536k tmpfs '%s' 2>/dev/null", mnt);
     if (getuid() != 0 || system(cmd) != 0) {
         rmdir(mnt);
+        teardown();
         cr_skip_test("the disk-full test needs root and tmpfs (mount failed or not root)");
     }
     stop_server();
