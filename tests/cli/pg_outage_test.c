@@ -26,7 +26,7 @@ static void pg_setup(void)
     snprintf(pgdir, sizeof pgdir, "/tmp/rv-pgo-XXXXXX");
     cr_assert_not_null(mkdtemp(pgdir));
     cr_assert_eq(chmod(pgdir, 0711), 0); /* the server's user (not root) reaches pgdir/pg */
-    char cmd[256];
+    char cmd[640];
     snprintf(cmd, sizeof cmd, "sh tests/pg-server.sh start %s/pg", pgdir);
     FILE *p = popen(cmd, "r");
     cr_assert_not_null(p);
