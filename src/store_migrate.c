@@ -8,14 +8,15 @@
 #include "migrate.h"
 #include "store_int.h"
 
-#include <errno.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define BATCH 1000      /* rows a transaction */
 #define AUDIO_BATCH 32  /* recordings a transaction */
@@ -374,6 +375,19 @@ static rv_err progress_write(run *r, const char *tbl, const keypos *pos, int don
 
 /* ---- copying rows ---- */
 
+/* Test hook, inert unless set: RV_TEST_MIGRATE_KILL=NAME:N in the
+ * environment kills the process (SIGKILL) as it is about to copy the Nth
+ * row of table NAME (NAME "recordings": the Nth recording) of this run,
+ * inside the batch's transaction, so that the tests can interrupt a copy at
+ * a chosen point. */
+static void kill_point(const char *tbl, long long n)
+{
+    const char *v = getenv("RV_TEST_MIGRATE_KILL");
+    const char *colon = v ? strrchr(v, ':') : NULL;
+    if (colon && (size_t)(colon - v) == strlen(tbl) && strncmp(v, tbl, strlen(tbl)) == 0 && atoll(colon + 1) == n)
+        kill(getpid(), SIGKILL);
+}
+
 typedef struct {
     run *r;
     const table *t;
@@ -405,6 +419,7 @@ static int copy_row(void *u, rv_sql *q, rv_error *err)
     copy_ctx *x = u;
     rv_store *d = x->r->dst;
     if (!rv_sql_in_tx(d) && rv_store_begin(d, err) != RV_OK) return -1;
+    kill_point(x->tbl, x->copied + 1);
     rv_sqlv v[MAX_COLS];
     row_values(q, x->nkey, x->c, x->n, x->t ? x->t->deferred : NULL, v);
     rv_sql_rebind(x->ins, v, x->n);
@@ -493,7 +508,8 @@ static rv_err copy_deferred(run *r, const table *t, rv_error *err)
     rv_err rc = progress_read(r, tbl, &pos, &done, err);
     char *upd = NULL;
     if (rc == RV_OK && !done &&
-        asprintf(&upd, "UPDATE %s SET %s = ?1 WHERE %s = ?2", t->name, t->deferred, t->key[0]) < 0) {
+        asprintf(&upd, "UPDATE %s SET %s = ?1 WHERE %s = ?2 AND %s IS NULL", t->name, t->deferred, t->key[0],
+                 t->deferred) < 0) {
         upd = NULL;
         rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     }
@@ -546,6 +562,7 @@ static int audio_row(void *u, rv_sql *q, rv_error *err)
         rv_error_set(err, rc, "--from: recording %s: %s", hex ? hex : "?", e.msg);
         return -1;
     }
+    kill_point("recordings", x->copied + x->n + 1);
     rc = rv_store_append_audio(x->r->dst, bytes, len, &x->blob[x->n], err);
     free(bytes);
     if (rc != RV_OK) return -1;
@@ -867,7 +884,7 @@ rv_err rv_migrate(const rv_migrate_opts *o, rv_migrate_result *out, rv_error *er
     if (same) {
         rc = same < 0 ? err->code
                       : rv_error_set(err, RV_ERR_CONFIG, "--from and --to name the same archive: nothing to copy");
-        goto done;
+        goto refused;
     }
     int ok;
     rv_audio_sha256(o->from, strlen(o->from), r.source_id, &ok);
@@ -878,7 +895,7 @@ rv_err rv_migrate(const rv_migrate_opts *o, rv_migrate_result *out, rv_error *er
             rc = rv_error_set(err, RV_ERR_CONFIG,
                               "--to: the archive there is not empty (it holds rows that are not a copy of --from "
                               "begun before); --into-nonempty copies into it all the same, keeping its rows");
-            goto done;
+            goto refused;
         }
         r.ignore = 1;
         say(&r, "migrate: --to is not empty: its rows are kept, rows of --from with the same keys are not copied");
@@ -911,6 +928,10 @@ rv_err rv_migrate(const rv_migrate_opts *o, rv_migrate_result *out, rv_error *er
     if (rc == RV_OK) rc = verify_recordings(&r, err);
     if (rc == RV_OK && !out->differences)
         rc = rv_sql_exec(r.dst, "DROP TABLE rv_migration", V_NONE, "--to: cannot drop the copy's progress", err);
+    goto done;
+refused: /* the target as it was: no progress table left behind */
+    if (rv_sql_int1(r.dst, "SELECT count(*) FROM rv_migration", V_NONE) == 0)
+        rv_sql_exec(r.dst, "DROP TABLE rv_migration", V_NONE, "", NULL);
 done:
     if (locked) rv_store_end(r.src, RV_ERR_CONFLICT, NULL); /* nothing written: rolled back */
     rv_store_close(r.src);
