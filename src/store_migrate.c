@@ -8,6 +8,7 @@
 #include "migrate.h"
 #include "store_int.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -299,10 +300,15 @@ static rv_err scan(rv_store *s, const scan_spec *sp, keypos *pos, row_fn row, ba
                  sp->select, sp->from, w, wa, after, keys) < 0)
         next = NULL;
     rv_err rc = first && next ? RV_OK : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    keypos bound = {0}; /* the values the statement is bound to, kept while it reads (pos moves on) */
     while (rc == RV_OK) {
         rv_sql *q;
         if (pos->set) {
-            rv_sqlv v[3] = {V_INT(sp->batch), key_value(sp, pos, 0), sp->nkey == 2 ? key_value(sp, pos, 1) : V_NULL};
+            keypos_free(&bound);
+            for (int i = 0; rc == RV_OK && i < sp->nkey; i++) rc = keypos_set(&bound, i, pos->k[i], err);
+            if (rc != RV_OK) break;
+            rv_sqlv v[3] = {V_INT(sp->batch), key_value(sp, &bound, 0),
+                            sp->nkey == 2 ? key_value(sp, &bound, 1) : V_NULL};
             rc = rv_sql_prepare(s, &q, next, v, 1 + sp->nkey, "cannot read --from", err);
         } else
             rc = rv_sql_prepare(s, &q, first, V_ARGS(V_INT(sp->batch)), "cannot read --from", err);
@@ -319,6 +325,7 @@ static rv_err scan(rv_store *s, const scan_spec *sp, keypos *pos, row_fn row, ba
         if (rc == RV_OK && batch && batch(u, pos, n, err) != 0) rc = err->code;
         if (n < sp->batch) break;
     }
+    keypos_free(&bound);
     free(first);
     free(next);
     return rc;
@@ -623,6 +630,23 @@ static rv_err copy_audio(run *r, const char *tbl, int legacy, rv_error *err)
     return rc;
 }
 
+/* 1 when the SQLite archive s has recordings of schema 4 and older (in
+ * audio/<aa>/): only then are the hashes rows name looked for as files. */
+static int has_legacy_files(rv_store *s)
+{
+    if (s->pg) return 0;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/audio", s->dir);
+    DIR *d = opendir(path);
+    if (!d) return 0;
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(d)))
+        found = strlen(e->d_name) == 2 && rv_hexn(e->d_name, 2);
+    closedir(d);
+    return found;
+}
+
 /* ---- PostgreSQL's sequences ---- */
 
 /* Each generated id's sequence of the target set past the largest id
@@ -802,7 +826,7 @@ static rv_err verify_recordings(run *r, rv_error *err)
     scan_spec sp = {.from = "audio", .select = "", .key = {"sha256"}, .ktype = {C_TEXT}, .nkey = 1, .batch = BATCH};
     rv_err rc = scan(r->src, &sp, &pos, check_recording, NULL, &x, err);
     keypos_free(&pos);
-    if (rc == RV_OK && !r->src->pg) {
+    if (rc == RV_OK && has_legacy_files(r->src)) {
         x.legacy = 1;
         sp.from = LEGACY_FROM;
         sp.key[0] = "h";
@@ -922,7 +946,7 @@ rv_err rv_migrate(const rv_migrate_opts *o, rv_migrate_result *out, rv_error *er
         if (rc == RV_OK && i > 0 && tables[i - 1].deferred) rc = copy_deferred(&r, &tables[i - 1], err);
     }
     if (rc == RV_OK) rc = copy_audio(&r, "audio", 0, err);
-    if (rc == RV_OK && !r.src->pg) rc = copy_audio(&r, "audio.files", 1, err);
+    if (rc == RV_OK && has_legacy_files(r.src)) rc = copy_audio(&r, "audio.files", 1, err);
     if (rc == RV_OK) rc = set_sequences(&r, err);
     if (rc == RV_OK) rc = verify_tables(&r, err);
     if (rc == RV_OK) rc = verify_recordings(&r, err);
