@@ -61,6 +61,9 @@ static const table tables[] = {
     {"shared_secrets", {"name"}, 1, NULL},
 };
 #define N_TABLES ((int)(sizeof tables / sizeof tables[0]))
+/* Tables a newer schema added that tables[] does not name yet: copied
+ * after those, in the order of their names, by their primary key. */
+#define MAX_EXTRA 32
 
 /* Tables of the archive that are not copied as rows: the audio (each
  * recording is copied as itself, into the target's own kind of storage),
@@ -80,6 +83,11 @@ typedef struct {
     char source_id[RV_SHA256_HEX + 1]; /* the SHA-256 of --from: a password in it is not kept */
     int ignore;                        /* INSERT OR IGNORE: into a target not empty */
     rv_migrate_result *res;
+    table list[N_TABLES + MAX_EXTRA]; /* tables[], then those found in --from that it lacks */
+    int n_list;
+    struct {
+        char name[64], key[2][64];
+    } extra[MAX_EXTRA];
 } run;
 
 __attribute__((format(printf, 2, 3))) static void say(const run *r, const char *fmt, ...)
@@ -185,27 +193,73 @@ static rv_err columns_of(rv_store *s, const char *tbl, column *c, int *n, rv_err
     return rc;
 }
 
-/* RV_OK when every table of s is one migrate copies or knows to leave. */
-static rv_err tables_known(rv_store *s, const char *opt, rv_error *err)
+/* The primary key of table name in s (at most two columns) into key. */
+static rv_err primary_key(rv_store *s, const char *name, char key[2][64], int *n, rv_error *err)
 {
-    const char *sql = s->pg ? "SELECT table_name FROM information_schema.tables"
-                              " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
-                            : "SELECT name FROM sqlite_master WHERE type = 'table'";
+    const char *sql = s->pg ? "SELECT k.column_name FROM information_schema.table_constraints c"
+                              " JOIN information_schema.key_column_usage k ON k.constraint_name = c.constraint_name"
+                              " AND k.table_schema = c.table_schema AND k.table_name = c.table_name"
+                              " WHERE c.table_schema = current_schema() AND c.table_name = ?1"
+                              " AND c.constraint_type = 'PRIMARY KEY' ORDER BY k.ordinal_position"
+                            : "SELECT name FROM pragma_table_info(?1) WHERE pk > 0 ORDER BY pk";
     rv_sql *q;
-    rv_err rc = rv_sql_prepare(s, &q, sql, V_NONE, "cannot read the tables", err);
+    *n = 0;
+    rv_err rc = rv_sql_prepare(s, &q, sql, V_ARGS(V_TEXT(name)), "cannot read the tables' keys", err);
     if (rc != RV_OK) return rc;
-    int r;
-    while (rc == RV_OK && (r = rv_sql_step(q, err)) == 1) {
-        const char *name = rv_sql_text(q, 0);
-        int known = !name || strncmp(name, "sqlite_", 7) == 0;
-        for (int i = 0; !known && i < N_TABLES; i++) known = strcmp(tables[i].name, name) == 0;
-        for (int i = 0; !known && not_rows[i]; i++) known = strcmp(not_rows[i], name) == 0;
-        if (!known)
-            rc = rv_error_set(err, RV_ERR_INTERNAL, "%s: the archive has a table migrate does not know (%s)", opt,
-                              name);
+    int st;
+    while (rc == RV_OK && (st = rv_sql_step(q, err)) == 1) {
+        if (*n == 2) rc = rv_error_set(err, RV_ERR_INTERNAL, "table %s: a key of more than two columns", name);
+        else rv_sql_copy(q, 0, key[(*n)++], 64);
     }
-    if (rc == RV_OK && r < 0) rc = err->code;
+    if (rc == RV_OK && st < 0) rc = err->code;
     rv_sql_done(q);
+    if (rc == RV_OK && !*n) rc = rv_error_set(err, RV_ERR_INTERNAL, "table %s has no primary key to copy it by", name);
+    return rc;
+}
+
+/* 1 when name is a table of r->list or one not copied as rows. */
+static int listed(const run *r, const char *name)
+{
+    if (strncmp(name, "sqlite_", 7) == 0) return 1;
+    for (int i = 0; i < r->n_list; i++)
+        if (strcmp(r->list[i].name, name) == 0) return 1;
+    for (int i = 0; not_rows[i]; i++)
+        if (strcmp(not_rows[i], name) == 0) return 1;
+    return 0;
+}
+
+/* The tables to copy into r->list: tables[], then each other table of
+ * --from; --to must have no table --from lacks. */
+static rv_err find_tables(run *r, rv_error *err)
+{
+    r->n_list = N_TABLES;
+    memcpy(r->list, tables, sizeof tables);
+    rv_err rc = RV_OK;
+    for (int side = 0; side < 2 && rc == RV_OK; side++) {
+        rv_store *s = side ? r->dst : r->src;
+        const char *sql = s->pg ? "SELECT table_name FROM information_schema.tables"
+                                  " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1"
+                                : "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1";
+        rv_sql *q;
+        rc = rv_sql_prepare(s, &q, sql, V_NONE, "cannot read the tables", err);
+        if (rc != RV_OK) break;
+        int st;
+        while (rc == RV_OK && (st = rv_sql_step(q, err)) == 1) {
+            const char *name = rv_sql_text(q, 0);
+            if (!name || listed(r, name)) continue;
+            int k = r->n_list - N_TABLES, nkey;
+            if (side)
+                rc = rv_error_set(err, RV_ERR_INTERNAL, "--to has a table --from has not (%s)", name);
+            else if (k == MAX_EXTRA || strlen(name) >= sizeof r->extra[k].name)
+                rc = rv_error_set(err, RV_ERR_INTERNAL, "--from has more tables than migrate can copy");
+            else if ((rc = primary_key(s, name, r->extra[k].key, &nkey, err)) == RV_OK) {
+                snprintf(r->extra[k].name, sizeof r->extra[k].name, "%s", name);
+                r->list[r->n_list++] = (table){r->extra[k].name, {r->extra[k].key[0], r->extra[k].key[1]}, nkey, NULL};
+            }
+        }
+        if (rc == RV_OK && st < 0) rc = err->code;
+        rv_sql_done(q);
+    }
     return rc;
 }
 
@@ -764,8 +818,8 @@ static rv_err verify_tables(run *r, rv_error *err)
 {
     say(r, "verify: %-20s %12s %12s  %s", "table", "rows --from", "rows --to", "values");
     rv_err rc = RV_OK;
-    for (int i = 0; rc == RV_OK && i < N_TABLES; i++) {
-        const table *t = &tables[i];
+    for (int i = 0; rc == RV_OK && i < r->n_list; i++) {
+        const table *t = &r->list[i];
         column c[MAX_COLS];
         int n;
         rc = copied_columns(r, t, c, &n, err);
@@ -845,12 +899,12 @@ static rv_err verify_recordings(run *r, rv_error *err)
 /* ---- the run ---- */
 
 /* 1 when the target has rows in any table copied (or a recording). */
-static int has_rows(rv_store *s)
+static int has_rows(const run *r, rv_store *s)
 {
     char sql[160];
-    for (int i = 0; i <= N_TABLES; i++) {
+    for (int i = 0; i <= r->n_list; i++) {
         snprintf(sql, sizeof sql, "SELECT count(*) FROM (SELECT 1 FROM %s LIMIT 1) AS x",
-                 i < N_TABLES ? tables[i].name : "audio");
+                 i < r->n_list ? r->list[i].name : "audio");
         if (rv_sql_int1(s, sql, V_NONE) != 0) return 1;
     }
     return 0;
@@ -897,8 +951,7 @@ rv_err rv_migrate(const rv_migrate_opts *o, rv_migrate_result *out, rv_error *er
         goto done;
     }
     say(&r, "migrate: --from and --to at schema %d", vs);
-    if ((rc = tables_known(r.src, "--from", err)) != RV_OK || (rc = tables_known(r.dst, "--to", err)) != RV_OK)
-        goto done;
+    if ((rc = find_tables(&r, err)) != RV_OK) goto done;
     rc = rv_sql_exec(r.dst,
                      "CREATE TABLE IF NOT EXISTS rv_migration (source TEXT NOT NULL, tbl TEXT NOT NULL, k1 TEXT, k2 TEXT,"
                      " done INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (source, tbl))",
@@ -914,7 +967,7 @@ rv_err rv_migrate(const rv_migrate_opts *o, rv_migrate_result *out, rv_error *er
     rv_audio_sha256(o->from, strlen(o->from), r.source_id, &ok);
     out->resumed = rv_sql_int1(r.dst, "SELECT count(*) FROM rv_migration WHERE source = ?1",
                                V_ARGS(V_TEXT(r.source_id))) > 0;
-    if (!out->resumed && has_rows(r.dst)) {
+    if (!out->resumed && has_rows(&r, r.dst)) {
         if (!o->into_nonempty) {
             rc = rv_error_set(err, RV_ERR_CONFIG,
                               "--to: the archive there is not empty (it holds rows that are not a copy of --from "
@@ -940,10 +993,10 @@ rv_err rv_migrate(const rv_migrate_opts *o, rv_migrate_result *out, rv_error *er
         goto done;
     }
     locked = 1;
-    for (int i = 0; rc == RV_OK && i < N_TABLES; i++) {
-        rc = copy_table(&r, &tables[i], err);
+    for (int i = 0; rc == RV_OK && i < r.n_list; i++) {
+        rc = copy_table(&r, &r.list[i], err);
         /* the deferred column once the rows it refers to are in */
-        if (rc == RV_OK && i > 0 && tables[i - 1].deferred) rc = copy_deferred(&r, &tables[i - 1], err);
+        if (rc == RV_OK && i > 0 && r.list[i - 1].deferred) rc = copy_deferred(&r, &r.list[i - 1], err);
     }
     if (rc == RV_OK) rc = copy_audio(&r, "audio", 0, err);
     if (rc == RV_OK && has_legacy_files(r.src)) rc = copy_audio(&r, "audio.files", 1, err);

@@ -521,3 +521,41 @@ Test(migrate, bad_archives_exit_78_naming_the_option_without_the_password) {
     cr_expect_eq(spawn_stderr(getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", args, err, sizeof err), 64,
                  "%s", err);
 }
+
+/* A table a newer schema adds, before migrate's list names it, is copied
+ * all the same, by its primary key, after the others. */
+Test(migrate, a_table_migrate_does_not_name_is_copied_by_its_key) {
+    char dir[128], from[160], pg[700], db[200], sql[400];
+    snprintf(dir, sizeof dir, "%s/new", tmp);
+    seed(dir, 10, 2);
+    snprintf(db, sizeof db, "%s/rostvakt.db", dir);
+    sqlite3 *h;
+    cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(h,
+                              "CREATE TABLE later_rules (id INTEGER PRIMARY KEY, organisation TEXT NOT NULL, rule TEXT);"
+                              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)"
+                              " INSERT INTO later_rules SELECT i * 3, 'kommunen', 'regel ' || i FROM n;",
+                              NULL, NULL, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(h));
+    sqlite3_close(h);
+    snprintf(from, sizeof from, "sqlite:%s", dir);
+    new_database("new", pg, sizeof pg);
+    /* the target at the same schema, as the newer rostvakt makes it */
+    char stage[128];
+    snprintf(stage, sizeof stage, "%s/stage", tmp);
+    rv_store *st;
+    rv_error e;
+    check(rv_store_connect(pg, 0, stage, &st, &e), &e, "open");
+    rv_store_close(st);
+    PGconn *c = PQconnectdb(pg);
+    snprintf(sql, sizeof sql, "CREATE TABLE later_rules (id bigserial PRIMARY KEY, organisation text NOT NULL, rule text)");
+    PGresult *res = PQexec(c, sql);
+    cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s", PQresultErrorMessage(res));
+    PQclear(res);
+    PQfinish(c);
+    result r = migrate(from, pg, NULL);
+    cr_assert_eq(r.status, 0, "exit %d: %s", r.status, r.err);
+    cr_assert_eq(pg_int(pg, "SELECT count(*) FROM later_rules"), 2500);
+    cr_assert_eq(pg_int(pg, "SELECT sum(id) FROM later_rules"), 3LL * 2500 * 2501 / 2, "the ids kept");
+    cr_assert_eq(pg_int(pg, "SELECT nextval('later_rules_id_seq')"), 7501, "its sequence set past them");
+}
