@@ -1718,6 +1718,10 @@ static int cmd_migrate(int argc, char **argv)
     if (rc == 0) rc = build_config(&co, &cfg);
     free(co.sets);
     if (rc != 0) return rc;
+    if (co.print_config) {
+        rv_config_print(&cfg, stdout);
+        return 0;
+    }
     o.allow_async_commit = (int)cfg.store_allow_async_commit;
     const char *tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
     char work[4096];
