@@ -457,6 +457,14 @@ typedef struct {
     int n, nkey;
     rv_sql *ins;
     long long copied, total, said;
+    /* rows held for one INSERT of several (each statement binds at most
+     * MAX_COLS values): multi[m] inserts m rows; their values are copies */
+    int per, held;
+    char *multi[MAX_COLS + 1];
+    rv_sqlv v[MAX_COLS];
+    size_t off[MAX_COLS]; /* where v[i]'s bytes are in arena; SIZE_MAX: none */
+    unsigned char *arena;
+    size_t used, cap;
 } copy_ctx;
 
 /* The values of q's row (after its key columns) as c says, borrowed from q. */
@@ -475,6 +483,53 @@ static void row_values(rv_sql *q, int skip, const column *c, int n, const char *
     }
 }
 
+/* Insert the rows held, one statement. 0, or -1 with err set. */
+static int flush(copy_ctx *x, rv_error *err)
+{
+    if (!x->held) return 0;
+    int nv = x->held * x->n;
+    for (int i = 0; i < nv; i++)
+        if (x->off[i] != SIZE_MAX) x->v[i].p = x->arena + x->off[i];
+    rv_err rc;
+    if (x->held == 1) {
+        rv_sql_rebind(x->ins, x->v, nv);
+        rc = rv_sql_step(x->ins, err) < 0 ? err->code : RV_OK;
+    } else
+        rc = rv_sql_exec(x->r->dst, x->multi[x->held], x->v, nv, "cannot write --to", err);
+    x->held = 0;
+    x->used = 0;
+    return rc == RV_OK ? 0 : -1;
+}
+
+/* Hold a copy of v (n values) for the next flush. */
+static int hold(copy_ctx *x, const rv_sqlv *v, rv_error *err)
+{
+    for (int i = 0; i < x->n; i++) {
+        int k = x->held * x->n + i;
+        x->v[k] = v[i];
+        x->off[k] = SIZE_MAX;
+        size_t len = v[i].type == RV_SQL_TEXT && v[i].p ? strlen(v[i].p) + 1
+                     : v[i].type == RV_SQL_BLOB       ? (size_t)v[i].i
+                                                      : 0;
+        if (v[i].type == RV_SQL_INT || v[i].type == RV_SQL_NULL || (v[i].type == RV_SQL_TEXT && !v[i].p)) continue;
+        if (x->used + len + 1 > x->cap) {
+            size_t nc = (x->used + len + 1) * 2;
+            unsigned char *b = realloc(x->arena, nc);
+            if (!b) {
+                rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+                return -1;
+            }
+            x->arena = b;
+            x->cap = nc;
+        }
+        if (len) memcpy(x->arena + x->used, v[i].p, len);
+        x->off[k] = x->used;
+        x->used += len;
+    }
+    x->held++;
+    return 0;
+}
+
 static int copy_row(void *u, rv_sql *q, rv_error *err)
 {
     copy_ctx *x = u;
@@ -483,10 +538,9 @@ static int copy_row(void *u, rv_sql *q, rv_error *err)
     kill_point(x->tbl, x->copied + 1);
     rv_sqlv v[MAX_COLS];
     row_values(q, x->nkey, x->c, x->n, x->t ? x->t->deferred : NULL, v);
-    rv_sql_rebind(x->ins, v, x->n);
-    if (rv_sql_step(x->ins, err) < 0) return -1;
+    if (hold(x, v, err) != 0) return -1;
     x->copied++;
-    return 0;
+    return x->held == x->per ? flush(x, err) : 0;
 }
 
 static int copy_batch(void *u, const keypos *pos, long long n, rv_error *err)
@@ -494,13 +548,20 @@ static int copy_batch(void *u, const keypos *pos, long long n, rv_error *err)
     copy_ctx *x = u;
     rv_store *d = x->r->dst;
     if (!n) return 0;
-    rv_err rc = progress_write(x->r, x->tbl, pos, 0, err);
+    rv_err rc = flush(x, err) == 0 ? progress_write(x->r, x->tbl, pos, 0, err) : err->code;
     if (rv_store_end(d, rc, err) != RV_OK) return -1;
     if (x->copied - x->said >= SAY_EVERY) {
         say(x->r, "migrate: %s: %lld of %lld rows", x->tbl, x->copied, x->total);
         x->said = x->copied;
     }
     return 0;
+}
+
+static void copy_ctx_free(copy_ctx *x)
+{
+    rv_sql_done(x->ins);
+    for (int m = 0; m <= MAX_COLS; m++) free(x->multi[m]);
+    free(x->arena);
 }
 
 static long long count_rows(rv_store *s, const char *from)
@@ -535,8 +596,26 @@ static rv_err copy_table(run *r, const table *t, rv_error *err)
         goto done;
     }
     copy_ctx x = {.r = r, .t = t, .tbl = t->name, .c = c, .n = n, .nkey = t->nkey, .total = count_rows(r->src, t->name)};
-    rc = rv_sql_prepare(r->dst, &x.ins, ins_sql, V_NONE, "cannot write --to", err);
-    if (rc != RV_OK) goto done;
+    x.per = MAX_COLS / n < 16 ? MAX_COLS / n : 16;
+    for (int m = 2; m <= x.per && rc == RV_OK; m++) {
+        size_t cap = strlen(ins_sql) + (size_t)(m * n) * 8 + 16;
+        char *sql = malloc(cap);
+        if (!sql) {
+            rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+            break;
+        }
+        size_t o = (size_t)snprintf(sql, cap, "INSERT %sINTO %s (%s) VALUES ", r->ignore ? "OR IGNORE " : "",
+                                    t->name, cols);
+        for (int k = 0; k < m * n; k++)
+            o += (size_t)snprintf(sql + o, cap - o, "%s?%d%s", k % n == 0 ? (k ? ", (" : "(") : ", ", k + 1,
+                                  k % n == n - 1 ? ")" : "");
+        x.multi[m] = sql;
+    }
+    if (rc == RV_OK) rc = rv_sql_prepare(r->dst, &x.ins, ins_sql, V_NONE, "cannot write --to", err);
+    if (rc != RV_OK) {
+        copy_ctx_free(&x);
+        goto done;
+    }
     scan_spec sp = {.from = t->name, .select = cols, .key = {t->key[0], t->key[1]}, .nkey = t->nkey, .batch = BATCH};
     for (int k = 0; k < t->nkey; k++) {
         sp.ktype[k] = C_TEXT;
@@ -545,7 +624,7 @@ static rv_err copy_table(run *r, const table *t, rv_error *err)
     }
     if (pos.set) say(r, "migrate: %s: continuing after the rows copied before", t->name);
     rc = scan(r->src, &sp, &pos, copy_row, copy_batch, &x, err);
-    rv_sql_done(x.ins);
+    copy_ctx_free(&x);
     if (rv_sql_in_tx(r->dst)) rv_store_end(r->dst, rc == RV_OK ? RV_ERR_INTERNAL : rc, NULL);
     if (rc == RV_OK) rc = progress_write(r, t->name, &pos, 1, err);
     if (rc == RV_OK) say(r, "migrate: %s: %lld rows copied (%lld in --from)", t->name, x.copied, x.total);
@@ -577,8 +656,22 @@ static rv_err copy_deferred(run *r, const table *t, rv_error *err)
     if (rc != RV_OK || done) goto done;
     /* the key of the row and the column; UPDATE's values: the column, the key */
     column c[2] = {{"", C_INT}, {"", C_TEXT}};
-    copy_ctx x = {.r = r, .tbl = tbl, .c = c, .n = 2, .nkey = 0, .total = -1};
-    rc = rv_sql_prepare(r->dst, &x.ins, upd, V_NONE, "cannot write --to", err);
+    copy_ctx x = {.r = r, .tbl = tbl, .c = c, .n = 2, .nkey = 0, .total = -1, .per = MAX_COLS / 2};
+    /* several rows a statement: UPDATE ... FROM (VALUES (?1, ?2), ...), which both backends take */
+    for (int m = 2; m <= x.per && rc == RV_OK; m++) {
+        size_t cap = 300 + (size_t)m * 24;
+        char *sql = malloc(cap);
+        if (!sql) {
+            rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+            break;
+        }
+        size_t o = (size_t)snprintf(sql, cap, "UPDATE %s SET %s = v.column1 FROM (VALUES ", t->name, t->deferred);
+        for (int k = 0; k < m; k++) o += (size_t)snprintf(sql + o, cap - o, "%s(?%d, ?%d)", k ? ", " : "", 2 * k + 1, 2 * k + 2);
+        snprintf(sql + o, cap - o, ") AS v WHERE %s.%s = v.column2 AND %s.%s IS NULL", t->name, t->key[0], t->name,
+                 t->deferred);
+        x.multi[m] = sql;
+    }
+    if (rc == RV_OK) rc = rv_sql_prepare(r->dst, &x.ins, upd, V_NONE, "cannot write --to", err);
     /* read as (key, column): the row's values bound as (column, key) by the
      * select list "column, key" after the key */
     scan_spec sp = {.from = t->name, .select = "", .where = where, .key = {t->key[0]}, .ktype = {C_TEXT}, .nkey = 1,
@@ -588,7 +681,7 @@ static rv_err copy_deferred(run *r, const table *t, rv_error *err)
     sp.select = sel;
     x.nkey = 1;
     if (rc == RV_OK) rc = scan(r->src, &sp, &pos, copy_row, copy_batch, &x, err);
-    rv_sql_done(x.ins);
+    copy_ctx_free(&x);
     if (rv_sql_in_tx(r->dst)) rv_store_end(r->dst, rc == RV_OK ? RV_ERR_INTERNAL : rc, NULL);
     if (rc == RV_OK) rc = progress_write(r, tbl, &pos, 1, err);
     if (rc == RV_OK) say(r, "migrate: %s: %lld rows set", tbl, x.copied);
