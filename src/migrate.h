@@ -19,7 +19,8 @@ typedef struct {
 } rv_migrate_opts;
 
 typedef struct {
-    long long tables, rows, recordings;
+    long long tables, recordings; /* compared */
+    long long rows;               /* copied by this run */
     long long differences; /* tables and recordings that differ after the copy */
     int resumed;           /* the target held an interrupted copy of this source */
 } rv_migrate_result;

@@ -771,7 +771,6 @@ static rv_err copy_audio(run *r, const char *tbl, int legacy, rv_error *err)
     if (rc == RV_OK)
         say(r, "migrate: %s: %lld recordings copied (%lld bytes)", legacy ? "recordings named by rows" : "recordings",
             x->copied, x->bytes);
-    r->res->recordings += x->copied;
     free(x);
     keypos_free(&pos);
     return rc;
@@ -982,6 +981,7 @@ static rv_err verify_recordings(run *r, rv_error *err)
     }
     if (rc != RV_OK) return rc;
     long long to = count_rows(r->dst, "audio");
+    r->res->recordings = x.n;
     int equal = to == x.n && x.equal == x.n;
     say(r, "verify: %-20s %12lld %12lld  %s (%lld of them, %lld bytes)", "recordings", x.n, to,
         equal ? "every SHA-256 equal" : "DIFFER", x.equal, x.bytes);
