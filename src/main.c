@@ -1740,8 +1740,7 @@ static int cmd_migrate(int argc, char **argv)
         return r == RV_ERR_CONFIG ? EXIT_CONFIG : 1;
     }
     if (res.differences) {
-        fprintf(stderr, "rostvakt migrate: %lld differences between --from and --to (above); run it again to "
-                        "continue an interrupted copy\n", res.differences);
+        fprintf(stderr, "rostvakt migrate: %lld differences between --from and --to (above)\n", res.differences);
         return 1;
     }
     fprintf(stderr, "rostvakt migrate: %lld tables, %lld recordings: --to equals --from\n", res.tables,
