@@ -515,6 +515,30 @@ Test(migrate, bad_archives_exit_78_naming_the_option_without_the_password) {
     r = migrate(pg, pg2, NULL);
     cr_expect_eq(r.status, 78, "%s", r.err);
     cr_expect(strstr(r.err, "same archive"), "%s", r.err);
+    /* an archive a newer rostvakt has migrated, at either end */
+    char newer[160], db[200], pg3[700];
+    snprintf(newer, sizeof newer, "%s/newer", tmp);
+    seed(newer, 3, 2);
+    snprintf(db, sizeof db, "%s/rostvakt.db", newer);
+    sqlite3 *sh;
+    cr_assert_eq(sqlite3_open(db, &sh), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(sh, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(sh);
+    snprintf(other, sizeof other, "sqlite:%s", newer);
+    new_database("newer", pg3, sizeof pg3);
+    r = migrate(other, pg3, NULL);
+    cr_expect_eq(r.status, 78, "%s", r.err);
+    cr_expect(strstr(r.err, "--from") && strstr(r.err, "newer"), "%s", r.err);
+    r = migrate(from, pg3, NULL);
+    cr_expect_eq(r.status, 0, "%s", r.err);
+    PGconn *c = PQconnectdb(pg3);
+    PQclear(PQexec(c, "UPDATE rv_schema SET version = 99"));
+    PQfinish(c);
+    char into[160];
+    snprintf(into, sizeof into, "sqlite:%s/into", tmp);
+    r = migrate(pg3, into, NULL);
+    cr_expect_eq(r.status, 78, "%s", r.err);
+    cr_expect(strstr(r.err, "--from") && strstr(r.err, "newer"), "%s", r.err);
     /* usage */
     const char *args[] = {"migrate", "--from", from, NULL};
     char err[2048];
