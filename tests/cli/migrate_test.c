@@ -32,6 +32,7 @@ static void setup(void)
     snprintf(tmp, sizeof tmp, "/tmp/rv-mig-XXXXXX");
     cr_assert_not_null(mkdtemp(tmp));
     cr_assert_eq(chmod(tmp, 0711), 0); /* the server's user (not root) reaches tmp/pg */
+    setenv("TMPDIR", tmp, 1);          /* a killed migrate's staging folder goes with tmp */
     const char *given = getenv("RV_TEST_PG");
     if (given && *given) {
         snprintf(server, sizeof server, "%s", given);
