@@ -38,7 +38,7 @@ FIXTURES = $(BUILD)/fixtures/.stamp
 PRIVATE_HEADERS = store.h requests.h archive.h adapt.h calibrate.h greeting.h mail.h sweep.h session.h
 PUBLIC_HEADERS  = $(filter-out $(PRIVATE_HEADERS:%=include/rostvakt/%),$(wildcard include/rostvakt/*.h))
 
-.PHONY: FORCE all deps models readme test unit-test unit-test-pg browser-test asan bench bench-transport bench-inbox demo screenshots check-symbols \
+.PHONY: FORCE all deps models readme test unit-test unit-test-pg browser-test browser-test-pg asan bench bench-transport bench-inbox demo screenshots check-symbols \
         check-headers install clean samples learn-map fuzz mutants
 
 MLLR     = models/en-us-tel.mllr
@@ -103,6 +103,12 @@ test: deps
 # from npm, installed by deploy/install-deps.sh into tests/browser).
 browser-test: $(BIN) $(MLLR)
 	@RV_BIN=$(BIN) node --test tests/browser/app.test.mjs tests/browser/demo.test.mjs
+
+# The same on the demo archive moved to a throwaway PostgreSQL by rostvakt
+# migrate (RV_DEMO_PG: tools/demo-archive.sh; docs/ha.md).
+browser-test-pg: $(BIN) $(MLLR)
+	@RV_BIN=$(BIN) sh tests/with-pg.sh sh -c 'RV_DEMO_PG="$$RV_TEST_PG" node --test tests/browser/app.test.mjs \
+	  tests/browser/demo.test.mjs'
 
 # A small PNG of each page of the web app, from the demo archive, for the README.
 screenshots: deps

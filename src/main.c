@@ -1,6 +1,7 @@
 /* The rostvakt command line: a thin shell over the library. Only this file
  * and the HTTP layer (http.c) turn errors into words for a person. */
 #include <errno.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <curl/curl.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "migrate.h"
 #include "node.h"
 #include "rostvakt/adapt.h"
 #include "rostvakt/analyze.h"
@@ -79,6 +81,8 @@ static const struct {
     {"archive", "archive [--data-dir DIR] (--voicemail ID... | --decided-from YYYY-MM-DD --decided-to YYYY-MM-DD)\n"
                 "                  --out DIR [--tar]",
      "submission packages (FGS Paketstruktur 2.0) of registered (registrera) voicemails for the e-archive"},
+    {"migrate", "migrate --from ARCHIVE --to ARCHIVE [--into-nonempty]",
+     "copy the archive between SQLite and PostgreSQL, then verify the copy"},
     {"config", "config [--markdown]", "print the effective configuration"},
     {"version", "version", "print the version"},
     {"help", "help [COMMAND]", "this text, or one command's"},
@@ -196,6 +200,16 @@ static const char *const details[] = {
     "  --tar                       as DIR/OBJID.tar instead\n"
     "  only voicemails whose latest decision is \"registrera\" are packaged; each\n"
     "  keeps its OBJID, and each packaging is audited and kept in its history\n",
+    /* migrate */
+    "  --from ARCHIVE, --to ARCHIVE  sqlite:DIR (a data directory), a postgresql:// URI or a\n"
+    "                              libpq connection string; both are brought to this\n"
+    "                              rostvakt's schema first\n"
+    "  --into-nonempty             copy into an archive that holds rows already (they are\n"
+    "                              kept; rows with the same keys are not copied)\n"
+    "  every table and recording, ids kept, then each table's rows and each recording's\n"
+    "  SHA-256 compared (the figures on standard output). Stop the service first: the\n"
+    "  source is held while it runs. Run again after an interrupt: it continues.\n"
+    "  exit 0 equal, 1 failed or a difference, 78 an archive that cannot be used\n",
     /* config */
     "  every setting as name = value with a line of help; [verdicts] marks those\n"
     "  that change a greeting's verdict (greetings are analysed again when they change)\n"
@@ -1657,6 +1671,83 @@ done:
     return rc;
 }
 
+static void say_line(void *user, const char *line)
+{
+    (void)user;
+    /* the verification's figures are the result; progress is for the terminal */
+    FILE *f = strncmp(line, "verify:", 7) == 0 ? stdout : stderr;
+    fprintf(f, "%s\n", line);
+    fflush(f);
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* rostvakt migrate --from ARCHIVE --to ARCHIVE [--into-nonempty] */
+static int cmd_migrate(int argc, char **argv)
+{
+    common_opts co;
+    if (common_init(&co, argc) != 0) return 1;
+    rv_migrate_opts o = {.say = say_line};
+    int rc = 0;
+    for (int i = 0; i < argc && rc == 0; i++) {
+        int t = common_opt(&co, "migrate", argc, argv, &i);
+        if (t < 0) rc = EXIT_USAGE;
+        if (t != 0) continue;
+        if (strcmp(argv[i], "--into-nonempty") == 0) {
+            o.into_nonempty = 1;
+            continue;
+        }
+        const char **slot = strcmp(argv[i], "--from") == 0 ? &o.from : strcmp(argv[i], "--to") == 0 ? &o.to : NULL;
+        if (!slot || i + 1 >= argc) {
+            /* the argument itself is not echoed: it may hold a password */
+            fprintf(stderr, "rostvakt migrate: %s\n", slot ? "--from and --to need a value" : "unknown argument");
+            rc = EXIT_USAGE;
+            continue;
+        }
+        *slot = argv[++i];
+    }
+    if (rc == 0 && (!o.from || !o.to)) {
+        fprintf(stderr, "rostvakt migrate: give --from ARCHIVE and --to ARCHIVE (sqlite:DIR or a postgresql:// URI)\n");
+        rc = EXIT_USAGE;
+    }
+    rv_config cfg;
+    if (rc == 0) rc = build_config(&co, &cfg);
+    free(co.sets);
+    if (rc != 0) return rc;
+    if (co.print_config) {
+        rv_config_print(&cfg, stdout);
+        return 0;
+    }
+    o.allow_async_commit = (int)cfg.store_allow_async_commit;
+    const char *tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char work[4096];
+    snprintf(work, sizeof work, "%s/rostvakt-migrate-XXXXXX", tmpdir);
+    if (!mkdtemp(work)) {
+        fprintf(stderr, "rostvakt migrate: cannot make a folder in %s: %s\n", tmpdir, strerror(errno));
+        return 1;
+    }
+    o.work_dir = work;
+    rv_migrate_result res;
+    rv_error e;
+    rv_err r = rv_migrate(&o, &res, &e);
+    nftw(work, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    if (r != RV_OK) {
+        fprintf(stderr, "rostvakt migrate: %s\n", e.msg);
+        return r == RV_ERR_CONFIG ? EXIT_CONFIG : 1;
+    }
+    if (res.differences) {
+        fprintf(stderr, "rostvakt migrate: %lld differences between --from and --to (above)\n", res.differences);
+        return 1;
+    }
+    fprintf(stderr, "rostvakt migrate: %lld tables, %lld recordings: --to equals --from\n", res.tables,
+            res.recordings);
+    return 0;
+}
+
 static int cmd_config(int argc, char **argv)
 {
     if (argc == 1 && strcmp(argv[0], "--markdown") == 0) {
@@ -1698,6 +1789,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "calibrate") == 0) return cmd_calibrate(argc - 2, argv + 2);
     if (strcmp(cmd, "adapt") == 0) return cmd_adapt(argc - 2, argv + 2);
     if (strcmp(cmd, "pbx-sync") == 0) return cmd_pbx_sync(argc - 2, argv + 2);
+    if (strcmp(cmd, "migrate") == 0) return cmd_migrate(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0) {
         printf("rostvakt %s\n", RV_VERSION);
         return 0;

@@ -10,6 +10,8 @@
 #   --keep: build, print "URL<TAB>officer-token<TAB>admin-token<TAB>manager-token
 #   <TAB>pbx-token" and leave the server running in the background (its pid
 #   in DATA_DIR/serve.pid) for the browser tests and screenshots.
+# RV_DEMO_PG=<a PostgreSQL server's connection string, no dbname>: once built,
+# the archive is moved to a new database there and served from it.
 set -eu
 BIN=$1
 DATA=${2:-build/demo}
@@ -102,6 +104,29 @@ for day in 3 2 1 0; do
     api POST "/v1/sweeps?date=$(date -u -d "$day days ago" +%Y-%m-%d)" "$ADMIN"
 done
 echo
+# RV_DEMO_PG=<a PostgreSQL server's connection string>: the archive built
+# above is moved to a new database there (rostvakt migrate) and served from
+# it, so that the web app's tests run on a migrated PostgreSQL archive.
+if [ -n "${RV_DEMO_PG:-}" ]; then
+    stop
+    DB=rv_demo_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
+    psql "$RV_DEMO_PG" -qc "CREATE DATABASE $DB TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C.UTF-8'" ||
+        { echo "demo: cannot create a database with RV_DEMO_PG" >&2; exit 1; }
+    "$BIN" migrate --from "sqlite:$DATA/db" --to "$RV_DEMO_PG dbname=$DB" > "$DATA/migrate.log" 2>&1 ||
+        { cat "$DATA/migrate.log" >&2; exit 1; }
+    echo "demo: moved to PostgreSQL ($DB): $(tail -n 1 "$DATA/migrate.log")"
+    "$BIN" serve --data-dir "$DATA/db" --tokens "$DATA/tokens" --listen "127.0.0.1:$PORT" \
+        --set "store=$RV_DEMO_PG dbname=$DB" > "$DATA/serve.log" 2>&1 &
+    PID=$!
+    echo "$PID" > "$DATA/serve.pid"
+    i=0
+    while ! grep -q "listening on" "$DATA/serve.log"; do
+        i=$((i + 1))
+        if [ $i -gt 100 ] || ! kill -0 "$PID" 2>/dev/null; then cat "$DATA/serve.log" >&2; exit 1; fi
+        sleep 0.1
+    done
+    URL=http://$(sed -n 's/.*listening on \([0-9.:]*\).*/\1/p' "$DATA/serve.log" | head -n 1)
+fi
 case "$MODE" in
 --keep)
     trap - EXIT INT TERM
