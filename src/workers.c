@@ -63,6 +63,8 @@ struct rv_workers {
     _Atomic long long queued;                 /* voicemails waiting for analysis */
     pthread_t checkpointer;
     int have_checkpointer;
+    pthread_t keeper;                         /* leases renewed, the shared queue's depth read */
+    int have_keeper;
 };
 
 /* ---- greeting jobs ---- */
@@ -550,6 +552,41 @@ static long long wall_ms(void)
     return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+/* The tests' hook: with RV_TEST_ANALYSIS_HOLD naming a file, a worker that
+ * has claimed a voicemail waits for that file to exist before it analyses
+ * it (an analysis as long as a test needs; inert unless set). */
+static void test_hold(rv_workers *w)
+{
+    const char *f = getenv("RV_TEST_ANALYSIS_HOLD");
+    if (!f || !*f) return;
+    pthread_mutex_lock(&w->q_lock);
+    while (!w->stopping && access(f, F_OK) != 0) {
+        struct timespec until = rv_wait_until(50);
+        pthread_cond_timedwait(&w->stop_wake, &w->q_lock, &until);
+    }
+    pthread_mutex_unlock(&w->q_lock);
+}
+
+/* A connection of the worker's own, tried again each second while the
+ * database does not answer (PostgreSQL restarting); NULL when the service
+ * stops first. who names the thread in the one line said. */
+static rv_store *connect_waiting(rv_workers *w, const char *who)
+{
+    rv_store *db = NULL;
+    rv_error e;
+    for (int said = 0; rv_store_connect(w->cfg->store, (int)w->cfg->store_allow_async_commit, w->cfg->data_dir, &db,
+                                        &e) != RV_OK;
+         said = 1) {
+        if (!said) fprintf(stderr, "rostvakt: %s: %s; trying again each second\n", who, e.msg);
+        pthread_mutex_lock(&w->q_lock);
+        int stopping = w->stopping;
+        pthread_mutex_unlock(&w->q_lock);
+        if (stopping) return NULL;
+        sleep(1);
+    }
+    return db;
+}
+
 /* One analysis worker: its own database connection and decoder; claims the
  * oldest voicemail owed an analysis for analysis_lease seconds (a row of
  * the store, so that workers on every node share the queue), analyses it
@@ -560,25 +597,15 @@ static long long wall_ms(void)
 static void *analysis_worker(void *arg)
 {
     rv_workers *w = arg;
-    rv_store *db = NULL;
     rv_error e;
     /* analysis is background work: it yields the CPU to answering the PBX
      * (nice 19; not SCHED_IDLE, under which it could starve while holding a
      * lock the committer waits for) */
     if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) != 0)
         fprintf(stderr, "rostvakt: analysis worker: cannot lower its priority\n");
-    /* a database that does not answer yet (PostgreSQL restarting) is tried
-     * again each second: the queue waits for it, the worker does not end */
-    for (int said = 0; rv_store_connect(w->cfg->store, (int)w->cfg->store_allow_async_commit, w->cfg->data_dir, &db,
-                                        &e) != RV_OK;
-         said = 1) {
-        if (!said) fprintf(stderr, "rostvakt: analysis worker: %s; trying again each second\n", e.msg);
-        pthread_mutex_lock(&w->q_lock);
-        int stopping = w->stopping;
-        pthread_mutex_unlock(&w->q_lock);
-        if (stopping) return NULL;
-        sleep(1);
-    }
+    /* the queue waits for the database; the worker does not end */
+    rv_store *db = connect_waiting(w, "analysis worker");
+    if (!db) return NULL;
     if (w->have_checkpointer) rv_store_autocheckpoint(db, 0);
     rv_analyzer an = {w->cfg, NULL};
     rv_audio_limits lim = {w->cfg->max_audio_bytes, w->cfg->max_audio_seconds};
@@ -610,6 +637,7 @@ static void *analysis_worker(void *arg)
             fprintf(stderr, "rostvakt: analysis worker: %s\n", e.msg);
             break;
         }
+        test_hold(w);
         long long started = rv_now_ms();
         unsigned char *bytes = NULL;
         size_t len = 0;
@@ -656,6 +684,37 @@ static void *analysis_worker(void *arg)
         if (have) rv_report_free(&rep);
         give_way(w, rv_now_ms() - started);
     }
+    rv_store_close(db);
+    return NULL;
+}
+
+/* On its own connection, every third of the lease (at most a second): the
+ * leases of this node's claims moved on, so that an analysis longer than
+ * analysis_lease is not taken over by another node while it runs (a node
+ * that dies stops renewing, and its claims run out); and the depth of the
+ * queue every node shares read again, the depth max_queue holds uploads to
+ * (between two reads each node counts its own uploads and analyses). */
+static void *lease_keeper(void *arg)
+{
+    rv_workers *w = arg;
+    rv_store *db = connect_waiting(w, "lease keeper");
+    if (!db) return NULL;
+    long long lease_ms = w->cfg->analysis_lease * 1000LL, tick = lease_ms / 3 < 1000 ? lease_ms / 3 : 1000;
+    rv_error e;
+    int said = 0;
+    pthread_mutex_lock(&w->q_lock);
+    while (!w->stopping) {
+        pthread_mutex_unlock(&w->q_lock);
+        rv_err rc = w->n_workers ? rv_store_renew_analysis(db, w->node, wall_ms() + lease_ms, &e) : RV_OK;
+        if (rc != RV_OK && !said) fprintf(stderr, "rostvakt: lease keeper: %s\n", e.msg);
+        said = rc != RV_OK; /* said once a failure, again after a success */
+        long long depth = rv_store_count_queued(db);
+        if (depth >= 0) w->queued = depth;
+        pthread_mutex_lock(&w->q_lock);
+        struct timespec until = rv_wait_until(tick);
+        if (!w->stopping) pthread_cond_timedwait(&w->stop_wake, &w->q_lock, &until);
+    }
+    pthread_mutex_unlock(&w->q_lock);
     rv_store_close(db);
     return NULL;
 }
@@ -766,6 +825,8 @@ rv_err rv_workers_start(rv_workers *w, rv_ingest *g, rv_error *err)
             if (pthread_create(&w->workers[w->n_workers], NULL, analysis_worker, w) == 0) w->n_workers++;
         if (w->n_workers == 0) return rv_error_set(err, RV_ERR_INTERNAL, "cannot start the analysis workers");
     }
+    w->have_keeper = pthread_create(&w->keeper, NULL, lease_keeper, w) == 0;
+    if (!w->have_keeper) return rv_error_set(err, RV_ERR_INTERNAL, "cannot start the lease keeper");
     return RV_OK;
 }
 
@@ -787,6 +848,8 @@ void rv_workers_stop_analysis(rv_workers *w)
     pthread_cond_broadcast(&w->stop_wake);
     pthread_mutex_unlock(&w->q_lock);
     for (unsigned i = 0; i < w->n_workers; i++) pthread_join(w->workers[i], NULL);
+    if (w->have_keeper) pthread_join(w->keeper, NULL);
+    w->have_keeper = 0;
     w->n_workers = 0;
 }
 

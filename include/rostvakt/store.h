@@ -229,6 +229,10 @@ rv_err rv_store_claim_analysis(rv_store *s, const char *by, long long now_ms, lo
 /* Give up by's claim of voicemail id (an analysis not recorded), or with
  * id 0 every claim of by. */
 rv_err rv_store_release_analysis(rv_store *s, const char *by, long long id, rv_error *err);
+/* Move the lease of every claim by holds to lease_until_ms (never back):
+ * a worker still at work keeps its jobs however long an analysis takes.
+ * Reads first, and writes only when by holds a claim. */
+rv_err rv_store_renew_analysis(rv_store *s, const char *by, long long lease_until_ms, rv_error *err);
 /* The workers that hold claims, each once: fn(user, by). */
 rv_err rv_store_analysis_claimants(rv_store *s, void (*fn)(void *user, const char *by), void *user, rv_error *err);
 
