@@ -1250,9 +1250,18 @@ static int sweep_main(const rv_config *cfg, long date, const int *fmts, size_t n
         clock_gettime(CLOCK_REALTIME, &t);
         long long now_ms = (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
         rv_err crc;
-        for (int tries = 0;; tries++) {
+        /* a run going on elsewhere is waited for: a sweep asked for over
+         * HTTP gives the date back when it ends, and the nightly run (the
+         * mail) is then still owed; another nightly run leaves it done */
+        for (int tries = 0, state = 1;; tries++) {
+            clock_gettime(CLOCK_REALTIME, &t);
+            now_ms = (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
             crc = rv_store_sweep_claim(st, day, me, now_ms, now_ms - SWEEP_STALE_MS, rv_node_gone, &claimed, &e);
-            if (crc != RV_ERR_BUSY || tries >= 10) break;
+            if (crc == RV_OK && !claimed) crc = rv_store_sweep_state(st, day, &state, &e);
+            if (crc == RV_OK && (claimed || state == 2)) break;
+            if (crc != RV_OK && (crc != RV_ERR_BUSY || tries >= 10)) break;
+            if (crc == RV_OK) tries = 0;
+            sleep(1);
         }
         if (crc != RV_OK) {
             fprintf(stderr, "rostvakt sweep: %s\n", e.msg);

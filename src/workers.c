@@ -249,21 +249,46 @@ static int run_name(rv_workers *w, rv_job *j)
     return job_json(j, 200, json_pack("{s:s,s:s,s:s}", "ext", j->ext, "audio_sha256", blob.sha256, "received_at", now));
 }
 
+/* Milliseconds since the epoch: a lease is shared with other nodes. */
+static long long wall_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* A run of a date's sweep not over after this long is taken to have died
+ * (as rostvakt sweep --once takes it). */
+#define SWEEP_STALE_MS (6LL * 3600 * 1000)
+
 /* POST /v1/sweeps: the nightly sweep now, on its own database connection,
- * the answer its report. */
+ * the answer its report. A sweep that changes things holds its date's run
+ * while it runs, as the nightly one does (rv_store_sweep_hold): started on
+ * several nodes at once, one runs and the others answer 409. */
 static int run_sweep(rv_workers *w, rv_job *j)
 {
     rv_store *db = NULL;
     rv_error e;
     rv_error_clear(&e);
+    char detail[160], day[11];
+    rv_format_date(j->date, day);
+    int held = 0, was_done = 0;
+    rv_err rc = rv_store_connect(w->cfg->store, (int)w->cfg->store_allow_async_commit, w->cfg->data_dir, &db, &e);
+    if (rc == RV_OK && !j->dry_run) {
+        long long now = wall_ms();
+        for (int t = 0;; t++) { /* its own connection: no lock of the service's to take */
+            rc = rv_store_sweep_hold(db, day, w->node, now, now - SWEEP_STALE_MS, rv_node_gone, &held, &was_done, &e);
+            if (rc != RV_ERR_BUSY || t >= RV_BUSY_TRIES_BACKGROUND) break;
+            rv_busy_pause();
+        }
+        if (rc == RV_OK && !held)
+            rc = rv_error_set(&e, RV_ERR_SWEEP_RUNNING, "the sweep of %s is running on another node; try again when it"
+                                                        " is done", day);
+    }
     /* a sweep takes long and commits as it goes: it is audited before it
      * starts, and does not start unless that row is written */
-    char detail[160];
-    rv_format_date(j->date, detail);
-    if (j->dry_run) strcat(detail, ", dry run");
-    rv_err rc = rv_audit(w->db, j->actor, j->remote, "sweep_run", 0, NULL, detail, &e);
-    if (rc != RV_OK) return job_fail(j, &e);
-    rc = rv_store_connect(w->cfg->store, (int)w->cfg->store_allow_async_commit, w->cfg->data_dir, &db, &e);
+    snprintf(detail, sizeof detail, "%s%s", day, j->dry_run ? ", dry run" : "");
+    if (rc == RV_OK) rc = rv_audit(w->db, j->actor, j->remote, "sweep_run", 0, NULL, detail, &e);
     char *out = NULL;
     size_t len = 0;
     FILE *f = rc == RV_OK ? open_memstream(&out, &len) : NULL;
@@ -282,6 +307,16 @@ static int run_sweep(rv_workers *w, rv_job *j)
         if (a) rv_decoders_give(w->decoders, a);
     }
     if (f) fclose(f);
+    if (held) { /* a date done stays done; else the nightly run is still owed */
+        rv_error re;
+        rv_err orc;
+        for (int t = 0;; t++) {
+            orc = rv_store_sweep_over(db, day, w->node, was_done, wall_ms(), &re);
+            if (orc != RV_ERR_BUSY || t >= RV_BUSY_TRIES_BACKGROUND) break;
+            rv_busy_pause();
+        }
+        if (orc != RV_OK) fprintf(stderr, "rostvakt: sweep of %s: %s\n", day, re.msg);
+    }
     rv_store_close(db);
     if (rc != RV_OK) {
         free(out);
@@ -542,14 +577,6 @@ static void wake_idle(rv_workers *w)
         pthread_cond_signal(&w->q_wake);
         pthread_mutex_unlock(&w->q_lock);
     }
-}
-
-/* Milliseconds since the epoch: a lease is shared with other nodes. */
-static long long wall_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 /* The tests' hook: with RV_TEST_ANALYSIS_HOLD naming a file, a worker that
