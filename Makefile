@@ -151,8 +151,8 @@ $(TEST_PROFILES): $(wildcard models/profiles/*.conf) Makefile
 # throwaway server, tests/with-pg.sh); the others never touch the store.
 # make test runs PG_SUITES, those whose work is the archive's, to stay well
 # under ten minutes; make unit-test-pg runs every one (PG_SUITES_ALL).
-PG_SUITES = store admin auth durable failclosed inbox mail mailboxes nodes orgs outfile pbxsync session sweep \
-            tokens units voicemails writers
+PG_SUITES = store admin auth cluster durable failclosed inbox mail mailboxes nodes orgs outfile pbxsync session \
+            sweep tokens units voicemails writers
 PG_SUITES_ALL = $(PG_SUITES) adapt cli durability operator tools transport
 TEST_ENV = LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) RV_SYNC_SHIM=$(BUILD)/syncorder.so RV_BENCH_REAL=$(BUILD)/bench_real \

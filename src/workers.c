@@ -257,6 +257,23 @@ static long long wall_ms(void)
     return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
+/* The tests' hook: with the environment variable var naming a file, the
+ * thread waits there until that file exists, or the service stops (inert
+ * unless set). RV_TEST_ANALYSIS_HOLD holds a worker that has claimed a
+ * voicemail (an analysis as long as a test needs), RV_TEST_SWEEP_HOLD a
+ * sweep asked for over HTTP once it holds its date. */
+static void test_hold(rv_workers *w, const char *var)
+{
+    const char *f = getenv(var);
+    if (!f || !*f) return;
+    pthread_mutex_lock(&w->q_lock);
+    while (!w->stopping && access(f, F_OK) != 0) {
+        struct timespec until = rv_wait_until(50);
+        pthread_cond_timedwait(&w->stop_wake, &w->q_lock, &until);
+    }
+    pthread_mutex_unlock(&w->q_lock);
+}
+
 /* A run of a date's sweep not over after this long is taken to have died
  * (as rostvakt sweep --once takes it). */
 #define SWEEP_STALE_MS (6LL * 3600 * 1000)
@@ -289,6 +306,7 @@ static int run_sweep(rv_workers *w, rv_job *j)
      * starts, and does not start unless that row is written */
     snprintf(detail, sizeof detail, "%s%s", day, j->dry_run ? ", dry run" : "");
     if (rc == RV_OK) rc = rv_audit(w->db, j->actor, j->remote, "sweep_run", 0, NULL, detail, &e);
+    if (rc == RV_OK && held) test_hold(w, "RV_TEST_SWEEP_HOLD");
     char *out = NULL;
     size_t len = 0;
     FILE *f = rc == RV_OK ? open_memstream(&out, &len) : NULL;
@@ -579,21 +597,6 @@ static void wake_idle(rv_workers *w)
     }
 }
 
-/* The tests' hook: with RV_TEST_ANALYSIS_HOLD naming a file, a worker that
- * has claimed a voicemail waits for that file to exist before it analyses
- * it (an analysis as long as a test needs; inert unless set). */
-static void test_hold(rv_workers *w)
-{
-    const char *f = getenv("RV_TEST_ANALYSIS_HOLD");
-    if (!f || !*f) return;
-    pthread_mutex_lock(&w->q_lock);
-    while (!w->stopping && access(f, F_OK) != 0) {
-        struct timespec until = rv_wait_until(50);
-        pthread_cond_timedwait(&w->stop_wake, &w->q_lock, &until);
-    }
-    pthread_mutex_unlock(&w->q_lock);
-}
-
 /* A connection of the worker's own, tried again each second while the
  * database does not answer (PostgreSQL restarting); NULL when the service
  * stops first. who names the thread in the one line said. */
@@ -664,7 +667,7 @@ static void *analysis_worker(void *arg)
             fprintf(stderr, "rostvakt: analysis worker: %s\n", e.msg);
             break;
         }
-        test_hold(w);
+        test_hold(w, "RV_TEST_ANALYSIS_HOLD");
         long long started = rv_now_ms();
         unsigned char *bytes = NULL;
         size_t len = 0;
