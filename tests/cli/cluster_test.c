@@ -314,9 +314,8 @@ Test(cluster, an_upload_held_up_by_another_nodes_write_keeps_its_audio) {
     db_shell(db, sizeof db);
     snprintf(flag, sizeof flag, "%s/locked", dir);
     snprintf(cmd, sizeof cmd,
-             "(echo '%s'; echo \"INSERT INTO audit (at, actor, remote, action) VALUES ('x','lock','','x');\";"
-             " touch %s; sleep 2; echo 'COMMIT;') | %s > /dev/null 2>&1 &",
-             db_write_lock_sql(), flag, db);
+             "(echo '%s'; sleep 1; touch %s; sleep 2; echo 'COMMIT;') | %s > %s/lock.out 2>&1 &",
+             db_write_lock_sql(), flag, db, dir);
     cr_assert_eq(system(cmd), 0);
     for (int i = 0; i < 200 && access(flag, F_OK) != 0; i++) usleep(25000);
     cr_assert_eq(access(flag, F_OK), 0, "the other process holds the lock");
