@@ -357,14 +357,14 @@ install: $(BIN) $(LIB) $(BUILD)/rostvakt.pc
 	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/rostvakt/
 	install -d $(DESTDIR)$(PREFIX)/share/rostvakt/profiles
 	install -m 644 models/*.map models/case-words.sv $(MLLR) deploy/rostvakt.conf.example \
-	  $(DESTDIR)$(PREFIX)/share/rostvakt/
+	  deploy/haproxy-rostvakt.cfg $(DESTDIR)$(PREFIX)/share/rostvakt/
 	install -m 644 models/profiles/*.conf $(DESTDIR)$(PREFIX)/share/rostvakt/profiles/
 	install -d $(DESTDIR)$(PREFIX)/share/rostvakt/eark
 	install -m 644 models/eark/*.xsd models/eark/catalog.xml $(DESTDIR)$(PREFIX)/share/rostvakt/eark/
 	install -d $(DESTDIR)$(PREFIX)/share/rostvakt/web
 	install -m 644 web/index.html web/app.css web/app.js $(DESTDIR)$(PREFIX)/share/rostvakt/web/
 	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
-	for u in rostvakt.service rostvakt-sweep.service rostvakt-sweep.timer rostvakt-pbx-sync-asterisk.service \
+	for u in rostvakt.service rostvakt@.service rostvakt-sweep.service rostvakt-sweep.timer rostvakt-pbx-sync-asterisk.service \
 	  rostvakt-pbx-sync-freeswitch.service rostvakt-pbx-sync-imap.service; do \
 	  sed -e 's|@PREFIX@|$(PREFIX)|g' deploy/$$u > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u && \
 	  chmod 644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u || exit 1; done
