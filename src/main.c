@@ -1103,7 +1103,10 @@ static int revoke_in_store(const rv_config *cfg, const char *file, const char *n
         rv_tokens_free(t);
         return 0;
     }
-    rv_err rc = rv_store_connect(cfg->store, (int)cfg->store_allow_async_commit, cfg->data_dir, &st, &e);
+    rv_err rc = RV_OK;
+    if (strcmp(cfg->store, "sqlite") == 0 && access(cfg->data_dir, F_OK) != 0) /* a typo makes no new archive */
+        rc = rv_error_set(&e, RV_ERR_CONFIG, "no archive at %s", cfg->data_dir);
+    if (rc == RV_OK) rc = rv_store_connect(cfg->store, (int)cfg->store_allow_async_commit, cfg->data_dir, &st, &e);
     unsigned char key[RV_TOKEN_KEY_LEN];
     char who[RV_TOKEN_NAME_MAX + 1], hex[2 * RV_TOKEN_KEY_LEN + 1], now[32];
     rv_utc_now(now);
