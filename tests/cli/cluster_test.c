@@ -457,7 +457,7 @@ Test(cluster, an_analysis_longer_than_its_lease_is_not_taken_over) {
     snprintf(hold, sizeof hold, "%s/analysis-go", dir);
     anna();
     stop_server();
-    pid_t pa = start_node(tokens, "1", "analysis_lease=3", NULL, "RV_TEST_ANALYSIS_HOLD", hold, a);
+    pid_t pa = start_node(tokens, "1", "analysis_lease=5", NULL, "RV_TEST_ANALYSIS_HOLD", hold, a);
     unsigned char wav[WAV_LEN];
     make_wav(7, wav);
     bin o = {0};
@@ -471,7 +471,7 @@ Test(cluster, an_analysis_longer_than_its_lease_is_not_taken_over) {
         if (first <= 0) usleep(25000);
     }
     cr_assert(first > 0, "the first node claims it");
-    start_node(tokens, "1", "analysis_lease=3", NULL, NULL, NULL, b);
+    start_node(tokens, "1", "analysis_lease=5", NULL, NULL, NULL, b);
     /* past the first lease by more than a second: the other node, looking
      * each second, has had its chance to take a lease run out */
     long long lease = first;
