@@ -729,6 +729,7 @@ static void *lease_keeper(void *arg)
     rv_workers *w = arg;
     rv_store *db = connect_waiting(w, "lease keeper");
     if (!db) return NULL;
+    if (w->have_checkpointer) rv_store_autocheckpoint(db, 0); /* its renewals never checkpoint */
     long long lease_ms = w->cfg->analysis_lease * 1000LL, tick = lease_ms / 3 < 1000 ? lease_ms / 3 : 1000;
     rv_error e;
     int said = 0;
