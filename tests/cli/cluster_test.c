@@ -190,8 +190,8 @@ enum { UPLOADERS = 8, EACH = 8, KILLS = 3 };
 static struct {
     pthread_mutex_t lock;
     char url[3][64];            /* the nodes' base URLs (lock): node 0's changes at each restart */
-    atomic_int acked, kills;
-} cl = {PTHREAD_MUTEX_INITIALIZER, {""}, 0, 0};
+    atomic_int acked, kills, sent_again; /* sent_again: to the next node, after a refusal or a cut */
+} cl = {PTHREAD_MUTEX_INITIALIZER, {""}, 0, 0, 0};
 
 typedef struct {
     int u;
@@ -231,6 +231,7 @@ static void *upload_thread(void *arg)
                 done = 1;
             } else if (st == 0 || st == 503) {
                 node = (node + 1) % 3; /* the load balancer's next node */
+                atomic_fetch_add(&cl.sent_again, 1);
                 if (node == (up->u + i) % 3) usleep(50000);
             } else {
                 up->failed = 1;
@@ -257,6 +258,7 @@ Test(cluster, three_nodes_eight_uploaders_one_killed_three_times_lose_nothing) {
     for (int i = 0; i < 3; i++) p[i] = start_node(tokens, "1", "analysis_lease=2", NULL, NULL, NULL, cl.url[i]);
     atomic_store(&cl.acked, 0);
     atomic_store(&cl.kills, 0);
+    atomic_store(&cl.sent_again, 0);
     uploader ups[UPLOADERS];
     pthread_t th[UPLOADERS];
     memset(ups, 0, sizeof ups);
@@ -279,6 +281,7 @@ Test(cluster, three_nodes_eight_uploaders_one_killed_three_times_lose_nothing) {
     for (int u = 0; u < UPLOADERS; u++) pthread_join(th[u], NULL);
     for (int u = 0; u < UPLOADERS; u++) cr_assert(!ups[u].failed, "uploader %d: %s", u, ups[u].why);
     cr_assert_eq(atomic_load(&cl.acked), UPLOADERS * EACH);
+    cr_expect(atomic_load(&cl.sent_again) > 0, "some uploads met the killed node and went to another");
     /* each acknowledged voicemail once, its audio the bytes sent */
     cr_expect_eq(db_int("SELECT count(*) FROM voicemails"), UPLOADERS * EACH, "one voicemail an upload, no copy");
     cr_expect_eq(db_int("SELECT count(DISTINCT audio_sha256) FROM voicemails"), UPLOADERS * EACH);
