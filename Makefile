@@ -157,8 +157,8 @@ $(TEST_PROFILES): $(wildcard models/profiles/*.conf) Makefile
 # throwaway server, tests/with-pg.sh); the others never touch the store.
 # make test runs PG_SUITES, those whose work is the archive's, to stay well
 # under ten minutes; make unit-test-pg runs every one (PG_SUITES_ALL).
-PG_SUITES = store admin auth durable failclosed inbox mail mailboxes nodes orgs outfile pbxsync session sweep \
-            tokens units voicemails writers
+PG_SUITES = store admin auth cluster durable failclosed inbox mail mailboxes nodes orgs outfile pbxsync session \
+            sweep tokens units voicemails writers
 PG_SUITES_ALL = $(PG_SUITES) adapt cli durability operator tools transport
 TEST_ENV = LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) RV_SYNC_SHIM=$(BUILD)/syncorder.so RV_BENCH_REAL=$(BUILD)/bench_real \
@@ -363,14 +363,14 @@ install: $(BIN) $(LIB) $(BUILD)/rostvakt.pc
 	install -m 644 $(PUBLIC_HEADERS) $(DESTDIR)$(PREFIX)/include/rostvakt/
 	install -d $(DESTDIR)$(PREFIX)/share/rostvakt/profiles
 	install -m 644 models/*.map models/case-words.sv $(MLLR) deploy/rostvakt.conf.example \
-	  $(DESTDIR)$(PREFIX)/share/rostvakt/
+	  deploy/haproxy-rostvakt.cfg $(DESTDIR)$(PREFIX)/share/rostvakt/
 	install -m 644 models/profiles/*.conf $(DESTDIR)$(PREFIX)/share/rostvakt/profiles/
 	install -d $(DESTDIR)$(PREFIX)/share/rostvakt/eark
 	install -m 644 models/eark/*.xsd models/eark/catalog.xml $(DESTDIR)$(PREFIX)/share/rostvakt/eark/
 	install -d $(DESTDIR)$(PREFIX)/share/rostvakt/web
 	install -m 644 web/index.html web/app.css web/app.js $(DESTDIR)$(PREFIX)/share/rostvakt/web/
 	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
-	for u in rostvakt.service rostvakt-sweep.service rostvakt-sweep.timer rostvakt-pbx-sync-asterisk.service \
+	for u in rostvakt.service rostvakt@.service rostvakt-sweep.service rostvakt-sweep.timer rostvakt-pbx-sync-asterisk.service \
 	  rostvakt-pbx-sync-freeswitch.service rostvakt-pbx-sync-imap.service; do \
 	  sed -e 's|@PREFIX@|$(PREFIX)|g' deploy/$$u > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u && \
 	  chmod 644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u || exit 1; done

@@ -326,7 +326,7 @@ rv_answer rv_api_metrics(rv_server *s, rv_req *r, const rv_path *p)
     FILE *f = open_memstream(&out, &len);
     if (!f) return 0;
     pthread_mutex_lock(&s->db.lock);
-    long long queued = rv_store_count_queued(s->db.store);
+    long long queued = rv_workers_queued(s->workers); /* the depth max_queue holds uploads to */
     long long claimed = rv_store_count(s->db.store, RV_COUNT_ANALYSES_CLAIMED);
     long mail_pending = rv_store_outbox_pending(s->db.store);
     pthread_mutex_unlock(&s->db.lock);

@@ -65,7 +65,8 @@ static const setting settings[] = {
      "serve: threads analysing queued voicemails (0: none, they stay queued); their keyword spotting takes a "
      "decoder from the greeting_workers pool"},
     {"analysis_lease", T_INT, "600", 1, 86400, OFF(analysis_lease), NONE,
-     "serve: seconds a worker's claim on a voicemail lasts; then any node's worker may take it"},
+     "serve: seconds a worker's claim on a voicemail lasts unless its node renews it while it works; then any "
+     "node's worker may take it"},
     {"max_json_bytes", T_INT, "65536", 1024, 16777216, OFF(max_json_bytes), NONE,
      "serve: largest accepted JSON request body in bytes"},
     {"http_header_timeout", T_INT, "10", 1, 3600, OFF(http_header_timeout), NONE,
@@ -119,7 +120,8 @@ static const setting settings[] = {
      "serve: longest accepted greeting or recorded name in seconds (with max_audio_seconds, the shorter; bounds "
      "each greeting analysis' memory)"},
     {"max_queue", T_INT, "10000", 1, 1e9, OFF(max_queue), NONE,
-     "serve: voicemails waiting for analysis before uploads get 503 with Retry-After"},
+     "serve: voicemails waiting for analysis, on every node sharing the archive, before uploads get 503 with "
+     "Retry-After"},
     {"silence_dbfs", T_DOUBLE, "-60", -120, 0, OFF(silence_dbfs), VERDICT,
      "frames below this level (dBFS) count as silent"},
     {"quiet_dbfs", T_DOUBLE, "-45", -120, 0, OFF(quiet_dbfs), VERDICT,

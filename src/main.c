@@ -119,7 +119,10 @@ static const char *const details[] = {
     "  --org ID                            an organisation it acts for (repeatable; '*': every one);\n"
     "                                      needed for officer and manager; an admin with none is the\n"
     "                                      installation's\n"
-    "  --revoke NAME                       remove that token (the service drops it within a second)\n"
+    "  --revoke NAME                       remove that token (the service drops it within a second); with\n"
+    "                                      store = postgresql://... (or --data-dir DIR) recorded in the\n"
+    "                                      archive first, so every node refuses it within a second\n"
+    "  --data-dir DIR                      the archive a revocation is recorded in (SQLite)\n"
     "  --name NAME                 who holds it, as the audit names them\n"
     "  the token is printed once, on the last line; the file keeps only its hash\n",
     /* sweep */
@@ -275,6 +278,7 @@ static const struct {
     {"serve", "--analysis-workers", "analysis_workers"},
     {"sweep", "--data-dir", "data_dir"},     {"calibrate", "--data-dir", "data_dir"},
     {"archive", "--data-dir", "data_dir"},   {"adapt", "--data-dir", "data_dir"},
+    {"token", "--data-dir", "data_dir"},
 };
 
 /* Room for every argument of a command's argv as a setting. */
@@ -1095,12 +1099,64 @@ done:
     return rc;
 }
 
+/* The revocation of the tokens named name in file, recorded in the
+ * archive cfg names before the file is changed: every node sharing it
+ * refuses them within a second, whatever its own copy of the tokens file
+ * says, and their sessions end. 0, or the exit status to return (nothing
+ * changed). */
+static int revoke_in_store(const rv_config *cfg, const char *file, const char *name)
+{
+    rv_error e;
+    rv_tokens *t = NULL;
+    rv_store *st = NULL;
+    if (rv_tokens_load(file, &t, &e) != RV_OK) {
+        fprintf(stderr, "rostvakt token: %s\n", e.msg);
+        return e.code == RV_ERR_CONFIG ? EXIT_CONFIG : 1;
+    }
+    if (!rv_tokens_has(t, name)) { /* said by rv_token_revoke, with nothing recorded */
+        rv_tokens_free(t);
+        return 0;
+    }
+    rv_err rc = RV_OK;
+    if (strcmp(cfg->store, "sqlite") == 0 && access(cfg->data_dir, F_OK) != 0) /* a typo makes no new archive */
+        rc = rv_error_set(&e, RV_ERR_CONFIG, "no archive at %s", cfg->data_dir);
+    if (rc == RV_OK) rc = rv_store_connect(cfg->store, (int)cfg->store_allow_async_commit, cfg->data_dir, &st, &e);
+    unsigned char key[RV_TOKEN_KEY_LEN];
+    char who[RV_TOKEN_NAME_MAX + 1], hex[2 * RV_TOKEN_KEY_LEN + 1], now[32];
+    rv_utc_now(now);
+    for (size_t i = 0; rc == RV_OK && rv_tokens_at(t, i, key, who, sizeof who); i++) {
+        if (strcmp(who, name) != 0) continue;
+        for (size_t k = 0; k < sizeof key; k++) snprintf(hex + 2 * k, 3, "%02x", key[k]);
+        for (int tries = 0; tries < 50; tries++) { /* a busy database: the nodes' writes come first */
+            rc = rv_store_revoke_token(st, hex, name, now, &e);
+            if (rc != RV_ERR_BUSY) break;
+            usleep(100000);
+        }
+    }
+    rv_store_close(st);
+    rv_tokens_free(t);
+    if (rc == RV_OK) return 0;
+    fprintf(stderr, "rostvakt token: the revocation is not recorded in the archive, and %s is unchanged: %s\n", file,
+            e.msg);
+    return rc == RV_ERR_CONFIG ? EXIT_CONFIG : 1;
+}
+
 /* rostvakt token --tokens FILE --role pbx|officer|admin|manager --name NAME */
 static int cmd_token(int argc, char **argv)
 {
     const char *file = NULL, *name = NULL, *role = NULL, *revoke = NULL;
     char orgs[RV_ORGS_TEXT_MAX] = "";
+    common_opts co;
+    if (common_init(&co, argc) != 0) return 1;
+    int named_dir = 0; /* --data-dir: the archive to record a revocation in */
     for (int i = 0; i < argc; i++) {
+        int is_dir = strcmp(argv[i], "--data-dir") == 0, c = common_opt(&co, "token", argc, argv, &i);
+        if (c < 0) {
+            free(co.sets);
+            return EXIT_USAGE;
+        }
+        named_dir |= c > 0 && is_dir;
+        if (c > 0) continue;
         if (strcmp(argv[i], "--org") == 0 && i + 1 < argc) { /* repeatable */
             size_t l = strlen(orgs);
             if (l + strlen(argv[i + 1]) + 2 > sizeof orgs) {
@@ -1116,11 +1172,20 @@ static int cmd_token(int argc, char **argv)
                             : strcmp(argv[i], "--revoke") == 0 ? &revoke : NULL;
         if (!slot || i + 1 >= argc) {
             fprintf(stderr, "rostvakt token: %s %s\n", argv[i], slot ? "needs a value" : "is not an option");
+            free(co.sets);
             return EXIT_USAGE;
         }
         *slot = argv[++i];
     }
     if (file && revoke && !name && !role) {
+        /* a shared archive (PostgreSQL, or the one --data-dir names) is told
+         * first: the nodes that keep copies of the file refuse it too */
+        rv_config cfg;
+        int st = build_config(&co, &cfg);
+        free(co.sets);
+        if (st != 0) return st;
+        if ((named_dir || strcmp(cfg.store, "sqlite") != 0) && (st = revoke_in_store(&cfg, file, revoke)) != 0)
+            return st;
         rv_error e;
         rv_err rc = rv_token_revoke(file, revoke, &e);
         if (rc != RV_OK) {
@@ -1130,6 +1195,7 @@ static int cmd_token(int argc, char **argv)
         printf("revoked %s in %s; a running service stops taking it within a second\n", revoke, file);
         return 0;
     }
+    free(co.sets);
     if (!file || !name || !role || revoke) {
         fprintf(stderr, "rostvakt token: --tokens FILE, --role pbx|officer|admin|manager and --name NAME are needed"
                         " (or --tokens FILE --revoke NAME)\n");
@@ -1201,9 +1267,18 @@ static int sweep_main(const rv_config *cfg, long date, const int *fmts, size_t n
         clock_gettime(CLOCK_REALTIME, &t);
         long long now_ms = (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
         rv_err crc;
-        for (int tries = 0;; tries++) {
+        /* a run going on elsewhere is waited for: a sweep asked for over
+         * HTTP gives the date back when it ends, and the nightly run (the
+         * mail) is then still owed; another nightly run leaves it done */
+        for (int tries = 0, state = 1;; tries++) {
+            clock_gettime(CLOCK_REALTIME, &t);
+            now_ms = (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
             crc = rv_store_sweep_claim(st, day, me, now_ms, now_ms - SWEEP_STALE_MS, rv_node_gone, &claimed, &e);
-            if (crc != RV_ERR_BUSY || tries >= 10) break;
+            if (crc == RV_OK && !claimed) crc = rv_store_sweep_state(st, day, &state, &e);
+            if (crc == RV_OK && (claimed || state == 2)) break;
+            if (crc != RV_OK && (crc != RV_ERR_BUSY || tries >= 10)) break;
+            if (crc == RV_OK) tries = 0;
+            sleep(1);
         }
         if (crc != RV_OK) {
             fprintf(stderr, "rostvakt sweep: %s\n", e.msg);

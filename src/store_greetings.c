@@ -93,7 +93,8 @@ out:
     rc = rv_sql_tx_end(s, own, rc, err);
     if (rc != RV_OK) {
         *id = 0;
-        if (!g->removed && g->blob) rv_audio_release(s, g->blob); /* staged for nothing */
+        /* staged for nothing; kept while busy: the caller tries it again */
+        if (!g->removed && g->blob && rc != RV_ERR_BUSY) rv_audio_release(s, g->blob);
     }
     return rc;
 }

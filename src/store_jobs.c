@@ -1,5 +1,5 @@
 /* The analyses owed, as rows a worker claims for a lease (analysis_jobs):
- * claiming, giving up and listing the claims. Made with the voicemail and
+ * claiming, renewing, giving up and listing the claims. Made with the voicemail and
  * deleted with its result (store_voicemails.c). */
 #include "store_int.h"
 
@@ -65,6 +65,15 @@ rv_err rv_store_release_analysis(rv_store *s, const char *by, long long id, rv_e
                        "UPDATE analysis_jobs SET claimed_by = NULL, lease_until_ms = NULL WHERE claimed_by = ?1"
                        " AND (CAST(?2 AS BIGINT) = 0 OR voicemail_id = ?2)",
                        V_ARGS(V_TEXT(by), V_INT(id)), "cannot give up a claim", err);
+}
+
+rv_err rv_store_renew_analysis(rv_store *s, const char *by, long long lease_until_ms, rv_error *err)
+{
+    long long mine = rv_sql_int1(s, "SELECT count(*) FROM analysis_jobs WHERE claimed_by = ?1", V_ARGS(V_TEXT(by)));
+    if (mine < 0) return rv_sql_error(s, err, "cannot read the queue");
+    if (mine == 0) return RV_OK;
+    return rv_sql_exec(s, "UPDATE analysis_jobs SET lease_until_ms = ?2 WHERE claimed_by = ?1 AND lease_until_ms < ?2",
+                       V_ARGS(V_TEXT(by), V_INT(lease_until_ms)), "cannot renew a lease", err);
 }
 
 rv_err rv_store_analysis_claimants(rv_store *s, void (*fn)(void *user, const char *by), void *user, rv_error *err)

@@ -206,7 +206,7 @@ rv_err rv_store_set_name_recording(rv_store *s, const char *ext, const rv_audio_
     if (!rv_ext_valid(ext)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
     rv_err rc = rv_store_begin(s, err);
     if (rc != RV_OK) {
-        rv_audio_release(s, blob);
+        if (rc != RV_ERR_BUSY) rv_audio_release(s, blob); /* busy: the caller tries it again */
         return rc;
     }
     int exists = rv_mailbox_exists(s, ext);
@@ -224,7 +224,7 @@ rv_err rv_store_set_name_recording(rv_store *s, const char *ext, const rv_audio_
                          "cannot store the recorded name", err);
     if (rc == RV_OK) rc = rv_store_audit(s, now_iso, actor, remote, "name_recording_received", 0, ext, NULL, err);
     rc = rv_store_end(s, rc, err);
-    if (rc != RV_OK) rv_audio_release(s, blob); /* staged for nothing */
+    if (rc != RV_OK && rc != RV_ERR_BUSY) rv_audio_release(s, blob); /* staged for nothing; busy: tried again */
     return rc;
 }
 

@@ -319,3 +319,30 @@ rv_err rv_store_sweep_over(rv_store *s, const char *date, const char *by, int ok
     return rv_sql_exec(s, "DELETE FROM sweep_runs WHERE date = ?1 AND started_by = ?2 AND finished_ms IS NULL",
                        V_ARGS(V_TEXT(date), V_TEXT(by)), "cannot record the sweep's run", err);
 }
+
+rv_err rv_store_sweep_hold(rv_store *s, const char *date, const char *by, long long now_ms, long long stale_before_ms,
+                           int (*gone)(const char *by), int *got, int *was_done, rv_error *err)
+{
+    *was_done = 0;
+    rv_err rc = rv_store_sweep_claim(s, date, by, now_ms, stale_before_ms, gone, got, err);
+    if (rc != RV_OK || *got) return rc;
+    rc = rv_sql_exec(s,
+                     "UPDATE sweep_runs SET started_by = ?2, started_ms = ?3, finished_ms = NULL WHERE date = ?1"
+                     " AND finished_ms IS NOT NULL",
+                     V_ARGS(V_TEXT(date), V_TEXT(by), V_INT(now_ms)), "cannot claim the sweep's run", err);
+    if (rc == RV_OK && rv_sql_changes(s) == 1) *got = *was_done = 1;
+    return rc;
+}
+
+rv_err rv_store_sweep_state(rv_store *s, const char *date, int *state, rv_error *err)
+{
+    *state = 0;
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q, "SELECT finished_ms FROM sweep_runs WHERE date = ?1", V_ARGS(V_TEXT(date)),
+                               "cannot read the sweep's run", err);
+    if (rc != RV_OK) return rc;
+    int r = rv_sql_step(q, err);
+    if (r == 1) *state = rv_sql_null(q, 0) ? 1 : 2;
+    rv_sql_done(q);
+    return r < 0 ? err->code : RV_OK;
+}

@@ -153,9 +153,11 @@ out:
             v[i].err = *err;
         }
     }
-    /* staged audio of items not stored (or stored before) is nobody's */
+    /* staged audio of items not stored (or stored before) is nobody's; not
+     * when the database was busy: the caller sends the same items again */
     for (size_t i = 0; i < n; i++)
-        if ((v[i].rc != RV_OK || v[i].duplicate) && v[i].blob) rv_audio_release(s, v[i].blob);
+        if (((v[i].rc != RV_OK && v[i].rc != RV_ERR_BUSY) || v[i].duplicate) && v[i].blob)
+            rv_audio_release(s, v[i].blob);
     return rc;
 }
 

@@ -63,6 +63,8 @@ struct rv_workers {
     _Atomic long long queued;                 /* voicemails waiting for analysis */
     pthread_t checkpointer;
     int have_checkpointer;
+    pthread_t keeper;                         /* leases renewed, the shared queue's depth read */
+    int have_keeper;
 };
 
 /* ---- greeting jobs ---- */
@@ -247,21 +249,64 @@ static int run_name(rv_workers *w, rv_job *j)
     return job_json(j, 200, json_pack("{s:s,s:s,s:s}", "ext", j->ext, "audio_sha256", blob.sha256, "received_at", now));
 }
 
+/* Milliseconds since the epoch: a lease is shared with other nodes. */
+static long long wall_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The tests' hook: with the environment variable var naming a file, the
+ * thread waits there until that file exists, or the service stops (inert
+ * unless set). RV_TEST_ANALYSIS_HOLD holds a worker that has claimed a
+ * voicemail (an analysis as long as a test needs), RV_TEST_SWEEP_HOLD a
+ * sweep asked for over HTTP once it holds its date. */
+static void test_hold(rv_workers *w, const char *var)
+{
+    const char *f = getenv(var);
+    if (!f || !*f) return;
+    pthread_mutex_lock(&w->q_lock);
+    while (!w->stopping && access(f, F_OK) != 0) {
+        struct timespec until = rv_wait_until(50);
+        pthread_cond_timedwait(&w->stop_wake, &w->q_lock, &until);
+    }
+    pthread_mutex_unlock(&w->q_lock);
+}
+
+/* A run of a date's sweep not over after this long is taken to have died
+ * (as rostvakt sweep --once takes it). */
+#define SWEEP_STALE_MS (6LL * 3600 * 1000)
+
 /* POST /v1/sweeps: the nightly sweep now, on its own database connection,
- * the answer its report. */
+ * the answer its report. A sweep that changes things holds its date's run
+ * while it runs, as the nightly one does (rv_store_sweep_hold): started on
+ * several nodes at once, one runs and the others answer 409. */
 static int run_sweep(rv_workers *w, rv_job *j)
 {
     rv_store *db = NULL;
     rv_error e;
     rv_error_clear(&e);
+    char detail[160], day[11];
+    rv_format_date(j->date, day);
+    int held = 0, was_done = 0;
+    rv_err rc = rv_store_connect(w->cfg->store, (int)w->cfg->store_allow_async_commit, w->cfg->data_dir, &db, &e);
+    if (rc == RV_OK && !j->dry_run) {
+        long long now = wall_ms();
+        for (int t = 0;; t++) { /* its own connection: no lock of the service's to take */
+            rc = rv_store_sweep_hold(db, day, w->node, now, now - SWEEP_STALE_MS, rv_node_gone, &held, &was_done, &e);
+            if (rc != RV_ERR_BUSY || t >= RV_BUSY_TRIES_BACKGROUND) break;
+            rv_busy_pause();
+        }
+        if (rc == RV_OK && !held)
+            rc = rv_error_set(&e, RV_ERR_SWEEP_RUNNING, "the sweep of %s is running on another node; try again when it"
+                                                        " is done", day);
+    }
     /* a sweep takes long and commits as it goes: it is audited before it
      * starts, and does not start unless that row is written */
-    char detail[160];
-    rv_format_date(j->date, detail);
-    if (j->dry_run) strcat(detail, ", dry run");
-    rv_err rc = rv_audit(w->db, j->actor, j->remote, "sweep_run", 0, NULL, detail, &e);
-    if (rc != RV_OK) return job_fail(j, &e);
-    rc = rv_store_connect(w->cfg->store, (int)w->cfg->store_allow_async_commit, w->cfg->data_dir, &db, &e);
+    snprintf(detail, sizeof detail, "%s%s", day, j->dry_run ? ", dry run" : "");
+    if (rc == RV_OK) rc = rv_audit(w->db, j->actor, j->remote, "sweep_run", 0, NULL, detail, &e);
+    if (rc == RV_OK && held) test_hold(w, "RV_TEST_SWEEP_HOLD");
     char *out = NULL;
     size_t len = 0;
     FILE *f = rc == RV_OK ? open_memstream(&out, &len) : NULL;
@@ -280,6 +325,16 @@ static int run_sweep(rv_workers *w, rv_job *j)
         if (a) rv_decoders_give(w->decoders, a);
     }
     if (f) fclose(f);
+    if (held) { /* a date done stays done; else the nightly run is still owed */
+        rv_error re;
+        rv_err orc;
+        for (int t = 0;; t++) {
+            orc = rv_store_sweep_over(db, day, w->node, was_done, wall_ms(), &re);
+            if (orc != RV_ERR_BUSY || t >= RV_BUSY_TRIES_BACKGROUND) break;
+            rv_busy_pause();
+        }
+        if (orc != RV_OK) fprintf(stderr, "rostvakt: sweep of %s: %s\n", day, re.msg);
+    }
     rv_store_close(db);
     if (rc != RV_OK) {
         free(out);
@@ -542,12 +597,24 @@ static void wake_idle(rv_workers *w)
     }
 }
 
-/* Milliseconds since the epoch: a lease is shared with other nodes. */
-static long long wall_ms(void)
+/* A connection of the worker's own, tried again each second while the
+ * database does not answer (PostgreSQL restarting); NULL when the service
+ * stops first. who names the thread in the one line said. */
+static rv_store *connect_waiting(rv_workers *w, const char *who)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_REALTIME, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+    rv_store *db = NULL;
+    rv_error e;
+    for (int said = 0; rv_store_connect(w->cfg->store, (int)w->cfg->store_allow_async_commit, w->cfg->data_dir, &db,
+                                        &e) != RV_OK;
+         said = 1) {
+        if (!said) fprintf(stderr, "rostvakt: %s: %s; trying again each second\n", who, e.msg);
+        pthread_mutex_lock(&w->q_lock);
+        int stopping = w->stopping;
+        pthread_mutex_unlock(&w->q_lock);
+        if (stopping) return NULL;
+        sleep(1);
+    }
+    return db;
 }
 
 /* One analysis worker: its own database connection and decoder; claims the
@@ -560,25 +627,15 @@ static long long wall_ms(void)
 static void *analysis_worker(void *arg)
 {
     rv_workers *w = arg;
-    rv_store *db = NULL;
     rv_error e;
     /* analysis is background work: it yields the CPU to answering the PBX
      * (nice 19; not SCHED_IDLE, under which it could starve while holding a
      * lock the committer waits for) */
     if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19) != 0)
         fprintf(stderr, "rostvakt: analysis worker: cannot lower its priority\n");
-    /* a database that does not answer yet (PostgreSQL restarting) is tried
-     * again each second: the queue waits for it, the worker does not end */
-    for (int said = 0; rv_store_connect(w->cfg->store, (int)w->cfg->store_allow_async_commit, w->cfg->data_dir, &db,
-                                        &e) != RV_OK;
-         said = 1) {
-        if (!said) fprintf(stderr, "rostvakt: analysis worker: %s; trying again each second\n", e.msg);
-        pthread_mutex_lock(&w->q_lock);
-        int stopping = w->stopping;
-        pthread_mutex_unlock(&w->q_lock);
-        if (stopping) return NULL;
-        sleep(1);
-    }
+    /* the queue waits for the database; the worker does not end */
+    rv_store *db = connect_waiting(w, "analysis worker");
+    if (!db) return NULL;
     if (w->have_checkpointer) rv_store_autocheckpoint(db, 0);
     rv_analyzer an = {w->cfg, NULL};
     rv_audio_limits lim = {w->cfg->max_audio_bytes, w->cfg->max_audio_seconds};
@@ -610,6 +667,7 @@ static void *analysis_worker(void *arg)
             fprintf(stderr, "rostvakt: analysis worker: %s\n", e.msg);
             break;
         }
+        test_hold(w, "RV_TEST_ANALYSIS_HOLD");
         long long started = rv_now_ms();
         unsigned char *bytes = NULL;
         size_t len = 0;
@@ -656,6 +714,38 @@ static void *analysis_worker(void *arg)
         if (have) rv_report_free(&rep);
         give_way(w, rv_now_ms() - started);
     }
+    rv_store_close(db);
+    return NULL;
+}
+
+/* On its own connection, every third of the lease (at most a second): the
+ * leases of this node's claims moved on, so that an analysis longer than
+ * analysis_lease is not taken over by another node while it runs (a node
+ * that dies stops renewing, and its claims run out); and the depth of the
+ * queue every node shares read again, the depth max_queue holds uploads to
+ * (between two reads each node counts its own uploads and analyses). */
+static void *lease_keeper(void *arg)
+{
+    rv_workers *w = arg;
+    rv_store *db = connect_waiting(w, "lease keeper");
+    if (!db) return NULL;
+    if (w->have_checkpointer) rv_store_autocheckpoint(db, 0); /* its renewals never checkpoint */
+    long long lease_ms = w->cfg->analysis_lease * 1000LL, tick = lease_ms / 3 < 1000 ? lease_ms / 3 : 1000;
+    rv_error e;
+    int said = 0;
+    pthread_mutex_lock(&w->q_lock);
+    while (!w->stopping) {
+        pthread_mutex_unlock(&w->q_lock);
+        rv_err rc = w->n_workers ? rv_store_renew_analysis(db, w->node, wall_ms() + lease_ms, &e) : RV_OK;
+        if (rc != RV_OK && !said) fprintf(stderr, "rostvakt: lease keeper: %s\n", e.msg);
+        said = rc != RV_OK; /* said once a failure, again after a success */
+        long long depth = rv_store_count_queued(db);
+        if (depth >= 0) w->queued = depth;
+        pthread_mutex_lock(&w->q_lock);
+        struct timespec until = rv_wait_until(tick);
+        if (!w->stopping) pthread_cond_timedwait(&w->stop_wake, &w->q_lock, &until);
+    }
+    pthread_mutex_unlock(&w->q_lock);
     rv_store_close(db);
     return NULL;
 }
@@ -766,6 +856,8 @@ rv_err rv_workers_start(rv_workers *w, rv_ingest *g, rv_error *err)
             if (pthread_create(&w->workers[w->n_workers], NULL, analysis_worker, w) == 0) w->n_workers++;
         if (w->n_workers == 0) return rv_error_set(err, RV_ERR_INTERNAL, "cannot start the analysis workers");
     }
+    w->have_keeper = pthread_create(&w->keeper, NULL, lease_keeper, w) == 0;
+    if (!w->have_keeper) return rv_error_set(err, RV_ERR_INTERNAL, "cannot start the lease keeper");
     return RV_OK;
 }
 
@@ -787,6 +879,8 @@ void rv_workers_stop_analysis(rv_workers *w)
     pthread_cond_broadcast(&w->stop_wake);
     pthread_mutex_unlock(&w->q_lock);
     for (unsigned i = 0; i < w->n_workers; i++) pthread_join(w->workers[i], NULL);
+    if (w->have_keeper) pthread_join(w->keeper, NULL);
+    w->have_keeper = 0;
     w->n_workers = 0;
 }
 

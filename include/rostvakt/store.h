@@ -229,6 +229,10 @@ rv_err rv_store_claim_analysis(rv_store *s, const char *by, long long now_ms, lo
 /* Give up by's claim of voicemail id (an analysis not recorded), or with
  * id 0 every claim of by. */
 rv_err rv_store_release_analysis(rv_store *s, const char *by, long long id, rv_error *err);
+/* Move the lease of every claim by holds to lease_until_ms (never back):
+ * a worker still at work keeps its jobs however long an analysis takes.
+ * Reads first, and writes only when by holds a claim. */
+rv_err rv_store_renew_analysis(rv_store *s, const char *by, long long lease_until_ms, rv_error *err);
 /* The workers that hold claims, each once: fn(user, by). */
 rv_err rv_store_analysis_claimants(rv_store *s, void (*fn)(void *user, const char *by), void *user, rv_error *err);
 
@@ -794,6 +798,15 @@ rv_err rv_store_sweep_claim(rv_store *s, const char *date, const char *by, long 
 /* By's run of date is over: done (ok 1) at now_ms, or failed (ok 0): its
  * row goes, so that the date can be swept again. */
 rv_err rv_store_sweep_over(rv_store *s, const char *date, const char *by, int ok, long long now_ms, rv_error *err);
+/* A sweep asked for over HTTP holds date's run while it runs: claimed as
+ * rv_store_sweep_claim does, or, when the date's run is done, taken back
+ * (*was_done 1: rv_store_sweep_over with ok 1 marks it done again; else
+ * ok 0 gives the date back to the nightly run). *got 0: a run of date is
+ * going on elsewhere. */
+rv_err rv_store_sweep_hold(rv_store *s, const char *date, const char *by, long long now_ms, long long stale_before_ms,
+                           int (*gone)(const char *by), int *got, int *was_done, rv_error *err);
+/* Date's run: *state 0 none, 1 running, 2 done. */
+rv_err rv_store_sweep_state(rv_store *s, const char *date, int *state, rv_error *err);
 
 /* ---- organisations: the authorities one installation serves ---- */
 
