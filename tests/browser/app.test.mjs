@@ -112,7 +112,9 @@ test('an officer signs in, filters the inbox, listens and records a decision', a
   await page.select('select[name=classification]', 'possible_public_record');
   await page.click('form.filters button[type=submit]');
   await page.waitForFunction(() => location.hash.includes('classification=possible_public_record'));
-  await page.waitForFunction(() => document.querySelectorAll('#page tbody tr a').length > 0);
+  // the filtered page, not the rows of the page before it
+  await page.waitForFunction(() => document.getElementById('page').dataset.shown === location.hash &&
+    document.querySelectorAll('#page tbody tr a').length > 0);
   const classes = await page.$$eval('#page tbody tr td:nth-child(5) strong', (s) => s.map((x) => x.textContent));
   assert.ok(classes.length >= 1);
   for (const c of classes) assert.equal(c, 'Möjlig allmän handling');
