@@ -207,14 +207,15 @@ static void w_list_begin1(writer *w, int which)
                 lists[which].title, lists[which].action);
 }
 
-/* One finding: item (consumed) for JSON, the columns for CSV and HTML. */
-static void w_item1(writer *w, json_t *item, const char *ext, long long id, const char *name, const char *unit,
+/* One finding: json (item's text) for JSON, the columns for CSV and HTML. */
+static void w_item1(writer *w, const char *json, const char *ext, long long id, const char *name, const char *unit,
                    const char *detail)
 {
     if (w->fmt == RV_SWEEP_JSON) {
-        char *s = item ? json_dumps(item, JSON_COMPACT) : NULL;
-        if (s) fprintf(w->f, "%s%s", w->items ? "," : "", s);
-        free(s);
+        if (json) {
+            if (w->items) fputc(',', w->f);
+            fputs(json, w->f);
+        }
     } else {
         char idbuf[24] = "";
         if (id > 0) snprintf(idbuf, sizeof idbuf, "%lld", id);
@@ -288,7 +289,11 @@ static void w_list_begin(writers *ws, int which)
 static void w_item(writers *ws, json_t *item, const char *ext, long long id, const char *name, const char *unit,
                    const char *detail)
 {
-    for (size_t i = 0; i < ws->n; i++) w_item1(&ws->w[i], item, ext, id, name, unit, detail);
+    char *json = NULL; /* written once, for every JSON report */
+    for (size_t i = 0; item && !json && i < ws->n; i++)
+        if (ws->w[i].fmt == RV_SWEEP_JSON) json = json_dumps(item, JSON_COMPACT);
+    for (size_t i = 0; i < ws->n; i++) w_item1(&ws->w[i], json, ext, id, name, unit, detail);
+    free(json);
     json_decref(item);
 }
 static void w_list_end(writers *ws)
