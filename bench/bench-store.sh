@@ -117,23 +117,6 @@ set -- $(drain "$U1" "$U2"); two=$3
 echo "  two nodes, one analysis worker each:  $1 analysed in $2 s: $3 voicemails/s"
 stop_nodes
 echo "$one $two" | awk '{printf "  two nodes / one node: %.2fx (target >= 1.8x on two cores)\n", $2 / $1}'
-# what the machine gives two at that moment (other work on it takes its
-# share): the same analyses by rostvakt analyze at the workers' nice 19,
-# one process, then two at once with half each
-files=""
-for i in $(seq $((QUEUED / 4))); do files="$files $W/vm.wav"; done
-t0=$(date +%s.%N)
-# shellcheck disable=SC2086
-nice -n 19 "$BIN" analyze --jobs 1 --kind voicemail $files $files > /dev/null 2>&1
-t1=$(date +%s.%N)
-# shellcheck disable=SC2086
-nice -n 19 "$BIN" analyze --jobs 1 --kind voicemail $files > /dev/null 2>&1 &
-a=$!
-# shellcheck disable=SC2086
-nice -n 19 "$BIN" analyze --jobs 1 --kind voicemail $files > /dev/null 2>&1
-wait $a || true
-t2=$(date +%s.%N)
-echo "$t0 $t1 $t2" | awk '{printf "  reference: rostvakt analyze, two processes / one on the same files: %.2fx (the most two workers could have had)\n", ($2 - $1) / ($3 - $2)}'
 fi
 
 if [ "${PARTS#* sweep }" != "$PARTS" ]; then
