@@ -38,7 +38,7 @@ FIXTURES = $(BUILD)/fixtures/.stamp
 PRIVATE_HEADERS = store.h requests.h archive.h adapt.h calibrate.h greeting.h mail.h sweep.h session.h
 PUBLIC_HEADERS  = $(filter-out $(PRIVATE_HEADERS:%=include/rostvakt/%),$(wildcard include/rostvakt/*.h))
 
-.PHONY: FORCE all deps models readme test unit-test unit-test-pg browser-test browser-test-pg asan bench bench-transport bench-inbox demo screenshots check-symbols \
+.PHONY: FORCE all deps models readme test unit-test unit-test-pg browser-test browser-test-pg asan bench bench-transport bench-inbox bench-store demo screenshots check-symbols \
         check-headers install clean samples learn-map fuzz mutants
 
 MLLR     = models/en-us-tel.mllr
@@ -288,13 +288,23 @@ bench: deps
 	  echo "== peak memory of the service under hostile clients of its transport (target: under 200 MB) =="; \
 	  sh bench/bench-transport.sh $(BIN) $(BUILD)/bench_transport; \
 	  echo; \
-	  echo "== nightly sweep over a synthetic archive (target: 20 000 mailboxes, 200 000 voicemails under 10 s) =="; \
-	  sh bench/bench-sweep.sh $(BUILD)/bench_sweep; \
+	  sh bench/bench-store.sh $(BIN) $(BUILD)/bench_serve $(BUILD)/bench_sweep; \
 	  echo; \
 	  echo "== the inbox's list call over 100 000 voicemails (target: p95 under 50 ms) =="; \
 	  sh bench/bench-inbox.sh $(BIN) $(BUILD)/bench_inbox ); echo $$? > $(BUILD)/bench.status; \
 	} 2>&1 | tee $(BENCH_OUT); \
 	echo "figures written to $(BENCH_OUT)"; exit $$(cat $(BUILD)/bench.status)
+
+# Only the archive's part of make bench: ingest on SQLite and PostgreSQL, the
+# analysis of two nodes, the sweep on both (bench/bench-store.sh; about 20
+# minutes; BENCH_SIZE=quick: a tenth of the sizes, a few minutes).
+BENCH_STORE_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M)-store.txt
+bench-store: deps
+	@$(MAKE) --no-print-directory $(BIN) $(BUILD)/bench_serve $(BUILD)/bench_sweep
+	@mkdir -p bench/results
+	@{ echo "rostvakt bench/bench-store.sh alone$(if $(BENCH_SIZE), ($(BENCH_SIZE)),), $$(date -u '+%Y-%m-%d %H:%M UTC'), commit $$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg)"; \
+	  echo; sh bench/bench-store.sh $(BIN) $(BUILD)/bench_serve $(BUILD)/bench_sweep $(BENCH_SIZE); } 2>&1 | tee $(BENCH_STORE_OUT); \
+	echo "figures written to $(BENCH_STORE_OUT)"
 
 # Only the inbox's part of make bench (a few minutes).
 BENCH_INBOX_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M)-inbox.txt

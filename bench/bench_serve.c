@@ -10,7 +10,9 @@
  * Each connection first posts once to open its connection (TCP connect, the
  * service's first buffers); those cold posts are reported apart, and the
  * measured posts start together once every connection is open.
- * usage: bench_serve URL TOKEN FILE [CONNECTIONS] [POSTS_EACH] [RATE] */
+ * URL may be several, comma-separated (nodes sharing one database): the
+ * connections are dealt out over them in turn.
+ * usage: bench_serve URL[,URL...] TOKEN FILE [CONNECTIONS] [POSTS_EACH] [RATE] */
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -18,7 +20,9 @@
 #include <string.h>
 #include <time.h>
 
-static const char *url, *token;
+static const char *token;
+static char *urls[16];
+static int n_urls;
 static char *data;
 static long data_len;
 static int posts_each, conns;
@@ -47,7 +51,7 @@ static void *client(void *arg)
     h = curl_slist_append(h, "Content-Type: audio/wav");
     char *mine = malloc((size_t)data_len);
     memcpy(mine, data, (size_t)data_len);
-    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_URL, urls[me % n_urls]);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, mine);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, data_len);
@@ -92,10 +96,12 @@ static int cmp(const void *a, const void *b)
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: bench_serve URL TOKEN FILE [CONNECTIONS] [POSTS_EACH]\n");
+        fprintf(stderr, "usage: bench_serve URL[,URL...] TOKEN FILE [CONNECTIONS] [POSTS_EACH] [RATE]\n");
         return 64;
     }
-    url = argv[1], token = argv[2];
+    token = argv[2];
+    for (char *u = strtok(argv[1], ","); u && n_urls < 16; u = strtok(NULL, ",")) urls[n_urls++] = u;
+    if (!n_urls) return 64;
     conns = argc > 4 ? atoi(argv[4]) : 64;
     posts_each = argc > 5 ? atoi(argv[5]) : 4;
     rate = argc > 6 ? atof(argv[6]) : 0;

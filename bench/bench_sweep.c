@@ -7,7 +7,9 @@
  * Seeding writes through the store, as the service would; seeding and
  * sweeping are separate processes, so the peak resident memory printed is
  * the sweep's own.
- * usage: bench_sweep seed DIR MAILBOXES VOICEMAILS | bench_sweep run DIR */
+ * STORE, when given, is the setting store (a PostgreSQL connection string):
+ * the archive is that database, DIR its data directory.
+ * usage: bench_sweep seed DIR MAILBOXES VOICEMAILS [STORE] | bench_sweep run DIR [STORE] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,14 @@ static double peak_mb(void)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_maxrss / 1024.0;
+}
+
+/* CPU seconds of this process (user and system) */
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec + (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 static unsigned long long rng = 88172645463325252ull;
@@ -83,13 +93,18 @@ static void write_batch(rv_store *st, seed_vm *b, size_t n)
     }
 }
 
-static int sweep(const char *dir);
+static int sweep(const char *dir, const char *store);
+
+static rv_err open_store(const char *dir, const char *store, rv_store **st, rv_error *e)
+{
+    return store ? rv_store_connect(store, 0, dir, st, e) : rv_store_open(dir, st, e);
+}
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && strcmp(argv[1], "run") == 0) return sweep(argv[2]);
-    if (argc != 5 || strcmp(argv[1], "seed") != 0) {
-        fprintf(stderr, "usage: bench_sweep seed DIR MAILBOXES VOICEMAILS | bench_sweep run DIR\n");
+    if ((argc == 3 || argc == 4) && strcmp(argv[1], "run") == 0) return sweep(argv[2], argc == 4 ? argv[3] : NULL);
+    if ((argc != 5 && argc != 6) || strcmp(argv[1], "seed") != 0) {
+        fprintf(stderr, "usage: bench_sweep seed DIR MAILBOXES VOICEMAILS [STORE] | bench_sweep run DIR [STORE]\n");
         return 64;
     }
     const char *dir = argv[2];
@@ -107,7 +122,7 @@ int main(int argc, char **argv)
     }
     /* seeding is not what is measured: through the store, in one transaction */
     rv_store *st;
-    check(rv_store_open(dir, &st, &e), &e, "open");
+    check(open_store(dir, argc == 6 ? argv[5] : NULL, &st, &e), &e, "open");
     check(rv_store_begin(st, &e), &e, "begin");
     long base = rv_days_from_civil(2026, 11, 23);
     for (long i = 0; i < n_mb; i++) {
@@ -156,12 +171,12 @@ int main(int argc, char **argv)
     return 0;
 }
 
-static int sweep(const char *dir)
+static int sweep(const char *dir, const char *store)
 {
     rv_store *st;
     rv_error e;
     long base = rv_days_from_civil(2026, 11, 23);
-    if (rv_store_open(dir, &st, &e) != RV_OK) {
+    if (open_store(dir, store, &st, &e) != RV_OK) {
         fprintf(stderr, "bench_sweep: %s\n", e.msg);
         return 1;
     }
@@ -171,15 +186,15 @@ static int sweep(const char *dir)
     rv_sweep_output out = {RV_SWEEP_JSON, devnull};
     for (int run = 1; run <= 2; run++) {
         rv_sweep_counts c;
-        double t0 = now();
+        double t0 = now(), c0 = cpu_s();
         if (rv_sweep_run(st, &o, &out, 1, &c, &e) != RV_OK) {
             fprintf(stderr, "bench_sweep: %s\n", e.msg);
             return 1;
         }
-        double dt = now() - t0;
-        printf("  %6ld mailboxes, run %d: %6.2f s  (%ld missing, %ld not compliant, %ld stale, %ld overdue call-backs,"
+        double dt = now() - t0, dc = cpu_s() - c0;
+        printf("  %6ld mailboxes, run %d: %6.2f s, %.2f s CPU  (%ld missing, %ld not compliant, %ld stale, %ld overdue call-backs,"
                " %ld disposed of, %ld out of date)\n",
-               c.mailboxes, run, dt, c.missing, c.noncompliant, c.stale_absence, c.overdue, c.disposed, c.out_of_date);
+               c.mailboxes, run, dt, dc, c.missing, c.noncompliant, c.stale_absence, c.overdue, c.disposed, c.out_of_date);
     }
     printf("  peak resident memory of the sweeping process %.1f MB (%.1f MB after opening the archive)\n", peak_mb(),
            seeded_mb);

@@ -247,8 +247,14 @@ rv_err rv_store_stage_audio(rv_store *s, const void *bytes, size_t len, rv_audio
     return rc;
 }
 
+static int punch(rv_store *s, const rv_audio_blob *b, int sync);
+
 /* The bytes are gone either way. */
-int rv_audio_release(rv_store *s, const rv_audio_blob *b)
+int rv_audio_release(rv_store *s, const rv_audio_blob *b) { return punch(s, b, 1); }
+
+/* b's range given back; synced when sync (a staged copy the database has
+ * taken needs no sync: a crash leaves it to the next start's cleanup). */
+static int punch(rv_store *s, const rv_audio_blob *b, int sync)
 {
     if (!b->len) return 0;
     char path[4300];
@@ -271,7 +277,7 @@ int rv_audio_release(rv_store *s, const rv_audio_blob *b)
             else pos += w, left -= (size_t)w;
         }
     }
-    if (rc == 0) rc = fdatasync(fd);
+    if (rc == 0 && sync) rc = fdatasync(fd);
     close(fd);
     return rc;
 }
@@ -287,7 +293,7 @@ static int index_in_db(rv_store *s, const rv_audio_blob *b)
     if (rv_sql_exec(s, "INSERT OR IGNORE INTO audio (sha256, segment, at, len) VALUES (?1, NULL, 0, ?2)",
                     V_ARGS(V_TEXT(b->sha256), V_INT(b->len)), "cannot index the audio", NULL) != RV_OK)
         return -1;
-    if (rv_sql_changes(s) == 0) return rv_audio_release(s, b), 0; /* stored before */
+    if (rv_sql_changes(s) == 0) return punch(s, b, 0), 0; /* stored before */
     if (s->n_staged == s->cap_staged) {
         size_t nc = s->cap_staged ? s->cap_staged * 2 : 16;
         rv_audio_blob *ns = realloc(s->staged, nc * sizeof *ns);
@@ -328,7 +334,7 @@ static int index_in_db(rv_store *s, const rv_audio_blob *b)
 
 void rv_audio_tx_ended(rv_store *s, int committed)
 {
-    for (size_t i = 0; committed && i < s->n_staged; i++) rv_audio_release(s, &s->staged[i]);
+    for (size_t i = 0; committed && i < s->n_staged; i++) punch(s, &s->staged[i], 0);
     s->n_staged = 0;
 }
 

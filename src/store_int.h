@@ -116,6 +116,13 @@ rv_err rv_sql_tx_end(rv_store *s, int own, rv_err rc, rv_error *err);
     "unit_spellings AS (SELECT k, unit FROM (SELECT k, unit, row_number() OVER (PARTITION BY k"                  \
     " ORDER BY n DESC, first) AS r FROM (SELECT rv_unit_key(unit) AS k, unit, count(*) AS n, min(rowid) AS first" \
     " FROM mailboxes GROUP BY unit) AS spelled) AS ranked WHERE r = 1)"
+/* A WITH clause: unit_names(raw, k, unit), each unit name as the mailboxes
+ * write it, its key, and unit_spellings' name of that key. Joined on
+ * raw = m.unit, the key is computed once a name, not once a row compared. */
+#define UNIT_NAMES                                                                                              \
+    "unit_names AS (SELECT raw, k, unit FROM (SELECT unit AS raw, k, first_value(unit) OVER (PARTITION BY k"   \
+    " ORDER BY n DESC, first) AS unit FROM (SELECT rv_unit_key(unit) AS k, unit, count(*) AS n, min(rowid)"     \
+    " AS first FROM mailboxes GROUP BY unit) AS spelled) AS named)"
 /* A WITH clause: units_by_key(o, k, name, managers), each organisation's
  * unit ('' : every organisation's) by its key, and its row of units last
  * updated (names that differ only in case are one unit). */

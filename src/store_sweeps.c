@@ -37,11 +37,11 @@ rv_err rv_store_greeting_findings(rv_store *s, rv_finding_kind kind, const char 
     if ((unsigned)kind >= sizeof where / sizeof *where) return rv_error_set(err, RV_ERR_ARG, "no such list");
     char sql[1024];
     snprintf(sql, sizeof sql,
-             "WITH " UNIT_SPELLINGS
+             "WITH " UNIT_NAMES
              " SELECT m.ext, m.first_name || ' ' || m.last_name, coalesce(u.unit, m.unit), g.id, g.removed,"
              " g.missing_reason, g.violations, g.absence_until, g.received_at, m.profile, g.review"
              " FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
-             " LEFT JOIN unit_spellings u ON u.k = rv_unit_key(m.unit) WHERE (%s)"
+             " LEFT JOIN unit_names u ON u.raw = m.unit WHERE (%s)"
              " ORDER BY u.k, m.ext",
              where[kind]);
     rv_sql *q;
@@ -68,12 +68,12 @@ rv_err rv_store_open_callbacks(rv_store *s, void (*fn)(void *user, const rv_open
 {
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
-                               "WITH " UNIT_SPELLINGS
+                               "WITH " UNIT_NAMES
                                " SELECT v.id, v.ext, v.received_at, v.classification, v.caller,"
                                " m.first_name || ' ' || m.last_name, coalesce(u.unit, m.unit), m.profile,"
                                " coalesce(o.calendar, '')"
                                " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
-                               " LEFT JOIN unit_spellings u ON u.k = rv_unit_key(m.unit)"
+                               " LEFT JOIN unit_names u ON u.raw = m.unit"
                                " LEFT JOIN organisations o ON o.id = m.organisation"
                                " WHERE v.callback_at IS NULL AND v.disposed_at IS NULL"
                                " AND coalesce(v.classification, '') != 'empty' ORDER BY v.id",
@@ -98,14 +98,12 @@ rv_err rv_store_disposal_candidates(rv_store *s, long long after_id, rv_disposal
     *n = 0;
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
-                               "WITH " UNIT_SPELLINGS
-                               " SELECT v.id, v.ext, v.received_at, v.classification, v.audio_sha256, m.profile,"
-                               " coalesce(u.unit, m.unit), (SELECT d.decision FROM decisions d WHERE d.voicemail_id = v.id"
+                               "SELECT v.id, v.ext, v.received_at, v.classification, v.audio_sha256, m.profile,"
+                               " m.unit, (SELECT d.decision FROM decisions d WHERE d.voicemail_id = v.id"
                                "  ORDER BY d.id DESC LIMIT 1), v.archived_at, coalesce(o.calendar, ''),"
                                " (SELECT d.gallringsbeslut FROM decisions d WHERE d.voicemail_id = v.id"
                                "  ORDER BY d.id DESC LIMIT 1)"
                                " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
-                               " LEFT JOIN unit_spellings u ON u.k = rv_unit_key(m.unit)"
                                " LEFT JOIN organisations o ON o.id = m.organisation"
                                " WHERE v.disposed_at IS NULL AND v.state = 'analysed' AND v.id > ?1"
                                " ORDER BY v.id LIMIT ?2",
@@ -130,6 +128,20 @@ rv_err rv_store_disposal_candidates(rv_store *s, long long after_id, rv_disposal
     if (*n < cap && r < 0) rc = err->code;
     rv_sql_done(q);
     if (rc != RV_OK) *n = 0;
+    return rc;
+}
+
+rv_err rv_store_unit_spellings(rv_store *s, void (*fn)(void *user, const char *raw, const char *spelled), void *user,
+                               rv_error *err)
+{
+    rv_sql *q;
+    rv_err rc = rv_sql_prepare(s, &q, "WITH " UNIT_NAMES " SELECT raw, unit FROM unit_names WHERE raw IS NOT NULL",
+                               V_NONE, "cannot read mailboxes", err);
+    if (rc != RV_OK) return rc;
+    int r;
+    while ((r = rv_sql_step(q, err)) == 1) fn(user, rv_sql_text(q, 0), rv_sql_text(q, 1));
+    if (r < 0) rc = err->code;
+    rv_sql_done(q);
     return rc;
 }
 

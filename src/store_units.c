@@ -26,11 +26,11 @@ rv_err rv_store_unit_shares(rv_store *s, rv_unit_share **out, size_t *n, rv_erro
     rv_sql *q;
     /* one share a unit of each organisation: an authority's counts are its own */
     rv_err rc = rv_sql_prepare(s, &q,
-                               "WITH " UNIT_SPELLINGS
+                               "WITH " UNIT_NAMES
                                " SELECT u.unit, coalesce(m.organisation, ''), coalesce(o.name, ''), count(*),"
                                " sum(CASE WHEN coalesce(g.compliant, 0) = 1 AND g.removed = 0 THEN 1 ELSE 0 END)"
                                " FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
-                               " JOIN unit_spellings u ON u.k = rv_unit_key(m.unit)"
+                               " JOIN unit_names u ON u.raw = m.unit"
                                " LEFT JOIN organisations o ON o.id = m.organisation"
                                " GROUP BY u.k, u.unit, coalesce(m.organisation, ''), o.name"
                                " ORDER BY u.k, coalesce(m.organisation, '')",

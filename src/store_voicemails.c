@@ -127,11 +127,14 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
             goto out;
         }
         x->id = rv_sql_last_id(s);
-        for (const char *e = x->caller ? x->caller : ""; *e; e++) { /* each ending of the number, for its search */
-            if ((rc = rv_sql_exec(s, "INSERT INTO voicemail_callers (suffix, voicemail_id) VALUES (?1, ?2)",
-                                  V_ARGS(V_TEXT(e), V_INT(x->id)), "cannot store the voicemail", err)) != RV_OK)
-                goto out;
-        }
+        /* each ending of the number, for its search: one statement, not one a digit */
+        if (x->caller && *x->caller &&
+            (rc = rv_sql_exec(s,
+                              "INSERT INTO voicemail_callers (suffix, voicemail_id) WITH RECURSIVE e(suffix) AS"
+                              " (SELECT ?1 UNION ALL SELECT substr(suffix, 2) FROM e WHERE length(suffix) > 1)"
+                              " SELECT suffix, ?2 FROM e",
+                              V_ARGS(V_TEXT(x->caller), V_INT(x->id)), "cannot store the voicemail", err)) != RV_OK)
+            goto out;
         if ((rc = rv_sql_exec(s, "INSERT INTO analysis_jobs (voicemail_id) VALUES (?1)", V_ARGS(V_INT(x->id)),
                               "cannot queue the voicemail", err)) != RV_OK)
             goto out;

@@ -207,14 +207,15 @@ static void w_list_begin1(writer *w, int which)
                 lists[which].title, lists[which].action);
 }
 
-/* One finding: item (consumed) for JSON, the columns for CSV and HTML. */
-static void w_item1(writer *w, json_t *item, const char *ext, long long id, const char *name, const char *unit,
+/* One finding: json (item's text) for JSON, the columns for CSV and HTML. */
+static void w_item1(writer *w, const char *json, const char *ext, long long id, const char *name, const char *unit,
                    const char *detail)
 {
     if (w->fmt == RV_SWEEP_JSON) {
-        char *s = item ? json_dumps(item, JSON_COMPACT) : NULL;
-        if (s) fprintf(w->f, "%s%s", w->items ? "," : "", s);
-        free(s);
+        if (json) {
+            if (w->items) fputc(',', w->f);
+            fputs(json, w->f);
+        }
     } else {
         char idbuf[24] = "";
         if (id > 0) snprintf(idbuf, sizeof idbuf, "%lld", id);
@@ -288,7 +289,11 @@ static void w_list_begin(writers *ws, int which)
 static void w_item(writers *ws, json_t *item, const char *ext, long long id, const char *name, const char *unit,
                    const char *detail)
 {
-    for (size_t i = 0; i < ws->n; i++) w_item1(&ws->w[i], item, ext, id, name, unit, detail);
+    char *json = NULL; /* written once, for every JSON report */
+    for (size_t i = 0; item && !json && i < ws->n; i++)
+        if (ws->w[i].fmt == RV_SWEEP_JSON) json = json_dumps(item, JSON_COMPACT);
+    for (size_t i = 0; i < ws->n; i++) w_item1(&ws->w[i], json, ext, id, name, unit, detail);
+    free(json);
     json_decref(item);
 }
 static void w_list_end(writers *ws)
@@ -613,6 +618,61 @@ static void local_day_text(const char *utc_iso, rv_calendar cal, char out[11])
     else snprintf(out, 11, "%.10s", utc_iso ? utc_iso : "");
 }
 
+/* The units' names as the report spells them, by the name a mailbox's row
+ * writes (rv_store_unit_spellings), read once a run and sorted by that name. */
+typedef struct {
+    char *raw, *spelled;
+} spelling;
+typedef struct {
+    spelling *a;
+    size_t n, cap;
+    int failed;
+} spellings;
+
+static void one_spelling(void *user, const char *raw, const char *spelled)
+{
+    spellings *u = user;
+    if (u->failed) return;
+    if (u->n == u->cap) {
+        size_t nc = u->cap ? u->cap * 2 : 64;
+        spelling *na = realloc(u->a, nc * sizeof *na);
+        if (!na) {
+            u->failed = 1;
+            return;
+        }
+        u->a = na;
+        u->cap = nc;
+    }
+    spelling *x = &u->a[u->n];
+    x->raw = strdup(raw);
+    x->spelled = strdup(spelled ? spelled : raw);
+    if (!x->raw || !x->spelled) {
+        free(x->raw);
+        free(x->spelled);
+        u->failed = 1;
+        return;
+    }
+    u->n++;
+}
+
+static void spellings_free(spellings *u)
+{
+    for (size_t i = 0; i < u->n; i++) free(u->a[i].raw), free(u->a[i].spelled);
+    free(u->a);
+}
+
+static int by_raw(const void *a, const void *b)
+{
+    return strcmp(((const spelling *)a)->raw, ((const spelling *)b)->raw);
+}
+
+static const char *spelled_unit(const spellings *u, const char *raw)
+{
+    spelling key = {(char *)raw, NULL};
+    const spelling *x = u->n ? bsearch(&key, u->a, u->n, sizeof *u->a, by_raw) : NULL;
+    return x ? x->spelled : raw;
+}
+
 static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, writers *w, rv_sweep_counts *c,
                        rv_error *err)
 {
@@ -621,11 +681,18 @@ static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, w
     rv_disposal *d = calloc(BATCH, sizeof *d);
     int *keep = calloc(BATCH, sizeof *keep);
     char (*detail)[160] = calloc(BATCH, sizeof *detail);
+    spellings units = {0};
     rv_err rc = RV_OK;
     if (!cand || !d || !keep || !detail) {
         rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
         goto out;
     }
+    if ((rc = rv_store_unit_spellings(s, one_spelling, &units, err)) != RV_OK) goto out;
+    if (units.failed) {
+        rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    if (units.n) qsort(units.a, units.n, sizeof *units.a, by_raw);
     w_list_begin(w, 4);
     long long after = 0;
     long seen = 0;
@@ -664,6 +731,7 @@ static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, w
                      gb[0] && k != RV_DECISION_PRIVAT && k != RV_DECISION_REGISTRERA ? ", gallringsbeslut " : "",
                      k != RV_DECISION_PRIVAT && k != RV_DECISION_REGISTRERA ? gb : "");
             if (n != i) cand[n] = *x; /* the batch is compacted to those due */
+            snprintf(cand[n].unit, sizeof cand[n].unit, "%s", spelled_unit(&units, x->unit));
             d[n] = (rv_disposal){.id = cand[n].id, .ext = cand[n].ext, .sha256 = cand[n].sha256, .detail = detail[n]};
             n++;
         }
@@ -695,6 +763,7 @@ static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, w
     }
     if (rc == RV_OK) w_list_end(w);
 out:
+    spellings_free(&units);
     free(cand);
     free(d);
     free(keep);

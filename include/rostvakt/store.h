@@ -593,12 +593,19 @@ rv_err rv_store_open_callbacks(rv_store *s, void (*fn)(void *user, const rv_open
 typedef struct {
     long long id;
     char ext[24], received_at[32], classification[32], sha256[RV_SHA256_HEX + 1];
-    char profile[64], unit[192];
+    char profile[64];
+    char unit[192]; /* as its mailbox's row writes it (rv_store_unit_spellings names it) */
     char decision[32]; /* the latest decision, or "" */
     char archived_at[32]; /* when the e-archive confirmed it took it, or "" */
     char calendar[4];     /* its mailbox's organisation's ("SE", "AX"), or "" for none */
     char gallringsbeslut[160]; /* the one its latest decision followed, or "" */
 } rv_disposal_candidate;
+
+/* fn(user, raw, spelled) for each unit name the mailboxes write: raw as a
+ * row has it, spelled as the report names its unit (the way most of the
+ * unit's mailboxes spell it, rv_store_unit_shares' name). */
+rv_err rv_store_unit_spellings(rv_store *s, void (*fn)(void *user, const char *raw, const char *spelled), void *user,
+                               rv_error *err);
 
 /* Up to cap of them with ids above after_id, in id order. */
 rv_err rv_store_disposal_candidates(rv_store *s, long long after_id, rv_disposal_candidate *out, size_t cap,

@@ -378,3 +378,39 @@ Test(sweep, without_a_gallringsbeslut_only_a_persons_decision_disposes) {
     cr_expect(audio_exists("e1") && audio_exists("e2") && audio_exists("e4"), "the classifier's flag disposes of nothing");
     json_decref(j);
 }
+
+/* A unit spelled differently by its mailboxes is named in every list as
+ * most of them spell it, whichever spelling the finding's mailbox has. */
+Test(sweep, every_list_names_a_unit_as_most_spell_it) {
+    mailbox("300", "Ingen", "ekonomi", "botkyrka"); /* no greeting; spelled as one of three */
+    mailbox("301", "Anna", "Ekonomi", "botkyrka");
+    mailbox("302", "Bo", "Ekonomi", "botkyrka");
+    mailbox("303", "Cecilia", "Skola", "botkyrka");
+    greeting("301", "botkyrka", 0, 1, "", NULL, NULL);
+    greeting("302", "botkyrka", 0, 1, "", NULL, NULL);
+    greeting("303", "botkyrka", 0, 1, "", NULL, NULL);
+    long long late = voicemail("300", "2026-11-18T09:00:00Z", "ephemeral", "u1", 0, NULL);
+    long long old = voicemail("300", "2026-10-01T09:00:00Z", "empty", "u2", 0, NULL);
+    rv_sweep_counts c;
+    json_t *j = run("2026-11-23", 0, &c);
+    cr_expect_str_eq(keys(j, "missing_greetings", "ext"), "300");
+    cr_expect_str_eq(keys(j, "missing_greetings", "unit"), "Ekonomi");
+    char id[32];
+    snprintf(id, sizeof id, "%lld", late);
+    cr_expect_str_eq(keys(j, "overdue_callbacks", "id"), id);
+    cr_expect_str_eq(keys(j, "overdue_callbacks", "unit"), "Ekonomi");
+    snprintf(id, sizeof id, "%lld", old);
+    cr_expect_str_eq(keys(j, "disposed", "id"), id);
+    cr_expect_str_eq(keys(j, "disposed", "unit"), "Ekonomi");
+    json_decref(j);
+    /* the kept report's chart: one unit of three mailboxes, two compliant */
+    json_t *kept = NULL;
+    rv_error e;
+    cr_assert_eq(rv_store_list_sweeps(st, 1, 0, &kept, &e), RV_OK, "%s", e.msg);
+    json_t *report = json_object_get(json_array_get(kept, 0), "report");
+    json_t *units = json_object_get(report, "units");
+    cr_expect_str_eq(keys(report, "units", "unit"), "Ekonomi,Skola");
+    cr_expect_eq(json_integer_value(json_object_get(json_array_get(units, 0), "mailboxes")), 3);
+    cr_expect_eq(json_integer_value(json_object_get(json_array_get(units, 0), "compliant")), 2);
+    json_decref(kept);
+}

@@ -1,0 +1,148 @@
+#!/bin/sh
+# make bench (and make bench-store alone): the archive on SQLite and on
+# PostgreSQL, in one run so that the figures compare.
+#  1. ingest: 64 connections posting 30 s voicemails to one node on SQLite,
+#     one node on PostgreSQL, three nodes on loopback sharing one database
+#     (bench/bench_serve.c, the connections dealt out over the nodes);
+#  2. analysis throughput: the same voicemails queued, then drained by one
+#     node with one analysis worker, and by two nodes with one each;
+#  3. the nightly sweep over synthetic archives (bench/bench_sweep.c) on both.
+# PostgreSQL is a throwaway server of its own (tests/pg-server.sh: initdb in a
+# temporary directory, a Unix socket there), stopped at the end; each part has
+# a database of its own on it.
+#   bench/bench-store.sh BIN BENCH_SERVE BENCH_SWEEP [quick]
+# quick: every part at a tenth of its size (a few minutes, for development).
+# RV_BENCH_PARTS="ingest analysis sweep" (the default) says which parts run.
+set -eu
+BIN=$1; LOAD=$2; SWEEP=$3; SIZE=${4:-full}
+cd "$(dirname "$0")/.."
+# the sweeps' archives, MAILBOXES:VOICEMAILS: the 200 000 mailboxes have a
+# voicemail each, since seeding ten each through the store (a transaction
+# of 2 000 000) takes a quarter of an hour on SQLite and, a statement a
+# round trip, about an hour on PostgreSQL; RV_BENCH_SWEEPS and
+# RV_BENCH_PG_SWEEPS choose others
+if [ "$SIZE" = quick ]; then
+    POSTS=8; QUEUED=120; SWEEPS="2000:20000 20000:20000"
+else
+    POSTS=40; QUEUED=600; SWEEPS="20000:200000 200000:200000"
+fi
+PG_SWEEPS=$SWEEPS
+SWEEPS=${RV_BENCH_SWEEPS:-$SWEEPS}; PG_SWEEPS=${RV_BENCH_PG_SWEEPS:-$PG_SWEEPS}
+W=$(mktemp -d /tmp/rv-bench-XXXXXX)
+chmod 711 "$W" # the server's own user reaches $W/pg
+PIDS=""
+stop_nodes() {
+    for p in $PIDS; do kill "$p" 2>/dev/null || true; done
+    for p in $PIDS; do while kill -0 "$p" 2>/dev/null; do sleep 0.1; done; done
+    PIDS=""
+}
+trap 'stop_nodes; sh tests/pg-server.sh stop "$W/pg"; rm -rf "$W"' EXIT
+trap 'exit 143' INT TERM
+PG=$(sh tests/pg-server.sh start "$W/pg")
+SOCKET=${PG% dbname=*}
+# a database of its own, with the C collation docs/ha.md asks for
+newdb() {
+    psql -q -X "$PG" -c "CREATE DATABASE $1 TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C.UTF-8'"
+    echo "$SOCKET dbname=$1"
+}
+
+# a 30 s voicemail, 8 kHz mu-law
+sox -R -V1 -n -r 8000 -c 1 -b 16 "$W/tone.wav" synth 30 pinknoise vol 0.2
+sox -R -V1 "$W/tone.wav" -e u-law "$W/vm.wav"
+TOKEN=$("$BIN" token --tokens "$W/tokens" --role pbx --name load | tail -n 1)
+ADMIN=$("$BIN" token --tokens "$W/tokens" --role admin --name admin | tail -n 1)
+
+# node NAME STORE ANALYSIS_WORKERS: starts rostvakt serve; its URL in $URL
+node() {
+    mkdir -p "$W/$1"
+    "$BIN" serve --listen 127.0.0.1:0 --data-dir "$W/$1/data" --tokens "$W/tokens" --workers 4 \
+        --analysis-workers "$3" --set "store=$2" > "$W/$1/out" 2> "$W/$1/err" &
+    PIDS="$PIDS $!"
+    for i in $(seq 100); do [ -s "$W/$1/out" ] && break; sleep 0.2; done
+    [ -s "$W/$1/out" ] || { cat "$W/$1/err" >&2; exit 1; }
+    URL="http://127.0.0.1:$(sed 's/.*://' "$W/$1/out")"
+}
+mailbox() {
+    curl -sf -o /dev/null -X PUT -H "Authorization: Bearer $ADMIN" -H "Content-Type: application/json" \
+        -d '{"first_name":"Anna","last_name":"Svensson","unit":"Ekonomienheten"}' "$1/v1/mailboxes/4711"
+}
+urls() { # the nodes' upload URLs, comma-separated
+    out=""
+    for u in "$@"; do out="$out${out:+,}$u/v1/mailboxes/4711/voicemails"; done
+    echo "$out"
+}
+depth() { curl -s "$1/metrics" | awk '/^rostvakt_queue_depth/ {print $2}'; }
+
+PARTS=" ${RV_BENCH_PARTS:-ingest analysis sweep} "
+if [ "${PARTS#* ingest }" != "$PARTS" ]; then
+echo "== ingest: 64 connections, 30 s voicemails, as fast as the service answers =="
+echo "  one node on SQLite:"
+node s1 sqlite 1; U=$URL; mailbox "$U"
+"$LOAD" "$(urls "$U")" "$TOKEN" "$W/vm.wav" 64 "$POSTS"
+stop_nodes
+echo "  one node on PostgreSQL:"
+DB=$(newdb ingest1)
+node p1 "$DB" 1; U=$URL; mailbox "$U"
+"$LOAD" "$(urls "$U")" "$TOKEN" "$W/vm.wav" 64 "$POSTS"
+stop_nodes
+echo "  three nodes on PostgreSQL, one database (the connections dealt out over them):"
+DB=$(newdb ingest3)
+node p3a "$DB" 1; U1=$URL; node p3b "$DB" 1; U2=$URL; node p3c "$DB" 1; U3=$URL; mailbox "$U1"
+"$LOAD" "$(urls "$U1" "$U2" "$U3")" "$TOKEN" "$W/vm.wav" 64 "$POSTS"
+stop_nodes
+fi
+
+if [ "${PARTS#* analysis }" != "$PARTS" ]; then
+echo
+echo "== analysis throughput on PostgreSQL: $QUEUED voicemails queued, then drained =="
+# drain URL...: posts QUEUED voicemails over the nodes, then times the queue
+# (every node's) from when the posts are answered until it is empty
+drain() {
+    n=$#
+    "$LOAD" "$(urls "$@")" "$TOKEN" "$W/vm.wav" "$n" $((QUEUED / n)) > "$W/posted"
+    start=$(date +%s.%N); q0=$(depth "$1")
+    i=0
+    while [ "$(depth "$1")" != 0 ] && [ $i -lt 6000 ]; do sleep 0.2; i=$((i + 1)); done
+    end=$(date +%s.%N)
+    echo "$q0 $start $end" | awk '{printf "%d %.1f %.2f", $1, $3 - $2, $1 / ($3 - $2)}'
+}
+DB=$(newdb analysis1)
+node a1 "$DB" 1; U=$URL; mailbox "$U"
+set -- $(drain "$U"); one=$3
+echo "  one node, one analysis worker:        $1 analysed in $2 s: $3 voicemails/s"
+stop_nodes
+DB=$(newdb analysis2)
+node a2a "$DB" 1; U1=$URL; node a2b "$DB" 1; U2=$URL; mailbox "$U1"
+set -- $(drain "$U1" "$U2"); two=$3
+echo "  two nodes, one analysis worker each:  $1 analysed in $2 s: $3 voicemails/s"
+stop_nodes
+echo "$one $two" | awk '{printf "  two nodes / one node: %.2fx (target >= 1.8x on two cores)\n", $2 / $1}'
+fi
+
+if [ "${PARTS#* sweep }" != "$PARTS" ]; then
+echo
+echo "== nightly sweep over a synthetic archive, both backends (target: 200 000 mailboxes under 30 s) =="
+echo "  (wall time; CPU time is the sweeping process's own, not PostgreSQL's)"
+for size in $SWEEPS; do
+    m=${size%:*}; v=${size#*:}
+    echo "  SQLite, $m mailboxes, $v voicemails:"
+    start=$(date +%s)
+    "$SWEEP" seed "$W/sw$m" "$m" "$v"
+    echo "  (seeded through the store in $(( $(date +%s) - start )) s)"
+    "$SWEEP" run "$W/sw$m"
+    rm -rf "$W/sw$m"
+done
+for size in $PG_SWEEPS; do
+    m=${size%:*}; v=${size#*:}
+    echo "  PostgreSQL, $m mailboxes, $v voicemails:"
+    DB=$(newdb "sweep$m")
+    start=$(date +%s)
+    mkdir -p "$W/pw$m"
+    "$SWEEP" seed "$W/pw$m" "$m" "$v" "$DB"
+    # what autovacuum does after a load this size: the planner's statistics
+    psql -q -X "$DB" -c ANALYZE
+    echo "  (seeded through the store in $(( $(date +%s) - start )) s)"
+    "$SWEEP" run "$W/pw$m" "$DB"
+    psql -q -X "$PG" -c "DROP DATABASE sweep$m"
+done
+fi
