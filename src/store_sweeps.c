@@ -103,7 +103,7 @@ rv_err rv_store_disposal_candidates(rv_store *s, long long after_id, rv_disposal
                                " coalesce(u.unit, m.unit), (SELECT d.decision FROM decisions d WHERE d.voicemail_id = v.id"
                                "  ORDER BY d.id DESC LIMIT 1), v.archived_at, coalesce(o.calendar, ''),"
                                " (SELECT d.gallringsbeslut FROM decisions d WHERE d.voicemail_id = v.id"
-                               "  ORDER BY d.id DESC LIMIT 1)"
+                               "  ORDER BY d.id DESC LIMIT 1), coalesce(m.organisation, '')"
                                " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
                                " LEFT JOIN unit_spellings u ON u.k = rv_unit_key(m.unit)"
                                " LEFT JOIN organisations o ON o.id = m.organisation"
@@ -126,6 +126,7 @@ rv_err rv_store_disposal_candidates(rv_store *s, long long after_id, rv_disposal
         rv_sql_copy(q, 8, x->archived_at, sizeof x->archived_at);
         rv_sql_copy(q, 9, x->calendar, sizeof x->calendar);
         rv_sql_copy(q, 10, x->gallringsbeslut, sizeof x->gallringsbeslut);
+        rv_sql_copy(q, 11, x->organisation, sizeof x->organisation);
     }
     if (*n < cap && r < 0) rc = err->code;
     rv_sql_done(q);

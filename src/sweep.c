@@ -31,6 +31,8 @@ typedef struct {
     char (*version)[40];
     rv_calendar *cal;
     size_t fallback; /* "default", for a mailbox whose profile is gone */
+    rv_org *orgs;    /* every organisation, by id */
+    size_t n_orgs;
 } profiles;
 
 static rv_err profiles_load(profiles *p, const rv_sweep_opts *o, rv_error *err)
@@ -55,6 +57,7 @@ static void profiles_free(profiles *p)
     free(p->all);
     free(p->version);
     free(p->cal);
+    free(p->orgs);
 }
 
 static size_t profile_of(const profiles *p, const char *name)
@@ -62,6 +65,14 @@ static size_t profile_of(const profiles *p, const char *name)
     for (size_t i = 0; name && i < p->n; i++)
         if (strcmp(p->all[i].name, name) == 0) return i;
     return p->fallback;
+}
+
+/* Organisation id among those loaded, or NULL ("" or gone). */
+static const rv_org *org_of(const profiles *p, const char *id)
+{
+    for (size_t i = 0; id && *id && i < p->n_orgs; i++)
+        if (strcmp(p->orgs[i].id, id) == 0) return &p->orgs[i];
+    return NULL;
 }
 
 /* ---- the report writers ---- */
@@ -584,10 +595,12 @@ static rv_err overdue(rv_store *s, const rv_sweep_opts *o, const profiles *p, wr
  * confirmed it took the package, then retention_archived_days from that
  * confirmation. Hålls ordnad: kept. Gallras: at the next sweep. Privat: not
  * an allmän handling, so retention_not_public_days. Undecided: kept, unless
- * the profile names a gallringsbeslut and says (gallra_automatiskt) that it
- * lets empty or ephemeral recordings go after their days without a person's
- * decision; the classifier's flag alone never disposes of anything. */
-static int retention_days(const rv_profile *p, const char *cls, const char *decision, const char *archived_at)
+ * there is a gallringsbeslut gb (the organisation's own, or without an
+ * organisation the profile's) and the profile says (gallra_automatiskt) that
+ * it lets empty or ephemeral recordings go after their days without a
+ * person's decision; the classifier's flag alone never disposes of anything. */
+static int retention_days(const rv_profile *p, const char *gb, const char *cls, const char *decision,
+                          const char *archived_at)
 {
     rv_decision_kind k;
     if (decision && *decision && rv_decision_from_legacy(decision, &k)) {
@@ -598,7 +611,7 @@ static int retention_days(const rv_profile *p, const char *cls, const char *deci
         default: return -2;
         }
     }
-    if (!cls || !*cls || !p->gallringsbeslut[0]) return -2;
+    if (!cls || !*cls || !gb[0]) return -2;
     if (strcmp(cls, "empty") == 0 && p->gallra_empty) return p->retention_empty_days;
     if (strcmp(cls, "ephemeral") == 0 && p->gallra_ephemeral) return p->retention_ephemeral_days;
     return -2; /* possible_public_record without a decision: never */
@@ -644,8 +657,13 @@ static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, w
         for (size_t i = 0; i < rows; i++) {
             const rv_disposal_candidate *x = &cand[i];
             after = x->id;
-            size_t pi = profile_of(p, x->profile);
-            int days = retention_days(&p->all[pi], x->classification, x->decision, x->archived_at);
+            /* an organisation's gallringsbeslut and its profile's days decide
+             * for its mailboxes; the mailbox's profile for one of none */
+            const rv_org *org = org_of(p, x->organisation);
+            size_t pi = profile_of(p, org ? org->profile : x->profile);
+            const rv_profile *pr = &p->all[pi];
+            const char *own = org ? org->gallringsbeslut : pr->gallringsbeslut;
+            int days = retention_days(pr, own, x->classification, x->decision, x->archived_at);
             /* an archived voicemail's days count from the archive's confirmation */
             rv_decision_kind k = RV_DECISION_NONE;
             rv_decision_from_legacy(x->decision, &k);
@@ -655,10 +673,8 @@ static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, w
             if (days == -2 || !rv_local_date(since, cal, &day)) continue;
             if (o->date - day <= days) continue;
             keep[n] = days;
-            const rv_profile *pr = &p->all[pi];
-            /* gallras: the gallringsbeslut the decision followed (its
-             * organisation's own before the profile's) */
-            const char *gb = k == RV_DECISION_GALLRAS && x->gallringsbeslut[0] ? x->gallringsbeslut : pr->gallringsbeslut;
+            /* gallras: the gallringsbeslut the decision followed */
+            const char *gb = k == RV_DECISION_GALLRAS && x->gallringsbeslut[0] ? x->gallringsbeslut : own;
             snprintf(detail[n], sizeof detail[n], "%s%s%s, kept %d days%s%.60s", x->classification,
                      x->decision[0] ? ", decision " : "", x->decision, days < 0 ? 0 : days,
                      gb[0] && k != RV_DECISION_PRIVAT && k != RV_DECISION_REGISTRERA ? ", gallringsbeslut " : "",
@@ -711,6 +727,7 @@ rv_err rv_sweep_run(rv_store *s, const rv_sweep_opts *o, const rv_sweep_output *
     if (n_outs < 1 || n_outs > 3) return rv_error_set(err, RV_ERR_ARG, "one to three reports a run");
     profiles p;
     rv_err rc = profiles_load(&p, o, err);
+    if (rc == RV_OK) rc = rv_store_list_orgs(s, "", &p.orgs, &p.n_orgs, err);
     if (rc != RV_OK) {
         profiles_free(&p);
         return rc;

@@ -594,6 +594,7 @@ typedef struct {
     char archived_at[32]; /* when the e-archive confirmed it took it, or "" */
     char calendar[4];     /* its mailbox's organisation's ("SE", "AX"), or "" for none */
     char gallringsbeslut[160]; /* the one its latest decision followed, or "" */
+    char organisation[48];     /* its mailbox's organisation's id, or "" for none */
 } rv_disposal_candidate;
 
 /* Up to cap of them with ids above after_id, in id order. */

@@ -552,6 +552,56 @@ Test(orgs, an_authoritys_calendar_counts_its_days_kept) {
     cr_expect_eq(call("GET", path, officer, NULL, &o), 200, "still kept");
 }
 
+/* ---- each authority's gallringsbeslut ---- */
+
+/* The voicemail id analysed (waited for, up to a minute). */
+static void analysed(long long id)
+{
+    sink o;
+    char path[64];
+    snprintf(path, sizeof path, "/v1/voicemails/%lld", id);
+    for (int i = 0; i < 600; i++) {
+        cr_assert_eq(call("GET", path, officer, NULL, &o), 200);
+        if (strstr(o.buf, "\"state\":\"analysed\"")) break;
+        usleep(100000);
+    }
+    cr_assert(strstr(o.buf, "\"state\":\"analysed\""), "%s", o.buf);
+}
+
+/* Every mailbox is of the profile "default", whose gallringsbeslut lets an
+ * undecided "ring mig" go after 90 days. Essunga's own gallringsbeslut and
+ * profile let it go; Grästorp's profile ("diarium") does not; Lemland
+ * names no gallringsbeslut of its own. The same-aged message is disposed
+ * of in Essunga alone, under Essunga's gallringsbeslut. */
+Test(orgs, an_authoritys_own_gallringsbeslut_disposes_of_its_recordings) {
+    sink o;
+    char admin[80], path[96];
+    two_authorities(admin, sizeof admin);
+    and_an_aland_authority(admin);
+    cr_assert_eq(call("PUT", "/v1/organisations/essunga", admin,
+                      "{\"name\":\"Essunga kommun\",\"profile\":\"default\",\"gallringsbeslut\":\"KS 2019/45\"}", &o),
+                 200, "%s", o.buf);
+    cr_assert_eq(call("PUT", "/v1/organisations/grastorp", admin,
+                      "{\"name\":\"Grästorps kommun\",\"profile\":\"diarium\",\"gallringsbeslut\":\"KS 2020/7\"}",
+                      &o), 200, "%s", o.buf);
+    long long e = post_at("4711", "2026-01-05T10:00:00Z"), g = post_at("5711", "2026-01-05T10:00:00Z"),
+              l = post_at("8711", "2026-01-05T10:00:00Z");
+    analysed(e), analysed(g), analysed(l);
+    snprintf(path, sizeof path, "/v1/voicemails/%lld", e);
+    cr_assert_eq(call("GET", path, officer, NULL, &o), 200);
+    cr_assert(strstr(o.buf, "\"classification\":\"ephemeral\""), "%s", o.buf);
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2026-06-01", admin, NULL, &o), 200, "%s", o.buf);
+    cr_expect(listed(o.buf, "disposed", e), "Essunga's gallringsbeslut lets it go: %s", o.buf);
+    cr_expect(!listed(o.buf, "disposed", g), "Grästorp's profile keeps it: %s", o.buf);
+    cr_expect(!listed(o.buf, "disposed", l), "Lemland names no gallringsbeslut: %s", o.buf);
+    snprintf(path, sizeof path, "/v1/voicemails/%lld/audio", g);
+    cr_expect_eq(call("GET", path, officer, NULL, &o), 200, "still kept");
+    snprintf(path, sizeof path, "/v1/audit?voicemail=%lld", e);
+    cr_assert_eq(call("GET", path, admin, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "gallringsbeslut KS 2019/45") && !strstr(o.buf, "TEST 2026/1"),
+              "the disposal names Essunga's own: %s", o.buf);
+}
+
 /* ---- units are an authority's ---- */
 
 /* Two authorities each with a unit called Socialtjänst, and a manager of
@@ -609,6 +659,9 @@ Test(orgs, a_unit_of_one_name_is_each_authoritys_own) {
     if (e_end) *e_end = '\0';
     cr_expect(strstr(g, "5713") && !strstr(g, "4713"), "grastorp's manager: %s", g);
     cr_expect(strstr(e, "4713") && !strstr(e, "5713"), "essunga's manager: %s", e);
+    /* each from its own authority's address, not the installation's */
+    cr_expect(strstr(g, "|FROM=") && strstr(strstr(g, "|FROM="), "rostvakt@grastorp.se"), "grastorp's from: %s", g);
+    cr_expect(strstr(e, "|FROM=") && strstr(strstr(e, "|FROM="), "rostvakt@essunga.se"), "essunga's from: %s", e);
 }
 
 /* The sweep's kept report counts each authority's units apart: an officer
