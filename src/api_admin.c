@@ -185,16 +185,18 @@ rv_answer rv_api_post_sweep(rv_server *s, rv_req *r, const rv_path *p)
     (void)p;
     const char *date_s = rv_req_arg(r, "date"), *dry_s = rv_req_arg(r, "dry_run"), *fmt_s = rv_req_arg(r, "format");
     long date;
-    if (date_s && !rv_parse_date(date_s, &date)) return rv_reply_error(r, RV_ERR_ARG, "date must be YYYY-MM-DD");
+    char at[32] = ""; /* an instant (now, without date=): each organisation's own day of it */
+    if (date_s && !rv_parse_date(date_s, &date) && !rv_parse_instant(date_s))
+        return rv_reply_error(r, RV_ERR_ARG, "date must be YYYY-MM-DD or an instant YYYY-MM-DDTHH:MM:SSZ");
     int dry_run = 0;
     if (dry_s && rv_parse_bool(dry_s, &dry_run) != 0)
         return rv_reply_error(r, RV_ERR_ARG, "dry_run must be true or false (or 1/0, yes/no)");
     int fmt = fmt_s ? rv_sweep_format_parse(fmt_s) : RV_SWEEP_JSON;
     if (fmt < 0) return rv_reply_error(r, RV_ERR_ARG, "format must be json, csv or html");
-    if (!date_s) { /* today, in Sweden */
-        char now[32];
-        rv_utc_now(now);
-        rv_local_date(now, RV_CAL_SE, &date);
+    if (!date_s || rv_parse_instant(date_s)) { /* the run's date: Sweden's */
+        if (!date_s) rv_utc_now(at);
+        else snprintf(at, sizeof at, "%s", date_s);
+        rv_local_date(at, RV_CAL_SE, &date);
     }
     if (!rv_workers_sweep_claim(s->workers))
         return rv_reply_error(r, RV_ERR_SWEEP_RUNNING, "a sweep is running; try again when it is done");
@@ -204,6 +206,7 @@ rv_answer rv_api_post_sweep(rv_server *s, rv_req *r, const rv_path *p)
         return 0;
     }
     *j = (rv_job){.kind = RV_JOB_SWEEP, .date = date, .dry_run = dry_run, .format = (rv_sweep_format)fmt};
+    memcpy(j->at, at, sizeof j->at);
     int handed;
     rv_answer ret = rv_api_hand_over(s, r, j, &handed);
     if (!handed) rv_workers_sweep_release(s->workers);

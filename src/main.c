@@ -120,7 +120,9 @@ static const char *const details[] = {
     "  the token is printed once, on the last line; the file keeps only its hash\n",
     /* sweep */
     "  --data-dir DIR              the setting data_dir (default /var/lib/rostvakt)\n"
-    "  --date YYYY-MM-DD           the sweep's day (default today in Sweden)\n"
+    "  --date YYYY-MM-DD           the sweep's day for every organisation; an instant\n"
+    "                              YYYY-MM-DDTHH:MM:SSZ (default now): each organisation's\n"
+    "                              own day of it\n"
     "  --format F[,F...]           json (default), csv, html, or several\n"
     "  --out FILE                  write there ({date} and {format} in the name become\n"
     "                              the date and the format); default standard output\n"
@@ -1153,7 +1155,7 @@ static int cmd_token(int argc, char **argv)
  * and one decoder for greetings analysed under older models. The report is
  * put in place at the end (rv_out: never half-written, a device or FIFO
  * written as it is); a missing folder on the way to it is made. */
-static int sweep_main(const rv_config *cfg, long date, const int *fmts, size_t n_fmts,
+static int sweep_main(const rv_config *cfg, long date, const char *at, const int *fmts, size_t n_fmts,
                       const char *out_s, int dry_run, int mail, const char *mail_dir, int once)
 {
     char day[11], me[RV_NODE_NAME_MAX];
@@ -1233,7 +1235,7 @@ static int sweep_main(const rv_config *cfg, long date, const int *fmts, size_t n
     rv_analyzer an = {cfg, prompts};
     rv_verify_thresholds th = rv_verify_thresholds_of(cfg);
     rv_audio_limits lim = {cfg->max_audio_bytes, cfg->max_audio_seconds};
-    rv_sweep_opts o = {.date = date, .dry_run = dry_run, .profile_dirs = cfg->profile_dirs,
+    rv_sweep_opts o = {.date = date, .at = at, .dry_run = dry_run, .profile_dirs = cfg->profile_dirs,
                        .models_version = models_version, .an = &an, .asr = asr, .th = &th, .lim = &lim,
                        .actor = "sweep", .progress = isatty(STDERR_FILENO) ? stderr : NULL};
     rv_sweep_counts c;
@@ -1357,15 +1359,20 @@ static int cmd_sweep(int argc, char **argv)
         rc = EXIT_USAGE;
         goto done;
     }
+    /* a date: that day for every organisation; an instant, or none (now):
+     * each organisation's own day of it; the run's date is Sweden's */
     long date;
-    if (date_s ? !rv_parse_date(date_s, &date) : 0) {
-        fprintf(stderr, "rostvakt sweep: --date must be a date YYYY-MM-DD\n");
+    char now[32];
+    const char *at = NULL;
+    if (date_s && !rv_parse_date(date_s, &date) && !rv_parse_instant(date_s)) {
+        fprintf(stderr, "rostvakt sweep: --date must be a date YYYY-MM-DD or an instant YYYY-MM-DDTHH:MM:SSZ\n");
         rc = EXIT_USAGE;
         goto done;
     }
-    if (!date_s) { /* today, in Sweden */
-        char now[32];
-        rv_utc_now(now);
+    if (!date_s || rv_parse_instant(date_s)) {
+        if (!date_s) rv_utc_now(now);
+        else snprintf(now, sizeof now, "%s", date_s);
+        at = now;
         rv_local_date(now, RV_CAL_SE, &date);
     }
     rv_config cfg;
@@ -1374,7 +1381,7 @@ static int cmd_sweep(int argc, char **argv)
         rv_config_print(&cfg, stdout);
         goto done;
     }
-    rc = sweep_main(&cfg, date, fmts, n_fmts, out_s, dry_run, mail, mail_dir, once);
+    rc = sweep_main(&cfg, date, at, fmts, n_fmts, out_s, dry_run, mail, mail_dir, once);
 done:
     free(co.sets);
     return rc;

@@ -67,6 +67,13 @@ static size_t profile_of(const profiles *p, const char *name)
     return p->fallback;
 }
 
+/* The sweep's day in cal: its instant's local date there, else its date. */
+static long day_in(const rv_sweep_opts *o, rv_calendar cal)
+{
+    long day;
+    return o->at && rv_local_date(o->at, cal, &day) ? day : o->date;
+}
+
 /* Organisation id among those loaded, or NULL ("" or gone). */
 static const rv_org *org_of(const profiles *p, const char *id)
 {
@@ -363,7 +370,13 @@ static rv_err reanalyse_one(rv_store *s, const rv_sweep_opts *o, const profiles 
     if (rc != RV_OK) return rc;
     char *json = NULL;
     rv_greeting_verdict v;
-    const rv_profile *prof = &p->all[pi];
+    /* the dates a greeting says ("till och med fredag") are counted in its
+     * organisation's calendar, else its profile's */
+    rv_profile own = p->all[pi];
+    const rv_org *org = org_of(p, g->m.organisation);
+    rv_calendar oc;
+    if (org && rv_calendar_parse(org->calendar, &oc)) snprintf(own.calendar, sizeof own.calendar, "%s", org->calendar);
+    const rv_profile *prof = &own;
     rv_features name; /* the owner's recorded name, when there is one that can be used */
     rc = rv_greeting_name_template(s, g->m.ext, o->lim, &name, err);
     int has_name = rc == RV_OK;
@@ -465,6 +478,8 @@ typedef struct {
     rv_finding_kind kind;
     writers *w;
     rv_sweep_counts *c;
+    const rv_sweep_opts *o;
+    const profiles *p;
 } finding_ctx;
 
 /* "a,b" as a JSON array, and in Swedish after detail's text (lead before
@@ -486,6 +501,11 @@ static json_t *swedish_list(const char *list, const char *lead, char *detail, si
 static void one_finding(void *user, const rv_greeting_finding *f)
 {
     finding_ctx *x = user;
+    if (x->kind == RV_FINDING_STALE_ABSENCE) { /* past by the sweep's day of its organisation's calendar */
+        char today[11];
+        rv_format_date(day_in(x->o, rv_calendar_or(f->calendar, x->p->cal[profile_of(x->p, f->profile)])), today);
+        if (strncmp(f->absence_until, today, 10) >= 0) return;
+    }
     const char *name = f->name ? f->name : "", *unit = f->unit ? f->unit : "";
     json_t *item = json_pack("{s:s,s:s,s:s}", "ext", f->ext, "name", name, "unit", unit);
     char detail[512] = "";
@@ -518,15 +538,18 @@ static void one_finding(void *user, const rv_greeting_finding *f)
     w_item(x->w, item, f->ext, 0, name, unit, detail);
 }
 
-static rv_err greeting_lists(rv_store *s, const rv_sweep_opts *o, writers *w, rv_sweep_counts *c, rv_error *err)
+static rv_err greeting_lists(rv_store *s, const rv_sweep_opts *o, const profiles *p, writers *w, rv_sweep_counts *c,
+                             rv_error *err)
 {
+    /* the latest of the calendars' days: one_finding keeps each its own */
     char date[11];
-    rv_format_date(o->date, date);
+    long se = day_in(o, RV_CAL_SE), ax = day_in(o, RV_CAL_AX);
+    rv_format_date(se > ax ? se : ax, date);
     static const rv_finding_kind kinds[] = {RV_FINDING_MISSING, RV_FINDING_NONCOMPLIANT, RV_FINDING_STALE_ABSENCE,
                                             RV_FINDING_REVIEW};
     static const int list_of[] = {0, 1, 2, 5}; /* their places in lists[] */
     for (int which = 0; which < 4; which++) {
-        finding_ctx x = {kinds[which], w, c};
+        finding_ctx x = {kinds[which], w, c, o, p};
         w_list_begin(w, list_of[which]);
         rv_err rc = rv_store_greeting_findings(s, kinds[which], date, one_finding, &x, err);
         if (rc != RV_OK) return rc;
@@ -560,7 +583,7 @@ static void one_open_callback(void *user, const rv_open_callback *v)
     long day;
     if (!rv_local_date(v->received_at, cal, &day)) return;
     long deadline = rv_callback_deadline(cal, day, x->p->all[pi].callback_working_days);
-    if (x->o->date <= deadline) return;
+    if (day_in(x->o, cal) <= deadline) return;
     char dl[11], detail[128];
     rv_format_date(deadline, dl);
     /* classification null: not analysed (yet, or it failed), so not known to be empty */
@@ -671,7 +694,7 @@ static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, w
             long day;
             rv_calendar cal = rv_calendar_or(x->calendar, p->cal[pi]);
             if (days == -2 || !rv_local_date(since, cal, &day)) continue;
-            if (o->date - day <= days) continue;
+            if (day_in(o, cal) - day <= days) continue;
             keep[n] = days;
             /* gallras: the gallringsbeslut the decision followed */
             const char *gb = k == RV_DECISION_GALLRAS && x->gallringsbeslut[0] ? x->gallringsbeslut : own;
@@ -767,7 +790,7 @@ rv_err rv_sweep_run(rv_store *s, const rv_sweep_opts *o, const rv_sweep_output *
         }
         free(units);
     }
-    if (rc == RV_OK) rc = greeting_lists(s, o, &w, c, err);
+    if (rc == RV_OK) rc = greeting_lists(s, o, &p, &w, c, err);
     /* disposal before the call-backs: what it disposes of is no longer owed one */
     if (rc == RV_OK) rc = disposal(s, o, &p, &w, c, err);
     if (rc == RV_OK) rc = overdue(s, o, &p, &w, c, err);

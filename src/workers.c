@@ -116,6 +116,17 @@ static int run_greeting(rv_workers *w, rv_job *j)
     char now[32], version[40];
     rv_utc_now(now);
     rv_greeting_version(w->models_version, &prof, version);
+    /* the dates it says are counted in its organisation's calendar */
+    rv_org org;
+    rv_calendar oc;
+    if (m.organisation[0]) {
+        pthread_mutex_lock(&w->db->lock);
+        rc = rv_store_get_org(w->db->store, m.organisation, &org, &e);
+        pthread_mutex_unlock(&w->db->lock);
+        if (rc != RV_OK && rc != RV_ERR_NOT_FOUND) return job_fail(j, &e);
+        if (rc == RV_OK && rv_calendar_parse(org.calendar, &oc))
+            snprintf(prof.calendar, sizeof prof.calendar, "%s", org.calendar);
+    }
     rv_pcm pcm;
     rv_audio_limits lim = {w->cfg->max_audio_bytes, greeting_seconds(w->cfg)};
     if (rv_audio_decode(j->body ? j->body : "", j->len, rv_audio_hint_for_type(j->content_type), &lim, &pcm, &e) !=
@@ -272,7 +283,8 @@ static int run_sweep(rv_workers *w, rv_job *j)
         rv_analyzer an = {w->cfg, w->prompts};
         rv_verify_thresholds th = rv_verify_thresholds_of(w->cfg);
         rv_audio_limits lim = {w->cfg->max_audio_bytes, w->cfg->max_audio_seconds};
-        rv_sweep_opts o = {.date = j->date, .dry_run = j->dry_run, .profile_dirs = w->cfg->profile_dirs,
+        rv_sweep_opts o = {.date = j->date, .at = j->at[0] ? j->at : NULL, .dry_run = j->dry_run,
+                           .profile_dirs = w->cfg->profile_dirs,
                            .models_version = w->models_version, .an = &an, .asr = a, .th = &th, .lim = &lim,
                            .actor = j->actor};
         rv_sweep_output one = {j->format, f};

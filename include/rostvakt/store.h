@@ -564,6 +564,7 @@ typedef struct {
     int removed;
     const char *missing_reason, *violations, *absence_until, *received_at, *profile; /* NULL when unset */
     const char *review;             /* "name,closing" or "" */
+    const char *calendar;           /* its mailbox's organisation's ("SE", "AX"), or "" for none */
 } rv_greeting_finding;
 
 /* Call fn for each mailbox of the list kind (for RV_FINDING_STALE_ABSENCE,

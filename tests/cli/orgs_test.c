@@ -552,6 +552,35 @@ Test(orgs, an_authoritys_calendar_counts_its_days_kept) {
     cr_expect_eq(call("GET", path, officer, NULL, &o), 200, "still kept");
 }
 
+/* The sweep run at an instant counts each authority's own day of it: at
+ * 22:30 UTC on 30 November it is still the 30th in Essunga, where a
+ * call-back owed by the 30th is not yet overdue, and already 1 December
+ * on Åland, where it is. The report's date is Sweden's. */
+Test(orgs, the_sweep_counts_each_authoritys_own_day) {
+    sink o;
+    char admin[80];
+    two_authorities(admin, sizeof admin);
+    and_an_aland_authority(admin);
+    /* Thursday 26 November: two working days on, Monday the 30th, in both */
+    long long se = post_at("4711", "2026-11-26T10:00:00Z"), ax = post_at("8711", "2026-11-26T10:00:00Z");
+    cr_expect_eq(call("POST", "/v1/sweeps?date=2026-11-30T25:30:00Z", admin, NULL, &o), 400, "%s", o.buf);
+    cr_expect_eq(call("POST", "/v1/sweeps?date=2026-11-30T22:30:00", admin, NULL, &o), 400, "%s", o.buf);
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2026-11-30T22:30:00Z&dry_run=true", admin, NULL, &o), 200, "%s",
+                 o.buf);
+    cr_expect(strstr(o.buf, "\"date\":\"2026-11-30\""), "%s", o.buf);
+    cr_expect(!listed(o.buf, "overdue_callbacks", se), "still the 30th in Sweden: %s", o.buf);
+    cr_expect(listed(o.buf, "overdue_callbacks", ax), "1 December on Åland: %s", o.buf);
+    /* the command line's the same */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s sweep --data-dir %s/data --dry-run --date 2026-11-30T22:30:00Z 2>/dev/null",
+             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", dir);
+    cr_assert_eq(run(cmd, &o), 0, "%s", o.buf);
+    cr_expect(!listed(o.buf, "overdue_callbacks", se) && listed(o.buf, "overdue_callbacks", ax), "%s", o.buf);
+    /* a date is that day for every authority, as before */
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2026-11-30&dry_run=true", admin, NULL, &o), 200, "%s", o.buf);
+    cr_expect(!listed(o.buf, "overdue_callbacks", se) && !listed(o.buf, "overdue_callbacks", ax), "%s", o.buf);
+}
+
 /* ---- each authority's gallringsbeslut ---- */
 
 /* The voicemail id analysed (waited for, up to a minute). */
