@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rostvakt/store.h"
 #include "serve.h"
 
 TestSuite(orgs, .init = setup, .fini = teardown, .timeout = 60);
@@ -579,6 +580,55 @@ Test(orgs, the_sweep_counts_each_authoritys_own_day) {
     /* a date is that day for every authority, as before */
     cr_assert_eq(call("POST", "/v1/sweeps?date=2026-11-30&dry_run=true", admin, NULL, &o), 200, "%s", o.buf);
     cr_expect(!listed(o.buf, "overdue_callbacks", se) && !listed(o.buf, "overdue_callbacks", ax), "%s", o.buf);
+}
+
+/* rostvakt archive's days are each voicemail's authority's: registered at
+ * 22:30 UTC on 30 November, Essunga's was registered on the 30th, Lemland's
+ * on 1 December; --org packages one authority's alone. */
+Test(orgs, the_archive_command_counts_each_authoritys_own_days) {
+    sink o;
+    char admin[80], cmd[1024];
+    two_authorities(admin, sizeof admin);
+    and_an_aland_authority(admin);
+    long long se = post_at("4711", "2026-11-30T20:00:00Z"), ax = post_at("8711", "2026-11-30T20:00:00Z");
+    /* the decisions made at that instant, straight into the archive */
+    char data[128];
+    snprintf(data, sizeof data, "%s/data", dir);
+    rv_store *st;
+    rv_error e;
+    cr_assert_eq(rv_store_open(data, &st, &e), RV_OK, "%s", e.msg);
+    long long ids[] = {se, ax}, did;
+    for (int i = 0; i < 2; i++) {
+        rv_decision_record d = {.decision = "registrera", .diarienummer = "KS 2026/1", .arendemening = "Röstmeddelande"};
+        cr_assert_eq(rv_store_add_decision(st, ids[i], &d, "registrator", "2026-11-30T22:30:00Z", &did, &e), RV_OK,
+                     "%s", e.msg);
+    }
+    rv_store_close(st);
+    const char *exe = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
+    char se_line[64], ax_line[64];
+    snprintf(se_line, sizeof se_line, "voicemail %lld: ", se);
+    snprintf(ax_line, sizeof ax_line, "voicemail %lld: ", ax);
+    snprintf(cmd, sizeof cmd, "%s archive --data-dir %s --decided-from 2026-12-01 --decided-to 2026-12-01 --out %s/p1 2>&1",
+             exe, data, dir);
+    cr_expect_eq(run(cmd, &o), 0, "%s", o.buf);
+    cr_expect(strstr(o.buf, ax_line) && !strstr(o.buf, se_line), "1 December: Lemland's alone: %s", o.buf);
+    snprintf(cmd, sizeof cmd, "%s archive --data-dir %s --decided-from 2026-11-30 --decided-to 2026-11-30 --out %s/p2 2>&1",
+             exe, data, dir);
+    cr_expect_eq(run(cmd, &o), 0, "%s", o.buf);
+    cr_expect(strstr(o.buf, se_line) && !strstr(o.buf, ax_line), "30 November: Essunga's alone: %s", o.buf);
+    snprintf(cmd, sizeof cmd,
+             "%s archive --data-dir %s --org lemland --decided-from 2026-11-01 --decided-to 2026-12-31 --out %s/p3 2>&1",
+             exe, data, dir);
+    cr_expect_eq(run(cmd, &o), 0, "%s", o.buf);
+    cr_expect(strstr(o.buf, ax_line) && !strstr(o.buf, se_line) && strstr(o.buf, "1 voicemails registered"), "%s",
+              o.buf);
+    snprintf(cmd, sizeof cmd, "%s archive --data-dir %s --org lemland --voicemail %lld --out %s/p4 2>&1", exe, data, se,
+             dir);
+    cr_expect_eq(run(cmd, &o), 64, "another authority's: %s", o.buf);
+    snprintf(cmd, sizeof cmd, "%s archive --data-dir %s --org nowhere --voicemail %lld --out %s/p4 2>&1", exe, data,
+             se, dir);
+    cr_expect_eq(run(cmd, &o), 64, "%s", o.buf);
+    cr_expect(strstr(o.buf, "--org nowhere: no such organisation"), "%s", o.buf);
 }
 
 /* ---- each authority's gallringsbeslut ---- */
