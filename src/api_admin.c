@@ -231,7 +231,7 @@ static void csv_field(FILE *f, const char *v)
     fputc('"', f);
 }
 
-/* GET /v1/audit?voicemail=&actor=&from=&to=&format=&limit=&after=: newest
+/* GET /v1/audit?voicemail=&actor=&organisation=&from=&to=&format=&limit=&after=: newest
  * first, pages of limit (1..1000, default 1000); the next page's cursor is
  * "next" (JSON) or the header Next-Cursor (CSV), given back as after=. */
 rv_answer rv_api_get_audit(rv_server *s, rv_req *r, const rv_path *p)
@@ -261,6 +261,11 @@ rv_answer rv_api_get_audit(rv_server *s, rv_req *r, const rv_path *p)
      * any mailbox), never the rows of no mailbox (sign-ins, units, sweeps) */
     const rv_caller *who = rv_req_caller(r);
     const char *orgs = who->role == RV_ROLE_ADMIN && !who->orgs[0] ? NULL : who->orgs;
+    /* organisation=: one of the caller's organisations' rows alone */
+    rv_scope one = {0};
+    char org[RV_ORG_ID_MAX + 3];
+    if (!rv_api_org_filter(s, r, &one, org, &ret)) return ret;
+    if (one.orgs) orgs = one.orgs;
     pthread_mutex_lock(&s->db.lock);
     rv_err rc = rv_store_audit_page(s->db.store, vid, actor, from, to, orgs, after_id, (int)limit,
                                     &items, &more, &e);
@@ -497,21 +502,25 @@ static int scoped_reports(rv_server *s, const rv_scope *sc, json_t *items, rv_er
     return rc == RV_OK ? 0 : -1;
 }
 
-/* GET /v1/sweeps?limit=: the kept reports of the
- * latest sweeps, newest first (default 60, at most 400); /v1/sweeps/{id} one. */
+/* GET /v1/sweeps?organisation=&limit=: the kept reports of the
+ * latest sweeps, newest first (default 60, at most 400); /v1/sweeps/{id} one.
+ * organisation=: one of the caller's organisations' part alone. */
 static rv_answer sweeps(rv_server *s, rv_req *r, long long id)
 {
     const rv_caller *who = rv_req_caller(r);
     const char *l = rv_req_arg(r, "limit");
     long long limit = l ? rv_parse_id(l, strlen(l)) : 60;
     if (!limit || limit > 400) return rv_reply_error(r, RV_ERR_ARG, "limit must be 1 to 400");
+    rv_scope sc = rv_caller_scope(who); /* another authority's and another manager's mailboxes left out */
+    char org[RV_ORG_ID_MAX + 3];
+    rv_answer ret;
+    if (!rv_api_org_filter(s, r, &sc, org, &ret)) return ret;
     json_t *items;
     rv_error e;
     pthread_mutex_lock(&s->db.lock);
     rv_err rc = rv_store_list_sweeps(s->db.store, (int)limit, id, &items, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
-    rv_scope sc = rv_caller_scope(who); /* another authority's and another manager's mailboxes left out */
     if ((sc.orgs || sc.manager) && scoped_reports(s, &sc, items, &e) != 0) {
         json_decref(items);
         return rv_reply_rv_error(r, &e);

@@ -411,6 +411,36 @@ Test(orgs, an_officer_reads_only_their_own_authoritys_audit) {
     cr_expect_eq(call("GET", "/v1/audit", m, NULL, &o), 403);
 }
 
+/* organisation= narrows a kept report and the audit to one of the
+ * caller's organisations, as it narrows the lists; another's is 422. */
+Test(orgs, reports_and_the_audit_narrow_to_one_of_the_callers_organisations) {
+    sink o;
+    char admin[80], both[80], g[80];
+    two_authorities(admin, sizeof admin);
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2026-12-07", admin, NULL, &o), 200, "%s", o.buf);
+    token_orgs("officer", "forbundet", "--org essunga --org grastorp", both, sizeof both);
+    token_orgs("officer", "diarium", "--org grastorp", g, sizeof g);
+    cr_assert_eq(call("GET", "/v1/sweeps", both, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"4711\"") && strstr(o.buf, "\"5711\""), "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/sweeps?organisation=grastorp", both, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"5711\"") && !strstr(o.buf, "\"4711\""), "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"mailboxes\":1"), "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/sweeps/1?organisation=essunga", admin, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"4711\"") && !strstr(o.buf, "\"5711\""), "the installation's admin too: %s", o.buf);
+    cr_expect_eq(call("GET", "/v1/sweeps?organisation=essunga", g, NULL, &o), 422, "not theirs: %s", o.buf);
+    cr_expect_eq(call("GET", "/v1/sweeps?organisation=nowhere", both, NULL, &o), 422, "%s", o.buf);
+    /* the audit: the rows of that organisation's mailboxes and voicemails */
+    cr_assert_eq(call("GET", "/v1/voicemails/1", both, NULL, &o), 200);
+    cr_assert_eq(call("GET", "/v1/voicemails/2", both, NULL, &o), 200);
+    cr_assert_eq(call("GET", "/v1/audit?organisation=grastorp", both, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"ext\":\"5711\"") && !strstr(o.buf, "\"ext\":\"4711\"") &&
+                  !strstr(o.buf, "\"voicemail\":1,"), "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/audit?organisation=essunga", admin, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"ext\":\"4711\"") && !strstr(o.buf, "\"ext\":\"5711\"") &&
+                  !strstr(o.buf, "organisation_created"), "no rows of no mailbox: %s", o.buf);
+    cr_expect_eq(call("GET", "/v1/audit?organisation=essunga", g, NULL, &o), 422, "%s", o.buf);
+}
+
 /* ---- each authority's calendar and time zone ---- */
 
 static const char *lemland = "{\"name\":\"Lemlands kommun\",\"calendar\":\"AX\","
