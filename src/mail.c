@@ -600,8 +600,9 @@ rv_err rv_mail_handover(const rv_config *cfg, const rv_handover_mail *h, char **
 {
     *out = NULL;
     *len = 0;
-    if (!rv_mail_address_valid(cfg->mail_from))
-        return rv_error_set(err, RV_ERR_CONFIG, "mail_from '%s' is not an e-mail address", cfg->mail_from);
+    const char *from = h->from && *h->from ? h->from : cfg->mail_from; /* the organisation's own first */
+    if (!rv_mail_address_valid(from))
+        return rv_error_set(err, RV_ERR_CONFIG, "mail_from '%s' is not an e-mail address", from);
     const char *caller = h->caller && *h->caller ? h->caller : "okänt nummer";
     snprintf(subject, subject_cap, "Röstmeddelande till dig från %s, mottaget %s", caller, h->received_local);
     rv_strbuf text = {0}, html = {0};
@@ -632,7 +633,7 @@ rv_err rv_mail_handover(const rv_config *cfg, const rv_handover_mail *h, char **
     if (text.oom || html.oom) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     if (rc == RV_OK) {
         gmime_ready();
-        *out = compose(cfg->mail_from, h->to, subject, text.s, html.s, len);
+        *out = compose(from, h->to, subject, text.s, html.s, len);
         if (!*out) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     }
     free(text.s);

@@ -410,8 +410,21 @@ static int run_handover(rv_workers *w, rv_job *j)
                  (int)(l && w->cfg->public_url[l - 1] == '/' ? l - 1 : l), w->cfg->public_url, j->voicemail);
     } else snprintf(link, sizeof link, "http://%s/#/rostmeddelande/%lld", w->cfg->listen, j->voicemail);
     local_time(w, &v, received);
+    /* from its organisation's own address when it has one */
+    char whose[48];
+    int seen;
+    rv_org org = {0};
+    pthread_mutex_lock(&w->db->lock);
+    int found = rv_store_whose(w->db->store, "", j->voicemail, &(rv_scope){"", NULL, NULL}, whose, &seen, &e);
+    if (found == 1 && whose[0]) rc = rv_store_get_org(w->db->store, whose, &org, &e);
+    pthread_mutex_unlock(&w->db->lock);
+    if (found < 0 || (rc != RV_OK && rc != RV_ERR_NOT_FOUND)) {
+        rv_vm_archive_free(&v);
+        return job_fail(j, &e);
+    }
     rv_handover_mail h = {.id = j->voicemail, .to = j->to, .from_name = j->actor, .note = j->note, .owner = owner,
-                          .unit = v.unit, .ext = v.ext, .caller = v.caller, .received_local = received, .link = link};
+                          .unit = v.unit, .ext = v.ext, .caller = v.caller, .received_local = received, .link = link,
+                          .from = org.mail_from};
     char *msg = NULL;
     size_t len = 0;
     rc = rv_mail_handover(w->cfg, &h, &msg, &len, subject, sizeof subject, &e);

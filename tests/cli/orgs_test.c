@@ -318,6 +318,33 @@ Test(orgs, the_sweep_mails_each_authoritys_officers_their_own) {
     cr_expect(!strstr(e, "5711") && !strstr(g, "4711"), "each its own: %s / %s", e, g);
 }
 
+/* A voicemail handed over to a handläggare is mailed from its authority's
+ * own address. */
+Test(orgs, a_hand_over_comes_from_its_authoritys_address) {
+    sink o;
+    char admin[80];
+    two_authorities(admin, sizeof admin);
+    int port = free_port();
+    mail_server_start(port);
+    char smtp[64];
+    snprintf(smtp, sizeof smtp, "mail_smtp_url=smtp://127.0.0.1:%d", port);
+    server_set2 = smtp;
+    stop_server();
+    start_server("0");
+    const char *body = "{\"to\":\"handlaggare@kommun.se\"}";
+    cr_assert_eq(call("POST", "/v1/voicemails/1/handover", officer, body, &o), 201, "%s", o.buf);
+    cr_assert_eq(call("POST", "/v1/voicemails/2/handover", officer, body, &o), 201, "%s", o.buf);
+    mail_server_stop();
+    cr_assert_eq(mail_server_mails(&o), 2, "%s", o.buf);
+    char *first = strchr(o.buf, '\n'), *second = first ? strchr(first + 1, '\n') : NULL; /* after the count */
+    cr_assert(second, "%s", o.buf);
+    first++;
+    *second++ = '\0';
+    const char *e = strstr(first, "Svensson") ? first : second, *g = strstr(first, "Svensson") ? second : first;
+    cr_expect(strstr(e, "|FROM=") && strstr(strstr(e, "|FROM="), "rostvakt@essunga.se"), "essunga's: %s", e);
+    cr_expect(strstr(g, "|FROM=") && strstr(strstr(g, "|FROM="), "rostvakt@grastorp.se"), "grastorp's: %s", g);
+}
+
 /* A kept report shows an officer their authority's mailboxes and a manager
  * their units' alone. */
 Test(orgs, reports_hold_only_what_the_reader_may_see) {
