@@ -438,6 +438,25 @@ Test(orgs, an_officer_reads_only_their_own_authoritys_audit) {
     cr_expect_eq(call("GET", "/v1/audit", m, NULL, &o), 403);
 }
 
+/* Another authority's greeting: its versions, audio and review are 404,
+ * and the review records nothing. */
+Test(orgs, another_authoritys_greeting_cannot_be_reviewed) {
+    sink o;
+    char admin[80], g[80], e[80];
+    two_authorities(admin, sizeof admin);
+    cr_assert_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/g01-anna-svensson.wav", pbx, "audio/wav", NULL,
+                        &o, NULL, 0), 200, "%s", o.buf);
+    token_orgs("officer", "diarium", "--org grastorp", g, sizeof g);
+    token_orgs("officer", "registrator-essunga", "--org essunga", e, sizeof e);
+    const char *review = "/v1/mailboxes/4711/greetings/1/review";
+    cr_expect_eq(call("GET", "/v1/mailboxes/4711/greeting", g, NULL, &o), 404, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/mailboxes/4711/greetings/1/audio", g, NULL, &o), 404, "%s", o.buf);
+    cr_expect_eq(call("POST", review, g, "{\"name\":\"stated\"}", &o), 404, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/audit", admin, NULL, &o), 200);
+    cr_expect(!strstr(o.buf, "greeting_reviewed"), "nothing recorded: %s", o.buf);
+    cr_expect_eq(call("POST", review, e, "{\"name\":\"stated\"}", &o), 201, "its own authority's: %s", o.buf);
+}
+
 /* organisation= narrows a kept report and the audit to one of the
  * caller's organisations, as it narrows the lists; another's is 422. */
 Test(orgs, reports_and_the_audit_narrow_to_one_of_the_callers_organisations) {
