@@ -438,6 +438,30 @@ Test(orgs, an_officer_reads_only_their_own_authoritys_audit) {
     cr_expect_eq(call("GET", "/v1/audit", m, NULL, &o), 403);
 }
 
+/* A mailbox that names no profile has its authority's default profile;
+ * one that names one keeps it. */
+Test(orgs, a_mailbox_takes_its_authoritys_default_profile) {
+    sink o;
+    char admin[80];
+    two_authorities(admin, sizeof admin);
+    cr_assert_eq(call("PUT", "/v1/organisations/grastorp", admin, "{\"name\":\"Grästorps kommun\",\"profile\":\"diarium\"}",
+                      &o), 200, "%s", o.buf);
+    cr_assert_eq(call("PUT", "/v1/mailboxes/5712", pbx,
+                      "{\"first_name\":\"Eva\",\"last_name\":\"Lund\",\"unit\":\"Kultur\",\"organisation\":\"grastorp\"}",
+                      &o), 201, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"profile\":\"diarium\""), "%s", o.buf);
+    /* the PBX's next update names neither: both kept */
+    cr_assert_eq(call("PUT", "/v1/mailboxes/5712", pbx, "{\"first_name\":\"Eva\",\"last_name\":\"Lund\",\"unit\":\"Kultur\"}",
+                      &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"profile\":\"diarium\"") && strstr(o.buf, "\"organisation\":\"grastorp\""), "%s", o.buf);
+    cr_assert_eq(call("PUT", "/v1/mailboxes/5713", pbx,
+                      "{\"first_name\":\"Dag\",\"last_name\":\"Lind\",\"unit\":\"Kultur\",\"organisation\":\"grastorp\","
+                      "\"profile\":\"default\"}", &o), 201, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"profile\":\"default\""), "named, kept: %s", o.buf);
+    cr_assert_eq(call("GET", "/v1/mailboxes/5712", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"profile\":\"diarium\""), "%s", o.buf);
+}
+
 /* Another authority's greeting: its versions, audio and review are 404,
  * and the review records nothing. */
 Test(orgs, another_authoritys_greeting_cannot_be_reviewed) {
