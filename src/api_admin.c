@@ -27,8 +27,8 @@ static rv_err unit_txn(rv_server *s, const char *org, const char *name, const ch
     char detail[256];
     snprintf(detail, sizeof detail, "%s%s%.190s", org, *org ? ": " : "", name);
     if (rc == RV_OK)
-        rc = rv_store_audit(s->db.store, now, who->name, who->remote, *created ? "unit_created" : "unit_updated", 0, NULL,
-                            detail, e);
+        rc = rv_store_audit_of(s->db.store, org, now, who->name, who->remote, *created ? "unit_created" : "unit_updated",
+                               detail, e);
     return rv_store_end(s->db.store, rc, e);
 }
 

@@ -325,6 +325,11 @@ rv_err rv_store_decision_standing(rv_store *s, long long voicemail_id, rv_decisi
  * exists, no row is written (RV_ERR_FULL, as on a full disk). */
 rv_err rv_store_audit(rv_store *s, const char *now_iso, const char *actor, const char *remote, const char *action,
                       long long voicemail_id, const char *ext, const char *detail, rv_error *err);
+/* The same, a row of no mailbox that is organisation org's (a unit of it,
+ * the organisation itself): its officers and admins read it too. org ""
+ * or NULL: as rv_store_audit. */
+rv_err rv_store_audit_of(rv_store *s, const char *org, const char *now_iso, const char *actor, const char *remote,
+                         const char *action, const char *detail, rv_error *err);
 
 /* Every action an audit row may name, NULL-ended. A new one needs its
  * request in the table of tests/cli/failclosed_test.c. */

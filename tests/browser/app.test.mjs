@@ -1092,7 +1092,8 @@ test('the organisation picked goes on to Rapporter; an officer reads their own a
     const rows = await g.page.$$eval('#page table tbody tr', (rs) => rs.map((r) => [...r.cells].map((c) => c.textContent)));
     assert.ok(rows.some((r) => r[5] === '5711'), JSON.stringify(rows));
     assert.ok(!rows.some((r) => r[5] === '4711' || r[4] === String(ids['4711'])), JSON.stringify(rows));
-    assert.ok(!rows.some((r) => /Organisation skapad|Nattlig kontroll/.test(r[3])), 'no rows of no mailbox: ' + JSON.stringify(rows));
+    assert.ok(!rows.some((r) => /Nattlig kontroll|Inloggning/.test(r[3])), 'no rows of the installation: ' + JSON.stringify(rows));
+    assert.deepEqual(rows.filter((r) => /Organisation skapad/.test(r[3])).map((r) => r[6]), ['grastorp'], 'their organisation\'s alone');
     await axeAtWidths(g.page, 'an officer\'s Logg');
     // another authority's rows, asked for by the link: not theirs
     await g.page.goto(s.base + '/#/logg?voicemail=' + ids['4711']);

@@ -422,12 +422,25 @@ Test(orgs, an_officer_reads_only_their_own_authoritys_audit) {
     cr_assert_eq(call("GET", "/v1/audit", g, NULL, &o), 200, "%s", o.buf);
     cr_expect(strstr(o.buf, "\"ext\":\"5711\"") && strstr(o.buf, "\"voicemail\":2,"), "grastorp's rows: %s", o.buf);
     cr_expect(!strstr(o.buf, "4711") && !strstr(o.buf, "\"voicemail\":1,"), "never essunga's: %s", o.buf);
-    cr_expect(!strstr(o.buf, "organisation_created") && !strstr(o.buf, "\"voicemail\":null,\"ext\":null"), "no row of no mailbox: %s",
-              o.buf);
+    /* of the rows of no mailbox, their own organisation's alone */
+    cr_expect(strstr(o.buf, "\"action\":\"organisation_created\",\"voicemail\":null,\"ext\":null,\"detail\":\"grastorp\"") &&
+                  !strstr(o.buf, "\"detail\":\"essunga\""), "their organisation's row, not the other's: %s", o.buf);
+    cr_assert_eq(call("PUT", "/v1/units/Ekonomienheten", admin,
+                      "{\"managers\":[\"chef@essunga.se\"],\"organisation\":\"essunga\"}", &o), 201, "%s", o.buf);
+    cr_assert_eq(call("PUT", "/v1/units/Ekonomienheten", admin, "{\"managers\":[\"chef@kommun.se\"]}", &o), 201, "%s",
+                 o.buf);
+    cr_assert_eq(call("GET", "/v1/audit", g, NULL, &o), 200, "%s", o.buf);
+    cr_expect(!strstr(o.buf, "unit_created"), "another's unit, and a unit of every organisation: %s", o.buf);
+    char ea[80];
+    token_orgs("admin", "essunga-it", "--org essunga", ea, sizeof ea);
+    cr_assert_eq(call("GET", "/v1/audit", ea, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"detail\":\"essunga: Ekonomienheten\"") && strstr(o.buf, "\"detail\":\"essunga\"") &&
+                  !strstr(o.buf, "\"detail\":\"Ekonomienheten\"") && !strstr(o.buf, "\"detail\":\"grastorp\""),
+              "essunga's unit and organisation: %s", o.buf);
     cr_assert_eq(call("GET", "/v1/audit?voicemail=1", g, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"items\":[]"), "%s", o.buf);
     cr_assert_eq(call("GET", "/v1/audit?format=csv", g, NULL, &o), 200);
-    cr_expect(strstr(o.buf, ",5711,") && !strstr(o.buf, "4711") && !strstr(o.buf, "organisation_created"), "%s", o.buf);
+    cr_expect(strstr(o.buf, ",5711,") && !strstr(o.buf, "4711") && !strstr(o.buf, ",essunga"), "%s", o.buf);
     /* the installation's admin: every row */
     cr_assert_eq(call("GET", "/v1/audit", admin, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"ext\":\"4711\"") && strstr(o.buf, "\"ext\":\"5711\"") &&
@@ -507,7 +520,7 @@ Test(orgs, reports_and_the_audit_narrow_to_one_of_the_callers_organisations) {
                   !strstr(o.buf, "\"voicemail\":1,"), "%s", o.buf);
     cr_assert_eq(call("GET", "/v1/audit?organisation=essunga", admin, NULL, &o), 200, "%s", o.buf);
     cr_expect(strstr(o.buf, "\"ext\":\"4711\"") && !strstr(o.buf, "\"ext\":\"5711\"") &&
-                  !strstr(o.buf, "organisation_created"), "no rows of no mailbox: %s", o.buf);
+                  !strstr(o.buf, "\"detail\":\"grastorp\""), "%s", o.buf);
     cr_expect_eq(call("GET", "/v1/audit?organisation=essunga", g, NULL, &o), 422, "%s", o.buf);
 }
 
