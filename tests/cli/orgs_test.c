@@ -638,6 +638,24 @@ Test(orgs, an_authoritys_calendar_gives_its_local_dates_and_deadlines) {
     cr_expect(strstr(s, "mottaget 2026-11-30 23:30") && !strstr(s, "2026-11-30T"), "Sweden's time: %s", s);
 }
 
+/* A person of a Swedish and an Åland authority: dates are Swedish, unless
+ * organisation= picks one of them, then they are its calendar's. */
+Test(orgs, dates_are_the_picked_authoritys) {
+    sink o;
+    char admin[80], both[80];
+    two_authorities(admin, sizeof admin);
+    and_an_aland_authority(admin);
+    token_orgs("officer", "forbundet", "--org essunga --org lemland", both, sizeof both);
+    long long ax = post_at("8711", "2026-11-30T22:30:00Z");
+    cr_assert_eq(call("GET", "/v1/voicemails?from=2026-12-01&to=2026-12-01", both, NULL, &o), 200, "%s", o.buf);
+    cr_expect(!listed(o.buf, "items", ax), "Swedish dates: %s", o.buf);
+    cr_assert_eq(call("GET", "/v1/voicemails?organisation=lemland&from=2026-12-01&to=2026-12-01", both, NULL, &o), 200,
+                 "%s", o.buf);
+    cr_expect(listed(o.buf, "items", ax), "Åland's, picked: %s", o.buf);
+    cr_assert_eq(call("GET", "/v1/voicemails?organisation=essunga&from=2026-12-01&to=2026-12-01", both, NULL, &o), 200);
+    cr_expect(!listed(o.buf, "items", ax), "%s", o.buf);
+}
+
 /* Days kept count from the local date of the authority's time zone: a
  * private message received 22:30 UTC on 30 November is 91 days old on 1
  * March in Sweden, 90 on Åland. */
