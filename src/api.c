@@ -69,7 +69,14 @@ int rv_api_calendar(rv_server *s, rv_req *r, rv_calendar *cal, rv_answer *ret)
     rv_error e;
     rv_err rc;
     *cal = RV_CAL_SE;
-    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, rv_store_list_orgs(s->db.store, who->orgs, &v, &n, &e));
+    /* organisation= one of theirs: that one's calendar */
+    const char *one = rv_req_arg(r, "organisation"), *orgs = who->orgs;
+    char only[RV_ORG_ID_MAX + 3];
+    if (one && rv_org_id_valid(one) && rv_orgs_has(who->orgs, one)) {
+        snprintf(only, sizeof only, ",%s,", one);
+        orgs = only;
+    }
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, rv_store_list_orgs(s->db.store, orgs, &v, &n, &e));
     if (rc != RV_OK) {
         *ret = rv_reply_rv_error(r, &e);
         return 0;

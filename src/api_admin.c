@@ -27,8 +27,8 @@ static rv_err unit_txn(rv_server *s, const char *org, const char *name, const ch
     char detail[256];
     snprintf(detail, sizeof detail, "%s%s%.190s", org, *org ? ": " : "", name);
     if (rc == RV_OK)
-        rc = rv_store_audit(s->db.store, now, who->name, who->remote, *created ? "unit_created" : "unit_updated", 0, NULL,
-                            detail, e);
+        rc = rv_store_audit_of(s->db.store, org, now, who->name, who->remote, *created ? "unit_created" : "unit_updated",
+                               detail, e);
     return rv_store_end(s->db.store, rc, e);
 }
 
@@ -185,16 +185,18 @@ rv_answer rv_api_post_sweep(rv_server *s, rv_req *r, const rv_path *p)
     (void)p;
     const char *date_s = rv_req_arg(r, "date"), *dry_s = rv_req_arg(r, "dry_run"), *fmt_s = rv_req_arg(r, "format");
     long date;
-    if (date_s && !rv_parse_date(date_s, &date)) return rv_reply_error(r, RV_ERR_ARG, "date must be YYYY-MM-DD");
+    char at[32] = ""; /* an instant (now, without date=): each organisation's own day of it */
+    if (date_s && !rv_parse_date(date_s, &date) && !rv_parse_instant(date_s))
+        return rv_reply_error(r, RV_ERR_ARG, "date must be YYYY-MM-DD or an instant YYYY-MM-DDTHH:MM:SSZ");
     int dry_run = 0;
     if (dry_s && rv_parse_bool(dry_s, &dry_run) != 0)
         return rv_reply_error(r, RV_ERR_ARG, "dry_run must be true or false (or 1/0, yes/no)");
     int fmt = fmt_s ? rv_sweep_format_parse(fmt_s) : RV_SWEEP_JSON;
     if (fmt < 0) return rv_reply_error(r, RV_ERR_ARG, "format must be json, csv or html");
-    if (!date_s) { /* today, in Sweden */
-        char now[32];
-        rv_utc_now(now);
-        rv_local_date(now, RV_CAL_SE, &date);
+    if (!date_s || rv_parse_instant(date_s)) { /* the run's date: Sweden's */
+        if (!date_s) rv_utc_now(at);
+        else snprintf(at, sizeof at, "%s", date_s);
+        rv_local_date(at, RV_CAL_SE, &date);
     }
     if (!rv_workers_sweep_claim(s->workers))
         return rv_reply_error(r, RV_ERR_SWEEP_RUNNING, "a sweep is running; try again when it is done");
@@ -204,6 +206,7 @@ rv_answer rv_api_post_sweep(rv_server *s, rv_req *r, const rv_path *p)
         return 0;
     }
     *j = (rv_job){.kind = RV_JOB_SWEEP, .date = date, .dry_run = dry_run, .format = (rv_sweep_format)fmt};
+    memcpy(j->at, at, sizeof j->at);
     int handed;
     rv_answer ret = rv_api_hand_over(s, r, j, &handed);
     if (!handed) rv_workers_sweep_release(s->workers);
@@ -228,7 +231,7 @@ static void csv_field(FILE *f, const char *v)
     fputc('"', f);
 }
 
-/* GET /v1/audit?voicemail=&actor=&from=&to=&format=&limit=&after=: newest
+/* GET /v1/audit?voicemail=&actor=&organisation=&from=&to=&format=&limit=&after=: newest
  * first, pages of limit (1..1000, default 1000); the next page's cursor is
  * "next" (JSON) or the header Next-Cursor (CSV), given back as after=. */
 rv_answer rv_api_get_audit(rv_server *s, rv_req *r, const rv_path *p)
@@ -258,6 +261,11 @@ rv_answer rv_api_get_audit(rv_server *s, rv_req *r, const rv_path *p)
      * any mailbox), never the rows of no mailbox (sign-ins, units, sweeps) */
     const rv_caller *who = rv_req_caller(r);
     const char *orgs = who->role == RV_ROLE_ADMIN && !who->orgs[0] ? NULL : who->orgs;
+    /* organisation=: one of the caller's organisations' rows alone */
+    rv_scope one = {0};
+    char org[RV_ORG_ID_MAX + 3];
+    if (!rv_api_org_filter(s, r, &one, org, &ret)) return ret;
+    if (one.orgs) orgs = one.orgs;
     pthread_mutex_lock(&s->db.lock);
     rv_err rc = rv_store_audit_page(s->db.store, vid, actor, from, to, orgs, after_id, (int)limit,
                                     &items, &more, &e);
@@ -494,21 +502,25 @@ static int scoped_reports(rv_server *s, const rv_scope *sc, json_t *items, rv_er
     return rc == RV_OK ? 0 : -1;
 }
 
-/* GET /v1/sweeps?limit=: the kept reports of the
- * latest sweeps, newest first (default 60, at most 400); /v1/sweeps/{id} one. */
+/* GET /v1/sweeps?organisation=&limit=: the kept reports of the
+ * latest sweeps, newest first (default 60, at most 400); /v1/sweeps/{id} one.
+ * organisation=: one of the caller's organisations' part alone. */
 static rv_answer sweeps(rv_server *s, rv_req *r, long long id)
 {
     const rv_caller *who = rv_req_caller(r);
     const char *l = rv_req_arg(r, "limit");
     long long limit = l ? rv_parse_id(l, strlen(l)) : 60;
     if (!limit || limit > 400) return rv_reply_error(r, RV_ERR_ARG, "limit must be 1 to 400");
+    rv_scope sc = rv_caller_scope(who); /* another authority's and another manager's mailboxes left out */
+    char org[RV_ORG_ID_MAX + 3];
+    rv_answer ret;
+    if (!rv_api_org_filter(s, r, &sc, org, &ret)) return ret;
     json_t *items;
     rv_error e;
     pthread_mutex_lock(&s->db.lock);
     rv_err rc = rv_store_list_sweeps(s->db.store, (int)limit, id, &items, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
-    rv_scope sc = rv_caller_scope(who); /* another authority's and another manager's mailboxes left out */
     if ((sc.orgs || sc.manager) && scoped_reports(s, &sc, items, &e) != 0) {
         json_decref(items);
         return rv_reply_rv_error(r, &e);

@@ -27,8 +27,8 @@ static json_t *mailbox_json(const rv_mailbox *m)
 
 /* A mailbox's creation or change and its audit row in one transaction
  * (the store's lock held). */
-static rv_err mailbox_txn(rv_server *s, rv_mailbox *m, const char *now, const rv_caller *who, int *created,
-                          rv_error *e)
+static rv_err mailbox_txn(rv_server *s, rv_mailbox *m, int profile_named, const char *now, const rv_caller *who,
+                          int *created, rv_error *e)
 {
     rv_err rc = rv_store_begin(s->db.store, e);
     if (rc != RV_OK) return rc;
@@ -36,6 +36,17 @@ static rv_err mailbox_txn(rv_server *s, rv_mailbox *m, const char *now, const rv
     rv_mailbox kept; /* the organisation it has now: the one named, kept, or found by the org's name */
     if (rc == RV_OK) rc = rv_store_get_mailbox(s->db.store, m->ext, &kept, e);
     if (rc == RV_OK) memcpy(m->organisation, kept.organisation, sizeof m->organisation);
+    /* a mailbox that names no profile has its organisation's */
+    if (rc == RV_OK && !profile_named && m->organisation[0]) {
+        rv_org org;
+        rv_err orc = rv_store_get_org(s->db.store, m->organisation, &org, e);
+        if (orc != RV_OK && orc != RV_ERR_NOT_FOUND) rc = orc;
+        else if (orc == RV_OK && org.profile[0] && strcmp(org.profile, m->profile) != 0) {
+            snprintf(m->profile, sizeof m->profile, "%s", org.profile);
+            int again;
+            rc = rv_store_put_mailbox(s->db.store, m, now, &again, e);
+        }
+    }
     if (rc == RV_OK)
         rc = rv_store_audit(s->db.store, now, who->name, who->remote, *created ? "mailbox_created" : "mailbox_updated", 0,
                             m->ext, NULL, e);
@@ -50,6 +61,9 @@ rv_answer rv_api_put_mailbox(rv_server *s, rv_req *r, const rv_path *p)
     const char *body = rv_req_body(r, &len);
     rv_mailbox m;
     if (rv_mailbox_parse(p->ext, body, len, &m, &e) != RV_OK) return rv_reply_rv_error(r, &e);
+    json_t *j = json_loadb(body ? body : "", len, 0, NULL);
+    int profile_named = json_object_get(j, "profile") != NULL;
+    json_decref(j);
     const char *orgs = rv_req_caller(r)->orgs; /* an organisation's admin: only into theirs */
     if (orgs[0] && !rv_orgs_has(orgs, m.organisation))
         return rv_reply_error(r, RV_ERR_UNPROCESSABLE, "organisation: name one of the organisations you act for");
@@ -62,7 +76,7 @@ rv_answer rv_api_put_mailbox(rv_server *s, rv_req *r, const rv_path *p)
     char now[32];
     rv_utc_now(now);
     rv_err rc;
-    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, mailbox_txn(s, &m, now, rv_req_caller(r), &created, &e));
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, mailbox_txn(s, &m, profile_named, now, rv_req_caller(r), &created, &e));
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     return rv_reply_json(r, created ? 201 : 200, mailbox_json(&m));
 }

@@ -210,6 +210,20 @@ void rv_local_time(const char *utc_iso, rv_calendar cal, char out[17])
     snprintf(out + 10, 7, " %02u:%02u", rest / 60 % 24, rest % 60);
 }
 
+int rv_parse_instant(const char *s)
+{
+    static const char shape[] = "0000-00-00T00:00:00Z"; /* 0: a digit */
+    if (!s || strlen(s) != sizeof shape - 1) return 0;
+    for (size_t i = 0; shape[i]; i++)
+        if (shape[i] == '0' ? s[i] < '0' || s[i] > '9' : s[i] != shape[i]) return 0;
+    char date[11];
+    long day;
+    snprintf(date, sizeof date, "%.10s", s);
+    int h = (s[11] - '0') * 10 + s[12] - '0', mi = (s[14] - '0') * 10 + s[15] - '0',
+        sec = (s[17] - '0') * 10 + s[18] - '0';
+    return rv_parse_date(date, &day) && h <= 23 && mi <= 59 && sec <= 59;
+}
+
 void rv_utc_now(char out[32])
 {
     time_t t = time(NULL);

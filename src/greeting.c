@@ -24,7 +24,9 @@ rv_err rv_greeting_analyse(const rv_analyzer *an, rv_asr *asr, const rv_verify_t
                    .cohort = directory, .cohort_units = directory_units,
                    .n_cohort = n_directory, .name_template = name_template};
     long day;
-    if (rv_local_date(received_at, RV_CAL_SE, &day)) /* "till och med fredag" counts from here */
+    rv_calendar cal; /* the profile's, or the organisation's the caller put in its place */
+    if (!rv_calendar_parse(p->calendar, &cal)) cal = RV_CAL_SE;
+    if (rv_local_date(received_at, cal, &day)) /* "till och med fredag" counts from here */
         rv_civil_from_days(day, &exp.rec_year, &exp.rec_month, &exp.rec_day);
     rv_report r;
     rv_err rc = rv_analyze_pcm(an, pcm, RV_KIND_GREETING, &r, err);

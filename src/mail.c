@@ -440,6 +440,14 @@ static rv_err enqueue(rv_store *s, const char *from, const char *date, const cha
     return rc;
 }
 
+/* The address organisation id's mail comes from: its own, else fallback. */
+static const char *from_of(const rv_org *orgs, size_t n, const char *id, const char *fallback)
+{
+    for (size_t k = 0; id && *id && k < n; k++)
+        if (strcmp(orgs[k].id, id) == 0 && orgs[k].mail_from[0]) return orgs[k].mail_from;
+    return fallback;
+}
+
 /* The mailbox ext's organisation, into the map (ext -> id). */
 static void one_mailbox(void *user, const char *ext, const char *org) { json_object_set_new(user, ext, json_string(org)); }
 
@@ -505,8 +513,11 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
     units us = {0};
     gmime_ready();
     json_t *whose = json_object(); /* each mailbox's organisation */
+    rv_org *orgs = NULL;           /* for their own addresses */
+    size_t n_orgs = 0;
     rv_err rc = whose ? rv_store_units(s, one_unit, &us, err) : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     if (rc == RV_OK) rc = rv_store_mailbox_orgs(s, one_mailbox, whose, err);
+    if (rc == RV_OK) rc = rv_store_list_orgs(s, NULL, &orgs, &n_orgs, err);
     if (rc == RV_OK && (us.oom || key_items(r) != 0)) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     for (size_t i = 0; rc == RV_OK && i < us.n; i++) {
         rv_strbuf text = {0}, html = {0};
@@ -522,7 +533,9 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
             /* an organisation's unit is kept apart from another's of the same name */
             if (us.u[i].org[0]) snprintf(key, sizeof key, "unit:%s/%s", us.u[i].org, us.u[i].name);
             else snprintf(key, sizeof key, "unit:%s", us.u[i].name);
-            rc = enqueue(s, cfg->mail_from, date, key, us.u[i].managers, subject, &text, &html, dry_dir, log, c, err);
+            /* from the unit's organisation's own address when it has one */
+            rc = enqueue(s, from_of(orgs, n_orgs, us.u[i].org, cfg->mail_from), date, key, us.u[i].managers, subject,
+                         &text, &html, dry_dir, log, c, err);
         }
         free(text.s);
         free(html.s);
@@ -538,12 +551,16 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
         for (const char *p = cfg->mail_officers; *p && k + 1 < sizeof to; p++)
             if (*p != ' ') to[k++] = *p;
         to[k] = '\0';
-        rc = enqueue(s, cfg->mail_from, date, "officers", to, subject, &text, &html, dry_dir, log, c, err);
+        /* the whole installation's: from the one organisation's address when
+         * it serves only one, else the installation's */
+        rc = enqueue(s, n_orgs == 1 ? from_of(orgs, n_orgs, orgs[0].id, cfg->mail_from) : cfg->mail_from, date,
+                     "officers", to, subject, &text, &html, dry_dir, log, c, err);
         free(text.s);
         free(html.s);
     }
     if (rc == RV_OK) rc = org_summaries(s, cfg, r, whose, dry_dir, log, c, err);
     json_decref(whose);
+    free(orgs);
     for (size_t i = 0; i < us.n; i++) {
         free(us.u[i].org);
         free(us.u[i].name);
@@ -583,8 +600,9 @@ rv_err rv_mail_handover(const rv_config *cfg, const rv_handover_mail *h, char **
 {
     *out = NULL;
     *len = 0;
-    if (!rv_mail_address_valid(cfg->mail_from))
-        return rv_error_set(err, RV_ERR_CONFIG, "mail_from '%s' is not an e-mail address", cfg->mail_from);
+    const char *from = h->from && *h->from ? h->from : cfg->mail_from; /* the organisation's own first */
+    if (!rv_mail_address_valid(from))
+        return rv_error_set(err, RV_ERR_CONFIG, "mail_from '%s' is not an e-mail address", from);
     const char *caller = h->caller && *h->caller ? h->caller : "okänt nummer";
     snprintf(subject, subject_cap, "Röstmeddelande till dig från %s, mottaget %s", caller, h->received_local);
     rv_strbuf text = {0}, html = {0};
@@ -615,7 +633,7 @@ rv_err rv_mail_handover(const rv_config *cfg, const rv_handover_mail *h, char **
     if (text.oom || html.oom) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     if (rc == RV_OK) {
         gmime_ready();
-        *out = compose(cfg->mail_from, h->to, subject, text.s, html.s, len);
+        *out = compose(from, h->to, subject, text.s, html.s, len);
         if (!*out) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     }
     free(text.s);

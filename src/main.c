@@ -79,7 +79,7 @@ static const struct {
                  "                  [--state FILE] [--once] [--interval S] [--tries N] [CONTEXT MAILBOX ...]",
      "send a PBX's new voicemails, greetings and recorded names to the service"},
     {"archive", "archive [--data-dir DIR] (--voicemail ID... | --decided-from YYYY-MM-DD --decided-to YYYY-MM-DD)\n"
-                "                  --out DIR [--tar]",
+                "                  [--org ID] --out DIR [--tar]",
      "submission packages (FGS Paketstruktur 2.0) of registered (registrera) voicemails for the e-archive"},
     {"migrate", "migrate --from ARCHIVE --to ARCHIVE [--into-nonempty]",
      "copy the archive between SQLite and PostgreSQL, then verify the copy"},
@@ -127,7 +127,9 @@ static const char *const details[] = {
     "  the token is printed once, on the last line; the file keeps only its hash\n",
     /* sweep */
     "  --data-dir DIR              the setting data_dir (default /var/lib/rostvakt)\n"
-    "  --date YYYY-MM-DD           the sweep's day (default today in Sweden)\n"
+    "  --date YYYY-MM-DD           the sweep's day for every organisation; an instant\n"
+    "                              YYYY-MM-DDTHH:MM:SSZ (default now): each organisation's\n"
+    "                              own day of it\n"
     "  --format F[,F...]           json (default), csv, html, or several\n"
     "  --out FILE                  write there ({date} and {format} in the name become\n"
     "                              the date and the format); default standard output\n"
@@ -198,7 +200,9 @@ static const char *const details[] = {
     /* archive */
     "  --voicemail ID              this voicemail (repeatable)\n"
     "  --decided-from D, --decided-to D\n"
-    "                              every voicemail registered on those days (Swedish time, inclusive)\n"
+    "                              every voicemail registered on those days (inclusive), each\n"
+    "                              day its organisation's (its profile's without one)\n"
+    "  --org ID                    only that organisation's voicemails\n"
     "  --out DIR                   the packages go to DIR/OBJID/ (a folder each)\n"
     "  --tar                       as DIR/OBJID.tar instead\n"
     "  only voicemails whose latest decision is \"registrera\" are packaged; each\n"
@@ -992,12 +996,32 @@ static int cmd_pbx_sync(int argc, char **argv)
     return status;
 }
 
+/* The calendar of voicemail id's days: its organisation's, else its
+ * profile's, else Sweden's; its organisation's id into org and its latest
+ * decision's time into decided_at. 0 on a database error (e). */
+static int archive_calendar(rv_store *st, const rv_config *cfg, long long id, rv_calendar *cal, char org[48],
+                            char decided_at[32], rv_error *e)
+{
+    rv_vm_archive v;
+    if (rv_store_archive_info(st, id, &v, e) != RV_OK) return 0;
+    rv_profile prof;
+    rv_error pe;
+    rv_calendar pc = RV_CAL_SE;
+    if (rv_profile_find(cfg->profile_dirs, v.profile, &prof, &pe) == RV_OK && !rv_calendar_parse(prof.calendar, &pc))
+        pc = RV_CAL_SE;
+    *cal = rv_calendar_or(v.calendar, pc);
+    snprintf(decided_at, 32, "%s", v.decided_at);
+    rv_vm_archive_free(&v);
+    int seen;
+    return rv_store_whose(st, "", id, &(rv_scope){"", NULL, NULL}, org, &seen, e) >= 0;
+}
+
 /* rostvakt archive: submission packages of registered voicemails */
 static int cmd_archive(int argc, char **argv)
 {
     common_opts co;
     if (common_init(&co, argc) != 0) return 1;
-    const char *from_s = NULL, *to_s = NULL, *out = NULL;
+    const char *from_s = NULL, *to_s = NULL, *out = NULL, *org_s = NULL;
     long long *ids = calloc((size_t)argc + 1, sizeof *ids);
     size_t n = 0;
     int tar = 0, rc = 0;
@@ -1025,6 +1049,7 @@ static int cmd_archive(int argc, char **argv)
         const char **slot = strcmp(argv[i], "--decided-from") == 0 ? &from_s
                             : strcmp(argv[i], "--decided-to") == 0 ? &to_s
                             : strcmp(argv[i], "--out") == 0        ? &out
+                            : strcmp(argv[i], "--org") == 0        ? &org_s
                                                                    : NULL;
         if (!slot || i + 1 >= argc) {
             fprintf(stderr, "rostvakt archive: %s %s\n", argv[i], slot ? "needs a value" : "is not an option");
@@ -1063,18 +1088,59 @@ static int cmd_archive(int argc, char **argv)
         rc = EXIT_CONFIG;
         goto done;
     }
+    rv_org org;
+    if (org_s && rv_store_get_org(st, org_s, &org, &e) != RV_OK) {
+        fprintf(stderr, "rostvakt archive: --org %s: %s\n", org_s, e.msg);
+        rc = e.code == RV_ERR_NOT_FOUND ? EXIT_USAGE : 1;
+        goto done;
+    }
     if (from_s) {
-        char f[32], t[32]; /* the local days, Swedish time: [start of from, start of the day after to) */
-        rv_local_day_start(RV_CAL_SE, from_d, f);
-        rv_local_day_start(RV_CAL_SE, to_d + 1, t);
+        /* the widest of the calendars' days, [start of from, start of the
+         * day after to), then each voicemail's own calendar's */
+        char f[2][32], t[2][32];
+        rv_local_day_start(RV_CAL_SE, from_d, f[0]);
+        rv_local_day_start(RV_CAL_AX, from_d, f[1]);
+        rv_local_day_start(RV_CAL_SE, to_d + 1, t[0]);
+        rv_local_day_start(RV_CAL_AX, to_d + 1, t[1]);
         free(ids);
         ids = NULL;
-        if (rv_store_registered_between(st, f, t, &ids, &n, &e) != RV_OK) {
+        if (rv_store_registered_between(st, strcmp(f[0], f[1]) < 0 ? f[0] : f[1], strcmp(t[0], t[1]) > 0 ? t[0] : t[1],
+                                        &ids, &n, &e) != RV_OK) {
             fprintf(stderr, "rostvakt archive: %s\n", e.msg);
             rc = 1;
             goto done;
         }
-        fprintf(stderr, "rostvakt archive: %zu voicemails registered %s .. %s\n", n, from_s, to_s);
+        size_t kept = 0;
+        for (size_t i = 0; i < n; i++) {
+            rv_calendar cal;
+            char whose[48], at[32];
+            long day;
+            if (!archive_calendar(st, &cfg, ids[i], &cal, whose, at, &e)) {
+                fprintf(stderr, "rostvakt archive: %s\n", e.msg);
+                rc = 1;
+                goto done;
+            }
+            if (rv_local_date(at, cal, &day) && day >= from_d && day <= to_d && (!org_s || !strcmp(whose, org_s)))
+                ids[kept++] = ids[i];
+        }
+        n = kept;
+        fprintf(stderr, "rostvakt archive: %zu voicemails registered %s .. %s%s%s\n", n, from_s, to_s,
+                org_s ? " of " : "", org_s ? org_s : "");
+    } else if (org_s) { /* named ones: each must be the organisation's */
+        for (size_t i = 0; i < n; i++) {
+            rv_calendar cal;
+            char whose[48], at[32];
+            if (!archive_calendar(st, &cfg, ids[i], &cal, whose, at, &e)) {
+                fprintf(stderr, "rostvakt archive: %s\n", e.msg);
+                rc = 1;
+                goto done;
+            }
+            if (strcmp(whose, org_s) != 0) {
+                fprintf(stderr, "rostvakt archive: voicemail %lld is not %s's\n", ids[i], org_s);
+                rc = EXIT_USAGE;
+                goto done;
+            }
+        }
     }
     const char *who = getenv("USER") ? getenv("USER") : "archive";
     char actor[96];
@@ -1233,7 +1299,7 @@ static int cmd_token(int argc, char **argv)
  * and one decoder for greetings analysed under older models. The report is
  * put in place at the end (rv_out: never half-written, a device or FIFO
  * written as it is); a missing folder on the way to it is made. */
-static int sweep_main(const rv_config *cfg, long date, const int *fmts, size_t n_fmts,
+static int sweep_main(const rv_config *cfg, long date, const char *at, const int *fmts, size_t n_fmts,
                       const char *out_s, int dry_run, int mail, const char *mail_dir, int once)
 {
     char day[11], me[RV_NODE_NAME_MAX];
@@ -1322,7 +1388,7 @@ static int sweep_main(const rv_config *cfg, long date, const int *fmts, size_t n
     rv_analyzer an = {cfg, prompts};
     rv_verify_thresholds th = rv_verify_thresholds_of(cfg);
     rv_audio_limits lim = {cfg->max_audio_bytes, cfg->max_audio_seconds};
-    rv_sweep_opts o = {.date = date, .dry_run = dry_run, .profile_dirs = cfg->profile_dirs,
+    rv_sweep_opts o = {.date = date, .at = at, .dry_run = dry_run, .profile_dirs = cfg->profile_dirs,
                        .models_version = models_version, .an = &an, .asr = asr, .th = &th, .lim = &lim,
                        .actor = "sweep", .progress = isatty(STDERR_FILENO) ? stderr : NULL};
     rv_sweep_counts c;
@@ -1446,15 +1512,20 @@ static int cmd_sweep(int argc, char **argv)
         rc = EXIT_USAGE;
         goto done;
     }
+    /* a date: that day for every organisation; an instant, or none (now):
+     * each organisation's own day of it; the run's date is Sweden's */
     long date;
-    if (date_s ? !rv_parse_date(date_s, &date) : 0) {
-        fprintf(stderr, "rostvakt sweep: --date must be a date YYYY-MM-DD\n");
+    char now[32];
+    const char *at = NULL;
+    if (date_s && !rv_parse_date(date_s, &date) && !rv_parse_instant(date_s)) {
+        fprintf(stderr, "rostvakt sweep: --date must be a date YYYY-MM-DD or an instant YYYY-MM-DDTHH:MM:SSZ\n");
         rc = EXIT_USAGE;
         goto done;
     }
-    if (!date_s) { /* today, in Sweden */
-        char now[32];
-        rv_utc_now(now);
+    if (!date_s || rv_parse_instant(date_s)) {
+        if (!date_s) rv_utc_now(now);
+        else snprintf(now, sizeof now, "%s", date_s);
+        at = now;
         rv_local_date(now, RV_CAL_SE, &date);
     }
     rv_config cfg;
@@ -1463,7 +1534,7 @@ static int cmd_sweep(int argc, char **argv)
         rv_config_print(&cfg, stdout);
         goto done;
     }
-    rc = sweep_main(&cfg, date, fmts, n_fmts, out_s, dry_run, mail, mail_dir, once);
+    rc = sweep_main(&cfg, date, at, fmts, n_fmts, out_s, dry_run, mail, mail_dir, once);
 done:
     free(co.sets);
     return rc;

@@ -30,8 +30,23 @@ static int audit_made_to_fail(void)
     return f && *f && access(f, F_OK) == 0;
 }
 
+static rv_err audit_row(rv_store *s, const char *org, const char *now_iso, const char *actor, const char *remote,
+                        const char *action, long long voicemail_id, const char *ext, const char *detail, rv_error *err);
+
 rv_err rv_store_audit(rv_store *s, const char *now_iso, const char *actor, const char *remote, const char *action,
                       long long voicemail_id, const char *ext, const char *detail, rv_error *err)
+{
+    return audit_row(s, NULL, now_iso, actor, remote, action, voicemail_id, ext, detail, err);
+}
+
+rv_err rv_store_audit_of(rv_store *s, const char *org, const char *now_iso, const char *actor, const char *remote,
+                         const char *action, const char *detail, rv_error *err)
+{
+    return audit_row(s, org && *org ? org : NULL, now_iso, actor, remote, action, 0, NULL, detail, err);
+}
+
+static rv_err audit_row(rv_store *s, const char *org, const char *now_iso, const char *actor, const char *remote,
+                        const char *action, long long voicemail_id, const char *ext, const char *detail, rv_error *err)
 {
     size_t k = 0;
     while (rv_audit_actions[k] && strcmp(rv_audit_actions[k], action) != 0) k++;
@@ -39,10 +54,11 @@ rv_err rv_store_audit(rv_store *s, const char *now_iso, const char *actor, const
     if (audit_made_to_fail()) return rv_error_set(err, RV_ERR_FULL, "cannot write the audit: RV_TEST_AUDIT_FAILS");
     return rv_sql_exec(s,
                        "INSERT INTO audit (at, actor, remote, action, voicemail_id, ext, detail, organisation)"
-                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, (SELECT m.organisation FROM mailboxes m WHERE m.ext ="
-                       " coalesce(?6, (SELECT v.ext FROM voicemails v WHERE v.id = ?5))))",
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, coalesce(?8, (SELECT m.organisation FROM mailboxes m"
+                       " WHERE m.ext = coalesce(?6, (SELECT v.ext FROM voicemails v WHERE v.id = ?5)))))",
                        V_ARGS(V_TEXT(now_iso), V_TEXT(actor), V_TEXT(remote ? remote : ""), V_TEXT(action),
-                              voicemail_id > 0 ? V_INT(voicemail_id) : V_NULL, V_TEXT(ext), V_TEXT(detail)),
+                              voicemail_id > 0 ? V_INT(voicemail_id) : V_NULL, V_TEXT(ext), V_TEXT(detail),
+                              V_TEXT(org)),
                        "cannot write the audit", err);
 }
 

@@ -152,7 +152,8 @@ rv_err rv_store_current_greetings(rv_store *s, const char *after_ext, rv_current
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
                                "SELECT m.ext, m.first_name, m.last_name, m.unit, m.org, m.profile, m.mobile, g.id,"
-                               " g.models_version, g.audio_sha256, g.content_type, g.received_at"
+                               " g.models_version, g.audio_sha256, g.content_type, g.received_at,"
+                               " coalesce(m.organisation, '')"
                                " FROM mailboxes m JOIN greetings g ON g.id = m.greeting_id"
                                " WHERE g.removed = 0 AND m.ext > ?1 ORDER BY m.ext LIMIT ?2",
                                V_ARGS(V_TEXT(after_ext ? after_ext : ""), V_INT(cap)), "cannot read greetings", err);
@@ -173,6 +174,7 @@ rv_err rv_store_current_greetings(rv_store *s, const char *after_ext, rv_current
         rv_sql_copy(q, 9, g->sha256, sizeof g->sha256);
         rv_sql_copy(q, 10, g->content_type, sizeof g->content_type);
         rv_sql_copy(q, 11, g->received_at, sizeof g->received_at);
+        rv_sql_copy(q, 12, g->m.organisation, sizeof g->m.organisation);
     }
     if (*n < cap && r < 0) rc = err->code;
     rv_sql_done(q);

@@ -44,8 +44,8 @@ rv_err rv_store_put_org(rv_store *s, const rv_org *o, const char *now_iso, const
                          "cannot store the organisation", err);
     if (rc == RV_OK) {
         *created = had == 0;
-        rc = rv_store_audit(s, now_iso, actor, remote, had ? "organisation_updated" : "organisation_created", 0,
-                            NULL, o->id, err);
+        rc = rv_store_audit_of(s, o->id, now_iso, actor, remote, had ? "organisation_updated" : "organisation_created",
+                               o->id, err);
     }
     return rv_store_end(s, rc, err);
 }

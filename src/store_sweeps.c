@@ -35,13 +35,15 @@ rv_err rv_store_greeting_findings(rv_store *s, rv_finding_kind kind, const char 
                               " AND NOT EXISTS (SELECT 1 FROM " REVIEWS_OF("g") ")",
     };
     if ((unsigned)kind >= sizeof where / sizeof *where) return rv_error_set(err, RV_ERR_ARG, "no such list");
-    char sql[1024];
+    char sql[2048];
     snprintf(sql, sizeof sql,
              "WITH " UNIT_NAMES
              " SELECT m.ext, m.first_name || ' ' || m.last_name, coalesce(u.unit, m.unit), g.id, g.removed,"
-             " g.missing_reason, g.violations, g.absence_until, g.received_at, m.profile, g.review"
+             " g.missing_reason, g.violations, g.absence_until, g.received_at, m.profile, g.review,"
+             " coalesce(o.calendar, '')"
              " FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
-             " LEFT JOIN unit_names u ON u.raw = m.unit WHERE (%s)"
+             " LEFT JOIN unit_names u ON u.raw = m.unit"
+             " LEFT JOIN organisations o ON o.id = m.organisation WHERE (%s)"
              " ORDER BY u.k, m.ext",
              where[kind]);
     rv_sql *q;
@@ -55,7 +57,8 @@ rv_err rv_store_greeting_findings(rv_store *s, rv_finding_kind kind, const char 
             .ext = rv_sql_text(q, 0), .name = rv_sql_text(q, 1), .unit = rv_sql_text(q, 2),
             .greeting_id = rv_sql_null(q, 3) ? 0 : rv_sql_int(q, 3), .removed = (int)rv_sql_int(q, 4),
             .missing_reason = rv_sql_text(q, 5), .violations = rv_sql_text(q, 6), .absence_until = rv_sql_text(q, 7),
-            .received_at = rv_sql_text(q, 8), .profile = rv_sql_text(q, 9), .review = review ? review : ""};
+            .received_at = rv_sql_text(q, 8), .profile = rv_sql_text(q, 9), .review = review ? review : "",
+            .calendar = rv_sql_text(q, 11)};
         fn(user, &f);
     }
     if (r < 0) rc = err->code;
@@ -102,7 +105,7 @@ rv_err rv_store_disposal_candidates(rv_store *s, long long after_id, rv_disposal
                                " m.unit, (SELECT d.decision FROM decisions d WHERE d.voicemail_id = v.id"
                                "  ORDER BY d.id DESC LIMIT 1), v.archived_at, coalesce(o.calendar, ''),"
                                " (SELECT d.gallringsbeslut FROM decisions d WHERE d.voicemail_id = v.id"
-                               "  ORDER BY d.id DESC LIMIT 1)"
+                               "  ORDER BY d.id DESC LIMIT 1), coalesce(m.organisation, '')"
                                " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
                                " LEFT JOIN organisations o ON o.id = m.organisation"
                                " WHERE v.disposed_at IS NULL AND v.state = 'analysed' AND v.id > ?1"
@@ -124,6 +127,7 @@ rv_err rv_store_disposal_candidates(rv_store *s, long long after_id, rv_disposal
         rv_sql_copy(q, 8, x->archived_at, sizeof x->archived_at);
         rv_sql_copy(q, 9, x->calendar, sizeof x->calendar);
         rv_sql_copy(q, 10, x->gallringsbeslut, sizeof x->gallringsbeslut);
+        rv_sql_copy(q, 11, x->organisation, sizeof x->organisation);
     }
     if (*n < cap && r < 0) rc = err->code;
     rv_sql_done(q);

@@ -31,6 +31,8 @@ typedef struct {
     char (*version)[40];
     rv_calendar *cal;
     size_t fallback; /* "default", for a mailbox whose profile is gone */
+    rv_org *orgs;    /* every organisation, by id */
+    size_t n_orgs;
 } profiles;
 
 static rv_err profiles_load(profiles *p, const rv_sweep_opts *o, rv_error *err)
@@ -55,6 +57,7 @@ static void profiles_free(profiles *p)
     free(p->all);
     free(p->version);
     free(p->cal);
+    free(p->orgs);
 }
 
 static size_t profile_of(const profiles *p, const char *name)
@@ -62,6 +65,21 @@ static size_t profile_of(const profiles *p, const char *name)
     for (size_t i = 0; name && i < p->n; i++)
         if (strcmp(p->all[i].name, name) == 0) return i;
     return p->fallback;
+}
+
+/* The sweep's day in cal: its instant's local date there, else its date. */
+static long day_in(const rv_sweep_opts *o, rv_calendar cal)
+{
+    long day;
+    return o->at && rv_local_date(o->at, cal, &day) ? day : o->date;
+}
+
+/* Organisation id among those loaded, or NULL ("" or gone). */
+static const rv_org *org_of(const profiles *p, const char *id)
+{
+    for (size_t i = 0; id && *id && i < p->n_orgs; i++)
+        if (strcmp(p->orgs[i].id, id) == 0) return &p->orgs[i];
+    return NULL;
 }
 
 /* ---- the report writers ---- */
@@ -357,7 +375,13 @@ static rv_err reanalyse_one(rv_store *s, const rv_sweep_opts *o, const profiles 
     if (rc != RV_OK) return rc;
     char *json = NULL;
     rv_greeting_verdict v;
-    const rv_profile *prof = &p->all[pi];
+    /* the dates a greeting says ("till och med fredag") are counted in its
+     * organisation's calendar, else its profile's */
+    rv_profile own = p->all[pi];
+    const rv_org *org = org_of(p, g->m.organisation);
+    rv_calendar oc;
+    if (org && rv_calendar_parse(org->calendar, &oc)) snprintf(own.calendar, sizeof own.calendar, "%s", org->calendar);
+    const rv_profile *prof = &own;
     rv_features name; /* the owner's recorded name, when there is one that can be used */
     rc = rv_greeting_name_template(s, g->m.ext, o->lim, &name, err);
     int has_name = rc == RV_OK;
@@ -459,6 +483,8 @@ typedef struct {
     rv_finding_kind kind;
     writers *w;
     rv_sweep_counts *c;
+    const rv_sweep_opts *o;
+    const profiles *p;
 } finding_ctx;
 
 /* "a,b" as a JSON array, and in Swedish after detail's text (lead before
@@ -480,6 +506,11 @@ static json_t *swedish_list(const char *list, const char *lead, char *detail, si
 static void one_finding(void *user, const rv_greeting_finding *f)
 {
     finding_ctx *x = user;
+    if (x->kind == RV_FINDING_STALE_ABSENCE) { /* past by the sweep's day of its organisation's calendar */
+        char today[11];
+        rv_format_date(day_in(x->o, rv_calendar_or(f->calendar, x->p->cal[profile_of(x->p, f->profile)])), today);
+        if (strncmp(f->absence_until, today, 10) >= 0) return;
+    }
     const char *name = f->name ? f->name : "", *unit = f->unit ? f->unit : "";
     json_t *item = json_pack("{s:s,s:s,s:s}", "ext", f->ext, "name", name, "unit", unit);
     char detail[512] = "";
@@ -512,15 +543,18 @@ static void one_finding(void *user, const rv_greeting_finding *f)
     w_item(x->w, item, f->ext, 0, name, unit, detail);
 }
 
-static rv_err greeting_lists(rv_store *s, const rv_sweep_opts *o, writers *w, rv_sweep_counts *c, rv_error *err)
+static rv_err greeting_lists(rv_store *s, const rv_sweep_opts *o, const profiles *p, writers *w, rv_sweep_counts *c,
+                             rv_error *err)
 {
+    /* the latest of the calendars' days: one_finding keeps each its own */
     char date[11];
-    rv_format_date(o->date, date);
+    long se = day_in(o, RV_CAL_SE), ax = day_in(o, RV_CAL_AX);
+    rv_format_date(se > ax ? se : ax, date);
     static const rv_finding_kind kinds[] = {RV_FINDING_MISSING, RV_FINDING_NONCOMPLIANT, RV_FINDING_STALE_ABSENCE,
                                             RV_FINDING_REVIEW};
     static const int list_of[] = {0, 1, 2, 5}; /* their places in lists[] */
     for (int which = 0; which < 4; which++) {
-        finding_ctx x = {kinds[which], w, c};
+        finding_ctx x = {kinds[which], w, c, o, p};
         w_list_begin(w, list_of[which]);
         rv_err rc = rv_store_greeting_findings(s, kinds[which], date, one_finding, &x, err);
         if (rc != RV_OK) return rc;
@@ -554,7 +588,7 @@ static void one_open_callback(void *user, const rv_open_callback *v)
     long day;
     if (!rv_local_date(v->received_at, cal, &day)) return;
     long deadline = rv_callback_deadline(cal, day, x->p->all[pi].callback_working_days);
-    if (x->o->date <= deadline) return;
+    if (day_in(x->o, cal) <= deadline) return;
     char dl[11], detail[128];
     rv_format_date(deadline, dl);
     /* classification null: not analysed (yet, or it failed), so not known to be empty */
@@ -589,10 +623,12 @@ static rv_err overdue(rv_store *s, const rv_sweep_opts *o, const profiles *p, wr
  * confirmed it took the package, then retention_archived_days from that
  * confirmation. Hålls ordnad: kept. Gallras: at the next sweep. Privat: not
  * an allmän handling, so retention_not_public_days. Undecided: kept, unless
- * the profile names a gallringsbeslut and says (gallra_automatiskt) that it
- * lets empty or ephemeral recordings go after their days without a person's
- * decision; the classifier's flag alone never disposes of anything. */
-static int retention_days(const rv_profile *p, const char *cls, const char *decision, const char *archived_at)
+ * there is a gallringsbeslut gb (the organisation's own, or without an
+ * organisation the profile's) and the profile says (gallra_automatiskt) that
+ * it lets empty or ephemeral recordings go after their days without a
+ * person's decision; the classifier's flag alone never disposes of anything. */
+static int retention_days(const rv_profile *p, const char *gb, const char *cls, const char *decision,
+                          const char *archived_at)
 {
     rv_decision_kind k;
     if (decision && *decision && rv_decision_from_legacy(decision, &k)) {
@@ -603,7 +639,7 @@ static int retention_days(const rv_profile *p, const char *cls, const char *deci
         default: return -2;
         }
     }
-    if (!cls || !*cls || !p->gallringsbeslut[0]) return -2;
+    if (!cls || !*cls || !gb[0]) return -2;
     if (strcmp(cls, "empty") == 0 && p->gallra_empty) return p->retention_empty_days;
     if (strcmp(cls, "ephemeral") == 0 && p->gallra_ephemeral) return p->retention_ephemeral_days;
     return -2; /* possible_public_record without a decision: never */
@@ -711,8 +747,13 @@ static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, w
         for (size_t i = 0; i < rows; i++) {
             const rv_disposal_candidate *x = &cand[i];
             after = x->id;
-            size_t pi = profile_of(p, x->profile);
-            int days = retention_days(&p->all[pi], x->classification, x->decision, x->archived_at);
+            /* an organisation's gallringsbeslut and its profile's days decide
+             * for its mailboxes; the mailbox's profile for one of none */
+            const rv_org *org = org_of(p, x->organisation);
+            size_t pi = profile_of(p, org ? org->profile : x->profile);
+            const rv_profile *pr = &p->all[pi];
+            const char *own = org ? org->gallringsbeslut : pr->gallringsbeslut;
+            int days = retention_days(pr, own, x->classification, x->decision, x->archived_at);
             /* an archived voicemail's days count from the archive's confirmation */
             rv_decision_kind k = RV_DECISION_NONE;
             rv_decision_from_legacy(x->decision, &k);
@@ -720,12 +761,10 @@ static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, w
             long day;
             rv_calendar cal = rv_calendar_or(x->calendar, p->cal[pi]);
             if (days == -2 || !rv_local_date(since, cal, &day)) continue;
-            if (o->date - day <= days) continue;
+            if (day_in(o, cal) - day <= days) continue;
             keep[n] = days;
-            const rv_profile *pr = &p->all[pi];
-            /* gallras: the gallringsbeslut the decision followed (its
-             * organisation's own before the profile's) */
-            const char *gb = k == RV_DECISION_GALLRAS && x->gallringsbeslut[0] ? x->gallringsbeslut : pr->gallringsbeslut;
+            /* gallras: the gallringsbeslut the decision followed */
+            const char *gb = k == RV_DECISION_GALLRAS && x->gallringsbeslut[0] ? x->gallringsbeslut : own;
             snprintf(detail[n], sizeof detail[n], "%s%s%s, kept %d days%s%.60s", x->classification,
                      x->decision[0] ? ", decision " : "", x->decision, days < 0 ? 0 : days,
                      gb[0] && k != RV_DECISION_PRIVAT && k != RV_DECISION_REGISTRERA ? ", gallringsbeslut " : "",
@@ -780,6 +819,7 @@ rv_err rv_sweep_run(rv_store *s, const rv_sweep_opts *o, const rv_sweep_output *
     if (n_outs < 1 || n_outs > 3) return rv_error_set(err, RV_ERR_ARG, "one to three reports a run");
     profiles p;
     rv_err rc = profiles_load(&p, o, err);
+    if (rc == RV_OK) rc = rv_store_list_orgs(s, "", &p.orgs, &p.n_orgs, err);
     if (rc != RV_OK) {
         profiles_free(&p);
         return rc;
@@ -819,7 +859,7 @@ rv_err rv_sweep_run(rv_store *s, const rv_sweep_opts *o, const rv_sweep_output *
         }
         free(units);
     }
-    if (rc == RV_OK) rc = greeting_lists(s, o, &w, c, err);
+    if (rc == RV_OK) rc = greeting_lists(s, o, &p, &w, c, err);
     /* disposal before the call-backs: what it disposes of is no longer owed one */
     if (rc == RV_OK) rc = disposal(s, o, &p, &w, c, err);
     if (rc == RV_OK) rc = overdue(s, o, &p, &w, c, err);

@@ -118,6 +118,17 @@ static int run_greeting(rv_workers *w, rv_job *j)
     char now[32], version[40];
     rv_utc_now(now);
     rv_greeting_version(w->models_version, &prof, version);
+    /* the dates it says are counted in its organisation's calendar */
+    rv_org org;
+    rv_calendar oc;
+    if (m.organisation[0]) {
+        pthread_mutex_lock(&w->db->lock);
+        rc = rv_store_get_org(w->db->store, m.organisation, &org, &e);
+        pthread_mutex_unlock(&w->db->lock);
+        if (rc != RV_OK && rc != RV_ERR_NOT_FOUND) return job_fail(j, &e);
+        if (rc == RV_OK && rv_calendar_parse(org.calendar, &oc))
+            snprintf(prof.calendar, sizeof prof.calendar, "%s", org.calendar);
+    }
     rv_pcm pcm;
     rv_audio_limits lim = {w->cfg->max_audio_bytes, greeting_seconds(w->cfg)};
     if (rv_audio_decode(j->body ? j->body : "", j->len, rv_audio_hint_for_type(j->content_type), &lim, &pcm, &e) !=
@@ -317,7 +328,8 @@ static int run_sweep(rv_workers *w, rv_job *j)
         rv_analyzer an = {w->cfg, w->prompts};
         rv_verify_thresholds th = rv_verify_thresholds_of(w->cfg);
         rv_audio_limits lim = {w->cfg->max_audio_bytes, w->cfg->max_audio_seconds};
-        rv_sweep_opts o = {.date = j->date, .dry_run = j->dry_run, .profile_dirs = w->cfg->profile_dirs,
+        rv_sweep_opts o = {.date = j->date, .at = j->at[0] ? j->at : NULL, .dry_run = j->dry_run,
+                           .profile_dirs = w->cfg->profile_dirs,
                            .models_version = w->models_version, .an = &an, .asr = a, .th = &th, .lim = &lim,
                            .actor = j->actor};
         rv_sweep_output one = {j->format, f};
@@ -453,8 +465,21 @@ static int run_handover(rv_workers *w, rv_job *j)
                  (int)(l && w->cfg->public_url[l - 1] == '/' ? l - 1 : l), w->cfg->public_url, j->voicemail);
     } else snprintf(link, sizeof link, "http://%s/#/rostmeddelande/%lld", w->cfg->listen, j->voicemail);
     local_time(w, &v, received);
+    /* from its organisation's own address when it has one */
+    char whose[48];
+    int seen;
+    rv_org org = {0};
+    pthread_mutex_lock(&w->db->lock);
+    int found = rv_store_whose(w->db->store, "", j->voicemail, &(rv_scope){"", NULL, NULL}, whose, &seen, &e);
+    if (found == 1 && whose[0]) rc = rv_store_get_org(w->db->store, whose, &org, &e);
+    pthread_mutex_unlock(&w->db->lock);
+    if (found < 0 || (rc != RV_OK && rc != RV_ERR_NOT_FOUND)) {
+        rv_vm_archive_free(&v);
+        return job_fail(j, &e);
+    }
     rv_handover_mail h = {.id = j->voicemail, .to = j->to, .from_name = j->actor, .note = j->note, .owner = owner,
-                          .unit = v.unit, .ext = v.ext, .caller = v.caller, .received_local = received, .link = link};
+                          .unit = v.unit, .ext = v.ext, .caller = v.caller, .received_local = received, .link = link,
+                          .from = org.mail_from};
     char *msg = NULL;
     size_t len = 0;
     rc = rv_mail_handover(w->cfg, &h, &msg, &len, subject, sizeof subject, &e);

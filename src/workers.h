@@ -33,6 +33,7 @@ typedef struct rv_job {
     const char *content_type;                 /* one of the accepted audio types */
     /* a sweep: POST /v1/sweeps */
     long date;
+    char at[32];                              /* the run's instant, or "": date for every organisation */
     int dry_run;
     rv_sweep_format format;
     /* a package: POST /v1/voicemails/{id}/package; a hand-over: .../handover */

@@ -344,6 +344,17 @@ function orgPicker(orgs, value) {
   return select('organisation', opts, value);
 }
 
+/* The organisation picked on one page is the next page's too, in this tab
+ * until sign-out: a page's own organisation= first ("": all of theirs). */
+function pickedOrg(q) {
+  if (q.has('organisation')) return q.get('organisation');
+  try { return sessionStorage.getItem('organisation') || ''; } catch (e) { return ''; }
+}
+function keepOrg(picker) {
+  if (!picker) return;
+  try { sessionStorage.setItem('organisation', picker.value); } catch (e) { /* picked again on each page */ }
+}
+
 /* Whose records a page shows: the organisation picked, or the person's own. */
 function whose(orgs, id) {
   if (id) return el('p', { class: 'org' }, 'Organisation: ', el('strong', { text: orgName(orgs, id) }));
@@ -447,7 +458,8 @@ function inboxLink(params, change) {
 async function inboxPage(params) {
   const q = new URLSearchParams(params);
   const [units, orgs] = await Promise.all([knownUnits(), myOrgs()]);
-  const org = orgs.length > 1 ? orgPicker(orgs, q.get('organisation')) : null;
+  const org = orgs.length > 1 ? orgPicker(orgs, pickedOrg(q)) : null;
+  keepOrg(org);
   const f = {
     ...(org ? { organisation: org } : {}),
     classification: select('classification', { '': 'Alla', ...WORDS.classification }, q.get('classification')),
@@ -798,13 +810,14 @@ function greetingState(g) {
 async function greetingsPage(params) {
   const q = new URLSearchParams(params);
   const [units, orgs] = await Promise.all([knownUnits(), myOrgs()]);
-  const org = orgs.length > 1 ? orgPicker(orgs, q.get('organisation')) : null;
+  const org = orgs.length > 1 ? orgPicker(orgs, pickedOrg(q)) : null;
+  keepOrg(org);
   const { input: unit, shown: oneUnit } = unitChoice(units, q.get('unit'));
   const comp = select('compliant', { '': 'Alla', 'false': word('greeting', 'not_compliant'), 'true': word('greeting', 'compliant') }, q.get('compliant'));
   const form = el('form', { class: 'filters', onsubmit: (ev) => {
     ev.preventDefault();
     const n = new URLSearchParams();
-    if (org && org.value) n.set('organisation', org.value);
+    if (org) n.set('organisation', org.value); /* "" too: all of theirs, not the one picked before */
     if (unit && unit.value) n.set('unit', unit.value);
     if (comp.value) n.set('compliant', comp.value);
     location.hash = '#/halsningsfraser?' + n;
@@ -942,18 +955,29 @@ function lineChart(title, series, dates, max, fmt, w) {
 
 async function reportsPage(params) {
   const q = new URLSearchParams(params);
-  const [j, known] = await Promise.all([api('GET', '/v1/sweeps?limit=60'), knownUnits()]);
+  const orgs = await myOrgs();
+  /* a person of several organisations: one of them picked, as on the other pages */
+  const org = orgs.length > 1 ? orgPicker(orgs, pickedOrg(q)) : null;
+  keepOrg(org);
+  const sweeps = new URLSearchParams({ limit: '60' });
+  if (org && org.value) sweeps.set('organisation', org.value);
+  const [j, known] = await Promise.all([api('GET', '/v1/sweeps?' + sweeps), knownUnits()]);
   /* a manager's reports hold their units alone; of several, one may be picked */
   const { input: pick, shown: oneUnit } = unitChoice(known, q.get('unit'));
   const only = pick && pick.value ? unitKey(pick.value) : null;
-  const form = pick ? el('form', { class: 'filters', onsubmit: (ev) => {
+  const form = pick || org ? el('form', { class: 'filters', onsubmit: (ev) => {
     ev.preventDefault();
-    location.hash = pick.value ? '#/rapporter?' + new URLSearchParams({ unit: pick.value }) : '#/rapporter';
-  } }, field('Enhet', pick), el('button', { type: 'submit', class: 'primary', text: 'Visa' })) : null;
+    const n = new URLSearchParams();
+    if (org) n.set('organisation', org.value);
+    if (pick && pick.value) n.set('unit', pick.value);
+    location.hash = '#/rapporter' + (n.toString() ? '?' + n : '');
+  } }, org ? field('Organisation', org) : null, pick ? field('Enhet', pick) : null,
+  el('button', { type: 'submit', class: 'primary', text: 'Visa' })) : null;
+  const owner = whose(orgs, org && org.value);
   const byDate = new Map();
   for (const s of j.items) if (!byDate.has(s.date)) byDate.set(s.date, s); /* the latest run of each day */
   const runs = [...byDate.values()].reverse();
-  if (!runs.length) { page('Rapporter', oneUnit, form, el('p', { text: 'Ingen nattlig kontroll har körts än.' })); return; }
+  if (!runs.length) { page('Rapporter', owner, oneUnit, form, el('p', { text: 'Ingen nattlig kontroll har körts än.' })); return; }
   const dates = runs.map((r) => r.date);
   /* one line a unit whatever the case of its name, named as the latest run names it */
   const names = new Map();
@@ -973,7 +997,7 @@ async function reportsPage(params) {
   const list = (key, title, cols, row) => table(title + ' (' + mine(key).length + ')', cols, mine(key).map(row));
   const boxes = only ? (last.units || []).filter((u) => unitKey(u.unit) === only).reduce((n, u) => n + u.mailboxes, 0) : last.mailboxes;
   const chart = (title, ser, max, fmt) => drawn('chart-box', (w) => lineChart(title, ser, dates, max, fmt, w));
-  page('Rapporter', oneUnit, form,
+  page('Rapporter', owner, oneUnit, form,
     el('p', { text: `Senaste nattliga kontroll ${last.date}: ${boxes} brevlådor` + (only ? ` i ${names.get(only) || pick.value}.` : '.') }),
     el('h2', { text: 'Andel hälsningsfraser som följer policyn, per enhet' }),
     chart('Andel som följer policyn', share, 1, (v) => Math.round(v * 100) + ' %'),
@@ -1046,13 +1070,19 @@ async function saveAuditCsv(csv) {
 
 async function auditPage(params) {
   const q = new URLSearchParams(params);
+  /* an officer's rows are their organisations' alone (the API's); of several, one may be picked */
+  const orgs = await myOrgs();
+  const org = orgs.length > 1 ? orgPicker(orgs, pickedOrg(q)) : null;
+  keepOrg(org);
   const f = {
+    ...(org ? { organisation: org } : {}),
     actor: el('input', { name: 'actor', value: q.get('actor') || '' }),
     voicemail: el('input', { name: 'voicemail', inputmode: 'numeric', size: 8, value: q.get('voicemail') || '' }),
     from: el('input', { name: 'from', type: 'date', value: q.get('from') || '' }),
     to: el('input', { name: 'to', type: 'date', value: q.get('to') || '' }),
   };
   const a = new URLSearchParams();
+  if (org && org.value) a.set('organisation', org.value);
   if (f.actor.value) a.set('actor', f.actor.value);
   if (f.voicemail.value) a.set('voicemail', f.voicemail.value);
   /* local dates, as the API takes them */
@@ -1061,9 +1091,9 @@ async function auditPage(params) {
   const form = el('form', { class: 'filters', onsubmit: (ev) => {
     ev.preventDefault();
     const n = new URLSearchParams();
-    for (const [k, v] of Object.entries(f)) if (v.value) n.set(k, v.value);
+    for (const [k, v] of Object.entries(f)) if (v.value || k === 'organisation') n.set(k, v.value);
     location.hash = '#/logg?' + n.toString();
-  } }, field('Vem', f.actor), field('Röstmeddelande', f.voicemail), field('Från och med', f.from),
+  } }, org ? field('Organisation', org) : null, field('Vem', f.actor), field('Röstmeddelande', f.voicemail), field('Från och med', f.from),
   field('Till och med', f.to), el('button', { type: 'submit', class: 'primary', text: 'Filtrera' }));
   const csv = new URLSearchParams(a);
   csv.set('format', 'csv');
@@ -1080,7 +1110,7 @@ async function auditPage(params) {
     n.set('after', j.next);
     pager.append(el('a', { href: '#/logg?' + n.toString(), rel: 'next', text: 'Nästa sida' }));
   }
-  page('Logg', form,
+  page('Logg', whose(orgs, org && org.value), form,
     el('p', {}, el('a', { href: '/v1/audit?' + csv.toString(), download: 'rostvakt-logg.csv', text: 'Exportera som CSV',
       onclick: (ev) => { ev.preventDefault(); saveAuditCsv(csv).catch((e) => say('Loggen kunde inte exporteras: ' + e.message + '.', true)); } })),
     pager,
@@ -1098,7 +1128,7 @@ const ROUTES = [
   [/^#\/halsningsfraser(?:\?(.*))?$/, greetingsPage, ['officer', 'admin', 'manager']],
   [/^#\/brevlada\/(\d+)$/, mailboxPage, ['officer', 'admin', 'manager']],
   [/^#\/rapporter(?:\?(.*))?$/, reportsPage, ['officer', 'admin', 'manager']],
-  [/^#\/logg(?:\?(.*))?$/, auditPage, ['admin']],
+  [/^#\/logg(?:\?(.*))?$/, auditPage, ['officer', 'admin']],
 ];
 
 /* Draw the page of the current hash; #page's data-shown names the hash
@@ -1140,6 +1170,7 @@ async function start() {
     state.me = null;
     state.csrf = null;
     state.next = null;
+    try { sessionStorage.removeItem('organisation'); } catch (e) { /* none kept */ }
     showSignedIn();
     state.notice = 'Du är utloggad.';
     location.hash = '#/logga-in';

@@ -45,6 +45,10 @@ long rv_add_workdays(rv_calendar cal, long from, int n);
  * not one). */
 long rv_callback_deadline(rv_calendar cal, long day, int n);
 
+/* 1 when s is an instant in UTC as the archive stores them,
+ * "YYYY-MM-DDTHH:MM:SSZ" (a real date and time), else 0. */
+int rv_parse_instant(const char *s);
+
 /* Now, in UTC, as the archive stores instants: "YYYY-MM-DDTHH:MM:SSZ". */
 void rv_utc_now(char out[32]);
 

@@ -35,8 +35,9 @@ typedef struct {
 
 /* Analyse pcm as mailbox m's greeting under profile p: what
  * `rostvakt analyze --kind greeting` does with the entry's name ("first
- * last"), unit, org and profile, the recording date being the Swedish day of
- * received_at (UTC, "YYYY-MM-DDTHH:MM:SSZ"), the name weighed against the
+ * last"), unit, org and profile, the recording date being the day of
+ * received_at (UTC, "YYYY-MM-DDTHH:MM:SSZ") in p's calendar (the caller puts
+ * the mailbox's organisation's in its place), the name weighed against the
  * directory's other names and their units (rv_store_directory_names; may
  * be none) and, when name_template is set, the owner's recorded name
  * matched in the greeting. asr NULL:

@@ -39,10 +39,11 @@ typedef struct {
     const char *caller;          /* "" when unknown */
     const char *received_local;  /* "2026-12-06 00:30", the body's time */
     const char *link;            /* the voicemail in the web app */
+    const char *from;            /* its organisation's mail.from, or NULL/"": cfg's mail_from */
 } rv_handover_mail;
 
 /* The mail that hands a voicemail over (text and HTML, as the reports'),
- * from cfg's mail_from: a new message (*out, free()) of *len bytes and its
+ * from h->from or cfg's mail_from: a new message (*out, free()) of *len bytes and its
  * subject in subject. RV_ERR_NOMEM, or RV_ERR_CONFIG when mail_from is not
  * an address. */
 rv_err rv_mail_handover(const rv_config *cfg, const rv_handover_mail *h, char **out, size_t *len, char *subject,

@@ -329,6 +329,11 @@ rv_err rv_store_decision_standing(rv_store *s, long long voicemail_id, rv_decisi
  * exists, no row is written (RV_ERR_FULL, as on a full disk). */
 rv_err rv_store_audit(rv_store *s, const char *now_iso, const char *actor, const char *remote, const char *action,
                       long long voicemail_id, const char *ext, const char *detail, rv_error *err);
+/* The same, a row of no mailbox that is organisation org's (a unit of it,
+ * the organisation itself): its officers and admins read it too. org ""
+ * or NULL: as rv_store_audit. */
+rv_err rv_store_audit_of(rv_store *s, const char *org, const char *now_iso, const char *actor, const char *remote,
+                         const char *action, const char *detail, rv_error *err);
 
 /* Every action an audit row may name, NULL-ended. A new one needs its
  * request in the table of tests/cli/failclosed_test.c. */
@@ -568,6 +573,7 @@ typedef struct {
     int removed;
     const char *missing_reason, *violations, *absence_until, *received_at, *profile; /* NULL when unset */
     const char *review;             /* "name,closing" or "" */
+    const char *calendar;           /* its mailbox's organisation's ("SE", "AX"), or "" for none */
 } rv_greeting_finding;
 
 /* Call fn for each mailbox of the list kind (for RV_FINDING_STALE_ABSENCE,
@@ -599,6 +605,7 @@ typedef struct {
     char archived_at[32]; /* when the e-archive confirmed it took it, or "" */
     char calendar[4];     /* its mailbox's organisation's ("SE", "AX"), or "" for none */
     char gallringsbeslut[160]; /* the one its latest decision followed, or "" */
+    char organisation[48];     /* its mailbox's organisation's id, or "" for none */
 } rv_disposal_candidate;
 
 /* fn(user, raw, spelled) for each unit name the mailboxes write: raw as a

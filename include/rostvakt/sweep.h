@@ -20,6 +20,8 @@ int rv_sweep_format_parse(const char *s);
 
 typedef struct {
     long date;                  /* the sweep's day (rv_parse_date); deadlines and ages count to it */
+    const char *at;             /* or the run's instant (rv_parse_instant): then each organisation's
+                                 * own day of it, in its calendar's time zone (NULL: date for all) */
     int dry_run;                /* list what would be disposed of; change nothing */
     const char *profile_dirs;   /* where the policy profiles are */
     const char *models_version; /* rv_models_version now: greetings analysed under another

@@ -1029,6 +1029,85 @@ test('a person of two authorities picks one; each page says whose it is', async 
   }
 });
 
+test('the organisation picked goes on to Rapporter; an officer reads their own authority\'s Logg', async () => {
+  const s = await ownService('carried', { RV_ANALYSIS_WORKERS: '0' });
+  try {
+    const auth = (t) => ({ Authorization: 'Bearer ' + t, 'Content-Type': 'application/json' });
+    const put = async (path, body, t = s.admin) => (await fetch(s.base + path, { method: 'PUT', body: JSON.stringify(body),
+      headers: auth(t) })).status;
+    assert.equal(await put('/v1/organisations/essunga', { name: 'Essunga kommun' }), 201);
+    assert.equal(await put('/v1/organisations/grastorp', { name: 'Grästorps kommun' }), 201);
+    assert.equal(await put('/v1/mailboxes/4711', { first_name: 'Anna', last_name: 'Essungasson', unit: 'Ekonomi',
+      organisation: 'essunga' }, s.pbx), 201);
+    assert.equal(await put('/v1/mailboxes/5711', { first_name: 'Bo', last_name: 'Grästorpsson', unit: 'Ekonomi',
+      organisation: 'grastorp' }, s.pbx), 201);
+    const ids = {};
+    for (const ext of ['4711', '5711']) {
+      const r = await fetch(s.base + '/v1/mailboxes/' + ext + '/voicemails', { method: 'POST',
+        body: readFileSync(join(ROOT, 'samples', 'v01-bygglov.wav')),
+        headers: { Authorization: 'Bearer ' + s.pbx, 'Content-Type': 'audio/wav' } });
+      assert.equal(r.status, 201);
+      ids[ext] = (await r.json()).id;
+    }
+    const sweep = await fetch(s.base + '/v1/sweeps?date=2026-12-07', { method: 'POST', headers: auth(s.admin) });
+    assert.equal(sweep.status, 200);
+    const both = s.tok('officer', 'forbundet', 'essunga', 'grastorp'), one = s.tok('officer', 'diarium', 'grastorp');
+    // picked on Inkorg, still picked on Rapporter by its link in the menu
+    const { ctx, page } = await signedInAt(s.base, both);
+    await openPage(page, '#/inkorg?decision=&organisation=grastorp', 'Inkorg', s.base);
+    assert.equal(await page.$eval('select[name=organisation]', (x) => x.value), 'grastorp');
+    await page.click('nav a[href="#/rapporter"]');
+    await page.waitForFunction(() => location.hash === '#/rapporter' && document.getElementById('page').dataset.shown === '#/rapporter' &&
+      document.querySelector('#page h1')?.textContent === 'Rapporter');
+    assert.equal(await page.$eval('select[name=organisation]', (x) => x.value), 'grastorp');
+    assert.equal(await page.$eval('#page p.org', (p) => p.textContent), 'Organisation: Grästorps kommun');
+    let report = await page.$eval('#page', (p) => p.textContent);
+    assert.ok(report.includes('5711') && !report.includes('4711'), report);
+    assert.match(report, /1 brevlådor/);
+    await axeAtWidths(page, 'the report of one authority picked');
+    // all of theirs again, then the other one
+    await page.select('select[name=organisation]', '');
+    await page.click('#page form.filters button[type=submit]');
+    await page.waitForFunction(() => location.hash === '#/rapporter?organisation=' &&
+      document.getElementById('page').dataset.shown === location.hash);
+    report = await page.$eval('#page', (p) => p.textContent);
+    assert.ok(report.includes('5711') && report.includes('4711'), report);
+    await page.click('nav a[href="#/halsningsfraser"]');
+    await page.waitForFunction(() => document.getElementById('page').dataset.shown === '#/halsningsfraser');
+    assert.equal(await page.$eval('select[name=organisation]', (x) => x.value), '', 'all of theirs, carried too');
+    // the Logg of a person of both: one authority's rows when picked
+    await openPage(page, '#/logg?organisation=essunga', 'Logg', s.base);
+    const cells = () => page.$$eval('#page table tbody tr', (rs) => rs.map((r) => r.cells[5].textContent + '|' + r.cells[4].textContent));
+    const ess = await cells();
+    assert.ok(ess.some((c) => c.startsWith('4711|')) && !ess.some((c) => c.startsWith('5711|')), ess.join('\n'));
+    await axeAtWidths(page, 'the Logg of one authority picked');
+    await ctx.close();
+    // an officer of one authority: Logg in the menu, their authority's rows alone
+    const g = await signedInAt(s.base, one);
+    const nav = await g.page.$$eval('#nav li:not([hidden]) a', (as) => as.map((a) => a.textContent));
+    assert.deepEqual(nav, ['Inkorg', 'Hälsningsfraser', 'Rapporter', 'Logg']);
+    await g.page.click('nav a[href="#/logg"]');
+    await g.page.waitForFunction(() => document.getElementById('page').dataset.shown === '#/logg' &&
+      document.querySelector('#page h1')?.textContent === 'Logg');
+    assert.equal(await g.page.$('select[name=organisation]'), null);
+    assert.equal(await g.page.$eval('#page p.org', (p) => p.textContent), 'Organisation: Grästorps kommun');
+    const rows = await g.page.$$eval('#page table tbody tr', (rs) => rs.map((r) => [...r.cells].map((c) => c.textContent)));
+    assert.ok(rows.some((r) => r[5] === '5711'), JSON.stringify(rows));
+    assert.ok(!rows.some((r) => r[5] === '4711' || r[4] === String(ids['4711'])), JSON.stringify(rows));
+    assert.ok(!rows.some((r) => /Nattlig kontroll|Inloggning/.test(r[3])), 'no rows of the installation: ' + JSON.stringify(rows));
+    assert.deepEqual(rows.filter((r) => /Organisation skapad/.test(r[3])).map((r) => r[6]), ['grastorp'], 'their organisation\'s alone');
+    await axeAtWidths(g.page, 'an officer\'s Logg');
+    // another authority's rows, asked for by the link: not theirs
+    await g.page.goto(s.base + '/#/logg?voicemail=' + ids['4711']);
+    await g.page.waitForFunction((h) => document.getElementById('page').dataset.shown === h, {}, '#/logg?voicemail=' + ids['4711']);
+    const none = await g.page.$$eval('#page table tbody tr', (rs) => rs.map((r) => r.textContent));
+    assert.deepEqual(none, ['Inget att visa.']);
+    await g.ctx.close();
+  } finally {
+    s.srv.kill('SIGTERM');
+  }
+});
+
 // ---- hand-over to a handläggare ----
 
 test('the hand-over form mails the handläggare the link, and the audit shows it', async () => {

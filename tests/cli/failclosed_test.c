@@ -355,7 +355,7 @@ Test(failclosed, the_table_covers_every_audit_action) {
     /* and the list is what the code audits: the actions named where an
      * audit row is written */
     sink o;
-    cr_assert_eq(run("grep -hE -A1 'rv_(store_)?audit\\(|send_audio\\(' src/*.c | grep -oE '\"[a-z]+(_[a-z]+)*\"' | "
+    cr_assert_eq(run("grep -hE -A1 'rv_(store_)?audit(_of)?\\(|send_audio\\(' src/*.c | grep -oE '\"[a-z]+(_[a-z]+)*\"' | "
                      "tr -d '\"' | sort -u",
                      &o),
                  0);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rostvakt/store.h"
 #include "serve.h"
 
 TestSuite(orgs, .init = setup, .fini = teardown, .timeout = 60);
@@ -317,6 +318,33 @@ Test(orgs, the_sweep_mails_each_authoritys_officers_their_own) {
     cr_expect(!strstr(e, "5711") && !strstr(g, "4711"), "each its own: %s / %s", e, g);
 }
 
+/* A voicemail handed over to a handläggare is mailed from its authority's
+ * own address. */
+Test(orgs, a_hand_over_comes_from_its_authoritys_address) {
+    sink o;
+    char admin[80];
+    two_authorities(admin, sizeof admin);
+    int port = free_port();
+    mail_server_start(port);
+    char smtp[64];
+    snprintf(smtp, sizeof smtp, "mail_smtp_url=smtp://127.0.0.1:%d", port);
+    server_set2 = smtp;
+    stop_server();
+    start_server("0");
+    const char *body = "{\"to\":\"handlaggare@kommun.se\"}";
+    cr_assert_eq(call("POST", "/v1/voicemails/1/handover", officer, body, &o), 201, "%s", o.buf);
+    cr_assert_eq(call("POST", "/v1/voicemails/2/handover", officer, body, &o), 201, "%s", o.buf);
+    mail_server_stop();
+    cr_assert_eq(mail_server_mails(&o), 2, "%s", o.buf);
+    char *first = strchr(o.buf, '\n'), *second = first ? strchr(first + 1, '\n') : NULL; /* after the count */
+    cr_assert(second, "%s", o.buf);
+    first++;
+    *second++ = '\0';
+    const char *e = strstr(first, "Svensson") ? first : second, *g = strstr(first, "Svensson") ? second : first;
+    cr_expect(strstr(e, "|FROM=") && strstr(strstr(e, "|FROM="), "rostvakt@essunga.se"), "essunga's: %s", e);
+    cr_expect(strstr(g, "|FROM=") && strstr(strstr(g, "|FROM="), "rostvakt@grastorp.se"), "grastorp's: %s", g);
+}
+
 /* A kept report shows an officer their authority's mailboxes and a manager
  * their units' alone. */
 Test(orgs, reports_hold_only_what_the_reader_may_see) {
@@ -394,12 +422,25 @@ Test(orgs, an_officer_reads_only_their_own_authoritys_audit) {
     cr_assert_eq(call("GET", "/v1/audit", g, NULL, &o), 200, "%s", o.buf);
     cr_expect(strstr(o.buf, "\"ext\":\"5711\"") && strstr(o.buf, "\"voicemail\":2,"), "grastorp's rows: %s", o.buf);
     cr_expect(!strstr(o.buf, "4711") && !strstr(o.buf, "\"voicemail\":1,"), "never essunga's: %s", o.buf);
-    cr_expect(!strstr(o.buf, "organisation_created") && !strstr(o.buf, "\"voicemail\":null,\"ext\":null"), "no row of no mailbox: %s",
-              o.buf);
+    /* of the rows of no mailbox, their own organisation's alone */
+    cr_expect(strstr(o.buf, "\"action\":\"organisation_created\",\"voicemail\":null,\"ext\":null,\"detail\":\"grastorp\"") &&
+                  !strstr(o.buf, "\"detail\":\"essunga\""), "their organisation's row, not the other's: %s", o.buf);
+    cr_assert_eq(call("PUT", "/v1/units/Ekonomienheten", admin,
+                      "{\"managers\":[\"chef@essunga.se\"],\"organisation\":\"essunga\"}", &o), 201, "%s", o.buf);
+    cr_assert_eq(call("PUT", "/v1/units/Ekonomienheten", admin, "{\"managers\":[\"chef@kommun.se\"]}", &o), 201, "%s",
+                 o.buf);
+    cr_assert_eq(call("GET", "/v1/audit", g, NULL, &o), 200, "%s", o.buf);
+    cr_expect(!strstr(o.buf, "unit_created"), "another's unit, and a unit of every organisation: %s", o.buf);
+    char ea[80];
+    token_orgs("admin", "essunga-it", "--org essunga", ea, sizeof ea);
+    cr_assert_eq(call("GET", "/v1/audit", ea, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"detail\":\"essunga: Ekonomienheten\"") && strstr(o.buf, "\"detail\":\"essunga\"") &&
+                  !strstr(o.buf, "\"detail\":\"Ekonomienheten\"") && !strstr(o.buf, "\"detail\":\"grastorp\""),
+              "essunga's unit and organisation: %s", o.buf);
     cr_assert_eq(call("GET", "/v1/audit?voicemail=1", g, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"items\":[]"), "%s", o.buf);
     cr_assert_eq(call("GET", "/v1/audit?format=csv", g, NULL, &o), 200);
-    cr_expect(strstr(o.buf, ",5711,") && !strstr(o.buf, "4711") && !strstr(o.buf, "organisation_created"), "%s", o.buf);
+    cr_expect(strstr(o.buf, ",5711,") && !strstr(o.buf, "4711") && !strstr(o.buf, ",essunga"), "%s", o.buf);
     /* the installation's admin: every row */
     cr_assert_eq(call("GET", "/v1/audit", admin, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"ext\":\"4711\"") && strstr(o.buf, "\"ext\":\"5711\"") &&
@@ -408,6 +449,79 @@ Test(orgs, an_officer_reads_only_their_own_authoritys_audit) {
     char m[80];
     token_orgs("manager", "chef@grastorp.se", "--org grastorp", m, sizeof m);
     cr_expect_eq(call("GET", "/v1/audit", m, NULL, &o), 403);
+}
+
+/* A mailbox that names no profile has its authority's default profile;
+ * one that names one keeps it. */
+Test(orgs, a_mailbox_takes_its_authoritys_default_profile) {
+    sink o;
+    char admin[80];
+    two_authorities(admin, sizeof admin);
+    cr_assert_eq(call("PUT", "/v1/organisations/grastorp", admin, "{\"name\":\"Grästorps kommun\",\"profile\":\"diarium\"}",
+                      &o), 200, "%s", o.buf);
+    cr_assert_eq(call("PUT", "/v1/mailboxes/5712", pbx,
+                      "{\"first_name\":\"Eva\",\"last_name\":\"Lund\",\"unit\":\"Kultur\",\"organisation\":\"grastorp\"}",
+                      &o), 201, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"profile\":\"diarium\""), "%s", o.buf);
+    /* the PBX's next update names neither: both kept */
+    cr_assert_eq(call("PUT", "/v1/mailboxes/5712", pbx, "{\"first_name\":\"Eva\",\"last_name\":\"Lund\",\"unit\":\"Kultur\"}",
+                      &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"profile\":\"diarium\"") && strstr(o.buf, "\"organisation\":\"grastorp\""), "%s", o.buf);
+    cr_assert_eq(call("PUT", "/v1/mailboxes/5713", pbx,
+                      "{\"first_name\":\"Dag\",\"last_name\":\"Lind\",\"unit\":\"Kultur\",\"organisation\":\"grastorp\","
+                      "\"profile\":\"default\"}", &o), 201, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"profile\":\"default\""), "named, kept: %s", o.buf);
+    cr_assert_eq(call("GET", "/v1/mailboxes/5712", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"profile\":\"diarium\""), "%s", o.buf);
+}
+
+/* Another authority's greeting: its versions, audio and review are 404,
+ * and the review records nothing. */
+Test(orgs, another_authoritys_greeting_cannot_be_reviewed) {
+    sink o;
+    char admin[80], g[80], e[80];
+    two_authorities(admin, sizeof admin);
+    cr_assert_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/g01-anna-svensson.wav", pbx, "audio/wav", NULL,
+                        &o, NULL, 0), 200, "%s", o.buf);
+    token_orgs("officer", "diarium", "--org grastorp", g, sizeof g);
+    token_orgs("officer", "registrator-essunga", "--org essunga", e, sizeof e);
+    const char *review = "/v1/mailboxes/4711/greetings/1/review";
+    cr_expect_eq(call("GET", "/v1/mailboxes/4711/greeting", g, NULL, &o), 404, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/mailboxes/4711/greetings/1/audio", g, NULL, &o), 404, "%s", o.buf);
+    cr_expect_eq(call("POST", review, g, "{\"name\":\"stated\"}", &o), 404, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/audit", admin, NULL, &o), 200);
+    cr_expect(!strstr(o.buf, "greeting_reviewed"), "nothing recorded: %s", o.buf);
+    cr_expect_eq(call("POST", review, e, "{\"name\":\"stated\"}", &o), 201, "its own authority's: %s", o.buf);
+}
+
+/* organisation= narrows a kept report and the audit to one of the
+ * caller's organisations, as it narrows the lists; another's is 422. */
+Test(orgs, reports_and_the_audit_narrow_to_one_of_the_callers_organisations) {
+    sink o;
+    char admin[80], both[80], g[80];
+    two_authorities(admin, sizeof admin);
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2026-12-07", admin, NULL, &o), 200, "%s", o.buf);
+    token_orgs("officer", "forbundet", "--org essunga --org grastorp", both, sizeof both);
+    token_orgs("officer", "diarium", "--org grastorp", g, sizeof g);
+    cr_assert_eq(call("GET", "/v1/sweeps", both, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"4711\"") && strstr(o.buf, "\"5711\""), "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/sweeps?organisation=grastorp", both, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"5711\"") && !strstr(o.buf, "\"4711\""), "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"mailboxes\":1"), "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/sweeps/1?organisation=essunga", admin, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"4711\"") && !strstr(o.buf, "\"5711\""), "the installation's admin too: %s", o.buf);
+    cr_expect_eq(call("GET", "/v1/sweeps?organisation=essunga", g, NULL, &o), 422, "not theirs: %s", o.buf);
+    cr_expect_eq(call("GET", "/v1/sweeps?organisation=nowhere", both, NULL, &o), 422, "%s", o.buf);
+    /* the audit: the rows of that organisation's mailboxes and voicemails */
+    cr_assert_eq(call("GET", "/v1/voicemails/1", both, NULL, &o), 200);
+    cr_assert_eq(call("GET", "/v1/voicemails/2", both, NULL, &o), 200);
+    cr_assert_eq(call("GET", "/v1/audit?organisation=grastorp", both, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"ext\":\"5711\"") && !strstr(o.buf, "\"ext\":\"4711\"") &&
+                  !strstr(o.buf, "\"voicemail\":1,"), "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/audit?organisation=essunga", admin, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"ext\":\"4711\"") && !strstr(o.buf, "\"ext\":\"5711\"") &&
+                  !strstr(o.buf, "\"detail\":\"grastorp\""), "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/audit?organisation=essunga", g, NULL, &o), 422, "%s", o.buf);
 }
 
 /* ---- each authority's calendar and time zone ---- */
@@ -524,6 +638,24 @@ Test(orgs, an_authoritys_calendar_gives_its_local_dates_and_deadlines) {
     cr_expect(strstr(s, "mottaget 2026-11-30 23:30") && !strstr(s, "2026-11-30T"), "Sweden's time: %s", s);
 }
 
+/* A person of a Swedish and an Åland authority: dates are Swedish, unless
+ * organisation= picks one of them, then they are its calendar's. */
+Test(orgs, dates_are_the_picked_authoritys) {
+    sink o;
+    char admin[80], both[80];
+    two_authorities(admin, sizeof admin);
+    and_an_aland_authority(admin);
+    token_orgs("officer", "forbundet", "--org essunga --org lemland", both, sizeof both);
+    long long ax = post_at("8711", "2026-11-30T22:30:00Z");
+    cr_assert_eq(call("GET", "/v1/voicemails?from=2026-12-01&to=2026-12-01", both, NULL, &o), 200, "%s", o.buf);
+    cr_expect(!listed(o.buf, "items", ax), "Swedish dates: %s", o.buf);
+    cr_assert_eq(call("GET", "/v1/voicemails?organisation=lemland&from=2026-12-01&to=2026-12-01", both, NULL, &o), 200,
+                 "%s", o.buf);
+    cr_expect(listed(o.buf, "items", ax), "Åland's, picked: %s", o.buf);
+    cr_assert_eq(call("GET", "/v1/voicemails?organisation=essunga&from=2026-12-01&to=2026-12-01", both, NULL, &o), 200);
+    cr_expect(!listed(o.buf, "items", ax), "%s", o.buf);
+}
+
 /* Days kept count from the local date of the authority's time zone: a
  * private message received 22:30 UTC on 30 November is 91 days old on 1
  * March in Sweden, 90 on Åland. */
@@ -550,6 +682,134 @@ Test(orgs, an_authoritys_calendar_counts_its_days_kept) {
     cr_expect(!listed(o.buf, "disposed", ax), "one day younger on Åland: %s", o.buf);
     snprintf(path, sizeof path, "/v1/voicemails/%lld/audio", ax);
     cr_expect_eq(call("GET", path, officer, NULL, &o), 200, "still kept");
+}
+
+/* The sweep run at an instant counts each authority's own day of it: at
+ * 22:30 UTC on 30 November it is still the 30th in Essunga, where a
+ * call-back owed by the 30th is not yet overdue, and already 1 December
+ * on Åland, where it is. The report's date is Sweden's. */
+Test(orgs, the_sweep_counts_each_authoritys_own_day) {
+    sink o;
+    char admin[80];
+    two_authorities(admin, sizeof admin);
+    and_an_aland_authority(admin);
+    /* Thursday 26 November: two working days on, Monday the 30th, in both */
+    long long se = post_at("4711", "2026-11-26T10:00:00Z"), ax = post_at("8711", "2026-11-26T10:00:00Z");
+    cr_expect_eq(call("POST", "/v1/sweeps?date=2026-11-30T25:30:00Z", admin, NULL, &o), 400, "%s", o.buf);
+    cr_expect_eq(call("POST", "/v1/sweeps?date=2026-11-30T22:30:00", admin, NULL, &o), 400, "%s", o.buf);
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2026-11-30T22:30:00Z&dry_run=true", admin, NULL, &o), 200, "%s",
+                 o.buf);
+    cr_expect(strstr(o.buf, "\"date\":\"2026-11-30\""), "%s", o.buf);
+    cr_expect(!listed(o.buf, "overdue_callbacks", se), "still the 30th in Sweden: %s", o.buf);
+    cr_expect(listed(o.buf, "overdue_callbacks", ax), "1 December on Åland: %s", o.buf);
+    /* the command line's the same */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s sweep --data-dir %s/data --dry-run --date 2026-11-30T22:30:00Z 2>/dev/null",
+             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", dir);
+    cr_assert_eq(run(cmd, &o), 0, "%s", o.buf);
+    cr_expect(!listed(o.buf, "overdue_callbacks", se) && listed(o.buf, "overdue_callbacks", ax), "%s", o.buf);
+    /* a date is that day for every authority, as before */
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2026-11-30&dry_run=true", admin, NULL, &o), 200, "%s", o.buf);
+    cr_expect(!listed(o.buf, "overdue_callbacks", se) && !listed(o.buf, "overdue_callbacks", ax), "%s", o.buf);
+}
+
+/* rostvakt archive's days are each voicemail's authority's: registered at
+ * 22:30 UTC on 30 November, Essunga's was registered on the 30th, Lemland's
+ * on 1 December; --org packages one authority's alone. */
+Test(orgs, the_archive_command_counts_each_authoritys_own_days) {
+    sink o;
+    char admin[80], cmd[1024];
+    two_authorities(admin, sizeof admin);
+    and_an_aland_authority(admin);
+    long long se = post_at("4711", "2026-11-30T20:00:00Z"), ax = post_at("8711", "2026-11-30T20:00:00Z");
+    /* the decisions made at that instant, straight into the archive */
+    char data[128];
+    snprintf(data, sizeof data, "%s/data", dir);
+    rv_store *st;
+    rv_error e;
+    cr_assert_eq(rv_store_open(data, &st, &e), RV_OK, "%s", e.msg);
+    long long ids[] = {se, ax}, did;
+    for (int i = 0; i < 2; i++) {
+        rv_decision_record d = {.decision = "registrera", .diarienummer = "KS 2026/1", .arendemening = "Röstmeddelande"};
+        cr_assert_eq(rv_store_add_decision(st, ids[i], &d, "registrator", "2026-11-30T22:30:00Z", &did, &e), RV_OK,
+                     "%s", e.msg);
+    }
+    rv_store_close(st);
+    const char *exe = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
+    char se_line[64], ax_line[64];
+    snprintf(se_line, sizeof se_line, "voicemail %lld: ", se);
+    snprintf(ax_line, sizeof ax_line, "voicemail %lld: ", ax);
+    snprintf(cmd, sizeof cmd, "%s archive --data-dir %s --decided-from 2026-12-01 --decided-to 2026-12-01 --out %s/p1 2>&1",
+             exe, data, dir);
+    cr_expect_eq(run(cmd, &o), 0, "%s", o.buf);
+    cr_expect(strstr(o.buf, ax_line) && !strstr(o.buf, se_line), "1 December: Lemland's alone: %s", o.buf);
+    snprintf(cmd, sizeof cmd, "%s archive --data-dir %s --decided-from 2026-11-30 --decided-to 2026-11-30 --out %s/p2 2>&1",
+             exe, data, dir);
+    cr_expect_eq(run(cmd, &o), 0, "%s", o.buf);
+    cr_expect(strstr(o.buf, se_line) && !strstr(o.buf, ax_line), "30 November: Essunga's alone: %s", o.buf);
+    snprintf(cmd, sizeof cmd,
+             "%s archive --data-dir %s --org lemland --decided-from 2026-11-01 --decided-to 2026-12-31 --out %s/p3 2>&1",
+             exe, data, dir);
+    cr_expect_eq(run(cmd, &o), 0, "%s", o.buf);
+    cr_expect(strstr(o.buf, ax_line) && !strstr(o.buf, se_line) && strstr(o.buf, "1 voicemails registered"), "%s",
+              o.buf);
+    snprintf(cmd, sizeof cmd, "%s archive --data-dir %s --org lemland --voicemail %lld --out %s/p4 2>&1", exe, data, se,
+             dir);
+    cr_expect_eq(run(cmd, &o), 64, "another authority's: %s", o.buf);
+    snprintf(cmd, sizeof cmd, "%s archive --data-dir %s --org nowhere --voicemail %lld --out %s/p4 2>&1", exe, data,
+             se, dir);
+    cr_expect_eq(run(cmd, &o), 64, "%s", o.buf);
+    cr_expect(strstr(o.buf, "--org nowhere: no such organisation"), "%s", o.buf);
+}
+
+/* ---- each authority's gallringsbeslut ---- */
+
+/* The voicemail id analysed (waited for, up to a minute). */
+static void analysed(long long id)
+{
+    sink o;
+    char path[64];
+    snprintf(path, sizeof path, "/v1/voicemails/%lld", id);
+    for (int i = 0; i < 600; i++) {
+        cr_assert_eq(call("GET", path, officer, NULL, &o), 200);
+        if (strstr(o.buf, "\"state\":\"analysed\"")) break;
+        usleep(100000);
+    }
+    cr_assert(strstr(o.buf, "\"state\":\"analysed\""), "%s", o.buf);
+}
+
+/* Every mailbox is of the profile "default", whose gallringsbeslut lets an
+ * undecided "ring mig" go after 90 days. Essunga's own gallringsbeslut and
+ * profile let it go; Grästorp's profile ("diarium") does not; Lemland
+ * names no gallringsbeslut of its own. The same-aged message is disposed
+ * of in Essunga alone, under Essunga's gallringsbeslut. */
+Test(orgs, an_authoritys_own_gallringsbeslut_disposes_of_its_recordings) {
+    sink o;
+    char admin[80], path[96];
+    two_authorities(admin, sizeof admin);
+    and_an_aland_authority(admin);
+    cr_assert_eq(call("PUT", "/v1/organisations/essunga", admin,
+                      "{\"name\":\"Essunga kommun\",\"profile\":\"default\",\"gallringsbeslut\":\"KS 2019/45\"}", &o),
+                 200, "%s", o.buf);
+    cr_assert_eq(call("PUT", "/v1/organisations/grastorp", admin,
+                      "{\"name\":\"Grästorps kommun\",\"profile\":\"diarium\",\"gallringsbeslut\":\"KS 2020/7\"}",
+                      &o), 200, "%s", o.buf);
+    long long e = post_at("4711", "2026-01-05T10:00:00Z"), g = post_at("5711", "2026-01-05T10:00:00Z"),
+              l = post_at("8711", "2026-01-05T10:00:00Z");
+    analysed(e), analysed(g), analysed(l);
+    snprintf(path, sizeof path, "/v1/voicemails/%lld", e);
+    cr_assert_eq(call("GET", path, officer, NULL, &o), 200);
+    cr_assert(strstr(o.buf, "\"classification\":\"ephemeral\""), "%s", o.buf);
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2026-06-01", admin, NULL, &o), 200, "%s", o.buf);
+    cr_expect(listed(o.buf, "disposed", e), "Essunga's gallringsbeslut lets it go: %s", o.buf);
+    cr_expect(!listed(o.buf, "disposed", g), "Grästorp's profile keeps it: %s", o.buf);
+    cr_expect(!listed(o.buf, "disposed", l), "Lemland names no gallringsbeslut: %s", o.buf);
+    snprintf(path, sizeof path, "/v1/voicemails/%lld/audio", g);
+    cr_expect_eq(call("GET", path, officer, NULL, &o), 200, "still kept");
+    snprintf(path, sizeof path, "/v1/audit?voicemail=%lld", e);
+    cr_assert_eq(call("GET", path, admin, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "gallringsbeslut KS 2019/45") && !strstr(o.buf, "TEST 2026/1"),
+              "the disposal names Essunga's own: %s", o.buf);
 }
 
 /* ---- units are an authority's ---- */
@@ -609,6 +869,9 @@ Test(orgs, a_unit_of_one_name_is_each_authoritys_own) {
     if (e_end) *e_end = '\0';
     cr_expect(strstr(g, "5713") && !strstr(g, "4713"), "grastorp's manager: %s", g);
     cr_expect(strstr(e, "4713") && !strstr(e, "5713"), "essunga's manager: %s", e);
+    /* each from its own authority's address, not the installation's */
+    cr_expect(strstr(g, "|FROM=") && strstr(strstr(g, "|FROM="), "rostvakt@grastorp.se"), "grastorp's from: %s", g);
+    cr_expect(strstr(e, "|FROM=") && strstr(strstr(e, "|FROM="), "rostvakt@essunga.se"), "essunga's from: %s", e);
 }
 
 /* The sweep's kept report counts each authority's units apart: an officer

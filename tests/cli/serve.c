@@ -415,7 +415,8 @@ int mail_server_mails(sink *out)
              "  s = str(email.header.make_header(email.header.decode_header(m[\"Subject\"])))\n"
              "  t = \" \".join(p.get_payload(decode=True).decode(\"utf-8\") for p in m.walk()"
              " if p.get_content_maintype() == \"text\")\n"
-             "  lines.append(\"RCPT=\" + m[\"X-RcptTo\"] + \"|SUBJ=\" + s + \"|\" + t.replace(\"\\r\\n\", \"/\").replace(\"\\n\", \"/\"))\n"
+             "  lines.append(\"RCPT=\" + m[\"X-RcptTo\"] + \"|SUBJ=\" + s + \"|\" + t.replace(\"\\r\\n\", \"/\").replace(\"\\n\", \"/\")"
+             " + \"|FROM=\" + m[\"From\"])\n"
              "print(len(lines))\n"
              "print(\"\\n\".join(sorted(lines)))' %s/mailserver",
              dir);

@@ -106,8 +106,9 @@ int listening(int port);
 void mail_server_start(int port);
 /* SIGTERM to it, if it runs. */
 void mail_server_stop(void);
-/* What it received, one line a mail, sorted: "RCPT=a, b|SUBJ=...|" and the
- * text parts decoded (line ends as '/'), into out. The number of mails. */
+/* What it received, one line a mail, sorted: "RCPT=a, b|SUBJ=...|", the
+ * text parts decoded (line ends as '/') and "|FROM=" its From header, into
+ * out. The number of mails. */
 int mail_server_mails(sink *out);
 /* rostvakt sweep --data-dir dir/data --date date --mail to the loopback
  * port (mail_from rostvakt@kommun.se); its standard error into out. */

@@ -99,6 +99,20 @@ Test(calendar, dates_are_parsed_strictly) {
     cr_expect(!rv_calendar_parse("FI", &c));
 }
 
+Test(calendar, instants_are_parsed_strictly) {
+    cr_expect(rv_parse_instant("2026-11-30T22:30:00Z"));
+    cr_expect(rv_parse_instant("2028-02-29T23:59:59Z"));
+    cr_expect(!rv_parse_instant("2027-02-29T12:00:00Z"), "no such day");
+    cr_expect(!rv_parse_instant("2026-11-30T24:00:00Z"));
+    cr_expect(!rv_parse_instant("2026-11-30T22:60:00Z"));
+    cr_expect(!rv_parse_instant("2026-11-30T22:30:00"), "UTC, with its Z");
+    cr_expect(!rv_parse_instant("2026-11-30T22:30:00+01:00"));
+    cr_expect(!rv_parse_instant("2026-11-30T-1:30:00Z"));
+    cr_expect(!rv_parse_instant("2026-11-30"));
+    cr_expect(!rv_parse_instant(""));
+    cr_expect(!rv_parse_instant(NULL));
+}
+
 Test(calendar, local_dates_follow_summer_time) {
     long d;
     cr_assert(rv_local_date("2026-11-22T23:30:00Z", RV_CAL_SE, &d));

@@ -414,3 +414,49 @@ Test(sweep, every_list_names_a_unit_as_most_spell_it) {
     cr_expect_eq(json_integer_value(json_object_get(json_array_get(units, 0), "compliant")), 2);
     json_decref(kept);
 }
+
+/* The sweep run at an instant: an absence "till och med 30 november" has
+ * passed on Åland at 00:30 on 1 December, not yet in Sweden at 23:30 on
+ * the 30th; each authority's list by its own day. */
+Test(sweep, an_absence_has_passed_by_its_authoritys_own_day) {
+    rv_error e;
+    int created;
+    const char *orgs[][2] = {{"essunga", "SE"}, {"lemland", "AX"}};
+    for (int i = 0; i < 2; i++) {
+        rv_org o = {0};
+        snprintf(o.id, sizeof o.id, "%s", orgs[i][0]);
+        snprintf(o.name, sizeof o.name, "%s", orgs[i][0]);
+        snprintf(o.calendar, sizeof o.calendar, "%s", orgs[i][1]);
+        snprintf(o.time_zone, sizeof o.time_zone, "%s", i ? "Europe/Mariehamn" : "Europe/Stockholm");
+        snprintf(o.profile, sizeof o.profile, "default");
+        cr_assert_eq(rv_store_put_org(st, &o, "2026-01-01T00:00:00Z", "it", "", &created, &e), RV_OK, "%s", e.msg);
+        char ext[8], body[256];
+        snprintf(ext, sizeof ext, "%d01", i + 1);
+        snprintf(body, sizeof body, "{\"first_name\":\"A\",\"last_name\":\"B\",\"unit\":\"U\",\"organisation\":\"%s\"}",
+                 orgs[i][0]);
+        rv_mailbox m;
+        cr_assert_eq(rv_mailbox_parse(ext, body, strlen(body), &m, &e), RV_OK, "%s", e.msg);
+        cr_assert_eq(rv_store_put_mailbox(st, &m, "2026-01-01T00:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+        greeting(ext, "default", 0, 1, "", NULL, "2026-11-30T17:00");
+    }
+    long d;
+    cr_assert(rv_parse_date("2026-11-30", &d));
+    rv_sweep_opts o = {.date = d, .at = "2026-11-30T22:30:00Z", .dry_run = 1, .profile_dirs = test_profile_dirs(),
+                       .models_version = MODELS};
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    rv_sweep_counts c;
+    cr_assert_eq(rv_sweep_run(st, &o, &(rv_sweep_output){RV_SWEEP_JSON, f}, 1, &c, &e), RV_OK, "%s", e.msg);
+    fclose(f);
+    json_t *j = json_loads(buf, 0, NULL);
+    cr_assert_not_null(j, "%s", buf);
+    free(buf);
+    cr_expect_str_eq(keys(j, "stale_absence", "ext"), "201", "Lemland's alone");
+    cr_expect_eq(c.stale_absence, 1);
+    json_decref(j);
+    /* a date: that day for both, as before */
+    json_t *k = run("2026-12-01", 1, &c);
+    cr_expect_str_eq(keys(k, "stale_absence", "ext"), "101,201");
+    json_decref(k);
+}
