@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rostvakt/calendar.h"
 #include "serve.h"
 
 TestSuite(voicemails, .init = setup, .fini = teardown, .timeout = 60);
@@ -903,9 +904,10 @@ Test(voicemails, archive_command_packages_by_id_and_by_day) {
     snprintf(outdir, sizeof outdir, "%s/out", dir);
     mkdir(outdir, 0755);
     const char *bin_ = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
-    char today[16];
-    time_t t = time(NULL);
-    strftime(today, sizeof today, "%Y-%m-%d", gmtime(&t));
+    /* the decisions' day is a Swedish day: between 23:00 and 24:00 UTC it
+     * is already tomorrow's date in Sweden */
+    char today[11];
+    rv_format_date(rv_local_today(RV_CAL_SE), today);
     snprintf(cmd, sizeof cmd, "%s archive --data-dir %s/data --decided-from %s --decided-to %s --out %s 2>&1", bin_,
              dir, today, today, outdir);
     cr_expect_eq(run(cmd, &out), 0, "%s", out.buf);
