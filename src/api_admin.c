@@ -494,6 +494,14 @@ static int scoped_reports(rv_server *s, const rv_scope *sc, json_t *items, rv_er
     return rc == RV_OK ? 0 : -1;
 }
 
+/* A kept sweep as the API shows it: {id, date, created_at, report}. */
+static json_t *sweep_json(const rv_sweep_row *w)
+{
+    json_t *report = json_loads(w->report, 0, NULL);
+    return json_pack("{s:I,s:s,s:s,s:o}", "id", (json_int_t)w->id, "date", w->date, "created_at", w->created_at,
+                     "report", report ? report : json_null());
+}
+
 /* GET /v1/sweeps?limit=: the kept reports of the
  * latest sweeps, newest first (default 60, at most 400); /v1/sweeps/{id} one. */
 static rv_answer sweeps(rv_server *s, rv_req *r, long long id)
@@ -502,12 +510,17 @@ static rv_answer sweeps(rv_server *s, rv_req *r, long long id)
     const char *l = rv_req_arg(r, "limit");
     long long limit = l ? rv_parse_id(l, strlen(l)) : 60;
     if (!limit || limit > 400) return rv_reply_error(r, RV_ERR_ARG, "limit must be 1 to 400");
-    json_t *items;
+    rv_sweep_row *rows;
+    size_t nrows;
     rv_error e;
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_list_sweeps(s->db.store, (int)limit, id, &items, &e);
+    rv_err rc = rv_store_list_sweeps(s->db.store, (int)limit, id, &rows, &nrows, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
+    json_t *items = json_array();
+    for (size_t i = 0; items && i < nrows; i++) json_array_append_new(items, sweep_json(&rows[i]));
+    rv_sweeps_free(rows, nrows);
+    if (!items) return rv_reply_error(r, RV_ERR_NOMEM, "out of memory");
     rv_scope sc = rv_caller_scope(who); /* another authority's and another manager's mailboxes left out */
     if ((sc.orgs || sc.manager) && scoped_reports(s, &sc, items, &e) != 0) {
         json_decref(items);

@@ -82,6 +82,21 @@ double rv_sql_real(rv_sql *q, int i);
 int rv_sql_null(rv_sql *q, int i);
 const void *rv_sql_blob(rv_sql *q, int i, size_t *len);
 void rv_sql_copy(rv_sql *q, int i, char *dst, size_t cap);
+/* Text columns of the current row copied into one new block (*block,
+ * free()): each column c[k].col's text into *c[k].to, pointing into the
+ * block, or NULL for NULL. 0, or -1 out of memory (*block NULL, every
+ * *to NULL). Read a row's numbers before its texts (SQLite converts a
+ * column it is asked text of). */
+typedef struct {
+    int col;
+    const char **to;
+} rv_sql_col;
+int rv_sql_texts(rv_sql *q, char **block, const rv_sql_col *c, int n);
+/* The columns of a call: COLS({0, &r.ext}, {1, &r.name}). */
+#define COLS(...) (const rv_sql_col[]){__VA_ARGS__}, (int)(sizeof((const rv_sql_col[]){__VA_ARGS__}) / sizeof(rv_sql_col))
+/* An array of *cap items of size bytes made room for more (realloc): the
+ * new one, *cap grown; NULL out of memory (v and *cap kept). */
+void *rv_grow(void *v, size_t *cap, size_t size);
 
 /* One statement run to its end (a write, or a read whose rows are not
  * wanted). rv_sql_changes and rv_sql_last_id tell what it did. */

@@ -736,9 +736,17 @@ rv_err rv_store_end(rv_store *s, rv_err rc, rv_error *err);
 /* A sweep's JSON report (not a dry run's), kept for the web app. */
 rv_err rv_store_add_sweep(rv_store *s, const char *date, const char *now_iso, const char *report_json,
                           rv_error *err);
-/* The latest limit sweeps, newest day first, or with id only that one:
- * [{id, date, created_at, report}]. */
-rv_err rv_store_list_sweeps(rv_store *s, int limit, long long id, struct json_t **out, rv_error *err);
+/* A kept sweep: its strings live in texts. */
+typedef struct {
+    long long id;
+    const char *date, *created_at;
+    const char *report; /* its JSON */
+    char *texts;
+} rv_sweep_row;
+/* The latest limit sweeps, newest day first, or with id only that one,
+ * into a new array (*out, rv_sweeps_free) of *n. */
+rv_err rv_store_list_sweeps(rv_store *s, int limit, long long id, rv_sweep_row **out, size_t *n, rv_error *err);
+void rv_sweeps_free(rv_sweep_row *v, size_t n);
 /* ---- what the nodes sharing the database share ---- */
 
 /* A web app session as the database keeps it: the SHA-256 of its id (the
