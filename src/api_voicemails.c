@@ -268,6 +268,23 @@ rv_answer rv_api_list_voicemails(rv_server *s, rv_req *r, const rv_path *p)
                                            (json_int_t)pg.total));
 }
 
+/* Who has listened: [{"name", "at": the first time, "last_at", "times"}];
+ * NULL out of memory. */
+static json_t *listens_json(const rv_vm_listen *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++) {
+        json_t *one = json_pack("{s:o,s:o,s:o,s:I}", "name", rv_json_audit_text(v[i].name), "at",
+                                rv_json_audit_text(v[i].at), "last_at", rv_json_audit_text(v[i].last_at), "times",
+                                (json_int_t)v[i].times);
+        if (!one || json_array_append_new(a, one) != 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    }
+    return a;
+}
+
 /* GET /v1/voicemails/{id}, with its call-back deadline and who has listened */
 rv_answer rv_api_get_voicemail(rv_server *s, rv_req *r, const rv_path *p)
 {
@@ -292,13 +309,20 @@ rv_answer rv_api_get_voicemail(rv_server *s, rv_req *r, const rv_path *p)
     json_object_set_new(j, "callback_deadline", has ? json_string(dl) : json_null());
     json_object_del(j, " calendar");
     /* who has listened, and when: the audit's reads of its audio */
-    json_t *listens = NULL;
+    rv_vm_listen *ls = NULL;
+    size_t nls = 0;
     pthread_mutex_lock(&s->db.lock);
-    rc = rv_store_voicemail_listens(s->db.store, id, &listens, &e);
+    rc = rv_store_voicemail_listens(s->db.store, id, &ls, &nls, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) {
         json_decref(j);
         return rv_reply_rv_error(r, &e);
+    }
+    json_t *listens = listens_json(ls, nls);
+    rv_vm_listens_free(ls, nls);
+    if (!listens) {
+        json_decref(j);
+        return rv_reply_error(r, RV_ERR_NOMEM, "out of memory");
     }
     json_object_set_new(j, "listens", listens);
     return rv_reply_json(r, 200, j);

@@ -135,32 +135,40 @@ rv_err rv_store_audit_page(rv_store *s, long long voicemail_id, const char *acto
 }
 
 
-rv_err rv_store_voicemail_listens(rv_store *s, long long id, json_t **out, rv_error *err)
+rv_err rv_store_voicemail_listens(rv_store *s, long long id, rv_vm_listen **out, size_t *n, rv_error *err)
 {
     *out = NULL;
+    *n = 0;
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
                                "SELECT actor, min(at), max(at), count(*) FROM audit"
                                " WHERE voicemail_id = ?1 AND action = 'audio_read' GROUP BY actor ORDER BY min(id)",
                                V_ARGS(V_INT(id)), "cannot read the audit", err);
     if (rc != RV_OK) return rc;
-    json_t *a = json_array();
+    rv_vm_listen *v = NULL;
+    size_t k = 0, cap = 0;
     int r;
-    while (a && (r = rv_sql_step(q, err)) == 1) {
-        json_t *one = json_pack("{s:o,s:o,s:o,s:I}", "name", audit_text(rv_sql_text(q, 0)), "at",
-                                audit_text(rv_sql_text(q, 1)), "last_at", audit_text(rv_sql_text(q, 2)), "times",
-                                (json_int_t)rv_sql_int(q, 3));
-        if (!one || json_array_append_new(a, one) != 0) {
-            json_decref(a);
-            a = NULL;
-        }
+    while ((r = rv_sql_step(q, err)) == 1) {
+        rv_vm_listen *nv = k < cap ? v : rv_grow(v, &cap, sizeof *v);
+        if (!nv) break;
+        v = nv;
+        rv_vm_listen *w = &v[k];
+        w->times = rv_sql_int(q, 3);
+        if (rv_sql_texts(q, &w->texts, COLS({0, &w->name}, {1, &w->at}, {2, &w->last_at})) != 0) break;
+        k++;
     }
     rv_sql_done(q);
-    if (!a) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-    if (r < 0) {
-        json_decref(a);
-        return err->code;
+    if (r != 0) {
+        rv_vm_listens_free(v, k);
+        return r < 0 ? err->code : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     }
-    *out = a;
+    *out = v;
+    *n = k;
     return RV_OK;
+}
+
+void rv_vm_listens_free(rv_vm_listen *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) free(v[i].texts);
+    free(v);
 }

@@ -344,10 +344,17 @@ rv_err rv_store_audit_page(rv_store *s, long long voicemail_id, const char *acto
                            const char *orgs, long long after_id, int limit, struct json_t **out, int *more,
                            rv_error *err);
 
-/* Who has read voicemail id's audio, by the audit: one item a person, in
- * the order they first did, {"name", "at": the first time, "last_at",
- * "times"}. *out is a new JSON array. */
-rv_err rv_store_voicemail_listens(rv_store *s, long long id, struct json_t **out, rv_error *err);
+/* One person who has read a voicemail's audio: the first time, the last,
+ * how many times. The strings live in texts. */
+typedef struct {
+    const char *name, *at, *last_at;
+    long long times;
+    char *texts;
+} rv_vm_listen;
+/* Who has read voicemail id's audio, by the audit: one a person, in the
+ * order they first did, into a new array (*out, rv_vm_listens_free) of *n. */
+rv_err rv_store_voicemail_listens(rv_store *s, long long id, rv_vm_listen **out, size_t *n, rv_error *err);
+void rv_vm_listens_free(rv_vm_listen *v, size_t n);
 
 /* Keep staged audio (blob) as mailbox ext's recorded name, in one
  * transaction with its index entry and an audit row
