@@ -220,50 +220,62 @@ rv_err rv_store_finish_voicemails(rv_store *s, rv_vm_done *d, size_t n, rv_error
     return rc;
 }
 
-/* A voicemail's decisions, oldest first (an empty array on a read error). */
-static json_t *decisions_of(rv_store *s, long long id)
+/* A voicemail's decisions, oldest first. */
+static rv_err decisions_of(rv_store *s, long long id, rv_vm_detail *v, rv_error *err)
 {
-    json_t *a = json_array();
     rv_sql *q;
-    rv_error e;
-    if (!a || rv_sql_prepare(s, &q,
-                             "SELECT decision, diarienummer, note, actor, decided_at, arendemening, sekretess,"
-                             " ground, gallringsbeslut, reason, previous, migrated_from FROM decisions"
-                             " WHERE voicemail_id = ?1 ORDER BY id",
-                             V_ARGS(V_INT(id)), "cannot read decisions", &e) != RV_OK)
-        return a;
-    while (rv_sql_step(q, NULL) == 1)
-        json_array_append_new(
-            a, json_pack("{s:s,s:o,s:o,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "decision", rv_sql_text(q, 0),
-                         "diarienummer", rv_json_text(q, 1), "note", rv_json_text(q, 2), "actor", rv_sql_text(q, 3),
-                         "decided_at", rv_sql_text(q, 4), "arendemening", rv_json_text(q, 5), "sekretess",
-                         rv_json_text(q, 6), "ground", rv_json_text(q, 7), "gallringsbeslut", rv_json_text(q, 8),
-                         "reason", rv_json_text(q, 9), "previous", rv_json_text(q, 10), "migrated_from",
-                         rv_json_text(q, 11)));
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "SELECT decision, diarienummer, note, actor, decided_at, arendemening, sekretess,"
+                               " ground, gallringsbeslut, reason, previous, migrated_from FROM decisions"
+                               " WHERE voicemail_id = ?1 ORDER BY id",
+                               V_ARGS(V_INT(id)), "cannot read decisions", err);
+    if (rc != RV_OK) return rc;
+    size_t cap = 0;
+    int r;
+    while ((r = rv_sql_step(q, err)) == 1) {
+        rv_vm_decision *nv = v->n_decisions < cap ? v->decisions : rv_grow(v->decisions, &cap, sizeof *nv);
+        if (!nv) break;
+        v->decisions = nv;
+        rv_vm_decision *d = &nv[v->n_decisions];
+        if (rv_sql_texts(q, &d->texts,
+                         COLS({0, &d->decision}, {1, &d->diarienummer}, {2, &d->note}, {3, &d->actor},
+                              {4, &d->decided_at}, {5, &d->arendemening}, {6, &d->sekretess}, {7, &d->ground},
+                              {8, &d->gallringsbeslut}, {9, &d->reason}, {10, &d->previous},
+                              {11, &d->migrated_from})) != 0)
+            break;
+        v->n_decisions++;
+    }
     rv_sql_done(q);
-    return a;
+    return r == 0 ? RV_OK : r < 0 ? err->code : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
 }
 
-static json_t *events_of(rv_store *s, long long id)
+/* A voicemail's events (the hand-over to the e-archive), oldest first. */
+static rv_err events_of(rv_store *s, long long id, rv_vm_detail *v, rv_error *err)
 {
-    json_t *a = json_array();
     rv_sql *q;
-    rv_error e;
-    if (!a || rv_sql_prepare(s, &q,
-                             "SELECT event, at, actor, detail FROM voicemail_events WHERE voicemail_id = ?1"
-                             " ORDER BY id",
-                             V_ARGS(V_INT(id)), "cannot read events", &e) != RV_OK)
-        return a;
-    while (rv_sql_step(q, NULL) == 1)
-        json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:o}", "event", rv_sql_text(q, 0), "at", rv_sql_text(q, 1),
-                                           "actor", rv_sql_text(q, 2), "detail", rv_json_text(q, 3)));
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "SELECT event, at, actor, detail FROM voicemail_events WHERE voicemail_id = ?1"
+                               " ORDER BY id",
+                               V_ARGS(V_INT(id)), "cannot read events", err);
+    if (rc != RV_OK) return rc;
+    size_t cap = 0;
+    int r;
+    while ((r = rv_sql_step(q, err)) == 1) {
+        rv_vm_event *nv = v->n_events < cap ? v->events : rv_grow(v->events, &cap, sizeof *nv);
+        if (!nv) break;
+        v->events = nv;
+        rv_vm_event *ev = &nv[v->n_events];
+        if (rv_sql_texts(q, &ev->texts, COLS({0, &ev->event}, {1, &ev->at}, {2, &ev->actor}, {3, &ev->detail})) != 0)
+            break;
+        v->n_events++;
+    }
     rv_sql_done(q);
-    return a;
+    return r == 0 ? RV_OK : r < 0 ? err->code : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
 }
 
-rv_err rv_store_get_voicemail(rv_store *s, long long id, json_t **out, rv_error *err)
+rv_err rv_store_get_voicemail(rv_store *s, long long id, rv_vm_detail *out, rv_error *err)
 {
-    *out = NULL;
+    memset(out, 0, sizeof *out);
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
                                "SELECT v.id, v.ext, v.caller, v.received_at, v.content_type, v.bytes, v.state,"
@@ -275,32 +287,33 @@ rv_err rv_store_get_voicemail(rv_store *s, long long id, json_t **out, rv_error 
     if (rc != RV_OK) return rc;
     int r = rv_sql_step(q, err);
     if (r == 1) {
-        const char *cls = rv_sql_text(q, 7);
-        const char *rep = rv_sql_text(q, 8);
-        json_t *analysis = rep ? json_loads(rep, 0, NULL) : NULL;
-        *out = json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:s,s:o,s:o}", "id", (json_int_t)rv_sql_int(q, 0), "ext",
-                         rv_sql_text(q, 1), "caller", rv_sql_text(q, 2), "received_at", rv_sql_text(q, 3),
-                         "content_type", rv_sql_text(q, 4), "bytes", (json_int_t)rv_sql_int(q, 5), "state",
-                         rv_sql_text(q, 6), "classification", cls ? json_string(cls) : json_null(), "analysis",
-                         analysis ? analysis : json_null());
-        if (*out) {
-            json_object_set_new(*out, "owner",
-                                json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "first_name", rv_sql_text(q, 9), "last_name",
-                                          rv_sql_text(q, 10), "unit", rv_sql_text(q, 11), "org", rv_sql_text(q, 12),
-                                          "profile", rv_sql_text(q, 13), "organisation", rv_json_text(q, 20)));
-            json_object_set_new(*out, "callback_at", rv_json_text(q, 14));
-            json_object_set_new(*out, " calendar", rv_json_text(q, 19)); /* for the API's dates, not shown */
-            json_object_set_new(*out, "decisions", decisions_of(s, id));
-            json_object_set_new(*out, "events", events_of(s, id));
-            json_object_set_new(*out, "objid", rv_json_text(q, 15));
-            json_object_set_new(*out, "packaged_at", rv_json_text(q, 16));
-            json_object_set_new(*out, "archived_at", rv_json_text(q, 17));
-            json_object_set_new(*out, "archive_ref", rv_json_text(q, 18));
-        }
-        if (!*out) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+        out->id = rv_sql_int(q, 0);
+        out->bytes = rv_sql_int(q, 5);
+        if (rv_sql_texts(q, &out->texts,
+                         COLS({1, &out->ext}, {2, &out->caller}, {3, &out->received_at}, {4, &out->content_type},
+                              {6, &out->state}, {7, &out->classification}, {8, &out->report},
+                              {9, &out->first_name}, {10, &out->last_name}, {11, &out->unit}, {12, &out->org},
+                              {13, &out->profile}, {14, &out->callback_at}, {15, &out->objid},
+                              {16, &out->packaged_at}, {17, &out->archived_at}, {18, &out->archive_ref},
+                              {19, &out->calendar}, {20, &out->organisation})) != 0)
+            rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     } else rc = r == 0 ? rv_error_set(err, RV_ERR_NOT_FOUND, "no voicemail %lld", id) : err->code;
     rv_sql_done(q);
+    if (rc == RV_OK) rc = decisions_of(s, id, out, err);
+    if (rc == RV_OK) rc = events_of(s, id, out, err);
+    if (rc != RV_OK) rv_vm_detail_free(out);
     return rc;
+}
+
+void rv_vm_detail_free(rv_vm_detail *v)
+{
+    if (!v) return;
+    for (size_t i = 0; i < v->n_decisions; i++) free(v->decisions[i].texts);
+    for (size_t i = 0; i < v->n_events; i++) free(v->events[i].texts);
+    free(v->decisions);
+    free(v->events);
+    free(v->texts);
+    memset(v, 0, sizeof *v);
 }
 
 rv_err rv_store_set_callback(rv_store *s, long long id, const char *now_iso, rv_error *err)

@@ -251,11 +251,43 @@ rv_err rv_store_finish_voicemails(rv_store *s, rv_vm_done *d, size_t n, rv_error
 rv_err rv_store_finish_voicemail(rv_store *s, long long id, const char *state, const char *classification,
                                  const char *report, const char *now_iso, rv_error *err);
 
-/* A voicemail as JSON (new *out, json_decref): id, ext, caller, received_at,
- * content_type, bytes, state, classification, analysis (the report, or null).
- * RV_ERR_NOT_FOUND when there is none. */
-struct json_t;
-rv_err rv_store_get_voicemail(rv_store *s, long long id, struct json_t **out, rv_error *err);
+/* A records officer's decision on a voicemail as it is kept (strings NULL
+ * when absent; they live in texts). */
+typedef struct {
+    const char *decision, *diarienummer, *note, *actor, *decided_at, *arendemening, *sekretess, *ground,
+        *gallringsbeslut, *reason, *previous, *migrated_from;
+    char *texts;
+} rv_vm_decision;
+
+/* What happened to a voicemail on its way to the e-archive. */
+typedef struct {
+    const char *event, *at, *actor, *detail; /* detail NULL when none */
+    char *texts;
+} rv_vm_event;
+
+/* A voicemail with its mailbox, decisions and events. Strings NULL when
+ * absent; they live in texts (and each decision's and event's in theirs). */
+typedef struct {
+    long long id, bytes;
+    const char *ext, *caller, *received_at, *content_type, *state;
+    const char *classification;          /* NULL until analysed */
+    const char *report;                  /* the analysis (JSON), or NULL */
+    const char *first_name, *last_name, *unit, *org, *profile; /* its mailbox's */
+    const char *organisation;            /* its mailbox's organisation's id */
+    const char *calendar;                /* that organisation's calendar ("SE", "AX") */
+    const char *callback_at, *objid, *packaged_at, *archived_at, *archive_ref;
+    rv_vm_decision *decisions;           /* oldest first */
+    size_t n_decisions;
+    rv_vm_event *events;                 /* oldest first */
+    size_t n_events;
+    char *texts;
+} rv_vm_detail;
+
+/* Voicemail id into *out (rv_vm_detail_free). RV_ERR_NOT_FOUND when there
+ * is none. On error *out is zeroed. */
+rv_err rv_store_get_voicemail(rv_store *s, long long id, rv_vm_detail *out, rv_error *err);
+/* Free what *v holds and zero it; NULL and a zeroed one are allowed. */
+void rv_vm_detail_free(rv_vm_detail *v);
 
 /* A voicemail's stored audio: its hash and original Content-Type, and
  * whether it was disposed of. RV_ERR_NOT_FOUND. */

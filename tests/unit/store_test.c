@@ -635,12 +635,12 @@ Test(store, old_decisions_become_the_laws_on_migration) {
     const char *want[3][2] = {{"registrera", "registered"}, {"halls_ordnad", "not_public_record"},
                               {"gallras", "dispose"}};
     for (int i = 0; i < 3; i++) {
-        json_t *v;
+        rv_vm_detail v;
         cr_assert_eq(rv_store_get_voicemail(s, ids[i], &v, &e), RV_OK, "%s", e.msg);
-        json_t *d = json_array_get(json_object_get(v, "decisions"), 0);
-        cr_expect_str_eq(json_string_value(json_object_get(d, "decision")), want[i][0]);
-        cr_expect_str_eq(json_string_value(json_object_get(d, "migrated_from")), want[i][1]);
-        json_decref(v);
+        cr_assert_eq(v.n_decisions, 1);
+        cr_expect_str_eq(v.decisions[0].decision, want[i][0]);
+        cr_expect_str_eq(v.decisions[0].migrated_from, want[i][1]);
+        rv_vm_detail_free(&v);
     }
     rv_decision_standing st;
     cr_assert_eq(rv_store_decision_standing(s, ids[0], &st, &e), RV_OK);
@@ -877,10 +877,10 @@ Test(store, analyses_are_claimed_once_and_taken_over_when_the_lease_runs_out) {
     cr_assert_eq(rv_store_finish_voicemails(s, &now, 1, &e), RV_OK, "%s", e.msg);
     cr_expect_eq(now.recorded, 1);
     cr_expect_eq(rv_store_count_queued(s), 1);
-    json_t *j;
+    rv_vm_detail j;
     cr_assert_eq(rv_store_get_voicemail(s, a, &j, &e), RV_OK, "%s", e.msg);
-    cr_expect_str_eq(json_string_value(json_object_get(j, "state")), "analysed");
-    json_decref(j);
+    cr_expect_str_eq(j.state, "analysed");
+    rv_vm_detail_free(&j);
     /* a claim given up (its analysis could not be recorded) is anyone's at once */
     cr_assert_eq(rv_store_release_analysis(s, "h:2:b", b, &e), RV_OK, "%s", e.msg);
     cr_assert_eq(rv_store_claim_analysis(s, "h:4:d", 1700, 2700, &c, got, ct, sizeof ct, &e), RV_OK, "%s", e.msg);

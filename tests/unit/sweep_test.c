@@ -222,10 +222,11 @@ Test(sweep, greetings_callbacks_and_disposal) {
     for (size_t i = 0; i < 8; i++) cr_expect_not_null(json_object_get(j, want_keys[i]), "%s", want_keys[i]);
 
     /* the row stays, marked, with an audit entry */
-    json_t *vm, *audit;
+    json_t *audit;
+    rv_vm_detail vm;
     rv_error e;
     cr_assert_eq(rv_store_get_voicemail(st, old_empty, &vm, &e), RV_OK);
-    json_decref(vm);
+    rv_vm_detail_free(&vm);
     cr_assert_eq(rv_store_list_audit(st, old_empty, NULL, NULL, NULL, NULL, 10, &audit, &e), RV_OK);
     char *a = json_dumps(audit, 0);
     cr_expect(strstr(a, "\"disposed\"") && strstr(a, "\"sweep\""), "%s", a);
