@@ -6,7 +6,6 @@
 
 #include "rostvakt/strbuf.h"
 
-#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -484,27 +483,19 @@ static const char *vm_sql(unsigned mask, int how)
     return sql;
 }
 
-static json_t *vm_item(rv_sql *q)
+/* The row of VM_COLS into *v; 0, or -1 out of memory. */
+static int vm_item(rv_sql *q, rv_vm_item *v)
 {
-    const char *cls = rv_sql_text(q, 7), *dec = rv_sql_text(q, 8);
-    json_t *item = json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:s,s:o,s:o}", "id", (json_int_t)rv_sql_int(q, 0), "ext",
-                             rv_sql_text(q, 1), "caller", rv_sql_text(q, 2), "received_at", rv_sql_text(q, 3),
-                             "content_type", rv_sql_text(q, 4), "bytes", (json_int_t)rv_sql_int(q, 5), "state",
-                             rv_sql_text(q, 6), "classification", cls ? json_string(cls) : json_null(), "decision",
-                             dec ? json_string(dec) : json_null());
-    if (!item) return NULL;
-    const char *reasons = rv_sql_text(q, 12);
-    json_t *rj = reasons ? json_loads(reasons, 0, NULL) : NULL;
-    json_object_set_new(item, "name", rv_json_text(q, 9));
-    json_object_set_new(item, "unit", rv_json_text(q, 10));
-    json_object_set_new(item, "duration_s", rv_sql_null(q, 11) ? json_null() : json_real(rv_sql_real(q, 11)));
-    json_object_set_new(item, "reasons", json_is_array(rj) ? json_incref(rj) : json_array());
-    json_object_set_new(item, "callback_at", rv_json_text(q, 13));
-    json_object_set_new(item, "listened_at", rv_json_text(q, 14));
-    json_object_set_new(item, "profile", rv_json_text(q, 15));
-    json_object_set_new(item, " calendar", rv_json_text(q, 16)); /* for the API's dates, not shown */
-    json_decref(rj);
-    return item;
+    memset(v, 0, sizeof *v);
+    v->id = rv_sql_int(q, 0);
+    v->bytes = rv_sql_int(q, 5);
+    v->has_duration = !rv_sql_null(q, 11);
+    if (v->has_duration) v->duration_s = rv_sql_real(q, 11);
+    return rv_sql_texts(q, &v->texts,
+                        COLS({1, &v->ext}, {2, &v->caller}, {3, &v->received_at}, {4, &v->content_type},
+                             {6, &v->state}, {7, &v->classification}, {8, &v->decision}, {9, &v->name},
+                             {10, &v->unit}, {12, &v->reasons}, {13, &v->callback_at}, {14, &v->listened_at},
+                             {15, &v->profile}, {16, &v->calendar}));
 }
 
 /* The caller filter's ranges of endings: [q, *hi) and, for a national
@@ -524,10 +515,10 @@ static void caller_ranges(const char *q, char hi[40], char nat[40], char nat_hi[
 }
 
 /* Up to limit items of vq's filters older than after or newer than before
- * (how: VM_OLDER or VM_NEWER), appended to a (NULL: only counted); *got:
- * how many there were. VM_COUNT: *got is the count. */
+ * (how: VM_OLDER or VM_NEWER), appended to pg's items (pg NULL: only
+ * counted); *got: how many there were. VM_COUNT: *got is the count. */
 static rv_err vm_rows(rv_store *s, int how, const rv_vm_query *vq, long long after, long long before, int limit,
-                      json_t *a, long long *got, rv_error *err)
+                      rv_vm_page *pg, long long *got, rv_error *err)
 {
     *got = 0;
     const char *sql = vm_sql(vm_mask(vq, after, before), how);
@@ -544,17 +535,21 @@ static rv_err vm_rows(rv_store *s, int how, const rv_vm_query *vq, long long aft
                                how == VM_COUNT ? "cannot count voicemails" : "cannot list voicemails", err);
     if (rc != RV_OK) return rc;
     int r;
+    size_t cap = pg ? pg->n : 0;
     while ((r = rv_sql_step(q, err)) == 1) {
         if (how == VM_COUNT) {
             *got = rv_sql_int(q, 0);
             continue;
         }
-        if (a) {
-            json_t *item = vm_item(q);
-            if (!item || json_array_append_new(a, item) != 0) {
+        if (pg) {
+            rv_vm_item *nv = pg->n < cap ? pg->items : rv_grow(pg->items, &cap, sizeof *nv);
+            if (!nv || vm_item(q, &nv[pg->n]) != 0) {
+                if (nv) pg->items = nv;
                 rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
                 break;
             }
+            pg->items = nv;
+            pg->n++;
         }
         (*got)++;
     }
@@ -566,43 +561,45 @@ static rv_err vm_rows(rv_store *s, int how, const rv_vm_query *vq, long long aft
 rv_err rv_store_list_voicemails(rv_store *s, const rv_vm_query *vq, int count, rv_vm_page *out, rv_error *err)
 {
     memset(out, 0, sizeof *out);
-    out->total = -1;
     int limit = vq->limit > 0 && vq->limit <= 500 ? vq->limit : 50;
     int newer = vq->before_id > 0 && vq->after_id == 0, more = 0;
     long long got = 0;
-    json_t *a = json_array();
-    if (!a) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    rv_vm_page pg = {.total = -1};
     rv_err rc = vm_rows(s, newer ? VM_NEWER : VM_OLDER, vq, newer ? 0 : vq->after_id, newer ? vq->before_id : 0,
-                        limit + 1, a, &got, err);
+                        limit + 1, &pg, &got, err);
     if (rc == RV_OK && got > limit) {
         more = 1;
-        json_array_remove(a, (size_t)limit);
+        while (pg.n > (size_t)limit) free(pg.items[--pg.n].texts);
     }
-    if (rc == RV_OK && newer) { /* newest first, as every page */
-        size_t n = json_array_size(a);
-        for (size_t i = 0; i < n / 2; i++) {
-            json_t *x = json_incref(json_array_get(a, i));
-            json_array_set(a, i, json_array_get(a, n - 1 - i));
-            json_array_set_new(a, n - 1 - i, x);
+    if (rc == RV_OK && newer) /* newest first, as every page */
+        for (size_t i = 0; i < pg.n / 2; i++) {
+            rv_vm_item x = pg.items[i];
+            pg.items[i] = pg.items[pg.n - 1 - i];
+            pg.items[pg.n - 1 - i] = x;
         }
-    }
-    size_t n = json_array_size(a);
-    long long first = n ? json_integer_value(json_object_get(json_array_get(a, 0), "id")) : 0;
-    long long last = n ? json_integer_value(json_object_get(json_array_get(a, n - 1), "id")) : 0;
+    size_t n = pg.n;
+    long long first = n ? pg.items[0].id : 0, last = n ? pg.items[n - 1].id : 0;
     /* whether there is a page on the other side of this one */
     long long other = 0;
     if (rc == RV_OK && n && (newer || vq->after_id))
         rc = vm_rows(s, newer ? VM_OLDER : VM_NEWER, vq, newer ? last : 0, newer ? 0 : first, 1, NULL, &other, err);
-    out->more_older = newer ? other > 0 : more;
-    out->more_newer = newer ? more : other > 0;
-    if (rc == RV_OK && count) rc = vm_rows(s, VM_COUNT, vq, 0, 0, 0, NULL, &out->total, err);
+    pg.more_older = newer ? other > 0 : more;
+    pg.more_newer = newer ? more : other > 0;
+    if (rc == RV_OK && count) rc = vm_rows(s, VM_COUNT, vq, 0, 0, 0, NULL, &pg.total, err);
     if (rc != RV_OK) {
-        json_decref(a);
-        memset(out, 0, sizeof *out);
+        rv_vm_page_free(&pg);
         return rc;
     }
-    out->items = a;
+    *out = pg;
     return RV_OK;
+}
+
+void rv_vm_page_free(rv_vm_page *p)
+{
+    if (!p) return;
+    for (size_t i = 0; i < p->n; i++) free(p->items[i].texts);
+    free(p->items);
+    memset(p, 0, sizeof *p);
 }
 
 /* ---- hand-over to the e-archive ---- */

@@ -308,19 +308,34 @@ typedef struct {
     rv_scope scope;               /* whose voicemails the caller may see */
 } rv_vm_query;
 
-/* A page of the voicemail list. */
+/* A voicemail of the list. Strings NULL when absent; they live in texts. */
 typedef struct {
-    struct json_t *items;         /* new JSON array, newest first */
+    long long id, bytes;
+    const char *ext, *caller, *received_at, *content_type, *state;
+    const char *classification, *decision; /* NULL: not analysed, not decided (the latest) */
+    const char *name, *unit, *profile;     /* its mailbox's: the owner's "first last" */
+    int has_duration;                      /* 1: the analysis says duration_s */
+    double duration_s;
+    const char *reasons;                   /* the analysis's reasons (a JSON array), or NULL */
+    const char *callback_at;
+    const char *listened_at;               /* the first read of its audio in the audit */
+    const char *calendar;                  /* its organisation's ("SE", "AX"), or NULL */
+    char *texts;
+} rv_vm_item;
+
+/* A page of the voicemail list (rv_vm_page_free). */
+typedef struct {
+    rv_vm_item *items;            /* newest first */
+    size_t n;
     int more_older, more_newer;   /* items older than the last, newer than the first */
     long long total;              /* every item the filters match, -1 when not counted */
 } rv_vm_page;
 
-/* Voicemails newest first (received_at, then id; received_at is UTC), as
- * rv_store_get_voicemail gives them without the analysis, plus "decision"
- * (the latest), "callback_at", "listened_at" (the first read of its audio
- * in the audit, or null), the owner's "name", "unit" and "profile". With
- * count, out->total counts every match. On error out is zeroed. */
+/* Voicemails newest first (received_at, then id; received_at is UTC).
+ * With count, out->total counts every match. On error out is zeroed. */
 rv_err rv_store_list_voicemails(rv_store *s, const rv_vm_query *q, int count, rv_vm_page *out, rv_error *err);
+/* Free what *p holds and zero it; NULL and a zeroed one are allowed. */
+void rv_vm_page_free(rv_vm_page *p);
 
 /* The owner returned the call: callback_at = now_iso. RV_ERR_NOT_FOUND. */
 rv_err rv_store_set_callback(rv_store *s, long long id, const char *now_iso, rv_error *err);
@@ -368,6 +383,7 @@ extern const char *const rv_audit_actions[];
  * rows of those organisations' mailboxes and voicemails; rows of neither,
  * such as sign-ins, only with NULL); at most limit. *out is a new JSON
  * array. */
+struct json_t;
 rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *actor, const char *from,
                            const char *to, const char *orgs, int limit, struct json_t **out, rv_error *err);
 /* The same, a page: entries older than after_id (0: from the newest), at

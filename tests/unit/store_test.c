@@ -580,14 +580,14 @@ Test(store, the_inbox_columns_are_filled_from_an_older_archive) {
     rv_vm_query q = {.listened = -1, .limit = 10};
     rv_vm_page pg;
     cr_assert_eq(rv_store_list_voicemails(s, &q, 1, &pg, &e), RV_OK, "%s", e.msg);
-    cr_assert_eq(json_array_size(pg.items), 3);
+    cr_assert_eq(pg.n, 3);
     cr_expect_eq(pg.total, 3);
-    json_t *a = json_array_get(pg.items, 2), *b = json_array_get(pg.items, 1);
-    cr_expect_str_eq(json_string_value(json_object_get(a, "decision")), "halls_ordnad", "the latest decision");
-    cr_expect(json_is_null(json_object_get(b, "decision")));
-    cr_expect_str_eq(json_string_value(json_object_get(b, "listened_at")), "2026-11-05T10:00:00Z", "the first listening");
-    cr_expect(json_is_null(json_object_get(a, "listened_at")));
-    json_decref(pg.items);
+    const rv_vm_item *a = &pg.items[2], *b = &pg.items[1];
+    cr_expect_str_eq(a->decision, "halls_ordnad", "the latest decision");
+    cr_expect_null(b->decision);
+    cr_expect_str_eq(b->listened_at, "2026-11-05T10:00:00Z", "the first listening");
+    cr_expect_null(a->listened_at);
+    rv_vm_page_free(&pg);
     /* and kept from then on */
     cr_assert_eq(rv_store_add_decision(s, id[2], &(rv_decision_record){.decision = "privat"}, "a", "2026-11-07T10:00:00Z",
                                        &did, &e),
@@ -596,13 +596,14 @@ Test(store, the_inbox_columns_are_filled_from_an_older_archive) {
     q.decision = "none";
     cr_assert_eq(rv_store_list_voicemails(s, &q, 1, &pg, &e), RV_OK);
     cr_expect_eq(pg.total, 1, "only the second is undecided");
-    json_decref(pg.items);
+    rv_vm_page_free(&pg);
     q.decision = NULL;
     q.listened = 0;
     cr_assert_eq(rv_store_list_voicemails(s, &q, 1, &pg, &e), RV_OK);
     cr_expect_eq(pg.total, 1, "only the first was never listened to");
-    cr_expect_eq(json_integer_value(json_object_get(json_array_get(pg.items, 0), "id")), id[0]);
-    json_decref(pg.items);
+    cr_assert_eq(pg.n, 1);
+    cr_expect_eq(pg.items[0].id, id[0]);
+    rv_vm_page_free(&pg);
     rv_store_close(s);
 }
 
@@ -824,12 +825,11 @@ Test(store, callers_numbers_are_searchable_after_the_migration) {
         rv_vm_page pg;
         cr_assert_eq(rv_store_list_voicemails(s, &q, 1, &pg, &e), RV_OK, "%s", e.msg);
         char got[64] = "";
-        for (size_t k = 0; k < json_array_size(pg.items); k++)
-            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", k ? "," : "",
-                     (long long)json_integer_value(json_object_get(json_array_get(pg.items, k), "id")));
+        for (size_t k = 0; k < pg.n; k++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", k ? "," : "", pg.items[k].id);
         cr_expect_str_eq(got, cases[i][1], "caller=%s", cases[i][0]);
-        cr_expect_eq(pg.total, (long long)json_array_size(pg.items), "caller=%s: the total", cases[i][0]);
-        json_decref(pg.items);
+        cr_expect_eq(pg.total, (long long)pg.n, "caller=%s: the total", cases[i][0]);
+        rv_vm_page_free(&pg);
     }
     rv_store_close(s);
 }
