@@ -43,6 +43,31 @@ json_t *rv_greeting_json(rv_sql *q, int c)
     return g;
 }
 
+int rv_greeting_read(rv_sql *q, int c, int report, rv_greeting_summary *g)
+{
+    memset(g, 0, sizeof *g);
+    g->id = rv_sql_int(q, c);
+    g->removed = rv_sql_int(q, c + 2) != 0;
+    g->bytes = rv_sql_null(q, c + 4) ? -1 : rv_sql_int(q, c + 4);
+    g->compliant = rv_sql_null(q, c + 5) ? -1 : rv_sql_int(q, c + 5) != 0;
+    if (rv_sql_texts(q, &g->texts,
+                     COLS({c + 1, &g->received_at}, {c + 3, &g->content_type}, {c + 6, &g->violations},
+                          {c + 7, &g->missing_reason}, {c + 8, &g->absence_until}, {c + 9, &g->profile},
+                          {c + 10, &g->audio_sha256}, {c + 11, &g->review}, {c + 12, &g->reviewed_at},
+                          {c + 13, &g->reviewed_by}, {report, &g->report})) != 0) {
+        memset(g, 0, sizeof *g);
+        return -1;
+    }
+    return 0;
+}
+
+void rv_greeting_summary_free(rv_greeting_summary *g)
+{
+    if (!g) return;
+    free(g->texts);
+    memset(g, 0, sizeof *g);
+}
+
 /* 1, 0 or NULL */
 static rv_sqlv compliance_value(rv_compliance c)
 {
@@ -98,9 +123,10 @@ out:
     return rc;
 }
 
-rv_err rv_store_list_greetings(rv_store *s, const char *ext, json_t **out, rv_error *err)
+rv_err rv_store_list_greetings(rv_store *s, const char *ext, rv_greeting_summary **out, size_t *n, rv_error *err)
 {
     *out = NULL;
+    *n = 0;
     if (!rv_ext_valid(ext)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
     int exists = rv_mailbox_exists(s, ext);
     if (exists <= 0)
@@ -110,17 +136,35 @@ rv_err rv_store_list_greetings(rv_store *s, const char *ext, json_t **out, rv_er
     rv_err rc = rv_sql_prepare(s, &q, "SELECT " GREETING_COLS " FROM greetings g WHERE g.ext = ?1 ORDER BY g.id DESC",
                                V_ARGS(V_TEXT(ext)), "cannot read greetings", err);
     if (rc != RV_OK) return rc;
-    json_t *a = json_array();
-    while (a && rv_sql_step(q, NULL) == 1) json_array_append_new(a, rv_greeting_json(q, 0));
+    rv_greeting_summary *v = NULL;
+    size_t k = 0, cap = 0;
+    int r;
+    while ((r = rv_sql_step(q, err)) == 1) {
+        rv_greeting_summary *nv = k < cap ? v : rv_grow(v, &cap, sizeof *v);
+        if (!nv) break;
+        v = nv;
+        if (rv_greeting_read(q, 0, -1, &v[k]) != 0) break;
+        k++;
+    }
     rv_sql_done(q);
-    if (!a) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-    *out = a;
+    if (r != 0) {
+        rv_greetings_free(v, k);
+        return r < 0 ? err->code : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    }
+    *out = v;
+    *n = k;
     return RV_OK;
 }
 
-rv_err rv_store_get_greeting(rv_store *s, const char *ext, long long id, json_t **out, rv_error *err)
+void rv_greetings_free(rv_greeting_summary *v, size_t n)
 {
-    *out = NULL;
+    for (size_t i = 0; v && i < n; i++) free(v[i].texts);
+    free(v);
+}
+
+rv_err rv_store_get_greeting(rv_store *s, const char *ext, long long id, rv_greeting_summary *out, rv_error *err)
+{
+    memset(out, 0, sizeof *out);
     if (!rv_ext_valid(ext)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
@@ -130,13 +174,7 @@ rv_err rv_store_get_greeting(rv_store *s, const char *ext, long long id, json_t 
     if (rc != RV_OK) return rc;
     int r = rv_sql_step(q, err);
     if (r == 1) {
-        json_t *g = rv_greeting_json(q, 0);
-        const char *rep = rv_sql_text(q, GREETING_NCOLS);
-        json_t *analysis = rep ? json_loads(rep, 0, NULL) : NULL;
-        if (g) json_object_set_new(g, "analysis", analysis ? analysis : json_null());
-        else json_decref(analysis);
-        *out = g;
-        if (!g) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+        if (rv_greeting_read(q, 0, GREETING_NCOLS, out) != 0) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     } else if (r != 0) rc = err->code;
     else if (id > 0) rc = rv_error_set(err, RV_ERR_NOT_FOUND, "mailbox %s has no greeting %lld", ext, id);
     else rc = rv_error_set(err, RV_ERR_NOT_FOUND, "mailbox %s has no greeting", ext);

@@ -417,14 +417,14 @@ int rv_sql_texts(rv_sql *q, char **block, const rv_sql_col *c, int n)
 {
     size_t total = 1;
     for (int k = 0; k < n; k++) {
-        const char *t = rv_sql_text(q, c[k].col);
+        const char *t = c[k].col < 0 ? NULL : rv_sql_text(q, c[k].col);
         *c[k].to = NULL;
         if (t) total += strlen(t) + 1;
     }
     char *p = *block = malloc(total);
     if (!p) return -1;
     for (int k = 0; k < n; k++) {
-        const char *t = rv_sql_text(q, c[k].col);
+        const char *t = c[k].col < 0 ? NULL : rv_sql_text(q, c[k].col);
         if (!t) continue;
         size_t len = strlen(t) + 1;
         memcpy(p, t, len);

@@ -467,15 +467,36 @@ typedef struct {
  * (the caller ends it with this call's rc). */
 rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *id, rv_error *err);
 
-/* A mailbox's greeting versions, newest first, as summaries (id,
- * received_at, removed, content_type, bytes, compliant, violations,
- * missing_reason, absence_until, profile; no report). RV_ERR_NOT_FOUND for
- * an unknown mailbox. */
-rv_err rv_store_list_greetings(rv_store *s, const char *ext, struct json_t **out, rv_error *err);
+/* A greeting version as it was kept. Strings NULL when absent; they live
+ * in texts. */
+typedef struct {
+    long long id;
+    const char *received_at;
+    int removed;
+    const char *content_type, *audio_sha256; /* NULL when removed */
+    long long bytes;                         /* -1 when removed */
+    int compliant;                           /* 1, 0, or -1 not verified */
+    const char *violations;                  /* "name_missing,too_long" or "" */
+    const char *missing_reason, *absence_until, *profile;
+    const char *review;                      /* "name,closing": what a person should listen for, or "" */
+    const char *reviewed_at, *reviewed_by;   /* the latest review of its recording */
+    const char *report;                      /* rv_store_get_greeting's: the analysis (JSON), or NULL */
+    char *texts;
+} rv_greeting_summary;
 
-/* One greeting version with its report under "analysis"; id 0: the current
- * one. RV_ERR_NOT_FOUND. */
-rv_err rv_store_get_greeting(rv_store *s, const char *ext, long long id, struct json_t **out, rv_error *err);
+/* A mailbox's greeting versions, newest first, without their reports,
+ * into a new array (*out, rv_greetings_free) of *n. RV_ERR_NOT_FOUND for
+ * an unknown mailbox. */
+rv_err rv_store_list_greetings(rv_store *s, const char *ext, rv_greeting_summary **out, size_t *n,
+                               rv_error *err);
+void rv_greetings_free(rv_greeting_summary *v, size_t n);
+
+/* One greeting version with its report into *out
+ * (rv_greeting_summary_free); id 0: the current one. RV_ERR_NOT_FOUND. On
+ * error *out is zeroed. */
+rv_err rv_store_get_greeting(rv_store *s, const char *ext, long long id, rv_greeting_summary *out, rv_error *err);
+/* Free what *g holds and zero it; NULL and a zeroed one are allowed. */
+void rv_greeting_summary_free(rv_greeting_summary *g);
 
 /* Filters of the mailbox list; NULL or RV_MB_ANY: any. */
 typedef enum {
