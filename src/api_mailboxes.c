@@ -47,6 +47,22 @@ static json_t *greeting_json(const rv_greeting_summary *g, int analysis)
     return j;
 }
 
+/* A mailbox of the list as the API shows it, with its current greeting's
+ * summary or null; NULL out of memory. */
+static json_t *mailbox_row_json(const rv_mailbox_row *m)
+{
+    json_t *j = json_object();
+    const char *keys[] = {"ext", "first_name", "last_name", "unit", "org", "profile", "mobile"};
+    const char *vals[] = {m->ext, m->first_name, m->last_name, m->unit, m->org, m->profile, m->mobile};
+    for (int i = 0; j && i < 7; i++) json_object_set_new(j, keys[i], rv_json_str(vals[i]));
+    if (!j) return NULL;
+    json_object_set_new(j, "greeting", m->has_greeting ? greeting_json(&m->greeting, 0) : json_null());
+    json_object_set_new(j, "name_recording_at", rv_json_str(m->name_recording_at));
+    json_object_set_new(j, "email", rv_json_str(m->email));
+    json_object_set_new(j, "organisation", rv_json_str(m->organisation));
+    return j;
+}
+
 /* A mailbox's creation or change and its audit row in one transaction
  * (the store's lock held). */
 static rv_err mailbox_txn(rv_server *s, rv_mailbox *m, const char *now, const rv_caller *who, int *created,
@@ -96,15 +112,17 @@ rv_answer rv_api_get_mailbox(rv_server *s, rv_req *r, const rv_path *p)
     rv_error e;
     if (!rv_ext_valid(p->ext)) return rv_reply_error(r, RV_ERR_ARG, BAD_EXT);
     rv_mb_query q = {.compliant = RV_MB_ANY, .ext = p->ext, .limit = 1};
-    json_t *items;
+    rv_mailbox_row *v;
+    size_t n;
     int more;
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_list_mailboxes(s->db.store, &q, &items, &more, &e);
+    rv_err rc = rv_store_list_mailboxes(s->db.store, &q, &v, &n, &more, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
-    json_t *one = json_incref(json_array_get(items, 0));
-    json_decref(items);
-    if (!one) return rv_reply_error(r, RV_ERR_NOT_FOUND, "no such mailbox");
+    json_t *one = n ? mailbox_row_json(&v[0]) : NULL;
+    rv_mailbox_rows_free(v, n);
+    if (!one) return n ? rv_reply_error(r, RV_ERR_NOMEM, "out of memory")
+                       : rv_reply_error(r, RV_ERR_NOT_FOUND, "no such mailbox");
     if (rv_audit(&s->db, who->name, who->remote, "mailbox_read", 0, p->ext, NULL, &e) != RV_OK) {
         json_decref(one);
         return rv_reply_rv_error(r, &e);
@@ -136,20 +154,23 @@ rv_answer rv_api_list_mailboxes(rv_server *s, rv_req *r, const rv_path *p)
     if (!rv_page_limit(r, &q.limit, &ret)) return ret;
     char org[RV_ORG_ID_MAX + 3];
     if (!rv_api_org_filter(s, r, &q.scope, org, &ret)) return ret;
-    json_t *items;
+    rv_mailbox_row *rows;
+    size_t n;
     int more;
     rv_error e;
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_list_mailboxes(s->db.store, &q, &items, &more, &e);
+    rv_err rc = rv_store_list_mailboxes(s->db.store, &q, &rows, &n, &more, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
-    size_t n = json_array_size(items);
     /* who looked at whose numbers and names: lists are audited too */
     if (rv_audit(&s->db, who->name, who->remote, "mailboxes_listed", 0, NULL, rv_req_query(r), &e) != RV_OK) {
-        json_decref(items);
+        rv_mailbox_rows_free(rows, n);
         return rv_reply_rv_error(r, &e);
     }
-    json_t *next = more && n ? json_incref(json_object_get(json_array_get(items, n - 1), "ext")) : json_null();
+    json_t *items = json_array();
+    for (size_t i = 0; items && i < n; i++) json_array_append_new(items, mailbox_row_json(&rows[i]));
+    json_t *next = more && n ? rv_json_str(rows[n - 1].ext) : json_null();
+    rv_mailbox_rows_free(rows, n);
     return rv_reply_json(r, 200, json_pack("{s:o,s:o}", "items", items, "next", next));
 }
 

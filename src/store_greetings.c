@@ -25,24 +25,6 @@ json_t *rv_json_list(const char *s)
     return a;
 }
 
-json_t *rv_greeting_json(rv_sql *q, int c)
-{
-    json_t *g = json_pack("{s:I,s:o,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)rv_sql_int(q, c),
-                          "received_at", rv_json_text(q, c + 1), "removed", (int)rv_sql_int(q, c + 2),
-                          "content_type", rv_json_text(q, c + 3), "bytes",
-                          rv_sql_null(q, c + 4) ? json_null() : json_integer(rv_sql_int(q, c + 4)), "compliant",
-                          rv_sql_null(q, c + 5) ? json_null() : json_boolean(rv_sql_int(q, c + 5)), "violations",
-                          rv_json_list(rv_sql_text(q, c + 6)), "missing_reason", rv_json_text(q, c + 7),
-                          "absence_until", rv_json_text(q, c + 8), "profile", rv_json_text(q, c + 9), "audio_sha256",
-                          rv_json_text(q, c + 10));
-    if (g) {
-        json_object_set_new(g, "review", rv_json_list(rv_sql_text(q, c + 11)));
-        json_object_set_new(g, "reviewed_at", rv_json_text(q, c + 12));
-        json_object_set_new(g, "reviewed_by", rv_json_text(q, c + 13));
-    }
-    return g;
-}
-
 int rv_greeting_read(rv_sql *q, int c, int report, rv_greeting_summary *g)
 {
     memset(g, 0, sizeof *g);

@@ -523,9 +523,22 @@ rv_err rv_store_directory_names(rv_store *s, const char *ext, char ***names, cha
                                 rv_error *err);
 void rv_store_names_free(char **names, size_t n);
 
-/* Mailboxes by ext, each with "greeting": the current version's summary
- * (as rv_store_list_greetings) or null. *more is 1 when another page follows. */
-rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, struct json_t **out, int *more, rv_error *err);
+/* A mailbox of the list with its current greeting. Strings NULL when
+ * absent; they live in texts (the greeting's in its own). */
+typedef struct {
+    const char *ext, *first_name, *last_name, *unit, *org, *profile, *mobile;
+    int has_greeting;                 /* 0: it has none */
+    rv_greeting_summary greeting;     /* the current version, as rv_store_list_greetings */
+    const char *name_recording_at;    /* when its recorded name came, or NULL */
+    const char *email, *organisation;
+    char *texts;
+} rv_mailbox_row;
+
+/* Mailboxes by ext into a new array (*out, rv_mailbox_rows_free) of *n.
+ * *more is 1 when another page follows. */
+rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, rv_mailbox_row **out, size_t *n, int *more,
+                               rv_error *err);
+void rv_mailbox_rows_free(rv_mailbox_row *v, size_t n);
 
 /* ---- reviews: what a person heard in a greeting ---- */
 
