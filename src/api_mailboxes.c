@@ -374,22 +374,29 @@ rv_answer rv_api_list_review(rv_server *s, rv_req *r, const rv_path *p)
     if (!rv_page_limit(r, &limit, &ret)) return ret;
     const char *after = rv_req_arg(r, "after");
     if (after && !rv_ext_valid(after)) return rv_reply_error(r, RV_ERR_ARG, "after must be the next cursor of a page");
-    json_t *items;
+    rv_review_item *v;
+    size_t n;
     int more;
     rv_error e;
     rv_scope sc = rv_caller_scope(rv_req_caller(r));
     char org[RV_ORG_ID_MAX + 3];
     if (!rv_api_org_filter(s, r, &sc, org, &ret)) return ret;
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_list_review(s->db.store, after, limit, &sc, &items, &more, &e);
+    rv_err rc = rv_store_list_review(s->db.store, after, limit, &sc, &v, &n, &more, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
-    size_t n = json_array_size(items);
     /* who looked at whose numbers and names: lists are audited too */
     if (rv_audit(&s->db, who->name, who->remote, "review_listed", 0, NULL, rv_req_query(r), &e) != RV_OK) {
-        json_decref(items);
+        rv_review_items_free(v, n);
         return rv_reply_rv_error(r, &e);
     }
-    json_t *next = more && n ? json_incref(json_object_get(json_array_get(items, n - 1), "ext")) : json_null();
+    json_t *items = json_array();
+    for (size_t i = 0; items && i < n; i++)
+        json_array_append_new(items, json_pack("{s:o,s:o,s:o,s:I,s:o,s:o}", "ext", rv_json_str(v[i].ext), "name",
+                                               rv_json_str(v[i].name), "unit", rv_json_str(v[i].unit), "greeting_id",
+                                               (json_int_t)v[i].greeting_id, "received_at",
+                                               rv_json_str(v[i].received_at), "unsure", rv_json_split(v[i].unsure)));
+    json_t *next = more && n ? rv_json_str(v[n - 1].ext) : json_null();
+    rv_review_items_free(v, n);
     return rv_reply_json(r, 200, json_pack("{s:o,s:o}", "items", items, "next", next));
 }

@@ -3,27 +3,9 @@
  * and the greeting summaries of the API's JSON. */
 #include "store_int.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-json_t *rv_json_text(rv_sql *q, int i)
-{
-    const char *t = rv_sql_text(q, i);
-    return t ? json_string(t) : json_null();
-}
-
-json_t *rv_json_list(const char *s)
-{
-    json_t *a = json_array();
-    while (a && s && *s) {
-        size_t n = strcspn(s, ",");
-        json_array_append_new(a, json_stringn(s, n));
-        s += n + (s[n] == ',');
-    }
-    return a;
-}
 
 int rv_greeting_read(rv_sql *q, int c, int report, rv_greeting_summary *g)
 {
@@ -297,10 +279,11 @@ rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_er
     return rc;
 }
 
-rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, const rv_scope *scope, json_t **out,
-                            int *more, rv_error *err)
+rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, const rv_scope *scope,
+                            rv_review_item **out, size_t *nout, int *more, rv_error *err)
 {
     *out = NULL;
+    *nout = 0;
     *more = 0;
     if (limit < 1 || limit > 500) limit = 50;
     rv_sql *q;
@@ -316,27 +299,40 @@ rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, const
                                "cannot read greetings",
                                err);
     if (rc != RV_OK) return rc;
-    json_t *a = json_array();
-    int r = 0, n = 0;
-    while (a && (r = rv_sql_step(q, err)) == 1) {
-        if (n == limit) {
+    rv_review_item *v = NULL;
+    size_t n = 0, cap = 0;
+    int r;
+    while ((r = rv_sql_step(q, err)) == 1) {
+        if (n == (size_t)limit) {
             *more = 1;
+            r = 0;
             break;
         }
-        json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:I,s:o,s:o}", "ext", rv_json_text(q, 0), "name",
-                                           rv_json_text(q, 1), "unit", rv_json_text(q, 2), "greeting_id",
-                                           (json_int_t)rv_sql_int(q, 3), "received_at", rv_json_text(q, 4), "unsure",
-                                           rv_json_list(rv_sql_text(q, 5))));
+        rv_review_item *nv = n < cap ? v : rv_grow(v, &cap, sizeof *v);
+        if (!nv) break;
+        v = nv;
+        rv_review_item *w = &v[n];
+        w->greeting_id = rv_sql_int(q, 3);
+        if (rv_sql_texts(q, &w->texts,
+                         COLS({0, &w->ext}, {1, &w->name}, {2, &w->unit}, {4, &w->received_at}, {5, &w->unsure})) != 0)
+            break;
         n++;
     }
-    rc = !a ? rv_error_set(err, RV_ERR_NOMEM, "out of memory") : r < 0 ? err->code : RV_OK;
     rv_sql_done(q);
-    if (rc != RV_OK) {
-        json_decref(a);
-        return rc;
+    if (r != 0) {
+        rv_review_items_free(v, n);
+        *more = 0;
+        return r < 0 ? err->code : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     }
-    *out = a;
+    *out = v;
+    *nout = n;
     return RV_OK;
+}
+
+void rv_review_items_free(rv_review_item *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) free(v[i].texts);
+    free(v);
 }
 
 rv_err rv_store_each_reviewed(rv_store *s, void (*fn)(void *user, const rv_reviewed *r), void *user, rv_error *err)

@@ -223,10 +223,6 @@ rv_err rv_archive_creator(rv_store *s, rv_vm_archive *v, rv_error *err);
 
 /* ---- greeting summaries (store_greetings.c) ---- */
 
-struct json_t;
-struct json_t *rv_json_text(rv_sql *q, int i);
-struct json_t *rv_json_list(const char *s);
-
 /* The columns GREETING_COLS selects (GREETING_NCOLS of them), from column
  * c on, into *g, with the report from column report (-1: none). 0, or -1
  * out of memory (*g zeroed). */

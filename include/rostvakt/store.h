@@ -562,13 +562,22 @@ typedef struct {
  * value other than stated/not_stated, or none at all. */
 rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_error *err);
 
+/* A current greeting a person should listen to. Strings live in texts. */
+typedef struct {
+    const char *ext, *name, *unit; /* its mailbox's; name: the owner's "first last" */
+    long long greeting_id;
+    const char *received_at;
+    const char *unsure;            /* "name,closing": the elements to listen for */
+    char *texts;
+} rv_review_item;
+
 /* Current greetings a person should listen to (unsure verdicts that could
  * break the policy) and nobody has reviewed yet, by ext after after_ext
- * (NULL: from the first), at most limit (1..500): {"ext", "name", "unit",
- * "greeting_id", "received_at", "unsure": [...]}. *more: another page
- * follows. */
+ * (NULL: from the first), at most limit (1..500), into a new array (*out,
+ * rv_review_items_free) of *n. *more: another page follows. */
 rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, const rv_scope *scope,
-                            struct json_t **out, int *more, rv_error *err);
+                            rv_review_item **out, size_t *n, int *more, rv_error *err);
+void rv_review_items_free(rv_review_item *v, size_t n);
 
 /* A greeting's latest review with the greeting's report (the analysis's
  * JSON); strings live until fn returns. */

@@ -320,11 +320,14 @@ Test(sweep, unsure_greetings_wait_for_a_review) {
     json_t *item = json_array_get(json_object_get(j, "needs_review"), 0);
     cr_expect_eq(json_array_size(json_object_get(item, "unsure")), 2, "name and closing");
     json_decref(j);
-    json_t *list;
+    rv_review_item *list;
+    size_t n;
     int more;
-    cr_assert_eq(rv_store_list_review(st, NULL, 50, NULL, &list, &more, &e), RV_OK, "%s", e.msg);
-    cr_expect_eq(json_array_size(list), 1);
-    json_decref(list);
+    cr_assert_eq(rv_store_list_review(st, NULL, 50, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(n, 1);
+    cr_expect_str_eq(list[0].ext, "400");
+    cr_expect_str_eq(list[0].unsure, "name,closing");
+    rv_review_items_free(list, n);
     /* bad reviews change nothing */
     long long rid;
     rv_review bad = {.ext = "400", .greeting_id = gid, .name = "maybe", .actor = "registrator", .now = "2026-11-24T09:00:00Z"};
