@@ -377,20 +377,32 @@ rv_err rv_store_audit(rv_store *s, const char *now_iso, const char *actor, const
  * request in the table of tests/cli/failclosed_test.c. */
 extern const char *const rv_audit_actions[];
 
+/* An audit entry as it was written (its text as it is: rows written before
+ * requests were checked may hold bytes that are not UTF-8). Strings live
+ * in texts; ext and detail NULL when none. */
+typedef struct {
+    long long id;
+    const char *at, *actor, *remote, *action;
+    long long voicemail_id; /* 0: none */
+    const char *ext, *detail;
+    char *texts;
+} rv_audit_row;
+
 /* Audit entries, newest first, filtered by voicemail (0: any), actor (NULL:
  * any), the time range [from, to) (NULL: open) and organisation (orgs
  * NULL: every row; "": the rows of any mailbox or voicemail; ",a,b,": the
  * rows of those organisations' mailboxes and voicemails; rows of neither,
- * such as sign-ins, only with NULL); at most limit. *out is a new JSON
- * array. */
-struct json_t;
+ * such as sign-ins, only with NULL); at most limit, into a new array
+ * (*out, rv_audit_rows_free) of *n. */
 rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *actor, const char *from,
-                           const char *to, const char *orgs, int limit, struct json_t **out, rv_error *err);
+                           const char *to, const char *orgs, int limit, rv_audit_row **out, size_t *n,
+                           rv_error *err);
 /* The same, a page: entries older than after_id (0: from the newest), at
  * most limit; *more is 1 when older entries follow. orgs as above. */
 rv_err rv_store_audit_page(rv_store *s, long long voicemail_id, const char *actor, const char *from, const char *to,
-                           const char *orgs, long long after_id, int limit, struct json_t **out, int *more,
-                           rv_error *err);
+                           const char *orgs, long long after_id, int limit, rv_audit_row **out, size_t *n,
+                           int *more, rv_error *err);
+void rv_audit_rows_free(rv_audit_row *v, size_t n);
 
 /* One person who has read a voicemail's audio: the first time, the last,
  * how many times. The strings live in texts. */
