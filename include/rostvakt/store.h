@@ -1,9 +1,10 @@
 /* The archive, and the only owner of its schema and SQL: SQLite in WAL mode
  * in a data directory, with versioned schema migrations, and audio stored
  * beside it, content-addressed by SHA-256 and durable (fdatasync'ed) before
- * anything points to it. Takes and gives C structs (lists as JSON for the
- * API); parsing request bodies is the HTTP layer's. One rv_store per thread
- * (SQLite connections are not shared). */
+ * anything points to it. Takes and gives C structs: a row read is a struct
+ * whose strings live in one block it owns (its texts), a list an array of
+ * them with its _free function; JSON, and parsing request bodies, are the
+ * HTTP layer's. One rv_store per thread (SQLite connections are not shared). */
 #ifndef RV_STORE_H
 #define RV_STORE_H
 
