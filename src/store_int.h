@@ -84,9 +84,9 @@ const void *rv_sql_blob(rv_sql *q, int i, size_t *len);
 void rv_sql_copy(rv_sql *q, int i, char *dst, size_t cap);
 /* Text columns of the current row copied into one new block (*block,
  * free()): each column c[k].col's text into *c[k].to, pointing into the
- * block, or NULL for NULL (and for a column below 0). 0, or -1 out of memory (*block NULL, every
- * *to NULL). Read a row's numbers before its texts (SQLite converts a
- * column it is asked text of). */
+ * block, or NULL for NULL (and for a column below 0). 0, or -1 out of
+ * memory (*block NULL, every *to NULL). Read a row's numbers before its
+ * texts (SQLite converts a column it is asked text of). */
 typedef struct {
     int col;
     const char **to;

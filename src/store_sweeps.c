@@ -165,7 +165,7 @@ rv_err rv_store_list_sweeps(rv_store *s, int limit, long long id, rv_sweep_row *
         k++;
     }
     rv_sql_done(q);
-    if (step < 0 || step == 1) {
+    if (step != 0) {
         rv_sweeps_free(v, k);
         return step < 0 ? err->code : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     }
