@@ -156,13 +156,14 @@ static int one_greeting(sink *k, rv_store *s, rv_asr *asr, rv_lexicon *lex, cons
                         const reviews *rv, long long max_bytes, rv_err *rc, rv_error *err)
 {
     if (!g->sha256[0]) return 0;
-    json_t *row = NULL;
+    rv_greeting_summary row;
     rv_error e2;
     if (rv_store_get_greeting(s, g->m.ext, g->id, &row, &e2) != RV_OK) {
         k->c->not_found++;
         return 0;
     }
-    const json_t *rep = json_object_get(row, "analysis");
+    json_t *rep = row.report ? json_loads(row.report, 0, NULL) : NULL;
+    rv_greeting_summary_free(&row);
     const json_t *name = json_object_get(rep, "name"), *unit = json_object_get(rep, "unit"),
                  *org = json_object_get(rep, "org");
     const review *r = review_of(rv, g->id);
@@ -211,7 +212,7 @@ static int one_greeting(sink *k, rv_store *s, rv_asr *asr, rv_lexicon *lex, cons
     if (found) used = 1, k->c->used++;
     else k->c->not_found++;
 done:
-    json_decref(row);
+    json_decref(rep);
     return used;
 }
 

@@ -236,3 +236,53 @@ int rv_api_gate(rv_server *s, rv_req *r, const rv_route *rt, const rv_path *p, r
     *ret = rv_reply_error(r, RV_ERR_NOT_FOUND, msg);
     return 0;
 }
+
+/* ---- JSON of the store's rows ---- */
+
+json_t *rv_json_str(const char *text) { return text ? json_string(text) : json_null(); }
+
+json_t *rv_json_split(const char *s)
+{
+    json_t *a = json_array();
+    while (a && s && *s) {
+        size_t n = strcspn(s, ",");
+        json_array_append_new(a, json_stringn(s, n));
+        s += n + (s[n] == ',');
+    }
+    return a;
+}
+
+json_t *rv_json_audit_text(const char *text)
+{
+    const unsigned char *t = (const unsigned char *)text;
+    if (!t) return json_null();
+    json_t *j = json_string((const char *)t);
+    if (j) return j;
+    size_t n = strlen((const char *)t);
+    char *buf = malloc(n * 4 + 1);
+    if (!buf) return NULL;
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] < 0x80) buf[o++] = (char)t[i];
+        else { /* a whole character stays; a stray byte is escaped */
+            size_t k = t[i] >= 0xF0 ? 4 : t[i] >= 0xE0 ? 3 : t[i] >= 0xC2 ? 2 : 1, m = 1;
+            while (k > 1 && m < k && i + m < n && (t[i + m] & 0xC0) == 0x80) m++;
+            char one[5] = "";
+            if (k > 1 && m == k) {
+                memcpy(one, t + i, k);
+                json_t *probe = json_string(one);
+                if (probe) {
+                    json_decref(probe);
+                    memcpy(buf + o, one, k);
+                    o += k, i += k - 1;
+                    continue;
+                }
+            }
+            o += (size_t)sprintf(buf + o, "\\x%02X", t[i]);
+        }
+    }
+    buf[o] = '\0';
+    j = json_string(buf);
+    free(buf);
+    return j;
+}

@@ -126,6 +126,17 @@ rv_answer rv_api_send_audio(rv_server *s, rv_req *r, const char *sha, const rv_a
  * answered (*ret), worded as the handler's for none. */
 int rv_api_gate(rv_server *s, rv_req *r, const rv_route *rt, const rv_path *p, rv_answer *ret);
 
+/* ---- JSON of the store's rows (api.c) ---- */
+
+/* text as a JSON string, or null for NULL (NULL when it is not UTF-8). */
+json_t *rv_json_str(const char *text);
+/* "a,b" as ["a","b"]; NULL and "" as []. */
+json_t *rv_json_split(const char *s);
+/* The audit's text as a JSON string, or null for NULL: bytes that are not
+ * UTF-8 (a row written before requests were checked) shown as \xNN, so
+ * that no row is left out. */
+json_t *rv_json_audit_text(const char *text);
+
 /* ---- the handlers, by resource ---- */
 
 /* api_mailboxes.c: mailboxes, greetings, names and reviews */

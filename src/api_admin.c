@@ -231,6 +231,26 @@ static void csv_field(FILE *f, const char *v)
     fputc('"', f);
 }
 
+/* Audit entries as the API shows them: {id, at, actor, remote, action,
+ * voicemail, ext, detail}, bytes that are not UTF-8 as \xNN; NULL out of
+ * memory (the listing fails rather than leave a row out). */
+static json_t *audit_json(const rv_audit_row *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++) {
+        json_t *row = json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)v[i].id, "at",
+                                rv_json_audit_text(v[i].at), "actor", rv_json_audit_text(v[i].actor), "remote",
+                                rv_json_audit_text(v[i].remote), "action", rv_json_audit_text(v[i].action),
+                                "voicemail", v[i].voicemail_id ? json_integer(v[i].voicemail_id) : json_null(), "ext",
+                                rv_json_audit_text(v[i].ext), "detail", rv_json_audit_text(v[i].detail));
+        if (!row || json_array_append_new(a, row) != 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    }
+    return a;
+}
+
 /* GET /v1/audit?voicemail=&actor=&organisation=&from=&to=&format=&limit=&after=: newest
  * first, pages of limit (1..1000, default 1000); the next page's cursor is
  * "next" (JSON) or the header Next-Cursor (CSV), given back as after=. */
@@ -245,7 +265,6 @@ rv_answer rv_api_get_audit(rv_server *s, rv_req *r, const rv_path *p)
     rv_calendar cal = RV_CAL_SE;
     if ((rv_req_arg(r, "from") || rv_req_arg(r, "to")) && !rv_api_calendar(s, r, &cal, &ret)) return ret;
     if (!rv_api_dates(r, cal, &from, &to, from_utc, to_utc, &ret)) return ret;
-    json_t *items;
     rv_error e;
     const char *fmt = rv_req_arg(r, "format");
     if (fmt && strcmp(fmt, "json") != 0 && strcmp(fmt, "csv") != 0)
@@ -267,15 +286,17 @@ rv_answer rv_api_get_audit(rv_server *s, rv_req *r, const rv_path *p)
     if (!rv_api_org_filter(s, r, &one, org, &ret)) return ret;
     if (one.orgs) orgs = one.orgs;
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_audit_page(s->db.store, vid, actor, from, to, orgs, after_id, (int)limit,
-                                    &items, &more, &e);
+    rv_audit_row *rows;
+    size_t n;
+    rv_err rc = rv_store_audit_page(s->db.store, vid, actor, from, to, orgs, after_id, (int)limit, &rows, &n,
+                                    &more, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
-    size_t n = json_array_size(items);
     char next[32] = "";
-    if (more && n)
-        snprintf(next, sizeof next, "%lld",
-                 (long long)json_integer_value(json_object_get(json_array_get(items, n - 1), "id")));
+    if (more && n) snprintf(next, sizeof next, "%lld", rows[n - 1].id);
+    json_t *items = audit_json(rows, n);
+    rv_audit_rows_free(rows, n);
+    if (!items) return rv_reply_error(r, RV_ERR_NOMEM, "out of memory");
     if (!fmt || strcmp(fmt, "json") == 0)
         return rv_reply_json(r, 200, json_pack("{s:o,s:o}", "items", items, "next", next[0] ? json_string(next) : json_null()));
     char *out = NULL;
@@ -502,6 +523,14 @@ static int scoped_reports(rv_server *s, const rv_scope *sc, json_t *items, rv_er
     return rc == RV_OK ? 0 : -1;
 }
 
+/* A kept sweep as the API shows it: {id, date, created_at, report}. */
+static json_t *sweep_json(const rv_sweep_row *w)
+{
+    json_t *report = json_loads(w->report, 0, NULL);
+    return json_pack("{s:I,s:s,s:s,s:o}", "id", (json_int_t)w->id, "date", w->date, "created_at", w->created_at,
+                     "report", report ? report : json_null());
+}
+
 /* GET /v1/sweeps?organisation=&limit=: the kept reports of the
  * latest sweeps, newest first (default 60, at most 400); /v1/sweeps/{id} one.
  * organisation=: one of the caller's organisations' part alone. */
@@ -515,12 +544,17 @@ static rv_answer sweeps(rv_server *s, rv_req *r, long long id)
     char org[RV_ORG_ID_MAX + 3];
     rv_answer ret;
     if (!rv_api_org_filter(s, r, &sc, org, &ret)) return ret;
-    json_t *items;
+    rv_sweep_row *rows;
+    size_t nrows;
     rv_error e;
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_list_sweeps(s->db.store, (int)limit, id, &items, &e);
+    rv_err rc = rv_store_list_sweeps(s->db.store, (int)limit, id, &rows, &nrows, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
+    json_t *items = json_array();
+    for (size_t i = 0; items && i < nrows; i++) json_array_append_new(items, sweep_json(&rows[i]));
+    rv_sweeps_free(rows, nrows);
+    if (!items) return rv_reply_error(r, RV_ERR_NOMEM, "out of memory");
     if ((sc.orgs || sc.manager) && scoped_reports(s, &sc, items, &e) != 0) {
         json_decref(items);
         return rv_reply_rv_error(r, &e);

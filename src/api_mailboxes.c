@@ -25,6 +25,44 @@ static json_t *mailbox_json(const rv_mailbox *m)
                      m->organisation[0] ? json_string(m->organisation) : json_null());
 }
 
+/* A greeting version's summary as the API shows it, with its report under
+ * "analysis" when analysis is set; NULL out of memory. */
+static json_t *greeting_json(const rv_greeting_summary *g, int analysis)
+{
+    json_t *j = json_pack("{s:I,s:o,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)g->id, "received_at",
+                          rv_json_str(g->received_at), "removed", g->removed, "content_type",
+                          rv_json_str(g->content_type), "bytes", g->bytes < 0 ? json_null() : json_integer(g->bytes),
+                          "compliant", g->compliant < 0 ? json_null() : json_boolean(g->compliant), "violations",
+                          rv_json_split(g->violations), "missing_reason", rv_json_str(g->missing_reason),
+                          "absence_until", rv_json_str(g->absence_until), "profile", rv_json_str(g->profile),
+                          "audio_sha256", rv_json_str(g->audio_sha256));
+    if (!j) return NULL;
+    json_object_set_new(j, "review", rv_json_split(g->review));
+    json_object_set_new(j, "reviewed_at", rv_json_str(g->reviewed_at));
+    json_object_set_new(j, "reviewed_by", rv_json_str(g->reviewed_by));
+    if (analysis) {
+        json_t *a = g->report ? json_loads(g->report, 0, NULL) : NULL;
+        json_object_set_new(j, "analysis", a ? a : json_null());
+    }
+    return j;
+}
+
+/* A mailbox of the list as the API shows it, with its current greeting's
+ * summary or null; NULL out of memory. */
+static json_t *mailbox_row_json(const rv_mailbox_row *m)
+{
+    json_t *j = json_object();
+    const char *keys[] = {"ext", "first_name", "last_name", "unit", "org", "profile", "mobile"};
+    const char *vals[] = {m->ext, m->first_name, m->last_name, m->unit, m->org, m->profile, m->mobile};
+    for (int i = 0; j && i < 7; i++) json_object_set_new(j, keys[i], rv_json_str(vals[i]));
+    if (!j) return NULL;
+    json_object_set_new(j, "greeting", m->has_greeting ? greeting_json(&m->greeting, 0) : json_null());
+    json_object_set_new(j, "name_recording_at", rv_json_str(m->name_recording_at));
+    json_object_set_new(j, "email", rv_json_str(m->email));
+    json_object_set_new(j, "organisation", rv_json_str(m->organisation));
+    return j;
+}
+
 /* A mailbox's creation or change and its audit row in one transaction
  * (the store's lock held). */
 static rv_err mailbox_txn(rv_server *s, rv_mailbox *m, int profile_named, const char *now, const rv_caller *who,
@@ -88,15 +126,17 @@ rv_answer rv_api_get_mailbox(rv_server *s, rv_req *r, const rv_path *p)
     rv_error e;
     if (!rv_ext_valid(p->ext)) return rv_reply_error(r, RV_ERR_ARG, BAD_EXT);
     rv_mb_query q = {.compliant = RV_MB_ANY, .ext = p->ext, .limit = 1};
-    json_t *items;
+    rv_mailbox_row *v;
+    size_t n;
     int more;
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_list_mailboxes(s->db.store, &q, &items, &more, &e);
+    rv_err rc = rv_store_list_mailboxes(s->db.store, &q, &v, &n, &more, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
-    json_t *one = json_incref(json_array_get(items, 0));
-    json_decref(items);
-    if (!one) return rv_reply_error(r, RV_ERR_NOT_FOUND, "no such mailbox");
+    json_t *one = n ? mailbox_row_json(&v[0]) : NULL;
+    rv_mailbox_rows_free(v, n);
+    if (!one) return n ? rv_reply_error(r, RV_ERR_NOMEM, "out of memory")
+                       : rv_reply_error(r, RV_ERR_NOT_FOUND, "no such mailbox");
     if (rv_audit(&s->db, who->name, who->remote, "mailbox_read", 0, p->ext, NULL, &e) != RV_OK) {
         json_decref(one);
         return rv_reply_rv_error(r, &e);
@@ -128,20 +168,23 @@ rv_answer rv_api_list_mailboxes(rv_server *s, rv_req *r, const rv_path *p)
     if (!rv_page_limit(r, &q.limit, &ret)) return ret;
     char org[RV_ORG_ID_MAX + 3];
     if (!rv_api_org_filter(s, r, &q.scope, org, &ret)) return ret;
-    json_t *items;
+    rv_mailbox_row *rows;
+    size_t n;
     int more;
     rv_error e;
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_list_mailboxes(s->db.store, &q, &items, &more, &e);
+    rv_err rc = rv_store_list_mailboxes(s->db.store, &q, &rows, &n, &more, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
-    size_t n = json_array_size(items);
     /* who looked at whose numbers and names: lists are audited too */
     if (rv_audit(&s->db, who->name, who->remote, "mailboxes_listed", 0, NULL, rv_req_query(r), &e) != RV_OK) {
-        json_decref(items);
+        rv_mailbox_rows_free(rows, n);
         return rv_reply_rv_error(r, &e);
     }
-    json_t *next = more && n ? json_incref(json_object_get(json_array_get(items, n - 1), "ext")) : json_null();
+    json_t *items = json_array();
+    for (size_t i = 0; items && i < n; i++) json_array_append_new(items, mailbox_row_json(&rows[i]));
+    json_t *next = more && n ? rv_json_str(rows[n - 1].ext) : json_null();
+    rv_mailbox_rows_free(rows, n);
     return rv_reply_json(r, 200, json_pack("{s:o,s:o}", "items", items, "next", next));
 }
 
@@ -184,16 +227,18 @@ rv_answer rv_api_get_greeting(rv_server *s, rv_req *r, const rv_path *p)
     const rv_caller *who = rv_req_caller(r);
     rv_error e;
     if (!rv_ext_valid(p->ext)) return rv_reply_error(r, RV_ERR_ARG, BAD_EXT);
-    json_t *g = NULL;
+    rv_greeting_summary g;
     pthread_mutex_lock(&s->db.lock);
     rv_err rc = rv_store_get_greeting(s->db.store, p->ext, 0, &g, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     if (rv_audit(&s->db, who->name, who->remote, "greeting_read", 0, p->ext, NULL, &e) != RV_OK) { /* no read unaudited */
-        json_decref(g);
+        rv_greeting_summary_free(&g);
         return rv_reply_rv_error(r, &e);
     }
-    return rv_reply_json(r, 200, g);
+    json_t *j = greeting_json(&g, 1);
+    rv_greeting_summary_free(&g);
+    return rv_reply_json(r, 200, j);
 }
 
 /* DELETE /v1/mailboxes/{ext}/greeting: the greeting was removed. */
@@ -231,17 +276,21 @@ rv_answer rv_api_list_greetings(rv_server *s, rv_req *r, const rv_path *p)
 {
     const rv_caller *who = rv_req_caller(r);
     if (!rv_ext_valid(p->ext)) return rv_reply_error(r, RV_ERR_ARG, BAD_EXT);
-    json_t *items;
+    rv_greeting_summary *v;
+    size_t n;
     rv_error e;
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_list_greetings(s->db.store, p->ext, &items, &e);
+    rv_err rc = rv_store_list_greetings(s->db.store, p->ext, &v, &n, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     /* who looked at whose numbers and names: lists are audited too */
     if (rv_audit(&s->db, who->name, who->remote, "greetings_listed", 0, p->ext, rv_req_query(r), &e) != RV_OK) {
-        json_decref(items);
+        rv_greetings_free(v, n);
         return rv_reply_rv_error(r, &e);
     }
+    json_t *items = json_array();
+    for (size_t i = 0; items && i < n; i++) json_array_append_new(items, greeting_json(&v[i], 0));
+    rv_greetings_free(v, n);
     return rv_reply_json(r, 200, json_pack("{s:o}", "items", items));
 }
 
@@ -250,21 +299,17 @@ rv_answer rv_api_list_greetings(rv_server *s, rv_req *r, const rv_path *p)
 rv_answer rv_api_greeting_audio(rv_server *s, rv_req *r, const rv_path *p)
 {
     if (!rv_ext_valid(p->ext)) return rv_reply_error(r, RV_ERR_ARG, BAD_EXT);
-    json_t *g = NULL;
+    rv_greeting_summary g;
     rv_error e;
     rv_audio_loc loc;
     char sha[RV_SHA256_HEX + 1] = "", ct[64] = "";
     pthread_mutex_lock(&s->db.lock);
     rv_err rc = rv_store_get_greeting(s->db.store, p->ext, p->id, &g, &e);
-    if (rc == RV_OK) {
-        const char *h = json_string_value(json_object_get(g, "audio_sha256"));
-        const char *t = json_string_value(json_object_get(g, "content_type"));
-        if (h && t) {
-            snprintf(sha, sizeof sha, "%s", h);
-            snprintf(ct, sizeof ct, "%s", t);
-        }
+    if (rc == RV_OK && g.audio_sha256 && g.content_type) {
+        snprintf(sha, sizeof sha, "%s", g.audio_sha256);
+        snprintf(ct, sizeof ct, "%s", g.content_type);
     }
-    json_decref(g);
+    rv_greeting_summary_free(&g);
     rv_err lrc = rc == RV_OK && sha[0] ? rv_store_locate_audio(s->db.store, sha, &loc, &e) : RV_OK;
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
@@ -285,11 +330,12 @@ static rv_err review_txn(rv_server *s, rv_review *rev, long long *rid, rv_error 
 {
     rv_err rc = rv_store_begin(s->db.store, e);
     if (rc != RV_OK) return rc;
-    json_t *g = NULL;
+    rv_greeting_summary g;
     rc = rv_store_get_greeting(s->db.store, rev->ext, rev->greeting_id, &g, e);
-    const char *pname = json_string_value(json_object_get(g, "profile"));
-    json_t *analysis = json_object_get(g, "analysis");
+    const char *pname = g.profile;
+    json_t *analysis = g.report ? json_loads(g.report, 0, NULL) : NULL;
     char *report = json_is_object(analysis) ? json_dumps(analysis, JSON_COMPACT) : NULL;
+    json_decref(analysis);
     rv_profile prof;
     rv_greeting_verdict v;
     rv_error pe;
@@ -297,7 +343,7 @@ static rv_err review_txn(rv_server *s, rv_review *rev, long long *rid, rv_error 
     rev->set_verdict = rc == RV_OK && pname && report && rv_profile_find(s->cfg.profile_dirs, pname, &prof, &pe) == RV_OK &&
                        rv_greeting_reviewed(&prof, report, heard, &v, &pe) == RV_OK;
     free(report);
-    json_decref(g);
+    rv_greeting_summary_free(&g);
     if (rev->set_verdict) {
         rev->compliance = v.compliance;
         rev->violations = v.violations;
@@ -342,22 +388,29 @@ rv_answer rv_api_list_review(rv_server *s, rv_req *r, const rv_path *p)
     if (!rv_page_limit(r, &limit, &ret)) return ret;
     const char *after = rv_req_arg(r, "after");
     if (after && !rv_ext_valid(after)) return rv_reply_error(r, RV_ERR_ARG, "after must be the next cursor of a page");
-    json_t *items;
+    rv_review_item *v;
+    size_t n;
     int more;
     rv_error e;
     rv_scope sc = rv_caller_scope(rv_req_caller(r));
     char org[RV_ORG_ID_MAX + 3];
     if (!rv_api_org_filter(s, r, &sc, org, &ret)) return ret;
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_list_review(s->db.store, after, limit, &sc, &items, &more, &e);
+    rv_err rc = rv_store_list_review(s->db.store, after, limit, &sc, &v, &n, &more, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
-    size_t n = json_array_size(items);
     /* who looked at whose numbers and names: lists are audited too */
     if (rv_audit(&s->db, who->name, who->remote, "review_listed", 0, NULL, rv_req_query(r), &e) != RV_OK) {
-        json_decref(items);
+        rv_review_items_free(v, n);
         return rv_reply_rv_error(r, &e);
     }
-    json_t *next = more && n ? json_incref(json_object_get(json_array_get(items, n - 1), "ext")) : json_null();
+    json_t *items = json_array();
+    for (size_t i = 0; items && i < n; i++)
+        json_array_append_new(items, json_pack("{s:o,s:o,s:o,s:I,s:o,s:o}", "ext", rv_json_str(v[i].ext), "name",
+                                               rv_json_str(v[i].name), "unit", rv_json_str(v[i].unit), "greeting_id",
+                                               (json_int_t)v[i].greeting_id, "received_at",
+                                               rv_json_str(v[i].received_at), "unsure", rv_json_split(v[i].unsure)));
+    json_t *next = more && n ? rv_json_str(v[n - 1].ext) : json_null();
+    rv_review_items_free(v, n);
     return rv_reply_json(r, 200, json_pack("{s:o,s:o}", "items", items, "next", next));
 }

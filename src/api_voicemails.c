@@ -189,6 +189,27 @@ static int callback_deadline(rv_server *s, profile_cache *pc, const char *pname,
     return 1;
 }
 
+/* A voicemail of the list as the API shows it, with its call-back
+ * deadline (dl, or NULL for none); NULL out of memory. */
+static json_t *vm_item_json(const rv_vm_item *v, const char *dl)
+{
+    json_t *item = json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:s,s:o,s:o}", "id", (json_int_t)v->id, "ext", v->ext,
+                             "caller", v->caller, "received_at", v->received_at, "content_type", v->content_type,
+                             "bytes", (json_int_t)v->bytes, "state", v->state, "classification",
+                             rv_json_str(v->classification), "decision", rv_json_str(v->decision));
+    if (!item) return NULL;
+    json_t *rj = v->reasons ? json_loads(v->reasons, 0, NULL) : NULL;
+    json_object_set_new(item, "name", rv_json_str(v->name));
+    json_object_set_new(item, "unit", rv_json_str(v->unit));
+    json_object_set_new(item, "duration_s", v->has_duration ? json_real(v->duration_s) : json_null());
+    json_object_set_new(item, "reasons", json_is_array(rj) ? json_incref(rj) : json_array());
+    json_object_set_new(item, "callback_at", rv_json_str(v->callback_at));
+    json_object_set_new(item, "listened_at", rv_json_str(v->listened_at));
+    json_object_set_new(item, "callback_deadline", dl ? json_string(dl) : json_null());
+    json_decref(rj);
+    return item;
+}
+
 /* GET /v1/voicemails?classification=&decision=&ext=&unit=&from=&to=&caller=&q=&listened=&limit=&after=&before=:
  * {"items": [...], "next": cursor or null, "prev": cursor or null,
  * "total": n}, newest first. next is the id of the page's last item
@@ -238,34 +259,89 @@ rv_answer rv_api_list_voicemails(rv_server *s, rv_req *r, const rv_path *p)
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     /* who looked at whose numbers and names: lists are audited too */
     if (rv_audit(&s->db, who->name, who->remote, "voicemails_listed", 0, NULL, rv_req_query(r), &e) != RV_OK) {
-        json_decref(pg.items);
+        rv_vm_page_free(&pg);
         return rv_reply_rv_error(r, &e);
     }
     profile_cache pc = {0};
-    size_t i, n = json_array_size(pg.items);
-    json_t *it;
-    json_array_foreach(pg.items, i, it) {
+    json_t *items = json_array();
+    for (size_t i = 0; items && i < pg.n; i++) {
         char dl[11];
-        int has = callback_deadline(s, &pc, json_string_value(json_object_get(it, "profile")),
-                                    json_string_value(json_object_get(it, " calendar")),
-                                    json_string_value(json_object_get(it, "received_at")), dl);
-        json_object_set_new(it, "callback_deadline", has ? json_string(dl) : json_null());
-        json_object_del(it, "profile");
-        json_object_del(it, " calendar");
+        const rv_vm_item *v = &pg.items[i];
+        int has = callback_deadline(s, &pc, v->profile, v->calendar, v->received_at, dl);
+        json_array_append_new(items, vm_item_json(v, has ? dl : NULL));
     }
     char buf[32];
     json_t *next = json_null(), *prev = json_null();
-    if (pg.more_older && n) {
-        snprintf(buf, sizeof buf, "%lld",
-                 (long long)json_integer_value(json_object_get(json_array_get(pg.items, n - 1), "id")));
+    if (pg.more_older && pg.n) {
+        snprintf(buf, sizeof buf, "%lld", pg.items[pg.n - 1].id);
         next = json_string(buf);
     }
-    if (pg.more_newer && n) {
-        snprintf(buf, sizeof buf, "%lld", (long long)json_integer_value(json_object_get(json_array_get(pg.items, 0), "id")));
+    if (pg.more_newer && pg.n) {
+        snprintf(buf, sizeof buf, "%lld", pg.items[0].id);
         prev = json_string(buf);
     }
-    return rv_reply_json(r, 200, json_pack("{s:o,s:o,s:o,s:I}", "items", pg.items, "next", next, "prev", prev, "total",
-                                           (json_int_t)pg.total));
+    long long total = pg.total;
+    rv_vm_page_free(&pg);
+    return rv_reply_json(r, 200, json_pack("{s:o,s:o,s:o,s:I}", "items", items, "next", next, "prev", prev, "total",
+                                           (json_int_t)total));
+}
+
+/* A voicemail as GET /v1/voicemails/{id} shows it, without its call-back
+ * deadline and listens; NULL out of memory. */
+static json_t *voicemail_json(const rv_vm_detail *v)
+{
+    json_t *analysis = v->report ? json_loads(v->report, 0, NULL) : NULL;
+    json_t *j = json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:s,s:o,s:o}", "id", (json_int_t)v->id, "ext", v->ext, "caller",
+                          v->caller, "received_at", v->received_at, "content_type", v->content_type, "bytes",
+                          (json_int_t)v->bytes, "state", v->state, "classification", rv_json_str(v->classification),
+                          "analysis", analysis ? analysis : json_null());
+    if (!j) return NULL;
+    json_object_set_new(j, "owner",
+                        json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "first_name", v->first_name, "last_name", v->last_name,
+                                  "unit", v->unit, "org", v->org, "profile", v->profile, "organisation",
+                                  rv_json_str(v->organisation)));
+    json_object_set_new(j, "callback_at", rv_json_str(v->callback_at));
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < v->n_decisions; i++) {
+        const rv_vm_decision *d = &v->decisions[i];
+        json_array_append_new(
+            a, json_pack("{s:s,s:o,s:o,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "decision", d->decision,
+                         "diarienummer", rv_json_str(d->diarienummer), "note", rv_json_str(d->note), "actor", d->actor,
+                         "decided_at", d->decided_at, "arendemening", rv_json_str(d->arendemening), "sekretess",
+                         rv_json_str(d->sekretess), "ground", rv_json_str(d->ground), "gallringsbeslut",
+                         rv_json_str(d->gallringsbeslut), "reason", rv_json_str(d->reason), "previous",
+                         rv_json_str(d->previous), "migrated_from", rv_json_str(d->migrated_from)));
+    }
+    json_object_set_new(j, "decisions", a);
+    a = json_array();
+    for (size_t i = 0; a && i < v->n_events; i++) {
+        const rv_vm_event *ev = &v->events[i];
+        json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:o}", "event", ev->event, "at", ev->at, "actor", ev->actor,
+                                           "detail", rv_json_str(ev->detail)));
+    }
+    json_object_set_new(j, "events", a);
+    json_object_set_new(j, "objid", rv_json_str(v->objid));
+    json_object_set_new(j, "packaged_at", rv_json_str(v->packaged_at));
+    json_object_set_new(j, "archived_at", rv_json_str(v->archived_at));
+    json_object_set_new(j, "archive_ref", rv_json_str(v->archive_ref));
+    return j;
+}
+
+/* Who has listened: [{"name", "at": the first time, "last_at", "times"}];
+ * NULL out of memory. */
+static json_t *listens_json(const rv_vm_listen *v, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++) {
+        json_t *one = json_pack("{s:o,s:o,s:o,s:I}", "name", rv_json_audit_text(v[i].name), "at",
+                                rv_json_audit_text(v[i].at), "last_at", rv_json_audit_text(v[i].last_at), "times",
+                                (json_int_t)v[i].times);
+        if (!one || json_array_append_new(a, one) != 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    }
+    return a;
 }
 
 /* GET /v1/voicemails/{id}, with its call-back deadline and who has listened */
@@ -273,32 +349,39 @@ rv_answer rv_api_get_voicemail(rv_server *s, rv_req *r, const rv_path *p)
 {
     const rv_caller *who = rv_req_caller(r);
     long long id = p->id;
-    json_t *j;
+    rv_vm_detail v;
     rv_error e;
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_get_voicemail(s->db.store, id, &j, &e);
+    rv_err rc = rv_store_get_voicemail(s->db.store, id, &v, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     if (rv_audit(&s->db, who->name, who->remote, "voicemail_read", id, NULL, NULL, &e) != RV_OK) { /* no read unaudited */
-        json_decref(j);
+        rv_vm_detail_free(&v);
         return rv_reply_rv_error(r, &e);
     }
     /* the call-back deadline under the mailbox's profile, in its organisation's calendar */
     profile_cache pc = {0};
     char dl[11];
-    int has = callback_deadline(s, &pc, json_string_value(json_object_get(json_object_get(j, "owner"), "profile")),
-                                json_string_value(json_object_get(j, " calendar")),
-                                json_string_value(json_object_get(j, "received_at")), dl);
+    int has = callback_deadline(s, &pc, v.profile, v.calendar, v.received_at, dl);
+    json_t *j = voicemail_json(&v);
+    rv_vm_detail_free(&v);
+    if (!j) return rv_reply_error(r, RV_ERR_NOMEM, "out of memory");
     json_object_set_new(j, "callback_deadline", has ? json_string(dl) : json_null());
-    json_object_del(j, " calendar");
     /* who has listened, and when: the audit's reads of its audio */
-    json_t *listens = NULL;
+    rv_vm_listen *ls = NULL;
+    size_t nls = 0;
     pthread_mutex_lock(&s->db.lock);
-    rc = rv_store_voicemail_listens(s->db.store, id, &listens, &e);
+    rc = rv_store_voicemail_listens(s->db.store, id, &ls, &nls, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) {
         json_decref(j);
         return rv_reply_rv_error(r, &e);
+    }
+    json_t *listens = listens_json(ls, nls);
+    rv_vm_listens_free(ls, nls);
+    if (!listens) {
+        json_decref(j);
+        return rv_reply_error(r, RV_ERR_NOMEM, "out of memory");
     }
     json_object_set_new(j, "listens", listens);
     return rv_reply_json(r, 200, j);

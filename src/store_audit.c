@@ -3,7 +3,6 @@
  * the HTTP layer decides what is audited. */
 #include "store_int.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,55 +61,19 @@ static rv_err audit_row(rv_store *s, const char *org, const char *now_iso, const
                        "cannot write the audit", err);
 }
 
-/* Text of the audit as JSON: bytes that are not UTF-8 (a row written
- * before requests were checked) shown as \xNN, so that no row is left out
- * of the listing. */
-static json_t *audit_text(const char *text)
-{
-    const unsigned char *t = (const unsigned char *)text;
-    if (!t) return json_null();
-    json_t *j = json_string((const char *)t);
-    if (j) return j;
-    size_t n = strlen((const char *)t);
-    char *buf = malloc(n * 4 + 1);
-    if (!buf) return NULL;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (t[i] < 0x80) buf[o++] = (char)t[i];
-        else { /* a whole character stays; a stray byte is escaped */
-            size_t k = t[i] >= 0xF0 ? 4 : t[i] >= 0xE0 ? 3 : t[i] >= 0xC2 ? 2 : 1, m = 1;
-            while (k > 1 && m < k && i + m < n && (t[i + m] & 0xC0) == 0x80) m++;
-            char one[5] = "";
-            if (k > 1 && m == k) {
-                memcpy(one, t + i, k);
-                json_t *probe = json_string(one);
-                if (probe) {
-                    json_decref(probe);
-                    memcpy(buf + o, one, k);
-                    o += k, i += k - 1;
-                    continue;
-                }
-            }
-            o += (size_t)sprintf(buf + o, "\\x%02X", t[i]);
-        }
-    }
-    buf[o] = '\0';
-    j = json_string(buf);
-    free(buf);
-    return j;
-}
-
 rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *actor, const char *from,
-                           const char *to, const char *orgs, int limit, json_t **out, rv_error *err)
+                           const char *to, const char *orgs, int limit, rv_audit_row **out, size_t *n, rv_error *err)
 {
     int more;
-    return rv_store_audit_page(s, voicemail_id, actor, from, to, orgs, 0, limit, out, &more, err);
+    return rv_store_audit_page(s, voicemail_id, actor, from, to, orgs, 0, limit, out, n, &more, err);
 }
 
 rv_err rv_store_audit_page(rv_store *s, long long voicemail_id, const char *actor, const char *from, const char *to,
-                           const char *orgs, long long after_id, int limit, json_t **out, int *more, rv_error *err)
+                           const char *orgs, long long after_id, int limit, rv_audit_row **out, size_t *nout, int *more,
+                           rv_error *err)
 {
     *out = NULL;
+    *nout = 0;
     *more = 0;
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
@@ -125,58 +88,78 @@ rv_err rv_store_audit_page(rv_store *s, long long voicemail_id, const char *acto
                                       V_INT(after_id), V_TEXT(orgs)),
                                "cannot read the audit", err);
     if (rc != RV_OK) return rc;
-    json_t *a = json_array();
-    int n = 0;
-    while (a && rv_sql_step(q, NULL) == 1) {
-        if (n++ == limit) {
+    rv_audit_row *v = NULL;
+    size_t n = 0, cap = 0;
+    int r;
+    while ((r = rv_sql_step(q, err)) == 1) {
+        if (n == (size_t)(limit < 0 ? 0 : limit)) {
             *more = 1;
+            r = 0;
             break;
         }
-        json_t *row = json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)rv_sql_int(q, 0),
-                                "at", audit_text(rv_sql_text(q, 1)), "actor", audit_text(rv_sql_text(q, 2)),
-                                "remote", audit_text(rv_sql_text(q, 3)), "action", audit_text(rv_sql_text(q, 4)),
-                                "voicemail", rv_sql_null(q, 5) ? json_null() : json_integer(rv_sql_int(q, 5)),
-                                "ext", audit_text(rv_sql_text(q, 6)), "detail", audit_text(rv_sql_text(q, 7)));
-        if (!row) { /* out of memory: the listing fails rather than leave the row out */
-            json_decref(a);
-            a = NULL;
+        rv_audit_row *nv = n < cap ? v : rv_grow(v, &cap, sizeof *v);
+        if (!nv) break;
+        v = nv;
+        rv_audit_row *w = &v[n];
+        w->id = rv_sql_int(q, 0);
+        w->voicemail_id = rv_sql_null(q, 5) ? 0 : rv_sql_int(q, 5);
+        if (rv_sql_texts(q, &w->texts,
+                         COLS({1, &w->at}, {2, &w->actor}, {3, &w->remote}, {4, &w->action}, {6, &w->ext},
+                              {7, &w->detail})) != 0)
             break;
-        }
-        json_array_append_new(a, row);
+        n++;
     }
     rv_sql_done(q);
-    if (!a) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-    *out = a;
+    if (r != 0) { /* out of memory: the listing fails rather than leave a row out */
+        rv_audit_rows_free(v, n);
+        *more = 0;
+        return r < 0 ? err->code : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    }
+    *out = v;
+    *nout = n;
     return RV_OK;
 }
 
+void rv_audit_rows_free(rv_audit_row *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) free(v[i].texts);
+    free(v);
+}
 
-rv_err rv_store_voicemail_listens(rv_store *s, long long id, json_t **out, rv_error *err)
+rv_err rv_store_voicemail_listens(rv_store *s, long long id, rv_vm_listen **out, size_t *n, rv_error *err)
 {
     *out = NULL;
+    *n = 0;
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
                                "SELECT actor, min(at), max(at), count(*) FROM audit"
                                " WHERE voicemail_id = ?1 AND action = 'audio_read' GROUP BY actor ORDER BY min(id)",
                                V_ARGS(V_INT(id)), "cannot read the audit", err);
     if (rc != RV_OK) return rc;
-    json_t *a = json_array();
+    rv_vm_listen *v = NULL;
+    size_t k = 0, cap = 0;
     int r;
-    while (a && (r = rv_sql_step(q, err)) == 1) {
-        json_t *one = json_pack("{s:o,s:o,s:o,s:I}", "name", audit_text(rv_sql_text(q, 0)), "at",
-                                audit_text(rv_sql_text(q, 1)), "last_at", audit_text(rv_sql_text(q, 2)), "times",
-                                (json_int_t)rv_sql_int(q, 3));
-        if (!one || json_array_append_new(a, one) != 0) {
-            json_decref(a);
-            a = NULL;
-        }
+    while ((r = rv_sql_step(q, err)) == 1) {
+        rv_vm_listen *nv = k < cap ? v : rv_grow(v, &cap, sizeof *v);
+        if (!nv) break;
+        v = nv;
+        rv_vm_listen *w = &v[k];
+        w->times = rv_sql_int(q, 3);
+        if (rv_sql_texts(q, &w->texts, COLS({0, &w->name}, {1, &w->at}, {2, &w->last_at})) != 0) break;
+        k++;
     }
     rv_sql_done(q);
-    if (!a) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-    if (r < 0) {
-        json_decref(a);
-        return err->code;
+    if (r != 0) {
+        rv_vm_listens_free(v, k);
+        return r < 0 ? err->code : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     }
-    *out = a;
+    *out = v;
+    *n = k;
     return RV_OK;
+}
+
+void rv_vm_listens_free(rv_vm_listen *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) free(v[i].texts);
+    free(v);
 }

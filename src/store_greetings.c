@@ -3,44 +3,33 @@
  * and the greeting summaries of the API's JSON. */
 #include "store_int.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-json_t *rv_json_text(rv_sql *q, int i)
+int rv_greeting_read(rv_sql *q, int c, int report, rv_greeting_summary *g)
 {
-    const char *t = rv_sql_text(q, i);
-    return t ? json_string(t) : json_null();
+    memset(g, 0, sizeof *g);
+    g->id = rv_sql_int(q, c);
+    g->removed = rv_sql_int(q, c + 2) != 0;
+    g->bytes = rv_sql_null(q, c + 4) ? -1 : rv_sql_int(q, c + 4);
+    g->compliant = rv_sql_null(q, c + 5) ? -1 : rv_sql_int(q, c + 5) != 0;
+    if (rv_sql_texts(q, &g->texts,
+                     COLS({c + 1, &g->received_at}, {c + 3, &g->content_type}, {c + 6, &g->violations},
+                          {c + 7, &g->missing_reason}, {c + 8, &g->absence_until}, {c + 9, &g->profile},
+                          {c + 10, &g->audio_sha256}, {c + 11, &g->review}, {c + 12, &g->reviewed_at},
+                          {c + 13, &g->reviewed_by}, {report, &g->report})) != 0) {
+        memset(g, 0, sizeof *g);
+        return -1;
+    }
+    return 0;
 }
 
-json_t *rv_json_list(const char *s)
+void rv_greeting_summary_free(rv_greeting_summary *g)
 {
-    json_t *a = json_array();
-    while (a && s && *s) {
-        size_t n = strcspn(s, ",");
-        json_array_append_new(a, json_stringn(s, n));
-        s += n + (s[n] == ',');
-    }
-    return a;
-}
-
-json_t *rv_greeting_json(rv_sql *q, int c)
-{
-    json_t *g = json_pack("{s:I,s:o,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)rv_sql_int(q, c),
-                          "received_at", rv_json_text(q, c + 1), "removed", (int)rv_sql_int(q, c + 2),
-                          "content_type", rv_json_text(q, c + 3), "bytes",
-                          rv_sql_null(q, c + 4) ? json_null() : json_integer(rv_sql_int(q, c + 4)), "compliant",
-                          rv_sql_null(q, c + 5) ? json_null() : json_boolean(rv_sql_int(q, c + 5)), "violations",
-                          rv_json_list(rv_sql_text(q, c + 6)), "missing_reason", rv_json_text(q, c + 7),
-                          "absence_until", rv_json_text(q, c + 8), "profile", rv_json_text(q, c + 9), "audio_sha256",
-                          rv_json_text(q, c + 10));
-    if (g) {
-        json_object_set_new(g, "review", rv_json_list(rv_sql_text(q, c + 11)));
-        json_object_set_new(g, "reviewed_at", rv_json_text(q, c + 12));
-        json_object_set_new(g, "reviewed_by", rv_json_text(q, c + 13));
-    }
-    return g;
+    if (!g) return;
+    free(g->texts);
+    memset(g, 0, sizeof *g);
 }
 
 /* 1, 0 or NULL */
@@ -99,9 +88,10 @@ out:
     return rc;
 }
 
-rv_err rv_store_list_greetings(rv_store *s, const char *ext, json_t **out, rv_error *err)
+rv_err rv_store_list_greetings(rv_store *s, const char *ext, rv_greeting_summary **out, size_t *n, rv_error *err)
 {
     *out = NULL;
+    *n = 0;
     if (!rv_ext_valid(ext)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
     int exists = rv_mailbox_exists(s, ext);
     if (exists <= 0)
@@ -111,17 +101,35 @@ rv_err rv_store_list_greetings(rv_store *s, const char *ext, json_t **out, rv_er
     rv_err rc = rv_sql_prepare(s, &q, "SELECT " GREETING_COLS " FROM greetings g WHERE g.ext = ?1 ORDER BY g.id DESC",
                                V_ARGS(V_TEXT(ext)), "cannot read greetings", err);
     if (rc != RV_OK) return rc;
-    json_t *a = json_array();
-    while (a && rv_sql_step(q, NULL) == 1) json_array_append_new(a, rv_greeting_json(q, 0));
+    rv_greeting_summary *v = NULL;
+    size_t k = 0, cap = 0;
+    int r;
+    while ((r = rv_sql_step(q, err)) == 1) {
+        rv_greeting_summary *nv = k < cap ? v : rv_grow(v, &cap, sizeof *v);
+        if (!nv) break;
+        v = nv;
+        if (rv_greeting_read(q, 0, -1, &v[k]) != 0) break;
+        k++;
+    }
     rv_sql_done(q);
-    if (!a) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-    *out = a;
+    if (r != 0) {
+        rv_greetings_free(v, k);
+        return r < 0 ? err->code : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    }
+    *out = v;
+    *n = k;
     return RV_OK;
 }
 
-rv_err rv_store_get_greeting(rv_store *s, const char *ext, long long id, json_t **out, rv_error *err)
+void rv_greetings_free(rv_greeting_summary *v, size_t n)
 {
-    *out = NULL;
+    for (size_t i = 0; v && i < n; i++) free(v[i].texts);
+    free(v);
+}
+
+rv_err rv_store_get_greeting(rv_store *s, const char *ext, long long id, rv_greeting_summary *out, rv_error *err)
+{
+    memset(out, 0, sizeof *out);
     if (!rv_ext_valid(ext)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
@@ -131,13 +139,7 @@ rv_err rv_store_get_greeting(rv_store *s, const char *ext, long long id, json_t 
     if (rc != RV_OK) return rc;
     int r = rv_sql_step(q, err);
     if (r == 1) {
-        json_t *g = rv_greeting_json(q, 0);
-        const char *rep = rv_sql_text(q, GREETING_NCOLS);
-        json_t *analysis = rep ? json_loads(rep, 0, NULL) : NULL;
-        if (g) json_object_set_new(g, "analysis", analysis ? analysis : json_null());
-        else json_decref(analysis);
-        *out = g;
-        if (!g) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+        if (rv_greeting_read(q, 0, GREETING_NCOLS, out) != 0) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     } else if (r != 0) rc = err->code;
     else if (id > 0) rc = rv_error_set(err, RV_ERR_NOT_FOUND, "mailbox %s has no greeting %lld", ext, id);
     else rc = rv_error_set(err, RV_ERR_NOT_FOUND, "mailbox %s has no greeting", ext);
@@ -280,10 +282,11 @@ rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_er
     return rc;
 }
 
-rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, const rv_scope *scope, json_t **out,
-                            int *more, rv_error *err)
+rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, const rv_scope *scope,
+                            rv_review_item **out, size_t *nout, int *more, rv_error *err)
 {
     *out = NULL;
+    *nout = 0;
     *more = 0;
     if (limit < 1 || limit > 500) limit = 50;
     rv_sql *q;
@@ -299,27 +302,40 @@ rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, const
                                "cannot read greetings",
                                err);
     if (rc != RV_OK) return rc;
-    json_t *a = json_array();
-    int r = 0, n = 0;
-    while (a && (r = rv_sql_step(q, err)) == 1) {
-        if (n == limit) {
+    rv_review_item *v = NULL;
+    size_t n = 0, cap = 0;
+    int r;
+    while ((r = rv_sql_step(q, err)) == 1) {
+        if (n == (size_t)limit) {
             *more = 1;
+            r = 0;
             break;
         }
-        json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:I,s:o,s:o}", "ext", rv_json_text(q, 0), "name",
-                                           rv_json_text(q, 1), "unit", rv_json_text(q, 2), "greeting_id",
-                                           (json_int_t)rv_sql_int(q, 3), "received_at", rv_json_text(q, 4), "unsure",
-                                           rv_json_list(rv_sql_text(q, 5))));
+        rv_review_item *nv = n < cap ? v : rv_grow(v, &cap, sizeof *v);
+        if (!nv) break;
+        v = nv;
+        rv_review_item *w = &v[n];
+        w->greeting_id = rv_sql_int(q, 3);
+        if (rv_sql_texts(q, &w->texts,
+                         COLS({0, &w->ext}, {1, &w->name}, {2, &w->unit}, {4, &w->received_at}, {5, &w->unsure})) != 0)
+            break;
         n++;
     }
-    rc = !a ? rv_error_set(err, RV_ERR_NOMEM, "out of memory") : r < 0 ? err->code : RV_OK;
     rv_sql_done(q);
-    if (rc != RV_OK) {
-        json_decref(a);
-        return rc;
+    if (r != 0) {
+        rv_review_items_free(v, n);
+        *more = 0;
+        return r < 0 ? err->code : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     }
-    *out = a;
+    *out = v;
+    *nout = n;
     return RV_OK;
+}
+
+void rv_review_items_free(rv_review_item *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) free(v[i].texts);
+    free(v);
 }
 
 rv_err rv_store_each_reviewed(rv_store *s, void (*fn)(void *user, const rv_reviewed *r), void *user, rv_error *err)

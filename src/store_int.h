@@ -82,6 +82,21 @@ double rv_sql_real(rv_sql *q, int i);
 int rv_sql_null(rv_sql *q, int i);
 const void *rv_sql_blob(rv_sql *q, int i, size_t *len);
 void rv_sql_copy(rv_sql *q, int i, char *dst, size_t cap);
+/* Text columns of the current row copied into one new block (*block,
+ * free()): each column c[k].col's text into *c[k].to, pointing into the
+ * block, or NULL for NULL (and for a column below 0). 0, or -1 out of
+ * memory (*block NULL, every *to NULL). Read a row's numbers before its
+ * texts (SQLite converts a column it is asked text of). */
+typedef struct {
+    int col;
+    const char **to;
+} rv_sql_col;
+int rv_sql_texts(rv_sql *q, char **block, const rv_sql_col *c, int n);
+/* The columns of a call: COLS({0, &r.ext}, {1, &r.name}). */
+#define COLS(...) (const rv_sql_col[]){__VA_ARGS__}, (int)(sizeof((const rv_sql_col[]){__VA_ARGS__}) / sizeof(rv_sql_col))
+/* An array of *cap items of size bytes made room for more (realloc): the
+ * new one, *cap grown; NULL out of memory (v and *cap kept). */
+void *rv_grow(void *v, size_t *cap, size_t size);
 
 /* One statement run to its end (a write, or a read whose rows are not
  * wanted). rv_sql_changes and rv_sql_last_id tell what it did. */
@@ -213,16 +228,13 @@ int rv_mailbox_exists(rv_store *s, const char *ext);
 /* The archival creator of voicemail v->id's organisation into v (store_orgs.c). */
 rv_err rv_archive_creator(rv_store *s, rv_vm_archive *v, rv_error *err);
 
-/* ---- the API's JSON, until the HTTP layer makes it (store_greetings.c) ---- */
+/* ---- greeting summaries (store_greetings.c) ---- */
 
-struct json_t;
-/* Column i of q's row as a JSON string, or null. */
-struct json_t *rv_json_text(rv_sql *q, int i);
-/* "a,b" as ["a","b"]. */
-struct json_t *rv_json_list(const char *s);
 /* The columns GREETING_COLS selects (GREETING_NCOLS of them), from column
- * c on, as a greeting's summary. */
+ * c on, into *g, with the report from column report (-1: none). 0, or -1
+ * out of memory (*g zeroed). */
 #define GREETING_NCOLS 14
+int rv_greeting_read(rv_sql *q, int c, int report, rv_greeting_summary *g);
 /* The reviews r of greeting g's recording: of g, or of another version of
  * its mailbox's greeting with the same audio (sent again, it is the same
  * recording, heard already). */
@@ -234,6 +246,5 @@ struct json_t *rv_json_list(const char *s);
     " g.missing_reason, g.absence_until, g.profile, g.audio_sha256, g.review,"                 \
     " (SELECT r.reviewed_at FROM " REVIEWS_OF("g") " ORDER BY r.id DESC LIMIT 1),"            \
     " (SELECT r.actor FROM " REVIEWS_OF("g") " ORDER BY r.id DESC LIMIT 1)"
-struct json_t *rv_greeting_json(rv_sql *q, int c);
 
 #endif

@@ -3,7 +3,6 @@
  * are store_greetings.c's. */
 #include "store_int.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,9 +154,11 @@ rv_err rv_store_directory_names(rv_store *s, const char *ext, char ***names, cha
     return RV_OK;
 }
 
-rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *mq, json_t **out, int *more, rv_error *err)
+rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *mq, rv_mailbox_row **out, size_t *nout, int *more,
+                               rv_error *err)
 {
     *out = NULL;
+    *nout = 0;
     *more = 0;
     /* compliant: the current greeting exists, is not removed, and was found compliant */
     const char *sql =
@@ -175,27 +176,49 @@ rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *mq, json_t **out,
                V_TEXT(mq->scope.orgs), V_TEXT(mq->scope.manager), V_TEXT(mq->scope.units)),
         "cannot list mailboxes", err);
     if (rc != RV_OK) return rc;
-    json_t *a = json_array();
-    int n = 0;
-    while (a && rv_sql_step(q, NULL) == 1) {
-        if (n == limit) {
+    rv_mailbox_row *v = NULL;
+    size_t n = 0, cap = 0;
+    int r;
+    while ((r = rv_sql_step(q, err)) == 1) {
+        if (n == (size_t)limit) {
             *more = 1;
+            r = 0;
             break;
         }
-        json_t *m = json_object();
-        const char *keys[] = {"ext", "first_name", "last_name", "unit", "org", "profile", "mobile"};
-        for (int i = 0; m && i < 7; i++) json_object_set_new(m, keys[i], rv_json_text(q, i));
-        if (m) json_object_set_new(m, "greeting", rv_sql_int(q, 7) ? rv_greeting_json(q, 8) : json_null());
-        if (m) json_object_set_new(m, "name_recording_at", rv_json_text(q, 8 + GREETING_NCOLS));
-        if (m) json_object_set_new(m, "email", rv_json_text(q, 9 + GREETING_NCOLS));
-        if (m) json_object_set_new(m, "organisation", rv_json_text(q, 10 + GREETING_NCOLS));
-        json_array_append_new(a, m);
+        rv_mailbox_row *nv = n < cap ? v : rv_grow(v, &cap, sizeof *v);
+        if (!nv) break;
+        v = nv;
+        rv_mailbox_row *m = &v[n];
+        memset(m, 0, sizeof *m);
+        m->has_greeting = rv_sql_int(q, 7) != 0;
+        if (m->has_greeting && rv_greeting_read(q, 8, -1, &m->greeting) != 0) break;
+        if (rv_sql_texts(q, &m->texts,
+                         COLS({0, &m->ext}, {1, &m->first_name}, {2, &m->last_name}, {3, &m->unit}, {4, &m->org},
+                              {5, &m->profile}, {6, &m->mobile}, {8 + GREETING_NCOLS, &m->name_recording_at},
+                              {9 + GREETING_NCOLS, &m->email}, {10 + GREETING_NCOLS, &m->organisation})) != 0) {
+            free(m->greeting.texts);
+            break;
+        }
         n++;
     }
     rv_sql_done(q);
-    if (!a) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-    *out = a;
+    if (r != 0) {
+        rv_mailbox_rows_free(v, n);
+        *more = 0;
+        return r < 0 ? err->code : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    }
+    *out = v;
+    *nout = n;
     return RV_OK;
+}
+
+void rv_mailbox_rows_free(rv_mailbox_row *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) {
+        free(v[i].texts);
+        free(v[i].greeting.texts);
+    }
+    free(v);
 }
 
 /* ---- the owner's recorded name ---- */

@@ -405,6 +405,35 @@ void rv_sql_copy(rv_sql *q, int i, char *dst, size_t cap)
     snprintf(dst, cap, "%s", t ? t : "");
 }
 
+void *rv_grow(void *v, size_t *cap, size_t size)
+{
+    size_t nc = *cap ? *cap * 2 : 8;
+    void *nv = realloc(v, nc * size);
+    if (nv) *cap = nc;
+    return nv;
+}
+
+int rv_sql_texts(rv_sql *q, char **block, const rv_sql_col *c, int n)
+{
+    size_t total = 1;
+    for (int k = 0; k < n; k++) {
+        const char *t = c[k].col < 0 ? NULL : rv_sql_text(q, c[k].col);
+        *c[k].to = NULL;
+        if (t) total += strlen(t) + 1;
+    }
+    char *p = *block = malloc(total);
+    if (!p) return -1;
+    for (int k = 0; k < n; k++) {
+        const char *t = c[k].col < 0 ? NULL : rv_sql_text(q, c[k].col);
+        if (!t) continue;
+        size_t len = strlen(t) + 1;
+        memcpy(p, t, len);
+        *c[k].to = p;
+        p += len;
+    }
+    return 0;
+}
+
 rv_err rv_sql_exec(rv_store *s, const char *sql, const rv_sqlv *v, int n, const char *what, rv_error *err)
 {
     rv_sql *q;

@@ -3,7 +3,6 @@
  * reports kept for the web app, and its mail until it is sent. */
 #include "store_int.h"
 
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,9 +157,10 @@ rv_err rv_store_add_sweep(rv_store *s, const char *date, const char *now_iso, co
                        V_ARGS(V_TEXT(date), V_TEXT(now_iso), V_TEXT(report_json)), "cannot write sweeps", err);
 }
 
-rv_err rv_store_list_sweeps(rv_store *s, int limit, long long id, json_t **out, rv_error *err)
+rv_err rv_store_list_sweeps(rv_store *s, int limit, long long id, rv_sweep_row **out, size_t *n, rv_error *err)
 {
     *out = NULL;
+    *n = 0;
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
                                id ? "SELECT id, date, created_at, report FROM sweeps WHERE id = ?2"
@@ -168,22 +168,32 @@ rv_err rv_store_list_sweeps(rv_store *s, int limit, long long id, json_t **out, 
                                     " LIMIT ?1",
                                V_ARGS(V_INT(limit), V_INT(id)), "cannot read sweeps", err);
     if (rc != RV_OK) return rc;
-    json_t *items = json_array();
-    int step = 0;
-    while (items && (step = rv_sql_step(q, err)) == 1) {
-        json_t *report = json_loads(rv_sql_text(q, 3), 0, NULL);
-        json_array_append_new(items, json_pack("{s:I,s:s,s:s,s:o}", "id", (json_int_t)rv_sql_int(q, 0), "date",
-                                               rv_sql_text(q, 1), "created_at", rv_sql_text(q, 2), "report",
-                                               report ? report : json_null()));
+    rv_sweep_row *v = NULL;
+    size_t k = 0, cap = 0;
+    int step;
+    while ((step = rv_sql_step(q, err)) == 1) {
+        rv_sweep_row *nv = k < cap ? v : rv_grow(v, &cap, sizeof *v);
+        if (!nv) break;
+        v = nv;
+        rv_sweep_row *w = &v[k];
+        w->id = rv_sql_int(q, 0);
+        if (rv_sql_texts(q, &w->texts, COLS({1, &w->date}, {2, &w->created_at}, {3, &w->report})) != 0) break;
+        k++;
     }
     rv_sql_done(q);
-    if (!items) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     if (step != 0) {
-        json_decref(items);
-        return err->code;
+        rv_sweeps_free(v, k);
+        return step < 0 ? err->code : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     }
-    *out = items;
+    *out = v;
+    *n = k;
     return RV_OK;
+}
+
+void rv_sweeps_free(rv_sweep_row *v, size_t n)
+{
+    for (size_t i = 0; v && i < n; i++) free(v[i].texts);
+    free(v);
 }
 
 /* ---- the sweep's mail ---- */

@@ -6,7 +6,6 @@
 
 #include "rostvakt/strbuf.h"
 
-#include <jansson.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,50 +224,62 @@ rv_err rv_store_finish_voicemails(rv_store *s, rv_vm_done *d, size_t n, rv_error
     return rc;
 }
 
-/* A voicemail's decisions, oldest first (an empty array on a read error). */
-static json_t *decisions_of(rv_store *s, long long id)
+/* A voicemail's decisions, oldest first. */
+static rv_err decisions_of(rv_store *s, long long id, rv_vm_detail *v, rv_error *err)
 {
-    json_t *a = json_array();
     rv_sql *q;
-    rv_error e;
-    if (!a || rv_sql_prepare(s, &q,
-                             "SELECT decision, diarienummer, note, actor, decided_at, arendemening, sekretess,"
-                             " ground, gallringsbeslut, reason, previous, migrated_from FROM decisions"
-                             " WHERE voicemail_id = ?1 ORDER BY id",
-                             V_ARGS(V_INT(id)), "cannot read decisions", &e) != RV_OK)
-        return a;
-    while (rv_sql_step(q, NULL) == 1)
-        json_array_append_new(
-            a, json_pack("{s:s,s:o,s:o,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "decision", rv_sql_text(q, 0),
-                         "diarienummer", rv_json_text(q, 1), "note", rv_json_text(q, 2), "actor", rv_sql_text(q, 3),
-                         "decided_at", rv_sql_text(q, 4), "arendemening", rv_json_text(q, 5), "sekretess",
-                         rv_json_text(q, 6), "ground", rv_json_text(q, 7), "gallringsbeslut", rv_json_text(q, 8),
-                         "reason", rv_json_text(q, 9), "previous", rv_json_text(q, 10), "migrated_from",
-                         rv_json_text(q, 11)));
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "SELECT decision, diarienummer, note, actor, decided_at, arendemening, sekretess,"
+                               " ground, gallringsbeslut, reason, previous, migrated_from FROM decisions"
+                               " WHERE voicemail_id = ?1 ORDER BY id",
+                               V_ARGS(V_INT(id)), "cannot read decisions", err);
+    if (rc != RV_OK) return rc;
+    size_t cap = 0;
+    int r;
+    while ((r = rv_sql_step(q, err)) == 1) {
+        rv_vm_decision *nv = v->n_decisions < cap ? v->decisions : rv_grow(v->decisions, &cap, sizeof *nv);
+        if (!nv) break;
+        v->decisions = nv;
+        rv_vm_decision *d = &nv[v->n_decisions];
+        if (rv_sql_texts(q, &d->texts,
+                         COLS({0, &d->decision}, {1, &d->diarienummer}, {2, &d->note}, {3, &d->actor},
+                              {4, &d->decided_at}, {5, &d->arendemening}, {6, &d->sekretess}, {7, &d->ground},
+                              {8, &d->gallringsbeslut}, {9, &d->reason}, {10, &d->previous},
+                              {11, &d->migrated_from})) != 0)
+            break;
+        v->n_decisions++;
+    }
     rv_sql_done(q);
-    return a;
+    return r == 0 ? RV_OK : r < 0 ? err->code : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
 }
 
-static json_t *events_of(rv_store *s, long long id)
+/* A voicemail's events (the hand-over to the e-archive), oldest first. */
+static rv_err events_of(rv_store *s, long long id, rv_vm_detail *v, rv_error *err)
 {
-    json_t *a = json_array();
     rv_sql *q;
-    rv_error e;
-    if (!a || rv_sql_prepare(s, &q,
-                             "SELECT event, at, actor, detail FROM voicemail_events WHERE voicemail_id = ?1"
-                             " ORDER BY id",
-                             V_ARGS(V_INT(id)), "cannot read events", &e) != RV_OK)
-        return a;
-    while (rv_sql_step(q, NULL) == 1)
-        json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:o}", "event", rv_sql_text(q, 0), "at", rv_sql_text(q, 1),
-                                           "actor", rv_sql_text(q, 2), "detail", rv_json_text(q, 3)));
+    rv_err rc = rv_sql_prepare(s, &q,
+                               "SELECT event, at, actor, detail FROM voicemail_events WHERE voicemail_id = ?1"
+                               " ORDER BY id",
+                               V_ARGS(V_INT(id)), "cannot read events", err);
+    if (rc != RV_OK) return rc;
+    size_t cap = 0;
+    int r;
+    while ((r = rv_sql_step(q, err)) == 1) {
+        rv_vm_event *nv = v->n_events < cap ? v->events : rv_grow(v->events, &cap, sizeof *nv);
+        if (!nv) break;
+        v->events = nv;
+        rv_vm_event *ev = &nv[v->n_events];
+        if (rv_sql_texts(q, &ev->texts, COLS({0, &ev->event}, {1, &ev->at}, {2, &ev->actor}, {3, &ev->detail})) != 0)
+            break;
+        v->n_events++;
+    }
     rv_sql_done(q);
-    return a;
+    return r == 0 ? RV_OK : r < 0 ? err->code : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
 }
 
-rv_err rv_store_get_voicemail(rv_store *s, long long id, json_t **out, rv_error *err)
+rv_err rv_store_get_voicemail(rv_store *s, long long id, rv_vm_detail *out, rv_error *err)
 {
-    *out = NULL;
+    memset(out, 0, sizeof *out);
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
                                "SELECT v.id, v.ext, v.caller, v.received_at, v.content_type, v.bytes, v.state,"
@@ -280,32 +291,33 @@ rv_err rv_store_get_voicemail(rv_store *s, long long id, json_t **out, rv_error 
     if (rc != RV_OK) return rc;
     int r = rv_sql_step(q, err);
     if (r == 1) {
-        const char *cls = rv_sql_text(q, 7);
-        const char *rep = rv_sql_text(q, 8);
-        json_t *analysis = rep ? json_loads(rep, 0, NULL) : NULL;
-        *out = json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:s,s:o,s:o}", "id", (json_int_t)rv_sql_int(q, 0), "ext",
-                         rv_sql_text(q, 1), "caller", rv_sql_text(q, 2), "received_at", rv_sql_text(q, 3),
-                         "content_type", rv_sql_text(q, 4), "bytes", (json_int_t)rv_sql_int(q, 5), "state",
-                         rv_sql_text(q, 6), "classification", cls ? json_string(cls) : json_null(), "analysis",
-                         analysis ? analysis : json_null());
-        if (*out) {
-            json_object_set_new(*out, "owner",
-                                json_pack("{s:s,s:s,s:s,s:s,s:s,s:o}", "first_name", rv_sql_text(q, 9), "last_name",
-                                          rv_sql_text(q, 10), "unit", rv_sql_text(q, 11), "org", rv_sql_text(q, 12),
-                                          "profile", rv_sql_text(q, 13), "organisation", rv_json_text(q, 20)));
-            json_object_set_new(*out, "callback_at", rv_json_text(q, 14));
-            json_object_set_new(*out, " calendar", rv_json_text(q, 19)); /* for the API's dates, not shown */
-            json_object_set_new(*out, "decisions", decisions_of(s, id));
-            json_object_set_new(*out, "events", events_of(s, id));
-            json_object_set_new(*out, "objid", rv_json_text(q, 15));
-            json_object_set_new(*out, "packaged_at", rv_json_text(q, 16));
-            json_object_set_new(*out, "archived_at", rv_json_text(q, 17));
-            json_object_set_new(*out, "archive_ref", rv_json_text(q, 18));
-        }
-        if (!*out) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+        out->id = rv_sql_int(q, 0);
+        out->bytes = rv_sql_int(q, 5);
+        if (rv_sql_texts(q, &out->texts,
+                         COLS({1, &out->ext}, {2, &out->caller}, {3, &out->received_at}, {4, &out->content_type},
+                              {6, &out->state}, {7, &out->classification}, {8, &out->report},
+                              {9, &out->first_name}, {10, &out->last_name}, {11, &out->unit}, {12, &out->org},
+                              {13, &out->profile}, {14, &out->callback_at}, {15, &out->objid},
+                              {16, &out->packaged_at}, {17, &out->archived_at}, {18, &out->archive_ref},
+                              {19, &out->calendar}, {20, &out->organisation})) != 0)
+            rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     } else rc = r == 0 ? rv_error_set(err, RV_ERR_NOT_FOUND, "no voicemail %lld", id) : err->code;
     rv_sql_done(q);
+    if (rc == RV_OK) rc = decisions_of(s, id, out, err);
+    if (rc == RV_OK) rc = events_of(s, id, out, err);
+    if (rc != RV_OK) rv_vm_detail_free(out);
     return rc;
+}
+
+void rv_vm_detail_free(rv_vm_detail *v)
+{
+    if (!v) return;
+    for (size_t i = 0; i < v->n_decisions; i++) free(v->decisions[i].texts);
+    for (size_t i = 0; i < v->n_events; i++) free(v->events[i].texts);
+    free(v->decisions);
+    free(v->events);
+    free(v->texts);
+    memset(v, 0, sizeof *v);
 }
 
 rv_err rv_store_set_callback(rv_store *s, long long id, const char *now_iso, rv_error *err)
@@ -476,27 +488,19 @@ static const char *vm_sql(unsigned mask, int how)
     return sql;
 }
 
-static json_t *vm_item(rv_sql *q)
+/* The row of VM_COLS into *v; 0, or -1 out of memory. */
+static int vm_item(rv_sql *q, rv_vm_item *v)
 {
-    const char *cls = rv_sql_text(q, 7), *dec = rv_sql_text(q, 8);
-    json_t *item = json_pack("{s:I,s:s,s:s,s:s,s:s,s:I,s:s,s:o,s:o}", "id", (json_int_t)rv_sql_int(q, 0), "ext",
-                             rv_sql_text(q, 1), "caller", rv_sql_text(q, 2), "received_at", rv_sql_text(q, 3),
-                             "content_type", rv_sql_text(q, 4), "bytes", (json_int_t)rv_sql_int(q, 5), "state",
-                             rv_sql_text(q, 6), "classification", cls ? json_string(cls) : json_null(), "decision",
-                             dec ? json_string(dec) : json_null());
-    if (!item) return NULL;
-    const char *reasons = rv_sql_text(q, 12);
-    json_t *rj = reasons ? json_loads(reasons, 0, NULL) : NULL;
-    json_object_set_new(item, "name", rv_json_text(q, 9));
-    json_object_set_new(item, "unit", rv_json_text(q, 10));
-    json_object_set_new(item, "duration_s", rv_sql_null(q, 11) ? json_null() : json_real(rv_sql_real(q, 11)));
-    json_object_set_new(item, "reasons", json_is_array(rj) ? json_incref(rj) : json_array());
-    json_object_set_new(item, "callback_at", rv_json_text(q, 13));
-    json_object_set_new(item, "listened_at", rv_json_text(q, 14));
-    json_object_set_new(item, "profile", rv_json_text(q, 15));
-    json_object_set_new(item, " calendar", rv_json_text(q, 16)); /* for the API's dates, not shown */
-    json_decref(rj);
-    return item;
+    memset(v, 0, sizeof *v);
+    v->id = rv_sql_int(q, 0);
+    v->bytes = rv_sql_int(q, 5);
+    v->has_duration = !rv_sql_null(q, 11);
+    if (v->has_duration) v->duration_s = rv_sql_real(q, 11);
+    return rv_sql_texts(q, &v->texts,
+                        COLS({1, &v->ext}, {2, &v->caller}, {3, &v->received_at}, {4, &v->content_type},
+                             {6, &v->state}, {7, &v->classification}, {8, &v->decision}, {9, &v->name},
+                             {10, &v->unit}, {12, &v->reasons}, {13, &v->callback_at}, {14, &v->listened_at},
+                             {15, &v->profile}, {16, &v->calendar}));
 }
 
 /* The caller filter's ranges of endings: [q, *hi) and, for a national
@@ -516,10 +520,10 @@ static void caller_ranges(const char *q, char hi[40], char nat[40], char nat_hi[
 }
 
 /* Up to limit items of vq's filters older than after or newer than before
- * (how: VM_OLDER or VM_NEWER), appended to a (NULL: only counted); *got:
- * how many there were. VM_COUNT: *got is the count. */
+ * (how: VM_OLDER or VM_NEWER), appended to pg's items (pg NULL: only
+ * counted); *got: how many there were. VM_COUNT: *got is the count. */
 static rv_err vm_rows(rv_store *s, int how, const rv_vm_query *vq, long long after, long long before, int limit,
-                      json_t *a, long long *got, rv_error *err)
+                      rv_vm_page *pg, long long *got, rv_error *err)
 {
     *got = 0;
     const char *sql = vm_sql(vm_mask(vq, after, before), how);
@@ -536,17 +540,21 @@ static rv_err vm_rows(rv_store *s, int how, const rv_vm_query *vq, long long aft
                                how == VM_COUNT ? "cannot count voicemails" : "cannot list voicemails", err);
     if (rc != RV_OK) return rc;
     int r;
+    size_t cap = pg ? pg->n : 0;
     while ((r = rv_sql_step(q, err)) == 1) {
         if (how == VM_COUNT) {
             *got = rv_sql_int(q, 0);
             continue;
         }
-        if (a) {
-            json_t *item = vm_item(q);
-            if (!item || json_array_append_new(a, item) != 0) {
+        if (pg) {
+            rv_vm_item *nv = pg->n < cap ? pg->items : rv_grow(pg->items, &cap, sizeof *nv);
+            if (!nv || vm_item(q, &nv[pg->n]) != 0) {
+                if (nv) pg->items = nv;
                 rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
                 break;
             }
+            pg->items = nv;
+            pg->n++;
         }
         (*got)++;
     }
@@ -558,43 +566,45 @@ static rv_err vm_rows(rv_store *s, int how, const rv_vm_query *vq, long long aft
 rv_err rv_store_list_voicemails(rv_store *s, const rv_vm_query *vq, int count, rv_vm_page *out, rv_error *err)
 {
     memset(out, 0, sizeof *out);
-    out->total = -1;
     int limit = vq->limit > 0 && vq->limit <= 500 ? vq->limit : 50;
     int newer = vq->before_id > 0 && vq->after_id == 0, more = 0;
     long long got = 0;
-    json_t *a = json_array();
-    if (!a) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    rv_vm_page pg = {.total = -1};
     rv_err rc = vm_rows(s, newer ? VM_NEWER : VM_OLDER, vq, newer ? 0 : vq->after_id, newer ? vq->before_id : 0,
-                        limit + 1, a, &got, err);
+                        limit + 1, &pg, &got, err);
     if (rc == RV_OK && got > limit) {
         more = 1;
-        json_array_remove(a, (size_t)limit);
+        while (pg.n > (size_t)limit) free(pg.items[--pg.n].texts);
     }
-    if (rc == RV_OK && newer) { /* newest first, as every page */
-        size_t n = json_array_size(a);
-        for (size_t i = 0; i < n / 2; i++) {
-            json_t *x = json_incref(json_array_get(a, i));
-            json_array_set(a, i, json_array_get(a, n - 1 - i));
-            json_array_set_new(a, n - 1 - i, x);
+    if (rc == RV_OK && newer) /* newest first, as every page */
+        for (size_t i = 0; i < pg.n / 2; i++) {
+            rv_vm_item x = pg.items[i];
+            pg.items[i] = pg.items[pg.n - 1 - i];
+            pg.items[pg.n - 1 - i] = x;
         }
-    }
-    size_t n = json_array_size(a);
-    long long first = n ? json_integer_value(json_object_get(json_array_get(a, 0), "id")) : 0;
-    long long last = n ? json_integer_value(json_object_get(json_array_get(a, n - 1), "id")) : 0;
+    size_t n = pg.n;
+    long long first = n ? pg.items[0].id : 0, last = n ? pg.items[n - 1].id : 0;
     /* whether there is a page on the other side of this one */
     long long other = 0;
     if (rc == RV_OK && n && (newer || vq->after_id))
         rc = vm_rows(s, newer ? VM_OLDER : VM_NEWER, vq, newer ? last : 0, newer ? 0 : first, 1, NULL, &other, err);
-    out->more_older = newer ? other > 0 : more;
-    out->more_newer = newer ? more : other > 0;
-    if (rc == RV_OK && count) rc = vm_rows(s, VM_COUNT, vq, 0, 0, 0, NULL, &out->total, err);
+    pg.more_older = newer ? other > 0 : more;
+    pg.more_newer = newer ? more : other > 0;
+    if (rc == RV_OK && count) rc = vm_rows(s, VM_COUNT, vq, 0, 0, 0, NULL, &pg.total, err);
     if (rc != RV_OK) {
-        json_decref(a);
-        memset(out, 0, sizeof *out);
+        rv_vm_page_free(&pg);
         return rc;
     }
-    out->items = a;
+    *out = pg;
     return RV_OK;
+}
+
+void rv_vm_page_free(rv_vm_page *p)
+{
+    if (!p) return;
+    for (size_t i = 0; i < p->n; i++) free(p->items[i].texts);
+    free(p->items);
+    memset(p, 0, sizeof *p);
 }
 
 /* ---- hand-over to the e-archive ---- */

@@ -1,9 +1,10 @@
 /* The archive, and the only owner of its schema and SQL: SQLite in WAL mode
  * in a data directory, with versioned schema migrations, and audio stored
  * beside it, content-addressed by SHA-256 and durable (fdatasync'ed) before
- * anything points to it. Takes and gives C structs (lists as JSON for the
- * API); parsing request bodies is the HTTP layer's. One rv_store per thread
- * (SQLite connections are not shared). */
+ * anything points to it. Takes and gives C structs: a row read is a struct
+ * whose strings live in one block it owns (its texts), a list an array of
+ * them with its _free function; JSON, and parsing request bodies, are the
+ * HTTP layer's. One rv_store per thread (SQLite connections are not shared). */
 #ifndef RV_STORE_H
 #define RV_STORE_H
 
@@ -255,11 +256,43 @@ rv_err rv_store_finish_voicemails(rv_store *s, rv_vm_done *d, size_t n, rv_error
 rv_err rv_store_finish_voicemail(rv_store *s, long long id, const char *state, const char *classification,
                                  const char *report, const char *now_iso, rv_error *err);
 
-/* A voicemail as JSON (new *out, json_decref): id, ext, caller, received_at,
- * content_type, bytes, state, classification, analysis (the report, or null).
- * RV_ERR_NOT_FOUND when there is none. */
-struct json_t;
-rv_err rv_store_get_voicemail(rv_store *s, long long id, struct json_t **out, rv_error *err);
+/* A records officer's decision on a voicemail as it is kept (strings NULL
+ * when absent; they live in texts). */
+typedef struct {
+    const char *decision, *diarienummer, *note, *actor, *decided_at, *arendemening, *sekretess, *ground,
+        *gallringsbeslut, *reason, *previous, *migrated_from;
+    char *texts;
+} rv_vm_decision;
+
+/* What happened to a voicemail on its way to the e-archive. */
+typedef struct {
+    const char *event, *at, *actor, *detail; /* detail NULL when none */
+    char *texts;
+} rv_vm_event;
+
+/* A voicemail with its mailbox, decisions and events. Strings NULL when
+ * absent; they live in texts (and each decision's and event's in theirs). */
+typedef struct {
+    long long id, bytes;
+    const char *ext, *caller, *received_at, *content_type, *state;
+    const char *classification;          /* NULL until analysed */
+    const char *report;                  /* the analysis (JSON), or NULL */
+    const char *first_name, *last_name, *unit, *org, *profile; /* its mailbox's */
+    const char *organisation;            /* its mailbox's organisation's id */
+    const char *calendar;                /* that organisation's calendar ("SE", "AX") */
+    const char *callback_at, *objid, *packaged_at, *archived_at, *archive_ref;
+    rv_vm_decision *decisions;           /* oldest first */
+    size_t n_decisions;
+    rv_vm_event *events;                 /* oldest first */
+    size_t n_events;
+    char *texts;
+} rv_vm_detail;
+
+/* Voicemail id into *out (rv_vm_detail_free). RV_ERR_NOT_FOUND when there
+ * is none. On error *out is zeroed. */
+rv_err rv_store_get_voicemail(rv_store *s, long long id, rv_vm_detail *out, rv_error *err);
+/* Free what *v holds and zero it; NULL and a zeroed one are allowed. */
+void rv_vm_detail_free(rv_vm_detail *v);
 
 /* A voicemail's stored audio: its hash and original Content-Type, and
  * whether it was disposed of. RV_ERR_NOT_FOUND. */
@@ -280,19 +313,34 @@ typedef struct {
     rv_scope scope;               /* whose voicemails the caller may see */
 } rv_vm_query;
 
-/* A page of the voicemail list. */
+/* A voicemail of the list. Strings NULL when absent; they live in texts. */
 typedef struct {
-    struct json_t *items;         /* new JSON array, newest first */
+    long long id, bytes;
+    const char *ext, *caller, *received_at, *content_type, *state;
+    const char *classification, *decision; /* NULL: not analysed, not decided (the latest) */
+    const char *name, *unit, *profile;     /* its mailbox's: the owner's "first last" */
+    int has_duration;                      /* 1: the analysis says duration_s */
+    double duration_s;
+    const char *reasons;                   /* the analysis's reasons (a JSON array), or NULL */
+    const char *callback_at;
+    const char *listened_at;               /* the first read of its audio in the audit */
+    const char *calendar;                  /* its organisation's ("SE", "AX"), or NULL */
+    char *texts;
+} rv_vm_item;
+
+/* A page of the voicemail list (rv_vm_page_free). */
+typedef struct {
+    rv_vm_item *items;            /* newest first */
+    size_t n;
     int more_older, more_newer;   /* items older than the last, newer than the first */
     long long total;              /* every item the filters match, -1 when not counted */
 } rv_vm_page;
 
-/* Voicemails newest first (received_at, then id; received_at is UTC), as
- * rv_store_get_voicemail gives them without the analysis, plus "decision"
- * (the latest), "callback_at", "listened_at" (the first read of its audio
- * in the audit, or null), the owner's "name", "unit" and "profile". With
- * count, out->total counts every match. On error out is zeroed. */
+/* Voicemails newest first (received_at, then id; received_at is UTC).
+ * With count, out->total counts every match. On error out is zeroed. */
 rv_err rv_store_list_voicemails(rv_store *s, const rv_vm_query *q, int count, rv_vm_page *out, rv_error *err);
+/* Free what *p holds and zero it; NULL and a zeroed one are allowed. */
+void rv_vm_page_free(rv_vm_page *p);
 
 /* The owner returned the call: callback_at = now_iso. RV_ERR_NOT_FOUND. */
 rv_err rv_store_set_callback(rv_store *s, long long id, const char *now_iso, rv_error *err);
@@ -339,24 +387,44 @@ rv_err rv_store_audit_of(rv_store *s, const char *org, const char *now_iso, cons
  * request in the table of tests/cli/failclosed_test.c. */
 extern const char *const rv_audit_actions[];
 
+/* An audit entry as it was written (its text as it is: rows written before
+ * requests were checked may hold bytes that are not UTF-8). Strings live
+ * in texts; ext and detail NULL when none. */
+typedef struct {
+    long long id;
+    const char *at, *actor, *remote, *action;
+    long long voicemail_id; /* 0: none */
+    const char *ext, *detail;
+    char *texts;
+} rv_audit_row;
+
 /* Audit entries, newest first, filtered by voicemail (0: any), actor (NULL:
  * any), the time range [from, to) (NULL: open) and organisation (orgs
  * NULL: every row; "": the rows of any mailbox or voicemail; ",a,b,": the
  * rows of those organisations' mailboxes and voicemails; rows of neither,
- * such as sign-ins, only with NULL); at most limit. *out is a new JSON
- * array. */
+ * such as sign-ins, only with NULL); at most limit, into a new array
+ * (*out, rv_audit_rows_free) of *n. */
 rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *actor, const char *from,
-                           const char *to, const char *orgs, int limit, struct json_t **out, rv_error *err);
+                           const char *to, const char *orgs, int limit, rv_audit_row **out, size_t *n,
+                           rv_error *err);
 /* The same, a page: entries older than after_id (0: from the newest), at
  * most limit; *more is 1 when older entries follow. orgs as above. */
 rv_err rv_store_audit_page(rv_store *s, long long voicemail_id, const char *actor, const char *from, const char *to,
-                           const char *orgs, long long after_id, int limit, struct json_t **out, int *more,
-                           rv_error *err);
+                           const char *orgs, long long after_id, int limit, rv_audit_row **out, size_t *n,
+                           int *more, rv_error *err);
+void rv_audit_rows_free(rv_audit_row *v, size_t n);
 
-/* Who has read voicemail id's audio, by the audit: one item a person, in
- * the order they first did, {"name", "at": the first time, "last_at",
- * "times"}. *out is a new JSON array. */
-rv_err rv_store_voicemail_listens(rv_store *s, long long id, struct json_t **out, rv_error *err);
+/* One person who has read a voicemail's audio: the first time, the last,
+ * how many times. The strings live in texts. */
+typedef struct {
+    const char *name, *at, *last_at;
+    long long times;
+    char *texts;
+} rv_vm_listen;
+/* Who has read voicemail id's audio, by the audit: one a person, in the
+ * order they first did, into a new array (*out, rv_vm_listens_free) of *n. */
+rv_err rv_store_voicemail_listens(rv_store *s, long long id, rv_vm_listen **out, size_t *n, rv_error *err);
+void rv_vm_listens_free(rv_vm_listen *v, size_t n);
 
 /* Keep staged audio (blob) as mailbox ext's recorded name, in one
  * transaction with its index entry and an audit row
@@ -421,15 +489,36 @@ typedef struct {
  * (the caller ends it with this call's rc). */
 rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *id, rv_error *err);
 
-/* A mailbox's greeting versions, newest first, as summaries (id,
- * received_at, removed, content_type, bytes, compliant, violations,
- * missing_reason, absence_until, profile; no report). RV_ERR_NOT_FOUND for
- * an unknown mailbox. */
-rv_err rv_store_list_greetings(rv_store *s, const char *ext, struct json_t **out, rv_error *err);
+/* A greeting version as it was kept. Strings NULL when absent; they live
+ * in texts. */
+typedef struct {
+    long long id;
+    const char *received_at;
+    int removed;
+    const char *content_type, *audio_sha256; /* NULL when removed */
+    long long bytes;                         /* -1 when removed */
+    int compliant;                           /* 1, 0, or -1 not verified */
+    const char *violations;                  /* "name_missing,too_long" or "" */
+    const char *missing_reason, *absence_until, *profile;
+    const char *review;                      /* "name,closing": what a person should listen for, or "" */
+    const char *reviewed_at, *reviewed_by;   /* the latest review of its recording */
+    const char *report;                      /* rv_store_get_greeting's: the analysis (JSON), or NULL */
+    char *texts;
+} rv_greeting_summary;
 
-/* One greeting version with its report under "analysis"; id 0: the current
- * one. RV_ERR_NOT_FOUND. */
-rv_err rv_store_get_greeting(rv_store *s, const char *ext, long long id, struct json_t **out, rv_error *err);
+/* A mailbox's greeting versions, newest first, without their reports,
+ * into a new array (*out, rv_greetings_free) of *n. RV_ERR_NOT_FOUND for
+ * an unknown mailbox. */
+rv_err rv_store_list_greetings(rv_store *s, const char *ext, rv_greeting_summary **out, size_t *n,
+                               rv_error *err);
+void rv_greetings_free(rv_greeting_summary *v, size_t n);
+
+/* One greeting version with its report into *out
+ * (rv_greeting_summary_free); id 0: the current one. RV_ERR_NOT_FOUND. On
+ * error *out is zeroed. */
+rv_err rv_store_get_greeting(rv_store *s, const char *ext, long long id, rv_greeting_summary *out, rv_error *err);
+/* Free what *g holds and zero it; NULL and a zeroed one are allowed. */
+void rv_greeting_summary_free(rv_greeting_summary *g);
 
 /* Filters of the mailbox list; NULL or RV_MB_ANY: any. */
 typedef enum {
@@ -456,9 +545,22 @@ rv_err rv_store_directory_names(rv_store *s, const char *ext, char ***names, cha
                                 rv_error *err);
 void rv_store_names_free(char **names, size_t n);
 
-/* Mailboxes by ext, each with "greeting": the current version's summary
- * (as rv_store_list_greetings) or null. *more is 1 when another page follows. */
-rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, struct json_t **out, int *more, rv_error *err);
+/* A mailbox of the list with its current greeting. Strings NULL when
+ * absent; they live in texts (the greeting's in its own). */
+typedef struct {
+    const char *ext, *first_name, *last_name, *unit, *org, *profile, *mobile;
+    int has_greeting;                 /* 0: it has none */
+    rv_greeting_summary greeting;     /* the current version, as rv_store_list_greetings */
+    const char *name_recording_at;    /* when its recorded name came, or NULL */
+    const char *email, *organisation;
+    char *texts;
+} rv_mailbox_row;
+
+/* Mailboxes by ext into a new array (*out, rv_mailbox_rows_free) of *n.
+ * *more is 1 when another page follows. */
+rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, rv_mailbox_row **out, size_t *n, int *more,
+                               rv_error *err);
+void rv_mailbox_rows_free(rv_mailbox_row *v, size_t n);
 
 /* ---- reviews: what a person heard in a greeting ---- */
 
@@ -482,13 +584,22 @@ typedef struct {
  * value other than stated/not_stated, or none at all. */
 rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_error *err);
 
+/* A current greeting a person should listen to. Strings live in texts. */
+typedef struct {
+    const char *ext, *name, *unit; /* its mailbox's; name: the owner's "first last" */
+    long long greeting_id;
+    const char *received_at;
+    const char *unsure;            /* "name,closing": the elements to listen for */
+    char *texts;
+} rv_review_item;
+
 /* Current greetings a person should listen to (unsure verdicts that could
  * break the policy) and nobody has reviewed yet, by ext after after_ext
- * (NULL: from the first), at most limit (1..500): {"ext", "name", "unit",
- * "greeting_id", "received_at", "unsure": [...]}. *more: another page
- * follows. */
+ * (NULL: from the first), at most limit (1..500), into a new array (*out,
+ * rv_review_items_free) of *n. *more: another page follows. */
 rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, const rv_scope *scope,
-                            struct json_t **out, int *more, rv_error *err);
+                            rv_review_item **out, size_t *n, int *more, rv_error *err);
+void rv_review_items_free(rv_review_item *v, size_t n);
 
 /* A greeting's latest review with the greeting's report (the analysis's
  * JSON); strings live until fn returns. */
@@ -754,9 +865,17 @@ rv_err rv_store_end(rv_store *s, rv_err rc, rv_error *err);
 /* A sweep's JSON report (not a dry run's), kept for the web app. */
 rv_err rv_store_add_sweep(rv_store *s, const char *date, const char *now_iso, const char *report_json,
                           rv_error *err);
-/* The latest limit sweeps, newest day first, or with id only that one:
- * [{id, date, created_at, report}]. */
-rv_err rv_store_list_sweeps(rv_store *s, int limit, long long id, struct json_t **out, rv_error *err);
+/* A kept sweep: its strings live in texts. */
+typedef struct {
+    long long id;
+    const char *date, *created_at;
+    const char *report; /* its JSON */
+    char *texts;
+} rv_sweep_row;
+/* The latest limit sweeps, newest day first, or with id only that one,
+ * into a new array (*out, rv_sweeps_free) of *n. */
+rv_err rv_store_list_sweeps(rv_store *s, int limit, long long id, rv_sweep_row **out, size_t *n, rv_error *err);
+void rv_sweeps_free(rv_sweep_row *v, size_t n);
 /* ---- what the nodes sharing the database share ---- */
 
 /* A web app session as the database keeps it: the SHA-256 of its id (the
