@@ -6,6 +6,7 @@
  * themselves (tests/pg-server.sh), or the one RV_TEST_PG names. Both ends
  * are named by the tests, so the suite runs on SQLite only (RV_TEST_STORE
  * is cleared). */
+#include "pgtest.h"
 #include "spawn.h"
 
 #include <criterion/criterion.h>
@@ -31,30 +32,15 @@ static void setup(void)
     unsetenv("RV_TEST_MIGRATE_KILL");
     snprintf(tmp, sizeof tmp, "/tmp/rv-mig-XXXXXX");
     cr_assert_not_null(mkdtemp(tmp));
-    cr_assert_eq(chmod(tmp, 0711), 0); /* the server's user (not root) reaches tmp/pg */
     setenv("TMPDIR", tmp, 1);          /* a killed migrate's staging folder goes with tmp */
-    const char *given = getenv("RV_TEST_PG");
-    if (given && *given) {
-        snprintf(server, sizeof server, "%s", given);
-        return;
-    }
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "sh tests/pg-server.sh start %s/pg", tmp);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    cr_assert_not_null(fgets(server, sizeof server, p), "tests/pg-server.sh printed no connection string");
-    server[strcspn(server, "\n")] = '\0';
-    cr_assert_eq(pclose(p), 0, "tests/pg-server.sh start failed");
-    own_server = 1;
+    cr_assert_eq(chmod(tmp, 0711), 0);
+    own_server = pg_test_start(tmp, server, sizeof server);
 }
 
 static void teardown(void)
 {
     char cmd[256];
-    if (own_server) {
-        snprintf(cmd, sizeof cmd, "sh tests/pg-server.sh stop %s/pg", tmp);
-        cr_expect_eq(system(cmd), 0);
-    }
+    if (own_server) pg_test_stop(tmp);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     cr_expect_eq(system(cmd), 0);
 }
@@ -68,16 +54,7 @@ static void new_database(const char *tag, char *out, size_t cap)
     snprintf(name, sizeof name, "rv_m_%.6s_%s", tmp + 12, tag);
     for (char *c = name; *c; c++)
         if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
-    PGconn *c = PQconnectdb(server);
-    cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
-    char sql[200];
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C.UTF-8'",
-             name);
-    PGresult *r = PQexec(c, sql);
-    cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQresultErrorMessage(r));
-    PQclear(r);
-    PQfinish(c);
-    snprintf(out, cap, "%s dbname=%s", server, name);
+    pg_test_new_database(server, name, out, cap);
 }
 
 /* The first column of the first row of sql on conninfo's database, or -1. */

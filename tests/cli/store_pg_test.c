@@ -3,6 +3,7 @@
  * password never shown), the checks at start (synchronous_commit, a newer
  * schema) and a lost connection. Against a PostgreSQL 15 the tests start
  * themselves (tests/pg-server.sh), or the one RV_TEST_PG names. */
+#include "pgtest.h"
 #include "spawn.h"
 
 #include <criterion/criterion.h>
@@ -29,29 +30,13 @@ static void setup(void)
 {
     snprintf(tmp, sizeof tmp, "/tmp/rv-pg-XXXXXX");
     cr_assert_not_null(mkdtemp(tmp));
-    const char *given = getenv("RV_TEST_PG");
-    if (given && *given) {
-        snprintf(server, sizeof server, "%s", given);
-        return;
-    }
-    char cmd[256];
-    cr_assert_eq(chmod(tmp, 0711), 0); /* the server's user (not root) reaches tmp/pg */
-    snprintf(cmd, sizeof cmd, "sh tests/pg-server.sh start %s/pg", tmp);
-    FILE *p = popen(cmd, "r");
-    cr_assert_not_null(p);
-    cr_assert_not_null(fgets(server, sizeof server, p), "tests/pg-server.sh printed no connection string");
-    server[strcspn(server, "\n")] = '\0';
-    cr_assert_eq(pclose(p), 0, "tests/pg-server.sh start failed");
-    own_server = 1;
+    own_server = pg_test_start(tmp, server, sizeof server);
 }
 
 static void teardown(void)
 {
     char cmd[256];
-    if (own_server) {
-        snprintf(cmd, sizeof cmd, "sh tests/pg-server.sh stop %s/pg", tmp);
-        cr_expect_eq(system(cmd), 0);
-    }
+    if (own_server) pg_test_stop(tmp);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     cr_expect_eq(system(cmd), 0);
 }
@@ -65,15 +50,7 @@ static void new_database(char *out, size_t cap)
     snprintf(name, sizeof name, "rv_t_%.6s", tmp + 11);
     for (char *c = name; *c; c++)
         if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
-    PGconn *c = PQconnectdb(server);
-    cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
-    char sql[128];
-    snprintf(sql, sizeof sql, "CREATE DATABASE %s TEMPLATE template0 ENCODING 'UTF8'", name);
-    PGresult *r = PQexec(c, sql);
-    cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQresultErrorMessage(r));
-    PQclear(r);
-    PQfinish(c);
-    snprintf(out, cap, "%s dbname=%s", server, name);
+    pg_test_new_database(server, name, out, cap);
 }
 
 /* One SQL command on conninfo's database. */
