@@ -35,38 +35,11 @@ static void stop_nodes(void)
 
 TestSuite(cluster, .init = setup, .fini = stop_nodes, .timeout = 300);
 
-/* A node: rostvakt serve on the suite's archive with the tokens file
- * tokens, analysis_workers workers and up to two more settings (NULL:
- * none); the environment variable hold_env set to hold_file in it when
- * both are given (a test hook). Its base URL into url. */
+/* A node (spawn_node), remembered so that the suite's end stops it. */
 static pid_t start_node(const char *tokens, const char *workers, const char *set1, const char *set2,
                         const char *hold_env, const char *hold_file, char url[64])
 {
-    int fds[2];
-    cr_assert_eq(pipe(fds), 0);
-    pid_t p = fork();
-    cr_assert(p >= 0);
-    if (p == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        if (hold_env && hold_file) setenv(hold_env, hold_file, 1);
-        char data[128], profiles[1200];
-        snprintf(data, sizeof data, "%s/data", dir);
-        snprintf(profiles, sizeof profiles, "profile_dirs=%s", test_profile_dirs());
-        const char *exe = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
-        execl(exe, exe, "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--tokens", tokens, "--workers", "2",
-              "--analysis-workers", workers, "--set", "max_audio_seconds=600", "--set", profiles, "--set",
-              set1 ? set1 : "max_audio_seconds=600", "--set", set2 ? set2 : "max_audio_seconds=600", (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    FILE *f = fdopen(fds[0], "r");
-    char line[128] = "";
-    cr_assert(fgets(line, sizeof line, f), "the node says where it listens");
-    fclose(f);
-    const char *colon = strrchr(line, ':');
-    cr_assert(colon, "%s", line);
-    snprintf(url, 64, "http://127.0.0.1:%d", atoi(colon + 1));
+    pid_t p = spawn_node(tokens, workers, set1, set2, hold_env, hold_file, url);
     for (int i = 0; i < MAX_NODES; i++)
         if (nodes[i] <= 0) {
             nodes[i] = p;

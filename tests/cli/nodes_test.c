@@ -42,35 +42,11 @@ static void sign_in(const char *tok, char cookie[200], char csrf[100])
     snprintf(csrf, 100, "X-CSRF-Token: %.64s", c + 8);
 }
 
-/* Another node: rostvakt serve on the same data directory with the tokens
- * file at tokens and no analysis worker; its base URL into node_base. */
+/* Another node (spawn_node) with no more settings, remembered so that the
+ * suite's end stops it; its base URL into node_base. */
 static pid_t start_node_with(const char *tokens, const char *analysis_workers, char node_base[64])
 {
-    int fds[2];
-    cr_assert_eq(pipe(fds), 0);
-    pid_t p = fork();
-    cr_assert(p >= 0);
-    if (p == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        char data[128];
-        snprintf(data, sizeof data, "%s/data", dir);
-        const char *exe = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
-        char profiles[1200];
-        snprintf(profiles, sizeof profiles, "profile_dirs=%s", test_profile_dirs());
-        execl(exe, exe, "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--tokens", tokens, "--workers", "2",
-              "--analysis-workers", analysis_workers, "--set", "max_audio_seconds=600", "--set", profiles,
-              (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    FILE *f = fdopen(fds[0], "r");
-    char line[128] = "";
-    cr_assert(fgets(line, sizeof line, f), "the node says where it listens");
-    fclose(f);
-    const char *colon = strrchr(line, ':');
-    cr_assert(colon, "%s", line);
-    snprintf(node_base, 64, "http://127.0.0.1:%d", atoi(colon + 1));
+    pid_t p = spawn_node(tokens, analysis_workers, NULL, NULL, NULL, NULL, node_base);
     if (n_extra < 4) extra[n_extra++] = p;
     return p;
 }

@@ -88,24 +88,26 @@ void token_orgs(const char *role, const char *name, const char *orgs, char *out,
 const char *server_set = "max_audio_seconds=600"; /* one --set for the next start */
 const char *server_set2;                           /* and another */
 
-void start_server(const char *analysis_workers)
+pid_t spawn_node(const char *tokens, const char *analysis_workers, const char *set1, const char *set2,
+                 const char *env, const char *value, char url[64])
 {
     int fds[2];
     cr_assert_eq(pipe(fds), 0);
-    pid = fork();
-    cr_assert(pid >= 0);
-    if (pid == 0) {
+    pid_t p = fork();
+    cr_assert(p >= 0);
+    if (p == 0) {
         dup2(fds[1], 1);
         close(fds[0]);
-        char tokens[128], data[128];
-        snprintf(tokens, sizeof tokens, "%s/tokens", dir);
+        if (env && value) setenv(env, value, 1);
+        char data[128];
         snprintf(data, sizeof data, "%s/data", dir);
         const char *exe = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
         char profiles[1200];
         snprintf(profiles, sizeof profiles, "profile_dirs=%s", test_profile_dirs());
-        execl(exe, exe, "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--tokens", tokens,
-              "--workers", "2", "--analysis-workers", analysis_workers, "--set", server_set, "--set", profiles,
-              "--set", server_set2 ? server_set2 : server_set, (char *)NULL);
+        const char *none = "max_audio_seconds=600";
+        execl(exe, exe, "serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--tokens", tokens, "--workers", "2",
+              "--analysis-workers", analysis_workers, "--set", none, "--set", profiles, "--set", set1 ? set1 : none,
+              "--set", set2 ? set2 : none, (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -115,7 +117,15 @@ void start_server(const char *analysis_workers)
     fclose(f);
     const char *colon = strrchr(line, ':');
     cr_assert(colon, "%s", line);
-    snprintf(base, sizeof base, "http://127.0.0.1:%d", atoi(colon + 1));
+    snprintf(url, 64, "http://127.0.0.1:%d", atoi(colon + 1));
+    return p;
+}
+
+void start_server(const char *analysis_workers)
+{
+    char tokens[128];
+    snprintf(tokens, sizeof tokens, "%s/tokens", dir);
+    pid = spawn_node(tokens, analysis_workers, server_set, server_set2, NULL, NULL, base);
 }
 
 void stop_server(void)

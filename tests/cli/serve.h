@@ -23,6 +23,13 @@ void token(const char *role, const char *name, char *out, size_t cap);
 /* A token of role and name with orgs, the token command's --org options
  * ("--org a --org b"), its secret into out. */
 void token_orgs(const char *role, const char *name, const char *orgs, char *out, size_t cap);
+/* rostvakt serve on 127.0.0.1:0 on dir's data with the tokens file
+ * tokens, analysis_workers analysis workers and up to two more settings
+ * (NULL: none), the environment variable env set to value for it (a test
+ * hook; NULL: none); its base URL into url, its pid returned. */
+pid_t spawn_node(const char *tokens, const char *analysis_workers, const char *set1, const char *set2,
+                 const char *env, const char *value, char url[64]);
+
 /* rostvakt serve on 127.0.0.1:0 with dir's tokens and data; base set. */
 void start_server(const char *analysis_workers);
 /* SIGTERM, and expect a clean exit. */
