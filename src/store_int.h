@@ -173,6 +173,11 @@ long long rv_pg_last_id(rv_store *s);
 rv_err rv_pg_error(rv_store *s, rv_error *err, const char *what);
 int rv_pg_in_tx(rv_store *s);
 rv_err rv_pg_begin(rv_store *s, rv_error *err);
+/* A transaction without the write lock, and the lock taken later in it:
+ * for writes that the database's own constraints keep correct, done
+ * before the lock so that the nodes do them at once. */
+rv_err rv_pg_begin_unlocked(rv_store *s, rv_error *err);
+rv_err rv_pg_write_lock(rv_store *s, rv_error *err);
 rv_err rv_pg_end(rv_store *s, rv_err rc, rv_error *err);
 void rv_pg_busy_timeout(rv_store *s, int ms);
 int rv_pg_schema_version(rv_store *s);
@@ -209,6 +214,10 @@ rv_err rv_audio_drop_erasures(rv_store *s, const long long *ids, size_t n, rv_er
 /* 1 if the directory has ext, 0 if not, -1 on a database error
  * (store_mailboxes.c). */
 int rv_mailbox_exists(rv_store *s, const char *ext);
+
+/* RV_OK when an audit row may be written; the tests' hook that makes
+ * every audit row fail as on a full disk (store_audit.c). */
+rv_err rv_audit_writable(rv_error *err);
 
 /* The archival creator of voicemail v->id's organisation into v (store_orgs.c). */
 rv_err rv_archive_creator(rv_store *s, rv_vm_archive *v, rv_error *err);
