@@ -348,6 +348,42 @@ Test(store, voicemails_are_committed_in_batches) {
     rv_store_close(s);
 }
 
+/* On PostgreSQL an upload's audio is copied in before the write lock;
+ * when another transaction writes the same recording and the wait for it
+ * runs out, the batch is RV_ERR_BUSY (503 and sent again), not an error of
+ * the database (500), and goes through once that transaction ends. */
+Test(store, an_upload_that_waits_too_long_for_its_audio_is_busy) {
+    if (!on_pg()) cr_skip_test("PostgreSQL's alone (SQLite takes its write lock first)");
+    rv_store *s, *other;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_open(dir, &other, &e), RV_OK, "%s", e.msg);
+    rv_mailbox m;
+    cr_assert_eq(parse("4711", "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}", &m, &e), RV_OK);
+    int created;
+    cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-11-22T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    rv_audio_blob b[2];
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(rv_store_append_audio(i ? s : other, "same", 4, &b[i], &e), RV_OK, "%s", e.msg);
+    rv_vm_new v[2];
+    for (int i = 0; i < 2; i++)
+        v[i] = (rv_vm_new){.ext = "4711", .sha256 = b[i].sha256, .blob = &b[i], .content_type = "audio/wav",
+                           .bytes = 4, .received_at = "2026-11-22T10:00:00Z"};
+    /* the other writes the same recording and has not committed */
+    cr_assert_eq(rv_store_begin(other, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_add_voicemails(other, &v[0], 1, &e), RV_OK, "%s", e.msg);
+    rv_store_busy_timeout(s, 50);
+    cr_expect_eq(rv_store_add_voicemails(s, &v[1], 1, &e), RV_ERR_BUSY, "%s", e.msg);
+    cr_expect_eq(v[1].rc, RV_ERR_BUSY);
+    cr_assert_eq(rv_store_end(other, RV_ERR_ARG, &e), RV_ERR_ARG);
+    cr_assert_eq(rv_store_add_voicemails(s, &v[1], 1, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(v[1].rc, RV_OK, "%s", v[1].err.msg);
+    rv_audio_loc loc;
+    cr_expect_eq(rv_store_locate_audio(s, b[1].sha256, &loc, &e), RV_OK, "%s", e.msg);
+    rv_store_close(other);
+    rv_store_close(s);
+}
+
 /* A batch whose second upload reuses the first's Idempotency-Key with other
  * audio: the second is refused, and its recording is not kept (on
  * PostgreSQL it was copied in before the checks under the write lock)
