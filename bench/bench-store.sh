@@ -12,7 +12,8 @@
 # a database of its own on it.
 #   bench/bench-store.sh BIN BENCH_SERVE BENCH_SWEEP [quick]
 # quick: every part at a tenth of its size (a few minutes, for development).
-# RV_BENCH_PARTS="ingest analysis sweep" (the default) says which parts run.
+# RV_BENCH_PARTS="ingest analysis sweep" (the default) says which parts run;
+# RV_PG_SETTINGS="-c wal_buffers=64MB ..." starts PostgreSQL with more settings.
 set -eu
 BIN=$1; LOAD=$2; SWEEP=$3; SIZE=${4:-full}
 cd "$(dirname "$0")/.."
@@ -39,6 +40,7 @@ stop_nodes() {
 trap 'stop_nodes; sh tests/pg-server.sh stop "$W/pg"; rm -rf "$W"' EXIT
 trap 'exit 143' INT TERM
 PG=$(sh tests/pg-server.sh start "$W/pg")
+[ -z "${RV_PG_SETTINGS:-}" ] || echo "(PostgreSQL started with $RV_PG_SETTINGS)"
 SOCKET=${PG% dbname=*}
 # a database of its own, with the C collation docs/ha.md asks for
 newdb() {

@@ -287,13 +287,11 @@ static void legacy_path(const rv_store *s, const char *hex, char *path, size_t c
 /* ---- audio in the database (PostgreSQL) ---- */
 
 /* Copy staged b into the database's chunks, in the caller's transaction;
- * the staged range is released once it commits. 0 or -1. */
+ * the staged range is released once it commits. The audio's row and its
+ * first chunk are one statement (a round trip), and nothing is written
+ * when the recording was stored before. 0 or -1. */
 static int index_in_db(rv_store *s, const rv_audio_blob *b)
 {
-    if (rv_sql_exec(s, "INSERT OR IGNORE INTO audio (sha256, segment, at, len) VALUES (?1, NULL, 0, ?2)",
-                    V_ARGS(V_TEXT(b->sha256), V_INT(b->len)), "cannot index the audio", NULL) != RV_OK)
-        return -1;
-    if (rv_sql_changes(s) == 0) return punch(s, b, 0), 0; /* stored before */
     if (s->n_staged == s->cap_staged) {
         size_t nc = s->cap_staged ? s->cap_staged * 2 : 16;
         rv_audio_blob *ns = realloc(s->staged, nc * sizeof *ns);
@@ -306,10 +304,7 @@ static int index_in_db(rv_store *s, const rv_audio_blob *b)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     unsigned char *buf = malloc(RV_AUDIO_CHUNK);
     rv_sql *q = NULL;
-    int rc = fd >= 0 && buf && rv_sql_prepare(s, &q, "INSERT INTO audio_chunks (sha256, n, bytes) VALUES (?1, ?2, ?3)",
-                                              V_NONE, "cannot store the audio", NULL) == RV_OK
-                 ? 0
-                 : -1;
+    int rc = fd >= 0 && buf ? 0 : -1, before = 0;
     for (size_t at = 0, n = 0; rc == 0 && (at < b->len || (b->len == 0 && n == 0)); n++) {
         size_t want = b->len - at < RV_AUDIO_CHUNK ? b->len - at : RV_AUDIO_CHUNK, got = 0;
         while (got < want) {
@@ -319,16 +314,34 @@ static int index_in_db(rv_store *s, const rv_audio_blob *b)
             got += (size_t)k;
         }
         if (got < want) rc = -1;
-        else {
-            rv_sql_rebind(q, V_ARGS(V_TEXT(b->sha256), V_INT(n), V_BLOB(buf, want)));
-            if (rv_sql_step(q, NULL) != 0) rc = -1;
+        else if (n == 0) {
+            if (rv_sql_exec(s,
+                            "WITH a AS (INSERT INTO audio (sha256, segment, at, len) VALUES (?1, NULL, 0, ?2)"
+                            " ON CONFLICT DO NOTHING RETURNING sha256)"
+                            " INSERT INTO audio_chunks (sha256, n, bytes) SELECT sha256, 0, ?3 FROM a",
+                            V_ARGS(V_TEXT(b->sha256), V_INT(b->len), V_BLOB(buf, want)), "cannot store the audio",
+                            NULL) != RV_OK)
+                rc = -1;
+            else if (rv_sql_changes(s) == 0) { /* stored before */
+                before = 1;
+                break;
+            }
+        } else {
+            if (!q && rv_sql_prepare(s, &q, "INSERT INTO audio_chunks (sha256, n, bytes) VALUES (?1, ?2, ?3)", V_NONE,
+                                     "cannot store the audio", NULL) != RV_OK)
+                rc = -1;
+            else {
+                rv_sql_rebind(q, V_ARGS(V_TEXT(b->sha256), V_INT(n), V_BLOB(buf, want)));
+                if (rv_sql_step(q, NULL) != 0) rc = -1;
+            }
         }
         at += want;
     }
     rv_sql_done(q);
     free(buf);
     if (fd >= 0) close(fd);
-    if (rc == 0) s->staged[s->n_staged++] = *b;
+    if (rc == 0 && before) punch(s, b, 0);
+    else if (rc == 0) s->staged[s->n_staged++] = *b;
     return rc;
 }
 

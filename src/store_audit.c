@@ -29,6 +29,12 @@ static int audit_made_to_fail(void)
     return f && *f && access(f, F_OK) == 0;
 }
 
+rv_err rv_audit_writable(rv_error *err)
+{
+    if (audit_made_to_fail()) return rv_error_set(err, RV_ERR_FULL, "cannot write the audit: RV_TEST_AUDIT_FAILS");
+    return RV_OK;
+}
+
 static rv_err audit_row(rv_store *s, const char *org, const char *now_iso, const char *actor, const char *remote,
                         const char *action, long long voicemail_id, const char *ext, const char *detail, rv_error *err);
 
@@ -50,7 +56,8 @@ static rv_err audit_row(rv_store *s, const char *org, const char *now_iso, const
     size_t k = 0;
     while (rv_audit_actions[k] && strcmp(rv_audit_actions[k], action) != 0) k++;
     if (!rv_audit_actions[k]) return rv_error_set(err, RV_ERR_INTERNAL, "cannot write the audit: no action '%s'", action);
-    if (audit_made_to_fail()) return rv_error_set(err, RV_ERR_FULL, "cannot write the audit: RV_TEST_AUDIT_FAILS");
+    rv_err rc = rv_audit_writable(err);
+    if (rc != RV_OK) return rc;
     return rv_sql_exec(s,
                        "INSERT INTO audit (at, actor, remote, action, voicemail_id, ext, detail, organisation)"
                        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, coalesce(?8, (SELECT m.organisation FROM mailboxes m"

@@ -225,6 +225,10 @@ rv_err rv_audio_drop_erasures(rv_store *s, const long long *ids, size_t n, rv_er
  * (store_mailboxes.c). */
 int rv_mailbox_exists(rv_store *s, const char *ext);
 
+/* RV_OK when an audit row may be written; the tests' hook that makes
+ * every audit row fail as on a full disk (store_audit.c). */
+rv_err rv_audit_writable(rv_error *err);
+
 /* The archival creator of voicemail v->id's organisation into v (store_orgs.c). */
 rv_err rv_archive_creator(rv_store *s, rv_vm_archive *v, rv_error *err);
 

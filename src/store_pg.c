@@ -42,6 +42,7 @@ struct rv_pg {
     translation kept[KEPT];
     long long changes, last_id;
     int tx; /* rv_pg_begin's transaction is open (even if the connection is lost) */
+    char state[6]; /* the SQLSTATE of the last statement that failed, "" after one that did not */
 };
 
 struct rv_pg_sql {
@@ -66,7 +67,7 @@ typedef struct rv_pg_sql pgq;
  * anything else RV_ERR_IO. */
 static rv_err pg_error(rv_pg *pg, const PGresult *res, rv_error *err, const char *what)
 {
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : pg->state[0] ? pg->state : NULL;
     const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(pg->c);
     rv_err e = RV_ERR_IO;
     if (PQstatus(pg->c) != CONNECTION_OK) e = RV_ERR_BUSY;
@@ -292,6 +293,15 @@ static char *utf8_escaped(const char *text)
     return out;
 }
 
+/* The SQLSTATE of res (NULL: a statement that did not fail) kept for
+ * rv_pg_error, which a caller that was given no error may call later:
+ * a lock not had in time is then still RV_ERR_BUSY. Under pg->lock. */
+static void keep_state(rv_pg *pg, const PGresult *res)
+{
+    const char *st = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(pg->state, sizeof pg->state, "%s", st ? st : "");
+}
+
 /* Run q's statement with its values; its rows are then in q->res. */
 static int run(pgq *q, rv_error *err)
 {
@@ -335,6 +345,7 @@ static int run(pgq *q, rv_error *err)
     q->res = PQexecParams(pg->c, q->t->pg, np, types, vals, lens, fmts, 0);
     ExecStatusType st = PQresultStatus(q->res);
     int ok = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+    keep_state(pg, ok ? NULL : q->res);
     if (ok) {
         const char *cmd = PQcmdStatus(q->res);
         if (strncmp(cmd, "INSERT", 6) == 0 || strncmp(cmd, "UPDATE", 6) == 0 || strncmp(cmd, "DELETE", 6) == 0)
@@ -465,7 +476,9 @@ static rv_err command(rv_pg *pg, const char *sql, const char *what, rv_error *er
     pthread_mutex_lock(&pg->lock);
     PGresult *r = PQexec(pg->c, sql);
     ExecStatusType st = PQresultStatus(r);
-    rv_err rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? RV_OK : pg_error(pg, r, err, what);
+    int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    keep_state(pg, ok ? NULL : r);
+    rv_err rc = ok ? RV_OK : pg_error(pg, r, err, what);
     PQclear(r);
     pthread_mutex_unlock(&pg->lock);
     return rc;

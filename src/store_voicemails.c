@@ -53,6 +53,40 @@ rv_err rv_store_voicemail_by_key(rv_store *s, const char *ext, const char *by, c
     return RV_OK;
 }
 
+/* On PostgreSQL, x's rows in one statement, a round trip rather than one
+ * a row: the voicemail (when its mailbox exists), its caller's endings, its
+ * job and, when it has an actor, its audit. RV_OK with x->id, or
+ * RV_ERR_NOT_FOUND when there is no such mailbox. */
+static rv_err pg_insert(rv_store *s, rv_vm_new *x, rv_error *err)
+{
+    rv_err rc = x->actor ? rv_audit_writable(err) : RV_OK;
+    if (rc != RV_OK) return rc;
+    rv_sql *q;
+    rc = rv_sql_prepare(
+        s, &q,
+        "WITH v AS (INSERT INTO voicemails (ext, audio_sha256, content_type, bytes, caller, received_at,"
+        " idempotency_key, idempotency_by) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8"
+        " WHERE EXISTS (SELECT 1 FROM mailboxes WHERE ext = ?1) RETURNING id),"
+        " c AS (INSERT INTO voicemail_callers (suffix, voicemail_id)"
+        " SELECT substr(?5, k), v.id FROM v, generate_series(1, length(?5)) k),"
+        " j AS (INSERT INTO analysis_jobs (voicemail_id) SELECT id FROM v),"
+        " a AS (INSERT INTO audit (at, actor, remote, action, voicemail_id, ext, detail, organisation)"
+        " SELECT ?9, ?10, ?11, 'voicemail_received', v.id, ?1, NULL,"
+        " (SELECT m.organisation FROM mailboxes m WHERE m.ext = ?1) FROM v WHERE ?10 IS NOT NULL)"
+        " SELECT id FROM v",
+        V_ARGS(V_TEXT(x->ext), V_TEXT(x->sha256), V_TEXT(x->content_type), V_INT(x->bytes),
+               V_TEXT(x->caller ? x->caller : ""), V_TEXT(x->received_at), V_TEXT(x->idem_key),
+               V_TEXT(x->idem_key ? (x->actor ? x->actor : "") : NULL), V_TEXT(x->now), V_TEXT(x->actor),
+               V_TEXT(x->remote ? x->remote : "")),
+        "cannot store the voicemail", err);
+    if (rc != RV_OK) return rc;
+    int r = rv_sql_step(q, err);
+    if (r == 1) x->id = rv_sql_int(q, 0);
+    rc = r == 1 ? RV_OK : r == 0 ? RV_ERR_NOT_FOUND : err->code;
+    rv_sql_done(q);
+    return rc;
+}
+
 rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *err)
 {
     rv_sql *ins = NULL;
@@ -90,7 +124,7 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
             x->rc = rv_error_set(&x->err, RV_ERR_ARG, "not a SHA-256 in hex");
             continue;
         }
-        int exists = rv_mailbox_exists(s, x->ext);
+        int exists = s->pg ? 1 : rv_mailbox_exists(s, x->ext); /* on PostgreSQL, pg_insert's */
         if (exists <= 0) {
             if (exists < 0) {
                 rc = rv_sql_error(s, err, "cannot read mailboxes");
@@ -117,6 +151,20 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
                 rc = rv_error_set(err, kr, "%s", ke.msg);
                 goto out;
             }
+        }
+        if (s->pg) {
+            rc = pg_insert(s, x, err);
+            if (rc == RV_ERR_NOT_FOUND) {
+                x->rc = rv_error_set(&x->err, RV_ERR_NOT_FOUND, "no mailbox %s", x->ext);
+                rc = RV_OK;
+                continue;
+            }
+            if (rc != RV_OK) goto out;
+            if (x->blob && rv_audio_index(s, x->blob) != 0) {
+                rc = rv_sql_error(s, err, "cannot index the audio");
+                goto out;
+            }
+            continue;
         }
         rv_sql_rebind(ins, V_ARGS(V_TEXT(x->ext), V_TEXT(x->sha256), V_TEXT(x->content_type), V_INT(x->bytes),
                                   V_TEXT(x->caller ? x->caller : ""), V_TEXT(x->received_at), V_TEXT(x->idem_key),

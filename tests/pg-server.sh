@@ -5,6 +5,7 @@
 # that user, postgres or nobody, through).
 #   tests/pg-server.sh start DIR   prints the connection string on stdout
 #   tests/pg-server.sh stop DIR    stops it (DIR is left for the caller)
+# RV_PG_SETTINGS: more server settings, "-c name=value ..." (the bench's)
 set -eu
 BIN=${RV_PG_BIN:-/usr/lib/postgresql/15/bin}
 cmd=${1:-}
@@ -31,7 +32,7 @@ start)
             { cat "$dir/initdb.log" >&2; exit 1; }
     fi
     as_user "$BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c max_connections=300 -c fsync=on" \
+        -o "-c listen_addresses='' -c unix_socket_directories='$dir' -c max_connections=300 -c fsync=on ${RV_PG_SETTINGS:-}" \
         start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
     echo "host=$dir user=rostvakt dbname=postgres"
     ;;

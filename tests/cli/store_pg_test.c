@@ -192,3 +192,42 @@ Test(store_pg, a_lost_connection_is_busy_then_reconnects) {
     cr_expect_eq(rv_store_get_mailbox(s, "4711", &back, &e), RV_OK, "%s", e.msg);
     rv_store_close(s);
 }
+
+/* A lock not had in time while an upload's audio is copied into the
+ * database (another session holds the chunks' table) is RV_ERR_BUSY, a 503
+ * the sender retries, as a wait for the write lock is; not an error of the
+ * database (500). The upload goes through once the other session ends. */
+Test(store_pg, a_lock_timeout_copying_audio_is_busy) {
+    char db[700];
+    new_database(db, sizeof db);
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_connect(db, 0, tmp, &s, &e), RV_OK, "%s", e.msg);
+    rv_mailbox m;
+    const char *json = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}";
+    cr_assert_eq(rv_mailbox_parse("4711", json, strlen(json), &m, &e), RV_OK);
+    int created;
+    cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-12-06T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    rv_audio_blob b;
+    cr_assert_eq(rv_store_append_audio(s, "audio", 5, &b, &e), RV_OK, "%s", e.msg);
+    rv_vm_new v = {.ext = "4711", .sha256 = b.sha256, .blob = &b, .content_type = "audio/wav", .bytes = 5,
+                   .received_at = "2026-12-06T10:00:00Z"};
+    PGconn *c = PQconnectdb(db);
+    cr_assert_eq(PQstatus(c), CONNECTION_OK, "%s", PQerrorMessage(c));
+    PGresult *r = PQexec(c, "BEGIN; LOCK TABLE audio_chunks IN SHARE MODE");
+    cr_assert_eq(PQresultStatus(r), PGRES_COMMAND_OK, "%s", PQresultErrorMessage(r));
+    PQclear(r);
+    rv_store_busy_timeout(s, 50);
+    cr_expect_eq(rv_store_add_voicemails(s, &v, 1, &e), RV_ERR_BUSY, "%s", e.msg);
+    cr_expect_eq(v.rc, RV_ERR_BUSY);
+    PQclear(PQexec(c, "ROLLBACK"));
+    PQfinish(c);
+    cr_expect_eq(rv_store_add_voicemails(s, &v, 1, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(v.rc, RV_OK, "%s", v.err.msg);
+    unsigned char *back;
+    size_t len;
+    cr_assert_eq(rv_store_read_audio(s, b.sha256, 100, &back, &len, &e), RV_OK, "%s", e.msg);
+    cr_expect(len == 5 && memcmp(back, "audio", 5) == 0);
+    free(back);
+    rv_store_close(s);
+}
