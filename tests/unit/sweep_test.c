@@ -439,7 +439,7 @@ Test(sweep, an_absence_has_passed_by_its_authoritys_own_day) {
         snprintf(o.time_zone, sizeof o.time_zone, "%s", i ? "Europe/Mariehamn" : "Europe/Stockholm");
         snprintf(o.profile, sizeof o.profile, "default");
         cr_assert_eq(rv_store_put_org(st, &o, "2026-01-01T00:00:00Z", "it", "", &created, &e), RV_OK, "%s", e.msg);
-        char ext[8], body[256];
+        char ext[16], body[256];
         snprintf(ext, sizeof ext, "%d01", i + 1);
         snprintf(body, sizeof body, "{\"first_name\":\"A\",\"last_name\":\"B\",\"unit\":\"U\",\"organisation\":\"%s\"}",
                  orgs[i][0]);
