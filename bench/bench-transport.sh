@@ -43,8 +43,11 @@ sox -R -V1 -n -r 48000 -c 1 -b 16 "$W/v590.flac" synth 590 sine 440 vol 0.2
 start
 id=$(curl -s -X POST -H "Authorization: Bearer $PBX" -H "Content-Type: audio/flac" --data-binary "@$W/v590.flac" \
     "$U/v1/mailboxes/4711/voicemails" | sed 's/.*"id":\([0-9]*\).*/\1/')
-curl -s -o /dev/null -X POST -H "Authorization: Bearer $OFF" -H "Content-Type: application/json" \
-    -d '{"decision":"registered","diarienummer":"KS 2026/0042"}' "$U/v1/voicemails/$id/decision"
+code=$(curl -s -o "$W/decision" -w '%{http_code}' -X POST -H "Authorization: Bearer $OFF" \
+    -H "Content-Type: application/json" \
+    -d '{"decision":"registrera","diarienummer":"KS 2026/0042","arendemening":"Röstmeddelande"}' "$U/v1/voicemails/$id/decision")
+# no decision, no package: say so rather than time eight refusals
+[ "$code" = 201 ] || { echo "  the decision was refused ($code): $(cat "$W/decision")"; exit 1; }
 echo "  after storing the 590 s voicemail ($(stat -c %s "$W/v590.flac") bytes): $(hwm)"
 echo "  $("$HELPER" packages "$PORT" "$OFF" "$id" 8 || true); peak $(hwm) (target: /healthz within 100 ms)"
 stop
