@@ -168,20 +168,30 @@ Test(store_pg, a_newer_schema_is_refused) {
     cr_expect_null(s);
 }
 
+/* A database of its own (its connection string into db), the store
+ * connected to it, and mailbox 4711 put there (into *m). */
+static rv_store *connected_with_a_mailbox(char db[700], rv_mailbox *m)
+{
+    new_database(db, 700);
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_connect(db, 0, tmp, &s, &e), RV_OK, "%s", e.msg);
+    const char *json = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}";
+    cr_assert_eq(rv_mailbox_parse("4711", json, strlen(json), m, &e), RV_OK);
+    int created;
+    cr_assert_eq(rv_store_put_mailbox(s, m, "2026-12-06T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    return s;
+}
+
 /* The server ends the session (a restart, a failover): the write that
  * finds it gone is RV_ERR_BUSY (the service answers 503 and retries), and
  * the next one reconnects by itself. */
 Test(store_pg, a_lost_connection_is_busy_then_reconnects) {
     char db[700];
-    new_database(db, sizeof db);
-    rv_store *s;
-    rv_error e;
-    cr_assert_eq(rv_store_connect(db, 0, tmp, &s, &e), RV_OK, "%s", e.msg);
     rv_mailbox m;
-    const char *json = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}";
-    cr_assert_eq(rv_mailbox_parse("4711", json, strlen(json), &m, &e), RV_OK);
+    rv_store *s = connected_with_a_mailbox(db, &m);
+    rv_error e;
     int created;
-    cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-12-06T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
     sql_on(db, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
                " AND pid <> pg_backend_pid()");
     rv_err rc = rv_store_put_mailbox(s, &m, "2026-12-06T10:00:01Z", &created, &e);
@@ -199,15 +209,9 @@ Test(store_pg, a_lost_connection_is_busy_then_reconnects) {
  * database (500). The upload goes through once the other session ends. */
 Test(store_pg, a_lock_timeout_copying_audio_is_busy) {
     char db[700];
-    new_database(db, sizeof db);
-    rv_store *s;
-    rv_error e;
-    cr_assert_eq(rv_store_connect(db, 0, tmp, &s, &e), RV_OK, "%s", e.msg);
     rv_mailbox m;
-    const char *json = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}";
-    cr_assert_eq(rv_mailbox_parse("4711", json, strlen(json), &m, &e), RV_OK);
-    int created;
-    cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-12-06T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    rv_store *s = connected_with_a_mailbox(db, &m);
+    rv_error e;
     rv_audio_blob b;
     cr_assert_eq(rv_store_append_audio(s, "audio", 5, &b, &e), RV_OK, "%s", e.msg);
     rv_vm_new v = {.ext = "4711", .sha256 = b.sha256, .blob = &b, .content_type = "audio/wav", .bytes = 5,
