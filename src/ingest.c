@@ -12,8 +12,14 @@
 
 #include "rostvakt/clock.h"
 
+/* How long the committer's own connection waits in the database's queue
+ * for another connection's write lock before it counts as busy (then
+ * RV_STORE_RETRY pauses and tries again). */
+#define COMMITTER_WAIT_MS 1000
+
 struct rv_ingest {
-    rv_service_store *db;
+    rv_service_store *db;                     /* the request connection, or own */
+    rv_service_store own;                     /* on PostgreSQL, the committer's connection */
     rv_metrics *metrics;
     rv_unrecorded unrecorded;
     void *unrecorded_arg;
@@ -130,13 +136,27 @@ void rv_ingest_finished(rv_ingest *g, rv_finished *f)
 
 long long rv_ingest_last_upload_ms(const rv_ingest *g) { return atomic_load(&g->last_upload_ms); }
 
-rv_err rv_ingest_start(rv_service_store *db, rv_metrics *m, rv_unrecorded unrecorded, void *arg, rv_ingest **out,
-                       rv_error *err)
+rv_err rv_ingest_start(rv_service_store *db, const rv_config *cfg, rv_metrics *m, rv_unrecorded unrecorded, void *arg,
+                       rv_ingest **out, rv_error *err)
 {
     *out = NULL;
     rv_ingest *g = calloc(1, sizeof *g);
     if (!g) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     g->db = db;
+    /* On PostgreSQL a connection of its own: a batch's audio takes a while
+     * to copy, and the request connection's lock would hold the HTTP
+     * threads' reads behind it meanwhile; it waits in the database's queue
+     * for another node's write lock rather than polling for it. On SQLite
+     * the request connection, whose writes one file lock serialises anyway. */
+    if (rv_store_on_postgres(db->store)) {
+        rv_err rc = rv_service_store_open(&g->own, cfg, err);
+        if (rc != RV_OK) {
+            free(g);
+            return rc;
+        }
+        rv_store_busy_timeout(g->own.store, COMMITTER_WAIT_MS);
+        g->db = &g->own;
+    }
     g->metrics = m;
     g->unrecorded = unrecorded;
     g->unrecorded_arg = arg;
@@ -147,6 +167,7 @@ rv_err rv_ingest_start(rv_service_store *db, rv_metrics *m, rv_unrecorded unreco
     if (pthread_create(&g->committer, NULL, committer, g) != 0) {
         pthread_mutex_destroy(&g->lock);
         pthread_cond_destroy(&g->wake);
+        rv_service_store_close(&g->own);
         free(g);
         return rv_error_set(err, RV_ERR_INTERNAL, "cannot start the committer thread");
     }
@@ -171,5 +192,6 @@ void rv_ingest_free(rv_ingest *g)
     rv_ingest_stop(g);
     pthread_mutex_destroy(&g->lock);
     pthread_cond_destroy(&g->wake);
+    rv_service_store_close(&g->own);
     free(g);
 }

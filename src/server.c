@@ -77,7 +77,7 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
                               .models_version = s->models_version, .queued = rv_store_count_queued(s->db.store)};
         rc = rv_workers_new(&wo, &s->workers, err);
     }
-    if (rc == RV_OK) rc = rv_ingest_start(&s->db, s->metrics, rv_workers_unrecorded, s->workers, &s->ingest, err);
+    if (rc == RV_OK) rc = rv_ingest_start(&s->db, &s->cfg, s->metrics, rv_workers_unrecorded, s->workers, &s->ingest, err);
     if (rc == RV_OK) rc = rv_workers_start(s->workers, s->ingest, err);
     if (rc == RV_OK) {
         rv_http_opts ho = {.cfg = &s->cfg, .id = s->id, .metrics = s->metrics, .routes = rv_routes,

@@ -501,6 +501,8 @@ rv_err rv_sql_tx_end(rv_store *s, int own, rv_err rc, rv_error *err)
     return own ? rv_store_end(s, rc, err) : rc;
 }
 
+int rv_store_on_postgres(const rv_store *s) { return s && s->pg; }
+
 void rv_store_busy_timeout(rv_store *s, int ms)
 {
     if (s->pg) rv_pg_busy_timeout(s, ms);

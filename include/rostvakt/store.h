@@ -44,6 +44,10 @@ rv_err rv_store_ping(rv_store *s, rv_error *err);
 rv_err rv_store_connect(const char *store, int allow_async_commit, const char *data_dir, rv_store **out,
                         rv_error *err);
 
+/* 1 when s is a PostgreSQL database (shared by nodes, a connection each),
+ * 0 for SQLite. */
+int rv_store_on_postgres(const rv_store *s);
+
 /* The schema version the database is at. */
 int rv_store_schema_version(rv_store *s);
 
