@@ -77,6 +77,7 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
                               .models_version = s->models_version, .queued = rv_store_count_queued(s->db.store)};
         rc = rv_workers_new(&wo, &s->workers, err);
     }
+    if (rc == RV_OK) rv_service_store_serving(&s->db); /* the start's writes waited as long as they had to */
     if (rc == RV_OK) rc = rv_ingest_start(&s->db, &s->cfg, s->metrics, rv_workers_unrecorded, s->workers, &s->ingest, err);
     if (rc == RV_OK) rc = rv_workers_start(s->workers, s->ingest, err);
     if (rc == RV_OK) {

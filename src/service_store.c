@@ -12,10 +12,11 @@ rv_err rv_service_store_open(rv_service_store *db, const rv_config *cfg, rv_erro
 {
     rv_err rc = rv_store_connect(cfg->store, (int)cfg->store_allow_async_commit, cfg->data_dir, &db->store, err);
     if (rc != RV_OK) return rc;
-    rv_store_busy_timeout(db->store, RV_BUSY_WAIT_MS);
     pthread_mutex_init(&db->lock, NULL);
     return RV_OK;
 }
+
+void rv_service_store_serving(rv_service_store *db) { rv_store_busy_timeout(db->store, RV_BUSY_WAIT_MS); }
 
 void rv_service_store_close(rv_service_store *db)
 {

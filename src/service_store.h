@@ -27,8 +27,12 @@ typedef struct {
 #define RV_BUSY_TRIES_BACKGROUND 500
 
 /* Open the archive cfg names (store, data_dir) as db's request connection
- * (its lock set up); on an error nothing is left to close. */
+ * (its lock set up); on an error nothing is left to close. Until
+ * rv_service_store_serving its writes wait the store's own time for
+ * another connection's write lock (the start of a node among busy ones). */
 rv_err rv_service_store_open(rv_service_store *db, const rv_config *cfg, rv_error *err);
+/* From now on its writes wait RV_BUSY_WAIT_MS (requests are being served). */
+void rv_service_store_serving(rv_service_store *db);
 /* Close it (a db never opened, zeroed, is fine). */
 void rv_service_store_close(rv_service_store *db);
 
