@@ -188,6 +188,11 @@ long long rv_pg_last_id(rv_store *s);
 rv_err rv_pg_error(rv_store *s, rv_error *err, const char *what);
 int rv_pg_in_tx(rv_store *s);
 rv_err rv_pg_begin(rv_store *s, rv_error *err);
+/* A transaction without the write lock, and the lock taken later in it:
+ * for writes that the database's own constraints keep correct, done
+ * before the lock so that the nodes do them at once. */
+rv_err rv_pg_begin_unlocked(rv_store *s, rv_error *err);
+rv_err rv_pg_write_lock(rv_store *s, rv_error *err);
 rv_err rv_pg_end(rv_store *s, rv_err rc, rv_error *err);
 void rv_pg_busy_timeout(rv_store *s, int ms);
 int rv_pg_schema_version(rv_store *s);

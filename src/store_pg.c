@@ -484,14 +484,28 @@ static rv_err command(rv_pg *pg, const char *sql, const char *what, rv_error *er
     return rc;
 }
 
-rv_err rv_pg_begin(rv_store *s, rv_error *err)
+rv_err rv_pg_begin_unlocked(rv_store *s, rv_error *err)
 {
     rv_pg *pg = s->pg;
     if (PQstatus(pg->c) != CONNECTION_OK) PQreset(pg->c);
     rv_err rc = command(pg, "BEGIN", "cannot begin", err);
-    if (rc == RV_OK && (rc = command(pg, WRITE_LOCK, "cannot begin", err)) != RV_OK)
-        command(pg, "ROLLBACK", "", NULL);
     pg->tx = rc == RV_OK;
+    return rc;
+}
+
+rv_err rv_pg_write_lock(rv_store *s, rv_error *err)
+{
+    return command(s->pg, WRITE_LOCK, "cannot begin", err);
+}
+
+rv_err rv_pg_begin(rv_store *s, rv_error *err)
+{
+    rv_pg *pg = s->pg;
+    rv_err rc = rv_pg_begin_unlocked(s, err);
+    if (rc == RV_OK && (rc = rv_pg_write_lock(s, err)) != RV_OK) {
+        command(pg, "ROLLBACK", "", NULL);
+        pg->tx = 0;
+    }
     return rc;
 }
 

@@ -87,11 +87,61 @@ static rv_err pg_insert(rv_store *s, rv_vm_new *x, rv_error *err)
     return rc;
 }
 
+/* Before the write lock, the audio of each item the lock's checks will
+ * likely store (its mailbox there, its key not used before): indexed[i]
+ * when copied, indexed[n + i] when the copy is new. */
+static rv_err pg_audio_first(rv_store *s, rv_vm_new *v, size_t n, unsigned char *indexed, rv_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        rv_vm_new *x = &v[i];
+        if (!x->blob || !rv_ext_valid(x->ext) || strcmp(x->blob->sha256, x->sha256) != 0) continue;
+        int exists = rv_mailbox_exists(s, x->ext);
+        if (exists < 0) return rv_sql_error(s, err, "cannot read mailboxes");
+        if (!exists) continue;
+        if (x->idem_key) {
+            char sha[RV_SHA256_HEX + 1];
+            long long old_id;
+            rv_error ke;
+            rv_err kr = by_key(s, x->ext, x->actor ? x->actor : "", x->idem_key, &old_id, sha, &ke);
+            if (kr == RV_OK) continue; /* a duplicate or a conflict */
+            if (kr != RV_ERR_NOT_FOUND) return rv_error_set(err, kr, "%s", ke.msg);
+        }
+        size_t staged = s->n_staged;
+        if (rv_audio_index(s, x->blob) != 0) return rv_sql_error(s, err, "cannot index the audio");
+        indexed[i] = 1;
+        indexed[n + i] = s->n_staged > staged;
+    }
+    return RV_OK;
+}
+
+/* The audio pg_audio_first copied in for items the checks under the lock
+ * then refused (a key another node used meanwhile), unless a stored item
+ * of the batch has the same recording: deleted, so that no recording is
+ * kept that no row names. */
+static rv_err pg_audio_unused(rv_store *s, rv_vm_new *v, size_t n, const unsigned char *indexed, rv_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!indexed[n + i] || (v[i].rc == RV_OK && !v[i].duplicate)) continue;
+        int used = 0;
+        for (size_t j = 0; j < n && !used; j++)
+            used = v[j].rc == RV_OK && !v[j].duplicate && strcmp(v[j].sha256, v[i].sha256) == 0;
+        if (used) continue;
+        rv_err rc = rv_sql_exec(s, "DELETE FROM audio_chunks WHERE sha256 = ?1", V_ARGS(V_TEXT(v[i].sha256)),
+                                "cannot store the voicemail", err);
+        if (rc == RV_OK)
+            rc = rv_sql_exec(s, "DELETE FROM audio WHERE sha256 = ?1", V_ARGS(V_TEXT(v[i].sha256)),
+                             "cannot store the voicemail", err);
+        if (rc != RV_OK) return rc;
+    }
+    return RV_OK;
+}
+
 rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *err)
 {
     rv_sql *ins = NULL;
     rv_err rc = RV_OK;
     int began = 0, own = 0;
+    unsigned char *indexed = NULL; /* [i]: its audio copied before the lock; [n + i]: and new */
     for (size_t i = 0; i < n; i++) {
         v[i].id = 0;
         v[i].rc = RV_OK;
@@ -107,8 +157,25 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
     rc = rv_store_sync_audio(s, blobs, n, err);
     free(blobs);
     if (rc != RV_OK) goto out;
-    if ((rc = rv_sql_tx_begin(s, &own, err)) != RV_OK) goto out;
-    began = 1;
+    /* On PostgreSQL the batch's audio, most of its writing, is copied in
+     * before the write lock: the audio's primary key is all that keeps
+     * those rows right (a recording another transaction is writing waits
+     * for it, then counts as stored before), so the nodes copy at once. */
+    int early = s->pg && !rv_sql_in_tx(s);
+    if (early) {
+        indexed = calloc(n ? n : 1, 2);
+        if (!indexed) {
+            rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        if ((rc = rv_pg_begin_unlocked(s, err)) != RV_OK) goto out;
+        own = began = 1;
+        if ((rc = pg_audio_first(s, v, n, indexed, err)) != RV_OK) goto out;
+        if ((rc = rv_pg_write_lock(s, err)) != RV_OK) goto out;
+    } else {
+        if ((rc = rv_sql_tx_begin(s, &own, err)) != RV_OK) goto out;
+        began = 1;
+    }
     rc = rv_sql_prepare(s, &ins,
                         "INSERT INTO voicemails (ext, audio_sha256, content_type, bytes, caller, received_at,"
                         " idempotency_key, idempotency_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -160,7 +227,7 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
                 continue;
             }
             if (rc != RV_OK) goto out;
-            if (x->blob && rv_audio_index(s, x->blob) != 0) {
+            if (x->blob && !(indexed && indexed[i]) && rv_audio_index(s, x->blob) != 0) {
                 rc = rv_sql_error(s, err, "cannot index the audio");
                 goto out;
             }
@@ -193,7 +260,9 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
             (rc = rv_store_audit(s, x->now, x->actor, x->remote, "voicemail_received", x->id, x->ext, NULL, err)) != RV_OK)
             goto out;
     }
+    if (indexed) rc = pg_audio_unused(s, v, n, indexed, err);
 out:
+    free(indexed);
     rv_sql_done(ins);
     if (began) rc = rv_sql_tx_end(s, own, rc, err);
     if (rc != RV_OK) {

@@ -351,6 +351,82 @@ Test(store, voicemails_are_committed_in_batches) {
     rv_store_close(s);
 }
 
+/* On PostgreSQL an upload's audio is copied in before the write lock;
+ * when another transaction writes the same recording and the wait for it
+ * runs out, the batch is RV_ERR_BUSY (503 and sent again), not an error of
+ * the database (500), and goes through once that transaction ends. */
+Test(store, an_upload_that_waits_too_long_for_its_audio_is_busy) {
+    if (!on_pg()) cr_skip_test("PostgreSQL's alone (SQLite takes its write lock first)");
+    rv_store *s, *other;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_open(dir, &other, &e), RV_OK, "%s", e.msg);
+    rv_mailbox m;
+    cr_assert_eq(parse("4711", "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}", &m, &e), RV_OK);
+    int created;
+    cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-11-22T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    rv_audio_blob b[2];
+    for (int i = 0; i < 2; i++)
+        cr_assert_eq(rv_store_append_audio(i ? s : other, "same", 4, &b[i], &e), RV_OK, "%s", e.msg);
+    rv_vm_new v[2];
+    for (int i = 0; i < 2; i++)
+        v[i] = (rv_vm_new){.ext = "4711", .sha256 = b[i].sha256, .blob = &b[i], .content_type = "audio/wav",
+                           .bytes = 4, .received_at = "2026-11-22T10:00:00Z"};
+    /* the other writes the same recording and has not committed */
+    cr_assert_eq(rv_store_begin(other, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_add_voicemails(other, &v[0], 1, &e), RV_OK, "%s", e.msg);
+    rv_store_busy_timeout(s, 50);
+    cr_expect_eq(rv_store_add_voicemails(s, &v[1], 1, &e), RV_ERR_BUSY, "%s", e.msg);
+    cr_expect_eq(v[1].rc, RV_ERR_BUSY);
+    cr_assert_eq(rv_store_end(other, RV_ERR_ARG, &e), RV_ERR_ARG);
+    cr_assert_eq(rv_store_add_voicemails(s, &v[1], 1, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(v[1].rc, RV_OK, "%s", v[1].err.msg);
+    rv_audio_loc loc;
+    cr_expect_eq(rv_store_locate_audio(s, b[1].sha256, &loc, &e), RV_OK, "%s", e.msg);
+    rv_store_close(other);
+    rv_store_close(s);
+}
+
+/* A batch whose second upload reuses the first's Idempotency-Key with other
+ * audio: the second is refused, and its recording is not kept (on
+ * PostgreSQL it was copied in before the checks under the write lock)
+ * unless another upload of the batch that is stored has the same one. */
+Test(store, a_refused_upload_of_a_batch_keeps_no_audio) {
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    rv_mailbox m;
+    cr_assert_eq(parse("4711", "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}", &m, &e), RV_OK);
+    int created;
+    cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-11-22T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    rv_audio_blob b[5];
+    const char *audio[5] = {"first", "second", "third", "fourth", "fourth"};
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(rv_store_append_audio(s, audio[i], strlen(audio[i]), &b[i], &e), RV_OK, "%s", e.msg);
+    rv_vm_new v[5];
+    const char *keys[5] = {"k1", "k1", "k2", "k2", NULL};
+    for (int i = 0; i < 5; i++)
+        v[i] = (rv_vm_new){.ext = "4711", .sha256 = b[i].sha256, .blob = &b[i], .content_type = "audio/wav",
+                           .bytes = strlen(audio[i]), .received_at = "2026-11-22T10:00:00Z", .idem_key = keys[i],
+                           .actor = "vaxel", .remote = "10.0.0.1", .now = "2026-11-22T10:00:01Z"};
+    cr_assert_eq(rv_store_add_voicemails(s, v, 2, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(v[0].rc, RV_OK, "%s", v[0].err.msg);
+    cr_expect_eq(v[1].rc, RV_ERR_CONFLICT, "the key was used with other audio");
+    rv_audio_loc loc;
+    cr_expect_eq(rv_store_locate_audio(s, b[0].sha256, &loc, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(rv_store_locate_audio(s, b[1].sha256, &loc, &e), RV_ERR_NOT_FOUND, "the refused one's audio");
+    cr_assert_eq(rv_store_add_voicemails(s, v + 2, 3, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(v[2].rc, RV_OK, "%s", v[2].err.msg);
+    cr_expect_eq(v[3].rc, RV_ERR_CONFLICT);
+    cr_expect_eq(v[4].rc, RV_OK, "%s", v[4].err.msg);
+    unsigned char *back;
+    size_t len;
+    cr_assert_eq(rv_store_read_audio(s, b[4].sha256, 100, &back, &len, &e), RV_OK, "another's is kept: %s", e.msg);
+    cr_expect(len == 6 && memcmp(back, "fourth", 6) == 0);
+    free(back);
+    rv_store_close(s);
+}
+
 /* Many writes in one transaction of the caller's (how an archive is filled
  * in bulk): a greeting, voicemails and their analyses join it, and all of
  * it is gone when the caller rolls back; committed, all of it is there. */
