@@ -296,11 +296,11 @@ bench: deps
 	echo "figures written to $(BENCH_OUT)"; exit $$(cat $(BUILD)/bench.status)
 
 # Only the archive's part of make bench: ingest on SQLite and PostgreSQL, the
-# analysis of two nodes, the sweep on both (bench/bench-store.sh; about 20
+# analysis of two nodes, the sweep on both (bench/bench-store.sh; about 60
 # minutes; BENCH_SIZE=quick: a tenth of the sizes, a few minutes).
 BENCH_STORE_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M)-store.txt
 bench-store: deps
-	@$(MAKE) --no-print-directory $(BIN) $(BUILD)/bench_serve $(BUILD)/bench_sweep
+	@$(MAKE) --no-print-directory $(BIN) $(MLLR) $(BUILD)/bench_serve $(BUILD)/bench_sweep
 	@mkdir -p bench/results
 	@{ echo "rostvakt bench/bench-store.sh alone$(if $(BENCH_SIZE), ($(BENCH_SIZE)),), $$(date -u '+%Y-%m-%d %H:%M UTC'), commit $$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg)"; \
 	  echo; sh bench/bench-store.sh $(BIN) $(BUILD)/bench_serve $(BUILD)/bench_sweep $(BENCH_SIZE); } 2>&1 | tee $(BENCH_STORE_OUT); \
