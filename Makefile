@@ -96,8 +96,10 @@ $(FIXTURES): tests/make-fixtures.sh
 
 # The tests run from the top folder; they find fixtures and the binary
 # through RV_FIXTURES and RV_BIN.
+# The C tests and the web app's at the same time (each prints its output
+# whole when it ends): both spend much of their time waiting for servers.
 test: deps
-	@$(MAKE) --no-print-directory unit-test browser-test
+	@$(MAKE) --no-print-directory -j2 unit-test browser-test
 
 # The web app end to end in Debian's Chromium (puppeteer-core and axe-core
 # from npm, installed by deploy/install-deps.sh into tests/browser), twice at
