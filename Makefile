@@ -96,19 +96,29 @@ $(FIXTURES): tests/make-fixtures.sh
 
 # The tests run from the top folder; they find fixtures and the binary
 # through RV_FIXTURES and RV_BIN.
+# The C tests and the web app's at the same time (each prints its output
+# whole when it ends): both spend much of their time waiting for servers.
 test: deps
-	@$(MAKE) --no-print-directory unit-test browser-test
+	@$(MAKE) --no-print-directory -j2 unit-test browser-test
 
 # The web app end to end in Debian's Chromium (puppeteer-core and axe-core
-# from npm, installed by deploy/install-deps.sh into tests/browser).
+# from npm, installed by deploy/install-deps.sh into tests/browser), twice at
+# the same time: on the demo archive on SQLite, and on the same archive moved
+# by rostvakt migrate to a throwaway PostgreSQL (RV_DEMO_PG:
+# tools/demo-archive.sh; the services some tests start of their own are on
+# that server too). demo.test.mjs, the demo script without a terminal, runs
+# with the first. Each run's output in turn; a failure in either fails.
 browser-test: $(BIN) $(MLLR)
-	@RV_BIN=$(BIN) node --test tests/browser/app.test.mjs tests/browser/demo.test.mjs
+	@RV_BIN=$(BIN) sh tests/with-pg.sh sh -c 'node --test tests/browser/app.test.mjs tests/browser/demo.test.mjs \
+	    > $(BUILD)/browser-sqlite.log 2>&1 & a=$$!; \
+	  RV_DEMO_PG="$$RV_TEST_PG" node --test tests/browser/app.test.mjs > $(BUILD)/browser-pg.log 2>&1 & b=$$!; \
+	  st=0; wait $$a || st=1; wait $$b || st=1; \
+	  echo "== the web app on SQLite"; cat $(BUILD)/browser-sqlite.log; \
+	  echo "== the web app on the demo archive migrated to PostgreSQL"; cat $(BUILD)/browser-pg.log; exit $$st'
 
-# The same on the demo archive moved to a throwaway PostgreSQL by rostvakt
-# migrate (RV_DEMO_PG: tools/demo-archive.sh; docs/ha.md).
+# The PostgreSQL run alone.
 browser-test-pg: $(BIN) $(MLLR)
-	@RV_BIN=$(BIN) sh tests/with-pg.sh sh -c 'RV_DEMO_PG="$$RV_TEST_PG" node --test tests/browser/app.test.mjs \
-	  tests/browser/demo.test.mjs'
+	@RV_BIN=$(BIN) sh tests/with-pg.sh sh -c 'RV_DEMO_PG="$$RV_TEST_PG" node --test tests/browser/app.test.mjs'
 
 # A small PNG of each page of the web app, from the demo archive, for the README.
 screenshots: deps
@@ -155,25 +165,32 @@ $(TEST_PROFILES): $(wildcard models/profiles/*.conf) Makefile
 # The suites that open an archive run a second time with it on PostgreSQL
 # (RV_TEST_STORE: every store the tests open is a database of its own on a
 # throwaway server, tests/with-pg.sh); the others never touch the store.
-# make test runs PG_SUITES, those whose work is the archive's, to stay well
-# under ten minutes; make unit-test-pg runs every one (PG_SUITES_ALL).
-PG_SUITES = store admin auth cluster durable failclosed inbox mail mailboxes nodes orgs outfile pbxsync session \
-            sweep tokens units voicemails writers
-PG_SUITES_ALL = $(PG_SUITES) adapt cli durability operator tools transport
+# make unit-test-pg [PG_SUITES="store admin"] runs them on PostgreSQL alone.
+PG_SUITES = adapt admin auth cli cluster durability durable failclosed inbox mail mailboxes nodes operator orgs \
+            outfile pbxsync session store sweep tokens tools transport units voicemails writers
+PG_SUITES_ALL = $(PG_SUITES)
+empty :=
+space := $(empty) $(empty)
+pg_filter = @($(subst $(space),|,$(strip $(1))))/*
 TEST_ENV = LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	RV_FIXTURES=$(BUILD)/fixtures RV_BIN=$(BIN) RV_SYNC_SHIM=$(BUILD)/syncorder.so RV_BENCH_REAL=$(BUILD)/bench_real \
 	RV_TEST_PROFILES=models/profiles:$(BUILD)/test-profiles
 
 # check-symbols first: an exported name without the rv_ prefix fails the
 # tests; check-headers: an installed header that needs one not installed.
-# Every suite on SQLite (the PostgreSQL tests' server in RV_TEST_PG), then
-# PG_SUITES on PostgreSQL.
+# Every suite on SQLite and PG_SUITES on PostgreSQL at the same time, as two
+# runs of the tests on one throwaway server (RV_TEST_PG): much of a test's
+# time is spent waiting for a server it started, so four tests at once keep
+# two cores busy. Each run's output in the log in turn, then the fuzz
+# corpora's replays; any failure or sanitizer report fails the target.
 unit-test: check-symbols check-headers $(TESTBIN) $(BIN) $(FIXTURES) $(MLLR) $(FUZZ_REPLAY) $(BUILD)/syncorder.so $(TEST_PROFILES) $(BUILD)/bench_real
-	@$(TEST_ENV) sh tests/with-pg.sh $(TESTBIN) --jobs 2 > $(BUILD)/test.log 2>&1; \
+	@$(TEST_ENV) sh tests/with-pg.sh sh -c '$(TESTBIN) --jobs 2 > $(BUILD)/test-sqlite.log 2>&1 & a=$$!; \
+	  RV_TEST_STORE="$$RV_TEST_PG" $(TESTBIN) --jobs 2 --filter "$(call pg_filter,$(PG_SUITES))" \
+	    > $(BUILD)/test-pg.log 2>&1 & b=$$!; \
+	  st=0; wait $$a || st=1; wait $$b || st=1; exit $$st'; \
 	status=$$?; \
-	$(TEST_ENV) sh tests/with-pg.sh sh -c 'st=0; for s in $(PG_SUITES); do echo "== $$s on PostgreSQL"; \
-	  RV_TEST_STORE="$$RV_TEST_PG" $(TESTBIN) --jobs 2 --filter "$$s/*" || st=1; done; exit $$st' \
-	  >> $(BUILD)/test.log 2>&1 || status=1; \
+	{ echo "== every suite on SQLite"; cat $(BUILD)/test-sqlite.log; \
+	  echo "== on PostgreSQL: $(strip $(PG_SUITES))"; cat $(BUILD)/test-pg.log; } > $(BUILD)/test.log; \
 	for n in $(FUZZ_NAMES); do \
 	  LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
 	  $(BUILD)/fuzz/replay-$$n tests/fuzz/$$n >> $(BUILD)/test.log 2>&1 || status=1; done; \
@@ -182,11 +199,11 @@ unit-test: check-symbols check-headers $(TESTBIN) $(BIN) $(FIXTURES) $(MLLR) $(F
 	  echo "sanitizer reports above (also in $(BUILD)/test.log)"; exit 1; fi; \
 	exit $$status
 
-# Every suite that opens an archive, on PostgreSQL alone:
+# The suites that open an archive (or those named), on PostgreSQL alone:
 # make unit-test-pg [PG_SUITES_ALL="store admin"].
 unit-test-pg: $(TESTBIN) $(BIN) $(FIXTURES) $(BUILD)/syncorder.so $(TEST_PROFILES)
-	@$(TEST_ENV) sh tests/with-pg.sh sh -c 'st=0; for s in $(PG_SUITES_ALL); do echo "== $$s on PostgreSQL"; \
-	  RV_TEST_STORE="$$RV_TEST_PG" $(TESTBIN) --jobs 2 --filter "$$s/*" || st=1; done; exit $$st'
+	@$(TEST_ENV) sh tests/with-pg.sh sh -c 'RV_TEST_STORE="$$RV_TEST_PG" $(TESTBIN) --jobs 2 \
+	  --filter "$(call pg_filter,$(PG_SUITES_ALL))"'
 
 # libFuzzer (Debian's clang) on each harness for FUZZ_SECONDS, under ASan and
 # UBSan. What it finds is written to tests/fuzz/NAME/ as crash-*, kept there

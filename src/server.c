@@ -64,10 +64,13 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     rv_err rc = s->prompts && s->metrics ? RV_OK : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     if (rc == RV_OK) rc = rv_identity_open(&s->cfg, &s->id, err);
     if (rc == RV_OK) rc = rv_service_store_open(&s->db, &s->cfg, err);
+    /* the start-up's writes wait for the other nodes' as long as a start may */
+    if (rc == RV_OK) rv_store_busy_timeout(s->db.store, RV_START_WAIT_MS);
     if (rc == RV_OK) rc = rv_identity_use_store(s->id, &s->db, err);
     if (rc == RV_OK) rc = rv_store_requeue_interrupted(s->db.store, err);
     int settled = 0; /* organisations an older archive's org became: their profile's calendar */
     if (rc == RV_OK) rc = rv_store_settle_calendars(s->db.store, profile_calendar, &s->cfg, &settled, err);
+    if (rc == RV_OK) rv_store_busy_timeout(s->db.store, RV_BUSY_WAIT_MS);
     if (rc == RV_OK) rc = rv_decoders_new(decoders_for(&s->cfg), rv_config_mllr(&s->cfg), s->lex, &s->decoders, err);
     if (rc == RV_OK) {
         rv_store_remove_leftovers(s->db.store); /* before anyone can upload */

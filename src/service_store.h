@@ -25,6 +25,11 @@ typedef struct {
 #define RV_BUSY_PAUSE_MS 20
 /* the committer and job threads may wait longer than an HTTP thread */
 #define RV_BUSY_TRIES_BACKGROUND 500
+/* A node starting waits this long for another connection's write lock (the
+ * other nodes' uploads, a sweep) before it gives up, rather than a
+ * request's RV_BUSY_WAIT_MS: its start-up writes have no client to answer
+ * 503 to, and a node restarted beside busy ones must come up. */
+#define RV_START_WAIT_MS 30000
 
 /* Open the archive cfg names (store, data_dir) as db's request connection
  * (its lock set up); on an error nothing is left to close. Until

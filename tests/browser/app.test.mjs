@@ -17,6 +17,10 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = process.env.RV_BIN || join(ROOT, 'build', 'rostvakt');
 const AXE = readFileSync(join(ROOT, 'tests', 'browser', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
 const work = mkdtempSync(join(tmpdir(), 'rv-browser-'));
+// The services some tests start of their own: on the demo's backend, so on
+// PostgreSQL (a database of their own there, RV_TEST_STORE) when the demo
+// archive was moved to it (RV_DEMO_PG).
+const SERVE_ENV = { ...process.env, ...(process.env.RV_DEMO_PG ? { RV_TEST_STORE: process.env.RV_DEMO_PG } : {}) };
 let url, tokens, browser, smtp;
 
 // A port nobody listens on now, for the mail server.
@@ -204,7 +208,7 @@ test('an expired session is sent back to sign-in', async () => {
   const tok = execFileSync(BIN, ['token', '--tokens', join(dir, 'tokens'), '--role', 'manager', '--name', 'chef', '--org', '*'],
     { encoding: 'utf8' }).trim().split('\n').pop();
   const srv = spawn(BIN, ['serve', '--data-dir', join(dir, 'db'), '--tokens', join(dir, 'tokens'), '--listen', '127.0.0.1:0'],
-    { env: { ...process.env, RV_SESSION_IDLE_TIMEOUT: '2' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    { env: { ...SERVE_ENV, RV_SESSION_IDLE_TIMEOUT: '2' }, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const base = await new Promise((resolve, reject) => {
       let buf = '';
@@ -667,7 +671,7 @@ async function serviceWithWaitingVoicemail() {
     { encoding: 'utf8' }).trim().split('\n').pop();
   const pbx = tok('pbx', 'vaxeln'), officer = tok('officer', 'registrator');
   const srv = spawn(BIN, ['serve', '--data-dir', join(dir, 'db'), '--tokens', join(dir, 'tokens'), '--listen', '127.0.0.1:0'],
-    { env: { ...process.env, RV_ANALYSIS_WORKERS: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    { env: { ...SERVE_ENV, RV_ANALYSIS_WORKERS: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
   const base = await new Promise((resolve, reject) => {
     let buf = '';
     srv.stdout.on('data', (d) => {
@@ -818,7 +822,7 @@ test('an officer of one authority never sees the other\'s voicemails', async () 
     ...org.flatMap((o) => ['--org', o])], { encoding: 'utf8' }).trim().split('\n').pop();
   const pbx = tok('pbx', 'vaxeln'), admin = tok('admin', 'it'), officer = tok('officer', 'diarium', 'grastorp');
   const srv = spawn(BIN, ['serve', '--data-dir', join(dir, 'db'), '--tokens', join(dir, 'tokens'), '--listen', '127.0.0.1:0'],
-    { env: { ...process.env, RV_ANALYSIS_WORKERS: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+    { env: { ...SERVE_ENV, RV_ANALYSIS_WORKERS: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const base = await new Promise((resolve, reject) => {
       let buf = '';
@@ -893,7 +897,7 @@ async function ownService(name, env = {}) {
     ...org.flatMap((o) => ['--org', o])], { encoding: 'utf8' }).trim().split('\n').pop();
   const pbx = tok('pbx', 'vaxeln'), admin = tok('admin', 'it');
   const srv = spawn(BIN, ['serve', '--data-dir', join(dir, 'db'), '--tokens', join(dir, 'tokens'), '--listen', '127.0.0.1:0'],
-    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    { env: { ...SERVE_ENV, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   const base = await new Promise((resolve, reject) => {
     let buf = '';
     srv.stdout.on('data', (d) => {

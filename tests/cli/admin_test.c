@@ -360,25 +360,28 @@ Test(admin, the_audit_fails_closed) {
     const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
     cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
     cr_assert_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", NULL, &o, loc, sizeof loc), 201);
+    /* another process holds the write lock until the flag is gone */
+    char flag[128];
+    snprintf(flag, sizeof flag, "%s/locked", dir);
     db_shell(db, sizeof db);
     snprintf(cmd, sizeof cmd,
              "(echo '%s'; echo \"INSERT INTO audit (at, actor, remote, action) VALUES ('x','lock','','x');\";"
-             " touch %s/locked; sleep 6; echo 'COMMIT;') | %s > /dev/null 2>&1 &",
-             db_write_lock_sql(), dir, db);
+             " touch %s; while [ -e %s ]; do sleep 0.1; done; echo 'COMMIT;') | %s > /dev/null 2>&1 &",
+             db_write_lock_sql(), flag, flag, db);
     cr_assert_eq(system(cmd), 0);
-    char flag[128];
-    snprintf(flag, sizeof flag, "%s/locked", dir);
     for (int i = 0; i < 100 && access(flag, F_OK) != 0; i++) usleep(50000);
-    usleep(300000);
+    usleep(300000); /* the database's shell has the lock once it reads the next line */
     snprintf(path, sizeof path, "%s/audio", loc);
     cr_expect_eq(call("GET", path, officer, NULL, &o), 503, "unaudited listening: %s", o.buf);
     cr_expect(strstr(o.buf, "\"busy\"") != NULL, "%s", o.buf);
     snprintf(path, sizeof path, "%s/decision", loc);
     cr_expect_eq(call("POST", path, officer, "{\"decision\":\"gallras\",\"ground\":\"tillfallig\"}", &o), 503, "%s", o.buf);
     cr_expect_eq(call("GET", "/metrics", NULL, NULL, &o), 200, "what writes nothing is answered");
-    sleep(7); /* the lock is gone */
+    unlink(flag); /* the lock goes */
     snprintf(path, sizeof path, "%s/audio", loc);
-    cr_expect_eq(call("GET", path, officer, NULL, &o), 200);
+    long st = 0;
+    for (int i = 0; i < 100 && (st = call("GET", path, officer, NULL, &o)) == 503; i++) usleep(100000);
+    cr_expect_eq(st, 200, "%s", o.buf);
     cr_assert_eq(call("GET", loc, officer, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"decisions\":[]") != NULL, "the refused decision left nothing: %s", o.buf);
 }

@@ -396,3 +396,26 @@ Test(nodes, a_proxy_users_csrf_token_is_good_on_every_node) {
     proxy_csrf(base, again);
     cr_expect_str_eq(a, again, "and after a restart");
 }
+
+/* A node that starts while another process writes (another node's upload,
+ * a sweep) holding the archive's write lock for longer than a request
+ * waits for it: the node waits for its turn and starts, never exits. */
+Test(nodes, a_node_started_while_another_holds_the_write_lock_waits_and_starts) {
+    char tokens[128], flag[128], cmd[1536], db[512], node_base[64];
+    snprintf(tokens, sizeof tokens, "%s/tokens", dir);
+    snprintf(flag, sizeof flag, "%s/locked", dir);
+    db_shell(db, sizeof db);
+    /* held until the flag goes, four seconds after it is made */
+    snprintf(cmd, sizeof cmd,
+             "(echo '%s'; touch %s; while [ -e %s ]; do sleep 0.1; done; echo 'COMMIT;') | %s > /dev/null 2>&1 &"
+             " (while [ ! -e %s ]; do sleep 0.05; done; sleep 4; rm -f %s) > /dev/null 2>&1 &",
+             db_write_lock_sql(), flag, flag, db, flag, flag);
+    cr_assert_eq(system(cmd), 0);
+    for (int i = 0; i < 100 && access(flag, F_OK) != 0; i++) usleep(50000);
+    usleep(300000); /* the database's shell has the lock once it reads the next line */
+    cr_assert_eq(access(flag, F_OK), 0, "the lock is held");
+    pid_t p = start_node(tokens, node_base);
+    sink o;
+    cr_expect_eq(call_on(node_base, "GET", "/healthz", NULL, NULL, &o), 200, "%s", o.buf);
+    stop_node(p);
+}

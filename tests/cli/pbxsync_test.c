@@ -283,15 +283,25 @@ Test(pbxsync, freeswitch_voicemail_db_is_synced_once) {
     cr_expect_eq(run(sync, &out), 0, "%s", out.buf);
     cr_expect_eq(count_voicemails("4711"), 4, "%s", out.buf);
     /* the PBX holds its database: a clear message, exit 75, nothing lost */
+    char held[128], released[128];
+    snprintf(held, sizeof held, "%s/held", dir);
+    snprintf(released, sizeof released, "%s/released", dir);
+    /* sqlite3 runs .shell once the lock is taken: held; it keeps the lock
+     * until held is gone, then commits: released */
     snprintf(cmd, sizeof cmd,
              "sqlite3 %s \"INSERT INTO voicemail_msgs VALUES (1764760000, 0, '4711', 'kommun.se', 'e5', '', '070126',"
-             " 'inbox', '4711/msg_d.wav', 8, '', '', '')\" && ((echo 'BEGIN EXCLUSIVE;'; sleep 5; echo 'COMMIT;') |"
-             " sqlite3 %s &) && sleep 1",
-             db, db);
+             " 'inbox', '4711/msg_d.wav', 8, '', '', '')\" && ((echo 'BEGIN EXCLUSIVE;'; echo '.shell touch %s';"
+             " echo '.shell while [ -e %s ]; do sleep 0.05; done'; echo 'COMMIT;') | sqlite3 %s > /dev/null;"
+             " touch %s) &",
+             db, held, held, db, released);
     cr_assert_eq(system(cmd), 0);
+    for (int i = 0; i < 200 && access(held, F_OK) != 0; i++) usleep(50000);
+    cr_assert_eq(access(held, F_OK), 0, "the PBX's database is held");
     cr_expect_eq(run(sync, &out), 75, "%s", out.buf);
     cr_expect(strstr(out.buf, "holds") != NULL, "%s", out.buf);
-    sleep(5);
+    unlink(held);
+    for (int i = 0; i < 200 && access(released, F_OK) != 0; i++) usleep(50000);
+    cr_assert_eq(access(released, F_OK), 0, "and let go");
     cr_expect_eq(run(sync, &out), 0, "%s", out.buf);
     cr_expect_eq(count_voicemails("4711"), 5, "%s", out.buf);
 }
