@@ -70,7 +70,6 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     if (rc == RV_OK) rc = rv_store_requeue_interrupted(s->db.store, err);
     int settled = 0; /* organisations an older archive's org became: their profile's calendar */
     if (rc == RV_OK) rc = rv_store_settle_calendars(s->db.store, profile_calendar, &s->cfg, &settled, err);
-    if (rc == RV_OK) rv_store_busy_timeout(s->db.store, RV_BUSY_WAIT_MS);
     if (rc == RV_OK) rc = rv_decoders_new(decoders_for(&s->cfg), rv_config_mllr(&s->cfg), s->lex, &s->decoders, err);
     if (rc == RV_OK) {
         rv_store_remove_leftovers(s->db.store); /* before anyone can upload */

@@ -307,29 +307,6 @@ Test(cluster, an_upload_held_up_by_another_nodes_write_keeps_its_audio) {
     cr_expect(stored_as(atoll(id + 5), "samples/v01-bygglov.wav"), "the audio acknowledged is the audio sent");
 }
 
-/* A node started while another holds the archive's write lock (a batch
- * of uploads being committed, for a moment longer than an HTTP request
- * waits for it) waits for it at start and then starts: a node restarted
- * among busy ones must not fail to start. */
-Test(cluster, a_node_starts_while_another_holds_the_write_lock) {
-    sink o;
-    char cmd[1536], db[512], flag[128], tokens[128], url[64];
-    anna();
-    db_shell(db, sizeof db);
-    snprintf(tokens, sizeof tokens, "%s/tokens", dir);
-    snprintf(flag, sizeof flag, "%s/locked", dir);
-    snprintf(cmd, sizeof cmd, "(echo '%s'; sleep 1; touch %s; sleep 3; echo 'COMMIT;') | %s > %s/lock.out 2>&1 &",
-             db_write_lock_sql(), flag, db, dir);
-    cr_assert_eq(system(cmd), 0);
-    for (int i = 0; i < 200 && access(flag, F_OK) != 0; i++) usleep(25000);
-    cr_assert_eq(access(flag, F_OK), 0, "the other process holds the lock");
-    start_node(tokens, "1", NULL, NULL, NULL, NULL, url); /* asserts that it listens */
-    bin b = {0};
-    cr_expect_eq(http(url, "GET", "/healthz", NULL, NULL, NULL, 0, 0, &b), 200);
-    free(b.buf);
-    (void)o;
-}
-
 /* ---- a sweep started on every node at once ---- */
 
 static void *post_sweep(void *arg)
