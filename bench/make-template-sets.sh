@@ -9,9 +9,9 @@
 # prompts of the same voice that say it among other words (said) and in
 # prompts that do not (not said: no word of theirs contains it or, of four
 # letters or more, is contained in it). Up to PER said and PER not-said
-# prompts a template, drawn with a fixed seed; prompts of more than 12 s are
-# left out. Every file goes through a 300-3400 Hz telephone channel and
-# mu-law (tools/audio-lib.sh), as a PBX gives both.
+# prompts a template, drawn with a fixed seed; prompts of more than 12 s and
+# the recorded silences are left out. Every file goes through a 300-3400 Hz
+# telephone channel and mu-law (tools/audio-lib.sh), as a PBX gives both.
 # Usage: bench/make-template-sets.sh CACHE OUT_DIR
 # Writes OUT_DIR/trials.tsv: language, template file, prompt file, 1 said /
 # 0 not said, the word; exits 0 without writing it when the packages cannot
@@ -52,7 +52,7 @@ for lang, voice in voices.items():
             name, text = line.split(':', 1)
             name = name.strip()
             path = f'{snd}/{name}.wav'
-            if '[' in text or not os.path.isfile(path) or os.path.getsize(path) > 44 + 12 * 16000:
+            if '[' in text or name.startswith('silence/') or not os.path.isfile(path) or os.path.getsize(path) > 44 + 12 * 16000:
                 continue
             words[name] = re.findall(r'[^\W\d_]+', text.lower())
     rng = random.Random(20261207)
