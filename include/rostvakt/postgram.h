@@ -20,7 +20,7 @@
 /* Senones kept a frame (the best ones), and the acoustic scale that makes
  * their likelihoods posteriors (chosen on English and Spanish repeats). */
 #define RV_POSTGRAM_TOPN 20
-#define RV_POSTGRAM_SCALE 0.2
+#define RV_POSTGRAM_SCALE 0.05
 
 typedef struct rv_postgram {
     uint16_t *id;  /* n * RV_POSTGRAM_TOPN senones, the most likely first */

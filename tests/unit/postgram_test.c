@@ -53,14 +53,17 @@ Test(asr, a_recorded_word_is_found_where_the_same_voice_says_it) {
     cr_assert_eq(fit(asr, &name, ALLISON "all-circuits-busy-now.wav", &other, &at_other, &e), RV_OK, "%s", e.msg);
     cr_expect_gt(other, max, "not said: a fit of %.2f, the threshold %.2f", other, max);
 
-    /* bad input: no recording, a greeting shorter than half the word, a
-     * decoder without senone scores of its own */
+    /* bad input: no recording, a greeting shorter than half the word, another
+     * model's posteriors, a decoder without senone scores of its own */
     rv_features none = {0};
     cr_expect_eq(fit(asr, &none, ALLISON "agent-pass.wav", &other, &at, &e), RV_ERR_ARG);
-    rv_pcm shrt = word;
-    shrt.n = word.rate / 10;
-    cr_assert_eq(rv_asr_set_audio(asr, &shrt, &e), RV_OK, "%s", e.msg);
-    cr_expect_eq(rv_postgram_find(asr, &name, 0, &other, &at, &e), RV_ERR_ARG, "a greeting of 0.1 s");
+    uint16_t id[3 * RV_POSTGRAM_TOPN] = {0};
+    float p[3 * RV_POSTGRAM_TOPN] = {1};
+    double t[3] = {0, 0.01, 0.02};
+    rv_postgram three = {id, p, t, 3, 5126}, one = {id, p, t, 1, 5126}, other_model = {id, p, t, 3, 100};
+    cr_expect_eq(rv_postgram_match(&three, &one, &other, &at, &e), RV_ERR_ARG, "a greeting shorter than half");
+    cr_expect_eq(rv_postgram_match(&three, &other_model, &other, &at, &e), RV_ERR_ARG, "another model's");
+    cr_expect_eq(rv_postgram_match(&one, &three, &other, &at, &e), RV_OK, "%s", e.msg);
     rv_postgram g;
     cr_assert_eq(rv_asr_use_pocketsphinx_scores(asr, &e), RV_OK, "%s", e.msg);
     cr_assert_eq(rv_asr_set_audio(asr, &word, &e), RV_OK, "%s", e.msg);
