@@ -515,7 +515,7 @@ int main(int argc, char **argv)
             for (int x = 2; x < 4; x++) {
                 double tpr, fpr;
                 rates(s, masks[x], thr1, &tpr, &fpr);
-                printf("    %-15s at %.3g (FPR <= 0.01 on en+es): TPR %.2f FPR %.3f\n", mask_names[x], thr1, tpr, fpr);
+                printf("    %-15s at %.4f (FPR <= 0.01 on en+es): TPR %.2f FPR %.3f\n", mask_names[x], thr1, tpr, fpr);
             }
         }
         if (s == S_LIB) {
