@@ -414,17 +414,19 @@ rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
     /* the owner's own recording of the name, said again in the greeting
      * (applied below): on posteriorgrams of the decoder's senone scores
      * (which leaves the decoder on the recording: nothing after this
-     * searches the greeting), or on mel cepstra where the decoder has no
-     * scores of its own. A greeting with no sound to match, or shorter than
-     * half the recording, has no fit; any other failure is an error. */
+     * searches the greeting), or on mel cepstra where there are none (a
+     * decoder without scores of its own, a greeting too long to keep them).
+     * A greeting with no sound to match, or shorter than half the
+     * recording, has no fit; any other failure is an error. */
     int has_template = 0, on_posteriors = 0;
     double t_dist = 0, t_at = -1;
     if (rc == RV_OK && r->has_name && !r->missing && exp->name_template) {
         if (rv_asr_own_scores(asr) && exp->name_template->rec.samples) {
-            on_posteriors = 1;
             rc = rv_postgram_find(asr, exp->name_template, offset, &t_dist, &t_at, err);
-            has_template = rc == RV_OK;
-        } else {
+            has_template = on_posteriors = rc == RV_OK;
+            if (rc == RV_ERR_ARG) rc = RV_OK;
+        }
+        if (rc == RV_OK && !on_posteriors) {
             rv_features g;
             rc = rv_features_of(pcm, &g, err);
             if (rc == RV_OK) {
