@@ -15,14 +15,19 @@
  *    two frames is -log of the inner product of their posteriors.
  * Both keep only the frames src/template.c keeps (within 30 dB of the
  * loudest), the posteriorgram those of the decoder's frames (silence it
- * dropped is dropped) that lie in that stretch.
- * Every choice (the form, k, N, the combination's scaling, the threshold)
+ * dropped is dropped) that lie in that stretch. A last column is the
+ * service's own (src/postgram.c, its top N and scale the grid's choice):
+ * the prompt searched keeps every frame the decoder kept, as a greeting
+ * does in rv_verify_greeting.
+ * Every choice (the form, k, the combination's scaling, the thresholds)
  * is made on English and Spanish together; French is the independent check.
  * For each language and for en+es: AUC with a bootstrap 95 % interval (said
  * and not-said trials resampled separately, 2000 times) and n; the best TPR
  * at FPR <= 0.05 on the language's own trials (an upper bound); and the TPR
  * and FPR at the threshold chosen on en+es (the largest with FPR <= 0.05
- * there). Also the same at the shipped name_template_max_distance.
+ * there). For the mel cepstra and the service's column also the threshold
+ * with FPR <= 0.01 on en+es (the service's one-way override) and the
+ * shipped name_template_max_distance / name_template_max_posterior_distance.
  * Usage: bench_template SET_DIR [MODELS_DIR] */
 #include <math.h>
 #include <stdint.h>
