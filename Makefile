@@ -38,7 +38,7 @@ FIXTURES = $(BUILD)/fixtures/.stamp
 PRIVATE_HEADERS = store.h requests.h archive.h adapt.h calibrate.h greeting.h mail.h sweep.h session.h
 PUBLIC_HEADERS  = $(filter-out $(PRIVATE_HEADERS:%=include/rostvakt/%),$(wildcard include/rostvakt/*.h))
 
-.PHONY: FORCE all deps models readme test unit-test unit-test-pg browser-test browser-test-pg asan bench bench-transport bench-inbox bench-store demo screenshots check-symbols \
+.PHONY: FORCE all deps models readme test unit-test unit-test-pg browser-test browser-test-pg asan bench bench-transport bench-inbox bench-store bench-template demo screenshots check-symbols \
         check-headers install clean samples learn-map fuzz mutants
 
 MLLR     = models/en-us-tel.mllr
@@ -248,6 +248,9 @@ $(BUILD)/bench_verify: bench/bench_verify.c $(LIB)
 $(BUILD)/bench_real: bench/bench_real.c $(LIB)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
+$(BUILD)/bench_template: bench/bench_template.c $(LIB)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
 $(BUILD)/bench_sweep: bench/bench_sweep.c $(LIB)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
@@ -280,7 +283,7 @@ SPEECH_SV ?= $(firstword $(wildcard ../shared/speech-sv ../../shared/speech-sv) 
 BENCH_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M).txt
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN) $(MLLR) $(BUILD)/bench_analyze $(BUILD)/bench_verify $(BUILD)/bench_serve \
-	  $(BUILD)/bench_sweep $(BUILD)/bench_real $(BUILD)/bench_transport $(BUILD)/bench_inbox
+	  $(BUILD)/bench_sweep $(BUILD)/bench_real $(BUILD)/bench_transport $(BUILD)/bench_inbox $(BUILD)/bench_template
 	@mkdir -p bench/results
 	@{ ( set -e; echo "rostvakt make bench, $$(date -u '+%Y-%m-%d %H:%M UTC'), commit $$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), $$(nproc) cores"; \
 	  echo; \
@@ -295,6 +298,10 @@ bench: deps
 	  echo "== phrase verification on real recorded Swedish ($(SPEECH_SV)) =="; \
 	  sh bench/make-real-sets.sh $(SPEECH_SV) build/real; \
 	  $(BUILD)/bench_real build/real; \
+	  echo; \
+	  echo "== the owner's recorded name on real same-speaker repeats (Asterisk prompts; chosen on en+es, fr untouched) =="; \
+	  sh bench/make-template-sets.sh build/asterisk-sounds build/template; \
+	  $(BUILD)/bench_template build/template; \
 	  echo; \
 	  echo "== HTTP service under load (loopback) =="; \
 	  sh bench/bench-serve.sh $(BIN) $(BUILD)/bench_serve; \
@@ -322,6 +329,16 @@ bench-store: deps
 	@{ echo "rostvakt bench/bench-store.sh alone$(if $(BENCH_SIZE), ($(BENCH_SIZE)),), $$(date -u '+%Y-%m-%d %H:%M UTC'), commit $$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg)"; \
 	  echo; sh bench/bench-store.sh $(BIN) $(BUILD)/bench_serve $(BUILD)/bench_sweep $(BENCH_SIZE); } 2>&1 | tee $(BENCH_STORE_OUT); \
 	echo "figures written to $(BENCH_STORE_OUT)"
+
+# Only the recorded name's part of make bench (bench/make-template-sets.sh
+# and bench/bench_template.c; about five minutes on an idle machine).
+BENCH_TEMPLATE_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M)-template.txt
+bench-template: deps
+	@$(MAKE) --no-print-directory $(MLLR) $(BUILD)/bench_template
+	@mkdir -p bench/results
+	@{ echo "rostvakt bench-template alone, $$(date -u '+%Y-%m-%d %H:%M UTC'), commit $$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg) (a shared machine)"; \
+	  echo; t0=$$(date +%s); sh bench/make-template-sets.sh build/asterisk-sounds build/template && \
+	  $(BUILD)/bench_template build/template && echo "  wall time, sets and bench: $$(( $$(date +%s) - t0 )) s, load average now $$(cut -d' ' -f1-3 /proc/loadavg)"; } 2>&1 | tee $(BENCH_TEMPLATE_OUT)
 
 # Only the inbox's part of make bench (a few minutes).
 BENCH_INBOX_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M)-inbox.txt

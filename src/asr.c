@@ -462,6 +462,16 @@ rv_err rv_asr_loop_scores(const rv_asr *a, int16_t **out, size_t *n_frames, int 
     return RV_OK;
 }
 
+rv_err rv_asr_senone_phones(const rv_asr *a, const unsigned char **out, int *n_sen, int *n_phones, rv_error *err)
+{
+    *out = NULL;
+    *n_sen = *n_phones = 0;
+    if (!a->scorer) return rv_error_set(err, RV_ERR_ARG, "the senone scores are PocketSphinx's own");
+    *out = rv_senone_phones(a->scorer, n_phones);
+    *n_sen = rv_senone_count(a->scorer);
+    return RV_OK;
+}
+
 double rv_asr_cpu_seconds(const rv_asr *a) { return a ? a->cpu : 0; }
 
 typedef struct {
@@ -849,6 +859,8 @@ static double frame_time(const rv_asr *a, int f)
     if (f < 0 || !a->frame_at || !a->n_cep) return f * a->frame_s;
     return (f < a->n_cep ? a->frame_at[f] : a->frame_at[a->n_cep - 1] + (f - a->n_cep + 1)) * a->frame_s;
 }
+
+double rv_asr_frame_time(const rv_asr *a, int f) { return frame_time(a, f); }
 
 static void score_chain(const rv_asr *a, const seg_info *segs, size_t i, size_t span, const chain *c,
                         rv_phrase_score *out)

@@ -190,7 +190,12 @@ static const setting settings[] = {
      "the greeting goes on the review list when an unsure name, unit or organisation could break the policy"},
     {"name_template_max_distance", T_DOUBLE, "14", 0, 1000, OFF(name_template_max_distance), VERDICT,
      "a greeting into which the owner's recorded name fits this well (mean cepstral distance) states the "
-     "name (chosen on real speech: 96 % of such fits were the name)"},
+     "name (chosen on real speech: 96 % of such fits were the name); used only where the decoder keeps no "
+     "senone scores of its own"},
+    {"name_template_max_posterior_distance", T_DOUBLE, "6.28", 0, 100, OFF(name_template_max_posterior_distance),
+     VERDICT,
+     "a greeting into which the owner's recorded name fits this well (mean -log inner product of senone "
+     "posteriors) states the name (chosen on real same-speaker repeats: FPR <= 0.01 on English and Spanish)"},
     {"case_words", T_STR, "", 0, 0, OFF(case_words), NONE,
      "case-word list for voicemails (empty: models_dir/case-words.sv)"},
     {"models_dir", T_STR, "", 0, 0, OFF(models_dir), V_MODELS,

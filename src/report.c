@@ -96,8 +96,9 @@ static json_t *check_json(const rv_phrase_check *c)
     if (o && c->unpronounceable) /* not sought: the lexicon cannot say it */
         json_object_set_new(o, "unpronounceable", json_true());
     if (o && c->has_template) /* the owner's own recording, matched */
-        json_object_set_new(o, "template", json_pack("{s:o,s:o}", "distance", jnum(c->template_distance), "at_s",
-                                                     c->template_at_s >= 0 ? jnum(c->template_at_s) : json_null()));
+        json_object_set_new(o, "template", json_pack("{s:o,s:o,s:s}", "distance", jnum(c->template_distance), "at_s",
+                                                     c->template_at_s >= 0 ? jnum(c->template_at_s) : json_null(),
+                                                     "features", c->template_posteriors ? "posteriorgram" : "mel"));
     if (o && c->n_cohort) /* the evidence of the comparison with the directory's other names */
         json_object_set_new(o, "cohort",
                             json_pack("{s:i,s:o,s:o,s:o}", "size", c->n_cohort,

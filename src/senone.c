@@ -424,6 +424,12 @@ void rv_senone_free(rv_senone *s)
 
 int rv_senone_count(const rv_senone *s) { return s ? s->n_sen : 0; }
 
+const unsigned char *rv_senone_phones(const rv_senone *s, int *n_phones)
+{
+    *n_phones = s->n_cb;
+    return s->sen2cb;
+}
+
 /* Back to the model's own means and variances after a failed adaptation
  * (freeing the copies being transformed); returns rc. */
 static rv_err own_model(rv_senone *s, rv_err rc)

@@ -109,6 +109,13 @@ rv_err rv_features_of(const rv_pcm *pcm, rv_features *out, rv_error *err)
                 for (int c = 0; c < RV_TEMPLATE_DIM; c++) out->v[i * RV_TEMPLATE_DIM + c] -= (float)mean[c];
             out->n = n;
             out->first = first;
+            /* the recording, for the decoder (postgram.h) */
+            out->rec = *pcm;
+            out->rec.samples = malloc((pcm->n ? pcm->n : 1) * sizeof *pcm->samples);
+            if (!out->rec.samples) {
+                rv_features_free(out);
+                rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+            } else memcpy(out->rec.samples, pcm->samples, pcm->n * sizeof *pcm->samples);
         }
     }
     free(a.logmel);
@@ -120,6 +127,7 @@ void rv_features_free(rv_features *f)
 {
     if (!f) return;
     free(f->v);
+    free(f->rec.samples);
     memset(f, 0, sizeof *f);
 }
 
@@ -133,11 +141,11 @@ static double frame_dist(const float *a, const float *b)
     return sqrt(s);
 }
 
-rv_err rv_template_match(const rv_features *tmpl, const rv_features *utt, double *dist, double *at_s, rv_error *err)
+rv_err rv_sdtw(size_t T, size_t U, double (*cost)(void *ctx, size_t t, size_t u), void *ctx, double *dist,
+               size_t *start, rv_error *err)
 {
     *dist = DBL_MAX;
-    *at_s = -1;
-    size_t T = tmpl->n, U = utt->n;
+    *start = 0;
     if (!T || !U) return rv_error_set(err, RV_ERR_ARG, "nothing to match");
     if (T > 2 * U) return rv_error_set(err, RV_ERR_ARG, "the template is longer than twice the utterance");
     /* column by column over the utterance; D: accumulated cost, L: path
@@ -153,7 +161,7 @@ rv_err rv_template_match(const rv_features *tmpl, const rv_features *utt, double
     size_t *pl = L, *cl = L + T, *ps = S, *cs = S + T;
     for (size_t u = 0; u < U; u++) {
         for (size_t t = 0; t < T; t++) {
-            double c = frame_dist(&tmpl->v[t * RV_TEMPLATE_DIM], &utt->v[u * RV_TEMPLATE_DIM]);
+            double c = cost(ctx, t, u);
             if (t == 0) { /* a path may start at any frame of the utterance */
                 cd[0] = c, cl[0] = 1, cs[0] = u;
                 continue;
@@ -172,7 +180,7 @@ rv_err rv_template_match(const rv_features *tmpl, const rv_features *utt, double
         }
         if (cd[T - 1] < DBL_MAX && cd[T - 1] / (double)cl[T - 1] < *dist) {
             *dist = cd[T - 1] / (double)cl[T - 1];
-            *at_s = (double)(utt->first + cs[T - 1]) * 0.01;
+            *start = cs[T - 1];
         }
         double *td = pd;
         pd = cd, cd = td;
@@ -183,4 +191,24 @@ rv_err rv_template_match(const rv_features *tmpl, const rv_features *utt, double
     }
     free(D), free(L), free(S);
     return RV_OK;
+}
+
+typedef struct {
+    const rv_features *a, *b;
+} mel_pair;
+
+static double mel_cost(void *ctx, size_t t, size_t u)
+{
+    const mel_pair *p = ctx;
+    return frame_dist(&p->a->v[t * RV_TEMPLATE_DIM], &p->b->v[u * RV_TEMPLATE_DIM]);
+}
+
+rv_err rv_template_match(const rv_features *tmpl, const rv_features *utt, double *dist, double *at_s, rv_error *err)
+{
+    *at_s = -1;
+    mel_pair p = {tmpl, utt};
+    size_t start;
+    rv_err rc = rv_sdtw(tmpl->n, utt->n, mel_cost, &p, dist, &start, err);
+    if (rc == RV_OK && *dist < DBL_MAX) *at_s = (double)(utt->first + start) * 0.01;
+    return rc;
 }

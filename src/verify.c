@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "rostvakt/swedish.h"
+#include "rostvakt/postgram.h"
 #include "rostvakt/template.h"
 
 /* Ways Swedish greetings ask the caller to do something (DOMAIN.md). */
@@ -368,8 +369,8 @@ rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
         phrases = calloc(n_phr, sizeof *phrases);
         if (!phrases) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     }
+    double offset = 0; /* where the decoder's audio starts in pcm */
     if (!r->missing) {
-        double offset = 0;
         rc = rv_verify_set_speech(asr, pcm, &r->signal, &offset, err);
         if (rc == RV_OK && r->has_name) rc = check_name(asr, exp, th, &r->name, err);
         if (rc == RV_OK && r->has_unit) rc = check(asr, exp->unit, rv_phrase_threshold(th, exp->unit), &r->unit, err);
@@ -411,17 +412,28 @@ rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
         }
     }
     /* the owner's own recording of the name, said again in the greeting
-     * (applied below). A greeting with no sound to match, or shorter than
-     * half the recording, has no fit; any other failure is an error. */
-    int has_template = 0;
+     * (applied below): on posteriorgrams of the decoder's senone scores
+     * (which leaves the decoder on the recording: nothing after this
+     * searches the greeting), or on mel cepstra where there are none (a
+     * decoder without scores of its own, a greeting too long to keep them).
+     * A greeting with no sound to match, or shorter than half the
+     * recording, has no fit; any other failure is an error. */
+    int has_template = 0, on_posteriors = 0;
     double t_dist = 0, t_at = -1;
     if (rc == RV_OK && r->has_name && !r->missing && exp->name_template) {
-        rv_features g;
-        rc = rv_features_of(pcm, &g, err);
-        if (rc == RV_OK) {
-            rc = rv_template_match(exp->name_template, &g, &t_dist, &t_at, err);
-            has_template = rc == RV_OK;
-            rv_features_free(&g);
+        if (rv_asr_own_scores(asr) && exp->name_template->rec.samples) {
+            rc = rv_postgram_find(asr, exp->name_template, offset, &t_dist, &t_at, err);
+            has_template = on_posteriors = rc == RV_OK;
+            if (rc == RV_ERR_ARG) rc = RV_OK;
+        }
+        if (rc == RV_OK && !on_posteriors) {
+            rv_features g;
+            rc = rv_features_of(pcm, &g, err);
+            if (rc == RV_OK) {
+                rc = rv_template_match(exp->name_template, &g, &t_dist, &t_at, err);
+                has_template = rc == RV_OK;
+                rv_features_free(&g);
+            }
         }
         if (rc == RV_ERR_ARG) rc = RV_OK;
     }
@@ -449,7 +461,8 @@ rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
         r->name.has_template = 1;
         r->name.template_distance = t_dist;
         r->name.template_at_s = t_at;
-        if (t_dist <= th->template_max_distance) {
+        r->name.template_posteriors = on_posteriors;
+        if (t_dist <= (on_posteriors ? th->template_max_posterior_distance : th->template_max_distance)) {
             r->name.stated = 1;
             r->name.verdict = RV_VERDICT_STATED;
             if (r->name.confidence < th->min_confidence) r->name.confidence = th->min_confidence;
@@ -535,7 +548,8 @@ rv_verify_thresholds rv_verify_thresholds_of(const rv_config *cfg)
                                .phrase_slope = cfg->asr_phrase_confidence_slope,
                                .closing_slope = cfg->asr_closing_confidence_slope,
                                .min_confidence = cfg->verdict_min_confidence,
-                               .template_max_distance = cfg->name_template_max_distance};
+                               .template_max_distance = cfg->name_template_max_distance,
+                               .template_max_posterior_distance = cfg->name_template_max_posterior_distance};
     th.by_codec[RV_CODEC_G711].name = cfg->asr_name_min_score_g711;
     th.by_codec[RV_CODEC_G711].name_cohort = cfg->asr_name_cohort_min_score_g711;
     th.by_codec[RV_CODEC_G711].phrase = cfg->asr_phrase_min_score_g711;

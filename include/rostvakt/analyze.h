@@ -77,6 +77,7 @@ typedef struct {
     char cohort_best[192]; /* ... which one that was */
     int has_template;      /* names only: matched against the owner's recording */
     double template_distance; /* ... its fit (lower: more alike) */
+    int template_posteriors;  /* ... measured on posteriorgrams (postgram.h), else mel cepstra */
     double template_at_s;  /* ... and where */
     int unpronounceable;   /* the lexicon cannot say it: not sought, unsure (a person listens) */
     double total;     /* the whole ratio over the phrase's frames (names: before the cohort) */

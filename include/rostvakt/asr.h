@@ -98,6 +98,17 @@ int rv_asr_own_scores(const rv_asr *asr);
  * is none (no audio, or an utterance too long to keep its scores). */
 rv_err rv_asr_loop_scores(const rv_asr *asr, int16_t **out, size_t *n_frames, int *n_sen, rv_error *err);
 
+/* Each senone's base phone (0..*n_phones-1; *n_sen entries, borrowed from
+ * the decoder): for pooling the senone scores into phone posteriors.
+ * RV_ERR_ARG when the scores are PocketSphinx's own (no model read here). */
+rv_err rv_asr_senone_phones(const rv_asr *asr, const unsigned char **out, int *n_sen, int *n_phones,
+                            rv_error *err);
+
+/* Where frame f of the current utterance's senone scores lies, in seconds
+ * from the start of its audio (the frames the front end dropped as silence
+ * counted). */
+double rv_asr_frame_time(const rv_asr *asr, int f);
+
 /* CPU seconds spent decoding since the decoder was opened (for benchmarks). */
 double rv_asr_cpu_seconds(const rv_asr *asr);
 

@@ -72,7 +72,8 @@ typedef struct rv_config_s {
     double asr_date_min_score;      /* ... for an absence's end date and hour */
     double asr_name_confidence_slope, asr_phrase_confidence_slope, asr_closing_confidence_slope;
     double verdict_min_confidence;  /* below: unsure */
-    double name_template_max_distance; /* the owner's recorded name fits: stated */
+    double name_template_max_distance; /* the owner's recorded name fits: stated (mel cepstra) */
+    double name_template_max_posterior_distance; /* the same on posteriorgrams (postgram.h) */
     char case_words[RV_CONFIG_STR_MAX]; /* "" : models_dir/case-words.sv */
     char models_dir[RV_CONFIG_STR_MAX];  /* "" : next to the binary */
     char profile_dirs[RV_CONFIG_STR_MAX]; /* "" : models_dir/profiles */

@@ -42,6 +42,10 @@ rv_err rv_senone_adapt(rv_senone *s, const char *path, rv_error *err);
 /* Number of senones (for the log's frames). */
 int rv_senone_count(const rv_senone *s);
 
+/* Each senone's base phone (its codebook), rv_senone_count entries of
+ * 0..*n_phones-1; borrowed from s. */
+const unsigned char *rv_senone_phones(const rv_senone *s, int *n_phones);
+
 /* Begin an utterance's log in out (its header), then score n_frames feature
  * frames, feat[t][stream] as sphinxbase's feat_s2mfc2feat_live makes them,
  * appending one frame of scores each. RV_ERR_IO on a write error. */

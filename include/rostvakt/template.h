@@ -19,10 +19,12 @@ typedef struct rv_features {
     float *v;        /* n * RV_TEMPLATE_DIM, owned */
     size_t n;
     size_t first;    /* the first kept frame's index in the recording */
+    rv_pcm rec;      /* the recording itself, owned: for postgram.h */
 } rv_features;
 
-/* Features of pcm (any rate; analysed at 8 kHz, the telephone band). New
- * out->v (rv_features_free); RV_ERR_ARG for a recording whose loudest frame
+/* Features of pcm (any rate; analysed at 8 kHz, the telephone band), and a
+ * copy of pcm in out->rec. New out->v and out->rec (rv_features_free);
+ * RV_ERR_ARG for a recording whose loudest frame
  * is below -50 dBFS in the band: nothing said. */
 rv_err rv_features_of(const rv_pcm *pcm, rv_features *out, rv_error *err);
 void rv_features_free(rv_features *f);
@@ -34,5 +36,13 @@ void rv_features_free(rv_features *f);
  * twice as long as utt. */
 rv_err rv_template_match(const rv_features *tmpl, const rv_features *utt, double *dist, double *at_s,
                          rv_error *err);
+
+/* The subsequence DTW under rv_template_match, for any features: T template
+ * frames against U utterance frames, cost(ctx, t, u) the distance of two
+ * frames. *dist: the least mean cost of a path (DBL_MAX when none), *start:
+ * the utterance frame it entered at. RV_ERR_ARG when T or U is 0 or T > 2 U;
+ * RV_ERR_NOMEM. */
+rv_err rv_sdtw(size_t T, size_t U, double (*cost)(void *ctx, size_t t, size_t u), void *ctx, double *dist,
+               size_t *start, rv_error *err);
 
 #endif

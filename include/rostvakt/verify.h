@@ -30,7 +30,8 @@ typedef struct {
      * reaches min_confidence, else unsure. */
     double name_slope, phrase_slope, closing_slope;
     double min_confidence;
-    double template_max_distance; /* a name whose recording fits this well is stated */
+    double template_max_distance; /* a name whose recording fits this well is stated: mel cepstra ... */
+    double template_max_posterior_distance; /* ... and posteriorgrams, used where the decoder has them */
     int phrases_only;         /* benchmarks: only the expected phrases, no
                                * closing prompt or absence (those stay unset) */
 } rv_verify_thresholds;

@@ -280,7 +280,14 @@ static rv_err verify_under(const char *fault, int with_template, rv_error *e)
 Test(verify, a_template_that_cannot_be_made_is_an_error) {
     rv_error e;
     cr_expect_eq(verify_under(NULL, 1, &e), RV_OK, "%s", e.msg);
-    cr_expect_eq(verify_under("template_nomem", 1, &e), RV_ERR_NOMEM);
+    cr_expect_eq(verify_under("postgram_nomem", 1, &e), RV_ERR_NOMEM, "the posteriorgrams the recorded name is matched on");
+}
+
+Test(verify, without_its_own_senone_scores_the_name_is_matched_on_cepstra) {
+    rv_error e;
+    cr_assert_eq(rv_asr_use_pocketsphinx_scores(asr, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(verify_under(NULL, 1, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(verify_under("template_nomem", 1, &e), RV_ERR_NOMEM, "the greeting's cepstra");
 }
 
 Test(verify, a_phrase_that_could_not_be_pronounced_is_an_error_not_unsayable) {
