@@ -532,17 +532,29 @@ static void fit_lengths(void)
             t->raw < -1e8 ? -1e9 : t->raw - cohort_weight * (t->dir_llr > cohort_floor ? t->dir_llr : cohort_floor);
         adjusted[STAT_DIR_TOTAL][i] = t->total < -1e8 ? -1e9 : t->dir_total < -1e8 ? t->total : t->total - t->dir_total;
     }
+    /* RV_BENCH_LINE_FROM=SPEAKER: every speaker's line fitted on that
+     * speaker's trials (a tune half's, bench/make-es-sets.sh), its own
+     * included; RV_BENCH_LINE_SLOPES="FRAME TOTAL": lines of those slopes a
+     * phone (fitted on another set: only the slope moves an AUC) */
+    const char *from_name = getenv("RV_BENCH_LINE_FROM"), *slopes = getenv("RV_BENCH_LINE_SLOPES");
+    int from = -1;
+    for (int i = 0; from_name && i < n_speakers; i++)
+        if (strcmp(speakers[i], from_name) == 0) from = i;
+    double given[2] = {0, 0};
+    int n_given = slopes ? sscanf(slopes, "%lf %lf", &given[0], &given[1]) : 0;
     for (int st = STAT_FRAME_LEN; st <= STAT_TOTAL_LEN; st++)
         for (int kind = 0; kind < N_KINDS; kind++)
             for (int sp = 0; sp < n_speakers; sp++) {
                 double a[2] = {0}, b[2] = {0};
                 int ok = 1, same = 0; /* the other speakers' trials of this kind; none: of any kind */
-                for (size_t i = 0; i < n_trials; i++) same += trials[i].kind == kind && trials[i].speaker != sp;
+                for (size_t i = 0; i < n_trials; i++)
+                    same += trials[i].kind == kind && (from >= 0 ? trials[i].speaker == from : trials[i].speaker != sp);
                 for (int said = 0; said < 2; said++) {
                     double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
                     for (size_t i = 0; i < n_trials; i++) {
                         const trial *t = &trials[i];
-                        if ((same && t->kind != kind) || t->speaker == sp || t->said != said || raw_value(t, st) < -1e8)
+                        if ((same && t->kind != kind) || (from >= 0 ? t->speaker != from : t->speaker == sp) ||
+                            t->said != said || raw_value(t, st) < -1e8)
                             continue;
                         double x = t->phones, y = raw_value(t, st);
                         n++, sx += x, sy += y, sxx += x * x, sxy += x * y;
@@ -552,6 +564,15 @@ static void fit_lengths(void)
                     b[said] = n >= 2 && d > 0 ? (n * sxy - sx * sy) / d : 0;
                     a[said] = n ? (sy - b[said] * sx) / n : 0;
                 }
+                if (n_given == 2) { /* the line given: its slope, said and not said alike */
+                    ok = 1;
+                    a[0] = a[1] = 0;
+                    b[0] = b[1] = given[st == STAT_TOTAL_LEN];
+                }
+                if (ok && from >= 0 && sp == from && same)
+                    printf("  length line (%s) fitted on %s's %s: %.2f %+.3f a phone\n",
+                           st == STAT_FRAME_LEN ? "a frame" : "total", speakers[from], kind_names[kind],
+                           (a[0] + a[1]) / 2, (b[0] + b[1]) / 2);
                 for (size_t i = 0; i < n_trials; i++) {
                     const trial *t = &trials[i];
                     if (t->kind != kind || t->speaker != sp) continue;
@@ -707,7 +728,14 @@ int main(int argc, char **argv)
     rv_lexicon *lex = NULL;
     rv_asr *asr = NULL;
     all_words = getenv("RV_BENCH_ALL_WORDS") && strcmp(getenv("RV_BENCH_ALL_WORDS"), "1") == 0;
-    if (rv_lexicon_open_models(cfg.models_dir, &lex, &e) != RV_OK ||
+    /* another language (bench/make-es-sets.sh): espeak-ng's voice and the
+     * phone maps for it, both vocabularies the directory's */
+    const char *voice = getenv("RV_BENCH_VOICE"), *vmap = getenv("RV_BENCH_MAP"),
+               *dmap = getenv("RV_BENCH_DIRECTORY_MAP");
+    rv_err lrc = voice && vmap ? rv_lexicon_open_voice(vmap, voice, &lex, &e)
+                               : rv_lexicon_open_models(cfg.models_dir, &lex, &e);
+    if (lrc == RV_OK && voice && vmap && dmap && rv_lexicon_load_directory_map(lex, dmap, &e) != RV_OK) lrc = RV_ERR_CONFIG;
+    if (lrc != RV_OK ||
         rv_asr_open(getenv("RV_BENCH_HMM"), rv_config_mllr(&cfg), lex, &asr, &e) != RV_OK) {
         fprintf(stderr, "bench_real: %s\n", e.msg);
         rv_lexicon_free(lex);
