@@ -14,8 +14,10 @@
 # Usage: bench/make-es-sets.sh es|fr OUT_DIR [CACHE]
 # Every prompt of four words or more is a clip ("read sentences", as
 # bench/make-real-sets.sh makes them for Swedish), through mu-law and GSM;
-# its words of four letters or more (each once) are said, those of the next prompt of
-# the same half not said (bench_real drops those said in the clip too).
+# PER (3; RV_BENCH_ES_PER) of its words of four letters or more are said
+# trials, PER of the next prompt of the same half not said (less the words
+# of the prompt itself), each picked by a hash of prompt and word, so the
+# same on every run: all of them would take bench_real most of an hour.
 # The prompts, sorted by name, are split by position into two fixed halves:
 # odd (1st, 3rd, ...) the tune half ("LANG-tune", where statistics are chosen
 # and the phone map learned), even the test half ("LANG-test"), the half being
@@ -32,6 +34,7 @@ set -eu
 LANG_=$1
 OUT=$2
 CACHE=${3:-build/cache/asterisk-sounds}
+PER=${RV_BENCH_ES_PER:-3}
 cd "$(dirname "$0")/.."
 . tools/audio-lib.sh
 case "$LANG_" in
@@ -59,11 +62,12 @@ fi
 SOUNDS=$X/usr/share/asterisk/sounds/$VOICEDIR
 TEXT=$X/usr/share/doc/asterisk-core-sounds-$LANG_/core-sounds-$LANG_.txt.gz
 mkdir -p "$OUT/learn"
-# clips.tsv: n, prompt, half, text (as spoken), said words ('|', lower case,
-# letters only), not said (the next prompt's of the same half, wrapping)
+# clips.tsv: n, prompt, half, text (as spoken), its words ('|', lower case,
+# letters only), the said words scored, the not-said words scored (of the
+# next prompt of the same half, wrapping, less the prompt's own words)
 gzip -dc "$TEXT" | python3 -c '
-import os, re, sys, unicodedata
-lang, sounds = sys.argv[1], sys.argv[2]
+import hashlib, os, re, sys
+lang, sounds, PER = sys.argv[1], sys.argv[2], int(sys.argv[3])
 prompts = []
 for line in sys.stdin:
     line = line.rstrip("\n")
@@ -82,20 +86,24 @@ for line in sys.stdin:
     prompts.append((name, " ".join(words), said))
 prompts.sort()
 halves = {"tune": prompts[0::2], "test": prompts[1::2]}
+def pick(words, name):  # up to PER words of four letters or more, the same on every run
+    long = [w for w in words if len(w) >= 4]
+    return sorted(long, key=lambda w: hashlib.md5((name + "/" + w).encode()).hexdigest())[:PER]
 n = 0
 for half in ("tune", "test"):
     ps = halves[half]
     for i, (name, text, said) in enumerate(ps):
         n += 1
-        nxt = ps[(i + 1) % len(ps)][2]
-        print("%d\t%s\t%s-%s\t%s\t%s\t%s" % (n, name, lang, half, text, "|".join(said), "|".join(nxt)))
-' "$LANG_" "$SOUNDS" > "$OUT/clips.tsv"
+        nxt = [w for w in ps[(i + 1) % len(ps)][2] if w not in said]
+        print("%d\t%s\t%s-%s\t%s\t%s\t%s" % (n, name, lang, half, text, "|".join(said),
+                                            "|".join(pick(said, name)) + "\t" + "|".join(pick(nxt, name))))
+' "$LANG_" "$SOUNDS" "$PER" > "$OUT/clips.tsv"
 printf 'file\tspeaker\tchannel\tsaid\tnot_said\tsaid_templates\tnot_said_templates\tkind\n' > "$OUT/manifest.tsv"
 cp "$OUT/manifest.tsv" "$OUT/learn/manifest.tsv"
 # templates: none ("-" for each word)
 dashes() { printf '%s' "$1" | awk -F'|' '{ s = ""; for (i = 1; i <= NF; i++) s = s (i > 1 ? "|" : "") "-"; print s }'; }
 v=0
-while IFS="$(printf '\t')" read -r n name speaker text said notsaid; do
+while IFS="$(printf '\t')" read -r n name speaker text allsaid said notsaid; do
     # French: the test half only (the tune half is for the map's learning)
     if [ "$LANG_" = es ] || [ "$speaker" = "$LANG_-test" ]; then
         $SOX "$SOUNDS/$name.wav" -r 16000 -c 1 -b 16 "$OUT/clip.wav" pad 0.5 0.5
@@ -114,7 +122,7 @@ while IFS="$(printf '\t')" read -r n name speaker text said notsaid; do
         $SOX "$OUT/learn/s.wav" "$OUT/learn/clip.wav" pad 0.5 0.5
         ch=ulaw; [ $((v % 2)) = 0 ] && ch=gsm
         phone "$OUT/learn/clip.wav" "$OUT/learn/e$n-$ch.wav" "$ch" norm -6
-        printf 'e%s-%s.wav\tespeak-%s\t%s\t%s\t\t-\t-\tsentence\n' "$n" "$ch" "$LANG_" "$ch" "$said" >> "$OUT/learn/manifest.tsv"
+        printf 'e%s-%s.wav\tespeak-%s\t%s\t%s\t\t-\t-\tsentence\n' "$n" "$ch" "$LANG_" "$ch" "$allsaid" >> "$OUT/learn/manifest.tsv"
         rm -f "$OUT/learn/s.wav" "$OUT/learn/clip.wav"
     fi
 done < "$OUT/clips.tsv"
