@@ -19,11 +19,17 @@
  * the same trials: the ratio per frame (shipped), the whole ratio, and each
  * less a line in the phrase's phone count fitted on the other speakers
  * (stat_table); and, as names are weighed against the directory, each
- * less its best competitor among the speaker's other words.
+ * less its best competitor among the speaker's other words; and the whole
+ * ratio spread over the pause-bounded stretch around the phrase.
  * With --cohort FILE (one word a line, up to RV_ASR_MAX_ALTS) each score is the word's
  * less 0.5 times the best of the cohort's (floor -15), as names are weighed
  * against the directory. RV_BENCH_HMM names another acoustic model directory
- * (bench/adapt-real.sh ... map). Usage: bench_real [--cohort FILE] SET_DIR [MODELS_DIR] */
+ * (bench/adapt-real.sh ... map). Another language (bench/bench-es.sh):
+ * RV_BENCH_VOICE (espeak-ng's voice) with RV_BENCH_MAP and
+ * RV_BENCH_DIRECTORY_MAP (its phone maps); RV_BENCH_LINE_FROM=SPEAKER fits
+ * the length lines on that speaker (a tune half) for all, and
+ * RV_BENCH_LINE_SLOPES="FRAME TOTAL" gives their slopes a phone instead.
+ * Usage: bench_real [--cohort FILE] SET_DIR [MODELS_DIR] */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,7 +287,8 @@ static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list,
  * template's fit (then only trials with a template count), or (stat) one of
  * the statistics compared in stat_table. */
 static int use_tmpl;
-enum { STAT_SHIPPED, STAT_FRAME, STAT_TOTAL, STAT_FRAME_LEN, STAT_TOTAL_LEN, STAT_DIR_FRAME, STAT_DIR_TOTAL, N_STATS };
+enum { STAT_SHIPPED, STAT_FRAME, STAT_TOTAL, STAT_FRAME_LEN, STAT_TOTAL_LEN, STAT_DIR_FRAME, STAT_DIR_TOTAL, STAT_STRETCH,
+       N_STATS };
 static int stat = STAT_SHIPPED;
 static double adjusted[N_STATS][MAX_TRIALS]; /* each trial's value of each statistic */
 static double V(const trial *t)
@@ -531,6 +538,9 @@ static void fit_lengths(void)
         adjusted[STAT_DIR_FRAME][i] =
             t->raw < -1e8 ? -1e9 : t->raw - cohort_weight * (t->dir_llr > cohort_floor ? t->dir_llr : cohort_floor);
         adjusted[STAT_DIR_TOTAL][i] = t->total < -1e8 ? -1e9 : t->dir_total < -1e8 ? t->total : t->total - t->dir_total;
+        /* the whole ratio spread over the pause-bounded stretch around the
+         * phrase (its 10 ms frames), as if the stretch were the phrase */
+        adjusted[STAT_STRETCH][i] = t->total < -1e8 ? -1e9 : t->total / (t->stretch > 0.01 ? t->stretch * 100 : 1);
     }
     /* RV_BENCH_LINE_FROM=SPEAKER: every speaker's line fitted on that
      * speaker's trials (a tune half's, bench/make-es-sets.sh), its own
@@ -590,7 +600,8 @@ static void stat_table(void)
                                                "a frame, less a length line (LOSO)",
                                                "total, less a length line (LOSO)",
                                                "a frame, less 0.5 x the speaker's best other word (floor -15)",
-                                               "total, less the speaker's best other word's total"};
+                                               "total, less the speaker's best other word's total",
+                                               "total over the pause-bounded stretch's frames"};
     fit_lengths();
     printf("  statistics compared (AUC [bootstrap 95 %%], said+ not-said-; length lines fitted on the other "
            "speakers,\n  on their trials of the same kind, or of any kind when they have none; the speaker's "
