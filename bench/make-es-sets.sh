@@ -14,10 +14,10 @@
 # Usage: bench/make-es-sets.sh es|fr OUT_DIR [CACHE]
 # Every prompt of four words or more is a clip ("read sentences", as
 # bench/make-real-sets.sh makes them for Swedish), through mu-law and GSM;
-# PER (3; RV_BENCH_ES_PER) of its words of four letters or more are said
+# PER (2; RV_BENCH_ES_PER) of its words of four letters or more are said
 # trials, PER of the next prompt of the same half not said (less the words
 # of the prompt itself), each picked by a hash of prompt and word, so the
-# same on every run: all of them would take bench_real most of an hour.
+# same on every run: all of them would take bench_real hours on a shared machine.
 # The prompts, sorted by name, are split by position into two fixed halves:
 # odd (1st, 3rd, ...) the tune half ("LANG-tune", where statistics are chosen
 # and the phone map learned), even the test half ("LANG-test"), the half being
@@ -34,7 +34,7 @@ set -eu
 LANG_=$1
 OUT=$2
 CACHE=${3:-build/cache/asterisk-sounds}
-PER=${RV_BENCH_ES_PER:-3}
+PER=${RV_BENCH_ES_PER:-2}
 cd "$(dirname "$0")/.."
 . tools/audio-lib.sh
 case "$LANG_" in
