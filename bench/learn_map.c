@@ -201,7 +201,7 @@ static int write_map(const char *base, const char *out_path, const char *dir, co
                  "# %s%s%s; edit the base map, not this file. For the directory's names, units and\n"
                  "# organisations. Phonemes the split showed at least %d times have the phones the\n"
                  "# acoustic model heard for them, most often first.\n#\n",
-            base, strcmp(kind, "real") == 0 ? "words said in the real clips" : strcmp(kind, "both") == 0 ? "names and units" : strcmp(kind, "unit") == 0 ? "units" : "names", dir,
+            base, strcmp(kind, "real") == 0 ? "words said in the clips" : strcmp(kind, "both") == 0 ? "names and units" : strcmp(kind, "unit") == 0 ? "units" : "names", dir,
             half ? ", mailboxes " : "", half ? half : "", MIN_SEEN);
     char line[512];
     while (fgets(line, sizeof line, in)) {
