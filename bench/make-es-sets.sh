@@ -13,7 +13,8 @@
 #
 # Usage: bench/make-es-sets.sh es|fr OUT_DIR [CACHE]
 # Every prompt of four words or more is a clip ("read sentences", as
-# bench/make-real-sets.sh makes them for Swedish), through mu-law and GSM;
+# bench/make-real-sets.sh makes them for Swedish), through mu-law and GSM
+# (RV_BENCH_ES_CHANNELS="ulaw gsm");
 # PER (2; RV_BENCH_ES_PER) of its words of four letters or more are said
 # trials, PER of the next prompt of the same half not said (less the words
 # of the prompt itself), each picked by a hash of prompt and word, so the
@@ -35,6 +36,7 @@ LANG_=$1
 OUT=$2
 CACHE=${3:-build/cache/asterisk-sounds}
 PER=${RV_BENCH_ES_PER:-2}
+CHANNELS=${RV_BENCH_ES_CHANNELS:-ulaw gsm}
 cd "$(dirname "$0")/.."
 . tools/audio-lib.sh
 case "$LANG_" in
@@ -107,7 +109,7 @@ while IFS="$(printf '\t')" read -r n name speaker text allsaid said notsaid; do
     # French: the test half only (the tune half is for the map's learning)
     if [ "$LANG_" = es ] || [ "$speaker" = "$LANG_-test" ]; then
         $SOX "$SOUNDS/$name.wav" -r 16000 -c 1 -b 16 "$OUT/clip.wav" pad 0.5 0.5
-        for ch in ulaw gsm; do
+        for ch in $CHANNELS; do
             phone "$OUT/clip.wav" "$OUT/p$n-$ch.wav" "$ch" norm -6
             printf 'p%s-%s.wav\t%s\t%s\t%s\t%s\t%s\t%s\tsentence\n' "$n" "$ch" "$speaker" "$ch" "$said" "$notsaid" \
                 "$(dashes "$said")" "$(dashes "$notsaid")" >> "$OUT/manifest.tsv"

@@ -101,10 +101,11 @@ rv_err rv_lexicon_open_voice(const char *map_path, const char *voice, rv_lexicon
             rc = rv_error_set(err, RV_ERR_INTERNAL, "espeak-ng could not be initialised");
     }
     if (rc == RV_OK && strcmp(espeak_voice, voice) != 0) {
-        if (espeak_SetVoiceByName(voice) != EE_OK)
-            rc = rv_error_set(err, RV_ERR_INTERNAL, strcmp(voice, "sv") == 0 ? "espeak-ng has no Swedish voice (sv)"
-                                                                            : "espeak-ng has no voice '%s'", voice);
-        else
+        if (espeak_SetVoiceByName(voice) != EE_OK) {
+            espeak_voice[0] = '\0'; /* whatever it holds now, the next use sets its own */
+            rc = strcmp(voice, "sv") == 0 ? rv_error_set(err, RV_ERR_INTERNAL, "espeak-ng has no Swedish voice (sv)")
+                                          : rv_error_set(err, RV_ERR_INTERNAL, "espeak-ng has no voice '%s'", voice);
+        } else
             snprintf(espeak_voice, sizeof espeak_voice, "%s", voice);
     }
     if (rc == RV_OK) espeak_users++;
