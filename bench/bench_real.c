@@ -552,6 +552,9 @@ static void fit_lengths(void)
         if (strcmp(speakers[i], from_name) == 0) from = i;
     double given[2] = {0, 0};
     int n_given = slopes ? sscanf(slopes, "%lf %lf", &given[0], &given[1]) : 0;
+    if (n_given == 2)
+        printf("  length lines given (RV_BENCH_LINE_SLOPES): %+.3f a phone a frame, %+.3f whole; not fitted here\n",
+               given[0], given[1]);
     for (int st = STAT_FRAME_LEN; st <= STAT_TOTAL_LEN; st++)
         for (int kind = 0; kind < N_KINDS; kind++)
             for (int sp = 0; sp < n_speakers; sp++) {
