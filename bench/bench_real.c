@@ -673,7 +673,14 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "--dict") == 0) { /* words on stdin: their pronunciations, for SphinxTrain */
         rv_lexicon *lx = NULL;
         rv_error le;
-        if (rv_lexicon_open_models(argc > 2 ? argv[2] : "models", &lx, &le) != RV_OK) {
+        const char *dv = getenv("RV_BENCH_VOICE"), *dm = getenv("RV_BENCH_MAP"), *dd = getenv("RV_BENCH_DIRECTORY_MAP");
+        rv_err dr = dv && dm ? rv_lexicon_open_voice(dm, dv, &lx, &le)
+                             : rv_lexicon_open_models(argc > 2 ? argv[2] : "models", &lx, &le);
+        if (dr == RV_OK && dv && dm && dd && rv_lexicon_load_directory_map(lx, dd, &le) != RV_OK) {
+            rv_lexicon_free(lx);
+            dr = RV_ERR_CONFIG;
+        }
+        if (dr != RV_OK) {
             fprintf(stderr, "bench_real: %s\n", le.msg);
             return 78;
         }
