@@ -39,7 +39,7 @@ PRIVATE_HEADERS = store.h requests.h archive.h adapt.h calibrate.h greeting.h ma
 PUBLIC_HEADERS  = $(filter-out $(PRIVATE_HEADERS:%=include/rostvakt/%),$(wildcard include/rostvakt/*.h))
 
 .PHONY: FORCE all deps models readme test unit-test unit-test-pg browser-test browser-test-pg asan bench bench-transport bench-inbox bench-store bench-template demo screenshots check-symbols \
-        check-headers install clean samples learn-map fuzz mutants
+        check-headers install clean samples learn-map learn-map-lang fuzz mutants
 
 MLLR     = models/en-us-tel.mllr
 
@@ -268,6 +268,20 @@ learn-map: deps
 	@sh bench/make-asr-sets.sh build/asr >/dev/null
 	$(BUILD)/learn_map build/asr/learn models/sv-arpabet-directory.map
 
+# bench/lang/es-arpabet-directory.map (in git), the same way from espeak-ng
+# speaking the Spanish prompts' tune half (bench/make-es-sets.sh) and the
+# hand-written bench/lang/es-arpabet.map (about seven minutes of CPU). On the
+# Spanish tune half it did worse than the hand-written map, so `make bench`
+# scores with the hand-written maps; this is kept to measure it again
+# (LANGS="es fr" learns a French one too).
+LANGS ?= es
+learn-map-lang: deps
+	@$(MAKE) --no-print-directory $(MLLR) $(BUILD)/learn_map
+	@for l in $(LANGS); do sh bench/make-es-sets.sh $$l build/$$l >/dev/null; \
+	  case $$l in es) v=es-419 r=ɾ ;; *) v=$$l r=ʁ ;; esac; \
+	  $(BUILD)/learn_map --base bench/lang/$$l-arpabet.map --voice $$v --r-like "$$r" --real build/$$l/learn \
+	    bench/lang/$$l-arpabet-directory.map || exit 1; done
+
 $(BUILD)/bench_serve: bench/bench_serve.c
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(shell pkg-config --libs libcurl 2>/dev/null) -lpthread
 
@@ -278,7 +292,10 @@ $(BUILD)/bench_transport: bench/bench_transport.c
 # The figures go to the terminal and to bench/results/DATE-TIME.txt, with
 # the commit they were measured on, so that runs can be compared.
 # Real recorded Swedish for evaluation, used where it lies (never copied here):
-# beside the project, or beside the folder of a worktree of it.
+# beside the project, or beside the folder of a worktree of it. Real Spanish
+# and French (Debian's Asterisk prompts) are fetched by bench/make-es-sets.sh
+# with `apt-get download` (no root; it needs the Debian archive) into
+# build/cache/asterisk-sounds, once; without them that part is skipped.
 SPEECH_SV ?= $(firstword $(wildcard ../shared/speech-sv ../../shared/speech-sv) ../shared/speech-sv)
 BENCH_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M).txt
 bench: deps
@@ -302,6 +319,9 @@ bench: deps
 	  echo "== the owner's recorded name on real same-speaker repeats (Asterisk prompts; chosen on en+es, fr untouched) =="; \
 	  sh bench/make-template-sets.sh build/asterisk-sounds build/template; \
 	  $(BUILD)/bench_template build/template; \
+	  echo; \
+	  echo "== phrase verification on real recorded Spanish and French sentences (Asterisk prompts; about 15 min of CPU) =="; \
+	  sh bench/bench-es.sh $(BUILD)/bench_real; \
 	  echo; \
 	  echo "== HTTP service under load (loopback) =="; \
 	  sh bench/bench-serve.sh $(BIN) $(BUILD)/bench_serve; \

@@ -19,11 +19,17 @@
  * the same trials: the ratio per frame (shipped), the whole ratio, and each
  * less a line in the phrase's phone count fitted on the other speakers
  * (stat_table); and, as names are weighed against the directory, each
- * less its best competitor among the speaker's other words.
+ * less its best competitor among the speaker's other words; and the whole
+ * ratio spread over the pause-bounded stretch around the phrase.
  * With --cohort FILE (one word a line, up to RV_ASR_MAX_ALTS) each score is the word's
  * less 0.5 times the best of the cohort's (floor -15), as names are weighed
  * against the directory. RV_BENCH_HMM names another acoustic model directory
- * (bench/adapt-real.sh ... map). Usage: bench_real [--cohort FILE] SET_DIR [MODELS_DIR] */
+ * (bench/adapt-real.sh ... map). Another language (bench/bench-es.sh):
+ * RV_BENCH_VOICE (espeak-ng's voice) with RV_BENCH_MAP and
+ * RV_BENCH_DIRECTORY_MAP (its phone maps); RV_BENCH_LINE_FROM=SPEAKER fits
+ * the length lines on that speaker (a tune half) for all, and
+ * RV_BENCH_LINE_SLOPES="FRAME TOTAL" gives their slopes a phone instead.
+ * Usage: bench_real [--cohort FILE] SET_DIR [MODELS_DIR] */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,7 +287,8 @@ static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list,
  * template's fit (then only trials with a template count), or (stat) one of
  * the statistics compared in stat_table. */
 static int use_tmpl;
-enum { STAT_SHIPPED, STAT_FRAME, STAT_TOTAL, STAT_FRAME_LEN, STAT_TOTAL_LEN, STAT_DIR_FRAME, STAT_DIR_TOTAL, N_STATS };
+enum { STAT_SHIPPED, STAT_FRAME, STAT_TOTAL, STAT_FRAME_LEN, STAT_TOTAL_LEN, STAT_DIR_FRAME, STAT_DIR_TOTAL, STAT_STRETCH,
+       N_STATS };
 static int stat = STAT_SHIPPED;
 static double adjusted[N_STATS][MAX_TRIALS]; /* each trial's value of each statistic */
 static double V(const trial *t)
@@ -531,18 +538,36 @@ static void fit_lengths(void)
         adjusted[STAT_DIR_FRAME][i] =
             t->raw < -1e8 ? -1e9 : t->raw - cohort_weight * (t->dir_llr > cohort_floor ? t->dir_llr : cohort_floor);
         adjusted[STAT_DIR_TOTAL][i] = t->total < -1e8 ? -1e9 : t->dir_total < -1e8 ? t->total : t->total - t->dir_total;
+        /* the whole ratio spread over the pause-bounded stretch around the
+         * phrase (its 10 ms frames), as if the stretch were the phrase */
+        adjusted[STAT_STRETCH][i] = t->total < -1e8 ? -1e9 : t->total / (t->stretch > 0.01 ? t->stretch * 100 : 1);
     }
+    /* RV_BENCH_LINE_FROM=SPEAKER: every speaker's line fitted on that
+     * speaker's trials (a tune half's, bench/make-es-sets.sh), its own
+     * included; RV_BENCH_LINE_SLOPES="FRAME TOTAL": lines of those slopes a
+     * phone (fitted on another set: only the slope moves an AUC) */
+    const char *from_name = getenv("RV_BENCH_LINE_FROM"), *slopes = getenv("RV_BENCH_LINE_SLOPES");
+    int from = -1;
+    for (int i = 0; from_name && i < n_speakers; i++)
+        if (strcmp(speakers[i], from_name) == 0) from = i;
+    double given[2] = {0, 0};
+    int n_given = slopes ? sscanf(slopes, "%lf %lf", &given[0], &given[1]) : 0;
+    if (n_given == 2)
+        printf("  length lines given (RV_BENCH_LINE_SLOPES): %+.3f a phone a frame, %+.3f whole; not fitted here\n",
+               given[0], given[1]);
     for (int st = STAT_FRAME_LEN; st <= STAT_TOTAL_LEN; st++)
         for (int kind = 0; kind < N_KINDS; kind++)
             for (int sp = 0; sp < n_speakers; sp++) {
                 double a[2] = {0}, b[2] = {0};
                 int ok = 1, same = 0; /* the other speakers' trials of this kind; none: of any kind */
-                for (size_t i = 0; i < n_trials; i++) same += trials[i].kind == kind && trials[i].speaker != sp;
+                for (size_t i = 0; i < n_trials; i++)
+                    same += trials[i].kind == kind && (from >= 0 ? trials[i].speaker == from : trials[i].speaker != sp);
                 for (int said = 0; said < 2; said++) {
                     double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
                     for (size_t i = 0; i < n_trials; i++) {
                         const trial *t = &trials[i];
-                        if ((same && t->kind != kind) || t->speaker == sp || t->said != said || raw_value(t, st) < -1e8)
+                        if ((same && t->kind != kind) || (from >= 0 ? t->speaker != from : t->speaker == sp) ||
+                            t->said != said || raw_value(t, st) < -1e8)
                             continue;
                         double x = t->phones, y = raw_value(t, st);
                         n++, sx += x, sy += y, sxx += x * x, sxy += x * y;
@@ -552,6 +577,15 @@ static void fit_lengths(void)
                     b[said] = n >= 2 && d > 0 ? (n * sxy - sx * sy) / d : 0;
                     a[said] = n ? (sy - b[said] * sx) / n : 0;
                 }
+                if (n_given == 2) { /* the line given: its slope, said and not said alike */
+                    ok = 1;
+                    a[0] = a[1] = 0;
+                    b[0] = b[1] = given[st == STAT_TOTAL_LEN];
+                }
+                if (ok && from >= 0 && sp == from && same)
+                    printf("  length line (%s) fitted on %s's %s: %.2f %+.3f a phone\n",
+                           st == STAT_FRAME_LEN ? "a frame" : "total", speakers[from], kind_names[kind],
+                           (a[0] + a[1]) / 2, (b[0] + b[1]) / 2);
                 for (size_t i = 0; i < n_trials; i++) {
                     const trial *t = &trials[i];
                     if (t->kind != kind || t->speaker != sp) continue;
@@ -569,7 +603,8 @@ static void stat_table(void)
                                                "a frame, less a length line (LOSO)",
                                                "total, less a length line (LOSO)",
                                                "a frame, less 0.5 x the speaker's best other word (floor -15)",
-                                               "total, less the speaker's best other word's total"};
+                                               "total, less the speaker's best other word's total",
+                                               "total over the pause-bounded stretch's frames"};
     fit_lengths();
     printf("  statistics compared (AUC [bootstrap 95 %%], said+ not-said-; length lines fitted on the other "
            "speakers,\n  on their trials of the same kind, or of any kind when they have none; the speaker's "
@@ -638,7 +673,14 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "--dict") == 0) { /* words on stdin: their pronunciations, for SphinxTrain */
         rv_lexicon *lx = NULL;
         rv_error le;
-        if (rv_lexicon_open_models(argc > 2 ? argv[2] : "models", &lx, &le) != RV_OK) {
+        const char *dv = getenv("RV_BENCH_VOICE"), *dm = getenv("RV_BENCH_MAP"), *dd = getenv("RV_BENCH_DIRECTORY_MAP");
+        rv_err dr = dv && dm ? rv_lexicon_open_voice(dm, dv, &lx, &le)
+                             : rv_lexicon_open_models(argc > 2 ? argv[2] : "models", &lx, &le);
+        if (dr == RV_OK && dv && dm && dd && rv_lexicon_load_directory_map(lx, dd, &le) != RV_OK) {
+            rv_lexicon_free(lx);
+            dr = RV_ERR_CONFIG;
+        }
+        if (dr != RV_OK) {
             fprintf(stderr, "bench_real: %s\n", le.msg);
             return 78;
         }
@@ -707,7 +749,14 @@ int main(int argc, char **argv)
     rv_lexicon *lex = NULL;
     rv_asr *asr = NULL;
     all_words = getenv("RV_BENCH_ALL_WORDS") && strcmp(getenv("RV_BENCH_ALL_WORDS"), "1") == 0;
-    if (rv_lexicon_open_models(cfg.models_dir, &lex, &e) != RV_OK ||
+    /* another language (bench/make-es-sets.sh): espeak-ng's voice and the
+     * phone maps for it, both vocabularies the directory's */
+    const char *voice = getenv("RV_BENCH_VOICE"), *vmap = getenv("RV_BENCH_MAP"),
+               *dmap = getenv("RV_BENCH_DIRECTORY_MAP");
+    rv_err lrc = voice && vmap ? rv_lexicon_open_voice(vmap, voice, &lex, &e)
+                               : rv_lexicon_open_models(cfg.models_dir, &lex, &e);
+    if (lrc == RV_OK && voice && vmap && dmap && rv_lexicon_load_directory_map(lex, dmap, &e) != RV_OK) lrc = RV_ERR_CONFIG;
+    if (lrc != RV_OK ||
         rv_asr_open(getenv("RV_BENCH_HMM"), rv_config_mllr(&cfg), lex, &asr, &e) != RV_OK) {
         fprintf(stderr, "bench_real: %s\n", e.msg);
         rv_lexicon_free(lex);

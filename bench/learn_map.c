@@ -24,12 +24,16 @@
  *
  * usage: learn_map [--base MAP] [--kind unit|name|both] [--half odd|even]
  *                  SPLIT_DIR [OUT]
- *        learn_map [--base MAP] --real [--without SPEAKER] REAL_DIR [OUT]
+ *        learn_map [--base MAP] [--voice V] [--r-like "T ..."] --real
+ *                  [--without SPEAKER] REAL_DIR [OUT]
  * --half odd|even learns from half the mailboxes (which have their own
  * voices), for cross-validation. --real learns from the clips of real
  * recorded Swedish of bench/make-real-sets.sh instead (each word said in a
  * clip aligned, its first wording), --without leaving one speaker out
- * (bench/real-map.sh). Prints the counts; writes the map to OUT. */
+ * (bench/real-map.sh). --voice names another of espeak-ng's voices (the base
+ * map must be for it) and --r-like the tokens learned as r is, for another
+ * language's map (bench/make-es-sets.sh's learn/ sets: espeak-ng speaking
+ * Spanish or French). Prints the counts; writes the map to OUT. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +75,21 @@ static int is_vowel(const char *ph)
     return 0;
 }
 
+/* Other tokens learned as r is (--r-like: another language's tap or uvular r). */
+static const char *r_like_tokens;
+static int r_like(const char *tok)
+{
+    if (!r_like_tokens) return 0;
+    size_t n = strlen(tok);
+    for (const char *p = r_like_tokens; *p;) {
+        size_t l = strcspn(p, " ");
+        if (l == n && strncmp(p, tok, n) == 0) return 1;
+        p += l;
+        p += *p == ' ';
+    }
+    return 0;
+}
+
 static tally *tally_of(const rv_phoneme *p)
 {
     for (size_t i = 0; i < n_tallies; i++)
@@ -81,7 +100,7 @@ static tally *tally_of(const rv_phoneme *p)
     const char *const *set = NULL;
     size_t n = 0;
     if (is_vowel(p->alts[0])) set = vowels, n = sizeof vowels / sizeof *vowels;
-    else if (strcmp(p->token, "r") == 0) set = rs, n = sizeof rs / sizeof *rs;
+    else if (strcmp(p->token, "r") == 0 || r_like(p->token)) set = rs, n = sizeof rs / sizeof *rs;
     else if (!strcmp(p->alts[0], "SH")) set = hush, n = sizeof hush / sizeof *hush;
     if (set)
         for (size_t i = 0; i < n; i++) t->cands[t->n++] = set[i];
@@ -182,7 +201,7 @@ static int write_map(const char *base, const char *out_path, const char *dir, co
                  "# %s%s%s; edit the base map, not this file. For the directory's names, units and\n"
                  "# organisations. Phonemes the split showed at least %d times have the phones the\n"
                  "# acoustic model heard for them, most often first.\n#\n",
-            base, strcmp(kind, "real") == 0 ? "words said in the real clips" : strcmp(kind, "both") == 0 ? "names and units" : strcmp(kind, "unit") == 0 ? "units" : "names", dir,
+            base, strcmp(kind, "real") == 0 ? "words said in the clips" : strcmp(kind, "both") == 0 ? "names and units" : strcmp(kind, "unit") == 0 ? "units" : "names", dir,
             half ? ", mailboxes " : "", half ? half : "", MIN_SEEN);
     char line[512];
     while (fgets(line, sizeof line, in)) {
@@ -209,11 +228,13 @@ static int write_map(const char *base, const char *out_path, const char *dir, co
 int main(int argc, char **argv)
 {
     const char *base = "models/sv-arpabet.map", *kind = "both", *half = NULL, *dir = NULL, *out_path = NULL;
-    const char *without = NULL;
+    const char *without = NULL, *voice = "sv";
     int real = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--real") == 0) { real = 1; continue; }
         if (i + 1 < argc && strcmp(argv[i], "--without") == 0) { without = argv[++i]; continue; }
+        if (i + 1 < argc && strcmp(argv[i], "--voice") == 0) { voice = argv[++i]; continue; }
+        if (i + 1 < argc && strcmp(argv[i], "--r-like") == 0) { r_like_tokens = argv[++i]; continue; }
         if (i + 1 < argc && strcmp(argv[i], "--base") == 0) base = argv[++i];
         else if (i + 1 < argc && strcmp(argv[i], "--kind") == 0) kind = argv[++i];
         else if (i + 1 < argc && strcmp(argv[i], "--half") == 0) half = argv[++i];
@@ -226,13 +247,14 @@ int main(int argc, char **argv)
     int learn_units = strcmp(kind, "unit") == 0 || strcmp(kind, "both") == 0;
     if (!dir || (!learn_names && !learn_units) || (half && strcmp(half, "odd") && strcmp(half, "even"))) {
         fprintf(stderr, "usage: learn_map [--base MAP] [--kind unit|name|both] [--half odd|even] SPLIT_DIR [OUT]\n"
-                        "       learn_map [--base MAP] --real [--without SPEAKER] REAL_DIR [OUT]\n");
+                        "       learn_map [--base MAP] [--voice V] [--r-like 'T ...'] --real [--without SPEAKER] "
+                        "REAL_DIR [OUT]\n");
         return 64;
     }
     rv_lexicon *lex;
     rv_asr *asr;
     rv_error e;
-    if (rv_lexicon_open(base, &lex, &e) != RV_OK ||
+    if (rv_lexicon_open_voice(base, voice, &lex, &e) != RV_OK ||
         rv_asr_open(NULL, "models/en-us-tel.mllr", lex, &asr, &e) != RV_OK) {
         fprintf(stderr, "%s\n", e.msg);
         return 1;

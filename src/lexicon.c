@@ -29,10 +29,12 @@ typedef struct {
 
 struct rv_lexicon {
     phone_map maps[2]; /* by rv_vocab */
+    char voice[16];    /* espeak-ng's voice: "sv" */
 };
 
 static pthread_mutex_t espeak_lock = PTHREAD_MUTEX_INITIALIZER;
 static int espeak_users;
+static char espeak_voice[16]; /* the voice espeak-ng has now (under espeak_lock) */
 
 typedef struct {
     phone_map *lex;
@@ -79,18 +81,32 @@ static rv_err load_map(phone_map *lex, const char *path, rv_error *err)
 
 rv_err rv_lexicon_open(const char *map_path, rv_lexicon **out, rv_error *err)
 {
+    return rv_lexicon_open_voice(map_path, "sv", out, err);
+}
+
+rv_err rv_lexicon_open_voice(const char *map_path, const char *voice, rv_lexicon **out, rv_error *err)
+{
     *out = NULL;
+    if (strlen(voice) >= sizeof espeak_voice) return rv_error_set(err, RV_ERR_ARG, "no espeak-ng voice '%s'", voice);
     rv_lexicon *lex = calloc(1, sizeof *lex);
     if (!lex) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     rv_err rc = load_map(&lex->maps[RV_VOCAB_FIXED], map_path, err);
     if (rc != RV_OK) { free(lex); return rc; }
     lex->maps[RV_VOCAB_DIRECTORY] = lex->maps[RV_VOCAB_FIXED];
+    snprintf(lex->voice, sizeof lex->voice, "%s", voice);
     pthread_mutex_lock(&espeak_lock);
     if (espeak_users == 0) {
+        espeak_voice[0] = '\0';
         if (espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 0, NULL, espeakINITIALIZE_DONT_EXIT) < 0)
             rc = rv_error_set(err, RV_ERR_INTERNAL, "espeak-ng could not be initialised");
-        else if (espeak_SetVoiceByName("sv") != EE_OK)
-            rc = rv_error_set(err, RV_ERR_INTERNAL, "espeak-ng has no Swedish voice (sv)");
+    }
+    if (rc == RV_OK && strcmp(espeak_voice, voice) != 0) {
+        if (espeak_SetVoiceByName(voice) != EE_OK) {
+            espeak_voice[0] = '\0'; /* whatever it holds now, the next use sets its own */
+            rc = strcmp(voice, "sv") == 0 ? rv_error_set(err, RV_ERR_INTERNAL, "espeak-ng has no Swedish voice (sv)")
+                                          : rv_error_set(err, RV_ERR_INTERNAL, "espeak-ng has no voice '%s'", voice);
+        } else
+            snprintf(espeak_voice, sizeof espeak_voice, "%s", voice);
     }
     if (rc == RV_OK) espeak_users++;
     else if (espeak_users == 0) espeak_Terminate();
@@ -141,12 +157,15 @@ static const map_entry *lookup(const phone_map *lex, const char *tok)
     return NULL;
 }
 
-/* espeak-ng's phonemes for one word, tokens separated by '_'. */
-static void phonemes(const char *word, char *out, size_t cap)
+/* espeak-ng's phonemes for one word in voice, tokens separated by '_'. */
+static void phonemes(const char *voice, const char *word, char *out, size_t cap)
 {
     size_t o = 0;
     out[0] = '\0';
     pthread_mutex_lock(&espeak_lock);
+    /* another lexicon may have another voice (opened with it, so it exists) */
+    if (strcmp(espeak_voice, voice) != 0 && espeak_SetVoiceByName(voice) == EE_OK)
+        snprintf(espeak_voice, sizeof espeak_voice, "%s", voice);
     const void *t = word;
     while (t && o + 1 < cap) {
         const char *p = espeak_TextToPhonemes(&t, espeakCHARS_UTF8, 0x02 | ('_' << 8));
@@ -256,7 +275,7 @@ rv_err rv_lexicon_pronounce_in(rv_lexicon *lex, rv_vocab vocab, const char *text
         rv_word_pron *wp = &out[*n_words];
         memset(wp, 0, sizeof *wp);
         rv_sv_lower(s, len, wp->word, sizeof wp->word);
-        phonemes(wp->word, wp->ipa, sizeof wp->ipa);
+        phonemes(lex->voice, wp->word, wp->ipa, sizeof wp->ipa);
         rv_err rc = pronounce_word(map, wp, max_variants, err);
         if (rc != RV_OK) return rc;
         (*n_words)++;

@@ -191,3 +191,26 @@ Test(lexicon, a_models_directory_gives_each_vocabulary_its_map) {
     cr_expect_eq(rv_lexicon_open_models("/nonexistent", &l, &e), RV_ERR_IO);
     cr_expect_null(l);
 }
+
+/* Another of espeak-ng's voices (the bench's Spanish and French) beside the
+ * Swedish one in the same process: each lexicon keeps its own voice, so the
+ * Swedish pronunciations are the same before and after. */
+Test(lexicon, another_voice_leaves_the_swedish_one_alone) {
+    rv_word_pron before = one("Sjöberg");
+    rv_lexicon *es;
+    rv_error e;
+    cr_assert_eq(rv_lexicon_open_voice("bench/lang/es-arpabet.map", "es-419", &es, &e), RV_OK, "%s", e.msg);
+    rv_word_pron w[1];
+    size_t n;
+    cr_assert_eq(rv_lexicon_pronounce(es, "hola", 1, w, 1, &n, &e), RV_OK, "%s", e.msg);
+    cr_expect_str_eq(w[0].prons[0], "OW L AA", "Spanish h is silent: %s", w[0].prons[0]);
+    rv_word_pron after = one("Sjöberg");
+    cr_expect_str_eq(after.prons[0], before.prons[0]);
+    cr_assert_eq(rv_lexicon_pronounce(es, "gracias", 1, w, 1, &n, &e), RV_OK, "%s", e.msg);
+    cr_expect_str_eq(w[0].prons[0], "G D AA S Y AA S", "%s", w[0].prons[0]);
+    rv_lexicon_free(es);
+    cr_expect_str_eq(one("Sjöberg").prons[0], before.prons[0], "the Swedish voice after the other is closed");
+    rv_lexicon *none = NULL;
+    cr_expect_eq(rv_lexicon_open_voice("bench/lang/es-arpabet.map", "no-such-voice", &none, &e), RV_ERR_INTERNAL);
+    cr_expect_null(none);
+}
