@@ -732,10 +732,11 @@ static void installation_report(const split *s)
             double lo, hi, a = auc_of(pos, np, neg, nn);
             auc_interval(pos, np, neg, nn, &lo, &hi);
             size_t conf = np + nn - unsure;
-            printf("  %-8s %-5s TPR %.2f  FPR %.2f  AUC %.2f [%.2f, %.2f]  (%zu+ %zu-); unsure %.2f, confident right "
-                   "%.2f (%zu)\n",
+            char auc[48] = "AUC -";
+            if (np && nn) snprintf(auc, sizeof auc, "AUC %.2f [%.2f, %.2f]", a, lo, hi);
+            printf("  %-8s %-5s TPR %.2f  FPR %.2f  %s  (%zu+ %zu-); unsure %.2f, confident right %.2f (%zu)\n",
                    k ? "unit" : "name+dir", chans[c] ? chans[c] : "all", np ? (double)tp / np : 0,
-                   nn ? (double)fp / nn : 0, a, lo, hi, np, nn, (double)unsure / (double)(np + nn),
+                   nn ? (double)fp / nn : 0, auc, np, nn, (double)unsure / (double)(np + nn),
                    conf ? (double)right / conf : 0, conf);
             free(pos), free(neg);
         }

@@ -100,6 +100,7 @@ for d in heldout heldout-wb; do
     printf 'file\tchannel\tname\tunit\tname_said\tunit_said\ttext\tprompted\n' > "$OUT/$d/manifest.tsv"
 done
 i=0
+c=1000 # the held-out greetings' voices, rates and lines whatever POOL is
 while [ $i -lt 40 ]; do
     i=$((i + 1))
     name=$(echo "$NAMES" | cut -d';' -f$i)
