@@ -307,7 +307,7 @@ bench: deps
 	echo "figures written to $(BENCH_OUT)"; exit $$(cat $(BUILD)/bench.status)
 
 # Only rostvakt adapt's part of make bench, with the whole learning curve
-# (1 000 greetings, MAP after the MLLR, a wideband MLLR from 150 greetings;
+# (up to 400 greetings, MAP after that MLLR, a wideband MLLR from 150 greetings;
 # about an hour on two shared cores).
 BENCH_ADAPT_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M)-adapt.txt
 bench-adapt: deps
@@ -315,8 +315,8 @@ bench-adapt: deps
 	  $(BUILD)/tools/asr_prep $(BUILD)/tools/sendump2mixw
 	@mkdir -p bench/results
 	@{ ( set -e; echo "rostvakt adapt's measurements alone, $$(date -u '+%Y-%m-%d %H:%M UTC'), commit $$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg)"; \
-	  echo; sh bench/make-adapt-set.sh build/adapt 1000 >/dev/null; \
-	  sh bench/adapt-curve.sh $(BIN) build/adapt "0 50 200 500 1000" map wideband 150; \
+	  echo; sh bench/make-adapt-set.sh build/adapt 400 >/dev/null; \
+	  sh bench/adapt-curve.sh $(BIN) build/adapt "0 50 200 400" map wideband 150; \
 	  echo; sh bench/make-real-sets.sh $(SPEECH_SV) build/real >/dev/null; \
 	  echo "real voices, leave-one-speaker-out:"; sh bench/adapt-loso.sh $(SPEECH_SV) build/real ); \
 	  echo $$? > $(BUILD)/bench.status; } 2>&1 | tee $(BENCH_ADAPT_OUT); \

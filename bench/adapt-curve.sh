@@ -3,8 +3,10 @@
 # (bench/make-adapt-set.sh: voices the tune split never had). The pool's
 # mailboxes and greetings go to a running service, which analyses each at
 # upload with the shipped model; after the first SIZE of them, `rostvakt
-# adapt` (as shipped: its own choice of greetings, --min-frames default)
-# learns an MLLR, and the held-out greetings of the same voices are scored
+# adapt` (its own choice of greetings)
+# learns an MLLR (--min-frames ADAPT_MIN_FRAMES, default 1: the estimation
+# at every size; the line says when the default minimum was not reached),
+# and the held-out greetings of the same voices are scored
 # with it at the shipped thresholds (bench_verify --installation). SIZE 0 is
 # the shipped matrix. Options after the sizes:
 #   map        then MAP after the largest size's MLLR (SphinxTrain's
@@ -21,7 +23,7 @@ set -eu
 cd "$(dirname "$0")/.."
 . tools/mllr-lib.sh
 BIN=$1; SET=$2; SIZES=$3; shift 3
-MAP=0; WB=0
+MAP=0; WB=0; MIN=${ADAPT_MIN_FRAMES:-1}
 while [ $# -gt 0 ]; do
     case $1 in
         map) MAP=1 ;;
@@ -109,9 +111,12 @@ for n in $SIZES; do
         continue
     fi
     t0=$(date +%s)
-    nice -n 10 "$BIN" adapt --data-dir "$D/data" > "$D/adapt.out" 2>&1 || { cat "$D/adapt.out" >&2; exit 1; }
+    nice -n 10 "$BIN" adapt --data-dir "$D/data" --min-frames "$MIN" > "$D/adapt.out" 2>&1 ||
+        { cat "$D/adapt.out" >&2; exit 1; }
     t=$(( $(date +%s) - t0 ))
-    echo "  $n greetings: rostvakt adapt in $t s: $(head -1 "$D/adapt.out")"
+    echo "  $n greetings: rostvakt adapt --min-frames $MIN in $t s: $(head -1 "$D/adapt.out")"
+    f=$(sed -n '1s/.* phrases, \([0-9]*\) frames.*/\1/p' "$D/adapt.out")
+    [ "${f:-0}" -ge 6000 ] || echo "  (below the default --min-frames 6000: as shipped, nothing would change)"
     k=$(sed -n 's/.*models\/adapt-\([0-9]*\)\.mllr, now in use.*/\1/p' "$D/adapt.out")
     if [ -n "$k" ]; then cp "$D/data/models/adapt-$k.mllr" "$D/mllr-$n"
     else sed -n 2p "$D/adapt.out"; cp models/en-us-tel.mllr "$D/mllr-$n"; fi
