@@ -62,7 +62,7 @@ load() {
         print base + NR - 1 "\t" $2 "\t" $3 "\t" $4 "\t" $5 }' "$SET/pool.tsv" |
     while IFS="$(printf '\t')" read -r ext first last unit file; do
         printf '%s\t%s\t%s\t%s\t%s\n' "$ext" "$first" "$last" "$unit" "$SET/$3/$file$4"
-    done | tr '\t\n' '\037\000' | xargs -0 -P 2 -n 1 sh -c '
+    done | tr '\t\n' '\037\000' | xargs -0 -r -P 2 -n 1 sh -c '
         IFS="$(printf "\037")"; set -- $1
         type=audio/wav; case $5 in *.flac) type=audio/flac ;; esac
         s=$(curl -s -o /dev/null -w "%{http_code}" -X PUT -H "Authorization: Bearer $TOK" \
