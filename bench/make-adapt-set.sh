@@ -55,7 +55,7 @@ speak() {
     v=$(pick $(( (c - 1) % nv + 1 )) "$VOICES")
     say "sv+$v" $((120 + (c * 37) % 101)) $((15 + (c * 23) % 71)) "$2" "$W/s.wav"
     if [ $((c % 3)) -eq 1 ]; then mixnoise "$W/s.wav" "$W/n.wav" pinknoise 0.012; mv "$W/n.wav" "$W/s.wav"; fi
-    $SOX "$W/s.wav" "$3" norm -$(echo "3 6 10 14 20" | cut -d' ' -f$(( c % 5 + 1 )))
+    $SOX "$W/s.wav" "$3" norm -"$(echo "3 6 10 14 20" | cut -d' ' -f$(( c % 5 + 1 )))"
 }
 # line C IN OUT: the telephone codec of greeting number C; prints the channel
 line() {
