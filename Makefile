@@ -38,7 +38,7 @@ FIXTURES = $(BUILD)/fixtures/.stamp
 PRIVATE_HEADERS = store.h requests.h archive.h adapt.h calibrate.h greeting.h mail.h sweep.h session.h
 PUBLIC_HEADERS  = $(filter-out $(PRIVATE_HEADERS:%=include/rostvakt/%),$(wildcard include/rostvakt/*.h))
 
-.PHONY: FORCE all deps models readme test unit-test unit-test-pg browser-test browser-test-pg asan bench bench-transport bench-inbox bench-store bench-template demo screenshots check-symbols \
+.PHONY: FORCE all deps models readme test unit-test unit-test-pg browser-test browser-test-pg asan bench bench-adapt bench-transport bench-inbox bench-store bench-template demo screenshots check-symbols \
         check-headers install clean samples learn-map learn-map-lang fuzz mutants
 
 MLLR     = models/en-us-tel.mllr
@@ -251,6 +251,9 @@ $(BUILD)/bench_real: bench/bench_real.c $(LIB)
 $(BUILD)/bench_template: bench/bench_template.c $(LIB)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
+$(BUILD)/adapt_collect: bench/adapt_collect.c $(LIB)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+
 $(BUILD)/bench_sweep: bench/bench_sweep.c $(LIB)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
@@ -300,7 +303,8 @@ SPEECH_SV ?= $(firstword $(wildcard ../shared/speech-sv ../../shared/speech-sv) 
 BENCH_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M).txt
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN) $(MLLR) $(BUILD)/bench_analyze $(BUILD)/bench_verify $(BUILD)/bench_serve \
-	  $(BUILD)/bench_sweep $(BUILD)/bench_real $(BUILD)/bench_transport $(BUILD)/bench_inbox $(BUILD)/bench_template
+	  $(BUILD)/bench_sweep $(BUILD)/bench_real $(BUILD)/bench_transport $(BUILD)/bench_inbox $(BUILD)/bench_template \
+	  $(BUILD)/adapt_collect $(BUILD)/tools/asr_prep $(BUILD)/tools/sendump2mixw
 	@mkdir -p bench/results
 	@{ ( set -e; echo "rostvakt make bench, $$(date -u '+%Y-%m-%d %H:%M UTC'), commit $$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), $$(nproc) cores"; \
 	  echo; \
@@ -323,6 +327,13 @@ bench: deps
 	  echo "== phrase verification on real recorded Spanish and French sentences (Asterisk prompts; about 15 min of CPU) =="; \
 	  sh bench/bench-es.sh $(BUILD)/bench_real; \
 	  echo; \
+	  echo "== rostvakt adapt: the learning curve of one synthetic installation, voices the tune split never had =="; \
+	  sh bench/make-adapt-set.sh build/adapt 200 >/dev/null; \
+	  sh bench/adapt-curve.sh $(BIN) build/adapt "0 50 200"; \
+	  echo; \
+	  echo "== rostvakt adapt on real voices, leave-one-speaker-out ($(SPEECH_SV)) =="; \
+	  sh bench/adapt-loso.sh $(SPEECH_SV) build/real; \
+	  echo; \
 	  echo "== HTTP service under load (loopback) =="; \
 	  sh bench/bench-serve.sh $(BIN) $(BUILD)/bench_serve; \
 	  echo; \
@@ -338,6 +349,22 @@ bench: deps
 	  sh bench/bench-inbox.sh $(BIN) $(BUILD)/bench_inbox ); echo $$? > $(BUILD)/bench.status; \
 	} 2>&1 | tee $(BENCH_OUT); \
 	echo "figures written to $(BENCH_OUT)"; exit $$(cat $(BUILD)/bench.status)
+
+# Only rostvakt adapt's part of make bench, with the whole learning curve
+# (up to 400 greetings, MAP after that MLLR, a wideband MLLR from 150 greetings;
+# about an hour on two shared cores).
+BENCH_ADAPT_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M)-adapt.txt
+bench-adapt: deps
+	@$(MAKE) --no-print-directory $(BIN) $(MLLR) $(BUILD)/bench_verify $(BUILD)/bench_real $(BUILD)/adapt_collect \
+	  $(BUILD)/tools/asr_prep $(BUILD)/tools/sendump2mixw
+	@mkdir -p bench/results
+	@{ ( set -e; echo "rostvakt adapt's measurements alone, $$(date -u '+%Y-%m-%d %H:%M UTC'), commit $$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg)"; \
+	  echo; sh bench/make-adapt-set.sh build/adapt 400 >/dev/null; \
+	  sh bench/adapt-curve.sh $(BIN) build/adapt "0 50 200 400" map wideband 150; \
+	  echo; sh bench/make-real-sets.sh $(SPEECH_SV) build/real >/dev/null; \
+	  echo "real voices, leave-one-speaker-out:"; ADAPT_LOSO_SHIPPED=1 sh bench/adapt-loso.sh $(SPEECH_SV) build/real ); \
+	  echo $$? > $(BUILD)/bench.status; } 2>&1 | tee $(BENCH_ADAPT_OUT); \
+	echo "figures written to $(BENCH_ADAPT_OUT)"; exit $$(cat $(BUILD)/bench.status)
 
 # Only the archive's part of make bench: ingest on SQLite and PostgreSQL, the
 # analysis of two nodes, the sweep on both (bench/bench-store.sh; about 60

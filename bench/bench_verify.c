@@ -1,7 +1,9 @@
 /* Phrase verification figures: name and unit likelihood ratios on a
  * labelled split (bench/make-asr-sets.sh), with the threshold chosen on the
  * tune split (highest TPR at FPR <= 5 %) and applied unchanged to the test
- * split. Also real-time factor and peak memory of one decoder. Prints. */
+ * split. Also real-time factor and peak memory of one decoder. Prints.
+ * RV_ASR_MLLR names the telephone MLLR ("none": the plain model),
+ * RV_BENCH_HMM another acoustic model directory (an adapted one). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,8 @@ typedef struct {
     int name_said, unit_said, prompted; /* prompted: asks the caller to leave a message ... */
     double name_llr[2], unit_llr[1]; /* name_llr[1]: weighed against the directory */
     double closing_llr;              /* the best closing prompt's */
+    double margin[2];                /* name (weighed), unit: the report's score less its threshold */
+    int verdict[2];                  /* ... and its three-way verdict */
 } item;
 
 typedef struct {
@@ -137,6 +141,8 @@ static void score(rv_asr *asr, const char *dir, split *s)
         /* a unit's threshold grows with its length (asr_phrase_min_score_per_char): its
          * statistic is the score less that part, the intercept is what the tune split chooses */
         it->unit_llr[0] = r.unit.score - (rv_phrase_threshold(&th, it->unit) - th.phrase_min_score);
+        it->margin[0] = r.name.score - r.name.threshold, it->verdict[0] = (int)r.name.verdict;
+        it->margin[1] = r.unit.score - r.unit.threshold, it->verdict[1] = (int)r.unit.verdict;
         if (dump) {
             /* name rows: then the ratio before the directory, and its best competitor's */
             /* then the whole ratios, frames and phones (the name's, its competitor's) */
@@ -174,7 +180,7 @@ static void *run_split(void *arg)
     job *j = arg;
     rv_asr *asr;
     rv_error e;
-    if (rv_asr_open(NULL, j->mllr, j->lex, &asr, &e) != RV_OK) {
+    if (rv_asr_open(getenv("RV_BENCH_HMM"), j->mllr, j->lex, &asr, &e) != RV_OK) {
         fprintf(stderr, "%s\n", e.msg);
         return NULL;
     }
@@ -659,11 +665,89 @@ static void absences(rv_lexicon *lex, const char *mllr, const char *tune_dir, co
     free(sp[1].it);
 }
 
+/* AUC of positives pos[np] over negatives neg[nn] (ties count half). */
+static double auc_of(const double *pos, size_t np, const double *neg, size_t nn)
+{
+    double w = 0;
+    for (size_t i = 0; i < np; i++)
+        for (size_t j = 0; j < nn; j++) w += pos[i] > neg[j] ? 1 : pos[i] == neg[j] ? 0.5 : 0;
+    return np && nn ? w / ((double)np * (double)nn) : 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* A bootstrap 95 % interval of the AUC: positives and negatives each
+ * resampled, 2000 times, a fixed seed. */
+static void auc_interval(const double *pos, size_t np, const double *neg, size_t nn, double *lo, double *hi)
+{
+    enum { B = 2000 };
+    double *a = malloc(B * sizeof *a), *p = malloc((np + 1) * sizeof *p), *q = malloc((nn + 1) * sizeof *q);
+    if (!a || !p || !q || !np || !nn) {
+        *lo = *hi = 0;
+        free(a), free(p), free(q);
+        return;
+    }
+    unsigned long long x = 88172645463325252ULL;
+    for (int b = 0; b < B; b++) {
+        for (size_t i = 0; i < np; i++) x ^= x << 13, x ^= x >> 7, x ^= x << 17, p[i] = pos[x % np];
+        for (size_t j = 0; j < nn; j++) x ^= x << 13, x ^= x >> 7, x ^= x << 17, q[j] = neg[x % nn];
+        a[b] = auc_of(p, np, q, nn);
+    }
+    qsort(a, B, sizeof *a, cmp_double);
+    *lo = a[(int)(0.025 * B)], *hi = a[(int)(0.975 * B) - 1];
+    free(a), free(p), free(q);
+}
+
+/* One installation's held-out greetings (bench/adapt-curve.sh) as the
+ * service decides them: each file's score less the threshold its report was
+ * held to (the shipped ones of its codec), names weighed against their
+ * directory, and the three-way verdicts. AUC of those margins with a
+ * bootstrap 95 % interval. */
+static void installation_report(const split *s)
+{
+    static const char *const chans[] = {"ulaw", "gsm", "other", NULL};
+    for (int k = 0; k < 2; k++)
+        for (int c = 0; c < 4; c++) {
+            double *pos = malloc((s->n + 1) * sizeof *pos), *neg = malloc((s->n + 1) * sizeof *neg);
+            if (!pos || !neg) exit(1);
+            size_t np = 0, nn = 0, tp = 0, fp = 0, unsure = 0, right = 0;
+            for (size_t i = 0; i < s->n; i++) {
+                const item *it = &s->it[i];
+                if (chans[c] && strcmp(it->channel, chans[c])) continue;
+                int said_it = k ? it->unit_said : it->name_said;
+                double m = it->margin[k];
+                if (said_it) pos[np++] = m, tp += m >= 0;
+                else neg[nn++] = m, fp += m >= 0;
+                if (it->verdict[k] == RV_VERDICT_UNSURE) unsure++;
+                else right += (it->verdict[k] == RV_VERDICT_STATED) == (said_it != 0);
+            }
+            if (np + nn == 0) {
+                free(pos), free(neg);
+                continue;
+            }
+            double lo, hi, a = auc_of(pos, np, neg, nn);
+            auc_interval(pos, np, neg, nn, &lo, &hi);
+            size_t conf = np + nn - unsure;
+            char auc[48] = "AUC -";
+            if (np && nn) snprintf(auc, sizeof auc, "AUC %.2f [%.2f, %.2f]", a, lo, hi);
+            printf("  %-8s %-5s TPR %.2f  FPR %.2f  %s  (%zu+ %zu-); unsure %.2f, confident right %.2f (%zu)\n",
+                   k ? "unit" : "name+dir", chans[c] ? chans[c] : "all", np ? (double)tp / np : 0,
+                   nn ? (double)fp / nn : 0, auc, np, nn, (double)unsure / (double)(np + nn),
+                   conf ? (double)right / conf : 0, conf);
+            free(pos), free(neg);
+        }
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
         fprintf(stderr, "usage: bench_verify TUNE_DIR TEST_DIR [VM_TUNE_DIR VM_TEST_DIR [ABS_TUNE_DIR ABS_TEST_DIR "
-                        "[BROAD_DIR]]]\n");
+                        "[BROAD_DIR]]]\n"
+                        "       bench_verify --installation DIR (RV_ASR_MLLR, RV_BENCH_HMM: the model)\n");
         return 64;
     }
     rv_error e;
@@ -684,6 +768,19 @@ int main(int argc, char **argv)
         keywords(lex, mllr, argv[2], argv[3]);
         rv_lexicon_free(lex);
         return 0;
+    }
+    if (strcmp(argv[1], "--installation") == 0) { /* one installation's held-out greetings */
+        split d = {0};
+        char mp[512];
+        snprintf(mp, sizeof mp, "%s/manifest.tsv", argv[2]);
+        if (rv_textfile_each(mp, RV_ERR_IO, row, &d, &e) != RV_OK) { fprintf(stderr, "%s\n", e.msg); return 1; }
+        d.progress = isatty(STDERR_FILENO);
+        job j = {lex, mllr, argv[2], &d, 0};
+        run_split(&j);
+        if (j.ok) installation_report(&d);
+        free(d.it);
+        rv_lexicon_free(lex);
+        return j.ok ? 0 : 1;
     }
     if (strcmp(argv[1], "--dump") == 0) { /* per-file figures of one split, for study */
         split d = {0};

@@ -153,7 +153,7 @@ static int add_phrase(sink *k, rv_asr *asr, rv_lexicon *lex, const char *text, c
 
 /* One current greeting: 1 when used. */
 static int one_greeting(sink *k, rv_store *s, rv_asr *asr, rv_lexicon *lex, const rv_current_greeting *g,
-                        const reviews *rv, long long max_bytes, rv_err *rc, rv_error *err)
+                        const reviews *rv, long long max_bytes, int wideband, rv_err *rc, rv_error *err)
 {
     if (!g->sha256[0]) return 0;
     rv_greeting_summary row;
@@ -189,9 +189,10 @@ static int one_greeting(sink *k, rv_store *s, rv_asr *asr, rv_lexicon *lex, cons
         goto done;
     }
     free(bytes);
-    if (!rv_asr_telephone_band(&pcm)) {
+    if (rv_asr_telephone_band(&pcm) == wideband) { /* the other band's */
         rv_pcm_free(&pcm);
-        k->c->wideband++;
+        if (wideband) k->c->telephone++;
+        else k->c->wideband++;
         goto done;
     }
     int16_t *sig = NULL;
@@ -217,7 +218,7 @@ done:
 }
 
 rv_err rv_adapt_collect(rv_store *s, rv_asr *asr, rv_lexicon *lex, const char *work, long long max_audio_bytes,
-                        rv_adapt_counts *c, rv_error *err)
+                        int wideband, rv_adapt_counts *c, rv_error *err)
 {
     memset(c, 0, sizeof *c);
     reviews rv = {0};
@@ -249,7 +250,7 @@ rv_err rv_adapt_collect(rv_store *s, rv_asr *asr, rv_lexicon *lex, const char *w
         if ((rc = rv_store_current_greetings(s, after, page, PAGE, &n, err)) != RV_OK) goto done;
         for (size_t i = 0; i < n && rc == RV_OK; i++) {
             c->greetings++;
-            one_greeting(&k, s, asr, lex, &page[i], &rv, max_audio_bytes, &rc, err);
+            one_greeting(&k, s, asr, lex, &page[i], &rv, max_audio_bytes, wideband != 0, &rc, err);
         }
         if (rc != RV_OK || n < PAGE) break;
         snprintf(after, sizeof after, "%s", page[n - 1].m.ext);

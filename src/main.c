@@ -1770,7 +1770,7 @@ static int cmd_adapt(int argc, char **argv)
         rc = EXIT_CONFIG;
         goto done;
     }
-    if (rv_adapt_collect(st, asr, lex, work, cfg.max_audio_bytes, &c, &e) != RV_OK) {
+    if (rv_adapt_collect(st, asr, lex, work, cfg.max_audio_bytes, 0, &c, &e) != RV_OK) {
         fprintf(stderr, "rostvakt adapt: %s\n", e.msg);
         rc = 1;
         goto done;

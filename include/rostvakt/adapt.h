@@ -19,6 +19,7 @@ typedef struct {
     long unconfirmed;    /* name or unit neither stated confidently nor confirmed */
     long refuted;        /* a review said the name, unit or organisation was not said */
     long wideband;       /* wideband recordings: not used (the adaptation is the telephone line's) */
+    long telephone;      /* collecting wideband ones: the telephone-band recordings left out */
     long not_found;      /* the phrase found no path, or the audio could not be read */
     long utterances;     /* aligned stretches (one a phrase) */
     long frames;         /* their 10 ms frames */
@@ -30,9 +31,11 @@ typedef struct {
  * is used, its audio replaced) and lex (the directory's map), and write
  * SphinxTrain's inputs into the existing folder work: ctl, lsn, dict and
  * raw/<id>.raw (the 16 kHz signal the decoder hears, cut to each phrase with
- * 0.2 s either side). max_audio_bytes caps each recording read. */
+ * 0.2 s either side). max_audio_bytes caps each recording read. With
+ * wideband set, the wideband greetings instead (for measuring a wideband
+ * adaptation: bench/adapt-curve.sh). */
 rv_err rv_adapt_collect(rv_store *s, rv_asr *asr, rv_lexicon *lex, const char *work, long long max_audio_bytes,
-                        rv_adapt_counts *c, rv_error *err);
+                        int wideband, rv_adapt_counts *c, rv_error *err);
 
 /* Estimate the MLLR transform on work's inputs (rv_adapt_collect): features
  * (sphinx_fe), counts (bw, aligning under base_mllr, or the plain model when
