@@ -321,7 +321,7 @@ bench: deps
 	  $(BUILD)/bench_real build/real; \
 	  echo; \
 	  echo "== the owner's recorded name on real same-speaker repeats (Asterisk prompts; chosen on en+es, fr untouched) =="; \
-	  sh bench/make-template-sets.sh build/asterisk-sounds build/template; \
+	  sh bench/make-template-sets.sh build/cache/asterisk-sounds build/template; \
 	  $(BUILD)/bench_template build/template; \
 	  echo; \
 	  echo "== phrase verification on real recorded Spanish and French sentences (Asterisk prompts; about 15 min of CPU) =="; \
@@ -384,7 +384,7 @@ bench-template: deps
 	@$(MAKE) --no-print-directory $(MLLR) $(BUILD)/bench_template
 	@mkdir -p bench/results
 	@{ echo "rostvakt bench-template alone, $$(date -u '+%Y-%m-%d %H:%M UTC'), commit $$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg) (a shared machine)"; \
-	  echo; t0=$$(date +%s); sh bench/make-template-sets.sh build/asterisk-sounds build/template && \
+	  echo; t0=$$(date +%s); sh bench/make-template-sets.sh build/cache/asterisk-sounds build/template && \
 	  $(BUILD)/bench_template build/template && echo "  wall time, sets and bench: $$(( $$(date +%s) - t0 )) s, load average now $$(cut -d' ' -f1-3 /proc/loadavg)"; } 2>&1 | tee $(BENCH_TEMPLATE_OUT)
 
 # Only the inbox's part of make bench (a few minutes).
