@@ -23,6 +23,11 @@ static void preloaded(void)
     setenv("RV_SYNC_LOG", log_path, 1);
     setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1); /* the sanitizer build */
     setup();
+    /* no analysis worker: its result's write to the database's log could
+     * land between the upload's sync and its 201 and be taken for the
+     * upload's own (the upload's analysis waits in the queue instead) */
+    stop_server();
+    start_server("0");
     unsetenv("LD_PRELOAD");
 }
 
