@@ -245,11 +245,11 @@ $(BUILD)/bench_analyze: bench/bench_analyze.c $(LIB)
 $(BUILD)/bench_verify: bench/bench_verify.c $(LIB)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
 
-$(BUILD)/bench_real: bench/bench_real.c $(LIB)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+$(BUILD)/bench_real: bench/bench_real.c bench/stats.c bench/stats.h $(LIB)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< bench/stats.c $(LIB) $(LDLIBS)
 
-$(BUILD)/bench_template: bench/bench_template.c $(LIB)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+$(BUILD)/bench_template: bench/bench_template.c bench/stats.c bench/stats.h $(LIB)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< bench/stats.c $(LIB) $(LDLIBS)
 
 $(BUILD)/adapt_collect: bench/adapt_collect.c $(LIB)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)

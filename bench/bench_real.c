@@ -41,6 +41,7 @@
 #include "rostvakt/lexicon.h"
 #include "rostvakt/template.h"
 #include "rostvakt/verify.h"
+#include "stats.h"
 
 #define MAX_TRIALS 4096
 #define MAX_SPEAKERS 16
@@ -320,43 +321,13 @@ static double auc(int sp)
     return pairs ? wins / (double)pairs : 0;
 }
 
-/* The AUC of pos against neg (n each). */
-static double auc_of(const double *pos, size_t np, const double *neg, size_t nn)
-{
-    double wins = 0;
-    for (size_t i = 0; i < np; i++)
-        for (size_t j = 0; j < nn; j++) wins += pos[i] > neg[j] ? 1 : pos[i] == neg[j] ? 0.5 : 0;
-    return np && nn ? wins / ((double)np * (double)nn) : 0;
-}
-
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-static size_t draw(size_t n) /* xorshift64*: the same intervals on every run */
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (size_t)((rng_state * 0x2545F4914F6CDD1Dull) >> 33) % n;
-}
-
-static int by_value(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
 /* The AUC of the trials picked by sp (-1: all) and its bootstrap 95 %
- * interval: said and not-said trials each resampled with replacement
- * BOOTSTRAP times (percentiles 2.5 and 97.5). *np, *nn: the counts. */
-#define BOOTSTRAP 2000
+ * interval (bench_auc_interval). *np, *nn: the counts. */
 static double auc_interval(int sp, double *lo, double *hi, int *np, int *nn)
 {
     double *pos = malloc(n_trials * sizeof *pos), *neg = malloc(n_trials * sizeof *neg);
-    double *bp = malloc(n_trials * sizeof *bp), *bn = malloc(n_trials * sizeof *bn);
-    double *reps = malloc(BOOTSTRAP * sizeof *reps);
     size_t p = 0, n = 0;
-    double a = 0;
-    *lo = *hi = 0;
-    if (!pos || !neg || !bp || !bn || !reps) {
+    if (!pos || !neg) {
         fprintf(stderr, "bench_real: out of memory\n");
         exit(70);
     }
@@ -366,19 +337,8 @@ static double auc_interval(int sp, double *lo, double *hi, int *np, int *nn)
         else neg[n++] = V(&trials[i]);
     }
     *np = (int)p, *nn = (int)n;
-    if (p && n) {
-        a = auc_of(pos, p, neg, n);
-        rng_state = 0x9E3779B97F4A7C15ull;
-        for (int b = 0; b < BOOTSTRAP; b++) {
-            for (size_t i = 0; i < p; i++) bp[i] = pos[draw(p)];
-            for (size_t j = 0; j < n; j++) bn[j] = neg[draw(n)];
-            reps[b] = auc_of(bp, p, bn, n);
-        }
-        qsort(reps, BOOTSTRAP, sizeof *reps, by_value);
-        *lo = reps[(int)(0.025 * BOOTSTRAP)];
-        *hi = reps[(int)(0.975 * BOOTSTRAP) - 1];
-    }
-    free(pos), free(neg), free(bp), free(bn), free(reps);
+    double a = bench_auc_interval(pos, p, neg, n, lo, hi);
+    free(pos), free(neg);
     return a;
 }
 

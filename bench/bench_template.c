@@ -42,6 +42,7 @@
 #include "rostvakt/lexicon.h"
 #include "rostvakt/postgram.h"
 #include "rostvakt/template.h"
+#include "stats.h"
 
 #define MAX_TRIALS 8192
 #define MAX_FILES 4096
@@ -247,23 +248,6 @@ static double sdtw(const file_t *t, const file_t *u, frame_dist_fn fd, int k)
 
 /* ---- statistics ---- */
 
-static double auc_of(const double *pos, size_t np, const double *neg, size_t nn)
-{
-    double wins = 0;
-    for (size_t i = 0; i < np; i++)
-        for (size_t j = 0; j < nn; j++) wins += pos[i] < neg[j] ? 1 : pos[i] == neg[j] ? 0.5 : 0;
-    return np && nn ? wins / ((double)np * (double)nn) : 0;
-}
-
-static uint64_t rng_state;
-static size_t draw(size_t n) /* xorshift64*: the same intervals on every run */
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return (size_t)((rng_state * 0x2545F4914F6CDD1Dull) >> 33) % n;
-}
-
 static int by_value(const void *x, const void *y)
 {
     double a = *(const double *)x, b = *(const double *)y;
@@ -284,27 +268,16 @@ static void split(int s, unsigned mask, double *pos, size_t *np, double *neg, si
     }
 }
 
-#define BOOTSTRAP 2000
+/* The AUC of stat s on the languages of mask (a smaller distance counts
+ * as said) and its bootstrap 95 % interval (bench_auc_interval). */
 static double auc_interval(int s, unsigned mask, double *lo, double *hi, size_t *np, size_t *nn)
 {
     double *pos = xmalloc(n_trials * sizeof *pos), *neg = xmalloc(n_trials * sizeof *neg);
-    double *bp = xmalloc(n_trials * sizeof *bp), *bn = xmalloc(n_trials * sizeof *bn);
-    double *reps = xmalloc(BOOTSTRAP * sizeof *reps);
     split(s, mask, pos, np, neg, nn);
-    double a = auc_of(pos, *np, neg, *nn);
-    *lo = *hi = 0;
-    if (*np && *nn) {
-        rng_state = 0x9E3779B97F4A7C15ull;
-        for (int b = 0; b < BOOTSTRAP; b++) {
-            for (size_t i = 0; i < *np; i++) bp[i] = pos[draw(*np)];
-            for (size_t j = 0; j < *nn; j++) bn[j] = neg[draw(*nn)];
-            reps[b] = auc_of(bp, *np, bn, *nn);
-        }
-        qsort(reps, BOOTSTRAP, sizeof *reps, by_value);
-        *lo = reps[(int)(0.025 * BOOTSTRAP)];
-        *hi = reps[(int)(0.975 * BOOTSTRAP) - 1];
-    }
-    free(pos), free(neg), free(bp), free(bn), free(reps);
+    for (size_t i = 0; i < *np; i++) pos[i] = -pos[i];
+    for (size_t j = 0; j < *nn; j++) neg[j] = -neg[j];
+    double a = bench_auc_interval(pos, *np, neg, *nn, lo, hi);
+    free(pos), free(neg);
     return a;
 }
 

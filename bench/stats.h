@@ -1,0 +1,19 @@
+/* The statistics the real-speech benches share: the AUC of said trials'
+ * scores over not-said ones, and its bootstrap 95 % interval. */
+#ifndef RV_BENCH_STATS_H
+#define RV_BENCH_STATS_H
+
+#include <stddef.h>
+
+/* The share of (said, not-said) pairs in which the said trial scores
+ * higher, ties counting half; 0 when either side is empty. */
+double bench_auc(const double *pos, size_t np, const double *neg, size_t nn);
+
+/* bench_auc, and in *lo, *hi its bootstrap 95 % interval: said and
+ * not-said trials each resampled with replacement 2 000 times from a fixed
+ * seed, so that a run's intervals are the same every time (percentiles 2.5
+ * and 97.5); 0 and 0 when either side is empty. Ends the process with
+ * status 70 when memory runs out. */
+double bench_auc_interval(const double *pos, size_t np, const double *neg, size_t nn, double *lo, double *hi);
+
+#endif
