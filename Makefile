@@ -183,9 +183,13 @@ TEST_ENV = LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppression
 # time is spent waiting for a server it started, so four tests at once keep
 # two cores busy. Each run's output in the log in turn, then the fuzz
 # corpora's replays; any failure or sanitizer report fails the target.
+# TEST_JOBS: the tests each run keeps going at once (make asan: one, since
+# a test under the sanitizers is several times slower and its time limit
+# is the same).
+TEST_JOBS ?= 2
 unit-test: check-symbols check-headers $(TESTBIN) $(BIN) $(FIXTURES) $(MLLR) $(FUZZ_REPLAY) $(BUILD)/syncorder.so $(TEST_PROFILES) $(BUILD)/bench_real
-	@$(TEST_ENV) sh tests/with-pg.sh sh -c '$(TESTBIN) --jobs 2 > $(BUILD)/test-sqlite.log 2>&1 & a=$$!; \
-	  RV_TEST_STORE="$$RV_TEST_PG" $(TESTBIN) --jobs 2 --filter "$(call pg_filter,$(PG_SUITES))" \
+	@$(TEST_ENV) sh tests/with-pg.sh sh -c '$(TESTBIN) --jobs $(TEST_JOBS) > $(BUILD)/test-sqlite.log 2>&1 & a=$$!; \
+	  RV_TEST_STORE="$$RV_TEST_PG" $(TESTBIN) --jobs $(TEST_JOBS) --filter "$(call pg_filter,$(PG_SUITES))" \
 	    > $(BUILD)/test-pg.log 2>&1 & b=$$!; \
 	  st=0; wait $$a || st=1; wait $$b || st=1; exit $$st'; \
 	status=$$?; \
@@ -237,7 +241,7 @@ mutants: $(BIN) $(TESTBIN) $(FIXTURES) $(MLLR) $(BUILD)/syncorder.so $(TEST_PROF
 
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan CFLAGS="$(SAN_CFLAGS)" \
-	  LDFLAGS="-fsanitize=address,undefined" MALLOC_LIBS= unit-test
+	  LDFLAGS="-fsanitize=address,undefined" MALLOC_LIBS= TEST_JOBS=1 unit-test
 
 $(BUILD)/bench_analyze: bench/bench_analyze.c $(LIB)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
