@@ -77,7 +77,12 @@ before(async () => {
 
 after(async () => {
   if (browser) await browser.close();
-  try { process.kill(Number(readFileSync(join(work, 'demo', 'serve.pid'), 'utf8')), 'SIGTERM'); } catch { /* gone */ }
+  try {
+    process.kill(Number(readFileSync(join(work, 'demo', 'serve.pid'), 'utf8')), 'SIGTERM');
+  } catch {
+    // the demo's service ended before the tests did: say how, from its log
+    try { console.error('the demo archive\'s service had stopped; its log:\n' + readFileSync(join(work, 'demo', 'serve.log'), 'utf8')); } catch { /* no log */ }
+  }
   if (smtp) smtp.proc.kill('SIGTERM');
   rmSync(work, { recursive: true, force: true });
 });
