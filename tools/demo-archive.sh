@@ -115,12 +115,15 @@ if [ -n "${RV_DEMO_PG:-}" ]; then
     "$BIN" migrate --from "sqlite:$DATA/db" --to "$RV_DEMO_PG dbname=$DB" > "$DATA/migrate.log" 2>&1 ||
         { cat "$DATA/migrate.log" >&2; exit 1; }
     echo "demo: moved to PostgreSQL ($DB): $(tail -n 1 "$DATA/migrate.log")"
+    # the log's first service said "listening on" too: gone before this
+    # one starts, or its address could be read for this one's
+    rm -f "$DATA/serve.log"
     "$BIN" serve --data-dir "$DATA/db" --tokens "$DATA/tokens" --listen "127.0.0.1:$PORT" \
         --set "store=$RV_DEMO_PG dbname=$DB" > "$DATA/serve.log" 2>&1 &
     PID=$!
     echo "$PID" > "$DATA/serve.pid"
     i=0
-    while ! grep -q "listening on" "$DATA/serve.log"; do
+    while ! grep -q "listening on" "$DATA/serve.log" 2>/dev/null; do
         i=$((i + 1))
         if [ $i -gt 100 ] || ! kill -0 "$PID" 2>/dev/null; then cat "$DATA/serve.log" >&2; exit 1; fi
         sleep 0.1
