@@ -87,17 +87,20 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-// A fresh browser context (its own cookies) signed in with token.
-async function signedIn(token) {
+// A fresh browser context (its own cookies) signed in with token at the
+// service at base; signedIn: at the demo's.
+async function signedInAt(base, token) {
   const ctx = await browser.createBrowserContext();
   const page = await ctx.newPage();
-  await page.goto(url + '/');
+  await page.goto(base + '/');
   await page.waitForSelector('input[name=token]');
   await page.type('input[name=token]', token);
   await page.keyboard.press('Enter');
   await page.waitForSelector('#nav:not([hidden])');
   return { ctx, page };
 }
+
+const signedIn = (token) => signedInAt(url, token);
 
 async function heading(page) {
   await page.waitForFunction(() => document.getElementById('page').dataset.shown === (location.hash || '#/') &&
@@ -208,36 +211,17 @@ test('a state-changing request without the CSRF token is refused', async () => {
 
 test('an expired session is sent back to sign-in', async () => {
   // a service of its own whose sessions end after two idle seconds
-  const dir = join(work, 'expiry');
-  execFileSync('mkdir', ['-p', join(dir, 'db')]);
-  const tok = execFileSync(BIN, ['token', '--tokens', join(dir, 'tokens'), '--role', 'manager', '--name', 'chef', '--org', '*'],
-    { encoding: 'utf8' }).trim().split('\n').pop();
-  const srv = spawn(BIN, ['serve', '--data-dir', join(dir, 'db'), '--tokens', join(dir, 'tokens'), '--listen', '127.0.0.1:0'],
-    { env: { ...SERVE_ENV, RV_SESSION_IDLE_TIMEOUT: '2' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const s = await ownService('expiry', { RV_SESSION_IDLE_TIMEOUT: '2' });
   try {
-    const base = await new Promise((resolve, reject) => {
-      let buf = '';
-      srv.stdout.on('data', (d) => {
-        buf += d;
-        const m = buf.match(/listening on ([0-9.:]+)/);
-        if (m) resolve('http://' + m[1]);
-      });
-      srv.on('exit', () => reject(new Error('serve exited')));
-    });
-    const ctx = await browser.createBrowserContext();
-    const page = await ctx.newPage();
-    await page.goto(base + '/');
-    await page.waitForSelector('input[name=token]');
-    await page.type('input[name=token]', tok);
-    await page.keyboard.press('Enter');
+    const { ctx, page } = await signedInAt(s.base, s.tok('manager', 'chef', '*'));
     await page.waitForFunction(() => document.querySelector('#page h1')?.textContent === 'Hälsningsfraser');
     await new Promise((r) => setTimeout(r, 3500));
     await page.click('nav a[href="#/rapporter"]');
     await page.waitForSelector('input[name=token]', { timeout: 10000 });
-    assert.match(await page.$eval('#status', (s) => s.textContent), /gått ut/);
+    assert.match(await page.$eval('#status', (el) => el.textContent), /gått ut/);
     await ctx.close();
   } finally {
-    srv.kill('SIGTERM');
+    s.srv.kill('SIGTERM');
   }
 });
 
@@ -669,36 +653,14 @@ test('a saved review changes the greeting\'s status on its mailbox page', async 
 let waiting;
 async function serviceWithWaitingVoicemail() {
   if (waiting) return waiting;
-  const dir = join(work, 'waiting');
-  execFileSync('mkdir', ['-p', join(dir, 'db')]);
-  const tok = (role, name) => execFileSync(BIN, ['token', '--tokens', join(dir, 'tokens'), '--role', role, '--name', name,
-    ...(role === 'officer' || role === 'manager' ? ['--org', '*'] : [])],
-    { encoding: 'utf8' }).trim().split('\n').pop();
-  const pbx = tok('pbx', 'vaxeln'), officer = tok('officer', 'registrator');
-  const srv = spawn(BIN, ['serve', '--data-dir', join(dir, 'db'), '--tokens', join(dir, 'tokens'), '--listen', '127.0.0.1:0'],
-    { env: { ...SERVE_ENV, RV_ANALYSIS_WORKERS: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
-  const base = await new Promise((resolve, reject) => {
-    let buf = '';
-    srv.stdout.on('data', (d) => {
-      buf += d;
-      const m = buf.match(/listening on ([0-9.:]+)/);
-      if (m) resolve('http://' + m[1]);
-    });
-    srv.on('exit', () => reject(new Error('serve exited')));
-  });
+  const { base, srv, tok, pbx } = await ownService('waiting', { RV_ANALYSIS_WORKERS: '0' });
   const auth = { Authorization: 'Bearer ' + pbx };
   assert.equal((await fetch(base + '/v1/mailboxes/4801', { method: 'PUT', headers: { ...auth, 'Content-Type': 'application/json' },
     body: JSON.stringify({ first_name: 'Väntande', last_name: 'Analys', unit: 'bygglovsenheten' }) })).status, 201);
   const r = await fetch(base + '/v1/mailboxes/4801/voicemails', { method: 'POST', body: readFileSync(join(ROOT, 'samples', 'v01-bygglov.wav')),
     headers: { ...auth, 'Content-Type': 'audio/wav' } });
   assert.equal(r.status, 201);
-  const ctx = await browser.createBrowserContext();
-  const page = await ctx.newPage();
-  await page.goto(base + '/');
-  await page.waitForSelector('input[name=token]');
-  await page.type('input[name=token]', officer);
-  await page.keyboard.press('Enter');
-  await page.waitForSelector('#nav:not([hidden])');
+  const { ctx, page } = await signedInAt(base, tok('officer', 'registrator', '*'));
   waiting = { base, srv, page, ctx };
   return waiting;
 }
@@ -821,60 +783,26 @@ test('decisions as the law has them: nothing chosen before, a change needs its r
 // ---- two authorities on one installation ----
 
 test('an officer of one authority never sees the other\'s voicemails', async () => {
-  const dir = join(work, 'orgs');
-  execFileSync('mkdir', ['-p', join(dir, 'db')]);
-  const tok = (role, name, ...org) => execFileSync(BIN, ['token', '--tokens', join(dir, 'tokens'), '--role', role, '--name', name,
-    ...org.flatMap((o) => ['--org', o])], { encoding: 'utf8' }).trim().split('\n').pop();
-  const pbx = tok('pbx', 'vaxeln'), admin = tok('admin', 'it'), officer = tok('officer', 'diarium', 'grastorp');
-  const srv = spawn(BIN, ['serve', '--data-dir', join(dir, 'db'), '--tokens', join(dir, 'tokens'), '--listen', '127.0.0.1:0'],
-    { env: { ...SERVE_ENV, RV_ANALYSIS_WORKERS: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const s = await ownService('orgs', { RV_ANALYSIS_WORKERS: '0' });
   try {
-    const base = await new Promise((resolve, reject) => {
-      let buf = '';
-      srv.stdout.on('data', (d) => {
-        buf += d;
-        const m = buf.match(/listening on ([0-9.:]+)/);
-        if (m) resolve('http://' + m[1]);
-      });
-      srv.on('exit', () => reject(new Error('serve exited')));
-    });
-    const put = async (tokn, path, body) => (await fetch(base + path, { method: 'PUT', body: JSON.stringify(body),
-      headers: { Authorization: 'Bearer ' + tokn, 'Content-Type': 'application/json' } })).status;
-    assert.equal(await put(admin, '/v1/organisations/essunga', { name: 'Essunga kommun' }), 201);
-    assert.equal(await put(admin, '/v1/organisations/grastorp', { name: 'Grästorps kommun' }), 201);
-    assert.equal(await put(pbx, '/v1/mailboxes/4711', { first_name: 'Anna', last_name: 'Essungasson', unit: 'Ekonomi',
-      organisation: 'essunga' }), 201);
-    assert.equal(await put(pbx, '/v1/mailboxes/5711', { first_name: 'Bo', last_name: 'Grästorpsson', unit: 'Ekonomi',
-      organisation: 'grastorp' }), 201);
-    for (const ext of ['4711', '5711']) {
-      const r = await fetch(base + '/v1/mailboxes/' + ext + '/voicemails', { method: 'POST',
-        body: readFileSync(join(ROOT, 'samples', 'v01-bygglov.wav')),
-        headers: { Authorization: 'Bearer ' + pbx, 'Content-Type': 'audio/wav' } });
-      assert.equal(r.status, 201);
-    }
-    const ctx = await browser.createBrowserContext();
-    const page = await ctx.newPage();
-    await page.goto(base + '/');
-    await page.waitForSelector('input[name=token]');
-    await page.type('input[name=token]', officer);
-    await page.keyboard.press('Enter');
-    await page.waitForSelector('#nav:not([hidden])');
+    await twoAuthorities(s);
+    const { ctx, page } = await signedInAt(s.base, s.tok('officer', 'diarium', 'grastorp'));
     await page.waitForFunction(() => document.getElementById('who-orgs').textContent.includes('Grästorps kommun'));
-    await page.goto(base + '/#/inkorg?decision=');
+    await page.goto(s.base + '/#/inkorg?decision=');
     await page.waitForFunction(() => document.getElementById('page').dataset.shown === '#/inkorg?decision=');
     const rows = await page.$$eval('#page tbody tr', (rs) => rs.map((r) => r.textContent));
     assert.ok(rows.some((r) => r.includes('Grästorpsson')), rows.join('\n'));
     assert.ok(!rows.some((r) => r.includes('Essungasson')), rows.join('\n'));
     await axe(page, 'the inbox of one authority');
     // essunga's voicemail (1), by its link: as if there were none
-    await page.goto(base + '/#/rostmeddelande/1');
+    await page.goto(s.base + '/#/rostmeddelande/1');
     await page.waitForFunction(() => document.getElementById('page').dataset.shown === '#/rostmeddelande/1');
     const text = await page.$eval('main', (m) => m.textContent);
     assert.ok(!text.includes('Essungasson'), text);
     assert.match(text, /finns inte/);
     await ctx.close();
   } finally {
-    srv.kill('SIGTERM');
+    s.srv.kill('SIGTERM');
   }
 });
 
@@ -915,15 +843,24 @@ async function ownService(name, env = {}) {
   return { base, srv, tok, pbx, admin };
 }
 
-async function signedInAt(base, token) {
-  const ctx = await browser.createBrowserContext();
-  const page = await ctx.newPage();
-  await page.goto(base + '/');
-  await page.waitForSelector('input[name=token]');
-  await page.type('input[name=token]', token);
-  await page.keyboard.press('Enter');
-  await page.waitForSelector('#nav:not([hidden])');
-  return { ctx, page };
+// Essunga and Grästorp on the service s of ownService, a mailbox of each
+// (4711 Anna Essungasson, 5711 Bo Grästorpsson, unit Ekonomi) with one
+// voicemail each (1 and 2).
+async function twoAuthorities(s) {
+  const put = async (path, body, t = s.admin) => (await fetch(s.base + path, { method: 'PUT', body: JSON.stringify(body),
+    headers: { Authorization: 'Bearer ' + t, 'Content-Type': 'application/json' } })).status;
+  assert.equal(await put('/v1/organisations/essunga', { name: 'Essunga kommun' }), 201);
+  assert.equal(await put('/v1/organisations/grastorp', { name: 'Grästorps kommun' }), 201);
+  assert.equal(await put('/v1/mailboxes/4711', { first_name: 'Anna', last_name: 'Essungasson', unit: 'Ekonomi',
+    organisation: 'essunga' }, s.pbx), 201);
+  assert.equal(await put('/v1/mailboxes/5711', { first_name: 'Bo', last_name: 'Grästorpsson', unit: 'Ekonomi',
+    organisation: 'grastorp' }, s.pbx), 201);
+  for (const ext of ['4711', '5711']) {
+    const r = await fetch(s.base + '/v1/mailboxes/' + ext + '/voicemails', { method: 'POST',
+      body: readFileSync(join(ROOT, 'samples', 'v01-bygglov.wav')),
+      headers: { Authorization: 'Bearer ' + s.pbx, 'Content-Type': 'audio/wav' } });
+    assert.equal(r.status, 201);
+  }
 }
 
 const options = (page, name) => page.$$eval(`select[name=${name}] option`, (os) => os.map((o) => o.textContent));
@@ -982,20 +919,7 @@ test('a manager of two units picks one on the report and greetings pages', async
 test('a person of two authorities picks one; each page says whose it is', async () => {
   const s = await ownService('pickers', { RV_ANALYSIS_WORKERS: '0' });
   try {
-    const put = async (path, body, t = s.admin) => (await fetch(s.base + path, { method: 'PUT', body: JSON.stringify(body),
-      headers: { Authorization: 'Bearer ' + t, 'Content-Type': 'application/json' } })).status;
-    assert.equal(await put('/v1/organisations/essunga', { name: 'Essunga kommun' }), 201);
-    assert.equal(await put('/v1/organisations/grastorp', { name: 'Grästorps kommun' }), 201);
-    assert.equal(await put('/v1/mailboxes/4711', { first_name: 'Anna', last_name: 'Essungasson', unit: 'Ekonomi',
-      organisation: 'essunga' }, s.pbx), 201);
-    assert.equal(await put('/v1/mailboxes/5711', { first_name: 'Bo', last_name: 'Grästorpsson', unit: 'Ekonomi',
-      organisation: 'grastorp' }, s.pbx), 201);
-    for (const ext of ['4711', '5711']) {
-      const r = await fetch(s.base + '/v1/mailboxes/' + ext + '/voicemails', { method: 'POST',
-        body: readFileSync(join(ROOT, 'samples', 'v01-bygglov.wav')),
-        headers: { Authorization: 'Bearer ' + s.pbx, 'Content-Type': 'audio/wav' } });
-      assert.equal(r.status, 201);
-    }
+    await twoAuthorities(s);
     const both = s.tok('officer', 'forbundet', 'essunga', 'grastorp'), one = s.tok('officer', 'diarium', 'grastorp');
     const { ctx, page } = await signedInAt(s.base, both);
     const rows = () => page.$$eval('#page tbody tr', (rs) => rs.map((r) => r.textContent));
