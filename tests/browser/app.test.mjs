@@ -785,7 +785,7 @@ test('decisions as the law has them: nothing chosen before, a change needs its r
 test('an officer of one authority never sees the other\'s voicemails', async () => {
   const s = await ownService('orgs', { RV_ANALYSIS_WORKERS: '0' });
   try {
-    await twoAuthorities(s);
+    const ids = await twoAuthorities(s);
     const { ctx, page } = await signedInAt(s.base, s.tok('officer', 'diarium', 'grastorp'));
     await page.waitForFunction(() => document.getElementById('who-orgs').textContent.includes('Grästorps kommun'));
     await page.goto(s.base + '/#/inkorg?decision=');
@@ -794,9 +794,9 @@ test('an officer of one authority never sees the other\'s voicemails', async () 
     assert.ok(rows.some((r) => r.includes('Grästorpsson')), rows.join('\n'));
     assert.ok(!rows.some((r) => r.includes('Essungasson')), rows.join('\n'));
     await axe(page, 'the inbox of one authority');
-    // essunga's voicemail (1), by its link: as if there were none
-    await page.goto(s.base + '/#/rostmeddelande/1');
-    await page.waitForFunction(() => document.getElementById('page').dataset.shown === '#/rostmeddelande/1');
+    // essunga's voicemail, by its link: as if there were none
+    await page.goto(s.base + '/#/rostmeddelande/' + ids['4711']);
+    await page.waitForFunction((h) => document.getElementById('page').dataset.shown === h, {}, '#/rostmeddelande/' + ids['4711']);
     const text = await page.$eval('main', (m) => m.textContent);
     assert.ok(!text.includes('Essungasson'), text);
     assert.match(text, /finns inte/);
@@ -845,7 +845,7 @@ async function ownService(name, env = {}) {
 
 // Essunga and Grästorp on the service s of ownService, a mailbox of each
 // (4711 Anna Essungasson, 5711 Bo Grästorpsson, unit Ekonomi) with one
-// voicemail each (1 and 2).
+// voicemail each; the voicemails' ids by extension.
 async function twoAuthorities(s) {
   const put = async (path, body, t = s.admin) => (await fetch(s.base + path, { method: 'PUT', body: JSON.stringify(body),
     headers: { Authorization: 'Bearer ' + t, 'Content-Type': 'application/json' } })).status;
@@ -855,12 +855,15 @@ async function twoAuthorities(s) {
     organisation: 'essunga' }, s.pbx), 201);
   assert.equal(await put('/v1/mailboxes/5711', { first_name: 'Bo', last_name: 'Grästorpsson', unit: 'Ekonomi',
     organisation: 'grastorp' }, s.pbx), 201);
+  const ids = {};
   for (const ext of ['4711', '5711']) {
     const r = await fetch(s.base + '/v1/mailboxes/' + ext + '/voicemails', { method: 'POST',
       body: readFileSync(join(ROOT, 'samples', 'v01-bygglov.wav')),
       headers: { Authorization: 'Bearer ' + s.pbx, 'Content-Type': 'audio/wav' } });
     assert.equal(r.status, 201);
+    ids[ext] = (await r.json()).id;
   }
+  return ids;
 }
 
 const options = (page, name) => page.$$eval(`select[name=${name}] option`, (os) => os.map((o) => o.textContent));
@@ -966,22 +969,7 @@ test('the organisation picked goes on to Rapporter; an officer reads their own a
   const s = await ownService('carried', { RV_ANALYSIS_WORKERS: '0' });
   try {
     const auth = (t) => ({ Authorization: 'Bearer ' + t, 'Content-Type': 'application/json' });
-    const put = async (path, body, t = s.admin) => (await fetch(s.base + path, { method: 'PUT', body: JSON.stringify(body),
-      headers: auth(t) })).status;
-    assert.equal(await put('/v1/organisations/essunga', { name: 'Essunga kommun' }), 201);
-    assert.equal(await put('/v1/organisations/grastorp', { name: 'Grästorps kommun' }), 201);
-    assert.equal(await put('/v1/mailboxes/4711', { first_name: 'Anna', last_name: 'Essungasson', unit: 'Ekonomi',
-      organisation: 'essunga' }, s.pbx), 201);
-    assert.equal(await put('/v1/mailboxes/5711', { first_name: 'Bo', last_name: 'Grästorpsson', unit: 'Ekonomi',
-      organisation: 'grastorp' }, s.pbx), 201);
-    const ids = {};
-    for (const ext of ['4711', '5711']) {
-      const r = await fetch(s.base + '/v1/mailboxes/' + ext + '/voicemails', { method: 'POST',
-        body: readFileSync(join(ROOT, 'samples', 'v01-bygglov.wav')),
-        headers: { Authorization: 'Bearer ' + s.pbx, 'Content-Type': 'audio/wav' } });
-      assert.equal(r.status, 201);
-      ids[ext] = (await r.json()).id;
-    }
+    const ids = await twoAuthorities(s);
     const sweep = await fetch(s.base + '/v1/sweeps?date=2026-12-07', { method: 'POST', headers: auth(s.admin) });
     assert.equal(sweep.status, 200);
     const both = s.tok('officer', 'forbundet', 'essunga', 'grastorp'), one = s.tok('officer', 'diarium', 'grastorp');
