@@ -17,7 +17,8 @@
 #   bench/bench-store.sh BIN BENCH_SERVE BENCH_SWEEP [quick]
 # quick: every part at a tenth of its size (a few minutes, for development).
 # RV_BENCH_PARTS="ingest analysis sweep" (the default) says which parts run;
-# RV_PG_SETTINGS="-c wal_buffers=64MB ..." starts PostgreSQL with more settings.
+# RV_PG_SETTINGS="-c wal_buffers=64MB ..." starts PostgreSQL with more settings;
+# RV_BENCH_RATES, RV_BENCH_HALF and RV_BENCH_INGEST choose the ingest runs (below).
 set -eu
 BIN=$1; LOAD=$2; SWEEP=$3; SIZE=${4:-full}
 cd "$(dirname "$0")/.."
@@ -33,7 +34,10 @@ else
 fi
 # the ingest part's offered loads (voicemails a second, besides half of
 # each configuration's saturation throughput)
-RATES=${RV_BENCH_RATES:-25 100}
+RATES=${RV_BENCH_RATES-25 100}
+# which configurations (RV_BENCH_INGEST="sqlite pg1 pg3", the default) and
+# whether half of each one's saturation is offered (RV_BENCH_HALF=0: not)
+INGEST=" ${RV_BENCH_INGEST:-sqlite pg1 pg3} "
 # the analysis part's voicemails (each takes seconds of CPU: speech is decoded)
 SPEECH=${RV_BENCH_SPEECH:-$SPEECH}; REPEATS=${RV_BENCH_ANALYSIS_REPEATS:-$REPEATS}
 PG_SWEEPS=$SWEEPS
@@ -115,6 +119,7 @@ ingest_config() {
     ingest_run "$1s" "$2" "$3" > "$W/sat"
     cat "$W/sat"
     half=$(awk '/^  throughput/ {printf "%d", $2 / 2}' "$W/sat")
+    [ "${RV_BENCH_HALF:-1}" != 0 ] || half=""
     for r in $RATES ${half:+$half}; do
         [ "$r" -gt 0 ] || continue
         echo "    load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -127,12 +132,18 @@ echo "  saturation: each connection posts again as soon as it has its answer ($P
 echo "  offered: the 64 connections together start RATE posts a second on a fixed schedule,"
 echo "  whatever the answers, latency counted from each post's scheduled start (RATE: $RATES,"
 echo "  and half of the saturation throughput measured just before); fresh nodes and database each run"
-echo "  one node on SQLite:"
-ingest_config 1q sqlite 1
-echo "  one node on PostgreSQL:"
-ingest_config 1p pg 1
-echo "  three nodes on PostgreSQL, one database (the connections dealt out over them):"
-ingest_config 3p pg 3
+if [ "${INGEST#* sqlite }" != "$INGEST" ]; then
+    echo "  one node on SQLite:"
+    ingest_config 1q sqlite 1
+fi
+if [ "${INGEST#* pg1 }" != "$INGEST" ]; then
+    echo "  one node on PostgreSQL:"
+    ingest_config 1p pg 1
+fi
+if [ "${INGEST#* pg3 }" != "$INGEST" ]; then
+    echo "  three nodes on PostgreSQL, one database (the connections dealt out over them):"
+    ingest_config 3p pg 3
+fi
 fi
 
 if [ "${PARTS#* analysis }" != "$PARTS" ]; then

@@ -411,16 +411,20 @@ rv_err rv_pg_batch(rv_store *s, const char *sql, const rv_sqlv *v, int k, size_t
     int np = t->nparams, sent = 0;
     /* the statement once (unnamed), then each row's values */
     bind_params(b, v, k, np);
-    int ok = PQsendPrepare(pg->c, "", t->pg, np, b->types);
+    int prepared = PQsendPrepare(pg->c, "", t->pg, np, b->types), ok = prepared;
     free_params(b);
-    for (size_t i = 0; ok && i < n; i++, sent++) {
+    for (size_t i = 0; ok && i < n; i++) {
         bind_params(b, v + i * (size_t)k, k, np);
         ok = PQsendQueryPrepared(pg->c, "", np, b->vals, b->lens, b->fmts, 0);
         free_params(b);
+        sent += ok;
     }
     free(b);
-    ok = ok && PQpipelineSync(pg->c);
-    if (!ok) rc = pg_error(pg, NULL, err, what);
+    /* the sync even after a failed send: the server then answers all that
+     * was sent, and the answers are read to the end below */
+    int synced = prepared && PQpipelineSync(pg->c);
+    if (!ok || !synced) rc = pg_error(pg, NULL, err, what);
+    ok = synced;
     /* every result up to the sync's, whatever failed: each statement's one
      * result and a NULL after it; an error aborts those after it (and the
      * caller's transaction) */
