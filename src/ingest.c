@@ -1,4 +1,4 @@
-/* Voicemail uploads into the archive (ingest.h): the committer thread takes
+/* Voicemail uploads into the archive (ingest.h): a committer thread takes
  * every upload handed over since its last round, syncs their audio and
  * commits their rows and audit entries in one transaction (a group
  * commit), then tells their waiters. It also records finished analyses,
@@ -19,9 +19,11 @@
 
 /* Committer threads on PostgreSQL, each on a connection of its own: while
  * one holds the write lock for its batch's rows and commit, another copies
- * the next batch's audio in. On SQLite one (one file lock for all). */
+ * the next batch's audio in (two took about twice one's uploads a second,
+ * four no more than two: docs/ha.md). On SQLite one (one file lock for
+ * all). */
 #ifndef RV_PG_COMMITTERS
-#define RV_PG_COMMITTERS 1
+#define RV_PG_COMMITTERS 2
 #endif
 
 typedef struct {
