@@ -3,7 +3,10 @@
 # PostgreSQL, in one run so that the figures compare.
 #  1. ingest: 64 connections posting 30 s voicemails to one node on SQLite,
 #     one node on PostgreSQL, three nodes on loopback sharing one database
-#     (bench/bench_serve.c, the connections dealt out over the nodes);
+#     (bench/bench_serve.c, the connections dealt out over the nodes): at
+#     saturation (each connection posts again on its answer), then at
+#     offered loads on a fixed schedule whatever the answers (RV_BENCH_RATES,
+#     "25 100" by default, and half of the saturation throughput);
 #  2. analysis throughput: speech voicemails queued, then drained by one
 #     node with one analysis worker, and by two nodes with one each, three
 #     times alternated (RV_BENCH_SPEECH voicemails, RV_BENCH_ANALYSIS_REPEATS);
@@ -14,7 +17,8 @@
 #   bench/bench-store.sh BIN BENCH_SERVE BENCH_SWEEP [quick]
 # quick: every part at a tenth of its size (a few minutes, for development).
 # RV_BENCH_PARTS="ingest analysis sweep" (the default) says which parts run;
-# RV_PG_SETTINGS="-c wal_buffers=64MB ..." starts PostgreSQL with more settings.
+# RV_PG_SETTINGS="-c wal_buffers=64MB ..." starts PostgreSQL with more settings;
+# RV_BENCH_RATES, RV_BENCH_HALF and RV_BENCH_INGEST choose the ingest runs (below).
 set -eu
 BIN=$1; LOAD=$2; SWEEP=$3; SIZE=${4:-full}
 cd "$(dirname "$0")/.."
@@ -24,10 +28,16 @@ cd "$(dirname "$0")/.."
 # round trip, about an hour on PostgreSQL; RV_BENCH_SWEEPS and
 # RV_BENCH_PG_SWEEPS choose others
 if [ "$SIZE" = quick ]; then
-    POSTS=8; SPEECH=16; REPEATS=1; SWEEPS="2000:20000 20000:20000"
+    POSTS=8; OPEN_SECONDS=8; SPEECH=16; REPEATS=1; SWEEPS="2000:20000 20000:20000"
 else
-    POSTS=40; SPEECH=48; REPEATS=3; SWEEPS="20000:200000 200000:200000"
+    POSTS=40; OPEN_SECONDS=20; SPEECH=48; REPEATS=3; SWEEPS="20000:200000 200000:200000"
 fi
+# the ingest part's offered loads (voicemails a second, besides half of
+# each configuration's saturation throughput)
+RATES=${RV_BENCH_RATES-25 100}
+# which configurations (RV_BENCH_INGEST="sqlite pg1 pg3", the default) and
+# whether half of each one's saturation is offered (RV_BENCH_HALF=0: not)
+INGEST=" ${RV_BENCH_INGEST:-sqlite pg1 pg3} "
 # the analysis part's voicemails (each takes seconds of CPU: speech is decoded)
 SPEECH=${RV_BENCH_SPEECH:-$SPEECH}; REPEATS=${RV_BENCH_ANALYSIS_REPEATS:-$REPEATS}
 PG_SWEEPS=$SWEEPS
@@ -80,22 +90,60 @@ urls() { # the nodes' upload URLs, comma-separated
 depth() { curl -s "$1/metrics" | awk '/^rostvakt_queue_depth/ {print $2}'; }
 
 PARTS=" ${RV_BENCH_PARTS:-ingest analysis sweep} "
+# ingest_run TAG STORE NODES [RATE]: NODES fresh nodes on STORE (sqlite, or
+# a fresh database of the PostgreSQL server named ingestTAG), 64
+# connections dealt out over them; RATE empty: saturation (each connection
+# posts again on its answer, POSTS each), else RATE posts a second on a
+# fixed schedule for about OPEN_SECONDS (between 2 and POSTS each)
+ingest_run() {
+    itag=$1; istore=$2; inodes=$3; irate=${4:-}
+    [ "$istore" = sqlite ] || istore=$(newdb "ingest$itag")
+    iurls=""
+    for k in $(seq "$inodes"); do
+        node "i$itag$k" "$istore" 1; iurls="$iurls $URL"
+        if [ "$k" = 1 ]; then mailbox "$URL"; fi
+    done
+    if [ -z "$irate" ]; then
+        "$LOAD" "$(urls $iurls)" "$TOKEN" "$W/vm.wav" 64 "$POSTS" || true # errors are counted in its output
+    else
+        ieach=$(echo "$irate $OPEN_SECONDS $POSTS" | awk '{n = int($1 * $2 / 64 + 0.5); if (n < 2) n = 2; if (n > $3) n = $3; print n}')
+        "$LOAD" "$(urls $iurls)" "$TOKEN" "$W/vm.wav" 64 "$ieach" "$irate" || true
+    fi
+    stop_nodes
+    [ "$2" = sqlite ] || psql -q -X "$PG" -c "DROP DATABASE ingest$itag"
+}
+# ingest_config TAG STORE NODES: saturation, then the open-loop rates and
+# half of the saturation throughput just measured
+ingest_config() {
+    echo "    load average $(cut -d' ' -f1-3 /proc/loadavg)"
+    ingest_run "$1s" "$2" "$3" > "$W/sat"
+    cat "$W/sat"
+    half=$(awk '/^  throughput/ {printf "%d", $2 / 2}' "$W/sat")
+    [ "${RV_BENCH_HALF:-1}" != 0 ] || half=""
+    for r in $RATES ${half:+$half}; do
+        [ "$r" -gt 0 ] || continue
+        echo "    load average $(cut -d' ' -f1-3 /proc/loadavg)"
+        ingest_run "$1r$r" "$2" "$3" "$r"
+    done
+}
 if [ "${PARTS#* ingest }" != "$PARTS" ]; then
-echo "== ingest: 64 connections, 30 s voicemails, as fast as the service answers =="
-echo "  one node on SQLite:"
-node s1 sqlite 1; U=$URL; mailbox "$U"
-"$LOAD" "$(urls "$U")" "$TOKEN" "$W/vm.wav" 64 "$POSTS"
-stop_nodes
-echo "  one node on PostgreSQL:"
-DB=$(newdb ingest1)
-node p1 "$DB" 1; U=$URL; mailbox "$U"
-"$LOAD" "$(urls "$U")" "$TOKEN" "$W/vm.wav" 64 "$POSTS"
-stop_nodes
-echo "  three nodes on PostgreSQL, one database (the connections dealt out over them):"
-DB=$(newdb ingest3)
-node p3a "$DB" 1; U1=$URL; node p3b "$DB" 1; U2=$URL; node p3c "$DB" 1; U3=$URL; mailbox "$U1"
-"$LOAD" "$(urls "$U1" "$U2" "$U3")" "$TOKEN" "$W/vm.wav" 64 "$POSTS"
-stop_nodes
+echo "== ingest: 64 connections, 30 s voicemails (234 KB): saturation, then offered loads =="
+echo "  saturation: each connection posts again as soon as it has its answer ($POSTS posts each);"
+echo "  offered: the 64 connections together start RATE posts a second on a fixed schedule,"
+echo "  whatever the answers, latency counted from each post's scheduled start (RATE: $RATES,"
+echo "  and half of the saturation throughput measured just before); fresh nodes and database each run"
+if [ "${INGEST#* sqlite }" != "$INGEST" ]; then
+    echo "  one node on SQLite:"
+    ingest_config 1q sqlite 1
+fi
+if [ "${INGEST#* pg1 }" != "$INGEST" ]; then
+    echo "  one node on PostgreSQL:"
+    ingest_config 1p pg 1
+fi
+if [ "${INGEST#* pg3 }" != "$INGEST" ]; then
+    echo "  three nodes on PostgreSQL, one database (the connections dealt out over them):"
+    ingest_config 3p pg 3
+fi
 fi
 
 if [ "${PARTS#* analysis }" != "$PARTS" ]; then

@@ -1,4 +1,4 @@
-/* Voicemail uploads into the archive (ingest.h): the committer thread takes
+/* Voicemail uploads into the archive (ingest.h): a committer thread takes
  * every upload handed over since its last round, syncs their audio and
  * commits their rows and audit entries in one transaction (a group
  * commit), then tells their waiters. It also records finished analyses,
@@ -17,9 +17,25 @@
  * RV_STORE_RETRY pauses and tries again). */
 #define COMMITTER_WAIT_MS 1000
 
+/* Committer threads on PostgreSQL, each on a connection of its own: while
+ * one holds the write lock for its batch's rows and commit, another copies
+ * the next batch's audio in (two took about twice one's uploads a second,
+ * four no more than two: docs/ha.md). On SQLite one (one file lock for
+ * all). */
+#ifndef RV_PG_COMMITTERS
+#define RV_PG_COMMITTERS 2
+#endif
+
+typedef struct {
+    rv_ingest *g;
+    rv_service_store *db; /* its connection */
+    pthread_t thread;
+} rv_committer;
+
 struct rv_ingest {
-    rv_service_store *db;                     /* the request connection, or own */
-    rv_service_store own;                     /* on PostgreSQL, the committer's connection */
+    rv_service_store own[RV_PG_COMMITTERS];   /* on PostgreSQL, the committers' connections */
+    rv_committer c[RV_PG_COMMITTERS];
+    int n_committers;
     rv_metrics *metrics;
     rv_unrecorded unrecorded;
     void *unrecorded_arg;
@@ -29,14 +45,13 @@ struct rv_ingest {
     rv_finished *fin_head, **fin_tail;
     _Atomic long long last_upload_ms;         /* when the committer last committed uploads (monotonic) */
     int stopping;
-    pthread_t committer;
-    int stopped;                              /* the committer joined */
+    int stopped;                              /* the committers joined */
 };
 
 /* Record finished analyses in one transaction and free them; then they
  * count in the metrics. A batch that cannot be recorded is handed back:
  * the workers analyse it anew rather than count it done. */
-static void record_analyses(rv_ingest *g, rv_finished *f)
+static void record_analyses(rv_ingest *g, rv_service_store *db, rv_finished *f)
 {
     size_t n = 0;
     for (rv_finished *q = f; q; q = q->next) n++;
@@ -47,7 +62,7 @@ static void record_analyses(rv_ingest *g, rv_finished *f)
     if (d) {
         size_t i = 0;
         for (rv_finished *q = f; q; q = q->next) d[i++] = q->d;
-        RV_STORE_RETRY(g->db, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_finish_voicemails(g->db->store, d, n, &e));
+        RV_STORE_RETRY(db, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_finish_voicemails(db->store, d, n, &e));
         i = 0;
         for (rv_finished *q = f; q; q = q->next) q->d.recorded = d[i++].recorded;
         free(d);
@@ -67,7 +82,8 @@ static void record_analyses(rv_ingest *g, rv_finished *f)
 /* Runs until the service stops and the queue is empty. */
 static void *committer(void *arg)
 {
-    rv_ingest *g = arg;
+    rv_ingest *g = ((rv_committer *)arg)->g;
+    rv_service_store *db = ((rv_committer *)arg)->db;
     pthread_mutex_lock(&g->lock);
     for (;;) {
         while (!g->head && !g->fin_head && !g->stopping) pthread_cond_wait(&g->wake, &g->lock);
@@ -79,7 +95,7 @@ static void *committer(void *arg)
         g->fin_head = NULL;
         g->fin_tail = &g->fin_head;
         pthread_mutex_unlock(&g->lock);
-        record_analyses(g, fin);
+        record_analyses(g, db, fin);
         if (!batch) {
             pthread_mutex_lock(&g->lock);
             continue;
@@ -93,7 +109,7 @@ static void *committer(void *arg)
             size_t i = 0;
             for (rv_pending *q = batch; q; q = q->next) v[i++] = q->v;
             rv_err rc;
-            RV_STORE_RETRY(g->db, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_add_voicemails(g->db->store, v, n, &e));
+            RV_STORE_RETRY(db, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_add_voicemails(db->store, v, n, &e));
         }
         size_t i = 0;
         for (rv_pending *q = batch, *next; q; q = next) {
@@ -142,21 +158,6 @@ rv_err rv_ingest_start(rv_service_store *db, const rv_config *cfg, rv_metrics *m
     *out = NULL;
     rv_ingest *g = calloc(1, sizeof *g);
     if (!g) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-    g->db = db;
-    /* On PostgreSQL a connection of its own: a batch's audio takes a while
-     * to copy, and the request connection's lock would hold the HTTP
-     * threads' reads behind it meanwhile; it waits in the database's queue
-     * for another node's write lock rather than polling for it. On SQLite
-     * the request connection, whose writes one file lock serialises anyway. */
-    if (rv_store_on_postgres(db->store)) {
-        rv_err rc = rv_service_store_open(&g->own, cfg, err);
-        if (rc != RV_OK) {
-            free(g);
-            return rc;
-        }
-        rv_store_busy_timeout(g->own.store, COMMITTER_WAIT_MS);
-        g->db = &g->own;
-    }
     g->metrics = m;
     g->unrecorded = unrecorded;
     g->unrecorded_arg = arg;
@@ -164,12 +165,29 @@ rv_err rv_ingest_start(rv_service_store *db, const rv_config *cfg, rv_metrics *m
     pthread_cond_init(&g->wake, NULL);
     g->tail = &g->head;
     g->fin_tail = &g->fin_head;
-    if (pthread_create(&g->committer, NULL, committer, g) != 0) {
-        pthread_mutex_destroy(&g->lock);
-        pthread_cond_destroy(&g->wake);
-        rv_service_store_close(&g->own);
-        free(g);
-        return rv_error_set(err, RV_ERR_INTERNAL, "cannot start the committer thread");
+    /* On PostgreSQL connections of their own: a batch's audio takes a
+     * while to copy, and the request connection's lock would hold the HTTP
+     * threads' reads behind it meanwhile; each waits in the database's
+     * queue for another's write lock rather than polling for it. On SQLite
+     * the request connection, whose writes one file lock serialises anyway. */
+    int pg = rv_store_on_postgres(db->store), n = pg ? RV_PG_COMMITTERS : 1;
+    rv_err rc = RV_OK;
+    for (int i = 0; i < n && rc == RV_OK; i++) {
+        g->c[i].g = g;
+        g->c[i].db = db;
+        if (pg) {
+            if ((rc = rv_service_store_open(&g->own[i], cfg, err)) != RV_OK) break;
+            rv_store_busy_timeout(g->own[i].store, COMMITTER_WAIT_MS);
+            g->c[i].db = &g->own[i];
+        }
+        if (pthread_create(&g->c[i].thread, NULL, committer, &g->c[i]) != 0)
+            rc = rv_error_set(err, RV_ERR_INTERNAL, "cannot start the committer thread");
+        else
+            g->n_committers++;
+    }
+    if (rc != RV_OK) {
+        rv_ingest_free(g);
+        return rc;
     }
     *out = g;
     return RV_OK;
@@ -180,9 +198,9 @@ void rv_ingest_stop(rv_ingest *g)
     if (!g || g->stopped) return;
     pthread_mutex_lock(&g->lock);
     g->stopping = 1;
-    pthread_cond_signal(&g->wake);
+    pthread_cond_broadcast(&g->wake);
     pthread_mutex_unlock(&g->lock);
-    pthread_join(g->committer, NULL);
+    for (int i = 0; i < g->n_committers; i++) pthread_join(g->c[i].thread, NULL);
     g->stopped = 1;
 }
 
@@ -192,6 +210,6 @@ void rv_ingest_free(rv_ingest *g)
     rv_ingest_stop(g);
     pthread_mutex_destroy(&g->lock);
     pthread_cond_destroy(&g->wake);
-    rv_service_store_close(&g->own);
+    for (int i = 0; i < RV_PG_COMMITTERS; i++) rv_service_store_close(&g->own[i]);
     free(g);
 }

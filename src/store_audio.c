@@ -286,62 +286,144 @@ static void legacy_path(const rv_store *s, const char *hex, char *path, size_t c
 
 /* ---- audio in the database (PostgreSQL) ---- */
 
-/* Copy staged b into the database's chunks, in the caller's transaction;
- * the staged range is released once it commits. The audio's row and its
- * first chunk are one statement (a round trip), and nothing is written
- * when the recording was stored before. 0 or -1. */
-static int index_in_db(rv_store *s, const rv_audio_blob *b)
+/* Room in s->staged for n more. 0, or -1 out of memory. */
+static int staged_room(rv_store *s, size_t n)
 {
-    if (s->n_staged == s->cap_staged) {
-        size_t nc = s->cap_staged ? s->cap_staged * 2 : 16;
-        rv_audio_blob *ns = realloc(s->staged, nc * sizeof *ns);
-        if (!ns) return -1;
-        s->staged = ns;
-        s->cap_staged = nc;
+    if (s->n_staged + n <= s->cap_staged) return 0;
+    size_t nc = s->cap_staged ? s->cap_staged : 16;
+    while (nc < s->n_staged + n) nc *= 2;
+    rv_audio_blob *ns = realloc(s->staged, nc * sizeof *ns);
+    if (!ns) return -1;
+    s->staged = ns;
+    s->cap_staged = nc;
+    return 0;
+}
+
+/* want bytes of staged b from offset at into buf (fd: its segment). 0 or -1. */
+static int read_staged(int fd, const rv_audio_blob *b, size_t at, unsigned char *buf, size_t want)
+{
+    size_t got = 0;
+    while (got < want) {
+        ssize_t k = pread(fd, buf + got, want - got, (off_t)(b->at + (long long)(at + got)));
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break;
+        got += (size_t)k;
     }
-    char path[4300];
-    segment_path(s, b->segment, path, sizeof path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    unsigned char *buf = malloc(RV_AUDIO_CHUNK);
+    return got == want ? 0 : -1;
+}
+
+/* The audio's row and its first chunk in one statement; nothing is
+ * written when the recording was stored before. */
+#define FIRST_CHUNK                                                                                  \
+    "WITH a AS (INSERT INTO audio (sha256, segment, at, len) VALUES (?1, NULL, 0, ?2)"              \
+    " ON CONFLICT DO NOTHING RETURNING sha256)"                                                      \
+    " INSERT INTO audio_chunks (sha256, n, bytes) SELECT sha256, 0, ?3 FROM a"
+
+/* The chunks of b after its first (fd: its segment), in the caller's
+ * transaction. 0 or -1. */
+static int later_chunks(rv_store *s, int fd, const rv_audio_blob *b, unsigned char *buf)
+{
     rv_sql *q = NULL;
-    int rc = fd >= 0 && buf ? 0 : -1, before = 0;
-    for (size_t at = 0, n = 0; rc == 0 && (at < b->len || (b->len == 0 && n == 0)); n++) {
-        size_t want = b->len - at < RV_AUDIO_CHUNK ? b->len - at : RV_AUDIO_CHUNK, got = 0;
-        while (got < want) {
-            ssize_t k = pread(fd, buf + got, want - got, (off_t)(b->at + (long long)(at + got)));
-            if (k < 0 && errno == EINTR) continue;
-            if (k <= 0) break;
-            got += (size_t)k;
-        }
-        if (got < want) rc = -1;
-        else if (n == 0) {
-            if (rv_sql_exec(s,
-                            "WITH a AS (INSERT INTO audio (sha256, segment, at, len) VALUES (?1, NULL, 0, ?2)"
-                            " ON CONFLICT DO NOTHING RETURNING sha256)"
-                            " INSERT INTO audio_chunks (sha256, n, bytes) SELECT sha256, 0, ?3 FROM a",
-                            V_ARGS(V_TEXT(b->sha256), V_INT(b->len), V_BLOB(buf, want)), "cannot store the audio",
-                            NULL) != RV_OK)
-                rc = -1;
-            else if (rv_sql_changes(s) == 0) { /* stored before */
-                before = 1;
-                break;
-            }
-        } else {
-            if (!q && rv_sql_prepare(s, &q, "INSERT INTO audio_chunks (sha256, n, bytes) VALUES (?1, ?2, ?3)", V_NONE,
-                                     "cannot store the audio", NULL) != RV_OK)
-                rc = -1;
-            else {
-                rv_sql_rebind(q, V_ARGS(V_TEXT(b->sha256), V_INT(n), V_BLOB(buf, want)));
-                if (rv_sql_step(q, NULL) != 0) rc = -1;
-            }
+    int rc = 0;
+    for (size_t at = RV_AUDIO_CHUNK, n = 1; rc == 0 && at < b->len; n++) {
+        size_t want = b->len - at < RV_AUDIO_CHUNK ? b->len - at : RV_AUDIO_CHUNK;
+        if (read_staged(fd, b, at, buf, want) != 0) rc = -1;
+        else if (!q && rv_sql_prepare(s, &q, "INSERT INTO audio_chunks (sha256, n, bytes) VALUES (?1, ?2, ?3)", V_NONE,
+                                      "cannot store the audio", NULL) != RV_OK)
+            rc = -1;
+        else {
+            rv_sql_rebind(q, V_ARGS(V_TEXT(b->sha256), V_INT(n), V_BLOB(buf, want)));
+            if (rv_sql_step(q, NULL) != 0) rc = -1;
         }
         at += want;
     }
     rv_sql_done(q);
+    return rc;
+}
+
+/* Copy staged b into the database's chunks, in the caller's transaction;
+ * the staged range is released once it commits. The audio's row and its
+ * first chunk are one statement (a round trip), and nothing is written
+ * when the recording was stored before. 0 or -1. */
+static int index_in_db(rv_store *s, const rv_audio_blob *b, int *fresh)
+{
+    *fresh = 0;
+    if (staged_room(s, 1) != 0) return -1;
+    char path[4300];
+    segment_path(s, b->segment, path, sizeof path);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    unsigned char *buf = malloc(RV_AUDIO_CHUNK);
+    size_t want = b->len < RV_AUDIO_CHUNK ? b->len : RV_AUDIO_CHUNK;
+    int rc = fd >= 0 && buf && read_staged(fd, b, 0, buf, want) == 0 ? 0 : -1;
+    if (rc == 0 && rv_sql_exec(s, FIRST_CHUNK, V_ARGS(V_TEXT(b->sha256), V_INT(b->len), V_BLOB(buf, want)),
+                               "cannot store the audio", NULL) != RV_OK)
+        rc = -1;
+    if (rc == 0 && rv_sql_changes(s) != 0) {
+        *fresh = 1;
+        rc = later_chunks(s, fd, b, buf);
+    }
     free(buf);
     if (fd >= 0) close(fd);
-    if (rc == 0 && before) punch(s, b, 0);
+    if (rc == 0 && !*fresh) punch(s, b, 0); /* stored before */
     else if (rc == 0) s->staged[s->n_staged++] = *b;
+    return rc;
+}
+
+/* Recordings a pipeline of first chunks holds at most (their bytes are
+ * in memory at once). */
+#define INDEX_GROUP 16
+
+int rv_audio_index_many(rv_store *s, const rv_audio_blob *const *b, size_t n, unsigned char *fresh)
+{
+    if (!s->pg) {
+        for (size_t i = 0; i < n; i++) {
+            if (rv_audio_index(s, b[i]) != 0) return -1;
+            if (fresh) fresh[i] = 1;
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!is_hex64(b[i]->sha256) || !rv_hexn(b[i]->segment, 16)) return -1;
+    int rc = 0;
+    for (size_t g = 0; rc == 0 && g < n; g += INDEX_GROUP) {
+        size_t m = n - g < INDEX_GROUP ? n - g : INDEX_GROUP;
+        unsigned char *buf[INDEX_GROUP] = {0};
+        int fd[INDEX_GROUP];
+        rv_sqlv vals[INDEX_GROUP * 3];
+        long long rows[INDEX_GROUP] = {0};
+        if (staged_room(s, m) != 0) rc = -1;
+        for (size_t i = 0; i < m; i++) {
+            const rv_audio_blob *x = b[g + i];
+            char path[4300];
+            segment_path(s, x->segment, path, sizeof path);
+            fd[i] = rc == 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+            size_t want = x->len < RV_AUDIO_CHUNK ? x->len : RV_AUDIO_CHUNK;
+            buf[i] = fd[i] >= 0 ? malloc(want ? want : 1) : NULL;
+            if (!buf[i] || read_staged(fd[i], x, 0, buf[i], want) != 0) rc = -1;
+            vals[i * 3] = V_TEXT(x->sha256);
+            vals[i * 3 + 1] = V_INT(x->len);
+            vals[i * 3 + 2] = V_BLOB(buf[i], want);
+        }
+        rv_error e;
+        if (rc == 0 && rv_pg_batch(s, FIRST_CHUNK, vals, 3, m, rows, NULL, 0, "cannot store the audio", &e) != RV_OK)
+            rc = -1;
+        for (size_t i = 0; i < m; i++) {
+            const rv_audio_blob *x = b[g + i];
+            if (rc == 0 && rows[i] && x->len > RV_AUDIO_CHUNK) {
+                unsigned char *more = realloc(buf[i], RV_AUDIO_CHUNK);
+                if (!more) rc = -1;
+                else {
+                    buf[i] = more;
+                    rc = later_chunks(s, fd[i], x, more);
+                }
+            }
+            if (rc == 0 && !rows[i]) punch(s, x, 0); /* stored before */
+            else if (rc == 0) s->staged[s->n_staged++] = *x;
+            if (fresh && rc == 0) fresh[g + i] = rows[i] != 0;
+            free(buf[i]);
+            if (fd[i] >= 0) close(fd[i]);
+        }
+    }
     return rc;
 }
 
@@ -418,7 +500,8 @@ rv_err rv_store_load_audio_range(rv_store *s, const rv_audio_loc *loc, size_t fr
 int rv_audio_index(rv_store *s, const rv_audio_blob *b)
 {
     if (!is_hex64(b->sha256) || !rv_hexn(b->segment, 16)) return -1;
-    if (s->pg) return index_in_db(s, b);
+    int fresh;
+    if (s->pg) return index_in_db(s, b, &fresh);
     if (rv_sql_exec(s, "INSERT OR IGNORE INTO audio (sha256, segment, at, len) VALUES (?1, ?2, ?3, ?4)",
                     V_ARGS(V_TEXT(b->sha256), V_TEXT(b->segment), V_INT(b->at), V_INT(b->len)),
                     "cannot index the audio", NULL) != RV_OK)

@@ -194,6 +194,16 @@ rv_err rv_pg_begin(rv_store *s, rv_error *err);
 rv_err rv_pg_begin_unlocked(rv_store *s, rv_error *err);
 rv_err rv_pg_write_lock(rv_store *s, rv_error *err);
 rv_err rv_pg_end(rv_store *s, rv_err rc, rv_error *err);
+/* sql run once for each of n rows of k values (row i: v[i * k .. i * k + k)),
+ * the statement prepared once and every row sent before any answer is read
+ * (libpq's pipeline mode: one round trip), in the caller's transaction.
+ * rows[i]: the rows row i's statement returned, else those it changed;
+ * cols[i * ncols + c] (cols may be NULL): column c of its first row as an
+ * integer, 0 without one. RV_OK, or the first error as rv_sql_prepare's
+ * (what names the work); a statement's error aborts those after it and
+ * the transaction. */
+rv_err rv_pg_batch(rv_store *s, const char *sql, const rv_sqlv *v, int k, size_t n, long long *rows,
+                   long long *cols, int ncols, const char *what, rv_error *err);
 void rv_pg_busy_timeout(rv_store *s, int ms);
 int rv_pg_schema_version(rv_store *s);
 
@@ -209,6 +219,10 @@ int rv_hexn(const char *h, size_t n);
  * already indexed under the same hash wins and the staged copy is
  * released. 0, or -1 on a database error. */
 int rv_audio_index(rv_store *s, const rv_audio_blob *b);
+/* rv_audio_index of each of b[0..n) in turn; on PostgreSQL their first
+ * chunks a round trip a group (rv_pg_batch). fresh[i] (fresh may be NULL):
+ * 1 when b[i] was not stored before. 0, or -1 on a database error. */
+int rv_audio_index_many(rv_store *s, const rv_audio_blob *const *b, size_t n, unsigned char *fresh);
 /* The transaction ended (committed or not): on PostgreSQL, the staged
  * copies of what it wrote into the database are released when it
  * committed. */

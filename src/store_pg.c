@@ -302,47 +302,67 @@ static void keep_state(rv_pg *pg, const PGresult *res)
     snprintf(pg->state, sizeof pg->state, "%s", st ? st : "");
 }
 
+/* Values v[0..n) as libpq's parameters for a statement of np; text that is
+ * not UTF-8 escaped into esc[i] (free() each). */
+typedef struct {
+    const char *vals[32];
+    int lens[32], fmts[32];
+    unsigned types[32];
+    char ints[32][24];
+    char *esc[32];
+} params;
+
+static void bind_params(params *b, const rv_sqlv *v, int n, int np)
+{
+    memset(b, 0, sizeof *b);
+    for (int i = 0; i < np && i < 32; i++) {
+        if (i >= n) {
+            b->types[i] = TEXTOID; /* not bound: NULL */
+            continue;
+        }
+        switch (v[i].type) {
+        case RV_SQL_TEXT:
+            b->vals[i] = v[i].p && (b->esc[i] = utf8_escaped(v[i].p)) ? b->esc[i] : v[i].p;
+            b->types[i] = TEXTOID;
+            break;
+        case RV_SQL_INT:
+            snprintf(b->ints[i], sizeof b->ints[i], "%lld", v[i].i);
+            b->vals[i] = b->ints[i];
+            b->types[i] = INT8OID;
+            break;
+        case RV_SQL_BLOB:
+            b->vals[i] = v[i].p ? v[i].p : "";
+            b->lens[i] = (int)v[i].i;
+            b->fmts[i] = 1;
+            b->types[i] = BYTEAOID;
+            break;
+        default: b->types[i] = INT8OID; break; /* V_NULL stands for a number: text is V_TEXT(NULL) */
+        }
+    }
+}
+
+static void free_params(params *b)
+{
+    for (int i = 0; i < 32; i++) free(b->esc[i]);
+}
+
 /* Run q's statement with its values; its rows are then in q->res. */
 static int run(pgq *q, rv_error *err)
 {
     rv_store *s = q->h.s;
     rv_pg *pg = s->pg;
     int np = q->t->nparams;
-    const char *vals[32] = {0};
-    int lens[32] = {0}, fmts[32] = {0};
-    unsigned types[32] = {0};
-    char ints[32][24];
-    char *esc[32] = {0};
-    for (int i = 0; i < np && i < 32; i++) {
-        if (i >= q->n) {
-            types[i] = TEXTOID; /* not bound: NULL */
-            continue;
-        }
-        const rv_sqlv *v = &q->v[i];
-        switch (v->type) {
-        case RV_SQL_TEXT:
-            vals[i] = v->p && (esc[i] = utf8_escaped(v->p)) ? esc[i] : v->p;
-            types[i] = TEXTOID;
-            break;
-        case RV_SQL_INT:
-            snprintf(ints[i], sizeof ints[i], "%lld", v->i);
-            vals[i] = ints[i];
-            types[i] = INT8OID;
-            break;
-        case RV_SQL_BLOB:
-            vals[i] = v->p ? v->p : "";
-            lens[i] = (int)v->i;
-            fmts[i] = 1;
-            types[i] = BYTEAOID;
-            break;
-        default: types[i] = INT8OID; break; /* V_NULL stands for a number: text is V_TEXT(NULL) */
-        }
+    params *b = malloc(sizeof *b);
+    if (!b) {
+        rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+        return -1;
     }
+    bind_params(b, q->v, q->n, np);
     pthread_mutex_lock(&pg->lock);
     /* a lost connection is made again, but not under a transaction it took
      * with it: that one's statements fail until it ends */
     if (PQstatus(pg->c) != CONNECTION_OK && !pg->tx) PQreset(pg->c);
-    q->res = PQexecParams(pg->c, q->t->pg, np, types, vals, lens, fmts, 0);
+    q->res = PQexecParams(pg->c, q->t->pg, np, b->types, b->vals, b->lens, b->fmts, 0);
     ExecStatusType st = PQresultStatus(q->res);
     int ok = st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
     keep_state(pg, ok ? NULL : q->res);
@@ -353,13 +373,104 @@ static int run(pgq *q, rv_error *err)
         if (q->t->returns_id && PQntuples(q->res) == 1) pg->last_id = atoll(PQgetvalue(q->res, 0, 0));
     }
     pthread_mutex_unlock(&pg->lock);
-    for (int i = 0; i < 32; i++) free(esc[i]);
+    free_params(b);
+    free(b);
     if (!ok) {
         pg_error(pg, q->res, err, q->what);
         return -1;
     }
     if (q->t->returns_id) q->done = 1; /* the id is ours, not a row of the caller's */
     return 0;
+}
+
+rv_err rv_pg_batch(rv_store *s, const char *sql, const rv_sqlv *v, int k, size_t n, long long *rows,
+                   long long *cols, int ncols, const char *what, rv_error *err)
+{
+    rv_pg *pg = s->pg;
+    if (!n) return RV_OK;
+    translation own = {0};
+    pthread_mutex_lock(&pg->lock);
+    const translation *t = translation_of(pg, sql, &own);
+    if (!t) {
+        pthread_mutex_unlock(&pg->lock);
+        return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    }
+    params *b = malloc(sizeof *b);
+    rv_err rc = RV_OK;
+    if (!b) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    else if (PQstatus(pg->c) != CONNECTION_OK || !PQenterPipelineMode(pg->c)) {
+        snprintf(pg->state, sizeof pg->state, "08006");
+        rc = pg_error(pg, NULL, err, what);
+    }
+    if (rc != RV_OK) {
+        pthread_mutex_unlock(&pg->lock);
+        free(b);
+        if (t == &own) free(own.pg);
+        return rc;
+    }
+    int np = t->nparams, sent = 0;
+    /* the statement once (unnamed), then each row's values */
+    bind_params(b, v, k, np);
+    int prepared = PQsendPrepare(pg->c, "", t->pg, np, b->types), ok = prepared;
+    free_params(b);
+    for (size_t i = 0; ok && i < n; i++) {
+        bind_params(b, v + i * (size_t)k, k, np);
+        ok = PQsendQueryPrepared(pg->c, "", np, b->vals, b->lens, b->fmts, 0);
+        free_params(b);
+        sent += ok;
+    }
+    free(b);
+    /* the sync even after a failed send: the server then answers all that
+     * was sent, and the answers are read to the end below */
+    int synced = prepared && PQpipelineSync(pg->c);
+    if (!ok || !synced) rc = pg_error(pg, NULL, err, what);
+    ok = synced;
+    /* every result up to the sync's, whatever failed: each statement's one
+     * result and a NULL after it; an error aborts those after it (and the
+     * caller's transaction) */
+    long long seen = 0, nulls = 0;
+    PGresult *r;
+    while (ok) {
+        r = PQgetResult(pg->c);
+        if (!r) {
+            if (PQstatus(pg->c) != CONNECTION_OK || ++nulls > (long long)sent + 2) break;
+            continue;
+        }
+        ExecStatusType st = PQresultStatus(r);
+        long long i = seen++ - 1; /* -1: the statement's preparation */
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(r);
+            break;
+        }
+        if ((st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) && i >= 0 && i < sent) {
+            int nt = PQntuples(r);
+            rows[i] = st == PGRES_TUPLES_OK ? nt : atoll(PQcmdTuples(r));
+            if (st == PGRES_TUPLES_OK && !nt) rows[i] = atoll(PQcmdTuples(r)); /* an INSERT ... RETURNING nothing */
+            for (int c = 0; cols && c < ncols; c++)
+                cols[i * ncols + c] = nt && c < PQnfields(r) && !PQgetisnull(r, 0, c) ? atoll(PQgetvalue(r, 0, c)) : 0;
+        } else if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && rc == RV_OK) {
+            if (st == PGRES_PIPELINE_ABORTED) rc = rv_error_set(err, RV_ERR_IO, "%s: the pipeline was aborted", what);
+            else {
+                keep_state(pg, r);
+                rc = pg_error(pg, r, err, what);
+            }
+        }
+        PQclear(r);
+    }
+    if (rc == RV_OK && seen < (long long)sent + 2) rc = pg_error(pg, NULL, err, what); /* the connection lost */
+    if (!PQexitPipelineMode(pg->c)) {
+        /* what is left of it read and dropped (a lost connection: PQreset
+         * at the next transaction) */
+        while (PQstatus(pg->c) == CONNECTION_OK && (r = PQgetResult(pg->c))) {
+            int sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+            PQclear(r);
+            if (sync && PQexitPipelineMode(pg->c)) break;
+        }
+    }
+    if (rc == RV_OK) keep_state(pg, NULL);
+    pthread_mutex_unlock(&pg->lock);
+    if (t == &own) free(own.pg);
+    return rc;
 }
 
 /* A write outside a transaction runs in one of its own, which takes the

@@ -53,65 +53,126 @@ rv_err rv_store_voicemail_by_key(rv_store *s, const char *ext, const char *by, c
     return RV_OK;
 }
 
-/* On PostgreSQL, x's rows in one statement, a round trip rather than one
- * a row: the voicemail (when its mailbox exists), its caller's endings, its
- * job and, when it has an actor, its audit. RV_OK with x->id, or
- * RV_ERR_NOT_FOUND when there is no such mailbox. */
-static rv_err pg_insert(rv_store *s, rv_vm_new *x, rv_error *err)
+/* On PostgreSQL, each item's rows in one statement and the batch's
+ * statements in one round trip (rv_pg_batch): the voicemail (when its
+ * mailbox exists and its key was not used), its caller's endings, its job
+ * and, when it has an actor, its audit; a key used before gives the
+ * voicemail stored under it: a duplicate with the same audio, else a
+ * conflict. Under the write lock no other transaction writes voicemails,
+ * so the items before it in the batch are all the key can meet besides
+ * the committed ones. */
+#define PG_INSERT                                                                                               \
+    "WITH v AS (INSERT INTO voicemails (ext, audio_sha256, content_type, bytes, caller, received_at,"          \
+    " idempotency_key, idempotency_by) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8"                                   \
+    " WHERE EXISTS (SELECT 1 FROM mailboxes WHERE ext = ?1)"                                                    \
+    " ON CONFLICT (ext, idempotency_by, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"          \
+    " RETURNING id),"                                                                                           \
+    " c AS (INSERT INTO voicemail_callers (suffix, voicemail_id)"                                              \
+    " SELECT substr(?5, k), v.id FROM v, generate_series(1, length(?5)) k),"                                    \
+    " j AS (INSERT INTO analysis_jobs (voicemail_id) SELECT id FROM v),"                                        \
+    " a AS (INSERT INTO audit (at, actor, remote, action, voicemail_id, ext, detail, organisation)"            \
+    " SELECT ?9, ?10, ?11, 'voicemail_received', v.id, ?1, NULL,"                                               \
+    " (SELECT m.organisation FROM mailboxes m WHERE m.ext = ?1) FROM v WHERE ?10 IS NOT NULL)"                  \
+    " SELECT id, 0 FROM v UNION ALL SELECT o.id, CASE WHEN o.audio_sha256 = ?2 THEN 1 ELSE 2 END"               \
+    " FROM voicemails o WHERE ?7 IS NOT NULL AND o.ext = ?1 AND o.idempotency_by = ?8 AND o.idempotency_key = ?7"
+
+/* The items v[todo[0..m)] stored as PG_INSERT says: each item's id, or
+ * its duplicate or its refusal in its rc; the audio of those stored that
+ * was not copied in before the lock (indexed) is copied now. */
+static rv_err pg_insert_batch(rv_store *s, rv_vm_new *v, const size_t *todo, size_t m,
+                              const unsigned char *indexed, rv_error *err)
 {
-    rv_err rc = x->actor ? rv_audit_writable(err) : RV_OK;
-    if (rc != RV_OK) return rc;
-    rv_sql *q;
-    rc = rv_sql_prepare(
-        s, &q,
-        "WITH v AS (INSERT INTO voicemails (ext, audio_sha256, content_type, bytes, caller, received_at,"
-        " idempotency_key, idempotency_by) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8"
-        " WHERE EXISTS (SELECT 1 FROM mailboxes WHERE ext = ?1) RETURNING id),"
-        " c AS (INSERT INTO voicemail_callers (suffix, voicemail_id)"
-        " SELECT substr(?5, k), v.id FROM v, generate_series(1, length(?5)) k),"
-        " j AS (INSERT INTO analysis_jobs (voicemail_id) SELECT id FROM v),"
-        " a AS (INSERT INTO audit (at, actor, remote, action, voicemail_id, ext, detail, organisation)"
-        " SELECT ?9, ?10, ?11, 'voicemail_received', v.id, ?1, NULL,"
-        " (SELECT m.organisation FROM mailboxes m WHERE m.ext = ?1) FROM v WHERE ?10 IS NOT NULL)"
-        " SELECT id FROM v",
-        V_ARGS(V_TEXT(x->ext), V_TEXT(x->sha256), V_TEXT(x->content_type), V_INT(x->bytes),
-               V_TEXT(x->caller ? x->caller : ""), V_TEXT(x->received_at), V_TEXT(x->idem_key),
-               V_TEXT(x->idem_key ? (x->actor ? x->actor : "") : NULL), V_TEXT(x->now), V_TEXT(x->actor),
-               V_TEXT(x->remote ? x->remote : "")),
-        "cannot store the voicemail", err);
-    if (rc != RV_OK) return rc;
-    int r = rv_sql_step(q, err);
-    if (r == 1) x->id = rv_sql_int(q, 0);
-    rc = r == 1 ? RV_OK : r == 0 ? RV_ERR_NOT_FOUND : err->code;
-    rv_sql_done(q);
+    rv_err rc = RV_OK;
+    for (size_t k = 0; k < m && rc == RV_OK; k++)
+        if (v[todo[k]].actor) rc = rv_audit_writable(err);
+    if (rc != RV_OK || !m) return rc;
+    rv_sqlv *vals = calloc(m * 11, sizeof *vals);
+    long long *rows = calloc(m, sizeof *rows), *cols = calloc(m * 2, sizeof *cols);
+    if (!vals || !rows || !cols) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; rc == RV_OK && k < m; k++) {
+        rv_vm_new *x = &v[todo[k]];
+        rv_sqlv row[11] = {V_TEXT(x->ext), V_TEXT(x->sha256), V_TEXT(x->content_type), V_INT(x->bytes),
+                           V_TEXT(x->caller ? x->caller : ""), V_TEXT(x->received_at), V_TEXT(x->idem_key),
+                           V_TEXT(x->idem_key ? (x->actor ? x->actor : "") : NULL), V_TEXT(x->now),
+                           V_TEXT(x->actor), V_TEXT(x->remote ? x->remote : "")};
+        memcpy(vals + k * 11, row, sizeof row);
+    }
+    if (rc == RV_OK) rc = rv_pg_batch(s, PG_INSERT, vals, 11, m, rows, cols, 2, "cannot store the voicemail", err);
+    for (size_t k = 0; rc == RV_OK && k < m; k++) {
+        size_t i = todo[k];
+        rv_vm_new *x = &v[i];
+        if (!rows[k]) {
+            x->rc = rv_error_set(&x->err, RV_ERR_NOT_FOUND, "no mailbox %s", x->ext);
+            continue;
+        }
+        x->id = cols[k * 2];
+        if (cols[k * 2 + 1] == 1) {
+            x->duplicate = 1;
+            continue;
+        }
+        if (cols[k * 2 + 1] == 2) {
+            x->id = 0;
+            x->rc = rv_error_set(&x->err, RV_ERR_CONFLICT, "%s", KEY_USED);
+            continue;
+        }
+        if (x->blob && !(indexed && indexed[i]) && rv_audio_index(s, x->blob) != 0)
+            rc = rv_sql_error(s, err, "cannot index the audio");
+    }
+    free(vals);
+    free(rows);
+    free(cols);
     return rc;
 }
 
 /* Before the write lock, the audio of each item the lock's checks will
- * likely store (its mailbox there, its key not used before): indexed[i]
- * when copied, indexed[n + i] when the copy is new. */
+ * likely store (its mailbox there, its key not used before), the batch's
+ * recordings a round trip a group: indexed[i] when copied, indexed[n + i]
+ * when the copy is new. */
 static rv_err pg_audio_first(rv_store *s, rv_vm_new *v, size_t n, unsigned char *indexed, rv_error *err)
 {
-    for (size_t i = 0; i < n; i++) {
+    const rv_audio_blob **copy = calloc(n ? n : 1, sizeof *copy);
+    size_t *which = calloc(n ? n : 1, sizeof *which);
+    unsigned char *mailbox = calloc(n ? n : 1, 1), *fresh = calloc(n ? n : 1, 1); /* 1 none, 2 there */
+    size_t m = 0;
+    rv_err rc = copy && which && mailbox && fresh ? RV_OK : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; rc == RV_OK && i < n; i++) {
         rv_vm_new *x = &v[i];
         if (!x->blob || !rv_ext_valid(x->ext) || strcmp(x->blob->sha256, x->sha256) != 0) continue;
-        int exists = rv_mailbox_exists(s, x->ext);
-        if (exists < 0) return rv_sql_error(s, err, "cannot read mailboxes");
-        if (!exists) continue;
+        for (size_t j = 0; j < i && !mailbox[i]; j++) /* asked once a mailbox */
+            if (mailbox[j] && strcmp(v[j].ext, x->ext) == 0) mailbox[i] = mailbox[j];
+        if (!mailbox[i]) {
+            int exists = rv_mailbox_exists(s, x->ext);
+            if (exists < 0) {
+                rc = rv_sql_error(s, err, "cannot read mailboxes");
+                break;
+            }
+            mailbox[i] = exists ? 2 : 1;
+        }
+        if (mailbox[i] != 2) continue;
         if (x->idem_key) {
             char sha[RV_SHA256_HEX + 1];
             long long old_id;
             rv_error ke;
             rv_err kr = by_key(s, x->ext, x->actor ? x->actor : "", x->idem_key, &old_id, sha, &ke);
             if (kr == RV_OK) continue; /* a duplicate or a conflict */
-            if (kr != RV_ERR_NOT_FOUND) return rv_error_set(err, kr, "%s", ke.msg);
+            if (kr != RV_ERR_NOT_FOUND) {
+                rc = rv_error_set(err, kr, "%s", ke.msg);
+                break;
+            }
         }
-        size_t staged = s->n_staged;
-        if (rv_audio_index(s, x->blob) != 0) return rv_sql_error(s, err, "cannot index the audio");
-        indexed[i] = 1;
-        indexed[n + i] = s->n_staged > staged;
+        copy[m] = x->blob;
+        which[m++] = i;
     }
-    return RV_OK;
+    if (rc == RV_OK && rv_audio_index_many(s, copy, m, fresh) != 0) rc = rv_sql_error(s, err, "cannot index the audio");
+    for (size_t k = 0; rc == RV_OK && k < m; k++) {
+        indexed[which[k]] = 1;
+        indexed[n + which[k]] = fresh[k];
+    }
+    free(copy);
+    free(which);
+    free(mailbox);
+    free(fresh);
+    return rc;
 }
 
 /* The audio pg_audio_first copied in for items the checks under the lock
@@ -142,6 +203,7 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
     rv_err rc = RV_OK;
     int began = 0, own = 0;
     unsigned char *indexed = NULL; /* [i]: its audio copied before the lock; [n + i]: and new */
+    size_t *todo = NULL, m = 0;    /* on PostgreSQL, the items whose rows pg_insert_batch writes */
     for (size_t i = 0; i < n; i++) {
         v[i].id = 0;
         v[i].rc = RV_OK;
@@ -149,7 +211,9 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
     }
     /* appended audio is made durable before any row can point to it */
     const rv_audio_blob **blobs = calloc(n ? n : 1, sizeof *blobs);
-    if (!blobs) {
+    todo = s->pg ? calloc(n ? n : 1, sizeof *todo) : NULL;
+    if (!blobs || (s->pg && !todo)) {
+        free(blobs);
         rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -191,7 +255,11 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
             x->rc = rv_error_set(&x->err, RV_ERR_ARG, "not a SHA-256 in hex");
             continue;
         }
-        int exists = s->pg ? 1 : rv_mailbox_exists(s, x->ext); /* on PostgreSQL, pg_insert's */
+        if (s->pg) { /* the mailbox, the key and the rows: pg_insert_batch's, after the loop */
+            todo[m++] = i;
+            continue;
+        }
+        int exists = rv_mailbox_exists(s, x->ext);
         if (exists <= 0) {
             if (exists < 0) {
                 rc = rv_sql_error(s, err, "cannot read mailboxes");
@@ -218,20 +286,6 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
                 rc = rv_error_set(err, kr, "%s", ke.msg);
                 goto out;
             }
-        }
-        if (s->pg) {
-            rc = pg_insert(s, x, err);
-            if (rc == RV_ERR_NOT_FOUND) {
-                x->rc = rv_error_set(&x->err, RV_ERR_NOT_FOUND, "no mailbox %s", x->ext);
-                rc = RV_OK;
-                continue;
-            }
-            if (rc != RV_OK) goto out;
-            if (x->blob && !(indexed && indexed[i]) && rv_audio_index(s, x->blob) != 0) {
-                rc = rv_sql_error(s, err, "cannot index the audio");
-                goto out;
-            }
-            continue;
         }
         rv_sql_rebind(ins, V_ARGS(V_TEXT(x->ext), V_TEXT(x->sha256), V_TEXT(x->content_type), V_INT(x->bytes),
                                   V_TEXT(x->caller ? x->caller : ""), V_TEXT(x->received_at), V_TEXT(x->idem_key),
@@ -260,9 +314,11 @@ rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *er
             (rc = rv_store_audit(s, x->now, x->actor, x->remote, "voicemail_received", x->id, x->ext, NULL, err)) != RV_OK)
             goto out;
     }
+    if (s->pg && (rc = pg_insert_batch(s, v, todo, m, indexed, err)) != RV_OK) goto out;
     if (indexed) rc = pg_audio_unused(s, v, n, indexed, err);
 out:
     free(indexed);
+    free(todo);
     rv_sql_done(ins);
     if (began) rc = rv_sql_tx_end(s, own, rc, err);
     if (rc != RV_OK) {

@@ -427,6 +427,68 @@ Test(store, a_refused_upload_of_a_batch_keeps_no_audio) {
     rv_store_close(s);
 }
 
+/* A batch larger than the groups its audio is copied in (on PostgreSQL a
+ * pipeline a group, and the rows one more): ids in the batch's order, an
+ * upload to a mailbox that is not there refused alone, the same key with
+ * the same audio twice in one batch the first voicemail again, the same
+ * recording without a key stored twice with its audio once, and a
+ * recording longer than a chunk read back whole. */
+Test(store, a_large_batch_keeps_its_order_and_its_audio) {
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    rv_mailbox m;
+    cr_assert_eq(parse("4711", "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}", &m, &e), RV_OK);
+    int created;
+    cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-11-22T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    enum { N = 40, LONG = RV_AUDIO_CHUNK + 1000 };
+    unsigned char *big = malloc(LONG);
+    cr_assert(big);
+    for (size_t i = 0; i < LONG; i++) big[i] = (unsigned char)(i * 7 + i / 251);
+    rv_audio_blob b[N];
+    rv_vm_new v[N];
+    char audio[N][32], key[N][16];
+    for (int i = 0; i < N; i++) {
+        /* 10 and 11: one recording; 20 and 21: one key and one recording */
+        snprintf(audio[i], sizeof audio[i], "recording %d", i == 11 ? 10 : i == 21 ? 20 : i);
+        snprintf(key[i], sizeof key[i], "key %d", i == 21 ? 20 : i);
+        if (i == 5) cr_assert_eq(rv_store_append_audio(s, big, LONG, &b[i], &e), RV_OK, "%s", e.msg);
+        else cr_assert_eq(rv_store_append_audio(s, audio[i], strlen(audio[i]), &b[i], &e), RV_OK, "%s", e.msg);
+        v[i] = (rv_vm_new){.ext = i == 7 ? "4799" : "4711", .sha256 = b[i].sha256, .blob = &b[i],
+                           .content_type = "audio/wav", .bytes = b[i].len, .caller = "+46701234567",
+                           .received_at = "2026-11-22T10:00:00Z", .idem_key = i >= 20 ? key[i] : NULL,
+                           .actor = "vaxel", .remote = "10.0.0.1", .now = "2026-11-22T10:00:01Z"};
+    }
+    cr_assert_eq(rv_store_add_voicemails(s, v, N, &e), RV_OK, "%s", e.msg);
+    long long last = 0;
+    for (int i = 0; i < N; i++) {
+        if (i == 7) {
+            cr_expect_eq(v[i].rc, RV_ERR_NOT_FOUND, "no mailbox 4799");
+            continue;
+        }
+        cr_expect_eq(v[i].rc, RV_OK, "%d: %s", i, v[i].err.msg);
+        if (i == 21) {
+            cr_expect(v[i].duplicate && v[i].id == v[20].id, "the same key and audio: the first again");
+            continue;
+        }
+        cr_expect(!v[i].duplicate && v[i].id > last, "%d: ids in the batch's order", i);
+        last = v[i].id;
+    }
+    cr_expect_eq(rv_store_count_queued(s), N - 2);
+    unsigned char *back;
+    size_t len;
+    cr_assert_eq(rv_store_read_audio(s, b[5].sha256, LONG + 1, &back, &len, &e), RV_OK, "%s", e.msg);
+    cr_expect(len == LONG && memcmp(back, big, LONG) == 0, "the long recording whole");
+    free(back);
+    for (int i = 10; i <= 11; i++) {
+        cr_assert_eq(rv_store_read_audio(s, b[i].sha256, 100, &back, &len, &e), RV_OK, "%s", e.msg);
+        cr_expect(len == strlen(audio[10]) && memcmp(back, audio[10], len) == 0);
+        free(back);
+    }
+    free(big);
+    rv_store_close(s);
+}
+
 /* Many writes in one transaction of the caller's (how an archive is filled
  * in bulk): a greeting, voicemails and their analyses join it, and all of
  * it is gone when the caller rolls back; committed, all of it is there. */
