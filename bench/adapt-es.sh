@@ -19,7 +19,10 @@
 # MAP=hand (default) pronounces with the hand-written Spanish map for every
 # word, as bench/bench-es.sh scores; MAP=learned with the directory map
 # learned from espeak-ng speech (bench/lang/es-arpabet-directory.map).
-# With ADAPT_ES_KEEP=DIR the matrix, the MAP model and the dumps stay there.
+# With ADAPT_ES_KEEP=DIR the matrix, the MAP model and the dumps stay there;
+# ADAPT_ES_PROMPTS=N teaches with the first N tune prompts only (fewer
+# frames: where MAP starts to help), ADAPT_ES_SCORES the scorings made
+# (default "shipped mllr map map+mllr"; the first is the pairs' base).
 # Usage: bench/adapt-es.sh [ulaw|gsm]  (build/es made; build/tools/asr_prep,
 # build/tools/sendump2mixw, build/bench_real and build/auc_paired built)
 set -eu
@@ -34,6 +37,7 @@ mkdir -p "$W/raw" "$W/test" "$K"
 DMAP=bench/lang/es-arpabet.map
 [ "${MAP:-hand}" = learned ] && DMAP=bench/lang/es-arpabet-directory.map
 export RV_BENCH_VOICE=es-419 RV_BENCH_MAP=bench/lang/es-arpabet.map RV_BENCH_DIRECTORY_MAP=$DMAP
+N=${ADAPT_ES_PROMPTS:+-$ADAPT_ES_PROMPTS}
 echo "adapt-es: $CH, pronounced with $DMAP"
 # the tune half's prompts: clip and text (clips.tsv: n prompt half text ...)
 awk -F'\t' -v ch="$CH" '$3 == "es-tune" { print "p" $1 "-" ch ".wav\t" $4 }' build/es/clips.tsv > "$W/items"
@@ -42,6 +46,7 @@ args=""
 i=0
 while IFS="$(printf '\t')" read -r f text; do
     [ -f "build/es/$f" ] || continue
+    [ $i -lt "${ADAPT_ES_PROMPTS:-100000}" ] || break
     for w in $text; do grep -q "^$w " "$W/dict" || continue 2; done # every word pronounced
     i=$((i + 1))
     id=$(printf 'u%04d' $i)
@@ -55,17 +60,17 @@ frames=0
 for r in "$W"/raw/*.raw; do frames=$((frames + $(stat -c %s "$r") / 320)); done
 echo "adapt-es: $i tune prompts, $frames frames (10 ms) of $CH"
 t0=$(date +%s)
-MLLR_BASE=models/en-us-tel.mllr estimate_mllr "$W" "$W/dict" build/tools/sendump2mixw "$K/adapt-$CH.mllr"
+MLLR_BASE=models/en-us-tel.mllr estimate_mllr "$W" "$W/dict" build/tools/sendump2mixw "$K/adapt-$CH$N.mllr"
 echo "adapt-es: the MLLR in $(( $(date +%s) - t0 )) s"
 # MAP after it: Debian's model with its means moved by the MLLR, bw aligning
 # on that (no MLLR on top), map_adapt with those means as the prior
 t0=$(date +%s)
 rm -rf "$W/mllr-model" && cp -r "$MLLR_MODEL/." "$W/mllr-model"
 "$MLLR_TRAIN/mllr_transform" -inmeanfn "$MLLR_MODEL/means" -outmeanfn "$W/mllr-model/means" \
-    -mllrmat "$K/adapt-$CH.mllr" > "$W/transform.log" 2>&1 || { tail "$W/transform.log" >&2; exit 1; }
+    -mllrmat "$K/adapt-$CH$N.mllr" > "$W/transform.log" 2>&1 || { tail "$W/transform.log" >&2; exit 1; }
 mkdir -p "$W/map"
 cp -r "$W/raw" "$W/ctl" "$W/lsn" "$W/map/"
-(MLLR_MODEL=$W/mllr-model; unset MLLR_BASE; estimate_map "$W/map" "$W/dict" build/tools/sendump2mixw "$K/map-$CH")
+(MLLR_MODEL=$W/mllr-model; unset MLLR_BASE; estimate_map "$W/map" "$W/dict" build/tools/sendump2mixw "$K/map-$CH$N")
 echo "adapt-es: MAP after it in $(( $(date +%s) - t0 )) s"
 # the test half's clips of the codec, scored four ways
 awk -F'\t' -v ch="$CH" 'NR == 1 || ($2 == "es-test" && $3 == ch)' build/es/manifest.tsv > "$W/test/manifest.tsv"
@@ -77,18 +82,32 @@ score() { # NAME [VAR=VALUE...]
         { cat "$K/$name-$CH.dump" >&2; exit 1; }
     echo "adapt-es: $name scored in $(( $(date +%s) - t0 )) s"
 }
-score shipped RV_ASR_ADAPTATION=models/en-us-tel.mllr &
-p1=$!
-score mllr RV_ASR_ADAPTATION="$K/adapt-$CH.mllr"
-wait $p1
-score map RV_BENCH_HMM="$K/map-$CH" RV_ASR_ADAPTATION=none &
-p1=$!
-score map+mllr RV_BENCH_HMM="$K/map-$CH" RV_ASR_ADAPTATION="$K/adapt-$CH.mllr"
-wait $p1
-for name in shipped mllr map map+mllr; do
+SCORES=${ADAPT_ES_SCORES:-shipped mllr map map+mllr}
+pids=""
+for name in $SCORES; do # two at a time
+    case $name in
+        shipped) set -- RV_ASR_ADAPTATION=models/en-us-tel.mllr ;;
+        mllr) set -- RV_ASR_ADAPTATION="$K/adapt-$CH$N.mllr" ;;
+        map) set -- RV_BENCH_HMM="$K/map-$CH$N" RV_ASR_ADAPTATION=none ;;
+        map+mllr) set -- RV_BENCH_HMM="$K/map-$CH$N" RV_ASR_ADAPTATION="$K/adapt-$CH$N.mllr" ;;
+        *) echo "adapt-es: $name?" >&2; exit 64 ;;
+    esac
+    score "$name$N" "$@" &
+    pids="$pids $!"
+    if [ "$(echo $pids | wc -w)" -ge 2 ]; then for p in $pids; do wait "$p"; done; pids=""; fi
+done
+for p in $pids; do wait "$p"; done
+pairs=""
+for name in $SCORES; do
     echo "-- $name: bench_real's figures --"
-    sed -n '/read sentences/,/^  words in clips, all/p' "$K/$name-$CH.out" | grep -v '^  words in clips, all' || true
+    sed -n '1p; /^  read sentences/,/^  statistics compared/p' "$K/$name$N-$CH.out" | grep -v '^  statistics compared' || true
+    case $name in
+        shipped) l="shipped MLLR" ;; mllr) l="installation MLLR" ;;
+        map) l="MAP after it, no MLLR" ;; *) l="MAP after it, MLLR on top" ;;
+    esac
+    pairs="$pairs|$l=$K/$name$N-$CH.dump"
 done
 echo "-- the same trials, paired --"
-build/auc_paired "shipped MLLR=$K/shipped-$CH.dump" "installation MLLR=$K/mllr-$CH.dump" \
-    "MAP after it, no MLLR=$K/map-$CH.dump" "MAP after it, MLLR on top=$K/map+mllr-$CH.dump"
+IFS='|'
+# shellcheck disable=SC2086
+build/auc_paired ${pairs#|}
