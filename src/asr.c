@@ -78,7 +78,7 @@ struct rv_asr {
     int tel_on;
     /* The installation's MAP model beside its MLLR (rv_asr_telephone_model),
      * used for telephone-band audio in place of the MLLR; base: the model
-     * for the rest. hmm is the one loaded. */
+     * for the rest. hmm is the one loaded (tel_model_on -1: none, it failed). */
     char base_hmm[1024], tel_hmm[1024];
     int tel_model_on;
     /* Senone scores of the current utterance, computed once (by the phone
@@ -761,8 +761,9 @@ rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
         snprintf(a->hmm, sizeof a->hmm, "%s", band ? a->tel_hmm : a->base_hmm);
         a->tel_model_on = band;
         if ((rc = start_decoder(a, err)) != RV_OK) {
+            a->tel_model_on = -1; /* no model loaded: the next recording tries again */
             free(buf);
-            return rc;
+            return rc == RV_ERR_CONFIG ? rv_error_set(err, rc, "cannot load the acoustic model in %s", a->hmm) : rc;
         }
     }
     int tel = band && !a->tel_model_on;
