@@ -135,7 +135,6 @@ for n in $SIZES; do
             "$SET/heldout" RV_ASR_MLLR="$D/map-$n.mllr"
     fi
 done
-last=$prev
 
 # model DIR MLLR: Debian's model with its means moved by MLLR
 model() {
