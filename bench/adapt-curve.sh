@@ -8,10 +8,15 @@
 # at every size; the line says when the default minimum was not reached),
 # and the held-out greetings of the same voices are scored
 # with it at the shipped thresholds (bench_verify --installation). SIZE 0 is
-# the shipped matrix. Options after the sizes:
-#   map        then MAP after the largest size's MLLR (SphinxTrain's
-#              map_adapt on the same aligned phrases, the MLLR's means the
-#              prior), scored with that model and no MLLR
+# the shipped matrix. Where the command also learned a MAP model (its
+# frames reached --map-min-frames: ADAPT_MAP_MIN_FRAMES, default the
+# command's), the held-out greetings are scored with that too, as the
+# service would load it (the model for telephone lines, no MLLR on top).
+# Options after the sizes:
+#   map        the largest size with --map-min-frames 1: the command's MAP
+#              model after its MLLR (SphinxTrain's map_adapt on the same
+#              aligned phrases, the MLLR's means the prior) whatever the
+#              frames
 #   wideband N then N of the pool's greetings at 16 kHz, an MLLR of the
 #              plain model learned from them as the command learns the
 #              telephone one, scored on the held-out greetings at 16 kHz
@@ -111,18 +116,25 @@ for n in $SIZES; do
         continue
     fi
     t0=$(date +%s)
-    nice -n 10 "$BIN" adapt --data-dir "$D/data" --min-frames "$MIN" > "$D/adapt.out" 2>&1 ||
+    mm=${ADAPT_MAP_MIN_FRAMES:+--map-min-frames $ADAPT_MAP_MIN_FRAMES}
+    [ $MAP = 1 ] && [ "$n" = "${SIZES##* }" ] && mm="--map-min-frames 1"
+    # shellcheck disable=SC2086
+    nice -n 10 "$BIN" adapt --data-dir "$D/data" --min-frames "$MIN" $mm > "$D/adapt.out" 2>&1 ||
         { cat "$D/adapt.out" >&2; exit 1; }
     t=$(( $(date +%s) - t0 ))
-    echo "  $n greetings: rostvakt adapt --min-frames $MIN in $t s: $(head -1 "$D/adapt.out")"
+    echo "  $n greetings: rostvakt adapt --min-frames $MIN $mm in $t s: $(head -1 "$D/adapt.out")"
     f=$(sed -n '1s/.* phrases, \([0-9]*\) frames.*/\1/p' "$D/adapt.out")
     [ "${f:-0}" -ge 6000 ] || echo "  (below the default --min-frames 6000: as shipped, nothing would change)"
-    k=$(sed -n 's/.*models\/adapt-\([0-9]*\)\.mllr, now in use.*/\1/p' "$D/adapt.out")
+    k=$(sed -n 's/.*models\/adapt-\([0-9]*\)\.mllr.*now in use.*/\1/p' "$D/adapt.out")
     if [ -n "$k" ]; then cp "$D/data/models/adapt-$k.mllr" "$D/mllr-$n"
     else sed -n 2p "$D/adapt.out"; cp models/en-us-tel.mllr "$D/mllr-$n"; fi
     score "$n" "installation MLLR from $n greetings" "$SET/heldout" RV_ASR_MLLR="$D/mllr-$n"
+    if [ -n "$k" ] && [ -d "$D/data/models/adapt-$k.map" ]; then # as the service loads it
+        cp "$D/mllr-$n" "$D/map-$n.mllr" && cp -r "$D/data/models/adapt-$k.map" "$D/map-$n.map"
+        score "map$n" "the MAP model rostvakt adapt learned after that MLLR ($n greetings), no MLLR on top" \
+            "$SET/heldout" RV_ASR_MLLR="$D/map-$n.mllr"
+    fi
 done
-last=$prev
 
 # model DIR MLLR: Debian's model with its means moved by MLLR
 model() {
@@ -131,16 +143,6 @@ model() {
         > "$1.log" 2>&1 || { tail "$1.log" >&2; exit 1; }
 }
 S2M=build/tools/sendump2mixw
-if [ $MAP = 1 ] && [ "$last" -gt 0 ]; then
-    t0=$(date +%s)
-    nice -n 10 build/adapt_collect "$D/data" "$D/map" | sed 's/^/  MAP from /'
-    model "$D/mllr-model" "$D/mllr-$last"
-    nice -n 10 sh -c ". tools/mllr-lib.sh; MLLR_MODEL='$D/mllr-model';
-        estimate_map '$D/map' '$D/map/dict' '$S2M' '$D/map-model'" || exit 1
-    echo "  MAP after the MLLR of $last greetings estimated in $(( $(date +%s) - t0 )) s"
-    score map "MAP (map_adapt) after the installation MLLR of $last greetings, no MLLR on top" "$SET/heldout" \
-        RV_BENCH_HMM="$D/map-model" RV_ASR_MLLR=none
-fi
 if [ "$WB" -gt 0 ]; then
     s=$(load 1 "$WB" pool-wb .flac 30000)
     echo "  wideband: the first $WB of the pool's greetings at 16 kHz uploaded and analysed in $s s"

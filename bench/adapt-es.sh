@@ -1,29 +1,52 @@
 #!/bin/sh
 # A lever measured by hand, not in make bench: adaptation to one voice on
-# real Spanish, as `rostvakt adapt` estimates it (one global MLLR mean
-# transform, SphinxTrain's bw aligning under the shipped telephone MLLR, then
-# mllr_solve: tools/mllr-lib.sh) from the tune half's mu-law prompts with
-# their transcripts (bench/make-es-sets.sh es build/es), then bench_real on
-# the test half's mu-law clips with that matrix instead of the shipped one.
-# Usage: bench/adapt-es.sh [OUT.mllr]  (build/es made; build/tools/asr_prep,
-# build/tools/sendump2mixw and build/bench_real built). Prints bench_real's
-# figures for the test half.
+# real Spanish, half on half. The tune half's prompts of one codec with their
+# transcripts (bench/make-es-sets.sh es build/es) teach, the test half's
+# clips of the same codec are scored by bench_real, every scoring on the same
+# trials:
+#   shipped    the shipped telephone MLLR (nothing learned)
+#   mllr       one global MLLR mean transform as `rostvakt adapt` estimates
+#              it (bw aligning under the shipped telephone MLLR, then
+#              mllr_solve: tools/mllr-lib.sh), in place of the shipped one
+#   map        then MAP (SphinxTrain's map_adapt, Bayesian means; bw aligning
+#              on Debian's model with that MLLR's means, which are the
+#              prior), the adapted model scored with no MLLR on top
+#   map+mllr   the same model with the learned MLLR applied on top as well
+#              (that MLLR counted twice: the only way the service could load
+#              a MAP model beside its MLLR without a second transform)
+# then the AUC of each with its bootstrap interval and every difference with
+# its paired interval (build/auc_paired: the same trials resampled together).
+# MAP=hand (default) pronounces with the hand-written Spanish map for every
+# word, as bench/bench-es.sh scores; MAP=learned with the directory map
+# learned from espeak-ng speech (bench/lang/es-arpabet-directory.map).
+# With ADAPT_ES_KEEP=DIR the matrix, the MAP model and the dumps stay there;
+# ADAPT_ES_PROMPTS=N teaches with the first N tune prompts only (fewer
+# frames: where MAP starts to help), ADAPT_ES_SCORES the scorings made
+# (default "shipped mllr map map+mllr"; the first is the pairs' base).
+# Usage: bench/adapt-es.sh [ulaw|gsm]  (build/es made; build/tools/asr_prep,
+# build/tools/sendump2mixw, build/bench_real and build/auc_paired built)
 set -eu
-OUT=${1:-build/es/adapt-tune.mllr}
+CH=${1:-ulaw}
+case $CH in ulaw|gsm) ;; *) echo "usage: adapt-es.sh [ulaw|gsm]" >&2; exit 64 ;; esac
 cd "$(dirname "$0")/.."
 . tools/mllr-lib.sh
-W=$(mktemp -d)
+W=$(mktemp -d /tmp/rostvakt-adapt-es-XXXXXX)
 trap 'rm -rf "$W"' EXIT
-mkdir -p "$W/raw" "$W/test"
-export RV_BENCH_VOICE=es-419 RV_BENCH_MAP=bench/lang/es-arpabet.map \
-    RV_BENCH_DIRECTORY_MAP=bench/lang/es-arpabet-directory.map
+K=${ADAPT_ES_KEEP:-$W/keep}
+mkdir -p "$W/raw" "$W/test" "$K"
+DMAP=bench/lang/es-arpabet.map
+[ "${MAP:-hand}" = learned ] && DMAP=bench/lang/es-arpabet-directory.map
+export RV_BENCH_VOICE=es-419 RV_BENCH_MAP=bench/lang/es-arpabet.map RV_BENCH_DIRECTORY_MAP=$DMAP
+N=${ADAPT_ES_PROMPTS:+-$ADAPT_ES_PROMPTS}
+echo "adapt-es: $CH, pronounced with $DMAP"
 # the tune half's prompts: clip and text (clips.tsv: n prompt half text ...)
-awk -F'\t' '$3 == "es-tune" { print "p" $1 "-ulaw.wav\t" $4 }' build/es/clips.tsv > "$W/items"
+awk -F'\t' -v ch="$CH" '$3 == "es-tune" { print "p" $1 "-" ch ".wav\t" $4 }' build/es/clips.tsv > "$W/items"
 cut -f2 "$W/items" | tr ' ' '\n' | sort -u | build/bench_real --dict > "$W/dict"
 args=""
 i=0
 while IFS="$(printf '\t')" read -r f text; do
     [ -f "build/es/$f" ] || continue
+    [ $i -lt "${ADAPT_ES_PROMPTS:-100000}" ] || break
     for w in $text; do grep -q "^$w " "$W/dict" || continue 2; done # every word pronounced
     i=$((i + 1))
     id=$(printf 'u%04d' $i)
@@ -31,12 +54,60 @@ while IFS="$(printf '\t')" read -r f text; do
     printf '<s> %s </s> (%s)\n' "$text" "$id" >> "$W/lsn"
     args="$args build/es/$f $W/raw/$id.raw"
 done < "$W/items"
-echo "adapt-es: $i tune prompts"
 # shellcheck disable=SC2086
 build/tools/asr_prep $args
-MLLR_BASE=models/en-us-tel.mllr estimate_mllr "$W" "$W/dict" build/tools/sendump2mixw "$OUT"
-echo "adapt-es: wrote $OUT"
-# the test half's mu-law clips, scored with it
-awk -F'\t' 'NR == 1 || ($2 == "es-test" && $3 == "ulaw")' build/es/manifest.tsv > "$W/test/manifest.tsv"
+frames=0
+for r in "$W"/raw/*.raw; do frames=$((frames + $(stat -c %s "$r") / 320)); done
+echo "adapt-es: $i tune prompts, $frames frames (10 ms) of $CH"
+t0=$(date +%s)
+MLLR_BASE=models/en-us-tel.mllr estimate_mllr "$W" "$W/dict" build/tools/sendump2mixw "$K/adapt-$CH$N.mllr"
+echo "adapt-es: the MLLR in $(( $(date +%s) - t0 )) s"
+# MAP after it: Debian's model with its means moved by the MLLR, bw aligning
+# on that (no MLLR on top), map_adapt with those means as the prior
+t0=$(date +%s)
+rm -rf "$W/mllr-model" && cp -r "$MLLR_MODEL/." "$W/mllr-model"
+"$MLLR_TRAIN/mllr_transform" -inmeanfn "$MLLR_MODEL/means" -outmeanfn "$W/mllr-model/means" \
+    -mllrmat "$K/adapt-$CH$N.mllr" > "$W/transform.log" 2>&1 || { tail "$W/transform.log" >&2; exit 1; }
+mkdir -p "$W/map"
+cp -r "$W/raw" "$W/ctl" "$W/lsn" "$W/map/"
+(MLLR_MODEL=$W/mllr-model; unset MLLR_BASE; estimate_map "$W/map" "$W/dict" build/tools/sendump2mixw "$K/map-$CH$N")
+echo "adapt-es: MAP after it in $(( $(date +%s) - t0 )) s"
+# the test half's clips of the codec, scored four ways
+awk -F'\t' -v ch="$CH" 'NR == 1 || ($2 == "es-test" && $3 == ch)' build/es/manifest.tsv > "$W/test/manifest.tsv"
 for f in $(awk 'NR > 1 { print $1 }' "$W/test/manifest.tsv"); do ln -s "$PWD/build/es/$f" "$W/test/$f"; done
-RV_ASR_ADAPTATION=$OUT build/bench_real "$W/test"
+score() { # NAME [VAR=VALUE...]
+    name=$1; shift
+    t0=$(date +%s)
+    env RV_BENCH_DUMP=1 "$@" build/bench_real "$W/test" > "$K/$name-$CH.out" 2> "$K/$name-$CH.dump" ||
+        { cat "$K/$name-$CH.dump" >&2; exit 1; }
+    echo "adapt-es: $name scored in $(( $(date +%s) - t0 )) s"
+}
+SCORES=${ADAPT_ES_SCORES:-shipped mllr map map+mllr}
+pids=""
+for name in $SCORES; do # two at a time
+    case $name in
+        shipped) set -- RV_ASR_ADAPTATION=models/en-us-tel.mllr ;;
+        mllr) set -- RV_ASR_ADAPTATION="$K/adapt-$CH$N.mllr" ;;
+        map) set -- RV_BENCH_HMM="$K/map-$CH$N" RV_ASR_ADAPTATION=none ;;
+        map+mllr) set -- RV_BENCH_HMM="$K/map-$CH$N" RV_ASR_ADAPTATION="$K/adapt-$CH$N.mllr" ;;
+        *) echo "adapt-es: $name?" >&2; exit 64 ;;
+    esac
+    score "$name$N" "$@" &
+    pids="$pids $!"
+    if [ "$(echo $pids | wc -w)" -ge 2 ]; then for p in $pids; do wait "$p"; done; pids=""; fi
+done
+for p in $pids; do wait "$p"; done
+pairs=""
+for name in $SCORES; do
+    echo "-- $name: bench_real's figures --"
+    sed -n '1p; /^  read sentences/,/^  statistics compared/p' "$K/$name$N-$CH.out" | grep -v '^  statistics compared' || true
+    case $name in
+        shipped) l="shipped MLLR" ;; mllr) l="installation MLLR" ;;
+        map) l="MAP after it, no MLLR" ;; *) l="MAP after it, MLLR on top" ;;
+    esac
+    pairs="$pairs|$l=$K/$name$N-$CH.dump"
+done
+echo "-- the same trials, paired --"
+IFS='|'
+# shellcheck disable=SC2086
+build/auc_paired ${pairs#|}

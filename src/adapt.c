@@ -1,7 +1,8 @@
 /* An installation's own channel adaptation: which greetings teach it, their
- * phrases aligned and cut, SphinxTrain run over them (bw, mllr_solve; the
- * only file that starts those programs), and the numbered adaptations in the
- * data directory with the link to the one in use. */
+ * phrases aligned and cut, SphinxTrain run over them (bw, mllr_solve, and
+ * with enough frames mllr_transform, bw again and map_adapt; the only file
+ * that starts those programs), and the numbered adaptations in the data
+ * directory with the link to the one in use. */
 #include "rostvakt/adapt.h"
 
 #include <dirent.h>
@@ -373,6 +374,29 @@ done:
     return rc;
 }
 
+/* Copy the file from to to (replaced whole, never seen half-written). */
+static rv_err copy_file(const char *from, const char *to, rv_error *err)
+{
+    unsigned char *bytes = NULL;
+    size_t len = 0;
+    rv_out o;
+    rv_err rc = rv_file_read(from, 64 << 20, &bytes, &len, err);
+    if (rc == RV_OK && (rc = rv_out_open(&o, to, 0644, err)) == RV_OK) {
+        if (fwrite(bytes, 1, len, o.f) != len) {
+            rv_out_abort(&o);
+            rc = rv_error_set(err, RV_ERR_IO, "cannot write %s", to);
+        } else rc = rv_out_commit(&o, err);
+    }
+    free(bytes);
+    return rc;
+}
+
+static long file_size(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
 /* The MLLR file at path has only finite numbers, and some. */
 static int finite_matrix(const char *path)
 {
@@ -434,18 +458,70 @@ rv_err rv_adapt_estimate(const char *work, const char *base_mllr, const char *ou
 #undef P
     if (!finite_matrix(p[7]))
         return rv_error_set(err, RV_ERR_INTERNAL, "mllr_solve gave no usable matrix (too few frames?): %s", p[7]);
-    unsigned char *bytes = NULL;
-    size_t len = 0;
-    rv_out o;
-    if ((rc = rv_file_read(p[7], 1 << 20, &bytes, &len, err)) != RV_OK) return rc;
-    if ((rc = rv_out_open(&o, out, 0644, err)) == RV_OK) {
-        if (fwrite(bytes, 1, len, o.f) != len) {
-            rv_out_abort(&o);
-            rc = rv_error_set(err, RV_ERR_IO, "cannot write %s", out);
-        } else rc = rv_out_commit(&o, err);
+    return copy_file(p[7], out, err);
+}
+
+/* The files of Debian's model a MAP model shares with it unchanged. */
+static const char *const model_files[] = {"mdef", "feat.params", "noisedict", "sendump", "transition_matrices"};
+#define N_MODEL_FILES (sizeof model_files / sizeof *model_files)
+
+rv_err rv_adapt_estimate_map(const char *work, const char *mllr, const char *out_dir, rv_error *err)
+{
+    char p[10][4200];
+#define P(i, ...) (snprintf(p[i], sizeof p[i], __VA_ARGS__), p[i])
+    rv_err rc = RV_OK;
+    /* Debian's model with its means moved by the MLLR: bw aligns on it, and
+     * its means are MAP's prior */
+    P(0, "%.4000s/mllr-model", work);
+    if (mkdir(p[0], 0700) != 0 && errno != EEXIST)
+        return rv_error_set(err, RV_ERR_IO, "cannot make %s: %s", p[0], strerror(errno));
+    static const char *const linked[] = {"variances", "transition_matrices", "mdef", "feat.params", "noisedict"};
+    for (size_t i = 0; i < sizeof linked / sizeof *linked; i++) {
+        snprintf(p[1], sizeof p[1], "%s/%.40s", MODEL, linked[i]);
+        snprintf(p[2], sizeof p[2], "%.4000s/%.40s", p[0], linked[i]);
+        unlink(p[2]);
+        if (symlink(p[1], p[2]) != 0) return rv_error_set(err, RV_ERR_IO, "cannot link %s: %s", p[2], strerror(errno));
     }
-    free(bytes);
-    return rc;
+    char *transform[] = {SPHINXTRAIN "/mllr_transform", "-inmeanfn", MODEL "/means", "-outmeanfn",
+                         P(3, "%.4000s/means", p[0]), "-mllrmat", (char *)mllr, NULL};
+    if ((rc = run(transform, P(4, "%.4000s/transform.log", work), err)) != RV_OK) return rc;
+    P(5, "%.4000s/acc-map", work);
+    if (mkdir(p[5], 0700) != 0 && errno != EEXIST)
+        return rv_error_set(err, RV_ERR_IO, "cannot make %s: %s", p[5], strerror(errno));
+    char dict[4200], lsn[4200], ctl[4200], mdef[4200], mixw[4200], mfc[4200];
+    snprintf(dict, sizeof dict, "%.4000s/dict", work);
+    snprintf(lsn, sizeof lsn, "%.4000s/lsn", work);
+    snprintf(ctl, sizeof ctl, "%.4000s/ctl", work);
+    snprintf(mdef, sizeof mdef, "%.4000s/mdef.txt", work); /* rv_adapt_estimate's */
+    snprintf(mixw, sizeof mixw, "%.4000s/mixture_weights", work);
+    snprintf(mfc, sizeof mfc, "%.4000s/mfc", work);
+    char *bw[] = {SPHINXTRAIN "/bw", "-hmmdir", p[0], "-moddeffn", mdef, "-mixwfn", mixw, "-ts2cbfn", ".ptm.",
+                  "-feat", "1s_c_d_dd", "-svspec", "0-12/13-25/26-38", "-cmn", "batch", "-agc", "none",
+                  "-dictfn", dict, "-fdictfn", MODEL "/noisedict", "-ctlfn", ctl, "-lsnfn", lsn, "-cepdir", mfc,
+                  "-accumdir", p[5], "-timing", "no", NULL};
+    if ((rc = run(bw, P(4, "%.4000s/bw-map.log", work), err)) != RV_OK) return rc;
+    P(6, "%.4000s.tmp", out_dir);
+    rv_adapt_remove_work(p[6]);
+    if (mkdir(p[6], 0755) != 0) return rv_error_set(err, RV_ERR_IO, "cannot make %s: %s", p[6], strerror(errno));
+    char *map[] = {SPHINXTRAIN "/map_adapt", "-moddeffn", mdef, "-ts2cbfn", ".ptm.", "-meanfn", p[3],
+                   "-varfn", MODEL "/variances", "-mixwfn", mixw, "-tmatfn", MODEL "/transition_matrices",
+                   "-accumdir", p[5], "-mapmeanfn", P(7, "%.4000s/means", p[6]), "-mapvarfn", P(8, "%.4000s/variances", p[6]),
+                   NULL};
+    if ((rc = run(map, P(4, "%.4000s/map.log", work), err)) != RV_OK) return rc;
+    /* the same shapes as the model's, or the decoder would refuse them */
+    if (file_size(p[7]) != file_size(MODEL "/means") || file_size(p[8]) != file_size(MODEL "/variances"))
+        return rv_error_set(err, RV_ERR_INTERNAL, "map_adapt gave means or variances of another shape (see %s)", p[4]);
+    for (size_t i = 0; i < N_MODEL_FILES; i++) {
+        snprintf(p[1], sizeof p[1], "%s/%.40s", MODEL, model_files[i]);
+        snprintf(p[2], sizeof p[2], "%.4000s/%.40s", p[6], model_files[i]);
+        if ((rc = copy_file(p[1], p[2], err)) != RV_OK) return rc;
+    }
+#undef P
+    rv_sync_folder(p[6]);
+    rv_adapt_remove_work(out_dir);
+    if (rename(p[6], out_dir) != 0)
+        return rv_error_set(err, RV_ERR_IO, "cannot rename %s: %s", p[6], strerror(errno));
+    return RV_OK;
 }
 
 /* ---- the data directory's adaptations ---- */
@@ -486,8 +562,30 @@ static rv_err link_current(const char *data_dir, int number, rv_error *err)
     return RV_OK;
 }
 
-rv_err rv_adapt_install(const char *data_dir, const char *path, const rv_adapt_counts *c, const char *now_iso,
-                        int *number, rv_error *err)
+/* Copy the model directory from (rv_adapt_estimate_map's) to to, whole
+ * or not at all. */
+static rv_err copy_model(const char *from, const char *to, rv_error *err)
+{
+    char tmp[4300], a[4400], b[4400];
+    snprintf(tmp, sizeof tmp, "%.4200s.tmp", to);
+    rv_adapt_remove_work(tmp);
+    if (mkdir(tmp, 0755) != 0) return rv_error_set(err, RV_ERR_IO, "cannot make %s: %s", tmp, strerror(errno));
+    rv_err rc = RV_OK;
+    static const char *const files[] = {"means", "variances"};
+    for (size_t i = 0; rc == RV_OK && i < 2 + N_MODEL_FILES; i++) {
+        const char *f = i < 2 ? files[i] : model_files[i - 2];
+        snprintf(a, sizeof a, "%.4200s/%.40s", from, f);
+        snprintf(b, sizeof b, "%.4300s/%.40s", tmp, f);
+        rc = copy_file(a, b, err);
+    }
+    rv_sync_folder(tmp);
+    if (rc == RV_OK && rename(tmp, to) != 0) rc = rv_error_set(err, RV_ERR_IO, "cannot rename %s: %s", tmp, strerror(errno));
+    if (rc != RV_OK) rv_adapt_remove_work(tmp);
+    return rc;
+}
+
+rv_err rv_adapt_install(const char *data_dir, const char *path, const char *map_dir, const rv_adapt_counts *c,
+                        const char *now_iso, int *number, rv_error *err)
 {
     *number = 0;
     char dir[4200], dst[4300], man[4300];
@@ -504,22 +602,18 @@ rv_err rv_adapt_install(const char *data_dir, const char *path, const rv_adapt_c
     closedir(d);
     snprintf(dst, sizeof dst, "%s/adapt-%d.mllr", dir, next);
     snprintf(man, sizeof man, "%s/adapt-%d.txt", dir, next);
-    unsigned char *bytes = NULL;
-    size_t len = 0;
+    char map[4300];
+    snprintf(map, sizeof map, "%s/adapt-%d.map", dir, next);
     rv_out o;
-    rv_err rc = rv_file_read(path, 1 << 20, &bytes, &len, err);
-    if (rc == RV_OK && (rc = rv_out_open(&o, dst, 0644, err)) == RV_OK) {
-        if (fwrite(bytes, 1, len, o.f) != len) {
-            rv_out_abort(&o);
-            rc = rv_error_set(err, RV_ERR_IO, "cannot write %s", dst);
-        } else rc = rv_out_commit(&o, err);
-    }
-    free(bytes);
+    /* the MAP model first: the matrix's name is what makes the number taken */
+    rv_err rc = map_dir ? copy_model(map_dir, map, err) : RV_OK;
+    if (rc == RV_OK) rc = copy_file(path, dst, err);
     if (rc == RV_OK && (rc = rv_out_open(&o, man, 0644, err)) == RV_OK) {
         fprintf(o.f,
-                "# rostvakt adapt: the telephone line's MLLR learned from this installation's greetings\n"
-                "adaptation %d\nmade %s\nprevious %d\ngreetings %ld\nutterances %ld\nframes %ld\n",
-                next, now_iso, rv_adapt_current(data_dir), c->used, c->utterances, c->frames);
+                "# rostvakt adapt: the telephone line's MLLR learned from this installation's greetings%s\n"
+                "adaptation %d\nmade %s\nprevious %d\ngreetings %ld\nutterances %ld\nframes %ld\nmap %s\n",
+                map_dir ? ", and the MAP model after it (adapt-N.map)" : "", next, now_iso, rv_adapt_current(data_dir),
+                c->used, c->utterances, c->frames, map_dir ? "yes" : "no");
         rc = rv_out_commit(&o, err);
     }
     if (rc == RV_OK) rc = link_current(data_dir, next, err);

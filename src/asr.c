@@ -17,6 +17,7 @@
 #include <fsg_model.h>
 #include <pthread.h>
 #include <dirent.h>
+#include <limits.h>
 #include <math.h>
 #include <pocketsphinx.h>
 #include <stdio.h>
@@ -75,6 +76,11 @@ struct rv_asr {
     double cpu;
     ps_mllr_t *tel, *plain; /* the channel adaptation and its identity */
     int tel_on;
+    /* The installation's MAP model beside its MLLR (rv_asr_telephone_model),
+     * used for telephone-band audio in place of the MLLR; base: the model
+     * for the rest. hmm is the one loaded (tel_model_on -1: none, it failed). */
+    char base_hmm[1024], tel_hmm[1024];
+    int tel_model_on;
     /* Senone scores of the current utterance, computed once (by the phone
      * loop's pass) and read back by every later pass: the acoustic model's
      * cost is paid once per utterance, not once per phrase. PocketSphinx
@@ -363,7 +369,9 @@ rv_err rv_asr_open(const char *hmm_dir, const char *mllr_path, rv_lexicon *lex, 
         goto done;
     }
     snprintf(a->hmm, sizeof a->hmm, "%s", hmm_dir ? hmm_dir : DEFAULT_HMM);
+    snprintf(a->base_hmm, sizeof a->base_hmm, "%s", a->hmm);
     if (mllr_path) snprintf(a->mllr_path, sizeof a->mllr_path, "%s", mllr_path);
+    if (mllr_path) rv_asr_telephone_model(mllr_path, a->tel_hmm, sizeof a->tel_hmm);
     if (mllr_path) {
         a->tel = ps_mllr_read(mllr_path);
         a->plain = identity_mllr();
@@ -403,6 +411,24 @@ void rv_asr_free(rv_asr *a)
         rmdir(a->sen_dir);
     }
     free(a);
+}
+
+int rv_asr_telephone_model(const char *mllr_path, char *out, size_t cap)
+{
+    char real[PATH_MAX], file[PATH_MAX + 16];
+    if (cap) out[0] = '\0';
+    if (!mllr_path || !realpath(mllr_path, real)) return 0;
+    size_t n = strlen(real);
+    if (n < 5 || strcmp(real + n - 5, ".mllr") != 0) return 0;
+    memcpy(real + n - 5, ".map", 5);
+    static const char *const need[] = {"mdef", "means", "variances", "sendump", "feat.params"};
+    for (size_t i = 0; i < sizeof need / sizeof *need; i++) {
+        snprintf(file, sizeof file, "%s/%s", real, need[i]);
+        if (access(file, R_OK) != 0) return 0;
+    }
+    if (strlen(real) >= cap) return 0;
+    snprintf(out, cap, "%s", real);
+    return 1;
 }
 
 rv_err rv_asr_use_pocketsphinx_scores(rv_asr *a, rv_error *err)
@@ -723,8 +749,24 @@ rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
     }
     /* The adaptation was estimated on 8 kHz lines: on for telephone-band
      * audio (whatever rate it is stored at), off for wideband (the model's
-     * own conditions). */
-    int tel = a->tel && telephone_band(pcm);
+     * own conditions). A MAP model beside the MLLR is that adaptation whole
+     * (its means already moved by the MLLR): loaded for telephone-band audio
+     * with no MLLR on top, the base model again for wideband. */
+    int band = a->tel && telephone_band(pcm);
+    if (a->tel_hmm[0] && band != a->tel_model_on) {
+        drop_senlog(a);
+        stop_decoder(a);
+        rv_senone_free(a->scorer);
+        a->scorer = NULL;
+        snprintf(a->hmm, sizeof a->hmm, "%s", band ? a->tel_hmm : a->base_hmm);
+        a->tel_model_on = band;
+        if ((rc = start_decoder(a, err)) != RV_OK) {
+            a->tel_model_on = -1; /* no model loaded: the next recording tries again */
+            free(buf);
+            return rc == RV_ERR_CONFIG ? rv_error_set(err, rc, "cannot load the acoustic model in %s", a->hmm) : rc;
+        }
+    }
+    int tel = band && !a->tel_model_on;
     if (a->tel && tel != a->tel_on) {
         ps_mllr_t *m = ps_mllr_retain(tel ? a->tel : a->plain);
         if (!ps_update_mllr(a->ps, m)) {

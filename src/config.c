@@ -4,6 +4,8 @@
  * once, in the table below; nothing else knows names or defaults. */
 #include "rostvakt/config.h"
 
+#include "rostvakt/asr.h"
+
 #include "rostvakt/lexicon.h"
 #include "rostvakt/organisation.h"
 #include "rostvakt/textfile.h"
@@ -203,7 +205,8 @@ static const setting settings[] = {
     {"asr_adaptation", T_STR, "", 0, 0, OFF(asr_adaptation), V_FILE,
      "MLLR matrix adapting the acoustic model to telephone lines (empty: the installation's own, "
      "data_dir/models/current.mllr written by rostvakt adapt, else models_dir/en-us-tel.mllr, built by make; "
-     "\"none\": unadapted)"},
+     "\"none\": unadapted); a MAP model beside the file it names (NAME.map for NAME.mllr, as rostvakt adapt "
+     "writes them) is used for telephone lines in its place"},
     {"profile_dirs", T_STR, "", 0, 0, OFF(profile_dirs), NONE,
      "':'-separated profile directories, later ones win (empty: models_dir/profiles)"},
 };
@@ -529,6 +532,14 @@ void rv_config_fingerprint(const rv_config *cfg, const char *revision, char out[
             n = snprintf(text, sizeof text, "|%s:", s->name);
             h = fnv(h, text, (size_t)n);
             h = fnv_file(h, strcmp(base, "none") == 0 ? NULL : base);
+            if (strcmp(base, "none") != 0 && rv_asr_telephone_model(base, text, sizeof text - 16)) {
+                size_t k = strlen(text); /* an adaptation's MAP model: what it scores with */
+                h = fnv(h, "|map:", 5);
+                snprintf(text + k, sizeof text - k, "/means");
+                h = fnv_file(h, text);
+                snprintf(text + k, sizeof text - k, "/variances");
+                h = fnv_file(h, text);
+            }
             break;
         case V_MODELS:
             n = snprintf(text, sizeof text, "|%s:", s->name);

@@ -48,6 +48,8 @@ const char *malloc_conf = "narenas:1,dirty_decay_ms:1000,muzzy_decay_ms:0";
 #define EXIT_UNREADABLE 2
 #define EXIT_USAGE 64
 #define EXIT_CONFIG 78
+#define RV_STR_(x) #x
+#define RV_STR(x) RV_STR_(x)
 
 #ifndef RV_VERSION
 #define RV_VERSION "0.1.0"
@@ -71,7 +73,7 @@ static const struct {
     {"workdays", "workdays --calendar SE|AX --from YYYY-MM-DD --add N [--explain]", "the date N working days later"},
     {"calibrate", "calibrate [--data-dir DIR] [--min-per-class N] [--dry-run]",
      "this installation's thresholds from its reviewed greetings"},
-    {"adapt", "adapt [--data-dir DIR] [--min-frames N] [--rollback] [--dry-run]",
+    {"adapt", "adapt [--data-dir DIR] [--min-frames N] [--map-min-frames N] [--rollback] [--dry-run]",
      "this installation's telephone-line adaptation from its confirmed greetings"},
     {"pbx-sync", "pbx-sync asterisk|asterisk-notify|freeswitch|imap [--spool DIR] [--context C]... [--db FILE]\n"
                  "                  [--storage DIR] [--url URL --user U (--password-file F | --bearer-file F)]\n"
@@ -158,11 +160,15 @@ static const char *const details[] = {
     "  --data-dir DIR              the setting data_dir (default /var/lib/rostvakt)\n"
     "  --min-frames N              10 ms frames of aligned names, units and organisations\n"
     "                              needed before anything changes (default 6000: a minute)\n"
+    "  --map-min-frames N          frames needed before a MAP model is learned after the\n"
+    "                              MLLR and used for telephone lines in its place\n"
+    "                              (default " RV_STR(RV_ADAPT_MAP_MIN_FRAMES) ")\n"
     "  --rollback                  restore the adaptation in use before the current one\n"
     "  --dry-run                   align and count, change nothing\n"
     "  learns from current telephone-line greetings whose name and unit were stated\n"
     "  confidently or heard said by a review (never one a review said was not said);\n"
-    "  writes DATA_DIR/models/adapt-N.mllr, used while asr_adaptation is empty\n",
+    "  writes DATA_DIR/models/adapt-N.mllr (and adapt-N.map), used while asr_adaptation\n"
+    "  is empty\n",
     /* pbx-sync */
     "  asterisk                    app_voicemail's spool: messages once their .txt is\n"
     "                              written (a message moved to Old is the same one),\n"
@@ -1686,13 +1692,13 @@ static int cmd_calibrate(int argc, char **argv)
     return 0;
 }
 
-/* rostvakt adapt [--data-dir DIR] [--min-frames N] [--rollback] [--dry-run] */
+/* rostvakt adapt [--data-dir DIR] [--min-frames N] [--map-min-frames N] [--rollback] [--dry-run] */
 static int cmd_adapt(int argc, char **argv)
 {
     common_opts co;
     if (common_init(&co, argc) != 0) return 1;
     int rc = 0, dry_run = 0, rollback = 0;
-    long min = 6000;
+    long min = 6000, map_min = RV_ADAPT_MAP_MIN_FRAMES;
     for (int i = 0; i < argc && rc == 0; i++) {
         int t = common_opt(&co, "adapt", argc, argv, &i);
         if (t < 0) rc = EXIT_USAGE;
@@ -1702,13 +1708,15 @@ static int cmd_adapt(int argc, char **argv)
             continue;
         }
         char *end = NULL;
-        if (strcmp(argv[i], "--min-frames") == 0 && i + 1 < argc &&
-            (min = strtol(argv[i + 1], &end, 10), *end == '\0' && min >= 1 && min <= 100000000)) {
+        int m = strcmp(argv[i], "--map-min-frames") == 0;
+        long *to = m ? &map_min : &min;
+        if ((m || strcmp(argv[i], "--min-frames") == 0) && i + 1 < argc &&
+            (*to = strtol(argv[i + 1], &end, 10), *end == '\0' && *to >= 1 && *to <= 100000000)) {
             i++;
             continue;
         }
         fprintf(stderr, "rostvakt adapt: %s %s (rostvakt help adapt)\n", argv[i],
-                strcmp(argv[i], "--min-frames") == 0 ? "needs a number 1..100000000" : "is not an option");
+                m || strcmp(argv[i], "--min-frames") == 0 ? "needs a number 1..100000000" : "is not an option");
         rc = EXIT_USAGE;
     }
     rv_config cfg;
@@ -1793,17 +1801,32 @@ static int cmd_adapt(int argc, char **argv)
         if (rc == 1) work[0] = '\0'; /* keep the logs */
         goto done;
     }
+    char map[128];
+    int with_map = c.frames >= map_min;
+    snprintf(map, sizeof map, "%s/adapted.map", work);
+    if (with_map && rv_adapt_estimate_map(work, out, map, &e) != RV_OK) {
+        fprintf(stderr, "rostvakt adapt: %s\n", e.msg);
+        rc = e.code == RV_ERR_CONFIG ? EXIT_CONFIG : 1;
+        if (rc == 1) work[0] = '\0'; /* keep the logs */
+        goto done;
+    }
     char now[32];
     int number;
     rv_utc_now(now);
-    if (rv_adapt_install(cfg.data_dir, out, &c, now, &number, &e) != RV_OK) {
+    if (rv_adapt_install(cfg.data_dir, out, with_map ? map : NULL, &c, now, &number, &e) != RV_OK) {
         fprintf(stderr, "rostvakt adapt: %s\n", e.msg);
         rc = 1;
         goto done;
     }
-    printf("wrote %s/models/adapt-%d.mllr, now in use: greetings are analysed again at the next sweep, the "
-           "service uses it from its next start\n",
-           cfg.data_dir, number);
+    if (with_map)
+        printf("wrote %s/models/adapt-%d.mllr and the MAP model adapt-%d.map (%ld frames, --map-min-frames %ld), "
+               "now in use: greetings are analysed again at the next sweep, the service uses them from its next "
+               "start\n",
+               cfg.data_dir, number, number, c.frames, map_min);
+    else
+        printf("wrote %s/models/adapt-%d.mllr, now in use (no MAP model: %ld frames is below --map-min-frames %ld): "
+               "greetings are analysed again at the next sweep, the service uses it from its next start\n",
+               cfg.data_dir, number, c.frames, map_min);
     char mine[RV_CONFIG_STR_MAX + 32];
     snprintf(mine, sizeof mine, "%s/" RV_ADAPTATION_FILE, cfg.data_dir);
     if (strcmp(cfg.asr_adaptation, mine) != 0 && strcmp(cfg.asr_adaptation, shipped) != 0)

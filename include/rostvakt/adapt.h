@@ -2,7 +2,8 @@
  * (lightly supervised): the directory's text of each greeting whose name and
  * unit were stated confidently or confirmed by a review, aligned on its
  * audio, and one MLLR mean transform estimated on those stretches with
- * SphinxTrain's bw and mllr_solve (run as programs). Kept under the data
+ * SphinxTrain's bw and mllr_solve (run as programs); with enough frames a
+ * MAP model after it (map_adapt). Kept under the data
  * directory's models/ folder, numbered, with the one in use linked as
  * RV_ADAPTATION_FILE (config.h), so that an earlier one can be restored. */
 #ifndef RV_ADAPT_H
@@ -12,6 +13,10 @@
 #include "rostvakt/err.h"
 #include "rostvakt/lexicon.h"
 #include "rostvakt/store.h"
+
+/* The aligned 10 ms frames before rostvakt adapt learns a MAP model after
+ * its MLLR (its --map-min-frames; docs/verification.md says why this many). */
+#define RV_ADAPT_MAP_MIN_FRAMES 16000
 
 typedef struct {
     long greetings;      /* current greetings looked at */
@@ -45,12 +50,24 @@ rv_err rv_adapt_collect(rv_store *s, rv_asr *asr, rv_lexicon *lex, const char *w
  * pocketsphinx packages), RV_ERR_INTERNAL when one fails (err names its log). */
 rv_err rv_adapt_estimate(const char *work, const char *base_mllr, const char *out, rv_error *err);
 
+/* MAP after the MLLR (run rv_adapt_estimate on work first; its features,
+ * model definition and mixture weights are used again): Debian's model with
+ * its means moved by the matrix at mllr (mllr_transform), bw aligning work's
+ * utterances on it, and map_adapt re-estimating means and variances with
+ * those moved means as the prior. Writes a whole model directory out_dir
+ * (Debian's model with means and variances replaced; replaced whole, only
+ * when complete). Errors as rv_adapt_estimate's. */
+rv_err rv_adapt_estimate_map(const char *work, const char *mllr, const char *out_dir, rv_error *err);
+
 /* Put the matrix at path in use as data_dir's adaptation number *number
  * (the next free one): copied to models/adapt-N.mllr with a manifest
  * models/adapt-N.txt (what it was learned from: c, and what was in use
- * before), then linked as the current one. */
-rv_err rv_adapt_install(const char *data_dir, const char *path, const rv_adapt_counts *c, const char *now_iso,
-                        int *number, rv_error *err);
+ * before), and map_dir (NULL: none; rv_adapt_estimate_map's) copied to
+ * models/adapt-N.map beside it (rv_asr_telephone_model), then linked as the
+ * current one: the link names the matrix, and the MAP model goes with it,
+ * so a rollback restores both. */
+rv_err rv_adapt_install(const char *data_dir, const char *path, const char *map_dir, const rv_adapt_counts *c,
+                        const char *now_iso, int *number, rv_error *err);
 
 /* Restore what was in use before the current adaptation: the previous one,
  * or none (*number 0: the shipped adaptation applies again).

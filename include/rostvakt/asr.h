@@ -38,6 +38,16 @@ typedef struct {
  * the matrix cannot be loaded. */
 rv_err rv_asr_open(const char *hmm_dir, const char *mllr_path, rv_lexicon *lex, rv_asr **out,
                    rv_error *err);
+
+/* The MAP model that goes with the MLLR matrix at mllr_path (links
+ * followed): a model directory of the same name with ".map" for ".mllr"
+ * beside the file it names (rostvakt adapt writes adapt-N.map beside
+ * adapt-N.mllr), holding mdef, means, variances, sendump and feat.params.
+ * 1 and its path in out (cap bytes), or 0 and out empty. An rv_asr opened
+ * with such a matrix scores telephone-band audio with that model and no
+ * MLLR on top (the model's means are the MLLR's, moved further by MAP), and
+ * wideband audio with hmm_dir's model, unadapted. */
+int rv_asr_telephone_model(const char *mllr_path, char *out, size_t cap);
 void rv_asr_free(rv_asr *asr);
 
 /* Take an utterance (any rate; resampled to 16 kHz) and score the phone loop

@@ -263,3 +263,58 @@ Test(asr, a_path_longer_than_its_buffer_is_an_error) {
     cr_expect_eq(rv_asr_set_audio(asr, &p, &e), RV_OK, "%s", e.msg);
     rv_pcm_free(&p);
 }
+
+/* A MAP model beside the MLLR file (adapt-N.map beside adapt-N.mllr, as
+ * rostvakt adapt writes them) is what telephone-band audio is scored with,
+ * with no MLLR on top; wideband audio keeps the base model. Here the "MAP
+ * model" is Debian's model unchanged, so telephone scores equal an
+ * unadapted decoder's and differ from the MLLR's, also after a wideband
+ * recording in between. (A decoder's noise and cepstral mean estimates
+ * carry over from one recording to the next, and the model is loaded
+ * afresh when the band changes: so each is compared with a fresh decoder's
+ * score of the same recording.) */
+Test(asr, a_map_model_beside_the_mllr_scores_telephone_lines) {
+    char dir[] = "/tmp/rostvakt-asr-map-XXXXXX", cmd[512], mllr[128], map[128], found[4096];
+    cr_assert(mkdtemp(dir));
+    snprintf(mllr, sizeof mllr, "%s/adapt-1.mllr", dir);
+    snprintf(map, sizeof map, "%s/adapt-1.map", dir);
+    snprintf(cmd, sizeof cmd, "cp models/en-us-tel.mllr %s && cp -r /usr/share/pocketsphinx/model/en-us/en-us %s",
+             mllr, map);
+    cr_assert_eq(system(cmd), 0);
+    cr_expect_eq(rv_asr_telephone_model("models/en-us-tel.mllr", found, sizeof found), 0, "the shipped one has none");
+    cr_assert_eq(rv_asr_telephone_model(mllr, found, sizeof found), 1);
+    cr_expect_str_eq(found, map);
+    rv_error e;
+    rv_audio_limits lim = {1 << 24, 60};
+    rv_pcm w, p;
+    cr_assert_eq(rv_audio_decode_file(fixture("asr-anna.wav"), RV_AUDIO_AUTO, &lim, &w, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_audio_resample(&w, 8000, 0, &p, &e), RV_OK, "%s", e.msg);
+    /* fresh decoders' scores: unadapted on each recording, the MLLR's on the telephone one */
+    double fresh[3];
+    const rv_pcm *of[3] = {&p, &w, &p};
+    for (int i = 0; i < 3; i++) {
+        rv_asr *a = NULL;
+        rv_phrase_score s;
+        cr_assert_eq(rv_asr_open(NULL, i == 2 ? "models/en-us-tel.mllr" : NULL, lex, &a, &e), RV_OK, "%s", e.msg);
+        cr_assert_eq(rv_asr_set_audio(a, of[i], &e), RV_OK, "%s", e.msg);
+        cr_assert_eq(rv_asr_verify(a, "Anna Svensson", &s, &e), RV_OK, "%s", e.msg);
+        fresh[i] = s.llr;
+        rv_asr_free(a);
+    }
+    cr_expect_neq(fresh[0], fresh[2], "the MLLR changes the telephone score");
+    rv_asr *with_map = NULL;
+    cr_assert_eq(rv_asr_open(NULL, mllr, lex, &with_map, &e), RV_OK, "%s", e.msg);
+    const rv_pcm *seq[4] = {&p, &w, &p, &w};
+    for (int i = 0; i < 4; i++) {
+        rv_phrase_score s;
+        cr_assert_eq(rv_asr_set_audio(with_map, seq[i], &e), RV_OK, "%s", e.msg);
+        cr_assert_eq(rv_asr_verify(with_map, "Anna Svensson", &s, &e), RV_OK, "%s", e.msg);
+        cr_expect_eq(s.llr, fresh[i % 2], "recording %d (%s): %.3f, a fresh unadapted decoder %.3f", i,
+                     i % 2 ? "wideband" : "telephone", s.llr, fresh[i % 2]);
+    }
+    rv_pcm_free(&w);
+    rv_pcm_free(&p);
+    rv_asr_free(with_map);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    cr_expect_eq(system(cmd), 0);
+}
