@@ -7,7 +7,14 @@
 # espeak-ng speech as the Swedish one was did worse on the tune half). Spanish: the tune half chooses (its length
 # lines are fitted there and applied to the test half), the test half
 # reports. French: the test half only, with the Spanish tune half's length
-# slopes; nothing is chosen on it.
+# slopes; nothing is chosen on it. The three-way verdicts' real-voice bands
+# (bench_real: the fewest unsure with confident verdicts right >= 90 % on
+# the Spanish tune half, per codec, for words as units and phrases as
+# names) are applied unchanged to the test half, to French and, where
+# bench/make-real-sets.sh has made build/real (make bench does, before
+# this), to the real Swedish clips and, where bench_verify has written
+# build/asr/margins.tsv (RV_BENCH_MARGINS; make bench does), to the
+# synthetic splits' names and units.
 # Usage: bench/bench-es.sh BENCH_REAL [CACHE]
 set -eu
 BENCH=${1:-build/bench_real}
@@ -32,9 +39,21 @@ start=$(date +%s)
 echo "-- Spanish (es_MX_f_Allison; espeak-ng es-419), tune and test halves --"
 run es es-419 RV_BENCH_LINE_FROM=es-tune | tee build/es/bench.txt
 # the slopes fitted on the Spanish tune half, for French
-fs=$(awk '/length line \(a frame\) fitted on es-tune/ { print $(NF - 2) }' build/es/bench.txt)
-ts=$(awk '/length line \(total\) fitted on es-tune/ { print $(NF - 2) }' build/es/bench.txt)
+fs=$(awk '/length line \(a frame\) fitted on es-tune.s read sentences, words/ { print $(NF - 2) }' build/es/bench.txt)
+ts=$(awk '/length line \(total\) fitted on es-tune.s read sentences, words/ { print $(NF - 2) }' build/es/bench.txt)
+# the real-voice bands chosen on the Spanish tune half
+bands=$(sed -n 's/^  RV_BENCH_BANDS="\(.*\)"$/\1/p' build/es/bench.txt)
 echo
-echo "-- French (fr_CA_f_June; espeak-ng fr), test half, length slopes of the Spanish tune half ($fs, $ts) --"
-run fr fr RV_BENCH_LINE_SLOPES="$fs $ts"
+echo "-- French (fr_CA_f_June; espeak-ng fr), test half, length slopes and bands of the Spanish tune half ($fs, $ts) --"
+run fr fr RV_BENCH_LINE_SLOPES="$fs $ts" ${bands:+"RV_BENCH_BANDS=$bands"}
+if [ -f build/real/manifest.tsv ] && [ -n "$bands" ]; then
+    echo
+    echo "-- real Swedish (build/real), the Spanish tune half's real-voice bands --"
+    RV_BENCH_BANDS="$bands" "$BENCH" build/real
+fi
+if [ -f build/asr/margins.tsv ] && [ -n "$bands" ]; then
+    echo
+    echo "-- the synthetic splits (build/asr/margins.tsv, bench_verify's), the Spanish tune half's real-voice bands --"
+    RV_BENCH_BANDS="$bands" "$BENCH" --margins build/asr/margins.tsv
+fi
 echo "  ($(($(date +%s) - start)) s)"
