@@ -101,7 +101,7 @@ for half in ("tune", "test"):
     for i, (name, text, said) in enumerate(ps):
         n += 1
         nxt = [w for w in ps[(i + 1) % len(ps)][2] if w not in said]
-        print("%d\t%s\t%s-%s\t%s\t%s\t%s\t%s\t%s" % (n, name, lang, half, text, "|".join(said),
+        print("%d\t%s\t%s-%s\t%s\t%s\t%s\t%s\t%s\t%s" % (n, name, lang, half, text, "|".join(said),
                                                     "|".join(pick(said, name)) or "-", "|".join(pick(nxt, name)) or "-",
                                                     text.replace(" ", "|"),
                                                     ps[(i + 1) % len(ps)][1].replace(" ", "|")))
