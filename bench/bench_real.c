@@ -81,6 +81,8 @@ typedef struct {
     double shipped_rel; /* the shipped threshold less its intercept (the part that grows with length) */
     double stretch; /* the pause-bounded stretch around it, in s */
     double dir_llr, dir_total; /* the best of the speaker's other words (a directory), per frame and whole */
+    int clip, seq;  /* the clip's line in the manifest and the order scored in it: trials scored in
+                     * parts are put back in order */
 } trial;
 
 /* KIND_PHRASE_NAME: name-length phrases of read sentences, two or three
@@ -418,7 +420,7 @@ static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list,
         double score = n_cohort ? raw - cohort_weight * (c > cohort_floor ? c : cohort_floor) : raw;
         trial tr = {speaker, said, score, raw, c, rv_phrase_threshold(th, alts[best]),
                     sc.found ? sc.word_min : -1e9, sc.found && sc.phones ? (double)sc.frames / sc.phones : 0, 0, 0,
-                    kind, channel, RV_VERDICT_UNSURE, 0, 0, 0, 0, 0, 0, 0, 0};
+                    kind, channel, RV_VERDICT_UNSURE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
         tr.total = sc.found ? sc.total : -1e9;
         tr.frames = sc.frames;
         tr.phones = phones_of(alts[best]);
@@ -712,6 +714,14 @@ static void band_verdicts(int sp, double *unsure, double *right, int *n_conf, in
     *n_conf = n - u;
     *unsure = n ? (double)u / n : 0;
     *right = n - u ? (double)ok / (n - u) : 0;
+}
+
+/* Trials in the manifest's order (clip, then the order scored). */
+static int by_clip(const void *x, const void *y)
+{
+    const trial *a = x, *b = y;
+    if (a->clip != b->clip) return (a->clip > b->clip) - (a->clip < b->clip);
+    return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
 /* One kind of trials: per speaker and pooled, per channel and all. */
@@ -1177,12 +1187,43 @@ int main(int argc, char **argv)
         }
     }
     rewind(m);
-    int clips = 0;
+    int clips = 0, lineno = 0;
     double audio_s = 0;
+    /* RV_BENCH_PART="K N": score only every Nth clip from the Kth (0-based)
+     * and write the trials to RV_BENCH_SAVE; RV_BENCH_LOAD="FILE ...": score
+     * nothing, take the trials those parts wrote (bench/bench-es.sh runs
+     * the parts side by side). The trials are put back in the manifest's
+     * order; a clip's scores can differ by a few tenths from one process
+     * scoring all (PocketSphinx's noise estimate follows the clip before). */
+    const char *part = getenv("RV_BENCH_PART"), *save = getenv("RV_BENCH_SAVE"), *load = getenv("RV_BENCH_LOAD");
+    int part_k = 0, part_n = 1;
+    if (part && (sscanf(part, "%d %d", &part_k, &part_n) != 2 || part_n < 1 || part_k < 0 || part_k >= part_n)) {
+        fprintf(stderr, "bench_real: RV_BENCH_PART needs K N with 0 <= K < N\n");
+        return 64;
+    }
+    if (load && *load) {
+        char files[4096];
+        snprintf(files, sizeof files, "%s", load);
+        for (char *sv = NULL, *fn = strtok_r(files, " ", &sv); fn; fn = strtok_r(NULL, " ", &sv)) {
+            FILE *tf = fopen(fn, "rb");
+            int c_n = 0;
+            double c_s = 0;
+            if (!tf || fread(&c_n, sizeof c_n, 1, tf) != 1 || fread(&c_s, sizeof c_s, 1, tf) != 1) {
+                fprintf(stderr, "bench_real: cannot read the trials of %s\n", fn);
+                return 66;
+            }
+            clips += c_n, audio_s += c_s;
+            while (n_trials < MAX_TRIALS && fread(&trials[n_trials], sizeof trials[0], 1, tf) == 1) n_trials++;
+            fclose(tf);
+        }
+        qsort(trials, n_trials, sizeof trials[0], by_clip);
+        fseek(m, 0, SEEK_END); /* nothing more to score */
+    }
     while (fgets(line, sizeof line, m)) {
         char *f[N_FIELDS] = {0};
         int k = split_fields(line, f);
         if (k < 4 || strcmp(f[0], "file") == 0) continue;
+        if (lineno++ % part_n != part_k) continue;
         if (getenv("RV_BENCH_SPEAKER") && strcmp(getenv("RV_BENCH_SPEAKER"), f[1]) != 0) continue;
         int sp = speaker_index(f[1]);
         if (sp < 0) continue;
@@ -1214,6 +1255,7 @@ int main(int argc, char **argv)
              * (columns 9 and 10; a Swedish sentence's said words are in order) */
             snprintf(seq, sizeof seq, "%s", k >= 8 && f[8][0] ? f[8] : f[3]);
             snprintf(next_seq, sizeof next_seq, "%s", k >= 9 && f[9][0] ? f[9] : f[4] ? f[4] : "");
+            size_t first = n_trials;
             score_words(asr, &t, f[3], f[5], sp, 1, kind, chan, said_list);
             if (f[4]) score_words(asr, &t, f[4], f[6], sp, 0, kind, chan, said_list);
             char ph[VOCAB_BYTES], other[VOCAB_BYTES];
@@ -1222,6 +1264,7 @@ int main(int argc, char **argv)
                 score_phrase(asr, &t, ph, sp, 1, chan, ph);
                 if (pick_phrase(next_seq, nw, seq, other, sizeof other)) score_phrase(asr, &t, other, sp, 0, chan, ph);
             }
+            for (size_t i = first; i < n_trials; i++) trials[i].clip = lineno, trials[i].seq = (int)(i - first);
             clips++;
             audio_s += (double)pcm.n / pcm.rate;
         } else {
@@ -1231,6 +1274,16 @@ int main(int argc, char **argv)
         rv_pcm_free(&pcm);
     }
     fclose(m);
+    if (save && *save) {
+        FILE *tf = fopen(save, "wb");
+        if (!tf || fwrite(&clips, sizeof clips, 1, tf) != 1 || fwrite(&audio_s, sizeof audio_s, 1, tf) != 1 ||
+            (n_trials && fwrite(trials, sizeof trials[0], n_trials, tf) != n_trials) || fclose(tf) != 0) {
+            fprintf(stderr, "bench_real: cannot write the trials to %s\n", save);
+            return 73;
+        }
+        printf("  %d clips scored (part %d of %d), %zu trials written to %s\n", clips, part_k, part_n, n_trials, save);
+        return 0;
+    }
     if (getenv("RV_BENCH_DUMP")) /* every trial, for study */
         for (size_t i = 0; i < n_trials; i++)
             fprintf(stderr, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.2f\t%s\t%s\t%.1f\t%d\t%d\t%.2f\t%.2f\n",
