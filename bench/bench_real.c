@@ -1259,7 +1259,10 @@ int main(int argc, char **argv)
             score_words(asr, &t, f[3], f[5], sp, 1, kind, chan, said_list);
             if (f[4]) score_words(asr, &t, f[4], f[6], sp, 0, kind, chan, said_list);
             char ph[VOCAB_BYTES], other[VOCAB_BYTES];
-            int nw = kind == KIND_SENTENCE ? pick_phrase(seq, 0, NULL, ph, sizeof ph) : 0;
+            /* not on clips over 30 s: PocketSphinx scores every senone in
+             * every search of those, and the phrases' directory searches on
+             * the 72-87 s prompts ran for over 25 minutes on a loaded machine */
+            int nw = kind == KIND_SENTENCE && (double)pcm.n / pcm.rate <= 30 ? pick_phrase(seq, 0, NULL, ph, sizeof ph) : 0;
             if (nw) {
                 score_phrase(asr, &t, ph, sp, 1, chan, ph);
                 if (pick_phrase(next_seq, nw, seq, other, sizeof other)) score_phrase(asr, &t, other, sp, 0, chan, ph);
