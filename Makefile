@@ -320,7 +320,8 @@ bench: deps
 	  echo "== phrase verification (tune split chooses each codec's threshold; test split never tuned on) =="; \
 	  sh bench/make-asr-sets.sh build/asr >/dev/null; \
 	  sh bench/make-broad-set.sh build/asr/broad >/dev/null; \
-	  $(BUILD)/bench_verify build/asr/tune build/asr/test build/asr/vm-tune build/asr/vm-test \
+	  RV_BENCH_MARGINS=build/asr/margins.tsv $(BUILD)/bench_verify build/asr/tune build/asr/test \
+	    build/asr/vm-tune build/asr/vm-test \
 	    build/asr/abs-tune build/asr/abs-test build/asr/broad; \
 	  echo; \
 	  echo "== phrase verification on real recorded Swedish ($(SPEECH_SV)) =="; \

@@ -3,7 +3,7 @@
  * error), the trials in the same order in every file. For each kind and
  * channel of trial: every scoring's AUC with its bootstrap 95 % interval
  * and n, and each scoring's difference from every one before it with its
- * paired bootstrap interval (bench_auc_paired_interval: the same trials
+ * paired bootstrap interval (bench_auc_diff_interval: the same trials
  * resampled together), so that a gain is judged on the trials that share it.
  * Usage: auc_paired LABEL=DUMP LABEL=DUMP [LABEL=DUMP ...] */
 #include <stdio.h>
@@ -112,7 +112,7 @@ int main(int argc, char **argv)
         }
         for (int r = 1; r < runs; r++)
             for (int q = 0; q < r; q++) {
-                double dlo, dhi, d = bench_auc_paired_interval(pos[q], pos[r], np, neg[q], neg[r], nn, &dlo, &dhi);
+                double dlo, dhi, d = bench_auc_diff_interval(pos[q], pos[r], np, neg[q], neg[r], nn, &dlo, &dhi, NULL);
                 printf("    %s less %s: %+.3f [%+.3f, %+.3f] paired\n", label[r], label[q], d, dlo, dhi);
             }
     }

@@ -29,7 +29,22 @@
  * RV_BENCH_DIRECTORY_MAP (its phone maps); RV_BENCH_LINE_FROM=SPEAKER fits
  * the length lines on that speaker (a tune half) for all, and
  * RV_BENCH_LINE_SLOPES="FRAME TOTAL" gives their slopes a phone instead.
- * Usage: bench_real [--cohort FILE] SET_DIR [MODELS_DIR] */
+ * The length line on the per-frame ratio is also compared paired with the
+ * ratio and with the shipped margin (bench_auc_diff_interval: both on the
+ * same resampled trials).
+ * Name-length trials (KIND_PHRASE_NAME, KIND_PHRASE_UNIT): in read
+ * sentences, two or three consecutive words of >= 8 phones (a first and a
+ * last name's length; columns 9 and 10 of the manifest give the clip's and
+ * the next clip's words in order, else a sentence's said words are taken
+ * as in order) against a phrase of as many words of another sentence of
+ * the speaker, scored as a name is (one phrase, weighed against the
+ * speaker's other phrases) and as a unit is.
+ * Three-way verdicts for real voices: bands of margins chosen on
+ * RV_BENCH_LINE_FROM's speaker (choose_band) or given in RV_BENCH_BANDS,
+ * beside the shipped verdicts; bench_real --margins FILE applies the given
+ * bands to the synthetic splits' margins (bench_verify's RV_BENCH_MARGINS).
+ * Usage: bench_real [--cohort FILE] SET_DIR [MODELS_DIR]
+ *        RV_BENCH_BANDS="..." bench_real --margins FILE */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +58,7 @@
 #include "rostvakt/verify.h"
 #include "stats.h"
 
-#define MAX_TRIALS 4096
+#define MAX_TRIALS 8192
 #define MAX_SPEAKERS 16
 
 typedef struct {
@@ -57,24 +72,37 @@ typedef struct {
     double per_phone; /* 10 ms frames per phone of the forced path */
     int has_tmpl;   /* a template of the word was matched */
     double tmpl;    /* its fit: minus the mean DTW frame distance */
-    int kind;       /* KIND_WORDS or KIND_SENTENCE */
+    int kind;       /* KIND_WORDS, KIND_SENTENCE, KIND_PHRASE_NAME or KIND_PHRASE_UNIT */
     int channel;    /* CH_ULAW, CH_GSM or CH_WIDE */
     int verdict;    /* the shipped three-way verdict (rv_verdict) */
+    double margin;  /* the decision's score less its shipped threshold (as verdict was reached) */
     double total;   /* the whole ratio over the word's frames */
     int frames, phones;
     double shipped_rel; /* the shipped threshold less its intercept (the part that grows with length) */
     double stretch; /* the pause-bounded stretch around it, in s */
     double dir_llr, dir_total; /* the best of the speaker's other words (a directory), per frame and whole */
+    int clip, seq;  /* the clip's line in the manifest and the order scored in it: trials scored in
+                     * parts are put back in order */
 } trial;
 
-enum { KIND_WORDS, KIND_SENTENCE, N_KINDS };
+/* KIND_PHRASE_NAME: name-length phrases of read sentences, two or three
+ * consecutive words of >= 8 phones (a first and last name's length), scored
+ * as rv_verify_greeting scores a name: the phrase as one, its ratio less
+ * 0.5 x the best of the speaker's other phrases (floor -15), at the name's
+ * threshold and slope; KIND_PHRASE_UNIT: the same searches at a unit's
+ * threshold (falling with the characters) and slope. */
+enum { KIND_WORDS, KIND_SENTENCE, KIND_PHRASE_NAME, KIND_PHRASE_UNIT, N_KINDS };
 enum { CH_ULAW, CH_GSM, CH_WIDE, N_CHANNELS };
-static const char *const kind_names[N_KINDS] = {"words in clips, >= 4 phones", "read sentences, words >= 4 letters"};
+static const char *const kind_names[N_KINDS] = {
+    "words in clips, >= 4 phones", "read sentences, words >= 4 letters",
+    "read sentences, phrases of 2-3 words >= 8 phones, as names (against the speaker's other phrases)",
+    "read sentences, the same phrases as units"};
 static const char *const channel_names[N_CHANNELS] = {"mu-law", "GSM", "wideband"};
 /* What a trial must have to count (RV_BENCH_ALL_WORDS=1: every word, the
  * earlier design, for comparison). */
 #define MIN_PHONES 4
 #define MIN_LETTERS 4
+#define MIN_PHRASE_PHONES 8
 static int all_words;
 /* The trials the figures are of: a kind and a channel (-1: any). */
 static int f_kind = -1, f_chan = -1;
@@ -98,17 +126,19 @@ static int n_speakers;
  * nearest RV_COHORT_MAX of them (rv_cohort_pick), less the words said in
  * the clip, as a greeting seldom says a colleague's name. */
 #define MAX_VOCAB 256
-static char vocab_words[MAX_SPEAKERS][N_KINDS][MAX_VOCAB][64];
+#define VOCAB_BYTES 128
+static char vocab_words[MAX_SPEAKERS][N_KINDS][MAX_VOCAB][VOCAB_BYTES];
 static const char *vocab_list[MAX_SPEAKERS][N_KINDS][MAX_VOCAB];
 static size_t n_vocab[MAX_SPEAKERS][N_KINDS];
 
-/* line's tab-separated fields into f[0..8), its newline dropped: the index
+/* line's tab-separated fields into f[0..10), its newline dropped: the index
  * of the last field found (as many as there are, less one). */
-static int split_fields(char *line, char *f[8])
+#define N_FIELDS 10
+static int split_fields(char *line, char *f[N_FIELDS])
 {
     line[strcspn(line, "\n")] = '\0';
     int k = 0;
-    for (char *p = line; k < 8; k++) {
+    for (char *p = line; k < N_FIELDS; k++) {
         f[k] = p;
         p = strchr(p, '\t');
         if (!p) break;
@@ -209,6 +239,133 @@ static int in_list(const char *word, const char *list)
     return 0;
 }
 
+/* A token of a transcript that can be part of a phrase: letters, with an
+ * apostrophe or hyphen inside. */
+static int letter_word(const char *w)
+{
+    if (!*w) return 0;
+    for (const unsigned char *c = (const unsigned char *)w; *c; c++)
+        if (!(*c >= 0x80 || (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+              ((*c == '\'' || *c == '-') && c != (const unsigned char *)w && c[1])))
+            return 0;
+    return 1;
+}
+
+static rv_asr *the_asr;
+
+/* A name-length phrase of the transcript seq ("w1|w2|..." in the order said):
+ * nw consecutive letter words (nw 0: two, or three where no two will do)
+ * with >= MIN_PHRASE_PHONES phones that the lexicon can say; of those, the
+ * one whose text hashes lowest (the same on every run and channel). With
+ * avoid (the clip's own transcript, for a phrase not said in it): the
+ * phrase does not occur in avoid and none of its words of four letters or
+ * more is said there. Into out; returns its words, 0 for none. */
+static int pick_phrase(const char *seq, int nw, const char *avoid, char *out, size_t cap)
+{
+    char buf[8192], abuf[8192];
+    char *tok[256], *atok[256];
+    int n = 0, na = 0;
+    snprintf(buf, sizeof buf, "%s", seq ? seq : "");
+    for (char *sv = NULL, *w = strtok_r(buf, "|", &sv); w && n < 256; w = strtok_r(NULL, "|", &sv)) tok[n++] = w;
+    snprintf(abuf, sizeof abuf, "%s", avoid ? avoid : "");
+    for (char *sv = NULL, *w = strtok_r(abuf, "|", &sv); w && na < 256; w = strtok_r(NULL, "|", &sv)) atok[na++] = w;
+    out[0] = '\0';
+    for (int want = nw ? nw : 2; want <= (nw ? nw : 3); want++) {
+        uint32_t best = UINT32_MAX;
+        for (int i = 0; i + want <= n; i++) {
+            char ph[VOCAB_BYTES];
+            size_t len = 0;
+            int ok = 1;
+            for (int k = 0; k < want && ok; k++) {
+                const char *w = tok[i + k];
+                ok = letter_word(w) && strlen(w) + len + 2 < sizeof ph;
+                if (ok) len += (size_t)snprintf(ph + len, sizeof ph - len, "%s%s", k ? " " : "", w);
+            }
+            if (!ok) continue;
+            if (avoid) { /* not said in the clip: no word of it >= 4 letters, nor the sequence */
+                for (int k = 0; k < want && ok; k++)
+                    for (int j = 0; j < na && ok; j++)
+                        if (letters_of(tok[i + k]) >= MIN_LETTERS && strcmp(tok[i + k], atok[j]) == 0) ok = 0;
+                for (int j = 0; j + want <= na && ok; j++) {
+                    int same = 1;
+                    for (int k = 0; k < want && same; k++) same = strcmp(tok[i + k], atok[j + k]) == 0;
+                    if (same) ok = 0;
+                }
+            }
+            if (!ok) continue;
+            uint32_t h = 2166136261u; /* FNV-1a */
+            for (const unsigned char *c = (const unsigned char *)ph; *c; c++) h = (h ^ *c) * 16777619u;
+            if (h >= best || phones_of(ph) < MIN_PHRASE_PHONES) continue;
+            int say = 0;
+            rv_error e;
+            if (rv_asr_sayable(the_asr, vocab, ph, &say, &e) != RV_OK) {
+                fprintf(stderr, "bench_real: '%s': %s\n", ph, e.msg);
+                exit(70);
+            }
+            if (!say) continue;
+            best = h;
+            snprintf(out, cap, "%s", ph);
+        }
+        if (out[0]) return want;
+    }
+    return 0;
+}
+
+/* Score a name-length phrase as rv_verify_greeting scores a name (check_name:
+ * the phrase as one; its ratio less the weight times the best of the
+ * speaker's other phrases, the nearest RV_COHORT_MAX by spelling less the
+ * clip's own, floor RV_COHORT_FLOOR; the name's threshold and slope of the
+ * codec) and as a unit (the ratio at the unit's threshold for its length):
+ * two trials from the same searches. */
+static void score_phrase(rv_asr *asr, const rv_verify_thresholds *th, const char *phrase, int speaker, int said,
+                         int channel, const char *own)
+{
+    if (n_trials + 2 > MAX_TRIALS) return;
+    rv_phrase_score sc, ds = {0};
+    rv_error e;
+    size_t best, db;
+    if (rv_asr_best_of_in(asr, vocab, &phrase, 1, &best, &sc, &e) != RV_OK) {
+        fprintf(stderr, "bench_real: '%s': %s\n", phrase, e.msg);
+        exit(70);
+    }
+    const char *pick[RV_COHORT_MAX], *dir[RV_COHORT_MAX];
+    size_t nv = rv_cohort_pick(phrase, NULL, vocab_list[speaker][KIND_PHRASE_NAME], NULL,
+                               n_vocab[speaker][KIND_PHRASE_NAME], pick, RV_COHORT_MAX), nd = 0;
+    for (size_t i = 0; i < nv; i++)
+        if (!own || strcmp(pick[i], own)) dir[nd++] = pick[i];
+    double raw = sc.found ? sc.llr : -1e9;
+    if (sc.found && nd && rv_asr_best_of_in(asr, vocab, dir, nd, &db, &ds, &e) != RV_OK) {
+        fprintf(stderr, "bench_real: the speaker's phrases against '%s': %s\n", phrase, e.msg);
+        exit(70);
+    }
+    double c = nd && ds.found ? ds.llr : -1e9;
+    for (int as_name = 1; as_name >= 0; as_name--) {
+        trial tr = {0};
+        tr.speaker = speaker, tr.said = said, tr.raw = raw, tr.cohort = c;
+        tr.kind = as_name ? KIND_PHRASE_NAME : KIND_PHRASE_UNIT;
+        tr.channel = channel;
+        tr.score = as_name && nd && sc.found ? raw - th->name_cohort_weight * (c > RV_COHORT_FLOOR ? c : RV_COHORT_FLOOR)
+                                             : raw;
+        tr.shipped = as_name ? (nd ? th->name_cohort_min_score : th->name_min_score) : rv_phrase_threshold(th, phrase);
+        tr.word_min = sc.found ? sc.word_min : -1e9;
+        tr.per_phone = sc.found && sc.phones ? (double)sc.frames / sc.phones : 0;
+        tr.total = sc.found ? sc.total : -1e9;
+        tr.frames = sc.frames;
+        tr.phones = phones_of(phrase);
+        tr.shipped_rel = tr.shipped - (as_name ? tr.shipped : th->phrase_min_score);
+        tr.stretch = sc.found ? stretch_s(&clip_signal, sc.start_s, sc.end_s) : 0;
+        tr.dir_llr = c;
+        tr.dir_total = nd && ds.found ? ds.total : -1e9;
+        rv_phrase_check chk = {0};
+        chk.score = tr.score;
+        chk.threshold = tr.shipped;
+        rv_verdict_decide(&chk, as_name ? th->name_slope : th->phrase_slope, th->min_confidence);
+        tr.verdict = (int)chk.verdict;
+        tr.margin = tr.score < -1e8 ? -1e9 : tr.score - tr.shipped;
+        trials[n_trials++] = tr;
+    }
+}
+
 static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list, char *templates, int speaker,
                         int said, int kind, int channel, const char *said_list)
 {
@@ -263,7 +420,7 @@ static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list,
         double score = n_cohort ? raw - cohort_weight * (c > cohort_floor ? c : cohort_floor) : raw;
         trial tr = {speaker, said, score, raw, c, rv_phrase_threshold(th, alts[best]),
                     sc.found ? sc.word_min : -1e9, sc.found && sc.phones ? (double)sc.frames / sc.phones : 0, 0, 0,
-                    kind, channel, RV_VERDICT_UNSURE, 0, 0, 0, 0, 0, 0, 0};
+                    kind, channel, RV_VERDICT_UNSURE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
         tr.total = sc.found ? sc.total : -1e9;
         tr.frames = sc.frames;
         tr.phones = phones_of(alts[best]);
@@ -276,6 +433,7 @@ static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list,
         chk.threshold = tr.shipped;
         rv_verdict_decide(&chk, th->phrase_slope, th->min_confidence);
         tr.verdict = (int)chk.verdict;
+        tr.margin = raw < -1e8 ? -1e9 : raw - tr.shipped;
         const rv_features *tf = template_of(set_dir, tnext);
         double dist, at;
         if (tf && clip_features.v && rv_template_match(tf, &clip_features, &dist, &at, &e) == RV_OK)
@@ -289,7 +447,7 @@ static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list,
  * the statistics compared in stat_table. */
 static int use_tmpl;
 enum { STAT_SHIPPED, STAT_FRAME, STAT_TOTAL, STAT_FRAME_LEN, STAT_TOTAL_LEN, STAT_DIR_FRAME, STAT_DIR_TOTAL, STAT_STRETCH,
-       N_STATS };
+       STAT_MARGIN, N_STATS };
 static int stat = STAT_SHIPPED;
 static double adjusted[N_STATS][MAX_TRIALS]; /* each trial's value of each statistic */
 static double V(const trial *t)
@@ -358,11 +516,219 @@ static void verdicts(int sp, double *unsure, double *right, int *n_conf)
     *right = n - u ? (double)ok / (n - u) : 0;
 }
 
+/* Three-way verdicts for real voices: per way of scoring (BAND_UNIT: words
+ * and phrases at a unit's threshold; BAND_NAME: phrases as names) and
+ * telephone codec, a band of margins (score less the shipped threshold):
+ * stated at or above hi, not stated at or below lo, unsure between. Chosen
+ * on one speaker (RV_BENCH_LINE_FROM, a tune half) by a rule stated in
+ * choose_band, or given (RV_BENCH_BANDS, eight figures: lo and hi of unit
+ * mu-law, unit GSM, name mu-law, name GSM). In the product's terms the
+ * threshold moves by (lo + hi) / 2 and the slope is ln 19 / ((hi - lo) / 2). */
+enum { BAND_UNIT, BAND_NAME, N_BANDS };
+static double band_lo[N_BANDS][N_CHANNELS], band_hi[N_BANDS][N_CHANNELS];
+static int has_band[N_BANDS][N_CHANNELS];
+#define BAND_RIGHT 0.90 /* confident verdicts right on the tune half at least */
+
+static int band_of_kind(int kind)
+{
+    return kind == KIND_PHRASE_NAME ? BAND_NAME : BAND_UNIT;
+}
+
+static int by_margin(const void *x, const void *y)
+{
+    const trial *a = *(const trial *const *)x, *b = *(const trial *const *)y;
+    return (a->margin > b->margin) - (a->margin < b->margin);
+}
+
+/* The band on speaker sp's trials of kind through channel ch with the
+ * fewest unsure verdicts whose confident verdicts are right >= BAND_RIGHT,
+ * at least a tenth of the trials confident (ties: the most right, then the
+ * narrowest); its edges half-way between neighbouring margins. 0 when
+ * there are no trials. */
+static int choose_band(int sp, int kind, int ch, double *lo, double *hi)
+{
+    const trial **t = malloc(n_trials * sizeof *t);
+    size_t n = 0;
+    if (!t) {
+        fprintf(stderr, "bench_real: out of memory\n");
+        exit(70);
+    }
+    for (size_t i = 0; i < n_trials; i++)
+        if (trials[i].speaker == sp && trials[i].kind == kind && trials[i].channel == ch) t[n++] = &trials[i];
+    if (!n) {
+        free(t);
+        return 0;
+    }
+    qsort(t, n, sizeof *t, by_margin);
+    /* neg_below[i]: not-said trials among the i lowest; pos_from[j]: said ones from j up */
+    size_t *neg_below = calloc(n + 1, sizeof *neg_below), *pos_from = calloc(n + 1, sizeof *pos_from);
+    if (!neg_below || !pos_from) {
+        fprintf(stderr, "bench_real: out of memory\n");
+        exit(70);
+    }
+    for (size_t i = 0; i < n; i++) neg_below[i + 1] = neg_below[i] + !t[i]->said;
+    for (size_t j = n; j-- > 0;) pos_from[j] = pos_from[j + 1] + t[j]->said;
+    size_t best_i = 0, best_j = n, best_right = 0;
+    int found = 0;
+    for (size_t i = 0; i <= n; i++) {
+        if (i > 0 && i < n && t[i - 1]->margin == t[i]->margin) continue; /* an edge between equal margins */
+        for (size_t j = i; j <= n; j++) {
+            if (j > 0 && j < n && t[j - 1]->margin == t[j]->margin) continue;
+            size_t conf = n - (j - i), right = neg_below[i] + pos_from[j];
+            if (conf * 10 < n || (double)right < BAND_RIGHT * (double)conf) continue;
+            size_t unsure = j - i, b_unsure = best_j - best_i;
+            if (!found || unsure < b_unsure || (unsure == b_unsure && right > best_right)) {
+                found = 1, best_i = i, best_j = j, best_right = right;
+            }
+            break; /* a wider band from the same i has more unsure */
+        }
+    }
+    if (found) {
+        *lo = best_i == 0 ? -1e300 : best_i == n ? 1e300 : (t[best_i - 1]->margin + t[best_i]->margin) / 2;
+        *hi = best_j == 0 ? -1e300 : best_j == n ? 1e300 : (t[best_j - 1]->margin + t[best_j]->margin) / 2;
+    }
+    free(neg_below), free(pos_from), free(t);
+    return found;
+}
+
+/* The bands: given (RV_BENCH_BANDS) or chosen on RV_BENCH_LINE_FROM's
+ * speaker (unit: its read sentences' words; name: its phrases as names). */
+static void bands(void)
+{
+    const char *given = getenv("RV_BENCH_BANDS"), *from_name = getenv("RV_BENCH_LINE_FROM");
+    static const int chans[2] = {CH_ULAW, CH_GSM};
+    if (given) {
+        double v[8];
+        if (sscanf(given, "%lf %lf %lf %lf %lf %lf %lf %lf", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) !=
+            8) {
+            fprintf(stderr, "bench_real: RV_BENCH_BANDS needs eight figures\n");
+            exit(64);
+        }
+        for (int b = 0; b < N_BANDS; b++)
+            for (int c = 0; c < 2; c++) {
+                band_lo[b][chans[c]] = v[4 * b + 2 * c], band_hi[b][chans[c]] = v[4 * b + 2 * c + 1];
+                has_band[b][chans[c]] = 1;
+            }
+        printf("  real-voice bands given (RV_BENCH_BANDS), chosen elsewhere\n");
+    } else {
+        int from = -1;
+        for (int i = 0; from_name && i < n_speakers; i++)
+            if (strcmp(speakers[i], from_name) == 0) from = i;
+        if (from < 0) return;
+        for (int b = 0; b < N_BANDS; b++)
+            for (int c = 0; c < 2; c++)
+                has_band[b][chans[c]] = choose_band(from, b == BAND_NAME ? KIND_PHRASE_NAME : KIND_SENTENCE, chans[c],
+                                                    &band_lo[b][chans[c]], &band_hi[b][chans[c]]);
+        printf("  real-voice bands chosen on %s (the fewest unsure verdicts with confident verdicts right >= %.2f,\n"
+               "  at least a tenth confident; unit: its sentences' words, name: its phrases as names):\n",
+               from_name, BAND_RIGHT);
+        char out[512];
+        size_t len = 0;
+        for (int b = 0; b < N_BANDS; b++)
+            for (int c = 0; c < 2; c++) {
+                double lo = has_band[b][chans[c]] ? band_lo[b][chans[c]] : 0,
+                       hi = has_band[b][chans[c]] ? band_hi[b][chans[c]] : 0;
+                len += (size_t)snprintf(out + len, sizeof out - len, "%s%.2f %.2f", len ? " " : "",
+                                        lo < -1e200 ? -1e9 : lo > 1e200 ? 1e9 : lo, hi < -1e200 ? -1e9 : hi > 1e200 ? 1e9 : hi);
+                if (!has_band[b][chans[c]]) continue;
+                double half = (hi - lo) / 2;
+                printf("    %-4s %-7s margins (%.2f, %.2f): the threshold %+.2f, half-width %.2f, slope %.3f\n",
+                       b == BAND_NAME ? "name" : "unit", channel_names[chans[c]], lo, hi, (lo + hi) / 2, half,
+                       half > 0 ? 2.944439 / half : 0);
+            }
+        printf("  RV_BENCH_BANDS=\"%s\"\n", out);
+    }
+}
+
+/* --margins FILE (bench_verify's RV_BENCH_MARGINS: the synthetic splits'
+ * name and unit margins and shipped verdicts): the shipped three-way
+ * verdicts beside those of the bands given in RV_BENCH_BANDS, per split,
+ * kind and codec. */
+static int margins_report(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        printf("  no synthetic margins (%s): run bench_verify with RV_BENCH_MARGINS\n", path);
+        return 0;
+    }
+    bands();
+    static const char *const splits[] = {"tune", "test", "broad"}, *const kinds[] = {"unit", "name"},
+                             *const chans[] = {"ulaw", "gsm"};
+    /* counts [split][kind][chan]: files; shipped unsure, right; band unsure, right */
+    size_t c[3][2][2][5] = {{{{0}}}};
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        char sp[16], ch[16], kd[16];
+        int said, verdict;
+        double m;
+        if (sscanf(line, "%15s %15s %15s %d %lf %d", sp, ch, kd, &said, &m, &verdict) != 6) continue;
+        int a = -1, b = -1, d = -1;
+        for (int i = 0; i < 3; i++) a = strcmp(sp, splits[i]) ? a : i;
+        for (int i = 0; i < 2; i++) b = strcmp(kd, kinds[i]) ? b : i, d = strcmp(ch, chans[i]) ? d : i;
+        if (a < 0 || b < 0 || d < 0) continue;
+        int chan = d ? CH_GSM : CH_ULAW, band = b ? BAND_NAME : BAND_UNIT;
+        if (!has_band[band][chan]) continue;
+        size_t *k = c[a][b][d];
+        k[0]++;
+        if (verdict == RV_VERDICT_UNSURE) k[1]++;
+        else k[2] += (verdict == RV_VERDICT_STATED) == (said != 0);
+        int stated = m >= band_hi[band][chan];
+        if (m > -1e8 && !stated && m > band_lo[band][chan]) k[3]++;
+        else k[4] += stated == (said != 0);
+    }
+    fclose(f);
+    printf("  synthetic splits (bench_verify's margins): shipped three-way verdicts, then the real-voice band's;\n"
+           "  unsure, confident right (n confident)\n");
+    for (int b = 0; b < 2; b++)
+        for (int a = 0; a < 3; a++)
+            for (int d = 0; d < 2; d++) {
+                const size_t *k = c[a][b][d];
+                if (!k[0]) continue;
+                printf("    %-5s %-4s %-7s shipped: unsure %.2f, right %.2f (%zu); real-voice band: unsure %.2f, right "
+                       "%.2f (%zu)  (%zu files)\n",
+                       splits[a], kinds[b], channel_names[d ? CH_GSM : CH_ULAW], (double)k[1] / k[0],
+                       k[0] - k[1] ? (double)k[2] / (k[0] - k[1]) : 0, k[0] - k[1], (double)k[3] / k[0],
+                       k[0] - k[3] ? (double)k[4] / (k[0] - k[3]) : 0, k[0] - k[3], k[0]);
+            }
+    return 0;
+}
+
+/* The real-voice band's verdicts of the picked trials (as verdicts). */
+static void band_verdicts(int sp, double *unsure, double *right, int *n_conf, int *n_all)
+{
+    int n = 0, u = 0, ok = 0;
+    for (size_t i = 0; i < n_trials; i++) {
+        const trial *t = &trials[i];
+        int b = band_of_kind(t->kind);
+        if (!picked(t, sp, 0) || !has_band[b][t->channel]) continue;
+        n++;
+        double m = t->margin;
+        int stated = m >= band_hi[b][t->channel];
+        if (m > -1e8 && !stated && m > band_lo[b][t->channel]) {
+            u++;
+            continue;
+        }
+        ok += stated == t->said;
+    }
+    *n_all = n;
+    *n_conf = n - u;
+    *unsure = n ? (double)u / n : 0;
+    *right = n - u ? (double)ok / (n - u) : 0;
+}
+
+/* Trials in the manifest's order (clip, then the order scored). */
+static int by_clip(const void *x, const void *y)
+{
+    const trial *a = x, *b = y;
+    if (a->clip != b->clip) return (a->clip > b->clip) - (a->clip < b->clip);
+    return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
 /* One kind of trials: per speaker and pooled, per channel and all. */
 static void kind_table(int kind)
 {
     f_kind = kind;
-    printf("  %s (AUC [bootstrap 95 %%], said+ not-said-; shipped verdicts: unsure, confident right)\n",
+    printf("  %s (AUC [bootstrap 95 %%], said+ not-said-; shipped verdicts: unsure, confident right (n confident))\n",
            kind_names[kind]);
     for (int sp = -1; sp < n_speakers; sp++)
         for (int ch = -1; ch < N_CHANNELS; ch++) {
@@ -372,9 +738,15 @@ static void kind_table(int kind)
             double a = auc_interval(sp, &lo, &hi, &np, &nn);
             if (!np || !nn) continue;
             verdicts(sp, &un, &right, &nc);
-            printf("    %-14s %-9s AUC %.2f [%.2f, %.2f]  %3d+ %3d-  unsure %.2f, confident right %.2f (%d)\n",
+            printf("    %-14s %-9s AUC %.2f [%.2f, %.2f]  %3d+ %3d-  unsure %.2f, confident right %.2f (%d)",
                    sp < 0 ? "pooled" : speakers[sp], ch < 0 ? "all" : channel_names[ch], a, lo, hi, np, nn, un,
                    right, nc);
+            int nb;
+            if (ch >= 0 && has_band[band_of_kind(kind)][ch]) {
+                band_verdicts(sp, &un, &right, &nc, &nb);
+                printf("; real-voice band: unsure %.2f, confident right %.2f (%d)", un, right, nc);
+            }
+            printf("\n");
         }
     f_kind = f_chan = -1;
 }
@@ -501,6 +873,9 @@ static void fit_lengths(void)
         /* the whole ratio spread over the pause-bounded stretch around the
          * phrase (its 10 ms frames), as if the stretch were the phrase */
         adjusted[STAT_STRETCH][i] = t->total < -1e8 ? -1e9 : t->total / (t->stretch > 0.01 ? t->stretch * 100 : 1);
+        /* what the shipped verdict decides on: the score less its threshold
+         * (a unit's falls 0.6 a character) */
+        adjusted[STAT_MARGIN][i] = t->margin;
     }
     /* RV_BENCH_LINE_FROM=SPEAKER: every speaker's line fitted on that
      * speaker's trials (a tune half's, bench/make-es-sets.sh), its own
@@ -555,6 +930,55 @@ static void fit_lengths(void)
             }
 }
 
+/* The paired difference in AUC of statistic b over a on the picked trials
+ * of speaker sp (bench_auc_diff_interval): both on the same resampled
+ * trials. */
+static double paired_diff(int sp, int a, int b, double *lo, double *hi, double *below, int *np, int *nn)
+{
+    double *pa = malloc(n_trials * sizeof *pa), *pb = malloc(n_trials * sizeof *pb),
+           *na = malloc(n_trials * sizeof *na), *nb = malloc(n_trials * sizeof *nb);
+    size_t p = 0, n = 0;
+    if (!pa || !pb || !na || !nb) {
+        fprintf(stderr, "bench_real: out of memory\n");
+        exit(70);
+    }
+    for (size_t i = 0; i < n_trials; i++) {
+        if (!picked(&trials[i], sp, 0)) continue;
+        if (trials[i].said) pa[p] = adjusted[a][i], pb[p++] = adjusted[b][i];
+        else na[n] = adjusted[a][i], nb[n++] = adjusted[b][i];
+    }
+    *np = (int)p, *nn = (int)n;
+    double d = bench_auc_diff_interval(pa, pb, p, na, nb, n, lo, hi, below);
+    free(pa), free(pb), free(na), free(nb);
+    return d;
+}
+
+/* The candidate for a length-aware decision against the per-frame ratio
+ * and against what the shipped verdict decides on, paired. */
+static void paired_table(void)
+{
+    static const struct {
+        int a, b;
+        const char *what;
+    } pairs[] = {{STAT_FRAME, STAT_FRAME_LEN, "a frame less a length line, over the ratio a frame"},
+                 {STAT_MARGIN, STAT_FRAME_LEN, "a frame less a length line, over the shipped margin"}};
+    printf("    paired: AUC difference [bootstrap 95 %%, the same resampled trials for both], share of resamples <= 0\n");
+    for (size_t q = 0; q < sizeof pairs / sizeof *pairs; q++) {
+        printf("    %s\n", pairs[q].what);
+        for (int sp = -1; sp < n_speakers; sp++)
+            for (int ch = -1; ch < N_CHANNELS; ch++) {
+                f_chan = ch;
+                double lo, hi, below;
+                int np, nn;
+                double d = paired_diff(sp, pairs[q].a, pairs[q].b, &lo, &hi, &below, &np, &nn);
+                if (!np || !nn) continue;
+                printf("      %-14s %-9s %+.3f [%+.3f, %+.3f]  <= 0: %.3f  %3d+ %3d-\n", sp < 0 ? "pooled" : speakers[sp],
+                       ch < 0 ? "all" : channel_names[ch], d, lo, hi, below, np, nn);
+            }
+    }
+    f_chan = -1;
+}
+
 /* Each statistic's AUC on each kind of trials, per channel, pooled and per
  * speaker. */
 static void stat_table(void)
@@ -564,7 +988,8 @@ static void stat_table(void)
                                                "total, less a length line (LOSO)",
                                                "a frame, less 0.5 x the speaker's best other word (floor -15)",
                                                "total, less the speaker's best other word's total",
-                                               "total over the pause-bounded stretch's frames"};
+                                               "total over the pause-bounded stretch's frames",
+                                               "the shipped margin (score less its threshold; units' -0.6 a character)"};
     fit_lengths();
     printf("  statistics compared (AUC [bootstrap 95 %%], said+ not-said-; length lines fitted on the other "
            "speakers,\n  on their trials of the same kind, or of any kind when they have none; the speaker's "
@@ -586,6 +1011,7 @@ static void stat_table(void)
                            ch < 0 ? "all" : channel_names[ch], a, lo, hi, np, nn);
                 }
         }
+        paired_table();
     }
     stat = STAT_SHIPPED;
     f_kind = f_chan = -1;
@@ -657,6 +1083,7 @@ int main(int argc, char **argv)
         rv_lexicon_free(lx);
         return 0;
     }
+    if (argc > 2 && strcmp(argv[1], "--margins") == 0) return margins_report(argv[2]);
     static char words[MAX_COHORT + 1][64];
     if (getenv("RV_BENCH_VOCAB") && strcmp(getenv("RV_BENCH_VOCAB"), "fixed") == 0) vocab = RV_VOCAB_FIXED;
     if (argc > 2 && strcmp(argv[1], "--cohort") == 0) {
@@ -724,16 +1151,29 @@ int main(int argc, char **argv)
         return 78;
     }
     lexicon = lex;
+    the_asr = asr;
     rv_verify_thresholds th = rv_verify_thresholds_of(&cfg);
     rv_audio_limits lim = {cfg.max_audio_bytes, cfg.max_audio_seconds};
     /* first pass: each speaker's vocabulary (words said, of the kind's length) */
     while (fgets(line, sizeof line, m)) {
-        char *f[8] = {0};
+        char *f[N_FIELDS] = {0};
         int k = split_fields(line, f);
         if (k < 4 || strcmp(f[0], "file") == 0) continue;
         int sp = speaker_index(f[1]);
         if (sp < 0) continue;
         int kind = f[7] && strcmp(f[7], "sentence") == 0 ? KIND_SENTENCE : KIND_WORDS;
+        if (kind == KIND_SENTENCE) { /* the speaker's phrases, the directory of the phrase trials */
+            char ph[VOCAB_BYTES];
+            size_t *nv = &n_vocab[sp][KIND_PHRASE_NAME], i = 0;
+            if (pick_phrase(k >= 8 && f[8][0] ? f[8] : f[3], 0, NULL, ph, sizeof ph)) {
+                while (i < *nv && strcmp(vocab_words[sp][KIND_PHRASE_NAME][i], ph)) i++;
+                if (i == *nv && *nv < MAX_VOCAB) {
+                    snprintf(vocab_words[sp][KIND_PHRASE_NAME][*nv], VOCAB_BYTES, "%s", ph);
+                    vocab_list[sp][KIND_PHRASE_NAME][*nv] = vocab_words[sp][KIND_PHRASE_NAME][*nv];
+                    (*nv)++;
+                }
+            }
+        }
         char *save = NULL;
         for (char *w = strtok_r(f[3], "|", &save); w; w = strtok_r(NULL, "|", &save)) {
             w[strcspn(w, "/")] = '\0';
@@ -747,12 +1187,43 @@ int main(int argc, char **argv)
         }
     }
     rewind(m);
-    int clips = 0;
+    int clips = 0, lineno = 0;
     double audio_s = 0;
+    /* RV_BENCH_PART="K N": score only every Nth clip from the Kth (0-based)
+     * and write the trials to RV_BENCH_SAVE; RV_BENCH_LOAD="FILE ...": score
+     * nothing, take the trials those parts wrote (bench/bench-es.sh runs
+     * the parts side by side). The trials are put back in the manifest's
+     * order; a clip's scores can differ by a few tenths from one process
+     * scoring all (PocketSphinx's noise estimate follows the clip before). */
+    const char *part = getenv("RV_BENCH_PART"), *save = getenv("RV_BENCH_SAVE"), *load = getenv("RV_BENCH_LOAD");
+    int part_k = 0, part_n = 1;
+    if (part && (sscanf(part, "%d %d", &part_k, &part_n) != 2 || part_n < 1 || part_k < 0 || part_k >= part_n)) {
+        fprintf(stderr, "bench_real: RV_BENCH_PART needs K N with 0 <= K < N\n");
+        return 64;
+    }
+    if (load && *load) {
+        char files[4096];
+        snprintf(files, sizeof files, "%s", load);
+        for (char *sv = NULL, *fn = strtok_r(files, " ", &sv); fn; fn = strtok_r(NULL, " ", &sv)) {
+            FILE *tf = fopen(fn, "rb");
+            int c_n = 0;
+            double c_s = 0;
+            if (!tf || fread(&c_n, sizeof c_n, 1, tf) != 1 || fread(&c_s, sizeof c_s, 1, tf) != 1) {
+                fprintf(stderr, "bench_real: cannot read the trials of %s\n", fn);
+                return 66;
+            }
+            clips += c_n, audio_s += c_s;
+            while (n_trials < MAX_TRIALS && fread(&trials[n_trials], sizeof trials[0], 1, tf) == 1) n_trials++;
+            fclose(tf);
+        }
+        qsort(trials, n_trials, sizeof trials[0], by_clip);
+        fseek(m, 0, SEEK_END); /* nothing more to score */
+    }
     while (fgets(line, sizeof line, m)) {
-        char *f[8] = {0};
+        char *f[N_FIELDS] = {0};
         int k = split_fields(line, f);
         if (k < 4 || strcmp(f[0], "file") == 0) continue;
+        if (lineno++ % part_n != part_k) continue;
         if (getenv("RV_BENCH_SPEAKER") && strcmp(getenv("RV_BENCH_SPEAKER"), f[1]) != 0) continue;
         int sp = speaker_index(f[1]);
         if (sp < 0) continue;
@@ -778,10 +1249,25 @@ int main(int argc, char **argv)
         rv_features_free(&clip_features);
         if (rv_features_of(&pcm, &clip_features, &e) != RV_OK) fprintf(stderr, "bench_real: %s: %s\n", path, e.msg);
         if (rv_asr_set_audio(asr, &pcm, &e) == RV_OK) {
-            static char said_list[8192];
+            static char said_list[8192], seq[8192], next_seq[8192];
             snprintf(said_list, sizeof said_list, "%s", f[3]);
+            /* the clip's transcript and the next one's, in the order said
+             * (columns 9 and 10; a Swedish sentence's said words are in order) */
+            snprintf(seq, sizeof seq, "%s", k >= 8 && f[8][0] ? f[8] : f[3]);
+            snprintf(next_seq, sizeof next_seq, "%s", k >= 9 && f[9][0] ? f[9] : f[4] ? f[4] : "");
+            size_t first = n_trials;
             score_words(asr, &t, f[3], f[5], sp, 1, kind, chan, said_list);
             if (f[4]) score_words(asr, &t, f[4], f[6], sp, 0, kind, chan, said_list);
+            char ph[VOCAB_BYTES], other[VOCAB_BYTES];
+            /* not on clips over 30 s: PocketSphinx scores every senone in
+             * every search of those, and the phrases' directory searches on
+             * the 72-87 s prompts ran for over 25 minutes on a loaded machine */
+            int nw = kind == KIND_SENTENCE && (double)pcm.n / pcm.rate <= 30 ? pick_phrase(seq, 0, NULL, ph, sizeof ph) : 0;
+            if (nw) {
+                score_phrase(asr, &t, ph, sp, 1, chan, ph);
+                if (pick_phrase(next_seq, nw, seq, other, sizeof other)) score_phrase(asr, &t, other, sp, 0, chan, ph);
+            }
+            for (size_t i = first; i < n_trials; i++) trials[i].clip = lineno, trials[i].seq = (int)(i - first);
             clips++;
             audio_s += (double)pcm.n / pcm.rate;
         } else {
@@ -791,17 +1277,31 @@ int main(int argc, char **argv)
         rv_pcm_free(&pcm);
     }
     fclose(m);
+    if (save && *save) {
+        FILE *tf = fopen(save, "wb");
+        if (!tf || fwrite(&clips, sizeof clips, 1, tf) != 1 || fwrite(&audio_s, sizeof audio_s, 1, tf) != 1 ||
+            (n_trials && fwrite(trials, sizeof trials[0], n_trials, tf) != n_trials) || fclose(tf) != 0) {
+            fprintf(stderr, "bench_real: cannot write the trials to %s\n", save);
+            return 73;
+        }
+        printf("  %d clips scored (part %d of %d), %zu trials written to %s\n", clips, part_k, part_n, n_trials, save);
+        return 0;
+    }
     if (getenv("RV_BENCH_DUMP")) /* every trial, for study */
         for (size_t i = 0; i < n_trials; i++)
             fprintf(stderr, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.2f\t%s\t%s\t%.1f\t%d\t%d\t%.2f\t%.2f\n",
                     speakers[trials[i].speaker], trials[i].said, trials[i].score,
                     trials[i].has_tmpl ? -trials[i].tmpl : -1, trials[i].word_min, trials[i].per_phone,
-                    trials[i].kind == KIND_SENTENCE ? "sentence" : "words", channel_names[trials[i].channel],
+                    trials[i].kind == KIND_SENTENCE      ? "sentence"
+                    : trials[i].kind == KIND_PHRASE_NAME ? "phrase-name"
+                    : trials[i].kind == KIND_PHRASE_UNIT ? "phrase-unit"
+                                                         : "words", channel_names[trials[i].channel],
                     trials[i].total, trials[i].frames, trials[i].phones, trials[i].shipped_rel, trials[i].stretch);
     printf("  %d clips (%.0f s) of %d speakers through mu-law, GSM and (where recorded at 16 kHz or more) "
            "wideband; %zu trials%s%s\n",
            clips, audio_s, n_speakers, n_trials, n_cohort ? "; scores weighed against a cohort of ordinary words" : "",
            all_words ? "; every word (RV_BENCH_ALL_WORDS)" : "");
+    bands();
     for (int k = 0; k < N_KINDS; k++) kind_table(k);
     stat_table();
     printf("  words in clips, all channels:\n");

@@ -3,7 +3,9 @@
  * tune split (highest TPR at FPR <= 5 %) and applied unchanged to the test
  * split. Also real-time factor and peak memory of one decoder. Prints.
  * RV_ASR_MLLR names the telephone MLLR ("none": the plain model),
- * RV_BENCH_HMM another acoustic model directory (an adapted one). */
+ * RV_BENCH_HMM another acoustic model directory (an adapted one);
+ * RV_BENCH_MARGINS=FILE writes each file's name and unit margin and verdict
+ * there (write_margins). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -379,6 +381,34 @@ static void band_report(const char *label, const split *s, int unit, const thres
     printf("  %-5s %-8s unsure %.2f; confident verdicts right %.2f, TPR %.2f FPR %.2f  (%zu files, %zu+ %zu- confident)\n",
            label, unit == 3 ? "closing" : unit == 1 ? "unit" : "name+dir", n ? (double)unsure / n : 0,
            conf ? (double)right / conf : 0, cp ? (double)ctp / cp : 0, cn ? (double)cfp / cn : 0, n, cp, cn);
+}
+
+/* RV_BENCH_MARGINS=FILE: every file's name (weighed against the directory)
+ * and unit margin over the shipped threshold of its codec, with the shipped
+ * verdict, for bench_real --margins (the three-way verdicts of bands chosen
+ * on real voices). Lines: split, channel, name|unit, said, margin, verdict. */
+static void write_margins(const split *tune, const split *test, const split *broad)
+{
+    const char *path = getenv("RV_BENCH_MARGINS");
+    if (!path || !*path) return;
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "bench_verify: cannot write %s\n", path);
+        exit(1);
+    }
+    const split *splits[3] = {tune, test, broad};
+    const char *labels[3] = {"tune", "test", "broad"};
+    for (int sp = 0; sp < 3; sp++)
+        for (size_t j = 0; splits[sp] && j < splits[sp]->n; j++) {
+            const item *it = &splits[sp]->it[j];
+            for (int k = 0; k < 2; k++)
+                fprintf(f, "%s\t%s\t%s\t%d\t%.4f\t%d\n", labels[sp], it->channel, k ? "unit" : "name", said(it, k ? 1 : 2),
+                        it->margin[k], it->verdict[k]);
+        }
+    if (fclose(f) != 0) {
+        fprintf(stderr, "bench_verify: cannot write %s\n", path);
+        exit(1);
+    }
 }
 
 static void bands(const split *tune, const split *test, const split *broad)
@@ -844,6 +874,7 @@ int main(int argc, char **argv)
         broad_report(&tune, &broad);
     }
     bands(&tune, &test, have_broad ? &broad : NULL);
+    write_margins(&tune, &test, have_broad ? &broad : NULL);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("  real-time factor %.3f (name, its directory and unit only: CPU time of one decoder per second of audio)\n",

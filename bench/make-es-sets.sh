@@ -26,7 +26,9 @@
 # serves the map's learning from synthetic speech only (below), so no
 # French recording enters any choice.
 # OUT_DIR/manifest.tsv is bench/make-real-sets.sh's (file, speaker, channel,
-# said, not said, templates "-", kind "sentence"); OUT_DIR/learn/manifest.tsv
+# said, not said, templates "-", kind "sentence") and two more columns, the
+# prompt's words in the order said and those of the next prompt of the same
+# half ('|'), for bench_real's name-length phrases; OUT_DIR/learn/manifest.tsv
 # the same for espeak-ng (voice es-419 or fr, four variants in turn, rates
 # 140-175) speaking the tune half's texts through mu-law and GSM: what
 # bench/learn_map --real learns the language's directory map from, as the
@@ -66,7 +68,9 @@ TEXT=$X/usr/share/doc/asterisk-core-sounds-$LANG_/core-sounds-$LANG_.txt.gz
 mkdir -p "$OUT/learn"
 # clips.tsv: n, prompt, half, text (as spoken), its words ('|', lower case,
 # letters only), the said words scored, the not-said words scored (of the
-# next prompt of the same half, wrapping, less the prompt's own words)
+# next prompt of the same half, wrapping, less the prompt's own words; "-"
+# for none, as the shell's read joins empty fields), the prompt's and the
+# next prompt's words in the order said ('|')
 gzip -dc "$TEXT" | python3 -c '
 import hashlib, os, re, sys
 lang, sounds, PER = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -97,22 +101,25 @@ for half in ("tune", "test"):
     for i, (name, text, said) in enumerate(ps):
         n += 1
         nxt = [w for w in ps[(i + 1) % len(ps)][2] if w not in said]
-        print("%d\t%s\t%s-%s\t%s\t%s\t%s" % (n, name, lang, half, text, "|".join(said),
-                                            "|".join(pick(said, name)) + "\t" + "|".join(pick(nxt, name))))
+        print("%d\t%s\t%s-%s\t%s\t%s\t%s\t%s\t%s\t%s" % (n, name, lang, half, text, "|".join(said),
+                                                    "|".join(pick(said, name)) or "-", "|".join(pick(nxt, name)) or "-",
+                                                    text.replace(" ", "|"),
+                                                    ps[(i + 1) % len(ps)][1].replace(" ", "|")))
 ' "$LANG_" "$SOUNDS" "$PER" > "$OUT/clips.tsv"
-printf 'file\tspeaker\tchannel\tsaid\tnot_said\tsaid_templates\tnot_said_templates\tkind\n' > "$OUT/manifest.tsv"
-cp "$OUT/manifest.tsv" "$OUT/learn/manifest.tsv"
+printf 'file\tspeaker\tchannel\tsaid\tnot_said\tsaid_templates\tnot_said_templates\tkind\n' > "$OUT/learn/manifest.tsv"
+printf 'file\tspeaker\tchannel\tsaid\tnot_said\tsaid_templates\tnot_said_templates\tkind\tsaid_text\tnot_said_text\n' \
+    > "$OUT/manifest.tsv"
 # templates: none ("-" for each word)
 dashes() { printf '%s' "$1" | awk -F'|' '{ s = ""; for (i = 1; i <= NF; i++) s = s (i > 1 ? "|" : "") "-"; print s }'; }
 v=0
-while IFS="$(printf '\t')" read -r n name speaker text allsaid said notsaid; do
+while IFS="$(printf '\t')" read -r n name speaker text allsaid said notsaid seq nextseq; do
     # French: the test half only (the tune half is for the map's learning)
     if [ "$LANG_" = es ] || [ "$speaker" = "$LANG_-test" ]; then
         $SOX "$SOUNDS/$name.wav" -r 16000 -c 1 -b 16 "$OUT/clip.wav" pad 0.5 0.5
         for ch in $CHANNELS; do
             phone "$OUT/clip.wav" "$OUT/p$n-$ch.wav" "$ch" norm -6
-            printf 'p%s-%s.wav\t%s\t%s\t%s\t%s\t%s\t%s\tsentence\n' "$n" "$ch" "$speaker" "$ch" "$said" "$notsaid" \
-                "$(dashes "$said")" "$(dashes "$notsaid")" >> "$OUT/manifest.tsv"
+            printf 'p%s-%s.wav\t%s\t%s\t%s\t%s\t%s\t%s\tsentence\t%s\t%s\n' "$n" "$ch" "$speaker" "$ch" "$said" \
+                "$notsaid" "$(dashes "$said")" "$(dashes "$notsaid")" "$seq" "$nextseq" >> "$OUT/manifest.tsv"
         done
         rm -f "$OUT/clip.wav"
     fi

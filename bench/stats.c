@@ -52,10 +52,11 @@ double bench_auc_interval(const double *pos, size_t np, const double *neg, size_
     return bench_auc(pos, np, neg, nn);
 }
 
-double bench_auc_paired_interval(const double *pos_a, const double *pos_b, size_t np, const double *neg_a,
-                                 const double *neg_b, size_t nn, double *lo, double *hi)
+double bench_auc_diff_interval(const double *pos_a, const double *pos_b, size_t np, const double *neg_a,
+                               const double *neg_b, size_t nn, double *lo, double *hi, double *below)
 {
     *lo = *hi = 0;
+    if (below) *below = 0;
     if (!np || !nn) return 0;
     double *pa = malloc(np * sizeof *pa), *pb = malloc(np * sizeof *pb), *na = malloc(nn * sizeof *na),
            *nb = malloc(nn * sizeof *nb), *reps = malloc(BOOTSTRAP * sizeof *reps);
@@ -64,6 +65,7 @@ double bench_auc_paired_interval(const double *pos_a, const double *pos_b, size_
         exit(70);
     }
     uint64_t state = 0x9E3779B97F4A7C15ull;
+    int not_above = 0;
     for (int b = 0; b < BOOTSTRAP; b++) {
         for (size_t i = 0; i < np; i++) {
             size_t k = draw(&state, np);
@@ -74,10 +76,12 @@ double bench_auc_paired_interval(const double *pos_a, const double *pos_b, size_
             na[j] = neg_a[k], nb[j] = neg_b[k];
         }
         reps[b] = bench_auc(pb, np, nb, nn) - bench_auc(pa, np, na, nn);
+        not_above += reps[b] <= 0;
     }
     qsort(reps, BOOTSTRAP, sizeof *reps, by_value);
     *lo = reps[(int)(0.025 * BOOTSTRAP)];
     *hi = reps[(int)(0.975 * BOOTSTRAP) - 1];
+    if (below) *below = (double)not_above / BOOTSTRAP;
     free(pa), free(pb), free(na), free(nb), free(reps);
     return bench_auc(pos_b, np, neg_b, nn) - bench_auc(pos_a, np, neg_a, nn);
 }

@@ -17,14 +17,16 @@ double bench_auc(const double *pos, size_t np, const double *neg, size_t nn);
  * status 70 when memory runs out. */
 double bench_auc_interval(const double *pos, size_t np, const double *neg, size_t nn, double *lo, double *hi);
 
-/* The AUC of scoring b less that of scoring a, on the same trials
- * (pos_a[i] and pos_b[i] one said trial scored two ways, neg_a[j] and
- * neg_b[j] one not-said trial), and in *lo, *hi its bootstrap 95 %
- * interval: the trials resampled as bench_auc_interval resamples them, each
- * draw taking the trial's two scores together (a paired bootstrap), 2 000
- * times from the same fixed seed. 0 and 0 when either side is empty; status
- * 70 when memory runs out. */
-double bench_auc_paired_interval(const double *pos_a, const double *pos_b, size_t np, const double *neg_a,
-                                 const double *neg_b, size_t nn, double *lo, double *hi);
+/* The paired difference AUC(b) - AUC(a) of two statistics of the same
+ * trials (pos_a[i] and pos_b[i] the same said trial, neg_a[j] and neg_b[j]
+ * the same not-said one), and in *lo, *hi its bootstrap 95 % interval:
+ * said and not-said trials each resampled with replacement 2 000 times from
+ * the fixed seed, both statistics computed on the same resampled trials;
+ * *below (below may be NULL) the share of resamples in which the
+ * difference is 0 or less.
+ * 0 when either side is empty. Ends the process with status 70 when memory
+ * runs out. */
+double bench_auc_diff_interval(const double *pos_a, const double *pos_b, size_t np, const double *neg_a,
+                               const double *neg_b, size_t nn, double *lo, double *hi, double *below);
 
 #endif

@@ -44,3 +44,25 @@ Test(bench_real, a_cohort_over_the_limit_is_an_error_not_a_shift, .timeout = 60)
     unlink(path);
     rmdir(dir);
 }
+
+Test(bench_real, bands_of_too_few_figures_are_an_error, .timeout = 60) {
+    char dir[] = "/tmp/rv-bench-real-XXXXXX", path[64], err[4096];
+    cr_assert(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/margins.tsv", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert(f);
+    fprintf(f, "test\tulaw\tunit\t1\t2.5\t1\n");
+    fclose(f);
+    const char *args[] = {"--margins", path, NULL};
+    /* seven figures where eight are needed: not bands read as zeros */
+    cr_assert_eq(setenv("RV_BENCH_BANDS", "-1 1 -1 1 -1 1 -1", 1), 0);
+    int st = run_bench(args, err, sizeof err);
+    cr_expect_eq(st, 64, "seven figures: status %d (%s)", st, err);
+    cr_expect(strstr(err, "eight"), "the error says how many: %s", err);
+    cr_assert_eq(setenv("RV_BENCH_BANDS", "-1 1 -1 1 -1 1 -1 1", 1), 0);
+    st = run_bench(args, err, sizeof err);
+    cr_expect_eq(st, 0, "eight figures: status %d (%s)", st, err);
+    unsetenv("RV_BENCH_BANDS");
+    unlink(path);
+    rmdir(dir);
+}
