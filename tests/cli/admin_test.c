@@ -356,21 +356,14 @@ Test(admin, a_reviewed_verdict_survives_the_sweeps_reanalysis) {
  * requests that write nothing are answered; afterwards all is as before. */
 Test(admin, the_audit_fails_closed) {
     sink o;
-    char loc[128], path[192], cmd[1536], db[512];
+    char loc[128], path[192];
     const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
     cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
     cr_assert_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", NULL, &o, loc, sizeof loc), 201);
     /* another process holds the write lock until the flag is gone */
     char flag[128];
     snprintf(flag, sizeof flag, "%s/locked", dir);
-    db_shell(db, sizeof db);
-    snprintf(cmd, sizeof cmd,
-             "(echo '%s'; echo \"INSERT INTO audit (at, actor, remote, action) VALUES ('x','lock','','x');\";"
-             " touch %s; while [ -e %s ]; do sleep 0.1; done; echo 'COMMIT;') | %s > /dev/null 2>&1 &",
-             db_write_lock_sql(), flag, flag, db);
-    cr_assert_eq(system(cmd), 0);
-    for (int i = 0; i < 100 && access(flag, F_OK) != 0; i++) usleep(50000);
-    usleep(300000); /* the database's shell has the lock once it reads the next line */
+    hold_write_lock(flag);
     snprintf(path, sizeof path, "%s/audio", loc);
     cr_expect_eq(call("GET", path, officer, NULL, &o), 503, "unaudited listening: %s", o.buf);
     cr_expect(strstr(o.buf, "\"busy\"") != NULL, "%s", o.buf);

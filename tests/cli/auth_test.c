@@ -164,17 +164,9 @@ Test(auth, sweeps_and_units_are_audited_when_read) {
     cr_expect(audited(admin, "sweep_read", "sweep 1"), "GET /v1/sweeps/1");
     /* another process holds the write lock until the flag is gone: no
      * unaudited read */
-    char cmd[1536], flag[128], db[512];
+    char flag[128];
     snprintf(flag, sizeof flag, "%s/locked", dir);
-    db_shell(db, sizeof db);
-    snprintf(cmd, sizeof cmd,
-             "(echo '%s'; echo \"INSERT INTO audit (at, actor, remote, action) VALUES ('x','lock','','x');\";"
-             " touch %s; while [ -e %s ]; do sleep 0.1; done; echo 'COMMIT;') | %s"
-             " > /dev/null 2>&1 &",
-             db_write_lock_sql(), flag, flag, db);
-    cr_assert_eq(system(cmd), 0);
-    for (int i = 0; i < 100 && access(flag, F_OK) != 0; i++) usleep(50000);
-    usleep(300000); /* sqlite3 has the lock once it reads the next line */
+    hold_write_lock(flag);
     cr_expect_eq(call("GET", "/v1/units", officer, NULL, &o), 503, "%s", o.buf);
     cr_expect(strstr(o.buf, "chef@kommun.se") == NULL, "no body: %s", o.buf);
     cr_expect_eq(call("GET", "/v1/sweeps", officer, NULL, &o), 503, "%s", o.buf);

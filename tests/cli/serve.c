@@ -57,6 +57,23 @@ const char *db_write_lock_sql(void)
 {
     return on_pg() ? "BEGIN; SELECT pg_advisory_xact_lock(7419230017);" : "BEGIN IMMEDIATE;";
 }
+
+void hold_write_lock(const char *flag)
+{
+    char cmd[1536], db[512];
+    db_shell(db, sizeof db);
+    /* the shell makes the flag itself (psql's \! command, sqlite3's .system)
+     * once the lines before it have run; what feeds it then waits for the
+     * flag to go */
+    snprintf(cmd, sizeof cmd,
+             "(echo '%s'; echo \"INSERT INTO audit (at, actor, remote, action) VALUES ('x','lock','','x');\";"
+             " printf '%%s\\n' '%s touch %s'; while [ ! -e %s ]; do sleep 0.05; done; while [ -e %s ]; do sleep 0.1; done;"
+             " echo 'COMMIT;') | %s > /dev/null 2>&1 &",
+             db_write_lock_sql(), on_pg() ? "\\!" : ".system", flag, flag, flag, db);
+    cr_assert_eq(system(cmd), 0);
+    for (int i = 0; i < 400 && access(flag, F_OK) != 0; i++) usleep(25000);
+    cr_assert_eq(access(flag, F_OK), 0, "the database's shell holds the write lock");
+}
 pid_t pid;
 
 void token(const char *role, const char *name, char *out, size_t cap)

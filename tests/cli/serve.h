@@ -49,6 +49,11 @@ void db_dump(char *out, size_t cap);
 /* SQL that begins a transaction holding the archive's write lock, as
  * another process's write transaction would. */
 const char *db_write_lock_sql(void);
+/* Another process (the database's shell) takes the archive's write lock,
+ * writes an audit row in that transaction, and holds it until the file
+ * flag is removed; returns once the shell itself has made flag, which it
+ * does only after it holds the lock. */
+void hold_write_lock(const char *flag);
 /* 1 when the tests run on PostgreSQL (RV_TEST_STORE). */
 int on_pg(void);
 
