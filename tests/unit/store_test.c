@@ -296,6 +296,16 @@ static rv_err parse(const char *ext, const char *json, rv_mailbox *m, rv_error *
     return rv_mailbox_parse(ext, json, strlen(json), m, e);
 }
 
+/* Mailbox 4711, Anna Svensson of Ekonomi, in s. */
+static void put_anna(rv_store *s)
+{
+    rv_error e;
+    rv_mailbox m;
+    cr_assert_eq(parse("4711", "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}", &m, &e), RV_OK);
+    int created;
+    cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-11-22T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+}
+
 Test(store, mailboxes_are_created_then_updated) {
     rv_store *s;
     rv_error e;
@@ -322,10 +332,7 @@ Test(store, voicemails_are_committed_in_batches) {
     rv_store *s;
     rv_error e;
     cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
-    rv_mailbox m;
-    cr_assert_eq(parse("4711", "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}", &m, &e), RV_OK);
-    int created;
-    cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-11-22T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    put_anna(s);
     char hex[RV_SHA256_HEX + 1];
     cr_assert_eq(rv_store_put_audio(s, "abc", 3, hex, &e), RV_OK, "%s", e.msg);
     rv_vm_new v[3] = {
@@ -361,10 +368,7 @@ Test(store, an_upload_that_waits_too_long_for_its_audio_is_busy) {
     rv_error e;
     cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
     cr_assert_eq(rv_store_open(dir, &other, &e), RV_OK, "%s", e.msg);
-    rv_mailbox m;
-    cr_assert_eq(parse("4711", "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}", &m, &e), RV_OK);
-    int created;
-    cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-11-22T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    put_anna(s);
     rv_audio_blob b[2];
     for (int i = 0; i < 2; i++)
         cr_assert_eq(rv_store_append_audio(i ? s : other, "same", 4, &b[i], &e), RV_OK, "%s", e.msg);
@@ -395,10 +399,7 @@ Test(store, a_refused_upload_of_a_batch_keeps_no_audio) {
     rv_store *s;
     rv_error e;
     cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
-    rv_mailbox m;
-    cr_assert_eq(parse("4711", "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}", &m, &e), RV_OK);
-    int created;
-    cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-11-22T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    put_anna(s);
     rv_audio_blob b[5];
     const char *audio[5] = {"first", "second", "third", "fourth", "fourth"};
     for (int i = 0; i < 5; i++)
@@ -437,10 +438,7 @@ Test(store, a_large_batch_keeps_its_order_and_its_audio) {
     rv_store *s;
     rv_error e;
     cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
-    rv_mailbox m;
-    cr_assert_eq(parse("4711", "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}", &m, &e), RV_OK);
-    int created;
-    cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-11-22T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    put_anna(s);
     enum { N = 40, LONG = RV_AUDIO_CHUNK + 1000 };
     unsigned char *big = malloc(LONG);
     cr_assert(big);
@@ -617,10 +615,7 @@ Test(store, an_idempotency_key_is_the_senders_for_one_recording) {
     rv_store *s;
     rv_error e;
     cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
-    rv_mailbox m;
-    cr_assert_eq(parse("4711", "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}", &m, &e), RV_OK);
-    int created;
-    cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-11-22T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    put_anna(s);
     char a[RV_SHA256_HEX + 1], b[RV_SHA256_HEX + 1], sha[RV_SHA256_HEX + 1];
     cr_assert_eq(rv_store_put_audio(s, "abc", 3, a, &e), RV_OK, "%s", e.msg);
     cr_assert_eq(rv_store_put_audio(s, "xyz", 3, b, &e), RV_OK, "%s", e.msg);
@@ -988,10 +983,7 @@ Test(store, analyses_are_claimed_once_and_taken_over_when_the_lease_runs_out) {
     rv_store *s;
     rv_error e;
     cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
-    rv_mailbox m;
-    cr_assert_eq(parse("4711", "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomi\"}", &m, &e), RV_OK);
-    int created;
-    cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-11-22T10:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    put_anna(s);
     const char *sha = "2222222222222222222222222222222222222222222222222222222222222222";
     rv_vm_new v[2] = {{.ext = "4711", .sha256 = sha, .content_type = "audio/wav", .bytes = 3,
                        .received_at = "2026-11-22T10:00:00Z"},
