@@ -362,17 +362,23 @@ bench: deps
 # (up to 400 greetings, the command's MAP model after that MLLR whatever its
 # frames, a wideband MLLR from 150 greetings; about an hour on two shared
 # cores). Wherever the command learns a MAP model by its own minimum (make
-# bench's 200 greetings too), the curve scores it as well.
+# bench's 200 greetings too), the curve scores it as well. Then the
+# installation MLLR and MAP on one real voice, half on half
+# (bench/adapt-es.sh: real Spanish prompts, µ-law and GSM; about half an
+# hour each; skipped without the prompts).
 BENCH_ADAPT_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M)-adapt.txt
 bench-adapt: deps
 	@$(MAKE) --no-print-directory $(BIN) $(MLLR) $(BUILD)/bench_verify $(BUILD)/bench_real $(BUILD)/adapt_collect \
-	  $(BUILD)/tools/asr_prep $(BUILD)/tools/sendump2mixw
+	  $(BUILD)/tools/asr_prep $(BUILD)/tools/sendump2mixw $(BUILD)/auc_paired
 	@mkdir -p bench/results
 	@{ ( set -e; echo "rostvakt adapt's measurements alone, $$(date -u '+%Y-%m-%d %H:%M UTC'), commit $$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg)"; \
 	  echo; sh bench/make-adapt-set.sh build/adapt 400 >/dev/null; \
 	  sh bench/adapt-curve.sh $(BIN) build/adapt "0 50 200 400" map wideband 150; \
 	  echo; sh bench/make-real-sets.sh $(SPEECH_SV) build/real >/dev/null; \
-	  echo "real voices, leave-one-speaker-out:"; ADAPT_LOSO_SHIPPED=1 sh bench/adapt-loso.sh $(SPEECH_SV) build/real ); \
+	  echo "real voices, leave-one-speaker-out:"; ADAPT_LOSO_SHIPPED=1 sh bench/adapt-loso.sh $(SPEECH_SV) build/real; \
+	  echo; echo "one real voice, half on half (Spanish Asterisk prompts):"; \
+	  if sh bench/make-es-sets.sh es build/es build/cache/asterisk-sounds >/dev/null && [ -f build/es/manifest.tsv ]; then \
+	    sh bench/adapt-es.sh ulaw && sh bench/adapt-es.sh gsm; else echo "  no Asterisk prompts: skipped"; fi ); \
 	  echo $$? > $(BUILD)/bench.status; } 2>&1 | tee $(BENCH_ADAPT_OUT); \
 	echo "figures written to $(BENCH_ADAPT_OUT)"; exit $$(cat $(BUILD)/bench.status)
 

@@ -1,6 +1,6 @@
 #!/bin/sh
-# A lever measured by hand, not in make bench: adaptation to one voice on
-# real Spanish, half on half. The tune half's prompts of one codec with their
+# Adaptation to one voice on real Spanish, half on half (make bench-adapt;
+# not in make bench, an hour more). The tune half's prompts of one codec with their
 # transcripts (bench/make-es-sets.sh es build/es) teach, the test half's
 # clips of the same codec are scored by bench_real, every scoring on the same
 # trials:
