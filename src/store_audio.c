@@ -341,38 +341,15 @@ static int later_chunks(rv_store *s, int fd, const rv_audio_blob *b, unsigned ch
     return rc;
 }
 
-/* Copy staged b into the database's chunks, in the caller's transaction;
- * the staged range is released once it commits. The audio's row and its
- * first chunk are one statement (a round trip), and nothing is written
- * when the recording was stored before. 0 or -1. */
-static int index_in_db(rv_store *s, const rv_audio_blob *b, int *fresh)
-{
-    *fresh = 0;
-    if (staged_room(s, 1) != 0) return -1;
-    char path[4300];
-    segment_path(s, b->segment, path, sizeof path);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    unsigned char *buf = malloc(RV_AUDIO_CHUNK);
-    size_t want = b->len < RV_AUDIO_CHUNK ? b->len : RV_AUDIO_CHUNK;
-    int rc = fd >= 0 && buf && read_staged(fd, b, 0, buf, want) == 0 ? 0 : -1;
-    if (rc == 0 && rv_sql_exec(s, FIRST_CHUNK, V_ARGS(V_TEXT(b->sha256), V_INT(b->len), V_BLOB(buf, want)),
-                               "cannot store the audio", NULL) != RV_OK)
-        rc = -1;
-    if (rc == 0 && rv_sql_changes(s) != 0) {
-        *fresh = 1;
-        rc = later_chunks(s, fd, b, buf);
-    }
-    free(buf);
-    if (fd >= 0) close(fd);
-    if (rc == 0 && !*fresh) punch(s, b, 0); /* stored before */
-    else if (rc == 0) s->staged[s->n_staged++] = *b;
-    return rc;
-}
-
 /* Recordings a pipeline of first chunks holds at most (their bytes are
  * in memory at once). */
 #define INDEX_GROUP 16
 
+/* On PostgreSQL each recording is copied into the database's chunks, in
+ * the caller's transaction, its row and first chunk one statement of the
+ * group's pipeline; nothing is written for one stored before (its staged
+ * copy released now), and the staged ranges of the others are released
+ * once the transaction commits (rv_audio_tx_ended). */
 int rv_audio_index_many(rv_store *s, const rv_audio_blob *const *b, size_t n, unsigned char *fresh)
 {
     if (!s->pg) {
@@ -500,8 +477,7 @@ rv_err rv_store_load_audio_range(rv_store *s, const rv_audio_loc *loc, size_t fr
 int rv_audio_index(rv_store *s, const rv_audio_blob *b)
 {
     if (!is_hex64(b->sha256) || !rv_hexn(b->segment, 16)) return -1;
-    int fresh;
-    if (s->pg) return index_in_db(s, b, &fresh);
+    if (s->pg) return rv_audio_index_many(s, &b, 1, NULL); /* copied into the database's chunks */
     if (rv_sql_exec(s, "INSERT OR IGNORE INTO audio (sha256, segment, at, len) VALUES (?1, ?2, ?3, ?4)",
                     V_ARGS(V_TEXT(b->sha256), V_TEXT(b->segment), V_INT(b->at), V_INT(b->len)),
                     "cannot index the audio", NULL) != RV_OK)
