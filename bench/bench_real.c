@@ -52,6 +52,7 @@
 
 #include "rostvakt/asr.h"
 #include "rostvakt/audio.h"
+#include "rostvakt/calibrate.h"
 #include "rostvakt/config.h"
 #include "rostvakt/lexicon.h"
 #include "rostvakt/template.h"
@@ -527,67 +528,38 @@ static void verdicts(int sp, double *unsure, double *right, int *n_conf)
 enum { BAND_UNIT, BAND_NAME, N_BANDS };
 static double band_lo[N_BANDS][N_CHANNELS], band_hi[N_BANDS][N_CHANNELS];
 static int has_band[N_BANDS][N_CHANNELS];
-#define BAND_RIGHT 0.90 /* confident verdicts right on the tune half at least */
 
 static int band_of_kind(int kind)
 {
     return kind == KIND_PHRASE_NAME ? BAND_NAME : BAND_UNIT;
 }
 
-static int by_margin(const void *x, const void *y)
-{
-    const trial *a = *(const trial *const *)x, *b = *(const trial *const *)y;
-    return (a->margin > b->margin) - (a->margin < b->margin);
-}
+/* The band on speaker sp's trials of kind through channel ch, by the rule
+ * `rostvakt calibrate` applies to an installation's reviews
+ * (rv_cal_choose_band): the fewest unsure verdicts whose confident verdicts
+ * are right >= band_right (RV_BENCH_BAND_RIGHT, default 0.90), at least a
+ * tenth of the trials confident. 0 when there are no trials or none
+ * qualifies. */
+static double band_right = 0.90;
 
-/* The band on speaker sp's trials of kind through channel ch with the
- * fewest unsure verdicts whose confident verdicts are right >= BAND_RIGHT,
- * at least a tenth of the trials confident (ties: the most right, then the
- * narrowest); its edges half-way between neighbouring margins. 0 when
- * there are no trials. */
 static int choose_band(int sp, int kind, int ch, double *lo, double *hi)
 {
-    const trial **t = malloc(n_trials * sizeof *t);
+    double *m = malloc((n_trials + 1) * sizeof *m);
+    int *said = malloc((n_trials + 1) * sizeof *said);
     size_t n = 0;
-    if (!t) {
+    if (!m || !said) {
         fprintf(stderr, "bench_real: out of memory\n");
         exit(70);
     }
     for (size_t i = 0; i < n_trials; i++)
-        if (trials[i].speaker == sp && trials[i].kind == kind && trials[i].channel == ch) t[n++] = &trials[i];
-    if (!n) {
-        free(t);
-        return 0;
-    }
-    qsort(t, n, sizeof *t, by_margin);
-    /* neg_below[i]: not-said trials among the i lowest; pos_from[j]: said ones from j up */
-    size_t *neg_below = calloc(n + 1, sizeof *neg_below), *pos_from = calloc(n + 1, sizeof *pos_from);
-    if (!neg_below || !pos_from) {
+        if (trials[i].speaker == sp && trials[i].kind == kind && trials[i].channel == ch)
+            m[n] = trials[i].margin, said[n++] = trials[i].said;
+    int found = rv_cal_choose_band(m, said, n, band_right, lo, hi);
+    free(m), free(said);
+    if (found < 0) {
         fprintf(stderr, "bench_real: out of memory\n");
         exit(70);
     }
-    for (size_t i = 0; i < n; i++) neg_below[i + 1] = neg_below[i] + !t[i]->said;
-    for (size_t j = n; j-- > 0;) pos_from[j] = pos_from[j + 1] + t[j]->said;
-    size_t best_i = 0, best_j = n, best_right = 0;
-    int found = 0;
-    for (size_t i = 0; i <= n; i++) {
-        if (i > 0 && i < n && t[i - 1]->margin == t[i]->margin) continue; /* an edge between equal margins */
-        for (size_t j = i; j <= n; j++) {
-            if (j > 0 && j < n && t[j - 1]->margin == t[j]->margin) continue;
-            size_t conf = n - (j - i), right = neg_below[i] + pos_from[j];
-            if (conf * 10 < n || (double)right < BAND_RIGHT * (double)conf) continue;
-            size_t unsure = j - i, b_unsure = best_j - best_i;
-            if (!found || unsure < b_unsure || (unsure == b_unsure && right > best_right)) {
-                found = 1, best_i = i, best_j = j, best_right = right;
-            }
-            break; /* a wider band from the same i has more unsure */
-        }
-    }
-    if (found) {
-        *lo = best_i == 0 ? -1e300 : best_i == n ? 1e300 : (t[best_i - 1]->margin + t[best_i]->margin) / 2;
-        *hi = best_j == 0 ? -1e300 : best_j == n ? 1e300 : (t[best_j - 1]->margin + t[best_j]->margin) / 2;
-    }
-    free(neg_below), free(pos_from), free(t);
     return found;
 }
 
@@ -615,21 +587,29 @@ static void bands(void)
         for (int i = 0; from_name && i < n_speakers; i++)
             if (strcmp(speakers[i], from_name) == 0) from = i;
         if (from < 0) return;
+        const char *r = getenv("RV_BENCH_BAND_RIGHT");
+        if (r) {
+            char *end;
+            band_right = strtod(r, &end);
+            if (*end || !(band_right >= 0.5 && band_right < 1)) {
+                fprintf(stderr, "bench_real: RV_BENCH_BAND_RIGHT needs a number 0.5..1\n");
+                exit(64);
+            }
+        }
         for (int b = 0; b < N_BANDS; b++)
             for (int c = 0; c < 2; c++)
                 has_band[b][chans[c]] = choose_band(from, b == BAND_NAME ? KIND_PHRASE_NAME : KIND_SENTENCE, chans[c],
                                                     &band_lo[b][chans[c]], &band_hi[b][chans[c]]);
         printf("  real-voice bands chosen on %s (the fewest unsure verdicts with confident verdicts right >= %.2f,\n"
                "  at least a tenth confident; unit: its sentences' words, name: its phrases as names):\n",
-               from_name, BAND_RIGHT);
+               from_name, band_right);
         char out[512];
         size_t len = 0;
         for (int b = 0; b < N_BANDS; b++)
             for (int c = 0; c < 2; c++) {
                 double lo = has_band[b][chans[c]] ? band_lo[b][chans[c]] : 0,
                        hi = has_band[b][chans[c]] ? band_hi[b][chans[c]] : 0;
-                len += (size_t)snprintf(out + len, sizeof out - len, "%s%.2f %.2f", len ? " " : "",
-                                        lo < -1e200 ? -1e9 : lo > 1e200 ? 1e9 : lo, hi < -1e200 ? -1e9 : hi > 1e200 ? 1e9 : hi);
+                len += (size_t)snprintf(out + len, sizeof out - len, "%s%.2f %.2f", len ? " " : "", lo, hi);
                 if (!has_band[b][chans[c]]) continue;
                 double half = (hi - lo) / 2;
                 printf("    %-4s %-7s margins (%.2f, %.2f): the threshold %+.2f, half-width %.2f, slope %.3f\n",

@@ -1,6 +1,7 @@
 /* An installation's thresholds from its reviewed greetings: each review
  * joined with the report of the greeting it heard, scores compared with the
- * base configuration's thresholds, a cut chosen per class of phrase. */
+ * base configuration's thresholds, a band of three-way verdicts (or, failing
+ * one, a cut) chosen per class of phrase. */
 #include "rostvakt/calibrate.h"
 
 #include <jansson.h>
@@ -110,10 +111,89 @@ static void rates_at(const samples *s, double c, rv_cal_result *r, int i)
     wilson(fp, r->not_stated, &r->fpr[i], &r->fpr_lo[i], &r->fpr_hi[i]);
 }
 
-rv_err rv_calibrate(rv_store *s, const rv_config *base, int min_per_class, rv_calibration *out, rv_error *err)
+typedef struct {
+    double m;
+    int said;
+} scored;
+
+static int by_margin(const void *x, const void *y)
+{
+    const scored *a = x, *b = y;
+    return (a->m > b->m) - (a->m < b->m);
+}
+
+int rv_cal_choose_band(const double *margin, const int *said, size_t n, double min_right, double *lo, double *hi)
+{
+    if (n == 0) return 0;
+    scored *t = malloc(n * sizeof *t);
+    size_t *neg_below = calloc(n + 1, sizeof *neg_below), *pos_from = calloc(n + 1, sizeof *pos_from);
+    if (!t || !neg_below || !pos_from) {
+        free(t), free(neg_below), free(pos_from);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) t[i] = (scored){margin[i], said[i] != 0};
+    qsort(t, n, sizeof *t, by_margin);
+    /* neg_below[i]: not said among the i lowest; pos_from[j]: said from j up */
+    for (size_t i = 0; i < n; i++) neg_below[i + 1] = neg_below[i] + !t[i].said;
+    for (size_t j = n; j-- > 0;) pos_from[j] = pos_from[j + 1] + t[j].said;
+    size_t k = 0; /* found nowhere: always confidently not said, below every edge */
+    while (k < n && !(t[k].m > -1e8)) k++;
+    size_t best_u = 0, best_right = 0;
+    double best_lo = 0, best_hi = 0;
+    int found = 0;
+    /* the lower edge between t[i - 1] and t[i], the upper between t[j - 1]
+     * and t[j]: both inside the scores, never between equal ones */
+    for (size_t i = k + 1; i < n; i++) {
+        if (t[i - 1].m == t[i].m) continue;
+        for (size_t j = i; j < n; j++) {
+            if (j > i && t[j - 1].m == t[j].m) continue;
+            size_t conf = n - (j - i), right = neg_below[i] + pos_from[j];
+            if (conf * 10 < n || (double)right < min_right * (double)conf) continue;
+            double l = (t[i - 1].m + t[i].m) / 2, h = (t[j - 1].m + t[j].m) / 2;
+            size_t u = j - i;
+            if (!found || u < best_u || (u == best_u && (right > best_right ||
+                                                          (right == best_right && h - l < best_hi - best_lo)))) {
+                found = 1, best_u = u, best_right = right, best_lo = l, best_hi = h;
+            }
+            break; /* a wider band from the same lower edge has more unsure */
+        }
+    }
+    free(t), free(neg_below), free(pos_from);
+    if (found) *lo = best_lo, *hi = best_hi;
+    return found;
+}
+
+/* Three-way verdicts of s with the band (lo, hi) of margins into slot i of r. */
+static void verdicts_in(const samples *s, double lo, double hi, rv_cal_result *r, int i)
+{
+    int unsure = 0, right = 0;
+    for (size_t j = 0; j < s->n; j++) {
+        double m = s->m[j];
+        if (m > -1e8 && m > lo && m < hi) unsure++;
+        else if ((m >= hi && m > -1e8) == (s->said[j] != 0)) right++;
+    }
+    r->unsure[i] = s->n ? (double)unsure / (double)s->n : 0;
+    r->confident[i] = (int)s->n - unsure;
+    r->right[i] = r->confident[i] ? (double)right / r->confident[i] : 0;
+}
+
+/* logit(c) / half-width, inside the setting's limits */
+static double slope_for(double min_confidence, double half_width)
+{
+    double l = log(min_confidence / (1 - min_confidence));
+    double slope = half_width > 0 ? l / half_width : 100;
+    return slope > 100 ? 100 : slope < 0.01 ? 0.01 : slope;
+}
+
+rv_err rv_calibrate(rv_store *s, const rv_config *base, int min_per_class, double min_right, rv_calibration *out,
+                    rv_error *err)
 {
     memset(out, 0, sizeof *out);
     out->min_per_class = min_per_class;
+    out->min_right = min_right;
+    const double shipped_slope[RV_CAL__COUNT] = {base->asr_name_confidence_slope, base->asr_phrase_confidence_slope,
+                                                 base->asr_closing_confidence_slope};
+    const double logit = log(base->verdict_min_confidence / (1 - base->verdict_min_confidence));
     collect_ctx x = {.th = rv_verify_thresholds_of(base)};
     rv_err rc = rv_store_each_reviewed(s, one_review, &x, err);
     if (rc == RV_OK && x.oom) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
@@ -122,9 +202,28 @@ rv_err rv_calibrate(rv_store *s, const rv_config *base, int min_per_class, rv_ca
         rv_cal_result *r = &out->c[c];
         for (size_t j = 0; j < sm->n; j++) r->stated += sm->said[j], r->not_stated += !sm->said[j];
         rates_at(sm, 0, r, 0);
+        double w = logit / shipped_slope[c];
+        verdicts_in(sm, -w, w, r, 0);
+        r->slope = shipped_slope[c];
         r->calibrated = r->stated >= min_per_class && r->not_stated >= min_per_class;
         if (!r->calibrated) {
             rates_at(sm, 0, r, 1);
+            verdicts_in(sm, -w, w, r, 1);
+            continue;
+        }
+        double lo, hi;
+        int b = rv_cal_choose_band(sm->m, sm->said, sm->n, min_right, &lo, &hi);
+        if (b < 0) {
+            rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+            break;
+        }
+        if (b > 0) { /* the band's middle the threshold, its half-width the slope's */
+            r->banded = 1;
+            r->shift = (lo + hi) / 2;
+            r->slope = slope_for(base->verdict_min_confidence, (hi - lo) / 2);
+            rates_at(sm, r->shift, r, 1);
+            w = logit / r->slope;
+            verdicts_in(sm, r->shift - w, r->shift + w, r, 1);
             continue;
         }
         /* the highest TPR at FPR <= 5 %; among equals the higher cut */
@@ -141,6 +240,7 @@ rv_err rv_calibrate(rv_store *s, const rv_config *base, int min_per_class, rv_ca
         if (best_tpr < 0) r->calibrated = 0; /* no cut keeps FPR that low */
         r->shift = r->calibrated ? best_c : 0;
         rates_at(sm, r->shift, r, 1);
+        verdicts_in(sm, r->shift - w, r->shift + w, r, 1);
     }
     for (int c = 0; c < RV_CAL__COUNT; c++) {
         free(x.s[c].m);
@@ -167,11 +267,18 @@ int rv_calibration_write(const rv_calibration *cal, const rv_config *base, FILE 
         {RV_CAL_UNIT, "asr_phrase_min_score_gsm", base->asr_phrase_min_score_gsm},
         {RV_CAL_CLOSING, "asr_closing_min_score", base->asr_closing_min_score},
     };
+    static const char *const slopes[RV_CAL__COUNT] = {"asr_name_confidence_slope", "asr_phrase_confidence_slope",
+                                                      "asr_closing_confidence_slope"};
     int n = 0;
     for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
         const rv_cal_result *r = &cal->c[rows[i].c];
         if (!r->calibrated) continue;
         fprintf(f, "%s = %.4f\n", rows[i].name, rows[i].value + r->shift);
+        n++;
+    }
+    for (int c = 0; c < RV_CAL__COUNT; c++) {
+        if (!cal->c[c].banded) continue;
+        fprintf(f, "%s = %.4f\n", slopes[c], cal->c[c].slope);
         n++;
     }
     return n;

@@ -2,6 +2,7 @@
  * and the HTTP layer (http.c) turn errors into words for a person. */
 #include <errno.h>
 #include <ftw.h>
+#include <math.h>
 #include <pthread.h>
 #include <curl/curl.h>
 #include <signal.h>
@@ -71,7 +72,7 @@ static const struct {
               "                  [--mail [--mail-dir DIR]] [--once]",
      "the nightly check of every mailbox and deadline, disposal, and the managers' report"},
     {"workdays", "workdays --calendar SE|AX --from YYYY-MM-DD --add N [--explain]", "the date N working days later"},
-    {"calibrate", "calibrate [--data-dir DIR] [--min-per-class N] [--dry-run]",
+    {"calibrate", "calibrate [--data-dir DIR] [--min-per-class N] [--min-right R] [--dry-run]",
      "this installation's thresholds from its reviewed greetings"},
     {"adapt", "adapt [--data-dir DIR] [--min-frames N] [--map-min-frames N] [--rollback] [--dry-run]",
      "this installation's telephone-line adaptation from its confirmed greetings"},
@@ -153,9 +154,14 @@ static const char *const details[] = {
     "  --min-per-class N           reviewed greetings heard said, and as many not said,\n"
     "                              before a class (name, unit, closing) gets thresholds\n"
     "                              of its own (default 30)\n"
+    "  --min-right R               the share of confident verdicts that must be right on\n"
+    "                              the reviews (default the setting verdict_min_confidence)\n"
     "  --dry-run                   print, change nothing\n"
-    "  prints each class's local TPR and FPR with 95 % intervals and writes\n"
-    "  DATA_DIR/calibration.conf, which serve and sweep read before the config file\n",
+    "  per class, the band of scores left unsure with the fewest unsure verdicts whose\n"
+    "  confident verdicts were right at least R of the time on the reviews (its middle\n"
+    "  the threshold, its width the slope; failing one, the highest TPR at FPR <= 0.05);\n"
+    "  prints local TPR, FPR with 95 % intervals and the share unsure and right, and\n"
+    "  writes DATA_DIR/calibration.conf, which serve and sweep read before the config file\n",
     /* adapt */
     "  --data-dir DIR              the setting data_dir (default /var/lib/rostvakt)\n"
     "  --min-frames N              10 ms frames of aligned names, units and organisations\n"
@@ -1598,13 +1604,14 @@ static int cmd_workdays(int argc, char **argv)
     return 0;
 }
 
-/* rostvakt calibrate [--data-dir DIR] [--min-per-class N] [--dry-run] */
+/* rostvakt calibrate [--data-dir DIR] [--min-per-class N] [--min-right R] [--dry-run] */
 static int cmd_calibrate(int argc, char **argv)
 {
     common_opts co;
     if (common_init(&co, argc) != 0) return 1;
     int rc = 0, dry_run = 0;
     long min = 30;
+    double min_right = 0; /* 0: the setting verdict_min_confidence */
     for (int i = 0; i < argc && rc == 0; i++) {
         int t = common_opt(&co, "calibrate", argc, argv, &i);
         if (t < 0) rc = EXIT_USAGE;
@@ -1619,8 +1626,15 @@ static int cmd_calibrate(int argc, char **argv)
             i++;
             continue;
         }
+        if (strcmp(argv[i], "--min-right") == 0 && i + 1 < argc &&
+            (min_right = strtod(argv[i + 1], &end), *end == '\0' && min_right >= 0.5 && min_right <= 0.999)) {
+            i++;
+            continue;
+        }
         fprintf(stderr, "rostvakt calibrate: %s %s (rostvakt help calibrate)\n", argv[i],
-                strcmp(argv[i], "--min-per-class") == 0 ? "needs a number 1..100000" : "is not an option");
+                strcmp(argv[i], "--min-per-class") == 0 ? "needs a number 1..100000"
+                : strcmp(argv[i], "--min-right") == 0   ? "needs a number 0.5..0.999"
+                                                        : "is not an option");
         rc = EXIT_USAGE;
     }
     rv_config base;
@@ -1638,7 +1652,8 @@ static int cmd_calibrate(int argc, char **argv)
         fprintf(stderr, "rostvakt calibrate: %s\n", e.msg);
         return EXIT_CONFIG;
     }
-    if (rv_calibrate(st, &base, (int)min, &cal, &e) != RV_OK) {
+    if (min_right == 0) min_right = base.verdict_min_confidence;
+    if (rv_calibrate(st, &base, (int)min, min_right, &cal, &e) != RV_OK) {
         fprintf(stderr, "rostvakt calibrate: %s\n", e.msg);
         rv_store_close(st);
         return 1;
@@ -1653,8 +1668,12 @@ static int cmd_calibrate(int argc, char **argv)
             printf("the shipped thresholds stay (%s %ld of each)\n",
                    r->stated >= min && r->not_stated >= min ? "no cut keeps FPR <= 0.05 with" : "it takes",
                    min);
+        else if (r->banded)
+            printf("thresholds %+.2f, slope %.3f (unsure within %.2f of them)\n", r->shift, r->slope,
+                   log(base.verdict_min_confidence / (1 - base.verdict_min_confidence)) / r->slope);
         else
-            printf("thresholds %+.2f\n", r->shift);
+            printf("thresholds %+.2f (no band keeps confident verdicts right %.2f of the time)\n", r->shift,
+                   min_right);
         if (!r->stated || !r->not_stated) { /* no rate to give without both kinds */
             printf("         nothing to measure yet: no reviewed greeting %s\n",
                    !r->stated && !r->not_stated ? "at all" : !r->stated ? "heard said" : "heard not said");
@@ -1664,6 +1683,10 @@ static int cmd_calibrate(int argc, char **argv)
             printf("         %s: TPR %.2f (%.2f-%.2f), FPR %.2f (%.2f-%.2f)\n",
                    k ? "at this installation's thresholds" : "at the shipped thresholds", r->tpr[k], r->tpr_lo[k],
                    r->tpr_hi[k], r->fpr[k], r->fpr_lo[k], r->fpr_hi[k]);
+        for (int k = 0; k < 1 + r->calibrated; k++)
+            printf("         %s: unsure %.2f, confident verdicts right %.2f (%d)\n",
+                   k ? "with this installation's slope" : "with the shipped slope", r->unsure[k], r->right[k],
+                   r->confident[k]);
     }
     char path[RV_CONFIG_STR_MAX + 32];
     snprintf(path, sizeof path, "%s/" RV_CALIBRATION_FILE, base.data_dir);

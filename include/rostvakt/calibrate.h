@@ -1,9 +1,13 @@
 /* An installation's own thresholds, from the greetings its officers reviewed
  * (rv_store_add_review): for names, units (with organisations) and closing
- * prompts, once enough of each were heard said and not said, the cut on
- * their scores with the highest true-positive rate at a false-positive rate
- * of at most 5 %, as a shift of the shipped thresholds. Reads the store and
- * the reports it keeps; writes nothing. */
+ * prompts, once enough of each were heard said and not said, the band of
+ * three-way verdicts on their scores with the fewest unsure whose confident
+ * verdicts are right often enough (rv_cal_choose_band): its middle shifts the
+ * shipped thresholds and its half-width sets the slope, so that a verdict is
+ * confident exactly outside it. Where no band qualifies, the cut with the
+ * highest true-positive rate at a false-positive rate of at most 5 % shifts
+ * the thresholds and the slope stays. Reads the store and the reports it
+ * keeps; writes nothing. */
 #ifndef RV_CALIBRATE_H
 #define RV_CALIBRATE_H
 
@@ -18,7 +22,14 @@ typedef enum { RV_CAL_NAME, RV_CAL_UNIT, RV_CAL_CLOSING, RV_CAL__COUNT } rv_cal_
 typedef struct {
     int stated, not_stated;      /* reviewed greetings of each kind with a score */
     int calibrated;              /* enough of both: shift applies */
+    int banded;                  /* a band qualified: slope applies too */
     double shift;                /* added to the class's thresholds */
+    double slope;                /* the class's confidence slope (the shipped one unless banded) */
+    /* three-way verdicts of the reviewed greetings with the shipped band
+     * and with this installation's: the share unsure, how many confident
+     * and the share of those right */
+    double unsure[2], right[2];
+    int confident[2];
     /* local rates at the shipped thresholds and at the shifted ones, with
      * their 95 % (Wilson) intervals */
     double tpr[2], tpr_lo[2], tpr_hi[2], fpr[2], fpr_lo[2], fpr_hi[2];
@@ -27,18 +38,33 @@ typedef struct {
 typedef struct {
     rv_cal_result c[RV_CAL__COUNT];
     int min_per_class;
+    double min_right;
 } rv_calibration;
 
 /* "name", "unit", "closing". */
 const char *rv_cal_class_name(rv_cal_class c);
 
+/* The band (lo, hi) of margins (score less threshold) to leave unsure: the
+ * one with the fewest of the n scores inside it whose confident verdicts
+ * (stated at or above hi, not stated at or below lo) are right at least
+ * min_right of the time, with at least a tenth of them confident; ties go to
+ * the more right, then the narrower. Its edges lie half-way between
+ * neighbouring scores, inside the scores (never open at either end); lo ==
+ * hi leaves nothing unsure. Margins at or below -1e8 (found nowhere) are
+ * always confidently not stated. 1 when found, 0 when no band qualifies, -1
+ * when out of memory. */
+int rv_cal_choose_band(const double *margin, const int *said, size_t n, double min_right, double *lo, double *hi);
+
 /* Calibrate from s's reviews against base (the configuration without any
- * earlier calibration: scores are compared with its thresholds). A class
- * needs min_per_class reviewed greetings heard said and as many not said. */
-rv_err rv_calibrate(rv_store *s, const rv_config *base, int min_per_class, rv_calibration *out, rv_error *err);
+ * earlier calibration: scores are compared with its thresholds and slopes).
+ * A class needs min_per_class reviewed greetings heard said and as many not
+ * said; min_right is rv_cal_choose_band's. */
+rv_err rv_calibrate(rv_store *s, const rv_config *base, int min_per_class, double min_right, rv_calibration *out,
+                    rv_error *err);
 
 /* Write the settings of the calibrated classes ("name = value" lines: base's
- * thresholds shifted) to f; returns how many. */
+ * thresholds shifted, and the slopes of the banded ones) to f; returns how
+ * many. */
 int rv_calibration_write(const rv_calibration *cal, const rv_config *base, FILE *f);
 
 #endif
