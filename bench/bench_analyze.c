@@ -36,7 +36,10 @@ int main(int argc, char **argv)
     double t0 = cpu_now();
     rv_fpdb *db = rv_fpdb_new();
     rv_fp_load_report rep;
-    rv_fpdb_load(db, cfg.prompt_refs, &lim, cfg.prompt_min_ref_seconds, &rep, &err);
+    if (rv_fpdb_load(db, cfg.prompt_refs, &lim, cfg.prompt_min_ref_seconds, &rep, &err) != RV_OK) {
+        fprintf(stderr, "bench_analyze: the system prompts: %s\n", err.msg);
+        return 1;
+    }
     double t_load = cpu_now() - t0;
 
     double audio_s = 0, t_dec = 0, t_sig = 0, t_fp = 0;
@@ -57,11 +60,17 @@ int main(int argc, char **argv)
             }
             double bt = cpu_now();
             rv_signal sig;
-            rv_signal_analyze(&pcm, cfg.silence_dbfs, &sig, &err);
+            if (rv_signal_analyze(&pcm, cfg.silence_dbfs, &sig, &err) != RV_OK) {
+                fprintf(stderr, "%s: %s\n", argv[i], err.msg);
+                return 1;
+            }
             double c = cpu_now();
             rv_fp_match m;
-            rv_fpdb_match(db, &pcm, cfg.prompt_max_seconds, cfg.prompt_min_score,
-                          (size_t)cfg.prompt_min_hashes, &m, &err);
+            if (rv_fpdb_match(db, &pcm, cfg.prompt_max_seconds, cfg.prompt_min_score, (size_t)cfg.prompt_min_hashes,
+                              &m, &err) != RV_OK) {
+                fprintf(stderr, "%s: %s\n", argv[i], err.msg);
+                return 1;
+            }
             double d = cpu_now();
             t_dec += bt - a;
             t_sig += c - bt;

@@ -13,7 +13,7 @@ typedef struct rv_decoders rv_decoders;
 /* A pool of at most max decoders with the adaptation at mllr (copied; NULL
  * for none) and lex (borrowed while the pool lives); new *out
  * (rv_decoders_free). */
-rv_err rv_decoders_new(unsigned max, const char *mllr, rv_lexicon *lex, rv_decoders **out, rv_error *err);
+RV_MUST_USE rv_err rv_decoders_new(unsigned max, const char *mllr, rv_lexicon *lex, rv_decoders **out, rv_error *err);
 /* Free the pool and its idle decoders (every one taken must be given back
  * first). NULL is fine. */
 void rv_decoders_free(rv_decoders *p);

@@ -31,7 +31,7 @@ typedef struct {
  * (rv_http_stop). RV_ERR_ARG for an address that is not ADDRESS:PORT,
  * RV_ERR_CONFIG for a body budget smaller than one body, RV_ERR_IO when it
  * cannot be bound. */
-rv_err rv_http_start(const rv_http_opts *o, rv_http **out, unsigned *port, rv_error *err);
+RV_MUST_USE rv_err rv_http_start(const rv_http_opts *o, rv_http **out, unsigned *port, rv_error *err);
 /* Stop the daemon and free (no connection may be waiting). NULL is fine. */
 void rv_http_stop(rv_http *h);
 

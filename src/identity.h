@@ -18,11 +18,11 @@ typedef struct rv_identity rv_identity;
  * (rv_identity_free). RV_ERR_CONFIG for a trusted_proxy that is not an
  * IPv4 address or comes without users_file; the files' errors. cfg is
  * borrowed for as long as the identity lives. */
-rv_err rv_identity_open(const rv_config *cfg, rv_identity **out, rv_error *err);
+RV_MUST_USE rv_err rv_identity_open(const rv_config *cfg, rv_identity **out, rv_error *err);
 void rv_identity_free(rv_identity *id);
 /* Read the tokens file (and users_file) again: revoked tokens stop working
  * and their sessions end. On an error the old ones stay, err says why. */
-rv_err rv_identity_reload(rv_identity *id, rv_error *err);
+RV_MUST_USE rv_err rv_identity_reload(rv_identity *id, rv_error *err);
 /* Look at the tokens file and read it again when it changed since it was
  * last read (another inode, size or mtime): before a token or session is
  * checked at most once a second (unknown 0), so that a revoked token, with
@@ -55,17 +55,19 @@ rv_sessions *rv_identity_sessions(rv_identity *id);
  * token that leaves the tokens file is recorded there as revoked. db is
  * borrowed while id lives. Until this is called no session can be made.
  * The store's errors. */
-rv_err rv_identity_use_store(rv_identity *id, rv_service_store *db, rv_error *err);
+RV_MUST_USE rv_err rv_identity_use_store(rv_identity *id, rv_service_store *db, rv_error *err);
 /* A new session (rv_session_create) for the token whose key is key, named
  * name, of role: its id and CSRF token. */
-rv_err rv_identity_sign_in(rv_identity *id, const unsigned char key[RV_TOKEN_KEY_LEN], const char *name, rv_role role,
-                           char sid[RV_SESSION_ID_LEN + 1], char csrf[RV_SESSION_ID_LEN + 1], rv_error *err);
+RV_MUST_USE rv_err rv_identity_sign_in(rv_identity *id, const unsigned char key[RV_TOKEN_KEY_LEN], const char *name,
+                                       rv_role role,
+                                       char sid[RV_SESSION_ID_LEN + 1], char csrf[RV_SESSION_ID_LEN + 1],
+                                       rv_error *err);
 /* The session sid: RV_OK with the role and name of its token now, and its
  * CSRF token; RV_ERR_NOT_FOUND when there is none, it has expired, or its
  * token is not in the file (then the session ends); the store's errors. */
-rv_err rv_identity_session(rv_identity *id, const char *sid, rv_role *role, char *name, size_t cap,
-                           char csrf[RV_SESSION_ID_LEN + 1], rv_error *err);
+RV_MUST_USE rv_err rv_identity_session(rv_identity *id, const char *sid, rv_role *role, char *name, size_t cap,
+                                       char csrf[RV_SESSION_ID_LEN + 1], rv_error *err);
 /* End the session sid. The store's errors. */
-rv_err rv_identity_sign_out(rv_identity *id, const char *sid, rv_error *err);
+RV_MUST_USE rv_err rv_identity_sign_out(rv_identity *id, const char *sid, rv_error *err);
 
 #endif

@@ -51,8 +51,9 @@ typedef void (*rv_unrecorded)(void *arg, long long id);
 /* Start the committer, counting in m; new *out. On SQLite it writes on
  * db's connection; on PostgreSQL two committers share the work, each on a
  * connection of its own to the store cfg names. */
-rv_err rv_ingest_start(rv_service_store *db, const rv_config *cfg, rv_metrics *m, rv_unrecorded unrecorded, void *arg,
-                       rv_ingest **out, rv_error *err);
+RV_MUST_USE rv_err rv_ingest_start(rv_service_store *db, const rv_config *cfg, rv_metrics *m, rv_unrecorded unrecorded,
+                                   void *arg,
+                                   rv_ingest **out, rv_error *err);
 /* Stop after committing what was handed over; from then on every upload
  * handed over is refused (rv_ingest_submit 0). NULL is fine. */
 void rv_ingest_stop(rv_ingest *g);

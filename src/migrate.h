@@ -38,6 +38,6 @@ typedef struct {
  * rows of another source unless into_nonempty. Other codes: the copy
  * failed (it may be continued). Not thread-safe with other users of the
  * archives: the source is held (its write lock) for the run. */
-rv_err rv_migrate(const rv_migrate_opts *o, rv_migrate_result *out, rv_error *err);
+RV_MUST_USE rv_err rv_migrate(const rv_migrate_opts *o, rv_migrate_result *out, rv_error *err);
 
 #endif

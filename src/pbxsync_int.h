@@ -23,15 +23,15 @@ typedef struct {
     FILE *f;
 } sync_state;
 
-rv_err rv_sync_state_open(sync_state *st, const char *path, rv_error *err);
+RV_MUST_USE rv_err rv_sync_state_open(sync_state *st, const char *path, rv_error *err);
 /* The lines of f into st (zeroed first; rv_sync_state_close frees it, also
  * on error; st->f stays NULL); name is f's name in errors. RV_ERR_CONFIG
  * when a line other than the last (cut by a crash) has no tab or is longer
  * than RV_SYNC_LINE_MAX, RV_ERR_NOMEM. */
 #define RV_SYNC_LINE_MAX 16384
-rv_err rv_sync_state_read(sync_state *st, FILE *f, const char *name, rv_error *err);
+RV_MUST_USE rv_err rv_sync_state_read(sync_state *st, FILE *f, const char *name, rv_error *err);
 const char *rv_sync_state_get(const sync_state *st, const char *key);
-rv_err rv_sync_state_put(sync_state *st, const char *key, const char *value, rv_error *err);
+RV_MUST_USE rv_err rv_sync_state_put(sync_state *st, const char *key, const char *value, rv_error *err);
 void rv_sync_state_close(sync_state *st);
 
 /* The service's answer, its first 16 KB. */
@@ -87,8 +87,10 @@ typedef struct {
  * again without that header (the service then takes its own time), with a
  * log line. *status (may be NULL) gets the HTTP status, 0 when the service
  * was unreachable (p->down set), -1 when body is NULL. */
-rv_err rv_sync_send_voicemail(sync_pass *p, const char *label, const char *mb, const char *key, const char *body,
-                           size_t len, const char *type, const char *caller, long long epoch, const char *idem,
-                           long *status);
+RV_MUST_USE rv_err rv_sync_send_voicemail(sync_pass *p, const char *label, const char *mb, const char *key,
+                                          const char *body,
+                                       size_t len, const char *type, const char *caller, long long epoch,
+                                       const char *idem,
+                                       long *status);
 
 #endif

@@ -35,7 +35,7 @@ typedef struct {
  * (its lock set up); on an error nothing is left to close. Until
  * rv_service_store_serving its writes wait the store's own time for
  * another connection's write lock (the start of a node among busy ones). */
-rv_err rv_service_store_open(rv_service_store *db, const rv_config *cfg, rv_error *err);
+RV_MUST_USE rv_err rv_service_store_open(rv_service_store *db, const rv_config *cfg, rv_error *err);
 /* From now on its writes wait RV_BUSY_WAIT_MS (requests are being served). */
 void rv_service_store_serving(rv_service_store *db);
 /* Close it (a db never opened, zeroed, is fine). */
@@ -57,7 +57,8 @@ void rv_busy_pause(void);
  * that cannot be written is reported on stderr and returned (RV_ERR_BUSY,
  * RV_ERR_FULL, RV_ERR_IO) in err when err is set: nothing that cannot be
  * audited is done or answered. Any thread. */
-rv_err rv_audit(rv_service_store *db, const char *actor, const char *remote, const char *action, long long vm,
-                const char *ext, const char *detail, rv_error *err);
+RV_MUST_USE rv_err rv_audit(rv_service_store *db, const char *actor, const char *remote, const char *action,
+                            long long vm,
+                            const char *ext, const char *detail, rv_error *err);
 
 #endif

@@ -86,7 +86,10 @@ void rv_store_remove_leftovers(rv_store *s)
 {
     long failed;
     rv_error fe;
-    rv_store_finish_erasures(s, &failed, &fe); /* what a disposal left undone; what fails stays recorded */
+    /* what a disposal left undone; what fails stays recorded, and the sweep
+     * tries again and reports it */
+    if (rv_store_finish_erasures(s, &failed, &fe) != RV_OK || failed)
+        fprintf(stderr, "rostvakt: %ld recorded erasures not finished yet: %s\n", failed, fe.msg);
     char audio_dir[4200];
     snprintf(audio_dir, sizeof audio_dir, "%s/audio", s->dir);
     DIR *d = opendir(audio_dir);

@@ -64,8 +64,8 @@ typedef struct {
  * RV_ERR_BUSY when another connection holds the lock, RV_ERR_FULL on a full
  * disk, else RV_ERR_IO. A value past the statement's last parameter is not
  * bound. On error *q is NULL. */
-rv_err rv_sql_prepare(rv_store *s, rv_sql **q, const char *sql, const rv_sqlv *v, int n, const char *what,
-                      rv_error *err);
+RV_MUST_USE rv_err rv_sql_prepare(rv_store *s, rv_sql **q, const char *sql, const rv_sqlv *v, int n, const char *what,
+                                  rv_error *err);
 /* Reset q and bind v[0..n) again, for another step with other values. */
 void rv_sql_rebind(rv_sql *q, const rv_sqlv *v, int n);
 /* The next row: 1 a row (read it with rv_sql_text ...), 0 the end, -1 an
@@ -100,7 +100,7 @@ void *rv_grow(void *v, size_t *cap, size_t size);
 
 /* One statement run to its end (a write, or a read whose rows are not
  * wanted). rv_sql_changes and rv_sql_last_id tell what it did. */
-rv_err rv_sql_exec(rv_store *s, const char *sql, const rv_sqlv *v, int n, const char *what, rv_error *err);
+RV_MUST_USE rv_err rv_sql_exec(rv_store *s, const char *sql, const rv_sqlv *v, int n, const char *what, rv_error *err);
 /* Rows changed by the last write; the rowid of the last insert. */
 long long rv_sql_changes(rv_store *s);
 long long rv_sql_last_id(rv_store *s);
@@ -120,8 +120,8 @@ int rv_sql_in_tx(rv_store *s);
 /* Begin a write transaction unless the caller has one open: *own says
  * whether this one is ours. rv_sql_tx_end ends ours as rv_store_end does
  * and leaves the caller's alone (returning rc). */
-rv_err rv_sql_tx_begin(rv_store *s, int *own, rv_error *err);
-rv_err rv_sql_tx_end(rv_store *s, int own, rv_err rc, rv_error *err);
+RV_MUST_USE rv_err rv_sql_tx_begin(rv_store *s, int *own, rv_error *err);
+RV_MUST_USE rv_err rv_sql_tx_end(rv_store *s, int own, rv_err rc, rv_error *err);
 
 /* A WITH clause: unit_spellings(k, unit), each unit's key and the name it
  * is shown by: the spelling most of its mailboxes have, of equal counts
@@ -170,11 +170,12 @@ int rv_pg_is_conninfo(const char *store);
  * synchronous_commit (unless allow_async) and bring the schema up to upto.
  * Every error is RV_ERR_CONFIG and names the setting store, never the
  * password. s->pg is set even on error (rv_pg_close). */
-rv_err rv_pg_open(rv_store *s, const char *conninfo, const char *dbname, int allow_async, int upto, rv_error *err);
+RV_MUST_USE rv_err rv_pg_open(rv_store *s, const char *conninfo, const char *dbname, int allow_async, int upto,
+                              rv_error *err);
 void rv_pg_close(rv_store *s);
-rv_err rv_pg_create_database(const char *conninfo, const char *name, rv_error *err);
-rv_err rv_pg_prepare(rv_store *s, rv_sql **q, const char *sql, const rv_sqlv *v, int n, const char *what,
-                     rv_error *err);
+RV_MUST_USE rv_err rv_pg_create_database(const char *conninfo, const char *name, rv_error *err);
+RV_MUST_USE rv_err rv_pg_prepare(rv_store *s, rv_sql **q, const char *sql, const rv_sqlv *v, int n, const char *what,
+                                 rv_error *err);
 void rv_pg_rebind(rv_sql *q, const rv_sqlv *v, int n);
 int rv_pg_step(rv_sql *q, rv_error *err);
 void rv_pg_done(rv_sql *q);
@@ -185,15 +186,15 @@ int rv_pg_null(rv_sql *q, int i);
 const void *rv_pg_blob(rv_sql *q, int i, size_t *len);
 long long rv_pg_changes(rv_store *s);
 long long rv_pg_last_id(rv_store *s);
-rv_err rv_pg_error(rv_store *s, rv_error *err, const char *what);
+RV_MUST_USE rv_err rv_pg_error(rv_store *s, rv_error *err, const char *what);
 int rv_pg_in_tx(rv_store *s);
-rv_err rv_pg_begin(rv_store *s, rv_error *err);
+RV_MUST_USE rv_err rv_pg_begin(rv_store *s, rv_error *err);
 /* A transaction without the write lock, and the lock taken later in it:
  * for writes that the database's own constraints keep correct, done
  * before the lock so that the nodes do them at once. */
-rv_err rv_pg_begin_unlocked(rv_store *s, rv_error *err);
-rv_err rv_pg_write_lock(rv_store *s, rv_error *err);
-rv_err rv_pg_end(rv_store *s, rv_err rc, rv_error *err);
+RV_MUST_USE rv_err rv_pg_begin_unlocked(rv_store *s, rv_error *err);
+RV_MUST_USE rv_err rv_pg_write_lock(rv_store *s, rv_error *err);
+RV_MUST_USE rv_err rv_pg_end(rv_store *s, rv_err rc, rv_error *err);
 /* sql run once for each of n rows of k values (row i: v[i * k .. i * k + k)),
  * the statement prepared once and every row sent before any answer is read
  * (libpq's pipeline mode: one round trip), in the caller's transaction.
@@ -202,8 +203,8 @@ rv_err rv_pg_end(rv_store *s, rv_err rc, rv_error *err);
  * integer, 0 without one. RV_OK, or the first error as rv_sql_prepare's
  * (what names the work); a statement's error aborts those after it and
  * the transaction. */
-rv_err rv_pg_batch(rv_store *s, const char *sql, const rv_sqlv *v, int k, size_t n, long long *rows,
-                   long long *cols, int ncols, const char *what, rv_error *err);
+RV_MUST_USE rv_err rv_pg_batch(rv_store *s, const char *sql, const rv_sqlv *v, int k, size_t n, long long *rows,
+                               long long *cols, int ncols, const char *what, rv_error *err);
 void rv_pg_busy_timeout(rv_store *s, int ms);
 int rv_pg_schema_version(rv_store *s);
 
@@ -234,9 +235,9 @@ int rv_audio_release(rv_store *s, const rv_audio_blob *b);
  * erased (*id: the record); erase such bytes, counting a segment that is
  * gone as done; drop the records ids[0..n) of erasures done, in a
  * transaction of its own. */
-rv_err rv_audio_record_erasure(rv_store *s, const rv_audio_loc *loc, long long *id, rv_error *err);
-rv_err rv_audio_erase_recorded(rv_store *s, const rv_audio_loc *loc, rv_error *err);
-rv_err rv_audio_drop_erasures(rv_store *s, const long long *ids, size_t n, rv_error *err);
+RV_MUST_USE rv_err rv_audio_record_erasure(rv_store *s, const rv_audio_loc *loc, long long *id, rv_error *err);
+RV_MUST_USE rv_err rv_audio_erase_recorded(rv_store *s, const rv_audio_loc *loc, rv_error *err);
+RV_MUST_USE rv_err rv_audio_drop_erasures(rv_store *s, const long long *ids, size_t n, rv_error *err);
 
 /* ---- shared by the families of tables ---- */
 
@@ -246,10 +247,10 @@ int rv_mailbox_exists(rv_store *s, const char *ext);
 
 /* RV_OK when an audit row may be written; the tests' hook that makes
  * every audit row fail as on a full disk (store_audit.c). */
-rv_err rv_audit_writable(rv_error *err);
+RV_MUST_USE rv_err rv_audit_writable(rv_error *err);
 
 /* The archival creator of voicemail v->id's organisation into v (store_orgs.c). */
-rv_err rv_archive_creator(rv_store *s, rv_vm_archive *v, rv_error *err);
+RV_MUST_USE rv_err rv_archive_creator(rv_store *s, rv_vm_archive *v, rv_error *err);
 
 /* ---- greeting summaries (store_greetings.c) ---- */
 

@@ -625,7 +625,8 @@ static rv_err copy_table(run *r, const table *t, rv_error *err)
     if (pos.set) say(r, "migrate: %s: continuing after the rows copied before", t->name);
     rc = scan(r->src, &sp, &pos, copy_row, copy_batch, &x, err);
     copy_ctx_free(&x);
-    if (rv_sql_in_tx(r->dst)) rv_store_end(r->dst, rc == RV_OK ? RV_ERR_INTERNAL : rc, NULL);
+    if (rv_sql_in_tx(r->dst)) /* a batch cut short: rolled back, its error already in rc */
+        rv_err_ignore(rv_store_end(r->dst, rc == RV_OK ? RV_ERR_INTERNAL : rc, NULL));
     if (rc == RV_OK) rc = progress_write(r, t->name, &pos, 1, err);
     if (rc == RV_OK) say(r, "migrate: %s: %lld rows copied (%lld in --from)", t->name, x.copied, x.total);
     r->res->rows += x.copied;
@@ -682,7 +683,8 @@ static rv_err copy_deferred(run *r, const table *t, rv_error *err)
     x.nkey = 1;
     if (rc == RV_OK) rc = scan(r->src, &sp, &pos, copy_row, copy_batch, &x, err);
     copy_ctx_free(&x);
-    if (rv_sql_in_tx(r->dst)) rv_store_end(r->dst, rc == RV_OK ? RV_ERR_INTERNAL : rc, NULL);
+    if (rv_sql_in_tx(r->dst)) /* a batch cut short: rolled back, its error already in rc */
+        rv_err_ignore(rv_store_end(r->dst, rc == RV_OK ? RV_ERR_INTERNAL : rc, NULL));
     if (rc == RV_OK) rc = progress_write(r, tbl, &pos, 1, err);
     if (rc == RV_OK) say(r, "migrate: %s: %lld rows set", tbl, x.copied);
 done:
@@ -1021,7 +1023,9 @@ static int same_database(run *r, rv_error *err)
         return -1;
     int same = rv_sql_int1(r->src, "SELECT count(*) FROM rv_migration WHERE source = '' AND tbl = ?1",
                            V_ARGS(V_TEXT(hex))) > 0;
-    rv_sql_exec(r->dst, "DELETE FROM rv_migration WHERE source = '' AND tbl = ?1", V_ARGS(V_TEXT(hex)), "", NULL);
+    /* a probe row left behind is dropped with the table at the end */
+    rv_err_ignore(rv_sql_exec(r->dst, "DELETE FROM rv_migration WHERE source = '' AND tbl = ?1", V_ARGS(V_TEXT(hex)),
+                              "", NULL));
     return same;
 }
 
@@ -1074,9 +1078,11 @@ rv_err rv_migrate(const rv_migrate_opts *o, rv_migrate_result *out, rv_error *er
         say(&r, "migrate: continuing the copy of --from begun before");
         r.ignore = rv_sql_int1(r.dst, "SELECT count(*) FROM rv_migration WHERE source = ?1 AND tbl = 'into-nonempty'",
                                V_ARGS(V_TEXT(r.source_id))) > 0;
-    } else if (r.ignore)
-        rv_sql_exec(r.dst, "INSERT OR IGNORE INTO rv_migration (source, tbl, done) VALUES (?1, 'into-nonempty', 1)",
-                    V_ARGS(V_TEXT(r.source_id)), "", NULL);
+    } else if (r.ignore &&
+               (rc = rv_sql_exec(r.dst,
+                                 "INSERT OR IGNORE INTO rv_migration (source, tbl, done) VALUES (?1, 'into-nonempty', 1)",
+                                 V_ARGS(V_TEXT(r.source_id)), "--to: cannot write the copy's progress", err)) != RV_OK)
+        goto done; /* a later run would not know its rows are to be kept */
     if (!r.dst->pg) rv_store_remove_leftovers(r.dst); /* audio an interrupted run appended */
     /* the source held still: a service writing to it waits, then answers 503 */
     if ((rc = rv_store_begin(r.src, err)) != RV_OK) {
@@ -1101,9 +1107,9 @@ rv_err rv_migrate(const rv_migrate_opts *o, rv_migrate_result *out, rv_error *er
     goto done;
 refused: /* the target as it was: no progress table left behind */
     if (rv_sql_int1(r.dst, "SELECT count(*) FROM rv_migration", V_NONE) == 0)
-        rv_sql_exec(r.dst, "DROP TABLE rv_migration", V_NONE, "", NULL);
+        rv_err_ignore(rv_sql_exec(r.dst, "DROP TABLE rv_migration", V_NONE, "", NULL)); /* the refusal is the error */
 done:
-    if (locked) rv_store_end(r.src, RV_ERR_CONFLICT, NULL); /* nothing written: rolled back */
+    if (locked) rv_err_ignore(rv_store_end(r.src, RV_ERR_CONFLICT, NULL)); /* nothing written: rolled back */
     rv_store_close(r.src);
     rv_store_close(r.dst);
     return rc;

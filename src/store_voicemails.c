@@ -1005,7 +1005,7 @@ out:
         if (x->erase_rc == RV_OK) record[n_done++] = record[i];
     }
     rv_error de;
-    rv_audio_drop_erasures(s, record, n_done, &de); /* kept records are erased again: no harm */
+    rv_err_ignore(rv_audio_drop_erasures(s, record, n_done, &de)); /* kept records are erased again: no harm */
     free(gone);
     free(owner);
     free(record);

@@ -795,7 +795,7 @@ static void *checkpointer(void *arg)
         pthread_mutex_lock(&w->q_lock);
     }
     pthread_mutex_unlock(&w->q_lock);
-    rv_store_checkpoint(db, &e);
+    if (rv_store_checkpoint(db, &e) != RV_OK) fprintf(stderr, "rostvakt: checkpointer: %s\n", e.msg);
     rv_store_close(db);
     return NULL;
 }

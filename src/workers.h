@@ -68,9 +68,9 @@ typedef struct {
 } rv_workers_opts;
 
 /* The workers' state, no thread yet; new *out (rv_workers_free). */
-rv_err rv_workers_new(const rv_workers_opts *o, rv_workers **out, rv_error *err);
+RV_MUST_USE rv_err rv_workers_new(const rv_workers_opts *o, rv_workers **out, rv_error *err);
 /* Start the threads, handing analyses to g. */
-rv_err rv_workers_start(rv_workers *w, rv_ingest *g, rv_error *err);
+RV_MUST_USE rv_err rv_workers_start(rv_workers *w, rv_ingest *g, rv_error *err);
 /* Stop the job threads (waiting jobs are answered "stopping"), then the
  * analysis workers (they hand what they hold to the committer first). */
 void rv_workers_stop_jobs(rv_workers *w);

@@ -39,8 +39,9 @@ typedef struct {
  * 0.2 s either side). max_audio_bytes caps each recording read. With
  * wideband set, the wideband greetings instead (for measuring a wideband
  * adaptation: bench/adapt-curve.sh). */
-rv_err rv_adapt_collect(rv_store *s, rv_asr *asr, rv_lexicon *lex, const char *work, long long max_audio_bytes,
-                        int wideband, rv_adapt_counts *c, rv_error *err);
+RV_MUST_USE rv_err rv_adapt_collect(rv_store *s, rv_asr *asr, rv_lexicon *lex, const char *work,
+                                    long long max_audio_bytes,
+                                    int wideband, rv_adapt_counts *c, rv_error *err);
 
 /* Estimate the MLLR transform on work's inputs (rv_adapt_collect): features
  * (sphinx_fe), counts (bw, aligning under base_mllr, or the plain model when
@@ -48,7 +49,7 @@ rv_err rv_adapt_collect(rv_store *s, rv_asr *asr, rv_lexicon *lex, const char *w
  * when complete and every number is finite). Logs stay in work. RV_ERR_CONFIG
  * when a program is missing (the sphinxtrain, sphinxbase-utils and
  * pocketsphinx packages), RV_ERR_INTERNAL when one fails (err names its log). */
-rv_err rv_adapt_estimate(const char *work, const char *base_mllr, const char *out, rv_error *err);
+RV_MUST_USE rv_err rv_adapt_estimate(const char *work, const char *base_mllr, const char *out, rv_error *err);
 
 /* MAP after the MLLR (run rv_adapt_estimate on work first; its features,
  * model definition and mixture weights are used again): Debian's model with
@@ -57,7 +58,7 @@ rv_err rv_adapt_estimate(const char *work, const char *base_mllr, const char *ou
  * those moved means as the prior. Writes a whole model directory out_dir
  * (Debian's model with means and variances replaced; replaced whole, only
  * when complete). Errors as rv_adapt_estimate's. */
-rv_err rv_adapt_estimate_map(const char *work, const char *mllr, const char *out_dir, rv_error *err);
+RV_MUST_USE rv_err rv_adapt_estimate_map(const char *work, const char *mllr, const char *out_dir, rv_error *err);
 
 /* Put the matrix at path in use as data_dir's adaptation number *number
  * (the next free one): copied to models/adapt-N.mllr with a manifest
@@ -66,13 +67,14 @@ rv_err rv_adapt_estimate_map(const char *work, const char *mllr, const char *out
  * models/adapt-N.map beside it (rv_asr_telephone_model), then linked as the
  * current one: the link names the matrix, and the MAP model goes with it,
  * so a rollback restores both. */
-rv_err rv_adapt_install(const char *data_dir, const char *path, const char *map_dir, const rv_adapt_counts *c,
-                        const char *now_iso, int *number, rv_error *err);
+RV_MUST_USE rv_err rv_adapt_install(const char *data_dir, const char *path, const char *map_dir,
+                                    const rv_adapt_counts *c,
+                                    const char *now_iso, int *number, rv_error *err);
 
 /* Restore what was in use before the current adaptation: the previous one,
  * or none (*number 0: the shipped adaptation applies again).
  * RV_ERR_NOT_FOUND when there is no adaptation in use. */
-rv_err rv_adapt_rollback(const char *data_dir, int *number, rv_error *err);
+RV_MUST_USE rv_err rv_adapt_rollback(const char *data_dir, int *number, rv_error *err);
 
 /* The number of the adaptation in use in data_dir, 0 when none. */
 int rv_adapt_current(const char *data_dir);
@@ -84,6 +86,6 @@ void rv_adapt_remove_work(const char *work);
 /* Write the float mixture weights SphinxTrain's bw needs (SphinxTrain's
  * binary "s3" format) from a PocketSphinx PTM model's quantised `sendump`
  * of n_sen senones. RV_ERR_CONFIG for a sendump it cannot read. */
-rv_err rv_adapt_mixture_weights(const char *sendump, int n_sen, const char *out, rv_error *err);
+RV_MUST_USE rv_err rv_adapt_mixture_weights(const char *sendump, int n_sen, const char *out, rv_error *err);
 
 #endif

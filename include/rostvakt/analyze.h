@@ -121,13 +121,13 @@ typedef struct {
  * recording could not be read); an empty or silent recording is not an
  * error but a report with missing set. On RV_OK the caller owns out
  * (rv_report_free); on error *out is zeroed. Thread-safe. */
-rv_err rv_analyze_bytes(const rv_analyzer *a, const void *bytes, size_t len,
-                        rv_audio_hint hint, rv_kind kind, rv_report *out,
-                        rv_error *err);
+RV_MUST_USE rv_err rv_analyze_bytes(const rv_analyzer *a, const void *bytes, size_t len,
+                                    rv_audio_hint hint, rv_kind kind, rv_report *out,
+                                    rv_error *err);
 
 /* The same for decoded audio; pcm stays the caller's. */
-rv_err rv_analyze_pcm(const rv_analyzer *a, const rv_pcm *pcm, rv_kind kind,
-                      rv_report *out, rv_error *err);
+RV_MUST_USE rv_err rv_analyze_pcm(const rv_analyzer *a, const rv_pcm *pcm, rv_kind kind,
+                                  rv_report *out, rv_error *err);
 
 void rv_report_free(rv_report *r);
 

@@ -49,13 +49,13 @@ void rv_package_use_models(const char *models_dir);
  * controls, bytes that are not UTF-8) is written as U+FFFD; every XML file
  * is checked well-formed and every METS.xml valid (RV_ERR_INTERNAL if not).
  * Thread-safe. */
-rv_err rv_package_build(const rv_vm_archive *v, const unsigned char *audio, size_t len, const char *created,
-                        rv_package *out, rv_error *err);
+RV_MUST_USE rv_err rv_package_build(const rv_vm_archive *v, const unsigned char *audio, size_t len, const char *created,
+                                    rv_package *out, rv_error *err);
 void rv_package_free(rv_package *p);
 
 /* The package as a POSIX (ustar) tar made by libarchive, every path under
  * OBJID/, the files' time the package's mtime (malloc()ed). */
-rv_err rv_package_tar(const rv_package *p, unsigned char **out, size_t *len, rv_error *err);
+RV_MUST_USE rv_err rv_package_tar(const rv_package *p, unsigned char **out, size_t *len, rv_error *err);
 
 /* The package written below dir as dir/OBJID/... or, when tar, as
  * dir/OBJID.tar: written under a temporary name, every file and folder
@@ -63,7 +63,7 @@ rv_err rv_package_tar(const rv_package *p, unsigned char **out, size_t *len, rv_
  * replaced, exchanged in one step where the file system can). What
  * writers killed half-way left in dir is removed when no other writer is
  * at work there. */
-rv_err rv_package_write(const rv_package *p, const char *dir, int tar, rv_error *err);
+RV_MUST_USE rv_err rv_package_write(const rv_package *p, const char *dir, int tar, rv_error *err);
 
 /* A voicemail never packaged gets its OBJID and first packaging time (now)
  * here; one packaged before keeps both. */
@@ -74,7 +74,8 @@ void rv_package_first_time(rv_vm_archive *v, const char *now);
  * event and an audit row for actor, so that a voicemail is never recorded
  * as packaged without its package complete on the disk. objid gets the
  * package's name on RV_OK, "" otherwise. */
-rv_err rv_package_archive(rv_store *s, long long id, const char *actor, const char *remote, const char *dir, int tar,
-                          char objid[48], rv_error *err);
+RV_MUST_USE rv_err rv_package_archive(rv_store *s, long long id, const char *actor, const char *remote,
+                                      const char *dir, int tar,
+                                      char objid[48], rv_error *err);
 
 #endif

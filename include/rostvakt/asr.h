@@ -36,8 +36,8 @@ typedef struct {
  * tools/adapt-model.sh), pronouncing with lex (borrowed; must outlive the
  * decoder). New *out (rv_asr_free). Errors: RV_ERR_CONFIG when the model or
  * the matrix cannot be loaded. */
-rv_err rv_asr_open(const char *hmm_dir, const char *mllr_path, rv_lexicon *lex, rv_asr **out,
-                   rv_error *err);
+RV_MUST_USE rv_err rv_asr_open(const char *hmm_dir, const char *mllr_path, rv_lexicon *lex, rv_asr **out,
+                               rv_error *err);
 
 /* The MAP model that goes with the MLLR matrix at mllr_path (links
  * followed): a model directory of the same name with ".map" for ".mllr"
@@ -52,19 +52,19 @@ void rv_asr_free(rv_asr *asr);
 
 /* Take an utterance (any rate; resampled to 16 kHz) and score the phone loop
  * on it once. Replaces the previous utterance. */
-rv_err rv_asr_set_audio(rv_asr *asr, const rv_pcm *pcm, rv_error *err);
+RV_MUST_USE rv_err rv_asr_set_audio(rv_asr *asr, const rv_pcm *pcm, rv_error *err);
 
 /* The 16-bit 16 kHz signal the decoder hears for pcm (resampled, the band
  * above a telephone line filled with faint noise): for model adaptation,
  * which must see the same signal. New *out (free). */
-rv_err rv_asr_prepare(const rv_pcm *pcm, int16_t **out, size_t *n, rv_error *err);
+RV_MUST_USE rv_err rv_asr_prepare(const rv_pcm *pcm, int16_t **out, size_t *n, rv_error *err);
 
 /* 1 when pcm carries only the telephone band (8 kHz or less, or nothing
  * above 4.4 kHz): the recordings the channel adaptation is applied to. */
 int rv_asr_telephone_band(const rv_pcm *pcm);
 
 /* Score phrase (Swedish text) on the current utterance. */
-rv_err rv_asr_verify(rv_asr *asr, const char *phrase, rv_phrase_score *out, rv_error *err);
+RV_MUST_USE rv_err rv_asr_verify(rv_asr *asr, const char *phrase, rv_phrase_score *out, rv_error *err);
 
 /* The most alternatives one search takes (rv_asr_best_of). */
 #define RV_ASR_MAX_ALTS 64
@@ -72,33 +72,33 @@ rv_err rv_asr_verify(rv_asr *asr, const char *phrase, rv_phrase_score *out, rv_e
 /* Find the best of n phrases (1..RV_ASR_MAX_ALTS; alternatives of one
  * another) in one pass: *best gets its index, out its score as rv_asr_verify
  * would give it. RV_ERR_ARG for any other n. */
-rv_err rv_asr_best_of(rv_asr *asr, const char *const *phrases, size_t n, size_t *best,
-                      rv_phrase_score *out, rv_error *err);
+RV_MUST_USE rv_err rv_asr_best_of(rv_asr *asr, const char *const *phrases, size_t n, size_t *best,
+                                  rv_phrase_score *out, rv_error *err);
 
 /* rv_asr_best_of with the lexicon's map for vocab: RV_VOCAB_DIRECTORY for
  * the directory's names, units and organisations and a profile's phrases;
  * rv_asr_verify and rv_asr_best_of use RV_VOCAB_FIXED (rostvakt's own
  * phrases). */
-rv_err rv_asr_best_of_in(rv_asr *asr, rv_vocab vocab, const char *const *phrases, size_t n, size_t *best,
-                         rv_phrase_score *out, rv_error *err);
+RV_MUST_USE rv_err rv_asr_best_of_in(rv_asr *asr, rv_vocab vocab, const char *const *phrases, size_t n, size_t *best,
+                                     rv_phrase_score *out, rv_error *err);
 
 /* *sayable 1 when the lexicon can pronounce phrase with vocab's map (every
  * word has a pronunciation; rv_asr_best_of_in fails for a phrase it cannot
  * say), 0 when it cannot (no mapping for a phoneme, too many words, a word
  * too long). Errors: RV_ERR_NOMEM. */
-rv_err rv_asr_sayable(rv_asr *asr, rv_vocab vocab, const char *phrase, int *sayable, rv_error *err);
+RV_MUST_USE rv_err rv_asr_sayable(rv_asr *asr, rv_vocab vocab, const char *phrase, int *sayable, rv_error *err);
 
 /* Align a phone network on the current utterance: n_pos positions in order
  * (1..96), position i one of the n_cands[i] ARPAbet phones cands[i] ("" lets
  * it be dropped), free phones before and after. choice[i] gets the index of
  * the candidate on the best path, -1 when none was found. For learning the
  * phone map (bench/learn_map.c). */
-rv_err rv_asr_align(rv_asr *asr, const char *const *const *cands, const size_t *n_cands, size_t n_pos,
-                    int *choice, rv_error *err);
+RV_MUST_USE rv_err rv_asr_align(rv_asr *asr, const char *const *const *cands, const size_t *n_cands, size_t n_pos,
+                                int *choice, rv_error *err);
 
 /* Let PocketSphinx compute the senone scores itself, as it did before
  * src/senone.c (restarts the decoder): for comparing the two. */
-rv_err rv_asr_use_pocketsphinx_scores(rv_asr *asr, rv_error *err);
+RV_MUST_USE rv_err rv_asr_use_pocketsphinx_scores(rv_asr *asr, rv_error *err);
 
 /* Whether the decoder's senone scores are rostvakt's own (src/senone.c). */
 int rv_asr_own_scores(const rv_asr *asr);
@@ -106,13 +106,13 @@ int rv_asr_own_scores(const rv_asr *asr);
 /* The senone scores of the current utterance (the log every pass reads):
  * *n_frames frames of *n_sen scores, new *out (free). RV_ERR_ARG when there
  * is none (no audio, or an utterance too long to keep its scores). */
-rv_err rv_asr_loop_scores(const rv_asr *asr, int16_t **out, size_t *n_frames, int *n_sen, rv_error *err);
+RV_MUST_USE rv_err rv_asr_loop_scores(const rv_asr *asr, int16_t **out, size_t *n_frames, int *n_sen, rv_error *err);
 
 /* Each senone's base phone (0..*n_phones-1; *n_sen entries, borrowed from
  * the decoder): for pooling the senone scores into phone posteriors.
  * RV_ERR_ARG when the scores are PocketSphinx's own (no model read here). */
-rv_err rv_asr_senone_phones(const rv_asr *asr, const unsigned char **out, int *n_sen, int *n_phones,
-                            rv_error *err);
+RV_MUST_USE rv_err rv_asr_senone_phones(const rv_asr *asr, const unsigned char **out, int *n_sen, int *n_phones,
+                                        rv_error *err);
 
 /* Where frame f of the current utterance's senone scores lies, in seconds
  * from the start of its audio (the frames the front end dropped as silence

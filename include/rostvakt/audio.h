@@ -57,15 +57,15 @@ typedef struct {
  * or defect: RV_ERR_TOO_LARGE, RV_ERR_TOO_LONG, RV_ERR_AUDIO_FORMAT (not audio,
  * unknown container), RV_ERR_AUDIO_TRUNCATED (fewer bytes than the header
  * promises), RV_ERR_AUDIO_CORRUPT. Thread-safe. */
-rv_err rv_audio_decode(const void *bytes, size_t len, rv_audio_hint hint,
-                       const rv_audio_limits *lim, rv_pcm *out, rv_error *err);
+RV_MUST_USE rv_err rv_audio_decode(const void *bytes, size_t len, rv_audio_hint hint,
+                                   const rv_audio_limits *lim, rv_pcm *out, rv_error *err);
 
 /* Whether rv_audio_decode would succeed, without decoding when it need not:
  * for uncompressed and G.711 data with a known length, the header and that
  * the data is all there; anything else is decoded and dropped. The same
  * errors as rv_audio_decode. Thread-safe. */
-rv_err rv_audio_check(const void *bytes, size_t len, rv_audio_hint hint, const rv_audio_limits *lim,
-                      rv_error *err);
+RV_MUST_USE rv_err rv_audio_check(const void *bytes, size_t len, rv_audio_hint hint, const rv_audio_limits *lim,
+                                  rv_error *err);
 
 /* 1 when rv_audio_check of these bytes reads headers only (G.711 and linear
  * PCM with a known length, or bytes it refuses at once); 0 when it must
@@ -74,13 +74,13 @@ int rv_audio_is_quick(const void *bytes, size_t len, rv_audio_hint hint);
 
 /* Read a file (refusing one larger than lim->max_bytes before reading it) and
  * decode it as rv_audio_decode does. RV_ERR_IO when it cannot be read. */
-rv_err rv_audio_decode_file(const char *path, rv_audio_hint hint,
-                            const rv_audio_limits *lim, rv_pcm *out, rv_error *err);
+RV_MUST_USE rv_err rv_audio_decode_file(const char *path, rv_audio_hint hint,
+                                        const rv_audio_limits *lim, rv_pcm *out, rv_error *err);
 
 /* Resample in to rate into a new out (same ownership rule). fast selects a
  * cheaper filter, good enough for analysis but not for speech recognition. */
-rv_err rv_audio_resample(const rv_pcm *in, int rate, int fast, rv_pcm *out,
-                         rv_error *err);
+RV_MUST_USE rv_err rv_audio_resample(const rv_pcm *in, int rate, int fast, rv_pcm *out,
+                                     rv_error *err);
 
 /* Release the samples; accepts NULL and an already freed pcm. */
 void rv_pcm_free(rv_pcm *pcm);

@@ -59,8 +59,9 @@ int rv_cal_choose_band(const double *margin, const int *said, size_t n, double m
  * earlier calibration: scores are compared with its thresholds and slopes).
  * A class needs min_per_class reviewed greetings heard said and as many not
  * said; min_right is rv_cal_choose_band's. */
-rv_err rv_calibrate(rv_store *s, const rv_config *base, int min_per_class, double min_right, rv_calibration *out,
-                    rv_error *err);
+RV_MUST_USE rv_err rv_calibrate(rv_store *s, const rv_config *base, int min_per_class, double min_right,
+                                rv_calibration *out,
+                                rv_error *err);
 
 /* Write the settings of the calibrated classes ("name = value" lines: base's
  * thresholds shifted, and the slopes of the banded ones) to f; returns how

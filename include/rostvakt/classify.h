@@ -27,7 +27,7 @@ typedef struct {
 /* The case-word list: one word or phrase a line, '#' comments. New *out
  * (free()), *n entries of 64 bytes. RV_ERR_IO or RV_ERR_CONFIG (empty list,
  * a line too long). */
-rv_err rv_case_words_load(const char *path, char (**out)[64], size_t *n, rv_error *err);
+RV_MUST_USE rv_err rv_case_words_load(const char *path, char (**out)[64], size_t *n, rv_error *err);
 
 /* Classify: no speech is empty; a case word or more than long_speech_s of
  * speech is a possible public record; anything else is ephemeral. *reasons

@@ -85,7 +85,7 @@ void rv_config_defaults(rv_config *cfg);
 
 /* Apply a "name = value" file (NULL: none), then RV_<NAME> environment
  * variables, over what cfg holds. Errors name the file, line and setting. */
-rv_err rv_config_load(rv_config *cfg, const char *path, rv_error *err);
+RV_MUST_USE rv_err rv_config_load(rv_config *cfg, const char *path, rv_error *err);
 
 /* Apply a "name = value" file alone (no environment): an installation's
  * calibration (RV_CALIBRATION_FILE in the data directory). */
@@ -93,14 +93,14 @@ rv_err rv_config_load(rv_config *cfg, const char *path, rv_error *err);
 /* The installation's own channel adaptation in the data directory (rostvakt
  * adapt: a link to the adaptation in use), used when asr_adaptation is empty. */
 #define RV_ADAPTATION_FILE "models/current.mllr"
-rv_err rv_config_load_file(rv_config *cfg, const char *path, rv_error *err);
+RV_MUST_USE rv_err rv_config_load_file(rv_config *cfg, const char *path, rv_error *err);
 
 /* Set one setting by name from its text form (as a flag would). */
-rv_err rv_config_set(rv_config *cfg, const char *name, const char *value,
-                     rv_error *err);
+RV_MUST_USE rv_err rv_config_set(rv_config *cfg, const char *name, const char *value,
+                                 rv_error *err);
 
 /* Check ranges and relations; call once after the last rv_config_set. */
-rv_err rv_config_validate(const rv_config *cfg, rv_error *err);
+RV_MUST_USE rv_err rv_config_validate(const rv_config *cfg, rv_error *err);
 
 /* Write every setting as "name = value  # help" lines; settings that change
  * a greeting's verdict are marked "[verdicts]". */

@@ -74,8 +74,9 @@ typedef struct {
  * (gallras after the hand-over to the e-archive; any decision after disposal)
  * with the field named in err->msg as "field: why". A decision where one
  * exists already is a change and needs a reason, whatever it changes. */
-rv_err rv_decision_check(const rv_decision_request *d, const rv_decision_rules *r, const rv_decision_state *s,
-                         rv_error *err);
+RV_MUST_USE rv_err rv_decision_check(const rv_decision_request *d, const rv_decision_rules *r,
+                                     const rv_decision_state *s,
+                                     rv_error *err);
 
 /* A copy of s without leading and trailing white space (spaces, tabs, line
  * breaks, no-break spaces), in out (cap bytes); 0 when it does not fit. */
@@ -83,7 +84,7 @@ int rv_decision_trim(const char *s, char *out, size_t cap);
 
 /* RV_OK when pattern is a regular expression a profile may use;
  * RV_ERR_CONFIG with the reason otherwise. */
-rv_err rv_decision_pattern_check(const char *pattern, rv_error *err);
+RV_MUST_USE rv_err rv_decision_pattern_check(const char *pattern, rv_error *err);
 
 /* Limits of the fields, in bytes. */
 #define RV_DIARIENUMMER_MAX 64

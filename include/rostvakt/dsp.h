@@ -38,8 +38,8 @@ rv_stft_opts rv_stft_speech_opts(int rate);
 /* Run a short-time Fourier analysis over x and call cb for each of the
  * ceil(n/hop) frames in order. Errors: RV_ERR_ARG for a bad option,
  * RV_ERR_NOMEM. Thread-safe. */
-rv_err rv_stft_run(const float *x, size_t n, int rate, const rv_stft_opts *opts,
-                   rv_stft_cb cb, void *user, rv_error *err);
+RV_MUST_USE rv_err rv_stft_run(const float *x, size_t n, int rate, const rv_stft_opts *opts,
+                               rv_stft_cb cb, void *user, rv_error *err);
 
 /* Destroy the cached plans; call only when no analysis is running. */
 void rv_dsp_cleanup(void);

@@ -40,6 +40,17 @@ typedef enum {
     RV_ERR__COUNT
 } rv_err;
 
+/* On a function returning rv_err: its caller must look at the code, or
+ * the build fails (-Werror); rv_err_ignore marks the few places where an
+ * error can change nothing (a rollback after a failure already reported,
+ * best-effort cleanup). rv_error_set and the like, which exist to make an
+ * error, are not marked. */
+#define RV_MUST_USE __attribute__((warn_unused_result))
+static inline void rv_err_ignore(rv_err rc)
+{
+    (void)rc;
+}
+
 /* Caller-owned error detail; msg is always NUL-terminated. */
 typedef struct {
     rv_err code;

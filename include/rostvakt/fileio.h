@@ -13,8 +13,8 @@
  * *len. A file larger than max_bytes (0: no cap) fails with RV_ERR_TOO_LARGE
  * before it is read; RV_ERR_IO names the system error. On error *out is NULL
  * and *len 0. An empty file gives a 1-byte buffer and *len 0. */
-rv_err rv_file_read(const char *path, int64_t max_bytes, unsigned char **out, size_t *len,
-                    rv_error *err);
+RV_MUST_USE rv_err rv_file_read(const char *path, int64_t max_bytes, unsigned char **out, size_t *len,
+                                rv_error *err);
 
 /* A secret a person keeps in a file (an API token, a password): the first
  * `lines` lines of the regular file at path, each without its line end
@@ -27,14 +27,14 @@ rv_err rv_file_read(const char *path, int64_t max_bytes, unsigned char **out, si
  * fewer lines; a line that does not fit gives RV_ERR_TOO_LARGE; one that
  * cannot be opened or read RV_ERR_IO. Nothing of the secret is left in
  * memory but out; on error out is wiped. A line may be empty. Thread-safe. */
-rv_err rv_secret_read(const char *path, const char *what, int lines, char *out, size_t cap, rv_error *err);
+RV_MUST_USE rv_err rv_secret_read(const char *path, const char *what, int lines, char *out, size_t cap, rv_error *err);
 
 /* fsync the folder dir, so that a rename or unlink in it is durable;
  * 0, or -1 with errno set. */
 int rv_sync_folder(const char *dir);
 
 /* Make the folders on the way to path (not path itself), as mkdir -p. */
-rv_err rv_make_parent(const char *path, rv_error *err);
+RV_MUST_USE rv_err rv_make_parent(const char *path, rv_error *err);
 
 /* A file a person named, written whole. A new path or a regular file is
  * written to a temporary file beside it and renamed over it only by
@@ -51,9 +51,9 @@ typedef struct {
 
 /* Open path for writing (a new regular file gets mode, less the umask).
  * On error o->f is NULL and err names the path. Not thread-safe (umask). */
-rv_err rv_out_open(rv_out *o, const char *path, mode_t mode, rv_error *err);
+RV_MUST_USE rv_err rv_out_open(rv_out *o, const char *path, mode_t mode, rv_error *err);
 /* Flush, make durable and put in place; closes o->f whatever happens. */
-rv_err rv_out_commit(rv_out *o, rv_error *err);
+RV_MUST_USE rv_err rv_out_commit(rv_out *o, rv_error *err);
 /* Close o->f and remove the temporary file: nothing at path changes. Safe
  * on a closed or never-opened rv_out (zeroed). */
 void rv_out_abort(rv_out *o);

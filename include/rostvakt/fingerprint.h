@@ -31,22 +31,22 @@ void rv_fpdb_free(rv_fpdb *db);
 
 /* Fingerprint pcm (any rate) and add it under name. Not thread-safe; build
  * the database before sharing it. */
-rv_err rv_fpdb_add(rv_fpdb *db, const char *name, const rv_pcm *pcm, rv_error *err);
+RV_MUST_USE rv_err rv_fpdb_add(rv_fpdb *db, const char *name, const rv_pcm *pcm, rv_error *err);
 
 /* Add every audio file named by spec: ':'-separated directories (all files
  * in them) or glob patterns. Files that cannot be decoded or are shorter than
  * min_seconds are skipped and counted in rep. A pattern that matches nothing
  * is not an error. */
-rv_err rv_fpdb_load(rv_fpdb *db, const char *spec, const rv_audio_limits *lim,
-                    double min_seconds, rv_fp_load_report *rep, rv_error *err);
+RV_MUST_USE rv_err rv_fpdb_load(rv_fpdb *db, const char *spec, const rv_audio_limits *lim,
+                                double min_seconds, rv_fp_load_report *rep, rv_error *err);
 
 size_t rv_fpdb_count(const rv_fpdb *db);
 
 /* Find the reference that best explains part of pcm (its first max_seconds).
  * best->name is "" when nothing reaches min_score and min_hashes; best->score
  * is still the highest seen. Thread-safe on a database no longer modified. */
-rv_err rv_fpdb_match(const rv_fpdb *db, const rv_pcm *pcm, double max_seconds,
-                     double min_score, size_t min_hashes, rv_fp_match *best,
-                     rv_error *err);
+RV_MUST_USE rv_err rv_fpdb_match(const rv_fpdb *db, const rv_pcm *pcm, double max_seconds,
+                                 double min_score, size_t min_hashes, rv_fp_match *best,
+                                 rv_error *err);
 
 #endif

@@ -43,11 +43,12 @@ typedef struct {
  * matched in the greeting. asr NULL:
  * signal analysis only (compliance unknown unless missing). *json gets the report
  * (free()). */
-rv_err rv_greeting_analyse(const rv_analyzer *an, rv_asr *asr, const rv_verify_thresholds *th,
-                           const rv_mailbox *m, const rv_profile *p, const rv_pcm *pcm, const char *received_at,
-                           const char *const *directory, const char *const *directory_units,
-                           size_t n_directory, const struct rv_features *name_template,
-                           char **json, rv_greeting_verdict *v, rv_error *err);
+RV_MUST_USE rv_err rv_greeting_analyse(const rv_analyzer *an, rv_asr *asr, const rv_verify_thresholds *th,
+                                       const rv_mailbox *m, const rv_profile *p, const rv_pcm *pcm,
+                                       const char *received_at,
+                                       const char *const *directory, const char *const *directory_units,
+                                       size_t n_directory, const struct rv_features *name_template,
+                                       char **json, rv_greeting_verdict *v, rv_error *err);
 
 /* A greeting's verdict once a person has listened: report is its
  * analysis (the JSON rv_greeting_analyse made), heard what the person
@@ -58,14 +59,14 @@ rv_err rv_greeting_analyse(const rv_analyzer *an, rv_asr *asr, const rv_verify_t
  * the policy were it not said, then still unknown). v->compliance and
  * v->violations are set, the rest of *v zeroed. RV_ERR_ARG when report is
  * not a verified greeting's analysis. */
-rv_err rv_greeting_reviewed(const rv_profile *p, const char *report, const char *const heard[4],
-                            rv_greeting_verdict *v, rv_error *err);
+RV_MUST_USE rv_err rv_greeting_reviewed(const rv_profile *p, const char *report, const char *const heard[4],
+                                        rv_greeting_verdict *v, rv_error *err);
 
 /* The features of mailbox ext's recorded name (rv_store_set_name_recording)
  * into out (rv_features_free): RV_ERR_NOT_FOUND when it has none; decoding
  * and feature errors as rv_audio_decode and rv_features_of give them. */
-rv_err rv_greeting_name_template(rv_store *s, const char *ext, const rv_audio_limits *lim,
-                                 struct rv_features *out, rv_error *err);
+RV_MUST_USE rv_err rv_greeting_name_template(rv_store *s, const char *ext, const rv_audio_limits *lim,
+                                             struct rv_features *out, rv_error *err);
 
 /* 1 when rc, from fetching or analysing a mailbox's recorded name, leaves
  * the greeting to be analysed without it: there is none (RV_ERR_NOT_FOUND),
@@ -76,8 +77,9 @@ int rv_greeting_template_unusable(rv_err rc);
 /* The same from the recording's bytes and Content-Type. Test hook, inert
  * unless set: RV_TEST_FAULT naming "name_template_io" makes it fail as a
  * read of the archive would (RV_ERR_IO). */
-rv_err rv_greeting_template_of(const void *bytes, size_t len, const char *content_type, const rv_audio_limits *lim,
-                               struct rv_features *out, rv_error *err);
+RV_MUST_USE rv_err rv_greeting_template_of(const void *bytes, size_t len, const char *content_type,
+                                           const rv_audio_limits *lim,
+                                           struct rv_features *out, rv_error *err);
 
 /* "models/profile": what rv_greeting_row.models_version records. */
 void rv_greeting_version(const char *models_version, const rv_profile *p, char out[40]);

@@ -24,11 +24,11 @@ typedef struct {
 /* Load the phone map at map_path. espeak-ng is initialised once per process.
  * New *out (rv_lexicon_free). Errors: RV_ERR_CONFIG naming the line of a bad
  * map, RV_ERR_IO, RV_ERR_INTERNAL when espeak-ng has no Swedish voice. */
-rv_err rv_lexicon_open(const char *map_path, rv_lexicon **out, rv_error *err);
+RV_MUST_USE rv_err rv_lexicon_open(const char *map_path, rv_lexicon **out, rv_error *err);
 /* The same with another of espeak-ng's voices ("es-419", "fr"; rv_lexicon_open
  * is "sv") and a phone map for it: what the bench measures the method with
  * in other languages. Errors as rv_lexicon_open's (no such voice: RV_ERR_INTERNAL). */
-rv_err rv_lexicon_open_voice(const char *map_path, const char *voice, rv_lexicon **out, rv_error *err);
+RV_MUST_USE rv_err rv_lexicon_open_voice(const char *map_path, const char *voice, rv_lexicon **out, rv_error *err);
 void rv_lexicon_free(rv_lexicon *lex);
 
 /* Which map pronounces a phrase. Fixed: rostvakt's own phrases (closing
@@ -42,26 +42,26 @@ typedef enum { RV_VOCAB_FIXED = 0, RV_VOCAB_DIRECTORY = 1 } rv_vocab;
 /* Pronounce directory entries with the map at path instead of the one
  * rv_lexicon_open loaded (which both use until then). Call before the
  * lexicon is shared. Errors as rv_lexicon_open's. */
-rv_err rv_lexicon_load_directory_map(rv_lexicon *lex, const char *path, rv_error *err);
+RV_MUST_USE rv_err rv_lexicon_load_directory_map(rv_lexicon *lex, const char *path, rv_error *err);
 
 /* The two maps of a models directory, as the service, analyze and the sweep
  * use them: RV_FIXED_MAP, and RV_DIRECTORY_MAP for directory entries. */
 #define RV_FIXED_MAP "sv-arpabet.map"
 #define RV_DIRECTORY_MAP "sv-arpabet-directory.map"
-rv_err rv_lexicon_open_models(const char *models_dir, rv_lexicon **out, rv_error *err);
+RV_MUST_USE rv_err rv_lexicon_open_models(const char *models_dir, rv_lexicon **out, rv_error *err);
 
 /* Pronounce text (UTF-8, any case, spaces between words; hyphenated names and
  * compounds are single words) into up to max_words entries of out, each with up
  * to max_variants (1..8) pronunciations. *n_words gets the count. Errors:
  * RV_ERR_ARG (empty or too long text), RV_ERR_TOO_LARGE (more words than
  * max_words). Thread-safe (espeak-ng calls are serialised). */
-rv_err rv_lexicon_pronounce(rv_lexicon *lex, const char *text, size_t max_variants,
-                            rv_word_pron *out, size_t max_words, size_t *n_words,
-                            rv_error *err);
+RV_MUST_USE rv_err rv_lexicon_pronounce(rv_lexicon *lex, const char *text, size_t max_variants,
+                                        rv_word_pron *out, size_t max_words, size_t *n_words,
+                                        rv_error *err);
 
 /* The same with the map of vocab (rv_lexicon_pronounce: RV_VOCAB_FIXED). */
-rv_err rv_lexicon_pronounce_in(rv_lexicon *lex, rv_vocab vocab, const char *text, size_t max_variants,
-                               rv_word_pron *out, size_t max_words, size_t *n_words, rv_error *err);
+RV_MUST_USE rv_err rv_lexicon_pronounce_in(rv_lexicon *lex, rv_vocab vocab, const char *text, size_t max_variants,
+                                           rv_word_pron *out, size_t max_words, size_t *n_words, rv_error *err);
 
 /* One phoneme of a phrase: espeak-ng's token as the phone map names it, the
  * word of the phrase it belongs to, and the map's phones for it ("" means
@@ -76,7 +76,7 @@ typedef struct {
 /* The phonemes of text, in order, into up to max entries of out (*n of
  * them), with the fixed map's phones: what a phone map is applied to
  * (bench/learn_map). */
-rv_err rv_lexicon_phonemes(rv_lexicon *lex, const char *text, rv_phoneme *out, size_t max, size_t *n,
-                           rv_error *err);
+RV_MUST_USE rv_err rv_lexicon_phonemes(rv_lexicon *lex, const char *text, rv_phoneme *out, size_t max, size_t *n,
+                                       rv_error *err);
 
 #endif

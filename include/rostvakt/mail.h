@@ -26,8 +26,8 @@ typedef struct {
  * as DATE-KEY.eml instead, and nothing is kept or sent. Problems with a
  * mail are logged and counted, not returned: RV_OK unless the report
  * cannot be read or the archive written. */
-rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, const char *dry_dir, FILE *log,
-                      rv_mail_counts *c, rv_error *err);
+RV_MUST_USE rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, const char *dry_dir, FILE *log,
+                                  rv_mail_counts *c, rv_error *err);
 
 /* A voicemail handed over to a person, as its mail says it. */
 typedef struct {
@@ -46,8 +46,9 @@ typedef struct {
  * from h->from or cfg's mail_from: a new message (*out, free()) of *len bytes and its
  * subject in subject. RV_ERR_NOMEM, or RV_ERR_CONFIG when mail_from is not
  * an address. */
-rv_err rv_mail_handover(const rv_config *cfg, const rv_handover_mail *h, char **out, size_t *len, char *subject,
-                        size_t subject_cap, rv_error *err);
+RV_MUST_USE rv_err rv_mail_handover(const rv_config *cfg, const rv_handover_mail *h, char **out, size_t *len,
+                                    char *subject,
+                                    size_t subject_cap, rv_error *err);
 
 /* Send one message to recipients (comma-separated) by cfg's mail server:
  * NULL when it was taken, else why not (in why). Takes as long as the

@@ -51,8 +51,8 @@ typedef struct {
  * RV_ERR_STOPPING when the service stayed unreachable through max_tries
  * (what was sent is in the state, the rest is tried again next pass);
  * RV_ERR_IO / RV_ERR_CONFIG for the spool or the state file. */
-rv_err rv_sync_asterisk(const rv_sync_opts *o, const char *context, const char *mailbox, rv_sync_counts *c,
-                        rv_error *err);
+RV_MUST_USE rv_err rv_sync_asterisk(const rv_sync_opts *o, const char *context, const char *mailbox, rv_sync_counts *c,
+                                    rv_error *err);
 
 /* One pass over FreeSWITCH mod_voicemail's SQLite database at db_path
  * (voicemail_msgs, voicemail_prefs), opened read-only and closed before
@@ -61,8 +61,9 @@ rv_err rv_sync_asterisk(const rv_sync_opts *o, const char *context, const char *
  * keyed by their uuid; greetings and names sent when new or changed.
  * RV_ERR_BUSY when the PBX held the database for two seconds; else as
  * rv_sync_asterisk. */
-rv_err rv_sync_freeswitch(const rv_sync_opts *o, const char *db_path, const char *storage, rv_sync_counts *c,
-                          rv_error *err);
+RV_MUST_USE rv_err rv_sync_freeswitch(const rv_sync_opts *o, const char *db_path, const char *storage,
+                                      rv_sync_counts *c,
+                                      rv_error *err);
 
 /* One pass over the IMAP folder: each message's recipient (the topmost
  * Delivered-To, which the receiving server added; without one To, then Cc)
@@ -75,6 +76,6 @@ rv_err rv_sync_freeswitch(const rv_sync_opts *o, const char *db_path, const char
  * or for an address no mailbox has, is moved to the problem folder with a
  * log line; nothing is deleted. RV_ERR_CONFIG when the server refuses the
  * login; RV_ERR_BUSY when it cannot be reached; else as rv_sync_asterisk. */
-rv_err rv_sync_imap(const rv_sync_opts *o, const rv_imap_opts *im, rv_sync_counts *c, rv_error *err);
+RV_MUST_USE rv_err rv_sync_imap(const rv_sync_opts *o, const rv_imap_opts *im, rv_sync_counts *c, rv_error *err);
 
 #endif

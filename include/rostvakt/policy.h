@@ -32,15 +32,15 @@ typedef struct {
 
 /* Load one profile file. Every key must be known and every value valid;
  * errors name the file and line (RV_ERR_CONFIG) or RV_ERR_IO. */
-rv_err rv_profile_load(const char *path, rv_profile *out, rv_error *err);
+RV_MUST_USE rv_err rv_profile_load(const char *path, rv_profile *out, rv_error *err);
 
 /* Find profile name in the ':'-separated directories dirs (later ones win,
  * so an operator's directory can override a built-in profile). The name must
  * be [a-z0-9-]+ (RV_ERR_ARG); RV_ERR_NOT_FOUND if no directory has it. */
-rv_err rv_profile_find(const char *dirs, const char *name, rv_profile *out, rv_error *err);
+RV_MUST_USE rv_err rv_profile_find(const char *dirs, const char *name, rv_profile *out, rv_error *err);
 
 /* All profiles in dirs, sorted by name, into a new array *out (free()). */
-rv_err rv_profile_list(const char *dirs, rv_profile **out, size_t *n, rv_error *err);
+RV_MUST_USE rv_err rv_profile_list(const char *dirs, rv_profile **out, size_t *n, rv_error *err);
 
 /* The facts about one greeting that the rules look at. */
 typedef struct {

@@ -34,8 +34,8 @@ typedef struct rv_postgram {
  * time lies in [from_s, to_s) (to_s < 0: to the end), each frame's time
  * with offset_s added. New *out (rv_postgram_free). RV_ERR_ARG when the
  * decoder has no senone scores of its own or no frame lies there. */
-rv_err rv_postgram_of(const rv_asr *asr, double from_s, double to_s, double offset_s, rv_postgram *out,
-                      rv_error *err);
+RV_MUST_USE rv_err rv_postgram_of(const rv_asr *asr, double from_s, double to_s, double offset_s, rv_postgram *out,
+                                  rv_error *err);
 void rv_postgram_free(rv_postgram *g);
 
 /* The template's best fit inside utt, as rv_template_match gives it: the
@@ -43,8 +43,8 @@ void rv_postgram_free(rv_postgram *g);
  * any stretch of utt (lower: more alike) and where that stretch starts
  * (utt's time). RV_ERR_ARG when either is empty or tmpl is more than twice
  * as long as utt. */
-rv_err rv_postgram_match(const rv_postgram *tmpl, const rv_postgram *utt, double *dist, double *at_s,
-                         rv_error *err);
+RV_MUST_USE rv_err rv_postgram_match(const rv_postgram *tmpl, const rv_postgram *utt, double *dist, double *at_s,
+                                     rv_error *err);
 
 /* The owner's recorded name (name->rec, of rv_features_of) in the decoder's
  * current utterance, whose audio starts offset_s into the greeting: the
@@ -52,7 +52,7 @@ rv_err rv_postgram_match(const rv_postgram *tmpl, const rv_postgram *utt, double
  * recording (it stays the current utterance) and the stretch name keeps is
  * matched. Errors of rv_asr_set_audio, rv_postgram_of and
  * rv_postgram_match. */
-rv_err rv_postgram_find(rv_asr *asr, const rv_features *name, double offset_s, double *dist, double *at_s,
-                        rv_error *err);
+RV_MUST_USE rv_err rv_postgram_find(rv_asr *asr, const rv_features *name, double offset_s, double *dist, double *at_s,
+                                    rv_error *err);
 
 #endif

@@ -13,7 +13,7 @@
  * strings; any other field, a wrong type, an empty or too long value is
  * RV_ERR_ARG with a message naming the field. ext must be 1..20 digits. On
  * error *out is zeroed but for ext. */
-rv_err rv_mailbox_parse(const char *ext, const char *json, size_t len, rv_mailbox *out, rv_error *err);
+RV_MUST_USE rv_err rv_mailbox_parse(const char *ext, const char *json, size_t len, rv_mailbox *out, rv_error *err);
 
 /* A records officer's decision, as POST /v1/voicemails/{id}/decision sends
  * it. The strings point into json_doc and live as long as it does. */
@@ -28,7 +28,7 @@ typedef struct {
  * required and every field a string of at most 500 bytes; anything else is
  * RV_ERR_ARG. Whether the values make a decision the law allows is
  * rv_decision_check's to say. On error there is nothing to free. */
-rv_err rv_decision_parse(const char *json, size_t len, rv_decision_req *out, rv_error *err);
+RV_MUST_USE rv_err rv_decision_parse(const char *json, size_t len, rv_decision_req *out, rv_error *err);
 void rv_decision_free(rv_decision_req *d);
 
 /* What a person heard, as POST …/greetings/{id}/review sends it:
@@ -37,7 +37,7 @@ void rv_decision_free(rv_decision_req *d);
  * a value that is not a string is RV_ERR_ARG; a string other than stated or
  * not_stated is RV_ERR_UNPROCESSABLE. The strings are static; nothing to
  * free. Only the four fields of out are set. */
-rv_err rv_review_parse(const char *json, size_t len, rv_review *out, rv_error *err);
+RV_MUST_USE rv_err rv_review_parse(const char *json, size_t len, rv_review *out, rv_error *err);
 
 /* A unit's managers, as PUT /v1/units/{name} sends them: {"managers":
  * ["address", ...]}, at most RV_UNIT_MANAGERS_MAX. list (cap bytes, at
@@ -47,7 +47,7 @@ rv_err rv_review_parse(const char *json, size_t len, rv_review *out, rv_error *e
  * (rv_mail_address_valid); on error list is "". */
 #define RV_UNIT_MANAGERS_MAX 20
 #define RV_UNIT_LIST_MAX (RV_UNIT_MANAGERS_MAX * 256)
-rv_err rv_unit_parse(const char *json, size_t len, char *list, size_t cap, rv_error *err);
+RV_MUST_USE rv_err rv_unit_parse(const char *json, size_t len, char *list, size_t cap, rv_error *err);
 
 /* Parse a PUT /v1/organisations/{id} body: name (required),
  * organisationsnummer (with its check digit), calendar SE|AX (SE) and its
@@ -56,6 +56,6 @@ rv_err rv_unit_parse(const char *json, size_t len, char *list, size_t cap, rv_er
  * identifier}, mail {from, officers: [...]}. RV_ERR_ARG for a malformed
  * body or id, RV_ERR_UNPROCESSABLE for a value that cannot be used. Whether
  * the profile exists is the caller's to check. */
-rv_err rv_org_parse(const char *id, const char *json, size_t len, rv_org *out, rv_error *err);
+RV_MUST_USE rv_err rv_org_parse(const char *id, const char *json, size_t len, rv_org *out, rv_error *err);
 
 #endif

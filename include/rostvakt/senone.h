@@ -31,13 +31,13 @@ typedef struct {
 /* Load m. Errors: RV_ERR_CONFIG when a file is missing or malformed, or the
  * model is not phonetically tied (one codebook per base phone, a sendump),
  * which is the only kind this scores; RV_ERR_NOMEM. New *out. */
-rv_err rv_senone_open(const rv_senone_model *m, rv_senone **out, rv_error *err);
+RV_MUST_USE rv_err rv_senone_open(const rv_senone_model *m, rv_senone **out, rv_error *err);
 void rv_senone_free(rv_senone *s);
 
 /* Transform the means and variances by the MLLR matrix at path, as
  * ps_update_mllr does; NULL restores the model's own. RV_ERR_CONFIG when
  * the file is not such a matrix. */
-rv_err rv_senone_adapt(rv_senone *s, const char *path, rv_error *err);
+RV_MUST_USE rv_err rv_senone_adapt(rv_senone *s, const char *path, rv_error *err);
 
 /* Number of senones (for the log's frames). */
 int rv_senone_count(const rv_senone *s);
@@ -49,6 +49,6 @@ const unsigned char *rv_senone_phones(const rv_senone *s, int *n_phones);
 /* Begin an utterance's log in out (its header), then score n_frames feature
  * frames, feat[t][stream] as sphinxbase's feat_s2mfc2feat_live makes them,
  * appending one frame of scores each. RV_ERR_IO on a write error. */
-rv_err rv_senone_write(rv_senone *s, float ***feat, int n_frames, FILE *out, rv_error *err);
+RV_MUST_USE rv_err rv_senone_write(rv_senone *s, float ***feat, int n_frames, FILE *out, rv_error *err);
 
 #endif

@@ -21,7 +21,7 @@ typedef struct rv_server rv_server;
 /* Start serving; *port gets the port bound. New *out (rv_server_stop).
  * RV_ERR_ARG for a listen address that is not ADDRESS:PORT, RV_ERR_IO when
  * it cannot be bound, and the store's and token file's errors. */
-rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port, rv_error *err);
+RV_MUST_USE rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port, rv_error *err);
 
 /* Stop: greetings being analysed finish, uploads taken are committed and
  * answered, then the threads end. NULL is fine. */
@@ -30,6 +30,6 @@ void rv_server_stop(rv_server *s);
 /* Read the tokens file (and users_file) again, as on SIGHUP: revoked
  * tokens stop working and their sessions end. On an error the old ones
  * stay and err says why. */
-rv_err rv_server_reload(rv_server *s, rv_error *err);
+RV_MUST_USE rv_err rv_server_reload(rv_server *s, rv_error *err);
 
 #endif

@@ -21,7 +21,7 @@ typedef struct rv_sessions rv_sessions;
 
 /* New *out (rv_sessions_free): sessions that end idle_s seconds after their
  * last use. */
-rv_err rv_sessions_new(long idle_s, rv_sessions **out, rv_error *err);
+RV_MUST_USE rv_err rv_sessions_new(long idle_s, rv_sessions **out, rv_error *err);
 void rv_sessions_free(rv_sessions *s);
 
 /* Who made a session: its token's key (rv_tokens_check_key) and, for the
@@ -39,22 +39,23 @@ typedef struct {
  * loses the one of them idle longest; when the table is full, the session
  * idle longest ends. RV_ERR_INTERNAL when no randomness is to be had; the
  * store's errors (RV_ERR_BUSY among them). */
-rv_err rv_session_create(rv_sessions *s, rv_store *db, const rv_session_owner *owner, char id[RV_SESSION_ID_LEN + 1],
-                         char csrf[RV_SESSION_ID_LEN + 1], rv_error *err);
+RV_MUST_USE rv_err rv_session_create(rv_sessions *s, rv_store *db, const rv_session_owner *owner,
+                                     char id[RV_SESSION_ID_LEN + 1],
+                                     char csrf[RV_SESSION_ID_LEN + 1], rv_error *err);
 
 /* The session id names: RV_OK with its token's key and its CSRF token, its
  * idle time starting again (marked in db at most every tenth of the idle
  * time, a minute at most); RV_ERR_NOT_FOUND when there is none or it has
  * expired (then it is ended); the store's errors. */
-rv_err rv_session_find(rv_sessions *s, rv_store *db, const char *id, unsigned char key[RV_TOKEN_KEY_LEN],
-                       char csrf[RV_SESSION_ID_LEN + 1], rv_error *err);
-rv_err rv_session_end(rv_sessions *s, rv_store *db, const char *id, rv_error *err);
+RV_MUST_USE rv_err rv_session_find(rv_sessions *s, rv_store *db, const char *id, unsigned char key[RV_TOKEN_KEY_LEN],
+                                   char csrf[RV_SESSION_ID_LEN + 1], rv_error *err);
+RV_MUST_USE rv_err rv_session_end(rv_sessions *s, rv_store *db, const char *id, rv_error *err);
 
 /* Take the secret the proxy users' CSRF tokens are made with from db,
  * where every node sharing it finds the same (the first to ask keeps its
  * own there), so that a proxy user's token is good on any node and after a
  * restart. The store's errors; s keeps its own secret then. */
-rv_err rv_sessions_share_secret(rv_sessions *s, rv_store *db, rv_error *err);
+RV_MUST_USE rv_err rv_sessions_share_secret(rv_sessions *s, rv_store *db, rv_error *err);
 
 /* The CSRF token of a user the trusted proxy names (the same for as long as
  * the secret is: rv_sessions_share_secret). */
@@ -62,7 +63,7 @@ void rv_sessions_proxy_csrf(rv_sessions *s, const char *name, char csrf[RV_SESSI
 
 /* Users named by a trusted proxy: "user<TAB>role" a line, '#' comments. */
 typedef struct rv_users rv_users;
-rv_err rv_users_load(const char *path, rv_users **out, rv_error *err);
+RV_MUST_USE rv_err rv_users_load(const char *path, rv_users **out, rv_error *err);
 void rv_users_free(rv_users *u);
 /* 1 with *role when name is listed. */
 int rv_users_role(const rv_users *u, const char *name, rv_role *role);

@@ -49,8 +49,8 @@ typedef struct {
 /* Analyse pcm at its own rate. Frames quieter than silence_dbfs are silent.
  * On RV_OK the caller owns out's arrays (rv_signal_free); on error *out is
  * zeroed. An empty pcm gives an all-zero result. Thread-safe. */
-rv_err rv_signal_analyze(const rv_pcm *pcm, double silence_dbfs, rv_signal *out,
-                         rv_error *err);
+RV_MUST_USE rv_err rv_signal_analyze(const rv_pcm *pcm, double silence_dbfs, rv_signal *out,
+                                     rv_error *err);
 
 void rv_signal_free(rv_signal *s);
 

@@ -23,15 +23,15 @@ typedef struct rv_store rv_store;
  * unless set: with RV_TEST_STORE=<libpq connection string> in the
  * environment it opens a PostgreSQL database of data_dir's own on that
  * server instead (created when missing). */
-rv_err rv_store_open(const char *data_dir, rv_store **out, rv_error *err);
+RV_MUST_USE rv_err rv_store_open(const char *data_dir, rv_store **out, rv_error *err);
 void rv_store_close(rv_store *s);
 /* rv_store_open, the schema brought up to version at most: an archive as an
  * older rostvakt left it, for the tests of the migrations. */
-rv_err rv_store_open_upto(const char *data_dir, int version, rv_store **out, rv_error *err);
+RV_MUST_USE rv_err rv_store_open_upto(const char *data_dir, int version, rv_store **out, rv_error *err);
 
 /* RV_OK when the database answers a query on s's connection; its error
  * (RV_ERR_BUSY, RV_ERR_IO ...) otherwise. */
-rv_err rv_store_ping(rv_store *s, rv_error *err);
+RV_MUST_USE rv_err rv_store_ping(rv_store *s, rv_error *err);
 /* Open the archive the setting store names: "sqlite" (or "" or NULL) is
  * rv_store_open of data_dir; a PostgreSQL URI (postgresql://...) or libpq
  * connection string (host=... dbname=...) connects to that database and
@@ -41,8 +41,8 @@ rv_err rv_store_ping(rv_store *s, rv_error *err);
  * store, a database that cannot be reached or refuses the credentials is
  * RV_ERR_CONFIG, its message naming the setting store and never its
  * password. New *out (rv_store_close). */
-rv_err rv_store_connect(const char *store, int allow_async_commit, const char *data_dir, rv_store **out,
-                        rv_error *err);
+RV_MUST_USE rv_err rv_store_connect(const char *store, int allow_async_commit, const char *data_dir, rv_store **out,
+                                    rv_error *err);
 
 /* 1 when s is a PostgreSQL database (shared by nodes, a connection each),
  * 0 for SQLite. */
@@ -67,21 +67,21 @@ typedef struct {
 /* Append len bytes to this store's segment (threads write their ranges in
  * parallel): not yet durable, and nothing points to it. Thread-safe (a lock
  * of its own, no database). On error *out is zeroed. */
-rv_err rv_store_append_audio(rv_store *s, const void *bytes, size_t len, rv_audio_blob *out, rv_error *err);
+RV_MUST_USE rv_err rv_store_append_audio(rv_store *s, const void *bytes, size_t len, rv_audio_blob *out, rv_error *err);
 
 /* Make appended audio durable: one fdatasync for each segment among b[0..n)
  * (NULL entries skipped), which covers every append to it before the call. */
-rv_err rv_store_sync_audio(rv_store *s, const rv_audio_blob *const *b, size_t n, rv_error *err);
+RV_MUST_USE rv_err rv_store_sync_audio(rv_store *s, const rv_audio_blob *const *b, size_t n, rv_error *err);
 
 /* Append and sync: durable when this returns, but nothing points to it yet
  * (rv_store_add_voicemails or rv_store_add_greeting with the blob index it). */
-rv_err rv_store_stage_audio(rv_store *s, const void *bytes, size_t len, rv_audio_blob *out, rv_error *err);
+RV_MUST_USE rv_err rv_store_stage_audio(rv_store *s, const void *bytes, size_t len, rv_audio_blob *out, rv_error *err);
 
 /* Stage len bytes and index them in a committed transaction of their own: a
  * recording already indexed with that hash is kept (the new copy's bytes
  * are released). hex gets the hash. Uses the connection. */
-rv_err rv_store_put_audio(rv_store *s, const void *bytes, size_t len, char hex[RV_SHA256_HEX + 1],
-                          rv_error *err);
+RV_MUST_USE rv_err rv_store_put_audio(rv_store *s, const void *bytes, size_t len, char hex[RV_SHA256_HEX + 1],
+                                      rv_error *err);
 
 /* Where stored audio with hash hex is. legacy: a file audio/<aa>/<hex> of
  * schema 4 and older archives, read as it is. in_db: in the database
@@ -95,14 +95,15 @@ typedef struct {
     int in_db;
 } rv_audio_loc;
 #define RV_AUDIO_CHUNK (256 * 1024)
-rv_err rv_store_locate_audio(rv_store *s, const char *hex, rv_audio_loc *loc, rv_error *err);
+RV_MUST_USE rv_err rv_store_locate_audio(rv_store *s, const char *hex, rv_audio_loc *loc, rv_error *err);
 
 /* Read the bytes at loc (no database: no lock needed; audio in the
  * database uses the connection, as rv_store_load_audio_range) into a new buffer
  * (*out, free()), checking they still hash to hex: RV_ERR_NOT_FOUND when
  * they were disposed of or changed meanwhile, RV_ERR_TOO_LARGE above max. */
-rv_err rv_store_load_audio(rv_store *s, const char *hex, const rv_audio_loc *loc, size_t max, unsigned char **out,
-                           size_t *len, rv_error *err);
+RV_MUST_USE rv_err rv_store_load_audio(rv_store *s, const char *hex, const rv_audio_loc *loc, size_t max,
+                                       unsigned char **out,
+                                       size_t *len, rv_error *err);
 
 /* Bytes [from, from + n) of the stored audio at loc (within blob.len) into
  * a new buffer (*out, free()): of audio in the database only the chunks
@@ -110,12 +111,13 @@ rv_err rv_store_load_audio(rv_store *s, const char *hex, const rv_audio_loc *loc
  * recording can be): for Range requests. Uses the connection (thread-safe
  * against other calls on it, but inside any transaction another thread has
  * open on it). */
-rv_err rv_store_load_audio_range(rv_store *s, const rv_audio_loc *loc, size_t from, size_t n, unsigned char **out,
-                                 rv_error *err);
+RV_MUST_USE rv_err rv_store_load_audio_range(rv_store *s, const rv_audio_loc *loc, size_t from, size_t n,
+                                             unsigned char **out,
+                                             rv_error *err);
 
 /* rv_store_locate_audio, then rv_store_load_audio. */
-rv_err rv_store_read_audio(rv_store *s, const char *hex, size_t max, unsigned char **out, size_t *len,
-                           rv_error *err);
+RV_MUST_USE rv_err rv_store_read_audio(rv_store *s, const char *hex, size_t max, unsigned char **out, size_t *len,
+                                       rv_error *err);
 
 /* Disposal, in two steps: inside the caller's write transaction drop hex's
  * index entry (loc: where its bytes are; RV_ERR_NOT_FOUND when it is not
@@ -123,8 +125,8 @@ rv_err rv_store_read_audio(rv_store *s, const char *hex, size_t max, unsigned ch
  * segment, or the legacy file removed) and sync them. An upload of the same
  * bytes committed in between indexes its own copy. rv_store_dispose also
  * records the erasure in its transaction (see rv_store_finish_erasures). */
-rv_err rv_store_forget_audio(rv_store *s, const char *hex, rv_audio_loc *loc, rv_error *err);
-rv_err rv_store_erase_audio(rv_store *s, const rv_audio_loc *loc, rv_error *err);
+RV_MUST_USE rv_err rv_store_forget_audio(rv_store *s, const char *hex, rv_audio_loc *loc, rv_error *err);
+RV_MUST_USE rv_err rv_store_erase_audio(rv_store *s, const rv_audio_loc *loc, rv_error *err);
 
 /* Finish the erasures a disposal recorded but did not see done (a crash, a
  * kill, an I/O error after its commit): each one's bytes destroyed and
@@ -135,7 +137,7 @@ rv_err rv_store_erase_audio(rv_store *s, const rv_audio_loc *loc, rv_error *err)
  * Test hook, inert unless set: with RV_TEST_KILL_AFTER_ERASURES=N in the
  * environment a process kills itself (SIGKILL) once it has erased N
  * recordings, before its next erasure or before it drops their records. */
-rv_err rv_store_finish_erasures(rv_store *s, long *failed, rv_error *err);
+RV_MUST_USE rv_err rv_store_finish_erasures(rv_store *s, long *failed, rv_error *err);
 
 /* An extension as the directory keeps them: 1 to 20 digits. */
 int rv_ext_valid(const char *ext);
@@ -162,15 +164,15 @@ typedef struct {
 /* Create or update a mailbox; *created is 1 when it was new. Called inside
  * rv_store_begin's transaction, it is part of it (the caller audits it
  * there); else it commits one of its own. */
-rv_err rv_store_put_mailbox(rv_store *s, const rv_mailbox *m, const char *now_iso, int *created,
-                            rv_error *err);
+RV_MUST_USE rv_err rv_store_put_mailbox(rv_store *s, const rv_mailbox *m, const char *now_iso, int *created,
+                                        rv_error *err);
 
 /* Record a voicemail whose audio is already stored and indexed (rv_store_put_audio), in
  * one committed transaction (synchronous=FULL: durable when this returns),
  * queued for analysis. *id gets its id. RV_ERR_NOT_FOUND: no such mailbox. */
-rv_err rv_store_add_voicemail(rv_store *s, const char *ext, const char *sha256, const char *content_type,
-                              size_t bytes, const char *caller, const char *received_at, long long *id,
-                              rv_error *err);
+RV_MUST_USE rv_err rv_store_add_voicemail(rv_store *s, const char *ext, const char *sha256, const char *content_type,
+                                          size_t bytes, const char *caller, const char *received_at, long long *id,
+                                          rv_error *err);
 
 /* One voicemail of a batch (rv_store_add_voicemails), with the audit entry
  * written in the same transaction when actor is set, and its appended audio
@@ -196,15 +198,16 @@ typedef struct {
  * ext) get their own rc and the rest are stored; a database error fails them
  * all and is returned. Called inside rv_store_begin's transaction, it is
  * part of it (durable once the caller commits; rv_store_end with its rc). */
-rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *err);
+RV_MUST_USE rv_err rv_store_add_voicemails(rv_store *s, rv_vm_new *v, size_t n, rv_error *err);
 
 /* The voicemail of mailbox ext that sender by (a token's name) sent with
  * Idempotency-Key key and the audio bytes[0..len): RV_OK with *id and its
  * sha256; RV_ERR_CONFLICT, saying nothing of it, when by sent other audio
  * with that key; RV_ERR_NOT_FOUND when by never sent that key (another
  * sender's key of the same text is another key). */
-rv_err rv_store_voicemail_by_key(rv_store *s, const char *ext, const char *by, const char *key, const void *bytes,
-                                 size_t len, long long *id, char sha256[RV_SHA256_HEX + 1], rv_error *err);
+RV_MUST_USE rv_err rv_store_voicemail_by_key(rv_store *s, const char *ext, const char *by, const char *key,
+                                             const void *bytes,
+                                             size_t len, long long *id, char sha256[RV_SHA256_HEX + 1], rv_error *err);
 
 
 /* Reclaim what a crash left in audio/: erasures a disposal recorded but did
@@ -215,7 +218,7 @@ void rv_store_remove_leftovers(rv_store *s);
 
 /* Put voicemails whose analysis was interrupted (a crash, a kill) back on
  * the queue; at start-up, before any worker runs. */
-rv_err rv_store_requeue_interrupted(rv_store *s, rv_error *err);
+RV_MUST_USE rv_err rv_store_requeue_interrupted(rv_store *s, rv_error *err);
 
 /* How many voicemails wait for analysis, claimed or not (-1 on a database
  * error): the depth of the queue every node shares. */
@@ -229,17 +232,20 @@ long long rv_store_count_queued(rv_store *s);
  * with the voicemail's id, audio and type; RV_ERR_NOT_FOUND when there is
  * none. One statement: on PostgreSQL its row is locked with SKIP LOCKED,
  * so that nodes claiming at once take different jobs. */
-rv_err rv_store_claim_analysis(rv_store *s, const char *by, long long now_ms, long long lease_until_ms, long long *id,
-                               char sha256[RV_SHA256_HEX + 1], char *content_type, size_t ct_cap, rv_error *err);
+RV_MUST_USE rv_err rv_store_claim_analysis(rv_store *s, const char *by, long long now_ms, long long lease_until_ms,
+                                           long long *id,
+                                           char sha256[RV_SHA256_HEX + 1], char *content_type, size_t ct_cap,
+                                           rv_error *err);
 /* Give up by's claim of voicemail id (an analysis not recorded), or with
  * id 0 every claim of by. */
-rv_err rv_store_release_analysis(rv_store *s, const char *by, long long id, rv_error *err);
+RV_MUST_USE rv_err rv_store_release_analysis(rv_store *s, const char *by, long long id, rv_error *err);
 /* Move the lease of every claim by holds to lease_until_ms (never back):
  * a worker still at work keeps its jobs however long an analysis takes.
  * Reads first, and writes only when by holds a claim. */
-rv_err rv_store_renew_analysis(rv_store *s, const char *by, long long lease_until_ms, rv_error *err);
+RV_MUST_USE rv_err rv_store_renew_analysis(rv_store *s, const char *by, long long lease_until_ms, rv_error *err);
 /* The workers that hold claims, each once: fn(user, by). */
-rv_err rv_store_analysis_claimants(rv_store *s, void (*fn)(void *user, const char *by), void *user, rv_error *err);
+RV_MUST_USE rv_err rv_store_analysis_claimants(rv_store *s, void (*fn)(void *user, const char *by), void *user,
+                                               rv_error *err);
 
 /* A voicemail's analysis, for rv_store_finish_voicemails. */
 typedef struct {
@@ -253,12 +259,12 @@ typedef struct {
  * when called inside it). An analysis made under a claim another worker
  * has taken over since (its lease ran out) is not recorded: that worker's
  * is, so that each voicemail's result is written once. */
-rv_err rv_store_finish_voicemails(rv_store *s, rv_vm_done *d, size_t n, rv_error *err);
+RV_MUST_USE rv_err rv_store_finish_voicemails(rv_store *s, rv_vm_done *d, size_t n, rv_error *err);
 
 /* Record a voicemail's analysis (report: the JSON of rostvakt analyze) and
  * take it off the queue; state "failed" when it could not be analysed. */
-rv_err rv_store_finish_voicemail(rv_store *s, long long id, const char *state, const char *classification,
-                                 const char *report, const char *now_iso, rv_error *err);
+RV_MUST_USE rv_err rv_store_finish_voicemail(rv_store *s, long long id, const char *state, const char *classification,
+                                             const char *report, const char *now_iso, rv_error *err);
 
 /* A records officer's decision on a voicemail as it is kept (strings NULL
  * when absent; they live in texts). */
@@ -294,14 +300,15 @@ typedef struct {
 
 /* Voicemail id into *out (rv_vm_detail_free). RV_ERR_NOT_FOUND when there
  * is none. On error *out is zeroed. */
-rv_err rv_store_get_voicemail(rv_store *s, long long id, rv_vm_detail *out, rv_error *err);
+RV_MUST_USE rv_err rv_store_get_voicemail(rv_store *s, long long id, rv_vm_detail *out, rv_error *err);
 /* Free what *v holds and zero it; NULL and a zeroed one are allowed. */
 void rv_vm_detail_free(rv_vm_detail *v);
 
 /* A voicemail's stored audio: its hash and original Content-Type, and
  * whether it was disposed of. RV_ERR_NOT_FOUND. */
-rv_err rv_store_voicemail_audio(rv_store *s, long long id, char sha256[RV_SHA256_HEX + 1], char *content_type,
-                                size_t ct_cap, int *disposed, rv_error *err);
+RV_MUST_USE rv_err rv_store_voicemail_audio(rv_store *s, long long id, char sha256[RV_SHA256_HEX + 1],
+                                            char *content_type,
+                                            size_t ct_cap, int *disposed, rv_error *err);
 
 /* Filters of the voicemail list; NULL or 0: any. */
 typedef struct {
@@ -342,12 +349,13 @@ typedef struct {
 
 /* Voicemails newest first (received_at, then id; received_at is UTC).
  * With count, out->total counts every match. On error out is zeroed. */
-rv_err rv_store_list_voicemails(rv_store *s, const rv_vm_query *q, int count, rv_vm_page *out, rv_error *err);
+RV_MUST_USE rv_err rv_store_list_voicemails(rv_store *s, const rv_vm_query *q, int count, rv_vm_page *out,
+                                            rv_error *err);
 /* Free what *p holds and zero it; NULL and a zeroed one are allowed. */
 void rv_vm_page_free(rv_vm_page *p);
 
 /* The owner returned the call: callback_at = now_iso. RV_ERR_NOT_FOUND. */
-rv_err rv_store_set_callback(rv_store *s, long long id, const char *now_iso, rv_error *err);
+RV_MUST_USE rv_err rv_store_set_callback(rv_store *s, long long id, const char *now_iso, rv_error *err);
 
 /* A records officer's decision as it is kept: decision is "registrera",
  * "halls_ordnad", "gallras" or "privat" (include/rostvakt/decision.h says
@@ -360,8 +368,9 @@ typedef struct {
 
 /* Kept as history (never overwritten). RV_ERR_NOT_FOUND for an unknown
  * voicemail; RV_ERR_ARG for a decision the archive does not know. */
-rv_err rv_store_add_decision(rv_store *s, long long voicemail_id, const rv_decision_record *d, const char *actor,
-                             const char *now_iso, long long *decision_id, rv_error *err);
+RV_MUST_USE rv_err rv_store_add_decision(rv_store *s, long long voicemail_id, const rv_decision_record *d,
+                                         const char *actor,
+                                         const char *now_iso, long long *decision_id, rv_error *err);
 
 /* Where a voicemail stands for a new decision: its latest decision ("" when
  * none), whether it was handed over to the e-archive (packaged or
@@ -372,20 +381,23 @@ typedef struct {
     int handed_over, disposed;
     char profile[64];
 } rv_decision_standing;
-rv_err rv_store_decision_standing(rv_store *s, long long voicemail_id, rv_decision_standing *out, rv_error *err);
+RV_MUST_USE rv_err rv_store_decision_standing(rv_store *s, long long voicemail_id, rv_decision_standing *out,
+                                              rv_error *err);
 
 /* One audit entry: who (token name), from where, what, when. Every audit
  * row is written here, in the caller's transaction when one is open.
  * action must be one of rv_audit_actions (else RV_ERR_INTERNAL).
  * Test hook, inert unless set: while the file RV_TEST_AUDIT_FAILS names
  * exists, no row is written (RV_ERR_FULL, as on a full disk). */
-rv_err rv_store_audit(rv_store *s, const char *now_iso, const char *actor, const char *remote, const char *action,
-                      long long voicemail_id, const char *ext, const char *detail, rv_error *err);
+RV_MUST_USE rv_err rv_store_audit(rv_store *s, const char *now_iso, const char *actor, const char *remote,
+                                  const char *action,
+                                  long long voicemail_id, const char *ext, const char *detail, rv_error *err);
 /* The same, a row of no mailbox that is organisation org's (a unit of it,
  * the organisation itself): its officers and admins read it too. org ""
  * or NULL: as rv_store_audit. */
-rv_err rv_store_audit_of(rv_store *s, const char *org, const char *now_iso, const char *actor, const char *remote,
-                         const char *action, const char *detail, rv_error *err);
+RV_MUST_USE rv_err rv_store_audit_of(rv_store *s, const char *org, const char *now_iso, const char *actor,
+                                     const char *remote,
+                                     const char *action, const char *detail, rv_error *err);
 
 /* Every action an audit row may name, NULL-ended. A new one needs its
  * request in the table of tests/cli/failclosed_test.c. */
@@ -408,14 +420,15 @@ typedef struct {
  * rows of those organisations' mailboxes and voicemails; rows of neither,
  * such as sign-ins, only with NULL); at most limit, into a new array
  * (*out, rv_audit_rows_free) of *n. */
-rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *actor, const char *from,
-                           const char *to, const char *orgs, int limit, rv_audit_row **out, size_t *n,
-                           rv_error *err);
+RV_MUST_USE rv_err rv_store_list_audit(rv_store *s, long long voicemail_id, const char *actor, const char *from,
+                                       const char *to, const char *orgs, int limit, rv_audit_row **out, size_t *n,
+                                       rv_error *err);
 /* The same, a page: entries older than after_id (0: from the newest), at
  * most limit; *more is 1 when older entries follow. orgs as above. */
-rv_err rv_store_audit_page(rv_store *s, long long voicemail_id, const char *actor, const char *from, const char *to,
-                           const char *orgs, long long after_id, int limit, rv_audit_row **out, size_t *n,
-                           int *more, rv_error *err);
+RV_MUST_USE rv_err rv_store_audit_page(rv_store *s, long long voicemail_id, const char *actor, const char *from,
+                                       const char *to,
+                                       const char *orgs, long long after_id, int limit, rv_audit_row **out, size_t *n,
+                                       int *more, rv_error *err);
 void rv_audit_rows_free(rv_audit_row *v, size_t n);
 
 /* One person who has read a voicemail's audio: the first time, the last,
@@ -427,7 +440,7 @@ typedef struct {
 } rv_vm_listen;
 /* Who has read voicemail id's audio, by the audit: one a person, in the
  * order they first did, into a new array (*out, rv_vm_listens_free) of *n. */
-rv_err rv_store_voicemail_listens(rv_store *s, long long id, rv_vm_listen **out, size_t *n, rv_error *err);
+RV_MUST_USE rv_err rv_store_voicemail_listens(rv_store *s, long long id, rv_vm_listen **out, size_t *n, rv_error *err);
 void rv_vm_listens_free(rv_vm_listen *v, size_t n);
 
 /* Keep staged audio (blob) as mailbox ext's recorded name, in one
@@ -435,17 +448,18 @@ void rv_vm_listens_free(rv_vm_listen *v, size_t n);
  * ("name_recording_received"); the mailbox's current greeting is marked for
  * analysis again (the next sweep). RV_ERR_NOT_FOUND: no such mailbox (the
  * staged bytes are released). */
-rv_err rv_store_set_name_recording(rv_store *s, const char *ext, const rv_audio_blob *blob,
-                                   const char *content_type, const char *actor, const char *remote,
-                                   const char *now_iso, rv_error *err);
+RV_MUST_USE rv_err rv_store_set_name_recording(rv_store *s, const char *ext, const rv_audio_blob *blob,
+                                               const char *content_type, const char *actor, const char *remote,
+                                               const char *now_iso, rv_error *err);
 
 /* Mailbox ext's recorded name: its audio hash and Content-Type.
  * RV_ERR_NOT_FOUND when it has none (or there is no such mailbox). */
-rv_err rv_store_name_recording(rv_store *s, const char *ext, char sha256[RV_SHA256_HEX + 1], char *content_type,
-                               size_t ct_cap, rv_error *err);
+RV_MUST_USE rv_err rv_store_name_recording(rv_store *s, const char *ext, char sha256[RV_SHA256_HEX + 1],
+                                           char *content_type,
+                                           size_t ct_cap, rv_error *err);
 
 /* Read a mailbox: RV_ERR_NOT_FOUND when there is none. */
-rv_err rv_store_get_mailbox(rv_store *s, const char *ext, rv_mailbox *out, rv_error *err);
+RV_MUST_USE rv_err rv_store_get_mailbox(rv_store *s, const char *ext, rv_mailbox *out, rv_error *err);
 
 /* Whether commits on this connection copy the write-ahead log back into the
  * database themselves when it has grown (on by default). A service turns it
@@ -455,7 +469,7 @@ void rv_store_autocheckpoint(rv_store *s, int on);
 
 /* Copy what it can of the write-ahead log into the database without waiting
  * for readers or writers (a passive checkpoint). */
-rv_err rv_store_checkpoint(rv_store *s, rv_error *err);
+RV_MUST_USE rv_err rv_store_checkpoint(rv_store *s, rv_error *err);
 
 /* A greeting's verdict on the policy. A removed greeting is stored as not
  * compliant. */
@@ -491,7 +505,7 @@ typedef struct {
  * written or neither. Every version is kept. RV_ERR_NOT_FOUND: no such
  * mailbox. Called inside rv_store_begin's transaction, it is part of it
  * (the caller ends it with this call's rc). */
-rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *id, rv_error *err);
+RV_MUST_USE rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *id, rv_error *err);
 
 /* A greeting version as it was kept. Strings NULL when absent; they live
  * in texts. */
@@ -513,14 +527,15 @@ typedef struct {
 /* A mailbox's greeting versions, newest first, without their reports,
  * into a new array (*out, rv_greetings_free) of *n. RV_ERR_NOT_FOUND for
  * an unknown mailbox. */
-rv_err rv_store_list_greetings(rv_store *s, const char *ext, rv_greeting_summary **out, size_t *n,
-                               rv_error *err);
+RV_MUST_USE rv_err rv_store_list_greetings(rv_store *s, const char *ext, rv_greeting_summary **out, size_t *n,
+                                           rv_error *err);
 void rv_greetings_free(rv_greeting_summary *v, size_t n);
 
 /* One greeting version with its report into *out
  * (rv_greeting_summary_free); id 0: the current one. RV_ERR_NOT_FOUND. On
  * error *out is zeroed. */
-rv_err rv_store_get_greeting(rv_store *s, const char *ext, long long id, rv_greeting_summary *out, rv_error *err);
+RV_MUST_USE rv_err rv_store_get_greeting(rv_store *s, const char *ext, long long id, rv_greeting_summary *out,
+                                         rv_error *err);
 /* Free what *g holds and zero it; NULL and a zeroed one are allowed. */
 void rv_greeting_summary_free(rv_greeting_summary *g);
 
@@ -545,8 +560,8 @@ typedef struct {
  * (NULL: all), in ext order: what a name is weighed against when its
  * greeting is verified. Both arrays and each string are malloc()ed: free
  * each with rv_store_names_free. */
-rv_err rv_store_directory_names(rv_store *s, const char *ext, char ***names, char ***units, size_t *n,
-                                rv_error *err);
+RV_MUST_USE rv_err rv_store_directory_names(rv_store *s, const char *ext, char ***names, char ***units, size_t *n,
+                                            rv_error *err);
 void rv_store_names_free(char **names, size_t n);
 
 /* A mailbox of the list with its current greeting. Strings NULL when
@@ -562,8 +577,9 @@ typedef struct {
 
 /* Mailboxes by ext into a new array (*out, rv_mailbox_rows_free) of *n.
  * *more is 1 when another page follows. */
-rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, rv_mailbox_row **out, size_t *n, int *more,
-                               rv_error *err);
+RV_MUST_USE rv_err rv_store_list_mailboxes(rv_store *s, const rv_mb_query *q, rv_mailbox_row **out, size_t *n,
+                                           int *more,
+                                           rv_error *err);
 void rv_mailbox_rows_free(rv_mailbox_row *v, size_t n);
 
 /* ---- reviews: what a person heard in a greeting ---- */
@@ -586,7 +602,7 @@ typedef struct {
  * kept. A greeting's summary then has reviewed_at and reviewed_by. RV_ERR_NOT_FOUND when ext
  * has no greeting greeting_id (or it records a removal); RV_ERR_ARG for a
  * value other than stated/not_stated, or none at all. */
-rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_error *err);
+RV_MUST_USE rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_error *err);
 
 /* A current greeting a person should listen to. Strings live in texts. */
 typedef struct {
@@ -601,8 +617,8 @@ typedef struct {
  * break the policy) and nobody has reviewed yet, by ext after after_ext
  * (NULL: from the first), at most limit (1..500), into a new array (*out,
  * rv_review_items_free) of *n. *more: another page follows. */
-rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, const rv_scope *scope,
-                            rv_review_item **out, size_t *n, int *more, rv_error *err);
+RV_MUST_USE rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, const rv_scope *scope,
+                                        rv_review_item **out, size_t *n, int *more, rv_error *err);
 void rv_review_items_free(rv_review_item *v, size_t n);
 
 /* A greeting's latest review with the greeting's report (the analysis's
@@ -615,8 +631,8 @@ typedef struct {
 
 /* Call fn for the latest review of every reviewed greeting that has a
  * report, in greeting order. */
-rv_err rv_store_each_reviewed(rv_store *s, void (*fn)(void *user, const rv_reviewed *r), void *user,
-                              rv_error *err);
+RV_MUST_USE rv_err rv_store_each_reviewed(rv_store *s, void (*fn)(void *user, const rv_reviewed *r), void *user,
+                                          rv_error *err);
 
 /* ---- what the nightly sweep reads and writes ---- */
 
@@ -642,14 +658,15 @@ typedef struct {
 /* Up to cap mailboxes' current greetings that are not removed, in ext order
  * after after_ext ("" from the first): a keyset page, so a caller's memory
  * does not grow with the archive. *n gets how many. */
-rv_err rv_store_current_greetings(rv_store *s, const char *after_ext, rv_current_greeting *out, size_t cap,
-                                  size_t *n, rv_error *err);
+RV_MUST_USE rv_err rv_store_current_greetings(rv_store *s, const char *after_ext, rv_current_greeting *out, size_t cap,
+                                              size_t *n, rv_error *err);
 
 /* Replace greeting id's analysis with g's report, compliance, violations,
  * missing_reason, absence_until, profile and models_version (the other
  * fields of g are not used), analysed at now_iso. RV_ERR_NOT_FOUND. */
-rv_err rv_store_reanalysed_greeting(rv_store *s, long long id, const rv_greeting_row *g, const char *now_iso,
-                                    rv_error *err);
+RV_MUST_USE rv_err rv_store_reanalysed_greeting(rv_store *s, long long id, const rv_greeting_row *g,
+                                                const char *now_iso,
+                                                rv_error *err);
 
 /* What the latest review of a recording heard: of the reviews of ext's
  * greetings whose audio is sha256, the latest. Each of *out is "stated",
@@ -658,8 +675,8 @@ rv_err rv_store_reanalysed_greeting(rv_store *s, long long id, const rv_greeting
 typedef struct {
     char name[12], unit[12], org[12], closing[12];
 } rv_heard;
-rv_err rv_store_latest_review(rv_store *s, const char *ext, const char *sha256, rv_heard *out, int *found,
-                              rv_error *err);
+RV_MUST_USE rv_err rv_store_latest_review(rv_store *s, const char *ext, const char *sha256, rv_heard *out, int *found,
+                                          rv_error *err);
 
 /* Each unit's mailboxes, and how many of them have a current greeting that
  * is compliant, in unit order; a unit is its name whatever the case
@@ -669,7 +686,7 @@ typedef struct {
     char organisation[48], org_name[192]; /* its mailboxes' organisation ("" for none) */
     long mailboxes, compliant;
 } rv_unit_share;
-rv_err rv_store_unit_shares(rv_store *s, rv_unit_share **out, size_t *n, rv_error *err);
+RV_MUST_USE rv_err rv_store_unit_shares(rv_store *s, rv_unit_share **out, size_t *n, rv_error *err);
 
 /* The sweep's lists of mailboxes, ordered by unit, then ext; the unit
  * named as rv_store_unit_shares names it (so are the call-backs' and the
@@ -693,8 +710,9 @@ typedef struct {
 
 /* Call fn for each mailbox of the list kind (for RV_FINDING_STALE_ABSENCE,
  * absences that ended before date, "YYYY-MM-DD"). */
-rv_err rv_store_greeting_findings(rv_store *s, rv_finding_kind kind, const char *date,
-                                  void (*fn)(void *user, const rv_greeting_finding *f), void *user, rv_error *err);
+RV_MUST_USE rv_err rv_store_greeting_findings(rv_store *s, rv_finding_kind kind, const char *date,
+                                              void (*fn)(void *user, const rv_greeting_finding *f), void *user,
+                                              rv_error *err);
 
 /* A voicemail that is owed a call-back: not called back, not disposed of,
  * not classified empty (one not analysed yet is owed one). The strings live
@@ -706,8 +724,8 @@ typedef struct {
 } rv_open_callback;
 
 /* Call fn for each, in id order. */
-rv_err rv_store_open_callbacks(rv_store *s, void (*fn)(void *user, const rv_open_callback *v), void *user,
-                               rv_error *err);
+RV_MUST_USE rv_err rv_store_open_callbacks(rv_store *s, void (*fn)(void *user, const rv_open_callback *v), void *user,
+                                           rv_error *err);
 
 /* An analysed voicemail whose audio is still kept, with what its retention
  * depends on. */
@@ -726,12 +744,13 @@ typedef struct {
 /* fn(user, raw, spelled) for each unit name the mailboxes write: raw as a
  * row has it, spelled as the report names its unit (the way most of the
  * unit's mailboxes spell it, rv_store_unit_shares' name). */
-rv_err rv_store_unit_spellings(rv_store *s, void (*fn)(void *user, const char *raw, const char *spelled), void *user,
-                               rv_error *err);
+RV_MUST_USE rv_err rv_store_unit_spellings(rv_store *s, void (*fn)(void *user, const char *raw, const char *spelled),
+                                           void *user,
+                                           rv_error *err);
 
 /* Up to cap of them with ids above after_id, in id order. */
-rv_err rv_store_disposal_candidates(rv_store *s, long long after_id, rv_disposal_candidate *out, size_t cap,
-                                    size_t *n, rv_error *err);
+RV_MUST_USE rv_err rv_store_disposal_candidates(rv_store *s, long long after_id, rv_disposal_candidate *out, size_t cap,
+                                                size_t *n, rv_error *err);
 
 /* A voicemail to dispose of, with the audit's detail. */
 typedef struct {
@@ -749,8 +768,8 @@ typedef struct {
  * are destroyed and synced, then the records dropped (what a crash leaves
  * recorded, rv_store_finish_erasures finishes). On error nothing is
  * disposed of and every done is 0. */
-rv_err rv_store_dispose(rv_store *s, rv_disposal *d, size_t n, const char *actor, const char *now_iso,
-                        rv_error *err);
+RV_MUST_USE rv_err rv_store_dispose(rv_store *s, rv_disposal *d, size_t n, const char *actor, const char *now_iso,
+                                    rv_error *err);
 
 /* ---- hand-over to the e-archive ---- */
 
@@ -772,24 +791,26 @@ typedef struct {
 } rv_vm_archive;
 
 /* Voicemail id's facts for its package (free with rv_vm_archive_free). */
-rv_err rv_store_archive_info(rv_store *s, long long id, rv_vm_archive *v, rv_error *err);
+RV_MUST_USE rv_err rv_store_archive_info(rv_store *s, long long id, rv_vm_archive *v, rv_error *err);
 void rv_vm_archive_free(rv_vm_archive *v);
 
 /* The voicemails whose latest decision is "registrera", decided in [from, to)
  * (ISO times), in id order; *ids malloc()ed. */
-rv_err rv_store_registered_between(rv_store *s, const char *from, const char *to, long long **ids, size_t *n,
-                                   rv_error *err);
+RV_MUST_USE rv_err rv_store_registered_between(rv_store *s, const char *from, const char *to, long long **ids,
+                                               size_t *n,
+                                               rv_error *err);
 
 /* A package was made: the voicemail keeps objid and packaged_at from the
  * first time; an event and an audit row record each time (one transaction). */
-rv_err rv_store_mark_packaged(rv_store *s, long long id, const char *objid, const char *now_iso, const char *actor,
-                              const char *remote, rv_error *err);
+RV_MUST_USE rv_err rv_store_mark_packaged(rv_store *s, long long id, const char *objid, const char *now_iso,
+                                          const char *actor,
+                                          const char *remote, rv_error *err);
 
 /* The e-archive confirmed it took voicemail id under reference: from then
  * on the profile's retention_archived_days applies to rostvakt's copy.
  * RV_ERR_CONFLICT unless it is registered and was packaged. */
-rv_err rv_store_mark_archived(rv_store *s, long long id, const char *reference, const char *now_iso,
-                              const char *actor, const char *remote, rv_error *err);
+RV_MUST_USE rv_err rv_store_mark_archived(rv_store *s, long long id, const char *reference, const char *now_iso,
+                                          const char *actor, const char *remote, rv_error *err);
 
 /* ---- units and the sweep's mail ---- */
 
@@ -808,33 +829,36 @@ char *rv_unit_key(const char *unit);
  * (comma-separated, checked by the caller); *created 1 when the unit was
  * new. A unit is its name whatever the case of its letters (rv_unit_key);
  * its first spelling is kept. */
-rv_err rv_store_put_unit(rv_store *s, const char *org, const char *name, const char *managers, const char *now_iso,
-                         int *created, rv_error *err);
+RV_MUST_USE rv_err rv_store_put_unit(rv_store *s, const char *org, const char *name, const char *managers,
+                                     const char *now_iso,
+                                     int *created, rv_error *err);
 
 /* How many mailboxes unit name of org has (whatever the case, rv_unit_key) into *n. */
-rv_err rv_store_unit_mailboxes(rv_store *s, const char *org, const char *name, long *n, rv_error *err);
+RV_MUST_USE rv_err rv_store_unit_mailboxes(rv_store *s, const char *org, const char *name, long *n, rv_error *err);
 
 /* Call fn for each unit with managers, by organisation and the order of
  * rv_unit_key, named as most of its mailboxes spell it (of equal counts,
  * the spelling the directory had first), or as it was first put when no
  * mailbox has it; org "" for a unit of every organisation. */
-rv_err rv_store_units(rv_store *s, void (*fn)(void *user, const char *org, const char *name, const char *managers),
-                      void *user, rv_error *err);
+RV_MUST_USE rv_err rv_store_units(rv_store *s, void (*fn)(void *user, const char *org, const char *name,
+                                  const char *managers),
+                                  void *user, rv_error *err);
 
 /* Call fn for every unit: each one a mailbox of an organisation has and
  * each one put, named as rv_store_units names them, with its organisation
  * ("" : none, or every one for a unit put so), its managers ("" when none)
  * and how many mailboxes it has. */
-rv_err rv_store_all_units(rv_store *s,
-                          void (*fn)(void *user, const char *org, const char *name, const char *managers,
-                                     long mailboxes),
-                          void *user, rv_error *err);
+RV_MUST_USE rv_err rv_store_all_units(rv_store *s,
+                                      void (*fn)(void *user, const char *org, const char *name, const char *managers,
+                                                 long mailboxes),
+                                      void *user, rv_error *err);
 
 /* Keep a mail until it is sent: one per (date, key), so that a sweep run
  * again on a day adds nothing (*added 0). */
-rv_err rv_store_outbox_add(rv_store *s, const char *date, const char *key, const char *recipients,
-                           const char *subject, const char *message, size_t len, const char *now_iso, int *added,
-                           rv_error *err);
+RV_MUST_USE rv_err rv_store_outbox_add(rv_store *s, const char *date, const char *key, const char *recipients,
+                                       const char *subject, const char *message, size_t len, const char *now_iso,
+                                       int *added,
+                                       rv_error *err);
 
 typedef struct {
     long long id;
@@ -844,14 +868,16 @@ typedef struct {
 } rv_outbox_mail;
 
 /* The mails not sent yet, oldest first (free with rv_outbox_free). */
-rv_err rv_store_outbox_unsent(rv_store *s, rv_outbox_mail **out, size_t *n, rv_error *err);
+RV_MUST_USE rv_err rv_store_outbox_unsent(rv_store *s, rv_outbox_mail **out, size_t *n, rv_error *err);
 void rv_outbox_free(rv_outbox_mail *m, size_t n);
 
 /* A try of mail id: sent (error NULL), or why not. */
-rv_err rv_store_outbox_result(rv_store *s, long long id, const char *error, const char *now_iso, rv_error *err);
+RV_MUST_USE rv_err rv_store_outbox_result(rv_store *s, long long id, const char *error, const char *now_iso,
+                                          rv_error *err);
 
 /* The same for the unsent mail of key (whatever its date). */
-rv_err rv_store_outbox_sent(rv_store *s, const char *key, const char *error, const char *now_iso, rv_error *err);
+RV_MUST_USE rv_err rv_store_outbox_sent(rv_store *s, const char *key, const char *error, const char *now_iso,
+                                        rv_error *err);
 
 /* Mails not sent yet; -1 on a database error. */
 long rv_store_outbox_pending(rv_store *s);
@@ -863,12 +889,12 @@ void rv_store_busy_timeout(rv_store *s, int ms);
 /* One transaction around several calls (none of which may begin its own,
  * e.g. rv_store_add_decision and rv_store_audit): rv_store_end commits when
  * rc is RV_OK, else rolls back, and returns rc or the commit's error. */
-rv_err rv_store_begin(rv_store *s, rv_error *err);
-rv_err rv_store_end(rv_store *s, rv_err rc, rv_error *err);
+RV_MUST_USE rv_err rv_store_begin(rv_store *s, rv_error *err);
+RV_MUST_USE rv_err rv_store_end(rv_store *s, rv_err rc, rv_error *err);
 
 /* A sweep's JSON report (not a dry run's), kept for the web app. */
-rv_err rv_store_add_sweep(rv_store *s, const char *date, const char *now_iso, const char *report_json,
-                          rv_error *err);
+RV_MUST_USE rv_err rv_store_add_sweep(rv_store *s, const char *date, const char *now_iso, const char *report_json,
+                                      rv_error *err);
 /* A kept sweep: its strings live in texts. */
 typedef struct {
     long long id;
@@ -878,7 +904,8 @@ typedef struct {
 } rv_sweep_row;
 /* The latest limit sweeps, newest day first, or with id only that one,
  * into a new array (*out, rv_sweeps_free) of *n. */
-rv_err rv_store_list_sweeps(rv_store *s, int limit, long long id, rv_sweep_row **out, size_t *n, rv_error *err);
+RV_MUST_USE rv_err rv_store_list_sweeps(rv_store *s, int limit, long long id, rv_sweep_row **out, size_t *n,
+                                        rv_error *err);
 void rv_sweeps_free(rv_sweep_row *v, size_t n);
 /* ---- what the nodes sharing the database share ---- */
 
@@ -897,32 +924,32 @@ typedef struct {
  * dropped first; then, when r's token has per_token sessions, the one of
  * them idle longest ends, else when the table holds max, the one idle
  * longest of all. */
-rv_err rv_store_session_add(rv_store *s, const rv_session_row *r, long per_token, long max, rv_error *err);
+RV_MUST_USE rv_err rv_store_session_add(rv_store *s, const rv_session_row *r, long per_token, long max, rv_error *err);
 /* The session whose id has the SHA-256 id_sha256, unless idle past now_ms,
  * into *r; RV_ERR_NOT_FOUND when there is none (an expired one is deleted).
  * A session last marked used touch_ms or longer ago is marked used now
  * (idle_until_ms = now_ms + idle_ms): a write at most every touch_ms. */
-rv_err rv_store_session_get(rv_store *s, const char *id_sha256, long long now_ms, long long idle_ms,
-                            long long touch_ms, rv_session_row *r, rv_error *err);
+RV_MUST_USE rv_err rv_store_session_get(rv_store *s, const char *id_sha256, long long now_ms, long long idle_ms,
+                                        long long touch_ms, rv_session_row *r, rv_error *err);
 /* End the session (none: RV_OK). */
-rv_err rv_store_session_end(rv_store *s, const char *id_sha256, rv_error *err);
+RV_MUST_USE rv_err rv_store_session_end(rv_store *s, const char *id_sha256, rv_error *err);
 /* The number of sessions (-1: a database error). */
 long long rv_store_session_count(rv_store *s);
 
 /* The secret named name every node shares (hex): the one in the store, or
  * candidate, kept now, when there is none. */
-rv_err rv_store_shared_secret(rv_store *s, const char *name, const char *candidate, char *out, size_t cap,
-                              rv_error *err);
+RV_MUST_USE rv_err rv_store_shared_secret(rv_store *s, const char *name, const char *candidate, char *out, size_t cap,
+                                          rv_error *err);
 
 /* Record that the token with key token_key (hex) named name is revoked,
  * and end its sessions, in one transaction (a key revoked again: RV_OK). */
-rv_err rv_store_revoke_token(rv_store *s, const char *token_key, const char *name, const char *now_iso,
-                             rv_error *err);
+RV_MUST_USE rv_err rv_store_revoke_token(rv_store *s, const char *token_key, const char *name, const char *now_iso,
+                                         rv_error *err);
 /* fn(user, token_key) for each revocation recorded after the one numbered
  * after (0: every one), in order; *last the number of the last one (after
  * when there is none). */
-rv_err rv_store_revocations(rv_store *s, long long after, void (*fn)(void *user, const char *token_key),
-                            void *user, long long *last, rv_error *err);
+RV_MUST_USE rv_err rv_store_revocations(rv_store *s, long long after, void (*fn)(void *user, const char *token_key),
+                                        void *user, long long *last, rv_error *err);
 
 /* The nightly sweep runs once a date, whichever nodes start it: a run row
  * a date (its calendar day, YYYY-MM-DD). Claim date's run for by (a
@@ -930,20 +957,23 @@ rv_err rv_store_revocations(rv_store *s, long long after, void (*fn)(void *user,
  * the one there has not finished and either started before
  * stale_before_ms or names a process gone(by) says is gone (NULL: none
  * is); else 0 (done, or running elsewhere). One transaction. */
-rv_err rv_store_sweep_claim(rv_store *s, const char *date, const char *by, long long now_ms, long long stale_before_ms,
-                            int (*gone)(const char *by), int *got, rv_error *err);
+RV_MUST_USE rv_err rv_store_sweep_claim(rv_store *s, const char *date, const char *by, long long now_ms,
+                                        long long stale_before_ms,
+                                        int (*gone)(const char *by), int *got, rv_error *err);
 /* By's run of date is over: done (ok 1) at now_ms, or failed (ok 0): its
  * row goes, so that the date can be swept again. */
-rv_err rv_store_sweep_over(rv_store *s, const char *date, const char *by, int ok, long long now_ms, rv_error *err);
+RV_MUST_USE rv_err rv_store_sweep_over(rv_store *s, const char *date, const char *by, int ok, long long now_ms,
+                                       rv_error *err);
 /* A sweep asked for over HTTP holds date's run while it runs: claimed as
  * rv_store_sweep_claim does, or, when the date's run is done, taken back
  * (*was_done 1: rv_store_sweep_over with ok 1 marks it done again; else
  * ok 0 gives the date back to the nightly run). *got 0: a run of date is
  * going on elsewhere. */
-rv_err rv_store_sweep_hold(rv_store *s, const char *date, const char *by, long long now_ms, long long stale_before_ms,
-                           int (*gone)(const char *by), int *got, int *was_done, rv_error *err);
+RV_MUST_USE rv_err rv_store_sweep_hold(rv_store *s, const char *date, const char *by, long long now_ms,
+                                       long long stale_before_ms,
+                                       int (*gone)(const char *by), int *got, int *was_done, rv_error *err);
 /* Date's run: *state 0 none, 1 running, 2 done. */
-rv_err rv_store_sweep_state(rv_store *s, const char *date, int *state, rv_error *err);
+RV_MUST_USE rv_err rv_store_sweep_state(rv_store *s, const char *date, int *state, rv_error *err);
 
 /* ---- organisations: the authorities one installation serves ---- */
 
@@ -957,13 +987,14 @@ typedef struct {
 /* Create or replace organisation o; *created is 1 when it was new; the
  * audit row ("organisation_created"/"_updated") by actor in the same
  * transaction. */
-rv_err rv_store_put_org(rv_store *s, const rv_org *o, const char *now_iso, const char *actor, const char *remote,
-                        int *created, rv_error *err);
+RV_MUST_USE rv_err rv_store_put_org(rv_store *s, const rv_org *o, const char *now_iso, const char *actor,
+                                    const char *remote,
+                                    int *created, rv_error *err);
 /* Organisation id into *out; RV_ERR_NOT_FOUND. */
-rv_err rv_store_get_org(rv_store *s, const char *id, rv_org *out, rv_error *err);
+RV_MUST_USE rv_err rv_store_get_org(rv_store *s, const char *id, rv_org *out, rv_error *err);
 /* Every organisation the scope's orgs hold, by id, into a new array (*out,
  * free()) of *n. */
-rv_err rv_store_list_orgs(rv_store *s, const char *orgs, rv_org **out, size_t *n, rv_error *err);
+RV_MUST_USE rv_err rv_store_list_orgs(rv_store *s, const char *orgs, rv_org **out, size_t *n, rv_error *err);
 /* Whose a mailbox (ext) or a voicemail (id, ext "") is: 1 with its
  * organisation ("" for none) and whether the scope sees it (*seen), 0 when
  * there is no such thing, -1 on a database error (err). */
@@ -972,16 +1003,19 @@ int rv_store_whose(rv_store *s, const char *ext, long long id, const rv_scope *s
 /* Organisations a migration made have no calendar yet: each takes its
  * profile's, as calendar_of(user, profile, cal) says it (0: no such
  * profile; then SE), with the calendar's time zone. *settled counts them. */
-rv_err rv_store_settle_calendars(rv_store *s, int (*calendar_of)(void *user, const char *profile, char cal[4]),
-                                 void *user, int *settled, rv_error *err);
+RV_MUST_USE rv_err rv_store_settle_calendars(rv_store *s, int (*calendar_of)(void *user, const char *profile,
+                                             char cal[4]),
+                                             void *user, int *settled, rv_error *err);
 /* fn(user, ext, organisation id) for each mailbox that names one. */
-rv_err rv_store_mailbox_orgs(rv_store *s, void (*fn)(void *user, const char *ext, const char *org), void *user,
-                             rv_error *err);
+RV_MUST_USE rv_err rv_store_mailbox_orgs(rv_store *s, void (*fn)(void *user, const char *ext, const char *org),
+                                         void *user,
+                                         rv_error *err);
 /* fn(user, ext, its organisation ("" for none), rv_unit_key of its unit)
  * for each mailbox the scope sees. */
-rv_err rv_store_scope_mailboxes(rv_store *s, const rv_scope *scope,
-                                void (*fn)(void *user, const char *ext, const char *org, const char *unit_key),
-                                void *user, rv_error *err);
+RV_MUST_USE rv_err rv_store_scope_mailboxes(rv_store *s, const rv_scope *scope,
+                                            void (*fn)(void *user, const char *ext, const char *org,
+                                            const char *unit_key),
+                                            void *user, rv_error *err);
 /* The number of voicemails mailbox ext holds (-1: a database error). */
 long long rv_store_mailbox_voicemails(rv_store *s, const char *ext);
 

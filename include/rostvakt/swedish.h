@@ -21,8 +21,8 @@ typedef struct {
  * greeting was recorded): a weekday or a date without a year is the next one
  * on or after the reference. RV_ERR_NOT_FOUND when text names no date or time;
  * RV_ERR_ARG for an impossible reference date. Pure and thread-safe. */
-rv_err rv_sv_parse_until(const char *text, int ref_year, int ref_month, int ref_day,
-                         rv_when *out, rv_error *err);
+RV_MUST_USE rv_err rv_sv_parse_until(const char *text, int ref_year, int ref_month, int ref_day,
+                                     rv_when *out, rv_error *err);
 
 /* 1 if text sounds like an absence greeting (semester, ledig, sjuk,
  * tjänsteresa, tillbaka, åter, ...). */

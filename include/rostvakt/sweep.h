@@ -58,8 +58,8 @@ typedef struct {
  * item (list, ext, id, name, unit, detail); HTML one self-contained page in
  * Swedish with a compliance chart per unit. Running it twice on the same day
  * changes nothing the second time. */
-rv_err rv_sweep_run(rv_store *s, const rv_sweep_opts *o, const rv_sweep_output *outs, size_t n_outs,
-                    rv_sweep_counts *counts, rv_error *err);
+RV_MUST_USE rv_err rv_sweep_run(rv_store *s, const rv_sweep_opts *o, const rv_sweep_output *outs, size_t n_outs,
+                                rv_sweep_counts *counts, rv_error *err);
 
 /* The report's list key ("missing_greetings" ...): its Swedish title and
  * what to do, as the HTML report says them; 0 for an unknown key. */

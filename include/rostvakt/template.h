@@ -26,7 +26,7 @@ typedef struct rv_features {
  * copy of pcm in out->rec. New out->v and out->rec (rv_features_free);
  * RV_ERR_ARG for a recording whose loudest frame
  * is below -50 dBFS in the band: nothing said. */
-rv_err rv_features_of(const rv_pcm *pcm, rv_features *out, rv_error *err);
+RV_MUST_USE rv_err rv_features_of(const rv_pcm *pcm, rv_features *out, rv_error *err);
 void rv_features_free(rv_features *f);
 
 /* The template's best fit inside utt: the mean frame distance along the
@@ -34,15 +34,15 @@ void rv_features_free(rv_features *f);
  * alike), and where that stretch starts in utt (seconds from the start of
  * its recording). RV_ERR_ARG when either is empty or tmpl is more than
  * twice as long as utt. */
-rv_err rv_template_match(const rv_features *tmpl, const rv_features *utt, double *dist, double *at_s,
-                         rv_error *err);
+RV_MUST_USE rv_err rv_template_match(const rv_features *tmpl, const rv_features *utt, double *dist, double *at_s,
+                                     rv_error *err);
 
 /* The subsequence DTW under rv_template_match, for any features: T template
  * frames against U utterance frames, cost(ctx, t, u) the distance of two
  * frames. *dist: the least mean cost of a path (DBL_MAX when none), *start:
  * the utterance frame it entered at. RV_ERR_ARG when T or U is 0 or T > 2 U;
  * RV_ERR_NOMEM. */
-rv_err rv_sdtw(size_t T, size_t U, double (*cost)(void *ctx, size_t t, size_t u), void *ctx, double *dist,
-               size_t *start, rv_error *err);
+RV_MUST_USE rv_err rv_sdtw(size_t T, size_t U, double (*cost)(void *ctx, size_t t, size_t u), void *ctx, double *dist,
+                           size_t *start, rv_error *err);
 
 #endif

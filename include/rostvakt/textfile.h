@@ -12,8 +12,8 @@ typedef rv_err (*rv_line_fn)(char *line, int lineno, void *user, rv_error *err);
 /* Read path line by line. A file that cannot be opened fails with
  * open_error (naming the path and the system error); a line longer than
  * 2047 bytes with RV_ERR_CONFIG naming path and line. */
-rv_err rv_textfile_each(const char *path, rv_err open_error, rv_line_fn fn, void *user,
-                        rv_error *err);
+RV_MUST_USE rv_err rv_textfile_each(const char *path, rv_err open_error, rv_line_fn fn, void *user,
+                                    rv_error *err);
 
 /* Trim whitespace in place; returns the first non-space character. */
 char *rv_trim(char *s);

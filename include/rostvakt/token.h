@@ -24,25 +24,25 @@ int rv_role_parse(const char *s);
  * locked and fsync'ed), and write the token itself to out. Errors: RV_ERR_ARG
  * (bad name, a name already there), RV_ERR_IO, RV_ERR_CONFIG (a damaged
  * tokens file, naming the line). */
-rv_err rv_token_create(const char *path, const char *name, rv_role role,
-                       char out[RV_TOKEN_TEXT_LEN + 1], rv_error *err);
+RV_MUST_USE rv_err rv_token_create(const char *path, const char *name, rv_role role,
+                                   char out[RV_TOKEN_TEXT_LEN + 1], rv_error *err);
 
 /* rv_token_create with the organisations the token acts for: orgs "a,b"
  * (ids) or "*" (every one), kept as the line's fourth field; NULL: none
  * named (the line has three fields). RV_ERR_ARG for a bad list. */
-rv_err rv_token_create_orgs(const char *path, const char *name, rv_role role, const char *orgs,
-                            char out[RV_TOKEN_TEXT_LEN + 1], rv_error *err);
+RV_MUST_USE rv_err rv_token_create_orgs(const char *path, const char *name, rv_role role, const char *orgs,
+                                        char out[RV_TOKEN_TEXT_LEN + 1], rv_error *err);
 
 /* Remove the token named name from the tokens file (rewritten whole,
  * atomically, under the same lock as rv_token_create). RV_ERR_NOT_FOUND
  * when there is none; a running service stops taking it on SIGHUP. */
-rv_err rv_token_revoke(const char *path, const char *name, rv_error *err);
+RV_MUST_USE rv_err rv_token_revoke(const char *path, const char *name, rv_error *err);
 
 typedef struct rv_tokens rv_tokens;
 
 /* Load the tokens file. New *out (rv_tokens_free). An absent file is
  * RV_ERR_IO; a damaged line RV_ERR_CONFIG. */
-rv_err rv_tokens_load(const char *path, rv_tokens **out, rv_error *err);
+RV_MUST_USE rv_err rv_tokens_load(const char *path, rv_tokens **out, rv_error *err);
 void rv_tokens_free(rv_tokens *t);
 size_t rv_tokens_count(const rv_tokens *t);
 

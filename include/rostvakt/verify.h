@@ -69,14 +69,14 @@ size_t rv_cohort_pick(const char *name, const char *unit, const char *const *all
 /* Give asr the stretch of pcm from its first speech to its last (sig, from
  * rv_analyze_pcm), with a margin, as verification does; *offset_s gets where
  * that stretch starts. */
-rv_err rv_verify_set_speech(rv_asr *asr, const rv_pcm *pcm, const rv_signal *sig, double *offset_s,
-                            rv_error *err);
+RV_MUST_USE rv_err rv_verify_set_speech(rv_asr *asr, const rv_pcm *pcm, const rv_signal *sig, double *offset_s,
+                                        rv_error *err);
 
 /* The best of rostvakt's closing prompts ("lämna ett meddelande" ...) on
  * asr's current utterance into out, stated at th->closing_min_score; out->at_s
  * counts from that utterance's start (rv_verify_set_speech's offset is not
  * added). rv_verify_greeting uses it; benchmarks call it alone. */
-rv_err rv_verify_closing(rv_asr *asr, const rv_verify_thresholds *th, rv_phrase_check *out, rv_error *err);
+RV_MUST_USE rv_err rv_verify_closing(rv_asr *asr, const rv_verify_thresholds *th, rv_phrase_check *out, rv_error *err);
 
 /* Verify exp on pcm with asr (a decoder of this thread) and fill r's
  * verification fields; with prof, also r->violations. A greeting already
@@ -84,9 +84,9 @@ rv_err rv_verify_closing(rv_asr *asr, const rv_verify_thresholds *th, rv_phrase_
  * "system_prompt". An absence greeting is sought too (r->absence), and its
  * end (r->absence_until) within 62 days of exp's recording date (0: today).
  * On error r's verification fields are left unset (r->verified == 0). */
-rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
-                          const rv_profile *prof, const rv_verify_thresholds *th,
-                          rv_report *r, rv_error *err);
+RV_MUST_USE rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
+                                      const rv_profile *prof, const rv_verify_thresholds *th,
+                                      rv_report *r, rv_error *err);
 
 /* Look for the case words (words[n_words], e.g. from rv_case_words_load) in
  * a voicemail r of pcm with asr, pronounced with the directory map
@@ -94,8 +94,8 @@ rv_err rv_verify_greeting(rv_asr *asr, const rv_pcm *pcm, const rv_expect *exp,
  * of each group that reaches min_score is a hit (so at most one hit a group).
  * Fills r->keywords and classifies r again with the hits (long_speech_s as in
  * rv_classify_voicemail). A voicemail without speech is not searched. */
-rv_err rv_spot_keywords(rv_asr *asr, const rv_pcm *pcm, const char (*words)[64], size_t n_words,
-                        double min_score, double long_speech_s, rv_report *r, rv_error *err);
+RV_MUST_USE rv_err rv_spot_keywords(rv_asr *asr, const rv_pcm *pcm, const char (*words)[64], size_t n_words,
+                                    double min_score, double long_speech_s, rv_report *r, rv_error *err);
 
 /* A fingerprint (16 hex digits) of the models and settings a greeting's
  * verdict depends on: the analysis revision and the settings the table marks

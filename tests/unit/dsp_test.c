@@ -77,6 +77,7 @@ Test(dsp, rejects_bad_options) {
 typedef struct {
     rv_pcm *p;
     stats s;
+    int rc; /* the runs' errors, or'ed */
 } job;
 
 static void *worker(void *arg)
@@ -86,7 +87,7 @@ static void *worker(void *arg)
     rv_error e;
     for (int r = 0; r < 5; r++) {
         memset(&j->s, 0, sizeof j->s);
-        rv_stft_run(j->p->samples, j->p->n, j->p->rate, &o, collect, &j->s, &e);
+        j->rc |= rv_stft_run(j->p->samples, j->p->n, j->p->rate, &o, collect, &j->s, &e);
     }
     return NULL;
 }
@@ -98,9 +99,11 @@ Test(dsp, threads_share_plans_and_agree) {
     pthread_t th[4];
     for (int i = 0; i < 4; i++) {
         jobs[i].p = &p;
+        jobs[i].rc = RV_OK;
         pthread_create(&th[i], NULL, worker, &jobs[i]);
     }
     for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    for (int i = 0; i < 4; i++) cr_expect_eq(jobs[i].rc, RV_OK);
     for (int i = 1; i < 4; i++) {
         cr_expect_eq(jobs[i].s.frames, jobs[0].s.frames);
         cr_expect_eq(jobs[i].s.ms_sum, jobs[0].s.ms_sum);
