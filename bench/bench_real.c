@@ -537,10 +537,11 @@ static int band_of_kind(int kind)
 /* The band on speaker sp's trials of kind through channel ch, by the rule
  * `rostvakt calibrate` applies to an installation's reviews
  * (rv_cal_choose_band): the fewest unsure verdicts whose confident verdicts
- * are right >= band_right (RV_BENCH_BAND_RIGHT, default 0.90), at least a
- * tenth of the trials confident. 0 when there are no trials or none
+ * are right >= band_right (RV_BENCH_BAND_RIGHT, default 0.90; with
+ * RV_BENCH_BAND_Z at the lower end of their Wilson interval at that z, as
+ * calibrate does at 1.96), at least a tenth of the trials confident. 0 when there are no trials or none
  * qualifies. */
-static double band_right = 0.90;
+static double band_right = 0.90, band_z = 0; /* RV_BENCH_BAND_Z: 1.96 is rostvakt calibrate's */
 
 static int choose_band(int sp, int kind, int ch, double *lo, double *hi)
 {
@@ -554,7 +555,7 @@ static int choose_band(int sp, int kind, int ch, double *lo, double *hi)
     for (size_t i = 0; i < n_trials; i++)
         if (trials[i].speaker == sp && trials[i].kind == kind && trials[i].channel == ch)
             m[n] = trials[i].margin, said[n++] = trials[i].said;
-    int found = rv_cal_choose_band(m, said, n, band_right, lo, hi);
+    int found = rv_cal_choose_band(m, said, n, band_right, band_z, lo, hi);
     free(m), free(said);
     if (found < 0) {
         fprintf(stderr, "bench_real: out of memory\n");
@@ -569,17 +570,30 @@ static void bands(void)
 {
     const char *given = getenv("RV_BENCH_BANDS"), *from_name = getenv("RV_BENCH_LINE_FROM");
     static const int chans[2] = {CH_ULAW, CH_GSM};
-    if (given) {
+    if (given) { /* eight figures, a pair "none none" where no band was found */
         double v[8];
-        if (sscanf(given, "%lf %lf %lf %lf %lf %lf %lf %lf", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) !=
-            8) {
-            fprintf(stderr, "bench_real: RV_BENCH_BANDS needs eight figures\n");
-            exit(64);
+        int none[8];
+        const char *p = given;
+        for (int k = 0; k < 8; k++) {
+            char *end;
+            while (*p == ' ') p++;
+            none[k] = strncmp(p, "none", 4) == 0;
+            v[k] = none[k] ? 0 : strtod(p, &end);
+            if (!none[k] && end == p) {
+                fprintf(stderr, "bench_real: RV_BENCH_BANDS needs eight figures (or none none)\n");
+                exit(64);
+            }
+            p = none[k] ? p + 4 : end;
         }
         for (int b = 0; b < N_BANDS; b++)
             for (int c = 0; c < 2; c++) {
-                band_lo[b][chans[c]] = v[4 * b + 2 * c], band_hi[b][chans[c]] = v[4 * b + 2 * c + 1];
-                has_band[b][chans[c]] = 1;
+                int k = 4 * b + 2 * c;
+                if (none[k] != none[k + 1]) {
+                    fprintf(stderr, "bench_real: RV_BENCH_BANDS: a band is two figures or none none\n");
+                    exit(64);
+                }
+                band_lo[b][chans[c]] = v[k], band_hi[b][chans[c]] = v[k + 1];
+                has_band[b][chans[c]] = !none[k];
             }
         printf("  real-voice bands given (RV_BENCH_BANDS), chosen elsewhere\n");
     } else {
@@ -587,30 +601,33 @@ static void bands(void)
         for (int i = 0; from_name && i < n_speakers; i++)
             if (strcmp(speakers[i], from_name) == 0) from = i;
         if (from < 0) return;
-        const char *r = getenv("RV_BENCH_BAND_RIGHT");
-        if (r) {
-            char *end;
-            band_right = strtod(r, &end);
-            if (*end || !(band_right >= 0.5 && band_right < 1)) {
-                fprintf(stderr, "bench_real: RV_BENCH_BAND_RIGHT needs a number 0.5..1\n");
-                exit(64);
-            }
+        const char *r = getenv("RV_BENCH_BAND_RIGHT"), *z = getenv("RV_BENCH_BAND_Z");
+        char *end;
+        if (r && (band_right = strtod(r, &end), *end || !(band_right >= 0.5 && band_right < 1))) {
+            fprintf(stderr, "bench_real: RV_BENCH_BAND_RIGHT needs a number 0.5..1\n");
+            exit(64);
+        }
+        if (z && (band_z = strtod(z, &end), *end || !(band_z >= 0 && band_z <= 4))) {
+            fprintf(stderr, "bench_real: RV_BENCH_BAND_Z needs a number 0..4\n");
+            exit(64);
         }
         for (int b = 0; b < N_BANDS; b++)
             for (int c = 0; c < 2; c++)
                 has_band[b][chans[c]] = choose_band(from, b == BAND_NAME ? KIND_PHRASE_NAME : KIND_SENTENCE, chans[c],
                                                     &band_lo[b][chans[c]], &band_hi[b][chans[c]]);
-        printf("  real-voice bands chosen on %s (the fewest unsure verdicts with confident verdicts right >= %.2f,\n"
+        printf("  real-voice bands chosen on %s (the fewest unsure verdicts with confident verdicts right >= %.2f%s,\n"
                "  at least a tenth confident; unit: its sentences' words, name: its phrases as names):\n",
-               from_name, band_right);
+               from_name, band_right, band_z > 0 ? " at the lower end of their Wilson interval" : "");
         char out[512];
         size_t len = 0;
         for (int b = 0; b < N_BANDS; b++)
             for (int c = 0; c < 2; c++) {
-                double lo = has_band[b][chans[c]] ? band_lo[b][chans[c]] : 0,
-                       hi = has_band[b][chans[c]] ? band_hi[b][chans[c]] : 0;
-                len += (size_t)snprintf(out + len, sizeof out - len, "%s%.2f %.2f", len ? " " : "", lo, hi);
-                if (!has_band[b][chans[c]]) continue;
+                double lo = band_lo[b][chans[c]], hi = band_hi[b][chans[c]];
+                if (!has_band[b][chans[c]]) {
+                    len += (size_t)snprintf(out + len, sizeof out - len, "%snone none", len ? " " : "");
+                    continue;
+                }
+                len += (size_t)snprintf(out + len, sizeof out - len, "%s%.3f %.3f", len ? " " : "", lo, hi);
                 double half = (hi - lo) / 2;
                 printf("    %-4s %-7s margins (%.2f, %.2f): the threshold %+.2f, half-width %.2f, slope %.3f\n",
                        b == BAND_NAME ? "name" : "unit", channel_names[chans[c]], lo, hi, (lo + hi) / 2, half,

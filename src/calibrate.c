@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,6 +58,21 @@ static double score_of(const json_t *check)
     return json_is_number(v) ? json_number_value(v) : -1e9;
 }
 
+/* 1 when a check's verdict did not come from its score: never sought (the
+ * lexicon cannot say it: always unsure), or a name the owner's own
+ * recording confirmed. Such reviews say nothing about the thresholds. */
+static int decided_otherwise(const json_t *check, const rv_verify_thresholds *th)
+{
+    if (json_is_true(json_object_get(check, "unpronounceable"))) return 1;
+    const json_t *t = json_object_get(check, "template");
+    const json_t *d = json_object_get(t, "distance");
+    if (!json_is_number(d)) return 0;
+    const char *features = json_string_value(json_object_get(t, "features"));
+    double max = features && strcmp(features, "posteriorgram") == 0 ? th->template_max_posterior_distance
+                                                                      : th->template_max_distance;
+    return json_number_value(d) <= max;
+}
+
 static void one_review(void *user, const rv_reviewed *r)
 {
     collect_ctx *x = user;
@@ -68,7 +84,7 @@ static void one_review(void *user, const rv_reviewed *r)
                                                        : RV_CODEC_OTHER;
     rv_verify_thresholds th = rv_verify_thresholds_for(&x->th, cd);
     json_t *name = json_object_get(rep, "name");
-    if (json_is_object(name)) {
+    if (json_is_object(name) && !decided_otherwise(name, &th)) {
         double t = json_object_get(name, "cohort") ? th.name_cohort_min_score : th.name_min_score;
         add(x, RV_CAL_NAME, score_of(name) - t, r->name);
     }
@@ -76,10 +92,10 @@ static void one_review(void *user, const rv_reviewed *r)
     for (int k = 0; k < 2; k++) {
         json_t *c = json_object_get(rep, keys[k]);
         const char *text = json_string_value(json_object_get(c, "expected"));
-        if (json_is_object(c) && text) add(x, RV_CAL_UNIT, score_of(c) - rv_phrase_threshold(&th, text), labels[k]);
+        if (json_is_object(c) && text && !decided_otherwise(c, &th)) add(x, RV_CAL_UNIT, score_of(c) - rv_phrase_threshold(&th, text), labels[k]);
     }
     json_t *closing = json_object_get(rep, "closing_prompt");
-    if (json_is_object(closing)) add(x, RV_CAL_CLOSING, score_of(closing) - th.closing_min_score, r->closing);
+    if (json_is_object(closing) && !decided_otherwise(closing, &th)) add(x, RV_CAL_CLOSING, score_of(closing) - th.closing_min_score, r->closing);
     json_decref(rep);
 }
 
@@ -122,7 +138,23 @@ static int by_margin(const void *x, const void *y)
     return (a->m > b->m) - (a->m < b->m);
 }
 
-int rv_cal_choose_band(const double *margin, const int *said, size_t n, double min_right, double *lo, double *hi)
+/* The lower end of the Wilson interval of k of n at z (z = 0: k / n). */
+static double wilson_lower(size_t k, size_t n, double z)
+{
+    if (n == 0) return 0;
+    double p = (double)k / (double)n, nn = (double)n, d = 1 + z * z / nn;
+    double c = (p + z * z / (2 * nn)) / d, h = z * sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / d;
+    return c - h;
+}
+
+/* Whether k right of conf confident verdicts among n pass the rule. */
+static int rule_holds(size_t k, size_t conf, size_t n, double min_right, double z)
+{
+    return conf * 10 >= n && conf > 0 && wilson_lower(k, conf, z) >= min_right;
+}
+
+int rv_cal_choose_band(const double *margin, const int *said, size_t n, double min_right, double z, double *lo,
+                       double *hi)
 {
     if (n == 0) return 0;
     scored *t = malloc(n * sizeof *t);
@@ -131,7 +163,8 @@ int rv_cal_choose_band(const double *margin, const int *said, size_t n, double m
         free(t), free(neg_below), free(pos_from);
         return -1;
     }
-    for (size_t i = 0; i < n; i++) t[i] = (scored){margin[i], said[i] != 0};
+    for (size_t i = 0; i < n; i++) /* found nowhere, or no number at all: -1e9 */
+        t[i] = (scored){margin[i] > -1e8 && margin[i] < 1e300 ? margin[i] : -1e9, said[i] != 0};
     qsort(t, n, sizeof *t, by_margin);
     /* neg_below[i]: not said among the i lowest; pos_from[j]: said from j up */
     for (size_t i = 0; i < n; i++) neg_below[i + 1] = neg_below[i] + !t[i].said;
@@ -148,7 +181,7 @@ int rv_cal_choose_band(const double *margin, const int *said, size_t n, double m
         for (size_t j = i; j < n; j++) {
             if (j > i && t[j - 1].m == t[j].m) continue;
             size_t conf = n - (j - i), right = neg_below[i] + pos_from[j];
-            if (conf * 10 < n || (double)right < min_right * (double)conf) continue;
+            if (!rule_holds(right, conf, n, min_right, z)) continue;
             double l = (t[i - 1].m + t[i].m) / 2, h = (t[j - 1].m + t[j].m) / 2;
             size_t u = j - i;
             if (!found || u < best_u || (u == best_u && (right > best_right ||
@@ -163,8 +196,9 @@ int rv_cal_choose_band(const double *margin, const int *said, size_t n, double m
     return found;
 }
 
-/* Three-way verdicts of s with the band (lo, hi) of margins into slot i of r. */
-static void verdicts_in(const samples *s, double lo, double hi, rv_cal_result *r, int i)
+/* Three-way verdicts of s with the band (lo, hi) of margins into slot i of
+ * r; returns how many of the confident ones are right. */
+static int verdicts_in(const samples *s, double lo, double hi, rv_cal_result *r, int i)
 {
     int unsure = 0, right = 0;
     for (size_t j = 0; j < s->n; j++) {
@@ -175,18 +209,19 @@ static void verdicts_in(const samples *s, double lo, double hi, rv_cal_result *r
     r->unsure[i] = s->n ? (double)unsure / (double)s->n : 0;
     r->confident[i] = (int)s->n - unsure;
     r->right[i] = r->confident[i] ? (double)right / r->confident[i] : 0;
+    return right;
 }
 
 /* logit(c) / half-width, inside the setting's limits */
 static double slope_for(double min_confidence, double half_width)
 {
     double l = log(min_confidence / (1 - min_confidence));
-    double slope = half_width > 0 ? l / half_width : 100;
-    return slope > 100 ? 100 : slope < 0.01 ? 0.01 : slope;
+    double slope = half_width > 0 ? l / half_width : RV_CAL_MAX_SLOPE;
+    return slope > RV_CAL_MAX_SLOPE ? RV_CAL_MAX_SLOPE : slope < 0.01 ? 0.01 : slope;
 }
 
-rv_err rv_calibrate(rv_store *s, const rv_config *base, int min_per_class, double min_right, rv_calibration *out,
-                    rv_error *err)
+rv_err rv_calibrate(rv_store *s, const rv_config *base, const rv_config *probe, int min_per_class, double min_right,
+                    rv_calibration *out, rv_error *err)
 {
     memset(out, 0, sizeof *out);
     out->min_per_class = min_per_class;
@@ -206,25 +241,28 @@ rv_err rv_calibrate(rv_store *s, const rv_config *base, int min_per_class, doubl
         verdicts_in(sm, -w, w, r, 0);
         r->slope = shipped_slope[c];
         r->calibrated = r->stated >= min_per_class && r->not_stated >= min_per_class;
+        r->overridden = probe ? rv_calibration_overridden(base, probe, (rv_cal_class)c) : NULL;
+        if (r->overridden) r->calibrated = 0;
         if (!r->calibrated) {
             rates_at(sm, 0, r, 1);
             verdicts_in(sm, -w, w, r, 1);
             continue;
         }
         double lo, hi;
-        int b = rv_cal_choose_band(sm->m, sm->said, sm->n, min_right, &lo, &hi);
+        int b = rv_cal_choose_band(sm->m, sm->said, sm->n, min_right, RV_CAL_Z, &lo, &hi);
         if (b < 0) {
             rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
             break;
         }
         if (b > 0) { /* the band's middle the threshold, its half-width the slope's */
-            r->banded = 1;
-            r->shift = (lo + hi) / 2;
-            r->slope = slope_for(base->verdict_min_confidence, (hi - lo) / 2);
-            rates_at(sm, r->shift, r, 1);
-            w = logit / r->slope;
-            verdicts_in(sm, r->shift - w, r->shift + w, r, 1);
-            continue;
+            double shift = (lo + hi) / 2, slope = slope_for(base->verdict_min_confidence, (hi - lo) / 2);
+            double pw = logit / slope; /* the band the product will leave unsure, after the slope's limits */
+            int right = verdicts_in(sm, shift - pw, shift + pw, r, 1);
+            if (rule_holds((size_t)right, (size_t)r->confident[1], sm->n, min_right, RV_CAL_Z)) {
+                r->banded = 1, r->shift = shift, r->slope = slope;
+                rates_at(sm, r->shift, r, 1);
+                continue;
+            }
         }
         /* the highest TPR at FPR <= 5 %; among equals the higher cut */
         double best_c = 0, best_tpr = -1;
@@ -249,37 +287,57 @@ rv_err rv_calibrate(rv_store *s, const rv_config *base, int min_per_class, doubl
     return rc;
 }
 
+/* The settings a class writes, and where a configuration holds them. */
+static const struct {
+    rv_cal_class c;
+    const char *name;
+    size_t off;
+    int slope; /* written only when banded, as the band's slope */
+} settings[] = {
+#define S(c, f, slope) {c, #f, offsetof(rv_config, f), slope}
+    S(RV_CAL_NAME, asr_name_min_score, 0),
+    S(RV_CAL_NAME, asr_name_min_score_g711, 0),
+    S(RV_CAL_NAME, asr_name_min_score_gsm, 0),
+    S(RV_CAL_NAME, asr_name_cohort_min_score, 0),
+    S(RV_CAL_NAME, asr_name_cohort_min_score_g711, 0),
+    S(RV_CAL_NAME, asr_name_cohort_min_score_gsm, 0),
+    S(RV_CAL_NAME, asr_name_confidence_slope, 1),
+    S(RV_CAL_UNIT, asr_phrase_min_score, 0),
+    S(RV_CAL_UNIT, asr_phrase_min_score_g711, 0),
+    S(RV_CAL_UNIT, asr_phrase_min_score_gsm, 0),
+    S(RV_CAL_UNIT, asr_phrase_confidence_slope, 1),
+    S(RV_CAL_CLOSING, asr_closing_min_score, 0),
+    S(RV_CAL_CLOSING, asr_closing_confidence_slope, 1),
+#undef S
+};
+#define N_SETTINGS (sizeof settings / sizeof *settings)
+#define PROBE 0.0009765625 /* 2^-10: exact, and not a value anyone types */
+
+static double value_of(const rv_config *cfg, size_t i)
+{
+    return *(const double *)(const void *)((const char *)cfg + settings[i].off);
+}
+
 int rv_calibration_write(const rv_calibration *cal, const rv_config *base, FILE *f)
 {
-    const struct {
-        rv_cal_class c;
-        const char *name;
-        double value;
-    } rows[] = {
-        {RV_CAL_NAME, "asr_name_min_score", base->asr_name_min_score},
-        {RV_CAL_NAME, "asr_name_min_score_g711", base->asr_name_min_score_g711},
-        {RV_CAL_NAME, "asr_name_min_score_gsm", base->asr_name_min_score_gsm},
-        {RV_CAL_NAME, "asr_name_cohort_min_score", base->asr_name_cohort_min_score},
-        {RV_CAL_NAME, "asr_name_cohort_min_score_g711", base->asr_name_cohort_min_score_g711},
-        {RV_CAL_NAME, "asr_name_cohort_min_score_gsm", base->asr_name_cohort_min_score_gsm},
-        {RV_CAL_UNIT, "asr_phrase_min_score", base->asr_phrase_min_score},
-        {RV_CAL_UNIT, "asr_phrase_min_score_g711", base->asr_phrase_min_score_g711},
-        {RV_CAL_UNIT, "asr_phrase_min_score_gsm", base->asr_phrase_min_score_gsm},
-        {RV_CAL_CLOSING, "asr_closing_min_score", base->asr_closing_min_score},
-    };
-    static const char *const slopes[RV_CAL__COUNT] = {"asr_name_confidence_slope", "asr_phrase_confidence_slope",
-                                                      "asr_closing_confidence_slope"};
     int n = 0;
-    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
-        const rv_cal_result *r = &cal->c[rows[i].c];
-        if (!r->calibrated) continue;
-        fprintf(f, "%s = %.4f\n", rows[i].name, rows[i].value + r->shift);
-        n++;
-    }
-    for (int c = 0; c < RV_CAL__COUNT; c++) {
-        if (!cal->c[c].banded) continue;
-        fprintf(f, "%s = %.4f\n", slopes[c], cal->c[c].slope);
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const rv_cal_result *r = &cal->c[settings[i].c];
+        if (!r->calibrated || (settings[i].slope && !r->banded)) continue;
+        fprintf(f, "%s = %.17g\n", settings[i].name, settings[i].slope ? r->slope : value_of(base, i) + r->shift);
         n++;
     }
     return n;
+}
+
+void rv_calibration_write_probe(const rv_config *base, FILE *f)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++) fprintf(f, "%s = %.17g\n", settings[i].name, value_of(base, i) + PROBE);
+}
+
+const char *rv_calibration_overridden(const rv_config *base, const rv_config *probe, rv_cal_class c)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++)
+        if (settings[i].c == c && value_of(probe, i) != value_of(base, i) + PROBE) return settings[i].name;
+    return NULL;
 }

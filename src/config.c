@@ -179,13 +179,13 @@ static const setting settings[] = {
     {"asr_keyword_min_score", T_DOUBLE, "-1.5", -100000, 100000, OFF(asr_keyword_min_score), NONE,
      "the same for a voicemail's case words (through the directory map; chosen on the voicemail "
      "tune split: just above every voicemail there without a case word)"},
-    {"asr_name_confidence_slope", T_DOUBLE, "0.428", 0.01, 100, OFF(asr_name_confidence_slope), VERDICT,
+    {"asr_name_confidence_slope", T_DOUBLE, "0.428", 0.01, 10000, OFF(asr_name_confidence_slope), VERDICT,
      "how fast a name's confidence grows with its distance from its threshold: 1 / (1 + exp(-slope * "
      "(score - threshold))) is the probability it was said (chosen on the tune split: verdicts outside "
      "the unsure band right >= 95 %)"},
-    {"asr_phrase_confidence_slope", T_DOUBLE, "0.414", 0.01, 100, OFF(asr_phrase_confidence_slope), VERDICT,
+    {"asr_phrase_confidence_slope", T_DOUBLE, "0.414", 0.01, 10000, OFF(asr_phrase_confidence_slope), VERDICT,
      "the same for a unit, organisation or phrase"},
-    {"asr_closing_confidence_slope", T_DOUBLE, "0.264", 0.01, 100, OFF(asr_closing_confidence_slope), VERDICT,
+    {"asr_closing_confidence_slope", T_DOUBLE, "0.264", 0.01, 10000, OFF(asr_closing_confidence_slope), VERDICT,
      "the same for the closing prompt (its confident verdicts reach only 90 % right on the tune split)"},
     {"verdict_min_confidence", T_DOUBLE, "0.95", 0.5, 0.9999, OFF(verdict_min_confidence), VERDICT,
      "a verdict is stated or not_stated only at this confidence; below it, unsure: no violation, and "

@@ -158,8 +158,10 @@ static const char *const details[] = {
     "                              the reviews (default the setting verdict_min_confidence)\n"
     "  --dry-run                   print, change nothing\n"
     "  per class, the band of scores left unsure with the fewest unsure verdicts whose\n"
-    "  confident verdicts were right at least R of the time on the reviews (its middle\n"
-    "  the threshold, its width the slope; failing one, the highest TPR at FPR <= 0.05);\n"
+    "  confident verdicts were right at least R of the time on the reviews (the lower\n"
+    "  end of the 95 % interval; a tenth at least confident): its middle the threshold,\n"
+    "  its width the slope; failing one, the highest TPR at FPR <= 0.05. A class whose\n"
+    "  settings the config file, environment or --set gives is left to them;\n"
     "  prints local TPR, FPR with 95 % intervals and the share unsure and right, and\n"
     "  writes DATA_DIR/calibration.conf, which serve and sweep read before the config file\n",
     /* adapt */
@@ -1627,18 +1629,32 @@ static int cmd_calibrate(int argc, char **argv)
             continue;
         }
         if (strcmp(argv[i], "--min-right") == 0 && i + 1 < argc &&
-            (min_right = strtod(argv[i + 1], &end), *end == '\0' && min_right >= 0.5 && min_right <= 0.999)) {
+            (min_right = strtod(argv[i + 1], &end), *end == '\0' && min_right >= 0.5 && min_right <= 0.9999)) {
             i++;
             continue;
         }
         fprintf(stderr, "rostvakt calibrate: %s %s (rostvakt help calibrate)\n", argv[i],
                 strcmp(argv[i], "--min-per-class") == 0 ? "needs a number 1..100000"
-                : strcmp(argv[i], "--min-right") == 0   ? "needs a number 0.5..0.999"
+                : strcmp(argv[i], "--min-right") == 0   ? "needs a number 0.5..0.9999"
                                                         : "is not an option");
         rc = EXIT_USAGE;
     }
-    rv_config base;
+    rv_config base, probe;
     if (rc == 0) rc = build_config(&co, &base); /* scores are weighed against the uncalibrated thresholds */
+    if (rc == 0) { /* which of calibrate's settings the configuration sets itself */
+        char probe_path[] = "/tmp/rostvakt-calibrate-XXXXXX";
+        int fd = mkstemp(probe_path);
+        FILE *pf = fd >= 0 ? fdopen(fd, "w") : NULL;
+        if (pf) rv_calibration_write_probe(&base, pf);
+        if (!pf || fclose(pf) != 0) {
+            fprintf(stderr, "rostvakt calibrate: cannot write %s: %s\n", probe_path, strerror(errno));
+            if (fd >= 0 && !pf) close(fd);
+            rc = 1;
+        } else {
+            rc = build_config_from(&co, probe_path, &probe);
+        }
+        if (fd >= 0) unlink(probe_path);
+    }
     free(co.sets);
     if (rc != 0) return rc;
     if (access(base.data_dir, F_OK) != 0) {
@@ -1653,7 +1669,7 @@ static int cmd_calibrate(int argc, char **argv)
         return EXIT_CONFIG;
     }
     if (min_right == 0) min_right = base.verdict_min_confidence;
-    if (rv_calibrate(st, &base, (int)min, min_right, &cal, &e) != RV_OK) {
+    if (rv_calibrate(st, &base, &probe, (int)min, min_right, &cal, &e) != RV_OK) {
         fprintf(stderr, "rostvakt calibrate: %s\n", e.msg);
         rv_store_close(st);
         return 1;
@@ -1664,7 +1680,9 @@ static int cmd_calibrate(int argc, char **argv)
         const rv_cal_result *r = &cal.c[c];
         any |= r->calibrated;
         printf("%-8s %d heard said, %d not said: ", rv_cal_class_name((rv_cal_class)c), r->stated, r->not_stated);
-        if (!r->calibrated)
+        if (r->overridden)
+            printf("left to the configuration, which sets %s itself\n", r->overridden);
+        else if (!r->calibrated)
             printf("the shipped thresholds stay (%s %ld of each)\n",
                    r->stated >= min && r->not_stated >= min ? "no cut keeps FPR <= 0.05 with" : "it takes",
                    min);
@@ -1672,8 +1690,9 @@ static int cmd_calibrate(int argc, char **argv)
             printf("thresholds %+.2f, slope %.3f (unsure within %.2f of them)\n", r->shift, r->slope,
                    log(base.verdict_min_confidence / (1 - base.verdict_min_confidence)) / r->slope);
         else
-            printf("thresholds %+.2f (no band keeps confident verdicts right %.2f of the time)\n", r->shift,
-                   min_right);
+            printf("thresholds %+.2f (no band keeps confident verdicts right %.2f of the time, at the lower end of "
+                   "their 95 %% interval)\n",
+                   r->shift, min_right);
         if (!r->stated || !r->not_stated) { /* no rate to give without both kinds */
             printf("         nothing to measure yet: no reviewed greeting %s\n",
                    !r->stated && !r->not_stated ? "at all" : !r->stated ? "heard said" : "heard not said");

@@ -21,7 +21,8 @@ typedef enum { RV_CAL_NAME, RV_CAL_UNIT, RV_CAL_CLOSING, RV_CAL__COUNT } rv_cal_
 
 typedef struct {
     int stated, not_stated;      /* reviewed greetings of each kind with a score */
-    int calibrated;              /* enough of both: shift applies */
+    int calibrated;              /* enough of both, and the configuration leaves them: shift applies */
+    const char *overridden;      /* a setting of the class the configuration sets itself, or NULL */
     int banded;                  /* a band qualified: slope applies too */
     double shift;                /* added to the class's thresholds */
     double slope;                /* the class's confidence slope (the shipped one unless banded) */
@@ -48,20 +49,44 @@ const char *rv_cal_class_name(rv_cal_class c);
  * one with the fewest of the n scores inside it whose confident verdicts
  * (stated at or above hi, not stated at or below lo) are right at least
  * min_right of the time, with at least a tenth of them confident; ties go to
- * the more right, then the narrower. Its edges lie half-way between
- * neighbouring scores, inside the scores (never open at either end); lo ==
- * hi leaves nothing unsure. Margins at or below -1e8 (found nowhere) are
- * always confidently not stated. 1 when found, 0 when no band qualifies, -1
- * when out of memory. */
-int rv_cal_choose_band(const double *margin, const int *said, size_t n, double min_right, double *lo, double *hi);
+ * the more right, then the narrower. "Right at least min_right of the time"
+ * is the lower end of the share's Wilson interval at z (z = 0: the share
+ * itself). Its edges lie half-way between neighbouring scores, inside the
+ * scores (never open at either end); lo == hi leaves nothing unsure.
+ * Margins at or below -1e8 (found nowhere) or not numbers are always
+ * confidently not stated. 1 when found, 0 when no band qualifies, -1 when
+ * out of memory. */
+int rv_cal_choose_band(const double *margin, const int *said, size_t n, double min_right, double z, double *lo,
+                       double *hi);
+
+/* rostvakt calibrate's z: the rule must hold at the lower end of the 95 %
+ * interval, so that a few dozen reviews that happen to be all right do not
+ * take the unsure band away. */
+#define RV_CAL_Z 1.959964
+/* The steepest slope calibrate writes (the setting's limit): ln 19 / 10000
+ * leaves 0.0003 unsure, less than the half-step between two scores a
+ * report gives (0.001 apart), so a band of width nought stays one. */
+#define RV_CAL_MAX_SLOPE 10000
 
 /* Calibrate from s's reviews against base (the configuration without any
  * earlier calibration: scores are compared with its thresholds and slopes).
  * A class needs min_per_class reviewed greetings heard said and as many not
- * said; min_right is rv_cal_choose_band's. */
-RV_MUST_USE rv_err rv_calibrate(rv_store *s, const rv_config *base, int min_per_class, double min_right,
-                                rv_calibration *out,
-                                rv_error *err);
+ * said; min_right is rv_cal_choose_band's, at RV_CAL_Z. A banded class must
+ * keep the rule with the slope as written (its limits), else it gets the
+ * cut. probe (NULL: not checked) is the configuration built with
+ * rv_calibration_write_probe's file as its calibration: a class any of
+ * whose settings the configuration sets itself is left to it, since a
+ * calibration it half overrides would be neither. */
+RV_MUST_USE rv_err rv_calibrate(rv_store *s, const rv_config *base, const rv_config *probe, int min_per_class,
+                                double min_right, rv_calibration *out, rv_error *err);
+
+/* Write every setting calibrate may write, each moved by a probe value, to
+ * f: built as the calibration under the configuration, it shows which of
+ * them the configuration sets itself (rv_calibration_overridden). */
+void rv_calibration_write_probe(const rv_config *base, FILE *f);
+/* The first setting of class c the configuration sets itself (probe built
+ * with rv_calibration_write_probe's file), or NULL. */
+const char *rv_calibration_overridden(const rv_config *base, const rv_config *probe, rv_cal_class c);
 
 /* Write the settings of the calibrated classes ("name = value" lines: base's
  * thresholds shifted, and the slopes of the banded ones) to f; returns how

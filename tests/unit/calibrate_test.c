@@ -1,13 +1,20 @@
-/* The band of three-way verdicts an installation's reviews choose. */
+/* The band of three-way verdicts an installation's reviews choose, and the
+ * settings calibrate writes for it, as the product then decides. */
 #include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
+#include "rostvakt/analyze.h"
 #include "rostvakt/calibrate.h"
+#include "rostvakt/verify.h"
 
 Test(calibrate, scores_apart_leave_nothing_unsure) {
     const double m[] = {-3, 1, -2, 2, -1, 3};
     const int said[] = {0, 1, 0, 1, 0, 1};
     double lo = 1, hi = -1;
-    cr_assert_eq(rv_cal_choose_band(m, said, 6, 0.95, &lo, &hi), 1);
+    cr_assert_eq(rv_cal_choose_band(m, said, 6, 0.95, 0, &lo, &hi), 1);
     cr_expect_float_eq(lo, 0, 1e-12, "half-way between -1 and 1: %g", lo);
     cr_expect_float_eq(hi, 0, 1e-12, "%g", hi);
 }
@@ -19,21 +26,21 @@ Test(calibrate, the_band_is_as_narrow_as_its_rule_allows) {
     const double m[] = {2, -5, 0.5, -4, 3, -3, -0.5, 4, -2, 5};
     const int said[] = {1, 0, 0, 0, 1, 0, 1, 1, 0, 1};
     double lo, hi;
-    cr_assert_eq(rv_cal_choose_band(m, said, 10, 0.90, &lo, &hi), 1);
+    cr_assert_eq(rv_cal_choose_band(m, said, 10, 0.90, 0, &lo, &hi), 1);
     cr_expect_float_eq(lo, hi, 1e-12, "at 90 %% one cut will do: (%g, %g)", lo, hi);
     cr_expect(lo > -2 && lo < -0.5, "the cut between -2 and -0.5 is right 9 of 10: %g", lo);
-    cr_assert_eq(rv_cal_choose_band(m, said, 10, 0.95, &lo, &hi), 1);
+    cr_assert_eq(rv_cal_choose_band(m, said, 10, 0.95, 0, &lo, &hi), 1);
     cr_expect_float_eq(lo, -1.25, 1e-12, "%g", lo);
     cr_expect_float_eq(hi, 1.25, 1e-12, "%g", hi);
 }
 
-/* Found nowhere (-1e9): confidently not said, and no edge below the
- * scores found somewhere, so the band's width stays finite. */
+/* Found nowhere (-1e9), or no number: confidently not said, and no edge
+ * below the scores found somewhere, so the band's width stays finite. */
 Test(calibrate, found_nowhere_is_never_inside_the_band) {
-    const double m[] = {-1e9, -1e9, -1e9, -1, 0.2, 1, 2};
+    const double m[] = {-1e9, NAN, -1e9, -1, 0.2, 1, 2};
     const int said[] = {0, 0, 1, 0, 0, 1, 1};
     double lo, hi;
-    cr_assert_eq(rv_cal_choose_band(m, said, 7, 0.80, &lo, &hi), 1);
+    cr_assert_eq(rv_cal_choose_band(m, said, 7, 0.80, 0, &lo, &hi), 1);
     cr_expect(lo > -1 && hi < 2 && lo <= hi, "(%g, %g)", lo, hi);
 }
 
@@ -44,7 +51,73 @@ Test(calibrate, no_band_when_none_is_right_often_enough) {
     int said[10];
     for (int i = 0; i < 10; i++) m[i] = i + 1, said[i] = i % 2 == 0;
     double lo = 7, hi = 7;
-    cr_expect_eq(rv_cal_choose_band(m, said, 10, 0.90, &lo, &hi), 0);
+    cr_expect_eq(rv_cal_choose_band(m, said, 10, 0.90, 0, &lo, &hi), 0);
     cr_expect(lo == 7 && hi == 7, "untouched when none qualifies");
-    cr_expect_eq(rv_cal_choose_band(m, said, 0, 0.90, &lo, &hi), 0, "nothing to choose on");
+    cr_expect_eq(rv_cal_choose_band(m, said, 0, 0.90, 0, &lo, &hi), 0, "nothing to choose on");
+}
+
+/* Sixty reviews all right are 0.94 at the lower end of their interval: not
+ * enough to say 95 % (calibrate's z), enough to say 90 %. */
+Test(calibrate, a_few_dozen_right_do_not_prove_95_percent) {
+    double m[60];
+    int said[60];
+    for (int i = 0; i < 60; i++) m[i] = i < 30 ? -1 - i : 1 + i, said[i] = i >= 30;
+    double lo, hi;
+    cr_expect_eq(rv_cal_choose_band(m, said, 60, 0.95, 0, &lo, &hi), 1, "the share itself: 1.00");
+    cr_expect_eq(rv_cal_choose_band(m, said, 60, 0.95, RV_CAL_Z, &lo, &hi), 0);
+    cr_expect_eq(rv_cal_choose_band(m, said, 60, 0.90, RV_CAL_Z, &lo, &hi), 1);
+}
+
+static rv_verdict decide(double score, double threshold, double slope, double c)
+{
+    rv_phrase_check k = {0};
+    k.score = score;
+    k.threshold = threshold;
+    rv_verdict_decide(&k, slope, c);
+    return k.verdict;
+}
+
+/* Reports give scores to 0.001, so a band's edges lie 0.0005 from the
+ * reviews beside them: the written threshold and slope must put those
+ * reviews on the same sides in the product as in calibrate's count. */
+Test(calibrate, the_written_band_keeps_the_reviews_beside_its_edges) {
+    rv_config base;
+    rv_config_defaults(&base);
+    const double t = base.asr_name_min_score, a = -27.462, b = -6.721;
+    const double lo = (a + 0.001 + a) / 2 - t, hi = (b + b + 0.001) / 2 - t; /* margins */
+    rv_calibration cal = {0};
+    cal.c[RV_CAL_NAME].calibrated = cal.c[RV_CAL_NAME].banded = 1;
+    cal.c[RV_CAL_NAME].shift = (lo + hi) / 2;
+    cal.c[RV_CAL_NAME].slope = log(19) / ((hi - lo) / 2);
+    char path[] = "/tmp/rv-cal-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    cr_assert(f);
+    cr_expect_eq(rv_calibration_write(&cal, &base, f), 7, "six thresholds and the slope");
+    fclose(f);
+    rv_config cfg;
+    rv_config_defaults(&cfg);
+    rv_error e;
+    cr_assert_eq(rv_config_load_file(&cfg, path, &e), RV_OK, "%s", e.msg);
+    unlink(path);
+    double th = cfg.asr_name_min_score, s = cfg.asr_name_confidence_slope, c = cfg.verdict_min_confidence;
+    cr_expect_eq(decide(a, th, s, c), RV_VERDICT_NOT_STATED);
+    cr_expect_eq(decide(a + 0.001, th, s, c), RV_VERDICT_UNSURE);
+    cr_expect_eq(decide(b, th, s, c), RV_VERDICT_UNSURE);
+    cr_expect_eq(decide(b + 0.001, th, s, c), RV_VERDICT_STATED);
+}
+
+/* A band of width nought written at the slope's limit: the product leaves
+ * less unsure than the half-step between two reported scores. */
+Test(calibrate, a_band_of_width_nought_stays_one) {
+    rv_config base;
+    rv_config_defaults(&base);
+    rv_error e;
+    char v[32];
+    snprintf(v, sizeof v, "%d", RV_CAL_MAX_SLOPE);
+    cr_expect_eq(rv_config_set(&base, "asr_name_confidence_slope", v, &e), RV_OK, "%s", e.msg);
+    const double t = -10.0005; /* half-way between two reported scores */
+    cr_expect_eq(decide(-10.001, t, RV_CAL_MAX_SLOPE, 0.95), RV_VERDICT_NOT_STATED);
+    cr_expect_eq(decide(-10.000, t, RV_CAL_MAX_SLOPE, 0.95), RV_VERDICT_STATED);
 }
