@@ -1286,14 +1286,15 @@ int main(int argc, char **argv)
     }
     if (getenv("RV_BENCH_DUMP")) /* every trial, for study */
         for (size_t i = 0; i < n_trials; i++)
-            fprintf(stderr, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.2f\t%s\t%s\t%.1f\t%d\t%d\t%.2f\t%.2f\n",
+            fprintf(stderr, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.2f\t%s\t%s\t%.1f\t%d\t%d\t%.2f\t%.2f\t%.3f\n",
                     speakers[trials[i].speaker], trials[i].said, trials[i].score,
                     trials[i].has_tmpl ? -trials[i].tmpl : -1, trials[i].word_min, trials[i].per_phone,
                     trials[i].kind == KIND_SENTENCE      ? "sentence"
                     : trials[i].kind == KIND_PHRASE_NAME ? "phrase-name"
                     : trials[i].kind == KIND_PHRASE_UNIT ? "phrase-unit"
                                                          : "words", channel_names[trials[i].channel],
-                    trials[i].total, trials[i].frames, trials[i].phones, trials[i].shipped_rel, trials[i].stretch);
+                    trials[i].total, trials[i].frames, trials[i].phones, trials[i].shipped_rel, trials[i].stretch,
+                    trials[i].margin);
     printf("  %d clips (%.0f s) of %d speakers through mu-law, GSM and (where recorded at 16 kHz or more) "
            "wideband; %zu trials%s%s\n",
            clips, audio_s, n_speakers, n_trials, n_cohort ? "; scores weighed against a cohort of ordinary words" : "",

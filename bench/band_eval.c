@@ -1,0 +1,132 @@
+/* Three-way bands chosen on one speaker's trials and applied to the
+ * others', from bench_real's trial dump (RV_BENCH_DUMP=1, its standard
+ * error; the margin is its 14th column), by rostvakt calibrate's own rule
+ * (rv_cal_choose_band) at a given share right and z, without scoring
+ * anything again: so that the rule calibrate applies to an installation's
+ * reviews can be measured on trials already scored. Bands per kind of
+ * trial (sentence words: a unit's; phrases scored as names: a name's) and
+ * channel. For each speaker: the shipped three-way verdicts (the margin
+ * within ln(c / (1 - c)) / slope of nought is unsure, with the shipped
+ * slopes and verdict_min_confidence) and the chosen band's: unsure, and
+ * confident verdicts right (n).
+ * Usage: band_eval DUMP FROM_SPEAKER [MIN_RIGHT [Z]]  (default 0.95 1.96,
+ * calibrate's; 0.90 0 is bench_real's real-voice band) */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rostvakt/calibrate.h"
+#include "rostvakt/config.h"
+
+#define MAX_TRIALS 16384
+
+typedef struct {
+    char speaker[48], kind[16], channel[12];
+    int said;
+    double margin;
+} trial;
+
+static trial t[MAX_TRIALS];
+static size_t n;
+
+static void verdicts(const char *speaker, const char *kind, const char *channel, double lo, double hi, int *all,
+                     int *unsure, int *conf, int *right)
+{
+    *all = *unsure = *conf = *right = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(t[i].speaker, speaker) || strcmp(t[i].kind, kind) || strcmp(t[i].channel, channel)) continue;
+        double m = t[i].margin;
+        ++*all;
+        if (m > -1e8 && m > lo && m < hi) {
+            ++*unsure;
+            continue;
+        }
+        ++*conf;
+        if ((m > -1e8 && m >= hi) == (t[i].said != 0)) ++*right;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3 || argc > 5) {
+        fprintf(stderr, "usage: band_eval DUMP FROM_SPEAKER [MIN_RIGHT [Z]]\n");
+        return 64;
+    }
+    double min_right = argc > 3 ? atof(argv[3]) : 0.95, z = argc > 4 ? atof(argv[4]) : RV_CAL_Z;
+    if (!(min_right >= 0.5 && min_right < 1) || !(z >= 0 && z <= 4)) {
+        fprintf(stderr, "band_eval: MIN_RIGHT 0.5..1, Z 0..4\n");
+        return 64;
+    }
+    FILE *f = fopen(argv[1], "r");
+    if (!f) {
+        fprintf(stderr, "band_eval: cannot read %s\n", argv[1]);
+        return 66;
+    }
+    char line[2048];
+    while (fgets(line, sizeof line, f)) {
+        char *fld[16];
+        int k = 0;
+        for (char *p = line, *s; k < 16 && (s = strsep(&p, "\t\n"));) fld[k++] = s;
+        if (k < 14 || !*fld[13]) continue; /* another line, or a dump without margins */
+        if (n == MAX_TRIALS) {
+            fprintf(stderr, "band_eval: more than %d trials\n", MAX_TRIALS);
+            return 65;
+        }
+        trial *o = &t[n++];
+        snprintf(o->speaker, sizeof o->speaker, "%s", fld[0]);
+        snprintf(o->kind, sizeof o->kind, "%s", fld[6]);
+        snprintf(o->channel, sizeof o->channel, "%s", fld[7]);
+        o->said = atoi(fld[1]);
+        o->margin = atof(fld[13]);
+    }
+    fclose(f);
+    if (!n) {
+        fprintf(stderr, "band_eval: %s holds no trials with margins (bench_real's RV_BENCH_DUMP)\n", argv[1]);
+        return 65;
+    }
+    rv_config cfg;
+    rv_config_defaults(&cfg);
+    double logit = log(cfg.verdict_min_confidence / (1 - cfg.verdict_min_confidence));
+    static const char *const kinds[2] = {"sentence", "phrase-name"}, *const chans[3] = {"mu-law", "GSM", "wideband"};
+    const double slopes[2] = {cfg.asr_phrase_confidence_slope, cfg.asr_name_confidence_slope};
+    printf("bands chosen on %s: the fewest unsure with confident verdicts right >= %.2f%s, a tenth confident\n",
+           argv[2], min_right, z > 0 ? " at the lower end of their Wilson interval" : "");
+    for (int kd = 0; kd < 2; kd++)
+        for (int c = 0; c < 3; c++) {
+            double *m = malloc(n * sizeof *m);
+            int *said = malloc(n * sizeof *said);
+            size_t k = 0;
+            if (!m || !said) return 70;
+            for (size_t i = 0; i < n; i++)
+                if (!strcmp(t[i].speaker, argv[2]) && !strcmp(t[i].kind, kinds[kd]) && !strcmp(t[i].channel, chans[c]))
+                    m[k] = t[i].margin, said[k++] = t[i].said;
+            double lo = 0, hi = 0;
+            int found = k ? rv_cal_choose_band(m, said, k, min_right, z, &lo, &hi) : 0;
+            free(m), free(said);
+            if (!k) continue;
+            printf("  %-4s %-8s (%zu trials): ", kd ? "name" : "unit", chans[c], k);
+            if (found <= 0) {
+                printf("no band qualifies\n");
+                continue;
+            }
+            printf("band (%.3f, %.3f)\n", lo, hi);
+            const char *seen[64];
+            size_t ns = 0;
+            for (size_t i = 0; i < n; i++) {
+                size_t j = 0;
+                while (j < ns && strcmp(seen[j], t[i].speaker)) j++;
+                if (j < ns || ns == 64) continue;
+                seen[ns++] = t[i].speaker;
+                int all, un, conf, right, all2, un2, conf2, right2;
+                double w = logit / slopes[kd];
+                verdicts(t[i].speaker, kinds[kd], chans[c], -w, w, &all, &un, &conf, &right);
+                verdicts(t[i].speaker, kinds[kd], chans[c], lo, hi, &all2, &un2, &conf2, &right2);
+                if (!all) continue;
+                printf("    %-12s %4d trials: shipped unsure %.2f, right %.2f (%d); band unsure %.2f, right %.2f (%d)\n",
+                       t[i].speaker, all, (double)un / all, conf ? (double)right / conf : 0, conf, (double)un2 / all,
+                       conf2 ? (double)right2 / conf2 : 0, conf2);
+            }
+        }
+    return 0;
+}
