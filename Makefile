@@ -362,7 +362,7 @@ bench: deps
 	echo "figures written to $(BENCH_OUT)"; exit $$(cat $(BUILD)/bench.status)
 
 # Only rostvakt adapt's part of make bench, with the whole learning curve
-# (up to 400 greetings, the command's MAP model after that MLLR whatever its
+# (0, 50, 200 and 1000 greetings, the command's MAP model after that MLLR whatever its
 # frames, a wideband MLLR from 150 greetings; about an hour on two shared
 # cores). Wherever the command learns a MAP model by its own minimum (make
 # bench's 200 greetings too), the curve scores it as well. Then the
@@ -375,8 +375,8 @@ bench-adapt: deps
 	  $(BUILD)/tools/asr_prep $(BUILD)/tools/sendump2mixw $(BUILD)/auc_paired
 	@mkdir -p bench/results
 	@{ ( set -e; echo "rostvakt adapt's measurements alone, $$(date -u '+%Y-%m-%d %H:%M UTC'), commit $$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg)"; \
-	  echo; sh bench/make-adapt-set.sh build/adapt 400 >/dev/null; \
-	  sh bench/adapt-curve.sh $(BIN) build/adapt "0 50 200 400" map wideband 150; \
+	  echo; sh bench/make-adapt-set.sh build/adapt 1000 >/dev/null; \
+	  sh bench/adapt-curve.sh $(BIN) build/adapt "0 50 200 1000" map wideband 150; \
 	  echo; sh bench/make-real-sets.sh $(SPEECH_SV) build/real >/dev/null; \
 	  echo "real voices, leave-one-speaker-out:"; ADAPT_LOSO_SHIPPED=1 sh bench/adapt-loso.sh $(SPEECH_SV) build/real; \
 	  echo; echo "one real voice, half on half (Spanish Asterisk prompts):"; \
