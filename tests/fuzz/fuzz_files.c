@@ -25,11 +25,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rv_error e;
     if (data[0] & 1) {
         rv_profile p;
-        (void)rv_profile_load(path, &p, &e);
+        rv_err_ignore(rv_profile_load(path, &p, &e));
     } else {
         rv_config c;
         rv_config_defaults(&c);
-        if (rv_config_load_file(&c, path, &e) == RV_OK) (void)rv_config_validate(&c, &e);
+        if (rv_config_load_file(&c, path, &e) == RV_OK) rv_err_ignore(rv_config_validate(&c, &e));
     }
     unlink(path);
     return 0;

@@ -13,8 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rv_decision_req d;
     rv_review r;
     rv_error e;
-    (void)rv_mailbox_parse("4711", json, size, &m, &e);
+    rv_err_ignore(rv_mailbox_parse("4711", json, size, &m, &e));
     if (rv_decision_parse(json, size, &d, &e) == RV_OK) rv_decision_free(&d);
-    (void)rv_review_parse(json, size, &r, &e);
+    rv_err_ignore(rv_review_parse(json, size, &r, &e));
     return 0;
 }
