@@ -39,6 +39,7 @@ DMAP=bench/lang/es-arpabet.map
 export RV_BENCH_VOICE=es-419 RV_BENCH_MAP=bench/lang/es-arpabet.map RV_BENCH_DIRECTORY_MAP=$DMAP
 N=${ADAPT_ES_PROMPTS:+-$ADAPT_ES_PROMPTS}
 echo "adapt-es: $CH, pronounced with $DMAP"
+# shellcheck disable=SC2034 # read by bench/adapt-es-lib.sh
 ES_TAG=adapt-es
 . bench/adapt-es-lib.sh
 es_teach build/es es-tune "$CH" "$W" "${ADAPT_ES_PROMPTS:-100000}"
