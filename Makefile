@@ -367,7 +367,8 @@ bench: deps
 # (bench/adapt-es.sh: real Spanish prompts, µ-law and GSM; about half an
 # hour each; skipped without the prompts), and an installation's whole flow
 # on Spanish and French through µ-law (bench/install-es.sh: MLLR and MAP
-# from 27 tune prompts, the bands chosen on the others; half an hour each).
+# from 27 tune prompts, the bands chosen on the others; 8-13 minutes each
+# on two lightly loaded cores).
 BENCH_ADAPT_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M)-adapt.txt
 bench-adapt: deps
 	@$(MAKE) --no-print-directory $(BIN) $(MLLR) $(BUILD)/bench_verify $(BUILD)/bench_real $(BUILD)/adapt_collect \
