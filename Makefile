@@ -368,7 +368,10 @@ bench: deps
 # bench's 200 greetings too), the curve scores it as well. Then the
 # installation MLLR and MAP on one real voice, half on half
 # (bench/adapt-es.sh: real Spanish prompts, µ-law and GSM; about half an
-# hour each; skipped without the prompts).
+# hour each; skipped without the prompts), and an installation's whole flow
+# on Spanish and French through µ-law (bench/install-es.sh: MLLR and MAP
+# from 27 tune prompts, the bands chosen on the others; 8-13 minutes each
+# on two lightly loaded cores).
 BENCH_ADAPT_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M)-adapt.txt
 bench-adapt: deps
 	@$(MAKE) --no-print-directory $(BIN) $(MLLR) $(BUILD)/bench_verify $(BUILD)/bench_real $(BUILD)/adapt_collect \
@@ -381,7 +384,11 @@ bench-adapt: deps
 	  echo "real voices, leave-one-speaker-out:"; ADAPT_LOSO_SHIPPED=1 sh bench/adapt-loso.sh $(SPEECH_SV) build/real; \
 	  echo; echo "one real voice, half on half (Spanish Asterisk prompts):"; \
 	  if sh bench/make-es-sets.sh es build/es build/cache/asterisk-sounds >/dev/null && [ -f build/es/manifest.tsv ]; then \
-	    sh bench/adapt-es.sh ulaw && sh bench/adapt-es.sh gsm; else echo "  no Asterisk prompts: skipped"; fi ); \
+	    sh bench/adapt-es.sh ulaw && sh bench/adapt-es.sh gsm; else echo "  no Asterisk prompts: skipped"; fi; \
+	  echo; echo "an installation's flow on one real voice (MLLR and MAP from 27 tune prompts, bands from the other tune prompts):"; \
+	  if [ -f build/es/manifest.tsv ] && RV_BENCH_ES_TUNE=1 sh bench/make-es-sets.sh fr build/fr build/cache/asterisk-sounds >/dev/null && \
+	    [ -f build/fr/manifest.tsv ]; then sh bench/install-es.sh es ulaw && sh bench/install-es.sh fr ulaw; \
+	  else echo "  no Asterisk prompts: skipped"; fi ); \
 	  echo $$? > $(BUILD)/bench.status; } 2>&1 | tee $(BENCH_ADAPT_OUT); \
 	echo "figures written to $(BENCH_ADAPT_OUT)"; exit $$(cat $(BUILD)/bench.status)
 

@@ -33,45 +33,18 @@ cd "$(dirname "$0")/.."
 W=$(mktemp -d /tmp/rostvakt-adapt-es-XXXXXX)
 trap 'rm -rf "$W"' EXIT
 K=${ADAPT_ES_KEEP:-$W/keep}
-mkdir -p "$W/raw" "$W/test" "$K"
+mkdir -p "$W/test" "$K"
 DMAP=bench/lang/es-arpabet.map
 [ "${MAP:-hand}" = learned ] && DMAP=bench/lang/es-arpabet-directory.map
 export RV_BENCH_VOICE=es-419 RV_BENCH_MAP=bench/lang/es-arpabet.map RV_BENCH_DIRECTORY_MAP=$DMAP
 N=${ADAPT_ES_PROMPTS:+-$ADAPT_ES_PROMPTS}
 echo "adapt-es: $CH, pronounced with $DMAP"
-# the tune half's prompts: clip and text (clips.tsv: n prompt half text ...)
-awk -F'\t' -v ch="$CH" '$3 == "es-tune" { print "p" $1 "-" ch ".wav\t" $4 }' build/es/clips.tsv > "$W/items"
-cut -f2 "$W/items" | tr ' ' '\n' | sort -u | build/bench_real --dict > "$W/dict"
-args=""
-i=0
-while IFS="$(printf '\t')" read -r f text; do
-    [ -f "build/es/$f" ] || continue
-    [ $i -lt "${ADAPT_ES_PROMPTS:-100000}" ] || break
-    for w in $text; do grep -q "^$w " "$W/dict" || continue 2; done # every word pronounced
-    i=$((i + 1))
-    id=$(printf 'u%04d' $i)
-    printf '%s\n' "$id" >> "$W/ctl"
-    printf '<s> %s </s> (%s)\n' "$text" "$id" >> "$W/lsn"
-    args="$args build/es/$f $W/raw/$id.raw"
-done < "$W/items"
-# shellcheck disable=SC2086
-build/tools/asr_prep $args
-frames=0
-for r in "$W"/raw/*.raw; do frames=$((frames + $(stat -c %s "$r") / 320)); done
-echo "adapt-es: $i tune prompts, $frames frames (10 ms) of $CH"
-t0=$(date +%s)
-MLLR_BASE=models/en-us-tel.mllr estimate_mllr "$W" "$W/dict" build/tools/sendump2mixw "$K/adapt-$CH$N.mllr"
-echo "adapt-es: the MLLR in $(( $(date +%s) - t0 )) s"
-# MAP after it: Debian's model with its means moved by the MLLR, bw aligning
-# on that (no MLLR on top), map_adapt with those means as the prior
-t0=$(date +%s)
-rm -rf "$W/mllr-model" && cp -r "$MLLR_MODEL/." "$W/mllr-model"
-"$MLLR_TRAIN/mllr_transform" -inmeanfn "$MLLR_MODEL/means" -outmeanfn "$W/mllr-model/means" \
-    -mllrmat "$K/adapt-$CH$N.mllr" > "$W/transform.log" 2>&1 || { tail "$W/transform.log" >&2; exit 1; }
-mkdir -p "$W/map"
-cp -r "$W/raw" "$W/ctl" "$W/lsn" "$W/map/"
-(MLLR_MODEL=$W/mllr-model; unset MLLR_BASE; estimate_map "$W/map" "$W/dict" build/tools/sendump2mixw "$K/map-$CH$N")
-echo "adapt-es: MAP after it in $(( $(date +%s) - t0 )) s"
+# shellcheck disable=SC2034 # read by bench/adapt-es-lib.sh
+ES_TAG=adapt-es
+. bench/adapt-es-lib.sh
+es_teach build/es es-tune "$CH" "$W" "${ADAPT_ES_PROMPTS:-100000}"
+echo "adapt-es: $es_n tune prompts, $es_frames frames (10 ms) of $CH"
+es_learn "$W" "$K" "$CH$N"
 # the test half's clips of the codec, scored four ways
 awk -F'\t' -v ch="$CH" 'NR == 1 || ($2 == "es-test" && $3 == ch)' build/es/manifest.tsv > "$W/test/manifest.tsv"
 for f in $(awk 'NR > 1 { print $1 }' "$W/test/manifest.tsv"); do ln -s "$PWD/build/es/$f" "$W/test/$f"; done
