@@ -9,8 +9,8 @@
  * within ln(c / (1 - c)) / slope of nought is unsure, with the shipped
  * slopes and verdict_min_confidence) and the chosen band's: unsure, and
  * confident verdicts right (n).
- * Usage: band_eval DUMP FROM_SPEAKER [MIN_RIGHT [Z]]  (default 0.95 1.96,
- * calibrate's; 0.90 0 is bench_real's real-voice band) */
+ * Usage: band_eval DUMP FROM_SPEAKER [MIN_RIGHT [Z]]  (default calibrate's,
+ * RV_CAL_MIN_RIGHT at RV_CAL_Z; 0.90 0 is bench_real's real-voice band) */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,7 +53,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: band_eval DUMP FROM_SPEAKER [MIN_RIGHT [Z]]\n");
         return 64;
     }
-    double min_right = argc > 3 ? atof(argv[3]) : 0.95, z = argc > 4 ? atof(argv[4]) : RV_CAL_Z;
+    double min_right = argc > 3 ? atof(argv[3]) : RV_CAL_MIN_RIGHT, z = argc > 4 ? atof(argv[4]) : RV_CAL_Z;
     if (!(min_right >= 0.5 && min_right < 1) || !(z >= 0 && z <= 4)) {
         fprintf(stderr, "band_eval: MIN_RIGHT 0.5..1, Z 0..4\n");
         return 64;

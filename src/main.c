@@ -73,7 +73,7 @@ static const struct {
      "the nightly check of every mailbox and deadline, disposal, and the managers' report"},
     {"workdays", "workdays --calendar SE|AX --from YYYY-MM-DD --add N [--explain]", "the date N working days later"},
     {"calibrate", "calibrate [--data-dir DIR] [--min-per-class N] [--min-right R] [--dry-run]",
-     "this installation's thresholds from its reviewed greetings"},
+     "this installation's thresholds and slopes from its reviewed greetings"},
     {"adapt", "adapt [--data-dir DIR] [--min-frames N] [--map-min-frames N] [--rollback] [--dry-run]",
      "this installation's telephone-line adaptation from its confirmed greetings"},
     {"pbx-sync", "pbx-sync asterisk|asterisk-notify|freeswitch|imap [--spool DIR] [--context C]... [--db FILE]\n"
@@ -155,7 +155,7 @@ static const char *const details[] = {
     "                              before a class (name, unit, closing) gets thresholds\n"
     "                              of its own (default 30)\n"
     "  --min-right R               the share of confident verdicts that must be right on\n"
-    "                              the reviews (default the setting verdict_min_confidence)\n"
+    "                              the reviews (default 0.90)\n"
     "  --dry-run                   print, change nothing\n"
     "  per class, the band of scores left unsure with the fewest unsure verdicts whose\n"
     "  confident verdicts were right at least R of the time on the reviews (the lower\n"
@@ -1613,7 +1613,7 @@ static int cmd_calibrate(int argc, char **argv)
     if (common_init(&co, argc) != 0) return 1;
     int rc = 0, dry_run = 0;
     long min = 30;
-    double min_right = 0; /* 0: the setting verdict_min_confidence */
+    double min_right = RV_CAL_MIN_RIGHT;
     for (int i = 0; i < argc && rc == 0; i++) {
         int t = common_opt(&co, "calibrate", argc, argv, &i);
         if (t < 0) rc = EXIT_USAGE;
@@ -1668,7 +1668,6 @@ static int cmd_calibrate(int argc, char **argv)
         fprintf(stderr, "rostvakt calibrate: %s\n", e.msg);
         return EXIT_CONFIG;
     }
-    if (min_right == 0) min_right = base.verdict_min_confidence;
     if (rv_calibrate(st, &base, &probe, (int)min, min_right, &cal, &e) != RV_OK) {
         fprintf(stderr, "rostvakt calibrate: %s\n", e.msg);
         rv_store_close(st);

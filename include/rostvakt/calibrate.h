@@ -63,6 +63,9 @@ int rv_cal_choose_band(const double *margin, const int *said, size_t n, double m
  * interval, so that a few dozen reviews that happen to be all right do not
  * take the unsure band away. */
 #define RV_CAL_Z 1.959964
+/* rostvakt calibrate's default share of confident verdicts right (at
+ * RV_CAL_Z): measured on real voices in docs/verification.md. */
+#define RV_CAL_MIN_RIGHT 0.90
 /* The steepest slope calibrate writes (the setting's limit): ln 19 / 10000
  * leaves 0.0003 unsure, less than the half-step between two scores a
  * report gives (0.001 apart), so a band of width nought stays one. */
