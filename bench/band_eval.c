@@ -4,8 +4,8 @@
  * (rv_cal_choose_band) at a given share right and z, without scoring
  * anything again: so that the rule calibrate applies to an installation's
  * reviews can be measured on trials already scored. Bands per kind of
- * trial (sentence words: a unit's; phrases scored as names: a name's) and
- * channel. For each speaker: the shipped three-way verdicts (the margin
+ * trial (sentence words: a unit's; phrases scored as names: a name's; the
+ * same phrases scored as units: a unit's) and channel. For each speaker: the shipped three-way verdicts (the margin
  * within ln(c / (1 - c)) / slope of nought is unsure, with the shipped
  * slopes and verdict_min_confidence) and the chosen band's: unsure, and
  * confident verdicts right (n).
@@ -88,11 +88,14 @@ int main(int argc, char **argv)
     rv_config cfg;
     rv_config_defaults(&cfg);
     double logit = log(cfg.verdict_min_confidence / (1 - cfg.verdict_min_confidence));
-    static const char *const kinds[2] = {"sentence", "phrase-name"}, *const chans[3] = {"mu-law", "GSM", "wideband"};
-    const double slopes[2] = {cfg.asr_phrase_confidence_slope, cfg.asr_name_confidence_slope};
+    static const char *const kinds[3] = {"sentence", "phrase-name", "phrase-unit"},
+                             *const labels[3] = {"unit", "name", "unit phrase"},
+                             *const chans[3] = {"mu-law", "GSM", "wideband"};
+    const double slopes[3] = {cfg.asr_phrase_confidence_slope, cfg.asr_name_confidence_slope,
+                              cfg.asr_phrase_confidence_slope};
     printf("bands chosen on %s: the fewest unsure with confident verdicts right >= %.2f%s, a tenth confident\n",
            argv[2], min_right, z > 0 ? " at the lower end of their Wilson interval" : "");
-    for (int kd = 0; kd < 2; kd++)
+    for (int kd = 0; kd < 3; kd++)
         for (int c = 0; c < 3; c++) {
             double *m = malloc(n * sizeof *m);
             int *said = malloc(n * sizeof *said);
@@ -105,7 +108,7 @@ int main(int argc, char **argv)
             int found = k ? rv_cal_choose_band(m, said, k, min_right, z, &lo, &hi) : 0;
             free(m), free(said);
             if (!k) continue;
-            printf("  %-4s %-8s (%zu trials): ", kd ? "name" : "unit", chans[c], k);
+            printf("  %-11s %-8s (%zu trials): ", labels[kd], chans[c], k);
             if (found <= 0) {
                 printf("no band qualifies\n");
                 continue;
