@@ -314,7 +314,7 @@ BENCH_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M).txt
 bench: deps
 	@$(MAKE) --no-print-directory $(BIN) $(MLLR) $(BUILD)/bench_analyze $(BUILD)/bench_verify $(BUILD)/bench_serve \
 	  $(BUILD)/bench_sweep $(BUILD)/bench_real $(BUILD)/bench_transport $(BUILD)/bench_inbox $(BUILD)/bench_template \
-	  $(BUILD)/adapt_collect $(BUILD)/tools/asr_prep $(BUILD)/tools/sendump2mixw
+	  $(BUILD)/adapt_collect $(BUILD)/tools/asr_prep $(BUILD)/tools/sendump2mixw $(BUILD)/auc_paired $(BUILD)/band_eval
 	@mkdir -p bench/results
 	@{ ( set -e; echo "rostvakt make bench, $$(date -u '+%Y-%m-%d %H:%M UTC'), commit $$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), $$(nproc) cores"; \
 	  echo; \
@@ -337,6 +337,11 @@ bench: deps
 	  echo; \
 	  echo "== phrase verification on real recorded Spanish and French sentences (Asterisk prompts; about 15 min of CPU) =="; \
 	  sh bench/bench-es.sh $(BUILD)/bench_real; \
+	  echo; \
+	  echo "== an installation's flow on real voices: MAP from 27 prompts, calibrate's bands from the others (about 25 min) =="; \
+	  if [ -f build/es/manifest.tsv ] && RV_BENCH_ES_TUNE=1 sh bench/make-es-sets.sh fr build/fr build/cache/asterisk-sounds >/dev/null && \
+	    [ -f build/fr/manifest.tsv ]; then sh bench/install-es.sh es ulaw && sh bench/install-es.sh fr ulaw; \
+	  else echo "  no Asterisk prompts: skipped"; fi; \
 	  echo; \
 	  echo "== rostvakt adapt: the learning curve of one synthetic installation, voices the tune split never had =="; \
 	  sh bench/make-adapt-set.sh build/adapt 200 >/dev/null; \
@@ -375,7 +380,7 @@ bench: deps
 BENCH_ADAPT_OUT = bench/results/$(shell date -u +%Y-%m-%d-%H%M)-adapt.txt
 bench-adapt: deps
 	@$(MAKE) --no-print-directory $(BIN) $(MLLR) $(BUILD)/bench_verify $(BUILD)/bench_real $(BUILD)/adapt_collect \
-	  $(BUILD)/tools/asr_prep $(BUILD)/tools/sendump2mixw $(BUILD)/auc_paired
+	  $(BUILD)/tools/asr_prep $(BUILD)/tools/sendump2mixw $(BUILD)/auc_paired $(BUILD)/band_eval
 	@mkdir -p bench/results
 	@{ ( set -e; echo "rostvakt adapt's measurements alone, $$(date -u '+%Y-%m-%d %H:%M UTC'), commit $$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$$(git diff --quiet HEAD 2>/dev/null || echo ' (with local changes)'), $$(nproc) cores, load average $$(cut -d' ' -f1-3 /proc/loadavg)"; \
 	  echo; sh bench/make-adapt-set.sh build/adapt 1000 >/dev/null; \

@@ -25,8 +25,10 @@
 # French: bench/make-es-sets.sh fr makes the tune half's clips only with
 # RV_BENCH_ES_TUNE=1; every rule and N were fixed on Spanish.
 # INSTALL_ES_KEEP=DIR keeps the models, outputs and trial dumps there.
+# Then the same bands by the rule `rostvakt calibrate` applies (build/band_eval
+# on the trial dumps: 90 % right at the lower end of the 95 % interval).
 # Usage: bench/install-es.sh es|fr [ulaw|gsm]  (build/LANG made; build/bench_real,
-# build/auc_paired, build/tools/asr_prep, build/tools/sendump2mixw built)
+# build/auc_paired, build/band_eval, build/tools/asr_prep, build/tools/sendump2mixw built)
 set -eu
 L=${1:-}
 CH=${2:-ulaw}
@@ -87,3 +89,7 @@ for s in shipped map; do
 done
 echo "-- the test half's trials, the MAP model against the shipped one, paired --"
 build/auc_paired "shipped model=$W/shipped.test" "MAP model ($N prompts)=$W/map.test"
+for s in shipped map; do
+    echo "-- $s model: rostvakt calibrate's rule, bands chosen on $L-review (build/band_eval) --"
+    build/band_eval "$K/$s-$L-$CH$RS.dump" "$L-review"
+done
