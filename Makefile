@@ -344,8 +344,8 @@ bench: deps
 	  else echo "  no Asterisk prompts: skipped"; fi; \
 	  echo; \
 	  echo "== rostvakt adapt: the learning curve of one synthetic installation, voices the tune split never had =="; \
-	  sh bench/make-adapt-set.sh build/adapt 200 >/dev/null; \
-	  sh bench/adapt-curve.sh $(BIN) build/adapt "0 50 200"; \
+	  sh bench/make-adapt-set.sh build/adapt 1000 >/dev/null; \
+	  sh bench/adapt-curve.sh $(BIN) build/adapt "0 50 200 1000"; \
 	  echo; \
 	  echo "== rostvakt adapt on real voices, leave-one-speaker-out ($(SPEECH_SV)) =="; \
 	  sh bench/adapt-loso.sh $(SPEECH_SV) build/real; \
