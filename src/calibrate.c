@@ -92,26 +92,33 @@ static void one_review(void *user, const rv_reviewed *r)
     for (int k = 0; k < 2; k++) {
         json_t *c = json_object_get(rep, keys[k]);
         const char *text = json_string_value(json_object_get(c, "expected"));
-        if (json_is_object(c) && text && !decided_otherwise(c, &th)) add(x, RV_CAL_UNIT, score_of(c) - rv_phrase_threshold(&th, text), labels[k]);
+        if (json_is_object(c) && text && !decided_otherwise(c, &th))
+            add(x, RV_CAL_UNIT, score_of(c) - rv_phrase_threshold(&th, text), labels[k]);
     }
     json_t *closing = json_object_get(rep, "closing_prompt");
-    if (json_is_object(closing) && !decided_otherwise(closing, &th)) add(x, RV_CAL_CLOSING, score_of(closing) - th.closing_min_score, r->closing);
+    if (json_is_object(closing) && !decided_otherwise(closing, &th))
+        add(x, RV_CAL_CLOSING, score_of(closing) - th.closing_min_score, r->closing);
     json_decref(rep);
 }
 
-/* 95 % Wilson interval of k of n. */
-static void wilson(int k, int n, double *p, double *lo, double *hi)
+/* The Wilson interval of k of n at z (z = 0: k / n at both ends). */
+static void wilson_at(double k, double n, double z, double *p, double *lo, double *hi)
 {
     if (n <= 0) {
         *p = *lo = *hi = 0;
         return;
     }
-    const double z = 1.959964;
-    double ph = (double)k / n, d = 1 + z * z / n, c = (ph + z * z / (2.0 * n)) / d;
-    double h = z * sqrt(ph * (1 - ph) / n + z * z / (4.0 * n * n)) / d;
+    double ph = k / n, d = 1 + z * z / n, c = (ph + z * z / (2 * n)) / d;
+    double h = z * sqrt(ph * (1 - ph) / n + z * z / (4 * n * n)) / d;
     *p = ph;
     *lo = c - h < 0 ? 0 : c - h;
     *hi = c + h > 1 ? 1 : c + h;
+}
+
+/* 95 % Wilson interval of k of n. */
+static void wilson(int k, int n, double *p, double *lo, double *hi)
+{
+    wilson_at(k, n, RV_CAL_Z, p, lo, hi);
 }
 
 /* Rates of s at cut c into slot i of r. */
@@ -138,19 +145,12 @@ static int by_margin(const void *x, const void *y)
     return (a->m > b->m) - (a->m < b->m);
 }
 
-/* The lower end of the Wilson interval of k of n at z (z = 0: k / n). */
-static double wilson_lower(size_t k, size_t n, double z)
-{
-    if (n == 0) return 0;
-    double p = (double)k / (double)n, nn = (double)n, d = 1 + z * z / nn;
-    double c = (p + z * z / (2 * nn)) / d, h = z * sqrt(p * (1 - p) / nn + z * z / (4 * nn * nn)) / d;
-    return c - h;
-}
-
 /* Whether k right of conf confident verdicts among n pass the rule. */
 static int rule_holds(size_t k, size_t conf, size_t n, double min_right, double z)
 {
-    return conf * 10 >= n && conf > 0 && wilson_lower(k, conf, z) >= min_right;
+    double p, lo, hi;
+    wilson_at((double)k, (double)conf, z, &p, &lo, &hi);
+    return conf * 10 >= n && conf > 0 && lo >= min_right;
 }
 
 int rv_cal_choose_band(const double *margin, const int *said, size_t n, double min_right, double z, double *lo,
