@@ -104,16 +104,17 @@ int main(int argc, char **argv)
             for (size_t i = 0; i < n; i++)
                 if (!strcmp(t[i].speaker, argv[2]) && !strcmp(t[i].kind, kinds[kd]) && !strcmp(t[i].channel, chans[c]))
                     m[k] = t[i].margin, said[k++] = t[i].said;
-            double lo = 0, hi = 0;
+            double lo = 0, hi = 0, w = logit / slopes[kd];
             int found = k ? rv_cal_choose_band(m, said, k, min_right, z, &lo, &hi) : 0;
             free(m), free(said);
             if (!k) continue;
             printf("  %-11s %-8s (%zu trials): ", labels[kd], chans[c], k);
-            if (found <= 0) {
-                printf("no band qualifies\n");
-                continue;
+            if (found > 0) {
+                printf("band (%.3f, %.3f)\n", lo, hi);
+            } else { /* as calibrate: the shipped thresholds and slope stay */
+                lo = -w, hi = w;
+                printf("no band qualifies: the shipped thresholds stay\n");
             }
-            printf("band (%.3f, %.3f)\n", lo, hi);
             const char *seen[64];
             size_t ns = 0;
             for (size_t i = 0; i < n; i++) {
@@ -122,11 +123,10 @@ int main(int argc, char **argv)
                 if (j < ns || ns == 64) continue;
                 seen[ns++] = t[i].speaker;
                 int all, un, conf, right, all2, un2, conf2, right2;
-                double w = logit / slopes[kd];
                 verdicts(t[i].speaker, kinds[kd], chans[c], -w, w, &all, &un, &conf, &right);
                 verdicts(t[i].speaker, kinds[kd], chans[c], lo, hi, &all2, &un2, &conf2, &right2);
                 if (!all) continue;
-                printf("    %-12s %4d trials: shipped unsure %.2f, right %.2f (%d); band unsure %.2f, right %.2f (%d)\n",
+                printf("    %-12s %4d trials: shipped unsure %.2f, right %.2f (%d); calibrate's unsure %.2f, right %.2f (%d)\n",
                        t[i].speaker, all, (double)un / all, conf ? (double)right / conf : 0, conf, (double)un2 / all,
                        conf2 ? (double)right2 / conf2 : 0, conf2);
             }

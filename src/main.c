@@ -160,7 +160,7 @@ static const char *const details[] = {
     "  per class, the band of scores left unsure with the fewest unsure verdicts whose\n"
     "  confident verdicts were right at least R of the time on the reviews (the lower\n"
     "  end of the 95 % interval; a tenth at least confident): its middle the threshold,\n"
-    "  its width the slope; failing one, the highest TPR at FPR <= 0.05. A class whose\n"
+    "  its width the slope; failing one, the shipped thresholds stay. A class whose\n"
     "  settings the config file, environment or --set gives is left to them;\n"
     "  prints local TPR, FPR with 95 % intervals and the share unsure and right, and\n"
     "  writes DATA_DIR/calibration.conf, which serve and sweep read before the config file\n",
@@ -1681,17 +1681,15 @@ static int cmd_calibrate(int argc, char **argv)
         printf("%-8s %d heard said, %d not said: ", rv_cal_class_name((rv_cal_class)c), r->stated, r->not_stated);
         if (r->overridden)
             printf("left to the configuration, which sets %s itself\n", r->overridden);
+        else if (r->no_band)
+            printf("the shipped thresholds stay (no band keeps confident verdicts right %.2f of the time, at the "
+                   "lower end of their 95 %% interval)\n",
+                   min_right);
         else if (!r->calibrated)
-            printf("the shipped thresholds stay (%s %ld of each)\n",
-                   r->stated >= min && r->not_stated >= min ? "no cut keeps FPR <= 0.05 with" : "it takes",
-                   min);
-        else if (r->banded)
+            printf("the shipped thresholds stay (it takes %ld of each)\n", min);
+        else
             printf("thresholds %+.2f, slope %.3f (unsure within %.2f of them)\n", r->shift, r->slope,
                    log(base.verdict_min_confidence / (1 - base.verdict_min_confidence)) / r->slope);
-        else
-            printf("thresholds %+.2f (no band keeps confident verdicts right %.2f of the time, at the lower end of "
-                   "their 95 %% interval)\n",
-                   r->shift, min_right);
         if (!r->stated || !r->not_stated) { /* no rate to give without both kinds */
             printf("         nothing to measure yet: no reviewed greeting %s\n",
                    !r->stated && !r->not_stated ? "at all" : !r->stated ? "heard said" : "heard not said");

@@ -4,10 +4,9 @@
  * three-way verdicts on their scores with the fewest unsure whose confident
  * verdicts are right often enough (rv_cal_choose_band): its middle shifts the
  * shipped thresholds and its half-width sets the slope, so that a verdict is
- * confident exactly outside it. Where no band qualifies, the cut with the
- * highest true-positive rate at a false-positive rate of at most 5 % shifts
- * the thresholds and the slope stays. Reads the store and the reports it
- * keeps; writes nothing. */
+ * confident exactly outside it. Where no band qualifies, the shipped
+ * thresholds and slope stay. Reads the store and the reports it keeps;
+ * writes nothing. */
 #ifndef RV_CALIBRATE_H
 #define RV_CALIBRATE_H
 
@@ -21,11 +20,11 @@ typedef enum { RV_CAL_NAME, RV_CAL_UNIT, RV_CAL_CLOSING, RV_CAL__COUNT } rv_cal_
 
 typedef struct {
     int stated, not_stated;      /* reviewed greetings of each kind with a score */
-    int calibrated;              /* enough of both, and the configuration leaves them: shift applies */
+    int calibrated;              /* enough of both, the configuration leaves them, a band: shift applies */
+    int no_band;                 /* enough of both, but no band keeps the rule */
     const char *overridden;      /* a setting of the class the configuration sets itself, or NULL */
-    int banded;                  /* a band qualified: slope applies too */
     double shift;                /* added to the class's thresholds */
-    double slope;                /* the class's confidence slope (the shipped one unless banded) */
+    double slope;                /* the class's confidence slope (the shipped one unless calibrated) */
     /* three-way verdicts of the reviewed greetings with the shipped band
      * and with this installation's: the share unsure, how many confident
      * and the share of those right */
@@ -74,9 +73,9 @@ int rv_cal_choose_band(const double *margin, const int *said, size_t n, double m
 /* Calibrate from s's reviews against base (the configuration without any
  * earlier calibration: scores are compared with its thresholds and slopes).
  * A class needs min_per_class reviewed greetings heard said and as many not
- * said; min_right is rv_cal_choose_band's, at RV_CAL_Z. A banded class must
- * keep the rule with the slope as written (its limits), else it gets the
- * cut. probe (NULL: not checked) is the configuration built with
+ * said; min_right is rv_cal_choose_band's, at RV_CAL_Z. A class's band must
+ * keep the rule with the slope as written (its limits), else the class
+ * keeps the shipped thresholds. probe (NULL: not checked) is the configuration built with
  * rv_calibration_write_probe's file as its calibration: a class any of
  * whose settings the configuration sets itself is left to it, since a
  * calibration it half overrides would be neither. */
@@ -92,8 +91,7 @@ void rv_calibration_write_probe(const rv_config *base, FILE *f);
 const char *rv_calibration_overridden(const rv_config *base, const rv_config *probe, rv_cal_class c);
 
 /* Write the settings of the calibrated classes ("name = value" lines: base's
- * thresholds shifted, and the slopes of the banded ones) to f; returns how
- * many. */
+ * thresholds shifted, and their slopes) to f; returns how many. */
 int rv_calibration_write(const rv_calibration *cal, const rv_config *base, FILE *f);
 
 #endif

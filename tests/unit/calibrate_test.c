@@ -86,7 +86,7 @@ Test(calibrate, the_written_band_keeps_the_reviews_beside_its_edges) {
     const double t = base.asr_name_min_score, a = -27.462, b = -6.721;
     const double lo = (a + 0.001 + a) / 2 - t, hi = (b + b + 0.001) / 2 - t; /* margins */
     rv_calibration cal = {0};
-    cal.c[RV_CAL_NAME].calibrated = cal.c[RV_CAL_NAME].banded = 1;
+    cal.c[RV_CAL_NAME].calibrated = 1;
     cal.c[RV_CAL_NAME].shift = (lo + hi) / 2;
     cal.c[RV_CAL_NAME].slope = log(19) / ((hi - lo) / 2);
     char path[] = "/tmp/rv-cal-XXXXXX";
