@@ -86,7 +86,7 @@ $(BUILD)/tools/%: tools/%.c $(LIB)
 # packages (the Asterisk prompts and their transcripts, SphinxTrain).
 # It depends on the signal the decoder hears (src/asr.c, src/audio.c), not on
 # every change to the library.
-$(MLLR): tools/adapt-model.sh tools/mllr-lib.sh tools/asr_prep.c tools/sendump2mixw.c src/asr.c src/audio.c \
+$(MLLR): tools/adapt-model.sh tools/mllr-lib.sh tools/audio-lib.sh tools/asr_prep.c tools/sendump2mixw.c src/asr.c src/audio.c \
          | $(BUILD)/tools/asr_prep $(BUILD)/tools/sendump2mixw
 	@sh tools/adapt-model.sh $(BUILD)/tools/asr_prep $(BUILD)/tools/sendump2mixw $@ $(BUILD)/asr-real/heldout.tsv
 
@@ -337,6 +337,9 @@ bench: deps
 	  echo; \
 	  echo "== phrase verification on real recorded Spanish and French sentences (Asterisk prompts; about 15 min of CPU) =="; \
 	  sh bench/bench-es.sh $(BUILD)/bench_real; \
+	  echo; \
+	  echo "== the telephone adaptation learned through a telephone line against the shipped one (about 30 min) =="; \
+	  sh bench/line-es.sh; \
 	  echo; \
 	  echo "== an installation's flow on real voices: MAP from 27 prompts, calibrate's bands from the others (about 25 min) =="; \
 	  if [ -f build/es/manifest.tsv ] && RV_BENCH_ES_TUNE=1 sh bench/make-es-sets.sh fr build/fr build/cache/asterisk-sounds >/dev/null && \
