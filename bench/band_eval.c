@@ -11,7 +11,8 @@
  * confident verdicts right (n).
  * BAND_EVAL_REVIEWS=unsure takes as reviews only FROM_SPEAKER's trials the
  * shipped verdicts left unsure, as an installation whose officers review
- * only the unsure list would have them.
+ * only the unsure list would have them; unsure:K adds every K-th of the
+ * confident ones (a sample of them reviewed as well).
  * Usage: band_eval DUMP FROM_SPEAKER [MIN_RIGHT [Z]]  (default calibrate's,
  * RV_CAL_MIN_RIGHT at RV_CAL_Z; 0.90 0 is bench_real's real-voice band) */
 #include <math.h>
@@ -97,14 +98,20 @@ int main(int argc, char **argv)
     const double slopes[3] = {cfg.asr_phrase_confidence_slope, cfg.asr_name_confidence_slope,
                               cfg.asr_phrase_confidence_slope};
     const char *rev = getenv("BAND_EVAL_REVIEWS");
-    int unsure_only = rev && strcmp(rev, "unsure") == 0;
-    if (rev && *rev && !unsure_only && strcmp(rev, "all") != 0) {
-        fprintf(stderr, "band_eval: BAND_EVAL_REVIEWS is all or unsure\n");
+    int unsure_only = 0, every = 0; /* every: each such confident trial kept as well (0: none) */
+    if (rev && strncmp(rev, "unsure", 6) == 0 && (rev[6] == '\0' || (rev[6] == ':' && (every = atoi(rev + 7)) > 0)))
+        unsure_only = 1;
+    else if (rev && *rev && strcmp(rev, "all") != 0) {
+        fprintf(stderr, "band_eval: BAND_EVAL_REVIEWS is all, unsure or unsure:K (K > 0)\n");
         return 64;
     }
     printf("bands chosen on %s%s: the fewest unsure with confident verdicts right >= %.2f%s, a tenth confident\n",
-           argv[2], unsure_only ? "'s trials the shipped verdicts left unsure" : "", min_right,
-           z > 0 ? " at the lower end of their Wilson interval" : "");
+           argv[2],
+           !unsure_only ? ""
+           : every      ? "'s trials the shipped verdicts left unsure and a sample of the confident ones"
+                        : "'s trials the shipped verdicts left unsure",
+           min_right, z > 0 ? " at the lower end of their Wilson interval" : "");
+    if (every) printf("(every %d. confident trial)\n", every);
     for (int kd = 0; kd < 3; kd++)
         for (int c = 0; c < 3; c++) {
             double *m = malloc(n * sizeof *m);
@@ -115,10 +122,11 @@ int main(int argc, char **argv)
                 if (!strcmp(t[i].speaker, argv[2]) && !strcmp(t[i].kind, kinds[kd]) && !strcmp(t[i].channel, chans[c]))
                     m[k] = t[i].margin, said[k++] = t[i].said;
             double lo = 0, hi = 0, w = logit / slopes[kd];
-            if (unsure_only) { /* keep the reviews inside the shipped band */
-                size_t j = 0;
+            if (unsure_only) { /* keep the reviews inside the shipped band (and every every-th outside) */
+                size_t j = 0, out = 0;
                 for (size_t i = 0; i < k; i++)
-                    if (m[i] > -1e8 && m[i] > -w && m[i] < w) m[j] = m[i], said[j++] = said[i];
+                    if ((m[i] > -1e8 && m[i] > -w && m[i] < w) || (every && out++ % (size_t)every == 0))
+                        m[j] = m[i], said[j++] = said[i];
                 k = j;
             }
             int found = k ? rv_cal_choose_band(m, said, k, min_right, z, &lo, &hi) : 0;
