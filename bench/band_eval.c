@@ -99,9 +99,17 @@ int main(int argc, char **argv)
                               cfg.asr_phrase_confidence_slope};
     const char *rev = getenv("BAND_EVAL_REVIEWS");
     int unsure_only = 0, every = 0; /* every: each such confident trial kept as well (0: none) */
-    if (rev && strncmp(rev, "unsure", 6) == 0 && (rev[6] == '\0' || (rev[6] == ':' && (every = atoi(rev + 7)) > 0)))
+    if (rev && strncmp(rev, "unsure", 6) == 0 && rev[6] == '\0')
         unsure_only = 1;
-    else if (rev && *rev && strcmp(rev, "all") != 0) {
+    else if (rev && strncmp(rev, "unsure:", 7) == 0) {
+        char *end;
+        long k = strtol(rev + 7, &end, 10);
+        if (end == rev + 7 || *end || k < 1 || k > 1000000) {
+            fprintf(stderr, "band_eval: BAND_EVAL_REVIEWS is all, unsure or unsure:K (K > 0)\n");
+            return 64;
+        }
+        unsure_only = 1, every = (int)k;
+    } else if (rev && *rev && strcmp(rev, "all") != 0) {
         fprintf(stderr, "band_eval: BAND_EVAL_REVIEWS is all, unsure or unsure:K (K > 0)\n");
         return 64;
     }
@@ -111,7 +119,7 @@ int main(int argc, char **argv)
            : every      ? "'s trials the shipped verdicts left unsure and a sample of the confident ones"
                         : "'s trials the shipped verdicts left unsure",
            min_right, z > 0 ? " at the lower end of their Wilson interval" : "");
-    if (every) printf("(every %d. confident trial)\n", every);
+    if (every) printf("(one confident trial in %d)\n", every);
     for (int kd = 0; kd < 3; kd++)
         for (int c = 0; c < 3; c++) {
             double *m = malloc(n * sizeof *m);

@@ -19,20 +19,25 @@ fi
 W=$(mktemp -d /tmp/rostvakt-line-es-XXXXXX)
 trap 'rm -rf "$W"' EXIT
 RV_ADAPT_LINE=telephone sh tools/adapt-model.sh build/tools/asr_prep build/tools/sendump2mixw "$W/line.mllr" \
-    "$W/heldout.tsv" | sed 's/^/  /'
+    "$W/heldout.tsv" > "$W/adapt.log" 2>&1 || { cat "$W/adapt.log" >&2; exit 1; }
+sed 's/^/  /' "$W/adapt.log"
 SHIPPED="learned from the studio recordings (shipped)"
 LINE="learned through a telephone line"
 # the synthetic splits: bench_verify's margins (split, channel, name|unit,
 # said, margin) as bench_real's trial dump, so that auc_paired reads them
 if [ -d build/asr/tune ] && [ -d build/asr/test ]; then
     t0=$(date +%s)
+    pids=""
     for m in shipped line; do
         mllr=models/en-us-tel.mllr
         [ $m = line ] && mllr=$W/line.mllr
         RV_BENCH_MARGINS="$W/margins-$m.tsv" RV_ASR_MLLR=$mllr build/bench_verify build/asr/tune build/asr/test \
             > "$W/verify-$m.out" 2>&1 &
+        pids="$pids $!"
     done
-    wait
+    failed=0
+    for p in $pids; do wait "$p" || failed=1; done
+    [ $failed = 0 ] || { cat "$W"/verify-*.out >&2; exit 1; }
     for m in shipped line; do
         awk -F'\t' -v OFS='\t' '{ print $1, $4, $5, "-", "-", "-", $3, $2, "-", "-", NR, "-", "-" }' \
             "$W/margins-$m.tsv" > "$W/synthetic-$m.test"
@@ -53,6 +58,7 @@ score() { # LANG CH NAME MLLR
     awk -F'\t' -v s="$1-test" '$1 == s' "$W/$3.dump" > "$W/$3.test"
 }
 for L in es fr; do
+    [ -f "build/$L/manifest.tsv" ] || { echo "-- no build/$L: skipped --"; continue; }
     for CH in ulaw gsm; do
         mkdir -p "$W/$L-$CH"
         awk -F'\t' -v s="$L-test" -v ch="$CH" 'NR == 1 || ($2 == s && $3 == ch)' "build/$L/manifest.tsv" \
@@ -64,8 +70,10 @@ for L in es fr; do
         p1=$!
         score "$L" "$CH" line "$W/line.mllr" &
         p2=$!
-        wait $p1
-        wait $p2
+        failed=0
+        wait $p1 || failed=1
+        wait $p2 || failed=1
+        [ $failed = 0 ] || exit 1
         echo "-- $L test half through $CH ($(($(date +%s) - t0)) s) --"
         build/auc_paired "$SHIPPED=$W/shipped.test" "$LINE=$W/line.test"
     done

@@ -1,4 +1,5 @@
-# Shared sox/espeak-ng helpers for tools/make-samples.sh and bench/make-eval.sh.
+# Shared sox/espeak-ng helpers for tools/make-samples.sh, tools/adapt-model.sh
+# (RV_ADAPT_LINE=telephone) and the bench's set makers.
 # Every sox call runs with -R (repeatable dither and noise), so the same
 # script gives the same files.
 
