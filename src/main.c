@@ -160,7 +160,8 @@ static const char *const details[] = {
     "  per class, the band of scores left unsure with the fewest unsure verdicts whose\n"
     "  confident verdicts were right at least R of the time on the reviews (the lower\n"
     "  end of the 95 % interval; a tenth at least confident): its middle the threshold,\n"
-    "  its width the slope; failing one, the shipped thresholds stay. A class whose\n"
+    "  its width the slope; failing one, the shipped thresholds stay (reviews of unsure\n"
+    "  greetings alone seldom give one: review some it was sure of). A class whose\n"
     "  settings the config file, environment or --set gives is left to them;\n"
     "  prints local TPR, FPR with 95 % intervals and the share unsure and right, and\n"
     "  writes DATA_DIR/calibration.conf, which serve and sweep read before the config file\n",
@@ -1683,8 +1684,11 @@ static int cmd_calibrate(int argc, char **argv)
             printf("left to the configuration, which sets %s itself\n", r->overridden);
         else if (r->no_band)
             printf("the shipped thresholds stay (no band keeps confident verdicts right %.2f of the time, at the "
-                   "lower end of their 95 %% interval)\n",
-                   min_right);
+                   "lower end of their 95 %% interval)\n%s",
+                   min_right,
+                   rv_cal_wants_sure_reviews(r) ? "         most of these reviews were of greetings it was unsure of: "
+                                                  "review some it was sure of as well\n"
+                                                : "");
         else if (!r->calibrated)
             printf("the shipped thresholds stay (it takes %ld of each)\n", min);
         else

@@ -65,6 +65,13 @@ int rv_cal_choose_band(const double *margin, const int *said, size_t n, double m
 /* rostvakt calibrate's default share of confident verdicts right (at
  * RV_CAL_Z): measured on real voices in docs/verification.md. */
 #define RV_CAL_MIN_RIGHT 0.90
+/* Whether to ask for reviews of greetings the service was sure of: no band
+ * qualified and more than half of the class's reviews were of verdicts the
+ * shipped band left unsure. Reviews of the unsure list alone seldom let a
+ * band be found (docs/verification.md, "Reviews drawn from the unsure
+ * list"). */
+int rv_cal_wants_sure_reviews(const rv_cal_result *r);
+
 /* The steepest slope calibrate writes (the setting's limit): ln 19 / 10000
  * leaves 0.0003 unsure, less than the half-step between two scores a
  * report gives (0.001 apart), so a band of width nought stays one. */

@@ -121,3 +121,13 @@ Test(calibrate, a_band_of_width_nought_stays_one) {
     cr_expect_eq(decide(-10.001, t, RV_CAL_MAX_SLOPE, 0.95), RV_VERDICT_NOT_STATED);
     cr_expect_eq(decide(-10.000, t, RV_CAL_MAX_SLOPE, 0.95), RV_VERDICT_STATED);
 }
+
+Test(calibrate, asks_for_sure_reviews_only_when_the_unsure_list_failed) {
+    rv_cal_result r = {0};
+    r.no_band = 1, r.unsure[0] = 0.8;
+    cr_expect(rv_cal_wants_sure_reviews(&r), "no band from mostly unsure reviews");
+    r.unsure[0] = 0.5;
+    cr_expect(!rv_cal_wants_sure_reviews(&r), "half of them sure: the count, not the kind, is short");
+    r.unsure[0] = 1, r.no_band = 0;
+    cr_expect(!rv_cal_wants_sure_reviews(&r), "a band was found, or too few reviews to try");
+}
