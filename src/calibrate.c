@@ -212,12 +212,12 @@ static int verdicts_in(const samples *s, double lo, double hi, rv_cal_result *r,
     return right;
 }
 
-/* This installation's figures (slot 1) are the shipped ones (slot 0). */
 int rv_cal_wants_sure_reviews(const rv_cal_result *r)
 {
     return r->no_band && r->unsure[0] > 0.5;
 }
 
+/* This installation's figures (slot 1) are the shipped ones (slot 0). */
 static void keep_shipped(rv_cal_result *r)
 {
     r->tpr[1] = r->tpr[0], r->tpr_lo[1] = r->tpr_lo[0], r->tpr_hi[1] = r->tpr_hi[0];
