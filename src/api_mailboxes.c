@@ -378,6 +378,23 @@ rv_answer rv_api_review_greeting(rv_server *s, rv_req *r, const rv_path *p)
     return rv_reply_json(r, 201, out);
 }
 
+/* A review list's item: what to listen for (a sample: every element the
+ * recogniser scored) and, for a sample, the verdict to check. */
+static json_t *review_item_json(const rv_review_item *v)
+{
+    char checked[64];
+    if (v->sample) rv_greeting_checked(v->report, checked);
+    json_t *o = json_pack("{s:o,s:o,s:o,s:I,s:o,s:o,s:b,s:o}", "ext", rv_json_str(v->ext), "name",
+                          rv_json_str(v->name), "unit", rv_json_str(v->unit), "greeting_id",
+                          (json_int_t)v->greeting_id, "received_at", rv_json_str(v->received_at), "unsure",
+                          rv_json_split(v->sample ? "" : v->unsure), "sample", v->sample, "listen_for",
+                          rv_json_split(v->sample ? checked : v->unsure));
+    if (o && v->sample)
+        json_object_set_new(o, "verdict", json_pack("{s:b,s:o}", "compliant", v->compliant != 0, "violations",
+                                                    rv_json_split(v->violations)));
+    return o;
+}
+
 /* GET /v1/review?limit=&after=: greetings a person should listen to. */
 rv_answer rv_api_list_review(rv_server *s, rv_req *r, const rv_path *p)
 {
@@ -396,7 +413,8 @@ rv_answer rv_api_list_review(rv_server *s, rv_req *r, const rv_path *p)
     char org[RV_ORG_ID_MAX + 3];
     if (!rv_api_org_filter(s, r, &sc, org, &ret)) return ret;
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_list_review(s->db.store, after, limit, &sc, &v, &n, &more, &e);
+    rv_err rc = rv_store_list_review(s->db.store, after, limit, (int)s->cfg.review_sample_every, &sc, &v, &n, &more,
+                                     &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     /* who looked at whose numbers and names: lists are audited too */
@@ -405,11 +423,12 @@ rv_answer rv_api_list_review(rv_server *s, rv_req *r, const rv_path *p)
         return rv_reply_rv_error(r, &e);
     }
     json_t *items = json_array();
-    for (size_t i = 0; items && i < n; i++)
-        json_array_append_new(items, json_pack("{s:o,s:o,s:o,s:I,s:o,s:o}", "ext", rv_json_str(v[i].ext), "name",
-                                               rv_json_str(v[i].name), "unit", rv_json_str(v[i].unit), "greeting_id",
-                                               (json_int_t)v[i].greeting_id, "received_at",
-                                               rv_json_str(v[i].received_at), "unsure", rv_json_split(v[i].unsure)));
+    for (size_t i = 0; items && i < n; i++) {
+        json_t *it = review_item_json(&v[i]);
+        /* a sample with nothing scored has nothing to ask */
+        if (it && json_array_size(json_object_get(it, "listen_for")) == 0) json_decref(it);
+        else json_array_append_new(items, it);
+    }
     json_t *next = more && n ? rv_json_str(v[n - 1].ext) : json_null();
     rv_review_items_free(v, n);
     return rv_reply_json(r, 200, json_pack("{s:o,s:o}", "items", items, "next", next));

@@ -124,6 +124,9 @@ static const setting settings[] = {
     {"max_queue", T_INT, "10000", 1, 1e9, OFF(max_queue), NONE,
      "serve: voicemails waiting for analysis, on every node sharing the archive, before uploads get 503 with "
      "Retry-After"},
+    {"review_sample_every", T_INT, "4", 0, 1000000, OFF(review_sample_every), NONE,
+     "serve: one in this many greetings whose verdict rostvakt was sure of is offered for review beside the "
+     "unsure ones, so that calibrate sees both ends (0: only the unsure)"},
     {"silence_dbfs", T_DOUBLE, "-60", -120, 0, OFF(silence_dbfs), VERDICT,
      "frames below this level (dBFS) count as silent"},
     {"quiet_dbfs", T_DOUBLE, "-45", -120, 0, OFF(quiet_dbfs), VERDICT,

@@ -128,6 +128,22 @@ static rv_verdict element_verdict(json_t *o, const char *heard, double *at_s)
     return RV_VERDICT_UNSURE;
 }
 
+void rv_greeting_checked(const char *report, char out[64])
+{
+    out[0] = '\0';
+    json_t *r = report ? json_loads(report, 0, NULL) : NULL;
+    static const char *const keys[RV_ELEM__COUNT] = {"name", "unit", "org", "closing_prompt"};
+    for (int e = 0; json_is_object(r) && e < RV_ELEM__COUNT; e++) {
+        json_t *c = json_object_get(r, keys[e]);
+        if (!json_is_object(c) || !json_is_number(json_object_get(c, "score")) ||
+            json_is_true(json_object_get(c, "unpronounceable")))
+            continue;
+        size_t len = strlen(out);
+        snprintf(out + len, 64 - len, "%s%s", len ? "," : "", rv_element_name((rv_element)e));
+    }
+    json_decref(r);
+}
+
 rv_err rv_greeting_reviewed(const rv_profile *p, const char *report, const char *const heard[4],
                             rv_greeting_verdict *v, rv_error *err)
 {

@@ -161,9 +161,10 @@ static const char *const details[] = {
     "  confident verdicts were right at least R of the time on the reviews (the lower\n"
     "  end of the 95 % interval; a tenth at least confident): its middle the threshold,\n"
     "  its width the slope; failing one, the shipped thresholds stay (reviews of unsure\n"
-    "  greetings alone seldom give one: review some it was sure of). A class whose\n"
-    "  settings the config file, environment or --set gives is left to them;\n"
-    "  prints local TPR, FPR with 95 % intervals and the share unsure and right, and\n"
+    "  greetings alone seldom give one: review the sure ones the review list samples,\n"
+    "  review_sample_every). A class whose settings the config file, environment or\n"
+    "  --set gives is left to them; prints local TPR, FPR with 95 % intervals and the\n"
+    "  share unsure and right, and\n"
     "  writes DATA_DIR/calibration.conf, which serve and sweep read before the config file\n",
     /* adapt */
     "  --data-dir DIR              the setting data_dir (default /var/lib/rostvakt)\n"
@@ -1687,7 +1688,7 @@ static int cmd_calibrate(int argc, char **argv)
                    "lower end of their 95 %% interval)\n%s",
                    min_right,
                    rv_cal_wants_sure_reviews(r) ? "         most of these reviews were of greetings it was unsure of: "
-                                                  "review some it was sure of as well\n"
+                                                  "review the sample of sure ones in the review list as well (review_sample_every)\n"
                                                 : "");
         else if (!r->calibrated)
             printf("the shipped thresholds stay (it takes %ld of each)\n", min);

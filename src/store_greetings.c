@@ -282,23 +282,29 @@ rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_er
     return rc;
 }
 
-rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, const rv_scope *scope,
+rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, int sample_every, const rv_scope *scope,
                             rv_review_item **out, size_t *nout, int *more, rv_error *err)
 {
     *out = NULL;
     *nout = 0;
     *more = 0;
     if (limit < 1 || limit > 500) limit = 50;
+    if (sample_every < 0) sample_every = 0;
+    /* a sure verdict: verified (a verdict either way), not a missing greeting */
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
-                               "SELECT m.ext, m.first_name || ' ' || m.last_name, m.unit, g.id, g.received_at, g.review"
+                               "SELECT m.ext, m.first_name || ' ' || m.last_name, m.unit, g.id, g.received_at, g.review,"
+                               " CASE WHEN g.review = '' THEN 1 ELSE 0 END, g.compliant, g.violations,"
+                               " CASE WHEN g.review = '' THEN g.report END"
                                " FROM mailboxes m JOIN greetings g ON g.id = m.greeting_id"
-                               " WHERE g.removed = 0 AND g.review != '' AND m.ext > ?1"
+                               " WHERE g.removed = 0 AND m.ext > ?1"
+                               " AND (g.review != '' OR (?6 > 0 AND g.id % ?6 = 0 AND g.compliant IS NOT NULL"
+                               " AND coalesce(g.missing_reason, '') = '' AND g.report IS NOT NULL))"
                                " AND NOT EXISTS (SELECT 1 FROM " REVIEWS_OF("g") ")"
                                " AND " SCOPE_SQL("m", "3", "4", "5") " ORDER BY m.ext LIMIT ?2",
                                V_ARGS(V_TEXT(after_ext ? after_ext : ""), V_INT(limit + 1),
                                       V_TEXT(scope ? scope->orgs : NULL), V_TEXT(scope ? scope->manager : NULL),
-                                      V_TEXT(scope ? scope->units : NULL)),
+                                      V_TEXT(scope ? scope->units : NULL), V_INT(sample_every)),
                                "cannot read greetings",
                                err);
     if (rc != RV_OK) return rc;
@@ -316,8 +322,11 @@ rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, const
         v = nv;
         rv_review_item *w = &v[n];
         w->greeting_id = rv_sql_int(q, 3);
+        w->sample = rv_sql_int(q, 6) != 0;
+        w->compliant = (int)rv_sql_int(q, 7);
         if (rv_sql_texts(q, &w->texts,
-                         COLS({0, &w->ext}, {1, &w->name}, {2, &w->unit}, {4, &w->received_at}, {5, &w->unsure})) != 0)
+                         COLS({0, &w->ext}, {1, &w->name}, {2, &w->unit}, {4, &w->received_at}, {5, &w->unsure},
+                              {8, &w->violations}, {9, &w->report})) != 0)
             break;
         n++;
     }

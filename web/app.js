@@ -846,23 +846,29 @@ async function greetingsPage(params) {
         el('td', {}, el('a', { href: '#/brevlada/' + m.ext, text: 'Lyssna och historik',
           'aria-label': 'Lyssna och historik för ' + m.first_name + ' ' + m.last_name })));
     })));
-  const review = rv.items.map((r) => reviewRow(r));
+  const unsure = rv.items.filter((r) => !r.sample).map((r) => reviewRow(r));
+  const samples = rv.items.filter((r) => r.sample).map((r) => reviewRow(r));
   page('Hälsningsfraser', whose(orgs, org && org.value), oneUnit, form,
     el('h2', { text: 'Behöver lyssnas' }),
     el('p', { text: 'Hälsningsfraser där rostvakt är osäker. Lyssna och ange vad som sägs.' }),
-    table('Osäkra bedömningar', ['Brevlåda', 'Osäkert', 'Lyssna', 'Vad sägs?'], review),
+    table('Osäkra bedömningar', ['Brevlåda', 'Osäkert', 'Lyssna', 'Vad sägs?'], unsure),
+    samples.length ? [el('h2', { text: 'Stickprov' }),
+      el('p', { text: 'Hälsningsfraser som rostvakt bedömt säkert. Lyssna och ange vad som sägs: era svar visar ' +
+        'om bedömningarna stämmer och ställer in rostvakt efter era röster.' }),
+      table('Stickprov av säkra bedömningar', ['Brevlåda', 'Bedömning', 'Lyssna', 'Vad sägs?'], samples)] : null,
     el('h2', { text: 'Brevlådor per enhet' }), sections.length ? sections : el('p', { text: 'Inga brevlådor.' }));
 }
 
 function reviewRow(r) {
   const canReview = state.me.role === 'officer';
-  const sets = r.unsure.map((k) => el('fieldset', { class: 'radio' }, el('legend', { text: cap(word('element', k)) }),
+  const ask = r.listen_for || r.unsure;
+  const sets = ask.map((k) => el('fieldset', { class: 'radio' }, el('legend', { text: cap(word('element', k)) }),
     ['stated', 'not_stated'].map((v) => el('label', {}, el('input', { type: 'radio', name: `${r.greeting_id}-${k}`, value: v }),
       ' ', v === 'stated' ? 'Sägs' : 'Sägs inte'))));
   const form = el('form', { onsubmit: async (ev) => {
     ev.preventDefault();
     const body = {};
-    for (const k of r.unsure) {
+    for (const k of ask) {
       const c = form.querySelector(`input[name="${r.greeting_id}-${k}"]:checked`);
       if (c) body[k] = c.value;
     }
@@ -872,8 +878,11 @@ function reviewRow(r) {
     } catch (e) { say('Granskningen sparades inte: ' + e.message + '.', true); return; }
     await redraw(route, 'Granskningen av ' + r.name + 's hälsningsfras är sparad.');
   } }, sets, el('button', { type: 'submit', text: 'Spara granskning' }));
+  const verdict = !r.sample ? cap(words('element', r.unsure))
+    : r.verdict.compliant ? word('greeting', 'compliant')
+      : word('greeting', 'not_compliant') + (r.verdict.violations.length ? ': ' + words('violation', r.verdict.violations) : '');
   return el('tr', {}, el('td', { text: `${r.name}, ${r.unit} (${r.ext})` }),
-    el('td', { text: cap(words('element', r.unsure)) }),
+    el('td', { text: verdict }),
     el('td', {}, el('audio', { controls: true, preload: 'none', src: `/v1/mailboxes/${r.ext}/greetings/${r.greeting_id}/audio`,
       'aria-label': 'Hälsningsfrasen för ' + r.name })),
     el('td', {}, canReview ? form : el('span', { class: 'muted', text: 'Granskas av registrator' })));

@@ -48,6 +48,7 @@ typedef struct rv_config_s {
     double max_audio_seconds;       /* longest accepted recording */
     double greeting_max_seconds;    /* serve: longest accepted greeting */
     int64_t max_queue;              /* serve: waiting analyses before 503 */
+    int64_t review_sample_every;    /* serve: one in this many sure verdicts offered for review (0: none) */
     double silence_dbfs;            /* frames quieter than this are silent */
     double quiet_dbfs;              /* no speech and no louder: silence */
     double greeting_min_speech_s;   /* less speech than this: missing */

@@ -609,16 +609,24 @@ typedef struct {
     const char *ext, *name, *unit; /* its mailbox's; name: the owner's "first last" */
     long long greeting_id;
     const char *received_at;
-    const char *unsure;            /* "name,closing": the elements to listen for */
+    const char *unsure;            /* "name,closing": the elements to listen for; "" in a sample */
+    int sample;                    /* 1: a verdict rostvakt was sure of, offered as a spot check */
+    int compliant;                 /* a sample's verdict: 1 compliant, 0 not */
+    const char *violations;        /* a sample's "name_missing,..." or "" */
+    const char *report;            /* a sample's analysis (JSON), to say what to listen for; else NULL */
     char *texts;
 } rv_review_item;
 
-/* Current greetings a person should listen to (unsure verdicts that could
- * break the policy) and nobody has reviewed yet, by ext after after_ext
- * (NULL: from the first), at most limit (1..500), into a new array (*out,
- * rv_review_items_free) of *n. *more: another page follows. */
-RV_MUST_USE rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, const rv_scope *scope,
-                                        rv_review_item **out, size_t *n, int *more, rv_error *err);
+/* Current greetings a person should listen to and nobody has reviewed yet,
+ * by ext after after_ext (NULL: from the first), at most limit (1..500),
+ * into a new array (*out, rv_review_items_free) of *n; *more: another page
+ * follows. Those are the unsure verdicts that could break the policy, and
+ * with sample_every > 0 a sample of the verdicts rostvakt was sure of: the
+ * verified greetings whose id is a multiple of sample_every. Reviews of
+ * both ends are what calibrate needs to move a threshold. */
+RV_MUST_USE rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, int sample_every,
+                                        const rv_scope *scope, rv_review_item **out, size_t *n, int *more,
+                                        rv_error *err);
 void rv_review_items_free(rv_review_item *v, size_t n);
 
 /* A greeting's latest review with the greeting's report (the analysis's

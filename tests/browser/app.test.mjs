@@ -634,17 +634,44 @@ test('the report charts: every unit, told apart by more than colour, labelled at
 test('a saved review changes the greeting\'s status on its mailbox page', async () => {
     const { ctx, page } = await signedIn(tokens.officer);
     await openPage(page, '#/halsningsfraser', 'Hälsningsfraser');
-    const r = await page.evaluate(async () => (await (await fetch('/v1/review')).json()).items[0]);
+    const r = await page.evaluate(async () => (await (await fetch('/v1/review')).json()).items.find((i) => !i.sample));
     assert.ok(r, 'a greeting to review');
-    for (const k of r.unsure) await page.click(`input[name="${r.greeting_id}-${k}"][value=stated]`);
+    for (const k of r.listen_for) await page.click(`input[name="${r.greeting_id}-${k}"][value=stated]`);
     await page.evaluate((n) => document.querySelector(`input[name="${n}"]`).form.querySelector('button').click(),
-      `${r.greeting_id}-${r.unsure[0]}`);
+      `${r.greeting_id}-${r.listen_for[0]}`);
     await page.waitForFunction(() => /sparad/.test(document.getElementById('status').textContent));
     await openPage(page, '#/brevlada/' + r.ext, r.name);
     const status = await page.$eval('#page tbody tr td:nth-child(2)', (td) => td.textContent);
     assert.notEqual(status, 'Behöver lyssnas');
     await ctx.close();
   });
+
+// Verdicts rostvakt was sure of are sampled for review too, in a table of
+// their own with the verdict to check; what the officer heard is saved.
+test('a sample of sure verdicts is offered for review beside the unsure ones', async () => {
+  const { ctx, page } = await signedIn(tokens.officer);
+  await openPage(page, '#/halsningsfraser', 'Hälsningsfraser');
+  const items = await page.evaluate(async () => (await (await fetch('/v1/review?limit=500')).json()).items);
+  const samples = items.filter((i) => i.sample);
+  assert.ok(samples.length > 0, 'the demo has a sure verdict in the sample');
+  const rows = await page.$$eval('table', (ts) => ts.filter((t) => /^Stickprov/.test(t.caption?.textContent))
+    .flatMap((t) => [...t.tBodies[0].rows].map((r) => r.textContent)));
+  assert.equal(rows.length, samples.length, rows.join('\n'));
+  const s = samples[0];
+  assert.ok(s.unsure.length === 0 && s.listen_for.length > 0, JSON.stringify(s));
+  const row = rows.find((t) => t.includes(`(${s.ext})`));
+  assert.ok(row && row.includes(s.verdict.compliant ? 'Följer policyn' : 'Följer inte policyn'), row);
+  for (const k of s.listen_for) {
+    const v = k === 'name' && !s.verdict.compliant ? 'not_stated' : 'stated';
+    await page.click(`input[name="${s.greeting_id}-${k}"][value=${v}]`);
+  }
+  await page.evaluate((n) => document.querySelector(`input[name="${n}"]`).form.querySelector('button').click(),
+    `${s.greeting_id}-${s.listen_for[0]}`);
+  await page.waitForFunction(() => /sparad/.test(document.getElementById('status').textContent));
+  const left = await page.evaluate(async () => (await (await fetch('/v1/review?limit=500')).json()).items);
+  assert.ok(!left.some((i) => i.greeting_id === s.greeting_id), 'reviewed: off the list');
+  await ctx.close();
+});
 
 // ---- voicemails still being analysed ----
 

@@ -2,6 +2,7 @@
  * and their greetings: roles and bad input, analysis under the service's
  * settings, reviews and calibration, recorded names, limits. */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -435,4 +436,56 @@ Test(mailboxes, a_saved_review_gives_the_greetings_verdict) {
     }
     cr_assert_eq(call("GET", "/v1/review", officer, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"4711\"") == NULL, "reviewed: not to listen to again: %s", o.buf);
+}
+
+/* GET /v1/review offers a sample of the verdicts rostvakt was sure of beside
+ * the unsure ones (review_sample_every): each with its verdict and every
+ * element the recogniser scored to listen for; reviewed, it leaves the
+ * list. With the setting 0 only unsure verdicts are listed. */
+Test(mailboxes, sure_verdicts_are_sampled_for_review) {
+    sink o;
+    stop_server();
+    server_set = "review_sample_every=1";
+    start_server("0");
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx,
+                      "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}", &o),
+                 201);
+    cr_assert_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/g01-anna-svensson.wav", pbx, "audio/wav",
+                        NULL, &o, NULL, 0),
+                 200, "%s", o.buf);
+    cr_assert(strstr(o.buf, "\"needs_review\":false") != NULL, "the sample's verdict is sure: %s", o.buf);
+    cr_assert_eq(call("GET", "/v1/review", officer, NULL, &o), 200, "%s", o.buf);
+    json_t *j = json_loads(o.buf, 0, NULL), *it = json_array_get(json_object_get(j, "items"), 0);
+    cr_assert(json_is_object(it), "%s", o.buf);
+    cr_expect_str_eq(json_string_value(json_object_get(it, "ext")), "4711");
+    cr_expect(json_is_true(json_object_get(it, "sample")), "%s", o.buf);
+    json_t *ask = json_object_get(it, "listen_for");
+    cr_expect(json_array_size(ask) >= 2, "name and unit at least: %s", o.buf);
+    cr_expect_str_eq(json_string_value(json_array_get(ask, 0)), "name");
+    cr_expect_eq(json_array_size(json_object_get(it, "unsure")), 0);
+    cr_expect(json_is_true(json_object_get(json_object_get(it, "verdict"), "compliant")), "%s", o.buf);
+    json_decref(j);
+    cr_assert_eq(call("POST", "/v1/mailboxes/4711/greetings/1/review", officer,
+                      "{\"name\":\"stated\",\"unit\":\"stated\",\"closing\":\"stated\"}", &o),
+                 201, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/review", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"4711\"") == NULL, "reviewed: off the list: %s", o.buf);
+    /* only the unsure with the sample off */
+    stop_server();
+    server_set = "review_sample_every=0";
+    start_server("0");
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4712", pbx,
+                      "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}", &o),
+                 201);
+    cr_assert_eq(upload("PUT", "/v1/mailboxes/4712/greeting", "samples/g01-anna-svensson.wav", pbx, "audio/wav",
+                        NULL, &o, NULL, 0),
+                 200, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/review", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"4712\"") == NULL, "a sure verdict, not sampled: %s", o.buf);
+    stop_server();
+    server_set = "review_sample_every=2"; /* greeting 2: one in two */
+    start_server("0");
+    cr_assert_eq(call("GET", "/v1/review", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"4712\"") != NULL && strstr(o.buf, "\"sample\":true") != NULL, "%s", o.buf);
+    server_set = "max_audio_seconds=600";
 }

@@ -324,7 +324,7 @@ Test(sweep, unsure_greetings_wait_for_a_review) {
     rv_review_item *list;
     size_t n;
     int more;
-    cr_assert_eq(rv_store_list_review(st, NULL, 50, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_list_review(st, NULL, 50, 0, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
     cr_assert_eq(n, 1);
     cr_expect_str_eq(list[0].ext, "400");
     cr_expect_str_eq(list[0].unsure, "name,closing");
@@ -354,6 +354,96 @@ Test(sweep, unsure_greetings_wait_for_a_review) {
     for (size_t i = 0; i < na; i++) reviewed += !strcmp(audit[i].action, "greeting_reviewed");
     cr_expect_eq(reviewed, 1);
     rv_audit_rows_free(audit, na);
+}
+
+/* A verified greeting as the store keeps it: compliance, violations, the
+ * analysis, and "" or the unsure elements to review. */
+static long long verified(const char *ext, rv_compliance c, const char *violations, const char *missing,
+                          const char *review)
+{
+    rv_profile p;
+    rv_error e;
+    cr_assert_eq(rv_profile_find("models/profiles", "botkyrka", &p, &e), RV_OK, "%s", e.msg);
+    char version[40], hex[RV_SHA256_HEX + 1];
+    rv_greeting_version(MODELS, &p, version);
+    cr_assert_eq(rv_store_put_audio(st, ext, strlen(ext), hex, &e), RV_OK);
+    rv_greeting_row g = {.ext = ext, .sha256 = hex, .content_type = "audio/wav", .bytes = strlen(ext),
+                         .received_at = "2026-11-01T08:00:00Z",
+                         .report = "{\"name\":{\"score\":-9.5,\"verdict\":\"stated\"},\"unit\":{\"score\":-4,"
+                                   "\"verdict\":\"stated\"},\"org\":null,\"closing_prompt\":{\"score\":-30}}",
+                         .compliance = c, .violations = violations, .missing_reason = missing, .profile = "botkyrka",
+                         .models_version = version, .review = review};
+    long long id;
+    cr_assert_eq(rv_store_add_greeting(st, &g, &id, &e), RV_OK, "%s", e.msg);
+    return id;
+}
+
+/* Beside the unsure verdicts, one in every sample_every verified greetings
+ * whose verdict was sure is offered for review, compliant or not, so that
+ * calibrate sees both ends of the scores; never a missing greeting, one
+ * without a verdict, or one already reviewed. */
+Test(sweep, sure_verdicts_are_sampled_for_review) {
+    const char *exts[] = {"501", "502", "503", "504", "505", "506"};
+    for (int i = 0; i < 6; i++) mailbox(exts[i], "Bo", "Ekonomi", "botkyrka");
+    long long ids[6] = {
+        verified("501", RV_COMPLIANCE_YES, "", NULL, ""),
+        verified("502", RV_COMPLIANCE_NO, "name_missing", NULL, ""),
+        verified("503", RV_COMPLIANCE_NO, "", "silence", ""),       /* missing: nothing to hear */
+        verified("504", RV_COMPLIANCE_UNKNOWN, "", NULL, ""),       /* not verified */
+        verified("505", RV_COMPLIANCE_UNKNOWN, "", NULL, "name"),   /* unsure: always listed */
+        verified("506", RV_COMPLIANCE_YES, "", NULL, ""),
+    };
+    rv_review_item *list;
+    size_t n;
+    int more;
+    rv_error e;
+    cr_assert_eq(rv_store_list_review(st, NULL, 50, 0, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(n, 1, "no sample: only the unsure");
+    cr_expect(n == 1 && !strcmp(list[0].ext, "505") && !list[0].sample && !strcmp(list[0].unsure, "name"));
+    rv_review_items_free(list, n);
+    cr_assert_eq(rv_store_list_review(st, NULL, 50, 1, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(n, 4, "every sure verdict, and the unsure one");
+    const char *want[] = {"501", "502", "505", "506"};
+    for (size_t i = 0; i < n; i++) {
+        cr_expect_str_eq(list[i].ext, want[i]);
+        cr_expect_eq(list[i].sample, strcmp(want[i], "505") != 0, "%s", want[i]);
+    }
+    cr_expect(list[0].compliant == 1 && !strcmp(list[0].violations, "") && list[0].report, "compliant, its analysis");
+    cr_expect(list[1].compliant == 0 && !strcmp(list[1].violations, "name_missing"), "a sure violation too");
+    cr_expect_null(list[2].report, "an unsure item needs no analysis");
+    char checked[64];
+    rv_greeting_checked(list[0].report, checked);
+    cr_expect_str_eq(checked, "name,unit,closing", "what the recogniser scored");
+    rv_review_items_free(list, n);
+    /* one in two: the greetings whose id is even */
+    cr_assert_eq(rv_store_list_review(st, NULL, 50, 2, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
+    size_t want2 = 1 + (ids[0] % 2 == 0) + (ids[1] % 2 == 0) + (ids[5] % 2 == 0);
+    cr_expect_eq(n, want2, "ids %lld %lld %lld", ids[0], ids[1], ids[5]);
+    for (size_t i = 0; i < n; i++)
+        cr_expect(!list[i].sample || list[i].greeting_id % 2 == 0, "%s", list[i].ext);
+    rv_review_items_free(list, n);
+    long long rid;
+    rv_review ok = {.ext = "501", .greeting_id = ids[0], .name = "stated", .unit = "stated", .actor = "registrator",
+                    .remote = "127.0.0.1", .now = "2026-11-24T09:00:00Z"};
+    cr_assert_eq(rv_store_add_review(st, &ok, &rid, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_list_review(st, NULL, 50, 1, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
+    cr_expect(n == 3 && strcmp(list[0].ext, "501") != 0, "reviewed: off the list");
+    rv_review_items_free(list, n);
+}
+
+/* What a person can be asked: the elements the recogniser scored. */
+Test(sweep, a_greetings_checked_elements) {
+    char out[64];
+    rv_greeting_checked("{\"name\":{\"score\":-3},\"unit\":{\"score\":null},\"org\":{\"score\":-2,"
+                        "\"unpronounceable\":true},\"closing_prompt\":{\"score\":-20}}",
+                        out);
+    cr_expect_str_eq(out, "name,closing");
+    rv_greeting_checked("not json", out);
+    cr_expect_str_eq(out, "");
+    rv_greeting_checked(NULL, out);
+    cr_expect_str_eq(out, "");
+    rv_greeting_checked("[1]", out);
+    cr_expect_str_eq(out, "");
 }
 
 Test(sweep, without_a_gallringsbeslut_only_a_persons_decision_disposes) {
