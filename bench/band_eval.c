@@ -12,7 +12,9 @@
  * BAND_EVAL_REVIEWS=unsure takes as reviews only FROM_SPEAKER's trials the
  * shipped verdicts left unsure, as an installation whose officers review
  * only the unsure list would have them; unsure:K adds every K-th of the
- * confident ones (a sample of them reviewed as well).
+ * confident ones (a sample of them reviewed as well); with
+ * BAND_EVAL_WEIGHTED=1 each of those counts K times, as calibrate counts a
+ * review of the review list's sample (rv_cal_choose_band_weighted).
  * Usage: band_eval DUMP FROM_SPEAKER [MIN_RIGHT [Z]]  (default calibrate's,
  * RV_CAL_MIN_RIGHT at RV_CAL_Z; 0.90 0 is bench_real's real-voice band) */
 #include <math.h>
@@ -98,6 +100,8 @@ int main(int argc, char **argv)
     const double slopes[3] = {cfg.asr_phrase_confidence_slope, cfg.asr_name_confidence_slope,
                               cfg.asr_phrase_confidence_slope};
     const char *rev = getenv("BAND_EVAL_REVIEWS");
+    /* BAND_EVAL_WEIGHTED=1: each sampled confident review counts every times */
+    int weighted = getenv("BAND_EVAL_WEIGHTED") && !strcmp(getenv("BAND_EVAL_WEIGHTED"), "1");
     int unsure_only = 0, every = 0; /* every: each such confident trial kept as well (0: none) */
     if (rev && strncmp(rev, "unsure", 6) == 0 && rev[6] == '\0')
         unsure_only = 1;
@@ -122,10 +126,10 @@ int main(int argc, char **argv)
     if (every) printf("(one confident trial in %d)\n", every);
     for (int kd = 0; kd < 3; kd++)
         for (int c = 0; c < 3; c++) {
-            double *m = malloc(n * sizeof *m);
+            double *m = malloc(n * sizeof *m), *wt = malloc(n * sizeof *wt);
             int *said = malloc(n * sizeof *said);
             size_t k = 0;
-            if (!m || !said) return 70;
+            if (!m || !said || !wt) return 70;
             for (size_t i = 0; i < n; i++)
                 if (!strcmp(t[i].speaker, argv[2]) && !strcmp(t[i].kind, kinds[kd]) && !strcmp(t[i].channel, chans[c]))
                     m[k] = t[i].margin, said[k++] = t[i].said;
@@ -133,12 +137,14 @@ int main(int argc, char **argv)
             if (unsure_only) { /* keep the reviews inside the shipped band (and every every-th outside) */
                 size_t j = 0, out = 0;
                 for (size_t i = 0; i < k; i++)
-                    if ((m[i] > -1e8 && m[i] > -w && m[i] < w) || (every && out++ % (size_t)every == 0))
-                        m[j] = m[i], said[j++] = said[i];
+                    if (m[i] > -1e8 && m[i] > -w && m[i] < w)
+                        wt[j] = 1, m[j] = m[i], said[j++] = said[i];
+                    else if (every && out++ % (size_t)every == 0)
+                        wt[j] = weighted ? every : 1, m[j] = m[i], said[j++] = said[i];
                 k = j;
             }
-            int found = k ? rv_cal_choose_band(m, said, k, min_right, z, &lo, &hi) : 0;
-            free(m), free(said);
+            int found = k ? rv_cal_choose_band_weighted(m, said, unsure_only ? wt : NULL, k, min_right, z, &lo, &hi) : 0;
+            free(m), free(said), free(wt);
             if (!k) continue;
             printf("  %-11s %-8s (%zu trials): ", labels[kd], chans[c], k);
             if (found > 0) {

@@ -14,6 +14,7 @@
 
 typedef struct {
     double *m; /* margins: score less the base threshold */
+    double *w; /* how many greetings each review stands for (rv_review.weight) */
     int *said;
     size_t n, cap;
 } samples;
@@ -30,7 +31,7 @@ const char *rv_cal_class_name(rv_cal_class c)
     return (unsigned)c < RV_CAL__COUNT ? names[c] : "";
 }
 
-static void add(collect_ctx *x, rv_cal_class c, double margin, const char *label)
+static void add(collect_ctx *x, rv_cal_class c, double margin, const char *label, int weight)
 {
     if (!label) return;
     samples *s = &x->s[c];
@@ -38,15 +39,18 @@ static void add(collect_ctx *x, rv_cal_class c, double margin, const char *label
         size_t cap = s->cap ? s->cap * 2 : 64;
         double *m = realloc(s->m, cap * sizeof *m);
         if (m) s->m = m;
-        int *y = m ? realloc(s->said, cap * sizeof *y) : NULL;
+        double *w = m ? realloc(s->w, cap * sizeof *w) : NULL;
+        if (w) s->w = w;
+        int *y = w ? realloc(s->said, cap * sizeof *y) : NULL;
         if (y) s->said = y;
-        if (!m || !y) {
+        if (!m || !w || !y) {
             x->oom = 1;
             return;
         }
         s->cap = cap;
     }
     s->m[s->n] = margin;
+    s->w[s->n] = weight > 1 ? weight : 1;
     s->said[s->n] = strcmp(label, "stated") == 0;
     s->n++;
 }
@@ -86,18 +90,18 @@ static void one_review(void *user, const rv_reviewed *r)
     json_t *name = json_object_get(rep, "name");
     if (json_is_object(name) && !decided_otherwise(name, &th)) {
         double t = json_object_get(name, "cohort") ? th.name_cohort_min_score : th.name_min_score;
-        add(x, RV_CAL_NAME, score_of(name) - t, r->name);
+        add(x, RV_CAL_NAME, score_of(name) - t, r->name, r->weight);
     }
     const char *keys[] = {"unit", "org"}, *labels[] = {r->unit, r->org};
     for (int k = 0; k < 2; k++) {
         json_t *c = json_object_get(rep, keys[k]);
         const char *text = json_string_value(json_object_get(c, "expected"));
         if (json_is_object(c) && text && !decided_otherwise(c, &th))
-            add(x, RV_CAL_UNIT, score_of(c) - rv_phrase_threshold(&th, text), labels[k]);
+            add(x, RV_CAL_UNIT, score_of(c) - rv_phrase_threshold(&th, text), labels[k], r->weight);
     }
     json_t *closing = json_object_get(rep, "closing_prompt");
     if (json_is_object(closing) && !decided_otherwise(closing, &th))
-        add(x, RV_CAL_CLOSING, score_of(closing) - th.closing_min_score, r->closing);
+        add(x, RV_CAL_CLOSING, score_of(closing) - th.closing_min_score, r->closing, r->weight);
     json_decref(rep);
 }
 
@@ -135,7 +139,7 @@ static void rates_at(const samples *s, double c, rv_cal_result *r, int i)
 }
 
 typedef struct {
-    double m;
+    double m, w;
     int said;
 } scored;
 
@@ -145,34 +149,44 @@ static int by_margin(const void *x, const void *y)
     return (a->m > b->m) - (a->m < b->m);
 }
 
-/* Whether k right of conf confident verdicts among n pass the rule. */
-static int rule_holds(size_t k, size_t conf, size_t n, double min_right, double z)
+/* Whether a weight of k right of conf confident verdicts (squared weights
+ * conf2) among a weight of n pass the rule: the share judged on Kish's
+ * effective count, (sum w)^2 / sum w^2, which is conf itself unweighted. */
+static int rule_holds(double k, double conf, double conf2, double n, double min_right, double z)
 {
-    double p, lo, hi;
-    wilson_at((double)k, (double)conf, z, &p, &lo, &hi);
-    return conf * 10 >= n && conf > 0 && lo >= min_right;
+    if (!(conf > 0) || conf * 10 < n) return 0;
+    double p, lo, hi, eff = conf * conf / conf2;
+    wilson_at(k / conf * eff, eff, z, &p, &lo, &hi);
+    return lo >= min_right;
 }
 
-int rv_cal_choose_band(const double *margin, const int *said, size_t n, double min_right, double z, double *lo,
-                       double *hi)
+int rv_cal_choose_band_weighted(const double *margin, const int *said, const double *weight, size_t n,
+                                double min_right, double z, double *lo, double *hi)
 {
     if (n == 0) return 0;
     scored *t = malloc(n * sizeof *t);
-    size_t *neg_below = calloc(n + 1, sizeof *neg_below), *pos_from = calloc(n + 1, sizeof *pos_from);
-    if (!t || !neg_below || !pos_from) {
-        free(t), free(neg_below), free(pos_from);
+    double *neg_below = calloc(n + 1, sizeof *neg_below), *pos_from = calloc(n + 1, sizeof *pos_from);
+    double *w_below = calloc(n + 1, sizeof *w_below), *w2_below = calloc(n + 1, sizeof *w2_below);
+    if (!t || !neg_below || !pos_from || !w_below || !w2_below) {
+        free(t), free(neg_below), free(pos_from), free(w_below), free(w2_below);
         return -1;
     }
     for (size_t i = 0; i < n; i++) /* found nowhere, or no number at all: -1e9 */
-        t[i] = (scored){margin[i] > -1e8 && margin[i] < 1e300 ? margin[i] : -1e9, said[i] != 0};
+        t[i] = (scored){margin[i] > -1e8 && margin[i] < 1e300 ? margin[i] : -1e9, weight ? weight[i] : 1,
+                        said[i] != 0};
     qsort(t, n, sizeof *t, by_margin);
-    /* neg_below[i]: not said among the i lowest; pos_from[j]: said from j up */
-    for (size_t i = 0; i < n; i++) neg_below[i + 1] = neg_below[i] + !t[i].said;
-    for (size_t j = n; j-- > 0;) pos_from[j] = pos_from[j + 1] + t[j].said;
+    /* neg_below[i]: not said among the i lowest; pos_from[j]: said from j
+     * up; w_below, w2_below: the weights and squared weights below i */
+    for (size_t i = 0; i < n; i++) {
+        neg_below[i + 1] = neg_below[i] + (!t[i].said ? t[i].w : 0);
+        w_below[i + 1] = w_below[i] + t[i].w;
+        w2_below[i + 1] = w2_below[i] + t[i].w * t[i].w;
+    }
+    for (size_t j = n; j-- > 0;) pos_from[j] = pos_from[j + 1] + (t[j].said ? t[j].w : 0);
+    double total = w_below[n], total2 = w2_below[n];
     size_t k = 0; /* found nowhere: always confidently not said, below every edge */
     while (k < n && !(t[k].m > -1e8)) k++;
-    size_t best_u = 0, best_right = 0;
-    double best_lo = 0, best_hi = 0;
+    double best_u = 0, best_right = 0, best_lo = 0, best_hi = 0;
     int found = 0;
     /* the lower edge between t[i - 1] and t[i], the upper between t[j - 1]
      * and t[j]: both inside the scores, never between equal ones */
@@ -180,10 +194,10 @@ int rv_cal_choose_band(const double *margin, const int *said, size_t n, double m
         if (t[i - 1].m == t[i].m) continue;
         for (size_t j = i; j < n; j++) {
             if (j > i && t[j - 1].m == t[j].m) continue;
-            size_t conf = n - (j - i), right = neg_below[i] + pos_from[j];
-            if (!rule_holds(right, conf, n, min_right, z)) continue;
+            double u = w_below[j] - w_below[i], conf = total - u;
+            double conf2 = total2 - (w2_below[j] - w2_below[i]), right = neg_below[i] + pos_from[j];
+            if (!rule_holds(right, conf, conf2, total, min_right, z)) continue;
             double l = (t[i - 1].m + t[i].m) / 2, h = (t[j - 1].m + t[j].m) / 2;
-            size_t u = j - i;
             if (!found || u < best_u || (u == best_u && (right > best_right ||
                                                           (right == best_right && h - l < best_hi - best_lo)))) {
                 found = 1, best_u = u, best_right = right, best_lo = l, best_hi = h;
@@ -191,14 +205,34 @@ int rv_cal_choose_band(const double *margin, const int *said, size_t n, double m
             break; /* a wider band from the same lower edge has more unsure */
         }
     }
-    free(t), free(neg_below), free(pos_from);
+    free(t), free(neg_below), free(pos_from), free(w_below), free(w2_below);
     if (found) *lo = best_lo, *hi = best_hi;
     return found;
 }
 
+int rv_cal_choose_band(const double *margin, const int *said, size_t n, double min_right, double z, double *lo,
+                       double *hi)
+{
+    return rv_cal_choose_band_weighted(margin, said, NULL, n, min_right, z, lo, hi);
+}
+
+/* Whether the band (lo, hi) keeps the rule on s counted by weight. */
+static int band_holds(const samples *s, double lo, double hi, double min_right, double z)
+{
+    double all = 0, conf = 0, conf2 = 0, right = 0;
+    for (size_t j = 0; j < s->n; j++) {
+        double m = s->m[j], w = s->w[j];
+        all += w;
+        if (m > -1e8 && m > lo && m < hi) continue;
+        conf += w, conf2 += w * w;
+        if ((m >= hi && m > -1e8) == (s->said[j] != 0)) right += w;
+    }
+    return rule_holds(right, conf, conf2, all, min_right, z);
+}
+
 /* Three-way verdicts of s with the band (lo, hi) of margins into slot i of
- * r; returns how many of the confident ones are right. */
-static int verdicts_in(const samples *s, double lo, double hi, rv_cal_result *r, int i)
+ * r, each review counted once: the figures calibrate prints. */
+static void verdicts_in(const samples *s, double lo, double hi, rv_cal_result *r, int i)
 {
     int unsure = 0, right = 0;
     for (size_t j = 0; j < s->n; j++) {
@@ -209,7 +243,6 @@ static int verdicts_in(const samples *s, double lo, double hi, rv_cal_result *r,
     r->unsure[i] = s->n ? (double)unsure / (double)s->n : 0;
     r->confident[i] = (int)s->n - unsure;
     r->right[i] = r->confident[i] ? (double)right / r->confident[i] : 0;
-    return right;
 }
 
 int rv_cal_wants_sure_reviews(const rv_cal_result *r)
@@ -248,7 +281,13 @@ rv_err rv_calibrate(rv_store *s, const rv_config *base, const rv_config *probe, 
     for (int c = 0; rc == RV_OK && c < RV_CAL__COUNT; c++) {
         const samples *sm = &x.s[c];
         rv_cal_result *r = &out->c[c];
-        for (size_t j = 0; j < sm->n; j++) r->stated += sm->said[j], r->not_stated += !sm->said[j];
+        for (size_t j = 0; j < sm->n; j++) {
+            r->stated += sm->said[j], r->not_stated += !sm->said[j];
+            if (sm->w[j] > 1) { /* -1: drawn one in different numbers (the setting changed) */
+                r->sample_weight = r->sampled && r->sample_weight != (int)sm->w[j] ? -1 : (int)sm->w[j];
+                r->sampled++;
+            }
+        }
         rates_at(sm, 0, r, 0);
         double w = logit / shipped_slope[c];
         verdicts_in(sm, -w, w, r, 0);
@@ -261,7 +300,7 @@ rv_err rv_calibrate(rv_store *s, const rv_config *base, const rv_config *probe, 
             continue;
         }
         double lo, hi;
-        int b = rv_cal_choose_band(sm->m, sm->said, sm->n, min_right, RV_CAL_Z, &lo, &hi);
+        int b = rv_cal_choose_band_weighted(sm->m, sm->said, sm->w, sm->n, min_right, RV_CAL_Z, &lo, &hi);
         if (b < 0) {
             rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
             break;
@@ -269,8 +308,8 @@ rv_err rv_calibrate(rv_store *s, const rv_config *base, const rv_config *probe, 
         if (b > 0) { /* the band's middle the threshold, its half-width the slope's */
             double shift = (lo + hi) / 2, slope = slope_for(base->verdict_min_confidence, (hi - lo) / 2);
             double pw = logit / slope; /* the band the product will leave unsure, after the slope's limits */
-            int right = verdicts_in(sm, shift - pw, shift + pw, r, 1);
-            if (rule_holds((size_t)right, (size_t)r->confident[1], sm->n, min_right, RV_CAL_Z)) {
+            verdicts_in(sm, shift - pw, shift + pw, r, 1);
+            if (band_holds(sm, shift - pw, shift + pw, min_right, RV_CAL_Z)) {
                 r->shift = shift, r->slope = slope;
                 rates_at(sm, r->shift, r, 1);
                 continue;
@@ -284,6 +323,7 @@ rv_err rv_calibrate(rv_store *s, const rv_config *base, const rv_config *probe, 
     }
     for (int c = 0; c < RV_CAL__COUNT; c++) {
         free(x.s[c].m);
+        free(x.s[c].w);
         free(x.s[c].said);
     }
     return rc;

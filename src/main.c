@@ -162,10 +162,11 @@ static const char *const details[] = {
     "  end of the 95 % interval; a tenth at least confident): its middle the threshold,\n"
     "  its width the slope; failing one, the shipped thresholds stay (reviews of unsure\n"
     "  greetings alone seldom give one: review the sure ones the review list samples,\n"
-    "  review_sample_every). A class whose settings the config file, environment or\n"
-    "  --set gives is left to them; prints local TPR, FPR with 95 % intervals and the\n"
-    "  share unsure and right, and\n"
-    "  writes DATA_DIR/calibration.conf, which serve and sweep read before the config file\n",
+    "  review_sample_every; a review of that sample counts as the greetings it was\n"
+    "  drawn from). A class whose settings the config file, environment or --set gives\n"
+    "  is left to them; prints local TPR, FPR with 95 % intervals and the share unsure\n"
+    "  and right, and writes DATA_DIR/calibration.conf, which serve and sweep read\n"
+    "  before the config file\n",
     /* adapt */
     "  --data-dir DIR              the setting data_dir (default /var/lib/rostvakt)\n"
     "  --min-frames N              10 ms frames of aligned names, units and organisations\n"
@@ -1688,13 +1689,21 @@ static int cmd_calibrate(int argc, char **argv)
                    "lower end of their 95 %% interval)\n%s",
                    min_right,
                    rv_cal_wants_sure_reviews(r) ? "         most of these reviews were of greetings it was unsure of: "
-                                                  "review the sample of sure ones in the review list as well (review_sample_every)\n"
+                                                  "review the sample of\n         sure ones in the review list as "
+                                                  "well (review_sample_every)\n"
                                                 : "");
         else if (!r->calibrated)
             printf("the shipped thresholds stay (it takes %ld of each)\n", min);
         else
             printf("thresholds %+.2f, slope %.3f (unsure within %.2f of them)\n", r->shift, r->slope,
                    log(base.verdict_min_confidence / (1 - base.verdict_min_confidence)) / r->slope);
+        if (r->sampled) { /* the band is chosen with each counted so; the figures below count each once */
+            char many[32] = "";
+            if (r->sample_weight > 0) snprintf(many, sizeof many, "%d ", r->sample_weight);
+            printf("         %d of these reviews were of the review list's sample of sure verdicts: the band "
+                   "counts each as the %sgreetings it was drawn from\n",
+                   r->sampled, many);
+        }
         if (!r->stated || !r->not_stated) { /* no rate to give without both kinds */
             printf("         nothing to measure yet: no reviewed greeting %s\n",
                    !r->stated && !r->not_stated ? "at all" : !r->stated ? "heard said" : "heard not said");

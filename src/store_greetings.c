@@ -261,10 +261,10 @@ rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_er
     }
     if (rc == RV_OK)
         rc = rv_sql_exec(s,
-                         "INSERT INTO reviews (greeting_id, name, unit, org, closing, actor, reviewed_at)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                         "INSERT INTO reviews (greeting_id, name, unit, org, closing, actor, reviewed_at, weight)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                          V_ARGS(V_INT(r->greeting_id), V_TEXT(v[0]), V_TEXT(v[1]), V_TEXT(v[2]), V_TEXT(v[3]),
-                                V_TEXT(r->actor), V_TEXT(r->now)),
+                                V_TEXT(r->actor), V_TEXT(r->now), V_INT(r->weight > 1 ? r->weight : 1)),
                          "cannot store the review", err);
     if (rc == RV_OK) {
         *id = rv_sql_last_id(s);
@@ -351,7 +351,7 @@ rv_err rv_store_each_reviewed(rv_store *s, void (*fn)(void *user, const rv_revie
 {
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
-                               "SELECT g.id, g.report, r.name, r.unit, r.org, r.closing FROM reviews r"
+                               "SELECT g.id, g.report, r.name, r.unit, r.org, r.closing, r.weight FROM reviews r"
                                " JOIN greetings g ON g.id = r.greeting_id"
                                " WHERE r.id = (SELECT max(id) FROM reviews WHERE greeting_id = g.id)"
                                " AND g.report IS NOT NULL ORDER BY g.id",
@@ -360,7 +360,8 @@ rv_err rv_store_each_reviewed(rv_store *s, void (*fn)(void *user, const rv_revie
     int r;
     while ((r = rv_sql_step(q, err)) == 1) {
         rv_reviewed v = {.greeting_id = rv_sql_int(q, 0), .report = rv_sql_text(q, 1), .name = rv_sql_text(q, 2),
-                         .unit = rv_sql_text(q, 3), .org = rv_sql_text(q, 4), .closing = rv_sql_text(q, 5)};
+                         .unit = rv_sql_text(q, 3), .org = rv_sql_text(q, 4), .closing = rv_sql_text(q, 5),
+                         .weight = (int)rv_sql_int(q, 6)};
         fn(user, &v);
     }
     if (r < 0) rc = err->code;

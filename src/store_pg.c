@@ -790,6 +790,8 @@ static const char *const pg_migrations[] = {
     "CREATE TABLE sweep_runs (date text PRIMARY KEY, started_by text NOT NULL, started_ms bigint NOT NULL,"
     "  finished_ms bigint);"
     "CREATE TABLE shared_secrets (name text PRIMARY KEY, value text NOT NULL);",
+    /* 20 -> 21: how many greetings a review stands for */
+    "ALTER TABLE reviews ADD COLUMN weight bigint NOT NULL DEFAULT 1;",
     NULL /* the end: each new one goes before it */};
 #define N_PG_MIGRATIONS ((int)(sizeof pg_migrations / sizeof pg_migrations[0]) - 1)
 _Static_assert(sizeof pg_migrations / sizeof pg_migrations[0] - 1 + 17 == RV_STORE_SCHEMA_VERSION,

@@ -229,6 +229,9 @@ static const char *const migrations[] = {
     "CREATE TABLE sweep_runs (date TEXT PRIMARY KEY, started_by TEXT NOT NULL, started_ms BIGINT NOT NULL,"
     "  finished_ms BIGINT);"
     "CREATE TABLE shared_secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);",
+    /* 20 -> 21: a review of the sample of sure verdicts stands for as many
+     * greetings as it was drawn from, so that calibrate counts it so */
+    "ALTER TABLE reviews ADD COLUMN weight INTEGER NOT NULL DEFAULT 1;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] == RV_STORE_SCHEMA_VERSION,

@@ -20,6 +20,8 @@ typedef enum { RV_CAL_NAME, RV_CAL_UNIT, RV_CAL_CLOSING, RV_CAL__COUNT } rv_cal_
 
 typedef struct {
     int stated, not_stated;      /* reviewed greetings of each kind with a score */
+    int sampled, sample_weight;  /* of them, reviews of a sample of sure verdicts, and what one counts
+                                  * for (-1: not the same for all) */
     int calibrated;              /* enough of both, the configuration leaves them, a band: shift applies */
     int no_band;                 /* enough of both, but no band keeps the rule */
     const char *overridden;      /* a setting of the class the configuration sets itself, or NULL */
@@ -57,6 +59,11 @@ const char *rv_cal_class_name(rv_cal_class c);
  * out of memory. */
 int rv_cal_choose_band(const double *margin, const int *said, size_t n, double min_right, double z, double *lo,
                        double *hi);
+/* The same with a weight for each score (NULL: 1 each), as when the
+ * reviews are a sample: unsure and confident, right and wrong, are counted
+ * by weight, and the share right is judged on the effective count. */
+int rv_cal_choose_band_weighted(const double *margin, const int *said, const double *weight, size_t n,
+                                double min_right, double z, double *lo, double *hi);
 
 /* rostvakt calibrate's z: the rule must hold at the lower end of the 95 %
  * interval, so that a few dozen reviews that happen to be all right do not

@@ -14,7 +14,7 @@
 
 typedef struct rv_store rv_store;
 
-#define RV_STORE_SCHEMA_VERSION 20
+#define RV_STORE_SCHEMA_VERSION 21
 #define RV_SHA256_HEX 64
 
 /* Open (creating) data_dir, its audio/ directory and rostvakt.db, and bring
@@ -591,6 +591,8 @@ typedef struct {
     long long greeting_id;
     const char *name, *unit, *org, *closing;
     const char *actor, *remote, *now; /* the audit: who, from where, when */
+    int weight;                       /* how many greetings it stands for: a review of the review list's
+                                       * sample of sure verdicts, one in N, stands for N; else 1 (0: 1) */
     int set_verdict;                  /* 1: the greeting's verdict becomes compliance and violations */
     rv_compliance compliance;
     const char *violations;           /* "name_missing,..." or "" */
@@ -635,6 +637,7 @@ typedef struct {
     long long greeting_id;
     const char *report;
     const char *name, *unit, *org, *closing; /* "stated", "not_stated" or NULL */
+    int weight;                              /* rv_review.weight */
 } rv_reviewed;
 
 /* Call fn for the latest review of every reviewed greeting that has a

@@ -228,7 +228,9 @@ Test(mailboxes, reviews_calibrate_and_reanalysis) {
     char admin[80];
     token("admin", "it-drift", admin, sizeof admin);
     stop_server();
+    server_set = "review_sample_every=0"; /* four reviews of one each, no sample standing for more */
     start_server("0");
+    server_set = "max_audio_seconds=600";
     cr_assert_eq(call("GET", "/v1/audit", admin, NULL, &o), 200);
     cr_expect(strstr(o.buf, "greeting_reviewed") == NULL, "bad reviews left no trace: %s", o.buf);
     /* the two best-scoring names heard said, the two worst not */
@@ -487,5 +489,17 @@ Test(mailboxes, sure_verdicts_are_sampled_for_review) {
     start_server("0");
     cr_assert_eq(call("GET", "/v1/review", officer, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"4712\"") != NULL && strstr(o.buf, "\"sample\":true") != NULL, "%s", o.buf);
+    /* a review of the sample stands for the two it was drawn from */
+    cr_assert_eq(call("POST", "/v1/mailboxes/4712/greetings/2/review", officer, "{\"name\":\"stated\"}", &o), 201,
+                 "%s", o.buf);
+    stop_server();
+    char args[512], out[4096];
+    snprintf(args, sizeof args, "calibrate --data-dir %s/data --dry-run", dir);
+    cr_expect_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "name     2 heard said, 0 not said") != NULL, "%s", out);
+    cr_expect(strstr(out, "1 of these reviews were of the review list's sample of sure verdicts: the band counts "
+                          "each as the 2 greetings it was drawn from") != NULL,
+              "4711's review, of every sure verdict, stands for itself: %s", out);
+    start_server("0"); /* for the teardown */
     server_set = "max_audio_seconds=600";
 }

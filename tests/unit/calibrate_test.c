@@ -34,6 +34,49 @@ Test(calibrate, the_band_is_as_narrow_as_its_rule_allows) {
     cr_expect_float_eq(hi, 1.25, 1e-12, "%g", hi);
 }
 
+/* Weights of one are no weights. */
+Test(calibrate, weights_of_one_change_nothing) {
+    const double m[] = {2, -5, 0.5, -4, 3, -3, -0.5, 4, -2, 5};
+    const int said[] = {1, 0, 0, 0, 1, 0, 1, 1, 0, 1};
+    const double w[10] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+    for (int k = 0; k < 2; k++) {
+        double lo, hi, lo1, hi1, right = k ? 0.95 : 0.90;
+        cr_assert_eq(rv_cal_choose_band(m, said, 10, right, 1.96, &lo, &hi),
+                     rv_cal_choose_band_weighted(m, said, w, 10, right, 1.96, &lo1, &hi1));
+        cr_assert_eq(rv_cal_choose_band(m, said, 10, right, 0, &lo, &hi), 1);
+        cr_assert_eq(rv_cal_choose_band_weighted(m, said, w, 10, right, 0, &lo1, &hi1), 1);
+        cr_expect(lo == lo1 && hi == hi1, "(%g, %g) against (%g, %g)", lo, hi, lo1, hi1);
+    }
+}
+
+/* Reviews of the unsure list crowd the middle; the sample of sure verdicts
+ * (one in four here, each standing for four) puts the ends back. Counted
+ * once each, the best cut is right 9 of 10 and 95 % needs a band; counted
+ * by what they stand for, 21 of 22, and one cut will do. */
+Test(calibrate, a_sample_of_sure_reviews_counts_for_what_it_stands_for) {
+    const double m[] = {-5, -5, 5, 5, -2, -1, -0.5, 0.5, 1, 2};
+    const int said[] = {0, 0, 1, 1, 0, 0, 1, 0, 1, 1};
+    const double w[] = {4, 4, 4, 4, 1, 1, 1, 1, 1, 1};
+    double lo, hi;
+    cr_assert_eq(rv_cal_choose_band(m, said, 10, 0.95, 0, &lo, &hi), 1);
+    cr_expect(lo < hi, "once each: one that crosses is left unsure (%g, %g)", lo, hi);
+    cr_assert_eq(rv_cal_choose_band_weighted(m, said, w, 10, 0.95, 0, &lo, &hi), 1);
+    cr_expect_float_eq(lo, hi, 1e-12, "by weight: one cut (%g, %g)", lo, hi);
+}
+
+/* Weights say what the reviews stand for, not how many there are: thirty
+ * reviews all right, each standing for ten, are still thirty (0.89 at the
+ * lower end of their interval), which cannot show 95 %. */
+Test(calibrate, weights_do_not_make_more_evidence) {
+    double m[30], w[30];
+    int said[30];
+    for (int i = 0; i < 30; i++) m[i] = i < 15 ? -1 - i : i - 14, said[i] = i >= 15, w[i] = 10;
+    double lo, hi;
+    cr_expect_eq(rv_cal_choose_band(m, said, 30, 0.95, 1.96, &lo, &hi), 0);
+    cr_expect_eq(rv_cal_choose_band_weighted(m, said, w, 30, 0.95, 1.96, &lo, &hi), 0);
+    cr_expect_eq(rv_cal_choose_band_weighted(m, said, w, 30, 0.85, 1.96, &lo, &hi), 1, "0.89 does show 85 %%");
+}
+
 /* Found nowhere (-1e9), or no number: confidently not said, and no edge
  * below the scores found somewhere, so the band's width stays finite. */
 Test(calibrate, found_nowhere_is_never_inside_the_band) {

@@ -378,6 +378,14 @@ static long long verified(const char *ext, rv_compliance c, const char *violatio
     return id;
 }
 
+/* Each reviewed greeting's weight in turn into user's array. */
+static void keep_weight(void *user, const rv_reviewed *r)
+{
+    static int i;
+    int *w = user;
+    if (i < 2) w[i++] = r->weight;
+}
+
 /* Beside the unsure verdicts, one in every sample_every verified greetings
  * whose verdict was sure is offered for review, compliant or not, so that
  * calibrate sees both ends of the scores; never a missing greeting, one
@@ -429,6 +437,14 @@ Test(sweep, sure_verdicts_are_sampled_for_review) {
     cr_assert_eq(rv_store_list_review(st, NULL, 50, 1, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
     cr_expect(n == 3 && strcmp(list[0].ext, "501") != 0, "reviewed: off the list");
     rv_review_items_free(list, n);
+    /* what a review stands for is kept with it: 1 unless said */
+    rv_review sampled = {.ext = "502", .greeting_id = ids[1], .name = "not_stated", .weight = 4,
+                         .actor = "registrator", .remote = "127.0.0.1", .now = "2026-11-24T09:00:00Z"};
+    cr_assert_eq(rv_store_add_review(st, &sampled, &rid, &e), RV_OK, "%s", e.msg);
+    int weights[2] = {0, 0};
+    cr_assert_eq(rv_store_each_reviewed(st, keep_weight, weights, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(weights[0], 1, "501's review");
+    cr_expect_eq(weights[1], 4, "502's, of the sample");
 }
 
 /* What a person can be asked: the elements the recogniser scored. */
