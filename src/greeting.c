@@ -135,9 +135,8 @@ void rv_greeting_checked(const char *report, char out[64])
     static const char *const keys[RV_ELEM__COUNT] = {"name", "unit", "org", "closing_prompt"};
     for (int e = 0; json_is_object(r) && e < RV_ELEM__COUNT; e++) {
         json_t *c = json_object_get(r, keys[e]);
-        if (!json_is_object(c) || !json_is_number(json_object_get(c, "score")) ||
-            json_is_true(json_object_get(c, "unpronounceable")))
-            continue;
+        /* a null score is a phrase found nowhere: a sure "not said", asked too */
+        if (!json_is_object(c) || json_is_true(json_object_get(c, "unpronounceable"))) continue;
         size_t len = strlen(out);
         snprintf(out + len, 64 - len, "%s%s", len ? "," : "", rv_element_name((rv_element)e));
     }

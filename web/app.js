@@ -853,9 +853,9 @@ async function greetingsPage(params) {
     el('p', { text: 'Hälsningsfraser där rostvakt är osäker. Lyssna och ange vad som sägs.' }),
     table('Osäkra bedömningar', ['Brevlåda', 'Osäkert', 'Lyssna', 'Vad sägs?'], unsure),
     samples.length ? [el('h2', { text: 'Stickprov' }),
-      el('p', { text: 'Hälsningsfraser som rostvakt bedömt säkert. Lyssna och ange vad som sägs: era svar visar ' +
-        'om bedömningarna stämmer och ställer in rostvakt efter era röster.' }),
-      table('Stickprov av säkra bedömningar', ['Brevlåda', 'Bedömning', 'Lyssna', 'Vad sägs?'], samples)] : null,
+      el('p', { text: 'Hälsningsfraser där rostvakt är säker på sin bedömning. Lyssna och ange vad som sägs: ' +
+        'era svar visar om bedömningarna stämmer och hjälper till att ställa in rostvakts gränser.' }),
+      table('Stickprov av säkra bedömningar', ['Brevlåda', 'Lyssna', 'Vad sägs?'], samples)] : null,
     el('h2', { text: 'Brevlådor per enhet' }), sections.length ? sections : el('p', { text: 'Inga brevlådor.' }));
 }
 
@@ -878,11 +878,9 @@ function reviewRow(r) {
     } catch (e) { say('Granskningen sparades inte: ' + e.message + '.', true); return; }
     await redraw(route, 'Granskningen av ' + r.name + 's hälsningsfras är sparad.');
   } }, sets, el('button', { type: 'submit', text: 'Spara granskning' }));
-  const verdict = !r.sample ? cap(words('element', r.unsure))
-    : r.verdict.compliant ? word('greeting', 'compliant')
-      : word('greeting', 'not_compliant') + (r.verdict.violations.length ? ': ' + words('violation', r.verdict.violations) : '');
+  /* a sample is heard blind: its verdict is what the answers check */
   return el('tr', {}, el('td', { text: `${r.name}, ${r.unit} (${r.ext})` }),
-    el('td', { text: verdict }),
+    r.sample ? null : el('td', { text: cap(words('element', r.unsure)) }),
     el('td', {}, el('audio', { controls: true, preload: 'none', src: `/v1/mailboxes/${r.ext}/greetings/${r.greeting_id}/audio`,
       'aria-label': 'Hälsningsfrasen för ' + r.name })),
     el('td', {}, canReview ? form : el('span', { class: 'muted', text: 'Granskas av registrator' })));

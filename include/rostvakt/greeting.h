@@ -52,8 +52,9 @@ RV_MUST_USE rv_err rv_greeting_analyse(const rv_analyzer *an, rv_asr *asr, const
 
 /* What a person can be asked about in a verified greeting's analysis
  * (report, the JSON rv_greeting_analyse made): "name,unit,org,closing", the
- * elements the recogniser scored (not those never sought), into out; ""
- * when there is none or report is not such an analysis. */
+ * elements the recogniser sought (found or not; not those the lexicon
+ * cannot say), into out; "" when there is none or report is not such an
+ * analysis. */
 void rv_greeting_checked(const char *report, char out[64]);
 
 /* A greeting's verdict once a person has listened: report is its

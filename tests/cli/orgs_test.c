@@ -480,11 +480,26 @@ Test(orgs, a_mailbox_takes_its_authoritys_default_profile) {
 Test(orgs, another_authoritys_greeting_cannot_be_reviewed) {
     sink o;
     char admin[80], g[80], e[80];
+    stop_server();
+    server_set = "review_sample_every=1"; /* every sure verdict offered for review */
+    start_server("0");
+    server_set = "max_audio_seconds=600";
     two_authorities(admin, sizeof admin);
     cr_assert_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/g01-anna-svensson.wav", pbx, "audio/wav", NULL,
                         &o, NULL, 0), 200, "%s", o.buf);
     token_orgs("officer", "diarium", "--org grastorp", g, sizeof g);
     token_orgs("officer", "registrator-essunga", "--org essunga", e, sizeof e);
+    /* the review list, with every sure verdict sampled too, is of the
+     * caller's own authority only */
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4712", pbx,
+                      "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\","
+                      "\"organisation\":\"essunga\"}", &o), 201, "%s", o.buf);
+    cr_assert_eq(upload("PUT", "/v1/mailboxes/4712/greeting", "samples/g01-anna-svensson.wav", pbx, "audio/wav", NULL,
+                        &o, NULL, 0), 200, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/review", e, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"4711\"") && strstr(o.buf, "\"4712\""), "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/review", g, NULL, &o), 200, "%s", o.buf);
+    cr_expect(!strstr(o.buf, "\"4711\"") && !strstr(o.buf, "\"4712\""), "%s", o.buf);
     const char *review = "/v1/mailboxes/4711/greetings/1/review";
     cr_expect_eq(call("GET", "/v1/mailboxes/4711/greeting", g, NULL, &o), 404, "%s", o.buf);
     cr_expect_eq(call("GET", "/v1/mailboxes/4711/greetings/1/audio", g, NULL, &o), 404, "%s", o.buf);

@@ -68,3 +68,21 @@ Test(greeting, a_review_needs_a_verified_analysis) {
     cr_expect_eq(rv_greeting_reviewed(&p, "not json", said, &v, &e), RV_ERR_ARG);
     cr_expect_eq(rv_greeting_reviewed(&p, NULL, said, &v, &e), RV_ERR_ARG);
 }
+
+/* What a person can be asked: every element the recogniser sought, a
+ * phrase found nowhere (score null) too; not one the lexicon cannot say. */
+Test(greeting, a_greetings_checked_elements) {
+    char out[64];
+    rv_greeting_checked("{\"name\":{\"score\":-3},\"unit\":{\"score\":null},\"org\":{\"score\":-2,"
+                        "\"unpronounceable\":true},\"closing_prompt\":{\"score\":-20}}",
+                        out);
+    cr_expect_str_eq(out, "name,unit,closing");
+    rv_greeting_checked("{\"name\":{\"score\":-3},\"unit\":null,\"org\":null,\"closing_prompt\":{}}", out);
+    cr_expect_str_eq(out, "name,closing");
+    rv_greeting_checked("not json", out);
+    cr_expect_str_eq(out, "");
+    rv_greeting_checked(NULL, out);
+    cr_expect_str_eq(out, "");
+    rv_greeting_checked("[1]", out);
+    cr_expect_str_eq(out, "");
+}

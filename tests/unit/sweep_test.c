@@ -447,21 +447,6 @@ Test(sweep, sure_verdicts_are_sampled_for_review) {
     cr_expect_eq(weights[1], 4, "502's, of the sample");
 }
 
-/* What a person can be asked: the elements the recogniser scored. */
-Test(sweep, a_greetings_checked_elements) {
-    char out[64];
-    rv_greeting_checked("{\"name\":{\"score\":-3},\"unit\":{\"score\":null},\"org\":{\"score\":-2,"
-                        "\"unpronounceable\":true},\"closing_prompt\":{\"score\":-20}}",
-                        out);
-    cr_expect_str_eq(out, "name,closing");
-    rv_greeting_checked("not json", out);
-    cr_expect_str_eq(out, "");
-    rv_greeting_checked(NULL, out);
-    cr_expect_str_eq(out, "");
-    rv_greeting_checked("[1]", out);
-    cr_expect_str_eq(out, "");
-}
-
 Test(sweep, without_a_gallringsbeslut_only_a_persons_decision_disposes) {
     mailbox("101", "Anna", "Bygg", "botkyrka");
     long long empty = voicemail("101", "2026-01-01T09:00:00Z", "empty", "e1", 1, NULL);
