@@ -440,21 +440,36 @@ Test(mailboxes, a_saved_review_gives_the_greetings_verdict) {
     cr_expect(strstr(o.buf, "\"4711\"") == NULL, "reviewed: not to listen to again: %s", o.buf);
 }
 
+/* The service again with one setting set. */
+static void restart_with(const char *set)
+{
+    stop_server();
+    server_set = set;
+    start_server("0");
+    server_set = "max_audio_seconds=600";
+}
+
+/* Anna Svensson's mailbox ext with her greeting, whose verdict is sure;
+ * the upload's answer in o. */
+static void annas_greeting(const char *ext, sink *o)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/v1/mailboxes/%s", ext);
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", path, pbx, anna, o), 201);
+    snprintf(path, sizeof path, "/v1/mailboxes/%s/greeting", ext);
+    cr_assert_eq(upload("PUT", path, "samples/g01-anna-svensson.wav", pbx, "audio/wav", NULL, o, NULL, 0), 200, "%s",
+                 o->buf);
+}
+
 /* GET /v1/review offers a sample of the verdicts rostvakt was sure of beside
  * the unsure ones (review_sample_every): each with its verdict and every
- * element the recogniser scored to listen for; reviewed, it leaves the
+ * element the recogniser sought to listen for; reviewed, it leaves the
  * list. With the setting 0 only unsure verdicts are listed. */
 Test(mailboxes, sure_verdicts_are_sampled_for_review) {
     sink o;
-    stop_server();
-    server_set = "review_sample_every=1";
-    start_server("0");
-    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx,
-                      "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}", &o),
-                 201);
-    cr_assert_eq(upload("PUT", "/v1/mailboxes/4711/greeting", "samples/g01-anna-svensson.wav", pbx, "audio/wav",
-                        NULL, &o, NULL, 0),
-                 200, "%s", o.buf);
+    restart_with("review_sample_every=1");
+    annas_greeting("4711", &o);
     cr_assert(strstr(o.buf, "\"needs_review\":false") != NULL, "the sample's verdict is sure: %s", o.buf);
     cr_assert_eq(call("GET", "/v1/review", officer, NULL, &o), 200, "%s", o.buf);
     json_t *j = json_loads(o.buf, 0, NULL), *it = json_array_get(json_object_get(j, "items"), 0);
@@ -473,20 +488,11 @@ Test(mailboxes, sure_verdicts_are_sampled_for_review) {
     cr_assert_eq(call("GET", "/v1/review", officer, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"4711\"") == NULL, "reviewed: off the list: %s", o.buf);
     /* only the unsure with the sample off */
-    stop_server();
-    server_set = "review_sample_every=0";
-    start_server("0");
-    cr_assert_eq(call("PUT", "/v1/mailboxes/4712", pbx,
-                      "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}", &o),
-                 201);
-    cr_assert_eq(upload("PUT", "/v1/mailboxes/4712/greeting", "samples/g01-anna-svensson.wav", pbx, "audio/wav",
-                        NULL, &o, NULL, 0),
-                 200, "%s", o.buf);
+    restart_with("review_sample_every=0");
+    annas_greeting("4712", &o);
     cr_assert_eq(call("GET", "/v1/review", officer, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"4712\"") == NULL, "a sure verdict, not sampled: %s", o.buf);
-    stop_server();
-    server_set = "review_sample_every=2"; /* greeting 2: one in two */
-    start_server("0");
+    restart_with("review_sample_every=2"); /* greeting 2: one in two */
     cr_assert_eq(call("GET", "/v1/review", officer, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"4712\"") != NULL && strstr(o.buf, "\"sample\":true") != NULL, "%s", o.buf);
     /* a review of the sample stands for the two it was drawn from */
@@ -501,5 +507,4 @@ Test(mailboxes, sure_verdicts_are_sampled_for_review) {
                           "each as the 2 greetings it was drawn from") != NULL,
               "4711's review, of every sure verdict, stands for itself: %s", out);
     start_server("0"); /* for the teardown */
-    server_set = "max_audio_seconds=600";
 }
