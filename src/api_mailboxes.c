@@ -391,7 +391,7 @@ rv_answer rv_api_review_greeting(rv_server *s, rv_req *r, const rv_path *p)
 }
 
 /* A review list's item: what to listen for (a sample: every element the
- * recogniser scored) and, for a sample, the verdict to check. */
+ * recogniser sought) and, for a sample, the verdict to check. */
 static json_t *review_item_json(const rv_review_item *v)
 {
     char checked[64];
@@ -437,7 +437,7 @@ rv_answer rv_api_list_review(rv_server *s, rv_req *r, const rv_path *p)
     json_t *items = json_array();
     for (size_t i = 0; items && i < n; i++) {
         json_t *it = review_item_json(&v[i]);
-        /* a sample with nothing scored has nothing to ask */
+        /* a sample with nothing sought has nothing to ask */
         if (it && json_array_size(json_object_get(it, "listen_for")) == 0) json_decref(it);
         else json_array_append_new(items, it);
     }
