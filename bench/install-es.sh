@@ -26,7 +26,9 @@
 # RV_BENCH_ES_TUNE=1; every rule and N were fixed on Spanish.
 # INSTALL_ES_KEEP=DIR keeps the models, outputs and trial dumps there.
 # Then the same bands by the rule `rostvakt calibrate` applies (build/band_eval
-# on the trial dumps: 90 % right at the lower end of the 95 % interval).
+# on the trial dumps: 90 % right at the lower end of the 95 % interval), on
+# every review and on the reviews an installation gets (the unsure list and
+# the review list's sample of sure verdicts, weighted).
 # Usage: bench/install-es.sh es|fr [ulaw|gsm]  (build/LANG made; build/bench_real,
 # build/auc_paired, build/band_eval, build/tools/asr_prep, build/tools/sendump2mixw built)
 set -eu
@@ -92,4 +94,11 @@ build/auc_paired "shipped model=$W/shipped.test" "MAP model ($N prompts)=$W/map.
 for s in shipped map; do
     echo "-- $s model: rostvakt calibrate's rule, bands chosen on $L-review (build/band_eval) --"
     build/band_eval "$K/$s-$L-$CH$RS.dump" "$L-review"
+done
+# as an installation gets its reviews: the unsure list and the review
+# list's sample of sure verdicts (review_sample_every's default, 4), each
+# sample counted as the four it stands for, as calibrate counts it
+for s in shipped map; do
+    echo "-- $s model: the same rule on the unsure reviews and one sure in 4, weighted (build/band_eval) --"
+    BAND_EVAL_REVIEWS=unsure:4 BAND_EVAL_WEIGHTED=1 build/band_eval "$K/$s-$L-$CH$RS.dump" "$L-review"
 done
