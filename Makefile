@@ -327,6 +327,9 @@ bench: deps
 	    build/asr/vm-tune build/asr/vm-test \
 	    build/asr/abs-tune build/asr/abs-test build/asr/broad; \
 	  echo; \
+	  echo "== calibrate on an installation's reviews (unsure ones, one sure in K), synthetic: tune reviewed, test scored =="; \
+	  sh bench/sample-draws.sh --margins build/asr/margins.tsv tune "2 3 4 6 8" test; \
+	  echo; \
 	  echo "== phrase verification on real recorded Swedish ($(SPEECH_SV)) =="; \
 	  sh bench/make-real-sets.sh $(SPEECH_SV) build/real; \
 	  $(BUILD)/bench_real build/real; \

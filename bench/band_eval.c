@@ -14,7 +14,11 @@
  * only the unsure list would have them; unsure:K adds every K-th of the
  * confident ones (a sample of them reviewed as well); with
  * BAND_EVAL_WEIGHTED=1 each of those counts K times, as calibrate counts a
- * review of the review list's sample (rv_cal_choose_band_weighted).
+ * review of the review list's sample (rv_cal_choose_band_weighted), and
+ * BAND_EVAL_PHASE=P takes the confident trials P, P + K, ... instead of
+ * 0, K, ... (another draw of the same share). A band wider than the
+ * shipped one is kept only where the reviews show the shipped one wrong,
+ * as calibrate keeps it (BAND_EVAL_WIDEN=always: any band that qualifies).
  * Usage: band_eval DUMP FROM_SPEAKER [MIN_RIGHT [Z]]  (default calibrate's,
  * RV_CAL_MIN_RIGHT at RV_CAL_Z; 0.90 0 is bench_real's real-voice band) */
 #include <math.h>
@@ -102,6 +106,22 @@ int main(int argc, char **argv)
     const char *rev = getenv("BAND_EVAL_REVIEWS");
     /* BAND_EVAL_WEIGHTED=1: each sampled confident review counts every times */
     int weighted = getenv("BAND_EVAL_WEIGHTED") && !strcmp(getenv("BAND_EVAL_WEIGHTED"), "1");
+    /* BAND_EVAL_PHASE=P (0..K-1): the sample is the confident trials P, P + K, ...,
+     * so that K draws of one share can be compared */
+    /* a band wider than the shipped one only where the shipped one is shown
+     * wrong (rv_cal_shown_wrong), as calibrate; BAND_EVAL_WIDEN=always: the
+     * rule before it, any band that qualifies */
+    int widen_on_evidence = !(getenv("BAND_EVAL_WIDEN") && !strcmp(getenv("BAND_EVAL_WIDEN"), "always"));
+    const char *ph = getenv("BAND_EVAL_PHASE");
+    long phase = 0;
+    if (ph && *ph) {
+        char *end;
+        phase = strtol(ph, &end, 10);
+        if (*end || phase < 0) {
+            fprintf(stderr, "band_eval: BAND_EVAL_PHASE is 0 to K - 1\n");
+            return 64;
+        }
+    }
     int unsure_only = 0, every = 0; /* every: each such confident trial kept as well (0: none) */
     if (rev && strncmp(rev, "unsure", 6) == 0 && rev[6] == '\0')
         unsure_only = 1;
@@ -113,6 +133,10 @@ int main(int argc, char **argv)
             return 64;
         }
         unsure_only = 1, every = (int)k;
+        if (phase >= every) {
+            fprintf(stderr, "band_eval: BAND_EVAL_PHASE is 0 to K - 1\n");
+            return 64;
+        }
     } else if (rev && *rev && strcmp(rev, "all") != 0) {
         fprintf(stderr, "band_eval: BAND_EVAL_REVIEWS is all, unsure or unsure:K (K > 0)\n");
         return 64;
@@ -139,11 +163,16 @@ int main(int argc, char **argv)
                 for (size_t i = 0; i < k; i++)
                     if (m[i] > -1e8 && m[i] > -w && m[i] < w)
                         wt[j] = 1, m[j] = m[i], said[j++] = said[i];
-                    else if (every && out++ % (size_t)every == 0)
+                    else if (every && out++ % (size_t)every == (size_t)phase)
                         wt[j] = weighted ? every : 1, m[j] = m[i], said[j++] = said[i];
                 k = j;
             }
             int found = k ? rv_cal_choose_band_weighted(m, said, unsure_only ? wt : NULL, k, min_right, z, &lo, &hi) : 0;
+            /* as calibrate: wider than the shipped band only where the
+             * reviews show the shipped one wrong */
+            if (found > 0 && widen_on_evidence && hi - lo > 2 * w &&
+                !rv_cal_shown_wrong(m, said, unsure_only ? wt : NULL, k, w, min_right, z))
+                found = 0;
             free(m), free(said), free(wt);
             if (!k) continue;
             printf("  %-11s %-8s (%zu trials): ", labels[kd], chans[c], k);

@@ -102,3 +102,7 @@ for s in shipped map; do
     echo "-- $s model: the same rule on the unsure reviews and one sure in 4, weighted (build/band_eval) --"
     BAND_EVAL_REVIEWS=unsure:4 BAND_EVAL_WEIGHTED=1 build/band_eval "$K/$s-$L-$CH$RS.dump" "$L-review"
 done
+for s in shipped map; do
+    echo "-- $s model: every draw of one sure review in K, counted once or as K, any band or wider on evidence --"
+    sh bench/sample-draws.sh "$K/$s-$L-$CH$RS.dump" "$L-review" "2 3 4 6 8"
+done

@@ -210,6 +210,22 @@ int rv_cal_choose_band_weighted(const double *margin, const int *said, const dou
     return found;
 }
 
+int rv_cal_shown_wrong(const double *margin, const int *said, const double *weight, size_t n, double half_width,
+                       double min_right, double z)
+{
+    double conf = 0, conf2 = 0, right = 0;
+    for (size_t i = 0; i < n; i++) {
+        double m = margin[i] > -1e8 && margin[i] < 1e300 ? margin[i] : -1e9, w = weight ? weight[i] : 1;
+        if (m > -1e8 && m > -half_width && m < half_width) continue;
+        conf += w, conf2 += w * w;
+        if ((m > -1e8 && m >= half_width) == (said[i] != 0)) right += w;
+    }
+    if (!(conf > 0)) return 0; /* nothing confident: nothing shown */
+    double p, lo, hi, eff = conf * conf / conf2;
+    wilson_at(right / conf * eff, eff, z, &p, &lo, &hi);
+    return hi < min_right;
+}
+
 int rv_cal_choose_band(const double *margin, const int *said, size_t n, double min_right, double z, double *lo,
                        double *hi)
 {
@@ -304,6 +320,14 @@ rv_err rv_calibrate(rv_store *s, const rv_config *base, const rv_config *probe, 
         if (b < 0) {
             rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
             break;
+        }
+        /* a band wider than the shipped one means more listening: only where
+         * the reviews show the shipped band's confident verdicts wrong, not
+         * where a few reviews merely cannot show them right */
+        if (b > 0 && hi - lo > 2 * w && !rv_cal_shown_wrong(sm->m, sm->said, sm->w, sm->n, w, min_right, RV_CAL_Z)) {
+            r->calibrated = 0, r->not_shown_wrong = 1;
+            keep_shipped(r);
+            continue;
         }
         if (b > 0) { /* the band's middle the threshold, its half-width the slope's */
             double shift = (lo + hi) / 2, slope = slope_for(base->verdict_min_confidence, (hi - lo) / 2);

@@ -160,13 +160,14 @@ static const char *const details[] = {
     "  per class, the band of scores left unsure with the fewest unsure verdicts whose\n"
     "  confident verdicts were right at least R of the time on the reviews (the lower\n"
     "  end of the 95 % interval; a tenth at least confident): its middle the threshold,\n"
-    "  its width the slope; failing one, the shipped thresholds stay (reviews of unsure\n"
-    "  greetings alone seldom give one: review the sure ones the review list samples,\n"
-    "  review_sample_every; a review of that sample counts as the greetings it was\n"
-    "  drawn from). A class whose settings the config file, environment or --set gives\n"
-    "  is left to them; prints local TPR, FPR with 95 % intervals and the share unsure\n"
-    "  and right, and writes DATA_DIR/calibration.conf, which serve and sweep read\n"
-    "  before the config file\n",
+    "  its width the slope, wider than the shipped band only where the reviews show\n"
+    "  the shipped one wrong (right less than R at the upper end); failing one, the\n"
+    "  shipped thresholds stay (reviews of unsure greetings alone seldom give one:\n"
+    "  review the sure ones the review list samples, review_sample_every; a review of\n"
+    "  that sample counts as the greetings it was drawn from). A class whose settings\n"
+    "  the config file, environment or --set gives is left to them; prints local TPR,\n"
+    "  FPR with 95 % intervals and the share unsure and right, and writes\n"
+    "  DATA_DIR/calibration.conf, which serve and sweep read before the config file\n",
     /* adapt */
     "  --data-dir DIR              the setting data_dir (default /var/lib/rostvakt)\n"
     "  --min-frames N              10 ms frames of aligned names, units and organisations\n"
@@ -1692,6 +1693,10 @@ static int cmd_calibrate(int argc, char **argv)
                                                   "review the sample of\n         sure ones in the review list as "
                                                   "well (review_sample_every)\n"
                                                 : "");
+        else if (r->not_shown_wrong)
+            printf("the shipped thresholds stay (a wider band keeps the rule, but these reviews do not show the "
+                   "shipped band's confident verdicts right less than %.2f of the time)\n",
+                   min_right);
         else if (!r->calibrated)
             printf("the shipped thresholds stay (it takes %ld of each)\n", min);
         else

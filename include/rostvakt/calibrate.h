@@ -24,6 +24,7 @@ typedef struct {
                                   * for (-1: not the same for all) */
     int calibrated;              /* enough of both, the configuration leaves them, a band: shift applies */
     int no_band;                 /* enough of both, but no band keeps the rule */
+    int not_shown_wrong;         /* a wider band keeps it, but the shipped one is not shown wrong */
     const char *overridden;      /* a setting of the class the configuration sets itself, or NULL */
     double shift;                /* added to the class's thresholds */
     double slope;                /* the class's confidence slope (the shipped one unless calibrated) */
@@ -59,6 +60,15 @@ const char *rv_cal_class_name(rv_cal_class c);
  * out of memory. */
 int rv_cal_choose_band(const double *margin, const int *said, size_t n, double min_right, double z, double *lo,
                        double *hi);
+/* Whether the reviews show the band (-half_width, half_width) of margins
+ * wrong: its confident verdicts right less than min_right of the time at
+ * the upper end of their Wilson interval at z (weights as below, NULL: 1
+ * each; on the effective count). 0 when none of them is confident. A band
+ * wider than the shipped one is taken only then: more listening needs
+ * evidence, as less does. */
+int rv_cal_shown_wrong(const double *margin, const int *said, const double *weight, size_t n, double half_width,
+                       double min_right, double z);
+
 /* The same with a weight for each score (NULL: 1 each), as when the
  * reviews are a sample: unsure and confident, right and wrong, are counted
  * by weight, and the share right is judged on the effective count. */

@@ -77,6 +77,27 @@ Test(calibrate, weights_do_not_make_more_evidence) {
     cr_expect_eq(rv_cal_choose_band_weighted(m, said, w, 30, 0.85, 1.96, &lo, &hi), 1, "0.89 does show 85 %%");
 }
 
+/* A wider band than the shipped one needs the reviews to show the shipped
+ * band wrong, not merely fail to show it right: half right of forty is
+ * wrong; four of five right, or nothing confident, shows nothing; and four
+ * of five weighted ten each are still five reviews, where fifty would show
+ * 0.80 too low. */
+Test(calibrate, a_wider_band_needs_the_shipped_one_shown_wrong) {
+    double m[50], w[50];
+    int said[50];
+    for (int i = 0; i < 40; i++) m[i] = i % 2 ? 5 : -5, said[i] = i % 4 < 2; /* right every other */
+    cr_expect_eq(rv_cal_shown_wrong(m, said, NULL, 40, 1, 0.90, 1.96), 1, "20 of 40 right");
+    for (int i = 0; i < 40; i++) said[i] = m[i] > 0;
+    cr_expect_eq(rv_cal_shown_wrong(m, said, NULL, 40, 1, 0.90, 1.96), 0, "all right");
+    for (int i = 0; i < 40; i++) m[i] = 0.5;
+    cr_expect_eq(rv_cal_shown_wrong(m, said, NULL, 40, 1, 0.90, 1.96), 0, "nothing confident");
+    for (int i = 0; i < 5; i++) m[i] = 5, said[i] = i < 4, w[i] = 10;
+    cr_expect_eq(rv_cal_shown_wrong(m, said, NULL, 5, 1, 0.90, 1.96), 0, "4 of 5: 0.96 at the upper end");
+    cr_expect_eq(rv_cal_shown_wrong(m, said, w, 5, 1, 0.90, 1.96), 0, "weighted, still five");
+    for (int i = 0; i < 50; i++) m[i] = 5, said[i] = i % 5 != 0;
+    cr_expect_eq(rv_cal_shown_wrong(m, said, NULL, 50, 1, 0.90, 1.96), 1, "40 of 50: 0.89 at the upper end");
+}
+
 /* Found nowhere (-1e9), or no number: confidently not said, and no edge
  * below the scores found somewhere, so the band's width stays finite. */
 Test(calibrate, found_nowhere_is_never_inside_the_band) {

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "rostvakt/calendar.h"
+#include "rostvakt/calibrate.h"
+#include "rostvakt/config.h"
 #include "rostvakt/greeting.h"
 #include "rostvakt/policy.h"
 #include "rostvakt/requests.h"
@@ -445,6 +447,55 @@ Test(sweep, sure_verdicts_are_sampled_for_review) {
     cr_assert_eq(rv_store_each_reviewed(st, keep_weight, weights, &e), RV_OK, "%s", e.msg);
     cr_expect_eq(weights[0], 1, "501's review");
     cr_expect_eq(weights[1], 4, "502's, of the sample");
+}
+
+/* A greeting of ext whose name scored score (its own recording, key),
+ * reviewed as heard said or not. */
+static void reviewed_name(const char *ext, const char *key, double score, int said)
+{
+    rv_error e;
+    char hex[RV_SHA256_HEX + 1], report[128];
+    cr_assert_eq(rv_store_put_audio(st, key, strlen(key), hex, &e), RV_OK);
+    snprintf(report, sizeof report, "{\"name\":{\"score\":%.3f}}", score);
+    rv_greeting_row g = {.ext = ext, .sha256 = hex, .content_type = "audio/wav", .bytes = strlen(key),
+                         .received_at = "2026-11-01T08:00:00Z", .report = report,
+                         .compliance = RV_COMPLIANCE_YES, .violations = "", .profile = "botkyrka",
+                         .models_version = MODELS, .review = ""};
+    long long id, rid;
+    cr_assert_eq(rv_store_add_greeting(st, &g, &id, &e), RV_OK, "%s", e.msg);
+    rv_review r = {.ext = ext, .greeting_id = id, .name = said ? "stated" : "not_stated", .actor = "registrator",
+                   .remote = "127.0.0.1", .now = "2026-11-24T09:00:00Z"};
+    cr_assert_eq(rv_store_add_review(st, &r, &rid, &e), RV_OK, "%s", e.msg);
+}
+
+/* Sixty reviews right at the shipped band and four wrong just outside it:
+ * a wider band taking in the four keeps calibrate's rule, but 60 of 64
+ * right does not show the shipped band wrong (0.98 at the upper end of its
+ * interval), so the shipped thresholds stay; forty of those wrong would. */
+Test(sweep, calibrate_widens_the_band_only_on_evidence) {
+    mailbox("600", "Bo", "Ekonomi", "botkyrka");
+    rv_config base;
+    rv_config_defaults(&base);
+    const double t = base.asr_name_min_score;
+    char key[32];
+    for (int i = 0; i < 64; i++) {
+        snprintf(key, sizeof key, "n%d", i);
+        double margin = i < 30 ? 10 : i < 60 ? -10 : i < 62 ? -8 : 8; /* the last four wrong */
+        reviewed_name("600", key, t + margin, i < 30 || (i >= 60 && i < 62));
+    }
+    rv_calibration cal;
+    rv_error e;
+    cr_assert_eq(rv_calibrate(st, &base, NULL, 30, 0.90, &cal, &e), RV_OK, "%s", e.msg);
+    const rv_cal_result *r = &cal.c[RV_CAL_NAME];
+    cr_expect_eq(r->stated, 32);
+    cr_expect(!r->calibrated && r->not_shown_wrong, "calibrated %d, no band %d", r->calibrated, r->no_band);
+    /* with as many wrong as right outside it, the shipped band is wrong */
+    for (int i = 0; i < 40; i++) {
+        snprintf(key, sizeof key, "w%d", i);
+        reviewed_name("600", key, t + (i % 2 ? -8 : 8), i % 2);
+    }
+    cr_assert_eq(rv_calibrate(st, &base, NULL, 30, 0.90, &cal, &e), RV_OK, "%s", e.msg);
+    cr_expect(!r->not_shown_wrong, "shown wrong: a wider band may be chosen (calibrated %d)", r->calibrated);
 }
 
 Test(sweep, without_a_gallringsbeslut_only_a_persons_decision_disposes) {
