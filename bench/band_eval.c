@@ -170,8 +170,8 @@ int main(int argc, char **argv)
             int found = k ? rv_cal_choose_band_weighted(m, said, unsure_only ? wt : NULL, k, min_right, z, &lo, &hi) : 0;
             /* as calibrate: wider than the shipped band only where the
              * reviews show the shipped one wrong */
-            if (found > 0 && widen_on_evidence && hi - lo > 2 * w &&
-                !rv_cal_shown_wrong(m, said, unsure_only ? wt : NULL, k, w, min_right, z))
+            if (found > 0 && widen_on_evidence &&
+                !rv_cal_band_allowed(m, said, unsure_only ? wt : NULL, k, lo, hi, w, min_right, z))
                 found = 0;
             free(m), free(said), free(wt);
             if (!k) continue;

@@ -226,6 +226,19 @@ int rv_cal_shown_wrong(const double *margin, const int *said, const double *weig
     return hi < min_right;
 }
 
+int rv_cal_band_allowed(const double *margin, const int *said, const double *weight, size_t n, double lo, double hi,
+                        double half_width, double min_right, double z)
+{
+    double in_band = 0, in_shipped = 0;
+    for (size_t i = 0; i < n; i++) {
+        double m = margin[i] > -1e8 && margin[i] < 1e300 ? margin[i] : -1e9, w = weight ? weight[i] : 1;
+        if (m > -1e8 && m > lo && m < hi) in_band += w;
+        if (m > -1e8 && m > -half_width && m < half_width) in_shipped += w;
+    }
+    /* more listening than the shipped band asks for evidence, as less does */
+    return in_band <= in_shipped || rv_cal_shown_wrong(margin, said, weight, n, half_width, min_right, z);
+}
+
 int rv_cal_choose_band(const double *margin, const int *said, size_t n, double min_right, double z, double *lo,
                        double *hi)
 {
@@ -263,7 +276,7 @@ static void verdicts_in(const samples *s, double lo, double hi, rv_cal_result *r
 
 int rv_cal_wants_sure_reviews(const rv_cal_result *r)
 {
-    return r->no_band && r->unsure[0] > 0.5;
+    return (r->no_band || r->not_shown_wrong) && r->unsure[0] > 0.5;
 }
 
 /* This installation's figures (slot 1) are the shipped ones (slot 0). */
@@ -321,17 +334,15 @@ rv_err rv_calibrate(rv_store *s, const rv_config *base, const rv_config *probe, 
             rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
             break;
         }
-        /* a band wider than the shipped one means more listening: only where
-         * the reviews show the shipped band's confident verdicts wrong, not
-         * where a few reviews merely cannot show them right */
-        if (b > 0 && hi - lo > 2 * w && !rv_cal_shown_wrong(sm->m, sm->said, sm->w, sm->n, w, min_right, RV_CAL_Z)) {
-            r->calibrated = 0, r->not_shown_wrong = 1;
-            keep_shipped(r);
-            continue;
-        }
         if (b > 0) { /* the band's middle the threshold, its half-width the slope's */
             double shift = (lo + hi) / 2, slope = slope_for(base->verdict_min_confidence, (hi - lo) / 2);
             double pw = logit / slope; /* the band the product will leave unsure, after the slope's limits */
+            if (!rv_cal_band_allowed(sm->m, sm->said, sm->w, sm->n, shift - pw, shift + pw, w, min_right,
+                                     RV_CAL_Z)) {
+                r->calibrated = 0, r->not_shown_wrong = 1;
+                keep_shipped(r);
+                continue;
+            }
             verdicts_in(sm, shift - pw, shift + pw, r, 1);
             if (band_holds(sm, shift - pw, shift + pw, min_right, RV_CAL_Z)) {
                 r->shift = shift, r->slope = slope;

@@ -160,8 +160,8 @@ static const char *const details[] = {
     "  per class, the band of scores left unsure with the fewest unsure verdicts whose\n"
     "  confident verdicts were right at least R of the time on the reviews (the lower\n"
     "  end of the 95 % interval; a tenth at least confident): its middle the threshold,\n"
-    "  its width the slope, wider than the shipped band only where the reviews show\n"
-    "  the shipped one wrong (right less than R at the upper end); failing one, the\n"
+    "  its width the slope, leaving more unsure than the shipped band only where the\n"
+    "  reviews show it wrong (right less than R at the upper end); failing one, the\n"
     "  shipped thresholds stay (reviews of unsure greetings alone seldom give one:\n"
     "  review the sure ones the review list samples, review_sample_every; a review of\n"
     "  that sample counts as the greetings it was drawn from). A class whose settings\n"
@@ -1687,21 +1687,20 @@ static int cmd_calibrate(int argc, char **argv)
             printf("left to the configuration, which sets %s itself\n", r->overridden);
         else if (r->no_band)
             printf("the shipped thresholds stay (no band keeps confident verdicts right %.2f of the time, at the "
-                   "lower end of their 95 %% interval)\n%s",
-                   min_right,
-                   rv_cal_wants_sure_reviews(r) ? "         most of these reviews were of greetings it was unsure of: "
-                                                  "review the sample of\n         sure ones in the review list as "
-                                                  "well (review_sample_every)\n"
-                                                : "");
+                   "lower end of their 95 %% interval)\n",
+                   min_right);
         else if (r->not_shown_wrong)
-            printf("the shipped thresholds stay (a wider band keeps the rule, but these reviews do not show the "
-                   "shipped band's confident verdicts right less than %.2f of the time)\n",
+            printf("the shipped thresholds stay (a band leaving more unsure keeps the rule, but these reviews do "
+                   "not show the shipped band's confident verdicts right less than %.2f of the time)\n",
                    min_right);
         else if (!r->calibrated)
             printf("the shipped thresholds stay (it takes %ld of each)\n", min);
         else
             printf("thresholds %+.2f, slope %.3f (unsure within %.2f of them)\n", r->shift, r->slope,
                    log(base.verdict_min_confidence / (1 - base.verdict_min_confidence)) / r->slope);
+        if (rv_cal_wants_sure_reviews(r))
+            printf("         most of these reviews were of greetings it was unsure of: review the sample of\n"
+                   "         sure ones in the review list as well (review_sample_every)\n");
         if (r->sampled) { /* the band is chosen with each counted so; the figures below count each once */
             char many[32] = "";
             if (r->sample_weight > 0) snprintf(many, sizeof many, "%d ", r->sample_weight);

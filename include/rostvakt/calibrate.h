@@ -60,20 +60,25 @@ const char *rv_cal_class_name(rv_cal_class c);
  * out of memory. */
 int rv_cal_choose_band(const double *margin, const int *said, size_t n, double min_right, double z, double *lo,
                        double *hi);
-/* Whether the reviews show the band (-half_width, half_width) of margins
- * wrong: its confident verdicts right less than min_right of the time at
- * the upper end of their Wilson interval at z (weights as below, NULL: 1
- * each; on the effective count). 0 when none of them is confident. A band
- * wider than the shipped one is taken only then: more listening needs
- * evidence, as less does. */
-int rv_cal_shown_wrong(const double *margin, const int *said, const double *weight, size_t n, double half_width,
-                       double min_right, double z);
-
 /* The same with a weight for each score (NULL: 1 each), as when the
  * reviews are a sample: unsure and confident, right and wrong, are counted
  * by weight, and the share right is judged on the effective count. */
 int rv_cal_choose_band_weighted(const double *margin, const int *said, const double *weight, size_t n,
                                 double min_right, double z, double *lo, double *hi);
+
+/* Whether the reviews show the band (-half_width, half_width) of margins
+ * wrong: its confident verdicts right less than min_right of the time at
+ * the upper end of their Wilson interval at z (weights as above, NULL: 1
+ * each; on the effective count). 0 when none of them is confident. */
+int rv_cal_shown_wrong(const double *margin, const int *said, const double *weight, size_t n, double half_width,
+                       double min_right, double z);
+
+/* Whether calibrate may take the band (lo, hi): it leaves no more of the
+ * reviews unsure (by weight) than the shipped band (-half_width,
+ * half_width) does, or the reviews show the shipped band wrong
+ * (rv_cal_shown_wrong). More listening needs evidence, as less does. */
+int rv_cal_band_allowed(const double *margin, const int *said, const double *weight, size_t n, double lo, double hi,
+                        double half_width, double min_right, double z);
 
 /* rostvakt calibrate's z: the rule must hold at the lower end of the 95 %
  * interval, so that a few dozen reviews that happen to be all right do not
@@ -83,7 +88,8 @@ int rv_cal_choose_band_weighted(const double *margin, const int *said, const dou
  * RV_CAL_Z): measured on real voices in docs/verification.md. */
 #define RV_CAL_MIN_RIGHT 0.90
 /* Whether to ask for reviews of greetings the service was sure of: no band
- * qualified and more than half of the class's reviews were of verdicts the
+ * qualified, or one that would have the reviews did not show the shipped
+ * band wrong, and more than half of the class's reviews were of verdicts the
  * shipped band left unsure. Reviews of the unsure list alone seldom let a
  * band be found (docs/verification.md, "Reviews drawn from the unsure
  * list"). */

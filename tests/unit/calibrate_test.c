@@ -98,6 +98,22 @@ Test(calibrate, a_wider_band_needs_the_shipped_one_shown_wrong) {
     cr_expect_eq(rv_cal_shown_wrong(m, said, NULL, 50, 1, 0.90, 1.96), 1, "40 of 50: 0.89 at the upper end");
 }
 
+/* What counts is the listening, not the band's width: a narrow band away
+ * from the shipped one that leaves eight reviews unsure where the shipped
+ * band leaves none needs the shipped band shown wrong (88 of 96 right is
+ * not: 0.96 at the upper end); a wide one leaving none unsure does not. */
+Test(calibrate, more_listening_needs_the_shipped_band_shown_wrong) {
+    double m[96];
+    int said[96];
+    for (int i = 0; i < 80; i++) m[i] = i < 40 ? 20 : -20, said[i] = i < 40;
+    for (int i = 80; i < 96; i++) m[i] = 8.1, said[i] = i < 88; /* eight of them wrong */
+    cr_expect_eq(rv_cal_band_allowed(m, said, NULL, 96, 8.05, 8.15, 1, 0.90, 1.96), 0, "8 more unsure, not shown");
+    cr_expect_eq(rv_cal_band_allowed(m, said, NULL, 96, -0.5, 0.5, 1, 0.90, 1.96), 1, "no more unsure");
+    cr_expect_eq(rv_cal_band_allowed(m, said, NULL, 96, -15, 5, 1, 0.90, 1.96), 1, "wide, but none unsure");
+    for (int i = 80; i < 96; i++) said[i] = 0; /* sixteen wrong of 96: 0.89 at the upper end, shown */
+    cr_expect_eq(rv_cal_band_allowed(m, said, NULL, 96, 8.05, 8.15, 1, 0.90, 1.96), 1);
+}
+
 /* Found nowhere (-1e9), or no number: confidently not said, and no edge
  * below the scores found somewhere, so the band's width stays finite. */
 Test(calibrate, found_nowhere_is_never_inside_the_band) {
