@@ -837,12 +837,15 @@ async function greetingsPage(params) {
     if (!byUnit.has(k)) byUnit.set(k, [m.unit, []]);
     byUnit.get(k)[1].push(m);
   }
+  /* an officer hears a sample blind: its mailbox's verdict waits too */
+  const blind = new Set(state.me.role === 'officer' ? rv.items.filter((r) => r.sample).map((r) => r.ext) : []);
   const sections = [...byUnit.values()].sort((x, y) => x[0].localeCompare(y[0], 'sv')).map(([u, ms]) =>
     table(u, ['Anknytning', 'Namn', 'Hälsningsfras', 'Brister', 'Lyssna'], ms.map((m) => {
       const g = m.greeting;
-      const [text, cls] = greetingState(g);
+      const [text, cls] = blind.has(m.ext) ? ['Stickprov: granska först', 'warn'] : greetingState(g);
       return el('tr', {}, el('td', { text: m.ext }), el('td', { text: m.first_name + ' ' + m.last_name }),
-        el('td', {}, el('span', { class: cls, text })), el('td', { text: g ? words('violation', g.violations) : '' }),
+        el('td', {}, el('span', { class: cls, text })),
+        el('td', { text: g && !blind.has(m.ext) ? words('violation', g.violations) : '' }),
         el('td', {}, el('a', { href: '#/brevlada/' + m.ext, text: 'Lyssna och historik',
           'aria-label': 'Lyssna och historik för ' + m.first_name + ' ' + m.last_name })));
     })));
@@ -851,20 +854,31 @@ async function greetingsPage(params) {
   page('Hälsningsfraser', whose(orgs, org && org.value), oneUnit, form,
     el('h2', { text: 'Behöver lyssnas' }),
     el('p', { text: 'Hälsningsfraser där rostvakt är osäker. Lyssna och ange vad som sägs.' }),
-    table('Osäkra bedömningar', ['Brevlåda', 'Osäkert', 'Lyssna', 'Vad sägs?'], unsure),
-    samples.length ? [el('h2', { text: 'Stickprov' }),
-      el('p', { text: 'Hälsningsfraser där rostvakt är säker på sin bedömning. Lyssna och ange vad som sägs: ' +
-        'era svar visar om bedömningarna stämmer och hjälper till att ställa in rostvakts gränser.' }),
-      table('Stickprov av säkra bedömningar', ['Brevlåda', 'Lyssna', 'Vad sägs?'], samples)] : null,
+    table('Osäkra bedömningar', ['Brevlåda', 'Osäkert', 'Lyssna', 'Svar'], unsure),
+    el('h2', { text: 'Stickprov' }),
+    el('p', { text: 'Hälsningsfraser där rostvakt är säker på sin bedömning. ' + (state.me.role === 'officer'
+      ? 'Bedömningen visas inte, så att du lyssnar utan att påverkas. Lyssna och svara på frågorna: dina svar ' +
+        'visar om bedömningarna stämmer och hjälper till att finjustera rostvakts gränsvärden.'
+      : 'Registratorerna lyssnar och svarar på frågorna: svaren visar om bedömningarna stämmer och hjälper ' +
+        'till att finjustera rostvakts gränsvärden.') }),
+    samples.length ? table('Stickprov av säkra bedömningar', ['Brevlåda', 'Lyssna', 'Svar'], samples)
+      : el('p', { text: 'Inga stickprov att granska just nu.' }),
     el('h2', { text: 'Brevlådor per enhet' }), sections.length ? sections : el('p', { text: 'Inga brevlådor.' }));
+}
+
+/* What a review asks of an element, as a question a person answers. */
+function reviewQuestion(r, k) {
+  return k === 'name' ? `Sägs namnet ${r.name}?` : k === 'unit' ? `Sägs enheten ${r.unit}?`
+    : k === 'org' ? 'Sägs organisationen?' : 'Sägs en ' + word('element', k) + '?';
 }
 
 function reviewRow(r) {
   const canReview = state.me.role === 'officer';
   const ask = r.listen_for || r.unsure;
-  const sets = ask.map((k) => el('fieldset', { class: 'radio' }, el('legend', { text: cap(word('element', k)) }),
+  const sets = ask.map((k) => el('fieldset', { class: 'radio' }, el('legend', { text: reviewQuestion(r, k) }),
     ['stated', 'not_stated'].map((v) => el('label', {}, el('input', { type: 'radio', name: `${r.greeting_id}-${k}`, value: v }),
-      ' ', v === 'stated' ? 'Sägs' : 'Sägs inte'))));
+      ' ', v === 'stated' ? 'Ja' : 'Nej'))));
+  const msg = el('p', { class: 'field-error', id: `granskning-${r.greeting_id}-fel`, hidden: true });
   const form = el('form', { onsubmit: async (ev) => {
     ev.preventDefault();
     const body = {};
@@ -872,12 +886,23 @@ function reviewRow(r) {
       const c = form.querySelector(`input[name="${r.greeting_id}-${k}"]:checked`);
       if (c) body[k] = c.value;
     }
-    if (!Object.keys(body).length) { say('Välj vad som sägs först.', true); return; }
+    /* a sample counts only whole: calibrate learns from every answer of it */
+    const missing = r.sample ? Object.keys(body).length < ask.length : !Object.keys(body).length;
+    if (missing) {
+      msg.textContent = r.sample ? 'Svara på alla frågor, så att stickprovet kan användas.'
+        : 'Svara på minst en fråga.';
+      msg.hidden = false;
+      form.setAttribute('aria-describedby', msg.id);
+      form.querySelector(ask.map((k) => `input[name="${r.greeting_id}-${k}"]`).find((q) =>
+        !form.querySelector(q + ':checked')) || 'input')?.focus();
+      return;
+    }
     try {
       await api('POST', `/v1/mailboxes/${r.ext}/greetings/${r.greeting_id}/review`, body);
     } catch (e) { say('Granskningen sparades inte: ' + e.message + '.', true); return; }
     await redraw(route, 'Granskningen av ' + r.name + 's hälsningsfras är sparad.');
-  } }, sets, el('button', { type: 'submit', text: 'Spara granskning' }));
+  } }, sets, msg, el('button', { type: 'submit', text: 'Spara granskning',
+    'aria-label': 'Spara granskning för ' + r.name }));
   /* a sample is heard blind: its verdict is what the answers check */
   return el('tr', {}, el('td', { text: `${r.name}, ${r.unit} (${r.ext})` }),
     r.sample ? null : el('td', { text: cap(words('element', r.unsure)) }),

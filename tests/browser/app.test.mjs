@@ -662,12 +662,23 @@ test('a sample of sure verdicts is offered for review beside the unsure ones', a
   assert.ok(s.unsure.length === 0 && s.listen_for.length > 0, JSON.stringify(s));
   const row = rows.find((t) => t.includes(`(${s.ext})`));
   assert.ok(row && !/Följer/.test(row), row);
+  // nor in the mailbox's row further down
+  const box = await page.$$eval('#page tbody tr', (rs, ext) => rs.map((r) => r.textContent)
+    .find((t) => t.startsWith(ext) && /Lyssna och historik/.test(t)), s.ext);
+  assert.ok(box && /Stickprov: granska först/.test(box) && !/Följer/.test(box), box);
+  // a sample is answered whole
+  const submit = (n) => page.evaluate((name) => document.querySelector(`input[name="${name}"]`).form
+    .querySelector('button').click(), n);
+  await page.click(`input[name="${s.greeting_id}-${s.listen_for[0]}"][value=stated]`);
+  await submit(`${s.greeting_id}-${s.listen_for[0]}`);
+  const error = await page.$eval(`input[name="${s.greeting_id}-${s.listen_for[0]}"]`,
+    (i) => { const m = i.form.querySelector('.field-error'); return m && !m.hidden ? m.textContent : ''; });
+  assert.match(error, /Svara på alla frågor/);
   for (const k of s.listen_for) {
     const v = s.verdict.violations.includes(k + '_missing') ? 'not_stated' : 'stated';
     await page.click(`input[name="${s.greeting_id}-${k}"][value=${v}]`);
   }
-  await page.evaluate((n) => document.querySelector(`input[name="${n}"]`).form.querySelector('button').click(),
-    `${s.greeting_id}-${s.listen_for[0]}`);
+  await submit(`${s.greeting_id}-${s.listen_for[0]}`);
   await page.waitForFunction(() => /sparad/.test(document.getElementById('status').textContent));
   const left = await page.evaluate(async () => (await (await fetch('/v1/review?limit=500')).json()).items);
   assert.ok(!left.some((i) => i.greeting_id === s.greeting_id), 'reviewed: off the list');
