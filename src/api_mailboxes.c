@@ -407,7 +407,7 @@ static json_t *review_item_json(const rv_review_item *v)
     return o;
 }
 
-/* GET /v1/review?limit=&after=: greetings a person should listen to. */
+/* GET /v1/review?unit=&limit=&after=: greetings a person should listen to. */
 rv_answer rv_api_list_review(rv_server *s, rv_req *r, const rv_path *p)
 {
     (void)p;
@@ -425,8 +425,8 @@ rv_answer rv_api_list_review(rv_server *s, rv_req *r, const rv_path *p)
     char org[RV_ORG_ID_MAX + 3];
     if (!rv_api_org_filter(s, r, &sc, org, &ret)) return ret;
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_list_review(s->db.store, after, limit, (int)s->cfg.review_sample_every, &sc, &v, &n, &more,
-                                     &e);
+    rv_err rc = rv_store_list_review(s->db.store, after, limit, (int)s->cfg.review_sample_every, &sc,
+                                     rv_req_arg(r, "unit"), &v, &n, &more, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     /* who looked at whose numbers and names: lists are audited too */

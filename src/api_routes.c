@@ -35,7 +35,7 @@ const rv_route rv_routes[] = {
      "404, 413, 415, 422"},
     {"POST", "/v1/mailboxes/{ext}/greetings/{id}/review", OFFICER, RV_BODY_JSON, rv_api_review_greeting, NULL, NULL,
      "201", "400, 404, 422"},
-    {"GET", "/v1/review", VIEWERS, RV_BODY_NONE, rv_api_list_review, "organisation=&limit=&after=", NULL,
+    {"GET", "/v1/review", VIEWERS, RV_BODY_NONE, rv_api_list_review, "organisation=&unit=&limit=&after=", NULL,
      "200 greetings to listen to", "400, 422"},
     {"POST", "/v1/mailboxes/{ext}/voicemails", PBX, RV_BODY_AUDIO, rv_api_post_voicemail, NULL, NULL,
      "201 + `Location` (200: sent before)", "400, 404, 413, 415, 422, 503"},

@@ -283,7 +283,7 @@ rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_er
 }
 
 rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, int sample_every, const rv_scope *scope,
-                            rv_review_item **out, size_t *nout, int *more, rv_error *err)
+                            const char *unit, rv_review_item **out, size_t *nout, int *more, rv_error *err)
 {
     *out = NULL;
     *nout = 0;
@@ -301,10 +301,11 @@ rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, int s
                                " AND (g.review != '' OR (?6 > 0 AND g.id % ?6 = 0 AND g.compliant IS NOT NULL"
                                " AND coalesce(g.missing_reason, '') = '' AND g.report IS NOT NULL))"
                                " AND NOT EXISTS (SELECT 1 FROM " REVIEWS_OF("g") ")"
+                               " AND (?7 IS NULL OR rv_unit_key(m.unit) = rv_unit_key(?7))"
                                " AND " SCOPE_SQL("m", "3", "4", "5") " ORDER BY m.ext LIMIT ?2",
                                V_ARGS(V_TEXT(after_ext ? after_ext : ""), V_INT(limit + 1),
                                       V_TEXT(scope ? scope->orgs : NULL), V_TEXT(scope ? scope->manager : NULL),
-                                      V_TEXT(scope ? scope->units : NULL), V_INT(sample_every)),
+                                      V_TEXT(scope ? scope->units : NULL), V_INT(sample_every), V_TEXT(unit)),
                                "cannot read greetings",
                                err);
     if (rc != RV_OK) return rc;

@@ -138,7 +138,7 @@ static const struct {
      "Ring upp den som lämnade meddelandet och registrera återuppringningen."},
     {"disposed", "Gallrade inspelningar",
      "Ingen åtgärd: ljudet är raderat enligt gallringsbeslutet; uppgifterna om meddelandet finns kvar."},
-    {"needs_review", "Behöver lyssnas",
+    {"needs_review", "Behöver granskas",
      "Lyssna på hälsningsfrasen och registrera vad som sägs: rostvakt är inte säker nog på det som anges."},
 };
 

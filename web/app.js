@@ -34,7 +34,7 @@ const WORDS = {
     too_little_speech: 'för lite tal',
   },
   greeting: {
-    compliant: 'Följer policyn', not_compliant: 'Följer inte policyn', unsure: 'Behöver lyssnas',
+    compliant: 'Följer policyn', not_compliant: 'Följer inte policyn', unsure: 'Behöver granskas',
     reviewed: 'Granskad', missing: 'Saknas', removed: 'Borttagen',
   },
   event: { packaged: 'Arkivpaket gjort', archived: 'Arkiverat i e-arkivet' },
@@ -826,7 +826,7 @@ async function greetingsPage(params) {
   const a = new URLSearchParams({ limit: '500' });
   const r = new URLSearchParams({ limit: '500' });
   if (org && org.value) { a.set('organisation', org.value); r.set('organisation', org.value); }
-  if (unit && unit.value) a.set('unit', unit.value);
+  if (unit && unit.value) { a.set('unit', unit.value); r.set('unit', unit.value); }
   if (comp.value) a.set('compliant', comp.value);
   /* every mailbox and every greeting to listen to, page after page */
   const [mbs, rvs] = await Promise.all([allPages('/v1/mailboxes?' + a), allPages('/v1/review?' + r)]);
@@ -852,7 +852,7 @@ async function greetingsPage(params) {
   const unsure = rv.items.filter((r) => !r.sample).map((r) => reviewRow(r));
   const samples = rv.items.filter((r) => r.sample).map((r) => reviewRow(r));
   page('Hälsningsfraser', whose(orgs, org && org.value), oneUnit, form,
-    el('h2', { text: 'Behöver lyssnas' }),
+    el('h2', { text: 'Behöver granskas' }),
     el('p', { text: 'Hälsningsfraser där rostvakt är osäker. Lyssna och ange vad som sägs.' }),
     table('Osäkra bedömningar', ['Brevlåda', 'Osäkert', 'Lyssna', 'Svar'], unsure),
     el('h2', { text: 'Stickprov' }),
@@ -1043,7 +1043,7 @@ async function reportsPage(params) {
     list('noncompliant_greetings', 'Följer inte policyn', ['Anknytning', 'Namn', 'Enhet', 'Brister'],
       (i) => el('tr', {}, el('td', { text: i.ext }), el('td', { text: i.name }), el('td', { text: i.unit }),
         el('td', { text: words('violation', i.violations) }))),
-    list('needs_review', 'Behöver lyssnas', ['Anknytning', 'Namn', 'Enhet', 'Osäkert'],
+    list('needs_review', 'Behöver granskas', ['Anknytning', 'Namn', 'Enhet', 'Osäkert'],
       (i) => el('tr', {}, el('td', { text: i.ext }), el('td', { text: i.name }), el('td', { text: i.unit }),
         el('td', { text: cap(words('element', i.unsure)) }))),
     list('overdue_callbacks', 'Försenade återuppringningar', ['Nr', 'Namn', 'Enhet', 'Mottaget', 'Senast'],

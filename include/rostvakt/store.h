@@ -620,15 +620,16 @@ typedef struct {
 } rv_review_item;
 
 /* Current greetings a person should listen to and nobody has reviewed yet,
- * by ext after after_ext (NULL: from the first), at most limit (1..500),
+ * of unit (NULL: any; as units compare, rv_unit_key) within scope, by ext
+ * after after_ext (NULL: from the first), at most limit (1..500),
  * into a new array (*out, rv_review_items_free) of *n; *more: another page
  * follows. Those are the unsure verdicts that could break the policy, and
  * with sample_every > 0 a sample of the verdicts rostvakt was sure of: the
  * verified greetings whose id is a multiple of sample_every. Reviews of
  * both ends are what calibrate needs to move a threshold. */
 RV_MUST_USE rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, int sample_every,
-                                        const rv_scope *scope, rv_review_item **out, size_t *n, int *more,
-                                        rv_error *err);
+                                        const rv_scope *scope, const char *unit, rv_review_item **out, size_t *n,
+                                        int *more, rv_error *err);
 void rv_review_items_free(rv_review_item *v, size_t n);
 
 /* A greeting's latest review with the greeting's report (the analysis's

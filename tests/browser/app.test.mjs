@@ -642,7 +642,7 @@ test('a saved review changes the greeting\'s status on its mailbox page', async 
     await page.waitForFunction(() => /sparad/.test(document.getElementById('status').textContent));
     await openPage(page, '#/brevlada/' + r.ext, r.name);
     const status = await page.$eval('#page tbody tr td:nth-child(2)', (td) => td.textContent);
-    assert.notEqual(status, 'Behöver lyssnas');
+    assert.notEqual(status, 'Behöver granskas');
     await ctx.close();
   });
 

@@ -326,7 +326,7 @@ Test(sweep, unsure_greetings_wait_for_a_review) {
     rv_review_item *list;
     size_t n;
     int more;
-    cr_assert_eq(rv_store_list_review(st, NULL, 50, 0, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_list_review(st, NULL, 50, 0, NULL, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
     cr_assert_eq(n, 1);
     cr_expect_str_eq(list[0].ext, "400");
     cr_expect_str_eq(list[0].unsure, "name,closing");
@@ -407,11 +407,11 @@ Test(sweep, sure_verdicts_are_sampled_for_review) {
     size_t n;
     int more;
     rv_error e;
-    cr_assert_eq(rv_store_list_review(st, NULL, 50, 0, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_list_review(st, NULL, 50, 0, NULL, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
     cr_expect_eq(n, 1, "no sample: only the unsure");
     cr_expect(n == 1 && !strcmp(list[0].ext, "505") && !list[0].sample && !strcmp(list[0].unsure, "name"));
     rv_review_items_free(list, n);
-    cr_assert_eq(rv_store_list_review(st, NULL, 50, 1, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_list_review(st, NULL, 50, 1, NULL, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
     cr_assert_eq(n, 4, "every sure verdict, and the unsure one");
     const char *want[] = {"501", "502", "505", "506"};
     for (size_t i = 0; i < n; i++) {
@@ -425,8 +425,15 @@ Test(sweep, sure_verdicts_are_sampled_for_review) {
     rv_greeting_checked(list[0].report, checked);
     cr_expect_str_eq(checked, "name,unit,closing", "what the recogniser scored");
     rv_review_items_free(list, n);
+    /* of one unit, as units compare */
+    cr_assert_eq(rv_store_list_review(st, NULL, 50, 1, NULL, "EKONOMI", &list, &n, &more, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(n, 4, "the unit's, whatever its case");
+    rv_review_items_free(list, n);
+    cr_assert_eq(rv_store_list_review(st, NULL, 50, 1, NULL, "Bygg", &list, &n, &more, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(n, 0, "another unit's: none");
+    rv_review_items_free(list, n);
     /* one in two: the greetings whose id is even */
-    cr_assert_eq(rv_store_list_review(st, NULL, 50, 2, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_list_review(st, NULL, 50, 2, NULL, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
     size_t want2 = 1 + (ids[0] % 2 == 0) + (ids[1] % 2 == 0) + (ids[5] % 2 == 0);
     cr_expect_eq(n, want2, "ids %lld %lld %lld", ids[0], ids[1], ids[5]);
     for (size_t i = 0; i < n; i++)
@@ -436,7 +443,7 @@ Test(sweep, sure_verdicts_are_sampled_for_review) {
     rv_review ok = {.ext = "501", .greeting_id = ids[0], .name = "stated", .unit = "stated", .actor = "registrator",
                     .remote = "127.0.0.1", .now = "2026-11-24T09:00:00Z"};
     cr_assert_eq(rv_store_add_review(st, &ok, &rid, &e), RV_OK, "%s", e.msg);
-    cr_assert_eq(rv_store_list_review(st, NULL, 50, 1, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_list_review(st, NULL, 50, 1, NULL, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
     cr_expect(n == 3 && strcmp(list[0].ext, "501") != 0, "reviewed: off the list");
     rv_review_items_free(list, n);
     /* what a review stands for is kept with it: 1 unless said */
