@@ -210,33 +210,43 @@ int rv_cal_choose_band_weighted(const double *margin, const int *said, const dou
     return found;
 }
 
+/* The three-way verdicts of the band (lo, hi) of margins, counted by
+ * weight (NULL: 1 each): all, confident, confident squared, right. */
+typedef struct {
+    double all, conf, conf2, right;
+} tally;
+
+static tally tally_of(const double *margin, const int *said, const double *weight, size_t n, double lo, double hi)
+{
+    tally t = {0, 0, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        double m = margin[i] > -1e8 && margin[i] < 1e300 ? margin[i] : -1e9, w = weight ? weight[i] : 1;
+        t.all += w;
+        if (m > -1e8 && m > lo && m < hi) continue;
+        t.conf += w, t.conf2 += w * w;
+        if ((m > -1e8 && m >= hi) == (said[i] != 0)) t.right += w;
+    }
+    return t;
+}
+
 int rv_cal_shown_wrong(const double *margin, const int *said, const double *weight, size_t n, double half_width,
                        double min_right, double z)
 {
-    double conf = 0, conf2 = 0, right = 0;
-    for (size_t i = 0; i < n; i++) {
-        double m = margin[i] > -1e8 && margin[i] < 1e300 ? margin[i] : -1e9, w = weight ? weight[i] : 1;
-        if (m > -1e8 && m > -half_width && m < half_width) continue;
-        conf += w, conf2 += w * w;
-        if ((m > -1e8 && m >= half_width) == (said[i] != 0)) right += w;
-    }
-    if (!(conf > 0)) return 0; /* nothing confident: nothing shown */
-    double p, lo, hi, eff = conf * conf / conf2;
-    wilson_at(right / conf * eff, eff, z, &p, &lo, &hi);
+    tally t = tally_of(margin, said, weight, n, -half_width, half_width);
+    if (!(t.conf > 0)) return 0; /* nothing confident: nothing shown */
+    double p, lo, hi, eff = t.conf * t.conf / t.conf2;
+    wilson_at(t.right / t.conf * eff, eff, z, &p, &lo, &hi);
     return hi < min_right;
 }
 
 int rv_cal_band_allowed(const double *margin, const int *said, const double *weight, size_t n, double lo, double hi,
                         double half_width, double min_right, double z)
 {
-    double in_band = 0, in_shipped = 0;
-    for (size_t i = 0; i < n; i++) {
-        double m = margin[i] > -1e8 && margin[i] < 1e300 ? margin[i] : -1e9, w = weight ? weight[i] : 1;
-        if (m > -1e8 && m > lo && m < hi) in_band += w;
-        if (m > -1e8 && m > -half_width && m < half_width) in_shipped += w;
-    }
+    tally band = tally_of(margin, said, weight, n, lo, hi);
+    tally shipped = tally_of(margin, said, weight, n, -half_width, half_width);
     /* more listening than the shipped band asks for evidence, as less does */
-    return in_band <= in_shipped || rv_cal_shown_wrong(margin, said, weight, n, half_width, min_right, z);
+    return band.all - band.conf <= shipped.all - shipped.conf ||
+           rv_cal_shown_wrong(margin, said, weight, n, half_width, min_right, z);
 }
 
 int rv_cal_choose_band(const double *margin, const int *said, size_t n, double min_right, double z, double *lo,
@@ -248,15 +258,8 @@ int rv_cal_choose_band(const double *margin, const int *said, size_t n, double m
 /* Whether the band (lo, hi) keeps the rule on s counted by weight. */
 static int band_holds(const samples *s, double lo, double hi, double min_right, double z)
 {
-    double all = 0, conf = 0, conf2 = 0, right = 0;
-    for (size_t j = 0; j < s->n; j++) {
-        double m = s->m[j], w = s->w[j];
-        all += w;
-        if (m > -1e8 && m > lo && m < hi) continue;
-        conf += w, conf2 += w * w;
-        if ((m >= hi && m > -1e8) == (s->said[j] != 0)) right += w;
-    }
-    return rule_holds(right, conf, conf2, all, min_right, z);
+    tally t = tally_of(s->m, s->said, s->w, s->n, lo, hi);
+    return rule_holds(t.right, t.conf, t.conf2, t.all, min_right, z);
 }
 
 /* Three-way verdicts of s with the band (lo, hi) of margins into slot i of

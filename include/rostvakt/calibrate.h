@@ -24,7 +24,7 @@ typedef struct {
                                   * for (-1: not the same for all) */
     int calibrated;              /* enough of both, the configuration leaves them, a band: shift applies */
     int no_band;                 /* enough of both, but no band keeps the rule */
-    int not_shown_wrong;         /* a wider band keeps it, but the shipped one is not shown wrong */
+    int not_shown_wrong;         /* a band leaving more unsure keeps it, but the shipped one is not shown wrong */
     const char *overridden;      /* a setting of the class the configuration sets itself, or NULL */
     double shift;                /* added to the class's thresholds */
     double slope;                /* the class's confidence slope (the shipped one unless calibrated) */
@@ -88,9 +88,9 @@ int rv_cal_band_allowed(const double *margin, const int *said, const double *wei
  * RV_CAL_Z): measured on real voices in docs/verification.md. */
 #define RV_CAL_MIN_RIGHT 0.90
 /* Whether to ask for reviews of greetings the service was sure of: no band
- * qualified, or one that would have the reviews did not show the shipped
- * band wrong, and more than half of the class's reviews were of verdicts the
- * shipped band left unsure. Reviews of the unsure list alone seldom let a
+ * qualified, or one leaving more unsure was refused (not_shown_wrong), and
+ * more than half of the class's reviews were of verdicts the shipped band
+ * left unsure. Reviews of the unsure list alone seldom let a
  * band be found (docs/verification.md, "Reviews drawn from the unsure
  * list"). */
 int rv_cal_wants_sure_reviews(const rv_cal_result *r);
