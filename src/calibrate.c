@@ -149,15 +149,52 @@ static int by_margin(const void *x, const void *y)
     return (a->m > b->m) - (a->m < b->m);
 }
 
+/* The three-way verdicts of the band (lo, hi) of margins, counted by
+ * weight (NULL: 1 each): all, confident, confident squared, right. */
+typedef struct {
+    double all, conf, conf2, right;
+} tally;
+
+static tally tally_of(const double *margin, const int *said, const double *weight, size_t n, double lo, double hi)
+{
+    tally t = {0, 0, 0, 0};
+    for (size_t i = 0; i < n; i++) {
+        double m = margin[i] > -1e8 && margin[i] < 1e300 ? margin[i] : -1e9, w = weight ? weight[i] : 1;
+        t.all += w;
+        if (m > -1e8 && m > lo && m < hi) continue;
+        t.conf += w, t.conf2 += w * w;
+        if ((m > -1e8 && m >= hi) == (said[i] != 0)) t.right += w;
+    }
+    return t;
+}
+
+/* The Wilson interval at z of a weight of k right of conf confident
+ * verdicts (squared weights conf2), on Kish's effective count, (sum w)^2 /
+ * sum w^2, which is conf itself unweighted. conf > 0. */
+static void share_at(double k, double conf, double conf2, double z, double *lo, double *hi)
+{
+    double p, eff = conf * conf / conf2;
+    wilson_at(k / conf * eff, eff, z, &p, lo, hi);
+}
+
 /* Whether a weight of k right of conf confident verdicts (squared weights
- * conf2) among a weight of n pass the rule: the share judged on Kish's
- * effective count, (sum w)^2 / sum w^2, which is conf itself unweighted. */
+ * conf2) among a weight of n pass the rule, at the lower end of the share. */
 static int rule_holds(double k, double conf, double conf2, double n, double min_right, double z)
 {
     if (!(conf > 0) || conf * 10 < n) return 0;
-    double p, lo, hi, eff = conf * conf / conf2;
-    wilson_at(k / conf * eff, eff, z, &p, &lo, &hi);
+    double lo, hi;
+    share_at(k, conf, conf2, z, &lo, &hi);
     return lo >= min_right;
+}
+
+/* Whether t's confident verdicts are right less than min_right at the
+ * upper end of the share; none confident shows nothing. */
+static int tally_wrong(const tally *t, double min_right, double z)
+{
+    if (!(t->conf > 0)) return 0;
+    double lo, hi;
+    share_at(t->right, t->conf, t->conf2, z, &lo, &hi);
+    return hi < min_right;
 }
 
 int rv_cal_choose_band_weighted(const double *margin, const int *said, const double *weight, size_t n,
@@ -210,33 +247,11 @@ int rv_cal_choose_band_weighted(const double *margin, const int *said, const dou
     return found;
 }
 
-/* The three-way verdicts of the band (lo, hi) of margins, counted by
- * weight (NULL: 1 each): all, confident, confident squared, right. */
-typedef struct {
-    double all, conf, conf2, right;
-} tally;
-
-static tally tally_of(const double *margin, const int *said, const double *weight, size_t n, double lo, double hi)
-{
-    tally t = {0, 0, 0, 0};
-    for (size_t i = 0; i < n; i++) {
-        double m = margin[i] > -1e8 && margin[i] < 1e300 ? margin[i] : -1e9, w = weight ? weight[i] : 1;
-        t.all += w;
-        if (m > -1e8 && m > lo && m < hi) continue;
-        t.conf += w, t.conf2 += w * w;
-        if ((m > -1e8 && m >= hi) == (said[i] != 0)) t.right += w;
-    }
-    return t;
-}
-
 int rv_cal_shown_wrong(const double *margin, const int *said, const double *weight, size_t n, double half_width,
                        double min_right, double z)
 {
     tally t = tally_of(margin, said, weight, n, -half_width, half_width);
-    if (!(t.conf > 0)) return 0; /* nothing confident: nothing shown */
-    double p, lo, hi, eff = t.conf * t.conf / t.conf2;
-    wilson_at(t.right / t.conf * eff, eff, z, &p, &lo, &hi);
-    return hi < min_right;
+    return tally_wrong(&t, min_right, z);
 }
 
 int rv_cal_band_allowed(const double *margin, const int *said, const double *weight, size_t n, double lo, double hi,
@@ -245,8 +260,7 @@ int rv_cal_band_allowed(const double *margin, const int *said, const double *wei
     tally band = tally_of(margin, said, weight, n, lo, hi);
     tally shipped = tally_of(margin, said, weight, n, -half_width, half_width);
     /* more listening than the shipped band asks for evidence, as less does */
-    return band.all - band.conf <= shipped.all - shipped.conf ||
-           rv_cal_shown_wrong(margin, said, weight, n, half_width, min_right, z);
+    return band.all - band.conf <= shipped.all - shipped.conf || tally_wrong(&shipped, min_right, z);
 }
 
 int rv_cal_choose_band(const double *margin, const int *said, size_t n, double min_right, double z, double *lo,
@@ -266,15 +280,10 @@ static int band_holds(const samples *s, double lo, double hi, double min_right, 
  * r, each review counted once: the figures calibrate prints. */
 static void verdicts_in(const samples *s, double lo, double hi, rv_cal_result *r, int i)
 {
-    int unsure = 0, right = 0;
-    for (size_t j = 0; j < s->n; j++) {
-        double m = s->m[j];
-        if (m > -1e8 && m > lo && m < hi) unsure++;
-        else if ((m >= hi && m > -1e8) == (s->said[j] != 0)) right++;
-    }
-    r->unsure[i] = s->n ? (double)unsure / (double)s->n : 0;
-    r->confident[i] = (int)s->n - unsure;
-    r->right[i] = r->confident[i] ? (double)right / r->confident[i] : 0;
+    tally t = tally_of(s->m, s->said, NULL, s->n, lo, hi);
+    r->unsure[i] = s->n ? (t.all - t.conf) / t.all : 0;
+    r->confident[i] = (int)t.conf;
+    r->right[i] = t.conf > 0 ? t.right / t.conf : 0;
 }
 
 int rv_cal_wants_sure_reviews(const rv_cal_result *r)
