@@ -322,17 +322,6 @@ rv_answer rv_api_greeting_audio(rv_server *s, rv_req *r, const rv_path *p)
 
 /* ---- reviews ---- */
 
-/* How many greetings a review of g stands for: the review list offers one
- * in review_sample_every of the sure verdicts (rv_store_list_review's
- * rule), so a review of one of those stands for that many; any other, 1. */
-static int review_weight(const rv_server *s, const rv_greeting_summary *g)
-{
-    long long every = s->cfg.review_sample_every;
-    int sampled = every > 1 && g->id % every == 0 && !g->removed && g->compliant >= 0 && g->report &&
-                  !(g->missing_reason && g->missing_reason[0]) && !(g->review && g->review[0]);
-    return sampled ? (int)every : 1;
-}
-
 /* A review, the greeting's verdict made again with what was heard, and its
  * audit row, in one transaction (the store's lock held): the greeting read
  * in it is the one the verdict is written to. A greeting that was not
@@ -343,7 +332,6 @@ static rv_err review_txn(rv_server *s, rv_review *rev, long long *rid, rv_error 
     if (rc != RV_OK) return rc;
     rv_greeting_summary g;
     rc = rv_store_get_greeting(s->db.store, rev->ext, rev->greeting_id, &g, e);
-    if (rc == RV_OK) rev->weight = review_weight(s, &g);
     const char *pname = g.profile;
     json_t *analysis = g.report ? json_loads(g.report, 0, NULL) : NULL;
     char *report = json_is_object(analysis) ? json_dumps(analysis, JSON_COMPACT) : NULL;
@@ -375,7 +363,8 @@ rv_answer rv_api_review_greeting(rv_server *s, rv_req *r, const rv_path *p)
     rv_error e;
     char now[32];
     rv_utc_now(now);
-    rv_review rev = {.ext = p->ext, .greeting_id = p->id, .actor = who->name, .remote = who->remote, .now = now};
+    rv_review rev = {.ext = p->ext, .greeting_id = p->id, .actor = who->name, .remote = who->remote, .now = now,
+                     .sample_every = (int)s->cfg.review_sample_every};
     size_t len;
     const char *body = rv_req_body(r, &len);
     if (rv_review_parse(body, len, &rev, &e) != RV_OK) return rv_reply_rv_error(r, &e);
@@ -396,8 +385,8 @@ static json_t *review_item_json(const rv_review_item *v)
 {
     char checked[64];
     if (v->sample) rv_greeting_checked(v->report, checked);
-    json_t *o = json_pack("{s:o,s:o,s:o,s:I,s:o,s:o,s:b,s:o}", "ext", rv_json_str(v->ext), "name",
-                          rv_json_str(v->name), "unit", rv_json_str(v->unit), "greeting_id",
+    json_t *o = json_pack("{s:o,s:o,s:o,s:o,s:I,s:o,s:o,s:b,s:o}", "ext", rv_json_str(v->ext), "name",
+                          rv_json_str(v->name), "unit", rv_json_str(v->unit), "org", rv_json_str(v->org), "greeting_id",
                           (json_int_t)v->greeting_id, "received_at", rv_json_str(v->received_at), "unsure",
                           rv_json_split(v->sample ? "" : v->unsure), "sample", v->sample, "listen_for",
                           rv_json_split(v->sample ? checked : v->unsure));

@@ -248,11 +248,18 @@ rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_er
     int own;
     rv_err rc = rv_sql_tx_begin(s, &own, err);
     if (rc != RV_OK) return rc;
+    /* a review of the sample stands for sample_every greetings; any other, one */
     rv_sql *q;
-    rc = rv_sql_prepare(s, &q, "SELECT 1 FROM greetings WHERE id = ?1 AND ext = ?2 AND removed = 0",
-                        V_ARGS(V_INT(r->greeting_id), V_TEXT(r->ext)), "cannot read greetings", err);
+    long long weight = 1;
+    rc = rv_sql_prepare(s, &q,
+                        "SELECT CASE WHEN " SURE_SAMPLE_SQL("g", "m", "3") " THEN ?3 ELSE 1 END"
+                        " FROM greetings g JOIN mailboxes m ON m.ext = g.ext"
+                        " WHERE g.id = ?1 AND g.ext = ?2 AND g.removed = 0",
+                        V_ARGS(V_INT(r->greeting_id), V_TEXT(r->ext), V_INT(r->sample_every > 1 ? r->sample_every : 0)),
+                        "cannot read greetings", err);
     if (rc == RV_OK) {
         int step = rv_sql_step(q, err);
+        if (step == 1) weight = rv_sql_int(q, 0);
         rv_sql_done(q);
         if (step != 1)
             rc = step == 0 ? rv_error_set(err, RV_ERR_NOT_FOUND, "mailbox %s has no greeting %lld", r->ext,
@@ -264,7 +271,7 @@ rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_er
                          "INSERT INTO reviews (greeting_id, name, unit, org, closing, actor, reviewed_at, weight)"
                          " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                          V_ARGS(V_INT(r->greeting_id), V_TEXT(v[0]), V_TEXT(v[1]), V_TEXT(v[2]), V_TEXT(v[3]),
-                                V_TEXT(r->actor), V_TEXT(r->now), V_INT(r->weight > 1 ? r->weight : 1)),
+                                V_TEXT(r->actor), V_TEXT(r->now), V_INT(weight)),
                          "cannot store the review", err);
     if (rc == RV_OK) {
         *id = rv_sql_last_id(s);
@@ -295,11 +302,10 @@ rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, int s
     rv_err rc = rv_sql_prepare(s, &q,
                                "SELECT m.ext, m.first_name || ' ' || m.last_name, m.unit, g.id, g.received_at, g.review,"
                                " CASE WHEN g.review = '' THEN 1 ELSE 0 END, g.compliant, g.violations,"
-                               " CASE WHEN g.review = '' THEN g.report END"
+                               " CASE WHEN g.review = '' THEN g.report END, m.org"
                                " FROM mailboxes m JOIN greetings g ON g.id = m.greeting_id"
                                " WHERE g.removed = 0 AND m.ext > ?1"
-                               " AND (g.review != '' OR (?6 > 0 AND g.id % ?6 = 0 AND g.compliant IS NOT NULL"
-                               " AND coalesce(g.missing_reason, '') = '' AND g.report IS NOT NULL))"
+                               " AND (g.review != '' OR " SURE_SAMPLE_SQL("g", "m", "6") ")"
                                " AND NOT EXISTS (SELECT 1 FROM " REVIEWS_OF("g") ")"
                                " AND (?7 IS NULL OR rv_unit_key(m.unit) = rv_unit_key(?7))"
                                " AND " SCOPE_SQL("m", "3", "4", "5") " ORDER BY m.ext LIMIT ?2",
@@ -327,7 +333,7 @@ rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, int s
         w->compliant = (int)rv_sql_int(q, 7);
         if (rv_sql_texts(q, &w->texts,
                          COLS({0, &w->ext}, {1, &w->name}, {2, &w->unit}, {4, &w->received_at}, {5, &w->unsure},
-                              {8, &w->violations}, {9, &w->report})) != 0)
+                              {8, &w->violations}, {9, &w->report}, {10, &w->org})) != 0)
             break;
         n++;
     }

@@ -265,6 +265,14 @@ int rv_greeting_read(rv_sql *q, int c, int report, rv_greeting_summary *g);
 #define REVIEWS_OF(g)                                                                          \
     "reviews r JOIN greetings rg ON rg.id = r.greeting_id WHERE (rg.id = " g ".id"             \
     " OR (rg.ext = " g ".ext AND rg.audio_sha256 = " g ".audio_sha256))"
+/* Greeting g (of mailbox m) is in the review list's sample of sure
+ * verdicts, one in ?K: its mailbox's current greeting, verified either way,
+ * not missing, not unsure, its id a multiple of ?K (0: no sample). The one
+ * rule for offering a sure verdict and for what its review stands for. */
+#define SURE_SAMPLE_SQL(g, m, K)                                                                \
+    "(?" K " > 0 AND " g ".id % ?" K " = 0 AND " m ".greeting_id = " g ".id AND " g ".removed = 0" \
+    " AND " g ".compliant IS NOT NULL AND coalesce(" g ".missing_reason, '') = ''"                 \
+    " AND " g ".report IS NOT NULL AND " g ".review = '')"
 #define GREETING_COLS                                                                          \
     "g.id, g.received_at, g.removed, g.content_type, g.bytes, g.compliant, g.violations,"      \
     " g.missing_reason, g.absence_until, g.profile, g.audio_sha256, g.review,"                 \

@@ -869,7 +869,8 @@ async function greetingsPage(params) {
 /* What a review asks of an element, as a question a person answers. */
 function reviewQuestion(r, k) {
   return k === 'name' ? `Sägs namnet ${r.name}?` : k === 'unit' ? `Sägs enheten ${r.unit}?`
-    : k === 'org' ? 'Sägs organisationen?' : 'Sägs en ' + word('element', k) + '?';
+    : k === 'org' ? (r.org ? `Sägs organisationen ${r.org}?` : 'Sägs organisationen?')
+    : 'Sägs en ' + word('element', k) + '?';
 }
 
 function reviewRow(r) {

@@ -591,8 +591,9 @@ typedef struct {
     long long greeting_id;
     const char *name, *unit, *org, *closing;
     const char *actor, *remote, *now; /* the audit: who, from where, when */
-    int weight;                       /* how many greetings it stands for: a review of the review list's
-                                       * sample of sure verdicts, one in N, stands for N; else 1 (0: 1) */
+    int sample_every;                 /* the review list's sample, one sure verdict in this many (0: none):
+                                       * a review of a greeting in it is stored as standing for this many
+                                       * greetings (reviews.weight), any other for one */
     int set_verdict;                  /* 1: the greeting's verdict becomes compliance and violations */
     rv_compliance compliance;
     const char *violations;           /* "name_missing,..." or "" */
@@ -601,7 +602,9 @@ typedef struct {
 /* Record r with its audit row ("greeting_reviewed") in one transaction
  * (the caller's, when one is open), and with set_verdict the greeting's
  * verdict as the review makes it; earlier reviews of the same greeting are
- * kept. A greeting's summary then has reviewed_at and reviewed_by. RV_ERR_NOT_FOUND when ext
+ * kept. The review is stored with the number of greetings it stands for:
+ * sample_every when the greeting is in the review list's sample of sure
+ * verdicts (rv_store_list_review's rule), else 1. A greeting's summary then has reviewed_at and reviewed_by. RV_ERR_NOT_FOUND when ext
  * has no greeting greeting_id (or it records a removal); RV_ERR_ARG for a
  * value other than stated/not_stated, or none at all. */
 RV_MUST_USE rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_error *err);
@@ -609,6 +612,7 @@ RV_MUST_USE rv_err rv_store_add_review(rv_store *s, const rv_review *r, long lon
 /* A current greeting a person should listen to. Strings live in texts. */
 typedef struct {
     const char *ext, *name, *unit; /* its mailbox's; name: the owner's "first last" */
+    const char *org;               /* its mailbox's organisation as said in a greeting, or "" */
     long long greeting_id;
     const char *received_at;
     const char *unsure;            /* "name,closing": the elements to listen for; "" in a sample */
@@ -625,7 +629,8 @@ typedef struct {
  * into a new array (*out, rv_review_items_free) of *n; *more: another page
  * follows. Those are the unsure verdicts that could break the policy, and
  * with sample_every > 0 a sample of the verdicts rostvakt was sure of: the
- * verified greetings whose id is a multiple of sample_every. Reviews of
+ * verified greetings, neither missing nor unsure, whose id is a multiple of
+ * sample_every (rv_store_add_review weighs their reviews by the same rule). Reviews of
  * both ends are what calibrate needs to move a threshold. */
 RV_MUST_USE rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, int sample_every,
                                         const rv_scope *scope, const char *unit, rv_review_item **out, size_t *n,

@@ -475,6 +475,7 @@ Test(mailboxes, sure_verdicts_are_sampled_for_review) {
     json_t *j = json_loads(o.buf, 0, NULL), *it = json_array_get(json_object_get(j, "items"), 0);
     cr_assert(json_is_object(it), "%s", o.buf);
     cr_expect_str_eq(json_string_value(json_object_get(it, "ext")), "4711");
+    cr_expect_str_eq(json_string_value(json_object_get(it, "org")), "", "no organisation named: %s", o.buf);
     cr_expect(json_is_true(json_object_get(it, "sample")), "%s", o.buf);
     json_t *ask = json_object_get(it, "listen_for");
     cr_expect(json_array_size(ask) >= 2, "name and unit at least: %s", o.buf);

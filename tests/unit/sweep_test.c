@@ -380,12 +380,17 @@ static long long verified(const char *ext, rv_compliance c, const char *violatio
     return id;
 }
 
-/* Each reviewed greeting's weight in turn into user's array. */
+/* The weights of the latest reviews of ids[0..5], by greeting. */
+typedef struct {
+    const long long *ids;
+    int w[6];
+} weights;
+
 static void keep_weight(void *user, const rv_reviewed *r)
 {
-    static int i;
-    int *w = user;
-    if (i < 2) w[i++] = r->weight;
+    weights *k = user;
+    for (int i = 0; i < 6; i++)
+        if (k->ids[i] == r->greeting_id) k->w[i] = r->weight;
 }
 
 /* Beside the unsure verdicts, one in every sample_every verified greetings
@@ -395,6 +400,13 @@ static void keep_weight(void *user, const rv_reviewed *r)
 Test(sweep, sure_verdicts_are_sampled_for_review) {
     const char *exts[] = {"501", "502", "503", "504", "505", "506"};
     for (int i = 0; i < 6; i++) mailbox(exts[i], "Bo", "Ekonomi", "botkyrka");
+    rv_mailbox m501;
+    rv_error pe;
+    int created;
+    const char *with_org = "{\"first_name\":\"Bo\",\"last_name\":\"Test\",\"unit\":\"Ekonomi\","
+                           "\"org\":\"Botkyrka kommun\",\"profile\":\"botkyrka\"}";
+    cr_assert_eq(rv_mailbox_parse("501", with_org, strlen(with_org), &m501, &pe), RV_OK, "%s", pe.msg);
+    cr_assert_eq(rv_store_put_mailbox(st, &m501, "2026-01-01T00:00:00Z", &created, &pe), RV_OK, "%s", pe.msg);
     long long ids[6] = {
         verified("501", RV_COMPLIANCE_YES, "", NULL, ""),
         verified("502", RV_COMPLIANCE_NO, "name_missing", NULL, ""),
@@ -419,6 +431,8 @@ Test(sweep, sure_verdicts_are_sampled_for_review) {
         cr_expect_eq(list[i].sample, strcmp(want[i], "505") != 0, "%s", want[i]);
     }
     cr_expect(list[0].compliant == 1 && !strcmp(list[0].violations, "") && list[0].report, "compliant, its analysis");
+    cr_expect_str_eq(list[0].org, "Botkyrka kommun", "the organisation to listen for");
+    cr_expect_str_eq(list[1].org, "", "none");
     cr_expect(list[1].compliant == 0 && !strcmp(list[1].violations, "name_missing"), "a sure violation too");
     cr_expect_null(list[2].report, "an unsure item needs no analysis");
     char checked[64];
@@ -446,14 +460,25 @@ Test(sweep, sure_verdicts_are_sampled_for_review) {
     cr_assert_eq(rv_store_list_review(st, NULL, 50, 1, NULL, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
     cr_expect(n == 3 && strcmp(list[0].ext, "501") != 0, "reviewed: off the list");
     rv_review_items_free(list, n);
-    /* what a review stands for is kept with it: 1 unless said */
-    rv_review sampled = {.ext = "502", .greeting_id = ids[1], .name = "not_stated", .weight = 4,
+    /* what a review stands for is kept with it, by the list's own rule:
+     * one in K stands for K when the list offers it as a sample, else 1 */
+    cr_assert_gt(ids[1], 1);
+    rv_review sampled = {.ext = "502", .greeting_id = ids[1], .name = "not_stated", .sample_every = (int)ids[1],
                          .actor = "registrator", .remote = "127.0.0.1", .now = "2026-11-24T09:00:00Z"};
     cr_assert_eq(rv_store_add_review(st, &sampled, &rid, &e), RV_OK, "%s", e.msg);
-    int weights[2] = {0, 0};
-    cr_assert_eq(rv_store_each_reviewed(st, keep_weight, weights, &e), RV_OK, "%s", e.msg);
-    cr_expect_eq(weights[0], 1, "501's review");
-    cr_expect_eq(weights[1], 4, "502's, of the sample");
+    rv_review unsure = sampled;
+    unsure.ext = "505", unsure.greeting_id = ids[4], unsure.sample_every = (int)ids[4];
+    cr_assert_eq(rv_store_add_review(st, &unsure, &rid, &e), RV_OK, "%s", e.msg);
+    verified("506", RV_COMPLIANCE_YES, "", NULL, ""); /* 506's first greeting is no longer its current one */
+    rv_review old = sampled;
+    old.ext = "506", old.greeting_id = ids[5], old.sample_every = (int)ids[5];
+    cr_assert_eq(rv_store_add_review(st, &old, &rid, &e), RV_OK, "%s", e.msg);
+    weights k = {.ids = ids};
+    cr_assert_eq(rv_store_each_reviewed(st, keep_weight, &k, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(k.w[0], 1, "501's review, no sample");
+    cr_expect_eq(k.w[1], ids[1], "502's, of the sample");
+    cr_expect_eq(k.w[4], 1, "505's, unsure: not of the sample");
+    cr_expect_eq(k.w[5], 1, "506's old greeting: not offered");
 }
 
 /* A greeting of ext whose name scored score (its own recording, key),
