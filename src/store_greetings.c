@@ -248,13 +248,16 @@ rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_er
     int own;
     rv_err rc = rv_sql_tx_begin(s, &own, err);
     if (rc != RV_OK) return rc;
-    /* a review of the sample stands for sample_every greetings; any other, one */
+    /* A review of the sample stands for sample_every greetings, any other
+     * for one; a review of a recording already reviewed (this greeting or
+     * the same audio sent again) corrects the latest and stands for what
+     * it stood for. */
     rv_sql *q;
     long long weight = 1;
     rc = rv_sql_prepare(s, &q,
-                        "SELECT CASE WHEN " SURE_SAMPLE_SQL("g", "m", "3") " THEN ?3 ELSE 1 END"
-                        " FROM greetings g JOIN mailboxes m ON m.ext = g.ext"
-                        " WHERE g.id = ?1 AND g.ext = ?2 AND g.removed = 0",
+                        "SELECT coalesce((SELECT r.weight FROM " REVIEWS_OF("g") " ORDER BY r.id DESC LIMIT 1),"
+                        " CASE WHEN " SURE_SAMPLE_SQL("g", "3") " THEN ?3 ELSE 1 END)"
+                        " FROM greetings g WHERE g.id = ?1 AND g.ext = ?2 AND g.removed = 0",
                         V_ARGS(V_INT(r->greeting_id), V_TEXT(r->ext), V_INT(r->sample_every > 1 ? r->sample_every : 0)),
                         "cannot read greetings", err);
     if (rc == RV_OK) {
@@ -305,7 +308,7 @@ rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, int s
                                " CASE WHEN g.review = '' THEN g.report END, m.org"
                                " FROM mailboxes m JOIN greetings g ON g.id = m.greeting_id"
                                " WHERE g.removed = 0 AND m.ext > ?1"
-                               " AND (g.review != '' OR " SURE_SAMPLE_SQL("g", "m", "6") ")"
+                               " AND (g.review != '' OR " SURE_SAMPLE_SQL("g", "6") ")"
                                " AND NOT EXISTS (SELECT 1 FROM " REVIEWS_OF("g") ")"
                                " AND (?7 IS NULL OR rv_unit_key(m.unit) = rv_unit_key(?7))"
                                " AND " SCOPE_SQL("m", "3", "4", "5") " ORDER BY m.ext LIMIT ?2",
@@ -360,7 +363,7 @@ rv_err rv_store_each_reviewed(rv_store *s, void (*fn)(void *user, const rv_revie
     rv_err rc = rv_sql_prepare(s, &q,
                                "SELECT g.id, g.report, r.name, r.unit, r.org, r.closing, r.weight FROM reviews r"
                                " JOIN greetings g ON g.id = r.greeting_id"
-                               " WHERE r.id = (SELECT max(id) FROM reviews WHERE greeting_id = g.id)"
+                               " WHERE r.id = (SELECT max(r.id) FROM " REVIEWS_OF("g") ")"
                                " AND g.report IS NOT NULL ORDER BY g.id",
                                V_NONE, "cannot read reviews", err);
     if (rc != RV_OK) return rc;

@@ -265,12 +265,13 @@ int rv_greeting_read(rv_sql *q, int c, int report, rv_greeting_summary *g);
 #define REVIEWS_OF(g)                                                                          \
     "reviews r JOIN greetings rg ON rg.id = r.greeting_id WHERE (rg.id = " g ".id"             \
     " OR (rg.ext = " g ".ext AND rg.audio_sha256 = " g ".audio_sha256))"
-/* Greeting g (of mailbox m) is in the review list's sample of sure
- * verdicts, one in ?K: its mailbox's current greeting, verified either way,
- * not missing, not unsure, its id a multiple of ?K (0: no sample). The one
- * rule for offering a sure verdict and for what its review stands for. */
-#define SURE_SAMPLE_SQL(g, m, K)                                                                \
-    "(?" K " > 0 AND " g ".id % ?" K " = 0 AND " m ".greeting_id = " g ".id AND " g ".removed = 0" \
+/* Greeting g is in the review list's sample of sure verdicts, one in ?K:
+ * verified either way, not missing, not unsure, its id a multiple of ?K
+ * (0: no sample). The draw is by id alone, so whether the list still shows
+ * it (its mailbox's current greeting, not yet reviewed) does not change
+ * what a review of it stands for. */
+#define SURE_SAMPLE_SQL(g, K)                                                                   \
+    "(?" K " > 0 AND " g ".id % ?" K " = 0 AND " g ".removed = 0"                                \
     " AND " g ".compliant IS NOT NULL AND coalesce(" g ".missing_reason, '') = ''"                 \
     " AND " g ".report IS NOT NULL AND " g ".review = '')"
 #define GREETING_COLS                                                                          \

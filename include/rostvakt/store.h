@@ -603,8 +603,10 @@ typedef struct {
  * (the caller's, when one is open), and with set_verdict the greeting's
  * verdict as the review makes it; earlier reviews of the same greeting are
  * kept. The review is stored with the number of greetings it stands for:
- * sample_every when the greeting is in the review list's sample of sure
- * verdicts (rv_store_list_review's rule), else 1. A greeting's summary then has reviewed_at and reviewed_by. RV_ERR_NOT_FOUND when ext
+ * sample_every when the greeting is drawn into the review list's sample of
+ * sure verdicts (SURE_SAMPLE_SQL, as rv_store_list_review draws it), else
+ * 1; a review of a recording already reviewed corrects the latest and
+ * stands for what it did. A greeting's summary then has reviewed_at and reviewed_by. RV_ERR_NOT_FOUND when ext
  * has no greeting greeting_id (or it records a removal); RV_ERR_ARG for a
  * value other than stated/not_stated, or none at all. */
 RV_MUST_USE rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_error *err);
@@ -630,7 +632,7 @@ typedef struct {
  * follows. Those are the unsure verdicts that could break the policy, and
  * with sample_every > 0 a sample of the verdicts rostvakt was sure of: the
  * verified greetings, neither missing nor unsure, whose id is a multiple of
- * sample_every (rv_store_add_review weighs their reviews by the same rule). Reviews of
+ * sample_every (rv_store_add_review weighs their reviews by the same draw). Reviews of
  * both ends are what calibrate needs to move a threshold. */
 RV_MUST_USE rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, int sample_every,
                                         const rv_scope *scope, const char *unit, rv_review_item **out, size_t *n,
@@ -643,11 +645,12 @@ typedef struct {
     long long greeting_id;
     const char *report;
     const char *name, *unit, *org, *closing; /* "stated", "not_stated" or NULL */
-    int weight;                              /* rv_review.weight */
+    int weight;                              /* how many greetings it stands for (rv_store_add_review) */
 } rv_reviewed;
 
-/* Call fn for the latest review of every reviewed greeting that has a
- * report, in greeting order. */
+/* Call fn for the latest review of every reviewed recording (a greeting,
+ * or the same audio sent again to its mailbox: counted once) whose
+ * greeting has a report, in greeting order. */
 RV_MUST_USE rv_err rv_store_each_reviewed(rv_store *s, void (*fn)(void *user, const rv_reviewed *r), void *user,
                                           rv_error *err);
 

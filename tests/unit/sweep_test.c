@@ -380,16 +380,18 @@ static long long verified(const char *ext, rv_compliance c, const char *violatio
     return id;
 }
 
-/* The weights of the latest reviews of ids[0..5], by greeting. */
+/* The weights of the latest reviews of ids[0..6], by greeting, and how
+ * many reviews were given. */
 typedef struct {
     const long long *ids;
-    int w[6];
+    int w[7], n;
 } weights;
 
 static void keep_weight(void *user, const rv_reviewed *r)
 {
     weights *k = user;
-    for (int i = 0; i < 6; i++)
+    k->n++;
+    for (int i = 0; i < 7; i++)
         if (k->ids[i] == r->greeting_id) k->w[i] = r->weight;
 }
 
@@ -407,7 +409,7 @@ Test(sweep, sure_verdicts_are_sampled_for_review) {
                            "\"org\":\"Botkyrka kommun\",\"profile\":\"botkyrka\"}";
     cr_assert_eq(rv_mailbox_parse("501", with_org, strlen(with_org), &m501, &pe), RV_OK, "%s", pe.msg);
     cr_assert_eq(rv_store_put_mailbox(st, &m501, "2026-01-01T00:00:00Z", &created, &pe), RV_OK, "%s", pe.msg);
-    long long ids[6] = {
+    long long ids[7] = {
         verified("501", RV_COMPLIANCE_YES, "", NULL, ""),
         verified("502", RV_COMPLIANCE_NO, "name_missing", NULL, ""),
         verified("503", RV_COMPLIANCE_NO, "", "silence", ""),       /* missing: nothing to hear */
@@ -469,16 +471,30 @@ Test(sweep, sure_verdicts_are_sampled_for_review) {
     rv_review unsure = sampled;
     unsure.ext = "505", unsure.greeting_id = ids[4], unsure.sample_every = (int)ids[4];
     cr_assert_eq(rv_store_add_review(st, &unsure, &rid, &e), RV_OK, "%s", e.msg);
-    verified("506", RV_COMPLIANCE_YES, "", NULL, ""); /* 506's first greeting is no longer its current one */
+    /* 506's recording sent again: its first greeting is no longer the
+     * current one, but the draw is by id, so a review of it stands for K */
+    ids[6] = verified("506", RV_COMPLIANCE_YES, "", NULL, "");
+    cr_assert_gt(ids[5], 1);
     rv_review old = sampled;
     old.ext = "506", old.greeting_id = ids[5], old.sample_every = (int)ids[5];
     cr_assert_eq(rv_store_add_review(st, &old, &rid, &e), RV_OK, "%s", e.msg);
     weights k = {.ids = ids};
     cr_assert_eq(rv_store_each_reviewed(st, keep_weight, &k, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(k.n, 4, "four recordings reviewed");
     cr_expect_eq(k.w[0], 1, "501's review, no sample");
     cr_expect_eq(k.w[1], ids[1], "502's, of the sample");
     cr_expect_eq(k.w[4], 1, "505's, unsure: not of the sample");
-    cr_expect_eq(k.w[5], 1, "506's old greeting: not offered");
+    cr_expect_eq(k.w[5], ids[5], "506's first greeting, drawn by its id");
+    /* a review of the same recording through its later greeting corrects
+     * the first: it stands for what that did, and the recording counts once */
+    rv_review again = old;
+    again.greeting_id = ids[6], again.sample_every = 1, again.name = "stated";
+    cr_assert_eq(rv_store_add_review(st, &again, &rid, &e), RV_OK, "%s", e.msg);
+    weights k2 = {.ids = ids};
+    cr_assert_eq(rv_store_each_reviewed(st, keep_weight, &k2, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(k2.n, 4, "still four recordings");
+    cr_expect_eq(k2.w[6], ids[5], "the correction's weight is the first review's");
+    cr_expect_eq(k2.w[5], 0, "the first review no longer counts");
 }
 
 /* A greeting of ext whose name scored score (its own recording, key),
