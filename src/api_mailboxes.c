@@ -379,14 +379,32 @@ rv_answer rv_api_review_greeting(rv_server *s, rv_req *r, const rv_path *p)
     return rv_reply_json(r, 201, out);
 }
 
+/* The texts v's greeting was checked against (its analysis's "expected"),
+ * as the questions name them; the mailbox's where the analysis has none.
+ * The mailbox may have changed since: what was sought is what is asked. */
+static json_t *review_expect(const rv_review_item *v)
+{
+    json_t *r = v->report ? json_loads(v->report, 0, NULL) : NULL, *exp = json_object_get(r, "expected");
+    const char *keys[3] = {"name", "unit", "org"}, *mine[3] = {v->name, v->unit, v->org};
+    json_t *o = json_object();
+    for (int i = 0; o && i < 3; i++) {
+        const char *t = json_string_value(json_object_get(exp, keys[i]));
+        if (!json_is_object(exp)) t = mine[i] && mine[i][0] ? mine[i] : NULL;
+        json_object_set_new(o, keys[i], t ? json_string(t) : json_null());
+    }
+    json_decref(r);
+    return o ? o : json_null();
+}
+
 /* A review list's item: what to listen for (a sample: every element the
- * recogniser sought) and, for a sample, the verdict to check. */
+ * recogniser sought), the texts to ask about and, for a sample, the
+ * verdict to check. */
 static json_t *review_item_json(const rv_review_item *v)
 {
     char checked[64];
     if (v->sample) rv_greeting_checked(v->report, checked);
     json_t *o = json_pack("{s:o,s:o,s:o,s:o,s:I,s:o,s:o,s:b,s:o}", "ext", rv_json_str(v->ext), "name",
-                          rv_json_str(v->name), "unit", rv_json_str(v->unit), "org", rv_json_str(v->org), "greeting_id",
+                          rv_json_str(v->name), "unit", rv_json_str(v->unit), "expect", review_expect(v), "greeting_id",
                           (json_int_t)v->greeting_id, "received_at", rv_json_str(v->received_at), "unsure",
                           rv_json_split(v->sample ? "" : v->unsure), "sample", v->sample, "listen_for",
                           rv_json_split(v->sample ? checked : v->unsure));

@@ -305,7 +305,7 @@ rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, int s
     rv_err rc = rv_sql_prepare(s, &q,
                                "SELECT m.ext, m.first_name || ' ' || m.last_name, m.unit, g.id, g.received_at, g.review,"
                                " CASE WHEN g.review = '' THEN 1 ELSE 0 END, g.compliant, g.violations,"
-                               " CASE WHEN g.review = '' THEN g.report END, m.org"
+                               " g.report, m.org"
                                " FROM mailboxes m JOIN greetings g ON g.id = m.greeting_id"
                                " WHERE g.removed = 0 AND m.ext > ?1"
                                " AND (g.review != '' OR " SURE_SAMPLE_SQL("g", "6") ")"

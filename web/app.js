@@ -868,8 +868,9 @@ async function greetingsPage(params) {
 
 /* What a review asks of an element, as a question a person answers. */
 function reviewQuestion(r, k) {
-  return k === 'name' ? `Sägs namnet ${r.name}?` : k === 'unit' ? `Sägs enheten ${r.unit}?`
-    : k === 'org' ? (r.org ? `Sägs organisationen ${r.org}?` : 'Sägs organisationen?')
+  const t = (r.expect || {})[k]; /* the text rostvakt listened for */
+  return k === 'name' ? `Sägs namnet ${t || r.name}?` : k === 'unit' ? `Sägs enheten ${t || r.unit}?`
+    : k === 'org' ? (t ? `Sägs organisationen ${t}?` : 'Sägs organisationen?')
     : 'Sägs en ' + word('element', k) + '?';
 }
 

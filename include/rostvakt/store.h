@@ -621,7 +621,7 @@ typedef struct {
     int sample;                    /* 1: a verdict rostvakt was sure of, offered as a spot check */
     int compliant;                 /* a sample's verdict: 1 compliant, 0 not */
     const char *violations;        /* a sample's "name_missing,..." or "" */
-    const char *report;            /* a sample's analysis (JSON), to say what to listen for; else NULL */
+    const char *report;            /* its analysis (JSON): what it was checked against, what to listen for */
     char *texts;
 } rv_review_item;
 

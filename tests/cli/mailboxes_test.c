@@ -475,8 +475,20 @@ Test(mailboxes, sure_verdicts_are_sampled_for_review) {
     json_t *j = json_loads(o.buf, 0, NULL), *it = json_array_get(json_object_get(j, "items"), 0);
     cr_assert(json_is_object(it), "%s", o.buf);
     cr_expect_str_eq(json_string_value(json_object_get(it, "ext")), "4711");
-    cr_expect_str_eq(json_string_value(json_object_get(it, "org")), "", "no organisation named: %s", o.buf);
+    json_t *expect = json_object_get(it, "expect");
+    cr_expect_str_eq(json_string_value(json_object_get(expect, "name")), "Anna Svensson", "%s", o.buf);
+    cr_expect_str_eq(json_string_value(json_object_get(expect, "unit")), "Ekonomienheten", "%s", o.buf);
+    cr_expect(json_is_null(json_object_get(expect, "org")), "no organisation named: %s", o.buf);
     cr_expect(json_is_true(json_object_get(it, "sample")), "%s", o.buf);
+    json_decref(j);
+    /* the mailbox renamed since: the question is still what was listened for */
+    const char *moved = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Bygglov\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, moved, &o), 200, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/review", officer, NULL, &o), 200, "%s", o.buf);
+    j = json_loads(o.buf, 0, NULL), it = json_array_get(json_object_get(j, "items"), 0);
+    cr_expect_str_eq(json_string_value(json_object_get(json_object_get(it, "expect"), "unit")), "Ekonomienheten",
+                     "%s", o.buf);
+    cr_expect_str_eq(json_string_value(json_object_get(it, "unit")), "Bygglov", "the mailbox's own: %s", o.buf);
     json_t *ask = json_object_get(it, "listen_for");
     cr_expect(json_array_size(ask) >= 2, "name and unit at least: %s", o.buf);
     cr_expect_str_eq(json_string_value(json_array_get(ask, 0)), "name");
