@@ -119,24 +119,7 @@ static void wilson_at(double k, double n, double z, double *p, double *lo, doubl
     *hi = c + h > 1 ? 1 : c + h;
 }
 
-/* 95 % Wilson interval of k of n. */
-static void wilson(int k, int n, double *p, double *lo, double *hi)
-{
-    wilson_at(k, n, RV_CAL_Z, p, lo, hi);
-}
 
-/* Rates of s at cut c into slot i of r. */
-static void rates_at(const samples *s, double c, rv_cal_result *r, int i)
-{
-    int tp = 0, fp = 0;
-    for (size_t j = 0; j < s->n; j++) {
-        if (s->m[j] < c) continue;
-        if (s->said[j]) tp++;
-        else fp++;
-    }
-    wilson(tp, r->stated, &r->tpr[i], &r->tpr_lo[i], &r->tpr_hi[i]);
-    wilson(fp, r->not_stated, &r->fpr[i], &r->fpr_lo[i], &r->fpr_hi[i]);
-}
 
 typedef struct {
     double m, w;
@@ -175,6 +158,29 @@ static void share_at(double k, double conf, double conf2, double z, double *lo, 
 {
     double p, eff = conf * conf / conf2;
     wilson_at(k / conf * eff, eff, z, &p, lo, hi);
+}
+
+/* The share k of n by weight (squared weights n2) with its interval. */
+static void weighted_share(double k, double n, double n2, double *p, double *lo, double *hi)
+{
+    *p = *lo = *hi = 0;
+    if (!(n > 0)) return;
+    *p = k / n;
+    share_at(k, n, n2, RV_CAL_Z, lo, hi);
+}
+
+/* Rates of s at cut c into slot i of r, each review counted by what it
+ * stands for, as the band is chosen. */
+static void rates_at(const samples *s, double c, rv_cal_result *r, int i)
+{
+    double k[2] = {0, 0}, n[2] = {0, 0}, n2[2] = {0, 0}; /* [1]: heard said */
+    for (size_t j = 0; j < s->n; j++) {
+        int said = s->said[j] != 0;
+        n[said] += s->w[j], n2[said] += s->w[j] * s->w[j];
+        if (s->m[j] >= c) k[said] += s->w[j];
+    }
+    weighted_share(k[1], n[1], n2[1], &r->tpr[i], &r->tpr_lo[i], &r->tpr_hi[i]);
+    weighted_share(k[0], n[0], n2[0], &r->fpr[i], &r->fpr_lo[i], &r->fpr_hi[i]);
 }
 
 /* Whether a weight of k right of conf confident verdicts (squared weights
@@ -277,12 +283,13 @@ static int band_holds(const samples *s, double lo, double hi, double min_right, 
 }
 
 /* Three-way verdicts of s with the band (lo, hi) of margins into slot i of
- * r, each review counted once: the figures calibrate prints. */
+ * r: the shares by weight, as the band is chosen; the number of reviews
+ * confident. The figures calibrate prints. */
 static void verdicts_in(const samples *s, double lo, double hi, rv_cal_result *r, int i)
 {
-    tally t = tally_of(s->m, s->said, NULL, s->n, lo, hi);
+    tally t = tally_of(s->m, s->said, s->w, s->n, lo, hi);
     r->unsure[i] = s->n ? (t.all - t.conf) / t.all : 0;
-    r->confident[i] = (int)t.conf;
+    r->confident[i] = (int)tally_of(s->m, s->said, NULL, s->n, lo, hi).conf;
     r->right[i] = t.conf > 0 ? t.right / t.conf : 0;
 }
 

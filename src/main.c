@@ -151,9 +151,9 @@ static const char *const details[] = {
     "  --explain                   list the days skipped, and why, on standard error\n",
     /* calibrate */
     "  --data-dir DIR              the setting data_dir (default /var/lib/rostvakt)\n"
-    "  --min-per-class N           reviewed greetings heard said, and as many not said,\n"
-    "                              before a class (name, unit, closing) gets thresholds\n"
-    "                              of its own (default 30)\n"
+    "  --min-per-class N           answers of reviews heard said, and as many not said,\n"
+    "                              before a class (name, unit and organisation, closing)\n"
+    "                              gets thresholds of its own (default 30)\n"
     "  --min-right R               the share of confident verdicts that must be right on\n"
     "                              the reviews (default 0.90)\n"
     "  --dry-run                   print, change nothing\n"
@@ -1701,11 +1701,11 @@ static int cmd_calibrate(int argc, char **argv)
         if (rv_cal_wants_sure_reviews(r))
             printf("         most of these reviews were of greetings it was unsure of: review the sample of\n"
                    "         sure ones in the review list as well (review_sample_every)\n");
-        if (r->sampled) { /* the band is chosen with each counted so; the figures below count each once */
+        if (r->sampled) { /* the band and the figures below count each so */
             char many[32] = "";
             if (r->sample_weight > 0) snprintf(many, sizeof many, "%d ", r->sample_weight);
             printf("         %d of these reviews were of the review list's sample of sure verdicts: the band "
-                   "counts each as the %sgreetings it was drawn from\n",
+                   "and the rates below count each as the %sgreetings it was drawn from\n",
                    r->sampled, many);
         }
         if (!r->stated || !r->not_stated) { /* no rate to give without both kinds */
@@ -1718,7 +1718,7 @@ static int cmd_calibrate(int argc, char **argv)
                    k ? "at this installation's thresholds" : "at the shipped thresholds", r->tpr[k], r->tpr_lo[k],
                    r->tpr_hi[k], r->fpr[k], r->fpr_lo[k], r->fpr_hi[k]);
         for (int k = 0; k < 1 + r->calibrated; k++)
-            printf("         %s: unsure %.2f, confident verdicts right %.2f (%d)\n",
+            printf("         %s: unsure %.2f, confident verdicts right %.2f (%d reviews)\n",
                    k ? "with this installation's slope" : "with the shipped slope", r->unsure[k], r->right[k],
                    r->confident[k]);
     }

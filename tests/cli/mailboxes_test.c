@@ -275,7 +275,7 @@ Test(mailboxes, reviews_calibrate_and_reanalysis) {
     snprintf(args, sizeof args, "calibrate --data-dir %s/data --min-per-class 2 --min-right 0.5", dir);
     cr_expect_eq(run_cli(args, out, sizeof out), 0, "%s", out);
     cr_expect(strstr(out, "slope 10000.000 (unsure within 0.00 of them)") != NULL, "%s", out);
-    cr_expect(strstr(out, "with this installation's slope: unsure 0.00, confident verdicts right 1.00 (4)") != NULL,
+    cr_expect(strstr(out, "with this installation's slope: unsure 0.00, confident verdicts right 1.00 (4 reviews)") != NULL,
               "%s", out);
     cf = fopen(file, "r");
     cr_assert(cf);
@@ -516,8 +516,8 @@ Test(mailboxes, sure_verdicts_are_sampled_for_review) {
     snprintf(args, sizeof args, "calibrate --data-dir %s/data --dry-run", dir);
     cr_expect_eq(run_cli(args, out, sizeof out), 0, "%s", out);
     cr_expect(strstr(out, "name     2 heard said, 0 not said") != NULL, "%s", out);
-    cr_expect(strstr(out, "1 of these reviews were of the review list's sample of sure verdicts: the band counts "
-                          "each as the 2 greetings it was drawn from") != NULL,
+    cr_expect(strstr(out, "1 of these reviews were of the review list's sample of sure verdicts: the band and the "
+                          "rates below count each as the 2 greetings it was drawn from") != NULL,
               "4711's review, of every sure verdict, stands for itself: %s", out);
     start_server("0"); /* for the teardown */
 }

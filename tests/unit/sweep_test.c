@@ -498,8 +498,16 @@ Test(sweep, sure_verdicts_are_sampled_for_review) {
 }
 
 /* A greeting of ext whose name scored score (its own recording, key),
- * reviewed as heard said or not. */
+ * reviewed as heard said or not, the review list drawing one in every
+ * (0: none); its id. */
+static long long reviewed_name_drawn(const char *ext, const char *key, double score, int said, int every);
+
 static void reviewed_name(const char *ext, const char *key, double score, int said)
+{
+    reviewed_name_drawn(ext, key, score, said, 0);
+}
+
+static long long reviewed_name_drawn(const char *ext, const char *key, double score, int said, int every)
 {
     rv_error e;
     char hex[RV_SHA256_HEX + 1], report[128];
@@ -512,8 +520,31 @@ static void reviewed_name(const char *ext, const char *key, double score, int sa
     long long id, rid;
     cr_assert_eq(rv_store_add_greeting(st, &g, &id, &e), RV_OK, "%s", e.msg);
     rv_review r = {.ext = ext, .greeting_id = id, .name = said ? "stated" : "not_stated", .actor = "registrator",
-                   .remote = "127.0.0.1", .now = "2026-11-24T09:00:00Z"};
+                   .remote = "127.0.0.1", .now = "2026-11-24T09:00:00Z", .sample_every = every < 0 ? (int)id : every};
     cr_assert_eq(rv_store_add_review(st, &r, &rid, &e), RV_OK, "%s", e.msg);
+    return id;
+}
+
+/* The rates calibrate prints count a review as the greetings it stands
+ * for, as the band is chosen: one wrong confident verdict beside a right
+ * one drawn one in K is right K / (K + 1) of the time, not half. */
+Test(sweep, calibrate_reports_shares_by_weight) {
+    mailbox("700", "Bo", "Ekonomi", "botkyrka");
+    rv_config base;
+    rv_config_defaults(&base);
+    const double t = base.asr_name_min_score;
+    reviewed_name("700", "wrong", t + 10, 0);
+    long long k = reviewed_name_drawn("700", "right", t + 10, 1, -1); /* drawn: one in its own id */
+    cr_assert_gt(k, 1);
+    rv_calibration cal;
+    rv_error e;
+    cr_assert_eq(rv_calibrate(st, &base, NULL, 30, 0.90, &cal, &e), RV_OK, "%s", e.msg);
+    const rv_cal_result *r = &cal.c[RV_CAL_NAME];
+    cr_expect_eq(r->sampled, 1);
+    cr_expect_eq(r->confident[0], 2, "two reviews");
+    cr_expect_float_eq(r->right[0], (double)k / (k + 1), 1e-9, "right %g, K %lld", r->right[0], k);
+    cr_expect_float_eq(r->tpr[0], 1, 1e-9);
+    cr_expect_float_eq(r->fpr[0], 1, 1e-9, "the one heard not said was confident: FPR 1");
 }
 
 /* Sixty reviews right at the shipped band and four wrong just outside it:
