@@ -340,6 +340,11 @@ static rv_err review_txn(rv_server *s, rv_review *rev, long long *rid, rv_error 
     rv_greeting_verdict v;
     rv_error pe;
     const char *heard[4] = {rev->name, rev->unit, rev->org, rev->closing};
+    /* what the answers are about, and whether they answer all that was asked */
+    char sought[3][RV_SOUGHT_MAX];
+    rv_greeting_sought(report, sought);
+    for (int i = 0; i < 3; i++) rev->asked[i] = sought[i];
+    rev->whole = rv_greeting_answers_all(report, heard);
     rev->set_verdict = rc == RV_OK && pname && report && rv_profile_find(s->cfg.profile_dirs, pname, &prof, &pe) == RV_OK &&
                        rv_greeting_reviewed(&prof, report, heard, &v, &pe) == RV_OK;
     free(report);
@@ -350,7 +355,8 @@ static rv_err review_txn(rv_server *s, rv_review *rev, long long *rid, rv_error 
     }
     if (rc == RV_OK) rc = rv_store_add_review(s->db.store, rev, rid, e);
     rc = rv_store_end(s->db.store, rc, e);
-    rev->violations = NULL; /* v's: gone from here on */
+    rev->violations = NULL; /* v's and sought's: gone from here on */
+    for (int i = 0; i < 3; i++) rev->asked[i] = NULL;
     return rc;
 }
 
@@ -384,15 +390,15 @@ rv_answer rv_api_review_greeting(rv_server *s, rv_req *r, const rv_path *p)
  * The mailbox may have changed since: what was sought is what is asked. */
 static json_t *review_expect(const rv_review_item *v)
 {
-    json_t *r = v->report ? json_loads(v->report, 0, NULL) : NULL, *exp = json_object_get(r, "expected");
+    char sought[3][RV_SOUGHT_MAX];
+    rv_greeting_sought(v->report, sought);
+    int analysed = sought[0][0] || sought[1][0]; /* an analysis seeks a name and a unit */
     const char *keys[3] = {"name", "unit", "org"}, *mine[3] = {v->name, v->unit, v->org};
     json_t *o = json_object();
     for (int i = 0; o && i < 3; i++) {
-        const char *t = json_string_value(json_object_get(exp, keys[i]));
-        if (!json_is_object(exp)) t = mine[i] && mine[i][0] ? mine[i] : NULL;
-        json_object_set_new(o, keys[i], t ? json_string(t) : json_null());
+        const char *t = analysed ? sought[i] : mine[i];
+        json_object_set_new(o, keys[i], t && t[0] ? json_string(t) : json_null());
     }
-    json_decref(r);
     return o ? o : json_null();
 }
 

@@ -77,6 +77,14 @@ static int decided_otherwise(const json_t *check, const rv_verify_thresholds *th
     return json_number_value(d) <= max;
 }
 
+/* 1 when an answer about text asked (NULL: not known) is about what
+ * check sought: a mailbox renamed since its review is sought anew. */
+static int about(const char *asked, const json_t *check)
+{
+    const char *t = json_string_value(json_object_get(check, "expected"));
+    return !asked || (t && strcmp(asked, t) == 0);
+}
+
 static void one_review(void *user, const rv_reviewed *r)
 {
     collect_ctx *x = user;
@@ -88,7 +96,7 @@ static void one_review(void *user, const rv_reviewed *r)
                                                        : RV_CODEC_OTHER;
     rv_verify_thresholds th = rv_verify_thresholds_for(&x->th, cd);
     json_t *name = json_object_get(rep, "name");
-    if (json_is_object(name) && !decided_otherwise(name, &th)) {
+    if (json_is_object(name) && !decided_otherwise(name, &th) && about(r->asked[0], name)) {
         double t = json_object_get(name, "cohort") ? th.name_cohort_min_score : th.name_min_score;
         add(x, RV_CAL_NAME, score_of(name) - t, r->name, r->weight);
     }
@@ -96,7 +104,7 @@ static void one_review(void *user, const rv_reviewed *r)
     for (int k = 0; k < 2; k++) {
         json_t *c = json_object_get(rep, keys[k]);
         const char *text = json_string_value(json_object_get(c, "expected"));
-        if (json_is_object(c) && text && !decided_otherwise(c, &th))
+        if (json_is_object(c) && text && !decided_otherwise(c, &th) && about(r->asked[1 + k], c))
             add(x, RV_CAL_UNIT, score_of(c) - rv_phrase_threshold(&th, text), labels[k], r->weight);
     }
     json_t *closing = json_object_get(rep, "closing_prompt");

@@ -143,6 +143,27 @@ void rv_greeting_checked(const char *report, char out[64])
     json_decref(r);
 }
 
+void rv_greeting_sought(const char *report, char out[3][RV_SOUGHT_MAX])
+{
+    json_t *r = report ? json_loads(report, 0, NULL) : NULL, *exp = json_object_get(r, "expected");
+    static const char *const keys[3] = {"name", "unit", "org"};
+    for (int i = 0; i < 3; i++) {
+        const char *t = json_string_value(json_object_get(exp, keys[i]));
+        snprintf(out[i], RV_SOUGHT_MAX, "%s", t ? t : "");
+    }
+    json_decref(r);
+}
+
+int rv_greeting_answers_all(const char *report, const char *const heard[4])
+{
+    char checked[64], *save = NULL;
+    rv_greeting_checked(report, checked);
+    for (char *t = strtok_r(checked, ",", &save); t; t = strtok_r(NULL, ",", &save))
+        for (int e = 0; e < RV_ELEM__COUNT; e++)
+            if (strcmp(t, rv_element_name((rv_element)e)) == 0 && !heard[e]) return 0;
+    return 1;
+}
+
 rv_err rv_greeting_reviewed(const rv_profile *p, const char *report, const char *const heard[4],
                             rv_greeting_verdict *v, rv_error *err)
 {

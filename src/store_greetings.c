@@ -202,17 +202,24 @@ rv_err rv_store_reanalysed_greeting(rv_store *s, long long id, const rv_greeting
 
 /* ---- reviews ---- */
 
-rv_err rv_store_latest_review(rv_store *s, const char *ext, const char *sha256, rv_heard *out, int *found,
-                              rv_error *err)
+/* An answer of review r about column X's text, or NULL when that text is
+ * known and is not ?P (what is sought now). */
+#define ANSWER_ABOUT(X, P) "CASE WHEN r." X "_text IS NULL OR r." X "_text = ?" P " THEN r." X " END"
+
+rv_err rv_store_latest_review(rv_store *s, const char *ext, const char *sha256, const char *const sought[3],
+                              rv_heard *out, int *found, rv_error *err)
 {
     memset(out, 0, sizeof *out);
     *found = 0;
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
-                               "SELECT r.name, r.unit, r.org, r.closing FROM reviews r"
+                               "SELECT " ANSWER_ABOUT("name", "3") ", " ANSWER_ABOUT("unit", "4") ", "
+                               ANSWER_ABOUT("org", "5") ", r.closing FROM reviews r"
                                " JOIN greetings g ON g.id = r.greeting_id"
                                " WHERE g.ext = ?1 AND g.audio_sha256 = ?2 ORDER BY r.id DESC LIMIT 1",
-                               V_ARGS(V_TEXT(ext), V_TEXT(sha256)), "cannot read reviews", err);
+                               V_ARGS(V_TEXT(ext), V_TEXT(sha256), V_TEXT(sought[0]), V_TEXT(sought[1]),
+                                      V_TEXT(sought[2])),
+                               "cannot read reviews", err);
     if (rc != RV_OK) return rc;
     int r = rv_sql_step(q, err);
     if (r == 1) {
@@ -225,6 +232,12 @@ rv_err rv_store_latest_review(rv_store *s, const char *ext, const char *sha256, 
     if (r < 0) rc = err->code;
     rv_sql_done(q);
     return rc;
+}
+
+/* r's asked text i, NULL when not given */
+static const char *asked(const rv_review *r, int i)
+{
+    return r->asked[i] && r->asked[i][0] ? r->asked[i] : NULL;
 }
 
 static int review_value(const char *v)
@@ -256,9 +269,10 @@ rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_er
     long long weight = 1;
     rc = rv_sql_prepare(s, &q,
                         "SELECT coalesce((SELECT r.weight FROM " REVIEWS_OF("g") " ORDER BY r.id DESC LIMIT 1),"
-                        " CASE WHEN " SURE_SAMPLE_SQL("g", "3") " THEN ?3 ELSE 1 END)"
+                        " CASE WHEN ?4 <> 0 AND " SURE_SAMPLE_SQL("g", "3") " THEN ?3 ELSE 1 END)"
                         " FROM greetings g WHERE g.id = ?1 AND g.ext = ?2 AND g.removed = 0",
-                        V_ARGS(V_INT(r->greeting_id), V_TEXT(r->ext), V_INT(r->sample_every > 1 ? r->sample_every : 0)),
+                        V_ARGS(V_INT(r->greeting_id), V_TEXT(r->ext), V_INT(r->sample_every > 1 ? r->sample_every : 0),
+                               V_INT(r->whole != 0)),
                         "cannot read greetings", err);
     if (rc == RV_OK) {
         int step = rv_sql_step(q, err);
@@ -271,10 +285,11 @@ rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_er
     }
     if (rc == RV_OK)
         rc = rv_sql_exec(s,
-                         "INSERT INTO reviews (greeting_id, name, unit, org, closing, actor, reviewed_at, weight)"
-                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                         "INSERT INTO reviews (greeting_id, name, unit, org, closing, actor, reviewed_at, weight,"
+                         " name_text, unit_text, org_text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                          V_ARGS(V_INT(r->greeting_id), V_TEXT(v[0]), V_TEXT(v[1]), V_TEXT(v[2]), V_TEXT(v[3]),
-                                V_TEXT(r->actor), V_TEXT(r->now), V_INT(weight)),
+                                V_TEXT(r->actor), V_TEXT(r->now), V_INT(weight), V_TEXT(asked(r, 0)),
+                                V_TEXT(asked(r, 1)), V_TEXT(asked(r, 2))),
                          "cannot store the review", err);
     if (rc == RV_OK) {
         *id = rv_sql_last_id(s);
@@ -361,7 +376,8 @@ rv_err rv_store_each_reviewed(rv_store *s, void (*fn)(void *user, const rv_revie
 {
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
-                               "SELECT g.id, g.report, r.name, r.unit, r.org, r.closing, r.weight FROM reviews r"
+                               "SELECT g.id, g.report, r.name, r.unit, r.org, r.closing, r.weight, r.name_text,"
+                               " r.unit_text, r.org_text FROM reviews r"
                                " JOIN greetings g ON g.id = r.greeting_id"
                                " WHERE r.id = (SELECT max(r.id) FROM " REVIEWS_OF("g") ")"
                                " AND g.report IS NOT NULL ORDER BY g.id",
@@ -371,7 +387,8 @@ rv_err rv_store_each_reviewed(rv_store *s, void (*fn)(void *user, const rv_revie
     while ((r = rv_sql_step(q, err)) == 1) {
         rv_reviewed v = {.greeting_id = rv_sql_int(q, 0), .report = rv_sql_text(q, 1), .name = rv_sql_text(q, 2),
                          .unit = rv_sql_text(q, 3), .org = rv_sql_text(q, 4), .closing = rv_sql_text(q, 5),
-                         .weight = (int)rv_sql_int(q, 6)};
+                         .weight = (int)rv_sql_int(q, 6),
+                         .asked = {rv_sql_text(q, 7), rv_sql_text(q, 8), rv_sql_text(q, 9)}};
         fn(user, &v);
     }
     if (r < 0) rc = err->code;

@@ -792,6 +792,10 @@ static const char *const pg_migrations[] = {
     "CREATE TABLE shared_secrets (name text PRIMARY KEY, value text NOT NULL);",
     /* 20 -> 21: how many greetings a review stands for */
     "ALTER TABLE reviews ADD COLUMN weight bigint NOT NULL DEFAULT 1;",
+    /* 21 -> 22: the texts a review's answers are about */
+    "ALTER TABLE reviews ADD COLUMN name_text text;"
+    "ALTER TABLE reviews ADD COLUMN unit_text text;"
+    "ALTER TABLE reviews ADD COLUMN org_text text;",
     NULL /* the end: each new one goes before it */};
 #define N_PG_MIGRATIONS ((int)(sizeof pg_migrations / sizeof pg_migrations[0]) - 1)
 _Static_assert(sizeof pg_migrations / sizeof pg_migrations[0] - 1 + 17 == RV_STORE_SCHEMA_VERSION,

@@ -232,6 +232,11 @@ static const char *const migrations[] = {
     /* 20 -> 21: a review of the sample of sure verdicts stands for as many
      * greetings as it was drawn from, so that calibrate counts it so */
     "ALTER TABLE reviews ADD COLUMN weight INTEGER NOT NULL DEFAULT 1;",
+    /* 21 -> 22: the texts a review's answers are about, so that an answer
+     * about a mailbox's old name or unit is not taken for its new one */
+    "ALTER TABLE reviews ADD COLUMN name_text TEXT;"
+    "ALTER TABLE reviews ADD COLUMN unit_text TEXT;"
+    "ALTER TABLE reviews ADD COLUMN org_text TEXT;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] == RV_STORE_SCHEMA_VERSION,

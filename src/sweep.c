@@ -398,7 +398,10 @@ static rv_err reanalyse_one(rv_store *s, const rv_sweep_opts *o, const profiles 
      * made again from the new analysis with the latest review's answers */
     rv_heard h;
     int reviewed = 0;
-    rc = rv_store_latest_review(s, g->m.ext, g->sha256, &h, &reviewed, err);
+    char sought[3][RV_SOUGHT_MAX];
+    rv_greeting_sought(json, sought);
+    rc = rv_store_latest_review(s, g->m.ext, g->sha256, (const char *const[3]){sought[0], sought[1], sought[2]}, &h,
+                                &reviewed, err);
     if (rc != RV_OK) {
         free(json);
         return rc;

@@ -193,7 +193,10 @@ static int run_greeting(rv_workers *w, rv_job *j)
     int reviewed = 0;
     rv_error re;
     pthread_mutex_lock(&w->db->lock);
-    rc = rv_store_latest_review(w->db->store, j->ext, blob.sha256, &h, &reviewed, &re);
+    char sought[3][RV_SOUGHT_MAX];
+    rv_greeting_sought(json, sought);
+    rc = rv_store_latest_review(w->db->store, j->ext, blob.sha256,
+                                (const char *const[3]){sought[0], sought[1], sought[2]}, &h, &reviewed, &re);
     pthread_mutex_unlock(&w->db->lock);
     if (rc != RV_OK) fprintf(stderr, "rostvakt: greeting of %s: its reviews not read: %s\n", j->ext, re.msg);
     rv_greeting_verdict rv;

@@ -57,6 +57,16 @@ RV_MUST_USE rv_err rv_greeting_analyse(const rv_analyzer *an, rv_asr *asr, const
  * analysis. */
 void rv_greeting_checked(const char *report, char out[64]);
 
+/* The texts a verified greeting's analysis (report) sought for the name,
+ * unit and organisation (its "expected"), into out[0..2]; "" for one not
+ * sought, or when report is not such an analysis. */
+#define RV_SOUGHT_MAX 256
+void rv_greeting_sought(const char *report, char out[3][RV_SOUGHT_MAX]);
+
+/* 1 when heard (name, unit, org, closing: "stated", "not_stated" or NULL)
+ * answers every element rv_greeting_checked finds in report. */
+int rv_greeting_answers_all(const char *report, const char *const heard[4]);
+
 /* A greeting's verdict once a person has listened: report is its
  * analysis (the JSON rv_greeting_analyse made), heard what the person
  * heard of name, unit, org and closing ("stated", "not_stated", or NULL:

@@ -14,7 +14,7 @@
 
 typedef struct rv_store rv_store;
 
-#define RV_STORE_SCHEMA_VERSION 21
+#define RV_STORE_SCHEMA_VERSION 22
 #define RV_SHA256_HEX 64
 
 /* Open (creating) data_dir, its audio/ directory and rostvakt.db, and bring
@@ -592,8 +592,12 @@ typedef struct {
     const char *name, *unit, *org, *closing;
     const char *actor, *remote, *now; /* the audit: who, from where, when */
     int sample_every;                 /* the review list's sample, one sure verdict in this many (0: none):
-                                       * a review of a greeting in it is stored as standing for this many
-                                       * greetings (reviews.weight), any other for one */
+                                       * a review of a greeting in it that answers all it asks (whole) is
+                                       * stored as standing for this many greetings (reviews.weight), any
+                                       * other for one */
+    int whole;                        /* 1: answers every element the analysis sought */
+    const char *asked[3];             /* the texts the answers are about: the name, unit and org the
+                                       * analysis sought (NULL or "": not sought) */
     int set_verdict;                  /* 1: the greeting's verdict becomes compliance and violations */
     rv_compliance compliance;
     const char *violations;           /* "name_missing,..." or "" */
@@ -604,9 +608,9 @@ typedef struct {
  * verdict as the review makes it; earlier reviews of the same greeting are
  * kept. The review is stored with the number of greetings it stands for:
  * sample_every when the greeting is drawn into the review list's sample of
- * sure verdicts (SURE_SAMPLE_SQL, as rv_store_list_review draws it), else
- * 1; a review of a recording already reviewed corrects the latest and
- * stands for what it did. A greeting's summary then has reviewed_at and reviewed_by. RV_ERR_NOT_FOUND when ext
+ * sure verdicts (SURE_SAMPLE_SQL, as rv_store_list_review draws it) and
+ * whole, else 1; a review of a recording already reviewed corrects the
+ * latest and stands for what it did. A greeting's summary then has reviewed_at and reviewed_by. RV_ERR_NOT_FOUND when ext
  * has no greeting greeting_id (or it records a removal); RV_ERR_ARG for a
  * value other than stated/not_stated, or none at all. */
 RV_MUST_USE rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_error *err);
@@ -646,6 +650,7 @@ typedef struct {
     const char *report;
     const char *name, *unit, *org, *closing; /* "stated", "not_stated" or NULL */
     int weight;                              /* how many greetings it stands for (rv_store_add_review) */
+    const char *asked[3];                    /* the texts name, unit and org answer about (NULL: not known) */
 } rv_reviewed;
 
 /* Call fn for the latest review of every reviewed recording (a greeting,
@@ -690,13 +695,15 @@ RV_MUST_USE rv_err rv_store_reanalysed_greeting(rv_store *s, long long id, const
 
 /* What the latest review of a recording heard: of the reviews of ext's
  * greetings whose audio is sha256, the latest. Each of *out is "stated",
- * "not_stated" or "" (that element was not reviewed); *found 0 and *out
- * all "" when there is none. */
+ * "not_stated" or "" (that element was not reviewed, or the answer was
+ * about another text than sought[i], the name, unit and org an analysis
+ * seeks now: a mailbox renamed since); *found 0 and *out all "" when there
+ * is none. */
 typedef struct {
     char name[12], unit[12], org[12], closing[12];
 } rv_heard;
-RV_MUST_USE rv_err rv_store_latest_review(rv_store *s, const char *ext, const char *sha256, rv_heard *out, int *found,
-                                          rv_error *err);
+RV_MUST_USE rv_err rv_store_latest_review(rv_store *s, const char *ext, const char *sha256,
+                                          const char *const sought[3], rv_heard *out, int *found, rv_error *err);
 
 /* Each unit's mailboxes, and how many of them have a current greeting that
  * is compliant, in unit order; a unit is its name whatever the case

@@ -509,7 +509,9 @@ Test(mailboxes, sure_verdicts_are_sampled_for_review) {
     cr_assert_eq(call("GET", "/v1/review", officer, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"4712\"") != NULL && strstr(o.buf, "\"sample\":true") != NULL, "%s", o.buf);
     /* a review of the sample stands for the two it was drawn from */
-    cr_assert_eq(call("POST", "/v1/mailboxes/4712/greetings/2/review", officer, "{\"name\":\"stated\"}", &o), 201,
+    cr_assert_eq(call("POST", "/v1/mailboxes/4712/greetings/2/review", officer,
+                      "{\"name\":\"stated\",\"unit\":\"stated\",\"closing\":\"stated\"}", &o),
+                 201,
                  "%s", o.buf);
     stop_server();
     char args[512], out[4096];
@@ -520,4 +522,28 @@ Test(mailboxes, sure_verdicts_are_sampled_for_review) {
                           "rates below count each as the 2 greetings it was drawn from") != NULL,
               "4711's review, of every sure verdict, stands for itself: %s", out);
     start_server("0"); /* for the teardown */
+}
+
+/* A mailbox renamed after its greeting was reviewed: the next sweep
+ * analyses the greeting again against the new unit, and the review's
+ * answer about the old unit no longer decides its verdict. */
+Test(mailboxes, a_renamed_mailbox_is_analysed_again) {
+    sink o;
+    annas_greeting("4711", &o);
+    cr_assert_eq(call("POST", "/v1/mailboxes/4711/greetings/1/review", officer,
+                      "{\"name\":\"stated\",\"unit\":\"stated\",\"closing\":\"stated\"}", &o),
+                 201, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/mailboxes/4711/greetings", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"compliant\":true") != NULL, "reviewed compliant: %s", o.buf);
+    const char *moved = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Bygglovsenheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, moved, &o), 200, "%s", o.buf);
+    stop_server();
+    char args[512], out[4096];
+    snprintf(args, sizeof args, "sweep --data-dir %s/data --date 2026-11-23 --format json --out %s/r.json", dir, dir);
+    cr_expect_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    cr_expect(strstr(out, "greetings out of date 1, re-analysed 1, failed 0") != NULL, "%s", out);
+    start_server("0");
+    cr_assert_eq(call("GET", "/v1/mailboxes/4711/greeting", officer, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"expected\":\"Bygglovsenheten\"") != NULL, "sought anew: %s", o.buf);
+    cr_expect(strstr(o.buf, "\"compliant\":true") == NULL, "the old answer does not decide: %s", o.buf);
 }

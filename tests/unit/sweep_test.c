@@ -465,7 +465,7 @@ Test(sweep, sure_verdicts_are_sampled_for_review) {
     /* what a review stands for is kept with it, by the list's own rule:
      * one in K stands for K when the list offers it as a sample, else 1 */
     cr_assert_gt(ids[1], 1);
-    rv_review sampled = {.ext = "502", .greeting_id = ids[1], .name = "not_stated", .sample_every = (int)ids[1],
+    rv_review sampled = {.ext = "502", .greeting_id = ids[1], .name = "not_stated", .sample_every = (int)ids[1], .whole = 1,
                          .actor = "registrator", .remote = "127.0.0.1", .now = "2026-11-24T09:00:00Z"};
     cr_assert_eq(rv_store_add_review(st, &sampled, &rid, &e), RV_OK, "%s", e.msg);
     rv_review unsure = sampled;
@@ -497,6 +497,79 @@ Test(sweep, sure_verdicts_are_sampled_for_review) {
     cr_expect_eq(k2.w[5], 0, "the first review no longer counts");
 }
 
+/* A review of the sample that leaves some of its questions unanswered
+ * counts for one greeting: the sample counts only whole. */
+Test(sweep, a_partial_review_of_the_sample_counts_once) {
+    mailbox("510", "Bo", "Ekonomi", "botkyrka");
+    mailbox("511", "Bo", "Ekonomi", "botkyrka");
+    verified("511", RV_COMPLIANCE_YES, "", NULL, "");
+    long long id = verified("510", RV_COMPLIANCE_YES, "", NULL, "");
+    cr_assert_gt(id, 1);
+    rv_review part = {.ext = "510", .greeting_id = id, .name = "stated", .sample_every = (int)id, .whole = 0,
+                      .actor = "registrator", .remote = "127.0.0.1", .now = "2026-11-24T09:00:00Z"};
+    long long rid;
+    rv_error e;
+    cr_assert_eq(rv_store_add_review(st, &part, &rid, &e), RV_OK, "%s", e.msg);
+    long long ids[7] = {id};
+    weights k = {.ids = ids};
+    cr_assert_eq(rv_store_each_reviewed(st, keep_weight, &k, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(k.w[0], 1, "drawn, but not answered whole");
+}
+
+/* The models version of ext's current greeting, into out. */
+static void current_version(const char *ext, char out[64])
+{
+    rv_current_greeting g[8];
+    size_t n;
+    rv_error e;
+    out[0] = '?', out[1] = '\0';
+    cr_assert_eq(rv_store_current_greetings(st, "", g, 8, &n, &e), RV_OK, "%s", e.msg);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(g[i].m.ext, ext) == 0) memcpy(out, g[i].models_version, 64);
+}
+
+/* An answer is about the text it was asked of: once the mailbox is renamed,
+ * the recording's review no longer answers for its unit, and the current
+ * greeting is marked for the sweep to analyse again. */
+Test(sweep, a_renamed_mailbox_sets_its_reviews_answers_aside) {
+    mailbox("520", "Bo", "Ekonomi", "botkyrka");
+    long long id = verified("520", RV_COMPLIANCE_YES, "", NULL, "");
+    rv_review r = {.ext = "520", .greeting_id = id, .name = "stated", .unit = "stated", .closing = "not_stated",
+                   .asked = {"Bo Test", "Ekonomi", NULL}, .actor = "registrator", .remote = "127.0.0.1",
+                   .now = "2026-11-24T09:00:00Z"};
+    long long rid;
+    rv_error e;
+    cr_assert_eq(rv_store_add_review(st, &r, &rid, &e), RV_OK, "%s", e.msg);
+    rv_greeting_summary g;
+    cr_assert_eq(rv_store_get_greeting(st, "520", id, &g, &e), RV_OK, "%s", e.msg);
+    char sha[RV_SHA256_HEX + 1];
+    snprintf(sha, sizeof sha, "%s", g.audio_sha256);
+    rv_greeting_summary_free(&g);
+    rv_heard h;
+    int found;
+    cr_assert_eq(rv_store_latest_review(st, "520", sha, (const char *const[3]){"Bo Test", "Ekonomi", ""}, &h, &found,
+                                        &e),
+                 RV_OK, "%s", e.msg);
+    cr_expect(found && !strcmp(h.name, "stated") && !strcmp(h.unit, "stated") && !strcmp(h.closing, "not_stated"));
+    cr_assert_eq(rv_store_latest_review(st, "520", sha, (const char *const[3]){"Bo Test", "Bygglov", ""}, &h, &found,
+                                        &e),
+                 RV_OK, "%s", e.msg);
+    cr_expect(found && !strcmp(h.name, "stated") && !strcmp(h.closing, "not_stated"), "the others stand");
+    cr_expect_str_eq(h.unit, "", "an answer about Ekonomi is none about Bygglov");
+    /* the mailbox renamed: its greeting is out of date */
+    char version[64];
+    current_version("520", version);
+    cr_assert_neq(version[0], '\0', "analysed: %s", version);
+    mailbox("520", "Bo", "Bygglov", "botkyrka");
+    current_version("520", version);
+    cr_expect_str_eq(version, "", "to be analysed again");
+    /* the same texts again change nothing */
+    verified("520", RV_COMPLIANCE_YES, "", NULL, "");
+    mailbox("520", "Bo", "Bygglov", "botkyrka");
+    current_version("520", version);
+    cr_expect_neq(version[0], '\0', "not renamed: %s", version);
+}
+
 /* A greeting of ext whose name scored score (its own recording, key),
  * reviewed as heard said or not, the review list drawing one in every
  * (0: none); its id. */
@@ -520,7 +593,8 @@ static long long reviewed_name_drawn(const char *ext, const char *key, double sc
     long long id, rid;
     cr_assert_eq(rv_store_add_greeting(st, &g, &id, &e), RV_OK, "%s", e.msg);
     rv_review r = {.ext = ext, .greeting_id = id, .name = said ? "stated" : "not_stated", .actor = "registrator",
-                   .remote = "127.0.0.1", .now = "2026-11-24T09:00:00Z", .sample_every = every < 0 ? (int)id : every};
+                   .remote = "127.0.0.1", .now = "2026-11-24T09:00:00Z", .sample_every = every < 0 ? (int)id : every,
+                   .whole = 1};
     cr_assert_eq(rv_store_add_review(st, &r, &rid, &e), RV_OK, "%s", e.msg);
     return id;
 }
