@@ -87,6 +87,7 @@ static rv_err string_fields(const char *json, size_t len, const char *const *nam
     for (int k = 0; k < n; k++) v[k] = NULL;
     json_error_t je;
     json_t *b = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &je);
+    if (!b) return rv_error_set(err, RV_ERR_ARG, "body is not JSON: %s (line %d)", je.text, je.line);
     if (!json_is_object(b)) {
         json_decref(b);
         return rv_error_set(err, RV_ERR_ARG, "body must be a JSON object");
@@ -212,6 +213,7 @@ rv_err rv_org_parse(const char *id, const char *json, size_t len, rv_org *out, r
                                        "archival_creator", "mail", NULL};
     const char *key;
     json_t *v;
+    if (!j) return rv_error_set(err, RV_ERR_ARG, "body is not JSON: %s (line %d)", je.text, je.line);
     if (!json_is_object(j)) {
         rc = rv_error_set(err, RV_ERR_ARG, "the body must be a JSON object");
         goto done;

@@ -219,6 +219,8 @@ Test(mailboxes, reviews_calibrate_and_reanalysis) {
     cr_expect_eq(call("POST", path, officer, "{\"name\":true}", &o), 400);
     cr_expect_eq(call("POST", path, officer, "{\"voice\":\"stated\"}", &o), 400);
     cr_expect_eq(call("POST", path, officer, "{}", &o), 400);
+    cr_expect_eq(call("POST", path, officer, "{\"name\":\"stated\",\"name\":\"not_stated\"}", &o), 400);
+    cr_expect(strstr(o.buf, "body is not JSON: duplicate object key") != NULL, "said why: %s", o.buf);
     cr_expect_eq(call("POST", path, officer, "{\"name\":\"maybe\"}", &o), 422);
     cr_expect(strstr(o.buf, "unprocessable") != NULL, "%s", o.buf);
     cr_expect_eq(call("POST", "/v1/mailboxes/4712/greetings/1/review", officer, "{\"name\":\"stated\"}", &o), 404,
