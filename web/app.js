@@ -917,6 +917,10 @@ async function mailboxPage(ext) {
   const [m, gs, orgs] = await Promise.all([api('GET', '/v1/mailboxes/' + encodeURIComponent(ext)),
     api('GET', '/v1/mailboxes/' + encodeURIComponent(ext) + '/greetings'), myOrgs()]);
   const items = (gs.items || gs || []).slice().reverse();
+  /* an officer hears a sample blind here too: its verdict waits for the answers */
+  const blind = new Set(state.me.role === 'officer'
+    ? (await allPages('/v1/review?limit=500&unit=' + encodeURIComponent(m.unit)))
+      .filter((r) => r.sample && r.ext === m.ext).map((r) => r.greeting_id) : []);
   page(`${m.first_name} ${m.last_name}`,
     el('p', {}, el('a', { href: '#/halsningsfraser', text: '← Till hälsningsfraserna' })),
     el('dl', { class: 'facts' }, el('dt', { text: 'Enhet' }), el('dd', { text: m.unit }),
@@ -924,7 +928,8 @@ async function mailboxPage(ext) {
       el('dt', { text: 'Policy' }), el('dd', { text: m.profile })),
     table('Hälsningsfraser, nyast först', ['Mottagen', 'Bedömning', 'Lyssna'], items.map((g) => el('tr', {},
       el('td', { text: when(g.received_at) }),
-      el('td', { text: greetingState(g)[0] + (g.compliant === false && g.violations?.length ? ': ' + words('violation', g.violations) : '') }),
+      el('td', { text: blind.has(g.id) ? 'Stickprov: granska först'
+        : greetingState(g)[0] + (g.compliant === false && g.violations?.length ? ': ' + words('violation', g.violations) : '') }),
       el('td', {}, g.removed || !g.audio_sha256 ? '–' : el('audio', { controls: true, preload: 'none',
         src: `/v1/mailboxes/${m.ext}/greetings/${g.id}/audio`, 'aria-label': 'Hälsningsfrasen från ' + when(g.received_at) }))))));
 }

@@ -666,6 +666,11 @@ test('a sample of sure verdicts is offered for review beside the unsure ones', a
   const box = await page.$$eval('#page tbody tr', (rs, ext) => rs.map((r) => r.textContent)
     .find((t) => t.startsWith(ext) && /Lyssna och historik/.test(t)), s.ext);
   assert.ok(box && /Stickprov: granska först/.test(box) && !/Följer/.test(box), box);
+  // nor on the mailbox's own page
+  await openPage(page, '#/brevlada/' + s.ext, s.name);
+  const history = await page.$$eval('#page tbody tr', (rs) => rs.map((r) => r.textContent).join('\n'));
+  assert.ok(/Stickprov: granska först/.test(history) && !/Följer/.test(history), history);
+  await openPage(page, '#/halsningsfraser', 'Hälsningsfraser');
   // a sample is answered whole
   const submit = (n) => page.evaluate((name) => document.querySelector(`input[name="${name}"]`).form
     .querySelector('button').click(), n);
