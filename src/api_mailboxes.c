@@ -342,8 +342,8 @@ static rv_err review_txn(rv_server *s, rv_review *rev, long long *rid, rv_error 
     const char *heard[4] = {rev->name, rev->unit, rev->org, rev->closing};
     /* what the answers are about, and whether they answer all that was asked */
     char sought[3][RV_SOUGHT_MAX];
-    rv_greeting_sought(report, sought);
-    for (int i = 0; i < 3; i++) rev->asked[i] = sought[i];
+    int known = rv_greeting_sought(report, sought);
+    for (int i = 0; i < 3; i++) rev->asked[i] = known ? sought[i] : NULL;
     rev->whole = rv_greeting_answers_all(report, heard);
     rev->set_verdict = rc == RV_OK && pname && report && rv_profile_find(s->cfg.profile_dirs, pname, &prof, &pe) == RV_OK &&
                        rv_greeting_reviewed(&prof, report, heard, &v, &pe) == RV_OK;
@@ -391,8 +391,7 @@ rv_answer rv_api_review_greeting(rv_server *s, rv_req *r, const rv_path *p)
 static json_t *review_expect(const rv_review_item *v)
 {
     char sought[3][RV_SOUGHT_MAX];
-    rv_greeting_sought(v->report, sought);
-    int analysed = sought[0][0] || sought[1][0]; /* an analysis seeks a name and a unit */
+    int analysed = rv_greeting_sought(v->report, sought);
     const char *keys[3] = {"name", "unit", "org"}, *mine[3] = {v->name, v->unit, v->org};
     json_t *o = json_object();
     for (int i = 0; o && i < 3; i++) {

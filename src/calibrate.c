@@ -82,7 +82,11 @@ static int decided_otherwise(const json_t *check, const rv_verify_thresholds *th
 static int about(const char *asked, const json_t *check)
 {
     const char *t = json_string_value(json_object_get(check, "expected"));
-    return !asked || (t && strcmp(asked, t) == 0);
+    if (!asked) return 1;
+    char *a = rv_unit_key(asked), *b = rv_unit_key(t ? t : "");
+    int same = a && b && strcmp(a, b) == 0;
+    free(a), free(b);
+    return same;
 }
 
 static void one_review(void *user, const rv_reviewed *r)
@@ -126,8 +130,6 @@ static void wilson_at(double k, double n, double z, double *p, double *lo, doubl
     *lo = c - h < 0 ? 0 : c - h;
     *hi = c + h > 1 ? 1 : c + h;
 }
-
-
 
 typedef struct {
     double m, w;

@@ -143,7 +143,7 @@ void rv_greeting_checked(const char *report, char out[64])
     json_decref(r);
 }
 
-void rv_greeting_sought(const char *report, char out[3][RV_SOUGHT_MAX])
+int rv_greeting_sought(const char *report, char out[3][RV_SOUGHT_MAX])
 {
     json_t *r = report ? json_loads(report, 0, NULL) : NULL, *exp = json_object_get(r, "expected");
     static const char *const keys[3] = {"name", "unit", "org"};
@@ -151,7 +151,9 @@ void rv_greeting_sought(const char *report, char out[3][RV_SOUGHT_MAX])
         const char *t = json_string_value(json_object_get(exp, keys[i]));
         snprintf(out[i], RV_SOUGHT_MAX, "%s", t ? t : "");
     }
+    int known = json_is_object(exp);
     json_decref(r);
+    return known;
 }
 
 int rv_greeting_answers_all(const char *report, const char *const heard[4])

@@ -56,8 +56,8 @@ rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *i
     rc = rv_sql_exec(s,
                      "INSERT INTO greetings (ext, audio_sha256, content_type, bytes, received_at, removed,"
                      " report, analysed_at, models_version, compliant, violations, missing_reason,"
-                     " absence_until, profile, review) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-                     " ?12, ?13, ?14, ?15)",
+                     " absence_until, profile, review, name_text, unit_text, org_text) VALUES (?1, ?2, ?3, ?4, ?5,"
+                     " ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
                      V_ARGS(V_TEXT(g->ext), V_TEXT(g->removed ? NULL : g->sha256),
                             V_TEXT(g->removed ? NULL : g->content_type), g->removed ? V_NULL : V_INT(g->bytes),
                             V_TEXT(g->received_at), V_INT(g->removed != 0), V_TEXT(g->report),
@@ -65,7 +65,8 @@ rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *i
                             compliance_value(g->removed ? RV_COMPLIANCE_NO : g->compliance),
                             V_TEXT(g->violations ? g->violations : ""), V_TEXT(g->missing_reason),
                             V_TEXT(g->absence_until), V_TEXT(g->profile),
-                            V_TEXT(g->review && !g->removed ? g->review : "")),
+                            V_TEXT(g->review && !g->removed ? g->review : ""), V_TEXT(g->sought[0]),
+                            V_TEXT(g->sought[1]), V_TEXT(g->sought[2])),
                      "cannot store the greeting", err);
     if (rc != RV_OK) goto out;
     *id = rv_sql_last_id(s);
@@ -155,7 +156,9 @@ rv_err rv_store_current_greetings(rv_store *s, const char *after_ext, rv_current
     rv_err rc = rv_sql_prepare(s, &q,
                                "SELECT m.ext, m.first_name, m.last_name, m.unit, m.org, m.profile, m.mobile, g.id,"
                                " g.models_version, g.audio_sha256, g.content_type, g.received_at,"
-                               " coalesce(m.organisation, '')"
+                               " coalesce(m.organisation, ''), CASE WHEN " SAME_TEXT("g.name_text",
+                               "m.first_name || ' ' || m.last_name") " AND " SAME_TEXT("g.unit_text", "m.unit")
+                               " AND " SAME_TEXT("g.org_text", "m.org") " THEN 0 ELSE 1 END"
                                " FROM mailboxes m JOIN greetings g ON g.id = m.greeting_id"
                                " WHERE g.removed = 0 AND m.ext > ?1 ORDER BY m.ext LIMIT ?2",
                                V_ARGS(V_TEXT(after_ext ? after_ext : ""), V_INT(cap)), "cannot read greetings", err);
@@ -177,6 +180,7 @@ rv_err rv_store_current_greetings(rv_store *s, const char *after_ext, rv_current
         rv_sql_copy(q, 10, g->content_type, sizeof g->content_type);
         rv_sql_copy(q, 11, g->received_at, sizeof g->received_at);
         rv_sql_copy(q, 12, g->m.organisation, sizeof g->m.organisation);
+        g->renamed = rv_sql_int(q, 13) != 0;
     }
     if (*n < cap && r < 0) rc = err->code;
     rv_sql_done(q);
@@ -189,12 +193,13 @@ rv_err rv_store_reanalysed_greeting(rv_store *s, long long id, const rv_greeting
 {
     rv_err rc = rv_sql_exec(s,
                             "UPDATE greetings SET report = ?1, compliant = ?2, violations = ?3, missing_reason = ?4,"
-                            " absence_until = ?5, profile = ?6, models_version = ?7, analysed_at = ?8, review = ?10"
-                            " WHERE id = ?9",
+                            " absence_until = ?5, profile = ?6, models_version = ?7, analysed_at = ?8, review = ?10,"
+                            " name_text = ?11, unit_text = ?12, org_text = ?13 WHERE id = ?9",
                             V_ARGS(V_TEXT(g->report), compliance_value(g->compliance),
                                    V_TEXT(g->violations ? g->violations : ""), V_TEXT(g->missing_reason),
                                    V_TEXT(g->absence_until), V_TEXT(g->profile), V_TEXT(g->models_version),
-                                   V_TEXT(now_iso), V_INT(id), V_TEXT(g->review ? g->review : "")),
+                                   V_TEXT(now_iso), V_INT(id), V_TEXT(g->review ? g->review : ""),
+                                   V_TEXT(g->sought[0]), V_TEXT(g->sought[1]), V_TEXT(g->sought[2])),
                             "cannot update a greeting", err);
     if (rc == RV_OK && rv_sql_changes(s) == 0) rc = rv_error_set(err, RV_ERR_NOT_FOUND, "no greeting %lld", id);
     return rc;
@@ -203,8 +208,8 @@ rv_err rv_store_reanalysed_greeting(rv_store *s, long long id, const rv_greeting
 /* ---- reviews ---- */
 
 /* An answer of review r about column X's text, or NULL when that text is
- * known and is not ?P (what is sought now). */
-#define ANSWER_ABOUT(X, P) "CASE WHEN r." X "_text IS NULL OR r." X "_text = ?" P " THEN r." X " END"
+ * known and is not ?P (what is sought now) as units compare. */
+#define ANSWER_ABOUT(X, P) "CASE WHEN " SAME_TEXT("r." X "_text", "?" P) " THEN r." X " END"
 
 rv_err rv_store_latest_review(rv_store *s, const char *ext, const char *sha256, const char *const sought[3],
                               rv_heard *out, int *found, rv_error *err)
@@ -232,12 +237,6 @@ rv_err rv_store_latest_review(rv_store *s, const char *ext, const char *sha256, 
     if (r < 0) rc = err->code;
     rv_sql_done(q);
     return rc;
-}
-
-/* r's asked text i, NULL when not given */
-static const char *asked(const rv_review *r, int i)
-{
-    return r->asked[i] && r->asked[i][0] ? r->asked[i] : NULL;
 }
 
 static int review_value(const char *v)
@@ -288,8 +287,8 @@ rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_er
                          "INSERT INTO reviews (greeting_id, name, unit, org, closing, actor, reviewed_at, weight,"
                          " name_text, unit_text, org_text) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
                          V_ARGS(V_INT(r->greeting_id), V_TEXT(v[0]), V_TEXT(v[1]), V_TEXT(v[2]), V_TEXT(v[3]),
-                                V_TEXT(r->actor), V_TEXT(r->now), V_INT(weight), V_TEXT(asked(r, 0)),
-                                V_TEXT(asked(r, 1)), V_TEXT(asked(r, 2))),
+                                V_TEXT(r->actor), V_TEXT(r->now), V_INT(weight), V_TEXT(r->asked[0]),
+                                V_TEXT(r->asked[1]), V_TEXT(r->asked[2])),
                          "cannot store the review", err);
     if (rc == RV_OK) {
         *id = rv_sql_last_id(s);
@@ -324,7 +323,7 @@ rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, int s
                                " FROM mailboxes m JOIN greetings g ON g.id = m.greeting_id"
                                " WHERE g.removed = 0 AND m.ext > ?1"
                                " AND (g.review != '' OR " SURE_SAMPLE_SQL("g", "6") ")"
-                               " AND NOT EXISTS (SELECT 1 FROM " REVIEWS_OF("g") ")"
+                               " AND NOT " HEARD("g")
                                " AND (?7 IS NULL OR rv_unit_key(m.unit) = rv_unit_key(?7))"
                                " AND " SCOPE_SQL("m", "3", "4", "5") " ORDER BY m.ext LIMIT ?2",
                                V_ARGS(V_TEXT(after_ext ? after_ext : ""), V_INT(limit + 1),

@@ -274,6 +274,14 @@ int rv_greeting_read(rv_sql *q, int c, int report, rv_greeting_summary *g);
     "(?" K " > 0 AND " g ".id % ?" K " = 0 AND " g ".removed = 0"                                \
     " AND " g ".compliant IS NOT NULL AND coalesce(" g ".missing_reason, '') = ''"                 \
     " AND " g ".report IS NOT NULL AND " g ".review = '')"
+/* Two texts the same as units compare (rv_unit_key), or either not known. */
+#define SAME_TEXT(a, b) "(" a " IS NULL OR " b " IS NULL OR rv_unit_key(" a ") = rv_unit_key(" b "))"
+/* Review r's answers are about the texts greeting g's analysis sought. */
+#define ABOUT_SOUGHT(r, g)                                                                      \
+    SAME_TEXT(r ".name_text", g ".name_text") " AND " SAME_TEXT(r ".unit_text", g ".unit_text")   \
+    " AND " SAME_TEXT(r ".org_text", g ".org_text")
+/* g has been heard: a review of its recording about what it sought. */
+#define HEARD(g) "EXISTS (SELECT 1 FROM " REVIEWS_OF(g) " AND " ABOUT_SOUGHT("r", g) ")"
 #define GREETING_COLS                                                                          \
     "g.id, g.received_at, g.removed, g.content_type, g.bytes, g.compliant, g.violations,"      \
     " g.missing_reason, g.absence_until, g.profile, g.audio_sha256, g.review,"                 \

@@ -53,15 +53,6 @@ rv_err rv_store_put_mailbox(rv_store *s, const rv_mailbox *m, const char *now_is
             rc = rv_error_set(err, RV_ERR_CONFLICT,
                               "organisation: the mailbox holds voicemails of its organisation; it cannot move");
     }
-    /* renamed: the current greeting was checked against the old texts, so
-     * the next sweep analyses it again */
-    if (rc == RV_OK && exists)
-        rc = rv_sql_exec(s,
-                         "UPDATE greetings SET models_version = '' WHERE id = (SELECT greeting_id FROM mailboxes"
-                         " WHERE ext = ?1 AND (first_name <> ?2 OR last_name <> ?3 OR unit <> ?4 OR org <> ?5))",
-                         V_ARGS(V_TEXT(m->ext), V_TEXT(m->first_name), V_TEXT(m->last_name), V_TEXT(m->unit),
-                                V_TEXT(m->org)),
-                         "cannot mark the greeting for analysis", err);
     if (rc == RV_OK) {
         *created = !exists;
         rc = rv_sql_exec(s,

@@ -792,10 +792,20 @@ static const char *const pg_migrations[] = {
     "CREATE TABLE shared_secrets (name text PRIMARY KEY, value text NOT NULL);",
     /* 20 -> 21: how many greetings a review stands for */
     "ALTER TABLE reviews ADD COLUMN weight bigint NOT NULL DEFAULT 1;",
-    /* 21 -> 22: the texts a review's answers are about */
+    /* 21 -> 22: the texts a greeting's analysis sought and a review's
+     * answers are about, from the analyses kept (every report is JSON) */
+    "ALTER TABLE greetings ADD COLUMN name_text text;"
+    "ALTER TABLE greetings ADD COLUMN unit_text text;"
+    "ALTER TABLE greetings ADD COLUMN org_text text;"
+    "UPDATE greetings SET name_text = coalesce(report::jsonb #>> '{expected,name}', ''),"
+    "  unit_text = coalesce(report::jsonb #>> '{expected,unit}', ''),"
+    "  org_text = coalesce(report::jsonb #>> '{expected,org}', '')"
+    "  WHERE report IS NOT NULL AND jsonb_typeof(report::jsonb -> 'expected') = 'object';"
     "ALTER TABLE reviews ADD COLUMN name_text text;"
     "ALTER TABLE reviews ADD COLUMN unit_text text;"
-    "ALTER TABLE reviews ADD COLUMN org_text text;",
+    "ALTER TABLE reviews ADD COLUMN org_text text;"
+    "UPDATE reviews SET name_text = g.name_text, unit_text = g.unit_text, org_text = g.org_text"
+    "  FROM greetings g WHERE g.id = reviews.greeting_id;",
     NULL /* the end: each new one goes before it */};
 #define N_PG_MIGRATIONS ((int)(sizeof pg_migrations / sizeof pg_migrations[0]) - 1)
 _Static_assert(sizeof pg_migrations / sizeof pg_migrations[0] - 1 + 17 == RV_STORE_SCHEMA_VERSION,

@@ -232,11 +232,24 @@ static const char *const migrations[] = {
     /* 20 -> 21: a review of the sample of sure verdicts stands for as many
      * greetings as it was drawn from, so that calibrate counts it so */
     "ALTER TABLE reviews ADD COLUMN weight INTEGER NOT NULL DEFAULT 1;",
-    /* 21 -> 22: the texts a review's answers are about, so that an answer
-     * about a mailbox's old name or unit is not taken for its new one */
+    /* 21 -> 22: the name, unit and organisation a greeting's analysis
+     * sought ("" not sought, NULL unknown) and those a review's answers are
+     * about, so that a renamed mailbox's greeting is analysed again and an
+     * answer about an old text is not taken for the new one; both from the
+     * analyses kept (a review was of its greeting's texts: renaming never
+     * led to a new analysis before) */
+    "ALTER TABLE greetings ADD COLUMN name_text TEXT;"
+    "ALTER TABLE greetings ADD COLUMN unit_text TEXT;"
+    "ALTER TABLE greetings ADD COLUMN org_text TEXT;"
+    "UPDATE greetings SET name_text = coalesce(json_extract(report, '$.expected.name'), ''),"
+    "  unit_text = coalesce(json_extract(report, '$.expected.unit'), ''),"
+    "  org_text = coalesce(json_extract(report, '$.expected.org'), '')"
+    "  WHERE CASE WHEN json_valid(report) THEN json_type(report, '$.expected') = 'object' ELSE 0 END;"
     "ALTER TABLE reviews ADD COLUMN name_text TEXT;"
     "ALTER TABLE reviews ADD COLUMN unit_text TEXT;"
-    "ALTER TABLE reviews ADD COLUMN org_text TEXT;",
+    "ALTER TABLE reviews ADD COLUMN org_text TEXT;"
+    "UPDATE reviews SET name_text = g.name_text, unit_text = g.unit_text, org_text = g.org_text"
+    "  FROM greetings g WHERE g.id = reviews.greeting_id;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] == RV_STORE_SCHEMA_VERSION,

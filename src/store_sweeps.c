@@ -30,8 +30,7 @@ rv_err rv_store_greeting_findings(rv_store *s, rv_finding_kind kind, const char 
         [RV_FINDING_NONCOMPLIANT] = "g.removed = 0 AND g.missing_reason IS NULL AND g.compliant = 0",
         [RV_FINDING_STALE_ABSENCE] = "g.removed = 0 AND g.absence_until IS NOT NULL"
                                      " AND substr(g.absence_until, 1, 10) < ?1",
-        [RV_FINDING_REVIEW] = "g.removed = 0 AND g.review != ''"
-                              " AND NOT EXISTS (SELECT 1 FROM " REVIEWS_OF("g") ")",
+        [RV_FINDING_REVIEW] = "g.removed = 0 AND g.review != '' AND NOT " HEARD("g"),
     };
     if ((unsigned)kind >= sizeof where / sizeof *where) return rv_error_set(err, RV_ERR_ARG, "no such list");
     char sql[2048];

@@ -271,8 +271,8 @@ static void w_end1(writer *w, const rv_sweep_counts *c)
 {
     if (w->fmt == RV_SWEEP_JSON) fputs("}\n", w->f);
     else if (w->fmt == RV_SWEEP_HTML)
-        fprintf(w->f, "<p>Hälsningsfraser analyserade på nytt (nya modeller eller ändrad profil): %ld, "
-                      "misslyckade: %ld, kvar att analysera: %ld.</p>\n<p>Skapad av rostvakt.</p></body></html>\n",
+        fprintf(w->f, "<p>Hälsningsfraser analyserade på nytt (nya modeller, ändrad profil, nytt inspelat namn "
+                      "eller ändrat namn, enhet eller organisation): %ld, misslyckade: %ld, kvar att analysera: %ld.</p>\n<p>Skapad av rostvakt.</p></body></html>\n",
                 c->reanalysed, c->reanalysis_failed, c->out_of_date - c->reanalysed - c->reanalysis_failed);
 }
 
@@ -399,7 +399,7 @@ static rv_err reanalyse_one(rv_store *s, const rv_sweep_opts *o, const profiles 
     rv_heard h;
     int reviewed = 0;
     char sought[3][RV_SOUGHT_MAX];
-    rv_greeting_sought(json, sought);
+    int known = rv_greeting_sought(json, sought);
     rc = rv_store_latest_review(s, g->m.ext, g->sha256, (const char *const[3]){sought[0], sought[1], sought[2]}, &h,
                                 &reviewed, err);
     if (rc != RV_OK) {
@@ -418,7 +418,8 @@ static rv_err reanalyse_one(rv_store *s, const rv_sweep_opts *o, const profiles 
     rv_greeting_row row = {.report = json, .compliance = v.compliance, .violations = v.violations,
                            .missing_reason = v.missing_reason[0] ? v.missing_reason : NULL,
                            .absence_until = v.absence_until[0] ? v.absence_until : NULL, .profile = prof->name,
-                           .models_version = p->version[pi], .review = v.review};
+                           .models_version = p->version[pi], .review = v.review,
+                           .sought = {known ? sought[0] : NULL, known ? sought[1] : NULL, known ? sought[2] : NULL}};
     rc = rv_store_reanalysed_greeting(s, g->id, &row, now, err);
     free(json);
     return rc;
@@ -447,7 +448,7 @@ static rv_err reanalyse(rv_store *s, const rv_sweep_opts *o, const profiles *p, 
             snprintf(after, sizeof after, "%s", g->m.ext);
             todo[i] = 0;
             pis[i] = profile_of(p, g->m.profile);
-            if (strcmp(g->models_version, p->version[pis[i]]) == 0) continue;
+            if (strcmp(g->models_version, p->version[pis[i]]) == 0 && !g->renamed) continue;
             c->out_of_date++;
             if (!o->asr || o->dry_run || !g->sha256[0]) continue;
             todo[i] = 1;

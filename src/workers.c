@@ -194,7 +194,7 @@ static int run_greeting(rv_workers *w, rv_job *j)
     rv_error re;
     pthread_mutex_lock(&w->db->lock);
     char sought[3][RV_SOUGHT_MAX];
-    rv_greeting_sought(json, sought);
+    int known = rv_greeting_sought(json, sought);
     rc = rv_store_latest_review(w->db->store, j->ext, blob.sha256,
                                 (const char *const[3]){sought[0], sought[1], sought[2]}, &h, &reviewed, &re);
     pthread_mutex_unlock(&w->db->lock);
@@ -212,7 +212,8 @@ static int run_greeting(rv_workers *w, rv_job *j)
                            .violations = v.violations,
                            .missing_reason = v.missing_reason[0] ? v.missing_reason : NULL,
                            .absence_until = v.absence_until[0] ? v.absence_until : NULL, .profile = prof.name,
-                           .models_version = version, .review = v.review, .actor = j->actor, .remote = j->remote};
+                           .models_version = version, .review = v.review, .actor = j->actor, .remote = j->remote,
+                           .sought = {known ? sought[0] : NULL, known ? sought[1] : NULL, known ? sought[2] : NULL}};
     long long id = 0;
     RV_STORE_RETRY(w->db, rc, RV_BUSY_TRIES_BACKGROUND, rv_store_add_greeting(w->db->store, &row, &id, &e)); /* audited with it */
     if (rc != RV_OK) {

@@ -57,11 +57,11 @@ RV_MUST_USE rv_err rv_greeting_analyse(const rv_analyzer *an, rv_asr *asr, const
  * analysis. */
 void rv_greeting_checked(const char *report, char out[64]);
 
-/* The texts a verified greeting's analysis (report) sought for the name,
- * unit and organisation (its "expected"), into out[0..2]; "" for one not
- * sought, or when report is not such an analysis. */
+/* The texts a greeting's analysis (report) sought for the name, unit and
+ * organisation (its "expected"), into out[0..2], "" for one not sought;
+ * 0 (all "") when report is not such an analysis. */
 #define RV_SOUGHT_MAX 256
-void rv_greeting_sought(const char *report, char out[3][RV_SOUGHT_MAX]);
+int rv_greeting_sought(const char *report, char out[3][RV_SOUGHT_MAX]);
 
 /* 1 when heard (name, unit, org, closing: "stated", "not_stated" or NULL)
  * answers every element rv_greeting_checked finds in report. */

@@ -496,6 +496,8 @@ typedef struct {
     const char *profile;
     const char *models_version;        /* what analysed it (rv_store_models_version of the caller) */
     const char *review;                /* "name,closing": unsure elements a person should listen for; NULL or "" none */
+    const char *sought[3];             /* the name, unit and org the analysis sought ("": not sought;
+                                        * NULL: not known); a mailbox renamed since is analysed again */
     const char *actor, *remote;        /* who sent it, for its audit row; NULL: no audit row */
 } rv_greeting_row;
 
@@ -597,7 +599,7 @@ typedef struct {
                                        * other for one */
     int whole;                        /* 1: answers every element the analysis sought */
     const char *asked[3];             /* the texts the answers are about: the name, unit and org the
-                                       * analysis sought (NULL or "": not sought) */
+                                       * analysis sought ("": not sought; NULL: not known) */
     int set_verdict;                  /* 1: the greeting's verdict becomes compliance and violations */
     rv_compliance compliance;
     const char *violations;           /* "name_missing,..." or "" */
@@ -678,6 +680,7 @@ typedef struct {
     char models_version[64];
     char sha256[RV_SHA256_HEX + 1]; /* "" when it has no audio */
     char content_type[64], received_at[32];
+    int renamed; /* the mailbox's name, unit or org is not what its analysis sought (rv_unit_key) */
 } rv_current_greeting;
 
 /* Up to cap mailboxes' current greetings that are not removed, in ext order

@@ -66,7 +66,8 @@ Test(requests, decision_bodies_are_checked_field_by_field) {
     struct {
         const char *json, *names;
     } bad[] = {
-        {"", "JSON object"},
+        {"", "body is not JSON"},
+        {"{\"decision\":\"dispose\",\"decision\":\"dispose\"}", "duplicate object key"},
         {"[\"registered\"]", "JSON object"},
         {"{\"note\":\"x\"}", "decision is missing"},
         {"{\"decision\":1}", "decision must be a string"},

@@ -975,6 +975,55 @@ Test(store, callers_numbers_are_searchable_after_the_migration) {
     rv_store_close(s);
 }
 
+/* An archive of schema 21: after the migration its greetings know the
+ * texts their analyses sought, and its reviews the texts they answered,
+ * from the analyses kept; so a mailbox renamed after the upgrade is
+ * analysed again and its old answers set aside. */
+Test(store, the_texts_sought_are_known_after_the_migration) {
+    rv_store *s;
+    rv_error e;
+    SQLITE_ONLY("a schema 21 archive written with the sqlite3 shell");
+    cr_assert_eq(rv_store_open_upto(dir, 21, &s, &e), RV_OK, "%s", e.msg);
+    rv_store_close(s);
+    char path[128];
+    snprintf(path, sizeof path, "%s/rostvakt.db", dir);
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
+    const char *rows =
+        "INSERT INTO mailboxes (ext, first_name, last_name, unit, profile, created_at, updated_at) VALUES"
+        " ('4711', 'Anna', 'S', 'Ekonomi', 'default', 't', 't'), ('4712', 'Bo', 'T', 'Bygg', 'default', 't', 't');"
+        "INSERT INTO greetings (id, ext, audio_sha256, content_type, received_at, report, review) VALUES"
+        " (1, '4711', 'a', 'audio/wav', '2026-11-02T10:00:00Z',"
+        "  '{\"expected\":{\"name\":\"Anna S\",\"unit\":\"Ekonomi\",\"org\":null}}', 'unit'),"
+        " (2, '4712', 'b', 'audio/wav', '2026-11-02T10:00:00Z', 'not json', '');"
+        "UPDATE mailboxes SET greeting_id = 1 WHERE ext = '4711';"
+        "UPDATE mailboxes SET greeting_id = 2 WHERE ext = '4712';"
+        "INSERT INTO reviews (greeting_id, name, unit, actor, reviewed_at) VALUES"
+        " (1, 'stated', 'stated', 'registrator', '2026-11-03T10:00:00Z');";
+    cr_assert_eq(sqlite3_exec(db, rows, NULL, NULL, NULL), SQLITE_OK, "%s", sqlite3_errmsg(db));
+    sqlite3_close(db);
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(rv_store_schema_version(s), RV_STORE_SCHEMA_VERSION);
+    rv_current_greeting g[4];
+    size_t n;
+    cr_assert_eq(rv_store_current_greetings(s, "", g, 4, &n, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(n, 2);
+    cr_expect(!g[0].renamed && !g[1].renamed, "as analysed; a report that is not JSON: not known");
+    rv_mailbox m;
+    int created;
+    const char *moved = "{\"first_name\":\"Anna\",\"last_name\":\"S\",\"unit\":\"Bygglov\"}";
+    cr_assert_eq(rv_mailbox_parse("4711", moved, strlen(moved), &m, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-11-04T00:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_current_greetings(s, "", g, 4, &n, &e), RV_OK, "%s", e.msg);
+    cr_expect(n == 2 && g[0].renamed, "renamed after the upgrade");
+    rv_heard h;
+    int found;
+    cr_assert_eq(rv_store_latest_review(s, "4711", "a", (const char *const[3]){"Anna S", "Bygglov", ""}, &h, &found, &e),
+                 RV_OK, "%s", e.msg);
+    cr_expect(found && !strcmp(h.name, "stated") && !strcmp(h.unit, ""), "the old review was about Ekonomi");
+    rv_store_close(s);
+}
+
 /* Voicemails owed an analysis are jobs a worker claims for a lease: each
  * worker a different one; a lease run out (its worker died) makes the job
  * anyone's; the analysis of a worker whose claim was taken over is not
