@@ -272,7 +272,8 @@ static void w_end1(writer *w, const rv_sweep_counts *c)
     if (w->fmt == RV_SWEEP_JSON) fputs("}\n", w->f);
     else if (w->fmt == RV_SWEEP_HTML)
         fprintf(w->f, "<p>Hälsningsfraser analyserade på nytt (nya modeller, ändrad profil, nytt inspelat namn "
-                      "eller ändrat namn, enhet eller organisation): %ld, misslyckade: %ld, kvar att analysera: %ld.</p>\n<p>Skapad av rostvakt.</p></body></html>\n",
+                      "eller ändrat namn, enhet eller organisation): %ld, misslyckade: %ld, kvar att analysera: "
+                      "%ld.</p>\n<p>Skapad av rostvakt.</p></body></html>\n",
                 c->reanalysed, c->reanalysis_failed, c->out_of_date - c->reanalysed - c->reanalysis_failed);
 }
 
