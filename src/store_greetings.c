@@ -261,13 +261,14 @@ rv_err rv_store_add_review(rv_store *s, const rv_review *r, long long *id, rv_er
     rv_err rc = rv_sql_tx_begin(s, &own, err);
     if (rc != RV_OK) return rc;
     /* A review of the sample stands for sample_every greetings, any other
-     * for one; a review of a recording already reviewed (this greeting or
-     * the same audio sent again) corrects the latest and stands for what
-     * it stood for. */
+     * for one; a review of a recording already reviewed about the same
+     * texts (this greeting or the same audio sent again) corrects the
+     * latest and stands for what it stood for. */
     rv_sql *q;
     long long weight = 1;
     rc = rv_sql_prepare(s, &q,
-                        "SELECT coalesce((SELECT r.weight FROM " REVIEWS_OF("g") " ORDER BY r.id DESC LIMIT 1),"
+                        "SELECT coalesce((SELECT r.weight FROM " REVIEWS_OF("g") " AND " ABOUT_SOUGHT("r", "g")
+                        " ORDER BY r.id DESC LIMIT 1),"
                         " CASE WHEN ?4 <> 0 AND " SURE_SAMPLE_SQL("g", "3") " THEN ?3 ELSE 1 END)"
                         " FROM greetings g WHERE g.id = ?1 AND g.ext = ?2 AND g.removed = 0",
                         V_ARGS(V_INT(r->greeting_id), V_TEXT(r->ext), V_INT(r->sample_every > 1 ? r->sample_every : 0),
