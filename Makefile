@@ -507,3 +507,6 @@ clean:
 	rm -rf build build-asan build-fuzz $(MLLR)
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/tests/*/*.d $(BUILD)/tools/*.d)
+
+$(BUILD)/tmpl_fuse: bench/tmpl_fuse.c bench/stats.c bench/stats.h
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< bench/stats.c -lm

@@ -45,8 +45,10 @@
  * bands to the synthetic splits' margins (bench_verify's RV_BENCH_MARGINS).
  * Usage: bench_real [--cohort FILE] SET_DIR [MODELS_DIR]
  *        RV_BENCH_BANDS="..." bench_real --margins FILE */
+#include <float.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +57,7 @@
 #include "rostvakt/calibrate.h"
 #include "rostvakt/config.h"
 #include "rostvakt/lexicon.h"
+#include "rostvakt/postgram.h"
 #include "rostvakt/template.h"
 #include "rostvakt/verify.h"
 #include "stats.h"
@@ -185,6 +188,57 @@ static const rv_features *template_of(const char *dir, const char *name)
 }
 
 static const char *set_dir;
+
+/* RV_BENCH_TMPL_PG=1: the templates are matched on senone posteriorgrams
+ * (postgram.h), as the service matches an owner's recorded name, not on mel
+ * cepstra: each template's posteriorgram (the stretch its mel features
+ * keep, as rv_postgram_find takes it) from a second decoder, so that the
+ * clips' decoder sees the same audio in the same order as without
+ * templates; the clip's of every frame. Clips of 30 s or more keep no
+ * senone scores: their trials have no template. */
+static int tmpl_pg;
+static rv_asr *tmpl_asr;
+static rv_postgram clip_pg;
+static int have_clip_pg;
+static double tmpl_cpu, match_cpu, clip_pg_cpu; /* CPU seconds: templates' posteriorgrams, matching, clips' */
+static size_t n_tmpl_made, n_matched;
+
+static double cpu_s(void) { return (double)clock() / CLOCKS_PER_SEC; }
+
+static const rv_postgram *template_pg_of(const char *dir, const char *name)
+{
+    static struct {
+        char name[128];
+        rv_postgram g;
+    } cache[2048];
+    static size_t n;
+    if (!name || strcmp(name, "-") == 0 || !tmpl_asr) return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(cache[i].name, name) == 0) return cache[i].g.n ? &cache[i].g : NULL;
+    if (n == sizeof cache / sizeof *cache) return NULL;
+    double t0 = cpu_s();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    rv_pcm pcm;
+    rv_features f = {0};
+    rv_error e;
+    rv_audio_limits lim = {1 << 26, 600};
+    snprintf(cache[n].name, sizeof cache[n].name, "%s", name);
+    memset(&cache[n].g, 0, sizeof cache[n].g);
+    if (rv_audio_decode_file(path, rv_audio_hint_for_path(path), &lim, &pcm, &e) == RV_OK) {
+        if (rv_features_of(&pcm, &f, &e) != RV_OK || rv_asr_set_audio(tmpl_asr, &pcm, &e) != RV_OK ||
+            rv_postgram_of(tmpl_asr, ((double)f.first - 0.5) * 0.01, ((double)(f.first + f.n) + 0.5) * 0.01, 0,
+                           &cache[n].g, &e) != RV_OK)
+            fprintf(stderr, "bench_real: template %s: %s\n", name, e.msg);
+        rv_features_free(&f);
+        rv_pcm_free(&pcm);
+    } else
+        fprintf(stderr, "bench_real: template %s: %s\n", name, e.msg);
+    n_tmpl_made++;
+    tmpl_cpu += cpu_s() - t0;
+    n++;
+    return cache[n - 1].g.n ? &cache[n - 1].g : NULL;
+}
 static rv_features clip_features;
 static rv_signal clip_signal; /* the clip's speech segments */
 
@@ -253,6 +307,9 @@ static int letter_word(const char *w)
 }
 
 static rv_asr *the_asr;
+/* RV_BENCH_QUICK=1: the shipped score only (no directory searches, no
+ * name-length phrases): for the template's figures, which need no more */
+static int quick;
 
 /* A name-length phrase of the transcript seq ("w1|w2|..." in the order said):
  * nw consecutive letter words (nw 0: two, or three where no two will do)
@@ -414,6 +471,7 @@ static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list,
                 dir[nd++] = vocab_pick[i];
         rv_phrase_score ds = {0};
         size_t db;
+        if (quick) nd = 0; /* RV_BENCH_QUICK: no directory search */
         if (nd && rv_asr_best_of_in(asr, vocab, dir, nd, &db, &ds, &e) != RV_OK) {
             fprintf(stderr, "bench_real: the speaker's words against '%s': %s\n", w, e.msg);
             exit(70);
@@ -435,10 +493,18 @@ static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list,
         rv_verdict_decide(&chk, th->phrase_slope, th->min_confidence);
         tr.verdict = (int)chk.verdict;
         tr.margin = raw < -1e8 ? -1e9 : raw - tr.shipped;
-        const rv_features *tf = template_of(set_dir, tnext);
         double dist, at;
-        if (tf && clip_features.v && rv_template_match(tf, &clip_features, &dist, &at, &e) == RV_OK)
-            tr.has_tmpl = 1, tr.tmpl = -dist;
+        if (tmpl_pg) {
+            const rv_postgram *tp = template_pg_of(set_dir, tnext);
+            double t0 = cpu_s();
+            if (tp && have_clip_pg && rv_postgram_match(tp, &clip_pg, &dist, &at, &e) == RV_OK && dist < DBL_MAX)
+                tr.has_tmpl = 1, tr.tmpl = -dist, n_matched++;
+            match_cpu += cpu_s() - t0;
+        } else {
+            const rv_features *tf = template_of(set_dir, tnext);
+            if (tf && clip_features.v && rv_template_match(tf, &clip_features, &dist, &at, &e) == RV_OK)
+                tr.has_tmpl = 1, tr.tmpl = -dist;
+        }
         trials[n_trials++] = tr;
     }
 }
@@ -1149,6 +1215,12 @@ int main(int argc, char **argv)
     }
     lexicon = lex;
     the_asr = asr;
+    quick = getenv("RV_BENCH_QUICK") && strcmp(getenv("RV_BENCH_QUICK"), "1") == 0;
+    tmpl_pg = getenv("RV_BENCH_TMPL_PG") && strcmp(getenv("RV_BENCH_TMPL_PG"), "1") == 0;
+    if (tmpl_pg && rv_asr_open(getenv("RV_BENCH_HMM"), rv_config_mllr(&cfg), lex, &tmpl_asr, &e) != RV_OK) {
+        fprintf(stderr, "bench_real: the templates' decoder: %s\n", e.msg);
+        return 78;
+    }
     rv_verify_thresholds th = rv_verify_thresholds_of(&cfg);
     rv_audio_limits lim = {cfg.max_audio_bytes, cfg.max_audio_seconds};
     /* first pass: each speaker's vocabulary (words said, of the kind's length) */
@@ -1246,6 +1318,13 @@ int main(int argc, char **argv)
         rv_features_free(&clip_features);
         if (rv_features_of(&pcm, &clip_features, &e) != RV_OK) fprintf(stderr, "bench_real: %s: %s\n", path, e.msg);
         if (rv_asr_set_audio(asr, &pcm, &e) == RV_OK) {
+            if (tmpl_pg) {
+                double t0 = cpu_s();
+                rv_postgram_free(&clip_pg);
+                rv_error pe;
+                have_clip_pg = rv_postgram_of(asr, 0, -1, 0, &clip_pg, &pe) == RV_OK;
+                clip_pg_cpu += cpu_s() - t0;
+            }
             static char said_list[8192], seq[8192], next_seq[8192];
             snprintf(said_list, sizeof said_list, "%s", f[3]);
             /* the clip's transcript and the next one's, in the order said
@@ -1259,7 +1338,7 @@ int main(int argc, char **argv)
             /* not on clips over 30 s: PocketSphinx scores every senone in
              * every search of those, and the phrases' directory searches on
              * the 72-87 s prompts ran for over 25 minutes on a loaded machine */
-            int nw = kind == KIND_SENTENCE && (double)pcm.n / pcm.rate <= 30 ? pick_phrase(seq, 0, NULL, ph, sizeof ph) : 0;
+            int nw = !quick && kind == KIND_SENTENCE && (double)pcm.n / pcm.rate <= 30 ? pick_phrase(seq, 0, NULL, ph, sizeof ph) : 0;
             if (nw) {
                 score_phrase(asr, &t, ph, sp, 1, chan, ph);
                 if (pick_phrase(next_seq, nw, seq, other, sizeof other)) score_phrase(asr, &t, other, sp, 0, chan, ph);
@@ -1284,6 +1363,11 @@ int main(int argc, char **argv)
         printf("  %d clips scored (part %d of %d), %zu trials written to %s\n", clips, part_k, part_n, n_trials, save);
         return 0;
     }
+    if (tmpl_pg)
+        printf("  posteriorgram templates: %zu made (%.2f s CPU, %.3f s each), %zu trials matched (%.2f s CPU, %.4f s "
+               "each), clips' posteriorgrams %.2f s CPU; decoder %.1f s CPU in all\n",
+               n_tmpl_made, tmpl_cpu, n_tmpl_made ? tmpl_cpu / (double)n_tmpl_made : 0, n_matched, match_cpu,
+               n_matched ? match_cpu / (double)n_matched : 0, clip_pg_cpu, rv_asr_cpu_seconds(asr));
     if (getenv("RV_BENCH_DUMP")) /* every trial, for study */
         for (size_t i = 0; i < n_trials; i++)
             fprintf(stderr, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.2f\t%s\t%s\t%.1f\t%d\t%d\t%.2f\t%.2f\t%.3f\n",
@@ -1310,6 +1394,8 @@ int main(int argc, char **argv)
     rv_features_free(&clip_features);
     rv_signal_free(&clip_signal);
     rv_asr_free(asr);
+    rv_asr_free(tmpl_asr);
+    rv_postgram_free(&clip_pg);
     rv_lexicon_free(lex);
     return 0;
 }
