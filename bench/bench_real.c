@@ -46,6 +46,7 @@
  * Usage: bench_real [--cohort FILE] SET_DIR [MODELS_DIR]
  *        RV_BENCH_BANDS="..." bench_real --margins FILE */
 #include <float.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <time.h>
@@ -87,6 +88,9 @@ typedef struct {
     double dir_llr, dir_total; /* the best of the speaker's other words (a directory), per frame and whole */
     int clip, seq;  /* the clip's line in the manifest and the order scored in it: trials scored in
                      * parts are put back in order */
+    double tmpl_self; /* RV_BENCH_TMPL_PG: the template's mean distance to itself, frame by frame */
+    double tmpl_bg, tmpl_bg_sd; /* RV_BENCH_TMPL_PG: the mean and sd over the clip's end frames of the
+                                 * best path's mean distance ending there (the fit's background) */
 } trial;
 
 /* KIND_PHRASE_NAME: name-length phrases of read sentences, two or three
@@ -204,6 +208,73 @@ static double tmpl_cpu, match_cpu, clip_pg_cpu; /* CPU seconds: templates' poste
 static size_t n_tmpl_made, n_matched;
 
 static double cpu_s(void) { return (double)clock() / CLOCKS_PER_SEC; }
+
+/* postgram.c's frame distance (-log of the smoothed inner product) */
+static double pg_cost_b(void *ctx, size_t t, size_t u)
+{
+    const rv_postgram *const *pp = ctx;
+    const rv_postgram *a = pp[0], *b = pp[1];
+    const uint16_t *ia = &a->id[t * RV_POSTGRAM_TOPN], *ib = &b->id[u * RV_POSTGRAM_TOPN];
+    const float *pa = &a->p[t * RV_POSTGRAM_TOPN], *pb = &b->p[u * RV_POSTGRAM_TOPN];
+    double s = 0, sm = 0.01;
+    for (int x = 0; x < RV_POSTGRAM_TOPN; x++)
+        for (int y = 0; y < RV_POSTGRAM_TOPN; y++)
+            if (ia[x] == ib[y]) s += (double)pa[x] * pb[y];
+    return -log((1 - sm) * (1 - sm) * s + sm * (2 - sm) / (double)a->n_sen);
+}
+
+/* rv_sdtw's recursion (template.c), keeping for every utterance frame u the
+ * mean cost of the best path of the whole template ending there: the
+ * least of them is rv_postgram_match's distance; their mean and sd over u
+ * into *bg, *bg_sd. 0 when no path. */
+static int sdtw_background(const rv_postgram *tm, const rv_postgram *ut, double *best_out, double *bg, double *bg_sd)
+{
+    size_t T = tm->n, U = ut->n;
+    if (!T || !U || T > 2 * U) return 0;
+    const rv_postgram *pp[2] = {tm, ut};
+    double *D = malloc(2 * T * sizeof *D);
+    size_t *L = malloc(2 * T * sizeof *L);
+    if (!D || !L) {
+        free(D), free(L);
+        return 0;
+    }
+    double *pd = D, *cd = D + T, best_all = DBL_MAX, s1 = 0, s2 = 0;
+    size_t *pl = L, *cl = L + T, n = 0;
+    for (size_t u = 0; u < U; u++) {
+        for (size_t t = 0; t < T; t++) {
+            double c = pg_cost_b(pp, t, u);
+            if (t == 0) {
+                cd[0] = c, cl[0] = 1;
+                continue;
+            }
+            double best = DBL_MAX;
+            size_t bl = 0;
+            if (u > 0 && pd[t - 1] < DBL_MAX && (pd[t - 1] + c) / (double)(pl[t - 1] + 1) < best)
+                best = (pd[t - 1] + c) / (double)(pl[t - 1] + 1), bl = pl[t - 1] + 1;
+            if (cd[t - 1] < DBL_MAX && (cd[t - 1] + c) / (double)(cl[t - 1] + 1) < best)
+                best = (cd[t - 1] + c) / (double)(cl[t - 1] + 1), bl = cl[t - 1] + 1;
+            if (u > 0 && pd[t] < DBL_MAX && (pd[t] + c) / (double)(pl[t] + 1) < best)
+                best = (pd[t] + c) / (double)(pl[t] + 1), bl = pl[t] + 1;
+            if (best == DBL_MAX) cd[t] = DBL_MAX, cl[t] = 0;
+            else cd[t] = best * (double)bl, cl[t] = bl;
+        }
+        if (cd[T - 1] < DBL_MAX) {
+            double v = cd[T - 1] / (double)cl[T - 1];
+            if (v < best_all) best_all = v;
+            s1 += v, s2 += v * v, n++;
+        }
+        double *td = pd;
+        pd = cd, cd = td;
+        size_t *tl = pl;
+        pl = cl, cl = tl;
+    }
+    free(D), free(L);
+    if (!n) return 0;
+    *best_out = best_all;
+    *bg = s1 / (double)n;
+    *bg_sd = sqrt(s2 / (double)n - *bg * *bg);
+    return 1;
+}
 
 static const rv_postgram *template_pg_of(const char *dir, const char *name)
 {
@@ -479,7 +550,7 @@ static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list,
         double score = n_cohort ? raw - cohort_weight * (c > cohort_floor ? c : cohort_floor) : raw;
         trial tr = {speaker, said, score, raw, c, rv_phrase_threshold(th, alts[best]),
                     sc.found ? sc.word_min : -1e9, sc.found && sc.phones ? (double)sc.frames / sc.phones : 0, 0, 0,
-                    kind, channel, RV_VERDICT_UNSURE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+                    kind, channel, RV_VERDICT_UNSURE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
         tr.total = sc.found ? sc.total : -1e9;
         tr.frames = sc.frames;
         tr.phones = phones_of(alts[best]);
@@ -495,11 +566,25 @@ static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list,
         tr.margin = raw < -1e8 ? -1e9 : raw - tr.shipped;
         double dist, at;
         if (tmpl_pg) {
-            const rv_postgram *tp = template_pg_of(set_dir, tnext);
-            double t0 = cpu_s();
-            if (tp && have_clip_pg && rv_postgram_match(tp, &clip_pg, &dist, &at, &e) == RV_OK && dist < DBL_MAX)
-                tr.has_tmpl = 1, tr.tmpl = -dist, n_matched++;
-            match_cpu += cpu_s() - t0;
+            /* "a+b+...": several renderings of the word, the best fit of them */
+            char names[1024];
+            snprintf(names, sizeof names, "%s", tnext ? tnext : "-");
+            for (char *nsv = NULL, *nm = strtok_r(names, "+", &nsv); nm; nm = strtok_r(NULL, "+", &nsv)) {
+                const rv_postgram *tp = template_pg_of(set_dir, nm);
+                double t0 = cpu_s();
+                double bd, bg, bsd;
+                if (tp && have_clip_pg && sdtw_background(tp, &clip_pg, &bd, &bg, &bsd) &&
+                    (!tr.has_tmpl || -bd > tr.tmpl)) {
+                    if (!tr.has_tmpl) n_matched++;
+                    tr.has_tmpl = 1, tr.tmpl = -bd, tr.tmpl_bg = bg, tr.tmpl_bg_sd = bsd;
+                    const rv_postgram *self[2] = {tp, tp};
+                    double sum = 0;
+                    for (size_t f = 0; f < tp->n; f++) sum += pg_cost_b(self, f, f);
+                    tr.tmpl_self = sum / (double)tp->n;
+                }
+                match_cpu += cpu_s() - t0;
+            }
+            (void)at;
         } else {
             const rv_features *tf = template_of(set_dir, tnext);
             if (tf && clip_features.v && rv_template_match(tf, &clip_features, &dist, &at, &e) == RV_OK)
@@ -1370,7 +1455,7 @@ int main(int argc, char **argv)
                n_matched ? match_cpu / (double)n_matched : 0, clip_pg_cpu, rv_asr_cpu_seconds(asr));
     if (getenv("RV_BENCH_DUMP")) /* every trial, for study */
         for (size_t i = 0; i < n_trials; i++)
-            fprintf(stderr, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.2f\t%s\t%s\t%.1f\t%d\t%d\t%.2f\t%.2f\t%.3f\n",
+            fprintf(stderr, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.2f\t%s\t%s\t%.1f\t%d\t%d\t%.2f\t%.2f\t%.3f\t%.4f\t%.4f\t%.4f\t%zu\n",
                     speakers[trials[i].speaker], trials[i].said, trials[i].score,
                     trials[i].has_tmpl ? -trials[i].tmpl : -1, trials[i].word_min, trials[i].per_phone,
                     trials[i].kind == KIND_SENTENCE      ? "sentence"
@@ -1378,7 +1463,9 @@ int main(int argc, char **argv)
                     : trials[i].kind == KIND_PHRASE_UNIT ? "phrase-unit"
                                                          : "words", channel_names[trials[i].channel],
                     trials[i].total, trials[i].frames, trials[i].phones, trials[i].shipped_rel, trials[i].stretch,
-                    trials[i].margin);
+                    trials[i].margin, trials[i].has_tmpl ? trials[i].tmpl_bg : -1,
+                    trials[i].has_tmpl ? trials[i].tmpl_bg_sd : -1, trials[i].has_tmpl ? trials[i].tmpl_self : -1,
+                    (size_t)trials[i].clip);
     printf("  %d clips (%.0f s) of %d speakers through mu-law, GSM and (where recorded at 16 kHz or more) "
            "wideband; %zu trials%s%s\n",
            clips, audio_s, n_speakers, n_trials, n_cohort ? "; scores weighed against a cohort of ordinary words" : "",

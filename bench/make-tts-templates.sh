@@ -12,7 +12,9 @@
 # scores none); 1 for Swedish clips of single words (trials of >= 4 phones).
 # Usage: bench/make-tts-templates.sh SRC_SET OUT_SET VOICE [SPEED]
 #   e.g. bench/make-tts-templates.sh /work/main/build/es build/tts-es es-419
-# SPEED: espeak-ng's words a minute (175, its default).
+# SPEED: espeak-ng's words a minute (175, its default). VOICE may list
+# several voices ("es-419 es-419+m3 ..."): each word then gets one template
+# a voice, joined with '+' in the manifest (bench_real takes the best fit).
 # Writes OUT_SET/manifest.tsv, OUT_SET/tmpl/tNNN-CHANNEL.wav,
 # OUT_SET/tmpl/words.tsv (id, word) and OUT_SET/synth-cpu.txt.
 set -eu
@@ -27,9 +29,9 @@ for f in "$SRC"/*.wav "$SRC"/*.flac; do
     [ -e "$f" ] && ln -sf "$f" "$OUT/$(basename "$f")"
 done
 # the manifest with template columns; the list of (id, word, channel) to make
-python3 - "$SRC/manifest.tsv" "$OUT" "${TMPL_MIN_LETTERS:-4}" <<'PY'
+python3 - "$SRC/manifest.tsv" "$OUT" "${TMPL_MIN_LETTERS:-4}" "$VOICE" <<'PY'
 import sys
-src, out, min_letters = sys.argv[1], sys.argv[2], int(sys.argv[3])
+src, out, min_letters, voices = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4].split()
 ids, need = {}, set()
 rows = []
 for line in open(src, encoding='utf-8'):
@@ -48,8 +50,10 @@ for line in open(src, encoding='utf-8'):
                 names.append('-')
                 continue
             i = ids.setdefault(w0, len(ids))
-            names.append(f'tmpl/t{i:04d}-{chan}.wav')
-            need.add((i, w0, chan))
+            names.append('+'.join(f'tmpl/t{i:04d}-v{k}-{chan}.wav' if len(voices) > 1 else f'tmpl/t{i:04d}-{chan}.wav'
+                                  for k in range(len(voices))))
+            for k in range(len(voices)):
+                need.add((i, w0, chan, k))
         f[tcol] = '|'.join(names) if names else '-'
     rows.append(f)
 with open(f'{out}/manifest.tsv', 'w', encoding='utf-8') as o:
@@ -59,16 +63,17 @@ with open(f'{out}/tmpl/words.tsv', 'w', encoding='utf-8') as o:
     for w, i in sorted(ids.items(), key=lambda x: x[1]):
         o.write(f'{i:04d}\t{w}\n')
 with open(f'{out}/tmpl/need.tsv', 'w', encoding='utf-8') as o:
-    for i, w, c in sorted(need):
-        o.write(f'{i:04d}\t{w}\t{c}\n')
+    for i, w, c, k in sorted(need):
+        o.write(f'{i:04d}\t{w}\t{c}\t{k}\t{voices[k]}\t' +
+                (f'tmpl/t{i:04d}-v{k}' if len(voices) > 1 else f'tmpl/t{i:04d}') + '\n')
 PY
 start=$(date +%s.%N)
 n=0
-while IFS="$(printf '\t')" read -r id word chan; do
-    out="$OUT/tmpl/t$id-$chan.wav"
+while IFS="$(printf '\t')" read -r id word chan k voice base; do
+    out="$OUT/$base-$chan.wav"
     [ -s "$out" ] && continue
-    raw="$OUT/tmpl/t$id.raw.wav"
-    [ -s "$raw" ] || espeak-ng -v "$VOICE" -s "$SPEED" -w "$raw" "$word"
+    raw="$OUT/$base.raw.wav"
+    [ -s "$raw" ] || espeak-ng -v "$voice" -s "$SPEED" -w "$raw" "$word"
     case "$chan" in
         wide) $SOX "$raw" -r 16000 -c 1 -b 16 "$out" ;;
         *) phone "$raw" "$out" "$chan" ;;

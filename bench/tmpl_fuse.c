@@ -13,6 +13,10 @@
  * resampled together). Also the shipped AUC over every word trial of the
  * group, with or without a template (clips of 30 s or more keep no senone
  * scores).
+ * TMPL_STAT=bg: the template's distance less its background (the mean,
+ * over the clip's frames, of the best path's mean distance ending there;
+ * bench_real's dump columns 15 and 16); TMPL_STAT=z: that over their sd;
+ * TMPL_STAT=self: less the template's distance to itself (column 17).
  * Usage: tmpl_fuse TUNE_SPEAKER DUMP [DUMP ...] */
 #include <math.h>
 #include <stdio.h>
@@ -42,9 +46,9 @@ static void load(const char *path)
     }
     char line[2048];
     while (fgets(line, sizeof line, f) && n_rows < MAX_ROWS) {
-        char *fld[16];
+        char *fld[20];
         int k = 0;
-        for (char *p = line, *s; k < 16 && (s = strsep(&p, "\t\n"));) fld[k++] = s;
+        for (char *p = line, *s; k < 20 && (s = strsep(&p, "\t\n"));) fld[k++] = s;
         if (k < 13 || (strcmp(fld[6], "sentence") && strcmp(fld[6], "words"))) continue;
         row *r = &rows[n_rows++];
         snprintf(r->kind, sizeof r->kind, "%s", fld[6]);
@@ -54,6 +58,13 @@ static void load(const char *path)
         r->s = atof(fld[2]);
         r->d = atof(fld[3]);
         r->has = r->d >= 0;
+        /* TMPL_STAT=bg: less the mean over the clip's end frames (columns 15, 16 of the dump);
+         * z: that over their sd */
+        const char *st = getenv("TMPL_STAT");
+        if (st && strcmp(st, "min") && (k < 16 || atof(fld[14]) < 0)) r->has = 0;
+        else if (st && !strcmp(st, "bg")) r->d -= atof(fld[14]);
+        else if (st && !strcmp(st, "z")) r->d = (r->d - atof(fld[14])) / atof(fld[15]);
+        else if (st && !strcmp(st, "self")) r->d -= k > 16 ? atof(fld[16]) : 0;
     }
     fclose(f);
 }
