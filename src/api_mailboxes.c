@@ -345,6 +345,16 @@ static rv_err review_txn(rv_server *s, rv_review *rev, long long *rid, rv_error 
     int known = rv_greeting_sought(report, sought);
     for (int i = 0; i < 3; i++) rev->asked[i] = known ? sought[i] : NULL;
     rev->whole = rv_greeting_answers_all(report, heard);
+    /* an element this review leaves unanswered keeps the recording's latest
+     * answer about what was sought, as a re-analysis will */
+    rv_heard h;
+    int found = 0;
+    if (rc == RV_OK && g.audio_sha256)
+        rc = rv_store_latest_review(s->db.store, rev->ext, g.audio_sha256,
+                                    (const char *const[3]){sought[0], sought[1], sought[2]}, &h, &found, e);
+    const char *earlier[4] = {h.name, h.unit, h.org, h.closing};
+    for (int i = 0; found && i < 4; i++)
+        if (!heard[i] && earlier[i][0]) heard[i] = earlier[i];
     rev->set_verdict = rc == RV_OK && pname && report && rv_profile_find(s->cfg.profile_dirs, pname, &prof, &pe) == RV_OK &&
                        rv_greeting_reviewed(&prof, report, heard, &v, &pe) == RV_OK;
     free(report);

@@ -207,9 +207,12 @@ rv_err rv_store_reanalysed_greeting(rv_store *s, long long id, const rv_greeting
 
 /* ---- reviews ---- */
 
-/* An answer of review r about column X's text, or NULL when that text is
- * known and is not ?P (what is sought now) as units compare. */
-#define ANSWER_ABOUT(X, P) "CASE WHEN " SAME_TEXT("r." X "_text", "?" P) " THEN r." X " END"
+/* The latest answer to element X among the reviews of the recording (?1,
+ * ?2) that meet cond. */
+#define LATEST_ANSWER(X, cond)                                                                  \
+    "(SELECT r." X " FROM reviews r JOIN greetings g ON g.id = r.greeting_id"                    \
+    " WHERE g.ext = ?1 AND g.audio_sha256 = ?2 AND r." X " IS NOT NULL AND " cond                 \
+    " ORDER BY r.id DESC LIMIT 1)"
 
 rv_err rv_store_latest_review(rv_store *s, const char *ext, const char *sha256, const char *const sought[3],
                               rv_heard *out, int *found, rv_error *err)
@@ -217,17 +220,20 @@ rv_err rv_store_latest_review(rv_store *s, const char *ext, const char *sha256, 
     memset(out, 0, sizeof *out);
     *found = 0;
     rv_sql *q;
+    /* each element's latest answer, of those about what is sought now */
     rv_err rc = rv_sql_prepare(s, &q,
-                               "SELECT " ANSWER_ABOUT("name", "3") ", " ANSWER_ABOUT("unit", "4") ", "
-                               ANSWER_ABOUT("org", "5") ", r.closing FROM reviews r"
-                               " JOIN greetings g ON g.id = r.greeting_id"
-                               " WHERE g.ext = ?1 AND g.audio_sha256 = ?2 ORDER BY r.id DESC LIMIT 1",
+                               "SELECT " LATEST_ANSWER("name", SAME_TEXT("r.name_text", "?3")) ", "
+                               LATEST_ANSWER("unit", SAME_TEXT("r.unit_text", "?4")) ", "
+                               LATEST_ANSWER("org", SAME_TEXT("r.org_text", "?5")) ", "
+                               LATEST_ANSWER("closing", "1 = 1") ","
+                               " CASE WHEN EXISTS (SELECT 1 FROM reviews r JOIN greetings g ON g.id = r.greeting_id"
+                               " WHERE g.ext = ?1 AND g.audio_sha256 = ?2) THEN 1 ELSE 0 END",
                                V_ARGS(V_TEXT(ext), V_TEXT(sha256), V_TEXT(sought[0]), V_TEXT(sought[1]),
                                       V_TEXT(sought[2])),
                                "cannot read reviews", err);
     if (rc != RV_OK) return rc;
     int r = rv_sql_step(q, err);
-    if (r == 1) {
+    if (r == 1 && rv_sql_int(q, 4)) {
         *found = 1;
         rv_sql_copy(q, 0, out->name, sizeof out->name);
         rv_sql_copy(q, 1, out->unit, sizeof out->unit);

@@ -696,12 +696,12 @@ RV_MUST_USE rv_err rv_store_reanalysed_greeting(rv_store *s, long long id, const
                                                 const char *now_iso,
                                                 rv_error *err);
 
-/* What the latest review of a recording heard: of the reviews of ext's
- * greetings whose audio is sha256, the latest. Each of *out is "stated",
- * "not_stated" or "" (that element was not reviewed, or the answer was
- * about another text than sought[i], the name, unit and org an analysis
- * seeks now: a mailbox renamed since); *found 0 and *out all "" when there
- * is none. */
+/* What the reviews of a recording heard: of the reviews of ext's greetings
+ * whose audio is sha256, each element's latest answer, "stated" or
+ * "not_stated", of those about sought[i] (the name, unit and org an
+ * analysis seeks now, as units compare; an answer about another text is of
+ * a mailbox renamed since), or "" (none); *found 0 and *out all "" when
+ * the recording has no review. */
 typedef struct {
     char name[12], unit[12], org[12], closing[12];
 } rv_heard;

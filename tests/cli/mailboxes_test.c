@@ -549,3 +549,29 @@ Test(mailboxes, a_renamed_mailbox_is_analysed_again) {
     cr_expect(strstr(o.buf, "\"expected\":\"Bygglovsenheten\"") != NULL, "sought anew: %s", o.buf);
     cr_expect(strstr(o.buf, "\"compliant\":true") == NULL, "the old answer does not decide: %s", o.buf);
 }
+
+/* A review that answers some questions leaves the recording's earlier
+ * answers to the others standing, about the texts sought: here the name
+ * heard not said, before and after the unit was renamed and heard again. */
+Test(mailboxes, earlier_answers_stand_beside_a_later_review) {
+    sink o;
+    annas_greeting("4711", &o);
+    cr_assert_eq(call("POST", "/v1/mailboxes/4711/greetings/1/review", officer,
+                      "{\"name\":\"not_stated\",\"unit\":\"stated\",\"closing\":\"stated\"}", &o),
+                 201, "%s", o.buf);
+    const char *moved = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Bygglovsenheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, moved, &o), 200, "%s", o.buf);
+    stop_server();
+    char args[512], out[4096];
+    snprintf(args, sizeof args, "sweep --data-dir %s/data --date 2026-11-23 --format json --out %s/r.json", dir, dir);
+    cr_expect_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    start_server("0");
+    cr_assert_eq(call("GET", "/v1/mailboxes/4711/greeting", officer, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"compliant\":false") != NULL && strstr(o.buf, "name_missing") != NULL,
+              "the name's answer stands after the rename: %s", o.buf);
+    cr_assert_eq(call("POST", "/v1/mailboxes/4711/greetings/1/review", officer, "{\"unit\":\"stated\"}", &o), 201,
+                 "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/mailboxes/4711/greeting", officer, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"compliant\":false") != NULL && strstr(o.buf, "name_missing") != NULL,
+              "and beside the unit's new answer: %s", o.buf);
+}

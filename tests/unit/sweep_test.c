@@ -583,6 +583,23 @@ Test(sweep, a_renamed_mailbox_sets_its_reviews_answers_aside) {
     cr_assert_eq(rv_store_list_review(st, NULL, 50, 0, NULL, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
     cr_expect(n == 1 && list[0].greeting_id == id, "the answer was about Ekonomi: listed again");
     rv_review_items_free(list, n);
+    /* heard again, of the new unit only: each element's latest answer about
+     * what is sought counts, the name's from the first review */
+    rv_review unit = {.ext = "520", .greeting_id = id, .unit = "not_stated", .asked = {"Bo Test", "Bygglov", ""},
+                      .actor = "registrator", .remote = "127.0.0.1", .now = "2026-11-25T09:00:00Z"};
+    cr_assert_eq(rv_store_add_review(st, &unit, &rid, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_latest_review(st, "520", sha, (const char *const[3]){"Bo Test", "Bygglov", ""}, &h, &found,
+                                        &e),
+                 RV_OK, "%s", e.msg);
+    cr_expect(found && !strcmp(h.name, "stated") && !strcmp(h.unit, "not_stated") && !strcmp(h.closing, "not_stated"),
+              "name %s, unit %s, closing %s", h.name, h.unit, h.closing);
+    cr_assert_eq(rv_store_list_review(st, NULL, 50, 0, NULL, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(n, 0, "heard for its new unit: off the list");
+    rv_review_items_free(list, n);
+    /* a recording never reviewed has nothing */
+    cr_assert_eq(rv_store_latest_review(st, "520", "00", (const char *const[3]){"", "", ""}, &h, &found, &e), RV_OK,
+                 "%s", e.msg);
+    cr_expect(!found && !h.name[0]);
 }
 
 /* A greeting of ext whose name scored score (its own recording, key),
