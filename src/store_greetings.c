@@ -207,8 +207,12 @@ rv_err rv_store_reanalysed_greeting(rv_store *s, long long id, const rv_greeting
 
 /* ---- reviews ---- */
 
-/* The latest answer to element X among the reviews of the recording (?1,
- * ?2) that meet cond. */
+/* The latest answer to element X among the reviews of greeting g's
+ * recording that meet cond. */
+#define LATEST_OF(X, cond)                                                                      \
+    "(SELECT r." X " FROM " REVIEWS_OF("g") " AND r." X " IS NOT NULL AND " cond                  \
+    " ORDER BY r.id DESC LIMIT 1)"
+/* The same of the recording (?1, ?2). */
 #define LATEST_ANSWER(X, cond)                                                                  \
     "(SELECT r." X " FROM reviews r JOIN greetings g ON g.id = r.greeting_id"                    \
     " WHERE g.ext = ?1 AND g.audio_sha256 = ?2 AND r." X " IS NOT NULL AND " cond                 \
@@ -382,8 +386,11 @@ rv_err rv_store_each_reviewed(rv_store *s, void (*fn)(void *user, const rv_revie
 {
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
-                               "SELECT g.id, g.report, r.name, r.unit, r.org, r.closing, r.weight, r.name_text,"
-                               " r.unit_text, r.org_text FROM reviews r"
+                               "SELECT g.id, g.report, " LATEST_OF("name", SAME_TEXT("r.name_text", "g.name_text")) ", "
+                               LATEST_OF("unit", SAME_TEXT("r.unit_text", "g.unit_text")) ", "
+                               LATEST_OF("org", SAME_TEXT("r.org_text", "g.org_text")) ", "
+                               LATEST_OF("closing", "1 = 1") ", r.weight, g.name_text, g.unit_text, g.org_text"
+                               " FROM reviews r"
                                " JOIN greetings g ON g.id = r.greeting_id"
                                " WHERE r.id = (SELECT max(r.id) FROM " REVIEWS_OF("g") ")"
                                " AND g.report IS NOT NULL ORDER BY g.id",

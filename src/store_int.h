@@ -280,8 +280,15 @@ int rv_greeting_read(rv_sql *q, int c, int report, rv_greeting_summary *g);
 #define ABOUT_SOUGHT(r, g)                                                                      \
     SAME_TEXT(r ".name_text", g ".name_text") " AND " SAME_TEXT(r ".unit_text", g ".unit_text")   \
     " AND " SAME_TEXT(r ".org_text", g ".org_text")
-/* g has been heard: a review of its recording about what it sought. */
-#define HEARD(g) "EXISTS (SELECT 1 FROM " REVIEWS_OF(g) " AND " ABOUT_SOUGHT("r", g) ")"
+/* Review r is about the texts g sought of element E, when g is unsure of it. */
+#define ABOUT_IF_UNSURE(r, g, E)                                                                \
+    "(instr(',' || " g ".review || ',', '," E ",') = 0 OR " SAME_TEXT(r "." E "_text", g "." E "_text") ")"
+/* g has been heard: a review of its recording, about the texts sought of
+ * the elements g is unsure of (a mailbox renamed since makes those to be
+ * heard again; any other answer of the review still stands). */
+#define HEARD(g)                                                                                \
+    "EXISTS (SELECT 1 FROM " REVIEWS_OF(g) " AND " ABOUT_IF_UNSURE("r", g, "name") " AND "            \
+    ABOUT_IF_UNSURE("r", g, "unit") " AND " ABOUT_IF_UNSURE("r", g, "org") ")"
 #define GREETING_COLS                                                                          \
     "g.id, g.received_at, g.removed, g.content_type, g.bytes, g.compliant, g.violations,"      \
     " g.missing_reason, g.absence_until, g.profile, g.audio_sha256, g.review,"                 \

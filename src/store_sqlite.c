@@ -236,8 +236,8 @@ static const char *const migrations[] = {
      * sought ("" not sought, NULL unknown) and those a review's answers are
      * about, so that a renamed mailbox's greeting is analysed again and an
      * answer about an old text is not taken for the new one; both from the
-     * analyses kept (a review was of its greeting's texts: renaming never
-     * led to a new analysis before) */
+     * analyses kept (a review is taken to be about its greeting's texts as
+     * analysed now); a greeting whose texts cannot be told is analysed again */
     "ALTER TABLE greetings ADD COLUMN name_text TEXT;"
     "ALTER TABLE greetings ADD COLUMN unit_text TEXT;"
     "ALTER TABLE greetings ADD COLUMN org_text TEXT;"
@@ -245,6 +245,7 @@ static const char *const migrations[] = {
     "  unit_text = coalesce(json_extract(report, '$.expected.unit'), ''),"
     "  org_text = coalesce(json_extract(report, '$.expected.org'), '')"
     "  WHERE CASE WHEN json_valid(report) THEN json_type(report, '$.expected') = 'object' ELSE 0 END;"
+    "UPDATE greetings SET models_version = '' WHERE name_text IS NULL AND removed = 0;"
     "ALTER TABLE reviews ADD COLUMN name_text TEXT;"
     "ALTER TABLE reviews ADD COLUMN unit_text TEXT;"
     "ALTER TABLE reviews ADD COLUMN org_text TEXT;"

@@ -652,12 +652,14 @@ typedef struct {
     const char *report;
     const char *name, *unit, *org, *closing; /* "stated", "not_stated" or NULL */
     int weight;                              /* how many greetings it stands for (rv_store_add_review) */
-    const char *asked[3];                    /* the texts name, unit and org answer about (NULL: not known) */
+    const char *asked[3];                    /* the texts name, unit and org answer about: the greeting's
+                                              * (NULL: not known) */
 } rv_reviewed;
 
-/* Call fn for the latest review of every reviewed recording (a greeting,
- * or the same audio sent again to its mailbox: counted once) whose
- * greeting has a report, in greeting order. */
+/* Call fn once for every reviewed recording (a greeting, or the same audio
+ * sent again to its mailbox) whose latest review's greeting has a report,
+ * in greeting order: that greeting, each element's latest answer about the
+ * texts it sought (as rv_store_latest_review), the latest review's weight. */
 RV_MUST_USE rv_err rv_store_each_reviewed(rv_store *s, void (*fn)(void *user, const rv_reviewed *r), void *user,
                                           rv_error *err);
 

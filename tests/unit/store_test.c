@@ -12,6 +12,8 @@
 
 #include <sqlite3.h>
 
+#include "../../src/store_int.h"
+
 #include "rostvakt/fileio.h"
 #include "rostvakt/organisation.h"
 #include "rostvakt/requests.h"
@@ -1021,6 +1023,36 @@ Test(store, the_texts_sought_are_known_after_the_migration) {
     cr_assert_eq(rv_store_latest_review(s, "4711", "a", (const char *const[3]){"Anna S", "Bygglov", ""}, &h, &found, &e),
                  RV_OK, "%s", e.msg);
     cr_expect(found && !strcmp(h.name, "stated") && !strcmp(h.unit, ""), "the old review was about Ekonomi");
+    rv_store_close(s);
+}
+
+/* The same on either backend, through the store's statements: a report
+ * that is not JSON does not stop the upgrade, and its greeting, whose
+ * texts cannot be told, is analysed again by the next sweep. */
+Test(store, a_report_not_json_is_analysed_again_after_the_migration) {
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_open_upto(dir, 21, &s, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_sql_exec(s,
+                             "INSERT INTO mailboxes (ext, first_name, last_name, unit, profile, created_at, updated_at)"
+                             " VALUES ('4712', 'Bo', 'T', 'Bygg', 'default', 't', 't')",
+                             V_NONE, "a mailbox", &e),
+                 RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_sql_exec(s,
+                             "INSERT INTO greetings (id, ext, audio_sha256, content_type, received_at, report, review,"
+                             " models_version) VALUES (2, '4712', 'b', 'audio/wav', '2026-11-02T10:00:00Z',"
+                             " 'not json', '', 'v1')",
+                             V_NONE, "a greeting", &e),
+                 RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_sql_exec(s, "UPDATE mailboxes SET greeting_id = 2", V_NONE, "its greeting", &e), RV_OK, "%s",
+                 e.msg);
+    rv_store_close(s);
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(rv_store_schema_version(s), RV_STORE_SCHEMA_VERSION);
+    rv_current_greeting g[2];
+    size_t n;
+    cr_assert_eq(rv_store_current_greetings(s, "", g, 2, &n, &e), RV_OK, "%s", e.msg);
+    cr_expect(n == 1 && g[0].models_version[0] == '\0', "to be analysed again: '%s'", n ? g[0].models_version : "");
     rv_store_close(s);
 }
 

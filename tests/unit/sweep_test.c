@@ -497,6 +497,53 @@ Test(sweep, sure_verdicts_are_sampled_for_review) {
     cr_expect_eq(k2.w[5], 0, "the first review no longer counts");
 }
 
+/* Calibrate hears each element's latest answer, not only the latest
+ * review's: a review of the unit alone leaves the name's answer standing. */
+static void keep_answers(void *user, const rv_reviewed *r)
+{
+    char *out = user;
+    snprintf(out, 64, "%s/%s/%s", r->name ? r->name : "-", r->unit ? r->unit : "-", r->closing ? r->closing : "-");
+}
+
+Test(sweep, calibrate_hears_each_elements_latest_answer) {
+    mailbox("530", "Bo", "Ekonomi", "botkyrka");
+    long long id = verified("530", RV_COMPLIANCE_UNKNOWN, "", NULL, "name,unit");
+    rv_review a = {.ext = "530", .greeting_id = id, .name = "not_stated", .asked = {"Bo Test", "Ekonomi", ""},
+                   .actor = "registrator", .remote = "127.0.0.1", .now = "2026-11-24T09:00:00Z"};
+    long long rid;
+    rv_error e;
+    cr_assert_eq(rv_store_add_review(st, &a, &rid, &e), RV_OK, "%s", e.msg);
+    rv_review b = a;
+    b.name = NULL, b.unit = "stated";
+    cr_assert_eq(rv_store_add_review(st, &b, &rid, &e), RV_OK, "%s", e.msg);
+    char got[64] = "";
+    cr_assert_eq(rv_store_each_reviewed(st, keep_answers, got, &e), RV_OK, "%s", e.msg);
+    cr_expect_str_eq(got, "not_stated/stated/-");
+}
+
+/* Renaming the unit does not make a greeting unsure of its name only to be
+ * heard again: the name's answer is about the same name. */
+Test(sweep, an_answer_still_about_what_is_sought_keeps_a_greeting_heard) {
+    mailbox("540", "Bo", "Ekonomi", "botkyrka");
+    long long id = verified("540", RV_COMPLIANCE_UNKNOWN, "", NULL, "name");
+    rv_review a = {.ext = "540", .greeting_id = id, .name = "stated", .asked = {"Bo Test", "Ekonomi", ""},
+                   .actor = "registrator", .remote = "127.0.0.1", .now = "2026-11-24T09:00:00Z"};
+    long long rid;
+    rv_error e;
+    cr_assert_eq(rv_store_add_review(st, &a, &rid, &e), RV_OK, "%s", e.msg);
+    mailbox("540", "Bo", "Bygglov", "botkyrka");
+    rv_greeting_row again = {.report = "{}", .compliance = RV_COMPLIANCE_UNKNOWN, .violations = "",
+                             .profile = "botkyrka", .models_version = MODELS, .review = "name",
+                             .sought = {"Bo Test", "Bygglov", ""}};
+    cr_assert_eq(rv_store_reanalysed_greeting(st, id, &again, "2026-11-25T01:00:00Z", &e), RV_OK, "%s", e.msg);
+    rv_review_item *list;
+    size_t n;
+    int more;
+    cr_assert_eq(rv_store_list_review(st, NULL, 50, 0, NULL, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(n, 0, "still heard");
+    rv_review_items_free(list, n);
+}
+
 /* A review of the sample that leaves some of its questions unanswered
  * counts for one greeting: the sample counts only whole. */
 Test(sweep, a_partial_review_of_the_sample_counts_once) {
