@@ -497,13 +497,16 @@ Test(sweep, sure_verdicts_are_sampled_for_review) {
     cr_expect_eq(k2.w[5], 0, "the first review no longer counts");
 }
 
-/* Calibrate hears each element's latest answer, not only the latest
- * review's: a review of the unit alone leaves the name's answer standing. */
+/* A reviewed recording's answers to name, unit and closing, as calibrate
+ * hears them, into user ("-": none). */
 static void keep_answers(void *user, const rv_reviewed *r)
 {
     char *out = user;
     snprintf(out, 64, "%s/%s/%s", r->name ? r->name : "-", r->unit ? r->unit : "-", r->closing ? r->closing : "-");
 }
+
+/* Calibrate hears each element's latest answer, not only the latest
+ * review's: a review of the unit alone leaves the name's answer standing. */
 
 Test(sweep, calibrate_hears_each_elements_latest_answer) {
     mailbox("530", "Bo", "Ekonomi", "botkyrka");
@@ -630,6 +633,9 @@ Test(sweep, a_renamed_mailbox_sets_its_reviews_answers_aside) {
     cr_assert_eq(rv_store_list_review(st, NULL, 50, 0, NULL, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
     cr_expect(n == 1 && list[0].greeting_id == id, "the answer was about Ekonomi: listed again");
     rv_review_items_free(list, n);
+    char answers[64] = "";
+    cr_assert_eq(rv_store_each_reviewed(st, keep_answers, answers, &e), RV_OK, "%s", e.msg);
+    cr_expect_str_eq(answers, "stated/-/not_stated", "calibrate and adapt hear nothing of Bygglov yet");
     /* heard again, of the new unit only: each element's latest answer about
      * what is sought counts, the name's from the first review */
     rv_review unit = {.ext = "520", .greeting_id = id, .unit = "not_stated", .asked = {"Bo Test", "Bygglov", ""},
