@@ -526,26 +526,31 @@ Test(mailboxes, sure_verdicts_are_sampled_for_review) {
     start_server("0"); /* for the teardown */
 }
 
+/* Anna's greeting on 4711, reviewed with heard (a review's body); then
+ * her unit renamed Bygglovsenheten and the nightly sweep run; the sweep's
+ * summary line into out. */
+static void reviewed_then_renamed(const char *heard, sink *o, char *out, size_t cap)
+{
+    annas_greeting("4711", o);
+    cr_assert_eq(call("POST", "/v1/mailboxes/4711/greetings/1/review", officer, heard, o), 201, "%s", o->buf);
+    const char *moved = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Bygglovsenheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, moved, o), 200, "%s", o->buf);
+    stop_server();
+    char args[512];
+    snprintf(args, sizeof args, "sweep --data-dir %s/data --date 2026-11-23 --format json --out %s/r.json", dir, dir);
+    cr_expect_eq(run_cli(args, out, cap), 0, "%s", out);
+    start_server("0");
+    cr_assert_eq(call("GET", "/v1/mailboxes/4711/greeting", officer, NULL, o), 200, "%s", o->buf);
+}
+
 /* A mailbox renamed after its greeting was reviewed: the next sweep
  * analyses the greeting again against the new unit, and the review's
  * answer about the old unit no longer decides its verdict. */
 Test(mailboxes, a_renamed_mailbox_is_analysed_again) {
     sink o;
-    annas_greeting("4711", &o);
-    cr_assert_eq(call("POST", "/v1/mailboxes/4711/greetings/1/review", officer,
-                      "{\"name\":\"stated\",\"unit\":\"stated\",\"closing\":\"stated\"}", &o),
-                 201, "%s", o.buf);
-    cr_assert_eq(call("GET", "/v1/mailboxes/4711/greetings", officer, NULL, &o), 200);
-    cr_expect(strstr(o.buf, "\"compliant\":true") != NULL, "reviewed compliant: %s", o.buf);
-    const char *moved = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Bygglovsenheten\"}";
-    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, moved, &o), 200, "%s", o.buf);
-    stop_server();
-    char args[512], out[4096];
-    snprintf(args, sizeof args, "sweep --data-dir %s/data --date 2026-11-23 --format json --out %s/r.json", dir, dir);
-    cr_expect_eq(run_cli(args, out, sizeof out), 0, "%s", out);
+    char out[4096];
+    reviewed_then_renamed("{\"name\":\"stated\",\"unit\":\"stated\",\"closing\":\"stated\"}", &o, out, sizeof out);
     cr_expect(strstr(out, "greetings out of date 1, re-analysed 1, failed 0") != NULL, "%s", out);
-    start_server("0");
-    cr_assert_eq(call("GET", "/v1/mailboxes/4711/greeting", officer, NULL, &o), 200, "%s", o.buf);
     cr_expect(strstr(o.buf, "\"expected\":\"Bygglovsenheten\"") != NULL, "sought anew: %s", o.buf);
     cr_expect(strstr(o.buf, "\"compliant\":true") == NULL, "the old answer does not decide: %s", o.buf);
 }
@@ -555,18 +560,9 @@ Test(mailboxes, a_renamed_mailbox_is_analysed_again) {
  * heard not said, before and after the unit was renamed and heard again. */
 Test(mailboxes, earlier_answers_stand_beside_a_later_review) {
     sink o;
-    annas_greeting("4711", &o);
-    cr_assert_eq(call("POST", "/v1/mailboxes/4711/greetings/1/review", officer,
-                      "{\"name\":\"not_stated\",\"unit\":\"stated\",\"closing\":\"stated\"}", &o),
-                 201, "%s", o.buf);
-    const char *moved = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Bygglovsenheten\"}";
-    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, moved, &o), 200, "%s", o.buf);
-    stop_server();
-    char args[512], out[4096];
-    snprintf(args, sizeof args, "sweep --data-dir %s/data --date 2026-11-23 --format json --out %s/r.json", dir, dir);
-    cr_expect_eq(run_cli(args, out, sizeof out), 0, "%s", out);
-    start_server("0");
-    cr_assert_eq(call("GET", "/v1/mailboxes/4711/greeting", officer, NULL, &o), 200, "%s", o.buf);
+    char out[4096];
+    reviewed_then_renamed("{\"name\":\"not_stated\",\"unit\":\"stated\",\"closing\":\"stated\"}", &o, out,
+                          sizeof out);
     cr_expect(strstr(o.buf, "\"compliant\":false") != NULL && strstr(o.buf, "name_missing") != NULL,
               "the name's answer stands after the rename: %s", o.buf);
     cr_assert_eq(call("POST", "/v1/mailboxes/4711/greetings/1/review", officer, "{\"unit\":\"stated\"}", &o), 201,
