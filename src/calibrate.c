@@ -77,18 +77,6 @@ static int decided_otherwise(const json_t *check, const rv_verify_thresholds *th
     return json_number_value(d) <= max;
 }
 
-/* 1 when an answer about text asked (NULL: not known) is about what
- * check sought: a mailbox renamed since its review is sought anew. */
-static int about(const char *asked, const json_t *check)
-{
-    const char *t = json_string_value(json_object_get(check, "expected"));
-    if (!asked) return 1;
-    char *a = rv_unit_key(asked), *b = rv_unit_key(t ? t : "");
-    int same = a && b && strcmp(a, b) == 0;
-    free(a), free(b);
-    return same;
-}
-
 static void one_review(void *user, const rv_reviewed *r)
 {
     collect_ctx *x = user;
@@ -100,7 +88,7 @@ static void one_review(void *user, const rv_reviewed *r)
                                                        : RV_CODEC_OTHER;
     rv_verify_thresholds th = rv_verify_thresholds_for(&x->th, cd);
     json_t *name = json_object_get(rep, "name");
-    if (json_is_object(name) && !decided_otherwise(name, &th) && about(r->asked[0], name)) {
+    if (json_is_object(name) && !decided_otherwise(name, &th)) {
         double t = json_object_get(name, "cohort") ? th.name_cohort_min_score : th.name_min_score;
         add(x, RV_CAL_NAME, score_of(name) - t, r->name, r->weight);
     }
@@ -108,7 +96,7 @@ static void one_review(void *user, const rv_reviewed *r)
     for (int k = 0; k < 2; k++) {
         json_t *c = json_object_get(rep, keys[k]);
         const char *text = json_string_value(json_object_get(c, "expected"));
-        if (json_is_object(c) && text && !decided_otherwise(c, &th) && about(r->asked[1 + k], c))
+        if (json_is_object(c) && text && !decided_otherwise(c, &th))
             add(x, RV_CAL_UNIT, score_of(c) - rv_phrase_threshold(&th, text), labels[k], r->weight);
     }
     json_t *closing = json_object_get(rep, "closing_prompt");

@@ -212,11 +212,6 @@ rv_err rv_store_reanalysed_greeting(rv_store *s, long long id, const rv_greeting
 #define LATEST_OF(X, cond)                                                                      \
     "(SELECT r." X " FROM " REVIEWS_OF("g") " AND r." X " IS NOT NULL AND " cond                  \
     " ORDER BY r.id DESC LIMIT 1)"
-/* The same of the recording (?1, ?2). */
-#define LATEST_ANSWER(X, cond)                                                                  \
-    "(SELECT r." X " FROM reviews r JOIN greetings g ON g.id = r.greeting_id"                    \
-    " WHERE g.ext = ?1 AND g.audio_sha256 = ?2 AND r." X " IS NOT NULL AND " cond                 \
-    " ORDER BY r.id DESC LIMIT 1)"
 
 rv_err rv_store_latest_review(rv_store *s, const char *ext, const char *sha256, const char *const sought[3],
                               rv_heard *out, int *found, rv_error *err)
@@ -224,14 +219,16 @@ rv_err rv_store_latest_review(rv_store *s, const char *ext, const char *sha256, 
     memset(out, 0, sizeof *out);
     *found = 0;
     rv_sql *q;
-    /* each element's latest answer, of those about what is sought now */
+    /* each element's latest answer, of those about what is sought now: the
+     * recording (?1, ?2) as a greeting of no id of its own, g */
     rv_err rc = rv_sql_prepare(s, &q,
-                               "SELECT " LATEST_ANSWER("name", SAME_TEXT("r.name_text", "?3")) ", "
-                               LATEST_ANSWER("unit", SAME_TEXT("r.unit_text", "?4")) ", "
-                               LATEST_ANSWER("org", SAME_TEXT("r.org_text", "?5")) ", "
-                               LATEST_ANSWER("closing", "1 = 1") ","
-                               " CASE WHEN EXISTS (SELECT 1 FROM reviews r JOIN greetings g ON g.id = r.greeting_id"
-                               " WHERE g.ext = ?1 AND g.audio_sha256 = ?2) THEN 1 ELSE 0 END",
+                               "SELECT " LATEST_OF("name", SAME_TEXT("r.name_text", "?3")) ", "
+                               LATEST_OF("unit", SAME_TEXT("r.unit_text", "?4")) ", "
+                               LATEST_OF("org", SAME_TEXT("r.org_text", "?5")) ", "
+                               LATEST_OF("closing", "1 = 1") ","
+                               " CASE WHEN EXISTS (SELECT 1 FROM " REVIEWS_OF("g") ") THEN 1 ELSE 0 END"
+                               " FROM (SELECT CAST(NULL AS bigint) AS id, CAST(?1 AS text) AS ext,"
+                               " CAST(?2 AS text) AS audio_sha256) g",
                                V_ARGS(V_TEXT(ext), V_TEXT(sha256), V_TEXT(sought[0]), V_TEXT(sought[1]),
                                       V_TEXT(sought[2])),
                                "cannot read reviews", err);
@@ -389,7 +386,7 @@ rv_err rv_store_each_reviewed(rv_store *s, void (*fn)(void *user, const rv_revie
                                "SELECT g.id, g.report, " LATEST_OF("name", SAME_TEXT("r.name_text", "g.name_text")) ", "
                                LATEST_OF("unit", SAME_TEXT("r.unit_text", "g.unit_text")) ", "
                                LATEST_OF("org", SAME_TEXT("r.org_text", "g.org_text")) ", "
-                               LATEST_OF("closing", "1 = 1") ", r.weight, g.name_text, g.unit_text, g.org_text"
+                               LATEST_OF("closing", "1 = 1") ", r.weight"
                                " FROM reviews r"
                                " JOIN greetings g ON g.id = r.greeting_id"
                                " WHERE r.id = (SELECT max(r.id) FROM " REVIEWS_OF("g") ")"
@@ -400,8 +397,7 @@ rv_err rv_store_each_reviewed(rv_store *s, void (*fn)(void *user, const rv_revie
     while ((r = rv_sql_step(q, err)) == 1) {
         rv_reviewed v = {.greeting_id = rv_sql_int(q, 0), .report = rv_sql_text(q, 1), .name = rv_sql_text(q, 2),
                          .unit = rv_sql_text(q, 3), .org = rv_sql_text(q, 4), .closing = rv_sql_text(q, 5),
-                         .weight = (int)rv_sql_int(q, 6),
-                         .asked = {rv_sql_text(q, 7), rv_sql_text(q, 8), rv_sql_text(q, 9)}};
+                         .weight = (int)rv_sql_int(q, 6)};
         fn(user, &v);
     }
     if (r < 0) rc = err->code;

@@ -652,8 +652,6 @@ typedef struct {
     const char *report;
     const char *name, *unit, *org, *closing; /* "stated", "not_stated" or NULL */
     int weight;                              /* how many greetings it stands for (rv_store_add_review) */
-    const char *asked[3];                    /* the texts name, unit and org answer about: the greeting's
-                                              * (NULL: not known) */
 } rv_reviewed;
 
 /* Call fn once for every reviewed recording (a greeting, or the same audio
