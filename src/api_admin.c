@@ -395,21 +395,17 @@ rv_answer rv_api_sign_in(rv_server *s, rv_req *r, const rv_path *p)
     char cookie[200];
     size_t len;
     const char *body = rv_req_body(r, &len);
-    json_error_t je;
-    json_t *j = len ? json_loadb(body, len, 0, &je) : NULL;
+    json_t *j;
+    rv_error e;
+    if (rv_json_body(body, len, &j, &e) != RV_OK) return rv_reply_rv_error(r, &e);
     const char *token = json_string_value(json_object_get(j, "token"));
     rv_role role;
     char name[RV_TOKEN_NAME_MAX + 1], remote[64];
     rv_req_remote(r, remote);
-    if (!j || !json_is_object(j)) {
-        json_decref(j);
-        return rv_reply_error(r, RV_ERR_ARG, "the body must be a JSON object {\"token\": ...}");
-    }
     unsigned char key[RV_TOKEN_KEY_LEN];
     int ok = token && rv_identity_token_key(s->id, token, &role, name, sizeof name, key);
     json_decref(j);
     if (!ok) return rv_reply_error(r, RV_ERR_UNAUTHORIZED, "no such token");
-    rv_error e;
     /* a session is written in a transaction of its own: audited first,
      * and none made unless its audit row is written */
     if (role == RV_ROLE_PBX) {

@@ -545,8 +545,9 @@ rv_answer rv_api_handover(rv_server *s, rv_req *r, const rv_path *p)
         return rv_reply_error(r, RV_ERR_CONFIG, "mail_smtp_url is not set: no mail can be sent");
     size_t len;
     const char *body = rv_req_body(r, &len);
-    json_error_t je;
-    json_t *j = body ? json_loadb(body, len, 0, &je) : NULL;
+    json_t *j;
+    rv_error e;
+    if (rv_json_body(body, len, &j, &e) != RV_OK) return rv_reply_rv_error(r, &e);
     const char *to = json_string_value(json_object_get(j, "to"));
     json_t *nj = json_object_get(j, "note");
     const char *note = json_string_value(nj);
@@ -604,8 +605,9 @@ rv_answer rv_api_archived(rv_server *s, rv_req *r, const rv_path *p)
     const rv_caller *who = rv_req_caller(r);
     size_t len;
     const char *body = rv_req_body(r, &len);
-    json_error_t je;
-    json_t *j = body ? json_loadb(body, len, 0, &je) : NULL;
+    json_t *j;
+    rv_error e;
+    if (rv_json_body(body, len, &j, &e) != RV_OK) return rv_reply_rv_error(r, &e);
     const char *ref = json_string_value(json_object_get(j, "reference"));
     if (!json_is_object(j) || !ref || !*ref || strlen(ref) > 200) {
         json_decref(j);
@@ -621,7 +623,6 @@ rv_answer rv_api_archived(rv_server *s, rv_req *r, const rv_path *p)
     rv_utc_now(now);
     snprintf(reference, sizeof reference, "%s", ref);
     json_decref(j);
-    rv_error e;
     rv_err rc;
     RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES,
                    rv_store_mark_archived(s->db.store, p->id, reference, now, who->name, who->remote, &e));

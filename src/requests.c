@@ -9,15 +9,28 @@
 #include "rostvakt/mail.h"
 #include "rostvakt/organisation.h"
 
+rv_err rv_json_body(const char *json, size_t len, json_t **out, rv_error *err)
+{
+    json_error_t je;
+    *out = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &je);
+    if (!*out) return rv_error_set(err, RV_ERR_ARG, "body is not JSON: %s (line %d)", je.text, je.line);
+    if (!json_is_object(*out)) {
+        json_decref(*out);
+        *out = NULL;
+        return rv_error_set(err, RV_ERR_ARG, "body must be a JSON object");
+    }
+    return RV_OK;
+}
+
 rv_err rv_mailbox_parse(const char *ext, const char *json, size_t len, rv_mailbox *out, rv_error *err)
 {
     memset(out, 0, sizeof *out);
     if (!rv_ext_valid(ext)) return rv_error_set(err, RV_ERR_ARG, "ext must be 1 to 20 digits");
     snprintf(out->ext, sizeof out->ext, "%s", ext);
     snprintf(out->profile, sizeof out->profile, "default");
-    json_error_t je;
-    json_t *root = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &je);
-    if (!root) return rv_error_set(err, RV_ERR_ARG, "body is not JSON: %s (line %d)", je.text, je.line);
+    json_t *root;
+    rv_err rc = rv_json_body(json, len, &root, err);
+    if (rc != RV_OK) return rc;
     struct {
         const char *key;
         char *dst;
@@ -32,11 +45,6 @@ rv_err rv_mailbox_parse(const char *ext, const char *json, size_t len, rv_mailbo
              {"email", out->email, sizeof out->email, 0},
              {"organisation", out->organisation, RV_ORG_ID_MAX + 1, 0}};
     size_t nf = sizeof f / sizeof f[0];
-    rv_err rc = RV_OK;
-    if (!json_is_object(root)) {
-        rc = rv_error_set(err, RV_ERR_ARG, "body must be a JSON object");
-        goto done;
-    }
     const char *key;
     json_t *v;
     json_object_foreach(root, key, v) {
@@ -85,13 +93,9 @@ static rv_err string_fields(const char *json, size_t len, const char *const *nam
 {
     *doc = NULL;
     for (int k = 0; k < n; k++) v[k] = NULL;
-    json_error_t je;
-    json_t *b = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &je);
-    if (!b) return rv_error_set(err, RV_ERR_ARG, "body is not JSON: %s (line %d)", je.text, je.line);
-    if (!json_is_object(b)) {
-        json_decref(b);
-        return rv_error_set(err, RV_ERR_ARG, "body must be a JSON object");
-    }
+    json_t *b;
+    rv_err brc = rv_json_body(json, len, &b, err);
+    if (brc != RV_OK) return brc;
     const char *key;
     json_t *val;
     json_object_foreach(b, key, val) {
@@ -161,11 +165,11 @@ rv_err rv_unit_parse(const char *json, size_t len, char *list, size_t cap, rv_er
 {
     if (cap) list[0] = '\0';
     if (cap < RV_UNIT_LIST_MAX) return rv_error_set(err, RV_ERR_ARG, "no room for the managers");
-    json_error_t je;
-    json_t *j = json_loadb(json ? json : "", len, 0, &je);
+    json_t *j;
+    rv_err rc = rv_json_body(json, len, &j, err);
+    if (rc != RV_OK) return rc;
     json_t *m = json_object_get(j, "managers");
-    rv_err rc = RV_OK;
-    if (!json_is_object(j) || !json_is_array(m) || json_array_size(m) > RV_UNIT_MANAGERS_MAX)
+    if (!json_is_array(m) || json_array_size(m) > RV_UNIT_MANAGERS_MAX)
         rc = rv_error_set(err, RV_ERR_ARG, "the body must be {\"managers\": [\"address\", ...]} (at most %d)",
                           RV_UNIT_MANAGERS_MAX);
     size_t i, l = 0;
@@ -205,19 +209,14 @@ rv_err rv_org_parse(const char *id, const char *json, size_t len, rv_org *out, r
     memset(out, 0, sizeof *out);
     if (!rv_org_id_valid(id)) return rv_error_set(err, RV_ERR_ARG, "an organisation's id is 1 to 40 of a-z 0-9 -");
     snprintf(out->id, sizeof out->id, "%s", id);
-    json_error_t je;
-    json_t *j = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &je);
-    rv_err rc = RV_OK;
+    json_t *j;
+    rv_err rc = rv_json_body(json, len, &j, err);
+    if (rc != RV_OK) return rc;
     static const char *const keys[] = {"name", "organisationsnummer", "calendar", "time_zone", "profile",
                                        "diarienummer_pattern", "gallringsbeslut", "gallring_covers",
                                        "archival_creator", "mail", NULL};
     const char *key;
     json_t *v;
-    if (!j) return rv_error_set(err, RV_ERR_ARG, "body is not JSON: %s (line %d)", je.text, je.line);
-    if (!json_is_object(j)) {
-        rc = rv_error_set(err, RV_ERR_ARG, "the body must be a JSON object");
-        goto done;
-    }
     json_object_foreach(j, key, v) {
         size_t k = 0;
         while (keys[k] && strcmp(keys[k], key) != 0) k++;

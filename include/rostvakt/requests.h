@@ -8,6 +8,14 @@
 #include "rostvakt/err.h"
 #include "rostvakt/store.h"
 
+struct json_t;
+
+/* A request body as a JSON object (duplicate keys refused): *out (new,
+ * json_decref). A body that is not JSON is RV_ERR_ARG saying why and where
+ * ("body is not JSON: ... (line N)"), one that is other JSON RV_ERR_ARG
+ * "body must be a JSON object"; *out is then NULL. */
+RV_MUST_USE rv_err rv_json_body(const char *json, size_t len, struct json_t **out, rv_error *err);
+
 /* Parse a PUT /v1/mailboxes/{ext} body (UTF-8 JSON object): first_name,
  * last_name and unit are required strings, org, profile and mobile optional
  * strings; any other field, a wrong type, an empty or too long value is

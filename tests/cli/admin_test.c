@@ -50,6 +50,9 @@ Test(admin, web_sessions_with_csrf_and_an_idle_end) {
     cookies k = {""};
     char body[160], cookie[200], csrf_h[120], csrf[80];
     cr_expect_eq(call_h("POST", "/v1/session", NULL, NULL, NULL, "not json", &o, NULL), 400);
+    cr_expect(strstr(o.buf, "body is not JSON: ") != NULL, "said why: %s", o.buf);
+    cr_expect_eq(call_h("POST", "/v1/session", NULL, NULL, NULL, "{\"token\":\"a\",\"token\":\"b\"}", &o, NULL), 400);
+    cr_expect(strstr(o.buf, "duplicate object key") != NULL, "said why: %s", o.buf);
     cr_expect_eq(call_h("POST", "/v1/session", NULL, NULL, NULL, "{\"token\":\"rv_0000\"}", &o, NULL), 401);
     snprintf(body, sizeof body, "{\"token\":\"%s\"}", pbx);
     cr_expect_eq(call_h("POST", "/v1/session", NULL, NULL, NULL, body, &o, NULL), 403, "a PBX does not sign in");
@@ -561,6 +564,8 @@ Test(admin, the_nightly_report_is_mailed_to_managers, .fini = smtp_teardown) {
                       "{\"managers\":[\"soc@kommun.se\",\"bitr@kommun.se\"]}", &o), 201, "%s", o.buf);
     cr_expect_eq(call("PUT", "/v1/units/Kulturenheten", admin, "{\"managers\":[\"kultur@kommun.se\"]}", &o), 201);
     cr_expect_eq(call("PUT", "/v1/units/Kulturenheten", admin, "{\"managers\":[\"inte en adress\"]}", &o), 422);
+    cr_expect_eq(call("PUT", "/v1/units/Kulturenheten", admin, "{\"managers\":[}", &o), 400);
+    cr_expect(strstr(o.buf, "body is not JSON: ") != NULL, "said why: %s", o.buf);
     cr_expect_eq(call("PUT", "/v1/units/Kulturenheten", admin, "{\"managers\":\"kultur@kommun.se\"}", &o), 400);
     cr_expect_eq(call("PUT", "/v1/units/Kulturenheten", officer, "{\"managers\":[]}", &o), 403);
     cr_expect_eq(call("PUT", "/v1/units/Kulturenheten", pbx, "{\"managers\":[]}", &o), 403, "admin only");

@@ -399,6 +399,8 @@ Test(inbox, a_voicemail_is_handed_over_by_mail) {
     cr_expect_eq(call("POST", path, pbx, body, &o), 403);
     cr_expect_eq(call("POST", path, officer, "{\"to\":\"not an address\"}", &o), 422, "%s", o.buf);
     cr_expect_eq(call("POST", path, officer, "{\"note\":\"x\"}", &o), 400, "%s", o.buf);
+    cr_expect_eq(call("POST", path, officer, "{\"to\":\"a@kommun.se\",\"to\":\"b@kommun.se\"}", &o), 400, "%s", o.buf);
+    cr_expect(strstr(o.buf, "body is not JSON: duplicate object key") != NULL, "said why: %s", o.buf);
     cr_expect_eq(call("POST", path, officer, "{\"to\":\"a@kommun.se\",\"cc\":\"b@kommun.se\"}", &o), 400, "%s", o.buf);
     cr_expect_eq(call("POST", path, officer, "{\"to\":\"a@kommun.se\",\"note\":\"a\\u0007b\"}", &o), 400, "%s", o.buf);
     cr_expect_eq(call("POST", "/v1/voicemails/999/handover", officer, body, &o), 404, "%s", o.buf);

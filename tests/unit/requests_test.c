@@ -95,6 +95,13 @@ Test(requests, a_units_managers_are_addresses) {
         cr_expect_eq(rv_unit_parse(arg[i], strlen(arg[i]), list, sizeof list, &e), RV_ERR_ARG, "case %zu", i);
         cr_expect_str_eq(list, "");
     }
+    const char *why[][2] = {{"{\"managers\":[", "body is not JSON: "},
+                            {"[]", "body must be a JSON object"},
+                            {"{\"managers\":[],\"managers\":[]}", "duplicate object key"}};
+    for (size_t i = 0; i < sizeof why / sizeof *why; i++) {
+        cr_expect_eq(rv_unit_parse(why[i][0], strlen(why[i][0]), list, sizeof list, &e), RV_ERR_ARG, "%s", why[i][0]);
+        cr_expect(strstr(e.msg, why[i][1]) != NULL, "%s: '%s' does not say %s", why[i][0], e.msg, why[i][1]);
+    }
     const char *bad[] = {"{\"managers\":[\"inte en adress\"]}", "{\"managers\":[1]}",
                          "{\"managers\":[\"a@b.se\",\"a,b@c.se\"]}"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
