@@ -640,8 +640,8 @@ void rv_pg_busy_timeout(rv_store *s, int ms)
 /* ---- the schema ---- */
 
 /* The functions the table files' SQL calls that PostgreSQL lacks, as SQLite
- * and rostvakt define them. rv_unit_key: Unicode lower case (ICU's, as
- * rv_unit_key's case folding for the names units have) and NFC. */
+ * and rostvakt define them. rv_unit_key: Unicode lower case (ICU's, the
+ * same as glib's that rv_unit_key takes) and NFC. */
 static const char functions_sql[] =
     "CREATE OR REPLACE FUNCTION instr(h text, n text) RETURNS integer LANGUAGE sql IMMUTABLE"
     "  AS 'SELECT strpos(h, n)';"

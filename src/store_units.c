@@ -11,7 +11,9 @@ char *rv_unit_key(const char *unit)
 {
     if (!unit) return NULL;
     if (!g_utf8_validate(unit, -1, NULL)) return strdup(unit);
-    gchar *folded = g_utf8_casefold(unit, -1);
+    /* lower case, not case folding: PostgreSQL's rv_unit_key is ICU's
+     * lower(), and both must give one key (ß stays ß, not ss) */
+    gchar *folded = g_utf8_strdown(unit, -1);
     gchar *key = folded ? g_utf8_normalize(folded, -1, G_NORMALIZE_DEFAULT_COMPOSE) : NULL;
     char *out = key ? strdup(key) : NULL;
     g_free(key);

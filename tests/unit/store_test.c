@@ -692,6 +692,34 @@ Test(store, unit_names_fold_case_and_swedish_letters) {
     free(bad);
 }
 
+/* The database compares units with its own rv_unit_key (SQLite: rostvakt's,
+ * registered on the connection; PostgreSQL: ICU's lower case and NFC in
+ * SQL), rostvakt's C code with rv_unit_key: both must give the same key, or
+ * a unit the database groups as one the mail and the API split (or the
+ * other way round). Letters where lower case and case folding differ
+ * (sharp s, final sigma, dotted capital I, a titlecase digraph) included. */
+Test(store, the_database_and_rostvakt_key_units_alike) {
+    rv_store *s;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &s, &e), RV_OK, "%s", e.msg);
+    const char *units[] = {"Ekonomienheten", "SOCIALTJ\xc3\x84NSTEN", "Socialtja\xcc\x88nsten",
+                           "Stra\xc3\x9f" "enbau", "STRASSENBAU", "\xe1\xba\x9e" "E", "\xce\xa3\xce\x9f\xce\xa6\xce\x99\xce\x91\xce\xa3",
+                           "\xc4\xb0stanbul", "\xc7\x85" "ivko", "\xef\xac\x81" "nans", "\xc2\xb5" "-enheten",
+                           "K\xe2\x84\xaa-enheten"};
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
+        rv_sql *q;
+        cr_assert_eq(rv_sql_prepare(s, &q, "SELECT rv_unit_key(?1)", V_ARGS(V_TEXT(units[i])), "key", &e), RV_OK,
+                     "%s", e.msg);
+        cr_assert_eq(rv_sql_step(q, &e), 1, "%s", e.msg);
+        char *k = rv_unit_key(units[i]);
+        cr_assert(k);
+        cr_expect_str_eq(rv_sql_text(q, 0), k, "%s: the database's key and rostvakt's", units[i]);
+        free(k);
+        rv_sql_done(q);
+    }
+    rv_store_close(s);
+}
+
 /* Schema 16 keeps each voicemail's latest decision and first listening on
  * it: an older archive gets them from its decisions and audit when it is
  * opened, and the triggers keep them from then on. */
