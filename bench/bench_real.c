@@ -91,6 +91,8 @@ typedef struct {
     double tmpl_self; /* RV_BENCH_TMPL_PG: the template's mean distance to itself, frame by frame */
     double tmpl_bg, tmpl_bg_sd; /* RV_BENCH_TMPL_PG: the mean and sd over the clip's end frames of the
                                  * best path's mean distance ending there (the fit's background) */
+    int loop_phones;  /* phones the free loop puts in the word's frames */
+    double loop_fpp;  /* the free loop's frames per phone over the clip */
 } trial;
 
 /* KIND_PHRASE_NAME: name-length phrases of read sentences, two or three
@@ -114,6 +116,7 @@ static const char *const channel_names[N_CHANNELS] = {"mu-law", "GSM", "wideband
 static int all_words;
 /* The trials the figures are of: a kind and a channel (-1: any). */
 static int f_kind = -1, f_chan = -1;
+static int f_ph_lo = 0, f_ph_hi = 1 << 30; /* the trials' phone counts picked */
 
 static trial trials[MAX_TRIALS];
 /* An optional cohort of ordinary words, each trial's score normalised by the
@@ -478,6 +481,8 @@ static void score_phrase(rv_asr *asr, const rv_verify_thresholds *th, const char
         tr.shipped = as_name ? (nd ? th->name_cohort_min_score : th->name_min_score) : rv_phrase_threshold(th, phrase);
         tr.word_min = sc.found ? sc.word_min : -1e9;
         tr.per_phone = sc.found && sc.phones ? (double)sc.frames / sc.phones : 0;
+        tr.loop_phones = sc.loop_phones;
+        tr.loop_fpp = sc.loop_fpp;
         tr.total = sc.found ? sc.total : -1e9;
         tr.frames = sc.frames;
         tr.phones = phones_of(phrase);
@@ -550,9 +555,11 @@ static void score_words(rv_asr *asr, const rv_verify_thresholds *th, char *list,
         double score = n_cohort ? raw - cohort_weight * (c > cohort_floor ? c : cohort_floor) : raw;
         trial tr = {speaker, said, score, raw, c, rv_phrase_threshold(th, alts[best]),
                     sc.found ? sc.word_min : -1e9, sc.found && sc.phones ? (double)sc.frames / sc.phones : 0, 0, 0,
-                    kind, channel, RV_VERDICT_UNSURE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+                    kind, channel, RV_VERDICT_UNSURE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
         tr.total = sc.found ? sc.total : -1e9;
         tr.frames = sc.frames;
+        tr.loop_phones = sc.loop_phones;
+        tr.loop_fpp = sc.loop_fpp;
         tr.phones = phones_of(alts[best]);
         tr.shipped_rel = tr.shipped - th->phrase_min_score;
         tr.stretch = sc.found ? stretch_s(&clip_signal, sc.start_s, sc.end_s) : 0;
@@ -613,6 +620,7 @@ static int picked(const trial *t, int sp, int not)
 {
     if (use_tmpl && !t->has_tmpl) return 0;
     if ((f_kind >= 0 && t->kind != f_kind) || (f_chan >= 0 && t->channel != f_chan)) return 0;
+    if (t->phones < f_ph_lo || t->phones > f_ph_hi) return 0;
     return sp < 0 || (not ? t->speaker != sp : t->speaker == sp);
 }
 
@@ -896,6 +904,34 @@ static void kind_table(int kind)
             }
             printf("\n");
         }
+    if (kind == KIND_SENTENCE) { /* "four letters" is a different length in each spelling */
+        static const int band[][2] = {{1, 3}, {4, 5}, {6, 1 << 30}, {4, 1 << 30}};
+        printf("  %s by the word's phones (AUC [95 %%] said+ not-said-): 1-3, 4-5, 6 or more; 4 or more\n",
+               kind_names[kind]);
+        for (int sp = -1; sp < n_speakers; sp++)
+            for (int ch = -1; ch < N_CHANNELS; ch++) {
+                f_chan = ch;
+                char line[512];
+                int len = 0, any = 0;
+                for (size_t b = 0; b < sizeof band / sizeof *band; b++) {
+                    f_ph_lo = band[b][0], f_ph_hi = band[b][1];
+                    double lo, hi;
+                    int np, nn;
+                    double a = auc_interval(sp, &lo, &hi, &np, &nn);
+                    if (np && nn) any = 1;
+                    len += snprintf(line + len, sizeof line - (size_t)len, "%s", b == 3 ? ";" : b ? "," : "");
+                    if (np && nn)
+                        len += snprintf(line + len, sizeof line - (size_t)len, " %.2f [%.2f, %.2f] %d+ %d-", a, lo,
+                                        hi, np, nn);
+                    else
+                        len += snprintf(line + len, sizeof line - (size_t)len, " - %d+ %d-", np, nn);
+                }
+                f_ph_lo = 0, f_ph_hi = 1 << 30;
+                if (any)
+                    printf("    %-14s %-9s%s\n", sp < 0 ? "pooled" : speakers[sp], ch < 0 ? "all" : channel_names[ch],
+                           line);
+            }
+    }
     f_kind = f_chan = -1;
 }
 
@@ -1455,7 +1491,7 @@ int main(int argc, char **argv)
                n_matched ? match_cpu / (double)n_matched : 0, clip_pg_cpu, rv_asr_cpu_seconds(asr));
     if (getenv("RV_BENCH_DUMP")) /* every trial, for study */
         for (size_t i = 0; i < n_trials; i++)
-            fprintf(stderr, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.2f\t%s\t%s\t%.1f\t%d\t%d\t%.2f\t%.2f\t%.3f\t%.4f\t%.4f\t%.4f\t%zu\n",
+            fprintf(stderr, "%s\t%d\t%.3f\t%.3f\t%.3f\t%.2f\t%s\t%s\t%.1f\t%d\t%d\t%.2f\t%.2f\t%.3f\t%.4f\t%.4f\t%.4f\t%zu\t%d\t%.3f\n",
                     speakers[trials[i].speaker], trials[i].said, trials[i].score,
                     trials[i].has_tmpl ? -trials[i].tmpl : -1, trials[i].word_min, trials[i].per_phone,
                     trials[i].kind == KIND_SENTENCE      ? "sentence"
@@ -1465,7 +1501,7 @@ int main(int argc, char **argv)
                     trials[i].total, trials[i].frames, trials[i].phones, trials[i].shipped_rel, trials[i].stretch,
                     trials[i].margin, trials[i].has_tmpl ? trials[i].tmpl_bg : -1,
                     trials[i].has_tmpl ? trials[i].tmpl_bg_sd : -1, trials[i].has_tmpl ? trials[i].tmpl_self : -1,
-                    (size_t)trials[i].clip);
+                    (size_t)trials[i].clip, trials[i].loop_phones, trials[i].loop_fpp);
     printf("  %d clips (%.0f s) of %d speakers through mu-law, GSM and (where recorded at 16 kHz or more) "
            "wideband; %zu trials%s%s\n",
            clips, audio_s, n_speakers, n_trials, n_cohort ? "; scores weighed against a cohort of ordinary words" : "",

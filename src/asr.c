@@ -70,6 +70,8 @@ struct rv_asr {
     double frame_s;
     int have_loop;
     double *loop_cum; /* loop_cum[f]: the phone loop's acoustic score before frame f */
+    int *loop_nph;    /* loop_nph[f]: the loop's phones begun before frame f */
+    double loop_fpp;  /* the loop path's frames per phone, silence left out */
     int n_frames;
     word_entry *words;
     size_t n_words;
@@ -402,6 +404,7 @@ void rv_asr_free(rv_asr *a)
     rv_senone_free(a->scorer);
     free(a->words);
     free(a->loop_cum);
+    free(a->loop_nph);
     free(a->audio);
     if (a->cep) ckd_free_2d((void **)a->cep);
     free(a->frame_at);
@@ -813,6 +816,19 @@ rv_err rv_asr_set_audio(rv_asr *a, const rv_pcm *pcm, rv_error *err)
             cum[f + 1] = (double)segs[i].ascr / len;
     }
     for (int f = 0; f < frames; f++) cum[f + 1] += cum[f];
+    int *nph = realloc(a->loop_nph, (size_t)(frames + 1) * sizeof *nph);
+    if (!nph) { free(segs); return rv_error_set(err, RV_ERR_NOMEM, "out of memory"); }
+    a->loop_nph = nph;
+    for (int f = 0; f <= frames; f++) nph[f] = 0;
+    int ph_n = 0, ph_frames = 0;
+    for (size_t i = 0; i < ns; i++)
+        if (!strncmp(segs[i].token, "ph_", 3) && segs[i].sf >= 0 && segs[i].sf < frames) {
+            nph[segs[i].sf + 1]++;
+            ph_n++;
+            ph_frames += segs[i].ef - segs[i].sf + 1;
+        }
+    for (int f = 0; f < frames; f++) nph[f + 1] += nph[f];
+    a->loop_fpp = ph_n ? (double)ph_frames / ph_n : 0;
     free(segs);
     if (!ok) return rv_error_set(err, RV_ERR_INTERNAL, "the phone loop found no path");
     a->have_loop = 1;
@@ -928,6 +944,8 @@ static void score_chain(const rv_asr *a, const seg_info *segs, size_t i, size_t 
     out->word_min = frames ? wmin : -1e9;
     out->start_s = frame_time(a, sf);
     out->end_s = frame_time(a, ef) + a->frame_s;
+    if (sf >= 0 && ef < a->n_frames) out->loop_phones = a->loop_nph[ef + 1] - a->loop_nph[sf];
+    out->loop_fpp = a->loop_fpp;
 }
 
 /* One expected phrase and its alternatives. */

@@ -28,6 +28,9 @@ typedef struct {
     double total;     /* the whole ratio over the phrase */
     int frames;       /* 10 ms frames the phrase's words span */
     int phones;       /* phones in its words' first pronunciations */
+    int loop_phones;  /* phones the free loop's path puts in those frames */
+    double loop_fpp;  /* frames per phone on the free loop's path over the
+                       * whole utterance, silence left out: its speaking rate */
     int found;        /* the forced search found a path at all */
 } rv_phrase_score;
 
