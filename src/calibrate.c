@@ -239,8 +239,15 @@ int rv_cal_choose_band_weighted(const double *margin, const int *said, const dou
             double conf2 = total2 - (w2_below[j] - w2_below[i]), right = neg_below[i] + pos_from[j];
             if (!rule_holds(right, conf, conf2, total, min_right, z)) continue;
             double l = (t[i - 1].m + t[i].m) / 2, h = (t[j - 1].m + t[j].m) / 2;
-            if (!found || u < best_u || (u == best_u && (right > best_right ||
-                                                          (right == best_right && h - l < best_hi - best_lo)))) {
+            /* equally good bands: the one that moves the threshold least
+             * (its middle nearest the shipped threshold, margin 0), then the
+             * lower */
+            if (!found || u < best_u ||
+                (u == best_u &&
+                 (right > best_right ||
+                  (right == best_right && (h - l < best_hi - best_lo ||
+                                           (h - l == best_hi - best_lo &&
+                                            fabs(l + h) < fabs(best_lo + best_hi))))))) {
                 found = 1, best_u = u, best_right = right, best_lo = l, best_hi = h;
             }
             break; /* a wider band from the same lower edge has more unsure */

@@ -51,7 +51,8 @@ const char *rv_cal_class_name(rv_cal_class c);
  * one with the fewest of the n scores inside it whose confident verdicts
  * (stated at or above hi, not stated at or below lo) are right at least
  * min_right of the time, with at least a tenth of them confident; ties go to
- * the more right, then the narrower. "Right at least min_right of the time"
+ * the more right, then the narrower, then the one whose middle is nearest
+ * the shipped threshold (margin 0: the least change), then the lower. "Right at least min_right of the time"
  * is the lower end of the share's Wilson interval at z (z = 0: the share
  * itself). Its edges lie half-way between neighbouring scores, inside the
  * scores (never open at either end); lo == hi leaves nothing unsure.

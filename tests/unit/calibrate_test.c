@@ -124,6 +124,24 @@ Test(calibrate, found_nowhere_is_never_inside_the_band) {
     cr_expect(lo > -1 && hi < 2 && lo <= hi, "(%g, %g)", lo, hi);
 }
 
+/* Two cuts equally good (nothing unsure, one verdict wrong, 101 of 102
+ * right): below the said one scored low (-15: the not said one scored high
+ * is stated) or above the not said one (10: the said one is not stated).
+ * The one that moves the threshold least is taken, not the lower. */
+Test(calibrate, of_equal_bands_the_nearest_the_shipped_threshold) {
+    double m[102];
+    int said[102];
+    for (int i = 0; i < 100; i++) m[i] = i < 50 ? -20 : 15, said[i] = i >= 50;
+    m[100] = -10, said[100] = 1; /* said, scored low */
+    m[101] = 5, said[101] = 0;   /* not said, scored high */
+    double lo, hi;
+    cr_assert_eq(rv_cal_choose_band(m, said, 102, 0.985, 0, &lo, &hi), 1);
+    cr_expect(lo == 10 && hi == 10, "10, not -15: (%g, %g)", lo, hi);
+    for (int i = 0; i < 102; i++) m[i] = -m[i], said[i] = !said[i]; /* the mirror image */
+    cr_assert_eq(rv_cal_choose_band(m, said, 102, 0.985, 0, &lo, &hi), 1);
+    cr_expect(lo == -10 && hi == -10, "the mirror's: -10, not 15: (%g, %g)", lo, hi);
+}
+
 /* The lowest said and the highest not said: whatever the band, both are
  * confident and wrong, and 90 % right needs twenty confident of ten. */
 Test(calibrate, no_band_when_none_is_right_often_enough) {
