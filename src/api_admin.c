@@ -41,6 +41,10 @@ static int unit_org(rv_server *s, rv_req *r, const char *body, size_t len, char 
     const rv_caller *who = rv_req_caller(r);
     json_t *j = json_loadb(body ? body : "", len, 0, NULL), *v = json_object_get(j, "organisation");
     org[0] = '\0';
+    if (!j) { /* rv_unit_parse read it: out of memory, and "no organisation" would mean all of them */
+        *ret = rv_reply_error(r, RV_ERR_NOMEM, "out of memory");
+        return 0;
+    }
     if (v && !json_is_null(v)) {
         const char *id = json_string_value(v);
         if (!id || !rv_org_id_valid(id)) {
@@ -397,7 +401,8 @@ rv_answer rv_api_sign_in(rv_server *s, rv_req *r, const rv_path *p)
     const char *body = rv_req_body(r, &len);
     json_t *j;
     rv_error e;
-    if (rv_json_body(body, len, &j, &e) != RV_OK) return rv_reply_rv_error(r, &e);
+    if (rv_json_body(body, len, &j, &e) != RV_OK) /* no "near ..." here: it could quote the token */
+        return rv_reply_error(r, RV_ERR_ARG, "the body must be a JSON object {\"token\": ...}, each key once");
     const char *token = json_string_value(json_object_get(j, "token"));
     rv_role role;
     char name[RV_TOKEN_NAME_MAX + 1], remote[64];

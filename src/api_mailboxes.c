@@ -99,7 +99,8 @@ rv_answer rv_api_put_mailbox(rv_server *s, rv_req *r, const rv_path *p)
     const char *body = rv_req_body(r, &len);
     rv_mailbox m;
     if (rv_mailbox_parse(p->ext, body, len, &m, &e) != RV_OK) return rv_reply_rv_error(r, &e);
-    json_t *j = json_loadb(body ? body : "", len, 0, NULL);
+    json_t *j = json_loadb(body ? body : "", len, 0, NULL); /* rv_mailbox_parse read it */
+    if (!j) return rv_reply_error(r, RV_ERR_NOMEM, "out of memory");
     int profile_named = json_object_get(j, "profile") != NULL;
     json_decref(j);
     const char *orgs = rv_req_caller(r)->orgs; /* an organisation's admin: only into theirs */

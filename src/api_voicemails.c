@@ -555,7 +555,7 @@ rv_answer rv_api_handover(rv_server *s, rv_req *r, const rv_path *p)
     const char *k;
     json_t *v;
     json_object_foreach(j, k, v) known &= !strcmp(k, "to") || !strcmp(k, "note");
-    if (!json_is_object(j) || !to || !known || (nj && !json_is_null(nj) && !note)) {
+    if (!to || !known || (nj && !json_is_null(nj) && !note)) {
         json_decref(j);
         return rv_reply_error(r, RV_ERR_ARG, "the body must be {\"to\": \"an e-mail address\", \"note\": \"...\"}");
     }
@@ -609,7 +609,7 @@ rv_answer rv_api_archived(rv_server *s, rv_req *r, const rv_path *p)
     rv_error e;
     if (rv_json_body(body, len, &j, &e) != RV_OK) return rv_reply_rv_error(r, &e);
     const char *ref = json_string_value(json_object_get(j, "reference"));
-    if (!json_is_object(j) || !ref || !*ref || strlen(ref) > 200) {
+    if (!ref || !*ref || strlen(ref) > 200) {
         json_decref(j);
         return rv_reply_error(r, RV_ERR_ARG, "the body must be {\"reference\": \"the e-archive's reference\"} "
                                              "(1 to 200 characters)");

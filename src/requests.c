@@ -12,7 +12,7 @@
 rv_err rv_json_body(const char *json, size_t len, json_t **out, rv_error *err)
 {
     json_error_t je;
-    *out = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES, &je);
+    *out = json_loadb(json ? json : "", len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!*out) return rv_error_set(err, RV_ERR_ARG, "body is not JSON: %s (line %d)", je.text, je.line);
     if (!json_is_object(*out)) {
         json_decref(*out);

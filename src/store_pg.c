@@ -640,8 +640,8 @@ void rv_pg_busy_timeout(rv_store *s, int ms)
 /* ---- the schema ---- */
 
 /* The functions the table files' SQL calls that PostgreSQL lacks, as SQLite
- * and rostvakt define them. rv_unit_key: Unicode lower case (ICU's, the
- * same as glib's that rv_unit_key takes) and NFC. */
+ * and rostvakt define them. rv_unit_key: Unicode lower case (ICU's), NFC
+ * and final sigma as sigma, as rv_unit_key gives it in C. */
 static const char functions_sql[] =
     "CREATE OR REPLACE FUNCTION instr(h text, n text) RETURNS integer LANGUAGE sql IMMUTABLE"
     "  AS 'SELECT strpos(h, n)';"
@@ -653,7 +653,7 @@ static const char functions_sql[] =
     "  AS $f$ SELECT CASE WHEN x IS NULL THEN a WHEN a IS NULL THEN x ELSE a || sep || x END $f$;"
     "CREATE OR REPLACE AGGREGATE group_concat(text, text) (SFUNC = rv_concat, STYPE = text);"
     "CREATE OR REPLACE FUNCTION rv_unit_key(u text) RETURNS text LANGUAGE sql IMMUTABLE"
-    "  AS $f$ SELECT normalize(lower(u COLLATE \"und-x-icu\"), NFC) $f$;";
+    "  AS $f$ SELECT translate(normalize(lower(u COLLATE \"und-x-icu\"), NFC), 'ς', 'σ') $f$;";
 
 /* Schema 17, as SQLite's 17 migrations leave it, in PostgreSQL's words:
  * a new database is made at 17 in one step. */

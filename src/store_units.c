@@ -12,12 +12,17 @@ char *rv_unit_key(const char *unit)
     if (!unit) return NULL;
     if (!g_utf8_validate(unit, -1, NULL)) return strdup(unit);
     /* lower case, not case folding: PostgreSQL's rv_unit_key is ICU's
-     * lower(), and both must give one key (ß stays ß, not ss) */
+     * lower(), and both must give one key (ß stays ß, not ss). glib's
+     * lower case follows LC_CTYPE for Turkish and Lithuanian: rostvakt
+     * never sets a locale, so it is the root one, as ICU's "und". Final
+     * sigma is where the two decide differently (glib before any
+     * non-letter, ICU by Unicode's context rule), so ς is σ on both sides. */
     gchar *folded = g_utf8_strdown(unit, -1);
     gchar *key = folded ? g_utf8_normalize(folded, -1, G_NORMALIZE_DEFAULT_COMPOSE) : NULL;
     char *out = key ? strdup(key) : NULL;
     g_free(key);
     g_free(folded);
+    for (char *p = out; p && (p = strstr(p, "\xcf\x82")) != NULL; p += 2) p[1] = '\x83'; /* ς (U+03C2) as σ */
     return out;
 }
 

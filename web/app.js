@@ -795,7 +795,8 @@ async function voicemailPage(id, decided) {
 
 /* A unit's name as the service compares it: without regard to case, Å, Ä
  * and Ö too ("Socialtjänsten" and "SOCIALTJÄNSTEN" are one unit). */
-const unitKey = (u) => (u || '').normalize('NFC').toLocaleLowerCase('sv');
+// as rostvakt and its databases key a unit: lower case, NFC, final sigma as sigma
+const unitKey = (u) => (u || '').toLowerCase().normalize('NFC').replaceAll('ς', 'σ');
 
 /* A greeting's state in the app's words, and the class that colours it. */
 function greetingState(g) {

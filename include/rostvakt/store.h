@@ -846,7 +846,8 @@ RV_MUST_USE rv_err rv_store_mark_archived(rv_store *s, long long id, const char 
 
 /* A unit's name as units are compared and grouped: Unicode lower case
  * (so "Socialtjänsten", "SOCIALTJÄNSTEN" and "socialtjänsten" are one
- * unit), as PostgreSQL's ICU gives it (ß stays ß), and NFC. New string (free()); NULL when out of memory. A name that
+ * unit), as PostgreSQL's ICU gives it (ß stays ß), NFC, and final sigma
+ * as sigma. New string (free()); NULL when out of memory. A name that
  * is not UTF-8 is its own key. Thread-safe. */
 char *rv_unit_key(const char *unit);
 

@@ -97,6 +97,8 @@ Test(requests, a_units_managers_are_addresses) {
     }
     const char *why[][2] = {{"{\"managers\":[", "body is not JSON: "},
                             {"[]", "body must be a JSON object"},
+                            {"null", "body must be a JSON object"},
+                            {"\"chef@kommun.se\"", "body must be a JSON object"},
                             {"{\"managers\":[],\"managers\":[]}", "duplicate object key"}};
     for (size_t i = 0; i < sizeof why / sizeof *why; i++) {
         cr_expect_eq(rv_unit_parse(why[i][0], strlen(why[i][0]), list, sizeof list, &e), RV_ERR_ARG, "%s", why[i][0]);

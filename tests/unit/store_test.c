@@ -697,7 +697,10 @@ Test(store, unit_names_fold_case_and_swedish_letters) {
  * SQL), rostvakt's C code with rv_unit_key: both must give the same key, or
  * a unit the database groups as one the mail and the API split (or the
  * other way round). Letters where lower case and case folding differ
- * (sharp s, final sigma, dotted capital I, a titlecase digraph) included. */
+ * (sharp s, dotted capital I, a titlecase digraph, ligatures) included, and
+ * sigma before a non-letter, where glib and ICU choose the final form by
+ * different rules. On SQLite the database's function is rostvakt's: the
+ * test tells something on PostgreSQL. */
 Test(store, the_database_and_rostvakt_key_units_alike) {
     rv_store *s;
     rv_error e;
@@ -705,7 +708,8 @@ Test(store, the_database_and_rostvakt_key_units_alike) {
     const char *units[] = {"Ekonomienheten", "SOCIALTJ\xc3\x84NSTEN", "Socialtja\xcc\x88nsten",
                            "Stra\xc3\x9f" "enbau", "STRASSENBAU", "\xe1\xba\x9e" "E", "\xce\xa3\xce\x9f\xce\xa6\xce\x99\xce\x91\xce\xa3",
                            "\xc4\xb0stanbul", "\xc7\x85" "ivko", "\xef\xac\x81" "nans", "\xc2\xb5" "-enheten",
-                           "K\xe2\x84\xaa-enheten"};
+                           "K\xe2\x84\xaa-enheten", "\xce\xa3-enheten", "\xce\x91\xce\xa3.\xce\x92", "\xce\xa3",
+                           "\xce\x91\xce\xa3'\xce\x92"};
     for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
         rv_sql *q;
         cr_assert_eq(rv_sql_prepare(s, &q, "SELECT rv_unit_key(?1)", V_ARGS(V_TEXT(units[i])), "key", &e), RV_OK,
