@@ -283,12 +283,23 @@ int rv_greeting_read(rv_sql *q, int c, int report, rv_greeting_summary *g);
 /* Review r is about the texts g sought of element E, when g is unsure of it. */
 #define ABOUT_IF_UNSURE(r, g, E)                                                                \
     "(instr(',' || " g ".review || ',', '," E ",') = 0 OR " SAME_TEXT(r "." E "_text", g "." E "_text") ")"
+/* Element E, when g is unsure of it, has an answer in a review of g's
+ * recording about the text g sought of it (EXISTS ...). */
+#define ANSWERED_IF_UNSURE(g, E, ABOUT)                                                         \
+    "(instr(',' || " g ".review || ',', '," E ",') = 0 OR EXISTS (SELECT 1 FROM " REVIEWS_OF(g)     \
+    " AND r." E " IS NOT NULL" ABOUT "))"
 /* g has been heard: a review of its recording, about the texts sought of
- * the elements g is unsure of (a mailbox renamed since makes those to be
- * heard again; any other answer of the review still stands). */
+ * the elements g is unsure of, and each element g is unsure of answered,
+ * by that review or an earlier one (a mailbox renamed since makes those to
+ * be heard again; any other answer still stands). A sure verdict of the
+ * sample needs one review. */
 #define HEARD(g)                                                                                \
-    "EXISTS (SELECT 1 FROM " REVIEWS_OF(g) " AND " ABOUT_IF_UNSURE("r", g, "name") " AND "            \
-    ABOUT_IF_UNSURE("r", g, "unit") " AND " ABOUT_IF_UNSURE("r", g, "org") ")"
+    "(EXISTS (SELECT 1 FROM " REVIEWS_OF(g) " AND " ABOUT_IF_UNSURE("r", g, "name") " AND "           \
+    ABOUT_IF_UNSURE("r", g, "unit") " AND " ABOUT_IF_UNSURE("r", g, "org") ")"                       \
+    " AND " ANSWERED_IF_UNSURE(g, "name", " AND " SAME_TEXT("r.name_text", g ".name_text"))           \
+    " AND " ANSWERED_IF_UNSURE(g, "unit", " AND " SAME_TEXT("r.unit_text", g ".unit_text"))           \
+    " AND " ANSWERED_IF_UNSURE(g, "org", " AND " SAME_TEXT("r.org_text", g ".org_text"))              \
+    " AND " ANSWERED_IF_UNSURE(g, "closing", "") ")"
 #define GREETING_COLS                                                                          \
     "g.id, g.received_at, g.removed, g.content_type, g.bytes, g.compliant, g.violations,"      \
     " g.missing_reason, g.absence_until, g.profile, g.audio_sha256, g.review,"                 \

@@ -33,8 +33,8 @@ rv_err rv_store_greeting_findings(rv_store *s, rv_finding_kind kind, const char 
         [RV_FINDING_REVIEW] = "g.removed = 0 AND g.review != '' AND NOT " HEARD("g"),
     };
     if ((unsigned)kind >= sizeof where / sizeof *where) return rv_error_set(err, RV_ERR_ARG, "no such list");
-    char sql[2048];
-    snprintf(sql, sizeof sql,
+    char sql[8192];
+    int len = snprintf(sql, sizeof sql,
              "WITH " UNIT_NAMES
              " SELECT m.ext, m.first_name || ' ' || m.last_name, coalesce(u.unit, m.unit), g.id, g.removed,"
              " g.missing_reason, g.violations, g.absence_until, g.received_at, m.profile, g.review,"
@@ -44,6 +44,7 @@ rv_err rv_store_greeting_findings(rv_store *s, rv_finding_kind kind, const char 
              " LEFT JOIN organisations o ON o.id = m.organisation WHERE (%s)"
              " ORDER BY u.k, m.ext",
              where[kind]);
+    if (len < 0 || (size_t)len >= sizeof sql) return rv_error_set(err, RV_ERR_INTERNAL, "a findings query too long");
     rv_sql *q;
     /* only the stale absences' list has a ?1 */
     rv_err rc = rv_sql_prepare(s, &q, sql, V_ARGS(V_TEXT(date ? date : "")), "cannot read mailboxes", err);

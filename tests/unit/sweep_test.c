@@ -547,6 +547,38 @@ Test(sweep, an_answer_still_about_what_is_sought_keeps_a_greeting_heard) {
     rv_review_items_free(list, n);
 }
 
+/* Whether ext is on the review list. */
+static int listed(const char *ext)
+{
+    rv_review_item *list;
+    size_t n;
+    int more, found = 0;
+    rv_error e;
+    cr_assert_eq(rv_store_list_review(st, NULL, 50, 0, NULL, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
+    for (size_t i = 0; i < n; i++) found |= strcmp(list[i].ext, ext) == 0;
+    rv_review_items_free(list, n);
+    return found;
+}
+
+/* A greeting unsure of its name and unit is heard once each has an answer,
+ * from one review or several: an answer about the closing alone, or the
+ * name alone, leaves it on the list (and its verdict unknown). */
+Test(sweep, each_unsure_element_needs_an_answer) {
+    mailbox("550", "Bo", "Ekonomi", "botkyrka");
+    long long id = verified("550", RV_COMPLIANCE_UNKNOWN, "", NULL, "name,unit");
+    cr_assert(listed("550"));
+    const char *answers[][3] = {{NULL, NULL, "stated"}, {"stated", NULL, NULL}, {NULL, "not_stated", NULL}};
+    for (int i = 0; i < 3; i++) {
+        rv_review a = {.ext = "550", .greeting_id = id, .name = answers[i][0], .unit = answers[i][1],
+                       .closing = answers[i][2], .asked = {"Bo Test", "Ekonomi", ""}, .actor = "registrator",
+                       .remote = "127.0.0.1", .now = "2026-11-24T09:00:00Z"};
+        long long rid;
+        rv_error e;
+        cr_assert_eq(rv_store_add_review(st, &a, &rid, &e), RV_OK, "%s", e.msg);
+        cr_expect_eq(listed("550"), i < 2, "after answer %d: %s", i, i < 2 ? "still to listen to" : "heard");
+    }
+}
+
 /* A review of the sample that leaves some of its questions unanswered
  * counts for one greeting: the sample counts only whole. */
 Test(sweep, a_partial_review_of_the_sample_counts_once) {
