@@ -371,6 +371,10 @@ bad:
 
 static int build_config(const common_opts *c, rv_config *cfg) { return build_config_from(c, NULL, cfg); }
 
+/* Whether cfg's archive is there to open: a wrong --data-dir (a typo, a
+ * nightly timer's stale path) is an error, not a new empty archive. */
+static int archive_there(const rv_config *cfg) { return rv_store_there(cfg->store, cfg->data_dir); }
+
 /* build_config, with the calibration of the data directory it names. */
 static int build_config_calibrated(const common_opts *c, rv_config *cfg)
 {
@@ -1096,8 +1100,8 @@ static int cmd_archive(int argc, char **argv)
         rc = EXIT_USAGE;
         goto done;
     }
-    if (access(cfg.data_dir, F_OK) != 0) {
-        fprintf(stderr, "rostvakt archive: no archive at %s\n", cfg.data_dir);
+    if (!archive_there(&cfg)) {
+        fprintf(stderr, "rostvakt archive: no archive at %s (no rostvakt.db there)\n", cfg.data_dir);
         rc = EXIT_CONFIG;
         goto done;
     }
@@ -1202,8 +1206,8 @@ static int revoke_in_store(const rv_config *cfg, const char *file, const char *n
         return 0;
     }
     rv_err rc = RV_OK;
-    if (strcmp(cfg->store, "sqlite") == 0 && access(cfg->data_dir, F_OK) != 0) /* a typo makes no new archive */
-        rc = rv_error_set(&e, RV_ERR_CONFIG, "no archive at %s", cfg->data_dir);
+    if (!archive_there(cfg))
+        rc = rv_error_set(&e, RV_ERR_CONFIG, "no archive at %s (no rostvakt.db there)", cfg->data_dir);
     if (rc == RV_OK) rc = rv_store_connect(cfg->store, (int)cfg->store_allow_async_commit, cfg->data_dir, &st, &e);
     unsigned char key[RV_TOKEN_KEY_LEN];
     char who[RV_TOKEN_NAME_MAX + 1], hex[2 * RV_TOKEN_KEY_LEN + 1], now[32];
@@ -1338,8 +1342,8 @@ static int sweep_main(const rv_config *cfg, long date, const char *at, const int
     char *mail_json = NULL; /* the report the mail is made from */
     size_t mail_json_len = 0;
     FILE *mail_f = NULL;
-    if (access(cfg->data_dir, F_OK) != 0) {
-        fprintf(stderr, "rostvakt sweep: no archive at %s\n", cfg->data_dir);
+    if (!archive_there(cfg)) {
+        fprintf(stderr, "rostvakt sweep: no archive at %s (no rostvakt.db there)\n", cfg->data_dir);
         return EXIT_USAGE;
     }
     if (rv_store_connect(cfg->store, (int)cfg->store_allow_async_commit, cfg->data_dir, &st, &e) != RV_OK) {
@@ -1661,8 +1665,8 @@ static int cmd_calibrate(int argc, char **argv)
     }
     free(co.sets);
     if (rc != 0) return rc;
-    if (access(base.data_dir, F_OK) != 0) {
-        fprintf(stderr, "rostvakt calibrate: no archive at %s\n", base.data_dir);
+    if (!archive_there(&base)) {
+        fprintf(stderr, "rostvakt calibrate: no archive at %s (no rostvakt.db there)\n", base.data_dir);
         return EXIT_USAGE;
     }
     rv_store *st = NULL;
@@ -1784,8 +1788,8 @@ static int cmd_adapt(int argc, char **argv)
         rv_config_print(&cfg, stdout);
         return 0;
     }
-    if (access(cfg.data_dir, F_OK) != 0) {
-        fprintf(stderr, "rostvakt adapt: no archive at %s\n", cfg.data_dir);
+    if (!archive_there(&cfg)) {
+        fprintf(stderr, "rostvakt adapt: no archive at %s (no rostvakt.db there)\n", cfg.data_dir);
         return EXIT_USAGE;
     }
     rv_error e;

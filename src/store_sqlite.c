@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct rv_sql {
     rv_sql_head h;
@@ -674,6 +675,17 @@ rv_err rv_store_connect(const char *store, int allow_async_commit, const char *d
     return rv_error_set(err, RV_ERR_CONFIG,
                         "store: not a kind of store rostvakt knows (sqlite, a postgresql:// URI or a libpq "
                         "connection string host=... dbname=...)");
+}
+
+int rv_store_there(const char *store, const char *data_dir)
+{
+    if (!data_dir || access(data_dir, F_OK) != 0) return 0;
+    if (store && *store && strcmp(store, "sqlite") != 0) return 1; /* the server's to say */
+    const char *test_pg = getenv("RV_TEST_STORE");
+    if (test_pg && *test_pg) return 1; /* the test hook makes a database for any directory */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/rostvakt.db", data_dir);
+    return access(path, F_OK) == 0;
 }
 
 rv_err rv_store_open(const char *data_dir, rv_store **out, rv_error *err)

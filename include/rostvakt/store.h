@@ -17,6 +17,12 @@ typedef struct rv_store rv_store;
 #define RV_STORE_SCHEMA_VERSION 22
 #define RV_SHA256_HEX 64
 
+/* Whether an archive is there for rv_store_connect(store, ...) to open:
+ * data_dir exists and, for SQLite, holds rostvakt.db (so that a command
+ * given a wrong directory can say so instead of making an empty archive);
+ * any other store's database is its server's to refuse. */
+int rv_store_there(const char *store, const char *data_dir);
+
 /* Open (creating) data_dir, its audio/ directory and rostvakt.db, and bring
  * the schema up to RV_STORE_SCHEMA_VERSION. A database of a newer schema is
  * refused (RV_ERR_CONFIG). New *out (rv_store_close). Test hook, inert

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "rostvakt/store.h"
+
 extern char **environ;
 
 typedef struct {
@@ -476,10 +478,43 @@ Test(cli, workdays_counts_working_days) {
     }
 }
 
+/* An empty archive in dir, as rostvakt serve leaves it before any request. */
+static void empty_archive(const char *dir)
+{
+    rv_store *st;
+    rv_error e;
+    cr_assert_eq(rv_store_open(dir, &st, &e), RV_OK, "%s", e.msg);
+    rv_store_close(st);
+}
+
+/* A data directory with no archive in it (a wrong --data-dir) is an error
+ * for the commands that read one, dry run or not, and none is made there. */
+Test(cli, commands_make_no_archive_where_there_is_none) {
+    if (getenv("RV_TEST_STORE")) return; /* there, every directory has a database of its own */
+    char dir[64], db[96];
+    snprintf(dir, sizeof dir, "/tmp/rv-cli-none-XXXXXX");
+    cr_assert(mkdtemp(dir));
+    snprintf(db, sizeof db, "%s/rostvakt.db", dir);
+    const char *cmds[][8] = {{"sweep", "--data-dir", dir, "--date", "2026-11-23", "--dry-run", NULL},
+                             {"sweep", "--data-dir", dir, "--date", "2026-11-23", NULL},
+                             {"calibrate", "--data-dir", dir, "--dry-run", NULL},
+                             {"adapt", "--data-dir", dir, NULL}};
+    for (size_t i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        result r = run(cmds[i]);
+        cr_expect_eq(r.status, 64, "%s %s: %s", cmds[i][0], cmds[i][5] ? cmds[i][5] : "", r.out);
+        free(r.out);
+        cr_expect_neq(access(db, F_OK), 0, "%s made no archive", cmds[i][0]);
+    }
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
 Test(cli, sweep_writes_its_report) {
     char dir[64], out[128], expect[160];
     snprintf(dir, sizeof dir, "/tmp/rv-cli-sweep-XXXXXX");
     cr_assert(mkdtemp(dir));
+    empty_archive(dir);
     const char *json[] = {"sweep", "--data-dir", dir, "--date", "2026-11-23", "--dry-run", NULL};
     result r = run(json);
     cr_expect_eq(r.status, 0);
@@ -541,11 +576,9 @@ Test(cli, calibrate_with_no_reviews_says_there_is_nothing_to_measure) {
     char dir[64];
     snprintf(dir, sizeof dir, "/tmp/rv-cli-cal-XXXXXX");
     cr_assert(mkdtemp(dir));
-    const char *sweep[] = {"sweep", "--data-dir", dir, "--date", "2026-11-23", "--dry-run", NULL};
-    result r = run(sweep); /* an empty archive */
-    free(r.out);
+    empty_archive(dir);
     const char *cal[] = {"calibrate", "--data-dir", dir, NULL};
-    r = run(cal);
+    result r = run(cal);
     cr_expect_eq(r.status, 0);
     cr_expect(strstr(r.out, "nothing to measure yet: no reviewed greeting at all") != NULL, "%s", r.out);
     cr_expect(strstr(r.out, "TPR") == NULL, "no rates made of nothing: %s", r.out);
