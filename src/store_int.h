@@ -123,21 +123,31 @@ int rv_sql_in_tx(rv_store *s);
 RV_MUST_USE rv_err rv_sql_tx_begin(rv_store *s, int *own, rv_error *err);
 RV_MUST_USE rv_err rv_sql_tx_end(rv_store *s, int own, rv_err rc, rv_error *err);
 
-/* A WITH clause: unit_spellings(k, unit), each unit's key and the name it
- * is shown by: the spelling most of its mailboxes have, of equal counts
- * the one the directory had first. rv_unit_key(x) is a function of every
- * connection. */
+/* A WITH clause: unit_spellings(o, k, unit), each organisation's unit by
+ * its key and the name it is shown by: the spelling most of that
+ * organisation's mailboxes have (o '': those of none), of equal counts the
+ * one the directory had first; o '*': of all mailboxes, for a unit of every
+ * organisation. rv_unit_key(x) is a function of every connection. */
 #define UNIT_SPELLINGS                                                                                           \
-    "unit_spellings AS (SELECT k, unit FROM (SELECT k, unit, row_number() OVER (PARTITION BY k"                  \
-    " ORDER BY n DESC, first) AS r FROM (SELECT rv_unit_key(unit) AS k, unit, count(*) AS n, min(rowid) AS first" \
-    " FROM mailboxes GROUP BY unit) AS spelled) AS ranked WHERE r = 1)"
-/* A WITH clause: unit_names(raw, k, unit), each unit name as the mailboxes
- * write it, its key, and unit_spellings' name of that key. Joined on
- * raw = m.unit, the key is computed once a name, not once a row compared. */
+    "unit_spellings AS (SELECT o, k, unit FROM (SELECT o, k, unit, row_number() OVER (PARTITION BY o, k"         \
+    " ORDER BY n DESC, first) AS r FROM (SELECT coalesce(organisation, '') AS o, rv_unit_key(unit) AS k, unit,"   \
+    " count(*) AS n, min(rowid) AS first FROM mailboxes GROUP BY coalesce(organisation, ''), unit"                \
+    " UNION ALL SELECT '*', rv_unit_key(unit), unit, count(*), min(rowid) FROM mailboxes GROUP BY unit)"           \
+    " AS spelled) AS ranked WHERE r = 1)"
+/* The unit_spellings row o of a unit of organisation x ('': of every one). */
+#define SPELLING_OF(x) "CASE WHEN " x " = '' THEN '*' ELSE " x " END"
+/* A WITH clause: unit_names(o, raw, k, unit), each unit name as an
+ * organisation's mailboxes write it (o '': those of none), its key, and
+ * the name that organisation's mailboxes spell it by most. Joined on raw =
+ * m.unit AND o = coalesce(m.organisation, ''), the key is computed once a
+ * name, not once a row compared. */
 #define UNIT_NAMES                                                                                              \
-    "unit_names AS (SELECT raw, k, unit FROM (SELECT unit AS raw, k, first_value(unit) OVER (PARTITION BY k"   \
-    " ORDER BY n DESC, first) AS unit FROM (SELECT rv_unit_key(unit) AS k, unit, count(*) AS n, min(rowid)"     \
-    " AS first FROM mailboxes GROUP BY unit) AS spelled) AS named)"
+    "unit_names AS (SELECT o, raw, k, unit FROM (SELECT o, unit AS raw, k, first_value(unit) OVER (PARTITION BY" \
+    " o, k ORDER BY n DESC, first) AS unit FROM (SELECT coalesce(organisation, '') AS o, rv_unit_key(unit) AS k," \
+    " unit, count(*) AS n, min(rowid) AS first FROM mailboxes GROUP BY coalesce(organisation, ''), unit)"         \
+    " AS spelled) AS named)"
+/* unit_names u of mailbox m */
+#define UNIT_NAME_OF(u, m) u ".raw = " m ".unit AND " u ".o = coalesce(" m ".organisation, '')"
 /* A WITH clause: units_by_key(o, k, name, managers), each organisation's
  * unit ('' : every organisation's) by its key, and its row of units last
  * updated (names that differ only in case are one unit). */

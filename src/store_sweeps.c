@@ -40,7 +40,7 @@ rv_err rv_store_greeting_findings(rv_store *s, rv_finding_kind kind, const char 
              " g.missing_reason, g.violations, g.absence_until, g.received_at, m.profile, g.review,"
              " coalesce(o.calendar, '')"
              " FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
-             " LEFT JOIN unit_names u ON u.raw = m.unit"
+             " LEFT JOIN unit_names u ON " UNIT_NAME_OF("u", "m")
              " LEFT JOIN organisations o ON o.id = m.organisation WHERE (%s)"
              " ORDER BY u.k, m.ext",
              where[kind]);
@@ -75,7 +75,7 @@ rv_err rv_store_open_callbacks(rv_store *s, void (*fn)(void *user, const rv_open
                                " m.first_name || ' ' || m.last_name, coalesce(u.unit, m.unit), m.profile,"
                                " coalesce(o.calendar, '')"
                                " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
-                               " LEFT JOIN unit_names u ON u.raw = m.unit"
+                               " LEFT JOIN unit_names u ON " UNIT_NAME_OF("u", "m")
                                " LEFT JOIN organisations o ON o.id = m.organisation"
                                " WHERE v.callback_at IS NULL AND v.disposed_at IS NULL"
                                " AND coalesce(v.classification, '') != 'empty' ORDER BY v.id",
@@ -134,15 +134,16 @@ rv_err rv_store_disposal_candidates(rv_store *s, long long after_id, rv_disposal
     return rc;
 }
 
-rv_err rv_store_unit_spellings(rv_store *s, void (*fn)(void *user, const char *raw, const char *spelled), void *user,
-                               rv_error *err)
+rv_err rv_store_unit_spellings(rv_store *s,
+                               void (*fn)(void *user, const char *org, const char *raw, const char *spelled),
+                               void *user, rv_error *err)
 {
     rv_sql *q;
-    rv_err rc = rv_sql_prepare(s, &q, "WITH " UNIT_NAMES " SELECT raw, unit FROM unit_names WHERE raw IS NOT NULL",
+    rv_err rc = rv_sql_prepare(s, &q, "WITH " UNIT_NAMES " SELECT o, raw, unit FROM unit_names WHERE raw IS NOT NULL",
                                V_NONE, "cannot read mailboxes", err);
     if (rc != RV_OK) return rc;
     int r;
-    while ((r = rv_sql_step(q, err)) == 1) fn(user, rv_sql_text(q, 0), rv_sql_text(q, 1));
+    while ((r = rv_sql_step(q, err)) == 1) fn(user, rv_sql_text(q, 0), rv_sql_text(q, 1), rv_sql_text(q, 2));
     if (r < 0) rc = err->code;
     rv_sql_done(q);
     return rc;

@@ -37,7 +37,7 @@ rv_err rv_store_unit_shares(rv_store *s, rv_unit_share **out, size_t *n, rv_erro
                                " SELECT u.unit, coalesce(m.organisation, ''), coalesce(o.name, ''), count(*),"
                                " sum(CASE WHEN coalesce(g.compliant, 0) = 1 AND g.removed = 0 THEN 1 ELSE 0 END)"
                                " FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
-                               " JOIN unit_names u ON u.raw = m.unit"
+                               " JOIN unit_names u ON " UNIT_NAME_OF("u", "m")
                                " LEFT JOIN organisations o ON o.id = m.organisation"
                                " GROUP BY u.k, u.unit, coalesce(m.organisation, ''), o.name"
                                " ORDER BY u.k, coalesce(m.organisation, '')",
@@ -119,7 +119,7 @@ rv_err rv_store_units(rv_store *s, void (*fn)(void *user, const char *org, const
     rv_err rc = rv_sql_prepare(s, &q,
                                "WITH " UNIT_SPELLINGS ", " UNITS_BY_KEY ", u AS (SELECT * FROM units_by_key)"
                                " SELECT u.o, coalesce(s.unit, u.name), u.managers FROM u"
-                               " LEFT JOIN unit_spellings s ON s.k = u.k ORDER BY u.o, u.k",
+                               " LEFT JOIN unit_spellings s ON s.k = u.k AND s.o = " SPELLING_OF("u.o") " ORDER BY u.o, u.k",
                                V_NONE, "cannot read units", err);
     if (rc != RV_OK) return rc;
     int r;
@@ -145,7 +145,7 @@ rv_err rv_store_all_units(rv_store *s,
                                " SELECT keys.o, coalesce(s.unit, u.name), coalesce(u.managers, ''),"
                                " CASE WHEN keys.o = '' THEN (SELECT coalesce(sum(a.n), 0) FROM c a WHERE a.k = keys.k)"
                                " ELSE coalesce(c.n, 0) END FROM keys"
-                               " LEFT JOIN unit_spellings s ON s.k = keys.k LEFT JOIN u ON u.o = keys.o AND u.k = keys.k"
+                               " LEFT JOIN unit_spellings s ON s.k = keys.k AND s.o = " SPELLING_OF("keys.o") " LEFT JOIN u ON u.o = keys.o AND u.k = keys.k"
                                " LEFT JOIN c ON c.o = keys.o AND c.k = keys.k ORDER BY keys.k, keys.o",
                                V_NONE, "cannot read units", err);
     if (rc != RV_OK) return rc;

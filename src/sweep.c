@@ -659,10 +659,11 @@ static void local_day_text(const char *utc_iso, rv_calendar cal, char out[11])
     else snprintf(out, 11, "%.10s", utc_iso ? utc_iso : "");
 }
 
-/* The units' names as the report spells them, by the name a mailbox's row
- * writes (rv_store_unit_spellings), read once a run and sorted by that name. */
+/* The units' names as the report spells them, by the organisation and the
+ * name a mailbox's row writes (rv_store_unit_spellings), read once a run
+ * and sorted by those. */
 typedef struct {
-    char *raw, *spelled;
+    char *org, *raw, *spelled;
 } spelling;
 typedef struct {
     spelling *a;
@@ -670,7 +671,7 @@ typedef struct {
     int failed;
 } spellings;
 
-static void one_spelling(void *user, const char *raw, const char *spelled)
+static void one_spelling(void *user, const char *org, const char *raw, const char *spelled)
 {
     spellings *u = user;
     if (u->failed) return;
@@ -685,9 +686,11 @@ static void one_spelling(void *user, const char *raw, const char *spelled)
         u->cap = nc;
     }
     spelling *x = &u->a[u->n];
+    x->org = strdup(org ? org : "");
     x->raw = strdup(raw);
     x->spelled = strdup(spelled ? spelled : raw);
-    if (!x->raw || !x->spelled) {
+    if (!x->org || !x->raw || !x->spelled) {
+        free(x->org);
         free(x->raw);
         free(x->spelled);
         u->failed = 1;
@@ -698,18 +701,20 @@ static void one_spelling(void *user, const char *raw, const char *spelled)
 
 static void spellings_free(spellings *u)
 {
-    for (size_t i = 0; i < u->n; i++) free(u->a[i].raw), free(u->a[i].spelled);
+    for (size_t i = 0; i < u->n; i++) free(u->a[i].org), free(u->a[i].raw), free(u->a[i].spelled);
     free(u->a);
 }
 
 static int by_raw(const void *a, const void *b)
 {
-    return strcmp(((const spelling *)a)->raw, ((const spelling *)b)->raw);
+    const spelling *x = a, *y = b;
+    int c = strcmp(x->org, y->org);
+    return c ? c : strcmp(x->raw, y->raw);
 }
 
-static const char *spelled_unit(const spellings *u, const char *raw)
+static const char *spelled_unit(const spellings *u, const char *org, const char *raw)
 {
-    spelling key = {(char *)raw, NULL};
+    spelling key = {(char *)(org ? org : ""), (char *)raw, NULL};
     const spelling *x = u->n ? bsearch(&key, u->a, u->n, sizeof *u->a, by_raw) : NULL;
     return x ? x->spelled : raw;
 }
@@ -775,7 +780,7 @@ static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, w
                      gb[0] && k != RV_DECISION_PRIVAT && k != RV_DECISION_REGISTRERA ? ", gallringsbeslut " : "",
                      k != RV_DECISION_PRIVAT && k != RV_DECISION_REGISTRERA ? gb : "");
             if (n != i) cand[n] = *x; /* the batch is compacted to those due */
-            snprintf(cand[n].unit, sizeof cand[n].unit, "%s", spelled_unit(&units, x->unit));
+            snprintf(cand[n].unit, sizeof cand[n].unit, "%s", spelled_unit(&units, x->organisation, x->unit));
             d[n] = (rv_disposal){.id = cand[n].id, .ext = cand[n].ext, .sha256 = cand[n].sha256, .detail = detail[n]};
             n++;
         }

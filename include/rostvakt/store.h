@@ -777,12 +777,14 @@ typedef struct {
     char organisation[48];     /* its mailbox's organisation's id, or "" for none */
 } rv_disposal_candidate;
 
-/* fn(user, raw, spelled) for each unit name the mailboxes write: raw as a
- * row has it, spelled as the report names its unit (the way most of the
- * unit's mailboxes spell it, rv_store_unit_shares' name). */
-RV_MUST_USE rv_err rv_store_unit_spellings(rv_store *s, void (*fn)(void *user, const char *raw, const char *spelled),
-                                           void *user,
-                                           rv_error *err);
+/* fn(user, org, raw, spelled) for each unit name an organisation's
+ * mailboxes write (org "": those of none): raw as a row has it, spelled as
+ * the report names its unit (the way most of that organisation's mailboxes
+ * of the unit spell it, rv_store_unit_shares' name). */
+RV_MUST_USE rv_err rv_store_unit_spellings(rv_store *s,
+                                           void (*fn)(void *user, const char *org, const char *raw,
+                                                      const char *spelled),
+                                           void *user, rv_error *err);
 
 /* Up to cap of them with ids above after_id, in id order. */
 RV_MUST_USE rv_err rv_store_disposal_candidates(rv_store *s, long long after_id, rv_disposal_candidate *out, size_t cap,

@@ -840,6 +840,45 @@ Test(sweep, every_list_names_a_unit_as_most_spell_it) {
     json_decref(report);
 }
 
+/* Two authorities on one exchange name a unit alike but spell it
+ * differently: each one's lists and chart spell it as its own mailboxes
+ * do, never as the other's. */
+Test(sweep, each_organisation_spells_its_own_units) {
+    rv_error e;
+    int created;
+    const char *mb[][3] = {{"401", "essunga", "SOCIALTJ\xc3\x84NSTEN"},
+                           {"402", "essunga", "SOCIALTJ\xc3\x84NSTEN"},
+                           {"403", "grastorp", "Socialtj\xc3\xa4nsten"}};
+    for (int i = 0; i < 3; i++) {
+        rv_org o = {0};
+        snprintf(o.id, sizeof o.id, "%s", mb[i][1]);
+        snprintf(o.name, sizeof o.name, "%s", mb[i][1]);
+        snprintf(o.calendar, sizeof o.calendar, "SE");
+        snprintf(o.time_zone, sizeof o.time_zone, "Europe/Stockholm");
+        snprintf(o.profile, sizeof o.profile, "default");
+        cr_assert_eq(rv_store_put_org(st, &o, "2026-01-01T00:00:00Z", "it", "", &created, &e), RV_OK, "%s", e.msg);
+        char body[256];
+        snprintf(body, sizeof body, "{\"first_name\":\"A\",\"last_name\":\"B\",\"unit\":\"%s\",\"organisation\":\"%s\"}",
+                 mb[i][2], mb[i][1]);
+        rv_mailbox m;
+        cr_assert_eq(rv_mailbox_parse(mb[i][0], body, strlen(body), &m, &e), RV_OK, "%s", e.msg);
+        cr_assert_eq(rv_store_put_mailbox(st, &m, "2026-01-01T00:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+    }
+    rv_sweep_counts c;
+    json_t *j = run("2026-11-23", 0, &c);
+    cr_expect_str_eq(keys(j, "missing_greetings", "unit"),
+                     "SOCIALTJ\xc3\x84NSTEN,SOCIALTJ\xc3\x84NSTEN,Socialtj\xc3\xa4nsten");
+    json_decref(j);
+    rv_sweep_row *kept = NULL;
+    size_t nkept = 0;
+    cr_assert_eq(rv_store_list_sweeps(st, 1, 0, &kept, &nkept, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(nkept, 1);
+    json_t *report = json_loads(kept[0].report, 0, NULL);
+    rv_sweeps_free(kept, nkept);
+    cr_expect_str_eq(keys(report, "units", "unit"), "SOCIALTJ\xc3\x84NSTEN,Socialtj\xc3\xa4nsten");
+    json_decref(report);
+}
+
 /* The sweep run at an instant: an absence "till och med 30 november" has
  * passed on Åland at 00:30 on 1 December, not yet in Sweden at 23:30 on
  * the 30th; each authority's list by its own day. */
