@@ -89,8 +89,8 @@ rv_answer rv_api_put_unit(rv_server *s, rv_req *r, const rv_path *path)
     const rv_caller *who = rv_req_caller(r);
     const char *name = path->name;
     size_t nl = strlen(name);
-    if (nl == 0 || nl > 190 || strchr(name, '/'))
-        return rv_reply_error(r, RV_ERR_ARG, "the unit's name: 1 to 190 bytes, no '/'");
+    if (nl == 0 || nl > 191) /* as a mailbox's unit may be; the rest of the path, slashes too */
+        return rv_reply_error(r, RV_ERR_ARG, "the unit's name: 1 to 191 bytes");
     char list[RV_UNIT_LIST_MAX], org[RV_ORG_ID_MAX + 1];
     rv_error e;
     size_t len;

@@ -115,6 +115,26 @@ Test(units, lists_and_shares_ignore_the_case) {
 
 /* The mail password file belongs to the user the sweep runs as: one the
  * sweep cannot read says so, rather than just "Permission denied". */
+/* Any unit a mailbox may have can get managers: a name with a slash, and
+ * one as long as a mailbox's unit may be (191 bytes). */
+Test(units, every_unit_a_mailbox_can_have_can_get_managers) {
+    char longest[192];
+    memset(longest, 'x', 191);
+    longest[191] = '\0';
+    mailbox("4711", "Anna", "Bygg/Milj\\u00f6");
+    mailbox("4712", "Bo", longest);
+    sink o;
+    cr_expect_eq(call("PUT", "/v1/units/Bygg%2FMilj%C3%B6", admin, "{\"managers\":[\"bygg@kommun.se\"]}", &o), 201,
+                 "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"mailboxes\":1") != NULL, "the mailbox's unit: %s", o.buf);
+    char path[256];
+    snprintf(path, sizeof path, "/v1/units/%s", longest);
+    cr_expect_eq(call("PUT", path, admin, "{\"managers\":[\"x@kommun.se\"]}", &o), 201, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"mailboxes\":1") != NULL, "%s", o.buf);
+    snprintf(path, sizeof path, "/v1/units/%sx", longest);
+    cr_expect_eq(call("PUT", path, admin, "{\"managers\":[\"x@kommun.se\"]}", &o), 400, "longer than any mailbox's");
+}
+
 Test(units, a_mail_password_file_of_another_user_says_whose_it_must_be) {
     sink o;
     mailbox("4711", "Anna", "Ekonomienheten");
