@@ -12,6 +12,16 @@
 #include "rostvakt/calendar.h"
 #include "rostvakt/organisation.h"
 
+int rv_unit_filter(rv_req *r, const char **unit, rv_answer *ret)
+{
+    *unit = rv_req_arg(r, "unit");
+    if (*unit && (!**unit || strlen(*unit) > 191)) {
+        *ret = rv_reply_error(r, RV_ERR_ARG, "unit must be a unit's name, 1 to 191 bytes");
+        return 0;
+    }
+    return 1;
+}
+
 int rv_page_limit(rv_req *r, int *limit, rv_answer *ret)
 {
     const char *v = rv_req_arg(r, "limit");

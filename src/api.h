@@ -87,6 +87,9 @@ rv_waiter rv_req_wait(rv_req *r, rv_then then, void *state);
 /* A list's page size from ?limit= (1..500) into *limit, which keeps its
  * default when there is none; 0 and a 400 answered (*ret) for anything else. */
 int rv_page_limit(rv_req *r, int *limit, rv_answer *ret);
+/* The unit= filter into *unit (NULL: none): a unit's name as a mailbox may
+ * have it, 1 to 191 bytes; else 0 with the 400 in *ret. */
+int rv_unit_filter(rv_req *r, const char **unit, rv_answer *ret);
 /* The calendar whose local dates the caller's date filters are: that of
  * the organisations the caller acts for (of every one, for a caller of
  * every one) when they all have the same, else Sweden's (Europe/Stockholm).

@@ -404,11 +404,15 @@ rv_answer rv_api_sign_in(rv_server *s, rv_req *r, const rv_path *p)
     if (rv_json_body(body, len, &j, &e) != RV_OK) /* no "near ..." here: it could quote the token */
         return rv_reply_error(r, RV_ERR_ARG, "the body must be a JSON object {\"token\": ...}, each key once");
     const char *token = json_string_value(json_object_get(j, "token"));
+    if (!token) {
+        json_decref(j);
+        return rv_reply_error(r, RV_ERR_ARG, "token must be a string");
+    }
     rv_role role;
     char name[RV_TOKEN_NAME_MAX + 1], remote[64];
     rv_req_remote(r, remote);
     unsigned char key[RV_TOKEN_KEY_LEN];
-    int ok = token && rv_identity_token_key(s->id, token, &role, name, sizeof name, key);
+    int ok = rv_identity_token_key(s->id, token, &role, name, sizeof name, key);
     json_decref(j);
     if (!ok) return rv_reply_error(r, RV_ERR_UNAUTHORIZED, "no such token");
     /* a session is written in a transaction of its own: audited first,

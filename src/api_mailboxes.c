@@ -162,7 +162,7 @@ rv_answer rv_api_list_mailboxes(rv_server *s, rv_req *r, const rv_path *p)
         if (rv_parse_bool(v, &yes) != 0) return rv_reply_error(r, RV_ERR_ARG, "compliant must be true or false");
         q.compliant = yes ? RV_MB_COMPLIANT : RV_MB_NOT_COMPLIANT;
     }
-    q.unit = rv_req_arg(r, "unit");
+    if (!rv_unit_filter(r, &q.unit, &ret)) return ret;
     q.after_ext = rv_req_arg(r, "after");
     if (q.after_ext && !rv_ext_valid(q.after_ext))
         return rv_reply_error(r, RV_ERR_ARG, "after must be the next cursor of a page");
@@ -447,9 +447,11 @@ rv_answer rv_api_list_review(rv_server *s, rv_req *r, const rv_path *p)
     rv_scope sc = rv_caller_scope(rv_req_caller(r));
     char org[RV_ORG_ID_MAX + 3];
     if (!rv_api_org_filter(s, r, &sc, org, &ret)) return ret;
+    const char *unit;
+    if (!rv_unit_filter(r, &unit, &ret)) return ret;
     pthread_mutex_lock(&s->db.lock);
-    rv_err rc = rv_store_list_review(s->db.store, after, limit, (int)s->cfg.review_sample_every, &sc,
-                                     rv_req_arg(r, "unit"), &v, &n, &more, &e);
+    rv_err rc = rv_store_list_review(s->db.store, after, limit, (int)s->cfg.review_sample_every, &sc, unit, &v,
+                                     &n, &more, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) return rv_reply_rv_error(r, &e);
     /* who looked at whose numbers and names: lists are audited too */

@@ -225,6 +225,7 @@ rv_answer rv_api_list_voicemails(rv_server *s, rv_req *r, const rv_path *p)
                      .ext = rv_req_arg(r, "ext"), .unit = rv_req_arg(r, "unit"), .caller = rv_req_arg(r, "caller"),
                      .q = rv_req_arg(r, "q"), .listened = -1, .limit = 50};
     q.scope = rv_caller_scope(who); /* whose voicemails it may see */
+    if (!rv_unit_filter(r, &q.unit, &ret)) return ret;
     const char *after = rv_req_arg(r, "after"), *before = rv_req_arg(r, "before"), *listened = rv_req_arg(r, "listened");
     if (q.classification && strcmp(q.classification, "empty") && strcmp(q.classification, "ephemeral") &&
         strcmp(q.classification, "possible_public_record"))
@@ -609,7 +610,7 @@ rv_answer rv_api_archived(rv_server *s, rv_req *r, const rv_path *p)
     rv_error e;
     if (rv_json_body(body, len, &j, &e) != RV_OK) return rv_reply_rv_error(r, &e);
     const char *ref = json_string_value(json_object_get(j, "reference"));
-    if (!ref || !*ref || strlen(ref) > 200) {
+    if (json_object_size(j) != 1 || !ref || !*ref || strlen(ref) > 200) {
         json_decref(j);
         return rv_reply_error(r, RV_ERR_ARG, "the body must be {\"reference\": \"the e-archive's reference\"} "
                                              "(1 to 200 characters)");

@@ -42,6 +42,17 @@ static const char *const act_lists[] = {"missing_greetings", "noncompliant_greet
                                         "needs_review", "overdue_callbacks"};
 #define N_LISTS (sizeof act_lists / sizeof act_lists[0])
 
+/* A subject as one log line shows it: control characters (a unit or an
+ * organisation may be named with a line break) as spaces, so that no name
+ * can begin a line of its own in the log. */
+static const char *log_text(const char *t, char *out, size_t cap)
+{
+    size_t i = 0;
+    for (; t && t[i] && i + 1 < cap; i++) out[i] = (unsigned char)t[i] < 0x20 || t[i] == 0x7f ? ' ' : t[i];
+    out[i] = '\0';
+    return out;
+}
+
 static const char *str(json_t *o, const char *k)
 {
     const char *v = json_string_value(json_object_get(o, k));
@@ -426,7 +437,9 @@ static rv_err enqueue(rv_store *s, const char *from, const char *date, const cha
             if (f) fclose(f);
             fprintf(log, "rostvakt sweep: mail: cannot write %s: %s\n", path, strerror(errno));
         } else {
-            fprintf(log, "rostvakt sweep: mail: %s (to %s) written to %s\n", subject, to, path);
+            char shown[1024];
+            fprintf(log, "rostvakt sweep: mail: %s (to %s) written to %s\n", log_text(subject, shown, sizeof shown),
+                    to, path);
             c->composed++;
         }
     } else {
@@ -575,16 +588,17 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
     size_t n = 0;
     rc = rv_store_outbox_unsent(s, &m, &n, err);
     for (size_t i = 0; rc == RV_OK && i < n; i++) {
-        char why[512], now[32];
+        char why[512], now[32], shown[1024];
         const char *bad = send_one(cfg, m[i].recipients, m[i].message, m[i].len, why, sizeof why);
+        log_text(m[i].subject, shown, sizeof shown);
         rv_utc_now(now);
         if (bad) {
             c->failed++;
             fprintf(log, "rostvakt sweep: mail: \"%s\" to %s not sent (try %d): %s; tried again at the next sweep\n",
-                    m[i].subject, m[i].recipients, m[i].tries + 1, bad);
+                    shown, m[i].recipients, m[i].tries + 1, bad);
         } else {
             c->sent++;
-            fprintf(log, "rostvakt sweep: mail: \"%s\" sent to %s\n", m[i].subject, m[i].recipients);
+            fprintf(log, "rostvakt sweep: mail: \"%s\" sent to %s\n", shown, m[i].recipients);
         }
         rc = rv_store_outbox_result(s, m[i].id, bad, now, err);
     }

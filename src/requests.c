@@ -4,6 +4,7 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "rostvakt/decision.h"
 #include "rostvakt/mail.h"
@@ -102,8 +103,9 @@ static rv_err string_fields(const char *json, size_t len, const char *const *nam
         int k = 0;
         while (k < n && strcmp(key, names[k])) k++;
         rv_err rc = k == n ? rv_error_set(err, RV_ERR_ARG, "unknown field \"%.60s\"", key)
-                    : !json_is_string(val) || json_string_length(val) > max_len
-                        ? rv_error_set(err, RV_ERR_ARG, "%s must be a string", key)
+                    : !json_is_string(val) ? rv_error_set(err, RV_ERR_ARG, "%s must be a string", key)
+                    : json_string_length(val) > max_len
+                        ? rv_error_set(err, RV_ERR_ARG, "%s must be at most %zu bytes", key, max_len)
                         : RV_OK;
         if (rc != RV_OK) {
             for (int i = 0; i < n; i++) v[i] = NULL;
@@ -169,11 +171,15 @@ rv_err rv_unit_parse(const char *json, size_t len, char *list, size_t cap, rv_er
     rv_err rc = rv_json_body(json, len, &j, err);
     if (rc != RV_OK) return rc;
     json_t *m = json_object_get(j, "managers");
-    if (!json_is_array(m) || json_array_size(m) > RV_UNIT_MANAGERS_MAX)
+    const char *key;
+    json_t *v;
+    json_object_foreach(j, key, v)
+        if (rc == RV_OK && strcmp(key, "managers") != 0 && strcmp(key, "organisation") != 0)
+            rc = rv_error_set(err, RV_ERR_ARG, "unknown field \"%.60s\"", key);
+    if (rc == RV_OK && (!json_is_array(m) || json_array_size(m) > RV_UNIT_MANAGERS_MAX))
         rc = rv_error_set(err, RV_ERR_ARG, "the body must be {\"managers\": [\"address\", ...]} (at most %d)",
                           RV_UNIT_MANAGERS_MAX);
     size_t i, l = 0;
-    json_t *v;
     json_array_foreach(m, i, v) {
         const char *a = json_string_value(v);
         if (rc != RV_OK) break;
@@ -181,6 +187,12 @@ rv_err rv_unit_parse(const char *json, size_t len, char *list, size_t cap, rv_er
             rc = rv_error_set(err, RV_ERR_UNPROCESSABLE, "managers: each must be an e-mail address");
             break;
         }
+        for (size_t k = 0; k < i; k++)
+            if (strcasecmp(a, json_string_value(json_array_get(m, k))) == 0) {
+                rc = rv_error_set(err, RV_ERR_UNPROCESSABLE, "managers: %s is named twice", a);
+                break;
+            }
+        if (rc != RV_OK) break;
         l += (size_t)snprintf(list + l, cap - l, "%s%s", l ? "," : "", a);
     }
     json_decref(j);

@@ -912,7 +912,7 @@ rv_err rv_store_mark_archived(rv_store *s, long long id, const char *reference, 
         return rv_error_set(err, RV_ERR_CONFLICT,
                             "voicemail %lld is not registrera; only registered voicemails are archived", id);
     if (!v.packaged_at[0])
-        return rv_error_set(err, RV_ERR_CONFLICT, "voicemail %lld has not been packaged (GET its package first)", id);
+        return rv_error_set(err, RV_ERR_CONFLICT, "voicemail %lld has not been packaged (POST its package first)", id);
     rc = rv_store_begin(s, err);
     if (rc != RV_OK) return rc;
     rc = rv_sql_exec(s, "UPDATE voicemails SET archive_ref = ?2, archived_at = ?3 WHERE id = ?1",

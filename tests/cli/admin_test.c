@@ -54,6 +54,8 @@ Test(admin, web_sessions_with_csrf_and_an_idle_end) {
     cr_expect_eq(call_h("POST", "/v1/session", NULL, NULL, NULL, "{\"token\":\"a\",\"token\":\"b\"}", &o, NULL), 400);
     cr_expect_eq(call_h("POST", "/v1/session", NULL, NULL, NULL, "{\"token\" \"rv_s3cret\"}", &o, NULL), 400);
     cr_expect(strstr(o.buf, "s3cret") == NULL, "a broken body's token is not quoted back: %s", o.buf);
+    cr_expect_eq(call_h("POST", "/v1/session", NULL, NULL, NULL, "{}", &o, NULL), 400);
+    cr_expect_eq(call_h("POST", "/v1/session", NULL, NULL, NULL, "{\"token\":5}", &o, NULL), 400);
     cr_expect_eq(call_h("POST", "/v1/session", NULL, NULL, NULL, "{\"token\":\"rv_0000\"}", &o, NULL), 401);
     snprintf(body, sizeof body, "{\"token\":\"%s\"}", pbx);
     cr_expect_eq(call_h("POST", "/v1/session", NULL, NULL, NULL, body, &o, NULL), 403, "a PBX does not sign in");

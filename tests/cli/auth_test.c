@@ -125,11 +125,15 @@ Test(auth, a_path_or_query_that_is_not_utf8_is_refused) {
     cr_expect_eq(call("GET", "/v1/mailboxes?unit=socialf%C3%B6rvaltningen", officer, NULL, &o), 200, "%s", o.buf);
     cr_expect(audited(admin, "mailboxes_listed", "unit=socialförvaltningen"));
     /* a long query is cut for its audit row, never inside a character */
-    char path[1200] = "/v1/mailboxes?unit=";
-    for (int i = 0; i < 120; i++) strcat(path, "%C3%85");
+    char path[1200] = "/v1/mailboxes?compliant=true&unit="; /* a unit's name of 190 bytes: 210 in all */
+    for (int i = 0; i < 95; i++) strcat(path, "%C3%85");
     cr_expect_eq(call("GET", path, officer, NULL, &o), 200, "%s", o.buf);
     cr_assert_eq(call("GET", "/v1/audit", admin, NULL, &o), 200);
-    cr_expect(strstr(o.buf, "\"detail\":\"unit=ÅÅÅ") != NULL, "the long query's row is listed: %s", o.buf);
+    cr_expect(strstr(o.buf, "\"detail\":\"compliant=true&unit=ÅÅÅ") != NULL, "the long query's row is listed: %s",
+              o.buf);
+    cr_expect_eq(call("GET", "/v1/mailboxes?unit=", officer, NULL, &o), 400, "no unit is named \"\": %s", o.buf);
+    cr_expect_eq(call("GET", "/v1/voicemails?unit=", officer, NULL, &o), 400, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/review?unit=", officer, NULL, &o), 400, "%s", o.buf);
     cr_expect(strstr(o.buf, "\\\\x") == NULL, "cut between characters: %s", o.buf);
     /* every row the audit holds is in its listing and its CSV */
     char cmd[768], db[512];

@@ -874,6 +874,7 @@ Test(voicemails, registered_voicemails_are_packaged_for_the_e_archive) {
     cr_assert_eq(call("POST", "/v1/sweeps?date=2027-06-01", admin, NULL, &o), 200, "%s", o.buf);
     cr_expect(stored_as(1, "samples/v01-bygglov.wav"), "registered, not yet archived: kept");
     cr_expect_eq(call("POST", "/v1/voicemails/1/archived", officer, "{\"ref\":1}", &o), 400);
+    cr_expect_eq(call("POST", "/v1/voicemails/1/archived", officer, "{\"reference\":\"EA-1\",\"x\":1}", &o), 400);
     cr_expect_eq(call("POST", "/v1/voicemails/1/archived", officer, "{\"reference\":\"EA-1\"", &o), 400);
     cr_expect(strstr(o.buf, "body is not JSON: ") != NULL, "said why: %s", o.buf);
     cr_assert_eq(call("POST", "/v1/voicemails/1/archived", officer, "{\"reference\":\"EA-2026-17\"}", &o), 201,

@@ -50,11 +50,18 @@ Test(mail, unit_names_stay_inside_the_subject) {
                          "\"name\":\"\xc3\x85sa \xc3\x96" "berg\",\"unit\":\"\xc3\x84ldreomsorg\\r\\nBcc: evil@example.com\","
                          "\"reason\":\"removed\"}]}";
     rv_mail_counts c;
-    FILE *log = fopen("/dev/null", "w");
+    char *logged = NULL;
+    size_t logged_len = 0;
+    FILE *log = open_memstream(&logged, &logged_len);
+    cr_assert_not_null(log);
     cr_assert_eq(rv_mail_report(s, &cfg, report, dry, log, &c, &e), RV_OK, "%s", e.msg);
     fclose(log);
     rv_store_close(s);
     cr_assert_eq(c.composed, 1);
+    /* nor does it begin a line of the log of its own */
+    cr_expect(strstr(logged, "\nBcc") == NULL && strchr(logged, '\r') == NULL, "%s", logged);
+    cr_expect(strchr(logged, '\n') == logged + logged_len - 1, "one line: %s", logged);
+    free(logged);
     char cmd[1024];
     snprintf(cmd, sizeof cmd,
              "cd %s && f=$(ls) && /usr/bin/python3 -c 'import email, email.header, email.policy, sys\n"

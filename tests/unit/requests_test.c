@@ -9,6 +9,11 @@ static rv_err parse(const char *ext, const char *json, rv_mailbox *m, rv_error *
     return rv_mailbox_parse(ext, json, strlen(json), m, e);
 }
 
+/* 501 bytes: one over a decision field's limit */
+#define X10 "xxxxxxxxxx"
+#define X100 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10
+#define LONG_501 X100 X100 X100 X100 X100 "x"
+
 Test(requests, mailbox_bodies_are_checked_field_by_field) {
     rv_mailbox m;
     rv_error e;
@@ -72,6 +77,7 @@ Test(requests, decision_bodies_are_checked_field_by_field) {
         {"{\"note\":\"x\"}", "decision is missing"},
         {"{\"decision\":1}", "decision must be a string"},
         {"{\"decision\":\"dispose\",\"by\":\"me\"}", "unknown field"},
+        {"{\"decision\":\"dispose\",\"note\":\"" LONG_501 "\"}", "note must be at most 500 bytes"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         cr_expect_eq(rv_decision_parse(bad[i].json, strlen(bad[i].json), &d, &e), RV_ERR_ARG, "case %zu accepted", i);
@@ -99,13 +105,14 @@ Test(requests, a_units_managers_are_addresses) {
                             {"[]", "body must be a JSON object"},
                             {"null", "body must be a JSON object"},
                             {"\"chef@kommun.se\"", "body must be a JSON object"},
-                            {"{\"managers\":[],\"managers\":[]}", "duplicate object key"}};
+                            {"{\"managers\":[],\"managers\":[]}", "duplicate object key"},
+                            {"{\"managers\":[],\"chef\":\"x\"}", "unknown field"}};
     for (size_t i = 0; i < sizeof why / sizeof *why; i++) {
         cr_expect_eq(rv_unit_parse(why[i][0], strlen(why[i][0]), list, sizeof list, &e), RV_ERR_ARG, "%s", why[i][0]);
         cr_expect(strstr(e.msg, why[i][1]) != NULL, "%s: '%s' does not say %s", why[i][0], e.msg, why[i][1]);
     }
     const char *bad[] = {"{\"managers\":[\"inte en adress\"]}", "{\"managers\":[1]}",
-                         "{\"managers\":[\"a@b.se\",\"a,b@c.se\"]}"};
+                         "{\"managers\":[\"a@b.se\",\"a,b@c.se\"]}", "{\"managers\":[\"a@b.se\",\"A@b.se\"]}"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         cr_expect_eq(rv_unit_parse(bad[i], strlen(bad[i]), list, sizeof list, &e), RV_ERR_UNPROCESSABLE, "%s", bad[i]);
         cr_expect_str_eq(list, "", "nothing half-filled");
