@@ -10,6 +10,8 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "rostvakt/store.h"
+
 static char tmp[64];
 
 /* the program, by a path that still holds in tmp */
@@ -58,6 +60,12 @@ static void setup(void)
     snprintf(tmp, sizeof tmp, "/tmp/rv-outfile-XXXXXX");
     cr_assert(mkdtemp(tmp));
     cr_assert_eq(sh("mkdir data"), 0);
+    char data[96]; /* an empty archive, as rostvakt serve makes it */
+    snprintf(data, sizeof data, "%s/data", tmp);
+    rv_store *st;
+    rv_error e;
+    cr_assert_eq(rv_store_open(data, &st, &e), RV_OK, "%s", e.msg);
+    rv_store_close(st);
 }
 
 static void teardown(void)
