@@ -25,7 +25,7 @@ static rv_err unit_txn(rv_server *s, const char *org, const char *name, const ch
     if (rc != RV_OK) return rc;
     rc = rv_store_put_unit(s->db.store, org, name, list, now, created, e);
     char detail[256];
-    snprintf(detail, sizeof detail, "%s%s%.190s", org, *org ? ": " : "", name);
+    snprintf(detail, sizeof detail, "%s%s%s", org, *org ? ": " : "", name); /* 40 + 2 + 191 */
     if (rc == RV_OK)
         rc = rv_store_audit_of(s->db.store, org, now, who->name, who->remote, *created ? "unit_created" : "unit_updated",
                                detail, e);

@@ -375,6 +375,12 @@ static int build_config(const common_opts *c, rv_config *cfg) { return build_con
  * nightly timer's stale path) is an error, not a new empty archive. */
 static int archive_there(const rv_config *cfg) { return rv_store_there(cfg->store, cfg->data_dir); }
 
+/* What is missing when archive_there says no. */
+static const char *not_there(const rv_config *cfg)
+{
+    return strcmp(cfg->store, "sqlite") == 0 ? "no rostvakt.db there" : "no such data directory";
+}
+
 /* build_config, with the calibration of the data directory it names. */
 static int build_config_calibrated(const common_opts *c, rv_config *cfg)
 {
@@ -1101,7 +1107,7 @@ static int cmd_archive(int argc, char **argv)
         goto done;
     }
     if (!archive_there(&cfg)) {
-        fprintf(stderr, "rostvakt archive: no archive at %s (no rostvakt.db there)\n", cfg.data_dir);
+        fprintf(stderr, "rostvakt archive: no archive at %s (%s)\n", cfg.data_dir, not_there(&cfg));
         rc = EXIT_CONFIG;
         goto done;
     }
@@ -1206,8 +1212,8 @@ static int revoke_in_store(const rv_config *cfg, const char *file, const char *n
         return 0;
     }
     rv_err rc = RV_OK;
-    if (!archive_there(cfg))
-        rc = rv_error_set(&e, RV_ERR_CONFIG, "no archive at %s (no rostvakt.db there)", cfg->data_dir);
+    if (strcmp(cfg->store, "sqlite") == 0 && !archive_there(cfg)) /* PostgreSQL's is the server's */
+        rc = rv_error_set(&e, RV_ERR_CONFIG, "no archive at %s (%s)", cfg->data_dir, not_there(cfg));
     if (rc == RV_OK) rc = rv_store_connect(cfg->store, (int)cfg->store_allow_async_commit, cfg->data_dir, &st, &e);
     unsigned char key[RV_TOKEN_KEY_LEN];
     char who[RV_TOKEN_NAME_MAX + 1], hex[2 * RV_TOKEN_KEY_LEN + 1], now[32];
@@ -1343,7 +1349,7 @@ static int sweep_main(const rv_config *cfg, long date, const char *at, const int
     size_t mail_json_len = 0;
     FILE *mail_f = NULL;
     if (!archive_there(cfg)) {
-        fprintf(stderr, "rostvakt sweep: no archive at %s (no rostvakt.db there)\n", cfg->data_dir);
+        fprintf(stderr, "rostvakt sweep: no archive at %s (%s)\n", cfg->data_dir, not_there(cfg));
         return EXIT_USAGE;
     }
     if (rv_store_connect(cfg->store, (int)cfg->store_allow_async_commit, cfg->data_dir, &st, &e) != RV_OK) {
@@ -1666,7 +1672,7 @@ static int cmd_calibrate(int argc, char **argv)
     free(co.sets);
     if (rc != 0) return rc;
     if (!archive_there(&base)) {
-        fprintf(stderr, "rostvakt calibrate: no archive at %s (no rostvakt.db there)\n", base.data_dir);
+        fprintf(stderr, "rostvakt calibrate: no archive at %s (%s)\n", base.data_dir, not_there(&base));
         return EXIT_USAGE;
     }
     rv_store *st = NULL;
@@ -1789,7 +1795,7 @@ static int cmd_adapt(int argc, char **argv)
         return 0;
     }
     if (!archive_there(&cfg)) {
-        fprintf(stderr, "rostvakt adapt: no archive at %s (no rostvakt.db there)\n", cfg.data_dir);
+        fprintf(stderr, "rostvakt adapt: no archive at %s (%s)\n", cfg.data_dir, not_there(&cfg));
         return EXIT_USAGE;
     }
     rv_error e;

@@ -889,11 +889,13 @@ function reviewRow(r) {
       const c = form.querySelector(`input[name="${r.greeting_id}-${k}"]:checked`);
       if (c) body[k] = c.value;
     }
-    /* a sample counts only whole: calibrate learns from every answer of it */
-    const missing = r.sample ? Object.keys(body).length < ask.length : !Object.keys(body).length;
+    /* a sample counts only whole (calibrate learns from every answer of
+     * it), and an unsure greeting stays on the list until each element it
+     * is unsure of has an answer */
+    const missing = Object.keys(body).length < ask.length;
     if (missing) {
       msg.textContent = r.sample ? 'Svara på alla frågor, så att stickprovet kan användas.'
-        : 'Svara på minst en fråga.';
+        : 'Svara på alla frågor: hälsningen ligger kvar tills varje osäker del har ett svar.';
       msg.hidden = false;
       form.setAttribute('aria-describedby', msg.id);
       form.querySelector(ask.map((k) => `input[name="${r.greeting_id}-${k}"]`).find((q) =>

@@ -637,7 +637,9 @@ typedef struct {
     char *texts;
 } rv_review_item;
 
-/* Current greetings a person should listen to and nobody has reviewed yet,
+/* Current greetings a person should listen to and that are not heard yet
+ * (each element they are unsure of answered about the text sought; a
+ * sample: one review),
  * of unit (NULL: any; as units compare, rv_unit_key) within scope, by ext
  * after after_ext (NULL: from the first), at most limit (1..500),
  * into a new array (*out, rv_review_items_free) of *n; *more: another page

@@ -113,8 +113,6 @@ Test(units, lists_and_shares_ignore_the_case) {
               "one bar a unit, spelled as most of its mailboxes spell it: %s", o.buf);
 }
 
-/* The mail password file belongs to the user the sweep runs as: one the
- * sweep cannot read says so, rather than just "Permission denied". */
 /* Any unit a mailbox may have can get managers: a name with a slash, and
  * one as long as a mailbox's unit may be (191 bytes). */
 Test(units, every_unit_a_mailbox_can_have_can_get_managers) {
@@ -135,6 +133,8 @@ Test(units, every_unit_a_mailbox_can_have_can_get_managers) {
     cr_expect_eq(call("PUT", path, admin, "{\"managers\":[\"x@kommun.se\"]}", &o), 400, "longer than any mailbox's");
 }
 
+/* The mail password file belongs to the user the sweep runs as: one the
+ * sweep cannot read says so, rather than just "Permission denied". */
 Test(units, a_mail_password_file_of_another_user_says_whose_it_must_be) {
     sink o;
     mailbox("4711", "Anna", "Ekonomienheten");

@@ -840,6 +840,14 @@ Test(sweep, every_list_names_a_unit_as_most_spell_it) {
     json_decref(report);
 }
 
+/* "org:name;" of each unit listed, appended to user's buffer. */
+static void unit_line(void *user, const char *org, const char *name, const char *managers, long mailboxes)
+{
+    (void)managers, (void)mailboxes;
+    char *b = user;
+    snprintf(b + strlen(b), 512 - strlen(b), "%s:%s;", org, name);
+}
+
 /* Two authorities on one exchange name a unit alike but spell it
  * differently: each one's lists and chart spell it as its own mailboxes
  * do, never as the other's. */
@@ -877,6 +885,15 @@ Test(sweep, each_organisation_spells_its_own_units) {
     rv_sweeps_free(kept, nkept);
     cr_expect_str_eq(keys(report, "units", "unit"), "SOCIALTJ\xc3\x84NSTEN,Socialtj\xc3\xa4nsten");
     json_decref(report);
+    /* and the units listed, each organisation's and one of every organisation's */
+    cr_assert_eq(rv_store_put_unit(st, "grastorp", "socialtj\xc3\xa4nsten", "soc@grastorp.se", "2026-01-02T00:00:00Z",
+                                   &created, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_put_unit(st, "", "socialtj\xc3\xa4nsten", "soc@kommun.se", "2026-01-02T00:00:00Z", &created,
+                                   &e), RV_OK, "%s", e.msg);
+    char listed[512] = "";
+    cr_assert_eq(rv_store_all_units(st, unit_line, listed, &e), RV_OK, "%s", e.msg);
+    cr_expect_str_eq(listed, ":SOCIALTJ\xc3\x84NSTEN;essunga:SOCIALTJ\xc3\x84NSTEN;grastorp:Socialtj\xc3\xa4nsten;",
+                     "every organisation's: as most of all mailboxes; each one's: as its own");
 }
 
 /* The sweep run at an instant: an absence "till och med 30 november" has
