@@ -78,3 +78,43 @@ Test(mail, unit_names_stay_inside_the_subject) {
              dry);
     cr_expect_eq(system(cmd), 0, "see the assertion above");
 }
+
+/* The same date's report again, after the unit's spelling changed in the
+ * directory (most of its mailboxes now write it in capitals): the unit's
+ * mail is the one already kept, not a second one. */
+Test(mail, a_spelling_changed_the_same_day_is_the_same_mail) {
+    rv_store *s;
+    rv_error e;
+    char data[128];
+    snprintf(data, sizeof data, "%s/data", dir);
+    cr_assert_eq(rv_store_open(data, &s, &e), RV_OK, "%s", e.msg);
+    int created;
+    cr_assert_eq(rv_store_put_unit(s, "", "Ekonomi", "chef@kommun.se", "2026-12-07T00:00:00Z", &created, &e), RV_OK,
+                 "%s", e.msg);
+    rv_config cfg;
+    rv_config_defaults(&cfg);
+    snprintf(cfg.mail_from, sizeof cfg.mail_from, "rostvakt@kommun.se");
+    snprintf(cfg.mail_smtp_url, sizeof cfg.mail_smtp_url, "smtp://127.0.0.1:1"); /* refused: kept to send later */
+    const char *exts[] = {"4711", "4712", "4713"};
+    for (int run = 0; run < 2; run++) {
+        for (int i = 0; i < (run ? 3 : 1); i++) { /* first "Ekonomi"; then two of three "EKONOMI" */
+            rv_mailbox m = {0};
+            snprintf(m.ext, sizeof m.ext, "%s", exts[i]);
+            snprintf(m.first_name, sizeof m.first_name, "Anna");
+            snprintf(m.last_name, sizeof m.last_name, "Svensson");
+            snprintf(m.unit, sizeof m.unit, "%s", run && i ? "EKONOMI" : "Ekonomi");
+            snprintf(m.profile, sizeof m.profile, "default");
+            cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-12-07T00:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+        }
+        const char *report = run ? "{\"date\":\"2026-12-07\",\"mailboxes\":3,\"missing_greetings\":[{\"ext\":\"4711\","
+                                   "\"name\":\"Anna Svensson\",\"unit\":\"EKONOMI\",\"reason\":\"removed\"}]}"
+                                 : "{\"date\":\"2026-12-07\",\"mailboxes\":1,\"missing_greetings\":[{\"ext\":\"4711\","
+                                   "\"name\":\"Anna Svensson\",\"unit\":\"Ekonomi\",\"reason\":\"removed\"}]}";
+        rv_mail_counts c;
+        FILE *log = fopen("/dev/null", "w");
+        cr_assert_eq(rv_mail_report(s, &cfg, report, NULL, log, &c, &e), RV_OK, "%s", e.msg);
+        fclose(log);
+        cr_expect_eq(c.composed, run ? 0 : 1, "run %d: %ld composed (kept to send)", run, c.composed);
+    }
+    rv_store_close(s);
+}
