@@ -29,17 +29,26 @@ static void teardown(void)
 
 TestSuite(mail, .init = setup, .fini = teardown);
 
+/* The suite's archive, dir/data. */
+static rv_store *archive(void)
+{
+    rv_store *s;
+    rv_error e;
+    char data[128];
+    snprintf(data, sizeof data, "%s/data", dir);
+    cr_assert_eq(rv_store_open(data, &s, &e), RV_OK, "%s", e.msg);
+    return s;
+}
+
 /* A unit whose name would end the Subject header and start a Bcc of its
  * own, and Swedish letters everywhere: one header each, decoded intact,
  * and every line of the message CRLF-ended. */
 Test(mail, unit_names_stay_inside_the_subject) {
-    rv_store *s;
+    rv_store *s = archive();
     rv_error e;
-    char data[128], dry[128];
-    snprintf(data, sizeof data, "%s/data", dir);
+    char dry[128];
     snprintf(dry, sizeof dry, "%s/dry", dir);
     cr_assert_eq(mkdir(dry, 0755), 0);
-    cr_assert_eq(rv_store_open(data, &s, &e), RV_OK, "%s", e.msg);
     const char *unit = "\xc3\x84ldreomsorg\r\nBcc: evil@example.com";
     int created;
     cr_assert_eq(rv_store_put_unit(s, "", unit, "chef@kommun.se", "2026-12-07T00:00:00Z", &created, &e), RV_OK, "%s", e.msg);
@@ -83,11 +92,8 @@ Test(mail, unit_names_stay_inside_the_subject) {
  * directory (most of its mailboxes now write it in capitals): the unit's
  * mail is the one already kept, not a second one. */
 Test(mail, a_spelling_changed_the_same_day_is_the_same_mail) {
-    rv_store *s;
+    rv_store *s = archive();
     rv_error e;
-    char data[128];
-    snprintf(data, sizeof data, "%s/data", dir);
-    cr_assert_eq(rv_store_open(data, &s, &e), RV_OK, "%s", e.msg);
     int created;
     cr_assert_eq(rv_store_put_unit(s, "", "Ekonomi", "chef@kommun.se", "2026-12-07T00:00:00Z", &created, &e), RV_OK,
                  "%s", e.msg);
