@@ -192,9 +192,12 @@ rv_answer rv_api_post_sweep(rv_server *s, rv_req *r, const rv_path *p)
     char at[32] = ""; /* an instant (now, without date=): each organisation's own day of it */
     if (date_s && !rv_parse_date(date_s, &date) && !rv_parse_instant(date_s))
         return rv_reply_error(r, RV_ERR_ARG, "date must be YYYY-MM-DD or an instant YYYY-MM-DDTHH:MM:SSZ");
-    int dry_run = 0;
+    int dry_run = 0, ahead_ok = 0;
     if (dry_s && rv_parse_bool(dry_s, &dry_run) != 0)
         return rv_reply_error(r, RV_ERR_ARG, "dry_run must be true or false (or 1/0, yes/no)");
+    const char *ahead_s = rv_req_arg(r, "allow_future");
+    if (ahead_s && rv_parse_bool(ahead_s, &ahead_ok) != 0)
+        return rv_reply_error(r, RV_ERR_ARG, "allow_future must be true or false (or 1/0, yes/no)");
     int fmt = fmt_s ? rv_sweep_format_parse(fmt_s) : RV_SWEEP_JSON;
     if (fmt < 0) return rv_reply_error(r, RV_ERR_ARG, "format must be json, csv or html");
     if (!date_s || rv_parse_instant(date_s)) { /* the run's date: Sweden's */
@@ -202,6 +205,10 @@ rv_answer rv_api_post_sweep(rv_server *s, rv_req *r, const rv_path *p)
         else snprintf(at, sizeof at, "%s", date_s);
         rv_local_date(at, RV_CAL_SE, &date);
     }
+    if (!dry_run && !ahead_ok && rv_sweep_date_ahead(date))
+        return rv_reply_error(r, RV_ERR_UNPROCESSABLE,
+                              "date is after tomorrow: a sweep disposes of recordings as of its date, so one of a day "
+                              "to come needs allow_future=true (dry_run=true looks ahead and changes nothing)");
     if (!rv_workers_sweep_claim(s->workers))
         return rv_reply_error(r, RV_ERR_SWEEP_RUNNING, "a sweep is running; try again when it is done");
     rv_job *j = rv_api_job_new(r);

@@ -69,7 +69,7 @@ static const struct {
     {"token", "token --tokens FILE (--role pbx|officer|admin|manager --name NAME [--org ID]... | --revoke NAME)",
      "create or revoke an API token"},
     {"sweep", "sweep [--data-dir DIR] [--date YYYY-MM-DD] [--format json|csv|html[,...]] [--out FILE] [--dry-run]\n"
-              "                  [--mail [--mail-dir DIR]] [--once]",
+              "                  [--allow-future] [--mail [--mail-dir DIR]] [--once]",
      "the nightly check of every mailbox and deadline, disposal, and the managers' report"},
     {"workdays", "workdays --calendar SE|AX --from YYYY-MM-DD --add N [--explain]", "the date N working days later"},
     {"calibrate", "calibrate [--data-dir DIR] [--min-per-class N] [--min-right R] [--dry-run]",
@@ -137,6 +137,7 @@ static const char *const details[] = {
     "  --out FILE                  write there ({date} and {format} in the name become\n"
     "                              the date and the format); default standard output\n"
     "  --dry-run                   list what would be disposed of; change nothing\n"
+    "  --allow-future              run (not dry) for a --date after tomorrow\n"
     "  --mail                      mail each unit's managers their part of the report and the\n"
     "                              records officers a summary (settings mail_*); a mail that\n"
     "                              cannot be sent is kept and tried at the next sweep\n"
@@ -1481,7 +1482,7 @@ done:
 static int cmd_sweep(int argc, char **argv)
 {
     const char *date_s = NULL, *fmt_s = "json", *out_s = NULL, *mail_dir = "rostvakt-mail";
-    int dry_run = 0, mail = 0, once = 0;
+    int dry_run = 0, mail = 0, once = 0, ahead_ok = 0;
     common_opts co;
     if (common_init(&co, argc) != 0) return 1;
     int rc = 0;
@@ -1491,6 +1492,10 @@ static int cmd_sweep(int argc, char **argv)
         if (t > 0) continue;
         if (strcmp(argv[i], "--dry-run") == 0) {
             dry_run = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--allow-future") == 0) {
+            ahead_ok = 1;
             continue;
         }
         if (strcmp(argv[i], "--mail") == 0) {
@@ -1555,6 +1560,12 @@ static int cmd_sweep(int argc, char **argv)
         else snprintf(now, sizeof now, "%s", date_s);
         at = now;
         rv_local_date(now, RV_CAL_SE, &date);
+    }
+    if (!dry_run && !ahead_ok && rv_sweep_date_ahead(date)) {
+        fprintf(stderr, "rostvakt sweep: --date is after tomorrow: a sweep disposes of recordings as of its date, so "
+                        "one of a day to come needs --allow-future (--dry-run looks ahead and changes nothing)\n");
+        rc = EXIT_USAGE;
+        goto done;
     }
     rv_config cfg;
     if ((rc = build_config_calibrated(&co, &cfg)) != 0) goto done;

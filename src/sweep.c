@@ -14,6 +14,14 @@
 
 #define BATCH 500 /* rows held at a time: memory does not grow with the archive */
 
+int rv_sweep_date_ahead(long date)
+{
+    char now[32];
+    long today;
+    rv_utc_now(now);
+    return rv_local_date(now, RV_CAL_SE, &today) && date > today + 1;
+}
+
 int rv_sweep_format_parse(const char *s)
 {
     if (!s) return -1;

@@ -18,6 +18,12 @@ typedef enum { RV_SWEEP_JSON, RV_SWEEP_CSV, RV_SWEEP_HTML } rv_sweep_format;
 /* "json", "csv", "html"; -1 for anything else. */
 int rv_sweep_format_parse(const char *s);
 
+/* Whether a sweep of date (days since the epoch, as rv_parse_date gives
+ * them) is of a day after tomorrow in Sweden: one that would dispose of
+ * recordings as of a day not yet come (a mistyped year, say), which the
+ * API and the command run only when told so explicitly. */
+int rv_sweep_date_ahead(long date);
+
 typedef struct {
     long date;                  /* the sweep's day (rv_parse_date); deadlines and ages count to it */
     const char *at;             /* or the run's instant (rv_parse_instant): then each organisation's

@@ -564,6 +564,14 @@ Test(cli, sweep_writes_its_report) {
     r = run(bad_date);
     cr_expect_eq(r.status, 64);
     free(r.out);
+    const char *ahead[][8] = {{"sweep", "--data-dir", dir, "--date", "2099-01-01", NULL},
+                              {"sweep", "--data-dir", dir, "--date", "2099-01-01", "--dry-run", NULL},
+                              {"sweep", "--data-dir", dir, "--date", "2099-01-01", "--allow-future", NULL}};
+    for (size_t i = 0; i < 3; i++) { /* a day to come: looked at, or run when told so */
+        r = run(ahead[i]);
+        cr_expect_eq(r.status, i ? 0 : 64, "%zu", i);
+        free(r.out);
+    }
     const char *no_dir[] = {"sweep", "--data-dir", "/nonexistent/rostvakt", NULL};
     r = run(no_dir);
     cr_expect_eq(r.status, 64);

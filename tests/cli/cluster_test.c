@@ -312,7 +312,7 @@ Test(cluster, an_upload_held_up_by_another_nodes_write_keeps_its_audio) {
 static void *post_sweep(void *arg)
 {
     const char **a = arg; /* url, token; the status into a[2] */
-    long st = http(a[0], "POST", "/v1/sweeps?date=2026-12-09", a[1], NULL, NULL, 0, 0, NULL);
+    long st = http(a[0], "POST", "/v1/sweeps?date=2026-12-09&allow_future=true", a[1], NULL, NULL, 0, 0, NULL);
     a[2] = (const char *)(intptr_t)st;
     return NULL;
 }
@@ -322,7 +322,7 @@ static void once_cmd(char *out, size_t cap, const char *date, int port)
 {
     const char *exe = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
     snprintf(out, cap,
-             "%s sweep --once --data-dir %s/data --date %s --mail --set mail_smtp_url=smtp://127.0.0.1:%d"
+             "%s sweep --once --data-dir %s/data --date %s --allow-future --mail --set mail_smtp_url=smtp://127.0.0.1:%d"
              " --set mail_from=rostvakt@kommun.se --format json --out %s/reports/sweep-{date}.{format}",
              exe, dir, date, port, dir);
 }
@@ -373,7 +373,7 @@ Test(cluster, a_sweep_started_on_three_nodes_at_once_runs_once) {
     cr_expect_eq(running, 1, "the first node's sweep holds the date");
     for (int i = 1; i < 3; i++) {
         bin b = {0};
-        long st = http(url[i], "POST", "/v1/sweeps?date=2026-12-09", admin, NULL, NULL, 0, 0, &b);
+        long st = http(url[i], "POST", "/v1/sweeps?date=2026-12-09&allow_future=true", admin, NULL, NULL, 0, 0, &b);
         cr_expect_eq(st, 409, "node %d: %s", i, b.buf ? (char *)b.buf : "");
         cr_expect(b.buf && strstr((char *)b.buf, "sweep_running"), "%s", b.buf ? (char *)b.buf : "");
         free(b.buf);

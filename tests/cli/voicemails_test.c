@@ -870,8 +870,14 @@ Test(voicemails, registered_voicemails_are_packaged_for_the_e_archive) {
     int audited = 0;
     for (const char *q = o.buf; (q = strstr(q, "voicemail_packaged")); q++) audited++;
     cr_expect_eq(audited, 2, "%s", o.buf);
+    /* a sweep of a day to come disposes as of that day: only when told so
+     * (a mistyped year), though a dry run may look ahead */
+    cr_expect_eq(call("POST", "/v1/sweeps?date=2099-06-01", admin, NULL, &o), 422, "%s", o.buf);
+    cr_expect(strstr(o.buf, "allow_future=true") != NULL, "%s", o.buf);
+    cr_expect_eq(call("POST", "/v1/sweeps?date=2099-06-01&dry_run=true", admin, NULL, &o), 200, "%s", o.buf);
+    cr_expect_eq(call("POST", "/v1/sweeps?date=2099-06-01&allow_future=maybe", admin, NULL, &o), 400, "%s", o.buf);
     /* the sweep keeps a registered voicemail, however old, until the archive confirms */
-    cr_assert_eq(call("POST", "/v1/sweeps?date=2027-06-01", admin, NULL, &o), 200, "%s", o.buf);
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2027-06-01&allow_future=true", admin, NULL, &o), 200, "%s", o.buf);
     cr_expect(stored_as(1, "samples/v01-bygglov.wav"), "registered, not yet archived: kept");
     cr_expect_eq(call("POST", "/v1/voicemails/1/archived", officer, "{\"ref\":1}", &o), 400);
     cr_expect_eq(call("POST", "/v1/voicemails/1/archived", officer, "{\"reference\":\"EA-1\",\"x\":1}", &o), 400);
@@ -883,7 +889,7 @@ Test(voicemails, registered_voicemails_are_packaged_for_the_e_archive) {
     /* confirmed today: kept retention_archived_days (30) from today, then disposed of */
     cr_assert_eq(call("POST", "/v1/sweeps?date=2026-12-06", admin, NULL, &o), 200, "%s", o.buf);
     cr_expect(stored_as(1, "samples/v01-bygglov.wav"), "within its retention after the confirmation");
-    cr_assert_eq(call("POST", "/v1/sweeps?date=2027-06-01", admin, NULL, &o), 200, "%s", o.buf);
+    cr_assert_eq(call("POST", "/v1/sweeps?date=2027-06-01&allow_future=true", admin, NULL, &o), 200, "%s", o.buf);
     bin gone;
     cr_expect_eq(get_bytes("/v1/voicemails/1/audio", officer, NULL, &gone), 410);
     free(gone.buf);
