@@ -543,19 +543,9 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
             char subject[400], key[300];
             if (n) snprintf(subject, sizeof subject, "Röstbrevlådor %s %s: %ld att åtgärda", us.u[i].name, date, n);
             else snprintf(subject, sizeof subject, "Röstbrevlådor %s %s: inget att åtgärda", us.u[i].name, date);
-            /* an organisation's unit is kept apart from another's of the same
-             * name; by its key, so that a spelling changed between two runs of
-             * a date is the same mail, not a second one */
-            char *uk = rv_unit_key(us.u[i].name);
-            if (!uk) {
-                rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-                free(text.s);
-                free(html.s);
-                break;
-            }
-            if (us.u[i].org[0]) snprintf(key, sizeof key, "unit:%s/%s", us.u[i].org, uk);
-            else snprintf(key, sizeof key, "unit:%s", uk);
-            free(uk);
+            /* an organisation's unit is kept apart from another's of the same name */
+            if (us.u[i].org[0]) snprintf(key, sizeof key, "unit:%s/%s", us.u[i].org, us.u[i].name);
+            else snprintf(key, sizeof key, "unit:%s", us.u[i].name);
             /* from the unit's organisation's own address when it has one */
             rc = enqueue(s, from_of(orgs, n_orgs, us.u[i].org, cfg->mail_from), date, key, us.u[i].managers, subject,
                          &text, &html, dry_dir, log, c, err);

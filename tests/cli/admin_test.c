@@ -646,10 +646,10 @@ Test(admin, the_nightly_report_is_mailed_to_managers, .fini = smtp_teardown) {
              "ls %s | sort | tr '\\n' ' '; /usr/bin/python3 -c 'import email, email.header, sys\n"
              "m = email.message_from_binary_file(open(sys.argv[1], \"rb\"))\n"
              "print(str(email.header.make_header(email.header.decode_header(m[\"Subject\"]))))' "
-             "%s/2026-12-08-unit_kulturenheten.eml | grep -q 'inget att' && echo quiet",
+             "%s/2026-12-08-unit_Kulturenheten.eml | grep -q 'inget att' && echo quiet",
              dry, dry);
     cr_expect_eq(run(cmd, &o), 0);
-    cr_expect(strstr(o.buf, "2026-12-08-officers.eml 2026-12-08-unit_ekonomienheten.eml 2026-12-08-unit_kulturenheten.eml") &&
+    cr_expect(strstr(o.buf, "2026-12-08-officers.eml 2026-12-08-unit_Ekonomienheten.eml 2026-12-08-unit_Kulturenheten.eml") &&
                   strstr(o.buf, "quiet"),
               "%s", o.buf);
     cr_expect_eq(mails_received(), 3, "a dry run sends nothing");
