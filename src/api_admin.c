@@ -181,9 +181,9 @@ rv_answer rv_api_list_units(rv_server *s, rv_req *r, const rv_path *p)
 
 /* ---- sweeps and the audit ---- */
 
-/* POST /v1/sweeps?date=&dry_run=&format=: the nightly sweep now, on
- * the sweep thread while the connection waits; 200 with its report, 409
- * while one runs. */
+/* POST /v1/sweeps?date=&dry_run=&allow_future=&format=: the nightly sweep
+ * now, on the sweep thread while the connection waits; 200 with its
+ * report, 409 while one runs, 422 for a day to come unless allowed. */
 rv_answer rv_api_post_sweep(rv_server *s, rv_req *r, const rv_path *p)
 {
     (void)p;
@@ -207,8 +207,8 @@ rv_answer rv_api_post_sweep(rv_server *s, rv_req *r, const rv_path *p)
     }
     if (!dry_run && !ahead_ok && rv_sweep_date_ahead(date))
         return rv_reply_error(r, RV_ERR_UNPROCESSABLE,
-                              "date is after tomorrow: a sweep disposes of recordings as of its date, so one of a day "
-                              "to come needs allow_future=true (dry_run=true looks ahead and changes nothing)");
+                              "date is after today (Sweden's): a sweep disposes of recordings as of its date, so one "
+                              "of a day to come needs allow_future=true (dry_run=true looks ahead and changes nothing)");
     if (!rv_workers_sweep_claim(s->workers))
         return rv_reply_error(r, RV_ERR_SWEEP_RUNNING, "a sweep is running; try again when it is done");
     rv_job *j = rv_api_job_new(r);
@@ -216,7 +216,8 @@ rv_answer rv_api_post_sweep(rv_server *s, rv_req *r, const rv_path *p)
         rv_workers_sweep_release(s->workers);
         return 0;
     }
-    *j = (rv_job){.kind = RV_JOB_SWEEP, .date = date, .dry_run = dry_run, .format = (rv_sweep_format)fmt};
+    *j = (rv_job){.kind = RV_JOB_SWEEP, .date = date, .dry_run = dry_run, .format = (rv_sweep_format)fmt,
+                  .ahead = !dry_run && rv_sweep_date_ahead(date)};
     memcpy(j->at, at, sizeof j->at);
     int handed;
     rv_answer ret = rv_api_hand_over(s, r, j, &handed);

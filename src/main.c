@@ -137,7 +137,8 @@ static const char *const details[] = {
     "  --out FILE                  write there ({date} and {format} in the name become\n"
     "                              the date and the format); default standard output\n"
     "  --dry-run                   list what would be disposed of; change nothing\n"
-    "  --allow-future              run (not dry) for a --date after tomorrow\n"
+    "  --allow-future              dispose of recordings as of a --date after today\n"
+    "                              (Sweden's); without it such a run is refused (exit 64)\n"
     "  --mail                      mail each unit's managers their part of the report and the\n"
     "                              records officers a summary (settings mail_*); a mail that\n"
     "                              cannot be sent is kept and tried at the next sweep\n"
@@ -1561,16 +1562,17 @@ static int cmd_sweep(int argc, char **argv)
         at = now;
         rv_local_date(now, RV_CAL_SE, &date);
     }
-    if (!dry_run && !ahead_ok && rv_sweep_date_ahead(date)) {
-        fprintf(stderr, "rostvakt sweep: --date is after tomorrow: a sweep disposes of recordings as of its date, so "
-                        "one of a day to come needs --allow-future (--dry-run looks ahead and changes nothing)\n");
-        rc = EXIT_USAGE;
-        goto done;
-    }
     rv_config cfg;
     if ((rc = build_config_calibrated(&co, &cfg)) != 0) goto done;
     if (co.print_config) {
         rv_config_print(&cfg, stdout);
+        goto done;
+    }
+    if (!dry_run && !ahead_ok && rv_sweep_date_ahead(date)) {
+        fprintf(stderr, "rostvakt sweep: --date is after today (Sweden's): a sweep disposes of recordings as of its "
+                        "date, so one of a day to come needs --allow-future (--dry-run looks ahead and changes "
+                        "nothing)\n");
+        rc = EXIT_USAGE;
         goto done;
     }
     rc = sweep_main(&cfg, date, at, fmts, n_fmts, out_s, dry_run, mail, mail_dir, once);

@@ -19,7 +19,7 @@ int rv_sweep_date_ahead(long date)
     char now[32];
     long today;
     rv_utc_now(now);
-    return rv_local_date(now, RV_CAL_SE, &today) && date > today + 1;
+    return rv_local_date(now, RV_CAL_SE, &today) && date > today;
 }
 
 int rv_sweep_format_parse(const char *s)

@@ -319,7 +319,7 @@ static int run_sweep(rv_workers *w, rv_job *j)
     }
     /* a sweep takes long and commits as it goes: it is audited before it
      * starts, and does not start unless that row is written */
-    snprintf(detail, sizeof detail, "%s%s", day, j->dry_run ? ", dry run" : "");
+    snprintf(detail, sizeof detail, "%s%s%s", day, j->dry_run ? ", dry run" : "", j->ahead ? ", a day to come" : "");
     if (rc == RV_OK) rc = rv_audit(w->db, j->actor, j->remote, "sweep_run", 0, NULL, detail, &e);
     if (rc == RV_OK && held) test_hold(w, "RV_TEST_SWEEP_HOLD");
     char *out = NULL;

@@ -35,6 +35,7 @@ typedef struct rv_job {
     long date;
     char at[32];                              /* the run's instant, or "": date for every organisation */
     int dry_run;
+    int ahead;                                /* of a day to come (allow_future): said in its audit row */
     rv_sweep_format format;
     /* a package: POST /v1/voicemails/{id}/package; a hand-over: .../handover */
     long long voicemail;

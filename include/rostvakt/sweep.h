@@ -19,7 +19,7 @@ typedef enum { RV_SWEEP_JSON, RV_SWEEP_CSV, RV_SWEEP_HTML } rv_sweep_format;
 int rv_sweep_format_parse(const char *s);
 
 /* Whether a sweep of date (days since the epoch, as rv_parse_date gives
- * them) is of a day after tomorrow in Sweden: one that would dispose of
+ * them) is of a day after today in Sweden: one that would dispose of
  * recordings as of a day not yet come (a mistyped year, say), which the
  * API and the command run only when told so explicitly. */
 int rv_sweep_date_ahead(long date);

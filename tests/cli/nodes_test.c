@@ -332,10 +332,10 @@ Test(nodes, a_failed_once_sweep_can_run_again) {
     char cmd[1024];
     const char *exe = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
     /* a report that cannot be written: the run fails */
-    snprintf(cmd, sizeof cmd, "%s sweep --once --data-dir %s/data --date 2026-12-08 --out /proc/nowhere/x.json 2>&1",
+    snprintf(cmd, sizeof cmd, "%s sweep --once --data-dir %s/data --date 2026-12-08 --allow-future --out /proc/nowhere/x.json 2>&1",
              exe, dir);
     cr_expect_neq(run(cmd, &o), 0, "%s", o.buf);
-    snprintf(cmd, sizeof cmd, "%s sweep --once --data-dir %s/data --date 2026-12-08 2>&1 > /dev/null", exe, dir);
+    snprintf(cmd, sizeof cmd, "%s sweep --once --data-dir %s/data --date 2026-12-08 --allow-future 2>&1 > /dev/null", exe, dir);
     cr_expect_eq(run(cmd, &o), 0, "%s", o.buf);
     cr_expect(strstr(o.buf, "elsewhere") == NULL, "it ran: %s", o.buf);
     cr_expect_eq(db_int("SELECT count(*) FROM sweeps WHERE date = '2026-12-08'"), 1);
