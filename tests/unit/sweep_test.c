@@ -505,46 +505,28 @@ static void keep_answers(void *user, const rv_reviewed *r)
     snprintf(out, 64, "%s/%s/%s", r->name ? r->name : "-", r->unit ? r->unit : "-", r->closing ? r->closing : "-");
 }
 
-/* Calibrate hears each element's latest answer, not only the latest
- * review's: a review of the unit alone leaves the name's answer standing. */
-
-Test(sweep, calibrate_hears_each_elements_latest_answer) {
-    mailbox("530", "Bo", "Ekonomi", "botkyrka");
-    long long id = verified("530", RV_COMPLIANCE_UNKNOWN, "", NULL, "name,unit");
-    rv_review a = {.ext = "530", .greeting_id = id, .name = "not_stated", .asked = {"Bo Test", "Ekonomi", ""},
-                   .actor = "registrator", .remote = "127.0.0.1", .now = "2026-11-24T09:00:00Z"};
+/* A records officer's review of greeting id of ext: each answer NULL (not
+ * given), "stated" or "not_stated", about the texts verified() sought. */
+static void answer(const char *ext, long long id, const char *name, const char *unit, const char *closing)
+{
+    rv_review a = {.ext = ext, .greeting_id = id, .name = name, .unit = unit, .closing = closing,
+                   .asked = {"Bo Test", "Ekonomi", ""}, .actor = "registrator", .remote = "127.0.0.1",
+                   .now = "2026-11-24T09:00:00Z"};
     long long rid;
     rv_error e;
     cr_assert_eq(rv_store_add_review(st, &a, &rid, &e), RV_OK, "%s", e.msg);
-    rv_review b = a;
-    b.name = NULL, b.unit = "stated";
-    cr_assert_eq(rv_store_add_review(st, &b, &rid, &e), RV_OK, "%s", e.msg);
-    char got[64] = "";
-    cr_assert_eq(rv_store_each_reviewed(st, keep_answers, got, &e), RV_OK, "%s", e.msg);
-    cr_expect_str_eq(got, "not_stated/stated/-");
 }
 
-/* Renaming the unit does not make a greeting unsure of its name only to be
- * heard again: the name's answer is about the same name. */
-Test(sweep, an_answer_still_about_what_is_sought_keeps_a_greeting_heard) {
-    mailbox("540", "Bo", "Ekonomi", "botkyrka");
-    long long id = verified("540", RV_COMPLIANCE_UNKNOWN, "", NULL, "name");
-    rv_review a = {.ext = "540", .greeting_id = id, .name = "stated", .asked = {"Bo Test", "Ekonomi", ""},
-                   .actor = "registrator", .remote = "127.0.0.1", .now = "2026-11-24T09:00:00Z"};
-    long long rid;
-    rv_error e;
-    cr_assert_eq(rv_store_add_review(st, &a, &rid, &e), RV_OK, "%s", e.msg);
-    mailbox("540", "Bo", "Bygglov", "botkyrka");
-    rv_greeting_row again = {.report = "{}", .compliance = RV_COMPLIANCE_UNKNOWN, .violations = "",
-                             .profile = "botkyrka", .models_version = MODELS, .review = "name",
-                             .sought = {"Bo Test", "Bygglov", ""}};
-    cr_assert_eq(rv_store_reanalysed_greeting(st, id, &again, "2026-11-25T01:00:00Z", &e), RV_OK, "%s", e.msg);
+/* How many greetings the review list holds (its first page of 50). */
+static size_t on_list(void)
+{
     rv_review_item *list;
     size_t n;
     int more;
+    rv_error e;
     cr_assert_eq(rv_store_list_review(st, NULL, 50, 0, NULL, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
-    cr_expect_eq(n, 0, "still heard");
     rv_review_items_free(list, n);
+    return n;
 }
 
 /* Whether ext is on the review list. */
@@ -560,6 +542,35 @@ static int listed(const char *ext)
     return found;
 }
 
+/* Calibrate hears each element's latest answer, not only the latest
+ * review's: a review of the unit alone leaves the name's answer standing. */
+
+Test(sweep, calibrate_hears_each_elements_latest_answer) {
+    mailbox("530", "Bo", "Ekonomi", "botkyrka");
+    long long id = verified("530", RV_COMPLIANCE_UNKNOWN, "", NULL, "name,unit");
+    answer("530", id, "not_stated", NULL, NULL);
+    answer("530", id, NULL, "stated", NULL);
+    rv_error e;
+    char got[64] = "";
+    cr_assert_eq(rv_store_each_reviewed(st, keep_answers, got, &e), RV_OK, "%s", e.msg);
+    cr_expect_str_eq(got, "not_stated/stated/-");
+}
+
+/* Renaming the unit does not make a greeting unsure of its name only to be
+ * heard again: the name's answer is about the same name. */
+Test(sweep, an_answer_still_about_what_is_sought_keeps_a_greeting_heard) {
+    mailbox("540", "Bo", "Ekonomi", "botkyrka");
+    long long id = verified("540", RV_COMPLIANCE_UNKNOWN, "", NULL, "name");
+    answer("540", id, "stated", NULL, NULL);
+    rv_error e;
+    mailbox("540", "Bo", "Bygglov", "botkyrka");
+    rv_greeting_row again = {.report = "{}", .compliance = RV_COMPLIANCE_UNKNOWN, .violations = "",
+                             .profile = "botkyrka", .models_version = MODELS, .review = "name",
+                             .sought = {"Bo Test", "Bygglov", ""}};
+    cr_assert_eq(rv_store_reanalysed_greeting(st, id, &again, "2026-11-25T01:00:00Z", &e), RV_OK, "%s", e.msg);
+    cr_expect_eq(on_list(), 0, "still heard");
+}
+
 /* A greeting unsure of its name and unit is heard once each has an answer,
  * from one review or several: an answer about the closing alone, or the
  * name alone, leaves it on the list (and its verdict unknown). */
@@ -569,12 +580,7 @@ Test(sweep, each_unsure_element_needs_an_answer) {
     cr_assert(listed("550"));
     const char *answers[][3] = {{NULL, NULL, "stated"}, {"stated", NULL, NULL}, {NULL, "not_stated", NULL}};
     for (int i = 0; i < 3; i++) {
-        rv_review a = {.ext = "550", .greeting_id = id, .name = answers[i][0], .unit = answers[i][1],
-                       .closing = answers[i][2], .asked = {"Bo Test", "Ekonomi", ""}, .actor = "registrator",
-                       .remote = "127.0.0.1", .now = "2026-11-24T09:00:00Z"};
-        long long rid;
-        rv_error e;
-        cr_assert_eq(rv_store_add_review(st, &a, &rid, &e), RV_OK, "%s", e.msg);
+        answer("550", id, answers[i][0], answers[i][1], answers[i][2]);
         cr_expect_eq(listed("550"), i < 2, "after answer %d: %s", i, i < 2 ? "still to listen to" : "heard");
     }
 }
@@ -625,12 +631,7 @@ Test(sweep, a_renamed_mailbox_sets_its_reviews_answers_aside) {
     long long rid;
     rv_error e;
     cr_assert_eq(rv_store_add_review(st, &r, &rid, &e), RV_OK, "%s", e.msg);
-    rv_review_item *list;
-    size_t n;
-    int more;
-    cr_assert_eq(rv_store_list_review(st, NULL, 50, 0, NULL, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
-    cr_expect_eq(n, 0, "heard: off the list");
-    rv_review_items_free(list, n);
+    cr_expect_eq(on_list(), 0, "heard: off the list");
     rv_greeting_summary g;
     cr_assert_eq(rv_store_get_greeting(st, "520", id, &g, &e), RV_OK, "%s", e.msg);
     char sha[RV_SHA256_HEX + 1];
@@ -662,6 +663,9 @@ Test(sweep, a_renamed_mailbox_sets_its_reviews_answers_aside) {
                              .sought = {"Bo Test", "Bygglov", ""}};
     cr_assert_eq(rv_store_reanalysed_greeting(st, id, &again, "2026-11-25T01:00:00Z", &e), RV_OK, "%s", e.msg);
     cr_expect_eq(renamed("520"), 0, "analysed for what it has");
+    rv_review_item *list;
+    size_t n;
+    int more;
     cr_assert_eq(rv_store_list_review(st, NULL, 50, 0, NULL, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
     cr_expect(n == 1 && list[0].greeting_id == id, "the answer was about Ekonomi: listed again");
     rv_review_items_free(list, n);
@@ -678,9 +682,7 @@ Test(sweep, a_renamed_mailbox_sets_its_reviews_answers_aside) {
                  RV_OK, "%s", e.msg);
     cr_expect(found && !strcmp(h.name, "stated") && !strcmp(h.unit, "not_stated") && !strcmp(h.closing, "not_stated"),
               "name %s, unit %s, closing %s", h.name, h.unit, h.closing);
-    cr_assert_eq(rv_store_list_review(st, NULL, 50, 0, NULL, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
-    cr_expect_eq(n, 0, "heard for its new unit: off the list");
-    rv_review_items_free(list, n);
+    cr_expect_eq(on_list(), 0, "heard for its new unit: off the list");
     /* a recording never reviewed has nothing */
     cr_assert_eq(rv_store_latest_review(st, "520", "00", (const char *const[3]){"", "", ""}, &h, &found, &e), RV_OK,
                  "%s", e.msg);
