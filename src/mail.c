@@ -415,10 +415,33 @@ static void one_unit(void *user, const char *org, const char *name, const char *
     us->n++;
 }
 
+/* The name of a dry run's file for a mail of kind ("unit", "officers"),
+ * the organisation org ("" none) and the unit name (NULL none): the parts
+ * joined by '_', the name's letters kept as they are (å, ä and ö too), any
+ * other byte of it as '_' and then the name's hash after it, so that two
+ * names never share a file. */
+static void dry_file(char *out, size_t cap, const char *kind, const char *org, const char *name)
+{
+    size_t k = (size_t)snprintf(out, cap, "%s%s%s", kind, org[0] ? "_" : "", org);
+    if (!name || k + 1 >= cap) return;
+    unsigned long h = 2166136261ul; /* FNV-1a, 32 bits */
+    int changed = 0;
+    out[k++] = '_';
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        h = ((h ^ *p) * 16777619ul) & 0xfffffffful;
+        int keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
+                   *p >= 0x80;
+        changed |= !keep;
+        if (k + 10 < cap) out[k++] = keep ? (char)*p : '_';
+    }
+    if (changed) k += (size_t)snprintf(out + k, cap - k, "_%08lx", h);
+    out[k < cap ? k : cap - 1] = '\0';
+}
+
 /* Keep (or, dry, write) one message. */
-static rv_err enqueue(rv_store *s, const char *from, const char *date, const char *key, const char *to,
-                      const char *subject, rv_strbuf *text, rv_strbuf *html, const char *dry_dir, FILE *log, rv_mail_counts *c,
-                      rv_error *err)
+static rv_err enqueue(rv_store *s, const char *from, const char *date, const char *key, const char *file,
+                      const char *to, const char *subject, rv_strbuf *text, rv_strbuf *html, const char *dry_dir, FILE *log,
+                      rv_mail_counts *c, rv_error *err)
 {
     if (text->oom || html->oom) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     size_t len = 0;
@@ -426,12 +449,8 @@ static rv_err enqueue(rv_store *s, const char *from, const char *date, const cha
     if (!msg) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     rv_err rc = RV_OK;
     if (dry_dir) {
-        char path[4096], safe[200];
-        snprintf(safe, sizeof safe, "%s", key);
-        for (char *p = safe; *p; p++)
-            if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-'))
-                *p = '_';
-        snprintf(path, sizeof path, "%.3000s/%s-%s.eml", dry_dir, date, safe);
+        char path[4096];
+        snprintf(path, sizeof path, "%.3000s/%s-%s.eml", dry_dir, date, file);
         FILE *f = fopen(path, "wb");
         if (!f || fwrite(msg, 1, len, f) != len || fclose(f) != 0) {
             if (f) fclose(f);
@@ -493,11 +512,12 @@ static rv_err org_summaries(rv_store *s, const rv_config *cfg, json_t *r, json_t
         rv_strbuf text = {0}, html = {0};
         long total;
         summary(own, &text, &html, &total);
-        char subject[400], key[64];
+        char subject[400], key[64], file[64];
         snprintf(subject, sizeof subject, "Röstbrevlådor %s %s: sammanfattning, %ld att åtgärda", o->name, date, total);
         snprintf(key, sizeof key, "officers:%s", o->id);
-        rc = enqueue(s, o->mail_from[0] ? o->mail_from : cfg->mail_from, date, key, o->officers, subject, &text, &html,
-                     dry_dir, log, c, err);
+        dry_file(file, sizeof file, "officers", o->id, NULL);
+        rc = enqueue(s, o->mail_from[0] ? o->mail_from : cfg->mail_from, date, key, file, o->officers, subject, &text,
+                     &html, dry_dir, log, c, err);
         free(text.s);
         free(html.s);
         json_decref(own);
@@ -540,15 +560,22 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
         } else if (n == 0 && !cfg->mail_when_nothing) {
             c->skipped++;
         } else {
-            char subject[400], key[300];
+            char subject[400], key[1024], file[1024];
             if (n) snprintf(subject, sizeof subject, "Röstbrevlådor %s %s: %ld att åtgärda", us.u[i].name, date, n);
             else snprintf(subject, sizeof subject, "Röstbrevlådor %s %s: inget att åtgärda", us.u[i].name, date);
-            /* an organisation's unit is kept apart from another's of the same name */
-            if (us.u[i].org[0]) snprintf(key, sizeof key, "unit:%s/%s", us.u[i].org, us.u[i].name);
-            else snprintf(key, sizeof key, "unit:%s", us.u[i].name);
+            /* by the organisation (whose id has no ':') and the unit's key,
+             * so that an organisation's unit is kept apart from another's of
+             * the same name and a unit spelled otherwise in a second run of
+             * the date is the mail already kept, not a second one */
+            char *uk = rv_unit_key(us.u[i].name);
+            if (!uk) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+            else snprintf(key, sizeof key, "unit@%s:%s", us.u[i].org, uk);
+            free(uk);
+            dry_file(file, sizeof file, "unit", us.u[i].org, us.u[i].name);
             /* from the unit's organisation's own address when it has one */
-            rc = enqueue(s, from_of(orgs, n_orgs, us.u[i].org, cfg->mail_from), date, key, us.u[i].managers, subject,
-                         &text, &html, dry_dir, log, c, err);
+            if (rc == RV_OK)
+                rc = enqueue(s, from_of(orgs, n_orgs, us.u[i].org, cfg->mail_from), date, key, file, us.u[i].managers,
+                             subject, &text, &html, dry_dir, log, c, err);
         }
         free(text.s);
         free(html.s);
@@ -567,7 +594,7 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
         /* the whole installation's: from the one organisation's address when
          * it serves only one, else the installation's */
         rc = enqueue(s, n_orgs == 1 ? from_of(orgs, n_orgs, orgs[0].id, cfg->mail_from) : cfg->mail_from, date,
-                     "officers", to, subject, &text, &html, dry_dir, log, c, err);
+                     "officers", "officers", to, subject, &text, &html, dry_dir, log, c, err);
         free(text.s);
         free(html.s);
     }

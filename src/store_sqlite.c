@@ -252,6 +252,19 @@ static const char *const migrations[] = {
     "ALTER TABLE reviews ADD COLUMN org_text TEXT;"
     "UPDATE reviews SET name_text = g.name_text, unit_text = g.unit_text, org_text = g.org_text"
     "  FROM greetings g WHERE g.id = reviews.greeting_id;",
+    /* 22 -> 23: a unit's mail of a date kept by the unit's key, not its
+     * spelling ("unit:ORG/Name" or "unit:Name" -> "unit@ORG:name"), so that
+     * the unit's managers get no second mail of a date on which they had
+     * one; where an earlier spelling change already kept two of a date, the
+     * first takes the new key and the other keeps its old one */
+    "CREATE TEMP TABLE rv_outbox_23 AS SELECT id, date, 'unit@' || CASE"
+    "  WHEN instr(r, '/') > 1 AND EXISTS (SELECT 1 FROM organisations o WHERE o.id = substr(r, 1, instr(r, '/') - 1))"
+    "  THEN substr(r, 1, instr(r, '/') - 1) || ':' || rv_unit_key(substr(r, instr(r, '/') + 1))"
+    "  ELSE ':' || rv_unit_key(r) END AS k"
+    "  FROM (SELECT id, date, substr(key, 6) AS r FROM mail_outbox WHERE substr(key, 1, 5) = 'unit:');"
+    "UPDATE mail_outbox SET key = (SELECT k FROM rv_outbox_23 t WHERE t.id = mail_outbox.id)"
+    "  WHERE id IN (SELECT min(id) FROM rv_outbox_23 GROUP BY date, k);"
+    "DROP TABLE rv_outbox_23;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 _Static_assert(sizeof migrations / sizeof migrations[0] == RV_STORE_SCHEMA_VERSION,

@@ -14,7 +14,7 @@
 
 typedef struct rv_store rv_store;
 
-#define RV_STORE_SCHEMA_VERSION 22
+#define RV_STORE_SCHEMA_VERSION 23
 #define RV_SHA256_HEX 64
 
 /* Whether an archive is there for rv_store_connect(store, ...) to open:

@@ -87,3 +87,70 @@ Test(mail, unit_names_stay_inside_the_subject) {
              dry);
     cr_expect_eq(system(cmd), 0, "see the assertion above");
 }
+
+/* The same date's report again, after the unit's spelling changed in the
+ * directory (most of its mailboxes now write it in capitals): the unit's
+ * mail is the one already kept, not a second one. */
+Test(mail, a_spelling_changed_the_same_day_is_the_same_mail) {
+    rv_store *s = archive();
+    rv_error e;
+    int created;
+    cr_assert_eq(rv_store_put_unit(s, "", "Ekonomi", "chef@kommun.se", "2026-12-07T00:00:00Z", &created, &e), RV_OK,
+                 "%s", e.msg);
+    rv_config cfg;
+    rv_config_defaults(&cfg);
+    snprintf(cfg.mail_from, sizeof cfg.mail_from, "rostvakt@kommun.se");
+    snprintf(cfg.mail_smtp_url, sizeof cfg.mail_smtp_url, "smtp://127.0.0.1:1"); /* refused: kept to send later */
+    const char *exts[] = {"4711", "4712", "4713"};
+    for (int run = 0; run < 2; run++) {
+        for (int i = 0; i < (run ? 3 : 1); i++) { /* first "Ekonomi"; then two of three "EKONOMI" */
+            rv_mailbox m = {0};
+            snprintf(m.ext, sizeof m.ext, "%s", exts[i]);
+            snprintf(m.first_name, sizeof m.first_name, "Anna");
+            snprintf(m.last_name, sizeof m.last_name, "Svensson");
+            snprintf(m.unit, sizeof m.unit, "%s", run && i ? "EKONOMI" : "Ekonomi");
+            snprintf(m.profile, sizeof m.profile, "default");
+            cr_assert_eq(rv_store_put_mailbox(s, &m, "2026-12-07T00:00:00Z", &created, &e), RV_OK, "%s", e.msg);
+        }
+        const char *report = run ? "{\"date\":\"2026-12-07\",\"mailboxes\":3,\"missing_greetings\":[{\"ext\":\"4711\","
+                                   "\"name\":\"Anna Svensson\",\"unit\":\"EKONOMI\",\"reason\":\"removed\"}]}"
+                                 : "{\"date\":\"2026-12-07\",\"mailboxes\":1,\"missing_greetings\":[{\"ext\":\"4711\","
+                                   "\"name\":\"Anna Svensson\",\"unit\":\"Ekonomi\",\"reason\":\"removed\"}]}";
+        rv_mail_counts c;
+        FILE *log = fopen("/dev/null", "w");
+        cr_assert_eq(rv_mail_report(s, &cfg, report, NULL, log, &c, &e), RV_OK, "%s", e.msg);
+        fclose(log);
+        cr_expect_eq(c.composed, run ? 0 : 1, "run %d: %ld composed (kept to send)", run, c.composed);
+    }
+    rv_store_close(s);
+}
+
+/* A dry run writes each mail to a file of its own: units whose names
+ * differ only in å, ä and ö, or in a space and a slash, do not share one,
+ * and a plain name's file is named as before. */
+Test(mail, units_named_alike_get_files_of_their_own) {
+    rv_store *s = archive();
+    rv_error e;
+    char dry[128];
+    snprintf(dry, sizeof dry, "%s/dry", dir);
+    cr_assert_eq(mkdir(dry, 0755), 0);
+    const char *units[] = {"H\xc3\xa4lsa", "H\xc3\xa5lsa", "Plan och bygg", "Plan/och/bygg", "Plan_och_bygg", "Ekonomi"};
+    int created;
+    for (int i = 0; i < 6; i++)
+        cr_assert_eq(rv_store_put_unit(s, "", units[i], "chef@kommun.se", "2026-12-07T00:00:00Z", &created, &e), RV_OK,
+                     "%s", e.msg);
+    rv_config cfg;
+    rv_config_defaults(&cfg);
+    snprintf(cfg.mail_from, sizeof cfg.mail_from, "rostvakt@kommun.se");
+    cfg.mail_when_nothing = 1;
+    rv_mail_counts c;
+    FILE *log = fopen("/dev/null", "w");
+    cr_assert_eq(rv_mail_report(s, &cfg, "{\"date\":\"2026-12-07\",\"mailboxes\":0}", dry, log, &c, &e), RV_OK, "%s",
+                 e.msg);
+    fclose(log);
+    rv_store_close(s);
+    cr_expect_eq(c.composed, 6);
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "test $(ls %s | wc -l) -eq 6 && test -f %s/2026-12-07-unit_Ekonomi.eml", dry, dry);
+    cr_expect_eq(system(cmd), 0, "six files, Ekonomi's named as before");
+}

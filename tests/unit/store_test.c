@@ -14,7 +14,9 @@
 
 #include "../../src/store_int.h"
 
+#include "rostvakt/config.h"
 #include "rostvakt/fileio.h"
+#include "rostvakt/mail.h"
 #include "rostvakt/organisation.h"
 #include "rostvakt/requests.h"
 #include "rostvakt/store.h"
@@ -1011,10 +1013,10 @@ Test(store, callers_numbers_are_searchable_after_the_migration) {
 
 /* An archive of schema 21 holding rows (one statement each, n of them),
  * then opened, so migrated, into *s. */
-static void schema_21_with(const char *const *rows, size_t n, rv_store **s)
+static void schema_with(int version, const char *const *rows, size_t n, rv_store **s)
 {
     rv_error e;
-    cr_assert_eq(rv_store_open_upto(dir, 21, s, &e), RV_OK, "%s", e.msg);
+    cr_assert_eq(rv_store_open_upto(dir, version, s, &e), RV_OK, "%s", e.msg);
     for (size_t i = 0; i < n; i++) cr_assert_eq(rv_sql_exec(*s, rows[i], V_NONE, rows[i], &e), RV_OK, "%s", e.msg);
     rv_store_close(*s);
     cr_assert_eq(rv_store_open(dir, s, &e), RV_OK, "%s", e.msg);
@@ -1042,7 +1044,7 @@ Test(store, the_texts_sought_are_known_after_the_migration) {
     };
     rv_store *s;
     rv_error e;
-    schema_21_with(rows, sizeof rows / sizeof *rows, &s);
+    schema_with(21, rows, sizeof rows / sizeof *rows, &s);
     rv_current_greeting g[4];
     size_t n;
     cr_assert_eq(rv_store_current_greetings(s, "", g, 4, &n, &e), RV_OK, "%s", e.msg);
@@ -1061,6 +1063,51 @@ Test(store, the_texts_sought_are_known_after_the_migration) {
     cr_assert_eq(rv_store_latest_review(s, "4711", "a", (const char *const[3]){"Anna S", "Bygglov", ""}, &h, &found, &e),
                  RV_OK, "%s", e.msg);
     cr_expect(found && !strcmp(h.name, "stated") && !strcmp(h.unit, ""), "the old review was about Ekonomi");
+    rv_store_close(s);
+}
+
+/* An archive of schema 22, on either backend, whose outbox kept units'
+ * mails by their spelling: after the migration each is kept by the unit's
+ * key, so that the same date's sweep mailed again, its unit now spelled
+ * otherwise, adds no second mail to the same managers. An earlier second
+ * mail of a date (two spellings) keeps its old key; a unit with no
+ * organisation whose name has a slash stays a unit of no organisation. */
+Test(store, units_mails_are_kept_by_the_unit_after_the_migration) {
+    const char *const rows[] = {
+        "INSERT INTO organisations (id, name, created_at, updated_at) VALUES ('essunga', 'Essunga kommun', 't', 't')",
+        "INSERT INTO mailboxes (ext, first_name, last_name, unit, profile, organisation, created_at, updated_at)"
+        " VALUES ('4711', 'Anna', 'S', 'EKONOMI', 'default', 'essunga', 't', 't')",
+        "INSERT INTO units (organisation, name, managers, updated_at) VALUES ('essunga', 'Ekonomi', 'chef@essunga.se', 't')",
+        "INSERT INTO mail_outbox (id, date, key, recipients, subject, message, created_at) VALUES"
+        " (1, '2026-12-07', 'unit:essunga/Ekonomi', 'chef@essunga.se', 's', 'm', 't'),"
+        " (2, '2026-12-07', 'unit:Bygg och milj\xc3\xb6', 'a@b.se', 's', 'm', 't'),"
+        " (3, '2026-12-07', 'unit:BYGG OCH MILJ\xc3\x96', 'a@b.se', 's', 'm', 't'),"
+        " (4, '2026-12-07', 'unit:nowhere/Plan', 'a@b.se', 's', 'm', 't'),"
+        " (5, '2026-12-07', 'officers:essunga', 'a@b.se', 's', 'm', 't'),"
+        " (6, '2026-12-06', 'unit:essunga/Ekonomi', 'chef@essunga.se', 's', 'm', 't')",
+    };
+    rv_store *s;
+    rv_error e;
+    schema_with(22, rows, sizeof rows / sizeof *rows, &s);
+    const char *want[] = {"unit@essunga:ekonomi", "unit@:bygg och milj\xc3\xb6", "unit:BYGG OCH MILJ\xc3\x96",
+                          "unit@:nowhere/plan", "officers:essunga", "unit@essunga:ekonomi"};
+    for (int i = 0; i < 6; i++)
+        cr_expect_eq(rv_sql_int1(s, "SELECT count(*) FROM mail_outbox WHERE id = ?1 AND key = ?2",
+                                 V_ARGS(V_INT(i + 1), V_TEXT(want[i]))),
+                     1, "row %d is not keyed %s", i + 1, want[i]);
+    /* the sweep of 2026-12-07 mailed again: its unit's mail is kept */
+    rv_config cfg;
+    rv_config_defaults(&cfg);
+    snprintf(cfg.mail_from, sizeof cfg.mail_from, "rostvakt@essunga.se");
+    snprintf(cfg.mail_smtp_url, sizeof cfg.mail_smtp_url, "smtp://127.0.0.1:1"); /* refused: kept to send later */
+    const char *report = "{\"date\":\"2026-12-07\",\"mailboxes\":1,\"missing_greetings\":[{\"ext\":\"4711\","
+                         "\"name\":\"Anna S\",\"unit\":\"EKONOMI\",\"reason\":\"removed\"}]}";
+    rv_mail_counts c;
+    FILE *log = fopen("/dev/null", "w");
+    cr_assert_eq(rv_mail_report(s, &cfg, report, NULL, log, &c, &e), RV_OK, "%s", e.msg);
+    fclose(log);
+    cr_expect_eq(c.composed, 0, "%ld mails composed again", c.composed);
+    cr_expect_eq(rv_sql_int1(s, "SELECT count(*) FROM mail_outbox", V_NONE), 6);
     rv_store_close(s);
 }
 
