@@ -423,7 +423,7 @@ static json_t *review_item_json(const rv_review_item *v)
                           rv_json_str(v->name), "unit", rv_json_str(v->unit), "expect", review_expect(v), "greeting_id",
                           (json_int_t)v->greeting_id, "received_at", rv_json_str(v->received_at), "unsure",
                           rv_json_split(v->sample ? "" : v->unsure), "sample", v->sample, "listen_for",
-                          rv_json_split(v->sample ? checked : v->unsure));
+                          rv_json_split(v->sample ? checked : v->open));
     if (o && v->sample)
         json_object_set_new(o, "verdict", json_pack("{s:b,s:o}", "compliant", v->compliant != 0, "violations",
                                                     rv_json_split(v->violations)));

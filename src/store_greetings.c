@@ -325,15 +325,17 @@ rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, int s
     /* a sure verdict: verified (a verdict either way), not a missing greeting */
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
-                               "SELECT m.ext, m.first_name || ' ' || m.last_name, m.unit, g.id, g.received_at, g.review,"
-                               " CASE WHEN g.review = '' THEN 1 ELSE 0 END, g.compliant, g.violations,"
-                               " g.report, m.org"
+                               "SELECT * FROM (SELECT m.ext, m.first_name || ' ' || m.last_name, m.unit, g.id,"
+                               " g.received_at, g.review, CASE WHEN g.review = '' THEN 1 ELSE 0 END, g.compliant,"
+                               " g.violations, g.report, m.org, " STILL_OPEN("g") " AS open,"
+                               " " REVIEWED_ABOUT("g") " AS reviewed"
                                " FROM mailboxes m JOIN greetings g ON g.id = m.greeting_id"
                                " WHERE g.removed = 0 AND m.ext > ?1"
                                " AND (g.review != '' OR " SURE_SAMPLE_SQL("g", "6") ")"
-                               " AND NOT " HEARD("g")
                                " AND (?7 IS NULL OR rv_unit_key(m.unit) = rv_unit_key(?7))"
-                               " AND " SCOPE_SQL("m", "3", "4", "5") " ORDER BY m.ext LIMIT ?2",
+                               " AND " SCOPE_SQL("m", "3", "4", "5") ") x"
+                               /* not HEARD("g"), each computed once */
+                               " WHERE NOT (x.reviewed AND x.open = '') ORDER BY x.ext LIMIT ?2",
                                V_ARGS(V_TEXT(after_ext ? after_ext : ""), V_INT(limit + 1),
                                       V_TEXT(scope ? scope->orgs : NULL), V_TEXT(scope ? scope->manager : NULL),
                                       V_TEXT(scope ? scope->units : NULL), V_INT(sample_every), V_TEXT(unit)),
@@ -358,7 +360,7 @@ rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, int s
         w->compliant = (int)rv_sql_int(q, 7);
         if (rv_sql_texts(q, &w->texts,
                          COLS({0, &w->ext}, {1, &w->name}, {2, &w->unit}, {4, &w->received_at}, {5, &w->unsure},
-                              {8, &w->violations}, {9, &w->report}, {10, &w->org})) != 0)
+                              {8, &w->violations}, {9, &w->report}, {10, &w->org}, {11, &w->open})) != 0)
             break;
         n++;
     }

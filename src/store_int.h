@@ -298,18 +298,25 @@ int rv_greeting_read(rv_sql *q, int c, int report, rv_greeting_summary *g);
 #define ANSWERED_IF_UNSURE(g, E, ABOUT)                                                         \
     "(instr(',' || " g ".review || ',', '," E ",') = 0 OR EXISTS (SELECT 1 FROM " REVIEWS_OF(g)     \
     " AND r." E " IS NOT NULL" ABOUT "))"
+/* The elements g is unsure of that have no answer yet in a review of its
+ * recording about the texts sought, "name,closing" ("" none). */
+#define OPEN_IF_UNSURE(g, E, ABOUT) "CASE WHEN " ANSWERED_IF_UNSURE(g, E, ABOUT) " THEN '' ELSE '" E ",' END"
+#define STILL_OPEN(g)                                                                           \
+    "rtrim(" OPEN_IF_UNSURE(g, "name", " AND " SAME_TEXT("r.name_text", g ".name_text"))            \
+    " || " OPEN_IF_UNSURE(g, "unit", " AND " SAME_TEXT("r.unit_text", g ".unit_text"))               \
+    " || " OPEN_IF_UNSURE(g, "org", " AND " SAME_TEXT("r.org_text", g ".org_text"))                  \
+    " || " OPEN_IF_UNSURE(g, "closing", "") ", ',')"
+/* A review of g's recording about the texts sought of the elements g is
+ * unsure of (EXISTS ...). */
+#define REVIEWED_ABOUT(g)                                                                       \
+    "EXISTS (SELECT 1 FROM " REVIEWS_OF(g) " AND " ABOUT_IF_UNSURE("r", g, "name") " AND "            \
+    ABOUT_IF_UNSURE("r", g, "unit") " AND " ABOUT_IF_UNSURE("r", g, "org") ")"
 /* g has been heard: a review of its recording, about the texts sought of
  * the elements g is unsure of, and each element g is unsure of answered,
  * by that review or an earlier one (a mailbox renamed since makes those to
  * be heard again; any other answer still stands). A sure verdict of the
  * sample needs one review. */
-#define HEARD(g)                                                                                \
-    "(EXISTS (SELECT 1 FROM " REVIEWS_OF(g) " AND " ABOUT_IF_UNSURE("r", g, "name") " AND "           \
-    ABOUT_IF_UNSURE("r", g, "unit") " AND " ABOUT_IF_UNSURE("r", g, "org") ")"                       \
-    " AND " ANSWERED_IF_UNSURE(g, "name", " AND " SAME_TEXT("r.name_text", g ".name_text"))           \
-    " AND " ANSWERED_IF_UNSURE(g, "unit", " AND " SAME_TEXT("r.unit_text", g ".unit_text"))           \
-    " AND " ANSWERED_IF_UNSURE(g, "org", " AND " SAME_TEXT("r.org_text", g ".org_text"))              \
-    " AND " ANSWERED_IF_UNSURE(g, "closing", "") ")"
+#define HEARD(g) "(" REVIEWED_ABOUT(g) " AND " STILL_OPEN(g) " = '')"
 #define GREETING_COLS                                                                          \
     "g.id, g.received_at, g.removed, g.content_type, g.bytes, g.compliant, g.violations,"      \
     " g.missing_reason, g.absence_until, g.profile, g.audio_sha256, g.review,"                 \

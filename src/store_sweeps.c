@@ -33,17 +33,19 @@ rv_err rv_store_greeting_findings(rv_store *s, rv_finding_kind kind, const char 
         [RV_FINDING_REVIEW] = "g.removed = 0 AND g.review != '' AND NOT " HEARD("g"),
     };
     if ((unsigned)kind >= sizeof where / sizeof *where) return rv_error_set(err, RV_ERR_ARG, "no such list");
-    char sql[8192];
+    /* what to listen for: the unsure elements still without an answer */
+    const char *to_hear = kind == RV_FINDING_REVIEW ? STILL_OPEN("g") : "g.review";
+    char sql[16384];
     int len = snprintf(sql, sizeof sql,
              "WITH " UNIT_NAMES
              " SELECT m.ext, m.first_name || ' ' || m.last_name, coalesce(u.unit, m.unit), g.id, g.removed,"
-             " g.missing_reason, g.violations, g.absence_until, g.received_at, m.profile, g.review,"
+             " g.missing_reason, g.violations, g.absence_until, g.received_at, m.profile, %s,"
              " coalesce(o.calendar, '')"
              " FROM mailboxes m LEFT JOIN greetings g ON g.id = m.greeting_id"
              " LEFT JOIN unit_names u ON " UNIT_NAME_OF("u", "m")
              " LEFT JOIN organisations o ON o.id = m.organisation WHERE (%s)"
              " ORDER BY u.k, m.ext",
-             where[kind]);
+             to_hear, where[kind]);
     if (len < 0 || (size_t)len >= sizeof sql) return rv_error_set(err, RV_ERR_INTERNAL, "a findings query too long");
     rv_sql *q;
     /* only the stale absences' list has a ?1 */

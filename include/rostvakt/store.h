@@ -629,7 +629,8 @@ typedef struct {
     const char *org;               /* its mailbox's organisation as said in a greeting, or "" */
     long long greeting_id;
     const char *received_at;
-    const char *unsure;            /* "name,closing": the elements to listen for; "" in a sample */
+    const char *unsure;            /* "name,closing": the elements it is unsure of; "" in a sample */
+    const char *open;              /* those of them still without an answer about the texts sought */
     int sample;                    /* 1: a verdict rostvakt was sure of, offered as a spot check */
     int compliant;                 /* a sample's verdict: 1 compliant, 0 not */
     const char *violations;        /* a sample's "name_missing,..." or "" */

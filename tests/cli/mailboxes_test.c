@@ -526,6 +526,38 @@ Test(mailboxes, sure_verdicts_are_sampled_for_review) {
     start_server("0"); /* for the teardown */
 }
 
+/* A review that answers one of the elements a greeting is unsure of leaves
+ * it on the review list asking for the others alone: `unsure` names all it
+ * was unsure of, `listen_for` those still without an answer. */
+Test(mailboxes, a_partly_answered_greeting_asks_for_the_rest) {
+    sink o;
+    server_set2 = "verdict_min_confidence=0.9999"; /* every verdict unsure */
+    restart_with("review_sample_every=0");
+    server_set2 = NULL;
+    annas_greeting("4711", &o);
+    cr_assert_eq(call("GET", "/v1/review", officer, NULL, &o), 200, "%s", o.buf);
+    json_t *j = json_loads(o.buf, 0, NULL), *it = json_array_get(json_object_get(j, "items"), 0);
+    cr_assert(json_is_object(it), "%s", o.buf);
+    json_t *unsure = json_object_get(it, "unsure");
+    cr_assert_geq(json_array_size(unsure), 2, "unsure of two elements at least: %s", o.buf);
+    cr_expect(json_equal(unsure, json_object_get(it, "listen_for")), "nothing answered yet: %s", o.buf);
+    char first[16], body[64];
+    snprintf(first, sizeof first, "%s", json_string_value(json_array_get(unsure, 0)));
+    size_t n = json_array_size(unsure);
+    json_decref(j);
+    snprintf(body, sizeof body, "{\"%s\":\"stated\"}", first);
+    cr_assert_eq(call("POST", "/v1/mailboxes/4711/greetings/1/review", officer, body, &o), 201, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/review", officer, NULL, &o), 200, "%s", o.buf);
+    j = json_loads(o.buf, 0, NULL), it = json_array_get(json_object_get(j, "items"), 0);
+    cr_assert(json_is_object(it), "still to listen to: %s", o.buf);
+    json_t *ask = json_object_get(it, "listen_for");
+    cr_expect_eq(json_array_size(json_object_get(it, "unsure")), n, "%s", o.buf);
+    cr_expect_eq(json_array_size(ask), n - 1, "%s answered: %s", first, o.buf);
+    for (size_t i = 0; i < json_array_size(ask); i++)
+        cr_expect_str_neq(json_string_value(json_array_get(ask, i)), first, "%s", o.buf);
+    json_decref(j);
+}
+
 /* Anna's greeting on 4711, reviewed with heard (a review's body); then
  * her unit renamed Bygglovsenheten and the nightly sweep run; the sweep's
  * summary line into out. */

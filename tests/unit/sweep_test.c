@@ -529,17 +529,41 @@ static size_t on_list(void)
     return n;
 }
 
-/* Whether ext is on the review list. */
-static int listed(const char *ext)
+/* Whether ext is on the review list, and what is still to listen for
+ * there into open (when not NULL). */
+static int listed_open(const char *ext, char open[64])
 {
     rv_review_item *list;
     size_t n;
     int more, found = 0;
     rv_error e;
     cr_assert_eq(rv_store_list_review(st, NULL, 50, 0, NULL, NULL, &list, &n, &more, &e), RV_OK, "%s", e.msg);
-    for (size_t i = 0; i < n; i++) found |= strcmp(list[i].ext, ext) == 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i].ext, ext) == 0) {
+            found = 1;
+            if (open) snprintf(open, 64, "%s", list[i].open);
+        }
     rv_review_items_free(list, n);
     return found;
+}
+
+static int listed(const char *ext) { return listed_open(ext, NULL); }
+
+/* What the sweep's list of greetings to listen to says is still to listen
+ * for in ext's greeting, into out ("-" not listed). */
+static void one_to_hear(void *user, const rv_greeting_finding *f)
+{
+    char *out = user;
+    if (strcmp(f->ext, out + 64) == 0) snprintf(out, 64, "%s", f->review);
+}
+
+static void sweep_open(const char *ext, char out[128])
+{
+    snprintf(out, 64, "-");
+    snprintf(out + 64, 64, "%s", ext);
+    rv_error e;
+    cr_assert_eq(rv_store_greeting_findings(st, RV_FINDING_REVIEW, "2026-11-24", one_to_hear, out, &e), RV_OK, "%s",
+                 e.msg);
 }
 
 /* Calibrate hears each element's latest answer, not only the latest
@@ -579,9 +603,14 @@ Test(sweep, each_unsure_element_needs_an_answer) {
     long long id = verified("550", RV_COMPLIANCE_UNKNOWN, "", NULL, "name,unit");
     cr_assert(listed("550"));
     const char *answers[][3] = {{NULL, NULL, "stated"}, {"stated", NULL, NULL}, {NULL, "not_stated", NULL}};
+    const char *still[] = {"name,unit", "unit", "-"};
     for (int i = 0; i < 3; i++) {
         answer("550", id, answers[i][0], answers[i][1], answers[i][2]);
-        cr_expect_eq(listed("550"), i < 2, "after answer %d: %s", i, i < 2 ? "still to listen to" : "heard");
+        char open[64] = "-", swept[128];
+        cr_expect_eq(listed_open("550", open), i < 2, "after answer %d: %s", i, i < 2 ? "still to listen to" : "heard");
+        cr_expect_str_eq(open, still[i], "after answer %d the list asks for %s", i, open);
+        sweep_open("550", swept);
+        cr_expect_str_eq(swept, still[i], "after answer %d the sweep asks for %s", i, swept);
     }
 }
 
