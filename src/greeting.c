@@ -210,3 +210,24 @@ rv_err rv_greeting_reviewed(const rv_profile *p, const char *report, const char 
     v->outcome = viol ? RV_OUTCOME_NONCOMPLIANT : pessimist ? RV_OUTCOME_UNSURE : RV_OUTCOME_COMPLIANT;
     return RV_OK;
 }
+
+rv_err rv_greeting_heard_before(rv_store *s, const char *ext, const char *sha256, const rv_profile *p,
+                                const char *report, char sought[3][RV_SOUGHT_MAX], int *known, rv_greeting_verdict *v,
+                                rv_error *err)
+{
+    *known = rv_greeting_sought(report, sought);
+    rv_heard h;
+    int reviewed = 0;
+    rv_err rc = rv_store_latest_review(s, ext, sha256, (const char *const[3]){sought[0], sought[1], sought[2]}, &h,
+                                       &reviewed, err);
+    if (rc != RV_OK || !reviewed) return rc;
+    const char *heard[4] = {h.name[0] ? h.name : NULL, h.unit[0] ? h.unit : NULL, h.org[0] ? h.org : NULL,
+                            h.closing[0] ? h.closing : NULL};
+    rv_greeting_verdict rv;
+    if (rv_greeting_reviewed(p, report, heard, &rv, &(rv_error){0}) == RV_OK) {
+        v->compliance = rv.compliance;
+        v->outcome = rv.outcome;
+        memcpy(v->violations, rv.violations, sizeof v->violations);
+    }
+    return RV_OK;
+}

@@ -405,22 +405,12 @@ static rv_err reanalyse_one(rv_store *s, const rv_sweep_opts *o, const profiles 
     if (rc != RV_OK) return rc;
     /* what a person heard in this recording still decides: the verdict is
      * made again from the new analysis with the latest review's answers */
-    rv_heard h;
-    int reviewed = 0;
     char sought[3][RV_SOUGHT_MAX];
-    int known = rv_greeting_sought(json, sought);
-    rc = rv_store_latest_review(s, g->m.ext, g->sha256, (const char *const[3]){sought[0], sought[1], sought[2]}, &h,
-                                &reviewed, err);
+    int known;
+    rc = rv_greeting_heard_before(s, g->m.ext, g->sha256, prof, json, sought, &known, &v, err);
     if (rc != RV_OK) {
         free(json);
         return rc;
-    }
-    rv_greeting_verdict rv;
-    const char *heard[4] = {h.name[0] ? h.name : NULL, h.unit[0] ? h.unit : NULL, h.org[0] ? h.org : NULL,
-                            h.closing[0] ? h.closing : NULL};
-    if (reviewed && rv_greeting_reviewed(prof, json, heard, &rv, &(rv_error){0}) == RV_OK) {
-        v.compliance = rv.compliance;
-        memcpy(v.violations, rv.violations, sizeof v.violations);
     }
     char now[32];
     rv_utc_now(now);

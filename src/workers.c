@@ -189,24 +189,13 @@ static int run_greeting(rv_workers *w, rv_job *j)
     }
     /* the same recording sent again: what a person heard in it still decides
      * (a lookup that fails leaves the analysis's verdict, and says so) */
-    rv_heard h;
-    int reviewed = 0;
     rv_error re;
-    pthread_mutex_lock(&w->db->lock);
     char sought[3][RV_SOUGHT_MAX];
-    int known = rv_greeting_sought(json, sought);
-    rc = rv_store_latest_review(w->db->store, j->ext, blob.sha256,
-                                (const char *const[3]){sought[0], sought[1], sought[2]}, &h, &reviewed, &re);
+    int known;
+    pthread_mutex_lock(&w->db->lock);
+    rc = rv_greeting_heard_before(w->db->store, j->ext, blob.sha256, &prof, json, sought, &known, &v, &re);
     pthread_mutex_unlock(&w->db->lock);
     if (rc != RV_OK) fprintf(stderr, "rostvakt: greeting of %s: its reviews not read: %s\n", j->ext, re.msg);
-    rv_greeting_verdict rv;
-    const char *heard[4] = {h.name[0] ? h.name : NULL, h.unit[0] ? h.unit : NULL, h.org[0] ? h.org : NULL,
-                            h.closing[0] ? h.closing : NULL};
-    if (rc == RV_OK && reviewed && rv_greeting_reviewed(&prof, json, heard, &rv, &(rv_error){0}) == RV_OK) {
-        v.compliance = rv.compliance;
-        v.outcome = rv.outcome;
-        memcpy(v.violations, rv.violations, sizeof v.violations);
-    }
     rv_greeting_row row = {.ext = j->ext, .sha256 = blob.sha256, .content_type = j->content_type, .blob = &blob,
                            .bytes = j->len, .received_at = now, .report = json, .compliance = v.compliance,
                            .violations = v.violations,

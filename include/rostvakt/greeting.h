@@ -79,6 +79,17 @@ int rv_greeting_answers_all(const char *report, const char *const heard[4]);
 RV_MUST_USE rv_err rv_greeting_reviewed(const rv_profile *p, const char *report, const char *const heard[4],
                                         rv_greeting_verdict *v, rv_error *err);
 
+/* A new analysis (report) of the recording sha256 of mailbox ext, with
+ * what a person heard in that recording: the texts report sought into
+ * sought (*known 0: report does not say), and where the recording has a
+ * review, each element's latest answer about those texts
+ * (rv_store_latest_review) in place of the recogniser's verdict, v's
+ * compliance, violations and outcome made again under p
+ * (rv_greeting_reviewed); else v is left as it is. Errors are the store's. */
+RV_MUST_USE rv_err rv_greeting_heard_before(rv_store *s, const char *ext, const char *sha256, const rv_profile *p,
+                                            const char *report, char sought[3][RV_SOUGHT_MAX], int *known,
+                                            rv_greeting_verdict *v, rv_error *err);
+
 /* The features of mailbox ext's recorded name (rv_store_set_name_recording)
  * into out (rv_features_free): RV_ERR_NOT_FOUND when it has none; decoding
  * and feature errors as rv_audio_decode and rv_features_of give them. */
