@@ -255,8 +255,8 @@ $(BUILD)/bench_real: bench/bench_real.c bench/stats.c bench/stats.h $(LIB)
 $(BUILD)/bench_template: bench/bench_template.c bench/stats.c bench/stats.h $(LIB)
 	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< bench/stats.c $(LIB) $(LDLIBS)
 
-$(BUILD)/band_eval: bench/band_eval.c $(LIB)
-	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< $(LIB) $(LDLIBS)
+$(BUILD)/band_eval: bench/band_eval.c bench/stats.c bench/stats.h $(LIB)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(WARN) $(CFLAGS) -o $@ $< bench/stats.c $(LIB) $(LDLIBS)
 
 $(BUILD)/auc_paired: bench/auc_paired.c bench/stats.c bench/stats.h
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -o $@ $< bench/stats.c

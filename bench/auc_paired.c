@@ -36,8 +36,7 @@ static int load(const char *path, row *r, size_t *n)
     *n = 0;
     while (fgets(line, sizeof line, f)) {
         char *fld[16];
-        int k = 0;
-        for (char *p = line, *s; k < 16 && (s = strsep(&p, "\t\n"));) fld[k++] = s;
+        int k = bench_fields(line, fld, 16);
         if (k < 13) continue; /* another line of the bench's */
         if (*n == MAX_TRIALS) {
             fprintf(stderr, "auc_paired: %s: more than %d trials\n", path, MAX_TRIALS);

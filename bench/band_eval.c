@@ -28,6 +28,7 @@
 
 #include "rostvakt/calibrate.h"
 #include "rostvakt/config.h"
+#include "stats.h"
 
 #define MAX_TRIALS 16384
 
@@ -76,8 +77,7 @@ int main(int argc, char **argv)
     char line[2048];
     while (fgets(line, sizeof line, f)) {
         char *fld[16];
-        int k = 0;
-        for (char *p = line, *s; k < 16 && (s = strsep(&p, "\t\n"));) fld[k++] = s;
+        int k = bench_fields(line, fld, 16);
         if (k < 14 || !*fld[13]) continue; /* another line, or a dump without margins */
         if (n == MAX_TRIALS) {
             fprintf(stderr, "band_eval: more than %d trials\n", MAX_TRIALS);

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 double bench_auc(const double *pos, size_t np, const double *neg, size_t nn)
 {
@@ -84,4 +85,11 @@ double bench_auc_diff_interval(const double *pos_a, const double *pos_b, size_t 
     if (below) *below = (double)not_above / BOOTSTRAP;
     free(pa), free(pb), free(na), free(nb), free(reps);
     return bench_auc(pos_b, np, neg_b, nn) - bench_auc(pos_a, np, neg_a, nn);
+}
+
+int bench_fields(char *line, char **fld, int max)
+{
+    int k = 0;
+    for (char *p = line, *s; k < max && (s = strsep(&p, "\t\n"));) fld[k++] = s;
+    return k;
 }

@@ -29,4 +29,9 @@ double bench_auc_interval(const double *pos, size_t np, const double *neg, size_
 double bench_auc_diff_interval(const double *pos_a, const double *pos_b, size_t np, const double *neg_a,
                                const double *neg_b, size_t nn, double *lo, double *hi, double *below);
 
+/* line split in place at tabs and its newline into fld[0..max), as
+ * bench_real's dump and the sets' manifests are written; the number of
+ * fields. */
+int bench_fields(char *line, char **fld, int max);
+
 #endif

@@ -47,8 +47,7 @@ static void load(const char *path)
     char line[2048];
     while (fgets(line, sizeof line, f) && n_rows < MAX_ROWS) {
         char *fld[20];
-        int k = 0;
-        for (char *p = line, *s; k < 20 && (s = strsep(&p, "\t\n"));) fld[k++] = s;
+        int k = bench_fields(line, fld, 20);
         if (k < 13 || (strcmp(fld[6], "sentence") && strcmp(fld[6], "words"))) continue;
         row *r = &rows[n_rows++];
         snprintf(r->kind, sizeof r->kind, "%s", fld[6]);
