@@ -875,6 +875,13 @@ function reviewQuestion(r, k) {
     : 'Sägs en ' + word('element', k) + '?';
 }
 
+/* What a greeting is unsure of, and which of those an earlier review has
+ * answered already (only the rest is asked). */
+function unsureText(r) {
+  const done = (r.unsure || []).filter((k) => !(r.listen_for || r.unsure).includes(k));
+  return cap(words('element', r.unsure)) + (done.length ? ` (${words('element', done)} redan besvarat)` : '');
+}
+
 function reviewRow(r) {
   const canReview = state.me.role === 'officer';
   const ask = r.listen_for || r.unsure;
@@ -910,7 +917,7 @@ function reviewRow(r) {
     'aria-label': 'Spara granskning för ' + r.name }));
   /* a sample is heard blind: its verdict is what the answers check */
   return el('tr', {}, el('td', { text: `${r.name}, ${r.unit} (${r.ext})` }),
-    r.sample ? null : el('td', { text: cap(words('element', r.unsure)) }),
+    r.sample ? null : el('td', { text: unsureText(r) }),
     el('td', {}, el('audio', { controls: true, preload: 'none', src: `/v1/mailboxes/${r.ext}/greetings/${r.greeting_id}/audio`,
       'aria-label': 'Hälsningsfrasen för ' + r.name })),
     el('td', {}, canReview ? form : el('span', { class: 'muted', text: 'Granskas av registrator' })));

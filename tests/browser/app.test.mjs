@@ -646,6 +646,28 @@ test('a saved review changes the greeting\'s status on its mailbox page', async 
     await ctx.close();
   });
 
+// A greeting answered in part (through the API) asks only for the rest,
+// and its row says what an earlier review answered.
+test('a greeting answered in part asks only for what is still unanswered', async () => {
+  const { ctx, page } = await signedIn(tokens.officer);
+  await openPage(page, '#/halsningsfraser', 'Hälsningsfraser');
+  const r = await page.evaluate(async () => (await (await fetch('/v1/review?limit=500')).json()).items
+    .find((i) => !i.sample && i.listen_for.length >= 2));
+  assert.ok(r, 'the demo has a greeting unsure of two elements or more');
+  const [first, ...rest] = r.listen_for;
+  const status = await page.evaluate(async (path, body) => (await fetch(path, { method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': state.csrf }, body })).status,
+  `/v1/mailboxes/${r.ext}/greetings/${r.greeting_id}/review`, JSON.stringify({ [first]: 'stated' }));
+  assert.equal(status, 201);
+  await openPage(page, '#/brevlada/' + r.ext, r.name);
+  await openPage(page, '#/halsningsfraser', 'Hälsningsfraser');
+  const asked = await page.$$eval(`input[name^="${r.greeting_id}-"][value=stated]`, (is) => is.map((i) => i.name));
+  assert.deepEqual(asked, rest.map((k) => `${r.greeting_id}-${k}`));
+  const row = await page.$eval(`input[name="${r.greeting_id}-${rest[0]}"]`, (i) => i.closest('tr').textContent);
+  assert.match(row, /redan besvarat/);
+  await ctx.close();
+});
+
 // Verdicts rostvakt was sure of are sampled for review too, in a table of
 // their own, heard blind (the verdict is not shown); what the officer heard
 // is saved. The answers agree with the verdict, so that it stays as it was.
