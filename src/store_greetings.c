@@ -325,9 +325,11 @@ rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, int s
     /* a sure verdict: verified (a verdict either way), not a missing greeting */
     rv_sql *q;
     rv_err rc = rv_sql_prepare(s, &q,
-                               "SELECT * FROM (SELECT m.ext, m.first_name || ' ' || m.last_name, m.unit, g.id,"
-                               " g.received_at, g.review, CASE WHEN g.review = '' THEN 1 ELSE 0 END, g.compliant,"
-                               " g.violations, g.report, m.org, " STILL_OPEN("g") " AS open,"
+                               "SELECT x.ext, x.name, x.unit, x.id, x.received_at, x.review, x.sample, x.compliant,"
+                               " x.violations, x.report, x.org, " TO_HEAR("x.open", "x") ""
+                               " FROM (SELECT m.ext, m.first_name || ' ' || m.last_name AS name, m.unit, g.id,"
+                               " g.received_at, g.review, CASE WHEN g.review = '' THEN 1 ELSE 0 END AS sample,"
+                               " g.compliant, g.violations, g.report, m.org, " STILL_OPEN("g") " AS open,"
                                " " REVIEWED_ABOUT("g") " AS reviewed"
                                " FROM mailboxes m JOIN greetings g ON g.id = m.greeting_id"
                                " WHERE g.removed = 0 AND m.ext > ?1"

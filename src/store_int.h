@@ -317,6 +317,10 @@ int rv_greeting_read(rv_sql *q, int c, int report, rv_greeting_summary *g);
  * be heard again; any other answer still stands). A sure verdict of the
  * sample needs one review. */
 #define HEARD(g) "(" REVIEWED_ABOUT(g) " AND " STILL_OPEN(g) " = '')"
+/* What to listen for in g, not heard: the elements STILL_OPEN, or where
+ * each has an answer but no one review is about all the texts sought,
+ * every element g is unsure of again. */
+#define TO_HEAR(open, g) "coalesce(nullif(" open ", ''), " g ".review)"
 #define GREETING_COLS                                                                          \
     "g.id, g.received_at, g.removed, g.content_type, g.bytes, g.compliant, g.violations,"      \
     " g.missing_reason, g.absence_until, g.profile, g.audio_sha256, g.review,"                 \

@@ -34,7 +34,7 @@ rv_err rv_store_greeting_findings(rv_store *s, rv_finding_kind kind, const char 
     };
     if ((unsigned)kind >= sizeof where / sizeof *where) return rv_error_set(err, RV_ERR_ARG, "no such list");
     /* what to listen for: the unsure elements still without an answer */
-    const char *to_hear = kind == RV_FINDING_REVIEW ? STILL_OPEN("g") : "g.review";
+    const char *to_hear = kind == RV_FINDING_REVIEW ? TO_HEAR(STILL_OPEN("g"), "g") : "g.review";
     char sql[16384];
     int len = snprintf(sql, sizeof sql,
              "WITH " UNIT_NAMES

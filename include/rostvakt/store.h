@@ -630,7 +630,8 @@ typedef struct {
     long long greeting_id;
     const char *received_at;
     const char *unsure;            /* "name,closing": the elements it is unsure of; "" in a sample */
-    const char *open;              /* those of them still without an answer about the texts sought */
+    const char *open;              /* those of them still to ask about (answered: asked again where no
+                                      review is about all the texts sought) */
     int sample;                    /* 1: a verdict rostvakt was sure of, offered as a spot check */
     int compliant;                 /* a sample's verdict: 1 compliant, 0 not */
     const char *violations;        /* a sample's "name_missing,..." or "" */

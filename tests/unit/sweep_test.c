@@ -614,6 +614,33 @@ Test(sweep, each_unsure_element_needs_an_answer) {
     }
 }
 
+/* Each unsure element answered, but by reviews about different texts of
+ * the others (the mailbox renamed and renamed back in between): no one
+ * review is about all the texts sought, so the greeting is not heard, and
+ * the list and the sweep ask for every element again rather than for
+ * none. */
+Test(sweep, a_greeting_not_heard_always_has_something_to_ask) {
+    mailbox("560", "Bo", "Ekonomi", "botkyrka");
+    long long id = verified("560", RV_COMPLIANCE_UNKNOWN, "", NULL, "name,unit");
+    answer("560", id, "stated", NULL, NULL); /* about Bo Test in Ekonomi */
+    rv_error e;
+    rv_greeting_row again = {.report = "{}", .compliance = RV_COMPLIANCE_UNKNOWN, .violations = "",
+                             .profile = "botkyrka", .models_version = MODELS, .review = "name,unit",
+                             .sought = {"Bo Annan", "Bygglov", ""}};
+    cr_assert_eq(rv_store_reanalysed_greeting(st, id, &again, "2026-11-25T01:00:00Z", &e), RV_OK, "%s", e.msg);
+    rv_review a = {.ext = "560", .greeting_id = id, .unit = "stated", .asked = {"Bo Annan", "Bygglov", ""},
+                   .actor = "registrator", .remote = "127.0.0.1", .now = "2026-11-25T09:00:00Z"};
+    long long rid;
+    cr_assert_eq(rv_store_add_review(st, &a, &rid, &e), RV_OK, "%s", e.msg);
+    again.sought[0] = "Bo Test";
+    cr_assert_eq(rv_store_reanalysed_greeting(st, id, &again, "2026-11-26T01:00:00Z", &e), RV_OK, "%s", e.msg);
+    char open[64] = "-", swept[128];
+    cr_expect(listed_open("560", open), "not heard: still listed");
+    cr_expect_str_eq(open, "name,unit");
+    sweep_open("560", swept);
+    cr_expect_str_eq(swept, "name,unit");
+}
+
 /* A review of the sample that leaves some of its questions unanswered
  * counts for one greeting: the sample counts only whole. */
 Test(sweep, a_partial_review_of_the_sample_counts_once) {
