@@ -417,25 +417,37 @@ static void one_unit(void *user, const char *org, const char *name, const char *
 
 /* The name of a dry run's file for a mail of kind ("unit", "officers"),
  * the organisation org ("" none) and the unit name (NULL none): the parts
- * joined by '_', the name's letters kept as they are (å, ä and ö too), any
- * other byte of it as '_' and then the name's hash after it, so that two
- * names never share a file. */
+ * joined by '_', the name's ASCII letters, digits and '-' and every
+ * non-ASCII character (å, ä and ö) kept as they are, any other byte as
+ * '_'; where one was replaced, or the name cut at DRY_NAME_MAX bytes (on a
+ * character's boundary: a file name holds 255), the hash of the whole
+ * name after it, so that two names never share a file. */
+#define DRY_NAME_MAX 150
 static void dry_file(char *out, size_t cap, const char *kind, const char *org, const char *name)
 {
     size_t k = (size_t)snprintf(out, cap, "%s%s%s", kind, org[0] ? "_" : "", org);
-    if (!name || k + 1 >= cap) return;
+    if (!name || k + DRY_NAME_MAX + 11 > cap) return;
     unsigned long h = 2166136261ul; /* FNV-1a, 32 bits */
     int changed = 0;
+    size_t used = 0;
     out[k++] = '_';
     for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
         h = ((h ^ *p) * 16777619ul) & 0xfffffffful;
         int keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
                    *p >= 0x80;
         changed |= !keep;
-        if (k + 10 < cap) out[k++] = keep ? (char)*p : '_';
+        /* cut only before a whole character */
+        size_t len = (*p & 0xc0) == 0x80 ? 0 : *p < 0x80 ? 1 : *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
+        if (used == DRY_NAME_MAX || used + len > DRY_NAME_MAX) {
+            used = DRY_NAME_MAX;
+            changed = 1;
+            continue;
+        }
+        out[k++] = keep ? (char)*p : '_';
+        used++;
     }
     if (changed) k += (size_t)snprintf(out + k, cap - k, "_%08lx", h);
-    out[k < cap ? k : cap - 1] = '\0';
+    out[k] = '\0';
 }
 
 /* Keep (or, dry, write) one message. */

@@ -253,17 +253,19 @@ static const char *const migrations[] = {
     "UPDATE reviews SET name_text = g.name_text, unit_text = g.unit_text, org_text = g.org_text"
     "  FROM greetings g WHERE g.id = reviews.greeting_id;",
     /* 22 -> 23: a unit's mail of a date kept by the unit's key, not its
-     * spelling ("unit:ORG/Name" or "unit:Name" -> "unit@ORG:name"), so that
-     * the unit's managers get no second mail of a date on which they had
-     * one; where an earlier spelling change already kept two of a date, the
-     * first takes the new key and the other keeps its old one */
+     * spelling ("unit:ORG/Name" or "unit:Name" -> "unit@ORG:name"; ORG an
+     * organisation's id, unless a unit of none is named "ORG/Name"), so
+     * that the unit's managers get no second mail of a date on which they
+     * had one; where an earlier spelling change already kept two of a date,
+     * the first takes the new key and the other keeps its old one */
     "CREATE TEMP TABLE rv_outbox_23 AS SELECT id, date, 'unit@' || CASE"
     "  WHEN instr(r, '/') > 1 AND EXISTS (SELECT 1 FROM organisations o WHERE o.id = substr(r, 1, instr(r, '/') - 1))"
-    "  THEN substr(r, 1, instr(r, '/') - 1) || ':' || rv_unit_key(substr(r, instr(r, '/') + 1))"
+    "  AND NOT EXISTS (SELECT 1 FROM units u WHERE u.organisation = '' AND u.name = r) THEN substr(r, 1, instr(r, '/') - 1) || ':' || rv_unit_key(substr(r, instr(r, '/') + 1))"
     "  ELSE ':' || rv_unit_key(r) END AS k"
     "  FROM (SELECT id, date, substr(key, 6) AS r FROM mail_outbox WHERE substr(key, 1, 5) = 'unit:');"
     "UPDATE mail_outbox SET key = (SELECT k FROM rv_outbox_23 t WHERE t.id = mail_outbox.id)"
-    "  WHERE id IN (SELECT min(id) FROM rv_outbox_23 GROUP BY date, k);"
+    "  WHERE id IN (SELECT min(id) FROM rv_outbox_23 GROUP BY date, k) AND NOT EXISTS (SELECT 1 FROM mail_outbox o"
+    "  WHERE o.date = mail_outbox.date AND o.key = (SELECT k FROM rv_outbox_23 t WHERE t.id = mail_outbox.id));"
     "DROP TABLE rv_outbox_23;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -134,11 +134,29 @@ Test(mail, units_named_alike_get_files_of_their_own) {
     char dry[128];
     snprintf(dry, sizeof dry, "%s/dry", dir);
     cr_assert_eq(mkdir(dry, 0755), 0);
-    const char *units[] = {"H\xc3\xa4lsa", "H\xc3\xa5lsa", "Plan och bygg", "Plan/och/bygg", "Plan_och_bygg", "Ekonomi"};
+    /* and the longest names a unit can have in the longest organisation's
+     * name, differing in their last letters (a file name holds 255 bytes) */
+    char org[41], longest[2][192];
+    memset(org, 'o', 40);
+    org[40] = '\0';
+    for (int i = 0; i < 2; i++) {
+        memset(longest[i], 'a', 191);
+        longest[i][10] = ' ';
+        memcpy(longest[i] + 150, "\xc3\xa5", 2); /* an å across the cut */
+        longest[i][190] = i ? 'y' : 'z';
+        longest[i][191] = '\0';
+    }
+    const char *units[] = {"H\xc3\xa4lsa", "H\xc3\xa5lsa", "Plan och bygg", "Plan/och/bygg", "Plan_och_bygg", "Ekonomi",
+                           longest[0], longest[1]};
     int created;
-    for (int i = 0; i < 6; i++)
-        cr_assert_eq(rv_store_put_unit(s, "", units[i], "chef@kommun.se", "2026-12-07T00:00:00Z", &created, &e), RV_OK,
-                     "%s", e.msg);
+    rv_org o = {0};
+    snprintf(o.id, sizeof o.id, "%s", org);
+    snprintf(o.name, sizeof o.name, "Kommunen");
+    cr_assert_eq(rv_store_put_org(s, &o, "2026-12-07T00:00:00Z", "test", "127.0.0.1", &created, &e), RV_OK, "%s", e.msg);
+    for (int i = 0; i < 8; i++)
+        cr_assert_eq(rv_store_put_unit(s, i < 6 ? "" : org, units[i], "chef@kommun.se", "2026-12-07T00:00:00Z",
+                                       &created, &e),
+                     RV_OK, "%s", e.msg);
     rv_config cfg;
     rv_config_defaults(&cfg);
     snprintf(cfg.mail_from, sizeof cfg.mail_from, "rostvakt@kommun.se");
@@ -149,8 +167,8 @@ Test(mail, units_named_alike_get_files_of_their_own) {
                  e.msg);
     fclose(log);
     rv_store_close(s);
-    cr_expect_eq(c.composed, 6);
+    cr_expect_eq(c.composed, 8);
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "test $(ls %s | wc -l) -eq 6 && test -f %s/2026-12-07-unit_Ekonomi.eml", dry, dry);
-    cr_expect_eq(system(cmd), 0, "six files, Ekonomi's named as before");
+    snprintf(cmd, sizeof cmd, "test $(ls %s | wc -l) -eq 8 && test -f %s/2026-12-07-unit_Ekonomi.eml", dry, dry);
+    cr_expect_eq(system(cmd), 0, "eight files, Ekonomi's named as before");
 }

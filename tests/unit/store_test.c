@@ -1071,27 +1071,30 @@ Test(store, the_texts_sought_are_known_after_the_migration) {
  * key, so that the same date's sweep mailed again, its unit now spelled
  * otherwise, adds no second mail to the same managers. An earlier second
  * mail of a date (two spellings) keeps its old key; a unit with no
- * organisation whose name has a slash stays a unit of no organisation. */
+ * organisation whose name has a slash stays a unit of no organisation,
+ * also where what comes before the slash is an organisation's id. */
 Test(store, units_mails_are_kept_by_the_unit_after_the_migration) {
     const char *const rows[] = {
         "INSERT INTO organisations (id, name, created_at, updated_at) VALUES ('essunga', 'Essunga kommun', 't', 't')",
         "INSERT INTO mailboxes (ext, first_name, last_name, unit, profile, organisation, created_at, updated_at)"
         " VALUES ('4711', 'Anna', 'S', 'EKONOMI', 'default', 'essunga', 't', 't')",
-        "INSERT INTO units (organisation, name, managers, updated_at) VALUES ('essunga', 'Ekonomi', 'chef@essunga.se', 't')",
+        "INSERT INTO units (organisation, name, managers, updated_at) VALUES ('essunga', 'Ekonomi', 'chef@essunga.se', 't'),"
+        " ('', 'essunga/Plan', 'plan@kommun.se', 't')",
         "INSERT INTO mail_outbox (id, date, key, recipients, subject, message, created_at) VALUES"
         " (1, '2026-12-07', 'unit:essunga/Ekonomi', 'chef@essunga.se', 's', 'm', 't'),"
         " (2, '2026-12-07', 'unit:Bygg och milj\xc3\xb6', 'a@b.se', 's', 'm', 't'),"
         " (3, '2026-12-07', 'unit:BYGG OCH MILJ\xc3\x96', 'a@b.se', 's', 'm', 't'),"
         " (4, '2026-12-07', 'unit:nowhere/Plan', 'a@b.se', 's', 'm', 't'),"
         " (5, '2026-12-07', 'officers:essunga', 'a@b.se', 's', 'm', 't'),"
-        " (6, '2026-12-06', 'unit:essunga/Ekonomi', 'chef@essunga.se', 's', 'm', 't')",
+        " (6, '2026-12-06', 'unit:essunga/Ekonomi', 'chef@essunga.se', 's', 'm', 't'),"
+        " (7, '2026-12-07', 'unit:essunga/Plan', 'plan@kommun.se', 's', 'm', 't')",
     };
     rv_store *s;
     rv_error e;
     schema_with(22, rows, sizeof rows / sizeof *rows, &s);
     const char *want[] = {"unit@essunga:ekonomi", "unit@:bygg och milj\xc3\xb6", "unit:BYGG OCH MILJ\xc3\x96",
-                          "unit@:nowhere/plan", "officers:essunga", "unit@essunga:ekonomi"};
-    for (int i = 0; i < 6; i++)
+                          "unit@:nowhere/plan", "officers:essunga", "unit@essunga:ekonomi", "unit@:essunga/plan"};
+    for (int i = 0; i < 7; i++)
         cr_expect_eq(rv_sql_int1(s, "SELECT count(*) FROM mail_outbox WHERE id = ?1 AND key = ?2",
                                  V_ARGS(V_INT(i + 1), V_TEXT(want[i]))),
                      1, "row %d is not keyed %s", i + 1, want[i]);
@@ -1107,7 +1110,7 @@ Test(store, units_mails_are_kept_by_the_unit_after_the_migration) {
     cr_assert_eq(rv_mail_report(s, &cfg, report, NULL, log, &c, &e), RV_OK, "%s", e.msg);
     fclose(log);
     cr_expect_eq(c.composed, 0, "%ld mails composed again", c.composed);
-    cr_expect_eq(rv_sql_int1(s, "SELECT count(*) FROM mail_outbox", V_NONE), 6);
+    cr_expect_eq(rv_sql_int1(s, "SELECT count(*) FROM mail_outbox", V_NONE), 7);
     rv_store_close(s);
 }
 
