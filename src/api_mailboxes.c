@@ -463,7 +463,7 @@ rv_answer rv_api_list_review(rv_server *s, rv_req *r, const rv_path *p)
     for (size_t i = 0; items && i < n; i++) {
         json_t *it = review_item_json(&v[i]);
         /* a sample with nothing sought has nothing to ask */
-        if (it && json_array_size(json_object_get(it, "listen_for")) == 0) json_decref(it);
+        if (it && v[i].sample && json_array_size(json_object_get(it, "listen_for")) == 0) json_decref(it);
         else json_array_append_new(items, it);
     }
     json_t *next = more && n ? rv_json_str(v[n - 1].ext) : json_null();
