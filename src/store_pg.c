@@ -812,7 +812,8 @@ static const char *const pg_migrations[] = {
     /* 22 -> 23: a unit's mail of a date kept by the unit's key (SQLite's) */
     "CREATE TEMP TABLE rv_outbox_23 ON COMMIT DROP AS SELECT id, date, 'unit@' || CASE"
     "  WHEN strpos(r, '/') > 1 AND EXISTS (SELECT 1 FROM organisations o WHERE o.id = substr(r, 1, strpos(r, '/') - 1))"
-    "  AND NOT EXISTS (SELECT 1 FROM units u WHERE u.organisation = '' AND u.name = r) THEN substr(r, 1, strpos(r, '/') - 1) || ':' || rv_unit_key(substr(r, strpos(r, '/') + 1))"
+    "  AND NOT EXISTS (SELECT 1 FROM units u WHERE u.organisation = '' AND rv_unit_key(u.name) = rv_unit_key(r))"
+    "  THEN substr(r, 1, strpos(r, '/') - 1) || ':' || rv_unit_key(substr(r, strpos(r, '/') + 1))"
     "  ELSE ':' || rv_unit_key(r) END AS k"
     "  FROM (SELECT id, date, substr(key, 6) AS r FROM mail_outbox WHERE substr(key, 1, 5) = 'unit:') m;"
     "UPDATE mail_outbox SET key = t.k FROM rv_outbox_23 t"

@@ -260,7 +260,8 @@ static const char *const migrations[] = {
      * the first takes the new key and the other keeps its old one */
     "CREATE TEMP TABLE rv_outbox_23 AS SELECT id, date, 'unit@' || CASE"
     "  WHEN instr(r, '/') > 1 AND EXISTS (SELECT 1 FROM organisations o WHERE o.id = substr(r, 1, instr(r, '/') - 1))"
-    "  AND NOT EXISTS (SELECT 1 FROM units u WHERE u.organisation = '' AND u.name = r) THEN substr(r, 1, instr(r, '/') - 1) || ':' || rv_unit_key(substr(r, instr(r, '/') + 1))"
+    "  AND NOT EXISTS (SELECT 1 FROM units u WHERE u.organisation = '' AND rv_unit_key(u.name) = rv_unit_key(r))"
+    "  THEN substr(r, 1, instr(r, '/') - 1) || ':' || rv_unit_key(substr(r, instr(r, '/') + 1))"
     "  ELSE ':' || rv_unit_key(r) END AS k"
     "  FROM (SELECT id, date, substr(key, 6) AS r FROM mail_outbox WHERE substr(key, 1, 5) = 'unit:');"
     "UPDATE mail_outbox SET key = (SELECT k FROM rv_outbox_23 t WHERE t.id = mail_outbox.id)"

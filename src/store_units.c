@@ -18,6 +18,13 @@ char *rv_unit_key(const char *unit)
      * sigma is where the two decide differently (glib before any
      * non-letter, ICU by Unicode's context rule), so ς is σ on both sides. */
     gchar *folded = g_utf8_strdown(unit, -1);
+    /* ICU also lowers the capitals that are not letters, which glib
+     * leaves: the Roman numerals (Ⅱ as ⅱ) and the circled letters (Ⓐ as ⓐ) */
+    for (gchar *p = folded; p && *p; p = g_utf8_next_char(p)) {
+        gunichar c = g_utf8_get_char(p);
+        gunichar to = c >= 0x2160 && c <= 0x216f ? c + 0x10 : c >= 0x24b6 && c <= 0x24cf ? c + 0x1a : c;
+        if (to != c) g_unichar_to_utf8(to, p); /* three bytes either way */
+    }
     gchar *key = folded ? g_utf8_normalize(folded, -1, G_NORMALIZE_DEFAULT_COMPOSE) : NULL;
     char *out = key ? strdup(key) : NULL;
     g_free(key);
