@@ -417,36 +417,38 @@ static void one_unit(void *user, const char *org, const char *name, const char *
 
 /* The name of a dry run's file for a mail of kind ("unit", "officers"),
  * the organisation org ("" none) and the unit name (NULL none): the parts
- * joined by '_', the name's ASCII letters, digits and '-' and every
- * non-ASCII character (å, ä and ö) kept as they are, any other byte as
- * '_'; where one was replaced, or the name cut at DRY_NAME_MAX bytes (on a
- * character's boundary: a file name holds 255), the hash of the whole
- * name after it, so that two names never share a file. */
+ * joined by '_', the name's letters and digits (å, ä and ö too) and '-'
+ * kept as they are, any other character as '_'; where one was replaced,
+ * or the name cut at DRY_NAME_MAX bytes (a file name holds 255), the hash
+ * of the whole name after it, so that two names do not share a file. */
 #define DRY_NAME_MAX 150
 static void dry_file(char *out, size_t cap, const char *kind, const char *org, const char *name)
 {
     size_t k = (size_t)snprintf(out, cap, "%s%s%s", kind, org[0] ? "_" : "", org);
-    if (!name || k + DRY_NAME_MAX + 11 > cap) return;
-    unsigned long h = 2166136261ul; /* FNV-1a, 32 bits */
+    if (!name || k + DRY_NAME_MAX + 19 > cap) return;
+    unsigned long long h = 14695981039346656037ull; /* FNV-1a, 64 bits */
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) h = (h ^ *p) * 1099511628211ull;
     int changed = 0;
     size_t used = 0;
     out[k++] = '_';
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
-        h = ((h ^ *p) * 16777619ul) & 0xfffffffful;
-        int keep = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-' ||
-                   *p >= 0x80;
+    for (const char *p = name; *p;) {
+        gunichar c = g_utf8_get_char_validated(p, -1);
+        int valid = c != (gunichar)-1 && c != (gunichar)-2;
+        size_t len = valid ? (size_t)(g_utf8_next_char(p) - p) : 1;
+        int keep = valid && (c == '-' || (c < 0x80 ? g_ascii_isalnum((gchar)c) : g_unichar_isalnum(c)));
+        size_t w = keep ? len : 1;
         changed |= !keep;
-        /* cut only before a whole character */
-        size_t len = (*p & 0xc0) == 0x80 ? 0 : *p < 0x80 ? 1 : *p >= 0xf0 ? 4 : *p >= 0xe0 ? 3 : 2;
-        if (used == DRY_NAME_MAX || used + len > DRY_NAME_MAX) {
-            used = DRY_NAME_MAX;
+        if (used + w > DRY_NAME_MAX) {
             changed = 1;
-            continue;
+            break;
         }
-        out[k++] = keep ? (char)*p : '_';
-        used++;
+        if (keep) memcpy(out + k, p, len);
+        else out[k] = '_';
+        k += w;
+        used += w;
+        p += len;
     }
-    if (changed) k += (size_t)snprintf(out + k, cap - k, "_%08lx", h);
+    if (changed) k += (size_t)snprintf(out + k, cap - k, "_%016llx", h);
     out[k] = '\0';
 }
 

@@ -147,14 +147,14 @@ Test(mail, units_named_alike_get_files_of_their_own) {
         longest[i][191] = '\0';
     }
     const char *units[] = {"H\xc3\xa4lsa", "H\xc3\xa5lsa", "Plan och bygg", "Plan/och/bygg", "Plan_och_bygg", "Ekonomi",
-                           longest[0], longest[1]};
+                           longest[0], longest[1], "Plan\xc2\x9b" "2J\xe2\x80\xae" "lme.exe"};
     int created;
     rv_org o = {0};
     snprintf(o.id, sizeof o.id, "%s", org);
     snprintf(o.name, sizeof o.name, "Kommunen");
     cr_assert_eq(rv_store_put_org(s, &o, "2026-12-07T00:00:00Z", "test", "127.0.0.1", &created, &e), RV_OK, "%s", e.msg);
-    for (int i = 0; i < 8; i++)
-        cr_assert_eq(rv_store_put_unit(s, i < 6 ? "" : org, units[i], "chef@kommun.se", "2026-12-07T00:00:00Z",
+    for (int i = 0; i < 9; i++)
+        cr_assert_eq(rv_store_put_unit(s, i == 6 || i == 7 ? org : "", units[i], "chef@kommun.se", "2026-12-07T00:00:00Z",
                                        &created, &e),
                      RV_OK, "%s", e.msg);
     rv_config cfg;
@@ -167,8 +167,12 @@ Test(mail, units_named_alike_get_files_of_their_own) {
                  e.msg);
     fclose(log);
     rv_store_close(s);
-    cr_expect_eq(c.composed, 8);
+    cr_expect_eq(c.composed, 9);
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "test $(ls %s | wc -l) -eq 8 && test -f %s/2026-12-07-unit_Ekonomi.eml", dry, dry);
-    cr_expect_eq(system(cmd), 0, "eight files, Ekonomi's named as before");
+    snprintf(cmd, sizeof cmd, "test $(ls %s | wc -l) -eq 9 && test -f %s/2026-12-07-unit_Ekonomi.eml", dry, dry);
+    cr_expect_eq(system(cmd), 0, "nine files, Ekonomi's named as before");
+    /* a control character (U+009B) and a right-to-left override (U+202E)
+     * are no part of a file's name */
+    snprintf(cmd, sizeof cmd, "ls %s | grep -c -e \"$(printf '\\302\\233')\" -e \"$(printf '\\342\\200\\256')\"", dry);
+    cr_expect_neq(system(cmd), 0, "no file named with them");
 }
