@@ -529,7 +529,8 @@ static rv_err org_summaries(rv_store *s, const rv_config *cfg, json_t *r, json_t
         char subject[400], key[64], file[64];
         snprintf(subject, sizeof subject, "Röstbrevlådor %s %s: sammanfattning, %ld att åtgärda", o->name, date, total);
         snprintf(key, sizeof key, "officers:%s", o->id);
-        dry_file(file, sizeof file, "officers", o->id, NULL);
+        file[0] = '\0';
+        if (dry_dir) dry_file(file, sizeof file, "officers", o->id, NULL);
         rc = enqueue(s, o->mail_from[0] ? o->mail_from : cfg->mail_from, date, key, file, o->officers, subject, &text,
                      &html, dry_dir, log, c, err);
         free(text.s);
@@ -585,7 +586,8 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
             if (!uk) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
             else snprintf(key, sizeof key, "unit@%s:%s", us.u[i].org, uk);
             free(uk);
-            dry_file(file, sizeof file, "unit", us.u[i].org, us.u[i].name);
+            file[0] = '\0';
+            if (dry_dir) dry_file(file, sizeof file, "unit", us.u[i].org, us.u[i].name);
             /* from the unit's organisation's own address when it has one */
             if (rc == RV_OK)
                 rc = enqueue(s, from_of(orgs, n_orgs, us.u[i].org, cfg->mail_from), date, key, file, us.u[i].managers,
