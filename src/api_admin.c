@@ -205,7 +205,8 @@ rv_answer rv_api_post_sweep(rv_server *s, rv_req *r, const rv_path *p)
         else snprintf(at, sizeof at, "%s", date_s);
         rv_local_date(at, RV_CAL_SE, &date);
     }
-    if (!dry_run && !ahead_ok && rv_sweep_date_ahead(date))
+    int ahead = !dry_run && rv_sweep_date_ahead(date);
+    if (ahead && !ahead_ok)
         return rv_reply_error(r, RV_ERR_UNPROCESSABLE,
                               "date is after today (Sweden's): a sweep disposes of recordings as of its date, so one "
                               "of a day to come needs allow_future=true (dry_run=true looks ahead and changes nothing)");
@@ -217,7 +218,7 @@ rv_answer rv_api_post_sweep(rv_server *s, rv_req *r, const rv_path *p)
         return 0;
     }
     *j = (rv_job){.kind = RV_JOB_SWEEP, .date = date, .dry_run = dry_run, .format = (rv_sweep_format)fmt,
-                  .ahead = !dry_run && rv_sweep_date_ahead(date)};
+                  .ahead = ahead};
     memcpy(j->at, at, sizeof j->at);
     int handed;
     rv_answer ret = rv_api_hand_over(s, r, j, &handed);
