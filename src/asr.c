@@ -143,56 +143,6 @@ static int add_phone_loop(fsg_model_t *fsg, int state, int32 lp, int coarse)
     return 0;
 }
 
-/* EXPERIMENT: the loop as a phone bigram (bench/phone_bigram's file),
- * each transition's probability raised to RV_ASR_LOOP_WEIGHT (1). States:
- * 0 the start, 1 + i after phone i, N_PHONES + 1 the end. */
-static int phone_of(const char *p)
-{
-    for (size_t i = 0; i < N_PHONES; i++)
-        if (!strcmp(phones[i], p)) return (int)i;
-    return -1;
-}
-
-static rv_err set_bigram_loop(rv_asr *a, const char *name, const char *path, rv_error *err)
-{
-    static double p[N_PHONES + 1][N_PHONES + 1];
-    FILE *f = fopen(path, "r");
-    if (!f) return rv_error_set(err, RV_ERR_IO, "cannot read %s", path);
-    char x[16], y[16];
-    double v;
-    int n = 0;
-    while (fscanf(f, "%15s %15s %lf", x, y, &v) == 3) {
-        int i = strcmp(x, "<s>") ? phone_of(x) : (int)N_PHONES;
-        int j = strcmp(y, "</s>") ? phone_of(y) : (int)N_PHONES;
-        if (i < 0 || j < 0) continue;
-        p[i][j] = v;
-        n++;
-    }
-    fclose(f);
-    if (n != (int)((N_PHONES + 1) * (N_PHONES + 1))) return rv_error_set(err, RV_ERR_CONFIG, "%s: %d pairs", path, n);
-    const char *ws = getenv("RV_ASR_LOOP_WEIGHT");
-    double w = ws ? atof(ws) : 1.0;
-    logmath_t *lmath = ps_get_logmath(a->ps);
-    int final = (int)N_PHONES + 1;
-    fsg_model_t *fsg = fsg_model_init(name, lmath, 1.0f, final + 1);
-    if (!fsg) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-    fsg->start_state = 0;
-    fsg->final_state = final;
-    for (int s = 0; s <= (int)N_PHONES; s++) {
-        int prev = s == 0 ? (int)N_PHONES : s - 1, from = s;
-        for (size_t j = 0; j < N_PHONES; j++) {
-            char wd[16];
-            snprintf(wd, sizeof wd, "ph_%s", phones[j]);
-            fsg_model_trans_add(fsg, from, (int)j + 1, logmath_log(lmath, pow(p[prev][j], w)),
-                                fsg_model_word_add(fsg, wd));
-        }
-        fsg_model_null_trans_add(fsg, from, final, logmath_log(lmath, pow(p[prev][N_PHONES], w)));
-    }
-    int rc = ps_set_fsg(a->ps, name, fsg);
-    fsg_model_free(fsg);
-    return rc == 0 ? RV_OK : rv_error_set(err, RV_ERR_INTERNAL, "cannot set the %s grammar", name);
-}
-
 /* The loop grammar (n_slots 0): "phone*". Otherwise states are the subsets
  * of slots already passed: every state loops over the phones, and from each
  * subset S an alternative of a slot not in S leads, word by word, to
@@ -211,10 +161,6 @@ static rv_err set_grammar(rv_asr *a, const char *name, chain *const *alts, const
     if (!fsg) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     int32 lp = logmath_log(lmath, 1.0 / (N_PHONES + 1));
     fsg->start_state = 0;
-    if (!n_slots && getenv("RV_ASR_LOOP_BIGRAM")) {
-        fsg_model_free(fsg);
-        return set_bigram_loop(a, name, getenv("RV_ASR_LOOP_BIGRAM"), err);
-    }
     if (!n_slots) {
         fsg->final_state = 1;
         add_phone_loop(fsg, 0, lp, 0);
