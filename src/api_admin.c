@@ -183,10 +183,16 @@ rv_answer rv_api_list_units(rv_server *s, rv_req *r, const rv_path *p)
 
 /* POST /v1/sweeps?date=&dry_run=&allow_future=&format=: the nightly sweep
  * now, on the sweep thread while the connection waits; 200 with its
- * report, 409 while one runs, 422 for a day to come unless allowed. */
+ * report, 409 while one runs, 422 for a day to come unless allowed; 403
+ * for an organisation's admin. */
 rv_answer rv_api_post_sweep(rv_server *s, rv_req *r, const rv_path *p)
 {
     (void)p;
+    /* a sweep disposes of every organisation's recordings and reports on
+     * all their mailboxes: the installation's business */
+    if (rv_req_caller(r)->orgs[0])
+        return rv_reply_error(r, RV_ERR_FORBIDDEN,
+                              "a sweep covers every organisation: only the installation's admin runs one");
     const char *date_s = rv_req_arg(r, "date"), *dry_s = rv_req_arg(r, "dry_run"), *fmt_s = rv_req_arg(r, "format");
     long date;
     char at[32] = ""; /* an instant (now, without date=): each organisation's own day of it */

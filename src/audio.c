@@ -79,11 +79,15 @@ static rv_err check_declared_length(const unsigned char *b, size_t len, rv_error
                                         (unsigned long)size, have);
                 return RV_OK;
             }
-            if ((uint64_t)size + 8 > len - pos)
+            if ((uint64_t)size + 8 > len - pos) {
+                char id[5]; /* the chunk's id as text: its bytes may be anything */
+                for (int i = 0; i < 4; i++) id[i] = b[pos + i] >= 0x20 && b[pos + i] < 0x7f ? (char)b[pos + i] : '?';
+                id[4] = '\0';
                 return rv_error_set(err, RV_ERR_AUDIO_TRUNCATED,
-                                    "WAV chunk '%.4s' declares %lu bytes but the file "
+                                    "WAV chunk '%s' declares %lu bytes but the file "
                                     "ends before them",
-                                    (const char *)b + pos, (unsigned long)size);
+                                    id, (unsigned long)size);
+            }
             pos += 8 + size + (size & 1u);
         }
         return rv_error_set(err, RV_ERR_AUDIO_TRUNCATED,

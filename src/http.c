@@ -10,6 +10,7 @@
 #include "api.h"
 
 #include <arpa/inet.h>
+#include <glib.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
@@ -184,8 +185,12 @@ rv_answer rv_reply_error(rv_req *r, rv_err code, const char *msg)
 {
     if (code == RV_OK) code = RV_ERR_INTERNAL;
     unsigned status = (unsigned)rv_err_http_status(code);
+    /* a message may quote what the client sent, cut anywhere: bytes that are
+     * not UTF-8 become U+FFFD, or JSON could not carry the answer at all */
+    char *valid = msg && *msg ? g_utf8_make_valid(msg, -1) : NULL;
     json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", rv_err_slug(code), "message",
-                          msg && *msg ? msg : rv_err_text(code));
+                          valid ? valid : rv_err_text(code));
+    g_free(valid);
     int later = status == MHD_HTTP_SERVICE_UNAVAILABLE || status == MHD_HTTP_INSUFFICIENT_STORAGE;
     return rv_reply_json_h(r, status, j, later ? "Retry-After" : NULL, "30");
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -420,20 +421,30 @@ static void local_time(const rv_workers *w, const rv_vm_archive *v, char out[20]
     rv_local_time(v->received_at, rv_calendar_or(v->calendar, cal), out);
 }
 
+/* The outbox key of a hand-over's mail: the voicemail, the second and 64
+ * random bits, so that hand-overs of one voicemail in one second (on any
+ * node) keep a mail each. */
+static void handover_key(const rv_job *j, const char *now, char *key, size_t cap)
+{
+    unsigned long long nonce = 0;
+    if (getrandom(&nonce, sizeof nonce, 0) != (ssize_t)sizeof nonce) nonce = (unsigned long long)rv_now_ms();
+    snprintf(key, cap, "handover:%lld:%s:%016llx", j->voicemail, now, nonce);
+}
+
 /* A hand-over, its mail kept in the outbox and its audit row, one
  * transaction (the store's lock held). */
-static rv_err handover_txn(rv_workers *w, rv_job *j, const char *now, const char *subject, const char *msg,
-                           size_t len, const char *ext, rv_error *e)
+static rv_err handover_txn(rv_workers *w, rv_job *j, const char *now, const char *key, const char *subject,
+                           const char *msg, size_t len, const char *ext, rv_error *e)
 {
     rv_store *s = w->db->store;
-    char date[11], key[96];
+    char date[11];
     long today = rv_local_today(RV_CAL_SE);
     rv_format_date(today, date);
-    snprintf(key, sizeof key, "handover:%lld:%s", j->voicemail, now);
     int added;
     rv_err rc = rv_store_begin(s, e);
     if (rc != RV_OK) return rc;
     rc = rv_store_outbox_add(s, date, key, j->to, subject, msg, len, now, &added, e);
+    if (rc == RV_OK && !added) rc = rv_error_set(e, RV_ERR_INTERNAL, "the hand-over's mail key %s is taken", key);
     if (rc == RV_OK) rc = rv_store_audit(s, now, j->actor, j->remote, "voicemail_handed_over", j->voicemail, ext, j->to, e);
     return rv_store_end(s, rc, e);
 }
@@ -481,7 +492,9 @@ static int run_handover(rv_workers *w, rv_job *j)
     rv_vm_archive_free(&v);
     if (rc != RV_OK) return job_fail(j, &e);
     rv_utc_now(now);
-    RV_STORE_RETRY(w->db, rc, RV_BUSY_TRIES_BACKGROUND, handover_txn(w, j, now, subject, msg, len, ext, &e));
+    char key[96];
+    handover_key(j, now, key, sizeof key);
+    RV_STORE_RETRY(w->db, rc, RV_BUSY_TRIES_BACKGROUND, handover_txn(w, j, now, key, subject, msg, len, ext, &e));
     if (rc != RV_OK) {
         free(msg);
         return job_fail(j, &e); /* not sent unless kept and audited */
@@ -490,8 +503,6 @@ static int run_handover(rv_workers *w, rv_job *j)
     const char *bad = rv_mail_send(w->cfg, j->to, msg, len, why, sizeof why);
     free(msg);
     rv_error oe;
-    char key[96];
-    snprintf(key, sizeof key, "handover:%lld:%s", j->voicemail, now);
     rv_err orc;
     RV_STORE_RETRY(w->db, orc, RV_BUSY_TRIES_BACKGROUND, rv_store_outbox_sent(w->db->store, key, bad, now, &oe));
     if (orc != RV_OK) fprintf(stderr, "rostvakt: hand-over of voicemail %lld: %s\n", j->voicemail, oe.msg);

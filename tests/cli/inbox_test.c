@@ -438,3 +438,43 @@ Test(inbox, a_voicemail_is_handed_over_by_mail) {
     json_decref(j);
     server_set2 = NULL;
 }
+
+/* Hand-overs of one voicemail in one second, the mail server down: each
+ * mail is kept, and the next sweep sends every one of them. */
+Test(inbox, hand_overs_in_one_second_keep_each_mail) {
+    sink o;
+    long long id = post_to("4711", "2026-12-05T23:30:00Z", "+46701234567");
+    int port = free_port(); /* nothing listens there yet */
+    char smtp[64];
+    snprintf(smtp, sizeof smtp, "mail_smtp_url=smtp://127.0.0.1:%d", port);
+    server_set2 = smtp;
+    stop_server();
+    start_server("0");
+    char path[96];
+    snprintf(path, sizeof path, "/v1/voicemails/%lld/handover", id);
+    int n = 0, together = 0;
+    for (int round = 0; round < 5 && !together; round++) {
+        char at[3][32];
+        for (int k = 0; k < 3; k++, n++) {
+            char body[96];
+            snprintf(body, sizeof body, "{\"to\":\"h%d@kommun.se\"}", n);
+            cr_assert_eq(call("POST", path, officer, body, &o), 201, "%s", o.buf);
+            cr_expect(strstr(o.buf, "\"sent\":false") != NULL, "%s", o.buf);
+            const char *t = strstr(o.buf, "\"handed_over_at\":\"");
+            cr_assert(t, "%s", o.buf);
+            snprintf(at[k], sizeof at[k], "%.20s", t + 18);
+        }
+        together = !strcmp(at[0], at[1]) && !strcmp(at[1], at[2]);
+    }
+    cr_assert(together, "three hand-overs within one second");
+    mail_server_start(port);
+    cr_expect_eq(sweep_mail_to(port, "2026-12-07", &o), 0, "%s", o.buf);
+    cr_assert_eq(mail_server_mails(&o), n, "every hand-over's mail: %s", o.buf);
+    for (int k = 0; k < n; k++) {
+        char rcpt[48];
+        snprintf(rcpt, sizeof rcpt, "RCPT=h%d@kommun.se|", k);
+        cr_expect(strstr(o.buf, rcpt) != NULL, "%s: %s", rcpt, o.buf);
+    }
+    mail_server_stop();
+    server_set2 = NULL;
+}

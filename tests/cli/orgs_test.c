@@ -367,6 +367,21 @@ Test(orgs, reports_hold_only_what_the_reader_may_see) {
     cr_expect(strstr(o.buf, "\"4712\"") && !strstr(o.buf, "\"4711\"") && !strstr(o.buf, "\"5711\""), "%s", o.buf);
 }
 
+/* A sweep covers every organisation (it disposes of recordings and lists
+ * mailboxes of all of them): an organisation's admin may not run one. */
+Test(orgs, only_the_installations_admin_runs_a_sweep) {
+    sink o;
+    char admin[80], ga[80];
+    two_authorities(admin, sizeof admin);
+    token_orgs("admin", "grastorp-it", "--org grastorp", ga, sizeof ga);
+    cr_expect_eq(call("POST", "/v1/sweeps?date=2026-12-07&dry_run=true", ga, NULL, &o), 403, "%s", o.buf);
+    cr_expect(!strstr(o.buf, "\"4711\""), "another authority's mailbox: %s", o.buf);
+    cr_expect_eq(call("POST", "/v1/sweeps?date=2026-12-07", ga, NULL, &o), 403, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/sweeps", admin, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"items\":[]"), "nothing ran: %s", o.buf);
+    cr_expect_eq(call("POST", "/v1/sweeps?date=2026-12-07&dry_run=true", admin, NULL, &o), 200, "%s", o.buf);
+}
+
 /* Each authority's own rules: its diarienummer pattern and gallringsbeslut
  * come before its mailboxes' profile's. */
 Test(orgs, an_authoritys_own_decision_rules_come_first) {

@@ -2,6 +2,7 @@
  * their 201 (across restarts, kill -9 and a full disk), their audio, lists
  * and analysis, decisions, and packages for the e-archive. */
 #include <criterion/criterion.h>
+#include <jansson.h>
 #include <sndfile.h>
 #include <curl/curl.h>
 #include <pthread.h>
@@ -625,6 +626,34 @@ Test(voicemails, compressed_voicemails_are_checked_off_the_http_threads) {
     cr_expect(strstr(o.buf, "above 48000 Hz") != NULL, "%s", o.buf);
     snprintf(path, sizeof path, "%s/rate48k.flac", fx);
     cr_expect_eq(post_audio(path, pbx, "audio/flac", NULL, &o, NULL, 0), 201, "%s", o.buf);
+    cr_expect_eq(call("GET", "/healthz", NULL, NULL, &o), 200);
+}
+
+/* An error message that quotes the request (a chunk id of any bytes, a
+ * field's name cut at 60 bytes inside a letter) is still answered, in
+ * UTF-8, rather than the connection closed. */
+Test(voicemails, errors_quoting_the_request_are_answered) {
+    sink o;
+    const char *anna = "{\"first_name\":\"Anna\",\"last_name\":\"Svensson\",\"unit\":\"Ekonomienheten\"}";
+    cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
+    char path[128];
+    snprintf(path, sizeof path, "%s/chunk.wav", dir);
+    FILE *f = fopen(path, "wb");
+    cr_assert(f);
+    static const unsigned char wav[] = "RIFF\x24\0\0\0WAVE\xff\xfe\xfd\xfc\0\0\0\x7fxxxxxxxxxxxxxxxxxxxxxxxx";
+    fwrite(wav, 1, sizeof wav - 1, f);
+    fclose(f);
+    cr_expect_eq(post_audio(path, pbx, "audio/wav", NULL, &o, NULL, 0), 422, "%s", o.buf);
+    cr_expect(strstr(o.buf, "truncated_audio") != NULL, "%s", o.buf);
+    cr_assert_eq(post_audio("samples/v01-bygglov.wav", pbx, "audio/wav", NULL, &o, NULL, 0), 201, "%s", o.buf);
+    char body[1024] = "{\"a";
+    for (int i = 0; i < 200; i++) strcat(body, "\xc3\xb6");
+    strcat(body, "\":1}");
+    cr_expect_eq(call("POST", "/v1/voicemails/1/decision", officer, body, &o), 400, "%s", o.buf);
+    cr_expect(strstr(o.buf, "unknown field") != NULL, "%s", o.buf);
+    json_t *j = json_loads(o.buf, 0, NULL);
+    cr_expect(j != NULL, "an answer in JSON: %s", o.buf);
+    json_decref(j);
     cr_expect_eq(call("GET", "/healthz", NULL, NULL, &o), 200);
 }
 
