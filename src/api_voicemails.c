@@ -542,8 +542,6 @@ rv_answer rv_api_decision(rv_server *s, rv_req *r, const rv_path *p)
  * (the next sweep sends it). */
 rv_answer rv_api_handover(rv_server *s, rv_req *r, const rv_path *p)
 {
-    if (!s->cfg.mail_smtp_url[0])
-        return rv_reply_error(r, RV_ERR_CONFIG, "mail_smtp_url is not set: no mail can be sent");
     size_t len;
     const char *body = rv_req_body(r, &len);
     json_t *j;

@@ -174,9 +174,29 @@ static int has_osl_reference(const char *s)
     return digit_before && digit_after && (strstr(s, "OSL") || strstr(s, "sekretesslag"));
 }
 
+/* A control character other than a line break (where lines may be) in v. */
+static int has_control(const char *v, int lines)
+{
+    for (const unsigned char *p = (const unsigned char *)v; p && *p; p++)
+        if ((*p < 0x20 && !(lines && (*p == '\n' || *p == '\r' || *p == '\t'))) || *p == 0x7f) return 1;
+    return 0;
+}
+
 rv_err rv_decision_check(const rv_decision_request *d, const rv_decision_rules *r, const rv_decision_state *s,
                          rv_error *err)
 {
+    /* each text is stored, audited and written into the e-archive's XML
+     * as given: a control character is refused rather than changed there */
+    const struct {
+        const char *name, *v;
+        int lines;
+    } texts[] = {{"diarienummer", d->diarienummer, 0}, {"arendemening", d->arendemening, 1},
+                 {"sekretess", d->sekretess, 0},       {"ground", d->ground, 0},
+                 {"reason", d->reason, 1}};
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+        if (has_control(texts[i].v, texts[i].lines))
+            return rv_error_set(err, RV_ERR_ARG, "%s: no control characters%s", texts[i].name,
+                                texts[i].lines ? " but line breaks and tabs" : "");
     static const rv_decision_rules none = {0};
     static const rv_decision_state fresh = {0};
     if (!r) r = &none;
@@ -225,7 +245,8 @@ rv_err rv_decision_check(const rv_decision_request *d, const rv_decision_rules *
                                 "decision: handed over to the e-archive, so it cannot be gallras");
         if (!r->gallringsbeslut || !*r->gallringsbeslut)
             return rv_error_set(err, RV_ERR_UNPROCESSABLE,
-                                "decision: the profile names no gallringsbeslut, so nothing can be gallras");
+                                "decision: no gallringsbeslut covers this voicemail (neither its organisation nor its "
+                                "profile names one), so it cannot be gallras");
         int bit = 0;
         if (!present(d->ground)) return rv_error_set(err, RV_ERR_ARG, "ground: needed: tillfallig or ringa");
         if (!rv_ground_parse(d->ground, &bit))

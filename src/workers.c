@@ -461,6 +461,11 @@ static int run_handover(rv_workers *w, rv_job *j)
     rv_err rc = rv_store_archive_info(w->db->store, j->voicemail, &v, &e);
     pthread_mutex_unlock(&w->db->lock);
     if (rc != RV_OK) return job_fail(j, &e);
+    if (!w->cfg->mail_smtp_url[0]) { /* after the request and the voicemail were found good */
+        rv_vm_archive_free(&v);
+        rv_error_set(&e, RV_ERR_CONFIG, "mail_smtp_url is not set: no mail can be sent");
+        return job_fail(j, &e);
+    }
     char owner[300], link[RV_CONFIG_STR_MAX + 64], received[20], subject[300], now[32];
     snprintf(owner, sizeof owner, "%s %s", v.first_name, v.last_name);
     if (w->cfg->public_url[0]) {

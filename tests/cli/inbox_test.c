@@ -389,6 +389,9 @@ Test(inbox, a_voicemail_is_handed_over_by_mail) {
     const char *body = "{\"to\":\"handlaggare@kommun.se\",\"note\":\"Ring tillbaka i dag.\"}";
     cr_expect_eq(call("POST", path, officer, body, &o), 500, "no mail server set: %s", o.buf);
     cr_expect(strstr(o.buf, "mail_smtp_url") != NULL, "%s", o.buf);
+    /* the request and the voicemail are judged first */
+    cr_expect_eq(call("POST", path, officer, "{\"to\":\"not an address\"}", &o), 422, "%s", o.buf);
+    cr_expect_eq(call("POST", "/v1/voicemails/999/handover", officer, body, &o), 404, "%s", o.buf);
     int port = free_port();
     mail_server_start(port);
     char smtp[64];

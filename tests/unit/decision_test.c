@@ -174,3 +174,26 @@ Test(decision, a_list_of_grounds) {
     cr_expect(!rv_ground_list_parse("", &bits) && bits == 0);
     cr_expect(!rv_ground_list_parse(NULL, &bits) && bits == 0);
 }
+
+/* What a decision says goes into the e-archive's XML as it was stored: a
+ * control character (XML cannot carry most) is refused, not changed. */
+Test(decision, control_characters_are_refused) {
+    rv_error e;
+    rv_decision_request d = {.kind = RV_DECISION_REGISTRERA, .diarienummer = "KS 2026/1", .arendemening = "a\x01" "b"};
+    cr_expect_eq(check(&d, NULL, &e), RV_ERR_ARG);
+    cr_expect(strstr(e.msg, "arendemening") && strstr(e.msg, "control"), "%s", e.msg);
+    d.arendemening = "Fråga om bygglov";
+    d.sekretess = "OSL 26 kap. 1 \xc2\xa7\x1b";
+    cr_expect_eq(check(&d, NULL, &e), RV_ERR_ARG, "%s", e.msg);
+    d.sekretess = NULL;
+    d.diarienummer = "KS\x7f 2026/1";
+    cr_expect_eq(check(&d, NULL, &e), RV_ERR_ARG, "%s", e.msg);
+    d.diarienummer = "KS 2026/1";
+    rv_decision_state was = {.current = RV_DECISION_HALLS_ORDNAD};
+    d.reason = "fel\x08 beslut";
+    cr_expect_eq(check(&d, &was, &e), RV_ERR_ARG, "%s", e.msg);
+    d.reason = "Fel beslut:\nse ärendet.";
+    cr_expect_eq(check(&d, &was, &e), RV_OK, "a line break in a reason: %s", e.msg);
+    rv_decision_request g = {.kind = RV_DECISION_GALLRAS, .ground = "ringa\x01"};
+    cr_expect_eq(check(&g, NULL, &e), RV_ERR_ARG, "%s", e.msg);
+}
