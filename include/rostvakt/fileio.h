@@ -49,7 +49,9 @@ typedef struct {
     char tmp[4160];
 } rv_out;
 
-/* Open path for writing (a new regular file gets mode, less the umask).
+/* Open path for writing (a new regular file gets mode, less the umask; one
+ * written over keeps its permissions, and its owner and group where this
+ * user may give them).
  * On error o->f is NULL and err names the path. Not thread-safe (umask). */
 RV_MUST_USE rv_err rv_out_open(rv_out *o, const char *path, mode_t mode, rv_error *err);
 /* Flush, make durable and put in place; closes o->f whatever happens. */

@@ -415,6 +415,29 @@ Test(admin, revoked_tokens_stop_on_sighup) {
     cr_expect_eq(call("GET", "/v1/voicemails", officer, NULL, &o), 200, "still served");
 }
 
+/* README has the tokens file made readable by the service's group: a
+ * revocation keeps its mode, and its group where the user may keep it. */
+Test(admin, a_revocation_keeps_the_tokens_files_mode_and_group) {
+    char extra[80], cmd[512], path[128];
+    token("officer", "vikarie", extra, sizeof extra);
+    snprintf(path, sizeof path, "%s/tokens", dir);
+    cr_assert_eq(chmod(path, 0640), 0);
+    gid_t group = getgid();
+    if (geteuid() == 0) {
+        group = 65534; /* nogroup */
+        cr_assert_eq(chown(path, 0, group), 0);
+    }
+    snprintf(cmd, sizeof cmd, "%s token --tokens %s --revoke vikarie > /dev/null",
+             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", path);
+    cr_assert_eq(system(cmd), 0);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    cr_expect_eq(st.st_mode & 07777, 0640, "mode %o", (unsigned)(st.st_mode & 07777));
+    cr_expect_eq(st.st_gid, group, "group %u", (unsigned)st.st_gid);
+    snprintf(cmd, sizeof cmd, "grep -c vikarie %s", path);
+    cr_expect_neq(system(cmd), 0, "revoked");
+}
+
 /* A connection to the server, the request line sent and then nothing. */
 static int slow_connection(void)
 {
