@@ -353,8 +353,14 @@ static int from_loopback(rv_server *s, rv_req *r)
 {
     char remote[64];
     rv_req_remote(r, remote);
-    return strncmp(remote, "127.", 4) == 0 && !(s->cfg.trusted_proxy[0] && strcmp(remote, s->cfg.trusted_proxy) == 0) &&
-           !rv_req_header(r, "X-Forwarded-For") && !rv_req_header(r, "Forwarded") && !rv_req_header(r, "X-Real-IP");
+    if (strncmp(remote, "127.", 4) != 0 || (s->cfg.trusted_proxy[0] && strcmp(remote, s->cfg.trusted_proxy) == 0))
+        return 0;
+    /* any header a proxy adds says the request came from elsewhere */
+    static const char *const proxied[] = {"X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Proto",
+                                          "X-Forwarded-Host", "X-Forwarded-Port", "Via"};
+    for (size_t i = 0; i < sizeof proxied / sizeof *proxied; i++)
+        if (rv_req_header(r, proxied[i])) return 0;
+    return !rv_req_header(r, s->cfg.trusted_user_header[0] ? s->cfg.trusted_user_header : "X-Remote-User");
 }
 
 /* GET /metrics: Prometheus text format, to whom metrics_access lets: anyone

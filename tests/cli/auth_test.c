@@ -204,6 +204,12 @@ Test(auth, metrics_access_is_a_setting) {
                  "through a proxy it is not loopback: %s", o.buf);
     cr_expect_eq(request("GET", "/metrics", pbx, "X-Forwarded-For: 203.0.113.9", NULL, NULL, collect, &o), 200,
                  "but with a token");
+    /* the README's nginx sends only these: a proxy all the same */
+    const char *proxied[] = {"X-Forwarded-Proto: https", "X-Forwarded-Host: rostvakt.kommun.se",
+                             "X-Remote-User: eva"};
+    for (size_t i = 0; i < sizeof proxied / sizeof *proxied; i++)
+        cr_expect_eq(call_h("GET", "/metrics", proxied[i], NULL, NULL, NULL, &o, NULL), 401, "%s: %s", proxied[i],
+                     o.buf);
     /* a trusted proxy on this machine forwards anyone's requests */
     restart_behind_proxy("eva\tofficer\n");
     cr_expect_eq(call("GET", "/metrics", NULL, NULL, &o), 401, "from the trusted proxy: %s", o.buf);
