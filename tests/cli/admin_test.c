@@ -211,6 +211,30 @@ Test(admin, a_sweep_on_demand) {
     cr_expect(strstr(o.buf, "sweep_run") != NULL, "%s", o.buf);
 }
 
+/* The nightly sweep from the command line is audited as one over HTTP:
+ * sweep_run before it starts, sweep_done after; it does not run when the
+ * audit cannot be written. */
+Test(admin, the_command_line_sweep_is_audited) {
+    sink o;
+    char admin[80], cmd[512], flag[128];
+    token("admin", "it-drift", admin, sizeof admin);
+    const char *exe = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
+    snprintf(flag, sizeof flag, "%s/audit-fails", dir);
+    write_file(flag, "");
+    snprintf(cmd, sizeof cmd, "RV_TEST_AUDIT_FAILS=%s %s sweep --data-dir %s/data --date 2026-11-23 2>&1 >/dev/null",
+             flag, exe, dir);
+    cr_expect_neq(run(cmd, &o), 0, "no audit, no sweep: %s", o.buf);
+    unlink(flag);
+    cr_assert_eq(call("GET", "/v1/sweeps", admin, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "{\"items\":[]}") != NULL, "it did not run: %s", o.buf);
+    snprintf(cmd, sizeof cmd, "%s sweep --data-dir %s/data --date 2026-11-23 2>&1 >/dev/null", exe, dir);
+    cr_expect_eq(run(cmd, &o), 0, "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/audit?actor=sweep", admin, NULL, &o), 200);
+    const char *run_row = strstr(o.buf, "\"action\":\"sweep_run\""), *done = strstr(o.buf, "\"action\":\"sweep_done\"");
+    cr_expect(run_row && done, "%s", o.buf);
+    cr_expect(strstr(o.buf, "2026-11-23") != NULL, "the date: %s", o.buf);
+}
+
 /* A sweep on demand runs off the HTTP threads: with a single HTTP thread and
  * a sweep busy re-analysing greetings, requests are still answered while
  * /metrics says the sweep runs (no sleep: the gauge is the event). */
