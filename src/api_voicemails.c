@@ -325,6 +325,7 @@ static json_t *voicemail_json(const rv_vm_detail *v)
     json_object_set_new(j, "packaged_at", rv_json_str(v->packaged_at));
     json_object_set_new(j, "archived_at", rv_json_str(v->archived_at));
     json_object_set_new(j, "archive_ref", rv_json_str(v->archive_ref));
+    json_object_set_new(j, "disposed_at", rv_json_str(v->disposed_at));
     return j;
 }
 

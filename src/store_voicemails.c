@@ -458,7 +458,8 @@ rv_err rv_store_get_voicemail(rv_store *s, long long id, rv_vm_detail *out, rv_e
                                "SELECT v.id, v.ext, v.caller, v.received_at, v.content_type, v.bytes, v.state,"
                                " v.classification, v.report, m.first_name, m.last_name, m.unit, m.org, m.profile,"
                                " v.callback_at, v.objid, v.packaged_at, v.archived_at, v.archive_ref,"
-                               " (SELECT o.calendar FROM organisations o WHERE o.id = m.organisation), m.organisation"
+                               " (SELECT o.calendar FROM organisations o WHERE o.id = m.organisation), m.organisation,"
+                               " v.disposed_at"
                                " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext WHERE v.id = ?1",
                                V_ARGS(V_INT(id)), "cannot read voicemails", err);
     if (rc != RV_OK) return rc;
@@ -472,7 +473,7 @@ rv_err rv_store_get_voicemail(rv_store *s, long long id, rv_vm_detail *out, rv_e
                               {9, &out->first_name}, {10, &out->last_name}, {11, &out->unit}, {12, &out->org},
                               {13, &out->profile}, {14, &out->callback_at}, {15, &out->objid},
                               {16, &out->packaged_at}, {17, &out->archived_at}, {18, &out->archive_ref},
-                              {19, &out->calendar}, {20, &out->organisation})) != 0)
+                              {19, &out->calendar}, {20, &out->organisation}, {21, &out->disposed_at})) != 0)
             rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     } else rc = r == 0 ? rv_error_set(err, RV_ERR_NOT_FOUND, "no voicemail %lld", id) : err->code;
     rv_sql_done(q);

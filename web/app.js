@@ -775,7 +775,9 @@ async function voicemailPage(id, decided) {
       el('dt', { text: 'Har lyssnat' }), el('dd', { class: 'listens' }, (v.listens || []).length
         ? v.listens.map((l, i) => [i ? '; ' : '', l.name + ' ' + when(l.at) + (l.times > 1 ? ' (senast ' + when(l.last_at) + ')' : '')])
         : 'ingen än')),
-    el('h2', { text: 'Lyssna' }), playerBox(v, a),
+    el('h2', { text: 'Lyssna' }), v.disposed_at
+      ? el('p', { class: 'disposed', text: 'Inspelningen gallrades ' + when(v.disposed_at) + ' och kan inte spelas upp.' })
+      : playerBox(v, a),
     el('p', { class: 'muted', text: 'Blått: tal. Rött: ärendeord som hördes. Svart streck: var uppspelningen är.' }),
     el('p', { class: 'muted', text: 'Tangenter när spelaren har fokus: K spelar och pausar, J går 5 sekunder bakåt, L 5 sekunder framåt. ' +
       'På själva spelaren går även mellanslag och piltangenterna.' }),

@@ -297,6 +297,7 @@ typedef struct {
     const char *organisation;            /* its mailbox's organisation's id */
     const char *calendar;                /* that organisation's calendar ("SE", "AX") */
     const char *callback_at, *objid, *packaged_at, *archived_at, *archive_ref;
+    const char *disposed_at;             /* when its audio was disposed of */
     rv_vm_decision *decisions;           /* oldest first */
     size_t n_decisions;
     rv_vm_event *events;                 /* oldest first */

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { createServer, connect } from 'node:net';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -1127,4 +1127,42 @@ test('the hand-over form mails the handläggare the link, and the audit shows it
   assert.ok(rows.some((r) => r[1] === 'anna.registrator' && r[3] === 'Lämnat över till handläggare' && r[6] === to),
     JSON.stringify(rows));
   await admin.ctx.close();
+});
+
+test('a voicemail whose recording was disposed of says so and offers no player', async () => {
+  // a profile that lets an empty recording go without a person
+  const profiles = join(work, 'disposed-profiles');
+  execFileSync('mkdir', ['-p', profiles]);
+  writeFileSync(join(profiles, 'gallrande.conf'), readFileSync(join(ROOT, 'models', 'profiles', 'botkyrka.conf'), 'utf8') +
+    'gallringsbeslut = KS 2026/1, 2026-01-01\ngallring_covers = tillfallig, ringa\ngallra_automatiskt = empty\n');
+  const s = await ownService('disposed', { RV_PROFILE_DIRS: join(ROOT, 'models', 'profiles') + ':' + profiles });
+  try {
+    const auth = (t, type = 'application/json') => ({ Authorization: 'Bearer ' + t, 'Content-Type': type });
+    const put = await fetch(s.base + '/v1/mailboxes/4711', { method: 'PUT', headers: auth(s.pbx),
+      body: JSON.stringify({ first_name: 'Anna', last_name: 'Svensson', unit: 'Ekonomi', profile: 'gallrande' }) });
+    assert.equal(put.status, 201);
+    const r = await fetch(s.base + '/v1/mailboxes/4711/voicemails', { method: 'POST',
+      body: readFileSync(join(ROOT, 'samples', 'v05-hangup.wav')),
+      headers: { ...auth(s.pbx, 'audio/wav'), 'X-Received-At': '2026-01-10T09:00:00Z' } });
+    assert.equal(r.status, 201);
+    const id = (await r.json()).id;
+    const officer = s.tok('officer', 'registrator', '*');
+    let v = {};
+    for (let i = 0; i < 300 && v.state !== 'analysed'; i++) {
+      v = await (await fetch(s.base + '/v1/voicemails/' + id, { headers: auth(officer) })).json();
+      if (v.state !== 'analysed') await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.equal(v.classification, 'empty');
+    const sweep = await fetch(s.base + '/v1/sweeps?date=2026-11-23', { method: 'POST', headers: auth(s.admin) });
+    assert.equal(sweep.status, 200);
+    assert.deepEqual((await sweep.json()).disposed.map((d) => d.id), [id]);
+    const { ctx, page } = await signedInAt(s.base, officer);
+    await openPage(page, '#/rostmeddelande/' + id, 'Röstmeddelande ' + id, s.base);
+    assert.equal(await page.$('audio'), null, 'no player for audio that is gone');
+    assert.match(await page.$eval('#page p.disposed', (p) => p.textContent), /^Inspelningen gallrades \d{4}-\d\d-\d\d/);
+    await axeAtWidths(page, 'a voicemail disposed of');
+    await ctx.close();
+  } finally {
+    s.srv.kill('SIGTERM');
+  }
 });

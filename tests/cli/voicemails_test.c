@@ -555,7 +555,10 @@ Test(voicemails, disposed_audio_is_gone) {
     cr_expect_eq(get_bytes(audio, officer, NULL, &b), 410, "disposed of");
     free(b.buf);
     cr_expect_eq(call("GET", loc, officer, NULL, &o), 200, "the row stays");
+    cr_expect(strstr(o.buf, "\"disposed_at\":\"20") != NULL, "and says when its audio went: %s", o.buf);
     cr_assert_eq(post_audio("samples/v05-hangup.wav", pbx, "audio/wav", NULL, &o, again, sizeof again), 201);
+    cr_assert_eq(call("GET", again, officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"disposed_at\":null") != NULL, "%s", o.buf);
     snprintf(audio, sizeof audio, "%s/audio", again);
     cr_expect_eq(get_bytes(audio, officer, NULL, &b), 200, "the same bytes, stored again");
     free(b.buf);
