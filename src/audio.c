@@ -171,8 +171,11 @@ rv_err rv_audio_decode(const void *bytes, size_t len, rv_audio_hint hint,
     return decode(bytes, len, hint, lim, out, 0, err);
 }
 
+static rv_audio_hint by_header(const unsigned char *b, size_t len, rv_audio_hint hint);
+
 int rv_audio_is_quick(const void *bytes, size_t len, rv_audio_hint hint)
 {
+    hint = by_header(bytes, len, hint);
     if (len == 0 || !bytes || hint == RV_AUDIO_RAW_ULAW || hint == RV_AUDIO_RAW_ALAW) return 1;
     if (hint == RV_AUDIO_RAW_GSM) return 0; /* every frame must be decoded to know */
     SF_INFO info;
@@ -197,6 +200,24 @@ rv_err rv_audio_check(const void *bytes, size_t len, rv_audio_hint hint, const r
     return rc;
 }
 
+/* The container b begins like ("WAV", "FLAC", ...), or NULL. */
+static const char *container_of(const unsigned char *b, size_t len)
+{
+    static const char *const magic[][2] = {
+        {"RIFF", "WAV"}, {".snd", "AU"}, {"fLaC", "FLAC"}, {"OggS", "Ogg"}, {"FORM", "AIFF"}};
+    for (size_t i = 0; i < sizeof magic / sizeof magic[0]; i++)
+        if (len >= 4 && memcmp(b, magic[i][0], 4) == 0) return magic[i][1];
+    return NULL;
+}
+
+/* A file with a header of its own declared as headerless audio (a PBX
+ * that sends WAV as audio/x-gsm, an AU file as audio/basic) is decoded by
+ * its header: read as raw samples it would be noise. */
+static rv_audio_hint by_header(const unsigned char *b, size_t len, rv_audio_hint hint)
+{
+    return hint != RV_AUDIO_AUTO && b && container_of(b, len) ? RV_AUDIO_AUTO : hint;
+}
+
 static rv_err decode(const void *bytes, size_t len, rv_audio_hint hint, const rv_audio_limits *lim, rv_pcm *out,
                      int check_only, rv_error *err)
 {
@@ -207,6 +228,7 @@ static rv_err decode(const void *bytes, size_t len, rv_audio_hint hint, const rv
     rv_err rc = RV_OK;
 
     memset(out, 0, sizeof *out);
+    hint = by_header(b, len, hint);
     if (lim && lim->max_bytes > 0 && (uint64_t)len > (uint64_t)lim->max_bytes)
         return rv_error_set(err, RV_ERR_TOO_LARGE,
                             "recording is %zu bytes; the limit is %lld bytes", len,
@@ -236,11 +258,7 @@ static rv_err decode(const void *bytes, size_t len, rv_audio_hint hint, const rv
     SF_VIRTUAL_IO vio = {vio_len, vio_seek, vio_read, vio_write, vio_tell};
     sf = sf_open_virtual(&vio, SFM_READ, &info, &mb);
     if (!sf) {
-        static const char *const magic[][2] = {
-            {"RIFF", "WAV"}, {".snd", "AU"}, {"fLaC", "FLAC"}, {"OggS", "Ogg"}, {"FORM", "AIFF"}};
-        const char *container = NULL;
-        for (size_t i = 0; i < sizeof magic / sizeof magic[0]; i++)
-            if (len >= 4 && memcmp(b, magic[i][0], 4) == 0) container = magic[i][1];
+        const char *container = container_of(b, len);
         if (container)
             rc = rv_error_set(err, RV_ERR_AUDIO_CORRUPT, "damaged %s header: %s", container,
                               sf_strerror(NULL));

@@ -629,6 +629,22 @@ Test(voicemails, compressed_voicemails_are_checked_off_the_http_threads) {
     cr_expect(strstr(o.buf, "above 48000 Hz") != NULL, "%s", o.buf);
     snprintf(path, sizeof path, "%s/rate48k.flac", fx);
     cr_expect_eq(post_audio(path, pbx, "audio/flac", NULL, &o, NULL, 0), 201, "%s", o.buf);
+    /* a file with a header, declared headerless: read by its header, not
+     * stored as noise of the wrong length */
+    const char *types[] = {"audio/x-gsm", "audio/basic"};
+    for (int i = 0; i < 2; i++) {
+        cr_assert_eq(post_audio("samples/v01-bygglov.wav", pbx, types[i], NULL, &o, loc, sizeof loc), 201, "%s", o.buf);
+        int analysed = 0;
+        for (int k = 0; k < 300 && !analysed; k++) {
+            cr_assert_eq(call("GET", loc, officer, NULL, &o), 200);
+            analysed = strstr(o.buf, "\"state\":\"analysed\"") != NULL;
+            if (!analysed) usleep(100000);
+        }
+        cr_expect(strstr(o.buf, "\"classification\":\"possible_public_record\"") != NULL, "%s: %s", types[i], o.buf);
+        const char *d = strstr(o.buf, "\"duration_s\":");
+        cr_expect(d && atof(d + 13) > 12.5 && atof(d + 13) < 13.2, "%s: its own length: %s", types[i], o.buf);
+        cr_expect(strstr(o.buf, "\"format\":\"WAV") != NULL, "%s: read as WAV: %s", types[i], o.buf);
+    }
     cr_expect_eq(call("GET", "/healthz", NULL, NULL, &o), 200);
 }
 
