@@ -1436,7 +1436,7 @@ static int sweep_main(const rv_config *cfg, long date, const char *at, const int
     char now[32], detail[160];
     rv_utc_now(now);
     snprintf(detail, sizeof detail, "%s%s", day, dry_run ? ", dry run" : "");
-    if (rv_store_audit(st, now, "sweep", "", "sweep_run", 0, NULL, detail, &e) != RV_OK ||
+    if (rv_store_audit(st, now, o.actor, "", "sweep_run", 0, NULL, detail, &e) != RV_OK ||
         rv_sweep_run(st, &o, outs, n_outs, &c, &e) != RV_OK) {
         fprintf(stderr, "rostvakt sweep: %s\n", e.msg);
         rc = 1;
@@ -1445,7 +1445,7 @@ static int sweep_main(const rv_config *cfg, long date, const char *at, const int
         snprintf(detail, sizeof detail, "%s%ld missing, %ld not compliant, %ld overdue, %ld disposed",
                  dry_run ? "dry run: " : "", c.missing, c.noncompliant, c.overdue, c.disposed);
         rv_utc_now(now);
-        if (rv_store_audit(st, now, "sweep", "", "sweep_done", 0, NULL, detail, &e) != RV_OK) {
+        if (rv_store_audit(st, now, o.actor, "", "sweep_done", 0, NULL, detail, &e) != RV_OK) {
             fprintf(stderr, "rostvakt sweep: %s\n", e.msg);
             rc = 1;
         }

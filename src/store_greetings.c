@@ -53,6 +53,24 @@ rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *i
                         : rv_error_set(err, RV_ERR_NOT_FOUND, "no mailbox %s", g->ext);
         goto out;
     }
+    if (g->removed) { /* only a greeting there is removed: no empty versions */
+        rv_sql *q;
+        rc = rv_sql_prepare(s, &q,
+                            "SELECT 1 FROM mailboxes m JOIN greetings g ON g.id = m.greeting_id"
+                            " WHERE m.ext = ?1 AND g.removed = 0",
+                            V_ARGS(V_TEXT(g->ext)), "cannot read greetings", err);
+        if (rc != RV_OK) goto out;
+        int r = rv_sql_step(q, err);
+        rv_sql_done(q);
+        if (r < 0) {
+            rc = err->code;
+            goto out;
+        }
+        if (r == 0) {
+            rc = rv_error_set(err, RV_ERR_NOT_FOUND, "mailbox %s has no greeting to remove", g->ext);
+            goto out;
+        }
+    }
     rc = rv_sql_exec(s,
                      "INSERT INTO greetings (ext, audio_sha256, content_type, bytes, received_at, removed,"
                      " report, analysed_at, models_version, compliant, violations, missing_reason,"

@@ -113,7 +113,14 @@ Test(mailboxes, greetings_are_analysed_and_kept) {
     cr_expect_eq(call("DELETE", "/v1/mailboxes/4711/greeting", officer, NULL, &o), 403);
     cr_expect_eq(call("DELETE", "/v1/mailboxes/4711/greeting", pbx, NULL, &o), 200, "%s", o.buf);
     cr_expect_eq(call("DELETE", "/v1/mailboxes/4799/greeting", pbx, NULL, &o), 404);
+    /* nothing there to remove: no empty version */
+    cr_expect_eq(call("DELETE", "/v1/mailboxes/4711/greeting", pbx, NULL, &o), 404, "removed already: %s", o.buf);
+    cr_expect(strstr(o.buf, "no greeting to remove") != NULL, "%s", o.buf);
+    cr_expect_eq(call("DELETE", "/v1/mailboxes/4712/greeting", pbx, NULL, &o), 404, "never had one: %s", o.buf);
+    cr_assert_eq(call("GET", "/v1/mailboxes/4712/greetings", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"items\":[]") != NULL, "%s", o.buf);
     cr_assert_eq(call("GET", "/v1/mailboxes/4711/greetings", officer, NULL, &o), 200);
+    cr_expect(!strstr(o.buf, "\"id\":4"), "%s", o.buf);
     const char *v3 = strstr(o.buf, "\"id\":3"), *v2 = strstr(o.buf, "\"id\":2"), *v1 = strstr(o.buf, "\"id\":1");
     cr_expect(v3 && v2 && v1 && v3 < v2 && v2 < v1, "three versions, newest first: %s", o.buf);
     cr_expect(strstr(o.buf, "\"removed\":true") != NULL, "%s", o.buf);
