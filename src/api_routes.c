@@ -55,7 +55,7 @@ const rv_route rv_routes[] = {
     {"POST", "/v1/voicemails/{id}/handover", OFFICER, RV_BODY_JSON, rv_api_handover, NULL, NULL,
      "201 `{sent}` (mailed, kept until sent)", "400, 404, 422, 500"},
     {"PUT", "/v1/organisations/{name}", ADMIN, RV_BODY_JSON, rv_api_put_org, NULL,
-     "the installation's admin (an admin token without `--org`)", "201 new, 200 updated", "400, 403, 422"},
+     "the installation's admin (an admin token without `--org`)", "201 new, 200 updated", "400, 403, 409, 422"},
     {"GET", "/v1/organisations/{name}", VIEWERS, RV_BODY_NONE, rv_api_get_org, NULL,
      "readers of that organisation", "200", "404"},
     {"GET", "/v1/organisations", VIEWERS, RV_BODY_NONE, rv_api_list_orgs, NULL, NULL,

@@ -30,6 +30,20 @@ rv_err rv_store_put_org(rv_store *s, const rv_org *o, const char *now_iso, const
     if (rc != RV_OK) return rc;
     long long had = rv_sql_int1(s, "SELECT count(*) FROM organisations WHERE id = ?1", V_ARGS(V_TEXT(o->id)));
     if (had < 0) rc = rv_sql_error(s, err, "cannot read organisations");
+    /* a PBX's mailbox without an organisation takes the one its org is the
+     * name of: two of one name would make that a matter of chance */
+    if (rc == RV_OK) {
+        rv_sql *q = NULL;
+        rc = rv_sql_prepare(s, &q, "SELECT id FROM organisations WHERE name = ?1 AND id <> ?2",
+                            V_ARGS(V_TEXT(o->name), V_TEXT(o->id)), "cannot read organisations", err);
+        int r = rc == RV_OK ? rv_sql_step(q, err) : 0;
+        if (r == 1) {
+            char other[64];
+            rv_sql_copy(q, 0, other, sizeof other);
+            rc = rv_error_set(err, RV_ERR_CONFLICT, "name: organisation %s is named so already", other);
+        } else if (r < 0) rc = err->code;
+        rv_sql_done(q);
+    }
     if (rc == RV_OK)
         rc = rv_sql_exec(s,
                          "INSERT INTO organisations (" ORG_COLS ", created_at, updated_at) VALUES (?1, ?2, ?3, ?4,"

@@ -50,6 +50,11 @@ Test(orgs, organisations_are_made_by_the_installations_admin) {
     cr_expect_eq(call("PUT", "/v1/organisations/norberg", local, "{\"name\":\"Norbergs kommun\"}", &o), 403,
                  "an organisation's admin makes none: %s", o.buf);
     cr_expect_eq(call("PUT", "/v1/organisations/norberg", officer, "{\"name\":\"Norbergs kommun\"}", &o), 403);
+    /* a PBX's org names an organisation: two of one name would be chance */
+    cr_expect_eq(call("PUT", "/v1/organisations/essunga2", admin, "{\"name\":\"Essunga kommun\"}", &o), 409, "%s",
+                 o.buf);
+    cr_expect(strstr(o.buf, "organisation essunga is named so already") != NULL, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/organisations/essunga2", admin, NULL, &o), 404, "not made: %s", o.buf);
     /* bad input */
     cr_expect_eq(call("PUT", "/v1/organisations/Norberg", admin, "{\"name\":\"Norbergs kommun\"}", &o), 400, "%s", o.buf);
     cr_expect_eq(call("PUT", "/v1/organisations/norberg", admin, "{\"name\":\"N\",\"organisationsnummer\":\"212000-1596\"}",
