@@ -255,7 +255,9 @@ static const char common_help[] = "options for every command:\n"
                                   "  --print-config    print the effective configuration and exit\n"
                                   "  --help            this command's usage\n";
 
-static const char exit_help[] = "exit status: 0 done, 2 some FILE could not be read, 64 usage, 78 configuration\n";
+static const char exit_help[] = "exit status: 0 done, 1 the work failed part-way, 2 some FILE could not be read, "
+                                 "64 usage (also a --data-dir with no archive), 75 try again later (pbx-sync --once), "
+                                 "78 configuration\n";
 
 static void usage(FILE *out)
 {
@@ -1110,7 +1112,7 @@ static int cmd_archive(int argc, char **argv)
     }
     if (!archive_there(&cfg)) {
         fprintf(stderr, "rostvakt archive: no archive at %s (%s)\n", cfg.data_dir, not_there(&cfg));
-        rc = EXIT_CONFIG;
+        rc = EXIT_USAGE; /* as sweep, calibrate and adapt */
         goto done;
     }
     if (rv_store_connect(cfg.store, (int)cfg.store_allow_async_commit, cfg.data_dir, &st, &e) != RV_OK) {

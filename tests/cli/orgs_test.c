@@ -795,6 +795,10 @@ Test(orgs, the_archive_command_counts_each_authoritys_own_days) {
              se, dir);
     cr_expect_eq(run(cmd, &o), 64, "%s", o.buf);
     cr_expect(strstr(o.buf, "--org nowhere: no such organisation"), "%s", o.buf);
+    /* a folder with no archive: a usage mistake, as for the other commands */
+    snprintf(cmd, sizeof cmd, "%s archive --data-dir %s/none --voicemail %lld --out %s/p5 2>&1", exe, dir, se, dir);
+    cr_expect_eq(run(cmd, &o), 64, "%s", o.buf);
+    cr_expect(strstr(o.buf, "no archive at"), "%s", o.buf);
 }
 
 /* ---- each authority's gallringsbeslut ---- */
