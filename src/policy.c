@@ -246,13 +246,22 @@ void rv_profile_summary(const rv_profile *p, char *buf, size_t cap)
     if (p->callback_working_days == 0) snprintf(cb, sizeof cb, "same day");
     else snprintf(cb, sizeof cb, "%d working day%s", p->callback_working_days,
                   p->callback_working_days == 1 ? "" : "s");
-    snprintf(buf, cap, "%-18s %s  name%s+%s, %s, %s%s%s, call back %s  (%s)", p->name,
+    /* retention: the days each kind is kept, and what the gallringsbeslut
+     * lets go without a person */
+    char keep[160];
+    snprintf(keep, sizeof keep, "kept: empty %d, ephemeral %d, not public %d, archived %d days; %s%s%s%s",
+             p->retention_empty_days, p->retention_ephemeral_days, p->retention_not_public_days,
+             p->retention_archived_days, p->gallringsbeslut[0] ? "auto-disposal: " : "no gallringsbeslut",
+             p->gallringsbeslut[0] && !p->gallra_empty && !p->gallra_ephemeral ? "none" : "",
+             p->gallringsbeslut[0] && p->gallra_empty ? (p->gallra_ephemeral ? "empty, " : "empty") : "",
+             p->gallringsbeslut[0] && p->gallra_ephemeral ? "ephemeral" : "");
+    snprintf(buf, cap, "%-18s %s  name%s+%s, %s, %s%s%s, call back %s; %s  (%s)", p->name,
              p->calendar, p->require_name ? "" : "?",
              p->unit_satisfied_by == RV_UNIT_BY_UNIT ? "unit"
              : p->unit_satisfied_by == RV_UNIT_BY_ORG ? "org" : "unit/org",
              p->order == RV_ORDER_UNIT_FIRST ? "unit first" : "any order", len,
              p->require_closing_prompt ? ", closing prompt" : "",
-             p->absence_needs_end ? ", absence end date+time" : "", cb, p->title);
+             p->absence_needs_end ? ", absence end date+time" : "", cb, keep, p->title);
 }
 
 void rv_profile_version(const rv_profile *p, char out[17])

@@ -132,6 +132,8 @@ Test(policy, finding_and_listing) {
     char line[512];
     rv_profile_summary(&all[0], line, sizeof line);
     cr_expect(strstr(line, "2 working days") != NULL, "%s", line);
+    cr_expect(strstr(line, "kept: empty 30, ephemeral 90, not public 90, archived 30 days") != NULL,
+              "the retention, as the help promises: %s", line);
     free(all);
 }
 
