@@ -588,6 +588,34 @@ static enum MHD_Result query_utf8(void *cls, enum MHD_ValueKind kind, const char
 
 static enum MHD_Result answered(rv_answer a) { return a ? MHD_YES : MHD_NO; }
 
+/* A query key the route does not take (a mistyped filter would otherwise
+ * quietly match everything): the first such into bad. */
+typedef struct {
+    const char *takes; /* the route's query: "a=&b=json\\|csv&c=" */
+    char bad[64];
+} query_keys;
+
+static int route_takes(const char *takes, const char *key)
+{
+    size_t n = strlen(key);
+    for (const char *p = takes; p && *p;) {
+        size_t k = strcspn(p, "=&");
+        if (k == n && strncmp(p, key, n) == 0) return 1;
+        p += strcspn(p, "&");
+        if (*p) p++;
+    }
+    return 0;
+}
+
+static enum MHD_Result query_known(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind, (void)value;
+    query_keys *q = cls;
+    if (route_takes(q->takes, key)) return MHD_YES;
+    snprintf(q->bad, sizeof q->bad, "%.40s", key);
+    return MHD_NO;
+}
+
 static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                               const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -612,6 +640,21 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         char allow[64];
         rv_path p;
         const rv_route *rt = rv_route_find(h->routes, h->n_routes, method, url, &p, allow);
+        if (rt && rt->query) {
+            query_keys q = {rt->query, ""};
+            MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_known, &q);
+            if (q.bad[0]) {
+                char msg[512], names[384] = "";
+                for (const char *k = rt->query; *k;) { /* "a=&b=json\\|csv" as "a, b" */
+                    size_t n = strcspn(k, "=&"), at = strlen(names);
+                    snprintf(names + at, sizeof names - at, "%s%.*s", at ? ", " : "", (int)n, k);
+                    k += strcspn(k, "&");
+                    if (*k) k++;
+                }
+                snprintf(msg, sizeof msg, "unknown parameter '%s': this path takes %s", q.bad, names);
+                return answered(rv_reply_error(rq, RV_ERR_ARG, msg));
+            }
+        }
         rv_body_kind body = rt ? rt->body : RV_BODY_NONE;
         rq->limit = (size_t)(body == RV_BODY_AUDIO ? h->cfg->max_audio_bytes : h->cfg->max_json_bytes);
         if (body == RV_BODY_SIGN_IN && RV_SIGN_IN_BYTES < rq->limit) rq->limit = RV_SIGN_IN_BYTES;

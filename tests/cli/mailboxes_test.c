@@ -108,6 +108,14 @@ Test(mailboxes, greetings_are_analysed_and_kept) {
     cr_assert_eq(call("GET", "/v1/mailboxes?limit=1&after=4711", officer, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"ext\":\"4712\"") && strstr(o.buf, "\"next\":null"), "page 2: %s", o.buf);
     cr_expect_eq(call("GET", "/v1/mailboxes?compliant=maybe", officer, NULL, &o), 400);
+    /* a mistyped filter is refused, not ignored (which would list everything) */
+    cr_expect_eq(call("GET", "/v1/voicemails?clasification=empty", officer, NULL, &o), 400, "%s", o.buf);
+    cr_expect(strstr(o.buf, "unknown parameter 'clasification': this path takes classification, decision,") != NULL,
+              "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/voicemails?compliant=maybe", officer, NULL, &o), 400, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/mailboxes?complaint=false", officer, NULL, &o), 400, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/audit?format=csv&limit=1&acter=x", officer, NULL, &o), 400, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/voicemails?classification=empty&limit=5", officer, NULL, &o), 200, "%s", o.buf);
     cr_expect_eq(call("GET", "/v1/mailboxes", pbx, NULL, &o), 403);
     /* removal is a version too; all are kept, newest first */
     cr_expect_eq(call("DELETE", "/v1/mailboxes/4711/greeting", officer, NULL, &o), 403);
