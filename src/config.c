@@ -232,13 +232,20 @@ static rv_err apply(rv_config *cfg, const setting *s, const char *value,
     errno = 0;
     switch (s->type) {
     case T_INT: {
-        long long v = strtoll(value, &end, 10);
-        if (errno || end == value || *end != '\0')
-            return rv_error_set(err, RV_ERR_CONFIG, "%s: %s: '%s' is not an integer",
-                                where, s->name, value);
+        int yes_no = s->min == 0 && s->max == 1, b; /* a yes/no setting takes the words too */
+        long long v = 0;
+        if (yes_no && rv_parse_bool(value, &b) == 0) v = b;
+        else {
+            v = strtoll(value, &end, 10);
+            if (errno || end == value || *end != '\0')
+                return rv_error_set(err, RV_ERR_CONFIG,
+                                    yes_no ? "%s: %s: '%s' is not yes or no (or 1/0, true/false)"
+                                           : "%s: %s: '%s' is not an integer",
+                                    where, s->name, value);
+        }
         if ((double)v < s->min || (double)v > s->max)
-            return rv_error_set(err, RV_ERR_CONFIG, "%s: %s: %lld is outside %g..%g",
-                                where, s->name, v, s->min, s->max);
+            return rv_error_set(err, RV_ERR_CONFIG, "%s: %s: %lld is outside %lld..%lld",
+                                where, s->name, v, (long long)s->min, (long long)s->max);
         *(int64_t *)base = v;
         break;
     }
@@ -277,7 +284,7 @@ rv_err rv_config_set(rv_config *cfg, const char *name, const char *value,
 {
     const setting *s = find(name, strlen(name));
     if (!s) return rv_error_set(err, RV_ERR_CONFIG, "unknown setting '%s'", name);
-    return apply(cfg, s, value, "flag", err);
+    return apply(cfg, s, value, "command line", err);
 }
 
 typedef struct {

@@ -63,6 +63,28 @@ Test(config, errors_name_the_line_and_setting) {
     cr_expect(strstr(e.msg, "outside"), "%s", e.msg);
     cr_expect_eq(rv_config_set(&c, "max_audio_bytes", "12abc", &e), RV_ERR_CONFIG);
     cr_expect_eq(rv_config_set(&c, "nope", "1", &e), RV_ERR_CONFIG);
+    /* bounds as integers, where the value came from */
+    cr_expect_eq(rv_config_set(&c, "http_body_budget", "1000", &e), RV_ERR_CONFIG);
+    cr_expect(strstr(e.msg, "command line: http_body_budget: 1000 is outside 1048576..1000000000000"), "%s", e.msg);
+}
+
+/* A yes/no setting takes the words the API's yes/no parameters take. */
+Test(config, yes_no_settings_take_words) {
+    rv_config c;
+    rv_error e;
+    rv_config_defaults(&c);
+    const char *yes[] = {"yes", "true", "1", "YES"}, *no[] = {"no", "false", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        cr_expect_eq(rv_config_set(&c, "session_cookie_secure", yes[i], &e), RV_OK, "%s: %s", yes[i], e.msg);
+        cr_expect_eq(c.session_cookie_secure, 1, "%s", yes[i]);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        cr_expect_eq(rv_config_set(&c, "mail_when_nothing", no[i], &e), RV_OK, "%s: %s", no[i], e.msg);
+        cr_expect_eq(c.mail_when_nothing, 0, "%s", no[i]);
+    }
+    cr_expect_eq(rv_config_set(&c, "mail_when_nothing", "maybe", &e), RV_ERR_CONFIG);
+    cr_expect(strstr(e.msg, "yes or no"), "%s", e.msg);
+    cr_expect_eq(rv_config_set(&c, "http_workers", "yes", &e), RV_ERR_CONFIG, "a number is not a yes/no");
 }
 
 Test(config, validation_catches_contradictions) {
