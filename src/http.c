@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <microhttpd.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -733,16 +734,26 @@ static void done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_R
     *con_cls = NULL;
 }
 
+/* libmicrohttpd's messages, as rostvakt's; its bind failure names port 0
+ * (it is given the port inside the address), so listen_on says why instead. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    if (strncmp(fmt, "Failed to bind to port", 22) == 0) return;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    fprintf(stderr, "rostvakt: http: %s%s", msg, msg[0] && msg[strlen(msg) - 1] == '\n' ? "" : "\n");
+}
+
 /* Listen with h set up; the daemon and the reaper started. */
 static rv_err listen_on(rv_http *h, unsigned *port, rv_error *err)
 {
     char host[64];
     unsigned p;
-    const char *listen = h->cfg->listen, *colon = strrchr(listen, ':');
-    if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host || sscanf(colon + 1, "%u", &p) != 1 ||
-        p > 65535)
-        return rv_error_set(err, RV_ERR_ARG, "--listen must be ADDRESS:PORT, not '%s'", listen);
-    snprintf(host, sizeof host, "%.*s", (int)(colon - listen), listen);
+    const char *at = h->cfg->listen, *colon = strrchr(at, ':');
+    if (!colon || colon == at || (size_t)(colon - at) >= sizeof host || sscanf(colon + 1, "%u", &p) != 1 || p > 65535)
+        return rv_error_set(err, RV_ERR_ARG, "--listen must be ADDRESS:PORT, not '%s'", at);
+    snprintf(host, sizeof host, "%.*s", (int)(colon - at), at);
     struct sockaddr_in sa = {0};
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)p);
@@ -764,14 +775,26 @@ static rv_err listen_on(rv_http *h, unsigned *port, rv_error *err)
      * slow connections cut all at once stayed open until the next event */
     h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
                                 MHD_USE_ERROR_LOG,
-                            0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                            0, NULL, NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                             MHD_OPTION_ARRAY, pool, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
                             MHD_OPTION_CONNECTION_LIMIT,
                             (unsigned)256, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)128,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                             (size_t)(128 * 1024), MHD_OPTION_NOTIFY_COMPLETED, done, h,
                             MHD_OPTION_NOTIFY_CONNECTION, conn_notify, h, MHD_OPTION_END);
-    if (!h->d) return rv_error_set(err, RV_ERR_IO, "cannot listen on %s:%u", host, p);
+    if (!h->d) {
+        /* libmicrohttpd says only "Failed to bind to port 0" (the port it
+         * was given apart from the address): find out why */
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1, why = 0;
+        if (fd >= 0) {
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+            if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, 1) != 0) why = errno;
+            close(fd);
+        }
+        return why ? rv_error_set(err, RV_ERR_IO, "cannot listen on %s:%u: %s", host, p, strerror(why))
+                   : rv_error_set(err, RV_ERR_IO, "cannot listen on %s:%u", host, p);
+    }
     if (pthread_create(&h->reaper, NULL, reaper, h) != 0) {
         MHD_stop_daemon(h->d);
         h->d = NULL;

@@ -462,6 +462,30 @@ Test(admin, a_revocation_keeps_the_tokens_files_mode_and_group) {
     cr_expect_neq(system(cmd), 0, "revoked");
 }
 
+/* serve on an address another program holds: the address and why, in
+ * one line, and exit 78; no message of the HTTP library's about port 0. */
+Test(admin, a_port_in_use_is_named_with_the_reason) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    cr_assert(fd >= 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    socklen_t len = sizeof a;
+    cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    cr_assert_eq(listen(fd, 1), 0);
+    cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    unsigned port = ntohs(a.sin_port);
+    char cmd[512], want[96];
+    sink o;
+    snprintf(cmd, sizeof cmd, "%s serve --listen 127.0.0.1:%u --data-dir %s/data --tokens %s/tokens 2>&1",
+             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", port, dir, dir);
+    cr_expect_eq(run(cmd, &o), 78, "%s", o.buf);
+    snprintf(want, sizeof want, "cannot listen on 127.0.0.1:%u: Address already in use", port);
+    cr_expect(strstr(o.buf, want) != NULL, "%s", o.buf);
+    cr_expect(strstr(o.buf, "port 0") == NULL, "%s", o.buf);
+    close(fd);
+}
+
 /* A connection to the server, the request line sent and then nothing. */
 static int slow_connection(void)
 {
