@@ -335,7 +335,7 @@ static rv_err review_txn(rv_server *s, rv_review *rev, long long *rid, rv_error 
     rc = rv_store_get_greeting(s->db.store, rev->ext, rev->greeting_id, &g, e);
     const char *pname = g.profile;
     json_t *analysis = g.report ? json_loads(g.report, 0, NULL) : NULL;
-    char *report = json_is_object(analysis) ? json_dumps(analysis, JSON_COMPACT) : NULL;
+    char *report = json_is_object(analysis) ? json_dumps(analysis, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(analysis);
     rv_profile prof;
     rv_greeting_verdict v;

@@ -796,7 +796,7 @@ rv_err rv_package_build(const rv_vm_archive *v, const unsigned char *audio, size
     /* other: the analysis, as stored, keys sorted */
     if (rc == RV_OK) {
         json_t *j = v->report ? json_loads(v->report, 0, NULL) : NULL;
-        char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS) : strdup("null");
+        char *s = j ? json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_REAL_PRECISION(10)) : strdup("null");
         json_decref(j);
         size_t n = s ? strlen(s) : 0;
         char *t = s ? realloc(s, n + 2) : NULL;

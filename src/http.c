@@ -175,7 +175,7 @@ rv_answer rv_reply_bytes(rv_req *r, unsigned status, char *body, size_t len, con
 
 rv_answer rv_reply_json_h(rv_req *r, unsigned status, json_t *j, const char *header, const char *value)
 {
-    char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    char *t = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(j);
     return rv_reply_bytes(r, status, t, t ? strlen(t) : 0, "application/json; charset=utf-8", header, value);
 }
@@ -203,7 +203,7 @@ static enum MHD_Result wrong_method(rv_req *r, const char *allow)
 {
     char *t = NULL;
     json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", rv_err_slug(RV_ERR_METHOD), "message", allow);
-    t = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    t = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(j);
     const char *h[] = {"Content-Type", "application/json; charset=utf-8", "Allow", allow, NULL};
     return rv_reply(r, MHD_HTTP_METHOD_NOT_ALLOWED, t, t ? strlen(t) : 0, h) ? MHD_YES : MHD_NO;

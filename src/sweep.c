@@ -318,7 +318,7 @@ static void w_item(writers *ws, json_t *item, const char *ext, long long id, con
 {
     char *json = NULL; /* written once, for every JSON report */
     for (size_t i = 0; item && !json && i < ws->n; i++)
-        if (ws->w[i].fmt == RV_SWEEP_JSON) json = json_dumps(item, JSON_COMPACT);
+        if (ws->w[i].fmt == RV_SWEEP_JSON) json = json_dumps(item, JSON_COMPACT | JSON_REAL_PRECISION(10));
     for (size_t i = 0; i < ws->n; i++) w_item1(&ws->w[i], json, ext, id, name, unit, detail);
     free(json);
     json_decref(item);

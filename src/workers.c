@@ -87,7 +87,7 @@ static int job_fail(rv_job *j, const rv_error *e)
 /* The job's answer is body (consumed); 1, or 0 out of memory. */
 static int job_json(rv_job *j, unsigned status, json_t *body)
 {
-    char *t = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    char *t = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(body);
     if (!t) {
         j->code = rv_error_set(&j->err, RV_ERR_NOMEM, "out of memory");
