@@ -202,7 +202,9 @@ rv_answer rv_reply_rv_error(rv_req *r, const rv_error *e) { return rv_reply_erro
 static enum MHD_Result wrong_method(rv_req *r, const char *allow)
 {
     char *t = NULL;
-    json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", rv_err_slug(RV_ERR_METHOD), "message", allow);
+    char msg[128];
+    snprintf(msg, sizeof msg, "%s is not taken here: this path takes %s", r->method, allow);
+    json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", rv_err_slug(RV_ERR_METHOD), "message", msg);
     t = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(j);
     const char *h[] = {"Content-Type", "application/json; charset=utf-8", "Allow", allow, NULL};
@@ -335,7 +337,17 @@ int rv_req_authorise(rv_req *r, unsigned allowed, rv_answer *ret)
         }
     }
     if (!(allowed & ROLE(*role))) {
-        *ret = rv_reply_error(r, RV_ERR_FORBIDDEN, "this role may not do that");
+        char msg[200], roles[120] = "";
+        static const rv_role all[] = {RV_ROLE_PBX, RV_ROLE_OFFICER, RV_ROLE_MANAGER, RV_ROLE_ADMIN};
+        for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+            if (allowed & ROLE(all[i])) {
+                size_t at = strlen(roles);
+                snprintf(roles + at, sizeof roles - at, "%s%s", at ? " or " : "", rv_role_name(all[i]));
+            }
+        const char *mine = rv_role_name(*role);
+        snprintf(msg, sizeof msg, "a%s %s may not %s this: it is for a%s %s", strchr("aeiou", mine[0]) ? "n" : "",
+                 mine, r->method, strchr("aeiou", roles[0]) ? "n" : "", roles);
+        *ret = rv_reply_error(r, RV_ERR_FORBIDDEN, msg);
         return 0;
     }
     if (!rv_identity_orgs(h->id, strcmp(who->via, "proxy") == 0, who->name, who->orgs)) { /* gone meanwhile */
@@ -589,6 +601,18 @@ static enum MHD_Result query_utf8(void *cls, enum MHD_ValueKind kind, const char
 
 static enum MHD_Result answered(rv_answer a) { return a ? MHD_YES : MHD_NO; }
 
+/* 413 naming the limit and the setting that sets it. */
+static rv_answer too_large(rv_req *rq)
+{
+    char msg[160];
+    const rv_config *c = rq->h->cfg;
+    snprintf(msg, sizeof msg, "request body too large: at most %zu bytes here%s", rq->limit,
+             rq->limit == (size_t)c->max_audio_bytes  ? " (max_audio_bytes)"
+             : rq->limit == (size_t)c->max_json_bytes ? " (max_json_bytes)"
+                                                      : "");
+    return rv_reply_error(rq, RV_ERR_TOO_LARGE, msg);
+}
+
 /* A query key the route does not take (a mistyped filter would otherwise
  * quietly match everything): the first such into bad. */
 typedef struct {
@@ -672,7 +696,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                     rv_reply_error(rq, RV_ERR_MEDIA_TYPE, "the body must be JSON (Content-Type: application/json)"));
         }
         if (declared > rq->limit) /* refused before the body is read */
-            return answered(rv_reply_error(rq, RV_ERR_TOO_LARGE, "request body too large"));
+            return answered(too_large(rq));
         if (declared) { /* one buffer of the declared size: no copying as it arrives */
             if (!budget_take(h, (size_t)declared + 1)) return over_budget(rq);
             rq->held = (size_t)declared + 1;
@@ -706,7 +730,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         *upload_size = 0;
         return MHD_YES;
     }
-    if (rq->too_large) return answered(rv_reply_error(rq, RV_ERR_TOO_LARGE, "request body too large"));
+    if (rq->too_large) return answered(too_large(rq));
     if (rq->over_budget) return over_budget(rq);
     if (!rq->answering) {
         rq->answering = 1;

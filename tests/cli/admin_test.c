@@ -30,6 +30,7 @@ Test(admin, settings_apply_to_the_service) {
     start_server("0");
     cr_expect_eq(post_audio("samples/v03-ring-mig.wav", pbx, "audio/wav", NULL, &o, NULL, 0), 413,
                  "larger than max_audio_bytes: %s", o.buf);
+    cr_expect(strstr(o.buf, "at most 2000 bytes here (max_audio_bytes)") != NULL, "the limit named: %s", o.buf);
     server_set = "max_audio_seconds=600";
 }
 
@@ -186,6 +187,10 @@ Test(admin, a_sweep_on_demand) {
     cr_assert_eq(call("PUT", "/v1/mailboxes/4711", pbx, anna, &o), 201);
     cr_expect_eq(call("POST", "/v1/sweeps", officer, NULL, &o), 403);
     cr_expect_eq(call("PUT", "/v1/sweeps", admin, NULL, &o), 405);
+    cr_expect(strstr(o.buf, "PUT is not taken here: this path takes POST, GET, HEAD") != NULL, "%s", o.buf);
+    /* a refusal names the role and whom the route is for */
+    cr_expect_eq(call("POST", "/v1/sweeps?dry_run=true", officer, NULL, &o), 403);
+    cr_expect(strstr(o.buf, "an officer may not POST this: it is for an admin") != NULL, "%s", o.buf);
     cr_expect_eq(call("GET", "/v1/sweeps", admin, NULL, &o), 200);
     cr_expect(strstr(o.buf, "{\"items\":[]}") != NULL, "none kept yet: %s", o.buf);
     cr_expect_eq(call("POST", "/v1/sweeps?date=2026-13-01", admin, NULL, &o), 400);

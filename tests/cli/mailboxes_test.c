@@ -48,6 +48,7 @@ Test(mailboxes, bad_input_gets_the_right_status) {
     memset(big, 'a', 199999);
     big[199999] = '\0';
     cr_expect_eq(call("PUT", "/v1/mailboxes/4711", pbx, big, &o), 413);
+    cr_expect(strstr(o.buf, "(max_json_bytes)") != NULL, "the limit named: %s", o.buf);
     free(big);
     cr_expect_eq(call("DELETE", "/v1/mailboxes/4711", pbx, NULL, &o), 405);
     cr_expect_eq(request("PUT", "/v1/mailboxes/4711", pbx, "Content-Type: text/plain",
