@@ -19,7 +19,7 @@ const rv_route rv_routes[] = {
     {"GET", "/metrics", RV_PUBLIC, RV_BODY_NONE, rv_api_metrics, NULL,
      "`metrics_access`: this machine or anyone signed in (default)", "200 Prometheus text", "401"},
     {"PUT", "/v1/mailboxes/{ext}", PBX | ADMIN, RV_BODY_JSON, rv_api_put_mailbox, NULL, NULL,
-     "201 new, 200 updated", "400, 413, 422"},
+     "201 new, 200 updated", "400, 409, 413, 422"},
     {"GET", "/v1/mailboxes/{ext}", VIEWERS, RV_BODY_NONE, rv_api_get_mailbox, NULL, NULL, "200", "400, 404"},
     {"GET", "/v1/mailboxes", VIEWERS | PBX, RV_BODY_NONE, rv_api_list_mailboxes, "compliant=&unit=&organisation=&email=&limit=&after=",
      "readers; pbx with `email`", "200", "400, 403, 422"},

@@ -41,7 +41,7 @@ echo "$PID" > "$DATA/serve.pid"
 stop() { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; }
 if [ "$MODE" != --keep ]; then trap stop EXIT INT TERM; fi
 i=0
-while ! grep -q "listening on" "$DATA/serve.log"; do
+while ! grep -q "listening on" "$DATA/serve.log" 2>/dev/null; do
     i=$((i + 1))
     if [ $i -gt 100 ] || ! kill -0 "$PID" 2>/dev/null; then cat "$DATA/serve.log" >&2; exit 1; fi
     sleep 0.1
