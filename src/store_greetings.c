@@ -355,7 +355,7 @@ rv_err rv_store_list_review(rv_store *s, const char *after_ext, int limit, int s
                                " AND (?7 IS NULL OR rv_unit_key(m.unit) = rv_unit_key(?7))"
                                " AND " SCOPE_SQL("m", "3", "4", "5") ") x"
                                /* not HEARD("g"), each computed once */
-                               " WHERE NOT (x.reviewed AND x.open = '') ORDER BY x.ext LIMIT ?2",
+                               " WHERE NOT (x.reviewed AND " DONE_IF_OPEN("x.open") ") ORDER BY x.ext LIMIT ?2",
                                V_ARGS(V_TEXT(after_ext ? after_ext : ""), V_INT(limit + 1),
                                       V_TEXT(scope ? scope->orgs : NULL), V_TEXT(scope ? scope->manager : NULL),
                                       V_TEXT(scope ? scope->units : NULL), V_INT(sample_every), V_TEXT(unit)),

@@ -312,11 +312,16 @@ int rv_greeting_read(rv_sql *q, int c, int report, rv_greeting_summary *g);
     "EXISTS (SELECT 1 FROM " REVIEWS_OF(g) " AND " ABOUT_IF_UNSURE("r", g, "name") " AND "            \
     ABOUT_IF_UNSURE("r", g, "unit") " AND " ABOUT_IF_UNSURE("r", g, "org") ")"
 /* g has been heard: a review of its recording, about the texts sought of
- * the elements g is unsure of, and each element g is unsure of answered,
+ * the elements g is unsure of, and each element g is unsure of answered
+ * (the closing prompt's answer is not waited for: DONE_IF_OPEN),
  * by that review or an earlier one (a mailbox renamed since makes those to
  * be heard again; any other answer still stands). A sure verdict of the
  * sample needs one review. */
-#define HEARD(g) "(" REVIEWED_ABOUT(g) " AND " STILL_OPEN(g) " = '')"
+#define HEARD(g) "(" REVIEWED_ABOUT(g) " AND " DONE_IF_OPEN(STILL_OPEN(g)) ")"
+/* open (STILL_OPEN's) leaves nothing a verdict waits for: an unsure closing
+ * prompt counts as said whatever its answer, so it is asked about while the
+ * rest is, but keeps no greeting on the list alone. */
+#define DONE_IF_OPEN(open) open " IN ('', 'closing')"
 /* What to listen for in g, not heard: the elements STILL_OPEN, or where
  * each has an answer but no one review is about all the texts sought,
  * every element g is unsure of again. */

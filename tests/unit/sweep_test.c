@@ -614,6 +614,21 @@ Test(sweep, each_unsure_element_needs_an_answer) {
     }
 }
 
+/* An unsure closing prompt counts as said whatever its answer: it is asked
+ * about with the name, and once the name has its answer the greeting is
+ * heard, the closing's answer not waited for. */
+Test(sweep, an_unsure_closing_alone_keeps_no_greeting_listed) {
+    mailbox("555", "Bo", "Ekonomi", "botkyrka");
+    long long id = verified("555", RV_COMPLIANCE_UNKNOWN, "", NULL, "name,closing");
+    char open[64] = "-", swept[128];
+    cr_assert(listed_open("555", open));
+    cr_expect_str_eq(open, "name,closing", "asked together");
+    answer("555", id, "stated", NULL, NULL);
+    cr_expect(!listed_open("555", open), "heard: %s", open);
+    sweep_open("555", swept);
+    cr_expect_str_eq(swept, "-", "the sweep lists it no more: %s", swept);
+}
+
 /* Each unsure element answered, but by reviews about different texts of
  * the others (the mailbox renamed and renamed back in between): no one
  * review is about all the texts sought, so the greeting is not heard, and
