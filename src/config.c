@@ -371,6 +371,12 @@ rv_err rv_config_validate(const rv_config *cfg, rv_error *err)
     if (cfg->prompt_min_ref_seconds > cfg->prompt_max_seconds)
         return rv_error_set(err, RV_ERR_CONFIG,
                             "prompt_min_ref_seconds exceeds prompt_max_seconds");
+    if (cfg->http_body_budget < cfg->max_audio_bytes + 1 || cfg->http_body_budget < cfg->max_json_bytes + 1)
+        return rv_error_set(err, RV_ERR_CONFIG,
+                            "http_body_budget (%lld) must hold at least one body of max_audio_bytes (%lld) and of "
+                            "max_json_bytes (%lld)",
+                            (long long)cfg->http_body_budget, (long long)cfg->max_audio_bytes,
+                            (long long)cfg->max_json_bytes);
     return RV_OK;
 }
 

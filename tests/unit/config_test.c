@@ -94,6 +94,11 @@ Test(config, validation_catches_contradictions) {
     cr_assert_eq(rv_config_set(&c, "quiet_dbfs", "-80", &e), RV_OK);
     cr_expect_eq(rv_config_validate(&c, &e), RV_ERR_CONFIG);
     cr_expect(strstr(e.msg, "quiet_dbfs"), "%s", e.msg);
+    /* what serve would refuse, rostvakt config refuses too */
+    rv_config_defaults(&c);
+    cr_assert_eq(rv_config_set(&c, "http_body_budget", "2000000", &e), RV_OK);
+    cr_expect_eq(rv_config_validate(&c, &e), RV_ERR_CONFIG);
+    cr_expect(strstr(e.msg, "http_body_budget (2000000) must hold"), "%s", e.msg);
 }
 
 Test(config, print_lists_every_setting) {
