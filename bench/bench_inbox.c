@@ -155,7 +155,8 @@ static int run(const char *url, const char *token)
         long long id = 0;
         for (int page = 0; page < 2; page++) {
             char u[512];
-            snprintf(u, sizeof u, "%s/v1/voicemails?limit=500%s%lld", url, page ? "&after=" : "&x=", id);
+            if (page) snprintf(u, sizeof u, "%s/v1/voicemails?limit=500&after=%lld", url, id);
+            else snprintf(u, sizeof u, "%s/v1/voicemails?limit=500", url);
             FILE *f = fmemopen(body, sizeof body - 1, "w");
             memset(body, 0, sizeof body);
             curl_easy_setopt(c, CURLOPT_URL, u);

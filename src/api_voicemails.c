@@ -564,7 +564,7 @@ rv_answer rv_api_handover(rv_server *s, rv_req *r, const rv_path *p)
         return rv_reply_error(r, RV_ERR_UNPROCESSABLE, "to: not an e-mail address");
     }
     int bad = note && strlen(note) >= sizeof ((rv_job *)0)->note;
-    for (const char *q = note; q && *q && !bad; q++) bad = (unsigned char)*q < 0x20 && *q != '\n';
+    for (const char *q = note; q && *q && !bad; q++) bad = ((unsigned char)*q < 0x20 && *q != '\n') || *q == 0x7f;
     if (bad) {
         json_decref(j);
         return rv_reply_error(r, RV_ERR_ARG, "note: at most 2000 bytes, no control characters but line breaks");

@@ -192,7 +192,7 @@ rv_err rv_decision_check(const rv_decision_request *d, const rv_decision_rules *
         int lines;
     } texts[] = {{"diarienummer", d->diarienummer, 0}, {"arendemening", d->arendemening, 1},
                  {"sekretess", d->sekretess, 0},       {"ground", d->ground, 0},
-                 {"reason", d->reason, 1}};
+                 {"reason", d->reason, 1},             {"note", d->note, 1}};
     for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
         if (has_control(texts[i].v, texts[i].lines))
             return rv_error_set(err, RV_ERR_ARG, "%s: no control characters%s", texts[i].name,

@@ -217,7 +217,7 @@ rv_err rv_out_open(rv_out *o, const char *path, mode_t mode, rv_error *err)
     int exists = stat(o->path, &st) == 0;
     if (exists && fchown(fd, st.st_uid, st.st_gid) != 0 && fchown(fd, (uid_t)-1, st.st_gid) != 0)
         errno = 0; /* neither is this user's to give: the new file is this user's */
-    if (fchmod(fd, exists ? st.st_mode & 07777 : mode & ~mask) != 0 || !(o->f = fdopen(fd, "w"))) {
+    if (fchmod(fd, exists ? st.st_mode & 0777 : mode & ~mask) != 0 || !(o->f = fdopen(fd, "w"))) {
         rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", o->tmp, strerror(errno));
         close(fd);
         unlink(o->tmp);

@@ -203,7 +203,9 @@ static enum MHD_Result wrong_method(rv_req *r, const char *allow)
 {
     char *t = NULL;
     char msg[128];
-    snprintf(msg, sizeof msg, "%s is not taken here: this path takes %s", r->method, allow);
+    char *method = g_utf8_make_valid(r->method, (gssize)strnlen(r->method, 24)); /* as the client sent it */
+    snprintf(msg, sizeof msg, "%s is not taken here: this path takes %s", method, allow);
+    g_free(method);
     json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", rv_err_slug(RV_ERR_METHOD), "message", msg);
     t = j ? json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(j);
@@ -345,8 +347,10 @@ int rv_req_authorise(rv_req *r, unsigned allowed, rv_answer *ret)
                 snprintf(roles + at, sizeof roles - at, "%s%s", at ? " or " : "", rv_role_name(all[i]));
             }
         const char *mine = rv_role_name(*role);
-        snprintf(msg, sizeof msg, "a%s %s may not %s this: it is for a%s %s", strchr("aeiou", mine[0]) ? "n" : "",
-                 mine, r->method, strchr("aeiou", roles[0]) ? "n" : "", roles);
+        if (roles[0])
+            snprintf(msg, sizeof msg, "a%s %s may not %s this: it is for a%s %s", strchr("aeiou", mine[0]) ? "n" : "",
+                     mine, r->method, strchr("aeiou", roles[0]) ? "n" : "", roles);
+        else snprintf(msg, sizeof msg, "a%s %s may not do this", strchr("aeiou", mine[0]) ? "n" : "", mine);
         *ret = rv_reply_error(r, RV_ERR_FORBIDDEN, msg);
         return 0;
     }
@@ -636,7 +640,7 @@ static enum MHD_Result query_known(void *cls, enum MHD_ValueKind kind, const cha
 {
     (void)kind, (void)value;
     query_keys *q = cls;
-    if (route_takes(q->takes, key)) return MHD_YES;
+    if (!key[0] || route_takes(q->takes, key)) return MHD_YES; /* "?&limit=5": an empty key is no parameter */
     snprintf(q->bad, sizeof q->bad, "%.40s", key);
     return MHD_NO;
 }

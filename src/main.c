@@ -1216,8 +1216,8 @@ static int revoke_in_store(const rv_config *cfg, const char *file, const char *n
         return 0;
     }
     rv_err rc = RV_OK;
-    if (strcmp(cfg->store, "sqlite") == 0 && !archive_there(cfg)) /* PostgreSQL's is the server's */
-        rc = rv_error_set(&e, RV_ERR_CONFIG, "no archive at %s (%s)", cfg->data_dir, not_there(cfg));
+    int none = strcmp(cfg->store, "sqlite") == 0 && !archive_there(cfg); /* PostgreSQL's is the server's */
+    if (none) rc = rv_error_set(&e, RV_ERR_CONFIG, "no archive at %s (%s)", cfg->data_dir, not_there(cfg));
     if (rc == RV_OK) rc = rv_store_connect(cfg->store, (int)cfg->store_allow_async_commit, cfg->data_dir, &st, &e);
     unsigned char key[RV_TOKEN_KEY_LEN];
     char who[RV_TOKEN_NAME_MAX + 1], hex[2 * RV_TOKEN_KEY_LEN + 1], now[32];
@@ -1236,7 +1236,7 @@ static int revoke_in_store(const rv_config *cfg, const char *file, const char *n
     if (rc == RV_OK) return 0;
     fprintf(stderr, "rostvakt token: the revocation is not recorded in the archive, and %s is unchanged: %s\n", file,
             e.msg);
-    return rc == RV_ERR_CONFIG ? EXIT_CONFIG : 1;
+    return none ? EXIT_USAGE : rc == RV_ERR_CONFIG ? EXIT_CONFIG : 1;
 }
 
 /* rostvakt token --tokens FILE --role pbx|officer|admin|manager --name NAME */
@@ -1331,6 +1331,20 @@ static int cmd_token(int argc, char **argv)
  * and one decoder for greetings analysed under older models. The report is
  * put in place at the end (rv_out: never half-written, a device or FIFO
  * written as it is); a missing folder on the way to it is made. */
+/* The command line sweep's audit row, waiting out a busy database as the
+ * service's sweep does (the service's writes come first). */
+static rv_err sweep_audit(rv_store *st, const char *actor, const char *action, const char *detail, rv_error *e)
+{
+    rv_err rc;
+    for (int tries = 0;; tries++) {
+        char now[32];
+        rv_utc_now(now);
+        rc = rv_store_audit(st, now, actor, "", action, 0, NULL, detail, e);
+        if (rc != RV_ERR_BUSY || tries >= 50) return rc;
+        usleep(100000);
+    }
+}
+
 static int sweep_main(const rv_config *cfg, long date, const char *at, const int *fmts, size_t n_fmts,
                       const char *out_s, int dry_run, int mail, const char *mail_dir, int once)
 {
@@ -1437,17 +1451,16 @@ static int sweep_main(const rv_config *cfg, long date, const char *at, const int
      * unless that row is written), and when it is done */
     char now[32], detail[160];
     rv_utc_now(now);
-    snprintf(detail, sizeof detail, "%s%s", day, dry_run ? ", dry run" : "");
-    if (rv_store_audit(st, now, o.actor, "", "sweep_run", 0, NULL, detail, &e) != RV_OK ||
-        rv_sweep_run(st, &o, outs, n_outs, &c, &e) != RV_OK) {
+    snprintf(detail, sizeof detail, "%s%s%s", day, dry_run ? ", dry run" : "",
+             !dry_run && rv_sweep_date_ahead(date) ? ", a day to come" : "");
+    if (sweep_audit(st, o.actor, "sweep_run", detail, &e) != RV_OK || rv_sweep_run(st, &o, outs, n_outs, &c, &e) != RV_OK) {
         fprintf(stderr, "rostvakt sweep: %s\n", e.msg);
         rc = 1;
     }
     if (rc == 0) {
         snprintf(detail, sizeof detail, "%s%ld missing, %ld not compliant, %ld overdue, %ld disposed",
                  dry_run ? "dry run: " : "", c.missing, c.noncompliant, c.overdue, c.disposed);
-        rv_utc_now(now);
-        if (rv_store_audit(st, now, o.actor, "", "sweep_done", 0, NULL, detail, &e) != RV_OK) {
+        if (sweep_audit(st, o.actor, "sweep_done", detail, &e) != RV_OK) {
             fprintf(stderr, "rostvakt sweep: %s\n", e.msg);
             rc = 1;
         }

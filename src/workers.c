@@ -4,6 +4,7 @@
  * and the WAL checkpointer. */
 #include "workers.h"
 
+#include <glib.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -513,9 +514,15 @@ static int run_handover(rv_workers *w, rv_job *j)
     if (orc != RV_OK) fprintf(stderr, "rostvakt: hand-over of voicemail %lld: %s\n", j->voicemail, oe.msg);
     if (bad) fprintf(stderr, "rostvakt: hand-over of voicemail %lld to %s not sent: %s; the next sweep tries again\n",
                      j->voicemail, j->to, bad);
-    return job_json(j, 201,
-                    json_pack("{s:I,s:s,s:s,s:s,s:b,s:o}", "voicemail", (json_int_t)j->voicemail, "to", j->to, "actor",
-                              j->actor, "handed_over_at", now, "sent", !bad, "error", bad ? json_string(bad) : json_null()));
+    /* the mail server's words may be anything: kept and audited, the
+     * answer must not fail on them */
+    char *said = bad ? g_utf8_make_valid(bad, -1) : NULL;
+    int ok = job_json(j, 201,
+                      json_pack("{s:I,s:s,s:s,s:s,s:b,s:o}", "voicemail", (json_int_t)j->voicemail, "to", j->to, "actor",
+                                j->actor, "handed_over_at", now, "sent", !bad, "error",
+                                said ? json_string(said) : json_null()));
+    g_free(said);
+    return ok;
 }
 
 typedef struct {

@@ -778,9 +778,10 @@ async function voicemailPage(id, decided) {
     el('h2', { text: 'Lyssna' }), v.disposed_at
       ? el('p', { class: 'disposed', text: 'Inspelningen gallrades ' + when(v.disposed_at) + ' och kan inte spelas upp.' })
       : playerBox(v, a),
-    el('p', { class: 'muted', text: 'Blått: tal. Rött: ärendeord som hördes. Svart streck: var uppspelningen är.' }),
-    el('p', { class: 'muted', text: 'Tangenter när spelaren har fokus: K spelar och pausar, J går 5 sekunder bakåt, L 5 sekunder framåt. ' +
-      'På själva spelaren går även mellanslag och piltangenterna.' }),
+    v.disposed_at ? null : [
+      el('p', { class: 'muted', text: 'Blått: tal. Rött: ärendeord som hördes. Svart streck: var uppspelningen är.' }),
+      el('p', { class: 'muted', text: 'Tangenter när spelaren har fokus: K spelar och pausar, J går 5 sekunder bakåt, L 5 sekunder framåt. ' +
+        'På själva spelaren går även mellanslag och piltangenterna.' })],
     el('h2', { text: 'Beslut' }),
     next === undefined ? null : el('p', {}, next ? el('a', { class: 'next-undecided', href: '#/rostmeddelande/' + next, text: 'Nästa obeslutade →' })
       : 'Inga fler obeslutade röstmeddelanden.'),

@@ -1162,6 +1162,7 @@ test('a voicemail whose recording was disposed of says so and offers no player',
     await openPage(page, '#/rostmeddelande/' + id, 'Röstmeddelande ' + id, s.base);
     assert.equal(await page.$('audio'), null, 'no player for audio that is gone');
     assert.match(await page.$eval('#page p.disposed', (p) => p.textContent), /^Inspelningen gallrades \d{4}-\d\d-\d\d/);
+    assert.doesNotMatch(await page.$eval('#page', (p) => p.textContent), /Tangenter när spelaren/, 'nor its key help');
     await axeAtWidths(page, 'a voicemail disposed of');
     await ctx.close();
   } finally {

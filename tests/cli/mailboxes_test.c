@@ -117,6 +117,8 @@ Test(mailboxes, greetings_are_analysed_and_kept) {
     cr_expect_eq(call("GET", "/v1/mailboxes?complaint=false", officer, NULL, &o), 400, "%s", o.buf);
     cr_expect_eq(call("GET", "/v1/audit?format=csv&limit=1&acter=x", officer, NULL, &o), 400, "%s", o.buf);
     cr_expect_eq(call("GET", "/v1/voicemails?classification=empty&limit=5", officer, NULL, &o), 200, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/voicemails?&limit=5&&", officer, NULL, &o), 200, "empty keys are no parameter: %s",
+                 o.buf);
     cr_expect_eq(call("GET", "/v1/mailboxes", pbx, NULL, &o), 403);
     /* removal is a version too; all are kept, newest first */
     cr_expect_eq(call("DELETE", "/v1/mailboxes/4711/greeting", officer, NULL, &o), 403);

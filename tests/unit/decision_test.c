@@ -194,6 +194,11 @@ Test(decision, control_characters_are_refused) {
     cr_expect_eq(check(&d, &was, &e), RV_ERR_ARG, "%s", e.msg);
     d.reason = "Fel beslut:\nse ärendet.";
     cr_expect_eq(check(&d, &was, &e), RV_OK, "a line break in a reason: %s", e.msg);
+    d.reason = NULL;
+    d.note = "Ring\x07 upp";
+    cr_expect_eq(check(&d, NULL, &e), RV_ERR_ARG, "a note goes into the package too: %s", e.msg);
+    d.note = "Ring upp\ni dag.";
+    cr_expect_eq(check(&d, NULL, &e), RV_OK, "%s", e.msg);
     rv_decision_request g = {.kind = RV_DECISION_GALLRAS, .ground = "ringa\x01"};
     cr_expect_eq(check(&g, NULL, &e), RV_ERR_ARG, "%s", e.msg);
 }
