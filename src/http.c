@@ -624,14 +624,21 @@ typedef struct {
     char bad[64];
 } query_keys;
 
+/* The key at p of a route's query ("a=&b=json\\|csv"): its length into
+ * *n; the next key's place returned. */
+static const char *query_key(const char *p, size_t *n)
+{
+    *n = strcspn(p, "=&");
+    p += strcspn(p, "&");
+    return *p ? p + 1 : p;
+}
+
 static int route_takes(const char *takes, const char *key)
 {
-    size_t n = strlen(key);
-    for (const char *p = takes; p && *p;) {
-        size_t k = strcspn(p, "=&");
-        if (k == n && strncmp(p, key, n) == 0) return 1;
-        p += strcspn(p, "&");
-        if (*p) p++;
+    size_t len = strlen(key), n;
+    for (const char *k = takes, *next; k && *k; k = next) {
+        next = query_key(k, &n);
+        if (n == len && strncmp(k, key, n) == 0) return 1;
     }
     return 0;
 }
@@ -674,11 +681,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
             MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, query_known, &q);
             if (q.bad[0]) {
                 char msg[512], names[384] = "";
-                for (const char *k = rt->query; *k;) { /* "a=&b=json\\|csv" as "a, b" */
-                    size_t n = strcspn(k, "=&"), at = strlen(names);
+                for (const char *k = rt->query, *next; *k; k = next) { /* "a=&b=json\\|csv" as "a, b" */
+                    size_t n, at = strlen(names);
+                    next = query_key(k, &n);
                     snprintf(names + at, sizeof names - at, "%s%.*s", at ? ", " : "", (int)n, k);
-                    k += strcspn(k, "&");
-                    if (*k) k++;
                 }
                 snprintf(msg, sizeof msg, "unknown parameter '%s': this path takes %s", q.bad, names);
                 return answered(rv_reply_error(rq, RV_ERR_ARG, msg));
@@ -791,12 +797,8 @@ static rv_err listen_on(rv_http *h, unsigned *port, rv_error *err)
     struct MHD_OptionItem pool[] = {
         {h->cfg->http_workers > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)h->cfg->http_workers, NULL},
         {MHD_OPTION_END, 0, NULL}};
-    if (h->cfg->http_body_budget < h->cfg->max_audio_bytes + 1 || h->cfg->http_body_budget < h->cfg->max_json_bytes + 1)
-        return rv_error_set(err, RV_ERR_CONFIG,
-                            "http_body_budget (%lld) must hold at least one body of max_audio_bytes (%lld) and of "
-                            "max_json_bytes (%lld)",
-                            (long long)h->cfg->http_body_budget, (long long)h->cfg->max_audio_bytes,
-                            (long long)h->cfg->max_json_bytes);
+    rv_err vrc = rv_config_validate(h->cfg, err); /* http_body_budget among the rest */
+    if (vrc != RV_OK) return vrc;
     /* poll, not epoll: libmicrohttpd 0.9.75's epoll loop, handed as many
      * events as its batch holds (128, a worker's share of the connections
      * when they are all held), waits for more before it handles them, so
