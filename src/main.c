@@ -1449,8 +1449,7 @@ static int sweep_main(const rv_config *cfg, long date, const char *at, const int
     }
     /* audited as a sweep over HTTP is: before it starts (and not started
      * unless that row is written), and when it is done */
-    char now[32], detail[160];
-    rv_utc_now(now);
+    char detail[160];
     snprintf(detail, sizeof detail, "%s%s%s", day, dry_run ? ", dry run" : "",
              !dry_run && rv_sweep_date_ahead(date) ? ", a day to come" : "");
     if (sweep_audit(st, o.actor, "sweep_run", detail, &e) != RV_OK || rv_sweep_run(st, &o, outs, n_outs, &c, &e) != RV_OK) {

@@ -54,20 +54,13 @@ rv_err rv_store_add_greeting(rv_store *s, const rv_greeting_row *g, long long *i
         goto out;
     }
     if (g->removed) { /* only a greeting there is removed: no empty versions */
-        rv_sql *q;
-        rc = rv_sql_prepare(s, &q,
-                            "SELECT 1 FROM mailboxes m JOIN greetings g ON g.id = m.greeting_id"
-                            " WHERE m.ext = ?1 AND g.removed = 0",
-                            V_ARGS(V_TEXT(g->ext)), "cannot read greetings", err);
-        if (rc != RV_OK) goto out;
-        int r = rv_sql_step(q, err);
-        rv_sql_done(q);
-        if (r < 0) {
-            rc = err->code;
-            goto out;
-        }
-        if (r == 0) {
-            rc = rv_error_set(err, RV_ERR_NOT_FOUND, "mailbox %s has no greeting to remove", g->ext);
+        long long there = rv_sql_int1(s,
+                                      "SELECT count(*) FROM mailboxes m JOIN greetings g ON g.id = m.greeting_id"
+                                      " WHERE m.ext = ?1 AND g.removed = 0",
+                                      V_ARGS(V_TEXT(g->ext)));
+        if (there <= 0) {
+            rc = there < 0 ? rv_sql_error(s, err, "cannot read greetings")
+                           : rv_error_set(err, RV_ERR_NOT_FOUND, "mailbox %s has no greeting to remove", g->ext);
             goto out;
         }
     }
