@@ -686,7 +686,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
                     next = query_key(k, &n);
                     snprintf(names + at, sizeof names - at, "%s%.*s", at ? ", " : "", (int)n, k);
                 }
-                snprintf(msg, sizeof msg, "unknown parameter '%s': this path takes %s", q.bad, names);
+                snprintf(msg, sizeof msg, "unknown parameter '%s': this path takes %s", q.bad, *names ? names : "none");
                 return answered(rv_reply_error(rq, RV_ERR_ARG, msg));
             }
         }

@@ -57,8 +57,9 @@ typedef struct {
     unsigned roles;       /* ROLE() bits, or RV_PUBLIC */
     rv_body_kind body;
     rv_handler handler;
-    /* docs/api.md: the query it takes (or NULL); who, when the roles do
-     * not say it all (or NULL); what it answers */
+    /* the query it takes, as docs/api.md shows it ("a=&b=", "" for none:
+     * any other parameter is 400; NULL takes any, for the probes); who,
+     * when the roles do not say it all (or NULL); what it answers */
     const char *query, *who, *success, *errors;
 } rv_route;
 

@@ -119,6 +119,12 @@ Test(mailboxes, greetings_are_analysed_and_kept) {
     cr_expect_eq(call("GET", "/v1/voicemails?classification=empty&limit=5", officer, NULL, &o), 200, "%s", o.buf);
     cr_expect_eq(call("GET", "/v1/voicemails?&limit=5&&", officer, NULL, &o), 200, "empty keys are no parameter: %s",
                  o.buf);
+    /* a path that takes no parameters refuses one too; the probes' paths take any */
+    cr_expect_eq(call("GET", "/v1/mailboxes/4711?unit=x", officer, NULL, &o), 400, "%s", o.buf);
+    cr_expect(strstr(o.buf, "unknown parameter 'unit': this path takes none") != NULL, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/mailboxes/4711/greetings?limit=1", officer, NULL, &o), 400, "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/mailboxes/4711?", officer, NULL, &o), 200, "an empty query: %s", o.buf);
+    cr_expect_eq(call("GET", "/healthz?probe=lb", NULL, NULL, &o), 200, "%s", o.buf);
     cr_expect_eq(call("GET", "/v1/mailboxes", pbx, NULL, &o), 403);
     /* removal is a version too; all are kept, newest first */
     cr_expect_eq(call("DELETE", "/v1/mailboxes/4711/greeting", officer, NULL, &o), 403);
