@@ -256,7 +256,8 @@ static const char common_help[] = "options for every command:\n"
                                   "  --help            this command's usage\n";
 
 static const char exit_help[] = "exit status: 0 done, 1 the work failed part-way, 2 some FILE could not be read, "
-                                 "64 usage (also a --data-dir with no archive), 75 try again later (pbx-sync --once), "
+                                 "64 usage (also a --data-dir with no archive), 75 try again later (pbx-sync --once; "
+                                 "sweep: audio disposed of but not erased yet), "
                                  "78 configuration\n";
 
 static void usage(FILE *out)
@@ -1366,6 +1367,7 @@ static int sweep_main(const rv_config *cfg, long date, const char *at, const int
     char *mail_json = NULL; /* the report the mail is made from */
     size_t mail_json_len = 0;
     FILE *mail_f = NULL;
+    int after = 0; /* the status of what follows a sweep done: not erased, mail */
     if (!archive_there(cfg)) {
         fprintf(stderr, "rostvakt sweep: no archive at %s (%s)\n", cfg->data_dir, not_there(cfg));
         return EXIT_USAGE;
@@ -1436,7 +1438,7 @@ static int sweep_main(const rv_config *cfg, long date, const char *at, const int
     rv_audio_limits lim = {cfg->max_audio_bytes, cfg->max_audio_seconds};
     rv_sweep_opts o = {.date = date, .at = at, .dry_run = dry_run, .profile_dirs = cfg->profile_dirs,
                        .models_version = models_version, .an = &an, .asr = asr, .th = &th, .lim = &lim,
-                       .actor = "sweep", .progress = isatty(STDERR_FILENO) ? stderr : NULL};
+                       .actor = "sweep", .progress = isatty(STDERR_FILENO) ? stderr : NULL, .log = stderr};
     rv_sweep_counts c;
     size_t n_outs = n_fmts;
     if (mail) {
@@ -1457,8 +1459,9 @@ static int sweep_main(const rv_config *cfg, long date, const char *at, const int
         rc = 1;
     }
     if (rc == 0) {
-        snprintf(detail, sizeof detail, "%s%ld missing, %ld not compliant, %ld overdue, %ld disposed",
-                 dry_run ? "dry run: " : "", c.missing, c.noncompliant, c.overdue, c.disposed);
+        snprintf(detail, sizeof detail, "%s%ld missing, %ld not compliant, %ld overdue, %ld disposed%s",
+                 dry_run ? "dry run: " : "", c.missing, c.noncompliant, c.overdue, c.disposed,
+                 c.not_erased ? ", audio not erased yet" : "");
         if (sweep_audit(st, o.actor, "sweep_done", detail, &e) != RV_OK) {
             fprintf(stderr, "rostvakt sweep: %s\n", e.msg);
             rc = 1;
@@ -1474,13 +1477,22 @@ static int sweep_main(const rv_config *cfg, long date, const char *at, const int
                 "%ld overdue call-backs, %ld %s; greetings out of date %ld, re-analysed %ld, failed %ld\n",
                 c.mailboxes, c.missing, c.noncompliant, c.needs_review, c.stale_absence, c.overdue, c.disposed,
                 dry_run ? "would be disposed of" : "disposed of", c.out_of_date, c.reanalysed, c.reanalysis_failed);
-    if (rc == 0 && mail) { /* the sweep is done whatever the mail does */
+    /* the sweep is done, and stays done, whatever comes after: what went
+     * wrong there is the exit status (the date is not swept again) */
+    if (rc == 0 && c.not_erased) {
+        fprintf(stderr, "rostvakt sweep: %ld recordings disposed of are not erased yet; the next sweep tries again\n",
+                c.not_erased);
+        after = 75;
+    }
+    if (rc == 0 && mail) {
         rv_mail_counts mc;
-        if (dry_run && mkdir(mail_dir, 0755) != 0 && errno != EEXIST)
+        if (dry_run && mkdir(mail_dir, 0755) != 0 && errno != EEXIST) {
             fprintf(stderr, "rostvakt sweep: mail: cannot make %s: %s\n", mail_dir, strerror(errno));
-        else if (rv_mail_report(st, cfg, mail_json, dry_run ? mail_dir : NULL, stderr, &mc, &e) != RV_OK)
-            fprintf(stderr, "rostvakt sweep: mail: %s\n", e.msg);
-        else if (!dry_run && cfg->mail_smtp_url[0])
+            after = 1;
+        } else if (rv_mail_report(st, cfg, mail_json, dry_run ? mail_dir : NULL, stderr, &mc, &e) != RV_OK) {
+            fprintf(stderr, "rostvakt sweep: mail: %s; no mail of this report was composed\n", e.msg);
+            after = e.code == RV_ERR_CONFIG ? EXIT_CONFIG : 1;
+        } else if (!dry_run && cfg->mail_smtp_url[0])
             fprintf(stderr, "rostvakt sweep: mail: %ld new, %ld sent, %ld failed, %ld waiting for the next sweep; "
                             "%ld units with nothing to act on\n",
                     mc.composed, mc.sent, mc.failed, mc.pending, mc.skipped);
@@ -1505,7 +1517,7 @@ done:
     rv_lexicon_free(lex);
     rv_fpdb_free(prompts);
     rv_store_close(st);
-    return rc;
+    return rc ? rc : after;
 }
 
 /* rostvakt sweep [--data-dir DIR] [--date D] [--format F] [--out FILE] [--dry-run] */

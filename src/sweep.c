@@ -748,7 +748,10 @@ static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, w
         *err = ee;
         goto out;
     }
-    if (unerased && o->progress) fprintf(o->progress, "rostvakt: sweep: %ld not erased yet: %s\n", unerased, ee.msg);
+    c->not_erased = unerased;
+    if (unerased && o->log)
+        fprintf(o->log, "rostvakt: sweep: %ld recordings disposed of earlier are still not erased: %s\n", unerased,
+                ee.msg);
     for (;;) {
         size_t rows = 0, n = 0;
         if ((rc = rv_store_disposal_candidates(s, after, cand, BATCH, &rows, err)) != RV_OK) break;
@@ -785,8 +788,12 @@ static rv_err disposal(rv_store *s, const rv_sweep_opts *o, const profiles *p, w
         if (n && !o->dry_run) {
             if ((rc = rv_store_dispose(s, d, n, o->actor ? o->actor : "sweep", now, err)) != RV_OK) break;
             for (size_t i = 0; i < n; i++)
-                if (d[i].erase_rc != RV_OK && o->progress)
-                    fprintf(o->progress, "rostvakt: sweep: %s\n", d[i].erase_err.msg);
+                if (d[i].erase_rc != RV_OK) {
+                    c->not_erased++; /* recorded: the next sweep erases it */
+                    if (o->log)
+                        fprintf(o->log, "rostvakt: sweep: voicemail %lld disposed of, its audio not erased yet: %s\n",
+                                d[i].id, d[i].erase_err.msg);
+                }
         }
         for (size_t i = 0; i < n; i++) {
             const rv_disposal_candidate *x = &cand[i];

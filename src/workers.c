@@ -320,13 +320,15 @@ static int run_sweep(rv_workers *w, rv_job *j)
     rv_sweep_counts counts;
     if (rc == RV_OK) {
         rv_asr *a = w->lex && !j->dry_run ? rv_decoders_take(w->decoders, &e) : NULL;
+        if (w->lex && !j->dry_run && !a) /* the sweep still runs; they are counted out of date */
+            fprintf(stderr, "rostvakt: sweep of %s: greetings will not be re-analysed: %s\n", day, e.msg);
         rv_analyzer an = {w->cfg, w->prompts};
         rv_verify_thresholds th = rv_verify_thresholds_of(w->cfg);
         rv_audio_limits lim = {w->cfg->max_audio_bytes, w->cfg->max_audio_seconds};
         rv_sweep_opts o = {.date = j->date, .at = j->at[0] ? j->at : NULL, .dry_run = j->dry_run,
                            .profile_dirs = w->cfg->profile_dirs,
                            .models_version = w->models_version, .an = &an, .asr = a, .th = &th, .lim = &lim,
-                           .actor = j->actor};
+                           .actor = j->actor, .log = stderr};
         rv_sweep_output one = {j->format, f};
         rc = rv_sweep_run(db, &o, &one, 1, &counts, &e);
         if (a) rv_decoders_give(w->decoders, a);
@@ -347,8 +349,9 @@ static int run_sweep(rv_workers *w, rv_job *j)
         free(out);
         return job_fail(j, &e);
     }
-    snprintf(detail, sizeof detail, "%s%ld missing, %ld not compliant, %ld overdue, %ld disposed",
-             j->dry_run ? "dry run: " : "", counts.missing, counts.noncompliant, counts.overdue, counts.disposed);
+    snprintf(detail, sizeof detail, "%s%ld missing, %ld not compliant, %ld overdue, %ld disposed%s",
+             j->dry_run ? "dry run: " : "", counts.missing, counts.noncompliant, counts.overdue, counts.disposed,
+             counts.not_erased ? ", audio not erased yet" : "");
     /* its report names mailboxes and callers: not answered unaudited */
     if (rv_audit(w->db, j->actor, j->remote, "sweep_done", 0, NULL, detail, &e) != RV_OK) {
         free(out);

@@ -40,6 +40,8 @@ typedef struct {
     const rv_audio_limits *lim;
     const char *actor;          /* who, in the audit of a disposal ("sweep" when NULL) */
     FILE *progress;             /* a terminal for progress lines, or NULL */
+    FILE *log;                  /* where what went wrong but did not stop the run is said
+                                 * (standard error), or NULL */
 } rv_sweep_opts;
 
 typedef struct {
@@ -47,6 +49,8 @@ typedef struct {
     long needs_review;          /* greetings a person should listen to */
     long out_of_date;           /* greetings analysed under older models or profile */
     long reanalysed, reanalysis_failed;
+    long not_erased;            /* disposed of, but the audio not erased yet: the next
+                                 * sweep tries again (said on o->log) */
 } rv_sweep_counts;
 
 /* One report of a run: its format and where it goes. */

@@ -729,6 +729,11 @@ Test(admin, the_nightly_report_is_mailed_to_managers, .fini = smtp_teardown) {
                   strstr(o.buf, "quiet"),
               "%s", o.buf);
     cr_expect_eq(mails_received(), 3, "a dry run sends nothing");
+    /* mail that cannot be composed is the exit status, though the sweep is done */
+    snprintf(extra, sizeof extra, "--dry-run --mail-dir %s --set mail_from=nobody", dry);
+    cr_expect_eq(sweep_mail("2026-12-08", extra, port, &out), 78, "%s", out.buf);
+    cr_expect(strstr(out.buf, "mail_from 'nobody' is not an e-mail address; no mail of this report was composed"),
+              "%s", out.buf);
     /* a server that demands STARTTLS: a certificate nobody vouches for is
      * refused (the mails wait), one mail_ca_file trusts is not */
     kill(smtp_pid, SIGTERM);
