@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "rostvakt/archive.h"
 #include "rostvakt/calendar.h"
@@ -466,9 +467,11 @@ static rv_err enqueue(rv_store *s, const char *from, const char *date, const cha
         char path[4096];
         snprintf(path, sizeof path, "%.3000s/%s-%s.eml", dry_dir, date, file);
         FILE *f = fopen(path, "wb");
-        if (!f || fwrite(msg, 1, len, f) != len || fclose(f) != 0) {
-            if (f) fclose(f);
-            fprintf(log, "rostvakt sweep: mail: cannot write %s: %s\n", path, strerror(errno));
+        int ok = f && fwrite(msg, 1, len, f) == len, saved = errno;
+        if (f && fclose(f) != 0 && ok) ok = 0, saved = errno;
+        if (!ok) {
+            if (f) unlink(path); /* no half a mail left to be taken for one */
+            rc = rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", path, strerror(saved ? saved : EIO));
         } else {
             char shown[1024];
             fprintf(log, "rostvakt sweep: mail: %s (to %s) written to %s\n", log_text(subject, shown, sizeof shown),

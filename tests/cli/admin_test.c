@@ -729,6 +729,14 @@ Test(admin, the_nightly_report_is_mailed_to_managers, .fini = smtp_teardown) {
                   strstr(o.buf, "quiet"),
               "%s", o.buf);
     cr_expect_eq(mails_received(), 3, "a dry run sends nothing");
+    /* a mail that cannot be written is the exit status, though the sweep is done */
+    char blocked[400];
+    snprintf(blocked, sizeof blocked, "%s/dry2/2026-12-08-officers.eml", dir);
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s'", blocked);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    snprintf(extra, sizeof extra, "--dry-run --mail-dir %s/dry2", dir);
+    cr_expect_eq(sweep_mail("2026-12-08", extra, port, &out), 1, "%s", out.buf);
+    cr_expect(strstr(out.buf, "officers.eml: Is a directory; no mail of this report was composed"), "%s", out.buf);
     /* mail that cannot be composed is the exit status, though the sweep is done */
     snprintf(extra, sizeof extra, "--dry-run --mail-dir %s --set mail_from=nobody", dry);
     cr_expect_eq(sweep_mail("2026-12-08", extra, port, &out), 78, "%s", out.buf);
