@@ -4,6 +4,7 @@
 #include "server_int.h"
 #include "api.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,11 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
     s->prompts = rv_prompts_load(&s->cfg, stderr);
     s->metrics = rv_metrics_new();
     rv_err rc = s->prompts && s->metrics ? RV_OK : rv_error_set(err, RV_ERR_NOMEM, "out of memory");
+    /* decoders open when first needed: an adaptation they cannot read is
+     * said now, not as every greeting's 500 */
+    const char *mllr = rv_config_mllr(&s->cfg);
+    if (rc == RV_OK && s->lex && mllr && access(mllr, R_OK) != 0)
+        rc = rv_error_set(err, RV_ERR_CONFIG, "asr_adaptation %s: %s", mllr, strerror(errno));
     if (rc == RV_OK) rc = rv_identity_open(&s->cfg, &s->id, err);
     if (rc == RV_OK) rc = rv_service_store_open(&s->db, &s->cfg, err);
     /* the start-up's writes wait for the other nodes' as long as a start may */

@@ -733,8 +733,10 @@ static void *analysis_worker(void *arg)
                     rc = rv_spot_keywords(asr, &pcm, w->case_words, w->n_case_words,
                                           w->cfg->asr_keyword_min_score, w->cfg->voicemail_long_speech_s, &rep, &e);
                     rv_decoders_give(w->decoders, asr);
-                } else if (have && w->lex) {
-                    fprintf(stderr, "rostvakt: analysis worker: no keyword spotting: %s\n", e.msg);
+                } else if (have && w->lex) { /* by length alone a short record could go as ephemeral */
+                    fprintf(stderr, "rostvakt: analysis worker: voicemail %lld: its case words cannot be listened"
+                                    " for, so its analysis failed: %s\n", id, e.msg);
+                    rc = e.code;
                 }
                 rv_pcm_free(&pcm);
             }
