@@ -48,6 +48,7 @@ const char *malloc_conf = "narenas:1,dirty_decay_ms:1000,muzzy_decay_ms:0";
 
 #define EXIT_UNREADABLE 2
 #define EXIT_USAGE 64
+#define EXIT_IO 74
 #define EXIT_CONFIG 78
 #define RV_STR_(x) #x
 #define RV_STR(x) RV_STR_(x)
@@ -257,7 +258,7 @@ static const char common_help[] = "options for every command:\n"
 
 static const char exit_help[] = "exit status: 0 done, 1 the work failed part-way, 2 some FILE could not be read, "
                                  "64 usage (also a --data-dir with no archive), 75 try again later (pbx-sync --once; "
-                                 "sweep: audio disposed of but not erased yet), "
+                                 "sweep: audio disposed of but not erased yet), 74 standard output not written, "
                                  "78 configuration\n";
 
 static void usage(FILE *out)
@@ -1794,7 +1795,12 @@ static int cmd_calibrate(int argc, char **argv)
     }
     if (!any) {
         if (unlink(path) == 0) printf("removed %s: the shipped thresholds apply\n", path);
-        else printf("the shipped thresholds apply\n");
+        else if (errno == ENOENT) printf("the shipped thresholds apply\n");
+        else { /* the old calibration would stay in force */
+            fprintf(stderr, "rostvakt calibrate: cannot remove %s, whose thresholds stay in force: %s\n", path,
+                    strerror(errno));
+            return 1;
+        }
         return 0;
     }
     rv_out out;
@@ -2050,7 +2056,24 @@ static int cmd_config(int argc, char **argv)
     return rc;
 }
 
+static int command(int argc, char **argv);
+
+/* A command's status, and 74 when what it wrote to standard output did not
+ * all get there (a full disk behind "> result"): a result cut short is no
+ * result. serve and pbx-sync run on, and say what they have to say on
+ * standard error. */
 int main(int argc, char **argv)
+{
+    int rc = command(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "serve") != 0 && strcmp(argv[1], "pbx-sync") != 0 &&
+        (fflush(stdout) != 0 || ferror(stdout))) {
+        fprintf(stderr, "rostvakt: cannot write standard output: %s\n", errno ? strerror(errno) : "an error");
+        if (rc == 0) rc = EXIT_IO;
+    }
+    return rc;
+}
+
+static int command(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);

@@ -359,6 +359,15 @@ static rv_err left_alone(sync_pass *p, const char *path, const char *why)
     return rv_sync_state_put(p->st, key, "logged", p->err);
 }
 
+/* A folder of the spool that cannot be read (errno says why): said once,
+ * not taken for an empty one. */
+static rv_err unreadable(sync_pass *p, const char *path)
+{
+    char why[160];
+    snprintf(why, sizeof why, "cannot read it (%s), so nothing in it is sent", strerror(errno));
+    return left_alone(p, path, why);
+}
+
 /* "name:size:mtime" of path: a greeting or name recording changed when it changes. */
 static void fingerprint(const char *path, char *out, size_t cap)
 {
@@ -561,13 +570,17 @@ static rv_err sync_mailbox(sync_pass *p, const char *ctx, const char *mb, const 
     rv_err rc = sync_recording(p, ctx, mb, dir, 0);
     if (rc == RV_OK && !p->down) rc = sync_recording(p, ctx, mb, dir, 1);
     DIR *d = rc == RV_OK ? opendir(dir) : NULL;
+    if (rc == RV_OK && !d) rc = unreadable(p, dir);
     struct dirent *de;
     while (d && rc == RV_OK && !p->down && (de = readdir(d))) {
         if (de->d_name[0] == '.' || strcmp(de->d_name, "tmp") == 0) continue;
         char folder[4400];
         snprintf(folder, sizeof folder, "%.3000s/%.255s", dir, de->d_name);
         struct stat sb;
-        if (lstat(folder, &sb) != 0) continue;
+        if (lstat(folder, &sb) != 0) {
+            if (errno != ENOENT) rc = unreadable(p, folder);
+            continue;
+        }
         if (S_ISLNK(sb.st_mode)) {
             rc = left_alone(p, folder, not_regular_why(ELOOP));
             continue;
@@ -576,6 +589,7 @@ static rv_err sync_mailbox(sync_pass *p, const char *ctx, const char *mb, const 
         /* messages in name order, so that they are sent as they came */
         struct dirent **names = NULL;
         int n = scandir(folder, &names, NULL, alphasort);
+        if (n < 0) rc = unreadable(p, folder);
         for (int i = 0; i < n; i++) {
             const char *nm = names[i]->d_name;
             size_t l = strlen(nm);
@@ -607,7 +621,10 @@ static rv_err sync_mailbox(sync_pass *p, const char *ctx, const char *mb, const 
 static int spool_dir(sync_pass *p, const char *path, rv_err *rc)
 {
     struct stat sb;
-    if (lstat(path, &sb) != 0) return 0;
+    if (lstat(path, &sb) != 0) {
+        if (errno != ENOENT) *rc = unreadable(p, path);
+        return 0;
+    }
     if (S_ISLNK(sb.st_mode)) *rc = left_alone(p, path, not_regular_why(ELOOP));
     return S_ISDIR(sb.st_mode);
 }
@@ -658,7 +675,9 @@ rv_err rv_sync_asterisk(const rv_sync_opts *o, const char *context, const char *
         if (context && strcmp(context, ce->d_name) != 0) continue;
         char cdir[4200];
         snprintf(cdir, sizeof cdir, "%.2000s/%.255s", o->spool, ce->d_name);
-        DIR *cd = spool_dir(&p, cdir, &rc) ? opendir(cdir) : NULL;
+        int is_dir = spool_dir(&p, cdir, &rc);
+        DIR *cd = is_dir ? opendir(cdir) : NULL;
+        if (is_dir && !cd && rc == RV_OK) rc = unreadable(&p, cdir);
         struct dirent *me;
         while (cd && rc == RV_OK && !p.down && (me = readdir(cd))) {
             if (!all_digits(me->d_name) || strlen(me->d_name) > 20) continue; /* rostvakt's mailboxes are digits */

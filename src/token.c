@@ -229,8 +229,26 @@ rv_err rv_token_create_orgs(const char *path, const char *name, rv_role role, co
     int n = snprintf(rec, sizeof rec, "%s\t%s\t", name, rv_role_name(role));
     for (size_t i = 0; i < sizeof h; i++) n += snprintf(rec + n, sizeof rec - (size_t)n, "%02x", h[i]);
     n += snprintf(rec + n, sizeof rec - (size_t)n, "%s%s\n", orgs ? "\t" : "", orgs ? orgs : "");
-    if (write(fd, rec, (size_t)n) != n || fsync(fd) != 0) {
-        rc = rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", path, strerror(errno));
+    /* the line whole, or the file as it was: half a line would make every
+     * later read of the file refuse it */
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        rc = rv_error_set(err, RV_ERR_IO, "cannot read %s: %s", path, strerror(errno));
+        goto done;
+    }
+    size_t put = 0;
+    while (put < (size_t)n) {
+        ssize_t w = write(fd, rec + put, (size_t)n - put); /* after a short one, the next says why */
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        put += (size_t)w;
+    }
+    if (put < (size_t)n || fsync(fd) != 0) {
+        int why = errno ? errno : EIO;
+        if (put && (ftruncate(fd, sb.st_size) != 0 || fsync(fd) != 0))
+            rc = rv_error_set(err, RV_ERR_IO, "cannot write %s: %s; its last line is cut short: remove it", path,
+                              strerror(why));
+        else rc = rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", path, strerror(why));
         goto done;
     }
     memcpy(out, tok, sizeof tok);

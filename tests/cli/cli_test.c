@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -592,7 +593,59 @@ Test(cli, calibrate_with_no_reviews_says_there_is_nothing_to_measure) {
     cr_expect(strstr(r.out, "TPR") == NULL, "no rates made of nothing: %s", r.out);
     cr_expect(strstr(r.out, "the shipped thresholds apply") != NULL, "%s", r.out);
     free(r.out);
-    char cmd[128];
+    /* a calibration it cannot remove stays in force: said, not "the shipped apply" */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "mkdir -p '%s/calibration.conf/x'", dir);
+    cr_assert_eq(system(cmd), 0);
+    r = run(cal);
+    cr_expect_eq(r.status, 1, "%s", r.out);
+    cr_expect(strstr(r.out, "the shipped thresholds apply") == NULL, "%s", r.out);
+    free(r.out);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
+/* Output that does not all get there is the exit status (74), not 0. */
+Test(cli, standard_output_not_written_is_an_error) {
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s workdays --calendar SE --from 2026-12-07 --add 3 >/dev/full 2>/dev/null",
+             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt");
+    int st = system(cmd);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 74, "status %d", st);
+    snprintf(cmd, sizeof cmd, "%s config --markdown >/dev/full 2>/dev/null",
+             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt");
+    st = system(cmd);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 74, "status %d", st);
+}
+
+/* A token whose line cannot be written whole (here a file size limit, as
+ * a full disk would) leaves the file as it was, every token before it
+ * still read: no half a line that every later command refuses. */
+Test(cli, a_token_not_written_whole_leaves_the_file_as_it_was) {
+    char dir[64], cmd[1024];
+    snprintf(dir, sizeof dir, "/tmp/rv-cli-tok-XXXXXX");
+    cr_assert(mkdtemp(dir));
+    const char *bin = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
+    struct stat before, after;
+    char path[128];
+    snprintf(path, sizeof path, "%s/tokens", dir);
+    /* lines of some 90 bytes up to the last whole one under 512 bytes: a
+     * limit of one 512-byte block (sh's unit) then falls in the next */
+    for (int i = 0; stat(path, &before) != 0 || before.st_size + 100 < 512; i++) {
+        snprintf(cmd, sizeof cmd, "%s token --tokens %s --role officer --name officer-%d --org '*' >/dev/null", bin, path,
+                 i);
+        cr_assert_eq(system(cmd), 0, "%s", cmd);
+    }
+    snprintf(cmd, sizeof cmd,
+             "sh -c 'ulimit -f 1; trap \"\" XFSZ; exec %s token --tokens %s --role officer --name cut-short --org essunga'"
+             " >/dev/null 2>&1", bin, path);
+    int st = system(cmd);
+    cr_expect(WIFEXITED(st) && WEXITSTATUS(st) != 0, "status %d", st);
+    cr_assert_eq(stat(path, &after), 0);
+    cr_expect_eq(after.st_size, before.st_size, "the file as it was: %lld bytes, not %lld", (long long)before.st_size,
+                 (long long)after.st_size);
+    snprintf(cmd, sizeof cmd, "%s token --tokens %s --role officer --name whole --org '*' >/dev/null 2>&1", bin, path);
+    cr_expect_eq(system(cmd), 0, "the file is still read");
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_expect_eq(system(cmd), 0);
 }

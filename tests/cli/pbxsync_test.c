@@ -806,6 +806,30 @@ Test(pbxsync, a_voicemail_with_a_header_the_service_refuses_is_kept) {
 /* Symbolic links in the spool are not followed out of it: a message, a
  * folder, a greeting or a context that points elsewhere is not sent; and a
  * FreeSWITCH path outside --storage is not read. */
+/* A folder of the spool it may not read is said, not taken for an empty
+ * one; read again once it may, its messages are sent. (Run as root, the
+ * program is started without the power to override file modes.) */
+Test(pbxsync, a_folder_it_cannot_read_is_said) {
+    sink out;
+    spool_for("default");
+    spool_message("default", 0, "samples/v01-bygglov.wav", 1764756900);
+    char inbox[512], cmd[2048];
+    snprintf(inbox, sizeof inbox, "%s/spool/default/4711/INBOX", dir);
+    cr_assert_eq(chmod(inbox, 0), 0);
+    snprintf(cmd, sizeof cmd,
+             "%s %s pbx-sync asterisk --spool %s/spool --server %s --token-file %s/pbx.token --state %s/sync.state"
+             " --once 2>&1",
+             geteuid() == 0 ? "setpriv --bounding-set=-dac_override,-dac_read_search" : "",
+             getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt", dir, base, dir, dir);
+    run(cmd, &out);
+    cr_expect(strstr(out.buf, "INBOX: cannot read it (Permission denied), so nothing in it is sent") != NULL, "%s",
+              out.buf);
+    cr_expect_eq(count_voicemails("4711"), 0, "%s", out.buf);
+    cr_assert_eq(chmod(inbox, 0755), 0);
+    run(cmd, &out);
+    cr_expect_eq(count_voicemails("4711"), 1, "read once it may be: %s", out.buf);
+}
+
 Test(pbxsync, links_and_paths_out_of_the_spool_are_refused) {
     sink out;
     spool_for("default");
