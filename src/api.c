@@ -238,7 +238,11 @@ int rv_api_gate(rv_server *s, rv_req *r, const rv_route *rt, const rv_path *p, r
         *ret = rv_reply_rv_error(r, &e);
         return 0;
     }
-    if (!found || seen) return 1; /* none: the handler says so as it always does */
+    if (seen) return 1;
+    /* none there: said here as for another's, before the handler judges a
+     * body, so that nothing tells the two apart; but a mailbox that is not
+     * there may be made */
+    if (!found && strcmp(rt->method, "PUT") == 0 && strcmp(rt->path, "/v1/mailboxes/{ext}") == 0) return 1;
     char msg[96]; /* another authority's, or another manager's: as if there were none */
     if (voicemail) snprintf(msg, sizeof msg, "no voicemail %lld", p->id);
     else if (strcmp(rt->path, "/v1/mailboxes/{ext}") == 0) snprintf(msg, sizeof msg, "no such mailbox");

@@ -598,8 +598,12 @@ static const char *const vm_conds[N_FILTERS] = {
     " OR instr(rv_unit_key(first_name || ' ' || last_name), rv_unit_key(?8)) > 0)",
     "v.listened_at IS NULL",
     "v.listened_at IS NOT NULL",
-    "(v.received_at, v.id) < (SELECT received_at, id FROM voicemails WHERE id = ?10)",
-    "(v.received_at, v.id) > (SELECT received_at, id FROM voicemails WHERE id = ?11)",
+    /* a cursor the caller may not see is one that is not there: nothing
+     * of another organisation's voicemail (that it is, when it came) shows */
+    "(v.received_at, v.id) < (SELECT cv.received_at, cv.id FROM voicemails cv JOIN mailboxes sm ON sm.ext = cv.ext"
+    " WHERE cv.id = ?10 AND " SCOPE_SQL("sm", "13", "14", "18") ")",
+    "(v.received_at, v.id) > (SELECT cv.received_at, cv.id FROM voicemails cv JOIN mailboxes sm ON sm.ext = cv.ext"
+    " WHERE cv.id = ?11 AND " SCOPE_SQL("sm", "13", "14", "18") ")",
     /* whose voicemails the caller may see */
     "v.ext IN (SELECT sm.ext FROM mailboxes sm WHERE " SCOPE_SQL("sm", "13", "14", "18") ")",
 };
