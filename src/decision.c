@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "rostvakt/decision.h"
+#include "rostvakt/strbuf.h"
 
 static const char *const names[] = {
     [RV_DECISION_NONE] = "",
@@ -174,14 +175,6 @@ static int has_osl_reference(const char *s)
     return digit_before && digit_after && (strstr(s, "OSL") || strstr(s, "sekretesslag"));
 }
 
-/* A control character other than a line break (where lines may be) in v. */
-static int has_control(const char *v, int lines)
-{
-    for (const unsigned char *p = (const unsigned char *)v; p && *p; p++)
-        if ((*p < 0x20 && !(lines && (*p == '\n' || *p == '\r' || *p == '\t'))) || *p == 0x7f) return 1;
-    return 0;
-}
-
 rv_err rv_decision_check(const rv_decision_request *d, const rv_decision_rules *r, const rv_decision_state *s,
                          rv_error *err)
 {
@@ -194,7 +187,7 @@ rv_err rv_decision_check(const rv_decision_request *d, const rv_decision_rules *
                  {"sekretess", d->sekretess, 0},       {"ground", d->ground, 0},
                  {"reason", d->reason, 1},             {"note", d->note, 1}};
     for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
-        if (has_control(texts[i].v, texts[i].lines))
+        if (rv_text_has_control(texts[i].v, texts[i].lines))
             return rv_error_set(err, RV_ERR_ARG, "%s: no control characters%s", texts[i].name,
                                 texts[i].lines ? " but line breaks and tabs" : "");
     static const rv_decision_rules none = {0};

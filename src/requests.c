@@ -9,6 +9,7 @@
 #include "rostvakt/decision.h"
 #include "rostvakt/mail.h"
 #include "rostvakt/organisation.h"
+#include "rostvakt/strbuf.h"
 
 rv_err rv_json_body(const char *json, size_t len, json_t **out, rv_error *err)
 {
@@ -57,6 +58,10 @@ rv_err rv_mailbox_parse(const char *ext, const char *json, size_t len, rv_mailbo
         size_t sl = json_string_length(v);
         if (sl == 0 || sl >= f[k].cap || strlen(sv) != sl) {
             rc = rv_error_set(err, RV_ERR_ARG, "%s must be 1 to %zu bytes of text", key, f[k].cap - 1);
+            goto done;
+        }
+        if (rv_text_has_control(sv, 0)) { /* reports, mails and the e-archive's XML show it as given */
+            rc = rv_error_set(err, RV_ERR_ARG, "%s: no control characters", key);
             goto done;
         }
         memcpy(f[k].dst, sv, sl + 1);
@@ -210,6 +215,10 @@ static int org_text(json_t *o, const char *key, const char *name, char *dst, siz
     size_t n = t ? json_string_length(v) : 0;
     if (!t || n == 0 || n >= cap || strlen(t) != n) {
         rv_error_set(err, RV_ERR_ARG, "%s must be 1 to %zu bytes of text", name, cap - 1);
+        return 0;
+    }
+    if (rv_text_has_control(t, 0)) {
+        rv_error_set(err, RV_ERR_ARG, "%s: no control characters", name);
         return 0;
     }
     memcpy(dst, t, n + 1);

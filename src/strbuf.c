@@ -47,3 +47,12 @@ void rv_strbuf_put_xml(rv_strbuf *b, const char *s)
         else rv_strbuf_put(b, "%c", c);
     }
 }
+
+int rv_text_has_control(const char *s, int lines)
+{
+    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+        if (*p < 0x20 && !(lines && (*p == '\n' || *p == '\r' || *p == '\t'))) return 1;
+        if (*p == 0x7f || (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)) return 1; /* DEL, U+0080..U+009F */
+    }
+    return 0;
+}

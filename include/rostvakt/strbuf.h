@@ -21,4 +21,9 @@ void rv_strbuf_put(rv_strbuf *b, const char *fmt, ...);
  * other than tab and newline left out. */
 void rv_strbuf_put_xml(rv_strbuf *b, const char *s);
 
+/* 1 when UTF-8 text s holds a control character (C0, DEL or C1), but line
+ * breaks and tabs where lines is 1: text that is stored, reported and
+ * written into XML as given refuses them rather than have them changed. */
+int rv_text_has_control(const char *s, int lines);
+
 #endif

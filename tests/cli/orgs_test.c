@@ -54,6 +54,9 @@ Test(orgs, organisations_are_made_by_the_installations_admin) {
     cr_expect_eq(call("PUT", "/v1/organisations/essunga2", admin, "{\"name\":\"Essunga kommun\"}", &o), 409, "%s",
                  o.buf);
     cr_expect(strstr(o.buf, "organisation essunga is named so already") != NULL, "%s", o.buf);
+    cr_expect_eq(call("PUT", "/v1/organisations/norberg", admin, "{\"name\":\"Norbergs\\tkommun\"}", &o), 400, "%s",
+                 o.buf);
+    cr_expect(strstr(o.buf, "name: no control characters") != NULL, "%s", o.buf);
     cr_expect_eq(call("GET", "/v1/organisations/essunga2", admin, NULL, &o), 404, "not made: %s", o.buf);
     /* bad input */
     cr_expect_eq(call("PUT", "/v1/organisations/Norberg", admin, "{\"name\":\"Norbergs kommun\"}", &o), 400, "%s", o.buf);
@@ -137,6 +140,32 @@ Test(orgs, an_officer_sees_only_their_own_authoritys_voicemails) {
     cr_expect_eq(call("POST", "/v1/voicemails/1/package", g, NULL, &o), 404, "%s", o.buf);
     cr_expect_eq(call("POST", "/v1/voicemails/1/decision", g, "{\"decision\":\"privat\"}", &o), 404, "%s", o.buf);
     cr_expect_eq(call("POST", "/v1/voicemails/1/archived", g, "{\"reference\":\"EA-1\"}", &o), 404, "%s", o.buf);
+    /* another's and none answer alike, whatever the body */
+    static const char *const bodied[] = {"decision", "archived", "handover"};
+    for (size_t i = 0; i < sizeof bodied / sizeof *bodied; i++) {
+        char other[96], none[96];
+        snprintf(other, sizeof other, "/v1/voicemails/1/%s", bodied[i]);
+        snprintf(none, sizeof none, "/v1/voicemails/99/%s", bodied[i]);
+        cr_expect_eq(call("POST", other, g, "{}", &o), 404, "%s: %s", other, o.buf);
+        cr_expect(strstr(o.buf, "no voicemail 1\""), "%s", o.buf);
+        cr_expect_eq(call("POST", none, g, "{}", &o), 404, "%s: %s", none, o.buf);
+        cr_expect(strstr(o.buf, "no voicemail 99\""), "%s", o.buf);
+    }
+    cr_expect_eq(call("POST", "/v1/mailboxes/9999/greetings/1/review", g, "{}", &o), 404, "%s", o.buf);
+    cr_expect(strstr(o.buf, "no mailbox 9999\""), "%s", o.buf);
+    cr_expect_eq(call("POST", "/v1/mailboxes/4711/greetings/1/review", g, "{}", &o), 404, "%s", o.buf);
+    cr_expect(strstr(o.buf, "no mailbox 4711\""), "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/mailboxes/9999/greeting", g, NULL, &o), 404, "%s", o.buf);
+    cr_expect(strstr(o.buf, "no mailbox 9999\""), "%s", o.buf);
+    cr_expect_eq(call("GET", "/v1/mailboxes/4711/greeting", g, NULL, &o), 404, "%s", o.buf);
+    cr_expect(strstr(o.buf, "no mailbox 4711\""), "%s", o.buf);
+    /* nor is another's voicemail a cursor: its page is that of one not there */
+    cr_assert_eq(call("GET", "/v1/voicemails?before=1", g, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"items\":[]"), "nothing of grastorp's newer than essunga's voicemail 1: %s", o.buf);
+    cr_assert_eq(call("GET", "/v1/voicemails?before=99", g, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"items\":[]"), "%s", o.buf);
+    cr_assert_eq(call("GET", "/v1/voicemails?before=2", e, NULL, &o), 200, "%s", o.buf);
+    cr_expect(strstr(o.buf, "\"items\":[]"), "%s", o.buf);
     /* lists hold none of the other's */
     cr_assert_eq(call("GET", "/v1/voicemails", g, NULL, &o), 200);
     cr_expect(strstr(o.buf, "\"ext\":\"5711\"") && !strstr(o.buf, "4711"), "%s", o.buf);
