@@ -45,7 +45,7 @@ const rv_route rv_routes[] = {
     {"GET", "/v1/voicemails/{id}", READERS, RV_BODY_NONE, rv_api_get_voicemail, "", NULL, "200", "400, 404"},
     {"GET", "/v1/voicemails/{id}/audio", READERS, RV_BODY_NONE, rv_api_voicemail_audio, "", NULL, "200, 206",
      "404, 410, 416"},
-    {"POST", "/v1/voicemails/{id}/callback", PBX, RV_BODY_JSON, rv_api_callback, "", NULL, "200", "404"},
+    {"POST", "/v1/voicemails/{id}/callback", PBX, RV_BODY_JSON, rv_api_callback, "", NULL, "200", "400, 404"},
     {"POST", "/v1/voicemails/{id}/decision", OFFICER, RV_BODY_JSON, rv_api_decision, "", NULL, "201",
      "400, 404, 422"},
     {"POST", "/v1/voicemails/{id}/package", OFFICER, RV_BODY_JSON, rv_api_package, "", NULL,

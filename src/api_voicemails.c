@@ -268,7 +268,8 @@ rv_answer rv_api_list_voicemails(rv_server *s, rv_req *r, const rv_path *p)
     for (size_t i = 0; items && i < pg.n; i++) {
         char dl[11];
         const rv_vm_item *v = &pg.items[i];
-        int has = callback_deadline(s, &pc, v->profile, v->calendar, v->received_at, dl);
+        int has = (!v->classification || strcmp(v->classification, "empty") != 0) && /* as the sweep: nobody to call back */
+                  callback_deadline(s, &pc, v->profile, v->calendar, v->received_at, dl);
         json_array_append_new(items, vm_item_json(v, has ? dl : NULL));
     }
     char buf[32];
@@ -364,7 +365,8 @@ rv_answer rv_api_get_voicemail(rv_server *s, rv_req *r, const rv_path *p)
     /* the call-back deadline under the mailbox's profile, in its organisation's calendar */
     profile_cache pc = {0};
     char dl[11];
-    int has = callback_deadline(s, &pc, v.profile, v.calendar, v.received_at, dl);
+    int has = (!v.classification || strcmp(v.classification, "empty") != 0) &&
+              callback_deadline(s, &pc, v.profile, v.calendar, v.received_at, dl);
     json_t *j = voicemail_json(&v);
     rv_vm_detail_free(&v);
     if (!j) return rv_reply_error(r, RV_ERR_NOMEM, "out of memory");
@@ -495,6 +497,16 @@ static rv_err decision_txn(rv_server *s, long long id, const rv_decision_req *d,
 rv_answer rv_api_callback(rv_server *s, rv_req *r, const rv_path *p)
 {
     rv_error e;
+    size_t len;
+    const char *body = rv_req_body(r, &len);
+    if (len) { /* none, or {}: the call-back is now, as the service's clock has it */
+        json_t *j;
+        if (rv_json_body(body, len, &j, &e) != RV_OK) return rv_reply_rv_error(r, &e);
+        const char *key = json_object_iter_key(json_object_iter(j));
+        if (key) rv_error_set(&e, RV_ERR_ARG, "unknown field \"%.60s\": a call-back takes no body, or {}", key);
+        json_decref(j);
+        if (key) return rv_reply_rv_error(r, &e);
+    }
     char now[32];
     rv_utc_now(now);
     rv_err rc;

@@ -140,6 +140,21 @@ rv_waiter rv_req_wait(rv_req *r, rv_then then, void *state)
 
 /* ---- answers ---- */
 
+/* headers, and what every answer carries unless they say otherwise: never
+ * kept by a browser or proxy (names, numbers, recordings), and its type as
+ * given, never sniffed */
+static void add_headers(struct MHD_Response *resp, const char *const *headers)
+{
+    int cache = 0, sniff = 0;
+    for (const char *const *h = headers; h && h[0]; h += 2) {
+        MHD_add_response_header(resp, h[0], h[1]);
+        cache |= strcasecmp(h[0], "Cache-Control") == 0;
+        sniff |= strcasecmp(h[0], "X-Content-Type-Options") == 0;
+    }
+    if (!cache) MHD_add_response_header(resp, "Cache-Control", "no-store");
+    if (!sniff) MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+}
+
 rv_answer rv_reply(rv_req *r, unsigned status, char *body, size_t len, const char *const *headers)
 {
     if (!body) return MHD_NO;
@@ -148,7 +163,7 @@ rv_answer rv_reply(rv_req *r, unsigned status, char *body, size_t len, const cha
         free(body);
         return MHD_NO;
     }
-    for (const char *const *h = headers; h && h[0]; h += 2) MHD_add_response_header(resp, h[0], h[1]);
+    add_headers(resp, headers);
     rv_metrics_status(r->h->metrics, status);
     enum MHD_Result ret = MHD_queue_response(r->c, status, resp);
     MHD_destroy_response(resp);
@@ -159,7 +174,7 @@ rv_answer rv_reply_empty(rv_req *r, unsigned status, const char *const *headers)
 {
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
     if (!resp) return MHD_NO;
-    for (const char *const *h = headers; h && h[0]; h += 2) MHD_add_response_header(resp, h[0], h[1]);
+    add_headers(resp, headers);
     rv_metrics_status(r->h->metrics, status);
     enum MHD_Result ret = MHD_queue_response(r->c, status, resp);
     MHD_destroy_response(resp);

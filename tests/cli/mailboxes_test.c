@@ -35,6 +35,13 @@ Test(mailboxes, health_roles_and_mailboxes) {
     const char *bad = "{\"first_name\":\"A\",\"last_name\":\"B\",\"unit\":\"C\",\"email\":\"a b@c\"}";
     cr_expect_eq(call("PUT", "/v1/mailboxes/4711", pbx, bad, &o), 400, "%s", o.buf);
     cr_expect(strstr(o.buf, "email") != NULL, "%s", o.buf);
+    /* names and numbers are kept by no browser or proxy, and never sniffed as another type */
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "curl -s -D - -o /dev/null -H 'Authorization: Bearer %s' %s/v1/mailboxes/4711", officer,
+             base);
+    cr_assert_eq(run(cmd, &o), 0);
+    cr_expect(strcasestr(o.buf, "\nCache-Control: no-store\r") && strcasestr(o.buf, "\nX-Content-Type-Options: nosniff\r"),
+              "%s", o.buf);
 }
 
 Test(mailboxes, bad_input_gets_the_right_status) {
@@ -44,6 +51,16 @@ Test(mailboxes, bad_input_gets_the_right_status) {
     cr_expect_eq(call("PUT", "/v1/mailboxes/4711", pbx, "{\"first_name\":1}", &o), 400);
     cr_expect(strstr(o.buf, "first_name") != NULL, "%s", o.buf);
     cr_expect_eq(call("PUT", "/v1/mailboxes/4711", pbx, "not json", &o), 400);
+    /* control characters would reach reports, mails and the e-archive's XML as given */
+    static const char *const controlled[] = {
+        "{\"first_name\":\"\\t=1+1\",\"last_name\":\"B\",\"unit\":\"C\"}",
+        "{\"first_name\":\"A\",\"last_name\":\"B\\r\\n\",\"unit\":\"C\"}",
+        "{\"first_name\":\"A\",\"last_name\":\"B\",\"unit\":\"\\u001b[2J\"}",
+        "{\"first_name\":\"A\",\"last_name\":\"B\",\"unit\":\"C\",\"org\":\"X\\u0085Y\"}"};
+    for (size_t i = 0; i < sizeof controlled / sizeof *controlled; i++) {
+        cr_expect_eq(call("PUT", "/v1/mailboxes/4711", pbx, controlled[i], &o), 400, "%s: %s", controlled[i], o.buf);
+        cr_expect(strstr(o.buf, ": no control characters") != NULL, "%s", o.buf);
+    }
     char *big = malloc(200000);
     memset(big, 'a', 199999);
     big[199999] = '\0';

@@ -345,6 +345,11 @@ Test(voicemails, callbacks_decisions_and_the_audit) {
     cr_assert_eq(post_audio("samples/v01-bygglov.wav", pbx, "audio/wav", NULL, &o, loc, sizeof loc), 201);
     snprintf(path, sizeof path, "%s/callback", loc);
     cr_expect_eq(call("POST", path, officer, NULL, &o), 403);
+    /* it takes no body: what one says is refused, not ignored */
+    cr_expect_eq(call("POST", path, pbx, "{\"at\":\"1999-01-01T00:00:00Z\"}", &o), 400, "%s", o.buf);
+    cr_expect(strstr(o.buf, "unknown field \\\"at\\\"") != NULL, "%s", o.buf);
+    cr_expect_eq(call("POST", path, pbx, "{\"at\":1e400}", &o), 400, "%s", o.buf);
+    cr_expect_eq(call("POST", path, pbx, "{}", &o), 200, "%s", o.buf);
     cr_expect_eq(call("POST", path, pbx, NULL, &o), 200, "%s", o.buf);
     cr_expect_eq(call("POST", "/v1/voicemails/999/callback", pbx, NULL, &o), 404);
     snprintf(path, sizeof path, "%s/decision", loc);
