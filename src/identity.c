@@ -24,7 +24,7 @@ struct rv_identity {
     /* the tokens file as last read, so that a token made or revoked with
      * `rostvakt token` counts at once (rv_identity_fresh) */
     pthread_mutex_t reload_lock;      /* one reload at a time; guards seen */
-    struct stat seen;
+    struct stat seen, seen_users;     /* the tokens and users files as last read */
     _Atomic long long looked_ms;      /* when the file was last looked at (monotonic) */
     /* the store the sessions and revocations are in, shared by the nodes */
     rv_service_store *db;
@@ -52,6 +52,8 @@ rv_err rv_identity_open(const rv_config *cfg, rv_identity **out, rv_error *err)
     pthread_mutex_init(&id->reload_lock, NULL);
     pthread_mutex_init(&id->poll_lock, NULL);
     if (stat(cfg->tokens, &id->seen) != 0) memset(&id->seen, 0, sizeof id->seen);
+    if (!cfg->users_file[0] || stat(cfg->users_file, &id->seen_users) != 0)
+        memset(&id->seen_users, 0, sizeof id->seen_users);
     rv_err rc = rv_tokens_load(cfg->tokens, &id->tokens, err);
     if (rc == RV_OK) rc = rv_sessions_new((long)cfg->session_idle_timeout, &id->sessions, err);
     if (rc == RV_OK && cfg->users_file[0]) rc = rv_users_load(cfg->users_file, &id->users, err);
@@ -196,6 +198,8 @@ static rv_err reload_locked(rv_identity *id, rv_error *err)
     rv_tokens *t = NULL;
     rv_users *u = NULL;
     if (stat(cfg->tokens, &id->seen) != 0) memset(&id->seen, 0, sizeof id->seen);
+    if (!cfg->users_file[0] || stat(cfg->users_file, &id->seen_users) != 0)
+        memset(&id->seen_users, 0, sizeof id->seen_users);
     rv_err rc = rv_tokens_load(cfg->tokens, &t, err);
     if (rc == RV_OK && cfg->users_file[0]) rc = rv_users_load(cfg->users_file, &u, err);
     if (rc != RV_OK) { /* the old ones stay */
@@ -250,6 +254,15 @@ rv_err rv_identity_use_store(rv_identity *id, rv_service_store *db, rv_error *er
     return rc;
 }
 
+/* 1 when the file at path is not the one o describes (o: as last read). */
+static int changed(const char *path, const struct stat *o)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) memset(&st, 0, sizeof st);
+    return st.st_dev != o->st_dev || st.st_ino != o->st_ino || st.st_size != o->st_size ||
+           st.st_mtim.tv_sec != o->st_mtim.tv_sec || st.st_mtim.tv_nsec != o->st_mtim.tv_nsec;
+}
+
 void rv_identity_fresh(rv_identity *id, int unknown)
 {
     poll_revocations(id);
@@ -262,14 +275,12 @@ void rv_identity_fresh(rv_identity *id, int unknown)
                pthread_mutex_trylock(&id->reload_lock) != 0) {
         return; /* looked at lately, or another thread reads the file now */
     }
-    struct stat st;
-    if (stat(id->cfg->tokens, &st) != 0) memset(&st, 0, sizeof st);
-    const struct stat *o = &id->seen;
-    if (st.st_dev != o->st_dev || st.st_ino != o->st_ino || st.st_size != o->st_size ||
-        st.st_mtim.tv_sec != o->st_mtim.tv_sec || st.st_mtim.tv_nsec != o->st_mtim.tv_nsec) {
+    /* the users file as the tokens file: a user taken out stops at once */
+    if (changed(id->cfg->tokens, &id->seen) || (id->cfg->users_file[0] && changed(id->cfg->users_file, &id->seen_users))) {
         rv_error e;
         if (reload_locked(id, &e) != RV_OK) /* said once a change: seen is the file read */
-            fprintf(stderr, "rostvakt: %s changed: %s; the old tokens stay\n", id->cfg->tokens, e.msg);
+            fprintf(stderr, "rostvakt: %s changed: %s; the old tokens and users stay\n",
+                    id->cfg->users_file[0] ? "the tokens or users file" : id->cfg->tokens, e.msg);
     }
     pthread_mutex_unlock(&id->reload_lock);
 }
@@ -333,7 +344,8 @@ rv_err rv_identity_sign_in(rv_identity *id, const unsigned char key[RV_TOKEN_KEY
 {
     if (!id->db) return rv_error_set(err, RV_ERR_INTERNAL, "no store for the sessions");
     char orgs[RV_ORGS_TEXT_MAX] = "";
-    (void)rv_identity_orgs(id, 0, name, orgs);
+    if (!rv_identity_orgs(id, 0, name, orgs)) /* revoked since its key was checked: "" would be every one */
+        return rv_error_set(err, RV_ERR_UNAUTHORIZED, "no such token");
     rv_session_owner o = {key, name, orgs, role};
     rv_err rc;
     RV_STORE_RETRY(id->db, rc, RV_BUSY_TRIES, rv_session_create(id->sessions, id->db->store, &o, sid, csrf, err));

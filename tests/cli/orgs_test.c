@@ -281,6 +281,18 @@ Test(orgs, a_proxy_user_acts_for_the_organisations_the_users_file_names) {
     cr_expect_eq(call_h("GET", "/v1/voicemails/2", "X-Remote-User: anna", NULL, NULL, NULL, &o, NULL), 200, "%s", o.buf);
     cr_expect_eq(call_h("GET", "/v1/voicemails/1", "X-Remote-User: bo", NULL, NULL, NULL, &o, NULL), 200,
                  "a line of two fields: every one, as before");
+    /* the file changed while it runs: bo taken out, anna moved, within a second or two */
+    char path[128];
+    snprintf(path, sizeof path, "%s/users", dir);
+    write_file(path, "anna\tofficer\tessunga\n");
+    long bo = 200, anna = 404;
+    for (int i = 0; i < 40 && (bo == 200 || anna != 200); i++) {
+        usleep(100000);
+        bo = call_h("GET", "/v1/voicemails/1", "X-Remote-User: bo", NULL, NULL, NULL, &o, NULL);
+        anna = call_h("GET", "/v1/voicemails/1", "X-Remote-User: anna", NULL, NULL, NULL, &o, NULL);
+    }
+    cr_expect_neq(bo, 200, "bo taken out of the users file");
+    cr_expect_eq(anna, 200, "anna now essunga's: %s", o.buf);
 }
 
 /* Voicemail id's package, made by officer tok, unpacked into dir/pkg: its
