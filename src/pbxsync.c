@@ -554,8 +554,9 @@ static rv_err sync_message(sync_pass *p, const char *ctx, const char *mb, const 
         p->c->skipped++;
         return rv_sync_state_put(p->st, key, "skipped no-audio", p->err);
     }
-    /* the caller's number: what is inside <...>, + and digits */
-    const char *lt = strchr(callerid, '<');
+    /* the caller's number: what is inside the last <...> (a name may hold
+     * one of its own: "<x> Name" <+46...>), + and digits */
+    const char *lt = strrchr(callerid, '<');
     char idem[200];
     snprintf(idem, sizeof idem, "asterisk:%.180s", key + 4);
     char label[300];

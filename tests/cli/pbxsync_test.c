@@ -830,6 +830,21 @@ Test(pbxsync, a_folder_it_cannot_read_is_said) {
     cr_expect_eq(count_voicemails("4711"), 1, "read once it may be: %s", out.buf);
 }
 
+/* The caller's number is the last <...> of callerid: a name with a < of
+ * its own does not lose it. */
+Test(pbxsync, a_callers_name_with_angle_brackets_keeps_the_number) {
+    sink o, out;
+    spool_for("default");
+    char cmd[1024], p[512];
+    snprintf(cmd, sizeof cmd, "cp samples/v01-bygglov.wav '%s/spool/default/4711/INBOX/msg0000.wav'", dir);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(p, sizeof p, "%s/spool/default/4711/INBOX/msg0000.txt", dir);
+    asterisk_txt(p, "\"<x> Name\" <+46701111111>", 1764756900, "1764756900-00000000");
+    cr_expect_eq(pbx_sync(NULL, &out), 0, "%s", out.buf);
+    cr_assert_eq(call("GET", "/v1/voicemails?ext=4711", officer, NULL, &o), 200);
+    cr_expect(strstr(o.buf, "\"caller\":\"+46701111111\"") != NULL, "%s | %s", o.buf, out.buf);
+}
+
 Test(pbxsync, links_and_paths_out_of_the_spool_are_refused) {
     sink out;
     spool_for("default");
