@@ -385,14 +385,18 @@ rv_answer rv_api_metrics(rv_server *s, rv_req *r, const rv_path *p)
     long mail_pending = rv_store_outbox_pending(s->db.store);
     pthread_mutex_unlock(&s->db.lock);
     rv_metrics_write(s->metrics, queued, f);
-    fprintf(f, "# HELP rostvakt_analyses_claimed Voicemails a worker on some node holds a claim on (part of the queue).\n"
-               "# TYPE rostvakt_analyses_claimed gauge\nrostvakt_analyses_claimed %lld\n",
-            claimed);
-    fprintf(f, "# HELP rostvakt_mail_pending The sweep's mails not sent yet (tried again at the next sweep).\n"
-               "# TYPE rostvakt_mail_pending gauge\nrostvakt_mail_pending %ld\n"
-               "# HELP rostvakt_sweep_running 1 while a sweep asked for over HTTP waits or runs.\n"
+    /* a count the database did not give (-1) is left out, not shown as one */
+    if (claimed >= 0)
+        fprintf(f, "# HELP rostvakt_analyses_claimed Voicemails a worker on some node holds a claim on (part of the queue).\n"
+                   "# TYPE rostvakt_analyses_claimed gauge\nrostvakt_analyses_claimed %lld\n",
+                claimed);
+    if (mail_pending >= 0)
+        fprintf(f, "# HELP rostvakt_mail_pending The sweep's mails not sent yet (tried again at the next sweep).\n"
+                   "# TYPE rostvakt_mail_pending gauge\nrostvakt_mail_pending %ld\n",
+                mail_pending);
+    fprintf(f, "# HELP rostvakt_sweep_running 1 while a sweep asked for over HTTP waits or runs.\n"
                "# TYPE rostvakt_sweep_running gauge\nrostvakt_sweep_running %d\n",
-            mail_pending, rv_workers_sweep_running(s->workers));
+            rv_workers_sweep_running(s->workers));
     fclose(f);
     return rv_reply_bytes(r, 200, out, len, "text/plain; version=0.0.4", NULL, NULL);
 }
@@ -453,26 +457,47 @@ rv_answer rv_api_sign_in(rv_server *s, rv_req *r, const rv_path *p)
                            "Set-Cookie", cookie);
 }
 
+/* The organisations of orgs (rv_orgs_has's form; "" all), {id, name,
+ * time_zone} each, into *list, and the time zone their dates are shown
+ * and filtered in: their own when they all share one, else Sweden's (as
+ * rv_api_calendar filters). */
+static rv_err orgs_and_zone(rv_server *s, const char *orgs, json_t **list, const char **zone, rv_error *e)
+{
+    rv_org *v = NULL;
+    size_t n = 0;
+    rv_err rc;
+    *list = NULL;
+    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, rv_store_list_orgs(s->db.store, orgs, &v, &n, e));
+    if (rc != RV_OK) return rc;
+    json_t *a = json_array();
+    int same = n > 0;
+    for (size_t i = 0; a && i < n; i++) {
+        same = same && v[i].time_zone[0] && strcmp(v[i].time_zone, v[0].time_zone) == 0;
+        json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "id", v[i].id, "name", v[i].name, "time_zone",
+                                           v[i].time_zone[0] ? v[i].time_zone : "Europe/Stockholm"));
+    }
+    *zone = same && strcmp(v[0].time_zone, "Europe/Mariehamn") == 0 ? "Europe/Mariehamn" : "Europe/Stockholm";
+    free(v);
+    if (!a) return rv_error_set(e, RV_ERR_NOMEM, "out of memory");
+    *list = a;
+    return RV_OK;
+}
+
 /* GET /v1/session: who is signed in, with the CSRF token the app sends back. */
 rv_answer rv_api_get_session(rv_server *s, rv_req *r, const rv_path *p)
 {
     (void)p;
     const rv_caller *who = rv_req_caller(r);
-    /* the organisations it acts for, each {id, name}, for the app to say whose a page is */
-    rv_org *v = NULL;
-    size_t n = 0;
+    /* the organisations it acts for, for the app to say whose a page is
+     * and to show dates in their time zone */
+    json_t *orgs;
+    const char *zone;
     rv_error e;
-    rv_err rc;
-    RV_STORE_RETRY(&s->db, rc, RV_BUSY_TRIES, rv_store_list_orgs(s->db.store, who->orgs, &v, &n, &e));
-    if (rc != RV_OK) return rv_reply_rv_error(r, &e);
-    json_t *orgs = json_array();
-    for (size_t i = 0; orgs && i < n; i++)
-        json_array_append_new(orgs, json_pack("{s:s,s:s}", "id", v[i].id, "name", v[i].name));
-    free(v);
+    if (orgs_and_zone(s, who->orgs, &orgs, &zone, &e) != RV_OK) return rv_reply_rv_error(r, &e);
     return rv_reply_json(r, 200,
-                         json_pack("{s:s,s:s,s:s,s:o,s:o,s:b}", "name", who->name, "role", rv_role_name(who->role),
+                         json_pack("{s:s,s:s,s:s,s:o,s:o,s:b,s:s}", "name", who->name, "role", rv_role_name(who->role),
                                    "via", who->via, "csrf", who->csrf[0] ? json_string(who->csrf) : json_null(),
-                                   "organisations", orgs, "every_organisation", !who->orgs[0]));
+                                   "organisations", orgs, "every_organisation", !who->orgs[0], "time_zone", zone));
 }
 
 /* DELETE /v1/session: sign out, audited first: the session stays unless

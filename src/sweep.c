@@ -853,8 +853,9 @@ rv_err rv_sweep_run(rv_store *s, const rv_sweep_opts *o, const rv_sweep_output *
         if (!(kf = open_memstream(&kept, &kept_len))) rc = rv_error_set(err, RV_ERR_NOMEM, "out of memory");
         else w.w[w.n++] = (writer){kf, RV_SWEEP_JSON, NULL, 0, 1};
     }
+    if (rc == RV_OK && (c->mailboxes = (long)rv_store_count(s, RV_COUNT_MAILBOXES)) < 0)
+        rc = rv_error_set(err, RV_ERR_IO, "cannot count the mailboxes"); /* not a report of -1 of them */
     if (rc == RV_OK) {
-        c->mailboxes = (long)rv_store_count(s, RV_COUNT_MAILBOXES);
         w_begin(&w, date, c->mailboxes);
         rv_unit_share *units = NULL;
         size_t n_units = 0;
