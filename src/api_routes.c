@@ -74,7 +74,7 @@ const rv_route rv_routes[] = {
     {"POST", "/v1/session", RV_PUBLIC, RV_BODY_SIGN_IN, rv_api_sign_in, "",
      "officer, manager, admin (a pbx token may not sign in)", "201 `{name, role, csrf}` + cookie", "400, 401, 403"},
     {"GET", "/v1/session", ANY_ROLE, RV_BODY_NONE, rv_api_get_session, "", NULL,
-     "200 `{name, role, csrf, organisations}` (`csrf` null without a session)", "401"},
+     "200 `{name, role, csrf, organisations, time_zone}` (`csrf` null without a session)", "401"},
     {"DELETE", "/v1/session", ANY_ROLE, RV_BODY_NONE, rv_api_sign_out, "", NULL, "200 the session ended", "401"},
 };
 

@@ -4,7 +4,7 @@
  * always set as text, never as markup. */
 'use strict';
 
-const state = { me: null, csrf: null, flash: null, notice: null, next: null, rendered: false, seq: 0 };
+const state = { me: null, csrf: null, flash: null, notice: null, next: null, rendered: false, seq: 0, pageOrg: '' };
 
 /* Every code the API gives, in the one Swedish word the app shows for it;
  * docs/glossary.md lists the same table (a browser test keeps them equal). */
@@ -110,7 +110,12 @@ function say(text, error) {
   const s = document.getElementById('status');
   s.textContent = text || '';
   s.className = 'status' + (error ? ' error' : '');
+  /* said at the top of the page: brought into view, wherever the person is */
+  if (text && s.scrollIntoView) s.scrollIntoView({ block: 'nearest' });
 }
+
+/* A name in the genitive: Anna's is "Annas", Lars's "Lars". */
+const genitive = (n) => (/[sxz]$/i.test(n || '') ? n : (n || '') + 's');
 
 /* An answer other than 2xx: its HTTP status and the API's error code; its
  * message is the code's Swedish word (the API's own text is English). */
@@ -187,7 +192,11 @@ async function savePackage(id) {
 /* The body's time zone: dates and times are shown and filtered in it,
  * whatever the browser's own zone is (Europe/Mariehamn for an Åland body). */
 function zone() {
-  return (state.me && state.me.time_zone) || 'Europe/Stockholm';
+  const me = state.me;
+  if (!me) return 'Europe/Stockholm';
+  /* a page of one organisation (picked, or a voicemail's): that one's */
+  const o = state.pageOrg && (me.organisations || []).find((x) => x.id === state.pageOrg);
+  return (o && o.time_zone) || me.time_zone || 'Europe/Stockholm';
 }
 
 function when(iso) {
@@ -327,6 +336,7 @@ async function myOrgs() {
     if (j && state.me === me) {
       me.organisations = j.organisations;
       me.every_organisation = j.every_organisation;
+      me.time_zone = j.time_zone;
       showOrganisations();
     }
     if (seq !== state.seq) throw new Stale(); /* as api() reads: for a page left meanwhile, nothing */
@@ -347,8 +357,11 @@ function orgPicker(orgs, value) {
 /* The organisation picked on one page is the next page's too, in this tab
  * until sign-out: a page's own organisation= first ("": all of theirs). */
 function pickedOrg(q) {
-  if (q.has('organisation')) return q.get('organisation');
-  try { return sessionStorage.getItem('organisation') || ''; } catch (e) { return ''; }
+  let id = '';
+  if (q.has('organisation')) id = q.get('organisation');
+  else try { id = sessionStorage.getItem('organisation') || ''; } catch (e) { /* none kept */ }
+  state.pageOrg = id; /* its dates in its time zone */
+  return id;
 }
 function keepOrg(picker) {
   if (!picker) return;
@@ -382,9 +395,11 @@ function signInPage() {
     ev.preventDefault();
     try {
       const me = await api('POST', '/v1/session', { token: token.value });
-      state.me = me;
-      state.csrf = me.csrf;
       token.value = '';
+      /* the session as GET answers it: its organisations and time zone too */
+      const full = await api('GET', '/v1/session').catch(() => null);
+      state.me = full && full.name === me.name ? full : me;
+      state.csrf = me.csrf;
       showSignedIn();
       const next = state.next || home();
       state.next = null;
@@ -473,6 +488,11 @@ async function inboxPage(params) {
   };
   const form = el('form', { class: 'filters', onsubmit: (ev) => {
     ev.preventDefault();
+    clearFieldError(f.to);
+    if (f.from.value && f.to.value && f.to.value < f.from.value) { /* else an empty list and no word why */
+      fieldError(f.to, 'Till och med är före Från och med: byt plats på datumen.');
+      return;
+    }
     const n = new URLSearchParams();
     for (const [k, v] of Object.entries(f)) n.set(k, v.value.trim());
     if (q.get('limit')) n.set('limit', q.get('limit'));
@@ -498,6 +518,8 @@ async function inboxPage(params) {
   const limit = /^\d{1,3}$/.test(q.get('limit') || '') ? q.get('limit') : '25';
   const a = new URLSearchParams({ limit });
   for (const k of ['organisation', 'classification', 'unit', 'q', 'caller', 'listened', 'from', 'to']) if (f[k] && f[k].value.trim()) a.set(k, f[k].value.trim());
+  /* a number as people write it: 070-123 45 67 */
+  if (a.has('caller')) a.set('caller', a.get('caller').replace(/[\s()-]/g, ''));
   if (f.decision.value) a.set('decision', f.decision.value);
   for (const k of ['after', 'before']) if (q.get(k)) a.set(k, q.get(k));
   const j = await api('GET', '/v1/voicemails?' + a.toString());
@@ -535,7 +557,7 @@ function timeline(a, w, player) {
   const segs = (a.signal && a.signal.speech_segments) || [];
   const kws = a.keywords || [];
   const desc = segs.length + ' stycken tal' + (kws.length ? '; ärendeord: ' +
-    kws.map((k) => k.word + ' vid ' + k.at_s.toFixed(1) + ' s').join(', ') : '');
+    kws.map((k) => k.word + ' vid ' + k.at_s.toFixed(1).replace('.', ',') + ' s').join(', ') : '');
   const head = svg('line', { class: 'playhead', x1: x(player.currentTime || 0), x2: x(player.currentTime || 0), y1: 24, y2: 52,
     stroke: '#1b1b1b', 'stroke-width': 3 });
   const move = () => { head.setAttribute('x1', x(player.currentTime)); head.setAttribute('x2', x(player.currentTime)); };
@@ -555,8 +577,10 @@ function timeline(a, w, player) {
  * L five seconds back and forward), so that they take no key a screen
  * reader uses elsewhere on the page. */
 function playerBox(v, a) {
-  const audio = el('audio', { controls: true, preload: 'metadata', src: '/v1/voicemails/' + v.id + '/audio', 'aria-label': 'Röstmeddelandet' });
-  const jump = (s) => { audio.currentTime = Math.min(Math.max(0, audio.currentTime + s), audio.duration || 0); };
+  /* nothing fetched until it is played: every fetch of the audio is a
+   * listen in the audit and in "Nya" */
+  const audio = el('audio', { controls: true, preload: 'none', src: '/v1/voicemails/' + v.id + '/audio', 'aria-label': 'Röstmeddelandet' });
+  const jump = (s) => { audio.currentTime = Math.min(Math.max(0, audio.currentTime + s), audio.duration || a.duration_s || 0); };
   const toggle = () => { if (audio.paused) audio.play().catch(() => {}); else audio.pause(); };
   const playFrom = (t) => { audio.currentTime = t; audio.play().catch(() => {}); };
   const play = el('button', { type: 'button', text: 'Spela', onclick: toggle });
@@ -642,6 +666,7 @@ async function voicemailPage(id, decided) {
   const next = decided ? await nextUndecided(v.id) : undefined;
   const a = v.analysis || {};
   const o = v.owner || {};
+  state.pageOrg = o.org || ''; /* its times in its organisation's zone */
   const dnr = el('input', { name: 'diarienummer' });
   const subject = el('input', { name: 'arendemening', size: 40 });
   const secrecy = el('input', { name: 'sekretess', placeholder: 'OSL 26 kap. 1 §' });
@@ -695,6 +720,13 @@ async function voicemailPage(id, decided) {
       fieldError(reason, 'Skriv varför beslutet ändras: det sparas i loggen med det gamla och det nya.');
       return;
     }
+    /* what was typed for a registration is not thrown away unseen: the
+     * service would refuse it too (a diarienummer with another decision) */
+    const stray = d !== 'registrera' && [dnr, subject, secrecy].find((x) => x.value.trim());
+    if (stray) {
+      fieldError(stray, 'Fältet hör till Registrera: töm det, eller välj Registrera.');
+      return;
+    }
     const body = { decision: d };
     if (d === 'registrera') {
       body.diarienummer = dnr.value.trim();
@@ -712,6 +744,12 @@ async function voicemailPage(id, decided) {
       const name = at ? at[1] : '';
       const f = fields[name];
       const text = 'Beslutet sparades inte: ' + decisionError(name, e) + '.';
+      if (name === 'reason' && !decidedBefore) { /* someone decided meanwhile: their decision shown, then asked again */
+        await redraw(() => voicemailPage(id), '');
+        say('Beslutet sparades inte: ett annat beslut har fattats under tiden, se beslutshistoriken. ' +
+          'Vill du ändra det, välj beslut igen och skriv varför.', true);
+        return;
+      }
       if (f && !f.isConnected) say(text, true);
       else if (f && f.tagName === 'FIELDSET') groundError(text);
       else if (f) fieldError(f, text);
@@ -785,8 +823,9 @@ async function voicemailPage(id, decided) {
     el('h2', { text: 'Beslut' }),
     next === undefined ? null : el('p', {}, next ? el('a', { class: 'next-undecided', href: '#/rostmeddelande/' + next, text: 'Nästa obeslutade →' })
       : 'Inga fler obeslutade röstmeddelanden.'),
-    canDecide ? form : el('p', { text: 'Beslut fattas av registrator.' }),
-    canDecide ? handoverBox(v) : null,
+    v.disposed_at ? el('p', { text: 'Inspelningen är gallrad: inga fler beslut eller överlämningar görs om den.' })
+      : canDecide ? form : el('p', { text: 'Beslut fattas av registrator.' }),
+    canDecide && !v.disposed_at ? handoverBox(v) : null,
     el('h2', { text: 'Beslutshistorik' }),
     table('Beslut om meddelandet, äldst först', ['Beslutat', 'Beslut', 'Uppgifter', 'Skäl och anteckning', 'Av'], history),
     archive,
@@ -915,7 +954,7 @@ function reviewRow(r) {
     try {
       await api('POST', `/v1/mailboxes/${r.ext}/greetings/${r.greeting_id}/review`, body);
     } catch (e) { say('Granskningen sparades inte: ' + e.message + '.', true); return; }
-    await redraw(route, 'Granskningen av ' + r.name + 's hälsningsfras är sparad.');
+    await redraw(route, 'Granskningen av ' + genitive(r.name) + ' hälsningsfras är sparad.');
   } }, sets, msg, el('button', { type: 'submit', text: 'Spara granskning',
     'aria-label': 'Spara granskning för ' + r.name }));
   /* a sample is heard blind: its verdict is what the answers check */
@@ -942,7 +981,8 @@ async function mailboxPage(ext) {
     table('Hälsningsfraser, nyast först', ['Mottagen', 'Bedömning', 'Lyssna'], items.map((g) => el('tr', {},
       el('td', { text: when(g.received_at) }),
       el('td', { text: blind.has(g.id) ? 'Stickprov: granska först'
-        : greetingState(g)[0] + (g.compliant === false && g.violations?.length ? ': ' + words('violation', g.violations) : '') }),
+        : greetingState(g)[0] + (g.compliant === false && !g.missing_reason && g.violations?.length
+          ? ': ' + words('violation', g.violations) : '') }),
       el('td', {}, g.removed || !g.audio_sha256 ? '–' : el('audio', { controls: true, preload: 'none',
         src: `/v1/mailboxes/${m.ext}/greetings/${g.id}/audio`, 'aria-label': 'Hälsningsfrasen från ' + when(g.received_at) }))))));
 }
@@ -1050,7 +1090,7 @@ async function reportsPage(params) {
   const boxes = only ? (last.units || []).filter((u) => unitKey(u.unit) === only).reduce((n, u) => n + u.mailboxes, 0) : last.mailboxes;
   const chart = (title, ser, max, fmt) => drawn('chart-box', (w) => lineChart(title, ser, dates, max, fmt, w));
   page('Rapporter', owner, oneUnit, form,
-    el('p', { text: `Senaste nattliga kontroll ${last.date}: ${boxes} brevlådor` + (only ? ` i ${names.get(only) || pick.value}.` : '.') }),
+    el('p', { text: `Senaste nattliga kontroll ${last.date}: ${boxes} ${boxes === 1 ? 'brevlåda' : 'brevlådor'}` + (only ? ` i ${names.get(only) || pick.value}.` : '.') }),
     el('h2', { text: 'Andel hälsningsfraser som följer policyn, per enhet' }),
     chart('Andel som följer policyn', share, 1, (v) => Math.round(v * 100) + ' %'),
     el('h2', { text: 'Saknade hälsningsfraser, per enhet' }),
@@ -1086,12 +1126,14 @@ function auditDetail(r) {
     return word('decision', d);
   }
   if (r.action.endsWith('_listed') && d) {
+    const undecided = { none: 'obeslutade', any: 'beslutade' };
     return [...new URLSearchParams(d)].map(([k, v]) => (WORDS.param[k] || k) + ': ' +
-      (WORDS.classification[v] || WORDS.decision[v] || v)).join(', ');
+      ((k === 'decision' && undecided[v]) || WORDS.classification[v] || WORDS.decision[v] || v)).join(', ');
   }
   if (r.action === 'sweep_done') {
     return d.replace(/(\d+) missing/, '$1 saknas').replace(/(\d+) not compliant/, '$1 följer inte policyn')
-      .replace(/(\d+) overdue/, '$1 försenade').replace(/(\d+) disposed/, '$1 gallrade');
+      .replace(/(\d+) overdue/, '$1 försenade').replace(/(\d+) disposed/, '$1 gallrade')
+      .replace(/, audio not erased yet$/, ', ljudet är inte raderat än');
   }
   return d.replace(/^greeting (\d+)$/, 'hälsningsfras $1').replace(/^sweep (\d+)$/, 'rapport $1')
     .replace(/^a pbx token$/, 'en växels nyckel');
@@ -1197,6 +1239,7 @@ async function route() {
     shown.dataset.shown = h;
     return;
   }
+  state.pageOrg = '';
   for (const [re, fn, roles] of ROUTES) {
     const m = h.match(re);
     if (!m) continue;
@@ -1205,7 +1248,10 @@ async function route() {
       shown.setAttribute('aria-busy', 'true');
       try { await fn(m[1] || ''); } catch (e) {
         if (e instanceof Stale || mine !== state.seq) return;
-        if (e.status !== 401) say('Kunde inte hämta sidan: ' + e.message + '.', true);
+        if (e.status !== 401) { /* nothing of the page before is left under this address */
+          page('Sidan kunde inte visas', el('p', { text: 'Kunde inte hämta sidan: ' + e.message + '.' }));
+          say('Kunde inte hämta sidan: ' + e.message + '.', true);
+        }
       }
       if (mine !== state.seq) return; /* a later page is on its way: it says when it is drawn */
       shown.removeAttribute('aria-busy');

@@ -136,13 +136,12 @@ test('an officer signs in, filters the inbox, listens and records a decision', a
   await page.click('#page tbody tr a');
   await page.waitForSelector('audio');
   assert.equal(await heading(page), 'Röstmeddelande ' + id);
-  // the audio reaches a duration and plays
-  await page.waitForFunction(() => document.querySelector('audio').readyState >= 1, { timeout: 15000 });
-  const duration = await page.$eval('audio', (a) => a.duration);
-  assert.ok(duration > 0.5, 'the recording has a duration: ' + duration);
+  // the audio plays and has a duration
   await page.$eval('audio', (a) => a.play());
   await page.waitForFunction(() => document.querySelector('audio').currentTime > 0.2, { timeout: 15000 });
   await page.$eval('audio', (a) => a.pause());
+  const duration = await page.$eval('audio', (a) => a.duration);
+  assert.ok(duration > 0.5, 'the recording has a duration: ' + duration);
   // a decision
   await page.click('input[name=decision][value=registrera]');
   await page.type('input[name=diarienummer]', 'KS 2026/4711');
@@ -305,7 +304,6 @@ test('every page is keyboard-operable and passes axe at WCAG 2.1 AA', async () =
   // the player is reached by keyboard and plays with it
   await page.goto(url + '/#/rostmeddelande/1');
   await page.waitForSelector('audio');
-  await page.waitForFunction(() => document.querySelector('audio').readyState >= 1, { timeout: 15000 });
   await page.focus('audio');
   await page.keyboard.press('Space');
   await page.waitForFunction(() => document.querySelector('audio').currentTime > 0.2, { timeout: 15000 });
@@ -426,15 +424,26 @@ test('a missing or blank diarienummer is shown at its field, which gets the focu
     assert.match(f.said, /[Dd]iarienummer/);
     assert.ok(f.near, 'the message is at the field');
   }
+  // a diarienummer typed with another decision is not thrown away unseen
+  await page.$eval('input[name=diarienummer]', (i) => { i.value = ''; });
+  await page.type('input[name=diarienummer]', 'KS 2026/1');
+  await page.click('input[name=decision][value=halls_ordnad]');
+  await page.click('form button.primary');
+  await page.waitForFunction(() => document.activeElement?.name === 'diarienummer' &&
+    document.activeElement.getAttribute('aria-invalid') === 'true');
   const hist = await page.evaluate(async () => (await (await fetch('/v1/voicemails/2')).json()).decisions);
   assert.deepEqual(hist, [], 'nothing was decided');
+  // a page that cannot be read leaves nothing of the page before under its address
+  await page.evaluate(() => { location.hash = '#/rostmeddelande/99999'; });
+  await page.waitForFunction(() => document.querySelector('#page h1')?.textContent === 'Sidan kunde inte visas' &&
+    document.getElementById('page').dataset.shown === location.hash);
+  assert.doesNotMatch(await page.$eval('#page', (p) => p.textContent), /Röstmeddelande 2|Diarienummer/);
   await ctx.close();
 });
 
 test('the player: a playhead, case words that play from where they were heard, keys while it has focus', async () => {
   const { ctx, page } = await signedIn(tokens.officer);
   await openPage(page, '#/rostmeddelande/1', 'Röstmeddelande 1');
-  await page.waitForFunction(() => document.querySelector('audio').readyState >= 1, { timeout: 15000 });
   const words = await page.evaluate(async () => (await (await fetch('/v1/voicemails/1')).json()).analysis.keywords);
   assert.ok(words.length >= 1, 'the demo voicemail has a case word');
   // the keys are documented on the page
@@ -472,6 +481,12 @@ test('the player: a playhead, case words that play from where they were heard, k
 });
 
 test('an overdue call-back is marked "försenad" on its voicemail', async () => {
+  // a message a month old nobody called back (the demo's own are days old,
+  // and an empty one has nobody to call back)
+  const r = await fetch(url + '/v1/mailboxes/4703/voicemails', { method: 'POST',
+    body: readFileSync(join(ROOT, 'samples', 'v03-ring-mig.wav')),
+    headers: { Authorization: 'Bearer ' + tokens.pbx, 'Content-Type': 'audio/wav', 'X-Received-At': '2026-11-02T10:00:00Z' } });
+  assert.equal(r.status, 201);
   const { ctx, page } = await signedIn(tokens.officer);
   await page.emulateTimezone('Europe/Stockholm');
   const list = await page.evaluate(async () => (await (await fetch('/v1/voicemails?limit=100&decision=any')).json()).items
@@ -756,11 +771,18 @@ test('a voicemail being analysed is not hidden by the "Möjlig allmän handling"
 // The list's items carry callback_deadline and callback_at.
 test('an overdue call-back is marked "försenad" in the inbox', async () => {
     const { ctx, page } = await signedIn(tokens.officer);
-    await openPage(page, '#/rostmeddelande/6', 'Röstmeddelande 6');
+    const today = await page.evaluate(() => today());
+    const list = await page.evaluate(async () => (await (await fetch('/v1/voicemails?limit=100&decision=any')).json()).items
+      .concat((await (await fetch('/v1/voicemails?limit=100&decision=none')).json()).items));
+    const late = list.find((v) => !v.callback_at && v.callback_deadline && v.callback_deadline < today);
+    assert.ok(late, 'an overdue call-back');
+    await openPage(page, '#/rostmeddelande/' + late.id, 'Röstmeddelande ' + late.id);
     assert.match(await page.$eval('dl.facts', (d) => d.textContent), /försenad/);
-    await openPage(page, '#/inkorg?decision=', 'Inkorg');
-    const row = await page.$$eval('#page tbody tr', (rs) => rs.map((r) => r.textContent).find((t) => t.includes('ankn. 4706')));
+    await openPage(page, '#/inkorg?decision=&limit=100', 'Inkorg');
+    const row = await page.$$eval('#page tbody tr', (rs, id) => rs.find((r) => r.querySelector(`a[href="#/rostmeddelande/${id}"]`))?.textContent, late.id);
     assert.match(row, /försenad/);
+    // an empty message has nobody to call back: never late
+    for (const v of list.filter((x) => x.classification === 'empty')) assert.equal(v.callback_deadline, null, 'voicemail ' + v.id);
     await ctx.close();
   });
 
@@ -798,6 +820,12 @@ test('the inbox: a total, "Nya", search by caller and by name; who has listened'
   await openPage(page, '#/inkorg?decision=&caller=' + encodeURIComponent(one.caller), 'Inkorg');
   const byCaller = await page.$$eval('#page tbody tr', (rs) => rs.map((r) => r.cells[2].textContent));
   assert.ok(byCaller.length >= 1 && byCaller.every((c) => c.includes(one.caller)), byCaller.join(' | '));
+  // written as people write a number: 070-123 45 67
+  const national = one.caller.startsWith('+46') ? '0' + one.caller.slice(3) : one.caller;
+  const spaced = national.slice(0, 3) + '-' + national.slice(3, 6) + ' ' + national.slice(6);
+  await openPage(page, '#/inkorg?decision=&caller=' + encodeURIComponent(spaced), 'Inkorg');
+  const bySpaced = await page.$$eval('#page tbody tr', (rs) => rs.map((r) => r.cells[2].textContent));
+  assert.deepEqual(bySpaced, byCaller, spaced);
   const first = one.name.split(' ')[0];
   await openPage(page, '#/inkorg?decision=&q=' + encodeURIComponent(first.toUpperCase()), 'Inkorg');
   const byName = await page.$$eval('#page tbody tr', (rs) => rs.map((r) => r.cells[1].textContent));
@@ -806,6 +834,12 @@ test('the inbox: a total, "Nya", search by caller and by name; who has listened'
   const id = fresh.items[0].id;
   await openPage(page, '#/rostmeddelande/' + id, 'Röstmeddelande ' + id);
   assert.match(await page.$eval('dl.facts dd.listens', (d) => d.textContent), /ingen än/);
+  // opening it is no listen: nothing of the audio is fetched until it is played
+  await page.waitForNetworkIdle({ idleTime: 700 });
+  await openPage(page, '#/inkorg?decision=&listened=false&y=' + id, 'Inkorg');
+  assert.ok((await ids()).includes(id), 'still new once opened');
+  await openPage(page, '#/rostmeddelande/' + id, 'Röstmeddelande ' + id);
+  assert.match(await page.$eval('dl.facts dd.listens', (d) => d.textContent), /ingen än/, 'opened, not heard');
   await page.evaluate(async (i) => { await (await fetch('/v1/voicemails/' + i + '/audio')).arrayBuffer(); }, id);
   await openPage(page, '#/inkorg?decision=&x=' + id, 'Inkorg');
   await openPage(page, '#/rostmeddelande/' + id, 'Röstmeddelande ' + id);
@@ -987,6 +1021,38 @@ test('a manager of two units picks one on the report and greetings pages', async
   await karl.ctx.close();
 });
 
+test('people of an Åland body see its times and its today in Mariehamn time', async () => {
+  const s = await ownService('aland', { RV_ANALYSIS_WORKERS: '0' });
+  try {
+    const h = (t, type = 'application/json') => ({ Authorization: 'Bearer ' + t, 'Content-Type': type });
+    let r = await fetch(s.base + '/v1/organisations/lemland', { method: 'PUT', headers: h(s.admin),
+      body: JSON.stringify({ name: 'Lemlands kommun', calendar: 'AX' }) });
+    assert.equal(r.status, 201, await r.text());
+    r = await fetch(s.base + '/v1/mailboxes/6711', { method: 'PUT', headers: h(s.pbx),
+      body: JSON.stringify({ first_name: 'Ella', last_name: 'Lemlundh', unit: 'Kansliet', organisation: 'lemland' }) });
+    assert.equal(r.status, 201, await r.text());
+    // 22:30 UTC: 23:30 in Stockholm, 00:30 the next day in Mariehamn
+    r = await fetch(s.base + '/v1/mailboxes/6711/voicemails', { method: 'POST',
+      headers: { ...h(s.pbx, 'audio/wav'), 'X-Received-At': '2026-12-06T22:30:00Z' },
+      body: readFileSync(join(ROOT, 'samples', 'v01-bygglov.wav')) });
+    const posted = await r.text();
+    assert.equal(r.status, 201, posted);
+    const id = JSON.parse(posted).id;
+    const { ctx, page } = await signedInAt(s.base, s.tok('officer', 'lemland.registrator', 'lemland'));
+    await openPage(page, '#/inkorg?decision=', 'Inkorg', s.base);
+    const first = await page.$eval('#page tbody tr td', (c) => c.textContent);
+    assert.match(first, /^2026-12-07 00:30/, 'the inbox in Mariehamn time');
+    await openPage(page, '#/rostmeddelande/' + id, 'Röstmeddelande ' + id, s.base);
+    const shown = await page.$$eval('dl.facts dt', (dts) => dts.find((d) => d.textContent === 'Mottaget').nextElementSibling.textContent);
+    assert.equal(shown, '2026-12-07 00:30');
+    const there = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Mariehamn', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+    assert.equal(await page.evaluate(() => today()), there, 'today in Mariehamn');
+    await ctx.close();
+  } finally {
+    s.srv.kill('SIGTERM');
+  }
+});
+
 test('a person of two authorities picks one; each page says whose it is', async () => {
   const s = await ownService('pickers', { RV_ANALYSIS_WORKERS: '0' });
   try {
@@ -1052,7 +1118,7 @@ test('the organisation picked goes on to Rapporter; an officer reads their own a
     assert.equal(await page.$eval('#page p.org', (p) => p.textContent), 'Organisation: Grästorps kommun');
     let report = await page.$eval('#page', (p) => p.textContent);
     assert.ok(report.includes('5711') && !report.includes('4711'), report);
-    assert.match(report, /1 brevlådor/);
+    assert.match(report, /: 1 brevlåda\./, "one mailbox, in the singular");
     await axeAtWidths(page, 'the report of one authority picked');
     // all of theirs again, then the other one
     await page.select('select[name=organisation]', '');
@@ -1163,6 +1229,12 @@ test('a voicemail whose recording was disposed of says so and offers no player',
     assert.equal(await page.$('audio'), null, 'no player for audio that is gone');
     assert.match(await page.$eval('#page p.disposed', (p) => p.textContent), /^Inspelningen gallrades \d{4}-\d\d-\d\d/);
     assert.doesNotMatch(await page.$eval('#page', (p) => p.textContent), /Tangenter när spelaren/, 'nor its key help');
+    // nothing more is decided or handed over: no form that the service would refuse
+    assert.equal(await page.$('input[name=decision]'), null, 'no decision form');
+    assert.equal(await page.$('form.handover'), null, 'no hand-over form');
+    assert.match(await page.$eval('#page', (p) => p.textContent), /Inspelningen är gallrad: inga fler beslut/);
+    // an empty message has nobody to call back: no deadline, as in the sweep's report
+    assert.equal(v.callback_deadline, null, 'no call-back deadline for an empty message');
     await axeAtWidths(page, 'a voicemail disposed of');
     await ctx.close();
   } finally {
