@@ -450,6 +450,7 @@ rv_err rv_store_load_audio_range(rv_store *s, const rv_audio_loc *loc, size_t fr
     unsigned char *buf = malloc(n ? n : 1);
     if (!buf) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
     size_t got = 0;
+    int why = 0;
     if (loc->in_db) {
         if (n && read_chunks(s, loc->blob.sha256, from / RV_AUDIO_CHUNK, (from + n - 1) / RV_AUDIO_CHUNK,
                              from % RV_AUDIO_CHUNK, buf, n, &got, err) != 0) {
@@ -461,13 +462,19 @@ rv_err rv_store_load_audio_range(rv_store *s, const rv_audio_loc *loc, size_t fr
         if (loc->legacy) legacy_path(s, loc->blob.sha256, path, sizeof path);
         else segment_path(s, loc->blob.segment, path, sizeof path);
         int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 && errno != ENOENT) why = errno;
         while (fd >= 0 && got < n) {
             ssize_t r = pread(fd, buf + got, n - got, (off_t)(loc->blob.at + (long long)(from + got)));
             if (r < 0 && errno == EINTR) continue;
+            if (r < 0) why = errno;
             if (r <= 0) break;
             got += (size_t)r;
         }
         if (fd >= 0) close(fd);
+    }
+    if (why) { /* the disk's error, not a recording that is gone */
+        free(buf);
+        return rv_error_set(err, RV_ERR_IO, "cannot read stored audio %s: %s", loc->blob.sha256, strerror(why));
     }
     if (got != n) {
         free(buf);
@@ -551,8 +558,10 @@ rv_err rv_store_load_audio(rv_store *s, const char *hex, const rv_audio_loc *loc
     if (loc->in_db) {
         unsigned char *all;
         rv_error e;
-        if (rv_store_load_audio_range(s, loc, 0, loc->blob.len, &all, &e) != RV_OK)
+        if (rv_store_load_audio_range(s, loc, 0, loc->blob.len, &all, &e) != RV_OK) {
+            if (e.code != RV_ERR_NOT_FOUND) return *err = e, e.code; /* the database's error, said as it is */
             return rv_error_set(err, RV_ERR_NOT_FOUND, "stored audio %s cannot be read back", hex);
+        }
         char h[RV_SHA256_HEX + 1];
         int ok = 0;
         rv_audio_sha256(all, loc->blob.len, h, &ok);
@@ -569,15 +578,20 @@ rv_err rv_store_load_audio(rv_store *s, const char *hex, const rv_audio_loc *loc
     else segment_path(s, loc->blob.segment, path, sizeof path);
     unsigned char *buf = malloc(loc->blob.len ? loc->blob.len : 1);
     if (!buf) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC), why = fd < 0 && errno != ENOENT ? errno : 0;
     size_t got = 0;
     while (fd >= 0 && got < loc->blob.len) {
         ssize_t r = pread(fd, buf + got, loc->blob.len - got, (off_t)(loc->blob.at + (long long)got));
         if (r < 0 && errno == EINTR) continue;
+        if (r < 0) why = errno;
         if (r <= 0) break;
         got += (size_t)r;
     }
     if (fd >= 0) close(fd);
+    if (why) { /* the disk's error, not a recording disposed of or damaged */
+        free(buf);
+        return rv_error_set(err, RV_ERR_IO, "cannot read stored audio %s: %s", hex, strerror(why));
+    }
     char h[RV_SHA256_HEX + 1];
     int ok = 0;
     if (got == loc->blob.len) rv_audio_sha256(buf, got, h, &ok);

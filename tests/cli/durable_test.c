@@ -231,6 +231,29 @@ Test(durable, a_disposal_not_erased_is_said_and_retried) {
     cr_expect_eq(recorded_erasures(), 0, "nothing left recorded to erase");
 }
 
+/* A recording the disk cannot give back (here its segment made a folder)
+ * is the disk's error, 500, not a recording that is not there (404): a
+ * caller told "not found" would take it for gone. */
+Test(durable, audio_the_disk_cannot_read_is_an_error_not_a_404) {
+    if (on_pg()) {
+        teardown();
+        cr_skip_test("SQLite's alone: audio in segment files");
+    }
+    stop_server();
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/data'", dir);
+    cr_assert_eq(system(cmd), 0);
+    seed();
+    start_server("0");
+    sink o;
+    cr_assert_eq(call("GET", "/v1/voicemails/1/audio", officer, NULL, &o), 200);
+    segments_hidden(1);
+    cr_expect_eq(call("GET", "/v1/voicemails/1/audio", officer, NULL, &o), 500, "%s", o.buf);
+    cr_expect(strstr(o.buf, "cannot read stored audio") != NULL, "%s", o.buf);
+    segments_hidden(0);
+    cr_expect_eq(call("GET", "/v1/voicemails/1/audio", officer, NULL, &o), 200);
+}
+
 /* The same through the service: POST /v1/sweeps, the server killed by the
  * hook half-way through the erasures; its next start finishes them. */
 Test(durable, kill_9_of_the_servers_sweep_leaves_no_disposed_audio) {
