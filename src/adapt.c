@@ -517,7 +517,7 @@ rv_err rv_adapt_estimate_map(const char *work, const char *mllr, const char *out
         if ((rc = copy_file(p[1], p[2], err)) != RV_OK) return rc;
     }
 #undef P
-    rv_sync_folder(p[6]);
+    if (rv_sync_folder(p[6]) != 0) return rv_error_set(err, RV_ERR_IO, "cannot sync %s: %s", p[6], strerror(errno));
     rv_adapt_remove_work(out_dir);
     if (rename(p[6], out_dir) != 0)
         return rv_error_set(err, RV_ERR_IO, "cannot rename %s: %s", p[6], strerror(errno));
@@ -558,7 +558,8 @@ static rv_err link_current(const char *data_dir, int number, rv_error *err)
     }
     char dir[4200];
     snprintf(dir, sizeof dir, "%s/models", data_dir);
-    rv_sync_folder(dir);
+    if (rv_sync_folder(dir) != 0) /* in place, but not yet durable */
+        return rv_error_set(err, RV_ERR_IO, "cannot sync %s: %s", dir, strerror(errno));
     return RV_OK;
 }
 
@@ -578,7 +579,8 @@ static rv_err copy_model(const char *from, const char *to, rv_error *err)
         snprintf(b, sizeof b, "%.4300s/%.40s", tmp, f);
         rc = copy_file(a, b, err);
     }
-    rv_sync_folder(tmp);
+    if (rc == RV_OK && rv_sync_folder(tmp) != 0)
+        rc = rv_error_set(err, RV_ERR_IO, "cannot sync %s: %s", tmp, strerror(errno));
     if (rc == RV_OK && rename(tmp, to) != 0) rc = rv_error_set(err, RV_ERR_IO, "cannot rename %s: %s", tmp, strerror(errno));
     if (rc != RV_OK) rv_adapt_remove_work(tmp);
     return rc;

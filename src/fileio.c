@@ -233,9 +233,8 @@ rv_err rv_out_commit(rv_out *o, rv_error *err)
     int bad = fflush(o->f) != 0 || ferror(o->f);
     /* a device or FIFO has nothing to make durable (fsync fails with EINVAL) */
     if (!bad && !o->direct) bad = fsync(fileno(o->f)) != 0;
-    int saved = errno;
-    bad = fclose(o->f) != 0 || bad;
-    if (bad && !saved) saved = errno;
+    int saved = bad ? errno : 0; /* the first failure's reason */
+    if (fclose(o->f) != 0 && !bad) bad = 1, saved = errno;
     o->f = NULL;
     if (!bad && !o->direct && rename(o->tmp, o->path) != 0) bad = 1, saved = errno;
     if (bad) {
@@ -246,7 +245,11 @@ rv_err rv_out_commit(rv_out *o, rv_error *err)
         /* the rename is durable once the folder is */
         char folder[4096];
         snprintf(folder, sizeof folder, "%s", o->path);
-        rv_sync_folder(dirname(folder));
+        if (rv_sync_folder(dirname(folder)) != 0) {
+            o->tmp[0] = '\0';
+            return rv_error_set(err, RV_ERR_IO, "%s is written, but its folder could not be synced: %s", o->path,
+                                strerror(errno));
+        }
     }
     o->tmp[0] = '\0';
     return RV_OK;

@@ -634,7 +634,8 @@ rv_err rv_store_erase_audio(rv_store *s, const rv_audio_loc *loc, rv_error *err)
         snprintf(dir, sizeof dir, "%s/audio/%.2s", s->dir, loc->blob.sha256);
         if (unlink(path) != 0 && errno != ENOENT)
             return rv_error_set(err, RV_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
-        rv_sync_folder(dir);
+        if (rv_sync_folder(dir) != 0) /* the erasure's record stays, for the next try */
+            return rv_error_set(err, RV_ERR_IO, "cannot sync %s: %s", dir, strerror(errno));
         return RV_OK;
     }
     if (!rv_hexn(loc->blob.segment, 16)) return rv_error_set(err, RV_ERR_ARG, "not a segment");
