@@ -18,13 +18,25 @@ rv_err rv_file_read(const char *path, int64_t max_bytes, unsigned char **out, si
 {
     *out = NULL;
     *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return rv_error_set(err, RV_ERR_IO, "cannot open: %s", strerror(errno));
+    /* O_NONBLOCK: a FIFO opens at once and is refused below, instead of
+     * waiting for a writer for ever */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return rv_error_set(err, RV_ERR_IO, "cannot open: %s", strerror(errno));
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        return rv_error_set(err, RV_ERR_IO, "cannot open: %s", strerror(e));
+    }
     unsigned char *data = NULL;
     rv_err rc = RV_OK;
     struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         rc = rv_error_set(err, RV_ERR_IO, "not a regular file");
+        goto done;
+    }
+    if (fcntl(fd, F_SETFL, 0) != 0) {
+        rc = rv_error_set(err, RV_ERR_IO, "cannot read: %s", strerror(errno));
         goto done;
     }
     if (max_bytes > 0 && st.st_size > max_bytes) {

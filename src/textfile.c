@@ -3,9 +3,12 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 char *rv_trim(char *s)
 {
@@ -28,8 +31,21 @@ int rv_split_kv(char *line, char **key, char **value)
 rv_err rv_textfile_each(const char *path, rv_err open_error, rv_line_fn fn, void *user,
                         rv_error *err)
 {
-    FILE *f = fopen(path, "r");
-    if (!f) return rv_error_set(err, open_error, "cannot open %s: %s", path, strerror(errno));
+    /* O_NONBLOCK: a FIFO opens at once and is refused, instead of waiting
+     * for a writer for ever; a file is then read as any */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return rv_error_set(err, open_error, "cannot open %s: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return rv_error_set(err, open_error, "cannot open %s: not a regular file", path);
+    }
+    FILE *f = fcntl(fd, F_SETFL, 0) == 0 ? fdopen(fd, "r") : NULL;
+    if (!f) {
+        int e = errno;
+        close(fd);
+        return rv_error_set(err, open_error, "cannot open %s: %s", path, strerror(e));
+    }
     char line[2048];
     int lineno = 0;
     rv_err rc = RV_OK;

@@ -203,7 +203,7 @@ rv_err rv_token_create_orgs(const char *path, const char *name, rv_role role, co
         return rv_error_set(err, RV_ERR_ARG, "--org: an organisation's id (1 to 40 of a-z 0-9 -) or '*'");
     int lk = lock_tokens(path, err);
     if (lk < 0) return err->code;
-    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NONBLOCK | O_CLOEXEC, 0600); /* a FIFO: refused, not waited on */
     if (fd < 0) {
         close(lk);
         return rv_error_set(err, RV_ERR_IO, "cannot open %s: %s", path, strerror(errno));

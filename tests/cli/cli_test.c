@@ -605,6 +605,29 @@ Test(cli, calibrate_with_no_reviews_says_there_is_nothing_to_measure) {
     cr_expect_eq(system(cmd), 0);
 }
 
+/* A FIFO where a file is named is refused at once, never waited on for a
+ * writer that does not come. */
+Test(cli, a_fifo_given_for_a_file_is_refused_not_waited_on) {
+    char dir[64], cmd[1024];
+    snprintf(dir, sizeof dir, "/tmp/rv-cli-fifo-XXXXXX");
+    cr_assert(mkdtemp(dir));
+    const char *bin = getenv("RV_BIN") ? getenv("RV_BIN") : "build/rostvakt";
+    snprintf(cmd, sizeof cmd, "mkfifo %s/f", dir);
+    cr_assert_eq(system(cmd), 0);
+    static const char *const uses[] = {"analyze %s/f", "config --config %s/f", "token --tokens %s/f --role pbx --name x"};
+    for (size_t i = 0; i < sizeof uses / sizeof *uses; i++) {
+        char what[256];
+        snprintf(what, sizeof what, "%s", uses[i]);
+        char *at = strstr(what, "%s");
+        cr_assert(at);
+        snprintf(cmd, sizeof cmd, "timeout 10 %s %.*s%s%s >/dev/null 2>&1", bin, (int)(at - what), what, dir, at + 2);
+        int st = system(cmd);
+        cr_expect(WIFEXITED(st) && WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 124, "%s: status %d", cmd, st);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
 /* Output that does not all get there is the exit status (74), not 0. */
 Test(cli, standard_output_not_written_is_an_error) {
     char cmd[512];
