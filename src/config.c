@@ -11,6 +11,7 @@
 #include "rostvakt/textfile.h"
 
 #include <ctype.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
@@ -349,6 +350,16 @@ static void check_unit_target(const char *t, void *bad)
 rv_err rv_config_validate(const rv_config *cfg, rv_error *err)
 {
     int bad = 0;
+    /* listen as serve takes it: an IPv4 address and a port (0: any free one) */
+    const char *colon = strrchr(cfg->listen, ':');
+    unsigned port;
+    char host[64], end;
+    struct in_addr a;
+    if (!colon || colon == cfg->listen || (size_t)(colon - cfg->listen) >= sizeof host ||
+        sscanf(colon + 1, "%u%c", &port, &end) != 1 || port > 65535 || colon[1] < '0' || colon[1] > '9' ||
+        (snprintf(host, sizeof host, "%.*s", (int)(colon - cfg->listen), cfg->listen), inet_pton(AF_INET, host, &a) != 1))
+        return rv_error_set(err, RV_ERR_CONFIG, "listen must be an IPv4 ADDRESS:PORT (port 0 to 65535), not '%s'",
+                            cfg->listen);
     if (!rv_group_map_each(cfg->proxy_group_orgs, NULL, check_orgs_target, &bad) || bad)
         return rv_error_set(err, RV_ERR_CONFIG,
                             "proxy_group_orgs: \"group=org,org; group=org\" (organisation ids) expected, not '%s'",

@@ -797,6 +797,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 /* Listen with h set up; the daemon and the reaper started. */
 static rv_err listen_on(rv_http *h, unsigned *port, rv_error *err)
 {
+    rv_err vrc = rv_config_validate(h->cfg, err); /* listen and http_body_budget among the rest */
+    if (vrc != RV_OK) return vrc;
     char host[64];
     unsigned p;
     const char *at = h->cfg->listen, *colon = strrchr(at, ':');
@@ -812,8 +814,6 @@ static rv_err listen_on(rv_http *h, unsigned *port, rv_error *err)
     struct MHD_OptionItem pool[] = {
         {h->cfg->http_workers > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)h->cfg->http_workers, NULL},
         {MHD_OPTION_END, 0, NULL}};
-    rv_err vrc = rv_config_validate(h->cfg, err); /* http_body_budget among the rest */
-    if (vrc != RV_OK) return vrc;
     /* poll, not epoll: libmicrohttpd 0.9.75's epoll loop, handed as many
      * events as its batch holds (128, a worker's share of the connections
      * when they are all held), waits for more before it handles them, so

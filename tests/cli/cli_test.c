@@ -628,6 +628,22 @@ Test(cli, a_fifo_given_for_a_file_is_refused_not_waited_on) {
     cr_expect_eq(system(cmd), 0);
 }
 
+/* A listen address serve would refuse is a configuration mistake (78)
+ * for every command, `rostvakt config` too, not a usage one at start. */
+Test(cli, a_listen_address_serve_cannot_take_is_a_configuration_mistake) {
+    static const char *const bad[] = {"listen=127.0.0.1:99999", "listen=127.0.0.1:x", "listen=300.1.1.1:80", "listen=:80"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        const char *args[] = {"config", "--set", bad[i], NULL};
+        result r = run(args);
+        cr_expect_eq(r.status, 78, "%s", bad[i]);
+        free(r.out);
+    }
+    const char *good[] = {"config", "--set", "listen=127.0.0.1:0", NULL};
+    result r = run(good);
+    cr_expect_eq(r.status, 0);
+    free(r.out);
+}
+
 /* Output that does not all get there is the exit status (74), not 0. */
 Test(cli, standard_output_not_written_is_an_error) {
     char cmd[512];
