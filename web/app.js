@@ -657,7 +657,10 @@ function decisionError(name, e) {
   if (name === 'ground' && /does not cover/.test(m)) return 'myndighetens gallringsbeslut täcker inte den grunden';
   if (name === 'ground') return 'välj om meddelandet är av tillfällig eller ringa betydelse';
   if (name === 'reason') return 'skriv varför beslutet ändras';
-  if (/gallringsbeslut/.test(m)) return 'myndigheten har inte angett något gallringsbeslut, så inget kan gallras här';
+  if (/gallringsbeslut/.test(m)) {
+    return 'myndigheten har inte angett något gallringsbeslut, så inget kan gallras här. ' +
+      'Välj ett annat beslut, eller be den som administrerar rostvakt att föra in gallringsbeslutet för organisationen';
+  }
   return 'tjänsten svarade ' + (e.status || 'inte');
 }
 
