@@ -1071,9 +1071,10 @@ static int cmd_archive(int argc, char **argv)
         }
         if (strcmp(argv[i], "--voicemail") == 0 && i + 1 < argc) {
             char *end;
+            errno = 0;
             long long id = strtoll(argv[++i], &end, 10);
-            if (*end || id < 1) {
-                fprintf(stderr, "rostvakt archive: --voicemail needs a voicemail id, not '%s'\n", argv[i]);
+            if (*end || id < 1 || errno == ERANGE || end == argv[i]) { /* not one beyond the largest id */
+                fprintf(stderr, "rostvakt archive: --voicemail needs a voicemail id, not '%.40s'\n", argv[i]);
                 rc = EXIT_USAGE;
                 goto done;
             }
@@ -1093,6 +1094,11 @@ static int cmd_archive(int argc, char **argv)
         *slot = argv[++i];
     }
     long from_d = 0, to_d = 0;
+    if (out && !*out) {
+        fprintf(stderr, "rostvakt archive: --out needs a folder's name, not nothing\n");
+        rc = EXIT_USAGE;
+        goto done;
+    }
     if (!out || (n == 0) == !(from_s && to_s) || (n && (from_s || to_s)) ||
         (from_s && (!rv_parse_date(from_s, &from_d) || !rv_parse_date(to_s, &to_d) || to_d < from_d))) {
         fprintf(stderr, "rostvakt archive: give --out DIR and either --voicemail ID... or --decided-from and "

@@ -644,6 +644,27 @@ Test(cli, a_listen_address_serve_cannot_take_is_a_configuration_mistake) {
     free(r.out);
 }
 
+/* An id beyond the largest is a usage mistake, not the largest id; an
+ * empty --out is named as such. */
+Test(cli, archive_arguments_out_of_range_are_usage_mistakes) {
+    char dir[64], out[96];
+    snprintf(dir, sizeof dir, "/tmp/rv-cli-arch-XXXXXX");
+    cr_assert(mkdtemp(dir));
+    empty_archive(dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    const char *big[] = {"archive", "--data-dir", dir, "--voicemail", "99999999999999999999999", "--out", out, NULL};
+    result r = run(big);
+    cr_expect_eq(r.status, 64);
+    free(r.out);
+    const char *empty[] = {"archive", "--data-dir", dir, "--voicemail", "1", "--out", "", NULL};
+    r = run(empty);
+    cr_expect_eq(r.status, 64);
+    free(r.out);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
+}
+
 /* Output that does not all get there is the exit status (74), not 0. */
 Test(cli, standard_output_not_written_is_an_error) {
     char cmd[512];
