@@ -83,6 +83,8 @@ static const setting settings[] = {
      "serve: the web app's files (empty: web/ beside the source tree's models, else the installed one)"},
     {"session_idle_timeout", T_INT, "28800", 1, 604800, OFF(session_idle_timeout), NONE,
      "serve: seconds a web app session lasts without a request"},
+    {"session_max_age", T_INT, "43200", 1, 2592000, OFF(session_max_age), NONE,
+     "serve: seconds a web app session lasts at most after sign-in, however much it is used"},
     {"session_cookie_secure", T_INT, "0", 0, 1, OFF(session_cookie_secure), NONE,
      "serve: 1 marks the session cookie Secure (set it when users reach rostvakt over TLS)"},
     {"trusted_proxy", T_STR, "", 0, 0, OFF(trusted_proxy), NONE,

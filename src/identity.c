@@ -56,6 +56,7 @@ rv_err rv_identity_open(const rv_config *cfg, rv_identity **out, rv_error *err)
         memset(&id->seen_users, 0, sizeof id->seen_users);
     rv_err rc = rv_tokens_load(cfg->tokens, &id->tokens, err);
     if (rc == RV_OK) rc = rv_sessions_new((long)cfg->session_idle_timeout, &id->sessions, err);
+    if (rc == RV_OK) rv_sessions_max_age(id->sessions, (long)cfg->session_max_age);
     if (rc == RV_OK && cfg->users_file[0]) rc = rv_users_load(cfg->users_file, &id->users, err);
     if (rc == RV_OK && cfg->trusted_proxy[0]) {
         struct in_addr a;

@@ -13,7 +13,7 @@
 #include "rostvakt/textfile.h"
 
 struct rv_sessions {
-    long idle;
+    long idle, max_age;
     unsigned char secret[32]; /* for the proxy users' CSRF tokens */
 };
 
@@ -73,6 +73,8 @@ rv_err rv_sessions_new(long idle_s, rv_sessions **out, rv_error *err)
     return RV_OK;
 }
 
+void rv_sessions_max_age(rv_sessions *s, long max_s) { s->max_age = max_s > 0 ? max_s : 0; }
+
 void rv_sessions_free(rv_sessions *s)
 {
     if (!s) return;
@@ -123,7 +125,13 @@ rv_err rv_session_find(rv_sessions *s, rv_store *db, const char *id, unsigned ch
     long long idle_ms = s->idle * 1000, touch = idle_ms / 10;
     if (touch > 60000) touch = 60000;
     rv_session_row r;
-    rv_err rc = rv_store_session_get(db, h, wall_ms(), idle_ms, touch, &r, err);
+    long long now = wall_ms();
+    rv_err rc = rv_store_session_get(db, h, now, idle_ms, touch, &r, err);
+    if (rc == RV_OK && s->max_age && now - r.created_ms >= s->max_age * 1000LL) { /* signed in long enough ago */
+        OPENSSL_cleanse(&r, sizeof r);
+        rc = rv_store_session_end(db, h, err);
+        return rc != RV_OK ? rc : rv_error_set(err, RV_ERR_NOT_FOUND, "the session has reached its longest life");
+    }
     if (rc == RV_OK && (!unhex(r.token_key, key, RV_TOKEN_KEY_LEN) || strlen(r.csrf) != RV_SESSION_ID_LEN))
         rc = rv_error_set(err, RV_ERR_NOT_FOUND, "a damaged session");
     if (rc == RV_OK) memcpy(csrf, r.csrf, RV_SESSION_ID_LEN + 1);

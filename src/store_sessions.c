@@ -42,7 +42,7 @@ rv_err rv_store_session_get(rv_store *s, const char *id_sha256, long long now_ms
 {
     memset(r, 0, sizeof *r);
     rv_sql *q;
-    rv_err rc = rv_sql_prepare(s, &q, "SELECT " SESSION_COLS " FROM sessions WHERE id_sha256 = ?1",
+    rv_err rc = rv_sql_prepare(s, &q, "SELECT " SESSION_COLS ", created_ms FROM sessions WHERE id_sha256 = ?1",
                                V_ARGS(V_TEXT(id_sha256)), "cannot read sessions", err);
     if (rc != RV_OK) return rc;
     int step = rv_sql_step(q, err);
@@ -55,6 +55,7 @@ rv_err rv_store_session_get(rv_store *s, const char *id_sha256, long long now_ms
         rv_sql_copy(q, 5, r->csrf, sizeof r->csrf);
         r->used_ms = rv_sql_int(q, 6);
         r->idle_until_ms = rv_sql_int(q, 7);
+        r->created_ms = rv_sql_int(q, 8);
     }
     rv_sql_done(q);
     if (step < 0) return err->code;

@@ -29,6 +29,7 @@ typedef struct rv_config_s {
     int64_t http_body_budget;       /* serve: bytes of bodies held at once */
     char web_dir[RV_CONFIG_STR_MAX];  /* serve: the web app's files */
     int64_t session_idle_timeout;   /* serve: seconds a session lasts idle */
+    int64_t session_max_age;        /* serve: seconds a session lasts at most */
     int64_t session_cookie_secure;  /* serve: 1: the cookie is Secure */
     char trusted_proxy[RV_CONFIG_STR_MAX]; /* serve: whose user header counts */
     char trusted_user_header[RV_CONFIG_STR_MAX];

@@ -22,6 +22,9 @@ typedef struct rv_sessions rv_sessions;
 /* New *out (rv_sessions_free): sessions that end idle_s seconds after their
  * last use. */
 RV_MUST_USE rv_err rv_sessions_new(long idle_s, rv_sessions **out, rv_error *err);
+/* Sessions end max_s seconds after sign-in however much they are used
+ * (0, as rv_sessions_new makes them: no such end). */
+void rv_sessions_max_age(rv_sessions *s, long max_s);
 void rv_sessions_free(rv_sessions *s);
 
 /* Who made a session: its token's key (rv_tokens_check_key) and, for the

@@ -961,7 +961,7 @@ void rv_sweeps_free(rv_sweep_row *v, size_t n);
 typedef struct {
     char id_sha256[RV_SHA256_HEX + 1], token_key[RV_SHA256_HEX + 1];
     char name[72], role[16], organisations[256], csrf[72];
-    long long used_ms, idle_until_ms;
+    long long used_ms, idle_until_ms, created_ms; /* created_ms: read, not written (it is used_ms then) */
 } rv_session_row;
 
 /* Add session r in one transaction: sessions idle past r->used_ms are

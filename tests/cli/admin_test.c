@@ -104,6 +104,21 @@ Test(admin, web_sessions_with_csrf_and_an_idle_end) {
     sleep(3);
     cr_expect_eq(call_h("GET", "/v1/voicemails", cookie, NULL, NULL, NULL, &o, NULL), 401);
     cr_expect(strstr(o.buf, "sign in again") != NULL, "%s", o.buf);
+    /* and after session_max_age seconds from sign-in, however much it is used */
+    stop_server();
+    server_set = "session_max_age=2";
+    start_server("0");
+    server_set = "max_audio_seconds=600";
+    cr_assert_eq(call_h("POST", "/v1/session", NULL, NULL, NULL, body, &o, &k), 201);
+    snprintf(cookie, sizeof cookie, "Cookie: %.*s", (int)strcspn(k.cookie, ";"), k.cookie);
+    long last = 200;
+    int used = 0;
+    for (; used < 40 && last == 200; used++) {
+        last = call_h("GET", "/v1/voicemails", cookie, NULL, NULL, NULL, &o, NULL);
+        usleep(200000);
+    }
+    cr_expect_eq(last, 401, "ended though used all along");
+    cr_expect(used >= 3, "used before it ended (%d requests)", used);
     char admin[80];
     token("admin", "admin", admin, sizeof admin);
     stop_server();
