@@ -216,7 +216,7 @@ rv_err rv_users_load(const char *path, rv_users **out, rv_error *err)
 {
     rv_users *u = calloc(1, sizeof *u);
     if (!u) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-    rv_err rc = rv_textfile_each(path, RV_ERR_IO, user_line, u, err);
+    rv_err rc = rv_textfile_fields_each(path, RV_ERR_IO, user_line, u, err);
     if (rc != RV_OK) {
         rv_users_free(u);
         return rc;

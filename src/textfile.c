@@ -28,8 +28,19 @@ int rv_split_kv(char *line, char **key, char **value)
     return 0;
 }
 
-rv_err rv_textfile_each(const char *path, rv_err open_error, rv_line_fn fn, void *user,
-                        rv_error *err)
+static rv_err each(const char *path, rv_err open_error, rv_line_fn fn, void *user, int fields, rv_error *err);
+
+rv_err rv_textfile_each(const char *path, rv_err open_error, rv_line_fn fn, void *user, rv_error *err)
+{
+    return each(path, open_error, fn, user, 0, err);
+}
+
+rv_err rv_textfile_fields_each(const char *path, rv_err open_error, rv_line_fn fn, void *user, rv_error *err)
+{
+    return each(path, open_error, fn, user, 1, err);
+}
+
+static rv_err each(const char *path, rv_err open_error, rv_line_fn fn, void *user, int fields, rv_error *err)
 {
     /* O_NONBLOCK: a FIFO opens at once and is refused, instead of waiting
      * for a writer for ever; a file is then read as any */
@@ -57,7 +68,12 @@ rv_err rv_textfile_each(const char *path, rv_err open_error, rv_line_fn fn, void
         }
         char *hash = strchr(line, '#');
         if (hash) *hash = '\0';
-        char *s = rv_trim(line);
+        char *s = line;
+        if (fields) { /* the line's end but its tabs: an empty last field stays one */
+            while (*s == ' ') s++;
+            size_t n = strlen(s);
+            while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ')) s[--n] = '\0';
+        } else s = rv_trim(line);
         if (*s) rc = fn(s, lineno, user, err);
     }
     if (rc == RV_OK && ferror(f)) rc = rv_error_set(err, RV_ERR_IO, "error reading %s", path);

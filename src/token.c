@@ -109,7 +109,7 @@ rv_err rv_tokens_load(const char *path, rv_tokens **out, rv_error *err)
     *out = NULL;
     rv_tokens *t = calloc(1, sizeof *t);
     if (!t) return rv_error_set(err, RV_ERR_NOMEM, "out of memory");
-    rv_err rc = rv_textfile_each(path, RV_ERR_IO, line, t, err);
+    rv_err rc = rv_textfile_fields_each(path, RV_ERR_IO, line, t, err);
     if (rc != RV_OK) {
         rv_tokens_free(t);
         return rc;

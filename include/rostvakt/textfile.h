@@ -14,6 +14,10 @@ typedef rv_err (*rv_line_fn)(char *line, int lineno, void *user, rv_error *err);
  * 2047 bytes with RV_ERR_CONFIG naming path and line. */
 RV_MUST_USE rv_err rv_textfile_each(const char *path, rv_err open_error, rv_line_fn fn, void *user,
                                     rv_error *err);
+/* The same for files of tab-separated fields (tokens, users): a tab at a
+ * line's end is kept, so that an empty last field is seen as one. */
+RV_MUST_USE rv_err rv_textfile_fields_each(const char *path, rv_err open_error, rv_line_fn fn, void *user,
+                                           rv_error *err);
 
 /* Trim whitespace in place; returns the first non-space character. */
 char *rv_trim(char *s);

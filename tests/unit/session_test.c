@@ -224,7 +224,9 @@ Test(session, the_users_file) {
     cr_expect(!rv_users_role(u, NULL, &r));
     rv_users_free(u);
     unlink(p);
-    const char *bad[] = {"eva officer\n", "eva\tpbx\n", "eva\tboss\n", "\tofficer\n"};
+    /* an empty organisations field is no "every organisation" (which a line of two fields is) */
+    const char *bad[] = {"eva officer\n", "eva\tpbx\n", "eva\tboss\n", "\tofficer\n", "eva\tofficer\t\n",
+                         "eva\tofficer\t \r\n"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         p = write_tmp(bad[i]);
         cr_expect_eq(rv_users_load(p, &u, &e), RV_ERR_CONFIG, "%s", bad[i]);

@@ -91,6 +91,12 @@ Test(token, a_damaged_file_is_named) {
     char a[RV_TOKEN_TEXT_LEN + 1];
     cr_expect_eq(rv_token_create(path, "other", RV_ROLE_PBX, a, &e), RV_ERR_CONFIG, "nothing appended to a damaged file");
     cr_expect_eq(rv_tokens_load("/nonexistent/tokens", &t, &e), RV_ERR_IO);
+    /* an empty organisations field is refused, not read as every organisation (three fields) */
+    f = fopen(path, "w");
+    fputs("offe\tofficer\t0000000000000000000000000000000000000000000000000000000000000000\t\n", f);
+    fclose(f);
+    cr_expect_eq(rv_tokens_load(path, &t, &e), RV_ERR_CONFIG);
+    cr_expect(strstr(e.msg, "line 1") != NULL, "%s", e.msg);
 }
 
 Test(token, a_revoked_token_is_gone_and_the_others_stay) {
