@@ -576,13 +576,14 @@ rv_err rv_store_voicemail_audio(rv_store *s, long long id, char sha256[RV_SHA256
  * one nobody listened to the partial index voicemails_new): one statement
  * text for each combination, made once and kept. v.decision and
  * v.listened_at are kept by triggers (migration 16). Voicemails not
- * classified yet (queued, being analysed) stay under any classification. */
+ * classified (queued, being analysed, or whose analysis failed) stay under
+ * any classification: one may be a possible public record. */
 enum {
     F_CLASS, F_UNDECIDED, F_DECIDED, F_DECISION, F_EXT, F_UNIT, F_FROM, F_TO, F_CALLER, F_Q, F_NEW, F_HEARD,
     F_AFTER, F_BEFORE, F_SCOPE, N_FILTERS
 };
 static const char *const vm_conds[N_FILTERS] = {
-    "(v.classification = ?1 OR (v.classification IS NULL AND v.state IN ('queued', 'analysing')))",
+    "(v.classification = ?1 OR (v.classification IS NULL AND v.state != 'analysed'))",
     "v.decision IS NULL",
     "v.decision IS NOT NULL",
     "v.decision = ?2",

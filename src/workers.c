@@ -733,7 +733,10 @@ static void *analysis_worker(void *arg)
                     rc = rv_spot_keywords(asr, &pcm, w->case_words, w->n_case_words,
                                           w->cfg->asr_keyword_min_score, w->cfg->voicemail_long_speech_s, &rep, &e);
                     rv_decoders_give(w->decoders, asr);
-                } else if (have && w->lex) { /* by length alone a short record could go as ephemeral */
+                } else if (have && rep.vm_class == RV_VM_EPHEMERAL) {
+                    /* by its length alone a short possible public record would go as
+                     * ephemeral, and be disposed of as such: not without its case words */
+                    if (!w->lex) rv_error_set(&e, RV_ERR_CONFIG, "the phone map and case words are not loaded");
                     fprintf(stderr, "rostvakt: analysis worker: voicemail %lld: its case words cannot be listened"
                                     " for, so its analysis failed: %s\n", id, e.msg);
                     rc = e.code;
