@@ -15,6 +15,7 @@
 #include "rostvakt/organisation.h"
 #include "rostvakt/policy.h"
 #include "rostvakt/requests.h"
+#include "rostvakt/strbuf.h"
 #include "rostvakt/textfile.h"
 
 /* ---- uploads ---- */
@@ -365,29 +366,44 @@ rv_answer rv_api_get_voicemail(rv_server *s, rv_req *r, const rv_path *p)
     /* the call-back deadline under the mailbox's profile, in its organisation's calendar */
     profile_cache pc = {0};
     char dl[11];
-    int has = (!v.classification || strcmp(v.classification, "empty") != 0) &&
+    /* none for an empty message or one disposed of: nobody to call back, as the sweep has it */
+    int has = (!v.classification || strcmp(v.classification, "empty") != 0) && (!v.disposed_at || !*v.disposed_at) &&
               callback_deadline(s, &pc, v.profile, v.calendar, v.received_at, dl);
     json_t *j = voicemail_json(&v);
     rv_vm_detail_free(&v);
     if (!j) return rv_reply_error(r, RV_ERR_NOMEM, "out of memory");
     json_object_set_new(j, "callback_deadline", has ? json_string(dl) : json_null());
-    /* who has listened, and when: the audit's reads of its audio */
-    rv_vm_listen *ls = NULL;
-    size_t nls = 0;
+    /* who has listened, and when: the audit's reads of its audio; and to
+     * whom it was handed over, by whom */
+    rv_vm_listen *ls = NULL, *hs = NULL;
+    size_t nls = 0, nhs = 0;
     pthread_mutex_lock(&s->db.lock);
     rc = rv_store_voicemail_listens(s->db.store, id, &ls, &nls, &e);
+    if (rc == RV_OK) rc = rv_store_voicemail_handovers(s->db.store, id, &hs, &nhs, &e);
     pthread_mutex_unlock(&s->db.lock);
     if (rc != RV_OK) {
+        rv_vm_listens_free(ls, nls);
         json_decref(j);
         return rv_reply_rv_error(r, &e);
     }
-    json_t *listens = listens_json(ls, nls);
+    json_t *listens = listens_json(ls, nls), *handovers = json_array();
+    for (size_t i = 0; handovers && i < nhs; i++)
+        if (json_array_append_new(handovers, json_pack("{s:o,s:o,s:o}", "by", rv_json_audit_text(hs[i].name), "at",
+                                                       rv_json_audit_text(hs[i].at), "to",
+                                                       rv_json_audit_text(hs[i].last_at))) != 0) {
+            json_decref(handovers);
+            handovers = NULL;
+        }
     rv_vm_listens_free(ls, nls);
-    if (!listens) {
+    rv_vm_listens_free(hs, nhs);
+    if (!listens || !handovers) {
+        json_decref(listens);
+        json_decref(handovers);
         json_decref(j);
         return rv_reply_error(r, RV_ERR_NOMEM, "out of memory");
     }
     json_object_set_new(j, "listens", listens);
+    json_object_set_new(j, "handovers", handovers);
     return rv_reply_json(r, 200, j);
 }
 
@@ -499,6 +515,8 @@ rv_answer rv_api_callback(rv_server *s, rv_req *r, const rv_path *p)
     rv_error e;
     size_t len;
     const char *body = rv_req_body(r, &len);
+    while (len && (body[len - 1] == ' ' || body[len - 1] == '\n' || body[len - 1] == '\r' || body[len - 1] == '\t'))
+        len--; /* whitespace alone is no body */
     if (len) { /* none, or {}: the call-back is now, as the service's clock has it */
         json_t *j;
         if (rv_json_body(body, len, &j, &e) != RV_OK) return rv_reply_rv_error(r, &e);
@@ -575,11 +593,10 @@ rv_answer rv_api_handover(rv_server *s, rv_req *r, const rv_path *p)
         json_decref(j);
         return rv_reply_error(r, RV_ERR_UNPROCESSABLE, "to: not an e-mail address");
     }
-    int bad = note && strlen(note) >= sizeof ((rv_job *)0)->note;
-    for (const char *q = note; q && *q && !bad; q++) bad = ((unsigned char)*q < 0x20 && *q != '\n') || *q == 0x7f;
-    if (bad) {
+    if (note && (strlen(note) >= sizeof ((rv_job *)0)->note || rv_text_has_control(note, 1))) {
         json_decref(j);
-        return rv_reply_error(r, RV_ERR_ARG, "note: at most 2000 bytes, no control characters but line breaks");
+        return rv_reply_error(r, RV_ERR_ARG,
+                              "note: at most 2000 bytes, no control characters but line breaks and tabs");
     }
     rv_job *job = rv_api_job_new(r);
     if (!job) {
@@ -626,11 +643,10 @@ rv_answer rv_api_archived(rv_server *s, rv_req *r, const rv_path *p)
         return rv_reply_error(r, RV_ERR_ARG, "the body must be {\"reference\": \"the e-archive's reference\"} "
                                              "(1 to 200 characters)");
     }
-    for (const char *q = ref; *q; q++)
-        if ((unsigned char)*q < 0x20) {
-            json_decref(j);
-            return rv_reply_error(r, RV_ERR_ARG, "reference: no control characters");
-        }
+    if (rv_text_has_control(ref, 0)) {
+        json_decref(j);
+        return rv_reply_error(r, RV_ERR_ARG, "reference: no control characters");
+    }
     char now[32], reference[256];
     rv_utc_now(now);
     snprintf(reference, sizeof reference, "%s", ref);

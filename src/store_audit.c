@@ -133,15 +133,31 @@ void rv_audit_rows_free(rv_audit_row *v, size_t n)
     free(v);
 }
 
+static rv_err audit_people(rv_store *s, long long id, const char *sql, rv_vm_listen **out, size_t *n, rv_error *err);
+
 rv_err rv_store_voicemail_listens(rv_store *s, long long id, rv_vm_listen **out, size_t *n, rv_error *err)
+{
+    return audit_people(s, id,
+                        "SELECT actor, min(at), max(at), count(*) FROM audit"
+                        " WHERE voicemail_id = ?1 AND action = 'audio_read' GROUP BY actor ORDER BY min(id)",
+                        out, n, err);
+}
+
+rv_err rv_store_voicemail_handovers(rv_store *s, long long id, rv_vm_listen **out, size_t *n, rv_error *err)
+{
+    return audit_people(s, id,
+                        "SELECT actor, at, coalesce(detail, ''), 1 FROM audit"
+                        " WHERE voicemail_id = ?1 AND action = 'voicemail_handed_over' ORDER BY id",
+                        out, n, err);
+}
+
+/* Rows of sql (?1 the voicemail): a name, two texts and a count each. */
+static rv_err audit_people(rv_store *s, long long id, const char *sql, rv_vm_listen **out, size_t *n, rv_error *err)
 {
     *out = NULL;
     *n = 0;
     rv_sql *q;
-    rv_err rc = rv_sql_prepare(s, &q,
-                               "SELECT actor, min(at), max(at), count(*) FROM audit"
-                               " WHERE voicemail_id = ?1 AND action = 'audio_read' GROUP BY actor ORDER BY min(id)",
-                               V_ARGS(V_INT(id)), "cannot read the audit", err);
+    rv_err rc = rv_sql_prepare(s, &q, sql, V_ARGS(V_INT(id)), "cannot read the audit", err);
     if (rc != RV_OK) return rc;
     rv_vm_listen *v = NULL;
     size_t k = 0, cap = 0;

@@ -449,6 +449,11 @@ typedef struct {
  * order they first did, into a new array (*out, rv_vm_listens_free) of *n. */
 RV_MUST_USE rv_err rv_store_voicemail_listens(rv_store *s, long long id, rv_vm_listen **out, size_t *n, rv_error *err);
 void rv_vm_listens_free(rv_vm_listen *v, size_t n);
+/* Voicemail id's hand-overs to a handläggare, by the audit, oldest first:
+ * in each rv_vm_listen, name is who handed it over, at when, last_at to
+ * whom (times 1); freed with rv_vm_listens_free. */
+RV_MUST_USE rv_err rv_store_voicemail_handovers(rv_store *s, long long id, rv_vm_listen **out, size_t *n,
+                                                rv_error *err);
 
 /* Keep staged audio (blob) as mailbox ext's recorded name, in one
  * transaction with its index entry and an audit row

@@ -407,6 +407,7 @@ Test(inbox, a_voicemail_is_handed_over_by_mail) {
     cr_expect_eq(call("POST", path, officer, "{\"to\":\"a@kommun.se\",\"cc\":\"b@kommun.se\"}", &o), 400, "%s", o.buf);
     cr_expect_eq(call("POST", path, officer, "{\"to\":\"a@kommun.se\",\"note\":\"a\\u0007b\"}", &o), 400, "%s", o.buf);
     cr_expect_eq(call("POST", path, officer, "{\"to\":\"a@kommun.se\",\"note\":\"a\\u007fb\"}", &o), 400, "%s", o.buf);
+    cr_expect_eq(call("POST", path, officer, "{\"to\":\"a@kommun.se\",\"note\":\"a\\u0085b\"}", &o), 400, "C1: %s", o.buf);
     cr_expect_eq(call("POST", "/v1/voicemails/999/handover", officer, body, &o), 404, "%s", o.buf);
     cr_assert_eq(mail_server_mails(&o), 0, "nothing sent for bad requests: %s", o.buf);
     cr_assert_eq(call("POST", path, officer, body, &o), 201, "%s", o.buf);
