@@ -257,8 +257,8 @@ static const char common_help[] = "options for every command:\n"
                                   "  --help            this command's usage\n";
 
 static const char exit_help[] = "exit status: 0 done, 1 the work failed part-way, 2 some FILE could not be read, "
-                                 "64 usage (also a --data-dir with no archive), 75 try again later (pbx-sync --once; "
-                                 "sweep: audio disposed of but not erased yet), 74 standard output not written, "
+                                 "64 usage (also a --data-dir with no archive), 74 standard output not written, "
+                                 "75 try again later (pbx-sync --once; sweep: audio disposed of but not erased yet), "
                                  "78 configuration\n";
 
 static void usage(FILE *out)
@@ -1002,10 +1002,11 @@ static int cmd_pbx_sync(int argc, char **argv)
                     : mail ? rv_sync_imap(&o, &im, &c, &e)
                            : rv_sync_asterisk(&o, notify ? pos[0] : NULL, notify ? pos[1] : NULL, &c, &e);
         explicit_bzero(bearer, sizeof bearer);
-        if (c.voicemails || c.greetings || c.names || c.refused || c.skipped || rc != RV_OK)
+        if (c.voicemails || c.greetings || c.names || c.refused || c.skipped || c.unreadable || rc != RV_OK)
             printf("pbx-sync: pass done: %ld voicemails, %ld greetings, %ld recorded names sent; %ld refused, "
-                   "%ld skipped, %ld not yet complete\n",
-                   c.voicemails, c.greetings, c.names, c.refused, c.skipped, c.waiting);
+                   "%ld skipped, %ld not yet complete%s\n",
+                   c.voicemails, c.greetings, c.names, c.refused, c.skipped, c.waiting,
+                   c.unreadable ? "; folders it cannot read (above)" : "");
         fflush(stdout);
         if (sync_stop) { /* asked to stop: what was sent is in the state, the rest waits for the next run */
             fprintf(stderr, "rostvakt pbx-sync: stopped by a signal\n");
@@ -1021,7 +1022,7 @@ static int cmd_pbx_sync(int argc, char **argv)
                     c.denied ? "the service refused the token (401/403): check --token-file and the service's tokens"
                              : "nothing delivered: the service refused every upload of this pass (see above)");
             status = c.denied ? EXIT_CONFIG : 75;
-        } else status = 0;
+        } else status = c.unreadable ? 1 : 0; /* the rest was sent; an operator must give it those folders */
         for (long t = 0; !once && !sync_stop && t < interval; t++) sleep(1);
     } while (!once && !sync_stop);
     explicit_bzero(token, sizeof token);
@@ -1497,16 +1498,20 @@ static int sweep_main(const rv_config *cfg, long date, const char *at, const int
             fprintf(stderr, "rostvakt sweep: mail: cannot make %s: %s\n", mail_dir, strerror(errno));
             after = 1;
         } else if (rv_mail_report(st, cfg, mail_json, dry_run ? mail_dir : NULL, stderr, &mc, &e) != RV_OK) {
-            fprintf(stderr, "rostvakt sweep: mail: %s; no mail of this report was composed\n", e.msg);
-            after = e.code == RV_ERR_CONFIG ? EXIT_CONFIG : 1;
+            fprintf(stderr, "rostvakt sweep: mail: %s (%ld mails of this report composed before it)\n", e.msg,
+                    mc.composed);
+            /* a configuration mistake first, then a failure, then audio not erased (75) */
+            int m = e.code == RV_ERR_CONFIG ? EXIT_CONFIG : 1;
+            if (after != EXIT_CONFIG) after = m;
         } else if (!dry_run && cfg->mail_smtp_url[0])
             fprintf(stderr, "rostvakt sweep: mail: %ld new, %ld sent, %ld failed, %ld waiting for the next sweep; "
                             "%ld units with nothing to act on\n",
                     mc.composed, mc.sent, mc.failed, mc.pending, mc.skipped);
     }
-done:
+done:;
+    int whole = rc == 0; /* each report put in place when the run is, whatever another's commit does */
     for (size_t i = 0; i < opened; i++) { /* in place only when complete */
-        if (rc != 0) rv_out_abort(&out_file[i]);
+        if (!whole) rv_out_abort(&out_file[i]);
         else if (rv_out_commit(&out_file[i], &e) != RV_OK) {
             fprintf(stderr, "rostvakt sweep: %s\n", e.msg);
             rc = 1;

@@ -359,13 +359,15 @@ static rv_err left_alone(sync_pass *p, const char *path, const char *why)
     return rv_sync_state_put(p->st, key, "logged", p->err);
 }
 
-/* A folder of the spool that cannot be read (errno says why): said once,
- * not taken for an empty one. */
+/* A folder of the spool that cannot be read (errno says why): said and
+ * counted each pass, not taken for an empty one; one gone meanwhile is
+ * none. */
 static rv_err unreadable(sync_pass *p, const char *path)
 {
-    char why[160];
-    snprintf(why, sizeof why, "cannot read it (%s), so nothing in it is sent", strerror(errno));
-    return left_alone(p, path, why);
+    if (errno == ENOENT) return RV_OK;
+    fprintf(p->o->log, "pbx-sync: %s: cannot read it (%s), so nothing in it is sent\n", path, strerror(errno));
+    p->c->unreadable++;
+    return RV_OK;
 }
 
 /* "name:size:mtime" of path: a greeting or name recording changed when it changes. */

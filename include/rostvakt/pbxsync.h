@@ -30,6 +30,7 @@ typedef struct {
     long waiting;   /* messages whose .txt is not written yet */
     long refused;   /* refused by the service (bad audio, no such mailbox): logged, tried again next pass */
     long denied;    /* of those, refused because the service does not take the token (401, 403) */
+    long unreadable; /* spool folders that could not be read this pass (said each pass) */
     long skipped;   /* unusable here (a .txt without audio; an e-mail without usable audio, moved aside): logged */
 } rv_sync_counts;
 
