@@ -467,8 +467,12 @@ static rv_err enqueue(rv_store *s, const char *from, const char *date, const cha
         char path[4096];
         snprintf(path, sizeof path, "%.3000s/%s-%s.eml", dry_dir, date, file);
         FILE *f = fopen(path, "wb");
-        int ok = f && fwrite(msg, 1, len, f) == len, saved = errno;
-        if (f && fclose(f) != 0 && ok) ok = 0, saved = errno;
+        int ok = f && fwrite(msg, 1, len, f) == len;
+        int saved = errno;
+        if (f && fclose(f) != 0 && ok) {
+            ok = 0;
+            saved = errno;
+        }
         if (!ok) {
             if (f) unlink(path); /* no half a mail left to be taken for one */
             rc = rv_error_set(err, RV_ERR_IO, "cannot write %s: %s", path, strerror(saved ? saved : EIO));
@@ -650,6 +654,10 @@ rv_err rv_mail_report(rv_store *s, const rv_config *cfg, const char *report, con
     }
     rv_outbox_free(m, n);
     c->pending = rv_store_outbox_pending(s);
+    if (c->pending < 0) { /* not a count of -1 said as one */
+        c->pending = 0;
+        if (rc == RV_OK) rc = rv_error_set(err, RV_ERR_IO, "cannot count the mails still waiting");
+    }
     return rc;
 }
 

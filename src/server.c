@@ -83,6 +83,7 @@ rv_err rv_server_start(const rv_server_opts *o, rv_server **out, unsigned *port,
                               .lex = s->lex, .case_words = (const char (*)[64])s->case_words,
                               .n_case_words = s->n_case_words, .prompts = s->prompts,
                               .models_version = s->models_version, .queued = rv_store_count_queued(s->db.store)};
+        if (wo.queued < 0) wo.queued = 0; /* not read: the lease keeper reads it again within a second */
         rc = rv_workers_new(&wo, &s->workers, err);
     }
     if (rc == RV_OK) rv_service_store_serving(&s->db); /* the start's writes waited as long as they had to */

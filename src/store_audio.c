@@ -559,7 +559,10 @@ rv_err rv_store_load_audio(rv_store *s, const char *hex, const rv_audio_loc *loc
         unsigned char *all;
         rv_error e;
         if (rv_store_load_audio_range(s, loc, 0, loc->blob.len, &all, &e) != RV_OK) {
-            if (e.code != RV_ERR_NOT_FOUND) return *err = e, e.code; /* the database's error, said as it is */
+            if (e.code != RV_ERR_NOT_FOUND) { /* the database's error, said as it is */
+                *err = e;
+                return e.code;
+            }
             return rv_error_set(err, RV_ERR_NOT_FOUND, "stored audio %s cannot be read back", hex);
         }
         char h[RV_SHA256_HEX + 1];
@@ -634,7 +637,7 @@ rv_err rv_store_erase_audio(rv_store *s, const rv_audio_loc *loc, rv_error *err)
         snprintf(dir, sizeof dir, "%s/audio/%.2s", s->dir, loc->blob.sha256);
         if (unlink(path) != 0 && errno != ENOENT)
             return rv_error_set(err, RV_ERR_IO, "cannot remove %s: %s", path, strerror(errno));
-        if (rv_sync_folder(dir) != 0) /* the erasure's record stays, for the next try */
+        if (rv_sync_folder(dir) != 0 && errno != ENOENT) /* the erasure's record stays, for the next try */
             return rv_error_set(err, RV_ERR_IO, "cannot sync %s: %s", dir, strerror(errno));
         return RV_OK;
     }

@@ -247,9 +247,17 @@ Test(durable, audio_the_disk_cannot_read_is_an_error_not_a_404) {
     start_server("0");
     sink o;
     cr_assert_eq(call("GET", "/v1/voicemails/1/audio", officer, NULL, &o), 200);
+    char path[64];
+    snprintf(path, sizeof path, "/v1/voicemails/%d/decision", N_DISPOSE + 1);
+    cr_assert_eq(call("POST", path, officer,
+                      "{\"decision\":\"registrera\",\"diarienummer\":\"KS 2026/1\",\"arendemening\":\"Ett ärende\"}", &o),
+                 201, "%s", o.buf);
     segments_hidden(1);
     cr_expect_eq(call("GET", "/v1/voicemails/1/audio", officer, NULL, &o), 500, "%s", o.buf);
     cr_expect(strstr(o.buf, "cannot read stored audio") != NULL, "%s", o.buf);
+    /* the package of a registered one: the disk's error, not "no such voicemail" */
+    snprintf(path, sizeof path, "/v1/voicemails/%d/package", N_DISPOSE + 1);
+    cr_expect_eq(call("POST", path, officer, NULL, &o), 500, "%s", o.buf);
     segments_hidden(0);
     cr_expect_eq(call("GET", "/v1/voicemails/1/audio", officer, NULL, &o), 200);
 }
