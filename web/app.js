@@ -669,7 +669,7 @@ async function voicemailPage(id, decided) {
   const next = decided ? await nextUndecided(v.id) : undefined;
   const a = v.analysis || {};
   const o = v.owner || {};
-  state.pageOrg = o.org || ''; /* its times in its organisation's zone */
+  state.pageOrg = o.organisation || ''; /* its times in its organisation's zone (by id) */
   const dnr = el('input', { name: 'diarienummer' });
   const subject = el('input', { name: 'arendemening', size: 40 });
   const secrecy = el('input', { name: 'sekretess', placeholder: 'OSL 26 kap. 1 §' });
@@ -815,7 +815,9 @@ async function voicemailPage(id, decided) {
         : 'ska ske senast ' + (v.callback_deadline || '–'), late ? [' ', el('strong', { class: 'bad', text: 'försenad' })] : null),
       el('dt', { text: 'Har lyssnat' }), el('dd', { class: 'listens' }, (v.listens || []).length
         ? v.listens.map((l, i) => [i ? '; ' : '', l.name + ' ' + when(l.at) + (l.times > 1 ? ' (senast ' + when(l.last_at) + ')' : '')])
-        : 'ingen än')),
+        : 'ingen än'),
+      (v.handovers || []).length ? [el('dt', { text: 'Lämnat över' }), el('dd', { class: 'handovers' },
+        v.handovers.map((h, i) => [i ? '; ' : '', 'till ' + h.to + ' av ' + h.by + ' ' + when(h.at)]))] : null),
     el('h2', { text: 'Lyssna' }), v.disposed_at
       ? el('p', { class: 'disposed', text: 'Inspelningen gallrades ' + when(v.disposed_at) + ' och kan inte spelas upp.' })
       : playerBox(v, a),
@@ -877,14 +879,16 @@ async function greetingsPage(params) {
   /* every mailbox and every greeting to listen to, page after page */
   const [mbs, rvs] = await Promise.all([allPages('/v1/mailboxes?' + a), allPages('/v1/review?' + r)]);
   const mb = { items: mbs }, rv = { items: rvs };
+  /* an officer hears a sample blind: its mailbox's verdict waits too, and a
+   * list picked by verdict leaves it out (else it would tell the verdict) */
+  const blind = new Set(state.me.role === 'officer' ? rv.items.filter((r) => r.sample).map((r) => r.ext) : []);
   const byUnit = new Map(); /* a unit's key: its name as first seen, its mailboxes */
   for (const m of mb.items) {
+    if (comp.value && blind.has(m.ext)) continue;
     const k = unitKey(m.unit);
     if (!byUnit.has(k)) byUnit.set(k, [m.unit, []]);
     byUnit.get(k)[1].push(m);
   }
-  /* an officer hears a sample blind: its mailbox's verdict waits too */
-  const blind = new Set(state.me.role === 'officer' ? rv.items.filter((r) => r.sample).map((r) => r.ext) : []);
   const sections = [...byUnit.values()].sort((x, y) => x[0].localeCompare(y[0], 'sv')).map(([u, ms]) =>
     table(u, ['Anknytning', 'Namn', 'Hälsningsfras', 'Brister', 'Lyssna'], ms.map((m) => {
       const g = m.greeting;
@@ -1056,7 +1060,12 @@ async function reportsPage(params) {
   keepOrg(org);
   const sweeps = new URLSearchParams({ limit: '60' });
   if (org && org.value) sweeps.set('organisation', org.value);
-  const [j, known] = await Promise.all([api('GET', '/v1/sweeps?' + sweeps), knownUnits()]);
+  const review = new URLSearchParams({ limit: '500' });
+  if (org && org.value) review.set('organisation', org.value);
+  const [j, known, rvs] = await Promise.all([api('GET', '/v1/sweeps?' + sweeps), knownUnits(),
+    state.me.role === 'officer' ? allPages('/v1/review?' + review) : []]);
+  /* an officer hears a sample blind: the report does not tell its verdict */
+  const blind = new Set(rvs.filter((r) => r.sample).map((r) => r.ext));
   /* a manager's reports hold their units alone; of several, one may be picked */
   const { input: pick, shown: oneUnit } = unitChoice(known, q.get('unit'));
   const only = pick && pick.value ? unitKey(pick.value) : null;
@@ -1088,7 +1097,8 @@ async function reportsPage(params) {
   const missing = count('missing_greetings'), late = count('overdue_callbacks');
   const maxOf = (ser) => Math.max(1, ...ser.flatMap((s) => s.values.filter((v) => v !== null)));
   const last = runs[runs.length - 1].report;
-  const mine = (key) => (last[key] || []).filter((i) => !only || unitKey(i.unit) === only);
+  const mine = (key) => (last[key] || []).filter((i) => (!only || unitKey(i.unit) === only) &&
+    !(key === 'noncompliant_greetings' && blind.has(i.ext)));
   const list = (key, title, cols, row) => table(title + ' (' + mine(key).length + ')', cols, mine(key).map(row));
   const boxes = only ? (last.units || []).filter((u) => unitKey(u.unit) === only).reduce((n, u) => n + u.mailboxes, 0) : last.mailboxes;
   const chart = (title, ser, max, fmt) => drawn('chart-box', (w) => lineChart(title, ser, dates, max, fmt, w));

@@ -709,6 +709,17 @@ test('a sample of sure verdicts is offered for review beside the unsure ones', a
   await openPage(page, '#/brevlada/' + s.ext, s.name);
   const history = await page.$$eval('#page tbody tr', (rs) => rs.map((r) => r.textContent).join('\n'));
   assert.ok(/Stickprov: granska först/.test(history) && !/Följer/.test(history), history);
+  // nor by a list picked by verdict, nor by the report's lists
+  for (const c of ['true', 'false']) {
+    await openPage(page, '#/halsningsfraser?compliant=' + c, 'Hälsningsfraser');
+    const exts = await page.$$eval('#page tbody tr', (rs) => rs.filter((r) => /Lyssna och historik/.test(r.textContent))
+      .map((r) => r.cells[0].textContent));
+    assert.ok(!exts.includes(s.ext), `compliant=${c}: ${exts.join(' ')}`);
+  }
+  await openPage(page, '#/rapporter', 'Rapporter');
+  const noncompliant = await page.$$eval('table', (ts) => ts.filter((t) => /^Följer inte policyn/.test(t.caption?.textContent))
+    .flatMap((t) => [...t.tBodies[0].rows].map((r) => r.cells[0].textContent)));
+  assert.ok(!noncompliant.includes(s.ext), noncompliant.join(' '));
   await openPage(page, '#/halsningsfraser', 'Hälsningsfraser');
   // a sample is answered whole
   const submit = (n) => page.evaluate((name) => document.querySelector(`input[name="${name}"]`).form
@@ -770,6 +781,11 @@ test('a voicemail being analysed is not hidden by the "Möjlig allmän handling"
 
 // The list's items carry callback_deadline and callback_at.
 test('an overdue call-back is marked "försenad" in the inbox', async () => {
+    // its own overdue message, whatever the weekday the demo was made
+    const r = await fetch(url + '/v1/mailboxes/4703/voicemails', { method: 'POST',
+      body: readFileSync(join(ROOT, 'samples', 'v03-ring-mig.wav')),
+      headers: { Authorization: 'Bearer ' + tokens.pbx, 'Content-Type': 'audio/wav', 'X-Received-At': '2026-10-05T10:00:00Z' } });
+    assert.equal(r.status, 201);
     const { ctx, page } = await signedIn(tokens.officer);
     const today = await page.evaluate(() => today());
     const list = await page.evaluate(async () => (await (await fetch('/v1/voicemails?limit=100&decision=any')).json()).items
@@ -1048,6 +1064,15 @@ test('people of an Åland body see its times and its today in Mariehamn time', a
     const there = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Mariehamn', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
     assert.equal(await page.evaluate(() => today()), there, 'today in Mariehamn');
     await ctx.close();
+    // a person of a Swedish body too: their lists in Stockholm time, the Åland voicemail in its own
+    r = await fetch(s.base + '/v1/organisations/essunga', { method: 'PUT', headers: h(s.admin),
+      body: JSON.stringify({ name: 'Essunga kommun' }) });
+    assert.equal(r.status, 201, await r.clone().text());
+    const both = await signedInAt(s.base, s.tok('officer', 'forbundet', 'essunga', 'lemland'));
+    await openPage(both.page, '#/rostmeddelande/' + id, 'Röstmeddelande ' + id, s.base);
+    const there2 = await both.page.$$eval('dl.facts dt', (dts) => dts.find((d) => d.textContent === 'Mottaget').nextElementSibling.textContent);
+    assert.equal(there2, '2026-12-07 00:30', 'the voicemail in its own organisation\'s time');
+    await both.ctx.close();
   } finally {
     s.srv.kill('SIGTERM');
   }
@@ -1186,6 +1211,10 @@ test('the hand-over form mails the handläggare the link, and the audit shows it
   assert.ok(got[0].includes('/#/rostmeddelande/4'), 'the voicemail\'s link: ' + got[0]);
   assert.ok(got[0].includes('Ring upp i dag.'), 'the note: ' + got[0]);
   assert.equal(await page.$eval('input[name=to]', (i) => i.value), '', 'the form is emptied');
+  // the voicemail itself says to whom it was handed over, by whom
+  await openPage(page, '#/inkorg?decision=', 'Inkorg');
+  await openPage(page, '#/rostmeddelande/4', 'Röstmeddelande 4');
+  assert.match(await page.$eval('dl.facts dd.handovers', (d) => d.textContent), new RegExp('^till ' + to + ' av anna\\.registrator '));
   await axeAtWidths(page, 'a voicemail handed over');
   await ctx.close();
   // the audit: who handed it over, to whom
