@@ -269,7 +269,7 @@ rv_answer rv_api_list_voicemails(rv_server *s, rv_req *r, const rv_path *p)
     for (size_t i = 0; items && i < pg.n; i++) {
         char dl[11];
         const rv_vm_item *v = &pg.items[i];
-        int has = (!v->classification || strcmp(v->classification, "empty") != 0) && /* as the sweep: nobody to call back */
+        int has = (!v->classification || strcmp(v->classification, "empty") != 0) && !v->disposed_at && /* as the sweep */
                   callback_deadline(s, &pc, v->profile, v->calendar, v->received_at, dl);
         json_array_append_new(items, vm_item_json(v, has ? dl : NULL));
     }

@@ -1025,6 +1025,7 @@ static int cmd_pbx_sync(int argc, char **argv)
         } else status = c.unreadable ? 1 : 0; /* the rest was sent; an operator must give it those folders */
         for (long t = 0; !once && !sync_stop && t < interval; t++) sleep(1);
     } while (!once && !sync_stop);
+    if (sync_stop) status = 0; /* stopped: what was sent is kept, as the README says */
     explicit_bzero(token, sizeof token);
     explicit_bzero(password, sizeof password);
     curl_global_cleanup();

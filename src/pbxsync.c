@@ -619,8 +619,9 @@ static rv_err sync_mailbox(sync_pass *p, const char *ctx, const char *mb, const 
     return rc;
 }
 
-/* 1 when path is a folder of the spool itself, not a link out of it (said
- * once, into *rc when the state cannot be written). */
+/* 1 when path is a folder of the spool itself, not a link out of it (a
+ * link is said once, into *rc when the state cannot be written; a folder
+ * that cannot be read is said each pass). */
 static int spool_dir(sync_pass *p, const char *path, rv_err *rc)
 {
     struct stat sb;

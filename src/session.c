@@ -192,6 +192,10 @@ static rv_err user_line(char *line, int lineno, void *arg, rv_error *err)
     char *tab = strchr(line, '\t');
     char *tab2 = tab ? strchr(tab + 1, '\t') : NULL;
     if (tab2) *tab2 = '\0';
+    if (tab2 && tab2[1]) { /* tabs after the organisations: nothing; an empty field is refused below */
+        size_t n = strlen(tab2 + 1);
+        while (n > 1 && tab2[n] == '\t') tab2[n--] = '\0';
+    }
     int role = tab ? rv_role_parse(tab + 1) : -1;
     char orgs[RV_ORGS_TEXT_MAX] = "";
     if (!tab || tab == line || (size_t)(tab - line) > RV_TOKEN_NAME_MAX || role < 0 || role == RV_ROLE_PBX ||

@@ -612,7 +612,7 @@ static const char *const vm_conds[N_FILTERS] = {
     "SELECT v.id, v.ext, v.caller, v.received_at, v.content_type, v.bytes, v.state, v.classification, v.decision," \
     " m.first_name || ' ' || m.last_name, m.unit, json_extract(v.report, '$.duration_s'),"                       \
     " json_extract(v.report, '$.reasons'), v.callback_at, v.listened_at, m.profile,"                              \
-    " (SELECT o.calendar FROM organisations o WHERE o.id = m.organisation)"                                       \
+    " (SELECT o.calendar FROM organisations o WHERE o.id = m.organisation), v.disposed_at"                        \
     " FROM voicemails v JOIN mailboxes m ON m.ext = v.ext"
 
 /* How a statement reads: a page older than the cursor (newest first), newer
@@ -679,7 +679,7 @@ static int vm_item(rv_sql *q, rv_vm_item *v)
                         COLS({1, &v->ext}, {2, &v->caller}, {3, &v->received_at}, {4, &v->content_type},
                              {6, &v->state}, {7, &v->classification}, {8, &v->decision}, {9, &v->name},
                              {10, &v->unit}, {12, &v->reasons}, {13, &v->callback_at}, {14, &v->listened_at},
-                             {15, &v->profile}, {16, &v->calendar}));
+                             {15, &v->profile}, {16, &v->calendar}, {17, &v->disposed_at}));
 }
 
 /* The caller filter's ranges of endings: [q, *hi) and, for a national

@@ -69,10 +69,11 @@ static rv_err each(const char *path, rv_err open_error, rv_line_fn fn, void *use
         char *hash = strchr(line, '#');
         if (hash) *hash = '\0';
         char *s = line;
-        if (fields) { /* the line's end but its tabs: an empty last field stays one */
-            while (*s == ' ') s++;
+        if (fields) { /* as rv_trim but the tabs at the end: an empty last field stays one */
+            while (*s == ' ' || *s == '\t') s++;
             size_t n = strlen(s);
             while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ')) s[--n] = '\0';
+            if (strspn(s, "\t") == n) *s = '\0'; /* tabs alone: a blank line */
         } else s = rv_trim(line);
         if (*s) rc = fn(s, lineno, user, err);
     }

@@ -82,6 +82,7 @@ static rv_err line(char *l, int lineno, void *user, rv_error *err)
     if (!*l || *l == '#') return RV_OK;
     char *f[4], *r = l;
     for (int k = 0; k < 4; k++) f[k] = strsep(&r, "\t");
+    if (r && f[3] && *f[3] && strspn(r, "\t") == strlen(r)) r = NULL; /* tabs after the organisations: nothing */
     entry e;
     memset(&e, 0, sizeof e);
     int role = f[1] ? rv_role_parse(f[1]) : -1;

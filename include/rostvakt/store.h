@@ -343,6 +343,7 @@ typedef struct {
     const char *callback_at;
     const char *listened_at;               /* the first read of its audio in the audit */
     const char *calendar;                  /* its organisation's ("SE", "AX"), or NULL */
+    const char *disposed_at;               /* when its audio was disposed of, or NULL */
     char *texts;
 } rv_vm_item;
 

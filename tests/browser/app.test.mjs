@@ -1264,6 +1264,8 @@ test('a voicemail whose recording was disposed of says so and offers no player',
     assert.match(await page.$eval('#page', (p) => p.textContent), /Inspelningen är gallrad: inga fler beslut/);
     // an empty message has nobody to call back: no deadline, as in the sweep's report
     assert.equal(v.callback_deadline, null, 'no call-back deadline for an empty message');
+    const listed = (await (await fetch(s.base + '/v1/voicemails?limit=5', { headers: auth(officer) })).json()).items;
+    assert.equal(listed.find((x) => x.id === id).callback_deadline, null, 'nor in the list once disposed of');
     await axeAtWidths(page, 'a voicemail disposed of');
     await ctx.close();
   } finally {

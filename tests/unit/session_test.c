@@ -215,7 +215,8 @@ static const char *write_tmp(const char *text)
 Test(session, the_users_file) {
     rv_users *u;
     rv_error e;
-    const char *p = write_tmp("# who\teva.registrator\tofficer\n\neva.registrator\tofficer\nkarl.chef\tmanager\r\n");
+    const char *p = write_tmp("# who\teva.registrator\tofficer\n\n\t# by hand\n\t\neva.registrator\tofficer\n"
+                              "karl.chef\tmanager\r\nlena\tofficer\tessunga\t\n");
     cr_assert_eq(rv_users_load(p, &u, &e), RV_OK, "%s", e.msg);
     rv_role r;
     cr_expect(rv_users_role(u, "eva.registrator", &r) && r == RV_ROLE_OFFICER);

@@ -97,6 +97,14 @@ Test(token, a_damaged_file_is_named) {
     fclose(f);
     cr_expect_eq(rv_tokens_load(path, &t, &e), RV_ERR_CONFIG);
     cr_expect(strstr(e.msg, "line 1") != NULL, "%s", e.msg);
+    /* but hand edits read as before: a tab after the organisations, a blank line of a tab, an indented comment */
+    f = fopen(path, "w");
+    fputs("\t# made by hand\n\t\nofficer-a\tofficer\t0000000000000000000000000000000000000000000000000000000000000000"
+          "\tessunga\t\n",
+          f);
+    fclose(f);
+    cr_expect_eq(rv_tokens_load(path, &t, &e), RV_OK, "%s", e.msg);
+    rv_tokens_free(t);
 }
 
 Test(token, a_revoked_token_is_gone_and_the_others_stay) {
