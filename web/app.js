@@ -596,6 +596,9 @@ function playerBox(v, a) {
     el('button', { type: 'button', text: '5 s framåt', onclick: () => jump(5) })),
   kws.length ? el('p', {}, 'Ärendeord, spela härifrån: ', kws.map((k) => [el('button', { type: 'button', class: 'word',
     text: k.word + ' (' + k.at_s.toFixed(1).replace('.', ',') + ' s)', onclick: () => playFrom(k.at_s) }), ' '])) : null,
+  /* null: never listened for (no models), which is not "none heard" */
+  a.keywords === null && v.state === 'analysed' && v.classification !== 'empty'
+    ? el('p', { class: 'muted', text: 'Ärendeord har inte letats efter i det här meddelandet: lyssna på hela.' }) : null,
   drawn('timeline-box', (w) => timeline(a, w, audio)));
   return box;
 }
