@@ -740,6 +740,8 @@ static void *analysis_worker(void *arg)
                     fprintf(stderr, "rostvakt: analysis worker: voicemail %lld: its case words cannot be listened"
                                     " for, so its analysis failed: %s\n", id, e.msg);
                     rc = e.code;
+                } else if (have && w->lex) { /* kept by its length or its silence; its page says so */
+                    fprintf(stderr, "rostvakt: analysis worker: voicemail %lld: no keyword spotting: %s\n", id, e.msg);
                 }
                 rv_pcm_free(&pcm);
             }
