@@ -13,14 +13,32 @@
 #include <sys/acl.h>
 #include <unistd.h>
 
+int rv_open_regular(const char *path, struct stat *st)
+{
+    /* O_NONBLOCK: a FIFO opens at once, and is refused */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+        close(fd);
+        return -2;
+    }
+    if (fcntl(fd, F_SETFL, 0) != 0) { /* read as any file from here */
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
 rv_err rv_file_read(const char *path, int64_t max_bytes, unsigned char **out, size_t *len,
                     rv_error *err)
 {
     *out = NULL;
     *len = 0;
-    /* O_NONBLOCK: a FIFO opens at once and is refused below, instead of
-     * waiting for a writer for ever */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    struct stat st;
+    int fd = rv_open_regular(path, &st);
+    if (fd == -2) return rv_error_set(err, RV_ERR_IO, "not a regular file");
     if (fd < 0) return rv_error_set(err, RV_ERR_IO, "cannot open: %s", strerror(errno));
     FILE *f = fdopen(fd, "rb");
     if (!f) {
@@ -30,15 +48,6 @@ rv_err rv_file_read(const char *path, int64_t max_bytes, unsigned char **out, si
     }
     unsigned char *data = NULL;
     rv_err rc = RV_OK;
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = rv_error_set(err, RV_ERR_IO, "not a regular file");
-        goto done;
-    }
-    if (fcntl(fd, F_SETFL, 0) != 0) {
-        rc = rv_error_set(err, RV_ERR_IO, "cannot read: %s", strerror(errno));
-        goto done;
-    }
     if (max_bytes > 0 && st.st_size > max_bytes) {
         rc = rv_error_set(err, RV_ERR_TOO_LARGE, "file is %lld bytes; the limit is %lld bytes",
                           (long long)st.st_size, (long long)max_bytes);
@@ -103,18 +112,14 @@ rv_err rv_secret_read(const char *path, const char *what, int lines, char *out, 
 {
     if (cap) explicit_bzero(out, cap);
     if (lines < 1 || cap < 2) return rv_error_set(err, RV_ERR_ARG, "rv_secret_read: no room for %s", what);
-    /* O_NONBLOCK: a FIFO at path opens at once and is refused below */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-    if (fd < 0) return rv_error_set(err, RV_ERR_IO, "cannot read %s %.300s: %s", what, path, strerror(errno));
     struct stat st;
+    int fd = rv_open_regular(path, &st);
+    if (fd == -2) return rv_error_set(err, RV_ERR_CONFIG, "%s %.300s is not a regular file", what, path);
+    if (fd < 0) return rv_error_set(err, RV_ERR_IO, "cannot read %s %.300s: %s", what, path, strerror(errno));
     unsigned char chunk[512];
     size_t len = 0;
     int seen = 0, last_cr = 0; /* lines complete; the byte before was a CR */
     rv_err rc = RV_OK;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        rc = rv_error_set(err, RV_ERR_CONFIG, "%s %.300s is not a regular file", what, path);
-        goto done;
-    }
     if (others_may_access(fd, &st)) {
         rc = rv_error_set(err, RV_ERR_CONFIG,
                           "%s %.300s must be mode 0600, not %04o (others may read or change it): chmod 0600 %.300s",
@@ -246,7 +251,10 @@ rv_err rv_out_commit(rv_out *o, rv_error *err)
     /* a device or FIFO has nothing to make durable (fsync fails with EINVAL) */
     if (!bad && !o->direct) bad = fsync(fileno(o->f)) != 0;
     int saved = bad ? errno : 0; /* the first failure's reason */
-    if (fclose(o->f) != 0 && !bad) bad = 1, saved = errno;
+    if (fclose(o->f) != 0 && !bad) {
+        bad = 1;
+        saved = errno;
+    }
     o->f = NULL;
     if (!bad && !o->direct && rename(o->tmp, o->path) != 0) bad = 1, saved = errno;
     if (bad) {

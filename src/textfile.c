@@ -3,12 +3,12 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
+
+#include "rostvakt/fileio.h"
 
 char *rv_trim(char *s)
 {
@@ -42,16 +42,11 @@ rv_err rv_textfile_fields_each(const char *path, rv_err open_error, rv_line_fn f
 
 static rv_err each(const char *path, rv_err open_error, rv_line_fn fn, void *user, int fields, rv_error *err)
 {
-    /* O_NONBLOCK: a FIFO opens at once and is refused, instead of waiting
-     * for a writer for ever; a file is then read as any */
-    int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    struct stat st; /* a FIFO refused, not waited on for a writer */
+    int fd = rv_open_regular(path, &st);
+    if (fd == -2) return rv_error_set(err, open_error, "cannot open %s: not a regular file", path);
     if (fd < 0) return rv_error_set(err, open_error, "cannot open %s: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
-        return rv_error_set(err, open_error, "cannot open %s: not a regular file", path);
-    }
-    FILE *f = fcntl(fd, F_SETFL, 0) == 0 ? fdopen(fd, "r") : NULL;
+    FILE *f = fdopen(fd, "r");
     if (!f) {
         int e = errno;
         close(fd);

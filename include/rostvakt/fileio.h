@@ -5,9 +5,16 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "rostvakt/err.h"
+
+/* The regular file at path opened to be read, its status into *st, never
+ * waiting for a writer as opening a FIFO would: its descriptor (blocking,
+ * as any); -1 with errno when it cannot be opened, -2 when it is not a
+ * regular file (a FIFO, a device, a folder). */
+int rv_open_regular(const char *path, struct stat *st);
 
 /* Read the regular file at path into a new buffer *out (free()), its size in
  * *len. A file larger than max_bytes (0: no cap) fails with RV_ERR_TOO_LARGE
